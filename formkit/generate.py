@@ -1,0 +1,170 @@
+"""Printing runs: N copies (or one per roster row) of a form, each with its own serial, to one PDF,
+at the form's own page size or imposed N-up on A4/Letter, with a manifest of what was printed."""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportlab.pdfgen.canvas import Canvas
+
+from .atomic import atomic_outputs
+from .errors import InputError
+from .layout.model import Layout
+from .layout.text import REGULAR, register_fonts
+from .qrpayload import PagePayload
+from .render.impose import crop_marks, plan_sheet
+from .render.pdf import PT_PER_MM, PagePainter
+from .render.qr import qr_matrices
+from .serial import new_serial
+
+ROSTER_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
+MANIFEST_COLUMNS = ["serial", "pdf_page", "form_page", "form", "version", "variant", "code", "slot"]
+
+
+@dataclass(frozen=True)
+class Copy:
+    serial: str
+    code: str | None = None
+
+
+def read_roster(path: Path) -> list[str | None]:
+    """One entry per data row: the row's pseudonymous ``code`` (or None). Other columns (a name, say)
+    are ignored and never printed or stored."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
+            if not columns:
+                raise InputError(f"{path}: the roster is empty; it needs a header row")
+            codes: list[str | None] = []
+            for row in reader:
+                code = (row.get(columns["code"]) or "").strip() if "code" in columns else ""
+                if code and not ROSTER_CODE.match(code):
+                    raise InputError(f"{path}:{reader.line_num}: code {code!r} must be 1-16 letters, digits or '-'")
+                codes.append(code or None)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read roster: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: the roster is not UTF-8 text") from exc
+    if not codes:
+        raise InputError(f"{path}: the roster has a header but no rows")
+    return codes
+
+
+def make_copies(count: int | None, roster: list[str | None] | None, seed: int | None = None) -> list[Copy]:
+    """Unique random serials, one per copy; ``seed`` makes them reproducible (samples and tests only)."""
+    codes = roster if roster is not None else [None] * (count or 1)
+    rng = random.Random(seed) if seed is not None else None
+    serials: set[str] = set()
+    copies = []
+    for code in codes:
+        serial = new_serial(rng)
+        while serial in serials:
+            serial = new_serial(rng)
+        serials.add(serial)
+        copies.append(Copy(serial, code))
+    return copies
+
+
+def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = None,
+             manifest: Path | None = None, source: str = "") -> list[dict[str, object]]:
+    """Write the PDF (and manifest) atomically; returns the manifest rows."""
+    targets = [out] + ([manifest] if manifest else [])
+    with atomic_outputs(*targets) as temps:
+        register_fonts()
+        # The initial font would otherwise be Helvetica, a font the PDF does not embed.
+        canvas = Canvas(str(temps[0]), invariant=1, pageCompression=1, initialFontName=REGULAR)
+        canvas.setTitle(f"{layout.title} ({layout.form} v{layout.version})")
+        canvas.setCreator("formkit")
+        painter = PagePainter(canvas, 0.0)
+        if sheet is None:
+            rows = _one_page_each(painter, layout, copies)
+        else:
+            rows = _imposed(painter, layout, copies, sheet, source)
+        canvas.save()
+        if manifest:
+            with temps[1].open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, MANIFEST_COLUMNS)
+                writer.writeheader()
+                writer.writerows(rows)
+    return rows
+
+
+def _payload(layout: Layout, page_number: int, copy: Copy) -> PagePayload:
+    page = layout.page(page_number)
+    return PagePayload(layout.form, layout.version, page_number, layout.variant, copy.serial, page.fingerprint)
+
+
+def _row(layout: Layout, copy: Copy, pdf_page: int, form_page: int, slot: int | str) -> dict[str, object]:
+    return {"serial": copy.serial, "pdf_page": pdf_page, "form_page": form_page, "form": layout.form,
+            "version": layout.version, "variant": layout.variant, "code": copy.code or "", "slot": slot}
+
+
+def _one_page_each(painter: PagePainter, layout: Layout, copies: list[Copy]) -> list[dict[str, object]]:
+    canvas = painter.canvas
+    placements = [(copy, page.number) for copy in copies for page in layout.pages]
+    rows = []
+    for pdf_page, ((copy, number), matrix) in enumerate(
+            zip(placements, _matrices(layout, placements), strict=True), start=1):
+        page = layout.page(number)
+        canvas.setPageSize((page.width_mm * PT_PER_MM, page.height_mm * PT_PER_MM))
+        painter.sheet_h_mm = page.height_mm
+        painter.draw_static(page, 0, 0, f"p{number}")
+        painter.draw_copy(page, _payload(layout, number, copy), copy.code, 0, 0, matrix)
+        canvas.showPage()
+        rows.append(_row(layout, copy, pdf_page, number, ""))
+    return rows
+
+
+def _matrices(layout: Layout, placements: list[tuple[Copy, int]]):  # noqa: ANN202
+    jobs = [(_payload(layout, number, copy).encode(), layout.page(number).qr.modules) for copy, number in placements]
+    return qr_matrices(jobs)
+
+
+def _imposed(painter: PagePainter, layout: Layout, copies: list[Copy], sheet_name: str,
+             source: str) -> list[dict[str, object]]:
+    """Leaves (front page + back page) fill the slots; each sheet's back mirrors its front."""
+    first = layout.pages[0]
+    sheet = plan_sheet(sheet_name, first.width_mm, first.height_mm, source)
+    duplex = len(layout.pages) > 1
+    leaves = [(copy, leaf) for copy in copies for leaf in range(math.ceil(len(layout.pages) / 2) if duplex else 1)]
+    sides = ("front", "back") if duplex else ("front",)
+    # (pdf page, slot, copy, form page) in drawing order
+    placements = []
+    for sheet_index, start in enumerate(range(0, len(leaves), len(sheet.slots))):
+        for side_index, side in enumerate(sides):
+            for slot, (copy, leaf) in enumerate(leaves[start:start + len(sheet.slots)]):
+                number = 2 * leaf + 1 + (side == "back") if duplex else 1
+                if number <= len(layout.pages):
+                    placements.append((sheet_index * len(sides) + side_index + 1, slot, copy, number))
+    canvas = painter.canvas
+    painter.sheet_h_mm = sheet.height_mm
+    matrices = _matrices(layout, [(copy, number) for _, _, copy, number in placements])
+    rows: list[dict[str, object]] = []
+    current = 0
+    for (pdf_page, slot, copy, number), matrix in zip(placements, matrices, strict=True):
+        if pdf_page != current:
+            if current:
+                canvas.showPage()
+            canvas.setPageSize((sheet.width_mm * PT_PER_MM, sheet.height_mm * PT_PER_MM))
+            current = pdf_page
+        x, y = sheet.slots[slot] if number % 2 == 1 or not duplex else sheet.back_slot(slot)
+        page = layout.page(number)
+        _draw_crop_marks(canvas, sheet.height_mm, x, y, page.width_mm, page.height_mm)
+        painter.draw_static(page, x, y, f"p{number}")
+        painter.draw_copy(page, _payload(layout, number, copy), copy.code, x, y, matrix)
+        rows.append(_row(layout, copy, pdf_page, number, slot + 1))
+    canvas.showPage()
+    return rows
+
+
+def _draw_crop_marks(canvas: Canvas, sheet_h_mm: float, x: float, y: float, w: float, h: float) -> None:
+    canvas.setLineWidth(0.25 * PT_PER_MM)
+    canvas.setStrokeGray(0)
+    for x1, y1, x2, y2 in crop_marks(x, y, w, h):
+        canvas.line(x1 * PT_PER_MM, (sheet_h_mm - y1) * PT_PER_MM, x2 * PT_PER_MM, (sheet_h_mm - y2) * PT_PER_MM)

@@ -1,0 +1,191 @@
+"""Flow a template onto pages: header (markers, QR, title), content blocks, footer.
+
+Deterministic: the same template, text pack and variant always give the same geometry, which is how
+the scanner reproduces the layout a page was printed from (the QR names the variant and carries a
+fingerprint of the geometry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cache
+
+from reportlab.graphics.barcode import qrencoder
+
+from ..errors import LayoutError, TemplateError
+from ..markers import CELLS, CORNER_IDS
+from ..qrpayload import PagePayload
+from ..serial import SERIAL_LENGTH
+from ..template.schema import PAGE_SIZES_MM, ChoiceItem, MatrixItem, PageBreakItem, Template
+from .blocks import HOW_TO_MARK, Block, Frame, item_blocks, paragraph_runs, text_block
+from .model import Layout, Marker, Page, QrSpot, TextRun, geometry_fingerprint, shifted
+from .style import Style, style_for
+from .text import ascent_mm, line_height_mm
+
+QR_LEVEL = qrencoder.QRErrorCorrectLevel.M
+QR_QUIET_MODULES = 4
+
+
+def variant_token(large_print: bool = False, page_size: str | None = None) -> str:
+    """The QR's name for how a template was laid out: ``N`` or ``L`` (large print), ``.SIZE`` when the
+    page size was overridden."""
+    token = "L" if large_print else "N"
+    return f"{token}.{page_size.upper()}" if page_size else token
+
+
+def parse_variant(token: str) -> tuple[bool, str | None]:
+    large, _, size = token.partition(".")
+    if large not in ("N", "L"):
+        raise ValueError(f"unknown layout variant {token!r}")
+    by_upper = {name.upper(): name for name in PAGE_SIZES_MM}
+    if size and size not in by_upper:
+        raise ValueError(f"unknown page size in layout variant {token!r}")
+    return large == "L", by_upper.get(size) if size else None
+
+
+@cache
+def qr_modules(payload_length: int) -> int:
+    """Modules per side of the smallest QR (level M, alphanumeric) holding ``payload_length`` characters."""
+    code = qrencoder.QRCode(None, QR_LEVEL)
+    code.addData(qrencoder.QRAlphaNum("0" * payload_length))
+    return code.calculate_version() * 4 + 17
+
+
+def build_layout(template: Template, large_print: bool = False, page_size: str | None = None) -> Layout:
+    """Lay out ``template``; ``page_size`` overrides the template's size (e.g. a goal card on CR80)."""
+    size = page_size or template.page_size
+    if size not in PAGE_SIZES_MM:
+        raise TemplateError(template.source, f"page size {size!r} does not exist; use one of "
+                                             f"{', '.join(PAGE_SIZES_MM)}")
+    w, h = PAGE_SIZES_MM[size]
+    if template.landscape:
+        w, h = h, w
+    variant = variant_token(large_print, page_size)
+    style = style_for(w, h, large_print)
+    header = _header(template, variant, w, style)
+    frame = Frame(style.margin_mm, w - 2 * style.margin_mm, style, template.source)
+    top, bottom = header.content_top_mm, h - style.inset_mm - style.marker_mm - style.marker_mm / CELLS
+    pages = _flow(_blocks(template, frame), top, bottom, style, template.source)
+    if not large_print and template.max_pages and len(pages) > template.max_pages:
+        raise LayoutError(template.source, f"the content needs {len(pages)} pages of {size} but the form allows "
+                                           f"{template.max_pages}; shorten the text or remove items")
+    built = []
+    for number, placed in enumerate(pages, start=1):
+        footer = TextRun(w / 2, h - style.inset_mm - 0.8,
+                         f"{template.title[:40]} \u00b7 v{template.version} \u00b7 page {number} of {len(pages)}",
+                         style.small_pt * 0.9, align="center", grey=True)
+        page = Page(
+            number=number, width_mm=w, height_mm=h, markers=_markers(w, h, style), qr=header.qr,
+            serial_text=header.serial_text, code_text=header.code_text,
+            fields=tuple(f for b in placed for f in b.fields),
+            texts=tuple(header.title) + tuple(t for b in placed for t in b.texts) + (footer,),
+            strokes=tuple(s for b in placed for s in b.strokes),
+        )
+        built.append(replace(page, fingerprint=geometry_fingerprint(page)))
+    return Layout(template.form, template.version, variant, template.title, tuple(built))
+
+
+def layout_for_variant(template: Template, variant: str) -> Layout:
+    large, size = parse_variant(variant)
+    return build_layout(template, large, size)
+
+
+def _markers(w: float, h: float, style: Style) -> tuple[Marker, ...]:
+    m, inset = style.marker_mm, style.inset_mm
+    corners = {"top-left": (inset, inset), "top-right": (w - inset - m, inset),
+               "bottom-right": (w - inset - m, h - inset - m), "bottom-left": (inset, h - inset - m)}
+    return tuple(Marker(CORNER_IDS[c], x, y, m) for c, (x, y) in corners.items())
+
+
+class _Header:
+    def __init__(self, qr: QrSpot, serial_text: TextRun, code_text: TextRun, title: list[TextRun],
+                 content_top_mm: float) -> None:
+        self.qr, self.serial_text, self.code_text = qr, serial_text, code_text
+        self.title, self.content_top_mm = title, content_top_mm
+
+
+def _header(template: Template, variant: str, w: float, style: Style) -> _Header:
+    """Title at the top left between the markers, QR at the top right with the serial under it."""
+    sample = PagePayload(template.form, template.version, 99, variant, "X" * SERIAL_LENGTH, "0000").encode()
+    modules = qr_modules(len(sample))
+    module = style.qr_module_mm
+    quiet = QR_QUIET_MODULES * module
+    size = modules * module
+    cell = style.marker_mm / CELLS
+    # Extra room beside the top-right marker: OpenCV's QR detector can take a marker for a finder pattern.
+    qr = QrSpot(w - style.inset_mm - 1.5 * style.marker_mm - quiet - size, style.inset_mm, size, modules, quiet)
+    serial_pt = style.small_pt + 1
+    serial_text = TextRun(qr.x_mm + size / 2, qr.y_mm + size + 0.8 + ascent_mm(serial_pt), "", serial_pt,
+                          bold=True, align="center")
+    title_x = style.inset_mm + style.marker_mm + 2 * cell
+    title_w = qr.x_mm - quiet - title_x
+    if title_w < 20:
+        raise LayoutError(template.source, "the page is too narrow for a title beside the QR code")
+    title, title_h = paragraph_runs(template.title, title_x, title_w, style.title_pt, bold=True,
+                                    y_mm=style.inset_mm)
+    code_text = TextRun(title_x, style.inset_mm + title_h + 0.6 + ascent_mm(style.small_pt), "", style.small_pt)
+    bottom = max(style.inset_mm + title_h + 0.6 + line_height_mm(style.small_pt),
+                 serial_text.y_mm + 0.3 * serial_pt * 0.3528,
+                 style.inset_mm + style.marker_mm + cell)
+    return _Header(qr, serial_text, code_text, title, bottom + style.gap_mm)
+
+
+def _blocks(template: Template, frame: Frame) -> list[Block]:
+    blocks: list[Block] = []
+    break_next = False
+    told_how_to_mark = False
+    if template.notice:
+        blocks.append(text_block(frame, template.notice, frame.style.small_pt, False, False, "notice", 0))
+    for item in template.items:
+        if isinstance(item, PageBreakItem):
+            break_next = True
+            continue
+        new = []
+        if isinstance(item, ChoiceItem | MatrixItem) and not told_how_to_mark:
+            new.append(text_block(frame, HOW_TO_MARK, frame.style.base_pt, False, True, "how-to-mark", item.line))
+            told_how_to_mark = True
+        new += item_blocks(frame, item)
+        new[0].page_break_before = break_next
+        break_next = False
+        blocks += new
+    return blocks
+
+
+def _flow(blocks: list[Block], top: float, bottom: float, style: Style, source: str) -> list[list[Block]]:
+    """Place blocks down the pages; returns each page's placed blocks (already shifted to their y)."""
+    pages: list[list[Block]] = [[]]
+    y = top
+    for i, block in enumerate(blocks):
+        need = _height_kept_together(blocks, i, style)
+        if pages[-1] and (block.page_break_before or y + need > bottom):
+            pages.append([])
+            y = top
+            if block.header is not None:
+                pages[-1].append(_placed(block.header, y))
+                y += block.header.height_mm
+        if y + block.height_mm > bottom:
+            raise LayoutError(source, f"this item needs {block.height_mm:.0f} mm but a page has only "
+                                      f"{bottom - top:.0f} mm for content; shorten it or use a larger page",
+                              block.line or None, block.what)
+        pages[-1].append(_placed(block, y))
+        y += block.height_mm + _gap_after(blocks, i, style)
+    return pages
+
+
+def _gap_after(blocks: list[Block], i: int, style: Style) -> float:
+    nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+    # Matrix rows sit flush under their header and each other.
+    return 0.0 if nxt is not None and nxt.header is not None else style.gap_mm
+
+
+def _height_kept_together(blocks: list[Block], i: int, style: Style) -> float:
+    height = blocks[i].height_mm
+    while blocks[i].keep_with_next and i + 1 < len(blocks):
+        height += _gap_after(blocks, i, style) + blocks[i + 1].height_mm
+        i += 1
+    return height
+
+
+def _placed(block: Block, y: float) -> Block:
+    return Block(block.height_mm, [shifted(t, y) for t in block.texts], [shifted(s, y) for s in block.strokes],
+                 [shifted(f, y) for f in block.fields], what=block.what, line=block.line)

@@ -1,0 +1,63 @@
+"""Font registration and text measurement: the layout wraps text with the metrics the PDF uses."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+FONT_DIR = Path(__file__).resolve().parents[1] / "fonts"
+REGULAR = "FormkitSans"
+BOLD = "FormkitSans-Bold"
+MM_PER_PT = 25.4 / 72.0
+LINE_SPACING = 1.25  # line height as a multiple of the font size
+
+
+@cache
+def register_fonts() -> None:
+    """Register the shipped DejaVu Sans with reportlab (embedded and subset in every PDF)."""
+    pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+
+
+def font_name(bold: bool) -> str:
+    return BOLD if bold else REGULAR
+
+
+def width_mm(text: str, size_pt: float, bold: bool = False) -> float:
+    register_fonts()
+    return pdfmetrics.stringWidth(text, font_name(bold), size_pt) * MM_PER_PT
+
+
+def line_height_mm(size_pt: float) -> float:
+    return size_pt * LINE_SPACING * MM_PER_PT
+
+
+def ascent_mm(size_pt: float) -> float:
+    """Distance from the top of a line box to its baseline."""
+    return size_pt * MM_PER_PT * 0.95
+
+
+def wrap(text: str, max_width_mm: float, size_pt: float, bold: bool = False) -> list[str]:
+    """Greedy word wrap; a word longer than the line is broken between characters."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for word in paragraph.split():
+            candidate = f"{current} {word}" if current else word
+            if width_mm(candidate, size_pt, bold) <= max_width_mm:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            while width_mm(word, size_pt, bold) > max_width_mm and len(word) > 1:
+                cut = len(word) - 1
+                while cut > 1 and width_mm(word[:cut], size_pt, bold) > max_width_mm:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            current = word
+        lines.append(current)
+    return lines

@@ -1,0 +1,1 @@
+"""Draw the layout model to PDF (reportlab)."""

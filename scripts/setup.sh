@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set up formkit on a Debian/Ubuntu machine: system programs, then a virtual environment in .venv
+# with the package (and, with --test, its test extras). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v tesseract >/dev/null || need_apt+=(tesseract-ocr)
+command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+command -v qpdf >/dev/null || need_apt+=(qpdf)
+if ((${#need_apt[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing ${need_apt[*]} with apt-get"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" python3-venv >/dev/null
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+extras=""
+[ "${1:-}" = "--test" ] && extras="[test]"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q ".${extras}"

@@ -1,0 +1,153 @@
+import csv
+import re
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+from click.testing import CliRunner
+
+from formkit import markers
+from formkit.cli import main
+from formkit.errors import InputError
+from formkit.layout import build_layout
+from formkit.qrpayload import decode
+from formkit.serial import is_valid_serial
+from formkit.template import resolve_template, shipped_templates
+
+from .conftest import rasterise
+
+PT_PER_MM = 72 / 25.4
+
+
+def run_cli(*args: str):
+    result = CliRunner().invoke(main, list(args))
+    return result
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
+    """Every shipped template, two copies each, with its manifest."""
+    out = tmp_path_factory.mktemp("generated")
+    made = {}
+    for name in shipped_templates():
+        pdf, manifest = out / f"{name}.pdf", out / f"{name}.csv"
+        result = run_cli("generate", name, "--count", "2", "--out", str(pdf), "--manifest", str(manifest))
+        assert result.exit_code == 0, result.output
+        made[name] = (pdf, manifest)
+    return made
+
+
+@pytest.mark.parametrize("name", sorted(shipped_templates()))
+def test_pdf_is_valid_embeds_its_fonts_and_has_exact_page_sizes(generated, name):
+    pdf, _ = generated[name]
+    subprocess.run(["qpdf", "--check", str(pdf)], check=True, capture_output=True)
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+    rows = fonts.strip().splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows), fonts
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(pdf)], check=True, capture_output=True,
+                          text=True).stdout
+    sizes = [tuple(float(v) / PT_PER_MM for v in m) for m in re.findall(r"size:\s+([\d.]+) x ([\d.]+)", info)]
+    page = build_layout(resolve_template(name)).pages[0]
+    assert sizes and all(abs(w - page.width_mm) < 0.1 and abs(h - page.height_mm) < 0.1 for w, h in sizes)
+
+
+@pytest.mark.parametrize("name", sorted(shipped_templates()))
+def test_markers_and_qr_decode_with_opencv_at_150_dpi(generated, name, tmp_path):
+    pdf, manifest = generated[name]
+    rows = list(csv.DictReader(manifest.open()))
+    images = rasterise(pdf, 150, tmp_path)
+    assert len(images) == len(rows)
+    detector = cv2.aruco.ArucoDetector(markers.dictionary(), cv2.aruco.DetectorParameters())
+    layout = build_layout(resolve_template(name))
+    for image, row in zip(images, rows, strict=True):
+        corners, ids, _ = detector.detectMarkers(image)
+        assert ids is not None and sorted(ids.ravel().tolist()) == [0, 1, 2, 3]
+        page = layout.page(int(row["form_page"]))
+        px_per_mm = 150 / 25.4
+        for marker_corners, marker_id in zip(corners, ids.ravel(), strict=True):
+            expected = next(m for m in page.markers if m.id == marker_id)
+            top_left = marker_corners[0][0] / px_per_mm
+            assert np.allclose(top_left, (expected.x_mm, expected.y_mm), atol=0.5)
+        text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+        payload = decode(text)
+        assert payload is not None, f"QR unreadable on {name} page {row['form_page']}"
+        assert payload.serial == row["serial"] and payload.page == int(row["form_page"])
+        assert (payload.form, payload.version, payload.layout) == (name, 1, page.fingerprint)
+        assert is_valid_serial(payload.serial)
+
+
+def test_a_100_mm_line_measures_100_mm_on_the_printed_page(generated, tmp_path):
+    pdf, _ = generated["vas-4line"]
+    image = rasterise(pdf, 300, tmp_path)[0]
+    line = next(f for f in build_layout(resolve_template("vas-4line")).pages[0].fields if f.kind == "line")
+    px_per_mm = 300 / 25.4
+    row = int(round(line.y1_mm * px_per_mm))
+    dark = image[row - 1:row + 2].min(axis=0) < 128
+    # The run of ink through the middle of the line, from end tick to end tick.
+    left = right = int((line.x1_mm + line.x2_mm) / 2 * px_per_mm)
+    while dark[left - 1]:
+        left -= 1
+    while dark[right + 1]:
+        right += 1
+    length_mm = (right - left + 1) / px_per_mm
+    # The ink includes the end ticks' stroke width (0.35 mm) beyond each end.
+    assert abs(length_mm - 100.35) < 0.2, length_mm
+
+
+def test_manifest_lists_every_printed_form_page_with_unique_serials(generated):
+    _, manifest = generated["goal-card"]
+    rows = list(csv.DictReader(manifest.open()))
+    assert [(r["pdf_page"], r["form_page"]) for r in rows] == [("1", "1"), ("2", "2"), ("3", "1"), ("4", "2")]
+    assert rows[0]["serial"] == rows[1]["serial"] != rows[2]["serial"]
+
+
+def test_roster_prints_codes_never_names(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,code\nAlice Example,C-101\nBob Example,\n", encoding="utf-8")
+    pdf, manifest = tmp_path / "cards.pdf", tmp_path / "cards.csv"
+    result = run_cli("generate", "goal-card", "--roster", str(roster), "--out", str(pdf), "--manifest", str(manifest))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(manifest.open()))
+    assert [r["code"] for r in rows] == ["C-101", "C-101", "", ""]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert "Code: C-101" in text and "Alice" not in text and "Bob" not in text
+
+
+def test_a_bad_roster_code_names_file_and_line(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("code\nOK1\nnot ok!\n", encoding="utf-8")
+    result = run_cli("generate", "goal-card", "--roster", str(roster), "--out", str(tmp_path / "x.pdf"))
+    assert result.exit_code == InputError.exit_code
+    assert f"{roster}:3" in result.output and not (tmp_path / "x.pdf").exists()
+
+
+def test_cards_imposed_on_a4_with_backs_mirrored_for_long_edge_duplex(tmp_path):
+    pdf, manifest = tmp_path / "sheet.pdf", tmp_path / "sheet.csv"
+    result = run_cli("generate", "goal-card", "--count", "5", "--sheet", "A4", "--out", str(pdf),
+                     "--manifest", str(manifest), "--seed", "4")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(manifest.open()))
+    assert len(rows) == 10 and {r["pdf_page"] for r in rows} == {"1", "2", "3", "4"}
+    images = rasterise(pdf, 200, tmp_path)
+    assert all(abs(i.shape[1] / 200 * 25.4 - 210) < 0.5 for i in images)
+    width = images[0].shape[1]
+
+    def serial_x(image):
+        return {decode(b.text).serial: b.position.top_left.x for b in zxingcpp.read_barcodes(image)}
+
+    front_x, back_x = serial_x(images[0]), serial_x(images[1])
+    assert set(front_x) == set(back_x) and len(front_x) == 4
+    for serial, x in front_x.items():
+        # The back of a card on the left half of the sheet lies on the right half.
+        assert (x < width / 2) != (back_x[serial] < width / 2)
+
+
+def test_large_print_variant_is_named_in_the_qr(tmp_path):
+    pdf = tmp_path / "k10-large.pdf"
+    assert run_cli("generate", "k10", "--large-print", "--out", str(pdf)).exit_code == 0
+    image = rasterise(pdf, 150, tmp_path)[0]
+    payload = decode(cv2.QRCodeDetector().detectAndDecode(image)[0])
+    assert payload is not None and payload.variant == "L"

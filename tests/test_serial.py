@@ -1,0 +1,34 @@
+import random
+
+from formkit.qrpayload import PagePayload, decode
+from formkit.serial import ALPHABET, format_serial, is_valid_serial, new_serial, normalise_serial
+
+
+def test_check_character_catches_every_single_substitution_and_adjacent_swap():
+    serial = new_serial(random.Random(3))
+    assert is_valid_serial(serial)
+    for i in range(len(serial)):
+        for char in ALPHABET:
+            if char != serial[i]:
+                assert not is_valid_serial(serial[:i] + char + serial[i + 1:])
+        if i + 1 < len(serial) and serial[i] != serial[i + 1]:
+            swapped = serial[:i] + serial[i + 1] + serial[i] + serial[i + 2:]
+            assert not is_valid_serial(swapped)
+
+
+def test_serials_avoid_confusable_characters_and_read_back_from_print():
+    serial = new_serial()
+    assert not set(serial) & set("01258BILOSZ")
+    assert normalise_serial(format_serial(serial).lower()) == serial
+
+
+def test_seeded_serials_are_reproducible_and_unseeded_are_not():
+    assert new_serial(random.Random(7)) == new_serial(random.Random(7))
+    assert len({new_serial() for _ in range(50)}) == 50
+
+
+def test_payload_round_trips_and_foreign_codes_are_refused():
+    payload = PagePayload("goal-card", 2, 1, "L.CR80", new_serial(random.Random(1)), "0A9F")
+    assert decode(payload.encode()) == payload
+    assert decode("https://example.org/") is None
+    assert decode(payload.encode().replace("FK1", "FK2")) is None
