@@ -103,5 +103,93 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
                + (f"; manifest {manifest}" if manifest else ""))
 
 
+_db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=Path("formkit.sqlite"),
+                          show_default=True, help="The SQLite store.")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@_db_option
+@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
+@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A folder of your own templates (may be repeated).")
+@reports_errors
+def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tuple[Path, ...]) -> None:
+    """Read every page of the images, PDFs and folders in PATHS into the store."""
+    from scanner.batch import scan as run
+    from scanner.store import Store
+
+    from .catalogue import add_template_dir
+
+    for folder in template_dirs:
+        add_template_dir(folder)
+    store = Store(db)
+    bar: Any = None
+
+    def planned(total: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=total, label="Reading pages", file=sys.stderr)
+        bar.__enter__()
+
+    try:
+        summary = run(list(paths), store, jobs, progress=lambda n: bar.update(n), planned=planned)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        store.close()
+    for missing in summary.missing:
+        click.echo(f"formkit: warning: {missing}: no such file or folder", err=True)
+    pages = summary.pages
+    click.echo(f"Pages read: {pages['read']}, with {summary.values_to_review} value(s) to review; "
+               f"conflicts: {pages['conflict']}; blank: {pages['blank']}; unidentified: {pages['unidentified']}; "
+               f"rejected: {pages['rejected']}; already in the store: {summary.skipped_pages}")
+    for reason, count in summary.reasons.most_common():
+        click.echo(f"  {count:5d} x {reason}")
+    click.echo(f"Store: {db}")
+    if summary.missing:
+        sys.exit(InputError.exit_code)
+
+
+@main.command()
+@_db_option
+@reports_errors
+def status(db: Path) -> None:
+    """List the pages in the store and their state."""
+    from scanner.store import Store
+
+    if not db.exists():
+        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    store = Store(db)
+    click.echo(f"{'file':40} {'page':>4}  {'status':12} {'form':16} {'serial':9} {'review':>6}  reason")
+    for row in store.pages():
+        click.echo(f"{row['path'][-40:]:40} {row['page_index'] + 1:4d}  {row['status']:12} "
+                   f"{(row['form'] + ' p' + str(row['form_page'])) if row['form'] else '':16} {row['serial']:9} "
+                   f"{row['review']:6d}  {row['reason']}")
+    store.close()
+
+
+@main.command(name="export")
+@_db_option
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the CSVs.")
+@reports_errors
+def export_command(db: Path, out: Path) -> None:
+    """Write per form <form>.csv (a row per serial) and <form>_long.csv (a row per value)."""
+    from scanner.store import Store
+
+    from .export import export
+
+    if not db.exists():
+        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    store = Store(db)
+    try:
+        written = export(store.values(), out)
+    finally:
+        store.close()
+    if not written:
+        click.echo("No pages have been read yet: nothing to export.")
+    for form, (wide, long) in written.items():
+        click.echo(f"{form}: {wide} and {long}")
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,47 @@
+"""Which template and layout a QR payload refers to (shipped templates, plus any the user adds)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from .errors import FormkitError
+from .layout import Layout, layout_for_variant
+from .template import Template, load_template, shipped_templates
+
+_extra_dirs: list[Path] = []
+
+
+def add_template_dir(path: Path) -> None:
+    """Templates in ``path`` (``*.yaml``) take precedence over shipped ones with the same form id."""
+    _extra_dirs.append(path)
+    _templates.cache_clear()
+    find_layout.cache_clear()
+
+
+@cache
+def _templates() -> dict[tuple[str, int], Template]:
+    found: dict[tuple[str, int], Template] = {}
+    files = list(shipped_templates().values()) + [p for d in _extra_dirs for p in sorted(d.glob("*.yaml"))]
+    for path in files:
+        try:
+            template = load_template(path)
+        except FormkitError:
+            continue
+        found[(template.form, template.version)] = template
+    return found
+
+
+@cache
+def find_layout(form: str, version: int, variant: str) -> Layout | str:
+    """The layout for a payload, or the reason there is none."""
+    template = _templates().get((form, version))
+    if template is None:
+        known = sorted(v for f, v in _templates() if f == form)
+        if known:
+            return f"printed from version {version} of '{form}', but only version(s) {known} are installed"
+        return f"form '{form}' is not an installed template"
+    try:
+        return layout_for_variant(template, variant)
+    except (ValueError, FormkitError) as exc:
+        return f"cannot lay out '{form}' variant {variant}: {exc}"

@@ -1,0 +1,146 @@
+"""Find input files, identify them by content, and load their pages as greyscale arrays.
+
+Colour pages are reduced with the darkest channel, so blue, red or black pen all read as ink.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageSequence
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+PDF_SUFFIXES = {".pdf"}
+MAX_PIXELS = 80_000_000  # a 12 MP photo is 12 M; a 600 dpi A4 scan is 35 M
+PDF_DPI = 200
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # PIL refuses (rather than decodes) anything far beyond our own limit
+
+
+class PageLoadError(Exception):
+    """A page that cannot be loaded; the message is the reason stored with the rejected page."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    sha256: str
+    size_bytes: int
+    pages: int  # 0 when the file cannot be opened at all
+    error: str = ""
+
+
+def find_inputs(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
+    """Files to read under ``paths`` (folders recursively, in name order), and paths that do not exist."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in
+                            IMAGE_SUFFIXES | PDF_SUFFIXES and not p.name.startswith("."))
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(str(raw))
+    return files, missing
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def describe(path: Path) -> InputFile:
+    """Hash ``path`` and count its pages without decoding them."""
+    sha = file_sha256(path)
+    size = path.stat().st_size
+    try:
+        return InputFile(str(path), sha, size, count_pages(path))
+    except PageLoadError as exc:
+        return InputFile(str(path), sha, size, 0, str(exc))
+
+
+def count_pages(path: Path) -> int:
+    if path.suffix.lower() in PDF_SUFFIXES:
+        import pypdfium2 as pdfium
+
+        try:
+            return len(pdfium.PdfDocument(str(path)))
+        except Exception as exc:  # pdfium raises its own error types
+            raise PageLoadError(f"not a readable PDF ({exc})") from exc
+    try:
+        with Image.open(path) as image:
+            _check_size(*image.size)
+            return getattr(image, "n_frames", 1)
+    except PageLoadError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise PageLoadError(f"image too large ({exc})") from exc
+    except Exception as exc:  # PIL raises many types for bad files
+        raise PageLoadError(f"not a readable image ({type(exc).__name__}: {exc})") from exc
+
+
+def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
+    """Page ``index`` of ``path`` as a uint8 greyscale array, and its resolution in dpi when known."""
+    if path.suffix.lower() in PDF_SUFFIXES:
+        return _pdf_page(path, index), float(PDF_DPI)
+    try:
+        with Image.open(path) as image:
+            _check_size(*image.size)
+            frame = next(f for i, f in enumerate(ImageSequence.Iterator(image)) if i == index)
+            dpi = frame.info.get("dpi", (None,))[0]
+            if path.suffix.lower() in {".jpg", ".jpeg", ".png"} and frame.mode in ("RGB", "L"):
+                grey = _decode_with_opencv(path)  # several times faster than PIL for big photos
+            else:
+                grey = _darkest_channel(np.asarray(frame.convert("RGB") if frame.mode not in ("L", "RGB")
+                                                   else frame))
+            return grey, float(dpi) if dpi else None
+    except PageLoadError:
+        raise
+    except Exception as exc:
+        raise PageLoadError(f"cannot decode page {index + 1} ({type(exc).__name__}: {exc})") from exc
+
+
+def _check_size(width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise PageLoadError(f"image too large ({width} x {height} px; the limit is {MAX_PIXELS // 1_000_000} MP)")
+
+
+def _decode_with_opencv(path: Path) -> np.ndarray:
+    data = np.fromfile(str(path), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is None:
+        raise PageLoadError("cannot decode the image data")
+    return _darkest_channel(image)
+
+
+def _darkest_channel(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image if image.dtype == np.uint8 else cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX, cv2.CV_8U)
+    return image[..., :3].min(axis=2)
+
+
+def _pdf_page(path: Path, index: int) -> np.ndarray:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(str(path))
+        page = document[index]
+        width_pt, height_pt = page.get_size()
+        scale = PDF_DPI / 72
+        if width_pt * height_pt * scale * scale > MAX_PIXELS:
+            raise PageLoadError(f"PDF page {index + 1} is too large to render")
+        bitmap = page.render(scale=scale, grayscale=True)
+        array = bitmap.to_numpy()
+        return array if array.ndim == 2 else _darkest_channel(array)
+    except PageLoadError:
+        raise
+    except Exception as exc:
+        raise PageLoadError(f"cannot render PDF page {index + 1} ({exc})") from exc

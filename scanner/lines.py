@@ -1,0 +1,88 @@
+"""Read a visual-analogue line: where a pen stroke crosses the printed line, in mm from its start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from formkit.layout.model import LineField
+
+from .register import WARP_PX_PER_MM
+
+NEAR_MM = (0.6, 2.0)  # the bands just above and just below the printed line where a crossing shows
+TICK_CLEAR_MM = 0.6  # the printed end ticks, left out
+JOIN_MM = 0.9  # ink above and below the line this close horizontally is one crossing stroke
+
+
+@dataclass(frozen=True)
+class LineReading:
+    positions_mm: tuple[float, ...]  # each crossing found, from the line's start
+    near_tick: bool  # a crossing touches an end tick, where printed ink hides part of it
+    ink_level: float
+
+
+def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM) -> LineReading:
+    """A pen stroke that crosses the line leaves ink in the bands just above and just below it, at
+    (nearly) the same columns, however slanted. Its position is the middle of the two."""
+    y = int(round(line.y1_mm * px_per_mm))
+    x1, x2 = line.x1_mm * px_per_mm, line.x2_mm * px_per_mm
+    pad = int(round(3 * px_per_mm))
+    c0, c1 = max(0, int(x1) - pad), min(page.shape[1], int(np.ceil(x2)) + pad)
+    near0, near1 = (int(round(v * px_per_mm)) for v in NEAR_MM)
+    above = page[max(0, y - near1):max(0, y - near0), c0:c1].astype(np.float32)
+    below = page[y + near0 + 1:y + near1 + 1, c0:c1].astype(np.float32)
+    white = float(np.percentile(np.concatenate([above.ravel(), below.ravel()]), 90))
+    ink_level = max(white - 70.0, white * 0.55)
+    ink_above = (above < ink_level).any(axis=0)
+    ink_below = (below < ink_level).any(axis=0)
+    cols = np.arange(c0, c1)
+    tick = TICK_CLEAR_MM * px_per_mm
+    at_tick = (np.abs(cols - x1) <= tick) | (np.abs(cols - x2) <= tick)
+    ink_above &= ~at_tick
+    ink_below &= ~at_tick
+    join = max(1, int(round(JOIN_MM * px_per_mm)))
+    kernel = np.ones(2 * join + 1, np.float32)
+    crossing = (np.convolve(ink_above, kernel, "same") > 0) & (np.convolve(ink_below, kernel, "same") > 0)
+    positions = []
+    near_tick = False
+    for start, stop in _runs(crossing):
+        a = np.flatnonzero(ink_above[start:stop])
+        b = np.flatnonzero(ink_below[start:stop])
+        if not len(a) or not len(b):
+            continue
+        centre_px = c0 + start + (a.mean() + b.mean()) / 2
+        positions.append(round((centre_px - x1) / px_per_mm, 2))
+        # A stroke running into an end tick is partly hidden by it: its position is less certain.
+        first, last = start + min(a[0], b[0]), start + max(a[-1], b[-1])
+        near_tick |= bool(at_tick[max(0, first - 1)] or at_tick[min(len(at_tick) - 1, last + 1)])
+    # A stroke drawn over an end tick hides in it; it shows as ink wider than the printed tick.
+    for tick_x in (x1, x2):
+        if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in _runs(crossing)):
+            near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm, ink_level)
+    return LineReading(tuple(positions), near_tick, ink_level)
+
+
+def _widened_tick(above: np.ndarray, below: np.ndarray, tick_col: float, px_per_mm: float,
+                  ink_level: float) -> bool:
+    """True when, both above and below the line, most rows have ink beside the printed tick."""
+    lo, hi = int(round(tick_col - 1.0 * px_per_mm)), int(round(tick_col + 1.0 * px_per_mm)) + 1
+    beside = np.abs(np.arange(lo, hi) - tick_col) > 0.35 * px_per_mm
+    share = []
+    for band in (above, below):
+        window = band[:, max(0, lo):hi] < ink_level
+        cols = beside[max(0, lo) - lo:][: window.shape[1]]
+        share.append(float((window[:, cols]).any(axis=1).mean()) if window.size else 0.0)
+    return min(share) >= 0.4
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True, merging runs less than 1 mm apart (one stroke drawn twice)."""
+    runs: list[tuple[int, int]] = []
+    gap = int(round(JOIN_MM * WARP_PX_PER_MM))
+    for index in np.flatnonzero(mask):
+        if runs and index - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], index + 1)
+        else:
+            runs.append((index, index + 1))
+    return runs

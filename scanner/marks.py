@@ -1,0 +1,133 @@
+"""Measure the ink in each printed choice box, relative to that box's own paper and printed border.
+
+Following the measured notes: a pixel's darkness is normalised between the paper white around the
+box and the black of its printed border, so a photocopy, a shadow or pencil do not move the scale;
+then the page's empty boxes (most boxes) give the baseline that is subtracted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import cv2
+import numpy as np
+
+from formkit.layout.model import Box
+
+from .register import WARP_PX_PER_MM
+
+INNER_INSET_MM = 0.7  # inside the printed line, with room for registration error
+BORDER_BAND_MM = 0.35
+RING_MM = (0.9, 1.7)
+INK_LEVEL = 0.5  # normalised darkness from which a pixel counts as ink
+WEAK_LEVEL = 0.25  # a trace of ink: smooth shadows stay below it, erased pencil does not
+
+
+class Mark(Enum):
+    EMPTY = "empty"
+    FAINT = "faint"  # too little to call: a stray dot, an erased mark, a very light tick
+    MARKED = "marked"  # tick, cross, scribble
+    HEAVY = "heavy"  # between a heavy cross and a filled box
+    FILLED = "filled"  # filled in completely: the printed convention for "cancelled"
+
+
+# Thresholds on coverage above the page baseline (fraction of the inner box that is ink) and on the
+# largest paper hole left inside the box. Measured on synthetic marks (benchmarks/scan_accuracy.py):
+# pen-filled boxes left holes of at most 0.041 of the box, ticks, crosses and scribbles at least 0.08.
+FAINT_FROM = 0.02
+MARKED_FROM = 0.05
+FILLED_MIN_COVERAGE = 0.6
+FILLED_MAX_HOLE = 0.05
+MARKED_MIN_HOLE = 0.075
+FAINT_WEAK = 0.04  # traces of ink over this much of the box, with almost no coverage, hint at a mark
+
+
+@dataclass(frozen=True)
+class BoxMeasure:
+    coverage: float  # fraction of inner pixels that are ink, before the page baseline
+    darkness: float  # mean normalised darkness of the inner pixels
+    contrast: float  # paper white minus border black, grey levels: low means a washed-out image
+    hole: float  # the largest connected area of paper inside the box, as a fraction of it
+    weak: float  # fraction of inner pixels with at least a trace of ink (erased or faint pencil)
+
+
+def _slices(box: Box, margin_mm: float, px_per_mm: float, shape: tuple[int, ...]) -> tuple[slice, slice]:
+    x0 = max(0, int(round((box.x_mm - margin_mm) * px_per_mm)))
+    y0 = max(0, int(round((box.y_mm - margin_mm) * px_per_mm)))
+    x1 = min(shape[1], int(round((box.x_mm + box.w_mm + margin_mm) * px_per_mm)))
+    y1 = min(shape[0], int(round((box.y_mm + box.h_mm + margin_mm) * px_per_mm)))
+    return slice(y0, max(y0 + 1, y1)), slice(x0, max(x0 + 1, x1))
+
+
+def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
+    """(paper white, ink black) grey levels around ``box``: the ring outside it and its printed border."""
+    outer = page[_slices(box, RING_MM[1], px_per_mm, page.shape)].astype(np.float32)
+    ring_mask = np.ones(outer.shape, bool)
+    inner_pad = int(round((RING_MM[1] - RING_MM[0]) * px_per_mm))
+    ring_mask[inner_pad:-inner_pad or None, inner_pad:-inner_pad or None] = False
+    white = float(np.percentile(outer[ring_mask], 80)) if ring_mask.any() else 255.0
+    band = page[_slices(box, BORDER_BAND_MM, px_per_mm, page.shape)].astype(np.float32)
+    band_px = max(1, int(round(2 * BORDER_BAND_MM * px_per_mm)))
+    edge = np.ones(band.shape, bool)
+    edge[band_px:-band_px or None, band_px:-band_px or None] = False
+    black = float(np.percentile(band[edge], 10))
+    return white, black
+
+
+def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> BoxMeasure:
+    white, black = local_references(page, box, px_per_mm)
+    contrast = max(white - black, 40.0)
+    inner = page[_slices(box, -INNER_INSET_MM, px_per_mm, page.shape)].astype(np.float32)
+    darkness = np.clip((white - inner) / contrast, 0.0, 1.0)
+    ink = darkness > INK_LEVEL
+    return BoxMeasure(float(np.mean(ink)), float(darkness.mean()), white - black, _largest_hole(ink),
+                      float(np.mean(darkness > WEAK_LEVEL)))
+
+
+def _largest_hole(ink: np.ndarray) -> float:
+    """A cross leaves four open triangles of paper; a filled box leaves only specks."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats((~ink).astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return 0.0
+    return float(stats[1:, cv2.CC_STAT_AREA].max() / ink.size)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    coverage: float
+    weak: float
+
+
+def page_baseline(measures: list[BoxMeasure]) -> Baseline:
+    """What an empty box reads on this page: the median of all boxes, since most boxes are empty.
+    With few boxes, or a median that is itself inked, no baseline is assumed."""
+    if len(measures) < 6:
+        return Baseline(0.0, 0.0)
+    coverage = float(np.median([m.coverage for m in measures]))
+    weak = float(np.median([m.weak for m in measures]))
+    if coverage > FAINT_FROM:
+        return Baseline(0.0, 0.0)
+    return Baseline(coverage, weak)
+
+
+def classify(measure: BoxMeasure, baseline: Baseline) -> tuple[Mark, float]:
+    """The box's state and a confidence in [0, 1] that grows with the distance from the nearest threshold."""
+    c = max(0.0, measure.coverage - baseline.coverage)
+    w = max(0.0, measure.weak - baseline.weak)
+    if c < FAINT_FROM:
+        if w >= FAINT_WEAK:
+            return Mark.FAINT, 0.4
+        return Mark.EMPTY, _confidence(min(FAINT_FROM - c, FAINT_WEAK - w), FAINT_FROM)
+    if c < MARKED_FROM:
+        return Mark.FAINT, 0.3
+    if measure.hole >= MARKED_MIN_HOLE:
+        return Mark.MARKED, _confidence(min(c - MARKED_FROM, measure.hole - MARKED_MIN_HOLE), 0.05)
+    if measure.hole < FILLED_MAX_HOLE and c >= FILLED_MIN_COVERAGE:
+        return Mark.FILLED, _confidence(min(FILLED_MAX_HOLE - measure.hole, c - FILLED_MIN_COVERAGE), 0.05)
+    return Mark.HEAVY, 0.3
+
+
+def _confidence(margin: float, scale: float) -> float:
+    """0.75 at a threshold, rising to 1.0 at ``scale`` away from it."""
+    return round(0.75 + 0.25 * min(1.0, margin / scale), 3)

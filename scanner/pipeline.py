@@ -1,0 +1,178 @@
+"""Read one page image: locate -> register -> read -> resolve. Pure function of the image."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from formkit.catalogue import find_layout
+from formkit.layout.model import BoxesField, ChoiceField, Layout, LineField, Page, TextField
+from formkit.qrpayload import PagePayload, decode
+
+from . import areas, marks
+from .lines import read_line
+from .locate import Markers, QrRead, find_markers, qr_near_top_right_marker, read_qr_codes
+from .register import MAX_ERROR_MM, REVIEW_ERROR_MM, WARP_PX_PER_MM, register, warp_page
+from .resolve import REVIEW_CONFIDENCE, resolve_choice, resolve_line
+from .results import BLANK, READ, REJECTED, UNIDENTIFIED, FieldValue, PageResult
+
+BLANK_INK_FRACTION = 0.002
+PAGE_IMAGE_PX_PER_MM = 4.0
+CROP_MARGIN_MM = 2.0
+
+
+def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
+    """Fill ``result`` (which names the source) from the page image ``grey``."""
+    found = find_markers(grey)
+    reads = read_qr_codes(grey)
+    payloads = _formkit_payloads(reads)
+    if not payloads and found.count:
+        payloads = _formkit_payloads(qr_near_top_right_marker(grey, found))
+    if not payloads:
+        if found.count >= 2:
+            result.status, result.reason = UNIDENTIFIED, "markers found but the QR code is unreadable"
+            result.image_jpeg = _jpeg(_reduced(grey))
+        elif found.count == 0 and not reads and _ink_fraction(grey) < BLANK_INK_FRACTION:
+            result.status, result.reason = BLANK, "blank page"
+        else:
+            what = "a QR code that is not formkit's" if reads else "no formkit markers or QR code"
+            result.status, result.reason = REJECTED, f"not a formkit page: {what}"
+            result.image_jpeg = _jpeg(_reduced(grey))
+        return result
+    if len({p.serial + str(p.page) for p in payloads}) > 1:
+        result.status, result.reason = REJECTED, "more than one form page in the image: photograph one at a time"
+        return result
+    payload = payloads[0]
+    result.form, result.version, result.variant = payload.form, payload.version, payload.variant
+    result.form_page, result.serial = payload.page, payload.serial
+    layout = find_layout(payload.form, payload.version, payload.variant)
+    problem = _layout_problem(layout, payload)
+    if problem:
+        result.status, result.reason = REJECTED, problem
+        return result
+    assert isinstance(layout, Layout)
+    page = layout.page(payload.page)
+    return _read_registered(grey, page, found, result)
+
+
+def _formkit_payloads(reads: list[QrRead]) -> list[PagePayload]:
+    return [p for p in (decode(r.text) for r in reads) if p is not None]
+
+
+def _layout_problem(layout: Layout | str, payload: PagePayload) -> str:
+    if isinstance(layout, str):
+        return layout
+    if not 1 <= payload.page <= len(layout.pages):
+        return f"page {payload.page} does not exist in '{payload.form}' ({len(layout.pages)} pages)"
+    if layout.page(payload.page).fingerprint != payload.layout:
+        return ("the page was printed with a different layout than this template gives (another text pack or "
+                "an edited template with the same version?)")
+    return ""
+
+
+def _read_registered(grey: np.ndarray, page: Page, found: Markers, result: PageResult) -> PageResult:
+    reg = register(page, found)
+    if reg is None:
+        result.status = REJECTED
+        result.reason = f"only {found.count} registration marker(s) found; at least 2 are needed"
+        result.image_jpeg = _jpeg(_reduced(grey))
+        return result
+    result.transform = reg.mm_to_px.tolist()
+    result.error_mm = round(reg.error_mm, 3)
+    if reg.error_mm > MAX_ERROR_MM:
+        result.status = REJECTED
+        result.reason = f"poor registration: markers disagree by {reg.error_mm:.1f} mm (folded or curled page?)"
+        result.image_jpeg = _jpeg(_reduced(grey))
+        return result
+    warped = warp_page(grey, page, reg)
+    result.quality = {"markers": reg.markers_used, "source_px_per_mm": round(reg.px_per_mm, 2),
+                      "sharpness": round(_sharpness(warped), 1)}
+    result.values = read_fields(warped, page)
+    if reg.error_mm > REVIEW_ERROR_MM:
+        for value in result.values:
+            value.needs_review = True
+            value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
+            value.reason = "; ".join(filter(None, [value.reason, f"poor registration ({reg.error_mm:.2f} mm)"]))
+    for value in result.values:
+        if value.needs_review and value.crop_png is None:
+            value.crop_png = _field_crop(warped, page, value.field)
+    result.status = READ
+    result.image_jpeg = _jpeg(cv2.resize(warped, None, fx=PAGE_IMAGE_PX_PER_MM / WARP_PX_PER_MM,
+                                         fy=PAGE_IMAGE_PX_PER_MM / WARP_PX_PER_MM, interpolation=cv2.INTER_AREA))
+    return result
+
+
+def read_fields(warped: np.ndarray, page: Page) -> list[FieldValue]:
+    """Every field of ``page`` from its registered image, in layout order."""
+    choices = [f for f in page.fields if isinstance(f, ChoiceField)]
+    measures = {f.id: [marks.measure_box(warped, o.box) for o in f.options] for f in choices}
+    baseline = marks.page_baseline([m for ms in measures.values() for m in ms])
+    values: list[FieldValue] = []
+    for f in page.fields:
+        if isinstance(f, ChoiceField):
+            states = [marks.classify(m, baseline) for m in measures[f.id]]
+            values.append(resolve_choice(f, states, measures[f.id]))
+        elif isinstance(f, LineField):
+            values.append(resolve_line(f, read_line(warped, f)))
+        elif isinstance(f, BoxesField | TextField):
+            values.append(_handwriting_presence(warped, f))
+    return values
+
+
+def _handwriting_presence(warped: np.ndarray, f: BoxesField | TextField) -> FieldValue:
+    boxes = f.boxes if isinstance(f, BoxesField) else (f.box,)
+    inked = [areas.ink_fraction(warped, b) >= areas.INK_FRACTION for b in boxes]
+    crop = _png(areas.crop(warped, _bounds(boxes), CROP_MARGIN_MM))
+    raw = {"ink": inked}
+    if not any(inked):
+        return FieldValue(f.id, f.kind, "", 0.95, False, "", raw, crop)
+    return FieldValue(f.id, f.kind, "", 0.0, True, "handwriting: not recognised by this version", raw, crop)
+
+
+def _bounds(boxes):  # noqa: ANN001, ANN202
+    from formkit.layout.model import Box
+
+    x0 = min(b.x_mm for b in boxes)
+    y0 = min(b.y_mm for b in boxes)
+    x1 = max(b.x_mm + b.w_mm for b in boxes)
+    y1 = max(b.y_mm + b.h_mm for b in boxes)
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def _field_crop(warped: np.ndarray, page: Page, field_id: str) -> bytes | None:
+    from formkit.layout.model import Box
+
+    f = next(f for f in page.fields if f.id == field_id)
+    if isinstance(f, ChoiceField):
+        box = _bounds([o.box for o in f.options])
+    elif isinstance(f, LineField):
+        box = Box(f.x1_mm - 2, f.y1_mm - 4, f.x2_mm - f.x1_mm + 4, 8)
+    elif isinstance(f, BoxesField):
+        box = _bounds(f.boxes)
+    else:
+        box = f.box
+    return _png(areas.crop(warped, box, CROP_MARGIN_MM))
+
+
+def _sharpness(warped: np.ndarray) -> float:
+    """Variance of the Laplacian: printed edges of a sharp image give high values."""
+    return float(cv2.Laplacian(warped, cv2.CV_32F).var())
+
+
+def _ink_fraction(grey: np.ndarray) -> float:
+    small = _reduced(grey, 800)
+    background = cv2.medianBlur(small, 31)
+    return float(np.mean(small.astype(np.int16) < background.astype(np.int16) - 60))
+
+
+def _reduced(grey: np.ndarray, long_side: int = 1400) -> np.ndarray:
+    scale = min(1.0, long_side / max(grey.shape))
+    return grey if scale >= 1 else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def _jpeg(image: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 75])[1].tobytes()
+
+
+def _png(image: np.ndarray) -> bytes | None:
+    return cv2.imencode(".png", image)[1].tobytes() if image.size else None

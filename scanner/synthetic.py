@@ -1,0 +1,229 @@
+"""Synthetic filled forms with known answers, degraded like flatbed scans or phone photos.
+
+Used by the tests, the shipped samples (samples/make_samples.py) and the benchmarks. Everything is
+driven by a ``random.Random`` so a seed reproduces the same pages.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from formkit.layout.model import Box, ChoiceField, LineField, Page
+
+PENS = {"black": (25, 25, 35), "blue": (40, 60, 170), "pencil": (120, 120, 125)}
+
+
+@dataclass
+class Truth:
+    """What a field should read, and whether a careful reader must flag it for review."""
+
+    value: str
+    must_review: bool = False
+    may_review: bool = False  # a hard but fair case: flagging it is fine, reading it right is fine
+    scenario: str = ""
+
+
+@dataclass
+class FilledPage:
+    image: np.ndarray  # RGB, uint8
+    dpi: float
+    truth: dict[str, Truth] = field(default_factory=dict)
+
+
+def render_pdf(pdf: Path, dpi: float) -> list[np.ndarray]:
+    """RGB pages of ``pdf`` at ``dpi`` (pypdfium2)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(pdf))
+    return [np.ascontiguousarray(document[i].render(scale=dpi / 72).to_numpy()[..., :3])
+            for i in range(len(document))]
+
+
+class _Pen:
+    def __init__(self, image: np.ndarray, dpi: float, colour: str, width_mm: float) -> None:
+        self.image, self.scale = image, dpi / 25.4
+        self.colour = PENS[colour]
+        self.width = max(1, int(round(width_mm * self.scale)))
+
+    def px(self, x_mm: float, y_mm: float) -> tuple[int, int]:
+        return int(round(x_mm * self.scale * 4)), int(round(y_mm * self.scale * 4))
+
+    def stroke(self, points_mm: list[tuple[float, float]]) -> None:
+        pts = np.array([self.px(x, y) for x, y in points_mm], np.int32).reshape(-1, 1, 2)
+        cv2.polylines(self.image, [pts], False, self.colour, self.width, cv2.LINE_AA, shift=2)
+
+    def fill(self, box: Box, overshoot_mm: float) -> None:
+        x0, y0 = self.px(box.x_mm - overshoot_mm, box.y_mm - overshoot_mm)
+        x1, y1 = self.px(box.x_mm + box.w_mm + overshoot_mm, box.y_mm + box.h_mm + overshoot_mm)
+        cv2.rectangle(self.image, (x0, y0), (x1, y1), self.colour, -1, cv2.LINE_AA, shift=2)
+
+
+def draw_mark(image: np.ndarray, dpi: float, box: Box, style: str, rng: random.Random,
+              pen: str = "black") -> None:
+    """A hand-like mark in ``box``: tick, cross, fill, scribble or a light pencil tick."""
+    width = {"pencil": 0.25, "blue": 0.4, "black": 0.45}[pen] * rng.uniform(0.8, 1.3)
+    p = _Pen(image, dpi, pen, width)
+    cx = box.x_mm + box.w_mm / 2 + rng.uniform(-0.5, 0.5)
+    cy = box.y_mm + box.h_mm / 2 + rng.uniform(-0.5, 0.5)
+    s = box.w_mm / 2 * rng.uniform(0.75, 1.2)
+
+    def j() -> float:
+        return rng.uniform(-0.25, 0.25)
+
+    if style == "tick":
+        p.stroke([(cx - s * 0.7 + j(), cy + j()), (cx - s * 0.15 + j(), cy + s * 0.7 + j()),
+                  (cx + s * 0.9 + j(), cy - s * 0.9 + j())])
+    elif style == "cross":
+        p.stroke([(cx - s * 0.8 + j(), cy - s * 0.8 + j()), (cx + s * 0.8 + j(), cy + s * 0.8 + j())])
+        p.stroke([(cx + s * 0.8 + j(), cy - s * 0.8 + j()), (cx - s * 0.8 + j(), cy + s * 0.8 + j())])
+    elif style == "fill":
+        # Filled in with the pen: close back-and-forth strokes, sometimes leaving gaps.
+        p = _Pen(image, dpi, pen, rng.uniform(0.5, 0.8))
+        step = p.width / p.scale * rng.uniform(0.7, 1.15)
+        over = rng.uniform(-0.2, 0.4)
+        zig, y, k = [], box.y_mm - over, 0
+        while y <= box.y_mm + box.h_mm + over:
+            x = box.x_mm - over if k % 2 == 0 else box.x_mm + box.w_mm + over
+            zig.append((x + j(), y))
+            y += step
+            k += 1
+        p.stroke(zig)
+    elif style == "scribble":
+        zig = []
+        turns = rng.randint(4, 6)
+        for k in range(turns):
+            x = cx - s * 0.8 + k * s * 1.6 / (turns - 1)
+            zig.append((x + j(), cy + (s * 0.7 if k % 2 else -s * 0.7) + j()))
+        p.stroke(zig)
+    elif style == "light":
+        p = _Pen(image, dpi, "pencil", 0.22)
+        p.stroke([(cx - s * 0.5, cy), (cx - s * 0.1, cy + s * 0.5), (cx + s * 0.7, cy - s * 0.7)])
+    else:
+        raise ValueError(style)
+
+
+def draw_line_mark(image: np.ndarray, dpi: float, line: LineField, position_mm: float, rng: random.Random,
+                   pen: str = "black") -> None:
+    p = _Pen(image, dpi, pen, rng.uniform(0.35, 0.55))
+    x = line.x1_mm + position_mm
+    half = rng.uniform(2.0, 3.5)
+    slant = rng.uniform(-0.8, 0.8)
+    p.stroke([(x - slant, line.y1_mm - half), (x + slant, line.y1_mm + half)])
+
+
+def fill_page(image: np.ndarray, dpi: float, page: Page, rng: random.Random, hard: bool = True) -> FilledPage:
+    """Answer every field of ``page`` at random; ``hard`` adds double marks, corrections and faint marks."""
+    filled = FilledPage(image, dpi)
+    pen = rng.choice(["black", "blue", "black", "blue", "pencil"])
+    for f in page.fields:
+        if isinstance(f, ChoiceField):
+            filled.truth[f.id] = _fill_choice(image, dpi, f, rng, pen, hard)
+        elif isinstance(f, LineField):
+            roll = rng.random()
+            if roll < 0.15:
+                filled.truth[f.id] = Truth("", scenario="blank")
+            else:
+                length = f.x2_mm - f.x1_mm
+                position = round(rng.uniform(3.0, length - 3.0), 1)
+                draw_line_mark(image, dpi, f, position, rng, "blue" if pen == "blue" else "black")
+                value = f.minimum + (f.maximum - f.minimum) * position / length
+                filled.truth[f.id] = Truth(f"{value:.1f}", scenario="line")
+    return filled
+
+
+def _fill_choice(image: np.ndarray, dpi: float, f: ChoiceField, rng: random.Random, pen: str,
+                 hard: bool) -> Truth:
+    options = list(f.options)
+    roll = rng.random()
+    style = rng.choice(["tick", "tick", "cross", "cross", "scribble"])
+    if roll < 0.2:
+        return Truth("", scenario="blank")
+    if hard and roll < 0.25 and not f.multiple:
+        a, b = rng.sample(options, 2)
+        draw_mark(image, dpi, a.box, style, rng, pen)
+        draw_mark(image, dpi, b.box, style, rng, pen)
+        return Truth("", must_review=True, scenario="double mark")
+    if hard and roll < 0.32 and len(options) > 1:
+        cancelled, chosen = rng.sample(options, 2)
+        draw_mark(image, dpi, cancelled.box, "fill", rng, "black" if pen == "pencil" else pen)
+        draw_mark(image, dpi, chosen.box, style, rng, pen)
+        return Truth(str(chosen.value), scenario="correction")
+    if hard and roll < 0.35:
+        chosen = rng.choice(options)
+        draw_mark(image, dpi, chosen.box, "light", rng)
+        return Truth(str(chosen.value), may_review=True, scenario="light pencil")
+    if f.multiple:
+        chosen = sorted(rng.sample(range(len(options)), rng.randint(1, min(3, len(options)))))
+        for i in chosen:
+            draw_mark(image, dpi, options[i].box, style, rng, pen)
+        return Truth(";".join(str(options[i].value) for i in chosen), scenario="multiple")
+    chosen = rng.choice(options)
+    draw_mark(image, dpi, chosen.box, style, rng, pen)
+    return Truth(str(chosen.value), scenario=style)
+
+
+def degrade_scan(rgb: np.ndarray, dpi: float, rng: random.Random, out_dpi: float = 300,
+                 upside_down: bool = False, one_bit: bool = False, rotate_quarter: int = 0) -> np.ndarray:
+    """A flatbed scan: small skew, offset, resampling, sensor noise, optionally 1-bit and rotated.
+    The page lies on a scanner bed a little larger than itself."""
+    image = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if one_bit else rgb.copy()
+    bed = int(round(6 / 25.4 * dpi))
+    image = cv2.copyMakeBorder(image, bed, bed, bed, bed, cv2.BORDER_CONSTANT, value=(245, 245, 245))
+    h, w = image.shape[:2]
+    angle = rng.uniform(-2.0, 2.0) + (180 if upside_down else 0)
+    matrix = cv2.getRotationMatrix2D((w / 2 + rng.uniform(-20, 20), h / 2 + rng.uniform(-20, 20)), angle, 1.0)
+    image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(250, 250, 250))
+    if out_dpi != dpi:
+        image = cv2.resize(image, None, fx=out_dpi / dpi, fy=out_dpi / dpi, interpolation=cv2.INTER_AREA)
+    noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 6, image.shape)
+    image = np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    if one_bit:
+        image = np.where(image > 150, 255, 0).astype(np.uint8)
+    return np.ascontiguousarray(np.rot90(image, rotate_quarter)) if rotate_quarter else image
+
+
+def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int] = (3000, 2250),
+                  fill: float | None = None) -> np.ndarray:
+    """A phone photo of the page on a desk: perspective, clutter, uneven light, a shadow, blur, JPEG.
+    Returns the decoded JPEG as RGB."""
+    fw, fh = frame_px
+    np_rng = np.random.default_rng(rng.randrange(1 << 30))
+    background = np.full((fh, fw, 3), [rng.randint(60, 200)] * 3, np.float32)
+    background += np_rng.normal(0, 12, (fh // 8 + 1, fw // 8 + 1, 1)).repeat(8, 0).repeat(8, 1)[:fh, :fw]
+    for _ in range(rng.randint(2, 6)):  # clutter: other papers, a pen, a mug
+        x, y = rng.randrange(fw), rng.randrange(fh)
+        colour = [rng.randint(0, 255) for _ in range(3)]
+        cv2.rectangle(background, (x, y), (x + rng.randint(50, 600), y + rng.randint(20, 400)), colour, -1)
+    h, w = rgb.shape[:2]
+    fill = fill or rng.uniform(0.55, 0.85)
+    scale = fill * min(fw / w, fh / h)
+    cx, cy = fw / 2 + rng.uniform(-0.08, 0.08) * fw, fh / 2 + rng.uniform(-0.08, 0.08) * fh
+    corners = np.array([[-w, -h], [w, -h], [w, h], [-w, h]], np.float32) * 0.5 * scale
+    corners += np.array([[rng.uniform(-0.06, 0.06) * w * scale for _ in range(2)] for _ in range(4)], np.float32)
+    angle = np.deg2rad(rng.uniform(-15, 15) + rng.choice([0, 0, 90, 180, 270]))
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
+    target = corners @ rotation.T + np.array([cx, cy], np.float32)
+    source = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    homography = cv2.getPerspectiveTransform(source, target)
+    page = cv2.warpPerspective(rgb.astype(np.float32), homography, (fw, fh), flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(np.ones((h, w), np.float32), homography, (fw, fh))[..., None]
+    image = background * (1 - mask) + page * mask
+    # light falls off across the desk, and a soft shadow crosses part of it
+    gx, gy = np.meshgrid(np.linspace(-1, 1, fw), np.linspace(-1, 1, fh))
+    direction = rng.uniform(0, 2 * np.pi)
+    light = 1.0 - rng.uniform(0.1, 0.35) * (0.5 + 0.5 * (gx * np.cos(direction) + gy * np.sin(direction)))
+    shadow = np.zeros((fh, fw), np.float32)
+    x0 = rng.uniform(0, fw)
+    cv2.fillPoly(shadow, [np.array([[x0, 0], [x0 + fw * 0.3, 0], [x0 + fw * 0.1, fh], [x0 - fw * 0.2, fh]],
+                                   np.int32)], 1.0)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), fw * 0.02) * rng.uniform(0.0, 0.35)
+    image = image * (light * (1 - shadow))[..., None]
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.3))
+    image = np.clip(image + np_rng.normal(0, 3, image.shape), 0, 255).astype(np.uint8)
+    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(60, 90)])
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)

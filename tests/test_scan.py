@@ -1,0 +1,293 @@
+"""Scanning behaviour on synthetic pages whose answers are known."""
+
+import csv
+import random
+import sqlite3
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from formkit.catalogue import add_template_dir
+from formkit.export import export, safe_cell
+from formkit.generate import generate, make_copies
+from formkit.layout import build_layout
+from formkit.template import resolve_template
+from scanner.batch import scan
+from scanner.pipeline import read_page
+from scanner.results import PageResult
+from scanner.store import Store
+from scanner.synthetic import degrade_photo, degrade_scan, draw_line_mark, draw_mark, render_pdf
+
+DPI = 200
+
+
+def printed(form: str, tmp: Path, seed: int = 1, copies: int = 1) -> tuple[list[np.ndarray], list[dict]]:
+    layout = build_layout(resolve_template(form))
+    pdf = tmp / f"{form}-{seed}.pdf"
+    rows = generate(layout, make_copies(copies, None, seed), pdf)
+    return render_pdf(pdf, DPI), rows
+
+
+def option_box(page, field_id: str, value):
+    field = next(f for f in page.fields if f.id == field_id)
+    return next(o.box for o in field.options if o.value == value)
+
+
+# k10 answers: (style, value) marks per row, and what the row must read.
+K10_MARKS = {
+    "k10_01": ([("tick", 3)], "3", False),
+    "k10_02": ([("cross", 5)], "5", False),
+    "k10_03": ([], "", False),  # a blank row reads blank
+    "k10_04": ([("tick", 2), ("cross", 4)], "", True),  # two marks: flagged, never guessed
+    "k10_05": ([("fill", 1), ("tick", 2)], "2", False),  # a correction
+    "k10_06": ([("scribble", 1)], "1", False),
+    "k10_07": ([("cross", 4)], "4", False),
+    "k10_08": ([("tick", 5)], "5", False),
+    "k10_09": ([("cross", 2)], "2", False),
+    "k10_10": ([("tick", 1)], "1", False),
+}
+
+
+@pytest.fixture(scope="module")
+def k10(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("k10")
+    images, rows = printed("k10", tmp)
+    page = build_layout(resolve_template("k10")).pages[0]
+    image = images[0]
+    rng = random.Random(5)
+    for field, (marks, _, _) in K10_MARKS.items():
+        for style, value in marks:
+            draw_mark(image, DPI, option_box(page, field, value), style, rng, "blue" if value % 2 else "black")
+    return image, rows[0]["serial"]
+
+
+def read(image: np.ndarray) -> PageResult:
+    grey = image if image.ndim == 2 else image.min(axis=2)
+    return read_page(grey, PageResult("test", 1, "sha", ""))
+
+
+def assert_k10(result: PageResult, serial: str) -> None:
+    assert result.status == "read", result.reason
+    assert result.serial == serial and result.form == "k10"
+    values = {v.field: v for v in result.values}
+    for field, (_, expected, flagged) in K10_MARKS.items():
+        assert values[field].needs_review == flagged, (field, values[field])
+        if not flagged:
+            assert values[field].value == expected, (field, values[field])
+            assert values[field].confidence >= 0.75
+    assert "two or more marks" in values["k10_04"].reason
+
+
+@pytest.mark.parametrize("quarter_turns", [0, 1, 2, 3])
+def test_every_rotation_of_a_scan_reads_the_same(k10, quarter_turns):
+    image, serial = k10
+    scanned = degrade_scan(image, DPI, random.Random(quarter_turns), out_dpi=DPI, rotate_quarter=quarter_turns)
+    assert_k10(read(scanned), serial)
+
+
+def test_a_photo_with_perspective_and_clutter_reads(k10):
+    image, serial = k10
+    assert_k10(read(degrade_photo(image, random.Random(3), frame_px=(2400, 1800))), serial)
+
+
+def test_a_one_bit_upside_down_copy_reads(k10):
+    image, serial = k10
+    assert_k10(read(degrade_scan(image, DPI, random.Random(8), out_dpi=DPI, upside_down=True, one_bit=True)), serial)
+
+
+def test_a_page_with_one_marker_covered_still_reads(k10):
+    image, serial = k10
+    covered = image.copy()
+    page = build_layout(resolve_template("k10")).pages[0]
+    marker = next(m for m in page.markers if m.id == 2)
+    px = DPI / 25.4
+    x0, y0 = int((marker.x_mm - 1) * px), int((marker.y_mm - 1) * px)
+    covered[y0:y0 + int((marker.size_mm + 2) * px), x0:x0 + int((marker.size_mm + 2) * px)] = (90, 60, 40)  # a thumb
+    result = read(covered)
+    assert_k10(result, serial)
+    assert result.quality["markers"] == 3
+
+
+def test_an_empty_form_reads_blank_everywhere_with_confidence(tmp_path):
+    images, _ = printed("alliance-check", tmp_path)
+    result = read(degrade_scan(images[0], DPI, random.Random(1), out_dpi=DPI))
+    choices = [v for v in result.values if v.kind == "choice"]
+    assert len(choices) == 12 and all(v.value == "" and not v.needs_review for v in choices)
+    text = next(v for v in result.values if v.field == "comments")
+    assert text.value == "" and not text.needs_review and text.raw["ink"] == [False]
+
+
+def test_handwriting_areas_report_ink_and_keep_their_crop(tmp_path):
+    images, _ = printed("alliance-check", tmp_path)
+    page = build_layout(resolve_template("alliance-check")).pages[0]
+    comments = next(f for f in page.fields if f.id == "comments")
+    image = images[0]
+    px = DPI / 25.4
+    cv2.putText(image, "more time please", (int((comments.box.x_mm + 5) * px), int(comments.baselines_y_mm[0] * px)),
+                cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.0, (30, 30, 140), 2)
+    value = next(v for v in read(image).values if v.field == "comments")
+    assert value.raw["ink"] == [True] and value.needs_review
+    crop = cv2.imdecode(np.frombuffer(value.crop_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert crop.shape[1] > crop.shape[0] > 20
+
+
+def test_a_visual_analogue_mark_reads_to_a_millimetre(tmp_path):
+    images, _ = printed("vas-4line", tmp_path)
+    page = build_layout(resolve_template("vas-4line")).pages[0]
+    lines = [f for f in page.fields if f.kind == "line"]
+    rng = random.Random(2)
+    for line, position in zip(lines[:3], (1.5, 50.0, 97.3), strict=True):
+        draw_line_mark(images[0], DPI, line, position, rng)
+    values = {v.field: v for v in read(degrade_scan(images[0], DPI, rng, out_dpi=DPI)).values}
+    for field, expected in (("line_1", 0.15), ("line_2", 5.0), ("line_3", 9.73)):
+        assert not values[field].needs_review, values[field]
+        assert abs(float(values[field].value) - expected) <= 0.1, values[field]
+    assert values["line_4"].value == "" and not values["line_4"].needs_review
+
+
+def test_a_mark_on_an_end_tick_is_flagged_not_read_as_blank(tmp_path):
+    images, _ = printed("vas-4line", tmp_path)
+    line = next(f for f in build_layout(resolve_template("vas-4line")).pages[0].fields if f.kind == "line")
+    draw_line_mark(images[0], DPI, line, 100.0, random.Random(1))
+    value = next(v for v in read(images[0]).values if v.field == line.id)
+    assert value.needs_review and value.confidence <= 0.5
+
+
+def test_all_ticked_multiple_choice_reads_all(tmp_path, write_template):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    path = write_template("""\
+form: checklist
+version: 3
+title: What helped this week
+licence: shippable
+page: {size: A5}
+items:
+  - kind: choice
+    id: helped
+    text: Tick all that helped
+    multiple: true
+    options: [{value: walk, label: A walk}, {value: talk, label: Talking}, {value: sleep, label: Sleep},
+              {value: food, label: Meals}]
+  - kind: choice
+    id: nothing
+    text: Tick all that did not help
+    multiple: true
+    options: [{value: tv, label: TV}, {value: phone, label: Phone}]
+""", name="templates/checklist.yaml")
+    add_template_dir(folder)
+    layout = build_layout(resolve_template(str(path)))
+    pdf = tmp_path / "checklist.pdf"
+    generate(layout, make_copies(1, None, 1), pdf)
+    image = render_pdf(pdf, DPI)[0]
+    rng = random.Random(4)
+    for value in ("walk", "talk", "sleep", "food"):
+        draw_mark(image, DPI, option_box(layout.pages[0], "helped", value), "tick", rng)
+    values = {v.field: v for v in read(image).values}
+    assert values["helped"].value == "walk;talk;sleep;food" and not values["helped"].needs_review
+    assert values["nothing"].value == "" and not values["nothing"].needs_review
+
+
+def test_a_foreign_page_is_rejected_with_a_reason():
+    page = np.full((1100, 850), 255, np.uint8)
+    cv2.putText(page, "Shopping list", (60, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 3)
+    result = read(page)
+    assert result.status == "rejected" and "not a formkit page" in result.reason
+
+
+def test_a_blank_page_is_blank_not_an_error():
+    result = read(np.full((1100, 850), 250, np.uint8))
+    assert result.status == "blank"
+
+
+@pytest.fixture
+def batch_folder(tmp_path, k10):
+    """A folder with two good pages, a corrupt file and an oversized image header."""
+    image, _ = k10
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    rotated = degrade_scan(image, DPI, random.Random(9), out_dpi=DPI, upside_down=True)
+    cv2.imwrite(str(folder / "b.jpg"), cv2.cvtColor(rotated, cv2.COLOR_RGB2BGR))
+    (folder / "c.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    # 20,000 x 20,000 pixels: refused before decoding
+    Image.new("1", (20000, 20000), 1).save(folder / "d.png")
+    return folder
+
+
+def test_a_batch_goes_on_past_bad_files_and_records_every_page(tmp_path, batch_folder):
+    store = Store(tmp_path / "s.sqlite")
+    summary = scan([batch_folder], store, jobs=2)
+    pages = {Path(r["path"]).name: r for r in store.pages()}
+    assert set(pages) == {"a.png", "b.jpg", "c.jpg", "d.png"}
+    assert pages["c.jpg"]["status"] == "rejected" and "not a readable image" in pages["c.jpg"]["reason"]
+    assert pages["d.png"]["status"] == "rejected" and "too large" in pages["d.png"]["reason"]
+    # The same page photographed twice is kept, flagged as a conflict, never overwriting the first.
+    assert {pages["a.png"]["status"], pages["b.jpg"]["status"]} == {"read", "conflict"}
+    assert summary.pages["rejected"] == 2
+
+
+def test_rescanning_is_a_no_op(tmp_path, batch_folder):
+    store = Store(tmp_path / "s.sqlite")
+    scan([batch_folder], store, jobs=1)
+    before = store.db.execute("SELECT COUNT(*) FROM field_values").fetchone()[0]
+    again = scan([batch_folder], store, jobs=1)
+    assert again.skipped_pages == 4 and sum(again.pages.values()) == 0
+    assert store.db.execute("SELECT COUNT(*) FROM field_values").fetchone()[0] == before
+    assert store.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] == 4
+
+
+def test_an_interrupted_batch_finishes_on_the_next_run_without_duplicates(tmp_path, batch_folder):
+    db = tmp_path / "s.sqlite"
+    store = Store(db)
+    seen = []
+
+    def stop_after_one(n: int) -> None:
+        seen.append(n)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        scan([batch_folder], store, jobs=1, progress=stop_after_one)
+    store.close()
+    store = Store(db)
+    # the two unreadable files are recorded as they are found; then one page was read
+    assert store.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] == 3
+    summary = scan([batch_folder], store, jobs=1)
+    assert summary.skipped_pages == 3 and sum(summary.pages.values()) == 1
+    rows = store.db.execute("SELECT input_id, page_index, COUNT(*) FROM pages GROUP BY 1, 2").fetchall()
+    assert len(rows) == 4 and all(r[2] == 1 for r in rows)
+
+
+def test_the_audit_log_is_append_only(tmp_path, batch_folder):
+    store = Store(tmp_path / "s.sqlite")
+    scan([batch_folder], store, jobs=1)
+    assert any(r["action"] == "read-page" for r in store.audit_rows())
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store.db.execute("DELETE FROM audit")
+
+
+def test_export_writes_wide_and_long_csv_with_provenance(tmp_path, batch_folder, k10):
+    _, serial = k10
+    store = Store(tmp_path / "s.sqlite")
+    scan([batch_folder], store, jobs=1)
+    written = export(store.values(), tmp_path / "out")
+    wide_path, long_path = written["k10"]
+    wide = list(csv.DictReader(wide_path.open(encoding="utf-8")))
+    assert len(wide) == 1 and wide[0]["serial"] == serial
+    assert [wide[0][f] for f in ("k10_01", "k10_03", "k10_04", "k10_05")] == ["3", "", "", "2"]
+    long = list(csv.DictReader(long_path.open(encoding="utf-8")))
+    flagged = next(r for r in long if r["field"] == "k10_04")
+    assert flagged["needs_review"] == "1" and "two or more marks" in flagged["reason"]
+    assert {"serial", "field", "value", "confidence", "needs_review", "reason", "source_file",
+            "source_page"} <= set(long[0])
+    assert all(Path(r["source_file"]).name in ("a.png", "b.jpg") for r in long)
+
+
+def test_formula_like_text_is_neutralised_but_negative_numbers_are_not():
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("-2") == "-2" and safe_cell("-1.5") == "-1.5"
+    assert safe_cell("+33 1") == "'+33 1"
