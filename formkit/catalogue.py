@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from .errors import FormkitError
 from .layout import Layout, layout_for_variant
 from .template import Template, load_template, shipped_templates
@@ -17,6 +19,7 @@ def add_template_dir(path: Path) -> None:
     _extra_dirs.append(path)
     _templates.cache_clear()
     find_layout.cache_clear()
+    known_frames.cache_clear()
 
 
 @cache
@@ -45,3 +48,24 @@ def find_layout(form: str, version: int, variant: str) -> Layout | str:
         return layout_for_variant(template, variant)
     except (ValueError, FormkitError) as exc:
         return f"cannot lay out '{form}' variant {variant}: {exc}"
+
+
+@cache
+def known_frames() -> list[tuple[dict[int, np.ndarray], tuple[float, float, float, float]]]:
+    """Each distinct page geometry of the installed templates (normal and large print): marker corners
+    in mm by id, and the region (x, y, w, h in mm) where the QR code and its quiet zone sit."""
+    frames: dict[tuple, tuple] = {}
+    for template in _templates().values():
+        for large in (False, True):
+            try:
+                layout = layout_for_variant(template, "L" if large else "N")
+            except (ValueError, FormkitError):
+                continue
+            for page in layout.pages[:1]:
+                qr = page.qr
+                region = (qr.x_mm - qr.quiet_mm, qr.y_mm - qr.quiet_mm, qr.size_mm + 2 * qr.quiet_mm,
+                          qr.size_mm + 2 * qr.quiet_mm)
+                markers = {m.id: np.array(m.corners_mm()) for m in page.markers}
+                key = (round(page.width_mm, 1), round(page.height_mm, 1), tuple(round(v, 1) for v in region))
+                frames.setdefault(key, (markers, region))
+    return list(frames.values())

@@ -97,7 +97,7 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
             frame = next(f for i, f in enumerate(ImageSequence.Iterator(image)) if i == index)
             dpi = frame.info.get("dpi", (None,))[0]
             if path.suffix.lower() in {".jpg", ".jpeg", ".png"} and frame.mode in ("RGB", "L"):
-                grey = _decode_with_opencv(path)  # several times faster than PIL for big photos
+                grey = _decode_with_opencv(path, colour=frame.mode == "RGB")  # faster than PIL for big photos
             else:
                 grey = _darkest_channel(np.asarray(frame.convert("RGB") if frame.mode not in ("L", "RGB")
                                                    else frame))
@@ -113,9 +113,9 @@ def _check_size(width: int, height: int) -> None:
         raise PageLoadError(f"image too large ({width} x {height} px; the limit is {MAX_PIXELS // 1_000_000} MP)")
 
 
-def _decode_with_opencv(path: Path) -> np.ndarray:
+def _decode_with_opencv(path: Path, colour: bool) -> np.ndarray:
     data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise PageLoadError("cannot decode the image data")
     return _darkest_channel(image)
@@ -124,7 +124,8 @@ def _decode_with_opencv(path: Path) -> np.ndarray:
 def _darkest_channel(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image if image.dtype == np.uint8 else cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX, cv2.CV_8U)
-    return image[..., :3].min(axis=2)
+    channels = cv2.split(np.ascontiguousarray(image[..., :3]))
+    return cv2.min(cv2.min(channels[0], channels[1]), channels[2])  # far faster than numpy's min(axis=2)
 
 
 def _pdf_page(path: Path, index: int) -> np.ndarray:

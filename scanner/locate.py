@@ -38,10 +38,18 @@ def _detector() -> cv2.aruco.ArucoDetector:
     return cv2.aruco.ArucoDetector(markers.dictionary(), params)
 
 
-def find_markers(grey: np.ndarray) -> Markers:
-    """Markers at reduced resolution first (fast); at full resolution when fewer than four are found."""
+def reduced(grey: np.ndarray) -> tuple[np.ndarray, float]:
+    """The image at most ``DETECT_LONG_SIDE_PX`` on its long side, and the scale applied."""
     scale = min(1.0, DETECT_LONG_SIDE_PX / max(grey.shape))
-    found = _detect(grey, scale)
+    if scale >= 1.0:
+        return grey, 1.0
+    return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+
+
+def find_markers(grey: np.ndarray, small: tuple[np.ndarray, float] | None = None) -> Markers:
+    """Markers at reduced resolution first (fast); at full resolution when fewer than four are found."""
+    image, scale = small or reduced(grey)
+    found = _detect(image, scale)
     if len(found) < 4 and scale < 1.0:
         full = _detect(grey, 1.0)
         if len(full) > len(found):
@@ -49,8 +57,8 @@ def find_markers(grey: np.ndarray) -> Markers:
     return Markers(found)
 
 
-def _detect(grey: np.ndarray, scale: float) -> dict[int, np.ndarray]:
-    image = grey if scale >= 1.0 else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+def _detect(image: np.ndarray, scale: float) -> dict[int, np.ndarray]:
+    """Markers in ``image``, which is the page scaled by ``scale``; corners in page pixels."""
     corners, ids, _ = _detector().detectMarkers(image)
     found: dict[int, np.ndarray] = {}
     if ids is None:
@@ -70,37 +78,46 @@ class QrRead:
     corners: np.ndarray  # (4, 2) pixels: top-left, top-right, bottom-right, bottom-left of the symbol
 
 
-def read_qr_codes(grey: np.ndarray) -> list[QrRead]:
-    """Every QR code zxing-cpp finds in ``grey``."""
+def read_qr_codes(grey: np.ndarray, scale: float = 1.0) -> list[QrRead]:
+    """Every QR code zxing-cpp finds in ``grey`` (the page scaled by ``scale``); corners in page pixels."""
     found = []
     for code in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode):
         p = code.position
         corners = np.array([[p.top_left.x, p.top_left.y], [p.top_right.x, p.top_right.y],
                             [p.bottom_right.x, p.bottom_right.y], [p.bottom_left.x, p.bottom_left.y]], np.float32)
-        found.append(QrRead(code.text, corners))
+        found.append(QrRead(code.text, corners / scale))
     return found
 
 
-def qr_near_top_right_marker(grey: np.ndarray, found: Markers) -> list[QrRead]:
-    """Second chance for a QR the whole-image read missed: rectify the area left of the top-right
-    marker (where every layout puts the QR), enlarge it and read again."""
-    if 1 not in found.corners:
-        return []
-    unit_px = 48  # pixels per marker side in the rectified crop
-    # The crop spans 4.6 marker sides to the left of the marker and 3.2 down, in marker units.
-    left, top, right, bottom = -4.6, -0.3, 0.0, 3.2
-    marker_unit = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
-    to_image = cv2.getPerspectiveTransform(marker_unit, found.corners[1])
-    size = (int((right - left) * unit_px), int((bottom - top) * unit_px))
-    crop_to_unit = np.array([[1 / unit_px, 0, left], [0, 1 / unit_px, top], [0, 0, 1]])
-    crop_to_image = to_image @ crop_to_unit
-    crop = cv2.warpPerspective(grey, crop_to_image, size, flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-                               borderValue=255)
-    reads = read_qr_codes(crop)
-    if not reads:
-        return []
-    out = []
-    for read in reads:
-        pts = cv2.perspectiveTransform(read.corners.reshape(-1, 1, 2).astype(np.float64), crop_to_image)
-        out.append(QrRead(read.text, pts.reshape(4, 2).astype(np.float32)))
-    return out
+def qr_in_known_frames(grey: np.ndarray, found: Markers, frames: list[tuple[np.ndarray, tuple]]) -> list[QrRead]:
+    """Second chance for a QR the whole-image read missed. ``frames`` are the page geometries in use:
+    (marker corners in mm by id, QR region in mm). For each geometry the markers fit well, the QR
+    region is rectified at a generous resolution, sharpened, and read again."""
+    px_per_mm = 10.0
+    tried: list[QrRead] = []
+    for marker_mm, (x_mm, y_mm, w_mm, h_mm) in frames:
+        ids = [i for i in sorted(found.corners) if i in marker_mm]
+        if len(ids) < 2:
+            continue
+        mm = np.concatenate([marker_mm[i] for i in ids])
+        px = np.concatenate([found.corners[i] for i in ids]).astype(np.float64)
+        mm_to_px, _ = cv2.findHomography(mm, px, 0)
+        if mm_to_px is None:
+            continue
+        back = cv2.perspectiveTransform(px.reshape(-1, 1, 2), np.linalg.inv(mm_to_px)).reshape(-1, 2)
+        if np.max(np.linalg.norm(back - mm, axis=1)) > 1.5:
+            continue  # the markers do not sit where this page size puts them
+        crop_to_mm = np.array([[1 / px_per_mm, 0, x_mm], [0, 1 / px_per_mm, y_mm], [0, 0, 1]])
+        crop_to_px = mm_to_px @ crop_to_mm
+        size = (int(w_mm * px_per_mm), int(h_mm * px_per_mm))
+        crop = cv2.warpPerspective(grey, crop_to_px, size, flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                                   borderValue=255)
+        for attempt in (crop, cv2.threshold(cv2.GaussianBlur(crop, (0, 0), 1.0), 0, 255,
+                                            cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]):
+            reads = read_qr_codes(attempt)
+            if reads:
+                for read in reads:
+                    pts = cv2.perspectiveTransform(read.corners.reshape(-1, 1, 2).astype(np.float64), crop_to_px)
+                    tried.append(QrRead(read.text, pts.reshape(4, 2).astype(np.float32)))
+                return tried
+    return tried

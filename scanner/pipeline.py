@@ -5,13 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from formkit.catalogue import find_layout
+from formkit.catalogue import find_layout, known_frames
 from formkit.layout.model import BoxesField, ChoiceField, Layout, LineField, Page, TextField
 from formkit.qrpayload import PagePayload, decode
 
 from . import areas, marks
 from .lines import read_line
-from .locate import Markers, QrRead, find_markers, qr_near_top_right_marker, read_qr_codes
+from .locate import Markers, QrRead, find_markers, qr_in_known_frames, read_qr_codes, reduced
 from .register import MAX_ERROR_MM, REVIEW_ERROR_MM, WARP_PX_PER_MM, register, warp_page
 from .resolve import REVIEW_CONFIDENCE, resolve_choice, resolve_line
 from .results import BLANK, READ, REJECTED, UNIDENTIFIED, FieldValue, PageResult
@@ -23,11 +23,16 @@ CROP_MARGIN_MM = 2.0
 
 def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
     """Fill ``result`` (which names the source) from the page image ``grey``."""
-    found = find_markers(grey)
-    reads = read_qr_codes(grey)
+    small = reduced(grey)
+    found = find_markers(grey, small)
+    # The QR is usually readable at detection resolution; the full image is the second try.
+    reads = read_qr_codes(*small)
     payloads = _formkit_payloads(reads)
-    if not payloads and found.count:
-        payloads = _formkit_payloads(qr_near_top_right_marker(grey, found))
+    if not payloads and small[1] < 1.0:
+        reads = read_qr_codes(grey)
+        payloads = _formkit_payloads(reads)
+    if not payloads and found.count >= 2:
+        payloads = _formkit_payloads(qr_in_known_frames(grey, found, known_frames()))
     if not payloads:
         if found.count >= 2:
             result.status, result.reason = UNIDENTIFIED, "markers found but the QR code is unreadable"

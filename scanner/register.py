@@ -29,9 +29,7 @@ class Registration:
 
 
 def marker_points_mm(page: Page, marker_id: int) -> np.ndarray:
-    m = next(m for m in page.markers if m.id == marker_id)
-    return np.array([[m.x_mm, m.y_mm], [m.x_mm + m.size_mm, m.y_mm], [m.x_mm + m.size_mm, m.y_mm + m.size_mm],
-                     [m.x_mm, m.y_mm + m.size_mm]], np.float64)
+    return np.array(next(m for m in page.markers if m.id == marker_id).corners_mm(), np.float64)
 
 
 def register(page: Page, found: Markers) -> Registration | None:

@@ -201,11 +201,13 @@ def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int]
         cv2.rectangle(background, (x, y), (x + rng.randint(50, 600), y + rng.randint(20, 400)), colour, -1)
     h, w = rgb.shape[:2]
     fill = fill or rng.uniform(0.55, 0.85)
-    scale = fill * min(fw / w, fh / h)
-    cx, cy = fw / 2 + rng.uniform(-0.08, 0.08) * fw, fh / 2 + rng.uniform(-0.08, 0.08) * fh
+    quarter = rng.choice([0, 0, 90, 180, 270])
+    seen_w, seen_h = (h, w) if quarter in (90, 270) else (w, h)
+    scale = fill * min(fw / seen_w, fh / seen_h) * 0.92  # room for the tilt
+    cx, cy = fw / 2 + rng.uniform(-0.05, 0.05) * fw, fh / 2 + rng.uniform(-0.05, 0.05) * fh
     corners = np.array([[-w, -h], [w, -h], [w, h], [-w, h]], np.float32) * 0.5 * scale
     corners += np.array([[rng.uniform(-0.06, 0.06) * w * scale for _ in range(2)] for _ in range(4)], np.float32)
-    angle = np.deg2rad(rng.uniform(-15, 15) + rng.choice([0, 0, 90, 180, 270]))
+    angle = np.deg2rad(rng.uniform(-12, 12) + quarter)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
     target = corners @ rotation.T + np.array([cx, cy], np.float32)
     source = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)

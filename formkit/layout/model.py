@@ -28,6 +28,11 @@ class Marker:
     y_mm: float
     size_mm: float  # the outer black square, border cells included
 
+    def corners_mm(self) -> tuple[tuple[float, float], ...]:
+        """Top-left, top-right, bottom-right, bottom-left: the order ArUco reports corners in."""
+        x, y, s = self.x_mm, self.y_mm, self.size_mm
+        return (x, y), (x + s, y), (x + s, y + s), (x, y + s)
+
 
 @dataclass(frozen=True)
 class QrSpot:

@@ -2,7 +2,8 @@
 
 Marker sizes follow the measured rule of thumb (shared notes): at least 5 px per marker cell in the
 image the detector sees; 8 mm markers on A7 cards (6 mm minimum), 10-12 mm on A4. QR modules are at
-least 0.62 mm, so a page rasterised at 150 dpi has the ~3.7 px per module OpenCV's detector needs.
+least 0.62 mm, so a page rasterised at 150 dpi has the ~3.7 px per module OpenCV's detector needs;
+larger on A4 and A5, which people photograph from further away.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ class Style:
 
 
 _LARGE = Style(base_pt=11, small_pt=9, heading_pt=13.5, title_pt=15, marker_mm=10, inset_mm=7,
-               margin_mm=13, qr_module_mm=0.7, box_mm=5.0, digit_w_mm=6.0, digit_h_mm=8.0, digit_gap_mm=1.5,
+               margin_mm=13, qr_module_mm=1.0, box_mm=5.0, digit_w_mm=6.0, digit_h_mm=8.0, digit_gap_mm=1.5,
                pitch_mm=8.5, gap_mm=4.0)
 _MEDIUM = Style(base_pt=10, small_pt=8, heading_pt=12, title_pt=13, marker_mm=9, inset_mm=6, margin_mm=10,
-                qr_module_mm=0.65, box_mm=5.0, digit_w_mm=5.5, digit_h_mm=7.5, digit_gap_mm=1.4,
+                qr_module_mm=0.8, box_mm=5.0, digit_w_mm=5.5, digit_h_mm=7.5, digit_gap_mm=1.4,
                 pitch_mm=8.0, gap_mm=3.5)
 _SMALL = Style(base_pt=9, small_pt=7.5, heading_pt=10.5, title_pt=11, marker_mm=8, inset_mm=4.5, margin_mm=6,
                qr_module_mm=0.62, box_mm=4.6, digit_w_mm=5.0, digit_h_mm=7.0, digit_gap_mm=1.2,

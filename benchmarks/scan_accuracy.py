@@ -1,0 +1,158 @@
+"""Scanner accuracy and speed on synthetic filled forms with known answers.
+
+    python benchmarks/scan_accuracy.py [--pages N] [--speed-pages N]
+
+For each condition, pages of the shipped forms are filled at random (ticks, crosses, scribbles,
+fills, blue/black pen and pencil, blanks, double marks, corrections, light pencil) and degraded as a
+scanner or a phone would. A value is *correct* when it matches and is not flagged, *review* when
+flagged, a *silent error* when it is wrong and not flagged. Visual-analogue values count as correct
+within 1 mm (0.1 on a 0-10 line). Then a batch of 300 dpi A4 scans is timed through `formkit scan`'s
+batch runner with two workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import platform
+import random
+import resource
+import tempfile
+import time
+from functools import cache
+from pathlib import Path
+
+import cv2
+
+from formkit.generate import generate, make_copies
+from formkit.layout import build_layout
+from formkit.template import resolve_template
+from scanner.batch import scan
+from scanner.pipeline import read_page
+from scanner.results import PageResult
+from scanner.store import Store
+from scanner.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf
+
+FORMS = ["k10", "alliance-check", "gas-followup", "goal-card", "vas-4line"]
+CONDITIONS = {
+    "flatbed 300 dpi, skewed, 1/3 upside down": "scan300",
+    "copier 200 dpi, 1-bit": "scan200bw",
+    "phone photo 3 MP": "photo3",
+    "phone photo 12 MP": "photo12",
+}
+
+
+@cache
+def blank_pages(form: str, dpi: int) -> tuple:
+    layout = build_layout(resolve_template(form))
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "f.pdf"
+        generate(layout, make_copies(1, None, 7), pdf)
+        return layout, tuple(render_pdf(pdf, dpi))
+
+
+def make_page(condition: str, seed: int):
+    rng = random.Random(seed)
+    form = FORMS[seed % len(FORMS)]
+    dpi = 300 if condition in ("scan300", "photo12") else 200
+    layout, pages = blank_pages(form, dpi)
+    index = rng.randrange(len(pages))
+    filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng)
+    if condition == "scan300":
+        image = degrade_scan(filled.image, dpi, rng, out_dpi=300, upside_down=rng.random() < 1 / 3)
+    elif condition == "scan200bw":
+        image = degrade_scan(filled.image, dpi, rng, out_dpi=200, one_bit=True, upside_down=rng.random() < 1 / 3)
+    else:
+        frame = (4000, 3000) if condition == "photo12" else (2000, 1500)
+        image = degrade_photo(filled.image, rng, frame_px=frame)
+    return image, filled.truth
+
+
+def evaluate(job: tuple[str, int]) -> dict:
+    condition, seed = job
+    image, truth = make_page(condition, seed)
+    grey = image if image.ndim == 2 else image.min(axis=2)
+    result = read_page(grey, PageResult("bench", 1, "", ""))
+    out = {"identified": result.status == "read", "fields": 0, "correct": 0, "review": 0, "silent": 0,
+           "must_review": 0, "caught": 0, "vas_err": []}
+    if result.status != "read":
+        return out
+    for value in result.values:
+        t = truth.get(value.field)
+        if t is None:
+            continue
+        out["fields"] += 1
+        out["must_review"] += t.must_review
+        if value.needs_review:
+            out["review"] += 1
+            out["caught"] += t.must_review
+        elif not t.must_review and _matches(value.value, t.value, value.kind):
+            out["correct"] += 1
+            if value.kind == "line" and t.value:
+                out["vas_err"].append(abs(float(value.value) - float(t.value)) * 10)
+        else:
+            out["silent"] += 1
+    return out
+
+
+def _matches(read: str, truth: str, kind: str) -> bool:
+    if kind == "line" and read and truth:
+        return abs(float(read) - float(truth)) <= 0.1 + 1e-9
+    return read == truth
+
+
+def accuracy(pages: int) -> None:
+    print(f"{'condition':42} {'pages':>5} {'identified':>10} {'fields':>6} {'correct':>8} {'review':>7} "
+          f"{'silent err':>10} {'must-flag caught':>16} {'VAS err mm':>10}")
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        for label, condition in CONDITIONS.items():
+            n = pages if condition != "photo12" else max(10, pages // 3)
+            rows = pool.map(evaluate, [(condition, seed) for seed in range(n)], chunksize=4)
+            total = {k: sum(r[k] for r in rows) for k in ("identified", "fields", "correct", "review", "silent",
+                                                          "must_review", "caught")}
+            vas = [e for r in rows for e in r["vas_err"]]
+            f = max(1, total["fields"])
+            print(f"{label:42} {n:5d} {100 * total['identified'] / n:9.1f}% {total['fields']:6d} "
+                  f"{100 * total['correct'] / f:7.2f}% {100 * total['review'] / f:6.2f}% "
+                  f"{100 * total['silent'] / f:9.3f}% {total['caught']:7d} of {total['must_review']:<6d} "
+                  f"{(sum(vas) / len(vas) if vas else 0):10.2f}")
+
+
+def speed(pages: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "scans"
+        folder.mkdir()
+        for seed in range(min(pages, 40)):
+            rng = random.Random(seed)
+            layout, blank = blank_pages("k10", 300)
+            filled = fill_page(blank[0].copy(), 300, layout.pages[0], rng)
+            image = degrade_scan(filled.image, 300, rng, out_dpi=300)
+            cv2.imwrite(str(folder / f"p{seed:04d}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2GRAY),
+                        [cv2.IMWRITE_JPEG_QUALITY, 85])
+        files = sorted(folder.iterdir())
+        for i in range(len(files), pages):  # more pages: copies with distinct bytes (the store keys on content)
+            data = files[i % len(files)].read_bytes() + i.to_bytes(4, "big")
+            (folder / f"p{i:04d}.jpg").write_bytes(data)
+        store = Store(Path(tmp) / "bench.sqlite")
+        start = time.perf_counter()
+        summary = scan([folder], store, jobs=2)
+        seconds = time.perf_counter() - start
+        peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+        print(f"\nspeed: {pages} A4 k10 pages, 300 dpi greyscale JPEG, --jobs 2: {seconds:.1f} s, "
+              f"{pages / seconds:.1f} pages/s; read {summary.pages['read'] + summary.pages['conflict']}; "
+              f"peak memory of one process {peak_mb:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=300, help="pages per condition")
+    parser.add_argument("--speed-pages", type=int, default=200)
+    args = parser.parse_args()
+    print(f"machine: {multiprocessing.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
+    accuracy(args.pages)
+    speed(args.speed_pages)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""The shipped samples (samples/scans, rebuilt by samples/make_samples.py) read as their truth file says."""
+
+import csv
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from formkit.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "scans"
+
+
+def test_scanning_the_shipped_samples_matches_their_known_answers(tmp_path):
+    db, out = tmp_path / "s.sqlite", tmp_path / "csv"
+    result = CliRunner().invoke(main, ["scan", str(SAMPLES), "--db", str(db), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "rejected: 2" in result.output and "blank: 1" in result.output
+    assert CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(out)]).exit_code == 0
+    read = {}
+    for path in out.glob("*_long.csv"):
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            read[(row["serial"], row["field"])] = row
+    truth = list(csv.DictReader((SAMPLES / "truth.csv").open(encoding="utf-8")))
+    assert truth
+    for t in truth:
+        got = read[(t["serial"], t["field"])]
+        if t["must_review"] == "1":
+            assert got["needs_review"] == "1", (t, got)
+        elif got["needs_review"] == "0":
+            tolerance = 0.11 if t["scenario"] == "line" and t["value"] else 0
+            if tolerance:
+                assert abs(float(got["value"]) - float(t["value"])) <= tolerance, (t, got)
+            else:
+                assert got["value"] == t["value"], (t, got)
