@@ -5,9 +5,10 @@
 For each condition, pages of the shipped forms are filled at random (ticks, crosses, scribbles,
 fills, blue/black pen and pencil, blanks, double marks, corrections, light pencil) and degraded as a
 scanner or a phone would. A value is *correct* when it matches and is not flagged, *review* when
-flagged, a *silent error* when it is wrong and not flagged. Visual-analogue values count as correct
-within 1 mm (0.1 on a 0-10 line). Then a batch of 300 dpi A4 scans is timed through `formkit scan`'s
-batch runner with two workers.
+flagged (*needless* when the field was neither a case that must be flagged, such as a double mark, nor a
+fair hard case, such as a very light pencil tick), a *silent error* when it is wrong and not flagged.
+Visual-analogue values count as correct within 1 mm (0.1 on a 0-10 line). Then a batch of 300 dpi A4
+scans is timed through `formkit scan`'s batch runner with two workers.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def evaluate(job: tuple[str, int]) -> dict:
     grey = image if image.ndim == 2 else image.min(axis=2)
     result = read_page(grey, PageResult("bench", 1, "", ""))
     out = {"identified": result.status == "read", "fields": 0, "correct": 0, "review": 0, "silent": 0,
-           "must_review": 0, "caught": 0, "vas_err": []}
+           "must_review": 0, "caught": 0, "needless": 0, "vas_err": []}
     if result.status != "read":
         return out
     for value in result.values:
@@ -86,6 +87,7 @@ def evaluate(job: tuple[str, int]) -> dict:
         if value.needs_review:
             out["review"] += 1
             out["caught"] += t.must_review
+            out["needless"] += not (t.must_review or t.may_review)
         elif not t.must_review and _matches(value.value, t.value, value.kind):
             out["correct"] += 1
             if value.kind == "line" and t.value:
@@ -103,17 +105,18 @@ def _matches(read: str, truth: str, kind: str) -> bool:
 
 def accuracy(pages: int) -> None:
     print(f"{'condition':42} {'pages':>5} {'identified':>10} {'fields':>6} {'correct':>8} {'review':>7} "
-          f"{'silent err':>10} {'must-flag caught':>16} {'VAS err mm':>10}")
+          f"{'needless':>8} {'silent err':>10} {'must-flag caught':>16} {'VAS err mm':>10}")
     with multiprocessing.get_context("fork").Pool(2) as pool:
         for label, condition in CONDITIONS.items():
             n = pages if condition != "photo12" else max(10, pages // 3)
             rows = pool.map(evaluate, [(condition, seed) for seed in range(n)], chunksize=4)
             total = {k: sum(r[k] for r in rows) for k in ("identified", "fields", "correct", "review", "silent",
-                                                          "must_review", "caught")}
+                                                          "must_review", "caught", "needless")}
             vas = [e for r in rows for e in r["vas_err"]]
             f = max(1, total["fields"])
             print(f"{label:42} {n:5d} {100 * total['identified'] / n:9.1f}% {total['fields']:6d} "
                   f"{100 * total['correct'] / f:7.2f}% {100 * total['review'] / f:6.2f}% "
+                  f"{100 * total['needless'] / f:7.2f}% "
                   f"{100 * total['silent'] / f:9.3f}% {total['caught']:7d} of {total['must_review']:<6d} "
                   f"{(sum(vas) / len(vas) if vas else 0):10.2f}")
 

@@ -7,16 +7,33 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FormkitError
+from .errors import FormkitError, TemplateError
 from .layout import Layout, layout_for_variant
 from .template import Template, load_template, shipped_templates
 
 _extra_dirs: list[Path] = []
+_text_packs: dict[str, Path] = {}
 
 
 def add_template_dir(path: Path) -> None:
     """Templates in ``path`` (``*.yaml``) take precedence over shipped ones with the same form id."""
     _extra_dirs.append(path)
+    _clear()
+
+
+def add_text_pack(path: Path) -> None:
+    """Lay out the form named by the pack's ``form:`` key with its wording, as it was printed."""
+    from .template.load import read_yaml
+
+    raw = read_yaml(path)
+    form = raw.get("form") if isinstance(raw, dict) else None
+    if not isinstance(form, str):
+        raise TemplateError(str(path), "a text pack used for scanning must name its form, e.g. 'form: wai-sr'")
+    _text_packs[form] = path
+    _clear()
+
+
+def _clear() -> None:
     _templates.cache_clear()
     find_layout.cache_clear()
     known_frames.cache_clear()
@@ -29,6 +46,8 @@ def _templates() -> dict[tuple[str, int], Template]:
     for path in files:
         try:
             template = load_template(path)
+            if template.form in _text_packs:
+                template = load_template(path, _text_packs[template.form])
         except FormkitError:
             continue
         found[(template.form, template.version)] = template

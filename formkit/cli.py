@@ -113,16 +113,21 @@ _db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
 @click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="A folder of your own templates (may be repeated).")
+@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The text pack a form was printed with; it names its form (may be repeated).")
 @reports_errors
-def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tuple[Path, ...]) -> None:
+def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tuple[Path, ...],
+         text_packs: tuple[Path, ...]) -> None:
     """Read every page of the images, PDFs and folders in PATHS into the store."""
     from scanner.batch import scan as run
     from scanner.store import Store
 
-    from .catalogue import add_template_dir
+    from .catalogue import add_template_dir, add_text_pack
 
     for folder in template_dirs:
         add_template_dir(folder)
+    for pack in text_packs:
+        add_text_pack(pack)
     store = Store(db)
     bar: Any = None
 

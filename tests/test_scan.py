@@ -291,3 +291,23 @@ def test_formula_like_text_is_neutralised_but_negative_numbers_are_not():
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
     assert safe_cell("-2") == "-2" and safe_cell("-1.5") == "-1.5"
     assert safe_cell("+33 1") == "'+33 1"
+
+
+def test_a_form_printed_with_a_text_pack_needs_that_pack_to_be_scanned(tmp_path):
+    long = "A sentence long enough to wrap onto a second line, which moves every box below it down the page."
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("form: wai-sr\ntexts:\n  instructions: Mark one box per line.\n"
+                    + "".join(f"  wai_{i:02d}: {long}\n" for i in range(1, 13)), encoding="utf-8")
+    from click.testing import CliRunner
+
+    from formkit.cli import main
+
+    pdf, folder = tmp_path / "wai.pdf", tmp_path / "in"
+    folder.mkdir()
+    assert CliRunner().invoke(main, ["generate", "wai-sr", "--text-pack", str(pack), "--out", str(pdf)]).exit_code == 0
+    cv2.imwrite(str(folder / "wai.png"), cv2.cvtColor(render_pdf(pdf, DPI)[0], cv2.COLOR_RGB2BGR))
+    without = CliRunner().invoke(main, ["scan", str(folder), "--db", str(tmp_path / "a.sqlite"), "--jobs", "1"])
+    assert "rejected: 1" in without.output and "different layout" in without.output
+    with_pack = CliRunner().invoke(main, ["scan", str(folder), "--db", str(tmp_path / "b.sqlite"), "--jobs", "1",
+                                          "--text-pack", str(pack)])
+    assert "Pages read: 1" in with_pack.output, with_pack.output

@@ -312,10 +312,14 @@ def _check_unique_ids(reader: _Reader, template: Template) -> None:
 
 
 def load_text_pack(path: Path) -> dict[str, str]:
-    """A text pack is a YAML mapping ``texts: {key: wording}`` supplied by the licensed organisation."""
+    """A text pack is a YAML mapping ``texts: {key: wording}`` (and optionally ``form: <id>``) supplied by
+    the licensed organisation."""
     raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("texts"), dict):
         raise TemplateError(str(path), "a text pack must have a 'texts' mapping of key: wording")
+    unknown = sorted(set(raw) - {"form", "texts"})
+    if unknown:
+        raise TemplateError(str(path), f"unknown key(s) {', '.join(unknown)}; a text pack has 'form' and 'texts'")
     texts = raw["texts"]
     bad = [k for k, v in texts.items() if not isinstance(v, str | int | float)]
     if bad:
