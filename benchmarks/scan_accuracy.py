@@ -99,7 +99,7 @@ def evaluate(job: tuple[str, int]) -> dict:
 
 def _matches(read: str, truth: str, kind: str) -> bool:
     if kind == "line" and read and truth:
-        return abs(float(read) - float(truth)) <= 0.1 + 1e-9
+        return abs(float(read) - float(truth)) <= 0.1 + 1e-6
     return read == truth
 
 

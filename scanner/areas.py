@@ -11,9 +11,11 @@ import numpy as np
 
 from formkit.layout.model import Box
 
+from .ink import ink_mask
 from .register import WARP_PX_PER_MM
 
-INK_FRACTION = 0.004  # of the area's pixels, after removing printed rules
+INK_MM2 = 0.5  # this much handwriting (a thin pencil "1" is about 0.75 mm²) means the area is written in
+SPECK_MM2 = 0.1  # smaller blobs are dust and noise
 RULE_MM = 4.0  # straight runs at least this long are printed rules, not writing
 
 
@@ -27,19 +29,35 @@ def crop(page: np.ndarray, box: Box, margin_mm: float = 0.0, px_per_mm: float = 
 
 def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:
     """Ink pixels of ``region`` that are not part of long horizontal or vertical printed rules."""
-    white = float(np.percentile(region, 90)) if region.size else 255.0
-    ink = (region < max(white - 70.0, white * 0.55)).astype(np.uint8)
+    ink = ink_mask(region, px_per_mm).astype(np.uint8)
     rule = max(3, int(RULE_MM * px_per_mm))
-    rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (rule, 1)))
-    rules |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, rule)))
+    # Noise breaks a thin light rule into pieces; bridge short gaps along each direction first.
+    bridge = max(3, int(0.6 * px_per_mm))
+    along = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
+    down = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
+    rules = cv2.morphologyEx(along, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (rule, 1)))
+    rules |= cv2.morphologyEx(down, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, rule)))
     # The rule's anti-aliased edge stays behind after opening: widen what is removed by a pixel.
     rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
     return (ink & (1 - rules)).astype(bool)
 
 
-def ink_fraction(page: np.ndarray, box: Box, inset_mm: float = 0.5, px_per_mm: float = WARP_PX_PER_MM) -> float:
-    region = crop(page, Box(box.x_mm + inset_mm, box.y_mm + inset_mm, box.w_mm - 2 * inset_mm,
-                            box.h_mm - 2 * inset_mm), px_per_mm=px_per_mm)
+RULED_LINE_BAND_MM = 0.45  # each side of a printed writing line, left out of the count
+
+
+def ink_area_mm2(page: np.ndarray, box: Box, inset_mm: float = 0.5, px_per_mm: float = WARP_PX_PER_MM,
+                 ruled_lines_y_mm: tuple[float, ...] = ()) -> float:
+    """Area of handwriting inside ``box`` (less ``inset_mm``), in mm², specks left out. The layout's ruled
+    writing lines are left out too, so an empty lined area counts as empty however they came out."""
+    inner = Box(box.x_mm + inset_mm, box.y_mm + inset_mm, box.w_mm - 2 * inset_mm, box.h_mm - 2 * inset_mm)
+    region = crop(page, inner, px_per_mm=px_per_mm)
     if region.size == 0:
         return 0.0
-    return float(handwriting_mask(region, px_per_mm).mean())
+    mask = handwriting_mask(region, px_per_mm)
+    for y_mm in ruled_lines_y_mm:
+        row = (y_mm - inner.y_mm) * px_per_mm
+        band = RULED_LINE_BAND_MM * px_per_mm
+        mask[max(0, int(row - band)):max(0, int(np.ceil(row + band)) + 1)] = False
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA] / px_per_mm**2
+    return float(areas[areas >= SPECK_MM2].sum())

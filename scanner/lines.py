@@ -8,6 +8,7 @@ import numpy as np
 
 from formkit.layout.model import LineField
 
+from .ink import ink_mask
 from .register import WARP_PX_PER_MM
 
 NEAR_MM = (0.6, 2.0)  # the bands just above and just below the printed line where a crossing shows
@@ -19,7 +20,6 @@ JOIN_MM = 0.9  # ink above and below the line this close horizontally is one cro
 class LineReading:
     positions_mm: tuple[float, ...]  # each crossing found, from the line's start
     near_tick: bool  # a crossing touches an end tick, where printed ink hides part of it
-    ink_level: float
 
 
 def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM) -> LineReading:
@@ -30,13 +30,18 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     pad = int(round(3 * px_per_mm))
     c0, c1 = max(0, int(x1) - pad), min(page.shape[1], int(np.ceil(x2)) + pad)
     near0, near1 = (int(round(v * px_per_mm)) for v in NEAR_MM)
-    above = page[max(0, y - near1):max(0, y - near0), c0:c1].astype(np.float32)
-    below = page[y + near0 + 1:y + near1 + 1, c0:c1].astype(np.float32)
-    white = float(np.percentile(np.concatenate([above.ravel(), below.ravel()]), 90))
-    ink_level = max(white - 70.0, white * 0.55)
-    ink_above = (above < ink_level).any(axis=0)
-    ink_below = (below < ink_level).any(axis=0)
+    top = max(0, y - near1 - int(2 * px_per_mm))
+    ink = ink_mask(page[top:y + near1 + int(2 * px_per_mm) + 1, c0:c1], px_per_mm)
+    above = ink[max(0, y - near1) - top:max(0, y - near0) - top]
+    below = ink[y + near0 + 1 - top:y + near1 + 1 - top]
+    ink_above = above.any(axis=0)
+    ink_below = below.any(axis=0)
     cols = np.arange(c0, c1)
+    # The printed end ticks are found in the image rather than assumed, so a registration error of a
+    # millimetre neither hides a mark nor turns a tick into one; the line is measured between them.
+    x1 = _find_tick(above, below, x1 - c0, px_per_mm) + c0
+    x2 = _find_tick(above, below, x2 - c0, px_per_mm) + c0
+    scale_px_per_mm = (x2 - x1) / (line.x2_mm - line.x1_mm)
     tick = TICK_CLEAR_MM * px_per_mm
     at_tick = (np.abs(cols - x1) <= tick) | (np.abs(cols - x2) <= tick)
     ink_above &= ~at_tick
@@ -52,25 +57,40 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
         if not len(a) or not len(b):
             continue
         centre_px = c0 + start + (a.mean() + b.mean()) / 2
-        positions.append(round((centre_px - x1) / px_per_mm, 2))
+        positions.append(round((centre_px - x1) / scale_px_per_mm, 2))
         # A stroke running into an end tick is partly hidden by it: its position is less certain.
         first, last = start + min(a[0], b[0]), start + max(a[-1], b[-1])
         near_tick |= bool(at_tick[max(0, first - 1)] or at_tick[min(len(at_tick) - 1, last + 1)])
     # A stroke drawn over an end tick hides in it; it shows as ink wider than the printed tick.
     for tick_x in (x1, x2):
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in _runs(crossing)):
-            near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm, ink_level)
-    return LineReading(tuple(positions), near_tick, ink_level)
+            near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
+    return LineReading(tuple(positions), near_tick)
 
 
-def _widened_tick(above: np.ndarray, below: np.ndarray, tick_col: float, px_per_mm: float,
-                  ink_level: float) -> bool:
+def _find_tick(above: np.ndarray, below: np.ndarray, nominal_col: float, px_per_mm: float) -> float:
+    """The column of the printed tick within 1.5 mm of where the layout puts it: the column darkest
+    through most rows of both bands. A pen stroke is too short or slanted to beat it."""
+    lo = max(0, int(round(nominal_col - 1.5 * px_per_mm)))
+    hi = min(above.shape[1], int(round(nominal_col + 1.5 * px_per_mm)) + 1)
+    if hi - lo < 3:
+        return nominal_col
+    share = np.minimum(above[:, lo:hi].mean(axis=0), below[:, lo:hi].mean(axis=0))
+    best = int(np.argmax(share))
+    if share[best] < 0.8:
+        return nominal_col
+    strong = np.flatnonzero(share >= share[best] - 0.05)
+    strong = strong[np.abs(strong - best) <= 0.5 * px_per_mm]
+    return float(lo + strong.mean())
+
+
+def _widened_tick(above: np.ndarray, below: np.ndarray, tick_col: float, px_per_mm: float) -> bool:
     """True when, both above and below the line, most rows have ink beside the printed tick."""
     lo, hi = int(round(tick_col - 1.0 * px_per_mm)), int(round(tick_col + 1.0 * px_per_mm)) + 1
     beside = np.abs(np.arange(lo, hi) - tick_col) > 0.35 * px_per_mm
     share = []
     for band in (above, below):
-        window = band[:, max(0, lo):hi] < ink_level
+        window = band[:, max(0, lo):hi]
         cols = beside[max(0, lo) - lo:][: window.shape[1]]
         share.append(float((window[:, cols]).any(axis=1).mean()) if window.size else 0.0)
     return min(share) >= 0.4

@@ -19,6 +19,7 @@ from .results import BLANK, READ, REJECTED, UNIDENTIFIED, FieldValue, PageResult
 BLANK_INK_FRACTION = 0.002
 PAGE_IMAGE_PX_PER_MM = 4.0
 CROP_MARGIN_MM = 2.0
+LOW_CONTRAST = 40.0  # grey levels between paper and printed border: ~90 in sharp 3 MP photos, ~50 at blur σ 4 px
 
 
 def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
@@ -92,12 +93,13 @@ def _read_registered(grey: np.ndarray, page: Page, found: Markers, result: PageR
     warped = warp_page(grey, page, reg)
     result.quality = {"markers": reg.markers_used, "source_px_per_mm": round(reg.px_per_mm, 2),
                       "sharpness": round(_sharpness(warped), 1)}
-    result.values = read_fields(warped, page)
+    result.values, contrast = read_fields(warped, page, reg.px_per_mm)
+    if contrast is not None:
+        result.quality["box_contrast"] = round(contrast, 1)
     if reg.error_mm > REVIEW_ERROR_MM:
-        for value in result.values:
-            value.needs_review = True
-            value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
-            value.reason = "; ".join(filter(None, [value.reason, f"poor registration ({reg.error_mm:.2f} mm)"]))
+        _flag_all(result, f"poor registration ({reg.error_mm:.2f} mm)")
+    if contrast is not None and contrast < LOW_CONTRAST:
+        _flag_all(result, f"blurry or faded image (printed box borders only {contrast:.0f} grey levels dark)")
     for value in result.values:
         if value.needs_review and value.crop_png is None:
             value.crop_png = _field_crop(warped, page, value.field)
@@ -107,28 +109,40 @@ def _read_registered(grey: np.ndarray, page: Page, found: Markers, result: PageR
     return result
 
 
-def read_fields(warped: np.ndarray, page: Page) -> list[FieldValue]:
-    """Every field of ``page`` from its registered image, in layout order."""
+def _flag_all(result: PageResult, reason: str) -> None:
+    for value in result.values:
+        value.needs_review = True
+        value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
+        value.reason = "; ".join(filter(None, [value.reason, reason]))
+
+
+def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0) -> tuple[list[FieldValue], float | None]:
+    """Every field of ``page`` from its registered image, in layout order, and the median contrast of the
+    printed box borders against the paper (``None`` without choice boxes)."""
     choices = [f for f in page.fields if isinstance(f, ChoiceField)]
     measures = {f.id: [marks.measure_box(warped, o.box) for o in f.options] for f in choices}
-    baseline = marks.page_baseline([m for ms in measures.values() for m in ms])
+    all_measures = [m for ms in measures.values() for m in ms]
+    baseline = marks.page_baseline(all_measures)
+    contrast = float(np.median([m.contrast for m in all_measures])) if all_measures else None
     values: list[FieldValue] = []
     for f in page.fields:
         if isinstance(f, ChoiceField):
-            states = [marks.classify(m, baseline) for m in measures[f.id]]
+            states = [marks.classify(m, baseline, source_px_per_mm) for m in measures[f.id]]
             values.append(resolve_choice(f, states, measures[f.id]))
         elif isinstance(f, LineField):
             values.append(resolve_line(f, read_line(warped, f)))
         elif isinstance(f, BoxesField | TextField):
             values.append(_handwriting_presence(warped, f))
-    return values
+    return values, contrast
 
 
 def _handwriting_presence(warped: np.ndarray, f: BoxesField | TextField) -> FieldValue:
     boxes = f.boxes if isinstance(f, BoxesField) else (f.box,)
-    inked = [areas.ink_fraction(warped, b) >= areas.INK_FRACTION for b in boxes]
+    ruled = f.baselines_y_mm if isinstance(f, TextField) else ()
+    ink_mm2 = [areas.ink_area_mm2(warped, b, ruled_lines_y_mm=ruled) for b in boxes]
+    inked = [a >= areas.INK_MM2 for a in ink_mm2]
     crop = _png(areas.crop(warped, _bounds(boxes), CROP_MARGIN_MM))
-    raw = {"ink": inked}
+    raw = {"ink": inked, "ink_mm2": [round(a, 2) for a in ink_mm2]}
     if not any(inked):
         return FieldValue(f.id, f.kind, "", 0.95, False, "", raw, crop)
     return FieldValue(f.id, f.kind, "", 0.0, True, "handwriting: not recognised by this version", raw, crop)

@@ -95,7 +95,7 @@ def draw_mark(image: np.ndarray, dpi: float, box: Box, style: str, rng: random.R
         p.stroke(zig)
     elif style == "scribble":
         zig = []
-        turns = rng.randint(4, 6)
+        turns = rng.randint(3, 5)  # denser than this, a scribble is a fill by any reading
         for k in range(turns):
             x = cx - s * 0.8 + k * s * 1.6 / (turns - 1)
             zig.append((x + j(), cy + (s * 0.7 if k % 2 else -s * 0.7) + j()))
