@@ -41,12 +41,12 @@ FILLED_MIN_COVERAGE = 0.6
 FILLED_MAX_HOLE = 0.05
 MARKED_MIN_HOLE = 0.075
 FAINT_WEAK = 0.04  # traces of ink over this much of the box, with almost no coverage, hint at a mark
-# A box counts as filled (cancelled) without review only when unmistakable. Below ~5 px/mm in the
-# source (an A4 page in a 3 MP photo) blur closes a scribble's gaps: there the bar is higher. Measured in
-# such photos: pen fills >= 0.995 coverage, the densest scribbles 0.956, crosses 0.873.
-SURE_FILLED = {"coverage": 0.9, "hole": 0.02}
-SURE_FILLED_LOW_RES = {"coverage": 0.98, "hole": 0.01}
+# Below ~5 px/mm in the source (an A4 page in a 3 MP photo) blur closes a scribble's gaps, so a box
+# counts as filled (cancelled) without review only when unmistakable. Measured in such photos: pen fills
+# >= 0.995 coverage, the densest scribbles 0.956, crosses 0.873.
 LOW_RES_PX_PER_MM = 5.0
+LOW_RES_FILLED_COVERAGE = 0.98
+LOW_RES_FILLED_HOLE = 0.01
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,9 @@ def classify(measure: BoxMeasure, baseline: Baseline, source_px_per_mm: float = 
     if measure.hole >= MARKED_MIN_HOLE:
         return Mark.MARKED, _confidence(min(c - MARKED_FROM, measure.hole - MARKED_MIN_HOLE), 0.05)
     if measure.hole < FILLED_MAX_HOLE and c >= FILLED_MIN_COVERAGE:
-        sure = SURE_FILLED_LOW_RES if source_px_per_mm < LOW_RES_PX_PER_MM else SURE_FILLED
-        if c < sure["coverage"] or measure.hole > sure["hole"]:
+        if source_px_per_mm < LOW_RES_PX_PER_MM and (c < LOW_RES_FILLED_COVERAGE or measure.hole > LOW_RES_FILLED_HOLE):
             return Mark.HEAVY, 0.3
-        return Mark.FILLED, _confidence(min(FILLED_MAX_HOLE - measure.hole, c - sure["coverage"]), 0.05)
+        return Mark.FILLED, _confidence(min(FILLED_MAX_HOLE - measure.hole, c - FILLED_MIN_COVERAGE), 0.05)
     return Mark.HEAVY, 0.3
 
 
