@@ -97,6 +97,9 @@ class Store:
         try:
             self.db = sqlite3.connect(str(self.path), timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
+            # Safe against a crash or kill of formkit; a power cut may lose the last pages saved, which
+            # the next run reads again. A sync per page would cost more than reading it.
+            self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA)
             found = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
