@@ -3,6 +3,7 @@ never stops the batch. Pages are read in worker processes and saved by this one,
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import traceback
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ingest import PageLoadError, describe, find_inputs, load_page
+from .ingest import InputFile, PageLoadError, describe, find_inputs, load_page
 from .pipeline import read_page
 from .results import REJECTED, PageResult
 from .store import Store
@@ -52,41 +53,53 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     summary = Summary()
     files, summary.missing = find_inputs(paths)
     work: list[tuple[Job, int]] = []
-    for path in files:
-        info = describe(path)
-        input_id, done = store.add_input(info)
-        if info.error:
-            if 0 not in done:
-                store.save_page(input_id, 0, PageResult(info.path, 1, info.sha256, REJECTED, info.error))
-                _count(summary, PageResult(info.path, 1, info.sha256, REJECTED, info.error))
-            else:
-                summary.skipped_pages += 1
-            continue
-        for index in range(info.pages):
-            if index in done:
-                summary.skipped_pages += 1
-            else:
-                work.append(((info.path, info.sha256, index), input_id))
-    if planned:
-        planned(len(work))
-    input_of = {job: input_id for job, input_id in work}
-    for result in _results([job for job, _ in work], jobs):
-        job = (result.source_file, result.sha256, result.source_page - 1)
-        result.status = store.save_page(input_of[job], job[2], result)
-        _count(summary, result)
-        if progress:
-            progress(1)
+    with _pool(jobs, len(files)) as pool:
+        described = list(pool.imap(describe, files, chunksize=8)) if pool else [describe(f) for f in files]
+        for info in described:
+            _plan_input(store, info, summary, work)
+        if planned:
+            planned(len(work))
+        input_of = {job: input_id for job, input_id in work}
+        results = pool.imap_unordered(read_job, [job for job, _ in work], chunksize=1) if pool \
+            else map(read_job, [job for job, _ in work])
+        for result in results:
+            job = (result.source_file, result.sha256, result.source_page - 1)
+            result.status = store.save_page(input_of[job], job[2], result)
+            _count(summary, result)
+            if progress:
+                progress(1)
     return summary
 
 
-def _results(jobs_list: list[Job], jobs: int | None):  # noqa: ANN202
-    workers = min(jobs or os.cpu_count() or 1, max(1, len(jobs_list)))
-    if workers <= 1:
-        yield from map(read_job, jobs_list)
+def _plan_input(store: Store, info: InputFile, summary: Summary, work: list[tuple[Job, int]]) -> None:
+    """Record the input; queue its pages not yet in the store. A file that cannot be opened is stored
+    as one rejected page with the reason."""
+    input_id, done = store.add_input(info)
+    if info.error:
+        if 0 in done:
+            summary.skipped_pages += 1
+            return
+        rejected = PageResult(info.path, 1, info.sha256, REJECTED, info.error)
+        store.save_page(input_id, 0, rejected)
+        _count(summary, rejected)
+        return
+    for index in range(info.pages):
+        if index in done:
+            summary.skipped_pages += 1
+        else:
+            work.append(((info.path, info.sha256, index), input_id))
+
+
+@contextlib.contextmanager
+def _pool(jobs: int | None, files: int):  # noqa: ANN202
+    """A pool of worker processes, or ``None`` for one job (or one file): then all runs in this process."""
+    workers = jobs or os.cpu_count() or 1
+    if workers <= 1 or files == 0:
+        yield None
         return
     # Workers are recycled now and then, so memory stays flat over thousands of pages.
     with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=200) as pool:
-        yield from pool.imap_unordered(read_job, jobs_list, chunksize=1)
+        yield pool
 
 
 def _count(summary: Summary, result: PageResult) -> None:

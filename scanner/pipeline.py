@@ -91,8 +91,7 @@ def _read_registered(grey: np.ndarray, page: Page, found: Markers, result: PageR
         result.image_jpeg = _jpeg(_reduced(grey))
         return result
     warped = warp_page(grey, page, reg)
-    result.quality = {"markers": reg.markers_used, "source_px_per_mm": round(reg.px_per_mm, 2),
-                      "sharpness": round(_sharpness(warped), 1)}
+    result.quality = {"markers": reg.markers_used, "source_px_per_mm": round(reg.px_per_mm, 2)}
     result.values, contrast = read_fields(warped, page, reg.px_per_mm)
     if contrast is not None:
         result.quality["box_contrast"] = round(contrast, 1)
@@ -171,11 +170,6 @@ def _field_crop(warped: np.ndarray, page: Page, field_id: str) -> bytes | None:
     else:
         box = f.box
     return _png(areas.crop(warped, box, CROP_MARGIN_MM))
-
-
-def _sharpness(warped: np.ndarray) -> float:
-    """Variance of the Laplacian: printed edges of a sharp image give high values."""
-    return float(cv2.Laplacian(warped, cv2.CV_32F).var())
 
 
 def _ink_fraction(grey: np.ndarray) -> float:
