@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from formkit.catalogue import find_layout, known_frames
-from formkit.layout.model import BoxesField, ChoiceField, Layout, LineField, Page, TextField
+from formkit.layout.model import Box, BoxesField, ChoiceField, Layout, LineField, Page, TextField
 from formkit.qrpayload import PagePayload, decode
 
 from . import areas, marks
@@ -145,9 +145,7 @@ def _handwriting_presence(warped: np.ndarray, f: BoxesField | TextField) -> Fiel
     return FieldValue(f.id, f.kind, "", 0.0, True, "handwriting: not recognised by this version", raw, crop)
 
 
-def _bounds(boxes):  # noqa: ANN001, ANN202
-    from formkit.layout.model import Box
-
+def _bounds(boxes: tuple[Box, ...] | list[Box]) -> Box:
     x0 = min(b.x_mm for b in boxes)
     y0 = min(b.y_mm for b in boxes)
     x1 = max(b.x_mm + b.w_mm for b in boxes)
@@ -156,8 +154,6 @@ def _bounds(boxes):  # noqa: ANN001, ANN202
 
 
 def _field_crop(warped: np.ndarray, page: Page, field_id: str) -> bytes | None:
-    from formkit.layout.model import Box
-
     f = next(f for f in page.fields if f.id == field_id)
     if isinstance(f, ChoiceField):
         box = _bounds([o.box for o in f.options])
