@@ -12,7 +12,7 @@ import numpy as np
 from formkit.layout.model import Box
 
 from .ink import ink_mask
-from .register import WARP_PX_PER_MM
+from .register import WARP_PX_PER_MM, box_slices
 
 INK_MM2 = 0.5  # this much handwriting (a thin pencil "1" is about 0.75 mm²) means the area is written in
 SPECK_MM2 = 0.1  # smaller blobs are dust and noise
@@ -20,11 +20,7 @@ RULE_MM = 4.0  # straight runs at least this long are printed rules, not writing
 
 
 def crop(page: np.ndarray, box: Box, margin_mm: float = 0.0, px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:
-    x0 = max(0, int(round((box.x_mm - margin_mm) * px_per_mm)))
-    y0 = max(0, int(round((box.y_mm - margin_mm) * px_per_mm)))
-    x1 = min(page.shape[1], int(round((box.x_mm + box.w_mm + margin_mm) * px_per_mm)))
-    y1 = min(page.shape[0], int(round((box.y_mm + box.h_mm + margin_mm) * px_per_mm)))
-    return page[y0:y1, x0:x1]
+    return page[box_slices(box, margin_mm, page.shape, px_per_mm)]
 
 
 def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:

@@ -51,7 +51,8 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     crossing = (np.convolve(ink_above, kernel, "same") > 0) & (np.convolve(ink_below, kernel, "same") > 0)
     positions = []
     near_tick = False
-    for start, stop in _runs(crossing):
+    runs = _runs(crossing, join)
+    for start, stop in runs:
         a = np.flatnonzero(ink_above[start:stop])
         b = np.flatnonzero(ink_below[start:stop])
         if not len(a) or not len(b):
@@ -63,7 +64,7 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
         near_tick |= bool(at_tick[max(0, first - 1)] or at_tick[min(len(at_tick) - 1, last + 1)])
     # A stroke drawn over an end tick hides in it; it shows as ink wider than the printed tick.
     for tick_x in (x1, x2):
-        if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in _runs(crossing)):
+        if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
     return LineReading(tuple(positions), near_tick)
 
@@ -96,10 +97,9 @@ def _widened_tick(above: np.ndarray, below: np.ndarray, tick_col: float, px_per_
     return min(share) >= 0.4
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of each run of True, merging runs less than 1 mm apart (one stroke drawn twice)."""
+def _runs(mask: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True, merging runs at most ``gap`` apart (one stroke drawn twice)."""
     runs: list[tuple[int, int]] = []
-    gap = int(round(JOIN_MM * WARP_PX_PER_MM))
     for index in np.flatnonzero(mask):
         if runs and index - runs[-1][1] <= gap:
             runs[-1] = (runs[-1][0], index + 1)

@@ -15,7 +15,7 @@ import numpy as np
 
 from formkit.layout.model import Box
 
-from .register import WARP_PX_PER_MM
+from .register import WARP_PX_PER_MM, box_slices
 
 INNER_INSET_MM = 0.7  # inside the printed line, with room for registration error
 BORDER_BAND_MM = 0.35
@@ -58,22 +58,14 @@ class BoxMeasure:
     weak: float  # fraction of inner pixels with at least a trace of ink (erased or faint pencil)
 
 
-def _slices(box: Box, margin_mm: float, px_per_mm: float, shape: tuple[int, ...]) -> tuple[slice, slice]:
-    x0 = max(0, int(round((box.x_mm - margin_mm) * px_per_mm)))
-    y0 = max(0, int(round((box.y_mm - margin_mm) * px_per_mm)))
-    x1 = min(shape[1], int(round((box.x_mm + box.w_mm + margin_mm) * px_per_mm)))
-    y1 = min(shape[0], int(round((box.y_mm + box.h_mm + margin_mm) * px_per_mm)))
-    return slice(y0, max(y0 + 1, y1)), slice(x0, max(x0 + 1, x1))
-
-
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
     """(paper white, ink black) grey levels around ``box``: the ring outside it and its printed border."""
-    outer = page[_slices(box, RING_MM[1], px_per_mm, page.shape)].astype(np.float32)
+    outer = page[box_slices(box, RING_MM[1], page.shape, px_per_mm)].astype(np.float32)
     ring_mask = np.ones(outer.shape, bool)
     inner_pad = int(round((RING_MM[1] - RING_MM[0]) * px_per_mm))
     ring_mask[inner_pad:-inner_pad or None, inner_pad:-inner_pad or None] = False
     white = float(np.percentile(outer[ring_mask], 80)) if ring_mask.any() else 255.0
-    band = page[_slices(box, BORDER_BAND_MM, px_per_mm, page.shape)].astype(np.float32)
+    band = page[box_slices(box, BORDER_BAND_MM, page.shape, px_per_mm)].astype(np.float32)
     band_px = max(1, int(round(2 * BORDER_BAND_MM * px_per_mm)))
     edge = np.ones(band.shape, bool)
     edge[band_px:-band_px or None, band_px:-band_px or None] = False
@@ -84,7 +76,7 @@ def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_
 def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> BoxMeasure:
     white, black = local_references(page, box, px_per_mm)
     contrast = max(white - black, 40.0)
-    inner = page[_slices(box, -INNER_INSET_MM, px_per_mm, page.shape)].astype(np.float32)
+    inner = page[box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)].astype(np.float32)
     darkness = np.clip((white - inner) / contrast, 0.0, 1.0)
     ink = darkness > INK_LEVEL
     return BoxMeasure(float(np.mean(ink)), float(darkness.mean()), white - black, _largest_hole(ink),

@@ -36,13 +36,13 @@ def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
     if not payloads:
         if found.count >= 2:
             result.status, result.reason = UNIDENTIFIED, "markers found but the QR code is unreadable"
-            result.image_jpeg = _jpeg(_reduced(grey))
-        elif found.count == 0 and not reads and _ink_fraction(grey) < BLANK_INK_FRACTION:
+            result.image_jpeg = _jpeg(small[0])
+        elif found.count == 0 and not reads and _ink_fraction(small[0]) < BLANK_INK_FRACTION:
             result.status, result.reason = BLANK, "blank page"
         else:
             what = "a QR code that is not formkit's" if reads else "no formkit markers or QR code"
             result.status, result.reason = REJECTED, f"not a formkit page: {what}"
-            result.image_jpeg = _jpeg(_reduced(grey))
+            result.image_jpeg = _jpeg(small[0])
         return result
     if len({p.serial + str(p.page) for p in payloads}) > 1:
         result.status, result.reason = REJECTED, "more than one form page in the image: photograph one at a time"
@@ -57,7 +57,7 @@ def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
         return result
     assert isinstance(layout, Layout)
     page = layout.page(payload.page)
-    return _read_registered(grey, page, found, result)
+    return _read_registered(grey, small[0], page, found, result)
 
 
 def _formkit_payloads(reads: list[QrRead]) -> list[PagePayload]:
@@ -75,19 +75,21 @@ def _layout_problem(layout: Layout | str, payload: PagePayload) -> str:
     return ""
 
 
-def _read_registered(grey: np.ndarray, page: Page, found: Markers, result: PageResult) -> PageResult:
+def _read_registered(grey: np.ndarray, small: np.ndarray, page: Page, found: Markers,
+                     result: PageResult) -> PageResult:
+    """``small`` is the page at detection size, stored when the page cannot be read."""
     reg = register(page, found)
     if reg is None:
         result.status = REJECTED
         result.reason = f"only {found.count} registration marker(s) found; at least 2 are needed"
-        result.image_jpeg = _jpeg(_reduced(grey))
+        result.image_jpeg = _jpeg(small)
         return result
     result.transform = reg.mm_to_px.tolist()
     result.error_mm = round(reg.error_mm, 3)
     if reg.error_mm > MAX_ERROR_MM:
         result.status = REJECTED
         result.reason = f"poor registration: markers disagree by {reg.error_mm:.1f} mm (folded or curled page?)"
-        result.image_jpeg = _jpeg(_reduced(grey))
+        result.image_jpeg = _jpeg(small)
         return result
     warped = warp_page(grey, page, reg)
     result.quality = {"markers": reg.markers_used, "source_px_per_mm": round(reg.px_per_mm, 2)}
@@ -166,15 +168,13 @@ def _field_crop(warped: np.ndarray, page: Page, field_id: str) -> bytes | None:
     return _png(areas.crop(warped, box, CROP_MARGIN_MM))
 
 
-def _ink_fraction(grey: np.ndarray) -> float:
-    small = _reduced(grey, 800)
+def _ink_fraction(small: np.ndarray) -> float:
+    """Share of pixels clearly darker than the paper around them, at most 800 px on the long side."""
+    scale = min(1.0, 800 / max(small.shape))
+    if scale < 1.0:
+        small = cv2.resize(small, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     background = cv2.medianBlur(small, 31)
     return float(np.mean(small.astype(np.int16) < background.astype(np.int16) - 60))
-
-
-def _reduced(grey: np.ndarray, long_side: int = 1400) -> np.ndarray:
-    scale = min(1.0, long_side / max(grey.shape))
-    return grey if scale >= 1 else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
 def _jpeg(image: np.ndarray) -> bytes:

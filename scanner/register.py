@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from formkit.layout.model import Page
+from formkit.layout.model import Box, Page
 
 from .locate import Markers
 
@@ -61,3 +61,12 @@ def warp_page(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: float 
                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=255)
 
 
+def box_slices(box: Box, margin_mm: float, shape: tuple[int, ...],
+               px_per_mm: float = WARP_PX_PER_MM) -> tuple[slice, slice]:
+    """Row and column slices of ``box`` grown by ``margin_mm`` (shrunk when negative) in the canonical
+    image, clipped to ``shape`` and never empty."""
+    x0 = max(0, int(round((box.x_mm - margin_mm) * px_per_mm)))
+    y0 = max(0, int(round((box.y_mm - margin_mm) * px_per_mm)))
+    x1 = min(shape[1], int(round((box.x_mm + box.w_mm + margin_mm) * px_per_mm)))
+    y1 = min(shape[0], int(round((box.y_mm + box.h_mm + margin_mm) * px_per_mm)))
+    return slice(y0, max(y0 + 1, y1)), slice(x0, max(x0 + 1, x1))

@@ -196,6 +196,8 @@ def test_a_foreign_page_is_rejected_with_a_reason():
     cv2.putText(page, "Shopping list", (60, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 3)
     result = read(page)
     assert result.status == "rejected" and "not a formkit page" in result.reason
+    kept = cv2.imdecode(np.frombuffer(result.image_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert kept.shape == page.shape  # the whole page is kept for review, not a strip of it
 
 
 def test_a_blank_page_is_blank_not_an_error():
