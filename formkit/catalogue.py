@@ -54,6 +54,10 @@ def _templates() -> dict[tuple[str, int], Template]:
     return found
 
 
+def find_template(form: str, version: int) -> Template | None:
+    return _templates().get((form, version))
+
+
 @cache
 def find_layout(form: str, version: int, variant: str) -> Layout | str:
     """The layout for a payload, or the reason there is none."""

@@ -1,20 +1,46 @@
-"""Export what the store holds: per form a wide CSV (a row per serial) and a long CSV (a row per value,
-with its confidence, review flag and source). Reads only from the store; writes atomically."""
+"""Export what the store holds. Per form: ``<form>.csv`` (a row per printed form, its answers and scores),
+``<form>_long.csv`` (a row per value, with its confidence, review flag and source) and, when the form has
+change scores, ``<form>_change.csv`` (first and latest occasion per person); plus ``codebook.csv`` for all
+of them. Reads only from the store; writes every file atomically, all or none."""
 
 from __future__ import annotations
 
 import csv
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import codebook
 from .atomic import atomic_outputs
-from .catalogue import find_layout
+from .catalogue import find_template
+from .errors import InputError
+from .scoring import Answer, Scoring, read_scoring, score_form
+from .scoring.occasions import CHANGE_COLUMNS, CHANGE_DESCRIPTIONS, Occasion, change_rows
+from .template.schema import ChoiceItem, MatrixItem, Template
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 LONG_COLUMNS = ["serial", "form", "version", "form_page", "field", "value", "confidence", "needs_review", "reason",
                 "source_file", "source_page", "page_id"]
+LONG_DESCRIPTIONS = {
+    "form_page": ("Page of the form the value is on", "integer", ""),
+    "field": ("Field id (a column of the wide file)", "text", ""),
+    "value": ("The value as exported in the wide file", "text", ""),
+    "confidence": ("How sure the reader is of the value", "number", "0 to 1"),
+    "needs_review": ("1 when a person should check the value", "integer", "0 or 1"),
+    "reason": ("Why the value needs review (or was changed)", "text", ""),
+    "source_file": ("Image file the value was read from", "text", ""),
+    "source_page": ("Page of that file", "integer", "1 or more"),
+    "page_id": ("Page id in the store (for tracing a value to its image)", "integer", ""),
+}
+
+
+@dataclass
+class Table:
+    path: Path
+    columns: list[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def safe_cell(value: Any) -> Any:
@@ -24,50 +50,115 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _field_order(form: str, version: int, variant: str, seen: list[str]) -> list[str]:
-    """Columns in layout order when the template is known, else in the order values were stored."""
-    layout = find_layout(form, version, variant)
-    if isinstance(layout, str):
-        return seen
-    ordered = [f.id for p in layout.pages for f in p.fields]
-    return ordered + [f for f in seen if f not in ordered]
+def read_codes(path: Path) -> dict[str, str]:
+    """Serial -> person code from a CSV with 'serial' and 'code' columns (the manifest ``formkit generate``
+    writes has both). Other columns, names among them, are not read."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
+            if "serial" not in columns or "code" not in columns:
+                raise InputError(f"{path}: needs 'serial' and 'code' columns (found: {', '.join(columns) or 'none'})")
+            return {row[columns["serial"]].strip().upper(): (row[columns["code"]] or "").strip()
+                    for row in reader if (row[columns["serial"]] or "").strip()}
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read the codes file ({exc})") from exc
 
 
-def export(rows: list[Any], out_dir: Path) -> dict[str, tuple[Path, Path]]:
-    """Write ``<form>.csv`` and ``<form>_long.csv`` for each form in ``rows`` (``Store.values()``)."""
+def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
+           band_choice: dict[str, str] | None = None, bom: bool = False) -> list[Path]:
+    """Write the files for every form in ``rows`` (``Store.values()``); returns their paths."""
     by_form: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_form[row["form"]].append(row)
-    written: dict[str, tuple[Path, Path]] = {}
-    outputs: list[tuple[Path, list[str], list[dict[str, Any]]]] = []
+    tables: list[Table] = []
+    entries: list[dict[str, Any]] = []
+    used_choices: set[str] = set()
     for form, form_rows in sorted(by_form.items()):
-        wide_cols, wide, long = _tables(form, form_rows)
-        wide_path, long_path = out_dir / f"{form}.csv", out_dir / f"{form}_long.csv"
-        outputs += [(wide_path, wide_cols, wide), (long_path, LONG_COLUMNS, long)]
-        written[form] = (wide_path, long_path)
-    with atomic_outputs(*(o[0] for o in outputs)) as temps:
-        for temp, (_, columns, table) in zip(temps, outputs, strict=True):
-            with temp.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, columns)
+        form_tables, form_entries, chosen = _form_tables(form, form_rows, out_dir, codes or {}, band_choice or {})
+        tables += form_tables
+        entries += form_entries
+        used_choices |= chosen
+    unknown = set(band_choice or {}) - used_choices
+    if unknown:
+        raise InputError(f"--bands names score(s) without that band set: {', '.join(sorted(unknown))}")
+    if not tables:
+        return []
+    tables.append(Table(out_dir / "codebook.csv", codebook.CODEBOOK_COLUMNS, entries))
+    with atomic_outputs(*(t.path for t in tables)) as temps:
+        for temp, table in zip(temps, tables, strict=True):
+            with temp.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
+                writer = csv.DictWriter(handle, table.columns)
                 writer.writeheader()
-                writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in table)
-    return written
+                writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in table.rows)
+    return [t.path for t in tables]
 
 
-def _tables(form: str, rows: list[Any]) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
+def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str],
+                 band_choice: dict[str, str]) -> tuple[list[Table], list[dict[str, Any]], set[str]]:
+    wide, long, seen_fields = _answers(form, rows)
+    versions = sorted({r["version"] for r in wide.values()})
+    templates = {v: find_template(form, v) for v in versions}
+    scorings = {v: read_scoring(t) if t else Scoring() for v, t in templates.items()}
+    fields = _field_order([t for t in templates.values() if t], seen_fields)
+    rules = {}
+    for v in versions:
+        for rule in scorings[v].scores:
+            rules.setdefault(rule.id, rule)
+    chosen_sets = {}
+    for score_id, rule in rules.items():
+        chosen = band_choice.get(score_id, rule.default_bands)
+        if rule.band_sets and chosen not in rule.band_sets:
+            raise InputError(f"--bands {score_id}={chosen}: the sets are {', '.join(rule.band_sets)}")
+        chosen_sets[score_id] = chosen
+    occasions: dict[str, list[Occasion]] = defaultdict(list)
+    for order, row in enumerate(wide.values()):
+        version = row["version"]
+        scoring = scorings[version]
+        person = codes.get(row["serial"], "")
+        if not person and scoring.person_field:
+            person = row.get(scoring.person_field, "")
+        row["person_code"] = person
+        answers = {f: Answer(row.get(f, ""), f in row["_review"]) for f in fields}
+        results = score_form(scoring, answers, _scales(templates[version]),
+                             {k: v for k, v in band_choice.items() if any(r.id == k for r in scoring.scores)})
+        for rule in scoring.scores:
+            result = results[rule.id]
+            row[rule.id] = result.text(rule.decimals)
+            row[f"{rule.id}_status"] = f"{result.status}: {result.reason}" if result.reason else result.status
+            if rule.band_sets:
+                row[f"{rule.id}_band"] = result.band
+            if rule.change:
+                date = row.get(scoring.occasion_date_field, "") if scoring.occasion_date_field else ""
+                occasions[rule.id].append(Occasion(person, row["serial"], date, order, result.value, result.status))
+    score_columns = [c for r in rules.values() for c in
+                     [r.id, f"{r.id}_status"] + ([f"{r.id}_band"] if r.band_sets else [])]
+    columns = ["serial", "form", "version", "person_code", *fields, *score_columns, "pages", "needs_review",
+               "source_files"]
+    wide_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in wide.values()]
+    tables = [Table(out_dir / f"{form}.csv", columns, wide_rows),
+              Table(out_dir / f"{form}_long.csv", LONG_COLUMNS, long)]
+    change = [row for rule in rules.values() if rule.change
+              for row in change_rows(rule.id, occasions[rule.id], rule.decimals)]
+    if any(rule.change for rule in rules.values()):
+        tables.append(Table(out_dir / f"{form}_change.csv", CHANGE_COLUMNS, change))
+    entries = _codebook_rows(form, tables, templates, rules, chosen_sets)
+    return tables, entries, {k for k in band_choice if k in rules}
+
+
+def _answers(form: str, rows: list[Any]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """Wide rows by serial (first reads; a differing second image flags the value) and long rows."""
     firsts = [r for r in rows if r["status"] == "read"]
-    conflicts = [r for r in rows if r["status"] == "conflict"]
     other_reading: dict[tuple[str, int, str], list[Any]] = defaultdict(list)
-    for r in conflicts:
-        other_reading[(r["serial"], r["form_page"], r["field"])].append(r)
+    for r in rows:
+        if r["status"] == "conflict":
+            other_reading[(r["serial"], r["form_page"], r["field"])].append(r)
     seen_fields: list[str] = []
     serials: dict[str, dict[str, Any]] = {}
     long: list[dict[str, Any]] = []
-    variant_of: dict[int, str] = {}
     for r in firsts:
         if r["field"] not in seen_fields:
             seen_fields.append(r["field"])
-        variant_of.setdefault(r["version"], r["variant"])
         needs_review, reason = bool(r["needs_review"]), r["reason"]
         for other in other_reading.get((r["serial"], r["form_page"], r["field"]), []):
             if other["value"] != r["value"]:
@@ -75,20 +166,67 @@ def _tables(form: str, rows: list[Any]) -> tuple[list[str], list[dict[str, Any]]
                 reason = "; ".join(filter(None, [reason, f"conflict: {other['source_file']} page "
                                                           f"{other['source_page']} reads '{other['value']}'"]))
         row = serials.setdefault(r["serial"], {"serial": r["serial"], "form": form, "version": r["version"],
-                                               "pages": set(), "needs_review": 0, "source_files": set()})
+                                               "pages": set(), "needs_review": 0, "source_files": set(),
+                                               "_review": set()})
         row["pages"].add(r["form_page"])
         row["source_files"].add(r["source_file"])
         row[r["field"]] = r["value"]
-        row["needs_review"] += needs_review
+        if needs_review:
+            row["needs_review"] += 1
+            row["_review"].add(r["field"])
         long.append({"serial": r["serial"], "form": form, "version": r["version"], "form_page": r["form_page"],
                      "field": r["field"], "value": r["value"], "confidence": r["confidence"],
                      "needs_review": int(needs_review), "reason": reason, "source_file": r["source_file"],
                      "source_page": r["source_page"], "page_id": r["page_id"]})
-    version = min(variant_of) if variant_of else 0
-    fields = _field_order(form, version, variant_of.get(version, "N"), seen_fields)
     for row in serials.values():
         row["pages"] = ";".join(str(p) for p in sorted(row["pages"]))
         row["source_files"] = ";".join(sorted(row["source_files"]))
-    columns = ["serial", "form", "version", *fields, "pages", "needs_review", "source_files"]
-    return columns, list(serials.values()), long
+    return serials, long, seen_fields
 
+
+def _field_order(templates: list[Template], seen: list[str]) -> list[str]:
+    """Fields in template order, version by version (a field added in version 2 follows version 1's),
+    then any the store holds that no installed template knows."""
+    ordered: list[str] = []
+    for template in templates:
+        ordered += [f for f in template.field_ids() if f not in ordered]
+    return ordered + [f for f in seen if f not in ordered]
+
+
+def _scales(template: Template | None) -> dict[str, tuple[float, float]]:
+    """Lowest and highest numeric answer of each choice field, for reverse scoring."""
+    out: dict[str, tuple[float, float]] = {}
+    for item in template.items if template else ():
+        options = item.options if isinstance(item, ChoiceItem | MatrixItem) else ()
+        values = [float(o.value) for o in options if NUMBER.match(str(o.value))]
+        if not values:
+            continue
+        ids = [r.id for r in item.rows] if isinstance(item, MatrixItem) else [item.id]  # type: ignore[union-attr]
+        for field_id in ids:
+            out[field_id] = (min(values), max(values))
+    return out
+
+
+def _codebook_rows(form: str, tables: list[Table], templates: dict[int, Template | None], rules: dict[str, Any],
+                   chosen_sets: dict[str, str]) -> list[dict[str, Any]]:
+    versions = ";".join(str(v) for v, t in templates.items() if t)
+    known = {}
+    for template in templates.values():
+        if template:
+            for field_id, entry in codebook.field_entries(template).items():
+                known.setdefault(field_id, entry)
+    for rule in rules.values():
+        for variable, label, kind, allowed, words in codebook.score_entries(rule, chosen_sets[rule.id]):
+            known[variable] = (label, kind, allowed, words)
+    entries = []
+    for table in tables:
+        descriptions = {**codebook.ROW_COLUMNS, **LONG_DESCRIPTIONS} if table.columns == LONG_COLUMNS \
+            else codebook.ROW_COLUMNS
+        if table.columns == CHANGE_COLUMNS:
+            descriptions = CHANGE_DESCRIPTIONS
+        for column in table.columns:
+            label, kind, allowed, *words = known.get(column) or descriptions.get(column) or ("", "text", "")
+            entries.append({"file": table.path.name, "variable": column, "label": label, "type": kind,
+                            "allowed_values": allowed, "rule": words[0] if words else "", "template": form,
+                            "versions": versions})
+    return entries

@@ -275,8 +275,8 @@ def test_export_writes_wide_and_long_csv_with_provenance(tmp_path, batch_folder,
     _, serial = k10
     store = Store(tmp_path / "s.sqlite")
     scan([batch_folder], store, jobs=1)
-    written = export(store.values(), tmp_path / "out")
-    wide_path, long_path = written["k10"]
+    export(store.values(), tmp_path / "out")
+    wide_path, long_path = tmp_path / "out" / "k10.csv", tmp_path / "out" / "k10_long.csv"
     wide = list(csv.DictReader(wide_path.open(encoding="utf-8")))
     assert len(wide) == 1 and wide[0]["serial"] == serial
     assert [wide[0][f] for f in ("k10_01", "k10_03", "k10_04", "k10_05")] == ["3", "", "", "2"]

@@ -210,6 +210,9 @@ def load_template(path: str | Path, text_pack: str | Path | None = None) -> Temp
         extra={"scoring": top.get("scoring")} if "scoring" in top else {},
     )
     _check_unique_ids(reader, template)
+    from ..scoring.rules import read_scoring  # here, not at the top: scoring reads the template model
+
+    read_scoring(template)  # a mistake in the scoring rules is a template error, found when it is loaded
     if pack is not None:
         unused = sorted(set(pack) - reader.pack_used)
         if unused:

@@ -1,0 +1,101 @@
+"""What each exported column means: label, type, allowed values, the scoring rule in words, and the
+template (and version) it comes from. One row per column of every file ``formkit export`` writes."""
+
+from __future__ import annotations
+
+from .scoring.compute import format_number
+from .scoring.rules import ScoreRule
+from .template.schema import (
+    ChoiceItem,
+    DateItem,
+    DigitsItem,
+    LineItem,
+    MatrixItem,
+    Option,
+    Template,
+    TextItem,
+)
+
+CODEBOOK_COLUMNS = ["file", "variable", "label", "type", "allowed_values", "rule", "template", "versions"]
+
+STATUS_WORDS = ("complete | prorated (items missing, within the rule) | invalid: why | "
+                "pending-review: an input awaits review (no value until then)")
+
+ROW_COLUMNS = {
+    "serial": ("Serial of the printed form (random, carries no personal data)", "text", ""),
+    "form": ("Form id (template)", "text", ""),
+    "version": ("Template version the form was printed from", "integer", ""),
+    "person_code": ("Pseudonymous person code, from the roster or written on the form", "text", ""),
+    "pages": ("Form pages read for this serial", "text", "page numbers joined by ';'"),
+    "needs_review": ("Number of values that still need a person's review", "integer", "0 or more"),
+    "reviewed": ("Number of values a person reviewed (their decision is exported)", "integer", "0 or more"),
+    "source_files": ("Image files the values were read from", "text", "paths joined by ';'"),
+}
+
+
+def _options(options: tuple[Option, ...], multiple: bool) -> str:
+    listed = "; ".join(f"{o.value}={o.label}" for o in options)
+    return listed + (" (several joined by ';')" if multiple else "")
+
+
+def field_entries(template: Template) -> dict[str, tuple[str, str, str]]:
+    """Label, type and allowed values of each field of ``template``, by field id."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for item in template.items:
+        if isinstance(item, MatrixItem):
+            for row in item.rows:
+                out[row.id] = (row.text, "choice", _options(item.options, item.multiple))
+        elif isinstance(item, ChoiceItem):
+            out[item.id] = (item.text, "choice", _options(item.options, item.multiple))
+        elif isinstance(item, DigitsItem):
+            bounds = f", {item.minimum} to {item.maximum}" if item.minimum is not None else ""
+            out[item.id] = (item.text, "digits", f"up to {item.count} digit(s), leading zeros kept{bounds}")
+        elif isinstance(item, DateItem):
+            out[item.id] = (item.text or item.id, "date", "YYYY-MM-DD")
+        elif isinstance(item, TextItem):
+            out[item.id] = (item.text, "text", "handwriting read by OCR, as reviewed")
+        elif isinstance(item, LineItem):
+            span = f"{format_number(item.minimum, 1)} to {format_number(item.maximum, 1)}"
+            out[item.id] = (item.text, "number", f"{span}, one decimal, from the mark's position on the line")
+    return out
+
+
+def rule_in_words(rule: ScoreRule) -> str:
+    items = ", ".join(rule.items)
+    if rule.method == "gas":
+        goals = ", ".join(f"{g.score}×{g.weight or '1'}" for g in rule.goals)
+        words = (f"Goal Attainment Scaling T = 50 + 10·Σwx / √((1−ρ)Σw² + ρ(Σw)²), ρ = {rule.rho}, over {goals}; "
+                 "goals without a rating are left out; no weights written means equal weights")
+    elif rule.method == "latest":
+        words = f"the last answered of {items}"
+    elif rule.method == "change":
+        words = f"last answered minus first answered of {items}"
+    else:
+        verb = "sum" if rule.method == "sum" else "mean"
+        words = f"{verb} of {items}"
+        if rule.reverse:
+            words += f"; reverse-scored: {', '.join(rule.reverse)}"
+        if rule.prorate_max_missing:
+            words += (f"; with up to {rule.prorate_max_missing} missing, prorated"
+                      f"{' (mean of answered × number of items)' if verb == 'sum' else ''}; more missing: invalid")
+        else:
+            words += "; any missing item makes it invalid"
+    if rule.rescale:
+        (a, b), (c, d) = rule.rescale
+        words += f"; rescaled from {format_number(a, None)}–{format_number(b, None)} to " \
+                 f"{format_number(c, None)}–{format_number(d, None)}"
+    if rule.decimals is not None:
+        words += f"; rounded half up to {rule.decimals} decimal(s)"
+    return words
+
+
+def score_entries(rule: ScoreRule, band_set: str) -> list[tuple[str, str, str, str, str]]:
+    """(variable, label, type, allowed values, rule) for a score's columns."""
+    rows = [(rule.id, rule.label, "number", "", rule_in_words(rule)),
+            (f"{rule.id}_status", f"Status of {rule.id}", "text", STATUS_WORDS, "")]
+    if rule.band_sets:
+        bands = "; ".join(f"{format_number(b.low, None)}–{format_number(b.high, None)}={b.label}"
+                          for b in rule.band_sets[band_set])
+        rows.append((f"{rule.id}_band", f"Band of {rule.id} ({band_set})", "text", bands,
+                     f"band set '{band_set}' of {', '.join(rule.band_sets)}"))
+    return rows

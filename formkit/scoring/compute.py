@@ -1,0 +1,154 @@
+"""Scores of one filled form from its answers, by the template's rules. Pure functions.
+
+Every score ends with a status: ``complete``, ``prorated``, ``invalid`` (with why, and no value) or
+``pending-review`` (an input still awaits a person's check: no value until then, so no number in an
+export was ever computed from a guess nobody confirmed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from .rules import Band, ScoreRule, Scoring
+
+COMPLETE, PRORATED, INVALID, PENDING = "complete", "prorated", "invalid", "pending-review"
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: str  # as exported: '' when blank
+    needs_review: bool = False
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    value: float | None
+    status: str
+    reason: str = ""
+    band: str = ""
+
+    def text(self, decimals: int | None) -> str:
+        return format_number(self.value, decimals) if self.value is not None else ""
+
+
+def round_half_up(value: float, decimals: int) -> float:
+    """Rounding as taught and as scoring manuals mean it: 2.5 -> 3 (Python's round gives 2)."""
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def format_number(value: float, decimals: int | None) -> str:
+    if decimals is not None:
+        return f"{value:.{decimals}f}"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def gas_t_score(ratings: list[float], weights: list[float], rho: float = 0.3) -> float:
+    """Goal Attainment Scaling T-score (Kiresuk & Sherman):
+    T = 50 + 10·Σwᵢxᵢ / √((1−ρ)Σwᵢ² + ρ(Σwᵢ)²)."""
+    if not ratings or len(ratings) != len(weights):
+        raise ValueError("one weight per rating, at least one rating")
+    weighted = sum(w * x for w, x in zip(weights, ratings, strict=True))
+    spread = (1 - rho) * sum(w * w for w in weights) + rho * sum(weights) ** 2
+    return 50 + 10 * weighted / math.sqrt(spread)
+
+
+def band_of(value: float, bands: tuple[Band, ...]) -> str:
+    """The label of the band holding ``value``; between two bands' ends, the lower band."""
+    ordered = sorted(bands, key=lambda b: b.low)
+    for i, band in enumerate(ordered):
+        upper = ordered[i + 1].low if i + 1 < len(ordered) else band.high
+        if band.low <= value <= band.high or band.low <= value < upper:
+            return band.label
+    return ""
+
+
+def score_form(scoring: Scoring, answers: dict[str, Answer], scales: dict[str, tuple[float, float]],
+               band_choice: dict[str, str] | None = None) -> dict[str, ScoreResult]:
+    """Every score of ``scoring`` for one form. ``scales`` gives each item's lowest and highest answer
+    (for reverse scoring); ``band_choice`` picks a band set per score id instead of its default."""
+    results: dict[str, ScoreResult] = {}
+    known = dict(answers)
+    for rule in scoring.scores:
+        result = _score(rule, known, scales)
+        if result.value is not None and rule.band_sets:
+            chosen = (band_choice or {}).get(rule.id, rule.default_bands)
+            result = ScoreResult(result.value, result.status, result.reason,
+                                 band_of(result.value, rule.band_sets[chosen]))
+        results[rule.id] = result
+        # later scores may read this one (a mean of subscales, say)
+        known[rule.id] = Answer(result.text(rule.decimals), result.status == PENDING)
+    return results
+
+
+def _score(rule: ScoreRule, answers: dict[str, Answer], scales: dict[str, tuple[float, float]]) -> ScoreResult:
+    pending = [i for i in rule.inputs() if answers.get(i, Answer("")).needs_review]
+    if pending:
+        return ScoreResult(None, PENDING, f"waiting for review of {', '.join(pending)}")
+    numbers: dict[str, float] = {}
+    for item in rule.inputs():
+        text = answers.get(item, Answer("")).value
+        if text == "":
+            continue
+        try:
+            numbers[item] = float(text)
+        except ValueError:
+            return ScoreResult(None, INVALID, f"{item} is not a single number ('{text}')")
+    if rule.method == "gas":
+        return _gas(rule, numbers)
+    for item in rule.reverse:
+        if item in numbers:
+            low, high = scales[item]
+            numbers[item] = low + high - numbers[item]
+    answered = [numbers[i] for i in rule.items if i in numbers]
+    missing = len(rule.items) - len(answered)
+    if rule.method in ("latest", "change"):
+        return _progress(rule, answered)
+    if not answered:
+        return ScoreResult(None, INVALID, "no items answered")
+    if missing > rule.prorate_max_missing:
+        allowed = f"at most {rule.prorate_max_missing} allowed" if rule.prorate_max_missing else "none allowed"
+        return ScoreResult(None, INVALID, f"{missing} of {len(rule.items)} items missing ({allowed})")
+    value = sum(answered) / len(answered)
+    if rule.method == "sum":
+        value *= len(rule.items)
+    status, reason = (PRORATED, f"{missing} of {len(rule.items)} items missing") if missing else (COMPLETE, "")
+    return ScoreResult(_finish(rule, value), status, reason)
+
+
+def _finish(rule: ScoreRule, value: float) -> float:
+    if rule.rescale:
+        (a, b), (c, d) = rule.rescale
+        value = c + (value - a) * (d - c) / (b - a)
+    return round_half_up(value, rule.decimals) if rule.decimals is not None else value
+
+
+def _progress(rule: ScoreRule, answered: list[float]) -> ScoreResult:
+    if not answered:
+        return ScoreResult(None, INVALID, "no rating yet")
+    if rule.method == "latest":
+        return ScoreResult(_finish(rule, answered[-1]), COMPLETE)
+    if len(answered) < 2:
+        return ScoreResult(None, INVALID, "one rating only: change needs two")
+    return ScoreResult(_finish(rule, answered[-1] - answered[0]), COMPLETE)
+
+
+def _gas(rule: ScoreRule, numbers: dict[str, float]) -> ScoreResult:
+    rated = [g for g in rule.goals if g.score in numbers]
+    if not rated:
+        return ScoreResult(None, INVALID, "no goal rated")
+    weights_given = [g for g in rated if g.weight and g.weight in numbers]
+    if weights_given and len(weights_given) < len(rated):
+        unweighted = [g.score for g in rated if g not in weights_given]
+        return ScoreResult(None, INVALID, f"rated without a weight: {', '.join(unweighted)}")
+    weights = [numbers[g.weight] if weights_given and g.weight else 1.0 for g in rated]
+    if any(w <= 0 for w in weights):
+        return ScoreResult(None, INVALID, "a weight is zero or negative")
+    value = _finish(rule, gas_t_score([numbers[g.score] for g in rated], weights, rule.rho))
+    dropped = len(rule.goals) - len(rated)
+    reason = f"{dropped} goal(s) without a rating left out" if dropped else ""
+    if not weights_given and any(g.weight for g in rated):
+        reason = "; ".join(filter(None, [reason, "no weights written: equal weights used"]))
+    return ScoreResult(value, COMPLETE, reason)

@@ -1,0 +1,243 @@
+"""Scoring rules against worked examples; the export's score columns, change file and codebook."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from formkit.catalogue import find_template
+from formkit.errors import TemplateError
+from formkit.export import export
+from formkit.scoring import Answer, gas_t_score, read_scoring, score_form
+from formkit.template import load_template
+
+
+def _answers(**values: object) -> dict[str, Answer]:
+    return {k: Answer("" if v is None else str(v)) for k, v in values.items()}
+
+
+def _score(form: str, answers: dict[str, Answer], bands: dict[str, str] | None = None):
+    from formkit.export import _scales
+
+    template = find_template(form, 1)
+    return score_form(read_scoring(template), answers, _scales(template), bands)
+
+
+@pytest.mark.parametrize(("ratings", "weights", "expected"), [
+    ([0, 0, 0], [1, 1, 1], 50.00),
+    ([1, 1, 1], [1, 1, 1], 63.69),
+    ([-1, 0, 2], [1, 1, 1], 54.56),
+    ([-2], [1], 30.00),
+    ([-2, 0, -1, 2, 0, 1], [3, 5, 1, 4, 2, 6], 55.00),
+])
+def test_gas_t_score_matches_the_published_vectors(ratings, weights, expected):
+    assert round(gas_t_score(ratings, weights), 2) == expected
+
+
+def test_gas_followup_uses_the_written_weights_and_drops_unrated_goals():
+    answers = _answers(gas_1=-2, weight_1=3, gas_2=0, weight_2=5, gas_3=-1, weight_3=1, gas_4=2, weight_4=4,
+                       gas_5=None, weight_5=None)
+    result = _score("gas-followup", answers)["gas_t"]
+    assert result.status == "complete" and result.text(2) == "51.08"  # 50 + 10 * 1 / sqrt(86.4)
+    one = _score("gas-followup", _answers(gas_1=-2, weight_1=7))["gas_t"]
+    assert one.text(2) == "30.00" and "4 goal(s) without a rating" in one.reason
+
+
+def test_gas_with_a_rating_but_some_weights_missing_is_invalid():
+    result = _score("gas-followup", _answers(gas_1=1, weight_1=2, gas_2=1, weight_2=None))["gas_t"]
+    assert result.status == "invalid" and "gas_2" in result.reason and result.value is None
+
+
+def _k10(*values: int | None) -> dict[str, Answer]:
+    return _answers(**{f"k10_{i:02d}": v for i, v in enumerate(values, start=1)})
+
+
+def test_k10_sum_and_default_bands():
+    result = _score("k10", _k10(1, 2, 3, 2, 1, 2, 3, 2, 1, 2))["k10_total"]
+    assert (result.value, result.status, result.band) == (19, "complete", "moderate")
+    assert _score("k10", _k10(*[1] * 10))["k10_total"].band == "low"
+    assert _score("k10", _k10(*[3] * 10))["k10_total"].band == "very high"
+
+
+def test_k10_second_band_set_is_selectable():
+    result = _score("k10", _k10(1, 2, 3, 2, 1, 2, 3, 2, 1, 2), {"k10_total": "likely-disorder"})["k10_total"]
+    assert result.band == "likely well"
+
+
+def test_k10_one_missing_item_is_prorated_and_two_make_it_invalid():
+    one = _score("k10", _k10(2, 2, 3, 2, 2, 2, 3, 2, 2, None))["k10_total"]
+    # sum 20 over 9 items: 20 / 9 * 10 = 22.2 -> 22
+    assert (one.value, one.status) == (22, "prorated")
+    half = _score("k10", _k10(2, 2, 2, 2, 2, 2, 2, 2, 3, None))["k10_total"]
+    assert half.value == 21  # 19 / 9 * 10 = 21.1
+    two = _score("k10", _k10(2, 2, 3, 2, 2, 2, 3, 2, None, None))["k10_total"]
+    assert two.status == "invalid" and two.value is None and "2 of 10 items missing" in two.reason
+
+
+def test_an_input_awaiting_review_leaves_the_score_pending_without_a_value():
+    answers = _k10(2, 2, 3, 2, 2, 2, 3, 2, 2, 1)
+    answers["k10_04"] = Answer("", needs_review=True)
+    result = _score("k10", answers)["k10_total"]
+    assert result.status == "pending-review" and result.value is None and "k10_04" in result.reason
+
+
+def test_wai_sr_subscales_prorate_only_with_three_of_four_items():
+    values = {f"wai_{i:02d}": 4 for i in range(1, 13)}
+    values.update(wai_01=5, wai_02=5, wai_10=5, wai_12=5)  # Task items
+    full = _score("wai-sr", _answers(**values))
+    assert full["wai_task"].value == 20 and full["wai_goal"].value == 16 and full["wai_bond"].value == 16
+    assert full["wai_total"].value == 52 and full["wai_mean"].text(2) == "4.33"
+    values.update(wai_04=None)
+    one_gone = _score("wai-sr", _answers(**values))
+    assert one_gone["wai_goal"].status == "prorated" and one_gone["wai_goal"].value == 16
+    values.update(wai_06=None)
+    two_gone = _score("wai-sr", _answers(**values))
+    assert two_gone["wai_goal"].status == "invalid" and two_gone["wai_task"].status == "complete"
+
+
+def test_alliance_check_subscales_follow_its_own_item_groups():
+    values = {f"ac_{i:02d}": 3 for i in range(1, 13)}
+    values.update(ac_01=5, ac_04=5, ac_07=5, ac_10=5)
+    result = _score("alliance-check", _answers(**values))
+    assert result["ac_goal"].value == 20 and result["ac_task"].value == 12 and result["ac_total"].value == 44
+
+
+def test_vas_total_to_one_decimal():
+    result = _score("vas-4line", _answers(line_1=2.5, line_2=10.0, line_3=0.0, line_4=7.3))
+    assert result["vas_total"].text(1) == "19.8" and result["vas_total"].status == "complete"
+
+
+def test_goal_card_latest_progress_and_change_on_the_card():
+    result = _score("goal-card", _answers(progress_1=2, progress_2=5, progress_3=None, progress_4=None))
+    assert result["progress_latest"].value == 5 and result["progress_change"].value == 3
+    single = _score("goal-card", _answers(progress_1=4))
+    assert single["progress_change"].status == "invalid" and single["progress_latest"].value == 4
+
+
+def test_a_scoring_mistake_names_the_template_line(tmp_path):
+    source = (Path(find_template("k10", 1).source)).read_text(encoding="utf-8")
+    bad = source.replace("items: k10_01..k10_10", "items: k10_01..k10_11")
+    path = tmp_path / "k10.yaml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_template(path)
+    line = next(i for i, text in enumerate(bad.splitlines(), start=1) if "- id: k10_total" in text)
+    assert f"k10.yaml:{line}" in str(caught.value) and "k10_11" in str(caught.value)
+
+
+# --- export -------------------------------------------------------------------------------------------
+
+def _row(serial: str, field: str, value: str, form: str = "k10", version: int = 1, review: bool = False,
+         page_id: int = 1) -> dict[str, object]:
+    return {"page_id": page_id, "status": "read", "form": form, "version": version, "variant": "N",
+            "form_page": 1, "serial": serial, "conflict_of": None, "source_file": f"/scans/{serial}.png",
+            "source_page": 1, "field": field, "kind": "choice", "value": value, "confidence": 0.99,
+            "needs_review": int(review), "reason": "two or more marks" if review else ""}
+
+
+def _k10_rows(serial: str, values: list[int | None], date: str = "", review: str = "") -> list[dict[str, object]]:
+    rows = [_row(serial, f"k10_{i:02d}", "" if v is None else str(v), review=f"k10_{i:02d}" == review)
+            for i, v in enumerate(values, start=1)]
+    return rows + [_row(serial, "date_completed", date)]
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_export_adds_scores_statuses_bands_change_and_a_codebook(tmp_path):
+    rows = (_k10_rows("AAAA-AAA1", [3] * 10, "2026-01-10") + _k10_rows("BBBB-BBB2", [2] * 9 + [None], "2026-03-01")
+            + _k10_rows("CCCC-CCC3", [2] * 8 + [None, None], "2026-02-01")
+            + _k10_rows("DDDD-DDD4", [1] * 10, "2026-01-05", review="k10_02"))
+    codes = {"AAAA-AAA1": "P01", "BBBB-BBB2": "P01", "CCCC-CCC3": "P01", "DDDD-DDD4": "P02"}
+    export(rows, tmp_path, codes)
+    wide = {r["serial"]: r for r in _read(tmp_path / "k10.csv")}
+    assert wide["AAAA-AAA1"]["k10_total"] == "30" and wide["AAAA-AAA1"]["k10_total_band"] == "very high"
+    assert wide["BBBB-BBB2"]["k10_total"] == "20" and wide["BBBB-BBB2"]["k10_total_status"].startswith("prorated")
+    assert wide["CCCC-CCC3"]["k10_total"] == "" and wide["CCCC-CCC3"]["k10_total_status"].startswith("invalid: 2 of")
+    assert wide["DDDD-DDD4"]["k10_total"] == "" and wide["DDDD-DDD4"]["k10_total_status"].startswith("pending")
+    assert wide["AAAA-AAA1"]["person_code"] == "P01"
+    change = {r["person_code"]: r for r in _read(tmp_path / "k10_change.csv")}
+    # P01: first 2026-01-10 (30), latest 2026-03-01 (20); the invalid occasion in between is left out
+    assert (change["P01"]["first_value"], change["P01"]["latest_value"], change["P01"]["change"]) == ("30", "20", "-10")
+    assert change["P01"]["status"].startswith("complete") and "1 occasion(s)" in change["P01"]["status"]
+    assert change["P02"]["status"].startswith("pending-review")
+    book = _read(tmp_path / "codebook.csv")
+    for name in ("k10.csv", "k10_long.csv", "k10_change.csv"):
+        header = next(csv.reader((tmp_path / name).open(encoding="utf-8")))
+        assert header == [r["variable"] for r in book if r["file"] == name]
+    total = next(r for r in book if r["variable"] == "k10_total")
+    assert "prorated" in total["rule"] and total["template"] == "k10" and total["versions"] == "1"
+    item = next(r for r in book if r["variable"] == "k10_01")
+    assert "1=None of the time" in item["allowed_values"]
+
+
+def test_forms_from_two_template_versions_export_together(tmp_path, monkeypatch):
+    import formkit.export as export_module
+
+    v1 = find_template("k10", 1)
+    from dataclasses import replace
+
+    v2 = replace(v1, version=2)
+    monkeypatch.setattr(export_module, "find_template", lambda form, version: {1: v1, 2: v2}.get(version))
+    rows = _k10_rows("AAAA-AAA1", [3] * 10) + [dict(r, version=2) for r in _k10_rows("BBBB-BBB2", [1] * 10)]
+    export(rows, tmp_path)
+    wide = {r["serial"]: r for r in _read(tmp_path / "k10.csv")}
+    assert (wide["AAAA-AAA1"]["version"], wide["BBBB-BBB2"]["version"]) == ("1", "2")
+    assert wide["BBBB-BBB2"]["k10_total"] == "10"
+    assert next(r for r in _read(tmp_path / "codebook.csv") if r["variable"] == "k10_total")["versions"] == "1;2"
+
+
+def test_excel_option_writes_a_byte_order_mark(tmp_path):
+    export(_k10_rows("AAAA-AAA1", [3] * 10), tmp_path, bom=True)
+    assert (tmp_path / "k10.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_end_to_end_scores_match_the_answers_that_were_marked(tmp_path):
+    """Print K10 and alliance-check forms, fill them at random (clear marks only), scan photos and scans of
+    them, export, and check every score against the one computed from the known answers."""
+    import random
+
+    import cv2
+
+    from formkit.export import _scales
+    from formkit.generate import generate, make_copies
+    from formkit.layout import build_layout
+    from formkit.template import resolve_template
+    from scanner.batch import scan
+    from scanner.store import Store
+    from scanner.synthetic import degrade_scan, fill_page, render_pdf
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    expected: dict[str, dict[str, str]] = {}
+    rng = random.Random(11)
+    for seed, (form, copies) in enumerate((("k10", 3), ("alliance-check", 2))):
+        layout = build_layout(resolve_template(form))
+        pdf = tmp_path / f"{form}.pdf"
+        manifest = generate(layout, make_copies(copies, None, seed=seed), pdf)
+        for index, image in enumerate(render_pdf(pdf, 200)):
+            row = manifest[index]
+            filled = fill_page(image, 200, layout.page(int(row["form_page"])), rng, hard=False)
+            truth = {k: Answer(t.value) for k, t in filled.truth.items()}
+            template = find_template(form, 1)
+            scores = score_form(read_scoring(template), truth, _scales(template))
+            rules = {r.id: r for r in read_scoring(template).scores}
+            expected[str(row["serial"])] = {k: r.text(rules[k].decimals) for k, r in scores.items()}
+            expected[str(row["serial"])].update({f"{k}_status": r.status for k, r in scores.items()})
+            scanned = degrade_scan(filled.image, 200, rng, out_dpi=200, upside_down=index % 2 == 1)
+            cv2.imwrite(str(folder / f"{form}-{index}.png"), cv2.cvtColor(scanned, cv2.COLOR_RGB2BGR))
+    store = Store(tmp_path / "s.sqlite")
+    scan([folder], store, jobs=1)
+    export(store.values(), tmp_path / "out")
+    seen = 0
+    for form in ("k10", "alliance-check"):
+        for row in _read(tmp_path / "out" / f"{form}.csv"):
+            for key, value in expected[row["serial"]].items():
+                got = row[key].split(":")[0] if key.endswith("_status") else row[key]
+                assert got == value, (row["serial"], key)
+            seen += 1
+    assert seen == 5
