@@ -37,6 +37,7 @@ def _clear() -> None:
     _templates.cache_clear()
     find_layout.cache_clear()
     known_frames.cache_clear()
+    candidate_layouts.cache_clear()
 
 
 @cache
@@ -52,6 +53,11 @@ def _templates() -> dict[tuple[str, int], Template]:
             continue
         found[(template.form, template.version)] = template
     return found
+
+
+def installed_forms() -> list[tuple[str, int, str]]:
+    """(form, version, title) of every installed template."""
+    return sorted((t.form, t.version, t.title) for t in _templates().values())
 
 
 def find_template(form: str, version: int) -> Template | None:
@@ -71,6 +77,19 @@ def find_layout(form: str, version: int, variant: str) -> Layout | str:
         return layout_for_variant(template, variant)
     except (ValueError, FormkitError) as exc:
         return f"cannot lay out '{form}' variant {variant}: {exc}"
+
+
+@cache
+def candidate_layouts() -> list[Layout]:
+    """Every installed template laid out normally and in large print: what an unlabelled page may be."""
+    layouts = []
+    for template in _templates().values():
+        for variant in ("N", "L"):
+            try:
+                layouts.append(layout_for_variant(template, variant))
+            except (ValueError, FormkitError):
+                continue
+    return layouts
 
 
 @cache

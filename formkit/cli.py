@@ -209,5 +209,36 @@ def export_command(db: Path, out: Path, codes: Path | None, bands: tuple[str, ..
         click.echo(str(path))
 
 
+@main.command()
+@_db_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but this computer needs the access token printed.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@reports_errors
+def review(db: Path, host: str, port: int, no_browser: bool) -> None:
+    """Open the review page: only what the scanner was unsure of, keyboard first."""
+    import secrets
+    import webbrowser
+
+    from werkzeug.serving import make_server
+
+    from .review.app import LOOPBACK, create_app
+
+    if not db.exists():
+        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    token = None if host in LOOPBACK else secrets.token_urlsafe(16)
+    server = make_server(host, port, create_app(db, token), threaded=True)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown_host}:{server.server_port}/" + (f"?token={token}" if token else "")
+    click.echo(f"Reviewing {db} at {url}  (Ctrl+C to stop)")
+    if not no_browser:
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
 if __name__ == "__main__":
     main()

@@ -22,14 +22,16 @@ from .template.schema import ChoiceItem, MatrixItem, Template
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 LONG_COLUMNS = ["serial", "form", "version", "form_page", "field", "value", "confidence", "needs_review", "reason",
-                "source_file", "source_page", "page_id"]
+                "review", "reviewed_by", "source_file", "source_page", "page_id"]
 LONG_DESCRIPTIONS = {
     "form_page": ("Page of the form the value is on", "integer", ""),
     "field": ("Field id (a column of the wide file)", "text", ""),
     "value": ("The value as exported in the wide file", "text", ""),
     "confidence": ("How sure the reader is of the value", "number", "0 to 1"),
     "needs_review": ("1 when a person should check the value", "integer", "0 or 1"),
-    "reason": ("Why the value needs review (or was changed)", "text", ""),
+    "reason": ("Why the value needed review", "text", ""),
+    "review": ("A person's decision on the value, if any", "text", "accepted | corrected | blank | illegible"),
+    "reviewed_by": ("Who made that decision (as they named themselves)", "text", ""),
     "source_file": ("Image file the value was read from", "text", ""),
     "source_page": ("Page of that file", "integer", "1 or more"),
     "page_id": ("Page id in the store (for tracing a value to its image)", "integer", ""),
@@ -134,7 +136,7 @@ def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str
     score_columns = [c for r in rules.values() for c in
                      [r.id, f"{r.id}_status"] + ([f"{r.id}_band"] if r.band_sets else [])]
     columns = ["serial", "form", "version", "person_code", *fields, *score_columns, "pages", "needs_review",
-               "source_files"]
+               "reviewed", "source_files"]
     wide_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in wide.values()]
     tables = [Table(out_dir / f"{form}.csv", columns, wide_rows),
               Table(out_dir / f"{form}_long.csv", LONG_COLUMNS, long)]
@@ -166,22 +168,33 @@ def _answers(form: str, rows: list[Any]) -> tuple[dict[str, dict[str, Any]], lis
                 reason = "; ".join(filter(None, [reason, f"conflict: {other['source_file']} page "
                                                           f"{other['source_page']} reads '{other['value']}'"]))
         row = serials.setdefault(r["serial"], {"serial": r["serial"], "form": form, "version": r["version"],
-                                               "pages": set(), "needs_review": 0, "source_files": set(),
-                                               "_review": set()})
+                                               "pages": set(), "needs_review": 0, "reviewed": 0,
+                                               "source_files": set(), "_review": set()})
         row["pages"].add(r["form_page"])
         row["source_files"].add(r["source_file"])
         row[r["field"]] = r["value"]
         if needs_review:
             row["needs_review"] += 1
             row["_review"].add(r["field"])
+        review = _get(r, "review")
+        row["reviewed"] += bool(review)
         long.append({"serial": r["serial"], "form": form, "version": r["version"], "form_page": r["form_page"],
                      "field": r["field"], "value": r["value"], "confidence": r["confidence"],
-                     "needs_review": int(needs_review), "reason": reason, "source_file": r["source_file"],
+                     "needs_review": int(needs_review), "reason": reason, "review": review,
+                     "reviewed_by": _get(r, "reviewed_by"), "source_file": r["source_file"],
                      "source_page": r["source_page"], "page_id": r["page_id"]})
     for row in serials.values():
         row["pages"] = ";".join(str(p) for p in sorted(row["pages"]))
         row["source_files"] = ";".join(sorted(row["source_files"]))
     return serials, long, seen_fields
+
+
+def _get(row: Any, key: str) -> str:
+    """A column that stores written before review existed do not have."""
+    try:
+        return row[key] or ""
+    except (KeyError, IndexError):
+        return ""
 
 
 def _field_order(templates: list[Template], seen: list[str]) -> list[str]:

@@ -20,9 +20,10 @@ from PIL import Image
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
 from formkit.template import resolve_template
-from scanner.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf
+from scanner.synthetic import degrade_photo, degrade_scan, fill_page, load_digits, render_pdf
 
 OUT = Path(__file__).resolve().parent / "scans"
+HANDWRITING = load_digits(Path(__file__).resolve().parent / "handwriting" / "mnist-heldout.npz")
 DPI = 200
 
 
@@ -35,7 +36,7 @@ def filled_pages(form: str, copies: int, seed: int, rng: random.Random, truth: l
     pages = []
     for row, image in zip(printed, images, strict=True):
         page = layout.page(int(row["form_page"]))
-        filled = fill_page(image, DPI, page, rng)
+        filled = fill_page(image, DPI, page, rng, digits=HANDWRITING)
         for field, t in filled.truth.items():
             truth.append({"form": form, "serial": row["serial"], "field": field, "value": t.value,
                           "must_review": int(t.must_review), "scenario": t.scenario})
@@ -68,6 +69,16 @@ def main() -> None:
     for i, page in enumerate(filled_pages("goal-card", 2, 4, rng, truth)):
         photo = degrade_photo(page, rng, frame_px=(2000, 1500))
         cv2.imwrite(str(OUT / f"phone-goal-card-{i + 1}.jpg"), photo, [cv2.IMWRITE_JPEG_QUALITY, 85])
+
+    # A K10 with coffee over its QR code: identified from the code printed under it.
+    stained = filled_pages("k10", 1, 5, rng, truth)[0]
+    qr = build_layout(resolve_template("k10")).pages[0].qr
+    px = DPI / 25.4
+    centre = (int((qr.x_mm + qr.size_mm / 2) * px), int((qr.y_mm + qr.size_mm / 2) * px))
+    cv2.ellipse(stained, centre, (int(qr.size_mm * 0.3 * px), int(qr.size_mm * 0.25 * px)), 30, 0, 360,
+                (110, 80, 50), -1)
+    cv2.imwrite(str(OUT / "stained-qr.png"), cv2.cvtColor(degrade_scan(stained, DPI, rng, out_dpi=DPI),
+                                                          cv2.COLOR_RGB2BGR))
 
     # A page that is not a formkit form, and a file that is not an image at all.
     foreign = np.full((1100, 850), 255, np.uint8)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from formkit.catalogue import find_layout, known_frames
-from formkit.layout.model import Box, BoxesField, ChoiceField, Layout, LineField, Page, TextField
+from formkit.catalogue import find_layout, find_template, known_frames
+from formkit.layout.model import BoxesField, ChoiceField, Layout, LineField, Page, TextField, field_box
 from formkit.qrpayload import PagePayload, decode
 
 from . import areas, marks
+from .handwriting import read_boxes_fields, read_text_field
+from .identify import Identified, identify
 from .lines import read_line
 from .locate import Markers, QrRead, find_markers, qr_in_known_frames, read_qr_codes, reduced
 from .register import MAX_ERROR_MM, REVIEW_ERROR_MM, register, warp_page
@@ -33,9 +35,15 @@ def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
         payloads = _formkit_payloads(reads)
     if not payloads and found.count >= 2:
         payloads = _formkit_payloads(qr_in_known_frames(grey, found, known_frames()))
+    identified: Identified | str | None = None
+    if not payloads and found.count >= 2:
+        identified = identify(grey, found)
+        if isinstance(identified, Identified):
+            payloads = [identified.payload]
+            result.quality["identified_by"] = f"printed code '{identified.code_read}' (QR unreadable)"
     if not payloads:
         if found.count >= 2:
-            result.status, result.reason = UNIDENTIFIED, "markers found but the QR code is unreadable"
+            result.status, result.reason = UNIDENTIFIED, f"QR code unreadable; {identified}"
             result.image_jpeg = _jpeg(small[0])
         elif found.count == 0 and not reads and _ink_fraction(small[0]) < BLANK_INK_FRACTION:
             result.status, result.reason = BLANK, "blank page"
@@ -57,7 +65,25 @@ def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
         return result
     assert isinstance(layout, Layout)
     page = layout.page(payload.page)
-    return _read_registered(grey, small[0], page, found, result)
+    template = find_template(payload.form, payload.version)
+    language = template.ocr_language if template else "eng"
+    return _read_registered(grey, small[0], page, found, result, language)
+
+
+def read_page_as(grey: np.ndarray, payload: PagePayload, result: PageResult) -> PageResult:
+    """Read ``grey`` as the page ``payload`` names, for a page a person identified by hand (its QR and
+    printed code unreadable). The layout must still be found through the page's markers."""
+    small = reduced(grey)
+    found = find_markers(grey, small)
+    result.form, result.version, result.variant = payload.form, payload.version, payload.variant
+    result.form_page, result.serial = payload.page, payload.serial
+    layout = find_layout(payload.form, payload.version, payload.variant)
+    if isinstance(layout, str) or not 1 <= payload.page <= len(layout.pages):
+        result.status, result.reason = REJECTED, layout if isinstance(layout, str) else "no such page in the form"
+        return result
+    template = find_template(payload.form, payload.version)
+    return _read_registered(grey, small[0], layout.page(payload.page), found, result,
+                            template.ocr_language if template else "eng")
 
 
 def _formkit_payloads(reads: list[QrRead]) -> list[PagePayload]:
@@ -76,7 +102,7 @@ def _layout_problem(layout: Layout | str, payload: PagePayload) -> str:
 
 
 def _read_registered(grey: np.ndarray, small: np.ndarray, page: Page, found: Markers,
-                     result: PageResult) -> PageResult:
+                     result: PageResult, language: str = "eng") -> PageResult:
     """``small`` is the page at detection size, stored when the page cannot be read."""
     reg = register(page, found)
     if reg is None:
@@ -92,8 +118,8 @@ def _read_registered(grey: np.ndarray, small: np.ndarray, page: Page, found: Mar
         result.image_jpeg = _jpeg(small)
         return result
     warped = warp_page(grey, page, reg)
-    result.quality = {"markers": reg.markers_used, "source_px_per_mm": round(reg.px_per_mm, 2)}
-    result.values, contrast = read_fields(warped, page, reg.px_per_mm)
+    result.quality.update(markers=reg.markers_used, source_px_per_mm=round(reg.px_per_mm, 2))
+    result.values, contrast = read_fields(warped, page, reg.px_per_mm, language)
     if contrast is not None:
         result.quality["box_contrast"] = round(contrast, 1)
     if reg.error_mm > REVIEW_ERROR_MM:
@@ -115,7 +141,8 @@ def _flag_all(result: PageResult, reason: str) -> None:
         value.reason = "; ".join(filter(None, [value.reason, reason]))
 
 
-def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0) -> tuple[list[FieldValue], float | None]:
+def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
+                language: str = "eng") -> tuple[list[FieldValue], float | None]:
     """Every field of ``page`` from its registered image, in layout order, and the median contrast of the
     printed box borders against the paper (``None`` without choice boxes)."""
     choices = [f for f in page.fields if isinstance(f, ChoiceField)]
@@ -123,6 +150,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0) -
     all_measures = [m for ms in measures.values() for m in ms]
     baseline = marks.page_baseline(all_measures)
     contrast = float(np.median([m.contrast for m in all_measures])) if all_measures else None
+    handwritten = read_boxes_fields(warped, [f for f in page.fields if isinstance(f, BoxesField)])
     values: list[FieldValue] = []
     for f in page.fields:
         if isinstance(f, ChoiceField):
@@ -130,42 +158,19 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0) -
             values.append(resolve_choice(f, states, measures[f.id]))
         elif isinstance(f, LineField):
             values.append(resolve_line(f, read_line(warped, f)))
-        elif isinstance(f, BoxesField | TextField):
-            values.append(_handwriting_presence(warped, f))
+        elif isinstance(f, BoxesField):
+            values.append(handwritten[f.id])
+        elif isinstance(f, TextField):
+            values.append(read_text_field(warped, f, language))
+    for value in values:
+        if value.kind in ("digits", "date", "text"):
+            value.crop_png = _field_crop(warped, page, value.field)  # handwriting: its image always kept
     return values, contrast
-
-
-def _handwriting_presence(warped: np.ndarray, f: BoxesField | TextField) -> FieldValue:
-    boxes = f.boxes if isinstance(f, BoxesField) else (f.box,)
-    ruled = f.baselines_y_mm if isinstance(f, TextField) else ()
-    ink_mm2 = [areas.ink_area_mm2(warped, b, ruled_lines_y_mm=ruled) for b in boxes]
-    inked = [a >= areas.INK_MM2 for a in ink_mm2]
-    crop = _png(areas.crop(warped, _bounds(boxes), CROP_MARGIN_MM))
-    raw = {"ink": inked, "ink_mm2": [round(a, 2) for a in ink_mm2]}
-    if not any(inked):
-        return FieldValue(f.id, f.kind, "", 0.95, False, "", raw, crop)
-    return FieldValue(f.id, f.kind, "", 0.0, True, "handwriting: not recognised by this version", raw, crop)
-
-
-def _bounds(boxes: tuple[Box, ...] | list[Box]) -> Box:
-    x0 = min(b.x_mm for b in boxes)
-    y0 = min(b.y_mm for b in boxes)
-    x1 = max(b.x_mm + b.w_mm for b in boxes)
-    y1 = max(b.y_mm + b.h_mm for b in boxes)
-    return Box(x0, y0, x1 - x0, y1 - y0)
 
 
 def _field_crop(warped: np.ndarray, page: Page, field_id: str) -> bytes | None:
     f = next(f for f in page.fields if f.id == field_id)
-    if isinstance(f, ChoiceField):
-        box = _bounds([o.box for o in f.options])
-    elif isinstance(f, LineField):
-        box = Box(f.x1_mm - 2, f.y1_mm - 4, f.x2_mm - f.x1_mm + 4, 8)
-    elif isinstance(f, BoxesField):
-        box = _bounds(f.boxes)
-    else:
-        box = f.box
-    return _png(areas.crop(warped, box, CROP_MARGIN_MM))
+    return _png(areas.crop(warped, field_box(f), CROP_MARGIN_MM))
 
 
 def _ink_fraction(small: np.ndarray) -> float:

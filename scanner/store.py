@@ -18,7 +18,7 @@ from formkit.errors import FormkitError
 from .ingest import InputFile
 from .results import READ, PageResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CONFLICT = "conflict"
 
 SCHEMA = """
@@ -63,7 +63,16 @@ CREATE TABLE IF NOT EXISTS field_values (
     reason TEXT NOT NULL DEFAULT '',
     raw TEXT NOT NULL DEFAULT '{}',
     crop BLOB,
+    machine_value TEXT,
+    review TEXT NOT NULL DEFAULT '',
+    reviewed_by TEXT NOT NULL DEFAULT '',
+    reviewed_at TEXT NOT NULL DEFAULT '',
     UNIQUE (page_id, field)
+);
+CREATE TABLE IF NOT EXISTS claims (
+    value_id INTEGER PRIMARY KEY REFERENCES field_values(id),
+    reviewer TEXT NOT NULL,
+    until TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY,
@@ -108,9 +117,19 @@ class Store:
         if found is None:
             with self.db:
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(found[0]) == 1:
+            self._upgrade_from_1()
         elif int(found[0]) != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: store schema {found[0]}, this formkit reads {SCHEMA_VERSION}")
         self.db.row_factory = sqlite3.Row
+
+    def _upgrade_from_1(self) -> None:
+        """Version 2 keeps review decisions beside each value (the audit log has them too)."""
+        with self.db:
+            for column in ("machine_value TEXT", "review TEXT NOT NULL DEFAULT ''",
+                           "reviewed_by TEXT NOT NULL DEFAULT ''", "reviewed_at TEXT NOT NULL DEFAULT ''"):
+                self.db.execute(f"ALTER TABLE field_values ADD COLUMN {column}")
+            self.db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.db.close()
@@ -148,14 +167,33 @@ class Store:
                  result.serial, json.dumps(result.transform) if result.transform else None, result.error_mm,
                  json.dumps(result.quality), result.image_jpeg, conflict_of, _now()))
             page_id = int(cursor.lastrowid)
-            self.db.executemany(
-                "INSERT INTO field_values (page_id, field, kind, value, confidence, needs_review, reason, raw, crop)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                [(page_id, v.field, v.kind, v.value, v.confidence, int(v.needs_review), v.reason,
-                  json.dumps(v.raw, default=float), v.crop_png) for v in result.values])
+            self._insert_values(page_id, result)
             self._audit("scanner", "read-page", page_id, detail=json.dumps(
                 {"status": status, "reason": reason, "values": len(result.values)}))
         return status
+
+    def replace_page(self, page_id: int, result: PageResult, actor: str) -> None:
+        """Put a new reading in place of an unread page (a person said which form page it is): the page
+        keeps its id and source, its old status and reason go to the audit log."""
+        with self.db:
+            old = self.db.execute("SELECT status, reason FROM pages WHERE id=?", (page_id,)).fetchone()
+            self.db.execute(
+                "UPDATE pages SET status=?, reason=?, form=?, version=?, variant=?, form_page=?, serial=?, transform=?,"
+                " error_mm=?, quality=?, image=COALESCE(?, image), read_at=? WHERE id=?",
+                (result.status, result.reason, result.form, result.version, result.variant, result.form_page,
+                 result.serial, json.dumps(result.transform) if result.transform else None, result.error_mm,
+                 json.dumps(result.quality), result.image_jpeg, _now(), page_id))
+            self.db.execute("DELETE FROM field_values WHERE page_id=?", (page_id,))
+            self._insert_values(page_id, result)
+            self._audit(actor, "assign-page", page_id, old=f"{old['status']}: {old['reason']}",
+                        new=f"{result.form} v{result.version} page {result.form_page} {result.serial}: {result.status}")
+
+    def _insert_values(self, page_id: int, result: PageResult) -> None:
+        self.db.executemany(
+            "INSERT INTO field_values (page_id, field, kind, value, confidence, needs_review, reason, raw, crop)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            [(page_id, v.field, v.kind, v.value, v.confidence, int(v.needs_review), v.reason,
+              json.dumps(v.raw, default=float), v.crop_png) for v in result.values])
 
     def _audit(self, actor: str, action: str, page_id: int | None = None, field: str | None = None,
                old: str | None = None, new: str | None = None, detail: str = "") -> None:
@@ -174,7 +212,8 @@ class Store:
         return self.db.execute(
             "SELECT p.id AS page_id, p.status, p.form, p.version, p.variant, p.form_page, p.serial, p.conflict_of,"
             " i.path AS source_file, p.page_index + 1 AS source_page, v.field, v.kind, v.value, v.confidence,"
-            " v.needs_review, v.reason FROM field_values v JOIN pages p ON p.id=v.page_id"
+            " v.needs_review, v.reason, v.id AS value_id, v.review, v.reviewed_by"
+            " FROM field_values v JOIN pages p ON p.id=v.page_id"
             " JOIN inputs i ON i.id=p.input_id ORDER BY p.form, p.serial, p.form_page, p.id, v.id").fetchall()
 
     def audit_rows(self) -> list[dict[str, Any]]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from formkit.layout.model import Box, ChoiceField, LineField, Page
+from formkit.layout.model import Box, BoxesField, ChoiceField, LineField, Page
 
 PENS = {"black": (25, 25, 35), "blue": (40, 60, 170), "pencil": (120, 120, 125)}
 
@@ -107,6 +108,54 @@ def draw_mark(image: np.ndarray, dpi: float, box: Box, style: str, rng: random.R
         raise ValueError(style)
 
 
+def draw_digit(image: np.ndarray, dpi: float, box: Box, digit: np.ndarray, rng: random.Random,
+               pen: str = "black") -> None:
+    """A real handwritten ``digit`` (28×28 uint8, ink 255, as MNIST) written into ``box`` of ``image``:
+    random size, slant, stroke width, position (sometimes across the border) and ink strength."""
+    scale = dpi / 25.4
+    ys, xs = np.nonzero(digit > 30)
+    piece = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
+    height_mm = box.h_mm * rng.uniform(0.5, 0.95)
+    aspect = rng.uniform(0.85, 1.2)
+    h = max(4, int(round(height_mm * scale)))
+    w = max(2, int(round(piece.shape[1] / piece.shape[0] * h * aspect)))
+    fit = 0.9 * box.w_mm * scale / w  # people write inside the box: a wide digit is written smaller
+    if fit < 1:
+        h, w = max(4, int(h * fit)), max(2, int(w * fit))
+    pad = max(h, w)
+    canvas = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
+    canvas[pad:pad + h, pad:pad + w] = cv2.resize(piece, (w, h), interpolation=cv2.INTER_CUBIC)
+    # MNIST strokes are soft-edged and about 12 % of the digit's height; pens write thinner or thicker.
+    # Cutting the soft profile higher or lower thins or thickens every stroke alike, never breaking one.
+    cut = rng.uniform(0.1, 0.55)
+    canvas = np.clip((canvas - cut) / 0.3, 0, 1)
+    centre = (canvas.shape[1] / 2, canvas.shape[0] / 2)
+    shear = rng.uniform(-0.25, 0.25)
+    matrix = cv2.getRotationMatrix2D(centre, rng.uniform(-8, 8), 1.0)
+    matrix[0, 1] += shear
+    matrix[0, 2] -= shear * centre[1]
+    canvas = cv2.warpAffine(canvas, matrix, (canvas.shape[1], canvas.shape[0]), flags=cv2.INTER_LINEAR)
+    across = rng.random() < 0.1
+    dx = rng.gauss(0, 0.05) * box.w_mm + (rng.choice([-1, 1]) * box.w_mm * 0.1 if across else 0)
+    dy = rng.gauss(0, 0.06) * box.h_mm + (rng.choice([-1, 1]) * box.h_mm * 0.12 if across else 0)
+    cx = (box.x_mm + box.w_mm / 2 + dx) * scale
+    cy = (box.y_mm + box.h_mm / 2 + dy) * scale
+    x0, y0 = int(round(cx - canvas.shape[1] / 2)), int(round(cy - canvas.shape[0] / 2))
+    ch, cw = canvas.shape
+    ix0, iy0 = max(0, x0), max(0, y0)
+    ix1, iy1 = min(image.shape[1], x0 + cw), min(image.shape[0], y0 + ch)
+    if ix1 <= ix0 or iy1 <= iy0:
+        return
+    alpha = np.clip(canvas[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0], 0, 1) * rng.uniform(0.7, 1.0)
+    target_region = image[iy0:iy1, ix0:ix1].astype(np.float32)
+    colour = np.array(PENS[pen], np.float32)
+    if image.ndim == 2:
+        colour = colour.min(keepdims=True)
+    else:
+        alpha = alpha[..., None]
+    image[iy0:iy1, ix0:ix1] = np.clip(target_region * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
+
+
 def draw_line_mark(image: np.ndarray, dpi: float, line: LineField, position_mm: float, rng: random.Random,
                    pen: str = "black") -> None:
     p = _Pen(image, dpi, pen, rng.uniform(0.35, 0.55))
@@ -116,12 +165,49 @@ def draw_line_mark(image: np.ndarray, dpi: float, line: LineField, position_mm: 
     p.stroke([(x - slant, line.y1_mm - half), (x + slant, line.y1_mm + half)])
 
 
-def fill_page(image: np.ndarray, dpi: float, page: Page, rng: random.Random, hard: bool = True) -> FilledPage:
-    """Answer every field of ``page`` at random; ``hard`` adds double marks, corrections and faint marks."""
+def load_digits(path: Path) -> dict[int, list[np.ndarray]]:
+    """Handwritten digit images by digit, from an ``.npz`` with ``x`` (N, 28, 28; ink 255) and ``y``."""
+    with np.load(path) as data:
+        x, y = data["x"], data["y"]
+    return {d: [x[i] for i in np.nonzero(y == d)[0]] for d in range(10)}
+
+
+def write_digits(image: np.ndarray, dpi: float, boxes: tuple[Box, ...], text: str, samples: dict[int, list[np.ndarray]],
+                 rng: random.Random, pen: str) -> None:
+    """``text`` written one digit per box from the left, each digit a real handwritten sample; a space
+    leaves its box empty."""
+    for box, char in zip(boxes, text, strict=False):
+        if char.isdigit():
+            draw_digit(image, dpi, box, rng.choice(samples[int(char)]), rng, pen)
+
+
+def _fill_boxes(image: np.ndarray, dpi: float, f: BoxesField, samples: dict[int, list[np.ndarray]],
+                rng: random.Random, pen: str) -> Truth:
+    if rng.random() < 0.12:
+        return Truth("", scenario="blank")
+    if f.kind == "date":
+        day = date(2024, 1, 1) + timedelta(days=rng.randrange(1500))
+        write_digits(image, dpi, f.boxes, day.strftime("%d%m%Y"), samples, rng, pen)
+        return Truth(day.isoformat(), scenario="date")
+    if f.minimum is not None and f.maximum is not None:
+        text = str(rng.randint(f.minimum, f.maximum)).zfill(len(f.boxes)) if rng.random() < 0.5 \
+            else str(rng.randint(f.minimum, f.maximum))
+    else:
+        text = "".join(rng.choice("0123456789") for _ in f.boxes)
+    write_digits(image, dpi, f.boxes, text, samples, rng, pen)
+    return Truth(text, scenario="digits")
+
+
+def fill_page(image: np.ndarray, dpi: float, page: Page, rng: random.Random, hard: bool = True,
+              digits: dict[int, list[np.ndarray]] | None = None) -> FilledPage:
+    """Answer every field of ``page`` at random; ``hard`` adds double marks, corrections and faint marks.
+    With ``digits`` (see ``load_digits``), digit and date boxes are written in real handwriting too."""
     filled = FilledPage(image, dpi)
     pen = rng.choice(["black", "blue", "black", "blue", "pencil"])
     for f in page.fields:
-        if isinstance(f, ChoiceField):
+        if isinstance(f, BoxesField) and digits is not None:
+            filled.truth[f.id] = _fill_boxes(image, dpi, f, digits, rng, "blue" if pen == "blue" else "black")
+        elif isinstance(f, ChoiceField):
             filled.truth[f.id] = _fill_choice(image, dpi, f, rng, pen, hard)
         elif isinstance(f, LineField):
             roll = rng.random()

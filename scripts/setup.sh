@@ -8,6 +8,8 @@ need_apt=()
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr)
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 command -v qpdf >/dev/null || need_apt+=(qpdf)
+# the review page's browser test drives Debian's Chromium (never a browser downloaded by a test tool)
+[ "${1:-}" = "--test" ] && { [ -x /usr/bin/chromium ] || need_apt+=(chromium); }
 if ((${#need_apt[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -241,3 +241,14 @@ def test_end_to_end_scores_match_the_answers_that_were_marked(tmp_path):
                 assert got == value, (row["serial"], key)
             seen += 1
     assert seen == 5
+
+
+def test_an_unknown_band_set_or_score_is_a_clear_error(tmp_path):
+    from formkit.errors import InputError
+
+    rows = _k10_rows("AAAA-AAA1", [3] * 10)
+    with pytest.raises(InputError, match="the sets are four-level, likely-disorder"):
+        export(rows, tmp_path, band_choice={"k10_total": "nope"})
+    with pytest.raises(InputError, match="k10_sum"):
+        export(rows, tmp_path, band_choice={"k10_sum": "four-level"})
+    assert not list(tmp_path.iterdir())  # nothing half-written

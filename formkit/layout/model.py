@@ -207,3 +207,23 @@ def geometry_fingerprint(page: Page) -> str:
     geometry.pop("fingerprint")
     digest = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()
     return digest[:4].upper()
+
+
+def bounding_box(boxes: tuple[Box, ...] | list[Box]) -> Box:
+    x0 = min(b.x_mm for b in boxes)
+    y0 = min(b.y_mm for b in boxes)
+    x1 = max(b.x_mm + b.w_mm for b in boxes)
+    y1 = max(b.y_mm + b.h_mm for b in boxes)
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def field_box(f: Field) -> Box:
+    """The rectangle a field's answer is given in: all its boxes, its writing area, or its line with room
+    for the mark."""
+    if isinstance(f, ChoiceField):
+        return bounding_box([o.box for o in f.options])
+    if isinstance(f, LineField):
+        return Box(f.x1_mm - 2, f.y1_mm - 4, f.x2_mm - f.x1_mm + 4, 8)
+    if isinstance(f, BoxesField):
+        return bounding_box(f.boxes)
+    return f.box

@@ -1,0 +1,185 @@
+"""The review web app: one uncertain value at a time, its image beside the machine's guess, keyboard first.
+
+Runs on this computer only (127.0.0.1) unless told otherwise; then a random token in the address is
+needed. Every form post carries a CSRF token; images are served by their id in the store, never by path.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
+
+from scanner import decisions
+from scanner.store import Store
+
+from ..catalogue import find_layout, installed_forms
+from ..layout.model import Field, Layout, field_box
+from ..qrpayload import PagePayload
+from ..serial import format_serial, is_valid_serial, normalise_serial
+from .inputs import hint, parse
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def create_app(db: Path, access_token: str | None = None) -> Flask:
+    """The app over the store at ``db``. With ``access_token``, every visitor must first open a URL with
+    ``?token=...`` (``formkit review`` prints it)."""
+    app = Flask(__name__)
+    app.jinja_env.filters["serial"] = format_serial
+    app.config.update(SECRET_KEY=secrets.token_bytes(32), DB=str(db), ACCESS_TOKEN=access_token,
+                      SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
+
+    @app.before_request
+    def guard() -> Any:
+        token = app.config["ACCESS_TOKEN"]
+        if token and not session.get("authorised"):
+            if not secrets.compare_digest(request.args.get("token", ""), token):
+                abort(403)
+            session["authorised"] = True
+        session.setdefault("csrf", secrets.token_urlsafe(24))
+        if request.method == "POST" and not secrets.compare_digest(request.form.get("csrf", ""), session["csrf"]):
+            abort(400, "missing or wrong CSRF token: reload the page")
+        if request.endpoint not in ("who", "static") and not session.get("reviewer"):
+            return redirect(url_for("who"))
+        return None
+
+    @app.teardown_appcontext
+    def close(_: Any) -> None:
+        store = g.pop("store", None)
+        if store is not None:
+            store.close()
+
+    def store() -> Store:
+        if "store" not in g:
+            g.store = Store(app.config["DB"])
+        return g.store
+
+    @app.route("/who", methods=["GET", "POST"])
+    def who() -> Any:
+        if request.method == "POST":
+            name = request.form.get("reviewer", "").strip()[:60]
+            if name:
+                session["reviewer"] = name
+                return redirect(url_for("next_value"))
+            flash("Please type your name or initials: every decision is logged with it.")
+        return render_template("who.html")
+
+    @app.route("/")
+    def next_value() -> Any:
+        waiting = decisions.queue(store(), session["reviewer"])
+        if not waiting:
+            return render_template("done.html", batches=decisions.batch_summary(store()),
+                                   progress=decisions.progress(store()))
+        return redirect(url_for("review_value", value_id=waiting[0].value_id))
+
+    @app.route("/value/<int:value_id>", methods=["GET", "POST"])
+    def review_value(value_id: int) -> Any:
+        item = decisions.pending(store(), value_id)
+        if item is None:
+            flash("That value was already reviewed.")
+            return redirect(url_for("next_value"))
+        f, layout = _field(item)
+        if request.method == "POST":
+            error = _record(item, f)
+            if not error:
+                return redirect(url_for("next_value"))
+            flash(error)
+        decisions.claim(store(), value_id, session["reviewer"])
+        done, total = decisions.progress(store())
+        return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, layout, item.form_page),
+                               done=done, total=total, typed=request.form.get("value", item.value))
+
+    def _record(item: decisions.Pending, f: Field | None) -> str:
+        action = request.form.get("action", "save")
+        typed = request.form.get("value", "")
+        if action == "blank":
+            value, chosen = "", "blank"
+        elif action == "illegible":
+            value, chosen = "", "illegible"
+        else:
+            value, error = parse(f, typed)
+            if error:
+                return f"Not saved: {error}."
+            chosen = "accepted" if value == item.value else ("blank" if value == "" else "corrected")
+        refused = decisions.decide(store(), item.value_id, chosen, value, session["reviewer"], item.value)
+        return f"Not saved: {refused}." if refused else ""
+
+    @app.post("/undo")
+    def undo() -> Any:
+        field_name = decisions.undo(store(), session["reviewer"])
+        flash(f"Undone: your last decision on {field_name}." if field_name else "Nothing of yours to undo.")
+        return redirect(url_for("next_value"))
+
+    @app.route("/pages")
+    def unread() -> Any:
+        return render_template("pages.html", pages=decisions.unread_pages(store()), forms=installed_forms())
+
+    @app.post("/assign/<int:page_id>")
+    def assign(page_id: int) -> Any:
+        form, _, version = request.form.get("form", "").partition(":")
+        serial = normalise_serial(request.form.get("serial", ""))
+        variant = "L" if request.form.get("large_print") else "N"
+        try:
+            number = int(request.form.get("page", "1"))
+        except ValueError:
+            number = 0
+        layout = find_layout(form, int(version or 0), variant)
+        if not is_valid_serial(serial):
+            flash(f"'{request.form.get('serial', '')}' is not a valid serial: check the code printed under the QR.")
+        elif isinstance(layout, str) or not 1 <= number <= len(layout.pages):
+            flash(layout if isinstance(layout, str) else f"'{form}' has no page {number}.")
+        else:
+            payload = PagePayload(form, int(version), number, variant, serial, layout.page(number).fingerprint)
+            problem = decisions.assign_page(store(), page_id, payload, session["reviewer"])
+            flash(problem or f"Page read as {form} page {number}, {format_serial(serial)}.")
+        return redirect(url_for("unread"))
+
+    def stored_image(sql: str, row_id: int, mimetype: str) -> Response:
+        """An image blob from the store, by id (never by a path)."""
+        row = store().db.execute(sql, (row_id,)).fetchone()
+        if row is None or row[0] is None:
+            abort(404)
+        return Response(row[0], mimetype=mimetype, headers={"Cache-Control": "private, max-age=3600"})
+
+    @app.route("/crop/<int:value_id>.png")
+    def crop(value_id: int) -> Response:
+        return stored_image("SELECT crop FROM field_values WHERE id=?", value_id, "image/png")
+
+    @app.route("/page/<int:page_id>.jpg")
+    def page_image(page_id: int) -> Response:
+        return stored_image("SELECT image FROM pages WHERE id=?", page_id, "image/jpeg")
+
+    @app.route("/summary")
+    def summary() -> Any:
+        return render_template("done.html", batches=decisions.batch_summary(store()),
+                               progress=decisions.progress(store()), finished=False)
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self'; frame-ancestors 'none'"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return app
+
+
+def _field(item: decisions.Pending) -> tuple[Field | None, Layout | None]:
+    layout = find_layout(item.form, item.version, item.variant)
+    if isinstance(layout, str) or not 1 <= item.form_page <= len(layout.pages):
+        return None, None
+    page = layout.page(item.form_page)
+    return next((f for f in page.fields if f.id == item.field), None), layout
+
+
+def _outline(f: Field | None, layout: Layout | None, form_page: int) -> dict[str, float] | None:
+    """Where the field sits on the page thumbnail, in percent of the page."""
+    if f is None or layout is None:
+        return None
+    page = layout.page(form_page)
+    box = field_box(f)
+    return {"left": 100 * box.x_mm / page.width_mm, "top": 100 * box.y_mm / page.height_mm,
+            "width": 100 * box.w_mm / page.width_mm, "height": 100 * box.h_mm / page.height_mm}

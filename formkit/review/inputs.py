@@ -1,0 +1,84 @@
+"""What a reviewer may type for each kind of field, checked the same way the scanner checks its reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from ..layout.model import BoxesField, ChoiceField, Field, LineField
+
+DATE_FORMS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$"),
+              re.compile(r"^(\d{2})(\d{2})(\d{4})$"))
+
+
+@dataclass(frozen=True)
+class InputHint:
+    mode: str  # 'numeric' or 'text': what the browser's keyboard should offer
+    help: str  # one line telling the reviewer what to type
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) for choices
+
+
+def hint(f: Field | None) -> InputHint:
+    if isinstance(f, ChoiceField):
+        options = tuple((str(o.value), o.label) for o in f.options)
+        several = "; several separated by spaces" if f.multiple else ""
+        return InputHint("text", f"Type the value marked{several}: " + ", ".join(v for v, _ in options), options)
+    if isinstance(f, BoxesField) and f.kind == "date":
+        return InputHint("numeric", "Type the date as DD/MM/YYYY (or DDMMYYYY)")
+    if isinstance(f, BoxesField):
+        bounds = f" from {f.minimum} to {f.maximum}" if f.minimum is not None else ""
+        return InputHint("numeric", f"Type the digits as written (up to {len(f.boxes)}){bounds}")
+    if isinstance(f, LineField):
+        return InputHint("text", f"Type the mark's position, {f.minimum:g} to {f.maximum:g}, one decimal")
+    return InputHint("text", "Type the text as written")
+
+
+def parse(f: Field | None, text: str) -> tuple[str, str]:
+    """(value to store, '') or ('', what is wrong with ``text``) for field ``f``."""
+    text = text.strip()
+    if text == "":
+        return "", ""
+    if isinstance(f, ChoiceField):
+        allowed = [str(o.value) for o in f.options]
+        given = [t for t in re.split(r"[;,\s]+", text) if t]
+        if not f.multiple and len(given) > 1:
+            return "", "one answer only"
+        bad = [t for t in given if t not in allowed]
+        if bad:
+            return "", f"'{' '.join(bad)}' is not one of {', '.join(allowed)}"
+        ordered = [v for v in allowed if v in given]
+        return ";".join(ordered), ""
+    if isinstance(f, BoxesField) and f.kind == "date":
+        return _date(text)
+    if isinstance(f, BoxesField):
+        if not text.isdigit():
+            return "", "digits only"
+        if len(text) > len(f.boxes):
+            return "", f"at most {len(f.boxes)} digits"
+        if f.minimum is not None and f.maximum is not None and not f.minimum <= int(text) <= f.maximum:
+            return "", f"must be from {f.minimum} to {f.maximum}"
+        return text, ""
+    if isinstance(f, LineField):
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            return "", "a number, e.g. 4.5"
+        if not min(f.minimum, f.maximum) <= number <= max(f.minimum, f.maximum):
+            return "", f"must be from {f.minimum:g} to {f.maximum:g}"
+        return f"{number:.1f}", ""
+    return text, ""
+
+
+def _date(text: str) -> tuple[str, str]:
+    for number, pattern in enumerate(DATE_FORMS):
+        m = pattern.match(text)
+        if not m:
+            continue
+        parts = [int(g) for g in m.groups()]
+        year, month, day = parts if number == 0 else (parts[2], parts[1], parts[0])
+        try:
+            return dt.date(year, month, day).isoformat(), ""
+        except ValueError:
+            return "", "not a real date"
+    return "", "write the date as DD/MM/YYYY"

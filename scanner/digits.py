@@ -1,0 +1,167 @@
+"""Handwritten digits, one per printed box.
+
+``box_ink`` cuts a box's handwriting out of the registered page (printed borders and neighbouring boxes
+removed, strokes that cross the border kept), ``normalise`` turns it into the 28×28 image the recogniser
+was trained on (as MNIST: 20 px on the long side, centred by mass), and ``classify`` runs the small
+convolutional network (``models/digits.npz``, rebuilt by ``scripts/train_digits.py``) in NumPy on all
+boxes of a page at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from formkit.layout.model import Box
+
+from .ink import without_printed_lines
+from .register import WARP_PX_PER_MM, box_slices
+
+MODEL_PATH = Path(__file__).parent / "models" / "digits.npz"
+DIGIT_PX = 28  # the network's input
+DIGIT_FIT_PX = 20  # the long side of a digit inside it
+MARGIN_MM = 1.5  # digits cross the box border: look this far beyond it
+NEIGHBOUR_CLEARANCE_MM = 0.4  # keep the side margin this far short of the next box
+BORDER_SLACK_MM = 0.6  # registration error plus half a printed border
+INK_CONTRAST = 0.2  # darker than the paper around by this share (scanner.ink uses 0.3; pencil digits are fainter)
+SPECK_MM2 = 0.2  # smaller pieces are noise, border remnants or dust
+INK_MM2 = 0.5  # as scanner.areas: this much handwriting means the box is written in
+
+
+def side_margin_mm(boxes: tuple[Box, ...] | list[Box]) -> float:
+    """The side margin for a row of boxes: ``MARGIN_MM`` unless the boxes stand closer together."""
+    gaps = [b.x_mm - (a.x_mm + a.w_mm) for a, b in zip(boxes, boxes[1:], strict=False)]
+    return max(0.3, min([MARGIN_MM] + [g - NEIGHBOUR_CLEARANCE_MM for g in gaps]))
+
+
+@dataclass(frozen=True)
+class BoxInk:
+    soft: np.ndarray  # float32 0..1, the handwriting's darkness over the box and its margin
+    ink_mm2: float  # area of the handwriting
+
+
+def _paper(region: np.ndarray, px_per_mm: float) -> np.ndarray:
+    size = max(3, int(round(1.5 * px_per_mm)) | 1)
+    background = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    return cv2.blur(background, (size, size)).astype(np.float32)
+
+
+def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
+            side_margin_mm: float = MARGIN_MM) -> BoxInk:
+    """The handwriting in ``box`` of the registered grey ``page`` (``px_per_mm``), with ``MARGIN_MM`` above
+    and below and ``side_margin_mm`` left and right (less than the gap to the next box, so that box's
+    border stays out).
+
+    Each printed border line is found near where the layout puts it and removed column by column (row by
+    row for the sides) wherever the ink there is no thicker than the line: a stroke that crosses or
+    touches the border keeps its pixels, a straight "1" inside the box is never mistaken for a border.
+    """
+    taller = Box(box.x_mm, box.y_mm - MARGIN_MM + side_margin_mm, box.w_mm, box.h_mm + 2 * (MARGIN_MM - side_margin_mm))
+    rows, cols = box_slices(taller, side_margin_mm, page.shape, px_per_mm)
+    region = page[rows, cols]
+    darkness = np.clip(1.0 - region.astype(np.float32) / np.maximum(_paper(region, px_per_mm), 1.0), 0, 1)
+    ink = darkness > INK_CONTRAST
+    x0, y0 = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
+    x1, y1 = x0 + box.w_mm * px_per_mm, y0 + box.h_mm * px_per_mm
+    kept = without_printed_lines(ink, (y0, y1), (x0, x1), px_per_mm, BORDER_SLACK_MM)
+    kept_u8 = _inside_components(kept.astype(np.uint8), (x0, y0, x1, y1), px_per_mm)
+    ink_mm2 = float(kept_u8.sum()) / px_per_mm**2
+    # Keep the anti-aliased edge of each stroke; scale so a firm stroke is 1.
+    keep_soft = cv2.dilate(kept_u8, np.ones((3, 3), np.uint8)).astype(bool)
+    strokes = darkness[kept_u8.astype(bool)]
+    full = float(np.percentile(strokes, 90)) if strokes.size else 1.0
+    floor = INK_CONTRAST * 0.6
+    soft = np.where(keep_soft, np.clip((darkness - floor) / max(full - floor, 0.1), 0, 1), 0).astype(np.float32)
+    return BoxInk(soft, ink_mm2)
+
+
+def _inside_components(mask: np.ndarray, box_px: tuple[float, float, float, float], px_per_mm: float) -> np.ndarray:
+    """Connected pieces of ink that belong to this box: mostly inside it, not specks."""
+    x0, y0, x1, y1 = box_px
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    inside = np.zeros_like(mask)
+    inside[max(0, int(y0)):max(0, int(y1)), max(0, int(x0)):max(0, int(x1))] = 1
+    out = np.zeros_like(mask)
+    speck = SPECK_MM2 * px_per_mm**2
+    for label in range(1, count):
+        area = stats[label, cv2.CC_STAT_AREA]
+        if area < speck:
+            continue
+        piece = labels == label
+        # mostly inside: this box's digit, even across the border; mostly outside: the next box's
+        if inside[piece].sum() >= 0.5 * area:
+            out[piece] = 1
+    return out
+
+
+def normalise(soft: np.ndarray) -> np.ndarray:
+    """``soft`` (any size, ink 1) as a 28×28 float32 image: the ink's bounding box scaled to 20 px on its long
+    side, its centre of mass in the middle. All zeros when there is no ink."""
+    out = np.zeros((DIGIT_PX, DIGIT_PX), np.float32)
+    ys, xs = np.nonzero(soft > 0.05)
+    if ys.size == 0:
+        return out
+    piece = soft[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    scale = DIGIT_FIT_PX / max(piece.shape)
+    w = max(1, int(round(piece.shape[1] * scale)))
+    h = max(1, int(round(piece.shape[0] * scale)))
+    small = cv2.resize(piece, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    total = float(small.sum())
+    if total <= 0:
+        return out
+    cy = float((small.sum(axis=1) * np.arange(h)).sum()) / total
+    cx = float((small.sum(axis=0) * np.arange(w)).sum()) / total
+    shift = np.float32([[1, 0, DIGIT_PX / 2 - 0.5 - cx], [0, 1, DIGIT_PX / 2 - 0.5 - cy]])
+    canvas = np.zeros((DIGIT_PX, DIGIT_PX), np.float32)
+    canvas[:h, :w] = small[:DIGIT_PX, :DIGIT_PX]
+    return np.clip(cv2.warpAffine(canvas, shift, (DIGIT_PX, DIGIT_PX), flags=cv2.INTER_LINEAR), 0, 1)
+
+
+# --- the network, in NumPy -------------------------------------------------------------------------------
+
+@cache
+def _weights() -> dict[str, np.ndarray]:
+    with np.load(MODEL_PATH) as data:
+        return {k: data[k] for k in data.files}
+
+
+def accept_probability() -> float:
+    """The probability at or above which a digit is accepted without review (chosen on validation images
+    when the model was trained)."""
+    return float(_weights()["accept_probability"])
+
+
+def _conv3x3_relu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x: (N, C, H, W); w: (O, C, 3, 3); same padding."""
+    n, c, h, width = x.shape
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))  # N C H W 3 3
+    columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * width, c * 9)
+    out = columns @ w.reshape(w.shape[0], -1).T + b
+    return np.maximum(out, 0).reshape(n, h, width, -1).transpose(0, 3, 1, 2)
+
+
+def _maxpool2(x: np.ndarray) -> np.ndarray:
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+
+
+def classify(images: np.ndarray) -> np.ndarray:
+    """Probabilities (N, 10) for ``images`` (N, 28, 28) float32 with ink 1."""
+    if len(images) == 0:
+        return np.zeros((0, 10), np.float32)
+    p = _weights()
+    x = images.astype(np.float32)[:, None]
+    x = _conv3x3_relu(x, p["c1.w"], p["c1.b"])
+    x = _maxpool2(_conv3x3_relu(x, p["c2.w"], p["c2.b"]))
+    x = _conv3x3_relu(x, p["c3.w"], p["c3.b"])
+    x = _maxpool2(_conv3x3_relu(x, p["c4.w"], p["c4.b"]))
+    x = np.maximum(x.reshape(len(x), -1) @ p["f1.w"].T + p["f1.b"], 0)
+    logits = x @ p["f2.w"].T + p["f2.b"]
+    logits -= logits.max(axis=1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=1, keepdims=True)

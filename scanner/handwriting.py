@@ -1,0 +1,154 @@
+"""Handwritten fields: digit boxes, date boxes (DD MM YYYY) and free text, read into values with a
+confidence; anything uncertain goes to review with the guess shown.
+
+Blank or written is decided by ink, never by a recogniser: a box with no ink is blank, a box with a
+trace of ink too small to be a digit is sent to review, not read as blank.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import cv2
+import numpy as np
+
+from formkit.layout.model import Box, BoxesField, TextField
+
+from . import areas, digits
+from .ink import ink_mask, without_printed_lines
+from .ocr import OcrUnavailable, read_text
+from .register import WARP_PX_PER_MM, box_slices
+from .results import FieldValue
+
+TRACE_MM2 = 0.15  # less ink than this in a digit box is dust or a border remnant: blank
+TEXT_ACCEPT = 0.90  # every word of a text area at least this sure, or the text goes to review
+YEARS = (1900, 2100)
+
+
+def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: float = WARP_PX_PER_MM
+                      ) -> dict[str, FieldValue]:
+    """Digit and date fields of one registered page; every written box of the page goes through the
+    recogniser in one batch."""
+    inks: dict[str, list[digits.BoxInk]] = {}
+    images, owners = [], []
+    for f in fields:
+        side = digits.side_margin_mm(f.boxes)
+        inks[f.id] = [digits.box_ink(page, b, px_per_mm, side) for b in f.boxes]
+        for i, ink in enumerate(inks[f.id]):
+            if ink.ink_mm2 >= digits.INK_MM2:
+                images.append(digits.normalise(ink.soft))
+                owners.append((f.id, i))
+    probabilities = digits.classify(np.stack(images)) if images else np.zeros((0, 10), np.float32)
+    guesses: dict[tuple[str, int], tuple[int, float]] = {
+        owner: (int(p.argmax()), float(p.max())) for owner, p in zip(owners, probabilities, strict=True)}
+    accept = digits.accept_probability() if images else 1.0
+    out = {}
+    for f in fields:
+        boxes = [_box_reading(ink, guesses.get((f.id, i))) for i, ink in enumerate(inks[f.id])]
+        resolve = _resolve_date if f.kind == "date" else _resolve_digits
+        out[f.id] = resolve(f, boxes, accept)
+    return out
+
+
+def _box_reading(ink: digits.BoxInk, guess: tuple[int, float] | None) -> dict:
+    if guess is not None:
+        return {"digit": guess[0], "p": round(guess[1], 4), "ink_mm2": round(ink.ink_mm2, 2)}
+    state = "trace" if ink.ink_mm2 >= TRACE_MM2 else "blank"
+    return {"digit": None, "p": 1.0 if state == "blank" else 0.0, "ink_mm2": round(ink.ink_mm2, 2), "state": state}
+
+
+def _doubts(boxes: list[dict], accept: float) -> list[str]:
+    reasons = []
+    unsure = [str(i + 1) for i, b in enumerate(boxes) if b["digit"] is not None and b["p"] < accept]
+    if unsure:
+        reasons.append(f"digit(s) in box {', '.join(unsure)} unclear")
+    traces = [str(i + 1) for i, b in enumerate(boxes) if b.get("state") == "trace"]
+    if traces:
+        reasons.append(f"a faint mark in box {', '.join(traces)}")
+    return reasons
+
+
+def _confidence(boxes: list[dict]) -> float:
+    return float(np.prod([b["p"] for b in boxes]))
+
+
+def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue:
+    written = [i for i, b in enumerate(boxes) if b["digit"] is not None]
+    reasons = _doubts(boxes, accept)
+    raw = {"boxes": boxes}
+    if not written and not reasons:
+        return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
+    if written and written != list(range(written[0], written[-1] + 1)):
+        reasons.append("an empty box between digits")
+    value = "".join(str(boxes[i]["digit"]) for i in written)
+    if value and f.minimum is not None and f.maximum is not None and not f.minimum <= int(value) <= f.maximum:
+        reasons.append(f"{value} is outside {f.minimum}-{f.maximum}")
+    return _value(f, value, boxes, reasons, raw)
+
+
+def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue:
+    """Boxes DD MM YYYY. A single digit in the day or month pair is that number (5 -> 05)."""
+    raw = {"boxes": boxes}
+    reasons = _doubts(boxes, accept)
+    digit = [b["digit"] for b in boxes]
+    if all(d is None for d in digit) and not reasons:
+        return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
+    day, month, year = digit[0:2], digit[2:4], digit[4:8]
+    parts = []
+    for name, group in (("day", day), ("month", month)):
+        present = [d for d in group if d is not None]
+        if not present:
+            reasons.append(f"no {name}")
+        parts.append(int("".join(map(str, present))) if present else 0)
+    if any(d is None for d in year):
+        reasons.append("the year needs four digits")
+    guess = ""
+    if not any(r.startswith(("no ", "the year")) for r in reasons):
+        y = int("".join(map(str, year)))
+        try:
+            guess = dt.date(y, parts[1], parts[0]).isoformat()
+            if not YEARS[0] <= y <= YEARS[1]:
+                reasons.append(f"year {y} is implausible")
+        except ValueError:
+            reasons.append(f"not a real date: {parts[0]:02d}/{parts[1]:02d}/{y}")
+    return _value(f, guess, boxes, reasons, raw)
+
+
+def _value(f: BoxesField, value: str, boxes: list[dict], reasons: list[str], raw: dict) -> FieldValue:
+    if reasons:
+        return FieldValue(f.id, f.kind, value, min(0.49, _confidence(boxes)), True, "; ".join(reasons), raw)
+    return FieldValue(f.id, f.kind, value, _confidence(boxes), False, "", raw)
+
+
+def read_text_field(page: np.ndarray, f: TextField, language: str, px_per_mm: float = WARP_PX_PER_MM) -> FieldValue:
+    """A free-text area: blank when it holds no handwriting (Tesseract is not called), else Tesseract's
+    reading of the handwriting alone (printed lines removed), to review unless every word is sure."""
+    ink_mm2 = areas.ink_area_mm2(page, f.box, ruled_lines_y_mm=f.baselines_y_mm, px_per_mm=px_per_mm)
+    raw: dict = {"ink_mm2": round(ink_mm2, 2)}
+    if ink_mm2 < areas.INK_MM2:
+        return FieldValue(f.id, f.kind, "", 0.95, False, "", raw)
+    try:
+        found = read_text(_ink_only(page, f.box, f.baselines_y_mm, px_per_mm), language)
+    except OcrUnavailable as exc:
+        return FieldValue(f.id, f.kind, "", 0.0, True, f"handwriting not read: {exc}", raw)
+    raw["words"] = [[w, round(c, 2)] for w, c in found.words]
+    if not found.text:
+        return FieldValue(f.id, f.kind, "", 0.0, True, "handwriting that OCR could not read", raw)
+    if found.confidence < TEXT_ACCEPT:
+        return FieldValue(f.id, f.kind, found.text, min(0.49, found.confidence), True, "handwriting: OCR unsure", raw)
+    return FieldValue(f.id, f.kind, found.text, found.confidence, False, "", raw)
+
+
+def _ink_only(page: np.ndarray, box: Box, baselines_y_mm: tuple[float, ...], px_per_mm: float) -> np.ndarray:
+    """The area's handwriting as black on white, its frame and writing lines removed, at twice the
+    resolution (Tesseract reads best with letters about 30 px high)."""
+    rows, cols = box_slices(box, 0.0, page.shape, px_per_mm)
+    region = page[rows, cols]
+    ink = ink_mask(region, px_per_mm)
+    lines_y = (0.0, region.shape[0] - 1.0, *((y - box.y_mm) * px_per_mm for y in baselines_y_mm))
+    kept = without_printed_lines(ink, lines_y, (0.0, region.shape[1] - 1.0), px_per_mm)
+    kept = cv2.dilate(kept.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # the strokes' soft edges
+    clean = np.where(kept, region, 255).astype(np.uint8)
+    clean = cv2.normalize(clean, None, 0, 255, cv2.NORM_MINMAX)
+    big = cv2.resize(clean, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    return cv2.copyMakeBorder(big, 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255)

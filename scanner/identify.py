@@ -1,0 +1,168 @@
+"""When the QR code cannot be read: identify the page from what is printed.
+
+Which form and page: every installed layout whose markers fit the ones found is tried, and the one whose
+printed boxes and lines are really there in the image wins (a clear winner, or nobody). Which copy: the
+serial printed under the QR is read with Tesseract (a known alphabet, printed, with a check character);
+a reading that does not check out leaves the page for review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from formkit.catalogue import candidate_layouts
+from formkit.layout.model import BoxesField, ChoiceField, LineField, Page, TextField
+from formkit.layout.text import width_mm
+from formkit.qrpayload import PagePayload
+from formkit.serial import ALPHABET, SERIAL_LENGTH, is_valid_serial, normalise_serial
+
+from .glyphs import decode_code, read_code
+from .ink import ink_mask
+from .locate import Markers
+from .ocr import OcrUnavailable, read_text
+from .register import MAX_ERROR_MM, Registration, register
+
+PT_MM = 25.4 / 72
+OCR_PX_PER_MM = 16.0
+SERIAL_OCR_SCALES = (0.6, 0.4, 1.0)
+MATCH_PX_PER_MM = 2.0
+CLEAR_WINNER = 1.3  # the best layout's match must beat the runner-up's by this factor
+MIN_EVIDENCE = 0.4  # and explain the print at least this well
+
+
+@dataclass(frozen=True)
+class Identified:
+    payload: PagePayload
+    page: Page
+    code_read: str  # what OCR read under the QR
+
+
+def expected_print(page: Page, px_per_mm: float = MATCH_PX_PER_MM) -> np.ndarray:
+    """Where ``page`` puts ink whatever is written on it (text, boxes, rules), as a mask in page
+    coordinates at ``px_per_mm``; markers and QR are left out, as every page has them."""
+    h, w = int(page.height_mm * px_per_mm), int(page.width_mm * px_per_mm)
+    mask = np.zeros((h, w), np.uint8)
+
+    def rect(x0: float, y0: float, x1: float, y1: float) -> None:
+        cv2.rectangle(mask, (int(x0 * px_per_mm), int(y0 * px_per_mm)), (int(x1 * px_per_mm), int(y1 * px_per_mm)),
+                      1, -1)
+
+    for run in page.texts:
+        if not run.text:
+            continue
+        size = run.size_pt * PT_MM
+        width = width_mm(run.text, run.size_pt, run.bold)
+        x0 = run.x_mm - {"left": 0, "center": width / 2, "right": width}[run.align]
+        rect(x0, run.y_mm - 0.7 * size, x0 + width, run.y_mm)
+    for f in page.fields:
+        boxes = [o.box for o in f.options] if isinstance(f, ChoiceField) else \
+            list(f.boxes) if isinstance(f, BoxesField) else []
+        for b in boxes:
+            cv2.rectangle(mask, (int(b.x_mm * px_per_mm), int(b.y_mm * px_per_mm)),
+                          (int((b.x_mm + b.w_mm) * px_per_mm), int((b.y_mm + b.h_mm) * px_per_mm)), 1, 1)
+        if isinstance(f, TextField):
+            for y in f.baselines_y_mm:
+                rect(f.box.x_mm, y, f.box.x_mm + f.box.w_mm, y)
+        if isinstance(f, LineField):
+            rect(f.x1_mm, f.y1_mm, f.x2_mm, f.y2_mm)
+    for stroke in page.strokes:
+        cv2.line(mask, (int(stroke.x1_mm * px_per_mm), int(stroke.y1_mm * px_per_mm)),
+                 (int(stroke.x2_mm * px_per_mm), int(stroke.y2_mm * px_per_mm)), 1, 1)
+    return mask
+
+
+def _common_print(page: Page, px_per_mm: float) -> np.ndarray:
+    """Markers, QR and the printed serial: on every page, so no evidence for one layout over another."""
+    keep = np.ones((int(page.height_mm * px_per_mm), int(page.width_mm * px_per_mm)), np.uint8)
+    q = page.qr
+    spots = [(m.x_mm, m.y_mm, m.size_mm, m.size_mm) for m in page.markers]
+    spots.append((q.x_mm - q.quiet_mm, q.y_mm - q.quiet_mm, q.size_mm + 2 * q.quiet_mm, q.size_mm + 2 * q.quiet_mm + 6))
+    for x, y, w, h in spots:
+        cv2.rectangle(keep, (int((x - 1) * px_per_mm), int((y - 1) * px_per_mm)),
+                      (int((x + w + 1) * px_per_mm), int((y + h + 1) * px_per_mm)), 0, -1)
+    return keep
+
+
+def print_match(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: float = MATCH_PX_PER_MM) -> float:
+    """How well the ink in the image matches what ``page`` prints (F1 of the two masks, 0..1): the right
+    layout explains most of the ink and finds ink wherever it prints; another layout does neither."""
+    canonical_to_mm = np.diag([1 / px_per_mm, 1 / px_per_mm, 1.0])
+    size = (int(page.width_mm * px_per_mm), int(page.height_mm * px_per_mm))
+    small = cv2.warpPerspective(grey, reg.mm_to_px @ canonical_to_mm, size,
+                                flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderValue=255)
+    keep = _common_print(page, px_per_mm)
+    seen = ink_mask(small, px_per_mm, 0.15).astype(np.uint8) & keep
+    expected = expected_print(page, px_per_mm) & keep
+    near = np.ones((3, 3), np.uint8)
+    hit_seen = float((seen & cv2.dilate(expected, near)).sum())
+    hit_expected = float((expected & cv2.dilate(seen, near)).sum())
+    if not seen.any() or not expected.any():
+        return 0.0
+    precision, recall = hit_seen / seen.sum(), hit_expected / expected.sum()
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def identify(grey: np.ndarray, found: Markers) -> Identified | str:
+    """The page's identity from its print, or the reason it cannot be told."""
+    ranked: list[tuple[float, str, int, str, Page, Registration]] = []
+    for layout in candidate_layouts():
+        for page in layout.pages:
+            reg = register(page, found)
+            if reg is None or reg.error_mm > MAX_ERROR_MM:
+                continue
+            ranked.append((print_match(grey, page, reg), layout.form, layout.version, layout.variant, page, reg))
+    if not ranked:
+        return "the markers fit no installed form"
+    ranked.sort(key=lambda r: -r[0])
+    best = ranked[0]
+    if best[0] < MIN_EVIDENCE:
+        return "no installed form's boxes and lines match the page"
+    runner_up = next((r for r in ranked[1:] if (r[1], r[4].number) != (best[1], best[4].number)), None)
+    if runner_up is not None and best[0] < CLEAR_WINNER * runner_up[0]:
+        return (f"the page looks like both '{best[1]}' page {best[4].number} and '{runner_up[1]}' page "
+                f"{runner_up[4].number}")
+    evidence, form, version, variant, page, reg = best
+    try:
+        code = read_printed_serial(grey, page, reg)
+    except OcrUnavailable as exc:
+        return f"'{form}' page {page.number}, but the printed code could not be read: {exc}"
+    if not is_valid_serial(code):
+        return f"'{form}' page {page.number}, but the printed code reads '{code}', which does not check out"
+    payload = PagePayload(form, version, page.number, variant, normalise_serial(code), page.fingerprint)
+    return Identified(payload, page, code)
+
+
+def read_printed_serial(grey: np.ndarray, page: Page, reg: Registration) -> str:
+    """The serial printed under the QR code, as OCR reads it (normalised: no separators)."""
+    run = page.serial_text
+    size_mm = run.size_pt * PT_MM
+    half_w = 0.5 * (SERIAL_LENGTH + 1) * 0.72 * size_mm + 1.5
+    # from just above the capitals (the QR's quiet zone is above) to below the tails of J and Q
+    x0, y0 = run.x_mm - half_w, run.y_mm - 0.73 * size_mm - 0.5
+    w_mm, h_mm = 2 * half_w, 0.98 * size_mm + 1.0
+    crop_to_mm = np.array([[1 / OCR_PX_PER_MM, 0, x0], [0, 1 / OCR_PX_PER_MM, y0], [0, 0, 1]])
+    size = (int(w_mm * OCR_PX_PER_MM), int(h_mm * OCR_PX_PER_MM))
+    crop = cv2.warpPerspective(grey, reg.mm_to_px @ crop_to_mm, size, flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                               borderValue=255)
+    grey_crop = crop
+    crop = cv2.threshold(cv2.GaussianBlur(crop, (0, 0), 0.8), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+    crop = cv2.copyMakeBorder(crop, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
+    code, _ = read_code(255 - crop)
+    if is_valid_serial(code):
+        return code
+    code, _ = decode_code(grey_crop, run.size_pt * PT_MM * OCR_PX_PER_MM)
+    if is_valid_serial(code):
+        return code
+    # Tesseract's reading of the same print changes with its size: try a few, keep one that checks out.
+    # The check character catches any single misread character, so a wrong code needs two at once.
+    first = ""
+    for scale in SERIAL_OCR_SCALES:
+        small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        code = normalise_serial(read_text(small, "eng", single_line=True, whitelist=ALPHABET + "-").text)
+        if is_valid_serial(code):
+            return code
+        first = first or code
+    return first

@@ -1,0 +1,189 @@
+"""The review page: decisions in the store and its audit log, two reviewers, undo, security, and a real
+browser (Debian's Chromium driven by Playwright) reviewing scanned forms with the keyboard."""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+import threading
+from pathlib import Path
+
+import cv2
+import pytest
+
+from formkit.export import export
+from formkit.generate import generate, make_copies
+from formkit.layout import build_layout
+from formkit.review.app import create_app
+from formkit.template import resolve_template
+from scanner import decisions
+from scanner.batch import scan
+from scanner.store import Store
+from scanner.synthetic import degrade_scan, draw_mark, render_pdf
+
+DPI = 200
+CHROMIUM = "/usr/bin/chromium"
+# row: (marks, the value a careful reviewer enters when the row is flagged)
+MARKS = {"k10_01": ([("tick", 3)], "3"), "k10_02": ([("tick", 2), ("cross", 4)], "4"),
+         "k10_03": ([("cross", 1), ("tick", 5)], "5"), "k10_04": ([("light", 2)], "2"),
+         "k10_05": ([("cross", 2)], "2"), "k10_06": ([("tick", 1)], "1"), "k10_07": ([("light", 4)], "4"),
+         "k10_08": ([("tick", 5)], "5"), "k10_09": ([("cross", 3)], "3"), "k10_10": ([("tick", 2)], "2")}
+
+
+@pytest.fixture
+def scanned(tmp_path) -> tuple[Path, str]:
+    """A store with one K10 page read: two double-marked rows and two faint pencil marks."""
+    layout = build_layout(resolve_template("k10"))
+    rows = generate(layout, make_copies(1, None, 21), tmp_path / "k10.pdf")
+    image = render_pdf(tmp_path / "k10.pdf", DPI)[0]
+    page = layout.pages[0]
+    rng = random.Random(2)
+    for field_id, (marks, _) in MARKS.items():
+        field = next(f for f in page.fields if f.id == field_id)
+        for style, value in marks:
+            box = next(o.box for o in field.options if o.value == value)
+            draw_mark(image, DPI, box, style, rng, "black")
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "k10.png"), cv2.cvtColor(degrade_scan(image, DPI, rng, out_dpi=DPI), cv2.COLOR_RGB2BGR))
+    db = tmp_path / "store.sqlite"
+    store = Store(db)
+    scan([folder], store, jobs=1)
+    assert decisions.queue(store), "the page should have values to review"
+    store.close()
+    return db, str(rows[0]["serial"])
+
+
+def test_two_reviewers_never_overwrite_each_other_and_undo_restores(scanned):
+    db, _ = scanned
+    first, second = Store(db), Store(db)
+    item = decisions.queue(first)[0]
+    assert decisions.decide(first, item.value_id, "corrected", "4", "ann", item.value) == ""
+    refused = decisions.decide(second, item.value_id, "corrected", "5", "bob", item.value)
+    assert refused == "already reviewed by ann"
+    assert first.db.execute("SELECT value FROM field_values WHERE id=?", (item.value_id,)).fetchone()[0] == "4"
+    assert decisions.undo(second, "bob") == ""  # bob decided nothing
+    assert decisions.undo(first, "ann") == item.field
+    row = first.db.execute("SELECT value, needs_review, review FROM field_values WHERE id=?",
+                           (item.value_id,)).fetchone()
+    assert (row["value"], row["needs_review"], row["review"]) == (item.value, 1, "")
+    actions = [(r["actor"], r["action"], r["field"]) for r in first.audit_rows() if r["actor"] in ("ann", "bob")]
+    assert actions == [("ann", "review:corrected", item.field), ("ann", "undo", item.field)]
+
+
+def test_posts_without_the_csrf_token_are_refused(scanned):
+    db, _ = scanned
+    client = create_app(db).test_client()
+    page = client.get("/who").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    assert client.post("/who", data={"reviewer": "ann"}).status_code == 400
+    assert client.post("/who", data={"reviewer": "ann", "csrf": token}).status_code == 302
+    item_url = client.get("/").headers["Location"]
+    assert client.post(item_url, data={"value": "4"}).status_code == 400
+
+
+def test_images_are_served_by_id_only_and_a_token_guards_other_addresses(scanned):
+    db, _ = scanned
+    client = create_app(db).test_client()
+    with client.session_transaction() as s:
+        s["reviewer"] = "ann"
+    assert client.get("/crop/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    assert client.get("/page/1.jpg").status_code == 200
+    guarded = create_app(db, access_token="s3cret").test_client()
+    assert guarded.get("/").status_code == 403
+    assert guarded.get("/?token=wrong").status_code == 403
+    assert guarded.get("/?token=s3cret").status_code == 302  # on to the name form
+
+
+def test_a_reviewer_works_through_the_queue_with_the_keyboard_in_chromium(scanned, tmp_path):
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    db, serial = scanned
+    server = make_server("127.0.0.1", 0, create_app(db), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/"
+    flagged = {p.field for p in decisions.queue(Store(db))}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                      "--disable-sync", "--no-first-run"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url)
+            page.keyboard.type("Ann Reviewer")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            page.screenshot(path=str(tmp_path / "review.png"))
+            # a wrong answer first, then undo it with the keyboard
+            first_field = page.locator("h1").inner_text().split()[0]
+            page.fill("#value", "1")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            with page.expect_navigation():
+                page.keyboard.press("Alt+z")
+            assert "Undone" in page.locator(".message").inner_text()
+            reviewed = []
+            for _ in range(len(flagged) + 1):
+                if page.locator("#all-done").count():
+                    break
+                field_id = page.locator("h1").inner_text().split()[0]
+                page.fill("#value", MARKS[field_id][1])
+                with page.expect_navigation():
+                    page.keyboard.press("Enter")
+                reviewed.append(field_id)
+            assert page.locator("#all-done").count() == 1
+            browser.close()
+    finally:
+        server.shutdown()
+    assert first_field in reviewed and set(reviewed) == flagged
+    store = Store(db)
+    export(store.values(), tmp_path / "out")
+    wide = next(csv.DictReader((tmp_path / "out" / "k10.csv").open(encoding="utf-8")))
+    assert wide["serial"] == serial and wide["needs_review"] == "0"
+    assert all(wide[f] == MARKS[f][1] for f in MARKS)
+    assert wide["k10_total_status"] == "complete" and wide["reviewed"] == str(len(flagged))
+    audit = [r for r in store.audit_rows() if r["actor"] == "Ann Reviewer"]
+    assert [r["action"] for r in audit[:2]] == ["review:corrected", "undo"]
+    assert {r["field"] for r in audit[2:]} == flagged and all(r["at"] for r in audit)
+    if screenshot := __import__("os").environ.get("FORMKIT_SCREENSHOT"):
+        Path(screenshot).write_bytes((tmp_path / "review.png").read_bytes())
+
+
+def test_an_unidentified_page_can_be_assigned_by_hand_and_is_read(tmp_path):
+    layout = build_layout(resolve_template("k10"))
+    rows = generate(layout, make_copies(1, None, 31), tmp_path / "k10.pdf")
+    image = render_pdf(tmp_path / "k10.pdf", DPI)[0]
+    page = layout.pages[0]
+    field = next(f for f in page.fields if f.id == "k10_01")
+    draw_mark(image, DPI, next(o.box for o in field.options if o.value == 4), "cross", random.Random(1))
+    scale = DPI / 25.4
+    qr = page.qr
+    # coffee over the QR code and the code printed under it
+    cv2.rectangle(image, (int((qr.x_mm - 1) * scale), int((qr.y_mm - 1) * scale)),
+                  (int((qr.x_mm + qr.size_mm + 1) * scale), int((qr.y_mm + qr.size_mm + 5) * scale)), (90, 60, 40), -1)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "stained.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    db = tmp_path / "s.sqlite"
+    store = Store(db)
+    scan([folder], store, jobs=1)
+    [unread] = decisions.unread_pages(store)
+    assert unread["status"] == "unidentified"
+    client = create_app(db).test_client()
+    with client.session_transaction() as s:
+        s["reviewer"], s["csrf"] = "ann", "t"
+    assert "stained.png" in client.get("/pages").get_data(as_text=True)
+    form = {"csrf": "t", "form": "k10:1", "page": "1", "serial": "AAAA-AAAA"}
+    bad = client.post(f"/assign/{unread['id']}", data=form, follow_redirects=True)
+    assert "not a valid serial" in bad.get_data(as_text=True)
+    serial = str(rows[0]["serial"])
+    client.post(f"/assign/{unread['id']}", data={"csrf": "t", "form": "k10:1", "page": "1", "serial": serial})
+    [row] = [r for r in store.pages() if r["id"] == unread["id"]]
+    assert (row["status"], row["form"], row["serial"]) == ("read", "k10", serial)
+    value = next(v for v in store.values() if v["field"] == "k10_01")
+    assert value["value"] == "4"
+    assert any(r["action"] == "assign-page" and r["actor"] == "ann" for r in store.audit_rows())
