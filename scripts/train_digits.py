@@ -192,6 +192,7 @@ def main() -> None:
     tmp = args.out.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, **weights, accept_probability=np.float32(0.5))
     tmp.replace(args.out)
+    digits.MODEL_PATH = args.out  # judge the model just trained, wherever it was written
     digits._weights.cache_clear()
     probabilities = digits.classify(val_x)
     threshold, accuracy, rejected = choose_threshold(probabilities, val_y)
