@@ -8,6 +8,7 @@ trace of ink too small to be a digit is sent to review, not read as blank.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 import cv2
 import numpy as np
@@ -39,8 +40,7 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
                 images.append(digits.normalise(ink.soft))
                 owners.append((f.id, i))
     probabilities = digits.classify(np.stack(images)) if images else np.zeros((0, 10), np.float32)
-    guesses: dict[tuple[str, int], tuple[int, float]] = {
-        owner: (int(p.argmax()), float(p.max())) for owner, p in zip(owners, probabilities, strict=True)}
+    guesses: dict[tuple[str, int], np.ndarray] = dict(zip(owners, probabilities, strict=True))
     accept = digits.accept_probability() if images else 1.0
     out = {}
     for f in fields:
@@ -50,11 +50,34 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
     return out
 
 
-def _box_reading(ink: digits.BoxInk, guess: tuple[int, float] | None) -> dict:
-    if guess is not None:
-        return {"digit": guess[0], "p": round(guess[1], 4), "ink_mm2": round(ink.ink_mm2, 2)}
+def _box_reading(ink: digits.BoxInk, probabilities: np.ndarray | None) -> dict:
+    if probabilities is not None:
+        return {"digit": int(probabilities.argmax()), "p": round(float(probabilities.max()), 4),
+                "ink_mm2": round(ink.ink_mm2, 2), "probs": [round(float(q), 4) for q in probabilities]}
     state = "trace" if ink.ink_mm2 >= TRACE_MM2 else "blank"
     return {"digit": None, "p": 1.0 if state == "blank" else 0.0, "ink_mm2": round(ink.ink_mm2, 2), "state": state}
+
+
+@cache
+def _all_dates() -> tuple[np.ndarray, list[str]]:
+    """Every date from ``YEARS[0]`` to ``YEARS[1]`` as the eight digits written (DDMMYYYY), and as ISO."""
+    first, last = dt.date(YEARS[0], 1, 1), dt.date(YEARS[1], 12, 31)
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    written = np.array([[int(c) for c in d.strftime("%d%m%Y")] for d in days], np.int8)
+    return written, [d.isoformat() for d in days]
+
+
+def _most_likely(boxes: list[dict], candidates: np.ndarray) -> tuple[int, float]:
+    """Which of ``candidates`` (N, len(boxes) digits) the boxes' digit probabilities favour, and how sure
+    that is, given that only these values can be right: its share of the probability of all candidates.
+    Zero unless the network itself gives that value at least even odds, so something written outside
+    the allowed values (a 0 where 1-9 is asked) is never turned into an allowed one."""
+    log_p = np.log(np.clip(np.array([b["probs"] for b in boxes], np.float64), 1e-6, 1.0))
+    scores = log_p[np.arange(len(boxes)), candidates].sum(axis=1)
+    best = int(scores.argmax())
+    if scores[best] < np.log(0.5):
+        return best, 0.0
+    return best, float(1.0 / np.exp(scores - scores[best]).sum())
 
 
 def _doubts(boxes: list[dict], accept: float) -> list[str]:
@@ -81,7 +104,18 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
     if written and written != list(range(written[0], written[-1] + 1)):
         reasons.append("an empty box between digits")
     value = "".join(str(boxes[i]["digit"]) for i in written)
-    if value and f.minimum is not None and f.maximum is not None and not f.minimum <= int(value) <= f.maximum:
+    contiguous = written == list(range(written[0], written[-1] + 1)) if written else False
+    bounded = f.minimum is not None and f.maximum is not None and f.maximum - f.minimum < 100_000
+    if contiguous and bounded and not any(b.get("state") == "trace" for b in boxes):
+        # only the template's range can be right: let that decide between a digit's close readings
+        assert f.minimum is not None and f.maximum is not None
+        allowed = [str(v).zfill(len(written)) for v in range(f.minimum, f.maximum + 1) if len(str(v)) <= len(written)]
+        if allowed:
+            candidates = np.array([[int(c) for c in a] for a in allowed], np.int64)
+            best, posterior = _most_likely([boxes[i] for i in written], candidates)
+            if posterior >= accept:
+                return FieldValue(f.id, f.kind, allowed[best], posterior, False, "", raw)
+    if value and bounded and not f.minimum <= int(value) <= f.maximum:  # type: ignore[operator]
         reasons.append(f"{value} is outside {f.minimum}-{f.maximum}")
     return _value(f, value, boxes, reasons, raw)
 
@@ -93,6 +127,12 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue
     digit = [b["digit"] for b in boxes]
     if all(d is None for d in digit) and not reasons:
         return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
+    if all(d is not None for d in digit):
+        # only real dates in range can be right: let that decide between a digit's close readings
+        written, iso = _all_dates()
+        best, posterior = _most_likely(boxes, written)
+        if posterior >= accept:
+            return FieldValue(f.id, f.kind, iso[best], posterior, False, "", raw)
     day, month, year = digit[0:2], digit[2:4], digit[4:8]
     parts = []
     for name, group in (("day", day), ("month", month)):

@@ -73,8 +73,8 @@ def test_date_boxes_are_validated():
     field = BoxesField("d", "date", tuple())
 
     def boxes(text: str) -> list[dict]:
-        return [{"digit": int(c), "p": 0.999, "ink_mm2": 3.0} if c != " " else
-                {"digit": None, "p": 1.0, "ink_mm2": 0.0, "state": "blank"} for c in text]
+        return [_written(int(c)) if c != " " else {"digit": None, "p": 1.0, "ink_mm2": 0.0, "state": "blank"}
+                for c in text]
 
     assert handwriting._resolve_date(field, boxes("05032026"), 0.9).value == "2026-03-05"
     single_day = handwriting._resolve_date(field, boxes(" 5032026"), 0.9)
@@ -84,20 +84,35 @@ def test_date_boxes_are_validated():
     short_year = handwriting._resolve_date(field, boxes("0503  26"), 0.9)
     assert short_year.needs_review and "four digits" in short_year.reason
     unsure = boxes("05032026")
-    unsure[1]["p"] = 0.6
+    unsure[1] = _written(5, 0.6, also=8)  # 05 or 08 March: both real dates
     assert handwriting._resolve_date(field, unsure, 0.9).needs_review
+    year = boxes("05032026")
+    year[4] = _written(2, 0.6, also=7)  # 7026 is no year anyone writes today
+    decided = handwriting._resolve_date(field, year, 0.9)
+    assert decided.value == "2026-03-05" and not decided.needs_review
+
+
+def _written(digit: int, p: float = 0.999, also: int | None = None) -> dict:
+    """A box the network read as ``digit`` with probability ``p``, the rest on ``also`` (or spread)."""
+    probs = [(1 - p) / 9] * 10 if also is None else [0.0] * 10
+    if also is not None:
+        probs[also] = 1 - p
+    probs[digit] = p
+    return {"digit": digit, "p": p, "ink_mm2": 3.0, "probs": probs}
 
 
 def test_digits_out_of_range_or_with_a_gap_go_to_review():
     field = BoxesField("w", "digits", tuple(), 1, 9)
-    zero = [{"digit": 0, "p": 0.999, "ink_mm2": 3.0}]
-    assert handwriting._resolve_digits(field, zero, 0.9).needs_review
+    assert handwriting._resolve_digits(field, [_written(0)], 0.9).needs_review
+    # a 7 that might be a 0: only 7 is in range
+    assert handwriting._resolve_digits(field, [_written(7, 0.6, also=0)], 0.9).value == "7"
+    # more likely a 0 than a 7: a 0 written where 1-9 is asked is not turned into a 7
+    assert handwriting._resolve_digits(field, [_written(0, 0.6, also=7)], 0.9).needs_review
     code = BoxesField("c", "digits", tuple())
-    gap = [{"digit": 4, "p": 0.999, "ink_mm2": 3.0}, {"digit": None, "p": 1.0, "ink_mm2": 0.0, "state": "blank"},
-           {"digit": 2, "p": 0.999, "ink_mm2": 3.0}]
+    gap = [_written(4), {"digit": None, "p": 1.0, "ink_mm2": 0.0, "state": "blank"}, _written(2)]
     assert "empty box between" in handwriting._resolve_digits(code, gap, 0.9).reason
-    leading_zero = [{"digit": 0, "p": 0.999, "ink_mm2": 3.0}, {"digit": 7, "p": 0.999, "ink_mm2": 3.0}]
-    assert handwriting._resolve_digits(code, leading_zero, 0.9).value == "07"
+    assert handwriting._resolve_digits(code, [_written(0), _written(7)], 0.9).value == "07"
+    assert handwriting._resolve_digits(code, [_written(0), _written(7, 0.7)], 0.9).needs_review
 
 
 def test_a_blank_text_area_is_blank_without_calling_tesseract(tmp_path, monkeypatch):
