@@ -1,7 +1,7 @@
 """Rebuild scanner/models/digits.npz: the handwritten-digit recogniser.
 
     pip install torch==2.13.0        # training only; formkit runs the model in NumPy
-    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 6]
+    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10]
 
 Data: the 60,000 MNIST training digits, split by a fixed permutation (seed 0) into 45,000 for training,
 5,000 for validation (the acceptance threshold is chosen on these) and 10,000 held back that neither
@@ -170,8 +170,8 @@ def choose_threshold(probabilities: np.ndarray, labels: np.ndarray) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--copies", type=int, default=3, help="synthetic boxes per training digit")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--copies", type=int, default=4, help="synthetic boxes per training digit")
     parser.add_argument("--out", type=Path, default=digits.MODEL_PATH)
     args = parser.parse_args()
     data = np.load(args.mnist)
