@@ -21,6 +21,7 @@ CODEBOOK_COLUMNS = ["file", "variable", "label", "type", "allowed_values", "rule
 STATUS_WORDS = ("complete | prorated (items missing, within the rule) | invalid: why | "
                 "pending-review: an input awaits review (no value until then)")
 
+# What the columns that are not fields or scores mean: the wide file's, the long file's, the change file's.
 ROW_COLUMNS = {
     "serial": ("Serial of the printed form (random, carries no personal data)", "text", ""),
     "form": ("Form id (template)", "text", ""),
@@ -30,6 +31,34 @@ ROW_COLUMNS = {
     "needs_review": ("Number of values that still need a person's review", "integer", "0 or more"),
     "reviewed": ("Number of values a person reviewed (their decision is exported)", "integer", "0 or more"),
     "source_files": ("Image files the values were read from", "text", "paths joined by ';'"),
+}
+
+LONG_FILE = {
+    "form_page": ("Page of the form the value is on", "integer", ""),
+    "field": ("Field id (a column of the wide file)", "text", ""),
+    "value": ("The value as exported in the wide file", "text", ""),
+    "confidence": ("How sure the reader is of the value", "number", "0 to 1"),
+    "needs_review": ("1 when a person should check the value", "integer", "0 or 1"),
+    "reason": ("Why the value needed review", "text", ""),
+    "review": ("A person's decision on the value, if any", "text", "accepted | corrected | blank | illegible"),
+    "reviewed_by": ("Who made that decision (as they named themselves)", "text", ""),
+    "source_file": ("Image file the value was read from", "text", ""),
+    "source_page": ("Page of that file", "integer", "1 or more"),
+    "page_id": ("Page id in the store (for tracing a value to its image)", "integer", ""),
+}
+
+CHANGE_FILE = {
+    "person_code": ("Pseudonymous person code", "text", ""),
+    "score": ("Score id (a column of the wide file)", "text", ""),
+    "occasions": ("Forms of this person scanned", "integer", "1 or more"),
+    "first_serial": ("Serial of the first usable occasion", "text", ""),
+    "first_date": ("Its date (from the form)", "date", "YYYY-MM-DD or empty"),
+    "first_value": ("The score on the first usable occasion", "number", ""),
+    "latest_serial": ("Serial of the latest usable occasion", "text", ""),
+    "latest_date": ("Its date (from the form)", "date", "YYYY-MM-DD or empty"),
+    "latest_value": ("The score on the latest usable occasion", "number", ""),
+    "change": ("latest_value minus first_value", "number", ""),
+    "status": ("complete, invalid (why) or pending-review; notes on ordering", "text", ""),
 }
 
 

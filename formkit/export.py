@@ -17,25 +17,12 @@ from .atomic import atomic_outputs
 from .catalogue import find_template
 from .errors import InputError
 from .scoring import Answer, Scoring, read_scoring, score_form
-from .scoring.occasions import CHANGE_COLUMNS, CHANGE_DESCRIPTIONS, Occasion, change_rows
+from .scoring.occasions import CHANGE_COLUMNS, Occasion, change_rows
 from .template.schema import ChoiceItem, MatrixItem, Template
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 LONG_COLUMNS = ["serial", "form", "version", "form_page", "field", "value", "confidence", "needs_review", "reason",
                 "review", "reviewed_by", "source_file", "source_page", "page_id"]
-LONG_DESCRIPTIONS = {
-    "form_page": ("Page of the form the value is on", "integer", ""),
-    "field": ("Field id (a column of the wide file)", "text", ""),
-    "value": ("The value as exported in the wide file", "text", ""),
-    "confidence": ("How sure the reader is of the value", "number", "0 to 1"),
-    "needs_review": ("1 when a person should check the value", "integer", "0 or 1"),
-    "reason": ("Why the value needed review", "text", ""),
-    "review": ("A person's decision on the value, if any", "text", "accepted | corrected | blank | illegible"),
-    "reviewed_by": ("Who made that decision (as they named themselves)", "text", ""),
-    "source_file": ("Image file the value was read from", "text", ""),
-    "source_page": ("Page of that file", "integer", "1 or more"),
-    "page_id": ("Page id in the store (for tracing a value to its image)", "integer", ""),
-}
 
 
 @dataclass
@@ -102,6 +89,7 @@ def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str
     versions = sorted({r["version"] for r in wide.values()})
     templates = {v: find_template(form, v) for v in versions}
     scorings = {v: read_scoring(t) if t else Scoring() for v, t in templates.items()}
+    scales = {v: _scales(t) for v, t in templates.items()}
     fields = _field_order([t for t in templates.values() if t], seen_fields)
     rules = {}
     for v in versions:
@@ -122,8 +110,7 @@ def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str
             person = row.get(scoring.person_field, "")
         row["person_code"] = person
         answers = {f: Answer(row.get(f, ""), f in row["_review"]) for f in fields}
-        results = score_form(scoring, answers, _scales(templates[version]),
-                             {k: v for k, v in band_choice.items() if any(r.id == k for r in scoring.scores)})
+        results = score_form(scoring, answers, scales[version], chosen_sets)
         for rule in scoring.scores:
             result = results[rule.id]
             row[rule.id] = result.text(rule.decimals)
@@ -176,25 +163,17 @@ def _answers(form: str, rows: list[Any]) -> tuple[dict[str, dict[str, Any]], lis
         if needs_review:
             row["needs_review"] += 1
             row["_review"].add(r["field"])
-        review = _get(r, "review")
+        review = r["review"]
         row["reviewed"] += bool(review)
         long.append({"serial": r["serial"], "form": form, "version": r["version"], "form_page": r["form_page"],
                      "field": r["field"], "value": r["value"], "confidence": r["confidence"],
                      "needs_review": int(needs_review), "reason": reason, "review": review,
-                     "reviewed_by": _get(r, "reviewed_by"), "source_file": r["source_file"],
+                     "reviewed_by": r["reviewed_by"], "source_file": r["source_file"],
                      "source_page": r["source_page"], "page_id": r["page_id"]})
     for row in serials.values():
         row["pages"] = ";".join(str(p) for p in sorted(row["pages"]))
         row["source_files"] = ";".join(sorted(row["source_files"]))
     return serials, long, seen_fields
-
-
-def _get(row: Any, key: str) -> str:
-    """A column that stores written before review existed do not have."""
-    try:
-        return row[key] or ""
-    except (KeyError, IndexError):
-        return ""
 
 
 def _field_order(templates: list[Template], seen: list[str]) -> list[str]:
@@ -233,10 +212,10 @@ def _codebook_rows(form: str, tables: list[Table], templates: dict[int, Template
             known[variable] = (label, kind, allowed, words)
     entries = []
     for table in tables:
-        descriptions = {**codebook.ROW_COLUMNS, **LONG_DESCRIPTIONS} if table.columns == LONG_COLUMNS \
+        descriptions = {**codebook.ROW_COLUMNS, **codebook.LONG_FILE} if table.columns == LONG_COLUMNS \
             else codebook.ROW_COLUMNS
         if table.columns == CHANGE_COLUMNS:
-            descriptions = CHANGE_DESCRIPTIONS
+            descriptions = codebook.CHANGE_FILE
         for column in table.columns:
             label, kind, allowed, *words = known.get(column) or descriptions.get(column) or ("", "text", "")
             entries.append({"file": table.path.name, "variable": column, "label": label, "type": kind,

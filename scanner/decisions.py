@@ -53,13 +53,12 @@ QUEUE_SQL = (
     " WHERE v.needs_review=1 AND v.review='' AND p.status='read'")
 
 
-def queue(store: Store, reviewer: str = "") -> list[Pending]:
-    """Values waiting for review, page by page in the order they were read; values another reviewer has
-    open right now come last."""
-    now = _now()
+def queue(store: Store, reviewer: str = "", limit: int = -1) -> list[Pending]:
+    """Values waiting for review (at most ``limit``), page by page in the order they were read; values
+    another reviewer has open right now come last."""
     rows = store.db.execute(
         QUEUE_SQL + " ORDER BY (SELECT COUNT(*) FROM claims c WHERE c.value_id=v.id AND c.reviewer<>? AND c.until>?),"
-        " p.id, v.id", (reviewer, now)).fetchall()
+        " p.id, v.id LIMIT ?", (reviewer, _now(), limit)).fetchall()
     return [Pending(**dict(r)) for r in rows]
 
 

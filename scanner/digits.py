@@ -18,7 +18,7 @@ import numpy as np
 
 from formkit.layout.model import Box
 
-from .ink import without_printed_lines
+from .ink import paper, without_printed_lines
 from .register import WARP_PX_PER_MM, box_slices
 
 MODEL_PATH = Path(__file__).parent / "models" / "digits.npz"
@@ -29,7 +29,6 @@ NEIGHBOUR_CLEARANCE_MM = 0.4  # keep the side margin this far short of the next 
 BORDER_SLACK_MM = 0.6  # registration error plus half a printed border
 INK_CONTRAST = 0.2  # darker than the paper around by this share (scanner.ink uses 0.3; pencil digits are fainter)
 SPECK_MM2 = 0.2  # smaller pieces are noise, border remnants or dust
-INK_MM2 = 0.5  # as scanner.areas: this much handwriting means the box is written in
 
 
 def side_margin_mm(boxes: tuple[Box, ...] | list[Box]) -> float:
@@ -42,12 +41,6 @@ def side_margin_mm(boxes: tuple[Box, ...] | list[Box]) -> float:
 class BoxInk:
     soft: np.ndarray  # float32 0..1, the handwriting's darkness over the box and its margin
     ink_mm2: float  # area of the handwriting
-
-
-def _paper(region: np.ndarray, px_per_mm: float) -> np.ndarray:
-    size = max(3, int(round(1.5 * px_per_mm)) | 1)
-    background = cv2.dilate(region, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    return cv2.blur(background, (size, size)).astype(np.float32)
 
 
 def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
@@ -63,7 +56,8 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     taller = Box(box.x_mm, box.y_mm - MARGIN_MM + side_margin_mm, box.w_mm, box.h_mm + 2 * (MARGIN_MM - side_margin_mm))
     rows, cols = box_slices(taller, side_margin_mm, page.shape, px_per_mm)
     region = page[rows, cols]
-    darkness = np.clip(1.0 - region.astype(np.float32) / np.maximum(_paper(region, px_per_mm), 1.0), 0, 1)
+    background = np.maximum(paper(region, px_per_mm).astype(np.float32), 1.0)
+    darkness = np.clip(1.0 - region.astype(np.float32) / background, 0, 1)
     ink = darkness > INK_CONTRAST
     x0, y0 = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
     x1, y1 = x0 + box.w_mm * px_per_mm, y0 + box.h_mm * px_per_mm
@@ -85,17 +79,13 @@ def _inside_components(mask: np.ndarray, box_px: tuple[float, float, float, floa
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     inside = np.zeros_like(mask)
     inside[max(0, int(y0)):max(0, int(y1)), max(0, int(x0)):max(0, int(x1))] = 1
-    out = np.zeros_like(mask)
-    speck = SPECK_MM2 * px_per_mm**2
-    for label in range(1, count):
-        area = stats[label, cv2.CC_STAT_AREA]
-        if area < speck:
-            continue
-        piece = labels == label
-        # mostly inside: this box's digit, even across the border; mostly outside: the next box's
-        if inside[piece].sum() >= 0.5 * area:
-            out[piece] = 1
-    return out
+    # per piece: its area, and how much of it lies inside the box
+    area = stats[:, cv2.CC_STAT_AREA]
+    within = np.bincount(labels.ravel(), weights=inside.ravel(), minlength=count)
+    # mostly inside: this box's digit, even across the border; mostly outside: the next box's
+    keep = (area >= SPECK_MM2 * px_per_mm**2) & (within >= 0.5 * area)
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
 
 
 def normalise(soft: np.ndarray) -> np.ndarray:

@@ -28,7 +28,8 @@ def _normalised(glyph: np.ndarray) -> np.ndarray:
 
 @cache
 def _templates() -> tuple[np.ndarray, np.ndarray]:
-    """Each alphabet character drawn with the font: (normalised images, their aspect ratios)."""
+    """Each alphabet character drawn with the font: (normalised images flattened to zero mean and unit
+    length, for correlation; their aspect ratios)."""
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.truetype(str(FONT_DIR / "DejaVuSans-Bold.ttf"), 96)
@@ -41,7 +42,9 @@ def _templates() -> tuple[np.ndarray, np.ndarray]:
         glyph = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
         images.append(_normalised(glyph))
         aspects.append(glyph.shape[1] / glyph.shape[0])
-    return np.stack(images), np.array(aspects)
+    flat = np.stack(images).reshape(len(images), -1)
+    flat -= flat.mean(axis=1, keepdims=True)
+    return flat / np.linalg.norm(flat, axis=1, keepdims=True), np.array(aspects)
 
 
 def read_code(binary: np.ndarray) -> tuple[str, float]:
@@ -56,10 +59,7 @@ def read_code(binary: np.ndarray) -> tuple[str, float]:
     chars = sorted((p for p in pieces if p[cv2.CC_STAT_HEIGHT] >= 0.7 * height), key=lambda p: p[cv2.CC_STAT_LEFT])
     if len(chars) != SERIAL_LENGTH:
         return "", 0.0
-    templates, aspects = _templates()
-    flat = templates.reshape(len(templates), -1)
-    flat = flat - flat.mean(axis=1, keepdims=True)
-    flat /= np.linalg.norm(flat, axis=1, keepdims=True)
+    flat, aspects = _templates()
     text, weakest = "", 1.0
     for x, y, w, h, _ in chars:
         glyph = _normalised(binary[y:y + h, x:x + w] > 0).ravel()

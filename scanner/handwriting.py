@@ -18,7 +18,7 @@ from formkit.layout.model import Box, BoxesField, TextField
 from . import areas, digits
 from .ink import ink_mask, without_printed_lines
 from .ocr import OcrUnavailable, read_text
-from .register import WARP_PX_PER_MM, box_slices
+from .register import WARP_PX_PER_MM
 from .results import FieldValue
 
 TRACE_MM2 = 0.15  # less ink than this in a digit box is dust or a border remnant: blank
@@ -36,7 +36,7 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
         side = digits.side_margin_mm(f.boxes)
         inks[f.id] = [digits.box_ink(page, b, px_per_mm, side) for b in f.boxes]
         for i, ink in enumerate(inks[f.id]):
-            if ink.ink_mm2 >= digits.INK_MM2:
+            if ink.ink_mm2 >= areas.INK_MM2:
                 images.append(digits.normalise(ink.soft))
                 owners.append((f.id, i))
     probabilities = digits.classify(np.stack(images)) if images else np.zeros((0, 10), np.float32)
@@ -65,6 +65,14 @@ def _all_dates() -> tuple[np.ndarray, list[str]]:
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     written = np.array([[int(c) for c in d.strftime("%d%m%Y")] for d in days], np.int8)
     return written, [d.isoformat() for d in days]
+
+
+@cache
+def _allowed_numbers(minimum: int, maximum: int, length: int) -> tuple[list[str], np.ndarray]:
+    """The values from ``minimum`` to ``maximum`` that fit in ``length`` boxes (zero-padded), as text and
+    as one digit per box."""
+    allowed = [str(v).zfill(length) for v in range(minimum, maximum + 1) if len(str(v)) <= length]
+    return allowed, np.array([[int(c) for c in a] for a in allowed], np.int64).reshape(len(allowed), length)
 
 
 def _most_likely(boxes: list[dict], candidates: np.ndarray) -> tuple[int, float]:
@@ -101,17 +109,15 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
     raw = {"boxes": boxes}
     if not written and not reasons:
         return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
-    if written and written != list(range(written[0], written[-1] + 1)):
+    contiguous = bool(written) and written == list(range(written[0], written[-1] + 1))
+    if written and not contiguous:
         reasons.append("an empty box between digits")
     value = "".join(str(boxes[i]["digit"]) for i in written)
-    contiguous = written == list(range(written[0], written[-1] + 1)) if written else False
     bounded = f.minimum is not None and f.maximum is not None and f.maximum - f.minimum < 100_000
     if contiguous and bounded and not any(b.get("state") == "trace" for b in boxes):
         # only the template's range can be right: let that decide between a digit's close readings
-        assert f.minimum is not None and f.maximum is not None
-        allowed = [str(v).zfill(len(written)) for v in range(f.minimum, f.maximum + 1) if len(str(v)) <= len(written)]
+        allowed, candidates = _allowed_numbers(f.minimum, f.maximum, len(written))  # type: ignore[arg-type]
         if allowed:
-            candidates = np.array([[int(c) for c in a] for a in allowed], np.int64)
             best, posterior = _most_likely([boxes[i] for i in written], candidates)
             if posterior >= accept:
                 return FieldValue(f.id, f.kind, allowed[best], posterior, False, "", raw)
@@ -182,8 +188,7 @@ def read_text_field(page: np.ndarray, f: TextField, language: str, px_per_mm: fl
 def _ink_only(page: np.ndarray, box: Box, baselines_y_mm: tuple[float, ...], px_per_mm: float) -> np.ndarray:
     """The area's handwriting as black on white, its frame and writing lines removed, at twice the
     resolution (Tesseract reads best with letters about 30 px high)."""
-    rows, cols = box_slices(box, 0.0, page.shape, px_per_mm)
-    region = page[rows, cols]
+    region = areas.crop(page, box, px_per_mm=px_per_mm)
     ink = ink_mask(region, px_per_mm)
     lines_y = (0.0, region.shape[0] - 1.0, *((y - box.y_mm) * px_per_mm for y in baselines_y_mm))
     kept = without_printed_lines(ink, lines_y, (0.0, region.shape[1] - 1.0), px_per_mm)

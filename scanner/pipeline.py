@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from formkit.catalogue import find_layout, find_template, known_frames
-from formkit.layout.model import BoxesField, ChoiceField, Layout, LineField, Page, TextField, field_box
+from formkit.layout.model import BoxesField, ChoiceField, Field, Layout, LineField, Page, field_box
 from formkit.qrpayload import PagePayload, decode
 
 from . import areas, marks
@@ -55,7 +55,18 @@ def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
     if len({p.serial + str(p.page) for p in payloads}) > 1:
         result.status, result.reason = REJECTED, "more than one form page in the image: photograph one at a time"
         return result
-    payload = payloads[0]
+    return _read_as(grey, small[0], found, payloads[0], result)
+
+
+def read_page_as(grey: np.ndarray, payload: PagePayload, result: PageResult) -> PageResult:
+    """Read ``grey`` as the page ``payload`` names, for a page a person identified by hand (its QR and
+    printed code unreadable). The layout must still be found through the page's markers."""
+    small = reduced(grey)
+    return _read_as(grey, small[0], find_markers(grey, small), payload, result)
+
+
+def _read_as(grey: np.ndarray, small: np.ndarray, found: Markers, payload: PagePayload,
+             result: PageResult) -> PageResult:
     result.form, result.version, result.variant = payload.form, payload.version, payload.variant
     result.form_page, result.serial = payload.page, payload.serial
     layout = find_layout(payload.form, payload.version, payload.variant)
@@ -64,26 +75,9 @@ def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
         result.status, result.reason = REJECTED, problem
         return result
     assert isinstance(layout, Layout)
-    page = layout.page(payload.page)
     template = find_template(payload.form, payload.version)
     language = template.ocr_language if template else "eng"
-    return _read_registered(grey, small[0], page, found, result, language)
-
-
-def read_page_as(grey: np.ndarray, payload: PagePayload, result: PageResult) -> PageResult:
-    """Read ``grey`` as the page ``payload`` names, for a page a person identified by hand (its QR and
-    printed code unreadable). The layout must still be found through the page's markers."""
-    small = reduced(grey)
-    found = find_markers(grey, small)
-    result.form, result.version, result.variant = payload.form, payload.version, payload.variant
-    result.form_page, result.serial = payload.page, payload.serial
-    layout = find_layout(payload.form, payload.version, payload.variant)
-    if isinstance(layout, str) or not 1 <= payload.page <= len(layout.pages):
-        result.status, result.reason = REJECTED, layout if isinstance(layout, str) else "no such page in the form"
-        return result
-    template = find_template(payload.form, payload.version)
-    return _read_registered(grey, small[0], layout.page(payload.page), found, result,
-                            template.ocr_language if template else "eng")
+    return _read_registered(grey, small, layout.page(payload.page), found, result, language)
 
 
 def _formkit_payloads(reads: list[QrRead]) -> list[PagePayload]:
@@ -126,9 +120,10 @@ def _read_registered(grey: np.ndarray, small: np.ndarray, page: Page, found: Mar
         _flag_all(result, f"poor registration ({reg.error_mm:.2f} mm)")
     if contrast is not None and contrast < LOW_CONTRAST:
         _flag_all(result, f"blurry or faded image (printed box borders only {contrast:.0f} grey levels dark)")
+    fields = {f.id: f for f in page.fields}
     for value in result.values:
         if value.needs_review and value.crop_png is None:
-            value.crop_png = _field_crop(warped, page, value.field)
+            value.crop_png = _field_crop(warped, fields[value.field])
     result.status = READ
     result.image_jpeg = _jpeg(cv2.pyrDown(warped))  # half of WARP_PX_PER_MM: 4 px/mm
     return result
@@ -158,18 +153,14 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
             values.append(resolve_choice(f, states, measures[f.id]))
         elif isinstance(f, LineField):
             values.append(resolve_line(f, read_line(warped, f)))
-        elif isinstance(f, BoxesField):
-            values.append(handwritten[f.id])
-        elif isinstance(f, TextField):
-            values.append(read_text_field(warped, f, language))
-    for value in values:
-        if value.kind in ("digits", "date", "text"):
-            value.crop_png = _field_crop(warped, page, value.field)  # handwriting: its image always kept
+        else:
+            handwriting = handwritten[f.id] if isinstance(f, BoxesField) else read_text_field(warped, f, language)
+            handwriting.crop_png = _field_crop(warped, f)  # handwriting: its image always kept
+            values.append(handwriting)
     return values, contrast
 
 
-def _field_crop(warped: np.ndarray, page: Page, field_id: str) -> bytes | None:
-    f = next(f for f in page.fields if f.id == field_id)
+def _field_crop(warped: np.ndarray, f: Field) -> bytes | None:
     return _png(areas.crop(warped, field_box(f), CROP_MARGIN_MM))
 
 

@@ -187,3 +187,17 @@ def test_an_unidentified_page_can_be_assigned_by_hand_and_is_read(tmp_path):
     value = next(v for v in store.values() if v["field"] == "k10_01")
     assert value["value"] == "4"
     assert any(r["action"] == "assign-page" and r["actor"] == "ann" for r in store.audit_rows())
+
+
+def test_a_store_written_before_review_existed_is_upgraded_when_opened(scanned):
+    db, _ = scanned
+    old = Store(db)
+    for column in ("machine_value", "review", "reviewed_by", "reviewed_at"):
+        old.db.execute(f"ALTER TABLE field_values DROP COLUMN {column}")
+    old.db.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    old.db.commit()
+    old.close()
+    store = Store(db)
+    item = decisions.queue(store, limit=1)[0]
+    assert decisions.decide(store, item.value_id, "blank", "", "ann", item.value) == ""
+    assert store.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "2"

@@ -134,7 +134,8 @@ def _row(serial: str, field: str, value: str, form: str = "k10", version: int = 
     return {"page_id": page_id, "status": "read", "form": form, "version": version, "variant": "N",
             "form_page": 1, "serial": serial, "conflict_of": None, "source_file": f"/scans/{serial}.png",
             "source_page": 1, "field": field, "kind": "choice", "value": value, "confidence": 0.99,
-            "needs_review": int(review), "reason": "two or more marks" if review else ""}
+            "needs_review": int(review), "reason": "two or more marks" if review else "", "review": "",
+            "reviewed_by": ""}
 
 
 def _k10_rows(serial: str, values: list[int | None], date: str = "", review: str = "") -> list[dict[str, object]]:

@@ -69,7 +69,7 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
 
     @app.route("/")
     def next_value() -> Any:
-        waiting = decisions.queue(store(), session["reviewer"])
+        waiting = decisions.queue(store(), session["reviewer"], limit=1)
         if not waiting:
             return render_template("done.html", batches=decisions.batch_summary(store()),
                                    progress=decisions.progress(store()))

@@ -7,19 +7,6 @@ from dataclasses import dataclass
 
 from .compute import COMPLETE, PENDING, PRORATED, format_number
 
-CHANGE_DESCRIPTIONS = {
-    "person_code": ("Pseudonymous person code", "text", ""),
-    "score": ("Score id (a column of the wide file)", "text", ""),
-    "occasions": ("Forms of this person scanned", "integer", "1 or more"),
-    "first_serial": ("Serial of the first usable occasion", "text", ""),
-    "first_date": ("Its date (from the form)", "date", "YYYY-MM-DD or empty"),
-    "first_value": ("The score on the first usable occasion", "number", ""),
-    "latest_serial": ("Serial of the latest usable occasion", "text", ""),
-    "latest_date": ("Its date (from the form)", "date", "YYYY-MM-DD or empty"),
-    "latest_value": ("The score on the latest usable occasion", "number", ""),
-    "change": ("latest_value minus first_value", "number", ""),
-    "status": ("complete, invalid (why) or pending-review; notes on ordering", "text", ""),
-}
 CHANGE_COLUMNS = ["person_code", "score", "occasions", "first_serial", "first_date", "first_value", "latest_serial",
                   "latest_date", "latest_value", "change", "status"]
 
