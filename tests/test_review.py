@@ -114,6 +114,8 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard_in_chromium(scanne
                       "--disable-sync", "--no-first-run"])
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(url)
+            # typing before the autofocus lands would lose letters of the name
+            page.wait_for_function("document.activeElement && document.activeElement.id === 'reviewer'")
             page.keyboard.type("Ann Reviewer")
             with page.expect_navigation():
                 page.keyboard.press("Enter")
@@ -146,7 +148,9 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard_in_chromium(scanne
     assert wide["serial"] == serial and wide["needs_review"] == "0"
     assert all(wide[f] == MARKS[f][1] for f in MARKS)
     assert wide["k10_total_status"] == "complete" and wide["reviewed"] == str(len(flagged))
+    actors = {r["actor"] for r in store.audit_rows()}
     audit = [r for r in store.audit_rows() if r["actor"] == "Ann Reviewer"]
+    assert audit, f"no decision logged under the typed name; actors: {actors}"
     assert [r["action"] for r in audit[:2]] == ["review:corrected", "undo"]
     assert {r["field"] for r in audit[2:]} == flagged and all(r["at"] for r in audit)
     if screenshot := __import__("os").environ.get("FORMKIT_SCREENSHOT"):

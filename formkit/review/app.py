@@ -42,7 +42,7 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
         session.setdefault("csrf", secrets.token_urlsafe(24))
         if request.method == "POST" and not secrets.compare_digest(request.form.get("csrf", ""), session["csrf"]):
             abort(400, "missing or wrong CSRF token: reload the page")
-        if request.endpoint not in ("who", "static") and not session.get("reviewer"):
+        if request.endpoint not in ("who", "static", "favicon") and not session.get("reviewer"):
             return redirect(url_for("who"))
         return None
 
@@ -56,6 +56,11 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
         if "store" not in g:
             g.store = Store(app.config["DB"])
         return g.store
+
+    @app.route("/favicon.ico")
+    def favicon() -> Any:
+        # answered empty so a browser's favicon fetch never races the page's session cookie
+        return "", 204
 
     @app.route("/who", methods=["GET", "POST"])
     def who() -> Any:
