@@ -18,7 +18,7 @@ import numpy as np
 
 from formkit.layout.model import Box
 
-from .ink import paper, without_printed_lines
+from .ink import paper, percentile, without_printed_lines
 from .register import WARP_PX_PER_MM, box_slices
 
 MODEL_PATH = Path(__file__).parent / "models" / "digits.npz"
@@ -67,7 +67,7 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     # Keep the anti-aliased edge of each stroke; scale so a firm stroke is 1.
     keep_soft = cv2.dilate(kept_u8, np.ones((3, 3), np.uint8)).astype(bool)
     strokes = darkness[kept_u8.astype(bool)]
-    full = float(np.percentile(strokes, 90)) if strokes.size else 1.0
+    full = percentile(strokes.ravel(), 90) if strokes.size else 1.0
     floor = INK_CONTRAST * 0.6
     soft = np.where(keep_soft, np.clip((darkness - floor) / max(full - floor, 0.1), 0, 1), 0).astype(np.float32)
     return BoxInk(soft, ink_mm2)

