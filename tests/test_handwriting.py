@@ -157,7 +157,8 @@ def test_a_page_with_a_damaged_qr_is_identified_from_its_printed_code(tmp_path):
 def test_a_printed_code_that_does_not_check_out_goes_to_review(tmp_path, monkeypatch):
     import scanner.identify as identify
 
-    monkeypatch.setattr(identify, "read_printed_serial", lambda *args: "G9JU46QK")  # last character wrong
+    misread = identify.SerialReadings((("glyphs", "G9JU46QK"), ("drawn", "G9JU46QK")))  # last character wrong
+    monkeypatch.setattr(identify, "read_printed_serial", lambda *args: misread)
     layout, images, _ = _printed("k10", tmp_path, seed=9)
     qr = layout.page(1).qr
     scale = DPI / 25.4
@@ -165,7 +166,18 @@ def test_a_printed_code_that_does_not_check_out_goes_to_review(tmp_path, monkeyp
     x0, y0, size = int(qr.x_mm * scale), int(qr.y_mm * scale), int(qr.size_mm * scale)
     cv2.rectangle(image, (x0 + size // 4, y0 + size // 4), (x0 + 3 * size // 4, y0 + 3 * size // 4), (30, 30, 30), -1)
     result = read_page(_grey(image), PageResult("x.png", 1, "", ""))
-    assert result.status == "unidentified" and "does not check out" in result.reason
+    assert result.status == "unidentified" and "no two readings" in result.reason and "G9JU46QK" in result.reason
+
+
+def test_a_printed_code_is_trusted_only_when_two_readings_agree_and_none_contradicts():
+    from formkit.serial import new_serial
+    from scanner.identify import SerialReadings
+
+    right, other = new_serial(random.Random(1)), new_serial(random.Random(2))
+    assert SerialReadings((("glyphs", right), ("drawn", right))).agreed == right
+    assert SerialReadings((("glyphs", ""), ("drawn", right), ("tesseract x1", right))).agreed == right
+    assert SerialReadings((("glyphs", ""), ("drawn", right), ("tesseract x1", "X"))).agreed == ""  # one reading only
+    assert SerialReadings((("glyphs", right), ("drawn", right), ("tesseract x1", other))).agreed == ""
 
 
 def test_write_digits_draws_into_the_boxes(samples):
