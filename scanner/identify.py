@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from formkit.catalogue import candidate_layouts
-from formkit.layout.model import BoxesField, ChoiceField, LineField, Page, TextField
+from formkit.layout.model import BoxesField, ChoiceField, LineField, Page, TextField, TextRun
 from formkit.layout.text import width_mm
 from formkit.qrpayload import PagePayload
 from formkit.serial import ALPHABET, SERIAL_LENGTH, is_valid_serial, normalise_serial
@@ -168,16 +168,15 @@ def read_printed_serial(grey: np.ndarray, page: Page, reg: Registration) -> Seri
     until two readings agree."""
     run = page.serial_text
     size_mm = run.size_pt * PT_MM
-    half_w = 0.5 * (SERIAL_LENGTH + 1) * 0.72 * size_mm + 1.5
-    # from just above the capitals (the QR's quiet zone is above) to below the tails of J and Q
-    x0, y0 = run.x_mm - half_w, run.y_mm - 0.73 * size_mm - 0.5
-    w_mm, h_mm = 2 * half_w, 0.98 * size_mm + 1.0
-    crop_to_mm = np.array([[1 / OCR_PX_PER_MM, 0, x0], [0, 1 / OCR_PX_PER_MM, y0], [0, 0, 1]])
-    size = (int(w_mm * OCR_PX_PER_MM), int(h_mm * OCR_PX_PER_MM))
-    grey_crop = cv2.warpPerspective(grey, reg.mm_to_px @ crop_to_mm, size,
-                                    flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderValue=255)
-    crop = cv2.threshold(cv2.GaussianBlur(grey_crop, (0, 0), 0.8), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
-    crop = cv2.copyMakeBorder(crop, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
+    # Most serials fit 0.72 em a character; a run of wide letters (W, M) does not. A wider crop for all
+    # takes in more of a photo's uneven paper and read fewer 3 MP photos (43 of 60 against 48), so it is
+    # used only when the print reaches the narrow crop's ends.
+    grey_crop, crop = _serial_crop(grey, run, reg, 0.5 * (SERIAL_LENGTH + 1) * 0.72 * size_mm + 1.5)
+    if (crop[16:-16, 16:18] == 0).any() or (crop[16:-16, -18:-16] == 0).any():
+        widest = max(ALPHABET, key=lambda c: width_mm(c, run.size_pt, bold=True))
+        all_wide = widest * (SERIAL_LENGTH // 2) + "-" + widest * (SERIAL_LENGTH // 2)
+        grey_crop, crop = _serial_crop(grey, run, reg, 0.5 * width_mm(all_wide, run.size_pt, True) + 1.0)
+
     def tesseract(scale: float) -> str:
         small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return normalise_serial(read_text(small, "eng", single_line=True, whitelist=ALPHABET + "-").text)
@@ -191,3 +190,18 @@ def read_printed_serial(grey: np.ndarray, page: Page, reg: Registration) -> Seri
         if SerialReadings(tuple(readings)).agreed:
             break
     return SerialReadings(tuple(readings))
+
+
+def _serial_crop(grey: np.ndarray, run: TextRun, reg: Registration, half_w_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """The printed serial's line, ``half_w_mm`` either side of its centre, at ``OCR_PX_PER_MM``: grey, and
+    binarised (ink 0) with a 16 px white border."""
+    size_mm = run.size_pt * PT_MM
+    # from just above the capitals (the QR's quiet zone is above) to below the tails of J and Q
+    x0, y0 = run.x_mm - half_w_mm, run.y_mm - 0.73 * size_mm - 0.5
+    w_mm, h_mm = 2 * half_w_mm, 0.98 * size_mm + 1.0
+    crop_to_mm = np.array([[1 / OCR_PX_PER_MM, 0, x0], [0, 1 / OCR_PX_PER_MM, y0], [0, 0, 1]])
+    size = (int(w_mm * OCR_PX_PER_MM), int(h_mm * OCR_PX_PER_MM))
+    grey_crop = cv2.warpPerspective(grey, reg.mm_to_px @ crop_to_mm, size,
+                                    flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderValue=255)
+    crop = cv2.threshold(cv2.GaussianBlur(grey_crop, (0, 0), 0.8), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+    return grey_crop, cv2.copyMakeBorder(crop, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
