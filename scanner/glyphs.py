@@ -27,19 +27,22 @@ def _normalised(glyph: np.ndarray) -> np.ndarray:
 
 
 @cache
+def _font(size_px: int):  # noqa: ANN202 - PIL is imported here only
+    """The serial's font (the one the PDF embeds) at ``size_px`` pixels to the em."""
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(FONT_DIR / "DejaVuSans-Bold.ttf"), max(8, size_px))
+
+
+@cache
 def _templates() -> tuple[np.ndarray, np.ndarray]:
     """Each alphabet character drawn with the font: (normalised images flattened to zero mean and unit
     length, for correlation; their aspect ratios)."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.truetype(str(FONT_DIR / "DejaVuSans-Bold.ttf"), 96)
     images, aspects = [], []
     for char in ALPHABET:
-        canvas = Image.new("L", (160, 160), 0)
-        ImageDraw.Draw(canvas).text((30, 10), char, fill=255, font=font)
-        ink = np.asarray(canvas) > 127
-        ys, xs = np.nonzero(ink)
-        glyph = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        ink = _glyph(char, 96)[0] > 0.5
+        rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+        glyph = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
         images.append(_normalised(glyph))
         aspects.append(glyph.shape[1] / glyph.shape[0])
     flat = np.stack(images).reshape(len(images), -1)
@@ -89,14 +92,12 @@ def decode_code(grey: np.ndarray, em_px: float) -> tuple[str, float]:
     if paper - ink_level < 40:
         return "", 1.0
     observed = np.clip((paper - grey.astype(np.float32)) / (paper - ink_level), 0, 1)
-    ink = observed > 0.5
-    rows, cols = np.nonzero(ink.sum(axis=1) >= 3)[0], np.nonzero(ink.sum(axis=0) >= 3)[0]  # specks are not print
+    rows, cols = _print_span(observed)
     if rows.size == 0 or cols.size == 0:
         return "", 1.0
     first = (int(rows.min()), int(cols.min()))
     found = _beam_search(observed, first, em_px)
-    drawn = _string(found[1], int(round(em_px)))
-    drawn_cols = np.nonzero((drawn > 0.5).sum(axis=0) >= 3)[0]
+    drawn_cols = _print_span(_string(found[1], int(round(em_px))))[1]
     if drawn_cols.size:
         width = int(cols.max()) - int(cols.min()) + 1
         fitted = _beam_search(observed, first, em_px * width / (drawn_cols.max() - drawn_cols.min() + 1))
@@ -104,13 +105,19 @@ def decode_code(grey: np.ndarray, em_px: float) -> tuple[str, float]:
     return found[1].replace("-", ""), found[0]
 
 
+def _print_span(darkness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of ``darkness`` (0..1) with at least 3 pixels of ink: specks are not print."""
+    ink = darkness > 0.5
+    return np.nonzero(ink.sum(axis=1) >= 3)[0], np.nonzero(ink.sum(axis=0) >= 3)[0]
+
+
 @cache
 def _glyph(char: str, em_px: int) -> tuple[np.ndarray, int, float]:
     """``char`` drawn white on black (float 0..1) with the serial's font, cropped to its ink; the column
     of its first ink after the pen position, and its advance in pixels."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    font = ImageFont.truetype(str(FONT_DIR / "DejaVuSans-Bold.ttf"), max(8, em_px))
+    font = _font(em_px)
     canvas = Image.new("L", (3 * em_px, 2 * em_px), 0)
     ImageDraw.Draw(canvas).text((em_px, em_px // 2), char, fill=255, font=font)
     image = np.asarray(canvas, np.float32) / 255
