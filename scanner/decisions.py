@@ -22,7 +22,7 @@ from formkit.qrpayload import PagePayload
 from .ingest import PageLoadError, file_sha256, load_page
 from .pipeline import read_page_as
 from .results import PageResult
-from .store import Store, _now
+from .store import Store, now
 
 ACTIONS = ("accepted", "corrected", "blank", "illegible")
 CLAIM_SECONDS = 120  # a field shown to one reviewer is not shown to another for this long
@@ -58,7 +58,7 @@ def queue(store: Store, reviewer: str = "", limit: int = -1) -> list[Pending]:
     another reviewer has open right now come last."""
     rows = store.db.execute(
         QUEUE_SQL + " ORDER BY (SELECT COUNT(*) FROM claims c WHERE c.value_id=v.id AND c.reviewer<>? AND c.until>?),"
-        " p.id, v.id LIMIT ?", (reviewer, _now(), limit)).fetchall()
+        " p.id, v.id LIMIT ?", (reviewer, now(), limit)).fetchall()
     return [Pending(**dict(r)) for r in rows]
 
 
@@ -99,11 +99,11 @@ def decide(store: Store, value_id: int, action: str, new_value: str, reviewer: s
         changed = store.db.execute(
             "UPDATE field_values SET machine_value=COALESCE(machine_value, value), value=?, needs_review=0,"
             " review=?, reviewed_by=?, reviewed_at=? WHERE id=? AND review=''",
-            (new_value, action, reviewer, _now(), value_id)).rowcount
+            (new_value, action, reviewer, now(), value_id)).rowcount
         if changed != 1:
             return "already reviewed"
         store.db.execute("DELETE FROM claims WHERE value_id=?", (value_id,))
-        store._audit(reviewer, f"review:{action}", row["page_id"], row["field"], row["value"], new_value,
+        store.audit(reviewer, f"review:{action}", row["page_id"], row["field"], row["value"], new_value,
                      json.dumps({"value_id": value_id}))
     return ""
 
@@ -123,7 +123,7 @@ def undo(store: Store, reviewer: str) -> str:
                 " WHERE id=? AND reviewed_by=? AND value=?",
                 (entry["old_value"], value_id, reviewer, entry["new_value"])).rowcount
             if restored:
-                store._audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],
+                store.audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],
                              entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
                 return str(entry["field"])
     return ""
@@ -137,7 +137,7 @@ def batch_summary(store: Store) -> list[dict[str, Any]]:
         " v.page_id=p.id AND v.review<>'') AS reviewed FROM pages p JOIN inputs i ON i.id=p.input_id").fetchall()
     batches: dict[str, dict[str, Any]] = {}
     for r in rows:
-        folder = r["path"].rsplit("/", 1)[0] if "/" in r["path"] else "."
+        folder = str(Path(r["path"]).parent)
         b = batches.setdefault(folder, {"batch": folder, "pages": 0, "read": 0, "unreadable": 0, "flagged": 0,
                                         "reviewed": 0})
         b["pages"] += 1

@@ -96,7 +96,8 @@ class StoreError(FormkitError):
     exit_code = 7
 
 
-def _now() -> str:
+def now() -> str:
+    """The time as the store writes it: UTC, ISO 8601, to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -141,8 +142,8 @@ class Store:
             if row is None:
                 cursor = self.db.execute(
                     "INSERT INTO inputs (sha256, path, size_bytes, pages, error, added_at) VALUES (?,?,?,?,?,?)",
-                    (info.sha256, info.path, info.size_bytes, info.pages, info.error, _now()))
-                self._audit("scanner", "input", detail=json.dumps({"path": info.path, "sha256": info.sha256}))
+                    (info.sha256, info.path, info.size_bytes, info.pages, info.error, now()))
+                self.audit("scanner", "input", detail=json.dumps({"path": info.path, "sha256": info.sha256}))
                 return int(cursor.lastrowid), set()
         done = {r[0] for r in self.db.execute("SELECT page_index FROM pages WHERE input_id=?", (row[0],))}
         return int(row[0]), done
@@ -165,10 +166,10 @@ class Store:
                 " transform, error_mm, quality, image, conflict_of, read_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (input_id, page_index, status, reason, result.form, result.version, result.variant, result.form_page,
                  result.serial, json.dumps(result.transform) if result.transform else None, result.error_mm,
-                 json.dumps(result.quality), result.image_jpeg, conflict_of, _now()))
+                 json.dumps(result.quality), result.image_jpeg, conflict_of, now()))
             page_id = int(cursor.lastrowid)
             self._insert_values(page_id, result)
-            self._audit("scanner", "read-page", page_id, detail=json.dumps(
+            self.audit("scanner", "read-page", page_id, detail=json.dumps(
                 {"status": status, "reason": reason, "values": len(result.values)}))
         return status
 
@@ -182,10 +183,10 @@ class Store:
                 " error_mm=?, quality=?, image=COALESCE(?, image), read_at=? WHERE id=?",
                 (result.status, result.reason, result.form, result.version, result.variant, result.form_page,
                  result.serial, json.dumps(result.transform) if result.transform else None, result.error_mm,
-                 json.dumps(result.quality), result.image_jpeg, _now(), page_id))
+                 json.dumps(result.quality), result.image_jpeg, now(), page_id))
             self.db.execute("DELETE FROM field_values WHERE page_id=?", (page_id,))
             self._insert_values(page_id, result)
-            self._audit(actor, "assign-page", page_id, old=f"{old['status']}: {old['reason']}",
+            self.audit(actor, "assign-page", page_id, old=f"{old['status']}: {old['reason']}",
                         new=f"{result.form} v{result.version} page {result.form_page} {result.serial}: {result.status}")
 
     def _insert_values(self, page_id: int, result: PageResult) -> None:
@@ -195,10 +196,10 @@ class Store:
             [(page_id, v.field, v.kind, v.value, v.confidence, int(v.needs_review), v.reason,
               json.dumps(v.raw, default=float), v.crop_png) for v in result.values])
 
-    def _audit(self, actor: str, action: str, page_id: int | None = None, field: str | None = None,
+    def audit(self, actor: str, action: str, page_id: int | None = None, field: str | None = None,
                old: str | None = None, new: str | None = None, detail: str = "") -> None:
         self.db.execute("INSERT INTO audit (at, actor, action, page_id, field, old_value, new_value, detail)"
-                        " VALUES (?,?,?,?,?,?,?,?)", (_now(), actor, action, page_id, field, old, new, detail))
+                        " VALUES (?,?,?,?,?,?,?,?)", (now(), actor, action, page_id, field, old, new, detail))
 
     def pages(self) -> list[sqlite3.Row]:
         return self.db.execute(

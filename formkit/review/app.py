@@ -16,7 +16,7 @@ from scanner import decisions
 from scanner.store import Store
 
 from ..catalogue import find_layout, installed_forms
-from ..layout.model import Field, Layout, field_box
+from ..layout.model import Field, Page, field_box
 from ..qrpayload import PagePayload
 from ..serial import format_serial, is_valid_serial, normalise_serial
 from .inputs import hint, parse
@@ -76,8 +76,7 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
     def next_value() -> Any:
         waiting = decisions.queue(store(), session["reviewer"], limit=1)
         if not waiting:
-            return render_template("done.html", batches=decisions.batch_summary(store()),
-                                   progress=decisions.progress(store()))
+            return summary_page(finished=True)
         return redirect(url_for("review_value", value_id=waiting[0].value_id))
 
     @app.route("/value/<int:value_id>", methods=["GET", "POST"])
@@ -86,7 +85,7 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
         if item is None:
             flash("That value was already reviewed.")
             return redirect(url_for("next_value"))
-        f, layout = _field(item)
+        f, page = _field(item)
         if request.method == "POST":
             error = _record(item, f)
             if not error:
@@ -94,7 +93,7 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
             flash(error)
         decisions.claim(store(), value_id, session["reviewer"])
         done, total = decisions.progress(store())
-        return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, layout, item.form_page),
+        return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, page),
                                done=done, total=total, typed=request.form.get("value", item.value))
 
     def _record(item: decisions.Pending, f: Field | None) -> str:
@@ -157,10 +156,14 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
     def page_image(page_id: int) -> Response:
         return stored_image("SELECT image FROM pages WHERE id=?", page_id, "image/jpeg")
 
+    def summary_page(finished: bool) -> str:
+        """Pages and values per batch, and the progress; ``finished`` when the queue is empty."""
+        return render_template("done.html", batches=decisions.batch_summary(store()),
+                               progress=decisions.progress(store()), finished=finished)
+
     @app.route("/summary")
     def summary() -> Any:
-        return render_template("done.html", batches=decisions.batch_summary(store()),
-                               progress=decisions.progress(store()), finished=False)
+        return summary_page(finished=False)
 
     @app.after_request
     def headers(response: Response) -> Response:
@@ -172,19 +175,19 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
     return app
 
 
-def _field(item: decisions.Pending) -> tuple[Field | None, Layout | None]:
+def _field(item: decisions.Pending) -> tuple[Field | None, Page | None]:
+    """The layout's field for ``item`` and the page it is on (``None`` when its template is gone)."""
     layout = find_layout(item.form, item.version, item.variant)
     if isinstance(layout, str) or not 1 <= item.form_page <= len(layout.pages):
         return None, None
     page = layout.page(item.form_page)
-    return next((f for f in page.fields if f.id == item.field), None), layout
+    return next((f for f in page.fields if f.id == item.field), None), page
 
 
-def _outline(f: Field | None, layout: Layout | None, form_page: int) -> dict[str, float] | None:
+def _outline(f: Field | None, page: Page | None) -> dict[str, float] | None:
     """Where the field sits on the page thumbnail, in percent of the page."""
-    if f is None or layout is None:
+    if f is None or page is None:
         return None
-    page = layout.page(form_page)
     box = field_box(f)
     return {"left": 100 * box.x_mm / page.width_mm, "top": 100 * box.y_mm / page.height_mm,
             "width": 100 * box.w_mm / page.width_mm, "height": 100 * box.h_mm / page.height_mm}
