@@ -30,6 +30,7 @@ class Table:
     path: Path
     columns: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    described: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # non-field columns, for the codebook
 
 
 def safe_cell(value: Any) -> Any:
@@ -125,12 +126,12 @@ def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str
     columns = ["serial", "form", "version", "person_code", *fields, *score_columns, "pages", "needs_review",
                "reviewed", "source_files"]
     wide_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in wide.values()]
-    tables = [Table(out_dir / f"{form}.csv", columns, wide_rows),
-              Table(out_dir / f"{form}_long.csv", LONG_COLUMNS, long)]
+    tables = [Table(out_dir / f"{form}.csv", columns, wide_rows, codebook.ROW_COLUMNS),
+              Table(out_dir / f"{form}_long.csv", LONG_COLUMNS, long, {**codebook.ROW_COLUMNS, **codebook.LONG_FILE})]
     change = [row for rule in rules.values() if rule.change
               for row in change_rows(rule.id, occasions[rule.id], rule.decimals)]
     if any(rule.change for rule in rules.values()):
-        tables.append(Table(out_dir / f"{form}_change.csv", CHANGE_COLUMNS, change))
+        tables.append(Table(out_dir / f"{form}_change.csv", CHANGE_COLUMNS, change, codebook.CHANGE_FILE))
     entries = _codebook_rows(form, tables, templates, rules, chosen_sets)
     return tables, entries, {k for k in band_choice if k in rules}
 
@@ -212,12 +213,8 @@ def _codebook_rows(form: str, tables: list[Table], templates: dict[int, Template
             known[variable] = (label, kind, allowed, words)
     entries = []
     for table in tables:
-        descriptions = {**codebook.ROW_COLUMNS, **codebook.LONG_FILE} if table.columns == LONG_COLUMNS \
-            else codebook.ROW_COLUMNS
-        if table.columns == CHANGE_COLUMNS:
-            descriptions = codebook.CHANGE_FILE
         for column in table.columns:
-            label, kind, allowed, *words = known.get(column) or descriptions.get(column) or ("", "text", "")
+            label, kind, allowed, *words = known.get(column) or table.described.get(column) or ("", "text", "")
             entries.append({"file": table.path.name, "variable": column, "label": label, "type": kind,
                             "allowed_values": allowed, "rule": words[0] if words else "", "template": form,
                             "versions": versions})
