@@ -50,8 +50,9 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     border stays out).
 
     Each printed border line is found near where the layout puts it and removed column by column (row by
-    row for the sides) wherever the ink there is no thicker than the line: a stroke that crosses or
-    touches the border keeps its pixels, a straight "1" inside the box is never mistaken for a border.
+    row for the sides) except where handwriting crosses it (ink just beyond it on both sides), which keeps
+    its pixels; a straight "1" inside the box is never mistaken for a border. A stroke lying along a
+    border, not across it, is removed with it (the base of a low "2": a known cause of misreads).
     """
     taller = Box(box.x_mm, box.y_mm - MARGIN_MM + side_margin_mm, box.w_mm, box.h_mm + 2 * (MARGIN_MM - side_margin_mm))
     rows, cols = box_slices(taller, side_margin_mm, page.shape, px_per_mm)
