@@ -39,45 +39,78 @@ def ink_mask(region: np.ndarray, px_per_mm: float, contrast: float = INK_CONTRAS
 def without_printed_lines(ink: np.ndarray, rows: tuple[float, ...], columns: tuple[float, ...], px_per_mm: float,
                           slack_mm: float = 0.6) -> np.ndarray:
     """``ink`` (bool) less the printed lines the layout puts near ``rows`` (horizontal) and ``columns``
-    (vertical), in pixels of ``ink``, each found within ``slack_mm`` of where it should be. Where
-    handwriting crosses a line (ink just beyond it on both sides) the line's pixels are kept, so
-    strokes stay whole; a straight written stroke away from the lines is never taken for one."""
-    printed = np.zeros_like(ink)
-    for row in rows:
-        band = _line_band(ink, row, px_per_mm, slack_mm)
-        if band:
-            printed[band[0]:band[1]] |= ~_crossings(ink, band)[None, :]
-    for column in columns:
-        band = _line_band(ink.T, column, px_per_mm, slack_mm)
-        if band:
-            printed[:, band[0]:band[1]] |= ~_crossings(ink.T, band)[:, None]
+    (vertical), in pixels of ``ink``, each found within ``slack_mm`` of where it should be.
+
+    A line's extent (how thick it is) is measured where nothing touches it, and it is removed column by
+    column (row by row for vertical lines) to that extent only: a stroke lying along the line, thicker
+    than it, keeps what sticks out (the base of a low "2"; letters resting on a writing line). Where
+    handwriting crosses the line (ink beyond its extent on both sides) the line's pixels are kept, so
+    strokes stay whole. Where two lines meet, the corner goes. A straight written stroke away from the
+    lines is never taken for one.
+    """
+    across = [_line_extent(ink, row, px_per_mm, slack_mm) for row in rows]
+    down = [_line_extent(ink.T, column, px_per_mm, slack_mm) for column in columns]
+    across = [band for band in across if band]
+    down = [band for band in down if band]
+    in_rows, in_columns = np.zeros(ink.shape[0], bool), np.zeros(ink.shape[1], bool)
+    for start, stop in across:
+        in_rows[start:stop] = True
+    for start, stop in down:
+        in_columns[start:stop] = True
+    printed = in_rows[:, None] & in_columns[None, :]
+    # each line judged with the lines across it blanked, or every corner would look like a crossing
+    for band in across:
+        printed |= _uncrossed(ink & ~in_columns[None, :], band)
+    for band in down:
+        printed |= _uncrossed((ink & ~in_rows[:, None]).T, band).T
     return ink & ~printed
 
 
-def _line_band(ink: np.ndarray, expected_row: float, px_per_mm: float, slack_mm: float) -> tuple[int, int] | None:
-    """Rows [start, stop) of the horizontal printed line within ``slack_mm`` of ``expected_row`` of
-    ``ink`` (pass a transposed mask for the sides), its anti-aliased edge included; ``None`` if none shows."""
+def _line_extent(ink: np.ndarray, expected_row: float, px_per_mm: float, slack_mm: float) -> tuple[int, int] | None:
+    """Rows [start, stop) of the horizontal printed line expected at ``expected_row`` of ``ink`` (pass a
+    transposed mask for vertical lines), its anti-aliased edge and a pixel of slack included, as thick as
+    it is where no handwriting touches it; ``None`` if no line shows.
+
+    Of the rows within ``slack_mm`` that ink mostly covers, the line is on the one closest to where it
+    should be, so a neighbouring box's border at the edge of a cut-out is not taken for this box's.
+    """
     search = int(round(slack_mm * px_per_mm)) + 1
     lo, hi = max(0, int(expected_row) - search), min(ink.shape[0], int(expected_row) + search + 1)
     if hi <= lo:
         return None
     profile = ink[lo:hi].sum(axis=1)
-    peak = int(profile.argmax())
-    if profile[peak] < 0.3 * ink.shape[1]:
+    strongest = int(profile.max())
+    if strongest < 0.3 * ink.shape[1]:
         return None
-    start, stop = peak, peak + 1
-    limit = int(0.5 * px_per_mm)  # a printed border is well under 1 mm thick
-    while start > 0 and peak - start < limit and profile[start - 1] >= 0.25 * profile[peak]:
-        start -= 1
-    while stop < len(profile) and stop - peak < limit and profile[stop] >= 0.25 * profile[peak]:
-        stop += 1
-    return max(0, lo + start - 1), min(ink.shape[0], lo + stop + 1)
+    candidates = np.nonzero(profile >= 0.8 * strongest)[0] + lo
+    centre = int(candidates[np.argmin(np.abs(candidates - expected_row))])
+    top, bottom = max(0, centre - 1), min(ink.shape[0], centre + 2)
+    up, down = _beyond(ink, top, bottom, limit=int(0.5 * px_per_mm))  # a printed line is under 1 mm thick
+    on_line = ink[top:bottom].any(axis=0)
+    usual_up, usual_down = (int(np.percentile(side[on_line], 30)) for side in (up, down))
+    return max(0, top - usual_up - 1), min(ink.shape[0], bottom + usual_down + 1)
 
 
-def _crossings(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
-    """Columns where handwriting crosses the line in ``band``: ink just beyond it on both sides."""
+def _beyond(ink: np.ndarray, top: int, bottom: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: how many rows of ink run on, unbroken, above row ``top`` and below row ``bottom - 1``
+    (each counted only if that edge row is ink), up to ``limit``."""
+    above = _run_length(ink[max(0, top - limit):top][::-1]) * ink[top]
+    below = _run_length(ink[bottom:bottom + limit]) * ink[bottom - 1]
+    return above, below
+
+
+def _uncrossed(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
+    """The pixels of the horizontal line in rows ``band`` of ``ink`` where no handwriting crosses it."""
     start, stop = band
-    reach = 3
-    above = ink[max(0, start - reach):start].any(axis=0) if start > 0 else np.zeros(ink.shape[1], bool)
-    below = ink[stop:stop + reach].any(axis=0) if stop < ink.shape[0] else np.zeros(ink.shape[1], bool)
-    return above & below
+    up, down = _beyond(ink, start, stop, limit=2)
+    crossed = (up >= 2) & (down >= 2)
+    out = np.zeros_like(ink)
+    out[start:stop] = ink[start:stop] & ~crossed[None, :]
+    return out
+
+
+def _run_length(stack: np.ndarray) -> np.ndarray:
+    """Per column of ``stack`` (bool, nearest row first): how many rows from the first are all ink."""
+    if stack.shape[0] == 0:
+        return np.zeros(stack.shape[1], int)
+    return np.cumprod(stack, axis=0).sum(axis=0)

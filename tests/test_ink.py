@@ -1,0 +1,62 @@
+"""Printed lines are taken out of a box's ink, handwriting is not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scanner.ink import without_printed_lines
+
+PX_PER_MM = 8.0
+TOP, BOTTOM, LEFT, RIGHT = 12, 68, 10, 50  # the box's border lines, pixels of an 80 x 60 cut-out
+
+
+def _box(line_px: int = 2) -> np.ndarray:
+    """A printed box border, ``line_px`` thick, centred on the rows and columns above."""
+    ink = np.zeros((80, 60), bool)
+    lo, hi = -(line_px // 2), line_px - line_px // 2
+    ink[TOP + lo:TOP + hi, LEFT:RIGHT + 1] = True
+    ink[BOTTOM + lo:BOTTOM + hi, LEFT:RIGHT + 1] = True
+    ink[TOP:BOTTOM + 1, LEFT + lo:LEFT + hi] = True
+    ink[TOP:BOTTOM + 1, RIGHT + lo:RIGHT + hi] = True
+    return ink
+
+
+def _cleaned(ink: np.ndarray, shift_px: float = 0.0) -> np.ndarray:
+    return without_printed_lines(ink, (TOP + shift_px, BOTTOM + shift_px), (LEFT + shift_px, RIGHT + shift_px),
+                                 PX_PER_MM)
+
+
+def test_an_empty_box_leaves_no_ink_not_even_at_its_corners():
+    assert not _cleaned(_box()).any()
+    assert not _cleaned(_box(line_px=3), shift_px=2.5).any()  # registration a third of a millimetre off
+
+
+def test_a_stroke_lying_along_the_border_keeps_what_is_thicker_than_the_line():
+    ink = _box()
+    ink[BOTTOM - 5:BOTTOM + 1, 20:40] = True  # the base of a low "2": 6 px thick, resting on the bottom border
+    kept = _cleaned(ink)
+    assert kept[BOTTOM - 5:BOTTOM - 2, 20:40].all()  # above the line's own extent: all there
+    assert not kept[BOTTOM + 2:, :].any()  # the border beyond the stroke is gone
+
+
+def test_a_stroke_crossing_the_border_stays_whole():
+    ink = _box()
+    ink[2:30, 28:32] = True  # a "7"'s stem reaching up through the top border
+    kept = _cleaned(ink)
+    assert kept[2:30, 28:32].all()
+    assert not kept[TOP - 1:TOP + 1, LEFT + 3:26].any()
+
+
+def test_a_straight_stroke_inside_the_box_is_not_taken_for_a_border():
+    ink = _box()
+    ink[20:60, LEFT + 8:LEFT + 11] = True  # a "1" a millimetre inside the left border
+    kept = _cleaned(ink)
+    assert kept[20:60, LEFT + 8:LEFT + 11].all()
+
+
+def test_the_next_box_border_at_the_edge_of_the_cut_out_is_not_taken_for_this_one():
+    ink = _box()
+    ink[TOP - 3:BOTTOM + 4, 4:6] = True  # the neighbour's right border, taller in the cut-out, so stronger
+    kept = _cleaned(ink, shift_px=-2.0)  # registration puts this box's left border between the two
+    assert not kept[TOP + 2:BOTTOM - 1, LEFT - 1:LEFT + 2].any()  # this box's own border is what went
+    assert kept[TOP + 3:BOTTOM - 3, 4:6].all()  # the neighbour's stays, for the cut-out to drop as outside
