@@ -49,10 +49,10 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     and below and ``side_margin_mm`` left and right (less than the gap to the next box, so that box's
     border stays out).
 
-    Each printed border line is found near where the layout puts it and removed column by column (row by
-    row for the sides) except where handwriting crosses it (ink just beyond it on both sides), which keeps
-    its pixels; a straight "1" inside the box is never mistaken for a border. A stroke lying along a
-    border, not across it, is removed with it (the base of a low "2": a known cause of misreads).
+    Each printed border line is found near where the layout puts it and removed (``ink.without_printed_lines``):
+    only as thick as it is where nothing touches it, so a stroke lying along it keeps what sticks out (the
+    base of a low "2"), and not where handwriting crosses it. A straight "1" inside the box is never
+    mistaken for a border. A faint stroke lying exactly on a border goes with it.
     """
     taller = Box(box.x_mm, box.y_mm - MARGIN_MM + side_margin_mm, box.w_mm, box.h_mm + 2 * (MARGIN_MM - side_margin_mm))
     rows, cols = box_slices(taller, side_margin_mm, page.shape, px_per_mm)
@@ -116,8 +116,10 @@ def normalise(soft: np.ndarray) -> np.ndarray:
 
 @cache
 def _weights() -> dict[str, np.ndarray]:
+    """The model file's arrays, as float32 (the networks' weights are stored as float16: half the size,
+    and the acceptance threshold was chosen with them rounded so)."""
     with np.load(MODEL_PATH) as data:
-        return {k: data[k] for k in data.files}
+        return {k: data[k].astype(np.float32) for k in data.files}
 
 
 @cache

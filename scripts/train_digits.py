@@ -1,7 +1,8 @@
 """Rebuild scanner/models/digits.npz: the handwritten-digit recogniser.
 
     pip install torch==2.13.0        # training only; formkit runs the model in NumPy
-    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10] [--members 1]
+    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10] [--members 3]
+                                   [--work /tmp/digits-training]   # keeps progress: a rerun resumes
 
 Data: the 60,000 MNIST training digits, split by a fixed permutation (seed 0) into 45,000 for training,
 5,000 for validation (the acceptance threshold is chosen on these) and 10,000 held back that neither
@@ -17,6 +18,7 @@ import argparse
 import random
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -35,6 +37,7 @@ TRAIN, VALIDATION, HELDOUT = 45_000, 5_000, 10_000
 # on validation: the threshold keeps wrong-but-accepted at or under this, half the target of 0.2 %, as a
 # threshold chosen on one sample errs more on the next (measured: 0.2 % here gave 0.25 % on held-back digits)
 MAX_WRONG_ACCEPTED = 0.001
+VALIDATION_COPIES = 4  # each validation digit written four ways: 20,000 boxes to choose the threshold on
 
 
 def split(n: int = 60_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -176,24 +179,24 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--copies", type=int, default=4, help="synthetic boxes per training digit")
     parser.add_argument("--members", type=int, default=1,
-                        help="networks trained from seeds 0, 1, ... whose probabilities are averaged (shipped: 1)")
+                        help="networks trained from seeds 0, 1, ... whose probabilities are averaged")
+    parser.add_argument("--work", type=Path,
+                        help="keep the rendered boxes and each network here as it is done; a rerun resumes")
     parser.add_argument("--out", type=Path, default=digits.MODEL_PATH)
     args = parser.parse_args()
     data = np.load(args.mnist)
     x, y = data["x"], data["y"]
     train_idx, val_idx, _ = split(len(x))
     started = time.time()
-    train_x = render_set(x[train_idx], args.copies, seed=1)
-    train_y = np.concatenate([y[train_idx]] * args.copies)
-    val_x = render_set(x[val_idx], 2, seed=2)
-    val_y = np.concatenate([y[val_idx]] * 2)
-    # A faint pencil digit can vanish in a 1-bit copy: nothing left to learn from.
-    visible = train_x.sum(axis=(1, 2)) > 15
-    train_x, train_y = train_x[visible], train_y[visible]
-    print(f"rendered {len(train_x)} training and {len(val_x)} validation boxes in {time.time() - started:.0f} s",
+    train_x, train_y, val_x, val_y = _cached(args.work, "rendered", lambda: _rendered(x, y, train_idx, val_idx,
+                                                                                        args.copies)).values()
+    print(f"{len(train_x)} training and {len(val_x)} validation boxes ready in {time.time() - started:.0f} s",
           flush=True)
-    weights = {f"m{seed}.{name}": array for seed in range(args.members)
-               for name, array in train(train_x, train_y, args.epochs, seed).items()}
+    weights = {}
+    for seed in range(args.members):
+        member = _cached(args.work, f"member{seed}-{args.epochs}epochs",
+                         lambda seed=seed: train(train_x, train_y, args.epochs, seed))
+        weights.update({f"m{seed}.{name}": array.astype(np.float16) for name, array in member.items()})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, **weights, accept_probability=np.float32(0.5))
@@ -204,11 +207,39 @@ def main() -> None:
     probabilities = digits.classify(val_x)
     threshold, accuracy, rejected = choose_threshold(probabilities, val_y)
     top1 = float(np.mean(probabilities.argmax(axis=1) == val_y))
-    print(f"validation: top-1 {top1:.4%}; accept at p >= {threshold:.3f}: {accuracy:.4%} of accepted correct, "
+    print(f"validation: top-1 {top1:.4%}; accept at p >= {threshold:.5f}: {accuracy:.4%} of accepted correct, "
           f"{rejected:.2%} rejected")
     np.savez_compressed(tmp, **weights, accept_probability=np.float32(threshold))
     tmp.replace(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+
+
+def _rendered(x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray,
+              copies: int) -> dict[str, np.ndarray]:
+    train_x = render_set(x[train_idx], copies, seed=1)
+    train_y = np.concatenate([y[train_idx]] * copies)
+    # A faint pencil digit can vanish in a 1-bit copy: nothing left to learn from.
+    visible = train_x.sum(axis=(1, 2)) > 15
+    return {"train_x": train_x[visible], "train_y": train_y[visible],
+            "val_x": render_set(x[val_idx], VALIDATION_COPIES, seed=2),
+            "val_y": np.concatenate([y[val_idx]] * VALIDATION_COPIES)}
+
+
+def _cached(work: Path | None, name: str, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """``make()``, or what an earlier run kept as ``work/name.npz``. The cache knows nothing of the code:
+    empty ``work`` after changing how boxes are drawn, cut or learnt."""
+    if work is None:
+        return make()
+    path = work / f"{name}.npz"
+    if path.exists():
+        with np.load(path) as kept:
+            return {k: kept[k] for k in kept.files}
+    made = make()
+    work.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **made)
+    tmp.replace(path)
+    return made
 
 
 if __name__ == "__main__":
