@@ -50,29 +50,73 @@ def _templates() -> tuple[np.ndarray, np.ndarray]:
     return flat / np.linalg.norm(flat, axis=1, keepdims=True), np.array(aspects)
 
 
-def read_code(binary: np.ndarray) -> tuple[str, float]:
+def read_code(binary: np.ndarray, whole: np.ndarray | None = None) -> tuple[str, float]:
     """The serial in ``binary`` (uint8, ink > 0, one line of print), and the weakest character's match
-    margin (0..1); ``("", 0.0)`` when the print does not split into the expected characters."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats((binary > 0).astype(np.uint8), connectivity=8)
-    pieces = [stats[i] for i in range(1, count)]
-    if not pieces:
+    margin (0..1); ``("", 0.0)`` when the print does not split into the expected characters.
+
+    ``whole``, if given, is the same print cut at a lighter threshold: ``binary`` (darker) only keeps the
+    characters apart, and each character's full strokes are its share of ``whole``, every pixel going to
+    the nearest piece of ``binary``."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((binary > 0).astype(np.uint8), connectivity=8)
+    if count < 2:
         return "", 0.0
-    height = float(np.median([p[cv2.CC_STAT_HEIGHT] for p in pieces]))
+    height = float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
     # characters: about as tall as the line; the hyphen and specks are not
-    chars = sorted((p for p in pieces if p[cv2.CC_STAT_HEIGHT] >= 0.7 * height), key=lambda p: p[cv2.CC_STAT_LEFT])
+    chars = sorted((i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= 0.7 * height),
+                   key=lambda i: stats[i, cv2.CC_STAT_LEFT])
     if len(chars) != SERIAL_LENGTH:
         return "", 0.0
+    if whole is not None:
+        labels = _grown(labels, whole > 0, 0.25 * height)
     flat, aspects = _templates()
     text, weakest = "", 1.0
-    for x, y, w, h, _ in chars:
-        glyph = _normalised(binary[y:y + h, x:x + w] > 0).ravel()
-        glyph = glyph - glyph.mean()
-        scores = flat @ (glyph / max(float(np.linalg.norm(glyph)), 1e-6))
+    for i in chars:
+        rows, cols = np.nonzero(labels == i)
+        glyph = labels[rows.min():rows.max() + 1, cols.min():cols.max() + 1] == i
+        h, w = glyph.shape
+        flat_glyph = _normalised(glyph).ravel()
+        flat_glyph -= flat_glyph.mean()
+        scores = flat @ (flat_glyph / max(float(np.linalg.norm(flat_glyph)), 1e-6))
         scores -= 0.5 * np.abs(np.log((w / h) / aspects))  # a wide glyph is not a narrow letter
         best, second = np.sort(scores)[::-1][:2]
         text += ALPHABET[int(scores.argmax())]
         weakest = min(weakest, float(best - second))
     return text, weakest
+
+
+def _grown(labels: np.ndarray, whole: np.ndarray, reach_px: float) -> np.ndarray:
+    """``labels`` (pieces numbered 1..) grown over the ink of ``whole``: each ink pixel within
+    ``reach_px`` takes the number of the nearest piece."""
+    seeds = np.where(labels > 0, 0, 255).astype(np.uint8)
+    distance, nearest = cv2.distanceTransformWithLabels(seeds, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+    # ``nearest`` numbers seed pixels; map each back to its piece
+    piece_of_seed = np.zeros(int(nearest.max()) + 1, labels.dtype)
+    piece_of_seed[nearest[labels > 0]] = labels[labels > 0]
+    return np.where(whole & (distance <= reach_px), piece_of_seed[nearest], 0)
+
+
+# Blurred print (a 3 MP photo) runs letters together at the usual threshold; its darker cores stand apart.
+SPLIT_LEVELS = (0.55, 0.65, 0.75, 0.85)
+
+
+def read_code_grey(grey: np.ndarray) -> tuple[str, float]:
+    """``read_code`` on the print in ``grey`` (uint8, one line, dark on light), cut ever darker
+    (``SPLIT_LEVELS`` of the way from paper to ink) until its characters come apart, each character's
+    strokes then taken whole from the cut at half way."""
+    observed = _darkness(grey)
+    for level in SPLIT_LEVELS if observed is not None else ():
+        text, margin = read_code((observed > level).astype(np.uint8), (observed > 0.5).astype(np.uint8))
+        if text:
+            return text, margin
+    return "", 0.0
+
+
+def _darkness(grey: np.ndarray) -> np.ndarray | None:
+    """``grey`` as 0 (paper) .. 1 (the darkest print); ``None`` when it holds no clear print."""
+    paper, ink_level = np.percentile(grey, 90), np.percentile(grey, 2)
+    if paper - ink_level < 40:
+        return None
+    return np.clip((paper - grey.astype(np.float32)) / (paper - ink_level), 0, 1)
 
 
 BEAM = 6
@@ -88,10 +132,9 @@ def decode_code(grey: np.ndarray, em_px: float) -> tuple[str, float]:
     letters off by a stroke's width: so the string found is drawn again, the print's width measured
     against it, and the search run once more at the size that fits. Returns the best string and its
     mean squared difference (0 = a perfect match)."""
-    paper, ink_level = np.percentile(grey, 90), np.percentile(grey, 2)
-    if paper - ink_level < 40:
+    observed = _darkness(grey)
+    if observed is None:
         return "", 1.0
-    observed = np.clip((paper - grey.astype(np.float32)) / (paper - ink_level), 0, 1)
     rows, cols = _print_span(observed)
     if rows.size == 0 or cols.size == 0:
         return "", 1.0

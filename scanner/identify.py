@@ -21,7 +21,7 @@ from formkit.layout.text import width_mm
 from formkit.qrpayload import PagePayload
 from formkit.serial import ALPHABET, SERIAL_LENGTH, is_valid_serial, normalise_serial
 
-from .glyphs import decode_code, read_code
+from .glyphs import decode_code, read_code, read_code_grey
 from .ink import ink_mask
 from .locate import Markers
 from .ocr import OcrUnavailable, read_text
@@ -182,7 +182,8 @@ def read_printed_serial(grey: np.ndarray, page: Page, reg: Registration) -> Seri
         small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return normalise_serial(read_text(small, "eng", single_line=True, whitelist=ALPHABET + "-").text)
 
-    readers: list[tuple[str, Callable[[], str]]] = [("glyphs", lambda: read_code(255 - crop)[0])]
+    readers: list[tuple[str, Callable[[], str]]] = [("glyphs", lambda: read_code(255 - crop)[0]
+                                                     or read_code_grey(grey_crop)[0])]
     readers += [(f"tesseract x{scale}", lambda scale=scale: tesseract(scale)) for scale in SERIAL_OCR_SCALES]
     readers.append(("drawn", lambda: decode_code(grey_crop, run.size_pt * PT_MM * OCR_PX_PER_MM)[0]))
     readings: list[tuple[str, str]] = []

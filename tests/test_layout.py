@@ -110,3 +110,38 @@ def test_layout_json_follows_the_cli_contract():
     lines = json.loads(CliRunner().invoke(main, ["layout", "vas-4line", "--json"]).output)
     line = lines["pages"][0]["fields"][0]
     assert {"x1_mm", "y1_mm", "x2_mm", "y2_mm", "min", "max"} <= set(line) and line["kind"] == "line"
+
+
+# Each shipped template's page fingerprints (normal and large print) as released: pages people have
+# printed carry these in their QR, and the scanner refuses a page whose fingerprint its layout does not
+# give. A change here strands every form already printed: give the template a new version instead.
+RELEASED_FINGERPRINTS = {
+    "alliance-check:N": "BBA2",
+    "alliance-check:L": "D86D7C1B",
+    "gas-followup:N": "7FF509EE",
+    "gas-followup:L": "9DFCD3B12387",
+    "goal-card:N": "F7D7E900",
+    "goal-card:L": "306E04E64D3C43DC9CE70B06",
+    "k10:N": "C3A4",
+    "k10:L": "93F1424D",
+    "vas-4line:N": "CD92",
+    "vas-4line:L": "9DAE6AEC",
+    "wai-sr:N": "88D9",
+    "wai-sr:L": "FFA3E729",
+}
+
+
+@pytest.mark.parametrize("key", sorted(RELEASED_FINGERPRINTS))
+def test_pages_printed_by_earlier_releases_keep_their_layout(key):
+    name, variant = key.split(":")
+    layout = layout_for_variant(resolve_template(name), variant)
+    assert "".join(p.fingerprint for p in layout.pages) == RELEASED_FINGERPRINTS[key]
+
+
+def test_the_serial_under_the_qr_prints_large_enough_for_a_phone_photo_of_a_whole_page():
+    a4 = build_layout(resolve_template("k10")).pages[0]
+    card = build_layout(resolve_template("goal-card")).pages[0]
+    assert a4.serial_text.size_pt >= 14 and card.serial_text.size_pt >= 7.5
+    # under the QR, and its tails clear of the first box to mark
+    assert a4.serial_text.y_mm > a4.qr.y_mm + a4.qr.size_mm
+    assert a4.serial_text.y_mm + 0.3 * a4.serial_text.size_pt * 0.3528 < min(b[2] for b in field_boxes(a4))

@@ -114,7 +114,7 @@ def _header(template: Template, variant: str, w: float, style: Style) -> _Header
     cell = style.marker_mm / CELLS
     # Extra room beside the top-right marker: OpenCV's QR detector can take a marker for a finder pattern.
     qr = QrSpot(w - style.inset_mm - 1.5 * style.marker_mm - quiet - size, style.inset_mm, size, modules, quiet)
-    serial_pt = style.small_pt + 1
+    serial_pt = style.serial_pt
     serial_text = TextRun(qr.x_mm + size / 2, qr.y_mm + size + 0.8 + ascent_mm(serial_pt), "", serial_pt,
                           bold=True, align="center")
     title_x = style.inset_mm + style.marker_mm + 2 * cell
@@ -124,8 +124,12 @@ def _header(template: Template, variant: str, w: float, style: Style) -> _Header
     title, title_h = paragraph_runs(template.title, title_x, title_w, style.title_pt, bold=True,
                                     y_mm=style.inset_mm)
     code_text = TextRun(title_x, style.inset_mm + title_h + 0.6 + ascent_mm(style.small_pt), "", style.small_pt)
+    # Content starts where it did when the serial was printed at the small size + 1 pt; a larger serial
+    # reaches into the gap below. Markers, QR and fields stay where earlier releases put them, so pages
+    # printed before keep their layout fingerprint and still read.
+    room_pt = style.small_pt + 1
     bottom = max(style.inset_mm + title_h + 0.6 + line_height_mm(style.small_pt),
-                 serial_text.y_mm + 0.3 * serial_pt * 0.3528,
+                 qr.y_mm + size + 0.8 + ascent_mm(room_pt) + 0.3 * room_pt * 0.3528,
                  style.inset_mm + style.marker_mm + cell)
     return _Header(qr, serial_text, code_text, title, bottom + style.gap_mm)
 
