@@ -1,7 +1,7 @@
 """Rebuild scanner/models/digits.npz: the handwritten-digit recogniser.
 
     pip install torch==2.13.0        # training only; formkit runs the model in NumPy
-    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10] [--members 3]
+    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10] [--members 2]
                                    [--work /tmp/digits-training]   # keeps progress: a rerun resumes
 
 Data: the 60,000 MNIST training digits, split by a fixed permutation (seed 0) into 45,000 for training,
@@ -178,8 +178,8 @@ def main() -> None:
     parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--copies", type=int, default=4, help="synthetic boxes per training digit")
-    parser.add_argument("--members", type=int, default=1,
-                        help="networks trained from seeds 0, 1, ... whose probabilities are averaged")
+    parser.add_argument("--members", type=int, default=2,
+                        help="networks trained from seeds 0, 1, ... whose probabilities are averaged (shipped: 2)")
     parser.add_argument("--work", type=Path,
                         help="keep the rendered boxes and each network here as it is done; a rerun resumes")
     parser.add_argument("--out", type=Path, default=digits.MODEL_PATH)
