@@ -80,7 +80,7 @@ def _line_extent(ink: np.ndarray, expected_row: float, px_per_mm: float, slack_m
         return None
     profile = ink[lo:hi].sum(axis=1)
     strongest = int(profile.max())
-    if strongest < 0.3 * ink.shape[1]:
+    if strongest == 0 or strongest < 0.3 * ink.shape[1]:
         return None
     candidates = np.nonzero(profile >= 0.8 * strongest)[0] + lo
     centre = int(candidates[np.argmin(np.abs(candidates - expected_row))])

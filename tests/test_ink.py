@@ -60,3 +60,8 @@ def test_the_next_box_border_at_the_edge_of_the_cut_out_is_not_taken_for_this_on
     kept = _cleaned(ink, shift_px=-2.0)  # registration puts this box's left border between the two
     assert not kept[TOP + 2:BOTTOM - 1, LEFT - 1:LEFT + 2].any()  # this box's own border is what went
     assert kept[TOP + 3:BOTTOM - 3, 4:6].all()  # the neighbour's stays, for the cut-out to drop as outside
+
+
+def test_a_cut_out_with_no_pixels_is_no_error():
+    # a box clipped away at the page's edge
+    assert without_printed_lines(np.zeros((10, 0), bool), (3.0,), (0.0,), PX_PER_MM).shape == (10, 0)
