@@ -48,10 +48,8 @@ def without_printed_lines(ink: np.ndarray, rows: tuple[float, ...], columns: tup
     strokes stay whole. Where two lines meet, the corner goes. A straight written stroke away from the
     lines is never taken for one.
     """
-    across = [_line_extent(ink, row, px_per_mm, slack_mm) for row in rows]
-    down = [_line_extent(ink.T, column, px_per_mm, slack_mm) for column in columns]
-    across = [band for band in across if band]
-    down = [band for band in down if band]
+    across = [band for row in rows if (band := _line_extent(ink, row, px_per_mm, slack_mm))]
+    down = [band for column in columns if (band := _line_extent(ink.T, column, px_per_mm, slack_mm))]
     in_rows, in_columns = np.zeros(ink.shape[0], bool), np.zeros(ink.shape[1], bool)
     for start, stop in across:
         in_rows[start:stop] = True
@@ -59,10 +57,11 @@ def without_printed_lines(ink: np.ndarray, rows: tuple[float, ...], columns: tup
         in_columns[start:stop] = True
     printed = in_rows[:, None] & in_columns[None, :]
     # each line judged with the lines across it blanked, or every corner would look like a crossing
+    without_down, without_across = ink & ~in_columns[None, :], (ink & ~in_rows[:, None]).T
     for band in across:
-        printed |= _uncrossed(ink & ~in_columns[None, :], band)
+        printed |= _uncrossed(without_down, band)
     for band in down:
-        printed |= _uncrossed((ink & ~in_rows[:, None]).T, band).T
+        printed |= _uncrossed(without_across, band).T
     return ink & ~printed
 
 
@@ -87,7 +86,7 @@ def _line_extent(ink: np.ndarray, expected_row: float, px_per_mm: float, slack_m
     top, bottom = max(0, centre - 1), min(ink.shape[0], centre + 2)
     up, down = _beyond(ink, top, bottom, limit=int(0.5 * px_per_mm))  # a printed line is under 1 mm thick
     on_line = ink[top:bottom].any(axis=0)
-    usual_up, usual_down = (int(np.percentile(side[on_line], 30)) for side in (up, down))
+    usual_up, usual_down = (int(percentile(side[on_line], 30)) for side in (up, down))
     return max(0, top - usual_up - 1), min(ink.shape[0], bottom + usual_down + 1)
 
 
@@ -113,4 +112,4 @@ def _run_length(stack: np.ndarray) -> np.ndarray:
     """Per column of ``stack`` (bool, nearest row first): how many rows from the first are all ink."""
     if stack.shape[0] == 0:
         return np.zeros(stack.shape[1], int)
-    return np.cumprod(stack, axis=0).sum(axis=0)
+    return np.logical_and.accumulate(stack, axis=0).sum(axis=0)
