@@ -24,6 +24,9 @@ from .text import ascent_mm, line_height_mm
 
 QR_LEVEL = qrencoder.QRErrorCorrectLevel.M
 QR_QUIET_MODULES = 4
+# mm per pt as released layouts rounded it where the content starts; the exact 25.4 / 72 moves fields by
+# 0.0001 mm, enough to change the fingerprints of pages already printed (tests/test_layout.py holds them)
+RELEASED_MM_PER_PT = 0.3528
 
 
 def variant_token(large_print: bool = False, page_size: str | None = None) -> str:
@@ -114,9 +117,17 @@ def _header(template: Template, variant: str, w: float, style: Style) -> _Header
     cell = style.marker_mm / CELLS
     # Extra room beside the top-right marker: OpenCV's QR detector can take a marker for a finder pattern.
     qr = QrSpot(w - style.inset_mm - 1.5 * style.marker_mm - quiet - size, style.inset_mm, size, modules, quiet)
-    serial_pt = style.serial_pt
-    serial_text = TextRun(qr.x_mm + size / 2, qr.y_mm + size + 0.8 + ascent_mm(serial_pt), "", serial_pt,
-                          bold=True, align="center")
+
+    def baseline_mm(size_pt: float) -> float:  # of a line of text just under the QR
+        return qr.y_mm + size + 0.8 + ascent_mm(size_pt)
+
+    # Earlier releases printed the serial at the small size + 1 pt. It is never printed smaller than that,
+    # and the content starts below it as printed at that size (a larger serial reaches into the gap
+    # below): markers, QR and fields stay where they were, so pages printed before keep their layout
+    # fingerprint and still read.
+    room_pt = style.small_pt + 1
+    serial_pt = max(style.serial_pt, room_pt)
+    serial_text = TextRun(qr.x_mm + size / 2, baseline_mm(serial_pt), "", serial_pt, bold=True, align="center")
     title_x = style.inset_mm + style.marker_mm + 2 * cell
     title_w = qr.x_mm - quiet - title_x
     if title_w < 20:
@@ -124,12 +135,8 @@ def _header(template: Template, variant: str, w: float, style: Style) -> _Header
     title, title_h = paragraph_runs(template.title, title_x, title_w, style.title_pt, bold=True,
                                     y_mm=style.inset_mm)
     code_text = TextRun(title_x, style.inset_mm + title_h + 0.6 + ascent_mm(style.small_pt), "", style.small_pt)
-    # Content starts where it did when the serial was printed at the small size + 1 pt; a larger serial
-    # reaches into the gap below. Markers, QR and fields stay where earlier releases put them, so pages
-    # printed before keep their layout fingerprint and still read.
-    room_pt = style.small_pt + 1
     bottom = max(style.inset_mm + title_h + 0.6 + line_height_mm(style.small_pt),
-                 qr.y_mm + size + 0.8 + ascent_mm(room_pt) + 0.3 * room_pt * 0.3528,
+                 baseline_mm(room_pt) + 0.3 * room_pt * RELEASED_MM_PER_PT,
                  style.inset_mm + style.marker_mm + cell)
     return _Header(qr, serial_text, code_text, title, bottom + style.gap_mm)
 

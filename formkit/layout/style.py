@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 class Style:
     base_pt: float
     small_pt: float
-    serial_pt: float  # the short code under the QR: read by staff, and by the scanner when the QR is not
+    serial_pt: float  # the code under the QR, read by staff and by the scanner when the QR is not (never
+                      # below small_pt + 1: see the layout engine)
     heading_pt: float
     title_pt: float
     marker_mm: float
@@ -34,7 +35,6 @@ class Style:
         return replace(
             self,
             base_pt=self.base_pt * 1.5, small_pt=self.small_pt * 1.5, heading_pt=self.heading_pt * 1.4,
-            serial_pt=max(self.serial_pt, self.small_pt * 1.5 + 1),
             title_pt=self.title_pt * 1.3, box_mm=self.box_mm * 1.2, digit_w_mm=self.digit_w_mm * 1.15,
             digit_h_mm=self.digit_h_mm * 1.15, pitch_mm=self.pitch_mm * 1.3, gap_mm=self.gap_mm * 1.3,
         )
