@@ -104,7 +104,7 @@ def decide(store: Store, value_id: int, action: str, new_value: str, reviewer: s
             return "already reviewed"
         store.db.execute("DELETE FROM claims WHERE value_id=?", (value_id,))
         store.audit(reviewer, f"review:{action}", row["page_id"], row["field"], row["value"], new_value,
-                     json.dumps({"value_id": value_id}))
+                    json.dumps({"value_id": value_id}))
     return ""
 
 
@@ -124,7 +124,7 @@ def undo(store: Store, reviewer: str) -> str:
                 (entry["old_value"], value_id, reviewer, entry["new_value"])).rowcount
             if restored:
                 store.audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],
-                             entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
+                            entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
                 return str(entry["field"])
     return ""
 

@@ -104,8 +104,11 @@ def read_code_grey(grey: np.ndarray) -> tuple[str, float]:
     (``SPLIT_LEVELS`` of the way from paper to ink) until its characters come apart, each character's
     strokes then taken whole from the cut at half way."""
     observed = _darkness(grey)
-    for level in SPLIT_LEVELS if observed is not None else ():
-        text, margin = read_code((observed > level).astype(np.uint8), (observed > 0.5).astype(np.uint8))
+    if observed is None:
+        return "", 0.0
+    whole = (observed > 0.5).astype(np.uint8)
+    for level in SPLIT_LEVELS:
+        text, margin = read_code((observed > level).astype(np.uint8), whole)
         if text:
             return text, margin
     return "", 0.0

@@ -187,7 +187,7 @@ class Store:
             self.db.execute("DELETE FROM field_values WHERE page_id=?", (page_id,))
             self._insert_values(page_id, result)
             self.audit(actor, "assign-page", page_id, old=f"{old['status']}: {old['reason']}",
-                        new=f"{result.form} v{result.version} page {result.form_page} {result.serial}: {result.status}")
+                       new=f"{result.form} v{result.version} page {result.form_page} {result.serial}: {result.status}")
 
     def _insert_values(self, page_id: int, result: PageResult) -> None:
         self.db.executemany(
@@ -197,7 +197,7 @@ class Store:
               json.dumps(v.raw, default=float), v.crop_png) for v in result.values])
 
     def audit(self, actor: str, action: str, page_id: int | None = None, field: str | None = None,
-               old: str | None = None, new: str | None = None, detail: str = "") -> None:
+              old: str | None = None, new: str | None = None, detail: str = "") -> None:
         self.db.execute("INSERT INTO audit (at, actor, action, page_id, field, old_value, new_value, detail)"
                         " VALUES (?,?,?,?,?,?,?,?)", (now(), actor, action, page_id, field, old, new, detail))
 

@@ -188,8 +188,8 @@ def main() -> None:
     x, y = data["x"], data["y"]
     train_idx, val_idx, _ = split(len(x))
     started = time.time()
-    train_x, train_y, val_x, val_y = _cached(args.work, "rendered", lambda: _rendered(x, y, train_idx, val_idx,
-                                                                                        args.copies)).values()
+    rendered = _cached(args.work, "rendered", lambda: _rendered(x, y, train_idx, val_idx, args.copies))
+    train_x, train_y, val_x, val_y = (rendered[k] for k in ("train_x", "train_y", "val_x", "val_y"))
     print(f"{len(train_x)} training and {len(val_x)} validation boxes ready in {time.time() - started:.0f} s",
           flush=True)
     weights = {}
