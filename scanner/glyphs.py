@@ -57,31 +57,45 @@ def read_code(binary: np.ndarray, whole: np.ndarray | None = None) -> tuple[str,
     ``whole``, if given, is the same print cut at a lighter threshold: ``binary`` (darker) only keeps the
     characters apart, and each character's full strokes are its share of ``whole``, every pixel going to
     the nearest piece of ``binary``."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((binary > 0).astype(np.uint8), connectivity=8)
-    if count < 2:
+    found = _characters(binary, whole)
+    if found is None:
         return "", 0.0
-    height = float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
-    # characters: about as tall as the line; the hyphen and specks are not
-    chars = sorted((i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= 0.7 * height),
-                   key=lambda i: stats[i, cv2.CC_STAT_LEFT])
-    if len(chars) != SERIAL_LENGTH:
-        return "", 0.0
-    if whole is not None:
-        labels = _grown(labels, whole > 0, 0.25 * height)
+    labels, chars = found
     flat, aspects = _templates()
-    text, weakest = "", 1.0
+    scores = []
     for i in chars:
         rows, cols = np.nonzero(labels == i)
         glyph = labels[rows.min():rows.max() + 1, cols.min():cols.max() + 1] == i
         h, w = glyph.shape
         flat_glyph = _normalised(glyph).ravel()
         flat_glyph -= flat_glyph.mean()
-        scores = flat @ (flat_glyph / max(float(np.linalg.norm(flat_glyph)), 1e-6))
-        scores -= 0.5 * np.abs(np.log((w / h) / aspects))  # a wide glyph is not a narrow letter
-        best, second = np.sort(scores)[::-1][:2]
-        text += ALPHABET[int(scores.argmax())]
-        weakest = min(weakest, float(best - second))
-    return text, weakest
+        score = flat @ (flat_glyph / max(float(np.linalg.norm(flat_glyph)), 1e-6))
+        scores.append(score - 0.5 * np.abs(np.log((w / h) / aspects)))  # a wide glyph is not a narrow letter
+    return _best_letters(np.array(scores))
+
+
+def _characters(binary: np.ndarray, whole: np.ndarray | None) -> tuple[np.ndarray, list[int]] | None:
+    """The pieces of ``binary`` that are characters (about as tall as the line: the hyphen and specks are
+    not), left to right, as (labels, their numbers); grown over ``whole`` if given (see ``read_code``).
+    ``None`` unless there are as many as a serial has."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((binary > 0).astype(np.uint8), connectivity=8)
+    if count < 2:
+        return None
+    height = float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
+    chars = sorted((i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= 0.7 * height),
+                   key=lambda i: stats[i, cv2.CC_STAT_LEFT])
+    if len(chars) != SERIAL_LENGTH:
+        return None
+    if whole is not None:
+        labels = _grown(labels, whole > 0, 0.25 * height)
+    return labels, chars
+
+
+def _best_letters(scores: np.ndarray) -> tuple[str, float]:
+    """``scores`` (characters × alphabet, higher is better) as the best letters and the smallest margin
+    between a character's best and second-best letter."""
+    ranked = np.sort(scores, axis=1)
+    return "".join(ALPHABET[j] for j in scores.argmax(axis=1)), float((ranked[:, -1] - ranked[:, -2]).min())
 
 
 def _grown(labels: np.ndarray, whole: np.ndarray, reach_px: float) -> np.ndarray:
@@ -97,6 +111,7 @@ def _grown(labels: np.ndarray, whole: np.ndarray, reach_px: float) -> np.ndarray
 
 # Blurred print (a 3 MP photo) runs letters together at the usual threshold; its darker cores stand apart.
 SPLIT_LEVELS = (0.55, 0.65, 0.75, 0.85)
+BLURS_PX = (1.0, 2.5, 4.0, 6.0, 8.0)  # print blur (Gaussian sigma) at the readers' 16 px/mm
 
 
 def read_code_grey(grey: np.ndarray) -> tuple[str, float]:
@@ -114,6 +129,84 @@ def read_code_grey(grey: np.ndarray) -> tuple[str, float]:
     return "", 0.0
 
 
+MATCH_SHIFT_PX = 8  # how far a letter's centre may lie from its piece's
+
+
+def read_code_matched(grey: np.ndarray, em_px: float) -> tuple[str, float]:
+    """The serial in ``grey`` (uint8, one line, dark on light, printed at ``em_px``) read a character at a
+    time by comparing the darkness itself with every letter drawn at its printed size and blurred as the
+    print is. A blurred M and H, or K and X, threshold to the same shape, but their grey differs where
+    the M's middle strokes and the X's crossing are. Characters are cut apart as by ``read_code_grey``;
+    the blur is the one that best fits all of them.
+
+    Returns the letters and the smallest margin between a character's best and second-best cosine
+    similarity; ``("", 0.0)`` when the print does not come apart into the serial's characters."""
+    observed = _darkness(grey)
+    if observed is None:
+        return "", 0.0
+    whole = (observed > 0.5).astype(np.uint8)
+    found = next((f for level in (0.5, *SPLIT_LEVELS)
+                  if (f := _characters((observed > level).astype(np.uint8), whole)) is not None), None)
+    if found is None:
+        return "", 0.0
+    labels, chars = found
+    pieces = [_isolated(observed, labels, i) for i in chars]
+    em = int(round(em_px))
+    scored = [_match_scores(pieces, em, blur) for blur in BLURS_PX]
+    return _best_letters(max(scored, key=lambda scores: float(scores.max(axis=1).sum())))
+
+
+def _isolated(observed: np.ndarray, labels: np.ndarray, number: int) -> np.ndarray:
+    """The darkness around piece ``number`` of ``labels`` with its neighbours' ink taken out, its blurred
+    edge kept: cropped to the piece plus a margin."""
+    piece = (labels == number).astype(np.uint8)
+    margin = MATCH_SHIFT_PX + 4
+    near = cv2.dilate(piece, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))) > 0
+    others = cv2.dilate(((labels > 0) & (labels != number)).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    rows, cols = np.nonzero(piece)
+    y0, x0 = max(0, int(rows.min()) - margin), max(0, int(cols.min()) - margin)
+    kept = np.where(near & ~(others & (piece == 0)), observed, 0).astype(np.float32)
+    return kept[y0:int(rows.max()) + margin + 1, x0:int(cols.max()) + margin + 1]
+
+
+def _match_scores(pieces: list[np.ndarray], em_px: int, blur_px: float) -> np.ndarray:
+    """Cosine similarity (pieces × alphabet) of each piece with each letter drawn at ``em_px`` and blurred
+    by ``blur_px``, the letter placed where it fits best within ``MATCH_SHIFT_PX`` of the piece's centre.
+    Taken over the whole piece, so ink the letter does not explain counts against it."""
+    letters = [_blurred_letter(char, em_px, blur_px) for char in ALPHABET]
+    r = MATCH_SHIFT_PX
+    scores = np.zeros((len(pieces), len(letters)), np.float32)
+    for k, piece in enumerate(pieces):
+        piece_norm = max(float(np.linalg.norm(piece)), 1e-6)
+        cy, cx = _centre(piece)
+        for j, (letter, (ty, tx), letter_norm) in enumerate(letters):
+            th, tw = letter.shape
+            padded = np.pad(piece, ((th + r, th + r), (tw + r, tw + r)))
+            y0 = min(max(0, int(round(cy - ty)) + th), padded.shape[0] - th - 2 * r)
+            x0 = min(max(0, int(round(cx - tx)) + tw), padded.shape[1] - tw - 2 * r)
+            window = padded[y0:y0 + th + 2 * r, x0:x0 + tw + 2 * r]
+            scores[k, j] = float(cv2.matchTemplate(window, letter, cv2.TM_CCORR).max()) / (letter_norm * piece_norm)
+    return scores
+
+
+@cache
+def _blurred_letter(char: str, em_px: int, blur_px: float) -> tuple[np.ndarray, tuple[float, float], float]:
+    """``char`` drawn at ``em_px`` (ink 1), cropped to its ink, blurred by ``blur_px`` with room for the
+    blur; its centre of mass (row, column) and its norm."""
+    image = _glyph(char, em_px)[0]
+    rows = np.nonzero(image.max(axis=1) > 0)[0]
+    pad = int(3 * blur_px) + 1
+    letter = cv2.GaussianBlur(np.pad(image[rows.min():rows.max() + 1], pad), (0, 0), blur_px)
+    return letter, _centre(letter), float(np.linalg.norm(letter))
+
+
+def _centre(image: np.ndarray) -> tuple[float, float]:
+    """The centre of mass (row, column) of ``image``."""
+    total = max(float(image.sum()), 1e-6)
+    return (float(image.sum(axis=1) @ np.arange(image.shape[0])) / total,
+            float(image.sum(axis=0) @ np.arange(image.shape[1])) / total)
+
+
 def _darkness(grey: np.ndarray) -> np.ndarray | None:
     """``grey`` as 0 (paper) .. 1 (the darkest print); ``None`` when it holds no clear print."""
     paper, ink_level = np.percentile(grey, 90), np.percentile(grey, 2)
@@ -123,7 +216,6 @@ def _darkness(grey: np.ndarray) -> np.ndarray | None:
 
 
 BEAM = 6
-BLURS_PX = (1.0, 2.5, 4.0, 6.0, 8.0)
 FIRST_SHIFTS_PX = [(dx, dy) for dx in (-4, -2, 0, 2, 4) for dy in (-2, 0, 2)]
 
 

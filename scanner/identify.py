@@ -21,7 +21,7 @@ from formkit.layout.text import width_mm
 from formkit.qrpayload import PagePayload
 from formkit.serial import ALPHABET, SERIAL_LENGTH, is_valid_serial, normalise_serial
 
-from .glyphs import decode_code, read_code, read_code_grey
+from .glyphs import decode_code, read_code, read_code_grey, read_code_matched
 from .ink import ink_mask
 from .locate import Markers
 from .ocr import OcrUnavailable, read_text
@@ -163,10 +163,11 @@ class SerialReadings:
 
 
 def read_printed_serial(grey: np.ndarray, page: Page, reg: Registration) -> SerialReadings:
-    """The serial printed under the QR code as three readers see it: glyphs cut apart and matched with the
-    font, Tesseract at a few sizes (its reading of the same print changes with its size), and the whole
-    string drawn and matched (for letters that blur together; the slowest, about a second). Readers run
-    until two readings agree."""
+    """The serial printed under the QR code as four readers see it: glyphs cut apart and matched with the
+    font's shapes, Tesseract at a few sizes (its reading of the same print changes with its size), glyphs
+    cut apart and matched in grey with the font blurred as the print is (tells a blurred M from an H), and
+    the whole string drawn and matched (for letters that blur together; the slowest, about a second).
+    Readers run until two readings agree."""
     run = page.serial_text
     size_mm = run.size_pt * PT_MM
     # Most serials fit 0.72 em a character; a run of wide letters (W, M) does not. A wider crop for all
@@ -185,7 +186,9 @@ def read_printed_serial(grey: np.ndarray, page: Page, reg: Registration) -> Seri
     readers: list[tuple[str, Callable[[], str]]] = [("glyphs", lambda: read_code(255 - crop)[0]
                                                      or read_code_grey(grey_crop)[0])]
     readers += [(f"tesseract x{scale}", lambda scale=scale: tesseract(scale)) for scale in SERIAL_OCR_SCALES]
-    readers.append(("drawn", lambda: decode_code(grey_crop, run.size_pt * PT_MM * OCR_PX_PER_MM)[0]))
+    em_px = run.size_pt * PT_MM * OCR_PX_PER_MM
+    readers.append(("matched", lambda: read_code_matched(grey_crop, em_px)[0]))
+    readers.append(("drawn", lambda: decode_code(grey_crop, em_px)[0]))
     readings: list[tuple[str, str]] = []
     for name, read in readers:  # cheapest first; stop at the first agreement
         readings.append((name, read()))
