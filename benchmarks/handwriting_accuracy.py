@@ -208,12 +208,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--digits", type=int, default=10_000)
     parser.add_argument("--pages", type=int, default=60)
+    sections = {"digits": lambda: digit_accuracy(args.digits), "fields": lambda: field_accuracy(args.pages),
+                "code": lambda: printed_code(args.pages), "timing": timing}
+    parser.add_argument("--only", choices=list(sections), action="append",
+                        help="run this section only (may be given more than once)")
     args = parser.parse_args()
     print(f"# Handwriting benchmark ({platform.processor() or platform.machine()}, {args.pages} pages each)\n")
-    digit_accuracy(args.digits)
-    field_accuracy(args.pages)
-    printed_code(args.pages)
-    timing()
+    for name in args.only or sections:
+        sections[name]()
 
 
 if __name__ == "__main__":

@@ -130,6 +130,7 @@ def read_code_grey(grey: np.ndarray) -> tuple[str, float]:
 
 
 MATCH_SHIFT_PX = 8  # how far a letter's centre may lie from its piece's
+HALO_PX = 7  # a piece's grey edge, below the half-darkness cut that shapes it
 
 
 def read_code_matched(grey: np.ndarray, em_px: float) -> tuple[str, float]:
@@ -158,10 +159,11 @@ def read_code_matched(grey: np.ndarray, em_px: float) -> tuple[str, float]:
 
 def _isolated(observed: np.ndarray, labels: np.ndarray, number: int) -> np.ndarray:
     """The darkness around piece ``number`` of ``labels`` with its neighbours' ink taken out, its blurred
-    edge kept: cropped to the piece plus a margin."""
+    edge (``HALO_PX`` beyond the piece) kept: cropped to the piece plus a margin."""
     piece = (labels == number).astype(np.uint8)
     margin = MATCH_SHIFT_PX + 4
-    near = cv2.dilate(piece, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))) > 0
+    halo = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * HALO_PX + 1, 2 * HALO_PX + 1))
+    near = cv2.dilate(piece, halo) > 0
     others = cv2.dilate(((labels > 0) & (labels != number)).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     rows, cols = np.nonzero(piece)
     y0, x0 = max(0, int(rows.min()) - margin), max(0, int(cols.min()) - margin)
