@@ -1,12 +1,16 @@
 """Rebuild scanner/models/digits.npz: the handwritten-digit recogniser.
 
     pip install torch==2.13.0        # training only; formkit runs the model in NumPy
-    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10] [--members 2]
+    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10] [--members 4]
                                    [--work /tmp/digits-training]   # keeps progress: a rerun resumes
+    # or one network per core, then assemble:
+    python scripts/train_digits.py --work W --only-member 0 --threads 1 & \
+    python scripts/train_digits.py --work W --only-member 1 --threads 1; wait   # and 2, 3 likewise
+    python scripts/train_digits.py --work W
 
 Data: the 60,000 MNIST training digits, split by a fixed permutation (seed 0) into 45,000 for training,
 5,000 for validation (the acceptance threshold is chosen on these) and 10,000 held back that neither
-training nor validation sees (benchmarks/digit_accuracy.py reports on them; ``heldout_indices``).
+training nor validation sees (benchmarks/handwriting_accuracy.py reports on them; ``heldout_indices``).
 Every digit is written into a synthetic printed box the way scanner.synthetic.draw_digit writes it on a
 form, the box goes through a simulated scan or photo (resolution, blur, noise, JPEG, 1-bit copies), and
 scanner.digits cuts it out exactly as the scanner does. Same seed, same data, same model.
@@ -21,6 +25,7 @@ import time
 from collections.abc import Callable
 from multiprocessing import Pool
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -119,23 +124,56 @@ def render_set(x: np.ndarray, copies: int, seed: int) -> np.ndarray:
         return np.concatenate(pool.map(_render, jobs))
 
 
-def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0):  # noqa: ANN201 - torch is imported here only
+CONV_WIDTHS = (32, 32, 64, 64)  # the runtime reads the widths from the weights; more cost every page time
+
+
+class Recipe(NamedTuple):  # not a dataclass: the benchmark loads this script without registering a module
+    """How one network of the ensemble is built and trained. Networks trained differently err on different
+    digits, so their mean is sure of a wrong digit less often than networks of one recipe."""
+
+    name: str
+    batch_norm: bool
+    dense: int
+    distort: bool  # each batch freshly distorted (``_distort``): no two epochs see the same image
+    weight_decay: float
+    max_lr: float
+
+
+PLAIN = Recipe("plain", batch_norm=False, dense=128, distort=False, weight_decay=1e-5, max_lr=2e-3)
+DISTORTED = Recipe("distorted", batch_norm=True, dense=256, distort=True, weight_decay=1e-4, max_lr=3e-3)
+# the shipped ensemble: (recipe, seed) per network
+MEMBERS = ((PLAIN, 0), (PLAIN, 1), (DISTORTED, 0), (DISTORTED, 1))
+
+
+def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, recipe: Recipe = DISTORTED):  # noqa: ANN201
+    """One network: four 3×3 convolutions (with batch normalisation if the recipe says), two dense layers.
+    Returns its weights as ``scanner.digits`` runs them, any batch normalisation folded into the
+    convolutions."""
     import torch
     from torch import nn
 
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
-    model = nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 10))
+    layers: list[nn.Module] = []
+    channels = 1
+    for i, width in enumerate(CONV_WIDTHS):
+        layers.append(nn.Conv2d(channels, width, 3, padding=1))
+        if recipe.batch_norm:
+            layers.append(nn.BatchNorm2d(width))
+        layers.append(nn.ReLU())
+        if i % 2:
+            layers.append(nn.MaxPool2d(2))
+        channels = width
+    model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * 7 * 7, recipe.dense), nn.ReLU(),
+                          nn.Dropout(0.3), nn.Linear(recipe.dense, 10))
     # no label smoothing: the probabilities it flattens are what the acceptance threshold reads
     data = torch.from_numpy(x[:, None].astype(np.float32))
     labels = torch.from_numpy(y.astype(np.int64))
-    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
+    optimiser_class = torch.optim.AdamW if recipe.batch_norm else torch.optim.Adam
+    optimiser = optimiser_class(model.parameters(), lr=1e-3, weight_decay=recipe.weight_decay)
     batch = 128
     steps = epochs * ((len(data) + batch - 1) // batch)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=recipe.max_lr, total_steps=steps)
     generator = torch.Generator().manual_seed(seed)
     for epoch in range(epochs):
         model.train()
@@ -144,19 +182,64 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0):  # noqa: AN
         for i in range(0, len(data), batch):
             idx = order[i:i + batch]
             optimiser.zero_grad()
-            loss = nn.functional.cross_entropy(model(data[idx]), labels[idx])
+            images = _distort(data[idx], generator) if recipe.distort else data[idx]
+            loss = nn.functional.cross_entropy(model(images), labels[idx])
             loss.backward()
             optimiser.step()
             schedule.step()
             total += float(loss.detach()) * len(idx)
-        print(f"epoch {epoch + 1}/{epochs}: loss {total / len(data):.4f} ({time.time() - started:.0f} s)", flush=True)
+        print(f"{recipe.name} network {seed}, epoch {epoch + 1}/{epochs}: loss {total / len(data):.4f} "
+              f"({time.time() - started:.0f} s)", flush=True)
     model.eval()
-    names = ["c1", "c2", "c3", "c4", "f1", "f2"]
-    layers = [m for m in model if isinstance(m, nn.Conv2d | nn.Linear)]
-    weights = {}
-    for name, layer in zip(names, layers, strict=True):
-        weights[f"{name}.w"] = layer.weight.detach().numpy().astype(np.float32)
-        weights[f"{name}.b"] = layer.bias.detach().numpy().astype(np.float32)
+    return _folded(model)
+
+
+def _distort(images, generator):  # noqa: ANN001, ANN202 - torch tensors
+    """``images`` (N, 1, 28, 28) each moved by its own small random affine map (slant, rotation, stretch,
+    shift: how people's digits differ beyond MNIST's writers) and a smooth random warp (how one hand's
+    strokes wander); one in five left as it is."""
+    import torch
+    from torch import nn
+
+    n = len(images)
+    uniform = lambda *shape, low=-1.0, high=1.0: low + (high - low) * torch.rand(*shape, generator=generator)  # noqa: E731
+    angle = uniform(n, low=-0.17, high=0.17)  # ±10 degrees
+    shear = uniform(n, low=-0.3, high=0.3)
+    scale_x, scale_y = uniform(n, low=0.85, high=1.1), uniform(n, low=0.85, high=1.1)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 1] = cos / scale_x, (sin + shear) / scale_x
+    theta[:, 1, 0], theta[:, 1, 1] = -sin / scale_y, cos / scale_y
+    theta[:, :, 2] = uniform(n, 2, low=-0.1, high=0.1)  # ±1.4 px
+    grid = nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
+    coarse = uniform(n, 2, 4, 4, low=-0.06, high=0.06)  # ±0.8 px, smooth across the image
+    grid = grid + nn.functional.interpolate(coarse, size=(28, 28), mode="bicubic",
+                                            align_corners=True).permute(0, 2, 3, 1)
+    moved = nn.functional.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    keep = torch.rand(n, generator=generator) < 0.2
+    return torch.where(keep[:, None, None, None], images, moved)
+
+
+def _folded(model) -> dict[str, np.ndarray]:  # noqa: ANN001 - a torch module
+    """The trained ``model``'s weights under the names ``scanner.digits`` reads (c1..c4, f1, f2), each
+    convolution's batch normalisation folded into its weights and bias."""
+    from torch import nn
+
+    weights: dict[str, np.ndarray] = {}
+    modules = list(model)
+    convs = [i for i, m in enumerate(modules) if isinstance(m, nn.Conv2d)]
+    for n, i in enumerate(convs, start=1):
+        conv, norm = modules[i], modules[i + 1]
+        w, b = conv.weight.detach().numpy(), conv.bias.detach().numpy()
+        if isinstance(norm, nn.BatchNorm2d):
+            scale = (norm.weight / (norm.running_var + norm.eps).sqrt()).detach().numpy()
+            w = w * scale[:, None, None, None]
+            b = (b - norm.running_mean.numpy()) * scale + norm.bias.detach().numpy()
+        weights[f"c{n}.w"], weights[f"c{n}.b"] = w.astype(np.float32), b.astype(np.float32)
+    dense = [m for m in modules if isinstance(m, nn.Linear)]
+    for n, layer in enumerate(dense, start=1):
+        weights[f"f{n}.w"] = layer.weight.detach().numpy().astype(np.float32)
+        weights[f"f{n}.b"] = layer.bias.detach().numpy().astype(np.float32)
     return weights
 
 
@@ -178,12 +261,20 @@ def main() -> None:
     parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--copies", type=int, default=4, help="synthetic boxes per training digit")
-    parser.add_argument("--members", type=int, default=2,
-                        help="networks trained from seeds 0, 1, ... whose probabilities are averaged (shipped: 2)")
+    parser.add_argument("--members", type=int, default=len(MEMBERS),
+                        help=f"the first N networks of MEMBERS, their probabilities averaged (shipped: {len(MEMBERS)})")
     parser.add_argument("--work", type=Path,
                         help="keep the rendered boxes and each network here as it is done; a rerun resumes")
+    parser.add_argument("--only-member", type=int, metavar="K",
+                        help="train network K into --work and stop: run one per core, then once without it")
+    parser.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     parser.add_argument("--out", type=Path, default=digits.MODEL_PATH)
     args = parser.parse_args()
+    if args.only_member is not None and args.work is None:
+        parser.error("--only-member needs --work, where the network is kept")
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
     data = np.load(args.mnist)
     x, y = data["x"], data["y"]
     train_idx, val_idx, _ = split(len(x))
@@ -193,10 +284,16 @@ def main() -> None:
     print(f"{len(train_x)} training and {len(val_x)} validation boxes ready in {time.time() - started:.0f} s",
           flush=True)
     weights = {}
-    for seed in range(args.members):
-        member = _cached(args.work, f"member{seed}-{args.epochs}epochs",
-                         lambda seed=seed: train(train_x, train_y, args.epochs, seed))
-        weights.update({f"m{seed}.{name}": array.astype(np.float16) for name, array in member.items()})
+    def member(k: int) -> dict[str, np.ndarray]:
+        recipe, seed = MEMBERS[k]
+        return _cached(args.work, f"{recipe.name}{seed}-{args.epochs}epochs",
+                       lambda: train(train_x, train_y, args.epochs, seed, recipe))
+
+    if args.only_member is not None:
+        member(args.only_member)
+        return
+    for k in range(args.members):
+        weights.update({f"m{k}.{name}": array.astype(np.float16) for name, array in member(k).items()})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, **weights, accept_probability=np.float32(0.5))
