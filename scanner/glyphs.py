@@ -58,9 +58,12 @@ def read_code(binary: np.ndarray, whole: np.ndarray | None = None) -> tuple[str,
     characters apart, and each character's full strokes are its share of ``whole``, every pixel going to
     the nearest piece of ``binary``."""
     found = _characters(binary, whole)
-    if found is None:
-        return "", 0.0
-    labels, chars = found
+    return _shape_letters(*found) if found is not None else ("", 0.0)
+
+
+def _shape_letters(labels: np.ndarray, chars: list[int]) -> tuple[str, float]:
+    """The letters whose shapes (``_templates``) the pieces ``chars`` of ``labels`` match best, and the
+    weakest margin (see ``_best_letters``)."""
     flat, aspects = _templates()
     scores = []
     for i in chars:
@@ -119,14 +122,17 @@ def read_code_grey(grey: np.ndarray) -> tuple[str, float]:
     (``SPLIT_LEVELS`` of the way from paper to ink) until its characters come apart, each character's
     strokes then taken whole from the cut at half way."""
     observed = _darkness(grey)
-    if observed is None:
-        return "", 0.0
+    found = _cut_apart(observed, SPLIT_LEVELS) if observed is not None else None
+    return _shape_letters(*found) if found is not None else ("", 0.0)
+
+
+def _cut_apart(observed: np.ndarray, levels: tuple[float, ...]) -> tuple[np.ndarray, list[int]] | None:
+    """The serial's characters in ``observed`` (darkness 0..1), cut at the first of ``levels`` at which they
+    come apart, each then grown over the cut at half way: (labels, the characters' numbers) as
+    ``_characters`` gives them, or ``None``."""
     whole = (observed > 0.5).astype(np.uint8)
-    for level in SPLIT_LEVELS:
-        text, margin = read_code((observed > level).astype(np.uint8), whole)
-        if text:
-            return text, margin
-    return "", 0.0
+    return next((found for level in levels
+                 if (found := _characters((observed > level).astype(np.uint8), whole)) is not None), None)
 
 
 MATCH_SHIFT_PX = 8  # how far a letter's centre may lie from its piece's
@@ -143,17 +149,19 @@ def read_code_matched(grey: np.ndarray, em_px: float) -> tuple[str, float]:
     Returns the letters and the smallest margin between a character's best and second-best cosine
     similarity; ``("", 0.0)`` when the print does not come apart into the serial's characters."""
     observed = _darkness(grey)
-    if observed is None:
-        return "", 0.0
-    whole = (observed > 0.5).astype(np.uint8)
-    found = next((f for level in (0.5, *SPLIT_LEVELS)
-                  if (f := _characters((observed > level).astype(np.uint8), whole)) is not None), None)
+    found = _cut_apart(observed, (0.5, *SPLIT_LEVELS)) if observed is not None else None
     if found is None:
         return "", 0.0
     labels, chars = found
-    pieces = [_isolated(observed, labels, i) for i in chars]
     em = int(round(em_px))
-    scored = [_match_scores(pieces, em, blur) for blur in BLURS_PX]
+    letters = {blur: [_blurred_letter(char, em, blur) for char in ALPHABET] for blur in BLURS_PX}
+    # room around each piece for the largest letter at any shift: pieces are padded once, not per letter
+    reach = MATCH_SHIFT_PX + max(max(letter.shape) for row in letters.values() for letter, _, _ in row)
+    pieces = []
+    for i in chars:
+        piece = _isolated(observed, labels, i)
+        pieces.append((np.pad(piece, reach), _centre(piece), max(float(np.linalg.norm(piece)), 1e-6)))
+    scored = [_match_scores(pieces, letters[blur], reach) for blur in BLURS_PX]
     return _best_letters(max(scored, key=lambda scores: float(scores.max(axis=1).sum())))
 
 
@@ -171,28 +179,28 @@ def _isolated(observed: np.ndarray, labels: np.ndarray, number: int) -> np.ndarr
     return kept[y0:int(rows.max()) + margin + 1, x0:int(cols.max()) + margin + 1]
 
 
-def _match_scores(pieces: list[np.ndarray], em_px: int, blur_px: float) -> np.ndarray:
-    """Cosine similarity (pieces × alphabet) of each piece with each letter drawn at ``em_px`` and blurred
-    by ``blur_px``, the letter placed where it fits best within ``MATCH_SHIFT_PX`` of the piece's centre.
-    Taken over the whole piece, so ink the letter does not explain counts against it."""
-    letters = [_blurred_letter(char, em_px, blur_px) for char in ALPHABET]
+Letter = tuple[np.ndarray, tuple[float, float], float]  # a blurred letter, its centre of mass, its norm
+Piece = tuple[np.ndarray, tuple[float, float], float]  # padded by ``reach``, its centre unpadded, its norm
+
+
+def _match_scores(pieces: list[Piece], letters: list[Letter], reach: int) -> np.ndarray:
+    """Cosine similarity (pieces × letters) of each piece with each letter, the letter placed where it fits
+    best within ``MATCH_SHIFT_PX`` of the piece's centre. Taken over the whole piece, so ink the letter
+    does not explain counts against it."""
     r = MATCH_SHIFT_PX
     scores = np.zeros((len(pieces), len(letters)), np.float32)
-    for k, piece in enumerate(pieces):
-        piece_norm = max(float(np.linalg.norm(piece)), 1e-6)
-        cy, cx = _centre(piece)
+    for k, (padded, (cy, cx), piece_norm) in enumerate(pieces):
         for j, (letter, (ty, tx), letter_norm) in enumerate(letters):
             th, tw = letter.shape
-            padded = np.pad(piece, ((th + r, th + r), (tw + r, tw + r)))
-            y0 = min(max(0, int(round(cy - ty)) + th), padded.shape[0] - th - 2 * r)
-            x0 = min(max(0, int(round(cx - tx)) + tw), padded.shape[1] - tw - 2 * r)
+            y0 = min(max(0, int(round(cy - ty)) - r + reach), padded.shape[0] - th - 2 * r)
+            x0 = min(max(0, int(round(cx - tx)) - r + reach), padded.shape[1] - tw - 2 * r)
             window = padded[y0:y0 + th + 2 * r, x0:x0 + tw + 2 * r]
             scores[k, j] = float(cv2.matchTemplate(window, letter, cv2.TM_CCORR).max()) / (letter_norm * piece_norm)
     return scores
 
 
 @cache
-def _blurred_letter(char: str, em_px: int, blur_px: float) -> tuple[np.ndarray, tuple[float, float], float]:
+def _blurred_letter(char: str, em_px: int, blur_px: float) -> Letter:
     """``char`` drawn at ``em_px`` (ink 1), cropped to its ink, blurred by ``blur_px`` with room for the
     blur; its centre of mass (row, column) and its norm."""
     image = _glyph(char, em_px)[0]

@@ -186,7 +186,7 @@ def read_printed_serial(grey: np.ndarray, page: Page, reg: Registration) -> Seri
     readers: list[tuple[str, Callable[[], str]]] = [("glyphs", lambda: read_code(255 - crop)[0]
                                                      or read_code_grey(grey_crop)[0])]
     readers += [(f"tesseract x{scale}", lambda scale=scale: tesseract(scale)) for scale in SERIAL_OCR_SCALES]
-    em_px = run.size_pt * PT_MM * OCR_PX_PER_MM
+    em_px = size_mm * OCR_PX_PER_MM
     readers.append(("matched", lambda: read_code_matched(grey_crop, em_px)[0]))
     readers.append(("drawn", lambda: decode_code(grey_crop, em_px)[0]))
     readings: list[tuple[str, str]] = []

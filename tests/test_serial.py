@@ -38,11 +38,16 @@ def test_payload_round_trips_and_foreign_codes_are_refused():
     assert decode(payload.encode().replace("FK1", "FK2")) is None
 
 
+def _blurred_print(text: str, blur_px: float, em_px: int = 40) -> np.ndarray:
+    """``text`` printed in the serial's font at ``em_px`` and blurred, as a grey image (dark on light)."""
+    darkness = np.pad(glyphs._string(text, em_px), 10)
+    blurred = cv2.GaussianBlur(darkness.astype(np.float32), (0, 0), blur_px)
+    return (235 - 190 * blurred / blurred.max()).astype(np.uint8)
+
+
 def test_glyphs_blurred_together_are_cut_apart_at_a_darker_level_and_read():
     for text in ("WWRM-4DNK", "MTN6-HHCR", "DHMY-MYT3"):
-        darkness = np.pad(glyphs._string(text, 40), 10)
-        blurred = cv2.GaussianBlur(darkness.astype(np.float32), (0, 0), 3)  # a 3 MP photo's blur, in effect
-        grey = (235 - 190 * blurred / blurred.max()).astype(np.uint8)
+        grey = _blurred_print(text, 3)  # a 3 MP photo's blur, in effect
         usual = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
         assert glyphs.read_code(usual)[0] == ""  # letters run together at the usual threshold
         assert glyphs.read_code_grey(grey)[0] == text.replace("-", "")
@@ -51,8 +56,6 @@ def test_glyphs_blurred_together_are_cut_apart_at_a_darker_level_and_read():
 def test_blurred_letters_that_threshold_alike_are_told_apart_in_grey():
     # blur that turns M into H or N and K into R or X once cut at a threshold (a 3 MP photo of A4)
     for text, blur_px in (("WWRM-4DNK", 3.5), ("MTN6-HHCR", 4), ("DHMY-MYT3", 4), ("KXKX-MHMH", 4)):
-        darkness = np.pad(glyphs._string(text, 40), 10)
-        blurred = cv2.GaussianBlur(darkness.astype(np.float32), (0, 0), blur_px)
-        grey = (235 - 190 * blurred / blurred.max()).astype(np.uint8)
+        grey = _blurred_print(text, blur_px)
         assert glyphs.read_code_grey(grey)[0] != text.replace("-", "")
         assert glyphs.read_code_matched(grey, 40)[0] == text.replace("-", "")
