@@ -148,7 +148,7 @@ DISTORTED = Recipe("distorted", batch_norm=True, dense=256, distort=True, weight
 MEMBERS = ((PLAIN, 0), (PLAIN, 1), (DISTORTED, 0), (DISTORTED, 1))
 
 
-def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, recipe: Recipe = DISTORTED):  # noqa: ANN201
+def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, recipe: Recipe):  # noqa: ANN201 - torch's
     """One network: four 3×3 convolutions (with batch normalisation if the recipe says), two dense layers.
     Returns its weights as ``scanner.digits`` runs them, any batch normalisation folded into the
     convolutions."""
@@ -204,8 +204,10 @@ def _distort(images, generator):  # noqa: ANN001, ANN202 - torch tensors
     import torch
     from torch import nn
 
+    def uniform(*shape: int, low: float, high: float):  # noqa: ANN202
+        return low + (high - low) * torch.rand(*shape, generator=generator)
+
     n = len(images)
-    uniform = lambda *shape, low=-1.0, high=1.0: low + (high - low) * torch.rand(*shape, generator=generator)  # noqa: E731
     angle = uniform(n, low=-0.17, high=0.17)  # ±10 degrees
     shear = uniform(n, low=-0.3, high=0.3)
     scale_x, scale_y = uniform(n, low=0.85, high=1.1), uniform(n, low=0.85, high=1.1)
@@ -286,7 +288,6 @@ def main() -> None:
     train_x, train_y, val_x, val_y = (rendered[k] for k in ("train_x", "train_y", "val_x", "val_y"))
     print(f"{len(train_x)} training and {len(val_x)} validation boxes ready in {time.time() - started:.0f} s",
           flush=True)
-    weights = {}
     def member(k: int) -> dict[str, np.ndarray]:
         recipe, seed = MEMBERS[k]
         return _cached(args.work, f"{recipe.name}{seed}-{args.epochs}epochs",
@@ -295,6 +296,7 @@ def main() -> None:
     if args.only_member is not None:
         member(args.only_member)
         return
+    weights = {}
     for k in range(args.members):
         weights.update({f"m{k}.{name}": array.astype(np.float16) for name, array in member(k).items()})
     args.out.parent.mkdir(parents=True, exist_ok=True)
