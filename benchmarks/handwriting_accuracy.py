@@ -21,6 +21,7 @@ import argparse
 import importlib.util
 import platform
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,14 +29,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from formkit.generate import generate, make_copies
-from formkit.layout import build_layout
-from formkit.layout.model import TextField
-from formkit.template import resolve_template
-from scanner import digits, handwriting
-from scanner.pipeline import read_page
-from scanner.results import PageResult
-from scanner.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf
+# the repository's own code (and tests.synthetic), not an installed copy
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from formkit.generate import generate, make_copies  # noqa: E402
+from formkit.layout import build_layout  # noqa: E402
+from formkit.layout.model import TextField  # noqa: E402
+from formkit.template import resolve_template  # noqa: E402
+from scanner import digits, handwriting  # noqa: E402
+from scanner.pipeline import read_page  # noqa: E402
+from scanner.results import PageResult  # noqa: E402
+from tests.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "samples" / "handwriting" / "mnist-heldout.npz"

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from formkit.generate import generate, make_copies
-from formkit.layout import build_layout
-from formkit.template import resolve_template
+# the repository's own code (and tests.synthetic), not an installed copy
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from formkit.generate import generate, make_copies  # noqa: E402
+from formkit.layout import build_layout  # noqa: E402
+from formkit.template import resolve_template  # noqa: E402
 
 
 def main() -> None:

@@ -26,12 +26,15 @@ from pathlib import Path
 
 import cv2
 
-from formkit.generate import generate, make_copies
-from formkit.layout import build_layout
-from formkit.template import resolve_template
-from scanner.pipeline import read_page
-from scanner.results import PageResult
-from scanner.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf
+# the repository's own code (and tests.synthetic), not an installed copy
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from formkit.generate import generate, make_copies  # noqa: E402
+from formkit.layout import build_layout  # noqa: E402
+from formkit.template import resolve_template  # noqa: E402
+from scanner.pipeline import read_page  # noqa: E402
+from scanner.results import PageResult  # noqa: E402
+from tests.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf  # noqa: E402
 
 FORMS = ["k10", "alliance-check", "gas-followup", "goal-card", "vas-4line"]
 CONDITIONS = {

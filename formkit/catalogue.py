@@ -1,113 +1,131 @@
-"""Which template and layout a QR payload refers to (shipped templates, plus any the user adds)."""
+"""Which template and layout a QR payload refers to: the shipped templates, plus the folders of templates
+and the text packs a user adds.
+
+A ``Catalogue`` is built once by the command and handed to whatever needs it, worker processes
+included: it pickles as the paths it was built from and lays templates out again on first use, so a
+batch reads the same under the ``spawn`` start method as under ``fork``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .errors import FormkitError, TemplateError
+from .errors import FormkitError, InputError, TemplateError
 from .layout import Layout, layout_for_variant
 from .template import Template, load_template, shipped_templates
 
-_extra_dirs: list[Path] = []
-_text_packs: dict[str, Path] = {}
+Frame = tuple[dict[int, np.ndarray], tuple[float, float, float, float]]
+VARIANTS = ("N", "L")  # normal and large print: every layout an unlabelled page may have
 
 
-def add_template_dir(path: Path) -> None:
-    """Templates in ``path`` (``*.yaml``) take precedence over shipped ones with the same form id."""
-    _extra_dirs.append(path)
-    _clear()
+class Catalogue:
+    """Installed templates by (form, version). ``template_dirs`` (``*.yaml`` in each) take precedence
+    over shipped templates with the same form and version; ``text_packs`` give the wording of the form
+    each names (``form: wai-sr``), as it was printed."""
 
+    def __init__(self, template_dirs: Iterable[Path] = (), text_packs: Iterable[Path] = ()) -> None:
+        self.template_dirs = tuple(Path(d) for d in template_dirs)
+        for folder in self.template_dirs:
+            if not folder.is_dir():
+                raise InputError(f"--templates {folder}: no such folder")
+        self.text_packs = {_pack_form(Path(p)): Path(p) for p in text_packs}
+        self._reset()
 
-def add_text_pack(path: Path) -> None:
-    """Lay out the form named by the pack's ``form:`` key with its wording, as it was printed."""
-    from .template.load import read_yaml
+    def _reset(self) -> None:
+        self._templates: dict[tuple[str, int], Template] | None = None
+        self._layouts: dict[tuple[str, int, str], Layout | str] = {}
+        self._candidates: list[Layout] | None = None
+        self._frames: list[Frame] | None = None
 
-    raw = read_yaml(path)
-    form = raw.get("form") if isinstance(raw, dict) else None
-    if not isinstance(form, str):
-        raise TemplateError(str(path), "a text pack used for scanning must name its form, e.g. 'form: wai-sr'")
-    _text_packs[form] = path
-    _clear()
+    def __getstate__(self) -> dict[str, Any]:
+        return {"template_dirs": self.template_dirs, "text_packs": self.text_packs}
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.template_dirs, self.text_packs = state["template_dirs"], state["text_packs"]
+        self._reset()
 
-def _clear() -> None:
-    _templates.cache_clear()
-    find_layout.cache_clear()
-    known_frames.cache_clear()
-    candidate_layouts.cache_clear()
+    def templates(self) -> dict[tuple[str, int], Template]:
+        if self._templates is None:
+            found: dict[tuple[str, int], Template] = {}
+            files = list(shipped_templates().values())
+            files += [p for d in self.template_dirs for p in sorted(d.glob("*.yaml"))]
+            for path in files:
+                try:
+                    template = load_template(path)
+                    if template.form in self.text_packs:
+                        template = load_template(path, self.text_packs[template.form])
+                except FormkitError:
+                    continue
+                found[(template.form, template.version)] = template
+            self._templates = found
+        return self._templates
 
+    def installed_forms(self) -> list[tuple[str, int, str]]:
+        """(form, version, title) of every installed template."""
+        return sorted((t.form, t.version, t.title) for t in self.templates().values())
 
-@cache
-def _templates() -> dict[tuple[str, int], Template]:
-    found: dict[tuple[str, int], Template] = {}
-    files = list(shipped_templates().values()) + [p for d in _extra_dirs for p in sorted(d.glob("*.yaml"))]
-    for path in files:
+    def find_template(self, form: str, version: int) -> Template | None:
+        return self.templates().get((form, version))
+
+    def find_layout(self, form: str, version: int, variant: str) -> Layout | str:
+        """The layout for a payload, or the reason there is none."""
+        key = (form, version, variant)
+        if key not in self._layouts:
+            self._layouts[key] = self._lay_out(form, version, variant)
+        return self._layouts[key]
+
+    def _lay_out(self, form: str, version: int, variant: str) -> Layout | str:
+        template = self.templates().get((form, version))
+        if template is None:
+            known = sorted(v for f, v in self.templates() if f == form)
+            if known:
+                return f"printed from version {version} of '{form}', but only version(s) {known} are installed"
+            return f"form '{form}' is not an installed template"
         try:
-            template = load_template(path)
-            if template.form in _text_packs:
-                template = load_template(path, _text_packs[template.form])
-        except FormkitError:
-            continue
-        found[(template.form, template.version)] = template
-    return found
+            return layout_for_variant(template, variant)
+        except (ValueError, FormkitError) as exc:
+            return f"cannot lay out '{form}' variant {variant}: {exc}"
 
+    def candidate_layouts(self) -> list[Layout]:
+        """Every installed template laid out normally and in large print: what an unlabelled page may be."""
+        if self._candidates is None:
+            self._candidates = [layout for t in self.templates().values() for variant in VARIANTS
+                                if isinstance(layout := self.find_layout(t.form, t.version, variant), Layout)]
+        return self._candidates
 
-def installed_forms() -> list[tuple[str, int, str]]:
-    """(form, version, title) of every installed template."""
-    return sorted((t.form, t.version, t.title) for t in _templates().values())
-
-
-def find_template(form: str, version: int) -> Template | None:
-    return _templates().get((form, version))
-
-
-@cache
-def find_layout(form: str, version: int, variant: str) -> Layout | str:
-    """The layout for a payload, or the reason there is none."""
-    template = _templates().get((form, version))
-    if template is None:
-        known = sorted(v for f, v in _templates() if f == form)
-        if known:
-            return f"printed from version {version} of '{form}', but only version(s) {known} are installed"
-        return f"form '{form}' is not an installed template"
-    try:
-        return layout_for_variant(template, variant)
-    except (ValueError, FormkitError) as exc:
-        return f"cannot lay out '{form}' variant {variant}: {exc}"
-
-
-@cache
-def candidate_layouts() -> list[Layout]:
-    """Every installed template laid out normally and in large print: what an unlabelled page may be."""
-    layouts = []
-    for template in _templates().values():
-        for variant in ("N", "L"):
-            try:
-                layouts.append(layout_for_variant(template, variant))
-            except (ValueError, FormkitError):
-                continue
-    return layouts
-
-
-@cache
-def known_frames() -> list[tuple[dict[int, np.ndarray], tuple[float, float, float, float]]]:
-    """Each distinct page geometry of the installed templates (normal and large print): marker corners
-    in mm by id, and the region (x, y, w, h in mm) where the QR code and its quiet zone sit."""
-    frames: dict[tuple, tuple] = {}
-    for template in _templates().values():
-        for large in (False, True):
-            try:
-                layout = layout_for_variant(template, "L" if large else "N")
-            except (ValueError, FormkitError):
-                continue
-            for page in layout.pages[:1]:
+    def known_frames(self) -> list[Frame]:
+        """Each distinct page geometry of the installed templates (normal and large print): marker corners
+        in mm by id, and the region (x, y, w, h in mm) where the QR code and its quiet zone sit."""
+        if self._frames is None:
+            frames: dict[tuple, Frame] = {}
+            for layout in self.candidate_layouts():
+                page = layout.pages[0]
                 qr = page.qr
                 region = (qr.x_mm - qr.quiet_mm, qr.y_mm - qr.quiet_mm, qr.size_mm + 2 * qr.quiet_mm,
                           qr.size_mm + 2 * qr.quiet_mm)
                 markers = {m.id: np.array(m.corners_mm()) for m in page.markers}
                 key = (round(page.width_mm, 1), round(page.height_mm, 1), tuple(round(v, 1) for v in region))
                 frames.setdefault(key, (markers, region))
-    return list(frames.values())
+            self._frames = list(frames.values())
+        return self._frames
+
+
+@cache
+def shipped_catalogue() -> Catalogue:
+    """The shipped templates alone: what a page is read with when nobody says otherwise."""
+    return Catalogue()
+
+
+def _pack_form(path: Path) -> str:
+    from .template.load import read_yaml
+
+    raw = read_yaml(path)
+    form = raw.get("form") if isinstance(raw, dict) else None
+    if not isinstance(form, str):
+        raise TemplateError(str(path), "a text pack used for scanning must name its form, e.g. 'form: wai-sr'")
+    return form

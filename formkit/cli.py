@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .errors import FormkitError, InputError
+from .errors import ExitCode, FormkitError, InputError
 from .template.schema import PAGE_SIZES_MM
 
 
@@ -120,14 +120,11 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
          text_packs: tuple[Path, ...]) -> None:
     """Read every page of the images, PDFs and folders in PATHS into the store."""
     from scanner.batch import scan as run
-    from scanner.store import Store
 
-    from .catalogue import add_template_dir, add_text_pack
+    from .catalogue import Catalogue
+    from .store import Store
 
-    for folder in template_dirs:
-        add_template_dir(folder)
-    for pack in text_packs:
-        add_text_pack(pack)
+    catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db)
     bar: Any = None
 
@@ -137,13 +134,16 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
         bar.__enter__()
 
     try:
-        summary = run(list(paths), store, jobs, progress=lambda n: bar.update(n), planned=planned)
+        summary = run(list(paths), store, jobs, progress=lambda n: bar.update(n), planned=planned,
+                      catalogue=catalogue)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
         store.close()
     for missing in summary.missing:
         click.echo(f"formkit: warning: {missing}: no such file or folder", err=True)
+    for duplicate, first in summary.duplicates:
+        click.echo(f"{duplicate}: the same content as {first}: read once")
     pages = summary.pages
     click.echo(f"Pages read: {pages['read']}, with {summary.values_to_review} value(s) to review; "
                f"conflicts: {pages['conflict']}; blank: {pages['blank']}; unidentified: {pages['unidentified']}; "
@@ -152,7 +152,7 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
         click.echo(f"  {count:5d} x {reason}")
     click.echo(f"Store: {db}")
     if summary.missing:
-        sys.exit(InputError.exit_code)
+        sys.exit(ExitCode.INPUT)
 
 
 @main.command()
@@ -160,11 +160,11 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
 @reports_errors
 def status(db: Path) -> None:
     """List the pages in the store and their state."""
-    from scanner.store import Store
+    from .store import Store
 
     if not db.exists():
         raise InputError(f"{db}: no such store; run 'formkit scan' first")
-    store = Store(db)
+    store = Store(db, readonly=True)
     click.echo(f"{'file':40} {'page':>4}  {'status':12} {'form':16} {'serial':9} {'review':>6}  reason")
     for row in store.pages():
         click.echo(f"{row['path'][-40:]:40} {row['page_index'] + 1:4d}  {row['status']:12} "
@@ -185,9 +185,9 @@ def status(db: Path) -> None:
 def export_command(db: Path, out: Path, codes: Path | None, bands: tuple[str, ...], excel: bool) -> None:
     """Write per form <form>.csv (a row per printed form, answers and scores), <form>_long.csv (a row per
     value), <form>_change.csv (change per person) and codebook.csv."""
-    from scanner.store import Store
-
+    from .catalogue import shipped_catalogue
     from .export import export, read_codes
+    from .store import Store
 
     if not db.exists():
         raise InputError(f"{db}: no such store; run 'formkit scan' first")
@@ -198,9 +198,9 @@ def export_command(db: Path, out: Path, codes: Path | None, bands: tuple[str, ..
             raise InputError(f"--bands {spec}: write SCORE=SET, e.g. k10_total=likely-disorder")
         band_choice[score.strip()] = band_set.strip()
     serial_codes = read_codes(codes) if codes else None
-    store = Store(db)
+    store = Store(db, readonly=True)
     try:
-        written = export(store.values(), out, serial_codes, band_choice, bom=excel)
+        written = export(store.values(), out, serial_codes, band_choice, bom=excel, catalogue=shipped_catalogue())
     finally:
         store.close()
     if not written:
@@ -223,12 +223,17 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
 
     from werkzeug.serving import make_server
 
+    from scanner.assign import read_source_as
+
+    from .catalogue import shipped_catalogue
     from .review.app import LOOPBACK, create_app
 
     if not db.exists():
         raise InputError(f"{db}: no such store; run 'formkit scan' first")
     token = None if host in LOOPBACK else secrets.token_urlsafe(16)
-    server = make_server(host, port, create_app(db, token), threaded=True)
+    catalogue = shipped_catalogue()
+    app = create_app(db, catalogue, lambda source, payload: read_source_as(source, payload, catalogue), token)
+    server = make_server(host, port, app, threaded=True)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown_host}:{server.server_port}/" + (f"?token={token}" if token else "")
     click.echo(f"Reviewing {db} at {url}  (Ctrl+C to stop)")

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import codebook
 from .atomic import atomic_outputs
-from .catalogue import find_template
+from .catalogue import Catalogue, shipped_catalogue
 from .errors import InputError
 from .scoring import Answer, Scoring, read_scoring, score_form
 from .scoring.occasions import CHANGE_COLUMNS, Occasion, change_rows
@@ -56,8 +56,11 @@ def read_codes(path: Path) -> dict[str, str]:
 
 
 def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
-           band_choice: dict[str, str] | None = None, bom: bool = False) -> list[Path]:
-    """Write the files for every form in ``rows`` (``Store.values()``); returns their paths."""
+           band_choice: dict[str, str] | None = None, bom: bool = False,
+           catalogue: Catalogue | None = None) -> list[Path]:
+    """Write the files for every form in ``rows`` (``Store.values()``), scored by the templates of
+    ``catalogue`` (the shipped ones when ``None``); returns their paths."""
+    catalogue = catalogue or shipped_catalogue()
     by_form: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_form[row["form"]].append(row)
@@ -65,7 +68,8 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     entries: list[dict[str, Any]] = []
     used_choices: set[str] = set()
     for form, form_rows in sorted(by_form.items()):
-        form_tables, form_entries, chosen = _form_tables(form, form_rows, out_dir, codes or {}, band_choice or {})
+        form_tables, form_entries, chosen = _form_tables(form, form_rows, out_dir, codes or {}, band_choice or {},
+                                                            catalogue)
         tables += form_tables
         entries += form_entries
         used_choices |= chosen
@@ -84,11 +88,11 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     return [t.path for t in tables]
 
 
-def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str],
-                 band_choice: dict[str, str]) -> tuple[list[Table], list[dict[str, Any]], set[str]]:
+def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str], band_choice: dict[str, str],
+                 catalogue: Catalogue) -> tuple[list[Table], list[dict[str, Any]], set[str]]:
     wide, long, seen_fields = _answers(form, rows)
     versions = sorted({r["version"] for r in wide.values()})
-    templates = {v: find_template(form, v) for v in versions}
+    templates = {v: catalogue.find_template(form, v) for v in versions}
     scorings = {v: read_scoring(t) if t else Scoring() for v, t in templates.items()}
     scales = {v: _scales(t) for v, t in templates.items()}
     fields = _field_order([t for t in templates.values() if t], seen_fields)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import random
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,10 +18,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from formkit.generate import generate, make_copies
-from formkit.layout import build_layout
-from formkit.template import resolve_template
-from scanner.synthetic import degrade_photo, degrade_scan, fill_page, load_digits, render_pdf
+# the repository's own code (and tests.synthetic), not an installed copy
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from formkit.generate import generate, make_copies  # noqa: E402
+from formkit.layout import build_layout  # noqa: E402
+from formkit.template import resolve_template  # noqa: E402
+from tests.synthetic import degrade_photo, degrade_scan, fill_page, load_digits, render_pdf  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "scans"
 HANDWRITING = load_digits(Path(__file__).resolve().parent / "handwriting" / "mnist-heldout.npz")

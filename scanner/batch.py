@@ -1,5 +1,9 @@
 """Scan many files: every page ends read, blank, unidentified or rejected with a reason; one bad page
-never stops the batch. Pages are read in worker processes and saved by this one, a page at a time."""
+never stops the batch. Pages are read in worker processes and saved by this one, a page at a time.
+
+The catalogue of templates is handed to each worker when it starts, so workers read with the same
+templates and text packs whether they were forked or spawned.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +12,41 @@ import multiprocessing
 import os
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
 from pathlib import Path
 
-from .ingest import InputFile, PageLoadError, describe, find_inputs, load_page
+from formkit.catalogue import Catalogue, shipped_catalogue
+from formkit.records import InputFile, PageResult, PageState
+from formkit.store import UNREAD_STATES, Store
+
+from .ingest import PageLoadError, describe, find_inputs, load_page
 from .pipeline import read_page
-from .results import REJECTED, PageResult
-from .store import Store
 
 Job = tuple[str, str, int]  # path, sha256, page index
+RECYCLE_AFTER_PAGES = 200  # workers are replaced now and then, so memory stays flat over thousands of pages
+
+_worker_catalogue: Catalogue | None = None  # set in each worker by _start_worker
 
 
 @dataclass
 class Summary:
-    pages: Counter = field(default_factory=Counter)  # by status
+    pages: Counter = field(default_factory=Counter)  # by state
     reasons: Counter = field(default_factory=Counter)  # rejected / unidentified reasons
     values_to_review: int = 0
     skipped_pages: int = 0  # already in the store
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file with the same content)
     missing: list[str] = field(default_factory=list)
 
 
-def read_job(job: Job) -> PageResult:
+def read_job(job: Job, catalogue: Catalogue | None = None) -> PageResult:
     """Load and read one page; any failure becomes a rejected page with its reason."""
     path, sha, index = job
-    result = PageResult(path, index + 1, sha, REJECTED)
+    result = PageResult(path, index + 1, sha, PageState.REJECTED)
     try:
         grey, _ = load_page(Path(path), index)
-        return read_page(grey, result)
+        return read_page(grey, result, catalogue or _worker_catalogue or shipped_catalogue())
     except PageLoadError as exc:
         result.reason = str(exc)
     except MemoryError:
@@ -47,63 +58,81 @@ def read_job(job: Job) -> PageResult:
 
 
 def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
-         progress: Callable[[int], None] | None = None, planned: Callable[[int], None] | None = None) -> Summary:
-    """Read every page under ``paths`` into ``store``; ``planned`` is told how many pages will be read,
-    ``progress`` is called once per page read."""
+         progress: Callable[[int], None] | None = None, planned: Callable[[int], None] | None = None,
+         catalogue: Catalogue | None = None, start_method: str = "fork") -> Summary:
+    """Read every page under ``paths`` into ``store`` with the templates of ``catalogue`` (the shipped
+    ones when ``None``); ``planned`` is told how many pages will be read, ``progress`` is called once per
+    page read. ``start_method`` is how worker processes start ('fork' or 'spawn')."""
+    catalogue = catalogue or shipped_catalogue()
     summary = Summary()
     files, summary.missing = find_inputs(paths)
-    work: list[tuple[Job, int]] = []
-    with _pool(jobs, len(files)) as pool:
-        described = list(pool.imap(describe, files, chunksize=8)) if pool else [describe(f) for f in files]
+    work: list[Job] = []
+    input_ids: dict[str, int] = {}
+    first_path: dict[str, str] = {}
+    with _pool(jobs, len(files), catalogue, start_method) as pool:
+        described = pool.imap(describe, files, chunksize=8) if pool else map(describe, files)
         for info in described:
-            _plan_input(store, info, summary, work)
+            if info.sha256 in first_path:  # the same content under another name: read once
+                summary.duplicates.append((info.path, first_path[info.sha256]))
+                continue
+            first_path[info.sha256] = info.path
+            input_ids[info.sha256] = _plan_input(store, info, summary, work)
         if planned:
             planned(len(work))
-        input_of = {job: input_id for job, input_id in work}
-        results = pool.imap_unordered(read_job, [job for job, _ in work], chunksize=1) if pool \
-            else map(read_job, [job for job, _ in work])
+        results = pool.imap_unordered(read_job, work, chunksize=1) if pool \
+            else (read_job(job, catalogue) for job in work)
         for result in results:
-            job = (result.source_file, result.sha256, result.source_page - 1)
-            result.status = store.save_page(input_of[job], job[2], result)
-            _count(summary, result)
+            state = store.save_page(input_ids[result.sha256], result.source_page - 1, result)
+            if state is None:  # another scan of this store saved the page first
+                summary.skipped_pages += 1
+            else:
+                result.status = state
+                _count(summary, result)
             if progress:
                 progress(1)
     return summary
 
 
-def _plan_input(store: Store, info: InputFile, summary: Summary, work: list[tuple[Job, int]]) -> None:
-    """Record the input; queue its pages not yet in the store. A file that cannot be opened is stored
-    as one rejected page with the reason."""
-    input_id, done = store.add_input(info)
+def _plan_input(store: Store, info: InputFile, summary: Summary, work: list[Job]) -> int:
+    """Record the input and queue its pages not yet read; returns its id. A file that cannot be opened
+    is stored as one rejected page with the reason. Pages stored as rejected or unidentified are read
+    again: the templates, text packs or model may have changed since."""
+    input_id, stored = store.add_input(info)
     if info.error:
-        if 0 in done:
+        if 0 in stored:
             summary.skipped_pages += 1
-            return
-        rejected = PageResult(info.path, 1, info.sha256, REJECTED, info.error)
-        store.save_page(input_id, 0, rejected)
-        _count(summary, rejected)
-        return
+            return input_id
+        rejected = PageResult(info.path, 1, info.sha256, PageState.REJECTED, info.error)
+        if store.save_page(input_id, 0, rejected) is not None:
+            _count(summary, rejected)
+        return input_id
     for index in range(info.pages):
-        if index in done:
+        if index in stored and stored[index] not in UNREAD_STATES:
             summary.skipped_pages += 1
         else:
-            work.append(((info.path, info.sha256, index), input_id))
+            work.append((info.path, info.sha256, index))
+    return input_id
+
+
+def _start_worker(catalogue: Catalogue) -> None:
+    global _worker_catalogue
+    _worker_catalogue = catalogue
 
 
 @contextlib.contextmanager
-def _pool(jobs: int | None, files: int):  # noqa: ANN202
+def _pool(jobs: int | None, files: int, catalogue: Catalogue, start_method: str) -> Iterator[Pool | None]:
     """A pool of worker processes, or ``None`` for one job (or one file): then all runs in this process."""
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or files == 0:
         yield None
         return
-    # Workers are recycled now and then, so memory stays flat over thousands of pages.
-    with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=200) as pool:
+    context = multiprocessing.get_context(start_method)
+    with context.Pool(workers, _start_worker, (catalogue,), maxtasksperchild=RECYCLE_AFTER_PAGES) as pool:
         yield pool
 
 
 def _count(summary: Summary, result: PageResult) -> None:
     summary.pages[result.status] += 1
-    if result.status != "read" and result.reason:
+    if result.status != PageState.READ and result.reason:
         summary.reasons[result.reason] += 1
     summary.values_to_review += sum(v.needs_review for v in result.values)

@@ -14,12 +14,12 @@ import cv2
 import numpy as np
 
 from formkit.layout.model import Box, BoxesField, TextField
+from formkit.records import FieldValue
 
 from . import areas, digits
 from .ink import ink_mask, without_printed_lines
 from .ocr import OcrUnavailable, read_text
 from .register import WARP_PX_PER_MM
-from .results import FieldValue
 
 TRACE_MM2 = 0.15  # less ink than this in a digit box is dust or a border remnant: blank
 TEXT_ACCEPT = 0.90  # every word of a text area at least this sure, or the text goes to review
@@ -168,7 +168,12 @@ def _value(f: BoxesField, value: str, boxes: list[dict], reasons: list[str], raw
 
 def read_text_field(page: np.ndarray, f: TextField, language: str, px_per_mm: float = WARP_PX_PER_MM) -> FieldValue:
     """A free-text area: blank when it holds no handwriting (Tesseract is not called), else Tesseract's
-    reading of the handwriting alone (printed lines removed), to review unless every word is sure."""
+    reading of the handwriting alone (printed lines removed), to review unless every word is sure.
+
+    In: ``page`` the registered page, 2-D uint8 grey, ``px_per_mm`` pixels per mm; the field's box and
+    ruled lines in mm from the page's top-left corner; ``language`` a Tesseract language code ("eng").
+    Out: the field's value (the text, '' when blank), a confidence in 0..1 (the weakest word's), the
+    review flag and reason, and in ``raw`` the handwriting's area in mm² and each word's confidence."""
     ink_mm2 = areas.ink_area_mm2(page, f.box, ruled_lines_y_mm=f.baselines_y_mm, px_per_mm=px_per_mm)
     raw: dict = {"ink_mm2": round(ink_mm2, 2)}
     if ink_mm2 < areas.INK_MM2:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from formkit.catalogue import candidate_layouts
+from formkit.layout import Layout
 from formkit.layout.model import BoxesField, ChoiceField, LineField, Page, TextField, TextRun
 from formkit.layout.text import width_mm
 from formkit.qrpayload import PagePayload
@@ -108,10 +108,11 @@ def print_match(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: floa
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
-def identify(grey: np.ndarray, found: Markers) -> Identified | str:
-    """The page's identity from its print, or the reason it cannot be told."""
+def identify(grey: np.ndarray, found: Markers, candidates: list[Layout]) -> Identified | str:
+    """The page's identity from its print among the ``candidates`` (every installed layout), or the reason
+    it cannot be told."""
     ranked: list[tuple[float, str, int, str, Page, Registration]] = []
-    for layout in candidate_layouts():
+    for layout in candidates:
         for page in layout.pages:
             reg = register(page, found)
             if reg is None or reg.error_mm > MAX_ERROR_MM:

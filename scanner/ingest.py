@@ -6,17 +6,23 @@ Colour pages are reduced with the darkest channel, so blue, red or black pen all
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageSequence
+from PIL import Image
+
+from formkit.records import InputFile
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 PDF_SUFFIXES = {".pdf"}
 MAX_PIXELS = 80_000_000  # a 12 MP photo is 12 M; a 600 dpi A4 scan is 35 M
 PDF_DPI = 200
+# The smallest page formkit prints (a 54 mm card) photographed at 3 px/mm is 160 px across; no page is
+# more than 2:1, however it is framed.
+MIN_SIDE_PX = 100
+MAX_ASPECT = 8
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # PIL refuses (rather than decodes) anything far beyond our own limit
 
 
@@ -24,28 +30,27 @@ class PageLoadError(Exception):
     """A page that cannot be loaded; the message is the reason stored with the rejected page."""
 
 
-@dataclass(frozen=True)
-class InputFile:
-    path: str
-    sha256: str
-    size_bytes: int
-    pages: int  # 0 when the file cannot be opened at all
-    error: str = ""
-
-
 def find_inputs(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
-    """Files to read under ``paths`` (folders recursively, in name order), and paths that do not exist."""
+    """Files to read under ``paths`` (folders recursively, in name order), each once however often it is
+    named (a file and the folder it is in, or the same file twice), and paths that do not exist."""
     files: list[Path] = []
     missing: list[str] = []
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in
-                            IMAGE_SUFFIXES | PDF_SUFFIXES and not p.name.startswith("."))
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in
+                           IMAGE_SUFFIXES | PDF_SUFFIXES and not p.name.startswith("."))
         elif path.is_file():
-            files.append(path)
+            found = [path]
         else:
             missing.append(str(raw))
+            continue
+        for file in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(file)
     return files, missing
 
 
@@ -58,9 +63,14 @@ def file_sha256(path: Path) -> str:
 
 
 def describe(path: Path) -> InputFile:
-    """Hash ``path`` and count its pages without decoding them."""
-    sha = file_sha256(path)
-    size = path.stat().st_size
+    """Hash ``path`` and count its pages without decoding them. A file that cannot be read at all (no
+    permission, gone meanwhile) is described by a hash of its name, with the reason as its error."""
+    try:
+        sha = file_sha256(path)
+        size = path.stat().st_size
+    except OSError as exc:
+        name_hash = hashlib.sha256(b"unreadable file: " + os.fsencode(path)).hexdigest()
+        return InputFile(str(path), name_hash, 0, 0, f"cannot open the file ({exc.strerror or exc})")
     try:
         return InputFile(str(path), sha, size, count_pages(path))
     except PageLoadError as exc:
@@ -77,8 +87,11 @@ def count_pages(path: Path) -> int:
             raise PageLoadError(f"not a readable PDF ({exc})") from exc
     try:
         with Image.open(path) as image:
-            _check_size(*image.size)
-            return getattr(image, "n_frames", 1)
+            frames = getattr(image, "n_frames", 1)
+            for index in range(frames):  # every frame's size, read from its header before anything is decoded
+                image.seek(index)
+                _check_size(*image.size, index)
+            return frames
     except PageLoadError:
         raise
     except Image.DecompressionBombError as exc:
@@ -93,8 +106,9 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
         return _pdf_page(path, index), float(PDF_DPI)
     try:
         with Image.open(path) as image:
-            _check_size(*image.size)
-            frame = next(f for i, f in enumerate(ImageSequence.Iterator(image)) if i == index)
+            image.seek(index)
+            _check_size(*image.size, index)
+            frame = image
             dpi = frame.info.get("dpi", (None,))[0]
             if path.suffix.lower() in {".jpg", ".jpeg", ".png"} and frame.mode in ("RGB", "L"):
                 grey = _decode_with_opencv(path, colour=frame.mode == "RGB")  # faster than PIL for big photos
@@ -108,9 +122,13 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
         raise PageLoadError(f"cannot decode page {index + 1} ({type(exc).__name__}: {exc})") from exc
 
 
-def _check_size(width: int, height: int) -> None:
+def _check_size(width: int, height: int, index: int = 0) -> None:
+    where = f"page {index + 1}: " if index else ""
     if width * height > MAX_PIXELS:
-        raise PageLoadError(f"image too large ({width} x {height} px; the limit is {MAX_PIXELS // 1_000_000} MP)")
+        raise PageLoadError(f"{where}image too large ({width} x {height} px; the limit is "
+                            f"{MAX_PIXELS // 1_000_000} MP)")
+    if min(width, height) < MIN_SIDE_PX or max(width, height) > MAX_ASPECT * min(width, height):
+        raise PageLoadError(f"{where}image too small or too narrow to hold a form page ({width} x {height} px)")
 
 
 def _decode_with_opencv(path: Path, colour: bool) -> np.ndarray:

@@ -23,7 +23,13 @@ class LineReading:
 
 
 def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM) -> LineReading:
-    """A pen stroke that crosses the line leaves ink in the bands just above and just below it, at
+    """Where pen strokes cross the visual-analogue ``line``.
+
+    ``page``: the registered page, 2-D uint8 grey, ``px_per_mm`` pixels per mm (8 after warping); the
+    line's ends are in mm from the page's top-left corner. Returns each crossing's position in mm from
+    the line's start (left end), and whether one touches an end tick.
+
+    A pen stroke that crosses the line leaves ink in the bands just above and just below it, at
     (nearly) the same columns, however slanted. Its position is the middle of the two."""
     y = int(round(line.y1_mm * px_per_mm))
     x1, x2 = line.x1_mm * px_per_mm, line.x2_mm * px_per_mm

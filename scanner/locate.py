@@ -1,7 +1,7 @@
 """Find the four registration markers and read the QR code of a page image.
 
-Following the measured notes: no pre-processing before ArUco detection, a dictionary of only the
-four printed ids with a high error-correction rate, detection at reduced resolution with corners
+Following the measurements in docs/design.md: no pre-processing before ArUco detection, a dictionary of
+only the four printed ids with a high error-correction rate, detection at reduced resolution with corners
 scaled back, and zxing-cpp for the QR (reads ~2.5 px per module, where OpenCV needs ~3.7).
 """
 

@@ -1,6 +1,6 @@
 """Measure the ink in each printed choice box, relative to that box's own paper and printed border.
 
-Following the measured notes: a pixel's darkness is normalised between the paper white around the
+Following the measurements in docs/design.md: a pixel's darkness is normalised between the paper white around the
 box and the black of its printed border, so a photocopy, a shadow or pencil do not move the scale;
 then the page's empty boxes (most boxes) give the baseline that is subtracted.
 """
@@ -75,6 +75,13 @@ def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_
 
 
 def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> BoxMeasure:
+    """The ink in one printed choice box.
+
+    ``page``: the registered page, 2-D uint8 grey (0 black, 255 white), ``px_per_mm`` pixels per mm
+    (8 after ``register.warp_page``); ``box``: the box's outer edge in mm from the page's top-left
+    corner, as the layout gives it. Returns fractions of the box's inside (0..1) and the contrast in
+    grey levels (see ``BoxMeasure``); ``classify`` turns them into a state.
+    """
     white, black = local_references(page, box, px_per_mm)
     contrast = max(white - black, 40.0)
     inner = page[box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)].astype(np.float32)

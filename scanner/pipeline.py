@@ -5,9 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from formkit.catalogue import find_layout, find_template, known_frames
+from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.layout.model import BoxesField, ChoiceField, Field, Layout, LineField, Page, field_box
 from formkit.qrpayload import PagePayload, decode
+from formkit.records import FieldValue, PageResult, PageState
+from formkit.serial import is_valid_serial
 
 from . import areas, marks
 from .handwriting import read_boxes_fields, read_text_field
@@ -16,15 +18,19 @@ from .lines import read_line
 from .locate import Markers, QrRead, find_markers, qr_in_known_frames, read_qr_codes, reduced
 from .register import MAX_ERROR_MM, REVIEW_ERROR_MM, register, warp_page
 from .resolve import REVIEW_CONFIDENCE, resolve_choice, resolve_line
-from .results import BLANK, READ, REJECTED, UNIDENTIFIED, FieldValue, PageResult
 
 BLANK_INK_FRACTION = 0.002
+PAPER_MIN_GREY = 140  # the lightest tenth of a blank page is paper: darker than this, it is not a page at all
+SMUDGE_LEVELS = 30  # at ~100 px across, print blurred beyond reading is still this much darker than paper
+SMUDGE_FRACTION = 0.005
 CROP_MARGIN_MM = 2.0
 LOW_CONTRAST = 40.0  # grey levels between paper and printed border: ~90 in sharp 3 MP photos, ~50 at blur σ 4 px
 
 
-def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
-    """Fill ``result`` (which names the source) from the page image ``grey``."""
+def read_page(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None = None) -> PageResult:
+    """Fill ``result`` (which names the source) from the page image ``grey`` (2-D uint8), reading it with
+    the templates of ``catalogue`` (the shipped ones when ``None``)."""
+    catalogue = catalogue or shipped_catalogue()
     small = reduced(grey)
     found = find_markers(grey, small)
     # The QR is usually readable at detection resolution; the full image is the second try.
@@ -33,49 +39,63 @@ def read_page(grey: np.ndarray, result: PageResult) -> PageResult:
     if not payloads and small[1] < 1.0:
         reads = read_qr_codes(grey)
         payloads = _formkit_payloads(reads)
+    forged = [p for p in payloads if not is_valid_serial(p.serial)]
+    payloads = [p for p in payloads if is_valid_serial(p.serial)]
+    if forged and not payloads:
+        result.status = PageState.REJECTED
+        result.reason = (f"the QR code's serial {forged[0].serial} fails its check character (a damaged, misprinted "
+                         "or forged code); type the code printed under it in the review page")
+        result.image_jpeg = _jpeg(small[0])
+        return result
     if not payloads and found.count >= 2:
-        payloads = _formkit_payloads(qr_in_known_frames(grey, found, known_frames()))
+        payloads = _formkit_payloads(qr_in_known_frames(grey, found, catalogue.known_frames()))
     identified: Identified | str | None = None
     if not payloads and found.count >= 2:
-        identified = identify(grey, found)
+        identified = identify(grey, found, catalogue.candidate_layouts())
         if isinstance(identified, Identified):
             payloads = [identified.payload]
             result.quality["identified_by"] = f"printed code, QR unreadable: {identified.code_read}"
     if not payloads:
         if found.count >= 2:
-            result.status, result.reason = UNIDENTIFIED, f"QR code unreadable; {identified}"
+            result.status, result.reason = PageState.UNIDENTIFIED, f"QR code unreadable; {identified}"
             result.image_jpeg = _jpeg(small[0])
-        elif found.count == 0 and not reads and _ink_fraction(small[0]) < BLANK_INK_FRACTION:
-            result.status, result.reason = BLANK, "blank page"
+        elif found.count == 0 and not reads and not (not_paper := _not_blank_paper(small[0])):
+            result.status, result.reason = PageState.BLANK, "blank page"
         else:
             what = "a QR code that is not formkit's" if reads else "no formkit markers or QR code"
-            result.status, result.reason = REJECTED, f"not a formkit page: {what}"
+            if found.count == 0 and not reads:
+                what += f", and not blank paper: {not_paper}"
+            result.status, result.reason = PageState.REJECTED, f"not a formkit page: {what}"
             result.image_jpeg = _jpeg(small[0])
         return result
     if len({p.serial + str(p.page) for p in payloads}) > 1:
-        result.status, result.reason = REJECTED, "more than one form page in the image: photograph one at a time"
+        result.status = PageState.REJECTED
+        result.reason = "more than one form page in the image: photograph one at a time"
+        result.image_jpeg = _jpeg(small[0])
         return result
-    return _read_as(grey, small[0], found, payloads[0], result)
+    return _read_as(grey, small[0], found, payloads[0], result, catalogue)
 
 
-def read_page_as(grey: np.ndarray, payload: PagePayload, result: PageResult) -> PageResult:
+def read_page_as(grey: np.ndarray, payload: PagePayload, result: PageResult,
+                 catalogue: Catalogue | None = None) -> PageResult:
     """Read ``grey`` as the page ``payload`` names, for a page a person identified by hand (its QR and
     printed code unreadable). The layout must still be found through the page's markers."""
     small = reduced(grey)
-    return _read_as(grey, small[0], find_markers(grey, small), payload, result)
+    return _read_as(grey, small[0], find_markers(grey, small), payload, result, catalogue or shipped_catalogue())
 
 
 def _read_as(grey: np.ndarray, small: np.ndarray, found: Markers, payload: PagePayload,
-             result: PageResult) -> PageResult:
+             result: PageResult, catalogue: Catalogue) -> PageResult:
     result.form, result.version, result.variant = payload.form, payload.version, payload.variant
     result.form_page, result.serial = payload.page, payload.serial
-    layout = find_layout(payload.form, payload.version, payload.variant)
+    layout = catalogue.find_layout(payload.form, payload.version, payload.variant)
     problem = _layout_problem(layout, payload)
     if problem:
-        result.status, result.reason = REJECTED, problem
+        result.status, result.reason = PageState.REJECTED, problem
+        result.image_jpeg = _jpeg(small)
         return result
     assert isinstance(layout, Layout)
-    template = find_template(payload.form, payload.version)
+    template = catalogue.find_template(payload.form, payload.version)
     language = template.ocr_language if template else "eng"
     return _read_registered(grey, small, layout.page(payload.page), found, result, language)
 
@@ -100,14 +120,14 @@ def _read_registered(grey: np.ndarray, small: np.ndarray, page: Page, found: Mar
     """``small`` is the page at detection size, stored when the page cannot be read."""
     reg = register(page, found)
     if reg is None:
-        result.status = REJECTED
+        result.status = PageState.REJECTED
         result.reason = f"only {found.count} registration marker(s) found; at least 2 are needed"
         result.image_jpeg = _jpeg(small)
         return result
     result.transform = reg.mm_to_px.tolist()
     result.error_mm = round(reg.error_mm, 3)
     if reg.error_mm > MAX_ERROR_MM:
-        result.status = REJECTED
+        result.status = PageState.REJECTED
         result.reason = f"poor registration: markers disagree by {reg.error_mm:.1f} mm (folded or curled page?)"
         result.image_jpeg = _jpeg(small)
         return result
@@ -124,7 +144,7 @@ def _read_registered(grey: np.ndarray, small: np.ndarray, page: Page, found: Mar
     for value in result.values:
         if value.needs_review and value.crop_png is None:
             value.crop_png = _field_crop(warped, fields[value.field])
-    result.status = READ
+    result.status = PageState.READ
     result.image_jpeg = _jpeg(cv2.pyrDown(warped))  # half of WARP_PX_PER_MM: 4 px/mm
     return result
 
@@ -164,13 +184,26 @@ def _field_crop(warped: np.ndarray, f: Field) -> bytes | None:
     return _png(areas.crop(warped, field_box(f), CROP_MARGIN_MM))
 
 
-def _ink_fraction(small: np.ndarray) -> float:
-    """Share of pixels clearly darker than the paper around them, at most 800 px on the long side."""
+def _not_blank_paper(small: np.ndarray) -> str:
+    """'' when ``small`` (the page at detection size) is empty paper, the back of a duplex sheet; else why
+    not. Blank means light paper with no ink on it: not a dark or grey frame, not noise (which averages
+    to grey at detection size), not print blurred beyond reading."""
     scale = min(1.0, 800 / max(small.shape))
     if scale < 1.0:
         small = cv2.resize(small, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    paper = float(np.partition(small.ravel(), int(0.9 * (small.size - 1)))[int(0.9 * (small.size - 1))])
+    if paper < PAPER_MIN_GREY:
+        return f"too dark to be paper (its lightest tenth is grey level {paper:.0f})"
     background = cv2.medianBlur(small, 31)
-    return float(np.mean(small.astype(np.int16) < background.astype(np.int16) - 60))
+    if np.mean(small.astype(np.int16) < background.astype(np.int16) - 60) >= BLANK_INK_FRACTION:
+        return "marks on it"
+    coarse_scale = 100 / max(small.shape)
+    coarse = cv2.resize(small, None, fx=coarse_scale, fy=coarse_scale, interpolation=cv2.INTER_AREA)
+    edge = max(1, round(0.03 * max(coarse.shape)))  # a scanner lid's shadow along the edge is not print
+    inner = coarse[edge:-edge, edge:-edge]
+    if np.mean(inner < paper - SMUDGE_LEVELS) >= SMUDGE_FRACTION:
+        return "dark areas too blurred to read"
+    return ""
 
 
 def _jpeg(image: np.ndarray) -> bytes:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from formkit.layout.model import ChoiceField, LineField
+from formkit.records import FieldValue
 
 from .lines import LineReading
 from .marks import BoxMeasure, Mark
-from .results import FieldValue
 
 REVIEW_CONFIDENCE = 0.5
 

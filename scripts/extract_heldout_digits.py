@@ -1,7 +1,7 @@
 """Rebuild samples/handwriting/mnist-heldout.npz: 600 MNIST digits from the split the recogniser never
 trains on (scripts/train_digits.py holds them back), for the tests, the samples and the demo.
 
-    python scripts/extract_heldout_digits.py [--mnist ../shared/data/mnist/mnist-train.npz]
+    python scripts/extract_heldout_digits.py --mnist PATH/mnist-train.npz
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main() -> None:
     train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mnist", type=Path, default=train.DEFAULT_MNIST)
+    parser.add_argument("--mnist", type=Path, required=True, help="the MNIST training set as .npz")
     args = parser.parse_args()
     data = np.load(args.mnist)
     chosen = np.sort(train.heldout_indices()[-COUNT:])

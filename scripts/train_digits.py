@@ -1,7 +1,7 @@
 """Rebuild scanner/models/digits.npz: the handwritten-digit recogniser.
 
     pip install torch==2.13.0        # training only; formkit runs the model in NumPy
-    python scripts/train_digits.py [--mnist ../shared/data/mnist/mnist-train.npz] [--epochs 10] [--members 4]
+    python scripts/train_digits.py --mnist PATH/mnist-train.npz [--epochs 10] [--members 4]
                                    [--work /tmp/digits-training]   # keeps progress: a rerun resumes
     # or one network per core, then assemble:
     python scripts/train_digits.py --work W --only-member 0 --threads 1 & \
@@ -11,7 +11,7 @@
 Data: the 60,000 MNIST training digits, split by a fixed permutation (seed 0) into 45,000 for training,
 5,000 for validation (the acceptance threshold is chosen on these) and 10,000 held back that neither
 training nor validation sees (benchmarks/handwriting_accuracy.py reports on them; ``heldout_indices``).
-Every digit is written into a synthetic printed box the way scanner.synthetic.draw_digit writes it on a
+Every digit is written into a synthetic printed box the way tests.synthetic.draw_digit writes it on a
 form, the box goes through a simulated scan or photo (resolution, blur, noise, JPEG, 1-bit copies), and
 scanner.digits cuts it out exactly as the scanner does. Same seed, same data, same model.
 """
@@ -35,9 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from formkit.layout.model import Box  # noqa: E402
 from scanner import digits  # noqa: E402
-from scanner.synthetic import draw_digit  # noqa: E402
+from tests.synthetic import draw_digit  # noqa: E402
 
-DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-train.npz"
 TRAIN, VALIDATION, HELDOUT = 45_000, 5_000, 10_000
 # on validation: the threshold keeps wrong-but-accepted at or under this, half the target of 0.2 %, as a
 # threshold chosen on one sample errs more on the next (measured: 0.2 % here gave 0.25 % on held-back digits)
@@ -263,7 +262,8 @@ def choose_threshold(probabilities: np.ndarray, labels: np.ndarray) -> tuple[flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
+    parser.add_argument("--mnist", type=Path, required=True,
+                        help="the MNIST training set as .npz (x: 60,000 28x28 uint8 images, y: labels)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--copies", type=int, default=4, help="synthetic boxes per training digit")
     parser.add_argument("--members", type=int, default=len(MEMBERS),

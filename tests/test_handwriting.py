@@ -13,11 +13,11 @@ import pytest
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
 from formkit.layout.model import BoxesField, TextField
+from formkit.records import PageResult
 from formkit.template import resolve_template
 from scanner import handwriting
 from scanner.pipeline import read_page
-from scanner.results import PageResult
-from scanner.synthetic import degrade_photo, degrade_scan, fill_page, load_digits, render_pdf, write_digits
+from tests.synthetic import degrade_photo, degrade_scan, fill_page, load_digits, render_pdf, write_digits
 
 DIGITS = Path(__file__).parent.parent / "samples" / "handwriting" / "mnist-heldout.npz"
 DPI = 200

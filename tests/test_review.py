@@ -6,21 +6,24 @@ from __future__ import annotations
 import csv
 import random
 import re
+import sqlite3
 import threading
 from pathlib import Path
 
 import cv2
 import pytest
 
+from formkit.catalogue import shipped_catalogue
 from formkit.export import export
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
+from formkit.review import queue as decisions
 from formkit.review.app import create_app
+from formkit.store import SCHEMA_VERSION, Store
 from formkit.template import resolve_template
-from scanner import decisions
+from scanner.assign import read_source_as
 from scanner.batch import scan
-from scanner.store import Store
-from scanner.synthetic import degrade_scan, draw_mark, render_pdf
+from tests.synthetic import degrade_scan, draw_mark, render_pdf
 
 DPI = 200
 CHROMIUM = "/usr/bin/chromium"
@@ -29,6 +32,12 @@ MARKS = {"k10_01": ([("tick", 3)], "3"), "k10_02": ([("tick", 2), ("cross", 4)],
          "k10_03": ([("cross", 1), ("tick", 5)], "5"), "k10_04": ([("light", 2)], "2"),
          "k10_05": ([("cross", 2)], "2"), "k10_06": ([("tick", 1)], "1"), "k10_07": ([("light", 4)], "4"),
          "k10_08": ([("tick", 5)], "5"), "k10_09": ([("cross", 3)], "3"), "k10_10": ([("tick", 2)], "2")}
+
+
+def app_for(db: Path, access_token: str | None = None):
+    """The review app as ``formkit review`` wires it."""
+    catalogue = shipped_catalogue()
+    return create_app(db, catalogue, lambda source, payload: read_source_as(source, payload, catalogue), access_token)
 
 
 @pytest.fixture
@@ -62,11 +71,10 @@ def test_two_reviewers_never_overwrite_each_other_and_undo_restores(scanned):
     assert decisions.decide(first, item.value_id, "corrected", "4", "ann", item.value) == ""
     refused = decisions.decide(second, item.value_id, "corrected", "5", "bob", item.value)
     assert refused == "already reviewed by ann"
-    assert first.db.execute("SELECT value FROM field_values WHERE id=?", (item.value_id,)).fetchone()[0] == "4"
+    assert first.value(item.value_id)["value"] == "4"
     assert decisions.undo(second, "bob") == ""  # bob decided nothing
     assert decisions.undo(first, "ann") == item.field
-    row = first.db.execute("SELECT value, needs_review, review FROM field_values WHERE id=?",
-                           (item.value_id,)).fetchone()
+    row = first.value(item.value_id)
     assert (row["value"], row["needs_review"], row["review"]) == (item.value, 1, "")
     actions = [(r["actor"], r["action"], r["field"]) for r in first.audit_rows() if r["actor"] in ("ann", "bob")]
     assert actions == [("ann", "review:corrected", item.field), ("ann", "undo", item.field)]
@@ -74,7 +82,7 @@ def test_two_reviewers_never_overwrite_each_other_and_undo_restores(scanned):
 
 def test_posts_without_the_csrf_token_are_refused(scanned):
     db, _ = scanned
-    client = create_app(db).test_client()
+    client = app_for(db).test_client()
     page = client.get("/who").get_data(as_text=True)
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     assert client.post("/who", data={"reviewer": "ann"}).status_code == 400
@@ -85,12 +93,12 @@ def test_posts_without_the_csrf_token_are_refused(scanned):
 
 def test_images_are_served_by_id_only_and_a_token_guards_other_addresses(scanned):
     db, _ = scanned
-    client = create_app(db).test_client()
+    client = app_for(db).test_client()
     with client.session_transaction() as s:
         s["reviewer"] = "ann"
     assert client.get("/crop/..%2F..%2Fetc%2Fpasswd").status_code == 404
     assert client.get("/page/1.jpg").status_code == 200
-    guarded = create_app(db, access_token="s3cret").test_client()
+    guarded = app_for(db, access_token="s3cret").test_client()
     assert guarded.get("/").status_code == 403
     assert guarded.get("/?token=wrong").status_code == 403
     assert guarded.get("/?token=s3cret").status_code == 302  # on to the name form
@@ -101,7 +109,7 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard_in_chromium(scanne
     from werkzeug.serving import make_server
 
     db, serial = scanned
-    server = make_server("127.0.0.1", 0, create_app(db), threaded=True)
+    server = make_server("127.0.0.1", 0, app_for(db), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/"
@@ -177,7 +185,7 @@ def test_an_unidentified_page_can_be_assigned_by_hand_and_is_read(tmp_path):
     scan([folder], store, jobs=1)
     [unread] = decisions.unread_pages(store)
     assert unread["status"] == "unidentified"
-    client = create_app(db).test_client()
+    client = app_for(db).test_client()
     with client.session_transaction() as s:
         s["reviewer"], s["csrf"] = "ann", "t"
     assert "stained.png" in client.get("/pages").get_data(as_text=True)
@@ -195,13 +203,19 @@ def test_an_unidentified_page_can_be_assigned_by_hand_and_is_read(tmp_path):
 
 def test_a_store_written_before_review_existed_is_upgraded_when_opened(scanned):
     db, _ = scanned
-    old = Store(db)
+    old = sqlite3.connect(db)  # the store as formkit 0.1 left it: schema 1, no review columns, no claims
     for column in ("machine_value", "review", "reviewed_by", "reviewed_at"):
-        old.db.execute(f"ALTER TABLE field_values DROP COLUMN {column}")
-    old.db.execute("UPDATE meta SET value='1' WHERE key='schema'")
-    old.db.commit()
+        old.execute(f"ALTER TABLE field_values DROP COLUMN {column}")
+    old.execute("DROP TABLE claims")
+    old.execute("DROP TRIGGER audit_no_replace")
+    old.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    old.commit()
     old.close()
     store = Store(db)
     item = decisions.queue(store, limit=1)[0]
     assert decisions.decide(store, item.value_id, "blank", "", "ann", item.value) == ""
-    assert store.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "2"
+    store.close()
+    upgraded = sqlite3.connect(db)
+    assert upgraded.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == str(SCHEMA_VERSION)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):  # the guard added by the upgrade
+        upgraded.execute("INSERT OR REPLACE INTO audit (id, at, actor, action) VALUES (1, 'now', 'x', 'forged')")

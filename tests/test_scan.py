@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from formkit.catalogue import add_template_dir
+from formkit.catalogue import Catalogue
 from formkit.export import export, safe_cell
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
+from formkit.records import PageResult
+from formkit.store import Store
 from formkit.template import resolve_template
 from scanner.batch import scan
 from scanner.pipeline import read_page
-from scanner.results import PageResult
-from scanner.store import Store
-from scanner.synthetic import degrade_photo, degrade_scan, draw_line_mark, draw_mark, render_pdf
+from tests.synthetic import degrade_photo, degrade_scan, draw_line_mark, draw_mark, render_pdf
 
 DPI = 200
 
@@ -64,9 +64,9 @@ def k10(tmp_path_factory):
     return image, rows[0]["serial"]
 
 
-def read(image: np.ndarray) -> PageResult:
+def read(image: np.ndarray, catalogue: Catalogue | None = None) -> PageResult:
     grey = image if image.ndim == 2 else image.min(axis=2)
-    return read_page(grey, PageResult("test", 1, "sha", ""))
+    return read_page(grey, PageResult("test", 1, "sha", ""), catalogue)
 
 
 def assert_k10(result: PageResult, serial: str) -> None:
@@ -179,7 +179,7 @@ items:
     multiple: true
     options: [{value: tv, label: TV}, {value: phone, label: Phone}]
 """, name="templates/checklist.yaml")
-    add_template_dir(folder)
+    catalogue = Catalogue([folder])
     layout = build_layout(resolve_template(str(path)))
     pdf = tmp_path / "checklist.pdf"
     generate(layout, make_copies(1, None, 1), pdf)
@@ -187,7 +187,7 @@ items:
     rng = random.Random(4)
     for value in ("walk", "talk", "sleep", "food"):
         draw_mark(image, DPI, option_box(layout.pages[0], "helped", value), "tick", rng)
-    values = {v.field: v for v in read(image).values}
+    values = {v.field: v for v in read(image, catalogue).values}
     assert values["helped"].value == "walk;talk;sleep;food" and not values["helped"].needs_review
     assert values["nothing"].value == "" and not values["nothing"].needs_review
 
@@ -236,11 +236,11 @@ def test_a_batch_goes_on_past_bad_files_and_records_every_page(tmp_path, batch_f
 def test_rescanning_is_a_no_op(tmp_path, batch_folder):
     store = Store(tmp_path / "s.sqlite")
     scan([batch_folder], store, jobs=1)
-    before = store.db.execute("SELECT COUNT(*) FROM field_values").fetchone()[0]
+    before = len(store.values())
     again = scan([batch_folder], store, jobs=1)
     assert again.skipped_pages == 4 and sum(again.pages.values()) == 0
-    assert store.db.execute("SELECT COUNT(*) FROM field_values").fetchone()[0] == before
-    assert store.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] == 4
+    assert len(store.values()) == before
+    assert len(store.pages()) == 4
 
 
 def test_an_interrupted_batch_finishes_on_the_next_run_without_duplicates(tmp_path, batch_folder):
@@ -257,19 +257,23 @@ def test_an_interrupted_batch_finishes_on_the_next_run_without_duplicates(tmp_pa
     store.close()
     store = Store(db)
     # the two unreadable files are recorded as they are found; then one page was read
-    assert store.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0] == 3
+    assert len(store.pages()) == 3
     summary = scan([batch_folder], store, jobs=1)
     assert summary.skipped_pages == 3 and sum(summary.pages.values()) == 1
-    rows = store.db.execute("SELECT input_id, page_index, COUNT(*) FROM pages GROUP BY 1, 2").fetchall()
-    assert len(rows) == 4 and all(r[2] == 1 for r in rows)
+    pages = [(r["path"], r["page_index"]) for r in store.pages()]
+    assert len(pages) == 4 and len(set(pages)) == 4
 
 
 def test_the_audit_log_is_append_only(tmp_path, batch_folder):
     store = Store(tmp_path / "s.sqlite")
     scan([batch_folder], store, jobs=1)
     assert any(r["action"] == "read-page" for r in store.audit_rows())
+    outside = sqlite3.connect(tmp_path / "s.sqlite")  # as anyone with the file could try
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.db.execute("DELETE FROM audit")
+        outside.execute("DELETE FROM audit")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        outside.execute("INSERT OR REPLACE INTO audit (id, at, actor, action) VALUES (1, 'now', 'x', 'forged')")
+    outside.close()
 
 
 def test_export_writes_wide_and_long_csv_with_provenance(tmp_path, batch_folder, k10):
@@ -314,3 +318,51 @@ def test_a_form_printed_with_a_text_pack_needs_that_pack_to_be_scanned(tmp_path)
     with_pack = CliRunner().invoke(main, ["scan", str(folder), "--db", str(tmp_path / "b.sqlite"), "--jobs", "1",
                                           "--text-pack", str(pack)])
     assert "Pages read: 1" in with_pack.output, with_pack.output
+
+
+CUSTOM_PACKED = """\
+form: mood-check
+version: 2
+title: How this week went
+licence: text-pack
+page: {size: A5}
+scales:
+  often: [{value: 1, label: Never}, {value: 2, label: Sometimes}, {value: 3, label: Often}]
+items:
+  - kind: paragraph
+    text: {pack: intro}
+  - kind: matrix
+    scale: often
+    rows:
+      - {id: m1, text: {pack: m1}}
+      - {id: m2, text: {pack: m2}}
+      - {id: m3, text: {pack: m3}}
+"""
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_workers_read_with_the_commands_templates_and_text_pack_however_they_start(tmp_path, start_method):
+    """A custom template printed with a text pack reads the same in spawned workers as in forked ones:
+    the catalogue is handed to each worker, not inherited from the parent's memory."""
+    templates, inbox = tmp_path / "templates", tmp_path / "inbox"
+    templates.mkdir()
+    inbox.mkdir()
+    (templates / "mood.yaml").write_text(CUSTOM_PACKED, encoding="utf-8")
+    pack = tmp_path / "pack.yaml"
+    wording = "A sentence long enough to wrap onto a second line, so that the pack moves every box below it."
+    pack.write_text(f"form: mood-check\ntexts:\n  intro: {wording}\n  m1: {wording}\n  m2: Slept well.\n"
+                    "  m3: Went out.\n", encoding="utf-8")
+    catalogue = Catalogue([templates], [pack])
+    layout = build_layout(catalogue.find_template("mood-check", 2))
+    pdf = tmp_path / "mood.pdf"
+    generate(layout, make_copies(2, None, 5), pdf)
+    rng = random.Random(6)
+    for number, image in enumerate(render_pdf(pdf, DPI)):
+        for row, value in (("m1", 3), ("m2", 1), ("m3", 2)):
+            draw_mark(image, DPI, option_box(layout.pages[0], row, value), "tick", rng)
+        cv2.imwrite(str(inbox / f"p{number}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    store = Store(tmp_path / "s.sqlite")
+    summary = scan([inbox], store, jobs=2, catalogue=catalogue, start_method=start_method)
+    assert summary.pages == {"read": 2}, summary.reasons
+    values = sorted((v["serial"], v["field"], v["value"], v["needs_review"]) for v in store.values())
+    assert [(f, value, flag) for _, f, value, flag in values] == [("m1", "3", 0), ("m2", "1", 0), ("m3", "2", 0)] * 2

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from formkit.catalogue import find_template
+from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.errors import TemplateError
 from formkit.export import export
 from formkit.scoring import Answer, gas_t_score, read_scoring, score_form
@@ -21,7 +21,7 @@ def _answers(**values: object) -> dict[str, Answer]:
 def _score(form: str, answers: dict[str, Answer], bands: dict[str, str] | None = None):
     from formkit.export import _scales
 
-    template = find_template(form, 1)
+    template = shipped_catalogue().find_template(form, 1)
     return score_form(read_scoring(template), answers, _scales(template), bands)
 
 
@@ -117,7 +117,7 @@ def test_goal_card_latest_progress_and_change_on_the_card():
 
 
 def test_a_scoring_mistake_names_the_template_line(tmp_path):
-    source = (Path(find_template("k10", 1).source)).read_text(encoding="utf-8")
+    source = (Path(shipped_catalogue().find_template("k10", 1).source)).read_text(encoding="utf-8")
     bad = source.replace("items: k10_01..k10_10", "items: k10_01..k10_11")
     path = tmp_path / "k10.yaml"
     path.write_text(bad, encoding="utf-8")
@@ -176,16 +176,15 @@ def test_export_adds_scores_statuses_bands_change_and_a_codebook(tmp_path):
     assert "1=None of the time" in item["allowed_values"]
 
 
-def test_forms_from_two_template_versions_export_together(tmp_path, monkeypatch):
-    import formkit.export as export_module
-
-    v1 = find_template("k10", 1)
-    from dataclasses import replace
-
-    v2 = replace(v1, version=2)
-    monkeypatch.setattr(export_module, "find_template", lambda form, version: {1: v1, 2: v2}.get(version))
+def test_forms_from_two_template_versions_export_together(tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    k10 = Path(shipped_catalogue().find_template("k10", 1).source).read_text(encoding="utf-8")
+    (folder / "k10-v2.yaml").write_text(k10.replace("version: 1\n", "version: 2\n", 1), encoding="utf-8")
+    two_versions = Catalogue([folder])
+    assert two_versions.find_template("k10", 2) is not None
     rows = _k10_rows("AAAA-AAA1", [3] * 10) + [dict(r, version=2) for r in _k10_rows("BBBB-BBB2", [1] * 10)]
-    export(rows, tmp_path)
+    export(rows, tmp_path, catalogue=two_versions)
     wide = {r["serial"]: r for r in _read(tmp_path / "k10.csv")}
     assert (wide["AAAA-AAA1"]["version"], wide["BBBB-BBB2"]["version"]) == ("1", "2")
     assert wide["BBBB-BBB2"]["k10_total"] == "10"
@@ -207,10 +206,10 @@ def test_end_to_end_scores_match_the_answers_that_were_marked(tmp_path):
     from formkit.export import _scales
     from formkit.generate import generate, make_copies
     from formkit.layout import build_layout
+    from formkit.store import Store
     from formkit.template import resolve_template
     from scanner.batch import scan
-    from scanner.store import Store
-    from scanner.synthetic import degrade_scan, fill_page, render_pdf
+    from tests.synthetic import degrade_scan, fill_page, render_pdf
 
     folder = tmp_path / "scans"
     folder.mkdir()
@@ -224,7 +223,7 @@ def test_end_to_end_scores_match_the_answers_that_were_marked(tmp_path):
             row = manifest[index]
             filled = fill_page(image, 200, layout.page(int(row["form_page"])), rng, hard=False)
             truth = {k: Answer(t.value) for k, t in filled.truth.items()}
-            template = find_template(form, 1)
+            template = shipped_catalogue().find_template(form, 1)
             scores = score_form(read_scoring(template), truth, _scales(template))
             rules = {r.id: r for r in read_scoring(template).scores}
             expected[str(row["serial"])] = {k: r.text(rules[k].decimals) for k, r in scores.items()}

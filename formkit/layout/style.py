@@ -1,6 +1,6 @@
 """Sizes that depend on the page: font sizes, marker and box sizes, margins (all in mm or pt).
 
-Marker sizes follow the measured rule of thumb (shared notes): at least 5 px per marker cell in the
+Marker sizes follow the measured rule of thumb (docs/design.md): at least 5 px per marker cell in the
 image the detector sees; 8 mm markers on A7 cards (6 mm minimum), 10-12 mm on A4. QR modules are at
 least 0.62 mm, so a page rasterised at 150 dpi has the ~3.7 px per module OpenCV's detector needs;
 larger on A4 and A5, which people photograph from further away.

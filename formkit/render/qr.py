@@ -1,4 +1,4 @@
-"""QR module matrices from reportlab's encoder (no extra dependency; see the shared notes)."""
+"""QR module matrices from reportlab's encoder (no extra dependency; why, with its cost, in docs/design.md)."""
 
 from __future__ import annotations
 

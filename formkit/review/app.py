@@ -12,21 +12,22 @@ from typing import Any
 
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
 
-from scanner import decisions
-from scanner.store import Store
-
-from ..catalogue import find_layout, installed_forms
+from ..catalogue import Catalogue
 from ..layout.model import Field, Page, field_box
 from ..qrpayload import PagePayload
 from ..serial import format_serial, is_valid_serial, normalise_serial
+from ..store import Store
+from . import queue as decisions
 from .inputs import hint, parse
+from .queue import PageReader
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def create_app(db: Path, access_token: str | None = None) -> Flask:
-    """The app over the store at ``db``. With ``access_token``, every visitor must first open a URL with
-    ``?token=...`` (``formkit review`` prints it)."""
+def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token: str | None = None) -> Flask:
+    """The app over the store at ``db``, with the templates of ``catalogue``; ``read_as`` reads a page a
+    person identified by hand (the scanner's, wired by the command). With ``access_token``, every visitor
+    must first open a URL with ``?token=...`` (``formkit review`` prints it)."""
     app = Flask(__name__)
     app.jinja_env.filters["serial"] = format_serial
     app.config.update(SECRET_KEY=secrets.token_bytes(32), DB=str(db), ACCESS_TOKEN=access_token,
@@ -85,7 +86,7 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
         if item is None:
             flash("That value was already reviewed.")
             return redirect(url_for("next_value"))
-        f, page = _field(item)
+        f, page = _field(item, catalogue)
         if request.method == "POST":
             error = _record(item, f)
             if not error:
@@ -119,7 +120,7 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
 
     @app.route("/pages")
     def unread() -> Any:
-        return render_template("pages.html", pages=decisions.unread_pages(store()), forms=installed_forms())
+        return render_template("pages.html", pages=decisions.unread_pages(store()), forms=catalogue.installed_forms())
 
     @app.post("/assign/<int:page_id>")
     def assign(page_id: int) -> Any:
@@ -130,31 +131,30 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
             number = int(request.form.get("page", "1"))
         except ValueError:
             number = 0
-        layout = find_layout(form, int(version or 0), variant)
+        layout = catalogue.find_layout(form, int(version or 0), variant)
         if not is_valid_serial(serial):
             flash(f"'{request.form.get('serial', '')}' is not a valid serial: check the code printed under the QR.")
         elif isinstance(layout, str) or not 1 <= number <= len(layout.pages):
             flash(layout if isinstance(layout, str) else f"'{form}' has no page {number}.")
         else:
             payload = PagePayload(form, int(version), number, variant, serial, layout.page(number).fingerprint)
-            problem = decisions.assign_page(store(), page_id, payload, session["reviewer"])
+            problem = decisions.assign_page(store(), page_id, payload, session["reviewer"], read_as)
             flash(problem or f"Page read as {form} page {number}, {format_serial(serial)}.")
         return redirect(url_for("unread"))
 
-    def stored_image(sql: str, row_id: int, mimetype: str) -> Response:
+    def stored_image(image: bytes | None, mimetype: str) -> Response:
         """An image blob from the store, by id (never by a path)."""
-        row = store().db.execute(sql, (row_id,)).fetchone()
-        if row is None or row[0] is None:
+        if image is None:
             abort(404)
-        return Response(row[0], mimetype=mimetype, headers={"Cache-Control": "private, max-age=3600"})
+        return Response(image, mimetype=mimetype, headers={"Cache-Control": "private, max-age=3600"})
 
     @app.route("/crop/<int:value_id>.png")
     def crop(value_id: int) -> Response:
-        return stored_image("SELECT crop FROM field_values WHERE id=?", value_id, "image/png")
+        return stored_image(store().crop(value_id), "image/png")
 
     @app.route("/page/<int:page_id>.jpg")
     def page_image(page_id: int) -> Response:
-        return stored_image("SELECT image FROM pages WHERE id=?", page_id, "image/jpeg")
+        return stored_image(store().page_image(page_id), "image/jpeg")
 
     def summary_page(finished: bool) -> str:
         """Pages and values per batch, and the progress; ``finished`` when the queue is empty."""
@@ -175,9 +175,9 @@ def create_app(db: Path, access_token: str | None = None) -> Flask:
     return app
 
 
-def _field(item: decisions.Pending) -> tuple[Field | None, Page | None]:
+def _field(item: decisions.Pending, catalogue: Catalogue) -> tuple[Field | None, Page | None]:
     """The layout's field for ``item`` and the page it is on (``None`` when its template is gone)."""
-    layout = find_layout(item.form, item.version, item.variant)
+    layout = catalogue.find_layout(item.form, item.version, item.variant)
     if isinstance(layout, str) or not 1 <= item.form_page <= len(layout.pages):
         return None, None
     page = layout.page(item.form_page)

@@ -1,4 +1,10 @@
-"""Read a template YAML file into a validated ``Template``; every error names file, line and item."""
+"""Read a template YAML file into a validated ``Template``; every error names file, line and item.
+
+Templates and text packs are untrusted input. The YAML reader refuses anchors and aliases (a template
+has no use for them, and nested aliases expand exponentially), nesting deeper than ``MAX_DEPTH`` and files
+over ``MAX_FILE_BYTES``; every value is then checked against the vocabulary in ``schema.py`` (check.py)
+before it is read, and no message echoes more than a few dozen characters of a value.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver, Resolver
+from yaml.scanner import Scanner
 
 from ..errors import TemplateError
+from .check import check, clip, listing, show
 from .schema import (
-    LICENCES,
-    PAGE_SIZES_MM,
+    ITEM_KINDS,
+    PAGE,
+    TEMPLATE,
+    TEXT_PACK,
     ChoiceItem,
     DateItem,
     DigitsItem,
@@ -23,62 +39,185 @@ from .schema import (
     Option,
     PageBreakItem,
     ParagraphItem,
+    Record,
     Template,
     TextItem,
 )
 
-FORM_ID = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
-FIELD_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-TOP_LEVEL_KEYS = {"form", "version", "title", "language", "ocr_language", "licence", "page", "scales",
-                  "items", "notice", "scoring"}
-ITEM_KEYS: dict[str, set[str]] = {
-    "heading": {"text"},
-    "paragraph": {"text"},
-    "page_break": set(),
-    "choice": {"id", "text", "scale", "options", "multiple"},
-    "matrix": {"scale", "options", "rows", "multiple", "numbered"},
-    "digits": {"id", "text", "count", "min", "max"},
-    "date": {"id", "text"},
-    "text": {"id", "text", "lines"},
-    "line": {"id", "text", "left", "right", "length_mm", "min", "max"},
-}
+MAX_FILE_BYTES = 256 * 1024  # a shipped template is a few kilobytes; this reads in about half a second
+MAX_DEPTH = 20  # nesting of mappings and lists; a template needs 8
+MAX_MESSAGE = 300  # characters of an error message after the file and line
+MAX_RANGE = 1000  # ids a range such as k10_01..k10_10 may expand to
 
+
+# --- YAML ------------------------------------------------------------------------------------------------
 
 class _Mapping(dict):
+    """A mapping that remembers its line and the line of each key."""
+
     line = 0
+    key_lines: dict[Any, int]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader whose mappings remember the line they start on."""
+class _Sequence(list):
+    """A list that remembers its line and the line of each entry."""
+
+    line = 0
+    item_lines: list[int]
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
-    mapping = _Mapping(loader.construct_mapping(node, deep=True))
+class _Refused(yaml.MarkedYAMLError):
+    """Why a file is refused other than a YAML syntax error: aliases, deep nesting, a duplicate key, a value
+    Python cannot hold."""
+
+
+class _Composer(Composer):
+    """Builds the node tree with no anchors or aliases, at most ``MAX_DEPTH`` levels deep."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(problem="YAML anchors and aliases (&name, *name) are not allowed here: write each "
+                                   "value out in full", problem_mark=event.start_mark)
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Constructor(SafeConstructor):
+    """Safe construction into line-aware mappings and lists; a value Python cannot build is a YAML error."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, OverflowError):
+            value = f" {show(node.value)}" if isinstance(node.value, str) else ""
+            raise _Refused(problem=f"cannot read the value{value}", problem_mark=node.start_mark) from None
+
+
+def _construct_mapping(loader: _Constructor, node: yaml.MappingNode) -> _Mapping:
+    mapping = _Mapping()
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            raise _Refused(problem="merge keys ('<<') are not allowed here", problem_mark=key_node.start_mark)
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise _Refused(problem="a key must be text, not a list or mapping",
+                                   problem_mark=key_node.start_mark) from None
+        if key in mapping:
+            raise _Refused(problem=f"the key {show(key)} appears twice in this mapping",
+                                   problem_mark=key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def _construct_sequence(loader: _Constructor, node: yaml.SequenceNode) -> _Sequence:
+    sequence = _Sequence(loader.construct_object(child, deep=True) for child in node.value)
+    sequence.line = node.start_mark.line + 1
+    sequence.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return sequence
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse ``path`` with line-aware mappings; unreadable or malformed files raise ``TemplateError``."""
+_Constructor.add_constructor(BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Constructor.add_constructor(BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+class _Resolver(Resolver):
+    """YAML 1.2 booleans (only true and false: a label 'No' stays text) and no implicit dates."""
+
+
+_BOOL, _TIMESTAMP = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"
+_Resolver.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _TIMESTAMP)]
+    for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+}
+_Resolver.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+class _PureLoader(Reader, Scanner, Parser, _Composer, _Constructor, _Resolver):
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+LOADERS: list[type] = [_PureLoader]
+try:  # libyaml parses about three times faster; composing stays in Python, where aliases are refused
+    from yaml._yaml import CParser
+
+    class _FastLoader(_Composer, CParser, _Constructor, _Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+    LOADERS.insert(0, _FastLoader)
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    pass
+
+
+def read_yaml(path: Path, loader: type | None = None) -> Any:
+    """Parse ``path`` with line-aware mappings and lists; an unreadable, oversized or malformed file, or one
+    using anchors and aliases, raises ``TemplateError`` naming the line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise TemplateError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise TemplateError(str(path), f"the file is larger than {MAX_FILE_BYTES // 1024} KB; a template or text "
+                                       "pack is a few KB")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise TemplateError(str(path), "file is not UTF-8 text") from exc
+    parser = (loader or LOADERS[0])(text)
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise TemplateError(str(path), f"not valid YAML: {getattr(exc, 'problem', exc)}", line) from exc
+        return parser.get_single_data()
+    except _Refused as exc:
+        raise TemplateError(str(path), clip(str(exc.problem), 200), exc.problem_mark.line + 1) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = ": ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise TemplateError(str(path), f"not valid YAML: {clip(problem, 200)}", mark.line + 1 if mark else None) \
+            from None
+    except yaml.YAMLError as exc:  # a character YAML does not allow
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
+        raise TemplateError(str(path), f"not valid YAML: {clip(str(reason), 200)}", line) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # pragma: no cover - a last resort
+        raise TemplateError(str(path), f"not valid YAML ({type(exc).__name__})") from None
+    finally:
+        parser.dispose()
+
+
+# --- Templates -------------------------------------------------------------------------------------------
+
+def _get(node: dict, record: Record, key: str) -> Any:
+    """``node[key]``, or the vocabulary's default for it."""
+    return node.get(key, record.keys[key].default)
 
 
 class _Reader:
-    """Validation helpers bound to one file, so every message names it."""
+    """Reads values the vocabulary has already checked; supplies wording from the text pack."""
 
     def __init__(self, path: str, pack: dict[str, str] | None) -> None:
         self.path = path
@@ -88,28 +227,12 @@ class _Reader:
     def fail(self, message: str, node: Any = None, item: str | None = None) -> TemplateError:
         return TemplateError(self.path, message, getattr(node, "line", None) or None, item)
 
-    def mapping(self, node: Any, what: str, line_of: Any = None) -> _Mapping:
-        if not isinstance(node, dict):
-            raise self.fail(f"{what} must be a mapping of keys to values", line_of)
-        return node  # type: ignore[return-value]
-
-    def known_keys(self, node: _Mapping, allowed: set[str], what: str, item: str | None = None) -> None:
-        unknown = sorted(set(node) - allowed)
-        if unknown:
-            raise self.fail(
-                f"unknown key(s) {', '.join(map(repr, unknown))} in {what}; allowed: {', '.join(sorted(allowed))}",
-                node, item)
-
-    def string(self, node: _Mapping, key: str, item: str | None = None, required: bool = True) -> str:
+    def text(self, node: dict, key: str) -> str:
         value = node.get(key)
         if value is None:
-            if required:
-                raise self.fail(f"'{key}' is required", node, item)
             return ""
-        if isinstance(value, dict) and set(value) == {"pack"}:
-            return self.packed(str(value["pack"]))
-        if not isinstance(value, str | int | float):
-            raise self.fail(f"'{key}' must be text", node, item)
+        if isinstance(value, dict):
+            return self.packed(value["pack"])
         return str(value).strip()
 
     def packed(self, key: str) -> str:
@@ -119,184 +242,121 @@ class _Reader:
             return self.pack[key]
         return f"[{key}]"
 
-    def integer(self, node: _Mapping, key: str, default: int | None, low: int, high: int,
-                item: str | None = None) -> int | None:
-        value = node.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(f"'{key}' must be a whole number from {low} to {high}, not {value!r}", node, item)
-        return value
-
-    def number(self, node: _Mapping, key: str, default: float, item: str | None = None) -> float:
-        value = node.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(f"'{key}' must be a number, not {value!r}", node, item)
-        return float(value)
-
-    def boolean(self, node: _Mapping, key: str, default: bool, item: str | None = None) -> bool:
-        value = node.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(f"'{key}' must be true or false, not {value!r}", node, item)
-        return value
-
-    def options(self, raw: Any, where: _Mapping, item: str | None) -> tuple[Option, ...]:
-        if not isinstance(raw, list) or not raw:
-            raise self.fail("a scale needs a list of at least one option", where, item)
-        options: list[Option] = []
-        for entry in raw:
-            entry = self.mapping(entry, "an option", where)
-            self.known_keys(entry, {"value", "label"}, "an option", item)
-            value = entry.get("value")
-            if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
-                raise self.fail(f"an option's 'value' must be a number or text, not {value!r}", entry, item)
-            options.append(Option(value=value, label=self.string(entry, "label", item, required=False)))
+    def options(self, raw: list, where: dict, item: str | None) -> tuple[Option, ...]:
+        options = tuple(Option(value=entry["value"], label=self.text(entry, "label")) for entry in raw)
         values = [o.value for o in options]
         duplicates = sorted({str(v) for v in values if values.count(v) > 1})
         if duplicates:
-            raise self.fail(f"option value(s) {', '.join(duplicates)} appear more than once", where, item)
-        return tuple(options)
+            raise self.fail(f"option value(s) {listing(duplicates)} appear more than once", where, item)
+        return options
 
 
 def load_template(path: str | Path, text_pack: str | Path | None = None) -> Template:
     """Load and validate the template at ``path``; ``text_pack`` supplies licensed wording."""
-    path = Path(path)
+    try:
+        return _load_template(Path(path), text_pack)
+    except TemplateError as exc:
+        short = _shortened(exc)
+        if short is exc:
+            raise
+        raise short from None
+
+
+def _shortened(exc: TemplateError) -> TemplateError:
+    """``exc``, or the same error with its message cut to ``MAX_MESSAGE`` characters."""
+    prefix = TemplateError(exc.path, "", exc.line, exc.item).message
+    body = exc.message[len(prefix):] if exc.message.startswith(prefix) else exc.message
+    if len(body) <= MAX_MESSAGE:
+        return exc
+    return type(exc)(exc.path, clip(body, MAX_MESSAGE), exc.line, exc.item)
+
+
+def _load_template(path: Path, text_pack: str | Path | None) -> Template:
     pack = load_text_pack(Path(text_pack)) if text_pack is not None else None
-    raw = read_yaml(path)
+    top = read_yaml(path)
+    check(top, TEMPLATE, str(path))
     reader = _Reader(str(path), pack)
-    top = reader.mapping(raw, "the template")
-    reader.known_keys(top, TOP_LEVEL_KEYS, "the template")
-
-    form = reader.string(top, "form")
-    if not FORM_ID.match(form):
-        raise reader.fail(f"form id {form!r} must be lower-case letters, digits and '-', at most 24", top)
-    version = reader.integer(top, "version", None, 1, 9999)
-    if version is None:
-        raise reader.fail("'version' is required", top)
-    licence = reader.string(top, "licence")
-    if licence not in LICENCES:
-        raise reader.fail(f"licence must be one of {', '.join(LICENCES)}, not {licence!r}", top)
-
-    page = reader.mapping(top.get("page", {}), "'page'", top)
-    reader.known_keys(page, {"size", "orientation", "max_pages"}, "'page'")
-    size = reader.string(page, "size", required=False) or "A4"
-    if size not in PAGE_SIZES_MM:
-        raise reader.fail(f"page size {size!r} does not exist; use one of {', '.join(PAGE_SIZES_MM)}", page)
-    orientation = reader.string(page, "orientation", required=False) or "portrait"
-    if orientation not in ("portrait", "landscape"):
-        raise reader.fail(f"orientation must be portrait or landscape, not {orientation!r}", page)
-
-    scales_raw = reader.mapping(top.get("scales", {}), "'scales'", top)
+    page = top.get("page", {})
+    scales_raw = top.get("scales", {})
     scales = {name: reader.options(opts, scales_raw, f"scale {name}") for name, opts in scales_raw.items()}
-
-    items_raw = top.get("items")
-    if not isinstance(items_raw, list) or not items_raw:
-        raise reader.fail("'items' must be a list with at least one item", top)
-    items = tuple(_read_item(reader, node, scales, top) for node in items_raw)
+    items = tuple(_read_item(reader, node, scales) for node in top["items"])
     template = Template(
-        form=form,
-        version=version,
-        title=reader.string(top, "title"),
-        language=reader.string(top, "language", required=False) or "en",
-        ocr_language=reader.string(top, "ocr_language", required=False) or "eng",
-        licence=licence,
-        page_size=size,
-        landscape=orientation == "landscape",
-        max_pages=reader.integer(page, "max_pages", None, 1, 100),
+        form=top["form"],
+        version=top["version"],
+        title=reader.text(top, "title"),
+        language=_get(top, TEMPLATE, "language"),
+        ocr_language=_get(top, TEMPLATE, "ocr_language"),
+        licence=top["licence"],
+        page_size=_get(page, PAGE, "size"),
+        landscape=_get(page, PAGE, "orientation") == "landscape",
+        max_pages=_get(page, PAGE, "max_pages"),
         items=items,
         source=str(path),
-        notice=reader.string(top, "notice", required=False),
+        notice=reader.text(top, "notice"),
         text_pack=str(text_pack) if text_pack is not None else None,
         extra={"scoring": top.get("scoring")} if "scoring" in top else {},
     )
     _check_unique_ids(reader, template)
+    if "scoring" in top:
+        _check_ranges(reader, top["scoring"], len(template.field_ids()))
     from ..scoring.rules import read_scoring  # here, not at the top: scoring reads the template model
 
     read_scoring(template)  # a mistake in the scoring rules is a template error, found when it is loaded
     if pack is not None:
         unused = sorted(set(pack) - reader.pack_used)
         if unused:
-            raise TemplateError(str(text_pack), f"key(s) {', '.join(unused)} are not used by form '{form}'")
+            raise TemplateError(str(text_pack), f"key(s) {listing(unused)} are not used by form '{template.form}'")
     return template
 
 
-def _read_item(reader: _Reader, node: Any, scales: dict[str, tuple[Option, ...]], top: _Mapping) -> Item:
-    node = reader.mapping(node, "an item", top)
-    kind = node.get("kind")
-    item_id = node.get("id") if isinstance(node.get("id"), str) else None
-    if kind not in ITEM_KEYS:
-        raise reader.fail(f"unknown item kind {kind!r}; use one of {', '.join(ITEM_KEYS)}", node, item_id)
-    reader.known_keys(node, ITEM_KEYS[kind] | {"kind"}, f"a {kind} item", item_id)
+def _read_item(reader: _Reader, node: dict, scales: dict[str, tuple[Option, ...]]) -> Item:
+    kind = node["kind"]
+    record = ITEM_KINDS[kind]
     line = node.line
     if kind == "heading":
-        return HeadingItem(line, reader.string(node, "text"))
+        return HeadingItem(line, reader.text(node, "text"))
     if kind == "paragraph":
-        return ParagraphItem(line, reader.string(node, "text"))
+        return ParagraphItem(line, reader.text(node, "text"))
     if kind == "page_break":
         return PageBreakItem(line)
     if kind == "matrix":
-        rows_raw = node.get("rows")
-        if not isinstance(rows_raw, list) or not rows_raw:
-            raise reader.fail("a matrix needs 'rows': a list of {id, text}", node)
-        rows = []
-        for row in rows_raw:
-            row = reader.mapping(row, "a matrix row", node)
-            reader.known_keys(row, {"id", "text"}, "a matrix row")
-            row_id = _field_id(reader, row)
-            rows.append(MatrixRow(row_id, reader.string(row, "text", row_id), row.line))
-        return MatrixItem(line, _scale(reader, node, scales, rows[0].id), tuple(rows),
-                          reader.boolean(node, "multiple", False), reader.boolean(node, "numbered", True))
+        rows = tuple(MatrixRow(row["id"], reader.text(row, "text"), row.line) for row in node["rows"])
+        return MatrixItem(line, _scale(reader, node, scales, rows[0].id), rows,
+                          _get(node, record, "multiple"), _get(node, record, "numbered"))
 
-    field_id = _field_id(reader, node)
-    text = reader.string(node, "text", field_id, required=False)
+    field_id = node["id"]
+    text = reader.text(node, "text")
     if kind == "choice":
-        return ChoiceItem(line, field_id, text, _scale(reader, node, scales, field_id),
-                          reader.boolean(node, "multiple", False, field_id))
+        return ChoiceItem(line, field_id, text, _scale(reader, node, scales, field_id), _get(node, record, "multiple"))
     if kind == "digits":
-        count = reader.integer(node, "count", None, 1, 20, field_id)
-        if count is None:
-            raise reader.fail("'count' (how many digit boxes) is required", node, field_id)
-        low = reader.integer(node, "min", None, 0, 10**count - 1, field_id)
-        high = reader.integer(node, "max", None, 0, 10**count - 1, field_id)
+        count = node["count"]
+        low, high = node.get("min"), node.get("max")
+        for key, value in (("min", low), ("max", high)):
+            if value is not None and value > 10**count - 1:
+                raise reader.fail(f"'{key}' must be a whole number from 0 to {10**count - 1} ({count} digit "
+                                  f"box(es)), not {show(value)}", node, field_id)
         if low is not None and high is not None and low > high:
             raise reader.fail(f"'min' {low} is above 'max' {high}", node, field_id)
         return DigitsItem(line, field_id, text, count, low, high)
     if kind == "date":
         return DateItem(line, field_id, text)
     if kind == "text":
-        return TextItem(line, field_id, text, reader.integer(node, "lines", 2, 1, 30, field_id) or 2)
+        return TextItem(line, field_id, text, _get(node, record, "lines"))
     # line: a visual-analogue scale
-    length = reader.number(node, "length_mm", 100.0, field_id)
-    low = reader.number(node, "min", 0.0, field_id)
-    high = reader.number(node, "max", 10.0, field_id)
-    if length < 20:
-        raise reader.fail(f"a line must be at least 20 mm long, not {length}", node, field_id)
+    low, high = float(_get(node, record, "min")), float(_get(node, record, "max"))
     if low == high:
         raise reader.fail("a line's 'min' and 'max' must differ", node, field_id)
-    return LineItem(line, field_id, text, reader.string(node, "left", field_id, required=False),
-                    reader.string(node, "right", field_id, required=False), length, low, high)
+    return LineItem(line, field_id, text, reader.text(node, "left"), reader.text(node, "right"),
+                    float(_get(node, record, "length_mm")), low, high)
 
 
-def _field_id(reader: _Reader, node: _Mapping) -> str:
-    field_id = node.get("id")
-    if not isinstance(field_id, str) or not FIELD_ID.match(field_id):
-        raise reader.fail(
-            f"field id {field_id!r} must be lower-case letters, digits and '_', starting with a letter",
-            node, field_id if isinstance(field_id, str) else None)
-    return field_id
-
-
-def _scale(reader: _Reader, node: _Mapping, scales: dict[str, tuple[Option, ...]], item: str) -> tuple[Option, ...]:
-    if "scale" in node and "options" in node:
-        raise reader.fail("give either 'scale' or 'options', not both", node, item)
+def _scale(reader: _Reader, node: dict, scales: dict[str, tuple[Option, ...]], item: str) -> tuple[Option, ...]:
     if "options" in node:
         return reader.options(node["options"], node, item)
-    name = node.get("scale")
-    if name is None:
-        raise reader.fail("a choice needs 'options' or a 'scale' name", node, item)
+    name = node["scale"]
     if name not in scales:
-        known = ", ".join(scales) or "none defined"
-        raise reader.fail(f"scale {name!r} is not defined under 'scales' ({known})", node, item)
+        known = listing(list(scales)) or "none defined"
+        raise reader.fail(f"scale {show(name)} is not defined under 'scales' ({known})", node, item)
     return scales[name]
 
 
@@ -314,20 +374,30 @@ def _check_unique_ids(reader: _Reader, template: Template) -> None:
             seen[field_id] = row.line
 
 
+def _check_ranges(reader: _Reader, scoring: dict, fields: int) -> None:
+    """A range such as ``q1..q99999999`` would expand to more ids than any form has: refuse it before the
+    scoring rules expand it."""
+    from ..scoring.rules import RANGE
+
+    for score in scoring.get("scores", []):
+        for key in ("items", "reverse"):
+            spec = score.get(key)
+            match = RANGE.match(spec.strip()) if isinstance(spec, str) else None
+            if match is None or match.group(1) != match.group(3):
+                continue
+            first, last = match.group(2), match.group(4)
+            count = int(last) - int(first) + 1 if max(len(first), len(last)) <= 6 else MAX_RANGE + 1
+            if count > min(MAX_RANGE, max(fields, 1)):
+                raise reader.fail(f"'{key}' {show(spec)} names {count if count <= MAX_RANGE else 'too many'} ids; "
+                                  f"this form has {fields} field(s)", score, score["id"])
+
+
 def load_text_pack(path: Path) -> dict[str, str]:
     """A text pack is a YAML mapping ``texts: {key: wording}`` (and optionally ``form: <id>``) supplied by
     the licensed organisation."""
     raw = read_yaml(path)
-    if not isinstance(raw, dict) or not isinstance(raw.get("texts"), dict):
-        raise TemplateError(str(path), "a text pack must have a 'texts' mapping of key: wording")
-    unknown = sorted(set(raw) - {"form", "texts"})
-    if unknown:
-        raise TemplateError(str(path), f"unknown key(s) {', '.join(unknown)}; a text pack has 'form' and 'texts'")
-    texts = raw["texts"]
-    bad = [k for k, v in texts.items() if not isinstance(v, str | int | float)]
-    if bad:
-        raise TemplateError(str(path), f"wording for {', '.join(map(str, bad))} must be text", texts.line)
-    return {str(k): str(v).strip() for k, v in texts.items()}
+    check(raw, TEXT_PACK, str(path))
+    return {key: str(value).strip() for key, value in raw["texts"].items()}
 
 
 def _templates_dir() -> Path:
@@ -350,4 +420,5 @@ def resolve_template(name: str, text_pack: str | Path | None = None) -> Template
         return load_template(shipped[name], text_pack)
     if path.is_file():
         return load_template(path, text_pack)
-    raise TemplateError(name, f"no such template file, and not a shipped template ({', '.join(shipped)})")
+    raise TemplateError(clip(name, 200), f"no such template file, and not a shipped template "
+                                         f"({', '.join(shipped)})")

@@ -1,8 +1,11 @@
-"""The template model: a validated, immutable description of a form's content."""
+"""The template model (a validated, immutable description of a form's content) and the YAML vocabulary
+it is read from."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 PAGE_SIZES_MM: dict[str, tuple[float, float]] = {
     # width, height in portrait orientation
@@ -124,3 +127,339 @@ class Template:
             elif isinstance(item, FieldItem):
                 ids.append(item.id)
         return ids
+
+
+# --- The YAML vocabulary ---------------------------------------------------------------------------------
+# Every key a template (or a text pack) may have: its type, its range and what it means. The loader checks
+# each value against it before reading it (check.py), and docs/template.schema.json, the JSON Schema that
+# editors use, is generated from it (jsonschema.py): the two cannot disagree.
+
+MAX_TEXT = 20_000  # characters in one piece of wording
+FORM_ID_PATTERN = r"^[a-z][a-z0-9-]{0,23}$"
+FIELD_ID_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+FORM_ID = re.compile(FORM_ID_PATTERN)
+FIELD_ID = re.compile(FIELD_ID_PATTERN)
+ORIENTATIONS = ("portrait", "landscape")
+METHODS = ("sum", "mean", "gas", "latest", "change")  # as formkit/scoring/rules.py reads them
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spec:
+    """A YAML-level type. ``ref`` names a shared definition (``$defs``) in the JSON Schema."""
+
+    ref: str | None = None
+    title: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Text(Spec):
+    """Wording: text or a number; with ``pack``, also ``{pack: key}`` to take it from a text pack."""
+
+    pack: bool = True
+    max_length: int = MAX_TEXT
+
+
+@dataclass(frozen=True, kw_only=True)
+class Name(Spec):
+    """A string from a closed set (``enum``) or of a given shape (``pattern``); ``what`` names the shape in
+    messages. ``message`` (with ``{value}`` and ``{choices}``) replaces the message for a value not allowed."""
+
+    what: str = "text"
+    pattern: str | None = None
+    enum: tuple[str, ...] = ()
+    enum_descriptions: tuple[str, ...] = ()
+    max_length: int = 60
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Integer(Spec):
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Number(Spec):
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_maximum: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Boolean(Spec):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnyOf(Spec):
+    choices: tuple[Spec, ...]
+    what: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListOf(Spec):
+    item: Spec
+    what: str
+    min_items: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TupleOf(Spec):
+    """A list of a fixed length, each place with its own type, such as ``[low, high, label]``."""
+
+    items: tuple[Spec, ...]
+    what: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Key:
+    spec: Spec
+    title: str
+    description: str
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record(Spec):
+    """A mapping with a closed set of keys. ``what`` names it in messages ("a choice item"); ``item_key``
+    names the key whose value identifies it in messages (its id); of ``exactly_one_of``, exactly one key
+    must be given."""
+
+    keys: dict[str, Key]
+    what: str = ""
+    item_key: str | None = None
+    exactly_one_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MapOf(Spec):
+    """A mapping from names the author chooses (``key``) to values of one type."""
+
+    key: Name
+    value: Spec
+    min_items: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tagged(Spec):
+    """A mapping whose ``tag`` key (``kind``) says which ``Record`` of ``variants`` it is."""
+
+    tag: str
+    tag_description: str
+    variants: dict[str, Record]
+    what: str
+
+
+TEXT = Text(ref="text", title="Wording",
+            description="Printed wording: text (or a number), or {pack: key} to take it from the organisation's "
+                        "text pack (for licensed wording that is not shipped).")
+PLAIN_TEXT = Text(ref="plain_text", pack=False, title="Text", description="Text (or a number).")
+PACK_KEY = Name(ref="pack_key", what="a text-pack key: a letter, then letters, digits, '_', '.' or '-'",
+                pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,59}$", title="Text-pack key",
+                description="A key under 'texts' in the text pack. Without a pack, the form prints [key].")
+FORM_NAME = Name(what="a form id: lower-case letters, digits and '-', starting with a letter, at most 24",
+                 pattern=FORM_ID_PATTERN)
+FIELD_NAME = Name(ref="field_id", pattern=FIELD_ID_PATTERN,
+                  what="a field id: lower-case letters, digits and '_', starting with a letter, at most 40",
+                  title="Field id",
+                  description="Lower-case letters, digits and '_', starting with a letter, at most 40 "
+                              "characters. The column name in exports; unique in the form.")
+SCALE_NAME = Name(what="a scale name: letters, digits, '_' and '-', starting with a letter",
+                  pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+ITEM_RANGE = Name(what="a field id, or a range such as k10_01..k10_10", max_length=100,
+                  pattern=r"^[a-z][a-z0-9_]{0,39}(\.\.[a-z][a-z0-9_]{0,39})?$")
+
+OPTION = Record(ref="option", what="an option", title="Option",
+                description="One box of a choice: 'value' is stored and exported, 'label' is printed.", keys={
+    "value": Key(spec=AnyOf(choices=(Integer(), Name(max_length=40)), what="a whole number or text"),
+                 required=True, title="Value", description="What is stored and exported when this box is "
+                 "marked: a whole number or short text, unique within the scale."),
+    "label": Key(spec=TEXT, title="Label", description="What is printed beside the box (may be empty)."),
+})
+OPTIONS = ListOf(ref="options", item=OPTION, min_items=1, what="a list of at least one option {value, label}",
+                 title="Options", description="The boxes of a choice, in the order printed.")
+ROW = Record(ref="matrix_row", what="a matrix row", item_key="id", title="Matrix row",
+             description="One question of a matrix.", keys={
+    "id": Key(spec=FIELD_NAME, required=True, title="Field id", description="The row's field id."),
+    "text": Key(spec=TEXT, required=True, title="Question", description="The question, printed on the left."),
+})
+
+_FIELD = {
+    "id": Key(spec=FIELD_NAME, required=True, title="Field id",
+              description="Names the answer in exports and scoring: lower-case letters, digits and '_', "
+                          "starting with a letter, at most 40 characters, unique in the form."),
+    "text": Key(spec=TEXT, title="Question", description="The question or prompt printed with the field."),
+}
+_SCALE_KEYS = {
+    "scale": Key(spec=SCALE_NAME, title="Scale",
+                 description="The name of a scale under 'scales'. Give either 'scale' or 'options'."),
+    "options": Key(spec=OPTIONS, title="Options",
+                   description="The options, written out here. Give either 'scale' or 'options'."),
+}
+_MULTIPLE = Key(spec=Boolean(), default=False, title="Several answers",
+                description="true: any number of boxes may be marked; false: one.")
+
+ITEM_KINDS: dict[str, Record] = {
+    "heading": Record(what="a heading item", description="A heading: text only, in bold.", keys={
+        "text": Key(spec=TEXT, required=True, title="Heading", description="The heading's text."),
+    }),
+    "paragraph": Record(what="a paragraph item", description="A paragraph of text, such as instructions.", keys={
+        "text": Key(spec=TEXT, required=True, title="Paragraph", description="The paragraph's text."),
+    }),
+    "page_break": Record(what="a page_break item", description="Starts a new page.", keys={}),
+    "choice": Record(what="a choice item", item_key="id", exactly_one_of=("scale", "options"),
+                     description="One question with a box per option.", keys={
+        **_FIELD, **_SCALE_KEYS, "multiple": _MULTIPLE,
+    }),
+    "matrix": Record(what="a matrix item", exactly_one_of=("scale", "options"),
+                     description="Several questions sharing one scale, printed as a grid.", keys={
+        **_SCALE_KEYS,
+        "rows": Key(spec=ListOf(item=ROW, min_items=1, what="a list of at least one row {id, text}"),
+                    required=True, title="Rows", description="The questions: a list of {id, text}."),
+        "multiple": _MULTIPLE,
+        "numbered": Key(spec=Boolean(), default=True, title="Numbered",
+                        description="Print a number before each row."),
+    }),
+    "digits": Record(what="a digits item", item_key="id", description="A row of boxes for handwritten digits.",
+                     keys={
+        **_FIELD,
+        "count": Key(spec=Integer(minimum=1, maximum=20), required=True, title="Boxes",
+                     description="How many digit boxes (1-20)."),
+        "min": Key(spec=Integer(minimum=0, maximum=10**20 - 1), title="Lowest value",
+                   description="The lowest number allowed; a number below it goes to review."),
+        "max": Key(spec=Integer(minimum=0, maximum=10**20 - 1), title="Highest value",
+                   description="The highest number allowed; a number above it goes to review."),
+    }),
+    "date": Record(what="a date item", item_key="id", description="DD MM YYYY boxes for a handwritten date.",
+                   keys=dict(_FIELD)),
+    "text": Record(what="a text item", item_key="id", description="A free-text area with writing lines.", keys={
+        **_FIELD,
+        "lines": Key(spec=Integer(minimum=1, maximum=30), default=2, title="Lines",
+                     description="How many writing lines (1-30)."),
+    }),
+    "line": Record(what="a line item", item_key="id",
+                   description="A visual-analogue scale: a line the person marks with a stroke.", keys={
+        **_FIELD,
+        "left": Key(spec=TEXT, title="Left anchor", description="Wording under the left end of the line."),
+        "right": Key(spec=TEXT, title="Right anchor", description="Wording under the right end of the line."),
+        "length_mm": Key(spec=Number(minimum=20), default=100, title="Length (mm)",
+                         description="The line's length in millimetres, at least 20."),
+        "min": Key(spec=Number(), default=0, title="Value at the left end",
+                   description="The value a mark at the left end reads as."),
+        "max": Key(spec=Number(), default=10, title="Value at the right end",
+                   description="The value a mark at the right end reads as; must differ from 'min'."),
+    }),
+}
+ITEM = Tagged(ref="item", tag="kind", variants=ITEM_KINDS, what="an item (a mapping with a 'kind')",
+              title="Item", description="One piece of the form's content. Items have no coordinates: the "
+              "layout engine flows them onto pages.",
+              tag_description="What this item is; it decides which other keys the item takes.")
+
+PAGE = Record(ref="page", title="Page", description="The page the form is printed on.", keys={
+    "size": Key(spec=Name(enum=tuple(PAGE_SIZES_MM), message="page size {value} does not exist; use one of "
+                          "{choices}", enum_descriptions=tuple(f"{w:g} x {h:g} mm" for w, h in
+                                                               PAGE_SIZES_MM.values())),
+                default="A4", title="Page size", description="The page size (CR80 is a credit card)."),
+    "orientation": Key(spec=Name(enum=ORIENTATIONS), default="portrait", title="Orientation",
+                       description="portrait or landscape."),
+    "max_pages": Key(spec=Integer(minimum=1, maximum=100), title="Most pages",
+                     description="Refuse a layout that needs more pages than this (1-100)."),
+})
+
+ITEM_LIST = AnyOf(ref="item_list", choices=(ITEM_RANGE, ListOf(item=FIELD_NAME, what="a list of field ids")),
+                  what="a field id, a range such as k10_01..k10_10, or a list of field ids", title="Items",
+                  description="A list of field ids, or a range 'a_01..a_10': the ids in between, keeping zero "
+                              "padding.")
+NUMBER_PAIR = TupleOf(items=(Number(), Number()), what="a list [low, high] of two numbers")
+BAND = TupleOf(ref="band", items=(Number(), Number(), PLAIN_TEXT), what="a band [low, high, label]",
+               title="Band", description="[low, high, label]: a score from low to high (inclusive) gets label.")
+GOAL = Record(ref="goal", what="a goal", title="Goal", description="One goal of a GAS score.", keys={
+    "score": Key(spec=FIELD_NAME, required=True, title="Rating field",
+                 description="The field holding the goal's attainment rating (-2..+2)."),
+    "weight": Key(spec=FIELD_NAME, title="Weight field",
+                  description="The field holding the goal's weight; without it, the weight is 1."),
+})
+SCORE = Record(ref="score", what="a score", item_key="id", title="Score", description="One score computed from "
+               "the form's answers; it becomes a column of the export.", keys={
+    "id": Key(spec=FIELD_NAME, required=True, title="Score id",
+              description="The score's column name: like a field id, and not the id of a field or earlier score."),
+    "label": Key(spec=PLAIN_TEXT, title="Label", description="The score's name in the codebook."),
+    "method": Key(spec=Name(enum=METHODS, enum_descriptions=(
+        "the sum of the items", "the mean of the items", "the Goal Attainment Scaling T-score of 'goals'",
+        "the latest rating among the items, in order", "the change from the first to the latest rating")),
+        required=True, title="Method", description="How the score is computed."),
+    "items": Key(spec=ITEM_LIST,
+                 title="Items", description="The fields the score reads: a list of ids, or a range 'a_01..a_10' "
+                 "(the ids in between, keeping zero padding)."),
+    "reverse": Key(spec=ITEM_LIST,
+                   title="Reversed items", description="Items scored (min + max - answer) on their own scale; "
+                   "only the score's own items."),
+    "prorate_max_missing": Key(spec=Integer(minimum=0), default=0, title="Missing items allowed",
+                               description="Prorate the score with up to this many items missing; with more, "
+                                           "it is invalid. Smaller than the number of items."),
+    "round": Key(spec=Integer(minimum=0, maximum=6), title="Decimals",
+                 description="Decimals of the result (0-6)."),
+    "rescale": Key(spec=Record(what="'rescale'", keys={
+        "from": Key(spec=NUMBER_PAIR, required=True, title="From", description="[low, high] of the raw score."),
+        "to": Key(spec=NUMBER_PAIR, required=True, title="To", description="[low, high] it is mapped onto."),
+    }), title="Rescale", description="Map the score linearly from one range onto another."),
+    "bands": Key(spec=Record(what="'bands'", keys={
+        "default": Key(spec=Name(max_length=40), title="Default set",
+                       description="The band set used unless export chooses another (default: the first)."),
+        "sets": Key(spec=MapOf(key=Name(max_length=40, what="a band set name"), min_items=1,
+                               value=ListOf(item=BAND, min_items=1, what="a list of bands [low, high, label]")),
+                    required=True, title="Band sets", description="Named lists of [low, high, label]."),
+    }), title="Bands", description="Named sets of labelled ranges; one is the default, another can be chosen at "
+        "export with --bands SCORE=SET."),
+    "change": Key(spec=Boolean(), default=False, title="Report change",
+                  description="Also report each person's first-to-latest change of this score."),
+    "goals": Key(spec=ListOf(item=GOAL, what="a list of goals {score, weight}"), title="Goals",
+                 description="For method gas: the goals, each a rating field and an optional weight field."),
+    "rho": Key(spec=Number(minimum=0, exclusive_maximum=1), default=0.3, title="Rho",
+               description="For method gas: the assumed correlation between goals, at least 0 and below 1."),
+})
+SCORING = Record(ref="scoring", title="Scoring", description="Scores computed from the answers, and how one "
+                 "person's forms are linked. See formkit/scoring/rules.py.", keys={
+    "person": Key(spec=FIELD_NAME, title="Person field",
+                  description="A digits field holding the person's pseudonymous code."),
+    "occasion_date": Key(spec=FIELD_NAME, title="Occasion date field",
+                         description="A date field that orders one person's occasions (else the scan order)."),
+    "scores": Key(spec=ListOf(item=SCORE, what="a list of scores"), title="Scores", description="The scores."),
+})
+
+TEMPLATE = Record(what="the template", title="formkit template",
+                  description="A paper form: what it asks, in what order, and how it is scored.", keys={
+    "form": Key(spec=FORM_NAME, required=True, title="Form id",
+                description="Lower-case letters, digits and '-', starting with a letter, at most 24 characters. "
+                            "Printed in the QR code."),
+    "version": Key(spec=Integer(minimum=1, maximum=9999), required=True, title="Version",
+                   description="1-9999. Raise it when a printed form changes; keep the old file installed."),
+    "title": Key(spec=TEXT, required=True, title="Title", description="Printed at the top of the form."),
+    "language": Key(spec=Name(what="a language tag such as en or en-GB",
+                              pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"),
+                    default="en", title="Language", description="The language of the wording."),
+    "ocr_language": Key(spec=Name(what="Tesseract language codes such as eng or eng+fra", max_length=120,
+                                  pattern=r"^[A-Za-z][A-Za-z0-9_]{1,29}(\+[A-Za-z][A-Za-z0-9_]{1,29}){0,9}$"),
+                        default="eng", title="OCR language",
+                        description="The Tesseract language(s) for free-text fields, e.g. eng or eng+fra."),
+    "licence": Key(spec=Name(enum=LICENCES, enum_descriptions=(
+        "the wording may be shipped and printed as it is", "the wording comes from a text pack")),
+        required=True, title="Licence", description="shippable, or text-pack when the wording is licensed and "
+        "comes from a text pack."),
+    "notice": Key(spec=TEXT, title="Notice", description="A copyright notice or citation, printed on the form."),
+    "page": Key(spec=PAGE, title="Page", description="Page size, orientation and most pages."),
+    "scales": Key(spec=MapOf(key=SCALE_NAME, value=OPTIONS), title="Scales",
+                  description="Named lists of options, shared by several items ('scale: name')."),
+    "items": Key(spec=ListOf(item=ITEM, min_items=1, what="a list of at least one item"), required=True,
+                 title="Items", description="The form's content, in order."),
+    "scoring": Key(spec=SCORING, title="Scoring", description="Scores and how occasions are linked."),
+})
+
+TEXT_PACK = Record(what="a text pack", title="formkit text pack", description="Licensed wording for a form whose "
+                   "template writes it as {pack: key}.", keys={
+    "form": Key(spec=FORM_NAME, title="Form id", description="The form the pack belongs to."),
+    "texts": Key(spec=MapOf(key=PACK_KEY, value=PLAIN_TEXT), required=True, title="Texts",
+                 description="key: wording, for each {pack: key} of the form."),
+})

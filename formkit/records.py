@@ -1,15 +1,36 @@
-"""What reading one page produces: plain data passed from worker processes to the store."""
+"""The records that pass between the scanner, the store, review and export: plain data, picklable, so
+worker processes can hand them to the process that owns the store."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-# Page states
-READ = "read"
-UNIDENTIFIED = "unidentified"  # markers found, QR unreadable: kept for the printed-code fallback and review
-BLANK = "blank"
-REJECTED = "rejected"
+
+class PageState(StrEnum):
+    """Where a page ended. Stored as its text; every page has exactly one."""
+
+    READ = "read"
+    CONFLICT = "conflict"  # a second, different image of a page already read: kept beside the first
+    BLANK = "blank"  # empty paper (the back of a duplex scan)
+    UNIDENTIFIED = "unidentified"  # markers found, QR and printed code unreadable: a person says which page
+    REJECTED = "rejected"  # not readable, with the reason
+
+    @property
+    def was_read(self) -> bool:
+        return self in (PageState.READ, PageState.CONFLICT)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file, identified by the SHA-256 of its content."""
+
+    path: str
+    sha256: str
+    size_bytes: int
+    pages: int  # 0 when the file cannot be opened at all
+    error: str = ""
 
 
 @dataclass
@@ -29,7 +50,7 @@ class PageResult:
     source_file: str
     source_page: int  # 1-based
     sha256: str
-    status: str
+    status: PageState
     reason: str = ""
     form: str = ""
     version: int = 0

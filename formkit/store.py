@@ -1,0 +1,443 @@
+"""The SQLite store: inputs, pages, values with their crops, review decisions and an append-only audit log.
+All of the project's SQL is in this module.
+
+A page is saved with its values in one transaction, so an interrupted batch leaves only whole pages
+behind and a re-run continues where it stopped. Pages are keyed by the content hash of their file and
+their index in it: scanning the same file again changes nothing.
+
+Only a missing or empty file becomes a new store. Anything else must already be a formkit store: a
+foreign SQLite file, a store whose audit log or its guards are gone, or one written by a newer formkit
+is refused (exit 7) and left as it was, byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .errors import OutputError, StoreBusyError, StoreError
+from .records import InputFile, PageResult, PageState
+
+SCHEMA_VERSION = 3
+UNREAD_STATES = (PageState.UNIDENTIFIED, PageState.REJECTED)
+GUARDS = ("audit_no_update", "audit_no_delete", "audit_no_replace")
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inputs (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    pages INTEGER NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pages (
+    id INTEGER PRIMARY KEY,
+    input_id INTEGER NOT NULL REFERENCES inputs(id),
+    page_index INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    form TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 0,
+    variant TEXT NOT NULL DEFAULT '',
+    form_page INTEGER NOT NULL DEFAULT 0,
+    serial TEXT NOT NULL DEFAULT '',
+    transform TEXT,
+    error_mm REAL,
+    quality TEXT NOT NULL DEFAULT '{}',
+    image BLOB,
+    conflict_of INTEGER REFERENCES pages(id),
+    read_at TEXT NOT NULL,
+    UNIQUE (input_id, page_index)
+);
+CREATE INDEX IF NOT EXISTS pages_by_serial ON pages (form, serial, form_page);
+CREATE TABLE IF NOT EXISTS field_values (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages(id),
+    field TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    needs_review INTEGER NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    raw TEXT NOT NULL DEFAULT '{}',
+    crop BLOB,
+    machine_value TEXT,
+    review TEXT NOT NULL DEFAULT '',
+    reviewed_by TEXT NOT NULL DEFAULT '',
+    reviewed_at TEXT NOT NULL DEFAULT '',
+    UNIQUE (page_id, field)
+);
+CREATE TABLE IF NOT EXISTS claims (
+    value_id INTEGER PRIMARY KEY REFERENCES field_values(id),
+    reviewer TEXT NOT NULL,
+    until TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    page_id INTEGER,
+    field TEXT,
+    old_value TEXT,
+    new_value TEXT,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+# INSERT OR REPLACE deletes the row it replaces without firing delete triggers: refuse it before it can.
+NO_REPLACE = """
+CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+VALUE_ROWS = (
+    "SELECT p.id AS page_id, p.status, p.form, p.version, p.variant, p.form_page, p.serial, p.conflict_of,"
+    " i.path AS source_file, p.page_index + 1 AS source_page, v.field, v.kind, v.value, v.confidence,"
+    " v.needs_review, v.reason, v.id AS value_id, v.review, v.reviewed_by"
+    " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id")
+QUEUE_ROWS = (
+    "SELECT v.id AS value_id, p.id AS page_id, v.field, v.kind, v.value, v.confidence, v.reason, p.form,"
+    " p.version, p.variant, p.form_page, p.serial, i.path AS source_file, p.page_index + 1 AS source_page"
+    " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id"
+    " WHERE v.needs_review=1 AND v.review='' AND p.status='read'")
+
+
+def now() -> str:
+    """The time as the store writes it: UTC, ISO 8601, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def storable_path(path: str) -> str:
+    """A file name as text the store can hold: a name that is not valid UTF-8 keeps its undecodable bytes
+    as ``\\xNN`` escapes, so it is shown, never lost or refused."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+class Store:
+    """A formkit store at ``path``. ``readonly`` opens it for reading only (status, export, reports),
+    which works on a store the user may not write to and never changes the file."""
+
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        try:
+            new = not self.path.exists() or self.path.stat().st_size == 0
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc.strerror or exc})") from exc
+        if new and readonly:
+            raise StoreError(f"{self.path}: no such store; run 'formkit scan' first")
+        try:
+            if not new:
+                new = self._check_is_store()
+                if new and readonly:
+                    raise StoreError(f"{self.path}: an empty store; run 'formkit scan' first")
+            uri = self.path.absolute().as_uri() + ("?mode=ro" if readonly else "")
+            self.db = sqlite3.connect(uri, uri=True, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                # Safe against a crash or kill of formkit; a power cut may lose the last pages saved, which
+                # the next run reads again. A sync per page would cost more than reading it.
+                self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            if new:  # in one write transaction: a second formkit creating the same store waits, then adds nothing
+                self.db.executescript(f"BEGIN IMMEDIATE; {TABLES} {NO_REPLACE} INSERT OR IGNORE INTO meta "
+                                      f"VALUES ('schema', '{SCHEMA_VERSION}'); COMMIT;")
+            else:
+                self._upgrade()
+        except sqlite3.OperationalError as exc:
+            raise _operational(exc, self.path) from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a formkit store ({exc})") from exc
+
+    def _check_is_store(self) -> bool:
+        """Refuse, without writing to it, a file that is not a whole formkit store; ``True`` when it is an
+        SQLite file with no tables yet (another formkit is creating the store this moment)."""
+        try:
+            probe = sqlite3.connect(self.path.absolute().as_uri() + "?mode=ro", uri=True, timeout=30)
+            try:
+                names = {r[0] for r in probe.execute("SELECT name FROM sqlite_master")}
+                found = probe.execute("SELECT value FROM meta WHERE key='schema'").fetchone() \
+                    if "meta" in names else None
+            finally:
+                probe.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a formkit store ({exc})") from exc
+        if not names:
+            return True
+        if found is None or not {"inputs", "pages", "field_values"} <= names:
+            raise StoreError(f"{self.path}: not a formkit store (an SQLite file of something else); "
+                             "give --db a new file name")
+        version = int(found[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: written by a newer formkit (store schema {version}, this formkit "
+                             f"reads {SCHEMA_VERSION}); upgrade formkit")
+        missing = [n for n in ("audit", *GUARDS[:2]) if n not in names]
+        if missing:
+            raise StoreError(f"{self.path}: damaged: the audit log or its guards are missing ({', '.join(missing)});"
+                             " restore the store from a backup")
+        if version >= 3 and "audit_no_replace" not in names:
+            raise StoreError(f"{self.path}: damaged: the audit log's guard audit_no_replace is missing; "
+                             "restore the store from a backup")
+        return False
+
+    def _upgrade(self) -> None:
+        version = int(self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0])
+        if version == SCHEMA_VERSION:
+            return
+        if self.readonly:
+            raise StoreError(f"{self.path}: written by an older formkit and read-only here; open it once with "
+                             "write access (e.g. 'formkit scan' with no files) to upgrade it")
+        with self.db:
+            if version == 1:  # version 2 keeps review decisions beside each value (the audit log has them too)
+                for column in ("machine_value TEXT", "review TEXT NOT NULL DEFAULT ''",
+                               "reviewed_by TEXT NOT NULL DEFAULT ''", "reviewed_at TEXT NOT NULL DEFAULT ''"):
+                    self.db.execute(f"ALTER TABLE field_values ADD COLUMN {column}")
+                self.db.execute("CREATE TABLE IF NOT EXISTS claims (value_id INTEGER PRIMARY KEY"
+                                " REFERENCES field_values(id), reviewer TEXT NOT NULL, until TEXT NOT NULL)")
+            self.db.executescript(NO_REPLACE)  # version 3: the audit log refuses INSERT OR REPLACE
+            self.db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; a full disk or a store held by another writer becomes an error that names the
+        store, and the transaction is rolled back, so the store stays as it was."""
+        try:
+            with self.db:
+                yield self.db
+        except sqlite3.OperationalError as exc:
+            raise _operational(exc, self.path) from exc
+
+    # Scanning
+
+    def add_input(self, info: InputFile) -> tuple[int, dict[int, PageState]]:
+        """The input's id and the state of each of its pages already stored, by index (a file seen before)."""
+        with self._writing() as db:
+            added = db.execute("INSERT OR IGNORE INTO inputs (sha256, path, size_bytes, pages, error, added_at)"
+                               " VALUES (?,?,?,?,?,?)", (info.sha256, storable_path(info.path), info.size_bytes,
+                                                         info.pages, info.error, now())).rowcount
+            input_id = int(db.execute("SELECT id FROM inputs WHERE sha256=?", (info.sha256,)).fetchone()[0])
+            if added:
+                self.audit("scanner", "input", detail=json.dumps({"path": storable_path(info.path),
+                                                                  "sha256": info.sha256}))
+        stored = {int(r[0]): PageState(r[1]) for r in self.db.execute(
+            "SELECT page_index, status FROM pages WHERE input_id=?", (input_id,))}
+        return input_id, stored
+
+    def save_page(self, input_id: int, page_index: int, result: PageResult) -> PageState | None:
+        """Store a page and its values in one transaction; returns the state stored, or ``None`` when the
+        page was already in the store (another copy of the file, or another scan on the same store, got
+        there first). A second, different image of a page already read (same form, serial and page) is
+        kept as a conflict, never overwriting the first. A page stored as rejected or unidentified is
+        replaced by a new reading of it (scanned again with the template or text pack it lacked)."""
+        state, reason, conflict_of = PageState(result.status), result.reason, None
+        with self._writing() as db:
+            old = db.execute("SELECT id, status FROM pages WHERE input_id=? AND page_index=?",
+                             (input_id, page_index)).fetchone()
+            if old is not None and old["status"] not in UNREAD_STATES:
+                return None
+            if state is PageState.READ:
+                first = db.execute(
+                    "SELECT id FROM pages WHERE form=? AND serial=? AND form_page=? AND status=? ORDER BY id LIMIT 1",
+                    (result.form, result.serial, result.form_page, PageState.READ.value)).fetchone()
+                if first is not None:
+                    state, conflict_of = PageState.CONFLICT, int(first[0])
+                    reason = f"another image of this page was read before (page id {conflict_of})"
+            row = (state.value, reason, result.form, result.version, result.variant, result.form_page,
+                   result.serial, json.dumps(result.transform) if result.transform else None, result.error_mm,
+                   json.dumps(result.quality, default=str), result.image_jpeg, conflict_of, now())
+            if old is None:
+                page_id = int(db.execute(
+                    "INSERT INTO pages (status, reason, form, version, variant, form_page, serial, transform,"
+                    " error_mm, quality, image, conflict_of, read_at, input_id, page_index)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*row, input_id, page_index)).lastrowid)
+                action = "read-page"
+            else:
+                page_id = int(old["id"])
+                db.execute("UPDATE pages SET status=?, reason=?, form=?, version=?, variant=?, form_page=?,"
+                           " serial=?, transform=?, error_mm=?, quality=?, image=COALESCE(?, image),"
+                           " conflict_of=?, read_at=? WHERE id=?", (*row, page_id))
+                db.execute("DELETE FROM field_values WHERE page_id=?", (page_id,))
+                action = "reread-page"
+            self._insert_values(page_id, result)
+            self.audit("scanner", action, page_id, detail=json.dumps(
+                {"status": state.value, "reason": reason, "values": len(result.values)}))
+        return state
+
+    def replace_page(self, page_id: int, result: PageResult, actor: str) -> None:
+        """Put a new reading in place of an unread page (a person said which form page it is): the page
+        keeps its id and source, its old status and reason go to the audit log."""
+        with self._writing() as db:
+            old = db.execute("SELECT status, reason FROM pages WHERE id=?", (page_id,)).fetchone()
+            db.execute(
+                "UPDATE pages SET status=?, reason=?, form=?, version=?, variant=?, form_page=?, serial=?, transform=?,"
+                " error_mm=?, quality=?, image=COALESCE(?, image), read_at=? WHERE id=?",
+                (PageState(result.status).value, result.reason, result.form, result.version, result.variant,
+                 result.form_page, result.serial, json.dumps(result.transform) if result.transform else None,
+                 result.error_mm, json.dumps(result.quality, default=str), result.image_jpeg, now(), page_id))
+            db.execute("DELETE FROM field_values WHERE page_id=?", (page_id,))
+            self._insert_values(page_id, result)
+            self.audit(actor, "assign-page", page_id, old=f"{old['status']}: {old['reason']}",
+                       new=f"{result.form} v{result.version} page {result.form_page} {result.serial}: {result.status}")
+
+    def _insert_values(self, page_id: int, result: PageResult) -> None:
+        self.db.executemany(
+            "INSERT INTO field_values (page_id, field, kind, value, confidence, needs_review, reason, raw, crop)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            [(page_id, v.field, v.kind, v.value, v.confidence, int(v.needs_review), v.reason,
+              json.dumps(v.raw, default=float), v.crop_png) for v in result.values])
+
+    def audit(self, actor: str, action: str, page_id: int | None = None, field: str | None = None,
+              old: str | None = None, new: str | None = None, detail: str = "") -> None:
+        """Append to the audit log, inside the caller's transaction."""
+        self.db.execute("INSERT INTO audit (at, actor, action, page_id, field, old_value, new_value, detail)"
+                        " VALUES (?,?,?,?,?,?,?,?)", (now(), actor, action, page_id, field, old, new, detail))
+
+    # Reading
+
+    def pages(self) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT p.id, i.path, p.page_index, p.status, p.reason, p.form, p.version, p.variant, p.form_page,"
+            " p.serial, p.error_mm, p.conflict_of, p.quality,"
+            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review) AS review"
+            " FROM pages p JOIN inputs i ON i.id=p.input_id ORDER BY i.path, p.page_index").fetchall()
+
+    def values(self) -> list[sqlite3.Row]:
+        """Every value of every page read (first reads and conflicts), with its provenance."""
+        return self.db.execute(VALUE_ROWS + " ORDER BY p.form, p.serial, p.form_page, p.id, v.id").fetchall()
+
+    def value(self, value_id: int) -> sqlite3.Row | None:
+        """One value with its provenance and review columns."""
+        return self.db.execute(
+            "SELECT v.*, p.status AS page_status FROM field_values v JOIN pages p ON p.id=v.page_id WHERE v.id=?",
+            (value_id,)).fetchone()
+
+    def audit_rows(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM audit ORDER BY id")]
+
+    def crop(self, value_id: int) -> bytes | None:
+        row = self.db.execute("SELECT crop FROM field_values WHERE id=?", (value_id,)).fetchone()
+        return row[0] if row else None
+
+    def page_image(self, page_id: int) -> bytes | None:
+        row = self.db.execute("SELECT image FROM pages WHERE id=?", (page_id,)).fetchone()
+        return row[0] if row else None
+
+    def page_source(self, page_id: int) -> sqlite3.Row | None:
+        """Where a page came from: its status, index in its file, stored image, the file's path and hash."""
+        return self.db.execute("SELECT p.status, p.page_index, p.image, i.path, i.sha256 FROM pages p"
+                               " JOIN inputs i ON i.id=p.input_id WHERE p.id=?", (page_id,)).fetchone()
+
+    def unread_pages(self) -> list[sqlite3.Row]:
+        """Pages the scanner could not identify or read, with their stored image."""
+        return self.db.execute(
+            "SELECT p.id, i.path, p.page_index + 1 AS source_page, p.status, p.reason FROM pages p"
+            " JOIN inputs i ON i.id=p.input_id WHERE p.status IN (?, ?) AND p.image IS NOT NULL ORDER BY p.id",
+            [s.value for s in UNREAD_STATES]).fetchall()
+
+    def page_counts(self) -> list[sqlite3.Row]:
+        """Per page: the file's path, the page's state, its values flagged or reviewed, and reviewed."""
+        return self.db.execute(
+            "SELECT i.path, p.status, (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND"
+            " (v.needs_review=1 OR v.review<>'')) AS flagged, (SELECT COUNT(*) FROM field_values v WHERE"
+            " v.page_id=p.id AND v.review<>'') AS reviewed FROM pages p JOIN inputs i ON i.id=p.input_id"
+            ).fetchall()
+
+    # Review
+
+    def review_queue(self, reviewer: str = "", limit: int = -1) -> list[sqlite3.Row]:
+        """Values waiting for review (at most ``limit``), page by page in the order they were read; values
+        another reviewer has open right now come last."""
+        return self.db.execute(
+            QUEUE_ROWS + " ORDER BY (SELECT COUNT(*) FROM claims c WHERE c.value_id=v.id AND c.reviewer<>?"
+            " AND c.until>?), p.id, v.id LIMIT ?", (reviewer, now(), limit)).fetchall()
+
+    def waiting_value(self, value_id: int) -> sqlite3.Row | None:
+        """The value ``value_id`` if it is waiting for review."""
+        return self.db.execute(QUEUE_ROWS + " AND v.id=?", (value_id,)).fetchone()
+
+    def claim(self, value_id: int, reviewer: str, seconds: int) -> None:
+        """Hold a value for ``reviewer`` for ``seconds``: it is shown to others only after the rest."""
+        until = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+        with self._writing() as db:
+            db.execute("INSERT OR REPLACE INTO claims (value_id, reviewer, until) VALUES (?,?,?)",
+                       (value_id, reviewer, until))
+
+    def review_progress(self) -> tuple[int, int]:
+        """(values reviewed, values that needed review in all) on pages read."""
+        done, left = self.db.execute(
+            "SELECT SUM(v.review<>''), SUM(v.needs_review=1 AND v.review='') FROM field_values v"
+            " JOIN pages p ON p.id=v.page_id WHERE p.status='read'").fetchone()
+        return int(done or 0), int(done or 0) + int(left or 0)
+
+    def decide(self, value_id: int, action: str, new_value: str, reviewer: str, seen_value: str) -> str:
+        """Record a decision in one transaction; returns '' or why it was not recorded (someone else decided
+        first, or the value changed since it was shown)."""
+        with self._writing() as db:
+            row = db.execute("SELECT page_id, field, value, review, reviewed_by FROM field_values WHERE id=?",
+                             (value_id,)).fetchone()
+            if row is None:
+                return "no such value"
+            if row["review"]:
+                return f"already reviewed by {row['reviewed_by']}"
+            if row["value"] != seen_value:
+                return "the value changed since it was shown"
+            changed = db.execute(
+                "UPDATE field_values SET machine_value=COALESCE(machine_value, value), value=?, needs_review=0,"
+                " review=?, reviewed_by=?, reviewed_at=? WHERE id=? AND review=''",
+                (new_value, action, reviewer, now(), value_id)).rowcount
+            if changed != 1:
+                return "already reviewed"
+            db.execute("DELETE FROM claims WHERE value_id=?", (value_id,))
+            self.audit(reviewer, f"review:{action}", row["page_id"], row["field"], row["value"], new_value,
+                       json.dumps({"value_id": value_id}))
+        return ""
+
+    def undo(self, reviewer: str) -> str:
+        """Take back ``reviewer``'s latest decision that still stands; returns the field's name, or ''."""
+        with self._writing() as db:
+            undone = {json.loads(r["detail"]).get("audit_id") for r in db.execute(
+                "SELECT detail FROM audit WHERE actor=? AND action='undo'", (reviewer,))}
+            for entry in db.execute("SELECT * FROM audit WHERE actor=? AND action LIKE 'review:%' ORDER BY id DESC",
+                                    (reviewer,)).fetchall():
+                if entry["id"] in undone:
+                    continue
+                value_id = json.loads(entry["detail"])["value_id"]
+                restored = db.execute(
+                    "UPDATE field_values SET value=?, needs_review=1, review='', reviewed_by='', reviewed_at=''"
+                    " WHERE id=? AND reviewed_by=? AND value=?",
+                    (entry["old_value"], value_id, reviewer, entry["new_value"])).rowcount
+                if restored:
+                    self.audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],
+                               entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
+                    return str(entry["field"])
+        return ""
+
+
+def _operational(exc: sqlite3.OperationalError, path: Path) -> Exception:
+    """An SQLite operational error as the formkit error a user can act on."""
+    text = str(exc)
+    if "full" in text:
+        return OutputError(f"{path}: the disk is full ({text}); nothing of the last page was kept: free space "
+                           "and run the same command again")
+    if "locked" in text or "busy" in text:
+        return StoreBusyError(f"{path}: the store is busy: another formkit command is writing to it; "
+                              "wait for it to finish and run this again")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path}: the store is read-only here ({text})")
+    return StoreError(f"{path}: the store cannot be used ({text})")

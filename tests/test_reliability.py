@@ -1,0 +1,340 @@
+"""A week of real returns never stops a batch, and the store is nobody else's file: each guarantee listed
+in docs/reliability.md, reproduced with the input that once broke it."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from formkit.cli import main
+from formkit.errors import ExitCode
+from formkit.generate import Copy, generate, make_copies
+from formkit.layout import build_layout
+from formkit.records import PageResult
+from formkit.store import Store
+from formkit.template import resolve_template
+from scanner.batch import scan
+from scanner.pipeline import read_page
+from tests.synthetic import degrade_scan, draw_mark, render_pdf
+
+DPI = 200
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def formkit_command(*args: str, user: str | None = None) -> list[str]:
+    """The formkit command of this source tree, as a separate process (as ``user`` when given)."""
+    command = [sys.executable, "-c", "import sys; from formkit.cli import main; sys.exit(main())", *map(str, args)]
+    if user and os.geteuid() == 0:
+        account = pwd.getpwnam(user)
+        command = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups", *command]
+    return command
+
+
+def run_formkit(*args: str, user: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(formkit_command(*args, user=user), capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=300)
+
+
+@pytest.fixture
+def open_tmp():
+    """A folder any user may write in (pytest's own are private to their owner), for commands run as
+    another user; removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="formkit-test-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def k10_pages(tmp_path_factory) -> list[np.ndarray]:
+    """Three filled K10 pages (three serials) as 200 dpi RGB scans."""
+    tmp = tmp_path_factory.mktemp("k10")
+    layout = build_layout(resolve_template("k10"))
+    generate(layout, make_copies(3, None, 31), tmp / "k10.pdf")
+    pages = []
+    rng = random.Random(8)
+    for image in render_pdf(tmp / "k10.pdf", DPI):
+        for f in layout.pages[0].fields[:10]:
+            draw_mark(image, DPI, f.options[rng.randrange(5)].box, "tick", rng)
+        pages.append(degrade_scan(image, DPI, rng, out_dpi=DPI))
+    return pages
+
+
+def save(image: np.ndarray, path: Path) -> Path:
+    """``image`` (RGB or grey) as a PNG or JPEG at ``path``; written by Python, since OpenCV's own writer
+    crashes on a file name that is not valid UTF-8."""
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
+    path.write_bytes(cv2.imencode(path.suffix, bgr)[1].tobytes())
+    return path
+
+
+def read(image: np.ndarray) -> PageResult:
+    return read_page(image if image.ndim == 2 else image.min(axis=2), PageResult("t", 1, "", "rejected"))
+
+
+# A batch must never stop
+
+
+def test_byte_identical_files_are_read_once_and_reported(tmp_path, k10_pages):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first = save(k10_pages[0], inbox / "a.png")
+    shutil.copy(first, inbox / "a (copy).png")
+    save(k10_pages[1], inbox / "b.png")
+    db = tmp_path / "s.sqlite"
+    result = cli("scan", inbox, first, first, "--db", db, "--jobs", "1")  # a folder, a file in it, twice
+    assert result.exit_code == 0, result.output
+    assert "Pages read: 2," in result.output
+    assert result.output.count("the same content as") == 1 and "a (copy).png" in result.output
+    store = Store(db, readonly=True)
+    assert len(store.pages()) == 2 and {r["status"] for r in store.pages()} == {"read"}
+
+
+def test_an_unreadable_file_and_an_undecodable_name_are_rejected_and_the_rest_read(open_tmp, k10_pages):
+    tmp_path = open_tmp
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    save(k10_pages[0], inbox / "good.png")
+    locked = save(k10_pages[1], inbox / "locked.png")
+    locked.chmod(0)
+    odd_name = os.fsdecode(bytes(inbox) + b"/caf\xe9.png")
+    save(k10_pages[2], Path(odd_name))
+    inbox.chmod(0o777)
+    db = tmp_path / "s.sqlite"
+    done = run_formkit("scan", inbox, "--db", db, "--jobs", "2", user="nobody")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    store = Store(db, readonly=True)
+    pages = {Path(r["path"]).name: r for r in store.pages()}
+    assert pages["locked.png"]["status"] == "rejected" and "Permission denied" in pages["locked.png"]["reason"]
+    assert pages["good.png"]["status"] == "read"
+    assert pages["caf\\xe9.png"]["status"] == "read"  # the byte that is not UTF-8 kept as an escape
+
+
+def test_two_scans_of_one_store_at_once_both_finish_and_store_each_page_once(tmp_path, k10_pages):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for number in range(6):  # each page twice, as PNG and as JPEG: three reads and three conflicts
+        save(k10_pages[number % 3], inbox / f"p{number}.{'png' if number < 3 else 'jpg'}")
+    db = tmp_path / "s.sqlite"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    both = [subprocess.Popen(formkit_command("scan", inbox, "--db", db, "--jobs", "1"), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in both]
+    for process, (_, err) in zip(both, outputs, strict=True):
+        assert process.returncode == 0 and "Traceback" not in err, err
+    store = Store(db, readonly=True)
+    pages = store.pages()
+    assert len(pages) == 6 and len({(r["path"], r["page_index"]) for r in pages}) == 6
+    assert sorted(r["status"] for r in pages) == ["conflict"] * 3 + ["read"] * 3
+
+
+@pytest.mark.parametrize("image", ["black", "grey", "noise", "blurred form"])
+def test_pages_without_contrast_are_rejected_not_blank(k10_pages, image):
+    rng = np.random.default_rng(1)
+    images = {"black": np.zeros((2339, 1654), np.uint8), "grey": np.full((2339, 1654), 128, np.uint8),
+              "noise": rng.integers(0, 256, (2339, 1654), dtype=np.uint8),
+              "blurred form": cv2.GaussianBlur(k10_pages[0].min(axis=2), (0, 0), 25)}
+    result = read(images[image])
+    assert result.status == "rejected", (result.status, result.reason)
+    assert "not blank paper" in result.reason and result.image_jpeg
+
+
+def test_empty_paper_is_still_blank():
+    """The back of a duplex sheet: light paper, a little show-through and scanner noise, a shadow along
+    the scanner lid's edge."""
+    rng = np.random.default_rng(2)
+    page = np.clip(rng.normal(238, 3, (2339, 1654)), 0, 255).astype(np.uint8)
+    cv2.putText(page, "show-through", (300, 900), cv2.FONT_HERSHEY_SIMPLEX, 4, 226, 8)
+    page[:, :25] = 90
+    assert read(page).status == "blank"
+
+
+def test_every_frame_of_a_tiff_is_checked_before_it_is_decoded(tmp_path, k10_pages):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first = Image.fromarray(k10_pages[0])
+    huge = Image.new("1", (12000, 12000), 1)  # 144 MP, a few KB compressed
+    first.save(inbox / "stack.tif", save_all=True, append_images=[huge], compression="tiff_deflate")
+    Image.new("L", (100000, 1), 255).save(inbox / "strip.png")
+    store = Store(tmp_path / "s.sqlite")
+    summary = scan([inbox], store, jobs=1)
+    pages = {(Path(r["path"]).name, r["page_index"]): r for r in store.pages()}
+    assert summary.pages["rejected"] == 2 and summary.pages["read"] == 0
+    strip = pages[("strip.png", 0)]
+    assert "too small or too narrow" in strip["reason"]
+    # the whole TIFF is refused when described, before any frame is decoded
+    assert "page 2: image too large (12000 x 12000 px" in pages[("stack.tif", 0)]["reason"]
+
+
+def test_rejected_pages_are_read_again_with_what_they_lacked_and_keep_their_image(tmp_path):
+    pack = tmp_path / "pack.yaml"
+    wording = "A sentence long enough to wrap onto a second line, which moves every box below it down the page."
+    pack.write_text("form: wai-sr\ntexts:\n  instructions: Mark one box per line.\n"
+                    + "".join(f"  wai_{i:02d}: {wording}\n" for i in range(1, 13)), encoding="utf-8")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    assert cli("generate", "wai-sr", "--text-pack", pack, "--out", tmp_path / "wai.pdf").exit_code == 0
+    save(render_pdf(tmp_path / "wai.pdf", DPI)[0], inbox / "wai.png")
+    db = tmp_path / "s.sqlite"
+    assert "rejected: 1" in cli("scan", inbox, "--db", db, "--jobs", "1").output
+    store = Store(db)
+    [page] = store.pages()
+    assert store.page_image(page["id"]) is not None  # review can show it
+    store.close()
+    again = cli("scan", inbox, "--db", db, "--jobs", "1", "--text-pack", pack)
+    assert "Pages read: 1" in again.output, again.output
+    assert [r["status"] for r in Store(db, readonly=True).pages()] == ["read"]
+    missing = cli("scan", inbox, "--db", db, "--templates", tmp_path / "no-such-folder")
+    assert missing.exit_code == ExitCode.INPUT and "no-such-folder" in missing.output
+
+
+@pytest.mark.parametrize("serial", ["G9JU46Q3", "OOOOOOOO"])
+def test_a_qr_serial_whose_check_character_fails_is_rejected(tmp_path, serial):
+    layout = build_layout(resolve_template("k10"))
+    generate(layout, [Copy(serial)], tmp_path / "forged.pdf")
+    result = read(render_pdf(tmp_path / "forged.pdf", DPI)[0])
+    assert result.status == "rejected" and "check character" in result.reason and serial in result.reason
+
+
+# The store is not anyone's file
+
+
+@pytest.fixture
+def foreign_db(tmp_path) -> Path:
+    db = tmp_path / "other.sqlite"
+    other = sqlite3.connect(db)
+    other.execute("CREATE TABLE patients (name TEXT)")
+    other.execute("INSERT INTO patients VALUES ('someone')")
+    other.commit()
+    other.close()
+    return db
+
+
+@pytest.mark.parametrize("command", [["status"], ["export", "--out", "x"], ["scan", "nothing-here"]])
+def test_a_foreign_sqlite_file_is_refused_and_left_untouched(foreign_db, command):
+    before = foreign_db.read_bytes()
+    result = cli(*command, "--db", foreign_db)
+    assert result.exit_code == ExitCode.STORE and "not a formkit store" in result.output
+    assert foreign_db.read_bytes() == before
+    assert not Path(str(foreign_db) + "-wal").exists()
+
+
+def test_a_read_only_store_can_be_read(open_tmp, k10_pages):
+    tmp_path = open_tmp
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    save(k10_pages[0], inbox / "a.png")
+    db = tmp_path / "s.sqlite"
+    assert cli("scan", inbox, "--db", db, "--jobs", "1").exit_code == 0
+    db.chmod(0o444)
+    before = db.read_bytes()
+    status = run_formkit("status", "--db", db, user="nobody")
+    assert status.returncode == 0 and "read" in status.stdout, status.stderr
+    export = run_formkit("export", "--db", db, "--out", tmp_path / "out", user="nobody")
+    assert export.returncode == 0, export.stderr
+    assert (tmp_path / "out" / "k10.csv").exists() and db.read_bytes() == before
+
+
+def test_the_audit_log_cannot_be_replaced_or_dropped(tmp_path, k10_pages):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    save(k10_pages[0], inbox / "a.png")
+    db = tmp_path / "s.sqlite"
+    assert cli("scan", inbox, "--db", db, "--jobs", "1").exit_code == 0
+    outside = sqlite3.connect(db)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        outside.execute("INSERT OR REPLACE INTO audit (id, at, actor, action) VALUES (1, 'now', 'x', 'forged')")
+    outside.execute("DROP TABLE audit")
+    outside.commit()
+    outside.close()
+    before = db.read_bytes()
+    result = cli("status", "--db", db)
+    assert result.exit_code == ExitCode.STORE and "damaged" in result.output
+    assert cli("scan", inbox, "--db", db).exit_code == ExitCode.STORE
+    assert db.read_bytes() == before
+
+
+# Hostile files in one batch with good pages
+
+
+def hostile_files(folder: Path, good_page: np.ndarray) -> list[str]:
+    """A few dozen files that have broken readers, written into ``folder``; returns their names."""
+    png = cv2.imencode(".png", good_page)[1].tobytes()
+    jpeg = cv2.imencode(".jpg", good_page)[1].tobytes()
+    files: dict[str, bytes] = {
+        "empty.jpg": b"", "empty.pdf": b"", "empty.png": b"", "empty.tif": b"",
+        "truncated.png": png[: len(png) // 3], "truncated.jpg": jpeg[: len(jpeg) // 2],
+        "truncated-header.png": png[:20], "text.jpg": b"this is not an image\n" * 50,
+        "html.pdf": b"<html><body>not a pdf</body></html>", "png-named.pdf": png, "jpeg-named.tif": jpeg,
+        "pdf-header-only.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "zeros.png": bytes(4096),
+        "random.jpg": np.random.default_rng(3).integers(0, 256, 20000, dtype=np.uint8).tobytes(),
+        "weird name ünïcødé.png": png[: len(png) // 4], "--looks-like-an-option.png": png[: len(png) // 2],
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    bad = list(files)
+    for name, size in (("one-pixel.png", (1, 1)), ("strip.png", (100000, 1)), ("tall.png", (1, 60000)),
+                       ("bomb.png", (20000, 20000))):
+        Image.new("1", size, 1).save(folder / name)
+        bad.append(name)
+    big_frame = Image.new("1", (12000, 12000), 1)
+    Image.fromarray(good_page).save(folder / "stack.tif", save_all=True, append_images=[big_frame],
+                                    compression="tiff_deflate")
+    bad.append("stack.tif")
+    for name, colour in (("black.png", 0), ("grey.png", 128)):
+        cv2.imwrite(str(folder / name), np.full((1100, 850), colour, np.uint8))
+        bad.append(name)
+    cv2.imwrite(str(folder / "noise.png"), np.random.default_rng(4).integers(0, 256, (1100, 850), dtype=np.uint8))
+    bad.append("noise.png")
+    return bad
+
+
+def test_a_batch_of_hostile_files_and_good_pages_reads_every_good_page(tmp_path, k10_pages):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    grey_pages = [p.min(axis=2) for p in k10_pages]
+    bad = hostile_files(inbox, grey_pages[0])
+    good = [save(page, inbox / f"good-{n}.png").name for n, page in enumerate(grey_pages)]
+    layout = build_layout(resolve_template("k10"))
+    generate(layout, [Copy("G9JU46Q3")], tmp_path / "forged.pdf")
+    save(render_pdf(tmp_path / "forged.pdf", DPI)[0], inbox / "forged-qr.png")
+    bad.append("forged-qr.png")
+    db = tmp_path / "s.sqlite"
+    done = run_formkit("scan", inbox, "--db", db, "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    store = Store(db, readonly=True)
+    pages: dict[str, list] = {}
+    for row in store.pages():
+        pages.setdefault(Path(row["path"]).name, []).append(row)
+    for name in good:
+        assert [r["status"] for r in pages[name]] == ["read"], name
+    for name in bad:
+        if name in ("png-named.pdf", "jpeg-named.tif"):
+            # another page's content under a wrong extension: the same bytes as a good page, or read as itself
+            continue
+        if name not in pages:  # the same bytes as another file (the four empty ones): read once, reported
+            assert f"{name}: the same content as" in done.stdout, f"{name} left no trace"
+            continue
+        for row in pages[name]:
+            assert row["status"] == "rejected" and row["reason"], (name, row["status"], row["reason"])
+            assert "internal error" not in row["reason"], (name, row["reason"])
