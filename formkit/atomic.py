@@ -1,39 +1,133 @@
-"""Write outputs all-or-nothing: to temporary files beside the targets, renamed only on success."""
+"""Write outputs all-or-nothing: to temporary files beside the targets, renamed only on success.
+
+Only regular files are ever replaced: a target that exists and is anything else (a device such as
+/dev/full, a named pipe, a folder, a socket or a symbolic link, even one to a regular file) is refused
+before anything is written, since the rename would put the output in its place. A failed write (a full
+disk, say) becomes an ``OutputError`` that names the target and the reason, and leaves no temporary
+file behind.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .errors import OutputError
+
+_NOT_REGULAR = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 @contextlib.contextmanager
 def atomic_outputs(*targets: Path) -> Iterator[list[Path]]:
     """Yield temporary paths for ``targets``; if the block succeeds every target is replaced,
-    otherwise none is touched and the temporary files are removed."""
+    otherwise none is touched and the temporary files are removed. An ``OSError`` raised in the block
+    while writing the temporary files, or by the renames, becomes an ``OutputError``."""
+    _check_targets(targets)
     temps: list[Path] = []
+    made: list[Path] = []  # folders made here, removed again (if still empty) when the outputs fail
     try:
         for target in targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            made += _make_folder(target.parent)
             fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
             os.close(fd)
             temps.append(Path(name))
     except OSError as exc:
-        _remove(temps)
+        _remove(temps, made)
         raise OutputError(f"cannot write beside {exc.filename or targets[0]}: {exc.strerror or exc}") from exc
+    replaced: list[Path] = []
     try:
-        yield temps
+        try:
+            yield temps
+        except OSError as exc:
+            if not _is_about(exc, temps, targets):
+                raise
+            raise OutputError(_cannot_write(exc, temps, targets)) from exc
+        _check_targets(targets)  # again: something may have been put there while the outputs were written
         for temp, target in zip(temps, targets, strict=True):
-            os.replace(temp, target)
+            try:
+                os.replace(temp, target)
+            except OSError as exc:
+                done = f"; already replaced: {', '.join(map(str, replaced))}" if replaced else "; nothing was written"
+                raise OutputError(f"cannot write {target}: {_reason(exc)}{done}") from exc
+            replaced.append(target)
     finally:
-        _remove(temps)
+        _remove(temps, [] if replaced else made)
 
 
-def _remove(paths: list[Path]) -> None:
+def _check_targets(targets: Sequence[Path]) -> None:
+    """Refuse a target that exists and is not a regular file, and a file given twice."""
+    seen: set[str] = set()
+    for target in targets:
+        key = os.path.normcase(os.path.abspath(target))
+        if key in seen:
+            raise OutputError(f"{target}: given twice as an output; give each output its own file name")
+        seen.add(key)
+        try:
+            mode = os.lstat(target).st_mode
+        except OSError:
+            continue  # missing (the usual case), or a bad folder the next step reports
+        if stat.S_ISLNK(mode):
+            try:
+                to = f" to {os.readlink(target)}"
+            except OSError:
+                to = ""
+            raise OutputError(f"{target}: is a symbolic link{to}; formkit replaces only regular files, never a link "
+                              "(not even one to a regular file) nor what it points to: give the file's own path")
+        for test, kind in _NOT_REGULAR:
+            if test(mode):
+                raise OutputError(f"{target}: is {kind}, not a regular file; formkit writes only new or regular "
+                                  "files: give another path")
+
+
+def _is_about(exc: OSError, temps: list[Path], targets: Sequence[Path]) -> bool:
+    """Whether ``exc`` is from writing the outputs: it names no file (a write or close), or one of them."""
+    if exc.filename is None:
+        return True
+    return os.fspath(exc.filename) in {os.fspath(p) for p in (*temps, *targets)}
+
+
+def _cannot_write(exc: OSError, temps: list[Path], targets: Sequence[Path]) -> str:
+    named = [t for p, t in zip(temps, targets, strict=True) if exc.filename is not None
+             and os.fspath(exc.filename) in (os.fspath(p), os.fspath(t))]
+    which = named or list(targets)
+    folders = {t.parent for t in which}
+    if len(which) > 1 and len(folders) == 1:
+        where = f"{', '.join(t.name for t in which)} in {folders.pop()}"
+    else:
+        where = ", ".join(map(str, which))
+    advice = ": free space and run the same command again" if exc.errno in _FULL else ""
+    return f"cannot write {where}: {_reason(exc)}; nothing was written{advice}"
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Make ``folder`` and its missing parents; returns those made, deepest last."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    made = []
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made by another process meanwhile: not ours to remove
+            path.mkdir()
+            made.append(path)
+    return made
+
+
+def _remove(paths: list[Path], folders: Sequence[Path] = ()) -> None:
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):  # not empty: something else was put there
+            folder.rmdir()

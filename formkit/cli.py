@@ -226,15 +226,18 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
     from scanner.assign import read_source_as
 
     from .catalogue import shipped_catalogue
-    from .review.app import LOOPBACK, create_app
+    from .review.app import LOOPBACK, allowed_hosts_for, create_app
 
     if not db.exists():
         raise InputError(f"{db}: no such store; run 'formkit scan' first")
     token = None if host in LOOPBACK else secrets.token_urlsafe(16)
     catalogue = shipped_catalogue()
-    app = create_app(db, catalogue, lambda source, payload: read_source_as(source, payload, catalogue), token)
+    # answers nothing until the port is known (--port 0 picks a free one), then only its own address
+    app = create_app(db, catalogue, lambda source, payload: read_source_as(source, payload, catalogue), token,
+                     allowed_hosts=set())
     server = make_server(host, port, app, threaded=True)
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    app.config["ALLOWED_HOSTS"] = allowed_hosts_for(host, server.server_port)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{server.server_port}/" + (f"?token={token}" if token else "")
     click.echo(f"Reviewing {db} at {url}  (Ctrl+C to stop)")
     if not no_browser:

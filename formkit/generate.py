@@ -75,8 +75,8 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
              manifest: Path | None = None, source: str = "") -> list[dict[str, object]]:
     """Write the PDF (and manifest) atomically; returns the manifest rows."""
     targets = [out] + ([manifest] if manifest else [])
+    register_fonts()  # reads font files: outside the block, whose OSErrors are errors writing the outputs
     with atomic_outputs(*targets) as temps:
-        register_fonts()
         # The initial font would otherwise be Helvetica, a font the PDF does not embed.
         canvas = Canvas(str(temps[0]), invariant=1, pageCompression=1, initialFontName=REGULAR)
         canvas.setTitle(f"{layout.title} ({layout.form} v{layout.version})")
@@ -86,7 +86,11 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
             rows = _one_page_each(painter, layout, copies)
         else:
             rows = _imposed(painter, layout, copies, sheet, source)
-        canvas.save()
+        # Not canvas.save(): reportlab leaves its file open when a write fails (a full disk), to be flushed
+        # again, and fail again, when collected. The bytes are the same; the file name is not in them.
+        data = canvas.getpdfdata()
+        with temps[0].open("wb") as handle:
+            handle.write(data)
         if manifest:
             with temps[1].open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.DictWriter(handle, MANIFEST_COLUMNS)

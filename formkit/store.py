@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from . import conventions
 from .errors import OutputError, StoreBusyError, StoreError
 from .records import InputFile, PageResult, PageState
 
@@ -91,6 +92,15 @@ CREATE TABLE IF NOT EXISTS audit (
     old_value TEXT,
     new_value TEXT,
     detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS respondents (
+    form TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    fill_means TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (form, serial)
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -173,6 +183,8 @@ class Store:
                     if "meta" in names else None
             finally:
                 probe.close()
+        except sqlite3.OperationalError as exc:  # no room for its shared-memory file, or locked: not foreign
+            raise _operational(exc, self.path) from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a formkit store ({exc})") from exc
         if not names:
@@ -277,6 +289,8 @@ class Store:
             self._insert_values(page_id, result)
             self.audit("scanner", action, page_id, detail=json.dumps(
                 {"status": state.value, "reason": reason, "values": len(result.values)}))
+            if state is PageState.READ:
+                self._decide_fill_convention(result.form, result.serial)
         return state
 
     def replace_page(self, page_id: int, result: PageResult, actor: str) -> None:
@@ -294,6 +308,42 @@ class Store:
             self._insert_values(page_id, result)
             self.audit(actor, "assign-page", page_id, old=f"{old['status']}: {old['reason']}",
                        new=f"{result.form} v{result.version} page {result.form_page} {result.serial}: {result.status}")
+            if result.status == PageState.READ:
+                self._decide_fill_convention(result.form, result.serial)
+
+    def _decide_fill_convention(self, form: str, serial: str) -> None:
+        """Decide again, from every page read of this printed form, what a lone filled box means for its
+        respondent, and read its lone fills that way (never one a person has reviewed). Inside the
+        caller's transaction."""
+        rows = self.db.execute(
+            "SELECT v.id, v.value, v.confidence, v.needs_review, v.reason, v.raw, v.review, p.quality"
+            " FROM field_values v JOIN pages p ON p.id=v.page_id WHERE p.form=? AND p.serial=? AND p.status=?"
+            " AND v.kind='choice' ORDER BY p.id, v.id", (form, serial, PageState.READ.value)).fetchall()
+        raws = [json.loads(r["raw"]) for r in rows]
+        fields = [conventions.ChoiceStates(tuple(raw["states"]), raw.get("multiple", False)) if "states" in raw
+                  else None for raw in raws]
+        fill_means = json.loads(rows[-1]["quality"]).get("fill_means", "infer") if rows else "infer"
+        convention = conventions.decide([f for f in fields if f is not None], fill_means)
+        evidence = json.dumps(vars(convention.evidence))
+        before = self.db.execute("SELECT decision, evidence FROM respondents WHERE form=? AND serial=?",
+                                 (form, serial)).fetchone()
+        if before is None or (before["decision"], before["evidence"]) != (convention.decision, evidence):
+            self.db.execute("INSERT OR REPLACE INTO respondents (form, serial, fill_means, decision, evidence,"
+                            " decided_at) VALUES (?,?,?,?,?,?)",
+                            (form, serial, fill_means, convention.decision, evidence, now()))
+            self.audit("scanner", "fill-convention", field=serial, old=before["decision"] if before else None,
+                       new=convention.decision,
+                       detail=json.dumps({"form": form, "evidence": vars(convention.evidence)}))
+        for row, raw, states in zip(rows, raws, fields, strict=True):
+            if states is None or "as_scanned" not in raw or row["review"]:
+                continue
+            reading = conventions.apply(convention, states, raw["options"],
+                                        conventions.Reading(*raw["as_scanned"]), raw.get("page_flagged", False))
+            current = (row["value"], row["confidence"], bool(row["needs_review"]), row["reason"])
+            if current != (reading.value, reading.confidence, reading.needs_review, reading.reason):
+                self.db.execute("UPDATE field_values SET value=?, confidence=?, needs_review=?, reason=? WHERE id=?",
+                                (reading.value, reading.confidence, int(reading.needs_review), reading.reason,
+                                 row["id"]))
 
     def _insert_values(self, page_id: int, result: PageResult) -> None:
         self.db.executemany(
@@ -432,7 +482,7 @@ class Store:
 def _operational(exc: sqlite3.OperationalError, path: Path) -> Exception:
     """An SQLite operational error as the formkit error a user can act on."""
     text = str(exc)
-    if "full" in text:
+    if "full" in text or getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_SHMSIZE":
         return OutputError(f"{path}: the disk is full ({text}); nothing of the last page was kept: free space "
                            "and run the same command again")
     if "locked" in text or "busy" in text:

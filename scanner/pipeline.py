@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from formkit.catalogue import Catalogue, shipped_catalogue
+from formkit.conventions import ChoiceStates, Reading, apply, decide
 from formkit.layout.model import BoxesField, ChoiceField, Field, Layout, LineField, Page, field_box
 from formkit.qrpayload import PagePayload, decode
 from formkit.records import FieldValue, PageResult, PageState
@@ -97,6 +98,7 @@ def _read_as(grey: np.ndarray, small: np.ndarray, found: Markers, payload: PageP
     assert isinstance(layout, Layout)
     template = catalogue.find_template(payload.form, payload.version)
     language = template.ocr_language if template else "eng"
+    result.quality["fill_means"] = template.fill_means if template else "infer"
     return _read_registered(grey, small, layout.page(payload.page), found, result, language)
 
 
@@ -136,17 +138,39 @@ def _read_registered(grey: np.ndarray, small: np.ndarray, page: Page, found: Mar
     result.values, contrast = read_fields(warped, page, reg.px_per_mm, language)
     if contrast is not None:
         result.quality["box_contrast"] = round(contrast, 1)
+    page_flagged = False
     if reg.error_mm > REVIEW_ERROR_MM:
         _flag_all(result, f"poor registration ({reg.error_mm:.2f} mm)")
+        page_flagged = True
     if contrast is not None and contrast < LOW_CONTRAST:
         _flag_all(result, f"blurry or faded image (printed box borders only {contrast:.0f} grey levels dark)")
+        page_flagged = True
     fields = {f.id: f for f in page.fields}
     for value in result.values:
         if value.needs_review and value.crop_png is None:
             value.crop_png = _field_crop(warped, fields[value.field])
+    apply_fill_convention(result.values, result.quality.get("fill_means", "infer"), page_flagged)
     result.status = PageState.READ
     result.image_jpeg = _jpeg(cv2.pyrDown(warped))  # half of WARP_PX_PER_MM: 4 px/mm
     return result
+
+
+def apply_fill_convention(values: list[FieldValue], fill_means: str, page_flagged: bool) -> None:
+    """Read lone filled boxes by this page's evidence of how the respondent marks (the store decides again
+    from all pages of the form). Each such field keeps the reading as scanned in ``raw``, so the decision
+    can be revised when more pages arrive."""
+    choices = [v for v in values if v.kind == "choice" and "states" in v.raw]
+    fields = [ChoiceStates(tuple(v.raw["states"]), v.raw["multiple"]) for v in choices]
+    convention = decide(fields, fill_means)
+    for value, states in zip(choices, fields, strict=True):
+        if not states.lone_fill:
+            continue
+        value.raw["as_scanned"] = [value.value, value.confidence, value.needs_review, value.reason]
+        value.raw["page_flagged"] = page_flagged
+        reading = apply(convention, states, value.raw["options"],
+                        Reading(value.value, value.confidence, value.needs_review, value.reason), page_flagged)
+        value.value, value.confidence = reading.value, reading.confidence
+        value.needs_review, value.reason = reading.needs_review, reading.reason
 
 
 def _flag_all(result: PageResult, reason: str) -> None:

@@ -19,7 +19,7 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     unsure = [v for v, (s, _) in zip(values, states, strict=True) if s in (Mark.FAINT, Mark.HEAVY)]
     confidence = min(c for _, c in states)
     raw = {"states": [s.value for s, _ in states], "coverage": [round(m.coverage, 4) for m in measures],
-           "darkness": [round(m.darkness, 4) for m in measures]}
+           "darkness": [round(m.darkness, 4) for m in measures], "options": values, "multiple": field.multiple}
 
     def result(value: str, reason: str = "") -> FieldValue:
         review = bool(reason)

@@ -321,3 +321,81 @@ def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int]
     image = np.clip(image, 0, 255).astype(np.uint8)
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(60, 90)])
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+
+
+def write_text(image: np.ndarray, dpi: float, box: Box, text: str, rng: random.Random, pen: str = "black",
+               baselines_y_mm: tuple[float, ...] = ()) -> None:
+    """Handwriting-like ``text`` in the writing area ``box``: a script font, each word a little larger or
+    smaller and off the line, the line slanted and tilted, in ink of ``pen``. A newline starts the next
+    line; lines sit on ``baselines_y_mm`` when given (a text area's ruled lines), else spaced down the box.
+    Words that would run past the right edge are dropped, as a writer would go on to the next line."""
+    scale = dpi / 25.4
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return
+    spacing = box.h_mm / (len(lines) + 0.3)
+    if not baselines_y_mm:
+        baselines_y_mm = tuple(box.y_mm + spacing * (i + 0.9) for i in range(len(lines)))
+    height_mm = min(rng.uniform(3.2, 4.6), 0.8 * min(spacing, 8.5))  # of a capital, above the line
+    font = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
+    font_scale = height_mm * scale / cv2.getTextSize("H", font, 1.0, 1)[0][1]
+    thickness = max(1, int(round(rng.uniform(0.25, 0.45) * scale)))
+    slant = rng.uniform(-0.35, 0.05)  # most hands lean right
+    colour = np.array(PENS[pen], np.float32)
+    for line, baseline in zip(lines, baselines_y_mm, strict=False):
+        words = line.split()
+        pad = int(height_mm * scale)
+        width = int((box.w_mm - 2) * scale)
+        canvas = np.zeros((4 * pad, width + 2 * pad), np.uint8)
+        x, base = pad + int(rng.uniform(1.0, 6.0) * scale), 2 * pad
+        for word in words:
+            size = font_scale * rng.uniform(0.9, 1.1)
+            (w, _), _ = cv2.getTextSize(word, font, size, thickness)
+            if x + w > pad + width:
+                break
+            dy = int(round(rng.uniform(-0.4, 0.4) * scale))
+            cv2.putText(canvas, word, (x, base + dy), font, size, 255, thickness, cv2.LINE_AA)
+            x += w + int(rng.uniform(1.6, 3.2) * scale)
+        centre = (canvas.shape[1] / 2, base)
+        matrix = cv2.getRotationMatrix2D(centre, rng.uniform(-1.5, 1.5), 1.0)
+        matrix[0, 1] += slant
+        matrix[0, 2] -= slant * centre[1]
+        canvas = cv2.warpAffine(canvas, matrix, (canvas.shape[1], canvas.shape[0]), flags=cv2.INTER_LINEAR)
+        x0 = int(round((box.x_mm + 1) * scale)) - pad
+        y0 = int(round((baseline - rng.uniform(0.0, 0.6)) * scale)) - base
+        ch, cw = canvas.shape
+        ix0, iy0 = max(0, x0), max(0, y0)
+        ix1, iy1 = min(image.shape[1], x0 + cw), min(image.shape[0], y0 + ch)
+        if ix1 <= ix0 or iy1 <= iy0:
+            continue
+        alpha = canvas[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0].astype(np.float32) / 255 * rng.uniform(0.8, 1.0)
+        ink = colour.min(keepdims=True) if image.ndim == 2 else colour
+        if image.ndim == 3:
+            alpha = alpha[..., None]
+        region = image[iy0:iy1, ix0:ix1].astype(np.float32)
+        image[iy0:iy1, ix0:ix1] = np.clip(region * (1 - alpha) + ink * alpha, 0, 255).astype(np.uint8)
+
+
+def draw_respondent_mark(image: np.ndarray, dpi: float, box: Box, style: str, rng: random.Random,
+                         pen: str = "black") -> None:
+    """A mark as respondents make them, beyond ``draw_mark``'s: ``dot``, a small filled circle of 1.2-2 mm,
+    and ``slash``, one diagonal stroke (mostly /, sometimes \\). Other styles are ``draw_mark``'s."""
+    if style not in ("dot", "slash"):
+        draw_mark(image, dpi, box, style, rng, pen)
+        return
+    width = {"pencil": 0.25, "blue": 0.4, "black": 0.45}[pen] * rng.uniform(0.8, 1.3)
+    p = _Pen(image, dpi, pen, width)
+    cx = box.x_mm + box.w_mm / 2 + rng.uniform(-0.6, 0.6)
+    cy = box.y_mm + box.h_mm / 2 + rng.uniform(-0.6, 0.6)
+    if style == "dot":
+        radius = rng.uniform(1.2, 2.0) / 2
+        centre = p.px(cx, cy)
+        axes = p.px(radius * rng.uniform(0.85, 1.15), radius * rng.uniform(0.85, 1.15))
+        cv2.ellipse(image, centre, axes, rng.uniform(0, 180), 0, 360, p.colour, -1, cv2.LINE_AA, shift=2)
+        return
+    s = box.w_mm / 2 * rng.uniform(0.7, 1.2)
+    sign = 1 if rng.random() < 0.8 else -1
+    bow = rng.uniform(-0.4, 0.4)  # a hand-drawn stroke is rarely quite straight
+    p.stroke([(cx - sign * s * 0.8 + rng.uniform(-0.3, 0.3), cy + s * 0.8 + rng.uniform(-0.3, 0.3)),
+              (cx + bow, cy + sign * bow),
+              (cx + sign * s * 0.8 + rng.uniform(-0.3, 0.3), cy - s * 0.8 + rng.uniform(-0.3, 0.3))])

@@ -247,7 +247,7 @@ def test_the_scoring_section_is_type_checked_too(write_template, scoring, messag
 
 EVERY_KEY: dict = {
     "form": "every-key", "version": 2, "title": "Every key", "language": "en-GB", "ocr_language": "eng+fra",
-    "licence": "text-pack", "notice": {"pack": "notice"},
+    "licence": "text-pack", "notice": {"pack": "notice"}, "fill_means": "answer",
     "page": {"size": "A4", "orientation": "landscape", "max_pages": 3},
     "scales": {"agree": [{"value": 1, "label": "No"}, {"value": 2, "label": "Yes"}]},
     "items": [

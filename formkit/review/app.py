@@ -1,18 +1,27 @@
 """The review web app: one uncertain value at a time, its image beside the machine's guess, keyboard first.
 
 Runs on this computer only (127.0.0.1) unless told otherwise; then a random token in the address is
-needed. Every form post carries a CSRF token; images are served by their id in the store, never by path.
+needed. It answers only to the host name and port it was started for, so a page elsewhere whose name is
+rebound to 127.0.0.1 (DNS rebinding) gets nothing, and refuses posts sent from another origin. Every form
+post carries a CSRF token; images are served by their id in the store, never by path. Whatever a request
+carries is checked before it is used: a bad value is a 400 or 404 or a message on the page, never a 500.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import secrets
+import unicodedata
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.routing import IntegerConverter
 
 from ..catalogue import Catalogue
+from ..errors import FormkitError, StoreBusyError
 from ..layout.model import Field, Page, field_box
 from ..qrpayload import PagePayload
 from ..serial import format_serial, is_valid_serial, normalise_serial
@@ -22,30 +31,87 @@ from .inputs import hint, parse
 from .queue import PageReader
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+ANY_HOST = "*"  # in ``allowed_hosts``: any host name (serving on every address, where the access token guards)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id is no row, not an overflow
+MAX_ECHO = 40  # characters of a typed value repeated in a message (messages live in the session cookie)
+HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::([0-9]{1,5}))?")
+PAGE_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
-def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token: str | None = None) -> Flask:
+class RowId(IntegerConverter):
+    """A row id in a URL: ASCII digits that fit SQLite's integers; anything else is simply not found."""
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=0, max=MAX_ID)
+
+
+def allowed_hosts_for(host: str, port: int) -> set[str]:
+    """The Host headers a server listening on ``host`` and ``port`` answers to: the loopback names for
+    a loopback address, any name when it listens on every address (the access token guards then), else
+    just the address it was given."""
+    if host in LOOPBACK:
+        return {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+    if host in ("", "0.0.0.0", "::"):
+        return {ANY_HOST}
+    return {f"[{host}]:{port}" if ":" in host else f"{host}:{port}"}
+
+
+def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token: str | None = None, *,
+               allowed_hosts: set[str] | None = None) -> Flask:
     """The app over the store at ``db``, with the templates of ``catalogue``; ``read_as`` reads a page a
     person identified by hand (the scanner's, wired by the command). With ``access_token``, every visitor
-    must first open a URL with ``?token=...`` (``formkit review`` prints it)."""
+    must first open a URL with ``?token=...`` (``formkit review`` prints it).
+
+    ``allowed_hosts`` are the Host headers answered, as ``name:port`` (``[::1]:port`` for IPv6; no port
+    means 80) or ``"*"`` for any: see ``allowed_hosts_for``. ``None`` answers the loopback names on any
+    port. Anything else, and a post whose Origin is another site, is refused with 400 before any page
+    runs. ``app.config["ALLOWED_HOSTS"]`` may be set later, e.g. once a server on port 0 has its port."""
+    for entry in allowed_hosts or ():
+        if entry != ANY_HOST and _host_port(entry) is None:
+            raise ValueError(f"not a host name and port: {entry!r}")
     app = Flask(__name__)
+    app.url_map.converters["id"] = RowId
     app.jinja_env.filters["serial"] = format_serial
     app.config.update(SECRET_KEY=secrets.token_bytes(32), DB=str(db), ACCESS_TOKEN=access_token,
+                      ALLOWED_HOSTS=allowed_hosts, MAX_CONTENT_LENGTH=1 << 20,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
+
+    @app.before_request
+    def answer_only_where_served() -> None:
+        """First of all: refuse a request for another host name (a site whose name was rebound to this
+        computer) and a post from another origin."""
+        host = _host_port(request.environ.get("HTTP_HOST", ""))
+        if host is None or not _host_allowed(host, app.config["ALLOWED_HOSTS"]):
+            abort(400, "This review server does not answer to that address: open the address that "
+                       "'formkit review' printed.")
+        origin = request.headers.get("Origin")
+        if request.method not in SAFE_METHODS and origin is not None:
+            scheme, _, rest = origin.partition("://")
+            if scheme != "http" or _host_port(rest) != host:
+                abort(400, "This form was sent from another site: open the review page and send it from there.")
 
     @app.before_request
     def guard() -> Any:
         token = app.config["ACCESS_TOKEN"]
         if token and not session.get("authorised"):
-            if not secrets.compare_digest(request.args.get("token", ""), token):
+            if not _same(request.args.get("token", ""), token):
                 abort(403)
             session["authorised"] = True
         session.setdefault("csrf", secrets.token_urlsafe(24))
-        if request.method == "POST" and not secrets.compare_digest(request.form.get("csrf", ""), session["csrf"]):
+        if request.method not in SAFE_METHODS and not _same(request.form.get("csrf", ""), session["csrf"]):
             abort(400, "missing or wrong CSRF token: reload the page")
         if request.endpoint not in ("who", "static", "favicon") and not session.get("reviewer"):
             return redirect(url_for("who"))
         return None
+
+    @app.errorhandler(FormkitError)
+    def store_unusable(exc: FormkitError) -> Any:
+        """The store busy (another formkit command writing), full, damaged or gone: say so (not a 500)."""
+        retry = {"Retry-After": "5"} if isinstance(exc, StoreBusyError) else {}
+        return Response(f"{exc.message}\n", status=503, mimetype="text/plain", headers=retry)
 
     @app.teardown_appcontext
     def close(_: Any) -> None:
@@ -66,7 +132,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     @app.route("/who", methods=["GET", "POST"])
     def who() -> Any:
         if request.method == "POST":
-            name = request.form.get("reviewer", "").strip()[:60]
+            name = " ".join(_printable(request.form.get("reviewer", "")).split())[:60]
             if name:
                 session["reviewer"] = name
                 return redirect(url_for("next_value"))
@@ -80,7 +146,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             return summary_page(finished=True)
         return redirect(url_for("review_value", value_id=waiting[0].value_id))
 
-    @app.route("/value/<int:value_id>", methods=["GET", "POST"])
+    @app.route("/value/<id:value_id>", methods=["GET", "POST"])
     def review_value(value_id: int) -> Any:
         item = decisions.pending(store(), value_id)
         if item is None:
@@ -122,24 +188,14 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     def unread() -> Any:
         return render_template("pages.html", pages=decisions.unread_pages(store()), forms=catalogue.installed_forms())
 
-    @app.post("/assign/<int:page_id>")
+    @app.post("/assign/<id:page_id>")
     def assign(page_id: int) -> Any:
-        form, _, version = request.form.get("form", "").partition(":")
-        serial = normalise_serial(request.form.get("serial", ""))
-        variant = "L" if request.form.get("large_print") else "N"
-        try:
-            number = int(request.form.get("page", "1"))
-        except ValueError:
-            number = 0
-        layout = catalogue.find_layout(form, int(version or 0), variant)
-        if not is_valid_serial(serial):
-            flash(f"'{request.form.get('serial', '')}' is not a valid serial: check the code printed under the QR.")
-        elif isinstance(layout, str) or not 1 <= number <= len(layout.pages):
-            flash(layout if isinstance(layout, str) else f"'{form}' has no page {number}.")
+        payload = _assignment(request.form, catalogue)
+        if isinstance(payload, str):
+            flash(payload)
         else:
-            payload = PagePayload(form, int(version), number, variant, serial, layout.page(number).fingerprint)
             problem = decisions.assign_page(store(), page_id, payload, session["reviewer"], read_as)
-            flash(problem or f"Page read as {form} page {number}, {format_serial(serial)}.")
+            flash(problem or f"Page read as {payload.form} page {payload.page}, {format_serial(payload.serial)}.")
         return redirect(url_for("unread"))
 
     def stored_image(image: bytes | None, mimetype: str) -> Response:
@@ -148,11 +204,11 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             abort(404)
         return Response(image, mimetype=mimetype, headers={"Cache-Control": "private, max-age=3600"})
 
-    @app.route("/crop/<int:value_id>.png")
+    @app.route("/crop/<id:value_id>.png")
     def crop(value_id: int) -> Response:
         return stored_image(store().crop(value_id), "image/png")
 
-    @app.route("/page/<int:page_id>.jpg")
+    @app.route("/page/<id:page_id>.jpg")
     def page_image(page_id: int) -> Response:
         return stored_image(store().page_image(page_id), "image/jpeg")
 
@@ -167,12 +223,77 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
 
     @app.after_request
     def headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self'; frame-ancestors 'none'"
+        response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+                                                       "form-action 'self'; base-uri 'none'")
+        response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        # not "no-referrer": with it a browser sends "Origin: null" on the app's own form posts (Fetch
+        # standard), which the origin check refuses; "same-origin" still never tells another site anything
+        response.headers["Referrer-Policy"] = "same-origin"
         return response
 
     return app
+
+
+def _host_port(text: str) -> tuple[str, int] | None:
+    """(name, port) of a Host header, or of an origin after its ``http://``: the name in lower case, an IPv6
+    address in its short form, port 80 when none is given; ``None`` when ``text`` is not one."""
+    match = HOST.fullmatch(text)
+    if match is None:
+        return None
+    name, port = match[1].lower(), int(match[2] or 80)
+    if name.startswith("["):
+        try:
+            name = str(ipaddress.IPv6Address(name[1:-1]))
+        except ValueError:
+            return None
+    return (name, port) if 0 < port < 65536 else None
+
+
+def _host_allowed(host: tuple[str, int], allowed: Iterable[str] | None) -> bool:
+    if allowed is None:
+        return host[0] in LOOPBACK
+    return any(entry == ANY_HOST or _host_port(entry) == host for entry in allowed)
+
+
+def _same(given: str, expected: str) -> bool:
+    """Whether a token typed or posted is the one expected, in constant time (as bytes: any text compares)."""
+    return secrets.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters and stray surrogates."""
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cs"))
+
+
+def _echo(text: str) -> str:
+    """What a person typed, short enough to repeat in a message."""
+    text = _printable(text)
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…"
+
+
+def _assignment(form: Mapping[str, str], catalogue: Catalogue) -> PagePayload | str:
+    """The page a person says an unread page is, from the posted ``form``, or what is wrong with it."""
+    chosen = form.get("form", "")
+    installed = {f"{name}:{version}": (name, version) for name, version, _ in catalogue.installed_forms()}
+    if chosen not in installed:
+        return "Choose a form from the list."
+    name, version = installed[chosen]
+    variant = "L" if form.get("large_print") else "N"
+    typed_page = form.get("page", "1").strip()
+    if not PAGE_NUMBER.fullmatch(typed_page):
+        return f"'{_echo(typed_page)}' is not a page number: type the page of the form, e.g. 1."
+    number = int(typed_page)
+    layout = catalogue.find_layout(name, version, variant)
+    if isinstance(layout, str):
+        return layout
+    if not 1 <= number <= len(layout.pages):
+        return f"'{name}' has no page {number}."
+    serial = normalise_serial(form.get("serial", ""))
+    if not is_valid_serial(serial):
+        return f"'{_echo(form.get('serial', ''))}' is not a valid serial: check the code printed under the QR."
+    return PagePayload(name, version, number, variant, serial, layout.page(number).fingerprint)
 
 
 def _field(item: decisions.Pending, catalogue: Catalogue) -> tuple[Field | None, Page | None]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from ..layout.model import BoxesField, ChoiceField, Field, LineField
 
 DATE_FORMS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$"),
               re.compile(r"^(\d{2})(\d{2})(\d{4})$"))
+MAX_TEXT = 1000  # characters a reviewer may type for one value (a field on paper holds far fewer)
+MAX_ECHO = 40  # characters of what was typed repeated in a message
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,10 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
     text = text.strip()
     if text == "":
         return "", ""
+    if len(text) > MAX_TEXT:
+        return "", f"at most {MAX_TEXT} characters"
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+        return "", "no control characters, please"
     if isinstance(f, ChoiceField):
         allowed = [str(o.value) for o in f.options]
         given = [t for t in re.split(r"[;,\s]+", text) if t]
@@ -46,14 +53,15 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
             return "", "one answer only"
         bad = [t for t in given if t not in allowed]
         if bad:
-            return "", f"'{' '.join(bad)}' is not one of {', '.join(allowed)}"
+            return "", f"'{_echo(' '.join(bad))}' is not one of {', '.join(allowed)}"
         ordered = [v for v in allowed if v in given]
         return ";".join(ordered), ""
     if isinstance(f, BoxesField) and f.kind == "date":
         return _date(text)
     if isinstance(f, BoxesField):
-        if not text.isdigit():
+        if not text.isdecimal():  # not isdigit(): '²' is a digit that int() refuses
             return "", "digits only"
+        text = "".join(str(unicodedata.decimal(c)) for c in text)  # full-width or Arabic-Indic digits as 0-9
         if len(text) > len(f.boxes):
             return "", f"at most {len(f.boxes)} digits"
         if f.minimum is not None and f.maximum is not None and not f.minimum <= int(text) <= f.maximum:
@@ -66,8 +74,12 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
             return "", "a number, e.g. 4.5"
         if not min(f.minimum, f.maximum) <= number <= max(f.minimum, f.maximum):
             return "", f"must be from {f.minimum:g} to {f.maximum:g}"
-        return f"{number:.1f}", ""
+        return f"{round(number, 1) + 0.0:.1f}", ""  # + 0.0: -0.0 is 0.0
     return text, ""
+
+
+def _echo(text: str) -> str:
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…"
 
 
 def _date(text: str) -> tuple[str, str]:

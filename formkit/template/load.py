@@ -293,6 +293,7 @@ def _load_template(path: Path, text_pack: str | Path | None) -> Template:
         items=items,
         source=str(path),
         notice=reader.text(top, "notice"),
+        fill_means=_get(top, TEMPLATE, "fill_means"),
         text_pack=str(text_pack) if text_pack is not None else None,
         extra={"scoring": top.get("scoring")} if "scoring" in top else {},
     )

@@ -17,6 +17,8 @@ PAGE_SIZES_MM: dict[str, tuple[float, float]] = {
     "CR80": (53.98, 85.60),
 }
 LICENCES = ("shippable", "text-pack")
+# What a completely filled box means: inferred per respondent, or declared by a form whose instructions say
+FILL_MEANINGS = ("infer", "cancel", "answer")
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class Template:
     items: tuple[Item, ...]
     source: str
     notice: str = ""
+    fill_means: str = "infer"
     text_pack: str | None = None  # path of the text pack the wording came from, if any
     extra: dict = field(default_factory=dict, compare=False)  # scoring rules etc., for later stages
 
@@ -449,6 +452,12 @@ TEMPLATE = Record(what="the template", title="formkit template",
         required=True, title="Licence", description="shippable, or text-pack when the wording is licensed and "
         "comes from a text pack."),
     "notice": Key(spec=TEXT, title="Notice", description="A copyright notice or citation, printed on the form."),
+    "fill_means": Key(spec=Name(enum=FILL_MEANINGS, enum_descriptions=(
+        "decided per respondent: a lone filled box is an answer from someone who answers by filling, "
+        "and flagged otherwise", "a filled box cancels an answer (the printed instruction); lone fills are flagged",
+        "a filled box is an answer (for forms that ask people to fill boxes in)")),
+        default="infer", title="What a filled box means",
+        description="infer (default), cancel or answer: how a completely filled box is read."),
     "page": Key(spec=PAGE, title="Page", description="Page size, orientation and most pages."),
     "scales": Key(spec=MapOf(key=SCALE_NAME, value=OPTIONS), title="Scales",
                   description="Named lists of options, shared by several items ('scale: name')."),

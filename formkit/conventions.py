@@ -1,0 +1,114 @@
+"""What a completely filled box means for one respondent: a cancelled answer, as every form's printed
+instruction says, or the answer itself, as many people mark boxes.
+
+People keep to one way of marking. So the decision is made per respondent, from the choice fields on
+all pages of one printed form (one serial), and whenever a page of that form is added:
+
+- a field with a filled box beside a tick or cross is a correction: this person fills to cancel;
+- several fields answered by a lone filled (or heavily marked) box, and no field answered by a tick
+  or cross alone, and no correction: this person answers by filling, so a lone fill is the answer;
+- both styles, or too little evidence: a lone fill stays flagged for review, with the evidence seen.
+
+A template may fix the meaning instead (``fill_means: cancel | answer``). Only fields whose reading
+depends on the convention change, never one a person has reviewed; a page-level flag (poor registration,
+a blurry image) keeps its field flagged whatever the convention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+MIN_FILL_EVIDENCE = 3  # fields answered by a lone fill before filling is taken as this person's way
+ANSWER, CANCEL, UNDECIDED = "answer", "cancel", "undecided"
+
+
+@dataclass(frozen=True)
+class ChoiceStates:
+    """One choice field's box states as the scanner classified them ('empty', 'faint', 'marked', 'heavy',
+    'filled'), and whether it takes several answers."""
+
+    states: tuple[str, ...]
+    multiple: bool = False
+
+    def count(self, state: str) -> int:
+        return self.states.count(state)
+
+    @property
+    def lone_fill(self) -> bool:
+        """Answered by filled (or heavily marked) boxes alone: one box on a single choice."""
+        fills = self.count("filled") + self.count("heavy")
+        if self.count("marked") or self.count("faint") or not fills:
+            return False
+        return self.multiple or fills == 1
+
+    @property
+    def correction(self) -> bool:
+        return bool(self.count("filled")) and bool(self.count("marked"))
+
+    @property
+    def ticked(self) -> bool:
+        return bool(self.count("marked")) and not self.count("filled") and not self.count("heavy")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    lone_fills: int
+    ticked: int
+    corrections: int
+
+    def describe(self) -> str:
+        return (f"on this form {self.lone_fills} field(s) answered by a filled box alone, {self.ticked} by a tick "
+                f"or cross, {self.corrections} correction(s) (a filled box beside a tick or cross)")
+
+
+@dataclass(frozen=True)
+class Convention:
+    decision: str  # ANSWER, CANCEL or UNDECIDED
+    declared: str  # the template's fill_means: infer, cancel or answer
+    evidence: Evidence
+
+    def reason(self) -> str:
+        """Why a lone fill was read as it was, for the review page and the long CSV."""
+        if self.declared != "infer":
+            return f"the form says a filled box means '{self.declared}'"
+        what = {ANSWER: "this person answers by filling boxes in", CANCEL: "this person fills a box to cancel it",
+                UNDECIDED: "whether this person fills boxes to answer or to cancel is unclear"}[self.decision]
+        return f"{what} ({self.evidence.describe()})"
+
+
+def decide(fields: Iterable[ChoiceStates], fill_means: str = "infer") -> Convention:
+    """The convention of one respondent from all their choice fields."""
+    fields = list(fields)
+    evidence = Evidence(sum(f.lone_fill for f in fields), sum(f.ticked for f in fields),
+                        sum(f.correction for f in fields))
+    if fill_means in (ANSWER, CANCEL):
+        return Convention(fill_means, fill_means, evidence)
+    if evidence.corrections:
+        decision = CANCEL
+    elif evidence.lone_fills >= MIN_FILL_EVIDENCE and not evidence.ticked:
+        decision = ANSWER
+    else:
+        decision = UNDECIDED
+    return Convention(decision, fill_means, evidence)
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: str
+    confidence: float
+    needs_review: bool
+    reason: str
+
+
+def apply(convention: Convention, field: ChoiceStates, options: list[str], as_scanned: Reading,
+          page_flagged: bool) -> Reading:
+    """The reading of one choice field under ``convention``: the scanner's own (``as_scanned``, which
+    flags a lone fill) unless this respondent answers by filling and nothing else is wrong."""
+    if not field.lone_fill:
+        return as_scanned
+    if convention.decision != ANSWER or page_flagged:
+        reason = "; ".join(filter(None, [as_scanned.reason, convention.reason()]))
+        return Reading(as_scanned.value, as_scanned.confidence, as_scanned.needs_review, reason)
+    chosen = [v for v, s in zip(options, field.states, strict=True) if s in ("filled", "heavy")]
+    return Reading(";".join(chosen), 0.9, False, f"answered by filling the box: {convention.reason()}")
