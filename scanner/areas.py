@@ -11,7 +11,7 @@ import numpy as np
 
 from formkit.layout.model import Box
 
-from .ink import ink_mask
+from .ink import INK_CONTRAST, STROKE_MAX_MM, ink_mask
 from .register import WARP_PX_PER_MM, box_slices
 
 INK_MM2 = 0.5  # this much handwriting (a thin pencil "1" is about 0.75 mm²) means the area is written in
@@ -24,8 +24,9 @@ def crop(page: np.ndarray, box: Box, margin_mm: float = 0.0, px_per_mm: float = 
 
 
 def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:
-    """Ink pixels of ``region`` that are not part of long horizontal or vertical printed rules."""
-    ink = ink_mask(region, px_per_mm).astype(np.uint8)
+    """Ink pixels of ``region`` that are strokes (dark on both sides, not the edge of a shadow) and not
+    part of long horizontal or vertical printed rules."""
+    ink = (ink_mask(region, px_per_mm) & stroke_mask(region, px_per_mm)).astype(np.uint8)
     rule = max(3, int(RULE_MM * px_per_mm))
     # Noise breaks a thin light rule into pieces; bridge short gaps along each direction first.
     bridge = max(3, int(0.6 * px_per_mm))
@@ -36,6 +37,19 @@ def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> n
     # The rule's anti-aliased edge stays behind after opening: widen what is removed by a pixel.
     rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
     return (ink & (1 - rules)).astype(bool)
+
+
+def stroke_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:
+    """Pixels darker than a morphological closing of ``region`` (2-D uint8 grey) by ``INK_CONTRAST`` of it.
+
+    Closing (a max filter, then a min filter, ``STROKE_MAX_MM`` wide) fills in features narrower than a
+    pen stroke and leaves a step in brightness where it is, however sharp: a pen stroke has paper on
+    both sides, a shadow's edge only on one. The max filter alone, which ``ink_mask`` uses, lights the
+    dark side of a sharp shadow edge and counts it as ink (a phone's shadow across an empty comment area
+    once read as '/')."""
+    size = max(3, int(round(STROKE_MAX_MM * px_per_mm)) | 1)
+    closed = cv2.morphologyEx(region, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    return region.astype(np.float32) < closed.astype(np.float32) * (1.0 - INK_CONTRAST)
 
 
 RULED_LINE_BAND_MM = 0.45  # each side of a printed writing line, left out of the count

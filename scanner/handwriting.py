@@ -23,6 +23,7 @@ from .register import WARP_PX_PER_MM
 
 TRACE_MM2 = 0.15  # less ink than this in a digit box is dust or a border remnant: blank
 TEXT_ACCEPT = 0.90  # every word of a text area at least this sure, or the text goes to review
+SHORT_TEXT_CHARS = 2  # readings this short are flagged whatever their confidence
 YEARS = (1900, 2100)
 
 
@@ -187,6 +188,10 @@ def read_text_field(page: np.ndarray, f: TextField, language: str, px_per_mm: fl
         return FieldValue(f.id, f.kind, "", 0.0, True, "handwriting that OCR could not read", raw)
     if found.confidence < TEXT_ACCEPT:
         return FieldValue(f.id, f.kind, found.text, min(0.49, found.confidence), True, "handwriting: OCR unsure", raw)
+    if len("".join(found.text.split())) <= SHORT_TEXT_CHARS:  # a stray mark or stain reads as '/' or 'l'
+        return FieldValue(f.id, f.kind, found.text, min(0.49, found.confidence), True,
+                          f"only {len(''.join(found.text.split()))} character(s) read: a short answer, or a stray "
+                          "mark?", raw)
     return FieldValue(f.id, f.kind, found.text, found.confidence, False, "", raw)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
-from formkit.layout.model import BoxesField, TextField
+from formkit.layout.model import Box, BoxesField, TextField
 from formkit.records import PageResult
 from formkit.template import resolve_template
 from scanner import handwriting
@@ -186,3 +186,37 @@ def test_write_digits_draws_into_the_boxes(samples):
 
     write_digits(canvas, 254, (Box(2, 2, 6, 8), Box(10, 2, 6, 8)), "4 ", samples, random.Random(1), "black")
     assert canvas[:, :80].min() < 100 and canvas[:, 100:].min() == 255
+
+
+@pytest.mark.parametrize("angle", [20, 35, 60])
+def test_an_empty_comment_area_crossed_by_a_shadow_edge_reads_blank(tmp_path, angle):
+    """A phone's shadow with a sharp edge across an empty free-text area is a step in brightness, not a
+    stroke: the area reads blank, and Tesseract is never asked (it once read such an edge as '/')."""
+    layout, images, rows = _printed("alliance-check", tmp_path, seed=2)
+    page = layout.page(int(rows[0]["form_page"]))
+    area = next(f for f in page.fields if isinstance(f, TextField))
+    image = images[0].astype(np.float32)
+    scale = DPI / 25.4
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = (area.box.x_mm + area.box.w_mm * 0.4) * scale, (area.box.y_mm + area.box.h_mm / 2) * scale
+    theta = np.deg2rad(angle)
+    distance = (xs - cx) * np.cos(theta) + (ys - cy) * np.sin(theta)  # px from the edge, across it
+    softness = 0.3 * scale  # a 0.3 mm soft edge: the phone held close above the page
+    shade = 1.0 - 0.6 / (1.0 + np.exp(np.clip(-distance / softness, -50, 50)))
+    shadowed = np.clip(image * shade[..., None], 0, 255).astype(np.uint8)
+    result = read_page(_grey(shadowed), PageResult("x.png", 1, "", ""))
+    assert result.status == "read", result.reason
+    value = next(v for v in result.values if v.field == area.id)
+    assert value.value == "" and not value.needs_review, (value.value, value.reason, value.raw)
+    assert value.raw["ink_mm2"] < 0.5
+
+
+def test_a_reading_of_one_or_two_characters_is_never_accepted_alone():
+    """One stroke in a comment area: whatever Tesseract makes of it ('/', 'l', '1'), a reading that short
+    goes to review."""
+    page = np.full((800, 1600), 245, np.uint8)
+    cv2.line(page, (400, 200), (360, 330), 30, 5)  # one slash, about 17 mm long at 8 px/mm
+    field = TextField("comment", Box(20, 15, 150, 30), ())
+    value = handwriting.read_text_field(page, field, "eng")
+    assert value.raw["ink_mm2"] >= 0.5 and value.needs_review, (value.value, value.raw)
