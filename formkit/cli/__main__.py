@@ -1,0 +1,5 @@
+"""``python -m formkit.cli``: the ``formkit`` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,45 @@
+"""The ``formkit`` command group, how every command reports errors, and the options several share."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import FormkitError
+from ..template.schema import PAGE_SIZES_MM
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a ``FormkitError`` into one line on stderr and its exit code."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except FormkitError as exc:
+            click.echo(f"formkit: error: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
+
+    return run
+
+
+@click.group()
+@click.version_option(package_name="formkit")
+def main() -> None:
+    """Print paper forms, read them back from scans and photos, export results."""
+
+
+template_argument = click.argument("template")
+text_pack_option = click.option("--text-pack", type=click.Path(dir_okay=False, path_type=Path),
+                                help="Wording for text-pack forms, supplied by your organisation.")
+large_print_option = click.option("--large-print", is_flag=True, help="Larger text and boxes for low vision.")
+page_size_option = click.option("--page-size", type=click.Choice(list(PAGE_SIZES_MM)),
+                                help="Print on another page size than the template's.")
+db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=Path("formkit.sqlite"),
+                         show_default=True, help="The SQLite store.")
+
