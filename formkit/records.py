@@ -16,6 +16,7 @@ class PageState(StrEnum):
     BLANK = "blank"  # empty paper (the back of a duplex scan)
     UNIDENTIFIED = "unidentified"  # markers found, QR and printed code unreadable: a person says which page
     REJECTED = "rejected"  # not readable, with the reason
+    VOIDED = "voided"  # taken out of every export and queue by a person (kept, restorable): see formkit.store
 
     @property
     def was_read(self) -> bool:
@@ -63,3 +64,4 @@ class PageResult:
     # the registered page (or the source, when unregistered), reduced
     image_jpeg: bytes | None = field(default=None, repr=False)
     values: list[FieldValue] = field(default_factory=list)
+    region: int = 0  # which form page of the image, when it holds several (cards side by side)

@@ -53,29 +53,39 @@ def reduced(grey: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def find_markers(grey: np.ndarray, small: tuple[np.ndarray, float] | None = None) -> Markers:
-    """Markers at reduced resolution first (fast); at full resolution when fewer than four are found."""
-    image, scale = small or reduced(grey)
-    found = _detect(image, scale)
-    if len(found) < 4 and scale < 1.0:
-        full = _detect(grey, 1.0)
-        if len(full) > len(found):
-            found = full
+    """Markers at reduced resolution first (fast); at full resolution when fewer than four are found.
+    Two markers with one id (a second form in the picture): the larger is kept."""
+    return largest_per_id(find_all_markers(grey, small))
+
+
+def largest_per_id(detections: list[tuple[int, np.ndarray]]) -> Markers:
+    """One marker per id, the largest where an id was seen twice."""
+    found: dict[int, np.ndarray] = {}
+    for marker_id, quad in detections:
+        if marker_id not in found or cv2.contourArea(quad) > cv2.contourArea(found[marker_id]):
+            found[marker_id] = quad
     return Markers(found)
 
 
-def _detect(image: np.ndarray, scale: float) -> dict[int, np.ndarray]:
+def find_all_markers(grey: np.ndarray, small: tuple[np.ndarray, float] | None = None) -> list[tuple[int, np.ndarray]]:
+    """Every marker in the image, however many pages it holds: (id, (4, 2) float32 corners in full-resolution
+    pixels). At reduced resolution first; at full resolution when that finds fewer distinct ids than four."""
+    image, scale = small or reduced(grey)
+    found = _detect(image, scale)
+    if len({i for i, _ in found}) < 4 and scale < 1.0:
+        full = _detect(grey, 1.0)
+        if len({i for i, _ in full}) > len({i for i, _ in found}):
+            found = full
+    return found
+
+
+def _detect(image: np.ndarray, scale: float) -> list[tuple[int, np.ndarray]]:
     """Markers in ``image``, which is the page scaled by ``scale``; corners in page pixels."""
     corners, ids, _ = _detector().detectMarkers(image)
-    found: dict[int, np.ndarray] = {}
     if ids is None:
-        return found
-    for quad, marker_id in zip(corners, ids.ravel(), strict=True):
-        quad = quad.reshape(4, 2) / scale
-        area = cv2.contourArea(quad.astype(np.float32))
-        # Two markers with one id (a second form in the picture): keep the larger.
-        if marker_id not in found or area > cv2.contourArea(found[marker_id]):
-            found[int(marker_id)] = quad.astype(np.float32)
-    return found
+        return []
+    return [(int(marker_id), (quad.reshape(4, 2) / scale).astype(np.float32))
+            for quad, marker_id in zip(corners, ids.ravel(), strict=True)]
 
 
 @dataclass(frozen=True)

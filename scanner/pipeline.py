@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import cv2
 import numpy as np
 
@@ -16,7 +18,16 @@ from . import areas, marks
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
 from .lines import read_line
-from .locate import Markers, QrRead, find_markers, qr_in_known_frames, read_qr_codes, reduced
+from .locate import (
+    Markers,
+    QrRead,
+    find_all_markers,
+    find_markers,
+    largest_per_id,
+    qr_in_known_frames,
+    read_qr_codes,
+    reduced,
+)
 from .register import MAX_ERROR_MM, REVIEW_ERROR_MM, register, warp_page
 from .resolve import REVIEW_CONFIDENCE, resolve_choice, resolve_line
 
@@ -30,16 +41,37 @@ LOW_CONTRAST = 40.0  # grey levels between paper and printed border: ~90 in shar
 
 def read_page(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None = None) -> PageResult:
     """Fill ``result`` (which names the source) from the page image ``grey`` (2-D uint8), reading it with
-    the templates of ``catalogue`` (the shipped ones when ``None``)."""
+    the templates of ``catalogue`` (the shipped ones when ``None``). An image holding several form pages
+    gives the first of them here; ``read_image`` gives them all."""
+    return read_image(grey, result, catalogue)[0]
+
+
+def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None = None) -> list[PageResult]:
+    """Every form page in the image ``grey`` (2-D uint8): usually one, several when cards lie side by side
+    on a scanner's glass or an uncut sheet was scanned. ``result`` names the source; each page found is
+    a copy of it with its ``region`` (0, 1, ...) and its quadrilateral in the image (``quality['region_px']``)."""
     catalogue = catalogue or shipped_catalogue()
     small = reduced(grey)
-    found = find_markers(grey, small)
+    detections = find_all_markers(grey, small)
+    found = largest_per_id(detections)
     # The QR is usually readable at detection resolution; the full image is the second try.
     reads = read_qr_codes(*small)
     payloads = _formkit_payloads(reads)
     if not payloads and small[1] < 1.0:
         reads = read_qr_codes(grey)
         payloads = _formkit_payloads(reads)
+    elif small[1] < 1.0 and len(detections) > 4 * len(_distinct(payloads)):
+        # more markers than the pages read explain: a small card's QR may need the full resolution
+        more = [r for r in read_qr_codes(grey) if r.text not in {q.text for q in reads}]
+        reads, payloads = reads + more, payloads + _formkit_payloads(more)
+    if len(_distinct(p for p in payloads if is_valid_serial(p.serial))) > 1:
+        return read_regions(grey, small, detections, [r for r in reads if _valid(r)], result, catalogue)
+    return [_read_single(grey, small, found, reads, payloads, result, catalogue)]
+
+
+def _read_single(grey: np.ndarray, small: tuple[np.ndarray, float], found: Markers, reads: list[QrRead],
+                 payloads: list[PagePayload], result: PageResult, catalogue: Catalogue) -> PageResult:
+    """The image as one form page (or none: blank, foreign, unidentified)."""
     forged = [p for p in payloads if not is_valid_serial(p.serial)]
     payloads = [p for p in payloads if is_valid_serial(p.serial)]
     if forged and not payloads:
@@ -69,12 +101,113 @@ def read_page(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None 
             result.status, result.reason = PageState.REJECTED, f"not a formkit page: {what}"
             result.image_jpeg = _jpeg(small[0])
         return result
-    if len({p.serial + str(p.page) for p in payloads}) > 1:
-        result.status = PageState.REJECTED
-        result.reason = "more than one form page in the image: photograph one at a time"
-        result.image_jpeg = _jpeg(small[0])
-        return result
     return _read_as(grey, small[0], found, payloads[0], result, catalogue)
+
+
+def _distinct(payloads: Iterable[PagePayload]) -> set[tuple[str, str, int]]:
+    return {(p.form, p.serial, p.page) for p in payloads}
+
+
+def _valid(read: QrRead) -> bool:
+    payload = decode(read.text)
+    return payload is not None and is_valid_serial(payload.serial)
+
+
+def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: list[tuple[int, np.ndarray]],
+                 reads: list[QrRead], result: PageResult, catalogue: Catalogue) -> list[PageResult]:
+    """Several form pages in one image, each read as a page of its own with the markers that belong to it.
+
+    Each page's QR code says what it is and where it lies: from the QR's corners (in the symbol's own
+    orientation, so any rotation) and the layout, every marker of that page is predicted, and each marker
+    found is given to the page whose prediction it is nearest, within a fifth of that page's size. A
+    marker is never given to two pages, and never to a page whose prediction is far from it, so the
+    markers of two cards are never combined. A page with fewer than two markers of its own (partly
+    outside the image, or under another card) is rejected with that reason; the others are read."""
+    pages: list[tuple[PagePayload, QrRead, Page | str, dict[int, np.ndarray], float]] = []
+    seen: set[tuple[str, str, int]] = set()
+    for read in sorted(reads, key=lambda r: (float(r.corners[:, 1].min()), float(r.corners[:, 0].min()))):
+        payload = decode(read.text)
+        assert payload is not None
+        key = (payload.form, payload.serial, payload.page)
+        if key in seen:
+            continue
+        seen.add(key)
+        layout = catalogue.find_layout(payload.form, payload.version, payload.variant)
+        problem = _layout_problem(layout, payload)
+        if problem or not isinstance(layout, Layout):
+            pages.append((payload, read, problem, {}, 0.0))
+            continue
+        page = layout.page(payload.page)
+        mm_to_px = _from_qr(page, read)
+        predicted = {m.id: _apply(mm_to_px, np.mean(m.corners_mm(), axis=0)) for m in page.markers}
+        far_corner = _apply(mm_to_px, (page.width_mm, page.height_mm))
+        diagonal_px = float(np.linalg.norm(far_corner - _apply(mm_to_px, (0, 0))))
+        pages.append((payload, read, page, predicted, diagonal_px))
+    owner: dict[int, tuple[int, float]] = {}  # detection index -> (page index, distance)
+    for d, (marker_id, quad) in enumerate(detections):
+        centre = quad.mean(axis=0)
+        for p, (_, _, _, predicted, diagonal_px) in enumerate(pages):
+            if marker_id not in predicted:
+                continue
+            distance = float(np.linalg.norm(centre - predicted[marker_id]))
+            if distance < REGION_TOLERANCE * diagonal_px and (d not in owner or distance < owner[d][1]):
+                owner[d] = (p, distance)
+    results = []
+    for p, (payload, read, page, _, _) in enumerate(pages):
+        region = PageResult(result.source_file, result.source_page, result.sha256, PageState.REJECTED,
+                            region=p, quality={"region_of": len(pages)})
+        mine: dict[int, tuple[float, np.ndarray]] = {}
+        for d, (q, distance) in owner.items():
+            marker_id, quad = detections[d]
+            if q == p and (marker_id not in mine or distance < mine[marker_id][0]):
+                mine[marker_id] = (distance, quad)
+        found = Markers({i: quad for i, (_, quad) in mine.items()})
+        where = f"page {p + 1} of {len(pages)} in the image ({payload.form} page {payload.page})"
+        if isinstance(page, str):
+            region.form, region.serial, region.form_page = payload.form, payload.serial, payload.page
+            region.reason = f"{where}: {page}"
+        else:
+            corners_mm = ((0, 0), (page.width_mm, 0), (page.width_mm, page.height_mm), (0, page.height_mm))
+            mm_to_px = _from_qr(page, read)
+            region.quality["region_px"] = [[round(float(v), 1) for v in _apply(mm_to_px, c)] for c in corners_mm]
+            region = _read_as(grey, _region_image(small, region.quality["region_px"]), found, payload, region,
+                              catalogue)
+            if region.status != PageState.READ and found.count < 2:
+                region.reason = (f"{where}: only {found.count} of its markers found: part of it is outside the "
+                                 "image or under another page")
+            elif region.status != PageState.READ:
+                region.reason = f"{where}: {region.reason}"
+        results.append(region)
+    return results
+
+
+REGION_TOLERANCE = 0.2  # of a page's diagonal: a marker this far from where its page's QR puts it is another's
+
+
+def _from_qr(page: Page, read: QrRead) -> np.ndarray:
+    """An affine map (2x3) from the page's millimetres to image pixels, from its QR symbol's corners."""
+    qr = page.qr
+    mm = np.array([[qr.x_mm, qr.y_mm], [qr.x_mm + qr.size_mm, qr.y_mm], [qr.x_mm + qr.size_mm, qr.y_mm + qr.size_mm],
+                   [qr.x_mm, qr.y_mm + qr.size_mm]], np.float32)
+    affine, _ = cv2.estimateAffine2D(mm, read.corners.astype(np.float32), method=cv2.LMEDS)
+    if affine is None:
+        affine = cv2.getAffineTransform(mm[:3], read.corners[:3].astype(np.float32))
+    return affine
+
+
+def _apply(affine: np.ndarray, point_mm: Iterable[float]) -> np.ndarray:
+    x, y = point_mm
+    return affine @ np.array([x, y, 1.0])
+
+
+def _region_image(small: tuple[np.ndarray, float], region_px: list[list[float]]) -> np.ndarray:
+    """The part of the detection-size image a page covers: what is stored when it cannot be read."""
+    image, scale = small
+    points = np.array(region_px, np.float32) * scale
+    x0, y0 = np.maximum(points.min(axis=0).astype(int), 0)
+    x1, y1 = points.max(axis=0).astype(int) + 1
+    crop = image[y0:max(y0 + 1, y1), x0:max(x0 + 1, x1)]
+    return crop if crop.size else image
 
 
 def read_page_as(grey: np.ndarray, payload: PagePayload, result: PageResult,

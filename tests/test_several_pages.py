@@ -1,0 +1,125 @@
+"""Several form pages in one image: goal cards laid on a flatbed's glass, an uncut sheet of imposed
+cards, a photo of a few cards, an A4 form photographed beside a card."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+import pytest
+
+from formkit.generate import generate, make_copies
+from formkit.layout import build_layout
+from formkit.records import PageResult, PageState
+from formkit.template import resolve_template
+from scanner.pipeline import read_image
+from tests.synthetic import degrade_photo, draw_mark, render_pdf
+
+DPI = 300
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    """Four goal-card backs (four serials) with a progress rating ticked on each, as 300 dpi RGB images,
+    and the rating each one carries."""
+    tmp = tmp_path_factory.mktemp("cards")
+    layout = build_layout(resolve_template("goal-card"))
+    rows = generate(layout, make_copies(4, None, 17), tmp / "cards.pdf")
+    images = render_pdf(tmp / "cards.pdf", DPI)
+    back = layout.pages[1]
+    rng = random.Random(5)
+    out = []
+    for image, row in zip(images, rows, strict=True):
+        if int(row["form_page"]) != 2:
+            continue
+        field = next(f for f in back.fields if f.id == "progress_1")
+        option = field.options[rng.randrange(len(field.options))]
+        draw_mark(image, DPI, option.box, "cross", rng, "blue")
+        out.append((image, str(row["serial"]), str(option.value)))
+    return out
+
+
+def lay_on_glass(cards, turns: list[int], angles: list[float], gap_px: int = 0) -> np.ndarray:
+    """The cards on a white A4 flatbed image (300 dpi), two by two, each turned by a multiple of 90 degrees
+    and a few degrees off; ``gap_px`` between them (0: touching)."""
+    glass = np.full((3508, 2480, 3), 250, np.uint8)
+    h, w = cards[0][0].shape[:2]
+    for index, ((image, _, _), turn, angle) in enumerate(zip(cards, turns, angles, strict=True)):
+        turned = np.rot90(image, turn // 90).copy()
+        th, tw = turned.shape[:2]
+        x0 = 200 + (index % 2) * (max(w, h) + gap_px)
+        y0 = 200 + (index // 2) * (max(w, h) + gap_px)
+        rotation = cv2.getRotationMatrix2D((tw / 2, th / 2), angle, 1.0)
+        rotation[:, 2] += (x0, y0)
+        mask = cv2.warpAffine(np.full((th, tw), 255, np.uint8), rotation, (2480, 3508))
+        placed = cv2.warpAffine(turned, rotation, (2480, 3508), borderValue=(255, 255, 255))
+        glass[mask > 128] = placed[mask > 128]
+    return glass
+
+
+def read(image: np.ndarray) -> list[PageResult]:
+    grey = image.min(axis=2) if image.ndim == 3 else image
+    return read_image(grey, PageResult("glass.png", 1, "sha", PageState.REJECTED))
+
+
+def test_four_cards_on_the_glass_are_four_pages_each_with_its_own_values(cards):
+    results = read(lay_on_glass(cards, [0, 180, 0, 180], [2.0, -3.0, 1.0, -1.5], gap_px=0))
+    assert [r.status for r in results] == [PageState.READ] * 4, [r.reason for r in results]
+    assert sorted(r.region for r in results) == [0, 1, 2, 3]
+    expected = {serial: rating for _, serial, rating in cards}
+    for result in results:
+        assert result.serial in expected
+        value = next(v for v in result.values if v.field == "progress_1")
+        assert value.value == expected[result.serial] and not value.needs_review, (result.serial, value)
+        assert len(result.quality["region_px"]) == 4
+    assert len({r.serial for r in results}) == 4
+
+
+def test_a_card_partly_off_the_glass_is_rejected_and_the_others_read(cards):
+    glass = lay_on_glass(cards, [0, 0, 180, 0], [0.0, 1.0, -2.0, 0.5], gap_px=40)
+    h = cards[0][0].shape[0]
+    cut = 200 + 2 * (h + 40) - int(0.55 * h)  # the bottom row's lower half is off the glass
+    glass = glass[:cut]
+    results = read(glass)
+    read_ok = [r for r in results if r.status == PageState.READ]
+    rejected = [r for r in results if r.status == PageState.REJECTED]
+    assert len(read_ok) >= 2 and all(r.serial for r in read_ok)
+    for r in rejected:
+        assert "outside the image or under another page" in r.reason or "marker" in r.reason
+
+
+def test_a_photo_of_three_cards_reads_each(cards):
+    glass = lay_on_glass(cards[:3] + [(np.full_like(cards[0][0], 250), "", "")], [0, 90, 270, 0],
+                         [4.0, -2.0, 3.0, 0.0], gap_px=60)
+    photo = degrade_photo(glass, random.Random(2), (4000, 3000), fill=0.9)
+    results = [r for r in read(photo) if r.status == PageState.READ]
+    expected = {serial: rating for _, serial, rating in cards[:3]}
+    assert sorted(r.serial for r in results) == sorted(expected)
+    for result in results:
+        value = next(v for v in result.values if v.field == "progress_1")
+        assert value.value == expected[result.serial] or value.needs_review
+
+
+def test_an_uncut_sheet_of_imposed_cards_is_read_card_by_card(tmp_path):
+    layout = build_layout(resolve_template("goal-card"))
+    rows = generate(layout, make_copies(4, None, 23), tmp_path / "sheet.pdf", sheet="A4")
+    sheets = render_pdf(tmp_path / "sheet.pdf", 200)
+    results = read(sheets[0])
+    on_sheet = {(str(r["serial"]), int(r["form_page"])) for r in rows if int(r["pdf_page"]) == 1}
+    assert len(results) == len(on_sheet) >= 4
+    assert all(r.status == PageState.READ for r in results), [r.reason for r in results]
+    assert {(r.serial, r.form_page) for r in results} == on_sheet
+
+
+def test_an_a4_form_beside_a_card_is_read_as_itself(tmp_path, cards):
+    k10 = build_layout(resolve_template("k10"))
+    rows = generate(k10, make_copies(1, None, 29), tmp_path / "k10.pdf")
+    page = render_pdf(tmp_path / "k10.pdf", 150)[0]  # A4 at 150 dpi beside a card at 300 dpi: a desk photo
+    desk = np.full((2200, 2600, 3), 235, np.uint8)
+    desk[50:50 + page.shape[0], 50:50 + page.shape[1]] = page
+    card = cards[0][0][::2, ::2]
+    desk[300:300 + card.shape[0], 1500:1500 + card.shape[1]] = card
+    results = read(desk)
+    assert sorted((r.form, r.status) for r in results) == [("goal-card", PageState.READ), ("k10", PageState.READ)]
+    assert next(r for r in results if r.form == "k10").serial == str(rows[0]["serial"])
