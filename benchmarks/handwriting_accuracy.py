@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from formkit.generate import generate, make_copies  # noqa: E402
 from formkit.layout import build_layout  # noqa: E402
 from formkit.layout.model import TextField  # noqa: E402
+from formkit.records import PageResult  # noqa: E402
 from formkit.template import resolve_template  # noqa: E402
 from scanner import digits, handwriting  # noqa: E402
 from scanner.pipeline import read_page  # noqa: E402
-from scanner.results import PageResult  # noqa: E402
 from tests.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,10 +52,13 @@ def _train_module():
     return module
 
 
+MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-train.npz"  # the project's training data, if present
+
+
 def heldout(limit: int) -> tuple[np.ndarray, np.ndarray, str]:
     train = _train_module()
-    if train.DEFAULT_MNIST.exists():
-        data = np.load(train.DEFAULT_MNIST)
+    if MNIST.exists():
+        data = np.load(MNIST)
         index = train.heldout_indices()[:limit]
         return data["x"][index], data["y"][index], f"{len(index)} held-back MNIST digits"
     data = np.load(SHIPPED)

@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from formkit.generate import generate, make_copies  # noqa: E402
 from formkit.layout import build_layout  # noqa: E402
+from formkit.records import PageResult  # noqa: E402
 from formkit.template import resolve_template  # noqa: E402
 from scanner.pipeline import read_page  # noqa: E402
-from scanner.results import PageResult  # noqa: E402
 from tests.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf  # noqa: E402
 
 FORMS = ["k10", "alliance-check", "gas-followup", "goal-card", "vas-4line"]
