@@ -51,6 +51,7 @@ from formkit.export import export  # noqa: E402
 from formkit.generate import generate, make_copies  # noqa: E402
 from formkit.layout import build_layout  # noqa: E402
 from formkit.layout.model import ChoiceField  # noqa: E402
+from formkit.serial import normalise_serial  # noqa: E402
 from formkit.store import Store  # noqa: E402
 from formkit.template import resolve_template  # noqa: E402
 from scanner.batch import scan  # noqa: E402
@@ -213,7 +214,7 @@ def _k10_totals(truths: list[FormTruth], path: Path) -> dict:
     exported = {}
     if path.exists():
         with path.open(newline="", encoding="utf-8") as handle:
-            exported = {row["serial"]: row for row in csv.DictReader(handle)}
+            exported = {normalise_serial(row["serial"]): row for row in csv.DictReader(handle)}  # K7M3-QX9C
     result = Counter(forms=len(truths))
     for t in truths:
         clean = not any(f.must_review for f in t.fields.values())

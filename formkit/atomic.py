@@ -5,6 +5,10 @@ Only regular files are ever replaced: a target that exists and is anything else 
 before anything is written, since the rename would put the output in its place. A failed write (a full
 disk, say) becomes an ``OutputError`` that names the target and the reason, and leaves no temporary
 file behind.
+
+Permissions: every output gets the mode any new file gets from the user's umask (``0666 & ~umask``,
+usually 0644), as the store does; keeping health data from other users is the job of the folder it is
+written to, not of each file.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -35,9 +39,7 @@ def atomic_outputs(*targets: Path) -> Iterator[list[Path]]:
     try:
         for target in targets:
             made += _make_folder(target.parent)
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-            os.close(fd)
-            temps.append(Path(name))
+            temps.append(_new_temp(target))
     except OSError as exc:
         _remove(temps, made)
         raise OutputError(f"cannot write beside {exc.filename or targets[0]}: {exc.strerror or exc}") from exc
@@ -59,6 +61,21 @@ def atomic_outputs(*targets: Path) -> Iterator[list[Path]]:
             replaced.append(target)
     finally:
         _remove(temps, [] if replaced else made)
+
+
+def _new_temp(target: Path) -> Path:
+    """A new empty file beside ``target``. Not ``tempfile.mkstemp``: it creates files 0600, while an output
+    should get the mode a new file gets under the umask (``0666 & ~umask``)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        path = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
+        try:
+            fd = os.open(path, flags, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return path
+    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", os.fspath(target.parent))
 
 
 def _check_targets(targets: Sequence[Path]) -> None:

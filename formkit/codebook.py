@@ -23,12 +23,15 @@ STATUS_WORDS = ("complete | prorated (items missing, within the rule) | invalid:
 
 # What the columns that are not fields or scores mean: the wide file's, the long file's, the change file's.
 ROW_COLUMNS = {
-    "serial": ("Serial of the printed form (random, carries no personal data)", "text", ""),
+    "serial": ("Serial of the printed form (random, carries no personal data), as printed on it", "text",
+               "4 characters, '-', 4 characters, e.g. K7M3-QX9C"),
     "form": ("Form id (template)", "text", ""),
     "version": ("Template version the form was printed from", "integer", ""),
     "person_code": ("Pseudonymous person code, from the roster or written on the form", "text", ""),
     "pages": ("Form pages read for this serial", "text", "page numbers joined by ';'"),
-    "needs_review": ("Number of values that still need a person's review", "integer", "0 or more"),
+    "needs_review": ("Number of values still waiting for a person's review; this file leaves each of them empty "
+                     "(the machine's guess is in the long file) and computes no score from them", "integer",
+                     "0 or more"),
     "reviewed": ("Number of values a person reviewed (their decision is exported)", "integer", "0 or more"),
     "source_files": ("Image files the values were read from", "text", "paths joined by ';'"),
 }
@@ -36,9 +39,11 @@ ROW_COLUMNS = {
 LONG_FILE = {
     "form_page": ("Page of the form the value is on", "integer", ""),
     "field": ("Field id (a column of the wide file)", "text", ""),
-    "value": ("The value as exported in the wide file", "text", ""),
-    "confidence": ("How sure the reader is of the value", "number", "0 to 1"),
-    "needs_review": ("1 when a person should check the value", "integer", "0 or 1"),
+    "value": ("The value as read or as a person decided; while needs_review is 1, the machine's guess, which "
+              "the wide file leaves empty", "text", ""),
+    "confidence": ("How sure the reader is of the value", "number", "0 to 1, three decimals"),
+    "needs_review": ("1 while the value waits for a person's review (the wide file leaves it empty until then)",
+                     "integer", "0 or 1"),
     "reason": ("Why the value needed review", "text", ""),
     "review": ("A person's decision on the value, if any", "text", "accepted | corrected | blank | illegible"),
     "reviewed_by": ("Who made that decision (as they named themselves)", "text", ""),
@@ -51,10 +56,10 @@ CHANGE_FILE = {
     "person_code": ("Pseudonymous person code", "text", ""),
     "score": ("Score id (a column of the wide file)", "text", ""),
     "occasions": ("Forms of this person scanned", "integer", "1 or more"),
-    "first_serial": ("Serial of the first usable occasion", "text", ""),
+    "first_serial": ("Serial of the first usable occasion, as printed", "text", ""),
     "first_date": ("Its date (from the form)", "date", "YYYY-MM-DD or empty"),
     "first_value": ("The score on the first usable occasion", "number", ""),
-    "latest_serial": ("Serial of the latest usable occasion", "text", ""),
+    "latest_serial": ("Serial of the latest usable occasion, as printed", "text", ""),
     "latest_date": ("Its date (from the form)", "date", "YYYY-MM-DD or empty"),
     "latest_value": ("The score on the latest usable occasion", "number", ""),
     "change": ("latest_value minus first_value", "number", ""),
@@ -67,8 +72,12 @@ def _options(options: tuple[Option, ...], multiple: bool) -> str:
     return listed + (" (several joined by ';')" if multiple else "")
 
 
+EMPTY_FIELD = "empty when left blank or still waiting for review (see needs_review)"
+
+
 def field_entries(template: Template) -> dict[str, tuple[str, str, str]]:
-    """Label, type and allowed values of each field of ``template``, by field id."""
+    """Label, type and allowed values of each field of ``template``, by field id (as the wide file holds it:
+    empty while waiting for review)."""
     out: dict[str, tuple[str, str, str]] = {}
     for item in template.items:
         if isinstance(item, MatrixItem):
@@ -86,7 +95,7 @@ def field_entries(template: Template) -> dict[str, tuple[str, str, str]]:
         elif isinstance(item, LineItem):
             span = f"{format_number(item.minimum, 1)} to {format_number(item.maximum, 1)}"
             out[item.id] = (item.text, "number", f"{span}, one decimal, from the mark's position on the line")
-    return out
+    return {field_id: (label, kind, f"{allowed}; {EMPTY_FIELD}") for field_id, (label, kind, allowed) in out.items()}
 
 
 def rule_in_words(rule: ScoreRule) -> str:

@@ -1,7 +1,11 @@
 """Export what the store holds. Per form: ``<form>.csv`` (a row per printed form, its answers and scores),
 ``<form>_long.csv`` (a row per value, with its confidence, review flag and source) and, when the form has
 change scores, ``<form>_change.csv`` (first and latest occasion per person); plus ``codebook.csv`` for all
-of them. Reads only from the store; writes every file atomically, all or none."""
+of them. Reads only from the store; writes every file atomically, all or none.
+
+One rule for values still waiting for review, whatever their kind: ``<form>.csv`` leaves them empty (its
+``needs_review`` column counts them, and no score is computed from them), ``<form>_long.csv`` keeps the
+machine's guess with ``needs_review=1``. Serials are written as printed on the form, ``K7M3-QX9C``."""
 
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ from typing import Any
 from . import codebook
 from .atomic import atomic_outputs
 from .catalogue import Catalogue, shipped_catalogue
+from .csvinput import dict_reader
 from .errors import InputError
 from .scoring import Answer, Scoring, read_scoring, score_form
 from .scoring.occasions import CHANGE_COLUMNS, Occasion, change_rows
+from .serial import SERIAL_LENGTH, format_serial, normalise_serial
 from .template.schema import ChoiceItem, MatrixItem, Template
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -40,44 +46,78 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def read_codes(path: Path) -> dict[str, str]:
-    """Serial -> person code from a CSV with 'serial' and 'code' columns (the manifest ``formkit generate``
-    writes has both). Other columns, names among them, are not read."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
+def read_codes(*paths: Path) -> dict[str, str]:
+    """Serial -> person code from CSV files with 'serial' and 'code' columns (the manifest ``formkit generate``
+    writes has both; every print run writes its own, so several may be given). Serials are accepted as
+    printed (``K7M3-QX9C``) or without the dash, and keyed without it. A row without a code gives none; a
+    serial given two different codes is an error naming both places. Other columns, names among them, are
+    not read. Columns may be separated by commas, semicolons or tabs."""
+    found: dict[str, tuple[str, str]] = {}  # serial -> (code, file:line it came from)
+    for path in paths:
+        try:
+            reader = dict_reader(path, "codes file")
             columns = {c.strip().lower(): c for c in reader.fieldnames or []}
             if "serial" not in columns or "code" not in columns:
                 raise InputError(f"{path}: needs 'serial' and 'code' columns (found: {', '.join(columns) or 'none'})")
-            return {row[columns["serial"]].strip().upper(): (row[columns["code"]] or "").strip()
-                    for row in reader if (row[columns["serial"]] or "").strip()}
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read the codes file ({exc})") from exc
+            for row in reader:
+                serial = normalise_serial(row[columns["serial"]] or "")
+                code = (row[columns["code"]] or "").strip()
+                if not serial or not code:
+                    continue
+                where = f"{path}:{reader.line_num}"
+                known = found.setdefault(serial, (code, where))
+                if known[0] != code:
+                    raise InputError(f"serial {shown_serial(serial)} has two codes: {known[0]!r} in {known[1]} and "
+                                     f"{code!r} in {where}; correct one of the files")
+        except csv.Error as exc:
+            raise InputError(f"{path}: cannot read the codes file ({exc})") from exc
+    return {serial: code for serial, (code, _) in found.items()}
+
+
+def shown_serial(serial: str) -> str:
+    """A serial as printed on the form (``K7M3-QX9C``), however it was written; anything that is not a
+    serial's length is left as it is."""
+    bare = normalise_serial(serial)
+    return format_serial(bare) if len(bare) == SERIAL_LENGTH else serial
+
+
+class Exported(list[Path]):
+    """The files written (a list of their paths), and how many forms have no person code, by form."""
+
+    def __init__(self, paths: list[Path], without_code: dict[str, int] | None = None) -> None:
+        super().__init__(paths)
+        self.without_code = without_code or {}
 
 
 def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
            band_choice: dict[str, str] | None = None, bom: bool = False,
-           catalogue: Catalogue | None = None) -> list[Path]:
+           catalogue: Catalogue | None = None) -> Exported:
     """Write the files for every form in ``rows`` (``Store.values()``), scored by the templates of
-    ``catalogue`` (the shipped ones when ``None``); returns their paths."""
+    ``catalogue`` (the shipped ones when ``None``); returns their paths (with ``without_code``: per form,
+    the forms whose person code is neither in ``codes`` nor written on the form)."""
     catalogue = catalogue or shipped_catalogue()
+    codes = {normalise_serial(serial): code for serial, code in (codes or {}).items()}
     by_form: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_form[row["form"]].append(row)
     tables: list[Table] = []
     entries: list[dict[str, Any]] = []
     used_choices: set[str] = set()
+    without_code: dict[str, int] = {}
     for form, form_rows in sorted(by_form.items()):
-        form_tables, form_entries, chosen = _form_tables(form, form_rows, out_dir, codes or {}, band_choice or {},
+        form_tables, form_entries, chosen = _form_tables(form, form_rows, out_dir, codes, band_choice or {},
                                                             catalogue)
         tables += form_tables
         entries += form_entries
         used_choices |= chosen
+        missing = sum(not row["person_code"] for row in form_tables[0].rows)  # the wide file: a row per form
+        if missing:
+            without_code[form] = missing
     unknown = set(band_choice or {}) - used_choices
     if unknown:
         raise InputError(f"--bands names score(s) without that band set: {', '.join(sorted(unknown))}")
     if not tables:
-        return []
+        return Exported([])
     tables.append(Table(out_dir / "codebook.csv", codebook.CODEBOOK_COLUMNS, entries))
     with atomic_outputs(*(t.path for t in tables)) as temps:
         for temp, table in zip(temps, tables, strict=True):
@@ -85,7 +125,7 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
                 writer = csv.DictWriter(handle, table.columns)
                 writer.writeheader()
                 writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in table.rows)
-    return [t.path for t in tables]
+    return Exported([t.path for t in tables], without_code)
 
 
 def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str], band_choice: dict[str, str],
@@ -110,7 +150,7 @@ def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str
     for order, row in enumerate(wide.values()):
         version = row["version"]
         scoring = scorings[version]
-        person = codes.get(row["serial"], "")
+        person = codes.get(normalise_serial(row["serial"]), "")
         if not person and scoring.person_field:
             person = row.get(scoring.person_field, "")
         row["person_code"] = person
@@ -141,7 +181,8 @@ def _form_tables(form: str, rows: list[Any], out_dir: Path, codes: dict[str, str
 
 
 def _answers(form: str, rows: list[Any]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[str]]:
-    """Wide rows by serial (first reads; a differing second image flags the value) and long rows."""
+    """Wide rows by serial (first reads; a differing second image flags the value) and long rows. Serials are
+    written as printed (``K7M3-QX9C``)."""
     firsts = [r for r in rows if r["status"] == "read"]
     other_reading: dict[tuple[str, int, str], list[Any]] = defaultdict(list)
     for r in rows:
@@ -159,19 +200,22 @@ def _answers(form: str, rows: list[Any]) -> tuple[dict[str, dict[str, Any]], lis
                 needs_review = True
                 reason = "; ".join(filter(None, [reason, f"conflict: {other['source_file']} page "
                                                           f"{other['source_page']} reads '{other['value']}'"]))
-        row = serials.setdefault(r["serial"], {"serial": r["serial"], "form": form, "version": r["version"],
-                                               "pages": set(), "needs_review": 0, "reviewed": 0,
-                                               "source_files": set(), "_review": set()})
+        serial = shown_serial(r["serial"])
+        row = serials.setdefault(serial, {"serial": serial, "form": form, "version": r["version"],
+                                          "pages": set(), "needs_review": 0, "reviewed": 0,
+                                          "source_files": set(), "_review": set()})
         row["pages"].add(r["form_page"])
         row["source_files"].add(r["source_file"])
-        row[r["field"]] = r["value"]
+        # A value waiting for review is never shown here as if it were final: it is left empty, the row's
+        # needs_review counts it, and the long file keeps the machine's guess with needs_review=1.
+        row[r["field"]] = "" if needs_review else r["value"]
         if needs_review:
             row["needs_review"] += 1
             row["_review"].add(r["field"])
         review = r["review"]
         row["reviewed"] += bool(review)
-        long.append({"serial": r["serial"], "form": form, "version": r["version"], "form_page": r["form_page"],
-                     "field": r["field"], "value": r["value"], "confidence": r["confidence"],
+        long.append({"serial": serial, "form": form, "version": r["version"], "form_page": r["form_page"],
+                     "field": r["field"], "value": r["value"], "confidence": _confidence(r["confidence"]),
                      "needs_review": int(needs_review), "reason": reason, "review": review,
                      "reviewed_by": r["reviewed_by"], "source_file": r["source_file"],
                      "source_page": r["source_page"], "page_id": r["page_id"]})
@@ -179,6 +223,11 @@ def _answers(form: str, rows: list[Any]) -> tuple[dict[str, dict[str, Any]], lis
         row["pages"] = ";".join(str(p) for p in sorted(row["pages"]))
         row["source_files"] = ";".join(sorted(row["source_files"]))
     return serials, long, seen_fields
+
+
+def _confidence(value: Any) -> str:
+    """A confidence to three decimals ('' when there is none)."""
+    return "" if value is None or value == "" else f"{float(value):.3f}"
 
 
 def _field_order(templates: list[Template], seen: list[str]) -> list[str]:

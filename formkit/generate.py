@@ -13,6 +13,7 @@ from pathlib import Path
 from reportlab.pdfgen.canvas import Canvas
 
 from .atomic import atomic_outputs
+from .csvinput import dict_reader
 from .errors import InputError
 from .layout.model import Layout
 from .layout.text import REGULAR, register_fonts
@@ -20,7 +21,7 @@ from .qrpayload import PagePayload
 from .render.impose import crop_marks, plan_sheet
 from .render.pdf import PT_PER_MM, PagePainter
 from .render.qr import qr_matrices
-from .serial import new_serial
+from .serial import format_serial, new_serial
 
 ROSTER_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
 MANIFEST_COLUMNS = ["serial", "pdf_page", "form_page", "form", "version", "variant", "code", "slot"]
@@ -34,23 +35,20 @@ class Copy:
 
 def read_roster(path: Path) -> list[str | None]:
     """One entry per data row: the row's pseudonymous ``code`` (or None). Other columns (a name, say)
-    are ignored and never printed or stored."""
+    are ignored and never printed or stored. Columns may be separated by commas, semicolons or tabs."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
-            if not columns:
-                raise InputError(f"{path}: the roster is empty; it needs a header row")
-            codes: list[str | None] = []
-            for row in reader:
-                code = (row.get(columns["code"]) or "").strip() if "code" in columns else ""
-                if code and not ROSTER_CODE.match(code):
-                    raise InputError(f"{path}:{reader.line_num}: code {code!r} must be 1-16 letters, digits or '-'")
-                codes.append(code or None)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read roster: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: the roster is not UTF-8 text") from exc
+        reader = dict_reader(path, "roster")
+        columns = {c.strip().lower(): c for c in reader.fieldnames or []}
+        if not columns:
+            raise InputError(f"{path}: the roster is empty; it needs a header row")
+        codes: list[str | None] = []
+        for row in reader:
+            code = (row.get(columns["code"]) or "").strip() if "code" in columns else ""
+            if code and not ROSTER_CODE.match(code):
+                raise InputError(f"{path}:{reader.line_num}: code {code!r} must be 1-16 letters, digits or '-'")
+            codes.append(code or None)
+    except csv.Error as exc:
+        raise InputError(f"{path}: cannot read the roster ({exc})") from exc
     if not codes:
         raise InputError(f"{path}: the roster has a header but no rows")
     return codes
@@ -73,7 +71,8 @@ def make_copies(count: int | None, roster: list[str | None] | None, seed: int | 
 
 def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = None,
              manifest: Path | None = None, source: str = "") -> list[dict[str, object]]:
-    """Write the PDF (and manifest) atomically; returns the manifest rows."""
+    """Write the PDF (and manifest) atomically; returns the manifest rows. The rows hold each serial as
+    the QR and the store do (``K7M3QX9C``); the manifest file prints it as on the form (``K7M3-QX9C``)."""
     targets = [out] + ([manifest] if manifest else [])
     register_fonts()  # reads font files: outside the block, whose OSErrors are errors writing the outputs
     with atomic_outputs(*targets) as temps:
@@ -95,7 +94,8 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
             with temps[1].open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.DictWriter(handle, MANIFEST_COLUMNS)
                 writer.writeheader()
-                writer.writerows(rows)
+                # the serial as printed on the form (K7M3-QX9C), so a search for the printed code finds it
+                writer.writerows({**row, "serial": format_serial(str(row["serial"]))} for row in rows)
     return rows
 
 

@@ -8,6 +8,27 @@ their index in it: scanning the same file again changes nothing.
 Only a missing or empty file becomes a new store. Anything else must already be a formkit store: a
 foreign SQLite file, a store whose audit log or its guards are gone, or one written by a newer formkit
 is refused (exit 7) and left as it was, byte for byte.
+
+Pages read of one printed page. Among the pages read of one (form, serial, form page), exactly one is
+``read`` and the others are ``conflict`` with it (``conflict_of``): the first read stays ``read``; when it
+leaves (voided, or assigned to another form page), the earliest of its conflicts becomes ``read`` in its
+place (``_settle``), and the respondent's fill convention is decided again.
+
+Voiding. A person takes a page, or every page of an input, out of every export, queue, conflict and
+fill-convention decision with ``void_pages``; nothing is deleted. A voided page has the state
+``PageState.VOIDED``, its reason says why, and the columns ``voided_status`` and ``voided_reason`` keep the
+state and reason it had, so ``restore_pages`` puts it back as it was (a page that was ``read`` is ``read``
+again, and the page that took its place is a ``conflict`` again). Every query that serves export, review or
+the fill convention selects pages by state (``read``, or ``read`` and ``conflict``), so a voided page is in
+none of them. Both are audited (``void-page``, ``restore-page``, and ``page-state`` for each page whose
+state follows), in one transaction.
+
+Reassigning. ``replace_page`` reads any page that is not voided as the form page a person names: its old
+and new form, page and serial go to the audit log (``assign-page``), and both printed pages are settled.
+
+Re-reading. ``reread_page`` puts a new reading of a page read in place of the old one, value by value: a
+reviewed value keeps its decision when the machine reads what it read before (or what the reviewer
+decided); otherwise it is flagged again, saying what changed.
 """
 
 from __future__ import annotations
@@ -17,6 +38,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,9 +46,12 @@ from typing import Any
 from . import conventions
 from .errors import OutputError, StoreBusyError, StoreError
 from .records import InputFile, PageResult, PageState
+from .serial import format_serial
 
 SCHEMA_VERSION = 3
 UNREAD_STATES = (PageState.UNIDENTIFIED, PageState.REJECTED)
+READ_STATES = (PageState.READ, PageState.CONFLICT)  # pages read: their values are exported
+CONFLICT_REASON = "another image of this page was read before (page id {})"
 GUARDS = ("audit_no_update", "audit_no_delete", "audit_no_replace")
 
 TABLES = """
@@ -57,6 +82,8 @@ CREATE TABLE IF NOT EXISTS pages (
     image BLOB,
     conflict_of INTEGER REFERENCES pages(id),
     read_at TEXT NOT NULL,
+    voided_status TEXT NOT NULL DEFAULT '',
+    voided_reason TEXT NOT NULL DEFAULT '',
     UNIQUE (input_id, page_index)
 );
 CREATE INDEX IF NOT EXISTS pages_by_serial ON pages (form, serial, form_page);
@@ -116,12 +143,13 @@ VALUE_ROWS = (
     "SELECT p.id AS page_id, p.status, p.form, p.version, p.variant, p.form_page, p.serial, p.conflict_of,"
     " i.path AS source_file, p.page_index + 1 AS source_page, v.field, v.kind, v.value, v.confidence,"
     " v.needs_review, v.reason, v.id AS value_id, v.review, v.reviewed_by"
-    " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id")
+    " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id"
+    f" WHERE p.status IN ('{PageState.READ.value}', '{PageState.CONFLICT.value}')")
 QUEUE_ROWS = (
     "SELECT v.id AS value_id, p.id AS page_id, v.field, v.kind, v.value, v.confidence, v.reason, p.form,"
     " p.version, p.variant, p.form_page, p.serial, i.path AS source_file, p.page_index + 1 AS source_page"
     " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id"
-    " WHERE v.needs_review=1 AND v.review='' AND p.status='read'")
+    f" WHERE v.needs_review=1 AND v.review='' AND p.status='{PageState.READ.value}'")
 
 
 def now() -> str:
@@ -133,6 +161,26 @@ def storable_path(path: str) -> str:
     """A file name as text the store can hold: a name that is not valid UTF-8 keeps its undecodable bytes
     as ``\\xNN`` escapes, so it is shown, never lost or refused."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A page whose state changed, and from and to what."""
+
+    page_id: int
+    old: PageState
+    new: PageState
+
+
+@dataclass
+class RereadOutcome:
+    """What re-reading one page changed: values that took a new reading, reviewed values whose decision
+    stands, reviewed values flagged again because the machine now reads something else."""
+
+    page_id: int
+    changed: int = 0
+    kept: int = 0
+    flagged_again: int = 0
 
 
 class Store:
@@ -219,7 +267,12 @@ class Store:
                     self.db.execute(f"ALTER TABLE field_values ADD COLUMN {column}")
                 self.db.execute("CREATE TABLE IF NOT EXISTS claims (value_id INTEGER PRIMARY KEY"
                                 " REFERENCES field_values(id), reviewer TEXT NOT NULL, until TEXT NOT NULL)")
-            self.db.executescript(NO_REPLACE)  # version 3: the audit log refuses INSERT OR REPLACE
+            # version 3: the audit log refuses INSERT OR REPLACE; a voided page keeps the state it had
+            self.db.executescript(NO_REPLACE)
+            have = {r["name"] for r in self.db.execute("PRAGMA table_info(pages)")}
+            for column in ("voided_status", "voided_reason"):
+                if column not in have:
+                    self.db.execute(f"ALTER TABLE pages ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
             self.db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
@@ -227,10 +280,13 @@ class Store:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One transaction; a full disk or a store held by another writer becomes an error that names the
-        store, and the transaction is rolled back, so the store stays as it was."""
+        """One transaction, holding the store's write lock from its first read (so what it reads is still
+        true when it writes: two scans of one store never both add the same page); a full disk or a store
+        held too long by another writer becomes an error that names the store, and the transaction is
+        rolled back, so the store stays as it was."""
         try:
             with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
                 yield self.db
         except sqlite3.OperationalError as exc:
             raise _operational(exc, self.path) from exc
@@ -293,23 +349,203 @@ class Store:
                 self._decide_fill_convention(result.form, result.serial)
         return state
 
-    def replace_page(self, page_id: int, result: PageResult, actor: str) -> None:
-        """Put a new reading in place of an unread page (a person said which form page it is): the page
-        keeps its id and source, its old status and reason go to the audit log."""
+    def replace_page(self, page_id: int, result: PageResult, actor: str) -> list[StateChange]:
+        """Put a new reading in place of a page a person said is another form page (an unidentified page,
+        or one read as the wrong form, page or serial): the page keeps its id and source; its values are
+        replaced; its old and new form, page and serial go to the audit log. A page read of a printed page
+        already read becomes a conflict with it; the printed page it leaves gets another reading as its
+        ``read`` one if it has any. Returns the pages whose state changed. A voided page is refused
+        (``ValueError``): restore it first."""
+        changes: list[StateChange] = []
         with self._writing() as db:
-            old = db.execute("SELECT status, reason FROM pages WHERE id=?", (page_id,)).fetchone()
+            old = db.execute("SELECT * FROM pages WHERE id=?", (page_id,)).fetchone()
+            if old is None:
+                raise ValueError(f"no page {page_id}")
+            if old["status"] == PageState.VOIDED:
+                raise ValueError(f"page {page_id} is voided")
+            state, reason, conflict_of = PageState(result.status), result.reason, None
+            if state is PageState.READ:
+                first = db.execute(
+                    "SELECT id FROM pages WHERE form=? AND serial=? AND form_page=? AND status=? AND id<>?"
+                    " ORDER BY id LIMIT 1",
+                    (result.form, result.serial, result.form_page, PageState.READ.value, page_id)).fetchone()
+                if first is not None:
+                    state, conflict_of = PageState.CONFLICT, int(first[0])
+                    reason = CONFLICT_REASON.format(conflict_of)
             db.execute(
                 "UPDATE pages SET status=?, reason=?, form=?, version=?, variant=?, form_page=?, serial=?, transform=?,"
-                " error_mm=?, quality=?, image=COALESCE(?, image), read_at=? WHERE id=?",
-                (PageState(result.status).value, result.reason, result.form, result.version, result.variant,
+                " error_mm=?, quality=?, image=COALESCE(?, image), conflict_of=?, read_at=? WHERE id=?",
+                (state.value, reason, result.form, result.version, result.variant,
                  result.form_page, result.serial, json.dumps(result.transform) if result.transform else None,
-                 result.error_mm, json.dumps(result.quality, default=str), result.image_jpeg, now(), page_id))
+                 result.error_mm, json.dumps(result.quality, default=str), result.image_jpeg, conflict_of, now(),
+                 page_id))
+            db.execute("DELETE FROM claims WHERE value_id IN (SELECT id FROM field_values WHERE page_id=?)", (page_id,))
             db.execute("DELETE FROM field_values WHERE page_id=?", (page_id,))
             self._insert_values(page_id, result)
-            self.audit(actor, "assign-page", page_id, old=f"{old['status']}: {old['reason']}",
-                       new=f"{result.form} v{result.version} page {result.form_page} {result.serial}: {result.status}")
-            if result.status == PageState.READ:
+            before = {k: old[k] for k in ("status", "reason", "form", "version", "variant", "form_page", "serial")}
+            after = {"status": state.value, "reason": reason, "form": result.form, "version": result.version,
+                     "variant": result.variant, "form_page": result.form_page, "serial": result.serial}
+            self.audit(actor, "assign-page", page_id, old=_identity(before), new=_identity(after),
+                       detail=json.dumps({"old": before, "new": after, "values": len(result.values)}))
+            if PageState(old["status"]).was_read:
+                self._settle(old["form"], old["serial"], old["form_page"], actor, changes)
+                self._decide_fill_convention(old["form"], old["serial"])
+            if state.was_read:
                 self._decide_fill_convention(result.form, result.serial)
+            if state.value != old["status"]:
+                changes.insert(0, StateChange(page_id, PageState(old["status"]), state))
+        return changes
+
+    def void_pages(self, page_ids: list[int], why: str, actor: str) -> list[StateChange]:
+        """Take pages out of every export, queue, conflict and fill-convention decision, keeping them (and
+        the state each had) for ``restore_pages``; pages already voided are left alone. A page read that
+        leaves has its earliest conflict read in its place. Returns every page whose state changed."""
+        changes: list[StateChange] = []
+        with self._writing() as db:
+            touched: dict[tuple[str, str, int], None] = {}
+            for page_id in page_ids:
+                row = db.execute("SELECT id, status, reason, form, serial, form_page FROM pages WHERE id=?",
+                                 (page_id,)).fetchone()
+                if row is None or row["status"] == PageState.VOIDED:
+                    continue
+                db.execute("UPDATE pages SET status=?, reason=?, voided_status=?, voided_reason=? WHERE id=?",
+                           (PageState.VOIDED.value, f"voided: {why}", row["status"], row["reason"], page_id))
+                self.audit(actor, "void-page", page_id, old=f"{row['status']}: {row['reason']}".rstrip(": "),
+                           new=PageState.VOIDED.value, detail=json.dumps({"why": why}))
+                changes.append(StateChange(page_id, PageState(row["status"]), PageState.VOIDED))
+                if PageState(row["status"]).was_read:
+                    touched[(row["form"], row["serial"], row["form_page"])] = None
+            self._settle_all(touched, actor, changes)
+        return changes
+
+    def restore_pages(self, page_ids: list[int], actor: str) -> list[StateChange]:
+        """Undo ``void_pages``: each voided page gets back the state and reason it had; a page that was the
+        ``read`` one of its printed page is again, and the page read in its place is a conflict again."""
+        changes: list[StateChange] = []
+        with self._writing() as db:
+            touched: dict[tuple[str, str, int], int | None] = {}
+            for page_id in page_ids:
+                row = db.execute("SELECT id, reason, form, serial, form_page, voided_status, voided_reason FROM pages"
+                                 " WHERE id=? AND status=?", (page_id, PageState.VOIDED.value)).fetchone()
+                if row is None:
+                    continue
+                state = PageState(row["voided_status"])
+                db.execute("UPDATE pages SET status=?, reason=?, voided_status='', voided_reason='' WHERE id=?",
+                           (state.value, row["voided_reason"], page_id))
+                self.audit(actor, "restore-page", page_id, old=row["reason"],
+                           new=f"{state.value}: {row['voided_reason']}".rstrip(": "))
+                changes.append(StateChange(page_id, PageState.VOIDED, state))
+                if state.was_read:
+                    key = (row["form"], row["serial"], row["form_page"])
+                    touched[key] = page_id if state is PageState.READ else touched.get(key)
+            self._settle_all(touched, actor, changes)
+        return changes
+
+    def _settle_all(self, keys: dict[tuple[str, str, int], int | None], actor: str,
+                    changes: list[StateChange]) -> None:
+        """``_settle`` each printed page (with the page preferred as its reading, if any), then decide each
+        respondent's fill convention again. Inside the caller's transaction."""
+        for (form, serial, form_page), preferred in keys.items():
+            self._settle(form, serial, form_page, actor, changes, preferred)
+        for form, serial in dict.fromkeys((form, serial) for form, serial, _ in keys):
+            self._decide_fill_convention(form, serial)
+
+    def _settle(self, form: str, serial: str, form_page: int, actor: str, changes: list[StateChange],
+                preferred: int | None = None) -> None:
+        """Make exactly one page read of this printed page ``read``, the others conflicts with it: the
+        ``preferred`` page if given, else the one ``read`` now, else the earliest. Inside the caller's
+        transaction; each page whose state changes is audited and added to ``changes``."""
+        rows = self.db.execute(
+            "SELECT id, status, reason, conflict_of FROM pages WHERE form=? AND serial=? AND form_page=?"
+            " AND status IN (?, ?) ORDER BY id", (form, serial, form_page, *READ_STATES)).fetchall()
+        if not rows:
+            return
+        ids = [int(r["id"]) for r in rows]
+        primary = preferred if preferred in ids else \
+            next((int(r["id"]) for r in rows if r["status"] == PageState.READ), ids[0])
+        for row in rows:
+            if row["id"] == primary:
+                state, conflict_of = PageState.READ, None
+                reason = row["reason"] if row["status"] == PageState.READ else ""
+            else:
+                state, conflict_of, reason = PageState.CONFLICT, primary, CONFLICT_REASON.format(primary)
+            if (row["status"], row["conflict_of"]) == (state.value, conflict_of):
+                continue
+            self.db.execute("UPDATE pages SET status=?, reason=?, conflict_of=? WHERE id=?",
+                            (state.value, reason, conflict_of, row["id"]))
+            self.audit(actor, "page-state", int(row["id"]), old=f"{row['status']}: {row['reason']}".rstrip(": "),
+                       new=f"{state.value}: {reason}".rstrip(": "),
+                       detail=json.dumps({"form": form, "serial": serial, "form_page": form_page}))
+            if state.value != row["status"]:
+                changes.append(StateChange(int(row["id"]), PageState(row["status"]), state))
+
+    def reread_page(self, page_id: int, result: PageResult, actor: str = "scanner") -> RereadOutcome | None:
+        """Put a new reading of a page read (the same form, page and serial) in place of the old one, in one
+        transaction, value by value: values keep their ids; a value a person reviewed keeps the decision
+        when the machine now reads what it read before or what the person decided, and is otherwise flagged
+        again ("re-read: the value changed from X to Y after review"); any other value takes the new
+        reading. Every value that changes is audited (``reread-value``), the page too (``reread-page``).
+        ``None`` when the page is no longer a page read as that form page (voided or reassigned since)."""
+        outcome = RereadOutcome(page_id)
+        with self._writing() as db:
+            page = db.execute("SELECT status, form, version, variant, form_page, serial FROM pages WHERE id=?",
+                              (page_id,)).fetchone()
+            if page is None or page["status"] not in READ_STATES or \
+                    (page["form"], page["serial"], page["form_page"]) != (result.form, result.serial,
+                                                                          result.form_page):
+                return None
+            db.execute("UPDATE pages SET version=?, variant=?, transform=?, error_mm=?, quality=?,"
+                       " image=COALESCE(?, image), read_at=? WHERE id=?",
+                       (result.version, result.variant, json.dumps(result.transform) if result.transform else None,
+                        result.error_mm, json.dumps(result.quality, default=str), result.image_jpeg, now(), page_id))
+            old = {r["field"]: r for r in db.execute("SELECT * FROM field_values WHERE page_id=?", (page_id,))}
+            for v in result.values:
+                raw = json.dumps(v.raw, default=float)
+                row = old.pop(v.field, None)
+                if row is None:
+                    self._insert_values(page_id, PageResult("", 0, "", PageState.READ, values=[v]))
+                    self.audit(actor, "reread-value", page_id, v.field, None, v.value)
+                    outcome.changed += 1
+                    continue
+                if row["review"]:
+                    seen = row["machine_value"] if row["machine_value"] is not None else row["value"]
+                    if v.value in (seen, row["value"]):
+                        db.execute("UPDATE field_values SET raw=?, crop=COALESCE(?, crop) WHERE id=?",
+                                   (raw, v.crop_png, row["id"]))
+                        outcome.kept += 1
+                        continue
+                    decided = "" if row["value"] == seen else f" to {_shown(row['value'])}"
+                    reason = (f"re-read: the value changed from {_shown(seen)} to {_shown(v.value)} after review"
+                              f" ({row['review']}{decided} by {row['reviewed_by']})")
+                    reason = "; ".join(filter(None, [reason, v.reason]))
+                    db.execute("UPDATE field_values SET kind=?, value=?, confidence=?, needs_review=1, reason=?,"
+                               " raw=?, crop=COALESCE(?, crop), machine_value=NULL, review='', reviewed_by='',"
+                               " reviewed_at='' WHERE id=?",
+                               (v.kind, v.value, v.confidence, reason, raw, v.crop_png, row["id"]))
+                    self.audit(actor, "reread-value", page_id, v.field, row["value"], v.value, json.dumps(
+                        {"value_id": row["id"], "review": row["review"], "reviewed_by": row["reviewed_by"],
+                         "machine_value_before": seen, "flagged": True}))
+                    outcome.flagged_again += 1
+                    continue
+                db.execute("UPDATE field_values SET kind=?, value=?, confidence=?, needs_review=?, reason=?, raw=?,"
+                           " crop=COALESCE(?, crop) WHERE id=?",
+                           (v.kind, v.value, v.confidence, int(v.needs_review), v.reason, raw, v.crop_png, row["id"]))
+                if (row["value"], bool(row["needs_review"])) != (v.value, v.needs_review):
+                    self.audit(actor, "reread-value", page_id, v.field, row["value"], v.value, json.dumps(
+                        {"value_id": row["id"], "needs_review": v.needs_review, "reason": v.reason}))
+                    outcome.changed += 1
+            for name, row in old.items():  # fields the layout no longer has
+                db.execute("DELETE FROM claims WHERE value_id=?", (row["id"],))
+                db.execute("DELETE FROM field_values WHERE id=?", (row["id"],))
+                self.audit(actor, "reread-value", page_id, name, row["value"], None,
+                           json.dumps({"value_id": row["id"], "removed": True}))
+                outcome.changed += 1
+            self.audit(actor, "reread-page", page_id, detail=json.dumps(
+                {"values": len(result.values), "changed": outcome.changed, "reviews_kept": outcome.kept,
+                 "flagged_again": outcome.flagged_again}))
+            if page["status"] == PageState.READ:
+                self._decide_fill_convention(result.form, result.serial)
+        return outcome
 
     def _decide_fill_convention(self, form: str, serial: str) -> None:
         """Decide again, from every page read of this printed form, what a lone filled box means for its
@@ -364,7 +600,9 @@ class Store:
         return self.db.execute(
             "SELECT p.id, i.path, p.page_index, p.status, p.reason, p.form, p.version, p.variant, p.form_page,"
             " p.serial, p.error_mm, p.conflict_of, p.quality,"
-            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review) AS review"
+            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review) AS review,"
+            " (SELECT COUNT(*) FROM field_values v JOIN field_values w ON w.page_id=p.conflict_of AND w.field=v.field"
+            f" WHERE v.page_id=p.id AND v.value<>w.value AND p.status='{PageState.CONFLICT.value}') AS differ"
             " FROM pages p JOIN inputs i ON i.id=p.input_id ORDER BY i.path, p.page_index").fetchall()
 
     def values(self) -> list[sqlite3.Row]:
@@ -393,10 +631,38 @@ class Store:
         return self.db.execute("SELECT p.status, p.page_index, p.image, i.path, i.sha256 FROM pages p"
                                " JOIN inputs i ON i.id=p.input_id WHERE p.id=?", (page_id,)).fetchone()
 
+    def inputs(self) -> list[sqlite3.Row]:
+        """Every input file: id, content hash, path as scanned, pages, any load error, when added."""
+        return self.db.execute("SELECT id, sha256, path, size_bytes, pages, error, added_at FROM inputs"
+                               " ORDER BY id").fetchall()
+
+    def input_page_ids(self, input_id: int) -> list[int]:
+        return [int(r[0]) for r in self.db.execute("SELECT id FROM pages WHERE input_id=? ORDER BY page_index",
+                                                   (input_id,))]
+
+    def page(self, page_id: int) -> sqlite3.Row | None:
+        """One page's state and identity, and its file, without images."""
+        return self.db.execute(
+            "SELECT p.id, p.input_id, p.page_index, p.status, p.reason, p.form, p.version, p.variant, p.form_page,"
+            " p.serial, p.conflict_of, p.quality, p.read_at, p.voided_status, i.path, i.sha256,"
+            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review) AS review"
+            " FROM pages p JOIN inputs i ON i.id=p.input_id WHERE p.id=?", (page_id,)).fetchone()
+
+    def reread_candidates(self, form: str | None = None, unread: bool = True) -> list[sqlite3.Row]:
+        """Pages to read again, without their images: every page read (of ``form`` only, if given) and, with
+        ``unread``, every unidentified or rejected page."""
+        states = [s.value for s in (*READ_STATES, *(UNREAD_STATES if unread else ()))]
+        query = ("SELECT p.id, p.input_id, p.page_index, p.status, p.form, p.version, p.variant, p.form_page,"
+                 " p.serial, i.path, i.sha256 FROM pages p JOIN inputs i ON i.id=p.input_id"
+                 f" WHERE p.status IN ({','.join('?' * len(states))})")
+        if form is not None:
+            return self.db.execute(query + " AND p.form=? ORDER BY p.id", (*states, form)).fetchall()
+        return self.db.execute(query + " ORDER BY p.id", states).fetchall()
+
     def unread_pages(self) -> list[sqlite3.Row]:
         """Pages the scanner could not identify or read, with their stored image."""
         return self.db.execute(
-            "SELECT p.id, i.path, p.page_index + 1 AS source_page, p.status, p.reason FROM pages p"
+            "SELECT p.id, i.path, p.page_index + 1 AS source_page, p.status, p.reason, p.read_at FROM pages p"
             " JOIN inputs i ON i.id=p.input_id WHERE p.status IN (?, ?) AND p.image IS NOT NULL ORDER BY p.id",
             [s.value for s in UNREAD_STATES]).fetchall()
 
@@ -432,7 +698,7 @@ class Store:
         """(values reviewed, values that needed review in all) on pages read."""
         done, left = self.db.execute(
             "SELECT SUM(v.review<>''), SUM(v.needs_review=1 AND v.review='') FROM field_values v"
-            " JOIN pages p ON p.id=v.page_id WHERE p.status='read'").fetchone()
+            " JOIN pages p ON p.id=v.page_id WHERE p.status=?", (PageState.READ.value,)).fetchone()
         return int(done or 0), int(done or 0) + int(left or 0)
 
     def decide(self, value_id: int, action: str, new_value: str, reviewer: str, seen_value: str) -> str:
@@ -477,6 +743,29 @@ class Store:
                                entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
                     return str(entry["field"])
         return ""
+
+    # --- Reports (formkit/report) -------------------------------------------------------------------
+    # Added for `formkit report`; self-contained: reads only, used by nothing else.
+
+    def scan_dates(self) -> list[sqlite3.Row]:
+        """Per printed form read (form, serial): the day its first page was read into the store (UTC,
+        YYYY-MM-DD), for reports that date an occasion by its scan when no date is written on the form."""
+        return self.db.execute(
+            "SELECT form, serial, substr(MIN(read_at), 1, 10) AS scanned FROM pages WHERE status='read'"
+            " GROUP BY form, serial ORDER BY form, serial").fetchall()
+
+
+def _shown(value: str | None) -> str:
+    """A value in a message: quoted, '(blank)' when empty."""
+    return f"'{value}'" if value else "(blank)"
+
+
+def _identity(page: dict[str, Any]) -> str:
+    """A page as the audit log names it: form, version, page and printed serial, and its state."""
+    if not page["form"]:
+        return f"{page['status']}: {page['reason']}".rstrip(": ")
+    serial = format_serial(page["serial"]) if page["serial"] else ""
+    return f"{page['form']} v{page['version']} page {page['form_page']} {serial}: {page['status']}"
 
 
 def _operational(exc: sqlite3.OperationalError, path: Path) -> Exception:

@@ -11,7 +11,7 @@ mkdir -p "$out/print"
 fk=.venv/bin/formkit
 echo "== print"
 for form in goal-card gas-followup k10 alliance-check wai-sr vas-4line; do
-  $fk generate "$form" --count 2 --out "$out/print/$form.pdf" --manifest "$out/print/$form-manifest.csv"
+  $fk generate "$form" --placeholders --count 2 --out "$out/print/$form.pdf" --manifest "$out/print/$form-manifest.csv"
 done
 $fk generate goal-card --roster samples/roster.csv --sheet A4 --out "$out/print/goal-cards-a4.pdf" \
   --manifest "$out/print/goal-cards-a4-manifest.csv"

@@ -6,7 +6,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fk=${FORMKIT:-.venv/bin/formkit}
 for form in goal-card gas-followup k10 alliance-check wai-sr vas-4line; do
-  $fk generate "$form" --count 1 --seed 1 --out "$tmp/$form.pdf" >/dev/null
+  $fk generate "$form" --placeholders --count 1 --seed 1 --out "$tmp/$form.pdf" >/dev/null
   dpi=60; [ "$form" = goal-card ] && dpi=110; [ "$form" = vas-4line ] && dpi=90
   pdftoppm -r "$dpi" -png "$tmp/$form.pdf" "docs/$form"
 done

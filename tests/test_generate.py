@@ -14,7 +14,7 @@ from formkit.cli import main
 from formkit.errors import InputError
 from formkit.layout import build_layout
 from formkit.qrpayload import decode
-from formkit.serial import is_valid_serial
+from formkit.serial import format_serial, is_valid_serial
 from formkit.template import resolve_template, shipped_templates
 from scanner.locate import read_qr_codes
 
@@ -30,12 +30,13 @@ def run_cli(*args: str):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
-    """Every shipped template, two copies each, with its manifest."""
+    """Every shipped template, two copies each, with its manifest (text-pack forms with placeholders)."""
     out = tmp_path_factory.mktemp("generated")
     made = {}
     for name in shipped_templates():
         pdf, manifest = out / f"{name}.pdf", out / f"{name}.csv"
-        result = run_cli("generate", name, "--count", "2", "--out", str(pdf), "--manifest", str(manifest))
+        result = run_cli("generate", name, "--placeholders", "--count", "2", "--out", str(pdf), "--manifest",
+                         str(manifest))
         assert result.exit_code == 0, result.output
         made[name] = (pdf, manifest)
     return made
@@ -75,7 +76,7 @@ def test_markers_and_qr_decode_at_150_dpi(generated, name, tmp_path):
         # The scanner's own QR reader (zxing-cpp); OpenCV's detector misses some random serials at 150 dpi.
         payload = next((p for p in (decode(r.text) for r in read_qr_codes(image)) if p), None)
         assert payload is not None, f"QR unreadable on {name} page {row['form_page']}"
-        assert payload.serial == row["serial"] and payload.page == int(row["form_page"])
+        assert row["serial"] == format_serial(payload.serial) and payload.page == int(row["form_page"])
         assert (payload.form, payload.version, payload.layout) == (name, 1, page.fingerprint)
         assert is_valid_serial(payload.serial)
 

@@ -2,7 +2,7 @@
 with their own code (``formkit.errors.ExitCode``). This package is the only part of ``formkit`` that
 imports ``scanner``: it wires the image pipeline to the store, review and export."""
 
-from . import exporting, printing, reviewing, scanning, status  # noqa: F401  (each registers its commands)
+from . import exporting, fixing, printing, reporting, reviewing, scanning, status, watching  # noqa: F401  (each registers its commands)
 from .base import main
 
 __all__ = ["main"]

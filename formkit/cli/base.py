@@ -13,6 +13,8 @@ import click
 from ..errors import FormkitError
 from ..template.schema import PAGE_SIZES_MM
 
+HELP_OPTIONS = ["-h", "--help"]
+
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a ``FormkitError`` into one line on stderr and its exit code."""
@@ -28,7 +30,22 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-@click.group()
+class Group(click.Group):
+    """The command group: ``-h`` works as ``--help`` on every command, and the list of commands shows each
+    one's ``short_help``, or else its whole first sentence (wrapped), never one cut off in the middle."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": HELP_OPTIONS})
 @click.version_option(package_name="formkit")
 def main() -> None:
     """Print paper forms, read them back from scans and photos, export results."""

@@ -11,10 +11,10 @@ from ..errors import InputError
 from .base import large_print_option, main, page_size_option, reports_errors, template_argument, text_pack_option
 
 
-@main.command()
+@main.command(short_help="List the shipped templates.")
 @reports_errors
 def templates() -> None:
-    """List the shipped templates."""
+    """List the shipped templates: id, version, page size, licence and title."""
     from ..template import load_template, shipped_templates
 
     for name, path in shipped_templates().items():
@@ -22,15 +22,16 @@ def templates() -> None:
         click.echo(f"{name:16} v{t.version}  {t.page_size:5} {t.licence:10} {t.title}")
 
 
-@main.command()
+@main.command(short_help="Print a form's geometry in mm, as JSON.")
 @template_argument
-@click.option("--json", "as_json", is_flag=True, help="Print the geometry as JSON (the default).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: the only format there is, so this flag changes nothing (kept for scripts).")
 @text_pack_option
 @large_print_option
 @page_size_option
 @reports_errors
 def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bool, page_size: str | None) -> None:
-    """Print the layout of TEMPLATE (a shipped id or a YAML file) in millimetres."""
+    """Print the layout of TEMPLATE (a shipped id or a YAML file) in millimetres, as JSON."""
     from ..layout import build_layout, layout_json
     from ..template import resolve_template
 
@@ -38,7 +39,7 @@ def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bo
     click.echo(json.dumps(layout_json(built), indent=1, ensure_ascii=False))
 
 
-@main.command()
+@main.command(short_help="Write a PDF of a form, ready to print.")
 @template_argument
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF to write.")
 @click.option("--count", type=click.IntRange(1, 100_000), help="How many copies, each with its own serial.")
@@ -47,14 +48,18 @@ def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bo
 @click.option("--sheet", type=click.Choice(["A4", "Letter"]), help="Impose pages N-up with crop marks.")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), help="CSV of what was printed.")
 @text_pack_option
+@click.option("--placeholders", is_flag=True,
+              help="Print a text-pack form without its pack: its wording shows as placeholders such as [wai_01] "
+                   "(for trying formkit out, not for use with clients).")
 @large_print_option
 @page_size_option
 @click.option("--seed", type=int, hidden=True, help="Reproducible serials, for samples and tests only.")
 @reports_errors
 def generate(template: str, out: Path, count: int | None, roster: Path | None, sheet: str | None,
-             manifest: Path | None, text_pack: Path | None, large_print: bool, page_size: str | None,
-             seed: int | None) -> None:
-    """Write a PDF of TEMPLATE ready to print at exact size."""
+             manifest: Path | None, text_pack: Path | None, placeholders: bool, large_print: bool,
+             page_size: str | None, seed: int | None) -> None:
+    """Write a PDF of TEMPLATE (a shipped id or a YAML file) ready to print at exact size. A text-pack form
+    needs --text-pack, or --placeholders to print it with placeholders instead of its wording."""
     from ..generate import generate as run
     from ..generate import make_copies, read_roster
     from ..layout import build_layout
@@ -63,6 +68,12 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     if count is not None and roster is not None:
         raise InputError("give --count or --roster, not both")
     template_model = resolve_template(template, text_pack)
+    if template_model.licence == "text-pack" and text_pack is None:
+        if not placeholders:
+            raise InputError(f"{template_model.form}: its wording comes from a text pack: give it with --text-pack "
+                             "FILE, or --placeholders to print placeholders such as [key] instead")
+        click.echo(f"formkit: warning: {template_model.form} printed without a text pack: its wording shows as "
+                   "placeholders such as [key]; not for use with clients", err=True)
     built = build_layout(template_model, large_print, page_size)
     copies = make_copies(count, read_roster(roster) if roster else None, seed)
     rows = run(built, copies, out, sheet, manifest, template_model.source)

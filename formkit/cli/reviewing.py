@@ -10,11 +10,12 @@ from ..errors import InputError
 from .base import db_option, main, reports_errors
 
 
-@main.command()
+@main.command(short_help="Open the review page for flagged values.")
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but this computer needs the access token printed.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on; 0 picks a free one.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @reports_errors
 def review(db: Path, host: str, port: int, no_browser: bool) -> None:
@@ -24,7 +25,7 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
 
     from werkzeug.serving import make_server
 
-    from scanner.assign import read_source_as
+    from scanner.reread import rank_layouts, read_checked
 
     from ..catalogue import shipped_catalogue
     from ..review.app import LOOPBACK, allowed_hosts_for, create_app
@@ -34,8 +35,8 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
     token = None if host in LOOPBACK else secrets.token_urlsafe(16)
     catalogue = shipped_catalogue()
     # answers nothing until the port is known (--port 0 picks a free one), then only its own address
-    app = create_app(db, catalogue, lambda source, payload: read_source_as(source, payload, catalogue), token,
-                     allowed_hosts=set())
+    app = create_app(db, catalogue, lambda source, payload: read_checked(source, payload, catalogue), token,
+                     allowed_hosts=set(), rank=lambda source: rank_layouts(source, catalogue))
     server = make_server(host, port, app, threaded=True)
     app.config["ALLOWED_HOSTS"] = allowed_hosts_for(host, server.server_port)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host

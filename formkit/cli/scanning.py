@@ -8,28 +8,42 @@ from typing import Any
 
 import click
 
-from ..errors import ExitCode
+from ..errors import ExitCode, InputError
 from .base import db_option, main, reports_errors
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True)
+@main.command(short_help="Read images, PDFs and folders into the store; --reread reads its pages again.")
+@click.argument("paths", nargs=-1)
 @db_option
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
 @click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="A folder of your own templates (may be repeated).")
 @click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The text pack a form was printed with; it names its form (may be repeated).")
+@click.option("--reread", is_flag=True,
+              help="Read the pages already in the store again with the current templates and model (after an "
+                   "upgrade or a new text pack), keeping review decisions whose value is unchanged.")
+@click.option("--form", help="With --reread: only the pages of this form.")
 @reports_errors
 def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tuple[Path, ...],
-         text_packs: tuple[Path, ...]) -> None:
-    """Read every page of the images, PDFs and folders in PATHS into the store."""
+         text_packs: tuple[Path, ...], reread: bool, form: str | None) -> None:
+    """Read every page of the images, PDFs and folders in PATHS into the store. With --reread, read the
+    store's pages again (from their files when still there unchanged, else from the images it kept)."""
     from scanner.batch import scan as run
 
     from ..catalogue import Catalogue
     from ..store import Store
 
+    if not paths and not reread:
+        raise click.UsageError("give the files or folders to scan, or --reread")
+    if form is not None and not reread:
+        raise click.UsageError("--form goes with --reread")
     catalogue = Catalogue(template_dirs, text_packs)
+    if not paths:
+        if not db.exists():
+            raise InputError(f"{db}: no such store; run 'formkit scan' first")
+        _reread(db, catalogue, form, jobs)
+        return
     store = Store(db)
     bar: Any = None
 
@@ -56,5 +70,42 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
     for reason, count in summary.reasons.most_common():
         click.echo(f"  {count:5d} x {reason}")
     click.echo(f"Store: {db}")
+    if reread:
+        _reread(db, catalogue, form, jobs)
     if summary.missing:
         sys.exit(ExitCode.INPUT)
+
+
+def _reread(db: Path, catalogue: Any, form: str | None, jobs: int | None) -> None:
+    """``scan --reread``: every page of the store read again, a transaction a page; a summary."""
+    from scanner.reread import reread
+
+    from ..store import Store
+
+    store = Store(db)
+    bar: Any = None
+
+    def planned(total: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=total, label="Reading stored pages again", file=sys.stderr)
+        bar.__enter__()
+
+    try:
+        summary = reread(store, catalogue, form, jobs, progress=lambda n: bar.update(n), planned=planned)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        store.close()
+    click.echo(f"Pages read again: {summary.pages}; values changed: {summary.changed}; review decisions kept: "
+               f"{summary.kept}; reviewed values flagged again (the reading changed): {summary.flagged_again}")
+    if summary.identified or summary.unchanged_unread:
+        now_read = ", ".join(f"{state} {n}" for state, n in sorted(summary.identified.items()))
+        click.echo(f"Unidentified or rejected pages: {summary.unchanged_unread} still are"
+                   + (f"; now {now_read}" if now_read else ""))
+    if summary.skipped:
+        click.echo(f"Changed by someone else meanwhile, left as they are: {summary.skipped}")
+    if summary.failed:
+        click.echo(f"Could not be read again (their old reading is kept): {sum(summary.failed.values())}")
+        for reason, count in summary.failed.most_common():
+            click.echo(f"  {count:5d} x {reason}")
+    click.echo(f"Store: {db}")

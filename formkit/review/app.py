@@ -10,6 +10,7 @@ carries is checked before it is used: a bad value is a 400 or 404 or a message o
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import secrets
 import unicodedata
@@ -24,11 +25,12 @@ from ..catalogue import Catalogue
 from ..errors import FormkitError, StoreBusyError
 from ..layout.model import Field, Page, field_box
 from ..qrpayload import PagePayload
+from ..records import PageState
 from ..serial import format_serial, is_valid_serial, normalise_serial
 from ..store import Store
 from . import queue as decisions
 from .inputs import hint, parse
-from .queue import PageReader
+from .queue import LayoutFit, PageRanker, PageReader
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 ANY_HOST = "*"  # in ``allowed_hosts``: any host name (serving on every address, where the access token guards)
@@ -37,6 +39,7 @@ MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id is no row, not an ov
 MAX_ECHO = 40  # characters of a typed value repeated in a message (messages live in the session cookie)
 HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::([0-9]{1,5}))?")
 PAGE_NUMBER = re.compile(r"[0-9]{1,3}")
+GUESSES_KEPT = 512  # pages whose layout ranking is remembered (ranking a page takes a fraction of a second)
 
 
 class RowId(IntegerConverter):
@@ -60,10 +63,12 @@ def allowed_hosts_for(host: str, port: int) -> set[str]:
 
 
 def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token: str | None = None, *,
-               allowed_hosts: set[str] | None = None) -> Flask:
+               allowed_hosts: set[str] | None = None, rank: PageRanker | None = None) -> Flask:
     """The app over the store at ``db``, with the templates of ``catalogue``; ``read_as`` reads a page a
-    person identified by hand (the scanner's, wired by the command). With ``access_token``, every visitor
-    must first open a URL with ``?token=...`` (``formkit review`` prints it).
+    person identified or reassigned by hand, and may refuse a layout that does not fit the page; ``rank``
+    ranks the installed layouts by how well they fit a page, so the form list starts at the best guess
+    (both the scanner's, wired by the command). With ``access_token``, every visitor must first open a
+    URL with ``?token=...`` (``formkit review`` prints it).
 
     ``allowed_hosts`` are the Host headers answered, as ``name:port`` (``[::1]:port`` for IPv6; no port
     means 80) or ``"*"`` for any: see ``allowed_hosts_for``. ``None`` answers the loopback names on any
@@ -124,6 +129,35 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             g.store = Store(app.config["DB"])
         return g.store
 
+    guesses: dict[tuple[int, str], list[LayoutFit]] = {}
+
+    def fits(page_id: int, read_at: str) -> list[LayoutFit]:
+        """The installed layouts that fit the page, best first (remembered while the page is unchanged)."""
+        if rank is None:
+            return []
+        key = (page_id, read_at)
+        if key not in guesses:
+            source = decisions.source_page(store(), page_id)
+            if len(guesses) >= GUESSES_KEPT:
+                guesses.clear()
+            guesses[key] = rank(source) if source is not None else []
+        return guesses[key]
+
+    def choice_for(page: dict[str, Any]) -> dict[str, Any]:
+        """What the assignment form starts at: the page's own form page and serial when it was read, else
+        the scanner's best guess; and that guess, to show."""
+        ranked = fits(page["id"], page.get("read_at", ""))
+        guess = ranked[0] if ranked else None
+        if page.get("form"):
+            chosen = {"form": f"{page['form']}:{page['version']}", "page": page["form_page"],
+                      "large_print": page["variant"] == "L", "serial": format_serial(page["serial"])}
+        elif guess is not None:
+            chosen = {"form": f"{guess.form}:{guess.version}", "page": guess.page,
+                      "large_print": guess.variant == "L", "serial": ""}
+        else:
+            chosen = {"form": "", "page": 1, "large_print": False, "serial": ""}
+        return {**chosen, "guess": guess}
+
     @app.route("/favicon.ico")
     def favicon() -> Any:
         # answered empty so a browser's favicon fetch never races the page's session cookie
@@ -160,8 +194,16 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             flash(error)
         decisions.claim(store(), value_id, session["reviewer"])
         done, total = decisions.progress(store())
+        row = store().value(value_id)
+        try:
+            raw = json.loads(row["raw"]) if row is not None else {}
+        except ValueError:
+            raw = {}
+        start = decisions.prefill(f, item.value, raw if isinstance(raw, dict) else {})
+        question = decisions.question_text(catalogue, item.form, item.version, item.field)
         return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, page),
-                               done=done, total=total, typed=request.form.get("value", item.value))
+                               done=done, total=total, typed=request.form.get("value", start), prefilled=start,
+                               question=question, waiting=decisions.waiting_pages(store()))
 
     def _record(item: decisions.Pending, f: Field | None) -> str:
         action = request.form.get("action", "save")
@@ -186,17 +228,36 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
 
     @app.route("/pages")
     def unread() -> Any:
-        return render_template("pages.html", pages=decisions.unread_pages(store()), forms=catalogue.installed_forms())
+        pages = decisions.unread_pages(store())
+        return render_template("pages.html", pages=pages, choices={p["id"]: choice_for(p) for p in pages},
+                               forms=catalogue.installed_forms())
+
+    @app.route("/pages/<id:page_id>")
+    def one_page(page_id: int) -> Any:
+        """One page, whatever its state, with the form to say which form page it is (reassign it)."""
+        row = store().page(page_id)
+        if row is None:
+            abort(404)
+        page = dict(row)
+        page["source_page"] = page["page_index"] + 1
+        return render_template("page.html", p=page, choice=choice_for(page), forms=catalogue.installed_forms(),
+                               voided=page["status"] == PageState.VOIDED, shown=decisions.describe_page(page))
 
     @app.post("/assign/<id:page_id>")
     def assign(page_id: int) -> Any:
+        back = url_for("one_page", page_id=page_id) if request.form.get("back") == "page" else url_for("unread")
         payload = _assignment(request.form, catalogue)
         if isinstance(payload, str):
             flash(payload)
-        else:
-            problem = decisions.assign_page(store(), page_id, payload, session["reviewer"], read_as)
-            flash(problem or f"Page read as {payload.form} page {payload.page}, {format_serial(payload.serial)}.")
-        return redirect(url_for("unread"))
+            return redirect(back)
+        problem = decisions.assign_page(store(), page_id, payload, session["reviewer"], read_as)
+        if problem:
+            flash(f"{problem[0].upper()}{problem[1:].rstrip('.')}.")
+            return redirect(back)
+        row = store().page(page_id)
+        state = f" (a conflict: {row['reason']})" if row is not None and row["status"] == PageState.CONFLICT else ""
+        flash(f"Page read as {payload.form} page {payload.page}, {format_serial(payload.serial)}{state}.")
+        return redirect(url_for("unread") if request.form.get("back") != "page" else url_for("next_value"))
 
     def stored_image(image: bytes | None, mimetype: str) -> Response:
         """An image blob from the store, by id (never by a path)."""
@@ -215,7 +276,8 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     def summary_page(finished: bool) -> str:
         """Pages and values per batch, and the progress; ``finished`` when the queue is empty."""
         return render_template("done.html", batches=decisions.batch_summary(store()),
-                               progress=decisions.progress(store()), finished=finished)
+                               progress=decisions.progress(store()), finished=finished,
+                               waiting=decisions.waiting_pages(store()))
 
     @app.route("/summary")
     def summary() -> Any:

@@ -1,21 +1,31 @@
-"""Review decisions on the store: the queue of uncertain values, a person's decision on one, undo, and
-pages a person identifies by hand.
+"""Review decisions on the store: the queue of uncertain values, a person's decision on one, undo, pages a
+person identifies or reassigns by hand, and pages voided and restored.
 
 Every decision is one transaction: the value changes only if nobody decided on it first (two reviewers
 on one store never overwrite each other), and the audit log gets the field, old and new value, who and
 when. The value as the machine read it is kept beside the reviewed one.
+
+Image work (reading a page as the form page a person names, ranking layouts by how well they fit a
+page's ink) is the scanner's: the command hands it in as ``PageReader`` and ``PageRanker``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..catalogue import Catalogue
+from ..layout.model import BoxesField, ChoiceField, Field
 from ..qrpayload import PagePayload
 from ..records import PageResult, PageState
-from ..store import Store
+from ..serial import format_serial, is_valid_serial, normalise_serial
+from ..store import StateChange, Store
+from ..template.schema import FieldItem, MatrixItem, Template
 
 ACTIONS = ("accepted", "corrected", "blank", "illegible")
 CLAIM_SECONDS = 120  # a field shown to one reviewer is not shown to another for this long
@@ -50,8 +60,27 @@ class SourcePage:
     stored_jpeg: bytes | None
 
 
-# reads a stored page as the page a person says it is; the scanner supplies it (formkit never imports it)
+@dataclass(frozen=True)
+class LayoutFit:
+    """How well one installed layout page fits a page's ink: ``match`` is 0..1 (F1 of the ink seen and the
+    print expected, as the scanner's identification measures it)."""
+
+    form: str
+    version: int
+    variant: str
+    page: int
+    match: float
+
+    def describe(self) -> str:
+        large = " (large print)" if self.variant == "L" else ""
+        return f"{self.form} page {self.page}{large}"
+
+
+# reads a stored page as the page a person says it is; the scanner supplies it (formkit never imports it).
+# A reading refused because the page's ink does not fit that layout is rejected with quality["misfit"] set.
 PageReader = Callable[[SourcePage, PagePayload], PageResult]
+# the installed layouts that fit a stored page, best first; the scanner supplies it
+PageRanker = Callable[[SourcePage], list[LayoutFit]]
 
 
 def queue(store: Store, reviewer: str = "", limit: int = -1) -> list[Pending]:
@@ -87,14 +116,19 @@ def undo(store: Store, reviewer: str) -> str:
 
 
 def batch_summary(store: Store) -> list[dict[str, Any]]:
-    """Per folder of scanned files: pages by state, values flagged and values reviewed."""
+    """Per folder of scanned files: pages by state, values flagged and values reviewed (voided pages are
+    counted apart, their values not at all)."""
     batches: dict[str, dict[str, Any]] = {}
     for r in store.page_counts():
         folder = str(Path(r["path"]).parent)
-        b = batches.setdefault(folder, {"batch": folder, "pages": 0, "read": 0, "unreadable": 0, "flagged": 0,
-                                        "reviewed": 0})
+        b = batches.setdefault(folder, {"batch": folder, "pages": 0, "read": 0, "unreadable": 0, "voided": 0,
+                                        "flagged": 0, "reviewed": 0})
         b["pages"] += 1
-        b["read" if PageState(r["status"]).was_read else "unreadable"] += 1
+        state = PageState(r["status"])
+        if state is PageState.VOIDED:
+            b["voided"] += 1
+            continue
+        b["read" if state.was_read else "unreadable"] += 1
         b["flagged"] += r["flagged"]
         b["reviewed"] += r["reviewed"]
     return sorted(batches.values(), key=lambda b: b["batch"])
@@ -105,13 +139,178 @@ def unread_pages(store: Store) -> list[dict[str, Any]]:
     return [dict(r) for r in store.unread_pages()]
 
 
-def assign_page(store: Store, page_id: int, payload: PagePayload, reviewer: str, read_as: PageReader) -> str:
-    """Read an unread page again as ``payload`` says it is; returns '' or why that failed."""
+def source_page(store: Store, page_id: int) -> SourcePage | None:
     row = store.page_source(page_id)
-    if row is None or PageState(row["status"]) not in (PageState.UNIDENTIFIED, PageState.REJECTED):
-        return "that page is not waiting to be identified"
-    result = read_as(SourcePage(row["path"], row["sha256"], row["page_index"], row["image"]), payload)
+    return SourcePage(row["path"], row["sha256"], row["page_index"], row["image"]) if row else None
+
+
+def assign_page(store: Store, page_id: int, payload: PagePayload, reviewer: str, read_as: PageReader) -> str:
+    """Read a page again as ``payload`` says it is, whatever it was read as before (an unidentified page,
+    or one read as the wrong form, page or serial); returns '' or why that was not done. The page's old
+    and new form, page and serial are audited; review decisions on its old values go with them."""
+    row = store.page(page_id)
+    if row is None:
+        return "there is no such page"
+    if row["status"] == PageState.VOIDED:
+        return (f"page {page_id} is voided: restore it first (formkit void --undo --page {page_id})")
+    source = source_page(store, page_id)
+    assert source is not None
+    result = read_as(source, payload)
     if result.status != PageState.READ:
+        if result.quality.get("misfit"):
+            return f"not assigned: {result.reason}"
         return f"read as {payload.form} page {payload.page}, the page could not be read: {result.reason}"
-    store.replace_page(page_id, result, reviewer)
+    try:
+        store.replace_page(page_id, result, reviewer)
+    except ValueError as exc:  # voided by someone else in the meantime
+        return f"not assigned: {exc}"
     return ""
+
+
+def payload_for(catalogue: Catalogue, form: str, version: int | None, page: int, serial: str,
+                large_print: bool = False) -> PagePayload | str:
+    """The payload of a form page a person names (the latest installed version when ``version`` is
+    ``None``; the serial as printed or without its dash), or what is wrong with it."""
+    versions = sorted(v for f, v, _ in catalogue.installed_forms() if f == form)
+    if not versions:
+        return f"'{form}' is not an installed form"
+    if version is None:
+        version = versions[-1]
+    elif version not in versions:
+        return f"version {version} of '{form}' is not installed (installed: {', '.join(map(str, versions))})"
+    variant = "L" if large_print else "N"
+    layout = catalogue.find_layout(form, version, variant)
+    if isinstance(layout, str):
+        return layout
+    if not 1 <= page <= len(layout.pages):
+        return f"'{form}' has no page {page}."
+    code = normalise_serial(serial)
+    if not is_valid_serial(code):
+        return f"'{serial[:40]}' is not a valid serial: check the code printed under the QR."
+    return PagePayload(form, version, page, variant, code, layout.page(page).fingerprint)
+
+
+def misfit_of(fits: list[LayoutFit], payload: PagePayload, min_evidence: float, clear_winner: float) -> str:
+    """'' when the page's ink may be the named layout page; else why not: another layout fits the page
+    (it explains at least ``min_evidence`` of its print) and fits it clearly better, by the factor
+    ``clear_winner`` the scanner asks of a layout it identifies a page by. Nothing can be told (and
+    nothing is refused) when no layout fits that well."""
+    named = (payload.form, payload.version, payload.variant, payload.page)
+    chosen = next((f.match for f in fits if (f.form, f.version, f.variant, f.page) == named), 0.0)
+    other = next((f for f in fits if (f.form, f.version, f.variant, f.page) != named), None)
+    if other is None or other.match < max(min_evidence, clear_winner * chosen):
+        return ""
+    shown = LayoutFit(*named, chosen).describe()
+    fits_or_not = "" if chosen >= min_evidence else f", less than the {min_evidence:.2f} a page needs"
+    return (f"the page does not look like {shown}: that layout's printed boxes and lines match the page's ink "
+            f"{chosen:.2f}{fits_or_not}, {other.describe()}'s {other.match:.2f}")
+
+
+def void(store: Store, page_ids: list[int], why: str, actor: str) -> list[StateChange]:
+    """Take pages out of every export and queue (kept, audited, restorable); returns the state changes."""
+    return store.void_pages(page_ids, why, actor)
+
+
+def restore(store: Store, page_ids: list[int], actor: str) -> list[StateChange]:
+    """Put voided pages back as they were; returns the state changes."""
+    return store.restore_pages(page_ids, actor)
+
+
+def find_input(store: Store, text: str, content_sha256: str | None = None) -> list[dict[str, Any]]:
+    """The inputs ``text`` names: the file with content ``content_sha256`` (when ``text`` is a file that is
+    still there), a path as it was scanned (or the same file by its absolute path), or a content hash or
+    its first 8 or more hex digits."""
+    inputs = [dict(r) for r in store.inputs()]
+    if content_sha256:
+        found = [i for i in inputs if i["sha256"] == content_sha256]
+        if found:
+            return found
+    by_path = [i for i in inputs if i["path"] == text or _absolute(i["path"]) == _absolute(text)]
+    if by_path:
+        return by_path
+    digits = text.strip().lower()
+    if len(digits) >= 8 and all(c in "0123456789abcdef" for c in digits):
+        return [i for i in inputs if i["sha256"].startswith(digits)]
+    return []
+
+
+def _absolute(path: str) -> str:
+    try:
+        return str(Path(path).expanduser().resolve())
+    except (OSError, RuntimeError, ValueError):
+        return path
+
+
+def question_text(catalogue: Catalogue, form: str, version: int, field_id: str) -> str:
+    """The question printed with a field (its item's or matrix row's text), or '' when it has none."""
+    template = catalogue.find_template(form, version)
+    return _questions(template).get(field_id, "") if template else ""
+
+
+@cache
+def _questions(template: Template) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in template.items:
+        if isinstance(item, MatrixItem):
+            out.update((row.id, " ".join(row.text.split())) for row in item.rows)
+        elif isinstance(item, FieldItem):
+            out[item.id] = " ".join(item.text.split())
+    return out
+
+
+def prefill(f: Field | None, value: str, raw: dict[str, Any]) -> str:
+    """What the review page's input starts with for a value: the machine's guess, written as the prompt
+    asks for it (a date as DD/MM/YYYY), and for a faint mark left unread, the option whose box has the
+    most ink."""
+    if isinstance(f, ChoiceField):
+        return _likely_choice(f, value, raw)
+    if isinstance(f, BoxesField) and f.kind == "date":
+        try:
+            return dt.date.fromisoformat(value).strftime("%d/%m/%Y") if value else _date_digits(raw)
+        except ValueError:
+            return value
+    return value
+
+
+def _likely_choice(f: ChoiceField, value: str, raw: dict[str, Any]) -> str:
+    states, coverage = raw.get("states") or [], raw.get("coverage") or []
+    darkness = raw.get("darkness") or [0.0] * len(coverage)
+    if "faint" not in states or len(states) != len(f.options) or len(coverage) != len(states):
+        return value
+    chosen = [v for v in value.split(";") if v]
+    if chosen and not f.multiple:
+        return value
+    faint = [i for i, s in enumerate(states) if s == "faint"]
+    best = max(faint, key=lambda i: (coverage[i], darkness[i] if i < len(darkness) else 0.0))
+    chosen.append(str(f.options[best].value))
+    return ";".join(str(o.value) for o in f.options if str(o.value) in chosen)
+
+
+def _date_digits(raw: dict[str, Any]) -> str:
+    """DD/MM/YYYY from a date's boxes when every box holds a digit (not a real date, or unsure); else ''."""
+    digits = [b.get("digit") for b in raw.get("boxes") or []]
+    if len(digits) != 8 or any(d is None for d in digits):
+        return ""
+    text = "".join(str(d) for d in digits)
+    return f"{text[:2]}/{text[2:4]}/{text[4:]}"
+
+
+def waiting_pages(store: Store) -> int:
+    """Pages waiting for a person to say which form page they are (unidentified or rejected)."""
+    return len(store.unread_pages())
+
+
+def describe_page(row: Any) -> str:
+    """A page as a person knows it: its form, page and printed serial, or its state."""
+    if row["form"]:
+        large = " large print" if row["variant"] == "L" else ""
+        return f"{row['form']} page {row['form_page']}{large}, {format_serial(row['serial'])}"
+    return str(row["status"])
+
+
+def quality(row: Any) -> dict[str, Any]:
+    try:
+        found = json.loads(row["quality"] or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}

@@ -1,0 +1,166 @@
+"""Fixing mistakes: a file scanned by mistake (void, and restore), a page read as the wrong form page (assign).
+
+Both are audited under ``--by`` (your login name unless given), in one transaction each."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import InputError
+from .base import db_option, main, reports_errors
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container without a user entry)
+        return "formkit"
+
+
+by_option = click.option("--by", default=_login, show_default="your login name",
+                         help="Who is doing this, for the audit log.")
+
+
+@main.command(short_help="Take a file scanned by mistake, or a page, out of exports and review (--undo restores).")
+@db_option
+@click.option("--input", "input_name", metavar="FILE_OR_SHA",
+              help="Every page of this input: the file (by its content), its path as scanned, or its SHA-256 "
+                   "(or its first 8 or more hex digits).")
+@click.option("--page", "page_id", type=click.IntRange(1), help="One page, by the id 'formkit status' shows.")
+@click.option("--why", help="Why, kept in the audit log (needed to void).")
+@click.option("--undo", is_flag=True, help="Restore voided pages as they were.")
+@by_option
+@reports_errors
+def void(db: Path, input_name: str | None, page_id: int | None, why: str | None, undo: bool, by: str) -> None:
+    """Take an input (all its pages) or a page out of every export and review queue, e.g. a file scanned
+    by mistake. Nothing is deleted: the pages stay in the store, and --undo restores them as they were.
+    A page read that is voided gives its place to another image of the same page, if there is one."""
+    from ..review import queue as decisions
+    from ..store import Store
+
+    if (input_name is None) == (page_id is None):
+        raise click.UsageError("give --input FILE_OR_SHA or --page ID (one of them)")
+    why = " ".join((why or "").split())
+    if not undo and not why:
+        raise click.UsageError("say --why (it is kept in the audit log)")
+    if not db.exists():
+        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    store = Store(db)
+    try:
+        page_ids, what = _pages_named(store, input_name, page_id)
+        changes = decisions.restore(store, page_ids, by) if undo else decisions.void(store, page_ids, why, by)
+        if not changes:
+            state = "voided" if undo else "already voided"
+            click.echo(f"Nothing changed: {what} has no page {'that is ' if undo else ''}{state}.".replace(
+                "no page that is voided", "no voided page"))
+            return
+        click.echo(f"{'Restored' if undo else 'Voided'}: {what}")
+        for change in changes:
+            row = store.page(change.page_id)
+            click.echo(f"  page id {change.page_id} ({_where(row)}): {change.old} -> {change.new}")
+        if not undo:
+            target = f"--input {input_name}" if input_name is not None else f"--page {page_id}"
+            click.echo(f"To restore: formkit void --undo --db {db} {target}")
+    finally:
+        store.close()
+
+
+def _pages_named(store: Any, input_name: str | None, page_id: int | None) -> tuple[list[int], str]:
+    """The page ids ``--input`` or ``--page`` name, and how to name them in a message."""
+    from ..review import queue as decisions
+
+    if page_id is not None:
+        if store.page(page_id) is None:
+            raise InputError(f"no page with id {page_id} in the store ('formkit status' lists them)")
+        return [page_id], f"page id {page_id}"
+    assert input_name is not None
+    content = None
+    if Path(input_name).is_file():
+        from scanner.ingest import file_sha256
+
+        try:
+            content = file_sha256(Path(input_name))
+        except OSError as exc:
+            raise InputError(f"{input_name}: cannot read it ({exc.strerror or exc})") from exc
+    found = decisions.find_input(store, input_name, content)
+    if not found:
+        raise InputError(f"{input_name}: no such input in the store (give the file, its path as scanned, or its "
+                         "SHA-256)")
+    if len(found) > 1:
+        listing = "; ".join(f"{i['path']} ({i['sha256'][:12]})" for i in found)
+        raise InputError(f"{input_name}: names {len(found)} inputs ({listing}); give more of the SHA-256")
+    [chosen] = found
+    return store.input_page_ids(chosen["id"]), f"{chosen['path']} ({chosen['pages']} page(s), " \
+                                               f"SHA-256 {chosen['sha256'][:12]}…)"
+
+
+def _where(row: Any) -> str:
+    from ..review.queue import describe_page
+
+    where = f"{row['path']} page {row['page_index'] + 1}"
+    return f"{where}, {describe_page(row)}" if row["form"] else where
+
+
+@main.command(short_help="Say which form page a page is: an unidentified page, or one read as the wrong one.")
+@db_option
+@click.option("--page", "page_id", type=click.IntRange(1), required=True,
+              help="The page, by the id 'formkit status' shows.")
+@click.option("--form", "form_spec", required=True, metavar="FORM[:VERSION]",
+              help="The form it is, e.g. k10 (the version it was read as, else the latest installed) or k10:1.")
+@click.option("--page-no", type=click.IntRange(1, 999), required=True, help="Which page of the form it is.")
+@click.option("--serial", required=True, help="The code printed under the QR, e.g. K7M3-QX9C (or K7M3QX9C).")
+@click.option("--large-print/--normal-print", default=None,
+              help="Printed in large print or not (default: as the page was read, else normal).")
+@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A folder of your own templates (may be repeated).")
+@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The text pack a form was printed with (may be repeated).")
+@by_option
+@reports_errors
+def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, large_print: bool | None,
+           template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...], by: str) -> None:
+    """Say which form page a page is, and read it again as that page: an unidentified page, or one read as
+    the wrong form, page or serial. A form whose printed boxes and lines clearly do not fit the page is
+    refused. The old and new form, page and serial go to the audit log."""
+    from scanner.reread import read_checked
+
+    from ..catalogue import Catalogue
+    from ..review import queue as decisions
+    from ..store import Store
+
+    form, _, typed_version = form_spec.partition(":")
+    if typed_version and not typed_version.isdecimal():
+        raise click.BadParameter(f"'{form_spec}': write FORM or FORM:VERSION, e.g. k10:1", param_hint="--form")
+    if not db.exists():
+        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    catalogue = Catalogue(template_dirs, text_packs)
+    store = Store(db)
+    try:
+        row = store.page(page_id)
+        if row is None:
+            raise InputError(f"no page with id {page_id} in the store ('formkit status' lists them)")
+        version = int(typed_version) if typed_version else None
+        if version is None and row["form"] == form and \
+                any(f == form and v == row["version"] for f, v, _ in catalogue.installed_forms()):
+            version = row["version"]
+        if large_print is None:
+            large_print = row["variant"] == "L"
+        payload = decisions.payload_for(catalogue, form, version, page_no, serial, large_print)
+        if isinstance(payload, str):
+            raise InputError(payload)
+        before = _where(row) + f": {row['status']}"
+        problem = decisions.assign_page(store, page_id, payload, by,
+                                        lambda source, chosen: read_checked(source, chosen, catalogue))
+        if problem:
+            raise InputError(f"page id {page_id}: {problem}")
+        after = store.page(page_id)
+        waiting = f"; {after['review']} value(s) to review" if after["review"] else ""
+        click.echo(f"Page id {page_id} was {before}")
+        click.echo(f"  now {decisions.describe_page(after)}: {after['status']}{waiting}"
+                   + (f" ({after['reason']})" if after["reason"] else ""))
+    finally:
+        store.close()

@@ -1,0 +1,136 @@
+"""Reports: a printed progress summary per person, and the service report."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import InputError
+from .base import db_option, main, reports_errors
+
+codes_option = click.option("--codes", "codes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+                            help="CSV mapping serials to person codes ('serial' and 'code' columns; the generate "
+                                 "manifest). Repeat for several print runs. Other columns, names among them, are "
+                                 "never read.")
+bands_option = click.option("--bands", "bands", multiple=True, metavar="SCORE=SET",
+                            help="Use another band set for a score, e.g. k10_total=likely-disorder (repeatable).")
+UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@main.group()
+def report() -> None:
+    """Printed reports: a progress summary per person, and the service report."""
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: write the date as YYYY-MM-DD") from None
+
+
+def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], start: date | None = None,
+          end: date | None = None) -> Any:
+    from ..catalogue import shipped_catalogue
+    from ..export import read_codes
+    from ..report.data import load_forms
+    from ..store import Store
+
+    if not db.exists():
+        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    for path in codes:
+        if not path.is_file():
+            raise InputError(f"--codes {path}: no such file")
+    band_choice = {}
+    for spec in bands:
+        score, _, band_set = spec.partition("=")
+        if not score or not band_set:
+            raise InputError(f"--bands {spec}: write SCORE=SET, e.g. k10_total=likely-disorder")
+        band_choice[score.strip()] = band_set.strip()
+    serial_codes = read_codes(*codes) if codes else {}
+    store = Store(db, readonly=True)
+    try:
+        rows, scanned = store.values(), store.scan_dates()
+    finally:
+        store.close()
+    if not rows:
+        raise InputError(f"{db}: no pages have been read yet: nothing to report")
+    return load_forms(rows, scanned, serial_codes, band_choice, shipped_catalogue(), start, end), band_choice
+
+
+def _write(outputs: list[tuple[Path, bytes]]) -> None:
+    from ..atomic import atomic_outputs
+
+    with atomic_outputs(*(path for path, _ in outputs)) as temps:
+        for temp, (_, data) in zip(temps, outputs, strict=True):
+            temp.write_bytes(data)
+
+
+@report.command(name="person")
+@db_option
+@codes_option
+@click.option("--person", "code", metavar="CODE", help="The person's pseudonymous code.")
+@click.option("--all", "every", is_flag=True, help="Every person with a code: one PDF each, named by code.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="The PDF to write; with --all, a folder.")
+@click.option("--large-print", is_flag=True, help="Larger print: 18 pt text instead of 14 pt.")
+@bands_option
+@reports_errors
+def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: bool, out: Path, large_print: bool,
+                   bands: tuple[str, ...]) -> None:
+    """A progress summary to go through with a client: goals, wellbeing (K10), the working alliance and GAS,
+    over time, in plain words and large print. Only the person's code is printed, never a name."""
+    from ..report.data import person_data, persons
+    from ..report.person import person_pdf
+
+    if bool(code) == every:
+        raise click.UsageError("give --person CODE or --all, one of them")
+    forms, band_choice = _load(db, codes, bands)
+    if every:
+        everyone = persons(forms)
+        if not everyone:
+            raise InputError("no returned form is linked to a person code: give --codes with the manifest of the "
+                             "print run (or use a form that carries the code)")
+        outputs: list[tuple[Path, bytes]] = []
+        names: dict[str, str] = {}
+        for person in everyone:
+            name = UNSAFE.sub("_", person) or "_"
+            if name.lower() in names:
+                raise InputError(f"codes {names[name.lower()]!r} and {person!r} would share the file name "
+                                 f"{name}.pdf; write one of them differently in the codes file")
+            names[name.lower()] = person
+            outputs.append((out / f"{name}.pdf", person_pdf(person_data(forms, person), large_print, band_choice)))
+    else:
+        assert code is not None
+        outputs = [(out, person_pdf(person_data(forms, code.strip()), large_print, band_choice))]
+    _write(outputs)
+    for path, _ in outputs:
+        click.echo(str(path))
+
+
+@report.command(name="service")
+@db_option
+@codes_option
+@click.option("--from", "start", metavar="DATE", callback=_day, help="First day (YYYY-MM-DD) of the period.")
+@click.option("--to", "end", metavar="DATE", callback=_day, help="Last day (YYYY-MM-DD) of the period.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The PDF to write.")
+@reports_errors
+def service_command(db: Path, codes: tuple[Path, ...], start: date | None, end: date | None, out: Path) -> None:
+    """Forms returned, completion and review, the spread of every score, change per person, and change in
+    wellbeing against goal achievement and the alliance (associations, with Pearson's r)."""
+    from ..report.data import service_data
+    from ..report.service import service_pdf
+
+    if start and end and start > end:
+        raise click.UsageError("--from is after --to")
+    forms, _ = _load(db, codes, (), start, end)
+    if not forms:
+        raise InputError("no returned form is dated in the period (the date written on it, else the scan date)")
+    _write([(out, service_pdf(service_data(forms, start, end), source=db.name))])
+    click.echo(str(out))

@@ -1,0 +1,160 @@
+"""Watching: read each new file in a folder (a network scanner's share) into the store once it is complete."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import FormkitError, InputError
+from .base import db_option, main, reports_errors
+
+if TYPE_CHECKING:
+    from scanner.watch import FileReport, Watch
+
+_watching = False  # set while the watch is running: its worker processes leave Ctrl+C to it
+_fork_hook_registered = False
+
+
+@main.command(name="watch", short_help="Read each new file in a folder into the store once it is complete.")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@db_option
+@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
+@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A folder of your own templates (may be repeated).")
+@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The text pack a form was printed with; it names its form (may be repeated).")
+@click.option("--settle", type=click.FloatRange(0, 3600), default=3.0, show_default=True,
+              help="Seconds a file's size and times must stay unchanged before it is read.")
+@click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
+              help="Seconds between two looks at the folder.")
+@click.option("--once", is_flag=True, help="Read the complete files there now, then exit (for cron).")
+@click.option("--max-seconds", type=click.FloatRange(0, min_open=True), help="Stop after this many seconds.")
+@reports_errors
+def watch_command(folder: Path, db: Path, jobs: int | None, template_dirs: tuple[Path, ...],
+                  text_packs: tuple[Path, ...], settle: float, interval: float, once: bool,
+                  max_seconds: float | None) -> None:
+    """Read every new image or PDF under FOLDER into the store once it is complete (unchanged for --settle
+    seconds, or renamed into place from a .part, .tmp, .crdownload or dot name). Files already there and
+    not yet in the store are read first. Ctrl+C or SIGTERM: the page in hand is saved, then the totals are
+    printed."""
+    from scanner.watch import Watch
+
+    from ..catalogue import Catalogue
+
+    if not folder.is_dir():  # a file is refused by click (exit 2)
+        raise InputError(f"{folder}: no such folder")
+    catalogue = Catalogue(template_dirs, text_packs)
+    with _stop_on_signals() as stop:
+        watcher = Watch(folder, db, jobs, catalogue, settle, interval, once, max_seconds, stop,
+                        on_file=lambda report: _print_file(report, folder),
+                        on_note=lambda text: click.echo(f"formkit: warning: {text}", err=True))
+        if once:
+            click.echo(f"Reading the complete files in {folder} into {db}")
+        else:
+            click.echo(f"Watching {folder} (every {interval:g} s; a file is read once unchanged for {settle:g} s)."
+                       " Ctrl+C to stop.")
+        outcome = "Done"
+        try:
+            watcher.run()
+            if watcher.stopped:
+                outcome = "Stopped"
+        except KeyboardInterrupt:  # a second Ctrl+C: stopped at once; a page cut short is read next time
+            outcome = "Stopped at once"
+        except FormkitError:
+            outcome = "Stopped by an error"
+            raise
+        finally:
+            watcher.close()
+            _print_totals(watcher, outcome, db)
+
+
+def _print_file(report: FileReport, folder: Path) -> None:
+    """One line for a file, as its last page is saved; nothing for a file there at the start and read
+    on an earlier run."""
+    name = _shown(report.path, folder)
+    if report.gone:
+        click.echo(f"{name}: gone before it was read")
+    elif report.same_as:
+        click.echo(f"{name}: the same content as {_shown(Path(report.same_as), folder)}: read once")
+    elif report.still_changing:
+        click.echo(f"{name}: still being written: left for the next run")
+    elif not report.stored and not report.unfinished:
+        if not report.at_start:
+            click.echo(f"{name}: already in the store ({report.skipped_pages} page(s))")
+    else:
+        pages = report.pages
+        line = (f"{name}: read {pages['read']}, conflicts {pages['conflict']}, blank {pages['blank']}, "
+                f"unidentified {pages['unidentified']}, rejected {pages['rejected']}; "
+                f"{report.values_to_review} value(s) to review")
+        if report.skipped_pages:
+            line += f"; already in the store: {report.skipped_pages}"
+        if report.unfinished:
+            line += f"; stopped before {report.unfinished} page(s): read on the next run"
+        if report.reasons:
+            line += "  (" + "; ".join(report.reasons) + ")"
+        click.echo(line)
+
+
+def _print_totals(watcher: Watch, outcome: str, db: Path) -> None:
+    totals, pages = watcher.totals, watcher.totals.pages
+    click.echo(f"{outcome}: {watcher.files_read} file(s) read.")
+    click.echo(f"Pages read: {pages['read']}, with {totals.values_to_review} value(s) to review; "
+               f"conflicts: {pages['conflict']}; blank: {pages['blank']}; unidentified: {pages['unidentified']}; "
+               f"rejected: {pages['rejected']}; already in the store: {totals.skipped_pages}")
+    for reason, count in totals.reasons.most_common():
+        click.echo(f"  {count:5d} x {reason}")
+    click.echo(f"Store: {db}")
+
+
+def _shown(path: Path, folder: Path) -> str:
+    """A file's name under the folder, printable whatever its bytes (as the store keeps it)."""
+    from ..store import storable_path
+
+    with contextlib.suppress(ValueError):
+        path = path.relative_to(folder)
+    return storable_path(str(path))
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[Callable[[], bool]]:
+    """Ctrl+C (SIGINT) or SIGTERM asks the watch to stop after the page in hand; a second one stops it at
+    once (the store keeps whole pages only). Worker processes forked meanwhile ignore Ctrl+C, which a
+    terminal sends to them too, and end on SIGTERM as usual, so the batch can end them."""
+    global _watching, _fork_hook_registered
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield lambda: False
+        return
+    owner, asked = os.getpid(), [0]
+
+    def on_signal(signum: int, frame: object) -> None:
+        if os.getpid() != owner:  # a worker forked before the hook below could reset it
+            return
+        asked[0] += 1
+        if asked[0] > 1:
+            raise KeyboardInterrupt
+
+    if not _fork_hook_registered:
+        os.register_at_fork(after_in_child=_reset_signals_in_worker)
+        _fork_hook_registered = True
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+    _watching = True
+    try:
+        yield lambda: asked[0] > 0
+    finally:
+        _watching = False
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _reset_signals_in_worker() -> None:
+    if _watching:
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -1,0 +1,311 @@
+"""The person report: one or two A4 pages for a worker to go through with a client, in plain words and
+large print. Only the pseudonymous code identifies the person (a "Name" line is left to write by hand).
+A value still waiting for review is never shown as final: its marker is hollow and says "pending"."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
+
+from ..layout.text import REGULAR
+from ..scoring import INVALID
+from .charts import Band, Point, Series, line_chart
+from .common import GRID, TEXT_GREY, Styles, build_pdf, day_words, escape, fmt, page_width_pt, styles, table
+from .data import FormData, Occasion, PersonData, better
+
+MAX_OCCASIONS = 8  # on one chart; earlier ones are counted in a note
+SHORT_NAMES = {"ac_goal": "Goals", "ac_task": "Tasks", "ac_bond": "Bond", "wai_goal": "Goals", "wai_task": "Tasks",
+               "wai_bond": "Bond"}
+ALLIANCE = {"alliance-check": ("ac_total", ("ac_goal", "ac_task", "ac_bond")),
+            "wai-sr": ("wai_total", ("wai_goal", "wai_task", "wai_bond"))}
+GOAL_TEXTS = (("why", "Why it matters"), ("steps", "Steps"))  # 'helper' is left out: it may hold a name
+ORDER = ("goal-card", "k10", "alliance-check", "wai-sr", "gas-followup")
+
+
+def person_pdf(person: PersonData, large_print: bool = False, band_choice: dict[str, str] | None = None,
+               made_on: date | None = None) -> bytes:
+    s = styles(18 if large_print else 14)
+    made_on = made_on or date.today()
+    story: list[Any] = _header(person, s, made_on)
+    notes: set[str] = set()
+    forms = sorted(person.occasions, key=lambda f: (ORDER.index(f) if f in ORDER else len(ORDER), f))
+    for form in forms:
+        occasions = person.occasions[form]
+        data = person.forms[form]
+        notes |= {o.dated_by for o in occasions}
+        if form == "goal-card":
+            story += _goal_cards(occasions, data, s)
+        elif form == "k10":
+            story += _k10(occasions, data, s, (band_choice or {}).get("k10_total"))
+        elif form in ALLIANCE:
+            story += _alliance(occasions, data, s, *ALLIANCE[form])
+        elif form == "gas-followup":
+            story += _gas(occasions, data, s)
+        elif data.rules:
+            story += _other(occasions, data, s)
+    story += _notes(notes, s)
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(REGULAR, max(9.0, s.size * 0.7))
+        canvas.setFillColor(TEXT_GREY)
+        canvas.drawString(doc.leftMargin, 10 * mm, f"Code {person.code}")
+        canvas.drawRightString(doc.pagesize[0] - doc.rightMargin, 10 * mm,
+                               f"Page {doc.page} \u00b7 made on {day_words(made_on)} with formkit")
+        canvas.restoreState()
+
+    return build_pdf(story, f"Progress summary \u2013 {person.code}", footer, margins_mm=14 if large_print else 16)
+
+
+def _header(person: PersonData, s: Styles, made_on: date) -> list[Any]:
+    latest = person.latest_day()
+    width = page_width_pt(14 if s.size > 14 else 16)
+    code = Paragraph(f"Code: <b>{escape(person.code)}</b>", s.body)
+    name = Paragraph("Name: ______________________", s.body)
+    top = table([[code, name]], [width * 0.42, width * 0.58],
+                [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+    returned = f" from the forms returned up to {day_words(latest)}" if latest else ""
+    return [
+        Paragraph("Progress summary", s.title), top, Spacer(1, s.size * 0.3),
+        Paragraph(f"Made on {day_words(made_on)}{returned}.", s.small),
+        Paragraph("This summary shows what you marked on your forms, for you and your worker to talk about "
+                  "together." + (" Anything marked <b>pending</b> is still being checked and may change; a "
+                                 "<b>hollow</b> point shows where it would be as first read." if _has_pending(person)
+                                 else ""), s.body),
+    ]
+
+
+def _has_pending(person: PersonData) -> bool:
+    """Whether anything this report shows is still waiting for review."""
+    for form, occasions in person.occasions.items():
+        for o in occasions:
+            if any(score.pending for score in o.scores.values()):
+                return True
+            if form == "goal-card" and o.waiting & {"goal", *(f for f, _ in GOAL_TEXTS),
+                                                     *_progress_items(person.forms[form])}:
+                return True
+    return False
+
+
+def _date_label(o: Occasion) -> str:
+    if o.day is None:
+        return "no date"
+    words = day_words(o.day).split(" ")
+    mark = {"scan": "*", "pending": "?"}.get(o.dated_by, "")
+    return f"{words[0]} {words[1]}{mark}\n{words[2]}"
+
+
+def _date_cell(o: Occasion) -> str:
+    mark = {"scan": "*", "pending": "?"}.get(o.dated_by, "")
+    return day_words(o.day) + mark if o.day else "no date"
+
+
+def _recent(occasions: list[Occasion], s: Styles) -> tuple[list[Occasion], list[Any]]:
+    if len(occasions) <= MAX_OCCASIONS:
+        return occasions, []
+    hidden = len(occasions) - MAX_OCCASIONS
+    return occasions[-MAX_OCCASIONS:], [Paragraph(f"The {hidden} earliest form(s) are not shown.", s.small)]
+
+
+def _point(i: int, o: Occasion, score_id: str) -> Point:
+    score = o.scores.get(score_id)
+    if score is None:
+        return Point(i)
+    return Point(i, score.value, score.provisional if score.pending else None, score.pending)
+
+
+def _cell(o: Occasion, score_id: str) -> str:
+    """A score as the table shows it: the number (without trailing zeros), 'pending' or 'not scored'."""
+    score = o.scores.get(score_id)
+    if score is None:
+        return ""
+    if score.pending:
+        return "pending"
+    if score.status == INVALID or score.value is None:
+        return "not scored"
+    return fmt(score.value)
+
+
+def _table(rows: list[list[str]], s: Styles, widths: list[float]) -> Table:
+    size = s.size * 0.9
+    style = ParagraphStyle("cell", parent=s.body, fontSize=size, leading=size * 1.25, spaceAfter=0)
+    cells = [[Paragraph(f"<b>{escape(c)}</b>" if r == 0 or c == "pending" else escape(c), style) for c in row]
+             for r, row in enumerate(rows)]
+    return table(cells, widths, [("LINEBELOW", (0, 0), (-1, 0), 0.8, TEXT_GREY),
+                                 ("LINEBELOW", (0, 1), (-1, -1), 0.3, GRID), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                 ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)],
+                 repeatRows=1, hAlign="LEFT")
+
+
+def _side_by_side(left: Any, right: Any, width: float, share: float) -> Table:
+    return table([[left, right]], [width * share, width * (1 - share)],
+                 [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                  ("RIGHTPADDING", (0, 0), (0, -1), 8), ("RIGHTPADDING", (1, 0), (1, -1), 0)])
+
+
+def _section(heading: str, intro: str, s: Styles, *body: Any) -> list[Any]:
+    """A heading, its words and its chart kept on one page; notes may follow on the next."""
+    return [KeepTogether([Paragraph(heading, s.heading), Paragraph(intro, s.body), *body])]
+
+
+def _not_scored(occasions: list[Occasion], score_id: str, s: Styles) -> list[Any]:
+    """A plain line for each form that could not be scored, with the reason."""
+    out = []
+    for o in occasions:
+        score = o.scores.get(score_id)
+        if score is not None and score.status == INVALID:
+            out.append(Paragraph(f"{_date_cell(o)}: not scored \u2013 {escape(score.reason)}.", s.small))
+    return out
+
+
+def _width(s: Styles) -> float:
+    return page_width_pt(14 if s.size > 14 else 16)
+
+
+def _chart_height(s: Styles) -> float:
+    return 170.0 if s.size > 14 else 165.0
+
+
+def _goal_cards(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
+    out: list[list[Any]] = []
+    width = _width(s)
+    items = _progress_items(data)
+    for number, o in enumerate(occasions, start=1):
+        text = []
+        set_on = f" \u2013 set on {_date_cell(o)}" if o.day else ""
+        text.append(Paragraph(f"<b>Goal {number}</b>{set_on}", s.body))
+        text.append(Paragraph(_goal_text(o, "goal", "(no goal written on the card)"), s.body))
+        for field_id, words in GOAL_TEXTS:
+            value = _goal_text(o, field_id, "")
+            if value:
+                text.append(Paragraph(f"{words}: {value}", s.body))
+        series = Series("Progress", [])
+        for i, item in enumerate(items):
+            if item in o.waiting:
+                guess = o.guesses.get(item, "")
+                series.points.append(Point(i, None, float(guess) if _is_number(guess) else None, True))
+            elif _is_number(o.values.get(item, "")):
+                series.points.append(Point(i, float(o.values[item])))
+        chart = line_chart(width * 0.5, _chart_height(s) * 0.9, [f"#{i + 1}" for i in range(len(items))], [series],
+                           (0, 10), title="Progress (0\u201310)", better="higher", font_size=s.chart_font,
+                           y_ticks=[0, 2, 4, 6, 8, 10])
+        out.append([_side_by_side(text, chart, width, 0.5), Spacer(1, s.size * 0.4)])
+    heading = [Paragraph("Your goals", s.heading),
+               Paragraph("Progress ratings from your goal card: 0 means not started, 10 means done.", s.body)]
+    return [KeepTogether(heading + out[0]), *(KeepTogether(row) for row in out[1:])]
+
+
+def _progress_items(data: FormData) -> list[str]:
+    """The goal card's progress ratings, in order (the items its latest-progress score reads)."""
+    return list(data.rules["progress_latest"].items) if "progress_latest" in data.rules else []
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() != ""
+
+
+def _goal_text(o: Occasion, field_id: str, empty: str) -> str:
+    if field_id in o.waiting:
+        guess = o.guesses.get(field_id, "").strip()
+        shown = f"\u201c{escape(guess)}\u201d " if guess else ""
+        return f'<font color="#444444">{shown}(pending: still being checked)</font>'
+    value = o.values.get(field_id, "").strip()
+    return f"\u201c{escape(value)}\u201d" if value else empty
+
+
+def _k10(occasions: list[Occasion], data: FormData, s: Styles, band_set: str | None) -> list[Any]:
+    rule = data.rules.get("k10_total")
+    if rule is None:
+        return _other(occasions, data, s)
+    shown, more = _recent(occasions, s)
+    chosen = band_set or rule.default_bands
+    bands = [Band(b.low, b.high, b.label) for b in rule.band_sets.get(chosen, ())]
+    width = _width(s)
+    series = Series("K10", [_point(i, o, "k10_total") for i, o in enumerate(shown)])
+    chart = line_chart(width, _chart_height(s), [_date_label(o) for o in shown], [series], (10, 50),
+                       title="Distress score (10\u201350)", bands=bands, better="lower", font_size=s.chart_font,
+                       y_ticks=[10, 20, 30, 40, 50])
+    rows = [["Date", "Score", "Level"]]
+    for o in occasions:
+        score = o.scores.get("k10_total")
+        rows.append([_date_cell(o), _cell(o, "k10_total"), score.band if score is not None and score.usable else ""])
+    return [*_section("How you have been feeling",
+                      "From the K10 questions about the past 4 weeks. Scores go from 10 to 50: a <b>lower</b> score "
+                      "means less distress. The shading shows the levels.", s, chart, *more, Spacer(1, s.size * 0.3),
+                      _table(rows, s, [width * 0.34, width * 0.2, width * 0.3])),
+            *_not_scored(occasions, "k10_total", s)]
+
+
+def _alliance(occasions: list[Occasion], data: FormData, s: Styles, total: str, parts: tuple[str, ...]) -> list[Any]:
+    if total not in data.rules:
+        return _other(occasions, data, s)
+    shown, more = _recent(occasions, s)
+    width = _width(s)
+    labels = [_date_label(o) for o in shown]
+    low, high = data.ranges.get(total, (12, 60))
+    total_chart = line_chart(width * 0.5, _chart_height(s), labels,
+                             [Series("Total", [_point(i, o, total) for i, o in enumerate(shown)])], (low, high),
+                             title=f"Total ({fmt(low)}\u2013{fmt(high)})", better=better(total),
+                             font_size=s.chart_font)
+    present = [p for p in parts if p in data.rules]
+    p_low, p_high = data.ranges.get(present[0], (4, 20)) if present else (4, 20)
+    part_series = [Series(SHORT_NAMES.get(p, p), [_point(i, o, p) for i, o in enumerate(shown)]) for p in present]
+    parts_chart = line_chart(width * 0.5, _chart_height(s), labels, part_series, (p_low, p_high),
+                             title=f"Parts ({fmt(p_low)}\u2013{fmt(p_high)})", better=better(total),
+                             font_size=s.chart_font, value_labels=False)
+    rows = [["Date", "Total", *[SHORT_NAMES.get(p, p) for p in present]]]
+    rows += [[_date_cell(o), _cell(o, total), *[_cell(o, p) for p in present]] for o in occasions]
+    columns = [width * 0.3] + [width * 0.14] * (1 + len(present))
+    heading = "How our work together is going" + ("" if data.form == "alliance-check" else " (WAI-SR)")
+    return [*_section(heading, "How you rated working together: agreeing on goals, on tasks, and the bond between "
+                      "you. <b>Higher</b> scores mean a stronger working relationship.", s,
+                      _side_by_side(total_chart, parts_chart, width, 0.5), *more, Spacer(1, s.size * 0.3),
+                      _table(rows, s, columns)),
+            *_not_scored(occasions, total, s)]
+
+
+def _gas(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
+    if "gas_t" not in data.rules:
+        return _other(occasions, data, s)
+    shown, more = _recent(occasions, s)
+    values = [o.scores["gas_t"].value or o.scores["gas_t"].provisional for o in shown if "gas_t" in o.scores]
+    values = [v for v in values if v is not None]
+    low, high = min([30.0, *values]), max([70.0, *values])
+    width = _width(s)
+    chart = line_chart(width, _chart_height(s), [_date_label(o) for o in shown],
+                       [Series("GAS", [_point(i, o, "gas_t") for i, o in enumerate(shown)])], (low, high),
+                       title="Goal attainment (T-score)", reference=(50, "as expected"), better="higher",
+                       font_size=s.chart_font)
+    rows = [["Date", "T-score"]] + [[_date_cell(o), _cell(o, "gas_t")] for o in occasions]
+    return [*_section("How far your goals were reached",
+                      "From the goal follow-up forms (Goal Attainment Scaling). 50 means your goals were reached as "
+                      "expected; <b>above 50</b>, better than expected.", s, chart, *more, Spacer(1, s.size * 0.3),
+                      _table(rows, s, [width * 0.34, width * 0.2])),
+            *_not_scored(occasions, "gas_t", s)]
+
+
+def _other(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
+    rules = list(data.rules.values())[:5]
+    width = _width(s)
+    rows = [["Date", *[r.label.split(" (")[0] for r in rules]]]
+    rows += [[_date_cell(o), *[_cell(o, r.id) for r in rules]] for o in occasions]
+    return [Paragraph(escape(data.title), s.heading),
+            _table(rows, s, [width * 0.28] + [width * 0.72 / len(rules)] * len(rules))]
+
+
+def _notes(dated_by: set[str], s: Styles) -> list[Any]:
+    out = []
+    if "scan" in dated_by:
+        out.append(Paragraph("* No date was written on this form: the date it was scanned is shown.", s.small))
+    if "pending" in dated_by:
+        out.append(Paragraph("? The date written on this form is still being checked.", s.small))
+    return [Spacer(1, s.size * 0.5), *out] if out else []
+

@@ -1,0 +1,215 @@
+"""Read stored pages again: as the form page a person names (checked against the page's ink first), or
+every page of a store with the current templates and model (``formkit scan --reread``).
+
+A page is read from its source file when that is still there with the same content hash, else from the
+image the store kept (``scanner.assign.read_source_as``). Pages are read in worker processes, as in
+``scanner.batch``; this process alone writes to the store, one transaction per page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from formkit.catalogue import Catalogue, shipped_catalogue
+from formkit.qrpayload import PagePayload
+from formkit.records import PageResult, PageState
+from formkit.review.queue import LayoutFit, SourcePage, misfit_of
+from formkit.store import Store
+
+from .assign import read_source_as
+from .identify import CLEAR_WINNER, MIN_EVIDENCE, print_match
+from .ingest import PageLoadError, file_sha256, load_page
+from .locate import find_markers, reduced
+from .pipeline import read_page
+from .register import MAX_ERROR_MM, register
+
+CHUNK_PAGES = 64  # pages whose stored images are fetched at once: memory stays flat over a large store
+RECYCLE_AFTER_PAGES = 200
+
+Job = tuple[int, SourcePage, PagePayload | None]  # page id, where it is, what it was read as (None: unread)
+_worker_catalogue: Catalogue | None = None
+
+
+@dataclass
+class RereadSummary:
+    pages: int = 0  # pages read again and saved
+    changed: int = 0  # values that took a new reading
+    kept: int = 0  # review decisions kept (the machine reads what it read before, or what was decided)
+    flagged_again: int = 0  # reviewed values flagged again: the machine now reads something else
+    identified: Counter = field(default_factory=Counter)  # unread pages now read, by their new state
+    unchanged_unread: int = 0  # unidentified or rejected pages that still are
+    failed: Counter = field(default_factory=Counter)  # pages read before that could not be read again, by reason
+    skipped: int = 0  # pages voided or reassigned while they were being read
+
+
+def load_grey(source: SourcePage, stored_first: bool = False) -> np.ndarray | None:
+    """The page as grey: from its file when still there with the same content, else the stored image
+    (``stored_first``: the stored image when there is one, for a quick look)."""
+    stored = None
+    if source.stored_jpeg is not None:
+        stored = cv2.imdecode(np.frombuffer(source.stored_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if stored_first and stored is not None:
+        return stored
+    path = Path(source.path)
+    with contextlib.suppress(OSError, PageLoadError):
+        if path.is_file() and file_sha256(path) == source.sha256:
+            return load_page(path, source.page_index)[0]
+    return stored
+
+
+def rank_layouts(source: SourcePage, catalogue: Catalogue) -> list[LayoutFit]:
+    """Every installed layout page (normal and large print) whose markers fit the page's, with how well
+    its printed boxes and lines match the page's ink (``scanner.identify.print_match``), best first.
+    Empty when fewer than two markers are found. Uses the stored image when there is one (a quick look)."""
+    grey = load_grey(source, stored_first=True)
+    if grey is None:
+        return []
+    found = find_markers(grey, reduced(grey))
+    if found.count < 2:
+        return []
+    fits = []
+    for layout in catalogue.candidate_layouts():
+        for page in layout.pages:
+            reg = register(page, found)
+            if reg is None or reg.error_mm > MAX_ERROR_MM:
+                continue
+            fits.append(LayoutFit(layout.form, layout.version, layout.variant, page.number,
+                                  round(float(print_match(grey, page, reg)), 3)))
+    return sorted(fits, key=lambda f: -f.match)
+
+
+def misfit(fits: list[LayoutFit], payload: PagePayload) -> str:
+    """'' unless the named layout page clearly does not fit the page's ink: it explains less than
+    ``MIN_EVIDENCE`` of it and another layout explains at least ``CLEAR_WINNER`` times more."""
+    return misfit_of(fits, payload, MIN_EVIDENCE, CLEAR_WINNER)
+
+
+def read_checked(source: SourcePage, payload: PagePayload, catalogue: Catalogue) -> PageResult:
+    """The page read as ``payload`` (``scanner.assign.read_source_as``), unless its ink clearly does not
+    fit that layout: then a rejected result whose reason says what it looks like, ``quality["misfit"]``."""
+    problem = misfit(rank_layouts(source, catalogue), payload)
+    if problem:
+        return PageResult(source.path, source.page_index + 1, source.sha256, PageState.REJECTED, problem,
+                          quality={"misfit": True})
+    return read_source_as(source, payload, catalogue)
+
+
+def reread(store: Store, catalogue: Catalogue, form: str | None = None, jobs: int | None = None,
+           progress: Callable[[int], None] | None = None, planned: Callable[[int], None] | None = None,
+           start_method: str = "fork") -> RereadSummary:
+    """Read every page read of ``store`` (of ``form`` only, if given) again with ``catalogue``'s templates
+    and the current model, as the form page it was read as; without ``form``, also every unidentified or
+    rejected page, from scratch. Each page is saved in its own transaction (``Store.reread_page``, which
+    keeps review decisions whose value is unchanged). A page read before that cannot be read now keeps
+    its old reading and is counted in ``failed`` with the reason."""
+    summary = RereadSummary()
+    work: list[Job] = []
+    unread: dict[int, tuple[int, int]] = {}  # page id -> (input id, page index)
+    for row in store.reread_candidates(form, unread=form is None):
+        source = SourcePage(row["path"], row["sha256"], row["page_index"], None)
+        if not PageState(row["status"]).was_read:
+            unread[int(row["id"])] = (int(row["input_id"]), int(row["page_index"]))
+            work.append((int(row["id"]), source, None))
+            continue
+        layout = catalogue.find_layout(row["form"], row["version"], row["variant"])
+        if isinstance(layout, str):
+            summary.failed[layout] += 1
+            continue
+        if not 1 <= row["form_page"] <= len(layout.pages):
+            summary.failed[f"'{row['form']}' has no page {row['form_page']}"] += 1
+            continue
+        work.append((int(row["id"]), source, PagePayload(row["form"], row["version"], row["form_page"],
+                                                          row["variant"], row["serial"],
+                                                          layout.page(row["form_page"]).fingerprint)))
+    if planned:
+        planned(len(work))
+    with _pool(jobs, len(work), catalogue, start_method) as pool:
+        for start in range(0, len(work), CHUNK_PAGES):
+            chunk = [_with_image(store, job) for job in work[start:start + CHUNK_PAGES]]
+            results = pool.imap_unordered(_read_job, chunk) if pool else (_read_job(job, catalogue) for job in chunk)
+            for page_id, result in results:
+                _save(store, summary, page_id, result, unread.get(page_id))
+                if progress:
+                    progress(1)
+    return summary
+
+
+def _with_image(store: Store, job: Job) -> Job:
+    """The job with the page's stored image, needed when its source file is gone or changed."""
+    page_id, source, payload = job
+    row = store.page_source(page_id)
+    image = row["image"] if row is not None else None
+    return page_id, SourcePage(source.path, source.sha256, source.page_index, image), payload
+
+
+def _save(store: Store, summary: RereadSummary, page_id: int, result: PageResult,
+          unread: tuple[int, int] | None) -> None:
+    if unread is not None:
+        if result.status in (PageState.UNIDENTIFIED, PageState.REJECTED):
+            summary.unchanged_unread += 1  # the page as it was says as much, often more (its source's reason)
+            return
+        state = store.save_page(*unread, result)
+        if state is None:
+            summary.skipped += 1
+        else:
+            summary.identified[state] += 1
+        return
+    if result.status != PageState.READ:
+        summary.failed[result.reason] += 1
+        return
+    outcome = store.reread_page(page_id, result)
+    if outcome is None:
+        summary.skipped += 1
+        return
+    summary.pages += 1
+    summary.changed += outcome.changed
+    summary.kept += outcome.kept
+    summary.flagged_again += outcome.flagged_again
+
+
+def _read_job(job: Job, catalogue: Catalogue | None = None) -> tuple[int, PageResult]:
+    """Read one stored page; any failure becomes a rejected result with its reason."""
+    page_id, source, payload = job
+    catalogue = catalogue or _worker_catalogue or shipped_catalogue()
+    result = PageResult(source.path, source.page_index + 1, source.sha256, PageState.REJECTED)
+    try:
+        if payload is not None:
+            return page_id, read_source_as(source, payload, catalogue)
+        grey = load_grey(source)
+        if grey is None:
+            result.reason = "neither the source file nor a stored image of the page is available"
+            return page_id, result
+        return page_id, read_page(grey, result, catalogue)
+    except MemoryError:
+        result.reason = "not enough memory to read this page"
+    except Exception as exc:  # a bug must not stop the run; the page keeps its old reading
+        result.reason = f"internal error while re-reading ({type(exc).__name__}: {exc})"
+        result.quality = {"traceback": traceback.format_exc(limit=5)}
+    return page_id, result
+
+
+@contextlib.contextmanager
+def _pool(jobs: int | None, pages: int, catalogue: Catalogue, start_method: str) -> Iterator[Pool | None]:
+    workers = min(jobs or os.cpu_count() or 1, max(pages, 1))
+    if workers <= 1:
+        yield None
+        return
+    context = multiprocessing.get_context(start_method)
+    with context.Pool(workers, _start_worker, (catalogue,), maxtasksperchild=RECYCLE_AFTER_PAGES) as pool:
+        yield pool
+
+
+def _start_worker(catalogue: Catalogue) -> None:
+    global _worker_catalogue
+    _worker_catalogue = catalogue

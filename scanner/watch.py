@@ -1,0 +1,308 @@
+"""Watch a folder: find the files that are complete and new, and read them with the batch as they come.
+
+A file is complete when its size and times have not changed for ``settle`` seconds, or at once when it
+was renamed into place from a temporary name: a name that starts with '.', or ends with .part, .tmp or
+.crdownload, or a file in a hidden folder, is never read. The folder is looked at every ``interval``
+seconds (no inotify: it works the same on network shares). Each group of complete files is read by
+``scanner.batch.scan``, so the store's guarantees hold: a file already stored is a no-op, and the pages of
+a file cut short by a stop are read on the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from formkit.catalogue import Catalogue
+from formkit.records import InputFile, PageResult, PageState
+from formkit.store import UNREAD_STATES, Store
+
+from .batch import Summary, scan
+from .ingest import find_inputs
+
+TEMPORARY_SUFFIXES = (".part", ".tmp", ".crdownload")
+NAP_SECONDS = 0.1  # a wait between looks is cut into naps this long, so a stop is seen at once
+
+
+def is_temporary(relative: Path) -> bool:
+    """A file still being written under a temporary name (or in a hidden folder): never read as it is."""
+    return (any(part.startswith(".") for part in relative.parts)
+            or relative.name.lower().endswith(TEMPORARY_SUFFIXES))
+
+
+@dataclass
+class _Seen:
+    signature: tuple[int, int, int]  # size, mtime, ctime (ns): any write, truncation or chmod changes it
+    identity: tuple[int, int]  # device, inode
+    since: float  # monotonic time this signature was first seen
+    age: float  # seconds since the file last changed (its mtime or ctime) when first seen
+    at_start: bool  # there at the first look
+    looks: int = 1
+    renamed: bool = False  # renamed into place from a temporary name
+    changed: bool = False  # changed since it was first seen
+    handed: bool = False  # given out to be read, with this signature
+
+
+class Folder:
+    """The files under ``root`` that ``formkit scan`` would read (``find_inputs``), each handed out once
+    when it is complete, and again only when it changes.
+
+    Complete means: seen unchanged on two looks, with ``settle`` seconds since it last changed (the time
+    before the first look counts, by the file's mtime and ctime); or renamed into place from a temporary
+    name (the same inode was a temporary file at the look before)."""
+
+    def __init__(self, root: Path, settle: float, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
+        self.root = Path(root)
+        self.settle = settle
+        self._clock, self._wall = clock, wall
+        self._files: dict[Path, _Seen] = {}
+        self._temporary: set[tuple[int, int]] = set()
+        self._looked = False
+
+    def look(self) -> list[Path] | None:
+        """The files complete now and not yet handed out, in name order; ``None`` when the folder is gone
+        (a share unmounted): then nothing is forgotten, and the next look goes on from where it was."""
+        if not self.root.is_dir():
+            return None
+        now, wall = self._clock(), self._wall()
+        temporary = self._temporary_files()
+        files, missing = find_inputs([self.root])
+        if missing:  # gone since the check above
+            return None
+        present: dict[Path, os.stat_result] = {}
+        for path in files:
+            if is_temporary(path.relative_to(self.root)):
+                continue
+            try:
+                present[path] = path.stat()
+            except OSError:  # gone since it was listed
+                continue
+        for path in set(self._files) - set(present):
+            del self._files[path]
+        for path, stat in present.items():
+            signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+            identity = (stat.st_dev, stat.st_ino)
+            seen = self._files.get(path)
+            if seen is not None and seen.signature == signature and seen.identity == identity:
+                seen.looks += 1
+                continue
+            age = max(0.0, wall - max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9)
+            renamed = identity in self._temporary and (seen is None or seen.identity != identity)
+            at_start = seen.at_start if seen is not None else not self._looked
+            self._files[path] = _Seen(signature, identity, now, age, at_start, renamed=renamed,
+                                      changed=seen is not None)
+        self._temporary = temporary
+        self._looked = True
+        return sorted(path for path, seen in self._files.items() if not seen.handed and self._complete(seen, now))
+
+    def _complete(self, seen: _Seen, now: float) -> bool:
+        return seen.renamed or (seen.looks >= 2 and now - seen.since + seen.age >= self.settle)
+
+    def _temporary_files(self) -> set[tuple[int, int]]:
+        """Device and inode of every file under a temporary name: a file that shows up under a real name
+        with one of them was renamed into place, so it is complete."""
+        found: set[tuple[int, int]] = set()
+        for folder, _, names in os.walk(self.root):
+            relative = Path(folder).relative_to(self.root)
+            for name in names:
+                if is_temporary(relative / name):
+                    try:
+                        stat = os.stat(os.path.join(folder, name))
+                    except OSError:
+                        continue
+                    found.add((stat.st_dev, stat.st_ino))
+        return found
+
+    def hand_out(self, paths: list[Path]) -> None:
+        """``paths`` were read as they were at the last look: not handed out again unless they change."""
+        for path in paths:
+            if path in self._files:
+                self._files[path].handed = True
+
+    def at_start(self, path: Path) -> bool:
+        seen = self._files.get(path)
+        return seen is not None and seen.at_start
+
+    def waiting_from_start(self) -> tuple[list[Path], list[Path]]:
+        """Files there at the first look and not read yet: (unchanged since, so still to be read once
+        complete; changed since, so still being written)."""
+        waiting = [p for p, s in sorted(self._files.items()) if s.at_start and not s.handed]
+        return ([p for p in waiting if not self._files[p].changed], [p for p in waiting if self._files[p].changed])
+
+
+@dataclass
+class FileReport:
+    """How one file's pages ended in this run."""
+
+    path: Path
+    pages: Counter = field(default_factory=Counter)  # pages stored now, by state
+    reasons: Counter = field(default_factory=Counter)  # why pages were rejected or unidentified
+    values_to_review: int = 0
+    skipped_pages: int = 0  # already in the store
+    unfinished: int = 0  # not read because the watch stopped: read on the next run
+    same_as: str = ""  # the same content as this file of the same group: read once
+    gone: bool = False  # removed before it was read
+    still_changing: bool = False  # --once: still being written: left for the next run
+    at_start: bool = False  # in the folder when the watch started
+
+    @property
+    def stored(self) -> int:
+        return sum(self.pages.values())
+
+
+class Stopped(Exception):
+    """Raised between two pages when a stop was asked for: the page in hand is saved, the rest waits."""
+
+
+class _ReportingStore(Store):
+    """The store, telling the watch about each file and page as the batch saves it, and stopping the batch
+    between two of them when asked. ``scanner.batch.scan`` adds each distinct file once (``add_input``),
+    then saves its pages one by one (``save_page``)."""
+
+    watch: Watch
+
+    def add_input(self, info: InputFile) -> tuple[int, dict[int, PageState]]:
+        input_id, stored = super().add_input(info)
+        self.watch._added(input_id, info, stored)
+        return input_id, stored
+
+    def save_page(self, input_id: int, page_index: int, result: PageResult) -> PageState | None:
+        state = super().save_page(input_id, page_index, result)
+        self.watch._saved(input_id, result, state)
+        return state
+
+
+class Watch:
+    """Watch ``root`` and read its complete new files into the store at ``db`` until ``stop()`` says so,
+    ``max_seconds`` have passed, or (``once``) the files there at the start are read. ``on_file`` is told
+    how each file ended, as soon as its last page is saved; ``on_note`` gets warnings. ``totals`` adds up
+    the run, whether it finished or was stopped. Opening the store may raise the store's errors."""
+
+    def __init__(self, root: Path, db: Path, jobs: int | None = None, catalogue: Catalogue | None = None,
+                 settle: float = 3.0, interval: float = 1.0, once: bool = False, max_seconds: float | None = None,
+                 stop: Callable[[], bool] = lambda: False, on_file: Callable[[FileReport], None] = lambda r: None,
+                 on_note: Callable[[str], None] = lambda text: None) -> None:
+        self.root = Path(root)
+        self.folder = Folder(self.root, settle)
+        self.jobs, self.catalogue, self.interval, self.once = jobs, catalogue, interval, once
+        self._deadline = time.monotonic() + max_seconds if max_seconds is not None else None
+        self._stop, self._on_file, self._on_note = stop, on_file, on_note
+        self.totals = Summary()
+        self.files_read = 0  # files with at least one page stored in this run
+        self.stopped = False  # by stop() or max_seconds, rather than done
+        self._open: dict[int, tuple[FileReport, int]] = {}  # input id: report, pages left to save
+        self.store = _ReportingStore(db)
+        self.store.watch = self
+
+    def close(self) -> None:
+        self.store.close()
+
+    def stop_requested(self) -> bool:
+        return self._stop() or (self._deadline is not None and time.monotonic() >= self._deadline)
+
+    def run(self) -> Summary:
+        """Watch until stopped (or, with ``once``, until the files there at the start are read)."""
+        gone = False
+        while not self.stop_requested():
+            ready = self.folder.look()
+            if ready is None:
+                if not gone:
+                    self._on_note(f"{self.root}: the folder is gone; waiting for it to come back")
+                gone = True
+                if self.once:
+                    break
+            else:
+                if gone:
+                    self._on_note(f"{self.root}: the folder is back")
+                gone = False
+                if self.once:
+                    ready = [p for p in ready if self.folder.at_start(p)]
+                if ready:
+                    try:
+                        self._read(ready)
+                    except Stopped:
+                        self.stopped = True
+                        return self.totals
+                    continue  # more may have come meanwhile: look again at once
+                if self.once:
+                    waiting, changing = self.folder.waiting_from_start()
+                    if not waiting:
+                        for path in changing:
+                            self._report(FileReport(path, still_changing=True, at_start=True))
+                        break
+            self._nap(self.interval)
+        self.stopped = self.stopped or self.stop_requested()
+        return self.totals
+
+    def _nap(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while not self.stop_requested() and (left := until - time.monotonic()) > 0:
+            time.sleep(min(left, NAP_SECONDS))
+
+    def _read(self, paths: list[Path]) -> None:
+        """Read ``paths`` with the batch; each file is reported as its last page is saved."""
+        self._open = {}
+        try:
+            summary = scan(list(paths), self.store, self.jobs, catalogue=self.catalogue)
+        finally:  # stopped (or failed): the files cut short say how many of their pages wait
+            for report, left in self._open.values():
+                report.unfinished = left
+                self._report(report)
+            self._open = {}
+        self.folder.hand_out(paths)
+        for duplicate, first in summary.duplicates:
+            self._report(FileReport(Path(duplicate), same_as=first, at_start=self.folder.at_start(Path(duplicate))))
+        for missing in summary.missing:
+            self._report(FileReport(Path(missing), gone=True))
+
+    def _added(self, input_id: int, info: InputFile, stored: dict[int, PageState]) -> None:
+        path = Path(info.path)
+        report = FileReport(path, at_start=self.folder.at_start(path))
+        if info.error:  # one rejected page, unless it is stored already
+            pages, to_read = 1, 0 if 0 in stored else 1
+        else:  # pages not stored, or stored unread, are read again
+            pages = info.pages
+            to_read = sum(1 for index in range(pages) if index not in stored or stored[index] in UNREAD_STATES)
+        report.skipped_pages = pages - to_read
+        if to_read:
+            self._open[input_id] = (report, to_read)
+        else:
+            self._report(report)
+        if self.stop_requested():
+            raise Stopped
+
+    def _saved(self, input_id: int, result: PageResult, state: PageState | None) -> None:
+        if input_id not in self._open:
+            return
+        report, left = self._open[input_id]
+        if state is None:  # another formkit saved this page first
+            report.skipped_pages += 1
+        else:
+            report.pages[state] += 1
+            if state != PageState.READ and result.reason:
+                report.reasons[result.reason] += 1
+            report.values_to_review += sum(v.needs_review for v in result.values)
+        if left > 1:
+            self._open[input_id] = (report, left - 1)
+        else:
+            del self._open[input_id]
+            self._report(report)
+        if self.stop_requested():
+            raise Stopped
+
+    def _report(self, report: FileReport) -> None:
+        self.totals.pages.update(report.pages)
+        self.totals.reasons.update(report.reasons)
+        self.totals.values_to_review += report.values_to_review
+        self.totals.skipped_pages += report.skipped_pages
+        if report.same_as:
+            self.totals.duplicates.append((str(report.path), report.same_as))
+        if report.gone:
+            self.totals.missing.append(str(report.path))
+        self.files_read += report.stored > 0
+        self._on_file(report)

@@ -1,0 +1,324 @@
+"""Reports: the person report and the service report, from a store of real scanned forms.
+
+Three people (P01-P03) return K10s, alliance checks and goal cards over two or three occasions. The forms
+are printed, marked with known answers and dates in handwriting, scanned into a store and partly reviewed,
+as in use. P01's second K10 has a double mark that nobody has reviewed yet: it stays pending.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+import statistics
+import subprocess
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import cv2
+import pytest
+from click.testing import CliRunner
+
+from formkit.cli import main
+from formkit.export import export, read_codes
+from formkit.report.charts import bins, counts
+from formkit.report.data import load_forms, pearson, person_data, service_data
+from formkit.serial import normalise_serial
+from formkit.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = ("Alice Example", "Bob Sample", "Carol Placeholder")  # in the codes file only: never read, never printed
+
+
+def _k10(*values: int) -> dict[str, int]:
+    return {f"k10_{i:02d}": v for i, v in enumerate(values, start=1)}
+
+
+def _ac(*values: int) -> dict[str, int]:
+    return {f"ac_{i:02d}": v for i, v in enumerate(values, start=1)}
+
+
+# person, form, answers, date written (DDMMYYYY), a field marked twice (left for review or reviewed below)
+PLAN = [
+    ("P01", "k10", _k10(4, 4, 3, 3, 3, 3, 3, 3, 3, 3), "12012026", None),  # 32
+    ("P01", "k10", _k10(3, 3, 3, 3, 3, 3, 3, 3, 3, 3), "16022026", "k10_04"),  # pending
+    ("P01", "k10", _k10(3, 3, 2, 3, 2, 2, 3, 2, 2, 2), "23032026", None),  # 24
+    ("P02", "k10", _k10(3, 3, 3, 3, 3, 3, 3, 3, 2, 2), "20012026", None),  # 28
+    ("P02", "k10", _k10(3, 3, 2, 3, 2, 3, 3, 2, 2, 2), "30032026", None),  # 25
+    ("P03", "k10", _k10(4, 4, 4, 4, 3, 4, 3, 3, 3, 3), "02022026", "k10_09"),  # 35 once k10_09 is reviewed as 3
+    ("P03", "k10", _k10(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), "06042026", None),  # 20
+    ("P01", "alliance-check", _ac(3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3), "12012026", None),
+    ("P01", "alliance-check", _ac(4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4), "23032026", None),
+    ("P02", "alliance-check", _ac(3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4), "30032026", None),
+    ("P03", "alliance-check", _ac(5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4), "06042026", None),
+    ("P01", "goal-card", {"progress_1": 2, "progress_2": 4, "progress_3": 6, "goal": "Walk to the shops"},
+     "12012026", None),
+    ("P02", "goal-card", {"progress_1": 3, "progress_2": 3}, "20012026", None),
+    ("P03", "goal-card", {"progress_1": 1, "progress_2": 5, "progress_3": 8}, "02022026", None),
+]
+REVIEWED = {("P03", "k10_09"): "3"}  # decided by a reviewer in the fixture; P01's k10_04 waits
+DATE_FIELDS = ("date_completed", "date_set")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Print, mark, scan and partly review the forms of PLAN; returns (folder, store path, codes file)."""
+    from formkit.generate import generate, make_copies
+    from formkit.layout import build_layout
+    from formkit.layout.model import BoxesField, ChoiceField, TextField
+    from formkit.review.queue import decide
+    from formkit.template import resolve_template
+    from scanner.batch import scan
+    from tests.synthetic import draw_mark, load_digits, render_pdf, write_digits, write_text
+
+    tmp = tmp_path_factory.mktemp("report")
+    scans = tmp / "scans"
+    scans.mkdir()
+    digits = load_digits(ROOT / "samples" / "handwriting" / "mnist-heldout.npz")
+    rng = random.Random(5)
+    codes, planned = [], {}
+    for seed, form in enumerate(("k10", "alliance-check", "goal-card")):
+        plan = [p for p in PLAN if p[1] == form]
+        layout = build_layout(resolve_template(form))
+        manifest = generate(layout, make_copies(len(plan), None, seed=seed), tmp / f"{form}.pdf")
+        order = list(dict.fromkeys(str(r["serial"]) for r in manifest))
+        for row, image in zip(manifest, render_pdf(tmp / f"{form}.pdf", 200), strict=True):
+            serial = str(row["serial"])
+            person, _, answers, day, double = plan[order.index(serial)]
+            planned[normalise_serial(serial)] = (person, day)
+            if int(row["form_page"]) == 1:
+                codes.append({"serial": serial, "code": person, "name": NAMES[int(person[-1]) - 1]})
+            for f in layout.page(int(row["form_page"])).fields:
+                if isinstance(f, ChoiceField) and f.id in answers:
+                    chosen = next(o for o in f.options if str(o.value) == str(answers[f.id]))
+                    draw_mark(image, 200, chosen.box, "tick", rng)
+                    if f.id == double:
+                        draw_mark(image, 200, next(o for o in f.options if o is not chosen).box, "cross", rng)
+                elif isinstance(f, BoxesField) and f.id in DATE_FIELDS:
+                    write_digits(image, 200, f.boxes, day, digits, rng, "black")
+                elif isinstance(f, TextField) and f.id in answers:
+                    write_text(image, 200, f.box, str(answers[f.id]), rng, baselines_y_mm=f.baselines_y_mm)
+            # clean images, written fast: reading degraded scans is tested elsewhere; reports are tested here
+            cv2.imwrite(str(scans / f"{form}-{serial}-{row['form_page']}.jpg"),
+                        cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    codes_file = tmp / "codes.csv"
+    with codes_file.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, ["serial", "code", "name"])
+        writer.writeheader()
+        writer.writerows(codes)
+    db = tmp / "forms.sqlite"
+    store = Store(db)
+    scan([scans], store, jobs=2)
+    # a reviewer types in dates the digit reader was unsure of, and settles P03's double mark
+    for row in store.review_queue():
+        person, day = planned[normalise_serial(row["serial"])]
+        if row["field"] in DATE_FIELDS:
+            decide(store, row["value_id"], "corrected", f"{day[4:]}-{day[2:4]}-{day[:2]}", "tester", row["value"])
+        elif (person, row["field"]) in REVIEWED:
+            decide(store, row["value_id"], "corrected", REVIEWED[(person, row["field"])], "tester", row["value"])
+    store.close()
+    return tmp, db, codes_file
+
+
+def _run(*args: object) -> str:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _checked_text(pdf: Path) -> str:
+    """The PDF's text, once qpdf finds it sound and every font is embedded DejaVu."""
+    subprocess.run(["qpdf", "--check", str(pdf)], check=True, capture_output=True)
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+    listed = fonts.splitlines()[2:]
+    assert listed and all("DejaVuSans" in line and " yes yes " in line for line in listed), fonts
+    return subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _forms(built):
+    _, db, codes_file = built
+    store = Store(db, readonly=True)
+    try:
+        return load_forms(store.values(), store.scan_dates(), read_codes(codes_file))
+    finally:
+        store.close()
+
+
+def test_person_report_shows_the_code_never_a_name_and_marks_what_waits_for_review(built):
+    tmp, db, codes_file = built
+    _run("report", "person", "--db", db, "--codes", codes_file, "--person", "P01", "--out", tmp / "P01.pdf")
+    text = _checked_text(tmp / "P01.pdf")
+    assert "P01" in text and "Name:" in text
+    assert not any(word in text for name in NAMES for word in name.split())
+    assert "P02" not in text and "P03" not in text
+    # P01's second K10 waits for review of a double mark: drawn hollow, the word "pending", no number
+    assert "pending" in text and "hollow" in text
+    assert "Goal 1" in text and "better" in text
+    for label in ("12 Jan 2026", "16 Feb 2026", "23 Mar 2026"):  # occasion dates written on the forms
+        assert label in text
+    info = subprocess.run(["pdfinfo", str(tmp / "P01.pdf")], check=True, capture_output=True, text=True).stdout
+    assert int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))) <= 2
+
+
+def test_person_reports_for_everyone_one_file_each_named_by_code(built):
+    tmp, db, codes_file = built
+    out = tmp / "people"
+    printed = _run("report", "person", "--db", db, "--codes", codes_file, "--all", "--large-print", "--out", out)
+    assert sorted(p.name for p in out.iterdir()) == ["P01.pdf", "P02.pdf", "P03.pdf"]
+    assert printed.split() == [str(out / f"P0{i}.pdf") for i in (1, 2, 3)]
+    for i in (1, 2, 3):
+        text = _checked_text(out / f"P0{i}.pdf")
+        assert f"P0{i}" in text and not any(word in text for name in NAMES for word in name.split())
+    # P02 has nothing waiting for review: nothing on their summary says pending
+    assert "pending" not in _checked_text(out / "P02.pdf")
+
+
+def test_person_report_refuses_an_unknown_code_and_needs_one_choice(built):
+    tmp, db, codes_file = built
+    unknown = CliRunner().invoke(main, ["report", "person", "--db", str(db), "--codes", str(codes_file), "--person",
+                                        "P99", "--out", str(tmp / "x.pdf")])
+    assert unknown.exit_code == 5 and "P01, P02, P03" in unknown.output and not (tmp / "x.pdf").exists()
+    neither = CliRunner().invoke(main, ["report", "person", "--db", str(db), "--out", str(tmp / "x.pdf")])
+    assert neither.exit_code == 2
+
+
+def test_service_report_states_a_small_n_and_association_not_cause(built):
+    tmp, db, codes_file = built
+    _run("report", "service", "--db", db, "--codes", codes_file, "--out", tmp / "service.pdf")
+    text = " ".join(_checked_text(tmp / "service.pdf").split())
+    assert "n < 10" in text and "95 % CI" not in text
+    assert "Association, not cause" in text
+    assert "reliable change 6 points on the total: the template defines none" in text
+    assert not any(word in text for name in NAMES for word in name.split())
+    for heading in ("Forms returned, per month and per form", "Completion and review", "Scores: how they are spread",
+                    "Change from the first to the latest occasion", "Research question"):
+        assert heading in text
+
+
+def test_service_report_numbers_are_the_numbers_export_writes(built):
+    tmp, db, codes_file = built
+    store = Store(db, readonly=True)
+    export(store.values(), tmp / "csv", read_codes(codes_file))
+    store.close()
+    data = service_data(_forms(built))
+    wide = {s.form: _read(tmp / "csv" / f"{s.form}.csv") for s in data.summaries}
+    assert set(wide) == {"k10", "alliance-check", "goal-card"}
+    for s in data.summaries:
+        rows = wide[s.form]
+        items = data.forms[s.form].items
+        assert s.returned == len(rows) and s.with_code == sum(bool(r["person_code"]) for r in rows)
+        assert s.waiting == sum(int(r["needs_review"]) for r in rows)
+        assert s.reviewed == sum(int(r["reviewed"]) for r in rows)
+        assert s.items_answered == sum(r[i] != "" for r in rows for i in items)
+        date_field = data.forms[s.form].date_field
+        by_month = Counter(r[date_field][:7] for r in rows)
+        assert by_month == Counter({m: c[s.form] for m, c in data.months.items() if s.form in c})
+    k10 = wide["k10"]
+    assert sum(r["k10_total_status"].startswith("pending") for r in k10) == 1  # P01's second K10
+    assert sum(int(r["reviewed"]) for r in k10) >= 1  # P03's double mark, settled by a reviewer
+    for d in data.distributions:
+        column = [float(r[d.score]) for r in wide[d.form] if r[d.score] != ""]
+        assert sorted(d.values) == sorted(column), d.score
+        assert d.pending == sum(r[f"{d.score}_status"].startswith("pending") for r in wide[d.form])
+    for c in data.changes:
+        rows = [r for r in _read(tmp / "csv" / f"{c.form}_change.csv") if r["score"] == c.score]
+        assert c.changes == {r["person_code"]: float(r["change"]) for r in rows if r["change"] != ""}
+        if c.changes:
+            assert c.mean == pytest.approx(statistics.fmean(float(r["change"]) for r in rows if r["change"] != ""))
+    k10_change = next(c for c in data.changes if c.score == "k10_total")
+    assert k10_change.changes == {"P01": -8.0, "P02": -3.0, "P03": -15.0}
+    assert (k10_change.improved(), k10_change.worsened()) == (2, 0)  # by 6 points or more
+    goal = next(a for a in data.associations if a.x_score == "progress_latest")
+    latest = {r["person_code"]: float(r["progress_latest"]) for r in wide["goal-card"]}  # one card each
+    assert goal.pairs == [(p, latest[p], k10_change.changes[p]) for p in ("P01", "P02", "P03")]
+    alliance = next(a for a in data.associations if a.x_score == "ac_total")
+    newest: dict[str, tuple[str, float]] = {}
+    for r in wide["alliance-check"]:
+        if r["date_completed"] >= newest.get(r["person_code"], ("", 0.0))[0]:
+            newest[r["person_code"]] = (r["date_completed"], float(r["ac_total"]))
+    assert [(p, x) for p, x, _ in alliance.pairs] == [(p, newest[p][1]) for p in ("P01", "P02", "P03")]
+    xs, ys = [x for _, x, _ in goal.pairs], [y for _, _, y in goal.pairs]
+    assert goal.correlation.n == 3 and goal.correlation.r == pytest.approx(statistics.correlation(xs, ys))
+    assert goal.correlation.low is None  # n < 10: no confidence interval
+
+
+def test_the_period_keeps_only_the_forms_dated_in_it(built):
+    data = service_data(_forms(built))
+    _, db, codes_file = built
+    store = Store(db, readonly=True)
+    period = load_forms(store.values(), store.scan_dates(), read_codes(codes_file), start=date(2026, 2, 1),
+                        end=date(2026, 3, 31))
+    store.close()
+    inside = service_data(period, date(2026, 2, 1), date(2026, 3, 31))
+    assert inside.months == {"2026-02": {"goal-card": 1, "k10": 2}, "2026-03": {"alliance-check": 2, "k10": 2}}
+    assert sum(sum(c.values()) for c in data.months.values()) == len(PLAN)
+    # in the period nobody has two usable K10s: P01's first one there waits for review, the others have one each
+    k10 = next(c for c in inside.changes if c.score == "k10_total")
+    assert k10.changes == {} and k10.pending == 1 and k10.too_few == 2
+
+
+def test_pearson_gives_a_fisher_z_interval_from_ten_people_and_none_below():
+    xs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    ys = [2, 1, 4, 3, 7, 5, 6, 9, 8, 12, 10, 11]
+    c = pearson(xs, ys)
+    r = statistics.correlation(xs, ys)
+    z, se = math.atanh(r), 1 / math.sqrt(len(xs) - 3)
+    assert c.r == pytest.approx(r) and c.n == 12
+    assert (c.low, c.high) == pytest.approx((math.tanh(z - 1.959964 * se), math.tanh(z + 1.959964 * se)))
+    few = pearson(xs[:9], ys[:9])
+    assert few.r is not None and few.low is None and few.high is None and "fewer than 10" in few.note
+    assert pearson([1, 2], [3, 4]).r is None
+
+
+def test_histogram_bins_hold_every_value_the_highest_too():
+    edges = bins([10, 15, 50], 10, 50)
+    assert edges[0] <= 10 and edges[-1] >= 50 and sum(counts([10, 15, 50], edges)) == 3
+    whole = bins([0, 10], 0, 10)
+    assert counts([0, 10], whole)[0] == 1 and counts([0, 10], whole)[-1] == 1
+
+
+def test_person_data_refuses_a_code_with_no_forms(built):
+    from formkit.errors import InputError
+
+    with pytest.raises(InputError, match="P42"):
+        person_data(_forms(built), "P42")
+
+
+def _value(serial: str, form: str, field: str, value: str, review: bool = False) -> dict[str, object]:
+    """A value as ``Store.values()`` gives it."""
+    return {"page_id": 1, "status": "read", "form": form, "version": 1, "variant": "N", "form_page": 1,
+            "serial": serial, "conflict_of": None, "source_file": f"/scans/{serial}.png", "source_page": 1,
+            "field": field, "kind": "choice", "value": value, "confidence": 0.99, "needs_review": int(review),
+            "reason": "two or more marks" if review else "", "review": "", "reviewed_by": "", "value_id": 1}
+
+
+def test_gas_and_wai_sr_are_charted_and_an_undated_form_shows_its_scan_date(tmp_path):
+    from formkit.report.person import person_pdf
+    from formkit.report.service import service_pdf
+
+    rows = [_value("WAIA-AAA1", "wai-sr", f"wai_{i:02d}", "3") for i in range(1, 13)]
+    rows += [_value("WAIA-AAA1", "wai-sr", "date_completed", "2026-01-05")]
+    rows += [_value("WAIB-BBB2", "wai-sr", f"wai_{i:02d}", "4") for i in range(1, 13)]  # no date written
+    rows += [_value("GASA-AAA1", "gas-followup", f, v) for f, v in
+             (("gas_1", "1"), ("weight_1", "2"), ("gas_2", "0"), ("weight_2", "1"), ("date_completed", "2026-02-01"))]
+    rows += [_value("GASB-BBB2", "gas-followup", f, v, review=f == "gas_2") for f, v in
+             (("gas_1", "2"), ("weight_1", "2"), ("gas_2", "1"), ("weight_2", "1"), ("date_completed", "2026-04-01"))]
+    codes = {s: "Q01" for s in ("WAIAAAA1", "WAIBBBB2", "GASAAAA1", "GASBBBB2")}
+    forms = load_forms(rows, [{"form": "wai-sr", "serial": "WAIBBBB2", "scanned": "2026-05-01"}], codes)
+    wai = forms["wai-sr"].occasions
+    assert [(o.day, o.dated_by) for o in wai] == [(date(2026, 1, 5), "form"), (date(2026, 5, 1), "scan")]
+    assert [o.scores["wai_total"].value for o in wai] == [36.0, 48.0]
+    gas = {o.serial: o.scores["gas_t"] for o in forms["gas-followup"].occasions}
+    assert gas["GASB-BBB2"].pending and gas["GASB-BBB2"].value is None and gas["GASB-BBB2"].provisional is not None
+    (tmp_path / "q.pdf").write_bytes(person_pdf(person_data(forms, "Q01")))
+    text = " ".join(_checked_text(tmp_path / "q.pdf").split())
+    assert "(WAI-SR)" in text and "as expected" in text and "pending" in text
+    assert "1 May 2026*" in text and "No date was written on this form" in text
+    (tmp_path / "s.pdf").write_bytes(service_pdf(service_data(forms)))
+    assert "Not answerable yet" in " ".join(_checked_text(tmp_path / "s.pdf").split())  # no K10 in this store

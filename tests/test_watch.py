@@ -1,0 +1,213 @@
+"""``formkit watch``: a network scanner's folder, read file by file as each is complete. Every test runs the
+real command as a separate process on real files, and sends it real signals."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import pytest
+
+from formkit.generate import generate, make_copies
+from formkit.layout import build_layout
+from formkit.store import Store
+from formkit.template import resolve_template
+from tests.synthetic import render_pdf
+
+DPI = 200
+ROOT = Path(__file__).resolve().parent.parent
+SETTLE = 1.5  # seconds; the default is 3, shortened to keep the tests quick
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory) -> dict[str, bytes]:
+    """Four scanned K10 pages (four serials) as PNG files, and a 4-page PDF of four other serials."""
+    tmp = tmp_path_factory.mktemp("scans")
+    layout = build_layout(resolve_template("k10"))
+    generate(layout, make_copies(4, None, 41), tmp / "k10.pdf")
+    files = {}
+    for number, image in enumerate(render_pdf(tmp / "k10.pdf", DPI)):
+        path = tmp / f"page{number}.png"
+        cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        files[path.name] = path.read_bytes()
+    generate(layout, make_copies(4, None, 42), tmp / "four.pdf")
+    files["four.pdf"] = (tmp / "four.pdf").read_bytes()
+    return files
+
+
+class Watching:
+    """``formkit watch`` running as its own process; its output goes to files, read at any time."""
+
+    def __init__(self, tmp: Path, *args: object) -> None:
+        self.out, self.err = tmp / f"out-{time.monotonic_ns()}.txt", tmp / f"err-{time.monotonic_ns()}.txt"
+        command = [sys.executable, "-c", "import sys; from formkit.cli import main; sys.exit(main())", "watch",
+                   *map(str, args)]
+        with self.out.open("w") as out, self.err.open("w") as err:
+            self.process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT,
+                                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        wait_for(lambda: "Watching" in self.stdout() or "Reading" in self.stdout() or self.process.poll() is not None)
+
+    def stdout(self) -> str:
+        return self.out.read_text()
+
+    def lines_about(self, name: str) -> list[str]:
+        return [line for line in self.stdout().splitlines() if line.startswith(f"{name}:")]
+
+    def finish(self, stop: int | None = None, timeout: float = 30) -> str:
+        """Send ``stop`` (a signal), wait for the exit; exit 0 and no traceback; returns the output."""
+        if stop is not None:
+            self.process.send_signal(stop)
+        assert self.process.wait(timeout=timeout) == 0, self.err.read_text()
+        assert "Traceback" not in self.err.read_text(), self.err.read_text()
+        return self.stdout()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def watching(tmp_path) -> Iterator[Callable[..., Watching]]:
+    started: list[Watching] = []
+
+    def start(*args: object) -> Watching:
+        started.append(Watching(tmp_path, *args))
+        return started[-1]
+
+    yield start
+    for run in started:  # a failed test leaves nothing running
+        run.kill()
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30) -> None:
+    until = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < until, "timed out"
+        time.sleep(0.05)
+
+
+def stored(db: Path) -> list[dict]:
+    """Every page in the store: its file's name (relative to the inbox), index, state and the file's hash."""
+    store = Store(db, readonly=True)
+    try:
+        rows = []
+        for row in store.pages():
+            source = store.page_source(row["id"])
+            rows.append({"name": Path(row["path"]).name, "index": row["page_index"], "status": row["status"],
+                         "sha256": source["sha256"]})
+        return rows
+    finally:
+        store.close()
+
+
+def reads(db: Path) -> list[str]:
+    """The audit log's page readings: 'read-page', or 'reread-page' for a page read a second time."""
+    store = Store(db, readonly=True)
+    try:
+        return [r["action"] for r in store.audit_rows() if r["action"].endswith("read-page")]
+    finally:
+        store.close()
+
+
+def write_slowly(path: Path, data: bytes, chunks: int, pause: float, check: Callable[[], None]) -> None:
+    """Write ``data`` to ``path`` a chunk at a time, as a scanner on a slow network does, calling ``check``
+    after each chunk."""
+    size = -(-len(data) // chunks)
+    with path.open("wb") as handle:
+        for start in range(0, len(data), size):
+            handle.write(data[start:start + size])
+            handle.flush()
+            check()
+            time.sleep(pause)
+
+
+def test_a_file_is_read_once_when_complete_a_part_file_after_its_rename_and_a_restart_reads_only_new_files(
+        tmp_path, scans, watching):
+    inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
+    inbox.mkdir()
+    run = watching(inbox, "--db", db, "--jobs", "1", "--settle", SETTLE, "--interval", 0.2, "--max-seconds", 90)
+    (inbox / ".page3.png").write_bytes(scans["page3.png"])  # a hidden name: never read
+
+    # Written over about 2.5 s, longer than the settle time: nothing is read while it grows, then it is read once.
+    def nothing_read_yet() -> None:
+        assert stored(db) == [], "a file was read before it was complete"
+
+    write_slowly(inbox / "a.png", scans["page0.png"], chunks=6, pause=0.4, check=nothing_read_yet)
+    wait_for(lambda: stored(db))
+    [page] = stored(db)
+    assert page["name"] == "a.png" and page["status"] == "read"
+    assert page["sha256"] == hashlib.sha256(scans["page0.png"]).hexdigest()  # the whole file, not a part of it
+
+    # A .part file is not read, however long it stays; renamed into place, it is.
+    (inbox / "b.png.part").write_bytes(scans["page1.png"])
+    time.sleep(SETTLE + 0.5)
+    assert len(stored(db)) == 1
+    (inbox / "b.png.part").rename(inbox / "b.png")
+    wait_for(lambda: len(stored(db)) == 2)
+    time.sleep(1)  # time enough to read anything a second time, if it were to be
+
+    output = run.finish(signal.SIGINT)
+    assert run.lines_about("a.png") == ["a.png: read 1, conflicts 0, blank 0, unidentified 0, rejected 0; "
+                                        "0 value(s) to review"]
+    assert len(run.lines_about("b.png")) == 1 and not run.lines_about(".page3.png")
+    assert "Stopped: 2 file(s) read." in output
+    assert "Pages read: 2, with 0 value(s) to review; conflicts: 0; blank: 0; unidentified: 0; rejected: 0" in output
+    assert reads(db) == ["read-page"] * 2
+
+    # While it was stopped, two files came (one in a subfolder) and a copy of a file already read.
+    (inbox / "sub").mkdir()
+    (inbox / "sub" / "c.png").write_bytes(scans["page2.png"])
+    (inbox / "d.png").write_bytes(scans["page3.png"])
+    shutil.copy(inbox / "a.png", inbox / "a again.png")
+    again = watching(inbox, "--db", db, "--jobs", "1", "--settle", SETTLE, "--interval", 0.2, "--once",
+                     "--max-seconds", 60)
+    output = again.finish()
+    assert len(again.lines_about("sub/c.png")) == 1 and len(again.lines_about("d.png")) == 1
+    # files there at the start whose content is stored already are not read, and not listed
+    assert not again.lines_about("a.png") and not again.lines_about("b.png") and not again.lines_about("a again.png")
+    assert "Done: 2 file(s) read." in output
+    assert "Pages read: 2, with 0 value(s) to review" in output and "already in the store: 3" in output
+    assert sorted(p["name"] for p in stored(db)) == ["a.png", "b.png", "c.png", "d.png"]
+    assert {p["status"] for p in stored(db)} == {"read"}
+    assert reads(db) == ["read-page"] * 4  # no page read twice
+
+
+def test_a_file_renamed_into_place_is_read_without_waiting_to_settle(tmp_path, scans, watching):
+    inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
+    inbox.mkdir()
+    run = watching(inbox, "--db", db, "--jobs", "1", "--settle", 120, "--interval", 0.2, "--max-seconds", 6)
+    (inbox / "scan.pdf.crdownload").write_bytes(scans["page0.png"])
+    time.sleep(0.6)  # seen under its temporary name
+    (inbox / "scan.pdf.crdownload").rename(inbox / "scan.png")
+    wait_for(lambda: stored(db), timeout=6)  # long before the 120 s a new file must rest otherwise
+    output = run.finish()  # --max-seconds ends it
+    assert "Stopped: 1 file(s) read." in output and len(run.lines_about("scan.png")) == 1
+
+
+def test_sigterm_while_a_pdf_is_read_keeps_whole_pages_and_the_next_run_reads_the_rest(tmp_path, scans, watching):
+    inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
+    inbox.mkdir()
+    run = watching(inbox, "--db", db, "--jobs", "2", "--settle", 0.5, "--interval", 0.2, "--max-seconds", 60)
+    (inbox / "four.pdf").write_bytes(scans["four.pdf"])
+    wait_for(lambda: stored(db), timeout=20)
+    output = run.finish(signal.SIGTERM)
+    before = stored(db)
+    assert 1 <= len(before) <= 4 and {p["status"] for p in before} == {"read"}
+    if len(before) < 4:  # stopped between two pages: the file's line says how many wait
+        assert f"stopped before {4 - len(before)} page(s): read on the next run" in output
+    assert f"Pages read: {len(before)}," in output
+
+    again = watching(inbox, "--db", db, "--jobs", "2", "--settle", 0.5, "--interval", 0.2, "--once")
+    output = again.finish()
+    assert sorted(p["index"] for p in stored(db)) == [0, 1, 2, 3]
+    assert reads(db) == ["read-page"] * 4
+    assert f"Pages read: {4 - len(before)}," in output
