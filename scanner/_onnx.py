@@ -84,8 +84,10 @@ class Graph:
                            + _text(4, op) + b"".join(_bytes(5, _attribute(k, v)) for k, v in attributes.items()))
         return output
 
-    def output(self, name: str, shape: Sequence[int | str]) -> None:
+    def output(self, name: str, shape: Sequence[int | str]) -> str:
+        """Marks ``name`` a result of the graph."""
         self._outputs.append(_text(1, name) + _bytes(2, _tensor_type(shape)))
+        return name
 
     def model(self, producer: str = "formkit") -> bytes:
         graph = (b"".join(_bytes(1, n) for n in self._nodes) + _text(2, self.name)

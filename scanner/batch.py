@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
 from pathlib import Path
 
+import cv2
+
 from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.records import InputFile, PageResult, PageState
 from formkit.store import UNREAD_STATES, Store
@@ -46,7 +48,7 @@ def read_job(job: Job, catalogue: Catalogue | None = None) -> PageResult:
     result = PageResult(path, index + 1, sha, PageState.REJECTED)
     try:
         grey, _ = load_page(Path(path), index)
-        return read_page(grey, result, catalogue or _worker_catalogue or shipped_catalogue())
+        return read_page(grey, result, catalogue or worker_catalogue())
     except PageLoadError as exc:
         result.reason = str(exc)
     except MemoryError:
@@ -69,7 +71,7 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     work: list[Job] = []
     input_ids: dict[str, int] = {}
     first_path: dict[str, str] = {}
-    with _pool(jobs, len(files), catalogue, start_method) as pool:
+    with worker_pool(jobs, len(files), catalogue, start_method) as pool:
         described = pool.imap(describe, files, chunksize=8) if pool else map(describe, files)
         for info in described:
             if info.sha256 in first_path:  # the same content under another name: read once
@@ -114,18 +116,31 @@ def _plan_input(store: Store, info: InputFile, summary: Summary, work: list[Job]
     return input_id
 
 
+def worker_catalogue() -> Catalogue:
+    """The catalogue this worker was started with (the shipped one outside a worker)."""
+    return _worker_catalogue or shipped_catalogue()
+
+
 def _start_worker(catalogue: Catalogue) -> None:
     global _worker_catalogue
     _worker_catalogue = catalogue
+    cv2.setNumThreads(1)  # one compute thread per worker: the workers already use every core
 
 
 @contextlib.contextmanager
-def _pool(jobs: int | None, files: int, catalogue: Catalogue, start_method: str) -> Iterator[Pool | None]:
-    """A pool of worker processes, or ``None`` for one job (or one file): then all runs in this process."""
-    workers = jobs or os.cpu_count() or 1
-    if workers <= 1 or files == 0:
+def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method: str = "fork"
+                ) -> Iterator[Pool | None]:
+    """A pool of worker processes (``jobs``, default all cores, at most one per item), each started with
+    ``catalogue``; or ``None`` for one job (or one item): then all runs in this process."""
+    workers = min(jobs or os.cpu_count() or 1, max(items, 1))
+    if workers <= 1:
         yield None
         return
+    # OpenCV's thread pool, once started (the digit network starts it), hangs a forked child that uses
+    # it; with one thread it is stopped here, before the fork, and the children use none.
+    cv2.setNumThreads(1)
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT"):
+        os.environ.setdefault(variable, "1")  # spawned workers load their libraries with these
     context = multiprocessing.get_context(start_method)
     with context.Pool(workers, _start_worker, (catalogue,), maxtasksperchild=RECYCLE_AFTER_PAGES) as pool:
         yield pool

@@ -9,25 +9,23 @@ image the store kept (``scanner.assign.read_source_as``). Pages are read in work
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import os
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.pool import Pool
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from formkit.catalogue import Catalogue, shipped_catalogue
+from formkit.catalogue import Catalogue
 from formkit.qrpayload import PagePayload
 from formkit.records import PageResult, PageState
 from formkit.review.queue import LayoutFit, SourcePage, misfit_of
 from formkit.store import Store
 
 from .assign import read_source_as
+from .batch import worker_catalogue, worker_pool
 from .identify import CLEAR_WINNER, MIN_EVIDENCE, print_match
 from .ingest import PageLoadError, file_sha256, load_page
 from .locate import find_markers, reduced
@@ -35,10 +33,8 @@ from .pipeline import read_page
 from .register import MAX_ERROR_MM, register
 
 CHUNK_PAGES = 64  # pages whose stored images are fetched at once: memory stays flat over a large store
-RECYCLE_AFTER_PAGES = 200
 
 Job = tuple[int, SourcePage, PagePayload | None]  # page id, where it is, what it was read as (None: unread)
-_worker_catalogue: Catalogue | None = None
 
 
 @dataclass
@@ -134,7 +130,7 @@ def reread(store: Store, catalogue: Catalogue, form: str | None = None, jobs: in
                                                           layout.page(row["form_page"]).fingerprint)))
     if planned:
         planned(len(work))
-    with _pool(jobs, len(work), catalogue, start_method) as pool:
+    with worker_pool(jobs, len(work), catalogue, start_method) as pool:
         for start in range(0, len(work), CHUNK_PAGES):
             chunk = [_with_image(store, job) for job in work[start:start + CHUNK_PAGES]]
             results = pool.imap_unordered(_read_job, chunk) if pool else (_read_job(job, catalogue) for job in chunk)
@@ -181,7 +177,7 @@ def _save(store: Store, summary: RereadSummary, page_id: int, result: PageResult
 def _read_job(job: Job, catalogue: Catalogue | None = None) -> tuple[int, PageResult]:
     """Read one stored page; any failure becomes a rejected result with its reason."""
     page_id, source, payload = job
-    catalogue = catalogue or _worker_catalogue or shipped_catalogue()
+    catalogue = catalogue or worker_catalogue()
     result = PageResult(source.path, source.page_index + 1, source.sha256, PageState.REJECTED)
     try:
         if payload is not None:
@@ -199,17 +195,3 @@ def _read_job(job: Job, catalogue: Catalogue | None = None) -> tuple[int, PageRe
     return page_id, result
 
 
-@contextlib.contextmanager
-def _pool(jobs: int | None, pages: int, catalogue: Catalogue, start_method: str) -> Iterator[Pool | None]:
-    workers = min(jobs or os.cpu_count() or 1, max(pages, 1))
-    if workers <= 1:
-        yield None
-        return
-    context = multiprocessing.get_context(start_method)
-    with context.Pool(workers, _start_worker, (catalogue,), maxtasksperchild=RECYCLE_AFTER_PAGES) as pool:
-        yield pool
-
-
-def _start_worker(catalogue: Catalogue) -> None:
-    global _worker_catalogue
-    _worker_catalogue = catalogue

@@ -367,3 +367,24 @@ def test_workers_read_with_the_commands_templates_and_text_pack_however_they_sta
     assert summary.pages == {"read": 2}, summary.reasons
     values = sorted((v["serial"], v["field"], v["value"], v["needs_review"]) for v in store.values())
     assert [(f, value, flag) for _, f, value, flag in values] == [("m1", "3", 0), ("m2", "1", 0), ("m3", "2", 0)] * 2
+
+
+def test_a_batch_forks_safely_after_the_digit_network_ran_in_this_process(tmp_path):
+    """OpenCV's thread pool, started by the digit network in the parent, once hung every forked worker."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np\n"
+        "from scanner import digits\n"
+        "from scanner.batch import scan\n"
+        "from formkit.store import Store\n"
+        "digits.classify(np.zeros((4, 28, 28), np.float32))\n"
+        f"summary = scan([{str(Path(__file__).parent.parent / 'samples' / 'scans')!r}],"
+        f" Store({str(tmp_path / 's.sqlite')!r}), jobs=2)\n"
+        "print(summary.pages['read'])\n")
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0 and int(done.stdout.strip()) >= 8, done.stderr

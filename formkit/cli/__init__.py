@@ -2,7 +2,16 @@
 with their own code (``formkit.errors.ExitCode``). This package is the only part of ``formkit`` that
 imports ``scanner``: it wires the image pipeline to the store, review and export."""
 
-from . import exporting, fixing, printing, reporting, reviewing, scanning, status, watching  # noqa: F401  (each registers its commands)
-from .base import main
+import os
+
+# One compute thread per process: batches run one worker process per core, and threads inside each
+# (OpenBLAS, OpenMP in a Tesseract build) would compete for the same cores. Set before numpy or OpenCV
+# load, so forked workers inherit it; a user's own setting wins.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT"):
+    os.environ.setdefault(_variable, "1")
+
+# each module registers its commands
+from . import exporting, fixing, printing, reporting, reviewing, scanning, status, watching  # noqa: E402, F401
+from .base import main  # noqa: E402
 
 __all__ = ["main"]
