@@ -49,6 +49,8 @@ LONG_FILE = {
     "reviewed_by": ("Who made that decision (as they named themselves)", "text", ""),
     "source_file": ("Image file the value was read from", "text", ""),
     "source_page": ("Page of that file", "integer", "1 or more"),
+    "source_region": ("Which form page of that image (several cards scanned together: 1, 2, ... in reading "
+                      "order; the page's outline in the image is in the store)", "integer", "1 or more"),
     "page_id": ("Page id in the store (for tracing a value to its image)", "integer", ""),
 }
 

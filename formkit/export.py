@@ -28,7 +28,7 @@ from .template.schema import ChoiceItem, MatrixItem, Template
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 LONG_COLUMNS = ["serial", "form", "version", "form_page", "field", "value", "confidence", "needs_review", "reason",
-                "review", "reviewed_by", "source_file", "source_page", "page_id"]
+                "review", "reviewed_by", "source_file", "source_page", "source_region", "page_id"]
 
 
 @dataclass
@@ -218,7 +218,10 @@ def _answers(form: str, rows: list[Any]) -> tuple[dict[str, dict[str, Any]], lis
                      "field": r["field"], "value": r["value"], "confidence": _confidence(r["confidence"]),
                      "needs_review": int(needs_review), "reason": reason, "review": review,
                      "reviewed_by": r["reviewed_by"], "source_file": r["source_file"],
-                     "source_page": r["source_page"], "page_id": r["page_id"]})
+                     "source_page": r["source_page"],
+                     # a row from a store before regions has none; on an sqlite3.Row, `in` tests values
+                     "source_region": r["source_region"] if "source_region" in r.keys() else 1,  # noqa: SIM118
+                     "page_id": r["page_id"]})
     for row in serials.values():
         row["pages"] = ";".join(str(p) for p in sorted(row["pages"]))
         row["source_files"] = ";".join(sorted(row["source_files"]))

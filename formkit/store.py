@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS pages (
     id INTEGER PRIMARY KEY,
     input_id INTEGER NOT NULL REFERENCES inputs(id),
     page_index INTEGER NOT NULL,
+    region INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '',
     form TEXT NOT NULL DEFAULT '',
@@ -84,7 +85,7 @@ CREATE TABLE IF NOT EXISTS pages (
     read_at TEXT NOT NULL,
     voided_status TEXT NOT NULL DEFAULT '',
     voided_reason TEXT NOT NULL DEFAULT '',
-    UNIQUE (input_id, page_index)
+    UNIQUE (input_id, page_index, region)
 );
 CREATE INDEX IF NOT EXISTS pages_by_serial ON pages (form, serial, form_page);
 CREATE TABLE IF NOT EXISTS field_values (
@@ -141,7 +142,8 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 VALUE_ROWS = (
     "SELECT p.id AS page_id, p.status, p.form, p.version, p.variant, p.form_page, p.serial, p.conflict_of,"
-    " i.path AS source_file, p.page_index + 1 AS source_page, v.field, v.kind, v.value, v.confidence,"
+    " i.path AS source_file, p.page_index + 1 AS source_page, p.region + 1 AS source_region, v.field, v.kind,"
+    " v.value, v.confidence,"
     " v.needs_review, v.reason, v.id AS value_id, v.review, v.reviewed_by"
     " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id"
     f" WHERE p.status IN ('{PageState.READ.value}', '{PageState.CONFLICT.value}')")
@@ -150,6 +152,18 @@ QUEUE_ROWS = (
     " p.version, p.variant, p.form_page, p.serial, i.path AS source_file, p.page_index + 1 AS source_page"
     " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id"
     f" WHERE v.needs_review=1 AND v.review='' AND p.status='{PageState.READ.value}'")
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of ``script``, one by one (a trigger's body has semicolons of its own)."""
+    statements, current = [], ""
+    for part in script.split(";"):
+        current += part + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n;"):
+                statements.append(current.strip())
+            current = ""
+    return statements
 
 
 def now() -> str:
@@ -260,20 +274,45 @@ class Store:
         if self.readonly:
             raise StoreError(f"{self.path}: written by an older formkit and read-only here; open it once with "
                              "write access (e.g. 'formkit scan' with no files) to upgrade it")
-        with self.db:
+        # One transaction with the foreign keys off (they cannot change inside one): the pages table is
+        # copied to change its key, and the references to it are checked before the commit.
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
             if version == 1:  # version 2 keeps review decisions beside each value (the audit log has them too)
                 for column in ("machine_value TEXT", "review TEXT NOT NULL DEFAULT ''",
                                "reviewed_by TEXT NOT NULL DEFAULT ''", "reviewed_at TEXT NOT NULL DEFAULT ''"):
                     self.db.execute(f"ALTER TABLE field_values ADD COLUMN {column}")
-                self.db.execute("CREATE TABLE IF NOT EXISTS claims (value_id INTEGER PRIMARY KEY"
-                                " REFERENCES field_values(id), reviewer TEXT NOT NULL, until TEXT NOT NULL)")
-            # version 3: the audit log refuses INSERT OR REPLACE; a voided page keeps the state it had
-            self.db.executescript(NO_REPLACE)
+            # version 3: pages keyed by region too (several cards in one image), voided pages keep the state
+            # they had, the audit log refuses INSERT OR REPLACE, review claims and respondents' conventions
             have = {r["name"] for r in self.db.execute("PRAGMA table_info(pages)")}
-            for column in ("voided_status", "voided_reason"):
-                if column not in have:
-                    self.db.execute(f"ALTER TABLE pages ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+            if "region" not in have:
+                self._rebuild_pages(have)
+            else:
+                for column in ("voided_status", "voided_reason"):
+                    if column not in have:
+                        self.db.execute(f"ALTER TABLE pages ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+            for statement in _statements(TABLES + NO_REPLACE):
+                self.db.execute(statement)  # creates only what is missing
             self.db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+            if self.db.execute("PRAGMA foreign_key_check").fetchall():
+                raise StoreError(f"{self.path}: damaged: values or pages refer to pages that are not there")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        finally:
+            self.db.execute("PRAGMA foreign_keys=ON")
+
+    def _rebuild_pages(self, columns: set[str]) -> None:
+        """Pages keyed by (input, page, region): several form pages may come from one image. SQLite changes
+        a table's unique key only by copying the table (inside the upgrade's transaction)."""
+        definition = next(s for s in _statements(TABLES) if s.startswith("CREATE TABLE IF NOT EXISTS pages ("))
+        self.db.execute(definition.replace("CREATE TABLE IF NOT EXISTS pages (", "CREATE TABLE pages_keyed ("))
+        kept = ", ".join(sorted(columns & {r["name"] for r in self.db.execute("PRAGMA table_info(pages_keyed)")}))
+        self.db.execute(f"INSERT INTO pages_keyed ({kept}) SELECT {kept} FROM pages")
+        self.db.execute("DROP TABLE pages")
+        self.db.execute("ALTER TABLE pages_keyed RENAME TO pages")
 
     def close(self) -> None:
         self.db.close()
@@ -303,8 +342,10 @@ class Store:
             if added:
                 self.audit("scanner", "input", detail=json.dumps({"path": storable_path(info.path),
                                                                   "sha256": info.sha256}))
-        stored = {int(r[0]): PageState(r[1]) for r in self.db.execute(
-            "SELECT page_index, status FROM pages WHERE input_id=?", (input_id,))}
+        stored: dict[int, PageState] = {}
+        for index, status in self.db.execute("SELECT page_index, status FROM pages WHERE input_id=?", (input_id,)):
+            if int(index) not in stored or PageState(status) in UNREAD_STATES:  # one region unread: read it again
+                stored[int(index)] = PageState(status)
         return input_id, stored
 
     def save_page(self, input_id: int, page_index: int, result: PageResult) -> PageState | None:
@@ -315,8 +356,8 @@ class Store:
         replaced by a new reading of it (scanned again with the template or text pack it lacked)."""
         state, reason, conflict_of = PageState(result.status), result.reason, None
         with self._writing() as db:
-            old = db.execute("SELECT id, status FROM pages WHERE input_id=? AND page_index=?",
-                             (input_id, page_index)).fetchone()
+            old = db.execute("SELECT id, status FROM pages WHERE input_id=? AND page_index=? AND region=?",
+                             (input_id, page_index, result.region)).fetchone()
             if old is not None and old["status"] not in UNREAD_STATES:
                 return None
             if state is PageState.READ:
@@ -332,8 +373,8 @@ class Store:
             if old is None:
                 page_id = int(db.execute(
                     "INSERT INTO pages (status, reason, form, version, variant, form_page, serial, transform,"
-                    " error_mm, quality, image, conflict_of, read_at, input_id, page_index)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*row, input_id, page_index)).lastrowid)
+                    " error_mm, quality, image, conflict_of, read_at, input_id, page_index, region)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*row, input_id, page_index, result.region)).lastrowid)
                 action = "read-page"
             else:
                 page_id = int(old["id"])
@@ -598,12 +639,12 @@ class Store:
 
     def pages(self) -> list[sqlite3.Row]:
         return self.db.execute(
-            "SELECT p.id, i.path, p.page_index, p.status, p.reason, p.form, p.version, p.variant, p.form_page,"
-            " p.serial, p.error_mm, p.conflict_of, p.quality,"
+            "SELECT p.id, i.path, p.page_index, p.region, p.status, p.reason, p.form, p.version, p.variant,"
+            " p.form_page, p.serial, p.error_mm, p.conflict_of, p.quality,"
             " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review) AS review,"
             " (SELECT COUNT(*) FROM field_values v JOIN field_values w ON w.page_id=p.conflict_of AND w.field=v.field"
             f" WHERE v.page_id=p.id AND v.value<>w.value AND p.status='{PageState.CONFLICT.value}') AS differ"
-            " FROM pages p JOIN inputs i ON i.id=p.input_id ORDER BY i.path, p.page_index").fetchall()
+            " FROM pages p JOIN inputs i ON i.id=p.input_id ORDER BY i.path, p.page_index, p.region").fetchall()
 
     def values(self) -> list[sqlite3.Row]:
         """Every value of every page read (first reads and conflicts), with its provenance."""
@@ -628,7 +669,7 @@ class Store:
 
     def page_source(self, page_id: int) -> sqlite3.Row | None:
         """Where a page came from: its status, index in its file, stored image, the file's path and hash."""
-        return self.db.execute("SELECT p.status, p.page_index, p.image, i.path, i.sha256 FROM pages p"
+        return self.db.execute("SELECT p.status, p.page_index, p.image, p.quality, i.path, i.sha256 FROM pages p"
                                " JOIN inputs i ON i.id=p.input_id WHERE p.id=?", (page_id,)).fetchone()
 
     def inputs(self) -> list[sqlite3.Row]:
@@ -653,7 +694,7 @@ class Store:
         ``unread``, every unidentified or rejected page."""
         states = [s.value for s in (*READ_STATES, *(UNREAD_STATES if unread else ()))]
         query = ("SELECT p.id, p.input_id, p.page_index, p.status, p.form, p.version, p.variant, p.form_page,"
-                 " p.serial, i.path, i.sha256 FROM pages p JOIN inputs i ON i.id=p.input_id"
+                 " p.serial, p.quality, i.path, i.sha256 FROM pages p JOIN inputs i ON i.id=p.input_id"
                  f" WHERE p.status IN ({','.join('?' * len(states))})")
         if form is not None:
             return self.db.execute(query + " AND p.form=? ORDER BY p.id", (*states, form)).fetchall()

@@ -24,7 +24,7 @@ from formkit.records import InputFile, PageResult, PageState
 from formkit.store import UNREAD_STATES, Store
 
 from .ingest import PageLoadError, describe, find_inputs, load_page
-from .pipeline import read_page
+from .pipeline import read_image
 
 Job = tuple[str, str, int]  # path, sha256, page index
 RECYCLE_AFTER_PAGES = 200  # workers are replaced now and then, so memory stays flat over thousands of pages
@@ -42,13 +42,14 @@ class Summary:
     missing: list[str] = field(default_factory=list)
 
 
-def read_job(job: Job, catalogue: Catalogue | None = None) -> PageResult:
-    """Load and read one page; any failure becomes a rejected page with its reason."""
+def read_job(job: Job, catalogue: Catalogue | None = None) -> list[PageResult]:
+    """Load and read one page of a file: the form pages in it (several when cards lie side by side).
+    Any failure becomes one rejected page with its reason."""
     path, sha, index = job
     result = PageResult(path, index + 1, sha, PageState.REJECTED)
     try:
         grey, _ = load_page(Path(path), index)
-        return read_page(grey, result, catalogue or worker_catalogue())
+        return read_image(grey, result, catalogue or worker_catalogue())
     except PageLoadError as exc:
         result.reason = str(exc)
     except MemoryError:
@@ -56,7 +57,7 @@ def read_job(job: Job, catalogue: Catalogue | None = None) -> PageResult:
     except Exception as exc:  # a bug must not stop the batch; the page says what happened
         result.reason = f"internal error while reading ({type(exc).__name__}: {exc})"
         result.quality = {"traceback": traceback.format_exc(limit=5)}
-    return result
+    return [result]
 
 
 def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
@@ -83,13 +84,14 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
             planned(len(work))
         results = pool.imap_unordered(read_job, work, chunksize=1) if pool \
             else (read_job(job, catalogue) for job in work)
-        for result in results:
-            state = store.save_page(input_ids[result.sha256], result.source_page - 1, result)
-            if state is None:  # another scan of this store saved the page first
-                summary.skipped_pages += 1
-            else:
-                result.status = state
-                _count(summary, result)
+        for found in results:
+            for result in found:
+                state = store.save_page(input_ids[result.sha256], result.source_page - 1, result)
+                if state is None:  # another scan of this store saved the page first
+                    summary.skipped_pages += 1
+                else:
+                    result.status = state
+                    _count(summary, result)
             if progress:
                 progress(1)
     return summary

@@ -8,15 +8,10 @@ image the store kept (``scanner.assign.read_source_as``). Pages are read in work
 
 from __future__ import annotations
 
-import contextlib
 import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import cv2
-import numpy as np
 
 from formkit.catalogue import Catalogue
 from formkit.qrpayload import PagePayload
@@ -24,10 +19,9 @@ from formkit.records import PageResult, PageState
 from formkit.review.queue import LayoutFit, SourcePage, misfit_of
 from formkit.store import Store
 
-from .assign import read_source_as
+from .assign import load_source, read_source_as
 from .batch import worker_catalogue, worker_pool
 from .identify import CLEAR_WINNER, MIN_EVIDENCE, print_match
-from .ingest import PageLoadError, file_sha256, load_page
 from .locate import find_markers, reduced
 from .pipeline import read_page
 from .register import MAX_ERROR_MM, register
@@ -49,26 +43,11 @@ class RereadSummary:
     skipped: int = 0  # pages voided or reassigned while they were being read
 
 
-def load_grey(source: SourcePage, stored_first: bool = False) -> np.ndarray | None:
-    """The page as grey: from its file when still there with the same content, else the stored image
-    (``stored_first``: the stored image when there is one, for a quick look)."""
-    stored = None
-    if source.stored_jpeg is not None:
-        stored = cv2.imdecode(np.frombuffer(source.stored_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
-    if stored_first and stored is not None:
-        return stored
-    path = Path(source.path)
-    with contextlib.suppress(OSError, PageLoadError):
-        if path.is_file() and file_sha256(path) == source.sha256:
-            return load_page(path, source.page_index)[0]
-    return stored
-
-
 def rank_layouts(source: SourcePage, catalogue: Catalogue) -> list[LayoutFit]:
     """Every installed layout page (normal and large print) whose markers fit the page's, with how well
     its printed boxes and lines match the page's ink (``scanner.identify.print_match``), best first.
     Empty when fewer than two markers are found. Uses the stored image when there is one (a quick look)."""
-    grey = load_grey(source, stored_first=True)
+    grey = load_source(source, stored_first=True)
     if grey is None:
         return []
     found = find_markers(grey, reduced(grey))
@@ -113,7 +92,7 @@ def reread(store: Store, catalogue: Catalogue, form: str | None = None, jobs: in
     work: list[Job] = []
     unread: dict[int, tuple[int, int]] = {}  # page id -> (input id, page index)
     for row in store.reread_candidates(form, unread=form is None):
-        source = SourcePage(row["path"], row["sha256"], row["page_index"], None)
+        source = SourcePage(row["path"], row["sha256"], row["page_index"], None, SourcePage.region_of(row["quality"]))
         if not PageState(row["status"]).was_read:
             unread[int(row["id"])] = (int(row["input_id"]), int(row["page_index"]))
             work.append((int(row["id"]), source, None))
@@ -146,7 +125,7 @@ def _with_image(store: Store, job: Job) -> Job:
     page_id, source, payload = job
     row = store.page_source(page_id)
     image = row["image"] if row is not None else None
-    return page_id, SourcePage(source.path, source.sha256, source.page_index, image), payload
+    return page_id, SourcePage(source.path, source.sha256, source.page_index, image, source.region_px), payload
 
 
 def _save(store: Store, summary: RereadSummary, page_id: int, result: PageResult,
@@ -182,7 +161,7 @@ def _read_job(job: Job, catalogue: Catalogue | None = None) -> tuple[int, PageRe
     try:
         if payload is not None:
             return page_id, read_source_as(source, payload, catalogue)
-        grey = load_grey(source)
+        grey = load_source(source)
         if grey is None:
             result.reason = "neither the source file nor a stored image of the page is available"
             return page_id, result

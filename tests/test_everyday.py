@@ -247,7 +247,7 @@ def test_a_store_from_before_voiding_is_upgraded(blank_run_scanned_first):
     old.commit()
     old.close()
     code, out = run("void", "--db", db, "--input", pdf, "--why", "blank run")
-    assert code == 0 and out.count("read -> voided") == 2
+    assert code == 0 and out.count("read -> voided") == 2, out
     assert run("void", "--db", db, "--undo", "--input", pdf)[0] == 0
     upgraded = sqlite3.connect(db)
     assert upgraded.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == str(SCHEMA_VERSION)

@@ -123,3 +123,86 @@ def test_an_a4_form_beside_a_card_is_read_as_itself(tmp_path, cards):
     results = read(desk)
     assert sorted((r.form, r.status) for r in results) == [("goal-card", PageState.READ), ("k10", PageState.READ)]
     assert next(r for r in results if r.form == "k10").serial == str(rows[0]["serial"])
+
+
+def test_a_batch_stores_each_card_as_its_own_page_with_its_region(tmp_path, cards):
+    from formkit.export import export
+    from formkit.review.queue import SourcePage
+    from formkit.store import Store
+    from scanner.assign import read_source_as
+    from scanner.batch import scan
+
+    inbox = tmp_path / "glass"
+    inbox.mkdir()
+    glass = lay_on_glass(cards, [0, 180, 180, 0], [1.0, -2.0, 0.0, 2.5], gap_px=10)
+    cv2.imwrite(str(inbox / "four-cards.png"), cv2.cvtColor(glass, cv2.COLOR_RGB2BGR))
+    store = Store(tmp_path / "s.sqlite")
+    summary = scan([inbox], store, jobs=1)
+    assert summary.pages == {"read": 4}
+    pages = store.pages()
+    assert sorted(r["region"] for r in pages) == [0, 1, 2, 3] and {r["page_index"] for r in pages} == {0}
+    expected = {serial: rating for _, serial, rating in cards}
+    ratings = {v["serial"]: v["value"] for v in store.values() if v["field"] == "progress_1"}
+    assert ratings == expected
+    # provenance: the long CSV says which page of the image each value came from
+    export(store.values(), tmp_path / "out")
+    long = (tmp_path / "out" / "goal-card_long.csv").read_text(encoding="utf-8")
+    assert "source_region" in long.splitlines()[0]
+    # a card read again from its source file is read within its own region, with its own markers
+    for row in pages:
+        source = store.page_source(row["id"])
+        region = SourcePage(source["path"], source["sha256"], source["page_index"], None,
+                            SourcePage.region_of(source["quality"]))
+        assert region.region_px is not None
+        from formkit.catalogue import shipped_catalogue
+        from formkit.qrpayload import PagePayload
+        layout = shipped_catalogue().find_layout(row["form"], row["version"], row["variant"])
+        payload = PagePayload(row["form"], row["version"], row["form_page"], row["variant"], row["serial"],
+                              layout.page(row["form_page"]).fingerprint)
+        again = read_source_as(region, payload, shipped_catalogue())
+        assert again.status == PageState.READ, again.reason
+        assert next(v.value for v in again.values if v.field == "progress_1") == expected[row["serial"]]
+    # scanning again changes nothing
+    assert scan([inbox], store, jobs=1).skipped_pages == 1 and len(store.pages()) == 4
+
+
+def test_a_store_from_before_regions_is_upgraded_and_takes_several_pages_of_one_image(tmp_path, cards):
+    import sqlite3
+
+    from formkit.store import SCHEMA_VERSION, Store
+    from scanner.batch import scan
+
+    inbox = tmp_path / "glass"
+    inbox.mkdir()
+    cv2.imwrite(str(inbox / "one.png"), cv2.cvtColor(cards[0][0], cv2.COLOR_RGB2BGR))
+    db = tmp_path / "old.sqlite"
+    scan([inbox], Store(db), jobs=1)
+    old = sqlite3.connect(db)  # the pages table as schema 2 had it: one page per file page, no region
+    columns = [r[1] for r in old.execute("PRAGMA table_info(pages)") if r[1] not in ("region",)]
+    old.executescript(
+        "PRAGMA foreign_keys=OFF; BEGIN;"
+        "CREATE TABLE pages_old AS SELECT " + ", ".join(columns) + " FROM pages;"
+        "DROP TABLE pages;"
+        "CREATE TABLE pages (id INTEGER PRIMARY KEY, input_id INTEGER NOT NULL REFERENCES inputs(id),"
+        " page_index INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', form TEXT NOT NULL"
+        " DEFAULT '', version INTEGER NOT NULL DEFAULT 0, variant TEXT NOT NULL DEFAULT '', form_page INTEGER NOT NULL"
+        " DEFAULT 0, serial TEXT NOT NULL DEFAULT '', transform TEXT, error_mm REAL, quality TEXT NOT NULL DEFAULT"
+        " '{}', image BLOB, conflict_of INTEGER REFERENCES pages(id), read_at TEXT NOT NULL,"
+        " UNIQUE (input_id, page_index));"
+        "INSERT INTO pages SELECT id, input_id, page_index, status, reason, form, version, variant, form_page, serial,"
+        " transform, error_mm, quality, image, conflict_of, read_at FROM pages_old;"
+        "DROP TABLE pages_old; DROP TABLE respondents; DROP TRIGGER audit_no_replace;"
+        "UPDATE meta SET value='2' WHERE key='schema'; COMMIT;")
+    old.close()
+    values_before = len(Store(db).values())
+    upgraded = sqlite3.connect(db)
+    assert upgraded.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert "region" in [r[1] for r in upgraded.execute("PRAGMA table_info(pages)")]
+    assert upgraded.execute("PRAGMA foreign_key_check").fetchall() == []
+    upgraded.close()
+    glass = lay_on_glass(cards, [0, 0, 180, 180], [0.0, 1.0, 2.0, -1.0], gap_px=30)
+    cv2.imwrite(str(inbox / "four.png"), cv2.cvtColor(glass, cv2.COLOR_RGB2BGR))
+    store = Store(db)
+    assert len(store.values()) == values_before > 0
+    summary = scan([inbox], store, jobs=1)
+    assert summary.pages["read"] + summary.pages["conflict"] == 4

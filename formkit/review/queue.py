@@ -58,6 +58,15 @@ class SourcePage:
     sha256: str
     page_index: int  # 0-based
     stored_jpeg: bytes | None
+    # where the page lies in its image when the image held several (4 corners in pixels), else None
+    region_px: tuple[tuple[float, float], ...] | None = None
+
+    @staticmethod
+    def region_of(quality_json: str | None) -> tuple[tuple[float, float], ...] | None:
+        """The region recorded in a page's quality JSON, when its image held several pages."""
+        quality = json.loads(quality_json or "{}")
+        corners = quality.get("region_px") if quality.get("region_of", 1) > 1 else None
+        return tuple((float(x), float(y)) for x, y in corners) if corners else None
 
 
 @dataclass(frozen=True)
@@ -141,7 +150,9 @@ def unread_pages(store: Store) -> list[dict[str, Any]]:
 
 def source_page(store: Store, page_id: int) -> SourcePage | None:
     row = store.page_source(page_id)
-    return SourcePage(row["path"], row["sha256"], row["page_index"], row["image"]) if row else None
+    if row is None:
+        return None
+    return SourcePage(row["path"], row["sha256"], row["page_index"], row["image"], SourcePage.region_of(row["quality"]))
 
 
 def assign_page(store: Store, page_id: int, payload: PagePayload, reviewer: str, read_as: PageReader) -> str:
