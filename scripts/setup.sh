@@ -23,4 +23,5 @@ python=${PYTHON:-python3}
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+rm -rf build  # setuptools' build folder would carry modules deleted since into the install
 .venv/bin/python -m pip install -q ".${extras}"
