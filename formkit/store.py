@@ -667,6 +667,11 @@ class Store:
         row = self.db.execute("SELECT image FROM pages WHERE id=?", (page_id,)).fetchone()
         return row[0] if row else None
 
+    def input_path(self, sha256: str) -> str | None:
+        """The path a file with this content was first scanned under, or None when it is new."""
+        row = self.db.execute("SELECT path FROM inputs WHERE sha256=?", (sha256,)).fetchone()
+        return row[0] if row else None
+
     def page_source(self, page_id: int) -> sqlite3.Row | None:
         """Where a page came from: its status, index in its file, stored image, the file's path and hash."""
         return self.db.execute("SELECT p.status, p.page_index, p.image, p.quality, i.path, i.sha256 FROM pages p"

@@ -73,9 +73,12 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     input_ids: dict[str, int] = {}
     first_path: dict[str, str] = {}
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
-        described = pool.imap(describe, files, chunksize=8) if pool else map(describe, files)
-        for info in described:
-            if info.sha256 in first_path:  # the same content under another name: read once
+        described = list(pool.imap(describe, files, chunksize=8) if pool else map(describe, files))
+        # the same content under several names is read once, under the name the store already knows
+        # it by when it does (a copy added later is the one reported), else the first in name order
+        known = {info.sha256: store.input_path(info.sha256) for info in described}
+        for info in sorted(described, key=lambda i: i.path != known[i.sha256]):
+            if info.sha256 in first_path:
                 summary.duplicates.append((info.path, first_path[info.sha256]))
                 continue
             first_path[info.sha256] = info.path

@@ -11,7 +11,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT")
     os.environ.setdefault(_variable, "1")
 
 # each module registers its commands
-from . import exporting, fixing, printing, reporting, reviewing, scanning, status, watching  # noqa: E402, F401
+from . import exporting, fixing, printing, redcap, reporting, reviewing, scanning, status, watching  # noqa: E402, F401
 from .base import main  # noqa: E402
 
 __all__ = ["main"]

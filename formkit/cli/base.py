@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -59,4 +60,32 @@ page_size_option = click.option("--page-size", type=click.Choice(list(PAGE_SIZES
                                 help="Print on another page size than the template's.")
 db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=Path("formkit.sqlite"),
                          show_default=True, help="The SQLite store.")
+jobs_option = click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
+templates_option = click.option("--templates", "template_dirs", multiple=True,
+                                type=click.Path(file_okay=False, path_type=Path),
+                                help="A folder of your own templates (may be repeated).")
+text_packs_option = click.option("--text-pack", "text_packs", multiple=True,
+                                 type=click.Path(dir_okay=False, path_type=Path),
+                                 help="The text pack a form was printed with; it names its form (may be repeated).")
 
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """``(planned, progress)`` callbacks for a batch: a bar on stderr from the moment the batch says how
+    many items it will read, advanced as each is done, closed however the block ends."""
+    bar: Any = None
+
+    def planned(total: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=total, label=label, file=sys.stderr)
+        bar.__enter__()
+
+    def progress(done: int) -> None:
+        if bar is not None:
+            bar.update(done)
+
+    try:
+        yield planned, progress
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)

@@ -1,4 +1,4 @@
-"""Export: CSV files with scores, and the codebook."""
+"""Export: CSV, Excel, SPSS, Stata and REDCap files with scores, and the codebook."""
 
 from __future__ import annotations
 
@@ -10,23 +10,42 @@ from ..errors import InputError
 from .base import db_option, main, reports_errors
 
 
-@main.command(name="export", short_help="Write CSV files of answers and scores.")
+@main.command(name="export", short_help="Write the answers and scores as CSV, Excel, SPSS, Stata or REDCap files.")
 @db_option
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the CSVs.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the files.")
+@click.option("--format", "formats", default="csv", show_default=True, metavar="FORMAT[,FORMAT...]",
+              help="Formats to write, separated by commas: csv, xlsx (Excel), sav (SPSS), dta (Stata), redcap "
+                   "(REDCap import files and their data dictionary).")
 @click.option("--codes", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="CSV mapping serials to person codes ('serial' and 'code' columns, such as the manifest of "
                    "'formkit generate'); repeat it for several print runs.")
 @click.option("--bands", "bands", multiple=True, metavar="SCORE=SET",
               help="Use another band set for a score, e.g. k10_total=likely-disorder (repeatable).")
-@click.option("--excel", is_flag=True, help="Write UTF-8 with a byte-order mark, so Excel shows accents right.")
+@click.option("--excel", is_flag=True, help="Write the CSV files as UTF-8 with a byte-order mark, so Excel shows "
+                                            "accents right.")
+@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A folder of your own templates, to score and label their forms (may be repeated).")
+@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Wording of a text-pack form, for the questions' labels (may be repeated).")
 @reports_errors
-def export_command(db: Path, out: Path, codes: tuple[Path, ...], bands: tuple[str, ...], excel: bool) -> None:
-    """Write CSV files to --out: per form <form>.csv (a row per printed form, answers and scores),
-    <form>_long.csv (a row per value) and <form>_change.csv (change per person), and codebook.csv."""
-    from ..catalogue import shipped_catalogue
-    from ..export import export, read_codes
+def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], bands: tuple[str, ...], excel: bool,
+                   template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
+    """Write the store's answers and scores to --out, in each --format:
+
+    \b
+    csv     per form <form>.csv (a row per printed form, answers and scores),
+            <form>_long.csv (a row per value) and <form>_change.csv (change
+            per person), and codebook.csv
+    xlsx    export.xlsx: the same tables as sheets, and a codebook sheet
+    sav     SPSS files, <form>.sav etc., with labels and missing values
+    dta     Stata files, <form>.dta etc., with labels and missing values
+    redcap  <form>_redcap.csv import files and redcap_dictionary.csv
+    """
+    from ..catalogue import Catalogue
+    from ..export import export, parse_formats, read_codes
     from ..store import Store
 
+    chosen = parse_formats(formats)
     if not db.exists():
         raise InputError(f"{db}: no such store; run 'formkit scan' first")
     band_choice = {}
@@ -36,9 +55,11 @@ def export_command(db: Path, out: Path, codes: tuple[Path, ...], bands: tuple[st
             raise InputError(f"--bands {spec}: write SCORE=SET, e.g. k10_total=likely-disorder")
         band_choice[score.strip()] = band_set.strip()
     serial_codes = read_codes(*codes) if codes else None
+    catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db, readonly=True)
     try:
-        written = export(store.values(), out, serial_codes, band_choice, bom=excel, catalogue=shipped_catalogue())
+        written = export(store.values(), out, serial_codes, band_choice, bom=excel, catalogue=catalogue,
+                         formats=chosen)
     finally:
         store.close()
     if not written:
@@ -51,3 +72,5 @@ def export_command(db: Path, out: Path, codes: tuple[Path, ...], bands: tuple[st
         why = ("their serial is in none of the --codes files" if codes
                else "give --codes with the print runs' manifests to link forms to people")
         click.echo(f"{missing} form{'s have' if missing != 1 else ' has'} no person code ({by_form}): {why}")
+    for note in written.notes:
+        click.echo(note)

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .base import db_option, main, reports_errors
+from .base import db_option, main, reports_errors, templates_option, text_packs_option
 
 
 def _login() -> str:
@@ -115,10 +115,8 @@ def _where(row: Any) -> str:
 @click.option("--serial", required=True, help="The code printed under the QR, e.g. K7M3-QX9C (or K7M3QX9C).")
 @click.option("--large-print/--normal-print", default=None,
               help="Printed in large print or not (default: as the page was read, else normal).")
-@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="A folder of your own templates (may be repeated).")
-@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The text pack a form was printed with (may be repeated).")
+@templates_option
+@text_packs_option
 @by_option
 @reports_errors
 def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, large_print: bool | None,

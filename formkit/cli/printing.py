@@ -53,21 +53,38 @@ def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bo
                    "(for trying formkit out, not for use with clients).")
 @large_print_option
 @page_size_option
+@click.option("--pair", is_flag=True,
+              help="Also print the worker's version of each copy (goal-card: goal-review-worker; alliance-check: "
+                   "alliance-check-worker) with the same serial, so the two halves find each other when scanned.")
 @click.option("--seed", type=int, hidden=True, help="Reproducible serials, for samples and tests only.")
 @reports_errors
 def generate(template: str, out: Path, count: int | None, roster: Path | None, sheet: str | None,
              manifest: Path | None, text_pack: Path | None, placeholders: bool, large_print: bool,
-             page_size: str | None, seed: int | None) -> None:
+             page_size: str | None, pair: bool, seed: int | None) -> None:
     """Write a PDF of TEMPLATE (a shipped id or a YAML file) ready to print at exact size. A text-pack form
-    needs --text-pack, or --placeholders to print it with placeholders instead of its wording."""
+    needs --text-pack, or --placeholders to print it with placeholders instead of its wording. With --pair,
+    the client's copies come first, then the worker's, each carrying the serial of its client's copy; the
+    worker's form is printed at its own size (--large-print and --page-size apply to the client's form)."""
     from ..generate import generate as run
     from ..generate import make_copies, read_roster
     from ..layout import build_layout
+    from ..pairs import PAIRS, WORKER_FORMS
     from ..template import resolve_template
 
     if count is not None and roster is not None:
         raise InputError("give --count or --roster, not both")
     template_model = resolve_template(template, text_pack)
+    worker = None
+    if pair:
+        if template_model.form in WORKER_FORMS:
+            raise click.UsageError(f"{template_model.form} is the worker's half of a pair: print the pair from the "
+                                   f"client's form, 'formkit generate {WORKER_FORMS[template_model.form].client} "
+                                   "--pair'")
+        if template_model.form not in PAIRS:
+            raise click.UsageError(f"--pair: {template_model.form} has no worker's version (forms with one: "
+                                   f"{', '.join(PAIRS)})")
+        worker_model = resolve_template(PAIRS[template_model.form].worker)
+        worker = (build_layout(worker_model), worker_model.source)
     if template_model.licence == "text-pack" and text_pack is None:
         if not placeholders:
             raise InputError(f"{template_model.form}: its wording comes from a text pack: give it with --text-pack "
@@ -76,7 +93,9 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
                    "placeholders such as [key]; not for use with clients", err=True)
     built = build_layout(template_model, large_print, page_size)
     copies = make_copies(count, read_roster(roster) if roster else None, seed)
-    rows = run(built, copies, out, sheet, manifest, template_model.source)
+    rows = run(built, copies, out, sheet, manifest, template_model.source, worker)
     pdf_pages = max(int(r["pdf_page"]) for r in rows)  # type: ignore[call-overload]
-    click.echo(f"{out}: {len(copies)} {template_model.form} form(s), {pdf_pages} PDF page(s)"
-               + (f"; manifest {manifest}" if manifest else ""))
+    what = f"{len(copies)} {template_model.form} form(s)"
+    if worker is not None:
+        what = f"{len(copies)} pair(s) of {template_model.form} and {worker[0].form} (one serial per pair)"
+    click.echo(f"{out}: {what}, {pdf_pages} PDF page(s)" + (f"; manifest {manifest}" if manifest else ""))

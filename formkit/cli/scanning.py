@@ -9,17 +9,23 @@ from typing import Any
 import click
 
 from ..errors import ExitCode, InputError
-from .base import db_option, main, reports_errors
+from .base import (
+    db_option,
+    jobs_option,
+    main,
+    progress_bar,
+    reports_errors,
+    templates_option,
+    text_packs_option,
+)
 
 
 @main.command(short_help="Read images, PDFs and folders into the store; --reread reads its pages again.")
 @click.argument("paths", nargs=-1)
 @db_option
-@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
-@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="A folder of your own templates (may be repeated).")
-@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The text pack a form was printed with; it names its form (may be repeated).")
+@jobs_option
+@templates_option
+@text_packs_option
 @click.option("--reread", is_flag=True,
               help="Read the pages already in the store again with the current templates and model (after an "
                    "upgrade or a new text pack), keeping review decisions whose value is unchanged.")
@@ -45,19 +51,10 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
         _reread(db, catalogue, form, jobs)
         return
     store = Store(db)
-    bar: Any = None
-
-    def planned(total: int) -> None:
-        nonlocal bar
-        bar = click.progressbar(length=total, label="Reading pages", file=sys.stderr)
-        bar.__enter__()
-
     try:
-        summary = run(list(paths), store, jobs, progress=lambda n: bar.update(n), planned=planned,
-                      catalogue=catalogue)
+        with progress_bar("Reading pages") as (planned, progress):
+            summary = run(list(paths), store, jobs, progress=progress, planned=planned, catalogue=catalogue)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
         store.close()
     for missing in summary.missing:
         click.echo(f"formkit: warning: {missing}: no such file or folder", err=True)
@@ -83,18 +80,10 @@ def _reread(db: Path, catalogue: Any, form: str | None, jobs: int | None) -> Non
     from ..store import Store
 
     store = Store(db)
-    bar: Any = None
-
-    def planned(total: int) -> None:
-        nonlocal bar
-        bar = click.progressbar(length=total, label="Reading stored pages again", file=sys.stderr)
-        bar.__enter__()
-
     try:
-        summary = reread(store, catalogue, form, jobs, progress=lambda n: bar.update(n), planned=planned)
+        with progress_bar("Reading stored pages again") as (planned, progress):
+            summary = reread(store, catalogue, form, jobs, progress=progress, planned=planned)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
         store.close()
     click.echo(f"Pages read again: {summary.pages}; values changed: {summary.changed}; review decisions kept: "
                f"{summary.kept}; reviewed values flagged again (the reading changed): {summary.flagged_again}")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import FormkitError, InputError
-from .base import db_option, main, reports_errors
+from .base import db_option, jobs_option, main, reports_errors, templates_option, text_packs_option
 
 if TYPE_CHECKING:
     from scanner.watch import FileReport, Watch
@@ -25,11 +25,9 @@ _fork_hook_registered = False
 @main.command(name="watch", short_help="Read each new file in a folder into the store once it is complete.")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @db_option
-@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
-@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="A folder of your own templates (may be repeated).")
-@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The text pack a form was printed with; it names its form (may be repeated).")
+@jobs_option
+@templates_option
+@text_packs_option
 @click.option("--settle", type=click.FloatRange(0, 3600), default=3.0, show_default=True,
               help="Seconds a file's size and times must stay unchanged before it is read.")
 @click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,

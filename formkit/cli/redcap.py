@@ -1,0 +1,49 @@
+"""REDCap: a data dictionary made from templates, to build a REDCap project that takes formkit's exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .base import Group, main, reports_errors
+
+
+@main.group(cls=Group, short_help="Make a REDCap data dictionary from templates.")
+def redcap() -> None:
+    """REDCap: make a project from templates ('dictionary'); 'formkit export --format redcap' then writes the
+    files to import into it."""
+
+
+@redcap.command(short_help="Write a REDCap data dictionary (CSV) for the given templates.")
+@click.argument("templates", nargs=-1, required=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The data dictionary to write, e.g. dd.csv.")
+@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Wording of a text-pack form (may be repeated); without it, its labels are placeholders.")
+@reports_errors
+def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ...]) -> None:
+    """Write a REDCap data dictionary for TEMPLATES (shipped ids or YAML files): record_id, then an instrument
+    per form. Upload it in REDCap (Project Setup > Data Dictionary); 'formkit export --format redcap' writes
+    import files that match it."""
+    from ..atomic import atomic_outputs
+    from ..catalogue import Catalogue
+    from ..export import write_csv
+    from ..exports import redcap as dictionaries
+    from ..exports.frames import Table
+    from ..template import resolve_template
+
+    packs = Catalogue(text_packs=text_packs).text_packs  # form -> pack file
+    resolved = []
+    for name in templates:
+        template = resolve_template(name)
+        if template.form in packs:
+            template = resolve_template(name, packs[template.form])
+        elif template.licence == "text-pack":
+            click.echo(f"formkit: warning: {template.form}: no --text-pack given, so its labels are placeholders "
+                       "such as [key]", err=True)
+        resolved.append(template)
+    table = Table("dictionary", "redcap", dictionaries.dictionary(dictionaries.instruments(resolved)), {})
+    with atomic_outputs(out) as (temp,):
+        write_csv(table, temp, safe=False)
+    click.echo(str(out))
