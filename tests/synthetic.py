@@ -399,3 +399,24 @@ def draw_respondent_mark(image: np.ndarray, dpi: float, box: Box, style: str, rn
     p.stroke([(cx - sign * s * 0.8 + rng.uniform(-0.3, 0.3), cy + s * 0.8 + rng.uniform(-0.3, 0.3)),
               (cx + bow, cy + sign * bow),
               (cx + sign * s * 0.8 + rng.uniform(-0.3, 0.3), cy - s * 0.8 + rng.uniform(-0.3, 0.3))])
+
+
+def lay_cards(cards: list[np.ndarray], turns: list[int], angles: list[float], gap_px: int = 0,
+              glass_px: tuple[int, int] = (2480, 3508), columns: int = 2) -> np.ndarray:
+    """Card images (RGB, one resolution) on a white flatbed glass of ``glass_px`` (width, height), in rows
+    of ``columns``, each turned by ``turns`` (multiples of 90 degrees) and ``angles`` (degrees) more, with
+    ``gap_px`` between them (0: touching). Returns RGB."""
+    width, height = glass_px
+    glass = np.full((height, width, 3), 250, np.uint8)
+    h, w = cards[0].shape[:2]
+    step = max(w, h) + gap_px
+    for index, (image, turn, angle) in enumerate(zip(cards, turns, angles, strict=True)):
+        turned = np.rot90(image, turn // 90).copy()
+        th, tw = turned.shape[:2]
+        x0, y0 = 200 + (index % columns) * step, 200 + (index // columns) * step
+        rotation = cv2.getRotationMatrix2D((tw / 2, th / 2), angle, 1.0)
+        rotation[:, 2] += (x0, y0)
+        mask = cv2.warpAffine(np.full((th, tw), 255, np.uint8), rotation, (width, height))
+        placed = cv2.warpAffine(turned, rotation, (width, height), borderValue=(255, 255, 255))
+        glass[mask > 128] = placed[mask > 128]
+    return glass

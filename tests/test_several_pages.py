@@ -14,7 +14,7 @@ from formkit.layout import build_layout
 from formkit.records import PageResult, PageState
 from formkit.template import resolve_template
 from scanner.pipeline import read_image
-from tests.synthetic import degrade_photo, draw_mark, render_pdf
+from tests.synthetic import degrade_photo, draw_mark, lay_cards, render_pdf
 
 DPI = 300
 
@@ -41,21 +41,8 @@ def cards(tmp_path_factory):
 
 
 def lay_on_glass(cards, turns: list[int], angles: list[float], gap_px: int = 0) -> np.ndarray:
-    """The cards on a white A4 flatbed image (300 dpi), two by two, each turned by a multiple of 90 degrees
-    and a few degrees off; ``gap_px`` between them (0: touching)."""
-    glass = np.full((3508, 2480, 3), 250, np.uint8)
-    h, w = cards[0][0].shape[:2]
-    for index, ((image, _, _), turn, angle) in enumerate(zip(cards, turns, angles, strict=True)):
-        turned = np.rot90(image, turn // 90).copy()
-        th, tw = turned.shape[:2]
-        x0 = 200 + (index % 2) * (max(w, h) + gap_px)
-        y0 = 200 + (index // 2) * (max(w, h) + gap_px)
-        rotation = cv2.getRotationMatrix2D((tw / 2, th / 2), angle, 1.0)
-        rotation[:, 2] += (x0, y0)
-        mask = cv2.warpAffine(np.full((th, tw), 255, np.uint8), rotation, (2480, 3508))
-        placed = cv2.warpAffine(turned, rotation, (2480, 3508), borderValue=(255, 255, 255))
-        glass[mask > 128] = placed[mask > 128]
-    return glass
+    """The cards on a white A4 flatbed image (300 dpi), two by two (see tests.synthetic.lay_cards)."""
+    return lay_cards([image for image, _, _ in cards], turns, angles, gap_px)
 
 
 def read(image: np.ndarray) -> list[PageResult]:
