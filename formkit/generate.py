@@ -70,21 +70,34 @@ def make_copies(count: int | None, roster: list[str | None] | None, seed: int | 
 
 
 def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = None,
-             manifest: Path | None = None, source: str = "") -> list[dict[str, object]]:
+             manifest: Path | None = None, source: str = "",
+             worker: tuple[Layout, str] | None = None) -> list[dict[str, object]]:
     """Write the PDF (and manifest) atomically; returns the manifest rows. The rows hold each serial as
-    the QR and the store do (``K7M3QX9C``); the manifest file prints it as on the form (``K7M3-QX9C``)."""
+    the QR and the store do (``K7M3QX9C``); the manifest file prints it as on the form (``K7M3-QX9C``).
+
+    With ``worker`` (the layout of the worker's version of the form, and its template's source), a run of
+    pairs: every copy of the client's form, then the worker's form for each copy with the SAME serial (and
+    code), starting on a new PDF page or sheet. The serial is the pair id: the two halves carry one code
+    under their QR, and the store keys pages by form and serial, so they never clash (see ``pairs``)."""
     targets = [out] + ([manifest] if manifest else [])
     register_fonts()  # reads font files: outside the block, whose OSErrors are errors writing the outputs
     with atomic_outputs(*targets) as temps:
         # The initial font would otherwise be Helvetica, a font the PDF does not embed.
         canvas = Canvas(str(temps[0]), invariant=1, pageCompression=1, initialFontName=REGULAR)
-        canvas.setTitle(f"{layout.title} ({layout.form} v{layout.version})")
+        title = f"{layout.title} ({layout.form} v{layout.version})"
+        if worker is not None:
+            title += f" paired with {worker[0].form} v{worker[0].version}"
+        canvas.setTitle(title)
         canvas.setCreator("formkit")
         painter = PagePainter(canvas, 0.0)
-        if sheet is None:
-            rows = _one_page_each(painter, layout, copies)
-        else:
-            rows = _imposed(painter, layout, copies, sheet, source)
+        rows: list[dict[str, object]] = []
+        for run, (run_layout, run_source) in enumerate([(layout, source), *([worker] if worker else [])]):
+            after = max((int(r["pdf_page"]) for r in rows), default=0)  # type: ignore[call-overload]
+            prefix = f"run{run}-" if run else ""  # the static drawing of each form page is reused by this name
+            if sheet is None:
+                rows += _one_page_each(painter, run_layout, copies, after, prefix)
+            else:
+                rows += _imposed(painter, run_layout, copies, sheet, run_source, after, prefix)
         # Not canvas.save(): reportlab leaves its file open when a write fails (a full disk), to be flushed
         # again, and fail again, when collected. The bytes are the same; the file name is not in them.
         data = canvas.getpdfdata()
@@ -109,16 +122,19 @@ def _row(layout: Layout, copy: Copy, pdf_page: int, form_page: int, slot: int | 
             "version": layout.version, "variant": layout.variant, "code": copy.code or "", "slot": slot}
 
 
-def _one_page_each(painter: PagePainter, layout: Layout, copies: list[Copy]) -> list[dict[str, object]]:
+def _one_page_each(painter: PagePainter, layout: Layout, copies: list[Copy], after: int = 0,
+                   prefix: str = "") -> list[dict[str, object]]:
+    """Each form page on its own PDF page, numbered from ``after + 1``; ``prefix`` names the layout's static
+    drawings apart from another layout's in the same PDF."""
     canvas = painter.canvas
     placements = [(copy, page.number) for copy in copies for page in layout.pages]
     rows = []
     for pdf_page, ((copy, number), matrix) in enumerate(
-            zip(placements, _matrices(layout, placements), strict=True), start=1):
+            zip(placements, _matrices(layout, placements), strict=True), start=after + 1):
         page = layout.page(number)
         canvas.setPageSize((page.width_mm * PT_PER_MM, page.height_mm * PT_PER_MM))
         painter.sheet_h_mm = page.height_mm
-        painter.draw_static(page, 0, 0, f"p{number}")
+        painter.draw_static(page, 0, 0, f"{prefix}p{number}")
         painter.draw_copy(page, _payload(layout, number, copy), copy.code, 0, 0, matrix)
         canvas.showPage()
         rows.append(_row(layout, copy, pdf_page, number, ""))
@@ -131,8 +147,9 @@ def _matrices(layout: Layout, placements: list[tuple[Copy, int]]):  # noqa: ANN2
 
 
 def _imposed(painter: PagePainter, layout: Layout, copies: list[Copy], sheet_name: str,
-             source: str) -> list[dict[str, object]]:
-    """Leaves (front page + back page) fill the slots; each sheet's back mirrors its front."""
+             source: str, after: int = 0, prefix: str = "") -> list[dict[str, object]]:
+    """Leaves (front page + back page) fill the slots; each sheet's back mirrors its front. Sheets are
+    numbered from ``after + 1``."""
     first = layout.pages[0]
     sheet = plan_sheet(sheet_name, first.width_mm, first.height_mm, source)
     duplex = len(layout.pages) > 1
@@ -145,7 +162,7 @@ def _imposed(painter: PagePainter, layout: Layout, copies: list[Copy], sheet_nam
             for slot, (copy, leaf) in enumerate(leaves[start:start + len(sheet.slots)]):
                 number = 2 * leaf + 1 + (side == "back") if duplex else 1
                 if number <= len(layout.pages):
-                    placements.append((sheet_index * len(sides) + side_index + 1, slot, copy, number))
+                    placements.append((after + sheet_index * len(sides) + side_index + 1, slot, copy, number))
     canvas = painter.canvas
     painter.sheet_h_mm = sheet.height_mm
     matrices = _matrices(layout, [(copy, number) for _, _, copy, number in placements])
@@ -160,7 +177,7 @@ def _imposed(painter: PagePainter, layout: Layout, copies: list[Copy], sheet_nam
         x, y = sheet.slots[slot] if number % 2 == 1 or not duplex else sheet.back_slot(slot)
         page = layout.page(number)
         _draw_crop_marks(canvas, sheet.height_mm, x, y, page.width_mm, page.height_mm)
-        painter.draw_static(page, x, y, f"p{number}")
+        painter.draw_static(page, x, y, f"{prefix}p{number}")
         painter.draw_copy(page, _payload(layout, number, copy), copy.code, x, y, matrix)
         rows.append(_row(layout, copy, pdf_page, number, slot + 1))
     canvas.showPage()

@@ -153,3 +153,33 @@ def test_large_print_variant_is_named_in_the_qr(tmp_path):
     image = rasterise(pdf, 150, tmp_path)[0]
     payload = decode(cv2.QRCodeDetector().detectAndDecode(image)[0])
     assert payload is not None and payload.variant == "L"
+
+
+def test_pair_runs_print_the_workers_half_after_the_clients_with_the_same_serials(tmp_path):
+    pdf, manifest = tmp_path / "pairs.pdf", tmp_path / "pairs.csv"
+    result = run_cli("generate", "goal-card", "--pair", "--count", "5", "--sheet", "A4", "--out", str(pdf),
+                     "--manifest", str(manifest), "--seed", "4")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(manifest.open()))
+    cards = [r for r in rows if r["form"] == "goal-card"]
+    workers = [r for r in rows if r["form"] == "goal-review-worker"]
+    assert len(cards) == 10 and len(workers) == 5 and rows == cards + workers
+    assert {r["serial"] for r in cards} == {r["serial"] for r in workers}
+    # cards 4-up on sheets 1-4 (fronts and backs), then an A5 worker's form a sheet
+    assert {r["pdf_page"] for r in cards} == {"1", "2", "3", "4"}
+    assert [r["pdf_page"] for r in workers] == ["5", "6", "7", "8", "9"]
+    fifth = subprocess.run(["pdftotext", "-f", "5", "-l", "5", str(pdf), "-"], check=True, capture_output=True,
+                           text=True).stdout
+    assert "Goal review (worker)" in fifth and "My goal card" not in fifth
+    image = rasterise(pdf, 150, tmp_path)[4]
+    payload = next(p for p in (decode(r.text) for r in read_qr_codes(image)) if p)
+    layout = build_layout(resolve_template("goal-review-worker"))
+    assert (payload.form, payload.page, payload.layout) == ("goal-review-worker", 1, layout.pages[0].fingerprint)
+    assert format_serial(payload.serial) == workers[0]["serial"]
+
+
+@pytest.mark.parametrize("form", ["k10", "goal-review-worker"])
+def test_pair_is_refused_for_a_form_without_a_workers_half(tmp_path, form):
+    result = run_cli("generate", form, "--pair", "--out", str(tmp_path / "x.pdf"))
+    assert result.exit_code == 2 and not (tmp_path / "x.pdf").exists()
+    assert "--pair" in result.output or "goal-card --pair" in result.output

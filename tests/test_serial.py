@@ -38,6 +38,12 @@ def test_payload_round_trips_and_foreign_codes_are_refused():
     assert decode(payload.encode().replace("FK1", "FK2")) is None
 
 
+def test_payloads_printed_before_pairs_decode_exactly_as_before():
+    # the two halves of a pair share a serial in the same format: nothing in the payload changed for pairs
+    assert decode("FK1/GOAL-CARD/1/2/N/K7M3QX9C/E0F6") == PagePayload("goal-card", 1, 2, "N", "K7M3QX9C", "E0F6")
+    assert decode("FK1/K10/3/1/L.CR80/K7M3QX9C/0A9F") == PagePayload("k10", 3, 1, "L.CR80", "K7M3QX9C", "0A9F")
+
+
 def _blurred_print(text: str, blur_px: float, em_px: int = 40) -> np.ndarray:
     """``text`` printed in the serial's font at ``em_px`` and blurred, as a grey image (dark on light)."""
     darkness = np.pad(glyphs._string(text, em_px), 10)

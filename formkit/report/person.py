@@ -1,6 +1,11 @@
 """The person report: one or two A4 pages for a worker to go through with a client, in plain words and
 large print. Only the pseudonymous code identifies the person (a "Name" line is left to write by hand).
-A value still waiting for review is never shown as final: its marker is hollow and says "pending"."""
+A value still waiting for review is never shown as final: its marker is hollow and says "pending".
+
+Where the worker filled in their version of a form (``goal-review-worker``, ``alliance-check-worker``) and
+it pairs with the client's (see ``formkit.pairs``), the two views are shown side by side in a small table
+under the client's: progress ratings per review of each goal, and the alliance gap (client minus worker).
+A worker's form is never shown on its own."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
 
 from ..layout.text import REGULAR
+from ..pairs import PAIRS, WORKER_FORMS, Link, link
 from ..scoring import INVALID
 from .charts import Band, Point, Series, line_chart
 from .common import GRID, TEXT_GREY, Styles, build_pdf, day_words, escape, fmt, page_width_pt, styles, table
@@ -34,15 +40,18 @@ def person_pdf(person: PersonData, large_print: bool = False, band_choice: dict[
     notes: set[str] = set()
     forms = sorted(person.occasions, key=lambda f: (ORDER.index(f) if f in ORDER else len(ORDER), f))
     for form in forms:
+        if form in WORKER_FORMS:
+            continue  # shown beside the client's form it pairs with, never on its own
         occasions = person.occasions[form]
         data = person.forms[form]
         notes |= {o.dated_by for o in occasions}
         if form == "goal-card":
-            story += _goal_cards(occasions, data, s)
+            story += _goal_cards(occasions, data, s, _worker_views(person, form))
         elif form == "k10":
             story += _k10(occasions, data, s, (band_choice or {}).get("k10_total"))
         elif form in ALLIANCE:
             story += _alliance(occasions, data, s, *ALLIANCE[form])
+            story += _alliance_pairs(occasions, _worker_views(person, form), data, s, *ALLIANCE[form])
         elif form == "gas-followup":
             story += _gas(occasions, data, s)
         elif data.rules:
@@ -79,14 +88,29 @@ def _header(person: PersonData, s: Styles, made_on: date) -> list[Any]:
     ]
 
 
+def _worker_views(person: PersonData, form: str) -> dict[str, Occasion]:
+    """The worker's form paired with each of the person's ``form`` forms, by the client form's serial."""
+    spec = PAIRS.get(form)
+    if spec is None or spec.worker not in person.occasions:
+        return {}
+    links: list[Link[Occasion]] = link(person.occasions[form], person.occasions[spec.worker],
+                                       lambda o: (o.serial, o.person, o.written_date))
+    return {lk.client.serial: lk.worker for lk in links if lk.client is not None and lk.worker is not None}
+
+
 def _has_pending(person: PersonData) -> bool:
     """Whether anything this report shows is still waiting for review."""
+    shown_worker = {id(w) for form in PAIRS for w in _worker_views(person, form).values()}
     for form, occasions in person.occasions.items():
         for o in occasions:
+            if form in WORKER_FORMS and id(o) not in shown_worker:
+                continue
             if any(score.pending for score in o.scores.values()):
                 return True
             if form == "goal-card" and o.waiting & {"goal", *(f for f, _ in GOAL_TEXTS),
                                                      *_progress_items(person.forms[form])}:
+                return True
+            if form in WORKER_FORMS and o.waiting & {"goal", *WORKER_FORMS[form].ratings}:
                 return True
     return False
 
@@ -170,7 +194,8 @@ def _chart_height(s: Styles) -> float:
     return 170.0 if s.size > 14 else 165.0
 
 
-def _goal_cards(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
+def _goal_cards(occasions: list[Occasion], data: FormData, s: Styles,
+                workers: dict[str, Occasion] | None = None) -> list[Any]:
     out: list[list[Any]] = []
     width = _width(s)
     items = _progress_items(data)
@@ -193,10 +218,34 @@ def _goal_cards(occasions: list[Occasion], data: FormData, s: Styles) -> list[An
         chart = line_chart(width * 0.5, _chart_height(s) * 0.9, [f"#{i + 1}" for i in range(len(items))], [series],
                            (0, 10), title="Progress (0\u201310)", better="higher", font_size=s.chart_font,
                            y_ticks=[0, 2, 4, 6, 8, 10])
-        out.append([_side_by_side(text, chart, width, 0.5), Spacer(1, s.size * 0.4)])
+        row: list[Any] = [_side_by_side(text, chart, width, 0.5)]
+        worker = (workers or {}).get(o.serial)
+        if worker is not None:
+            row += _goal_pair(o, worker, items, s)
+        out.append([*row, Spacer(1, s.size * 0.4)])
     heading = [Paragraph("Your goals", s.heading),
                Paragraph("Progress ratings from your goal card: 0 means not started, 10 means done.", s.body)]
     return [KeepTogether(heading + out[0]), *(KeepTogether(row) for row in out[1:])]
+
+
+def _rating(o: Occasion, item: str) -> str:
+    """A rating as the tables show it: the number, 'pending' or empty."""
+    return "pending" if item in o.waiting else o.values.get(item, "")
+
+
+def _goal_pair(client: Occasion, worker: Occasion, items: list[str], s: Styles) -> list[Any]:
+    """The client's and the worker's progress ratings of one goal, review by review."""
+    width = _width(s)
+    rows = [["Progress", *[f"#{i + 1}" for i in range(len(items))]],
+            ["You", *[_rating(client, i) for i in items]],
+            ["Your worker", *[_rating(worker, i) for i in items]]]
+    out: list[Any] = [Paragraph("How your worker sees it: the same goal's progress as your worker rated it at each "
+                                "review (within 1 point of yours counts as agreeing).", s.small),
+                      _table(rows, s, [width * 0.26] + [width * 0.15] * len(items))]
+    words = _goal_text(worker, "goal", "")
+    if words:
+        out.insert(0, Paragraph(f"Your worker's words for this goal: {words}", s.body))
+    return out
 
 
 def _progress_items(data: FormData) -> list[str]:
@@ -270,6 +319,36 @@ def _alliance(occasions: list[Occasion], data: FormData, s: Styles, total: str, 
                       _side_by_side(total_chart, parts_chart, width, 0.5), *more, Spacer(1, s.size * 0.3),
                       _table(rows, s, columns)),
             *_not_scored(occasions, total, s)]
+
+
+def _gap_cell(client: Occasion, worker: Occasion, score_id: str) -> str:
+    """Client minus worker for one score: the number, 'pending' or 'not scored'."""
+    a, b = client.scores.get(score_id), worker.scores.get(score_id)
+    if a is None or b is None:
+        return ""
+    if a.pending or b.pending:
+        return "pending"
+    if a.value is None or b.value is None:
+        return "not scored"
+    return fmt(round(a.value - b.value, 2))
+
+
+def _alliance_pairs(occasions: list[Occasion], workers: dict[str, Occasion], data: FormData, s: Styles,
+                    total: str, parts: tuple[str, ...]) -> list[Any]:
+    """Each occasion the worker rated the alliance too: both totals and the gaps (client minus worker)."""
+    paired = [(o, workers[o.serial]) for o in occasions if o.serial in workers]
+    if not paired:
+        return []
+    width = _width(s)
+    present = [p for p in parts if p in data.rules]
+    rows = [["Date", "You", "Your worker", "Gap", *[f"{SHORT_NAMES.get(p, p)} gap" for p in present]]]
+    rows += [[_date_cell(o), _cell(o, total), _cell(w, total), _gap_cell(o, w, total),
+              *[_gap_cell(o, w, p) for p in present]] for o, w in paired]
+    return [KeepTogether([Paragraph("How your worker sees it", s.subheading),
+                          Paragraph("Your worker answered the same questions about working with you. The gap is your "
+                                    "total (or part) minus your worker's: above 0, you rated it higher; below 0, your "
+                                    "worker did.", s.body),
+                          _table(rows, s, [width * 0.25] + [width * 0.125] * (3 + len(present)))])]
 
 
 def _gas(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
