@@ -1,5 +1,6 @@
 """What each exported column means: label, type, allowed values, the scoring rule in words, and the
-template (and version) it comes from. One row per column of every file ``formkit export`` writes."""
+template (and version) it comes from. One row per column of every CSV, SPSS and Stata file ``formkit export``
+writes (Excel's codebook sheet has the CSV files' rows, naming the sheets)."""
 
 from __future__ import annotations
 

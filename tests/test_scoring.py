@@ -19,10 +19,10 @@ def _answers(**values: object) -> dict[str, Answer]:
 
 
 def _score(form: str, answers: dict[str, Answer], bands: dict[str, str] | None = None):
-    from formkit.export import _scales
+    from formkit.export import scales
 
     template = shipped_catalogue().find_template(form, 1)
-    return score_form(read_scoring(template), answers, _scales(template), bands)
+    return score_form(read_scoring(template), answers, scales(template), bands)
 
 
 @pytest.mark.parametrize(("ratings", "weights", "expected"), [
@@ -203,7 +203,7 @@ def test_end_to_end_scores_match_the_answers_that_were_marked(tmp_path):
 
     import cv2
 
-    from formkit.export import _scales
+    from formkit.export import scales
     from formkit.generate import generate, make_copies
     from formkit.layout import build_layout
     from formkit.serial import format_serial
@@ -225,7 +225,7 @@ def test_end_to_end_scores_match_the_answers_that_were_marked(tmp_path):
             filled = fill_page(image, 200, layout.page(int(row["form_page"])), rng, hard=False)
             truth = {k: Answer(t.value) for k, t in filled.truth.items()}
             template = shipped_catalogue().find_template(form, 1)
-            scores = score_form(read_scoring(template), truth, _scales(template))
+            scores = score_form(read_scoring(template), truth, scales(template))
             rules = {r.id: r for r in read_scoring(template).scores}
             printed = format_serial(str(row["serial"]))  # the CSVs write the serial as printed on the form
             expected[printed] = {k: r.text(rules[k].decimals) for k, r in scores.items()}

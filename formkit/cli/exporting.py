@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .base import db_option, main, reports_errors
+from .base import db_option, main, reports_errors, templates_option, text_packs_option
 
 
 @main.command(name="export", short_help="Write the answers and scores as CSV, Excel, SPSS, Stata or REDCap files.")
@@ -23,10 +23,8 @@ from .base import db_option, main, reports_errors
               help="Use another band set for a score, e.g. k10_total=likely-disorder (repeatable).")
 @click.option("--excel", is_flag=True, help="Write the CSV files as UTF-8 with a byte-order mark, so Excel shows "
                                             "accents right.")
-@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="A folder of your own templates, to score and label their forms (may be repeated).")
-@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Wording of a text-pack form, for the questions' labels (may be repeated).")
+@templates_option
+@text_packs_option
 @reports_errors
 def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], bands: tuple[str, ...], excel: bool,
                    template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:

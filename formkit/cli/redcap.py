@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .base import Group, main, reports_errors
+from .base import Group, main, reports_errors, text_packs_option
 
 
 @main.group(cls=Group, short_help="Make a REDCap data dictionary from templates.")
@@ -19,8 +19,7 @@ def redcap() -> None:
 @click.argument("templates", nargs=-1, required=True)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The data dictionary to write, e.g. dd.csv.")
-@click.option("--text-pack", "text_packs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Wording of a text-pack form (may be repeated); without it, its labels are placeholders.")
+@text_packs_option
 @reports_errors
 def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ...]) -> None:
     """Write a REDCap data dictionary for TEMPLATES (shipped ids or YAML files): record_id, then an instrument

@@ -20,17 +20,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from ..catalogue import Catalogue, shipped_catalogue
 from ..errors import InputError
-
-# TODO(export): share with formkit/export.py as one public function, e.g.
-#   scored_tables(rows, codes, band_choice, catalogue) -> dict[form, (wide rows, long rows, change rows)]
-# returning the tables ``export`` writes instead of writing them (and ``scales(template)`` for ``_scales``).
-# Until then the reports call the export's private helpers, so the numbers cannot drift apart.
-from ..export import _form_tables, _scales
+from ..export import scales as choice_scales
+from ..export import scored_tables
 from ..scoring import COMPLETE, INVALID, PENDING, PRORATED, Answer, ScoreRule, read_scoring, score_form
 from ..serial import normalise_serial
 
@@ -155,16 +150,8 @@ def load_forms(rows: list[Any], scan_dates: Iterable[Any] = (), codes: Mapping[s
 
 def _load(rows: list[Any], scanned: dict[tuple[str, str], date | None], codes: dict[str, str],
           band_choice: dict[str, str], catalogue: Catalogue) -> dict[str, FormData]:
-    by_form: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_form[row["form"]].append(row)
-    forms = {}
-    for form, form_rows in sorted(by_form.items()):
-        tables, _, _ = _form_tables(form, form_rows, Path("."), codes, band_choice, catalogue)
-        named = {t.path.name: t for t in tables}
-        forms[form] = _form_data(form, named[f"{form}.csv"], named[f"{form}_long.csv"],
-                                 named.get(f"{form}_change.csv"), scanned, band_choice, catalogue)
-    return forms
+    return {form: _form_data(form, tables.wide, tables.long, tables.change, scanned, band_choice, catalogue)
+            for form, tables in scored_tables(rows, codes, band_choice, catalogue).items()}
 
 
 def _form_data(form: str, wide: Any, long: Any, change: Any, scanned: dict[tuple[str, str], date | None],
@@ -189,7 +176,7 @@ def _form_data(form: str, wide: Any, long: Any, change: Any, scanned: dict[tuple
         guesses[r["serial"]][r["field"]] = str(r["value"])
         if int(r["needs_review"]):
             waiting[r["serial"]].add(r["field"])
-    scales = {v: _scales(t) for v, t in templates.items()}
+    scales = {v: choice_scales(t) for v, t in templates.items()}
     occasions = []
     for order, row in enumerate(wide.rows):
         serial = row["serial"]
