@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..errors import FormkitError
+from ..errors import FormkitError, InputError
 from ..template.schema import PAGE_SIZES_MM
 
 HELP_OPTIONS = ["-h", "--help"]
@@ -89,3 +89,14 @@ def progress_bar(label: str) -> Iterator[tuple[Callable[[int], None], Callable[[
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+def parse_bands(bands: tuple[str, ...]) -> dict[str, str]:
+    """``--bands SCORE=SET`` options as {score: band set}; exit 5 on a malformed one."""
+    chosen = {}
+    for spec in bands:
+        score, _, band_set = spec.partition("=")
+        if not score.strip() or not band_set.strip():
+            raise InputError(f"--bands {spec}: write SCORE=SET, e.g. k10_total=likely-disorder")
+        chosen[score.strip()] = band_set.strip()
+    return chosen

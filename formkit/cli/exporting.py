@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .base import db_option, main, reports_errors, templates_option, text_packs_option
+from .base import db_option, main, parse_bands, reports_errors, templates_option, text_packs_option
 
 
 @main.command(name="export", short_help="Write the answers and scores as CSV, Excel, SPSS, Stata or REDCap files.")
@@ -46,12 +46,7 @@ def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], b
     chosen = parse_formats(formats)
     if not db.exists():
         raise InputError(f"{db}: no such store; run 'formkit scan' first")
-    band_choice = {}
-    for spec in bands:
-        score, _, band_set = spec.partition("=")
-        if not score or not band_set:
-            raise InputError(f"--bands {spec}: write SCORE=SET, e.g. k10_total=likely-disorder")
-        band_choice[score.strip()] = band_set.strip()
+    band_choice = parse_bands(bands)
     serial_codes = read_codes(*codes) if codes else None
     catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db, readonly=True)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .base import db_option, main, reports_errors
+from .base import db_option, main, parse_bands, reports_errors
 
 codes_option = click.option("--codes", "codes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
                             help="CSV mapping serials to person codes ('serial' and 'code' columns; the generate "
@@ -47,12 +47,7 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], start: date
     for path in codes:
         if not path.is_file():
             raise InputError(f"--codes {path}: no such file")
-    band_choice = {}
-    for spec in bands:
-        score, _, band_set = spec.partition("=")
-        if not score or not band_set:
-            raise InputError(f"--bands {spec}: write SCORE=SET, e.g. k10_total=likely-disorder")
-        band_choice[score.strip()] = band_set.strip()
+    band_choice = parse_bands(bands)
     serial_codes = read_codes(*codes) if codes else {}
     store = Store(db, readonly=True)
     try:
