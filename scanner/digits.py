@@ -5,10 +5,17 @@ removed, strokes that cross the border kept), ``normalise`` turns it into the 28
 was trained on (as MNIST: 20 px on the long side, centred by mass), and ``classify`` runs the small
 convolutional networks (``models/digits.npz``, rebuilt by ``scripts/train_digits.py``) on all boxes of a
 page at once, in OpenCV's dnn module (NumPy when that is missing).
+
+``recognise`` is what the scanner reads digits with: the same networks, in the same pass, and how far each
+digit lies from the training digits of the class it was read as (``models/digits-acceptance.npz``,
+rebuilt by ``scripts/calibrate_digits.py``). The networks are sure of shapes unlike their training writers'
+(a continental 1, a digit stretched to fill its box) as often as of ordinary ones, and then wrong more often;
+the further a digit lies from its class, the more its doubt is grown before ``accept_probability`` judges it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import threading
@@ -27,6 +34,8 @@ from .ink import paper, percentile, without_printed_lines
 from .register import WARP_PX_PER_MM, box_slices
 
 MODEL_PATH = Path(__file__).parent / "models" / "digits.npz"
+# how far digits lie from their class's training digits, and the threshold chosen with it
+ACCEPTANCE_PATH = Path(__file__).parent / "models" / "digits-acceptance.npz"
 DIGIT_PX = 28  # the network's input
 DIGIT_FIT_PX = 20  # the long side of a digit inside it
 MARGIN_MM = 1.5  # digits cross the box border: look this far beyond it
@@ -143,9 +152,12 @@ def _members() -> list[dict[str, np.ndarray]]:
 
 
 def accept_probability() -> float:
-    """The probability at or above which a digit is accepted without review (chosen on validation images
-    when the model was trained)."""
-    return float(_weights()["accept_probability"])
+    """The probability at or above which a digit is accepted without review: a ``recognise`` reading's
+    ``p``. Chosen with the model's distances (``scripts/calibrate_digits.py``) on validation and calibration
+    digits of several writer sets; the model's own threshold, chosen on MNIST validation digits alone, where
+    there is no calibration for these networks."""
+    acceptance = _acceptance()
+    return acceptance.threshold if acceptance is not None else float(_weights()["accept_probability"])
 
 
 def classify(images: np.ndarray) -> np.ndarray:
@@ -156,13 +168,71 @@ def classify(images: np.ndarray) -> np.ndarray:
     Run by OpenCV's dnn module (``_DnnEnsemble``; on one thread when the process has called
     ``cv2.setNumThreads(1)``, as batch workers do), else by the NumPy forward pass below: the same
     probabilities (within 1e-5 on the held-out digits), 4 times slower (benchmarks/recognisers.py)."""
+    return _forward(images)[0]
+
+
+@dataclass(frozen=True)
+class Readings:
+    """``recognise``'s answer for N images."""
+
+    digit: np.ndarray  # (N,) the ensemble's digit
+    probabilities: np.ndarray  # (N, 10) the ensemble's mean (``classify``)
+    trusted: np.ndarray  # (N, 10) as far as they can be trusted: ``p`` for ``digit``, the rest share the doubt
+    distance: np.ndarray  # (N,) standard deviations further from the class's training digits than the median
+
+    @property
+    def p(self) -> np.ndarray:
+        """(N,) how sure the reading is: compare with ``accept_probability()``."""
+        return self.trusted[np.arange(len(self.digit)), self.digit]
+
+
+def recognise(images: np.ndarray) -> Readings:
+    """The digits in ``images`` (N, 28, 28) float32 with ink 1, and how far to trust each.
+
+    The ensemble's doubt about its digit (1 - its probability) grows e-fold for each standard deviation by
+    which the digit's features lie further from the training digits of that class than the median
+    validation digit does (the features: each network's last hidden layer, from the same pass as the
+    probabilities; the distance: to the nearest of 500 training digits of the class, summed over the
+    networks). A digit closer than that keeps the ensemble's probability. The doubt added is shared evenly
+    by the nine other digits, so a date or a range cannot pick out an alternative the networks ranked by
+    a reading of a shape they do not know. Without a calibration that fits the model (``_acceptance``), the
+    ensemble's probabilities as they are."""
     if len(images) == 0:
-        return np.zeros((0, 10), np.float32)
+        empty = np.zeros((0, 10), np.float32)
+        return Readings(np.zeros(0, np.int64), empty, empty, np.zeros(0, np.float32))
+    probabilities, features = _forward(images)
+    digit = probabilities.argmax(axis=1)
+    acceptance = _acceptance()
+    if acceptance is None:
+        return Readings(digit, probabilities, probabilities, np.zeros(len(digit), np.float32))
+    distance = acceptance.distance(features, digit)
+    rows = np.arange(len(digit))
+    best = probabilities[rows, digit].astype(np.float64)
+    trust = trusted_probability(best, distance, acceptance.doubt_per_sd)
+    trusted = probabilities.astype(np.float64) + ((best - trust) / 9)[:, None]
+    trusted[rows, digit] = trust
+    return Readings(digit, probabilities, trusted.astype(np.float32), distance.astype(np.float32))
+
+
+def trusted_probability(best: np.ndarray, distance: np.ndarray, doubt_per_sd: float) -> np.ndarray:
+    """How sure to be of a digit the ensemble gives probability ``best``, whose features lie ``distance``
+    standard deviations beyond the median from its class: its doubt grown by exp(``doubt_per_sd``) for each
+    standard deviation, never shrunk."""
+    return 1.0 - np.minimum(1.0, (1.0 - best) * np.exp(doubt_per_sd * np.maximum(distance, 0.0)))
+
+
+def _forward(images: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The ensemble's mean probabilities (N, 10) and each network's last hidden layer (N, width) for
+    ``images``, by OpenCV's dnn module where it runs the networks, else by NumPy (no networks: no features)."""
+    if len(images) == 0:
+        return np.zeros((0, 10), np.float32), []
     images = np.asarray(images, np.float32)
     ensemble = _dnn_ensemble()
     if ensemble is None:
-        return _classify_numpy(images)
-    return np.concatenate([ensemble.probabilities(images[i:i + DNN_CHUNK]) for i in range(0, len(images), DNN_CHUNK)])
+        return _forward_numpy(images)
+    runs = [ensemble.run(images[i:i + DNN_CHUNK]) for i in range(0, len(images), DNN_CHUNK)]
+    return (np.concatenate([r[0] for r in runs]),
+            [np.concatenate([r[1][k] for r in runs]) for k in range(len(runs[0][1]))])
 
 
 class _DnnEnsemble:
@@ -175,15 +245,22 @@ class _DnnEnsemble:
         images = graph.input("images", ["N", 1, DIGIT_PX, DIGIT_PX])
         self.outputs = [graph.output(_network_graph(graph, images, f"m{i}.", p), ["N", 10])
                         for i, p in enumerate(members)]
+        # each network's last hidden layer too: ``recognise`` measures distances there, in the same pass
+        self.features = [graph.output(f"m{i}.f1.relu", ["N", len(p["f1.b"])]) for i, p in enumerate(members)]
         self.net = _read_onnx(graph.model())
         self.lock = threading.Lock()
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """The ensemble's mean for ``images`` (N, 28, 28) float32, N > 0."""
+    def run(self, images: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The ensemble's mean for ``images`` (N, 28, 28) float32, N > 0, and each network's features."""
         with self.lock:
             self.net.setInput(np.ascontiguousarray(images[:, None], np.float32))
-            outs = self.net.forward(self.outputs)
-        return sum(outs) / len(outs)
+            outs = self.net.forward(self.outputs + self.features)
+        probabilities = outs[:len(self.outputs)]
+        return sum(probabilities) / len(probabilities), [f.reshape(len(images), -1) for f in outs[len(self.outputs):]]
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """The ensemble's mean for ``images`` (N, 28, 28) float32, N > 0."""
+        return self.run(images)[0]
 
 
 def _network_graph(graph: _onnx.Graph, images: str, prefix: str, p: dict[str, np.ndarray]) -> str:
@@ -259,10 +336,21 @@ def _dnn_ensemble() -> _DnnEnsemble | None:
 
 def _classify_numpy(images: np.ndarray) -> np.ndarray:
     """``classify`` by the NumPy forward pass (``network_probabilities``)."""
+    return _forward_numpy(images)[0]
+
+
+def _forward_numpy(images: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``_forward`` by the NumPy forward pass (``network_outputs``)."""
     members = _members()
+    means, features = [], [[] for _ in members]
     # in chunks: the first layer's unfolded input takes about 1 MB an image
-    chunks = [images[i:i + CHUNK].astype(np.float32)[:, None] for i in range(0, len(images), CHUNK)]
-    return np.concatenate([sum(network_probabilities(x, m) for m in members) / len(members) for x in chunks])
+    for i in range(0, len(images), CHUNK):
+        x = images[i:i + CHUNK].astype(np.float32)[:, None]
+        outputs = [network_outputs(x, m) for m in members]
+        means.append(sum(o[0] for o in outputs) / len(members))
+        for k, o in enumerate(outputs):
+            features[k].append(o[1])
+    return np.concatenate(means), [np.concatenate(f) for f in features]
 
 
 def _conv3x3_relu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -282,12 +370,116 @@ def _maxpool2(x: np.ndarray) -> np.ndarray:
 
 def network_probabilities(x: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
     """One network's softmax output for ``x`` (N, 1, 28, 28)."""
+    return network_outputs(x, p)[0]
+
+
+def network_outputs(x: np.ndarray, p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One network's softmax output for ``x`` (N, 1, 28, 28), and its last hidden layer (N, width)."""
     x = _conv3x3_relu(x, p["c1.w"], p["c1.b"])
     x = _maxpool2(_conv3x3_relu(x, p["c2.w"], p["c2.b"]))
     x = _conv3x3_relu(x, p["c3.w"], p["c3.b"])
     x = _maxpool2(_conv3x3_relu(x, p["c4.w"], p["c4.b"]))
-    x = np.maximum(x.reshape(len(x), -1) @ p["f1.w"].T + p["f1.b"], 0)
-    logits = x @ p["f2.w"].T + p["f2.b"]
+    hidden = np.maximum(x.reshape(len(x), -1) @ p["f1.w"].T + p["f1.b"], 0)
+    logits = hidden @ p["f2.w"].T + p["f2.b"]
     logits -= logits.max(axis=1, keepdims=True)
     e = np.exp(logits)
-    return e / e.sum(axis=1, keepdims=True)
+    return e / e.sum(axis=1, keepdims=True), hidden
+
+
+# --- how far a digit lies from the training digits of its class -------------------------------------------
+
+def model_fingerprint() -> str:
+    """The networks' weights as loaded (``_members``), hashed: a calibration is for these networks only."""
+    digest = hashlib.sha256()
+    for k, member in enumerate(_members()):
+        for name in sorted(member):
+            digest.update(f"m{k}.{name}".encode())
+            digest.update(np.ascontiguousarray(member[name], np.float32).tobytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """``models/digits-acceptance.npz``, as ``scripts/calibrate_digits.py`` writes it (``save``)."""
+
+    threshold: float  # accept_probability
+    doubt_per_sd: float  # the doubt grows by exp(this) a standard deviation
+    median: float  # of the validation digits' distances
+    sd: float
+    centres: tuple[np.ndarray, ...]  # per network: the mean of the unit-length features of the bank
+    axes: tuple[np.ndarray, ...]  # per network: (K, width) the bank's principal axes
+    banks: tuple[np.ndarray, ...]  # per network: (M, K) the training digits, projected, unit length
+    labels: np.ndarray  # (M,) their digits
+    model: str  # model_fingerprint() of the networks it was made for
+
+    def raw_distance(self, features: list[np.ndarray], digit: np.ndarray) -> np.ndarray:
+        """Per image, summed over the networks: 1 - the cosine similarity of its projected features to the
+        nearest bank digit of class ``digit``."""
+        total = np.zeros(len(digit), np.float64)
+        for f, centre, axes, bank in zip(features, self.centres, self.axes, self.banks, strict=True):
+            u = project(f, centre, axes)
+            for c in np.unique(digit):
+                rows = digit == c
+                total[rows] += 1.0 - (u[rows] @ bank[self.labels == c].T).max(axis=1)
+        return total
+
+    def distance(self, features: list[np.ndarray], digit: np.ndarray) -> np.ndarray:
+        """``raw_distance`` in standard deviations from the validation digits' median."""
+        return (self.raw_distance(features, digit) - self.median) / self.sd
+
+    def save(self, path: Path) -> None:
+        arrays = {"threshold": np.float64(self.threshold), "doubt_per_sd": np.float64(self.doubt_per_sd),
+                  "median": np.float64(self.median), "sd": np.float64(self.sd), "labels": self.labels.astype(np.uint8),
+                  "model": np.array(self.model)}
+        for k, (centre, axes, bank) in enumerate(zip(self.centres, self.axes, self.banks, strict=True)):
+            arrays[f"m{k}.centre"] = centre.astype(np.float32)
+            arrays[f"m{k}.axes"] = axes.astype(np.float32)
+            arrays[f"m{k}.bank"] = bank.astype(np.float16)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Acceptance:
+        with np.load(path) as data:
+            members = sorted({k.split(".", 1)[0] for k in data.files if "." in k}, key=lambda m: int(m[1:]))
+            return cls(float(data["threshold"]), float(data["doubt_per_sd"]), float(data["median"]),
+                       float(data["sd"]), tuple(data[f"{m}.centre"] for m in members),
+                       tuple(data[f"{m}.axes"] for m in members),
+                       tuple(_unit(data[f"{m}.bank"].astype(np.float32)) for m in members),
+                       data["labels"].astype(np.int64), str(data["model"]))
+
+
+def project(features: np.ndarray, centre: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """One network's features (N, width) as the bank holds them: unit length, less the bank's centre,
+    on its principal axes, unit length again."""
+    return _unit((_unit(features.astype(np.float32)) - centre) @ axes.T)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
+
+
+_loaded: dict[str, tuple[list, Path, Acceptance | None]] = {}
+
+
+def _acceptance() -> Acceptance | None:
+    """The calibration in ``ACCEPTANCE_PATH`` if it was made for the networks loaded now, else ``None`` (with
+    a warning): after retraining, ``scripts/calibrate_digits.py`` makes it again."""
+    members = _members()
+    made = _loaded.get("acceptance")
+    if made is not None and made[0] is members and made[1] == ACCEPTANCE_PATH:
+        return made[2]
+    acceptance = None
+    if not ACCEPTANCE_PATH.exists():
+        warnings.warn(f"digits: no {ACCEPTANCE_PATH.name}; digits are judged by the networks' probability alone "
+                      "(run scripts/calibrate_digits.py)", RuntimeWarning, stacklevel=3)
+    else:
+        candidate = Acceptance.load(ACCEPTANCE_PATH)
+        if candidate.model == model_fingerprint():
+            acceptance = candidate
+        else:
+            warnings.warn(f"digits: {ACCEPTANCE_PATH.name} was made for other networks; digits are judged by the "
+                          "networks' probability alone (run scripts/calibrate_digits.py)", RuntimeWarning, stacklevel=3)
+    _loaded["acceptance"] = (members, ACCEPTANCE_PATH, acceptance)
+    return acceptance

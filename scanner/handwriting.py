@@ -40,8 +40,8 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
             if ink.ink_mm2 >= areas.INK_MM2:
                 images.append(digits.normalise(ink.soft))
                 owners.append((f.id, i))
-    probabilities = digits.classify(np.stack(images)) if images else np.zeros((0, 10), np.float32)
-    guesses: dict[tuple[str, int], np.ndarray] = dict(zip(owners, probabilities, strict=True))
+    # a page without handwriting never loads the networks
+    guesses = dict(zip(owners, digit_guesses(np.stack(images)), strict=True)) if images else {}
     accept = digits.accept_probability() if images else 1.0
     out = {}
     for f in fields:
@@ -51,10 +51,22 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
     return out
 
 
-def _box_reading(ink: digits.BoxInk, probabilities: np.ndarray | None) -> dict:
-    if probabilities is not None:
-        return {"digit": int(probabilities.argmax()), "p": round(float(probabilities.max()), 4),
-                "ink_mm2": round(ink.ink_mm2, 2), "probs": [round(float(q), 4) for q in probabilities]}
+def digit_guesses(images: np.ndarray) -> list[tuple[int, np.ndarray, float]]:
+    """Per normalised box image (``digits.normalise``): the digit read, its probabilities as far as they can
+    be trusted (``digits.recognise``) and the networks' own probability of that digit."""
+    readings = digits.recognise(images)
+    return [(int(readings.digit[i]), readings.trusted[i], float(readings.probabilities[i].max()))
+            for i in range(len(images))]
+
+
+def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float] | None) -> dict:
+    """A box as the fields are resolved from it: ``digit`` the networks' reading; ``p`` and ``probs`` as far
+    as they can be trusted (``digits.recognise``: lower for a shape unlike the training digits of that
+    class), judged against ``digits.accept_probability``; ``p_networks`` the networks' own probability."""
+    if guess is not None:
+        digit, trusted, p_networks = guess
+        return {"digit": digit, "p": round(float(trusted[digit]), 4), "ink_mm2": round(ink.ink_mm2, 2),
+                "probs": [round(float(q), 4) for q in trusted], "p_networks": round(p_networks, 4)}
     state = "trace" if ink.ink_mm2 >= TRACE_MM2 else "blank"
     return {"digit": None, "p": 1.0 if state == "blank" else 0.0, "ink_mm2": round(ink.ink_mm2, 2), "state": state}
 
