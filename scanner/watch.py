@@ -196,6 +196,7 @@ class Watch:
         self.files_read = 0  # files with at least one page stored in this run
         self.stopped = False  # by stop() or max_seconds, rather than done
         self._open: dict[int, tuple[FileReport, int]] = {}  # input id: report, pages left to save
+        self._stored_before: dict[str, int] = {}  # files of this batch stored on an earlier run: their pages
         self.store = _ReportingStore(db)
         self.store.watch = self
 
@@ -246,7 +247,7 @@ class Watch:
 
     def _read(self, paths: list[Path]) -> None:
         """Read ``paths`` with the batch; each file is reported as its last page is saved."""
-        self._open = {}
+        self._open, self._stored_before = {}, {}
         try:
             summary = scan(list(paths), self.store, self.jobs, catalogue=self.catalogue)
         finally:  # stopped (or failed): the files cut short say how many of their pages wait
@@ -256,7 +257,11 @@ class Watch:
             self._open = {}
         self.folder.hand_out(paths)
         for duplicate, first in summary.duplicates:
-            self._report(FileReport(Path(duplicate), same_as=first, at_start=self.folder.at_start(Path(duplicate))))
+            at_start = self.folder.at_start(Path(duplicate))
+            if first in self._stored_before:  # a copy of a file read on an earlier run: as that file is told
+                self._report(FileReport(Path(duplicate), at_start=at_start, skipped_pages=self._stored_before[first]))
+            else:
+                self._report(FileReport(Path(duplicate), same_as=first, at_start=at_start))
         for missing in summary.missing:
             self._report(FileReport(Path(missing), gone=True))
 
@@ -269,6 +274,8 @@ class Watch:
             pages = info.pages
             to_read = sum(1 for index in range(pages) if index not in stored or stored[index] in UNREAD_STATES)
         report.skipped_pages = pages - to_read
+        if not to_read:
+            self._stored_before[info.path] = pages
         if to_read:
             self._open[input_id] = (report, to_read)
         else:

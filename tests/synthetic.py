@@ -253,6 +253,22 @@ def _fill_choice(image: np.ndarray, dpi: float, f: ChoiceField, rng: random.Rand
     return Truth(str(chosen.value), scenario=style)
 
 
+def _add_sensor_noise(image: np.ndarray, np_rng: np.random.Generator, sigma: float) -> np.ndarray:
+    """``image`` (uint8) plus Gaussian noise of ``sigma``, clipped: the values
+    ``np.clip(image + np_rng.normal(0, sigma, image.shape), 0, 255)`` as uint8, the noise drawn a band of rows
+    at a time (the same draws, in the same order) so that no page-sized float64 array is ever made."""
+    out = np.empty_like(image)
+    rows = max(1, (1 << 20) // max(1, image[0].size))
+    band = np.empty((rows, *image.shape[1:]), np.float64)
+    for top in range(0, image.shape[0], rows):
+        noise = band[:min(rows, image.shape[0] - top)]
+        np_rng.standard_normal(out=noise)
+        noise *= sigma  # Generator.normal(0, sigma) is 0 + sigma * standard_normal
+        np.add(noise, image[top:top + len(noise)], out=noise)
+        out[top:top + len(noise)] = np.clip(noise, 0, 255, out=noise)
+    return out
+
+
 def degrade_scan(rgb: np.ndarray, dpi: float, rng: random.Random, out_dpi: float = 300,
                  upside_down: bool = False, one_bit: bool = False, rotate_quarter: int = 0) -> np.ndarray:
     """A flatbed scan: small skew, offset, resampling, sensor noise, optionally 1-bit and rotated.
@@ -266,8 +282,7 @@ def degrade_scan(rgb: np.ndarray, dpi: float, rng: random.Random, out_dpi: float
     image = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(250, 250, 250))
     if out_dpi != dpi:
         image = cv2.resize(image, None, fx=out_dpi / dpi, fy=out_dpi / dpi, interpolation=cv2.INTER_AREA)
-    noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 6, image.shape)
-    image = np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    image = _add_sensor_noise(image, np.random.default_rng(rng.randrange(1 << 30)), 6)
     if one_bit:
         image = np.where(image > 150, 255, 0).astype(np.uint8)
     return np.ascontiguousarray(np.rot90(image, rotate_quarter)) if rotate_quarter else image
@@ -279,8 +294,12 @@ def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int]
     Returns the decoded JPEG as RGB."""
     fw, fh = frame_px
     np_rng = np.random.default_rng(rng.randrange(1 << 30))
-    background = np.full((fh, fw, 3), [rng.randint(60, 200)] * 3, np.float32)
-    background += np_rng.normal(0, 12, (fh // 8 + 1, fw // 8 + 1, 1)).repeat(8, 0).repeat(8, 1)[:fh, :fw]
+    # a desk of one grey, its grain in 8 px blocks: each block's value is worked out once, then enlarged
+    # (the full frame is 12 MP of three float channels; every temporary of that size costs a good part of a second)
+    grey = np.float32(rng.randint(60, 200))
+    blocks = (grey + np_rng.normal(0, 12, (fh // 8 + 1, fw // 8 + 1))).astype(np.float32)
+    background = np.empty((fh, fw, 3), np.float32)
+    background[...] = blocks.repeat(8, 0).repeat(8, 1)[:fh, :fw, None]
     for _ in range(rng.randint(2, 6)):  # clutter: other papers, a pen, a mug
         x, y = rng.randrange(fw), rng.randrange(fh)
         colour = [rng.randint(0, 255) for _ in range(3)]
@@ -300,7 +319,9 @@ def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int]
     homography = cv2.getPerspectiveTransform(source, target)
     page = cv2.warpPerspective(rgb.astype(np.float32), homography, (fw, fh), flags=cv2.INTER_AREA)
     mask = cv2.warpPerspective(np.ones((h, w), np.float32), homography, (fw, fh))[..., None]
-    image = background * (1 - mask) + page * mask
+    np.multiply(background, 1 - mask, out=background)  # in place: the same arithmetic, no frame-sized temporaries
+    np.multiply(page, mask, out=page)
+    image = np.add(background, page, out=background)
     # light falls off across the desk, and a soft shadow crosses part of it
     # light and shadow vary over hundreds of pixels: both are made at 1/8 scale and enlarged, since
     # full-size float arithmetic on a 12 MP frame took seconds a photo
@@ -315,10 +336,16 @@ def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int]
     cv2.fillPoly(shadow, [corners_px.astype(np.int32)], 1.0)
     shadow = cv2.GaussianBlur(shadow, (0, 0), fw * 0.02 / shrink) * rng.uniform(0.0, 0.35)
     lighting = cv2.resize((light * (1 - shadow)).astype(np.float32), (fw, fh), interpolation=cv2.INTER_LINEAR)
-    image = image * lighting[..., None]
-    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.3))
-    image += np_rng.standard_normal(image.shape, dtype=np.float32) * 3
-    image = np.clip(image, 0, 255).astype(np.uint8)
+    np.multiply(image, lighting[..., None], out=image)
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.3), dst=page)
+    rows = max(1, (1 << 20) // image[0].size)  # grain, a band of rows at a time: the same draws in the same order
+    band = np.empty((rows, *image.shape[1:]), np.float32)
+    for top in range(0, fh, rows):
+        grain = band[:min(rows, fh - top)]
+        np_rng.standard_normal(dtype=np.float32, out=grain)
+        grain *= 3
+        image[top:top + len(grain)] += grain
+    image = np.clip(image, 0, 255, out=image).astype(np.uint8)
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(60, 90)])
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
 

@@ -30,8 +30,13 @@ from formkit.store import SCHEMA_VERSION, Store
 from formkit.template import resolve_template
 from scanner.batch import scan
 from scanner.reread import rank_layouts, read_checked
+from tests.shared_pages import copy_store
 from tests.synthetic import PENS, degrade_scan, draw_mark, load_digits, render_pdf, write_digits
 from tests.test_conventions import choice_value, lone_fill, page, states
+
+# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
+# builds the fixtures once
+pytestmark = pytest.mark.xdist_group("everyday")
 
 DPI = 200
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,18 +132,26 @@ def reviewer_app(db: Path, with_scanner_checks: bool = True):
 # 1. Void and restore
 
 
-@pytest.fixture
-def blank_run_scanned_first(tmp_path) -> tuple[Path, Path, list[str]]:
-    """The blank print PDF scanned by mistake, then the two real returns of the same serials."""
-    pdf, serials = print_run(tmp_path, 2, seed=7)
+@pytest.fixture(scope="module")
+def blank_run_store(tmp_path_factory) -> tuple[Path, Path, list[str]]:
+    """The blank print PDF scanned by mistake, then the two real returns of the same serials: scanned once."""
+    tmp = tmp_path_factory.mktemp("blank-run")
+    pdf, serials = print_run(tmp, 2, seed=7)
     rng = random.Random(3)
-    write_scans(tmp_path / "returns", filled(pdf, rng), rng)
-    db = tmp_path / "store.sqlite"
+    write_scans(tmp / "returns", filled(pdf, rng), rng)
+    db = tmp / "store.sqlite"
     store = Store(db)
     scan([pdf], store, jobs=1)
-    scan([tmp_path / "returns"], store, jobs=1)
+    scan([tmp / "returns"], store, jobs=1)
     store.close()
     return db, pdf, serials
+
+
+@pytest.fixture
+def blank_run_scanned_first(blank_run_store, tmp_path) -> tuple[Path, Path, list[str]]:
+    """The store of ``blank_run_store``, a copy of this test's own."""
+    db, pdf, serials = blank_run_store
+    return copy_store(db, tmp_path), pdf, serials
 
 
 def test_voiding_a_blank_print_run_scanned_first_makes_the_returns_the_reading_and_undo_brings_it_back(
@@ -256,23 +269,31 @@ def test_a_store_from_before_voiding_is_upgraded(blank_run_scanned_first):
 # 2. Assign and reassign
 
 
-@pytest.fixture
-def stained_and_read(tmp_path) -> tuple[Path, list[str], int, int]:
-    """Two K10 copies: the first with its QR stained (unidentified), the second read."""
-    pdf, serials = print_run(tmp_path, 2, seed=31)
+@pytest.fixture(scope="module")
+def stained_and_read_store(tmp_path_factory) -> tuple[Path, list[str], int, int]:
+    """Two K10 copies: the first with its QR stained (unidentified), the second read; scanned once."""
+    tmp = tmp_path_factory.mktemp("stained")
+    pdf, serials = print_run(tmp, 2, seed=31)
     images = filled(pdf, random.Random(4))
     stain_qr(images[0])
-    folder = tmp_path / "batch"
+    folder = tmp / "batch"
     folder.mkdir()
     cv2.imwrite(str(folder / "stained.png"), cv2.cvtColor(images[0], cv2.COLOR_RGB2BGR))
     write_scans(folder, images[1:], random.Random(5), prefix="clean")
-    db = tmp_path / "store.sqlite"
+    db = tmp / "store.sqlite"
     store = Store(db)
     scan([folder], store, jobs=1)
     rows = {Path(r["path"]).name: r for r in store.pages()}
     store.close()
     assert rows["stained.png"]["status"] == "unidentified" and rows["clean-0.png"]["status"] == "read"
     return db, serials, int(rows["stained.png"]["id"]), int(rows["clean-0.png"]["id"])
+
+
+@pytest.fixture
+def stained_and_read(stained_and_read_store, tmp_path) -> tuple[Path, list[str], int, int]:
+    """The store of ``stained_and_read_store``, a copy of this test's own."""
+    db, *rest = stained_and_read_store
+    return copy_store(db, tmp_path), *rest
 
 
 def test_the_review_page_starts_at_the_scanners_guess_and_refuses_a_form_that_clearly_does_not_fit(stained_and_read):
@@ -446,11 +467,12 @@ def test_status_prints_totals_then_pages_with_filters_and_the_values_waiting(sta
 # 5. The review page
 
 
-@pytest.fixture
-def to_review(tmp_path) -> tuple[Path, int, list[str]]:
+@pytest.fixture(scope="module")
+def to_review_store(tmp_path_factory) -> tuple[Path, int, list[str]]:
     """A K10 return with a faint mark and an impossible date (31/02/2026) in real handwriting, and a stained
-    page waiting to be identified."""
-    pdf, serials = print_run(tmp_path, 2, seed=41)
+    page waiting to be identified; scanned once."""
+    tmp = tmp_path_factory.mktemp("to-review")
+    pdf, serials = print_run(tmp, 2, seed=41)
     images = filled(pdf, random.Random(6), {k: v for k, v in RETURN_MARKS.items() if k != "k10_04"})
     faint_stroke(images[0], option_box("k10_04", 2), 1.4)  # the likelier answer: more ink ...
     faint_stroke(images[0], option_box("k10_04", 4), 0.7)  # ... than a speck in another box
@@ -458,15 +480,22 @@ def to_review(tmp_path) -> tuple[Path, int, list[str]]:
     samples = load_digits(ROOT / "samples" / "handwriting" / "mnist-heldout.npz")
     write_digits(images[0], DPI, date_field.boxes, "31022026", samples, random.Random(1), "black")
     stain_qr(images[1])
-    folder = tmp_path / "batch"
+    folder = tmp / "batch"
     write_scans(folder, images[:1], random.Random(7))
     cv2.imwrite(str(folder / "stained.png"), cv2.cvtColor(images[1], cv2.COLOR_RGB2BGR))
-    db = tmp_path / "store.sqlite"
+    db = tmp / "store.sqlite"
     store = Store(db)
     scan([folder], store, jobs=1)
     read = next(int(r["id"]) for r in store.pages() if r["status"] == "read")
     store.close()
     return db, read, serials
+
+
+@pytest.fixture
+def to_review(to_review_store, tmp_path) -> tuple[Path, int, list[str]]:
+    """The store of ``to_review_store``, a copy of this test's own."""
+    db, *rest = to_review_store
+    return copy_store(db, tmp_path), *rest
 
 
 def test_values_show_their_question_and_a_likely_answer_in_the_format_asked(to_review):

@@ -15,7 +15,6 @@ import random
 import re
 from pathlib import Path
 
-import cv2
 import openpyxl
 import pandas as pd
 import pyreadstat
@@ -30,6 +29,11 @@ from formkit.exports import redcap, spss, stata
 from formkit.records import FieldValue, InputFile, PageResult, PageState
 from formkit.serial import format_serial, new_serial
 from formkit.store import Store
+from tests.shared_pages import Return, print_and_fill, scan_and_review
+
+# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
+# builds the fixtures once
+pytestmark = pytest.mark.xdist_group("exports")
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL = ("csv", "xlsx", "sav", "dta", "redcap")
@@ -57,14 +61,14 @@ def _k10(*values: int | None) -> dict[str, int]:
     return {f"k10_{i:02d}": v for i, v in enumerate(values, start=1) if v is not None}
 
 
-# form, person code, answers (option values, digits, text, line positions in mm), date (DDMMYYYY), fields marked
-# twice (left waiting for review unless the reviewer below decides them)
+# the forms handed back: answers (option values, digits, text, line positions in mm), the date written (DDMMYYYY),
+# fields marked twice (left waiting for review unless the reviewer below decides them), person code
 PLAN = [
-    ("k10", "P01", _k10(2, None, None, 3, 4, 2, 1, 2, 3, 4), "12012026", ()),  # two blanks: total invalid
-    ("k10", "P01", _k10(3, 3, 3, 3, 3, 3, 3, 3, 3, 3), "16022026", ("k10_04", "k10_05")),
-    ("gas-followup", "", {"gas_1": -2, "weight_1": "3", "gas_2": 1, "weight_2": "5", "goal_1": "Walk daily"},
-     "20012026", ()),
-    ("vas-4line", "P02", {"line_1": 20.0, "line_2": 55.0, "line_3": 80.0}, "", ()),
+    Return("k10", _k10(2, None, None, 3, 4, 2, 1, 2, 3, 4), "12012026", person="P01"),  # two blanks: total invalid
+    Return("k10", _k10(3, 3, 3, 3, 3, 3, 3, 3, 3, 3), "16022026", ("k10_04", "k10_05"), "P01"),
+    Return("gas-followup", {"gas_1": -2, "weight_1": "3", "gas_2": 1, "weight_2": "5", "goal_1": "Walk daily"},
+           "20012026"),
+    Return("vas-4line", {"line_1": 20.0, "line_2": 55.0, "line_3": 80.0}, person="P02"),
 ]
 ILLEGIBLE = "k10_05"  # the reviewer cannot tell which box of this double mark was meant
 
@@ -72,59 +76,19 @@ ILLEGIBLE = "k10_05"  # the reviewer cannot tell which box of this double mark w
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory):
     """Print, fill in, scan and partly review the forms of PLAN; returns (store path, codes file)."""
-    from formkit.generate import generate, make_copies
-    from formkit.layout import build_layout
-    from formkit.layout.model import BoxesField, ChoiceField, LineField, TextField
-    from formkit.review.queue import decide
-    from formkit.template import resolve_template
-    from scanner.batch import scan
-    from tests.synthetic import draw_line_mark, draw_mark, load_digits, render_pdf, write_digits, write_text
-
     tmp = tmp_path_factory.mktemp("exports")
-    scans = tmp / "scans"
-    scans.mkdir()
-    digits = load_digits(ROOT / "samples" / "handwriting" / "mnist-heldout.npz")
-    rng = random.Random(3)
-    codes, truth = [], {}
-    for seed, form in enumerate(dict.fromkeys(p[0] for p in PLAN)):
-        plan = [p for p in PLAN if p[0] == form]
-        layout = build_layout(resolve_template(form))
-        manifest = generate(layout, make_copies(len(plan), None, seed=seed), tmp / f"{form}.pdf")
-        order = list(dict.fromkeys(str(r["serial"]) for r in manifest))
-        for row, image in zip(manifest, render_pdf(tmp / f"{form}.pdf", 200), strict=True):
-            serial = str(row["serial"])
-            _, person, answers, day, doubles = plan[order.index(serial)]
-            truth[serial] = day
-            if person and int(row["form_page"]) == 1:
-                codes.append(f"{format_serial(serial)},{person}")
-            for f in layout.page(int(row["form_page"])).fields:
-                if isinstance(f, ChoiceField) and f.id in answers:
-                    chosen = next(o for o in f.options if str(o.value) == str(answers[f.id]))
-                    draw_mark(image, 200, chosen.box, "tick", rng)
-                    if f.id in doubles:
-                        draw_mark(image, 200, next(o for o in f.options if o is not chosen).box, "cross", rng)
-                elif isinstance(f, BoxesField) and f.kind == "date" and day:
-                    write_digits(image, 200, f.boxes, day, digits, rng, "black")
-                elif isinstance(f, BoxesField) and f.id in answers:
-                    write_digits(image, 200, f.boxes, str(answers[f.id]), digits, rng, "black")
-                elif isinstance(f, TextField) and f.id in answers:
-                    write_text(image, 200, f.box, str(answers[f.id]), rng, baselines_y_mm=f.baselines_y_mm)
-                elif isinstance(f, LineField) and f.id in answers:
-                    draw_line_mark(image, 200, f, float(answers[f.id]), rng, "black")
-            cv2.imwrite(str(scans / f"{form}-{serial}-{row['form_page']}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    printed = print_and_fill(tmp, PLAN, random.Random(3))
     codes_file = tmp / "codes.csv"
+    codes = [f"{format_serial(serial)},{r.person}" for serial, r in printed.items() if r.person]
     codes_file.write_text("serial,code\n" + "\n".join(codes) + "\n", encoding="utf-8")
-    db = tmp / "forms.sqlite"
-    store = Store(db)
-    scan([scans], store, jobs=1)
-    for row in store.review_queue():
+
+    def review(row: dict) -> tuple[str, str] | None:
         if row["kind"] == "date":  # a reviewer types in the dates the digit reader was unsure of
-            day = truth[row["serial"]]
-            decide(store, row["value_id"], "corrected", f"{day[4:]}-{day[2:4]}-{day[:2]}", "tester", row["value"])
-        elif row["field"] == ILLEGIBLE:
-            decide(store, row["value_id"], "illegible", "", "tester", row["value"])
-    store.close()
-    return db, codes_file
+            day = printed[row["serial"]].day
+            return "corrected", f"{day[4:]}-{day[2:4]}-{day[:2]}"
+        return ("illegible", "") if row["field"] == ILLEGIBLE else None
+
+    return scan_and_review(tmp / "scans", tmp / "forms.sqlite", review), codes_file
 
 
 @pytest.fixture(scope="module")

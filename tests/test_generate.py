@@ -20,6 +20,10 @@ from scanner.locate import read_qr_codes
 
 from .conftest import rasterise
 
+# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
+# builds the fixtures once
+pytestmark = pytest.mark.xdist_group("generate")
+
 PT_PER_MM = 72 / 25.4
 
 

@@ -36,7 +36,8 @@ def _printed(form: str, tmp: Path, seed: int, copies: int = 1):
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
-    return rgb.min(axis=2) if rgb.ndim == 3 else rgb
+    """The darkest channel (``rgb.min(axis=2)``, a few times quicker on a 12 MP photo)."""
+    return np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2]) if rgb.ndim == 3 else rgb
 
 
 def test_handwritten_digits_and_dates_are_read_or_sent_to_review(tmp_path, samples):

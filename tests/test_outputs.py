@@ -31,6 +31,10 @@ from formkit.template import resolve_template
 from scanner.batch import scan
 from tests.synthetic import render_pdf
 
+# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
+# builds the fixtures once
+pytestmark = pytest.mark.xdist_group("outputs")
+
 ROOT = Path(__file__).resolve().parents[1]  # the source tree the subprocesses run
 FORMKIT = [sys.executable, "-m", "formkit.cli"]
 

@@ -16,7 +16,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import cv2
 import pytest
 from click.testing import CliRunner
 
@@ -25,7 +24,10 @@ from formkit.pairs import PAIRS, codebook_rows, link, pair_tables, worker_form
 from formkit.serial import normalise_serial
 from formkit.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
+# builds the fixtures once
+pytestmark = pytest.mark.xdist_group("pairs")
+
 ITEMS_GOAL, ITEMS_TASK, ITEMS_BOND = (1, 4, 7, 10), (2, 5, 8, 11), (3, 6, 9, 12)
 
 
@@ -51,7 +53,6 @@ ALLIANCE = [
     ("P03", "pair", _subscales(4, 4, 4), _subscales(3, 3, 3), "30032026"),
     ("P04", "apart", _subscales(5, 5, 5), _subscales(4, 3, 5), "06042026"),
 ]
-DATE_FIELDS = ("date_set", "date_completed")
 
 
 def _run(*args: str) -> None:
@@ -71,15 +72,14 @@ def scanned(tmp_path_factory):
     from formkit.export import read_codes
     from formkit.layout import build_layout
     from formkit.layout.model import BoxesField, ChoiceField, TextField
-    from formkit.review.queue import decide
     from formkit.template import resolve_template
-    from scanner.batch import scan
-    from tests.synthetic import draw_mark, load_digits, render_pdf, write_digits
+    from tests.shared_pages import DATE_FIELDS, handwritten_digits, mark_page, scan_and_review, write_page
+    from tests.synthetic import render_pdf
 
     tmp = tmp_path_factory.mktemp("pairs")
     scans = tmp / "scans"
     scans.mkdir()
-    digits = load_digits(ROOT / "samples" / "handwriting" / "mnist-heldout.npz")
+    digits = handwritten_digits()
     rng = random.Random(8)
     runs = [  # (generate arguments, {(form, copy index): (answers, date, field marked twice)}, manifest)
         (["goal-card", "--pair", "--roster", str(_roster(tmp / "goals.csv", [g[0] for g in GOALS]))],
@@ -106,31 +106,27 @@ def scanned(tmp_path_factory):
             if (form, order.index(row["serial"])) not in plan:
                 continue  # the half that never comes back
             answers, day, double = plan[(form, order.index(row["serial"]))]
-            layout = layouts.setdefault(form, build_layout(resolve_template(form)))
-            for f in layout.page(int(row["form_page"])).fields:
+            page = layouts.setdefault(form, build_layout(resolve_template(form))).page(int(row["form_page"]))
+            for f in page.fields:
                 if isinstance(f, ChoiceField):
                     truth[(form, serial, f.id)] = str(answers.get(f.id, ""))
-                    if f.id in answers:
-                        chosen = next(o for o in f.options if str(o.value) == str(answers[f.id]))
-                        draw_mark(image, 200, chosen.box, "tick", rng)
-                        if f.id == double:
-                            draw_mark(image, 200, next(o for o in f.options if o is not chosen).box, "cross", rng)
-                            twice.add((form, serial, f.id))
+                    if f.id == double and f.id in answers:
+                        twice.add((form, serial, f.id))
                 elif isinstance(f, BoxesField) and f.id in DATE_FIELDS:
-                    write_digits(image, 200, f.boxes, day, digits, rng, "black")
                     truth[(form, serial, f.id)] = f"{day[4:]}-{day[2:4]}-{day[:2]}"
                 elif isinstance(f, TextField):
                     truth[(form, serial, f.id)] = ""  # left blank
-            cv2.imwrite(str(scans / f"{form}-{serial}-{row['form_page']}.jpg"),
-                        cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    store = Store(tmp / "forms.sqlite")
-    scan([scans], store, jobs=2)
-    # a reviewer settles whatever the reader was unsure of, except the worker's double mark: it stays pending
-    for row in store.review_queue():
+            mark_page(image, page, answers, day, (double,) if double else (), digits, rng)
+            write_page(image, scans / f"{form}-{serial}-{row['form_page']}.jpg")
+
+    def review(row: dict) -> tuple[str, str] | None:
+        # a reviewer settles whatever the reader was unsure of, except the worker's double mark: it stays pending
         key = (row["form"], row["serial"], row["field"])
         if key not in twice and key in truth:
-            action = "corrected" if truth[key] else "blank"
-            decide(store, row["value_id"], action, truth[key], "tester", row["value"])
+            return "corrected" if truth[key] else "blank", truth[key]
+        return None
+
+    store = Store(scan_and_review(scans, tmp / "forms.sqlite", review, jobs=2), readonly=True)
     rows, scan_dates = store.values(), store.scan_dates()
     store.close()
     return rows, read_codes(*manifests), tmp, scan_dates, twice

@@ -30,6 +30,10 @@ from scanner.batch import scan
 from scanner.pipeline import read_page
 from tests.synthetic import degrade_scan, draw_mark, render_pdf
 
+# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
+# builds the fixtures once
+pytestmark = pytest.mark.xdist_group("reliability")
+
 DPI = 200
 ROOT = Path(__file__).resolve().parent.parent
 

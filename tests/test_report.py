@@ -16,7 +16,6 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-import cv2
 import pytest
 from click.testing import CliRunner
 
@@ -26,8 +25,12 @@ from formkit.report.charts import bins, counts
 from formkit.report.data import load_forms, pearson, person_data, service_data
 from formkit.serial import normalise_serial
 from formkit.store import Store
+from tests.shared_pages import DATE_FIELDS, Return, print_and_fill, scan_and_review
 
-ROOT = Path(__file__).resolve().parents[1]
+# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
+# builds the fixtures once
+pytestmark = pytest.mark.xdist_group("report")
+
 NAMES = ("Alice Example", "Bob Sample", "Carol Placeholder")  # in the codes file only: never read, never printed
 
 
@@ -39,85 +42,51 @@ def _ac(*values: int) -> dict[str, int]:
     return {f"ac_{i:02d}": v for i, v in enumerate(values, start=1)}
 
 
-# person, form, answers, date written (DDMMYYYY), a field marked twice (left for review or reviewed below)
+# form, answers, date written (DDMMYYYY), a field marked twice (left for review or reviewed below), person
 PLAN = [
-    ("P01", "k10", _k10(4, 4, 3, 3, 3, 3, 3, 3, 3, 3), "12012026", None),  # 32
-    ("P01", "k10", _k10(3, 3, 3, 3, 3, 3, 3, 3, 3, 3), "16022026", "k10_04"),  # pending
-    ("P01", "k10", _k10(3, 3, 2, 3, 2, 2, 3, 2, 2, 2), "23032026", None),  # 24
-    ("P02", "k10", _k10(3, 3, 3, 3, 3, 3, 3, 3, 2, 2), "20012026", None),  # 28
-    ("P02", "k10", _k10(3, 3, 2, 3, 2, 3, 3, 2, 2, 2), "30032026", None),  # 25
-    ("P03", "k10", _k10(4, 4, 4, 4, 3, 4, 3, 3, 3, 3), "02022026", "k10_09"),  # 35 once k10_09 is reviewed as 3
-    ("P03", "k10", _k10(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), "06042026", None),  # 20
-    ("P01", "alliance-check", _ac(3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3), "12012026", None),
-    ("P01", "alliance-check", _ac(4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4), "23032026", None),
-    ("P02", "alliance-check", _ac(3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4), "30032026", None),
-    ("P03", "alliance-check", _ac(5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4), "06042026", None),
-    ("P01", "goal-card", {"progress_1": 2, "progress_2": 4, "progress_3": 6, "goal": "Walk to the shops"},
-     "12012026", None),
-    ("P02", "goal-card", {"progress_1": 3, "progress_2": 3}, "20012026", None),
-    ("P03", "goal-card", {"progress_1": 1, "progress_2": 5, "progress_3": 8}, "02022026", None),
+    Return("k10", _k10(4, 4, 3, 3, 3, 3, 3, 3, 3, 3), "12012026", person="P01"),  # 32
+    Return("k10", _k10(3, 3, 3, 3, 3, 3, 3, 3, 3, 3), "16022026", ("k10_04",), "P01"),  # pending
+    Return("k10", _k10(3, 3, 2, 3, 2, 2, 3, 2, 2, 2), "23032026", person="P01"),  # 24
+    Return("k10", _k10(3, 3, 3, 3, 3, 3, 3, 3, 2, 2), "20012026", person="P02"),  # 28
+    Return("k10", _k10(3, 3, 2, 3, 2, 3, 3, 2, 2, 2), "30032026", person="P02"),  # 25
+    Return("k10", _k10(4, 4, 4, 4, 3, 4, 3, 3, 3, 3), "02022026", ("k10_09",), "P03"),  # 35 once k10_09 is reviewed
+    Return("k10", _k10(2, 2, 2, 2, 2, 2, 2, 2, 2, 2), "06042026", person="P03"),  # 20
+    Return("alliance-check", _ac(3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3), "12012026", person="P01"),
+    Return("alliance-check", _ac(4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4), "23032026", person="P01"),
+    Return("alliance-check", _ac(3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4), "30032026", person="P02"),
+    Return("alliance-check", _ac(5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4), "06042026", person="P03"),
+    Return("goal-card", {"progress_1": 2, "progress_2": 4, "progress_3": 6, "goal": "Walk to the shops"}, "12012026",
+           person="P01"),
+    Return("goal-card", {"progress_1": 3, "progress_2": 3}, "20012026", person="P02"),
+    Return("goal-card", {"progress_1": 1, "progress_2": 5, "progress_3": 8}, "02022026", person="P03"),
 ]
 REVIEWED = {("P03", "k10_09"): "3"}  # decided by a reviewer in the fixture; P01's k10_04 waits
-DATE_FIELDS = ("date_completed", "date_set")
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Print, mark, scan and partly review the forms of PLAN; returns (folder, store path, codes file)."""
-    from formkit.generate import generate, make_copies
-    from formkit.layout import build_layout
-    from formkit.layout.model import BoxesField, ChoiceField, TextField
-    from formkit.review.queue import decide
-    from formkit.template import resolve_template
-    from scanner.batch import scan
-    from tests.synthetic import draw_mark, load_digits, render_pdf, write_digits, write_text
-
     tmp = tmp_path_factory.mktemp("report")
-    scans = tmp / "scans"
-    scans.mkdir()
-    digits = load_digits(ROOT / "samples" / "handwriting" / "mnist-heldout.npz")
-    rng = random.Random(5)
-    codes, planned = [], {}
-    for seed, form in enumerate(("k10", "alliance-check", "goal-card")):
-        plan = [p for p in PLAN if p[1] == form]
-        layout = build_layout(resolve_template(form))
-        manifest = generate(layout, make_copies(len(plan), None, seed=seed), tmp / f"{form}.pdf")
-        order = list(dict.fromkeys(str(r["serial"]) for r in manifest))
-        for row, image in zip(manifest, render_pdf(tmp / f"{form}.pdf", 200), strict=True):
-            serial = str(row["serial"])
-            person, _, answers, day, double = plan[order.index(serial)]
-            planned[normalise_serial(serial)] = (person, day)
-            if int(row["form_page"]) == 1:
-                codes.append({"serial": serial, "code": person, "name": NAMES[int(person[-1]) - 1]})
-            for f in layout.page(int(row["form_page"])).fields:
-                if isinstance(f, ChoiceField) and f.id in answers:
-                    chosen = next(o for o in f.options if str(o.value) == str(answers[f.id]))
-                    draw_mark(image, 200, chosen.box, "tick", rng)
-                    if f.id == double:
-                        draw_mark(image, 200, next(o for o in f.options if o is not chosen).box, "cross", rng)
-                elif isinstance(f, BoxesField) and f.id in DATE_FIELDS:
-                    write_digits(image, 200, f.boxes, day, digits, rng, "black")
-                elif isinstance(f, TextField) and f.id in answers:
-                    write_text(image, 200, f.box, str(answers[f.id]), rng, baselines_y_mm=f.baselines_y_mm)
-            # clean images, written fast: reading degraded scans is tested elsewhere; reports are tested here
-            cv2.imwrite(str(scans / f"{form}-{serial}-{row['form_page']}.jpg"),
-                        cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    # clean images, written fast: reading degraded scans is tested elsewhere; reports are tested here
+    printed = print_and_fill(tmp, PLAN, random.Random(5), suffix=".jpg")
     codes_file = tmp / "codes.csv"
     with codes_file.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, ["serial", "code", "name"])
         writer.writeheader()
-        writer.writerows(codes)
-    db = tmp / "forms.sqlite"
-    store = Store(db)
-    scan([scans], store, jobs=2)
-    # a reviewer types in dates the digit reader was unsure of, and settles P03's double mark
-    for row in store.review_queue():
-        person, day = planned[normalise_serial(row["serial"])]
+        writer.writerows({"serial": serial, "code": r.person, "name": NAMES[int(r.person[-1]) - 1]}
+                         for serial, r in printed.items())
+    planned = {normalise_serial(serial): r for serial, r in printed.items()}
+
+    def review(row: dict) -> tuple[str, str] | None:
+        # a reviewer types in dates the digit reader was unsure of, and settles P03's double mark
+        back = planned[normalise_serial(row["serial"])]
         if row["field"] in DATE_FIELDS:
-            decide(store, row["value_id"], "corrected", f"{day[4:]}-{day[2:4]}-{day[:2]}", "tester", row["value"])
-        elif (person, row["field"]) in REVIEWED:
-            decide(store, row["value_id"], "corrected", REVIEWED[(person, row["field"])], "tester", row["value"])
-    store.close()
+            return "corrected", f"{back.day[4:]}-{back.day[2:4]}-{back.day[:2]}"
+        if (back.person, row["field"]) in REVIEWED:
+            return "corrected", REVIEWED[(back.person, row["field"])]
+        return None
+
+    db = scan_and_review(tmp / "scans", tmp / "forms.sqlite", review, jobs=2)
     return tmp, db, codes_file
 
 

@@ -4,6 +4,7 @@ in a server error."""
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -14,11 +15,35 @@ from formkit.review import queue as decisions
 from formkit.review.app import allowed_hosts_for, create_app
 from formkit.store import Store
 from scanner.assign import read_source_as
-from tests.test_review import scanned  # noqa: F401  (the fixture: a store with one K10 page read)
+from tests.shared_pages import Return, copy_store, print_and_fill, scan_and_review
+
+# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
+# builds the fixtures once
+pytestmark = pytest.mark.xdist_group("review_security")
 
 PORT = 8765
 SERVED = {f"127.0.0.1:{PORT}", f"localhost:{PORT}", f"[::1]:{PORT}"}
 HUGE = "9" * 23  # beyond SQLite's 64-bit integers
+
+
+@pytest.fixture(scope="module")
+def k10_store(tmp_path_factory) -> tuple[Path, str]:
+    """A store with one K10 page read, four rows of it marked twice and waiting for review: scanned once."""
+    tmp = tmp_path_factory.mktemp("k10-store")
+    answers = {f"k10_{i:02d}": 1 + i % 5 for i in range(1, 11)}
+    twice = ("k10_02", "k10_03", "k10_04", "k10_07")
+    [serial] = print_and_fill(tmp, [Return("k10", answers, doubles=twice)], random.Random(2))
+    return scan_and_review(tmp / "scans", tmp / "store.sqlite", lambda row: None), serial
+
+
+@pytest.fixture
+def scanned(k10_store, tmp_path) -> tuple[Path, str]:
+    """The store of ``k10_store``, a copy of this test's own (some requests may change it)."""
+    db, serial = k10_store
+    store = Store(db, readonly=True)
+    assert [p["id"] for p in store.pages()] == [1] and len(decisions.queue(store)) == 4
+    store.close()
+    return copy_store(db, tmp_path), serial
 
 
 def app_with(db: Path, access_token: str | None = None, **kwargs):
@@ -41,7 +66,7 @@ def answers(client, host: str) -> bool:
     return client.get("/page/1.jpg", headers={"Host": host}).status_code == 200
 
 
-def test_a_rebound_host_name_is_refused_before_any_page_or_image_is_served(scanned):  # noqa: F811
+def test_a_rebound_host_name_is_refused_before_any_page_or_image_is_served(scanned):
     db, _ = scanned
     client = app_with(db, allowed_hosts=SERVED).test_client()
     for host in ("127.0.0.1:8765", "localhost:8765", "[::1]:8765", "LOCALHOST:8765"):
@@ -60,7 +85,7 @@ def test_a_rebound_host_name_is_refused_before_any_page_or_image_is_served(scann
         assert s["reviewer"] == "ann"  # a post to another port carried this cookie, and never reached "who"
 
 
-def test_without_allowed_hosts_only_loopback_names_are_answered(scanned):  # noqa: F811
+def test_without_allowed_hosts_only_loopback_names_are_answered(scanned):
     db, _ = scanned
     client = app_with(db).test_client()
     for host in ("localhost", "127.0.0.1:5000", "[::1]:1", "localhost:8765"):
@@ -71,7 +96,7 @@ def test_without_allowed_hosts_only_loopback_names_are_answered(scanned):  # noq
         assert client.get("/page/1.jpg", headers={"Host": host}).status_code == 400, host
 
 
-def test_posts_from_another_origin_are_refused(scanned):  # noqa: F811
+def test_posts_from_another_origin_are_refused(scanned):
     db, _ = scanned
     client = app_with(db, allowed_hosts=SERVED).test_client()
     host = {"Host": f"127.0.0.1:{PORT}"}
@@ -94,7 +119,7 @@ def test_allowed_hosts_for_what_the_server_listens_on():
     assert allowed_hosts_for("0.0.0.0", 8765) == {"*"}
 
 
-def test_a_server_for_another_address_answers_there_and_when_listening_everywhere_anywhere(scanned):  # noqa: F811
+def test_a_server_for_another_address_answers_there_and_when_listening_everywhere_anywhere(scanned):
     db, _ = scanned
     client = app_with(db, allowed_hosts={"192.168.1.5:80"}).test_client()
     signed_in(client, host="192.168.1.5")
@@ -109,7 +134,7 @@ def test_a_server_for_another_address_answers_there_and_when_listening_everywher
                          data={"csrf": "t"}).status_code == 302
 
 
-def test_allowed_hosts_may_be_set_once_the_port_is_known(scanned):  # noqa: F811
+def test_allowed_hosts_may_be_set_once_the_port_is_known(scanned):
     db, _ = scanned
     app = app_with(db, allowed_hosts=set())
     client = app.test_client()
@@ -119,7 +144,7 @@ def test_allowed_hosts_may_be_set_once_the_port_is_known(scanned):  # noqa: F811
     assert client.get("/page/1.jpg", headers={"Host": "127.0.0.1:40001"}).status_code == 200
 
 
-def test_no_page_may_be_framed(scanned):  # noqa: F811
+def test_no_page_may_be_framed(scanned):
     db, _ = scanned
     response = app_with(db).test_client().get("/who")
     assert response.headers["X-Frame-Options"] == "DENY"
@@ -128,7 +153,7 @@ def test_no_page_may_be_framed(scanned):  # noqa: F811
     assert refused.status_code == 400 and refused.headers["X-Frame-Options"] == "DENY"
 
 
-def test_non_ascii_tokens_are_refused_not_errors(scanned):  # noqa: F811
+def test_non_ascii_tokens_are_refused_not_errors(scanned):
     db, _ = scanned
     guarded = app_with(db, access_token="s3cret").test_client()
     for token in ("é", "s3cret\u00e9", "\u2603" * 40):
@@ -145,14 +170,14 @@ def test_non_ascii_tokens_are_refused_not_errors(scanned):  # noqa: F811
 
 @pytest.mark.parametrize("url", [f"/crop/{HUGE}.png", f"/page/{HUGE}.jpg", f"/value/{HUGE}",
                                  f"/crop/{2**63}.png", f"/page/{2**63}.jpg", f"/crop/{'1' * 5000}.png"])
-def test_ids_beyond_the_stores_integers_are_not_found(scanned, url):  # noqa: F811
+def test_ids_beyond_the_stores_integers_are_not_found(scanned, url):
     db, _ = scanned
     client = app_with(db).test_client()
     signed_in(client)
     assert client.get(url).status_code == 404
 
 
-def test_the_largest_id_is_simply_not_there(scanned):  # noqa: F811
+def test_the_largest_id_is_simply_not_there(scanned):
     db, _ = scanned
     client = app_with(db).test_client()
     signed_in(client)
@@ -160,7 +185,7 @@ def test_the_largest_id_is_simply_not_there(scanned):  # noqa: F811
     assert client.get(f"/value/{2**63 - 1}", follow_redirects=True).status_code == 200  # "already reviewed"
 
 
-def test_huge_ids_in_posts_are_not_found(scanned):  # noqa: F811
+def test_huge_ids_in_posts_are_not_found(scanned):
     db, _ = scanned
     client = app_with(db).test_client()
     signed_in(client)
@@ -184,7 +209,7 @@ def test_huge_ids_in_posts_are_not_found(scanned):  # noqa: F811
     ({"form": "k10:1", "page": "7"}, "has no page 7"),
     ({"form": "k10:1", "page": "1", "serial": "x" * 10000}, "is not a valid serial"),
 ])
-def test_a_malformed_assignment_is_explained_never_an_error(scanned, fields, message):  # noqa: F811
+def test_a_malformed_assignment_is_explained_never_an_error(scanned, fields, message):
     db, _ = scanned
     client = app_with(db).test_client()
     signed_in(client)
@@ -255,7 +280,7 @@ def hostile_requests(value_id: int) -> list[tuple[str, str, dict]]:
     return requests
 
 
-def test_no_hostile_request_is_a_server_error(scanned):  # noqa: F811
+def test_no_hostile_request_is_a_server_error(scanned):
     db, _ = scanned
     for allowed in (None, SERVED):
         store = Store(db)

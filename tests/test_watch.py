@@ -22,6 +22,10 @@ from formkit.store import Store
 from formkit.template import resolve_template
 from tests.synthetic import render_pdf
 
+# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
+# builds the fixtures once
+pytestmark = pytest.mark.xdist_group("watch")
+
 DPI = 200
 ROOT = Path(__file__).resolve().parent.parent
 SETTLE = 1.5  # seconds; the default is 3, shortened to keep the tests quick
@@ -168,6 +172,8 @@ def test_a_file_is_read_once_when_complete_a_part_file_after_its_rename_and_a_re
     (inbox / "sub" / "c.png").write_bytes(scans["page2.png"])
     (inbox / "d.png").write_bytes(scans["page3.png"])
     shutil.copy(inbox / "a.png", inbox / "a again.png")
+    an_hour_ago = time.time() - 3600  # settled at the first look: read in one batch with a.png
+    os.utime(inbox / "a again.png", (an_hour_ago, an_hour_ago))
     again = watching(inbox, "--db", db, "--jobs", "1", "--settle", SETTLE, "--interval", 0.2, "--once",
                      "--max-seconds", 60)
     output = again.finish()
