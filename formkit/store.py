@@ -1,5 +1,7 @@
-"""The SQLite store: inputs, pages, values with their crops, review decisions and an append-only audit log.
-All of the project's SQL is in this module.
+"""The store: inputs, pages, values with their crops, review decisions and an append-only audit log, in
+an SQLite file or, with the ``scale`` extra, a PostgreSQL database (``--db postgresql://user@host/db``).
+All of the project's SQL is in this module; it is written for SQLite and runs as it is on PostgreSQL
+through ``formkit/postgres.py``, which holds what differs (types, the audit log's guards, locking, errors).
 
 A page is saved with its values in one transaction, so an interrupted batch leaves only whole pages
 behind and a re-run continues where it stopped. Pages are keyed by the content hash of their file and
@@ -44,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from . import conventions
+from .database import DatabaseURL, is_database_url
 from .errors import OutputError, StoreBusyError, StoreError
 from .records import InputFile, PageResult, PageState
 from .serial import format_serial
@@ -198,12 +201,22 @@ class RereadOutcome:
 
 
 class Store:
-    """A formkit store at ``path``. ``readonly`` opens it for reading only (status, export, reports),
-    which works on a store the user may not write to and never changes the file."""
+    """A formkit store at ``path`` (an SQLite file, or a ``postgresql://`` URL). ``readonly`` opens it for
+    reading only (status, export, reports), which works on a store the user may not write to and never
+    changes it."""
 
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
-        self.path = Path(path)
         self.readonly = readonly
+        self.postgres = is_database_url(path)
+        self._no_limit: int | None = -1  # LIMIT for "no limit"
+        if self.postgres:
+            from . import postgres
+
+            self.path: Path | DatabaseURL = DatabaseURL(path)
+            self.db: Any = postgres.open_store(self.path, readonly, _statements(TABLES), SCHEMA_VERSION)
+            self._no_limit = None
+            return
+        self.path = Path(path)
         try:
             new = not self.path.exists() or self.path.stat().st_size == 0
         except OSError as exc:
@@ -322,7 +335,11 @@ class Store:
         """One transaction, holding the store's write lock from its first read (so what it reads is still
         true when it writes: two scans of one store never both add the same page); a full disk or a store
         held too long by another writer becomes an error that names the store, and the transaction is
-        rolled back, so the store stays as it was."""
+        rolled back, so the store stays as it was. On PostgreSQL, the same with the store's advisory lock."""
+        if self.postgres:
+            with self.db.writing() as db:
+                yield db
+            return
         try:
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
@@ -335,9 +352,10 @@ class Store:
     def add_input(self, info: InputFile) -> tuple[int, dict[int, PageState]]:
         """The input's id and the state of each of its pages already stored, by index (a file seen before)."""
         with self._writing() as db:
-            added = db.execute("INSERT OR IGNORE INTO inputs (sha256, path, size_bytes, pages, error, added_at)"
-                               " VALUES (?,?,?,?,?,?)", (info.sha256, storable_path(info.path), info.size_bytes,
-                                                         info.pages, info.error, now())).rowcount
+            added = db.execute("INSERT INTO inputs (sha256, path, size_bytes, pages, error, added_at)"
+                               " SELECT ?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM inputs WHERE sha256=?)",
+                               (info.sha256, storable_path(info.path), info.size_bytes, info.pages, info.error, now(),
+                                info.sha256)).rowcount
             input_id = int(db.execute("SELECT id FROM inputs WHERE sha256=?", (info.sha256,)).fetchone()[0])
             if added:
                 self.audit("scanner", "input", detail=json.dumps({"path": storable_path(info.path),
@@ -371,10 +389,12 @@ class Store:
                    result.serial, json.dumps(result.transform) if result.transform else None, result.error_mm,
                    json.dumps(result.quality, default=str), result.image_jpeg, conflict_of, now())
             if old is None:
-                page_id = int(db.execute(
-                    "INSERT INTO pages (status, reason, form, version, variant, form_page, serial, transform,"
-                    " error_mm, quality, image, conflict_of, read_at, input_id, page_index, region)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*row, input_id, page_index, result.region)).lastrowid)
+                key = (input_id, page_index, result.region)
+                db.execute("INSERT INTO pages (status, reason, form, version, variant, form_page, serial, transform,"
+                           " error_mm, quality, image, conflict_of, read_at, input_id, page_index, region)"
+                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*row, *key))
+                page_id = int(db.execute("SELECT id FROM pages WHERE input_id=? AND page_index=? AND region=?",
+                                         key).fetchone()[0])
                 action = "read-page"
             else:
                 page_id = int(old["id"])
@@ -605,9 +625,9 @@ class Store:
         before = self.db.execute("SELECT decision, evidence FROM respondents WHERE form=? AND serial=?",
                                  (form, serial)).fetchone()
         if before is None or (before["decision"], before["evidence"]) != (convention.decision, evidence):
-            self.db.execute("INSERT OR REPLACE INTO respondents (form, serial, fill_means, decision, evidence,"
-                            " decided_at) VALUES (?,?,?,?,?,?)",
-                            (form, serial, fill_means, convention.decision, evidence, now()))
+            self.db.execute("DELETE FROM respondents WHERE form=? AND serial=?", (form, serial))
+            self.db.execute("INSERT INTO respondents (form, serial, fill_means, decision, evidence, decided_at)"
+                            " VALUES (?,?,?,?,?,?)", (form, serial, fill_means, convention.decision, evidence, now()))
             self.audit("scanner", "fill-convention", field=serial, old=before["decision"] if before else None,
                        new=convention.decision,
                        detail=json.dumps({"form": form, "evidence": vars(convention.evidence)}))
@@ -641,7 +661,7 @@ class Store:
         return self.db.execute(
             "SELECT p.id, i.path, p.page_index, p.region, p.status, p.reason, p.form, p.version, p.variant,"
             " p.form_page, p.serial, p.error_mm, p.conflict_of, p.quality,"
-            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review) AS review,"
+            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review<>0) AS review,"
             " (SELECT COUNT(*) FROM field_values v JOIN field_values w ON w.page_id=p.conflict_of AND w.field=v.field"
             f" WHERE v.page_id=p.id AND v.value<>w.value AND p.status='{PageState.CONFLICT.value}') AS differ"
             " FROM pages p JOIN inputs i ON i.id=p.input_id ORDER BY i.path, p.page_index, p.region").fetchall()
@@ -691,7 +711,7 @@ class Store:
         return self.db.execute(
             "SELECT p.id, p.input_id, p.page_index, p.status, p.reason, p.form, p.version, p.variant, p.form_page,"
             " p.serial, p.conflict_of, p.quality, p.read_at, p.voided_status, i.path, i.sha256,"
-            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review) AS review"
+            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review<>0) AS review"
             " FROM pages p JOIN inputs i ON i.id=p.input_id WHERE p.id=?", (page_id,)).fetchone()
 
     def reread_candidates(self, form: str | None = None, unread: bool = True) -> list[sqlite3.Row]:
@@ -727,7 +747,8 @@ class Store:
         another reviewer has open right now come last."""
         return self.db.execute(
             QUEUE_ROWS + " ORDER BY (SELECT COUNT(*) FROM claims c WHERE c.value_id=v.id AND c.reviewer<>?"
-            " AND c.until>?), p.id, v.id LIMIT ?", (reviewer, now(), limit)).fetchall()
+            " AND c.until>?), p.id, v.id LIMIT ?",
+            (reviewer, now(), limit if limit >= 0 else self._no_limit)).fetchall()
 
     def waiting_value(self, value_id: int) -> sqlite3.Row | None:
         """The value ``value_id`` if it is waiting for review."""
@@ -737,13 +758,14 @@ class Store:
         """Hold a value for ``reviewer`` for ``seconds``: it is shown to others only after the rest."""
         until = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
         with self._writing() as db:
-            db.execute("INSERT OR REPLACE INTO claims (value_id, reviewer, until) VALUES (?,?,?)",
-                       (value_id, reviewer, until))
+            db.execute("DELETE FROM claims WHERE value_id=?", (value_id,))
+            db.execute("INSERT INTO claims (value_id, reviewer, until) VALUES (?,?,?)", (value_id, reviewer, until))
 
     def review_progress(self) -> tuple[int, int]:
         """(values reviewed, values that needed review in all) on pages read."""
         done, left = self.db.execute(
-            "SELECT SUM(v.review<>''), SUM(v.needs_review=1 AND v.review='') FROM field_values v"
+            "SELECT SUM(CASE WHEN v.review<>'' THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN v.needs_review=1 AND v.review='' THEN 1 ELSE 0 END) FROM field_values v"
             " JOIN pages p ON p.id=v.page_id WHERE p.status=?", (PageState.READ.value,)).fetchone()
         return int(done or 0), int(done or 0) + int(left or 0)
 

@@ -10,6 +10,8 @@ command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 command -v qpdf >/dev/null || need_apt+=(qpdf)
 # the review page's browser test drives Debian's Chromium (never a browser downloaded by a test tool)
 [ "${1:-}" = "--test" ] && { [ -x /usr/bin/chromium ] || need_apt+=(chromium); }
+# the PostgreSQL store's tests start a throwaway cluster with Debian's initdb and pg_ctl
+[ "${1:-}" = "--test" ] && { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql); }
 if ((${#need_apt[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -21,7 +23,8 @@ fi
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
+# the tests cover the scale extra too: PostgreSQL (psycopg) and Dask distributed
+[ "${1:-}" = "--test" ] && extras="[test,scale]"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 rm -rf build  # setuptools' build folder would carry modules deleted since into the install
 .venv/bin/python -m pip install -q ".${extras}"

@@ -1,5 +1,7 @@
 """The review page: decisions in the store and its audit log, two reviewers, undo, security, and a real
-browser (Debian's Chromium driven by Playwright) reviewing scanned forms with the keyboard."""
+browser (Debian's Chromium driven by Playwright) reviewing scanned forms with the keyboard. The tests marked
+``both_backends`` run on an SQLite store and on a PostgreSQL one (tests/pg.py); the store's side of review
+(two reviewers, claims, undo) runs on both in tests/test_store_backends.py."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from formkit.store import SCHEMA_VERSION, Store
 from formkit.template import resolve_template
 from scanner.assign import read_source_as
 from scanner.batch import scan
+from tests.conftest import both_backends, remember_readings
 from tests.synthetic import degrade_scan, draw_mark, render_pdf
 
 DPI = 200
@@ -35,15 +38,16 @@ MARKS = {"k10_01": ([("tick", 3)], "3"), "k10_02": ([("tick", 2), ("cross", 4)],
          "k10_08": ([("tick", 5)], "5"), "k10_09": ([("cross", 3)], "3"), "k10_10": ([("tick", 2)], "2")}
 
 
-def app_for(db: Path, access_token: str | None = None):
+def app_for(db: Path | str, access_token: str | None = None):
     """The review app as ``formkit review`` wires it."""
     catalogue = shipped_catalogue()
     return create_app(db, catalogue, lambda source, payload: read_source_as(source, payload, catalogue), access_token)
 
 
 @pytest.fixture
-def scanned(tmp_path) -> tuple[Path, str]:
-    """A store with one K10 page read: two double-marked rows and two faint pencil marks."""
+def scanned(tmp_path, new_store, monkeypatch) -> tuple[Path | str, str]:
+    """A store with one K10 page read: two double-marked rows and two faint pencil marks (an SQLite file,
+    or a PostgreSQL database for a test run on both backends)."""
     layout = build_layout(resolve_template("k10"))
     rows = generate(layout, make_copies(1, None, 21), tmp_path / "k10.pdf")
     image = render_pdf(tmp_path / "k10.pdf", DPI)[0]
@@ -57,15 +61,17 @@ def scanned(tmp_path) -> tuple[Path, str]:
     folder = tmp_path / "batch"
     folder.mkdir()
     cv2.imwrite(str(folder / "k10.png"), cv2.cvtColor(degrade_scan(image, DPI, rng, out_dpi=DPI), cv2.COLOR_RGB2BGR))
-    db = tmp_path / "store.sqlite"
+    db = new_store
     store = Store(db)
+    remember_readings(monkeypatch, reuse=not isinstance(db, Path))
     scan([folder], store, jobs=1)
+    monkeypatch.undo()
     assert decisions.queue(store), "the page should have values to review"
     store.close()
     return db, str(rows[0]["serial"])
 
 
-def test_two_reviewers_never_overwrite_each_other_and_undo_restores(scanned):
+def test_two_reviewers_never_overwrite_each_other_and_undo_restores(scanned):  # both backends: test_store_backends
     db, _ = scanned
     first, second = Store(db), Store(db)
     item = decisions.queue(first)[0]
@@ -92,6 +98,7 @@ def test_posts_without_the_csrf_token_are_refused(scanned):
     assert client.post(item_url, data={"value": "4"}).status_code == 400
 
 
+@both_backends
 def test_images_are_served_by_id_only_and_a_token_guards_other_addresses(scanned):
     db, _ = scanned
     client = app_for(db).test_client()

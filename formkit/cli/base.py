@@ -58,8 +58,25 @@ text_pack_option = click.option("--text-pack", type=click.Path(dir_okay=False, p
 large_print_option = click.option("--large-print", is_flag=True, help="Larger text and boxes for low vision.")
 page_size_option = click.option("--page-size", type=click.Choice(list(PAGE_SIZES_MM)),
                                 help="Print on another page size than the template's.")
-db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=Path("formkit.sqlite"),
-                         show_default=True, help="The SQLite store.")
+
+
+class StoreLocation(click.ParamType):
+    """``--db``: an SQLite file (a ``Path``), or a PostgreSQL database as ``postgresql://user@host/db`` (a
+    ``DatabaseURL``; the ``scale`` extra)."""
+
+    name = "FILE|URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ..database import DatabaseURL, is_database_url
+
+        if isinstance(value, DatabaseURL) or is_database_url(value):
+            return DatabaseURL(value)
+        return click.Path(dir_okay=False, path_type=Path).convert(value, param, ctx)
+
+
+db_option = click.option("--db", type=StoreLocation(), default=Path("formkit.sqlite"), show_default=True,
+                         help="The store: an SQLite file, or a PostgreSQL database as postgresql://user@host/db "
+                              '(needs pip install "formkit[scale]").')
 jobs_option = click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
 templates_option = click.option("--templates", "template_dirs", multiple=True,
                                 type=click.Path(file_okay=False, path_type=Path),

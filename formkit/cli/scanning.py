@@ -30,13 +30,19 @@ from .base import (
               help="Read the pages already in the store again with the current templates and model (after an "
                    "upgrade or a new text pack), keeping review decisions whose value is unchanged.")
 @click.option("--form", help="With --reread: only the pages of this form.")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Read the pages on a Dask distributed cluster, e.g. tcp://SCHEDULER:8786 (workers need formkit "
+                   'installed; pip install "formkit[scale]"); each page is saved as it comes back.')
+@click.option("--shared-paths", is_flag=True,
+              help="With --cluster: the workers see the files at the same paths (shared storage), so they read "
+                   "them there instead of being sent them.")
 @reports_errors
 def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tuple[Path, ...],
-         text_packs: tuple[Path, ...], reread: bool, form: str | None) -> None:
+         text_packs: tuple[Path, ...], reread: bool, form: str | None, cluster: str | None,
+         shared_paths: bool) -> None:
     """Read every page of the images, PDFs and folders in PATHS into the store. With --reread, read the
-    store's pages again (from their files when still there unchanged, else from the images it kept)."""
-    from scanner.batch import scan as run
-
+    store's pages again (from their files when still there unchanged, else from the images it kept).
+    With --cluster, the pages of PATHS are read on a Dask cluster (--reread still reads here, --jobs)."""
     from ..catalogue import Catalogue
     from ..store import Store
 
@@ -44,18 +50,57 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
         raise click.UsageError("give the files or folders to scan, or --reread")
     if form is not None and not reread:
         raise click.UsageError("--form goes with --reread")
+    if shared_paths and not cluster:
+        raise click.UsageError("--shared-paths goes with --cluster")
+    if cluster and not paths:
+        raise click.UsageError("--cluster reads the files given; --reread alone reads here (with --jobs)")
     catalogue = Catalogue(template_dirs, text_packs)
     if not paths:
         if not db.exists():
             raise InputError(f"{db}: no such store; run 'formkit scan' first")
         _reread(db, catalogue, form, jobs)
         return
-    store = Store(db)
+    if cluster:
+        summary = _scan_on_cluster(paths, db, cluster, shared_paths, catalogue)
+    else:
+        from scanner.batch import scan as run
+
+        store = Store(db)
+        try:
+            with progress_bar("Reading pages") as (planned, progress):
+                summary = run(list(paths), store, jobs, progress=progress, planned=planned, catalogue=catalogue)
+        finally:
+            store.close()
+    _report(summary, db)
+    if reread:
+        _reread(db, catalogue, form, jobs)
+    if summary.missing:
+        sys.exit(ExitCode.INPUT)
+
+
+def _scan_on_cluster(paths: tuple[str, ...], db: Path, address: str, shared_paths: bool, catalogue: Any) -> Any:
+    """``scan --cluster``: the pages read on the Dask cluster at ``address`` (reached before the store is
+    opened or made), each saved as it comes back."""
+    from scanner.cluster import connect
+    from scanner.cluster import scan as run
+
+    from ..store import Store
+
+    client = connect(address)
     try:
-        with progress_bar("Reading pages") as (planned, progress):
-            summary = run(list(paths), store, jobs, progress=progress, planned=planned, catalogue=catalogue)
+        store = Store(db)
+        try:
+            with progress_bar("Reading pages on the cluster") as (planned, progress):
+                return run(list(paths), store, client, shared_paths, progress=progress, planned=planned,
+                           catalogue=catalogue)
+        finally:
+            store.close()
     finally:
-        store.close()
+        client.close()
+
+
+def _report(summary: Any, db: Path) -> None:
+    """What a scan read, in a few lines."""
     for missing in summary.missing:
         click.echo(f"formkit: warning: {missing}: no such file or folder", err=True)
     for duplicate, first in summary.duplicates:
@@ -67,10 +112,6 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
     for reason, count in summary.reasons.most_common():
         click.echo(f"  {count:5d} x {reason}")
     click.echo(f"Store: {db}")
-    if reread:
-        _reread(db, catalogue, form, jobs)
-    if summary.missing:
-        sys.exit(ExitCode.INPUT)
 
 
 def _reread(db: Path, catalogue: Any, form: str | None, jobs: int | None) -> None:

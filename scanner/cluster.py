@@ -1,0 +1,212 @@
+"""Scan many files with the read step on a Dask distributed cluster (``formkit scan --cluster ADDRESS``).
+
+This process finds, hashes and plans the files as ``scanner.batch`` does, and is still the only one that
+writes to the store; each page is read by a task on the cluster (``read_job``, as in a local batch) and
+saved, in its own transaction, as soon as its reading comes back. A killed client or a lost scheduler
+leaves only whole pages saved, and running the same command again reads the rest. A lost worker's tasks
+are run again elsewhere by Dask; a page whose tasks killed workers several times, or that failed on the
+cluster in any other way, is stored as rejected with the reason, and so is read again on the next run.
+
+The image files go to the workers as bytes, a few files at a time (a file is released once its pages are
+read), unless ``shared_paths`` says the workers see the same paths (shared storage): then they read the
+files themselves. Workers need formkit installed, and any ``--templates`` folder or text pack at the same
+path as here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from formkit.catalogue import Catalogue, shipped_catalogue
+from formkit.database import require
+from formkit.errors import InputError
+from formkit.records import PageResult, PageState
+from formkit.store import Store
+
+from .batch import Job, Summary, _count, _plan_input, read_job
+from .ingest import describe, find_inputs
+
+IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thread: enough to keep them busy
+CONNECT_TIMEOUT = "20s"  # to reach the scheduler
+CACHED_FILES = 2  # files kept on a worker's disk, so several pages of one PDF are written there once
+
+_cache_lock = threading.Lock()
+_cached: OrderedDict[str, Path] = OrderedDict()  # in a worker: content hash -> local copy
+
+
+class ClusterError(InputError):
+    """The cluster given by ``--cluster`` cannot be reached, or was lost (exit 5)."""
+
+
+def read_shared(job: Job, catalogue: Catalogue) -> list[PageResult]:
+    """On a worker: read one page of a file the worker sees at the same path (shared storage)."""
+    cv2.setNumThreads(1)  # one compute thread per task: the cluster's threads are its parallelism
+    return read_job(job, catalogue)
+
+
+def read_sent(data: bytes, job: Job, catalogue: Catalogue) -> list[PageResult]:
+    """On a worker: read one page of a file sent as ``data``; results name the file as the client does."""
+    cv2.setNumThreads(1)
+    path, sha, index = job
+    local = _local_copy(data, sha, Path(path).suffix.lower())
+    results = read_job((str(local), sha, index), catalogue)
+    for result in results:
+        result.source_file = path
+        result.reason = result.reason.replace(str(local), path)
+    return results
+
+
+def _local_copy(data: bytes, sha: str, suffix: str) -> Path:
+    """The file's content on this worker's disk (the loaders read files), kept for the next page of it."""
+    with _cache_lock:
+        if sha in _cached and _cached[sha].exists():
+            _cached.move_to_end(sha)
+            return _cached[sha]
+        folder = Path(tempfile.gettempdir()) / f"formkit-worker-{os.getpid()}"
+        if not folder.exists():
+            folder.mkdir(mode=0o700)
+            atexit.register(shutil.rmtree, folder, True)
+        local = folder / f"{sha}{suffix}"
+        partial = local.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(local)
+        _cached[sha] = local
+        while len(_cached) > CACHED_FILES:
+            _, old = _cached.popitem(last=False)
+            old.unlink(missing_ok=True)
+        return local
+
+
+def connect(address: str) -> Any:
+    """A Dask client of the scheduler at ``address`` (e.g. tcp://10.0.0.5:8786)."""
+    distributed = require("distributed", "--cluster")
+    try:
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"--cluster {address}: cannot reach the Dask scheduler ({exc})") from exc
+
+
+def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths: bool = False,
+         progress: Callable[[int], None] | None = None, planned: Callable[[int], None] | None = None,
+         catalogue: Catalogue | None = None) -> Summary:
+    """Read every page under ``paths`` into ``store`` on the Dask cluster ``cluster`` (a scheduler's address,
+    or a ``distributed.Client``); as ``scanner.batch.scan``, with ``planned`` told how many pages will be
+    read and ``progress`` called once per page saved."""
+    distributed = require("distributed", "--cluster")
+    catalogue = catalogue or shipped_catalogue()
+    client = connect(cluster) if isinstance(cluster, str) else cluster
+    try:
+        summary = Summary()
+        files, summary.missing = find_inputs(paths)
+        work, input_ids = _plan(files, store, summary)
+        if planned:
+            planned(len(work))
+        if work:
+            _read(client, distributed, work, input_ids, store, summary, shared_paths, catalogue, progress)
+        return summary
+    finally:
+        if client is not cluster:
+            client.close()
+
+
+def _plan(files: list[Path], store: Store, summary: Summary) -> tuple[list[Job], dict[str, int]]:
+    """Describe the files here (their content hash names their pages in the store) and queue the pages not
+    yet read, as ``scanner.batch.scan`` does: the same content under several names is read once."""
+    described = [describe(f) for f in files]
+    known = {info.sha256: store.input_path(info.sha256) for info in described}
+    work: list[Job] = []
+    input_ids: dict[str, int] = {}
+    first_path: dict[str, str] = {}
+    for info in sorted(described, key=lambda i: i.path != known[i.sha256]):
+        if info.sha256 in first_path:
+            summary.duplicates.append((info.path, first_path[info.sha256]))
+            continue
+        first_path[info.sha256] = info.path
+        input_ids[info.sha256] = _plan_input(store, info, summary, work)
+    return work, input_ids
+
+
+def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, int], store: Store,
+          summary: Summary, shared_paths: bool, catalogue: Catalogue,
+          progress: Callable[[int], None] | None) -> None:
+    """Hand the pages to the cluster a few at a time and save each reading as it comes back."""
+    remote_catalogue = client.scatter(catalogue, broadcast=True, hash=False)
+    pages_left = Counter(path for path, _, _ in work)
+    sent: dict[str, Any] = {}  # path -> the file's bytes on the cluster, while pages of it are being read
+    jobs = iter(work)
+    running = distributed.as_completed(loop=client.loop)
+    submitted: dict[Any, Job] = {}
+    limit, done = 0, 0
+
+    def submit_more() -> None:
+        nonlocal limit
+        if done % 50 == 0:  # workers may come and go: look again now and then (a round trip to the scheduler)
+            limit = max(4, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
+        while len(submitted) < limit:
+            job = next(jobs, None)
+            if job is None:
+                return
+            if shared_paths:
+                future = client.submit(read_shared, job, remote_catalogue, pure=False)
+            else:
+                if job[0] not in sent:
+                    try:
+                        sent[job[0]] = client.scatter(Path(job[0]).read_bytes(), hash=False)
+                    except OSError as exc:  # gone or unreadable since it was planned
+                        finish(job, [_rejected(job, f"cannot open the file ({exc.strerror or exc})")])
+                        continue
+                future = client.submit(read_sent, sent[job[0]], job, remote_catalogue, pure=False)
+            submitted[future] = job
+            running.add(future)
+
+    def finish(job: Job, results: list[PageResult]) -> None:
+        nonlocal done
+        for result in results:
+            state = store.save_page(input_ids[result.sha256], result.source_page - 1, result)
+            if state is None:  # another scan of this store saved the page first
+                summary.skipped_pages += 1
+            else:
+                result.status = state
+                _count(summary, result)
+        pages_left[job[0]] -= 1
+        if not pages_left[job[0]] and job[0] in sent:
+            sent.pop(job[0]).release()
+        done += 1
+        if progress:
+            progress(1)
+
+    submit_more()
+    for future in running:
+        job = submitted.pop(future)
+        finish(job, _results(future, job, client, distributed))
+        submit_more()
+
+
+def _results(future: Any, job: Job, client: Any, distributed: Any) -> list[PageResult]:
+    """A task's readings; a task that failed on the cluster is one rejected page with the reason. A lost
+    scheduler stops the scan (the pages saved so far stay)."""
+    try:
+        return future.result()
+    except (distributed.client.FutureCancelledError, OSError, TimeoutError) as exc:
+        if client.status != "running" or isinstance(exc, distributed.client.FutureCancelledError):
+            raise ClusterError(f"lost the Dask cluster ({type(exc).__name__}: {exc}); the pages read so far are "
+                               "saved: run the same command again to read the rest") from exc
+        reason = f"the cluster could not read this page ({type(exc).__name__}: {exc})"
+    except Exception as exc:  # KilledWorker, or formkit missing on a worker: the next run reads it again
+        reason = f"the cluster could not read this page ({type(exc).__name__}: {exc})"
+    return [_rejected(job, reason)]
+
+
+def _rejected(job: Job, reason: str) -> PageResult:
+    path, sha, index = job
+    return PageResult(path, index + 1, sha, PageState.REJECTED, reason)
