@@ -4,7 +4,7 @@ This process finds, hashes and plans the files as ``scanner.batch`` does, and is
 writes to the store; each page is read by a task on the cluster (``read_job``, as in a local batch) and
 saved, in its own transaction, as soon as its reading comes back. A killed client or a lost scheduler
 leaves only whole pages saved, and running the same command again reads the rest. A lost worker's tasks
-are run again elsewhere by Dask; a page whose tasks killed workers several times, or that failed on the
+are run again elsewhere by Dask (the file's bytes sent again if they were lost with it); a page whose tasks killed workers several times, or that failed on the
 cluster in any other way, is stored as rejected with the reason, and so is read again on the next run.
 
 The image files go to the workers as bytes, a few files at a time (a file is released once its pages are
@@ -39,6 +39,7 @@ from .ingest import describe, find_inputs
 IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thread: enough to keep them busy
 CONNECT_TIMEOUT = "20s"  # to reach the scheduler
 CACHED_FILES = 2  # files kept on a worker's disk, so several pages of one PDF are written there once
+RESENDS = 3  # times a page is handed out again after its file's bytes were lost with a worker
 
 _cache_lock = threading.Lock()
 _cached: OrderedDict[str, Path] = OrderedDict()  # in a worker: content hash -> local copy
@@ -145,7 +146,9 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
     sent: dict[str, Any] = {}  # path -> the file's bytes on the cluster, while pages of it are being read
     jobs = iter(work)
     running = distributed.as_completed(loop=client.loop)
-    submitted: dict[Any, Job] = {}
+    submitted: dict[Any, tuple[Job, Any]] = {}  # task -> its page, and the file's bytes it was given
+    again: list[Job] = []  # pages to hand out again: their file's bytes were lost with a worker
+    resent: Counter[Job] = Counter()
     limit, done = 0, 0
 
     def submit_more() -> None:
@@ -153,11 +156,12 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
         if done % 50 == 0:  # workers may come and go: look again now and then (a round trip to the scheduler)
             limit = max(4, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
         while len(submitted) < limit:
-            job = next(jobs, None)
+            job = again.pop() if again else next(jobs, None)
             if job is None:
                 return
             if shared_paths:
                 future = client.submit(read_shared, job, remote_catalogue, pure=False)
+                submitted[future] = (job, None)
             else:
                 if job[0] not in sent:
                     try:
@@ -166,7 +170,7 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
                         finish(job, [_rejected(job, f"cannot open the file ({exc.strerror or exc})")])
                         continue
                 future = client.submit(read_sent, sent[job[0]], job, remote_catalogue, pure=False)
-            submitted[future] = job
+                submitted[future] = (job, sent[job[0]])
             running.add(future)
 
     def finish(job: Job, results: list[PageResult]) -> None:
@@ -187,8 +191,16 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
 
     submit_more()
     for future in running:
-        job = submitted.pop(future)
-        finish(job, _results(future, job, client, distributed))
+        job, data = submitted.pop(future)
+        if future.status == "cancelled" and client.status == "running" and resent[job] < RESENDS:
+            # scattered bytes have no lineage: when the worker holding them is lost, the tasks given them are
+            # cancelled, not run again, so the file is sent again and its page handed out again
+            resent[job] += 1
+            if data is not None and sent.get(job[0]) is data:
+                del sent[job[0]]
+            again.append(job)
+        else:
+            finish(job, _results(future, job, client, distributed))
         submit_more()
 
 

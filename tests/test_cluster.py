@@ -101,3 +101,23 @@ def test_cluster_options_are_checked_and_a_missing_dask_says_what_to_install(tmp
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--db", db, "--cluster", "tcp://127.0.0.1:8786"])
     assert result.exit_code == ExitCode.INPUT and 'pip install "formkit[scale]"' in result.output
     assert not Path(db).exists()  # refused before the store was made
+
+
+def test_a_worker_lost_while_reading_loses_no_page(dask_client, inbox, tmp_path):
+    """A worker's process killed while pages are on the cluster: Dask runs its tasks again on a worker
+    left, and every page is saved once, read."""
+    from scanner.cluster import scan
+
+    store = Store(tmp_path / "lost.sqlite")
+    killed = []
+
+    def kill_a_worker_after_the_first_page(n: int) -> None:
+        if not killed:
+            busy = [address for address, tasks in dask_client.processing().items() if tasks]
+            killed.append(busy[0] if busy else next(iter(dask_client.nthreads())))
+            dask_client.restart_workers(killed, timeout=60)  # the nanny kills the process and starts a new one
+
+    summary = scan([inbox], store, dask_client, progress=kill_a_worker_after_the_first_page)
+    assert killed and sum(summary.pages.values()) == 3
+    assert len(store.pages()) == 3 and {r["status"] for r in store.pages()} == {"read"}
+    assert sum(1 for r in store.audit_rows() if r["action"] == "read-page") == 3
