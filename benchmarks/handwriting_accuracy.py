@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import importlib.util
 import os
 import platform
 import random
@@ -61,6 +60,11 @@ from scanner import digits, handwriting  # noqa: E402
 from scanner.pipeline import read_page  # noqa: E402
 from tests.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf  # noqa: E402
 
+# the digit scripts, as modules their worker processes find
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import calibrate_digits  # noqa: E402
+import train_digits  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "samples" / "handwriting" / "mnist-heldout.npz"
 # first box seed per source: none shared with training (train_digits) or calibration (calibrate_digits)
@@ -68,26 +72,11 @@ FIRST_SEED = {"MNIST": 900_000_000, "USPS": 910_000_000, "optdigits": 920_000_00
 TARGETS = {"right_of_accepted": 0.995, "wrong_accepted": 0.002, "rejected": 0.03}
 
 
-def _script(name: str):
-    """scripts/``name``.py as a module (registered, so that its worker processes find it)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _train_module():
-    return _script("train_digits")
-
-
 MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-train.npz"  # the project's training data, if present
 
 
 def heldout(limit: int) -> tuple[np.ndarray, np.ndarray, str]:
-    train = _train_module()
+    train = train_digits
     if MNIST.exists():
         data = np.load(MNIST)
         index = train.heldout_indices()[:limit]
@@ -102,7 +91,7 @@ def sources(mnist_limit: int, other_limit: int | None
     frame, and what they are. USPS and optdigits only where their files are (calibrate_digits.MORE_DIGITS)."""
     x, y, what = heldout(mnist_limit)
     out = {"MNIST": (x, y, np.zeros(len(y), bool), what)}
-    calibrate = _script("calibrate_digits")
+    calibrate = calibrate_digits
     for name, label in (("usps", "USPS"), ("optdigits", "optdigits")):
         if not (calibrate.MORE_DIGITS / f"{name}-train.npz").exists():
             print(f"({label}: {calibrate.MORE_DIGITS / f'{name}-train.npz'} not found, left out)\n")
@@ -133,7 +122,7 @@ def _row(name: str, boxes: int, rule: str, accepted: np.ndarray, right: np.ndarr
 
 
 def digit_accuracy(mnist_limit: int, other_limit: int | None) -> None:
-    train = _train_module()
+    train = train_digits
     print("## Digits, per source, written into boxes and captured\n")
     print("| source | boxes | rule | accepted and right | rejected (to review) | accepted but wrong "
           "| accuracy of accepted | top-1, no reject |")
@@ -241,7 +230,7 @@ def date_boxes(count: int, other_limit: int | None) -> None:
     """Dates alone, many more than the pages hold: each date's eight digits written into eight boxes side
     by side (the neighbours written in too, some of the time), captured and cut out as in the digits
     section, and resolved as scanner.handwriting resolves a date field."""
-    train = _train_module()
+    train = train_digits
     field = BoxesField("d", "date", ())
     ink = digits.BoxInk(np.zeros((1, 1), np.float32), 3.0)
     rules = {"with distance": contextlib.nullcontext, "probability alone": probability_alone}

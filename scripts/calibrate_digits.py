@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -55,6 +54,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # train_digits, as a module its render_set's worker processes find
+
+import train_digits  # noqa: E402
 
 from scanner import digits  # noqa: E402
 
@@ -68,21 +70,6 @@ DOUBT_PER_SD = 1.0
 NARROW = 0.45  # a digit narrower than this (width / height), a plain 1, is not stretched: nobody writes 1 as a block
 # render_set seeds (each box's seed is seed * 10,000,000 + its index): train_digits uses 1 and 2
 SEEDS = {"mnist-val-stretched": 3, "usps": 4, "optdigits": 5, "bank": 6}
-
-
-def _script(name: str):
-    """scripts/``name``.py as a module (registered, so that render_set's worker processes find it)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _train_module():
-    return _script("train_digits")
 
 
 def as_mnist(image: np.ndarray, stretch: bool = False) -> np.ndarray:
@@ -191,7 +178,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=digits.ACCEPTANCE_PATH)
     args = parser.parse_args()
     digits.MODEL_PATH = args.model
-    train = _train_module()
+    train = train_digits
     started = time.time()
     with np.load(args.mnist) as data:
         x, y = data["x"], data["y"].astype(np.int64)
