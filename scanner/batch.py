@@ -69,35 +69,46 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     catalogue = catalogue or shipped_catalogue()
     summary = Summary()
     files, summary.missing = find_inputs(paths)
-    work: list[Job] = []
-    input_ids: dict[str, int] = {}
-    first_path: dict[str, str] = {}
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
         described = list(pool.imap(describe, files, chunksize=8) if pool else map(describe, files))
-        # the same content under several names is read once, under the name the store already knows
-        # it by when it does (a copy added later is the one reported), else the first in name order
-        known = {info.sha256: store.input_path(info.sha256) for info in described}
-        for info in sorted(described, key=lambda i: i.path != known[i.sha256]):
-            if info.sha256 in first_path:
-                summary.duplicates.append((info.path, first_path[info.sha256]))
-                continue
-            first_path[info.sha256] = info.path
-            input_ids[info.sha256] = _plan_input(store, info, summary, work)
+        work, input_ids = plan(described, store, summary)
         if planned:
             planned(len(work))
         results = pool.imap_unordered(read_job, work, chunksize=1) if pool \
             else (read_job(job, catalogue) for job in work)
         for found in results:
-            for result in found:
-                state = store.save_page(input_ids[result.sha256], result.source_page - 1, result)
-                if state is None:  # another scan of this store saved the page first
-                    summary.skipped_pages += 1
-                else:
-                    result.status = state
-                    _count(summary, result)
+            save_readings(store, input_ids, found, summary)
             if progress:
                 progress(1)
     return summary
+
+
+def plan(described: list[InputFile], store: Store, summary: Summary) -> tuple[list[Job], dict[str, int]]:
+    """The pages to read of the files ``described`` (``ingest.describe``), each input recorded in ``store``
+    (its id by content hash). The same content under several names is read once, under the name the store
+    already knows it by when it does (a copy added later is the one reported), else the first in name order."""
+    work: list[Job] = []
+    input_ids: dict[str, int] = {}
+    first_path: dict[str, str] = {}
+    known = {info.sha256: store.input_path(info.sha256) for info in described}
+    for info in sorted(described, key=lambda i: i.path != known[i.sha256]):
+        if info.sha256 in first_path:
+            summary.duplicates.append((info.path, first_path[info.sha256]))
+            continue
+        first_path[info.sha256] = info.path
+        input_ids[info.sha256] = _plan_input(store, info, summary, work)
+    return work, input_ids
+
+
+def save_readings(store: Store, input_ids: dict[str, int], found: list[PageResult], summary: Summary) -> None:
+    """Save the pages one job read, each in its own transaction, and count them in ``summary``."""
+    for result in found:
+        state = store.save_page(input_ids[result.sha256], result.source_page - 1, result)
+        if state is None:  # another scan of this store saved the page first
+            summary.skipped_pages += 1
+        else:
+            result.status = state
+            _count(summary, result)
 
 
 def _plan_input(store: Store, info: InputFile, summary: Summary, work: list[Job]) -> int:

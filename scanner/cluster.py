@@ -4,8 +4,9 @@ This process finds, hashes and plans the files as ``scanner.batch`` does, and is
 writes to the store; each page is read by a task on the cluster (``read_job``, as in a local batch) and
 saved, in its own transaction, as soon as its reading comes back. A killed client or a lost scheduler
 leaves only whole pages saved, and running the same command again reads the rest. A lost worker's tasks
-are run again elsewhere by Dask (the file's bytes sent again if they were lost with it); a page whose tasks killed workers several times, or that failed on the
-cluster in any other way, is stored as rejected with the reason, and so is read again on the next run.
+are run again elsewhere by Dask (the file's bytes sent again if they were lost with it); a page whose
+tasks killed workers several times, or that failed on the cluster in any other way, is stored as
+rejected with the reason, and so is read again on the next run.
 
 The image files go to the workers as bytes, a few files at a time (a file is released once its pages are
 read), unless ``shared_paths`` says the workers see the same paths (shared storage): then they read the
@@ -33,7 +34,7 @@ from formkit.errors import InputError
 from formkit.records import PageResult, PageState
 from formkit.store import Store
 
-from .batch import Job, Summary, _count, _plan_input, read_job
+from .batch import Job, Summary, plan, read_job, save_readings
 from .ingest import describe, find_inputs
 
 IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thread: enough to keep them busy
@@ -109,7 +110,7 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
     try:
         summary = Summary()
         files, summary.missing = find_inputs(paths)
-        work, input_ids = _plan(files, store, summary)
+        work, input_ids = plan([describe(f) for f in files], store, summary)
         if planned:
             planned(len(work))
         if work:
@@ -118,23 +119,6 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
     finally:
         if client is not cluster:
             client.close()
-
-
-def _plan(files: list[Path], store: Store, summary: Summary) -> tuple[list[Job], dict[str, int]]:
-    """Describe the files here (their content hash names their pages in the store) and queue the pages not
-    yet read, as ``scanner.batch.scan`` does: the same content under several names is read once."""
-    described = [describe(f) for f in files]
-    known = {info.sha256: store.input_path(info.sha256) for info in described}
-    work: list[Job] = []
-    input_ids: dict[str, int] = {}
-    first_path: dict[str, str] = {}
-    for info in sorted(described, key=lambda i: i.path != known[i.sha256]):
-        if info.sha256 in first_path:
-            summary.duplicates.append((info.path, first_path[info.sha256]))
-            continue
-        first_path[info.sha256] = info.path
-        input_ids[info.sha256] = _plan_input(store, info, summary, work)
-    return work, input_ids
 
 
 def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, int], store: Store,
@@ -175,13 +159,7 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
 
     def finish(job: Job, results: list[PageResult]) -> None:
         nonlocal done
-        for result in results:
-            state = store.save_page(input_ids[result.sha256], result.source_page - 1, result)
-            if state is None:  # another scan of this store saved the page first
-                summary.skipped_pages += 1
-            else:
-                result.status = state
-                _count(summary, result)
+        save_readings(store, input_ids, results, summary)
         pages_left[job[0]] -= 1
         if not pages_left[job[0]] and job[0] in sent:
             sent.pop(job[0]).release()
