@@ -19,8 +19,10 @@ The pages are generated once into --work (by default ~/.cache/formkit-benchmarks
 by later runs; delete that folder after changing tests/synthetic.py. Each run is the real command in its
 own process, `python -m formkit.cli scan FOLDER --db NEW.sqlite --jobs J`, with this source tree first on
 PYTHONPATH, into a fresh store; the time is the command's wall time, start-up included (also shown alone,
-on an empty folder). Memory is sampled from /proc every 0.1 s over the command's process tree: the
-largest peak resident size (VmHWM) of any one process, and the largest sum of all of them.
+on an empty folder), and its CPU time (user + system, the workers' included: the figure to compare on a
+shared machine, where wall time depends on what else runs). Memory is sampled from /proc every 0.1 s over
+the command's process tree: the largest peak resident size (VmHWM) of any one process, and the largest sum
+of all of them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import multiprocessing
 import os
 import platform
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -186,6 +189,7 @@ def _tree_memory_kb(root: int) -> tuple[int, int]:
 @dataclass
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system time of the command and its workers
     largest_kb: int
     total_kb: int
     output: str
@@ -198,6 +202,7 @@ def run_scan(folder: Path, db: Path, jobs: int) -> Run:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     command = [sys.executable, "-m", "formkit.cli", "scan", str(folder), "--db", str(db), "--jobs", str(jobs)]
     with tempfile.TemporaryFile("w+") as err:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True, env=env, cwd=db.parent)
         largest = total = 0
@@ -206,11 +211,13 @@ def run_scan(folder: Path, db: Path, jobs: int) -> Run:
             largest, total = max(largest, peak), max(total, now_total)
             time.sleep(0.1)
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command's workers were waited for by it
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         output = process.stdout.read() if process.stdout else ""
         if process.returncode:
             err.seek(0)
             output += err.read()[-2000:]
-    return Run(seconds, largest, total, output.strip(), process.returncode)
+    return Run(seconds, cpu, largest, total, output.strip(), process.returncode)
 
 
 def measure(folder: Path, pages: int, jobs_list: list[int], repeat: int, kind: str) -> None:
@@ -233,6 +240,7 @@ def measure(folder: Path, pages: int, jobs_list: list[int], repeat: int, kind: s
                 db.unlink(missing_ok=True)
                 first = run.output.splitlines()[0] if run.output else "(no output)"
                 print(f"--jobs {jobs} run {attempt + 1}: {run.seconds:6.2f} s {pages / run.seconds:6.1f} pages/s, "
+                      f"CPU {1000 * run.cpu_seconds / pages:.0f} ms a page, "
                       f"largest process {run.largest_kb / 1024:4.0f} MB, all processes {run.total_kb / 1024:4.0f} MB"
                       + (f", EXIT {run.returncode}" if run.returncode else ""), flush=True)
                 print(f"    {first}")
@@ -244,7 +252,8 @@ def measure(folder: Path, pages: int, jobs_list: list[int], repeat: int, kind: s
     print(f"\nbest of {repeat}:")
     for jobs, run in best.items():
         net = run.seconds - idle.seconds
-        print(f"  --jobs {jobs}: {pages / run.seconds:6.1f} pages/s ({run.seconds:.2f} s), largest process "
+        print(f"  --jobs {jobs}: {pages / run.seconds:6.1f} pages/s ({run.seconds:.2f} s), CPU "
+              f"{1000 * run.cpu_seconds / pages:.0f} ms a page (start-up included), largest process "
               f"{run.largest_kb / 1024:.0f} MB" + (f"; {pages / net:.1f} pages/s net of start-up" if net > 0 else ""))
     if 1 in best and 2 in best:
         ratio = best[1].seconds / best[2].seconds
