@@ -22,7 +22,7 @@ from .ocr import OcrUnavailable, read_text
 from .register import WARP_PX_PER_MM
 
 TRACE_MM2 = 0.15  # less ink than this in a digit box is dust or a border remnant: blank
-TEXT_ACCEPT = 0.90  # every word of a text area at least this sure, or the text goes to review
+TEXT_ACCEPT = 0.90  # a reading with a word less sure than this is reported as unsure (all go to review)
 SHORT_TEXT_CHARS = 2  # readings this short are flagged whatever their confidence
 YEARS = (1900, 2100)
 
@@ -181,7 +181,8 @@ def _value(f: BoxesField, value: str, boxes: list[dict], reasons: list[str], raw
 
 def read_text_field(page: np.ndarray, f: TextField, language: str, px_per_mm: float = WARP_PX_PER_MM) -> FieldValue:
     """A free-text area: blank when it holds no handwriting (Tesseract is not called), else Tesseract's
-    reading of the handwriting alone (printed lines removed), to review unless every word is sure.
+    reading of the handwriting alone (printed lines removed), always to review: the reading is the guess
+    the reviewer confirms or corrects.
 
     In: ``page`` the registered page, 2-D uint8 grey, ``px_per_mm`` pixels per mm; the field's box and
     ruled lines in mm from the page's top-left corner; ``language`` a Tesseract language code ("eng").
@@ -204,7 +205,10 @@ def read_text_field(page: np.ndarray, f: TextField, language: str, px_per_mm: fl
         return FieldValue(f.id, f.kind, found.text, min(0.49, found.confidence), True,
                           f"only {len(''.join(found.text.split()))} character(s) read: a short answer, or a stray "
                           "mark?", raw)
-    return FieldValue(f.id, f.kind, found.text, found.confidence, False, "", raw)
+    # Tesseract is sure of wrong readings of handwriting as often as of right ones ('arc' for 'are'): a
+    # reading is a guess for the reviewer, never a value accepted unseen
+    return FieldValue(f.id, f.kind, found.text, min(0.49, found.confidence), True,
+                      "handwriting: check the machine's reading", raw)
 
 
 def _ink_only(page: np.ndarray, box: Box, baselines_y_mm: tuple[float, ...], px_per_mm: float) -> np.ndarray:
