@@ -38,16 +38,19 @@ def heldout() -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_dnn_ensemble_gives_the_numpy_networks_probabilities(heldout):
-    """300 held-out digits (more than one dnn chunk), an empty box and a full one: the same probabilities
-    within 1e-4 and the same digit for every image."""
+    """300 held-out digits (more than one dnn chunk), an empty box and a full one, run through dnn in one
+    call: the same probabilities within 1e-4 and the same digit as the NumPy pass, checked on the first
+    nine, every third after them (both chunks) and the last two (the NumPy pass takes 18 ms a digit)."""
     x, _ = heldout
     x = np.concatenate([x, np.zeros((1, 28, 28), np.float32), np.ones((1, 28, 28), np.float32)])
+    assert len(x) > digits.DNN_CHUNK
     assert digits._dnn_ensemble() is not None, "OpenCV's dnn is not used"
     fast = digits.classify(x)
-    reference = digits._classify_numpy(x)
+    checked = np.r_[0:9, 9:len(x) - 2:3, len(x) - 2, len(x) - 1]
+    reference = digits._classify_numpy(x[checked])
     assert fast.shape == (len(x), 10) and fast.dtype == np.float32
-    assert np.abs(fast - reference).max() < 1e-4
-    assert (fast.argmax(axis=1) == reference.argmax(axis=1)).all()
+    assert np.abs(fast[checked] - reference).max() < 1e-4
+    assert (fast[checked].argmax(axis=1) == reference.argmax(axis=1)).all()
     assert np.allclose(fast.sum(axis=1), 1, atol=1e-5)
     for n in (1, 9):  # batch sizes change between pages
         assert np.abs(digits.classify(x[:n]) - reference[:n]).max() < 1e-4
@@ -75,8 +78,8 @@ def test_onnx_written_here_is_valid_onnx_and_computes_the_networks(heldout):
     model = onnx.load_from_string(graph.model())
     onnx.checker.check_model(model, full_check=True)
     x, _ = heldout
-    runs = reference_evaluator.ReferenceEvaluator(model).run(outputs, {"images": x[:20, None]})
-    assert np.abs(sum(runs) / len(runs) - digits._classify_numpy(x[:20])).max() < 1e-4
+    runs = reference_evaluator.ReferenceEvaluator(model).run(outputs, {"images": x[:8, None]})
+    assert np.abs(sum(runs) / len(runs) - digits._classify_numpy(x[:8])).max() < 1e-4
 
 
 # --- Tesseract ---------------------------------------------------------------------------------------------
