@@ -24,7 +24,6 @@ from tests.synthetic import render_pdf
 
 # the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
 # builds the fixtures once
-pytestmark = pytest.mark.xdist_group("watch")
 
 DPI = 200
 ROOT = Path(__file__).resolve().parent.parent
