@@ -3,8 +3,11 @@ worker processes can hand them to the process that owns the store."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 
@@ -65,3 +68,32 @@ class PageResult:
     image_jpeg: bytes | None = field(default=None, repr=False)
     values: list[FieldValue] = field(default_factory=list)
     region: int = 0  # which form page of the image, when it holds several (cards side by side)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file's content, hex: what names an input in the store."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class FileReport:
+    """How one file's pages ended in a run of ``formkit watch``."""
+
+    path: Path
+    pages: Counter = field(default_factory=Counter)  # pages stored now, by state
+    reasons: Counter = field(default_factory=Counter)  # why pages were rejected or unidentified
+    values_to_review: int = 0
+    skipped_pages: int = 0  # already in the store
+    unfinished: int = 0  # not read because the watch stopped: read on the next run
+    same_as: str = ""  # the same content as this file of the same group: read once
+    gone: bool = False  # removed before it was read
+    still_changing: bool = False  # --once: still being written: left for the next run
+    at_start: bool = False  # in the folder when the watch started
+
+    @property
+    def stored(self) -> int:
+        return sum(self.pages.values())

@@ -10,10 +10,10 @@ import numpy as np
 
 from formkit.catalogue import Catalogue
 from formkit.qrpayload import PagePayload
-from formkit.records import PageResult, PageState
+from formkit.records import PageResult, PageState, file_sha256
 from formkit.review.queue import SourcePage
 
-from .ingest import PageLoadError, file_sha256, load_page
+from .ingest import PageLoadError, load_page
 from .pipeline import read_page_as
 
 REGION_MARGIN = 0.08  # of a region's diagonal, kept around it: its markers sit near its edges

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from formkit.records import InputFile
+from formkit.records import InputFile, file_sha256
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 PDF_SUFFIXES = {".pdf"}
@@ -52,14 +52,6 @@ def find_inputs(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
                 seen.add(key)
                 files.append(file)
     return files, missing
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def describe(path: Path) -> InputFile:

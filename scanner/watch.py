@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from formkit.catalogue import Catalogue
-from formkit.records import InputFile, PageResult, PageState
+from formkit.records import FileReport, InputFile, PageResult, PageState
 from formkit.store import UNREAD_STATES, Store
 
 from .batch import Summary, scan
@@ -133,26 +132,6 @@ class Folder:
         complete; changed since, so still being written)."""
         waiting = [p for p, s in sorted(self._files.items()) if s.at_start and not s.handed]
         return ([p for p in waiting if not self._files[p].changed], [p for p in waiting if self._files[p].changed])
-
-
-@dataclass
-class FileReport:
-    """How one file's pages ended in this run."""
-
-    path: Path
-    pages: Counter = field(default_factory=Counter)  # pages stored now, by state
-    reasons: Counter = field(default_factory=Counter)  # why pages were rejected or unidentified
-    values_to_review: int = 0
-    skipped_pages: int = 0  # already in the store
-    unfinished: int = 0  # not read because the watch stopped: read on the next run
-    same_as: str = ""  # the same content as this file of the same group: read once
-    gone: bool = False  # removed before it was read
-    still_changing: bool = False  # --once: still being written: left for the next run
-    at_start: bool = False  # in the folder when the watch started
-
-    @property
-    def stored(self) -> int:
-        return sum(self.pages.values())
 
 
 class Stopped(Exception):

@@ -11,6 +11,8 @@ from typing import Any
 import click
 
 from ..errors import InputError
+from ..records import file_sha256
+from . import pipeline
 from .base import db_option, main, reports_errors, templates_option, text_packs_option
 
 
@@ -80,8 +82,6 @@ def _pages_named(store: Any, input_name: str | None, page_id: int | None) -> tup
     assert input_name is not None
     content = None
     if Path(input_name).is_file():
-        from scanner.ingest import file_sha256
-
         try:
             content = file_sha256(Path(input_name))
         except OSError as exc:
@@ -124,8 +124,6 @@ def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, la
     """Say which form page a page is, and read it again as that page: an unidentified page, or one read as
     the wrong form, page or serial. A form whose printed boxes and lines clearly do not fit the page is
     refused. The old and new form, page and serial go to the audit log."""
-    from scanner.reread import read_checked
-
     from ..catalogue import Catalogue
     from ..review import queue as decisions
     from ..store import Store
@@ -152,7 +150,7 @@ def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, la
             raise InputError(payload)
         before = _where(row) + f": {row['status']}"
         problem = decisions.assign_page(store, page_id, payload, by,
-                                        lambda source, chosen: read_checked(source, chosen, catalogue))
+                                        pipeline.reader(catalogue))
         if problem:
             raise InputError(f"page id {page_id}: {problem}")
         after = store.page(page_id)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
+from . import pipeline
 from .base import db_option, main, reports_errors
 
 
@@ -25,8 +26,6 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
 
     from werkzeug.serving import make_server
 
-    from scanner.reread import rank_layouts, read_checked
-
     from ..catalogue import shipped_catalogue
     from ..review.app import LOOPBACK, allowed_hosts_for, create_app
 
@@ -35,8 +34,8 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
     token = None if host in LOOPBACK else secrets.token_urlsafe(16)
     catalogue = shipped_catalogue()
     # answers nothing until the port is known (--port 0 picks a free one), then only its own address
-    app = create_app(db, catalogue, lambda source, payload: read_checked(source, payload, catalogue), token,
-                     allowed_hosts=set(), rank=lambda source: rank_layouts(source, catalogue))
+    app = create_app(db, catalogue, pipeline.reader(catalogue), token, allowed_hosts=set(),
+                     rank=pipeline.ranker(catalogue))
     server = make_server(host, port, app, threaded=True)
     app.config["ALLOWED_HOSTS"] = allowed_hosts_for(host, server.server_port)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host

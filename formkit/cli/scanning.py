@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import ExitCode, InputError
+from . import pipeline
 from .base import (
     db_option,
     jobs_option,
@@ -63,12 +64,10 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
     if cluster:
         summary = _scan_on_cluster(paths, db, cluster, shared_paths, catalogue)
     else:
-        from scanner.batch import scan as run
-
         store = Store(db)
         try:
             with progress_bar("Reading pages") as (planned, progress):
-                summary = run(list(paths), store, jobs, progress=progress, planned=planned, catalogue=catalogue)
+                summary = pipeline.scan_files(list(paths), store, jobs, catalogue, planned, progress)
         finally:
             store.close()
     _report(summary, db)
@@ -81,18 +80,15 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
 def _scan_on_cluster(paths: tuple[str, ...], db: Path, address: str, shared_paths: bool, catalogue: Any) -> Any:
     """``scan --cluster``: the pages read on the Dask cluster at ``address`` (reached before the store is
     opened or made), each saved as it comes back."""
-    from scanner.cluster import connect
-    from scanner.cluster import scan as run
-
     from ..store import Store
 
-    client = connect(address)
+    client = pipeline.connect_cluster(address)
     try:
         store = Store(db)
         try:
             with progress_bar("Reading pages on the cluster") as (planned, progress):
-                return run(list(paths), store, client, shared_paths, progress=progress, planned=planned,
-                           catalogue=catalogue)
+                return pipeline.scan_on_cluster(list(paths), store, client, shared_paths, catalogue, planned,
+                                                progress)
         finally:
             store.close()
     finally:
@@ -116,14 +112,12 @@ def _report(summary: Any, db: Path) -> None:
 
 def _reread(db: Path, catalogue: Any, form: str | None, jobs: int | None) -> None:
     """``scan --reread``: every page of the store read again, a transaction a page; a summary."""
-    from scanner.reread import reread
-
     from ..store import Store
 
     store = Store(db)
     try:
         with progress_bar("Reading stored pages again") as (planned, progress):
-            summary = reread(store, catalogue, form, jobs, progress=progress, planned=planned)
+            summary = pipeline.reread(store, catalogue, form, jobs, planned, progress)
     finally:
         store.close()
     click.echo(f"Pages read again: {summary.pages}; values changed: {summary.changed}; review decisions kept: "

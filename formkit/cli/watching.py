@@ -8,15 +8,14 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from ..errors import FormkitError, InputError
+from ..records import FileReport
+from . import pipeline
 from .base import db_option, jobs_option, main, reports_errors, templates_option, text_packs_option
-
-if TYPE_CHECKING:
-    from scanner.watch import FileReport, Watch
 
 _watching = False  # set while the watch is running: its worker processes leave Ctrl+C to it
 _fork_hook_registered = False
@@ -42,15 +41,13 @@ def watch_command(folder: Path, db: Path, jobs: int | None, template_dirs: tuple
     seconds, or renamed into place from a .part, .tmp, .crdownload or dot name). Files already there and
     not yet in the store are read first. Ctrl+C or SIGTERM: the page in hand is saved, then the totals are
     printed."""
-    from scanner.watch import Watch
-
     from ..catalogue import Catalogue
 
     if not folder.is_dir():  # a file is refused by click (exit 2)
         raise InputError(f"{folder}: no such folder")
     catalogue = Catalogue(template_dirs, text_packs)
     with _stop_on_signals() as stop:
-        watcher = Watch(folder, db, jobs, catalogue, settle, interval, once, max_seconds, stop,
+        watcher = pipeline.watcher(folder, db, jobs, catalogue, settle, interval, once, max_seconds, stop,
                         on_file=lambda report: _print_file(report, folder),
                         on_note=lambda text: click.echo(f"formkit: warning: {text}", err=True))
         if once:
@@ -100,7 +97,7 @@ def _print_file(report: FileReport, folder: Path) -> None:
         click.echo(line)
 
 
-def _print_totals(watcher: Watch, outcome: str, db: Path) -> None:
+def _print_totals(watcher: Any, outcome: str, db: Path) -> None:
     totals, pages = watcher.totals, watcher.totals.pages
     click.echo(f"{outcome}: {watcher.files_read} file(s) read.")
     click.echo(f"Pages read: {pages['read']}, with {totals.values_to_review} value(s) to review; "
