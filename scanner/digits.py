@@ -21,7 +21,7 @@ import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import cv2
@@ -264,7 +264,7 @@ class _DnnEnsemble:
 
 
 def _network_graph(graph: _onnx.Graph, images: str, prefix: str, p: dict[str, np.ndarray]) -> str:
-    """One network (``network_probabilities``) added to ``graph``; returns its output's name."""
+    """One network (``network_outputs``) added to ``graph``; returns its output's name."""
 
     def layer(op: str, inputs: list[str], name: str, **attributes) -> str:
         return graph.node(op, inputs, prefix + name, **attributes)
@@ -335,7 +335,7 @@ def _dnn_ensemble() -> _DnnEnsemble | None:
 # --- the same networks in NumPy: the reference, and the fallback ------------------------------------------
 
 def _classify_numpy(images: np.ndarray) -> np.ndarray:
-    """``classify`` by the NumPy forward pass (``network_probabilities``)."""
+    """``classify`` by the NumPy forward pass (``network_outputs``)."""
     return _forward_numpy(images)[0]
 
 
@@ -366,11 +366,6 @@ def _conv3x3_relu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _maxpool2(x: np.ndarray) -> np.ndarray:
     n, c, h, w = x.shape
     return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
-
-
-def network_probabilities(x: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
-    """One network's softmax output for ``x`` (N, 1, 28, 28)."""
-    return network_outputs(x, p)[0]
 
 
 def network_outputs(x: np.ndarray, p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -416,12 +411,17 @@ class Acceptance:
         """Per image, summed over the networks: 1 - the cosine similarity of its projected features to the
         nearest bank digit of class ``digit``."""
         total = np.zeros(len(digit), np.float64)
-        for f, centre, axes, bank in zip(features, self.centres, self.axes, self.banks, strict=True):
+        for f, centre, axes, by_class in zip(features, self.centres, self.axes, self._banks_by_class, strict=True):
             u = project(f, centre, axes)
             for c in np.unique(digit):
                 rows = digit == c
-                total[rows] += 1.0 - (u[rows] @ bank[self.labels == c].T).max(axis=1)
+                total[rows] += 1.0 - (u[rows] @ by_class[int(c)].T).max(axis=1)
         return total
+
+    @cached_property
+    def _banks_by_class(self) -> tuple[dict[int, np.ndarray], ...]:
+        """Per network, the bank's rows of each class: split once, not on every page."""
+        return tuple({c: bank[self.labels == c] for c in range(10)} for bank in self.banks)
 
     def distance(self, features: list[np.ndarray], digit: np.ndarray) -> np.ndarray:
         """``raw_distance`` in standard deviations from the validation digits' median."""
