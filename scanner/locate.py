@@ -32,7 +32,7 @@ class Markers:
 
 
 @cache
-def _detector(thresholds: tuple[int, int] = (3, 23)) -> cv2.aruco.ArucoDetector:
+def _detector(thresholds: tuple[int, int]) -> cv2.aruco.ArucoDetector:
     """ArUco with the four-id dictionary, thresholding with windows from ``thresholds[0]`` to ``[1]`` px in
     steps of 10. No corner refinement here: ``refine_corners`` does it in the full image."""
     params = cv2.aruco.DetectorParameters()
@@ -42,6 +42,7 @@ def _detector(thresholds: tuple[int, int] = (3, 23)) -> cv2.aruco.ArucoDetector:
     return cv2.aruco.ArucoDetector(markers.dictionary(), params)
 
 
+ALL_THRESHOLDS = (3, 23)  # OpenCV's default: windows of 3, 13 and 23 px, three thresholding passes
 FAST_THRESHOLDS = (13, 13)  # one thresholding pass of the three: a page's four markers in 10 ms, not 26
 
 
@@ -115,7 +116,8 @@ def refine_corners(grey: np.ndarray, quad: np.ndarray) -> np.ndarray:
     return np.where((shift <= REFINE_MAX_SHIFT_CELLS * cell)[:, None], refined, quad).astype(np.float32)
 
 
-def _detect(image: np.ndarray, scale: float, thresholds: tuple[int, int] = (3, 23)) -> list[tuple[int, np.ndarray]]:
+def _detect(image: np.ndarray, scale: float, thresholds: tuple[int, int] = ALL_THRESHOLDS
+            ) -> list[tuple[int, np.ndarray]]:
     """Markers in ``image``, which is the page scaled by ``scale``; corners in page pixels, unrefined."""
     corners, ids, _ = _detector(thresholds).detectMarkers(image)
     if ids is None:

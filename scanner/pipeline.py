@@ -224,8 +224,7 @@ def _read_as(grey: np.ndarray, small: tuple[np.ndarray, float], found: Markers, 
              result: PageResult, catalogue: Catalogue, unread: np.ndarray | None = None) -> PageResult:
     """Read ``grey`` as the page ``payload`` names. ``small`` is the image at detection size and its scale;
     ``unread`` what is stored when the page cannot be read (``small``'s image unless given)."""
-    if unread is None:
-        unread = small[0]
+    unread = small[0] if unread is None else unread
     result.form, result.version, result.variant = payload.form, payload.version, payload.variant
     result.form_page, result.serial = payload.page, payload.serial
     layout = catalogue.find_layout(payload.form, payload.version, payload.variant)
@@ -257,11 +256,9 @@ def _layout_problem(layout: Layout | str, payload: PagePayload) -> str:
 
 
 def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Page, found: Markers,
-                     result: PageResult, language: str = "eng", unread: np.ndarray | None = None) -> PageResult:
-    """``small`` is the image at detection size and its scale; ``unread`` (``small``'s image unless given)
-    is stored when the page cannot be read."""
-    if unread is None:
-        unread = small[0]
+                     result: PageResult, language: str, unread: np.ndarray) -> PageResult:
+    """``small`` is the image at detection size and its scale; ``unread`` is stored when the page cannot
+    be read."""
     reg = register(page, found)
     if reg is None:
         result.status = PageState.REJECTED
