@@ -34,7 +34,6 @@ from .errors import OutputError, StoreBusyError, StoreError
 ADVISORY_LOCK = 0x666F726D6B6974  # 'formkit': the store's write lock, per database
 LOCK_TIMEOUT = "30s"  # as SQLite's busy timeout
 CONNECT_TIMEOUT = 15  # seconds: an unreachable server is said so, not waited for
-GUARDS = ("audit_no_update", "audit_no_delete", "audit_no_truncate")
 FIRST_SCHEMA = 3  # the first schema a PostgreSQL store can have
 STEPS: dict[int, tuple[str, ...]] = {}  # schema N: the statements that make a store of schema N one of N + 1
 GUARD_FUNCTION = """
@@ -43,6 +42,7 @@ BEGIN RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = 'restrict_v
 """
 GUARD_EVENTS = {"audit_no_update": "UPDATE ON audit FOR EACH ROW", "audit_no_delete": "DELETE ON audit FOR EACH ROW",
                 "audit_no_truncate": "TRUNCATE ON audit FOR EACH STATEMENT"}
+GUARDS = tuple(GUARD_EVENTS)  # the audit log's triggers, by name
 BUSY_STATES = {"55P03", "40P01", "40001", "53300", "57P03"}  # lock wait, deadlock, serialisation, no free connection
 READ_ONLY_STATES = {"25006", "42501"}  # a read-only transaction, no privilege
 
