@@ -5,9 +5,11 @@
 Flatbed-style scans hold four filled goal cards each (the back: two handwritten dates and four 0-10
 progress rows), laid two by two on an A4 glass, each turned 0 or 180 degrees and a few degrees off,
 scanned at 200 or 300 dpi; photos hold two or three cards on a desk, at 3 or 12 MP. Each card is also
-scanned alone, the same way. Printed: cards identified, and per field correct (right and not flagged),
-flagged for review, and silently wrong (wrong and not flagged), for both ways; a value read into the
-wrong card would count as silently wrong.
+scanned alone, the same way; a photographed card also alone with as many pixels as it had in the group
+photo (a card alone fills more of the frame: this row tells what grouping costs beyond fewer pixels).
+Printed: cards identified, and per field correct (right and not flagged), flagged for review, and
+silently wrong (wrong and not flagged), for each way; a value read into the wrong card would count as
+silently wrong.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from scanner.pipeline import read_image  # noqa: E402
 from tests.synthetic import degrade_photo, degrade_scan, fill_page, lay_cards, load_digits, render_pdf  # noqa: E402
 
 DPI = 300
+SILENT: list[str] = []  # each silently wrong value, printed under the table
 DIGITS = Path(__file__).resolve().parent.parent / "samples" / "handwriting" / "mnist-heldout.npz"
 
 
@@ -68,6 +71,8 @@ def tally(results: list[PageResult], truth: dict[str, dict[str, str]], totals: d
                 totals["correct"] += 1
             else:
                 totals["silent"] += 1
+                SILENT.append(f"{result.source_file}: card {result.serial}, {value.field}: read {value.value!r}, "
+                              f"written {expected!r} (confidence {value.confidence:.3f})")
 
 
 def grey(image: np.ndarray) -> np.ndarray:
@@ -87,7 +92,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name, per_image in conditions:
             together = {k: 0 for k in ("identified", "fields", "correct", "review", "silent")}
-            alone = dict(together)
+            alone, alike = dict(together), dict(together)
             cards_total, seconds_together, seconds_alone = 0, 0.0, 0.0
             for number in range(args.sets):
                 seed = args.seed * 1000 + number
@@ -108,17 +113,37 @@ def main() -> None:
                     image = degrade_photo(glass[: 200 + 2 * 1300], rng, frame, fill=0.9)
                     singles = [degrade_photo(c, rng, frame, fill=0.5) for c, _, _ in cards]
                 started = time.perf_counter()
-                tally(read_image(grey(image), PageResult("glass", 1, "", PageState.REJECTED)), truth, together)
+                read_together = read_image(grey(image), PageResult("glass", 1, "", PageState.REJECTED))
                 seconds_together += time.perf_counter() - started
+                tally(read_together, truth, together)
                 started = time.perf_counter()
                 for single in singles:
                     tally(read_image(grey(single), PageResult("card", 1, "", PageState.REJECTED)), truth, alone)
                 seconds_alone += time.perf_counter() - started
-            for label, t, seconds, images in ((f"{name}, together", together, seconds_together, args.sets),
-                                              (f"{name}, one at a time", alone, seconds_alone, cards_total)):
+                if per_image != 4:  # each card alone again, with as many pixels as it had in the group photo
+                    for (card, _, _), scale in zip(cards, _scales(read_together, cards), strict=True):
+                        if scale:
+                            single = degrade_photo(card, rng, frame, scale=scale)
+                            tally(read_image(grey(single), PageResult("card", 1, "", PageState.REJECTED)), truth,
+                                  alike)
+            rows = [(f"{name}, together", together, seconds_together, args.sets),
+                    (f"{name}, one at a time", alone, seconds_alone, cards_total)]
+            if per_image != 4:
+                rows.append((f"{name}, one at a time, pixels per card as together", alike, None, cards_total))
+            for label, t, seconds, images in rows:
                 f = max(1, t["fields"])
+                ms = "" if seconds is None else f"{1000 * seconds / images:.0f}"
                 print(f"| {label} | {cards_total} | {t['identified']} | {t['fields']} | {t['correct'] / f:.1%} | "
-                      f"{t['review'] / f:.1%} | {t['silent']} | {1000 * seconds / images:.0f} |")
+                      f"{t['review'] / f:.1%} | {t['silent']} | {ms} |")
+    for line in SILENT:
+        print(f"- silently wrong: {line}")
+
+
+def _scales(results: list[PageResult], cards: list[tuple[np.ndarray, str, dict[str, str]]]) -> list[float | None]:
+    """Per card, the photo's pixels per pixel of the card's 300 dpi image in the group photo (None when
+    the card was not read there)."""
+    by_serial = {r.serial: r.quality.get("source_px_per_mm") for r in results if r.status == PageState.READ}
+    return [by_serial[serial] / (DPI / 25.4) if by_serial.get(serial) else None for _, serial, _ in cards]
 
 
 if __name__ == "__main__":

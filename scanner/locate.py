@@ -9,7 +9,7 @@ needs ~3.7).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import cv2
 import numpy as np
@@ -78,22 +78,46 @@ def largest_per_id(detections: list[tuple[int, np.ndarray]]) -> Markers:
 
 def find_all_markers(grey: np.ndarray, small: tuple[np.ndarray, float] | None = None,
                      thorough: bool = False) -> list[tuple[int, np.ndarray]]:
-    """Every marker in the image, however many pages it holds: (id, (4, 2) float32 corners in full-resolution
-    pixels), each corner refined in the full image. Found at reduced resolution: first with one
-    thresholding pass (unless ``thorough``), which is enough when it gives one page's four markers; else
-    with all three passes (blur, small or many markers); at full resolution when that finds fewer
-    distinct ids than four. Pass ``thorough`` when the image is known to hold several pages."""
-    image, scale = small or reduced(grey)
-    found = [] if thorough else _detect(image, scale, FAST_THRESHOLDS)
-    if sorted(i for i, _ in found) != list(range(len(markers.CORNER_IDS))):
-        every = _detect(image, scale)
-        if len({i for i, _ in every}) >= len({i for i, _ in found}):
-            found = every
-        if len({i for i, _ in found}) < 4 and scale < 1.0:
-            full = _detect(grey, 1.0)
-            if len({i for i, _ in full}) > len({i for i, _ in found}):
-                found = full
-    return [(marker_id, refine_corners(grey, quad)) for marker_id, quad in found]
+    """Every marker in the image, however many pages it holds (``MarkerSearch.detections``)."""
+    return MarkerSearch(grey, small).detections(thorough)
+
+
+class MarkerSearch:
+    """The markers of one image, each detection pass run at most once: an image searched quickly and then,
+    when it turns out to hold several pages, thoroughly, runs no pass twice."""
+
+    def __init__(self, grey: np.ndarray, small: tuple[np.ndarray, float] | None = None):
+        self.grey = grey
+        self.image, self.scale = small or reduced(grey)
+
+    @cached_property
+    def _fast(self) -> list[tuple[int, np.ndarray]]:
+        return _detect(self.image, self.scale, FAST_THRESHOLDS)
+
+    @cached_property
+    def _every(self) -> list[tuple[int, np.ndarray]]:
+        return _detect(self.image, self.scale)
+
+    @cached_property
+    def _full(self) -> list[tuple[int, np.ndarray]]:
+        return _detect(self.grey, 1.0)
+
+    def detections(self, thorough: bool = False) -> list[tuple[int, np.ndarray]]:
+        """Every marker: (id, (4, 2) float32 corners in full-resolution pixels), each corner refined in the
+        full image. Found at reduced resolution: first with one thresholding pass (unless ``thorough``),
+        which is enough when it gives one page's four markers; else with all three passes (blur, small or
+        many markers); at full resolution when that finds fewer distinct ids than four. Pass ``thorough``
+        when the image is known to hold several pages."""
+        found = [] if thorough else self._fast
+        if sorted(i for i, _ in found) != list(range(len(markers.CORNER_IDS))):
+            every = self._every
+            if len({i for i, _ in every}) >= len({i for i, _ in found}):
+                found = every
+            if len({i for i, _ in found}) < 4 and self.scale < 1.0:
+                full = self._full
+                if len({i for i, _ in full}) > len({i for i, _ in found}):
+                    found = full
+        return [(marker_id, refine_corners(self.grey, quad)) for marker_id, quad in found]
 
 
 REFINE_CELL_SHARE = 0.45  # the refinement window's half-width, as a share of the marker's cell

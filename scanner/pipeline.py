@@ -14,14 +14,14 @@ from formkit.qrpayload import PagePayload, decode
 from formkit.records import FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
-from . import areas, marks
+from . import areas, marks, regions
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
 from .lines import read_line
 from .locate import (
     Markers,
+    MarkerSearch,
     QrRead,
-    find_all_markers,
     find_markers,
     largest_per_id,
     qr_in_known_frames,
@@ -52,7 +52,8 @@ def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None
     a copy of it with its ``region`` (0, 1, ...) and its quadrilateral in the image (``quality['region_px']``)."""
     catalogue = catalogue or shipped_catalogue()
     small = reduced(grey)
-    detections = find_all_markers(grey, small)
+    search = MarkerSearch(grey, small)
+    detections = search.detections()
     found = largest_per_id(detections)
     # The QR is usually readable at detection resolution; the full image is the second try.
     reads = read_qr_codes(*small)
@@ -64,10 +65,14 @@ def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None
         # more markers than the pages read explain: a small card's QR may need the full resolution
         more = [r for r in read_qr_codes(grey) if r.text not in {q.text for q in reads}]
         reads, payloads = reads + more, payloads + _formkit_payloads(more)
-    if len(_distinct(p for p in payloads if is_valid_serial(p.serial))) > 1:
-        # several pages: the fast search may have stopped at one page's four markers
-        detections = find_all_markers(grey, small, thorough=True)
-        return read_regions(grey, small, detections, [r for r in reads if _valid(r)], result, catalogue)
+    ids = [marker_id for marker_id, _ in detections]
+    if len(_distinct(p for p in payloads if is_valid_serial(p.serial))) > 1 or len(ids) > len(set(ids)):
+        # several pages (or an id seen twice: another page, its QR unreadable); the fast search may have
+        # stopped at one page's four markers
+        pages = read_regions(grey, small, search.detections(thorough=True), [r for r in reads if _valid(r)], result,
+                             catalogue)
+        if pages:
+            return pages
     return [_read_single(grey, small, found, reads, payloads, result, catalogue)]
 
 
@@ -117,61 +122,51 @@ def _valid(read: QrRead) -> bool:
 
 def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: list[tuple[int, np.ndarray]],
                  reads: list[QrRead], result: PageResult, catalogue: Catalogue) -> list[PageResult]:
-    """Several form pages in one image, each read as a page of its own with the markers that belong to it.
-
-    Each page's QR code says what it is and where it lies: from the QR's corners (in the symbol's own
-    orientation, so any rotation) and the layout, every marker of that page is predicted, and each marker
-    found is given to the page whose prediction it is nearest, within a fifth of that page's size. A
-    marker is never given to two pages, and never to a page whose prediction is far from it, so the
-    markers of two cards are never combined. A page with fewer than two markers of its own (partly
-    outside the image, or under another card) is rejected with that reason; the others are read."""
-    pages: list[tuple[PagePayload, QrRead, Page | str, dict[int, np.ndarray], float]] = []
+    """Several form pages in one image, each read as a page of its own with the markers that belong to it
+    (``regions``): each page whose QR was read is placed by it and takes the markers found where it puts
+    its own; the markers left are grouped into pages by the installed page geometries, and each such page
+    is identified by the QR in its frame or by its printed code, or kept as unidentified (never dropped).
+    A marker is never given to two pages. A page with fewer than two markers of its own (partly outside
+    the image, or under another card) is rejected with that reason; the others are read."""
+    by_qr: list[tuple[PagePayload, Page | str, np.ndarray | None]] = []
     seen: set[tuple[str, str, int]] = set()
     for read in sorted(reads, key=lambda r: (float(r.corners[:, 1].min()), float(r.corners[:, 0].min()))):
         payload = decode(read.text)
         assert payload is not None
-        key = (payload.form, payload.serial, payload.page)
-        if key in seen:
+        if regions.key(payload) in seen:
             continue
-        seen.add(key)
+        seen.add(regions.key(payload))
         layout = catalogue.find_layout(payload.form, payload.version, payload.variant)
         problem = _layout_problem(layout, payload)
         if problem or not isinstance(layout, Layout):
-            pages.append((payload, read, problem, {}, 0.0))
+            by_qr.append((payload, problem, None))
             continue
         page = layout.page(payload.page)
-        mm_to_px = _from_qr(page, read)
-        predicted = {m.id: _apply(mm_to_px, np.mean(m.corners_mm(), axis=0)) for m in page.markers}
-        far_corner = _apply(mm_to_px, (page.width_mm, page.height_mm))
-        diagonal_px = float(np.linalg.norm(far_corner - _apply(mm_to_px, (0, 0))))
-        pages.append((payload, read, page, predicted, diagonal_px))
-    owner: dict[int, tuple[int, float]] = {}  # detection index -> (page index, distance)
-    for d, (marker_id, quad) in enumerate(detections):
-        centre = quad.mean(axis=0)
-        for p, (_, _, _, predicted, diagonal_px) in enumerate(pages):
-            if marker_id not in predicted:
-                continue
-            distance = float(np.linalg.norm(centre - predicted[marker_id]))
-            if distance < REGION_TOLERANCE * diagonal_px and (d not in owner or distance < owner[d][1]):
-                owner[d] = (p, distance)
+        by_qr.append((payload, page, regions.from_qr(page, read)))
+    placed = [(page, mm_to_px) if isinstance(page, Page) and mm_to_px is not None else None
+              for _, page, mm_to_px in by_qr]
+    claimed = regions.claim_markers(detections, placed)
+    installed = [page for layout in catalogue.candidate_layouts() for page in layout.pages]
+    geometries = regions.distinct_geometries([pm[0] for pm in placed if pm is not None] + installed)
+    unlabelled = []
+    for page, found, mm_to_px in regions.group_markers(regions.unclaimed(detections, claimed), geometries):
+        identity, how = _identify_region(grey, found, catalogue)
+        if isinstance(identity, PagePayload):
+            if regions.key(identity) in seen:
+                continue  # markers of a page its QR placed, found beyond where it put them
+            seen.add(regions.key(identity))
+        unlabelled.append((identity, how, found, regions.page_corners(page, mm_to_px)))
+    total = len(by_qr) + len(unlabelled)
     results = []
-    for p, (payload, read, page, _, _) in enumerate(pages):
+    for p, ((payload, page, mm_to_px), found) in enumerate(zip(by_qr, claimed, strict=True)):
         region = PageResult(result.source_file, result.source_page, result.sha256, PageState.REJECTED,
-                            region=p, quality={"region_of": len(pages)})
-        mine: dict[int, tuple[float, np.ndarray]] = {}
-        for d, (q, distance) in owner.items():
-            marker_id, quad = detections[d]
-            if q == p and (marker_id not in mine or distance < mine[marker_id][0]):
-                mine[marker_id] = (distance, quad)
-        found = Markers({i: quad for i, (_, quad) in mine.items()})
-        where = f"page {p + 1} of {len(pages)} in the image ({payload.form} page {payload.page})"
-        if isinstance(page, str):
+                            region=p, quality={"region_of": total})
+        where = f"page {p + 1} of {total} in the image ({payload.form} page {payload.page})"
+        if isinstance(page, str) or mm_to_px is None:
             region.form, region.serial, region.form_page = payload.form, payload.serial, payload.page
             region.reason = f"{where}: {page}"
         else:
-            corners_mm = ((0, 0), (page.width_mm, 0), (page.width_mm, page.height_mm), (0, page.height_mm))
-            mm_to_px = _from_qr(page, read)
-            region.quality["region_px"] = [[round(float(v), 1) for v in _apply(mm_to_px, c)] for c in corners_mm]
+            region.quality["region_px"] = regions.page_corners(page, mm_to_px)
             region = _read_as(grey, small, found, payload, region, catalogue,
                               _region_image(small, region.quality["region_px"]))
             if region.status != PageState.READ and found.count < 2:
@@ -180,26 +175,36 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
             elif region.status != PageState.READ:
                 region.reason = f"{where}: {region.reason}"
         results.append(region)
+    for p, (identity, how, found, corners_px) in enumerate(unlabelled, start=len(by_qr)):
+        region = PageResult(result.source_file, result.source_page, result.sha256, PageState.UNIDENTIFIED,
+                            region=p, quality={"region_of": total, "region_px": corners_px})
+        where = f"page {p + 1} of {total} in the image"
+        image = _region_image(small, corners_px)
+        if isinstance(identity, PagePayload):
+            region.quality["identified_by"] = how
+            region = _read_as(grey, small, found, identity, region, catalogue, image)
+            if region.status != PageState.READ:
+                region.reason = f"{where} ({identity.form} page {identity.page}): {region.reason}"
+        else:
+            region.reason = f"{where}: its QR code unreadable; {identity}"
+            region.image_jpeg = _jpeg(image)
+        results.append(region)
     return results
 
 
-REGION_TOLERANCE = 0.2  # of a page's diagonal: a marker this far from where its page's QR puts it is another's
-
-
-def _from_qr(page: Page, read: QrRead) -> np.ndarray:
-    """An affine map (2x3) from the page's millimetres to image pixels, from its QR symbol's corners."""
-    qr = page.qr
-    mm = np.array([[qr.x_mm, qr.y_mm], [qr.x_mm + qr.size_mm, qr.y_mm], [qr.x_mm + qr.size_mm, qr.y_mm + qr.size_mm],
-                   [qr.x_mm, qr.y_mm + qr.size_mm]], np.float32)
-    affine, _ = cv2.estimateAffine2D(mm, read.corners.astype(np.float32), method=cv2.LMEDS)
-    if affine is None:
-        affine = cv2.getAffineTransform(mm[:3], read.corners[:3].astype(np.float32))
-    return affine
-
-
-def _apply(affine: np.ndarray, point_mm: Iterable[float]) -> np.ndarray:
-    x, y = point_mm
-    return affine @ np.array([x, y, 1.0])
+def _identify_region(grey: np.ndarray, found: Markers, catalogue: Catalogue) -> tuple[PagePayload | str, str]:
+    """What the page of markers ``found`` is, its QR not read in the whole image, and how that was told: the
+    QR read again in its frame, else its printed code (``identify``); else why it cannot be told."""
+    payloads = _formkit_payloads(qr_in_known_frames(grey, found, catalogue.known_frames()))
+    valid = [p for p in payloads if is_valid_serial(p.serial)]
+    if valid:
+        return valid[0], "QR code read in the page's own frame"
+    identified = identify(grey, found, catalogue.candidate_layouts())
+    if isinstance(identified, Identified):
+        return identified.payload, f"printed code, QR unreadable: {identified.code_read}"
+    if payloads:
+        return f"the QR code's serial {payloads[0].serial} fails its check character; {identified}", ""
+    return identified, ""
 
 
 def _region_image(small: tuple[np.ndarray, float], region_px: list[list[float]]) -> np.ndarray:

@@ -289,9 +289,10 @@ def degrade_scan(rgb: np.ndarray, dpi: float, rng: random.Random, out_dpi: float
 
 
 def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int] = (3000, 2250),
-                  fill: float | None = None) -> np.ndarray:
+                  fill: float | None = None, scale: float | None = None) -> np.ndarray:
     """A phone photo of the page on a desk: perspective, clutter, uneven light, a shadow, blur, JPEG.
-    Returns the decoded JPEG as RGB."""
+    The page spans ``fill`` of the frame (random when not given), or, given ``scale``, each pixel of
+    ``rgb`` becomes ``scale`` pixels of the photo whatever the frame. Returns the decoded JPEG as RGB."""
     fw, fh = frame_px
     np_rng = np.random.default_rng(rng.randrange(1 << 30))
     # a desk of one grey, its grain in 8 px blocks: each block's value is worked out once, then enlarged
@@ -308,7 +309,7 @@ def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int]
     fill = fill or rng.uniform(0.55, 0.85)
     quarter = rng.choice([0, 0, 90, 180, 270])
     seen_w, seen_h = (h, w) if quarter in (90, 270) else (w, h)
-    scale = fill * min(fw / seen_w, fh / seen_h) * 0.92  # room for the tilt
+    scale = scale or fill * min(fw / seen_w, fh / seen_h) * 0.92  # room for the tilt
     cx, cy = fw / 2 + rng.uniform(-0.05, 0.05) * fw, fh / 2 + rng.uniform(-0.05, 0.05) * fh
     corners = np.array([[-w, -h], [w, -h], [w, h], [-w, h]], np.float32) * 0.5 * scale
     corners += np.array([[rng.uniform(-0.06, 0.06) * w * scale for _ in range(2)] for _ in range(4)], np.float32)

@@ -79,7 +79,9 @@ def test_a_card_partly_off_the_glass_is_rejected_and_the_others_read(cards):
 def test_a_photo_of_three_cards_reads_each(cards):
     glass = lay_on_glass(cards[:3] + [(np.full_like(cards[0][0], 250), "", "")], [0, 90, 270, 0],
                          [4.0, -2.0, 3.0, 0.0], gap_px=60)
-    photo = degrade_photo(glass, random.Random(2), (4000, 3000), fill=0.9)
+    # a 6.75 MP phone photo (the cards at about 160 dpi in it): as hard to read as a 12 MP one or harder, and
+    # about half the pixels to make and to search
+    photo = degrade_photo(glass, random.Random(2), (3000, 2250), fill=0.9)
     results = [r for r in read(photo) if r.status == PageState.READ]
     expected = {serial: rating for _, serial, rating in cards[:3]}
     assert sorted(r.serial for r in results) == sorted(expected)
@@ -193,3 +195,46 @@ def test_a_store_from_before_regions_is_upgraded_and_takes_several_pages_of_one_
     assert len(store.values()) == values_before > 0
     summary = scan([inbox], store, jobs=1)
     assert summary.pages["read"] + summary.pages["conflict"] == 4
+
+
+def _covered(image: np.ndarray, top_mm: float, bottom_mm: float, left_mm: float, right_mm: float) -> np.ndarray:
+    """``image`` (300 dpi) with a dark blot over the rectangle given in mm."""
+    px = DPI / 25.4
+    out = image.copy()
+    out[int(top_mm * px):int(bottom_mm * px), int(left_mm * px):int(right_mm * px)] = 30
+    return out
+
+
+def test_a_card_whose_qr_is_covered_is_told_by_its_printed_code_or_kept_as_unidentified(cards):
+    qr = build_layout(resolve_template("goal-card")).pages[1].qr
+    band = (qr.y_mm + qr.size_mm / 4, qr.y_mm + 3 * qr.size_mm / 4)
+    qr_covered = _covered(cards[0][0], *band, qr.x_mm, qr.x_mm + qr.size_mm)
+    code_bottom_mm = qr.y_mm + qr.size_mm + 8  # the printed code sits under the QR
+    qr_and_code_covered = _covered(cards[1][0], band[0], code_bottom_mm, qr.x_mm - 2, qr.x_mm + qr.size_mm + 2)
+    laid = [(qr_covered, *cards[0][1:]), (qr_and_code_covered, *cards[1][1:]), *cards[2:]]
+    results = read(lay_on_glass(laid, [0, 180, 0, 180], [2.0, -3.0, 1.0, -1.5], gap_px=0))
+    assert sorted(r.region for r in results) == [0, 1, 2, 3], [r.reason for r in results]
+    read_ok = {r.serial: r for r in results if r.status == PageState.READ}
+    assert sorted(read_ok) == sorted([cards[0][1], cards[2][1], cards[3][1]])
+    by_code = read_ok[cards[0][1]]
+    assert by_code.quality["identified_by"].startswith("printed code")
+    value = next(v for v in by_code.values if v.field == "progress_1")
+    assert value.value == cards[0][2] and not value.needs_review
+    [unidentified] = [r for r in results if r.status == PageState.UNIDENTIFIED]
+    assert "QR code unreadable" in unidentified.reason and unidentified.image_jpeg
+    # its region is the covered card's own, apart from every card that was read
+    centre = np.mean(unidentified.quality["region_px"], axis=0)
+    card_width_px = cards[0][0].shape[1]
+    for r in read_ok.values():
+        assert np.linalg.norm(centre - np.mean(r.quality["region_px"], axis=0)) > 0.8 * card_width_px
+
+
+def test_a_second_card_without_a_readable_qr_beside_one_that_has_it_is_read_too(cards):
+    qr = build_layout(resolve_template("goal-card")).pages[1].qr
+    qr_covered = _covered(cards[1][0], qr.y_mm + qr.size_mm / 4, qr.y_mm + 3 * qr.size_mm / 4, qr.x_mm,
+                          qr.x_mm + qr.size_mm)
+    blank = (np.full_like(cards[0][0], 250), "", "")
+    results = read(lay_on_glass([cards[0], (qr_covered, *cards[1][1:]), blank, blank], [0, 180, 0, 0],
+                                [1.0, -2.0, 0.0, 0.0], gap_px=20))
+    assert sorted((r.serial, r.status) for r in results) == sorted([(cards[0][1], PageState.READ),
+                                                                    (cards[1][1], PageState.READ)])
