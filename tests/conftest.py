@@ -8,6 +8,39 @@ import cv2
 import numpy as np
 import pytest
 
+# Modules whose tests take long, mostly waiting on the commands they run: first among the tests that are not
+# in an xdist group, so that a run on several workers ends with short tests (it ended with these, one worker
+# finishing them while the other had nothing left to do).
+RUN_FIRST = ("test_watch.py",)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a pytest-xdist worker: the modules of ``RUN_FIRST`` first (each module's tests kept in their order),
+    and with ``--dist loadgroup``, each test of an ``xdist_group`` carrying its group in its id, as pytest-xdist
+    means it to, so that the group's tests run on one worker, which builds the module's shared pages once.
+
+    pytest-xdist 3.8 writes the group to ``item._nodeid``, which pytest 9.2 no longer reads (a test's id is the
+    structured ``item._id``): every group was silently split over the workers, and each worker built the
+    group's module fixtures again (pytest-dev/pytest-xdist#1386). Nothing is done where pytest-xdist's own
+    suffix took (the scheduler reads the group after the last '@')."""
+    if not hasattr(config, "workerinput"):
+        return
+    items.sort(key=lambda item: item.path.name not in RUN_FIRST)  # a stable sort: every module stays whole
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        node_id = getattr(item, "_id", None)
+        if not groups or item.nodeid.rfind("@") > item.nodeid.rfind("]") or node_id is None:
+            continue
+        # the id's path and names stay as they are; only its text, which the scheduler splits, gains the group
+        try:
+            object.__setattr__(node_id, "_str_cache", f"{item.nodeid}@{'_'.join(groups)}")
+        except (AttributeError, TypeError):  # a pytest that keeps ids otherwise: groups split, tests still run
+            return
+
 
 def rasterise(pdf: Path, dpi: int, out_dir: Path) -> list[np.ndarray]:
     """Grey pages of ``pdf`` at ``dpi``, as poppler renders them."""

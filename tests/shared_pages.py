@@ -7,6 +7,8 @@ Printing, rasterising and reading pages is most of what such tests cost: a modul
 
 from __future__ import annotations
 
+import functools
+import io
 import random
 import sqlite3
 from collections.abc import Callable
@@ -27,6 +29,18 @@ DATE_FIELDS = ("date_completed", "date_set")  # the date boxes a respondent fill
 def handwritten_digits() -> dict[int, list[np.ndarray]]:
     """The held-out handwritten digits the tests write with."""
     return load_digits(ROOT / "samples" / "handwriting" / "mnist-heldout.npz")
+
+
+@functools.cache
+def white_png(width: int, height: int) -> bytes:
+    """A white 1-bit PNG of ``width`` x ``height`` pixels as Pillow writes it: a huge image (20,000 x 20,000 px)
+    in under 100 KB. Pillow takes a second or more to write one that size, so a test process writes each size
+    once."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (width, height), 1).save(out, "PNG")
+    return out.getvalue()
 
 
 def copy_store(pristine: Path, folder: Path) -> Path:
@@ -74,6 +88,16 @@ def mark_page(image: np.ndarray, page: Page, answers: dict[str, object], day: st
             write_text(image, DPI, f.box, str(answers[f.id]), rng, baselines_y_mm=f.baselines_y_mm)
         elif isinstance(f, LineField) and f.id in answers:
             draw_line_mark(image, DPI, f, float(answers[f.id]), rng, "black")
+
+
+def stain_qr(image: np.ndarray, page: Page, dpi: float = DPI) -> None:
+    """Coffee over the QR code of ``page`` (RGB at ``dpi``) and the code printed under it, and over the paper
+    either side of the code (not as far as the page's marker or its text): nothing of the code shows, and the
+    page can only be identified by hand. (A stain that leaves some of the code's line sends the printed-code
+    readers through their slowest search, seconds a page, for the same outcome.)"""
+    qr, scale = page.qr, dpi / 25.4
+    cv2.rectangle(image, (int((qr.x_mm - 6) * scale), int((qr.y_mm - 1) * scale)),
+                  (int((qr.x_mm + qr.size_mm + 6) * scale), int((qr.y_mm + qr.size_mm + 9) * scale)), (90, 60, 40), -1)
 
 
 def write_page(image: np.ndarray, path: Path) -> Path:

@@ -30,7 +30,7 @@ from formkit.store import SCHEMA_VERSION, Store
 from formkit.template import resolve_template
 from scanner.batch import scan
 from scanner.reread import rank_layouts, read_checked
-from tests.shared_pages import copy_store
+from tests.shared_pages import copy_store, stain_qr
 from tests.synthetic import PENS, degrade_scan, draw_mark, load_digits, render_pdf, write_digits
 from tests.test_conventions import choice_value, lone_fill, page, states
 
@@ -85,13 +85,6 @@ def faint_stroke(image: np.ndarray, box: Box, length_mm: float) -> None:
     cx, cy = box.x_mm + box.w_mm / 2, box.y_mm + box.h_mm / 2
     cv2.line(image, (int((cx - length_mm / 2) * scale), int(cy * scale)),
              (int((cx + length_mm / 2) * scale), int((cy + 0.3) * scale)), PENS["pencil"], 2, cv2.LINE_AA)
-
-
-def stain_qr(image: np.ndarray) -> None:
-    """Coffee over the QR code and the code printed under it: the page can only be identified by hand."""
-    qr, scale = K10.pages[0].qr, DPI / 25.4
-    cv2.rectangle(image, (int((qr.x_mm - 1) * scale), int((qr.y_mm - 1) * scale)),
-                  (int((qr.x_mm + qr.size_mm + 1) * scale), int((qr.y_mm + qr.size_mm + 5) * scale)), (90, 60, 40), -1)
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -275,7 +268,7 @@ def stained_and_read_store(tmp_path_factory) -> tuple[Path, list[str], int, int]
     tmp = tmp_path_factory.mktemp("stained")
     pdf, serials = print_run(tmp, 2, seed=31)
     images = filled(pdf, random.Random(4))
-    stain_qr(images[0])
+    stain_qr(images[0], K10.pages[0])
     folder = tmp / "batch"
     folder.mkdir()
     cv2.imwrite(str(folder / "stained.png"), cv2.cvtColor(images[0], cv2.COLOR_RGB2BGR))
@@ -479,7 +472,7 @@ def to_review_store(tmp_path_factory) -> tuple[Path, int, list[str]]:
     date_field = next(f for f in K10.pages[0].fields if isinstance(f, BoxesField) and f.kind == "date")
     samples = load_digits(ROOT / "samples" / "handwriting" / "mnist-heldout.npz")
     write_digits(images[0], DPI, date_field.boxes, "31022026", samples, random.Random(1), "black")
-    stain_qr(images[1])
+    stain_qr(images[1], K10.pages[0])
     folder = tmp / "batch"
     write_scans(folder, images[:1], random.Random(7))
     cv2.imwrite(str(folder / "stained.png"), cv2.cvtColor(images[1], cv2.COLOR_RGB2BGR))

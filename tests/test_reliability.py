@@ -28,6 +28,7 @@ from formkit.store import Store
 from formkit.template import resolve_template
 from scanner.batch import scan
 from scanner.pipeline import read_page
+from tests.shared_pages import white_png
 from tests.synthetic import degrade_scan, draw_mark, render_pdf
 
 # the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
@@ -298,7 +299,7 @@ def hostile_files(folder: Path, good_page: np.ndarray) -> list[str]:
     bad = list(files)
     for name, size in (("one-pixel.png", (1, 1)), ("strip.png", (100000, 1)), ("tall.png", (1, 60000)),
                        ("bomb.png", (20000, 20000))):
-        Image.new("1", size, 1).save(folder / name)
+        (folder / name).write_bytes(white_png(*size))  # as Pillow writes them, each size made once a process
         bad.append(name)
     big_frame = Image.new("1", (12000, 12000), 1)
     Image.fromarray(good_page).save(folder / "stack.tif", save_all=True, append_images=[big_frame],

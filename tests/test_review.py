@@ -27,6 +27,7 @@ from formkit.template import resolve_template
 from scanner.assign import read_source_as
 from scanner.batch import scan
 from tests.conftest import both_backends, remember_readings
+from tests.shared_pages import stain_qr
 from tests.synthetic import degrade_scan, draw_mark, render_pdf
 
 DPI = 200
@@ -44,13 +45,14 @@ def app_for(db: Path | str, access_token: str | None = None):
     return create_app(db, catalogue, lambda source, payload: read_source_as(source, payload, catalogue), access_token)
 
 
-@pytest.fixture
-def scanned(tmp_path, new_store, monkeypatch) -> tuple[Path | str, str]:
-    """A store with one K10 page read: two double-marked rows and two faint pencil marks (an SQLite file,
-    or a PostgreSQL database for a test run on both backends)."""
+@pytest.fixture(scope="module")
+def k10_scan(tmp_path_factory) -> tuple[bytes, str]:
+    """One K10 page with two double-marked rows and two faint pencil marks, scanned, as PNG bytes, and its
+    serial: printed and marked once for the module's tests."""
+    tmp = tmp_path_factory.mktemp("k10-scan")
     layout = build_layout(resolve_template("k10"))
-    rows = generate(layout, make_copies(1, None, 21), tmp_path / "k10.pdf")
-    image = render_pdf(tmp_path / "k10.pdf", DPI)[0]
+    rows = generate(layout, make_copies(1, None, 21), tmp / "k10.pdf")
+    image = render_pdf(tmp / "k10.pdf", DPI)[0]
     page = layout.pages[0]
     rng = random.Random(2)
     for field_id, (marks, _) in MARKS.items():
@@ -58,9 +60,18 @@ def scanned(tmp_path, new_store, monkeypatch) -> tuple[Path | str, str]:
         for style, value in marks:
             box = next(o.box for o in field.options if o.value == value)
             draw_mark(image, DPI, box, style, rng, "black")
+    scan_png = cv2.imencode(".png", cv2.cvtColor(degrade_scan(image, DPI, rng, out_dpi=DPI), cv2.COLOR_RGB2BGR))[1]
+    return scan_png.tobytes(), str(rows[0]["serial"])
+
+
+@pytest.fixture
+def scanned(k10_scan, tmp_path, new_store, monkeypatch) -> tuple[Path | str, str]:
+    """A store of this test's own with the page of ``k10_scan`` read (an SQLite file, or a PostgreSQL
+    database for a test run on both backends)."""
+    scan_png, serial = k10_scan
     folder = tmp_path / "batch"
     folder.mkdir()
-    cv2.imwrite(str(folder / "k10.png"), cv2.cvtColor(degrade_scan(image, DPI, rng, out_dpi=DPI), cv2.COLOR_RGB2BGR))
+    (folder / "k10.png").write_bytes(scan_png)
     db = new_store
     store = Store(db)
     remember_readings(monkeypatch, reuse=not isinstance(db, Path))
@@ -68,7 +79,7 @@ def scanned(tmp_path, new_store, monkeypatch) -> tuple[Path | str, str]:
     monkeypatch.undo()
     assert decisions.queue(store), "the page should have values to review"
     store.close()
-    return db, str(rows[0]["serial"])
+    return db, serial
 
 
 def test_two_reviewers_never_overwrite_each_other_and_undo_restores(scanned):  # both backends: test_store_backends
@@ -180,11 +191,7 @@ def test_an_unidentified_page_can_be_assigned_by_hand_and_is_read(tmp_path):
     page = layout.pages[0]
     field = next(f for f in page.fields if f.id == "k10_01")
     draw_mark(image, DPI, next(o.box for o in field.options if o.value == 4), "cross", random.Random(1))
-    scale = DPI / 25.4
-    qr = page.qr
-    # coffee over the QR code and the code printed under it
-    cv2.rectangle(image, (int((qr.x_mm - 1) * scale), int((qr.y_mm - 1) * scale)),
-                  (int((qr.x_mm + qr.size_mm + 1) * scale), int((qr.y_mm + qr.size_mm + 5) * scale)), (90, 60, 40), -1)
+    stain_qr(image, page, DPI)  # coffee over the QR code and the code printed under it
     folder = tmp_path / "batch"
     folder.mkdir()
     cv2.imwrite(str(folder / "stained.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))

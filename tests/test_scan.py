@@ -8,7 +8,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 from formkit.catalogue import Catalogue
 from formkit.export import export, safe_cell
@@ -20,6 +19,7 @@ from formkit.store import Store
 from formkit.template import resolve_template
 from scanner.batch import scan
 from scanner.pipeline import read_page
+from tests.shared_pages import white_png
 from tests.synthetic import degrade_photo, degrade_scan, draw_line_mark, draw_mark, render_pdf
 
 DPI = 200
@@ -210,18 +210,25 @@ def test_a_blank_page_is_blank_not_an_error():
     assert result.status == "blank"
 
 
-@pytest.fixture
-def batch_folder(tmp_path, k10):
-    """A folder with two good pages, a corrupt file and an oversized image header."""
+@pytest.fixture(scope="module")
+def batch_files(k10) -> dict[str, bytes]:
+    """Two good pages, a corrupt file and an oversized image header, by file name: made once for the module's
+    tests (the oversized image alone takes Pillow a second or more to write)."""
     image, _ = k10
+    rotated = degrade_scan(image, DPI, random.Random(9), out_dpi=DPI, upside_down=True)
+    return {"a.png": cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))[1].tobytes(),
+            "b.jpg": cv2.imencode(".jpg", cv2.cvtColor(rotated, cv2.COLOR_RGB2BGR))[1].tobytes(),
+            "c.jpg": b"\xff\xd8\xff\xe0 not really a jpeg",
+            "d.png": white_png(20000, 20000)}  # 20,000 x 20,000 pixels: refused before decoding
+
+
+@pytest.fixture
+def batch_folder(tmp_path, batch_files):
+    """A folder of this test's own with two good pages, a corrupt file and an oversized image header."""
     folder = tmp_path / "inbox"
     folder.mkdir()
-    cv2.imwrite(str(folder / "a.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    rotated = degrade_scan(image, DPI, random.Random(9), out_dpi=DPI, upside_down=True)
-    cv2.imwrite(str(folder / "b.jpg"), cv2.cvtColor(rotated, cv2.COLOR_RGB2BGR))
-    (folder / "c.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    # 20,000 x 20,000 pixels: refused before decoding
-    Image.new("1", (20000, 20000), 1).save(folder / "d.png")
+    for name, data in batch_files.items():
+        (folder / name).write_bytes(data)
     return folder
 
 

@@ -22,12 +22,14 @@ from formkit.store import Store
 from formkit.template import resolve_template
 from tests.synthetic import render_pdf
 
-# the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
-# builds the fixtures once
+# no xdist group: the module's fixture is cheap, and its tests mostly wait on the command, better spread over
+# the workers. The waits are on what the command does (a page stored, the process ended) where it can be seen;
+# a fixed time is waited only where the test needs time to pass (a file growing for longer than the settle
+# time, a chance to read something twice).
 
 DPI = 200
 ROOT = Path(__file__).resolve().parent.parent
-SETTLE = 1.5  # seconds; the default is 3, shortened to keep the tests quick
+SETTLE = 1.0  # seconds; the default is 3, shortened to keep the tests quick
 
 
 @pytest.fixture(scope="module")
@@ -139,23 +141,21 @@ def test_a_file_is_read_once_when_complete_a_part_file_after_its_rename_and_a_re
     inbox.mkdir()
     run = watching(inbox, "--db", db, "--jobs", "1", "--settle", SETTLE, "--interval", 0.2, "--max-seconds", 90)
     (inbox / ".page3.png").write_bytes(scans["page3.png"])  # a hidden name: never read
+    (inbox / "b.png.part").write_bytes(scans["page1.png"])  # a .part file: not read, however long it stays
 
-    # Written over about 2.5 s, longer than the settle time: nothing is read while it grows, then it is read once.
+    # Written over 1.5 s (the first chunk to the last), longer than the settle time: nothing is read while it
+    # grows, nor the .part file beside it, whole and unchanged all that time (longer than the settle time too).
     def nothing_read_yet() -> None:
-        assert stored(db) == [], "a file was read before it was complete"
+        assert stored(db) == [], "a file was read before it was complete, or under a temporary name"
 
-    write_slowly(inbox / "a.png", scans["page0.png"], chunks=6, pause=0.4, check=nothing_read_yet)
-    wait_for(lambda: stored(db))
-    [page] = stored(db)
-    assert page["name"] == "a.png" and page["status"] == "read"
-    assert page["sha256"] == hashlib.sha256(scans["page0.png"]).hexdigest()  # the whole file, not a part of it
-
-    # A .part file is not read, however long it stays; renamed into place, it is.
-    (inbox / "b.png.part").write_bytes(scans["page1.png"])
-    time.sleep(SETTLE + 0.5)
-    assert len(stored(db)) == 1
+    write_slowly(inbox / "a.png", scans["page0.png"], chunks=6, pause=0.3, check=nothing_read_yet)
+    # Renamed into place, the .part file is read (while a.png settles); a.png is read once it has settled.
     (inbox / "b.png.part").rename(inbox / "b.png")
     wait_for(lambda: len(stored(db)) == 2)
+    pages = {page["name"]: page for page in stored(db)}
+    assert sorted(pages) == ["a.png", "b.png"]  # never under a temporary or hidden name
+    assert pages["a.png"]["status"] == pages["b.png"]["status"] == "read"
+    assert pages["a.png"]["sha256"] == hashlib.sha256(scans["page0.png"]).hexdigest()  # the whole file, not a part
     time.sleep(1)  # time enough to read anything a second time, if it were to be
 
     output = run.finish(signal.SIGINT)
@@ -189,13 +189,17 @@ def test_a_file_is_read_once_when_complete_a_part_file_after_its_rename_and_a_re
 def test_a_file_renamed_into_place_is_read_without_waiting_to_settle(tmp_path, scans, watching):
     inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
     inbox.mkdir()
-    run = watching(inbox, "--db", db, "--jobs", "1", "--settle", 120, "--interval", 0.2, "--max-seconds", 6)
+    # --max-seconds ends a watch by itself, as Ctrl+C does: this one, of an empty folder, ends meanwhile
+    (tmp_path / "idle").mkdir()
+    timed = watching(tmp_path / "idle", "--db", tmp_path / "idle.sqlite", "--interval", 0.2, "--max-seconds", 1)
+    run = watching(inbox, "--db", db, "--jobs", "1", "--settle", 120, "--interval", 0.2, "--max-seconds", 60)
     (inbox / "scan.pdf.crdownload").write_bytes(scans["page0.png"])
     time.sleep(0.6)  # seen under its temporary name
     (inbox / "scan.pdf.crdownload").rename(inbox / "scan.png")
     wait_for(lambda: stored(db), timeout=6)  # long before the 120 s a new file must rest otherwise
-    output = run.finish()  # --max-seconds ends it
+    output = run.finish(signal.SIGINT)
     assert "Stopped: 1 file(s) read." in output and len(run.lines_about("scan.png")) == 1
+    assert "Stopped: 0 file(s) read." in timed.finish()  # ended by --max-seconds (no signal sent)
 
 
 def test_sigterm_while_a_pdf_is_read_keeps_whole_pages_and_the_next_run_reads_the_rest(tmp_path, scans, watching):
