@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
 from formkit.store import Store
 from formkit.template import resolve_template
+from scanner.watch import Folder
 from tests.synthetic import render_pdf
 
 # no xdist group: the module's fixture is cheap, and its tests mostly wait on the command, better spread over
@@ -220,3 +222,19 @@ def test_sigterm_while_a_pdf_is_read_keeps_whole_pages_and_the_next_run_reads_th
     assert sorted(p["index"] for p in stored(db)) == [0, 1, 2, 3]
     assert reads(db) == ["read-page"] * 4
     assert f"Pages read: {4 - len(before)}," in output
+
+
+def test_a_file_moved_in_from_a_hidden_folder_is_complete_at_once_and_temporary_names_are_never_handed_out(tmp_path):
+    png = cv2.imencode(".png", np.full((30, 40), 255, np.uint8))[1].tobytes()
+    clock = [0.0]
+    folder = Folder(tmp_path, settle=60, clock=lambda: clock[0])
+    (tmp_path / ".sync").mkdir()
+    (tmp_path / ".sync" / "a.png").write_bytes(png)  # a sync tool's folder: the file is still arriving there
+    (tmp_path / "b.png.crdownload").write_bytes(png)
+    assert folder.look() == []
+    os.rename(tmp_path / ".sync" / "a.png", tmp_path / "a.png")
+    clock[0] += 1
+    assert folder.look() == [tmp_path / "a.png"]  # renamed into place: no need to wait 60 s for it to settle
+    folder.hand_out([tmp_path / "a.png"])
+    clock[0] += 3600
+    assert folder.look() == [] and folder.look() == []  # the .crdownload, however long it rests
