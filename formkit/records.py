@@ -97,3 +97,29 @@ class FileReport:
     @property
     def stored(self) -> int:
         return sum(self.pages.values())
+
+
+@dataclass
+class ScanSummary:
+    """How the pages of a run of ``formkit scan`` (or of one look of ``formkit watch``) ended."""
+
+    pages: Counter = field(default_factory=Counter)  # by state
+    reasons: Counter = field(default_factory=Counter)  # rejected / unidentified reasons
+    values_to_review: int = 0
+    skipped_pages: int = 0  # already in the store
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file with the same content)
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RereadSummary:
+    """How the stored pages read again by ``formkit scan --reread`` ended."""
+
+    pages: int = 0  # pages read again and saved
+    changed: int = 0  # values that took a new reading
+    kept: int = 0  # review decisions kept (the machine reads what it read before, or what was decided)
+    flagged_again: int = 0  # reviewed values flagged again: the machine now reads something else
+    identified: Counter = field(default_factory=Counter)  # unread pages now read, by their new state
+    unchanged_unread: int = 0  # unidentified or rejected pages that still are
+    failed: Counter = field(default_factory=Counter)  # pages read before that could not be read again, by reason
+    skipped: int = 0  # pages voided or reassigned while they were being read

@@ -11,16 +11,14 @@ import contextlib
 import multiprocessing
 import os
 import traceback
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
 from pathlib import Path
 
 import cv2
 
 from formkit.catalogue import Catalogue, shipped_catalogue
-from formkit.records import InputFile, PageResult, PageState
+from formkit.records import InputFile, PageResult, PageState, ScanSummary
 from formkit.store import UNREAD_STATES, Store
 
 from .ingest import PageLoadError, describe, find_inputs, load_page
@@ -30,16 +28,6 @@ Job = tuple[str, str, int]  # path, sha256, page index
 RECYCLE_AFTER_PAGES = 200  # workers are replaced now and then, so memory stays flat over thousands of pages
 
 _worker_catalogue: Catalogue | None = None  # set in each worker by _start_worker
-
-
-@dataclass
-class Summary:
-    pages: Counter = field(default_factory=Counter)  # by state
-    reasons: Counter = field(default_factory=Counter)  # rejected / unidentified reasons
-    values_to_review: int = 0
-    skipped_pages: int = 0  # already in the store
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file with the same content)
-    missing: list[str] = field(default_factory=list)
 
 
 def read_job(job: Job, catalogue: Catalogue | None = None) -> list[PageResult]:
@@ -62,12 +50,12 @@ def read_job(job: Job, catalogue: Catalogue | None = None) -> list[PageResult]:
 
 def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
          progress: Callable[[int], None] | None = None, planned: Callable[[int], None] | None = None,
-         catalogue: Catalogue | None = None, start_method: str = "fork") -> Summary:
+         catalogue: Catalogue | None = None, start_method: str = "fork") -> ScanSummary:
     """Read every page under ``paths`` into ``store`` with the templates of ``catalogue`` (the shipped
     ones when ``None``); ``planned`` is told how many pages will be read, ``progress`` is called once per
     page read. ``start_method`` is how worker processes start ('fork' or 'spawn')."""
     catalogue = catalogue or shipped_catalogue()
-    summary = Summary()
+    summary = ScanSummary()
     files, summary.missing = find_inputs(paths)
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
         described = list(pool.imap(describe, files, chunksize=8) if pool else map(describe, files))
@@ -83,7 +71,7 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     return summary
 
 
-def plan(described: list[InputFile], store: Store, summary: Summary) -> tuple[list[Job], dict[str, int]]:
+def plan(described: list[InputFile], store: Store, summary: ScanSummary) -> tuple[list[Job], dict[str, int]]:
     """The pages to read of the files ``described`` (``ingest.describe``), each input recorded in ``store``
     (its id by content hash). The same content under several names is read once, under the name the store
     already knows it by when it does (a copy added later is the one reported), else the first in name order."""
@@ -100,7 +88,7 @@ def plan(described: list[InputFile], store: Store, summary: Summary) -> tuple[li
     return work, input_ids
 
 
-def save_readings(store: Store, input_ids: dict[str, int], found: list[PageResult], summary: Summary) -> None:
+def save_readings(store: Store, input_ids: dict[str, int], found: list[PageResult], summary: ScanSummary) -> None:
     """Save the pages one job read, each in its own transaction, and count them in ``summary``."""
     for result in found:
         state = store.save_page(input_ids[result.sha256], result.source_page - 1, result)
@@ -111,7 +99,7 @@ def save_readings(store: Store, input_ids: dict[str, int], found: list[PageResul
             _count(summary, result)
 
 
-def _plan_input(store: Store, info: InputFile, summary: Summary, work: list[Job]) -> int:
+def _plan_input(store: Store, info: InputFile, summary: ScanSummary, work: list[Job]) -> int:
     """Record the input and queue its pages not yet read; returns its id. A file that cannot be opened
     is stored as one rejected page with the reason. Pages stored as rejected or unidentified are read
     again: the templates, text packs or model may have changed since."""
@@ -162,7 +150,7 @@ def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method
         yield pool
 
 
-def _count(summary: Summary, result: PageResult) -> None:
+def _count(summary: ScanSummary, result: PageResult) -> None:
     summary.pages[result.status] += 1
     if result.status != PageState.READ and result.reason:
         summary.reasons[result.reason] += 1

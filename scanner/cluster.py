@@ -31,10 +31,10 @@ import cv2
 from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.database import require
 from formkit.errors import InputError
-from formkit.records import PageResult, PageState
+from formkit.records import PageResult, PageState, ScanSummary
 from formkit.store import Store
 
-from .batch import Job, Summary, plan, read_job, save_readings
+from .batch import Job, plan, read_job, save_readings
 from .ingest import describe, find_inputs
 
 IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thread: enough to keep them busy
@@ -100,7 +100,7 @@ def connect(address: str) -> Any:
 
 def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths: bool = False,
          progress: Callable[[int], None] | None = None, planned: Callable[[int], None] | None = None,
-         catalogue: Catalogue | None = None) -> Summary:
+         catalogue: Catalogue | None = None) -> ScanSummary:
     """Read every page under ``paths`` into ``store`` on the Dask cluster ``cluster`` (a scheduler's address,
     or a ``distributed.Client``); as ``scanner.batch.scan``, with ``planned`` told how many pages will be
     read and ``progress`` called once per page saved."""
@@ -108,7 +108,7 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
     catalogue = catalogue or shipped_catalogue()
     client = connect(cluster) if isinstance(cluster, str) else cluster
     try:
-        summary = Summary()
+        summary = ScanSummary()
         files, summary.missing = find_inputs(paths)
         work, input_ids = plan([describe(f) for f in files], store, summary)
         if planned:
@@ -122,7 +122,7 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
 
 
 def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, int], store: Store,
-          summary: Summary, shared_paths: bool, catalogue: Catalogue,
+          summary: ScanSummary, shared_paths: bool, catalogue: Catalogue,
           progress: Callable[[int], None] | None) -> None:
     """Hand the pages to the cluster a few at a time and save each reading as it comes back."""
     remote_catalogue = client.scatter(catalogue, broadcast=True, hash=False)

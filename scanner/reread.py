@@ -9,13 +9,11 @@ image the store kept (``scanner.assign.read_source_as``). Pages are read in work
 from __future__ import annotations
 
 import traceback
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from formkit.catalogue import Catalogue
 from formkit.qrpayload import PagePayload
-from formkit.records import PageResult, PageState
+from formkit.records import PageResult, PageState, RereadSummary
 from formkit.review.queue import LayoutFit, SourcePage, misfit_of
 from formkit.store import Store
 
@@ -29,18 +27,6 @@ from .register import MAX_ERROR_MM, register
 CHUNK_PAGES = 64  # pages whose stored images are fetched at once: memory stays flat over a large store
 
 Job = tuple[int, SourcePage, PagePayload | None]  # page id, where it is, what it was read as (None: unread)
-
-
-@dataclass
-class RereadSummary:
-    pages: int = 0  # pages read again and saved
-    changed: int = 0  # values that took a new reading
-    kept: int = 0  # review decisions kept (the machine reads what it read before, or what was decided)
-    flagged_again: int = 0  # reviewed values flagged again: the machine now reads something else
-    identified: Counter = field(default_factory=Counter)  # unread pages now read, by their new state
-    unchanged_unread: int = 0  # unidentified or rejected pages that still are
-    failed: Counter = field(default_factory=Counter)  # pages read before that could not be read again, by reason
-    skipped: int = 0  # pages voided or reassigned while they were being read
 
 
 def rank_layouts(source: SourcePage, catalogue: Catalogue) -> list[LayoutFit]:

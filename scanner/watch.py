@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formkit.catalogue import Catalogue
-from formkit.records import FileReport, InputFile, PageResult, PageState
+from formkit.records import FileReport, InputFile, PageResult, PageState, ScanSummary
 from formkit.store import UNREAD_STATES, Store
 
-from .batch import Summary, scan
+from .batch import scan
 from .ingest import find_inputs
 
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".crdownload")
@@ -171,7 +171,7 @@ class Watch:
         self.jobs, self.catalogue, self.interval, self.once = jobs, catalogue, interval, once
         self._deadline = time.monotonic() + max_seconds if max_seconds is not None else None
         self._stop, self._on_file, self._on_note = stop, on_file, on_note
-        self.totals = Summary()
+        self.totals = ScanSummary()
         self.files_read = 0  # files with at least one page stored in this run
         self.stopped = False  # by stop() or max_seconds, rather than done
         self._open: dict[int, tuple[FileReport, int]] = {}  # input id: report, pages left to save
@@ -185,7 +185,7 @@ class Watch:
     def stop_requested(self) -> bool:
         return self._stop() or (self._deadline is not None and time.monotonic() >= self._deadline)
 
-    def run(self) -> Summary:
+    def run(self) -> ScanSummary:
         """Watch until stopped (or, with ``once``, until the files there at the start are read)."""
         gone = False
         while not self.stop_requested():

@@ -1,6 +1,8 @@
 """The one module of ``formkit`` that reaches the image pipeline (``scanner``): the commands read, re-read
-and watch through these functions and the rest of the library never imports it. Each import is made on
-first use, so a command that reads no image (status, export, report) never loads OpenCV or Tesseract."""
+and watch through these functions and the rest of the library never imports it. What passes through is
+``formkit``'s own records (``formkit.records``, ``formkit.review.queue``), never a type of ``scanner``.
+Each import is made on first use, so a command that reads no image (status, export, report) never loads
+OpenCV or Tesseract."""
 
 from __future__ import annotations
 
@@ -9,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from ..catalogue import Catalogue
+from ..qrpayload import PagePayload
+from ..records import PageResult, RereadSummary, ScanSummary
+from ..review.queue import LayoutFit, SourcePage
 from ..store import Store
 
 
 def scan_files(paths: list[str], store: Store, jobs: int | None, catalogue: Catalogue,
-               planned: Callable[[int], None], progress: Callable[[int], None]) -> Any:
+               planned: Callable[[int], None], progress: Callable[[int], None]) -> ScanSummary:
     """Every page under ``paths`` read into ``store`` on this machine's cores (``scanner.batch.scan``)."""
     from scanner.batch import scan
 
@@ -28,7 +33,7 @@ def connect_cluster(address: str) -> Any:
 
 
 def scan_on_cluster(paths: list[str], store: Store, client: Any, shared_paths: bool, catalogue: Catalogue,
-                    planned: Callable[[int], None], progress: Callable[[int], None]) -> Any:
+                    planned: Callable[[int], None], progress: Callable[[int], None]) -> ScanSummary:
     """Every page under ``paths`` read on a Dask cluster, each saved as it returns (``scanner.cluster.scan``)."""
     from scanner.cluster import scan
 
@@ -36,14 +41,14 @@ def scan_on_cluster(paths: list[str], store: Store, client: Any, shared_paths: b
 
 
 def reread(store: Store, catalogue: Catalogue, form: str | None, jobs: int | None,
-           planned: Callable[[int], None], progress: Callable[[int], None]) -> Any:
+           planned: Callable[[int], None], progress: Callable[[int], None]) -> RereadSummary:
     """The stored pages read again (``scanner.reread.reread``)."""
     from scanner.reread import reread as read_again
 
     return read_again(store, catalogue, form, jobs, progress=progress, planned=planned)
 
 
-def reader(catalogue: Catalogue) -> Callable[[Any, Any], Any]:
+def reader(catalogue: Catalogue) -> Callable[[SourcePage, PagePayload], PageResult]:
     """Reads a stored page as the form page a person chose, refusing a clear misfit
     (``scanner.reread.read_checked``): for ``assign`` and the review page."""
     from scanner.reread import read_checked
@@ -51,7 +56,7 @@ def reader(catalogue: Catalogue) -> Callable[[Any, Any], Any]:
     return lambda source, chosen: read_checked(source, chosen, catalogue)
 
 
-def ranker(catalogue: Catalogue) -> Callable[[Any], Any]:
+def ranker(catalogue: Catalogue) -> Callable[[SourcePage], list[LayoutFit]]:
     """The form pages a stored page most likely is, best first (``scanner.reread.rank_layouts``)."""
     from scanner.reread import rank_layouts
 
