@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import FormkitError, InputError, TemplateError
 from .layout import Layout, layout_for_variant
+from .layout.model import Page, distinct_geometries
 from .template import Template, load_template, shipped_templates
 
 Frame = tuple[dict[int, np.ndarray], tuple[float, float, float, float]]
@@ -41,6 +42,7 @@ class Catalogue:
         self._layouts: dict[tuple[str, int, str], Layout | str] = {}
         self._candidates: list[Layout] | None = None
         self._frames: list[Frame] | None = None
+        self._geometries: list[Page] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"template_dirs": self.template_dirs, "text_packs": self.text_packs}
@@ -98,20 +100,23 @@ class Catalogue:
                                 if isinstance(layout := self.find_layout(t.form, t.version, variant), Layout)]
         return self._candidates
 
+    def page_geometries(self) -> list[Page]:
+        """One page of each distinct geometry (``Page.geometry``) among the candidate layouts' pages: what a
+        page found by its markers alone may be laid out as."""
+        if self._geometries is None:
+            self._geometries = distinct_geometries(page for layout in self.candidate_layouts() for page in layout.pages)
+        return self._geometries
+
     def known_frames(self) -> list[Frame]:
-        """Each distinct page geometry of the installed templates (normal and large print): marker corners
-        in mm by id, and the region (x, y, w, h in mm) where the QR code and its quiet zone sit."""
+        """Each distinct geometry of the installed templates' first pages (normal and large print): marker
+        corners in mm by id, and the region (x, y, w, h in mm) where the QR code and its quiet zone sit."""
         if self._frames is None:
-            frames: dict[tuple, Frame] = {}
-            for layout in self.candidate_layouts():
-                page = layout.pages[0]
+            self._frames = []
+            for page in distinct_geometries(layout.pages[0] for layout in self.candidate_layouts()):
                 qr = page.qr
                 region = (qr.x_mm - qr.quiet_mm, qr.y_mm - qr.quiet_mm, qr.size_mm + 2 * qr.quiet_mm,
                           qr.size_mm + 2 * qr.quiet_mm)
-                markers = {m.id: np.array(m.corners_mm()) for m in page.markers}
-                key = (round(page.width_mm, 1), round(page.height_mm, 1), tuple(round(v, 1) for v in region))
-                frames.setdefault(key, (markers, region))
-            self._frames = list(frames.values())
+                self._frames.append(({m.id: np.array(m.corners_mm()) for m in page.markers}, region))
         return self._frames
 
 

@@ -9,7 +9,7 @@ needs ~3.7).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 
 import cv2
 import numpy as np
@@ -83,24 +83,23 @@ def find_all_markers(grey: np.ndarray, small: tuple[np.ndarray, float] | None = 
 
 
 class MarkerSearch:
-    """The markers of one image, each detection pass run at most once: an image searched quickly and then,
-    when it turns out to hold several pages, thoroughly, runs no pass twice."""
+    """The markers of one image, each detection pass run and refined at most once: an image searched
+    quickly and then, when it turns out to hold several pages, thoroughly, does no work twice."""
 
     def __init__(self, grey: np.ndarray, small: tuple[np.ndarray, float] | None = None):
         self.grey = grey
         self.image, self.scale = small or reduced(grey)
+        self._passes: dict[str, list[tuple[int, np.ndarray]]] = {}
+        self._refined: dict[str, list[tuple[int, np.ndarray]]] = {}
 
-    @cached_property
-    def _fast(self) -> list[tuple[int, np.ndarray]]:
-        return _detect(self.image, self.scale, FAST_THRESHOLDS)
-
-    @cached_property
-    def _every(self) -> list[tuple[int, np.ndarray]]:
-        return _detect(self.image, self.scale)
-
-    @cached_property
-    def _full(self) -> list[tuple[int, np.ndarray]]:
-        return _detect(self.grey, 1.0)
+    def _found(self, name: str) -> list[tuple[int, np.ndarray]]:
+        """The markers of pass ``name`` ("fast": one thresholding pass at reduced size, "every": all three,
+        "full": all three at full size), corners unrefined."""
+        if name not in self._passes:
+            thresholds = FAST_THRESHOLDS if name == "fast" else ALL_THRESHOLDS
+            self._passes[name] = _detect(self.grey, 1.0) if name == "full" else \
+                _detect(self.image, self.scale, thresholds)
+        return self._passes[name]
 
     def detections(self, thorough: bool = False) -> list[tuple[int, np.ndarray]]:
         """Every marker: (id, (4, 2) float32 corners in full-resolution pixels), each corner refined in the
@@ -108,16 +107,17 @@ class MarkerSearch:
         which is enough when it gives one page's four markers; else with all three passes (blur, small or
         many markers); at full resolution when that finds fewer distinct ids than four. Pass ``thorough``
         when the image is known to hold several pages."""
-        found = [] if thorough else self._fast
+        chosen = "" if thorough else "fast"
+        found = self._found(chosen) if chosen else []
         if sorted(i for i, _ in found) != list(range(len(markers.CORNER_IDS))):
-            every = self._every
-            if len({i for i, _ in every}) >= len({i for i, _ in found}):
-                found = every
-            if len({i for i, _ in found}) < 4 and self.scale < 1.0:
-                full = self._full
-                if len({i for i, _ in full}) > len({i for i, _ in found}):
-                    found = full
-        return [(marker_id, refine_corners(self.grey, quad)) for marker_id, quad in found]
+            if len({i for i, _ in self._found("every")}) >= len({i for i, _ in found}):
+                chosen, found = "every", self._found("every")
+            if len({i for i, _ in found}) < 4 and self.scale < 1.0 and \
+                    len({i for i, _ in self._found("full")}) > len({i for i, _ in found}):
+                chosen = "full"
+        if chosen not in self._refined:
+            self._refined[chosen] = [(i, refine_corners(self.grey, quad)) for i, quad in self._found(chosen)]
+        return self._refined[chosen]
 
 
 REFINE_CELL_SHARE = 0.45  # the refinement window's half-width, as a share of the marker's cell

@@ -9,7 +9,7 @@ import numpy as np
 
 from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.conventions import ChoiceStates, Reading, apply, decide
-from formkit.layout.model import BoxesField, ChoiceField, Field, Layout, LineField, Page, field_box
+from formkit.layout.model import BoxesField, ChoiceField, Field, Layout, LineField, Page, distinct_geometries, field_box
 from formkit.qrpayload import PagePayload, decode
 from formkit.records import FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
@@ -112,7 +112,7 @@ def _read_single(grey: np.ndarray, small: tuple[np.ndarray, float], found: Marke
 
 
 def _distinct(payloads: Iterable[PagePayload]) -> set[tuple[str, str, int]]:
-    return {(p.form, p.serial, p.page) for p in payloads}
+    return {regions.key(p) for p in payloads}
 
 
 def _valid(read: QrRead) -> bool:
@@ -146,8 +146,8 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
     placed = [(page, mm_to_px) if isinstance(page, Page) and mm_to_px is not None else None
               for _, page, mm_to_px in by_qr]
     claimed = regions.claim_markers(detections, placed)
-    installed = [page for layout in catalogue.candidate_layouts() for page in layout.pages]
-    geometries = regions.distinct_geometries([pm[0] for pm in placed if pm is not None] + installed)
+    # the geometries of the pages read here first: a card beside cards is most likely another of them
+    geometries = distinct_geometries([pm[0] for pm in placed if pm is not None] + catalogue.page_geometries())
     unlabelled = []
     for page, found, mm_to_px in regions.group_markers(regions.unclaimed(detections, claimed), geometries):
         identity, how = _identify_region(grey, found, catalogue)

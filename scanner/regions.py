@@ -94,30 +94,30 @@ def group_markers(detections: list[tuple[int, np.ndarray]], geometries: list[Pag
     for d in sorted(pool, key=lambda k: -cv2.contourArea(pool[k][1])):
         if d not in pool:
             continue
-        best: tuple[Page, dict[int, int], np.ndarray] | None = None
+        best: tuple[Page, dict[int, int]] | None = None
         for page in geometries:
-            members, mm_to_px = _gather(d, pool, page)
-            if members and (best is None or len(members) > len(best[1])):
-                best = (page, members, mm_to_px)
+            members = _gather(d, pool, page)
+            if best is None or len(members) > len(best[1]):
+                best = (page, members)
         if best is None or len(best[1]) < 2:
             pool.pop(d)
             continue
-        page, members, _ = best
+        page, members = best
         found = Markers({marker_id: pool.pop(k)[1] for marker_id, k in members.items()})
         groups.append((page, found, fit_page(page, found)))
     return groups
 
 
-def _gather(start: int, pool: dict[int, tuple[int, np.ndarray]], page: Page) -> tuple[dict[int, int], np.ndarray]:
-    """The markers of ``pool`` where ``page``, placed on marker ``start``'s corners, puts its other markers:
-    {id: pool key}, and that placement."""
+def _gather(start: int, pool: dict[int, tuple[int, np.ndarray]], page: Page) -> dict[int, int]:
+    """The markers of ``pool`` where ``page``, placed on marker ``start``'s corners, puts its other markers,
+    ``start`` included: {id: pool key}; empty when ``page`` cannot be placed on it."""
     corners_mm = {m.id: np.array(m.corners_mm(), np.float32) for m in page.markers}
     marker_id, quad = pool[start]
     if marker_id not in corners_mm:
-        return {}, np.zeros((2, 3))
+        return {}
     mm_to_px, _ = cv2.estimateAffinePartial2D(corners_mm[marker_id], quad.astype(np.float32))
     if mm_to_px is None:
-        return {}, np.zeros((2, 3))
+        return {}
     tolerance_px = GROUP_TOLERANCE * _diagonal_px(page, mm_to_px)
     members = {marker_id: start}
     for other_id, corners in corners_mm.items():
@@ -129,7 +129,7 @@ def _gather(start: int, pool: dict[int, tuple[int, np.ndarray]], page: Page) -> 
         near = [(distance, k) for distance, k in near if distance < tolerance_px]
         if near:
             members[other_id] = min(near)[1]
-    return members, mm_to_px
+    return members
 
 
 def fit_page(page: Page, found: Markers) -> np.ndarray:
@@ -140,16 +140,6 @@ def fit_page(page: Page, found: Markers) -> np.ndarray:
     px = np.concatenate([found.corners[i] for i in sorted(found.corners)]).astype(np.float32)
     affine, _ = cv2.estimateAffine2D(mm, px, method=cv2.LMEDS)
     return affine if affine is not None else cv2.estimateAffinePartial2D(mm, px)[0]
-
-
-def distinct_geometries(pages: Iterable[Page]) -> list[Page]:
-    """One page per geometry (size and marker corners), in the order first seen."""
-    seen: dict[tuple, Page] = {}
-    for page in pages:
-        key = (round(page.width_mm, 1), round(page.height_mm, 1),
-               tuple(sorted((m.id, round(m.x_mm, 1), round(m.y_mm, 1), round(m.size_mm, 1)) for m in page.markers)))
-        seen.setdefault(key, page)
-    return list(seen.values())
 
 
 def key(payload: PagePayload) -> tuple[str, str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -128,6 +129,21 @@ class Page:
     texts: tuple[TextRun, ...]
     strokes: tuple[Stroke, ...]
     fingerprint: str = ""
+
+    @property
+    def geometry(self) -> tuple:
+        """What the scanner finds a page by: its size, its markers and its QR code's place (to 0.1 mm)."""
+        return (round(self.width_mm, 1), round(self.height_mm, 1),
+                tuple((m.id, round(m.x_mm, 1), round(m.y_mm, 1), round(m.size_mm, 1)) for m in self.markers),
+                (round(self.qr.x_mm, 1), round(self.qr.y_mm, 1), round(self.qr.size_mm, 1), round(self.qr.quiet_mm, 1)))
+
+
+def distinct_geometries(pages: Iterable[Page]) -> list[Page]:
+    """One page for each ``Page.geometry`` among ``pages``, in the order first seen."""
+    seen: dict[tuple, Page] = {}
+    for page in pages:
+        seen.setdefault(page.geometry, page)
+    return list(seen.values())
 
 
 @dataclass(frozen=True)
