@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit, urlunsplit
 
@@ -61,8 +60,3 @@ class DatabaseURL(str):
         from .postgres import holds_store
 
         return holds_store(self)
-
-
-def store_location(value: str | Path) -> Path | DatabaseURL:
-    """``--db`` as given: a ``DatabaseURL`` for a PostgreSQL URL, else the SQLite file's path."""
-    return DatabaseURL(value) if is_database_url(value) else Path(value)

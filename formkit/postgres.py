@@ -98,9 +98,6 @@ class Row(tuple):
     def keys(self) -> list[str]:
         return list(self._index)
 
-    def __getnewargs__(self) -> tuple[Any, ...]:  # picklable, with its names
-        return tuple(self), self._index
-
 
 def _rows(cursor: Any) -> Any:
     index: dict[str, int] = {}

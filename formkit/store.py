@@ -208,13 +208,11 @@ class Store:
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.readonly = readonly
         self.postgres = is_database_url(path)
-        self._no_limit: int | None = -1  # LIMIT for "no limit"
         if self.postgres:
             from . import postgres
 
             self.path: Path | DatabaseURL = DatabaseURL(path)
             self.db: Any = postgres.open_store(self.path, readonly, _statements(TABLES), SCHEMA_VERSION)
-            self._no_limit = None
             return
         self.path = Path(path)
         try:
@@ -390,11 +388,10 @@ class Store:
                    json.dumps(result.quality, default=str), result.image_jpeg, conflict_of, now())
             if old is None:
                 key = (input_id, page_index, result.region)
-                db.execute("INSERT INTO pages (status, reason, form, version, variant, form_page, serial, transform,"
-                           " error_mm, quality, image, conflict_of, read_at, input_id, page_index, region)"
-                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*row, *key))
-                page_id = int(db.execute("SELECT id FROM pages WHERE input_id=? AND page_index=? AND region=?",
-                                         key).fetchone()[0])
+                page_id = int(db.execute(
+                    "INSERT INTO pages (status, reason, form, version, variant, form_page, serial, transform,"
+                    " error_mm, quality, image, conflict_of, read_at, input_id, page_index, region)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id", (*row, *key)).fetchone()[0])
                 action = "read-page"
             else:
                 page_id = int(old["id"])
@@ -745,10 +742,11 @@ class Store:
     def review_queue(self, reviewer: str = "", limit: int = -1) -> list[sqlite3.Row]:
         """Values waiting for review (at most ``limit``), page by page in the order they were read; values
         another reviewer has open right now come last."""
-        return self.db.execute(
-            QUEUE_ROWS + " ORDER BY (SELECT COUNT(*) FROM claims c WHERE c.value_id=v.id AND c.reviewer<>?"
-            " AND c.until>?), p.id, v.id LIMIT ?",
-            (reviewer, now(), limit if limit >= 0 else self._no_limit)).fetchall()
+        order = (" ORDER BY (SELECT COUNT(*) FROM claims c WHERE c.value_id=v.id AND c.reviewer<>? AND c.until>?),"
+                 " p.id, v.id")
+        if limit < 0:
+            return self.db.execute(QUEUE_ROWS + order, (reviewer, now())).fetchall()
+        return self.db.execute(QUEUE_ROWS + order + " LIMIT ?", (reviewer, now(), limit)).fetchall()
 
     def waiting_value(self, value_id: int) -> sqlite3.Row | None:
         """The value ``value_id`` if it is waiting for review."""

@@ -123,16 +123,6 @@ def _usable() -> Path:
 
 
 @contextlib.contextmanager
-def cluster() -> Iterator[Cluster]:
-    """A started cluster, stopped and deleted at the end; skipped (or failed in CI) when it cannot be had."""
-    running = Cluster(_usable())
-    try:
-        yield running.start()
-    finally:
-        running.stop()
-
-
-@contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

@@ -69,7 +69,7 @@ class StoreLocation(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from ..database import DatabaseURL, is_database_url
 
-        if isinstance(value, DatabaseURL) or is_database_url(value):
+        if is_database_url(value):
             return DatabaseURL(value)
         return click.Path(dir_okay=False, path_type=Path).convert(value, param, ctx)
 
