@@ -243,10 +243,12 @@ class _DnnEnsemble:
     def __init__(self, members: list[dict[str, np.ndarray]]):
         graph = _onnx.Graph("digits")
         images = graph.input("images", ["N", 1, DIGIT_PX, DIGIT_PX])
-        self.outputs = [graph.output(_network_graph(graph, images, f"m{i}.", p), ["N", 10])
-                        for i, p in enumerate(members)]
-        # each network's last hidden layer too: ``recognise`` measures distances there, in the same pass
-        self.features = [graph.output(f"m{i}.f1.relu", ["N", len(p["f1.b"])]) for i, p in enumerate(members)]
+        self.outputs, self.features = [], []
+        for i, p in enumerate(members):
+            softmax, hidden = _network_graph(graph, images, f"m{i}.", p)
+            self.outputs.append(graph.output(softmax, ["N", 10]))
+            # the last hidden layer too: ``recognise`` measures distances there, in the same pass
+            self.features.append(graph.output(hidden, ["N", len(p["f1.b"])]))
         self.net = _read_onnx(graph.model())
         self.lock = threading.Lock()
 
@@ -258,13 +260,10 @@ class _DnnEnsemble:
         probabilities = outs[:len(self.outputs)]
         return sum(probabilities) / len(probabilities), [f.reshape(len(images), -1) for f in outs[len(self.outputs):]]
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """The ensemble's mean for ``images`` (N, 28, 28) float32, N > 0."""
-        return self.run(images)[0]
 
-
-def _network_graph(graph: _onnx.Graph, images: str, prefix: str, p: dict[str, np.ndarray]) -> str:
-    """One network (``network_outputs``) added to ``graph``; returns its output's name."""
+def _network_graph(graph: _onnx.Graph, images: str, prefix: str, p: dict[str, np.ndarray]) -> tuple[str, str]:
+    """One network (``network_outputs``) added to ``graph``; returns the names of its output and of its last
+    hidden layer."""
 
     def layer(op: str, inputs: list[str], name: str, **attributes) -> str:
         return graph.node(op, inputs, prefix + name, **attributes)
@@ -283,8 +282,8 @@ def _network_graph(graph: _onnx.Graph, images: str, prefix: str, p: dict[str, np
     x = pool(conv_relu(conv_relu(images, "c1"), "c2"), "pool2")
     x = pool(conv_relu(conv_relu(x, "c3"), "c4"), "pool4")
     x = layer("Flatten", [x], "flat", axis=1)  # (C, H, W) order, as the NumPy pass
-    x = layer("Relu", [dense(x, "f1")], "f1.relu")
-    return layer("Softmax", [dense(x, "f2")], "softmax", axis=1)
+    hidden = layer("Relu", [dense(x, "f1")], "f1.relu")
+    return layer("Softmax", [dense(hidden, "f2")], "softmax", axis=1), hidden
 
 
 def _read_onnx(model: bytes) -> cv2.dnn.Net:
@@ -316,9 +315,12 @@ def _dnn_ensemble() -> _DnnEnsemble | None:
     ensemble = None
     try:
         candidate = _DnnEnsemble(members)
-        # a few images through both: an OpenCV that reads the graph otherwise is not used
+        # a few images through both, probabilities and features (relative to their size): an OpenCV that
+        # computes the graph otherwise is not used
         probe = np.random.default_rng(0).random((2, DIGIT_PX, DIGIT_PX), dtype=np.float32)
-        error = float(np.abs(candidate.probabilities(probe) - _classify_numpy(probe)).max())
+        (dnn_p, dnn_f), (ref_p, ref_f) = candidate.run(probe), _forward_numpy(probe)
+        error = max([float(np.abs(dnn_p - ref_p).max())] + [float(np.abs(a - b).max() / max(1.0, np.abs(b).max()))
+                                                              for a, b in zip(dnn_f, ref_f, strict=True)])
     except (cv2.error, AttributeError) as exc:  # an OpenCV without dnn, or one that cannot read the graph
         warnings.warn(f"digits: OpenCV's dnn cannot run the network ({exc}); using NumPy", RuntimeWarning,
                       stacklevel=3)

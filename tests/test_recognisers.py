@@ -73,7 +73,7 @@ def test_onnx_written_here_is_valid_onnx_and_computes_the_networks(heldout):
     reference_evaluator = pytest.importorskip("onnx.reference")
     graph = _onnx.Graph("digits")
     images = graph.input("images", ["N", 1, 28, 28])
-    outputs = [graph.output(digits._network_graph(graph, images, f"m{i}.", p), ["N", 10])
+    outputs = [graph.output(digits._network_graph(graph, images, f"m{i}.", p)[0], ["N", 10])
                for i, p in enumerate(digits._members())]
     model = onnx.load_from_string(graph.model())
     onnx.checker.check_model(model, full_check=True)
