@@ -17,6 +17,7 @@ from formkit.layout.model import Box, BoxesField, TextField
 from formkit.records import FieldValue
 
 from . import areas, digits
+from .dates import YEARS, most_likely_date
 from .ink import ink_mask, without_printed_lines
 from .ocr import OcrUnavailable, read_text
 from .register import WARP_PX_PER_MM
@@ -24,7 +25,6 @@ from .register import WARP_PX_PER_MM
 TRACE_MM2 = 0.15  # less ink than this in a digit box is dust or a border remnant: blank
 TEXT_ACCEPT = 0.90  # a reading with a word less sure than this is reported as unsure (all go to review)
 SHORT_TEXT_CHARS = 2  # readings this short are flagged whatever their confidence
-YEARS = (1900, 2100)
 
 
 def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: float = WARP_PX_PER_MM
@@ -69,15 +69,6 @@ def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float] | None
                 "probs": [round(float(q), 4) for q in trusted], "p_networks": round(p_networks, 4)}
     state = "trace" if ink.ink_mm2 >= TRACE_MM2 else "blank"
     return {"digit": None, "p": 1.0 if state == "blank" else 0.0, "ink_mm2": round(ink.ink_mm2, 2), "state": state}
-
-
-@cache
-def _all_dates() -> tuple[np.ndarray, list[str]]:
-    """Every date from ``YEARS[0]`` to ``YEARS[1]`` as the eight digits written (DDMMYYYY), and as ISO."""
-    first, last = dt.date(YEARS[0], 1, 1), dt.date(YEARS[1], 12, 31)
-    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-    written = np.array([[int(c) for c in d.strftime("%d%m%Y")] for d in days], np.int8)
-    return written, [d.isoformat() for d in days]
 
 
 @cache
@@ -148,10 +139,9 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue
         return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
     if all(d is not None for d in digit):
         # only real dates in range can be right: let that decide between a digit's close readings
-        written, iso = _all_dates()
-        best, posterior = _most_likely(boxes, written)
+        best, posterior = most_likely_date(np.array([b["probs"] for b in boxes]))
         if posterior >= accept:
-            return FieldValue(f.id, f.kind, iso[best], posterior, False, "", raw)
+            return FieldValue(f.id, f.kind, best, posterior, False, "", raw)
     day, month, year = digit[0:2], digit[2:4], digit[4:8]
     parts = []
     for name, group in (("day", day), ("month", month)):

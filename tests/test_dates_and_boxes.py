@@ -1,0 +1,81 @@
+"""Two readers made faster by arithmetic, checked against the plain definitions they replace: a date field's
+best date and its share of all real dates (scanner.dates), and a choice box's paper and border levels
+(scanner.marks, from histograms instead of sorting)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from formkit.layout.model import Box
+from scanner import dates, marks
+
+
+def _every_date(first: int, last: int) -> tuple[np.ndarray, list[str]]:
+    start = dt.date(first, 1, 1)
+    days = [start + dt.timedelta(days=n) for n in range((dt.date(last, 12, 31) - start).days + 1)]
+    return np.array([[int(c) for c in d.strftime("%d%m%Y")] for d in days]), [d.isoformat() for d in days]
+
+
+def _by_every_date(probabilities: np.ndarray, written: np.ndarray, iso: list[str]) -> tuple[str, float]:
+    log_p = np.log(np.clip(probabilities, 1e-6, 1.0))
+    scores = log_p[np.arange(8), written].sum(axis=1)
+    best = int(scores.argmax())
+    return iso[best], (0.0 if scores[best] < np.log(0.5) else float(1.0 / np.exp(scores - scores[best]).sum()))
+
+
+def _boxes_reading(text: str, sure: float, rng: np.random.Generator) -> np.ndarray:
+    """Eight boxes' probabilities: ``sure`` on the digits of ``text``, the rest spread at random."""
+    rest = rng.dirichlet(np.full(10, 0.3), size=8) * (1 - sure)
+    rest[np.arange(8), [int(c) for c in text]] += sure
+    return rest
+
+
+def test_the_best_date_and_its_share_are_those_of_every_date_one_by_one():
+    written, iso = _every_date(*dates.YEARS)
+    rng = np.random.default_rng(7)
+    for n in range(300):
+        truth = iso[rng.integers(len(iso))]
+        text = truth[8:10] + truth[5:7] + truth[0:4]
+        probabilities = _boxes_reading(text, rng.uniform(0.3, 0.999), rng)
+        if n % 3 == 0:  # one box unclear between its digit and another
+            probabilities[rng.integers(8)] = rng.dirichlet(np.full(10, 0.1))
+        expected, share = _by_every_date(probabilities, written, iso)
+        found, found_share = dates.most_likely_date(probabilities)
+        assert found_share == pytest.approx(share, abs=1e-12)
+        if share > 0:
+            assert found == expected
+
+
+def test_29_february_only_in_leap_years():
+    rng = np.random.default_rng(3)
+    assert dates.most_likely_date(_boxes_reading("29022024", 0.999, rng))[0] == "2024-02-29"
+    found, share = dates.most_likely_date(_boxes_reading("29022023", 0.999, rng))
+    assert share == 0.0 and found != "2023-02-29"
+    found, share = dates.most_likely_date(_boxes_reading("29022100", 0.999, rng))  # 2100 is not a leap year
+    assert share == 0.0
+
+
+def _reference_levels(page: np.ndarray, box: Box) -> tuple[float, float]:
+    """marks.local_references as first written: NumPy percentiles of the ring's and border band's pixels."""
+    outer = page[marks.box_slices(box, marks.RING_MM[1], page.shape)].astype(np.float32)
+    pad = int(round((marks.RING_MM[1] - marks.RING_MM[0]) * 8))
+    ring = np.ones(outer.shape, bool)
+    ring[pad:-pad, pad:-pad] = False
+    band = page[marks.box_slices(box, marks.BORDER_BAND_MM, page.shape)].astype(np.float32)
+    band_px = max(1, int(round(2 * marks.BORDER_BAND_MM * 8)))
+    edge = np.ones(band.shape, bool)
+    edge[band_px:-band_px, band_px:-band_px] = False
+    return float(np.percentile(outer[ring], 80)), float(np.percentile(band[edge], 10))
+
+
+def test_box_levels_from_histograms_are_numpys_percentiles():
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        page = rng.integers(0, 256, (160, 160), dtype=np.uint8)
+        page[40:120, 40:120] = rng.integers(150, 256, (80, 80))  # paper of its own level around the box
+        box = Box(rng.uniform(6, 8), rng.uniform(6, 8), rng.uniform(3, 5), rng.uniform(3, 5))
+        white, black = marks.local_references(page, box)
+        assert (white, black) == pytest.approx(_reference_levels(page, box), abs=1e-4)
