@@ -62,7 +62,7 @@ def test_handwritten_digits_and_dates_are_read_or_sent_to_review(tmp_path, sampl
             truth = filled.truth[value.field].value
             if value.needs_review:
                 flagged += 1
-                assert value.reason and value.crop_png
+                assert value.reason and value.crop_jpeg
             else:
                 accepted += 1
                 right += value.value == truth
@@ -127,7 +127,10 @@ def test_a_blank_text_area_is_blank_without_calling_tesseract(tmp_path, monkeypa
     assert texts and all(v.value == "" and not v.needs_review for v in texts)
 
 
-def test_text_is_read_by_tesseract_with_word_confidences_and_its_crop_kept(tmp_path):
+def test_text_is_read_by_tesseract_with_word_confidences_and_its_crop_kept(tmp_path, monkeypatch):
+    given, read_text = [], handwriting.read_text
+    monkeypatch.setattr(handwriting, "read_text", lambda image, *a, **k: given.append(image.shape) or
+                        read_text(image, *a, **k))
     layout, images, _ = _printed("goal-card", tmp_path, seed=6)
     page = layout.page(1)
     area = next(f for f in page.fields if isinstance(f, TextField) and f.id == "goal")
@@ -137,7 +140,10 @@ def test_text_is_read_by_tesseract_with_word_confidences_and_its_crop_kept(tmp_p
     cv2.putText(image, "walk to the shop", origin, cv2.FONT_HERSHEY_SIMPLEX, 0.9, (30, 30, 160), 2, cv2.LINE_AA)
     result = read_page(_grey(image), PageResult("x.png", 1, "", ""))
     goal = next(v for v in result.values if v.field == "goal")
-    assert goal.crop_png and goal.raw["words"] and "shop" in goal.value.lower()
+    assert goal.crop_jpeg and goal.raw["words"] and "shop" in goal.value.lower()
+    # Tesseract is given the handwriting (and a white border of 20 px), not the whole area: one line of two
+    area_px = handwriting.TEXT_UPSCALE * 8 * np.array([area.box.h_mm, area.box.w_mm])
+    assert len(given) == 1 and np.all(np.array(given[0]) - 40 < 0.6 * area_px)
 
 
 def test_a_page_with_a_damaged_qr_is_identified_from_its_printed_code(tmp_path):
