@@ -46,7 +46,7 @@ class FieldValue:
     needs_review: bool
     reason: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
-    crop_png: bytes | None = field(default=None, repr=False)
+    crop_jpeg: bytes | None = field(default=None, repr=False)
 
 
 @dataclass

@@ -569,7 +569,7 @@ class Store:
                     seen = row["machine_value"] if row["machine_value"] is not None else row["value"]
                     if v.value in (seen, row["value"]):
                         db.execute("UPDATE field_values SET raw=?, crop=COALESCE(?, crop) WHERE id=?",
-                                   (raw, v.crop_png, row["id"]))
+                                   (raw, v.crop_jpeg, row["id"]))
                         outcome.kept += 1
                         continue
                     decided = "" if row["value"] == seen else f" to {_shown(row['value'])}"
@@ -579,7 +579,7 @@ class Store:
                     db.execute("UPDATE field_values SET kind=?, value=?, confidence=?, needs_review=1, reason=?,"
                                " raw=?, crop=COALESCE(?, crop), machine_value=NULL, review='', reviewed_by='',"
                                " reviewed_at='' WHERE id=?",
-                               (v.kind, v.value, v.confidence, reason, raw, v.crop_png, row["id"]))
+                               (v.kind, v.value, v.confidence, reason, raw, v.crop_jpeg, row["id"]))
                     self.audit(actor, "reread-value", page_id, v.field, row["value"], v.value, json.dumps(
                         {"value_id": row["id"], "review": row["review"], "reviewed_by": row["reviewed_by"],
                          "machine_value_before": seen, "flagged": True}))
@@ -587,7 +587,7 @@ class Store:
                     continue
                 db.execute("UPDATE field_values SET kind=?, value=?, confidence=?, needs_review=?, reason=?, raw=?,"
                            " crop=COALESCE(?, crop) WHERE id=?",
-                           (v.kind, v.value, v.confidence, int(v.needs_review), v.reason, raw, v.crop_png, row["id"]))
+                           (v.kind, v.value, v.confidence, int(v.needs_review), v.reason, raw, v.crop_jpeg, row["id"]))
                 if (row["value"], bool(row["needs_review"])) != (v.value, v.needs_review):
                     self.audit(actor, "reread-value", page_id, v.field, row["value"], v.value, json.dumps(
                         {"value_id": row["id"], "needs_review": v.needs_review, "reason": v.reason}))
@@ -644,7 +644,7 @@ class Store:
             "INSERT INTO field_values (page_id, field, kind, value, confidence, needs_review, reason, raw, crop)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
             [(page_id, v.field, v.kind, v.value, v.confidence, int(v.needs_review), v.reason,
-              json.dumps(v.raw, default=float), v.crop_png) for v in result.values])
+              json.dumps(v.raw, default=float), v.crop_jpeg) for v in result.values])
 
     def audit(self, actor: str, action: str, page_id: int | None = None, field: str | None = None,
               old: str | None = None, new: str | None = None, detail: str = "") -> None:

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from formkit.catalogue import shipped_catalogue
@@ -121,6 +122,23 @@ def test_images_are_served_by_id_only_and_a_token_guards_other_addresses(scanned
     assert guarded.get("/").status_code == 403
     assert guarded.get("/?token=wrong").status_code == 403
     assert guarded.get("/?token=s3cret").status_code == 302  # on to the name form
+
+
+def test_a_crop_is_served_as_the_image_it_is_jpeg_now_png_in_older_stores(scanned):
+    db, _ = scanned
+    item = decisions.queue(Store(db))[0]
+    client = app_for(db).test_client()
+    with client.session_transaction() as s:
+        s["reviewer"] = "ann"
+    served = client.get(f"/crop/{item.value_id}.jpg")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    crop = cv2.imdecode(np.frombuffer(served.get_data(), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert crop is not None and min(crop.shape) > 20
+    old = cv2.imencode(".png", crop)[1].tobytes()  # as scans before 2026-12 stored crops
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE field_values SET crop=? WHERE id=?", (old, item.value_id))
+    served = client.get(f"/crop/{item.value_id}.jpg")
+    assert served.mimetype == "image/png" and served.get_data() == old
 
 
 def test_a_reviewer_works_through_the_queue_with_the_keyboard_in_chromium(scanned, tmp_path):

@@ -78,7 +78,7 @@ def test_a_rebound_host_name_is_refused_before_any_page_or_image_is_served(scann
         response = client.get("/page/1.jpg", headers={"Host": host})
         assert response.status_code == 400, host
         assert response.mimetype != "image/jpeg"
-        assert client.get("/crop/1.png", headers={"Host": host}).status_code == 400, host
+        assert client.get("/crop/1.jpg", headers={"Host": host}).status_code == 400, host
         assert client.post("/who", headers={"Host": host}, data={"csrf": "t", "reviewer": "mallory"}).status_code == 400
         assert client.post("/undo", headers={"Host": host}, data={"csrf": "t"}).status_code == 400
     with client.session_transaction(headers={"Host": "127.0.0.1:8765"}) as s:
@@ -168,8 +168,8 @@ def test_non_ascii_tokens_are_refused_not_errors(scanned):
     assert client.post("/undo", data={"csrf": "\u00e9t\u00e9"}).status_code == 302
 
 
-@pytest.mark.parametrize("url", [f"/crop/{HUGE}.png", f"/page/{HUGE}.jpg", f"/value/{HUGE}",
-                                 f"/crop/{2**63}.png", f"/page/{2**63}.jpg", f"/crop/{'1' * 5000}.png"])
+@pytest.mark.parametrize("url", [f"/crop/{HUGE}.jpg", f"/page/{HUGE}.jpg", f"/value/{HUGE}",
+                                 f"/crop/{2**63}.jpg", f"/page/{2**63}.jpg", f"/crop/{'1' * 5000}.jpg"])
 def test_ids_beyond_the_stores_integers_are_not_found(scanned, url):
     db, _ = scanned
     client = app_with(db).test_client()
@@ -181,7 +181,7 @@ def test_the_largest_id_is_simply_not_there(scanned):
     db, _ = scanned
     client = app_with(db).test_client()
     signed_in(client)
-    assert client.get(f"/crop/{2**63 - 1}.png").status_code == 404
+    assert client.get(f"/crop/{2**63 - 1}.jpg").status_code == 404
     assert client.get(f"/value/{2**63 - 1}", follow_redirects=True).status_code == 200  # "already reviewed"
 
 
@@ -257,7 +257,7 @@ def hostile_requests(value_id: int) -> list[tuple[str, str, dict]]:
                            "http://localhost:8765\u00e9", long, "http://localhost:99999999999999999999")]
     requests += [("GET", "/", {"query_string": {"token": t}}) for t in ("\u00e9", "\ud800", long, "")]
     requests += [("POST", "/undo", {"data": {"csrf": c}}) for c in ("\u00e9", long, "", "\x00")]
-    requests += [("GET", p, {}) for p in (f"/crop/{HUGE}.png", f"/page/{HUGE}.jpg", f"/value/{HUGE}", "/crop/-1.png",
+    requests += [("GET", p, {}) for p in (f"/crop/{HUGE}.jpg", f"/page/{HUGE}.jpg", f"/value/{HUGE}", "/crop/-1.jpg",
                                           "/value/\u0663", "/value/0x10", f"/page/{'1' * 5000}.jpg", "/nope",
                                           "/static/../app.py", "/static/%2e%2e/app.py", "/" + long, "/pages?" + long,
                                           "/assign/1", "/undo", "/value/1?x=" + long)]

@@ -135,7 +135,7 @@ def test_handwriting_areas_report_ink_and_keep_their_crop(tmp_path):
     # sure of wrong readings of handwriting as of right ones
     assert value.value and value.needs_review and value.confidence < 0.5
     assert value.reason in ("handwriting: check the machine's reading", "handwriting: OCR unsure")
-    crop = cv2.imdecode(np.frombuffer(value.crop_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    crop = cv2.imdecode(np.frombuffer(value.crop_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
     assert crop.shape[1] > crop.shape[0] > 20
 
 

@@ -40,6 +40,7 @@ MAX_ECHO = 40  # characters of a typed value repeated in a message (messages liv
 HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::([0-9]{1,5}))?")
 PAGE_NUMBER = re.compile(r"[0-9]{1,3}")
 GUESSES_KEPT = 512  # pages whose layout ranking is remembered (ranking a page takes a fraction of a second)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # field crops were PNG in stores made before 2026-12; JPEG since
 
 
 class RowId(IntegerConverter):
@@ -265,9 +266,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             abort(404)
         return Response(image, mimetype=mimetype, headers={"Cache-Control": "private, max-age=3600"})
 
-    @app.route("/crop/<id:value_id>.png")
+    @app.route("/crop/<id:value_id>.jpg")
     def crop(value_id: int) -> Response:
-        return stored_image(store().crop(value_id), "image/png")
+        image = store().crop(value_id)
+        return stored_image(image, "image/png" if image and image.startswith(PNG_SIGNATURE) else "image/jpeg")
 
     @app.route("/page/<id:page_id>.jpg")
     def page_image(page_id: int) -> Response:
