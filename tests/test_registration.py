@@ -64,8 +64,12 @@ def test_refinement_brings_a_corner_back_from_a_pixel_off(alliance):
         assert np.abs(refined - truth[marker_id]).max() < 0.5, marker_id
 
 
-def test_the_fields_warp_like_the_whole_page_where_they_are_read(alliance):
+@pytest.mark.parametrize("enlarged", [1, 2])  # 300 dpi, and 600 dpi (shrunk more than 2x: blurred first)
+def test_the_fields_warp_like_the_whole_page_where_they_are_read(alliance, enlarged):
     grey, page = alliance
+    grey = cv2.resize(grey, None, fx=enlarged, fy=enlarged, interpolation=cv2.INTER_CUBIC) if enlarged > 1 else grey
+    grey = grey.copy()
+    grey[::7, ::5] = 0  # a fine pattern that only a blur keeps from aliasing
     reg = register(page, Markers(dict(find_all_markers(grey))))
     whole, fields = warp_page(grey, page, reg), warp_fields(grey, page, reg)
     assert whole.shape == fields.shape
