@@ -28,6 +28,15 @@ _NOT_REGULAR = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block de
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
+def write_arrays(target: Path, arrays: dict, compressed: bool = True) -> None:
+    """``arrays`` (name -> NumPy array) as one ``.npz`` file at ``target``, all or nothing (a model, its
+    calibration, a cache of rendered digits)."""
+    import numpy as np
+
+    with atomic_outputs(target) as (temp,), open(temp, "wb") as out:
+        (np.savez_compressed if compressed else np.savez)(out, **arrays)
+
+
 @contextlib.contextmanager
 def atomic_outputs(*targets: Path) -> Iterator[list[Path]]:
     """Yield temporary paths for ``targets``; if the block succeeds every target is replaced,

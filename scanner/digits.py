@@ -27,6 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from formkit.atomic import write_arrays
 from formkit.layout.model import Box
 
 from . import _onnx
@@ -437,9 +438,7 @@ class Acceptance:
             arrays[f"m{k}.centre"] = centre.astype(np.float32)
             arrays[f"m{k}.axes"] = axes.astype(np.float32)
             arrays[f"m{k}.bank"] = bank.astype(np.float16)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **arrays)
-        tmp.replace(path)
+        write_arrays(path, arrays)
 
     @classmethod
     def load(cls, path: Path) -> Acceptance:

@@ -33,6 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from formkit.atomic import write_arrays  # noqa: E402
 from formkit.layout.model import Box  # noqa: E402
 from scanner import digits  # noqa: E402
 from tests.synthetic import draw_digit  # noqa: E402
@@ -299,10 +300,7 @@ def main() -> None:
     weights = {}
     for k in range(args.members):
         weights.update({f"m{k}.{name}": array.astype(np.float16) for name, array in member(k).items()})
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, **weights, accept_probability=np.float32(0.5))
-    tmp.replace(args.out)
+    write_arrays(args.out, {**weights, "accept_probability": np.float32(0.5)})
     digits.MODEL_PATH = args.out  # judge the model just trained, wherever it was written
     digits._weights.cache_clear()
     digits._members.cache_clear()
@@ -311,8 +309,7 @@ def main() -> None:
     top1 = float(np.mean(probabilities.argmax(axis=1) == val_y))
     print(f"validation: top-1 {top1:.4%}; accept at p >= {threshold:.5f}: {accuracy:.4%} of accepted correct, "
           f"{rejected:.2%} rejected")
-    np.savez_compressed(tmp, **weights, accept_probability=np.float32(threshold))
-    tmp.replace(args.out)
+    write_arrays(args.out, {**weights, "accept_probability": np.float32(threshold)})
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
 
 
@@ -337,10 +334,7 @@ def _cached(work: Path | None, name: str, make: Callable[[], dict[str, np.ndarra
         with np.load(path) as kept:
             return {k: kept[k] for k in kept.files}
     made = make()
-    work.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **made)
-    tmp.replace(path)
+    write_arrays(path, made, compressed=False)
     return made
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from formkit.atomic import atomic_outputs
+from formkit.atomic import atomic_outputs, write_arrays
 from formkit.errors import ExitCode, OutputError
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
@@ -156,6 +156,25 @@ def test_an_oserror_about_another_file_is_not_called_an_output_error(tmp_path):
         (tmp_path / "missing-input").read_text()
     assert entries(tmp_path) == []  # the folder made for the output is gone again
 
+
+
+def test_arrays_are_written_whole_or_the_old_file_is_kept(tmp_path):
+    import numpy as np
+
+    target = tmp_path / "model.npz"
+    write_arrays(target, {"w": np.arange(3)})
+    with np.load(target) as kept:
+        assert kept["w"].tolist() == [0, 1, 2]
+
+    class Unwritable:
+        def __array__(self, *args, **kwargs):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_arrays(target, {"w": np.arange(5), "v": Unwritable()})
+    with np.load(target) as kept:
+        assert kept["w"].tolist() == [0, 1, 2]
+    assert entries(tmp_path) == ["model.npz"]
 
 # A full disk, for real
 
