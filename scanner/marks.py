@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 
 import cv2
 import numpy as np
@@ -158,3 +159,72 @@ def classify(measure: BoxMeasure, baseline: Baseline, source_px_per_mm: float = 
 def _confidence(margin: float, scale: float) -> float:
     """0.75 at a threshold, rising to 1.0 at ``scale`` away from it."""
     return round(0.75 + 0.25 * min(1.0, margin / scale), 3)
+
+
+# Registration is exact at the markers, in the page's corners; a curled or bent page (a photo of a page that
+# does not lie flat) moves the boxes between them by up to a millimetre or so, which puts printed border
+# inside the area measured for ink. So each field's boxes are looked for around where registration puts them.
+SNAP_MM = 1.0  # how far a field's boxes are looked for
+SNAP_GAIN = 0.15  # a place is taken only if it lays this much more border on dark pixels than registration's
+SNAP_BOX_PX = 3  # how far each box may then lie from its field's place
+LINE_PX = 1.0  # distance from a box's edge, in pixels, that its printed line (0.3 mm) covers
+RING_PX = (2.0, 3.0)  # the paper either side of the line
+
+
+def box_offsets_mm(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_PER_MM
+                   ) -> list[tuple[float, float]]:
+    """Per box of one field, the (dx, dy) in mm that lays its printed border best on ``page`` (the
+    registered page, 2-D uint8 grey): (0, 0) where registration's place is as good, nearly, or no border
+    shows (a field at the page's edge, a washed-out image).
+
+    The field's boxes are first looked for together, within ``SNAP_MM``, in whole pixels: a line darker
+    than the paper either side of it, over the outline of every box, so a mark inside one box or a shadow
+    across the row moves nothing. Each box is then placed within ``SNAP_BOX_PX`` of that: a bent page
+    moves the ends of a long row by different amounts."""
+    reach = int(round(SNAP_MM * px_per_mm))
+    scores = [_border_scores(page, box, reach, px_per_mm) for box in boxes]
+    if not scores or any(s is None for s in scores):
+        return [(0.0, 0.0)] * len(boxes)
+    centre = _best_place(sum(scores), (reach, reach), reach)
+    places = [_best_place(s, centre, SNAP_BOX_PX) for s in scores]
+    return [((column - reach) / px_per_mm, (row - reach) / px_per_mm) for row, column in places]
+
+
+def _best_place(scores: np.ndarray, start: tuple[int, int], within: int) -> tuple[int, int]:
+    """The (row, column) of ``scores`` within ``within`` of ``start`` where the border lies best, if it
+    lies there clearly (``SNAP_GAIN``) better than at ``start``; else ``start``."""
+    top, left = max(0, start[0] - within), max(0, start[1] - within)
+    window = scores[top:start[0] + within + 1, left:start[1] + within + 1]
+    row, column = np.unravel_index(int(np.argmax(window)), window.shape)
+    best, here = float(window[row, column]), float(scores[start])
+    if best <= 0 or best - here < SNAP_GAIN * best:
+        return start
+    return top + int(row), left + int(column)
+
+
+def shifted(box: Box, offset_mm: tuple[float, float]) -> Box:
+    return Box(box.x_mm + offset_mm[0], box.y_mm + offset_mm[1], box.w_mm, box.h_mm)
+
+
+def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> np.ndarray | None:
+    """(2 reach + 1, 2 reach + 1): how well the box's outline, moved by (row, column) - reach pixels, lies
+    on a dark line with paper either side; ``None`` when the search runs off the page."""
+    x0, y0 = int(round(box.x_mm * px_per_mm)), int(round(box.y_mm * px_per_mm))
+    w, h = int(round(box.w_mm * px_per_mm)), int(round(box.h_mm * px_per_mm))
+    pad = reach + int(RING_PX[1])
+    top, left, bottom, right = y0 - pad, x0 - pad, y0 + h + pad + 1, x0 + w + pad + 1
+    if top < 0 or left < 0 or bottom > page.shape[0] or right > page.shape[1]:
+        return None
+    return cv2.matchTemplate(page[top:bottom, left:right].astype(np.float32), _outline_template(w, h), cv2.TM_CCORR)
+
+
+@cache
+def _outline_template(w: int, h: int) -> np.ndarray:
+    """Weights over a box of w x h pixels and ``RING_PX[1]`` around it: -1 on its outline (grey levels are
+    low where ink is), positive on the paper either side, summing to 0 (an even shade scores nothing)."""
+    ring = int(RING_PX[1])
+    outline = np.full((h + 2 * ring + 1, w + 2 * ring + 1), 255, np.uint8)
+    cv2.rectangle(outline, (ring, ring), (ring + w, ring + h), 0, 1)
+    distance = cv2.distanceTransform(outline, cv2.DIST_L2, 3)
+    line, paper = distance <= LINE_PX, (distance >= RING_PX[0]) & (distance <= RING_PX[1])
+    return np.where(line, -1.0, np.where(paper, line.sum() / paper.sum(), 0.0)).astype(np.float32)

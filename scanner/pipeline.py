@@ -344,7 +344,9 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
     """Every field of ``page`` from its registered image, in layout order, and the median contrast of the
     printed box borders against the paper (``None`` without choice boxes)."""
     choices = [f for f in page.fields if isinstance(f, ChoiceField)]
-    measures = {f.id: [marks.measure_box(warped, o.box) for o in f.options] for f in choices}
+    offsets = {f.id: marks.box_offsets_mm(warped, [o.box for o in f.options]) for f in choices}
+    measures = {f.id: [marks.measure_box(warped, marks.shifted(o.box, offset))
+                       for o, offset in zip(f.options, offsets[f.id], strict=True)] for f in choices}
     all_measures = [m for ms in measures.values() for m in ms]
     baseline = marks.page_baseline(all_measures)
     contrast = float(np.median([m.contrast for m in all_measures])) if all_measures else None
@@ -354,6 +356,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
         if isinstance(f, ChoiceField):
             states = [marks.classify(m, baseline, source_px_per_mm) for m in measures[f.id]]
             values.append(resolve_choice(f, states, measures[f.id]))
+            if any(dx or dy for dx, dy in offsets[f.id]):  # found off where registration put them: (dx, dy) a box
+                values[-1].raw["offset_mm"] = [[round(v, 3) for v in offset] for offset in offsets[f.id]]
         elif isinstance(f, LineField):
             values.append(resolve_line(f, read_line(warped, f)))
         else:

@@ -288,6 +288,16 @@ def degrade_scan(rgb: np.ndarray, dpi: float, rng: random.Random, out_dpi: float
     return np.ascontiguousarray(np.rot90(image, rotate_quarter)) if rotate_quarter else image
 
 
+def bend_page(image: np.ndarray, dpi: float, bulge_mm: float) -> np.ndarray:
+    """``image`` (a page, edge to edge) as a page that does not lie flat: its middle pushed ``bulge_mm`` down
+    and to the right, easing off to nothing at its edges, where the markers are (so registration cannot
+    see it). Mid-page boxes land up to ``bulge_mm`` from where a flat page would put them."""
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    push = np.float32(bulge_mm * dpi / 25.4) * np.sin(np.pi * xs / w) * np.sin(np.pi * ys / h)
+    return cv2.remap(image, xs - push, ys - push, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
 def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int] = (3000, 2250),
                   fill: float | None = None, scale: float | None = None) -> np.ndarray:
     """A phone photo of the page on a desk: perspective, clutter, uneven light, a shadow, blur, JPEG.

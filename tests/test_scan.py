@@ -20,7 +20,7 @@ from formkit.template import resolve_template
 from scanner.batch import scan
 from scanner.pipeline import read_page
 from tests.shared_pages import white_png
-from tests.synthetic import degrade_photo, degrade_scan, draw_line_mark, draw_mark, render_pdf
+from tests.synthetic import bend_page, degrade_photo, degrade_scan, draw_line_mark, draw_mark, render_pdf
 
 DPI = 200
 
@@ -98,6 +98,20 @@ def test_a_one_bit_upside_down_copy_reads(k10):
     image, serial = k10
     assert_k10(read(degrade_scan(image, DPI, random.Random(8), out_dpi=DPI, upside_down=True, one_bit=True)), serial)
 
+
+
+@pytest.mark.parametrize("bulge_mm", [0.7, -0.7])
+def test_a_page_that_does_not_lie_flat_reads_its_boxes_where_they_are(k10, bulge_mm):
+    """Mid-page, the boxes lie 0.7 mm from where the markers in the corners put them: enough to bring
+    their printed borders into the area measured for ink (every blank box then looks marked)."""
+    image, serial = k10
+    bent = degrade_scan(bend_page(image, DPI, bulge_mm), DPI, random.Random(4), out_dpi=DPI)
+    result = read(bent)
+    assert_k10(result, serial)
+    moved = [np.mean(v.raw["offset_mm"], axis=0) for v in result.values if "offset_mm" in v.raw]
+    assert len(moved) >= 3 and all(np.sign(dx) == np.sign(dy) == np.sign(bulge_mm) for dx, dy in moved)
+    flat = read(degrade_scan(image, DPI, random.Random(4), out_dpi=DPI))
+    assert not [v.field for v in flat.values if "offset_mm" in v.raw]  # a flat page's boxes stay put
 
 def test_a_page_with_one_marker_covered_still_reads(k10):
     image, serial = k10
