@@ -16,7 +16,7 @@ import numpy as np
 from formkit.layout.model import Box, BoxesField, TextField
 from formkit.records import FieldValue
 
-from . import areas, digits
+from . import areas, digits, marks
 from .dates import YEARS, most_likely_date
 from .ink import ink_mask, without_printed_lines
 from .ocr import OcrUnavailable, read_text
@@ -38,9 +38,12 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
     recogniser in one batch."""
     inks: dict[str, list[digits.BoxInk]] = {}
     images, owners = [], []
+    offsets: dict[str, list[tuple[float, float]]] = {}
     for f in fields:
         side = digits.side_margin_mm(f.boxes)
-        inks[f.id] = [digits.box_ink(page, b, px_per_mm, side) for b in f.boxes]
+        offsets[f.id] = marks.box_offsets_mm(page, list(f.boxes), px_per_mm)  # a page that does not lie flat
+        inks[f.id] = [digits.box_ink(page, marks.shifted(b, offset), px_per_mm, side)
+                      for b, offset in zip(f.boxes, offsets[f.id], strict=True)]
         for i, ink in enumerate(inks[f.id]):
             if ink.ink_mm2 >= areas.INK_MM2:
                 images.append(digits.normalise(ink.soft))
@@ -53,6 +56,8 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
         boxes = [_box_reading(ink, guesses.get((f.id, i))) for i, ink in enumerate(inks[f.id])]
         resolve = _resolve_date if f.kind == "date" else _resolve_digits
         out[f.id] = resolve(f, boxes, accept)
+        if any(dx or dy for dx, dy in offsets[f.id]):  # found off where registration put them: (dx, dy) a box
+            out[f.id].raw["offset_mm"] = [[round(v, 3) for v in offset] for offset in offsets[f.id]]
     return out
 
 
