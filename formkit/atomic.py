@@ -31,7 +31,7 @@ _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 def write_arrays(target: Path, arrays: dict, compressed: bool = True) -> None:
     """``arrays`` (name -> NumPy array) as one ``.npz`` file at ``target``, all or nothing (a model, its
     calibration, a cache of rendered digits)."""
-    import numpy as np
+    import numpy as np  # here, not at the top: most writers of outputs never need it
 
     with atomic_outputs(target) as (temp,), open(temp, "wb") as out:
         (np.savez_compressed if compressed else np.savez)(out, **arrays)

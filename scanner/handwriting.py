@@ -17,7 +17,7 @@ from formkit.layout.model import Box, BoxesField, TextField
 from formkit.records import FieldValue
 
 from . import areas, digits, marks
-from .dates import YEARS, most_likely_date
+from .dates import EVEN_ODDS, YEARS, log_probabilities, most_likely_date
 from .ink import ink_mask, without_printed_lines
 from .ocr import OcrUnavailable, read_text
 from .register import WARP_PX_PER_MM
@@ -42,7 +42,7 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
     for f in fields:
         side = digits.side_margin_mm(f.boxes)
         offsets[f.id] = marks.box_offsets_mm(page, list(f.boxes), px_per_mm)  # a page that does not lie flat
-        inks[f.id] = [digits.box_ink(page, marks.shifted(b, offset), px_per_mm, side)
+        inks[f.id] = [digits.box_ink(page, marks.moved(b, offset), px_per_mm, side)
                       for b, offset in zip(f.boxes, offsets[f.id], strict=True)]
         for i, ink in enumerate(inks[f.id]):
             if ink.ink_mm2 >= areas.INK_MM2:
@@ -56,8 +56,7 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
         boxes = [_box_reading(ink, guesses.get((f.id, i))) for i, ink in enumerate(inks[f.id])]
         resolve = _resolve_date if f.kind == "date" else _resolve_digits
         out[f.id] = resolve(f, boxes, accept)
-        if any(dx or dy for dx, dy in offsets[f.id]):  # found off where registration put them: (dx, dy) a box
-            out[f.id].raw["offset_mm"] = [[round(v, 3) for v in offset] for offset in offsets[f.id]]
+        marks.record_offsets(out[f.id].raw, offsets[f.id])
     return out
 
 
@@ -94,10 +93,10 @@ def _most_likely(boxes: list[dict], candidates: np.ndarray) -> tuple[int, float]
     that is, given that only these values can be right: its share of the probability of all candidates.
     Zero unless the network itself gives that value at least even odds, so something written outside
     the allowed values (a 0 where 1-9 is asked) is never turned into an allowed one."""
-    log_p = np.log(np.clip(np.array([b["probs"] for b in boxes], np.float64), 1e-6, 1.0))
+    log_p = log_probabilities([b["probs"] for b in boxes])
     scores = log_p[np.arange(len(boxes)), candidates].sum(axis=1)
     best = int(scores.argmax())
-    if scores[best] < np.log(0.5):
+    if scores[best] < EVEN_ODDS:
         return best, 0.0
     return best, float(1.0 / np.exp(scores - scores[best]).sum())
 

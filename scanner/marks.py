@@ -202,8 +202,16 @@ def _best_place(scores: np.ndarray, start: tuple[int, int], within: int) -> tupl
     return top + int(row), left + int(column)
 
 
-def shifted(box: Box, offset_mm: tuple[float, float]) -> Box:
+def moved(box: Box, offset_mm: tuple[float, float]) -> Box:
+    """``box`` moved by ``offset_mm`` (dx, dy), as ``box_offsets_mm`` gives it."""
     return Box(box.x_mm + offset_mm[0], box.y_mm + offset_mm[1], box.w_mm, box.h_mm)
+
+
+def record_offsets(raw: dict, offsets_mm: list[tuple[float, float]]) -> None:
+    """Keep a field's box offsets in its ``raw`` measures (``offset_mm``: (dx, dy) a box) when any box was
+    found off where registration put it."""
+    if any(dx or dy for dx, dy in offsets_mm):
+        raw["offset_mm"] = [[round(dx, 3), round(dy, 3)] for dx, dy in offsets_mm]
 
 
 def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> np.ndarray | None:

@@ -133,7 +133,8 @@ def _blurred_under(grey: np.ndarray, region_to_px: np.ndarray, size: tuple[int, 
                    ) -> tuple[np.ndarray, tuple[int, int]]:
     """The part of ``grey`` that a region of ``size`` (w, h) pixels mapped by ``region_to_px`` samples,
     Gaussian-blurred by ``sigma`` exactly as blurring all of ``grey`` would, and its top-left corner in
-    ``grey``. OpenCV's kernel for 8-bit images reaches 3 sigma; one pixel more for bilinear sampling."""
+    ``grey``. OpenCV's kernel for 8-bit images reaches 3 sigma (rounded up); 3 pixels more cover the
+    bilinear sampling's neighbour and the rounding of the corners."""
     w, h = size
     corners = cv2.perspectiveTransform(np.float64([[[0, 0], [w, 0], [w, h], [0, h]]]), region_to_px)[0]
     reach = int(np.ceil(3 * sigma)) + 3
