@@ -214,6 +214,90 @@ def record_offsets(raw: dict, offsets_mm: list[tuple[float, float]]) -> None:
         raw["offset_mm"] = [[round(dx, 3), round(dy, 3)] for dx, dy in offsets_mm]
 
 
+# A page whose markers disagree by more than register.REVIEW_ERROR_MM has its fields flagged: registration
+# may put them a millimetre or so from where they are. A field whose boxes were all measured where their
+# printed outlines are (found by box_offsets_mm, or where registration put them) reads as well as on any
+# page: ``outlines_found`` tells which. Each side of each box must show its line where the box was measured,
+# since a field moved along its row still lays two sides of every box on their lines, and the whole
+# outline's score cannot tell that from a blurred outline in place. Measured 2026-12 on 100 synthetic 3 MP
+# photos (benchmarks/scan_accuracy.py's pages): boxes in place kept all four sides in 99.7 % of blank boxes
+# and 94 % of choice fields (a box filled in darkens the paper inside its outline); boxes measured 0.5 mm
+# off kept them in 5 cases of 14,240, 0.75 mm or more off in none of 24,920. 12 MP photos and scans: 100 %
+# and 95-96 % kept, none off.
+FOUND_SIDE_SHARE = 0.5  # of the page's typical side: each side at least this dark against its paper
+# The page's typical side against its boxes' contrast: 0.14 in the most blurred 3 MP photos, 0.76 in scans,
+# near 0 were its boxes all off their outlines. Below this, no outline is taken as found.
+FOUND_REFERENCE_MIN = 0.1
+
+
+def outlines_found(page: np.ndarray, fields: dict[str, tuple[list[Box], list[tuple[float, float]]]],
+                   box_contrast: float | None, px_per_mm: float = WARP_PX_PER_MM) -> dict[str, float]:
+    """The fields whose every box shows all four sides of its printed outline where it was measured.
+
+    ``page``: the registered page (2-D uint8 grey); ``fields``: per field id, its boxes as the layout places
+    them and the (dx, dy) mm each was measured at (``box_offsets_mm``, as ``record_offsets`` keeps them);
+    ``box_contrast``: the page's paper white minus border black, grey levels (``BoxMeasure.contrast``'s
+    median). Returns, per field found, its weakest side as a share of the page's typical side (the median of
+    every side of every box in ``fields``). Not found: a box whose place is at the edge of the search (its
+    outline may lie beyond), near the page's edge, or with any side fainter than ``FOUND_SIDE_SHARE``."""
+    reach_px = int(round(SNAP_MM * px_per_mm))
+    sides: dict[str, list[np.ndarray | None]] = {}
+    for field_id, (boxes, offsets_mm) in fields.items():
+        sides[field_id] = [_side_levels(page, box, offset, px_per_mm)
+                           if max(abs(round(d * px_per_mm)) for d in offset) < reach_px else None
+                           for box, offset in zip(boxes, offsets_mm, strict=True)]
+    levels = [s for per_box in sides.values() for s in per_box if s is not None]
+    if not levels or box_contrast is None:
+        return {}
+    typical = float(np.median(np.concatenate(levels)))
+    if typical <= 0 or typical < FOUND_REFERENCE_MIN * box_contrast:
+        return {}
+    found = {}
+    for field_id, per_box in sides.items():
+        measured = [s for s in per_box if s is not None]
+        if measured and len(measured) == len(per_box):
+            weakest = min(float(s.min()) for s in measured) / typical
+            if weakest >= FOUND_SIDE_SHARE:
+                found[field_id] = round(weakest, 3)
+    return found
+
+
+def recorded_offsets(raw: dict, boxes: int) -> list[tuple[float, float]]:
+    """The box offsets ``record_offsets`` kept in ``raw``; (0, 0) each when none were."""
+    return [(float(dx), float(dy)) for dx, dy in raw.get("offset_mm", [(0.0, 0.0)] * boxes)]
+
+
+def _side_levels(page: np.ndarray, box: Box, offset_mm: tuple[float, float], px_per_mm: float
+                 ) -> np.ndarray | None:
+    """Grey levels by which the paper either side of each side of ``box``'s outline (top, bottom, left,
+    right), moved by ``offset_mm``, is lighter than the line there; ``None`` near the page's edge."""
+    x0 = int(round(box.x_mm * px_per_mm)) + int(round(offset_mm[0] * px_per_mm))
+    y0 = int(round(box.y_mm * px_per_mm)) + int(round(offset_mm[1] * px_per_mm))
+    w, h = int(round(box.w_mm * px_per_mm)), int(round(box.h_mm * px_per_mm))
+    ring = int(RING_PX[1])
+    top, left, bottom, right = y0 - ring, x0 - ring, y0 + h + ring + 1, x0 + w + ring + 1
+    if top < 0 or left < 0 or bottom > page.shape[0] or right > page.shape[1]:
+        return None
+    return _side_weights(w, h) @ page[top:bottom, left:right].astype(np.float32).ravel()
+
+
+@cache
+def _side_weights(w: int, h: int) -> np.ndarray:
+    """(4, pixels of ``_outline_template(w, h)``): per side (top, bottom, left, right), away from the corners
+    where two sides meet, weights whose sum over the image is the mean of its paper minus the mean of its
+    line, as ``_outline_template`` places them."""
+    template = _outline_template(w, h)
+    line, paper = template < 0, template > 0
+    ring = int(RING_PX[1])
+    rows, columns = np.indices(template.shape)
+    along_x, along_y = (columns > 2 * ring) & (columns < w), (rows > 2 * ring) & (rows < h)
+    sides = [(rows <= 2 * ring) & along_x, (rows >= h) & along_x, (columns <= 2 * ring) & along_y,
+             (columns >= w) & along_y]
+    weights = [(line & side) * (-1.0 / (line & side).sum()) + (paper & side) * (1.0 / (paper & side).sum())
+               for side in sides]
+    return np.stack(weights).reshape(4, -1).astype(np.float32)
+
+
 def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> np.ndarray | None:
     """(2 reach + 1, 2 reach + 1): how well the box's outline, moved by (row, column) - reach pixels, lies
     on a dark line with paper either side; ``None`` when the search runs off the page."""

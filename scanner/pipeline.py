@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 import cv2
 import numpy as np
 
 from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.conventions import ChoiceStates, Reading, apply, decide
-from formkit.layout.model import BoxesField, ChoiceField, Field, Layout, LineField, Page, distinct_geometries, field_box
+from formkit.layout.model import (
+    Box,
+    BoxesField,
+    ChoiceField,
+    Field,
+    Layout,
+    LineField,
+    Page,
+    distinct_geometries,
+    field_box,
+)
 from formkit.qrpayload import PagePayload, decode
 from formkit.records import FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
@@ -286,7 +296,14 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
         result.quality["box_contrast"] = round(contrast, 1)
     page_flagged = False
     if reg.error_mm > REVIEW_ERROR_MM:
-        _flag_all(result, f"poor registration ({reg.error_mm:.2f} mm)")
+        # a field whose boxes were all measured on their printed outlines reads as on any page: the markers'
+        # disagreement does not reach it
+        found = marks.outlines_found(warped, _measured_boxes(page, result.values), contrast)
+        for value in result.values:
+            if value.field in found:
+                value.raw["found_despite_registration"] = {"error_mm": round(reg.error_mm, 3),
+                                                           "weakest_side": found[value.field]}
+        _flag_all(result, f"poor registration ({reg.error_mm:.2f} mm)", spared=set(found))
         page_flagged = True
     if contrast is not None and contrast < LOW_CONTRAST:
         _flag_all(result, f"blurry or faded image (printed box borders only {contrast:.0f} grey levels dark)")
@@ -332,8 +349,28 @@ def apply_fill_convention(values: list[FieldValue], fill_means: str, page_flagge
         value.needs_review, value.reason = reading.needs_review, reading.reason
 
 
-def _flag_all(result: PageResult, reason: str) -> None:
+def _measured_boxes(page: Page, values: list[FieldValue]) -> dict[str, tuple[list[Box], list[tuple[float, float]]]]:
+    """Per choice, digit or date field, its boxes as the layout places them and the offsets they were
+    measured at (``marks.outlines_found``)."""
+    fields = {f.id: f for f in page.fields}
+    out = {}
+    for value in values:
+        f = fields[value.field]
+        if isinstance(f, ChoiceField):
+            boxes = [o.box for o in f.options]
+        elif isinstance(f, BoxesField):
+            boxes = list(f.boxes)
+        else:
+            continue
+        out[f.id] = (boxes, marks.recorded_offsets(value.raw, len(boxes)))
+    return out
+
+
+def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> None:
+    """Every value of ``result`` to review for ``reason``, except the fields ``spared``."""
     for value in result.values:
+        if value.field in spared:
+            continue
         value.needs_review = True
         value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
         value.reason = "; ".join(filter(None, [value.reason, reason]))
