@@ -304,6 +304,8 @@ def main() -> None:
               f"{with_comment} of {args.pages} ({100 * with_comment / max(1, args.pages):.0f} %); "
               f"{'200 and 300' if dpi == 'mixed' else dpi} dpi greyscale JPEG q85")
     folder = prepare(kind, dpi, args.pages, args.work)
+    if not jobs_list:  # --jobs-list "": make the pages and stop
+        return
     measure(folder, args.pages, jobs_list, max(1, args.repeat), kind)
 
 
