@@ -79,3 +79,28 @@ def test_box_levels_from_histograms_are_numpys_percentiles():
         box = Box(rng.uniform(6, 8), rng.uniform(6, 8), rng.uniform(3, 5), rng.uniform(3, 5))
         white, black = marks.local_references(page, box)
         assert (white, black) == pytest.approx(_reference_levels(page, box), abs=1e-4)
+
+
+def _box(digit: int, p: float, other: int) -> dict:
+    """A read box as scanner.handwriting resolves fields from it: ``digit`` at ``p``, the rest on ``other``."""
+    probs = [0.0] * 10
+    probs[digit], probs[other] = p, 1.0 - p
+    return {"digit": digit, "p": p, "probs": probs, "ink_mm2": 3.0, "p_networks": p}
+
+
+def test_a_date_whose_digits_each_pass_but_whose_value_is_unsure_goes_to_review():
+    """12/03/2026 with every digit at 0.975 and five of its digits' other readings real dates: every digit
+    passes a threshold of 0.971, but the date is about 0.89 sure, short of VALUE_MIN_SHARE."""
+    from formkit.layout.model import BoxesField
+    from scanner import handwriting
+
+    field = BoxesField("d", "date", ())
+    # (digit, its other reading): 02/03, 11/03, 12/02, 2016 and 2025 are real dates, 12/13, 7026, 2126 are not
+    written = [(1, 0), (2, 1), (0, 1), (3, 2), (2, 7), (0, 1), (2, 1), (6, 5)]
+    sure = [_box(d, 0.999, other) for d, other in written]
+    unsure = [_box(d, 0.975, other) for d, other in written]
+    assert handwriting._resolve_date(field, sure, 0.971).needs_review is False
+    value = handwriting._resolve_date(field, unsure, 0.971)
+    assert all(b["p"] >= 0.971 for b in unsure)
+    assert value.needs_review and "unsure which date" in value.reason, value
+    assert value.value == "2026-03-12"  # the reading is kept for the reviewer

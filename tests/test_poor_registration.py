@@ -10,15 +10,13 @@ import cv2
 import numpy as np
 import pytest
 
-from formkit.layout import build_layout
 from formkit.layout.model import Box
 from formkit.records import PageResult
-from formkit.template import resolve_template
 from scanner import marks, pipeline
 from scanner.locate import Markers
 from scanner.register import MAX_ERROR_MM, REVIEW_ERROR_MM
-from tests.synthetic import degrade_photo, degrade_scan, draw_mark
-from tests.test_scan import DPI, K10_MARKS, option_box, printed, read
+from tests.synthetic import degrade_photo, degrade_scan
+from tests.test_scan import DPI, K10_MARKS, marked_k10, read
 
 # One marker found 12 % larger than printed (still square, so register keeps it): the fit of the four
 # misses its corners by 0.8-0.9 mm, and moves the boxes near it by up to about half a millimetre.
@@ -29,13 +27,7 @@ POOR = "poor registration"
 @pytest.fixture(scope="module")
 def k10_marked(tmp_path_factory):
     """A printed k10 page, marked as ``K10_MARKS`` says (RGB at ``DPI``), and its page layout."""
-    images, _ = printed("k10", tmp_path_factory.mktemp("k10"))
-    page = build_layout(resolve_template("k10")).pages[0]
-    image = images[0]
-    rng = random.Random(5)
-    for field, (drawn, _, _) in K10_MARKS.items():
-        for style, value in drawn:
-            draw_mark(image, DPI, option_box(page, field, value), style, rng, "blue" if value % 2 else "black")
+    image, page, _ = marked_k10(tmp_path_factory.mktemp("k10"))
     return image, page
 
 

@@ -13,6 +13,7 @@ from formkit.catalogue import Catalogue
 from formkit.export import export, safe_cell
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
+from formkit.layout.model import Page
 from formkit.records import PageResult
 from formkit.serial import format_serial
 from formkit.store import Store
@@ -52,9 +53,8 @@ K10_MARKS = {
 }
 
 
-@pytest.fixture(scope="module")
-def k10(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("k10")
+def marked_k10(tmp: Path) -> tuple[np.ndarray, Page, str]:
+    """A printed k10 page marked as ``K10_MARKS`` says (RGB at ``DPI``), its page layout and its serial."""
     images, rows = printed("k10", tmp)
     page = build_layout(resolve_template("k10")).pages[0]
     image = images[0]
@@ -62,7 +62,13 @@ def k10(tmp_path_factory):
     for field, (marks, _, _) in K10_MARKS.items():
         for style, value in marks:
             draw_mark(image, DPI, option_box(page, field, value), style, rng, "blue" if value % 2 else "black")
-    return image, rows[0]["serial"]
+    return image, page, rows[0]["serial"]
+
+
+@pytest.fixture(scope="module")
+def k10(tmp_path_factory):
+    image, _, serial = marked_k10(tmp_path_factory.mktemp("k10"))
+    return image, serial
 
 
 def read(image: np.ndarray, catalogue: Catalogue | None = None) -> PageResult:
