@@ -121,8 +121,8 @@ def _doubts(boxes: list[dict], accept: float) -> list[str]:
 
 
 def _unsure(reasons: list[str], what: str, share: float) -> None:
-    """Why a value whose digits raise no doubt of their own still goes to review: the likeliest allowed
-    value is short of ``VALUE_MIN_SHARE``."""
+    """Why a value that nothing else flags still goes to review: the likeliest allowed value has only
+    ``share`` of the weight, short of ``VALUE_MIN_SHARE``."""
     if not reasons:
         reasons.append(f"unsure which {what}: the likeliest has {share:.0%} of the weight")
 
@@ -142,6 +142,7 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
         reasons.append("an empty box between digits")
     value = "".join(str(boxes[i]["digit"]) for i in written)
     bounded = f.minimum is not None and f.maximum is not None and f.maximum - f.minimum < 100_000
+    posterior = None
     if contiguous and bounded and not any(b.get("state") == "trace" for b in boxes):
         # only the template's range can be right: let that decide between a digit's close readings
         allowed, candidates = _allowed_numbers(f.minimum, f.maximum, len(written))  # type: ignore[arg-type]
@@ -149,9 +150,10 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
             best, posterior = _most_likely([boxes[i] for i in written], candidates)
             if posterior >= max(accept, VALUE_MIN_SHARE):
                 return FieldValue(f.id, f.kind, allowed[best], posterior, False, "", raw)
-            _unsure(reasons, "number", posterior)
     if value and bounded and not f.minimum <= int(value) <= f.maximum:  # type: ignore[operator]
         reasons.append(f"{value} is outside {f.minimum}-{f.maximum}")
+    if posterior is not None:
+        _unsure(reasons, "number", posterior)
     return _value(f, value, boxes, reasons, raw)
 
 

@@ -104,3 +104,18 @@ def test_a_date_whose_digits_each_pass_but_whose_value_is_unsure_goes_to_review(
     assert all(b["p"] >= 0.971 for b in unsure)
     assert value.needs_review and "unsure which date" in value.reason, value
     assert value.value == "2026-03-12"  # the reading is kept for the reviewer
+
+
+def test_a_number_with_a_range_whose_value_is_unsure_goes_to_review():
+    """47 in 0-99 with each digit at 0.975 and its other reading (9, 1) also in range: both digits pass a
+    threshold of 0.971, but 47 has 0.95 of the weight of 47, 41, 97 and 91."""
+    from formkit.layout.model import BoxesField
+    from scanner import handwriting
+
+    field = BoxesField("n", "digits", (), 0, 99)
+    value = handwriting._resolve_digits(field, [_box(4, 0.975, 9), _box(7, 0.975, 1)], 0.971)
+    assert value.needs_review and value.reason.startswith("unsure which number"), value
+    assert handwriting._resolve_digits(field, [_box(4, 0.999, 9), _box(7, 0.999, 1)], 0.971).value == "47"
+    outside = handwriting._resolve_digits(BoxesField("n", "digits", (), 0, 40), [_box(4, 0.999, 9),
+                                                                                 _box(7, 0.999, 1)], 0.971)
+    assert outside.needs_review and outside.reason == "47 is outside 0-40"  # one reason, not two
