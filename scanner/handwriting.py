@@ -36,7 +36,7 @@ SHORT_TEXT_CHARS = 2  # readings this short are flagged whatever their confidenc
 # probability alone, rounded down. Measured 2026-12-02 on 1,500 dates a source (benchmarks/
 # handwriting_accuracy.py --only dates): wrong dates accepted 6, 3, 7 -> 5, 3, 7 (MNIST, USPS, optdigits),
 # accepted and right 73.7, 65.3, 26.3 % -> 73.5, 65.1, 26.3 %. With networks adapted to other writers
-# (branch wip/adapt-digits-2), whose calibrated threshold was 0.88, 8, 9, 10 -> 6, 1, 5.
+# (docs/experiments/adapt-digits-to-other-writers.patch; calibrated threshold 0.88): 8, 9, 10 -> 6, 1, 5.
 VALUE_MIN_SHARE = 0.966
 
 
