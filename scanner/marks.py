@@ -271,14 +271,12 @@ def _side_levels(page: np.ndarray, box: Box, offset_mm: tuple[float, float], px_
                  ) -> np.ndarray | None:
     """Grey levels by which the paper either side of each side of ``box``'s outline (top, bottom, left,
     right), moved by ``offset_mm``, is lighter than the line there; ``None`` near the page's edge."""
-    x0 = int(round(box.x_mm * px_per_mm)) + int(round(offset_mm[0] * px_per_mm))
-    y0 = int(round(box.y_mm * px_per_mm)) + int(round(offset_mm[1] * px_per_mm))
-    w, h = int(round(box.w_mm * px_per_mm)), int(round(box.h_mm * px_per_mm))
-    ring = int(RING_PX[1])
-    top, left, bottom, right = y0 - ring, x0 - ring, y0 + h + ring + 1, x0 + w + ring + 1
-    if top < 0 or left < 0 or bottom > page.shape[0] or right > page.shape[1]:
+    shift = (int(round(offset_mm[0] * px_per_mm)), int(round(offset_mm[1] * px_per_mm)))
+    found = _around_box(page, box, px_per_mm, int(RING_PX[1]), shift)
+    if found is None:
         return None
-    return _side_weights(w, h) @ page[top:bottom, left:right].astype(np.float32).ravel()
+    pixels, (w, h) = found
+    return _side_weights(w, h) @ pixels.ravel()
 
 
 @cache
@@ -301,13 +299,24 @@ def _side_weights(w: int, h: int) -> np.ndarray:
 def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> np.ndarray | None:
     """(2 reach + 1, 2 reach + 1): how well the box's outline, moved by (row, column) - reach pixels, lies
     on a dark line with paper either side; ``None`` when the search runs off the page."""
-    x0, y0 = int(round(box.x_mm * px_per_mm)), int(round(box.y_mm * px_per_mm))
+    found = _around_box(page, box, px_per_mm, reach + int(RING_PX[1]))
+    if found is None:
+        return None
+    pixels, (w, h) = found
+    return cv2.matchTemplate(pixels, _outline_template(w, h), cv2.TM_CCORR)
+
+
+def _around_box(page: np.ndarray, box: Box, px_per_mm: float, pad_px: int, shift_px: tuple[int, int] = (0, 0)
+                ) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The pixels of ``page`` (float32) under ``box`` moved by ``shift_px`` (dx, dy) and ``pad_px`` around
+    it, with the box's (w, h) in pixels; ``None`` where that runs off the page."""
+    x0 = int(round(box.x_mm * px_per_mm)) + shift_px[0]
+    y0 = int(round(box.y_mm * px_per_mm)) + shift_px[1]
     w, h = int(round(box.w_mm * px_per_mm)), int(round(box.h_mm * px_per_mm))
-    pad = reach + int(RING_PX[1])
-    top, left, bottom, right = y0 - pad, x0 - pad, y0 + h + pad + 1, x0 + w + pad + 1
+    top, left, bottom, right = y0 - pad_px, x0 - pad_px, y0 + h + pad_px + 1, x0 + w + pad_px + 1
     if top < 0 or left < 0 or bottom > page.shape[0] or right > page.shape[1]:
         return None
-    return cv2.matchTemplate(page[top:bottom, left:right].astype(np.float32), _outline_template(w, h), cv2.TM_CCORR)
+    return page[top:bottom, left:right].astype(np.float32), (w, h)
 
 
 @cache
