@@ -30,14 +30,6 @@ TEXT_ACCEPT = 0.90  # a reading with a word less sure than this is reported as u
 TEXT_UPSCALE = 1.5
 TEXT_MARGIN_MM = 1.0  # paper kept around the handwriting for Tesseract
 SHORT_TEXT_CHARS = 2  # readings this short are flagged whatever their confidence
-# A value chosen among those a field allows (a real date, a number in the template's range) is accepted only
-# when that choice is at least this sure, however sure each digit is: eight digits each just over the digit
-# threshold make a date far less sure than any one of them. The digits' threshold on the networks'
-# probability alone, rounded down. Measured 2026-12-02 on 1,500 dates a source (benchmarks/
-# handwriting_accuracy.py --only dates): wrong dates accepted 6, 3, 7 -> 5, 3, 7 (MNIST, USPS, optdigits),
-# accepted and right 73.7, 65.3, 26.3 % -> 73.5, 65.1, 26.3 %. With networks adapted to other writers
-# (docs/experiments/adapt-digits-to-other-writers.patch; calibrated threshold 0.88): 8, 9, 10 -> 6, 1, 5.
-VALUE_MIN_SHARE = 0.966
 
 
 def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: float = WARP_PX_PER_MM
@@ -122,7 +114,11 @@ def _doubts(boxes: list[dict], accept: float) -> list[str]:
 
 def _unsure(reasons: list[str], what: str, share: float) -> None:
     """Why a value that nothing else flags still goes to review: the likeliest allowed value has only
-    ``share`` of the weight, short of ``VALUE_MIN_SHARE``."""
+    ``share`` of the weight, short of the digits' threshold. Eight digits each just over that threshold
+    make a date far less sure than any one of them, so a date or ranged number is never accepted on its
+    digits alone (measured 2026-12-02, 1,500 dates a source, benchmarks/handwriting_accuracy.py --only
+    dates: wrong dates accepted 6, 3, 7 -> 5, 3, 7 for MNIST, USPS, optdigits; accepted and right 73.7,
+    65.3, 26.3 % -> 73.5, 65.1, 26.3 %)."""
     if not reasons:
         reasons.append(f"unsure which {what}: the likeliest has {share:.0%} of the weight")
 
@@ -148,7 +144,7 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
         allowed, candidates = _allowed_numbers(f.minimum, f.maximum, len(written))  # type: ignore[arg-type]
         if allowed:
             best, posterior = _most_likely([boxes[i] for i in written], candidates)
-            if posterior >= max(accept, VALUE_MIN_SHARE):
+            if posterior >= accept:
                 return FieldValue(f.id, f.kind, allowed[best], posterior, False, "", raw)
     if value and bounded and not f.minimum <= int(value) <= f.maximum:  # type: ignore[operator]
         reasons.append(f"{value} is outside {f.minimum}-{f.maximum}")
@@ -167,7 +163,7 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue
     if all(d is not None for d in digit):
         # only real dates in range can be right: let that decide between a digit's close readings
         best, posterior = most_likely_date(np.array([b["probs"] for b in boxes]))
-        if posterior >= max(accept, VALUE_MIN_SHARE):
+        if posterior >= accept:
             return FieldValue(f.id, f.kind, best, posterior, False, "", raw)
         _unsure(reasons, "date", posterior)
     day, month, year = digit[0:2], digit[2:4], digit[4:8]

@@ -90,7 +90,7 @@ def _box(digit: int, p: float, other: int) -> dict:
 
 def test_a_date_whose_digits_each_pass_but_whose_value_is_unsure_goes_to_review():
     """12/03/2026 with every digit at 0.975 and five of its digits' other readings real dates: every digit
-    passes a threshold of 0.971, but the date is about 0.89 sure, short of VALUE_MIN_SHARE."""
+    passes a threshold of 0.971, but the date is about 0.89 sure, short of that threshold."""
     from formkit.layout.model import BoxesField
     from scanner import handwriting
 
