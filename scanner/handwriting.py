@@ -17,7 +17,7 @@ from formkit.layout.model import Box, BoxesField, TextField
 from formkit.records import FieldValue
 
 from . import areas, digits, marks
-from .dates import EVEN_ODDS, YEARS, log_probabilities, most_likely_date
+from .dates import EVEN_ODDS, log_probabilities, most_likely_date, plausible_years
 from .ink import ink_mask, without_printed_lines
 from .ocr import OcrUnavailable, read_text
 from .register import WARP_PX_PER_MM
@@ -158,11 +158,12 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue
     raw = {"boxes": boxes}
     reasons = _doubts(boxes, accept)
     digit = [b["digit"] for b in boxes]
+    years = plausible_years()
     if all(d is None for d in digit) and not reasons:
         return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
     if all(d is not None for d in digit):
         # only real dates in range can be right: let that decide between a digit's close readings
-        best, posterior = most_likely_date(np.array([b["probs"] for b in boxes]))
+        best, posterior = most_likely_date(np.array([b["probs"] for b in boxes]), years)
         if posterior >= accept:
             return FieldValue(f.id, f.kind, best, posterior, False, "", raw)
         _unsure(reasons, "date", posterior)
@@ -180,8 +181,8 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue
         y = int("".join(map(str, year)))
         try:
             guess = dt.date(y, parts[1], parts[0]).isoformat()
-            if not YEARS[0] <= y <= YEARS[1]:
-                reasons.append(f"year {y} is implausible")
+            if not years[0] <= y <= years[1]:
+                reasons.append(f"year {y} is implausible (not {years[0]}-{years[1]})")
         except ValueError:
             reasons.append(f"not a real date: {parts[0]:02d}/{parts[1]:02d}/{y}")
     return _value(f, guess, boxes, reasons, raw)
