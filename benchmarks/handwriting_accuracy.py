@@ -12,9 +12,9 @@ Sources of handwriting, none of them used in training or in choosing the accepta
 - MNIST: the 10,000 images held back from training (scripts/train_digits.py);
 - USPS: the held-back half of the US Postal Service's zip-code digits (7,291, frame filled), and optdigits:
   the held-back half of 1,934 digits written by 30 people into boxes on NIST forms (continental 1s and 7s),
-  both in /work/shared/data/more-digits; halved by blocks of consecutive digits (scripts/calibrate_digits.py,
-  whose other halves choose the threshold). Each digit is used twice: as it comes, and stretched to fill its
-  frame.
+  both in /work/shared/data/more-digits; halved by blocks of consecutive digits (scripts/digit_sources.py;
+  of the other halves, a quarter of each set trains the networks, a quarter chooses the threshold). Each
+  digit is used twice: as it comes, and stretched to fill its frame.
 
 1. Digits: each image written into a printed box and captured as a scan or photo, cut out and recognised
    exactly as the scanner does. Reported per source: accepted and right, rejected (sent to review),
@@ -62,7 +62,7 @@ from tests.synthetic import degrade_photo, degrade_scan, fill_page, render_pdf  
 
 # the digit scripts, as modules their worker processes find
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import calibrate_digits  # noqa: E402
+import digit_sources  # noqa: E402
 import train_digits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,15 +88,14 @@ def heldout(limit: int) -> tuple[np.ndarray, np.ndarray, str]:
 def sources(mnist_limit: int, other_limit: int | None
             ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, str]]:
     """Per source: held-back digit images (N, 28, 28, ink 255), labels, which are stretched to fill their
-    frame, and what they are. USPS and optdigits only where their files are (calibrate_digits.MORE_DIGITS)."""
+    frame, and what they are. USPS and optdigits only where their files are (digit_sources.MORE_DIGITS)."""
     x, y, what = heldout(mnist_limit)
     out = {"MNIST": (x, y, np.zeros(len(y), bool), what)}
-    calibrate = calibrate_digits
     for name, label in (("usps", "USPS"), ("optdigits", "optdigits")):
-        if not (calibrate.MORE_DIGITS / f"{name}-train.npz").exists():
-            print(f"({label}: {calibrate.MORE_DIGITS / f'{name}-train.npz'} not found, left out)\n")
+        if not (digit_sources.MORE_DIGITS / f"{name}-train.npz").exists():
+            print(f"({label}: {digit_sources.MORE_DIGITS / f'{name}-train.npz'} not found, left out)\n")
             continue
-        x, y, stretched = calibrate.other_writers(name, "held-back", limit=other_limit or None)
+        x, y, stretched = digit_sources.other_writers(name, "held-back", limit=other_limit or None)
         out[label] = (x, y, stretched, f"{len(y) // 2} held-back {label} digits, each as it comes and stretched "
                                        f"({len(y)} boxes)")
     return out

@@ -1,16 +1,22 @@
 """Rebuild scanner/models/digits.npz: the handwritten-digit recogniser.
 
-    pip install torch==2.13.0        # training only; formkit runs the model in NumPy
-    python scripts/train_digits.py --mnist PATH/mnist-train.npz [--epochs 10] [--members 4]
-                                   [--work /tmp/digits-training]   # keeps progress: a rerun resumes
-    # or one network per core, then assemble:
-    python scripts/train_digits.py --work W --only-member 0 --threads 1 & \
-    python scripts/train_digits.py --work W --only-member 1 --threads 1; wait   # and 2, 3 likewise
-    python scripts/train_digits.py --work W
+    pip install torch==2.13.0        # training only; formkit runs the model in OpenCV's dnn (or NumPy)
+    python scripts/train_digits.py --mnist PATH/mnist-train.npz [--more-digits DIR] [--epochs 6]
+                                   [--members 4] [--work /tmp/digits-training]   # a rerun resumes
+    # or one network per core (about 45 min on 2 cores), then assemble:
+    python scripts/train_digits.py --mnist M --work W --only-member 0 --threads 1 & \
+    python scripts/train_digits.py --mnist M --work W --only-member 1 --threads 1; wait   # and 2, 3 likewise
+    python scripts/train_digits.py --mnist M --work W
+    # then: python scripts/calibrate_digits.py (the acceptance rule is made for these networks)
 
 Data: the 60,000 MNIST training digits, split by a fixed permutation (seed 0) into 45,000 for training,
-5,000 for validation (the acceptance threshold is chosen on these) and 10,000 held back that neither
-training nor validation sees (benchmarks/handwriting_accuracy.py reports on them; ``heldout_indices``).
+5,000 for validation and 10,000 held back that neither training nor validation sees
+(benchmarks/handwriting_accuracy.py reports on them; ``heldout_indices``); and writers unlike MNIST's
+(``_other_styles``): every MNIST training digit once more, some drawn in styles its writers rarely use
+(continental 1s with a flag, 7s with a bar, digits stretched to their box: scripts/digit_sources.py), and
+the training part of the US Postal Service's and optdigits' digits (a quarter of each set; their held-back
+halves and calibration quarters are never seen). Each network learns all of it from the start.
+
 Every digit is written into a synthetic printed box the way tests.synthetic.draw_digit writes it on a
 form, the box goes through a simulated scan or photo (resolution, blur, noise, JPEG, 1-bit copies), and
 scanner.digits cuts it out exactly as the scanner does. Same seed, same data, same model.
@@ -32,6 +38,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # digit_sources, also when a test or benchmark loads this file
+
+import digit_sources  # noqa: E402
 
 from formkit.atomic import write_arrays  # noqa: E402
 from formkit.layout.model import Box  # noqa: E402
@@ -124,7 +133,14 @@ def render_set(x: np.ndarray, copies: int, seed: int) -> np.ndarray:
         return np.concatenate(pool.map(_render, jobs))
 
 
-CONV_WIDTHS = (32, 32, 64, 64)  # the runtime reads the widths from the weights; more cost every page time
+# other writers and styles: boxes per digit of each set's training part (about 1,800 and 480 digits)
+OTHER_COPIES = {"usps": 3, "optdigits": 10}
+OTHER_SEEDS = {"mnist": 20, "boxes": 21}  # render_set seeds 1-6 are train_digits' and calibrate_digits'
+
+# the runtime reads the widths from the weights. (32, 32, 64, 64), shipped until 2026-12-02, cost 19 M
+# multiply-adds a digit a network (a date's eight digits: 14.7 ms for the four, OpenCV dnn); these, 5 M (4.4 ms)
+CONV_WIDTHS = (16, 16, 32, 32)
+EPOCHS = 6
 
 
 class Recipe(NamedTuple):  # not a dataclass: the benchmark loads this script without registering a module
@@ -153,30 +169,46 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, recipe: Recipe):
     Returns its weights as ``scanner.digits`` runs them, any batch normalisation folded into the
     convolutions."""
     import torch
-    from torch import nn
 
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
+    model = _network(recipe.dense, recipe.batch_norm)
+    _fit(model, x, y, epochs, seed, recipe, recipe.max_lr)
+    return _folded(model)
+
+
+def _network(dense: int, batch_norm: bool):  # noqa: ANN202 - a torch module
+    from torch import nn
+
     layers: list[nn.Module] = []
     channels = 1
     for i, width in enumerate(CONV_WIDTHS):
         layers.append(nn.Conv2d(channels, width, 3, padding=1))
-        if recipe.batch_norm:
+        if batch_norm:
             layers.append(nn.BatchNorm2d(width))
         layers.append(nn.ReLU())
         if i % 2:
             layers.append(nn.MaxPool2d(2))
         channels = width
-    model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * 7 * 7, recipe.dense), nn.ReLU(),
-                          nn.Dropout(0.3), nn.Linear(recipe.dense, 10))
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * 7 * 7, dense), nn.ReLU(),
+                         nn.Dropout(0.3), nn.Linear(dense, 10))
+
+
+def _fit(model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int, recipe: Recipe,  # noqa: ANN001
+         max_lr: float) -> None:
+    """Train ``model`` on boxes ``x`` and labels ``y`` (one-cycle schedule up to ``max_lr``); leaves it in
+    evaluation mode."""
+    import torch
+    from torch import nn
+
     # no label smoothing: the probabilities it flattens are what the acceptance threshold reads
     data = torch.from_numpy(x[:, None].astype(np.float32))
     labels = torch.from_numpy(y.astype(np.int64))
     optimiser_class = torch.optim.AdamW if recipe.decoupled_decay else torch.optim.Adam
-    optimiser = optimiser_class(model.parameters(), lr=1e-3, weight_decay=recipe.weight_decay)
+    optimiser = optimiser_class(model.parameters(), lr=max_lr / 3, weight_decay=recipe.weight_decay)
     batch = 128
     steps = epochs * ((len(data) + batch - 1) // batch)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=recipe.max_lr, total_steps=steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=max_lr, total_steps=steps)
     generator = torch.Generator().manual_seed(seed)
     for epoch in range(epochs):
         model.train()
@@ -194,7 +226,6 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, recipe: Recipe):
         print(f"{recipe.name} network {seed}, epoch {epoch + 1}/{epochs}: loss {total / len(data):.4f} "
               f"({time.time() - started:.0f} s)", flush=True)
     model.eval()
-    return _folded(model)
 
 
 def _distort(images, generator):  # noqa: ANN001, ANN202 - torch tensors
@@ -265,8 +296,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mnist", type=Path, required=True,
                         help="the MNIST training set as .npz (x: 60,000 28x28 uint8 images, y: labels)")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--copies", type=int, default=4, help="synthetic boxes per training digit")
+    parser.add_argument("--more-digits", type=Path, default=digit_sources.MORE_DIGITS,
+                        help="folder with usps-train.npz and optdigits-train.npz (other writers)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--copies", type=int, default=3, help="synthetic boxes per MNIST training digit")
     parser.add_argument("--members", type=int, default=len(MEMBERS),
                         help=f"the first N networks of MEMBERS, their probabilities averaged (shipped: {len(MEMBERS)})")
     parser.add_argument("--work", type=Path,
@@ -285,14 +318,13 @@ def main() -> None:
     x, y = data["x"], data["y"]
     train_idx, val_idx, _ = split(len(x))
     started = time.time()
-    rendered = _cached(args.work, "rendered", lambda: _rendered(x, y, train_idx, val_idx, args.copies))
-    train_x, train_y, val_x, val_y = (rendered[k] for k in ("train_x", "train_y", "val_x", "val_y"))
-    print(f"{len(train_x)} training and {len(val_x)} validation boxes ready in {time.time() - started:.0f} s",
-          flush=True)
+    boxes = _cached(args.work, "training", lambda: _training_set(x, y, train_idx, args.copies, args.more_digits))
+    print(f"{len(boxes['x'])} training boxes ready in {time.time() - started:.0f} s", flush=True)
+
     def member(k: int) -> dict[str, np.ndarray]:
         recipe, seed = MEMBERS[k]
         return _cached(args.work, f"{recipe.name}{seed}-{args.epochs}epochs",
-                       lambda: train(train_x, train_y, args.epochs, seed, recipe))
+                       lambda: train(boxes["x"], boxes["y"], args.epochs, seed, recipe))
 
     if args.only_member is not None:
         member(args.only_member)
@@ -304,6 +336,8 @@ def main() -> None:
     digits.MODEL_PATH = args.out  # judge the model just trained, wherever it was written
     digits._weights.cache_clear()
     digits._members.cache_clear()
+    validation = _cached(args.work, "validation", lambda: _validation(x, y, val_idx))
+    val_x, val_y = validation["x"], validation["y"]
     probabilities = digits.classify(val_x)
     threshold, accuracy, rejected = choose_threshold(probabilities, val_y)
     top1 = float(np.mean(probabilities.argmax(axis=1) == val_y))
@@ -313,15 +347,37 @@ def main() -> None:
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
 
 
-def _rendered(x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray,
-              copies: int) -> dict[str, np.ndarray]:
-    train_x = render_set(x[train_idx], copies, seed=1)
-    train_y = np.concatenate([y[train_idx]] * copies)
+def _validation(x: np.ndarray, y: np.ndarray, val_idx: np.ndarray) -> dict[str, np.ndarray]:
+    """The MNIST validation digits, ``VALIDATION_COPIES`` boxes each: the acceptance threshold is chosen on
+    these (calibrate_digits.py chooses the scanner's)."""
+    return {"x": render_set(x[val_idx], VALIDATION_COPIES, seed=2),
+            "y": np.concatenate([y[val_idx]] * VALIDATION_COPIES)}
+
+
+def _training_set(x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, copies: int, more: Path
+                  ) -> dict[str, np.ndarray]:
+    """The boxes every network learns from: ``copies`` boxes of each MNIST training digit, and
+    ``_other_styles``."""
+    mnist = render_set(x[train_idx], copies, seed=1)
+    other_x, other_y = _other_styles(x[train_idx], y[train_idx], more)
+    boxes = np.concatenate([mnist, other_x])
+    labels = np.concatenate([np.concatenate([y[train_idx]] * copies).astype(np.int64), other_y])
     # A faint pencil digit can vanish in a 1-bit copy: nothing left to learn from.
-    visible = train_x.sum(axis=(1, 2)) > 15
-    return {"train_x": train_x[visible], "train_y": train_y[visible],
-            "val_x": render_set(x[val_idx], VALIDATION_COPIES, seed=2),
-            "val_y": np.concatenate([y[val_idx]] * VALIDATION_COPIES)}
+    visible = boxes.sum(axis=(1, 2)) > 15
+    return {"x": boxes[visible], "y": labels[visible]}
+
+
+def _other_styles(x: np.ndarray, y: np.ndarray, more: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes of writers unlike MNIST's: the MNIST training digits ``x`` once more, some drawn in other styles
+    (digit_sources.styled), and the training part of each other writers' set, ``OTHER_COPIES`` boxes a
+    digit (each digit as it comes and stretched). (boxes (N, 28, 28), labels (N,))"""
+    images = [digit_sources.styled(x, y, seed=OTHER_SEEDS["mnist"])]
+    labels = [y.astype(np.int64)]
+    for name in digit_sources.OTHER_WRITERS:
+        other, other_labels, _ = digit_sources.other_writers(name, "training", more)
+        images.append(np.concatenate([np.stack([digit_sources.padded(d) for d in other])] * OTHER_COPIES[name]))
+        labels.append(np.concatenate([other_labels] * OTHER_COPIES[name]))
+    return render_set(np.concatenate(images), 1, seed=OTHER_SEEDS["boxes"]), np.concatenate(labels)
 
 
 def _cached(work: Path | None, name: str, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -2,13 +2,11 @@
 long flag, 9s stretched to fill their box), which the networks trained on MNIST alone accepted as another
 digit, are read right or sent to review, never accepted as another digit, and so is a date written with
 them; ordinary held-back MNIST digits are still mostly accepted (scanner.digits.recognise,
-scripts/adapt_digits.py, scripts/calibrate_digits.py)."""
+scripts/train_digits.py, scripts/calibrate_digits.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 from pathlib import Path
 
 import cv2
@@ -17,6 +15,7 @@ import pytest
 
 from formkit.layout.model import BoxesField
 from scanner import digits, handwriting
+from tests.scripts import script_module
 
 ROOT = Path(__file__).parent.parent
 HELDOUT = ROOT / "samples" / "handwriting" / "mnist-heldout.npz"
@@ -26,13 +25,7 @@ HELDOUT = ROOT / "samples" / "handwriting" / "mnist-heldout.npz"
 def train():
     """scripts/train_digits.py: ``synthetic_box`` writes a digit into a printed box, captures it as a scan or
     photo and cuts it out with the scanner's own code."""
-    if "train_digits" in sys.modules:
-        return sys.modules["train_digits"]
-    spec = importlib.util.spec_from_file_location("train_digits", ROOT / "scripts" / "train_digits.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["train_digits"] = module
-    spec.loader.exec_module(module)
-    return module
+    return script_module("train_digits")
 
 
 def _drawn(strokes: list[list[tuple[float, float]]], width_px: float) -> np.ndarray:
@@ -91,7 +84,8 @@ def test_the_calibration_is_for_the_shipped_networks():
     acceptance = digits._acceptance()
     assert acceptance is not None and acceptance.model == digits.model_fingerprint()
     assert digits.accept_probability() == acceptance.threshold
-    assert 0.9 < acceptance.threshold < 1
+    # never under the networks' own threshold: the distance only adds doubt (scripts/calibrate_digits.py)
+    assert float(digits._weights()["accept_probability"]) <= acceptance.threshold < 1
 
 
 def test_unusual_digits_are_read_right_or_sent_to_review(train):

@@ -1,0 +1,160 @@
+"""Where the digit recogniser's training, calibration and benchmark digits come from, as MNIST-like images.
+
+- MNIST (``train_digits.split``): 45,000 training, 5,000 validation, 10,000 held-back digits.
+- Other writers (``MORE_DIGITS``): the US Postal Service's zip-code digits (usps-train.npz, 7,291) and
+  digits that 30 people wrote into boxes on NIST's forms (optdigits-train.npz, 1,934). The sets carry no
+  writer ids, so each is cut into blocks of ``BLOCK`` consecutive digits (in USPS, consecutive digits are
+  mostly one zip code, one writer), the blocks dealt at random (seed 0): half held back for the benchmark
+  (benchmarks/handwriting_accuracy.py), a quarter to train the networks on
+  (train_digits.py) and a quarter to choose the acceptance threshold on (calibrate_digits.py).
+- ``styled``: shapes MNIST's writers rarely use, drawn onto MNIST training digits: a continental 1 (a
+  long flag, sometimes a foot), a 7 with a bar, any digit stretched to fill its box.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+MORE_DIGITS = ROOT.parent / "shared" / "data" / "more-digits"
+OTHER_WRITERS = ("usps", "optdigits")
+PARTS = ("training", "calibration", "held-back")
+BLOCK = 100  # consecutive digits kept together when a set is cut into parts
+NARROW = 0.45  # a digit narrower than this (width / height), a plain 1, is not stretched: nobody writes 1 as a block
+STYLED_PX = 36  # styled digits: room around MNIST's 28 px for a flag or a bar that reaches beyond it
+
+
+def as_mnist(image: np.ndarray, stretch: bool = False) -> np.ndarray:
+    """A digit image (any size, ink high, grey or binary) as MNIST draws one: 28×28 uint8, ink 255, the ink's
+    bounding box scaled to 20 px on its long side, the aspect kept, centred by mass; with ``stretch``, scaled
+    to fill a 20×20 square instead, as USPS fills its frame (a digit narrower than ``NARROW`` is left
+    narrow). Strokes keep their width relative to the digit."""
+    ink = image.astype(np.float32) / max(1.0, float(image.max()))
+    ys, xs = np.nonzero(ink > 0.12)
+    out = np.zeros((28, 28), np.float32)
+    if ys.size == 0:
+        return out.astype(np.uint8)
+    piece = ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    h, w = piece.shape
+    if stretch and w / h > NARROW:
+        th = tw = 20
+    else:
+        scale = 20 / max(h, w)
+        th, tw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = np.clip(cv2.resize(piece, (tw, th), interpolation=cv2.INTER_AREA if th < h else cv2.INTER_LINEAR), 0, 1)
+    total = float(small.sum()) or 1.0
+    cy = float((small.sum(axis=1) * np.arange(th)).sum()) / total
+    cx = float((small.sum(axis=0) * np.arange(tw)).sum()) / total
+    oy = min(max(int(round(13.5 - cy)), 0), 28 - th)
+    ox = min(max(int(round(13.5 - cx)), 0), 28 - tw)
+    out[oy:oy + th, ox:ox + tw] = small
+    return np.round(out * 255).astype(np.uint8)
+
+
+def parts(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Indices of each part (``PARTS``) of a set of ``n`` digits: blocks of ``BLOCK`` consecutive digits,
+    dealt at random (``seed``): the first quarter of the dealt blocks to train on, the second to calibrate
+    on, the other half held back."""
+    blocks = -(-n // BLOCK)
+    dealt = np.random.default_rng(seed).permutation(blocks)
+    cut = {"training": dealt[:blocks // 4], "calibration": dealt[blocks // 4:blocks // 2],
+           "held-back": dealt[blocks // 2:]}
+    block_of = np.arange(n) // BLOCK
+    return {part: np.nonzero(np.isin(block_of, chosen))[0] for part, chosen in cut.items()}
+
+
+def other_writers(name: str, part: str, folder: Path = MORE_DIGITS, limit: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``part`` (one of ``PARTS``) of set ``name`` (usps, optdigits) as MNIST-like images:
+    (images (2N, 28, 28) uint8, labels (2N,), stretched (2N,) bool): every digit as it comes, then every
+    digit stretched to fill its frame; the first ``limit`` digits of the part only, if given."""
+    with np.load(folder / f"{name}-train.npz") as data:
+        x, y = data["x"], data["y"].astype(np.int64)
+    index = parts(len(y))[part][:limit]
+    images = np.stack([as_mnist(x[i], stretch) for stretch in (False, True) for i in index])
+    return images, np.concatenate([y[index], y[index]]), np.repeat([False, True], len(index))
+
+
+def padded(image: np.ndarray, size: int = STYLED_PX) -> np.ndarray:
+    """``image`` (28×28) in the middle of a ``size``×``size`` frame of no ink."""
+    out = np.zeros((size, size), image.dtype)
+    o = (size - image.shape[0]) // 2
+    out[o:o + image.shape[0], o:o + image.shape[1]] = image
+    return out
+
+
+def _stroke_px(image: np.ndarray) -> float:
+    """The strokes' width in pixels: ink area over half the ink's outline."""
+    ink = (image > 127).astype(np.uint8)
+    contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    outline = sum(cv2.arcLength(c, True) for c in contours)
+    return float(np.clip(2 * ink.sum() / max(outline, 1.0), 1.5, 4.0))
+
+
+def _line(image: np.ndarray, start: tuple[float, float], end: tuple[float, float], width_px: float) -> None:
+    """A soft-edged stroke from ``start`` to ``end`` (x, y pixels), drawn at 8× and shrunk."""
+    scale = 8
+    big = np.zeros((image.shape[0] * scale, image.shape[1] * scale), np.uint8)
+    cv2.line(big, tuple(int(round(v * scale)) for v in start), tuple(int(round(v * scale)) for v in end), 255,
+             max(1, int(round(width_px * scale))), cv2.LINE_AA)
+    np.maximum(image, cv2.resize(big, image.shape[::-1], interpolation=cv2.INTER_AREA), out=image)
+
+
+def continental_one(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A 1 (``STYLED_PX`` frame) given a long flag down to the left from its top, and sometimes a foot."""
+    out = image.copy()
+    ys, xs = np.nonzero(out > 127)
+    top, bottom = ys.min(), ys.max()
+    height = bottom - top + 1
+    top_x = float(xs[ys <= top + 1].mean())
+    width = _stroke_px(out)
+    # short and steep: a long flag near the horizontal is a 7's top stroke (measured: flags of 0.3-0.6 of the
+    # height at 20-60 degrees taught the networks to read MNIST's 7s as 1s, 23 -> 63 of 20,000)
+    length = rng.uniform(0.2, 0.42) * height
+    angle = math.radians(rng.uniform(35, 65))  # below the horizontal
+    _line(out, (top_x, top), (top_x - length * math.cos(angle), top + length * math.sin(angle)), width)
+    if rng.random() < 0.3:
+        bottom_x = float(xs[ys >= bottom - 1].mean())
+        half = rng.uniform(0.15, 0.3) * height
+        _line(out, (bottom_x - half, bottom), (bottom_x + half, bottom), width)
+    return out
+
+
+def barred_seven(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A 7 (``STYLED_PX`` frame) crossed by a short bar across its stem, a little below the middle."""
+    out = image.copy()
+    ys, xs = np.nonzero(out > 127)
+    top, bottom = ys.min(), ys.max()
+    height = bottom - top + 1
+    row = int(round(top + rng.uniform(0.45, 0.65) * height))
+    stem = xs[ys == row]
+    if stem.size == 0:
+        return out
+    centre = float(stem.mean())
+    half = rng.uniform(0.18, 0.3) * height
+    tilt = math.tan(math.radians(rng.uniform(-8, 8))) * half
+    _line(out, (centre - half, row + tilt), (centre + half, row - tilt), _stroke_px(out))
+    return out
+
+
+def styled(x: np.ndarray, y: np.ndarray, seed: int, share: float = 0.35, stretched_share: float = 0.15
+           ) -> np.ndarray:
+    """MNIST digits ``x`` (N, 28, 28) with their labels ``y`` in ``STYLED_PX`` frames: of the 1s and 7s,
+    ``share`` drawn the continental way; of all, ``stretched_share`` stretched to fill their box."""
+    rng = random.Random(seed)
+    out = np.empty((len(x), STYLED_PX, STYLED_PX), np.uint8)
+    for i, (image, label) in enumerate(zip(x, y, strict=True)):
+        if rng.random() < stretched_share:
+            image = as_mnist(image, stretch=True)
+        framed = padded(image)
+        if label == 1 and rng.random() < share:
+            framed = continental_one(framed, rng)
+        elif label == 7 and rng.random() < share:
+            framed = barred_seven(framed, rng)
+        out[i] = framed
+    return out
