@@ -3,8 +3,8 @@
 A date's log-probability is the sum of its eight boxes' log-probabilities: the day-and-month part plus the
 year part. So the best date and the probability of all real dates are found from the 366 days of the year
 and the plausible years (``plausible_years``) apart (29 February only with leap years), instead of from
-every one of the 48,000 dates in the range one by one: the same numbers, within rounding, at a fiftieth of the cost
-(measured 2026-12: 0.06 ms a date field against 5 ms).
+every date in the range one by one: the same numbers, within rounding, at a fiftieth of the cost
+(measured 2026-12 over 1900-2100: 0.06 ms a date field against 5 ms).
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ import numpy as np
 
 FIRST_YEAR = 1900
 # The forms' dates are days they were filled in or goals are to be reviewed: a year or two ahead at most.
-# A year further ahead than this, from the day the page is read, is a misreading: the paired-forms test's
+# A year more than this after the year the page is read is a misreading: the paired-forms test's
 # 06/04/2026 was read as 2076 (its 2 written like a Z: a 7 at p 0.99) by networks trained on other writers.
 YEARS_AHEAD = 5
 EVEN_ODDS = np.log(0.5)
 
 
 def plausible_years(today: dt.date | None = None) -> tuple[int, int]:
-    """(first, last): the years a date written on a form read ``today`` (default: now) can have."""
+    """(first, last): the years a date written on a form read ``today`` (default: the machine's local date)
+    can have. A page read again another year is judged by that year's bound."""
     return FIRST_YEAR, (today or dt.date.today()).year + YEARS_AHEAD
 
 

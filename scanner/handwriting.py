@@ -158,15 +158,16 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue
     raw = {"boxes": boxes}
     reasons = _doubts(boxes, accept)
     digit = [b["digit"] for b in boxes]
-    years = plausible_years()
     if all(d is None for d in digit) and not reasons:
         return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
+    # the years depend on the day the page is read: kept with the value, as the bound it was judged by
+    years = raw["years"] = plausible_years()
+    posterior = None
     if all(d is not None for d in digit):
         # only real dates in range can be right: let that decide between a digit's close readings
         best, posterior = most_likely_date(np.array([b["probs"] for b in boxes]), years)
         if posterior >= accept:
             return FieldValue(f.id, f.kind, best, posterior, False, "", raw)
-        _unsure(reasons, "date", posterior)
     day, month, year = digit[0:2], digit[2:4], digit[4:8]
     parts = []
     for name, group in (("day", day), ("month", month)):
@@ -182,9 +183,11 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue
         try:
             guess = dt.date(y, parts[1], parts[0]).isoformat()
             if not years[0] <= y <= years[1]:
-                reasons.append(f"year {y} is implausible (not {years[0]}-{years[1]})")
+                reasons.append(f"year {y} is implausible (expected {years[0]}-{years[1]})")
         except ValueError:
             reasons.append(f"not a real date: {parts[0]:02d}/{parts[1]:02d}/{y}")
+    if posterior is not None:  # after the reasons above: an implausible year is said as such
+        _unsure(reasons, "date", posterior)
     return _value(f, guess, boxes, reasons, raw)
 
 

@@ -36,8 +36,9 @@ def _boxes_reading(text: str, sure: float, rng: np.random.Generator) -> np.ndarr
 CENTURIES = (1900, 2100)
 
 
-def test_the_best_date_and_its_share_are_those_of_every_date_one_by_one():
-    written, iso = _every_date(*CENTURIES)
+@pytest.mark.parametrize("years", [CENTURIES, (1900, 2031), (1900, 2028)])
+def test_the_best_date_and_its_share_are_those_of_every_date_one_by_one(years):
+    written, iso = _every_date(*years)
     rng = np.random.default_rng(7)
     for n in range(300):
         truth = iso[rng.integers(len(iso))]
@@ -46,7 +47,7 @@ def test_the_best_date_and_its_share_are_those_of_every_date_one_by_one():
         if n % 3 == 0:  # one box unclear between its digit and another
             probabilities[rng.integers(8)] = rng.dirichlet(np.full(10, 0.1))
         expected, share = _by_every_date(probabilities, written, iso)
-        found, found_share = dates.most_likely_date(probabilities, CENTURIES)
+        found, found_share = dates.most_likely_date(probabilities, years)
         assert found_share == pytest.approx(share, abs=1e-12)
         if share > 0:
             assert found == expected
@@ -69,15 +70,32 @@ def test_a_year_further_ahead_than_forms_are_dated_goes_to_review(monkeypatch):
     monkeypatch.setattr(handwriting, "plausible_years", lambda: dates.plausible_years(read_on))
     field = BoxesField("date_completed", "date", ())
     rng = np.random.default_rng(11)
-    for written, sure in (("06042076", 0.99), ("06042076", 0.9999), ("06042031", 0.99)):
+    for written, sure in (("06042076", 0.99), ("06042076", 0.9999), ("06042032", 0.9999), ("06042031", 0.99)):
         probabilities = _boxes_reading(written, sure, rng)
         boxes = [{"digit": int(c), "p": float(p[int(c)]), "probs": p.tolist()}
                  for c, p in zip(written, probabilities, strict=True)]
         value = handwriting._resolve_date(field, boxes, accept=0.97)
-        if written.endswith("2076"):
-            assert value.needs_review and "year 2076 is implausible" in value.reason
-        else:  # the last plausible year is still read
+        assert value.raw["years"] == (1900, 2031)
+        if written.endswith("2031"):  # the last plausible year is still read
             assert not value.needs_review and value.value == "2031-04-06"
+        else:  # said as it is: no in-range date is offered instead
+            year = written[4:]
+            assert value.needs_review and value.reason == f"year {year} is implausible (expected 1900-2031)"
+            assert value.value == f"{year}-04-06"
+
+
+def test_only_plausible_years_compete_for_a_year_digit(monkeypatch):
+    """A last box between 1 (p 0.9) and 7 (0.1): read in 2026, 2037 is no candidate and 2031 is accepted;
+    with every year to 2100 a candidate, 2031 has 0.9 of the weight and goes to review."""
+    probabilities = _boxes_reading("06042031", 0.999, np.random.default_rng(2))
+    probabilities[7] = 0.0
+    probabilities[7][1], probabilities[7][7] = 0.9, 0.1
+    boxes = [{"digit": int(np.argmax(p)), "p": float(np.max(p)), "probs": list(p)} for p in probabilities]
+    field = BoxesField("d", "date", ())
+    for last_year, flagged in ((2031, False), (2100, True)):
+        monkeypatch.setattr(handwriting, "plausible_years", lambda last=last_year: (1900, last))
+        value = handwriting._resolve_date(field, boxes, accept=0.97)
+        assert value.value == "2031-04-06" and value.needs_review == flagged, value
 
 
 def _reference_levels(page: np.ndarray, box: Box) -> tuple[float, float]:
