@@ -193,8 +193,9 @@ def recognise(images: np.ndarray) -> Readings:
     The ensemble's doubt about its digit (1 - its probability) grows e-fold for each standard deviation by
     which the digit's features lie further from the training digits of that class than the median
     validation digit does (the features: each network's last hidden layer, from the same pass as the
-    probabilities; the distance: to the nearest of 500 training digits of the class, summed over the
-    networks). A digit closer than that keeps the ensemble's probability. The doubt added is shared evenly
+    probabilities; the distance: to the nearest training digit of the class in the calibration's bank
+    (500 MNIST digits a class and the other writers' training digits), summed over the networks). A digit
+    closer than that keeps the ensemble's probability. The doubt added is shared evenly
     by the nine other digits, so a date or a range cannot pick out an alternative the networks ranked by
     a reading of a shape they do not know. Without a calibration that fits the model (``_acceptance``), the
     ensemble's probabilities as they are."""

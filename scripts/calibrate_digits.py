@@ -5,11 +5,12 @@
 Run it after scripts/train_digits.py: the file is made for the networks in scanner/models/digits.npz (it
 holds their fingerprint) and the scanner ignores it, with a warning, for any other networks.
 
-Why: the networks, trained on MNIST's writers, are as sure of shapes unlike those writers' (a continental 1
-with its flag, a 7 with a bar, a digit stretched to fill its box) as of ordinary ones, and wrong far more
-often there. ``scanner.digits.recognise`` therefore grows a digit's doubt (1 - the ensemble's probability)
-e-fold for each standard deviation its features lie further than usual from the training digits of the
-class it was read as, and this script chooses the threshold on that.
+Why: networks trained on MNIST's writers alone were as sure of shapes unlike those writers' (a continental
+1 with its flag, a 7 with a bar, a digit stretched to fill its box) as of ordinary ones, and wrong far more
+often there; networks trained on other writers too still meet shapes none of their writers made.
+``scanner.digits.recognise`` therefore grows a digit's doubt (1 - the ensemble's probability) e-fold for
+each standard deviation its features lie further than usual from the training digits of the class it was
+read as, and this script chooses the threshold on that.
 
 1. Bank: ``BANK_PER_CLASS`` digits of each class from MNIST's training part (train_digits.split), some in
    the styles the networks were trained with (digit_sources.styled), and the other writers' digits they
@@ -29,9 +30,9 @@ class it was read as, and this script chooses the threshold on that.
    wrong-but-accepted at or under train_digits.MAX_WRONG_ACCEPTED (0.1 %, half the 0.2 % target), and
    never lower than the networks' own threshold (digits.npz, chosen on MNIST validation digits by the
    probability alone): the distance only adds doubt. The calibration sources hold no shape that none of
-   the training sets has, so they cannot vouch for a lower one: with networks adapted to other writers
-   (2026-12-02) they allowed 0.88 against the networks' 0.97, and a 9 stretched to fill its box with a curled tail
-   (tests/test_digit_acceptance.py) was then accepted as a 0.
+   the training sets has, so they cannot vouch for a lower one: for networks fine-tuned on other writers
+   (an experiment of 2026-12-02) they allowed 0.88 against the networks' 0.97, and a 9 stretched to fill
+   its box with a curled tail (tests/test_digit_acceptance.py) was then accepted as a 0.
 
 The held-back halves of USPS and optdigits (benchmarks/handwriting_accuracy.py reports on them), the
 parts the networks were trained on (train_digits.py) and MNIST's held-back digits are never read here.
@@ -83,7 +84,7 @@ def _features(boxes: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
 def make_bank(train, x: np.ndarray, y: np.ndarray, more: Path
               ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray]:
     """The digits the networks learnt from, in boxes: the first ``BANK_PER_CLASS`` MNIST training digits of
-    each class (in the split's order), drawn in the other styles as often as training draws them, and
+    each class (in the split's order), each drawn through digit_sources.styled (some in other styles), and
     the other writers' digits of the training part; each network's centre, principal axes and projected
     features."""
     train_idx = train.split(len(x))[0]

@@ -3,7 +3,8 @@
     pip install torch==2.13.0        # training only; formkit runs the model in OpenCV's dnn (or NumPy)
     python scripts/train_digits.py --mnist PATH/mnist-train.npz [--more-digits DIR] [--epochs 6]
                                    [--members 4] [--work /tmp/digits-training]   # a rerun resumes
-    # or one network per core (about 45 min on 2 cores), then assemble:
+    # or the boxes once, then one network per core (about 45 min on 2 cores), then assemble:
+    python scripts/train_digits.py --mnist M --work W --boxes-only
     python scripts/train_digits.py --mnist M --work W --only-member 0 --threads 1 & \
     python scripts/train_digits.py --mnist M --work W --only-member 1 --threads 1; wait   # and 2, 3 likewise
     python scripts/train_digits.py --mnist M --work W
@@ -133,7 +134,7 @@ def render_set(x: np.ndarray, copies: int, seed: int) -> np.ndarray:
         return np.concatenate(pool.map(_render, jobs))
 
 
-# other writers and styles: boxes per digit of each set's training part (about 1,800 and 480 digits)
+# other writers and styles: boxes per digit of each set's training part (1,800 and 434 digits)
 OTHER_COPIES = {"usps": 3, "optdigits": 10}
 OTHER_SEEDS = {"mnist": 20, "boxes": 21}  # render_set seeds 1-6 are train_digits' and calibrate_digits'
 
@@ -306,11 +307,16 @@ def main() -> None:
                         help="keep the rendered boxes and each network here as it is done; a rerun resumes")
     parser.add_argument("--only-member", type=int, metavar="K",
                         help="train network K into --work and stop: run one per core, then once without it")
+    parser.add_argument("--boxes-only", action="store_true",
+                        help="render the training boxes into --work and stop: then run the networks side by side")
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     parser.add_argument("--out", type=Path, default=digits.MODEL_PATH)
     args = parser.parse_args()
-    if args.only_member is not None and args.work is None:
-        parser.error("--only-member needs --work, where the network is kept")
+    if (args.only_member is not None or args.boxes_only) and args.work is None:
+        parser.error("--only-member and --boxes-only need --work, where what they make is kept")
+    missing = [name for name in digit_sources.OTHER_WRITERS if not (args.more_digits / f"{name}-train.npz").exists()]
+    if missing:  # found now, not after minutes of rendering
+        parser.error(f"--more-digits {args.more_digits}: no {', '.join(f'{m}-train.npz' for m in missing)}")
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
@@ -320,6 +326,8 @@ def main() -> None:
     started = time.time()
     boxes = _cached(args.work, "training", lambda: _training_set(x, y, train_idx, args.copies, args.more_digits))
     print(f"{len(boxes['x'])} training boxes ready in {time.time() - started:.0f} s", flush=True)
+    if args.boxes_only:
+        return
 
     def member(k: int) -> dict[str, np.ndarray]:
         recipe, seed = MEMBERS[k]
