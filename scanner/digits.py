@@ -195,9 +195,9 @@ def recognise(images: np.ndarray) -> Readings:
     validation digit does (the features: each network's last hidden layer, from the same pass as the
     probabilities; the distance: to the nearest training digit of the class in the calibration's bank
     (500 MNIST digits a class and the other writers' training digits), summed over the networks). A digit
-    closer than that keeps the ensemble's probability. The doubt added is shared evenly
-    by the nine other digits, so a date or a range cannot pick out an alternative the networks ranked by
-    a reading of a shape they do not know. Without a calibration that fits the model (``_acceptance``), the
+    closer than that keeps the ensemble's probability. The doubt added is shared evenly by the nine other
+    digits, so a date or a range cannot pick out an alternative the networks ranked by a reading of a
+    shape they do not know. Without a calibration that fits the model (``_acceptance``), the
     ensemble's probabilities as they are."""
     if len(images) == 0:
         empty = np.zeros((0, 10), np.float32)

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from formkit.layout import Layout
-from formkit.layout.model import BoxesField, ChoiceField, LineField, Page, TextField, TextRun
+from formkit.layout.model import LineField, Page, TextField, TextRun, field_boxes
 from formkit.layout.text import width_mm
 from formkit.qrpayload import PagePayload
 from formkit.serial import ALPHABET, SERIAL_LENGTH, is_valid_serial, normalise_serial
@@ -61,9 +61,7 @@ def expected_print(page: Page, px_per_mm: float = MATCH_PX_PER_MM) -> np.ndarray
         x0 = run.x_mm - {"left": 0, "center": width / 2, "right": width}[run.align]
         rect(x0, run.y_mm - 0.7 * size, x0 + width, run.y_mm)
     for f in page.fields:
-        boxes = [o.box for o in f.options] if isinstance(f, ChoiceField) else \
-            list(f.boxes) if isinstance(f, BoxesField) else []
-        for b in boxes:
+        for b in field_boxes(f):
             cv2.rectangle(mask, (int(b.x_mm * px_per_mm), int(b.y_mm * px_per_mm)),
                           (int((b.x_mm + b.w_mm) * px_per_mm), int((b.y_mm + b.h_mm) * px_per_mm)), 1, 1)
         if isinstance(f, TextField):

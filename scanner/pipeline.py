@@ -19,6 +19,7 @@ from formkit.layout.model import (
     Page,
     distinct_geometries,
     field_box,
+    field_boxes,
 )
 from formkit.qrpayload import PagePayload, decode
 from formkit.records import FieldValue, PageResult, PageState
@@ -352,18 +353,9 @@ def apply_fill_convention(values: list[FieldValue], fill_means: str, page_flagge
 def _measured_boxes(page: Page, values: list[FieldValue]) -> dict[str, tuple[list[Box], list[tuple[float, float]]]]:
     """Per choice, digit or date field, its boxes as the layout places them and the offsets they were
     measured at (``marks.outlines_found``)."""
-    fields = {f.id: f for f in page.fields}
-    out = {}
-    for value in values:
-        f = fields[value.field]
-        if isinstance(f, ChoiceField):
-            boxes = [o.box for o in f.options]
-        elif isinstance(f, BoxesField):
-            boxes = list(f.boxes)
-        else:
-            continue
-        out[f.id] = (boxes, marks.recorded_offsets(value.raw, len(boxes)))
-    return out
+    boxes = {f.id: field_boxes(f) for f in page.fields}
+    return {v.field: (boxes[v.field], marks.recorded_offsets(v.raw, len(boxes[v.field])))
+            for v in values if boxes[v.field]}
 
 
 def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> None:
@@ -381,7 +373,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
     """Every field of ``page`` from its registered image, in layout order, and the median contrast of the
     printed box borders against the paper (``None`` without choice boxes)."""
     choices = [f for f in page.fields if isinstance(f, ChoiceField)]
-    offsets = {f.id: marks.box_offsets_mm(warped, [o.box for o in f.options]) for f in choices}
+    offsets = {f.id: marks.box_offsets_mm(warped, field_boxes(f)) for f in choices}
     measures = {f.id: [marks.measure_box(warped, marks.moved(o.box, offset))
                        for o, offset in zip(f.options, offsets[f.id], strict=True)] for f in choices}
     all_measures = [m for ms in measures.values() for m in ms]

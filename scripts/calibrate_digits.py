@@ -22,7 +22,7 @@ read as, and this script chooses the threshold on that.
      threshold on), and once more stretched to fill a square frame (``as_mnist``);
    - other writers (digit_sources.MORE_DIGITS): the calibration part (a quarter, ``digit_sources.parts``)
      of the US Postal Service's zip-code digits (usps-train.npz) and of the NIST-form digits of optdigits
-     (optdigits-train.npz), each digit as it comes and stretched to fill its frame, ``OTHER_COPIES``
+     (optdigits-train.npz), each digit as it comes and stretched to fill its frame, ``CALIBRATION_COPIES``
      boxes of each: these sets are small, and one capture of each digit would judge the threshold by a
      handful of boxes.
 3. The distances' median and spread on the MNIST validation boxes.
@@ -72,7 +72,7 @@ MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-train.npz"
 BANK_PER_CLASS = 500
 AXES = 16
 DOUBT_PER_SD = 1.0
-OTHER_COPIES = 3
+CALIBRATION_COPIES = 3
 # render_set seeds (each box's seed is seed * 10,000,000 + its index): train_digits uses 1, 2, 20 and 21
 SEEDS = {"mnist-val-stretched": 3, "usps": 4, "optdigits": 5, "bank": 6}
 
@@ -119,8 +119,8 @@ def calibration_sets(train, x: np.ndarray, y: np.ndarray, more: Path) -> dict[st
                                  seed=SEEDS["mnist-val-stretched"]), y[val_idx])}
     for name in digit_sources.OTHER_WRITERS:
         images, labels, _ = digit_sources.other_writers(name, "calibration", more)
-        sets[f"{name} calibration part"] = (train.render_set(images, OTHER_COPIES, seed=SEEDS[name]),
-                                            np.concatenate([labels] * OTHER_COPIES))
+        sets[f"{name} calibration part"] = (train.render_set(images, CALIBRATION_COPIES, seed=SEEDS[name]),
+                                            np.concatenate([labels] * CALIBRATION_COPIES))
     return sets
 
 

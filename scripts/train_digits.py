@@ -174,7 +174,7 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, seed: int, recipe: Recipe):
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
     model = _network(recipe.dense, recipe.batch_norm)
-    _fit(model, x, y, epochs, seed, recipe, recipe.max_lr)
+    _fit(model, x, y, epochs, seed, recipe)
     return _folded(model)
 
 
@@ -195,10 +195,9 @@ def _network(dense: int, batch_norm: bool):  # noqa: ANN202 - a torch module
                          nn.Dropout(0.3), nn.Linear(dense, 10))
 
 
-def _fit(model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int, recipe: Recipe,  # noqa: ANN001
-         max_lr: float) -> None:
-    """Train ``model`` on boxes ``x`` and labels ``y`` (one-cycle schedule up to ``max_lr``); leaves it in
-    evaluation mode."""
+def _fit(model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int, recipe: Recipe) -> None:  # noqa: ANN001
+    """Train ``model`` on boxes ``x`` and labels ``y`` (one-cycle schedule up to the recipe's ``max_lr``);
+    leaves it in evaluation mode."""
     import torch
     from torch import nn
 
@@ -206,10 +205,10 @@ def _fit(model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int, recipe: Re
     data = torch.from_numpy(x[:, None].astype(np.float32))
     labels = torch.from_numpy(y.astype(np.int64))
     optimiser_class = torch.optim.AdamW if recipe.decoupled_decay else torch.optim.Adam
-    optimiser = optimiser_class(model.parameters(), lr=max_lr / 3, weight_decay=recipe.weight_decay)
+    optimiser = optimiser_class(model.parameters(), lr=1e-3, weight_decay=recipe.weight_decay)
     batch = 128
     steps = epochs * ((len(data) + batch - 1) // batch)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=max_lr, total_steps=steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=recipe.max_lr, total_steps=steps)
     generator = torch.Generator().manual_seed(seed)
     for epoch in range(epochs):
         model.train()

@@ -233,13 +233,21 @@ def bounding_box(boxes: tuple[Box, ...] | list[Box]) -> Box:
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
+def field_boxes(f: Field) -> list[Box]:
+    """The printed boxes a field is answered in: a choice field's options, a digit or date field's boxes;
+    none for a line or a writing area."""
+    if isinstance(f, ChoiceField):
+        return [o.box for o in f.options]
+    if isinstance(f, BoxesField):
+        return list(f.boxes)
+    return []
+
+
 def field_box(f: Field) -> Box:
     """The rectangle a field's answer is given in: all its boxes, its writing area, or its line with room
     for the mark."""
-    if isinstance(f, ChoiceField):
-        return bounding_box([o.box for o in f.options])
     if isinstance(f, LineField):
         return Box(f.x1_mm - 2, f.y1_mm - 4, f.x2_mm - f.x1_mm + 4, 8)
-    if isinstance(f, BoxesField):
-        return bounding_box(f.boxes)
+    if isinstance(f, ChoiceField | BoxesField):
+        return bounding_box(field_boxes(f))
     return f.box
