@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from formkit.cli import main
 from formkit.layout import build_layout, layout_for_variant
+from formkit.layout.engine import qr_modules
 from formkit.layout.model import BoxesField, ChoiceField, LineField, TextField
 from formkit.template import resolve_template, shipped_templates
 
@@ -149,3 +150,20 @@ def test_the_serial_under_the_qr_prints_large_enough_for_a_phone_photo_of_a_whol
     # under the QR, and its tails clear of the first box to mark
     assert a4.serial_text.y_mm > a4.qr.y_mm + a4.qr.size_mm
     assert a4.serial_text.y_mm + 0.3 * a4.serial_text.size_pt * 0.3528 < min(b[2] for b in field_boxes(a4))
+
+
+def test_the_qr_size_table_agrees_with_the_encoder_that_draws_the_code():
+    from reportlab.graphics.barcode import qrencoder
+
+    from formkit.render.qr import QR_LEVEL
+
+    def drawn(length: int) -> int:
+        code = qrencoder.QRCode(None, QR_LEVEL)
+        code.addData(qrencoder.QRAlphaNum("0" * length))
+        return code.calculate_version() * 4 + 17
+
+    # every length up to version 38's capacity (reportlab's encoder stops short of versions 39 and 40); a
+    # valid template's payload is 26-59 characters
+    assert [qr_modules(n) for n in range(1, 3055)] == [drawn(n) for n in range(1, 3055)]
+    with pytest.raises(ValueError):
+        qr_modules(3392)

@@ -7,10 +7,8 @@ fingerprint of the geometry).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import replace
-from functools import cache
-
-from reportlab.graphics.barcode import qrencoder
 
 from ..errors import LayoutError, TemplateError
 from ..markers import CELLS, CORNER_IDS
@@ -22,7 +20,13 @@ from .model import Layout, Marker, Page, QrSpot, TextRun, geometry_fingerprint, 
 from .style import Style, style_for
 from .text import ascent_mm, line_height_mm
 
-QR_LEVEL = qrencoder.QRErrorCorrectLevel.M
+# Alphanumeric characters a level-M QR code of each version (1-40) holds (ISO/IEC 18004, table 7). A table,
+# not reportlab's encoder: importing reportlab.graphics.barcode costs a scan 0.15-0.19 s of start-up
+# (measured 2026-12), and the scanner lays out every installed template but draws no code.
+QR_M_ALPHANUMERIC_CAPACITY = (
+    20, 38, 61, 90, 122, 154, 178, 221, 262, 311, 366, 419, 483, 528, 600, 656, 734, 816, 909, 970,
+    1035, 1134, 1248, 1326, 1451, 1542, 1637, 1732, 1839, 1994, 2113, 2238, 2369, 2506, 2632, 2780, 2894,
+    3054, 3220, 3391)
 QR_QUIET_MODULES = 4
 # mm per pt as released layouts rounded it where the content starts; the exact 25.4 / 72 moves fields by
 # 0.0001 mm, enough to change the fingerprints of pages already printed (tests/test_layout.py holds them)
@@ -46,12 +50,12 @@ def parse_variant(token: str) -> tuple[bool, str | None]:
     return large == "L", by_upper.get(size) if size else None
 
 
-@cache
 def qr_modules(payload_length: int) -> int:
     """Modules per side of the smallest QR (level M, alphanumeric) holding ``payload_length`` characters."""
-    code = qrencoder.QRCode(None, QR_LEVEL)
-    code.addData(qrencoder.QRAlphaNum("0" * payload_length))
-    return code.calculate_version() * 4 + 17
+    version = bisect_left(QR_M_ALPHANUMERIC_CAPACITY, payload_length) + 1
+    if version > len(QR_M_ALPHANUMERIC_CAPACITY):  # a valid template's payload is 26-59 characters
+        raise ValueError(f"no QR code holds {payload_length} characters")
+    return version * 4 + 17
 
 
 def build_layout(template: Template, large_print: bool = False, page_size: str | None = None) -> Layout:

@@ -8,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from reportlab.graphics.barcode import qrencoder
 
-from ..layout.engine import QR_LEVEL
+QR_LEVEL = qrencoder.QRErrorCorrectLevel.M  # what formkit.layout.engine.qr_modules sizes codes for
 
 
 def qr_matrix(payload: str, modules: int) -> list[list[bool]]:
