@@ -25,7 +25,11 @@ from .ingest import PageLoadError, describe, find_inputs, load_page
 from .pipeline import read_image
 
 Job = tuple[str, str, int]  # path, sha256, page index
-RECYCLE_AFTER_PAGES = 200  # workers are replaced now and then, so memory stays flat over thousands of pages
+# Workers are replaced now and then, so memory stays flat over any number of pages; not often, as a new
+# worker lays out its form and loads Tesseract and the digit networks again (0.4 s before its first filled
+# page, docs/benchmarks.md#throughput), and one process reading 1,000 filled A4 pages peaked at 153 MB
+# after the first and 169 MB after the last (measured 2026-12-02). Describing 8 files is a task too.
+RECYCLE_AFTER_PAGES = 1000
 
 _worker_catalogue: Catalogue | None = None  # set in each worker by _start_worker
 
