@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from scanner.ink import without_printed_lines
 
@@ -65,3 +66,17 @@ def test_the_next_box_border_at_the_edge_of_the_cut_out_is_not_taken_for_this_on
 def test_a_cut_out_with_no_pixels_is_no_error():
     # a box clipped away at the page's edge
     assert without_printed_lines(np.zeros((10, 0), bool), (3.0,), (0.0,), PX_PER_MM).shape == (10, 0)
+
+
+@pytest.mark.parametrize(("shape", "width_px"), [((40, 60), 6), ((40, 60), 0), ((7, 60), 4), ((60, 7), 3),
+                                                 ((1, 1), 1), ((13, 13), 6)])
+def test_a_box_frames_grey_levels_are_those_of_every_pixel_within_its_width_of_the_edge(shape, width_px):
+    from scanner.marks import _frame_histogram
+
+    region = np.random.default_rng(7).integers(0, 256, shape).astype(np.uint8)
+    rows, columns = np.indices(shape)
+    to_edge = np.minimum.reduce([rows, columns, shape[0] - 1 - rows, shape[1] - 1 - columns])
+    frame = region[to_edge < width_px]
+    counts, size = _frame_histogram(region, width_px)
+    assert size == frame.size
+    assert np.array_equal(counts, np.bincount(frame, minlength=256))
