@@ -90,9 +90,8 @@ def make_bank(train, x: np.ndarray, y: np.ndarray, more: Path
     train_idx = train.split(len(x))[0]
     chosen = np.concatenate([train_idx[y[train_idx] == c][:BANK_PER_CLASS] for c in range(10)])
     images, labels = [digit_sources.styled(x[chosen], y[chosen], seed=SEEDS["bank"])], [y[chosen]]
-    for name in digit_sources.OTHER_WRITERS:
-        other, other_labels, _ = digit_sources.other_writers(name, "training", more)
-        images.append(np.stack([digit_sources.padded(d) for d in other]))
+    for other, other_labels in digit_sources.training_parts(more).values():
+        images.append(other)
         labels.append(other_labels)
     boxes = train.render_set(np.concatenate(images), 1, seed=SEEDS["bank"])
     y = np.concatenate(labels)

@@ -80,6 +80,17 @@ def other_writers(name: str, part: str, folder: Path = MORE_DIGITS, limit: int |
     return images, np.concatenate([y[index], y[index]]), np.repeat([False, True], len(index))
 
 
+def training_parts(folder: Path = MORE_DIGITS) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per other writers' set (``OTHER_WRITERS``), its training part as the networks learn it: images
+    (2N, ``STYLED_PX``, ``STYLED_PX``) uint8, framed as ``styled`` frames MNIST's digits (each digit as it
+    comes, then stretched), and labels (2N,)."""
+    out = {}
+    for name in OTHER_WRITERS:
+        images, labels, _ = other_writers(name, "training", folder)
+        out[name] = np.stack([padded(d) for d in images]), labels
+    return out
+
+
 def padded(image: np.ndarray, size: int = STYLED_PX) -> np.ndarray:
     """``image`` (28×28) in the middle of a ``size``×``size`` frame of no ink."""
     out = np.zeros((size, size), image.dtype)

@@ -380,9 +380,8 @@ def _other_styles(x: np.ndarray, y: np.ndarray, more: Path) -> tuple[np.ndarray,
     digit (each digit as it comes and stretched). (boxes (N, 28, 28), labels (N,))"""
     images = [digit_sources.styled(x, y, seed=OTHER_SEEDS["mnist"])]
     labels = [y.astype(np.int64)]
-    for name in digit_sources.OTHER_WRITERS:
-        other, other_labels, _ = digit_sources.other_writers(name, "training", more)
-        images.append(np.concatenate([np.stack([digit_sources.padded(d) for d in other])] * OTHER_COPIES[name]))
+    for name, (other, other_labels) in digit_sources.training_parts(more).items():
+        images.append(np.concatenate([other] * OTHER_COPIES[name]))
         labels.append(np.concatenate([other_labels] * OTHER_COPIES[name]))
     return render_set(np.concatenate(images), 1, seed=OTHER_SEEDS["boxes"]), np.concatenate(labels)
 
