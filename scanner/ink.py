@@ -8,6 +8,9 @@ import numpy as np
 
 STROKE_MAX_MM = 1.5  # wider than any pen stroke or printed rule; narrower than a shadow's edge
 INK_CONTRAST = 0.3  # a pixel is ink when it is this much darker than the paper around it
+# a printed line is as thick as it is along the thinnest fifth of its length: a stroke lying along it over
+# up to four fifths (a 7's bar on a digit box's top border) is not taken for the line and removed with it
+LINE_THICKNESS_PERCENTILE = 20
 
 
 def percentile(values: np.ndarray, q: float) -> float:
@@ -86,7 +89,7 @@ def _line_extent(ink: np.ndarray, expected_row: float, px_per_mm: float, slack_m
     top, bottom = max(0, centre - 1), min(ink.shape[0], centre + 2)
     up, down = _beyond(ink, top, bottom, limit=int(0.5 * px_per_mm))  # a printed line is under 1 mm thick
     on_line = ink[top:bottom].any(axis=0)
-    usual_up, usual_down = (int(percentile(side[on_line], 30)) for side in (up, down))
+    usual_up, usual_down = (int(percentile(side[on_line], LINE_THICKNESS_PERCENTILE)) for side in (up, down))
     return max(0, top - usual_up - 1), min(ink.shape[0], bottom + usual_down + 1)
 
 

@@ -40,6 +40,17 @@ def test_a_stroke_lying_along_the_border_keeps_what_is_thicker_than_the_line():
     assert not kept[BOTTOM + 2:, :].any()  # the border beyond the stroke is gone
 
 
+def test_a_stroke_along_three_quarters_of_the_border_is_not_taken_for_the_line():
+    """A 7's bar written on the top border: removed with the line, the 7 was read as a 1 (p 0.998)."""
+    ink = _box()
+    ink[TOP - 4:TOP + 4, LEFT + 2:LEFT + 33] = True  # 1 mm thick over 31 of the border's 41 columns
+    ink[TOP + 4:BOTTOM - 4, LEFT + 30:LEFT + 33] = True  # and its stem
+    kept = _cleaned(ink)
+    # what sticks out of the line (and its pixel of slack either side) is kept, as for the base of a "2"
+    assert kept[TOP - 4:TOP - 2, LEFT + 3:LEFT + 33].all()
+    assert not kept[TOP - 1:TOP + 1, LEFT + 36:RIGHT - 1].any()  # the border beyond the bar is gone
+
+
 def test_a_stroke_crossing_the_border_stays_whole():
     ink = _box()
     ink[2:30, 28:32] = True  # a "7"'s stem reaching up through the top border
