@@ -21,6 +21,7 @@ from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.records import InputFile, PageResult, PageState, ScanSummary
 from formkit.store import UNREAD_STATES, Store
 
+from .allocator import keep_freed_buffers
 from .ingest import PageLoadError, describe, find_inputs, load_page
 from .pipeline import read_image
 
@@ -59,6 +60,7 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     ones when ``None``); ``planned`` is told how many pages will be read, ``progress`` is called once per
     page read. ``start_method`` is how worker processes start ('fork' or 'spawn')."""
     catalogue = catalogue or shipped_catalogue()
+    keep_freed_buffers()  # before the workers fork, which inherit it
     summary = ScanSummary()
     files, summary.missing = find_inputs(paths)
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
@@ -132,6 +134,7 @@ def worker_catalogue() -> Catalogue:
 def _start_worker(catalogue: Catalogue) -> None:
     global _worker_catalogue
     _worker_catalogue = catalogue
+    keep_freed_buffers()  # a spawned worker starts with glibc's defaults
     cv2.setNumThreads(1)  # one compute thread per worker: the workers already use every core
 
 
