@@ -11,7 +11,7 @@ import numpy as np
 
 from formkit.layout.model import Box
 
-from .ink import INK_CONTRAST, STROKE_MAX_MM, ink_mask
+from .ink import INK_CONTRAST, STROKE_MAX_MM, darker_than, ink_mask
 from .register import WARP_PX_PER_MM, box_slices
 
 INK_MM2 = 0.5  # this much handwriting (a thin pencil "1" is about 0.75 mm²) means the area is written in
@@ -49,7 +49,7 @@ def stroke_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> np.nda
     once read as '/')."""
     size = max(3, int(round(STROKE_MAX_MM * px_per_mm)) | 1)
     closed = cv2.morphologyEx(region, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    return region.astype(np.float32) < closed.astype(np.float32) * (1.0 - INK_CONTRAST)
+    return darker_than(region, closed, INK_CONTRAST)
 
 
 RULED_LINE_BAND_MM = 0.45  # each side of a printed writing line, left out of the count

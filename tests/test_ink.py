@@ -91,3 +91,14 @@ def test_a_box_frames_grey_levels_are_those_of_every_pixel_within_its_width_of_t
     counts, size = _frame_histogram(region, width_px)
     assert size == frame.size
     assert np.array_equal(counts, np.bincount(frame, minlength=256))
+
+
+@pytest.mark.parametrize("contrast", [0.3, 0.15, 0.5])
+def test_darker_than_matches_the_float_comparison_at_every_pair_of_grey_levels(contrast):
+    from scanner.ink import darker_than
+
+    region, reference = (a.astype(np.uint8) for a in np.meshgrid(np.arange(256), np.arange(256)))
+    float_comparison = region.astype(np.float32) < reference.astype(np.float32) * (1.0 - contrast)
+    assert np.array_equal(darker_than(region, reference, contrast), float_comparison)
+    assert np.array_equal(darker_than(region[::3, 1::2], reference[::3, 1::2], contrast),
+                          float_comparison[::3, 1::2])  # views of a larger image, as cut-outs are
