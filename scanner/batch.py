@@ -60,7 +60,6 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     ones when ``None``); ``planned`` is told how many pages will be read, ``progress`` is called once per
     page read. ``start_method`` is how worker processes start ('fork' or 'spawn')."""
     catalogue = catalogue or shipped_catalogue()
-    keep_freed_buffers()  # before the workers fork, which inherit it
     summary = ScanSummary()
     files, summary.missing = find_inputs(paths)
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
@@ -143,6 +142,7 @@ def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method
                 ) -> Iterator[Pool | None]:
     """A pool of worker processes (``jobs``, default all cores, at most one per item), each started with
     ``catalogue``; or ``None`` for one job (or one item): then all runs in this process."""
+    keep_freed_buffers()  # for the pages read here, and in forked workers, which inherit it
     workers = min(jobs or os.cpu_count() or 1, max(items, 1))
     if workers <= 1:
         yield None

@@ -34,6 +34,7 @@ from formkit.errors import InputError
 from formkit.records import PageResult, PageState, ScanSummary
 from formkit.store import Store
 
+from .allocator import keep_freed_buffers
 from .batch import Job, plan, read_job, save_readings
 from .ingest import describe, find_inputs
 
@@ -53,12 +54,14 @@ class ClusterError(InputError):
 def read_shared(job: Job, catalogue: Catalogue) -> list[PageResult]:
     """On a worker: read one page of a file the worker sees at the same path (shared storage)."""
     cv2.setNumThreads(1)  # one compute thread per task: the cluster's threads are its parallelism
+    keep_freed_buffers()
     return read_job(job, catalogue)
 
 
 def read_sent(data: bytes, job: Job, catalogue: Catalogue) -> list[PageResult]:
     """On a worker: read one page of a file sent as ``data``; results name the file as the client does."""
     cv2.setNumThreads(1)
+    keep_freed_buffers()
     path, sha, index = job
     local = _local_copy(data, sha, Path(path).suffix.lower())
     results = read_job((str(local), sha, index), catalogue)
