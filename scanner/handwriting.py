@@ -27,7 +27,6 @@ TEXT_ACCEPT = 0.90  # a reading with a word less sure than this is reported as u
 # Tesseract reads best with letters 20-40 px high and takes longer the more pixels it is given. Measured
 # 2026-12 on 150 synthetic handwritten comments (benchmarks/throughput.py's pages): at 12 px/mm, cut to the
 # handwriting, 3.7 % of characters wrong in 24 ms a comment; the whole area at 16 px/mm, 3.5 % in 39-42 ms.
-TEXT_UPSCALE = 1.5
 TEXT_MARGIN_MM = 1.0  # paper kept around the handwriting for Tesseract
 SHORT_TEXT_CHARS = 2  # readings this short are flagged whatever their confidence
 
@@ -231,7 +230,10 @@ def read_text_field(page: np.ndarray, f: TextField, language: str, px_per_mm: fl
 
 def _ink_only(page: np.ndarray, box: Box, baselines_y_mm: tuple[float, ...], px_per_mm: float) -> np.ndarray:
     """The area's handwriting as black on white, its frame and writing lines removed, cut to the
-    handwriting with a margin of ``TEXT_MARGIN_MM``, at ``TEXT_UPSCALE`` times the resolution."""
+    handwriting with a margin of ``TEXT_MARGIN_MM``, at the registered page's resolution (8 px/mm):
+    measured 2026-12-03 on 750 synthetic handwritten comments, Tesseract got 1.81 % of characters wrong
+    at 8 px/mm and 2.33 % at 12 px/mm (found 6,170 and 6,104 of 6,588 words), in 15.3 ms a comment
+    instead of 18.3."""
     region = areas.crop(page, box, px_per_mm=px_per_mm)
     ink = ink_mask(region, px_per_mm)
     lines_y = (0.0, region.shape[0] - 1.0, *((y - box.y_mm) * px_per_mm for y in baselines_y_mm))
@@ -244,5 +246,4 @@ def _ink_only(page: np.ndarray, box: Box, baselines_y_mm: tuple[float, ...], px_
         region, kept = (a[top:rows[-1] + margin + 1, left:columns[-1] + margin + 1] for a in (region, kept))
     clean = np.where(kept, region, 255).astype(np.uint8)
     clean = cv2.normalize(clean, None, 0, 255, cv2.NORM_MINMAX)
-    big = cv2.resize(clean, None, fx=TEXT_UPSCALE, fy=TEXT_UPSCALE, interpolation=cv2.INTER_CUBIC)
-    return cv2.copyMakeBorder(big, 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255)
+    return cv2.copyMakeBorder(clean, 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255)

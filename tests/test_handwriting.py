@@ -171,7 +171,7 @@ def test_text_is_read_by_tesseract_with_word_confidences_and_its_crop_kept(tmp_p
     goal = next(v for v in result.values if v.field == "goal")
     assert goal.crop_jpeg and goal.raw["words"] and "shop" in goal.value.lower()
     # Tesseract is given the handwriting (and a white border of 20 px), not the whole area: one line of two
-    area_px = handwriting.TEXT_UPSCALE * 8 * np.array([area.box.h_mm, area.box.w_mm])
+    area_px = 8 * np.array([area.box.h_mm, area.box.w_mm])
     assert len(given) == 1 and np.all(np.array(given[0]) - 40 < 0.6 * area_px)
 
 
