@@ -24,9 +24,10 @@ from .register import WARP_PX_PER_MM
 
 TRACE_MM2 = 0.15  # less ink than this in a digit box is dust or a border remnant: blank
 TEXT_ACCEPT = 0.90  # a reading with a word less sure than this is reported as unsure (all go to review)
-# Tesseract reads best with letters 20-40 px high and takes longer the more pixels it is given. Measured
-# 2026-12 on 150 synthetic handwritten comments (benchmarks/throughput.py's pages): at 12 px/mm, cut to the
-# handwriting, 3.7 % of characters wrong in 24 ms a comment; the whole area at 16 px/mm, 3.5 % in 39-42 ms.
+# Tesseract reads best with letters 20-40 px high and takes longer the more pixels it is given. It is given
+# the handwriting alone, cut out at the registered page's 8 px/mm: measured 2026-12-03 on 750 synthetic
+# handwritten comments (benchmarks/throughput.py's pages), 1.81 % of characters wrong in 15.3 ms a comment,
+# against 2.33 % in 18.3 ms enlarged to 12 px/mm (and, 2026-12-02, the whole area at 16 px/mm: 39-42 ms).
 TEXT_MARGIN_MM = 1.0  # paper kept around the handwriting for Tesseract
 SHORT_TEXT_CHARS = 2  # readings this short are flagged whatever their confidence
 
@@ -230,10 +231,7 @@ def read_text_field(page: np.ndarray, f: TextField, language: str, px_per_mm: fl
 
 def _ink_only(page: np.ndarray, box: Box, baselines_y_mm: tuple[float, ...], px_per_mm: float) -> np.ndarray:
     """The area's handwriting as black on white, its frame and writing lines removed, cut to the
-    handwriting with a margin of ``TEXT_MARGIN_MM``, at the registered page's resolution (8 px/mm):
-    measured 2026-12-03 on 750 synthetic handwritten comments, Tesseract got 1.81 % of characters wrong
-    at 8 px/mm and 2.33 % at 12 px/mm (found 6,170 and 6,104 of 6,588 words), in 15.3 ms a comment
-    instead of 18.3."""
+    handwriting with a margin of ``TEXT_MARGIN_MM``, at the registered page's resolution."""
     region = areas.crop(page, box, px_per_mm=px_per_mm)
     ink = ink_mask(region, px_per_mm)
     lines_y = (0.0, region.shape[0] - 1.0, *((y - box.y_mm) * px_per_mm for y in baselines_y_mm))
