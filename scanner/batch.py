@@ -67,8 +67,9 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
         work, input_ids = plan(described, store, summary)
         if planned:
             planned(len(work))
-        results = pool.imap_unordered(read_job, work, chunksize=1) if pool \
-            else (read_job(job, catalogue) for job in work)
+        # saved in the order of the files, whichever worker finishes first: of two images of one printed
+        # page, the first file is the one read and the second the conflict, the same in every run
+        results = pool.imap(read_job, work, chunksize=1) if pool else (read_job(job, catalogue) for job in work)
         for found in results:
             save_readings(store, input_ids, found, summary)
             if progress:

@@ -264,6 +264,21 @@ def test_a_batch_goes_on_past_bad_files_and_records_every_page(tmp_path, batch_f
     assert summary.pages["rejected"] == 2
 
 
+def test_of_two_images_of_one_page_the_first_file_is_read_however_long_it_takes(tmp_path, k10):
+    """Pages are saved in the order of their files, not as workers finish: the same stack gives the same
+    result in every run."""
+    image, _ = k10
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    slow = cv2.resize(image, None, fx=3, fy=3, interpolation=cv2.INTER_LINEAR)  # 600 dpi: read far slower
+    cv2.imwrite(str(folder / "a-first.png"), cv2.cvtColor(slow, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(folder / "b-second.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    store = Store(tmp_path / "s.sqlite")
+    scan([folder], store, jobs=2)
+    pages = {Path(r["path"]).name: r["status"] for r in store.pages()}
+    assert pages == {"a-first.png": "read", "b-second.jpg": "conflict"}
+
+
 def test_rescanning_is_a_no_op(tmp_path, batch_folder):
     store = Store(tmp_path / "s.sqlite")
     scan([batch_folder], store, jobs=1)
