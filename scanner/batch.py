@@ -131,11 +131,17 @@ def worker_catalogue() -> Catalogue:
     return _worker_catalogue or shipped_catalogue()
 
 
+def prepare_worker_process() -> None:
+    """What a process that reads pages beside others needs: one compute thread (the workers already use
+    every core) and the buffers a page frees kept for the next page (``allocator``)."""
+    cv2.setNumThreads(1)
+    keep_freed_buffers()
+
+
 def _start_worker(catalogue: Catalogue) -> None:
     global _worker_catalogue
     _worker_catalogue = catalogue
-    keep_freed_buffers()  # a spawned worker starts with glibc's defaults
-    cv2.setNumThreads(1)  # one compute thread per worker: the workers already use every core
+    prepare_worker_process()
 
 
 @contextlib.contextmanager
@@ -143,9 +149,9 @@ def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method
                 ) -> Iterator[Pool | None]:
     """A pool of worker processes (``jobs``, default all cores, at most one per item), each started with
     ``catalogue``; or ``None`` for one job (or one item): then all runs in this process."""
-    keep_freed_buffers()  # for the pages read here, and in forked workers, which inherit it
     workers = min(jobs or os.cpu_count() or 1, max(items, 1))
     if workers <= 1:
+        keep_freed_buffers()  # the pages are read in this process
         yield None
         return
     # OpenCV's thread pool, once started (the digit network starts it), hangs a forked child that uses

@@ -26,16 +26,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.database import require
 from formkit.errors import InputError
 from formkit.records import PageResult, PageState, ScanSummary
 from formkit.store import Store
 
-from .allocator import keep_freed_buffers
-from .batch import Job, plan, read_job, save_readings
+from .batch import Job, plan, prepare_worker_process, read_job, save_readings
 from .ingest import describe, find_inputs
 
 IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thread: enough to keep them busy
@@ -53,15 +50,13 @@ class ClusterError(InputError):
 
 def read_shared(job: Job, catalogue: Catalogue) -> list[PageResult]:
     """On a worker: read one page of a file the worker sees at the same path (shared storage)."""
-    cv2.setNumThreads(1)  # one compute thread per task: the cluster's threads are its parallelism
-    keep_freed_buffers()
+    prepare_worker_process()  # one compute thread per task: the cluster's threads are its parallelism
     return read_job(job, catalogue)
 
 
 def read_sent(data: bytes, job: Job, catalogue: Catalogue) -> list[PageResult]:
     """On a worker: read one page of a file sent as ``data``; results name the file as the client does."""
-    cv2.setNumThreads(1)
-    keep_freed_buffers()
+    prepare_worker_process()
     path, sha, index = job
     local = _local_copy(data, sha, Path(path).suffix.lower())
     results = read_job((str(local), sha, index), catalogue)
