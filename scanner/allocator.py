@@ -4,8 +4,8 @@ A page read allocates and frees a few buffers of 2-12 MB (the decoded image, its
 detection-size image). By default glibc hands such buffers back to the kernel when they are freed, and
 the kernel must give zeroed memory again for the next page: measured 2026-12-03 over 150 filled A4 pages
 in one process, 4.3 % of the time went to the kernel (page faults on new buffers, and zeroing them); with
-two workers their system time fell from 5.1 to 1.3 ms a page. Keeping freed memory in the process for
-reuse costs no more memory than the largest page's working set.
+two workers their system time fell from 5.1 to 1.3 ms a page. The freed memory stays in the process
+for reuse: over 2,000 filled pages the largest worker peaked at 152-157 MB, against 152 MB without it.
 
 Elsewhere than glibc (musl, macOS, Windows) nothing is changed.
 """

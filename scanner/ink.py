@@ -43,7 +43,8 @@ def ink_mask(region: np.ndarray, px_per_mm: float, contrast: float = INK_CONTRAS
 def darker_than(region: np.ndarray, reference: np.ndarray, contrast: float) -> np.ndarray:
     """True where ``region`` is darker than ``reference`` (both uint8, same shape) by ``contrast`` of it:
     ``region < reference * (1 - contrast)`` computed in float32, to the last pixel, by looking up each
-    reference level's limit instead of converting both images to float (a twentieth of the time)."""
+    reference level's limit instead of converting both images to float: 0.09 ms against 0.28 for a
+    comment-sized region (1,360 x 240 px), measured 2026-12-03 with the scan's buffer setting on."""
     return region < cv2.LUT(reference, _limits(contrast))
 
 
