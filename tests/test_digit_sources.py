@@ -76,11 +76,34 @@ def test_a_seven_gets_a_bar_across_its_stem(sources):
     assert widest >= 6  # across the stem, not along it
 
 
-def test_styles_change_only_ones_and_sevens(sources):
-    digits = np.stack([_plain_one(), _plain_seven(), _plain_one()])
-    labels = np.array([1, 7, 3])  # the third drawn like a 1 but labelled 3: never styled as a 1
+def _open_four() -> np.ndarray:
+    image = np.zeros((28, 28), np.uint8)
+    cv2.line(image, (8, 4), (8, 15), 255, 2)  # the open left stroke
+    cv2.line(image, (8, 15), (21, 15), 255, 2)
+    cv2.line(image, (17, 4), (17, 23), 255, 2)
+    return image
+
+
+def test_a_four_is_closed_at_the_top(sources):
+    open_four = sources.padded(_open_four())
+    for seed in range(20):
+        closed = sources.closed_four(open_four, random.Random(seed)) > 127
+        ys, xs = np.nonzero(closed)
+        top = ys.min()
+        stem_top_x = xs[ys <= top + 1].mean()
+        # closed: the paper inside the top is cut off from the paper around the digit
+        paper_regions = cv2.connectedComponents((~closed).astype(np.uint8), connectivity=4)[0] - 1
+        assert paper_regions >= 2  # (a pixel between two strokes may be a third)
+        assert ys.max() >= 25 and xs.max() > stem_top_x + 1  # the stem goes down; the crossbar runs past it
+        box_rows = np.nonzero((open_four > 127).any(axis=1))[0]
+        assert box_rows.min() - 3 <= ys.min() and ys.max() <= box_rows.max() + 3  # in the 4's box and stroke
+
+
+def test_styles_change_only_ones_sevens_and_fours(sources):
+    digits = np.stack([_plain_one(), _plain_seven(), _open_four(), _plain_one()])
+    labels = np.array([1, 7, 4, 3])  # the last drawn like a 1 but labelled 3: never styled as a 1
     out = sources.styled(digits, labels, seed=0, share=1.0, stretched_share=0.0)
-    assert out.shape == (3, sources.STYLED_PX, sources.STYLED_PX)
-    assert not np.array_equal(out[0], sources.padded(digits[0]))
-    assert not np.array_equal(out[1], sources.padded(digits[1]))
-    assert np.array_equal(out[2], sources.padded(digits[2]))
+    assert out.shape == (4, sources.STYLED_PX, sources.STYLED_PX)
+    for changed in range(3):
+        assert not np.array_equal(out[changed], sources.padded(digits[changed]))
+    assert np.array_equal(out[3], sources.padded(digits[3]))
