@@ -233,6 +233,8 @@ def date_boxes(count: int, other_limit: int | None) -> None:
     field = BoxesField("d", "date", ())
     ink = digits.BoxInk(np.zeros((1, 1), np.float32), 3.0)
     rules = {"with distance": contextlib.nullcontext, "probability alone": probability_alone}
+    with probability_alone():
+        threshold = digits.accept_probability()
     print("## Dates alone, per source: eight boxes each, no page\n")
     print("| source | dates | rule | accepted and right | flagged | accepted but wrong |")
     print("|---|---|---|---|---|---|")
@@ -252,18 +254,19 @@ def date_boxes(count: int, other_limit: int | None) -> None:
         for rule, context in rules.items():
             with context():
                 guesses = handwriting.digit_guesses(stacked)
-                accept = digits.accept_probability()
+                accept, share = digits.accept_probability(), digits.accept_date_share()
             right = flagged = wrong = 0
             for n, truth in enumerate(truths):
                 value = handwriting._resolve_date(field, [handwriting._box_reading(ink, g)
-                                                          for g in guesses[8 * n:8 * n + 8]], accept)
+                                                          for g in guesses[8 * n:8 * n + 8]], accept, share)
                 flagged += value.needs_review
                 right += not value.needs_review and value.value == truth
                 wrong += not value.needs_review and value.value != truth
             print(f"| {source} | {count} | {rule} | {right / count:.1%} | {flagged / count:.1%} | "
                   f"**{wrong}** ({wrong / count:.2%}) |")
-    print(f"\nDates between 2024 and 2028, digits drawn at random from each source's held-back digits; "
-          f"{time.perf_counter() - started:.0f} s.\n")
+    print(f"\nDates between 2024 and 2028, digits drawn at random from each source's held-back digits; with "
+          f"distance, a date is accepted when the likeliest has a share >= {digits.accept_date_share():.4f} of "
+          f"the weight (probability alone: >= {threshold:.4f}); {time.perf_counter() - started:.0f} s.\n")
 
 
 def printed_code(pages: int) -> None:

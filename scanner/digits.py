@@ -161,6 +161,17 @@ def accept_probability() -> float:
     return acceptance.threshold if acceptance is not None else float(_weights()["accept_probability"])
 
 
+def accept_date_share() -> float:
+    """The share of the weight of all plausible dates at or above which the likeliest date is accepted
+    without review (``scanner.dates.most_likely_date``). Chosen on dates written with calibration digits
+    (``scripts/calibrate_digits.py``): a date is wrong when any of eight digits is, so its threshold may
+    need to be stricter than one digit's; never below ``accept_probability``."""
+    acceptance = _acceptance()
+    if acceptance is None or acceptance.date_threshold is None:
+        return accept_probability()
+    return max(acceptance.date_threshold, acceptance.threshold)
+
+
 def classify(images: np.ndarray) -> np.ndarray:
     """Probabilities (N, 10) for ``images`` (N, 28, 28) float32 with ink 1: the mean of the ensemble's
     networks. Networks trained from different seeds are rarely sure of the same wrong digit, so the mean
@@ -208,12 +219,20 @@ def recognise(images: np.ndarray) -> Readings:
     if acceptance is None:
         return Readings(digit, probabilities, probabilities, np.zeros(len(digit), np.float32))
     distance = acceptance.distance(features, digit)
+    trusted = trusted_probabilities(probabilities, distance, acceptance.doubt_per_sd)
+    return Readings(digit, probabilities, trusted, distance.astype(np.float32))
+
+
+def trusted_probabilities(probabilities: np.ndarray, distance: np.ndarray, doubt_per_sd: float) -> np.ndarray:
+    """``probabilities`` (N, 10) with each row's likeliest digit lowered by ``trusted_probability`` and what
+    it lost shared evenly by the nine others: (N, 10) float32."""
+    digit = probabilities.argmax(axis=1)
     rows = np.arange(len(digit))
     best = probabilities[rows, digit].astype(np.float64)
-    trust = trusted_probability(best, distance, acceptance.doubt_per_sd)
+    trust = trusted_probability(best, distance, doubt_per_sd)
     trusted = probabilities.astype(np.float64) + ((best - trust) / 9)[:, None]
     trusted[rows, digit] = trust
-    return Readings(digit, probabilities, trusted.astype(np.float32), distance.astype(np.float32))
+    return trusted.astype(np.float32)
 
 
 def trusted_probability(best: np.ndarray, distance: np.ndarray, doubt_per_sd: float) -> np.ndarray:
@@ -410,6 +429,7 @@ class Acceptance:
     banks: tuple[np.ndarray, ...]  # per network: (M, K) the training digits, projected, unit length
     labels: np.ndarray  # (M,) their digits
     model: str  # model_fingerprint() of the networks it was made for
+    date_threshold: float | None = None  # accept_date_share; None in files made before 2026-12-03: threshold
 
     def raw_distance(self, features: list[np.ndarray], digit: np.ndarray) -> np.ndarray:
         """Per image, summed over the networks: 1 - the cosine similarity of its projected features to the
@@ -435,6 +455,8 @@ class Acceptance:
         arrays = {"threshold": np.float64(self.threshold), "doubt_per_sd": np.float64(self.doubt_per_sd),
                   "median": np.float64(self.median), "sd": np.float64(self.sd), "labels": self.labels.astype(np.uint8),
                   "model": np.array(self.model)}
+        if self.date_threshold is not None:
+            arrays["date_threshold"] = np.float64(self.date_threshold)
         for k, (centre, axes, bank) in enumerate(zip(self.centres, self.axes, self.banks, strict=True)):
             arrays[f"m{k}.centre"] = centre.astype(np.float32)
             arrays[f"m{k}.axes"] = axes.astype(np.float32)
@@ -449,7 +471,8 @@ class Acceptance:
                        float(data["sd"]), tuple(data[f"{m}.centre"] for m in members),
                        tuple(data[f"{m}.axes"] for m in members),
                        tuple(_unit(data[f"{m}.bank"].astype(np.float32)) for m in members),
-                       data["labels"].astype(np.int64), str(data["model"]))
+                       data["labels"].astype(np.int64), str(data["model"]),
+                       float(data["date_threshold"]) if "date_threshold" in data.files else None)
 
 
 def project(features: np.ndarray, centre: np.ndarray, axes: np.ndarray) -> np.ndarray:

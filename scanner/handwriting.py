@@ -51,11 +51,14 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
     # a page without handwriting never loads the networks
     guesses = dict(zip(owners, digit_guesses(np.stack(images)), strict=True)) if images else {}
     accept = digits.accept_probability() if images else 1.0
+    date_share = digits.accept_date_share() if images else 1.0
     out = {}
     for f in fields:
         boxes = [_box_reading(ink, guesses.get((f.id, i))) for i, ink in enumerate(inks[f.id])]
-        resolve = _resolve_date if f.kind == "date" else _resolve_digits
-        out[f.id] = resolve(f, boxes, accept)
+        if f.kind == "date":
+            out[f.id] = _resolve_date(f, boxes, accept, date_share)
+        else:
+            out[f.id] = _resolve_digits(f, boxes, accept)
         marks.record_offsets(out[f.id].raw, offsets[f.id])
     return out
 
@@ -153,8 +156,11 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
     return _value(f, value, boxes, reasons, raw)
 
 
-def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue:
-    """Boxes DD MM YYYY. A single digit in the day or month pair is that number (5 -> 05)."""
+def _resolve_date(f: BoxesField, boxes: list[dict], accept: float, date_share: float | None = None) -> FieldValue:
+    """Boxes DD MM YYYY. A single digit in the day or month pair is that number (5 -> 05). ``accept``: a
+    digit's threshold (``digits.accept_probability``); ``date_share``: the likeliest date's
+    (``digits.accept_date_share``; ``accept`` if not given)."""
+    date_share = accept if date_share is None else date_share
     raw = {"boxes": boxes}
     reasons = _doubts(boxes, accept)
     digit = [b["digit"] for b in boxes]
@@ -166,7 +172,7 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue
     if all(d is not None for d in digit):
         # only real dates in range can be right: let that decide between a digit's close readings
         best, posterior = most_likely_date(np.array([b["probs"] for b in boxes]), years)
-        if posterior >= accept:
+        if posterior >= date_share:
             return FieldValue(f.id, f.kind, best, posterior, False, "", raw)
     day, month, year = digit[0:2], digit[2:4], digit[4:8]
     parts = []

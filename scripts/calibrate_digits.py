@@ -33,6 +33,12 @@ read as, and this script chooses the threshold on that.
    the training sets has, so they cannot vouch for a lower one: for networks fine-tuned on other writers
    (an experiment of 2026-12-02) they allowed 0.88 against the networks' 0.97, and a 9 stretched to fill
    its box with a curled tail (tests/test_digit_acceptance.py) was then accepted as a 0.
+5. The dates' threshold (digits.accept_date_share): ``DATES_PER_SOURCE`` dates per calibration source,
+   each digit one of that source's boxes of the digit, resolved as a date field is; the lowest candidate,
+   not under the digits' threshold, at which every source keeps wrong dates accepted at or under
+   ``MAX_WRONG_DATES``. Measured 2026-12-03 on held-back digits (benchmarks/handwriting_accuracy.py --only
+   dates): the digits' threshold (0.956) accepted 3, 7 and 6 wrong dates of 1,500 (MNIST, USPS,
+   optdigits); the dates' own (0.9935), 1, 2 and 3.
 
 The held-back halves of USPS and optdigits (benchmarks/handwriting_accuracy.py reports on them), the
 parts the networks were trained on (train_digits.py) and MNIST's held-back digits are never read here.
@@ -53,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -67,12 +74,19 @@ import digit_sources  # noqa: E402
 import train_digits  # noqa: E402
 
 from scanner import digits  # noqa: E402
+from scanner.dates import most_likely_date, plausible_years  # noqa: E402
 
 MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist-train.npz"
 BANK_PER_CLASS = 500
 AXES = 16
 DOUBT_PER_SD = 1.0
 CALIBRATION_COPIES = 3
+# Dates: a date is wrong when any of its eight digits is, so the likeliest date's share of the weight has a
+# threshold of its own (digits.accept_date_share), chosen on dates written with each source's calibration
+# boxes: at most MAX_WRONG_DATES of them accepted but wrong (half the digits' target, as for digits).
+DATES_PER_SOURCE = 20_000
+MAX_WRONG_DATES = 0.001
+DATE_RANGE = (dt.date(2020, 1, 1), dt.date(2030, 12, 31))  # days forms are filled in or reviewed, around now
 # render_set seeds (each box's seed is seed * 10,000,000 + its index): train_digits uses 1, 2, 20 and 21
 SEEDS = {"mnist-val-stretched": 3, "usps": 4, "optdigits": 5, "bank": 6}
 
@@ -132,6 +146,34 @@ def choose_threshold(train, trusted: dict[str, tuple[np.ndarray, np.ndarray]]) -
     return 1.0
 
 
+def date_shares(trusted: np.ndarray, labels: np.ndarray, seed: int, count: int = DATES_PER_SOURCE
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` dates (days in ``DATE_RANGE``), each digit a random box of that digit among ``trusted``
+    (N, 10), the boxes' trusted probabilities with their ``labels``, resolved as the scanner resolves a date
+    field: (the likeliest date's share of the weight (count,), whether it is the date written (count,))."""
+    rng = np.random.default_rng(seed)
+    by_digit = [np.flatnonzero(labels == d) for d in range(10)]
+    span = (DATE_RANGE[1] - DATE_RANGE[0]).days + 1
+    years = plausible_years()
+    shares, right = np.empty(count), np.empty(count, bool)
+    for n, offset in enumerate(rng.integers(0, span, count)):
+        day = DATE_RANGE[0] + dt.timedelta(days=int(offset))
+        boxes = [rng.choice(by_digit[int(c)]) for c in day.strftime("%d%m%Y")]
+        best, shares[n] = most_likely_date(trusted[boxes], years)
+        right[n] = best == day.isoformat()
+    return shares, right
+
+
+def choose_date_threshold(train, dates: dict[str, tuple[np.ndarray, np.ndarray]], floor: float) -> float:
+    """The lowest of train_digits' candidate thresholds, not under ``floor``, at which every source's dates
+    (``date_shares``) are accepted but wrong at most ``MAX_WRONG_DATES`` of the time."""
+    for threshold in 1 - np.logspace(np.log10(0.5), -6, 400):
+        if threshold >= floor and all(np.mean((share >= threshold) & ~right) <= MAX_WRONG_DATES
+                                      for share, right in dates.values()):
+            return float(threshold)
+    return 1.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mnist", type=Path, default=MNIST,
@@ -156,16 +198,19 @@ def main() -> None:
     raw = {name: probe.raw_distance(f, p.argmax(axis=1)) for name, (p, f) in outputs.items()}
     validation = raw["MNIST validation"]
     median, spread = float(np.median(validation)), float(np.std(validation))
-    trusted = {}
-    for name, (p, _) in outputs.items():
+    trusted, dates = {}, {}
+    for k, (name, (p, _)) in enumerate(outputs.items()):
         digit = p.argmax(axis=1)
         distance = (raw[name] - median) / spread
         best = p[np.arange(len(digit)), digit]
         trust = digits.trusted_probability(best, distance, DOUBT_PER_SD)
         trusted[name] = (trust, digit == sets[name][1])
+        dates[name] = date_shares(digits.trusted_probabilities(p, distance, DOUBT_PER_SD), sets[name][1], seed=k)
     old = float(digits._weights()["accept_probability"])
     threshold = max(choose_threshold(train, trusted), old)
-    acceptance = dataclasses.replace(probe, threshold=threshold, median=median, sd=spread)
+    date_threshold = choose_date_threshold(train, dates, threshold)
+    acceptance = dataclasses.replace(probe, threshold=threshold, median=median, sd=spread,
+                                     date_threshold=date_threshold)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     acceptance.save(args.out)
     print(f"\naccept at p >= {threshold:.5f} (doubt x e per standard deviation beyond the median distance "
@@ -185,6 +230,14 @@ def main() -> None:
         cells = [f"{np.mean(trust < stricter):.2%}, {np.mean((trust >= stricter) & ~right):.3%}"
                  for trust, right in trusted.values()]
         print(f"| {stricter} | " + " | ".join(cells) + " |")
+    print(f"\nDates ({DATES_PER_SOURCE:,} a source, {DATE_RANGE[0].year}-{DATE_RANGE[1].year}, each digit a "
+          f"calibration box of that digit): accept the likeliest at a share >= {date_threshold:.5f}\n")
+    print("| share >= | " + " | ".join(dates) + " |")
+    print("|---" * (len(dates) + 1) + "|")
+    for share in sorted({threshold, date_threshold, 0.98, 0.99, 0.995}):
+        cells = [f"{np.mean((s >= share) & r):.1%} right, {np.mean((s >= share) & ~r):.3%} wrong"
+                 for s, r in dates.values()]
+        print(f"| {share:.4f} | " + " | ".join(cells) + " |")
     print(f"\nwrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) in {time.time() - started:.0f} s")
 
 

@@ -146,6 +146,23 @@ def test_a_date_whose_digits_each_pass_but_whose_value_is_unsure_goes_to_review(
     assert value.value == "2026-03-12"  # the reading is kept for the reviewer
 
 
+def test_a_date_is_judged_by_the_dates_own_threshold():
+    """The same sure date (each digit at 0.999, about 0.995 of the weight) is accepted at a date threshold
+    under its share and flagged at one over it, though every digit passes the digits' threshold either way."""
+    from formkit.layout.model import BoxesField
+    from scanner import handwriting
+
+    field = BoxesField("d", "date", ())
+    written = [(1, 0), (2, 1), (0, 1), (3, 2), (2, 7), (0, 1), (2, 1), (6, 5)]
+    sure = [_box(d, 0.999, other) for d, other in written]
+    share = handwriting._resolve_date(field, sure, 0.97).confidence
+    assert 0.97 < share < 0.999
+    assert not handwriting._resolve_date(field, sure, 0.97, date_share=share - 0.001).needs_review
+    stricter = handwriting._resolve_date(field, sure, 0.97, date_share=share + 0.001)
+    assert stricter.needs_review and "unsure which date" in stricter.reason, stricter
+    assert "unclear" not in stricter.reason  # no digit is under the digits' threshold
+
+
 def test_a_number_with_a_range_whose_value_is_unsure_goes_to_review():
     """47 in 0-99 with each digit at 0.975 and its other reading (9, 1) also in range: both digits pass a
     threshold of 0.971, but 47 has 0.95 of the weight of 47, 41, 97 and 91."""
