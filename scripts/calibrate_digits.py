@@ -140,7 +140,7 @@ def calibration_sets(train, x: np.ndarray, y: np.ndarray, more: Path) -> dict[st
 def choose_threshold(train, trusted: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
     """The lowest of train_digits' candidate thresholds at which every source's wrong-but-accepted share is
     at most ``MAX_WRONG_ACCEPTED``. ``trusted``: per source, (p, right)."""
-    for threshold in 1 - np.logspace(np.log10(0.5), -6, 400):
+    for threshold in train.THRESHOLD_CANDIDATES:
         if all(np.mean((p >= threshold) & ~right) <= train.MAX_WRONG_ACCEPTED for p, right in trusted.values()):
             return float(threshold)
     return 1.0
@@ -167,7 +167,7 @@ def date_shares(trusted: np.ndarray, labels: np.ndarray, seed: int, count: int =
 def choose_date_threshold(train, dates: dict[str, tuple[np.ndarray, np.ndarray]], floor: float) -> float:
     """The lowest of train_digits' candidate thresholds, not under ``floor``, at which every source's dates
     (``date_shares``) are accepted but wrong at most ``MAX_WRONG_DATES`` of the time."""
-    for threshold in 1 - np.logspace(np.log10(0.5), -6, 400):
+    for threshold in train.THRESHOLD_CANDIDATES:
         if threshold >= floor and all(np.mean((share >= threshold) & ~right) <= MAX_WRONG_DATES
                                       for share, right in dates.values()):
             return float(threshold)
