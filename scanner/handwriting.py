@@ -115,15 +115,16 @@ def _doubts(boxes: list[dict], accept: float) -> list[str]:
     return reasons
 
 
-def _unsure(reasons: list[str], what: str, share: float) -> None:
+def _unsure(reasons: list[str], what: str, share: float, needed: float) -> None:
     """Why a value that nothing else flags still goes to review: the likeliest allowed value has only
-    ``share`` of the weight, short of the digits' threshold. Eight digits each just over that threshold
+    ``share`` of the weight, short of the threshold ``needed``. Eight digits each just over that threshold
     make a date far less sure than any one of them, so a date or ranged number is never accepted on its
     digits alone (measured 2026-12-02, 1,500 dates a source, benchmarks/handwriting_accuracy.py --only
     dates: wrong dates accepted 6, 3, 7 -> 5, 3, 7 for MNIST, USPS, optdigits; accepted and right 73.7,
     65.3, 26.3 % -> 73.5, 65.1, 26.3 %)."""
     if not reasons:
-        reasons.append(f"unsure which {what}: the likeliest has {share:.0%} of the weight")
+        # one decimal: with 99.35 % needed, a share of 98.7 % would print as the 99 % it falls short of
+        reasons.append(f"unsure which {what}: the likeliest has {share:.1%} of the weight ({needed:.1%} needed)")
 
 
 def _confidence(boxes: list[dict]) -> float:
@@ -152,7 +153,7 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
     if value and bounded and not f.minimum <= int(value) <= f.maximum:  # type: ignore[operator]
         reasons.append(f"{value} is outside {f.minimum}-{f.maximum}")
     if posterior is not None:
-        _unsure(reasons, "number", posterior)
+        _unsure(reasons, "number", posterior, accept)
     return _value(f, value, boxes, reasons, raw)
 
 
@@ -193,7 +194,7 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float, date_share: f
         except ValueError:
             reasons.append(f"not a real date: {parts[0]:02d}/{parts[1]:02d}/{y}")
     if posterior is not None:  # after the reasons above: an implausible year is said as such
-        _unsure(reasons, "date", posterior)
+        _unsure(reasons, "date", posterior, date_share)
     return _value(f, guess, boxes, reasons, raw)
 
 

@@ -160,6 +160,7 @@ def test_a_date_is_judged_by_the_dates_own_threshold():
     assert not handwriting._resolve_date(field, sure, 0.97, date_share=share - 0.001).needs_review
     stricter = handwriting._resolve_date(field, sure, 0.97, date_share=share + 0.001)
     assert stricter.needs_review and "unsure which date" in stricter.reason, stricter
+    assert f"({share + 0.001:.1%} needed)" in stricter.reason  # what it fell short of, to the staff who review
     assert "unclear" not in stricter.reason  # no digit is under the digits' threshold
 
 
