@@ -165,11 +165,12 @@ def accept_date_share() -> float:
     """The share of the weight of all plausible dates at or above which the likeliest date is accepted
     without review (``scanner.dates.most_likely_date``). Chosen on dates written with calibration digits
     (``scripts/calibrate_digits.py``): a date is wrong when any of eight digits is, so its threshold may
-    need to be stricter than one digit's; never below ``accept_probability``."""
+    need to be stricter than one digit's, and is never below ``accept_probability``. ``accept_probability``
+    where the calibration has no dates' threshold (made before 2026-12-03) or does not fit the networks."""
     acceptance = _acceptance()
     if acceptance is None or acceptance.date_threshold is None:
         return accept_probability()
-    return max(acceptance.date_threshold, acceptance.threshold)
+    return acceptance.date_threshold
 
 
 def classify(images: np.ndarray) -> np.ndarray:

@@ -157,11 +157,10 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
     return _value(f, value, boxes, reasons, raw)
 
 
-def _resolve_date(f: BoxesField, boxes: list[dict], accept: float, date_share: float | None = None) -> FieldValue:
+def _resolve_date(f: BoxesField, boxes: list[dict], accept: float, date_share: float) -> FieldValue:
     """Boxes DD MM YYYY. A single digit in the day or month pair is that number (5 -> 05). ``accept``: a
     digit's threshold (``digits.accept_probability``); ``date_share``: the likeliest date's
-    (``digits.accept_date_share``; ``accept`` if not given)."""
-    date_share = accept if date_share is None else date_share
+    (``digits.accept_date_share``)."""
     raw = {"boxes": boxes}
     reasons = _doubts(boxes, accept)
     digit = [b["digit"] for b in boxes]

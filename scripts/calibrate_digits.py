@@ -137,11 +137,14 @@ def calibration_sets(train, x: np.ndarray, y: np.ndarray, more: Path) -> dict[st
     return sets
 
 
-def choose_threshold(train, trusted: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
-    """The lowest of train_digits' candidate thresholds at which every source's wrong-but-accepted share is
-    at most ``MAX_WRONG_ACCEPTED``. ``trusted``: per source, (p, right)."""
+def lowest_threshold(train, judged: dict[str, tuple[np.ndarray, np.ndarray]], max_wrong: float,
+                     floor: float = 0.0) -> float:
+    """The lowest of train_digits' candidate thresholds, not under ``floor``, at which every source's
+    wrong-but-accepted share is at most ``max_wrong``. ``judged``: per source, (what is compared with the
+    threshold: a digit's trusted probability or a date's share, whether the reading is right)."""
     for threshold in train.THRESHOLD_CANDIDATES:
-        if all(np.mean((p >= threshold) & ~right) <= train.MAX_WRONG_ACCEPTED for p, right in trusted.values()):
+        if threshold >= floor and all(np.mean((score >= threshold) & ~right) <= max_wrong
+                                      for score, right in judged.values()):
             return float(threshold)
     return 1.0
 
@@ -162,16 +165,6 @@ def date_shares(trusted: np.ndarray, labels: np.ndarray, seed: int, count: int =
         best, shares[n] = most_likely_date(trusted[boxes], years)
         right[n] = best == day.isoformat()
     return shares, right
-
-
-def choose_date_threshold(train, dates: dict[str, tuple[np.ndarray, np.ndarray]], floor: float) -> float:
-    """The lowest of train_digits' candidate thresholds, not under ``floor``, at which every source's dates
-    (``date_shares``) are accepted but wrong at most ``MAX_WRONG_DATES`` of the time."""
-    for threshold in train.THRESHOLD_CANDIDATES:
-        if threshold >= floor and all(np.mean((share >= threshold) & ~right) <= MAX_WRONG_DATES
-                                      for share, right in dates.values()):
-            return float(threshold)
-    return 1.0
 
 
 def main() -> None:
@@ -201,14 +194,13 @@ def main() -> None:
     trusted, dates = {}, {}
     for k, (name, (p, _)) in enumerate(outputs.items()):
         digit = p.argmax(axis=1)
-        distance = (raw[name] - median) / spread
-        best = p[np.arange(len(digit)), digit]
-        trust = digits.trusted_probability(best, distance, DOUBT_PER_SD)
-        trusted[name] = (trust, digit == sets[name][1])
-        dates[name] = date_shares(digits.trusted_probabilities(p, distance, DOUBT_PER_SD), sets[name][1], seed=k)
+        # as the scanner has them (digits.recognise): the likeliest digit's probability lowered, float32
+        probabilities = digits.trusted_probabilities(p, (raw[name] - median) / spread, DOUBT_PER_SD)
+        trusted[name] = (probabilities[np.arange(len(digit)), digit], digit == sets[name][1])
+        dates[name] = date_shares(probabilities, sets[name][1], seed=k)
     old = float(digits._weights()["accept_probability"])
-    threshold = max(choose_threshold(train, trusted), old)
-    date_threshold = choose_date_threshold(train, dates, threshold)
+    threshold = max(lowest_threshold(train, trusted, train.MAX_WRONG_ACCEPTED), old)
+    date_threshold = lowest_threshold(train, dates, MAX_WRONG_DATES, floor=threshold)
     acceptance = dataclasses.replace(probe, threshold=threshold, median=median, sd=spread,
                                      date_threshold=date_threshold)
     args.out.parent.mkdir(parents=True, exist_ok=True)

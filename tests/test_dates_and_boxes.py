@@ -74,7 +74,7 @@ def test_a_year_further_ahead_than_forms_are_dated_goes_to_review(monkeypatch):
         probabilities = _boxes_reading(written, sure, rng)
         boxes = [{"digit": int(c), "p": float(p[int(c)]), "probs": p.tolist()}
                  for c, p in zip(written, probabilities, strict=True)]
-        value = handwriting._resolve_date(field, boxes, accept=0.97)
+        value = handwriting._resolve_date(field, boxes, accept=0.97, date_share=0.97)
         assert value.raw["years"] == (1900, 2031)
         if written.endswith("2031"):  # the last plausible year is still read
             assert not value.needs_review and value.value == "2031-04-06"
@@ -94,7 +94,7 @@ def test_only_plausible_years_compete_for_a_year_digit(monkeypatch):
     field = BoxesField("d", "date", ())
     for last_year, flagged in ((2031, False), (2100, True)):
         monkeypatch.setattr(handwriting, "plausible_years", lambda last=last_year: (1900, last))
-        value = handwriting._resolve_date(field, boxes, accept=0.97)
+        value = handwriting._resolve_date(field, boxes, accept=0.97, date_share=0.97)
         assert value.value == "2031-04-06" and value.needs_review == flagged, value
 
 
@@ -139,8 +139,8 @@ def test_a_date_whose_digits_each_pass_but_whose_value_is_unsure_goes_to_review(
     written = [(1, 0), (2, 1), (0, 1), (3, 2), (2, 7), (0, 1), (2, 1), (6, 5)]
     sure = [_box(d, 0.999, other) for d, other in written]
     unsure = [_box(d, 0.975, other) for d, other in written]
-    assert handwriting._resolve_date(field, sure, 0.971).needs_review is False
-    value = handwriting._resolve_date(field, unsure, 0.971)
+    assert handwriting._resolve_date(field, sure, 0.971, 0.971).needs_review is False
+    value = handwriting._resolve_date(field, unsure, 0.971, 0.971)
     assert all(b["p"] >= 0.971 for b in unsure)
     assert value.needs_review and "unsure which date" in value.reason, value
     assert value.value == "2026-03-12"  # the reading is kept for the reviewer
@@ -155,7 +155,7 @@ def test_a_date_is_judged_by_the_dates_own_threshold():
     field = BoxesField("d", "date", ())
     written = [(1, 0), (2, 1), (0, 1), (3, 2), (2, 7), (0, 1), (2, 1), (6, 5)]
     sure = [_box(d, 0.999, other) for d, other in written]
-    share = handwriting._resolve_date(field, sure, 0.97).confidence
+    share = handwriting._resolve_date(field, sure, 0.97, 0.97).confidence
     assert 0.97 < share < 0.999
     assert not handwriting._resolve_date(field, sure, 0.97, date_share=share - 0.001).needs_review
     stricter = handwriting._resolve_date(field, sure, 0.97, date_share=share + 0.001)

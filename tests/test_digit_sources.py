@@ -97,6 +97,8 @@ def test_a_four_is_closed_at_the_top(sources):
         assert ys.max() >= 25 and xs.max() > stem_top_x + 1  # the stem goes down; the crossbar runs past it
         box_rows = np.nonzero((open_four > 127).any(axis=1))[0]
         assert box_rows.min() - 3 <= ys.min() and ys.max() <= box_rows.max() + 3  # in the 4's box and stroke
+    open_regions = cv2.connectedComponents((open_four <= 127).astype(np.uint8), connectivity=4)[0] - 1
+    assert open_regions == 1  # the measure can tell: the 4 given, open at the top, encloses no paper
 
 
 def test_styles_change_only_ones_sevens_and_fours(sources):

@@ -106,19 +106,19 @@ def test_date_boxes_are_validated():
         return [_written(int(c)) if c != " " else {"digit": None, "p": 1.0, "ink_mm2": 0.0, "state": "blank"}
                 for c in text]
 
-    assert handwriting._resolve_date(field, boxes("05032026"), 0.9).value == "2026-03-05"
-    single_day = handwriting._resolve_date(field, boxes(" 5032026"), 0.9)
+    assert handwriting._resolve_date(field, boxes("05032026"), 0.9, 0.9).value == "2026-03-05"
+    single_day = handwriting._resolve_date(field, boxes(" 5032026"), 0.9, 0.9)
     assert single_day.value == "2026-03-05" and not single_day.needs_review
-    impossible = handwriting._resolve_date(field, boxes("31022026"), 0.9)
+    impossible = handwriting._resolve_date(field, boxes("31022026"), 0.9, 0.9)
     assert impossible.needs_review and "not a real date" in impossible.reason
-    short_year = handwriting._resolve_date(field, boxes("0503  26"), 0.9)
+    short_year = handwriting._resolve_date(field, boxes("0503  26"), 0.9, 0.9)
     assert short_year.needs_review and "four digits" in short_year.reason
     unsure = boxes("05032026")
     unsure[1] = _written(5, 0.6, also=8)  # 05 or 08 March: both real dates
-    assert handwriting._resolve_date(field, unsure, 0.9).needs_review
+    assert handwriting._resolve_date(field, unsure, 0.9, 0.9).needs_review
     year = boxes("05032026")
     year[4] = _written(2, 0.6, also=7)  # 7026 is no year anyone writes today
-    decided = handwriting._resolve_date(field, year, 0.9)
+    decided = handwriting._resolve_date(field, year, 0.9, 0.9)
     assert decided.value == "2026-03-05" and not decided.needs_review
 
 
