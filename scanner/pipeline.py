@@ -380,11 +380,16 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
     baseline = marks.page_baseline(all_measures)
     contrast = float(np.median([m.contrast for m in all_measures])) if all_measures else None
     handwritten = read_boxes_fields(warped, [f for f in page.fields if isinstance(f, BoxesField)])
+    states = {f.id: [marks.classify(m, baseline, source_px_per_mm) for m in measures[f.id]] for f in choices}
+    own_trace = marks.own_marks_trace(list(states.values()), list(measures.values()), baseline)
     values: list[FieldValue] = []
     for f in page.fields:
         if isinstance(f, ChoiceField):
-            states = [marks.classify(m, baseline, source_px_per_mm) for m in measures[f.id]]
-            values.append(resolve_choice(f, states, measures[f.id]))
+            read = marks.read_light_mark(states[f.id], measures[f.id], baseline, own_trace)
+            values.append(resolve_choice(f, read, measures[f.id]))
+            if read != states[f.id]:  # provenance: which box, and the traces it was judged by
+                values[-1].raw["light_mark"] = {"trace": [round(m.weak - baseline.weak, 4) for m in measures[f.id]],
+                                                "own_marks_trace": round(own_trace or 0.0, 4)}
             marks.record_offsets(values[-1].raw, offsets[f.id])
         elif isinstance(f, LineField):
             values.append(resolve_line(f, read_line(warped, f)))

@@ -1,0 +1,102 @@
+"""A person who marks lightly (pencil pressed lightly) has ticks that leave little ink: one alone in its
+row is read as the answer when it leaves the trace this person's other marks on the page leave; a speck,
+a light tick on a page of firm pen marks, and a light tick beside other ink stay flagged."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+import pytest
+
+from formkit.layout import build_layout
+from formkit.layout.model import Box
+from formkit.records import PageResult
+from formkit.template import resolve_template
+from scanner import marks
+from scanner.marks import BoxMeasure, Mark
+from tests.synthetic import degrade_scan, draw_mark
+from tests.test_scan import DPI, option_box, printed, read
+
+PENCIL = (120, 120, 125)
+LIGHT_PENCIL = (185, 185, 188)  # between WEAK_LEVEL and INK_LEVEL of the scale from paper to printed border
+
+
+def tick(image: np.ndarray, box: Box, colour: tuple[int, int, int], size: float = 1.0) -> None:
+    """A thin tick (0.25 mm) across the middle of ``box``, ``size`` times the usual."""
+    scale = DPI / 25.4
+    cx, cy, s = box.x_mm + box.w_mm / 2, box.y_mm + box.h_mm / 2, box.w_mm / 2 * 0.8 * size
+    points = [(cx - s * 0.5, cy), (cx - s * 0.1, cy + s * 0.5), (cx + s * 0.7, cy - s * 0.7)]
+    cv2.polylines(image, [np.int32([[x * scale, y * scale] for x, y in points])], False, colour,
+                  max(1, round(0.25 * scale)), cv2.LINE_AA)
+
+
+def page_of(tmp_path, firm: str, rows: dict[str, tuple[int, tuple[int, int, int], float]]) -> PageResult:
+    """A K10 page: ``rows`` ticked as given (value, colour, size), the other rows ticked firmly in ``firm``."""
+    image = printed("k10", tmp_path, seed=3)[0][0]
+    page = build_layout(resolve_template("k10")).pages[0]
+    rng = random.Random(4)
+    for k in range(1, 11):
+        field = f"k10_{k:02d}"
+        if field in rows:
+            continue
+        if firm == "pencil":
+            tick(image, option_box(page, field, 1 + k % 5), PENCIL)
+        else:
+            draw_mark(image, DPI, option_box(page, field, 1 + k % 5), "tick", rng, firm)
+    for field, (value, colour, size) in rows.items():
+        tick(image, option_box(page, field, value), colour, size)
+    return read(degrade_scan(image, DPI, random.Random(6), out_dpi=DPI))
+
+
+def values_of(result):
+    assert result.status == "read", result.reason
+    return {v.field: v for v in result.values}
+
+
+def test_a_lone_light_tick_of_a_light_hand_is_the_answer_and_says_why(tmp_path):
+    result = page_of(tmp_path, "pencil", {"k10_04": (2, LIGHT_PENCIL, 1.0)})
+    values = values_of(result)
+    light = values["k10_04"]
+    assert (light.value, light.needs_review) == ("2", False)
+    assert light.raw["states"][1] == "marked" and light.confidence == marks.LIGHT_MARK_CONFIDENCE
+    trace = light.raw["light_mark"]["trace"]
+    assert trace[1] >= marks.LIGHT_MARK_SHARE * light.raw["light_mark"]["own_marks_trace"]
+    for k in (1, 2, 3, 5):  # the person's other marks read as before
+        assert values[f"k10_{k:02d}"].value == str(1 + k % 5) and not values[f"k10_{k:02d}"].needs_review
+
+
+def test_a_light_tick_stays_faint_without_the_light_hand(tmp_path):
+    """The same light tick (measured faint) on a page of firm pen ticks, and a short light stroke (half a tick)
+    on a page of a light hand: both flagged as faint."""
+    result = page_of(tmp_path, "black", {"k10_04": (2, LIGHT_PENCIL, 1.0)})
+    assert values_of(result)["k10_04"].needs_review and "faint" in values_of(result)["k10_04"].reason
+
+    result = page_of(tmp_path, "pencil", {"k10_04": (2, LIGHT_PENCIL, 0.5)})
+    short = values_of(result)["k10_04"]
+    assert short.needs_review and "faint" in short.reason and "light_mark" not in short.raw
+
+
+@pytest.mark.parametrize("other", [Mark.MARKED, Mark.FAINT, Mark.FILLED])
+def test_a_faint_box_beside_other_ink_stays_faint(other):
+    baseline = marks.Baseline(0.0, 0.0)
+    faint = BoxMeasure(coverage=0.02, darkness=0.1, contrast=200.0, hole=0.0, weak=0.2)
+    empty = BoxMeasure(coverage=0.0, darkness=0.0, contrast=200.0, hole=0.0, weak=0.0)
+    states = [(Mark.FAINT, 0.3), (other, 0.9), (Mark.EMPTY, 1.0)]
+    assert marks.read_light_mark(states, [faint, faint, empty], baseline, own_trace=0.15) == states
+    alone = [(Mark.FAINT, 0.3), (Mark.EMPTY, 1.0), (Mark.EMPTY, 1.0)]
+    assert marks.read_light_mark(alone, [faint, empty, empty], baseline, own_trace=0.15)[0][0] is Mark.MARKED
+    assert marks.read_light_mark(alone, [faint, empty, empty], baseline, own_trace=None) == alone  # too few marks
+
+
+def test_the_pens_trace_needs_several_lone_marks():
+    baseline = marks.Baseline(0.0, 0.01)
+    measure = BoxMeasure(coverage=0.1, darkness=0.1, contrast=200.0, hole=0.3, weak=0.21)
+    empty = BoxMeasure(coverage=0.0, darkness=0.0, contrast=200.0, hole=0.0, weak=0.01)
+    field = [(Mark.MARKED, 0.9), (Mark.EMPTY, 1.0)]
+    enough = [field] * marks.OWN_MARKS_MIN
+    assert marks.own_marks_trace(enough, [[measure, empty]] * len(enough), baseline) == pytest.approx(0.2)
+    assert marks.own_marks_trace(enough[1:], [[measure, empty]] * (len(enough) - 1), baseline) is None
+    double = [(Mark.MARKED, 0.9), (Mark.MARKED, 0.9)]  # two marks in a row are no lone mark
+    assert marks.own_marks_trace([double] * 9, [[measure, measure]] * 9, baseline) is None
