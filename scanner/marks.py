@@ -24,6 +24,13 @@ RING_MM = (0.9, 1.7)
 INK_LEVEL = 0.5  # normalised darkness from which a pixel counts as ink
 WEAK_LEVEL = 0.25  # a trace of ink: smooth shadows stay below it, erased pencil does not
 GREY_LEVELS = np.arange(256, dtype=np.float32)
+# The edge of a shadow across a box darkens part of it like ink. Where the paper around a box differs from
+# side to side by more than this share of the contrast, the box is measured against its darkest side's
+# paper. Measured 2026-12-03 (benchmarks/respondent_styles.py): soft shadows, uneven light and the printed
+# rules beside the boxes, blurred over a side in 3 MP photos, step up to 0.21 (12 MP) and 0.24 (3 MP); a
+# shadow's edge that made an empty box read as marked or faint stepped 0.33 and more.
+SHADOW_EDGE_STEP = 0.3
+SIDE_WHITE_PERCENTILE = 90  # a mark running into the ring covers less of a side than this leaves
 
 
 class Mark(Enum):
@@ -58,6 +65,7 @@ class BoxMeasure:
     contrast: float  # paper white minus border black, grey levels: low means a washed-out image
     hole: float  # the largest connected area of paper inside the box, as a fraction of it (0 below MARKED_FROM)
     weak: float  # fraction of inner pixels with at least a trace of ink (erased or faint pencil)
+    paper_step: float = 0.0  # the ring's brightest side less its darkest (paper_sides), over the contrast
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -69,6 +77,22 @@ def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_
     band = page[box_slices(box, BORDER_BAND_MM, page.shape, px_per_mm)]
     edge, edge_size = _frame_histogram(band, max(1, int(round(2 * BORDER_BAND_MM * px_per_mm))))
     return white, _percentile_of_levels(edge, edge_size, 10)
+
+
+def paper_sides(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
+    """The paper white (``SIDE_WHITE_PERCENTILE``) of the ring's brightest and darkest sides around ``box``,
+    in grey levels. Alike on paper lit evenly or by a smooth gradient; the edge of a shadow across the box
+    sets one side apart."""
+    outer = page[box_slices(box, RING_MM[1], page.shape, px_per_mm)]
+    width_px = int(round((RING_MM[1] - RING_MM[0]) * px_per_mm))
+    rows, columns = outer.shape
+    if 2 * width_px >= min(rows, columns):
+        return 255.0, 255.0
+    sides = (outer[:width_px], outer[rows - width_px:], outer[width_px:rows - width_px, :width_px],
+             outer[width_px:rows - width_px, columns - width_px:])
+    whites = [_percentile_of_levels(np.bincount(side.ravel(), minlength=256), side.size, SIDE_WHITE_PERCENTILE)
+              for side in sides]
+    return max(whites), min(whites)
 
 
 def _frame_histogram(region: np.ndarray, width_px: int) -> tuple[np.ndarray, int]:
@@ -104,6 +128,11 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     """
     white, black = local_references(page, box, px_per_mm)
     contrast = max(white - black, 40.0)
+    brightest, darkest = paper_sides(page, box, px_per_mm)
+    step = (brightest - darkest) / contrast
+    if step > SHADOW_EDGE_STEP:  # a shadow's edge: the shaded part of the box is paper, not ink
+        white = min(white, darkest)
+        contrast = max(white - black, 40.0)
     inner = page[box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)]
     darkness_of_level = np.clip((white - GREY_LEVELS) / contrast, 0.0, 1.0)
     counts = np.bincount(inner.ravel(), minlength=256)
@@ -112,7 +141,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     darkness = darkness_of_level[inner]
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
-    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak)
+    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step)
 
 
 def _largest_hole(ink: np.ndarray) -> float:
@@ -168,6 +197,7 @@ OWN_MARKS_MIN = 5  # fields answered by a lone tick or cross on the page, before
 LIGHT_MARK_SHARE = 0.5  # of the median trace of those marks
 LIGHT_MARK_MIN_TRACE = 2 * FAINT_WEAK
 LIGHT_MARK_CONFIDENCE = 0.8
+LIGHT_MARK_MAX_STEP = 0.15  # paper_step: only where the paper around the box is evenly lit (those ticks: <= 0.08)
 
 
 def own_marks_trace(fields: list[list[tuple[Mark, float]]], measures: list[list[BoxMeasure]],
@@ -184,10 +214,10 @@ def read_light_mark(states: list[tuple[Mark, float]], measures: list[BoxMeasure]
                     own_trace: float | None) -> list[tuple[Mark, float]]:
     """``states`` of one field, with a lone faint box (every other box empty) read as a mark when its trace
     is at least ``LIGHT_MARK_SHARE`` of the trace of this person's marks on the page (``own_marks_trace``):
-    the same pen, pressed lightly. A stray dot or a speck leaves less; a faint box beside any other ink
-    stays faint."""
+    the same pen, pressed lightly. A stray dot or a speck leaves less; a faint box beside any other ink, or
+    where the paper around it is unevenly lit (a shadow's edge may be what is faint), stays faint."""
     index = _lone_box(states, Mark.FAINT)
-    if index is None or own_trace is None:
+    if index is None or own_trace is None or measures[index].paper_step > LIGHT_MARK_MAX_STEP:
         return states
     trace = measures[index].weak - baseline.weak
     if trace < max(LIGHT_MARK_MIN_TRACE, LIGHT_MARK_SHARE * own_trace):

@@ -1,17 +1,19 @@
 """A person who marks lightly (pencil pressed lightly) has ticks that leave little ink: one alone in its
 row is read as the answer when it leaves the trace this person's other marks on the page leave; a speck,
-a light tick on a page of firm pen marks, and a light tick beside other ink stay flagged."""
+a light tick on a page of firm pen marks, and a light tick beside other ink stay flagged. The edge of a
+shadow across an empty box is neither a mark nor a light one."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 import pytest
 
 from formkit.layout import build_layout
-from formkit.layout.model import Box
+from formkit.layout.model import Box, Page
 from formkit.records import PageResult
 from formkit.template import resolve_template
 from scanner import marks
@@ -32,8 +34,10 @@ def tick(image: np.ndarray, box: Box, colour: tuple[int, int, int], size: float 
                   max(1, round(0.25 * scale)), cv2.LINE_AA)
 
 
-def page_of(tmp_path, firm: str, rows: dict[str, tuple[int, tuple[int, int, int], float]]) -> PageResult:
-    """A K10 page: ``rows`` ticked as given (value, colour, size), the other rows ticked firmly in ``firm``."""
+def page_of(tmp_path, firm: str, rows: dict[str, tuple[int, tuple[int, int, int], float]],
+            shade: Callable[[np.ndarray, Page], None] = lambda image, page: None) -> PageResult:
+    """A K10 page: ``rows`` ticked as given (value, colour, size; size 0: left empty), the other rows ticked
+    firmly in ``firm``, then ``shade(image, page)``, scanned."""
     image = printed("k10", tmp_path, seed=3)[0][0]
     page = build_layout(resolve_template("k10")).pages[0]
     rng = random.Random(4)
@@ -46,7 +50,9 @@ def page_of(tmp_path, firm: str, rows: dict[str, tuple[int, tuple[int, int, int]
         else:
             draw_mark(image, DPI, option_box(page, field, 1 + k % 5), "tick", rng, firm)
     for field, (value, colour, size) in rows.items():
-        tick(image, option_box(page, field, value), colour, size)
+        if size:
+            tick(image, option_box(page, field, value), colour, size)
+    shade(image, page)
     return read(degrade_scan(image, DPI, random.Random(6), out_dpi=DPI))
 
 
@@ -100,3 +106,33 @@ def test_the_pens_trace_needs_several_lone_marks():
     assert marks.own_marks_trace(enough[1:], [[measure, empty]] * (len(enough) - 1), baseline) is None
     double = [(Mark.MARKED, 0.9), (Mark.MARKED, 0.9)]  # two marks in a row are no lone mark
     assert marks.own_marks_trace([double] * 9, [[measure, measure]] * 9, baseline) is None
+
+
+@pytest.mark.parametrize(("across", "brightness", "edge_mm"), [(0.5, 0.55, 0.0), (0.7, 0.4, 1.0), (0.9, 0.4, 2.0),
+                                                               (0.5, 0.7, 0.0)])
+def test_a_shadows_edge_across_an_empty_box_is_no_mark(tmp_path, across, brightness, edge_mm):
+    """A shadow (``brightness`` of the light) over the left of the page, its edge ``across`` the width of an
+    empty box in an empty row, sharp or blurred over ``edge_mm``, on the page of a light hand. Before
+    2026-12-03 the first three read as the box's answer, unflagged; the last was faint."""
+    def shadow(image: np.ndarray, page: Page) -> None:
+        box = option_box(page, "k10_04", 2)
+        scale = DPI / 25.4
+        shade = np.zeros(image.shape[:2], np.float32)
+        shade[:, :int((box.x_mm + across * box.w_mm) * scale)] = 1.0
+        if edge_mm:
+            shade = cv2.GaussianBlur(shade, (0, 0), edge_mm * scale)
+        image[:] = (image * (1 - (1 - brightness) * shade[..., None])).astype(np.uint8)
+
+    result = page_of(tmp_path, "pencil", {"k10_04": (2, PENCIL, 0)}, shadow)
+    row = values_of(result)["k10_04"]
+    assert row.value == "" and not row.needs_review, row
+    assert "light_mark" not in row.raw
+
+
+def test_a_faint_box_where_the_paper_is_unevenly_lit_stays_faint():
+    baseline = marks.Baseline(0.0, 0.0)
+    empty = BoxMeasure(coverage=0.0, darkness=0.0, contrast=200.0, hole=0.0, weak=0.0)
+    alone = [(Mark.FAINT, 0.3), (Mark.EMPTY, 1.0)]
+    for step, read_as in ((0.05, Mark.MARKED), (0.2, Mark.FAINT)):
+        faint = BoxMeasure(coverage=0.02, darkness=0.1, contrast=200.0, hole=0.0, weak=0.2, paper_step=step)
+        assert marks.read_light_mark(alone, [faint, empty], baseline, own_trace=0.15)[0][0] is read_as
