@@ -127,6 +127,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     grey levels (see ``BoxMeasure``); ``classify`` turns them into a state.
     """
     white, black = local_references(page, box, px_per_mm)
+    printed_contrast = white - black
     contrast = max(white - black, 40.0)
     brightest, darkest = paper_sides(page, box, px_per_mm)
     step = (brightest - darkest) / contrast
@@ -141,7 +142,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     darkness = darkness_of_level[inner]
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
-    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step)
+    return BoxMeasure(coverage, float(darkness.mean()), printed_contrast, hole, weak, step)
 
 
 def _largest_hole(ink: np.ndarray) -> float:
