@@ -37,8 +37,8 @@ read as, and this script chooses the threshold on that.
    each digit one of that source's boxes of the digit, resolved as a date field is; the lowest candidate,
    not under the digits' threshold, at which every source keeps wrong dates accepted at or under
    ``MAX_WRONG_DATES``. Measured 2026-12-03 on held-back digits (benchmarks/handwriting_accuracy.py --only
-   dates): the digits' threshold (0.956) accepted 3, 7 and 6 wrong dates of 1,500 (MNIST, USPS,
-   optdigits); the dates' own (0.9935), 1, 2 and 3.
+   dates, the networks of that morning): the digits' threshold (0.956) accepted 3, 7 and 6 wrong dates of
+   1,500 (MNIST, USPS, optdigits); the dates' own (0.9935), 1, 2 and 3.
 
 The held-back halves of USPS and optdigits (benchmarks/handwriting_accuracy.py reports on them), the
 parts the networks were trained on (train_digits.py) and MNIST's held-back digits are never read here.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -27,6 +28,8 @@ PARTS = ("training", "calibration", "held-back")
 BLOCK = 100  # consecutive digits kept together when a set is cut into parts
 NARROW = 0.45  # a digit narrower than this (width / height), a plain 1, is not stretched: nobody writes 1 as a block
 STYLED_PX = 36  # styled digits: room around MNIST's 28 px for a flag or a bar that reaches beyond it
+ROUND_TOP_SHARE = 0.3  # of closed 4s: the top one curve, like a 9's loop
+FILLED_TOP_SHARE = 0.25  # of closed 4s: the top filled in, as a felt pen closes a small loop
 
 
 def as_mnist(image: np.ndarray, stretch: bool = False) -> np.ndarray:
@@ -108,11 +111,25 @@ def _stroke_px(image: np.ndarray) -> float:
 
 
 def _line(image: np.ndarray, start: tuple[float, float], end: tuple[float, float], width_px: float) -> None:
-    """A soft-edged stroke from ``start`` to ``end`` (x, y pixels), drawn at 8× and shrunk."""
+    """A soft-edged stroke from ``start`` to ``end`` (x, y pixels)."""
+    def draw(big: np.ndarray, scale: int) -> None:
+        cv2.line(big, tuple(int(round(v * scale)) for v in start), tuple(int(round(v * scale)) for v in end), 255,
+                 max(1, int(round(width_px * scale))), cv2.LINE_AA)
+    _soft(image, draw)
+
+
+def _polygon(image: np.ndarray, corners: list[tuple[float, float]]) -> None:
+    """The inside of ``corners`` (x, y pixels) inked, soft-edged."""
+    def draw(big: np.ndarray, scale: int) -> None:
+        cv2.fillPoly(big, [np.round(np.array(corners) * scale).astype(np.int32)], 255, cv2.LINE_AA)
+    _soft(image, draw)
+
+
+def _soft(image: np.ndarray, draw: Callable[[np.ndarray, int], None]) -> None:
+    """Ink what ``draw(canvas, scale)`` draws on a canvas ``scale`` times the size of ``image``, shrunk: soft edges."""
     scale = 8
     big = np.zeros((image.shape[0] * scale, image.shape[1] * scale), np.uint8)
-    cv2.line(big, tuple(int(round(v * scale)) for v in start), tuple(int(round(v * scale)) for v in end), 255,
-             max(1, int(round(width_px * scale))), cv2.LINE_AA)
+    draw(big, scale)
     np.maximum(image, cv2.resize(big, image.shape[::-1], interpolation=cv2.INTER_AREA), out=image)
 
 
@@ -154,9 +171,12 @@ def barred_seven(image: np.ndarray, rng: random.Random) -> np.ndarray:
 
 
 def closed_four(image: np.ndarray, rng: random.Random) -> np.ndarray:
-    """A 4 (``STYLED_PX`` frame) drawn anew closed at the top, in the box of the 4 given and its stroke
-    width: its stem from the top down, a stroke from the stem's top down to the left to a crossbar that
-    runs past the stem. MNIST's writers leave the 4 open; optdigits' 30 writers close every one."""
+    """A 4 (``STYLED_PX`` frame) drawn anew closed at the top, in the box of the 4 given: its stem from the
+    top down, a stroke from the stem's top down to the left to a crossbar that runs past the stem. MNIST's
+    writers leave the 4 open; optdigits' 30 writers close every one, and those of their 4s read as 9s and
+    6s were thick, the top round or filled in: the stroke is up to twice the given one's width, the top
+    sometimes one round curve (as a 9's loop) and sometimes filled in (``ROUND_TOP_SHARE``,
+    ``FILLED_TOP_SHARE``)."""
     ys, xs = np.nonzero(image > 127)
     top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
     height, width = bottom - top + 1, right - left + 1
@@ -168,15 +188,30 @@ def closed_four(image: np.ndarray, rng: random.Random) -> np.ndarray:
     bar_left = (left + rng.uniform(0.0, 0.12) * width, bar_y + rng.uniform(-0.04, 0.04) * height)
     bar_right = (max(stem_x + lean * 0.3 + rng.uniform(0.08, 0.3) * width, right - 0.1 * width),
                  bar_y + rng.uniform(-0.06, 0.02) * height)
-    stroke = _stroke_px(image) * rng.uniform(0.8, 1.3)
+    stroke = min(_stroke_px(image) * rng.uniform(0.8, 2.0), 0.2 * height)
+    if rng.random() < ROUND_TOP_SHARE:  # bulging up and out to the left, through a control point
+        control = (min(stem_top[0], bar_left[0]) - rng.uniform(0.0, 0.15) * width,
+                   stem_top[1] + rng.uniform(0.0, 0.15) * height)
+        side = [_bezier(stem_top, control, bar_left, t / 8) for t in range(9)]
+    else:
+        side = [stem_top, (0.5 * (stem_top[0] + bar_left[0]) + rng.uniform(-0.06, 0.06) * width,
+                           0.5 * (stem_top[1] + bar_left[1]) + rng.uniform(-0.04, 0.04) * height), bar_left]
     out = np.zeros_like(image)
-    bend = (0.5 * (stem_top[0] + bar_left[0]) + rng.uniform(-0.06, 0.06) * width,
-            0.5 * (stem_top[1] + bar_left[1]) + rng.uniform(-0.04, 0.04) * height)
-    _line(out, stem_top, bend, stroke)
-    _line(out, bend, bar_left, stroke)
+    if rng.random() < FILLED_TOP_SHARE:
+        stem_at_bar = (stem_top[0] + (stem_x - stem_top[0]) * (bar_y - stem_top[1]) / (bottom - stem_top[1]), bar_y)
+        _polygon(out, [*side, stem_at_bar])
+    for start, end in zip(side, side[1:], strict=False):
+        _line(out, start, end, stroke)
     _line(out, bar_left, bar_right, stroke)
     _line(out, stem_top, (stem_x, float(bottom)), stroke)
     return out
+
+
+def _bezier(a: tuple[float, float], control: tuple[float, float], b: tuple[float, float], t: float
+            ) -> tuple[float, float]:
+    """The point at ``t`` (0 to 1) of the quadratic curve from ``a`` to ``b`` pulled towards ``control``."""
+    return ((1 - t) ** 2 * a[0] + 2 * (1 - t) * t * control[0] + t**2 * b[0],
+            (1 - t) ** 2 * a[1] + 2 * (1 - t) * t * control[1] + t**2 * b[1])
 
 
 def styled(x: np.ndarray, y: np.ndarray, seed: int, share: float = 0.35, stretched_share: float = 0.15
