@@ -65,46 +65,44 @@ class BoxMeasure:
     contrast: float  # paper white minus border black, grey levels: low means a washed-out image
     hole: float  # the largest connected area of paper inside the box, as a fraction of it (0 below MARKED_FROM)
     weak: float  # fraction of inner pixels with at least a trace of ink (erased or faint pencil)
-    paper_step: float = 0.0  # the ring's brightest side less its darkest (paper_sides), over the contrast
+    paper_step: float = 0.0  # the paper white of the ring's brightest side less its darkest, over the contrast
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
     """(paper white, ink black) grey levels around ``box``: the ring outside it and its printed border."""
+    white, black, _ = _references(page, box, px_per_mm)
+    return white, black
+
+
+def _references(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[float, float, list[float]]:
+    """``local_references``, and the paper white (``SIDE_WHITE_PERCENTILE``) of each side of the ring: alike
+    on paper lit evenly or by a smooth gradient, while the edge of a shadow across the box sets one apart."""
     outer = page[box_slices(box, RING_MM[1], page.shape, px_per_mm)]
-    inner_pad = int(round((RING_MM[1] - RING_MM[0]) * px_per_mm))
-    ring, ring_size = _frame_histogram(outer, inner_pad)
+    sides = [np.bincount(side.ravel(), minlength=256)
+             for side in _frame_sides(outer, int(round((RING_MM[1] - RING_MM[0]) * px_per_mm)))]
+    ring = np.sum(sides, axis=0)
+    ring_size = int(ring.sum())
     white = _percentile_of_levels(ring, ring_size, 80) if ring_size else 255.0
+    side_whites = [_percentile_of_levels(c, int(c.sum()), SIDE_WHITE_PERCENTILE) for c in sides if c.any()]
     band = page[box_slices(box, BORDER_BAND_MM, page.shape, px_per_mm)]
     edge, edge_size = _frame_histogram(band, max(1, int(round(2 * BORDER_BAND_MM * px_per_mm))))
-    return white, _percentile_of_levels(edge, edge_size, 10)
+    return white, _percentile_of_levels(edge, edge_size, 10), side_whites or [white]
 
 
-def paper_sides(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
-    """The paper white (``SIDE_WHITE_PERCENTILE``) of the ring's brightest and darkest sides around ``box``,
-    in grey levels. Alike on paper lit evenly or by a smooth gradient; the edge of a shadow across the box
-    sets one side apart."""
-    outer = page[box_slices(box, RING_MM[1], page.shape, px_per_mm)]
-    width_px = int(round((RING_MM[1] - RING_MM[0]) * px_per_mm))
-    rows, columns = outer.shape
+def _frame_sides(region: np.ndarray, width_px: int) -> list[np.ndarray]:
+    """The four strips of ``region`` within ``width_px`` of its edge (top, bottom, left, right; corners in
+    the top and bottom ones), or the whole region when it has no inside."""
+    rows, columns = region.shape
     if 2 * width_px >= min(rows, columns):
-        return 255.0, 255.0
-    sides = (outer[:width_px], outer[rows - width_px:], outer[width_px:rows - width_px, :width_px],
-             outer[width_px:rows - width_px, columns - width_px:])
-    whites = [_percentile_of_levels(np.bincount(side.ravel(), minlength=256), side.size, SIDE_WHITE_PERCENTILE)
-              for side in sides]
-    return max(whites), min(whites)
+        return [region]
+    middle = region[width_px:rows - width_px]
+    return [region[:width_px], region[rows - width_px:], middle[:, :width_px], middle[:, columns - width_px:]]
 
 
 def _frame_histogram(region: np.ndarray, width_px: int) -> tuple[np.ndarray, int]:
     """How many pixels of each grey level lie within ``width_px`` of the edge of ``region`` (uint8), and
-    how many in all."""
-    rows, columns = region.shape
-    if 2 * width_px >= min(rows, columns):  # no inside: the frame is the whole region
-        return np.bincount(region.ravel(), minlength=256), region.size
-    # the frame's four strips only (a fifth of the pixels of counting the region and its inside)
-    middle = region[width_px:rows - width_px]
-    strips = np.concatenate([region[:width_px].ravel(), region[rows - width_px:].ravel(),
-                             middle[:, :width_px].ravel(), middle[:, columns - width_px:].ravel()])
+    how many in all: its four strips only (a fifth of the pixels of counting the region and its inside)."""
+    strips = np.concatenate([side.ravel() for side in _frame_sides(region, width_px)])
     return np.bincount(strips, minlength=256), strips.size
 
 
@@ -126,13 +124,12 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     corner, as the layout gives it. Returns fractions of the box's inside (0..1) and the contrast in
     grey levels (see ``BoxMeasure``); ``classify`` turns them into a state.
     """
-    white, black = local_references(page, box, px_per_mm)
+    white, black, side_whites = _references(page, box, px_per_mm)
     printed_contrast = white - black
     contrast = max(white - black, 40.0)
-    brightest, darkest = paper_sides(page, box, px_per_mm)
-    step = (brightest - darkest) / contrast
+    step = (max(side_whites) - min(side_whites)) / contrast
     if step > SHADOW_EDGE_STEP:  # a shadow's edge: the shaded part of the box is paper, not ink
-        white = min(white, darkest)
+        white = min(white, min(side_whites))
         contrast = max(white - black, 40.0)
     inner = page[box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)]
     darkness_of_level = np.clip((white - GREY_LEVELS) / contrast, 0.0, 1.0)
