@@ -27,8 +27,9 @@ GREY_LEVELS = np.arange(256, dtype=np.float32)
 # The edge of a shadow across a box darkens part of it like ink. Where the paper around a box differs from
 # side to side by more than this share of the contrast, the box is measured against its darkest side's
 # paper. Measured 2026-12-03 (benchmarks/respondent_styles.py): soft shadows, uneven light and the printed
-# rules beside the boxes, blurred over a side in 3 MP photos, step up to 0.21 (12 MP) and 0.24 (3 MP); a
-# shadow's edge that made an empty box read as marked or faint stepped 0.33 and more.
+# rules beside the boxes, blurred over a side in 3 MP photos, stepped up to 0.21 (all boxes of sixty 12 MP
+# pages) and 0.24 (one dark 3 MP page); a shadow's edge that made an empty box read as marked or faint
+# stepped 0.33 and more.
 SHADOW_EDGE_STEP = 0.3
 SIDE_WHITE_PERCENTILE = 90  # a mark running into the ring covers less of a side than this leaves
 
