@@ -66,28 +66,31 @@ class BoxMeasure:
     contrast: float  # paper white minus border black, grey levels: low means a washed-out image
     hole: float  # the largest connected area of paper inside the box, as a fraction of it (0 below MARKED_FROM)
     weak: float  # fraction of inner pixels with at least a trace of ink (erased or faint pencil)
-    paper_step: float = 0.0  # the paper white of the ring's brightest side less its darkest, over the contrast
+    paper_step: float = 0.0  # paper_sides' brightest less darkest, over the contrast; 0 where no trace of ink
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
     """(paper white, ink black) grey levels around ``box``: the ring outside it and its printed border."""
-    white, black, _ = _references(page, box, px_per_mm)
-    return white, black
-
-
-def _references(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[float, float, list[float]]:
-    """``local_references``, and the paper white (``SIDE_WHITE_PERCENTILE``) of each side of the ring: alike
-    on paper lit evenly or by a smooth gradient, while the edge of a shadow across the box sets one apart."""
     outer = page[box_slices(box, RING_MM[1], page.shape, px_per_mm)]
-    sides = [np.bincount(side.ravel(), minlength=256)
-             for side in _frame_sides(outer, int(round((RING_MM[1] - RING_MM[0]) * px_per_mm)))]
-    ring = np.sum(sides, axis=0)
-    ring_size = int(ring.sum())
+    ring, ring_size = _frame_histogram(outer, _ring_width_px(px_per_mm))
     white = _percentile_of_levels(ring, ring_size, 80) if ring_size else 255.0
-    side_whites = [_percentile_of_levels(c, int(c.sum()), SIDE_WHITE_PERCENTILE) for c in sides if c.any()]
     band = page[box_slices(box, BORDER_BAND_MM, page.shape, px_per_mm)]
     edge, edge_size = _frame_histogram(band, max(1, int(round(2 * BORDER_BAND_MM * px_per_mm))))
-    return white, _percentile_of_levels(edge, edge_size, 10), side_whites or [white]
+    return white, _percentile_of_levels(edge, edge_size, 10)
+
+
+def paper_sides(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
+    """The paper white (``SIDE_WHITE_PERCENTILE``) of the brightest and the darkest side of the ring around
+    ``box``, in grey levels: alike on paper lit evenly or by a smooth gradient, while the edge of a shadow
+    across the box sets one side apart."""
+    outer = page[box_slices(box, RING_MM[1], page.shape, px_per_mm)]
+    whites = [_percentile_of_levels(np.bincount(side.ravel(), minlength=256), side.size, SIDE_WHITE_PERCENTILE)
+              for side in _frame_sides(outer, _ring_width_px(px_per_mm)) if side.size]
+    return (max(whites), min(whites)) if whites else (255.0, 255.0)
+
+
+def _ring_width_px(px_per_mm: float) -> int:
+    return int(round((RING_MM[1] - RING_MM[0]) * px_per_mm))
 
 
 def _frame_sides(region: np.ndarray, width_px: int) -> list[np.ndarray]:
@@ -125,22 +128,25 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     corner, as the layout gives it. Returns fractions of the box's inside (0..1) and the contrast in
     grey levels (see ``BoxMeasure``); ``classify`` turns them into a state.
     """
-    white, black, side_whites = _references(page, box, px_per_mm)
-    printed_contrast = white - black
+    white, black = local_references(page, box, px_per_mm)
     contrast = max(white - black, 40.0)
-    step = (max(side_whites) - min(side_whites)) / contrast
-    if step > SHADOW_EDGE_STEP:  # a shadow's edge: the shaded part of the box is paper, not ink
-        white = min(white, min(side_whites))
-        contrast = max(white - black, 40.0)
     inner = page[box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)]
-    darkness_of_level = np.clip((white - GREY_LEVELS) / contrast, 0.0, 1.0)
     counts = np.bincount(inner.ravel(), minlength=256)
-    coverage = float(counts[darkness_of_level > INK_LEVEL].sum() / inner.size)
+    darkness_of_level = np.clip((white - GREY_LEVELS) / contrast, 0.0, 1.0)
     weak = float(counts[darkness_of_level > WEAK_LEVEL].sum() / inner.size)
+    step = 0.0
+    if weak > 0:  # only a box with a trace of ink can be darkened by a shadow's edge (most boxes have none)
+        brightest, darkest = paper_sides(page, box, px_per_mm)
+        step = (brightest - darkest) / contrast
+        if step > SHADOW_EDGE_STEP:  # a shadow's edge: the shaded part of the box is paper, not ink
+            shaded_contrast = max(min(white, darkest) - black, 40.0)
+            darkness_of_level = np.clip((min(white, darkest) - GREY_LEVELS) / shaded_contrast, 0.0, 1.0)
+            weak = float(counts[darkness_of_level > WEAK_LEVEL].sum() / inner.size)
+    coverage = float(counts[darkness_of_level > INK_LEVEL].sum() / inner.size)
     darkness = darkness_of_level[inner]
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
-    return BoxMeasure(coverage, float(darkness.mean()), printed_contrast, hole, weak, step)
+    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step)
 
 
 def _largest_hole(ink: np.ndarray) -> float:
