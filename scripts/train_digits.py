@@ -1,9 +1,9 @@
 """Rebuild scanner/models/digits.npz: the handwritten-digit recogniser.
 
     pip install torch==2.13.0        # training only; formkit runs the model in OpenCV's dnn (or NumPy)
-    python scripts/train_digits.py --mnist PATH/mnist-train.npz [--more-digits DIR] [--epochs 8]
+    python scripts/train_digits.py --mnist PATH/mnist-train.npz [--more-digits DIR] [--epochs 10]
                                    [--members 4] [--work /tmp/digits-training]   # a rerun resumes
-    # or the boxes once, then one network per core (about an hour on 2 cores), then assemble:
+    # or the boxes once, then one network per core (about 65 min on 2 cores left alone), then assemble:
     python scripts/train_digits.py --mnist M --work W --boxes-only
     python scripts/train_digits.py --mnist M --work W --only-member 0 --threads 1 & \
     python scripts/train_digits.py --mnist M --work W --only-member 1 --threads 1; wait   # and 2, 3 likewise
