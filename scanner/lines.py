@@ -8,18 +8,21 @@ import numpy as np
 
 from formkit.layout.model import LineField
 
+from .creases import LINE_ONE_WAY_MM, runs_on
 from .ink import ink_mask
 from .register import WARP_PX_PER_MM
 
 NEAR_MM = (0.6, 2.0)  # the bands just above and just below the printed line where a crossing shows
 TICK_CLEAR_MM = 0.6  # the printed end ticks, left out
 JOIN_MM = 0.9  # ink above and below the line this close horizontally is one crossing stroke
+CREASE_CONTRAST = 0.15  # a crossing's ink, looked at to tell a crease: the crease's faint edges too
 
 
 @dataclass(frozen=True)
 class LineReading:
     positions_mm: tuple[float, ...]  # each crossing found, from the line's start
     near_tick: bool  # a crossing touches an end tick, where printed ink hides part of it
+    creases_mm: tuple[float, ...] = ()  # crossings that are folds or creases of the paper, not marks
 
 
 def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM) -> LineReading:
@@ -55,7 +58,7 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     join = max(1, int(round(JOIN_MM * px_per_mm)))
     kernel = np.ones(2 * join + 1, np.float32)
     crossing = (np.convolve(ink_above, kernel, "same") > 0) & (np.convolve(ink_below, kernel, "same") > 0)
-    positions = []
+    positions, creases = [], []
     near_tick = False
     runs = _runs(crossing, join)
     for start, stop in runs:
@@ -64,7 +67,12 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
         if not len(a) or not len(b):
             continue
         centre_px = c0 + start + (a.mean() + b.mean()) / 2
-        positions.append(round((centre_px - x1) / scale_px_per_mm, 2))
+        position_mm = round((centre_px - x1) / scale_px_per_mm, 2)
+        bands = ((max(0, y - near1), max(0, y - near0)), (y + near0 + 1, y + near1 + 1))
+        if _creased(page, bands, (c0 + start, c0 + stop), px_per_mm):
+            creases.append(position_mm)
+            continue
+        positions.append(position_mm)
         # A stroke running into an end tick is partly hidden by it: its position is less certain.
         first, last = start + min(a[0], b[0]), start + max(a[-1], b[-1])
         near_tick |= bool(at_tick[max(0, first - 1)] or at_tick[min(len(at_tick) - 1, last + 1)])
@@ -72,7 +80,21 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     for tick_x in (x1, x2):
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
-    return LineReading(tuple(positions), near_tick)
+    return LineReading(tuple(positions), near_tick, tuple(creases))
+
+
+def _creased(page: np.ndarray, bands: tuple[tuple[int, int], tuple[int, int]], columns: tuple[int, int],
+             px_per_mm: float) -> bool:
+    """Whether the crossing in ``columns`` (of ``page``) is one straight line that runs on far above and
+    below the bands of rows ``bands`` (above and below the printed line), or very far one way: a fold or
+    crease of the paper (``creases.runs_on``). Its ink is taken at a lower contrast than a mark's: a crease
+    is a faint line, and its direction needs more than the few pixels that pass for a mark."""
+    start, stop = max(0, columns[0]), columns[1]
+    points = []
+    for first, last in bands:
+        ys, xs = np.nonzero(ink_mask(page[first:last, start:stop], px_per_mm, CREASE_CONTRAST))
+        points.append(np.stack([xs + start, ys + first], axis=1))
+    return runs_on(page, np.concatenate(points), px_per_mm, one_way_mm=LINE_ONE_WAY_MM)
 
 
 def _find_tick(above: np.ndarray, below: np.ndarray, nominal_col: float, px_per_mm: float) -> float:

@@ -16,6 +16,7 @@ import numpy as np
 
 from formkit.layout.model import Box
 
+from .creases import runs_on
 from .register import WARP_PX_PER_MM, box_slices
 
 INNER_INSET_MM = 0.7  # inside the printed line, with room for registration error
@@ -67,6 +68,7 @@ class BoxMeasure:
     hole: float  # the largest connected area of paper inside the box, as a fraction of it (0 below MARKED_FROM)
     weak: float  # fraction of inner pixels with at least a trace of ink (erased or faint pencil)
     paper_step: float = 0.0  # paper_sides' brightest less darkest, over the contrast; 0 where no trace of ink
+    white: float = 255.0  # the paper's grey level around the box (``contrast`` is this less the border's)
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -146,7 +148,35 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     darkness = darkness_of_level[inner]
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
-    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step)
+    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step, white)
+
+
+CREASED_CONFIDENCE = 0.75  # a box with a crease through it, read as empty: as sure as a box at a threshold
+
+
+def creased_boxes(page: np.ndarray, boxes: list[Box], measures: list[BoxMeasure],
+                  states: list[tuple[Mark, float]]) -> tuple[int, ...]:
+    """Which of one field's ``boxes`` (as ``measure_box`` and ``classify`` found them) hold nothing but a
+    crease."""
+    return tuple(k for k, (box, measure, (state, _)) in enumerate(zip(boxes, measures, states, strict=True))
+                 if state is not Mark.EMPTY and creased(page, box, measure))
+
+
+def emptied(states: list[tuple[Mark, float]], boxes: tuple[int, ...]) -> list[tuple[Mark, float]]:
+    """``states`` with the boxes at ``boxes`` empty, at ``CREASED_CONFIDENCE``."""
+    return [(Mark.EMPTY, CREASED_CONFIDENCE) if k in boxes else s for k, s in enumerate(states)]
+
+
+def creased(page: np.ndarray, box: Box, measure: BoxMeasure, px_per_mm: float = WARP_PX_PER_MM) -> bool:
+    """Whether the ink in ``box`` (a box ``classify`` found ink in; ``measure`` its ``measure_box``) is a fold
+    or crease of the paper: one thin straight line that runs on well beyond the box both ways
+    (``creases.runs_on``). A tick, a cross, a fill or a slash drawn within the box is not; a line through a
+    whole row is (struck through?)."""
+    inner_rows, inner_columns = box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)
+    limit = measure.white - WEAK_LEVEL * max(measure.contrast, 40.0)
+    ys, xs = np.nonzero(page[inner_rows, inner_columns] < limit)
+    points = np.stack([xs + inner_columns.start, ys + inner_rows.start], axis=1)
+    return runs_on(page, points, px_per_mm)
 
 
 def _largest_hole(ink: np.ndarray) -> float:

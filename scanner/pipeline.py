@@ -374,19 +374,23 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
     printed box borders against the paper (``None`` without choice boxes)."""
     choices = [f for f in page.fields if isinstance(f, ChoiceField)]
     offsets = {f.id: marks.box_offsets_mm(warped, field_boxes(f)) for f in choices}
-    measures = {f.id: [marks.measure_box(warped, marks.moved(o.box, offset))
-                       for o, offset in zip(f.options, offsets[f.id], strict=True)] for f in choices}
+    boxes = {f.id: [marks.moved(o.box, offset) for o, offset in zip(f.options, offsets[f.id], strict=True)]
+             for f in choices}
+    measures = {f.id: [marks.measure_box(warped, box) for box in boxes[f.id]] for f in choices}
     all_measures = [m for ms in measures.values() for m in ms]
     baseline = marks.page_baseline(all_measures)
     contrast = float(np.median([m.contrast for m in all_measures])) if all_measures else None
     handwritten = read_boxes_fields(warped, [f for f in page.fields if isinstance(f, BoxesField)])
     states = {f.id: [marks.classify(m, baseline, source_px_per_mm) for m in measures[f.id]] for f in choices}
+    # a fold or crease through a box is no mark: such boxes are read as empty, and said so (resolve_choice)
+    creased = {f.id: marks.creased_boxes(warped, boxes[f.id], measures[f.id], states[f.id]) for f in choices}
+    states = {f.id: marks.emptied(states[f.id], creased[f.id]) for f in choices}
     own_trace = marks.own_marks_trace(list(states.values()), list(measures.values()), baseline)
     values: list[FieldValue] = []
     for f in page.fields:
         if isinstance(f, ChoiceField):
             read = marks.read_light_mark(states[f.id], measures[f.id], baseline, own_trace)
-            values.append(resolve_choice(f, read, measures[f.id]))
+            values.append(resolve_choice(f, read, measures[f.id], creased[f.id]))
             if read != states[f.id]:  # provenance: which box, and the traces it was judged by
                 values[-1].raw["light_mark"] = {"trace": [round(m.weak - baseline.weak, 4) for m in measures[f.id]],
                                                 "own_marks_trace": round(own_trace or 0.0, 4)}

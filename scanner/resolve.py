@@ -11,8 +11,30 @@ from .marks import BoxMeasure, Mark
 REVIEW_CONFIDENCE = 0.5
 
 
-def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure]) -> FieldValue:
-    """Apply the printed convention: a tick or cross is an answer, a filled box is a cancelled answer."""
+def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure],
+                   creased: tuple[int, ...] = ()) -> FieldValue:
+    """Apply the printed convention: a tick or cross is an answer, a filled box is a cancelled answer.
+
+    ``creased``: the boxes whose only ink is a fold or crease of the paper (``marks.creased``), given here as
+    empty. Another box's mark is still the answer; a row left with no mark, or crossed by more than one such
+    line (struck through?), is flagged: a mark drawn along a crease cannot be told from it."""
+    value = _resolve_choice(field, states, measures)
+    if creased:
+        options = [str(field.options[k].value) for k in creased]
+        value.raw["creases"] = options
+        if len(creased) > 1:
+            reason = f"lines run straight across options {', '.join(options)} and beyond: folds, or struck through?"
+        elif not value.value:
+            reason = f"a line runs straight across option {options[0]} and beyond it: a fold (blank), or a mark?"
+        else:
+            reason = ""
+        if reason and not value.needs_review:
+            value.needs_review, value.reason = True, reason
+            value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
+    return value
+
+
+def _resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure]) -> FieldValue:
     values = [str(o.value) for o in field.options]
     marked = [v for v, (s, _) in zip(values, states, strict=True) if s is Mark.MARKED]
     filled = [v for v, (s, _) in zip(values, states, strict=True) if s is Mark.FILLED]
@@ -49,6 +71,10 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
 def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
     length = field.x2_mm - field.x1_mm
     raw = {"positions_mm": list(reading.positions_mm), "length_mm": round(length, 2)}
+    if reading.creases_mm:
+        raw["creases_mm"] = list(reading.creases_mm)
+    # a crease crossing the line is no mark, but a mark drawn along one cannot be told from it
+    sure = 0.8 if reading.creases_mm else 0.95
 
     def result(value: str, confidence: float, reason: str = "") -> FieldValue:
         return FieldValue(field.id, "line", value, confidence, bool(reason), reason, raw)
@@ -56,7 +82,11 @@ def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
     if not reading.positions_mm:
         if reading.near_tick:
             return result("", REVIEW_CONFIDENCE, "a mark at the very end of the line?")
-        return result("", 0.95)
+        if reading.creases_mm:
+            where = ", ".join(f"{p:.1f}" for p in reading.creases_mm)
+            return result("", REVIEW_CONFIDENCE, f"a straight line runs across it and far beyond at {where} mm from "
+                                                 "the start: a fold (blank), or a mark?")
+        return result("", sure)
     if len(reading.positions_mm) > 1:
         return result("", REVIEW_CONFIDENCE, f"{len(reading.positions_mm)} marks cross the line")
     position = reading.positions_mm[0]
@@ -67,4 +97,4 @@ def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
     text = f"{value:.1f}"
     if reading.near_tick:
         return result(text, REVIEW_CONFIDENCE, "a second mark may sit on an end tick")
-    return result(text, 0.95)
+    return result(text, sure)

@@ -458,3 +458,44 @@ def lay_cards(cards: list[np.ndarray], turns: list[int], angles: list[float], ga
         placed = cv2.warpAffine(turned, rotation, (width, height), borderValue=(255, 255, 255))
         glass[mask > 128] = placed[mask > 128]
     return glass
+
+
+def draw_crease(image: np.ndarray, dpi: float, start_mm: tuple[float, float], end_mm: tuple[float, float],
+                darkness: float = 0.3, width_mm: float = 0.3, blur_mm: float = 0.15) -> None:
+    """A fold of the paper from ``start_mm`` to ``end_mm`` (x, y from the page's top-left corner), in place
+    on ``image`` (RGB uint8): a thin line ``darkness`` darker than the paper and the print under it, and a
+    lighter strip beside it where the ridge catches the light, both blurred by ``blur_mm``."""
+    scale = dpi / 25.4
+    p1, p2 = np.float32(start_mm) * scale, np.float32(end_mm) * scale
+    valley, ridge = np.zeros(image.shape[:2], np.float32), np.zeros(image.shape[:2], np.float32)
+    width_px = max(1, int(round(width_mm * scale)))
+    cv2.line(valley, tuple(int(v) for v in p1), tuple(int(v) for v in p2), darkness, width_px, cv2.LINE_AA)
+    along = (p2 - p1) / max(float(np.linalg.norm(p2 - p1)), 1.0)
+    beside = np.float32([-along[1], along[0]]) * (width_px + 1)
+    cv2.line(ridge, tuple(int(v) for v in p1 + beside), tuple(int(v) for v in p2 + beside), 0.08,
+             max(1, int(round(0.6 * scale))), cv2.LINE_AA)
+    sigma = max(0.3, blur_mm * scale)
+    valley, ridge = cv2.GaussianBlur(valley, (0, 0), sigma), cv2.GaussianBlur(ridge, (0, 0), sigma)
+    shaded = image.astype(np.float32) * ((1 - valley) * (1 + ridge))[..., None]
+    image[...] = np.clip(shaded, 0, 255).astype(np.uint8)
+
+
+def crease_page(image: np.ndarray, dpi: float, rng: random.Random, crumpled: bool = False) -> None:
+    """Folds, in place on ``image`` (a page, edge to edge, RGB): a card folded once or twice in a pocket
+    (a fold across the whole page, near its middle or a third of the way), or a crumpled page (three to
+    eight shorter creases, 15-80 mm, every way). Each crease is 10-45 % darker than the paper, 0.15-0.5 mm
+    wide, blurred by 0.1-0.3 mm."""
+    h_mm, w_mm = image.shape[0] * 25.4 / dpi, image.shape[1] * 25.4 / dpi
+    for _ in range(rng.randint(3, 8) if crumpled else rng.randint(1, 2)):
+        if crumpled:
+            cx, cy, angle = rng.uniform(0, w_mm), rng.uniform(0, h_mm), rng.uniform(0, np.pi)
+            half = rng.uniform(15, 80) / 2
+        elif rng.random() < 0.5:  # folded down the middle
+            cx, cy, angle = w_mm / 2 + rng.uniform(-0.1, 0.1) * w_mm, h_mm / 2, np.pi / 2 + rng.uniform(-0.05, 0.05)
+            half = max(h_mm, w_mm)
+        else:  # folded across, in half or in three
+            cx, cy = w_mm / 2, h_mm * (rng.choice([0.5, 1 / 3, 2 / 3]) + rng.uniform(-0.05, 0.05))
+            angle, half = rng.uniform(-0.05, 0.05), max(h_mm, w_mm)
+        dx, dy = np.cos(angle) * half, np.sin(angle) * half
+        draw_crease(image, dpi, (cx - dx, cy - dy), (cx + dx, cy + dy), rng.uniform(0.1, 0.45),
+                    rng.uniform(0.15, 0.5), rng.uniform(0.1, 0.3))
