@@ -3,8 +3,9 @@
     python benchmarks/scan_accuracy.py [--pages N] [--speed-pages N]
 
 For each condition, pages of the shipped forms are filled at random (ticks, crosses, scribbles,
-fills, blue/black pen and pencil, blanks, double marks, corrections, light pencil) and degraded as a
-scanner or a phone would. A value is *correct* when it matches and is not flagged, *review* when
+fills, blue/black pen and pencil, blanks, double marks, corrections, light pencil), crumpled in two
+conditions (three to eight creases across boxes, lines and print: `tests.synthetic.crease_page`), and
+degraded as a scanner or a phone would. A value is *correct* when it matches and is not flagged, *review* when
 flagged (*needless* when the field was neither a case that must be flagged, such as a double mark, nor a
 fair hard case, such as a very light pencil tick), a *silent error* when it is wrong and not flagged.
 Visual-analogue values count as correct within 1 mm (0.1 on a 0-10 line). Then a batch of 300 dpi A4
@@ -34,7 +35,7 @@ from formkit.layout import build_layout  # noqa: E402
 from formkit.records import PageResult  # noqa: E402
 from formkit.template import resolve_template  # noqa: E402
 from scanner.pipeline import read_page  # noqa: E402
-from tests.synthetic import bend_page, degrade_photo, degrade_scan, fill_page, render_pdf  # noqa: E402
+from tests.synthetic import bend_page, crease_page, degrade_photo, degrade_scan, fill_page, render_pdf  # noqa: E402
 
 FORMS = ["k10", "alliance-check", "gas-followup", "goal-card", "vas-4line"]
 CONDITIONS = {
@@ -43,6 +44,8 @@ CONDITIONS = {
     "phone photo 3 MP": "photo3",
     "phone photo 12 MP": "photo12",
     "phone photo 12 MP, page not flat": "photo12bent",
+    "flatbed 300 dpi, crumpled": "scan300crumpled",
+    "phone photo 12 MP, crumpled": "photo12crumpled",
 }
 
 
@@ -58,10 +61,13 @@ def blank_pages(form: str, dpi: int) -> tuple:
 def make_page(condition: str, seed: int):
     rng = random.Random(seed)
     form = FORMS[seed % len(FORMS)]
-    dpi = 300 if condition in ("scan300", "photo12", "photo12bent") else 200
+    dpi = 200 if condition in ("scan200bw", "photo3") else 300
     layout, pages = blank_pages(form, dpi)
     index = rng.randrange(len(pages))
     filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng)
+    if condition.endswith("crumpled"):  # three to eight creases across boxes, lines and print
+        crease_page(filled.image, dpi, rng, crumpled=True)
+        condition = condition.removesuffix("crumpled")
     if condition == "scan300":
         image = degrade_scan(filled.image, dpi, rng, out_dpi=300, upside_down=rng.random() < 1 / 3)
     elif condition == "scan200bw":
