@@ -69,6 +69,7 @@ class BoxMeasure:
     weak: float  # fraction of inner pixels with at least a trace of ink (erased or faint pencil)
     paper_step: float = 0.0  # paper_sides' brightest less darkest, over the contrast; 0 where no trace of ink
     white: float = 255.0  # the paper's grey level around the box (``contrast`` is this less the border's)
+    peak: float = 0.0  # the darkness (as ``darkness``) that the darkest 5 % of the inner pixels reach: the ink's own
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -148,7 +149,8 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     darkness = darkness_of_level[inner]
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
-    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step, white)
+    peak = float(darkness_of_level[int(_percentile_of_levels(counts, inner.size, 5))])
+    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step, white, peak)
 
 
 CREASED_CONFIDENCE = 0.75  # a box with a crease through it, read as empty: as sure as a box at a threshold
