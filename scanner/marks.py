@@ -154,14 +154,22 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
 
 
 CREASED_CONFIDENCE = 0.75  # a box with a crease through it, read as empty: as sure as a box at a threshold
+# A fold is fainter than ink: a long straight line nearly as dark as another box's ink in its field may be a
+# pen stroke (a second answer drawn far beyond its box), and is left a mark.
+CREASE_AS_DARK_AS_INK = 0.75
 
 
 def creased_boxes(page: np.ndarray, boxes: list[Box], measures: list[BoxMeasure],
                   states: list[tuple[Mark, float]]) -> tuple[int, ...]:
     """Which of one field's ``boxes`` (as ``measure_box`` and ``classify`` found them) hold nothing but a
-    crease."""
-    return tuple(k for k, (box, measure, (state, _)) in enumerate(zip(boxes, measures, states, strict=True))
-                 if state is not Mark.EMPTY and creased(page, box, measure))
+    crease: a line through the box and far beyond (``creased``), clearly fainter (``peak``) than the ink of
+    any other box of the field marked, filled or heavy."""
+    lines = [k for k, (box, measure, (state, _)) in enumerate(zip(boxes, measures, states, strict=True))
+             if state is not Mark.EMPTY and creased(page, box, measure)]
+    inked = [k for k, (state, _) in enumerate(states)
+             if state in (Mark.MARKED, Mark.FILLED, Mark.HEAVY) and k not in lines]
+    return tuple(k for k in lines
+                 if all(measures[k].peak < CREASE_AS_DARK_AS_INK * measures[j].peak for j in inked))
 
 
 def emptied(states: list[tuple[Mark, float]], boxes: tuple[int, ...]) -> list[tuple[Mark, float]]:

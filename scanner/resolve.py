@@ -9,32 +9,24 @@ from .lines import LineReading
 from .marks import BoxMeasure, Mark
 
 REVIEW_CONFIDENCE = 0.5
-# A fold is fainter than ink; a long straight line this nearly as dark as the row's mark may be a pen stroke
-# (a second answer drawn far beyond its box), so the mark is not taken on its own.
-CREASE_AS_DARK_AS_MARK = 0.75
 
 
 def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure],
                    creased: tuple[int, ...] = ()) -> FieldValue:
     """Apply the printed convention: a tick or cross is an answer, a filled box is a cancelled answer.
 
-    ``creased``: the boxes whose only ink is a fold or crease of the paper (``marks.creased``), given here as
-    empty. Another box's mark is still the answer when the line is clearly fainter than that mark; a row
-    left with no mark, crossed by more than one such line (struck through?), or whose line is nearly as
-    dark as its mark (a second answer, drawn long?) is flagged: a mark drawn along a crease cannot be told
-    from it."""
+    ``creased``: the boxes whose only ink is a fold or crease of the paper (``marks.creased_boxes``: a line
+    clearly fainter than the field's other ink), given here as empty. Another box's mark is still the
+    answer; a row left with no mark, or crossed by more than one such line (struck through?), is flagged:
+    a mark drawn along a crease cannot be told from it."""
     value = _resolve_choice(field, states, measures)
     if creased:
         options = [str(field.options[k].value) for k in creased]
         value.raw["creases"] = options
-        marked = [k for k, (state, _) in enumerate(states) if state is Mark.MARKED]
         if len(creased) > 1:
             reason = f"lines run straight across options {', '.join(options)} and beyond: folds, or struck through?"
         elif not value.value:
             reason = f"a line runs straight across option {options[0]} and beyond it: a fold (blank), or a mark?"
-        elif any(measures[creased[0]].peak >= CREASE_AS_DARK_AS_MARK * measures[k].peak for k in marked):
-            reason = f"a line runs straight across option {options[0]} and beyond it, as dark as the mark: " \
-                     "a fold, or a second mark?"
         else:
             reason = ""
         if reason and not value.needs_review:
