@@ -9,7 +9,7 @@ import numpy as np
 from formkit.layout.model import LineField
 
 from .creases import LINE_ONE_WAY_MM, runs_on
-from .ink import ink_mask
+from .ink import INK_CONTRAST, darker_than, paper
 from .register import WARP_PX_PER_MM
 
 NEAR_MM = (0.6, 2.0)  # the bands just above and just below the printed line where a crossing shows
@@ -40,7 +40,10 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     c0, c1 = max(0, int(x1) - pad), min(page.shape[1], int(np.ceil(x2)) + pad)
     near0, near1 = (int(round(v * px_per_mm)) for v in NEAR_MM)
     top = max(0, y - near1 - int(2 * px_per_mm))
-    ink = ink_mask(page[top:y + near1 + int(2 * px_per_mm) + 1, c0:c1], px_per_mm)
+    region = page[top:y + near1 + int(2 * px_per_mm) + 1, c0:c1]
+    background = paper(region, px_per_mm)
+    ink = darker_than(region, background, INK_CONTRAST)
+    faint = None  # the same at CREASE_CONTRAST, made for the first crossing
     above = ink[max(0, y - near1) - top:max(0, y - near0) - top]
     below = ink[y + near0 + 1 - top:y + near1 + 1 - top]
     ink_above = above.any(axis=0)
@@ -68,8 +71,10 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
             continue
         centre_px = c0 + start + (a.mean() + b.mean()) / 2
         position_mm = round((centre_px - x1) / scale_px_per_mm, 2)
-        bands = ((max(0, y - near1), max(0, y - near0)), (y + near0 + 1, y + near1 + 1))
-        if _creased(page, bands, (c0 + start, c0 + stop), px_per_mm):
+        if faint is None:
+            faint = darker_than(region, background, CREASE_CONTRAST)
+        bands = ((max(0, y - near1) - top, max(0, y - near0) - top), (y + near0 + 1 - top, y + near1 + 1 - top))
+        if _creased(page, faint, (top, c0), bands, (start, stop), px_per_mm):
             creases.append(position_mm)
             continue
         positions.append(position_mm)
@@ -83,17 +88,18 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     return LineReading(tuple(positions), near_tick, tuple(creases))
 
 
-def _creased(page: np.ndarray, bands: tuple[tuple[int, int], tuple[int, int]], columns: tuple[int, int],
-             px_per_mm: float) -> bool:
-    """Whether the crossing in ``columns`` (of ``page``) is one straight line that runs on far above and
-    below the bands of rows ``bands`` (above and below the printed line), or very far one way: a fold or
-    crease of the paper (``creases.runs_on``). Its ink is taken at a lower contrast than a mark's: a crease
-    is a faint line, and its direction needs more than the few pixels that pass for a mark."""
-    start, stop = max(0, columns[0]), columns[1]
+def _creased(page: np.ndarray, faint: np.ndarray, origin: tuple[int, int], bands: tuple[tuple[int, int], ...],
+             columns: tuple[int, int], px_per_mm: float) -> bool:
+    """Whether the crossing in ``columns`` of the rows ``bands`` (just above and below the printed line) is one
+    straight line that runs on far above and below, or very far one way: a fold or crease of the paper
+    (``creases.runs_on``). ``faint``: the region of ``page`` at ``origin`` (row, column) read at
+    ``CREASE_CONTRAST``, lower than a mark's: a crease is a faint line, and its direction needs more than
+    the few pixels that pass for a mark."""
+    start, stop = columns
     points = []
     for first, last in bands:
-        ys, xs = np.nonzero(ink_mask(page[first:last, start:stop], px_per_mm, CREASE_CONTRAST))
-        points.append(np.stack([xs + start, ys + first], axis=1))
+        ys, xs = np.nonzero(faint[first:last, start:stop])
+        points.append(np.stack([xs + start + origin[1], ys + first + origin[0]], axis=1))
     return runs_on(page, np.concatenate(points), px_per_mm, one_way_mm=LINE_ONE_WAY_MM)
 
 

@@ -68,8 +68,8 @@ class BoxMeasure:
     hole: float  # the largest connected area of paper inside the box, as a fraction of it (0 below MARKED_FROM)
     weak: float  # fraction of inner pixels with at least a trace of ink (erased or faint pencil)
     paper_step: float = 0.0  # paper_sides' brightest less darkest, over the contrast; 0 where no trace of ink
-    white: float = 255.0  # the paper's grey level around the box (``contrast`` is this less the border's)
-    peak: float = 0.0  # the darkness (as ``darkness``) that the darkest 5 % of the inner pixels reach: the ink's own
+    trace_below: float = 0.0  # grey level under which a pixel counts towards ``weak`` (the shadow's edge allowed for)
+    peak: float = 0.0  # the darkness (as ``darkness``) the darkest 5 % of inner pixels reach; 0 where no trace of ink
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -135,22 +135,25 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     contrast = max(white - black, 40.0)
     inner = page[box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)]
     counts = np.bincount(inner.ravel(), minlength=256)
+    paper_white, paper_contrast = white, contrast
     darkness_of_level = np.clip((white - GREY_LEVELS) / contrast, 0.0, 1.0)
     weak = float(counts[darkness_of_level > WEAK_LEVEL].sum() / inner.size)
-    step = 0.0
+    step = peak = 0.0
     if weak > 0:  # only a box with a trace of ink can be darkened by a shadow's edge (most boxes have none)
         brightest, darkest = paper_sides(page, box, px_per_mm)
         step = (brightest - darkest) / contrast
         if step > SHADOW_EDGE_STEP:  # a shadow's edge: the shaded part of the box is paper, not ink
-            shaded_contrast = max(min(white, darkest) - black, 40.0)
-            darkness_of_level = np.clip((min(white, darkest) - GREY_LEVELS) / shaded_contrast, 0.0, 1.0)
+            paper_white = min(white, darkest)
+            paper_contrast = max(paper_white - black, 40.0)
+            darkness_of_level = np.clip((paper_white - GREY_LEVELS) / paper_contrast, 0.0, 1.0)
             weak = float(counts[darkness_of_level > WEAK_LEVEL].sum() / inner.size)
+        peak = float(darkness_of_level[int(_percentile_of_levels(counts, inner.size, 5))])
     coverage = float(counts[darkness_of_level > INK_LEVEL].sum() / inner.size)
     darkness = darkness_of_level[inner]
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
-    peak = float(darkness_of_level[int(_percentile_of_levels(counts, inner.size, 5))])
-    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step, white, peak)
+    return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
+                      paper_white - WEAK_LEVEL * paper_contrast, peak)
 
 
 CREASED_CONFIDENCE = 0.75  # a box with a crease through it, read as empty: as sure as a box at a threshold
@@ -183,8 +186,7 @@ def creased(page: np.ndarray, box: Box, measure: BoxMeasure, px_per_mm: float = 
     (``creases.runs_on``). A tick, a cross, a fill or a slash drawn within the box is not; a line through a
     whole row is (struck through?)."""
     inner_rows, inner_columns = box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)
-    limit = measure.white - WEAK_LEVEL * max(measure.contrast, 40.0)
-    ys, xs = np.nonzero(page[inner_rows, inner_columns] < limit)
+    ys, xs = np.nonzero(page[inner_rows, inner_columns] < measure.trace_below)
     points = np.stack([xs + inner_columns.start, ys + inner_rows.start], axis=1)
     return runs_on(page, points, px_per_mm)
 

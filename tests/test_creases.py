@@ -16,7 +16,7 @@ from formkit.template import resolve_template
 from scanner.creases import runs_on
 from tests.synthetic import degrade_scan, draw_crease, draw_line_mark
 from tests.test_light_marks import page_of, values_of
-from tests.test_scan import DPI, printed, read
+from tests.test_scan import DPI, option_box, printed, read
 
 
 def _through(box: Box, degrees: float, half_mm: float) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -26,16 +26,10 @@ def _through(box: Box, degrees: float, half_mm: float) -> tuple[tuple[float, flo
     return (cx - dx, cy - dy), (cx + dx, cy + dy)
 
 
-def _k10_box(field: str, value: int) -> Box:
-    page = build_layout(resolve_template("k10")).pages[0]
-    f = next(f for f in page.fields if f.id == field)
-    return next(o.box for o in f.options if o.value == value)
-
-
 def crease_through(field: str, value: int, degrees: float = 35.0, half_mm: float = 14.0, darkness: float = 0.35):
     """A ``page_of`` shade: a fold through the middle of one box of ``field``."""
     def shade(image, page):
-        start, end = _through(_k10_box(field, value), degrees, half_mm)
+        start, end = _through(option_box(page, field, value), degrees, half_mm)
         draw_crease(image, DPI, start, end, darkness=darkness, width_mm=0.35)
     return shade
 
@@ -78,7 +72,7 @@ def test_a_faint_fold_is_no_light_mark(tmp_path):
 def test_a_long_slash_within_its_box_is_an_answer(tmp_path):
     """A person's straight stroke from corner to corner, over the border by a millimetre: a mark."""
     def slash(image, page):
-        box = _k10_box("k10_04", 2)
+        box = option_box(page, "k10_04", 2)
         start, end = (box.x_mm - 1.0, box.y_mm + box.h_mm + 1.0), (box.x_mm + box.w_mm + 1.0, box.y_mm - 1.0)
         scale = DPI / 25.4
         cv2.line(image, (int(start[0] * scale), int(start[1] * scale)), (int(end[0] * scale), int(end[1] * scale)),
@@ -90,7 +84,7 @@ def test_a_long_slash_within_its_box_is_an_answer(tmp_path):
 def test_a_row_struck_through_is_flagged(tmp_path):
     """A pen line through all five boxes of a row (the row crossed out) is neither blank nor an answer."""
     def strike(image, page):
-        first, last = _k10_box("k10_04", 1), _k10_box("k10_04", 5)
+        first, last = option_box(page, "k10_04", 1), option_box(page, "k10_04", 5)
         y = first.y_mm + first.h_mm / 2
         draw_crease(image, DPI, (first.x_mm - 8, y - 0.5), (last.x_mm + last.w_mm + 8, y + 0.5),
                     darkness=0.8, width_mm=0.4, blur_mm=0.05)
