@@ -31,6 +31,7 @@ from formkit.atomic import write_arrays
 from formkit.layout.model import Box
 
 from . import _onnx
+from .areas import INK_MM2
 from .ink import paper, percentile, without_printed_lines
 from .register import WARP_PX_PER_MM, box_slices
 
@@ -43,6 +44,13 @@ MARGIN_MM = 1.5  # digits cross the box border: look this far beyond it
 NEIGHBOUR_CLEARANCE_MM = 0.4  # keep the side margin this far short of the next box
 BORDER_SLACK_MM = 0.6  # registration error plus half a printed border
 INK_CONTRAST = 0.2  # darker than the paper around by this share (scanner.ink uses 0.3; pencil digits are fainter)
+# A digit written fainter than that (hard pencil, a light copy) is cut at half the darkness of its own darkest
+# strokes instead, or only its darkest pieces remain: a faint 3 whose lower bow is lost reads as a 2 at
+# p 0.995. Never below FAINT_FLOOR, well above paper grain and JPEG noise.
+FAINT_SHARE = 0.5
+FAINT_FLOOR = 0.12
+STRONGEST_PERCENTILE = 99  # a box's darkest strokes: 1 % of its inside, a fifth or less of a digit's ink
+INSIDE_INSET_MM = 0.8  # the inside of a box, clear of its printed border and registration error
 SPECK_MM2 = 0.2  # smaller pieces are noise, border remnants or dust
 CHUNK = 1000  # images through the NumPy pass at a time
 DNN_CHUNK = 256  # images through OpenCV's network at a time (about 1.5 MB of activations each)
@@ -75,25 +83,49 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     only as thick as it is where nothing touches it, so a stroke lying along it keeps what sticks out (the
     base of a low "2"), and not where handwriting crosses it. A straight "1" inside the box is never
     mistaken for a border. A faint stroke lying exactly on a border goes with it.
+
+    Ink is what is ``INK_CONTRAST`` darker than the paper; in a box written fainter than that (but with a
+    digit's worth of ink at it, so that an empty box lets no noise in), ``ink_contrast`` of the box's inside.
     """
     taller = Box(box.x_mm, box.y_mm - MARGIN_MM + side_margin_mm, box.w_mm, box.h_mm + 2 * (MARGIN_MM - side_margin_mm))
     rows, cols = box_slices(taller, side_margin_mm, page.shape, px_per_mm)
     region = page[rows, cols]
     background = np.maximum(paper(region, px_per_mm).astype(np.float32), 1.0)
     darkness = np.clip(1.0 - region.astype(np.float32) / background, 0, 1)
-    ink = darkness > INK_CONTRAST
     x0, y0 = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
     x1, y1 = x0 + box.w_mm * px_per_mm, y0 + box.h_mm * px_per_mm
-    kept = without_printed_lines(ink, (y0, y1), (x0, x1), px_per_mm, BORDER_SLACK_MM)
-    kept_u8 = _inside_components(kept.astype(np.uint8), (x0, y0, x1, y1), px_per_mm)
+    contrast = INK_CONTRAST
+    kept_u8 = _handwriting(darkness, contrast, (x0, y0, x1, y1), px_per_mm)
+    if kept_u8.sum() >= INK_MM2 * px_per_mm**2:  # an empty box keeps the usual cut: no noise let in
+        inset = INSIDE_INSET_MM * px_per_mm
+        contrast = ink_contrast(darkness[int(y0 + inset):int(y1 - inset), int(x0 + inset):int(x1 - inset)])
+        if contrast < INK_CONTRAST:
+            kept_u8 = _handwriting(darkness, contrast, (x0, y0, x1, y1), px_per_mm)
     ink_mm2 = float(kept_u8.sum()) / px_per_mm**2
     # Keep the anti-aliased edge of each stroke; scale so a firm stroke is 1.
     keep_soft = cv2.dilate(kept_u8, np.ones((3, 3), np.uint8)).astype(bool)
     strokes = darkness[kept_u8.astype(bool)]
     full = percentile(strokes.ravel(), 90) if strokes.size else 1.0
-    floor = INK_CONTRAST * 0.6
+    floor = contrast * 0.6
     soft = np.where(keep_soft, np.clip((darkness - floor) / max(full - floor, 0.1), 0, 1), 0).astype(np.float32)
     return BoxInk(soft, ink_mm2)
+
+
+def _handwriting(darkness: np.ndarray, contrast: float, box_px: tuple[float, float, float, float],
+                 px_per_mm: float) -> np.ndarray:
+    """The handwriting of a cut-out (uint8, 1 for ink): pixels of ``darkness`` over ``contrast``, the box's
+    printed borders (at ``box_px``: x0, y0, x1, y1) removed, in pieces that belong to the box."""
+    x0, y0, x1, y1 = box_px
+    kept = without_printed_lines(darkness > contrast, (y0, y1), (x0, x1), px_per_mm, BORDER_SLACK_MM)
+    return _inside_components(kept.astype(np.uint8), box_px, px_per_mm)
+
+
+def ink_contrast(inside: np.ndarray) -> float:
+    """How much darker than the paper a pixel of a box must be to be ink, given the darkness (0..1) of the
+    box's ``inside``: ``INK_CONTRAST``, or ``FAINT_SHARE`` of the darkness of its darkest strokes where
+    that is less, never under ``FAINT_FLOOR``."""
+    strongest = percentile(inside.ravel(), STRONGEST_PERCENTILE) if inside.size else 1.0
+    return float(np.clip(FAINT_SHARE * strongest, FAINT_FLOOR, INK_CONTRAST))
 
 
 def _inside_components(mask: np.ndarray, box_px: tuple[float, float, float, float], px_per_mm: float) -> np.ndarray:
