@@ -140,12 +140,19 @@ def render_set(x: np.ndarray, copies: int, seed: int) -> np.ndarray:
 
 # other writers and styles: boxes per digit of each set's training part (1,800 and 434 digits)
 OTHER_COPIES = {"usps": 3, "optdigits": 10}
-OTHER_SEEDS = {"mnist": 20, "boxes": 21}  # render_set seeds 1-6 are train_digits' and calibrate_digits'
+# render_set seeds 1-6 are train_digits' and calibrate_digits'; render r of the other styles takes these + 2r
+OTHER_SEEDS = {"mnist": 20, "boxes": 21}
+MNIST_SEED = 1  # render r of the MNIST boxes: 1, then 40 + r (clear of the others)
 
 # the runtime reads the widths from the weights. (32, 32, 64, 64), shipped until 2026-12-02, cost 19 M
 # multiply-adds a digit a network (a date's eight digits: 14.7 ms for the four, OpenCV dnn); these, 5 M (4.4 ms)
 CONV_WIDTHS = (16, 16, 32, 32)
-EPOCHS = 10  # 6, then 8 until 2026-12-03: more left fewer digits to review (docs/benchmarks.md#handwriting-digits)
+# Each digit is rendered RENDERS times (each time its own boxes, captures and styles) and learnt over EPOCHS
+# passes: the same steps as 10 passes over one render, which the networks until 2026-12-03 evening were
+# trained with, but fewer repeats of the same image (the plain networks' training loss had fallen to 0.011:
+# learnt by heart). 6, then 8 passes over one render before that (docs/benchmarks.md#handwriting-digits)
+RENDERS = 2
+EPOCHS = 5
 
 
 class Recipe(NamedTuple):  # not a dataclass: the benchmark loads this script without registering a module
@@ -302,7 +309,9 @@ def main() -> None:
     parser.add_argument("--more-digits", type=Path, default=digit_sources.MORE_DIGITS,
                         help="folder with usps-train.npz and optdigits-train.npz (other writers)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--copies", type=int, default=3, help="synthetic boxes per MNIST training digit")
+    parser.add_argument("--copies", type=int, default=3, help="synthetic boxes per MNIST training digit and render")
+    parser.add_argument("--renders", type=int, default=RENDERS,
+                        help="times the whole training mix is rendered, each with its own seeds")
     parser.add_argument("--members", type=int, default=len(MEMBERS),
                         help=f"the first N networks of MEMBERS, their probabilities averaged (shipped: {len(MEMBERS)})")
     parser.add_argument("--work", type=Path,
@@ -326,7 +335,8 @@ def main() -> None:
     x, y = data["x"], data["y"]
     train_idx, val_idx, _ = split(len(x))
     started = time.time()
-    boxes = _cached(args.work, "training", lambda: _training_set(x, y, train_idx, args.copies, args.more_digits))
+    boxes = _cached(args.work, "training",
+                    lambda: _training_set(x, y, train_idx, args.copies, args.more_digits, args.renders))
     print(f"{len(boxes['x'])} training boxes ready in {time.time() - started:.0f} s", flush=True)
     if args.boxes_only:
         return
@@ -364,29 +374,33 @@ def _validation(x: np.ndarray, y: np.ndarray, val_idx: np.ndarray) -> dict[str, 
             "y": np.concatenate([y[val_idx]] * VALIDATION_COPIES)}
 
 
-def _training_set(x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, copies: int, more: Path
+def _training_set(x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, copies: int, more: Path, renders: int = 1
                   ) -> dict[str, np.ndarray]:
-    """The boxes every network learns from: ``copies`` boxes of each MNIST training digit, and
-    ``_other_styles``."""
-    mnist = render_set(x[train_idx], copies, seed=1)
-    other_x, other_y = _other_styles(x[train_idx], y[train_idx], more)
-    boxes = np.concatenate([mnist, other_x])
-    labels = np.concatenate([np.concatenate([y[train_idx]] * copies).astype(np.int64), other_y])
+    """The boxes every network learns from, ``renders`` times over with seeds of their own: ``copies``
+    boxes of each MNIST training digit, and ``_other_styles``."""
+    boxes, labels = [], []
+    for r in range(renders):
+        boxes.append(render_set(x[train_idx], copies, seed=MNIST_SEED if r == 0 else 40 + r))
+        labels.append(np.concatenate([y[train_idx]] * copies).astype(np.int64))
+        other_x, other_y = _other_styles(x[train_idx], y[train_idx], more, r)
+        boxes.append(other_x)
+        labels.append(other_y)
+    all_boxes, all_labels = np.concatenate(boxes), np.concatenate(labels)
     # A faint pencil digit can vanish in a 1-bit copy: nothing left to learn from.
-    visible = boxes.sum(axis=(1, 2)) > 15
-    return {"x": boxes[visible], "y": labels[visible]}
+    visible = all_boxes.sum(axis=(1, 2)) > 15
+    return {"x": all_boxes[visible], "y": all_labels[visible]}
 
 
-def _other_styles(x: np.ndarray, y: np.ndarray, more: Path) -> tuple[np.ndarray, np.ndarray]:
+def _other_styles(x: np.ndarray, y: np.ndarray, more: Path, render: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Boxes of writers unlike MNIST's: the MNIST training digits ``x`` once more, some drawn in other styles
     (digit_sources.styled), and the training part of each other writers' set, ``OTHER_COPIES`` boxes a
-    digit (each digit as it comes and stretched). (boxes (N, 28, 28), labels (N,))"""
-    images = [digit_sources.styled(x, y, seed=OTHER_SEEDS["mnist"])]
+    digit (each digit as it comes and stretched); ``render`` picks the seeds. (boxes (N, 28, 28), labels (N,))"""
+    images = [digit_sources.styled(x, y, seed=OTHER_SEEDS["mnist"] + 2 * render)]
     labels = [y.astype(np.int64)]
     for name, (other, other_labels) in digit_sources.training_parts(more).items():
         images.append(np.concatenate([other] * OTHER_COPIES[name]))
         labels.append(np.concatenate([other_labels] * OTHER_COPIES[name]))
-    return render_set(np.concatenate(images), 1, seed=OTHER_SEEDS["boxes"]), np.concatenate(labels)
+    return render_set(np.concatenate(images), 1, seed=OTHER_SEEDS["boxes"] + 2 * render), np.concatenate(labels)
 
 
 def _cached(work: Path | None, name: str, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

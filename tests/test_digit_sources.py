@@ -119,3 +119,24 @@ def test_styles_change_only_ones_sevens_and_fours(sources):
     for changed in range(3):
         assert not np.array_equal(out[changed], sources.padded(digits[changed]))
     assert np.array_equal(out[3], sources.padded(digits[3]))
+
+
+def test_each_render_of_the_training_mix_is_new_boxes(tmp_path, monkeypatch):
+    """scripts/train_digits.py renders the training digits ``renders`` times: each time other boxes,
+    captures and styles, or more renders would only repeat the same images."""
+    train = script_module("train_digits")
+    with np.load(Path(__file__).parent.parent / "samples" / "handwriting" / "mnist-heldout.npz") as data:
+        x, y = data["x"][:200], data["y"][:200].astype(np.int64)
+    for name, size in (("usps", 16), ("optdigits", 32)):  # other writers' sets, one block to train on
+        smaller = np.stack([cv2.resize(d, (size, size), interpolation=cv2.INTER_AREA) for d in x[:400 // 2]])
+        np.savez(tmp_path / f"{name}-train.npz", x=np.concatenate([smaller, smaller]), y=np.concatenate([y, y]))
+    monkeypatch.setattr(train, "OTHER_COPIES", {"usps": 1, "optdigits": 1})
+    index = np.arange(20)
+    once = train._training_set(x, y, index, 1, tmp_path, renders=1)
+    twice = train._training_set(x, y, index, 1, tmp_path, renders=2)
+    half = len(once["y"])
+    assert np.array_equal(twice["x"][:half], once["x"])  # the first render is the one-render set
+    second = twice["x"][half:]
+    assert len(second) >= 0.9 * half  # (a faint digit lost in a 1-bit copy is left out)
+    first_boxes = {box.tobytes() for box in once["x"]}
+    assert not any(box.tobytes() in first_boxes for box in second)  # no box of the second is a copy
