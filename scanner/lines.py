@@ -44,8 +44,9 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     background = paper(region, px_per_mm)
     ink = darker_than(region, background, INK_CONTRAST)
     faint = None  # the same at CREASE_CONTRAST, made for the first crossing
-    above = ink[max(0, y - near1) - top:max(0, y - near0) - top]
-    below = ink[y + near0 + 1 - top:y + near1 + 1 - top]
+    # the rows of the region just above and just below the printed line
+    bands = ((max(0, y - near1) - top, max(0, y - near0) - top), (y + near0 + 1 - top, y + near1 + 1 - top))
+    above, below = (ink[first:last] for first, last in bands)
     ink_above = above.any(axis=0)
     ink_below = below.any(axis=0)
     cols = np.arange(c0, c1)
@@ -73,7 +74,6 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
         position_mm = round((centre_px - x1) / scale_px_per_mm, 2)
         if faint is None:
             faint = darker_than(region, background, CREASE_CONTRAST)
-        bands = ((max(0, y - near1) - top, max(0, y - near0) - top), (y + near0 + 1 - top, y + near1 + 1 - top))
         if _creased(page, faint, (top, c0), bands, (start, stop), px_per_mm):
             creases.append(position_mm)
             continue
