@@ -11,13 +11,15 @@ all pages of one printed form (one serial), and whenever a page of that form is 
 
 A template may fix the meaning instead (``fill_means: cancel | answer``). Only fields whose reading
 depends on the convention change, never one a person has reviewed; a page-level flag (poor registration,
-a blurry image) keeps its field flagged whatever the convention.
+a blurry image), or print washed out by glare beside the fill, keeps its field flagged whatever the
+convention.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 MIN_FILL_EVIDENCE = 3  # fields answered by a lone fill before filling is taken as this person's way
 ANSWER, CANCEL, UNDECIDED = "answer", "cancel", "undecided"
@@ -101,13 +103,21 @@ class Reading:
     reason: str
 
 
+def flagged_otherwise(raw: Mapping[str, Any]) -> bool:
+    """Whether a choice value's raw readings hold a reason to review it besides its fill: its page flagged
+    as a whole (``page_flagged``) or its print washed out by glare (``washed_out``: a mark beside the fill
+    may not show). ``apply`` then leaves a lone fill flagged whatever the convention."""
+    return bool(raw.get("page_flagged", False)) or "washed_out" in raw
+
+
 def apply(convention: Convention, field: ChoiceStates, options: list[str], as_scanned: Reading,
-          page_flagged: bool) -> Reading:
+          flagged: bool) -> Reading:
     """The reading of one choice field under ``convention``: the scanner's own (``as_scanned``, which
-    flags a lone fill) unless this respondent answers by filling and nothing else is wrong."""
+    flags a lone fill) unless this respondent answers by filling and nothing else is wrong (``flagged``:
+    ``flagged_otherwise``)."""
     if not field.lone_fill:
         return as_scanned
-    if convention.decision != ANSWER or page_flagged:
+    if convention.decision != ANSWER or flagged:
         reason = "; ".join(filter(None, [as_scanned.reason, convention.reason()]))
         return Reading(as_scanned.value, as_scanned.confidence, as_scanned.needs_review, reason)
     chosen = [v for v, s in zip(options, field.states, strict=True) if s in ("filled", "heavy")]

@@ -632,7 +632,7 @@ class Store:
             if states is None or "as_scanned" not in raw or row["review"]:
                 continue
             reading = conventions.apply(convention, states, raw["options"],
-                                        conventions.Reading(*raw["as_scanned"]), raw.get("page_flagged", False))
+                                        conventions.Reading(*raw["as_scanned"]), conventions.flagged_otherwise(raw))
             current = (row["value"], row["confidence"], bool(row["needs_review"]), row["reason"])
             if current != (reading.value, reading.confidence, reading.needs_review, reading.reason):
                 self.db.execute("UPDATE field_values SET value=?, confidence=?, needs_review=?, reason=? WHERE id=?",

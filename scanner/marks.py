@@ -70,6 +70,7 @@ class BoxMeasure:
     paper_step: float = 0.0  # paper_sides' brightest less darkest, over the contrast; 0 where no trace of ink
     trace_below: float = 0.0  # grey level under which a pixel counts towards ``weak`` (the shadow's edge allowed for)
     peak: float = 0.0  # the darkness (as ``darkness``) the darkest 5 % of inner pixels reach; 0 where no trace of ink
+    white: float = 255.0  # the paper white around the box, grey level (``local_references``)
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -153,7 +154,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
-                      paper_white - WEAK_LEVEL * paper_contrast, peak)
+                      paper_white - WEAK_LEVEL * paper_contrast, peak, white)
 
 
 CREASED_CONFIDENCE = 0.75  # a box with a crease through it, read as empty: as sure as a box at a threshold

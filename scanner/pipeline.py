@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from formkit.catalogue import Catalogue, shipped_catalogue
-from formkit.conventions import ChoiceStates, Reading, apply, decide
+from formkit.conventions import ChoiceStates, Reading, apply, decide, flagged_otherwise
 from formkit.layout.model import (
     Box,
     BoxesField,
@@ -25,7 +25,7 @@ from formkit.qrpayload import PagePayload, decode
 from formkit.records import FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
-from . import areas, marks, regions
+from . import areas, marks, regions, washout
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
 from .lines import read_line
@@ -345,7 +345,8 @@ def apply_fill_convention(values: list[FieldValue], fill_means: str, page_flagge
         value.raw["as_scanned"] = [value.value, value.confidence, value.needs_review, value.reason]
         value.raw["page_flagged"] = page_flagged
         reading = apply(convention, states, value.raw["options"],
-                        Reading(value.value, value.confidence, value.needs_review, value.reason), page_flagged)
+                        Reading(value.value, value.confidence, value.needs_review, value.reason),
+                        flagged_otherwise(value.raw))
         value.value, value.confidence = reading.value, reading.confidence
         value.needs_review, value.reason = reading.needs_review, reading.reason
 
@@ -401,6 +402,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
             handwriting = handwritten[f.id] if isinstance(f, BoxesField) else read_text_field(warped, f, language)
             handwriting.crop_jpeg = _field_crop(warped, f)  # handwriting: its image always kept
             values.append(handwriting)
+    washout.flag_washed_out(warped, page.fields, values, measures)
     return values, contrast
 
 
