@@ -299,10 +299,11 @@ def bend_page(image: np.ndarray, dpi: float, bulge_mm: float) -> np.ndarray:
 
 
 def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int] = (3000, 2250),
-                  fill: float | None = None, scale: float | None = None) -> np.ndarray:
+                  fill: float | None = None, scale: float | None = None, glare: bool = False) -> np.ndarray:
     """A phone photo of the page on a desk: perspective, clutter, uneven light, a shadow, blur, JPEG.
     The page spans ``fill`` of the frame (random when not given), or, given ``scale``, each pixel of
-    ``rgb`` becomes ``scale`` pixels of the photo whatever the frame. Returns the decoded JPEG as RGB."""
+    ``rgb`` becomes ``scale`` pixels of the photo whatever the frame. With ``glare``, a lamp's reflection
+    too (``add_glare``). Returns the decoded JPEG as RGB."""
     fw, fh = frame_px
     np_rng = np.random.default_rng(rng.randrange(1 << 30))
     # a desk of one grey, its grain in 8 px blocks: each block's value is worked out once, then enlarged
@@ -348,6 +349,8 @@ def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int]
     shadow = cv2.GaussianBlur(shadow, (0, 0), fw * 0.02 / shrink) * rng.uniform(0.0, 0.35)
     lighting = cv2.resize((light * (1 - shadow)).astype(np.float32), (fw, fh), interpolation=cv2.INTER_LINEAR)
     np.multiply(image, lighting[..., None], out=image)
+    if glare:
+        add_glare(image, rng)
     image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.3), dst=page)
     rows = max(1, (1 << 20) // image[0].size)  # grain, a band of rows at a time: the same draws in the same order
     band = np.empty((rows, *image.shape[1:]), np.float32)
@@ -359,6 +362,22 @@ def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int]
     image = np.clip(image, 0, 255, out=image).astype(np.uint8)
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(60, 90)])
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+
+
+def add_glare(image: np.ndarray, rng: random.Random) -> None:
+    """A lamp reflected by the page, in place on a float RGB frame: an oval of light whose radius (where
+    it falls to 1/e) is 4-12 % of the frame's width, somewhere in its middle three fifths, adding 120-260
+    grey levels at its centre (clipped to white later, as the camera clips it). Made at 1/8 scale and
+    enlarged, as the light and shadow are."""
+    fh, fw = image.shape[:2]
+    shrink = 8
+    sw, sh = -(-fw // shrink), -(-fh // shrink)
+    cx, cy = rng.uniform(0.2, 0.8) * sw, rng.uniform(0.2, 0.8) * sh
+    radius = rng.uniform(0.04, 0.12) * sw
+    squash = rng.uniform(0.5, 1.0)
+    gx, gy = np.meshgrid(np.arange(sw, dtype=np.float32), np.arange(sh, dtype=np.float32))
+    light = np.exp(-(((gx - cx) / radius) ** 2 + ((gy - cy) / (radius * squash)) ** 2)) * rng.uniform(120, 260)
+    image += cv2.resize(light.astype(np.float32), (fw, fh), interpolation=cv2.INTER_LINEAR)[..., None]
 
 
 def write_text(image: np.ndarray, dpi: float, box: Box, text: str, rng: random.Random, pen: str = "black",
