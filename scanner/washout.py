@@ -9,10 +9,11 @@ darker than 1 - 0.75 r of the page's contrast (``marks.WEAK_LEVEL`` of what is l
 against 0.25 where nothing is clipped: at r = 0.8, a pencil tick of 0.4 is gone.
 
 Measured 2026-12-03 (synthetic pages of the shipped forms, docs/benchmarks.md "Glare"): flatbed scans clip
-their paper (every box's ring at 250 or more) but keep each box's contrast at 0.86 or more of the page's upper
-quartile; photos over-exposed by 1.25-1.5 times clip 89 % of boxes, at 0.82 or more; photos without glare,
-flat, crumpled, bent, dim, blurred by motion or at a steep angle, clip none. 100 benchmark photos with a
-glare spot: 5 fields read wrong without a flag before (each a mark in the glare read as no mark), none after.
+their paper (every box's ring at 250 or more) but keep each box's and line's contrast at 0.93 or more of the
+unlit print (30 pages, flat and crumpled); photos over-exposed 1.25-1.5 times clip 89 % of boxes, at 0.85 or
+more (30 photos); photos without glare, flat, crumpled, bent, dim, blurred by motion or at a steep angle, clip
+none. 100 benchmark photos with a glare spot: 5 fields read wrong without a flag before (each a mark in the
+glare read as no mark), none after.
 """
 
 from __future__ import annotations
@@ -72,12 +73,13 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
                              in zip(f.boxes, marks.recorded_offsets(value.raw, len(f.boxes)), strict=True)]
         elif isinstance(f, LineField):
             printed[f.id] = [_references(page, piece, px_per_mm) for piece in _line_pieces(f)]
+    choice_boxes = [(m, state) for v in values if v.field in choice_measures
+                    for m, state in zip(choice_measures[v.field], v.raw["states"], strict=True)]
     # the empty boxes' print: a stroke across a marked box's border darkens it
-    contrasts = [m.contrast for v in values if v.field in choice_measures
-                 for m, state in zip(choice_measures[v.field], v.raw["states"], strict=True) if state == "empty"] or \
+    contrasts = [m.contrast for m, state in choice_boxes if state == "empty"] or \
         [c for references in printed.values() for _, c in references]
     page_contrast = float(np.percentile(contrasts, UNLIT_PERCENTILE)) if contrasts else None
-    lightest = lightest_mark(fields, values, choice_measures, page_contrast)
+    lightest = lightest_mark(choice_boxes, page_contrast)
     for value in values:
         f = by_id.get(value.field)
         if isinstance(f, ChoiceField):
@@ -104,14 +106,11 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
                                                                   "a light mark there would not show"]))
 
 
-def lightest_mark(fields: list[Field], values: list[FieldValue], choice_measures: dict[str, list[marks.BoxMeasure]],
-                  page_contrast: float | None) -> float | None:
-    """The ``peak`` darkness of the lightest tick or cross (a box read as marked) on the page, the person's
-    lightest pen or pressure; ``None`` without one. Boxes that may be washed out are left out: their
-    darkness is measured against what clipping left of the print."""
-    choices = {f.id for f in fields if isinstance(f, ChoiceField)}
-    peaks = [m.peak for v in values if v.field in choices
-             for m, state in zip(choice_measures[v.field], v.raw["states"], strict=True)
+def lightest_mark(choice_boxes: list[tuple[marks.BoxMeasure, str]], page_contrast: float | None) -> float | None:
+    """The ``peak`` darkness of the lightest tick or cross (a box read as marked) among the page's
+    ``choice_boxes`` (measure, state), the person's lightest pen or pressure; ``None`` without one. Boxes
+    that may be washed out are left out: their darkness is measured against what clipping left of the print."""
+    peaks = [m.peak for m, state in choice_boxes
              if state == "marked" and not washed_out(m.white, m.contrast, page_contrast)]
     return min(peaks) if peaks else None
 

@@ -377,10 +377,11 @@ def _training_set(x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, copies: i
     """The boxes every network learns from, ``renders`` times over with seeds of their own: ``copies``
     boxes of each MNIST training digit, and ``_other_styles``."""
     boxes, labels = [], []
+    parts = digit_sources.training_parts(more)
     for r in range(renders):
         boxes.append(render_set(x[train_idx], copies, seed=MNIST_SEED if r == 0 else 40 + r))
         labels.append(np.concatenate([y[train_idx]] * copies).astype(np.int64))
-        other_x, other_y = _other_styles(x[train_idx], y[train_idx], more, r)
+        other_x, other_y = _other_styles(x[train_idx], y[train_idx], parts, r)
         boxes.append(other_x)
         labels.append(other_y)
     all_boxes, all_labels = np.concatenate(boxes), np.concatenate(labels)
@@ -389,13 +390,15 @@ def _training_set(x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, copies: i
     return {"x": all_boxes[visible], "y": all_labels[visible]}
 
 
-def _other_styles(x: np.ndarray, y: np.ndarray, more: Path, render: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _other_styles(x: np.ndarray, y: np.ndarray, parts: dict[str, tuple[np.ndarray, np.ndarray]], render: int = 0
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Boxes of writers unlike MNIST's: the MNIST training digits ``x`` once more, some drawn in other styles
-    (digit_sources.styled), and the training part of each other writers' set, ``OTHER_COPIES`` boxes a
-    digit (each digit as it comes and stretched); ``render`` picks the seeds. (boxes (N, 28, 28), labels (N,))"""
+    (digit_sources.styled), and ``parts``, the training part of each other writers' set
+    (digit_sources.training_parts), ``OTHER_COPIES`` boxes a digit (each digit as it comes and stretched);
+    ``render`` picks the seeds. (boxes (N, 28, 28), labels (N,))"""
     images = [digit_sources.styled(x, y, seed=OTHER_SEEDS["mnist"] + 2 * render)]
     labels = [y.astype(np.int64)]
-    for name, (other, other_labels) in digit_sources.training_parts(more).items():
+    for name, (other, other_labels) in parts.items():
         images.append(np.concatenate([other] * OTHER_COPIES[name]))
         labels.append(np.concatenate([other_labels] * OTHER_COPIES[name]))
     return render_set(np.concatenate(images), 1, seed=OTHER_SEEDS["boxes"] + 2 * render), np.concatenate(labels)
