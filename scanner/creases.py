@@ -53,13 +53,22 @@ def ink_axis(points_xy: np.ndarray) -> Axis | None:
     return Axis(centre, direction, float(np.sqrt(max(across, 0.0))), (float(along.min()), float(along.max())))
 
 
+def thin_line(points_xy: np.ndarray, px_per_mm: float, max_spread_mm: float = AXIS_MAX_SPREAD_MM) -> Axis | None:
+    """The axis of the ink at ``points_xy`` when it is one thin straight line (``max_spread_mm`` across, at
+    least ``AXIS_MIN_LENGTH_MM`` long), as a crease is; else ``None``."""
+    axis = ink_axis(points_xy)
+    if axis is None or axis.spread_px > max_spread_mm * px_per_mm \
+            or axis.ends_px[1] - axis.ends_px[0] < AXIS_MIN_LENGTH_MM * px_per_mm:
+        return None
+    return axis
+
+
 def runs_on(page: np.ndarray, points_xy: np.ndarray, px_per_mm: float, one_way_mm: float | None = None) -> bool:
     """Whether the ink at ``points_xy`` (pixels of ``page``, 2-D uint8 grey) is one thin straight line that
     goes on beyond both of its ends (``BEYOND_MM``), or, given ``one_way_mm``, that far beyond one of them
     (a crease of a crumpled page may end just past what it crosses): a crease, not a mark."""
-    axis = ink_axis(points_xy)
-    if axis is None or axis.spread_px > AXIS_MAX_SPREAD_MM * px_per_mm \
-            or axis.ends_px[1] - axis.ends_px[0] < AXIS_MIN_LENGTH_MM * px_per_mm:
+    axis = thin_line(points_xy, px_per_mm)
+    if axis is None:
         return False
     reach_mm = max(BEYOND_MM[1], one_way_mm or 0.0)
     on_line = _on_line(page, axis, reach_mm, px_per_mm)  # (directions, 2 ends, samples)

@@ -43,24 +43,26 @@ class Identified:
     code_read: str  # what the readers made of the serial printed under the QR
 
 
-def expected_print(page: Page, px_per_mm: float = MATCH_PX_PER_MM) -> np.ndarray:
-    """Where ``page`` puts ink whatever is written on it (text, boxes, rules), as a mask in page
-    coordinates at ``px_per_mm``; markers and QR are left out, as every page has them."""
-    h, w = int(page.height_mm * px_per_mm), int(page.width_mm * px_per_mm)
+def expected_print(page: Page, px_per_mm: float = MATCH_PX_PER_MM, text: bool = True, lines: bool = True,
+                   shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Where ``page`` puts ink whatever is written on it (its ``text``; its ``lines``: boxes, rules), as a
+    mask in page coordinates at ``px_per_mm`` (of ``shape``, rows and columns, if given); markers and QR
+    are left out, as every page has them."""
+    h, w = shape or (int(page.height_mm * px_per_mm), int(page.width_mm * px_per_mm))
     mask = np.zeros((h, w), np.uint8)
 
     def rect(x0: float, y0: float, x1: float, y1: float) -> None:
         cv2.rectangle(mask, (int(x0 * px_per_mm), int(y0 * px_per_mm)), (int(x1 * px_per_mm), int(y1 * px_per_mm)),
                       1, -1)
 
-    for run in page.texts:
+    for run in page.texts if text else ():
         if not run.text:
             continue
         size = run.size_pt * PT_MM
         width = width_mm(run.text, run.size_pt, run.bold)
         x0 = run.x_mm - {"left": 0, "center": width / 2, "right": width}[run.align]
         rect(x0, run.y_mm - 0.7 * size, x0 + width, run.y_mm)
-    for f in page.fields:
+    for f in page.fields if lines else ():
         for b in field_boxes(f):
             cv2.rectangle(mask, (int(b.x_mm * px_per_mm), int(b.y_mm * px_per_mm)),
                           (int((b.x_mm + b.w_mm) * px_per_mm), int((b.y_mm + b.h_mm) * px_per_mm)), 1, 1)
@@ -69,7 +71,7 @@ def expected_print(page: Page, px_per_mm: float = MATCH_PX_PER_MM) -> np.ndarray
                 rect(f.box.x_mm, y, f.box.x_mm + f.box.w_mm, y)
         if isinstance(f, LineField):
             rect(f.x1_mm, f.y1_mm, f.x2_mm, f.y2_mm)
-    for stroke in page.strokes:
+    for stroke in page.strokes if lines else ():
         cv2.line(mask, (int(stroke.x1_mm * px_per_mm), int(stroke.y1_mm * px_per_mm)),
                  (int(stroke.x2_mm * px_per_mm), int(stroke.y2_mm * px_per_mm)), 1, 1)
     return mask

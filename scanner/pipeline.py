@@ -25,7 +25,7 @@ from formkit.qrpayload import PagePayload, decode
 from formkit.records import FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
-from . import areas, marks, regions, washout
+from . import areas, beside, marks, regions, washout
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
 from .lines import read_line
@@ -311,8 +311,9 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
         page_flagged = True
     fields = {f.id: f for f in page.fields}
     for value in result.values:
-        if value.needs_review and value.crop_jpeg is None:
-            value.crop_jpeg = _field_crop(warped, fields[value.field])
+        if value.needs_review and value.crop_jpeg is None:  # a mark beside the boxes is shown whole
+            margin_mm = beside.BESIDE_MM if "beside" in value.raw else CROP_MARGIN_MM
+            value.crop_jpeg = _field_crop(warped, fields[value.field], margin_mm)
     apply_fill_convention(result.values, result.quality.get("fill_means", "infer"), page_flagged)
     result.status = PageState.READ
     result.image_jpeg = _jpeg(stored_page(small, page, reg))
@@ -403,14 +404,15 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
             handwriting.crop_jpeg = _field_crop(warped, f)  # handwriting: its image always kept
             values.append(handwriting)
     washout.flag_washed_out(warped, page.fields, values, measures)
+    beside.flag_marks_beside(warped, page, values)
     return values, contrast
 
 
-def _field_crop(warped: np.ndarray, f: Field) -> bytes | None:
-    """The field and ``CROP_MARGIN_MM`` around it as a JPEG of quality 90, for the reviewer: handwriting as
+def _field_crop(warped: np.ndarray, f: Field, margin_mm: float = CROP_MARGIN_MM) -> bytes | None:
+    """The field and ``margin_mm`` around it as a JPEG of quality 90, for the reviewer: handwriting as
     sharp as in the page read, at a fifth of the cost and two fifths of the size of a PNG (measured
     2026-12 on a comment area: 0.9 ms and 79 kB against 5.5 ms and 197 kB)."""
-    crop = areas.crop(warped, field_box(f), CROP_MARGIN_MM)
+    crop = areas.crop(warped, field_box(f), margin_mm)
     return _jpeg(crop, quality=90) if crop.size else None
 
 

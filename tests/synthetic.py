@@ -458,6 +458,42 @@ def draw_respondent_mark(image: np.ndarray, dpi: float, box: Box, style: str, rn
               (cx + sign * s * 0.8 + rng.uniform(-0.3, 0.3), cy - s * 0.8 + rng.uniform(-0.3, 0.3))])
 
 
+def draw_mark_beside(image: np.ndarray, dpi: float, box: Box, style: str, rng: random.Random,
+                     pen: str = "black", neighbour: Box | None = None) -> None:
+    """A mark that answers ``box`` without a stroke inside it, as some respondents make them: ``circle``,
+    a loop 1-2.5 mm clear of the box all round; ``beside``, a tick 1-2 mm to its left; ``between``, a tick
+    on the paper halfway between ``box`` and ``neighbour`` (the next option). And ``long``: a tick in the
+    box twice its size, its tail far outside, as some people tick (an answer, unlike the others, that a
+    reader must take)."""
+    width = {"pencil": 0.25, "blue": 0.4, "black": 0.45}[pen] * rng.uniform(0.8, 1.3)
+    p = _Pen(image, dpi, pen, width)
+    cx, cy = box.x_mm + box.w_mm / 2, box.y_mm + box.h_mm / 2
+    if style == "circle":
+        ry = box.h_mm / 2 + rng.uniform(1.0, 2.5)
+        rx, start = ry * rng.uniform(1.0, 1.3), rng.uniform(0, 2 * np.pi)
+        turn = 2 * np.pi * rng.uniform(1.0, 1.12)  # a hand closes a loop by overshooting it
+        points = []
+        for k in range(40):
+            a, wobble = start + turn * k / 39, 1 + rng.uniform(-0.06, 0.06)
+            points.append((cx + rx * wobble * np.cos(a), cy + ry * wobble * np.sin(a)))
+        p.stroke(points)
+        return
+    if style == "long":  # a tick twice the box, its tail far out: still this box's answer
+        s = box.w_mm * rng.uniform(0.9, 1.3)
+        p.stroke([(cx - s * 0.4, cy - s * 0.1), (cx, cy + s * 0.3), (cx + s * 1.0, cy - s * 1.1)])
+        return
+    if style == "between":
+        if neighbour is None:
+            raise ValueError("a mark between two boxes needs the neighbour")
+        cx, cy = (cx + neighbour.x_mm + neighbour.w_mm / 2) / 2, (cy + neighbour.y_mm + neighbour.h_mm / 2) / 2
+    elif style == "beside":
+        cx = box.x_mm - rng.uniform(1.0, 2.0) - box.w_mm * 0.45
+    else:
+        raise ValueError(style)
+    s = box.w_mm / 2 * rng.uniform(0.7, 0.9)
+    p.stroke([(cx - s * 0.7, cy), (cx - s * 0.15, cy + s * 0.7), (cx + s * 0.9, cy - s * 0.9)])
+
+
 def lay_cards(cards: list[np.ndarray], turns: list[int], angles: list[float], gap_px: int = 0,
               glass_px: tuple[int, int] = (2480, 3508), columns: int = 2) -> np.ndarray:
     """Card images (RGB, one resolution) on a white flatbed glass of ``glass_px`` (width, height), in rows

@@ -1,0 +1,143 @@
+"""A mark beside a choice field's boxes (a circled box, a tick next to one or between two) answers the
+question without a stroke in any box: the row is flagged, not read blank. Ink that belongs elsewhere (a
+neighbouring row's long tick, the print, a fold) flags nothing."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+import pytest
+
+from formkit.layout import build_layout
+from formkit.layout.model import Box
+from formkit.template import resolve_template
+from scanner import beside
+from tests.synthetic import bend_page, degrade_photo, degrade_scan, draw_crease, draw_mark, draw_mark_beside
+from tests.test_scan import DPI, option_box, printed, read
+
+
+def k10_page(tmp_path, blank_rows: tuple[int, ...] = (4,), pen: str = "black") -> tuple[np.ndarray, object]:
+    """A K10 page with a tick in each row but ``blank_rows``."""
+    image = printed("k10", tmp_path, seed=3)[0][0]
+    page = build_layout(resolve_template("k10")).pages[0]
+    rng = random.Random(4)
+    for k in range(1, 11):
+        if k not in blank_rows:
+            draw_mark(image, DPI, option_box(page, f"k10_{k:02d}", 1 + k % 5), "tick", rng, pen)
+    return image, page
+
+
+def read_values(image: np.ndarray, photo: bool = False) -> dict:
+    rng = random.Random(6)
+    degraded = degrade_photo(image, rng, frame_px=(4000, 3000)) if photo else degrade_scan(image, DPI, rng, out_dpi=DPI)
+    result = read(degraded)
+    assert result.status == "read", result.reason
+    return {v.field: v for v in result.values}
+
+
+@pytest.mark.parametrize(("style", "pen", "photo"), [("circle", "black", False), ("circle", "pencil", True),
+                                                     ("beside", "blue", False), ("between", "pencil", False)])
+def test_a_mark_beside_the_boxes_is_flagged_not_read_blank(tmp_path, style, pen, photo):
+    """Before 2026-12-04 each of these rows read blank with confidence 1.0: an answer lost unflagged."""
+    image, page = k10_page(tmp_path, pen=pen)
+    draw_mark_beside(image, DPI, option_box(page, "k10_04", 3), style, random.Random(5), pen,
+                     neighbour=option_box(page, "k10_04", 4))
+    values = read_values(image, photo)
+    row = values["k10_04"]
+    assert row.value == "" and row.needs_review and row.confidence <= 0.5, row
+    assert "beside the boxes" in row.reason and row.raw["beside"]["nearest"] in ("3", "4"), row
+    if style != "between":
+        assert row.raw["beside"]["nearest"] == "3"
+    crop = cv2.imdecode(np.frombuffer(row.crop_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert crop.shape[0] >= (5.0 + 2 * beside.BESIDE_MM) * 8 - 2, crop.shape  # the loop round the box shown whole
+    for k in (1, 2, 3, 5, 6, 7, 8, 9, 10):
+        other = values[f"k10_{k:02d}"]
+        assert other.value == str(1 + k % 5) and not other.needs_review, other
+
+
+def test_a_long_tick_reaching_into_a_blank_row_is_its_own_rows(tmp_path):
+    """Rows 3 and 5 are ticked with ticks twice the box whose tails reach up into rows 2 and 4, left blank:
+    the tails are nearer the rows they answer, so rows 2 and 4 read blank, unflagged, and 3 and 5 read 2."""
+    image, page = k10_page(tmp_path, blank_rows=(2, 3, 4, 5))
+    rng = random.Random(8)
+    for k in (3, 5):
+        draw_mark_beside(image, DPI, option_box(page, f"k10_{k:02d}", 2), "long", rng)
+    values = read_values(image)
+    for k in (2, 4):
+        row = values[f"k10_{k:02d}"]
+        assert (row.value, row.needs_review) == ("", False) and "beside" not in row.raw, row
+    assert [values[f"k10_{k:02d}"].value for k in (3, 5)] == ["2", "2"]
+
+
+@pytest.mark.parametrize("form", ["gas-followup", "goal-card", "alliance-check"])
+def test_the_print_beside_blank_boxes_flags_nothing(tmp_path, form):
+    """Labels under the boxes (goal follow-up, goal card), column headings and rules (alliance check) are
+    print, not marks: a blank page photographed has no row flagged."""
+    layout = build_layout(resolve_template(form))
+    images = printed(form, tmp_path, seed=2)[0]
+    index = next(i for i, p in enumerate(layout.pages) if any(f.kind == "choice" for f in p.fields))
+    values = read_values(images[index], photo=True)
+    assert not [v for v in values.values() if "beside" in v.raw]
+
+
+@pytest.mark.parametrize("bulge_mm", [-0.9, 0.9])
+def test_the_rules_of_a_page_not_lying_flat_are_no_marks(tmp_path, bulge_mm):
+    """A page whose middle is raised or sunk 0.9 mm moves its row rules up to 0.75 mm off where registration
+    puts them, where the 0.3 mm kept clear of printed lines misses dashes of them: straight pieces lying
+    within 1 mm of a printed line are print, and no row of the blank page is flagged (taken as marks, the
+    dashes flagged 4 to 7 of its rows)."""
+    image, _ = k10_page(tmp_path, blank_rows=tuple(range(1, 11)))
+    photo = degrade_photo(bend_page(image, DPI, bulge_mm), random.Random(3), frame_px=(4000, 3000))
+    result = read(photo)
+    assert result.status == "read", result.reason
+    assert [v for v in result.values if "beside" in v.raw] == []
+
+
+def test_a_fold_beside_a_blank_row_is_no_mark(tmp_path):
+    """A dark crease (0.6 of the paper) between the boxes of blank row 4, running on across the page: a
+    fold, not a mark."""
+    image, page = k10_page(tmp_path)
+    box = option_box(page, "k10_04", 2)
+    x_mm = box.x_mm + box.w_mm + 6.0
+    draw_crease(image, DPI, (x_mm - 30.0, box.y_mm - 40.0), (x_mm + 30.0, box.y_mm + 40.0), darkness=0.6)
+    row = read_values(image)["k10_04"]
+    assert "beside" not in row.raw, row
+
+
+def test_ink_beside_counts_only_ink_nearest_the_field():
+    """On a blank registered page (white, 8 px/mm), a loop round row 4's third box is row 4's ink and
+    nobody else's."""
+    page = build_layout(resolve_template("k10")).pages[0]
+    px_per_mm = 8.0
+    image = np.full((int(round(page.height_mm * px_per_mm)), int(round(page.width_mm * px_per_mm))), 255, np.uint8)
+    box: Box = option_box(page, "k10_04", 3)
+    centre = (int((box.x_mm + box.w_mm / 2) * px_per_mm), int((box.y_mm + box.h_mm / 2) * px_per_mm))
+    cv2.ellipse(image, centre, (int(4.0 * px_per_mm), int(3.3 * px_per_mm)), 0, 0, 360, 30, 3)
+    fields = {f.id: f for f in page.fields}
+    ink = beside.ink_beside(image, page, fields["k10_04"], px_per_mm)
+    assert ink.area_mm2 >= beside.BESIDE_INK_MM2 and abs(ink.centre_mm[0] - (box.x_mm + box.w_mm / 2)) < 1.0
+    assert ink.inside_mm2 == (0.0,) * 5
+    assert beside.ink_beside(image, page, fields["k10_03"], px_per_mm).area_mm2 == 0.0
+    assert beside.ink_beside(image, page, fields["k10_05"], px_per_mm).area_mm2 == 0.0
+
+
+def test_a_tick_astride_two_goal_card_boxes_is_flagged(tmp_path):
+    """The goal card's boxes are 1.2 mm apart: a tick drawn across the gap between 3 and 4 leaves the end of
+    a stroke in each. Before 2026-12-04 such a row read 4 (or 3), unflagged. Ticks and crosses within
+    their boxes in the other rows read as they are."""
+    layout = build_layout(resolve_template("goal-card"))
+    index = next(i for i, p in enumerate(layout.pages) if any(f.id == "progress_1" for f in p.fields))
+    page, image = layout.pages[index], printed("goal-card", tmp_path, seed=2)[0][index]
+    rng = random.Random(3)
+    three, four = option_box(page, "progress_1", 3), option_box(page, "progress_1", 4)
+    draw_mark_beside(image, DPI, three, "between", rng, "black", neighbour=four)
+    draw_mark(image, DPI, option_box(page, "progress_2", 5), "tick", rng, "black")
+    draw_mark(image, DPI, option_box(page, "progress_3", 7), "cross", rng, "blue")
+    values = read_values(image)
+    row = values["progress_1"]
+    assert row.needs_review and "beside" in row.raw and row.confidence <= 0.5, row
+    assert (values["progress_2"].value, values["progress_2"].needs_review) == ("5", False), values["progress_2"]
+    assert (values["progress_3"].value, values["progress_3"].needs_review) == ("7", False), values["progress_3"]
+    assert (values["progress_4"].value, values["progress_4"].needs_review) == ("", False), values["progress_4"]
