@@ -5,35 +5,38 @@ a person to read.
 
 Ink counts when it is handwriting (``areas.handwriting_mask``: strokes, not printed rules nor a shadow's
 edge), lies off the page's print (``identify.expected_print``, widened for descenders and registration),
-is no fold (``creases.runs_on``, or a thin straight line running out of the part of the page registered
-around the field) nor a printed line that a bent page moved, and comes within ``BESIDE_MM`` of this
-field's boxes, its centre nearer them than any other field's. Pixels are those of the registered page
-(``px_per_mm``, 8 after ``register.warp_page``).
+is no fold (``creases.runs_on``, or a thin straight line running across the part of the page registered
+round the field, or ``FOLD_MIN_MM`` out of it) nor a printed line that a bent page moved, and comes within
+``BESIDE_MM`` of the rectangle round this field's boxes, its centre nearer them than any other field's. A
+quick count of dark pixels first spares the rows where no such ink can be (``_dark_enough``). Pixels are
+those of the registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from formkit.layout.model import Box, ChoiceField, Page, field_box
+from formkit.layout.model import Box, ChoiceField, Page, bounding_box, field_box, field_boxes
 from formkit.records import FieldValue
 
-from . import areas, creases
+from . import areas, creases, marks
 from .identify import expected_print
-from .register import WARP_PX_PER_MM, box_slices
+from .ink import INK_CONTRAST
+from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices
 from .resolve import REVIEW_CONFIDENCE
 
-BESIDE_MM = 4.0  # around a field's boxes: a circle round a 5 mm box, a tick beside it, a circled label
-REACH_MM = 1.0  # further out, so that a mark crossing into the zone is seen whole (the page is warped
-#                only 5 mm round each field: register.FIELD_MARGIN_MM)
+BESIDE_MM = 4.0  # round the rectangle of a field's boxes: a loop round a 5 mm box, a tick beside it
+REACH_MM = FIELD_MARGIN_MM - BESIDE_MM  # further out, as far as the registered page is drawn, so that a
+#                                        mark crossing into the zone is seen whole
 TEXT_MARGIN_MM = 1.0  # around printed text: descenders, anti-aliasing, a page registered 0.5 mm off
 # around printed boxes and rules, whose ink the handwriting mask mostly takes out already: wider, and it
 # would cover the 1.2 mm between a goal card's boxes, where a tick astride two of them lies
-LINE_MARGIN_MM = 0.3
+LINE_MARGIN_MM = 0.3  # at 8 px/mm, 2 px each way
 LINE_NEAR_MM = 1.0  # a bent or crumpled page moves its rules up to 0.75 mm from where registration puts them
 ON_PRINTED_LINE_SHARE = 0.8  # of a straight piece of ink within LINE_NEAR_MM of a printed line: that line
 BESIDE_INK_MM2 = 0.75  # a short pencil tick (6 mm of a 0.25 mm line is 1.5 mm²) is well over this
@@ -42,17 +45,21 @@ OUTSIDE_SHARE = 2.0  # a tick twice the box's size has as much ink beside it as 
 # straight as a printed line or a crease: their pixels spread 0.05-0.15 mm across it, a tick's (its long arm
 # with its short one) 0.3 mm, a quarter of a loop round a box 0.35 mm
 STRAIGHT_MAX_SPREAD_MM = 0.2
+# a straight line running out of the window is a fold when it crosses it (two of its sides) or is this long
+# (a slash beside a box is shorter): what lies past the window is not drawn (register.warp_fields)
+FOLD_MIN_MM = 8.0
 BRIDGE_MM = 0.5  # a printed border and its margin cut a stroke crossing it by less than twice this
 STRADDLE_MM2 = 0.25  # of ink in the next box, reached across the gap: a goal card's boxes are 1.2 mm apart
-PRINT_CACHE_PAGES = 4  # an A4 page's two masks take 8 MB
-_PRINT_CACHE: OrderedDict[tuple, tuple[Page, tuple[np.ndarray, np.ndarray]]] = OrderedDict()
+PRINT_CACHE_PAGES = 4  # an A4 page's three masks take 12 MB
+_PRINT_CACHE_LOCK = threading.Lock()  # a Dask worker reads pages on several threads
+_PRINT_CACHE: OrderedDict[tuple, tuple[Page, tuple[np.ndarray, np.ndarray, np.ndarray]]] = OrderedDict()
 
 
 @dataclass(frozen=True)
 class InkBeside:
     """Handwriting around a choice field's boxes that belongs to it rather than to another field."""
 
-    area_mm2: float  # off the print, outside the field's boxes, within BESIDE_MM of them
+    area_mm2: float  # off the print, outside the field's boxes, in pieces within BESIDE_MM of their rectangle
     whole_mm2: float  # the same pieces of ink with their parts inside the boxes (a tick between two)
     centre_mm: tuple[float, float]  # (x, y) of that ink; the boxes' centre when there is none
     inside_mm2: tuple[float, ...]  # within each option's box, off its printed border
@@ -69,8 +76,9 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
       in it, or its stroke running across the gap into the next box (``STRADDLE_MM2`` there): a tick
       astride two boxes, or a second answer circled.
 
-    The ink's area (mm²) and the option nearest it go into ``raw["beside"]``. ``page``: the registered page
-    (2-D uint8 grey)."""
+    The ink's area (mm²), the option nearest it and the options one stroke joins go into ``raw["beside"]``.
+    ``page``: the registered page (2-D uint8 grey); the boxes are looked for where the field's reading
+    found them (``marks.recorded_offsets``)."""
     fields = {f.id: f for f in layout_page.fields}
     for value in values:
         f = fields.get(value.field)
@@ -79,19 +87,49 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
         states = value.raw.get("states", [])
         if value.value and (f.multiple or states.count("marked") != 1):
             continue
-        ink = ink_beside(page, layout_page, f, px_per_mm)
+        boxes = [marks.moved(o.box, offset) for o, offset
+                 in zip(f.options, marks.recorded_offsets(value.raw, len(f.options)), strict=True)]
+        marked = states.index("marked") if value.value else None
+        if not _dark_enough(page, layout_page, boxes, marked, px_per_mm):
+            continue
+        ink = ink_beside(page, layout_page, f, boxes, px_per_mm)
         reason = _doubt(ink, f, states)
         if reason:
-            nearest = min(f.options, key=lambda o: _distance_mm(ink.centre_mm, o.box)).value
-            value.raw["beside"] = {"ink_mm2": round(ink.area_mm2, 2), "nearest": str(nearest)}
+            nearest = str(f.options[min(range(len(boxes)), key=lambda k: _distance_mm(ink.centre_mm, boxes[k]))].value)
+            value.raw["beside"] = {"ink_mm2": round(ink.area_mm2, 2), "nearest": nearest}
+            if ink.joined:
+                value.raw["beside"]["joined"] = [[str(f.options[k].value) for k in pair] for pair in sorted(ink.joined)]
             value.needs_review = True
             value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
-            value.reason = reason.format(nearest=nearest)
+            value.reason = reason.replace("{nearest}", nearest)
+
+
+def _dark_enough(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: int | None, px_per_mm: float
+                 ) -> bool:
+    """Whether the field's window holds enough dark pixels off the print for ``ink_beside`` to find a reason
+    for doubt (``_doubt``): with no box ``marked``, as much as the least ink that may be flagged, beside
+    the boxes and in them; beside a ``marked`` box, ``BESIDE_INK_MM2`` beside the boxes or ``STRADDLE_MM2``
+    in a neighbour. Dark is under ``1 - INK_CONTRAST`` of the window's lightest pixel, so every pixel that
+    ``ink_beside`` takes for ink (that much darker than the paper around it) is dark: a quick test that
+    spares a tick inside its box the strokes' analysis, which cost a sixth of reading a page of ticks."""
+    rows, cols = box_slices(bounding_box(boxes), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
+    window = page[rows, cols]
+    printed, _, in_boxes = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
+    dark = (window < float(window.max()) * (1 - INK_CONTRAST)) & ~printed
+    inside = [int(np.count_nonzero(dark[box_rows.start - rows.start:box_rows.stop - rows.start,
+                                        box_cols.start - cols.start:box_cols.stop - cols.start]))
+              for box_rows, box_cols in (box_slices(box, 0.0, page.shape, px_per_mm) for box in boxes)]
+    # a neighbouring row's tick lies in its own box: its ink there is that row's
+    beside_px, mm2 = int(np.count_nonzero(dark & ~in_boxes)), px_per_mm ** 2
+    if marked is None:
+        return beside_px + sum(inside) >= min(BESIDE_INK_MM2, 2 * STRADDLE_MM2) * mm2
+    neighbours = [inside[k] for k in (marked - 1, marked + 1) if 0 <= k < len(boxes)]
+    return beside_px >= BESIDE_INK_MM2 * mm2 or any(n >= STRADDLE_MM2 * mm2 for n in neighbours)
 
 
 def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
     """Why the reading of ``f`` (its boxes' ``states``, as ``marks.Mark`` values) is in doubt given ``ink``;
-    '' if it is not. ``{nearest}`` in the text stands for the option nearest the ink beside the boxes."""
+    '' if it is not. "{nearest}" in the text stands for the option nearest the ink beside the boxes."""
     marked = [k for k, state in enumerate(states) if state == "marked"]
     if not marked:
         if ink.joined:
@@ -114,53 +152,73 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
     return ""
 
 
-def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per_mm: float = WARP_PX_PER_MM) -> InkBeside:
-    """The handwriting around ``f``'s boxes on ``page`` (the registered page, 2-D uint8 grey): a piece of
-    ink beside them is ``f``'s when it comes within ``BESIDE_MM`` of them, its centre is nearer them than
+def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[Box] | None = None,
+               px_per_mm: float = WARP_PX_PER_MM) -> InkBeside:
+    """The handwriting around ``f``'s boxes (``boxes``, one an option, where the page shows them; the
+    layout's by default) on ``page`` (the registered page, 2-D uint8 grey): a piece of ink beside them is
+    ``f``'s when it comes within ``BESIDE_MM`` of the rectangle round them, its centre is nearer them than
     any other field, and it is neither a printed line moved nor a fold (see the module's text)."""
-    hull = field_box(f)
+    boxes = boxes or [o.box for o in f.options]
+    hull = bounding_box(boxes)
     rows, cols = box_slices(hull, BESIDE_MM + REACH_MM, page.shape, px_per_mm)
-    printed, near_lines = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
+    printed, near_lines, _ = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
     ink = areas.handwriting_mask(page[rows, cols], px_per_mm) & ~printed
-    in_box = np.full(ink.shape, -1, np.int8)  # which option's box a pixel is in
-    for k, option in enumerate(f.options):
-        box_rows, box_cols = box_slices(option.box, 0.0, page.shape, px_per_mm)
+    in_box = np.full(ink.shape, -1, np.int16)  # which option's box a pixel is in
+    for k, box in enumerate(boxes):
+        box_rows, box_cols = box_slices(box, 0.0, page.shape, px_per_mm)
         in_box[box_rows.start - rows.start:box_rows.stop - rows.start,
                box_cols.start - cols.start:box_cols.stop - cols.start] = k
-    inside_mm2 = np.bincount(in_box[ink & (in_box >= 0)], minlength=len(f.options)) / px_per_mm ** 2
+    inside_mm2 = np.bincount(in_box[ink & (in_box >= 0)], minlength=len(boxes)) / px_per_mm ** 2
     others = [field_box(g) for g in layout_page.fields if g is not f]
+    origin = (rows.start, cols.start)
     joined: set[tuple[int, int]] = set()
-    total_px, weighted = 0, np.zeros(2)
-    whole_px = 0
+    candidates: list[tuple[np.ndarray, np.ndarray, int, tuple[float, float]]] = []
+    total_px, whole_px, weighted = 0, 0, np.zeros(2)
     for ys, xs in _pieces(ink, px_per_mm):
-        boxes = in_box[ys, xs]
-        size = len(xs)
-        reached = np.flatnonzero(np.bincount(boxes[boxes >= 0], minlength=len(f.options))
+        in_which = in_box[ys, xs]
+        reached = np.flatnonzero(np.bincount(in_which[in_which >= 0], minlength=len(boxes))
                                  >= STRADDLE_MM2 * px_per_mm ** 2)
-        joined.update((int(a), int(b)) for a in reached for b in reached if a < b)
-        ys, xs = ys[boxes < 0], xs[boxes < 0]  # what lies beside the boxes
-        if len(xs) < areas.SPECK_MM2 * px_per_mm ** 2:
+        if len(reached) > 1 and not _fold(page, ys, xs, origin, ink.shape, px_per_mm):
+            joined.update((int(a), int(b)) for a in reached for b in reached if a < b)
+        beside_ys, beside_xs = ys[in_which < 0], xs[in_which < 0]
+        if len(beside_xs) < areas.SPECK_MM2 * px_per_mm ** 2:
             continue
-        centre_mm = ((xs.mean() + cols.start) / px_per_mm, (ys.mean() + rows.start) / px_per_mm)
+        centre_mm = ((beside_xs.mean() + cols.start) / px_per_mm, (beside_ys.mean() + rows.start) / px_per_mm)
         own = _distance_mm(centre_mm, hull)
-        if _nearest_mm(xs + cols.start, ys + rows.start, hull, px_per_mm) > BESIDE_MM \
+        if _nearest_mm(beside_xs + cols.start, beside_ys + rows.start, hull, px_per_mm) > BESIDE_MM \
                 or any(_distance_mm(centre_mm, box) < own for box in others):
             continue
-        points = np.stack([xs + cols.start, ys + rows.start], axis=1)
-        axis = creases.ink_axis(points)
-        straight = axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm
-        if straight and np.mean(near_lines[ys, xs]) >= ON_PRINTED_LINE_SHARE:
+        axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
+        if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
+                and np.mean(near_lines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:
             continue  # a printed rule or border that a bent page moved off its place, or a dash of it
-        at_edge = xs.min() == 0 or ys.min() == 0 or xs.max() == ink.shape[1] - 1 or ys.max() == ink.shape[0] - 1
-        if (at_edge and creases.thin_line(points, px_per_mm, STRAIGHT_MAX_SPREAD_MM) is not None) \
-                or creases.runs_on(page, points, px_per_mm):
-            continue  # a fold: it runs on past both ends, or out of the part of the page registered
-        total_px += len(xs)
-        whole_px += size
-        weighted += len(xs) * np.array(centre_mm)
+        candidates.append((beside_ys, beside_xs, len(xs), centre_mm))
+    # folds are looked for only where they could matter: a tick's overshoot beside its box is not enough
+    worth_it = sum(whole for _, _, whole, _ in candidates) >= BESIDE_INK_MM2 * px_per_mm ** 2
+    for beside_ys, beside_xs, whole, centre_mm in candidates:
+        if worth_it and _fold(page, beside_ys, beside_xs, origin, ink.shape, px_per_mm):
+            continue
+        total_px += len(beside_xs)
+        whole_px += whole
+        weighted += len(beside_xs) * np.array(centre_mm)
     centre = weighted / total_px if total_px else (hull.x_mm + hull.w_mm / 2, hull.y_mm + hull.h_mm / 2)
     return InkBeside(total_px / px_per_mm ** 2, whole_px / px_per_mm ** 2, (float(centre[0]), float(centre[1])),
                      tuple(float(a) for a in inside_mm2), frozenset(joined))
+
+
+def _fold(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, int], shape: tuple[int, ...],
+          px_per_mm: float) -> bool:
+    """Whether a piece of ink (``ys``, ``xs``: its pixels in a window of ``shape`` at ``origin`` (row,
+    column) of ``page``) is a fold: a thin straight line that runs on past both its ends
+    (``creases.runs_on``), or that runs out of the window, where the page is not drawn, across it (out of
+    two of its sides) or ``FOLD_MIN_MM`` long."""
+    points = np.stack([xs + origin[1], ys + origin[0]], axis=1)
+    sides = (xs.min() == 0) + (ys.min() == 0) + (xs.max() == shape[1] - 1) + (ys.max() == shape[0] - 1)
+    if sides:
+        axis = creases.thin_line(points, px_per_mm, STRAIGHT_MAX_SPREAD_MM)
+        if axis is not None and (sides > 1 or axis.ends_px[1] - axis.ends_px[0] >= FOLD_MIN_MM * px_per_mm):
+            return True
+    return creases.runs_on(page, points, px_per_mm)
 
 
 def _pieces(ink: np.ndarray, px_per_mm: float) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -193,24 +251,35 @@ def _nearest_mm(xs: np.ndarray, ys: np.ndarray, box: Box, px_per_mm: float) -> f
     return float(np.sqrt(np.min(dx * dx + dy * dy)))
 
 
-def _print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+def _print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where ``layout_page`` prints, as bool masks of the registered page (``shape``): its text widened by
     ``TEXT_MARGIN_MM`` and its boxes and rules by ``LINE_MARGIN_MM`` (taken out of the ink), and its boxes
     and rules widened by ``LINE_NEAR_MM`` (a piece of ink nearly all within is a printed line a bent page
-    moved). Kept for the last few page layouts, as a batch reads the same few again and again."""
+    moved), and the inside of every box of its fields. Kept for the last few page layouts, as a batch reads
+    the same few again and again."""
     key = (id(layout_page), shape, px_per_mm)  # hashing a page's whole geometry costs more than the rest
-    if key in _PRINT_CACHE:
-        _PRINT_CACHE.move_to_end(key)
-        return _PRINT_CACHE[key][1]
+    with _PRINT_CACHE_LOCK:
+        if key in _PRINT_CACHE:
+            _PRINT_CACHE.move_to_end(key)
+            return _PRINT_CACHE[key][1]
 
-    def widened(margin_mm: float, **part: bool) -> np.ndarray:
-        size = 2 * int(round(margin_mm * px_per_mm)) + 1
-        return cv2.dilate(expected_print(layout_page, px_per_mm, shape=shape, **part),
-                          np.ones((size, size), np.uint8)).astype(bool)
-
-    masks = (widened(TEXT_MARGIN_MM, lines=False) | widened(LINE_MARGIN_MM, text=False),
-             widened(LINE_NEAR_MM, text=False))
-    _PRINT_CACHE[key] = (layout_page, masks)  # the page kept, so its id is not another's while cached
-    if len(_PRINT_CACHE) > PRINT_CACHE_PAGES:
-        _PRINT_CACHE.popitem(last=False)
+    text = expected_print(layout_page, px_per_mm, lines=False, shape=shape)
+    lines = expected_print(layout_page, px_per_mm, text=False, shape=shape)
+    in_boxes = np.zeros(shape, bool)
+    for f in layout_page.fields:
+        for box in field_boxes(f):
+            in_boxes[box_slices(box, 0.0, shape, px_per_mm)] = True
+    masks = (_widened(text, TEXT_MARGIN_MM, px_per_mm) | _widened(lines, LINE_MARGIN_MM, px_per_mm),
+             _widened(lines, LINE_NEAR_MM, px_per_mm), in_boxes)
+    with _PRINT_CACHE_LOCK:
+        _PRINT_CACHE[key] = (layout_page, masks)  # the page kept, so its id is not another's while cached
+        if len(_PRINT_CACHE) > PRINT_CACHE_PAGES:
+            _PRINT_CACHE.popitem(last=False)
     return masks
+
+
+def _widened(mask: np.ndarray, margin_mm: float, px_per_mm: float) -> np.ndarray:
+    """``mask`` (0/1 uint8) grown by ``margin_mm`` each way, as bool."""
+    size = 2 * int(round(margin_mm * px_per_mm)) + 1
+    return cv2.dilate(mask, np.ones((size, size), np.uint8)).astype(bool)

@@ -116,11 +116,11 @@ def test_ink_beside_counts_only_ink_nearest_the_field():
     centre = (int((box.x_mm + box.w_mm / 2) * px_per_mm), int((box.y_mm + box.h_mm / 2) * px_per_mm))
     cv2.ellipse(image, centre, (int(4.0 * px_per_mm), int(3.3 * px_per_mm)), 0, 0, 360, 30, 3)
     fields = {f.id: f for f in page.fields}
-    ink = beside.ink_beside(image, page, fields["k10_04"], px_per_mm)
+    ink = beside.ink_beside(image, page, fields["k10_04"], px_per_mm=px_per_mm)
     assert ink.area_mm2 >= beside.BESIDE_INK_MM2 and abs(ink.centre_mm[0] - (box.x_mm + box.w_mm / 2)) < 1.0
     assert ink.inside_mm2 == (0.0,) * 5
-    assert beside.ink_beside(image, page, fields["k10_03"], px_per_mm).area_mm2 == 0.0
-    assert beside.ink_beside(image, page, fields["k10_05"], px_per_mm).area_mm2 == 0.0
+    assert beside.ink_beside(image, page, fields["k10_03"], px_per_mm=px_per_mm).area_mm2 == 0.0
+    assert beside.ink_beside(image, page, fields["k10_05"], px_per_mm=px_per_mm).area_mm2 == 0.0
 
 
 def test_a_tick_astride_two_goal_card_boxes_is_flagged(tmp_path):
@@ -138,6 +138,45 @@ def test_a_tick_astride_two_goal_card_boxes_is_flagged(tmp_path):
     values = read_values(image)
     row = values["progress_1"]
     assert row.needs_review and "beside" in row.raw and row.confidence <= 0.5, row
+    assert row.raw["beside"]["joined"] == [["3", "4"]], row.raw["beside"]  # the options, not the field's middle
     assert (values["progress_2"].value, values["progress_2"].needs_review) == ("5", False), values["progress_2"]
     assert (values["progress_3"].value, values["progress_3"].needs_review) == ("7", False), values["progress_3"]
     assert (values["progress_4"].value, values["progress_4"].needs_review) == ("", False), values["progress_4"]
+
+
+def registered_k10(strokes: list[tuple[tuple[float, float], tuple[float, float], int, int]]) -> tuple:
+    """A blank K10 page as registered (white, 8 px/mm) with straight ``strokes`` ((x, y) mm to (x, y) mm,
+    grey level, width px), and its layout."""
+    page = build_layout(resolve_template("k10")).pages[0]
+    px_per_mm = 8.0
+    image = np.full((round(page.height_mm * px_per_mm), round(page.width_mm * px_per_mm)), 255, np.uint8)
+    for start, end, grey, width in strokes:
+        cv2.line(image, tuple(int(v * px_per_mm) for v in start), tuple(int(v * px_per_mm) for v in end), grey, width,
+                 cv2.LINE_AA)
+    return image, page
+
+
+def test_a_fold_through_two_boxes_joins_nothing():
+    """A fold running through boxes 3 and 4 of row 4 and on across the page is no stroke from one box into
+    the next: with box 3 ticked, nothing is in doubt (until 2026-12-04 the fold joined the two boxes)."""
+    page = build_layout(resolve_template("k10")).pages[0]
+    row = {f.id: f for f in page.fields}["k10_04"]
+    three, four = row.options[2].box, row.options[3].box
+    p0, p1 = np.array([three.x_mm + 2.0, three.y_mm + 4.2]), np.array([four.x_mm + 3.0, four.y_mm + 0.8])
+    along = (p1 - p0) / np.linalg.norm(p1 - p0)
+    image, page = registered_k10([(tuple(p0 - along * 60), tuple(p1 + along * 60), 150, 2)])
+    ink = beside.ink_beside(image, page, row, px_per_mm=8.0)
+    assert ink.joined == frozenset() and ink.area_mm2 == 0.0, ink
+    assert beside._doubt(ink, row, ["empty", "empty", "marked", "empty", "empty"]) == ""
+
+
+@pytest.mark.parametrize("reach_mm", [4.0, 5.5])
+def test_a_slash_beside_a_box_counts_even_where_it_leaves_the_window(reach_mm):
+    """A slash beside box 5 of a blank row, ending 4 mm past the box or 0.5 mm past the 5 mm of page
+    registered round the field: both are a mark (until 2026-12-04 the second was taken for a fold)."""
+    page = build_layout(resolve_template("k10")).pages[0]
+    box = {f.id: f for f in page.fields}["k10_04"].options[4].box
+    right = box.x_mm + box.w_mm
+    image, page = registered_k10([((right + 0.8, box.y_mm + 4.5), (right + reach_mm, box.y_mm), 40, 3)])
+    ink = beside.ink_beside(image, page, {f.id: f for f in page.fields}["k10_04"], px_per_mm=8.0)
+    assert ink.area_mm2 >= beside.BESIDE_INK_MM2, ink
