@@ -89,8 +89,7 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
             continue
         boxes = [marks.moved(o.box, offset) for o, offset
                  in zip(f.options, marks.recorded_offsets(value.raw, len(f.options)), strict=True)]
-        marked = states.index("marked") if value.value else None
-        if not _dark_enough(page, layout_page, boxes, marked, px_per_mm):
+        if not _dark_enough(page, layout_page, boxes, states, px_per_mm):
             continue
         ink = ink_beside(page, layout_page, f, boxes, px_per_mm)
         reason = _doubt(ink, f, states)
@@ -104,14 +103,21 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
             value.reason = reason.replace("{nearest}", nearest)
 
 
-def _dark_enough(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: int | None, px_per_mm: float
+def _dark_enough(page: np.ndarray, layout_page: Page, boxes: list[Box], states: list[str], px_per_mm: float
                  ) -> bool:
     """Whether the field's window holds enough dark pixels off the print for ``ink_beside`` to find a reason
-    for doubt (``_doubt``): with no box ``marked``, as much as the least ink that may be flagged, beside
-    the boxes and in them; beside a ``marked`` box, ``BESIDE_INK_MM2`` beside the boxes or ``STRADDLE_MM2``
-    in a neighbour. Dark is under ``1 - INK_CONTRAST`` of the window's lightest pixel, so every pixel that
-    ``ink_beside`` takes for ink (that much darker than the paper around it) is dark: a quick test that
-    spares a tick inside its box the strokes' analysis, which cost a sixth of reading a page of ticks."""
+    for doubt (``_doubt``, given the boxes' ``states``): with no box marked, as much as the least ink that
+    may be flagged, beside the boxes and in them; beside one marked box, ``BESIDE_INK_MM2`` beside the boxes
+    if every other box is empty, or ``STRADDLE_MM2`` in an empty neighbour. Dark is under ``1 -
+    INK_CONTRAST`` of the window's lightest pixel, so every pixel that ``ink_beside`` takes for ink (that
+    much darker than the paper around it) is dark: a quick test that spares a tick inside its box the
+    strokes' analysis, which cost a sixth of reading a page of ticks."""
+    marked = states.index("marked") if "marked" in states else None
+    empty_neighbours = [k for k in (marked - 1, marked + 1) if 0 <= k < len(boxes) and states[k] == "empty"] \
+        if marked is not None else []
+    others_empty = marked is not None and all(state == "empty" for k, state in enumerate(states) if k != marked)
+    if marked is not None and not empty_neighbours and not others_empty:
+        return False  # beside a correction's filled box, say: no rule of _doubt applies
     rows, cols = box_slices(bounding_box(boxes), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
     window = page[rows, cols]
     printed, _, in_boxes = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
@@ -123,8 +129,8 @@ def _dark_enough(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: 
     beside_px, mm2 = int(np.count_nonzero(dark & ~in_boxes)), px_per_mm ** 2
     if marked is None:
         return beside_px + sum(inside) >= min(BESIDE_INK_MM2, 2 * STRADDLE_MM2) * mm2
-    neighbours = [inside[k] for k in (marked - 1, marked + 1) if 0 <= k < len(boxes)]
-    return beside_px >= BESIDE_INK_MM2 * mm2 or any(n >= STRADDLE_MM2 * mm2 for n in neighbours)
+    return (others_empty and beside_px >= BESIDE_INK_MM2 * mm2) \
+        or any(inside[k] >= STRADDLE_MM2 * mm2 for k in empty_neighbours)
 
 
 def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
