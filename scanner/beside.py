@@ -38,7 +38,10 @@ TEXT_MARGIN_MM = 1.0  # around printed text: descenders, anti-aliasing, a page r
 # would cover the 1.2 mm between a goal card's boxes, where a tick astride two of them lies
 LINE_MARGIN_MM = 0.3  # at 8 px/mm, 2 px each way
 LINE_NEAR_MM = 1.0  # a bent or crumpled page moves its rules up to 0.75 mm from where registration puts them
-ON_PRINTED_LINE_SHARE = 0.8  # of a straight piece of ink within LINE_NEAR_MM of a printed line: that line
+ON_PRINTED_LINE_SHARE = 0.8  # of a straight piece of ink within LINE_NEAR_MM of a printed line: that line,
+# if it runs within 10 degrees of across or down the page, as rules and borders do (an arc of a loop round a
+# goal-card box, cut by the print round it, may be as straight and as near a border, at 45 degrees)
+PRINTED_LINE_COS = float(np.cos(np.deg2rad(10.0)))
 BESIDE_INK_MM2 = 0.75  # a short pencil tick (6 mm of a 0.25 mm line is 1.5 mm²) is well over this
 OUTSIDE_SHARE = 2.0  # a tick twice the box's size has as much ink beside it as in it; one astride two
 #                     boxes has most of its ink between them
@@ -85,11 +88,11 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
         if not isinstance(f, ChoiceField) or value.needs_review:
             continue
         states = value.raw.get("states", [])
-        if value.value and (f.multiple or states.count("marked") != 1):
+        if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
             continue
         boxes = [marks.moved(o.box, offset) for o, offset
                  in zip(f.options, marks.recorded_offsets(value.raw, len(f.options)), strict=True)]
-        if not _dark_enough(page, layout_page, boxes, states, px_per_mm):
+        if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm):
             continue
         ink = ink_beside(page, layout_page, f, boxes, px_per_mm)
         reason = _doubt(ink, f, states)
@@ -103,15 +106,15 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
             value.reason = reason.replace("{nearest}", nearest)
 
 
-def _dark_enough(page: np.ndarray, layout_page: Page, boxes: list[Box], states: list[str], px_per_mm: float
-                 ) -> bool:
-    """Whether the field's window holds enough dark pixels off the print for ``ink_beside`` to find a reason
-    for doubt (``_doubt``, given the boxes' ``states``): with no box marked, as much as the least ink that
-    may be flagged, beside the boxes and in them; beside one marked box, ``BESIDE_INK_MM2`` beside the boxes
-    if every other box is empty, or ``STRADDLE_MM2`` in an empty neighbour. Dark is under ``1 -
-    INK_CONTRAST`` of the window's lightest pixel, so every pixel that ``ink_beside`` takes for ink (that
-    much darker than the paper around it) is dark: a quick test that spares a tick inside its box the
-    strokes' analysis, which cost a sixth of reading a page of ticks."""
+def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[Box], states: list[str],
+                 px_per_mm: float) -> bool:
+    """Whether the window of ``f`` (its ``boxes`` where found) holds enough dark pixels off the print for
+    ``ink_beside`` to find a reason for doubt (``_doubt``, given the boxes' ``states``): with no box marked, as
+    much as the least ink that may be flagged, beside the boxes and in them; beside one marked box,
+    ``BESIDE_INK_MM2`` beside the boxes if every other box is empty, or ``STRADDLE_MM2`` in an empty neighbour.
+    Dark is under ``1 - INK_CONTRAST`` of the window's lightest pixel, so every pixel that ``ink_beside`` takes
+    for ink (that much darker than the paper around it) is dark: a quick test that spares a tick inside its box
+    the strokes' analysis, which cost a sixth of reading a page of ticks."""
     marked = states.index("marked") if "marked" in states else None
     empty_neighbours = [k for k in (marked - 1, marked + 1) if 0 <= k < len(boxes) and states[k] == "empty"] \
         if marked is not None else []
@@ -122,11 +125,21 @@ def _dark_enough(page: np.ndarray, layout_page: Page, boxes: list[Box], states: 
     window = page[rows, cols]
     printed, _, in_boxes = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
     dark = (window < float(window.max()) * (1 - INK_CONTRAST)) & ~printed
-    inside = [int(np.count_nonzero(dark[box_rows.start - rows.start:box_rows.stop - rows.start,
-                                        box_cols.start - cols.start:box_cols.stop - cols.start]))
-              for box_rows, box_cols in (box_slices(box, 0.0, page.shape, px_per_mm) for box in boxes)]
-    # a neighbouring row's tick lies in its own box: its ink there is that row's
-    beside_px, mm2 = int(np.count_nonzero(dark & ~in_boxes)), px_per_mm ** 2
+
+    def within(box: Box) -> tuple[slice, slice]:
+        box_rows, box_cols = box_slices(box, 0.0, page.shape, px_per_mm)
+        return (slice(box_rows.start - rows.start, box_rows.stop - rows.start),
+                slice(box_cols.start - cols.start, box_cols.stop - cols.start))
+
+    inside = [int(np.count_nonzero(dark[within(box)])) for box in boxes]
+    # a neighbouring row's tick lies in its own box: its ink there is that row's; this row's boxes are
+    # where its reading found them, up to 1.4 mm from where the layout puts them
+    others_boxes = in_boxes.copy()
+    for option in f.options:
+        others_boxes[within(option.box)] = False
+    for box in boxes:
+        others_boxes[within(box)] = True
+    beside_px, mm2 = int(np.count_nonzero(dark & ~others_boxes)), px_per_mm ** 2
     if marked is None:
         return beside_px + sum(inside) >= min(BESIDE_INK_MM2, 2 * STRADDLE_MM2) * mm2
     return (others_empty and beside_px >= BESIDE_INK_MM2 * mm2) \
@@ -196,6 +209,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[
             continue
         axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
         if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
+                and max(abs(axis.direction)) >= PRINTED_LINE_COS \
                 and np.mean(near_lines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:
             continue  # a printed rule or border that a bent page moved off its place, or a dash of it
         candidates.append((beside_ys, beside_xs, len(xs), centre_mm))

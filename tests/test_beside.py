@@ -12,6 +12,7 @@ import pytest
 
 from formkit.layout import build_layout
 from formkit.layout.model import Box
+from formkit.records import FieldValue
 from formkit.template import resolve_template
 from scanner import beside
 from tests.synthetic import bend_page, degrade_photo, degrade_scan, draw_crease, draw_mark, draw_mark_beside
@@ -180,3 +181,39 @@ def test_a_slash_beside_a_box_counts_even_where_it_leaves_the_window(reach_mm):
     image, page = registered_k10([((right + 0.8, box.y_mm + 4.5), (right + reach_mm, box.y_mm), 40, 3)])
     ink = beside.ink_beside(image, page, {f.id: f for f in page.fields}["k10_04"], px_per_mm=8.0)
     assert ink.area_mm2 >= beside.BESIDE_INK_MM2, ink
+
+
+def test_a_loop_round_a_goal_card_box_is_not_taken_for_its_border(tmp_path):
+    """A loop 1.4 mm clear of a goal card's box is cut by the print round it (the neighbouring boxes' borders,
+    the numbers under them) into arcs as straight and as near a border as a bent page's rule. Until
+    2026-12-04 they were all taken for printed lines moved, and the row read blank, unflagged; a printed line
+    runs across or down the page, an arc at 45 degrees does not."""
+    layout = build_layout(resolve_template("goal-card"))
+    index = next(i for i, p in enumerate(layout.pages) if any(f.id == "progress_2" for f in p.fields))
+    page = layout.pages[index]
+    image = printed("goal-card", tmp_path, seed=2)[0][index]
+    scale = DPI / 25.4
+    box = option_box(page, "progress_2", 5)
+    centre = (int((box.x_mm + box.w_mm / 2) * scale), int((box.y_mm + box.h_mm / 2) * scale))
+    cv2.circle(image, centre, int(3.55 * scale), (40, 40, 40), 2, cv2.LINE_AA)
+    result = read(image)
+    assert result.status == "read", result.reason
+    row = {v.field: v for v in result.values}["progress_2"]
+    assert row.value == "" and row.needs_review and row.raw["beside"]["nearest"] == "5", row
+
+
+def test_the_quick_count_looks_beside_the_boxes_where_they_were_found():
+    """A row whose boxes were found 1 mm left of where the layout puts them, blank, with a small zigzag just
+    right of box 3 as found: on the strip of box 3 as laid out. The quick count once left that strip out (as
+    another box's inside) and spared the row; the mark is beside the box, and flagged."""
+    image, page = registered_k10([])
+    row = {f.id: f for f in page.fields}["k10_04"]
+    box = row.options[2].box
+    right, top = box.x_mm + box.w_mm - 1.0, box.y_mm
+    zigzag = [(right + 0.15, top + 1.0), (right + 0.55, top + 2.2), (right + 0.15, top + 3.4),
+              (right + 0.55, top + 4.6)]
+    cv2.polylines(image, [np.int32([[x * 8, y * 8] for x, y in zigzag])], False, 30, 3, cv2.LINE_AA)
+    value = FieldValue("k10_04", "choice", "", 1.0, False,
+                       raw={"states": ["empty"] * 5, "offset_mm": [[-1.0, 0.0]] * 5})
+    beside.flag_marks_beside(image, page, [value], 8.0)
+    assert value.needs_review and "beside" in value.raw, value
