@@ -28,7 +28,7 @@ from . import areas, creases, marks
 from .identify import expected_print
 from .ink import INK_CONTRAST
 from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices
-from .resolve import REVIEW_CONFIDENCE
+from .resolve import flag_for_review
 
 BESIDE_MM = 4.0  # round the rectangle of a field's boxes: a loop round a 5 mm box, a tick beside it
 REACH_MM = FIELD_MARGIN_MM - BESIDE_MM  # further out, as far as the registered page is drawn, so that a
@@ -97,13 +97,22 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
         ink = ink_beside(page, layout_page, f, boxes, px_per_mm)
         reason = _doubt(ink, f, states)
         if reason:
-            nearest = str(f.options[min(range(len(boxes)), key=lambda k: _distance_mm(ink.centre_mm, boxes[k]))].value)
+            nearest = str(f.options[min(range(len(boxes)), key=lambda k: _distance_mm(*ink.centre_mm, boxes[k]))].value)
             value.raw["beside"] = {"ink_mm2": round(ink.area_mm2, 2), "nearest": nearest}
             if ink.joined:
                 value.raw["beside"]["joined"] = [[str(f.options[k].value) for k in pair] for pair in sorted(ink.joined)]
-            value.needs_review = True
-            value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
-            value.reason = reason.replace("{nearest}", nearest)
+            flag_for_review(value, reason.replace("{nearest}", nearest))
+
+
+def _rules(states: list[str]) -> tuple[int | None, list[int], bool]:
+    """Which of ``_doubt``'s rules the boxes' ``states`` leave open: the marked box (``None`` when none is),
+    its empty neighbours (a stroke may run on into one), and whether every other box is empty (else a fill's
+    edge spills beside the boxes: the mostly-beside rule is off)."""
+    if "marked" not in states:
+        return None, [], False
+    m = states.index("marked")
+    neighbours = [k for k in (m - 1, m + 1) if 0 <= k < len(states) and states[k] == "empty"]
+    return m, neighbours, all(state == "empty" for k, state in enumerate(states) if k != m)
 
 
 def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[Box], states: list[str],
@@ -115,10 +124,7 @@ def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: lis
     Dark is under ``1 - INK_CONTRAST`` of the window's lightest pixel, so every pixel that ``ink_beside`` takes
     for ink (that much darker than the paper around it) is dark: a quick test that spares a tick inside its box
     the strokes' analysis, which cost a sixth of reading a page of ticks."""
-    marked = states.index("marked") if "marked" in states else None
-    empty_neighbours = [k for k in (marked - 1, marked + 1) if 0 <= k < len(boxes) and states[k] == "empty"] \
-        if marked is not None else []
-    others_empty = marked is not None and all(state == "empty" for k, state in enumerate(states) if k != marked)
+    marked, empty_neighbours, others_empty = _rules(states)
     if marked is not None and not empty_neighbours and not others_empty:
         return False  # beside a correction's filled box, say: no rule of _doubt applies
     rows, cols = box_slices(bounding_box(boxes), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
@@ -127,9 +133,7 @@ def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: lis
     dark = (window < float(window.max()) * (1 - INK_CONTRAST)) & ~printed
 
     def within(box: Box) -> tuple[slice, slice]:
-        box_rows, box_cols = box_slices(box, 0.0, page.shape, px_per_mm)
-        return (slice(box_rows.start - rows.start, box_rows.stop - rows.start),
-                slice(box_cols.start - cols.start, box_cols.stop - cols.start))
+        return _within(box, rows, cols, page.shape, px_per_mm)
 
     inside = [int(np.count_nonzero(dark[within(box)])) for box in boxes]
     # a neighbouring row's tick lies in its own box: its ink there is that row's; this row's boxes are
@@ -149,8 +153,8 @@ def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: lis
 def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
     """Why the reading of ``f`` (its boxes' ``states``, as ``marks.Mark`` values) is in doubt given ``ink``;
     '' if it is not. "{nearest}" in the text stands for the option nearest the ink beside the boxes."""
-    marked = [k for k, state in enumerate(states) if state == "marked"]
-    if not marked:
+    m, empty_neighbours, others_empty = _rules(states)
+    if m is None:
         if ink.joined:
             a, b = min(ink.joined)
             return (f"no box is marked, but a mark runs across options {f.options[a].value} and "
@@ -159,12 +163,10 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
             return ("no box is marked, but there is a mark beside the boxes, nearest option {nearest}: a circled "
                     "box or a tick beside it?")
         return ""
-    m = marked[0]
-    for k in (m - 1, m + 1):  # a filled box beside it is the printed convention: not in doubt here
-        if 0 <= k < len(f.options) and states[k] == "empty" and (min(k, m), max(k, m)) in ink.joined:
+    for k in empty_neighbours:  # a filled box beside it is the printed convention: not in doubt here
+        if (min(k, m), max(k, m)) in ink.joined:
             return (f"the mark in option {f.options[m].value} runs on into option {f.options[k].value}: a tick "
                     "between two answers?")
-    others_empty = all(state == "empty" for k, state in enumerate(states) if k != m)  # a fill's edge spills over
     if others_empty and ink.area_mm2 >= BESIDE_INK_MM2 and ink.area_mm2 >= OUTSIDE_SHARE * ink.inside_mm2[m]:
         return ("most of the mark lies beside the boxes, nearest option {nearest}: a tick between two boxes, or a "
                 "box circled?")
@@ -184,9 +186,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[
     ink = areas.handwriting_mask(page[rows, cols], px_per_mm) & ~printed
     in_box = np.full(ink.shape, -1, np.int16)  # which option's box a pixel is in
     for k, box in enumerate(boxes):
-        box_rows, box_cols = box_slices(box, 0.0, page.shape, px_per_mm)
-        in_box[box_rows.start - rows.start:box_rows.stop - rows.start,
-               box_cols.start - cols.start:box_cols.stop - cols.start] = k
+        in_box[_within(box, rows, cols, page.shape, px_per_mm)] = k
     inside_mm2 = np.bincount(in_box[ink & (in_box >= 0)], minlength=len(boxes)) / px_per_mm ** 2
     others = [field_box(g) for g in layout_page.fields if g is not f]
     origin = (rows.start, cols.start)
@@ -203,9 +203,10 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[
         if len(beside_xs) < areas.SPECK_MM2 * px_per_mm ** 2:
             continue
         centre_mm = ((beside_xs.mean() + cols.start) / px_per_mm, (beside_ys.mean() + rows.start) / px_per_mm)
-        own = _distance_mm(centre_mm, hull)
-        if _nearest_mm(beside_xs + cols.start, beside_ys + rows.start, hull, px_per_mm) > BESIDE_MM \
-                or any(_distance_mm(centre_mm, box) < own for box in others):
+        own = _distance_mm(*centre_mm, hull)
+        nearest_mm = np.min(_distance_mm((beside_xs + cols.start + 0.5) / px_per_mm,
+                                         (beside_ys + rows.start + 0.5) / px_per_mm, hull))
+        if nearest_mm > BESIDE_MM or any(_distance_mm(*centre_mm, box) < own for box in others):
             continue
         axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
         if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
@@ -245,8 +246,7 @@ def _pieces(ink: np.ndarray, px_per_mm: float) -> list[tuple[np.ndarray, np.ndar
     """The pixels (rows, columns) of each piece of ``ink``: strokes that the print cuts apart (a tick's
     tail across its box's border, a loop across a row's rule) are joined again over ``BRIDGE_MM``, so each
     is judged whole and given to the field it answers."""
-    size = 2 * int(round(BRIDGE_MM * px_per_mm)) + 1
-    count, labels = cv2.connectedComponents(cv2.dilate(ink.astype(np.uint8), np.ones((size, size), np.uint8)),
+    count, labels = cv2.connectedComponents(_widened(ink.astype(np.uint8), BRIDGE_MM, px_per_mm).view(np.uint8),
                                             connectivity=8)
     ys, xs = np.nonzero(ink)
     of = labels[ys, xs]
@@ -255,20 +255,18 @@ def _pieces(ink: np.ndarray, px_per_mm: float) -> list[tuple[np.ndarray, np.ndar
     return [(ys[order[bounds[k - 1]:bounds[k]]], xs[order[bounds[k - 1]:bounds[k]]]) for k in range(1, count)]
 
 
-def _distance_mm(point_mm: tuple[float, float], box: Box) -> float:
-    """From a point to the nearest point of ``box`` (0 inside it)."""
-    x, y = point_mm
-    dx = max(box.x_mm - x, 0.0, x - box.x_mm - box.w_mm)
-    dy = max(box.y_mm - y, 0.0, y - box.y_mm - box.h_mm)
-    return float(np.hypot(dx, dy))
-
-
-def _nearest_mm(xs: np.ndarray, ys: np.ndarray, box: Box, px_per_mm: float) -> float:
-    """From the nearest of the pixels (``xs``, ``ys``, of the registered page) to ``box`` (0 inside it)."""
-    x_mm, y_mm = (xs + 0.5) / px_per_mm, (ys + 0.5) / px_per_mm
+def _distance_mm(x_mm: float | np.ndarray, y_mm: float | np.ndarray, box: Box) -> float | np.ndarray:
+    """From each point (x, y mm) to the nearest point of ``box`` (0 inside it)."""
     dx = np.maximum(np.maximum(box.x_mm - x_mm, 0.0), x_mm - box.x_mm - box.w_mm)
     dy = np.maximum(np.maximum(box.y_mm - y_mm, 0.0), y_mm - box.y_mm - box.h_mm)
-    return float(np.sqrt(np.min(dx * dx + dy * dy)))
+    return np.hypot(dx, dy)
+
+
+def _within(box: Box, rows: slice, cols: slice, shape: tuple[int, ...], px_per_mm: float) -> tuple[slice, slice]:
+    """``box``'s rows and columns in the window ``rows``, ``cols`` of a page of ``shape``."""
+    box_rows, box_cols = box_slices(box, 0.0, shape, px_per_mm)
+    return (slice(box_rows.start - rows.start, box_rows.stop - rows.start),
+            slice(box_cols.start - cols.start, box_cols.stop - cols.start))
 
 
 def _print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float

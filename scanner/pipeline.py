@@ -40,7 +40,7 @@ from .locate import (
     reduced,
 )
 from .register import MAX_ERROR_MM, REVIEW_ERROR_MM, WARP_PX_PER_MM, Registration, register, warp_fields, warp_page
-from .resolve import REVIEW_CONFIDENCE, resolve_choice, resolve_line
+from .resolve import flag_for_review, resolve_choice, resolve_line
 
 BLANK_INK_FRACTION = 0.002
 PAPER_MIN_GREY = 140  # the lightest tenth of a blank page is paper: darker than this, it is not a page at all
@@ -365,9 +365,7 @@ def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> N
     for value in result.values:
         if value.field in spared:
             continue
-        value.needs_review = True
-        value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
-        value.reason = "; ".join(filter(None, [value.reason, reason]))
+        flag_for_review(value, reason)
 
 
 def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,

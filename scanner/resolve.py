@@ -30,9 +30,16 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
         else:
             reason = ""
         if reason and not value.needs_review:
-            value.needs_review, value.reason = True, reason
-            value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
+            flag_for_review(value, reason)
     return value
+
+
+def flag_for_review(value: FieldValue, reason: str) -> None:
+    """Send ``value`` to review, in place: its confidence at most ``REVIEW_CONFIDENCE``, ``reason`` added to
+    any it has."""
+    value.needs_review = True
+    value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
+    value.reason = "; ".join(filter(None, [value.reason, reason]))
 
 
 def _resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure]) -> FieldValue:

@@ -25,7 +25,7 @@ from formkit.records import FieldValue
 
 from . import marks
 from .register import WARP_PX_PER_MM
-from .resolve import REVIEW_CONFIDENCE
+from .resolve import flag_for_review
 
 CLIPPED_WHITE = 250.0  # grey level: paper this light may have been clipped
 WASHED_OUT_SHARE = 0.8  # of the page's contrast; under it, on clipped paper, a pencil mark may be gone
@@ -100,10 +100,7 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
             continue
         if lost:
             value.raw["washed_out"] = lost
-            value.needs_review = True
-            value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
-            value.reason = "; ".join(filter(None, [value.reason, f"glare or over-exposure washes out {where}: "
-                                                                  "a light mark there would not show"]))
+            flag_for_review(value, f"glare or over-exposure washes out {where}: a light mark there would not show")
 
 
 def lightest_mark(choice_boxes: list[tuple[marks.BoxMeasure, str]], page_contrast: float | None) -> float | None:
