@@ -1,5 +1,6 @@
 """Marks beside the boxes: respondents who circle a box, tick beside it or between two, or tick far past
-it, read through the pipeline.
+it; who write a date or a number beside its boxes, in words, or with a digit more beside them; read
+through the pipeline.
 
     python benchmarks/unusual_marks.py [--pages N] [--only STYLE]
 
@@ -16,11 +17,33 @@ filled by one respondent (one pen: black, blue or pencil) who answers every sing
 The first three are no answer a reader can take: a field must be flagged (*flagged*), and one read blank
 or as an option without a flag is a *silent error*. A long tick is its box's answer: *right* is read so
 and not flagged, *needless* is flagged. The rest of each page is left blank and not counted.
+
+Digit and date fields (weights on gas-followup, dates on all four), each written by one respondent in held-
+back MNIST digits (samples/handwriting), one way:
+
+- *after*: the date or number written on the paper 1-3 mm after the last box, the boxes left empty;
+- *words*: written in words from the first box on ("7 Feb 2026", "six"), a script font's letters;
+- *second*: written in the boxes, and one digit more written just after the last box (a second thought,
+  or a number longer than its boxes);
+- *in boxes*: written in the boxes only, a tenth of the digits across a border (as the other benchmarks).
+
+The first three must be flagged; any value read unflagged is a silent error. Of *in boxes*, *right* is read
+right and unflagged, and *beside* counts the fields flagged for writing beside their boxes (needless).
+
+Visual-analogue lines (vas-4line), each line answered one way:
+
+- *short*: a tick from 3.5-5 mm above the line stopping 0.3-0.6 mm short of it;
+- *arrow*: a small V above the line, its point 0.8 mm over it;
+- *number*: a digit written 2 mm under the line instead of a mark;
+- *across*: a stroke across the line (*right*: read within 0.15 of the value meant, unflagged).
+
+The first three must be flagged.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import multiprocessing
 import platform
 import random
@@ -32,34 +55,55 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scan_accuracy import blank_pages  # noqa: E402
 
-from formkit.layout.model import ChoiceField  # noqa: E402
+from formkit.layout.model import Box, BoxesField, ChoiceField, LineField  # noqa: E402
 from formkit.records import PageResult  # noqa: E402
 from scanner.pipeline import read_page  # noqa: E402
-from tests.synthetic import degrade_photo, degrade_scan, draw_mark_beside  # noqa: E402
+from tests.synthetic import (  # noqa: E402
+    _Pen,
+    degrade_photo,
+    degrade_scan,
+    draw_digit,
+    draw_line_mark,
+    draw_mark_beside,
+    load_digits,
+    write_digits,
+    write_text,
+)
 
 FORMS = ["k10", "alliance-check", "gas-followup", "goal-card"]
-STYLES = ["circle", "beside", "between", "long"]
+MARKS = ["circle", "beside", "between", "long"]
+WRITING = ["after", "words", "second", "in boxes"]
+LINES = ["short", "arrow", "number", "across"]
+STYLES = MARKS + WRITING + LINES
+DIGITS = Path(__file__).resolve().parent.parent / "samples" / "handwriting" / "mnist-heldout.npz"
+NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 CONDITIONS = {"flatbed 300 dpi": "scan300", "copier 200 dpi, 1-bit": "scan200bw", "phone photo 3 MP": "photo3",
               "phone photo 12 MP": "photo12"}
 
 
 def make_page(style: str, condition: str, seed: int):
-    """A degraded page (grey) and, per single-choice field, the option it was marked beside."""
+    """A degraded page (grey) and, per field answered, what was meant: the option marked beside, or the
+    date (ISO) or number written."""
     rng = random.Random(seed)
     forms = [f for f in FORMS if not (style == "beside" and f == "goal-card")]
-    form = forms[seed % len(forms)]
+    form = "vas-4line" if style in LINES else forms[seed % len(forms)]
     dpi = 200 if condition in ("scan200bw", "photo3") else 300
     layout, pages = blank_pages(form, dpi)
-    choice_pages = [i for i, p in enumerate(layout.pages) if any(isinstance(f, ChoiceField) for f in p.fields)]
-    index = rng.choice(choice_pages)
+    kind = BoxesField if style in WRITING else LineField if style in LINES else ChoiceField
+    answered = [i for i, p in enumerate(layout.pages) if any(isinstance(f, kind) for f in p.fields)]
+    index = rng.choice(answered)
     image, pen = pages[index].copy(), rng.choice(["black", "blue", "pencil"])
     truth = {}
     for f in layout.pages[index].fields:
-        if isinstance(f, ChoiceField) and not f.multiple:
+        if isinstance(f, ChoiceField) and not f.multiple and kind is ChoiceField:
             k = rng.randrange(len(f.options) - (style == "between"))
             neighbour = f.options[k + 1].box if style == "between" else None
             draw_mark_beside(image, dpi, f.options[k].box, style, rng, pen, neighbour=neighbour)
             truth[f.id] = str(f.options[k].value)
+        elif isinstance(f, BoxesField) and kind is BoxesField:
+            truth[f.id] = write_unusually(image, dpi, f, style, rng, "black" if pen == "pencil" else pen)
+        elif isinstance(f, LineField) and kind is LineField:
+            truth[f.id] = mark_line(image, dpi, f, style, rng, "black" if pen == "pencil" else pen)
     if condition == "scan300":
         image = degrade_scan(image, dpi, rng, out_dpi=300, upside_down=rng.random() < 1 / 3)
     elif condition == "scan200bw":
@@ -69,22 +113,77 @@ def make_page(style: str, condition: str, seed: int):
     return (image if image.ndim == 2 else image.min(axis=2)), truth
 
 
+def write_unusually(image, dpi: float, f: BoxesField, style: str, rng: random.Random, pen: str) -> str:
+    """Write a date or number into or beside ``f``'s boxes in ``style`` (see the module's text); what was
+    meant."""
+    samples = _digits()
+    if f.kind == "date":
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(1500))
+        text, meant, words = day.strftime("%d%m%Y"), day.isoformat(), f"{day.day} {day:%b %Y}"
+    else:
+        text = meant = str(rng.randint(f.minimum or 0, f.maximum or 9)).zfill(len(f.boxes))
+        words = " ".join(NUMBER_WORDS[int(c)] for c in text)
+    last = f.boxes[-1]
+    after = last.x_mm + last.w_mm + rng.uniform(1.0, 3.0)
+    if style in ("in boxes", "second"):
+        write_digits(image, dpi, f.boxes, text, samples, rng, pen)
+    if style == "after":
+        for k, char in enumerate(text):
+            draw_digit(image, dpi, Box(after + 0.8 * k * last.w_mm, last.y_mm, 0.8 * last.w_mm, last.h_mm),
+                       rng.choice(samples[int(char)]), rng, pen)
+    elif style == "second":
+        draw_digit(image, dpi, Box(after, last.y_mm, 0.8 * last.w_mm, last.h_mm),
+                   rng.choice(samples[rng.randrange(10)]), rng, pen)
+    elif style == "words":
+        first = f.boxes[0]
+        write_text(image, dpi, Box(first.x_mm - 1, first.y_mm - 1, 45, first.h_mm + 2), words, rng, pen)
+    return meant
+
+
+def mark_line(image, dpi: float, f: LineField, style: str, rng: random.Random, pen: str) -> str:
+    """Answer the visual-analogue line ``f`` in ``style`` (see the module's text); the value meant."""
+    length = f.x2_mm - f.x1_mm
+    position = rng.uniform(5.0, length - 5.0)
+    x, y = f.x1_mm + position, f.y1_mm
+    stroke = _Pen(image, dpi, pen, rng.uniform(0.35, 0.55)).stroke
+    if style == "short":
+        stroke([(x - 0.3, y - rng.uniform(3.5, 5.0)), (x, y - rng.uniform(0.3, 0.6))])
+    elif style == "arrow":
+        stroke([(x - 1.5, y - 3.5), (x, y - 0.8), (x + 1.5, y - 3.5)])
+    elif style == "number":
+        draw_digit(image, dpi, Box(x - 2.5, y + 2.0, 5.0, 6.0), rng.choice(_digits()[rng.randrange(10)]), rng, pen)
+    else:
+        draw_line_mark(image, dpi, f, position, rng, pen)
+    return f"{f.minimum + (f.maximum - f.minimum) * position / length:.1f}"
+
+
+_SAMPLES: dict = {}
+
+
+def _digits() -> dict:
+    if not _SAMPLES:
+        _SAMPLES.update(load_digits(DIGITS))
+    return _SAMPLES
+
+
 def evaluate(job: tuple[str, str, int]) -> dict:
     style, condition, seed = job
     grey, truth = make_page(style, condition, seed)
     result = read_page(grey, PageResult("bench", 1, "", ""))
-    out = {"read": result.status == "read", "fields": 0, "flagged": 0, "right": 0, "silent": []}
+    out = {"read": result.status == "read", "fields": 0, "flagged": 0, "right": 0, "beside": 0, "silent": []}
     for value in result.values if out["read"] else []:
         if value.field not in truth:
             continue
         out["fields"] += 1
+        out["beside"] += "beside" in value.raw
         if value.needs_review:
             out["flagged"] += 1
-        elif style == "long" and value.value == truth[value.field]:
+        elif style in ("long", "in boxes") and value.value == truth[value.field]:
             out["right"] += 1
-        else:
-            out["silent"].append(f"seed {seed} {value.field}: read {value.value!r}, marked beside "
-                                 f"{truth[value.field]}")
+        elif style == "across" and value.value and abs(float(value.value) - float(truth[value.field])) <= 0.15:
+            out["right"] += 1  # within the 1 mm of scan_accuracy's line values
+        elif style != "in boxes":  # written in the boxes and read wrong unflagged: the recogniser's error
+            out["silent"].append(f"seed {seed} {value.field}: read {value.value!r}, meant {truth[value.field]}")
     return out
 
 
@@ -95,7 +194,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {multiprocessing.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
     print(f"{'marked':8} {'condition':24} {'pages':>5} {'read':>5} {'fields':>6} {'flagged':>8} {'right':>7} "
-          f"{'silent':>6}")
+          f"{'silent':>6} {'beside':>6}")
     with multiprocessing.get_context("fork").Pool(2) as pool:
         for style in args.only or STYLES:
             for label, condition in CONDITIONS.items():
@@ -104,7 +203,8 @@ def main() -> None:
                 silent = [s for r in rows for s in r["silent"]]
                 print(f"{style:8} {label:24} {args.pages:5d} {sum(r['read'] for r in rows):5d} {fields:6d} "
                       f"{100 * sum(r['flagged'] for r in rows) / fields:7.1f}% "
-                      f"{100 * sum(r['right'] for r in rows) / fields:6.1f}% {len(silent):6d}", flush=True)
+                      f"{100 * sum(r['right'] for r in rows) / fields:6.1f}% {len(silent):6d} "
+                      f"{sum(r['beside'] for r in rows):6d}", flush=True)
                 for line in silent[:5]:
                     print(f"    silent: {line}")
 

@@ -23,9 +23,12 @@ def crop(page: np.ndarray, box: Box, margin_mm: float = 0.0, px_per_mm: float = 
     return page[box_slices(box, margin_mm, page.shape, px_per_mm)]
 
 
-def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:
+def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM, rules_near: np.ndarray | None = None
+                     ) -> np.ndarray:
     """Ink pixels of ``region`` that are strokes (dark on both sides, not the edge of a shadow) and not
-    part of long horizontal or vertical printed rules."""
+    part of long horizontal or vertical printed rules: straight runs of ``RULE_MM`` or more, anywhere, or
+    only where ``rules_near`` (bool, the shape of ``region``) is set, for a caller who knows where the
+    print's rules are (an upright 1 is such a run)."""
     ink = (ink_mask(region, px_per_mm) & stroke_mask(region, px_per_mm)).astype(np.uint8)
     rule = max(3, int(RULE_MM * px_per_mm))
     # Noise breaks a thin light rule into pieces; bridge short gaps along each direction first.
@@ -36,6 +39,8 @@ def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> n
     rules |= cv2.morphologyEx(down, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, rule)))
     # The rule's anti-aliased edge stays behind after opening: widen what is removed by a pixel.
     rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
+    if rules_near is not None:
+        rules &= rules_near.astype(np.uint8)
     return (ink & (1 - rules)).astype(bool)
 
 

@@ -1,15 +1,18 @@
-"""Marks beside a choice field's boxes: a circled box, a tick next to one, a tick between two, a circled
-label. Such a row has no box marked, so it read blank with full confidence and the answer was lost without
-a word; or its one marked box holds the end of a stroke that lies mostly elsewhere. Either is flagged, for
-a person to read.
+"""Marks beside a field's boxes. On a choice field: a circled box, a tick next to one, a tick between two,
+a circled label. Such a row has no box marked, so it read blank with full confidence and the answer was
+lost without a word; or its one marked box holds the end of a stroke that lies mostly elsewhere. On a digit
+or date field: the number or date written beside its boxes, which read blank, or a digit more written
+beside the boxes (a second thought, a number longer than its boxes). On a visual-analogue line: a tick that
+stops short of it or a number written by it, which crosses nothing. Each is flagged, for a person to read.
 
-Ink counts when it is handwriting (``areas.handwriting_mask``: strokes, not printed rules nor a shadow's
-edge), lies off the page's print (``identify.expected_print``, widened for descenders and registration),
-is no fold (``creases.runs_on``, or a thin straight line running across the part of the page registered
-round the field, or ``FOLD_MIN_MM`` out of it) nor a printed line that a bent page moved, and comes within
-``BESIDE_MM`` of the rectangle round this field's boxes, its centre nearer them than any other field's. A
-quick count of dark pixels first spares the rows where no such ink can be (``_dark_enough``). Pixels are
-those of the registered page (``px_per_mm``, 8 after ``register.warp_page``).
+Ink counts when it is handwriting (``areas.handwriting_mask``: strokes, not a shadow's edge, nor straight
+runs near the print's rules), lies off the page's print (``identify.expected_print``, widened for
+descenders and registration), is no fold (``creases.runs_on``, or a thin straight line running across the
+part of the page registered round the field, or ``FOLD_MIN_MM`` out of it) nor a printed line that a bent
+page moved, and comes within ``BESIDE_MM`` of the rectangle round this field's boxes (a digit field's
+widened by ``register.BOXES_SIDE_MM`` each side), its centre nearer them than any other field's. A quick
+count of dark pixels first spares the fields where no such ink can be (``_dark_pixels``). Pixels are those of
+the registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
 
 from __future__ import annotations
@@ -21,13 +24,23 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from formkit.layout.model import Box, ChoiceField, Page, bounding_box, field_box, field_boxes
+from formkit.layout.model import (
+    Box,
+    BoxesField,
+    ChoiceField,
+    Field,
+    LineField,
+    Page,
+    bounding_box,
+    field_box,
+    field_boxes,
+)
 from formkit.records import FieldValue
 
 from . import areas, creases, marks
-from .identify import expected_print
+from .identify import common_print, expected_print
 from .ink import INK_CONTRAST
-from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices
+from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices, field_window
 from .resolve import flag_for_review
 
 BESIDE_MM = 4.0  # round the rectangle of a field's boxes: a loop round a 5 mm box, a tick beside it
@@ -53,6 +66,11 @@ STRAIGHT_MAX_SPREAD_MM = 0.2
 FOLD_MIN_MM = 8.0
 BRIDGE_MM = 0.5  # a printed border and its margin cut a stroke crossing it by less than twice this
 STRADDLE_MM2 = 0.25  # of ink in the next box, reached across the gap: a goal card's boxes are 1.2 mm apart
+LEAST_INK_MM2 = min(BESIDE_INK_MM2, 2 * STRADDLE_MM2)  # the least that can flag a blank field, ink in its boxes too
+# a digit field's writing apart from its boxes (pieces at least APART_SHARE outside them), beside digits read
+# in them: a 5 mm "1" in a 0.4 mm pen is 2 mm²; a digit written across a border is one piece, mostly inside
+APART_INK_MM2 = BESIDE_INK_MM2
+APART_SHARE = 0.5
 PRINT_CACHE_PAGES = 4  # an A4 page's three masks take 12 MB
 _PRINT_CACHE_LOCK = threading.Lock()  # a Dask worker reads pages on several threads
 _PRINT_CACHE: OrderedDict[tuple, tuple[Page, tuple[np.ndarray, np.ndarray, np.ndarray]]] = OrderedDict()
@@ -60,48 +78,112 @@ _PRINT_CACHE: OrderedDict[tuple, tuple[Page, tuple[np.ndarray, np.ndarray, np.nd
 
 @dataclass(frozen=True)
 class InkBeside:
-    """Handwriting around a choice field's boxes that belongs to it rather than to another field."""
+    """Handwriting around a field's boxes (a choice's options, a digit field's boxes, a line) that belongs to
+    it rather than to another field."""
 
     area_mm2: float  # off the print, outside the field's boxes, in pieces within BESIDE_MM of their rectangle
     whole_mm2: float  # the same pieces of ink with their parts inside the boxes (a tick between two)
     centre_mm: tuple[float, float]  # (x, y) of that ink; the boxes' centre when there is none
-    inside_mm2: tuple[float, ...]  # within each option's box, off its printed border
-    joined: frozenset[tuple[int, int]]  # options (a < b) that one piece of ink runs into, STRADDLE_MM2 in each
+    inside_mm2: tuple[float, ...]  # within each box, off its printed border
+    joined: frozenset[tuple[int, int]]  # boxes (a < b) that one piece of ink runs into, STRADDLE_MM2 in each
+    apart_mm2: float = 0.0  # of the pieces beside the boxes, those with APART_SHARE of their ink outside them
 
 
 def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldValue], px_per_mm: float = WARP_PX_PER_MM
                       ) -> None:
-    """Flag, in place, each unflagged choice value of ``values`` whose mark may not be what it reads as:
+    """Flag, in place, each unflagged choice, digit, date or line value of ``values`` whose mark may not be
+    what it reads as:
 
-    - no box marked, and handwriting beside the boxes (``BESIDE_INK_MM2`` or more, what of it lies inside
-      them counted): a circled box, a tick beside one or between two;
-    - one box ticked or crossed (single choice), and ``OUTSIDE_SHARE`` times more ink beside the boxes than
-      in it, or its stroke running across the gap into the next box (``STRADDLE_MM2`` there): a tick
-      astride two boxes, or a second answer circled.
+    - a choice field with no box marked, and handwriting beside the boxes (``BESIDE_INK_MM2`` or more, what of
+      it lies inside them counted): a circled box, a tick beside one or between two;
+    - a choice field with one box ticked or crossed (single choice), and ``OUTSIDE_SHARE`` times more ink
+      beside the boxes than in it, or its stroke running across the gap into the next box (``STRADDLE_MM2``
+      there): a tick astride two boxes, or a second answer circled;
+    - a digit or date field read blank, and handwriting beside or across its boxes (``BESIDE_INK_MM2``): the
+      number written outside them;
+    - a digit or date field read, and ``APART_INK_MM2`` of writing beside its boxes in pieces mostly outside
+      them (not a digit's stroke running over a border): a digit more beside the boxes, a word;
+    - a line read blank, and ``BESIDE_INK_MM2`` of writing near it: a mark that stops short, a number.
 
-    The ink's area (mm²), the option nearest it and the options one stroke joins go into ``raw["beside"]``.
-    ``page``: the registered page (2-D uint8 grey); the boxes are looked for where the field's reading
-    found them (``marks.recorded_offsets``)."""
+    The area of the ink that decided goes into ``raw["beside"]["ink_mm2"]`` (mm²: beside a choice's boxes; with its
+    parts in them for a blank digit field or line; apart from them for a digit field read), with the option nearest
+    it and the options one stroke joins (a choice), or how far along the line it lies (a line). ``page``: the
+    registered page (2-D uint8 grey); the boxes are looked for where the field's reading found them
+    (``marks.recorded_offsets``)."""
     fields = {f.id: f for f in layout_page.fields}
     for value in values:
         f = fields.get(value.field)
-        if not isinstance(f, ChoiceField) or value.needs_review:
+        if value.needs_review:
             continue
-        states = value.raw.get("states", [])
-        if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
-            continue
-        boxes = [marks.moved(o.box, offset) for o, offset
-                 in zip(f.options, marks.recorded_offsets(value.raw, len(f.options)), strict=True)]
-        if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm):
-            continue
-        ink = ink_beside(page, layout_page, f, boxes, px_per_mm)
-        reason = _doubt(ink, f, states)
-        if reason:
-            nearest = str(f.options[min(range(len(boxes)), key=lambda k: _distance_mm(*ink.centre_mm, boxes[k]))].value)
-            value.raw["beside"] = {"ink_mm2": round(ink.area_mm2, 2), "nearest": nearest}
-            if ink.joined:
-                value.raw["beside"]["joined"] = [[str(f.options[k].value) for k in pair] for pair in sorted(ink.joined)]
-            flag_for_review(value, reason.replace("{nearest}", nearest))
+        if isinstance(f, ChoiceField):
+            _check_choice(page, layout_page, f, value, px_per_mm)
+        elif isinstance(f, BoxesField):
+            _check_digits(page, layout_page, f, value, px_per_mm)
+        elif isinstance(f, LineField) and not value.value:
+            _check_line(page, layout_page, f, value, px_per_mm)
+
+
+def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float) -> None:
+    states = value.raw.get("states", [])
+    if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
+        return
+    boxes = _found_boxes(f, value)
+    if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm):
+        return
+    ink = ink_beside(page, layout_page, f, boxes, px_per_mm)
+    reason = _doubt(ink, f, states)
+    if reason:
+        nearest = str(f.options[min(range(len(boxes)), key=lambda k: _distance_mm(*ink.centre_mm, boxes[k]))].value)
+        value.raw["beside"] = {"ink_mm2": round(ink.area_mm2, 2), "nearest": nearest}
+        if ink.joined:
+            value.raw["beside"]["joined"] = [[str(f.options[k].value) for k in pair] for pair in sorted(ink.joined)]
+        flag_for_review(value, reason.replace("{nearest}", nearest))
+
+
+def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: FieldValue, px_per_mm: float) -> None:
+    boxes = _found_boxes(f, value)
+    beside_px, inside_px = _dark_pixels(page, layout_page, f, boxes, px_per_mm)
+    least_mm2 = LEAST_INK_MM2 if not value.value else APART_INK_MM2
+    if beside_px + (0 if value.value else sum(inside_px)) < least_mm2 * px_per_mm ** 2:
+        return
+    ink = ink_beside(page, layout_page, f, boxes, px_per_mm)
+    if not value.value and (ink.joined or ink.whole_mm2 >= BESIDE_INK_MM2):
+        value.raw["beside"] = {"ink_mm2": round(ink.whole_mm2, 2)}
+        flag_for_review(value, "no digit in the boxes, but there is writing beside or across them: written "
+                               "outside the boxes?")
+    elif value.value and ink.apart_mm2 >= APART_INK_MM2:
+        value.raw["beside"] = {"ink_mm2": round(ink.apart_mm2, 2)}
+        flag_for_review(value, "writing beside the boxes as well as in them: a digit changed, or a number "
+                               "longer than its boxes?")
+
+
+def _check_line(page: np.ndarray, layout_page: Page, f: LineField, value: FieldValue, px_per_mm: float) -> None:
+    line = [_answer_area(f)]
+    beside_px, inside_px = _dark_pixels(page, layout_page, f, line, px_per_mm)
+    if beside_px + sum(inside_px) < BESIDE_INK_MM2 * px_per_mm ** 2:
+        return
+    ink = ink_beside(page, layout_page, f, line, px_per_mm)
+    if ink.whole_mm2 >= BESIDE_INK_MM2:
+        at_mm = min(max(ink.centre_mm[0] - f.x1_mm, 0.0), f.x2_mm - f.x1_mm)
+        value.raw["beside"] = {"ink_mm2": round(ink.whole_mm2, 2), "at_mm": round(at_mm, 1)}
+        flag_for_review(value, f"no mark crosses the line, but there is writing near it, {at_mm:.0f} mm from its "
+                               "start: a mark that stops short, or a number written?")
+
+
+def _answer_area(f: Field) -> Box:
+    """Where ``f`` is answered, to tell which field a piece of ink is nearest: the rectangle round its boxes,
+    its writing area, or its line itself (a box round it, as ``field_box`` gives, would take the ink beside a
+    neighbouring line for its own)."""
+    if isinstance(f, LineField):
+        return Box(f.x1_mm, f.y1_mm, f.x2_mm - f.x1_mm, 0.0)
+    return field_box(f)
+
+
+def _found_boxes(f: ChoiceField | BoxesField, value: FieldValue) -> list[Box]:
+    """``f``'s boxes where its reading found them (``marks.recorded_offsets``)."""
+    printed = field_boxes(f)
+    return [marks.moved(box, offset) for box, offset
+            in zip(printed, marks.recorded_offsets(value.raw, len(printed)), strict=True)]
 
 
 def _rules(states: list[str]) -> tuple[int | None, list[int], bool]:
@@ -121,13 +203,25 @@ def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: lis
     ``ink_beside`` to find a reason for doubt (``_doubt``, given the boxes' ``states``): with no box marked, as
     much as the least ink that may be flagged, beside the boxes and in them; beside one marked box,
     ``BESIDE_INK_MM2`` beside the boxes if every other box is empty, or ``STRADDLE_MM2`` in an empty neighbour.
-    Dark is under ``1 - INK_CONTRAST`` of the window's lightest pixel, so every pixel that ``ink_beside`` takes
-    for ink (that much darker than the paper around it) is dark: a quick test that spares a tick inside its box
-    the strokes' analysis, which cost a sixth of reading a page of ticks."""
+    A quick test that spares a tick inside its box the strokes' analysis, which cost a sixth of reading a page
+    of ticks."""
     marked, empty_neighbours, others_empty = _rules(states)
     if marked is not None and not empty_neighbours and not others_empty:
         return False  # beside a correction's filled box, say: no rule of _doubt applies
-    rows, cols = box_slices(bounding_box(boxes), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
+    beside_px, inside = _dark_pixels(page, layout_page, f, boxes, px_per_mm)
+    mm2 = px_per_mm ** 2
+    if marked is None:
+        return beside_px + sum(inside) >= LEAST_INK_MM2 * mm2
+    return (others_empty and beside_px >= BESIDE_INK_MM2 * mm2) \
+        or any(inside[k] >= STRADDLE_MM2 * mm2 for k in empty_neighbours)
+
+
+def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField, boxes: list[Box],
+                 px_per_mm: float) -> tuple[int, list[int]]:
+    """Dark pixels off the print in the window round ``f``'s ``boxes`` (where found): beside every field's
+    boxes, and in each of ``boxes``. Dark is under ``1 - INK_CONTRAST`` of the window's lightest pixel, so
+    every pixel that ``ink_beside`` takes for ink (that much darker than the paper around it) is dark."""
+    rows, cols = box_slices(field_window(f, bounding_box(boxes)), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
     window = page[rows, cols]
     printed, _, in_boxes = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
     dark = (window < float(window.max()) * (1 - INK_CONTRAST)) & ~printed
@@ -139,15 +233,11 @@ def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: lis
     # a neighbouring row's tick lies in its own box: its ink there is that row's; this row's boxes are
     # where its reading found them, up to 1.4 mm from where the layout puts them
     others_boxes = in_boxes.copy()
-    for option in f.options:
-        others_boxes[within(option.box)] = False
+    for box in field_boxes(f):
+        others_boxes[within(box)] = False
     for box in boxes:
         others_boxes[within(box)] = True
-    beside_px, mm2 = int(np.count_nonzero(dark & ~others_boxes)), px_per_mm ** 2
-    if marked is None:
-        return beside_px + sum(inside) >= min(BESIDE_INK_MM2, 2 * STRADDLE_MM2) * mm2
-    return (others_empty and beside_px >= BESIDE_INK_MM2 * mm2) \
-        or any(inside[k] >= STRADDLE_MM2 * mm2 for k in empty_neighbours)
+    return int(np.count_nonzero(dark & ~others_boxes)), inside
 
 
 def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
@@ -173,27 +263,38 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
     return ""
 
 
-def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[Box] | None = None,
+def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField, boxes: list[Box] | None = None,
                px_per_mm: float = WARP_PX_PER_MM) -> InkBeside:
-    """The handwriting around ``f``'s boxes (``boxes``, one an option, where the page shows them; the
-    layout's by default) on ``page`` (the registered page, 2-D uint8 grey): a piece of ink beside them is
+    """The handwriting around ``f``'s boxes (``boxes``, one an option or a digit, where the page shows them;
+    the layout's by default) on ``page`` (the registered page, 2-D uint8 grey): a piece of ink beside them is
     ``f``'s when it comes within ``BESIDE_MM`` of the rectangle round them, its centre is nearer them than
     any other field, and it is neither a printed line moved nor a fold (see the module's text)."""
-    boxes = boxes or [o.box for o in f.options]
+    boxes = boxes or field_boxes(f)
     hull = bounding_box(boxes)
-    rows, cols = box_slices(hull, BESIDE_MM + REACH_MM, page.shape, px_per_mm)
+    zone = field_window(f, hull)  # a digit field's: wider, for a number written on after its boxes
+    rows, cols = box_slices(zone, BESIDE_MM + REACH_MM, page.shape, px_per_mm)
     printed, near_lines, _ = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
-    ink = areas.handwriting_mask(page[rows, cols], px_per_mm) & ~printed
-    in_box = np.full(ink.shape, -1, np.int16)  # which option's box a pixel is in
+    in_box = np.full(printed.shape, -1, np.int16)  # which of the boxes a pixel is in
+    borders = np.zeros(printed.shape, np.uint8)  # the boxes' outlines where they were found (a bent page
+    #                                              moves them up to a millimetre): their sides are rules too
     for k, box in enumerate(boxes):
-        in_box[_within(box, rows, cols, page.shape, px_per_mm)] = k
+        box_rows, box_cols = _within(box, rows, cols, page.shape, px_per_mm)
+        in_box[box_rows, box_cols] = k
+        cv2.rectangle(borders, (box_cols.start, box_rows.start), (box_cols.stop - 1, box_rows.stop - 1), 1, 1)
+    # beside digits and lines, straight runs are rules only near the print's (a crease is a fold, below): an
+    # upright 1 written beside a date's boxes is writing. Beside choice boxes, where people tick, anywhere.
+    rules_near = None if isinstance(f, ChoiceField) else near_lines | _widened(borders, LINE_NEAR_MM, px_per_mm)
+    ink = areas.handwriting_mask(page[rows, cols], px_per_mm, rules_near=rules_near) & ~printed
     inside_mm2 = np.bincount(in_box[ink & (in_box >= 0)], minlength=len(boxes)) / px_per_mm ** 2
-    others = [field_box(g) for g in layout_page.fields if g is not f]
+    others = [_answer_area(g) for g in layout_page.fields if g is not f]
     origin = (rows.start, cols.start)
     joined: set[tuple[int, int]] = set()
     candidates: list[tuple[np.ndarray, np.ndarray, int, tuple[float, float]]] = []
-    total_px, whole_px, weighted = 0, 0, np.zeros(2)
-    for ys, xs in _pieces(ink, px_per_mm):
+    total_px, whole_px, apart_px, weighted = 0, 0, 0, np.zeros(2)
+    moved_mm = 0.0
+    if isinstance(f, BoxesField):  # a stroke across a border is cut at the border laid out and at the one found
+        moved_mm = max(max(abs(b.x_mm - p.x_mm), abs(b.y_mm - p.y_mm)) for b, p in zip(boxes, f.boxes, strict=True))
+    for ys, xs in _pieces(ink, px_per_mm, BRIDGE_MM + moved_mm / 2):
         in_which = in_box[ys, xs]
         reached = np.flatnonzero(np.bincount(in_which[in_which >= 0], minlength=len(boxes))
                                  >= STRADDLE_MM2 * px_per_mm ** 2)
@@ -205,7 +306,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[
         centre_mm = ((beside_xs.mean() + cols.start) / px_per_mm, (beside_ys.mean() + rows.start) / px_per_mm)
         own = _distance_mm(*centre_mm, hull)
         nearest_mm = np.min(_distance_mm((beside_xs + cols.start + 0.5) / px_per_mm,
-                                         (beside_ys + rows.start + 0.5) / px_per_mm, hull))
+                                         (beside_ys + rows.start + 0.5) / px_per_mm, zone))
         if nearest_mm > BESIDE_MM or any(_distance_mm(*centre_mm, box) < own for box in others):
             continue
         axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
@@ -221,10 +322,11 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[
             continue
         total_px += len(beside_xs)
         whole_px += whole
+        apart_px += len(beside_xs) if len(beside_xs) >= APART_SHARE * whole else 0
         weighted += len(beside_xs) * np.array(centre_mm)
     centre = weighted / total_px if total_px else (hull.x_mm + hull.w_mm / 2, hull.y_mm + hull.h_mm / 2)
     return InkBeside(total_px / px_per_mm ** 2, whole_px / px_per_mm ** 2, (float(centre[0]), float(centre[1])),
-                     tuple(float(a) for a in inside_mm2), frozenset(joined))
+                     tuple(float(a) for a in inside_mm2), frozenset(joined), apart_px / px_per_mm ** 2)
 
 
 def _fold(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, int], shape: tuple[int, ...],
@@ -242,11 +344,11 @@ def _fold(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, i
     return creases.runs_on(page, points, px_per_mm)
 
 
-def _pieces(ink: np.ndarray, px_per_mm: float) -> list[tuple[np.ndarray, np.ndarray]]:
+def _pieces(ink: np.ndarray, px_per_mm: float, bridge_mm: float = BRIDGE_MM) -> list[tuple[np.ndarray, np.ndarray]]:
     """The pixels (rows, columns) of each piece of ``ink``: strokes that the print cuts apart (a tick's
-    tail across its box's border, a loop across a row's rule) are joined again over ``BRIDGE_MM``, so each
+    tail across its box's border, a loop across a row's rule) are joined again over ``bridge_mm``, so each
     is judged whole and given to the field it answers."""
-    count, labels = cv2.connectedComponents(_widened(ink.astype(np.uint8), BRIDGE_MM, px_per_mm).view(np.uint8),
+    count, labels = cv2.connectedComponents(_widened(ink.astype(np.uint8), bridge_mm, px_per_mm).view(np.uint8),
                                             connectivity=8)
     ys, xs = np.nonzero(ink)
     of = labels[ys, xs]
@@ -271,7 +373,8 @@ def _within(box: Box, rows: slice, cols: slice, shape: tuple[int, ...], px_per_m
 
 def _print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where ``layout_page`` prints, as bool masks of the registered page (``shape``): its text widened by
+    """Where ``layout_page`` prints, as bool masks of the registered page (``shape``): its text (and the
+    markers, QR code and serial every page prints) widened by
     ``TEXT_MARGIN_MM`` and its boxes and rules by ``LINE_MARGIN_MM`` (taken out of the ink), and its boxes
     and rules widened by ``LINE_NEAR_MM`` (a piece of ink nearly all within is a printed line a bent page
     moved), and the inside of every box of its fields. Kept for the last few page layouts, as a batch reads
@@ -288,7 +391,10 @@ def _print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
     for f in layout_page.fields:
         for box in field_boxes(f):
             in_boxes[box_slices(box, 0.0, shape, px_per_mm)] = True
-    masks = (_widened(text, TEXT_MARGIN_MM, px_per_mm) | _widened(lines, LINE_MARGIN_MM, px_per_mm),
+    # the serial printed under the QR code is print too (a goal card's date boxes lie just under it), but
+    # what lies within a field's boxes is the field's
+    serial = (1 - common_print(layout_page, px_per_mm, shape)).astype(bool) & ~in_boxes
+    masks = (_widened(text, TEXT_MARGIN_MM, px_per_mm) | _widened(lines, LINE_MARGIN_MM, px_per_mm) | serial,
              _widened(lines, LINE_NEAR_MM, px_per_mm), in_boxes)
     with _PRINT_CACHE_LOCK:
         _PRINT_CACHE[key] = (layout_page, masks)  # the page kept, so its id is not another's while cached

@@ -77,9 +77,11 @@ def expected_print(page: Page, px_per_mm: float = MATCH_PX_PER_MM, text: bool = 
     return mask
 
 
-def _common_print(page: Page, px_per_mm: float) -> np.ndarray:
-    """Markers, QR and the printed serial: on every page, so no evidence for one layout over another."""
-    keep = np.ones((int(page.height_mm * px_per_mm), int(page.width_mm * px_per_mm)), np.uint8)
+def common_print(page: Page, px_per_mm: float, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """0 where every page prints (markers, QR and the serial under it, each 1 mm wider), else 1: no evidence
+    for one layout over another, and no handwriting. A mask in page coordinates at ``px_per_mm`` (of
+    ``shape``, rows and columns, if given)."""
+    keep = np.ones(shape or (int(page.height_mm * px_per_mm), int(page.width_mm * px_per_mm)), np.uint8)
     q = page.qr
     spots = [(m.x_mm, m.y_mm, m.size_mm, m.size_mm) for m in page.markers]
     spots.append((q.x_mm - q.quiet_mm, q.y_mm - q.quiet_mm, q.size_mm + 2 * q.quiet_mm, q.size_mm + 2 * q.quiet_mm + 6))
@@ -96,7 +98,7 @@ def print_match(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: floa
     size = (int(page.width_mm * px_per_mm), int(page.height_mm * px_per_mm))
     small = cv2.warpPerspective(grey, reg.mm_to_px @ canonical_to_mm, size,
                                 flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderValue=255)
-    keep = _common_print(page, px_per_mm)
+    keep = common_print(page, px_per_mm)
     seen = ink_mask(small, px_per_mm, 0.15).astype(np.uint8) & keep
     expected = expected_print(page, px_per_mm) & keep
     near = np.ones((3, 3), np.uint8)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from formkit import markers
-from formkit.layout.model import Box, Page, field_box
+from formkit.layout.model import Box, BoxesField, Field, Page, field_box
 
 from .locate import Markers
 
@@ -100,6 +100,18 @@ def warp_page(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: float 
 
 
 FIELD_MARGIN_MM = 5.0  # the readers look at most 4 mm beyond a field (a line's crossing bands), crops 2 mm
+# and further to either side of a digit or date field's boxes: a number written just after them is seen whole
+# (scanner.beside)
+BOXES_SIDE_MM = 5.0
+
+
+def field_window(f: Field, box: Box | None = None) -> Box:
+    """What of the page is drawn for ``f`` before ``FIELD_MARGIN_MM`` round it: its box (``field_box``, or
+    ``box``: its boxes where they were found), ``BOXES_SIDE_MM`` wider each side for a digit or date field."""
+    box = box or field_box(f)
+    if isinstance(f, BoxesField):
+        return Box(box.x_mm - BOXES_SIDE_MM, box.y_mm, box.w_mm + 2 * BOXES_SIDE_MM, box.h_mm)
+    return box
 
 
 def warp_fields(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: float = WARP_PX_PER_MM,
@@ -149,7 +161,7 @@ def _blurred_under(grey: np.ndarray, region_to_px: np.ndarray, size: tuple[int, 
 def _regions(page: Page, margin_mm: float, shape: tuple[int, int], px_per_mm: float) -> list[tuple[slice, slice]]:
     """The fields' rectangles grown by ``margin_mm``, in canonical pixels; overlapping ones merged when the
     merged rectangle is no larger than the two."""
-    rects = [box_slices(field_box(f), margin_mm, shape, px_per_mm) for f in page.fields]
+    rects = [box_slices(field_window(f), margin_mm, shape, px_per_mm) for f in page.fields]
     merged: list[tuple[slice, slice]] = []
     for rows, columns in sorted(rects, key=lambda r: (r[0].start, r[1].start)):
         for k, (r, c) in enumerate(merged):

@@ -1,21 +1,36 @@
 """A mark beside a choice field's boxes (a circled box, a tick next to one or between two) answers the
 question without a stroke in any box: the row is flagged, not read blank. Ink that belongs elsewhere (a
-neighbouring row's long tick, the print, a fold) flags nothing."""
+neighbouring row's long tick, the print, a fold) flags nothing. A date or number written beside its boxes,
+a digit more beside them, or a mark that stops short of a visual-analogue line, is flagged too."""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from formkit.layout import build_layout
-from formkit.layout.model import Box
+from formkit.layout.model import Box, BoxesField
 from formkit.records import FieldValue
 from formkit.template import resolve_template
 from scanner import beside
-from tests.synthetic import bend_page, degrade_photo, degrade_scan, draw_crease, draw_mark, draw_mark_beside
+from scanner.register import BOXES_SIDE_MM
+from tests.synthetic import (
+    _Pen,
+    bend_page,
+    degrade_photo,
+    degrade_scan,
+    draw_crease,
+    draw_digit,
+    draw_line_mark,
+    draw_mark,
+    draw_mark_beside,
+    load_digits,
+    write_digits,
+)
 from tests.test_scan import DPI, option_box, printed, read
 
 
@@ -36,6 +51,13 @@ def read_values(image: np.ndarray, photo: bool = False) -> dict:
     result = read(degraded)
     assert result.status == "read", result.reason
     return {v.field: v for v in result.values}
+
+
+HELD_OUT_DIGITS = load_digits(Path(__file__).resolve().parent.parent / "samples" / "handwriting" / "mnist-heldout.npz")
+
+
+def boxes_field(page, field_id: str) -> BoxesField:
+    return next(f for f in page.fields if f.id == field_id)
 
 
 @pytest.mark.parametrize(("style", "pen", "photo"), [("circle", "black", False), ("circle", "pencil", True),
@@ -88,8 +110,11 @@ def test_the_rules_of_a_page_not_lying_flat_are_no_marks(tmp_path, bulge_mm):
     """A page whose middle is raised or sunk 0.9 mm moves its row rules up to 0.75 mm off where registration
     puts them, where the 0.3 mm kept clear of printed lines misses dashes of them: straight pieces lying
     within 1 mm of a printed line are print, and no row of the blank page is flagged (taken as marks, the
-    dashes flagged 4 to 7 of its rows)."""
-    image, _ = k10_page(tmp_path, blank_rows=tuple(range(1, 11)))
+    dashes flagged 4 to 7 of its rows). Nor is the date written in its boxes flagged for writing beside them
+    (the sides of its boxes, moved, are rules as the print's are)."""
+    image, page = k10_page(tmp_path, blank_rows=tuple(range(1, 11)))
+    write_digits(image, DPI, boxes_field(page, "date_completed").boxes, "24042024", HELD_OUT_DIGITS,
+                 random.Random(5), "black")
     photo = degrade_photo(bend_page(image, DPI, bulge_mm), random.Random(3), frame_px=(4000, 3000))
     result = read(photo)
     assert result.status == "read", result.reason
@@ -217,3 +242,94 @@ def test_the_quick_count_looks_beside_the_boxes_where_they_were_found():
                        raw={"states": ["empty"] * 5, "offset_mm": [[-1.0, 0.0]] * 5})
     beside.flag_marks_beside(image, page, [value], 8.0)
     assert value.needs_review and "beside" in value.raw, value
+
+
+# --- digit and date boxes ------------------------------------------------------------------------------------
+
+def test_a_date_written_beside_its_boxes_is_flagged_not_read_blank(tmp_path):
+    """The date written on the paper just after its boxes, the boxes left empty: before 2026-12-04 it read
+    blank with confidence 0.99, unflagged. The crop shows the writing beside the boxes."""
+    image, page = k10_page(tmp_path)
+    last = boxes_field(page, "date_completed").boxes[-1]
+    rng = random.Random(2)
+    for k, char in enumerate("07022026"):
+        place = Box(last.x_mm + last.w_mm + 1.5 + 0.8 * k * last.w_mm, last.y_mm, 0.8 * last.w_mm, last.h_mm)
+        draw_digit(image, DPI, place, rng.choice(HELD_OUT_DIGITS[int(char)]), rng, "blue")
+    value = read_values(image)["date_completed"]
+    assert value.value == "" and value.needs_review and value.confidence <= 0.5, value
+    assert "writing beside" in value.reason and value.raw["beside"]["ink_mm2"] >= beside.BESIDE_INK_MM2, value
+    crop = cv2.imdecode(np.frombuffer(value.crop_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    first = boxes_field(page, "date_completed").boxes[0]
+    span_mm = last.x_mm + last.w_mm - first.x_mm + 2 * (BOXES_SIDE_MM + beside.BESIDE_MM)  # the writing after them
+    assert crop.shape[0] >= (last.h_mm + 2 * beside.BESIDE_MM) * 8 - 2 and crop.shape[1] >= span_mm * 8 - 2, crop.shape
+
+
+def upright_one() -> np.ndarray:
+    """Of the first 50 held-back 1s, the most upright: a straight run down the page, as a printed rule is."""
+    def slant(image: np.ndarray) -> float:
+        m = cv2.moments(image.astype(np.float32))
+        return abs(m["mu11"] / m["mu02"])
+    return min(HELD_OUT_DIGITS[1][:50], key=slant)
+
+
+@pytest.mark.parametrize(("extra", "photo"), [(4, False), (1, True)])
+def test_a_digit_written_beside_its_box_is_flagged(tmp_path, extra, photo):
+    """A weight written in its box and another digit just beside it (a second thought, or a weight of 10 or
+    more): the box reads a clear digit, so only the writing apart from the box sends it to review; before
+    2026-12-04 it read 8, unflagged. An upright 1 counts too (before, as long and straight as a printed
+    rule, it was left out of the ink). Weights written in their boxes (one of them across its border) are not
+    sent for writing beside them."""
+    form = "gas-followup"
+    layout = build_layout(resolve_template(form))
+    image, page = printed(form, tmp_path, seed=2)[0][0], layout.pages[0]
+    rng = random.Random(7)
+    for field_id, weight in (("weight_1", 3), ("weight_2", 8)):
+        write_digits(image, DPI, boxes_field(page, field_id).boxes, str(weight), HELD_OUT_DIGITS, rng, "black")
+    box = boxes_field(page, "weight_2").boxes[0]
+    draw_digit(image, DPI, Box(box.x_mm + box.w_mm + 1.0, box.y_mm, 0.8 * box.w_mm, box.h_mm),
+               upright_one() if extra == 1 else HELD_OUT_DIGITS[extra][0], rng, "black")
+    across = boxes_field(page, "weight_3").boxes[0]
+    draw_digit(image, DPI, Box(across.x_mm + 0.25 * across.w_mm, across.y_mm, across.w_mm, across.h_mm),
+               HELD_OUT_DIGITS[6][1], rng, "black")
+    values = read_values(image, photo)
+    second = values["weight_2"]
+    assert second.needs_review and "writing beside the boxes" in second.reason, second
+    assert second.raw["beside"]["ink_mm2"] >= beside.APART_INK_MM2, second
+    for field_id in ("weight_1", "weight_3", "weight_4"):
+        assert "beside" not in values[field_id].raw, values[field_id]
+
+
+def test_the_serial_printed_above_a_goal_cards_date_is_no_writing(tmp_path):
+    """On the goal card the serial under the QR code is printed just above the boxes of the date set: it is
+    print, not writing beside the boxes (taken for writing, it flagged every date written there)."""
+    layout = build_layout(resolve_template("goal-card"))
+    index = next(i for i, p in enumerate(layout.pages) if any(f.id == "date_set" for f in p.fields))
+    page, image = layout.pages[index], printed("goal-card", tmp_path, seed=2)[0][index]
+    write_digits(image, DPI, boxes_field(page, "date_set").boxes, "19012027", HELD_OUT_DIGITS, random.Random(3),
+                 "black")
+    values = read_values(image, photo=True)
+    assert "beside" not in values["date_set"].raw and "beside" not in values["review_date"].raw, values["date_set"]
+
+
+# --- visual-analogue lines -----------------------------------------------------------------------------------
+
+def test_a_mark_that_stops_short_of_a_line_is_flagged_not_read_blank(tmp_path):
+    """Line 1 ticked from above, the tick stopping 0.4 mm short of it; line 2 with a V pointing at it; line 3
+    crossed as usual; line 4 left blank. Before 2026-12-04 lines 1 and 2 read blank at 0.95, unflagged; the
+    reason says where along the line the writing is."""
+    layout = build_layout(resolve_template("vas-4line"))
+    page, image = layout.pages[0], printed("vas-4line", tmp_path, seed=2)[0][0]
+    lines = {f.id: f for f in page.fields}
+    stroke = _Pen(image, DPI, "black", 0.45).stroke
+    one, two = lines["line_1"], lines["line_2"]
+    stroke([(one.x1_mm + 30.3, one.y1_mm - 4.5), (one.x1_mm + 30.0, one.y1_mm - 0.4)])
+    stroke([(two.x1_mm + 68.5, two.y1_mm - 3.5), (two.x1_mm + 70.0, two.y1_mm - 0.8),
+            (two.x1_mm + 71.5, two.y1_mm - 3.5)])
+    draw_line_mark(image, DPI, lines["line_3"], 55.0, random.Random(3))
+    values = read_values(image, photo=True)
+    for field_id, at_mm in (("line_1", 30.0), ("line_2", 70.0)):
+        value = values[field_id]
+        assert value.value == "" and value.needs_review and "no mark crosses the line" in value.reason, value
+        assert abs(value.raw["beside"]["at_mm"] - at_mm) <= 2.0, value.raw["beside"]
+    assert (values["line_3"].needs_review, "beside" in values["line_3"].raw) == (False, False), values["line_3"]
+    assert (values["line_4"].value, values["line_4"].needs_review) == ("", False), values["line_4"]
