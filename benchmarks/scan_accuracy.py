@@ -36,7 +36,16 @@ from formkit.layout import build_layout  # noqa: E402
 from formkit.records import PageResult  # noqa: E402
 from formkit.template import resolve_template  # noqa: E402
 from scanner.pipeline import read_page  # noqa: E402
-from tests.synthetic import bend_page, crease_page, degrade_photo, degrade_scan, fill_page, render_pdf  # noqa: E402
+from tests.synthetic import (  # noqa: E402
+    Truth,
+    bend_page,
+    crease_page,
+    degrade_photo,
+    degrade_scan,
+    fill_page,
+    render_pdf,
+    stick_note,
+)
 
 FORMS = ["k10", "alliance-check", "gas-followup", "goal-card", "vas-4line"]
 CONDITIONS = {
@@ -60,13 +69,22 @@ def blank_pages(form: str, dpi: int) -> tuple:
         return layout, tuple(render_pdf(pdf, dpi))
 
 
-def make_page(condition: str, seed: int):
+def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None = None, digits: dict | None = None):
+    """A filled page (image, truth) degraded as ``condition`` says; a photo's page spans ``photo_fill`` (least,
+    most) of the frame, when given; with ``digits`` (``tests.synthetic.load_digits``), digit and date boxes
+    are written too."""
     rng = random.Random(seed)
     form = FORMS[seed % len(FORMS)]
     dpi = 200 if condition in ("scan200bw", "photo3") else 300
     layout, pages = blank_pages(form, dpi)
     index = rng.randrange(len(pages))
-    filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng)
+    filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng, digits=digits)
+    if condition.endswith("note"):  # a sticky note over part of it: what it covers must be flagged
+        for field, covered in stick_note(filled.image, dpi, layout.pages[index], rng).items():
+            value = getattr(filled.truth.get(field), "value", "")
+            filled.truth[field] = Truth(value, must_review=True, scenario="covered") if covered else \
+                Truth(value, may_review=True, scenario="touched")
+        condition = condition.removesuffix("note")
     if condition.endswith("crumpled"):  # three to eight creases across boxes, lines and print
         crease_page(filled.image, dpi, rng, crumpled=True)
         condition = condition.removesuffix("crumpled")
@@ -79,7 +97,8 @@ def make_page(condition: str, seed: int):
         page = filled.image
         if condition == "photo12bent":  # its middle raised or sunk by 0.4-0.9 mm: markers cannot see it
             page = bend_page(page, dpi, rng.choice([-1, 1]) * rng.uniform(0.4, 0.9))
-        image = degrade_photo(page, rng, frame_px=frame, glare=condition == "photo12glare")
+        fill = rng.uniform(*photo_fill) if photo_fill else None
+        image = degrade_photo(page, rng, frame_px=frame, fill=fill, glare=condition == "photo12glare")
     return image, filled.truth
 
 

@@ -105,9 +105,10 @@ class Reading:
 
 def flagged_otherwise(raw: Mapping[str, Any]) -> bool:
     """Whether a choice value's raw readings hold a reason to review it besides its fill: its page flagged
-    as a whole (``page_flagged``) or its print washed out by glare (``washed_out``: a mark beside the fill
-    may not show). ``apply`` then leaves a lone fill flagged whatever the convention."""
-    return bool(raw.get("page_flagged", False)) or "washed_out" in raw
+    as a whole (``page_flagged``), its print washed out by glare (``washed_out``: a mark beside the fill
+    may not show) or covered (``hidden``), or part of it past the image's edge (``outside_image``).
+    ``apply`` then leaves a lone fill flagged whatever the convention."""
+    return bool(raw.get("page_flagged", False)) or any(k in raw for k in ("washed_out", "hidden", "outside_image"))
 
 
 def apply(convention: Convention, field: ChoiceStates, options: list[str], as_scanned: Reading,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+import math
+from collections.abc import Callable, Container, Iterable, Mapping
 
 import cv2
 import numpy as np
@@ -41,11 +42,14 @@ from .locate import (
 )
 from .register import (
     MAX_ERROR_MM,
+    OUTSIDE_LEAST,
     REVIEW_ERROR_MM,
     WARP_PX_PER_MM,
     Registration,
     field_window,
+    marker_contrast,
     register,
+    shares_outside,
     warp_fields,
     warp_page,
 )
@@ -301,7 +305,11 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
     result.quality.update(markers=reg.markers_used, source_px_per_mm=round(reg.px_per_mm, 2))
     if reg.left_out:
         result.quality["markers_left_out"] = list(reg.left_out)  # not square: partly covered or damaged
-    result.values, contrast = read_fields(warped, page, reg.px_per_mm, language)
+    outside = shares_outside(page, reg, grey.shape)
+    if outside:
+        result.quality["outside_image"] = sorted(outside)
+    result.values, contrast = read_fields(warped, page, reg.px_per_mm, language, outside,
+                                          lambda: marker_contrast(small[0], found, reg.left_out, small[1]))
     if contrast is not None:
         result.quality["box_contrast"] = round(contrast, 1)
     page_flagged = False
@@ -377,16 +385,22 @@ def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> N
         flag_for_review(value, reason)
 
 
-def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
-                language: str = "eng") -> tuple[list[FieldValue], float | None]:
+def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, language: str = "eng",
+                outside: Mapping[str, float] | None = None,
+                markers_contrast: Callable[[], float | None] | None = None) -> tuple[list[FieldValue], float | None]:
     """Every field of ``page`` from its registered image, in layout order, and the median contrast of the
-    printed box borders against the paper (``None`` without choice boxes)."""
+    printed box borders against the paper (``None`` without choice boxes). ``outside``: the share of each
+    field that lies past the image's edge (``register.shares_outside``); such fields are flagged, and their
+    white boxes are left out of what the page's marks and print are judged by. ``markers_contrast``
+    (``register.marker_contrast``, measured when asked): print in view whatever covers the fields
+    (``washout``)."""
+    outside = outside or {}
     choices = [f for f in page.fields if isinstance(f, ChoiceField)]
     offsets = {f.id: marks.box_offsets_mm(warped, field_boxes(f)) for f in choices}
     boxes = {f.id: [marks.moved(o.box, offset) for o, offset in zip(f.options, offsets[f.id], strict=True)]
              for f in choices}
     measures = {f.id: [marks.measure_box(warped, box) for box in boxes[f.id]] for f in choices}
-    all_measures = [m for ms in measures.values() for m in ms]
+    all_measures = [m for f in choices if f.id not in outside for m in measures[f.id]]
     baseline = marks.page_baseline(all_measures)
     contrast = float(np.median([m.contrast for m in all_measures])) if all_measures else None
     handwritten = read_boxes_fields(warped, [f for f in page.fields if isinstance(f, BoxesField)])
@@ -394,7 +408,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
     # a fold or crease through a box is no mark: such boxes are read as empty, and said so (resolve_choice)
     creased = {f.id: marks.creased_boxes(warped, boxes[f.id], measures[f.id], states[f.id]) for f in choices}
     states = {f.id: marks.emptied(states[f.id], creased[f.id]) for f in choices}
-    own_trace = marks.own_marks_trace(list(states.values()), list(measures.values()), baseline)
+    seen = [f.id for f in choices if f.id not in outside]
+    own_trace = marks.own_marks_trace([states[k] for k in seen], [measures[k] for k in seen], baseline)
     values: list[FieldValue] = []
     for f in page.fields:
         if isinstance(f, ChoiceField):
@@ -410,12 +425,29 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0,
             handwriting = handwritten[f.id] if isinstance(f, BoxesField) else read_text_field(warped, f, language)
             handwriting.crop_jpeg = _field_crop(warped, f)  # handwriting: its image always kept
             values.append(handwriting)
-    washout.flag_washed_out(warped, page.fields, values, measures)
+    in_image = [(f, v) for f, v in zip(page.fields, values, strict=True) if f.id not in outside]
+    washout.flag_washed_out(warped, [f for f, _ in in_image], [v for _, v in in_image],
+                            {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
     beside.flag_marks_beside(warped, page, values)
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, beside.BESIDE_MM, field_window(f))
+    _flag_outside(values, outside)
     return values, contrast
+
+
+def _flag_outside(values: list[FieldValue], outside: Mapping[str, float]) -> None:
+    """Flag, in place, each value whose field lies partly past the image's edge; one wholly past it is
+    empty with confidence 0, nothing of it having been seen."""
+    for value in values:
+        share = outside.get(value.field)
+        if share is None:
+            continue
+        if share >= 1 - OUTSIDE_LEAST:
+            value.value, value.confidence, value.reason = "", 0.0, ""
+        value.raw["outside_image"] = round(share, 3)
+        flag_for_review(value, f"{math.ceil(100 * share)} % of the field lies outside the image: the page was cut "
+                               "off by the scanner's glass or the photo's edge (scan or photograph it whole)")
 
 
 def _field_crop(warped: np.ndarray, f: Field, margin_mm: float = CROP_MARGIN_MM, box: Box | None = None

@@ -19,6 +19,7 @@ from .locate import Markers
 WARP_PX_PER_MM = 8.0  # the canonical image the readers work on (about 203 dpi)
 MAX_ERROR_MM = 1.2  # worse than this and boxes could be misread: the page is refused
 REVIEW_ERROR_MM = 0.75
+OUTSIDE_LEAST = 0.001  # a share of a field past the image's edge below this is rounding, not a cut
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,59 @@ def warp_fields(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: floa
         out[rows, columns] = cv2.warpPerspective(source, region_to_px, size,
                                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=255)
     return out
+
+
+def marker_contrast(grey: np.ndarray, found: Markers, left_out: tuple[int, ...] = (), scale: float = 1.0
+                    ) -> float | None:
+    """Grey levels between the paper round the registration markers and their black, the median over the
+    markers used (``left_out`` not): print in view on any page that was registered, whatever covers the
+    rest. ``grey`` is the image ``found`` was found in, resized by ``scale`` (the detection-size copy
+    serves: a marker is large and flat, 1.8 ms a page at full size, a tenth of it there). ``None`` when no
+    marker lies wholly in the image. Each marker's black is the 10th percentile inside its quadrilateral,
+    its paper the 90th in a band from 1.15 to 1.4 times its size round it."""
+    measured = []
+    for marker_id, full_size in found.corners.items():
+        if marker_id in left_out:
+            continue
+        corners = full_size * scale
+        centre = corners.mean(axis=0)
+        outer = centre + (corners - centre) * 1.4
+        left, top = np.floor(outer.min(axis=0)).astype(int)
+        right, bottom = np.ceil(outer.max(axis=0)).astype(int) + 1
+        if left < 0 or top < 0 or right > grey.shape[1] or bottom > grey.shape[0]:
+            continue
+        crop = grey[top:bottom, left:right]
+        inside, band = np.zeros(crop.shape, np.uint8), np.zeros(crop.shape, np.uint8)
+        shift = np.float32([left, top])
+        cv2.fillPoly(band, [np.int32(np.round(outer - shift))], 1)
+        cv2.fillPoly(band, [np.int32(np.round(centre + (corners - centre) * 1.15 - shift))], 0)
+        cv2.fillPoly(inside, [np.int32(np.round(corners - shift))], 1)
+        if inside.any() and band.any():
+            measured.append(float(np.percentile(crop[band > 0], 90) - np.percentile(crop[inside > 0], 10)))
+    return float(np.median(measured)) if measured else None
+
+
+def shares_outside(page: Page, reg: Registration, shape: tuple[int, ...]) -> dict[str, float]:
+    """Per field of ``page`` with part of it (``field_box``) outside an image of ``shape`` (rows, columns,
+    ...) as ``reg`` maps it: the share of its area outside, 0 to 1. A page cut off by a scanner's glass (an A4
+    page on a letter-size scanner loses its last 18 mm) or by a photo's frame is still registered from the
+    markers left in it; what lies past the edge is warped as white paper, which reads as nothing written."""
+    if not page.fields:
+        return {}
+    height, width = shape[:2]
+    frame = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    boxes = [field_box(f) for f in page.fields]
+    corners_mm = np.float64([[[b.x_mm, b.y_mm], [b.x_mm + b.w_mm, b.y_mm], [b.x_mm + b.w_mm, b.y_mm + b.h_mm],
+                              [b.x_mm, b.y_mm + b.h_mm]] for b in boxes]).reshape(1, -1, 2)
+    quads = cv2.perspectiveTransform(corners_mm, reg.mm_to_px)[0].reshape(-1, 4, 2).astype(np.float32)
+    inside = ((quads >= 0) & (quads <= (width, height))).all(axis=(1, 2))  # convex: its corners in the frame
+    shares = {}
+    for k in np.flatnonzero(~inside):
+        quad = quads[k]
+        area = abs(cv2.contourArea(quad))
+        seen = cv2.intersectConvexConvex(quad, frame)[0] if area > 0 else 0.0
+        shares[page.fields[k].id] = float(np.clip(1 - seen / area, 0.0, 1.0)) if area > 0 else 1.0
+    return {k: v for k, v in shares.items() if v > OUTSIDE_LEAST}
 
 
 def _translation(dx: float, dy: float) -> np.ndarray:

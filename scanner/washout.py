@@ -1,4 +1,4 @@
-"""Print washed out by glare or over-exposure: where a photo clips the paper to white, light marks go too.
+"""Print washed out by glare or over-exposure, or covered: where the print does not show, marks may not either.
 
 Light added to part of a photo (a lamp reflected by the page, a bright window) lifts paper, print and ink
 alike. Where the paper reaches the sensor's white it clips, and so does any mark lighter than the light
@@ -14,13 +14,28 @@ unlit print (30 pages, flat and crumpled); photos over-exposed 1.25-1.5 times cl
 more (30 photos); photos without glare, flat, crumpled, bent, dim, blurred by motion or at a steep angle, clip
 none. 100 benchmark photos with a glare spot: 5 fields read wrong without a flag before (each a mark in the
 glare read as no mark), none after.
+
+Something laid over the page (a sticky note, a corner folded over, a thumb in a photo) hides print and marks
+without clipping anything: a box, a piece of line or of a writing area's frame on paper not clipped whose
+print keeps under ``HIDDEN_SHARE`` of the page's contrast, and whose outline is not found either as a
+straight run along each side within ``HIDDEN_SEARCH_MM`` (a bent page moves print up to a millimetre;
+writing on a note makes no such runs), is covered. The page's contrast is at least a share of the
+registration markers' (in view on any registered page): a note over most of a card leaves nothing else to
+judge by. Ink only darkens print, and a shadow keeps two thirds of its contrast or more. On 240 pages of
+eight conditions (scan_accuracy.py's: flat, bent, crumpled, glare; scans and photos) no box or line on paper
+not clipped came under 0.62 of the page's contrast but on bent pages (down to 0.01), where the search found
+the print; on 320 such pages, half with digits written, nothing was taken for covered. Not seen: a box a
+note's edge crosses (the sides left in view keep its contrast), a box the note's own writing crosses, a white
+note on a scan (clipped paper: boxes and lines go to the glare rule, a writing area is not flagged).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from formkit.layout.model import Box, BoxesField, ChoiceField, Field, LineField
+from formkit.layout.model import Box, BoxesField, ChoiceField, Field, LineField, TextField
 from formkit.records import FieldValue
 
 from . import marks
@@ -29,10 +44,17 @@ from .resolve import flag_for_review
 
 CLIPPED_WHITE = 250.0  # grey level: paper this light may have been clipped
 WASHED_OUT_SHARE = 0.8  # of the page's contrast; under it, on clipped paper, a pencil mark may be gone
+HIDDEN_SHARE = 0.3  # of the page's contrast: print this faint on paper not clipped, and not found near: covered
+HIDDEN_SEARCH_MM = 1.5  # a page that does not lie flat moves its print up to a millimetre from where registered
+RUN_SHARE = 0.8  # of a side's length: print found where it is that straight and that long
+BOX_MARKER_SHARE = 0.4  # of the markers' contrast: the least a page's boxes are judged against
+FRAME_MARKER_SHARE = 0.15  # the same for the writing areas' grey frames
+FRAMES_SHOW = 0.5  # of the frames' reference: the brightest frame piece below it, no frame shows on the page
 SEEN_MARKS = ("marked", "filled", "heavy")  # box states whose mark shows despite the glare
 UNLIT_PERCENTILE = 75  # of the page's boxes' contrast: glare may lift the print of half a page
 MARK_MARGIN = 0.8  # a box where marks this much lighter than the person's lightest could vanish is flagged
 LINE_PIECE_MM = 10.0  # a line is looked at this much at a time: glare may wash out a part of it
+FRAME_PIECE_MM = 20.0  # a writing area's frame, for a note over it (a comment area's frame costs 1.3 ms so)
 
 
 def washed_out(white: float, contrast: float, page_contrast: float | None, lightest_peak: float | None = None
@@ -54,11 +76,13 @@ def vanishing_darkness(share: float) -> float:
 
 
 def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldValue],
-                    choice_measures: dict[str, list[marks.BoxMeasure]], px_per_mm: float = WARP_PX_PER_MM) -> None:
+                    choice_measures: dict[str, list[marks.BoxMeasure]], px_per_mm: float = WARP_PX_PER_MM,
+                    markers_contrast: Callable[[], float | None] | None = None) -> None:
     """Flag, in place, each value of ``values`` whose field has a washed-out box where a mark may be lost:
     a choice box that reads empty or faint, any digit or date box, any part of a visual-analogue line (a
     second mark there would not show). Not free-text areas: their frames are printed grey and thin, as
-    faint in a sharp scan as a box's outline under glare. ``page``: the registered page;
+    faint in a sharp scan as a box's outline under glare. And each whose print is covered, writing areas
+    too (their frames judged against one another's): ``raw["hidden"]``. ``page``: the registered page;
     ``choice_measures``: each choice field's boxes as measured (``marks.measure_box``). Each box is judged
     against the print's contrast where no glare lifts it: the upper quartile (``UNLIT_PERCENTILE``) of the
     empty choice boxes' contrast, or of the digit boxes' and the lines' on a page without. What is washed out is
@@ -68,11 +92,8 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     printed: dict[str, list[tuple[float, float]]] = {}  # (paper white, contrast) of each digit box, line piece
     for value in values:
         f = by_id.get(value.field)
-        if isinstance(f, BoxesField):
-            printed[f.id] = [_references(page, marks.moved(box, offset), px_per_mm) for box, offset
-                             in zip(f.boxes, marks.recorded_offsets(value.raw, len(f.boxes)), strict=True)]
-        elif isinstance(f, LineField):
-            printed[f.id] = [_references(page, piece, px_per_mm) for piece in _line_pieces(f)]
+        if isinstance(f, BoxesField | LineField):
+            printed[f.id] = [_references(page, box, px_per_mm) for box in _printed_parts(f, value)]
     choice_boxes = [(m, state) for v in values if v.field in choice_measures
                     for m, state in zip(choice_measures[v.field], v.raw["states"], strict=True)]
     # the empty boxes' print: a stroke across a marked box's border darkens it
@@ -80,27 +101,103 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
         [c for references in printed.values() for _, c in references]
     page_contrast = float(np.percentile(contrasts, UNLIT_PERCENTILE)) if contrasts else None
     lightest = lightest_mark(choice_boxes, page_contrast)
+    frames = {v.field: [_references(page, piece, px_per_mm) for piece in _frame_pieces(by_id[v.field])]
+              for v in values if isinstance(by_id.get(v.field), TextField)}
+    frame_contrasts = [c for references in frames.values() for _, c in references]
+    # what covered print is judged against: the page's own print, and at least a share of the markers' (in
+    # view on any registered page, however much of the rest a note covers); the writing areas' frames, grey
+    # and thin, against one another, and not at all where none shows (a 1-bit copy drops grey print)
+    own_frames = float(np.percentile(frame_contrasts, UNLIT_PERCENTILE)) if frame_contrasts else 0.0
+    floor = 0.0  # the markers are measured only where a part could be under the floor's share: 1 ms a page
+    could_be = [(w, c, max(page_contrast or 0.0, BOX_MARKER_SHARE * 255.0)) for w, c in
+                [(m.white, m.contrast) for m, _ in choice_boxes] + [r for refs in printed.values() for r in refs]]
+    could_be += [(w, c, max(own_frames, FRAME_MARKER_SHARE * 255.0)) for refs in frames.values() for w, c in refs]
+    if markers_contrast and any(w < CLIPPED_WHITE and c < HIDDEN_SHARE * ceiling for w, c, ceiling in could_be):
+        floor = markers_contrast() or 0.0
+    box_reference = max(page_contrast or 0.0, BOX_MARKER_SHARE * floor) or None
+    frame_reference = max(own_frames, FRAME_MARKER_SHARE * floor) or None
+    if not frame_contrasts or max(frame_contrasts) < FRAMES_SHOW * (frame_reference or 0.0):
+        frame_reference = None
     for value in values:
         f = by_id.get(value.field)
         if isinstance(f, ChoiceField):
-            states = zip(f.options, choice_measures[f.id], value.raw["states"], strict=True)
-            lost = [str(o.value) for o, m, state in states
-                    if state not in SEEN_MARKS and washed_out(m.white, m.contrast, page_contrast, lightest)]
-            where = f"option(s) {', '.join(lost)}"
+            names, where = [str(o.value) for o in f.options], "option(s)"
+            references = [(m.white, m.contrast) for m in choice_measures[f.id]]
+            seen = [state in SEEN_MARKS for state in value.raw["states"]]
         elif isinstance(f, BoxesField | LineField):
-            washed = [k for k, references in enumerate(printed[f.id])
-                      if washed_out(*references, page_contrast, lightest)]
-            if isinstance(f, BoxesField):
-                lost = [str(k + 1) for k in washed]
-                where = f"box(es) {', '.join(lost)}"
-            else:
-                lost = [f"{k * _piece_mm(f):.0f}-{(k + 1) * _piece_mm(f):.0f}" for k in washed]
-                where = f"the line at {', '.join(lost)} mm from its start"
+            references, seen = printed[f.id], [False] * len(printed[f.id])
+            names, where = ([str(k + 1) for k in range(len(references))], "box(es)") if isinstance(f, BoxesField) \
+                else ([f"{k * _piece_mm(f):.0f}-{(k + 1) * _piece_mm(f):.0f}" for k in range(len(references))],
+                      "the line at")
+        elif isinstance(f, TextField):
+            references, seen = frames[f.id], [True] * len(frames[f.id])  # no glare rule: see above
+            names, where = [_frame_piece_name(f, piece) for piece in _frame_pieces(f)], "the writing area's frame,"
         else:
             continue
+        unit = " mm from its start" if isinstance(f, LineField) else ""
+        parts = _printed_parts(f, value)
+        reference = frame_reference if isinstance(f, TextField) else box_reference
+        # print too faint, looked for again as a straight run along each side, where the page may have moved
+        # it (writing on a note over the print makes no such runs)
+        covered = [k for k, (white, contrast) in enumerate(references)
+                   if reference and white < CLIPPED_WHITE and contrast < HIDDEN_SHARE * reference
+                   and not _print_found(page, parts[k], reference, px_per_mm)]
+        lost = [names[k] for k, ((white, contrast), shows) in enumerate(zip(references, seen, strict=True))
+                if k not in covered and not shows and washed_out(white, contrast, page_contrast, lightest)]
         if lost:
             value.raw["washed_out"] = lost
-            flag_for_review(value, f"glare or over-exposure washes out {where}: a light mark there would not show")
+            flag_for_review(value, f"glare or over-exposure washes out {where} {', '.join(lost)}{unit}: a light "
+                                   "mark there would not show")
+        if covered:
+            value.raw["hidden"] = [names[k] for k in covered]
+            said = list(dict.fromkeys(name.split()[0] for name in value.raw["hidden"])) if isinstance(f, TextField) \
+                else value.raw["hidden"]  # a frame's sides, not its pieces
+            flag_for_review(value, f"the print of {where} {', '.join(said)}{unit} does not show: covered by a note, "
+                                   "a fold or a finger? A mark there would not be seen")
+
+
+def _printed_parts(f: Field, value: FieldValue) -> list[Box]:
+    """What of ``f`` is printed, where its value says it was found: each choice or digit box (moved by
+    the offsets its reading recorded), each piece of a visual-analogue line (``_line_pieces``) or of a
+    writing area's frame (``_frame_pieces``)."""
+    if isinstance(f, LineField):
+        return _line_pieces(f)
+    if isinstance(f, TextField):
+        return _frame_pieces(f)
+    boxes = [o.box for o in f.options] if isinstance(f, ChoiceField) else list(f.boxes)
+    return [marks.moved(box, offset)
+            for box, offset in zip(boxes, marks.recorded_offsets(value.raw, len(boxes)), strict=True)]
+
+
+def _print_found(page: np.ndarray, part: Box, reference: float, px_per_mm: float) -> bool:
+    """Whether each side of ``part``'s printed outline (one, for a piece of line or frame) lies within
+    ``HIDDEN_SEARCH_MM`` of where it was looked for: a straight run along the side, over ``RUN_SHARE`` of its
+    length (its ends left out), darker than the paper beside it by half of ``reference`` (grey levels). A
+    page that does not lie flat moves print so; writing on a note over the print makes no such runs."""
+    scale = px_per_mm
+    x0, y0 = part.x_mm * scale, part.y_mm * scale
+    x1, y1 = x0 + part.w_mm * scale, y0 + part.h_mm * scale
+    sides = []
+    if part.w_mm > 0:
+        sides += [(page, y, x0, x1) for y in ((y0, y1) if part.h_mm > 0 else (y0,))]
+    if part.h_mm > 0:
+        sides += [(page.T, x, y0, y1) for x in ((x0, x1) if part.w_mm > 0 else (x0,))]
+    reach = int(round(HIDDEN_SEARCH_MM * scale))
+    return bool(sides) and all(_run_along(image, along, start, stop, reach, reference)
+                               for image, along, start, stop in sides)
+
+
+def _run_along(image: np.ndarray, row: float, start: float, stop: float, reach: int, reference: float) -> bool:
+    """Whether some row of ``image`` within ``reach`` px of ``row`` is dark over ``RUN_SHARE`` of the
+    columns from ``start`` to ``stop`` (a tenth of the length left out at either end), a row or the next."""
+    trim = 0.1 * (stop - start)
+    r, c0, c1 = int(round(row)), int(round(start + trim)), int(round(stop - trim))
+    top, left = max(0, r - reach), max(0, c0)
+    region = image[top:min(image.shape[0], r + reach + 2), left:min(image.shape[1], c1)]
+    if region.shape[0] < 2 or region.shape[1] < 1:
+        return False
+    dark = region < np.percentile(region, 80) - 0.5 * reference
+    return bool(((dark[:-1] | dark[1:]).mean(axis=1) >= RUN_SHARE).any())
 
 
 def lightest_mark(choice_boxes: list[tuple[marks.BoxMeasure, str]], page_contrast: float | None) -> float | None:
@@ -129,3 +226,25 @@ def _line_pieces(f: LineField) -> list[Box]:
     outline is the line."""
     step = _piece_mm(f)
     return [Box(f.x1_mm + k * step, f.y1_mm, step, 0.0) for k in range(round((f.x2_mm - f.x1_mm) / step))]
+
+
+def _frame_pieces(f: TextField) -> list[Box]:
+    """A writing area's printed frame cut into pieces of about ``FRAME_PIECE_MM``, each a box of no height
+    (top, bottom) or no width (left, right) on the frame, as ``_line_pieces``."""
+    box = f.box
+    across, down = max(1, round(box.w_mm / FRAME_PIECE_MM)), max(1, round(box.h_mm / FRAME_PIECE_MM))
+    step_x, step_y = box.w_mm / across, box.h_mm / down
+    top_bottom = [Box(box.x_mm + k * step_x, y, step_x, 0.0)
+                  for y in (box.y_mm, box.y_mm + box.h_mm) for k in range(across)]
+    sides = [Box(x, box.y_mm + k * step_y, 0.0, step_y) for x in (box.x_mm, box.x_mm + box.w_mm) for k in range(down)]
+    return top_bottom + sides
+
+
+def _frame_piece_name(f: TextField, piece: Box) -> str:
+    """Where ``piece`` of ``f``'s frame lies: its side and mm from the area's top-left corner."""
+    box = f.box
+    if piece.h_mm == 0:
+        side = "top" if piece.y_mm == box.y_mm else "bottom"
+        return f"{side} {piece.x_mm - box.x_mm:.0f}-{piece.x_mm + piece.w_mm - box.x_mm:.0f} mm"
+    side = "left" if piece.x_mm == box.x_mm else "right"
+    return f"{side} {piece.y_mm - box.y_mm:.0f}-{piece.y_mm + piece.h_mm - box.y_mm:.0f} mm"

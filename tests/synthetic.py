@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from formkit.layout.model import Box, BoxesField, ChoiceField, LineField, Page
+from formkit.layout.model import Box, BoxesField, ChoiceField, Field, LineField, Page, field_box, field_boxes
 
 PENS = {"black": (25, 25, 35), "blue": (40, 60, 170), "pencil": (120, 120, 125)}
 
@@ -554,3 +554,48 @@ def crease_page(image: np.ndarray, dpi: float, rng: random.Random, crumpled: boo
         dx, dy = np.cos(angle) * half, np.sin(angle) * half
         draw_crease(image, dpi, (cx - dx, cy - dy), (cx + dx, cy + dy), rng.uniform(0.1, 0.45),
                     rng.uniform(0.15, 0.5), rng.uniform(0.1, 0.3))
+
+
+NOTE_COLOURS = {"yellow": (250, 238, 140), "pink": (250, 200, 215), "blue": (185, 220, 250), "green": (205, 245, 175)}
+
+
+def stick_note(image: np.ndarray, dpi: float, page: Page, rng: random.Random) -> dict[str, bool]:
+    """A sticky note (38-76 mm square, a pale colour, a few words on it, a soft shadow along its lower
+    edges), in place on ``image`` (the page, RGB), over one of ``page``'s fields chosen at random and
+    whatever else it reaches. Returns, per field it reaches, whether it covers it: half a box or more, 5 mm of
+    a line, a tenth of a writing area (else it only touches it: the print round what is answered)."""
+    scale = dpi / 25.4
+    target = field_box(rng.choice(page.fields))
+    side_mm = rng.choice([38.0, 51.0, 76.0])
+    x_mm = target.x_mm + target.w_mm * rng.uniform(0, 1) - side_mm * rng.uniform(0.2, 0.8)
+    y_mm = target.y_mm + target.h_mm * rng.uniform(0, 1) - side_mm * rng.uniform(0.2, 0.8)
+    x0, y0 = int(round(x_mm * scale)), int(round(y_mm * scale))
+    x1, y1 = int(round((x_mm + side_mm) * scale)), int(round((y_mm + side_mm) * scale))
+    shadow = np.zeros(image.shape[:2], np.float32)
+    cv2.rectangle(shadow, (x0 + 2, y0 + 4), (x1 + 4, y1 + 6), 0.25, -1)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), max(1.0, 0.6 * scale))
+    image[...] = np.clip(image.astype(np.float32) * (1 - shadow)[..., None], 0, 255).astype(np.uint8)
+    top, left = max(0, y0), max(0, x0)
+    note = image[top:max(top, y1), left:max(left, x1)]
+    note[...] = NOTE_COLOURS[rng.choice(sorted(NOTE_COLOURS))]
+    cv2.putText(note, rng.choice(["see file", "moved", "called 3/2", "ok"]), (int(4 * scale), int(12 * scale)),
+                cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 0.12 * scale, (40, 40, 120), max(1, int(0.3 * scale)), cv2.LINE_AA)
+    rect = (x_mm, y_mm, x_mm + side_mm, y_mm + side_mm)
+    return {f.id: _covers(f, rect) for f in page.fields if _overlap_mm2(field_box(f), rect) > 0}
+
+
+def _covers(f: Field, rect_mm: tuple[float, float, float, float]) -> bool:
+    if isinstance(f, LineField):
+        return _overlap_mm2(Box(f.x1_mm, f.y1_mm - 0.5, f.x2_mm - f.x1_mm, 1.0), rect_mm) >= 5.0
+    boxes = field_boxes(f)
+    if boxes:
+        return any(_overlap_mm2(box, rect_mm) >= 0.5 * box.w_mm * box.h_mm for box in boxes)
+    box = field_box(f)
+    return _overlap_mm2(box, rect_mm) >= 0.1 * box.w_mm * box.h_mm
+
+
+def _overlap_mm2(box: Box, rect_mm: tuple[float, float, float, float]) -> float:
+    left, top, right, bottom = rect_mm
+    across = min(box.x_mm + box.w_mm, right) - max(box.x_mm, left)
+    down = min(box.y_mm + box.h_mm, bottom) - max(box.y_mm, top)
+    return max(0.0, across) * max(0.0, down)
