@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scan_accuracy import _matches, make_page  # noqa: E402
+from scan_accuracy import _matches, make_page, with_truth  # noqa: E402
 
 from formkit.layout import build_layout  # noqa: E402
 from formkit.records import PageResult  # noqa: E402
@@ -76,10 +76,7 @@ def evaluate(job: tuple[str, int]) -> dict:
            "needless": 0, "silent_hidden": 0, "silent_inside": 0}
     if result.status != "read" or hidden is None:
         return out
-    for value in result.values:
-        t = truth.get(value.field)
-        if t is None:
-            continue
+    for value, t in with_truth(result.values, truth):
         out["fields"] += 1
         wrong = t.must_review or not _matches(value.value, t.value, value.kind)
         if value.field in hidden:

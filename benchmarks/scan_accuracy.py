@@ -111,10 +111,7 @@ def evaluate(job: tuple[str, int]) -> dict:
            "must_review": 0, "caught": 0, "needless": 0, "vas_err": []}
     if result.status != "read":
         return out
-    for value in result.values:
-        t = truth.get(value.field)
-        if t is None:
-            continue
+    for value, t in with_truth(result.values, truth):
         out["fields"] += 1
         out["must_review"] += t.must_review
         if value.needs_review:
@@ -128,6 +125,11 @@ def evaluate(job: tuple[str, int]) -> dict:
         else:
             out["silent"] += 1
     return out
+
+
+def with_truth(values: list, truth: dict) -> list[tuple]:
+    """Each value of a page whose field has a truth, with it (fields the filling left alone are not counted)."""
+    return [(value, truth[value.field]) for value in values if value.field in truth]
 
 
 def _matches(read: str, truth: str, kind: str) -> bool:
