@@ -81,9 +81,9 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
     filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng, digits=digits)
     if condition.endswith("note"):  # a sticky note over part of it: what it covers must be flagged
         for field, covered in stick_note(filled.image, dpi, layout.pages[index], rng).items():
-            value = getattr(filled.truth.get(field), "value", "")
-            filled.truth[field] = Truth(value, must_review=True, scenario="covered") if covered else \
-                Truth(value, may_review=True, scenario="touched")
+            was = filled.truth.get(field) or Truth("")
+            filled.truth[field] = Truth(was.value, must_review=True, scenario="covered") if covered else \
+                Truth(was.value, must_review=was.must_review, may_review=True, scenario="touched")
         condition = condition.removesuffix("note")
     if condition.endswith("crumpled"):  # three to eight creases across boxes, lines and print
         crease_page(filled.image, dpi, rng, crumpled=True)
