@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .records import RAW_PAGE_FLAGGED, RAW_UNSEEN
+
 MIN_FILL_EVIDENCE = 3  # fields answered by a lone fill before filling is taken as this person's way
 ANSWER, CANCEL, UNDECIDED = "answer", "cancel", "undecided"
 
@@ -108,7 +110,7 @@ def flagged_otherwise(raw: Mapping[str, Any]) -> bool:
     as a whole (``page_flagged``), its print washed out by glare (``washed_out``: a mark beside the fill
     may not show) or covered (``hidden``), or part of it past the image's edge (``outside_image``).
     ``apply`` then leaves a lone fill flagged whatever the convention."""
-    return bool(raw.get("page_flagged", False)) or any(k in raw for k in ("washed_out", "hidden", "outside_image"))
+    return bool(raw.get(RAW_PAGE_FLAGGED, False)) or any(key in raw for key in RAW_UNSEEN)
 
 
 def apply(convention: Convention, field: ChoiceStates, options: list[str], as_scanned: Reading,

@@ -23,7 +23,7 @@ from formkit.layout.model import (
     field_boxes,
 )
 from formkit.qrpayload import PagePayload, decode
-from formkit.records import FieldValue, PageResult, PageState
+from formkit.records import RAW_OUTSIDE_IMAGE, RAW_PAGE_FLAGGED, FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
 from . import areas, beside, marks, regions, washout
@@ -361,7 +361,7 @@ def apply_fill_convention(values: list[FieldValue], fill_means: str, page_flagge
         if not states.lone_fill:
             continue
         value.raw["as_scanned"] = [value.value, value.confidence, value.needs_review, value.reason]
-        value.raw["page_flagged"] = page_flagged
+        value.raw[RAW_PAGE_FLAGGED] = page_flagged
         reading = apply(convention, states, value.raw["options"],
                         Reading(value.value, value.confidence, value.needs_review, value.reason),
                         flagged_otherwise(value.raw))
@@ -445,7 +445,7 @@ def _flag_outside(values: list[FieldValue], outside: Mapping[str, float]) -> Non
             continue
         if share >= 1 - OUTSIDE_LEAST:
             value.value, value.confidence, value.reason = "", 0.0, ""
-        value.raw["outside_image"] = round(share, 3)
+        value.raw[RAW_OUTSIDE_IMAGE] = round(share, 3)
         flag_for_review(value, f"{math.ceil(100 * share)} % of the field lies outside the image: the page was cut "
                                "off by the scanner's glass or the photo's edge (scan or photograph it whole)")
 

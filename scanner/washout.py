@@ -32,11 +32,12 @@ note on a scan (clipped paper: boxes and lines go to the glare rule, a writing a
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from formkit.layout.model import Box, BoxesField, ChoiceField, Field, LineField, TextField
-from formkit.records import FieldValue
+from formkit.records import RAW_HIDDEN, RAW_WASHED_OUT, FieldValue
 
 from . import marks
 from .register import WARP_PX_PER_MM
@@ -49,12 +50,13 @@ HIDDEN_SEARCH_MM = 1.5  # a page that does not lie flat moves its print up to a 
 RUN_SHARE = 0.8  # of a side's length: print found where it is that straight and that long
 BOX_MARKER_SHARE = 0.4  # of the markers' contrast: the least a page's boxes are judged against
 FRAME_MARKER_SHARE = 0.15  # the same for the writing areas' grey frames
+MAX_CONTRAST = 255.0  # grey levels: no print is darker against its paper than this
 FRAMES_SHOW = 0.5  # of the frames' reference: the brightest frame piece below it, no frame shows on the page
 SEEN_MARKS = ("marked", "filled", "heavy")  # box states whose mark shows despite the glare
 UNLIT_PERCENTILE = 75  # of the page's boxes' contrast: glare may lift the print of half a page
 MARK_MARGIN = 0.8  # a box where marks this much lighter than the person's lightest could vanish is flagged
 LINE_PIECE_MM = 10.0  # a line is looked at this much at a time: glare may wash out a part of it
-FRAME_PIECE_MM = 20.0  # a writing area's frame, for a note over it (a comment area's frame costs 1.3 ms so)
+FRAME_PIECE_MM = 20.0  # a writing area's frame, for a note over it (half the pieces, and the cost, of 10 mm)
 
 
 def washed_out(white: float, contrast: float, page_contrast: float | None, lightest_peak: float | None = None
@@ -75,6 +77,20 @@ def vanishing_darkness(share: float) -> float:
     return 1.0 - (1.0 - marks.WEAK_LEVEL) * share
 
 
+@dataclass(frozen=True)
+class _Printed:
+    """A field's printed parts where its reading found them, what each looks like, and how a reviewer is
+    told of them."""
+
+    parts: list[Box]
+    references: list[tuple[float, float]]  # (paper white, contrast) round each part
+    names: list[str]  # each part, as a reason names it
+    where: str  # what the parts are, before their names
+    unit: str  # after the names
+    shows_mark: list[bool]  # a mark already seen there, which glare left in view
+    frame: bool  # a writing area's grey frame, not black print
+
+
 def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldValue],
                     choice_measures: dict[str, list[marks.BoxMeasure]], px_per_mm: float = WARP_PX_PER_MM,
                     markers_contrast: Callable[[], float | None] | None = None) -> None:
@@ -83,77 +99,87 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     second mark there would not show). Not free-text areas: their frames are printed grey and thin, as
     faint in a sharp scan as a box's outline under glare. And each whose print is covered, writing areas
     too (their frames judged against one another's): ``raw["hidden"]``. ``page``: the registered page;
-    ``choice_measures``: each choice field's boxes as measured (``marks.measure_box``). Each box is judged
-    against the print's contrast where no glare lifts it: the upper quartile (``UNLIT_PERCENTILE``) of the
-    empty choice boxes' contrast, or of the digit boxes' and the lines' on a page without. What is washed out is
-    kept in the value's ``raw["washed_out"]`` (option values, box numbers from 1, or the stretches of a
-    line, mm from its start)."""
+    ``choice_measures``: each choice field's boxes as measured (``marks.measure_box``); ``markers_contrast``
+    (called only when needed): the registration markers' print. Each box is judged against the print's
+    contrast where no glare lifts it: the upper quartile (``UNLIT_PERCENTILE``) of the empty choice boxes'
+    contrast, or of the digit boxes' and the lines' on a page without. What is washed out is kept in the
+    value's ``raw["washed_out"]`` (option values, box numbers from 1, or the stretches of a line, mm from
+    its start)."""
     by_id = {f.id: f for f in fields}
-    printed: dict[str, list[tuple[float, float]]] = {}  # (paper white, contrast) of each digit box, line piece
-    for value in values:
-        f = by_id.get(value.field)
-        if isinstance(f, BoxesField | LineField):
-            printed[f.id] = [_references(page, box, px_per_mm) for box in _printed_parts(f, value)]
+    printed = {v.field: _printed(page, by_id[v.field], v, choice_measures, px_per_mm)
+               for v in values if isinstance(by_id.get(v.field), ChoiceField | BoxesField | LineField | TextField)}
     choice_boxes = [(m, state) for v in values if v.field in choice_measures
                     for m, state in zip(choice_measures[v.field], v.raw["states"], strict=True)]
     # the empty boxes' print: a stroke across a marked box's border darkens it
     contrasts = [m.contrast for m, state in choice_boxes if state == "empty"] or \
-        [c for references in printed.values() for _, c in references]
+        [c for field, p in printed.items() if field not in choice_measures and not p.frame for _, c in p.references]
     page_contrast = float(np.percentile(contrasts, UNLIT_PERCENTILE)) if contrasts else None
     lightest = lightest_mark(choice_boxes, page_contrast)
-    frames = {v.field: [_references(page, piece, px_per_mm) for piece in _frame_pieces(by_id[v.field])]
-              for v in values if isinstance(by_id.get(v.field), TextField)}
-    frame_contrasts = [c for references in frames.values() for _, c in references]
-    # what covered print is judged against: the page's own print, and at least a share of the markers' (in
-    # view on any registered page, however much of the rest a note covers); the writing areas' frames, grey
-    # and thin, against one another, and not at all where none shows (a 1-bit copy drops grey print)
-    own_frames = float(np.percentile(frame_contrasts, UNLIT_PERCENTILE)) if frame_contrasts else 0.0
-    floor = 0.0  # the markers are measured only where a part could be under the floor's share: 1 ms a page
-    could_be = [(w, c, max(page_contrast or 0.0, BOX_MARKER_SHARE * 255.0)) for w, c in
-                [(m.white, m.contrast) for m, _ in choice_boxes] + [r for refs in printed.values() for r in refs]]
-    could_be += [(w, c, max(own_frames, FRAME_MARKER_SHARE * 255.0)) for refs in frames.values() for w, c in refs]
-    if markers_contrast and any(w < CLIPPED_WHITE and c < HIDDEN_SHARE * ceiling for w, c, ceiling in could_be):
+    box_reference, frame_reference = _cover_references(printed, page_contrast, markers_contrast)
+    for value in values:
+        p = printed.get(value.field)
+        if p is None:
+            continue
+        lost = [name for name, (white, contrast), shows in zip(p.names, p.references, p.shows_mark, strict=True)
+                if not shows and washed_out(white, contrast, page_contrast, lightest)]
+        if lost:
+            value.raw[RAW_WASHED_OUT] = lost
+            flag_for_review(value, f"glare or over-exposure washes out {p.where} {', '.join(lost)}{p.unit}: a "
+                                   "light mark there would not show")
+        reference = frame_reference if p.frame else box_reference
+        # print too faint, looked for again as a straight run along each side, where the page may have moved
+        # it (writing on a note over the print makes no such runs)
+        covered = [name for name, part, (white, contrast) in zip(p.names, p.parts, p.references, strict=True)
+                   if reference and white < CLIPPED_WHITE and contrast < HIDDEN_SHARE * reference
+                   and not _print_found(page, part, reference, px_per_mm)]
+        if covered:
+            value.raw[RAW_HIDDEN] = covered
+            said = list(dict.fromkeys(name.split()[0] for name in covered)) if p.frame else covered  # its sides
+            flag_for_review(value, f"the print of {p.where} {', '.join(said)}{p.unit} does not show: covered by a "
+                                   "note, a fold or a finger? A mark there would not be seen")
+
+
+def _printed(page: np.ndarray, f: Field, value: FieldValue, choice_measures: dict[str, list[marks.BoxMeasure]],
+             px_per_mm: float) -> _Printed:
+    """``f``'s printed parts (``_printed_parts``) with their paper and contrast: a choice box's as measured
+    for its reading, the others' measured here."""
+    parts = _printed_parts(f, value)
+    if isinstance(f, ChoiceField):
+        return _Printed(parts, [(m.white, m.contrast) for m in choice_measures[f.id]],
+                        [str(o.value) for o in f.options], "option(s)", "",
+                        [state in SEEN_MARKS for state in value.raw["states"]], False)
+    references = [_references(page, part, px_per_mm) for part in parts]
+    if isinstance(f, BoxesField):
+        names, where, unit = [str(k + 1) for k in range(len(parts))], "box(es)", ""
+    elif isinstance(f, LineField):
+        names = [f"{k * _piece_mm(f):.0f}-{(k + 1) * _piece_mm(f):.0f}" for k in range(len(parts))]
+        where, unit = "the line at", " mm from its start"
+    else:  # no glare rule for a writing area's frame (see above): as if a mark showed on each piece
+        names = [_frame_piece_name(f, part) for part in parts]
+        return _Printed(parts, references, names, "the writing area's frame,", "", [True] * len(parts), True)
+    return _Printed(parts, references, names, where, unit, [False] * len(parts), False)
+
+
+def _cover_references(printed: dict[str, _Printed], page_contrast: float | None,
+                      markers_contrast: Callable[[], float | None] | None) -> tuple[float | None, float | None]:
+    """What covered print is judged against, black print and writing areas' grey frames: the page's own
+    print (``page_contrast``; the frames' upper quartile), and at least a share of the markers' (in view on
+    any registered page, however much of the rest a note covers). The markers are measured only where some
+    part could fall under that share (1 ms a page). No frame reference where no frame shows (a 1-bit copy
+    drops grey print)."""
+    frames = [c for p in printed.values() if p.frame for _, c in p.references]
+    own_frames = float(np.percentile(frames, UNLIT_PERCENTILE)) if frames else 0.0
+    ceilings = (max(page_contrast or 0.0, BOX_MARKER_SHARE * MAX_CONTRAST),
+                max(own_frames, FRAME_MARKER_SHARE * MAX_CONTRAST))
+    floor = 0.0
+    if markers_contrast and any(white < CLIPPED_WHITE and contrast < HIDDEN_SHARE * ceilings[p.frame]
+                                for p in printed.values() for white, contrast in p.references):
         floor = markers_contrast() or 0.0
     box_reference = max(page_contrast or 0.0, BOX_MARKER_SHARE * floor) or None
     frame_reference = max(own_frames, FRAME_MARKER_SHARE * floor) or None
-    if not frame_contrasts or max(frame_contrasts) < FRAMES_SHOW * (frame_reference or 0.0):
+    if not frames or max(frames) < FRAMES_SHOW * (frame_reference or 0.0):
         frame_reference = None
-    for value in values:
-        f = by_id.get(value.field)
-        if isinstance(f, ChoiceField):
-            names, where = [str(o.value) for o in f.options], "option(s)"
-            references = [(m.white, m.contrast) for m in choice_measures[f.id]]
-            seen = [state in SEEN_MARKS for state in value.raw["states"]]
-        elif isinstance(f, BoxesField | LineField):
-            references, seen = printed[f.id], [False] * len(printed[f.id])
-            names, where = ([str(k + 1) for k in range(len(references))], "box(es)") if isinstance(f, BoxesField) \
-                else ([f"{k * _piece_mm(f):.0f}-{(k + 1) * _piece_mm(f):.0f}" for k in range(len(references))],
-                      "the line at")
-        elif isinstance(f, TextField):
-            references, seen = frames[f.id], [True] * len(frames[f.id])  # no glare rule: see above
-            names, where = [_frame_piece_name(f, piece) for piece in _frame_pieces(f)], "the writing area's frame,"
-        else:
-            continue
-        unit = " mm from its start" if isinstance(f, LineField) else ""
-        parts = _printed_parts(f, value)
-        reference = frame_reference if isinstance(f, TextField) else box_reference
-        # print too faint, looked for again as a straight run along each side, where the page may have moved
-        # it (writing on a note over the print makes no such runs)
-        covered = [k for k, (white, contrast) in enumerate(references)
-                   if reference and white < CLIPPED_WHITE and contrast < HIDDEN_SHARE * reference
-                   and not _print_found(page, parts[k], reference, px_per_mm)]
-        lost = [names[k] for k, ((white, contrast), shows) in enumerate(zip(references, seen, strict=True))
-                if k not in covered and not shows and washed_out(white, contrast, page_contrast, lightest)]
-        if lost:
-            value.raw["washed_out"] = lost
-            flag_for_review(value, f"glare or over-exposure washes out {where} {', '.join(lost)}{unit}: a light "
-                                   "mark there would not show")
-        if covered:
-            value.raw["hidden"] = [names[k] for k in covered]
-            said = list(dict.fromkeys(name.split()[0] for name in value.raw["hidden"])) if isinstance(f, TextField) \
-                else value.raw["hidden"]  # a frame's sides, not its pieces
-            flag_for_review(value, f"the print of {where} {', '.join(said)}{unit} does not show: covered by a note, "
-                                   "a fold or a finger? A mark there would not be seen")
+    return box_reference, frame_reference
 
 
 def _printed_parts(f: Field, value: FieldValue) -> list[Box]:
@@ -217,27 +243,36 @@ def _references(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[float, fl
 
 def _piece_mm(f: LineField) -> float:
     """The length of each of ``_line_pieces``: about ``LINE_PIECE_MM``, the line cut evenly."""
-    length = f.x2_mm - f.x1_mm
-    return length / max(1, round(length / LINE_PIECE_MM))
+    return _step(f.x2_mm - f.x1_mm, LINE_PIECE_MM)
+
+
+def _step(length_mm: float, piece_mm: float) -> float:
+    return length_mm / max(1, round(length_mm / piece_mm))
+
+
+def _pieces(x_mm: float, y_mm: float, length_mm: float, across: bool, piece_mm: float) -> list[Box]:
+    """A printed line from (``x_mm``, ``y_mm``), ``length_mm`` long across the page (else down it), cut
+    evenly into pieces of about ``piece_mm``, each a box of no height (no width, down the page) on the line:
+    its outline is the line."""
+    step = _step(length_mm, piece_mm)
+    count = round(length_mm / step)
+    if across:
+        return [Box(x_mm + k * step, y_mm, step, 0.0) for k in range(count)]
+    return [Box(x_mm, y_mm + k * step, 0.0, step) for k in range(count)]
 
 
 def _line_pieces(f: LineField) -> list[Box]:
-    """The printed line cut into pieces of ``_piece_mm``, each as a box of no height on the line: its
-    outline is the line."""
-    step = _piece_mm(f)
-    return [Box(f.x1_mm + k * step, f.y1_mm, step, 0.0) for k in range(round((f.x2_mm - f.x1_mm) / step))]
+    """The printed line in pieces of ``_piece_mm``."""
+    return _pieces(f.x1_mm, f.y1_mm, f.x2_mm - f.x1_mm, True, LINE_PIECE_MM)
 
 
 def _frame_pieces(f: TextField) -> list[Box]:
-    """A writing area's printed frame cut into pieces of about ``FRAME_PIECE_MM``, each a box of no height
-    (top, bottom) or no width (left, right) on the frame, as ``_line_pieces``."""
+    """A writing area's printed frame in pieces of about ``FRAME_PIECE_MM``: top, bottom, left, right."""
     box = f.box
-    across, down = max(1, round(box.w_mm / FRAME_PIECE_MM)), max(1, round(box.h_mm / FRAME_PIECE_MM))
-    step_x, step_y = box.w_mm / across, box.h_mm / down
-    top_bottom = [Box(box.x_mm + k * step_x, y, step_x, 0.0)
-                  for y in (box.y_mm, box.y_mm + box.h_mm) for k in range(across)]
-    sides = [Box(x, box.y_mm + k * step_y, 0.0, step_y) for x in (box.x_mm, box.x_mm + box.w_mm) for k in range(down)]
-    return top_bottom + sides
+    return [piece for y in (box.y_mm, box.y_mm + box.h_mm) for piece in _pieces(box.x_mm, y, box.w_mm, True,
+                                                                                  FRAME_PIECE_MM)] + \
+        [piece for x in (box.x_mm, box.x_mm + box.w_mm) for piece in _pieces(x, box.y_mm, box.h_mm, False,
+                                                                              FRAME_PIECE_MM)]
 
 
 def _frame_piece_name(f: TextField, piece: Box) -> str:

@@ -560,7 +560,7 @@ NOTE_COLOURS = {"yellow": (250, 238, 140), "pink": (250, 200, 215), "blue": (185
 
 
 def stick_note(image: np.ndarray, dpi: float, page: Page, rng: random.Random) -> dict[str, bool]:
-    """A sticky note (38-76 mm square, a pale colour, a few words on it, a soft shadow along its lower
+    """A sticky note (38-76 mm square, a pale colour, a word or two on it, a soft shadow along its lower
     edges), in place on ``image`` (the page, RGB), over one of ``page``'s fields chosen at random and
     whatever else it reaches. Returns, per field it reaches, whether it covers it: half a box or more, 5 mm of
     a line, a tenth of a writing area (else it only touches it: the print round what is answered)."""
