@@ -155,7 +155,8 @@ def test_large_print_variant_is_named_in_the_qr(tmp_path):
     pdf = tmp_path / "k10-large.pdf"
     assert run_cli("generate", "k10", "--large-print", "--out", str(pdf)).exit_code == 0
     image = rasterise(pdf, 150, tmp_path)[0]
-    payload = decode(cv2.QRCodeDetector().detectAndDecode(image)[0])
+    # The scanner's own reader: OpenCV's detector misses some random serials at 150 dpi (a CI failure).
+    payload = next((p for p in (decode(r.text) for r in read_qr_codes(image)) if p), None)
     assert payload is not None and payload.variant == "L"
 
 
