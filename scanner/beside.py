@@ -31,13 +31,15 @@ from formkit.layout.model import (
     Field,
     LineField,
     Page,
+    TextRun,
     bounding_box,
     field_box,
     field_boxes,
 )
+from formkit.layout.text import MM_PER_PT, letters_box
 from formkit.records import FieldValue
 
-from . import areas, creases, marks
+from . import areas, creases, marks, overprint
 from .identify import common_print, expected_print
 from .ink import INK_CONTRAST
 from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices, field_window
@@ -46,7 +48,8 @@ from .resolve import flag_for_review
 BESIDE_MM = 4.0  # round the rectangle of a field's boxes: a loop round a 5 mm box, a tick beside it
 REACH_MM = FIELD_MARGIN_MM - BESIDE_MM  # further out, as far as the registered page is drawn, so that a
 #                                        mark crossing into the zone is seen whole
-TEXT_MARGIN_MM = 1.0  # around printed text: descenders, anti-aliasing, a page registered 0.5 mm off
+TEXT_MARGIN_MM = 1.0  # around printed text: anti-aliasing, a page registered 0.5 mm off
+DESCENT = 0.25  # of the size, below the baseline: the font's descenders (g, y, brackets, an underscore)
 # around printed boxes and rules, whose ink the handwriting mask mostly takes out already: wider, and it
 # would cover the 1.2 mm between a goal card's boxes, where a tick astride two of them lies
 LINE_MARGIN_MM = 0.3  # at 8 px/mm, 2 px each way
@@ -71,6 +74,10 @@ LEAST_INK_MM2 = min(BESIDE_INK_MM2, 2 * STRADDLE_MM2)  # the least that can flag
 # in them: a 5 mm "1" in a 0.4 mm pen is 2 mm²; a digit written across a border is one piece, mostly inside
 APART_INK_MM2 = BESIDE_INK_MM2
 APART_SHARE = 0.5
+LINE_BAND_MM = 1.0  # a number written under a line: its top 3-5 mm below it
+# writing between two lines is either's, unless one is this much nearer: a number written under a line, as
+# near the next (whose own number would be flagged anyway)
+LINE_SHARED = 1.5
 PRINT_CACHE_PAGES = 4  # an A4 page's three masks take 12 MB
 _PRINT_CACHE_LOCK = threading.Lock()  # a Dask worker reads pages on several threads
 _PRINT_CACHE: OrderedDict[tuple, tuple[Page, tuple[np.ndarray, np.ndarray, np.ndarray]]] = OrderedDict()
@@ -160,14 +167,67 @@ def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: Fie
 def _check_line(page: np.ndarray, layout_page: Page, f: LineField, value: FieldValue, px_per_mm: float) -> None:
     line = [_answer_area(f)]
     beside_px, inside_px = _dark_pixels(page, layout_page, f, line, px_per_mm)
-    if beside_px + sum(inside_px) < BESIDE_INK_MM2 * px_per_mm ** 2:
+    ink = ink_beside(page, layout_page, f, line, px_per_mm) \
+        if beside_px + sum(inside_px) >= BESIDE_INK_MM2 * px_per_mm ** 2 else None
+    near_mm2 = ink.whole_mm2 if ink else 0.0
+    on_words_mm2, words_centre_mm = ink_on_words(page, layout_page, f, px_per_mm)
+    if near_mm2 + on_words_mm2 < BESIDE_INK_MM2:
         return
-    ink = ink_beside(page, layout_page, f, line, px_per_mm)
-    if ink.whole_mm2 >= BESIDE_INK_MM2:
-        at_mm = min(max(ink.centre_mm[0] - f.x1_mm, 0.0), f.x2_mm - f.x1_mm)
-        value.raw["beside"] = {"ink_mm2": round(ink.whole_mm2, 2), "at_mm": round(at_mm, 1)}
-        flag_for_review(value, f"no mark crosses the line, but there is writing near it, {at_mm:.0f} mm from its "
-                               "start: a mark that stops short, or a number written?")
+    x_mm = ink.centre_mm[0] if near_mm2 >= on_words_mm2 else words_centre_mm[0]
+    at_mm = min(max(x_mm - f.x1_mm, 0.0), f.x2_mm - f.x1_mm)
+    value.raw["beside"] = {"ink_mm2": round(near_mm2 + on_words_mm2, 2), "at_mm": round(at_mm, 1)}
+    where = "on the words printed by it" if on_words_mm2 > near_mm2 else "near it"
+    flag_for_review(value, f"no mark crosses the line, but there is writing {where}, {at_mm:.0f} mm from its start: "
+                           "a mark that stops short, or a number written?")
+
+
+def ink_on_words(page: np.ndarray, layout_page: Page, f: Field, px_per_mm: float = WARP_PX_PER_MM
+                 ) -> tuple[float, tuple[float, float]]:
+    """The handwriting over the words printed by ``f`` (``_words_of``) and off their letters
+    (``overprint.written_on``), folds left out: its area (mm²) and centre (x, y mm; (0, 0) when there is
+    none)."""
+    _, near_lines, _ = _print_masks(layout_page, page.shape[:2], px_per_mm)
+    total_px, weighted = 0, np.zeros(2)
+    for run in _words_of(layout_page, f):
+        other_words = [letters_box(r) for r in layout_page.texts if r is not run and r.text.strip()]
+        pieces = overprint.written_on(page, run, near_lines, other_words, px_per_mm) or []
+        if len(pieces) > 1 and _crease(page, np.concatenate([ys for ys, _ in pieces]),
+                                       np.concatenate([xs for _, xs in pieces]), px_per_mm):
+            continue  # a crease across the words: the letters cut it into pieces too short to follow alone
+        for ys, xs in pieces:
+            if not _crease(page, ys, xs, px_per_mm):
+                total_px += len(xs)
+                weighted += np.array([xs.mean(), ys.mean()]) * len(xs)
+    centre = weighted / total_px / px_per_mm if total_px else np.zeros(2)
+    return total_px / px_per_mm ** 2, (float(centre[0]), float(centre[1]))
+
+
+def _crease(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, px_per_mm: float) -> bool:
+    """Whether the ink at ``ys``, ``xs`` is a crease: one thin straight line running on past both ends, or
+    ``creases.LINE_ONE_WAY_MM`` past one (a crumpled page's crease may end just past the words)."""
+    return creases.runs_on(page, np.stack([xs, ys], axis=1), px_per_mm, one_way_mm=creases.LINE_ONE_WAY_MM)
+
+
+def _words_of(layout_page: Page, f: Field) -> list[TextRun]:
+    """The runs of print within ``BESIDE_MM`` of where ``f`` is answered, their centre nearer it than any
+    other field's: a line's anchor words."""
+    answer = _answer_area(f)
+    others = [_answer_area(g) for g in layout_page.fields if g is not f]
+    near = []
+    for run in layout_page.texts:
+        box = letters_box(run)
+        if not run.text.strip() or _boxes_apart_mm(box, answer) > BESIDE_MM:
+            continue
+        centre = (box.x_mm + box.w_mm / 2, box.y_mm + box.h_mm / 2)
+        if all(_distance_mm(*centre, g) > _distance_mm(*centre, answer) for g in others):
+            near.append(run)
+    return near
+
+
+def _boxes_apart_mm(a: Box, b: Box) -> float:
+    """The gap between two rectangles (0 when they touch or overlap)."""
+    return float(np.hypot(max(a.x_mm - b.x_mm - b.w_mm, b.x_mm - a.x_mm - a.w_mm, 0.0),
+                          max(a.y_mm - b.y_mm - b.h_mm, b.y_mm - a.y_mm - a.h_mm, 0.0)))
 
 
 def _answer_area(f: Field) -> Box:
@@ -177,6 +237,15 @@ def _answer_area(f: Field) -> Box:
     if isinstance(f, LineField):
         return Box(f.x1_mm, f.y1_mm, f.x2_mm - f.x1_mm, 0.0)
     return field_box(f)
+
+
+def _zone(f: Field, hull: Box) -> Box:
+    """Where ink within ``BESIDE_MM`` belongs to ``f`` (answered in ``hull``): round a digit field's boxes
+    wider, for a number written on after them (``register.field_window``); round a line, ``LINE_BAND_MM``
+    each side of it, for a number written under it, among its anchor words; the rest as ``hull``."""
+    if isinstance(f, LineField):
+        return Box(hull.x_mm, hull.y_mm - LINE_BAND_MM, hull.w_mm, 2 * LINE_BAND_MM)
+    return field_window(f, hull)
 
 
 def _found_boxes(f: ChoiceField | BoxesField, value: FieldValue) -> list[Box]:
@@ -221,7 +290,7 @@ def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesFiel
     """Dark pixels off the print in the window round ``f``'s ``boxes`` (where found): beside every field's
     boxes, and in each of ``boxes``. Dark is under ``1 - INK_CONTRAST`` of the window's lightest pixel, so
     every pixel that ``ink_beside`` takes for ink (that much darker than the paper around it) is dark."""
-    rows, cols = box_slices(field_window(f, bounding_box(boxes)), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
+    rows, cols = box_slices(_zone(f, bounding_box(boxes)), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
     window = page[rows, cols]
     printed, _, in_boxes = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
     dark = (window < float(window.max()) * (1 - INK_CONTRAST)) & ~printed
@@ -271,7 +340,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     any other field, and it is neither a printed line moved nor a fold (see the module's text)."""
     boxes = boxes or field_boxes(f)
     hull = bounding_box(boxes)
-    zone = field_window(f, hull)  # a digit field's: wider, for a number written on after its boxes
+    zone = _zone(f, hull)
     rows, cols = box_slices(zone, BESIDE_MM + REACH_MM, page.shape, px_per_mm)
     printed, near_lines, _ = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
     in_box = np.full(printed.shape, -1, np.int16)  # which of the boxes a pixel is in
@@ -285,13 +354,15 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     # upright 1 written beside a date's boxes is writing. Beside choice boxes, where people tick, anywhere.
     rules_near = None if isinstance(f, ChoiceField) else near_lines | _widened(borders, LINE_NEAR_MM, px_per_mm)
     ink = areas.handwriting_mask(page[rows, cols], px_per_mm, rules_near=rules_near) & ~printed
+    if isinstance(f, LineField):
+        ink &= ~_descenders(layout_page, rows, cols, px_per_mm)
     inside_mm2 = np.bincount(in_box[ink & (in_box >= 0)], minlength=len(boxes)) / px_per_mm ** 2
     others = [_answer_area(g) for g in layout_page.fields if g is not f]
     origin = (rows.start, cols.start)
     joined: set[tuple[int, int]] = set()
     candidates: list[tuple[np.ndarray, np.ndarray, int, tuple[float, float]]] = []
     total_px, whole_px, apart_px, weighted = 0, 0, 0, np.zeros(2)
-    moved_mm = 0.0
+    moved_mm, shared = 0.0, LINE_SHARED if isinstance(f, LineField) else 1.0
     if isinstance(f, BoxesField):  # a stroke across a border is cut at the border laid out and at the one found
         moved_mm = max(max(abs(b.x_mm - p.x_mm), abs(b.y_mm - p.y_mm)) for b, p in zip(boxes, f.boxes, strict=True))
     for ys, xs in _pieces(ink, px_per_mm, BRIDGE_MM + moved_mm / 2):
@@ -307,7 +378,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         own = _distance_mm(*centre_mm, hull)
         nearest_mm = np.min(_distance_mm((beside_xs + cols.start + 0.5) / px_per_mm,
                                          (beside_ys + rows.start + 0.5) / px_per_mm, zone))
-        if nearest_mm > BESIDE_MM or any(_distance_mm(*centre_mm, box) < own for box in others):
+        if nearest_mm > BESIDE_MM or any(_distance_mm(*centre_mm, box) < own / shared for box in others):
             continue
         axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
         if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
@@ -327,6 +398,21 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     centre = weighted / total_px if total_px else (hull.x_mm + hull.w_mm / 2, hull.y_mm + hull.h_mm / 2)
     return InkBeside(total_px / px_per_mm ** 2, whole_px / px_per_mm ** 2, (float(centre[0]), float(centre[1])),
                      tuple(float(a) for a in inside_mm2), frozenset(joined), apart_px / px_per_mm ** 2)
+
+
+def _descenders(layout_page: Page, rows: slice, cols: slice, px_per_mm: float) -> np.ndarray:
+    """Below the baseline of each run of ``layout_page``'s print, to ``DESCENT`` of its size and
+    ``TEXT_MARGIN_MM`` further, in the window ``rows``, ``cols`` of the registered page (bool): an
+    underscore's dash in anchor words, moved by a bent page, is no writing near a line. Beside boxes it stays
+    in view, where a loop round a box passes under its label."""
+    mask = np.zeros((rows.stop - rows.start, cols.stop - cols.start), bool)
+    for run in layout_page.texts:
+        box = letters_box(run)
+        below = Box(box.x_mm, box.y_mm + box.h_mm, box.w_mm, DESCENT * run.size_pt * MM_PER_PT)
+        run_rows, run_cols = box_slices(below, TEXT_MARGIN_MM, (rows.stop, cols.stop), px_per_mm)
+        mask[max(run_rows.start - rows.start, 0):max(run_rows.stop - rows.start, 0),
+             max(run_cols.start - cols.start, 0):max(run_cols.stop - cols.start, 0)] = True
+    return mask
 
 
 def _fold(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, int], shape: tuple[int, ...],

@@ -17,7 +17,7 @@ import numpy as np
 
 from formkit.layout import Layout
 from formkit.layout.model import LineField, Page, TextField, TextRun, field_boxes
-from formkit.layout.text import width_mm
+from formkit.layout.text import letters_box, width_mm
 from formkit.qrpayload import PagePayload
 from formkit.serial import ALPHABET, SERIAL_LENGTH, is_valid_serial, normalise_serial
 
@@ -45,9 +45,9 @@ class Identified:
 
 def expected_print(page: Page, px_per_mm: float = MATCH_PX_PER_MM, text: bool = True, lines: bool = True,
                    shape: tuple[int, int] | None = None) -> np.ndarray:
-    """Where ``page`` puts ink whatever is written on it (its ``text``; its ``lines``: boxes, rules), as a
-    mask in page coordinates at ``px_per_mm`` (of ``shape``, rows and columns, if given); markers and QR
-    are left out, as every page has them."""
+    """Where ``page`` puts ink whatever is written on it (its ``text``: ``letters_box``; its ``lines``: boxes,
+    rules), as a mask in page coordinates at ``px_per_mm`` (of ``shape``, rows and columns, if given); markers
+    and QR are left out, as every page has them."""
     h, w = shape or (int(page.height_mm * px_per_mm), int(page.width_mm * px_per_mm))
     mask = np.zeros((h, w), np.uint8)
 
@@ -58,10 +58,8 @@ def expected_print(page: Page, px_per_mm: float = MATCH_PX_PER_MM, text: bool = 
     for run in page.texts if text else ():
         if not run.text:
             continue
-        size = run.size_pt * PT_MM
-        width = width_mm(run.text, run.size_pt, run.bold)
-        x0 = run.x_mm - {"left": 0, "center": width / 2, "right": width}[run.align]
-        rect(x0, run.y_mm - 0.7 * size, x0 + width, run.y_mm)
+        box = letters_box(run)
+        rect(box.x_mm, box.y_mm, box.x_mm + box.w_mm, box.y_mm + box.h_mm)
     for f in page.fields if lines else ():
         for b in field_boxes(f):
             cv2.rectangle(mask, (int(b.x_mm * px_per_mm), int(b.y_mm * px_per_mm)),

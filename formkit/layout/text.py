@@ -8,6 +8,8 @@ from pathlib import Path
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from .model import Box, TextRun
+
 FONT_DIR = Path(__file__).resolve().parents[1] / "fonts"
 REGULAR = "FormkitSans"
 BOLD = "FormkitSans-Bold"
@@ -29,6 +31,15 @@ def font_name(bold: bool) -> str:
 def width_mm(text: str, size_pt: float, bold: bool = False) -> float:
     register_fonts()
     return pdfmetrics.stringWidth(text, font_name(bold), size_pt) * MM_PER_PT
+
+
+def letters_box(run: TextRun) -> Box:
+    """Where ``run``'s letters lie, but for descenders: from 0.7 of its size above the baseline (capitals;
+    brackets reach 0.76) down to it (DejaVu's descenders reach 0.24 below)."""
+    size_mm = run.size_pt * MM_PER_PT
+    width = width_mm(run.text, run.size_pt, run.bold)
+    x0 = run.x_mm - {"left": 0.0, "center": width / 2, "right": width}[run.align]
+    return Box(x0, run.y_mm - 0.7 * size_mm, width, 0.7 * size_mm)
 
 
 def line_height_mm(size_pt: float) -> float:
