@@ -23,13 +23,13 @@ def crop(page: np.ndarray, box: Box, margin_mm: float = 0.0, px_per_mm: float = 
     return page[box_slices(box, margin_mm, page.shape, px_per_mm)]
 
 
-def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM, rules_near: np.ndarray | None = None
-                     ) -> np.ndarray:
+def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM, rules_near: np.ndarray | None = None,
+                     contrast: float = INK_CONTRAST) -> np.ndarray:
     """Ink pixels of ``region`` that are strokes (dark on both sides, not the edge of a shadow) and not
     part of long horizontal or vertical printed rules: straight runs of ``RULE_MM`` or more, anywhere, or
     only where ``rules_near`` (bool, the shape of ``region``) is set, for a caller who knows where the
-    print's rules are (an upright 1 is such a run)."""
-    ink = (ink_mask(region, px_per_mm) & stroke_mask(region, px_per_mm)).astype(np.uint8)
+    print's rules are (an upright 1 is such a run). Ink is ``contrast`` darker than the paper."""
+    ink = (ink_mask(region, px_per_mm, contrast) & stroke_mask(region, px_per_mm, contrast)).astype(np.uint8)
     rule = max(3, int(RULE_MM * px_per_mm))
     # Noise breaks a thin light rule into pieces; bridge short gaps along each direction first.
     bridge = max(3, int(0.6 * px_per_mm))
@@ -44,8 +44,9 @@ def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM, rule
     return (ink & (1 - rules)).astype(bool)
 
 
-def stroke_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:
-    """Pixels darker than a morphological closing of ``region`` (2-D uint8 grey) by ``INK_CONTRAST`` of it.
+def stroke_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM, contrast: float = INK_CONTRAST
+                ) -> np.ndarray:
+    """Pixels darker than a morphological closing of ``region`` (2-D uint8 grey) by ``contrast`` of it.
 
     Closing (a max filter, then a min filter, ``STROKE_MAX_MM`` wide) fills in features narrower than a
     pen stroke and leaves a step in brightness where it is, however sharp: a pen stroke has paper on
@@ -54,7 +55,7 @@ def stroke_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> np.nda
     once read as '/')."""
     size = max(3, int(round(STROKE_MAX_MM * px_per_mm)) | 1)
     closed = cv2.morphologyEx(region, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    return darker_than(region, closed, INK_CONTRAST)
+    return darker_than(region, closed, contrast)
 
 
 RULED_LINE_BAND_MM = 0.45  # each side of a printed writing line, left out of the count

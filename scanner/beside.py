@@ -73,6 +73,9 @@ LEAST_INK_MM2 = min(BESIDE_INK_MM2, 2 * STRADDLE_MM2)  # the least that can flag
 # a digit field's writing apart from its boxes (pieces at least APART_SHARE outside them), beside digits read
 # in them: a 5 mm "1" in a 0.4 mm pen is 2 mm²; a digit written across a border is one piece, mostly inside
 APART_INK_MM2 = BESIDE_INK_MM2
+# beside a blank row in an image under marks.LOW_RES_PX_PER_MM: a pencil stroke 0.25 mm wide, blurred over
+# pixels of 0.2-0.3 mm, keeps 0.2-0.3 of the paper's brightness
+FAINT_INK_CONTRAST = 0.2
 APART_SHARE = 0.5
 LINE_BAND_MM = 1.0  # a number written under a line: its top 3-5 mm below it
 # writing between two lines is either's, unless one is this much nearer: a number written under a line, as
@@ -96,8 +99,8 @@ class InkBeside:
     apart_mm2: float = 0.0  # of the pieces beside the boxes, those with APART_SHARE of their ink outside them
 
 
-def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldValue], px_per_mm: float = WARP_PX_PER_MM
-                      ) -> None:
+def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldValue], px_per_mm: float = WARP_PX_PER_MM,
+                      source_px_per_mm: float = WARP_PX_PER_MM) -> None:
     """Flag, in place, each unflagged choice, digit, date or line value of ``values`` whose mark may not be
     what it reads as:
 
@@ -116,28 +119,31 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
     parts in them for a blank digit field or line; apart from them for a digit field read), with the option nearest
     it and the options one stroke joins (a choice), or how far along the line it lies (a line). ``page``: the
     registered page (2-D uint8 grey); the boxes are looked for where the field's reading found them
-    (``marks.recorded_offsets``)."""
+    (``marks.recorded_offsets``). From an image under ``marks.LOW_RES_PX_PER_MM`` (``source_px_per_mm``), ink
+    beside a choice field's blank boxes need only be ``FAINT_INK_CONTRAST`` darker than the paper."""
     fields = {f.id: f for f in layout_page.fields}
     for value in values:
         f = fields.get(value.field)
         if value.needs_review:
             continue
         if isinstance(f, ChoiceField):
-            _check_choice(page, layout_page, f, value, px_per_mm)
+            faint = source_px_per_mm < marks.LOW_RES_PX_PER_MM and not value.value
+            _check_choice(page, layout_page, f, value, px_per_mm, FAINT_INK_CONTRAST if faint else INK_CONTRAST)
         elif isinstance(f, BoxesField):
             _check_digits(page, layout_page, f, value, px_per_mm)
         elif isinstance(f, LineField) and not value.value:
             _check_line(page, layout_page, f, value, px_per_mm)
 
 
-def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float) -> None:
+def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float,
+                  contrast: float) -> None:
     states = value.raw.get("states", [])
     if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
         return
     boxes = _found_boxes(f, value)
-    if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm):
+    if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm, contrast):
         return
-    ink = ink_beside(page, layout_page, f, boxes, px_per_mm)
+    ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast)
     reason = _doubt(ink, f, states)
     if reason:
         nearest = str(f.options[min(range(len(boxes)), key=lambda k: _distance_mm(*ink.centre_mm, boxes[k]))].value)
@@ -267,7 +273,7 @@ def _rules(states: list[str]) -> tuple[int | None, list[int], bool]:
 
 
 def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[Box], states: list[str],
-                 px_per_mm: float) -> bool:
+                 px_per_mm: float, contrast: float = INK_CONTRAST) -> bool:
     """Whether the window of ``f`` (its ``boxes`` where found) holds enough dark pixels off the print for
     ``ink_beside`` to find a reason for doubt (``_doubt``, given the boxes' ``states``): with no box marked, as
     much as the least ink that may be flagged, beside the boxes and in them; beside one marked box,
@@ -277,7 +283,7 @@ def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: lis
     marked, empty_neighbours, others_empty = _rules(states)
     if marked is not None and not empty_neighbours and not others_empty:
         return False  # beside a correction's filled box, say: no rule of _doubt applies
-    beside_px, inside = _dark_pixels(page, layout_page, f, boxes, px_per_mm)
+    beside_px, inside = _dark_pixels(page, layout_page, f, boxes, px_per_mm, contrast)
     mm2 = px_per_mm ** 2
     if marked is None:
         return beside_px + sum(inside) >= LEAST_INK_MM2 * mm2
@@ -286,14 +292,16 @@ def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: lis
 
 
 def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField, boxes: list[Box],
-                 px_per_mm: float) -> tuple[int, list[int]]:
+                 px_per_mm: float, contrast: float = INK_CONTRAST) -> tuple[int, list[int]]:
     """Dark pixels off the print in the window round ``f``'s ``boxes`` (where found): beside every field's
     boxes, and in each of ``boxes``. Dark is under ``1 - INK_CONTRAST`` of the window's lightest pixel, so
     every pixel that ``ink_beside`` takes for ink (that much darker than the paper around it) is dark."""
     rows, cols = box_slices(_zone(f, bounding_box(boxes)), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
     window = page[rows, cols]
-    printed, _, in_boxes = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
-    dark = (window < float(window.max()) * (1 - INK_CONTRAST)) & ~printed
+    printed, near_lines, in_boxes = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
+    dark = (window < float(window.max()) * (1 - contrast)) & ~printed
+    if contrast < INK_CONTRAST:
+        dark &= ~near_lines
 
     def within(box: Box) -> tuple[slice, slice]:
         return _within(box, rows, cols, page.shape, px_per_mm)
@@ -333,7 +341,7 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
 
 
 def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField, boxes: list[Box] | None = None,
-               px_per_mm: float = WARP_PX_PER_MM) -> InkBeside:
+               px_per_mm: float = WARP_PX_PER_MM, contrast: float = INK_CONTRAST) -> InkBeside:
     """The handwriting around ``f``'s boxes (``boxes``, one an option or a digit, where the page shows them;
     the layout's by default) on ``page`` (the registered page, 2-D uint8 grey): a piece of ink beside them is
     ``f``'s when it comes within ``BESIDE_MM`` of the rectangle round them, its centre is nearer them than
@@ -353,9 +361,11 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     # beside digits and lines, straight runs are rules only near the print's (a crease is a fold, below): an
     # upright 1 written beside a date's boxes is writing. Beside choice boxes, where people tick, anywhere.
     rules_near = None if isinstance(f, ChoiceField) else near_lines | _widened(borders, LINE_NEAR_MM, px_per_mm)
-    ink = areas.handwriting_mask(page[rows, cols], px_per_mm, rules_near=rules_near) & ~printed
+    ink = areas.handwriting_mask(page[rows, cols], px_per_mm, rules_near=rules_near, contrast=contrast) & ~printed
     if isinstance(f, LineField):
         ink &= ~_descenders(layout_page, rows, cols, px_per_mm)
+    if contrast < INK_CONTRAST:  # a blurred border's edges, moved, show as faint strokes along it
+        ink &= ~(near_lines | _widened(borders, LINE_NEAR_MM, px_per_mm))
     inside_mm2 = np.bincount(in_box[ink & (in_box >= 0)], minlength=len(boxes)) / px_per_mm ** 2
     others = [_answer_area(g) for g in layout_page.fields if g is not f]
     origin = (rows.start, cols.start)

@@ -428,7 +428,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     in_image = [(f, v) for f, v in zip(page.fields, values, strict=True) if f.id not in outside]
     washout.flag_washed_out(warped, [f for f, _ in in_image], [v for _, v in in_image],
                             {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
-    beside.flag_marks_beside(warped, page, values)
+    beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, beside.BESIDE_MM, field_window(f))
