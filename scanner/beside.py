@@ -3,14 +3,16 @@ a circled label. Such a row has no box marked, so it read blank with full confid
 lost without a word; or its one marked box holds the end of a stroke that lies mostly elsewhere. On a digit
 or date field: the number or date written beside its boxes, which read blank, or a digit more written
 beside the boxes (a second thought, a number longer than its boxes). On a visual-analogue line: a tick that
-stops short of it or a number written by it, which crosses nothing. Each is flagged, for a person to read.
+stops short of it or a number written by it (on its anchor words too: ``overprint``), which crosses nothing.
+Each is flagged, for a person to read.
 
 Ink counts when it is handwriting (``areas.handwriting_mask``: strokes, not a shadow's edge, nor straight
 runs near the print's rules), lies off the page's print (``identify.expected_print``, widened for
 descenders and registration), is no fold (``creases.runs_on``, or a thin straight line running across the
 part of the page registered round the field, or ``FOLD_MIN_MM`` out of it) nor a printed line that a bent
 page moved, and comes within ``BESIDE_MM`` of the rectangle round this field's boxes (a digit field's
-widened by ``register.BOXES_SIDE_MM`` each side), its centre nearer them than any other field's. A quick
+widened by ``register.BOXES_SIDE_MM`` each side; a line's by ``LINE_BAND_MM`` above and below), its centre
+nearer them than any other field's (a line's: not ``LINE_SHARED`` times further than another's). A quick
 count of dark pixels first spares the fields where no such ink can be (``_dark_pixels``). Pixels are those of
 the registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
@@ -48,7 +50,8 @@ from .resolve import flag_for_review
 BESIDE_MM = 4.0  # round the rectangle of a field's boxes: a loop round a 5 mm box, a tick beside it
 REACH_MM = FIELD_MARGIN_MM - BESIDE_MM  # further out, as far as the registered page is drawn, so that a
 #                                        mark crossing into the zone is seen whole
-TEXT_MARGIN_MM = 1.0  # around printed text: anti-aliasing, a page registered 0.5 mm off
+TEXT_MARGIN_MM = 1.0  # around printed text: anti-aliasing, a page registered 0.5 mm off, descenders (beside
+#                        boxes; near a line, DESCENT as well)
 DESCENT = 0.25  # of the size, below the baseline: the font's descenders (g, y, brackets, an underscore)
 # around printed boxes and rules, whose ink the handwriting mask mostly takes out already: wider, and it
 # would cover the 1.2 mm between a goal card's boxes, where a tick astride two of them lies
@@ -113,7 +116,8 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
       number written outside them;
     - a digit or date field read, and ``APART_INK_MM2`` of writing beside its boxes in pieces mostly outside
       them (not a digit's stroke running over a border): a digit more beside the boxes, a word;
-    - a line read blank, and ``BESIDE_INK_MM2`` of writing near it: a mark that stops short, a number.
+    - a line read blank, and ``BESIDE_INK_MM2`` of writing near it or on its anchor words (``ink_on_words``):
+      a mark that stops short, a number.
 
     The area of the ink that decided goes into ``raw["beside"]["ink_mm2"]`` (mm²: beside a choice's boxes; with its
     parts in them for a blank digit field or line; apart from them for a digit field read), with the option nearest
@@ -190,22 +194,39 @@ def _check_line(page: np.ndarray, layout_page: Page, f: LineField, value: FieldV
 def ink_on_words(page: np.ndarray, layout_page: Page, f: Field, px_per_mm: float = WARP_PX_PER_MM
                  ) -> tuple[float, tuple[float, float]]:
     """The handwriting over the words printed by ``f`` (``_words_of``) and off their letters
-    (``overprint.written_on``), folds left out: its area (mm²) and centre (x, y mm; (0, 0) when there is
-    none)."""
-    _, near_lines, _ = _print_masks(layout_page, page.shape[:2], px_per_mm)
+    (``overprint.written_on``): its area (mm²) and centre (x, y mm; (0, 0) when there is none). Only what
+    ``ink_beside`` leaves out as print counts, in pieces that are no crease and whose centre is not
+    ``LINE_SHARED`` times further from ``f`` than from another field, as for ink near a line."""
+    printed, near_lines, _ = _print_masks(layout_page, page.shape[:2], px_per_mm)
+    answer = _answer_area(f)
+    others = [_answer_area(g) for g in layout_page.fields if g is not f]
     total_px, weighted = 0, np.zeros(2)
     for run in _words_of(layout_page, f):
-        other_words = [letters_box(r) for r in layout_page.texts if r is not run and r.text.strip()]
+        other_words = [_with_descent(r) for r in layout_page.texts if r is not run and r.text.strip()]
         pieces = overprint.written_on(page, run, near_lines, other_words, px_per_mm) or []
         if len(pieces) > 1 and _crease(page, np.concatenate([ys for ys, _ in pieces]),
                                        np.concatenate([xs for _, xs in pieces]), px_per_mm):
             continue  # a crease across the words: the letters cut it into pieces too short to follow alone
         for ys, xs in pieces:
-            if not _crease(page, ys, xs, px_per_mm):
-                total_px += len(xs)
-                weighted += np.array([xs.mean(), ys.mean()]) * len(xs)
+            if _crease(page, ys, xs, px_per_mm):
+                continue
+            on_print = printed[ys, xs]
+            ys, xs = ys[on_print], xs[on_print]
+            if not len(xs):
+                continue
+            centre_mm = ((xs.mean() + 0.5) / px_per_mm, (ys.mean() + 0.5) / px_per_mm)
+            if any(_distance_mm(*centre_mm, g) < _distance_mm(*centre_mm, answer) / LINE_SHARED for g in others):
+                continue
+            total_px += len(xs)
+            weighted += np.array([xs.mean(), ys.mean()]) * len(xs)
     centre = weighted / total_px / px_per_mm if total_px else np.zeros(2)
     return total_px / px_per_mm ** 2, (float(centre[0]), float(centre[1]))
+
+
+def _with_descent(run: TextRun) -> Box:
+    """``letters_box`` of ``run`` with its descenders (``DESCENT``)."""
+    box = letters_box(run)
+    return Box(box.x_mm, box.y_mm, box.w_mm, box.h_mm + DESCENT * run.size_pt * MM_PER_PT)
 
 
 def _crease(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, px_per_mm: float) -> bool:
@@ -344,8 +365,9 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
                px_per_mm: float = WARP_PX_PER_MM, contrast: float = INK_CONTRAST) -> InkBeside:
     """The handwriting around ``f``'s boxes (``boxes``, one an option or a digit, where the page shows them;
     the layout's by default) on ``page`` (the registered page, 2-D uint8 grey): a piece of ink beside them is
-    ``f``'s when it comes within ``BESIDE_MM`` of the rectangle round them, its centre is nearer them than
-    any other field, and it is neither a printed line moved nor a fold (see the module's text)."""
+    ``f``'s when it comes within ``BESIDE_MM`` of the rectangle round them (``_zone``), its centre is nearer
+    them than any other field (a line: ``LINE_SHARED``), and it is neither a printed line moved nor a fold (see
+    the module's text). Ink is ``contrast`` darker than the paper."""
     boxes = boxes or field_boxes(f)
     hull = bounding_box(boxes)
     zone = _zone(f, hull)

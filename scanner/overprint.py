@@ -57,8 +57,8 @@ def written_on(page: np.ndarray, run: TextRun, rules: np.ndarray, other_words: l
     scores = cv2.matchTemplate(inner, letters, cv2.TM_CCOEFF_NORMED)
     dy, dx = np.unravel_index(int(np.argmax(scores)), scores.shape)
     placed = np.zeros(window.shape, np.uint8)
-    # then a few letters at a time, each within a pixel or two of the letters before: a photographed page is
-    # not quite flat, so the print drifts along a line, and a letter's edge left over reads as a stroke
+    # then a few letters at a time, each within NUDGE_MM of the word's place: a photographed page is not quite
+    # flat, so the print drifts along a line, and a letter's edge left over reads as a stroke
     chunk, nudge = int(round(CHUNK_MM * px_per_mm)), int(round(NUDGE_MM * px_per_mm))
     for c0 in range(0, w, chunk):
         y, x = margin + dy, margin + dx
@@ -85,6 +85,8 @@ def written_on(page: np.ndarray, run: TextRun, rules: np.ndarray, other_words: l
         off_letters[max(0, r0):max(0, r1), max(0, c0):max(0, c1)] = False
     # a letter's edge left over is a line a pixel wide; a stroke, even a pencil's, is two or more
     off_letters = cv2.morphologyEx(off_letters.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
+    if not placed.any():
+        return None  # nothing the font draws (a zero-width character, say)
     # only round the word as found: beyond that, the field's other checks see the ink
     zone = np.zeros(window.shape, bool)
     rows = np.flatnonzero(placed.any(axis=1))

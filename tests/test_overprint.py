@@ -96,3 +96,4 @@ def test_descenders_of_words_a_bent_page_moved_are_no_writing_near_a_line():
     line_3 = next(f for f in page.fields if f.id == "line_3")
     ink = beside.ink_beside(image, page, line_3, [beside._answer_area(line_3)], px_per_mm)
     assert ink.whole_mm2 == 0.0, ink
+
