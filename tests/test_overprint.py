@@ -5,6 +5,7 @@ is no writing."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import cv2
@@ -97,3 +98,13 @@ def test_descenders_of_words_a_bent_page_moved_are_no_writing_near_a_line():
     ink = beside.ink_beside(image, page, line_3, [beside._answer_area(line_3)], px_per_mm)
     assert ink.whole_mm2 == 0.0, ink
 
+
+
+def test_print_the_font_draws_nothing_for_is_not_judged():
+    """A run of a zero-width space survives ``strip()``, and the font draws nothing for it: the words are
+    not judged (before, an IndexError stopped the page)."""
+    page = build_layout(resolve_template("vas-4line")).pages[0]
+    words = next(r for r in page.texts if r.text == "[line_2_left]")
+    image = np.full((round(page.height_mm * 8), round(page.width_mm * 8)), 255, np.uint8)
+    rules = np.zeros(image.shape, bool)
+    assert overprint.written_on(image, dataclasses.replace(words, text="\u200b"), rules, [], 8.0) is None
