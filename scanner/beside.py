@@ -76,8 +76,8 @@ LEAST_INK_MM2 = min(BESIDE_INK_MM2, 2 * STRADDLE_MM2)  # the least that can flag
 # a digit field's writing apart from its boxes (pieces at least APART_SHARE outside them), beside digits read
 # in them: a 5 mm "1" in a 0.4 mm pen is 2 mm²; a digit written across a border is one piece, mostly inside
 APART_INK_MM2 = BESIDE_INK_MM2
-# beside a blank row in an image under marks.LOW_RES_PX_PER_MM: a pencil stroke 0.25 mm wide, blurred over
-# pixels of 0.2-0.3 mm, keeps 0.2-0.3 of the paper's brightness
+# beside a blank row or digit field in an image under marks.LOW_RES_PX_PER_MM: a pencil stroke 0.25 mm wide,
+# blurred over pixels of 0.2-0.3 mm, is only 0.2-0.3 darker than the paper
 FAINT_INK_CONTRAST = 0.2
 APART_SHARE = 0.5
 LINE_BAND_MM = 1.0  # a number written under a line: its top 3-5 mm below it
@@ -123,20 +123,28 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
     parts in them for a blank digit field or line; apart from them for a digit field read), with the option nearest
     it and the options one stroke joins (a choice), or how far along the line it lies (a line). ``page``: the
     registered page (2-D uint8 grey); the boxes are looked for where the field's reading found them
-    (``marks.recorded_offsets``). From an image under ``marks.LOW_RES_PX_PER_MM`` (``source_px_per_mm``), ink
-    beside a choice field's blank boxes need only be ``FAINT_INK_CONTRAST`` darker than the paper."""
+    (``marks.recorded_offsets``). From an image under ``marks.LOW_RES_PX_PER_MM`` (``source_px_per_mm``), a
+    choice or digit field read blank and not in doubt is looked at again with ink ``FAINT_INK_CONTRAST``
+    darker than the paper, what lies within ``LINE_NEAR_MM`` of the print's lines left out."""
     fields = {f.id: f for f in layout_page.fields}
     for value in values:
         f = fields.get(value.field)
         if value.needs_review:
             continue
-        if isinstance(f, ChoiceField):
-            faint = source_px_per_mm < marks.LOW_RES_PX_PER_MM and not value.value
-            _check_choice(page, layout_page, f, value, px_per_mm, FAINT_INK_CONTRAST if faint else INK_CONTRAST)
-        elif isinstance(f, BoxesField):
-            _check_digits(page, layout_page, f, value, px_per_mm)
-        elif isinstance(f, LineField) and not value.value:
-            _check_line(page, layout_page, f, value, px_per_mm)
+        if isinstance(f, LineField):
+            if not value.value:
+                _check_line(page, layout_page, f, value, px_per_mm)
+            continue
+        # a blank field in a low-resolution image: looked at again for a thin stroke the blur has left faint,
+        # away from the print's lines, if ink as usual gives no doubt
+        faint = source_px_per_mm < marks.LOW_RES_PX_PER_MM and not value.value
+        for contrast in (INK_CONTRAST, FAINT_INK_CONTRAST) if faint else (INK_CONTRAST,):
+            if value.needs_review:
+                break
+            if isinstance(f, ChoiceField):
+                _check_choice(page, layout_page, f, value, px_per_mm, contrast)
+            elif isinstance(f, BoxesField):
+                _check_digits(page, layout_page, f, value, px_per_mm, contrast)
 
 
 def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float,
@@ -157,13 +165,14 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
         flag_for_review(value, reason.replace("{nearest}", nearest))
 
 
-def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: FieldValue, px_per_mm: float) -> None:
+def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: FieldValue, px_per_mm: float,
+                  contrast: float) -> None:
     boxes = _found_boxes(f, value)
-    beside_px, inside_px = _dark_pixels(page, layout_page, f, boxes, px_per_mm)
+    beside_px, inside_px = _dark_pixels(page, layout_page, f, boxes, px_per_mm, contrast)
     least_mm2 = LEAST_INK_MM2 if not value.value else APART_INK_MM2
     if beside_px + (0 if value.value else sum(inside_px)) < least_mm2 * px_per_mm ** 2:
         return
-    ink = ink_beside(page, layout_page, f, boxes, px_per_mm)
+    ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast)
     if not value.value and (ink.joined or ink.whole_mm2 >= BESIDE_INK_MM2):
         value.raw["beside"] = {"ink_mm2": round(ink.whole_mm2, 2)}
         flag_for_review(value, "no digit in the boxes, but there is writing beside or across them: written "
