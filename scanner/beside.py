@@ -324,8 +324,10 @@ def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: lis
 def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField, boxes: list[Box],
                  px_per_mm: float, contrast: float = INK_CONTRAST) -> tuple[int, list[int]]:
     """Dark pixels off the print in the window round ``f``'s ``boxes`` (where found): beside every field's
-    boxes, and in each of ``boxes``. Dark is under ``1 - INK_CONTRAST`` of the window's lightest pixel, so
-    every pixel that ``ink_beside`` takes for ink (that much darker than the paper around it) is dark."""
+    boxes, and in each of ``boxes``. Dark is under ``1 - contrast`` of the window's lightest pixel, so
+    every pixel that ``ink_beside`` takes for ink at ``contrast`` (that much darker than the paper around it)
+    is dark; at a faint contrast, what lies within ``LINE_NEAR_MM`` of the print's lines is left out, as
+    ``ink_beside`` leaves it."""
     rows, cols = box_slices(_zone(f, bounding_box(boxes)), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
     window = page[rows, cols]
     printed, near_lines, in_boxes = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
