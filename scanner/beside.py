@@ -209,9 +209,10 @@ def ink_on_words(page: np.ndarray, layout_page: Page, f: Field, px_per_mm: float
     printed, near_lines, _ = _print_masks(layout_page, page.shape[:2], px_per_mm)
     answer = _answer_area(f)
     others = [_answer_area(g) for g in layout_page.fields if g is not f]
+    words = [(run, _with_descent(run)) for run in layout_page.texts if run.text.strip()]
     total_px, weighted = 0, np.zeros(2)
     for run in _words_of(layout_page, f):
-        other_words = [_with_descent(r) for r in layout_page.texts if r is not run and r.text.strip()]
+        other_words = [box for other, box in words if other is not run]
         pieces = overprint.written_on(page, run, near_lines, other_words, px_per_mm) or []
         if len(pieces) > 1 and _crease(page, np.concatenate([ys for ys, _ in pieces]),
                                        np.concatenate([xs for _, xs in pieces]), px_per_mm):
@@ -224,12 +225,18 @@ def ink_on_words(page: np.ndarray, layout_page: Page, f: Field, px_per_mm: float
             if not len(xs):
                 continue
             centre_mm = ((xs.mean() + 0.5) / px_per_mm, (ys.mean() + 0.5) / px_per_mm)
-            if any(_distance_mm(*centre_mm, g) < _distance_mm(*centre_mm, answer) / LINE_SHARED for g in others):
+            if _nearer_another(centre_mm, _distance_mm(*centre_mm, answer), others, LINE_SHARED):
                 continue
             total_px += len(xs)
             weighted += np.array([xs.mean(), ys.mean()]) * len(xs)
     centre = weighted / total_px / px_per_mm if total_px else np.zeros(2)
     return total_px / px_per_mm ** 2, (float(centre[0]), float(centre[1]))
+
+
+def _nearer_another(centre_mm: tuple[float, float], own_mm: float, others: list[Box], shared: float = 1.0) -> bool:
+    """Whether a piece of ink centred at ``centre_mm``, ``own_mm`` from the field weighed, belongs to one of
+    ``others`` (where the other fields are answered): ``shared`` times nearer it."""
+    return any(_distance_mm(*centre_mm, box) < own_mm / shared for box in others)
 
 
 def _with_descent(run: TextRun) -> Box:
@@ -405,7 +412,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     joined: set[tuple[int, int]] = set()
     candidates: list[tuple[np.ndarray, np.ndarray, int, tuple[float, float]]] = []
     total_px, whole_px, apart_px, weighted = 0, 0, 0, np.zeros(2)
-    moved_mm, shared = 0.0, LINE_SHARED if isinstance(f, LineField) else 1.0
+    moved_mm, shared = 0.0, LINE_SHARED if isinstance(f, LineField) else 1.0  # writing between two lines
     if isinstance(f, BoxesField):  # a stroke across a border is cut at the border laid out and at the one found
         moved_mm = max(max(abs(b.x_mm - p.x_mm), abs(b.y_mm - p.y_mm)) for b, p in zip(boxes, f.boxes, strict=True))
     for ys, xs in _pieces(ink, px_per_mm, BRIDGE_MM + moved_mm / 2):
@@ -421,7 +428,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         own = _distance_mm(*centre_mm, hull)
         nearest_mm = np.min(_distance_mm((beside_xs + cols.start + 0.5) / px_per_mm,
                                          (beside_ys + rows.start + 0.5) / px_per_mm, zone))
-        if nearest_mm > BESIDE_MM or any(_distance_mm(*centre_mm, box) < own / shared for box in others):
+        if nearest_mm > BESIDE_MM or _nearer_another(centre_mm, own, others, shared):
             continue
         axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
         if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
@@ -444,18 +451,13 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
 
 
 def _descenders(layout_page: Page, rows: slice, cols: slice, px_per_mm: float) -> np.ndarray:
-    """Below the baseline of each run of ``layout_page``'s print, to ``DESCENT`` of its size and
-    ``TEXT_MARGIN_MM`` further, in the window ``rows``, ``cols`` of the registered page (bool): an
-    underscore's dash in anchor words, moved by a bent page, is no writing near a line. Beside boxes it stays
-    in view, where a loop round a box passes under its label."""
-    mask = np.zeros((rows.stop - rows.start, cols.stop - cols.start), bool)
-    for run in layout_page.texts:
-        box = letters_box(run)
-        below = Box(box.x_mm, box.y_mm + box.h_mm, box.w_mm, DESCENT * run.size_pt * MM_PER_PT)
-        run_rows, run_cols = box_slices(below, TEXT_MARGIN_MM, (rows.stop, cols.stop), px_per_mm)
-        mask[max(run_rows.start - rows.start, 0):max(run_rows.stop - rows.start, 0),
-             max(run_cols.start - cols.start, 0):max(run_cols.stop - cols.start, 0)] = True
-    return mask
+    """Each run of ``layout_page``'s print with its descenders (``_with_descent``), ``TEXT_MARGIN_MM`` wider,
+    in the window ``rows``, ``cols`` of the registered page (bool): an underscore's dash in anchor words,
+    moved by a bent page, is no writing near a line. Beside boxes the band under the baseline stays in view,
+    where a loop round a box passes under its label."""
+    return overprint.boxes_mask([_with_descent(run) for run in layout_page.texts if run.text.strip()],
+                                TEXT_MARGIN_MM, (rows.start, cols.start), (rows.stop - rows.start,
+                                                                          cols.stop - cols.start), px_per_mm)
 
 
 def _fold(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, int], shape: tuple[int, ...],

@@ -11,6 +11,7 @@ Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 import cv2
@@ -71,22 +72,17 @@ def written_on(page: np.ndarray, run: TextRun, rules: np.ndarray, other_words: l
             y = min(max(y0_ + ny, 0), window.shape[0] - h)
             x = min(max(x0_ + nx, 0), window.shape[1] - part.shape[1]) - c0
         placed[y:y + h, x + c0:x + c0 + part.shape[1]] |= (part > LETTER_COVER).astype(np.uint8)
+    if not placed.any():
+        return None  # nothing the font draws (a zero-width character, say)
     near_rules = rules[top:top + window.shape[0], left:left + window.shape[1]]
     ink = areas.handwriting_mask(window, px_per_mm, rules_near=near_rules) & ~near_rules
     if np.count_nonzero(ink & placed.astype(bool)) < LEAST_MATCH * np.count_nonzero(placed):
         return None
     size = 2 * int(round(GLYPH_MARGIN_MM * px_per_mm)) + 1
     off_letters = ink & ~cv2.dilate(placed, np.ones((size, size), np.uint8)).astype(bool)
-    for other in other_words:
-        r0 = int((other.y_mm - WORDS_MARGIN_MM) * px_per_mm) - top
-        c0 = int((other.x_mm - WORDS_MARGIN_MM) * px_per_mm) - left
-        r1 = int(np.ceil((other.y_mm + other.h_mm + WORDS_MARGIN_MM) * px_per_mm)) - top
-        c1 = int(np.ceil((other.x_mm + other.w_mm + WORDS_MARGIN_MM) * px_per_mm)) - left
-        off_letters[max(0, r0):max(0, r1), max(0, c0):max(0, c1)] = False
+    off_letters &= ~boxes_mask(other_words, WORDS_MARGIN_MM, (top, left), window.shape, px_per_mm)
     # a letter's edge left over is a line a pixel wide; a stroke, even a pencil's, is two or more
     off_letters = cv2.morphologyEx(off_letters.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
-    if not placed.any():
-        return None  # nothing the font draws (a zero-width character, say)
     # only round the word as found: beyond that, the field's other checks see the ink
     zone = np.zeros(window.shape, bool)
     rows = np.flatnonzero(placed.any(axis=1))
@@ -98,6 +94,20 @@ def written_on(page: np.ndarray, run: TextRun, rules: np.ndarray, other_words: l
     of = labels[ys, xs]
     return [(ys[of == k] + top, xs[of == k] + left) for k in range(1, count)
             if stats[k, cv2.CC_STAT_AREA] >= areas.SPECK_MM2 * px_per_mm ** 2]
+
+
+def boxes_mask(boxes: Iterable[Box], margin_mm: float, origin: tuple[int, int], shape: tuple[int, ...],
+               px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:
+    """Where ``boxes`` (mm on the registered page), ``margin_mm`` wider, lie in a window of ``shape`` whose
+    top-left pixel is ``origin`` (row, column) of that page: a bool mask, nothing for a box outside."""
+    mask = np.zeros(shape[:2], bool)
+    for box in boxes:
+        r0 = int((box.y_mm - margin_mm) * px_per_mm) - origin[0]
+        c0 = int((box.x_mm - margin_mm) * px_per_mm) - origin[1]
+        r1 = int(np.ceil((box.y_mm + box.h_mm + margin_mm) * px_per_mm)) - origin[0]
+        c1 = int(np.ceil((box.x_mm + box.w_mm + margin_mm) * px_per_mm)) - origin[1]
+        mask[max(0, r0):max(0, r1), max(0, c0):max(0, c1)] = True
+    return mask
 
 
 @cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
@@ -33,6 +33,7 @@ def width_mm(text: str, size_pt: float, bold: bool = False) -> float:
     return pdfmetrics.stringWidth(text, font_name(bold), size_pt) * MM_PER_PT
 
 
+@lru_cache(maxsize=4096)  # every run's box, for every line field of every page read
 def letters_box(run: TextRun) -> Box:
     """Where ``run``'s letters lie, but for descenders: from 0.7 of its size above the baseline (capitals;
     brackets reach 0.76) down to it (DejaVu's descenders reach 0.24 below)."""
