@@ -118,6 +118,7 @@ class ScanSummary:
     skipped_pages: int = 0  # already in the store
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file with the same content)
     missing: list[str] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)  # files in the folders given that are not images or PDFs
 
 
 @dataclass

@@ -61,7 +61,7 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     page read. ``start_method`` is how worker processes start ('fork' or 'spawn')."""
     catalogue = catalogue or shipped_catalogue()
     summary = ScanSummary()
-    files, summary.missing = find_inputs(paths)
+    files, summary.missing, summary.ignored = find_inputs(paths)
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
         described = list(pool.imap(describe, files, chunksize=8) if pool else map(describe, files))
         work, input_ids = plan(described, store, summary)

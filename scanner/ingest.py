@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -15,7 +17,9 @@ from PIL import Image
 
 from formkit.records import InputFile, file_sha256
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+# iPhones save photos as HEIC unless told otherwise; Pillow reads them through pillow-heif (``_open_image``)
+HEIF_SUFFIXES = {".heic", ".heif"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"} | HEIF_SUFFIXES
 PDF_SUFFIXES = {".pdf"}
 MAX_PIXELS = 80_000_000  # a 12 MP photo is 12 M; a 600 dpi A4 scan is 35 M
 PDF_DPI = 200
@@ -30,17 +34,31 @@ class PageLoadError(Exception):
     """A page that cannot be loaded; the message is the reason stored with the rejected page."""
 
 
-def find_inputs(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
+class Inputs(NamedTuple):
+    """What ``find_inputs`` found."""
+
+    files: list[Path]  # to read, each once
+    missing: list[str]  # paths given that do not exist
+    ignored: list[Path]  # files in the folders given that are neither images nor PDFs (hidden files aside)
+
+
+def find_inputs(paths: list[str | Path]) -> Inputs:
     """Files to read under ``paths`` (folders recursively, in name order), each once however often it is
-    named (a file and the folder it is in, or the same file twice), and paths that do not exist."""
+    named (a file and the folder it is in, or the same file twice); paths that do not exist; and the files
+    in those folders left unread for their kind (a file named itself is always read, or rejected with a
+    reason)."""
     files: list[Path] = []
     missing: list[str] = []
+    ignored: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in
-                           IMAGE_SUFFIXES | PDF_SUFFIXES and not p.name.startswith("."))
+            found = []
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or p.name.startswith("."):
+                    continue
+                (found if p.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES else ignored).append(p)
         elif path.is_file():
             found = [path]
         else:
@@ -51,7 +69,7 @@ def find_inputs(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
             if key not in seen:
                 seen.add(key)
                 files.append(file)
-    return files, missing
+    return Inputs(files, missing, ignored)
 
 
 def describe(path: Path) -> InputFile:
@@ -78,7 +96,7 @@ def count_pages(path: Path) -> int:
         except Exception as exc:  # pdfium raises its own error types
             raise PageLoadError(f"not a readable PDF ({exc})") from exc
     try:
-        with Image.open(path) as image:
+        with _open_image(path) as image:
             frames = getattr(image, "n_frames", 1)
             for index in range(frames):  # every frame's size, read from its header before anything is decoded
                 image.seek(index)
@@ -97,7 +115,7 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
     if path.suffix.lower() in PDF_SUFFIXES:
         return _pdf_page(path, index), float(PDF_DPI)
     try:
-        with Image.open(path) as image:
+        with _open_image(path) as image:
             image.seek(index)
             _check_size(*image.size, index)
             frame = image
@@ -112,6 +130,25 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
         raise
     except Exception as exc:
         raise PageLoadError(f"cannot decode page {index + 1} ({type(exc).__name__}: {exc})") from exc
+
+
+def _open_image(path: Path) -> Image.Image:
+    """``path`` opened by Pillow, HEIC and HEIF photos too."""
+    if path.suffix.lower() in HEIF_SUFFIXES:
+        _read_heif()
+    return Image.open(path)
+
+
+@cache
+def _read_heif() -> None:
+    """Teach Pillow to open HEIC and HEIF files (once; importing pillow-heif takes a while, so only when one
+    comes)."""
+    try:
+        import pillow_heif
+    except ImportError as exc:
+        raise PageLoadError("a HEIC photo needs the pillow-heif package (pip install pillow-heif), or save the "
+                            "photo as JPEG") from exc
+    pillow_heif.register_heif_opener()
 
 
 def _check_size(width: int, height: int, index: int = 0) -> None:

@@ -70,7 +70,7 @@ class Folder:
             return None
         now, wall = self._clock(), self._wall()
         temporary = self._temporary_files()
-        files, missing = find_inputs([self.root])
+        files, missing, _ = find_inputs([self.root])  # other files in a shared folder are no concern of ours
         if missing:  # gone since the check above
             return None
         present: dict[Path, os.stat_result] = {}

@@ -264,6 +264,46 @@ def test_a_batch_goes_on_past_bad_files_and_records_every_page(tmp_path, batch_f
     assert summary.pages["rejected"] == 2
 
 
+def test_a_heic_photo_in_a_folder_is_read_and_other_files_are_named_not_dropped(tmp_path, k10):
+    """iPhones save photos as HEIC: such a photo in a folder is read like a JPEG (before, a folder scan passed
+    it over without a word); a file there that is neither image nor PDF is reported, a hidden one is not."""
+    import pillow_heif
+
+    image, serial = k10
+    photo = degrade_photo(image, random.Random(3), frame_px=(2400, 1800))
+    folder = tmp_path / "from-phone"
+    folder.mkdir()
+    pillow_heif.from_bytes("RGB", photo.shape[1::-1], np.ascontiguousarray(photo).tobytes()).save(
+        folder / "IMG_0001.HEIC", quality=85)  # written without teaching Pillow HEIC: the scanner must do that
+    (folder / "notes.txt").write_text("scanned on Tuesday")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    store = Store(tmp_path / "s.sqlite")
+    summary = scan([folder], store, jobs=1)
+    assert [(Path(r["path"]).name, r["status"], r["serial"]) for r in store.pages()] == [("IMG_0001.HEIC", "read",
+                                                                                          serial)]
+    values = {r["field"]: (r["value"], bool(r["needs_review"])) for r in store.values()}
+    for field, (_, expected, flagged) in K10_MARKS.items():
+        assert values[field][1] == flagged and (flagged or values[field][0] == expected), (field, values[field])
+    assert summary.ignored == [folder / "notes.txt"]
+
+
+def test_the_scan_command_names_files_it_leaves_unread_and_paths_that_do_not_exist(tmp_path):
+    from click.testing import CliRunner
+
+    from formkit.cli import main
+    from formkit.errors import ExitCode
+
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    for n in range(6):
+        (folder / f"scan-log-{n}.txt").write_text("-")
+    result = CliRunner().invoke(main, ["scan", str(folder), str(tmp_path / "nowhere"), "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == ExitCode.INPUT
+    assert "nowhere: no such file or folder" in result.output
+    shown = "".join(line for line in result.output.splitlines() if "neither images nor PDFs" in line)
+    assert [f"scan-log-{n}.txt" in shown for n in range(6)] == [True] * 5 + [False] and shown.endswith("and 1 more")
+
+
 def test_of_two_images_of_one_page_the_first_file_is_read_however_long_it_takes(tmp_path, k10):
     """Pages are saved in the order of their files, not as workers finish: the same stack gives the same
     result in every run."""

@@ -20,6 +20,8 @@ from .base import (
     text_packs_option,
 )
 
+IGNORED_SHOWN = 5  # files named when a scan leaves some unread for their kind; the rest counted
+
 
 @main.command(short_help="Read images, PDFs and folders into the store; --reread reads its pages again.")
 @click.argument("paths", nargs=-1)
@@ -99,6 +101,11 @@ def _report(summary: Any, db: Path) -> None:
     """What a scan read, in a few lines."""
     for missing in summary.missing:
         click.echo(f"formkit: warning: {missing}: no such file or folder", err=True)
+    if summary.ignored:
+        names = ", ".join(str(p) for p in summary.ignored[:IGNORED_SHOWN])
+        more = len(summary.ignored) - IGNORED_SHOWN
+        click.echo(f"formkit: note: not read, as neither images nor PDFs: {names}"
+                   + (f" and {more} more" if more > 0 else ""), err=True)
     for duplicate, first in summary.duplicates:
         click.echo(f"{duplicate}: the same content as {first}: read once")
     pages = summary.pages
