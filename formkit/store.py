@@ -153,11 +153,23 @@ VALUE_ROWS = (
     " v.needs_review, v.reason, v.id AS value_id, v.review, v.reviewed_by"
     " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id"
     f" WHERE p.status IN ('{PageState.READ.value}', '{PageState.CONFLICT.value}')")
+# A value (v) of a page read (p) that another image of the same page reads otherwise: that reading, as
+# "'4' in file.jpg page 1" (the first such image), else NULL. Such a value waits for a person as a flagged
+# one does, until a reviewer decides it; the export flags it too (formkit/exports/frames.py, ``_answers``).
+OTHER_READING = (
+    "(SELECT '''' || w.value || ''' in ' || wi.path || ' page ' || (c.page_index + 1)"
+    " FROM pages c JOIN field_values w ON w.page_id=c.id AND w.field=v.field JOIN inputs wi ON wi.id=c.input_id"
+    f" WHERE c.conflict_of=p.id AND c.status='{PageState.CONFLICT.value}' AND w.value<>v.value"
+    " ORDER BY c.id LIMIT 1)")
+WAITING = f"v.review='' AND (v.needs_review=1 OR {OTHER_READING} IS NOT NULL)"
 QUEUE_ROWS = (
-    "SELECT v.id AS value_id, p.id AS page_id, v.field, v.kind, v.value, v.confidence, v.reason, p.form,"
-    " p.version, p.variant, p.form_page, p.serial, i.path AS source_file, p.page_index + 1 AS source_page"
+    "SELECT v.id AS value_id, p.id AS page_id, v.field, v.kind, v.value, v.confidence,"
+    f" CASE WHEN {OTHER_READING} IS NULL THEN v.reason"
+    " ELSE v.reason || CASE WHEN v.reason='' THEN '' ELSE '; ' END || 'another image of this page reads '"
+    f" || {OTHER_READING} END AS reason,"
+    " p.form, p.version, p.variant, p.form_page, p.serial, i.path AS source_file, p.page_index + 1 AS source_page"
     " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id"
-    f" WHERE v.needs_review=1 AND v.review='' AND p.status='{PageState.READ.value}'")
+    f" WHERE {WAITING} AND p.status='{PageState.READ.value}'")
 
 
 def _statements(script: str) -> list[str]:
@@ -589,7 +601,7 @@ class Store:
                     outcome.flagged_again += 1
                     continue
                 db.execute("UPDATE field_values SET kind=?, value=?, confidence=?, needs_review=?, reason=?, raw=?,"
-                           " crop=COALESCE(?, crop) WHERE id=?",
+                           " crop=COALESCE(?, crop), machine_value=NULL WHERE id=?",
                            (v.kind, v.value, v.confidence, int(v.needs_review), v.reason, raw, v.crop_jpeg, row["id"]))
                 if (row["value"], bool(row["needs_review"])) != (v.value, v.needs_review):
                     self.audit(actor, "reread-value", page_id, v.field, row["value"], v.value, json.dumps(
@@ -661,7 +673,7 @@ class Store:
         return self.db.execute(
             "SELECT p.id, i.path, p.page_index, p.region, p.status, p.reason, p.form, p.version, p.variant,"
             " p.form_page, p.serial, p.error_mm, p.conflict_of, p.quality,"
-            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review<>0) AS review,"
+            f" (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND {WAITING}) AS review,"
             " (SELECT COUNT(*) FROM field_values v JOIN field_values w ON w.page_id=p.conflict_of AND w.field=v.field"
             f" WHERE v.page_id=p.id AND v.value<>w.value AND p.status='{PageState.CONFLICT.value}') AS differ"
             " FROM pages p JOIN inputs i ON i.id=p.input_id ORDER BY i.path, p.page_index, p.region").fetchall()
@@ -766,7 +778,7 @@ class Store:
         """(values reviewed, values that needed review in all) on pages read."""
         done, left = self.db.execute(
             "SELECT SUM(CASE WHEN v.review<>'' THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN v.needs_review=1 AND v.review='' THEN 1 ELSE 0 END) FROM field_values v"
+            f" SUM(CASE WHEN {WAITING} THEN 1 ELSE 0 END) FROM field_values v"
             " JOIN pages p ON p.id=v.page_id WHERE p.status=?", (PageState.READ.value,)).fetchone()
         return int(done or 0), int(done or 0) + int(left or 0)
 
@@ -804,8 +816,9 @@ class Store:
                     continue
                 value_id = json.loads(entry["detail"])["value_id"]
                 restored = db.execute(
-                    "UPDATE field_values SET value=?, needs_review=1, review='', reviewed_by='', reviewed_at=''"
-                    " WHERE id=? AND reviewed_by=? AND value=?",
+                    # the value is the machine's reading again: no decision's record of it is left behind
+                    "UPDATE field_values SET value=?, needs_review=1, machine_value=NULL, review='', reviewed_by='',"
+                    " reviewed_at='' WHERE id=? AND reviewed_by=? AND value=?",
                     (entry["old_value"], value_id, reviewer, entry["new_value"])).rowcount
                 if restored:
                     self.audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],

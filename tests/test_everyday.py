@@ -200,14 +200,19 @@ def test_a_page_or_an_input_is_named_by_id_path_or_hash_and_mistakes_are_explain
     db, pdf, _ = blank_run_scanned_first
     store = Store(db)
     sha = next(i["sha256"] for i in store.inputs() if i["path"] == str(pdf))
-    blank = min(int(r["id"]) for r in store.pages() if r["status"] == "read")
-    assert decisions.queue(store) == []  # the blank copies hold nothing to review; the returns are conflicts
+    blanks = sorted(int(r["id"]) for r in store.pages() if r["status"] == "read")
+    blank = blanks[0]
+    # the returns are conflicts of the blank copies: each answer they read waits for a person on the copy
+    waiting = decisions.queue(store)
+    assert {p.page_id for p in waiting} == set(blanks) and all(p.value == "" for p in waiting)
+    assert all("another image of this page reads '" in p.reason and "return-" in p.reason for p in waiting)
     store.close()
     code, out = run("void", "--db", db, "--page", blank, "--why", "the blank copy", "--by", "bob")
     assert code == 0 and "read -> voided" in out and "conflict -> read" in out
     store = Store(db)
     [taken_over] = [p for p in store.pages() if p["status"] == "read" and p["path"].endswith("return-0.png")]
-    assert {p.page_id for p in decisions.queue(store)} == {taken_over["id"]}  # its own flags, now for review
+    # its own flags, now for review; the other blank copy's answers still wait
+    assert {p.page_id for p in decisions.queue(store)} == {taken_over["id"], blanks[1]}
     store.close()
     code, out = run("void", "--db", db, "--input", sha[:10], "--why", "blank run")
     assert code == 0 and out.count("read -> voided") == 1 and out.count("conflict -> read") == 1

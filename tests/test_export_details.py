@@ -107,6 +107,7 @@ def test_a_value_waiting_for_review_is_empty_in_the_wide_file_whatever_its_kind(
             _row(serial, "date_set", "date", "2026-02-03", review=True),
             _row(serial, "progress_1", "choice", "4"),
             _row(serial, "progress_2", "choice", "6", review=True),
+            _row(serial, "progress_3", "choice", ""), _row(serial, "progress_4", "choice", ""),
             _row(serial, "helper", "text", "Sam"),
             # a second, different image of the page: the value is flagged as a conflict
             _row(serial, "helper", "text", "Pam", status="conflict", source="b.png")]

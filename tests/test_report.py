@@ -278,6 +278,8 @@ def test_gas_and_wai_sr_are_charted_and_an_undated_form_shows_its_scan_date(tmp_
              (("gas_1", "1"), ("weight_1", "2"), ("gas_2", "0"), ("weight_2", "1"), ("date_completed", "2026-02-01"))]
     rows += [_value("GASB-BBB2", "gas-followup", f, v, review=f == "gas_2") for f, v in
              (("gas_1", "2"), ("weight_1", "2"), ("gas_2", "1"), ("weight_2", "1"), ("date_completed", "2026-04-01"))]
+    rows += [_value(serial, "gas-followup", f"{kind}_{goal}", "") for serial in ("GASA-AAA1", "GASB-BBB2")
+             for goal in (3, 4, 5) for kind in ("gas", "weight")]  # goals left blank, on pages that were read
     codes = {s: "Q01" for s in ("WAIAAAA1", "WAIBBBB2", "GASAAAA1", "GASBBBB2")}
     forms = load_forms(rows, [{"form": "wai-sr", "serial": "WAIBBBB2", "scanned": "2026-05-01"}], codes)
     wai = forms["wai-sr"].occasions

@@ -138,10 +138,11 @@ def _row(serial: str, field: str, value: str, form: str = "k10", version: int = 
             "reviewed_by": ""}
 
 
-def _k10_rows(serial: str, values: list[int | None], date: str = "", review: str = "") -> list[dict[str, object]]:
-    rows = [_row(serial, f"k10_{i:02d}", "" if v is None else str(v), review=f"k10_{i:02d}" == review)
-            for i, v in enumerate(values, start=1)]
-    return rows + [_row(serial, "date_completed", date)]
+def _k10_rows(serial: str, values: list[int | None], date: str = "", review: str = "", page_id: int = 1,
+              date_waiting: bool = False) -> list[dict[str, object]]:
+    rows = [_row(serial, f"k10_{i:02d}", "" if v is None else str(v), review=f"k10_{i:02d}" == review,
+                 page_id=page_id) for i, v in enumerate(values, start=1)]
+    return rows + [_row(serial, "date_completed", date, review=date_waiting, page_id=page_id)]
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -174,6 +175,75 @@ def test_export_adds_scores_statuses_bands_change_and_a_codebook(tmp_path):
     assert "prorated" in total["rule"] and total["template"] == "k10" and total["versions"] == "1"
     item = next(r for r in book if r["variable"] == "k10_01")
     assert "1=None of the time" in item["allowed_values"]
+
+
+def test_a_form_whose_page_was_not_read_is_not_scored_as_if_that_page_were_blank(tmp_path):
+    """Goals 4 and 5 of the GAS follow-up: left blank on a page read, they are left out of the T-score; on a
+    page never scanned (or voided), nobody knows their ratings, so there is no score."""
+    first_page = [("goal_1", "Walk"), ("weight_1", "1"), ("gas_1", "2"), ("goal_2", "Cook"), ("weight_2", "1"),
+                  ("gas_2", "2"), ("goal_3", "Read"), ("weight_3", "1"), ("gas_3", "2")]
+    blank_goals = [(f"{kind}_{goal}", "") for goal in (4, 5) for kind in ("goal", "weight", "gas")]
+    rows = [_row("AAAA-AAA1", f, v, form="gas-followup") for f, v in first_page + blank_goals]
+    rows += [_row("BBBB-BBB2", f, v, form="gas-followup", page_id=2) for f, v in first_page]
+    export(rows, tmp_path)
+    wide = {r["serial"]: r for r in _read(tmp_path / "gas-followup.csv")}
+    assert wide["AAAA-AAA1"]["gas_t"] == "77.39"
+    assert wide["AAAA-AAA1"]["gas_t_status"] == "complete: 2 goal(s) without a rating left out"
+    assert wide["BBBB-BBB2"]["gas_t"] == ""
+    assert wide["BBBB-BBB2"]["gas_t_status"].startswith("invalid: not read: gas_4, weight_4, gas_5, weight_5")
+    unread = _score("k10", {**_answers(**{f"k10_{i:02d}": 2 for i in range(1, 10)}), "k10_10": Answer("", read=False)})
+    assert unread["k10_total"].value is None and unread["k10_total"].status == "invalid"
+
+
+def test_the_change_waits_while_an_occasion_that_may_be_first_or_latest_awaits_review(tmp_path):
+    rows = (_k10_rows("AAAA-AAA1", [1] * 10, "2026-01-01", page_id=1) + _k10_rows("AAAA-AAA2", [2] * 10, "2026-02-01",
+                                                                                  page_id=2)
+            + _k10_rows("AAAA-AAA3", [5] * 10, "2026-03-01", review="k10_04", page_id=3)  # may be the latest
+            # P02: complete occasions, but the date of one waits for review: where it goes is not known
+            + _k10_rows("BBBB-BBB1", [1] * 10, "2026-01-01", page_id=4) + _k10_rows("BBBB-BBB2", [3] * 10, "2026-03-01",
+                                                                                   page_id=5)
+            + _k10_rows("BBBB-BBB3", [2] * 10, "2026-02-01", page_id=6, date_waiting=True)
+            # P03: the waiting occasion lies between the first and the latest: the change is known
+            + _k10_rows("CCCC-CCC1", [1] * 10, "2026-01-01", page_id=7)
+            + _k10_rows("CCCC-CCC2", [5] * 10, "2026-02-01", review="k10_04", page_id=8)
+            + _k10_rows("CCCC-CCC3", [3] * 10, "2026-03-01", page_id=9))
+    codes = {**{f"AAAA-AAA{i}": "P01" for i in (1, 2, 3)}, **{f"BBBB-BBB{i}": "P02" for i in (1, 2, 3)},
+             **{f"CCCC-CCC{i}": "P03" for i in (1, 2, 3)}}
+    export(rows, tmp_path, codes)
+    change = {r["person_code"]: r for r in _read(tmp_path / "k10_change.csv")}
+    assert change["P01"]["status"].startswith("pending-review") and change["P01"]["change"] == ""
+    assert change["P02"]["status"].startswith("pending-review") and change["P02"]["change"] == ""
+    assert (change["P03"]["change"], change["P03"]["status"]) == ("20", "complete; 1 occasion(s) without a usable "
+                                                                  "score left out")
+
+
+def test_an_undated_occasion_takes_its_place_by_scan_order(tmp_path):
+    """Scanned first with no date written: the person's first occasion, not their latest."""
+    rows = (_k10_rows("ZZZZ-ZZZ1", [5] * 10, "", page_id=1) + _k10_rows("AAAA-AAA2", [1] * 10, "2026-01-01", page_id=2)
+            + _k10_rows("BBBB-BBB3", [3] * 10, "2026-03-01", page_id=3))
+    export(rows, tmp_path, {"ZZZZ-ZZZ1": "P01", "AAAA-AAA2": "P01", "BBBB-BBB3": "P01"})
+    [change] = _read(tmp_path / "k10_change.csv")
+    assert (change["first_serial"], change["latest_serial"], change["change"]) == ("ZZZZ-ZZZ1", "BBBB-BBB3", "-20")
+    assert "undated occasion(s) ordered by scan order" in change["status"]
+
+
+def test_reverse_scoring_an_answer_without_a_numbered_scale_is_a_template_error(tmp_path):
+    path = tmp_path / "mood.yaml"
+    path.write_text("""form: mood-check
+version: 1
+title: Mood check
+licence: shippable
+scales:
+  agree: [{value: 1, label: No}, {value: 2, label: Somewhat}, {value: 3, label: Yes}]
+items:
+  - {kind: choice, id: calm, text: I felt calm, scale: agree}
+  - {kind: line, id: mood, text: My mood, left: Low, right: High, min: 0, max: 10}
+scoring:
+  scores:
+    - {id: mood_sum, method: sum, items: [calm, mood], reverse: [mood]}
+""", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"mood\.yaml:12 .*'reverse' needs choices numbered on a scale; mood"):
+        load_template(path)
 
 
 def test_forms_from_two_template_versions_export_together(tmp_path):

@@ -134,7 +134,7 @@ def test_two_reviewers_hold_values_apart_never_overwrite_each_other_and_undo(new
     assert ann.review_progress() == (1, 2)
     assert decisions.undo(bob, "bob") == "" and decisions.undo(ann, "ann") == "q1"
     row = bob.value(first.value_id)
-    assert (row["value"], row["needs_review"], row["review"], row["machine_value"]) == ("3", 1, "", "3")
+    assert (row["value"], row["needs_review"], row["review"], row["machine_value"]) == ("3", 1, "", None)
     assert [(r["actor"], r["action"]) for r in ann.audit_rows() if r["actor"] != "scanner"] == \
         [("ann", "review:corrected"), ("ann", "undo")]
 
@@ -153,6 +153,47 @@ def test_a_page_read_again_keeps_decisions_whose_value_did_not_change(new_store)
     assert outcome.flagged_again == 1
     assert "changed from '3' to '2' after review" in store.value(pending.value_id)["reason"]
     assert store.reread_candidates("k10")[0]["id"] == page_id and store.reread_candidates("gas") == []
+    store.close()
+
+
+@both_backends
+def test_a_decision_taken_back_leaves_no_trace_for_a_later_reread(new_store):
+    """After an undo the value is the machine's reading again: a later decision is judged against what the
+    machine reads then, not against the reading the undone decision saw."""
+    store = Store(new_store)
+    info = file_info("a.jpg")
+    add(store, info, reading(info, q1="4"))
+    [pending] = decisions.queue(store)
+    decisions.decide(store, pending.value_id, "corrected", "3", "ann", pending.value)
+    assert decisions.undo(store, "ann") == "q1"
+    store.reread_page(pending.page_id, reading(info, q1="5"))
+    [again] = decisions.queue(store)
+    decisions.decide(store, again.value_id, "corrected", "3", "ann", again.value)
+    outcome = store.reread_page(pending.page_id, reading(info, q1="5"))  # what the machine read at the decision
+    assert (outcome.kept, outcome.flagged_again) == (1, 0)
+    assert (store.value(pending.value_id)["value"], store.value(pending.value_id)["review"]) == ("3", "corrected")
+    store.close()
+
+
+@both_backends
+def test_an_answer_another_image_reads_otherwise_waits_for_a_person_whose_decision_settles_it(new_store):
+    """Two images of one page that disagree on an answer neither flagged: the export cannot tell which is
+    right, so the answer is in the review queue (saying what the other image reads) until a person decides."""
+    from formkit.exports.frames import scored_tables
+
+    store = Store(new_store)
+    add(store, file_info("first.jpg"), reading(file_info("first.jpg"), q1="3", flagged=False))
+    add(store, file_info("second.jpg"), reading(file_info("second.jpg"), q1="4", flagged=False))
+    [waiting] = decisions.queue(store)
+    assert (waiting.field, waiting.value) == ("q1", "3")
+    assert waiting.reason == "another image of this page reads '4' in second.jpg page 1"
+    assert store.review_progress() == (0, 1) and decisions.pending(store, waiting.value_id) == waiting
+    [wide] = scored_tables(store.values())["k10"].wide.rows
+    assert (wide["q1"], wide["q2"], wide["needs_review"]) == ("", "1", 1)
+    assert decisions.decide(store, waiting.value_id, "corrected", "4", "ann", "3") == ""
+    assert decisions.queue(store) == [] and store.review_progress() == (1, 1)
+    [wide] = scored_tables(store.values())["k10"].wide.rows
+    assert (wide["q1"], wide["needs_review"]) == ("4", 0)
     store.close()
 
 

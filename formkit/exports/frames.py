@@ -13,7 +13,6 @@ those apart (SPSS and Stata missing values, REDCap's form status)."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,10 +25,10 @@ from ..catalogue import Catalogue, shipped_catalogue
 from ..errors import InputError
 from ..scoring import PENDING, Answer, ScoreRule, Scoring, read_scoring, score_form
 from ..scoring.occasions import CHANGE_COLUMNS, Occasion, change_rows
+from ..scoring.rules import NUMBER, scales
 from ..serial import SERIAL_LENGTH, format_serial, normalise_serial
-from ..template.schema import ChoiceItem, MatrixItem, Template
+from ..template.schema import Template
 
-NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 LONG_COLUMNS = ["serial", "form", "version", "form_page", "field", "value", "confidence", "needs_review", "reason",
                 "review", "reviewed_by", "source_file", "source_page", "source_region", "page_id"]
 TAIL_COLUMNS = ["pages", "needs_review", "reviewed", "source_files"]
@@ -98,7 +97,7 @@ class FormTables:
     chosen_sets: dict[str, str]  # band set used, by score id
     fields: list[str]  # the field columns of the wide table, in order
     empty: pd.DataFrame  # why each field and score cell of the wide table is empty (see MISSING_KINDS)
-    order: list[tuple[str, int]]  # per wide row: its occasion date (or '') and scan order, for ordering
+    order: list[tuple[str, int]]  # per wide row: its occasion date (or '') and scan order (its first page's id)
 
     @property
     def tables(self) -> list[Table]:
@@ -124,20 +123,6 @@ def scored_tables(rows: list[Any], codes: Mapping[str, str] | None = None,
             for form, form_rows in sorted(by_form.items())}
 
 
-def scales(template: Template | None) -> dict[str, tuple[float, float]]:
-    """Lowest and highest numeric answer of each choice field of ``template``, for reverse scoring."""
-    out: dict[str, tuple[float, float]] = {}
-    for item in template.items if template else ():
-        options = item.options if isinstance(item, ChoiceItem | MatrixItem) else ()
-        values = [float(o.value) for o in options if NUMBER.match(str(o.value))]
-        if not values:
-            continue
-        ids = [r.id for r in item.rows] if isinstance(item, MatrixItem) else [item.id]  # type: ignore[union-attr]
-        for field_id in ids:
-            out[field_id] = (min(values), max(values))
-    return out
-
-
 def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice: dict[str, str],
                  catalogue: Catalogue) -> FormTables:
     wide, long, seen_fields = _answers(form, rows)
@@ -159,18 +144,18 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
     occasions: dict[str, list[Occasion]] = defaultdict(list)
     empty: list[dict[str, str]] = []
     order: list[tuple[str, int]] = []
-    for index, row in enumerate(wide.values()):
+    for row in wide.values():
         version = row["version"]
         scoring = scorings[version]
         person = codes.get(normalise_serial(row["serial"]), "")
         if not person and scoring.person_field:
             person = row.get(scoring.person_field, "")
         row["person_code"] = person
-        answers = {f: Answer(row.get(f, ""), f in row["_review"]) for f in fields}
+        answers = {f: Answer(row.get(f, ""), f in row["_review"], f in row) for f in fields}
         results = score_form(scoring, answers, version_scales[version], chosen_sets)
         why = {f: _why_empty(row, f) for f in fields}
         date = row.get(scoring.occasion_date_field, "") if scoring.occasion_date_field else ""
-        order.append((date, index))
+        order.append((date, row["_scanned"]))
         for rule in scoring.scores:
             result = results[rule.id]
             row[rule.id] = result.text(rule.decimals)
@@ -178,7 +163,8 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
             if rule.band_sets:
                 row[f"{rule.id}_band"] = result.band
             if rule.change:
-                occasions[rule.id].append(Occasion(person, row["serial"], date, index, result.value, result.status))
+                occasions[rule.id].append(Occasion(person, row["serial"], date, row["_scanned"], result.value,
+                                                   result.status, scoring.occasion_date_field in row["_review"]))
             why[rule.id] = HAS_VALUE if result.value is not None else WAITING if result.status == PENDING \
                 else INVALID
         why.update({score_id: NOT_READ for score_id in rules if score_id not in why})
@@ -224,14 +210,16 @@ def _answers(form: str, rows: list[Any]) -> tuple[dict[str, dict[str, Any]], lis
             seen_fields.append(r["field"])
         needs_review, reason = bool(r["needs_review"]), r["reason"]
         for other in other_reading.get((r["serial"], r["form_page"], r["field"]), []):
-            if other["value"] != r["value"]:
+            if other["value"] != r["value"] and not r["review"]:  # a person's decision settles it
                 needs_review = True
                 reason = "; ".join(filter(None, [reason, f"conflict: {other['source_file']} page "
                                                           f"{other['source_page']} reads '{other['value']}'"]))
         serial = shown_serial(r["serial"])
         row = serials.setdefault(serial, {"serial": serial, "form": form, "version": r["version"],
                                           "pages": set(), "needs_review": 0, "reviewed": 0,
-                                          "source_files": set(), "_review": set(), "_illegible": set()})
+                                          "source_files": set(), "_review": set(), "_illegible": set(),
+                                          "_scanned": r["page_id"]})
+        row["_scanned"] = min(row["_scanned"], r["page_id"])  # page ids follow the order pages were read in
         row["pages"].add(r["form_page"])
         row["source_files"].add(r["source_file"])
         # A value waiting for review is never shown here as if it were final: it is left empty, the row's

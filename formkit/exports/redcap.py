@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..scoring.occasions import in_order
 from ..template.schema import (
     ChoiceItem,
     DateItem,
@@ -242,7 +243,7 @@ def import_table(tables: FormTables, fields: list[Field]) -> Table:
         for index, record in enumerate(records):
             by_record[record].append(index)
         for indexes in by_record.values():
-            ordered = sorted(indexes, key=lambda i: (tables.order[i][0] or "9999", tables.order[i][1]))
+            ordered = in_order(indexes, lambda i: tables.order[i][0], lambda i: tables.order[i][1])
             instance.update({i: n for n, i in enumerate(ordered, start=1)})
     name = form_name(tables.form)
     columns = [RECORD_ID, *(REPEAT_COLUMNS if repeating else []), *(c for f in fields for c in f.columns()),

@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..export import scales as choice_scales
 from ..export import scored_tables
 from ..scoring import COMPLETE, INVALID, PENDING, PRORATED, Answer, ScoreRule, read_scoring, score_form
+from ..scoring.occasions import ends_settled, in_order
 from ..serial import normalise_serial
 
 # Which way is better, for the scores of the shipped forms. A score not listed has no direction.
@@ -94,7 +95,7 @@ class Occasion:
     form: str
     serial: str  # as exported
     person: str
-    order: int  # its place in <form>.csv: the export's scan order
+    order: int  # scan order (the export's ``FormTables.order``)
     written_date: str  # the occasion date field as exported ('' when blank or waiting for review)
     day: date | None  # the written date; else the guess when it waits for review; else the scan date
     dated_by: str  # 'form', 'pending' (a written date still being checked), 'scan' or ''
@@ -104,10 +105,6 @@ class Occasion:
     waiting: frozenset[str]  # fields still waiting for review
     waiting_count: int
     reviewed_count: int
-
-    def export_sort_key(self) -> tuple[str, int]:
-        """How the export orders a person's occasions for change (``scoring.occasions.change_rows``)."""
-        return self.written_date or "9999", self.order
 
     def sort_key(self) -> tuple[date, int]:
         return self.day or date.max, self.order
@@ -150,12 +147,14 @@ def load_forms(rows: list[Any], scan_dates: Iterable[Any] = (), codes: Mapping[s
 
 def _load(rows: list[Any], scanned: dict[tuple[str, str], date | None], codes: dict[str, str],
           band_choice: dict[str, str], catalogue: Catalogue) -> dict[str, FormData]:
-    return {form: _form_data(form, tables.wide, tables.long, tables.change, scanned, band_choice, catalogue)
+    return {form: _form_data(form, tables.wide, tables.long, tables.change, [o for _, o in tables.order], scanned,
+                             band_choice, catalogue)
             for form, tables in scored_tables(rows, codes, band_choice, catalogue).items()}
 
 
-def _form_data(form: str, wide: Any, long: Any, change: Any, scanned: dict[tuple[str, str], date | None],
-               band_choice: dict[str, str], catalogue: Catalogue) -> FormData:
+def _form_data(form: str, wide: Any, long: Any, change: Any, scan_order: list[int],
+               scanned: dict[tuple[str, str], date | None], band_choice: dict[str, str],
+               catalogue: Catalogue) -> FormData:
     versions = sorted({int(r["version"]) for r in wide.rows})
     templates = {v: catalogue.find_template(form, v) for v in versions}
     scorings = {v: read_scoring(t) for v, t in templates.items() if t}
@@ -178,7 +177,7 @@ def _form_data(form: str, wide: Any, long: Any, change: Any, scanned: dict[tuple
             waiting[r["serial"]].add(r["field"])
     scales = {v: choice_scales(t) for v, t in templates.items()}
     occasions = []
-    for order, row in enumerate(wide.rows):
+    for order, row in zip(scan_order, wide.rows, strict=True):
         serial = row["serial"]
         scores = {}
         provisional: dict[str, Any] = {}
@@ -431,15 +430,16 @@ def _change(f: FormData, rule: ScoreRule) -> ChangeSummary:
 
 def latest_per_person(f: FormData, score: str) -> tuple[dict[str, float], int]:
     """Each person's latest usable value of ``score``, their occasions ordered as the export orders them for
-    change; a person whose latest occasion waits for review is left out (returned: how many)."""
+    change; a person whose latest occasion may be one waiting for review is left out (returned: how many)."""
     own: dict[str, list[Occasion]] = defaultdict(list)
     for o in f.occasions:
         if o.person and score in o.scores:
             own[o.person].append(o)
     latest, pending = {}, 0
-    for person, occasions in own.items():
-        occasions.sort(key=Occasion.export_sort_key)
-        if occasions[-1].scores[score].pending:
+    for person, unordered in own.items():
+        occasions = in_order(unordered, lambda o: o.written_date, lambda o: o.order)
+        statuses = [o.scores[score].status for o in occasions]
+        if not ends_settled(statuses, [o.dated_by == "pending" for o in occasions])[1]:
             pending += 1
             continue
         usable = [o.scores[score].value for o in occasions if o.scores[score].value is not None]

@@ -2,7 +2,9 @@
 
 Every score ends with a status: ``complete``, ``prorated``, ``invalid`` (with why, and no value) or
 ``pending-review`` (an input still awaits a person's check: no value until then, so no number in an
-export was ever computed from a guess nobody confirmed).
+export was ever computed from a guess nobody confirmed). An input on a page that was never read (not
+scanned, or voided) is not a blank answer: the score is invalid and says which inputs were not read, so a
+form with its second page missing is never scored, prorated or "complete" as if that page were empty.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ COMPLETE, PRORATED, INVALID, PENDING = "complete", "prorated", "invalid", "pendi
 class Answer:
     value: str  # as exported: '' when blank
     needs_review: bool = False
+    read: bool = True  # False: its page was not read (not scanned, or voided), so '' is not an answer
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ScoreResult:
     status: str
     reason: str = ""
     band: str = ""
+    unread: bool = False  # invalid because inputs were not read: a score built on this one is not either
 
     def text(self, decimals: int | None) -> str:
         return format_number(self.value, decimals) if self.value is not None else ""
@@ -79,11 +83,15 @@ def score_form(scoring: Scoring, answers: dict[str, Answer], scales: dict[str, t
                                  band_of(result.value, rule.band_sets[chosen]))
         results[rule.id] = result
         # later scores may read this one (a mean of subscales, say)
-        known[rule.id] = Answer(result.text(rule.decimals), result.status == PENDING)
+        known[rule.id] = Answer(result.text(rule.decimals), result.status == PENDING, not result.unread)
     return results
 
 
 def _score(rule: ScoreRule, answers: dict[str, Answer], scales: dict[str, tuple[float, float]]) -> ScoreResult:
+    unread = [i for i in rule.inputs() if not answers.get(i, Answer("")).read]
+    if unread:
+        return ScoreResult(None, INVALID, f"not read: {', '.join(unread)} (a page not scanned, or voided)",
+                           unread=True)
     pending = [i for i in rule.inputs() if answers.get(i, Answer("")).needs_review]
     if pending:
         return ScoreResult(None, PENDING, f"waiting for review of {', '.join(pending)}")

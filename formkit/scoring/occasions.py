@@ -3,12 +3,16 @@ pseudonymous code (printed from a roster, or written on the form). Names never r
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .compute import COMPLETE, PENDING, PRORATED, format_number
 
 CHANGE_COLUMNS = ["person_code", "score", "occasions", "first_serial", "first_date", "first_value", "latest_serial",
                   "latest_date", "latest_value", "change", "status"]
+USABLE = (COMPLETE, PRORATED)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -19,27 +23,55 @@ class Occasion:
     order: int  # scan order, used when dates are missing
     value: float | None
     status: str
+    date_waiting: bool = False  # the date written on the form waits for review: where it goes is not known
+
+
+def in_order(occasions: Sequence[T], date: Callable[[T], str], order: Callable[[T], int]) -> list[T]:
+    """A person's ``occasions`` in order: by the date written on the form (``date``, ISO, '' when none);
+    one without a date goes after every occasion scanned before it (``order``), ties by scan order."""
+    keys: dict[int, tuple[str, int]] = {}
+    latest_before = ""
+    for o in sorted(occasions, key=order):
+        latest_before = max(latest_before, date(o))
+        keys[id(o)] = (date(o) or latest_before, order(o))
+    return sorted(occasions, key=lambda o: keys[id(o)])
+
+
+def ends_settled(statuses: Sequence[str], dates_waiting: Sequence[bool]) -> tuple[bool, bool]:
+    """Whether a person's first and latest usable occasions are known, their occasions' score statuses and
+    whether each one's date waits for review given in order (``in_order``): not while an occasion waiting for
+    review lies before the first usable one (or after the latest), nor while a usable or waiting occasion's
+    date, and so its place, is unchecked."""
+    usable = [i for i, s in enumerate(statuses) if s in USABLE]
+    waiting = [i for i, s in enumerate(statuses) if s == PENDING]
+    if any(d and (s in USABLE or s == PENDING) for s, d in zip(statuses, dates_waiting, strict=True)):
+        return False, False
+    if not waiting:
+        return True, True
+    if not usable:
+        return False, False
+    return waiting[0] > usable[0], waiting[-1] < usable[-1]
 
 
 def change_rows(score_id: str, occasions: list[Occasion], decimals: int | None) -> list[dict[str, object]]:
     """One row per person with at least one occasion: first and latest usable values and their difference.
-    Occasions are ordered by date, then by scan order; an undated occasion is ordered by scan order alone and
-    the status says so."""
+    Occasions are ordered by ``in_order`` (an undated one by scan order, and the status says so); the change
+    waits for review while an occasion that could be the first or latest usable one does (``ends_settled``)."""
     by_person: dict[str, list[Occasion]] = {}
     for o in occasions:
         if o.person:
             by_person.setdefault(o.person, []).append(o)
     rows = []
-    for person, own in sorted(by_person.items()):
-        own.sort(key=lambda o: (o.date or "9999", o.order))
-        usable = [o for o in own if o.status in (COMPLETE, PRORATED) and o.value is not None]
+    for person, unordered in sorted(by_person.items()):
+        own = in_order(unordered, lambda o: o.date, lambda o: o.order)
+        usable = [o for o in own if o.status in USABLE and o.value is not None]
         row: dict[str, object] = {"person_code": person, "score": score_id, "occasions": len(own)}
         notes = []
         if any(not o.date for o in own):
             notes.append("undated occasion(s) ordered by scan order")
         skipped = len(own) - len(usable)
-        if own[-1].status == PENDING or (usable and own[0] is not usable[0] and own[0].status == PENDING):
-            status = "pending-review: the first or latest occasion awaits review"
+        if not all(ends_settled([o.status for o in own], [o.date_waiting for o in own])):
+            status = "pending-review: an occasion that may be the first or latest, or its date, awaits review"
         elif len(usable) < 2:
             status = f"invalid: {len(usable)} usable occasion(s); change needs two"
         else:

@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import TemplateError
-from ..template.schema import Template
+from ..template.schema import ChoiceItem, MatrixItem, Template
 
 METHODS = ("sum", "mean", "gas", "latest", "change")
 SCORE_KEYS = {"id", "label", "method", "items", "reverse", "prorate_max_missing", "round", "rescale", "bands",
               "change", "goals", "rho"}
 RANGE = re.compile(r"^(.*?)(\d+)\.\.(.*?)(\d+)$")
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,20 @@ class Scoring:
     occasion_date_field: str | None = None
 
 
+def scales(template: Template | None) -> dict[str, tuple[float, float]]:
+    """Lowest and highest numeric answer of each choice field of ``template``, for reverse scoring."""
+    out: dict[str, tuple[float, float]] = {}
+    for item in template.items if template else ():
+        options = item.options if isinstance(item, ChoiceItem | MatrixItem) else ()
+        values = [float(o.value) for o in options if NUMBER.match(str(o.value))]
+        if not values:
+            continue
+        ids = [r.id for r in item.rows] if isinstance(item, MatrixItem) else [item.id]  # type: ignore[union-attr]
+        for field_id in ids:
+            out[field_id] = (min(values), max(values))
+    return out
+
+
 def expand_items(spec: Any) -> list[str]:
     """``[a, b]`` as is; ``"k10_01..k10_10"`` as the ids in between, keeping the zero padding."""
     if isinstance(spec, str):
@@ -110,16 +125,17 @@ def read_scoring(template: Template) -> Scoring:
     if unknown:
         raise fail(f"unknown key(s) in 'scoring': {', '.join(sorted(unknown))}", raw)
     fields = set(template.field_ids())
+    numeric = scales(template)
     for key in ("person", "occasion_date"):
         if key in raw and raw[key] not in fields:
             raise fail(f"'scoring.{key}' names '{raw[key]}', which is not a field of this form", raw)
     rules: list[ScoreRule] = []
     for node in raw.get("scores") or []:
-        rules.append(_read_rule(node, fields | {r.id for r in rules}, fail))
+        rules.append(_read_rule(node, fields | {r.id for r in rules}, numeric, fail))
     return Scoring(tuple(rules), raw.get("person"), raw.get("occasion_date"))
 
 
-def _read_rule(node: Any, known: set[str], fail: Any) -> ScoreRule:
+def _read_rule(node: Any, known: set[str], numeric: dict[str, tuple[float, float]], fail: Any) -> ScoreRule:
     if not isinstance(node, dict) or "id" not in node:
         raise fail("each score needs an 'id'", node)
     score_id = str(node["id"])
@@ -143,6 +159,9 @@ def _read_rule(node: Any, known: set[str], fail: Any) -> ScoreRule:
     reverse = tuple(expand_items(node.get("reverse", [])))
     if set(reverse) - set(items):
         raise fail("'reverse' may only list the score's own items", node, score_id)
+    unscaled = [x for x in reverse if x not in numeric]
+    if unscaled:
+        raise fail(f"'reverse' needs choices numbered on a scale; {', '.join(unscaled)} has none", node, score_id)
     prorate = node.get("prorate_max_missing", 0)
     if not isinstance(prorate, int) or not 0 <= prorate < max(1, len(items)):
         raise fail("'prorate_max_missing' must be a whole number smaller than the number of items", node, score_id)
