@@ -36,6 +36,8 @@ class Catalogue:
                 raise InputError(f"--templates {folder}: no such folder")
         self.text_packs = {_pack_form(Path(p)): Path(p) for p in text_packs}
         self._reset()
+        if self.template_dirs or self.text_packs:
+            self.templates()  # checked now: a mistake in them stops the command before it reads or writes
 
     def _reset(self) -> None:
         self._templates: dict[tuple[str, int], Template] | None = None
@@ -54,15 +56,19 @@ class Catalogue:
     def templates(self) -> dict[tuple[str, int], Template]:
         if self._templates is None:
             found: dict[tuple[str, int], Template] = {}
-            files = list(shipped_templates().values())
-            files += [p for d in self.template_dirs for p in sorted(d.glob("*.yaml"))]
+            shipped = list(shipped_templates().values())
+            files = shipped + [p for d in self.template_dirs for p in sorted(d.glob("*.yaml"))]
+            # A mistake in the user's own template or text pack is raised, never passed over: its pages
+            # would be rejected as "not an installed template" and the reason lost.
             for path in files:
                 try:
                     template = load_template(path)
-                    if template.form in self.text_packs:
-                        template = load_template(path, self.text_packs[template.form])
                 except FormkitError:
-                    continue
+                    if path in shipped:
+                        continue
+                    raise
+                if template.form in self.text_packs:
+                    template = load_template(path, self.text_packs[template.form])
                 found[(template.form, template.version)] = template
             self._templates = found
         return self._templates

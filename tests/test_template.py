@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from formkit.cli import main
 from formkit.errors import LayoutError, TemplateError
 from formkit.layout import build_layout
+from formkit.store import Store
 from formkit.template import load_template, resolve_template, shipped_templates
 from formkit.template.load import LOADERS, read_yaml
 from formkit.template.schema import MatrixItem
@@ -324,3 +325,27 @@ def test_any_value_anywhere_gives_a_template_error_or_loads(write_template):
                 assert len(str(error).replace(str(file), "")) < 300, (path, bad, str(error))
             checked += 1
     assert checked > 600
+
+
+def test_a_mistake_in_the_users_own_template_or_text_pack_stops_scan_and_export_naming_it(tmp_path):
+    """Passed over, a broken template or pack left its pages "not an installed template" and the reason
+    unsaid; the command now stops before reading or writing anything (exit 3), naming the file and line."""
+    k10 = (shipped_templates()["k10"]).read_text(encoding="utf-8")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "my-k10.yaml").write_text(k10.replace("form: k10", "form: my-k10").replace("title: ", "title: [", 1),
+                                        encoding="utf-8")
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("form: wai-sr\nwording: {}\n", encoding="utf-8")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    db = tmp_path / "s.sqlite"
+    for args, named in ((["scan", str(inbox), "--templates", str(folder)], "my-k10.yaml:5"),
+                        (["scan", str(inbox), "--text-pack", str(pack)], "pack.yaml:")):
+        result = CliRunner().invoke(main, [*args, "--db", str(db)])
+        assert result.exit_code == 3 and named in result.output, (args, result.output)
+        assert not db.exists()
+    Store(db).close()
+    result = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(tmp_path / "out"), "--templates",
+                                       str(folder)])
+    assert result.exit_code == 3 and "my-k10.yaml:5" in result.output and not (tmp_path / "out").exists()
