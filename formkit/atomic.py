@@ -2,7 +2,9 @@
 
 Only regular files are ever replaced: a target that exists and is anything else (a device such as
 /dev/full, a named pipe, a folder, a socket or a symbolic link, even one to a regular file) is refused
-before anything is written, since the rename would put the output in its place. A failed write (a full
+before anything is written, since the rename would put the output in its place. So is a target that is one
+of the command's own inputs (``inputs``: its template or roster, say), by its path or another name of the
+same file: a mistyped ``--out`` would otherwise replace the input with the output. A failed write (a full
 disk, say) becomes an ``OutputError`` that names the target and the reason, and leaves no temporary
 file behind.
 
@@ -18,7 +20,7 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from .errors import OutputError
@@ -38,11 +40,13 @@ def write_arrays(target: Path, arrays: dict, compressed: bool = True) -> None:
 
 
 @contextlib.contextmanager
-def atomic_outputs(*targets: Path) -> Iterator[list[Path]]:
+def atomic_outputs(*targets: Path, inputs: Mapping[Path, str] | None = None) -> Iterator[list[Path]]:
     """Yield temporary paths for ``targets``; if the block succeeds every target is replaced,
     otherwise none is touched and the temporary files are removed. An ``OSError`` raised in the block
-    while writing the temporary files, or by the renames, becomes an ``OutputError``."""
-    _check_targets(targets)
+    while writing the temporary files, or by the renames, becomes an ``OutputError``. ``inputs`` (path ->
+    what it is, "roster" say) are the files the command reads: a target that is one of them is refused."""
+    inputs = inputs or {}
+    _check_targets(targets, inputs)
     temps: list[Path] = []
     made: list[Path] = []  # folders made here, removed again (if still empty) when the outputs fail
     try:
@@ -60,7 +64,7 @@ def atomic_outputs(*targets: Path) -> Iterator[list[Path]]:
             if not _is_about(exc, temps, targets):
                 raise
             raise OutputError(_cannot_write(exc, temps, targets)) from exc
-        _check_targets(targets)  # again: something may have been put there while the outputs were written
+        _check_targets(targets, inputs)  # again: something may have been put there while the outputs were written
         for temp, target in zip(temps, targets, strict=True):
             try:
                 os.replace(temp, target)
@@ -87,14 +91,18 @@ def _new_temp(target: Path) -> Path:
     raise FileExistsError(errno.EEXIST, "no free name for a temporary file", os.fspath(target.parent))
 
 
-def _check_targets(targets: Sequence[Path]) -> None:
-    """Refuse a target that exists and is not a regular file, and a file given twice."""
+def _check_targets(targets: Sequence[Path], inputs: Mapping[Path, str]) -> None:
+    """Refuse a target that is an input, exists and is not a regular file, or is given twice."""
     seen: set[str] = set()
     for target in targets:
         key = os.path.normcase(os.path.abspath(target))
         if key in seen:
             raise OutputError(f"{target}: given twice as an output; give each output its own file name")
         seen.add(key)
+        for source, what in inputs.items():
+            if _same_file(target, source):
+                raise OutputError(f"{target}: is the {what} this command reads ({source}); writing it would "
+                                  f"replace the {what}: give the output another name; nothing was written")
         try:
             mode = os.lstat(target).st_mode
         except OSError:
@@ -110,6 +118,17 @@ def _check_targets(targets: Sequence[Path]) -> None:
             if test(mode):
                 raise OutputError(f"{target}: is {kind}, not a regular file; formkit writes only new or regular "
                                   "files: give another path")
+
+
+def _same_file(target: Path, source: Path) -> bool:
+    """Whether ``target`` names the file ``source`` does: the same path once links are followed, or (both
+    existing) the same file under another name, a hard link say."""
+    if os.path.normcase(os.path.realpath(target)) == os.path.normcase(os.path.realpath(source)):
+        return True
+    try:
+        return os.path.samefile(target, source)
+    except OSError:  # either is missing (an output usually is): not the same file
+        return False
 
 
 def _is_about(exc: OSError, temps: list[Path], targets: Sequence[Path]) -> bool:

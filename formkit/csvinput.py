@@ -51,7 +51,73 @@ def delimiter_of(text: str, path: Path, what: str) -> str:
                      "save it again as CSV with commas")
 
 
-def dict_reader(path: Path, what: str) -> csv.DictReader:
-    """A ``DictReader`` over ``path`` with its own separator; ``what`` names the file in messages."""
+def dict_reader(path: Path, what: str) -> CsvRows:
+    """The rows of ``path`` by its header, with its own separator; ``what`` names the file in messages."""
     text = read_text(path, what)
-    return csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter_of(text, path, what))
+    return CsvRows(text, delimiter_of(text, path, what), path, what)
+
+
+class CsvRows:
+    """The data rows of a CSV file as dicts keyed by its header row, as ``csv.DictReader`` gives them (a short
+    row's missing cells are None; blank lines are skipped), read strictly.
+
+    A stray quote is the one typing slip that changes what a CSV file says without a word: read leniently, a
+    quote in the wrong place is dropped, and a quote never closed joins every later line into one cell, so
+    rows vanish and a code absorbs the lines after it. Such a file is refused, naming the line where it went
+    wrong: a quote anywhere but around a whole cell, a quote never closed, and a cell that runs over several
+    lines, which no roster or codes file has (it is what a quote closed by a later stray one looks like)."""
+
+    def __init__(self, text: str, delimiter: str, path: Path, what: str) -> None:
+        self._rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        self._delimiter, self._path, self._what = delimiter, path, what
+        self.fieldnames: list[str] | None = self._next_row()  # None: the file is empty
+
+    @property
+    def line_num(self) -> int:
+        """The line the last row read ends on (1 for the header)."""
+        return self._rows.line_num
+
+    def __iter__(self) -> CsvRows:
+        return self
+
+    def __next__(self) -> dict[str, str | None]:
+        row = self._next_row()
+        if row is None or self.fieldnames is None:
+            raise StopIteration
+        return {name: row[index] if index < len(row) else None for index, name in enumerate(self.fieldnames)}
+
+    def _next_row(self) -> list[str] | None:
+        """The next row that is not blank, or None at the end of the file."""
+        row: list[str] = []
+        while not row:
+            start = self._rows.line_num + 1
+            try:
+                row = next(self._rows)
+            except StopIteration:
+                return None
+            except csv.Error as exc:
+                raise self._unreadable(exc, start) from exc
+        if any("\n" in cell or "\r" in cell for cell in row):
+            raise InputError(f"{self._path}:{start}: a cell runs over several lines (lines {start} to "
+                             f"{self.line_num}): a stray quote, or a line break typed in a cell; no cell of a "
+                             f"{self._what} holds a line break: remove it and save the file again as CSV")
+        return row
+
+    def _unreadable(self, exc: csv.Error, start: int) -> InputError:
+        """What went wrong in the row that starts on line ``start``, said so the user can find and correct it."""
+        reason = str(exc)
+        separator = NAMES[self._delimiter].removesuffix("s")
+        if "expected after" in reason:
+            return InputError(f"{self._path}:{self.line_num}: a quote in the wrong place: a cell that starts with a "
+                              f"quote must end with one, just before the next {separator} or the end of the line; "
+                              "remove the stray quote, or save the file again as CSV from the spreadsheet")
+        if "unexpected end of data" in reason:
+            return InputError(f"{self._path}:{start}: a quote opens a cell on this line and is never closed, so "
+                              "the lines after it would be read as one cell; remove the stray quote, or save the "
+                              "file again as CSV from the spreadsheet")
+        if "field larger than field limit" in reason:  # the usual cause: the lines after a stray quote
+            return InputError(f"{self._path}:{start}: a cell starting on this line is over {csv.field_size_limit()} "
+                              "characters long, most likely because a quote opens it and is never closed; remove "
+                              "the stray quote, or save the file again as CSV from the spreadsheet")
+        return InputError(f"{self._path}:{self.line_num}: the {self._what} cannot be read as CSV ({reason}); "
+                          "save it again as CSV")

@@ -61,23 +61,20 @@ def read_codes(*paths: Path) -> dict[str, str]:
     not read. Columns may be separated by commas, semicolons or tabs."""
     found: dict[str, tuple[str, str]] = {}  # serial -> (code, file:line it came from)
     for path in paths:
-        try:
-            reader = dict_reader(path, "codes file")
-            columns = {c.strip().lower(): c for c in reader.fieldnames or []}
-            if "serial" not in columns or "code" not in columns:
-                raise InputError(f"{path}: needs 'serial' and 'code' columns (found: {', '.join(columns) or 'none'})")
-            for row in reader:
-                serial = normalise_serial(row[columns["serial"]] or "")
-                code = (row[columns["code"]] or "").strip()
-                if not serial or not code:
-                    continue
-                where = f"{path}:{reader.line_num}"
-                known = found.setdefault(serial, (code, where))
-                if known[0] != code:
-                    raise InputError(f"serial {shown_serial(serial)} has two codes: {known[0]!r} in {known[1]} and "
-                                     f"{code!r} in {where}; correct one of the files")
-        except csv.Error as exc:
-            raise InputError(f"{path}: cannot read the codes file ({exc})") from exc
+        reader = dict_reader(path, "codes file")  # refuses a stray quote, which would make up a code
+        columns = {c.strip().lower(): c for c in reader.fieldnames or []}
+        if "serial" not in columns or "code" not in columns:
+            raise InputError(f"{path}: needs 'serial' and 'code' columns (found: {', '.join(columns) or 'none'})")
+        for row in reader:
+            serial = normalise_serial(row[columns["serial"]] or "")
+            code = (row[columns["code"]] or "").strip()
+            if not serial or not code:
+                continue
+            where = f"{path}:{reader.line_num}"
+            known = found.setdefault(serial, (code, where))
+            if known[0] != code:
+                raise InputError(f"serial {shown_serial(serial)} has two codes: {known[0]!r} in {known[1]} and "
+                                 f"{code!r} in {where}; correct one of the files")
     return {serial: code for serial, (code, _) in found.items()}
 
 

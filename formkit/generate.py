@@ -7,6 +7,7 @@ import csv
 import math
 import random
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,20 +36,18 @@ class Copy:
 
 def read_roster(path: Path) -> list[str | None]:
     """One entry per data row: the row's pseudonymous ``code`` (or None). Other columns (a name, say)
-    are ignored and never printed or stored. Columns may be separated by commas, semicolons or tabs."""
-    try:
-        reader = dict_reader(path, "roster")
-        columns = {c.strip().lower(): c for c in reader.fieldnames or []}
-        if not columns:
-            raise InputError(f"{path}: the roster is empty; it needs a header row")
-        codes: list[str | None] = []
-        for row in reader:
-            code = (row.get(columns["code"]) or "").strip() if "code" in columns else ""
-            if code and not ROSTER_CODE.match(code):
-                raise InputError(f"{path}:{reader.line_num}: code {code!r} must be 1-16 letters, digits or '-'")
-            codes.append(code or None)
-    except csv.Error as exc:
-        raise InputError(f"{path}: cannot read the roster ({exc})") from exc
+    are ignored and never printed or stored. Columns may be separated by commas, semicolons or tabs; a
+    stray quote is refused (``csvinput.CsvRows``), never allowed to drop rows."""
+    reader = dict_reader(path, "roster")
+    columns = {c.strip().lower(): c for c in reader.fieldnames or []}
+    if not columns:
+        raise InputError(f"{path}: the roster is empty; it needs a header row")
+    codes: list[str | None] = []
+    for row in reader:
+        code = (row.get(columns["code"]) or "").strip() if "code" in columns else ""
+        if code and not ROSTER_CODE.match(code):
+            raise InputError(f"{path}:{reader.line_num}: code {code!r} must be 1-16 letters, digits or '-'")
+        codes.append(code or None)
     if not codes:
         raise InputError(f"{path}: the roster has a header but no rows")
     return codes
@@ -71,17 +70,21 @@ def make_copies(count: int | None, roster: list[str | None] | None, seed: int | 
 
 def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = None,
              manifest: Path | None = None, source: str = "",
-             worker: tuple[Layout, str] | None = None) -> list[dict[str, object]]:
+             worker: tuple[Layout, str] | None = None,
+             inputs: Mapping[Path, str] | None = None) -> list[dict[str, object]]:
     """Write the PDF (and manifest) atomically; returns the manifest rows. The rows hold each serial as
     the QR and the store do (``K7M3QX9C``); the manifest file prints it as on the form (``K7M3-QX9C``).
 
     With ``worker`` (the layout of the worker's version of the form, and its template's source), a run of
     pairs: every copy of the client's form, then the worker's form for each copy with the SAME serial (and
     code), starting on a new PDF page or sheet. The serial is the pair id: the two halves carry one code
-    under their QR, and the store keys pages by form and serial, so they never clash (see ``pairs``)."""
+    under their QR, and the store keys pages by form and serial, so they never clash (see ``pairs``).
+
+    ``inputs`` (path -> what it is: "roster", "text pack") are the other files the run was made from; no
+    output may be one of them, nor one of the templates (``source``, the worker's)."""
     targets = [out] + ([manifest] if manifest else [])
     register_fonts()  # reads font files: outside the block, whose OSErrors are errors writing the outputs
-    with atomic_outputs(*targets) as temps:
+    with atomic_outputs(*targets, inputs={**_templates(source, worker), **(inputs or {})}) as temps:
         # The initial font would otherwise be Helvetica, a font the PDF does not embed.
         canvas = Canvas(str(temps[0]), invariant=1, pageCompression=1, initialFontName=REGULAR)
         title = f"{layout.title} ({layout.form} v{layout.version})"
@@ -110,6 +113,14 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
                 # the serial as printed on the form (K7M3-QX9C), so a search for the printed code finds it
                 writer.writerows({**row, "serial": format_serial(str(row["serial"]))} for row in rows)
     return rows
+
+
+def _templates(source: str, worker: tuple[Layout, str] | None) -> dict[Path, str]:
+    """The template files a run is printed from, by what they are (a shipped one's too: never to be replaced)."""
+    files = {Path(source): "template"} if source else {}
+    if worker is not None and worker[1]:
+        files[Path(worker[1])] = "worker's template"
+    return files
 
 
 def _payload(layout: Layout, page_number: int, copy: Copy) -> PagePayload:

@@ -93,7 +93,8 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
                    "placeholders such as [key]; not for use with clients", err=True)
     built = build_layout(template_model, large_print, page_size)
     copies = make_copies(count, read_roster(roster) if roster else None, seed)
-    rows = run(built, copies, out, sheet, manifest, template_model.source, worker)
+    read = {path: what for path, what in ((roster, "roster"), (text_pack, "text pack")) if path is not None}
+    rows = run(built, copies, out, sheet, manifest, template_model.source, worker, inputs=read)
     pdf_pages = max(int(r["pdf_page"]) for r in rows)  # type: ignore[call-overload]
     what = f"{len(copies)} {template_model.form} form(s)"
     if worker is not None:

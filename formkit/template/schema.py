@@ -138,7 +138,11 @@ class Template:
 # editors use, is generated from it (jsonschema.py): the two cannot disagree.
 
 MAX_TEXT = 20_000  # characters in one piece of wording
-FORM_ID_PATTERN = r"^[a-z][a-z0-9-]{0,23}$"
+# Export writes codebook.csv beside each form's <form>.csv: a form of that id could not be exported as CSV. Its
+# other file names (<form>_long.csv, <form>_change.csv, <form>_pairs.csv, <form>_redcap.csv, redcap_dictionary.csv)
+# have a '_', which no form id has, and export.xlsx an extension no form's file has.
+RESERVED_FORM_IDS = ("codebook",)
+FORM_ID_PATTERN = rf"^(?!(?:{'|'.join(RESERVED_FORM_IDS)})$)[a-z][a-z0-9-]{{0,23}}$"
 FIELD_ID_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 FORM_ID = re.compile(FORM_ID_PATTERN)
 FIELD_ID = re.compile(FIELD_ID_PATTERN)
@@ -262,7 +266,8 @@ PLAIN_TEXT = Text(ref="plain_text", pack=False, title="Text", description="Text 
 PACK_KEY = Name(ref="pack_key", what="a text-pack key: a letter, then letters, digits, '_', '.' or '-'",
                 pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,59}$", title="Text-pack key",
                 description="A key under 'texts' in the text pack. Without a pack, the form prints [key].")
-FORM_NAME = Name(what="a form id: lower-case letters, digits and '-', starting with a letter, at most 24",
+FORM_NAME = Name(what=f"a form id other than {' or '.join(RESERVED_FORM_IDS)} (a file name export uses): "
+                      "lower-case letters, digits and '-', starting with a letter, at most 24",
                  pattern=FORM_ID_PATTERN)
 FIELD_NAME = Name(ref="field_id", pattern=FIELD_ID_PATTERN,
                   what="a field id: lower-case letters, digits and '_', starting with a letter, at most 40",
@@ -435,8 +440,9 @@ SCORING = Record(ref="scoring", title="Scoring", description="Scores computed fr
 TEMPLATE = Record(what="the template", title="formkit template",
                   description="A paper form: what it asks, in what order, and how it is scored.", keys={
     "form": Key(spec=FORM_NAME, required=True, title="Form id",
-                description="Lower-case letters, digits and '-', starting with a letter, at most 24 characters. "
-                            "Printed in the QR code."),
+                description="Lower-case letters, digits and '-', starting with a letter, at most 24 characters; "
+                            f"not {' or '.join(RESERVED_FORM_IDS)} (a file name export uses). Printed in the QR "
+                            "code."),
     "version": Key(spec=Integer(minimum=1, maximum=9999), required=True, title="Version",
                    description="1-9999. Raise it when a printed form changes; keep the old file installed."),
     "title": Key(spec=TEXT, required=True, title="Title", description="Printed at the top of the form."),
