@@ -6,6 +6,7 @@ Colour pages are reduced with the darkest channel, so blue, red or black pen all
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"} | H
 PDF_SUFFIXES = {".pdf"}
 MAX_PIXELS = 80_000_000  # a 12 MP photo is 12 M; a 600 dpi A4 scan is 35 M
 PDF_DPI = 200
+# A scanner stack is a few hundred pages; a PDF claiming more than this is refused as a whole rather than
+# planned as that many pages (its page tree may lie: /Count 1000000 over one real page).
+MAX_PDF_PAGES = 5_000
 # The smallest page formkit prints (a 54 mm card) photographed at 3 px/mm is 160 px across; no page is
 # more than 2:1, however it is framed.
 MIN_SIDE_PX = 100
@@ -92,15 +96,25 @@ def count_pages(path: Path) -> int:
         import pypdfium2 as pdfium
 
         try:
-            return len(pdfium.PdfDocument(str(path)))
+            pages = len(pdfium.PdfDocument(str(path)))
+        except pdfium.PdfiumError as exc:
+            if getattr(exc, "err_code", None) == 0:  # "failed" without an error: no page tree, or no pages in it
+                raise PageLoadError("not a readable PDF (it has no pages)") from exc
+            raise PageLoadError(f"not a readable PDF ({exc})") from exc
         except Exception as exc:  # pdfium raises its own error types
             raise PageLoadError(f"not a readable PDF ({exc})") from exc
+        if pages <= 0:
+            raise PageLoadError("not a readable PDF (it has no pages)")
+        if pages > MAX_PDF_PAGES:
+            raise PageLoadError(f"PDF has too many pages ({pages:,}; the limit is {MAX_PDF_PAGES:,}): split it into "
+                                "smaller files")
+        return pages
     try:
         with _open_image(path) as image:
             frames = getattr(image, "n_frames", 1)
             for index in range(frames):  # every frame's size, read from its header before anything is decoded
                 image.seek(index)
-                _check_size(*image.size, index)
+                _check_size(*image.size, where=f"page {index + 1}: " if index else "")
             return frames
     except PageLoadError:
         raise
@@ -116,12 +130,16 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
         return _pdf_page(path, index), float(PDF_DPI)
     try:
         with _open_image(path) as image:
+            frames = getattr(image, "n_frames", 1)
             image.seek(index)
-            _check_size(*image.size, index)
+            _check_size(*image.size, where=f"page {index + 1}: " if index else "")
             frame = image
             dpi = frame.info.get("dpi", (None,))[0]
-            if path.suffix.lower() in {".jpg", ".jpeg", ".png"} and frame.mode in ("RGB", "L"):
-                grey = _decode_with_opencv(path, colour=frame.mode == "RGB")  # faster than PIL for big photos
+            # OpenCV is faster than PIL for big photos, but decodes only a file's first frame and guesses its
+            # format from the data: so only for a JPEG or PNG (as Pillow found it, whatever the name) of one
+            # frame. A multi-page TIFF named .jpg, or an animated PNG, is read frame by frame through Pillow.
+            if image.format in ("JPEG", "PNG") and frames == 1 and frame.mode in ("RGB", "L"):
+                grey = _decode_with_opencv(path, colour=frame.mode == "RGB")
             else:
                 grey = _darkest_channel(np.asarray(frame.convert("RGB") if frame.mode not in ("L", "RGB")
                                                    else frame))
@@ -151,13 +169,15 @@ def _read_heif() -> None:
     pillow_heif.register_heif_opener()
 
 
-def _check_size(width: int, height: int, index: int = 0) -> None:
-    where = f"page {index + 1}: " if index else ""
+def _check_size(width: int, height: int, where: str = "", what: str = "image", dpi: int | None = None) -> None:
+    """Refuse a page of ``width`` x ``height`` px too large to decode, or too small or narrow to hold a form
+    page; ``where`` starts the reason (which frame of a file), ``dpi`` is the resolution a PDF page renders at."""
+    at = f" at {dpi} dpi" if dpi else ""
     if width * height > MAX_PIXELS:
-        raise PageLoadError(f"{where}image too large ({width} x {height} px; the limit is "
+        raise PageLoadError(f"{where}{what} too large ({width} x {height} px{at}; the limit is "
                             f"{MAX_PIXELS // 1_000_000} MP)")
     if min(width, height) < MIN_SIDE_PX or max(width, height) > MAX_ASPECT * min(width, height):
-        raise PageLoadError(f"{where}image too small or too narrow to hold a form page ({width} x {height} px)")
+        raise PageLoadError(f"{where}{what} too small or too narrow to hold a form page ({width} x {height} px{at})")
 
 
 def _decode_with_opencv(path: Path, colour: bool) -> np.ndarray:
@@ -176,19 +196,23 @@ def _darkest_channel(image: np.ndarray) -> np.ndarray:
 
 
 def _pdf_page(path: Path, index: int) -> np.ndarray:
+    """Page ``index`` of a PDF rendered at ``PDF_DPI``, once its size is known to be one a form page can have.
+    The reasons name no page: the page number is stored with the rejected page, and the scan summary groups
+    equal reasons (one broken PDF of 300 pages is one line, not 300)."""
     import pypdfium2 as pdfium
 
     try:
         document = pdfium.PdfDocument(str(path))
         page = document[index]
-        width_pt, height_pt = page.get_size()
         scale = PDF_DPI / 72
-        if width_pt * height_pt * scale * scale > MAX_PIXELS:
-            raise PageLoadError(f"PDF page {index + 1} is too large to render")
+        # the size the page renders at, as pypdfium2 sizes its bitmap (pdfium gives the width and height of
+        # the page's boxes as it draws them: normalised, rotated, a Letter page for a box of no size)
+        width, height = (max(0, math.ceil(side * scale)) for side in page.get_size())
+        _check_size(width, height, what="PDF page", dpi=PDF_DPI)
         bitmap = page.render(scale=scale, grayscale=True)
         array = bitmap.to_numpy()
         return array if array.ndim == 2 else _darkest_channel(array)
     except PageLoadError:
         raise
     except Exception as exc:
-        raise PageLoadError(f"cannot render PDF page {index + 1} ({exc})") from exc
+        raise PageLoadError(f"cannot render this PDF page ({' '.join(str(exc).split())})") from exc

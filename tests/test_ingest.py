@@ -1,0 +1,130 @@
+"""Loading input files: every page is its own pixels or a rejected page with a clear, one-line reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from formkit.records import PageState
+from formkit.store import Store
+from scanner.batch import read_job, scan
+from scanner.ingest import MAX_PDF_PAGES, PDF_DPI, count_pages, describe, load_page
+
+
+def two_frames() -> tuple[np.ndarray, np.ndarray]:
+    first = np.full((160, 240), 255, np.uint8)
+    second = np.full((160, 240), 40, np.uint8)
+    second[40:120, 60:180] = 200
+    return first, second
+
+
+def pdf_with_pages(path: Path, *sizes_pt: tuple[float, float]) -> Path:
+    document = pdfium.PdfDocument.new()
+    for width, height in sizes_pt:
+        document.new_page(width, height)
+    document.save(str(path))
+    return path
+
+
+def lying_pdf(path: Path, count: int) -> Path:
+    """A PDF of one real page whose page tree says it has ``count``."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Count %d /Kids [3 0 R] >>" % count,
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> >>"]
+    data = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(data))
+        data += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    data += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("name", ["stack.jpg", "stack.jpeg", "stack.png"])
+def test_each_frame_of_a_tiff_named_as_a_jpeg_or_png_is_its_own_page(tmp_path, name):
+    """OpenCV decodes only a file's first frame: chosen by the file's name, it read page 2 of such a TIFF as
+    page 1 again (stored as a conflict of page 1, the form on page 2 never read)."""
+    first, second = two_frames()
+    path = tmp_path / name
+    Image.fromarray(first).save(path, format="TIFF", save_all=True, append_images=[Image.fromarray(second)])
+    assert count_pages(path) == 2
+    assert np.array_equal(load_page(path, 0)[0], first)
+    assert np.array_equal(load_page(path, 1)[0], second)
+
+
+def test_each_frame_of_an_animated_png_is_its_own_page(tmp_path):
+    first, second = two_frames()
+    path = tmp_path / "pages.png"
+    Image.fromarray(first).save(path, format="PNG", save_all=True, append_images=[Image.fromarray(second)])
+    assert count_pages(path) == 2
+    assert np.array_equal(load_page(path, 0)[0], first)
+    assert np.array_equal(load_page(path, 1)[0], second)
+
+
+@pytest.mark.parametrize("name", ["photo.jpg", "photo.png", "photo.tif"])
+def test_a_one_frame_jpeg_or_png_is_read_whatever_its_name(tmp_path, name):
+    _, page = two_frames()
+    colour = np.dstack([page, np.full_like(page, 255), np.full_like(page, 255)])  # the darkest channel is ink
+    path = tmp_path / name
+    Image.fromarray(colour).save(path, format="PNG")
+    assert np.array_equal(load_page(path, 0)[0], page)
+
+
+@pytest.mark.parametrize(("size_pt", "size_px"), [((2000, 5), (5556, 14)), ((1, 1), (3, 3)), ((-1, -1), (3, 3)),
+                                                  ((30, 300), (84, 834))],
+                         ids=["2000x5pt", "1x1pt", "minus-1x1pt", "30x300pt"])
+def test_a_pdf_page_too_small_or_too_narrow_is_rejected_with_a_one_line_reason(tmp_path, size_pt, size_px):
+    """Before, a 2000 x 5 pt page stopped in OpenCV with a two-line "internal error", and a 1 x 1 pt page was
+    called blank."""
+    path = pdf_with_pages(tmp_path / "odd.pdf", (595, 842), size_pt)
+    assert count_pages(path) == 2
+    [result] = read_job((str(path), "0" * 64, 1))
+    assert result.status == PageState.REJECTED and result.source_page == 2
+    assert result.reason == (f"PDF page too small or too narrow to hold a form page "
+                             f"({size_px[0]} x {size_px[1]} px at {PDF_DPI} dpi)")
+
+
+def test_the_smallest_printed_pdf_page_is_rendered(tmp_path):
+    path = pdf_with_pages(tmp_path / "card.pdf", (153, 243))  # a 54 x 86 mm card
+    grey, dpi = load_page(path, 0)
+    assert grey.shape == (675, 425) and grey.dtype == np.uint8 and dpi == PDF_DPI
+
+
+def test_pages_a_pdf_claims_but_lacks_share_one_reason_the_summary_can_group(tmp_path):
+    """A page tree may claim more pages than there are: each missing page was rejected with its own number in
+    the reason ("cannot render PDF page 7"), so a scan summary listed them one line each."""
+    path = lying_pdf(tmp_path / "lies.pdf", 40)
+    assert count_pages(path) == 40  # pdfium believes the page tree
+    summary = scan([path], Store(tmp_path / "s.sqlite"), jobs=1)
+    assert summary.pages[PageState.BLANK] == 1 and summary.pages[PageState.REJECTED] == 39
+    missing = [reason for reason, count in summary.reasons.items() if count == 39]
+    assert len(missing) == 1 and "\n" not in missing[0] and "39" not in missing[0]
+    assert missing[0].startswith("cannot render this PDF page")
+
+
+@pytest.mark.parametrize("count", [MAX_PDF_PAGES + 1, 1_000_000])
+def test_a_pdf_of_more_pages_than_the_limit_is_refused_as_a_whole(tmp_path, count):
+    path = lying_pdf(tmp_path / "lies.pdf", count)
+    info = describe(path)
+    assert info.pages == 0
+    assert info.error == (f"PDF has too many pages ({count:,}; the limit is {MAX_PDF_PAGES:,}): split it into "
+                          "smaller files")
+
+
+def test_a_pdf_of_the_limit_is_taken_whole(tmp_path):
+    assert count_pages(lying_pdf(tmp_path / "lies.pdf", MAX_PDF_PAGES)) == MAX_PDF_PAGES
+
+
+def test_a_pdf_without_pages_is_rejected_saying_so(tmp_path):
+    """It was rejected as "not a readable PDF (Failed to load document (PDFium: Success).)"."""
+    path = pdf_with_pages(tmp_path / "empty.pdf")
+    info = describe(path)
+    assert info.pages == 0 and info.error == "not a readable PDF (it has no pages)"
