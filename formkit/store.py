@@ -241,7 +241,7 @@ class Store:
                 new = self._check_is_store()
                 if new and readonly:
                     raise StoreError(f"{self.path}: an empty store; run 'formkit scan' first")
-            uri = self.path.absolute().as_uri() + ("?mode=ro" if readonly else "")
+            uri = _reading_uri(self.path) if readonly else self.path.absolute().as_uri()
             self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
             self.db.row_factory = sqlite3.Row
             if not readonly:
@@ -264,7 +264,7 @@ class Store:
         """Refuse, without writing to it, a file that is not a whole formkit store; ``True`` when it is an
         SQLite file with no tables yet (another formkit is creating the store this moment)."""
         try:
-            probe = sqlite3.connect(self.path.absolute().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+            probe = sqlite3.connect(_reading_uri(self.path), uri=True, timeout=BUSY_TIMEOUT_S)
             try:
                 names = {r[0] for r in probe.execute("SELECT name FROM sqlite_master")}
                 found = probe.execute("SELECT value FROM meta WHERE key='schema'").fetchone() \
@@ -848,6 +848,23 @@ def _identity(page: dict[str, Any]) -> str:
         return f"{page['status']}: {page['reason']}".rstrip(": ")
     serial = format_serial(page["serial"]) if page["serial"] else ""
     return f"{page['form']} v{page['version']} page {page['form_page']} {serial}: {page['status']}"
+
+
+def _reading_uri(path: Path) -> str:
+    """The URI that opens the store at ``path`` for reading only, leaving no file behind.
+
+    Opening a store in write-ahead-log mode, SQLite makes its side files (-wal, -shm) when no one has it
+    open, owned by whoever opens it, with the store's permissions: a colleague who may only read the store
+    made files its owner could then not write ("the store is read-only here" on the owner's next scan, until
+    someone deleted them), and in a folder the reader may not write, could not read at all. So a reader who
+    may not write the store reads it as it lies on disk (``immutable``: no side files, no locks) when no
+    writer has it open (no -wal file); while one has, through that writer's side files. Read as it lies, a
+    store written meanwhile would be read torn: the window is a command that only reads, started before a
+    scan that starts and saves enough to write back to the store file (about 4 MB) before it ends."""
+    uri = path.absolute().as_uri() + "?mode=ro"
+    if not os.access(path, os.W_OK) and not Path(f"{path}-wal").exists():
+        uri += "&immutable=1"
+    return uri
 
 
 def _write_ahead_log(db: sqlite3.Connection) -> None:

@@ -259,6 +259,35 @@ def test_a_read_only_store_can_be_read(open_tmp, k10_pages):
     assert (tmp_path / "out" / "k10.csv").exists() and db.read_bytes() == before
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs commands as two other users")
+def test_a_colleague_who_may_only_read_a_shared_store_leaves_nothing_that_locks_its_owner_out(open_tmp, k10_pages):
+    """A store in a shared folder, written by one user and read by another who may not write it: the reader's
+    status and export used to leave the store's side files behind as theirs, so the owner's next scan failed
+    ("the store is read-only here") until someone deleted them; in a folder the reader may not write, the
+    reader could not read at all."""
+    shared = open_tmp / "shared"
+    shared.mkdir()
+    shutil.chown(shared, "daemon", "daemon")
+    shared.chmod(0o755)  # the owner's folder: others may read, not write
+    inbox = open_tmp / "inbox"
+    inbox.mkdir()
+    for n in (0, 1):
+        save(k10_pages[n], inbox / f"{n}.png")
+        (inbox / f"{n}.png").chmod(0o644)
+    db = shared / "s.sqlite"
+    assert run_formkit("scan", inbox / "0.png", "--db", db, "--jobs", "1", user="daemon").returncode == 0
+    for where in (shared, open_tmp):
+        if where is open_tmp:  # a folder anyone may write in
+            db = shutil.move(db, open_tmp / "s.sqlite")
+        status = run_formkit("status", "--db", db, user="nobody")
+        assert status.returncode == 0 and "read" in status.stdout, status.stderr
+        export = run_formkit("export", "--db", db, "--out", open_tmp / f"out-{where.name}", user="nobody")
+        assert export.returncode == 0, export.stderr
+        assert sorted(p.name for p in Path(db).parent.glob("s.sqlite*")) == ["s.sqlite"]
+    scan = run_formkit("scan", inbox / "1.png", "--db", db, "--jobs", "1", user="daemon")
+    assert scan.returncode == 0 and "Pages read: 1" in scan.stdout, scan.stderr
+
+
 def test_the_audit_log_cannot_be_replaced_or_dropped(tmp_path, k10_pages):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
