@@ -4,6 +4,7 @@ worker processes can hand them to the process that owns the store."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -77,6 +78,12 @@ class PageResult:
     image_jpeg: bytes | None = field(default=None, repr=False)
     values: list[FieldValue] = field(default_factory=list)
     region: int = 0  # which form page of the image, when it holds several (cards side by side)
+
+
+def unopened_key(path: str) -> str:
+    """What identifies a file that could not be opened at all (no permission, gone meanwhile), its content
+    unknown: a hash of its name. Once the file opens, its content's hash takes the place of this one."""
+    return hashlib.sha256(b"unreadable file: " + os.fsencode(path)).hexdigest()
 
 
 def file_sha256(path: Path) -> str:

@@ -49,7 +49,7 @@ from typing import Any
 from . import conventions
 from .database import DatabaseURL, is_database_url
 from .errors import OutputError, StoreBusyError, StoreError
-from .records import InputFile, PageResult, PageState
+from .records import InputFile, PageResult, PageState, unopened_key
 from .serial import format_serial
 
 SCHEMA_VERSION = 3
@@ -373,11 +373,26 @@ class Store:
             if added:
                 self.audit("scanner", "input", detail=json.dumps({"path": storable_path(info.path),
                                                                   "sha256": info.sha256}))
+                if not info.error:
+                    self._forget_unopened(info.path)
         stored: dict[int, PageState] = {}
         for index, status in self.db.execute("SELECT page_index, status FROM pages WHERE input_id=?", (input_id,)):
             if int(index) not in stored or PageState(status) in UNREAD_STATES:  # one region unread: read it again
                 stored[int(index)] = PageState(status)
         return input_id, stored
+
+    def _forget_unopened(self, path: str) -> None:
+        """A file that could not be opened before, and now has: the page rejected for it goes (its content was
+        never known, so nothing of it is lost), and the file's pages are its own from now on. Audited."""
+        unopened = self.db.execute("SELECT id, sha256, error FROM inputs WHERE sha256=?",
+                                   (unopened_key(path),)).fetchone()
+        if unopened is None:
+            return
+        pages = [int(r[0]) for r in self.db.execute("SELECT id FROM pages WHERE input_id=?", (unopened["id"],))]
+        self.db.execute("DELETE FROM pages WHERE input_id=?", (unopened["id"],))
+        self.db.execute("DELETE FROM inputs WHERE id=?", (unopened["id"],))
+        self.audit("scanner", "input-opened", detail=json.dumps({"path": storable_path(path), "pages": pages,
+                                                                 "was": unopened["error"]}))
 
     def save_page(self, input_id: int, page_index: int, result: PageResult) -> PageState | None:
         """Store a page and its values in one transaction; returns the state stored, or ``None`` when the

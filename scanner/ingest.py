@@ -5,9 +5,7 @@ Colour pages are reduced with the darkest channel, so blue, red or black pen all
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -16,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from formkit.records import InputFile, file_sha256
+from formkit.records import InputFile, file_sha256, unopened_key
 
 # iPhones save photos as HEIC unless told otherwise; Pillow reads them through pillow-heif (``_open_image``)
 HEIF_SUFFIXES = {".heic", ".heif"}
@@ -83,8 +81,7 @@ def describe(path: Path) -> InputFile:
         sha = file_sha256(path)
         size = path.stat().st_size
     except OSError as exc:
-        name_hash = hashlib.sha256(b"unreadable file: " + os.fsencode(path)).hexdigest()
-        return InputFile(str(path), name_hash, 0, 0, f"cannot open the file ({exc.strerror or exc})")
+        return InputFile(str(path), unopened_key(str(path)), 0, 0, f"cannot open the file ({exc.strerror or exc})")
     try:
         return InputFile(str(path), sha, size, count_pages(path))
     except PageLoadError as exc:

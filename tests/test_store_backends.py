@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from formkit.cli import main
 from formkit.errors import ExitCode, StoreBusyError, StoreError
-from formkit.records import FieldValue, InputFile, PageResult, PageState
+from formkit.records import FieldValue, InputFile, PageResult, PageState, unopened_key
 from formkit.review import queue as decisions
 from formkit.store import SCHEMA_VERSION, Store
 from tests.conftest import both_backends
@@ -194,6 +194,23 @@ def test_an_answer_another_image_reads_otherwise_waits_for_a_person_whose_decisi
     assert decisions.queue(store) == [] and store.review_progress() == (1, 1)
     [wide] = scored_tables(store.values())["k10"].wide.rows
     assert (wide["q1"], wide["needs_review"]) == ("4", 0)
+    store.close()
+
+
+@both_backends
+def test_a_file_that_could_not_be_opened_and_now_can_ends_as_its_pages_alone(new_store):
+    """Refused once (no permission), the file is stored as one rejected page under a hash of its name; read
+    once it can be opened, that page goes, so the file does not end both rejected and read."""
+    store = Store(new_store)
+    unopened = InputFile("inbox/b.pdf", unopened_key("inbox/b.pdf"), 0, 0, "cannot open the file (Permission denied)")
+    input_id, _ = store.add_input(unopened)
+    store.save_page(input_id, 0, PageResult("inbox/b.pdf", 1, unopened.sha256, PageState.REJECTED, unopened.error))
+    store.add_input(unopened)  # still unreadable on the next run: nothing changes
+    assert [(r["path"], r["status"]) for r in store.pages()] == [("inbox/b.pdf", "rejected")]
+    opened = InputFile("inbox/b.pdf", hashlib.sha256(b"its content").hexdigest(), 1000, 1)
+    add(store, opened, reading(opened))
+    assert [(r["path"], r["status"]) for r in store.pages()] == [("inbox/b.pdf", "read")]
+    assert "input-opened" in [r["action"] for r in store.audit_rows()]
     store.close()
 
 
