@@ -17,6 +17,8 @@ class ExitCode(IntEnum):
     OUTPUT = 6  # an output could not be written
     STORE = 7  # the store is not a formkit store, is damaged, or is from a newer formkit
     BUSY = 8  # the store is being written by another formkit command
+    INTERRUPTED = 130  # stopped by Ctrl+C (128 + SIGINT, as shells report it)
+    BROKEN_PIPE = 141  # the output's reader went away (128 + SIGPIPE)
 
 
 class FormkitError(Exception):

@@ -48,7 +48,7 @@ from typing import Any
 
 from . import conventions
 from .database import DatabaseURL, is_database_url
-from .errors import OutputError, StoreBusyError, StoreError
+from .errors import InputError, OutputError, StoreBusyError, StoreError
 from .records import InputFile, PageResult, PageState, unopened_key
 from .serial import format_serial
 
@@ -234,13 +234,15 @@ class Store:
             new = not self.path.exists() or self.path.stat().st_size == 0
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc.strerror or exc})") from exc
+        if new and not self.path.parent.is_dir():
+            raise InputError(f"{self.path}: no such folder ({self.path.parent}); make it, or give --db another path")
         if new and readonly:
-            raise StoreError(f"{self.path}: no such store; run 'formkit scan' first")
+            raise InputError(f"{self.path}: no such store; run 'formkit scan' first")
         try:
             if not new:
                 new = self._check_is_store()
                 if new and readonly:
-                    raise StoreError(f"{self.path}: an empty store; run 'formkit scan' first")
+                    raise InputError(f"{self.path}: an empty store; run 'formkit scan' first")
             uri = _reading_uri(self.path) if readonly else self.path.absolute().as_uri()
             self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
             self.db.row_factory = sqlite3.Row

@@ -372,3 +372,37 @@ def test_a_batch_of_hostile_files_and_good_pages_reads_every_good_page(tmp_path,
         for row in pages[name]:
             assert row["status"] == "rejected" and row["reason"], (name, row["status"], row["reason"])
             assert "internal error" not in row["reason"], (name, row["reason"])
+
+
+def test_ctrl_c_and_a_reader_that_goes_away_are_not_reported_as_bugs(tmp_path, k10_pages, monkeypatch):
+    """Exit 1 says a bug. Ctrl+C exits 130 saying what to do; `formkit status | head -1` exits 141 quietly."""
+    from formkit.cli import pipeline
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "scan_files", interrupted)
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--db", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == ExitCode.INTERRUPTED == 130 and "run the command again" in result.output
+    monkeypatch.undo()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(3):
+        save(k10_pages[n], inbox / f"{n}.png")
+    db = tmp_path / "s.sqlite"
+    assert cli("scan", inbox, "--db", db, "--jobs", "1").exit_code == 0
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    status = subprocess.Popen(formkit_command("status", "--db", db), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=env, cwd=ROOT)
+    assert status.stdout is not None
+    status.stdout.close()  # as `head -1` does once it has its line; here before the first
+    assert status.wait(timeout=60) == ExitCode.BROKEN_PIPE and status.stderr.read() == b""
+
+
+def test_a_store_in_a_missing_folder_or_an_empty_file_is_bad_input_not_a_damaged_store(tmp_path):
+    result = cli("scan", tmp_path, "--db", tmp_path / "no-such-folder" / "s.sqlite")
+    assert result.exit_code == ExitCode.INPUT and "no such folder" in result.output
+    (tmp_path / "empty.sqlite").write_bytes(b"")
+    for command in ("status", "export"):
+        result = cli(command, "--db", tmp_path / "empty.sqlite", *(["--out", tmp_path / "out"] * (command == "export")))
+        assert result.exit_code == ExitCode.INPUT and "store" in result.output, (command, result.output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -11,7 +12,7 @@ from typing import Any
 
 import click
 
-from ..errors import FormkitError, InputError
+from ..errors import ExitCode, FormkitError, InputError
 from ..template.schema import PAGE_SIZES_MM
 
 HELP_OPTIONS = ["-h", "--help"]
@@ -27,6 +28,13 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except FormkitError as exc:
             click.echo(f"formkit: error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:  # not exit 1, which says a bug
+            click.echo("\nformkit: stopped (Ctrl+C); what was saved is kept: run the command again to go on",
+                       err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+        except BrokenPipeError:  # the reader went away (status | head): no traceback, and nothing more to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(ExitCode.BROKEN_PIPE)
 
     return run
 
