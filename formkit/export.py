@@ -19,7 +19,7 @@ machine's guess with ``needs_review=1``. Serials are written as printed on the f
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,11 +106,13 @@ Writer = Callable[[Path], Any]
 
 def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
            band_choice: dict[str, str] | None = None, bom: bool = False,
-           catalogue: Catalogue | None = None, formats: Sequence[str] = ("csv",)) -> Exported:
+           catalogue: Catalogue | None = None, formats: Sequence[str] = ("csv",),
+           inputs: Mapping[Path, str] | None = None) -> Exported:
     """Write the files of ``formats`` for every form in ``rows`` (``Store.values()``), scored by the templates
     of ``catalogue`` (the shipped ones when ``None``); returns their paths (with ``without_code``: per form,
     the forms whose person code is neither in ``codes`` nor written on the form). ``bom`` starts the CSV
-    files (not REDCap's) with a byte-order mark, for Excel."""
+    files (not REDCap's) with a byte-order mark, for Excel. ``inputs`` (path -> what it is: "codes file") are
+    files the export was made from: none of them is ever written over."""
     formats = parse_formats(formats)
     catalogue = catalogue or shipped_catalogue()
     forms = scored_tables(rows, codes, band_choice, catalogue)
@@ -154,7 +156,7 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
         missing = sum(not person for person in tables.wide.frame["person_code"])
         if missing:
             without_code[form] = missing
-    with atomic_outputs(*(path for path, _ in outputs)) as temps:
+    with atomic_outputs(*(path for path, _ in outputs), inputs=inputs) as temps:
         for temp, (path, write) in zip(temps, outputs, strict=True):
             _write(write, temp, path)
     return Exported([path for path, _ in outputs], without_code, notes)

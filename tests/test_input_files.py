@@ -14,10 +14,9 @@ from click.testing import CliRunner
 from formkit.atomic import atomic_outputs
 from formkit.cli import main
 from formkit.errors import ExitCode, InputError, OutputError, TemplateError
-from formkit.export import read_codes
-from formkit.generate import generate, make_copies, read_roster
-from formkit.layout import build_layout
-from formkit.template import load_template, resolve_template
+from formkit.export import export, read_codes
+from formkit.generate import read_roster
+from formkit.template import load_template
 from formkit.template.jsonschema import template_json_schema
 from formkit.template.schema import FORM_ID
 
@@ -117,11 +116,23 @@ def test_generate_never_writes_over_its_template_by_another_name(tmp_path, templ
 def test_generate_never_writes_over_its_roster(tmp_path):
     roster = tmp_path / "people.csv"
     roster.write_text("name,code\nAnn,C-1\n", encoding="utf-8")
-    layout = build_layout(resolve_template("k10"))
-    with pytest.raises(OutputError, match="is the roster this command reads"):
-        generate(layout, make_copies(None, read_roster(roster), 1), tmp_path / "k.pdf", manifest=roster,
-                 inputs={roster: "roster"})
+    result = cli("generate", "k10", "--roster", roster, "--out", tmp_path / "k.pdf", "--manifest", roster)
+    assert result.exit_code == ExitCode.OUTPUT and "is the roster this command reads" in result.output
     assert roster.read_text(encoding="utf-8") == "name,code\nAnn,C-1\n" and not (tmp_path / "k.pdf").exists()
+
+
+def test_export_never_writes_over_its_codes_file(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    codes = out / "k10.csv"  # where the export would write the K10 table
+    codes.write_text("serial,code\nAAAA-AAA1,P01\n", encoding="utf-8")
+    rows = [{"page_id": 1, "status": "read", "form": "k10", "version": 1, "variant": "N", "form_page": 1,
+             "serial": "AAAAAAA1", "conflict_of": None, "source_file": "a.png", "source_page": 1, "field": "k10_01",
+             "kind": "choice", "value": "3", "confidence": 0.99, "needs_review": 0, "reason": "", "review": "",
+             "reviewed_by": ""}]
+    with pytest.raises(OutputError, match="is the codes file this command reads"):
+        export(rows, out, read_codes(codes), inputs={codes: "codes file"})
+    assert sorted(p.name for p in out.iterdir()) == ["k10.csv"] and "P01" in codes.read_text(encoding="utf-8")
 
 
 def test_an_output_that_is_an_input_is_refused_before_anything_is_written(tmp_path):

@@ -52,7 +52,7 @@ def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], b
     store = Store(db, readonly=True)
     try:
         written = export(store.values(), out, serial_codes, band_choice, bom=excel, catalogue=catalogue,
-                         formats=chosen)
+                         formats=chosen, inputs={path: "codes file" for path in codes})
     finally:
         store.close()
     if not written:
