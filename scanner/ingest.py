@@ -41,7 +41,9 @@ class Inputs(NamedTuple):
 
     files: list[Path]  # to read, each once
     missing: list[str]  # paths given that do not exist
-    ignored: list[Path]  # files in the folders given that are neither images nor PDFs (hidden files aside)
+    # in the folders given, files that are neither images nor PDFs (hidden ones aside) and what is no regular
+    # file (a link to nothing, a pipe); and a path given that is no file (a pipe)
+    ignored: list[Path]
 
 
 def find_inputs(paths: list[str | Path]) -> Inputs:
@@ -58,11 +60,15 @@ def find_inputs(paths: list[str | Path]) -> Inputs:
         if path.is_dir():
             found = []
             for p in sorted(path.rglob("*")):
-                if not p.is_file() or p.name.startswith("."):
+                if p.name.startswith(".") or p.is_dir():
                     continue
-                (found if p.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES else ignored).append(p)
+                # not a regular file: a link to nothing, a pipe: named with the rest left unread
+                (found if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES else ignored).append(p)
         elif path.is_file():
             found = [path]
+        elif path.exists():  # a pipe or a device: there, but no file to read
+            ignored.append(path)
+            continue
         else:
             missing.append(str(raw))
             continue

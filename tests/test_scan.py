@@ -1,6 +1,7 @@
 """Scanning behaviour on synthetic pages whose answers are known."""
 
 import csv
+import os
 import random
 import sqlite3
 from pathlib import Path
@@ -302,6 +303,20 @@ def test_the_scan_command_names_files_it_leaves_unread_and_paths_that_do_not_exi
     assert "nowhere: no such file or folder" in result.output
     shown = "".join(line for line in result.output.splitlines() if "neither images nor PDFs" in line)
     assert [f"scan-log-{n}.txt" in shown for n in range(6)] == [True] * 5 + [False] and shown.endswith("and 1 more")
+
+
+def test_links_to_nothing_and_pipes_are_named_as_not_read_not_passed_over_or_called_missing(tmp_path):
+    from scanner.ingest import find_inputs
+
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "gone.jpg").symlink_to(tmp_path / "deleted.jpg")
+    (folder / "loop").symlink_to(folder / "loop")
+    os.mkfifo(folder / "pipe.png")
+    os.mkfifo(tmp_path / "given.pdf")
+    found = find_inputs([folder, tmp_path / "given.pdf"])
+    assert found.files == [] and found.missing == []
+    assert sorted(p.name for p in found.ignored) == ["given.pdf", "gone.jpg", "loop", "pipe.png"]
 
 
 def test_of_two_images_of_one_page_the_first_file_is_read_however_long_it_takes(tmp_path, k10):

@@ -349,3 +349,8 @@ def test_a_mistake_in_the_users_own_template_or_text_pack_stops_scan_and_export_
     result = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(tmp_path / "out"), "--templates",
                                        str(folder)])
     assert result.exit_code == 3 and "my-k10.yaml:5" in result.output and not (tmp_path / "out").exists()
+
+
+def test_a_template_that_is_neither_a_file_nor_a_shipped_form_is_a_missing_input(tmp_path):
+    result = CliRunner().invoke(main, ["generate", str(tmp_path / "nosuch.yaml"), "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 5 and "no such template file" in result.output and not (tmp_path / "x.pdf").exists()

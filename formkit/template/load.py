@@ -21,7 +21,7 @@ from yaml.reader import Reader
 from yaml.resolver import BaseResolver, Resolver
 from yaml.scanner import Scanner
 
-from ..errors import TemplateError
+from ..errors import InputError, TemplateError
 from .check import check, clip, listing, show
 from .schema import (
     ITEM_KINDS,
@@ -421,5 +421,4 @@ def resolve_template(name: str, text_pack: str | Path | None = None) -> Template
         return load_template(shipped[name], text_pack)
     if path.is_file():
         return load_template(path, text_pack)
-    raise TemplateError(clip(name, 200), f"no such template file, and not a shipped template "
-                                         f"({', '.join(shipped)})")
+    raise InputError(f"{clip(name, 200)}: no such template file, and not a shipped template ({', '.join(shipped)})")
