@@ -159,7 +159,8 @@ VALUE_ROWS = (
 OTHER_READING = (
     "(SELECT '''' || w.value || ''' in ' || wi.path || ' page ' || (c.page_index + 1)"
     " FROM pages c JOIN field_values w ON w.page_id=c.id AND w.field=v.field JOIN inputs wi ON wi.id=c.input_id"
-    f" WHERE c.conflict_of=p.id AND c.status='{PageState.CONFLICT.value}' AND w.value<>v.value"
+    f" WHERE c.form=p.form AND c.serial=p.serial AND c.form_page=p.form_page AND c.status='{PageState.CONFLICT.value}'"
+    " AND w.value<>v.value"
     " ORDER BY c.id LIMIT 1)")
 WAITING = f"v.review='' AND (v.needs_review=1 OR {OTHER_READING} IS NOT NULL)"
 QUEUE_ROWS = (
