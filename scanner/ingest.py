@@ -114,7 +114,7 @@ def count_pages(path: Path) -> int:
         return pages
     try:
         with _open_image(path) as image:
-            frames = getattr(image, "n_frames", 1)
+            frames = _pages_in(image)
             for index in range(frames):  # every frame's size, read from its header before anything is decoded
                 image.seek(index)
                 _check_size(*image.size, where=f"page {index + 1}: " if index else "")
@@ -133,7 +133,9 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
         return _pdf_page(path, index), float(PDF_DPI)
     try:
         with _open_image(path) as image:
-            frames = getattr(image, "n_frames", 1)
+            frames = _pages_in(image)
+            if index >= frames:
+                raise PageLoadError(f"page {index + 1}: the file has {frames} page(s)")
             image.seek(index)
             _check_size(*image.size, where=f"page {index + 1}: " if index else "")
             frame = image
@@ -141,7 +143,7 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
             # OpenCV is faster than PIL for big photos, but decodes only a file's first frame and guesses its
             # format from the data: so only for a JPEG or PNG (as Pillow found it, whatever the name) of one
             # frame. A multi-page TIFF named .jpg, or an animated PNG, is read frame by frame through Pillow.
-            if image.format in ("JPEG", "PNG") and frames == 1 and frame.mode in ("RGB", "L"):
+            if image.format in ("JPEG", "MPO", "PNG") and frames == 1 and frame.mode in ("RGB", "L"):
                 grey = _decode_with_opencv(path, colour=frame.mode == "RGB")
             else:
                 grey = _darkest_channel(np.asarray(frame.convert("RGB") if frame.mode not in ("L", "RGB")
@@ -151,6 +153,14 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
         raise
     except Exception as exc:
         raise PageLoadError(f"cannot decode page {index + 1} ({type(exc).__name__}: {exc})") from exc
+
+
+def _pages_in(image: Image.Image) -> int:
+    """How many pages an opened image file holds: one per frame, but one for a JPEG that carries other
+    images through its MPF segment (Pillow's MPO): an HDR gain map (ISO 21496-1, which iPhones and Android
+    phones write), a preview, a depth map, a 3D camera's second view; never another page. Read as pages, a
+    small one rejected the whole photo, a large one became a page of its own."""
+    return 1 if image.format == "MPO" else getattr(image, "n_frames", 1)
 
 
 def _open_image(path: Path) -> Image.Image:

@@ -128,3 +128,19 @@ def test_a_pdf_without_pages_is_rejected_saying_so(tmp_path):
     path = pdf_with_pages(tmp_path / "empty.pdf")
     info = describe(path)
     assert info.pages == 0 and info.error == "not a readable PDF (it has no pages)"
+
+
+@pytest.mark.parametrize("other_px", [(60, 40), (200, 150)])
+def test_a_phone_jpeg_carrying_a_gain_map_or_preview_is_one_page(tmp_path, other_px):
+    """Android's Ultra HDR and iPhone HDR JPEGs carry a second image (a gain map) that Pillow opens as a
+    second frame: one photo is one page, read from its main image, whatever the size of the other."""
+    photo, _ = two_frames()
+    photo[40:120, 60:180] = 90
+    gain_map = Image.fromarray(np.full(other_px[::-1], 128, np.uint8)).convert("RGB")
+    path = tmp_path / "PXL_20261204.jpg"
+    Image.fromarray(photo).convert("RGB").save(path, format="MPO", save_all=True, append_images=[gain_map],
+                                               quality=95)
+    assert Image.open(path).format == "MPO"
+    assert count_pages(path) == 1
+    grey, _ = load_page(path, 0)
+    assert grey.shape == photo.shape and np.abs(grey.astype(int) - photo).max() <= 8
