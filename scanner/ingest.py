@@ -29,7 +29,15 @@ MAX_PDF_PAGES = 5_000
 # more than 2:1, however it is framed.
 MIN_SIDE_PX = 100
 MAX_ASPECT = 8
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # PIL refuses (rather than decodes) anything far beyond our own limit
+# A JPEG over MAX_PIXELS (a 50-200 MP phone photo) is decoded at a half, a quarter or an eighth of its size,
+# which libjpeg does directly, at that fraction of the memory; anything else over it is refused.
+JPEG_SCALES = (1, 2, 4, 8)
+REDUCED_DECODE = {(1, False): cv2.IMREAD_GRAYSCALE, (1, True): cv2.IMREAD_COLOR,
+                  (2, False): cv2.IMREAD_REDUCED_GRAYSCALE_2, (2, True): cv2.IMREAD_REDUCED_COLOR_2,
+                  (4, False): cv2.IMREAD_REDUCED_GRAYSCALE_4, (4, True): cv2.IMREAD_REDUCED_COLOR_4,
+                  (8, False): cv2.IMREAD_REDUCED_GRAYSCALE_8, (8, True): cv2.IMREAD_REDUCED_COLOR_8}
+# PIL refuses (rather than decodes) anything far beyond what we may decode; our own checks come first
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS * JPEG_SCALES[-1] ** 2
 
 
 class PageLoadError(Exception):
@@ -117,7 +125,7 @@ def count_pages(path: Path) -> int:
             frames = _pages_in(image)
             for index in range(frames):  # every frame's size, read from its header before anything is decoded
                 image.seek(index)
-                _check_size(*image.size, where=f"page {index + 1}: " if index else "")
+                _check_size(*_decoded_size(image), where=f"page {index + 1}: " if index else "")
             return frames
     except PageLoadError:
         raise
@@ -137,18 +145,21 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
             if index >= frames:
                 raise PageLoadError(f"page {index + 1}: the file has {frames} page(s)")
             image.seek(index)
-            _check_size(*image.size, where=f"page {index + 1}: " if index else "")
+            _check_size(*_decoded_size(image), where=f"page {index + 1}: " if index else "")
+            scale = _jpeg_scale(image)
             frame = image
             dpi = frame.info.get("dpi", (None,))[0]
             # OpenCV is faster than PIL for big photos, but decodes only a file's first frame and guesses its
             # format from the data: so only for a JPEG or PNG (as Pillow found it, whatever the name) of one
             # frame. A multi-page TIFF named .jpg, or an animated PNG, is read frame by frame through Pillow.
             if image.format in ("JPEG", "MPO", "PNG") and frames == 1 and frame.mode in ("RGB", "L"):
-                grey = _decode_with_opencv(path, colour=frame.mode == "RGB")
+                grey = _decode_with_opencv(path, colour=frame.mode == "RGB", scale=scale)
             else:
+                if scale > 1:  # a CMYK JPEG, say: decoded at that fraction all the same
+                    frame.draft(frame.mode, (frame.width // scale, frame.height // scale))
                 grey = _darkest_channel(np.asarray(frame.convert("RGB") if frame.mode not in ("L", "RGB")
                                                    else frame))
-            return grey, float(dpi) if dpi else None
+            return grey, float(dpi) / scale if dpi else None
     except PageLoadError:
         raise
     except Exception as exc:
@@ -193,9 +204,23 @@ def _check_size(width: int, height: int, where: str = "", what: str = "image", d
         raise PageLoadError(f"{where}{what} too small or too narrow to hold a form page ({width} x {height} px{at})")
 
 
-def _decode_with_opencv(path: Path, colour: bool) -> np.ndarray:
+def _jpeg_scale(image: Image.Image) -> int:
+    """1, or for a JPEG too large to decode whole, the fraction of its size (2, 4 or 8) that brings it under
+    ``MAX_PIXELS`` (1 when even an eighth does not: it is then refused as too large)."""
+    if image.format not in ("JPEG", "MPO"):
+        return 1
+    width, height = image.size
+    return next((s for s in JPEG_SCALES if (width // s) * (height // s) <= MAX_PIXELS), 1)
+
+
+def _decoded_size(image: Image.Image) -> tuple[int, int]:
+    scale = _jpeg_scale(image)
+    return image.width // scale, image.height // scale
+
+
+def _decode_with_opencv(path: Path, colour: bool, scale: int = 1) -> np.ndarray:
     data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
+    image = cv2.imdecode(data, REDUCED_DECODE[(scale, colour)])
     if image is None:
         raise PageLoadError("cannot decode the image data")
     return _darkest_channel(image)

@@ -11,8 +11,9 @@ from PIL import Image
 
 from formkit.records import PageState
 from formkit.store import Store
+from scanner import ingest
 from scanner.batch import read_job, scan
-from scanner.ingest import MAX_PDF_PAGES, PDF_DPI, count_pages, describe, load_page
+from scanner.ingest import MAX_PDF_PAGES, PDF_DPI, PageLoadError, count_pages, describe, load_page
 
 
 def two_frames() -> tuple[np.ndarray, np.ndarray]:
@@ -144,3 +145,22 @@ def test_a_phone_jpeg_carrying_a_gain_map_or_preview_is_one_page(tmp_path, other
     assert count_pages(path) == 1
     grey, _ = load_page(path, 0)
     assert grey.shape == photo.shape and np.abs(grey.astype(int) - photo).max() <= 8
+
+
+def test_a_jpeg_too_large_to_decode_whole_is_decoded_at_a_fraction_and_other_images_are_refused(tmp_path,
+                                                                                              monkeypatch):
+    """A 50-200 MP phone photo: decoded at a half, quarter or eighth of its size (libjpeg does so directly),
+    where it used to be refused; any other image that large is still refused before it is decoded."""
+    monkeypatch.setattr(ingest, "MAX_PIXELS", 30_000)
+    page = np.full((200, 300), 255, np.uint8)
+    page[50:150, 75:225] = 0
+    Image.fromarray(page).save(tmp_path / "big.jpg", quality=95, dpi=(300, 300))
+    Image.fromarray(page).save(tmp_path / "big.png")
+    assert count_pages(tmp_path / "big.jpg") == 1
+    grey, dpi = load_page(tmp_path / "big.jpg", 0)
+    assert grey.shape == (100, 150) and dpi == 150 and grey[50, 75] < 60 and grey[5, 5] > 200
+    with pytest.raises(PageLoadError, match="too large"):
+        count_pages(tmp_path / "big.png")
+    monkeypatch.setattr(ingest, "MAX_PIXELS", 500)  # not even an eighth fits
+    with pytest.raises(PageLoadError, match="too large"):
+        count_pages(tmp_path / "big.jpg")
