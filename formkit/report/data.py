@@ -106,9 +106,6 @@ class Occasion:
     waiting_count: int
     reviewed_count: int
 
-    def sort_key(self) -> tuple[date, int]:
-        return self.day or date.max, self.order
-
 
 @dataclass
 class FormData:
@@ -240,7 +237,7 @@ def persons(forms: Mapping[str, FormData]) -> list[str]:
 class PersonData:
     code: str
     forms: dict[str, FormData]  # every form of the store (for rules and titles)
-    occasions: dict[str, list[Occasion]]  # the person's forms, by form, in date order
+    occasions: dict[str, list[Occasion]]  # the person's forms, by form, in the export's order (``in_order``)
 
     def latest_day(self) -> date | None:
         days = [o.day for own in self.occasions.values() for o in own if o.day]
@@ -248,7 +245,9 @@ class PersonData:
 
 
 def person_data(forms: Mapping[str, FormData], code: str) -> PersonData:
-    own = {name: sorted((o for o in f.occasions if o.person == code), key=Occasion.sort_key)
+    # in the order the export's change file takes them, so that the report never shows another direction of
+    # change: by the written date; one without (none written, or one still being checked) by scan order
+    own = {name: in_order([o for o in f.occasions if o.person == code], lambda o: o.written_date, lambda o: o.order)
            for name, f in forms.items()}
     own = {name: occasions for name, occasions in own.items() if occasions}
     if not own:
@@ -428,19 +427,20 @@ def _change(f: FormData, rule: ScoreRule) -> ChangeSummary:
                          better(rule.id), amount, words)
 
 
-def latest_per_person(f: FormData, score: str) -> tuple[dict[str, float], int]:
+def latest_per_person(f: FormData, score: str) -> tuple[dict[str, float], set[str]]:
     """Each person's latest usable value of ``score``, their occasions ordered as the export orders them for
-    change; a person whose latest occasion may be one waiting for review is left out (returned: how many)."""
+    change; a person whose latest occasion may be one waiting for review is left out (returned: who)."""
     own: dict[str, list[Occasion]] = defaultdict(list)
     for o in f.occasions:
         if o.person and score in o.scores:
             own[o.person].append(o)
-    latest, pending = {}, 0
+    latest: dict[str, float] = {}
+    pending: set[str] = set()
     for person, unordered in own.items():
         occasions = in_order(unordered, lambda o: o.written_date, lambda o: o.order)
         statuses = [o.scores[score].status for o in occasions]
         if not ends_settled(statuses, [o.dated_by == "pending" for o in occasions])[1]:
-            pending += 1
+            pending.add(person)
             continue
         usable = [o.scores[score].value for o in occasions if o.scores[score].value is not None]
         if usable:
@@ -452,11 +452,11 @@ def _association(f: FormData, score: str, words: str, change: ChangeSummary) -> 
     latest, pending = latest_per_person(f, score)
     pairs = [(p, latest[p], change.changes[p]) for p in sorted(set(latest) & set(change.changes))]
     notes = []
-    without_x = sorted(set(change.changes) - set(latest))
+    without_x = sorted(set(change.changes) - set(latest) - pending)  # each person in one note only
     if without_x:
         notes.append(f"{len(without_x)} with a K10 change but no usable {f.form} score")
     if pending:
-        notes.append(f"{pending} whose latest {f.form} waits for review")
+        notes.append(f"{len(pending)} whose latest {f.form} waits for review")
     if change.pending:
         notes.append(f"{change.pending} whose first or latest K10 waits for review")
     if change.too_few:
