@@ -147,6 +147,9 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     if "redcap" in formats:
         made, notes = _redcap(forms, out_dir)
         outputs += made
+    if "csv" not in formats:
+        notes += [f"{name}: client and worker pairs are written as CSV only: add csv to --format"
+                  for name, *_ in pair_tables(rows, codes, catalogue)]
     if set(formats) - {"csv"}:
         notes += [f"{form}: its questions are labelled with placeholders such as [key]: give --text-pack with "
                   "its wording" for form, tables in forms.items()

@@ -309,3 +309,13 @@ def test_link_pairs_by_serial_first_whatever_the_dash():
         [(clients[0], workers[0], "serial")]
     assert [lk.worker for lk in links if not lk.paired] == [workers[1]]
     assert worker_form("goal-card") == "goal-review-worker" and worker_form("k10") is None
+
+
+def test_an_export_without_csv_says_the_pairs_are_written_as_csv_only(tmp_path):
+    from formkit.export import export
+
+    answers = {f"ac_{i:02d}": "3" for i in range(1, 13)}
+    rows = [*_rows("alliance-check", SERIALS[0], answers), *_rows("alliance-check-worker", SERIALS[0], answers)]
+    written = export(rows, tmp_path, formats=("xlsx",))
+    assert any("pairs are written as CSV only" in note for note in written.notes)
+    assert not any("CSV only" in note for note in export(rows, tmp_path / "csv", formats=("csv", "xlsx")).notes)
