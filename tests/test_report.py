@@ -293,3 +293,125 @@ def test_gas_and_wai_sr_are_charted_and_an_undated_form_shows_its_scan_date(tmp_
     assert "1 May 2026*" in text and "No date was written on this form" in text
     (tmp_path / "s.pdf").write_bytes(service_pdf(service_data(forms)))
     assert "Not answerable yet" in " ".join(_checked_text(tmp_path / "s.pdf").split())  # no K10 in this store
+
+
+def _unscored_pdf_text(tmp_path: Path, rows: list[dict[str, object]], code: str) -> str:
+    from formkit.report.person import person_pdf
+
+    serials = sorted({str(r["serial"]) for r in rows})
+    forms = load_forms(rows, [], {s: code for s in serials})
+    (tmp_path / f"{code}.pdf").write_bytes(person_pdf(person_data(forms, code)))
+    return " ".join(_checked_text(tmp_path / f"{code}.pdf").split())
+
+
+def test_a_k10_alliance_or_gas_form_of_a_version_with_no_template_is_listed_without_scores(tmp_path):
+    # an organisation's own version 2 of the K10, the alliance check and the GAS follow-up, not installed: no rules
+    rows = [{**_value(serial, form, field, value), "version": 2}
+            for serial, form, day in (("KTWA-AAA1", "k10", "2026-01-05"), ("ACTW-AAA1", "alliance-check", "2026-02-05"),
+                                      ("GSTW-AAA1", "gas-followup", "2026-03-05"))
+            for field, value in (("item_1", "3"), ("date_completed", day))]
+    text = _unscored_pdf_text(tmp_path, rows, "Q02")
+    for heading in ("How you have been feeling", "How our work together is going", "How far your goals were reached"):
+        assert heading in text
+    assert text.count("It has no scores to show here") == 3
+
+
+def _diary_store(folder: Path) -> tuple[Path, Path, Path]:
+    """A store with two forms of an organisation's own template 'diary' for P7 (scanned with --templates):
+    (store, codes file, templates folder)."""
+    from formkit.records import FieldValue, InputFile, PageResult, PageState
+
+    templates = folder / "templates"
+    templates.mkdir()
+    (templates / "diary.yaml").write_text(
+        "form: diary\nversion: 1\ntitle: Diary check\nlicence: shippable\n"
+        "scales:\n  five: [{value: 1, label: Never}, {value: 2, label: Rarely}, {value: 3, label: Sometimes}, "
+        "{value: 4, label: Often}, {value: 5, label: Always}]\n"
+        "items:\n  - {kind: matrix, scale: five, rows: [{id: d_01, text: I slept well.}, "
+        "{id: d_02, text: I ate well.}]}\n"
+        "  - {kind: date, id: visit_date, text: Date}\n"
+        "scoring:\n  occasion_date: visit_date\n  scores:\n"
+        "    - {id: d_total, label: Diary total, method: sum, items: [d_01, d_02], change: true}\n", encoding="utf-8")
+    db = folder / "diary.sqlite"
+    store = Store(db)
+    serials = ("DIAA-AAA1", "DIAB-BBB2")
+    for index, (serial, (a, b, day)) in enumerate(zip(serials, (("2", "3", "2026-01-10"), ("4", "5", "2026-03-01")),
+                                                      strict=True)):
+        input_id, _ = store.add_input(InputFile(f"/scans/d{index}.png", f"sha{index}", 100, 1))
+        store.save_page(input_id, 0, PageResult(
+            f"/scans/d{index}.png", 1, f"sha{index}", PageState.READ, form="diary", version=1, variant="N",
+            form_page=1, serial=serial.replace("-", ""),
+            values=[FieldValue("d_01", "choice", a, 0.99, False), FieldValue("d_02", "choice", b, 0.99, False),
+                    FieldValue("visit_date", "date", day, 0.99, False)]))
+    store.close()
+    codes = folder / "codes.csv"
+    codes.write_text("serial,code\n" + "".join(f"{s},P7\n" for s in serials), encoding="utf-8")
+    return db, codes, templates
+
+
+def test_reports_take_the_templates_and_text_packs_the_export_takes(tmp_path):
+    db, codes, templates = _diary_store(tmp_path)
+    _run("report", "person", "--db", db, "--codes", codes, "--person", "P7", "--templates", templates,
+         "--out", tmp_path / "P7.pdf")
+    person = " ".join(_checked_text(tmp_path / "P7.pdf").split())
+    assert "Diary check" in person and "10 Jan 2026 5" in person and "1 Mar 2026 9" in person
+    _run("report", "service", "--db", db, "--codes", codes, "--templates", templates, "--out", tmp_path / "s.pdf")
+    service = " ".join(_checked_text(tmp_path / "s.pdf").split())
+    assert "100 % (4 of 4)" in service and "(0 of 0)" not in service  # the diary's items, answered
+    assert "d_total: no reliable change is defined" in service
+    # without --templates the diary cannot be scored: the command says so, and how to mend it
+    result = CliRunner().invoke(main, ["report", "service", "--db", str(db), "--codes", str(codes), "--out",
+                                       str(tmp_path / "s0.pdf")])
+    assert result.exit_code == 0 and "diary version 1: no installed template" in result.output
+    assert "--templates" in result.output
+    # a text pack is read as the export reads it: a missing one stops the command before anything is written
+    missing = CliRunner().invoke(main, ["report", "person", "--db", str(db), "--codes", str(codes), "--all",
+                                        "--text-pack", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "all")])
+    assert missing.exit_code == 3 and "nope.yaml" in missing.output and not (tmp_path / "all").exists()
+
+
+def test_the_service_change_table_tells_the_client_and_worker_alliance_apart_and_says_each_rule_once(tmp_path):
+    from formkit.report.service import service_pdf
+
+    rows = [_value(serial, form, f"ac_{i:02d}", value) for serial, day in (("ACPA-AAA1", "2026-01-05"),
+                                                                          ("ACPB-BBB2", "2026-02-05"))
+            for form, value in (("alliance-check", "4"), ("alliance-check-worker", "3")) for i in range(1, 13)]
+    rows += [_value(serial, form, "date_completed", day) for serial, day in (("ACPA-AAA1", "2026-01-05"),
+                                                                              ("ACPB-BBB2", "2026-02-05"))
+             for form in ("alliance-check", "alliance-check-worker")]
+    forms = load_forms(rows, [], {"ACPAAAA1": "Q03", "ACPBBBB2": "Q03"})
+    (tmp_path / "s.pdf").write_bytes(service_pdf(service_data(forms)))
+    _checked_text(tmp_path / "s.pdf")
+    layout = subprocess.run(["pdftotext", "-layout", str(tmp_path / "s.pdf"), "-"], check=True, capture_output=True,
+                            text=True).stdout
+    ac_rows = [line.split() for line in layout.splitlines() if "ac_total" in line and "no rule" in line]
+    assert len(ac_rows) == 2 and ac_rows[0] != ac_rows[1]
+    assert {row[0] for row in ac_rows} == {"alliance-check", "alliance-check-"}  # the worker's id wraps at '-'
+    assert " ".join(layout.split()).count("ac_total: no reliable change is defined") == 1
+
+
+def test_the_person_report_says_why_a_form_was_not_scored_in_plain_words(tmp_path):
+    rows = [_value("KNRA-AAA1", "k10", f"k10_{i:02d}", "3") for i in range(1, 6)]  # the second page was never read
+    rows += [_value("KNRB-BBB2", "k10", f"k10_{i:02d}", "" if i > 7 else "2") for i in range(1, 11)]  # 3 blank
+    rows += [_value(serial, "k10", "date_completed", day) for serial, day in (("KNRA-AAA1", "2026-01-05"),
+                                                                              ("KNRB-BBB2", "2026-02-05"))]
+    rows += [_value("GNRA-AAA1", "gas-followup", f, v) for f, v in
+             (("gas_1", "1"), ("weight_1", "2"), ("gas_2", "0"), ("weight_2", ""), ("date_completed", "2026-03-01"))]
+    rows += [_value("GNRA-AAA1", "gas-followup", f"{kind}_{goal}", "") for goal in (3, 4, 5)
+             for kind in ("gas", "weight")]
+    text = _unscored_pdf_text(tmp_path, rows, "Q04")
+    assert "5 Jan 2026: not scored \u2013 a page of this form was not scanned." in text
+    assert "5 Feb 2026: not scored \u2013 too many questions were left blank." in text
+    assert "1 Mar 2026: not scored \u2013 a goal was rated without saying how much it matters." in text
+    for internal in ("k10_0", "gas_2", "weight_2", "not read", "items missing", "voided"):
+        assert internal not in text
+    from formkit.report.person import OTHER_REASON, plain_reason
+
+    assert plain_reason("waiting for review of k10_04, k10_05") == "some answers are still being checked"
+    assert plain_reason("no items answered") == "no questions were answered"
+    assert plain_reason("no goal rated") == "no goal was rated"
+    assert plain_reason("a weight is zero or negative") == "a goal\u2019s importance was marked as 0 or less"
+    assert plain_reason("k10_03 is not a single number ('2;3')") == "an answer could not be read as a single number"
+    assert plain_reason("one rating only: change needs two") == "there is only one rating so far: a change needs two"
+    assert plain_reason("no rating yet") == "there is no rating yet"
+    assert plain_reason("something new: field_9") == OTHER_REASON and "field_9" not in OTHER_REASON

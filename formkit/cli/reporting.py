@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .base import db_option, main, parse_bands, reports_errors
+from .base import db_option, main, parse_bands, reports_errors, templates_option, text_packs_option
 
 codes_option = click.option("--codes", "codes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
                             help="CSV mapping serials to person codes ('serial' and 'code' columns; the generate "
@@ -35,9 +35,11 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date 
         raise click.BadParameter(f"{value!r}: write the date as YYYY-MM-DD") from None
 
 
-def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], start: date | None = None,
-          end: date | None = None) -> Any:
-    from ..catalogue import shipped_catalogue
+def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], template_dirs: tuple[Path, ...] = (),
+          text_packs: tuple[Path, ...] = (), start: date | None = None, end: date | None = None) -> Any:
+    """The store's forms scored as ``formkit export`` scores them with the same codes, bands, templates and
+    text packs, and the band choice."""
+    from ..catalogue import Catalogue
     from ..export import read_codes
     from ..report.data import load_forms
     from ..store import Store
@@ -49,6 +51,7 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], start: date
             raise InputError(f"--codes {path}: no such file")
     band_choice = parse_bands(bands)
     serial_codes = read_codes(*codes) if codes else {}
+    catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db, readonly=True)
     try:
         rows, scanned = store.values(), store.scan_dates()
@@ -56,7 +59,15 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], start: date
         store.close()
     if not rows:
         raise InputError(f"{db}: no pages have been read yet: nothing to report")
-    return load_forms(rows, scanned, serial_codes, band_choice, shipped_catalogue(), start, end), band_choice
+    unknown: dict[str, list[int]] = {}
+    for form, version in sorted({(str(r["form"]), int(r["version"])) for r in rows}):
+        if catalogue.find_template(form, version) is None:
+            unknown.setdefault(form, []).append(version)
+    for form, versions in unknown.items():
+        click.echo(f"formkit: note: {form} version{'s' if len(versions) > 1 else ''} "
+                   f"{', '.join(map(str, versions))}: no installed template, so these forms are not scored (give "
+                   "--templates with the folder of your own templates)", err=True)
+    return load_forms(rows, scanned, serial_codes, band_choice, catalogue, start, end), band_choice
 
 
 def _write(outputs: list[tuple[Path, bytes]]) -> None:
@@ -76,9 +87,11 @@ def _write(outputs: list[tuple[Path, bytes]]) -> None:
               help="The PDF to write; with --all, a folder.")
 @click.option("--large-print", is_flag=True, help="Larger print: 18 pt text instead of 14 pt.")
 @bands_option
+@templates_option
+@text_packs_option
 @reports_errors
 def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: bool, out: Path, large_print: bool,
-                   bands: tuple[str, ...]) -> None:
+                   bands: tuple[str, ...], template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
     """A progress summary to go through with a client: goals, wellbeing (K10), the working alliance and GAS,
     over time, in plain words and large print. Only the person's code is printed, never a name."""
     from ..report.data import person_data, persons
@@ -86,7 +99,7 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
 
     if bool(code) == every:
         raise click.UsageError("give --person CODE or --all, one of them")
-    forms, band_choice = _load(db, codes, bands)
+    forms, band_choice = _load(db, codes, bands, template_dirs, text_packs)
     if every:
         everyone = persons(forms)
         if not everyone:
@@ -115,8 +128,11 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
 @click.option("--from", "start", metavar="DATE", callback=_day, help="First day (YYYY-MM-DD) of the period.")
 @click.option("--to", "end", metavar="DATE", callback=_day, help="Last day (YYYY-MM-DD) of the period.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The PDF to write.")
+@templates_option
+@text_packs_option
 @reports_errors
-def service_command(db: Path, codes: tuple[Path, ...], start: date | None, end: date | None, out: Path) -> None:
+def service_command(db: Path, codes: tuple[Path, ...], start: date | None, end: date | None, out: Path,
+                    template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
     """Forms returned, completion and review, the spread of every score, change per person, and change in
     wellbeing against goal achievement and the alliance (associations, with Pearson's r)."""
     from ..report.data import service_data
@@ -124,7 +140,7 @@ def service_command(db: Path, codes: tuple[Path, ...], start: date | None, end: 
 
     if start and end and start > end:
         raise click.UsageError("--from is after --to")
-    forms, _ = _load(db, codes, (), start, end)
+    forms, _ = _load(db, codes, (), template_dirs, text_packs, start, end)
     if not forms:
         raise InputError("no returned form is dated in the period (the date written on it, else the scan date)")
     _write([(out, service_pdf(service_data(forms, start, end), source=db.name))])

@@ -9,6 +9,7 @@ A worker's form is never shown on its own."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -30,6 +31,10 @@ ALLIANCE = {"alliance-check": ("ac_total", ("ac_goal", "ac_task", "ac_bond")),
             "wai-sr": ("wai_total", ("wai_goal", "wai_task", "wai_bond"))}
 GOAL_TEXTS = (("why", "Why it matters"), ("steps", "Steps"))  # 'helper' is left out: it may hold a name
 ORDER = ("goal-card", "k10", "alliance-check", "wai-sr", "gas-followup")
+# Headings for the forms with their own section, used when a form's template is not installed (no title known)
+TITLES = {"goal-card": "Your goals", "k10": "How you have been feeling", "alliance-check": "How our work together "
+          "is going", "wai-sr": "How our work together is going (WAI-SR)",
+          "gas-followup": "How far your goals were reached"}
 
 
 def person_pdf(person: PersonData, large_print: bool = False, band_choice: dict[str, str] | None = None,
@@ -45,7 +50,7 @@ def person_pdf(person: PersonData, large_print: bool = False, band_choice: dict[
         occasions = person.occasions[form]
         data = person.forms[form]
         notes |= {o.dated_by for o in occasions}
-        if form == "goal-card":
+        if form == "goal-card" and "progress_latest" in data.rules:
             story += _goal_cards(occasions, data, s, _worker_views(person, form))
         elif form == "k10":
             story += _k10(occasions, data, s, (band_choice or {}).get("k10_total"))
@@ -54,7 +59,7 @@ def person_pdf(person: PersonData, large_print: bool = False, band_choice: dict[
             story += _alliance_pairs(occasions, _worker_views(person, form), data, s, *ALLIANCE[form])
         elif form == "gas-followup":
             story += _gas(occasions, data, s)
-        elif data.rules:
+        elif data.rules or form in TITLES:  # a progress form of a version with no template: its days, no scores
             story += _other(occasions, data, s)
     story += _notes(notes, s)
 
@@ -176,13 +181,37 @@ def _section(heading: str, intro: str, s: Styles, *body: Any) -> list[Any]:
     return [KeepTogether([Paragraph(heading, s.heading), Paragraph(intro, s.body), *body])]
 
 
+# The scorer's reasons (``formkit.scoring.compute``) in plain words for the person the form is about: no field
+# ids, no jargon. Matched on how each reason starts (or reads whole); any other reason gets the last line.
+PLAIN_REASONS = (
+    (re.compile(r"not read\b"), "a page of this form was not scanned"),
+    (re.compile(r"\d+ of \d+ items missing"), "too many questions were left blank"),
+    (re.compile(r"no items answered$"), "no questions were answered"),
+    (re.compile(r"waiting for review\b"), "some answers are still being checked"),
+    (re.compile(r"no goal rated$"), "no goal was rated"),
+    (re.compile(r"rated without a weight\b"), "a goal was rated without saying how much it matters"),
+    (re.compile(r"a weight is zero or negative$"), "a goal\u2019s importance was marked as 0 or less"),
+    (re.compile(r".* is not a single number\b"), "an answer could not be read as a single number"),
+    (re.compile(r"one rating only\b"), "there is only one rating so far: a change needs two"),
+    (re.compile(r"no rating yet$"), "there is no rating yet"),
+)
+OTHER_REASON = "the answers did not give a score"
+
+
+def plain_reason(reason: str) -> str:
+    """Why a form was not scored, in short plain words without field ids."""
+    text = reason.strip()
+    return next((words for pattern, words in PLAIN_REASONS if pattern.match(text)), OTHER_REASON)
+
+
 def _not_scored(occasions: list[Occasion], score_id: str, s: Styles) -> list[Any]:
-    """A plain line for each form that could not be scored, with the reason."""
+    """A plain line for each form that could not be scored, with the reason in plain words."""
     out = []
     for o in occasions:
         score = o.scores.get(score_id)
         if score is not None and score.status == INVALID:
-            out.append(Paragraph(f"{_date_cell(o)}: not scored \u2013 {escape(score.reason)}.", s.small))
+            out.append(Paragraph(f"{_date_cell(o)}: not scored \u2013 {escape(plain_reason(score.reason))}.",
+                                 s.small))
     return out
 
 
@@ -337,7 +366,7 @@ def _alliance_pairs(occasions: list[Occasion], workers: dict[str, Occasion], dat
                     total: str, parts: tuple[str, ...]) -> list[Any]:
     """Each occasion the worker rated the alliance too: both totals and the gaps (client minus worker)."""
     paired = [(o, workers[o.serial]) for o in occasions if o.serial in workers]
-    if not paired:
+    if not paired or total not in data.rules:
         return []
     width = _width(s)
     present = [p for p in parts if p in data.rules]
@@ -372,12 +401,19 @@ def _gas(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
 
 
 def _other(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
+    """A form without its own section: a table of its first scores, or, when there are no scores to show (its
+    template is not installed, or has no scoring), the days it was returned with a plain note."""
     rules = list(data.rules.values())[:5]
     width = _width(s)
+    heading = Paragraph(escape(data.title if data.title != data.form else TITLES.get(data.form, data.form)),
+                        s.heading)
+    if not rules:
+        rows = [["Date"]] + [[_date_cell(o)] for o in occasions]
+        return [KeepTogether([heading, Paragraph("You returned this form on the days below. It has no scores to "
+                                                 "show here.", s.body), _table(rows, s, [width * 0.34])])]
     rows = [["Date", *[r.label.split(" (")[0] for r in rules]]]
     rows += [[_date_cell(o), *[_cell(o, r.id) for r in rules]] for o in occasions]
-    return [Paragraph(escape(data.title), s.heading),
-            _table(rows, s, [width * 0.28] + [width * 0.72 / len(rules)] * len(rules))]
+    return [heading, _table(rows, s, [width * 0.28] + [width * 0.72 / len(rules)] * len(rules))]
 
 
 def _notes(dated_by: set[str], s: Styles) -> list[Any]:

@@ -69,7 +69,7 @@ def _intro(data: ServiceData, s: Styles, made_on: date, source: str) -> list[Any
 def _cell_style(s: Styles, size: float | None = None, bold: bool = False) -> ParagraphStyle:
     size = size or s.size * 0.85
     return ParagraphStyle("cell", parent=s.body, fontSize=size, leading=size * 1.2, spaceAfter=0,
-                          fontName=BOLD if bold else REGULAR)
+                          fontName=BOLD if bold else REGULAR, embeddedHyphenation=1)  # a form id may wrap at '-'
 
 
 def _grid(rows: list[list[str]], s: Styles, widths: list[float], total_row: bool = False) -> Table:
@@ -159,10 +159,12 @@ def _short(label: str) -> str:
 
 
 def _change_cells(c: ChangeSummary) -> list[str]:
+    """A row of the change table: the form it is from first, as one score id may be in several forms (the
+    client's alliance check and the worker's)."""
     decimals = 1
     sd = f" (SD {fmt(c.sd, decimals)})" if c.sd is not None else ""
     improved, worsened = c.improved(), c.worsened()
-    return [c.score, str(c.n), f"{fmt(c.mean, decimals)}{sd}" if c.mean is not None else "\u2013",
+    return [c.form, c.score, str(c.n), f"{fmt(c.mean, decimals)}{sd}" if c.mean is not None else "\u2013",
             f"{improved} ({share(improved, c.n)})" if improved is not None else "no rule",
             f"{worsened} ({share(worsened, c.n)})" if worsened is not None else "no rule",
             str(c.pending), str(c.too_few), {"lower": "lower", "higher": "higher"}.get(c.better, "\u2013")]
@@ -172,17 +174,32 @@ def _changes(data: ServiceData, s: Styles) -> list[Any]:
     if not data.changes:
         return []
     width = page_width_pt()
-    rows = [["Score", "People with a change", "Mean change", "Improved reliably", "Worse reliably",
+    rows = [["Form", "Score", "People with a change", "Mean change", "Improved reliably", "Worse reliably",
              "Waiting for review", "Fewer than two usable", "Better is"]]
     rows += [_change_cells(c) for c in data.changes]
-    rules = [Paragraph(f"<b>{escape(c.score)}</b>: {escape(c.rule)}.", s.small) for c in data.changes]
-    widths = [width * w for w in (0.18, 0.1, 0.16, 0.13, 0.12, 0.1, 0.11, 0.1)]
+    rules = [Paragraph(note, s.small) for note in _change_notes(data.changes)]
+    widths = [width * w for w in (0.17, 0.145, 0.085, 0.15, 0.105, 0.095, 0.09, 0.085, 0.075)]
     return [KeepTogether([
         Paragraph("Change from the first to the latest occasion, per person", s.heading),
         Paragraph("From <i>form</i>_change.csv: each person's first and latest usable score (ordered by the date "
                   "written on the form, else by scan order). For the K10 a <b>negative</b> change means less "
                   "distress (better); for the alliance, goal progress and GAS a positive change is better.", s.small),
         _grid(rows, s, widths), Spacer(1, 3), *rules])]
+
+
+def _change_notes(changes: list[ChangeSummary]) -> list[str]:
+    """The reliable-change rule of each score, once: a score id in several forms with the same rule gets one
+    note; with different rules, each note names its form."""
+    rules: dict[str, set[str]] = {}
+    for c in changes:
+        rules.setdefault(c.score, set()).add(c.rule)
+    notes: list[str] = []
+    for c in changes:
+        label = c.score if len(rules[c.score]) == 1 else f"{c.form} {c.score}"
+        note = f"<b>{escape(label)}</b>: {escape(c.rule)}."
+        if note not in notes:
+            notes.append(note)
+    return notes
 
 
 def _research(data: ServiceData, s: Styles) -> list[Any]:
