@@ -112,16 +112,16 @@ def compare(batch: Path, pages: int, repeat: int, client: object, tmp: Path) -> 
 
 def read_costs(batch: Path, count: int) -> list:
     """Read the first ``count`` pages here, one core; print the costs per page; return the readings."""
-    from scanner.batch import read_job
+    from scanner.batch import Job, read_job
     from scanner.ingest import describe
 
     files = [batch / _page_name(i) for i in range(count)]
     start = time.perf_counter()
     infos = [describe(f) for f in files]
     describe_s = (time.perf_counter() - start) / count
-    read_job((str(files[0]), infos[0].sha256, 0))  # load the models first
+    read_job(Job(str(files[0]), infos[0].sha256, 0))  # load the models first
     start = time.process_time()
-    readings = [read_job((str(f), info.sha256, 0))[0] for f, info in zip(files, infos, strict=True)]
+    readings = [read_job(Job(str(f), info.sha256, 0))[0] for f, info in zip(files, infos, strict=True)]
     read_s = (time.process_time() - start) / count
     size = sum(f.stat().st_size for f in files) / count
     result = sum(len(pickle.dumps(r)) for r in readings) / count

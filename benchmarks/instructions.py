@@ -36,7 +36,7 @@ sys.path.insert(0, sys.argv[1])
 from scanner import batch
 files = sys.argv[3:]
 for path in files[:1 + int(sys.argv[2])]:
-    batch.read_job((path, "x", 0))
+    batch.read_job(batch.Job(path, "x", 0))
 """
 
 

@@ -36,6 +36,7 @@ class InputFile:
     size_bytes: int
     pages: int  # 0 when the file cannot be opened at all
     error: str = ""
+    modified_ns: int = 0  # its modification time when hashed: a page read after a change is not of this content
 
 
 # Keys of ``FieldValue.raw`` that the scanner writes and formkit reads back: a value whose raw readings

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from multiprocessing.pool import Pool
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 
@@ -22,10 +23,21 @@ from formkit.records import InputFile, PageResult, PageState, ScanSummary
 from formkit.store import UNREAD_STATES, Store
 
 from .allocator import keep_freed_buffers
-from .ingest import PageLoadError, describe, find_inputs, load_page
+from .ingest import FILE_CHANGED, PageLoadError, describe, file_stamp, find_inputs, load_page
 from .pipeline import read_image
 
-Job = tuple[str, str, int]  # path, sha256, page index
+
+class Job(NamedTuple):
+    """One page to read: ``index`` of the file at ``path`` whose content hashed as ``sha``, and its size and
+    modification time then (``ingest.file_stamp``; the time ``None``: the size alone is checked; no stamp: a copy
+    of this process's own, not to be checked)."""
+
+    path: str
+    sha: str
+    index: int
+    stamp: tuple[int, int | None] | None = None
+
+
 # Workers are replaced now and then, so memory stays flat over any number of pages; not often, as a new
 # worker lays out its form and loads Tesseract and the digit networks again (0.4 s before its first filled
 # page, docs/benchmarks.md#throughput), and one process reading 1,000 filled A4 pages peaked at 153 MB
@@ -38,10 +50,12 @@ _worker_catalogue: Catalogue | None = None  # set in each worker by _start_worke
 def read_job(job: Job, catalogue: Catalogue | None = None) -> list[PageResult]:
     """Load and read one page of a file: the form pages in it (several when cards lie side by side).
     Any failure becomes one rejected page with its reason."""
-    path, sha, index = job
-    result = PageResult(path, index + 1, sha, PageState.REJECTED)
+    result = PageResult(job.path, job.index + 1, job.sha, PageState.REJECTED)
     try:
-        grey, _ = load_page(Path(path), index)
+        # a file written over while a batch reads it would mix two files' pages under one hash
+        _check_unchanged(job)
+        grey, _ = load_page(Path(job.path), job.index)
+        _check_unchanged(job)
         return read_image(grey, result, catalogue or worker_catalogue())
     except PageLoadError as exc:
         result.reason = str(exc)
@@ -122,8 +136,21 @@ def _plan_input(store: Store, info: InputFile, summary: ScanSummary, work: list[
         if index in stored and stored[index] not in UNREAD_STATES:
             summary.skipped_pages += 1
         else:
-            work.append((info.path, info.sha256, index))
+            work.append(Job(info.path, info.sha256, index, (info.size_bytes, info.modified_ns)))
     return input_id
+
+
+def _check_unchanged(job: Job) -> None:
+    """Refuse a page of a file written since it was hashed (``PageLoadError``)."""
+    if job.stamp is None:
+        return
+    try:
+        stamp = file_stamp(os.stat(job.path))
+    except OSError as exc:
+        raise PageLoadError(f"the file is gone or cannot be opened ({exc.strerror or exc})") from exc
+    size, modified_ns = job.stamp
+    if stamp[0] != size or modified_ns is not None and stamp[1] != modified_ns:
+        raise PageLoadError(FILE_CHANGED)
 
 
 def worker_catalogue() -> Catalogue:

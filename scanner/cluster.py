@@ -17,6 +17,7 @@ path as here.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import shutil
 import tempfile
@@ -33,7 +34,7 @@ from formkit.records import PageResult, PageState, ScanSummary
 from formkit.store import Store
 
 from .batch import Job, plan, prepare_worker_process, read_job, save_readings
-from .ingest import describe, find_inputs
+from .ingest import FILE_CHANGED, PageLoadError, describe, find_inputs
 
 IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thread: enough to keep them busy
 CONNECT_TIMEOUT = "20s"  # to reach the scheduler
@@ -51,18 +52,21 @@ class ClusterError(InputError):
 def read_shared(job: Job, catalogue: Catalogue) -> list[PageResult]:
     """On a worker: read one page of a file the worker sees at the same path (shared storage)."""
     prepare_worker_process()  # one compute thread per task: the cluster's threads are its parallelism
-    return read_job(job, catalogue)
+    # another machine's mount may keep file times to another precision than the client's: the size only
+    return read_job(job._replace(stamp=(job.stamp[0], None)) if job.stamp else job, catalogue)
 
 
 def read_sent(data: bytes, job: Job, catalogue: Catalogue) -> list[PageResult]:
     """On a worker: read one page of a file sent as ``data``; results name the file as the client does."""
     prepare_worker_process()
-    path, sha, index = job
-    local = _local_copy(data, sha, Path(path).suffix.lower())
-    results = read_job((str(local), sha, index), catalogue)
+    try:
+        local = _local_copy(data, job.sha, Path(job.path).suffix.lower())
+    except PageLoadError as exc:
+        return [_rejected(job, str(exc))]
+    results = read_job(Job(str(local), job.sha, job.index), catalogue)  # its own copy: no stamp to check
     for result in results:
-        result.source_file = path
-        result.reason = result.reason.replace(str(local), path)
+        result.source_file = job.path
+        result.reason = result.reason.replace(str(local), job.path)
     return results
 
 
@@ -76,6 +80,8 @@ def _local_copy(data: bytes, sha: str, suffix: str) -> Path:
         if not folder.exists():
             folder.mkdir(mode=0o700)
             atexit.register(shutil.rmtree, folder, True)
+        if hashlib.sha256(data).hexdigest() != sha:  # read by the client after the file was hashed
+            raise PageLoadError(FILE_CHANGED)
         local = folder / f"{sha}{suffix}"
         partial = local.with_suffix(".part")
         partial.write_bytes(data)
@@ -124,7 +130,7 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
           progress: Callable[[int], None] | None) -> None:
     """Hand the pages to the cluster a few at a time and save each reading as it comes back."""
     remote_catalogue = client.scatter(catalogue, broadcast=True, hash=False)
-    pages_left = Counter(path for path, _, _ in work)
+    pages_left = Counter(job.path for job in work)
     sent: dict[str, Any] = {}  # path -> the file's bytes on the cluster, while pages of it are being read
     jobs = iter(work)
     running = distributed.as_completed(loop=client.loop)
@@ -145,22 +151,22 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
                 future = client.submit(read_shared, job, remote_catalogue, pure=False)
                 submitted[future] = (job, None)
             else:
-                if job[0] not in sent:
+                if job.path not in sent:
                     try:
-                        sent[job[0]] = client.scatter(Path(job[0]).read_bytes(), hash=False)
+                        sent[job.path] = client.scatter(Path(job.path).read_bytes(), hash=False)
                     except OSError as exc:  # gone or unreadable since it was planned
                         finish(job, [_rejected(job, f"cannot open the file ({exc.strerror or exc})")])
                         continue
-                future = client.submit(read_sent, sent[job[0]], job, remote_catalogue, pure=False)
-                submitted[future] = (job, sent[job[0]])
+                future = client.submit(read_sent, sent[job.path], job, remote_catalogue, pure=False)
+                submitted[future] = (job, sent[job.path])
             running.add(future)
 
     def finish(job: Job, results: list[PageResult]) -> None:
         nonlocal done
         save_readings(store, input_ids, results, summary)
-        pages_left[job[0]] -= 1
-        if not pages_left[job[0]] and job[0] in sent:
-            sent.pop(job[0]).release()
+        pages_left[job.path] -= 1
+        if not pages_left[job.path] and job.path in sent:
+            sent.pop(job.path).release()
         done += 1
         if progress:
             progress(1)
@@ -172,8 +178,8 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
             # scattered bytes have no lineage: when the worker holding them is lost, the tasks given them are
             # cancelled, not run again, so the file is sent again and its page handed out again
             resent[job] += 1
-            if data is not None and sent.get(job[0]) is data:
-                del sent[job[0]]
+            if data is not None and sent.get(job.path) is data:
+                del sent[job.path]
             again.append(job)
         else:
             finish(job, _results(future, job, client, distributed))
@@ -196,5 +202,4 @@ def _results(future: Any, job: Job, client: Any, distributed: Any) -> list[PageR
 
 
 def _rejected(job: Job, reason: str) -> PageResult:
-    path, sha, index = job
-    return PageResult(path, index + 1, sha, PageState.REJECTED, reason)
+    return PageResult(job.path, job.index + 1, job.sha, PageState.REJECTED, reason)

@@ -6,6 +6,7 @@ Colour pages are reduced with the darkest channel, so blue, red or black pen all
 from __future__ import annotations
 
 import math
+import os
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -38,6 +39,11 @@ REDUCED_DECODE = {(1, False): cv2.IMREAD_GRAYSCALE, (1, True): cv2.IMREAD_COLOR,
                   (8, False): cv2.IMREAD_REDUCED_GRAYSCALE_8, (8, True): cv2.IMREAD_REDUCED_COLOR_8}
 # PIL refuses (rather than decodes) anything far beyond what we may decode; our own checks come first
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS * JPEG_SCALES[-1] ** 2
+
+
+FILE_CHANGING = "the file changed while it was being hashed (still being written?): scan it again once it is complete"
+FILE_CHANGED = ("the file changed after it was hashed: this page is no longer of the content read as that file; "
+                "scan the file again")
 
 
 class PageLoadError(Exception):
@@ -92,14 +98,23 @@ def describe(path: Path) -> InputFile:
     """Hash ``path`` and count its pages without decoding them. A file that cannot be read at all (no
     permission, gone meanwhile) is described by a hash of its name, with the reason as its error."""
     try:
+        before = path.stat()
         sha = file_sha256(path)
-        size = path.stat().st_size
+        after = path.stat()
     except OSError as exc:
         return InputFile(str(path), unopened_key(str(path)), 0, 0, f"cannot open the file ({exc.strerror or exc})")
+    if file_stamp(before) != file_stamp(after):
+        return InputFile(str(path), unopened_key(str(path)), 0, 0, FILE_CHANGING)
+    size, modified_ns = file_stamp(after)
     try:
-        return InputFile(str(path), sha, size, count_pages(path))
+        return InputFile(str(path), sha, size, count_pages(path), modified_ns=modified_ns)
     except PageLoadError as exc:
-        return InputFile(str(path), sha, size, 0, str(exc))
+        return InputFile(str(path), sha, size, 0, str(exc), modified_ns)
+
+
+def file_stamp(stat: os.stat_result) -> tuple[int, int]:
+    """(size, modification time in ns): what tells that a file was written since it was hashed."""
+    return stat.st_size, stat.st_mtime_ns
 
 
 def count_pages(path: Path) -> int:

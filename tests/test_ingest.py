@@ -12,7 +12,7 @@ from PIL import Image
 from formkit.records import PageState
 from formkit.store import Store
 from scanner import ingest
-from scanner.batch import read_job, scan
+from scanner.batch import Job, read_job, scan
 from scanner.ingest import MAX_PDF_PAGES, PDF_DPI, PageLoadError, count_pages, describe, load_page
 
 
@@ -87,7 +87,7 @@ def test_a_pdf_page_too_small_or_too_narrow_is_rejected_with_a_one_line_reason(t
     called blank."""
     path = pdf_with_pages(tmp_path / "odd.pdf", (595, 842), size_pt)
     assert count_pages(path) == 2
-    [result] = read_job((str(path), "0" * 64, 1))
+    [result] = read_job(Job(str(path), "0" * 64, 1))
     assert result.status == PageState.REJECTED and result.source_page == 2
     assert result.reason == (f"PDF page too small or too narrow to hold a form page "
                              f"({size_px[0]} x {size_px[1]} px at {PDF_DPI} dpi)")
@@ -164,3 +164,28 @@ def test_a_jpeg_too_large_to_decode_whole_is_decoded_at_a_fraction_and_other_ima
     monkeypatch.setattr(ingest, "MAX_PIXELS", 500)  # not even an eighth fits
     with pytest.raises(PageLoadError, match="too large"):
         count_pages(tmp_path / "big.jpg")
+
+
+def test_a_file_written_over_after_it_was_hashed_gives_no_page_of_the_new_content_under_the_old_hash(tmp_path):
+    """A scan hashes a file, then reads its pages one by one: a file written over meanwhile (a watcher's file
+    copied again, a scanner saving over its last output) would put the new file's pages under the old file's
+    hash, and lose the old ones. Such a page is refused saying why; the new content is a new input."""
+    from formkit.records import ScanSummary
+    from scanner.batch import plan
+
+    first = pdf_with_pages(tmp_path / "scan.pdf", (595, 842), (595, 842))
+    store = Store(tmp_path / "s.sqlite")
+    work, _ = plan([describe(first)], store, ScanSummary())
+    assert [job.index for job in work] == [0, 1] and all(job.stamp for job in work)
+    assert read_job(work[0])[0].reason != ingest.FILE_CHANGED
+    pdf_with_pages(tmp_path / "other.pdf", (595, 842), (595, 842), (595, 842)).replace(first)  # written over
+    [result] = read_job(work[1])
+    assert (result.status, result.reason) == (PageState.REJECTED, ingest.FILE_CHANGED)
+    store.close()
+
+
+def test_a_file_sent_to_a_cluster_worker_is_checked_against_its_hash(tmp_path):
+    from scanner.cluster import _local_copy
+
+    with pytest.raises(PageLoadError, match="changed after it was hashed"):
+        _local_copy(b"other content", "0" * 64, ".pdf")
