@@ -69,16 +69,17 @@ def read_job(job: Job, catalogue: Catalogue | None = None) -> list[PageResult]:
 
 def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
          progress: Callable[[int], None] | None = None, planned: Callable[[int], None] | None = None,
-         catalogue: Catalogue | None = None, start_method: str = "fork") -> ScanSummary:
+         catalogue: Catalogue | None = None, start_method: str = "fork", unread_again: bool = True) -> ScanSummary:
     """Read every page under ``paths`` into ``store`` with the templates of ``catalogue`` (the shipped
     ones when ``None``); ``planned`` is told how many pages will be read, ``progress`` is called once per
-    page read. ``start_method`` is how worker processes start ('fork' or 'spawn')."""
+    page read. ``start_method`` is how worker processes start ('fork' or 'spawn'). Pages stored unidentified
+    or rejected are read again unless ``unread_again`` is false (``plan``)."""
     catalogue = catalogue or shipped_catalogue()
     summary = ScanSummary()
     files, summary.missing, summary.ignored = find_inputs(paths)
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
         described = list(pool.imap(describe, files, chunksize=8) if pool else map(describe, files))
-        work, input_ids = plan(described, store, summary)
+        work, input_ids = plan(described, store, summary, unread_again)
         if planned:
             planned(len(work))
         # saved in the order of the files, whichever worker finishes first: of two images of one printed
@@ -91,10 +92,13 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     return summary
 
 
-def plan(described: list[InputFile], store: Store, summary: ScanSummary) -> tuple[list[Job], dict[str, int]]:
+def plan(described: list[InputFile], store: Store, summary: ScanSummary, unread_again: bool = True
+         ) -> tuple[list[Job], dict[str, int]]:
     """The pages to read of the files ``described`` (``ingest.describe``), each input recorded in ``store``
     (its id by content hash). The same content under several names is read once, under the name the store
-    already knows it by when it does (a copy added later is the one reported), else the first in name order."""
+    already knows it by when it does (a copy added later is the one reported), else the first in name order.
+    Pages stored unidentified or rejected are read again (the templates, text packs or model may have changed
+    since), unless ``unread_again`` is false: ``formkit watch`` reads each file once, not on every look."""
     work: list[Job] = []
     input_ids: dict[str, int] = {}
     first_path: dict[str, str] = {}
@@ -104,7 +108,7 @@ def plan(described: list[InputFile], store: Store, summary: ScanSummary) -> tupl
             summary.duplicates.append((info.path, first_path[info.sha256]))
             continue
         first_path[info.sha256] = info.path
-        input_ids[info.sha256] = _plan_input(store, info, summary, work)
+        input_ids[info.sha256] = _plan_input(store, info, summary, work, unread_again)
     return work, input_ids
 
 
@@ -119,10 +123,9 @@ def save_readings(store: Store, input_ids: dict[str, int], found: list[PageResul
             _count(summary, result)
 
 
-def _plan_input(store: Store, info: InputFile, summary: ScanSummary, work: list[Job]) -> int:
-    """Record the input and queue its pages not yet read; returns its id. A file that cannot be opened
-    is stored as one rejected page with the reason. Pages stored as rejected or unidentified are read
-    again: the templates, text packs or model may have changed since."""
+def _plan_input(store: Store, info: InputFile, summary: ScanSummary, work: list[Job], unread_again: bool) -> int:
+    """Record the input and queue its pages not yet read (``plan``); returns its id. A file that cannot be
+    opened is stored as one rejected page with the reason."""
     input_id, stored = store.add_input(info)
     if info.error:
         if 0 in stored:
@@ -133,7 +136,7 @@ def _plan_input(store: Store, info: InputFile, summary: ScanSummary, work: list[
             _count(summary, rejected)
         return input_id
     for index in range(info.pages):
-        if index in stored and stored[index] not in UNREAD_STATES:
+        if index in stored and (stored[index] not in UNREAD_STATES or not unread_again):
             summary.skipped_pages += 1
         else:
             work.append(Job(info.path, info.sha256, index, (info.size_bytes, info.modified_ns)))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from formkit.catalogue import Catalogue
 from formkit.records import FileReport, InputFile, PageResult, PageState, ScanSummary
-from formkit.store import UNREAD_STATES, Store
+from formkit.store import Store
 
 from .batch import scan
 from .ingest import find_inputs
@@ -228,7 +228,7 @@ class Watch:
         """Read ``paths`` with the batch; each file is reported as its last page is saved."""
         self._open, self._stored_before = {}, {}
         try:
-            summary = scan(list(paths), self.store, self.jobs, catalogue=self.catalogue)
+            summary = scan(list(paths), self.store, self.jobs, catalogue=self.catalogue, unread_again=False)
         finally:  # stopped (or failed): the files cut short say how many of their pages wait
             for report, left in self._open.values():
                 report.unfinished = left
@@ -249,9 +249,9 @@ class Watch:
         report = FileReport(path, at_start=self.folder.at_start(path))
         if info.error:  # one rejected page, unless it is stored already
             pages, to_read = 1, 0 if 0 in stored else 1
-        else:  # pages not stored, or stored unread, are read again
+        else:  # the pages not stored (one stored unread stays so: `formkit scan` reads it again, not each look)
             pages = info.pages
-            to_read = sum(1 for index in range(pages) if index not in stored or stored[index] in UNREAD_STATES)
+            to_read = sum(1 for index in range(pages) if index not in stored)
         report.skipped_pages = pages - to_read
         if not to_read:
             self._stored_before[info.path] = pages

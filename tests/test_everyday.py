@@ -217,6 +217,8 @@ def test_a_page_or_an_input_is_named_by_id_path_or_hash_and_mistakes_are_explain
     code, out = run("void", "--db", db, "--input", sha[:10], "--why", "blank run")
     assert code == 0 and out.count("read -> voided") == 1 and out.count("conflict -> read") == 1
     assert run("void", "--db", db, "--input", sha, "--why", "again")[1].startswith("Nothing changed")
+    again = run("void", "--db", db, "--page", blank, "--why", "again")[1]
+    assert again.startswith(f"Nothing changed: page id {blank} is voided already"), again
     code, out = run("void", "--db", db, "--undo", "--page", blank)
     assert code == 0 and "voided -> read" in out and "read -> conflict" in out
     assert decisions.queue(Store(db)) and all(p.page_id != taken_over["id"] for p in decisions.queue(Store(db)))

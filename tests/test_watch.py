@@ -238,3 +238,19 @@ def test_a_file_moved_in_from_a_hidden_folder_is_complete_at_once_and_temporary_
     folder.hand_out([tmp_path / "a.png"])
     clock[0] += 3600
     assert folder.look() == [] and folder.look() == []  # the .crdownload, however long it rests
+
+
+def test_a_page_left_unread_is_not_read_again_on_every_look(tmp_path, watching):
+    """Run from cron with --once, a watch read a page left unread again on every run, said so and added to
+    the audit log each time; `formkit scan` reads such pages again when asked (after adding a template)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(Path(__file__).resolve().parent.parent / "samples" / "scans" / "foreign-page.png", inbox / "x.png")
+    old = time.time() - 3600
+    os.utime(inbox / "x.png", (old, old))
+    db = tmp_path / "s.sqlite"
+    for run in range(2):
+        output = watching(inbox, "--db", db, "--jobs", "1", "--settle", SETTLE, "--interval", 0.2, "--once",
+                          "--max-seconds", 60).finish()
+        assert ("Done: 1 file(s) read." if run == 0 else "Done: 0 file(s) read.") in output, output
+    assert [p["status"] for p in stored(db)] == ["rejected"] and reads(db) == ["read-page"]

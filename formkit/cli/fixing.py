@@ -56,9 +56,8 @@ def void(db: Path, input_name: str | None, page_id: int | None, why: str | None,
         page_ids, what = _pages_named(store, input_name, page_id)
         changes = decisions.restore(store, page_ids, by) if undo else decisions.void(store, page_ids, why, by)
         if not changes:
-            state = "voided" if undo else "already voided"
-            click.echo(f"Nothing changed: {what} has no page {'that is ' if undo else ''}{state}.".replace(
-                "no page that is voided", "no voided page"))
+            click.echo(f"Nothing changed: {what} has no voided page." if undo else
+                       f"Nothing changed: {what} is voided already.")
             return
         click.echo(f"{'Restored' if undo else 'Voided'}: {what}")
         for change in changes:
