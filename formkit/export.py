@@ -51,6 +51,7 @@ __all__ = ["FORMATS", "LONG_COLUMNS", "NUMBER", "Exported", "FormTables", "Table
            "read_codes", "safe_cell", "scales", "scored_tables", "shown_serial", "write_csv"]
 
 FORMATS = ("csv", "xlsx", "sav", "dta", "redcap")
+EXCEL_CELL_CHARACTERS = 32_767  # the most an Excel cell holds
 
 
 def read_codes(*paths: Path) -> dict[str, str]:
@@ -150,6 +151,8 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     if "csv" not in formats:
         notes += [f"{name}: client and worker pairs are written as CSV only: add csv to --format"
                   for name, *_ in pair_tables(rows, codes, catalogue)]
+    if "xlsx" in formats:
+        notes += _cut_in_excel(forms)
     if set(formats) - {"csv"}:
         notes += [f"{form}: its questions are labelled with placeholders such as [key]: give --text-pack with "
                   "its wording" for form, tables in forms.items()
@@ -189,6 +192,19 @@ def write_csv(table: Table, path: Path, bom: bool = False, safe: bool = True) ->
 
 def _csv_writer(table: Table, bom: bool, safe: bool = True) -> Writer:
     return lambda temp: write_csv(table, temp, bom, safe)
+
+
+def _cut_in_excel(forms: dict[str, FormTables]) -> list[str]:
+    """A note for each table with text longer than an Excel cell holds (openpyxl cuts it without a word)."""
+    notes = []
+    for tables in forms.values():
+        for table in tables.tables:
+            long = sum(isinstance(cell, str) and len(cell) > EXCEL_CELL_CHARACTERS
+                       for column in table.frame.columns for cell in table.frame[column])
+            if long:
+                notes.append(f"{table.name}: {long} text cell(s) longer than Excel's {EXCEL_CELL_CHARACTERS:,} "
+                             "characters are cut in export.xlsx; the CSV, SPSS and Stata files keep them whole")
+    return notes
 
 
 def _xlsx_writer(forms: dict[str, FormTables]) -> Writer:

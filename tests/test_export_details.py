@@ -232,3 +232,13 @@ def test_command_summaries_are_whole_sentences():
     assert set(summaries) == set(main.commands)
     for name, summary in summaries.items():
         assert summary.endswith(".") and not summary.endswith("..."), (name, summary)
+
+
+def test_text_longer_than_an_excel_cell_is_said_to_be_cut_there(tmp_path):
+    serial = SERIALS[0]
+    story = "I walked to the shop. " * 1600  # 35,200 characters
+    rows = [_row(serial, "goal", "text", story), _row(serial, "why", "text", "short")]
+    written = export(rows, tmp_path, formats=("csv", "xlsx"))
+    assert any("goal-card: 1 text cell(s) longer than Excel's 32,767" in n for n in written.notes), written.notes
+    assert any("goal-card_long: 1 text cell(s)" in n for n in written.notes)
+    assert not [n for n in export(rows, tmp_path / "csv", formats=("csv",)).notes if "Excel" in n]

@@ -324,3 +324,12 @@ def test_an_unknown_band_set_or_score_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="k10_sum"):
         export(rows, tmp_path, band_choice={"k10_sum": "four-level"})
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_a_form_of_a_version_not_installed_says_so_where_the_other_versions_have_scores(tmp_path):
+    rows = _k10_rows("AAAA-AAA1", [3] * 10) + [dict(r, version=2) for r in _k10_rows("BBBB-BBB2", [1] * 10)]
+    export(rows, tmp_path)
+    wide = {r["serial"]: r for r in _read(tmp_path / "k10.csv")}
+    assert wide["AAAA-AAA1"]["k10_total"] == "30"
+    assert wide["BBBB-BBB2"]["k10_total"] == ""
+    assert wide["BBBB-BBB2"]["k10_total_status"] == "invalid: version 2 of k10 is not installed (--templates)"

@@ -167,6 +167,10 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
                                                    result.status, scoring.occasion_date_field in row["_review"]))
             why[rule.id] = HAS_VALUE if result.value is not None else WAITING if result.status == PENDING \
                 else INVALID
+        if templates[version] is None:  # another version's scores: none for this one, and why
+            for score_id in rules:
+                row[f"{score_id}_status"] = f"{INVALID}: version {version} of {form} is not installed (--templates)"
+                why[score_id] = INVALID
         why.update({score_id: NOT_READ for score_id in rules if score_id not in why})
         empty.append(why)
     score_columns = [c for r in rules.values() for c in
