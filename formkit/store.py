@@ -446,7 +446,9 @@ class Store:
         replaced; its old and new form, page and serial go to the audit log. A page read of a printed page
         already read becomes a conflict with it; the printed page it leaves gets another reading as its
         ``read`` one if it has any. Returns the pages whose state changed. A voided page is refused
-        (``ValueError``): restore it first."""
+        (``ValueError``): restore it first. A page that was one of several in its image keeps its outline
+        there (``region_of``, ``region_px`` in its quality) where the new reading does not give it: it is
+        still that part of that image, to be read or assigned again on its own."""
         changes: list[StateChange] = []
         with self._writing() as db:
             old = db.execute("SELECT * FROM pages WHERE id=?", (page_id,)).fetchone()
@@ -454,6 +456,8 @@ class Store:
                 raise ValueError(f"no page {page_id}")
             if old["status"] == PageState.VOIDED:
                 raise ValueError(f"page {page_id} is voided")
+            outline = {k: v for k, v in json.loads(old["quality"] or "{}").items() if k in ("region_of", "region_px")}
+            quality = {**outline, **result.quality}
             state, reason, conflict_of = PageState(result.status), result.reason, None
             if state is PageState.READ:
                 first = db.execute(
@@ -468,7 +472,7 @@ class Store:
                 " error_mm=?, quality=?, image=COALESCE(?, image), conflict_of=?, read_at=? WHERE id=?",
                 (state.value, reason, result.form, result.version, result.variant,
                  result.form_page, result.serial, json.dumps(result.transform) if result.transform else None,
-                 result.error_mm, json.dumps(result.quality, default=str), result.image_jpeg, conflict_of, now(),
+                 result.error_mm, json.dumps(quality, default=str), result.image_jpeg, conflict_of, now(),
                  page_id))
             db.execute("DELETE FROM claims WHERE value_id IN (SELECT id FROM field_values WHERE page_id=?)", (page_id,))
             db.execute("DELETE FROM field_values WHERE page_id=?", (page_id,))

@@ -51,10 +51,13 @@ def only_region(grey: np.ndarray, region_px: tuple[tuple[float, float], ...]) ->
 
 
 def read_source_as(source: SourcePage, payload: PagePayload, catalogue: Catalogue) -> PageResult:
-    """The page read as ``payload``, from ``load_source``."""
+    """The page read as ``payload``, from ``load_source``. A page that was one of several in its image
+    keeps its outline there (``SourcePage.outline``), so it can be read again or assigned again on its own."""
     grey = load_source(source)
     result = PageResult(source.path, source.page_index + 1, source.sha256, PageState.REJECTED)
     if grey is None:
         result.reason = "neither the source file nor a stored image of the page is available"
         return result
-    return read_page_as(grey, payload, result, catalogue)
+    result = read_page_as(grey, payload, result, catalogue)
+    result.quality.update(source.outline())
+    return result

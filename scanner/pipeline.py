@@ -151,8 +151,12 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
     its own; the markers left are grouped into pages by the installed page geometries, and each such page
     is identified by the QR in its frame or by its printed code, or kept as unidentified (never dropped).
     A marker is never given to two pages. A page with fewer than two markers of its own (partly outside
-    the image, or under another card) is rejected with that reason; the others are read."""
+    the image, or under another card) is rejected with that reason; the others are read. A page whose QR
+    was read but whose layout is not installed is rejected, and keeps the outline of the markers grouped
+    around its QR (when an installed geometry groups them) so it can be found and read again on its own;
+    without one it is found again by the form, serial and page its QR gives."""
     by_qr: list[tuple[PagePayload, Page | str, np.ndarray | None]] = []
+    qr_centres: list[np.ndarray] = []
     seen: set[tuple[str, str, int]] = set()
     for read in sorted(reads, key=lambda r: (float(r.corners[:, 1].min()), float(r.corners[:, 0].min()))):
         payload = decode(read.text)
@@ -160,6 +164,7 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
         if regions.key(payload) in seen:
             continue
         seen.add(regions.key(payload))
+        qr_centres.append(read.corners.mean(axis=0))
         layout = catalogue.find_layout(payload.form, payload.version, payload.variant)
         problem = _layout_problem(layout, payload)
         if problem or not isinstance(layout, Layout):
@@ -172,14 +177,21 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
     claimed = regions.claim_markers(detections, placed)
     # the geometries of the pages read here first: a card beside cards is most likely another of them
     geometries = distinct_geometries([pm[0] for pm in placed if pm is not None] + catalogue.page_geometries())
+    unplaced = {p: qr_centres[p] for p, (_, _, mm_to_px) in enumerate(by_qr) if mm_to_px is None}
+    outlines: dict[int, list[list[float]]] = {}  # a page its QR could not place -> the outline of its markers
     unlabelled = []
     for page, found, mm_to_px in regions.group_markers(regions.unclaimed(detections, claimed), geometries):
+        corners_px = regions.page_corners(page, mm_to_px)
+        owner = next((p for p, centre in unplaced.items() if p not in outlines and _inside(corners_px, centre)), None)
+        if owner is not None:
+            outlines[owner] = corners_px  # the markers of a page whose QR was read: that page, not another
+            continue
         identity, how = _identify_region(grey, found, catalogue)
         if isinstance(identity, PagePayload):
             if regions.key(identity) in seen:
                 continue  # markers of a page its QR placed, found beyond where it put them
             seen.add(regions.key(identity))
-        unlabelled.append((identity, how, found, regions.page_corners(page, mm_to_px)))
+        unlabelled.append((identity, how, found, corners_px))
     total = len(by_qr) + len(unlabelled)
     results = []
     for p, ((payload, page, mm_to_px), found) in enumerate(zip(by_qr, claimed, strict=True)):
@@ -189,6 +201,9 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
         if isinstance(page, str) or mm_to_px is None:
             region.form, region.serial, region.form_page = payload.form, payload.serial, payload.page
             region.reason = f"{where}: {page}"
+            if p in outlines:
+                region.quality["region_px"] = outlines[p]
+                region.image_jpeg = _jpeg(_region_image(small, outlines[p]))
         else:
             region.quality["region_px"] = regions.page_corners(page, mm_to_px)
             region = _read_as(grey, small, found, payload, region, catalogue,
@@ -229,6 +244,11 @@ def _identify_region(grey: np.ndarray, found: Markers, catalogue: Catalogue) -> 
     if payloads:
         return f"the QR code's serial {payloads[0].serial} fails its check character; {identified}", ""
     return identified, ""
+
+
+def _inside(corners_px: list[list[float]], point: np.ndarray) -> bool:
+    """Whether ``point`` (x, y in image pixels) lies within the quadrilateral ``corners_px``."""
+    return cv2.pointPolygonTest(np.array(corners_px, np.float32), (float(point[0]), float(point[1])), False) >= 0
 
 
 def _region_image(small: tuple[np.ndarray, float], region_px: list[list[float]]) -> np.ndarray:

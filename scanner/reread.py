@@ -2,31 +2,50 @@
 every page of a store with the current templates and model (``formkit scan --reread``).
 
 A page is read from its source file when that is still there with the same content hash, else from the
-image the store kept (``scanner.assign.read_source_as``). Pages are read in worker processes, as in
-``scanner.batch``; this process alone writes to the store, one transaction per page.
+image the store kept (``scanner.assign.read_source_as``). A page that was one of several in its image (cards
+on a scanner's glass, an uncut sheet) is read within its own outline there and saved to its own row. Pages
+are read in worker processes, as in ``scanner.batch``; this process alone writes to the store, one
+transaction per page.
 """
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
 
 from formkit.catalogue import Catalogue
 from formkit.qrpayload import PagePayload
 from formkit.records import PageResult, PageState, RereadSummary
 from formkit.review.queue import LayoutFit, SourcePage, misfit_of
+from formkit.serial import format_serial
 from formkit.store import Store
 
 from .assign import load_source, read_source_as
 from .batch import worker_catalogue, worker_pool
 from .identify import CLEAR_WINNER, MIN_EVIDENCE, print_match
 from .locate import find_markers, reduced
-from .pipeline import read_page
+from .pipeline import read_image, read_page
 from .register import MAX_ERROR_MM, register
 
 CHUNK_PAGES = 64  # pages whose stored images are fetched at once: memory stays flat over a large store
 
-Job = tuple[int, SourcePage, PagePayload | None]  # page id, where it is, what it was read as (None: unread)
+
+@dataclass(frozen=True)
+class Unread:
+    """An unidentified or rejected page, read again from scratch: its row (input, page index, region) and,
+    when its QR was read, the form page it says it is (form, serial, form page)."""
+
+    input_id: int
+    page_index: int
+    region: int = 0
+    key: tuple[str, str, int] | None = None
+
+
+Job = tuple[int, SourcePage, PagePayload | Unread]  # page id, where it is, what it was read as (or that it was not)
 
 
 def rank_layouts(source: SourcePage, catalogue: Catalogue) -> list[LayoutFit]:
@@ -76,12 +95,16 @@ def reread(store: Store, catalogue: Catalogue, form: str | None = None, jobs: in
     its old reading and is counted in ``failed`` with the reason."""
     summary = RereadSummary()
     work: list[Job] = []
-    unread: dict[int, tuple[int, int]] = {}  # page id -> (input id, page index)
-    for row in store.reread_candidates(form, unread=form is None):
-        source = SourcePage(row["path"], row["sha256"], row["page_index"], None, SourcePage.region_of(row["quality"]))
+    unread: dict[int, Unread] = {}
+    candidates = store.reread_candidates(form, unread=form is None)
+    regions = _regions(store, candidates)
+    for row in candidates:
+        source = SourcePage.stored(row["path"], row["sha256"], row["page_index"], None, row["quality"])
         if not PageState(row["status"]).was_read:
-            unread[int(row["id"])] = (int(row["input_id"]), int(row["page_index"]))
-            work.append((int(row["id"]), source, None))
+            key = (row["form"], row["serial"], int(row["form_page"])) if row["form"] and row["serial"] else None
+            unread[int(row["id"])] = Unread(int(row["input_id"]), int(row["page_index"]),
+                                            regions.get(int(row["id"]), 0), key)
+            work.append((int(row["id"]), source, unread[int(row["id"])]))
             continue
         layout = catalogue.find_layout(row["form"], row["version"], row["variant"])
         if isinstance(layout, str):
@@ -106,21 +129,33 @@ def reread(store: Store, catalogue: Catalogue, form: str | None = None, jobs: in
     return summary
 
 
+def _regions(store: Store, candidates: list) -> dict[int, int]:
+    """Page id -> its region in its image (0, 1, ...), for the pages that were one of several in their image
+    (looked up only when there are such pages)."""
+    if not any(json.loads(row["quality"] or "{}").get("region_of", 1) > 1 for row in candidates):
+        return {}
+    return {int(row["id"]): int(row["region"]) for row in store.pages()}
+
+
 def _with_image(store: Store, job: Job) -> Job:
     """The job with the page's stored image, needed when its source file is gone or changed."""
     page_id, source, payload = job
     row = store.page_source(page_id)
     image = row["image"] if row is not None else None
-    return page_id, SourcePage(source.path, source.sha256, source.page_index, image, source.region_px), payload
+    return page_id, SourcePage(source.path, source.sha256, source.page_index, image, source.region_px,
+                               source.regions), payload
 
 
-def _save(store: Store, summary: RereadSummary, page_id: int, result: PageResult,
-          unread: tuple[int, int] | None) -> None:
+def _save(store: Store, summary: RereadSummary, page_id: int, result: PageResult, unread: Unread | None) -> None:
     if unread is not None:
+        if result.quality.get("not_found_again"):
+            summary.failed[result.reason] += 1  # the page keeps its old state, and the reason is said
+            return
         if result.status in (PageState.UNIDENTIFIED, PageState.REJECTED):
             summary.unchanged_unread += 1  # the page as it was says as much, often more (its source's reason)
             return
-        state = store.save_page(*unread, result)
+        result.region = unread.region  # its own row, whichever of the image's pages it was read as
+        state = store.save_page(unread.input_id, unread.page_index, result)
         if state is None:
             summary.skipped += 1
         else:
@@ -141,16 +176,18 @@ def _save(store: Store, summary: RereadSummary, page_id: int, result: PageResult
 
 def _read_job(job: Job, catalogue: Catalogue | None = None) -> tuple[int, PageResult]:
     """Read one stored page; any failure becomes a rejected result with its reason."""
-    page_id, source, payload = job
+    page_id, source, what = job
     catalogue = catalogue or worker_catalogue()
     result = PageResult(source.path, source.page_index + 1, source.sha256, PageState.REJECTED)
     try:
-        if payload is not None:
-            return page_id, read_source_as(source, payload, catalogue)
+        if isinstance(what, PagePayload):
+            return page_id, read_source_as(source, what, catalogue)
         grey = load_source(source)
         if grey is None:
             result.reason = "neither the source file nor a stored image of the page is available"
             return page_id, result
+        if source.regions > 1:
+            return page_id, read_region(grey, source, what, result, catalogue)
         return page_id, read_page(grey, result, catalogue)
     except MemoryError:
         result.reason = "not enough memory to read this page"
@@ -160,3 +197,43 @@ def _read_job(job: Job, catalogue: Catalogue | None = None) -> tuple[int, PageRe
     return page_id, result
 
 
+def read_region(grey: np.ndarray, source: SourcePage, unread: Unread, result: PageResult,
+                catalogue: Catalogue) -> PageResult:
+    """One of several pages of an image read again from scratch (``grey`` from ``load_source``): the page
+    found where its outline is (``grey`` is then that outline alone, the rest white; a neighbour's edge
+    may show), or, when the store kept no outline of it (an older store), the page found in the whole image
+    that its QR said it is. The result is for the page's own row (``unread.region``) and keeps its outline;
+    when the page cannot be told apart in the image again, it is rejected with why, and
+    ``quality["not_found_again"]``: the page keeps its old state, and the reason is reported."""
+    found = read_image(grey, result, catalogue)
+    mine = next((r for r in found if unread.key is not None and (r.form, r.serial, r.form_page) == unread.key), None)
+    if mine is None and source.region_px is not None:
+        middle = np.array(grey.shape[::-1], float) / 2
+        nearest = min(found, key=lambda r: _distance(r, middle, len(found)))
+        mine = nearest if unread.key is None or not nearest.serial else None
+    if mine is None:
+        form, serial, page = unread.key or ("", "", 0)
+        said = f"{form} page {page}, serial {format_serial(serial)}" if unread.key else "its QR code never read"
+        if source.region_px is not None:
+            why = "that page is no longer found within its outline in the image"
+        elif unread.key:
+            why = (f"none of the {len(found)} page(s) read in the image now is that page, and the store kept no "
+                   "outline of it")
+        else:
+            why = (f"it cannot be told apart from the {len(found)} page(s) read in the image: the store kept no "
+                   "outline of it")
+        result.status, result.quality = PageState.REJECTED, {"not_found_again": True}
+        result.reason = f"page {unread.region + 1} of {source.regions} in the image ({said}): {why}"
+        return result
+    mine.region = unread.region
+    mine.quality.update(source.outline())
+    return mine
+
+
+def _distance(result: PageResult, middle: np.ndarray, pages: int) -> float:
+    """How far the middle of the page ``result`` found lies from ``middle`` (pixels); 0 when it was the one
+    page found, infinite when it was one of several and not placed."""
+    if pages == 1:
+        return 0.0
+    corners = result.quality.get("region_px")
+    return float(np.linalg.norm(np.mean(corners, axis=0) - middle)) if corners else float("inf")

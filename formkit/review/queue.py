@@ -60,6 +60,7 @@ class SourcePage:
     stored_jpeg: bytes | None
     # where the page lies in its image when the image held several (4 corners in pixels), else None
     region_px: tuple[tuple[float, float], ...] | None = None
+    regions: int = 1  # how many pages its image held, when known (1: one, or not known)
 
     @staticmethod
     def region_of(quality_json: str | None) -> tuple[tuple[float, float], ...] | None:
@@ -67,6 +68,21 @@ class SourcePage:
         quality = json.loads(quality_json or "{}")
         corners = quality.get("region_px") if quality.get("region_of", 1) > 1 else None
         return tuple((float(x), float(y)) for x, y in corners) if corners else None
+
+    @classmethod
+    def stored(cls, path: str, sha256: str, page_index: int, image: bytes | None,
+               quality_json: str | None) -> SourcePage:
+        """A stored page's source, with its region and how many pages its image held from its quality JSON."""
+        regions = int(json.loads(quality_json or "{}").get("region_of", 1))
+        return cls(path, sha256, page_index, image, cls.region_of(quality_json), regions)
+
+    def outline(self) -> dict[str, Any]:
+        """What a reading of this page keeps in its quality to be found again in its image: its region
+        (``region_px``) and how many pages the image held (``region_of``), each when known; else nothing."""
+        outline: dict[str, Any] = {"region_of": self.regions} if self.regions > 1 else {}
+        if self.region_px is not None:
+            outline["region_px"] = [list(corner) for corner in self.region_px]
+        return outline
 
 
 @dataclass(frozen=True)
