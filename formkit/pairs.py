@@ -24,10 +24,13 @@ What is compared (the scoring vocabulary of a template reads one form, so these 
 - alliance check: the alliance gap, client minus worker, of the total and of each subscale (goals, tasks,
   bond), each score computed by its own template's rules (``ac_total_gap`` ...).
 
-One rule for values waiting for review, as in the export: such a value is empty here, and nothing is
-computed from it: the comparison's status says ``pending-review``. A row's ``status`` is ``unpaired``
-when one half is missing, else ``pending-review`` while a value the row uses (dates, texts shown, ratings,
-inputs of the compared scores) waits for review on either side, else ``complete``.
+Each form is read from the export's own tables (``exports.frames.scored_tables``), so a pair holds what
+``<form>.csv`` holds. One rule for values waiting for review, the export's: such a value is empty here, and
+nothing is computed from it: the comparison's status says ``pending-review``. An answer of a page never read
+(not scanned, or voided) is not a blank answer: a score reading it is ``invalid: not read``, as in the export.
+A row's ``status`` is ``unpaired`` when one half is missing, else ``pending-review`` while a value the row uses
+(dates, texts shown, ratings, inputs of the compared scores) waits for review on either side, else
+``complete``.
 
 ``pair_tables(rows, codes, catalogue)`` gives ``<client form>_pairs.csv`` for every pairing in use (the
 store holds at least one worker's form of it), with a codebook description of each column.
@@ -42,10 +45,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Generic, TypeVar
 
 from .catalogue import Catalogue, shipped_catalogue
-from .scoring import COMPLETE, INVALID, PENDING, PRORATED, Answer, ScoreResult, read_scoring, score_form
+from .exports.frames import NOT_READ, WAITING, FormTables, scored_tables
+from .scoring import COMPLETE, INVALID, PENDING, PRORATED, Answer, ScoreResult, score_form
 from .scoring.compute import format_number
+from .scoring.rules import scales
 from .serial import SERIAL_LENGTH, format_serial, normalise_serial
-from .template.schema import ChoiceItem, MatrixItem, Template
 
 UNPAIRED = "unpaired"
 BY_SERIAL, BY_PERSON_DATE = "serial", "person-date"
@@ -155,18 +159,21 @@ def _undated(ends: tuple[str, str, str]) -> str:
     return "" if day else " (no date to link by, or it waits for review)"
 
 
-# --- One returned form, from the store's rows ------------------------------------------------------------
+# --- One returned form, from the export's tables --------------------------------------------------------
 
 @dataclass
 class Side:
-    """One returned form: its values as the export gives them ('' while waiting for review), and scores."""
+    """One returned form as the export's wide table has it: its values ('' while waiting for review, or when
+    its page was not read), which of them wait and which were never read, its person code, and its scores."""
 
     form: str
     version: int
-    serial: str  # without the dash, as the store holds it
+    serial: str  # without the dash
     order: int
     values: dict[str, str] = field(default_factory=dict)
     waiting: set[str] = field(default_factory=set)
+    unread: set[str] = field(default_factory=set)  # fields of a page not scanned, or voided
+    needs_review: int = 0  # the export's needs_review: values of the form waiting for review
     person: str = ""
     scores: dict[str, ScoreResult] = field(default_factory=dict)
     decimals: dict[str, int | None] = field(default_factory=dict)
@@ -176,38 +183,30 @@ class Side:
         return "" if field_id in self.waiting else self.values.get(field_id, "")
 
 
-def read_sides(rows: Iterable[Any], form: str, codes: Mapping[str, str], catalogue: Catalogue) -> list[Side]:
-    """Every returned ``form`` in ``rows`` (``Store.values()``), scored by its template. As in the export: the
-    first reading of a page counts; a value a second, differing image reads otherwise waits for review."""
-    rows = [r for r in rows if r["form"] == form]
-    others: dict[tuple[str, int, str], list[str]] = defaultdict(list)
-    for r in rows:
-        if r["status"] == "conflict":
-            others[(r["serial"], r["form_page"], r["field"])].append(str(r["value"]))
-    sides: dict[str, Side] = {}
-    for r in rows:
-        if r["status"] != "read":
-            continue
-        side = sides.setdefault(r["serial"], Side(form, int(r["version"]), r["serial"], len(sides)))
-        side.values[r["field"]] = str(r["value"])
-        differs = any(v != str(r["value"]) for v in others.get((r["serial"], r["form_page"], r["field"]), []))
-        if r["needs_review"] or differs:
-            side.waiting.add(r["field"])
-    for side in sides.values():
-        template = catalogue.find_template(form, side.version)
-        scoring = read_scoring(template) if template else None
-        side.person = codes.get(normalise_serial(side.serial), "")
-        if not side.person and scoring and scoring.person_field:
-            side.person = side.value(scoring.person_field)
-        if scoring is None:
-            continue
-        fields = set(template.field_ids()) if template else set()
-        answers = {f: Answer(side.value(f), f in side.waiting) for f in fields | set(side.values)}
-        side.scores = score_form(scoring, answers, scales(template))
-        side.decimals = {rule.id: rule.decimals for rule in scoring.scores}
-        side.rule_inputs = {rule.id: _fields_read(rule.id, {r.id: r.inputs() for r in scoring.scores})
-                            for rule in scoring.scores}
-    return list(sides.values())
+def read_sides(tables: FormTables | None) -> list[Side]:
+    """Every returned form of one form's export tables (``exports.frames.scored_tables``), so that a pair
+    reads what ``<form>.csv`` holds: the first reading of a page counts, a value that another image reads
+    otherwise waits until a person decides it, and an answer of a page never read is not a blank answer
+    (``FormTables.empty`` tells each apart). Scores are computed from the same answers the export scores."""
+    if tables is None:
+        return []
+    sides = []
+    for order, (row, why) in enumerate(zip(tables.wide.rows, tables.empty.to_dict("records"), strict=True)):
+        version = int(row["version"])
+        side = Side(tables.form, version, normalise_serial(str(row["serial"])), order,
+                    values={f: str(row.get(f, "")) for f in tables.fields},
+                    waiting={f for f in tables.fields if why[f] == WAITING},
+                    unread={f for f in tables.fields if why[f] == NOT_READ},
+                    needs_review=int(row["needs_review"]), person=str(row["person_code"]))
+        template, scoring = tables.templates.get(version), tables.scorings.get(version)
+        if template is not None and scoring is not None:
+            answers = {f: Answer(side.values[f], f in side.waiting, f not in side.unread) for f in tables.fields}
+            side.scores = score_form(scoring, answers, scales(template))
+            inputs = {r.id: r.inputs() for r in scoring.scores}
+            side.decimals = {rule.id: rule.decimals for rule in scoring.scores}
+            side.rule_inputs = {rule.id: _fields_read(rule.id, inputs) for rule in scoring.scores}
+        sides.append(side)
+    return sides
 
 
 def _fields_read(score_id: str, inputs: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -216,19 +215,6 @@ def _fields_read(score_id: str, inputs: dict[str, tuple[str, ...]]) -> tuple[str
     for item in inputs.get(score_id, ()):
         out += _fields_read(item, inputs) if item in inputs else [item]
     return tuple(dict.fromkeys(out))
-
-
-def scales(template: Template | None) -> dict[str, tuple[float, float]]:
-    """Lowest and highest numeric answer of each choice field (for reverse scoring), as the export has them."""
-    out: dict[str, tuple[float, float]] = {}
-    for item in template.items if template else ():
-        if not isinstance(item, ChoiceItem | MatrixItem):
-            continue
-        values = [float(o.value) for o in item.options if _number(o.value) is not None]
-        if values:
-            ids = [r.id for r in item.rows] if isinstance(item, MatrixItem) else [item.id]
-            out.update({i: (min(values), max(values)) for i in ids})
-    return out
 
 
 def _number(text: Any) -> float | None:
@@ -261,16 +247,17 @@ def pair_tables(rows: Iterable[Any], codes: Mapping[str, str] | None = None,
     ``codes`` maps serials to person codes (``export.read_codes``); descriptions are ``(label, type,
     allowed values, rule)`` per column, for the codebook. Values are as the export writes them (serials as
     printed); cells are not yet made safe for spreadsheets (the export does that when writing)."""
-    rows = list(rows)
-    catalogue = catalogue or shipped_catalogue()
-    codes = {normalise_serial(s): c for s, c in (codes or {}).items()}
+    paired_forms = {f for spec in PAIRS.values() for f in (spec.client, spec.worker)}
+    rows = [r for r in rows if r["form"] in paired_forms]
     present = {r["form"] for r in rows if r["status"] == "read"}
+    if not any(spec.worker in present for spec in PAIRS.values()):
+        return []
+    forms = scored_tables(rows, codes, catalogue=catalogue or shipped_catalogue())
     tables = []
     for spec in sorted(PAIRS.values(), key=lambda s: s.client):
         if spec.worker not in present:
             continue
-        clients = read_sides(rows, spec.client, codes, catalogue)
-        workers = read_sides(rows, spec.worker, codes, catalogue)
+        clients, workers = read_sides(forms.get(spec.client)), read_sides(forms.get(spec.worker))
         links = link(clients, workers, lambda s, spec=spec: (s.serial, s.person, s.value(spec.date_field)))
         columns, described = pair_columns(spec)
         out = [pair_row(spec, lk) for lk in links]
@@ -387,8 +374,8 @@ def pair_row(spec: PairSpec, lk: Link[Side]) -> dict[str, Any]:
         row.update(_gap(score, c, w))
         used_c |= set(c.rule_inputs.get(score, ())) if c else set()
         used_w |= set(w.rule_inputs.get(score, ())) if w else set()
-    row["client_needs_review"] = len(c.waiting) if c else ""
-    row["worker_needs_review"] = len(w.waiting) if w else ""
+    row["client_needs_review"] = c.needs_review if c else ""
+    row["worker_needs_review"] = w.needs_review if w else ""
     waiting = [f"{who} {', '.join(sorted(s.waiting & used))}" for who, s, used in
                (("client", c, used_c), ("worker", w, used_w)) if s and s.waiting & used]
     if not lk.paired:

@@ -24,10 +24,10 @@ from typing import Any
 
 from ..catalogue import Catalogue, shipped_catalogue
 from ..errors import InputError
-from ..export import scales as choice_scales
 from ..export import scored_tables
 from ..scoring import COMPLETE, INVALID, PENDING, PRORATED, Answer, ScoreRule, read_scoring, score_form
 from ..scoring.occasions import ends_settled, in_order
+from ..scoring.rules import scales as choice_scales
 from ..serial import normalise_serial
 
 # Which way is better, for the scores of the shipped forms. A score not listed has no direction.
@@ -439,7 +439,10 @@ def latest_per_person(f: FormData, score: str) -> tuple[dict[str, float], set[st
     for person, unordered in own.items():
         occasions = in_order(unordered, lambda o: o.written_date, lambda o: o.order)
         statuses = [o.scores[score].status for o in occasions]
-        if not ends_settled(statuses, [o.dated_by == "pending" for o in occasions])[1]:
+        # as the export's change file: a date waits while the form's date field waits for review, whether or
+        # not the machine's guess reads as a date
+        dates_waiting = [f.date_field is not None and f.date_field in o.waiting for o in occasions]
+        if not ends_settled(statuses, dates_waiting)[1]:
             pending.add(person)
             continue
         usable = [o.scores[score].value for o in occasions if o.scores[score].value is not None]
