@@ -64,8 +64,9 @@ class CsvRows:
     A stray quote is the one typing slip that changes what a CSV file says without a word: read leniently, a
     quote in the wrong place is dropped, and a quote never closed joins every later line into one cell, so
     rows vanish and a code absorbs the lines after it. Such a file is refused, naming the line where it went
-    wrong: a quote anywhere but around a whole cell, a quote never closed, and a cell that runs over several
-    lines, which no roster or codes file has (it is what a quote closed by a later stray one looks like)."""
+    wrong: a cell that opens with a quote and goes on past its closing one, a quote never closed, and a cell
+    that runs over several lines, which no roster or codes file has (it is what a quote closed by a later
+    stray one looks like). A quote inside a cell that does not open with one is CSV's plain character: kept."""
 
     def __init__(self, text: str, delimiter: str, path: Path, what: str) -> None:
         self._rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

@@ -245,6 +245,7 @@ class Store:
                 if new and readonly:
                     raise InputError(f"{self.path}: an empty store; run 'formkit scan' first")
             uri = _reading_uri(self.path) if readonly else self.path.absolute().as_uri()
+            self._as_it_lay = _file_stamp(self.path) if "immutable=1" in uri else None
             self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
             self.db.row_factory = sqlite3.Row
             if not readonly:
@@ -344,7 +345,13 @@ class Store:
         self.db.execute("ALTER TABLE pages_keyed RENAME TO pages")
 
     def close(self) -> None:
+        """Close the store. Read as it lay on disk (``_reading_uri``), it must still lie so: if a writer came
+        meanwhile, what was read may be torn, and ``StoreBusyError`` says to run the command again."""
         self.db.close()
+        if getattr(self, "_as_it_lay", None) is not None and (
+                _file_stamp(self.path) != self._as_it_lay or Path(f"{self.path}-wal").exists()):
+            raise StoreBusyError(f"{self.path}: another formkit command wrote to the store while this one read it: "
+                                 "run this command again")
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -376,13 +383,18 @@ class Store:
             if added:
                 self.audit("scanner", "input", detail=json.dumps({"path": storable_path(info.path),
                                                                   "sha256": info.sha256}))
-                if not info.error:
-                    self._forget_unopened(info.path)
+            if info.sha256 != unopened_key(info.path):  # opened this time, even if what it holds is no page
+                self._forget_unopened(info.path)
         stored: dict[int, PageState] = {}
         for index, status in self.db.execute("SELECT page_index, status FROM pages WHERE input_id=?", (input_id,)):
             if int(index) not in stored or PageState(status) in UNREAD_STATES:  # one region unread: read it again
                 stored[int(index)] = PageState(status)
         return input_id, stored
+
+    def forget_unopened(self, path: str) -> None:
+        """``_forget_unopened`` for a file opened now whose content the store holds under another name."""
+        with self._writing():
+            self._forget_unopened(path)
 
     def _forget_unopened(self, path: str) -> None:
         """A file that could not be opened before, and now has: the page rejected for it goes (its content was
@@ -745,7 +757,7 @@ class Store:
         return self.db.execute(
             "SELECT p.id, p.input_id, p.page_index, p.status, p.reason, p.form, p.version, p.variant, p.form_page,"
             " p.serial, p.conflict_of, p.quality, p.read_at, p.voided_status, i.path, i.sha256,"
-            " (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND v.needs_review<>0) AS review"
+            f" (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND {WAITING}) AS review"
             " FROM pages p JOIN inputs i ON i.id=p.input_id WHERE p.id=?", (page_id,)).fetchone()
 
     def reread_candidates(self, form: str | None = None, unread: bool = True) -> list[sqlite3.Row]:
@@ -770,7 +782,7 @@ class Store:
         """Per page: the file's path, the page's state, its values flagged or reviewed, and reviewed."""
         return self.db.execute(
             "SELECT i.path, p.status, (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND"
-            " (v.needs_review=1 OR v.review<>'')) AS flagged, (SELECT COUNT(*) FROM field_values v WHERE"
+            f" ({WAITING} OR v.review<>'')) AS flagged, (SELECT COUNT(*) FROM field_values v WHERE"
             " v.page_id=p.id AND v.review<>'') AS reviewed FROM pages p JOIN inputs i ON i.id=p.input_id"
             ).fetchall()
 
@@ -808,8 +820,8 @@ class Store:
         """Record a decision in one transaction; returns '' or why it was not recorded (someone else decided
         first, or the value changed since it was shown)."""
         with self._writing() as db:
-            row = db.execute("SELECT page_id, field, value, review, reviewed_by FROM field_values WHERE id=?",
-                             (value_id,)).fetchone()
+            row = db.execute("SELECT page_id, field, value, needs_review, reason, review, reviewed_by FROM field_values"
+                             " WHERE id=?", (value_id,)).fetchone()
             if row is None:
                 return "no such value"
             if row["review"]:
@@ -823,8 +835,10 @@ class Store:
             if changed != 1:
                 return "already reviewed"
             db.execute("DELETE FROM claims WHERE value_id=?", (value_id,))
+            # what undo puts back: a value waiting only because another image reads it otherwise was not flagged
             self.audit(reviewer, f"review:{action}", row["page_id"], row["field"], row["value"], new_value,
-                       json.dumps({"value_id": value_id}))
+                       json.dumps({"value_id": value_id, "needs_review": int(row["needs_review"]),
+                                   "reason": row["reason"]}))
         return ""
 
     def undo(self, reviewer: str) -> str:
@@ -836,12 +850,15 @@ class Store:
                                     (reviewer,)).fetchall():
                 if entry["id"] in undone:
                     continue
-                value_id = json.loads(entry["detail"])["value_id"]
+                decided = json.loads(entry["detail"])
+                value_id = decided["value_id"]
                 restored = db.execute(
-                    # the value is the machine's reading again: no decision's record of it is left behind
-                    "UPDATE field_values SET value=?, needs_review=1, machine_value=NULL, review='', reviewed_by='',"
-                    " reviewed_at='' WHERE id=? AND reviewed_by=? AND value=?",
-                    (entry["old_value"], value_id, reviewer, entry["new_value"])).rowcount
+                    # the value is the machine's reading again, flagged as it was (decisions recorded before
+                    # 2026-12-04 do not say: flagged); no record of the decision is left behind
+                    "UPDATE field_values SET value=?, needs_review=?, reason=COALESCE(?, reason), machine_value=NULL,"
+                    " review='', reviewed_by='', reviewed_at='' WHERE id=? AND reviewed_by=? AND value=?",
+                    (entry["old_value"], decided.get("needs_review", 1), decided.get("reason"), value_id, reviewer,
+                     entry["new_value"])).rowcount
                 if restored:
                     self.audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],
                                entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
@@ -881,12 +898,16 @@ def _reading_uri(path: Path) -> str:
     someone deleted them), and in a folder the reader may not write, could not read at all. So a reader who
     may not write the store reads it as it lies on disk (``immutable``: no side files, no locks) when no
     writer has it open (no -wal file); while one has, through that writer's side files. Read as it lies, a
-    store written meanwhile would be read torn: the window is a command that only reads, started before a
-    scan that starts and saves enough to write back to the store file (about 4 MB) before it ends."""
+    store written meanwhile may be read torn: ``Store.close`` then refuses what was read."""
     uri = path.absolute().as_uri() + "?mode=ro"
     if not os.access(path, os.W_OK) and not Path(f"{path}-wal").exists():
         uri += "&immutable=1"
     return uri
+
+
+def _file_stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _write_ahead_log(db: sqlite3.Connection) -> None:

@@ -74,8 +74,8 @@ def find_inputs(paths: list[str | Path]) -> Inputs:
         if path.is_dir():
             found = []
             for p in sorted(path.rglob("*")):
-                if p.name.startswith(".") or p.is_dir():
-                    continue
+                if any(part.startswith(".") for part in p.relative_to(path).parts) or p.is_dir():
+                    continue  # hidden, or in a hidden folder (.git, a sync tool's own)
                 # not a regular file: a link to nothing, a pipe: named with the rest left unread
                 (found if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES else ignored).append(p)
         elif path.is_file():

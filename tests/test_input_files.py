@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from formkit.atomic import atomic_outputs
 from formkit.cli import main
 from formkit.errors import ExitCode, InputError, OutputError, TemplateError
-from formkit.export import export, read_codes
+from formkit.export import read_codes
 from formkit.generate import read_roster
 from formkit.template import load_template
 from formkit.template.jsonschema import template_json_schema
@@ -121,18 +121,27 @@ def test_generate_never_writes_over_its_roster(tmp_path):
     assert roster.read_text(encoding="utf-8") == "name,code\nAnn,C-1\n" and not (tmp_path / "k.pdf").exists()
 
 
-def test_export_never_writes_over_its_codes_file(tmp_path):
+def test_export_never_writes_over_its_codes_file_or_its_store(tmp_path):
+    from formkit.records import FieldValue, InputFile, PageResult, PageState
+    from formkit.store import Store
+
+    db = tmp_path / "s.sqlite"
+    store = Store(db)
+    info = InputFile("a.png", "a" * 64, 1, 1)
+    input_id, _ = store.add_input(info)
+    store.save_page(input_id, 0, PageResult("a.png", 1, info.sha256, PageState.READ, "", "k10", 1, "", 1, "AAAAAAA1",
+                                            values=[FieldValue("k10_01", "choice", "3", 0.99, False)]))
+    store.close()
     out = tmp_path / "out"
     out.mkdir()
     codes = out / "k10.csv"  # where the export would write the K10 table
     codes.write_text("serial,code\nAAAA-AAA1,P01\n", encoding="utf-8")
-    rows = [{"page_id": 1, "status": "read", "form": "k10", "version": 1, "variant": "N", "form_page": 1,
-             "serial": "AAAAAAA1", "conflict_of": None, "source_file": "a.png", "source_page": 1, "field": "k10_01",
-             "kind": "choice", "value": "3", "confidence": 0.99, "needs_review": 0, "reason": "", "review": "",
-             "reviewed_by": ""}]
-    with pytest.raises(OutputError, match="is the codes file this command reads"):
-        export(rows, out, read_codes(codes), inputs={codes: "codes file"})
+    result = cli("export", "--db", db, "--out", out, "--codes", codes)
+    assert result.exit_code == ExitCode.OUTPUT and "is the codes file this command reads" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["k10.csv"] and "P01" in codes.read_text(encoding="utf-8")
+    before = db.read_bytes()
+    result = cli("export", "--db", db, "--out", tmp_path, "--format", "dta")  # tmp_path/s.dta: not the store
+    assert result.exit_code == 0 and db.read_bytes() == before
 
 
 def test_an_output_that_is_an_input_is_refused_before_anything_is_written(tmp_path):

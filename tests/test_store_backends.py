@@ -215,6 +215,41 @@ def test_a_file_that_could_not_be_opened_and_now_can_ends_as_its_pages_alone(new
 
 
 @both_backends
+def test_a_decision_undone_on_a_value_two_images_read_differently_leaves_it_as_it_was(new_store):
+    """Undo put every value back flagged: one that waited only because another image read it otherwise
+    stayed flagged, with no reason, once that image was voided."""
+    store = Store(new_store)
+    add(store, file_info("first.jpg"), reading(file_info("first.jpg"), q1="3", flagged=False))
+    second_id, _ = add(store, file_info("second.jpg"), reading(file_info("second.jpg"), q1="4", flagged=False))
+    [waiting] = decisions.queue(store)
+    assert store.page(waiting.page_id)["review"] == 1  # as the queue and progress count it
+    assert [r["flagged"] for r in store.page_counts() if r["status"] == "read"] == [1]
+    assert decisions.decide(store, waiting.value_id, "accepted", "3", "ann", "3") == ""
+    assert decisions.undo(store, "ann") == "q1"
+    row = store.value(waiting.value_id)
+    assert (row["value"], row["needs_review"], row["reason"]) == ("3", 0, "")
+    assert [p.value_id for p in decisions.queue(store)] == [waiting.value_id]  # waits again, for the other image
+    store.void_pages(store.input_page_ids(second_id), "a second photo", "ann")
+    assert decisions.queue(store) == []
+    store.close()
+
+
+@both_backends
+def test_a_file_unopened_before_ends_as_one_state_whatever_it_holds_now(new_store):
+    store = Store(new_store)
+    for path, content, error in (("inbox/copy.jpg", "a.jpg", ""), ("inbox/broken.pdf", "broken", "not a readable PDF")):
+        unopened = InputFile(path, unopened_key(path), 0, 0, "cannot open the file (Permission denied)")
+        input_id, _ = store.add_input(unopened)
+        store.save_page(input_id, 0, PageResult(path, 1, unopened.sha256, PageState.REJECTED, unopened.error))
+        opened = InputFile(path, hashlib.sha256(content.encode()).hexdigest(), 10, 0 if error else 1, error)
+        if not error:
+            add(store, file_info("a.jpg"))  # the same content, read before under another name
+        store.add_input(opened)
+        assert not [r for r in store.pages() if r["path"] == path and "Permission" in (r["reason"] or "")], path
+    store.close()
+
+
+@both_backends
 def test_the_audit_log_is_append_only_in_the_database_itself(new_store):
     store = Store(new_store)
     add(store, file_info("a.jpg"))
@@ -389,3 +424,25 @@ def test_a_role_given_only_what_formkit_needs_cannot_alter_the_audit_log(postgre
                           "DELETE FROM audit", "UPDATE audit SET actor='x'", "TRUNCATE audit"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 db.execute(statement)
+
+
+def test_a_store_read_as_it_lay_and_written_meanwhile_is_not_trusted(tmp_path, monkeypatch):
+    """A reader who may not write the store reads it as it lies on disk, without locks: a scan that wrote to
+    it meanwhile may have torn what was read, so closing says so (exit 8: run the command again)."""
+    import formkit.store as store_module
+
+    db = tmp_path / "s.sqlite"
+    owner = Store(db)
+    add(owner, file_info("a.jpg"))
+    owner.close()
+    monkeypatch.setattr(store_module.os, "access", lambda path, mode: False)  # as a colleague who may only read
+    reader = Store(db, readonly=True)
+    assert len(reader.values()) == 2
+    writer = Store(db)
+    add(writer, file_info("b.jpg"))
+    with pytest.raises(StoreBusyError, match="wrote to the store while this one read it"):
+        reader.close()
+    writer.close()
+    quiet = Store(db, readonly=True)
+    quiet.values()
+    quiet.close()  # nothing written meanwhile: nothing said

@@ -40,6 +40,7 @@ def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], b
     redcap  <form>_redcap.csv import files and redcap_dictionary.csv
     """
     from ..catalogue import Catalogue
+    from ..database import is_database_url
     from ..export import export, parse_formats, read_codes
     from ..store import Store
 
@@ -51,10 +52,12 @@ def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], b
     catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db, readonly=True)
     try:
-        written = export(store.values(), out, serial_codes, band_choice, bom=excel, catalogue=catalogue,
-                         formats=chosen, inputs={path: "codes file" for path in codes})
+        rows = store.values()
     finally:
-        store.close()
+        store.close()  # before anything is written: it says when the rows were read while a scan wrote
+    read = {path: "codes file" for path in codes} | ({} if is_database_url(db) else {Path(db): "store"})
+    written = export(rows, out, serial_codes, band_choice, bom=excel, catalogue=catalogue, formats=chosen,
+                     inputs=read)
     if not written:
         click.echo("No pages have been read yet: nothing to export.")
     for path in written:

@@ -101,11 +101,13 @@ def _report(summary: Any, db: Path) -> None:
     """What a scan read, in a few lines."""
     for missing in summary.missing:
         click.echo(f"formkit: warning: {missing}: no such file or folder", err=True)
-    if summary.ignored:
-        names = ", ".join(str(p) for p in summary.ignored[:IGNORED_SHOWN])
-        more = len(summary.ignored) - IGNORED_SHOWN
-        click.echo(f"formkit: note: not read, as neither images nor PDFs: {names}"
-                   + (f" and {more} more" if more > 0 else ""), err=True)
+    files = [p for p in summary.ignored if p.is_file()]
+    for left, why in ((files, "neither images nor PDFs"),
+                      ([p for p in summary.ignored if p not in files], "not files (a link to nothing, a pipe)")):
+        if left:
+            more = len(left) - IGNORED_SHOWN
+            click.echo(f"formkit: note: not read, as {why}: {', '.join(str(p) for p in left[:IGNORED_SHOWN])}"
+                       + (f" and {more} more" if more > 0 else ""), err=True)
     for duplicate, first in summary.duplicates:
         click.echo(f"{duplicate}: the same content as {first}: read once")
     pages = summary.pages
