@@ -61,6 +61,9 @@ SMUDGE_LEVELS = 30  # at ~100 px across, print blurred beyond reading is still t
 SMUDGE_FRACTION = 0.005
 CROP_MARGIN_MM = 2.0
 LOW_CONTRAST = 40.0  # grey levels between paper and printed border: ~90 in sharp 3 MP photos, ~50 at blur σ 4 px
+# In an underexposed photo everything is darker: paper under this lowers LOW_CONTRAST in proportion (paper at
+# 90 grey levels and sharp borders 34 under it were taken for a blurred page, every answer flagged)
+DIM_PAPER = 160.0
 
 
 def read_page(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None = None) -> PageResult:
@@ -328,8 +331,8 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
     outside = shares_outside(page, reg, grey.shape)
     if outside:
         result.quality["outside_image"] = sorted(outside)
-    result.values, contrast = read_fields(warped, page, reg.px_per_mm, language, outside,
-                                          lambda: marker_contrast(small[0], found, reg.left_out, small[1]))
+    result.values, contrast, paper = read_fields(warped, page, reg.px_per_mm, language, outside,
+                                                 lambda: marker_contrast(small[0], found, reg.left_out, small[1]))
     if contrast is not None:
         result.quality["box_contrast"] = round(contrast, 1)
     page_flagged = False
@@ -343,7 +346,7 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
                                                            "weakest_side": found[value.field]}
         _flag_all(result, f"poor registration ({reg.error_mm:.2f} mm)", spared=set(found))
         page_flagged = True
-    if contrast is not None and contrast < LOW_CONTRAST:
+    if contrast is not None and too_faded(contrast, paper):
         _flag_all(result, f"blurry or faded image (printed box borders only {contrast:.0f} grey levels dark)")
         page_flagged = True
     fields = {f.id: f for f in page.fields}
@@ -397,6 +400,12 @@ def _measured_boxes(page: Page, values: list[FieldValue]) -> dict[str, tuple[lis
             for v in values if boxes[v.field]}
 
 
+def too_faded(contrast: float, paper: float | None) -> bool:
+    """Whether printed borders ``contrast`` grey levels darker than paper of ``paper`` grey levels mean a
+    blurred or washed-out image, where marks cannot be told reliably (``LOW_CONTRAST``, ``DIM_PAPER``)."""
+    return contrast < LOW_CONTRAST * min(1.0, (paper if paper is not None else 255.0) / DIM_PAPER)
+
+
 def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> None:
     """Every value of ``result`` to review for ``reason``, except the fields ``spared``."""
     for value in result.values:
@@ -407,9 +416,11 @@ def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> N
 
 def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, language: str = "eng",
                 outside: Mapping[str, float] | None = None,
-                markers_contrast: Callable[[], float | None] | None = None) -> tuple[list[FieldValue], float | None]:
-    """Every field of ``page`` from its registered image, in layout order, and the median contrast of the
-    printed box borders against the paper (``None`` without choice boxes). ``outside``: the share of each
+                markers_contrast: Callable[[], float | None] | None = None
+                ) -> tuple[list[FieldValue], float | None, float | None]:
+    """Every field of ``page`` from its registered image, in layout order, the median contrast of the
+    printed box borders against the paper and the median paper white around them, grey levels (``None``
+    without choice boxes). ``outside``: the share of each
     field that lies past the image's edge (``register.shares_outside``); such fields are flagged, and their
     white boxes are left out of what the page's marks and print are judged by. ``markers_contrast``
     (``register.marker_contrast``, measured when asked): print in view whatever covers the fields
@@ -423,6 +434,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     all_measures = [m for f in choices if f.id not in outside for m in measures[f.id]]
     baseline = marks.page_baseline(all_measures)
     contrast = float(np.median([m.contrast for m in all_measures])) if all_measures else None
+    paper = float(np.median([m.white for m in all_measures])) if all_measures else None
     handwritten = read_boxes_fields(warped, [f for f in page.fields if isinstance(f, BoxesField)])
     states = {f.id: [marks.classify(m, baseline, source_px_per_mm) for m in measures[f.id]] for f in choices}
     # a fold or crease through a box is no mark: such boxes are read as empty, and said so (resolve_choice)
@@ -453,7 +465,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, beside.BESIDE_MM, field_window(f))
     _flag_outside(values, outside)
-    return values, contrast
+    return values, contrast, paper
 
 
 def _flag_outside(values: list[FieldValue], outside: Mapping[str, float]) -> None:

@@ -20,7 +20,7 @@ from formkit.serial import format_serial
 from formkit.store import Store
 from formkit.template import resolve_template
 from scanner.batch import scan
-from scanner.pipeline import read_page
+from scanner.pipeline import read_page, too_faded
 from tests.shared_pages import white_png
 from tests.synthetic import bend_page, degrade_photo, degrade_scan, draw_line_mark, draw_mark, render_pdf
 
@@ -314,9 +314,17 @@ def test_links_to_nothing_and_pipes_are_named_as_not_read_not_passed_over_or_cal
     (folder / "loop").symlink_to(folder / "loop")
     os.mkfifo(folder / "pipe.png")
     os.mkfifo(tmp_path / "given.pdf")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "index.png").write_bytes(b"x")  # a hidden folder's files: neither read nor named
     found = find_inputs([folder, tmp_path / "given.pdf"])
     assert found.files == [] and found.missing == []
     assert sorted(p.name for p in found.ignored) == ["given.pdf", "gone.jpg", "loop", "pipe.png"]
+    from click.testing import CliRunner
+
+    from formkit.cli import main
+
+    output = CliRunner().invoke(main, ["scan", str(folder), "--db", str(tmp_path / "s.db")]).output
+    assert "not read, as not files (a link to nothing, a pipe):" in output and "neither images" not in output
 
 
 def test_of_two_images_of_one_page_the_first_file_is_read_however_long_it_takes(tmp_path, k10):
@@ -488,3 +496,18 @@ def test_a_batch_forks_safely_after_the_digit_network_ran_in_this_process(tmp_pa
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=root,
                           env={**os.environ, "PYTHONPATH": str(root)})
     assert done.returncode == 0 and int(done.stdout.strip()) >= 8, done.stderr
+
+
+def test_an_underexposed_but_sharp_photo_is_read_and_a_blurred_one_still_flagged(k10):
+    """Everything in an underexposed photo is darker, the printed borders' contrast with the paper too: paper
+    at 90 grey levels and sharp borders 34 under it were taken for a blurred page, and every answer flagged."""
+    image, serial = k10
+    rng = random.Random(3)
+    photo = degrade_photo(image, rng, frame_px=(3000, 2250))
+    noise = np.random.default_rng(3).normal(0, 6, photo.shape)
+    dim = np.clip(photo.astype(np.float32) * 0.35 + noise, 0, 255).astype(np.uint8)
+    result = read(dim)
+    assert result.status == "read" and result.quality["box_contrast"] < 40
+    assert_k10(result, serial)
+    # the rule itself: in proportion under dim paper only; a washed-out or blurred page is still flagged
+    assert not too_faded(34, 90) and too_faded(34, 230) and too_faded(39, 160) and too_faded(14, 90)
