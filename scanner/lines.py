@@ -16,6 +16,14 @@ NEAR_MM = (0.6, 2.0)  # the bands just above and just below the printed line whe
 TICK_CLEAR_MM = 0.6  # the printed end ticks, left out
 JOIN_MM = 0.9  # ink above and below the line this close horizontally is one crossing stroke
 CREASE_CONTRAST = 0.15  # a crossing's ink, looked at to tell a crease: the crease's faint edges too
+# A stroke across the line leaves ink in each band; a pixel or two of noise in each, near the same columns,
+# is no stroke (a dim, noisy photo read a blank line as marked at 84.6 mm from a pixel above and one below).
+# The least stroke, a 0.3 mm line 0.7 mm into a band, is 0.2 mm²; noise specks were 1 px (0.016 mm²).
+MIN_BAND_INK_MM2 = 0.06
+# A stroke's ink above and below the line meets (within JOIN_MM) over a few mm at most; ink above and below
+# along more of the line is writing along it, a smudge or a shadow, or noise all along it in a dark photo
+# (which put one 'mark' at the middle of the line): never read as a mark where its middle is.
+MAX_CROSSING_MM = 8.0
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class LineReading:
     positions_mm: tuple[float, ...]  # each crossing found, from the line's start
     near_tick: bool  # a crossing touches an end tick, where printed ink hides part of it
     creases_mm: tuple[float, ...] = ()  # crossings that are folds or creases of the paper, not marks
+    wide_mm: tuple[tuple[float, float], ...] = ()  # (from, to): ink along the line too long for one stroke
 
 
 def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM) -> LineReading:
@@ -62,16 +71,20 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     join = max(1, int(round(JOIN_MM * px_per_mm)))
     kernel = np.ones(2 * join + 1, np.float32)
     crossing = (np.convolve(ink_above, kernel, "same") > 0) & (np.convolve(ink_below, kernel, "same") > 0)
-    positions, creases = [], []
+    positions, creases, wide = [], [], []
     near_tick = False
     runs = _runs(crossing, join)
+    least_px = MIN_BAND_INK_MM2 * px_per_mm ** 2
     for start, stop in runs:
         a = np.flatnonzero(ink_above[start:stop])
         b = np.flatnonzero(ink_below[start:stop])
-        if not len(a) or not len(b):
+        if not len(a) or not len(b) or min(above[:, start:stop].sum(), below[:, start:stop].sum()) < least_px:
             continue
         centre_px = c0 + start + (a.mean() + b.mean()) / 2
         position_mm = round((centre_px - x1) / scale_px_per_mm, 2)
+        if stop - start > MAX_CROSSING_MM * px_per_mm:
+            wide.append(tuple(round((c0 + c - x1) / scale_px_per_mm, 1) for c in (start, stop)))
+            continue
         if faint is None:
             faint = darker_than(region, background, CREASE_CONTRAST)
         if _creased(page, faint, (top, c0), bands, (start, stop), px_per_mm):
@@ -85,7 +98,7 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     for tick_x in (x1, x2):
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
-    return LineReading(tuple(positions), near_tick, tuple(creases))
+    return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide))
 
 
 def _creased(page: np.ndarray, faint: np.ndarray, origin: tuple[int, int], bands: tuple[tuple[int, int], ...],

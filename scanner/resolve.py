@@ -87,6 +87,11 @@ def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
     def result(value: str, confidence: float, reason: str = "") -> FieldValue:
         return FieldValue(field.id, "line", value, confidence, bool(reason), reason, raw)
 
+    if reading.wide_mm:  # not one stroke: a person looks, whatever else crosses
+        raw["wide_mm"] = [list(span) for span in reading.wide_mm]
+        where = ", ".join(f"{a:.0f} to {b:.0f} mm" for a, b in reading.wide_mm)
+        return result("", REVIEW_CONFIDENCE, f"ink along the line from {where} from the start, too long for one "
+                                             "mark: writing, a smudge or a shadow?")
     if not reading.positions_mm:
         if reading.near_tick:
             return result("", REVIEW_CONFIDENCE, "a mark at the very end of the line?")

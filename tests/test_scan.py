@@ -174,6 +174,31 @@ def test_a_visual_analogue_mark_reads_to_a_millimetre(tmp_path):
     assert values["line_4"].value == "" and not values["line_4"].needs_review
 
 
+def test_specks_of_noise_or_a_smudge_along_a_line_are_no_mark_but_a_thin_stroke_is(tmp_path):
+    """In a dim, noisy photo a pixel of noise above a blank line and one below it, near the same columns,
+    were read as a mark crossing it, unflagged; and noise all along a line as one mark at its middle."""
+    from scanner.lines import read_line
+    from scanner.resolve import resolve_line
+
+    layout = build_layout(resolve_template("vas-4line"))
+    generate(layout, make_copies(1, None, 1), tmp_path / "vas.pdf")
+    [image] = render_pdf(tmp_path / "vas.pdf", 25.4 * 8)  # as registered: 8 px/mm
+    grey = image.min(axis=2)
+    line_1, line_2 = [f for f in layout.pages[0].fields if f.kind == "line"][:2]
+    x, y = int((line_1.x1_mm + 60) * 8), int(line_1.y1_mm * 8)
+    grey[y - 10, x] = grey[y + 10, x + 2] = 60  # a pixel 1.25 mm above, one below
+    x, y = int((line_2.x1_mm + 60) * 8), int(line_2.y1_mm * 8)
+    cv2.line(grey, (x, y - 9), (x + 1, y + 9), 0, 3)  # a 0.4 mm stroke, 1.1 mm each way
+    line_3 = [f for f in layout.pages[0].fields if f.kind == "line"][2]
+    x, y = int((line_3.x1_mm + 30) * 8), int(line_3.y1_mm * 8)
+    cv2.rectangle(grey, (x, y - 12), (x + 160, y + 12), 90, -1)  # 20 mm of grey along the line: a smudge
+    assert read_line(grey, line_1).positions_mm == ()
+    assert [round(p) for p in read_line(grey, line_2).positions_mm] == [60]
+    smudged = read_line(grey, line_3)
+    assert smudged.positions_mm == () and [(round(a), round(b)) for a, b in smudged.wide_mm] == [(29, 51)]
+    assert resolve_line(line_3, smudged).needs_review
+
+
 def test_a_mark_on_an_end_tick_is_flagged_not_read_as_blank(tmp_path):
     images, _ = printed("vas-4line", tmp_path)
     line = next(f for f in build_layout(resolve_template("vas-4line")).pages[0].fields if f.kind == "line")
