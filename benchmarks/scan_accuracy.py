@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 # the repository's own code (and tests.synthetic), not an installed copy
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -59,7 +60,10 @@ CONDITIONS = {
     "phone photo 12 MP, glare": "photo12glare",
     # what a messenger app sends unless the photo goes as a file: 1600 x 1200 px, its JPEG compressed again
     "phone photo sent by messenger (2 MP, JPEG 60)": "photo2msg",
+    # a photo in a dim room without the camera brightening it: levels x 0.35, sensor noise sigma 6
+    "phone photo 7 MP, underexposed": "photo7dim",
 }
+DIM_LEVEL, DIM_NOISE = 0.35, 6.0
 MESSENGER_FRAME_PX = (1600, 1200)
 MESSENGER_JPEG_QUALITY = 60
 
@@ -79,7 +83,7 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
     are written too."""
     rng = random.Random(seed)
     form = FORMS[seed % len(FORMS)]
-    dpi = 200 if condition in ("scan200bw", "photo3", "photo2msg") else 300
+    dpi = 200 if condition in ("scan200bw", "photo3", "photo2msg", "photo7dim") else 300
     layout, pages = blank_pages(form, dpi)
     index = rng.randrange(len(pages))
     filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng, digits=digits)
@@ -97,13 +101,16 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
     elif condition == "scan200bw":
         image = degrade_scan(filled.image, dpi, rng, out_dpi=200, one_bit=True, upside_down=rng.random() < 1 / 3)
     else:
-        frame = (4000, 3000) if condition.startswith("photo12") else \
-            MESSENGER_FRAME_PX if condition == "photo2msg" else (2000, 1500)
+        frames = {"photo2msg": MESSENGER_FRAME_PX, "photo7dim": (3000, 2250), "photo3": (2000, 1500)}
+        frame = frames.get(condition, (4000, 3000))
         page = filled.image
         if condition == "photo12bent":  # its middle raised or sunk by 0.4-0.9 mm: markers cannot see it
             page = bend_page(page, dpi, rng.choice([-1, 1]) * rng.uniform(0.4, 0.9))
         fill = rng.uniform(*photo_fill) if photo_fill else None
         image = degrade_photo(page, rng, frame_px=frame, fill=fill, glare=condition == "photo12glare")
+        if condition == "photo7dim":
+            noise = np.random.default_rng(seed).normal(0, DIM_NOISE, image.shape)
+            image = np.clip(image.astype(np.float32) * DIM_LEVEL + noise, 0, 255).astype(np.uint8)
         if condition == "photo2msg":
             sent = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, MESSENGER_JPEG_QUALITY])[1]
             image = cv2.imdecode(sent, cv2.IMREAD_COLOR)
