@@ -3,6 +3,7 @@ worker processes can hand them to the process that owns the store."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from collections import Counter
@@ -79,6 +80,20 @@ class PageResult:
     image_jpeg: bytes | None = field(default=None, repr=False)
     values: list[FieldValue] = field(default_factory=list)
     region: int = 0  # which form page of the image, when it holds several (cards side by side)
+
+
+FIRST_YEAR = 1900
+# The forms' dates are days they were filled in or goals are to be reviewed: a year or two ahead at most.
+# A year more than this after the year the page is read is a misreading: the paired-forms test's
+# 06/04/2026 was read as 2076 (its 2 written like a Z: a 7 at p 0.99) by networks trained on other writers.
+YEARS_AHEAD = 5
+
+
+def plausible_years(today: dt.date | None = None) -> tuple[int, int]:
+    """(first, last): the years a date written on a form read ``today`` (default: the machine's local date)
+    can have, for the scanner reading it and a person correcting it. A page read again another year is
+    judged by that year's bound."""
+    return FIRST_YEAR, (today or dt.date.today()).year + YEARS_AHEAD
 
 
 def unopened_key(path: str) -> str:

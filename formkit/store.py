@@ -157,7 +157,8 @@ VALUE_ROWS = (
 # "'4' in file.jpg page 1" (the first such image), else NULL. Such a value waits for a person as a flagged
 # one does, until a reviewer decides it; the export flags it too (formkit/exports/frames.py, ``_answers``).
 OTHER_READING = (
-    "(SELECT '''' || w.value || ''' in ' || wi.path || ' page ' || (c.page_index + 1)"
+    "(SELECT CASE WHEN w.value='' THEN '(blank)' ELSE '''' || w.value || '''' END || ' in ' || wi.path"
+    " || ' page ' || (c.page_index + 1)"
     " FROM pages c JOIN field_values w ON w.page_id=c.id AND w.field=v.field JOIN inputs wi ON wi.id=c.input_id"
     f" WHERE c.form=p.form AND c.serial=p.serial AND c.form_page=p.form_page AND c.status='{PageState.CONFLICT.value}'"
     " AND w.value<>v.value"
@@ -722,6 +723,13 @@ class Store:
             "SELECT v.*, p.status AS page_status FROM field_values v JOIN pages p ON p.id=v.page_id WHERE v.id=?",
             (value_id,)).fetchone()
 
+    def other_images(self, page_id: int) -> list[sqlite3.Row]:
+        """The other images of the printed page read as ``page_id`` (its conflicts): id, path, page_index."""
+        return self.db.execute(
+            "SELECT c.id, i.path, c.page_index FROM pages p JOIN pages c ON c.form=p.form AND c.serial=p.serial"
+            " AND c.form_page=p.form_page AND c.id<>p.id JOIN inputs i ON i.id=c.input_id"
+            f" WHERE p.id=? AND c.status='{PageState.CONFLICT.value}' ORDER BY c.id", (page_id,)).fetchall()
+
     def audit_rows(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute("SELECT * FROM audit ORDER BY id")]
 
@@ -781,8 +789,10 @@ class Store:
     def page_counts(self) -> list[sqlite3.Row]:
         """Per page: the file's path, the page's state, its values flagged or reviewed, and reviewed."""
         return self.db.execute(
+            # a conflict's own flags are never reviewed (its first image's values are): not counted
             "SELECT i.path, p.status, (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND"
-            f" ({WAITING} OR v.review<>'')) AS flagged, (SELECT COUNT(*) FROM field_values v WHERE"
+            f" p.status='{PageState.READ.value}' AND ({WAITING} OR v.review<>'')) AS flagged,"
+            " (SELECT COUNT(*) FROM field_values v WHERE"
             " v.page_id=p.id AND v.review<>'') AS reviewed FROM pages p JOIN inputs i ON i.id=p.input_id"
             ).fetchall()
 

@@ -15,18 +15,9 @@ from functools import cache
 
 import numpy as np
 
-FIRST_YEAR = 1900
-# The forms' dates are days they were filled in or goals are to be reviewed: a year or two ahead at most.
-# A year more than this after the year the page is read is a misreading: the paired-forms test's
-# 06/04/2026 was read as 2076 (its 2 written like a Z: a 7 at p 0.99) by networks trained on other writers.
-YEARS_AHEAD = 5
+from formkit.records import plausible_years as plausible_years  # the review page judges corrections by it too
+
 EVEN_ODDS = np.log(0.5)
-
-
-def plausible_years(today: dt.date | None = None) -> tuple[int, int]:
-    """(first, last): the years a date written on a form read ``today`` (default: the machine's local date)
-    can have. A page read again another year is judged by that year's bound."""
-    return FIRST_YEAR, (today or dt.date.today()).year + YEARS_AHEAD
 
 
 def log_probabilities(probabilities: np.ndarray) -> np.ndarray:

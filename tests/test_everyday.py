@@ -520,8 +520,10 @@ def test_values_show_their_question_and_a_likely_answer_in_the_format_asked(to_r
     assert f'href="/pages/{read}"' in double  # the way to reassign the page
     field = next(f for f in K10.pages[0].fields if f.id == "date_completed")
     assert decisions.prefill(field, "2026-03-05", {}) == "05/03/2026"
-    # Enter on the pre-filled answer records it
-    client.post(f"/value/{faint.value_id}", data={"csrf": "t", "value": "2"})
+    # Enter on the pre-filled answer records it (the page posts what it showed: the field, page and reading)
+    shown = client.get(f"/value/{faint.value_id}").get_data(as_text=True)
+    seen = dict(re.findall(r'name="(seen_\w+)" value="([^"]*)"', shown))
+    client.post(f"/value/{faint.value_id}", data={"csrf": "t", "value": "2", **seen})
     store = Store(db)
     assert (store.value(faint.value_id)["value"], store.value(faint.value_id)["review"]) == ("2", "corrected")
     store.close()

@@ -110,6 +110,56 @@ def test_posts_without_the_csrf_token_are_refused(scanned):
     assert client.post(item_url, data={"value": "4"}).status_code == 400
 
 
+def test_a_decision_is_saved_only_onto_the_value_shown_as_it_read_when_shown(scanned):
+    """The page posts what it showed: a page assigned elsewhere meanwhile (whose re-read values may take the
+    ids of another page's) or read again with another value takes no decision, and the reviewer is told why;
+    before, the decision landed on whatever value had that id now, as final."""
+    db, _ = scanned
+    client = app_for(db).test_client()
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/who").get_data(as_text=True)).group(1)
+    client.post("/who", data={"reviewer": "ann", "csrf": token})
+    url = client.get("/").headers["Location"]
+    page = client.get(url).get_data(as_text=True)
+    shown = dict(re.findall(r'name="(seen_\w+)" value="([^"]*)"', page))
+    assert set(shown) == {"seen_field", "seen_page", "seen_value"}
+    value_id = int(url.rsplit("/", 1)[1])
+    posted = {"csrf": token, "action": "save", "value": "4"}
+    for changed, told in (({"seen_field": "k10_99"}, "its page was read again meanwhile"),
+                          ({"seen_value": shown["seen_value"] + "9"}, "the value changed since it was shown")):
+        answer = client.post(url, data={**posted, **shown, **changed}, follow_redirects=True).get_data(as_text=True)
+        assert f"Not saved: {told}" in answer
+        assert Store(db).value(value_id)["review"] == ""
+    client.post(url, data={**posted, **shown})
+    row = Store(db).value(value_id)
+    assert (row["value"], row["reviewed_by"]) == ("4", "ann")
+
+
+def test_a_value_two_images_read_otherwise_links_the_other_image(scanned, tmp_path):
+    from formkit.records import FieldValue, InputFile, PageResult, PageState
+
+    db, serial = scanned
+    store = Store(db)
+    first = next(p for p in store.pages() if p["status"] == "read")
+    info = InputFile("second.jpg", "9" * 64, 1, 1)
+    input_id, _ = store.add_input(info)
+    values = [FieldValue(r["field"], "choice", "" if r["field"] == "k10_06" else r["value"], 0.99,
+                         r["field"] == "k10_01")  # a flag of the second image's own: never reviewed
+              for r in store.values() if r["page_id"] == first["id"]]
+    assert store.save_page(input_id, 0, PageResult("second.jpg", 1, info.sha256, PageState.READ, "", "k10", 1, "", 1,
+                                                   serial, values=values)) is PageState.CONFLICT
+    [waiting] = [p for p in decisions.queue(store) if p.field == "k10_06"]
+    assert waiting.reason.endswith("another image of this page reads (blank) in second.jpg page 1")
+    # the done page's counts agree with the queue's: a conflict's own flags are never reviewed
+    assert sum(batch["flagged"] for batch in decisions.batch_summary(store)) == decisions.progress(store)[1]
+    store.close()
+    client = app_for(db).test_client()
+    with client.session_transaction() as s:
+        s["reviewer"] = "ann"
+    page = client.get(f"/value/{waiting.value_id}").get_data(as_text=True)
+    other = next(p["id"] for p in Store(db).pages() if p["status"] == "conflict")
+    assert f'href="/pages/{other}">second.jpg, page 1</a>' in page
+
+
 @both_backends
 def test_images_are_served_by_id_only_and_a_token_guards_other_addresses(scanned):
     db, _ = scanned

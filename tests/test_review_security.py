@@ -230,8 +230,15 @@ def test_typed_values_that_look_like_numbers_but_are_not_are_refused():
     line = LineField("pain", 0, 0, 100, 0, 0, 10)
     assert parse(line, "-0") == ("0.0", "")
     assert parse(line, "nan")[1] and parse(line, "inf")[1] and parse(line, "1e999")[1]
-    assert parse(None, "ok\x00") == ("", "no control characters, please")
+    assert parse(None, "ok\x00") == ("", "no control or invisible characters, please")
     assert parse(None, "x" * 5000)[1].startswith("at most")
+    # a lone zero-width space looks blank; a right-to-left override hides what is stored
+    assert parse(None, "\u200b")[1] and parse(None, "abc\u202edef")[1]
+    assert parse(None, "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")[1] == ""  # a joiner Persian needs
+    one = BoxesField("weight", "digits", (Box(0, 0, 5, 5),), minimum=1, maximum=9)
+    assert parse(one, "12") == ("", "at most 1 digit")
+    date = BoxesField("seen", "date", tuple(Box(0, 0, 5, 5) for _ in range(8)))
+    assert parse(date, "01/01/0001")[1].startswith("a year from 1900 to") and parse(date, "04/12/2026")[1] == ""
 
 
 def test_a_store_that_cannot_be_used_is_explained_not_a_server_error(tmp_path):

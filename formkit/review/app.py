@@ -184,8 +184,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     @app.route("/value/<id:value_id>", methods=["GET", "POST"])
     def review_value(value_id: int) -> Any:
         item = decisions.pending(store(), value_id)
-        if item is None:
-            flash("That value was already reviewed.")
+        posted = request.method == "POST"
+        if item is None or posted and not _shown(item):
+            why = decisions.not_waiting(store(), value_id, item is not None)
+            flash(f"Not saved: {why}." if posted else f"That value does not wait for review: {why}.")
             return redirect(url_for("next_value"))
         f, page = _field(item, catalogue)
         if request.method == "POST":
@@ -204,7 +206,13 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         question = decisions.question_text(catalogue, item.form, item.version, item.field)
         return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, page),
                                done=done, total=total, typed=request.form.get("value", start), prefilled=start,
-                               question=question, waiting=decisions.waiting_pages(store()))
+                               question=question, waiting=decisions.waiting_pages(store()),
+                               others=store().other_images(item.page_id))
+
+    def _shown(item: decisions.Pending) -> bool:
+        """Whether the form posted was the one shown for ``item``: the same field of the same page (a page
+        read again meanwhile may give its values the ids another page's had)."""
+        return (request.form.get("seen_field"), request.form.get("seen_page")) == (item.field, str(item.page_id))
 
     def _record(item: decisions.Pending, f: Field | None) -> str:
         action = request.form.get("action", "save")
@@ -218,7 +226,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             if error:
                 return f"Not saved: {error}."
             chosen = "accepted" if value == item.value else ("blank" if value == "" else "corrected")
-        refused = decisions.decide(store(), item.value_id, chosen, value, session["reviewer"], item.value)
+        seen = request.form.get("seen_value")
+        if seen is None:
+            return "Not saved: the page was not the one shown; look at the value again."
+        refused = decisions.decide(store(), item.value_id, chosen, value, session["reviewer"], seen)
         return f"Not saved: {refused}." if refused else ""
 
     @app.post("/undo")

@@ -8,11 +8,15 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..layout.model import BoxesField, ChoiceField, Field, LineField
+from ..records import plausible_years
 
 DATE_FORMS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$"),
               re.compile(r"^(\d{2})(\d{2})(\d{4})$"))
 MAX_TEXT = 1000  # characters a reviewer may type for one value (a field on paper holds far fewer)
 MAX_ECHO = 40  # characters of what was typed repeated in a message
+# characters that show nothing, or turn the text around it: a "correction" of them alone looks blank, and
+# one among letters hides what was stored (the joiners scripts and emoji need are allowed)
+INVISIBLE = frozenset("\u200b\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,8 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
         return "", ""
     if len(text) > MAX_TEXT:
         return "", f"at most {MAX_TEXT} characters"
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
-        return "", "no control characters, please"
+    if any(unicodedata.category(c) in ("Cc", "Cs") or c in INVISIBLE for c in text):
+        return "", "no control or invisible characters, please"
     if isinstance(f, ChoiceField):
         allowed = [str(o.value) for o in f.options]
         given = [t for t in re.split(r"[;,\s]+", text) if t]
@@ -63,7 +67,7 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
             return "", "digits only"
         text = "".join(str(unicodedata.decimal(c)) for c in text)  # full-width or Arabic-Indic digits as 0-9
         if len(text) > len(f.boxes):
-            return "", f"at most {len(f.boxes)} digits"
+            return "", f"at most {len(f.boxes)} digit{'s' if len(f.boxes) != 1 else ''}"
         if f.minimum is not None and f.maximum is not None and not f.minimum <= int(text) <= f.maximum:
             return "", f"must be from {f.minimum} to {f.maximum}"
         return text, ""
@@ -90,7 +94,11 @@ def _date(text: str) -> tuple[str, str]:
         parts = [int(g) for g in m.groups()]
         year, month, day = parts if number == 0 else (parts[2], parts[1], parts[0])
         try:
-            return dt.date(year, month, day).isoformat(), ""
+            day_written = dt.date(year, month, day)
         except ValueError:
             return "", "not a real date"
+        first, last = plausible_years()
+        if not first <= year <= last:  # as the scanner reads dates: 0001 is a slip of the keys
+            return "", f"a year from {first} to {last}"
+        return day_written.isoformat(), ""
     return "", "write the date as DD/MM/YYYY"

@@ -118,6 +118,22 @@ def pending(store: Store, value_id: int) -> Pending | None:
     return Pending(**dict(row)) if row else None
 
 
+def not_waiting(store: Store, value_id: int, waiting_elsewhere: bool) -> str:
+    """Why the value shown as ``value_id`` takes no decision now, in words for the page: it was decided,
+    its page voided or read again meanwhile (``waiting_elsewhere``: the id now names a value of another page
+    or field, which is not the one shown)."""
+    row = store.value(value_id)
+    if row is None or waiting_elsewhere:
+        return "its page was read again meanwhile (assigned to another form page, or re-read)"
+    if row["review"]:
+        return f"it was reviewed meanwhile by {row['reviewed_by']}" if row["reviewed_by"] else "it was reviewed"
+    if row["page_status"] == PageState.VOIDED:
+        return "its page was voided meanwhile"
+    if row["page_status"] == PageState.CONFLICT:
+        return "its page is now a second image of a page read before: the first one's values are reviewed"
+    return "it no longer waits for review: its page was read again meanwhile"
+
+
 def claim(store: Store, value_id: int, reviewer: str) -> None:
     store.claim(value_id, reviewer, CLAIM_SECONDS)
 
