@@ -32,6 +32,11 @@ GREY_LEVELS = np.arange(256, dtype=np.float32)
 # pages) and 0.24 (one dark 3 MP page); a shadow's edge that made an empty box read as marked or faint
 # stepped 0.33 and more.
 SHADOW_EDGE_STEP = 0.3
+SHADE_SPREAD = 0.1  # of the shaded paper's contrast: how much darker than its ring side a shade may lie in a box
+# Under a shadow the printed border still shows against the shaded paper (at the shade's share of the box's
+# contrast, over half); under a finger, a note or a clip it does not. A side of the border showing less than
+# this share of the contrast is covered there: what the box holds cannot be seen.
+COVERED_SIDE = 0.25
 SIDE_WHITE_PERCENTILE = 90  # a mark running into the ring covers less of a side than this leaves
 
 
@@ -71,6 +76,10 @@ class BoxMeasure:
     trace_below: float = 0.0  # grey level under which a pixel counts towards ``weak`` (the shadow's edge allowed for)
     peak: float = 0.0  # the darkness (as ``darkness``) the darkest 5 % of inner pixels reach; 0 where no trace of ink
     white: float = 255.0  # the paper white around the box, grey level (``local_references``)
+    # where one side of the paper round the box is darker (a shadow's edge, or a highlighter stripe or a
+    # finger beside it) and taken for paper: the box's ink that is darker than that shade too; else 0
+    unshaded: float = 0.0
+    covered: bool = False  # one side of its printed border does not show: a finger, a note, a clip over it
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -91,6 +100,18 @@ def paper_sides(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     whites = [_percentile_of_levels(np.bincount(side.ravel(), minlength=256), side.size, SIDE_WHITE_PERCENTILE)
               for side in _frame_sides(outer, _ring_width_px(px_per_mm)) if side.size]
     return (max(whites), min(whites)) if whites else (255.0, 255.0)
+
+
+def _least_side_contrast(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> float:
+    """The least, over the box's four sides, of the paper there (the ring's ``SIDE_WHITE_PERCENTILE``) less
+    its printed border there (its darkest tenth), grey levels: low where something opaque lies over a side."""
+    ring = _frame_sides(page[box_slices(box, RING_MM[1], page.shape, px_per_mm)], _ring_width_px(px_per_mm))
+    band = _frame_sides(page[box_slices(box, BORDER_BAND_MM, page.shape, px_per_mm)],
+                        max(1, int(round(2 * BORDER_BAND_MM * px_per_mm))))
+    if len(ring) != 4 or len(band) != 4:
+        return 255.0
+    return min(float(np.percentile(paper, SIDE_WHITE_PERCENTILE)) - float(np.percentile(border, 10))
+               for paper, border in zip(ring, band, strict=True))
 
 
 def _ring_width_px(px_per_mm: float) -> int:
@@ -139,11 +160,16 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     paper_white, paper_contrast = white, contrast
     darkness_of_level = np.clip((white - GREY_LEVELS) / contrast, 0.0, 1.0)
     weak = float(counts[darkness_of_level > WEAK_LEVEL].sum() / inner.size)
-    step = peak = 0.0
+    step = peak = unshaded = 0.0
+    covered = False
     if weak > 0:  # only a box with a trace of ink can be darkened by a shadow's edge (most boxes have none)
         brightest, darkest = paper_sides(page, box, px_per_mm)
         step = (brightest - darkest) / contrast
         if step > SHADOW_EDGE_STEP:  # a shadow's edge: the shaded part of the box is paper, not ink
+            # ... but what is darker than that shade is not shade: ink the rule below would take for paper
+            darker_than_shade = darkest - SHADE_SPREAD * max(darkest - black, 40.0) > GREY_LEVELS
+            unshaded = float(counts[(darkness_of_level > INK_LEVEL) & darker_than_shade].sum() / inner.size)
+            covered = _least_side_contrast(page, box, px_per_mm) < COVERED_SIDE * contrast
             paper_white = min(white, darkest)
             paper_contrast = max(paper_white - black, 40.0)
             darkness_of_level = np.clip((paper_white - GREY_LEVELS) / paper_contrast, 0.0, 1.0)
@@ -154,7 +180,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
-                      paper_white - WEAK_LEVEL * paper_contrast, peak, white)
+                      paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered)
 
 
 CREASED_CONFIDENCE = 0.75  # a box with a crease through it, read as empty: as sure as a box at a threshold

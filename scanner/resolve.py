@@ -6,7 +6,7 @@ from formkit.layout.model import ChoiceField, LineField
 from formkit.records import FieldValue
 
 from .lines import LineReading
-from .marks import BoxMeasure, Mark
+from .marks import MARKED_FROM, BoxMeasure, Mark
 
 REVIEW_CONFIDENCE = 0.5
 
@@ -20,6 +20,19 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     answer; a row left with no mark, or crossed by more than one such line (struck through?), is flagged:
     a mark drawn along a crease cannot be told from it."""
     value = _resolve_choice(field, states, measures)
+    # Read as empty because one side of the paper round them is darker: a shadow's edge, or a highlighter
+    # stripe or a finger beside the box, under which a real mark was read as shade (a cross at confidence 1.0)
+    shaded = [str(o.value) for o, m, (s, _) in zip(field.options, measures, states, strict=True)
+              if s is Mark.EMPTY and m.unshaded >= MARKED_FROM and str(o.value) not in value.value.split(";")]
+    if shaded and not value.needs_review:
+        value.raw["shaded"] = shaded
+        flag_for_review(value, f"one side of option(s) {', '.join(shaded)} is darker, as under a shadow's edge, a "
+                               "highlighter or a finger: shade, or a mark?")
+    covered = [str(o.value) for o, m in zip(field.options, measures, strict=True) if m.covered]
+    if covered and not value.needs_review:
+        value.raw["covered"] = covered
+        flag_for_review(value, f"something lies over part of option(s) {', '.join(covered)} (a finger, a note, a "
+                               "clip): a mark under it?")
     if creased:
         options = [str(field.options[k].value) for k in creased]
         value.raw["creases"] = options

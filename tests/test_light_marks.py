@@ -136,3 +136,26 @@ def test_a_faint_box_where_the_paper_is_unevenly_lit_stays_faint():
     for step, read_as in ((0.05, Mark.MARKED), (0.2, Mark.FAINT)):
         faint = BoxMeasure(coverage=0.02, darkness=0.1, contrast=200.0, hole=0.0, weak=0.2, paper_step=step)
         assert marks.read_light_mark(alone, [faint, empty], baseline, own_trace=0.15)[0][0] is read_as
+
+
+def test_a_mark_in_a_box_beside_a_dark_stripe_is_flagged_not_taken_for_shade():
+    """A highlighter stripe or a finger over one side of a box's surroundings looks like a shadow's edge,
+    whose shaded side is taken for paper: a cross in the box then read as an empty box at confidence 1.0."""
+    from formkit.layout.model import Box, ChoiceBox, ChoiceField
+    from scanner.resolve import resolve_choice
+
+    px = 8.0
+    page = np.full((200, 200), 232, np.uint8)
+    boxes = [Box(10 + 10 * k, 10, 5, 5) for k in range(2)]
+    for box in boxes:
+        cv2.rectangle(page, (int(box.x_mm * px), 80), (int((box.x_mm + 5) * px), 120), 30, 2)
+    x0, x1 = 80, 120  # the first box: a cross of pen, and a stripe over its right part and beyond
+    page[60:140, x0 + 22:x1 + 30] = (page[60:140, x0 + 22:x1 + 30] * 0.59).astype(np.uint8)
+    cv2.line(page, (x0 + 6, 86), (x1 - 6, 114), 120, 3)
+    cv2.line(page, (x0 + 6, 114), (x1 - 6, 86), 120, 3)
+    measures = [marks.measure_box(page, box, px) for box in boxes]
+    states = [marks.classify(m, marks.Baseline(0.0, 0.0)) for m in measures]
+    assert states[0][0] is marks.Mark.EMPTY and measures[0].unshaded >= marks.MARKED_FROM  # read as shade
+    field = ChoiceField("q", False, tuple(ChoiceBox(str(k + 1), str(k + 1), box) for k, box in enumerate(boxes)))
+    value = resolve_choice(field, states, measures)
+    assert value.needs_review and "shade, or a mark?" in value.reason and value.raw["shaded"] == ["1"]
