@@ -226,6 +226,7 @@ def _darkness(grey: np.ndarray) -> np.ndarray | None:
 
 
 BEAM = 6
+MIN_EM_PX = 6  # the font drawn smaller has letters of a pixel or none (an em of 1 px raised ValueError)
 FIRST_SHIFTS_PX = [(dx, dy) for dx in (-4, -2, 0, 2, 4) for dy in (-2, 0, 2)]
 
 
@@ -238,7 +239,7 @@ def decode_code(grey: np.ndarray, em_px: float) -> tuple[str, float]:
     against it, and the search run once more at the size that fits. Returns the best string and its
     mean squared difference (0 = a perfect match)."""
     observed = _darkness(grey)
-    if observed is None:
+    if observed is None or em_px < MIN_EM_PX:  # print this small (a page seen far too small) draws no letters
         return "", 1.0
     rows, cols = _print_span(observed)
     if rows.size == 0 or cols.size == 0:

@@ -65,3 +65,11 @@ def test_blurred_letters_that_threshold_alike_are_told_apart_in_grey():
         grey = _blurred_print(text, blur_px)
         assert glyphs.read_code_grey(grey)[0] != text.replace("-", "")
         assert glyphs.read_code_matched(grey, 40)[0] == text.replace("-", "")
+
+
+def test_print_seen_too_small_to_draw_letters_reads_as_no_code_not_an_error():
+    """A page lying over another on the glass left a printed code of an em of 1 px: drawing the font that
+    small raised ValueError, and the page was rejected as an internal error."""
+    grey = np.full((20, 60), 255, np.uint8)
+    grey[5:15, 10:50] = 0
+    assert glyphs.decode_code(grey, 1.0) == ("", 1.0)
