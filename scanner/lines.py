@@ -24,6 +24,12 @@ MIN_BAND_INK_MM2 = 0.06
 # along more of the line is writing along it, a smudge or a shadow, or noise all along it in a dark photo
 # (which put one 'mark' at the middle of the line): never read as a mark where its middle is.
 MAX_CROSSING_MM = 8.0
+# A faded copy (of a copy) prints the line as light as the marks on it: 27 % darker than its paper, under
+# INK_CONTRAST, so every mark was lost and the line read blank. Where the printed line itself is that faint,
+# ink is what is darker than the paper by half the line's own darkness (as a box's ink is judged against its
+# printed border), never less than FADED_LEAST; on print of usual darkness the rule is INK_CONTRAST as ever.
+PRINT_SHARE = 0.5
+FADED_LEAST = 0.1
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     top = max(0, y - near1 - int(2 * px_per_mm))
     region = page[top:y + near1 + int(2 * px_per_mm) + 1, c0:c1]
     background = paper(region, px_per_mm)
-    ink = darker_than(region, background, INK_CONTRAST)
+    ink = darker_than(region, background, _ink_contrast(region, background, y - top, px_per_mm))
     faint = None  # the same at CREASE_CONTRAST, made for the first crossing
     # the rows of the region just above and just below the printed line
     bands = ((max(0, y - near1) - top, max(0, y - near0) - top), (y + near0 + 1 - top, y + near1 + 1 - top))
@@ -99,6 +105,21 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
     return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide))
+
+
+def _ink_contrast(region: np.ndarray, background: np.ndarray, line_row: int, px_per_mm: float) -> float:
+    """How much darker than its paper a pixel of ``region`` must be to count as ink: ``INK_CONTRAST``, or
+    less where the printed line (about ``line_row``, within half a millimetre) is itself faint."""
+    reach = int(round(0.5 * px_per_mm))
+    printed = region[max(0, line_row - reach):line_row + reach + 1]
+    if printed.size == 0:
+        return INK_CONTRAST
+    paper_level = float(np.median(background))
+    line_level = float(np.median(printed.min(axis=0)))
+    if paper_level <= 0:
+        return INK_CONTRAST
+    faint = PRINT_SHARE * (paper_level - line_level) / paper_level
+    return max(FADED_LEAST, min(INK_CONTRAST, faint))
 
 
 def _creased(page: np.ndarray, faint: np.ndarray, origin: tuple[int, int], bands: tuple[tuple[int, int], ...],

@@ -199,6 +199,23 @@ def test_specks_of_noise_or_a_smudge_along_a_line_are_no_mark_but_a_thin_stroke_
     assert resolve_line(line_3, smudged).needs_review
 
 
+def test_a_mark_on_a_faded_copy_whose_print_is_as_light_as_the_mark_is_read(tmp_path):
+    """A copy of a copy: paper at 190, print and pen at 140, 27 % darker, where a mark had to be 30 % darker
+    than its paper: every mark on the visual-analogue lines was lost, and each line read blank."""
+    from scanner.lines import read_line
+
+    layout = build_layout(resolve_template("vas-4line"))
+    generate(layout, make_copies(1, None, 1), tmp_path / "vas.pdf")
+    [image] = render_pdf(tmp_path / "vas.pdf", 25.4 * 8)  # as registered: 8 px/mm
+    grey = image.min(axis=2)
+    line = next(f for f in layout.pages[0].fields if f.kind == "line")
+    x, y = int((line.x1_mm + 42) * 8), int(line.y1_mm * 8)
+    cv2.line(grey, (x, y - 20), (x + 2, y + 20), 0, 3)
+    faded = (140 + grey.astype(np.float32) * (50 / 255)).astype(np.uint8)
+    assert [round(p) for p in read_line(faded, line).positions_mm] == [42]
+    assert read_line(faded, [f for f in layout.pages[0].fields if f.kind == "line"][1]).positions_mm == ()
+
+
 def test_a_mark_on_an_end_tick_is_flagged_not_read_as_blank(tmp_path):
     images, _ = printed("vas-4line", tmp_path)
     line = next(f for f in build_layout(resolve_template("vas-4line")).pages[0].fields if f.kind == "line")
