@@ -24,9 +24,10 @@ registration markers' (in view on any registered page): a note over most of a ca
 judge by. Ink only darkens print, and a shadow keeps two thirds of its contrast or more. On 240 pages of
 eight conditions (scan_accuracy.py's: flat, bent, crumpled, glare; scans and photos) no box or line on paper
 not clipped came under 0.62 of the page's contrast but on bent pages (down to 0.01), where the search found
-the print; on 320 such pages, half with digits written, nothing was taken for covered. Not seen: a box a
-note's edge crosses (the sides left in view keep its contrast), a box the note's own writing crosses, a white
-note on a scan (clipped paper: boxes and lines go to the glare rule, a writing area is not flagged).
+the print; on 320 such pages, half with digits written, nothing was taken for covered. A box a note's edge
+crosses (the sides left in view keep its contrast) is found by ``marks.measure_box`` (``covered``). Not seen:
+a box the note's own writing crosses, a white note on a scan (clipped paper: boxes and lines go to the glare
+rule, a writing area is not flagged).
 """
 
 from __future__ import annotations
