@@ -18,7 +18,9 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     ``creased``: the boxes whose only ink is a fold or crease of the paper (``marks.creased_boxes``: a line
     clearly fainter than the field's other ink), given here as empty. Another box's mark is still the
     answer; a row left with no mark, or crossed by more than one such line (struck through?), is flagged:
-    a mark drawn along a crease cannot be told from it."""
+    a mark drawn along a crease cannot be told from it. A row is flagged too where a box read as empty holds
+    ink darker than the shade its surroundings were taken for (``BoxMeasure.unshaded``), or where a side of a
+    box's border does not show (``BoxMeasure.covered``: a finger, a note, a clip over it)."""
     value = _resolve_choice(field, states, measures)
     # Read as empty because one side of the paper round them is darker: a shadow's edge, or a highlighter
     # stripe or a finger beside the box, under which a real mark was read as shade (a cross at confidence 1.0)
