@@ -30,6 +30,7 @@ MAX_CROSSING_MM = 8.0
 # printed border), never less than FADED_LEAST; on print of usual darkness the rule is INK_CONTRAST as ever.
 PRINT_SHARE = 0.5
 FADED_LEAST = 0.1
+PRINT_SEARCH_MM = 1.0  # the printed line is looked for this far from where registration puts it (as the ticks)
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,8 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
 
 def _ink_contrast(region: np.ndarray, background: np.ndarray, line_row: int, px_per_mm: float) -> float:
     """How much darker than its paper a pixel of ``region`` must be to count as ink: ``INK_CONTRAST``, or
-    less where the printed line (about ``line_row``, within half a millimetre) is itself faint."""
-    reach = int(round(0.5 * px_per_mm))
+    less where the printed line (about ``line_row``, within ``PRINT_SEARCH_MM``) is itself faint."""
+    reach = int(round(PRINT_SEARCH_MM * px_per_mm))
     printed = region[max(0, line_row - reach):line_row + reach + 1]
     if printed.size == 0:
         return INK_CONTRAST
