@@ -102,6 +102,12 @@ def unopened_key(path: str) -> str:
     return hashlib.sha256(b"unreadable file: " + os.fsencode(path)).hexdigest()
 
 
+def file_stamp(stat: os.stat_result) -> tuple[int, int]:
+    """(size, modification time in ns) of a file's ``stat``: what tells that it was written since it was
+    hashed, or since a store was read as it lay."""
+    return stat.st_size, stat.st_mtime_ns
+
+
 def file_sha256(path: Path) -> str:
     """The SHA-256 of the file's content, hex: what names an input in the store."""
     digest = hashlib.sha256()

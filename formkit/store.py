@@ -49,7 +49,7 @@ from typing import Any
 from . import conventions
 from .database import DatabaseURL, is_database_url
 from .errors import InputError, OutputError, StoreBusyError, StoreError
-from .records import InputFile, PageResult, PageState, unopened_key
+from .records import InputFile, PageResult, PageState, file_stamp, unopened_key
 from .serial import format_serial
 
 SCHEMA_VERSION = 3
@@ -246,7 +246,7 @@ class Store:
                 if new and readonly:
                     raise InputError(f"{self.path}: an empty store; run 'formkit scan' first")
             uri = _reading_uri(self.path) if readonly else self.path.absolute().as_uri()
-            self._as_it_lay = _file_stamp(self.path) if "immutable=1" in uri else None
+            self._as_it_lay = file_stamp(self.path.stat()) if "immutable=1" in uri else None
             self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
             self.db.row_factory = sqlite3.Row
             if not readonly:
@@ -350,7 +350,7 @@ class Store:
         meanwhile, what was read may be torn, and ``StoreBusyError`` says to run the command again."""
         self.db.close()
         if getattr(self, "_as_it_lay", None) is not None and (
-                _file_stamp(self.path) != self._as_it_lay or Path(f"{self.path}-wal").exists()):
+                file_stamp(self.path.stat()) != self._as_it_lay or Path(f"{self.path}-wal").exists()):
             raise StoreBusyError(f"{self.path}: another formkit command wrote to the store while this one read it: "
                                  "run this command again")
 
@@ -913,11 +913,6 @@ def _reading_uri(path: Path) -> str:
     if not os.access(path, os.W_OK) and not Path(f"{path}-wal").exists():
         uri += "&immutable=1"
     return uri
-
-
-def _file_stamp(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
 
 
 def _write_ahead_log(db: sqlite3.Connection) -> None:

@@ -19,11 +19,11 @@ from typing import NamedTuple
 import cv2
 
 from formkit.catalogue import Catalogue, shipped_catalogue
-from formkit.records import InputFile, PageResult, PageState, ScanSummary
+from formkit.records import InputFile, PageResult, PageState, ScanSummary, file_stamp
 from formkit.store import UNREAD_STATES, Store
 
 from .allocator import keep_freed_buffers
-from .ingest import FILE_CHANGED, PageLoadError, describe, file_stamp, find_inputs, load_page
+from .ingest import FILE_CHANGED, PageLoadError, describe, find_inputs, load_page
 from .pipeline import read_image
 
 

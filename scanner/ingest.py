@@ -6,7 +6,6 @@ Colour pages are reduced with the darkest channel, so blue, red or black pen all
 from __future__ import annotations
 
 import math
-import os
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -15,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from formkit.records import InputFile, file_sha256, unopened_key
+from formkit.records import InputFile, file_sha256, file_stamp, unopened_key
 
 # iPhones save photos as HEIC unless told otherwise; Pillow reads them through pillow-heif (``_open_image``)
 HEIF_SUFFIXES = {".heic", ".heif"}
@@ -112,10 +111,6 @@ def describe(path: Path) -> InputFile:
         return InputFile(str(path), sha, size, 0, str(exc), modified_ns)
 
 
-def file_stamp(stat: os.stat_result) -> tuple[int, int]:
-    """(size, modification time in ns): what tells that a file was written since it was hashed."""
-    return stat.st_size, stat.st_mtime_ns
-
 
 def count_pages(path: Path) -> int:
     if path.suffix.lower() in PDF_SUFFIXES:
@@ -160,8 +155,8 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
             if index >= frames:
                 raise PageLoadError(f"page {index + 1}: the file has {frames} page(s)")
             image.seek(index)
-            _check_size(*_decoded_size(image), where=f"page {index + 1}: " if index else "")
             scale = _jpeg_scale(image)
+            _check_size(image.width // scale, image.height // scale, where=f"page {index + 1}: " if index else "")
             frame = image
             dpi = frame.info.get("dpi", (None,))[0]
             # OpenCV is faster than PIL for big photos, but decodes only a file's first frame and guesses its

@@ -72,7 +72,7 @@ class BoxMeasure:
     contrast: float  # paper white minus border black, grey levels: low means a washed-out image
     hole: float  # the largest connected area of paper inside the box, as a fraction of it (0 below MARKED_FROM)
     weak: float  # fraction of inner pixels with at least a trace of ink (erased or faint pencil)
-    paper_step: float = 0.0  # paper_sides' brightest less darkest, over the contrast; 0 where no trace of ink
+    paper_step: float = 0.0  # side_whites' brightest less darkest, over the contrast; 0 where no trace of ink
     trace_below: float = 0.0  # grey level under which a pixel counts towards ``weak`` (the shadow's edge allowed for)
     peak: float = 0.0  # the darkness (as ``darkness``) the darkest 5 % of inner pixels reach; 0 where no trace of ink
     white: float = 255.0  # the paper white around the box, grey level (``local_references``)
@@ -92,26 +92,24 @@ def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_
     return white, _percentile_of_levels(edge, edge_size, 10)
 
 
-def paper_sides(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
-    """The paper white (``SIDE_WHITE_PERCENTILE``) of the brightest and the darkest side of the ring around
-    ``box``, in grey levels: alike on paper lit evenly or by a smooth gradient, while the edge of a shadow
-    across the box sets one side apart."""
+def side_whites(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> list[float]:
+    """The paper white (``SIDE_WHITE_PERCENTILE``) of each side of the ring around ``box`` (top, bottom,
+    left, right, as ``_frame_sides`` gives them), in grey levels: alike on paper lit evenly or by a smooth
+    gradient, while the edge of a shadow across the box sets one side apart."""
     outer = page[box_slices(box, RING_MM[1], page.shape, px_per_mm)]
-    whites = [_percentile_of_levels(np.bincount(side.ravel(), minlength=256), side.size, SIDE_WHITE_PERCENTILE)
-              for side in _frame_sides(outer, _ring_width_px(px_per_mm)) if side.size]
-    return (max(whites), min(whites)) if whites else (255.0, 255.0)
+    return [_percentile_of_levels(np.bincount(side.ravel(), minlength=256), side.size, SIDE_WHITE_PERCENTILE)
+            for side in _frame_sides(outer, _ring_width_px(px_per_mm)) if side.size]
 
 
-def _least_side_contrast(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> float:
-    """The least, over the box's four sides, of the paper there (the ring's ``SIDE_WHITE_PERCENTILE``) less
-    its printed border there (its darkest tenth), grey levels: low where something opaque lies over a side."""
-    ring = _frame_sides(page[box_slices(box, RING_MM[1], page.shape, px_per_mm)], _ring_width_px(px_per_mm))
+def _least_side_contrast(page: np.ndarray, box: Box, whites: list[float], px_per_mm: float = WARP_PX_PER_MM
+                         ) -> float:
+    """The least, over the box's four sides, of the paper there (``whites``, from ``side_whites``) less its
+    printed border there (its darkest tenth), grey levels: low where something opaque lies over a side."""
     band = _frame_sides(page[box_slices(box, BORDER_BAND_MM, page.shape, px_per_mm)],
                         max(1, int(round(2 * BORDER_BAND_MM * px_per_mm))))
-    if len(ring) != 4 or len(band) != 4:
+    if len(whites) != 4 or len(band) != 4:
         return 255.0
-    return min(float(np.percentile(paper, SIDE_WHITE_PERCENTILE)) - float(np.percentile(border, 10))
-               for paper, border in zip(ring, band, strict=True))
+    return min(white - float(np.percentile(border, 10)) for white, border in zip(whites, band, strict=True))
 
 
 def _ring_width_px(px_per_mm: float) -> int:
@@ -163,13 +161,14 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
     step = peak = unshaded = 0.0
     covered = False
     if weak > 0:  # only a box with a trace of ink can be darkened by a shadow's edge (most boxes have none)
-        brightest, darkest = paper_sides(page, box, px_per_mm)
+        whites = side_whites(page, box, px_per_mm)
+        brightest, darkest = (max(whites), min(whites)) if whites else (255.0, 255.0)
         step = (brightest - darkest) / contrast
         if step > SHADOW_EDGE_STEP:  # a shadow's edge: the shaded part of the box is paper, not ink
             # ... but what is darker than that shade is not shade: ink the rule below would take for paper
             darker_than_shade = darkest - SHADE_SPREAD * max(darkest - black, 40.0) > GREY_LEVELS
             unshaded = float(counts[(darkness_of_level > INK_LEVEL) & darker_than_shade].sum() / inner.size)
-            covered = _least_side_contrast(page, box, px_per_mm) < COVERED_SIDE * contrast
+            covered = _least_side_contrast(page, box, whites, px_per_mm) < COVERED_SIDE * contrast
             paper_white = min(white, darkest)
             paper_contrast = max(paper_white - black, 40.0)
             darkness_of_level = np.clip((paper_white - GREY_LEVELS) / paper_contrast, 0.0, 1.0)
