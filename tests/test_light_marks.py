@@ -1,7 +1,8 @@
 """A person who marks lightly (pencil pressed lightly) has ticks that leave little ink: one alone in its
 row is read as the answer when it leaves the trace this person's other marks on the page leave; a speck,
 a light tick on a page of firm pen marks, and a light tick beside other ink stay flagged. The edge of a
-shadow across an empty box is neither a mark nor a light one."""
+shadow across an empty box is neither a mark nor a light one; a pen line ruled along a box's side, or a
+highlighter stripe over the next row, is no shadow's edge."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.test_scan import DPI, option_box, printed, read
 
 PENCIL = (120, 120, 125)
 LIGHT_PENCIL = (185, 185, 188)  # between WEAK_LEVEL and INK_LEVEL of the scale from paper to printed border
+SCALE = DPI / 25.4  # px per mm
 
 
 def tick(image: np.ndarray, box: Box, colour: tuple[int, int, int], size: float = 1.0) -> None:
@@ -159,3 +161,29 @@ def test_a_mark_in_a_box_beside_a_dark_stripe_is_flagged_not_taken_for_shade():
     field = ChoiceField("q", False, tuple(ChoiceBox(str(k + 1), str(k + 1), box) for k, box in enumerate(boxes)))
     value = resolve_choice(field, states, measures)
     assert value.needs_review and "shade, or a mark?" in value.reason and value.raw["shaded"] == ["1"]
+
+
+def test_a_light_tick_beside_a_ruled_line_is_read(tmp_path):
+    """A felt-tip line ruled under the row above runs along the top of the next row's boxes. It darkens one side
+    of the paper round them as a shadow's edge would; the tick in one of them was taken for shade and the
+    row read blank with full confidence."""
+    def ruled(image, page):
+        above = option_box(page, "k10_03", 1)
+        box = option_box(page, "k10_04", 1)
+        y = int((box.y_mm - 1.3) * SCALE)
+        start, end = (int((above.x_mm - 60) * SCALE), y), (int((box.x_mm + 70) * SCALE), y)
+        cv2.line(image, start, end, (40, 50, 140), max(1, round(0.6 * SCALE)), cv2.LINE_AA)
+    values = values_of(page_of(tmp_path, "pencil", {"k10_04": (2, PENCIL, 1.0)}, ruled))
+    assert values["k10_04"].value == "2" and not values["k10_04"].needs_review
+
+
+def test_a_light_tick_above_a_highlighted_row_is_read(tmp_path):
+    """A highlighter stripe over the next row, its edge just under this row's boxes: no shadow's edge
+    either (the tick was read as shade, the row blank, with full confidence)."""
+    def highlighted(image, page):
+        box = option_box(page, "k10_05", 1)
+        top, bottom = int((box.y_mm - 1.8) * SCALE), int((box.y_mm + box.h_mm + 1.5) * SCALE)
+        stripe = image[top:bottom, int((box.x_mm - 50) * SCALE):int((box.x_mm + 70) * SCALE)]
+        stripe[...] = (stripe * (np.float32([255, 235, 80]) / 255)).astype(np.uint8)
+    values = values_of(page_of(tmp_path, "pencil", {"k10_04": (1, PENCIL, 1.0)}, highlighted))
+    assert values["k10_04"].value == "1" and not values["k10_04"].needs_review
