@@ -41,12 +41,13 @@ class InputFile:
 
 
 # Keys of ``FieldValue.raw`` that the scanner writes and formkit reads back: a value whose raw readings
-# hold any of the last three stays flagged whatever the respondent's fill convention (``conventions``).
+# hold any of the others stays flagged whatever the respondent's fill convention (``conventions``).
 RAW_PAGE_FLAGGED = "page_flagged"  # the page was flagged as a whole
 RAW_WASHED_OUT = "washed_out"  # parts of the print glare washed out
 RAW_HIDDEN = "hidden"  # parts of the print covered (a note, a fold, a finger)
 RAW_OUTSIDE_IMAGE = "outside_image"  # the share of the field past the image's edge
 RAW_UNSEEN = (RAW_WASHED_OUT, RAW_HIDDEN, RAW_OUTSIDE_IMAGE)
+RAW_RUNS_ON = "runs_on"  # a box's ink runs on far past it: a stain's edge, a clip's wire, a line along the row
 
 
 @dataclass

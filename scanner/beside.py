@@ -152,7 +152,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     states = value.raw.get("states", [])
     if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
         return
-    boxes = _found_boxes(f, value)
+    boxes = found_boxes(f, value)
     if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm, contrast):
         return
     ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast)
@@ -167,7 +167,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
 
 def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: FieldValue, px_per_mm: float,
                   contrast: float) -> None:
-    boxes = _found_boxes(f, value)
+    boxes = found_boxes(f, value)
     beside_px, inside_px = _dark_pixels(page, layout_page, f, boxes, px_per_mm, contrast)
     least_mm2 = LEAST_INK_MM2 if not value.value else APART_INK_MM2
     if beside_px + (0 if value.value else sum(inside_px)) < least_mm2 * px_per_mm ** 2:
@@ -206,7 +206,7 @@ def ink_on_words(page: np.ndarray, layout_page: Page, f: Field, px_per_mm: float
     (``overprint.written_on``): its area (mm²) and centre (x, y mm; (0, 0) when there is none). Only what
     ``ink_beside`` leaves out as print counts, in pieces that are no crease and whose centre is not
     ``LINE_SHARED`` times further from ``f`` than from another field, as for ink near a line."""
-    printed, near_lines, _ = _print_masks(layout_page, page.shape[:2], px_per_mm)
+    printed, near_lines, _ = print_masks(layout_page, page.shape[:2], px_per_mm)
     answer = _answer_area(f)
     others = [_answer_area(g) for g in layout_page.fields if g is not f]
     words = [(run, _with_descent(run)) for run in layout_page.texts if run.text.strip()]
@@ -291,7 +291,7 @@ def _zone(f: Field, hull: Box) -> Box:
     return field_window(f, hull)
 
 
-def _found_boxes(f: ChoiceField | BoxesField, value: FieldValue) -> list[Box]:
+def found_boxes(f: ChoiceField | BoxesField, value: FieldValue) -> list[Box]:
     """``f``'s boxes where its reading found them (``marks.recorded_offsets``)."""
     printed = field_boxes(f)
     return [marks.moved(box, offset) for box, offset
@@ -337,7 +337,7 @@ def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesFiel
     ``ink_beside`` leaves it."""
     rows, cols = box_slices(_zone(f, bounding_box(boxes)), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
     window = page[rows, cols]
-    printed, near_lines, in_boxes = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
+    printed, near_lines, in_boxes = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     dark = (window < float(window.max()) * (1 - contrast)) & ~printed
     if contrast < INK_CONTRAST:
         dark &= ~near_lines
@@ -390,7 +390,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     hull = bounding_box(boxes)
     zone = _zone(f, hull)
     rows, cols = box_slices(zone, BESIDE_MM + REACH_MM, page.shape, px_per_mm)
-    printed, near_lines, _ = (mask[rows, cols] for mask in _print_masks(layout_page, page.shape[:2], px_per_mm))
+    printed, near_lines, _ = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     in_box = np.full(printed.shape, -1, np.int16)  # which of the boxes a pixel is in
     borders = np.zeros(printed.shape, np.uint8)  # the boxes' outlines where they were found (a bent page
     #                                              moves them up to a millimetre): their sides are rules too
@@ -502,7 +502,7 @@ def _within(box: Box, rows: slice, cols: slice, shape: tuple[int, ...], px_per_m
             slice(box_cols.start - cols.start, box_cols.stop - cols.start))
 
 
-def _print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
+def print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where ``layout_page`` prints, as bool masks of the registered page (``shape``): its text (and the
     markers, QR code and serial every page prints) widened by

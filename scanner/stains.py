@@ -1,0 +1,106 @@
+"""Marks that run on far past their box: the edge of a coffee ring, a paper clip's wire, a line drawn along
+the row. Each crosses a box like a slash and so reads as marked; a person's tick, cross or slash stays
+within a few millimetres of the box it answers, while these run on for centimetres. A marked box whose
+ink runs on ``BOTH_WAYS_MM`` past it on opposite sides, or ``ONE_WAY_MM`` past it one way, is flagged.
+
+Folds and creases (thin straight lines, ``creases``) are read as empty before this; a coffee ring's edge
+is a band up to 2.5 mm wide, soft and curved, and a clip's wire bends, so neither is taken for one.
+
+The band is looked for as ``ink.stroke_mask`` looks for a stroke, with a closing ``BAND_MAX_MM`` wide
+(dark on both sides, not a shadow's step), at half the darkness of the box's own ink (a faint copy of the
+back page or a blurred rule beside a pen cross does not join it), off the page's print, its pieces joined
+across the printed rules it crosses; how far it runs is measured on its pixels away from the rules and
+borders (``LINE_NEAR_MM``), so a blurred rule's remnants beside a cross do not count. Pixels are those of
+the registered page (``px_per_mm``, 8 after ``register.warp_page``).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from formkit.layout.model import Box, ChoiceField, Page
+from formkit.records import RAW_RUNS_ON, FieldValue
+
+from .beside import found_boxes, print_masks
+from .register import WARP_PX_PER_MM, box_slices
+from .resolve import flag_for_review
+
+BOTH_WAYS_MM = 4.0  # past the box on opposite sides: a cross 15 mm across over a 5 mm box is at most 5 mm
+ONE_WAY_MM = 7.0  # past the box one way (along the row, where the page is drawn that far); a tick overshoots by 5
+BAND_MAX_MM = 4.0  # a coffee ring's edge is 0.8-2.5 mm wide; a shadow is wider
+LEAST_DARKNESS = 0.15  # of the paper, the least a pixel of the band is darker
+OWN_INK_SHARE = 0.5  # of the darkness of the box's own ink (its 75th percentile), the least the band has
+BRIDGE_MM = 1.2  # a printed rule and its margin cut a band crossing it by 0.9 mm
+NOISE_BLUR_MM = 0.15  # a band or wire is 0.8 mm wide or more
+INSET_MM = 0.7  # the inside of a box, clear of its printed border (marks.INNER_INSET_MM)
+LEAST_INSIDE_MM2 = 0.25  # of the band inside the box
+SEEN_STATES = ("marked", "heavy")
+
+
+def flag_marks_running_on(page: np.ndarray, layout_page: Page, values: list[FieldValue],
+                          px_per_mm: float = WARP_PX_PER_MM) -> None:
+    """Flag, in place, each unflagged choice value of ``values`` with a box read as marked whose ink runs on
+    far past it (``runs_on_mm``); ``raw["runs_on"]`` holds each such option with how far (mm, both ways and
+    one way). ``page``: the registered page (2-D uint8 grey); the boxes are looked for where the field's
+    reading found them."""
+    fields = {f.id: f for f in layout_page.fields}
+    for value in values:
+        f = fields.get(value.field)
+        if not isinstance(f, ChoiceField) or value.needs_review or not value.value:
+            continue
+        states = value.raw.get("states", [])
+        running: dict[str, list[float]] = {}
+        for option, box, state in zip(f.options, found_boxes(f, value), states, strict=False):
+            if state not in SEEN_STATES:
+                continue
+            both_mm, one_mm = runs_on_mm(page, layout_page, box, px_per_mm)
+            if both_mm >= BOTH_WAYS_MM or one_mm >= ONE_WAY_MM:
+                running[str(option.value)] = [round(both_mm, 1), round(one_mm, 1)]
+        if running:
+            value.raw[RAW_RUNS_ON] = running
+            flag_for_review(value, f"the mark in option(s) {', '.join(running)} runs on far past the box (a coffee "
+                                   "ring's edge, a paper clip, a line drawn along the row?): an answer, or not?")
+
+
+def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM
+               ) -> tuple[float, float]:
+    """How far the ink in ``box`` runs on past it, in mm: (the most it reaches past opposite sides, the
+    most it reaches past any one side), each 0 when the box holds no such ink. Looked at within
+    ``ONE_WAY_MM`` of the box left and right and ``BOTH_WAYS_MM`` above and below, plus a margin."""
+    margin_mm = 0.75
+    window = Box(box.x_mm - ONE_WAY_MM - margin_mm, box.y_mm - BOTH_WAYS_MM - margin_mm,
+                 box.w_mm + 2 * (ONE_WAY_MM + margin_mm), box.h_mm + 2 * (BOTH_WAYS_MM + margin_mm))
+    rows, cols = box_slices(window, 0.0, page.shape, px_per_mm)
+    # a dim photo's sensor noise, joined across the bridges below, would run on as far as any band
+    region = cv2.GaussianBlur(page[rows, cols], (0, 0), NOISE_BLUR_MM * px_per_mm)
+    printed, near_lines, _ = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
+    size = max(3, int(round(BAND_MAX_MM * px_per_mm)) | 1)
+    closed = cv2.morphologyEx(region, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    darkness = 1.0 - region.astype(np.float32) / np.maximum(closed.astype(np.float32), 1.0)
+    left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
+    right, bottom = left + box.w_mm * px_per_mm, top + box.h_mm * px_per_mm
+    inset = int(round(INSET_MM * px_per_mm))
+    inside = (slice(max(0, int(top) + inset), max(0, int(bottom) - inset)),
+              slice(max(0, int(left) + inset), max(0, int(right) - inset)))
+    least_px = LEAST_INSIDE_MM2 * px_per_mm ** 2
+    own = darkness[inside][darkness[inside] >= LEAST_DARKNESS]
+    if own.size < least_px:
+        return 0.0, 0.0
+    band = (darkness >= max(LEAST_DARKNESS, OWN_INK_SHARE * float(np.percentile(own, 75)))) & ~printed
+    bridge = max(3, int(round(BRIDGE_MM * px_per_mm)) | 1)
+    joined = cv2.morphologyEx(band.astype(np.uint8), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge)))
+    _, labels = cv2.connectedComponents(joined, connectivity=8)
+    counts = np.bincount(labels[inside].ravel())
+    both_mm = one_mm = 0.0
+    for label in np.flatnonzero(counts >= least_px):
+        if label == 0:
+            continue
+        ys, xs = np.nonzero((labels == label) & band & ~near_lines)
+        if not len(ys):
+            continue
+        past = np.array([top - ys.min(), ys.max() - bottom, left - xs.min(), xs.max() - right]) / px_per_mm
+        both_mm = max(both_mm, min(past[0], past[1]), min(past[2], past[3]))
+        one_mm = max(one_mm, float(past.max()))
+    return float(both_mm), float(one_mm)
