@@ -40,7 +40,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -409,6 +409,49 @@ class Store:
         self.db.execute("DELETE FROM inputs WHERE id=?", (unopened["id"],))
         self.audit("scanner", "input-opened", detail=json.dumps({"path": storable_path(path), "pages": pages,
                                                                  "was": unopened["error"]}))
+
+    def forget_half_copied(self, path: str, sha256: str, size: int, prefix_sha256: Callable[[int], str | None]
+                           ) -> list[int]:
+        """Forget what the store holds of the file at ``path`` read while it was still being copied: each
+        input stored earlier under that path, smaller than ``size``, whose content ``prefix_sha256`` (the hash
+        of the file's first so many bytes now, ``None`` when it cannot tell) says the file now begins with. Its
+        pages and their values go, as the page rejected for a file not opened does (``_forget_unopened``): the
+        file as it is now (``sha256``) holds all of it; printed pages it had read settle on their other images.
+        An input a person has dealt with (reviewed a value, voided, restored or assigned a page) is kept: no
+        one's work is thrown away. Audited (``input-half-copied``). Returns the ids of the inputs forgotten."""
+        earlier = self.db.execute("SELECT id, sha256, size_bytes FROM inputs WHERE path=? AND sha256<>?"
+                                  " AND size_bytes<?", (storable_path(path), sha256, size)).fetchall()
+        halves = [row for row in earlier if prefix_sha256(int(row["size_bytes"])) == row["sha256"]]
+        forgotten: list[int] = []
+        if not halves:
+            return forgotten
+        changes: list[StateChange] = []
+        with self._writing() as db:
+            for half in halves:
+                input_id = int(half["id"])
+                pages = db.execute("SELECT id, status, form, serial, form_page FROM pages WHERE input_id=? ORDER BY id",
+                                   (input_id,)).fetchall()
+                ids = [int(p["id"]) for p in pages]
+                marks = ",".join("?" * len(ids))
+                if ids and db.execute(f"SELECT 1 FROM audit WHERE page_id IN ({marks}) AND actor<>'scanner' LIMIT 1",
+                                      ids).fetchone():
+                    continue
+                of_input = "SELECT id FROM pages WHERE input_id=?"
+                db.execute("DELETE FROM claims WHERE value_id IN (SELECT id FROM field_values"
+                           f" WHERE page_id IN ({of_input}))", (input_id,))
+                db.execute(f"DELETE FROM field_values WHERE page_id IN ({of_input})", (input_id,))
+                db.execute(f"UPDATE pages SET conflict_of=NULL WHERE conflict_of IN ({of_input}) AND input_id<>?",
+                           (input_id, input_id))  # settled below, on another image of the page
+                db.execute("DELETE FROM pages WHERE input_id=?", (input_id,))
+                if db.execute("DELETE FROM inputs WHERE id=?", (input_id,)).rowcount != 1:
+                    continue  # another formkit forgot it first
+                self.audit("scanner", "input-half-copied", detail=json.dumps(
+                    {"path": storable_path(path), "sha256": half["sha256"], "size_bytes": int(half["size_bytes"]),
+                     "pages": ids, "now": {"sha256": sha256, "size_bytes": size}}))
+                read = [(p["form"], p["serial"], p["form_page"]) for p in pages if PageState(p["status"]).was_read]
+                self._settle_all(dict.fromkeys(read), "scanner", changes)
+                forgotten.append(input_id)
+        return forgotten
 
     def save_page(self, input_id: int, page_index: int, result: PageResult) -> PageState | None:
         """Store a page and its values in one transaction; returns the state stored, or ``None`` when the

@@ -5,11 +5,15 @@ was renamed into place from a temporary name: a name that starts with '.', or en
 .crdownload, or a file in a hidden folder, is never read. The folder is looked at every ``interval``
 seconds (no inotify: it works the same on network shares). Each group of complete files is read by
 ``scanner.batch.scan``, so the store's guarantees hold: a file already stored is a no-op, and the pages of
-a file cut short by a stop are read on the next run.
+a file cut short by a stop are read on the next run. A file whose copy paused for longer than ``settle`` is
+read half-written, then again once it is whole: what the store holds of its half (the content the file now
+begins with, read under its name) is then forgotten, and a line says so; a file written over with other content
+keeps both readings.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -17,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formkit.catalogue import Catalogue
-from formkit.records import FileReport, InputFile, PageResult, PageState, ScanSummary
-from formkit.store import Store
+from formkit.records import FileReport, InputFile, PageResult, PageState, ScanSummary, file_stamp, unopened_key
+from formkit.store import Store, storable_path
 
 from .batch import scan
 from .ingest import find_inputs
@@ -146,6 +150,7 @@ class _ReportingStore(Store):
     watch: Watch
 
     def add_input(self, info: InputFile) -> tuple[int, dict[int, PageState]]:
+        self.watch._forget_half_copy(info)  # first: the whole file's pages are then saved as if the half never was
         input_id, stored = super().add_input(info)
         self.watch._added(input_id, info, stored)
         return input_id, stored
@@ -244,6 +249,19 @@ class Watch:
         for missing in summary.missing:
             self._report(FileReport(Path(missing), gone=True))
 
+    def _forget_half_copy(self, info: InputFile) -> None:
+        """A file read while its copy was paused (for longer than ``settle``), and now read again whole: the
+        reading of its half (a truncated image, typically rejected) goes from the store
+        (``Store.forget_half_copied``), and a line says so. A file written over with other content keeps both."""
+        if info.sha256 == unopened_key(info.path) or not info.size_bytes:
+            return
+        path = Path(info.path)
+        if self.store.forget_half_copied(info.path, info.sha256, info.size_bytes,
+                                         lambda size: _prefix_sha256(path, size, (info.size_bytes, info.modified_ns))):
+            name = path.relative_to(self.root) if path.is_relative_to(self.root) else path
+            self._on_note(f"{storable_path(str(name))}: read again after it finished copying; "
+                          "its half-copied reading dropped")
+
     def _added(self, input_id: int, info: InputFile, stored: dict[int, PageState]) -> None:
         path = Path(info.path)
         report = FileReport(path, at_start=self.folder.at_start(path))
@@ -292,3 +310,22 @@ class Watch:
             self.totals.missing.append(str(report.path))
         self.files_read += report.stored > 0
         self._on_file(report)
+
+
+def _prefix_sha256(path: Path, size: int, stamp: tuple[int, int]) -> str | None:
+    """The SHA-256 of the first ``size`` bytes of ``path``, if it is still as it was hashed (``stamp``, its
+    ``file_stamp`` then); ``None`` if it changed since or cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            if file_stamp(os.fstat(handle.fileno())) != stamp:
+                return None
+            left = size
+            while left > 0 and (chunk := handle.read(min(left, 1 << 20))):
+                digest.update(chunk)
+                left -= len(chunk)
+            if left or file_stamp(os.fstat(handle.fileno())) != stamp:
+                return None
+    except OSError:
+        return None
+    return digest.hexdigest()

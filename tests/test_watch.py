@@ -19,9 +19,11 @@ import pytest
 
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
+from formkit.records import FieldValue, InputFile, PageResult, PageState
 from formkit.store import Store
 from formkit.template import resolve_template
-from scanner.watch import Folder
+from scanner.watch import Folder, Watch
+from tests.conftest import both_backends
 from tests.synthetic import render_pdf
 
 # no xdist group: the module's fixture is cheap, and its tests mostly wait on the command, better spread over
@@ -254,3 +256,108 @@ def test_a_page_left_unread_is_not_read_again_on_every_look(tmp_path, watching):
                           "--max-seconds", 60).finish()
         assert ("Done: 1 file(s) read." if run == 0 else "Done: 0 file(s) read.") in output, output
     assert [p["status"] for p in stored(db)] == ["rejected"] and reads(db) == ["read-page"]
+
+
+def test_a_file_read_half_copied_is_read_again_whole_and_only_the_whole_reading_is_kept(tmp_path, scans):
+    """A copy that pauses longer than the settle time is handed out half-written; its half is read (a
+    truncated JPEG: typically rejected), then the whole file once the copy completes. The half's reading
+    goes, and the watch says so: staff are not left a rejected page though nothing is wrong. A file
+    overwritten with other content keeps both readings. The watch's own loop, on a clock of the test's."""
+    inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
+    inbox.mkdir()
+
+    def jpeg(name: str) -> bytes:
+        return cv2.imencode(".jpg", cv2.imdecode(np.frombuffer(scans[name], np.uint8), cv2.IMREAD_COLOR),
+                            [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+
+    photo, first, other = jpeg("page0.png"), jpeg("page1.png"), jpeg("page2.png")
+    clock, wall0, halves = [0.0], time.time(), []
+    sha = {name: hashlib.sha256(data).hexdigest() for name, data in (
+        ("photo", photo), ("photo half", photo[:len(photo) // 2]), ("first half", first[:len(first) // 2]),
+        ("other", other))}
+
+    def write_halves() -> None:
+        (inbox / "photo.jpg").write_bytes(photo[:len(photo) // 2])
+        (inbox / "other.jpg").write_bytes(first[:len(first) // 2])
+
+    def settle() -> None:
+        clock[0] += 2 * SETTLE
+
+    def finish_copies() -> None:
+        halves.extend(stored(db))  # the halves were read
+        with (inbox / "photo.jpg").open("ab") as handle:  # the copy goes on where it paused
+            handle.write(photo[len(photo) // 2:])
+        (inbox / "other.jpg").write_bytes(other)  # written over with another file
+
+    script, finished, notes = [write_halves, settle, finish_copies, settle], [], []
+    folder = Folder(inbox, SETTLE, clock=lambda: clock[0], wall=lambda: wall0 + clock[0])
+
+    def look() -> list[Path] | None:
+        if script:
+            script.pop(0)()
+        ready = Folder.look(folder)
+        if not script and ready == []:
+            finished.append(True)
+        return ready
+
+    folder.look = look  # type: ignore[method-assign]
+    until = time.monotonic() + 120
+    watch = Watch(inbox, db, jobs=1, settle=SETTLE, interval=0, stop=lambda: bool(finished) or time.monotonic() > until,
+                  on_note=notes.append)
+    watch.folder = folder
+    try:
+        watch.run()
+    finally:
+        watch.close()
+    assert finished, "the watch did not get through its looks in time"
+    assert sorted((p["name"], p["sha256"]) for p in halves) == [("other.jpg", sha["first half"]),
+                                                                 ("photo.jpg", sha["photo half"])]
+
+    pages = stored(db)
+    assert [(p["sha256"], p["status"]) for p in pages if p["name"] == "photo.jpg"] == [(sha["photo"], "read")]
+    assert sorted(p["sha256"] for p in pages if p["name"] == "other.jpg") == sorted([sha["first half"], sha["other"]])
+    assert notes == ["photo.jpg: read again after it finished copying; its half-copied reading dropped"]
+    store = Store(db, readonly=True)
+    try:
+        assert sorted(r["sha256"] for r in store.inputs() if Path(r["path"]).name == "photo.jpg") == [sha["photo"]]
+        assert [r["action"] for r in store.audit_rows()].count("input-half-copied") == 1
+    finally:
+        store.close()
+
+
+@both_backends
+def test_a_half_copied_reading_forgotten_settles_its_printed_page_and_a_persons_work_is_kept(new_store):
+    """``Store.forget_half_copied`` alone, with made-up readings: another image of a printed page the half
+    read becomes that page's reading; a half a person has dealt with stays; a file that is not the half's
+    continuation takes nothing away."""
+    def sha(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def reading(info: InputFile, serial: str) -> PageResult:
+        return PageResult(info.path, 1, info.sha256, PageState.READ, form="k10", version=1, form_page=1,
+                          serial=serial, values=[FieldValue("q1", "choice", "3", 0.9, True, "a faint mark")])
+
+    store = Store(new_store)
+    try:
+        ids = {}
+        for name, serial in (("a half", "K7M3QX9C"), ("b", "K7M3QX9C"), ("c half", "R4T8WZ2D")):
+            info = InputFile(f"in/{name.split()[0]}.jpg", sha(name), 100, 1)
+            ids[name] = store.add_input(info)[0]
+            store.save_page(ids[name], 0, reading(info, serial))
+        page = {name: store.input_page_ids(input_id)[0] for name, input_id in ids.items()}
+        assert store.page(page["b"])["status"] == "conflict"  # another image of the page a.jpg's half read
+        value = store.waiting_value(next(v["value_id"] for v in store.values() if v["page_id"] == page["c half"]))
+        assert store.decide(value["value_id"], "corrected", "4", "ann", value["value"]) == ""
+
+        halves = {100: sha("a half")}
+        assert store.forget_half_copied("in/a.jpg", sha("a"), 200, lambda size: "not its start") == []
+        assert store.forget_half_copied("in/a.jpg", sha("a"), 100, halves.get) == []  # not larger: not a copy going on
+        assert store.forget_half_copied("in/a.jpg", sha("a"), 200, halves.get) == [ids["a half"]]
+        assert store.page(page["a half"]) is None and store.page(page["b"])["status"] == "read"
+        assert store.page(page["b"])["conflict_of"] is None
+        assert store.forget_half_copied("in/c.jpg", sha("c"), 200, {100: sha("c half")}.get) == []  # reviewed: kept
+        assert store.page(page["c half"])["status"] == "read"
+        assert sorted(r["path"] for r in store.inputs()) == ["in/b.jpg", "in/c.jpg"]
+        assert [r["action"] for r in store.audit_rows()].count("input-half-copied") == 1
+    finally:
+        store.close()
