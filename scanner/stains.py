@@ -66,20 +66,24 @@ def flag_marks_running_on(page: np.ndarray, layout_page: Page, values: list[Fiel
 def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM
                ) -> tuple[float, float]:
     """How far the ink in ``box`` runs on past it, in mm: (the most it reaches past opposite sides, the
-    most it reaches past any one side), each 0 when the box holds no such ink. Looked at within
-    ``ONE_WAY_MM`` of the box left and right and ``BOTH_WAYS_MM`` above and below, plus a margin."""
+    most it reaches past any one side), each 0 when the box holds no such ink, or when no dark pixel off
+    the print lies as far out as ``BOTH_WAYS_MM`` on opposite sides or ``ONE_WAY_MM`` on one (``_may_reach``:
+    most marked boxes, spared the analysis). Looked at within ``ONE_WAY_MM`` of the box left and right and
+    ``BOTH_WAYS_MM`` above and below, plus a margin."""
     margin_mm = 0.75
     window = Box(box.x_mm - ONE_WAY_MM - margin_mm, box.y_mm - BOTH_WAYS_MM - margin_mm,
                  box.w_mm + 2 * (ONE_WAY_MM + margin_mm), box.h_mm + 2 * (BOTH_WAYS_MM + margin_mm))
     rows, cols = box_slices(window, 0.0, page.shape, px_per_mm)
+    printed, near_lines, in_boxes = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
+    left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
+    right, bottom = left + box.w_mm * px_per_mm, top + box.h_mm * px_per_mm
+    if not _may_reach(page[rows, cols], printed | near_lines | in_boxes, (top, bottom, left, right), px_per_mm):
+        return 0.0, 0.0
     # a dim photo's sensor noise, joined across the bridges below, would run on as far as any band
     region = cv2.GaussianBlur(page[rows, cols], (0, 0), NOISE_BLUR_MM * px_per_mm)
-    printed, near_lines, _ = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     size = max(3, int(round(BAND_MAX_MM * px_per_mm)) | 1)
     closed = cv2.morphologyEx(region, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
     darkness = 1.0 - region.astype(np.float32) / np.maximum(closed.astype(np.float32), 1.0)
-    left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
-    right, bottom = left + box.w_mm * px_per_mm, top + box.h_mm * px_per_mm
     inset = int(round(INSET_MM * px_per_mm))
     inside = (slice(max(0, int(top) + inset), max(0, int(bottom) - inset)),
               slice(max(0, int(left) + inset), max(0, int(right) - inset)))
@@ -104,3 +108,22 @@ def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float =
         both_mm = max(both_mm, min(past[0], past[1]), min(past[2], past[3]))
         one_mm = max(one_mm, float(past.max()))
     return float(both_mm), float(one_mm)
+
+
+def _may_reach(region: np.ndarray, left_out: np.ndarray, edges_px: tuple[float, float, float, float],
+               px_per_mm: float) -> bool:
+    """Whether ``region`` (the window, grey, unblurred) has pixels off ``left_out`` (the print, the band
+    along its lines, and the inside of every box: the next boxes' own marks) dark enough to be part of a
+    band (``LEAST_DARKNESS`` under the window's lightest) as far past the box (``edges_px``: its top,
+    bottom, left and right in the window) as ``runs_on_mm`` flags, less the reach of its blur. A band that
+    runs that far crosses paper between boxes. A quick look that spares most marked boxes the closing and
+    the pieces (8 ms a page of ten ticks)."""
+    ys, xs = np.nonzero((region < (1 - LEAST_DARKNESS) * float(region.max())) & ~left_out)
+    if not len(ys):
+        return False
+    top, bottom, left, right = edges_px
+    slack_px = 3 * NOISE_BLUR_MM * px_per_mm
+    both, one = BOTH_WAYS_MM * px_per_mm - slack_px, ONE_WAY_MM * px_per_mm - slack_px
+    return bool(((ys <= top - both).any() and (ys >= bottom + both).any())
+                or ((xs <= left - both).any() and (xs >= right + both).any())
+                or (xs <= left - one).any() or (xs >= right + one).any())
