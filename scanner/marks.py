@@ -32,7 +32,6 @@ GREY_LEVELS = np.arange(256, dtype=np.float32)
 # pages) and 0.24 (one dark 3 MP page); a shadow's edge that made an empty box read as marked or faint
 # stepped 0.33 and more.
 SHADOW_EDGE_STEP = 0.3
-SHADE_STRIP_MM = 1.0  # inside the box along its shaded side, where a shade across the box shows
 SHADE_SPREAD = 0.1  # of the shaded paper's contrast: how much darker than its ring side a shade may lie in a box
 # Under a shadow the printed border still shows against the shaded paper (at the shade's share of the box's
 # contrast, over half); under a finger, a note or a clip it does not. A side of the border showing less than
@@ -77,8 +76,9 @@ class BoxMeasure:
     trace_below: float = 0.0  # grey level under which a pixel counts towards ``weak`` (the shadow's edge allowed for)
     peak: float = 0.0  # the darkness (as ``darkness``) the darkest 5 % of inner pixels reach; 0 where no trace of ink
     white: float = 255.0  # the paper white around the box, grey level (``local_references``)
-    # where one side of the paper round the box is darker (a shadow's edge, or a highlighter stripe or a
-    # finger beside it) and taken for paper: the box's ink that is darker than that shade too; else 0
+    # where one side of the paper round the box is darker and that shade reaches inside the box (a shadow's
+    # edge, a highlighter stripe or a finger over part of it), taken for paper: the box's ink that is darker
+    # than that shade too; else 0
     unshaded: float = 0.0
     covered: bool = False  # one side of its printed border does not show: a finger, a note, a clip over it
 
@@ -113,18 +113,17 @@ def _least_side_contrast(page: np.ndarray, box: Box, whites: list[float], px_per
     return min(white - float(np.percentile(border, 10)) for white, border in zip(whites, band, strict=True))
 
 
-def _shade_inside(inner: np.ndarray, whites: list[float], px_per_mm: float = WARP_PX_PER_MM) -> bool:
+def _shade_inside(inner: np.ndarray, whites: list[float]) -> bool:
     """Whether the shade of the box's darkest side (``whites``, from ``side_whites``) reaches inside it
-    (``inner``, the box's inside, grey): the strip of the inside along that side is at least as near the
-    shade as the paper (its median, so a stroke across it does not count). A shadow's edge across the box
-    shades it there; a highlighter stripe over the row below, or a pen line ruled along a side, does not."""
-    if len(whites) != 4:
-        return True
-    strips = _frame_sides(inner, max(1, int(round(SHADE_STRIP_MM * px_per_mm))))
-    if len(strips) != 4:
+    (``inner``, the box's inside, grey): the inside's outermost row of pixels along that side is, by its
+    median (a stroke across it does not count), at least as near that side's paper as the brightest
+    side's. A shadow's edge across the box darkens it; a highlighter stripe over the row below, or a pen
+    line ruled along a side, lies outside the box and does not."""
+    if len(whites) != 4 or min(inner.shape) < 3:
         return True
     side = int(np.argmin(whites))
-    return float(np.median(strips[side])) <= (max(whites) + whites[side]) / 2
+    edge = (inner[0], inner[-1], inner[:, 0], inner[:, -1])[side]
+    return float(np.median(edge)) <= (max(whites) + whites[side]) / 2
 
 
 def _ring_width_px(px_per_mm: float) -> int:
@@ -179,7 +178,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
         whites = side_whites(page, box, px_per_mm)
         brightest, darkest = (max(whites), min(whites)) if whites else (255.0, 255.0)
         step = (brightest - darkest) / contrast
-        if step > SHADOW_EDGE_STEP and _shade_inside(inner, whites, px_per_mm):
+        if step > SHADOW_EDGE_STEP and _shade_inside(inner, whites):
             # a shadow's edge: the shaded part of the box is paper, not ink
             # ... but what is darker than that shade is not shade: ink the rule below would take for paper
             darker_than_shade = darkest - SHADE_SPREAD * max(darkest - black, 40.0) > GREY_LEVELS

@@ -22,8 +22,9 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     ink darker than the shade its surroundings were taken for (``BoxMeasure.unshaded``), or where a side of a
     box's border does not show (``BoxMeasure.covered``: a finger, a note, a clip over it)."""
     value = _resolve_choice(field, states, measures)
-    # Read as empty because one side of the paper round them is darker: a shadow's edge, or a highlighter
-    # stripe or a finger beside the box, under which a real mark was read as shade (a cross at confidence 1.0)
+    # Read as empty because one side of the paper round them is darker and that shade reaches inside: a
+    # shadow's edge, a highlighter stripe or a finger over part of the box, under which a real mark was read
+    # as shade (a cross at confidence 1.0)
     shaded = [str(o.value) for o, m, (s, _) in zip(field.options, measures, states, strict=True)
               if s is Mark.EMPTY and m.unshaded >= MARKED_FROM and str(o.value) not in value.value.split(";")]
     if shaded and not value.needs_review:

@@ -110,8 +110,9 @@ def test_the_pens_trace_needs_several_lone_marks():
     assert marks.own_marks_trace([double] * 9, [[measure, measure]] * 9, baseline) is None
 
 
+# (0.2, 0.18: the edge 0.3 and 0.2 mm into the box's inside, where a shade judged by a 1 mm strip was not)
 @pytest.mark.parametrize(("across", "brightness", "edge_mm"), [(0.5, 0.55, 0.0), (0.7, 0.4, 1.0), (0.9, 0.4, 2.0),
-                                                               (0.5, 0.7, 0.0)])
+                                                               (0.5, 0.7, 0.0), (0.2, 0.45, 0.0), (0.18, 0.4, 0.0)])
 def test_a_shadows_edge_across_an_empty_box_is_no_mark(tmp_path, across, brightness, edge_mm):
     """A shadow (``brightness`` of the light) over the left of the page, its edge ``across`` the width of an
     empty box in an empty row, sharp or blurred over ``edge_mm``, on the page of a light hand. Before
