@@ -47,7 +47,7 @@ RAW_WASHED_OUT = "washed_out"  # parts of the print glare washed out
 RAW_HIDDEN = "hidden"  # parts of the print covered (a note, a fold, a finger)
 RAW_OUTSIDE_IMAGE = "outside_image"  # the share of the field past the image's edge
 RAW_UNSEEN = (RAW_WASHED_OUT, RAW_HIDDEN, RAW_OUTSIDE_IMAGE)
-RAW_RUNS_ON = "runs_on"  # a box's ink runs on far past it: a stain's edge, a clip's wire, a line along the row
+RAW_RUNS_PAST_BOX = "runs_past_box"  # a box's ink runs on far past it: a stain's edge, a clip's wire
 
 
 @dataclass

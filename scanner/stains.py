@@ -6,12 +6,14 @@ ink runs on ``BOTH_WAYS_MM`` past it on opposite sides, or ``ONE_WAY_MM`` past i
 Folds and creases (thin straight lines, ``creases``) are read as empty before this; a coffee ring's edge
 is a band up to 2.5 mm wide, soft and curved, and a clip's wire bends, so neither is taken for one.
 
-The band is looked for as ``ink.stroke_mask`` looks for a stroke, with a closing ``BAND_MAX_MM`` wide
+The band is looked for as ``areas.stroke_mask`` looks for a stroke, with a closing ``BAND_MAX_MM`` wide
 (dark on both sides, not a shadow's step), at half the darkness of the box's own ink (a faint copy of the
 back page or a blurred rule beside a pen cross does not join it), off the page's print, its pieces joined
 across the printed rules it crosses; how far it runs is measured on its pixels away from the rules and
-borders (``LINE_NEAR_MM``), so a blurred rule's remnants beside a cross do not count. Pixels are those of
-the registered page (``px_per_mm``, 8 after ``register.warp_page``).
+borders (``LINE_NEAR_MM``), so a blurred rule's remnants beside a cross do not count. The page is looked at
+``REACH_MM`` round the box each way: along a row as far as the row's window is drawn (5 mm past its end
+options), and up and down into the rows above and below, whose boxes a band running down the page crosses.
+Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ import cv2
 import numpy as np
 
 from formkit.layout.model import Box, ChoiceField, Page
-from formkit.records import RAW_RUNS_ON, FieldValue
+from formkit.records import RAW_RUNS_PAST_BOX, FieldValue
 
 from .beside import found_boxes, print_masks
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
 
-BOTH_WAYS_MM = 4.0  # past the box on opposite sides: a cross 15 mm across over a 5 mm box is at most 5 mm
-ONE_WAY_MM = 7.0  # past the box one way (along the row, where the page is drawn that far); a tick overshoots by 5
+BOTH_WAYS_MM = 4.0  # past the box on opposite sides: a cross 13 mm across over a 5 mm box reaches it
+ONE_WAY_MM = 7.0  # past the box one way; a tick overshoots by 5 at most
+REACH_MM = ONE_WAY_MM + 0.75  # how far round the box the page is looked at
 BAND_MAX_MM = 4.0  # a coffee ring's edge is 0.8-2.5 mm wide; a shadow is wider
 LEAST_DARKNESS = 0.15  # of the paper, the least a pixel of the band is darker
 OWN_INK_SHARE = 0.5  # of the darkness of the box's own ink (its 75th percentile), the least the band has
@@ -35,21 +38,25 @@ BRIDGE_MM = 1.2  # a printed rule and its margin cut a band crossing it by 0.9 m
 NOISE_BLUR_MM = 0.15  # a band or wire is 0.8 mm wide or more
 INSET_MM = 0.7  # the inside of a box, clear of its printed border (marks.INNER_INSET_MM)
 LEAST_INSIDE_MM2 = 0.25  # of the band inside the box
-SEEN_STATES = ("marked", "heavy")
+SEEN_STATES = ("marked", "heavy", "filled")
+FILLS = ("heavy", "filled")  # a lone fill may be read as the answer (``formkit.conventions``), flagged or not
 
 
 def flag_marks_running_on(page: np.ndarray, layout_page: Page, values: list[FieldValue],
                           px_per_mm: float = WARP_PX_PER_MM) -> None:
-    """Flag, in place, each unflagged choice value of ``values`` with a box read as marked whose ink runs on
-    far past it (``runs_on_mm``); ``raw["runs_on"]`` holds each such option with how far (mm, both ways and
-    one way). ``page``: the registered page (2-D uint8 grey); the boxes are looked for where the field's
-    reading found them."""
+    """Flag, in place, each choice value of ``values`` with a box read as marked, heavy or filled whose ink
+    runs on far past it (``runs_on_mm``): an unflagged answer, or a field with a filled box that the
+    respondent's fill convention may turn into one (``RAW_RUNS_PAST_BOX`` keeps it flagged whatever the
+    convention). ``raw[RAW_RUNS_PAST_BOX]`` holds each such option with how far (mm, both ways and one way).
+    ``page``: the registered page (2-D uint8 grey); the boxes are looked for where the field's reading
+    found them."""
     fields = {f.id: f for f in layout_page.fields}
     for value in values:
         f = fields.get(value.field)
-        if not isinstance(f, ChoiceField) or value.needs_review or not value.value:
-            continue
         states = value.raw.get("states", [])
+        if not isinstance(f, ChoiceField) or not (value.value and not value.needs_review
+                                                  or any(state in FILLS for state in states)):
+            continue
         running: dict[str, list[float]] = {}
         for option, box, state in zip(f.options, found_boxes(f, value), states, strict=False):
             if state not in SEEN_STATES:
@@ -58,7 +65,7 @@ def flag_marks_running_on(page: np.ndarray, layout_page: Page, values: list[Fiel
             if both_mm >= BOTH_WAYS_MM or one_mm >= ONE_WAY_MM:
                 running[str(option.value)] = [round(both_mm, 1), round(one_mm, 1)]
         if running:
-            value.raw[RAW_RUNS_ON] = running
+            value.raw[RAW_RUNS_PAST_BOX] = running
             flag_for_review(value, f"the mark in option(s) {', '.join(running)} runs on far past the box (a coffee "
                                    "ring's edge, a paper clip, a line drawn along the row?): an answer, or not?")
 
@@ -67,17 +74,15 @@ def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float =
                ) -> tuple[float, float]:
     """How far the ink in ``box`` runs on past it, in mm: (the most it reaches past opposite sides, the
     most it reaches past any one side), each 0 when the box holds no such ink, or when no dark pixel off
-    the print lies as far out as ``BOTH_WAYS_MM`` on opposite sides or ``ONE_WAY_MM`` on one (``_may_reach``:
-    most marked boxes, spared the analysis). Looked at within ``ONE_WAY_MM`` of the box left and right and
-    ``BOTH_WAYS_MM`` above and below, plus a margin."""
-    margin_mm = 0.75
-    window = Box(box.x_mm - ONE_WAY_MM - margin_mm, box.y_mm - BOTH_WAYS_MM - margin_mm,
-                 box.w_mm + 2 * (ONE_WAY_MM + margin_mm), box.h_mm + 2 * (BOTH_WAYS_MM + margin_mm))
-    rows, cols = box_slices(window, 0.0, page.shape, px_per_mm)
+    the print lies as far out as ``BOTH_WAYS_MM`` on opposite sides or ``ONE_WAY_MM`` on one
+    (``_dark_far_enough``: most marked boxes, spared the analysis). Looked at within ``REACH_MM`` of the
+    box."""
+    rows, cols = box_slices(box, REACH_MM, page.shape, px_per_mm)
     printed, near_lines, in_boxes = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
     right, bottom = left + box.w_mm * px_per_mm, top + box.h_mm * px_per_mm
-    if not _may_reach(page[rows, cols], printed | near_lines | in_boxes, (top, bottom, left, right), px_per_mm):
+    if not _dark_far_enough(page[rows, cols], printed | near_lines, in_boxes, (top, bottom, left, right),
+                            px_per_mm):
         return 0.0, 0.0
     # a dim photo's sensor noise, joined across the bridges below, would run on as far as any band
     region = cv2.GaussianBlur(page[rows, cols], (0, 0), NOISE_BLUR_MM * px_per_mm)
@@ -110,20 +115,24 @@ def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float =
     return float(both_mm), float(one_mm)
 
 
-def _may_reach(region: np.ndarray, left_out: np.ndarray, edges_px: tuple[float, float, float, float],
-               px_per_mm: float) -> bool:
-    """Whether ``region`` (the window, grey, unblurred) has pixels off ``left_out`` (the print, the band
-    along its lines, and the inside of every box: the next boxes' own marks) dark enough to be part of a
-    band (``LEAST_DARKNESS`` under the window's lightest) as far past the box (``edges_px``: its top,
-    bottom, left and right in the window) as ``runs_on_mm`` flags, less the reach of its blur. A band that
-    runs that far crosses paper between boxes. A quick look that spares most marked boxes the closing and
-    the pieces (8 ms a page of ten ticks)."""
-    ys, xs = np.nonzero((region < (1 - LEAST_DARKNESS) * float(region.max())) & ~left_out)
-    if not len(ys):
-        return False
+def _dark_far_enough(region: np.ndarray, ignored: np.ndarray, in_boxes: np.ndarray,
+                     edges_px: tuple[float, float, float, float], px_per_mm: float) -> bool:
+    """Whether ``region`` (the window, grey, unblurred) has pixels off ``ignored`` (the print and the band
+    along its lines) dark enough to be part of a band (``LEAST_DARKNESS`` under the window's lightest) as far
+    past the box (``edges_px``: its top, bottom, left and right in the window) as ``runs_on_mm`` flags, less
+    the reach of its blur. Sideways, pixels inside boxes (``in_boxes``: the other rows' ticks) are left out:
+    a band that runs that far along the row crosses the paper between its boxes. Up and down, those of the
+    boxes above and below in the box's own column count: a band running down the page crosses the next rows'
+    boxes, and between them little paper clear of their borders. A quick look that spares most marked boxes
+    the closing and the pieces, which cost 8 ms a page of ten ticks."""
+    dark = (region < (1 - LEAST_DARKNESS) * float(region.max())) & ~ignored
     top, bottom, left, right = edges_px
     slack_px = 3 * NOISE_BLUR_MM * px_per_mm
     both, one = BOTH_WAYS_MM * px_per_mm - slack_px, ONE_WAY_MM * px_per_mm - slack_px
-    return bool(((ys <= top - both).any() and (ys >= bottom + both).any())
-                or ((xs <= left - both).any() and (xs >= right + both).any())
+    column = slice(max(0, int(left - both)), max(0, int(right + both) + 1))
+    ys, _ = np.nonzero(dark[:, column])
+    if (ys <= top - both).any() and (ys >= bottom + both).any():
+        return True
+    _, xs = np.nonzero(dark & ~in_boxes)
+    return bool(((xs <= left - both).any() and (xs >= right + both).any())
                 or (xs <= left - one).any() or (xs >= right + one).any())
