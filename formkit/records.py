@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -109,12 +110,15 @@ def file_stamp(stat: os.stat_result) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of the file's content, hex: what names an input in the store."""
+def file_sha256(path: Path, limit: int | None = None) -> str:
+    """The SHA-256 of the file's content, hex: what names an input in the store. With ``limit``, of its first
+    ``limit`` bytes only (all of them, if it holds fewer)."""
     digest = hashlib.sha256()
+    left = sys.maxsize if limit is None else limit
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
+        while left > 0 and (chunk := handle.read(min(left, 1 << 20))):
             digest.update(chunk)
+            left -= len(chunk)
     return digest.hexdigest()
 
 

@@ -414,42 +414,52 @@ class Store:
                            ) -> list[int]:
         """Forget what the store holds of the file at ``path`` read while it was still being copied: each
         input stored earlier under that path, smaller than ``size``, whose content ``prefix_sha256`` (the hash
-        of the file's first so many bytes now, ``None`` when it cannot tell) says the file now begins with. Its
-        pages and their values go, as the page rejected for a file not opened does (``_forget_unopened``): the
-        file as it is now (``sha256``) holds all of it; printed pages it had read settle on their other images.
-        An input a person has dealt with (reviewed a value, voided, restored or assigned a page) is kept: no
-        one's work is thrown away. Audited (``input-half-copied``). Returns the ids of the inputs forgotten."""
+        of the file's first so many bytes now, ``None`` when it cannot tell) says the file now begins with, and
+        none of whose pages was read (each rejected or unidentified, say: a truncated image). Its pages and
+        their values go, as the page rejected for a file not opened does (``_forget_unopened``): the file as
+        it is now (``sha256``) holds all of it.
+
+        An earlier input with a page read is kept, whatever the file has become: a PDF saved again with an
+        incremental update (appended to the file, so the old file begins the new one) keeps its reading, and
+        so does a truncated JPEG that decoded into a page read; the new file's pages of the same printed
+        pages are conflicts with them, as any other image of a page read is. So is an input someone has
+        worked on: a person dealt with one of its pages (reviewed a value, voided, restored or assigned a
+        page), or a reviewer's claim on one of its values has not run out; no one's work is thrown away.
+        Audited (``input-half-copied``), its pages named by (sha256, page index): not by page id, as SQLite
+        gives the ids of the last pages deleted to the next pages saved, the whole file's. Returns the ids of
+        the inputs forgotten."""
         earlier = self.db.execute("SELECT id, sha256, size_bytes FROM inputs WHERE path=? AND sha256<>?"
                                   " AND size_bytes<?", (storable_path(path), sha256, size)).fetchall()
         halves = [row for row in earlier if prefix_sha256(int(row["size_bytes"])) == row["sha256"]]
         forgotten: list[int] = []
         if not halves:
             return forgotten
-        changes: list[StateChange] = []
         with self._writing() as db:
             for half in halves:
                 input_id = int(half["id"])
-                pages = db.execute("SELECT id, status, form, serial, form_page FROM pages WHERE input_id=? ORDER BY id",
-                                   (input_id,)).fetchall()
+                pages = db.execute("SELECT id, status, page_index FROM pages WHERE input_id=?"
+                                   " ORDER BY page_index, region", (input_id,)).fetchall()
+                if any(PageState(p["status"]).was_read for p in pages):
+                    continue  # its reading stays
                 ids = [int(p["id"]) for p in pages]
                 marks = ",".join("?" * len(ids))
                 if ids and db.execute(f"SELECT 1 FROM audit WHERE page_id IN ({marks}) AND actor<>'scanner' LIMIT 1",
                                       ids).fetchone():
                     continue
                 of_input = "SELECT id FROM pages WHERE input_id=?"
+                if db.execute("SELECT 1 FROM claims WHERE until>? AND value_id IN (SELECT id FROM field_values"
+                              f" WHERE page_id IN ({of_input})) LIMIT 1", (now(), input_id)).fetchone():
+                    continue  # a reviewer has one of its values open
                 db.execute("DELETE FROM claims WHERE value_id IN (SELECT id FROM field_values"
                            f" WHERE page_id IN ({of_input}))", (input_id,))
                 db.execute(f"DELETE FROM field_values WHERE page_id IN ({of_input})", (input_id,))
-                db.execute(f"UPDATE pages SET conflict_of=NULL WHERE conflict_of IN ({of_input}) AND input_id<>?",
-                           (input_id, input_id))  # settled below, on another image of the page
-                db.execute("DELETE FROM pages WHERE input_id=?", (input_id,))
+                db.execute("DELETE FROM pages WHERE input_id=?", (input_id,))  # none read: no conflict_of names one
                 if db.execute("DELETE FROM inputs WHERE id=?", (input_id,)).rowcount != 1:
                     continue  # another formkit forgot it first
                 self.audit("scanner", "input-half-copied", detail=json.dumps(
                     {"path": storable_path(path), "sha256": half["sha256"], "size_bytes": int(half["size_bytes"]),
-                     "pages": ids, "now": {"sha256": sha256, "size_bytes": size}}))
-                read = [(p["form"], p["serial"], p["form_page"]) for p in pages if PageState(p["status"]).was_read]
-                self._settle_all(dict.fromkeys(read), "scanner", changes)
+                     "pages": list(dict.fromkeys((half["sha256"], int(p["page_index"])) for p in pages)),
+                     "now": {"sha256": sha256, "size_bytes": size}}))
                 forgotten.append(input_id)
         return forgotten
 

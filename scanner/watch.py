@@ -7,13 +7,15 @@ seconds (no inotify: it works the same on network shares). Each group of complet
 ``scanner.batch.scan``, so the store's guarantees hold: a file already stored is a no-op, and the pages of
 a file cut short by a stop are read on the next run. A file whose copy paused for longer than ``settle`` is
 read half-written, then again once it is whole: what the store holds of its half (the content the file now
-begins with, read under its name) is then forgotten, and a line says so; a file written over with other content
+begins with, read under its name) is then forgotten, and a line says so, but only if no page of the half was
+read (a truncated image is rejected) and no one has worked on it (a person dealt with a page, or a reviewer's
+claim is open): a reading someone has worked on is kept, and so is one with a page read, such as a PDF saved
+again with an incremental update (the old file begins the new one). A file written over with other content
 keeps both readings.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -21,7 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formkit.catalogue import Catalogue
-from formkit.records import FileReport, InputFile, PageResult, PageState, ScanSummary, file_stamp, unopened_key
+from formkit.records import (
+    FileReport,
+    InputFile,
+    PageResult,
+    PageState,
+    ScanSummary,
+    file_sha256,
+    file_stamp,
+    unopened_key,
+)
 from formkit.store import Store, storable_path
 
 from .batch import scan
@@ -251,8 +262,10 @@ class Watch:
 
     def _forget_half_copy(self, info: InputFile) -> None:
         """A file read while its copy was paused (for longer than ``settle``), and now read again whole: the
-        reading of its half (a truncated image, typically rejected) goes from the store
-        (``Store.forget_half_copied``), and a line says so. A file written over with other content keeps both."""
+        reading of its half goes from the store (``Store.forget_half_copied``) if none of its pages was read (a
+        truncated image, rejected) and no one has worked on it, and a line says so. A half with a page read (a
+        PDF grown by an incremental update, a truncated JPEG that still decoded) or someone's work is kept, as
+        is the reading of a file written over with other content."""
         if info.sha256 == unopened_key(info.path) or not info.size_bytes:
             return
         path = Path(info.path)
@@ -314,18 +327,13 @@ class Watch:
 
 def _prefix_sha256(path: Path, size: int, stamp: tuple[int, int]) -> str | None:
     """The SHA-256 of the first ``size`` bytes of ``path``, if it is still as it was hashed (``stamp``, its
-    ``file_stamp`` then); ``None`` if it changed since or cannot be read."""
-    digest = hashlib.sha256()
+    ``file_stamp`` then, as ``scanner.ingest.describe`` takes it); ``None`` if it changed since or cannot be read."""
     try:
-        with path.open("rb") as handle:
-            if file_stamp(os.fstat(handle.fileno())) != stamp:
-                return None
-            left = size
-            while left > 0 and (chunk := handle.read(min(left, 1 << 20))):
-                digest.update(chunk)
-                left -= len(chunk)
-            if left or file_stamp(os.fstat(handle.fileno())) != stamp:
-                return None
+        if size > stamp[0] or file_stamp(path.stat()) != stamp:
+            return None
+        digest = file_sha256(path, limit=size)
+        if file_stamp(path.stat()) != stamp:  # written meanwhile
+            return None
     except OSError:
         return None
-    return digest.hexdigest()
+    return digest

@@ -4,6 +4,7 @@ real command as a separate process on real files, and sends it real signals."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -260,8 +261,8 @@ def test_a_page_left_unread_is_not_read_again_on_every_look(tmp_path, watching):
 
 def test_a_file_read_half_copied_is_read_again_whole_and_only_the_whole_reading_is_kept(tmp_path, scans):
     """A copy that pauses longer than the settle time is handed out half-written; its half is read (a
-    truncated JPEG: typically rejected), then the whole file once the copy completes. The half's reading
-    goes, and the watch says so: staff are not left a rejected page though nothing is wrong. A file
+    truncated JPEG: rejected), then the whole file once the copy completes. The half's reading (no page of it
+    read) goes, and the watch says so: staff are not left a rejected page though nothing is wrong. A file
     overwritten with other content keeps both readings. The watch's own loop, on a clock of the test's."""
     inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
     inbox.mkdir()
@@ -325,39 +326,122 @@ def test_a_file_read_half_copied_is_read_again_whole_and_only_the_whole_reading_
         store.close()
 
 
+def _sha(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+def _reading(info: InputFile, state: PageState, index: int = 0) -> PageResult:
+    """A made-up reading of page ``index`` of ``info``: K10 K7M3QX9C's first page, with one value, when ``state``
+    is read; else the value alone (a page rejected keeps what it had)."""
+    if state is PageState.READ:
+        return PageResult(info.path, index + 1, info.sha256, state, form="k10", version=1, form_page=1,
+                          serial="K7M3QX9C", values=[FieldValue("q1", "choice", "3", 0.9, True, "a faint mark")])
+    return PageResult(info.path, index + 1, info.sha256, state, reason="truncated image",
+                      values=[FieldValue("q1", "choice", "3", 0.4, True, "a faint mark")])
+
+
+def _half(store: Store, name: str, *states: PageState) -> tuple[int, list[int]]:
+    """An input of 100 bytes at in/NAME.jpg, its content named "NAME half", with a page in each of ``states``:
+    its id and its pages' ids."""
+    info = InputFile(f"in/{name}.jpg", _sha(f"{name} half"), 100, len(states))
+    input_id = store.add_input(info)[0]
+    for index, state in enumerate(states):
+        store.save_page(input_id, index, _reading(info, state, index=index))
+    return input_id, store.input_page_ids(input_id)
+
+
+def _forget(store: Store, name: str) -> list[int]:
+    """``forget_half_copied`` for in/NAME.jpg grown to 200 bytes that begin with its half."""
+    return store.forget_half_copied(f"in/{name}.jpg", _sha(name), 200, {100: _sha(f"{name} half")}.get)
+
+
 @both_backends
-def test_a_half_copied_reading_forgotten_settles_its_printed_page_and_a_persons_work_is_kept(new_store):
-    """``Store.forget_half_copied`` alone, with made-up readings: another image of a printed page the half
-    read becomes that page's reading; a half a person has dealt with stays; a file that is not the half's
-    continuation takes nothing away."""
-    def sha(text: str) -> str:
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def reading(info: InputFile, serial: str) -> PageResult:
-        return PageResult(info.path, 1, info.sha256, PageState.READ, form="k10", version=1, form_page=1,
-                          serial=serial, values=[FieldValue("q1", "choice", "3", 0.9, True, "a faint mark")])
-
+def test_a_half_copied_reading_none_of_whose_pages_was_read_is_forgotten_and_named_by_content(new_store):
+    """``Store.forget_half_copied`` alone, with made-up readings: a half whose pages were all rejected or
+    unidentified goes, and the audit log names its pages by content and page index (page ids are reused by
+    the next pages saved); a file that is not the half's continuation, or not larger, takes nothing away."""
     store = Store(new_store)
     try:
-        ids = {}
-        for name, serial in (("a half", "K7M3QX9C"), ("b", "K7M3QX9C"), ("c half", "R4T8WZ2D")):
-            info = InputFile(f"in/{name.split()[0]}.jpg", sha(name), 100, 1)
-            ids[name] = store.add_input(info)[0]
-            store.save_page(ids[name], 0, reading(info, serial))
-        page = {name: store.input_page_ids(input_id)[0] for name, input_id in ids.items()}
-        assert store.page(page["b"])["status"] == "conflict"  # another image of the page a.jpg's half read
-        value = store.waiting_value(next(v["value_id"] for v in store.values() if v["page_id"] == page["c half"]))
-        assert store.decide(value["value_id"], "corrected", "4", "ann", value["value"]) == ""
-
-        halves = {100: sha("a half")}
-        assert store.forget_half_copied("in/a.jpg", sha("a"), 200, lambda size: "not its start") == []
-        assert store.forget_half_copied("in/a.jpg", sha("a"), 100, halves.get) == []  # not larger: not a copy going on
-        assert store.forget_half_copied("in/a.jpg", sha("a"), 200, halves.get) == [ids["a half"]]
-        assert store.page(page["a half"]) is None and store.page(page["b"])["status"] == "read"
-        assert store.page(page["b"])["conflict_of"] is None
-        assert store.forget_half_copied("in/c.jpg", sha("c"), 200, {100: sha("c half")}.get) == []  # reviewed: kept
-        assert store.page(page["c half"])["status"] == "read"
-        assert sorted(r["path"] for r in store.inputs()) == ["in/b.jpg", "in/c.jpg"]
-        assert [r["action"] for r in store.audit_rows()].count("input-half-copied") == 1
+        half, pages = _half(store, "a", PageState.REJECTED, PageState.UNIDENTIFIED)
+        assert store.forget_half_copied("in/a.jpg", _sha("a"), 200, lambda size: "not its start") == []
+        assert store.forget_half_copied("in/a.jpg", _sha("a"), 100, {100: _sha("a half")}.get) == []  # not larger
+        assert _forget(store, "a") == [half]
+        assert [store.page(page) for page in pages] == [None, None] and list(store.inputs()) == []
+        [forgotten] = [r for r in store.audit_rows() if r["action"] == "input-half-copied"]
+        assert json.loads(forgotten["detail"])["pages"] == [[_sha("a half"), 0], [_sha("a half"), 1]]
     finally:
         store.close()
+
+
+@both_backends
+def test_a_half_copied_reading_with_a_page_read_or_someones_work_on_it_is_kept(new_store):
+    """An earlier input with a page read stays (a PDF saved again with an incremental update begins with
+    the file it was: its reading is no half's), and so does one a person dealt with, or whose value a
+    reviewer has claimed and is looking at; a claim run out is no one's work."""
+    store = Store(new_store)
+    try:
+        _, [read_page] = _half(store, "read", PageState.READ)
+        other = InputFile("in/other.jpg", _sha("other"), 100, 1)
+        store.save_page(other_id := store.add_input(other)[0], 0, _reading(other, PageState.READ))
+        [other_page] = store.input_page_ids(other_id)
+        assert store.page(other_page)["conflict_of"] == read_page  # another image of the page the half read
+        _, [voided_page] = _half(store, "voided", PageState.REJECTED)
+        store.void_pages([voided_page], "a torn page", "ann")
+        _, [claimed_page] = _half(store, "claimed", PageState.REJECTED)
+        lapsed, [lapsed_page] = _half(store, "lapsed", PageState.REJECTED)
+        value = {int(v["page_id"]): int(v["id"]) for v in store.db.execute("SELECT id, page_id FROM field_values")}
+        store.claim(value[claimed_page], "ann", 600)
+        store.claim(value[lapsed_page], "bob", -60)
+
+        assert _forget(store, "read") == []
+        assert store.page(read_page)["status"] == "read" and store.page(other_page)["conflict_of"] == read_page
+        assert _forget(store, "voided") == [] and store.page(voided_page)["status"] == "voided"
+        assert _forget(store, "claimed") == [] and store.page(claimed_page)["status"] == "rejected"
+        assert _forget(store, "lapsed") == [lapsed] and store.page(lapsed_page) is None
+        assert sorted(r["path"] for r in store.inputs()) == ["in/claimed.jpg", "in/other.jpg", "in/read.jpg",
+                                                             "in/voided.jpg"]
+    finally:
+        store.close()
+
+
+def test_a_pdf_grown_by_an_incremental_update_keeps_its_reading_and_a_rejected_half_goes(tmp_path):
+    """The watch's side, on files: the file's first bytes are hashed as they lie now (only while it is as it
+    was when read). A PDF saved again with an incremental update (appended: the old file begins the new
+    one) keeps the reading of its first version, and nothing is said; the rejected half of a copy that
+    paused goes, and a line says so; a file changed since it was hashed takes nothing away."""
+    inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
+    inbox.mkdir()
+    first = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    update = b"2 0 obj << /Annots [] >> endobj\ntrailer << /Root 1 0 R /Prev 9 >>\n%%EOF\n"
+    photo = bytes(range(256)) * 40
+
+    def written(name: str, data: bytes) -> InputFile:
+        (inbox / name).write_bytes(data)
+        return InputFile(str(inbox / name), _sha(data), len(data), 1, modified_ns=(inbox / name).stat().st_mtime_ns)
+
+    def arrived(name: str, data: bytes, state: PageState) -> None:
+        info = written(name, data)
+        store.save_page(store.add_input(info)[0], 0, _reading(info, state))
+
+    store, notes = Store(db), []
+    try:
+        arrived("form.pdf", first, PageState.READ)
+        arrived("photo.jpg", photo[:3000], PageState.REJECTED)
+        arrived("copy.jpg", photo[:2000], PageState.REJECTED)
+    finally:
+        store.close()
+    watch = Watch(inbox, db, settle=SETTLE, on_note=notes.append)
+    try:
+        watch._forget_half_copy(written("form.pdf", first + update))
+        assert notes == []
+        watch._forget_half_copy(written("photo.jpg", photo))
+        assert notes == ["photo.jpg: read again after it finished copying; its half-copied reading dropped"]
+        changed = written("copy.jpg", photo)
+        (inbox / "copy.jpg").write_bytes(photo + b"more")  # written since it was hashed: it cannot tell
+        watch._forget_half_copy(changed)
+        assert len(notes) == 1
+    finally:
+        watch.close()
+    pages = stored(db)
+    assert sorted((p["name"], p["status"], p["sha256"]) for p in pages) == sorted(
+        [("form.pdf", "read", _sha(first)), ("copy.jpg", "rejected", _sha(photo[:2000]))])
