@@ -26,7 +26,7 @@ from formkit.qrpayload import PagePayload, decode
 from formkit.records import RAW_OUTSIDE_IMAGE, RAW_PAGE_FLAGGED, FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
-from . import areas, beside, marks, regions, stains, washout
+from . import areas, beside, marks, overlaid, regions, stains, washout
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
 from .lines import read_line
@@ -462,6 +462,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
                             {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
     beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)
     stains.flag_marks_running_on(warped, page, values)
+    overlaid.flag_boxes_under_something(warped, page, values)
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, beside.BESIDE_MM, field_window(f))
