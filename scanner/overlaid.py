@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from formkit.layout.model import Box, ChoiceField, Page
-from formkit.records import RAW_HIDDEN, FieldValue
+from formkit.records import RAW_OVERLAID, FieldValue
 
 from . import marks
 from .beside import found_boxes, print_masks
@@ -32,25 +32,26 @@ BORDER_PERCENTILE = 20  # the border's darkest under the thing (its line is a th
 AS_DARK_AS_PRINT = 0.25  # of the contrast, over the border's black: dark enough to hide it whatever
 MARK_MM2 = 0.3  # of ink darker than the thing by as much, inside the box: a mark that shows
 SEEN_STATES = ("marked", "heavy", "filled")
+FILLS = ("heavy", "filled")
 
 
 def flag_boxes_under_something(page: np.ndarray, layout_page: Page, values: list[FieldValue],
                                px_per_mm: float = WARP_PX_PER_MM) -> None:
     """Flag, in place, each choice value of ``values`` with a box read as marked, heavy or filled that
-    something opaque lies over (``lies_over``): an answer not flagged yet, or a field with a filled box that
-    the respondent's fill convention may turn into one (``RAW_HIDDEN`` keeps it flagged). The options go
-    into ``raw[RAW_HIDDEN]``, as for print a note hides (``washout``)."""
+    something opaque lies over (``lies_over``): an answer not flagged yet, or a field with a heavy or filled
+    box that the respondent's fill convention may turn into one (``RAW_OVERLAID`` keeps it flagged). The
+    options go into ``raw[RAW_OVERLAID]``, in the field's order."""
     fields = {f.id: f for f in layout_page.fields}
     for value in values:
         f = fields.get(value.field)
         states = value.raw.get("states", [])
         if not isinstance(f, ChoiceField) or not (value.value and not value.needs_review
-                                                  or any(state in ("heavy", "filled") for state in states)):
+                                                  or any(state in FILLS for state in states)):
             continue
         under = [str(option.value) for option, box, state in zip(f.options, found_boxes(f, value), states, strict=False)
                  if state in SEEN_STATES and lies_over(page, layout_page, box, px_per_mm)]
         if under:
-            value.raw[RAW_HIDDEN] = sorted(set(value.raw.get(RAW_HIDDEN, [])) | set(under))
+            value.raw[RAW_OVERLAID] = under
             flag_for_review(value, f"something dark lies over part of option(s) {', '.join(under)} and past it (a "
                                    "punched hole, a finger): a mark under it?")
 
@@ -58,7 +59,7 @@ def flag_boxes_under_something(page: np.ndarray, layout_page: Page, values: list
 def lies_over(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
     """Whether a dark area wider than a stroke (``WIDE_MM``) runs from inside ``box`` to ``BEYOND_MM`` past
     its outline (over paper or printed words), and the box's printed border under it does not show against
-    it (``_border_hidden``): it is opaque."""
+    it (``_border_hidden``): it is opaque; and no ink darker than it shows inside the box."""
     rows, cols = box_slices(box, LOOK_MM, page.shape, px_per_mm)
     region = page[rows, cols]
     white, black = marks.local_references(page, box, px_per_mm)
@@ -82,9 +83,9 @@ def lies_over(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = 
                   max(1, int(round(2 * BORDER_BAND_MM * px_per_mm))))
     inside = np.zeros(region.shape, bool)
     inset = int(round(marks.INNER_INSET_MM * px_per_mm))
-    inside[int(top) + inset:int(bottom) - inset, int(left) + inset:int(right) - inset] = True
+    inside[max(0, int(top) + inset):int(bottom) - inset, max(0, int(left) + inset):int(right) - inset] = True
     within = np.zeros(region.shape, bool)
-    within[int(top):int(bottom) + 1, int(left):int(right) + 1] = True
+    within[max(0, int(top)):int(bottom) + 1, max(0, int(left)):int(right) + 1] = True
     count, labels = cv2.connectedComponents(wide, connectivity=8)
     for label in range(1, count):
         area = labels == label
