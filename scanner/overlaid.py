@@ -15,13 +15,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from formkit.layout.model import Box, ChoiceField, Page
+from formkit.layout.model import Box, Page
 from formkit.records import RAW_OVERLAID, FieldValue
 
 from . import marks
-from .beside import found_boxes, print_masks
+from .beside import print_masks
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
+from .stains import marked_boxes
 
 BEYOND_MM = 2.0  # past the box's outline: a fill spills over its border by a millimetre at most
 LOOK_MM = BEYOND_MM + 1.0  # how far round the box the page is looked at
@@ -31,8 +32,6 @@ BORDER_BAND_MM = 0.2  # each side of the printed border's line
 BORDER_PERCENTILE = 20  # the border's darkest under the thing (its line is a third of the band)
 AS_DARK_AS_PRINT = 0.25  # of the contrast, over the border's black: dark enough to hide it whatever
 MARK_MM2 = 0.3  # of ink darker than the thing by as much, inside the box: a mark that shows
-SEEN_STATES = ("marked", "heavy", "filled")
-FILLS = ("heavy", "filled")
 
 
 def flag_boxes_under_something(page: np.ndarray, layout_page: Page, values: list[FieldValue],
@@ -41,15 +40,8 @@ def flag_boxes_under_something(page: np.ndarray, layout_page: Page, values: list
     something opaque lies over (``lies_over``): an answer not flagged yet, or a field with a heavy or filled
     box that the respondent's fill convention may turn into one (``RAW_OVERLAID`` keeps it flagged). The
     options go into ``raw[RAW_OVERLAID]``, in the field's order."""
-    fields = {f.id: f for f in layout_page.fields}
-    for value in values:
-        f = fields.get(value.field)
-        states = value.raw.get("states", [])
-        if not isinstance(f, ChoiceField) or not (value.value and not value.needs_review
-                                                  or any(state in FILLS for state in states)):
-            continue
-        under = [str(option.value) for option, box, state in zip(f.options, found_boxes(f, value), states, strict=False)
-                 if state in SEEN_STATES and lies_over(page, layout_page, box, px_per_mm)]
+    for value, seen in marked_boxes(layout_page, values):
+        under = [option for option, box in seen if lies_over(page, layout_page, box, px_per_mm)]
         if under:
             value.raw[RAW_OVERLAID] = under
             flag_for_review(value, f"something dark lies over part of option(s) {', '.join(under)} and past it (a "

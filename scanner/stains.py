@@ -18,6 +18,8 @@ Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import cv2
 import numpy as np
 
@@ -50,6 +52,22 @@ def flag_marks_running_on(page: np.ndarray, layout_page: Page, values: list[Fiel
     convention). ``raw[RAW_RUNS_PAST_BOX]`` holds each such option with how far (mm, both ways and one way).
     ``page``: the registered page (2-D uint8 grey); the boxes are looked for where the field's reading
     found them."""
+    for value, seen in marked_boxes(layout_page, values):
+        running: dict[str, list[float]] = {}
+        for option, box in seen:
+            both_mm, one_mm = runs_on_mm(page, layout_page, box, px_per_mm)
+            if both_mm >= BOTH_WAYS_MM or one_mm >= ONE_WAY_MM:
+                running[option] = [round(both_mm, 1), round(one_mm, 1)]
+        if running:
+            value.raw[RAW_RUNS_PAST_BOX] = running
+            flag_for_review(value, f"the mark in option(s) {', '.join(running)} runs on far past the box (a coffee "
+                                   "ring's edge, a paper clip, a line drawn along the row?): an answer, or not?")
+
+
+def marked_boxes(layout_page: Page, values: list[FieldValue]) -> Iterator[tuple[FieldValue, list[tuple[str, Box]]]]:
+    """Each choice value of ``values`` worth a look for something over or through its ink: an answer not
+    flagged, or a field with a heavy or filled box (a fill-to-answer convention may accept it later), with
+    its options read as marked, heavy or filled and their boxes where the reading found them."""
     fields = {f.id: f for f in layout_page.fields}
     for value in values:
         f = fields.get(value.field)
@@ -57,17 +75,8 @@ def flag_marks_running_on(page: np.ndarray, layout_page: Page, values: list[Fiel
         if not isinstance(f, ChoiceField) or not (value.value and not value.needs_review
                                                   or any(state in FILLS for state in states)):
             continue
-        running: dict[str, list[float]] = {}
-        for option, box, state in zip(f.options, found_boxes(f, value), states, strict=False):
-            if state not in SEEN_STATES:
-                continue
-            both_mm, one_mm = runs_on_mm(page, layout_page, box, px_per_mm)
-            if both_mm >= BOTH_WAYS_MM or one_mm >= ONE_WAY_MM:
-                running[str(option.value)] = [round(both_mm, 1), round(one_mm, 1)]
-        if running:
-            value.raw[RAW_RUNS_PAST_BOX] = running
-            flag_for_review(value, f"the mark in option(s) {', '.join(running)} runs on far past the box (a coffee "
-                                   "ring's edge, a paper clip, a line drawn along the row?): an answer, or not?")
+        yield value, [(str(option.value), box) for option, box, state
+                      in zip(f.options, found_boxes(f, value), states, strict=False) if state in SEEN_STATES]
 
 
 def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM
