@@ -94,6 +94,7 @@ CREATE TABLE IF NOT EXISTS pages (
     UNIQUE (input_id, page_index, region)
 );
 CREATE INDEX IF NOT EXISTS pages_by_serial ON pages (form, serial, form_page);
+CREATE INDEX IF NOT EXISTS inputs_by_path ON inputs (path);
 CREATE TABLE IF NOT EXISTS field_values (
     id INTEGER PRIMARY KEY,
     page_id INTEGER NOT NULL REFERENCES pages(id),

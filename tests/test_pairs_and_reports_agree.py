@@ -15,8 +15,6 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-import formkit.pairs
-import formkit.scoring.rules
 from formkit.cli import main
 from formkit.exports.frames import scored_tables
 from formkit.pairs import pair_tables
@@ -77,13 +75,6 @@ def test_a_paired_form_with_a_page_not_read_is_not_scored_as_if_left_blank():
     assert (pair["client_ac_task"], pair["ac_task_gap_status"]) == (wide["ac_task"], "prorated")
     assert wide["ac_task_status"].startswith("prorated")
 
-
-def test_pairs_score_reverse_items_by_the_export_s_own_scales():
-    # one rule for the lowest and highest answer of a choice field, the export's: pairs keep no copy of it
-    assert formkit.pairs.scales is formkit.scoring.rules.scales
-
-
-# 2. reports: a date waiting for review -------------------------------------------------------------------
 
 def test_a_latest_occasion_whose_illegible_date_waits_is_not_taken_as_settled_as_in_the_change_file():
     codes = {"AAAAAAA1": "P1", "AAAAAAA2": "P1"}
@@ -152,9 +143,10 @@ def test_a_report_refuses_to_write_over_its_store_codes_file_or_text_pack(tmp_pa
 
 
 def test_a_postgresql_store_is_no_file_to_refuse():
-    from formkit.cli.reporting import _inputs
+    from formkit.cli.base import read_inputs
     from formkit.database import DatabaseURL
 
     codes = (Path("codes.csv"),)
-    assert _inputs(DatabaseURL("postgresql://formkit@db.example.org/forms"), codes, ()) == {codes[0]: "codes file"}
-    assert _inputs(Path("s.sqlite"), (), (Path("p.yaml"),)) == {Path("s.sqlite"): "store", Path("p.yaml"): "text pack"}
+    assert read_inputs(DatabaseURL("postgresql://formkit@db.example.org/forms"), codes, ()) == {codes[0]: "codes file"}
+    assert read_inputs(Path("s.sqlite"), (), (Path("p.yaml"),)) == {Path("s.sqlite"): "store",
+                                                                     Path("p.yaml"): "text pack"}

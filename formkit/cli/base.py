@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from ..database import is_database_url
 from ..errors import ExitCode, FormkitError, InputError
 from ..template.schema import PAGE_SIZES_MM
 
@@ -125,3 +126,12 @@ def parse_bands(bands: tuple[str, ...]) -> dict[str, str]:
             raise InputError(f"--bands {spec}: write SCORE=SET, e.g. k10_total=likely-disorder")
         chosen[score.strip()] = band_set.strip()
     return chosen
+
+
+def read_inputs(db: Any, codes: tuple[Path, ...], text_packs: tuple[Path, ...]) -> dict[Path, str]:
+    """The files a report or an export reads, which its output must never replace: the store (when it is a file, not a
+    PostgreSQL database), the codes files and the text packs (templates are folders, never an output)."""
+    inputs = {} if is_database_url(db) else {Path(db): "store"}
+    inputs.update({path: "codes file" for path in codes})
+    inputs.update({path: "text pack" for path in text_packs})
+    return inputs

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .base import db_option, main, parse_bands, reports_errors, templates_option, text_packs_option
+from .base import db_option, main, parse_bands, read_inputs, reports_errors, templates_option, text_packs_option
 
 
 @main.command(name="export", short_help="Write the answers and scores as CSV, Excel, SPSS, Stata or REDCap files.")
@@ -40,7 +40,6 @@ def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], b
     redcap  <form>_redcap.csv import files and redcap_dictionary.csv
     """
     from ..catalogue import Catalogue
-    from ..database import is_database_url
     from ..export import export, parse_formats, read_codes
     from ..store import Store
 
@@ -55,9 +54,8 @@ def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], b
         rows = store.values()
     finally:
         store.close()  # before anything is written: it says when the rows were read while a scan wrote
-    read = {path: "codes file" for path in codes} | ({} if is_database_url(db) else {Path(db): "store"})
     written = export(rows, out, serial_codes, band_choice, bom=excel, catalogue=catalogue, formats=chosen,
-                     inputs=read)
+                     inputs=read_inputs(db, codes, text_packs))
     if not written:
         click.echo("No pages have been read yet: nothing to export.")
     for path in written:

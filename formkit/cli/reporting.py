@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .base import db_option, main, parse_bands, reports_errors, templates_option, text_packs_option
+from .base import db_option, main, parse_bands, read_inputs, reports_errors, templates_option, text_packs_option
 
 codes_option = click.option("--codes", "codes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
                             help="CSV mapping serials to person codes ('serial' and 'code' columns; the generate "
@@ -70,17 +70,6 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], template_di
     return load_forms(rows, scanned, serial_codes, band_choice, catalogue, start, end), band_choice
 
 
-def _inputs(db: Any, codes: tuple[Path, ...], text_packs: tuple[Path, ...]) -> dict[Path, str]:
-    """The files a report reads, which its output must never replace: the store (when it is a file, not a
-    PostgreSQL database), the codes files and the text packs (templates are folders, never an output)."""
-    from ..database import is_database_url
-
-    inputs = {} if is_database_url(db) else {Path(db): "store"}
-    inputs.update({path: "codes file" for path in codes})
-    inputs.update({path: "text pack" for path in text_packs})
-    return inputs
-
-
 def _write(outputs: list[tuple[Path, bytes]], inputs: dict[Path, str]) -> None:
     from ..atomic import atomic_outputs
 
@@ -128,7 +117,7 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
     else:
         assert code is not None
         outputs = [(out, person_pdf(person_data(forms, code.strip()), large_print, band_choice))]
-    _write(outputs, _inputs(db, codes, text_packs))
+    _write(outputs, read_inputs(db, codes, text_packs))
     for path, _ in outputs:
         click.echo(str(path))
 
@@ -154,5 +143,5 @@ def service_command(db: Path, codes: tuple[Path, ...], start: date | None, end: 
     forms, _ = _load(db, codes, (), template_dirs, text_packs, start, end)
     if not forms:
         raise InputError("no returned form is dated in the period (the date written on it, else the scan date)")
-    _write([(out, service_pdf(service_data(forms, start, end), source=db.name))], _inputs(db, codes, text_packs))
+    _write([(out, service_pdf(service_data(forms, start, end), source=db.name))], read_inputs(db, codes, text_packs))
     click.echo(str(out))
