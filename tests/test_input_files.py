@@ -139,9 +139,12 @@ def test_export_never_writes_over_its_codes_file_or_its_store(tmp_path):
     result = cli("export", "--db", db, "--out", out, "--codes", codes)
     assert result.exit_code == ExitCode.OUTPUT and "is the codes file this command reads" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["k10.csv"] and "P01" in codes.read_text(encoding="utf-8")
-    before = db.read_bytes()
-    result = cli("export", "--db", db, "--out", tmp_path, "--format", "dta")  # tmp_path/s.dta: not the store
-    assert result.exit_code == 0 and db.read_bytes() == before
+    store_named_like_a_table = tmp_path / "k10.csv"  # the store, where the export would write the K10 table
+    store_named_like_a_table.write_bytes(db.read_bytes())
+    before = store_named_like_a_table.read_bytes()
+    result = cli("export", "--db", store_named_like_a_table, "--out", tmp_path, "--format", "csv")
+    assert result.exit_code == ExitCode.OUTPUT and "is the store this command reads" in result.output
+    assert store_named_like_a_table.read_bytes() == before
 
 
 def test_an_output_that_is_an_input_is_refused_before_anything_is_written(tmp_path):
