@@ -122,6 +122,7 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
         raise InputError(f"--bands names score(s) without that band set: {', '.join(sorted(unknown))}")
     if not forms:
         return Exported([])
+    pairs = pair_tables(rows, codes, catalogue, forms)  # client and worker: from these tables, not made again
     outputs: list[tuple[Path, Writer]] = []
     entries: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -130,7 +131,7 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
             for table in tables.tables:
                 outputs.append((out_dir / f"{table.name}.csv", _csv_writer(table, bom)))
             entries += codebook_entries(tables, {t.name: f"{t.name}.csv" for t in tables.tables})
-        for name, columns, pair_rows, described in pair_tables(rows, codes, catalogue):  # client and worker
+        for name, columns, pair_rows, described in pairs:
             table = Table(name.removesuffix(".csv"), "pairs", frame(columns, pair_rows), described)
             outputs.append((out_dir / name, _csv_writer(table, bom)))
             entries += pair_codebook_rows((name, columns, pair_rows, described))
@@ -150,7 +151,7 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
         outputs += made
     if "csv" not in formats:
         notes += [f"{name}: client and worker pairs are written as CSV only: add csv to --format"
-                  for name, *_ in pair_tables(rows, codes, catalogue)]
+                  for name, *_ in pairs]
     if "xlsx" in formats:
         notes += _cut_in_excel(forms)
     if set(formats) - {"csv"}:

@@ -33,7 +33,8 @@ A row's ``status`` is ``unpaired`` when one half is missing, else ``pending-revi
 ``complete``.
 
 ``pair_tables(rows, codes, catalogue)`` gives ``<client form>_pairs.csv`` for every pairing in use (the
-store holds at least one worker's form of it), with a codebook description of each column.
+store holds at least one worker's form of it), with a codebook description of each column; the export hands
+it the tables it made (``forms``), so each form is tabled once.
 """
 
 from __future__ import annotations
@@ -240,19 +241,23 @@ def shown(serial: str) -> str:
 # --- The pairs file -------------------------------------------------------------------------------------
 
 def pair_tables(rows: Iterable[Any], codes: Mapping[str, str] | None = None,
-                catalogue: Catalogue | None = None) -> list[tuple[str, list[str], list[dict[str, Any]],
-                                                                  dict[str, tuple[str, str, str, str]]]]:
+                catalogue: Catalogue | None = None, forms: Mapping[str, FormTables] | None = None
+                ) -> list[tuple[str, list[str], list[dict[str, Any]], dict[str, tuple[str, str, str, str]]]]:
     """``(file name, columns, rows, column descriptions)`` of ``<client form>_pairs.csv`` for each pairing
     in use in ``rows`` (``Store.values()``): a row per pair, and per form whose other half is missing.
     ``codes`` maps serials to person codes (``export.read_codes``); descriptions are ``(label, type,
     allowed values, rule)`` per column, for the codebook. Values are as the export writes them (serials as
-    printed); cells are not yet made safe for spreadsheets (the export does that when writing)."""
+    printed); cells are not yet made safe for spreadsheets (the export does that when writing). ``forms``:
+    the tables ``scored_tables`` made of these ``rows``, ``codes`` and ``catalogue``, when the caller has
+    them (the export), used as they are instead of made again; their band sets do not matter, as a pair
+    reads the fields and scores them itself."""
     paired_forms = {f for spec in PAIRS.values() for f in (spec.client, spec.worker)}
     rows = [r for r in rows if r["form"] in paired_forms]
     present = {r["form"] for r in rows if r["status"] == "read"}
     if not any(spec.worker in present for spec in PAIRS.values()):
         return []
-    forms = scored_tables(rows, codes, catalogue=catalogue or shipped_catalogue())
+    if forms is None:
+        forms = scored_tables(rows, codes, catalogue=catalogue or shipped_catalogue())
     tables = []
     for spec in sorted(PAIRS.values(), key=lambda s: s.client):
         if spec.worker not in present:

@@ -385,22 +385,26 @@ class Store:
             if added:
                 self.audit("scanner", "input", detail=json.dumps({"path": storable_path(info.path),
                                                                   "sha256": info.sha256}))
-            if info.sha256 != unopened_key(info.path):  # opened this time, even if what it holds is no page
-                self._forget_unopened(info.path)
+            self._forget_unopened(info)
         stored: dict[int, PageState] = {}
         for index, status in self.db.execute("SELECT page_index, status FROM pages WHERE input_id=?", (input_id,)):
             if int(index) not in stored or PageState(status) in UNREAD_STATES:  # one region unread: read it again
                 stored[int(index)] = PageState(status)
         return input_id, stored
 
-    def forget_unopened(self, path: str) -> None:
-        """``_forget_unopened`` for a file opened now whose content the store holds under another name."""
+    def forget_unopened(self, info: InputFile) -> None:
+        """``_forget_unopened`` for a file whose content the store holds under another name: no input is added
+        for it (``scanner.batch.plan``), so ``add_input`` cannot."""
         with self._writing():
-            self._forget_unopened(path)
+            self._forget_unopened(info)
 
-    def _forget_unopened(self, path: str) -> None:
-        """A file that could not be opened before, and now has: the page rejected for it goes (its content was
-        never known, so nothing of it is lost), and the file's pages are its own from now on. Audited."""
+    def _forget_unopened(self, info: InputFile) -> None:
+        """A file that could not be opened before, and now has (``info`` hashes its content, even if what it
+        holds is no page): the page rejected for it goes (its content was never known, so nothing of it is
+        lost), and the file's pages are its own from now on. Audited. Inside the caller's transaction."""
+        path = info.path
+        if info.sha256 == unopened_key(path):  # not opened this time either: its record stays
+            return
         unopened = self.db.execute("SELECT id, sha256, error FROM inputs WHERE sha256=?",
                                    (unopened_key(path),)).fetchone()
         if unopened is None:

@@ -106,7 +106,7 @@ def plan(described: list[InputFile], store: Store, summary: ScanSummary, unread_
     for info in sorted(described, key=lambda i: i.path != known[i.sha256]):
         if info.sha256 in first_path:
             summary.duplicates.append((info.path, first_path[info.sha256]))
-            store.forget_unopened(info.path)  # it opened this time: a copy of a file read under another name
+            store.forget_unopened(info)  # a copy of a file read under another name: no input of its own
             continue
         first_path[info.sha256] = info.path
         input_ids[info.sha256] = _plan_input(store, info, summary, work, unread_again)

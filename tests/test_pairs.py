@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from formkit.cli import main
+from formkit.exports.frames import scored_tables
 from formkit.pairs import PAIRS, codebook_rows, link, pair_tables, worker_form
 from formkit.serial import normalise_serial
 from formkit.store import Store
@@ -154,6 +155,13 @@ def test_printed_pairs_carry_one_serial_and_both_halves_come_back_under_it(scann
     first = normalise_serial(cards[0])
     assert {("goal-card", first), ("goal-review-worker", first)} <= read  # one serial, two forms, no clash
     assert codes[first] == "P01"
+
+
+def test_pairs_from_the_tables_the_export_made_are_the_pairs_from_its_rows(scanned, tables):
+    """The export hands ``pair_tables`` the tables it made (``forms``) rather than have them made again."""
+    rows, codes, *_ = scanned
+    given = pair_tables(rows, codes, forms=scored_tables(rows, codes))
+    assert {name: (columns, out, described) for name, columns, out, described in given} == tables
 
 
 def test_goal_pair_compares_progress_review_by_review_and_at_the_latest(tables):

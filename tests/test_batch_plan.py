@@ -1,0 +1,49 @@
+"""``scanner.batch.plan``: a file that could not be opened before, and now has, loses the rejected page stored
+for it, whether it opens as content of its own or as a copy of a file read under another name."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from formkit.records import InputFile, ScanSummary, unopened_key
+from formkit.store import Store
+from scanner.batch import plan
+
+LOCKED = "inbox/b.jpg"
+
+
+def _unopened_then(store: Store) -> None:
+    """A first scan that could not open ``LOCKED``: one rejected page, kept while it still cannot be opened."""
+    unopened = InputFile(LOCKED, unopened_key(LOCKED), 0, 0, "cannot open the file (Permission denied)")
+    for _ in range(2):
+        plan([unopened], store, ScanSummary())
+    assert [(r["path"], r["status"]) for r in store.pages()] == [(LOCKED, "rejected")]
+
+
+def _opened(store: Store) -> list[dict]:
+    return [json.loads(r["detail"]) for r in store.audit_rows() if r["action"] == "input-opened"]
+
+
+def test_a_file_opened_now_as_its_own_content_loses_its_rejected_page(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    _unopened_then(store)
+    info = InputFile(LOCKED, hashlib.sha256(b"b").hexdigest(), 1000, 1)
+    work, _ = plan([info], store, ScanSummary())
+    assert [(job.path, job.index) for job in work] == [(LOCKED, 0)]
+    assert store.pages() == []
+    assert [d["path"] for d in _opened(store)] == [LOCKED]
+    store.close()
+
+
+def test_a_file_opened_now_as_a_copy_of_another_loses_its_rejected_page(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    _unopened_then(store)
+    sha = hashlib.sha256(b"a").hexdigest()
+    summary = ScanSummary()
+    work, input_ids = plan([InputFile("inbox/a.jpg", sha, 1000, 1), InputFile(LOCKED, sha, 1000, 1)], store, summary)
+    assert summary.duplicates == [(LOCKED, "inbox/a.jpg")]
+    assert [(job.path, job.index) for job in work] == [("inbox/a.jpg", 0)] and list(input_ids) == [sha]
+    assert store.pages() == []
+    assert [d["path"] for d in _opened(store)] == [LOCKED]
+    store.close()
