@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .records import RAW_OVERLAID, RAW_PAGE_FLAGGED, RAW_RUNS_PAST_BOX, RAW_UNSEEN
+from .records import RAW_COVERED, RAW_OVERLAID, RAW_PAGE_FLAGGED, RAW_RUNS_PAST_BOX, RAW_SHADED, RAW_UNSEEN
 
 MIN_FILL_EVIDENCE = 3  # fields answered by a lone fill before filling is taken as this person's way
 ANSWER, CANCEL, UNDECIDED = "answer", "cancel", "undecided"
@@ -105,7 +105,8 @@ class Reading:
     reason: str
 
 
-FLAGGED_BY = (*RAW_UNSEEN, RAW_RUNS_PAST_BOX, RAW_OVERLAID)  # raw readings that keep a lone fill flagged
+# raw readings that keep a lone fill flagged
+FLAGGED_BY = (*RAW_UNSEEN, RAW_RUNS_PAST_BOX, RAW_OVERLAID, RAW_SHADED, RAW_COVERED)
 
 
 def flagged_otherwise(raw: Mapping[str, Any]) -> bool:
@@ -113,7 +114,8 @@ def flagged_otherwise(raw: Mapping[str, Any]) -> bool:
     as a whole (``page_flagged``), its print washed out by glare (``washed_out``: a mark beside the fill
     may not show) or covered (``hidden``), part of it past the image's edge (``outside_image``), or a box's
     ink running on far past it (``runs_past_box``: a stain's edge, a clip's wire), or something opaque over
-    part of a box (``overlaid``: a punched hole, a fingertip).
+    part of a box (``overlaid``: a punched hole, a fingertip), a box read as empty under a shade that holds
+    darker ink (``shaded``) or a box a side of whose border does not show (``covered``).
     ``apply`` then leaves a lone fill flagged whatever the convention."""
     return bool(raw.get(RAW_PAGE_FLAGGED, False)) or any(key in raw for key in FLAGGED_BY)
 

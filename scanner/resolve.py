@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from formkit.layout.model import ChoiceField, LineField
-from formkit.records import FieldValue
+from formkit.records import RAW_COVERED, RAW_SHADED, FieldValue
 
 from .lines import LineReading
 from .marks import MARKED_FROM, BoxMeasure, Mark
@@ -25,15 +25,17 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     # Read as empty because one side of the paper round them is darker and that shade reaches inside: a
     # shadow's edge, a highlighter stripe or a finger over part of the box, under which a real mark was read
     # as shade (a cross at confidence 1.0)
+    # Noted on values flagged already too: a lone fill's flag may be lifted later for a respondent who answers
+    # by filling (formkit.conventions), but not while another box may hide a mark
     shaded = [str(o.value) for o, m, (s, _) in zip(field.options, measures, states, strict=True)
               if s is Mark.EMPTY and m.unshaded >= MARKED_FROM and str(o.value) not in value.value.split(";")]
-    if shaded and not value.needs_review:
-        value.raw["shaded"] = shaded
+    if shaded:
+        value.raw[RAW_SHADED] = shaded
         flag_for_review(value, f"one side of option(s) {', '.join(shaded)} is darker, as under a shadow's edge, a "
                                "highlighter or a finger: shade, or a mark?")
     covered = [str(o.value) for o, m in zip(field.options, measures, strict=True) if m.covered]
-    if covered and not value.needs_review:
-        value.raw["covered"] = covered
+    if covered:
+        value.raw[RAW_COVERED] = covered
         flag_for_review(value, f"something lies over part of option(s) {', '.join(covered)} (a finger, a note, a "
                                "clip): a mark under it?")
     if creased:

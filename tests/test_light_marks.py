@@ -188,3 +188,21 @@ def test_a_light_tick_above_a_highlighted_row_is_read(tmp_path):
         stripe[...] = (stripe * (np.float32([255, 235, 80]) / 255)).astype(np.uint8)
     values = values_of(page_of(tmp_path, "pencil", {"k10_04": (1, PENCIL, 1.0)}, highlighted))
     assert values["k10_04"].value == "1" and not values["k10_04"].needs_review
+
+
+@pytest.mark.parametrize("other", [BoxMeasure(0.0, 0.0, 200.0, 0.0, 0.0, covered=True),
+                                   BoxMeasure(0.06, 0.1, 200.0, 0.0, 0.1, unshaded=0.06)])
+def test_a_lone_fill_beside_a_box_that_may_hide_a_mark_stays_flagged_whatever_the_convention(other):
+    """A lone fill is flagged as filled; a respondent who answers by filling has that flag lifted
+    (``formkit.conventions``). The other box under a finger, or read as shade though darker ink lies in it,
+    was not noted on a value already flagged: the fill would have been accepted with a mark maybe beside it."""
+    from formkit.conventions import flagged_otherwise
+    from formkit.layout.model import ChoiceBox, ChoiceField
+    from scanner.resolve import resolve_choice
+
+    boxes = [Box(10 + 10 * k, 10, 5, 5) for k in range(2)]
+    field = ChoiceField("q", False, tuple(ChoiceBox(str(k + 1), str(k + 1), box) for k, box in enumerate(boxes)))
+    fill = BoxMeasure(0.97, 0.9, 200.0, 0.0, 0.98)
+    value = resolve_choice(field, [(Mark.FILLED, 0.9), (Mark.EMPTY, 1.0)], [fill, other])
+    assert value.needs_review and value.raw.get("covered", value.raw.get("shaded")) == ["2"]
+    assert flagged_otherwise(value.raw)
