@@ -25,9 +25,11 @@ judge by. Ink only darkens print, and a shadow keeps two thirds of its contrast 
 eight conditions (scan_accuracy.py's: flat, bent, crumpled, glare; scans and photos) no box or line on paper
 not clipped came under 0.62 of the page's contrast but on bent pages (down to 0.01), where the search found
 the print; on 320 such pages, half with digits written, nothing was taken for covered. A box a note's edge
-crosses (the sides left in view keep its contrast) is found by ``marks.measure_box`` (``covered``). Not seen:
-a box the note's own writing crosses, a white note on a scan (clipped paper: boxes and lines go to the glare
-rule, a writing area is not flagged).
+crosses (the sides left in view keep its contrast) is found by ``marks.measure_box`` (``covered``) where the
+paper beside it is darker, and by ``hidden_stretch`` where it is not (a white sheet's edge across a box): its
+outline does not show over a stretch, the rest of it in view. Not seen: a box the note's own writing
+crosses, a white note wholly over a box on a scan (clipped paper: boxes and lines go to the glare rule, a
+writing area is not flagged).
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ UNLIT_PERCENTILE = 75  # of the page's boxes' contrast: glare may lift the print
 MARK_MARGIN = 0.8  # a box where marks this much lighter than the person's lightest could vanish is flagged
 LINE_PIECE_MM = 10.0  # a line is looked at this much at a time: glare may wash out a part of it
 FRAME_PIECE_MM = 20.0  # a writing area's frame, for a note over it (half the pieces, and the cost, of 10 mm)
+# A box or line whose print does not show over this long a stretch, the rest of it in view, is partly covered.
+# Measured 2026-12-05 (scan_accuracy.py's and desk_hazards.py's conditions, 12-60 pages each): print not covered
+# showed no such stretch but under glare (flagged as such) and on one field of 1,680 in the four hardest
+# conditions (a 2 MP photo sent by a messenger); print partly covered by a white sheet, 4.5 mm or more.
+PARTLY_HIDDEN_MM = 2.5
+PARTLY_HIDDEN_REACH_MM = 1.0  # across the outline: registration error, a box found off where registered
+# of the page's contrast: print fainter than this across its outline does not show. At 0.3, a 2 MP photo sent by
+# a messenger lost thin top borders in its blur and JPEG (4 of 1,680 fields flagged, 1 at 0.2); what lies over
+# print hides it all but paper grain (a white sheet) or skin's soft shading (a thumb, also found by ``marks``)
+PARTLY_HIDDEN_SHARE = 0.2
 
 
 def washed_out(white: float, contrast: float, page_contrast: float | None, lightest_peak: float | None = None
@@ -138,6 +150,70 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
             said = list(dict.fromkeys(name.split()[0] for name in covered)) if p.frame else covered  # its sides
             flag_for_review(value, f"the print of {p.where} {', '.join(said)}{p.unit} does not show: covered by a "
                                    "note, a fold or a finger? A mark there would not be seen")
+        partly = _partly_hidden(page, by_id[value.field], p, reference, px_per_mm, set(lost) | set(covered))
+        if partly:
+            value.raw[RAW_HIDDEN] = covered + partly
+            flag_for_review(value, f"part of the print of {p.where} {', '.join(partly)}{p.unit} does not show: a "
+                                   "page, a note or a finger over it? A mark under it would not be seen")
+
+
+def _partly_hidden(page: np.ndarray, f: Field, p: _Printed, reference: float | None, px_per_mm: float,
+                   known: set[str]) -> list[str]:
+    """The parts of ``f`` (choice and digit boxes by name; stretches of a visual-analogue line, mm from its
+    start) whose print does not show over a stretch (``hidden_stretch``), the rest in view; parts in
+    ``known`` (washed out, or covered whole) left out. Not a writing area's grey frame, nor a marked choice
+    box: a fill spilling past its border hides it too, and something over a marked box is ``overlaid``'s."""
+    if not reference or p.frame:
+        return []
+    if isinstance(f, LineField):
+        stretch = hidden_stretch(page, Box(f.x1_mm, f.y1_mm, f.x2_mm - f.x1_mm, 0.0), reference, px_per_mm)
+        if stretch is None or any(_overlaps(stretch, name) for name in known):
+            return []
+        return [f"{stretch[0]:.0f}-{stretch[1]:.0f}"]
+    return [name for name, part, marked in zip(p.names, p.parts, p.shows_mark, strict=True)
+            if not marked and name not in known and hidden_stretch(page, part, reference, px_per_mm) is not None]
+
+
+def _overlaps(stretch: tuple[float, float], piece: str) -> bool:
+    """Whether a line's ``stretch`` (mm from its start) overlaps the piece named ``piece`` ("a-b", mm)."""
+    first, last = (float(x) for x in piece.split("-"))
+    return stretch[0] < last and first < stretch[1]
+
+
+def hidden_stretch(page: np.ndarray, part: Box, reference: float, px_per_mm: float) -> tuple[float, float] | None:
+    """The longest stretch of ``part``'s printed outline (each of its sides; the line itself for a line)
+    along which no print shows, as (start, stop) mm along its side from the side's start, when it is
+    ``PARTLY_HIDDEN_MM`` long or more; else ``None``. Print shows where, across the outline and within
+    ``PARTLY_HIDDEN_REACH_MM`` of it, the darkest pixel is darker than the brightest by ``PARTLY_HIDDEN_SHARE``
+    of ``reference`` (grey levels). Something opaque over part of the print (the edge of a page lying on top,
+    a fingertip) hides it over a stretch; ink only darkens it, and where glare lifts it far enough, the
+    glare rule says so first."""
+    reach = max(1, int(round(PARTLY_HIDDEN_REACH_MM * px_per_mm)))
+    longest: tuple[int, int, float] = (0, 0, 0.0)
+    for image, across, start, stop in _outline_sides(page, part, px_per_mm):
+        r, c0 = int(round(across)), max(0, int(round(start)))
+        strip = image[max(0, r - reach):min(image.shape[0], r + reach + 1), c0:min(image.shape[1], int(round(stop)))]
+        if strip.shape[0] < 2 or strip.shape[1] < 1:
+            continue
+        hidden = (strip.max(axis=0).astype(np.int16) - strip.min(axis=0)) < PARTLY_HIDDEN_SHARE * reference
+        if not hidden.any():  # most sides
+            continue
+        run = _longest_run(hidden)
+        if run[1] - run[0] > longest[1] - longest[0]:
+            longest = (*run, c0 - start)
+    first, last, shift = longest
+    if (last - first) / px_per_mm < PARTLY_HIDDEN_MM:
+        return None
+    return (first + shift) / px_per_mm, (last + shift) / px_per_mm
+
+
+def _longest_run(flags: np.ndarray) -> tuple[int, int]:
+    """Where the most ``True`` in a row in the 1-D ``flags`` (some ``True``) begin and end (past the last)."""
+    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    k = int(np.argmax(ends - starts))
+    return int(starts[k]), int(ends[k])
+
 
 
 def _printed(page: np.ndarray, f: Field, value: FieldValue, choice_measures: dict[str, list[marks.BoxMeasure]],
@@ -201,17 +277,23 @@ def _print_found(page: np.ndarray, part: Box, reference: float, px_per_mm: float
     ``HIDDEN_SEARCH_MM`` of where it was looked for: a straight run along the side, over ``RUN_SHARE`` of its
     length (its ends left out), darker than the paper beside it by half of ``reference`` (grey levels). A
     page that does not lie flat moves print so; writing on a note over the print makes no such runs."""
-    scale = px_per_mm
-    x0, y0 = part.x_mm * scale, part.y_mm * scale
-    x1, y1 = x0 + part.w_mm * scale, y0 + part.h_mm * scale
+    sides = _outline_sides(page, part, px_per_mm)
+    reach = int(round(HIDDEN_SEARCH_MM * px_per_mm))
+    return bool(sides) and all(_run_along(image, along, start, stop, reach, reference)
+                               for image, along, start, stop in sides)
+
+
+def _outline_sides(page: np.ndarray, part: Box, px_per_mm: float) -> list[tuple[np.ndarray, float, float, float]]:
+    """Each side of ``part``'s outline (the line itself, for a part of no height or width) as (image, row,
+    first column, last column) in pixels: ``page`` for the top and bottom, ``page.T`` for the left and right."""
+    x0, y0 = part.x_mm * px_per_mm, part.y_mm * px_per_mm
+    x1, y1 = x0 + part.w_mm * px_per_mm, y0 + part.h_mm * px_per_mm
     sides = []
     if part.w_mm > 0:
         sides += [(page, y, x0, x1) for y in ((y0, y1) if part.h_mm > 0 else (y0,))]
     if part.h_mm > 0:
         sides += [(page.T, x, y0, y1) for x in ((x0, x1) if part.w_mm > 0 else (x0,))]
-    reach = int(round(HIDDEN_SEARCH_MM * scale))
-    return bool(sides) and all(_run_along(image, along, start, stop, reach, reference)
-                               for image, along, start, stop in sides)
+    return sides
 
 
 def _run_along(image: np.ndarray, row: float, start: float, stop: float, reach: int, reference: float) -> bool:

@@ -186,3 +186,28 @@ def test_a_note_over_most_of_a_goal_card_is_judged_by_the_markers(tmp_path):
     values = {v.field: v for v in result.values}
     for field in ("why", "steps", "helper"):
         assert values[field].needs_review and "writing area's frame" in values[field].reason, values[field]
+
+
+@pytest.mark.parametrize("capture", ["scan", "photo"])
+def test_a_digit_box_partly_under_a_page_on_top_is_flagged(tmp_path, capture):
+    """GAS follow-up page 1 under another sheet of paper lying over the left of the page, its edge across
+    weight 2's box: 40 % of the box hidden, its left side wholly. The rest of the outline shows, so the box
+    was not faint enough to be taken for covered, and it read blank, unflagged (a digit under the sheet is
+    not seen). Weight 1, written, and weight 3, left blank, both clear of the sheet, read as they are."""
+    image = printed("gas-followup", tmp_path)[0][0]
+    page = build_layout(resolve_template("gas-followup")).pages[0]
+    fields = {f.id: f for f in page.fields}
+    write_digits(image, DPI, fields["weight_1"].boxes, "4", load_digits(DIGITS), random.Random(2), "black")
+    box = fields["weight_2"].boxes[0]
+    scale = DPI / 25.4
+    top, bottom = int((box.y_mm - 30) * scale), int((box.y_mm + 40) * scale)
+    image[top:bottom, :int((box.x_mm + 0.4 * box.w_mm) * scale)] = 246  # the sheet on top
+    captured = degrade_scan(image, DPI, random.Random(5), out_dpi=DPI) if capture == "scan" else \
+        degrade_photo(image, random.Random(3), frame_px=(4000, 3000))
+    result = read(captured)
+    assert result.status == "read", result.reason
+    values = {v.field: v for v in result.values}
+    assert values["weight_2"].needs_review and values["weight_2"].raw["hidden"] == ["1"], values["weight_2"]
+    assert "part of the print of box(es) 1 does not show" in values["weight_2"].reason
+    assert (values["weight_1"].value, values["weight_1"].needs_review) == ("4", False), values["weight_1"]
+    assert (values["weight_3"].value, values["weight_3"].needs_review) == ("", False), values["weight_3"]
