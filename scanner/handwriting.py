@@ -74,13 +74,48 @@ def digit_guesses(images: np.ndarray) -> list[tuple[int, np.ndarray, float]]:
 def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float] | None) -> dict:
     """A box as the fields are resolved from it: ``digit`` the networks' reading; ``p`` and ``probs`` as far
     as they can be trusted (``digits.recognise``: lower for a shape unlike the training digits of that
-    class), judged against ``digits.accept_probability``; ``p_networks`` the networks' own probability."""
+    class), judged against ``digits.accept_probability``; ``p_networks`` the networks' own probability.
+    And what the ink says beyond the digit (``_stray_ink`` judges it): ``side_by_side`` pieces of ink,
+    ``outside_mm2`` / ``left_mm2`` / ``right_mm2`` of ink reaching into the box but mostly outside it,
+    ``faint_mm2`` of ink fainter than the usual cut."""
     if guess is not None:
         digit, trusted, p_networks = guess
-        return {"digit": digit, "p": round(float(trusted[digit]), 4), "ink_mm2": round(ink.ink_mm2, 2),
-                "probs": [round(float(q), 4) for q in trusted], "p_networks": round(p_networks, 4)}
-    state = "trace" if ink.ink_mm2 >= TRACE_MM2 else "blank"
-    return {"digit": None, "p": 1.0 if state == "blank" else 0.0, "ink_mm2": round(ink.ink_mm2, 2), "state": state}
+        reading = {"digit": digit, "p": round(float(trusted[digit]), 4), "ink_mm2": round(ink.ink_mm2, 2),
+                   "probs": [round(float(q), 4) for q in trusted], "p_networks": round(p_networks, 4)}
+        if ink.side_by_side > 1:
+            reading["side_by_side"] = ink.side_by_side
+    else:
+        faint = ink.faint_mm2 >= areas.INK_MM2  # a digit's worth of ink, only fainter than the usual cut
+        state = "trace" if ink.ink_mm2 >= TRACE_MM2 or faint else "blank"
+        reading = {"digit": None, "p": 1.0 if state == "blank" else 0.0, "ink_mm2": round(ink.ink_mm2, 2),
+                   "state": state}
+        if faint:
+            reading["faint_mm2"] = round(ink.faint_mm2, 2)
+    for key, mm2 in (("outside_mm2", ink.outside_mm2), ("left_mm2", ink.left_mm2), ("right_mm2", ink.right_mm2)):
+        if mm2 >= areas.INK_MM2:
+            reading[key] = round(mm2, 2)
+    return reading
+
+
+def _stray_ink(boxes: list[dict]) -> list[str]:
+    """Why the boxes' digits may not be what was written, whatever the recogniser's confidence: a box
+    holding two characters side by side, handwriting mostly outside a box (above or below it), and ink across
+    a box's side that the box beside it does not take as its digit (a digit written between two boxes, or
+    beside the last). None of these can be decided by a template's range or the calendar."""
+    reasons = []
+    several = [str(i + 1) for i, b in enumerate(boxes) if b.get("side_by_side", 1) > 1]
+    if several:
+        reasons.append(f"more than one character in box {', '.join(several)}")
+    written = [b["digit"] is not None for b in boxes]
+    outside = []
+    for i, b in enumerate(boxes):
+        beside_left = b.get("left_mm2") and not (i > 0 and written[i - 1])
+        beside_right = b.get("right_mm2") and not (i + 1 < len(boxes) and written[i + 1])
+        if b.get("outside_mm2") or beside_left or beside_right:
+            outside.append(str(i + 1))
+    if outside:
+        reasons.append(f"writing mostly outside box {', '.join(outside)}")
+    return reasons
 
 
 @cache
@@ -133,7 +168,8 @@ def _confidence(boxes: list[dict]) -> float:
 
 def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldValue:
     written = [i for i, b in enumerate(boxes) if b["digit"] is not None]
-    reasons = _doubts(boxes, accept)
+    stray = _stray_ink(boxes)
+    reasons = _doubts(boxes, accept) + stray
     raw = {"boxes": boxes}
     if not written and not reasons:
         return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
@@ -143,7 +179,7 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
     value = "".join(str(boxes[i]["digit"]) for i in written)
     bounded = f.minimum is not None and f.maximum is not None and f.maximum - f.minimum < 100_000
     posterior = None
-    if contiguous and bounded and not any(b.get("state") == "trace" for b in boxes):
+    if contiguous and bounded and not stray and not any(b.get("state") == "trace" for b in boxes):
         # only the template's range can be right: let that decide between a digit's close readings
         allowed, candidates = _allowed_numbers(f.minimum, f.maximum, len(written))  # type: ignore[arg-type]
         if allowed:
@@ -158,28 +194,35 @@ def _resolve_digits(f: BoxesField, boxes: list[dict], accept: float) -> FieldVal
 
 
 def _resolve_date(f: BoxesField, boxes: list[dict], accept: float, date_share: float) -> FieldValue:
-    """Boxes DD MM YYYY. A single digit in the day or month pair is that number (5 -> 05). ``accept``: a
+    """Boxes DD MM YYYY. A single digit in the day or month pair is that number (5 -> 05), unless it is
+    in the pair's first box and could begin a two-digit day or month (1_ is 1, or 10-19: to review).
+    ``accept``: a
     digit's threshold (``digits.accept_probability``); ``date_share``: the likeliest date's
     (``digits.accept_date_share``)."""
     raw = {"boxes": boxes}
-    reasons = _doubts(boxes, accept)
+    stray = _stray_ink(boxes)
+    reasons = _doubts(boxes, accept) + stray
     digit = [b["digit"] for b in boxes]
     if all(d is None for d in digit) and not reasons:
         return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
     # the years depend on the day the page is read: kept with the value, as the bound it was judged by
     years = raw["years"] = plausible_years()
     posterior = None
-    if all(d is not None for d in digit):
+    if all(d is not None for d in digit) and not stray:
         # only real dates in range can be right: let that decide between a digit's close readings
         best, posterior = most_likely_date(np.array([b["probs"] for b in boxes]), years)
         if posterior >= date_share:
             return FieldValue(f.id, f.kind, best, posterior, False, "", raw)
     day, month, year = digit[0:2], digit[2:4], digit[4:8]
     parts = []
-    for name, group in (("day", day), ("month", month)):
+    for (name, group), first, tens in ((("day", day), 1, 3), (("month", month), 3, 1)):
         present = [d for d in group if d is not None]
         if not present:
             reasons.append(f"no {name}")
+        elif group[1] is None and group[0] <= tens:
+            # "1_": a one-digit day written from the left, or a day of 10-19 whose second digit did not reach
+            # its box (written beside or below it, too faint): not for the reader to guess
+            reasons.append(f"box {first + 1} empty after a {group[0]}: {name} {group[0]}, or {group[0]}0-{group[0]}9?")
         parts.append(int("".join(map(str, present))) if present else 0)
     if any(d is None for d in year):
         reasons.append("the year needs four digits")
