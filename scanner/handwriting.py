@@ -219,7 +219,7 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float, date_share: f
         present = [d for d in group if d is not None]
         if not present:
             reasons.append(f"no {name}")
-        elif group[1] is None and group[0] <= tens:
+        elif group[1] is None and 1 <= group[0] <= tens:  # 0_ is no day or month at all: flagged below
             # "1_": a one-digit day written from the left, or a day of 10-19 whose second digit did not reach
             # its box (written beside or below it, too faint): not for the reader to guess
             reasons.append(f"box {first + 1} empty after a {group[0]}: {name} {group[0]}, or {group[0]}0-{group[0]}9?")

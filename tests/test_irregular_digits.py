@@ -158,3 +158,9 @@ def test_a_day_or_month_in_the_first_of_its_boxes_that_could_begin_two_digits_go
                       ("05 12025", "2025-01-05"), ("053 2025", "2025-03-05")):
         value = _date(text)
         assert value.value == iso and not value.needs_review, (text, value)
+
+
+def test_a_zero_alone_in_the_days_first_box_is_no_day_not_a_day_of_0_to_9():
+    value = _date("0 052025")
+    assert value.needs_review and "not a real date" in value.reason and "day 0, or" not in value.reason, value
+
