@@ -134,21 +134,26 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
 def side_by_side(ink: np.ndarray, px_per_mm: float) -> int:
     """How many pieces of the handwriting ``ink`` (0..1, 0 for paper) stand side by side with a column of
     paper between them, each at least ``PIECE_MIN_MM`` tall, ``PIECE_HEIGHT_SHARE`` as tall as the tallest
-    and with ``PIECE_INK_SHARE`` of the ink of the one with most: 2 or more is two characters written in one
-    box ("12" squeezed into a box meant for one digit). A single digit's strokes overlap from left to right
-    (a 5's flag lies over its body, a 4's bar crosses its stem); a faint slip of the pen beside it does not
-    count."""
+    and with ``PIECE_INK_SHARE`` of the ink of the one with most, level with the tallest over half its own
+    height: 2 or more is two characters written in one box ("12" squeezed into a box meant for one digit).
+    A single digit's strokes overlap from left to right (a 5's flag lies over its body, a 4's bar crosses its
+    stem); a faint slip of the pen beside it does not count."""
     ink_columns = (ink > 0).any(axis=0)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], ink_columns.astype(np.int8), [0]])))
-    pieces = []  # (height in px, ink)
+    pieces = []  # (first row, last row, ink)
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
         rows = np.flatnonzero((ink[:, start:stop] > 0).any(axis=1))
-        pieces.append((rows[-1] - rows[0] + 1, float(ink[:, start:stop].sum())))
+        pieces.append((rows[0], rows[-1], float(ink[:, start:stop].sum())))
     if not pieces:
         return 0
-    tallest, most = max(h for h, _ in pieces), max(m for _, m in pieces)
-    return int(sum(h >= max(PIECE_HEIGHT_SHARE * tallest, PIECE_MIN_MM * px_per_mm) and m >= PIECE_INK_SHARE * most
-                   for h, m in pieces))
+    tallest = max(pieces, key=lambda p: p[1] - p[0])
+    most = max(m for *_, m in pieces)
+    least_px = max(PIECE_HEIGHT_SHARE * (tallest[1] - tallest[0] + 1), PIECE_MIN_MM * px_per_mm)
+    # side by side: level with the tallest over half their height; the pieces of a slanting stroke broken
+    # where it is faint lie one above the other
+    return int(sum(last - first + 1 >= least_px and m >= PIECE_INK_SHARE * most
+                   and min(last, tallest[1]) - max(first, tallest[0]) >= 0.5 * (last - first)
+                   for first, last, m in pieces))
 
 
 def _handwriting(darkness: np.ndarray, contrast: float, box_px: tuple[float, float, float, float],
@@ -176,7 +181,7 @@ def _inside_components(mask: np.ndarray, box_px: tuple[float, float, float, floa
     or right side (towards the next box, whose digit they may be), and the others (above or below the box,
     which no other box takes)."""
     x0, y0, x1, y1 = box_px
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
     inside = np.zeros_like(mask)
     inside[max(0, int(y0)):max(0, int(y1)), max(0, int(x0)):max(0, int(x1))] = 1
     # per piece: its area, and how much of it lies inside the box
@@ -187,10 +192,13 @@ def _inside_components(mask: np.ndarray, box_px: tuple[float, float, float, floa
     keep[0] = False
     stray = (area >= SPECK_MM2 * px_per_mm**2) & (within > 0) & ~keep
     stray[0] = False
-    left = stats[:, cv2.CC_STAT_LEFT]
-    to_left = stray & (left == 0)
-    to_right = stray & (left + stats[:, cv2.CC_STAT_WIDTH] >= mask.shape[1]) & ~to_left
-    elsewhere = stray & ~to_left & ~to_right
+    # beside the box, by where its middle lies: a piece of the next box's digit cut off by a border removed
+    # need not reach the cut-out's side (it was taken for writing below the box)
+    centre_x, centre_y = centroids[:, 0], centroids[:, 1]
+    level = (centre_y >= y0) & (centre_y <= y1)
+    to_left = stray & level & (centre_x < (x0 + x1) / 2)
+    to_right = stray & level & ~to_left
+    elsewhere = stray & ~level
     return keep[labels].astype(np.uint8), tuple(float(area[which].sum()) / px_per_mm**2
                                                 for which in (elsewhere, to_left, to_right))
 

@@ -164,3 +164,13 @@ def test_a_zero_alone_in_the_days_first_box_is_no_day_not_a_day_of_0_to_9():
     value = _date("0 052025")
     assert value.needs_review and "not a real date" in value.reason and "day 0, or" not in value.reason, value
 
+
+
+def test_a_slanting_stroke_broken_where_it_is_faint_is_one_character():
+    """A thin, slanting 1 whose middle is too faint to cut: its two pieces stand in columns apart, but one
+    above the other, not level as two characters written side by side are."""
+    page = _page(list(WEIGHT.boxes))
+    _line(page, (14.2, 11.0), (13.7, 14.0), width_px=2)
+    _line(page, (12.9, 14.8), (12.2, 17.2), width_px=2)
+    ink = digits.box_ink(page, WEIGHT.boxes[0], PX_PER_MM, digits.side_margin_mm(WEIGHT.boxes))
+    assert ink.ink_mm2 > 0 and ink.side_by_side == 1
