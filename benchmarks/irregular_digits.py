@@ -99,7 +99,7 @@ from formkit.layout.model import Box, BoxesField, Page  # noqa: E402
 from formkit.records import PageResult  # noqa: E402
 from formkit.template import resolve_template  # noqa: E402
 from scanner.pipeline import read_image  # noqa: E402
-from tests.synthetic import PENS, _Pen, degrade_photo, degrade_scan, draw_mark, render_pdf  # noqa: E402
+from tests.synthetic import PENS, _Pen, degrade_photo, degrade_scan, draw_digit, draw_mark, render_pdf  # noqa: E402
 
 DPI = 300
 PHOTO_3MP = (2000, 1500)
@@ -195,48 +195,10 @@ CENTRED = replace(PEN, jitter=False)
 
 
 def write_digit(sheet: Sheet, box: Box, digit: np.ndarray, hand: Hand = PEN) -> None:
-    """A digit image (ink 255, as MNIST) written into ``box``: its size, slant, tilt, place and strength drawn."""
-    rng, scale = sheet.rng, DPI / 25.4
-    ys, xs = np.nonzero(digit > 30)
-    piece = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
-    h = max(4, int(round(box.h_mm * rng.uniform(*hand.height) * scale)))
-    w = max(2, int(round(piece.shape[1] / piece.shape[0] * h * rng.uniform(0.85, 1.2))))
-    fit = 0.9 * box.w_mm * scale / w  # people write inside the box: a wide digit is written smaller
-    if fit < 1:
-        h, w = max(4, int(h * fit)), max(2, int(w * fit))
-    pad = max(h, w)
-    ink = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
-    ink[pad:pad + h, pad:pad + w] = cv2.resize(piece, (w, h), interpolation=cv2.INTER_CUBIC)
-    ink = np.clip((ink - (rng.uniform(0.1, 0.55) if hand.cut is None else hand.cut)) / 0.3, 0, 1)
-    if hand.thicken_mm:
-        k = max(1, int(round(hand.thicken_mm * scale)))
-        ink = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    ink = _slanted(ink, rng)
-    dx = rng.gauss(0, 0.05) * box.w_mm if hand.jitter else 0
-    dy = rng.gauss(0, 0.06) * box.h_mm if hand.jitter else 0
-    centre = ((box.x_mm + box.w_mm / 2 + dx) * scale, (box.y_mm + box.h_mm / 2 + dy) * scale)
-    colour = hand.colour if hand.colour is not None else PENS[sheet.pen]
-    _lay_ink(sheet.image, ink * rng.uniform(*hand.strength), centre, colour)
-
-
-def _slanted(ink: np.ndarray, rng: random.Random) -> np.ndarray:
-    """``ink`` sheared by up to a quarter and turned by up to 8 degrees about its middle."""
-    centre = (ink.shape[1] / 2, ink.shape[0] / 2)
-    shear = rng.uniform(-0.25, 0.25)
-    matrix = cv2.getRotationMatrix2D(centre, rng.uniform(-8, 8), 1.0)
-    matrix[0, 1] += shear
-    matrix[0, 2] -= shear * centre[1]
-    return cv2.warpAffine(ink, matrix, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_LINEAR)
-
-
-def _lay_ink(image: np.ndarray, ink: np.ndarray, centre_px: tuple[float, float], colour: tuple) -> None:
-    """Blend ``colour`` into ``image`` by ``ink`` (opacity 0..1) centred at ``centre_px``, cut at the edges."""
-    x0, y0 = int(round(centre_px[0] - ink.shape[1] / 2)), int(round(centre_px[1] - ink.shape[0] / 2))
-    ix0, iy0 = max(0, x0), max(0, y0)
-    ix1, iy1 = min(image.shape[1], x0 + ink.shape[1]), min(image.shape[0], y0 + ink.shape[0])
-    a = np.clip(ink[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0], 0, 1)[..., None]
-    region = image[iy0:iy1, ix0:ix1].astype(np.float32)
-    image[iy0:iy1, ix0:ix1] = np.clip(region * (1 - a) + np.array(colour, np.float32) * a, 0, 255).astype(np.uint8)
+    """A digit image (ink 255, as MNIST) written into ``box`` in ``hand`` (``tests.synthetic.draw_digit``)."""
+    draw_digit(sheet.image, DPI, box, digit, sheet.rng, sheet.pen, height=hand.height, cut=hand.cut,
+               strength=hand.strength, thicken_mm=hand.thicken_mm, colour=hand.colour,
+               place="jitter" if hand.jitter else "centre")
 
 
 def write(sheet: Sheet, boxes: tuple[Box, ...] | list[Box], text: str, hand: Hand = PEN) -> None:

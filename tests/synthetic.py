@@ -109,13 +109,20 @@ def draw_mark(image: np.ndarray, dpi: float, box: Box, style: str, rng: random.R
 
 
 def draw_digit(image: np.ndarray, dpi: float, box: Box, digit: np.ndarray, rng: random.Random,
-               pen: str = "black") -> None:
+               pen: str = "black", *, height: tuple[float, float] = (0.5, 0.95), cut: float | None = None,
+               strength: tuple[float, float] = (0.7, 1.0), thicken_mm: float = 0.0, place: str = "across",
+               colour: tuple[int, int, int] | None = None) -> None:
     """A real handwritten ``digit`` (28×28 uint8, ink 255, as MNIST) written into ``box`` of ``image``:
-    random size, slant, stroke width, position (sometimes across the border) and ink strength."""
+    random size (``height``: of the box's), slant, stroke width, position and ink strength (``strength``).
+
+    ``cut``: where the soft stroke profile is cut (drawn at random when ``None``); ``thicken_mm``: strokes
+    that much thicker (a felt pen); ``place``: "across" sometimes across the border (one in ten), "jitter"
+    off the middle at random only, "centre" in the middle; ``colour``: the ink's, else ``pen``'s. Random
+    draws in a fixed order, each option's only when it asks for one: the same ``rng`` writes the same digit."""
     scale = dpi / 25.4
     ys, xs = np.nonzero(digit > 30)
     piece = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
-    height_mm = box.h_mm * rng.uniform(0.5, 0.95)
+    height_mm = box.h_mm * rng.uniform(*height)
     aspect = rng.uniform(0.85, 1.2)
     h = max(4, int(round(height_mm * scale)))
     w = max(2, int(round(piece.shape[1] / piece.shape[0] * h * aspect)))
@@ -127,17 +134,21 @@ def draw_digit(image: np.ndarray, dpi: float, box: Box, digit: np.ndarray, rng: 
     canvas[pad:pad + h, pad:pad + w] = cv2.resize(piece, (w, h), interpolation=cv2.INTER_CUBIC)
     # MNIST strokes are soft-edged and about 12 % of the digit's height; pens write thinner or thicker.
     # Cutting the soft profile higher or lower thins or thickens every stroke alike, never breaking one.
-    cut = rng.uniform(0.1, 0.55)
-    canvas = np.clip((canvas - cut) / 0.3, 0, 1)
+    canvas = np.clip((canvas - (rng.uniform(0.1, 0.55) if cut is None else cut)) / 0.3, 0, 1)
+    if thicken_mm:
+        k = max(1, int(round(thicken_mm * scale)))
+        canvas = cv2.dilate(canvas, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     centre = (canvas.shape[1] / 2, canvas.shape[0] / 2)
     shear = rng.uniform(-0.25, 0.25)
     matrix = cv2.getRotationMatrix2D(centre, rng.uniform(-8, 8), 1.0)
     matrix[0, 1] += shear
     matrix[0, 2] -= shear * centre[1]
     canvas = cv2.warpAffine(canvas, matrix, (canvas.shape[1], canvas.shape[0]), flags=cv2.INTER_LINEAR)
-    across = rng.random() < 0.1
-    dx = rng.gauss(0, 0.05) * box.w_mm + (rng.choice([-1, 1]) * box.w_mm * 0.1 if across else 0)
-    dy = rng.gauss(0, 0.06) * box.h_mm + (rng.choice([-1, 1]) * box.h_mm * 0.12 if across else 0)
+    dx = dy = 0.0
+    if place != "centre":
+        across = place == "across" and rng.random() < 0.1
+        dx = rng.gauss(0, 0.05) * box.w_mm + (rng.choice([-1, 1]) * box.w_mm * 0.1 if across else 0)
+        dy = rng.gauss(0, 0.06) * box.h_mm + (rng.choice([-1, 1]) * box.h_mm * 0.12 if across else 0)
     cx = (box.x_mm + box.w_mm / 2 + dx) * scale
     cy = (box.y_mm + box.h_mm / 2 + dy) * scale
     x0, y0 = int(round(cx - canvas.shape[1] / 2)), int(round(cy - canvas.shape[0] / 2))
@@ -146,14 +157,14 @@ def draw_digit(image: np.ndarray, dpi: float, box: Box, digit: np.ndarray, rng: 
     ix1, iy1 = min(image.shape[1], x0 + cw), min(image.shape[0], y0 + ch)
     if ix1 <= ix0 or iy1 <= iy0:
         return
-    alpha = np.clip(canvas[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0], 0, 1) * rng.uniform(0.7, 1.0)
+    alpha = np.clip(canvas[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0], 0, 1) * rng.uniform(*strength)
     target_region = image[iy0:iy1, ix0:ix1].astype(np.float32)
-    colour = np.array(PENS[pen], np.float32)
+    ink = np.array(PENS[pen] if colour is None else colour, np.float32)
     if image.ndim == 2:
-        colour = colour.min(keepdims=True)
+        ink = ink.min(keepdims=True)
     else:
         alpha = alpha[..., None]
-    image[iy0:iy1, ix0:ix1] = np.clip(target_region * (1 - alpha) + colour * alpha, 0, 255).astype(np.uint8)
+    image[iy0:iy1, ix0:ix1] = np.clip(target_region * (1 - alpha) + ink * alpha, 0, 255).astype(np.uint8)
 
 
 def draw_line_mark(image: np.ndarray, dpi: float, line: LineField, position_mm: float, rng: random.Random,
