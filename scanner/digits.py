@@ -87,7 +87,9 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     In: ``page`` 2-D uint8 grey (0 black), ``box`` in mm from the page's top-left corner. Out: ``soft``, a
     float32 array the size of the cut-out in pixels (box plus margins), 0 for paper and 1 for full ink,
     printed borders removed; ``ink_mm2``, the handwriting's area in mm² (0 for an empty box). ``normalise``
-    turns ``soft`` into the 28×28 image the network reads.
+    turns ``soft`` into the 28×28 image the network reads. And what the ink says beyond one digit:
+    ``faint_mm2``, ink at the faint cut in a box with none at the usual one; ``side_by_side``; and the ink
+    left out as mostly outside the box (``_inside_components``).
 
     Each printed border line is found near where the layout puts it and removed (``ink.without_printed_lines``):
     only as thick as it is where nothing touches it, so a stroke lying along it keeps what sticks out (the
@@ -95,7 +97,9 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     mistaken for a border. A faint stroke lying exactly on a border goes with it.
 
     Ink is what is ``INK_CONTRAST`` darker than the paper; in a box written fainter than that (but with a
-    digit's worth of ink at it, so that an empty box lets no noise in), ``ink_contrast`` of the box's inside.
+    digit's worth of ink at it, so that an empty box lets no noise into its digit), ``ink_contrast`` of the
+    box's inside. A box with no ink at ``INK_CONTRAST`` is measured at that faint cut too (``faint_mm2``):
+    writing fainter than the usual cut all over is not a blank box.
     """
     taller = Box(box.x_mm, box.y_mm - MARGIN_MM + side_margin_mm, box.w_mm, box.h_mm + 2 * (MARGIN_MM - side_margin_mm))
     rows, cols = box_slices(taller, side_margin_mm, page.shape, px_per_mm)
@@ -177,9 +181,9 @@ def ink_contrast(inside: np.ndarray) -> float:
 def _inside_components(mask: np.ndarray, box_px: tuple[float, float, float, float], px_per_mm: float
                        ) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Connected pieces of ink that belong to this box: mostly inside it, not specks. And, in mm², the
-    pieces reaching into the box but left out as mostly outside it: those running off the cut-out's left
-    or right side (towards the next box, whose digit they may be), and the others (above or below the box,
-    which no other box takes)."""
+    pieces reaching into the box but left out as mostly outside it: those whose middle lies level with the
+    box, left or right of its middle (towards the next box, whose digit they may be), and the others (above
+    or below the box, which no other box takes)."""
     x0, y0, x1, y1 = box_px
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
     inside = np.zeros_like(mask)

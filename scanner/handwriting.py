@@ -222,7 +222,9 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float, date_share: f
         elif group[1] is None and 1 <= group[0] <= tens:  # 0_ is no day or month at all: flagged below
             # "1_": a one-digit day written from the left, or a day of 10-19 whose second digit did not reach
             # its box (written beside or below it, too faint): not for the reader to guess
-            reasons.append(f"box {first + 1} empty after a {group[0]}: {name} {group[0]}, or {group[0]}0-{group[0]}9?")
+            most = min(9, (31 if name == "day" else 12) - 10 * group[0])  # 3_ is 3, or 30-31
+            reasons.append(f"box {first + 1} empty after a {group[0]}: {name} {group[0]}, or "
+                           f"{group[0]}0-{group[0]}{most}?")
         parts.append(int("".join(map(str, present))) if present else 0)
     if any(d is None for d in year):
         reasons.append("the year needs four digits")

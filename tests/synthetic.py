@@ -119,6 +119,8 @@ def draw_digit(image: np.ndarray, dpi: float, box: Box, digit: np.ndarray, rng: 
     that much thicker (a felt pen); ``place``: "across" sometimes across the border (one in ten), "jitter"
     off the middle at random only, "centre" in the middle; ``colour``: the ink's, else ``pen``'s. Random
     draws in a fixed order, each option's only when it asks for one: the same ``rng`` writes the same digit."""
+    if place not in ("across", "jitter", "centre"):
+        raise ValueError(f"place: across, jitter or centre, not {place!r}")
     scale = dpi / 25.4
     ys, xs = np.nonzero(digit > 30)
     piece = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255

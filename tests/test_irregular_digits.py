@@ -154,6 +154,7 @@ def test_a_day_or_month_in_the_first_of_its_boxes_that_could_begin_two_digits_go
     assert _date("1 052025").needs_review
     assert _date("051 2025").needs_review  # January, or October to December?
     assert "day 1, or 10-19" in _date("1 052025").reason
+    assert "day 3, or 30-31" in _date("3 052025").reason and "month 1, or 10-12" in _date("051 2025").reason
     for text, iso in ((" 1052025", "2025-05-01"), ("4 052025", "2025-05-04"), ("05 32025", "2025-03-05"),
                       ("05 12025", "2025-01-05"), ("053 2025", "2025-03-05")):
         value = _date(text)
