@@ -32,7 +32,7 @@ from formkit.layout.model import Box
 
 from . import _onnx
 from .areas import INK_MM2
-from .ink import paper, percentile, without_printed_lines
+from .ink import paper, percentile, runs, without_printed_lines
 from .register import WARP_PX_PER_MM, box_slices
 
 MODEL_PATH = Path(__file__).parent / "models" / "digits.npz"
@@ -143,10 +143,8 @@ def side_by_side(ink: np.ndarray, px_per_mm: float) -> int:
     height: 2 or more is two characters written in one box ("12" squeezed into a box meant for one digit).
     A single digit's strokes overlap from left to right (a 5's flag lies over its body, a 4's bar crosses its
     stem); a faint slip of the pen beside it does not count."""
-    ink_columns = (ink > 0).any(axis=0)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], ink_columns.astype(np.int8), [0]])))
     pieces = []  # (first row, last row, ink)
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+    for start, stop in zip(*runs((ink > 0).any(axis=0)), strict=True):
         rows = np.flatnonzero((ink[:, start:stop] > 0).any(axis=1))
         pieces.append((rows[0], rows[-1], float(ink[:, start:stop].sum())))
     if not pieces:

@@ -132,3 +132,9 @@ def _run_length(stack: np.ndarray) -> np.ndarray:
     if stack.shape[0] == 0:
         return np.zeros(stack.shape[1], int)
     return np.logical_and.accumulate(stack, axis=0).sum(axis=0)
+
+
+def runs(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of ``True`` in the 1-D ``flags`` begins, and where it ends (one past its last)."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], np.asarray(flags, np.int8), [0]))))
+    return edges[::2], edges[1::2]

@@ -9,7 +9,7 @@ import numpy as np
 from formkit.layout.model import LineField
 
 from .creases import LINE_ONE_WAY_MM, runs_on
-from .ink import INK_CONTRAST, darker_than, paper
+from .ink import INK_CONTRAST, darker_than, paper, runs
 from .register import WARP_PX_PER_MM
 
 NEAR_MM = (0.6, 2.0)  # the bands just above and just below the printed line where a crossing shows
@@ -168,10 +168,10 @@ def _widened_tick(above: np.ndarray, below: np.ndarray, tick_col: float, px_per_
 
 def _runs(mask: np.ndarray, gap: int) -> list[tuple[int, int]]:
     """(start, stop) of each run of True, merging runs at most ``gap`` apart (one stroke drawn twice)."""
-    runs: list[tuple[int, int]] = []
-    for index in np.flatnonzero(mask):
-        if runs and index - runs[-1][1] <= gap:
-            runs[-1] = (runs[-1][0], index + 1)
+    merged: list[tuple[int, int]] = []
+    for start, stop in zip(*runs(mask), strict=True):
+        if merged and start - merged[-1][1] <= gap:
+            merged[-1] = (merged[-1][0], int(stop))
         else:
-            runs.append((index, index + 1))
-    return runs
+            merged.append((int(start), int(stop)))
+    return merged

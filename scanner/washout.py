@@ -43,6 +43,7 @@ from formkit.layout.model import Box, BoxesField, ChoiceField, Field, LineField,
 from formkit.records import RAW_HIDDEN, RAW_WASHED_OUT, FieldValue
 
 from . import marks
+from .ink import runs
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
 
@@ -209,11 +210,9 @@ def hidden_stretch(page: np.ndarray, part: Box, reference: float, px_per_mm: flo
 
 def _longest_run(flags: np.ndarray) -> tuple[int, int]:
     """Where the most ``True`` in a row in the 1-D ``flags`` (some ``True``) begin and end (past the last)."""
-    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    starts, ends = runs(flags)
     k = int(np.argmax(ends - starts))
     return int(starts[k]), int(ends[k])
-
 
 
 def _printed(page: np.ndarray, f: Field, value: FieldValue, choice_measures: dict[str, list[marks.BoxMeasure]],
