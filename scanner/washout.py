@@ -64,7 +64,7 @@ FRAME_PIECE_MM = 20.0  # a writing area's frame, for a note over it (half the pi
 # A box or line whose print does not show over this long a stretch, the rest of it in view, is partly covered.
 # Measured 2026-12-05 (scan_accuracy.py's and desk_hazards.py's conditions, 12-60 pages each): print not covered
 # showed no such stretch but under glare (flagged as such) and on one field of 1,680 in the four hardest
-# conditions (a 2 MP photo sent by a messenger); print partly covered by a white sheet, 4.5 mm or more.
+# conditions (a 2 MP photo sent by a messenger); print partly covered by a sheet or a hole, 4.1 mm or more.
 PARTLY_HIDDEN_MM = 2.5
 PARTLY_HIDDEN_REACH_MM = 1.0  # across the outline: registration error, a box found off where registered
 # of the page's contrast: print fainter than this across its outline does not show. At 0.3, a 2 MP photo sent by
