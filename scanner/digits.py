@@ -287,6 +287,7 @@ class Readings:
     probabilities: np.ndarray  # (N, 10) the ensemble's mean (``classify``)
     trusted: np.ndarray  # (N, 10) as far as they can be trusted: ``p`` for ``digit``, the rest share the doubt
     distance: np.ndarray  # (N,) standard deviations further from the class's training digits than the median
+    features: tuple[np.ndarray, ...] = ()  # each network's last hidden layer (N, width), as the pass gave them
 
     @property
     def p(self) -> np.ndarray:
@@ -313,10 +314,10 @@ def recognise(images: np.ndarray) -> Readings:
     digit = probabilities.argmax(axis=1)
     acceptance = _acceptance()
     if acceptance is None:
-        return Readings(digit, probabilities, probabilities, np.zeros(len(digit), np.float32))
+        return Readings(digit, probabilities, probabilities, np.zeros(len(digit), np.float32), tuple(features))
     distance = acceptance.distance(features, digit)
     trusted = trusted_probabilities(probabilities, distance, acceptance.doubt_per_sd)
-    return Readings(digit, probabilities, trusted, distance.astype(np.float32))
+    return Readings(digit, probabilities, trusted, distance.astype(np.float32), tuple(features))
 
 
 def trusted_probabilities(probabilities: np.ndarray, distance: np.ndarray, doubt_per_sd: float) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 from formkit.layout.model import Box, BoxesField, TextField
 from formkit.records import FieldValue
 
-from . import areas, digits, marks
+from . import areas, digits, marks, one_digit
 from .dates import EVEN_ODDS, log_probabilities, most_likely_date, plausible_years
 from .ink import ink_mask, without_printed_lines
 from .ocr import OcrUnavailable, read_text
@@ -63,25 +63,30 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
     return out
 
 
-def digit_guesses(images: np.ndarray) -> list[tuple[int, np.ndarray, float]]:
+def digit_guesses(images: np.ndarray) -> list[tuple[int, np.ndarray, float, bool]]:
     """Per normalised box image (``digits.normalise``): the digit read, its probabilities as far as they can
-    be trusted (``digits.recognise``) and the networks' own probability of that digit."""
+    be trusted (``digits.recognise``), the networks' own probability of that digit, and whether the box may
+    hold something other than one digit (``one_digit.not_one_digit``)."""
     readings = digits.recognise(images)
-    return [(int(readings.digit[i]), readings.trusted[i], float(readings.probabilities[i].max()))
+    other = one_digit.not_one_digit(images, list(readings.features))
+    return [(int(readings.digit[i]), readings.trusted[i], float(readings.probabilities[i].max()), bool(other[i]))
             for i in range(len(images))]
 
 
-def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float] | None) -> dict:
+def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float, bool] | None) -> dict:
     """A box as the fields are resolved from it: ``digit`` the networks' reading; ``p`` and ``probs`` as far
     as they can be trusted (``digits.recognise``: lower for a shape unlike the training digits of that
-    class), judged against ``digits.accept_probability``; ``p_networks`` the networks' own probability.
-    And what the ink says beyond the digit (``_stray_ink`` judges it): ``side_by_side`` pieces of ink,
+    class), judged against ``digits.accept_probability``; ``p_networks`` the networks' own probability;
+    ``not_one_digit`` when the judge (``one_digit``) takes it for something else: struck through, scribbled
+    over, two digits. And what the ink says beyond the digit (``_stray_ink`` judges it): ``side_by_side`` pieces of ink,
     ``outside_mm2`` / ``left_mm2`` / ``right_mm2`` of ink reaching into the box but mostly outside it,
     ``faint_mm2`` of ink fainter than the usual cut."""
     if guess is not None:
-        digit, trusted, p_networks = guess
+        digit, trusted, p_networks, other = guess
         reading = {"digit": digit, "p": round(float(trusted[digit]), 4), "ink_mm2": round(ink.ink_mm2, 2),
                    "probs": [round(float(q), 4) for q in trusted], "p_networks": round(p_networks, 4)}
+        if other:
+            reading["not_one_digit"] = True
         if ink.side_by_side > 1:
             reading["side_by_side"] = ink.side_by_side
     else:
@@ -99,13 +104,17 @@ def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float] | None
 
 def _stray_ink(boxes: list[dict]) -> list[str]:
     """Why the boxes' digits may not be what was written, whatever the recogniser's confidence: a box
-    holding two characters side by side, handwriting mostly outside a box (above or below it), and ink across
+    holding two characters side by side, or something the judge takes for other than one digit (struck
+    through, scribbled over, two digits touching), handwriting mostly outside a box (above or below it), and ink across
     a box's side that the box beside it does not take as its digit (a digit written between two boxes, or
     beside the last). None of these can be decided by a template's range or the calendar."""
     reasons = []
     several = [str(i + 1) for i, b in enumerate(boxes) if b.get("side_by_side", 1) > 1]
     if several:
         reasons.append(f"more than one character in box {', '.join(several)}")
+    other = [str(i + 1) for i, b in enumerate(boxes) if b.get("not_one_digit") and b.get("side_by_side", 1) == 1]
+    if other:
+        reasons.append(f"box {', '.join(other)} may not hold one digit: struck through, or two digits?")
     written = [b["digit"] is not None for b in boxes]
     outside = []
     for i, b in enumerate(boxes):

@@ -68,9 +68,11 @@ def heldout_indices() -> np.ndarray:
     return split()[2]
 
 
-def synthetic_box(digit: np.ndarray, seed: int, neighbours: tuple[np.ndarray, ...] = ()) -> np.ndarray:
+def synthetic_box(digit: np.ndarray, seed: int, neighbours: tuple[np.ndarray, ...] = (),
+                  overwrite: Callable[[np.ndarray, Box, random.Random, str], None] | None = None) -> np.ndarray:
     """``digit`` written in a printed box between neighbouring boxes (written in with ``neighbours``, some
-    of the time), captured, and cut out as the scanner does."""
+    of the time), captured, and cut out as the scanner does. ``overwrite`` (image, box, rng, pen), if given,
+    writes over the digit before the neighbours are written (train_single_character.py strikes it through)."""
     rng = random.Random(seed)
     px_per_mm = digits.WARP_PX_PER_MM
     w_mm, h_mm = rng.uniform(4.6, 6.9), rng.uniform(6.4, 9.2)
@@ -92,6 +94,8 @@ def synthetic_box(digit: np.ndarray, seed: int, neighbours: tuple[np.ndarray, ..
     box = Box(margin, margin, w_mm, h_mm)
     pen = rng.choice(["black", "blue", "pencil", "black"])
     draw_digit(image, px_per_mm * 25.4, box, digit, rng, pen)
+    if overwrite is not None:
+        overwrite(image, box, rng, pen)
     for side, other in zip((-1, 1), neighbours, strict=False):
         if rng.random() < 0.6:
             beside = Box(margin + side * (w_mm + gap_mm), margin, w_mm, h_mm)

@@ -1,0 +1,121 @@
+"""Does a digit box hold one digit, or something else?
+
+The digit networks (``digits.recognise``) know single digits only: a digit struck through or scribbled over,
+or two digits squeezed into one box, is read as some digit, at times with full confidence (measured
+2026-12-05, ``benchmarks/irregular_digits.py``: a 1 struck through read as 1 at p 0.978, "89" in one box as
+8 at 0.994). A small judge (``models/one-digit.npz``, rebuilt by ``scripts/train_single_character.py``) reads
+what the networks computed anyway (each one's last hidden layer) and the ink's shape (``shape_features``),
+and gives the log-odds that the box holds something other than one digit. At or over its threshold, chosen
+so that at most 0.2 % of single digits of any calibration writer set are flagged, the box goes to review.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from formkit.atomic import write_arrays
+
+from . import digits
+
+JUDGE_PATH = Path(__file__).parent / "models" / "one-digit.npz"
+INK_LEVEL = 0.3  # of a normalised box (ink 1): ink, for the shape's measures
+
+
+def shape_features(images: np.ndarray) -> np.ndarray:
+    """What the ink of each normalised box (N, 28, 28; ``digits.normalise``) says besides the networks:
+    the share of its bounding box that is ink (a scribble fills it), the bounding box's width over its
+    height (two digits side by side are wide), the ink's mean darkness over the bounding box, and its
+    holes (a scribble's loops). (N, 4) float32; zeros for an empty image."""
+    out = np.zeros((len(images), 4), np.float32)
+    for i, image in enumerate(images):
+        ink = image > INK_LEVEL
+        ys, xs = np.nonzero(ink)
+        if ys.size == 0:
+            continue
+        h, w = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+        out[i] = (ink.sum() / (h * w), w / h, image.sum() / (h * w), _holes(ink))
+    return out
+
+
+def _holes(ink: np.ndarray) -> int:
+    """Pieces of paper that ink encloses (4-connected, so a diagonal gap in a stroke does not let one out)."""
+    count = cv2.connectedComponents((~ink).astype(np.uint8), connectivity=4)[0]
+    return max(0, count - 2)  # the paper round the ink, and the label of ink itself
+
+
+def judge_inputs(images: np.ndarray, features: list[np.ndarray]) -> np.ndarray:
+    """The judge's input for normalised boxes ``images`` (N, 28, 28) whose networks' last hidden layers are
+    ``features`` (``digits.Readings.features``): each made unit length, then ``shape_features``. (N, D)."""
+    return np.concatenate([digits._unit(f.astype(np.float32)) for f in features] + [shape_features(images)],
+                          axis=1)
+
+
+@dataclass(frozen=True)
+class Judge:
+    """``models/one-digit.npz``: a perceptron of one hidden layer on standardised ``judge_inputs``."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    hidden_w: np.ndarray
+    hidden_b: np.ndarray
+    out_w: np.ndarray
+    out_b: float
+    threshold: float  # log-odds at or over which a box is judged not to hold one digit
+    model: str  # digits.model_fingerprint() of the networks whose features it reads
+
+    def log_odds(self, inputs: np.ndarray) -> np.ndarray:
+        """(N,) log-odds that each row of ``inputs`` (``judge_inputs``) is something other than one digit."""
+        hidden = np.maximum(((inputs - self.mean) / self.sd) @ self.hidden_w.T + self.hidden_b, 0)
+        return hidden @ self.out_w + self.out_b
+
+    def save(self, path: Path) -> None:
+        write_arrays(path, {"mean": self.mean, "sd": self.sd, "hidden_w": self.hidden_w, "hidden_b": self.hidden_b,
+                            "out_w": self.out_w, "out_b": np.float32(self.out_b),
+                            "threshold": np.float64(self.threshold), "model": np.array(self.model)})
+
+    @classmethod
+    def load(cls, path: Path) -> Judge:
+        with np.load(path) as data:
+            return cls(*(data[k].astype(np.float32) for k in ("mean", "sd", "hidden_w", "hidden_b", "out_w")),
+                       float(data["out_b"]), float(data["threshold"]), str(data["model"]))
+
+
+_loaded: dict[str, tuple[list, Path, Judge | None]] = {}
+
+
+def judge() -> Judge | None:
+    """The judge in ``JUDGE_PATH`` if it was made for the digit networks loaded now, else ``None`` (with a
+    warning: no box is then judged, as before the judge)."""
+    members = digits._members()
+    made = _loaded.get("judge")
+    if made is not None and made[0] is members and made[1] == JUDGE_PATH:
+        return made[2]
+    found = None
+    if not JUDGE_PATH.exists():
+        warnings.warn(f"digits: no {JUDGE_PATH.name}; boxes holding something other than one digit are not looked "
+                      "for (run scripts/train_single_character.py)", RuntimeWarning, stacklevel=3)
+    else:
+        candidate = Judge.load(JUDGE_PATH)
+        if candidate.model == digits.model_fingerprint():
+            found = candidate
+        else:
+            warnings.warn(f"digits: {JUDGE_PATH.name} was made for other networks; boxes holding something other "
+                          "than one digit are not looked for (run scripts/train_single_character.py)",
+                          RuntimeWarning, stacklevel=3)
+    _loaded["judge"] = (members, JUDGE_PATH, found)
+    return found
+
+
+def not_one_digit(images: np.ndarray, features: list[np.ndarray]) -> np.ndarray:
+    """(N,) bool: whether each normalised box of ``images`` (N, 28, 28), whose networks' last hidden layers are
+    ``features``, holds something other than one digit (struck through, scribbled over, two digits). All
+    False without a judge for these networks, or without features (the NumPy fallback gives them too)."""
+    found = judge()
+    if found is None or not features or len(images) == 0:
+        return np.zeros(len(images), bool)
+    return found.log_odds(judge_inputs(images, features)) >= found.threshold
