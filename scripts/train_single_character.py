@@ -11,13 +11,14 @@ hidden layers (``scanner.digits.recognise`` computes them anyway, so it costs a 
 box's ink shape, and answers the probability that the box holds something other than one digit.
 
 Single digits: MNIST training digits (some in other styles, ``digit_sources.styled``) and the other writers'
-training parts, as the digit networks learn them. Not one digit, drawn by this script (``overwrite``, ``pair``):
-a digit struck through (one stroke at any slant, or two, crossing it), scribbled over (a zigzag, or a loose
-loop over it), or hatched; and two digits side by side in one box, touching, overlapping or just apart.
+training parts, as the digit networks learn them. Not one digit, drawn by this script (``overwrite``, ``pair``,
+``_render_rewritten``): a digit struck through (one stroke at any slant, or two, crossing it), scribbled over (a
+zigzag, or a loose loop over it), or hatched; two digits side by side in one box, touching, overlapping or just
+apart; and a digit corrected by writing another over it as firmly.
 Every box goes through train_digits.synthetic_box: written, captured and cut out as the scanner does.
 
 The threshold is chosen on digits neither the judge nor the networks learnt from (MNIST validation, the other
-writers' calibration parts): the lowest probability that flags at most ``MAX_FLAGGED`` of single digits of every
+writers' calibration parts): the lowest log-odds that flags at most ``MAX_FLAGGED`` of single digits of every
 source. The held-back digits are never read here.
 """
 
@@ -28,6 +29,7 @@ import dataclasses
 import random
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -42,12 +44,13 @@ import train_digits as train  # noqa: E402
 
 from formkit.layout.model import Box  # noqa: E402
 from scanner import digits, one_digit  # noqa: E402
-from tests.synthetic import _Pen  # noqa: E402
+from tests.synthetic import _Pen, draw_digit  # noqa: E402
 
 MAX_FLAGGED = 0.002  # of single digits of any calibration source: a date's eight digits, 1.6 % of dates at most
-SEEDS = {"single": 60, "overwritten": 61, "pairs": 62, "validation": 63, "other": 64, "check": 65}
+SEEDS = {"single": 60, "overwritten": 61, "pairs": 62, "validation": 63, "other": 64, "check": 65, "rewritten": 66}
 SINGLE_PER_SET = 20_000  # MNIST training digits drawn as single digits (and as many in other styles)
 OVERWRITTEN = 24_000
+REWRITTEN = 12_000
 PAIRS = 16_000
 PAIR_LEAST_ASPECT = 0.9  # width over height of the ink of two digits side by side, as cut out
 
@@ -124,6 +127,20 @@ def _render_overwritten(job: tuple[np.ndarray, int]) -> np.ndarray:
     n = len(images)
     return np.stack([train.synthetic_box(d, first_seed + i, (images[(i + 1) % n], images[(i + 7) % n]),
                                          overwrite=overwrite) for i, d in enumerate(images)])
+
+
+def _render_rewritten(job: tuple[np.ndarray, int]) -> np.ndarray:
+    """Boxes whose digit was corrected by writing another digit over it, as firmly: (N, 2, 28, 28) in."""
+    images, first_seed = job
+    n = len(images)
+
+    def over(second: np.ndarray) -> Callable[[np.ndarray, Box, random.Random, str], None]:
+        def write(image: np.ndarray, box: Box, rng: random.Random, pen: str) -> None:
+            draw_digit(image, digits.WARP_PX_PER_MM * 25.4, box, second, rng, pen, strength=(0.8, 1.0))
+        return write
+
+    return np.stack([train.synthetic_box(first, first_seed + i, (images[(i + 1) % n][0], images[(i + 7) % n][0]),
+                                         overwrite=over(second)) for i, (first, second) in enumerate(images)])
 
 
 def _render_pairs(job: tuple[np.ndarray, int]) -> np.ndarray:
@@ -209,10 +226,15 @@ def main() -> None:
         pool = x[chosen[2 * SINGLE_PER_SET:]]
         over = _rendered(_render_overwritten, pool[rng.integers(0, len(pool), OVERWRITTEN)], SEEDS["overwritten"])
         pairs = _rendered(_render_pairs, pool[rng.integers(0, len(pool), PAIRS)], SEEDS["pairs"])
+        labels = y[chosen[2 * SINGLE_PER_SET:]]
+        first, second = rng.integers(0, len(pool), REWRITTEN), rng.integers(0, len(pool), REWRITTEN)
+        while (same := labels[first] == labels[second]).any():  # a digit traced over again is one digit
+            second[same] = rng.integers(0, len(pool), int(same.sum()))
+        rewritten = _rendered(_render_rewritten, np.stack([pool[first], pool[second]], axis=1), SEEDS["rewritten"])
         # a pair whose second digit fell mostly outside the box is cut out as one digit: not to be learnt as
         # something else. Side by side, two digits are wider than tall
         pairs = pairs[one_digit.shape_features(pairs)[:, 1] >= PAIR_LEAST_ASPECT]
-        return {"x": np.concatenate([over, pairs])}
+        return {"x": np.concatenate([over, pairs, rewritten])}
 
     ones = train._cached(args.work, "single", single)["x"]
     others = train._cached(args.work, "not-single", not_single)["x"]
@@ -228,9 +250,12 @@ def main() -> None:
     scores = {name: judge.log_odds(inputs(boxes)) for name, boxes in calibration.items()}
     threshold = float(max(np.quantile(s, 1 - MAX_FLAGGED) for s in scores.values()))
     judge = dataclasses.replace(judge, threshold=threshold)
-    check_pool = x[val_idx]
+    check_pool, check_labels = x[val_idx], y[val_idx]
+    differ = np.flatnonzero(check_labels[:1000] != check_labels[1000:2000])
+    rewritten = np.stack([check_pool[differ], check_pool[differ + 1000]], axis=1)
     check = {"struck or scribbled": _rendered(_render_overwritten, check_pool[:3000], SEEDS["check"]),
-             "two in a box": _rendered(_render_pairs, check_pool[3000:5000], SEEDS["check"] + 1)}
+             "two in a box": _rendered(_render_pairs, check_pool[3000:5000], SEEDS["check"] + 1),
+             "another digit over it": _rendered(_render_rewritten, rewritten, SEEDS["check"] + 2)}
     print(f"threshold: log-odds {threshold:.2f}")
     for name, s in scores.items():
         print(f"  {name}: {np.mean(s >= threshold):.3%} of single digits flagged")
