@@ -43,7 +43,7 @@ from formkit.records import FieldValue
 
 from . import areas, creases, marks, overprint
 from .identify import common_print, expected_print
-from .ink import INK_CONTRAST
+from .ink import INK_CONTRAST, below
 from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices, field_window
 from .resolve import flag_for_review
 
@@ -338,21 +338,25 @@ def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesFiel
     rows, cols = box_slices(_zone(f, bounding_box(boxes)), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
     window = page[rows, cols]
     printed, near_lines, in_boxes = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
-    dark = (window < float(window.max()) * (1 - contrast)) & ~printed
+    dark = below(window, float(window.max()) * (1 - contrast)) & ~printed
     if contrast < INK_CONTRAST:
         dark &= ~near_lines
 
     def within(box: Box) -> tuple[slice, slice]:
         return _within(box, rows, cols, page.shape, px_per_mm)
 
-    inside = [int(np.count_nonzero(dark[within(box)])) for box in boxes]
+    found = [within(box) for box in boxes]
+    inside = [int(np.count_nonzero(dark[box])) for box in found]
     # a neighbouring row's tick lies in its own box: its ink there is that row's; this row's boxes are
-    # where its reading found them, up to 1.4 mm from where the layout puts them
-    others_boxes = in_boxes.copy()
-    for box in field_boxes(f):
-        others_boxes[within(box)] = False
-    for box in boxes:
-        others_boxes[within(box)] = True
+    # where its reading found them, up to 1.4 mm from where the layout puts them (found where laid out, as
+    # on most pages, they are every box's inside as printed)
+    others_boxes = in_boxes
+    if boxes != field_boxes(f):
+        others_boxes = in_boxes.copy()
+        for box in field_boxes(f):
+            others_boxes[within(box)] = False
+        for box in found:
+            others_boxes[box] = True
     return int(np.count_nonzero(dark & ~others_boxes)), inside
 
 

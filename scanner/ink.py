@@ -3,6 +3,7 @@ across a photographed page are not mistaken for pen strokes."""
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import cv2
@@ -38,6 +39,13 @@ def ink_mask(region: np.ndarray, px_per_mm: float, contrast: float = INK_CONTRAS
     if region.size == 0:
         return np.zeros(region.shape, bool)
     return darker_than(region, paper(region, px_per_mm), contrast)
+
+
+def below(image: np.ndarray, level: float) -> np.ndarray:
+    """``image < level`` for an integer ``image`` (uint8 grey): compared with the least integer not below
+    ``level``, the same test, where NumPy would first turn every pixel into a float64 to compare it with a
+    float (three times the cost: 35 us against 12 for a row of choice boxes' window, measured 2026-12-05)."""
+    return image < math.ceil(level)
 
 
 def darker_than(region: np.ndarray, reference: np.ndarray, contrast: float) -> np.ndarray:
@@ -77,10 +85,10 @@ def without_printed_lines(ink: np.ndarray, rows: tuple[float, ...], columns: tup
     printed = in_rows[:, None] & in_columns[None, :]
     # each line judged with the lines across it blanked, or every corner would look like a crossing
     without_down, without_across = ink & ~in_columns[None, :], (ink & ~in_rows[:, None]).T
-    for band in across:
-        printed |= _uncrossed(without_down, band)
-    for band in down:
-        printed |= _uncrossed(without_across, band).T
+    for start, stop in across:
+        printed[start:stop] |= _uncrossed(without_down, (start, stop))
+    for start, stop in down:
+        printed[:, start:stop] |= _uncrossed(without_across, (start, stop)).T
     return ink & ~printed
 
 
@@ -96,12 +104,12 @@ def _line_extent(ink: np.ndarray, expected_row: float, px_per_mm: float, slack_m
     lo, hi = max(0, int(expected_row) - search), min(ink.shape[0], int(expected_row) + search + 1)
     if hi <= lo:
         return None
-    profile = ink[lo:hi].sum(axis=1)
-    strongest = int(profile.max())
+    profile = ink[lo:hi].sum(axis=1).tolist()  # a dozen rows: quicker in plain Python than in NumPy
+    strongest = max(profile)
     if strongest == 0 or strongest < 0.3 * ink.shape[1]:
         return None
-    candidates = np.nonzero(profile >= 0.8 * strongest)[0] + lo
-    centre = int(candidates[np.argmin(np.abs(candidates - expected_row))])
+    centre = min((row for row, count in enumerate(profile, lo) if count >= 0.8 * strongest),
+                 key=lambda row: abs(row - float(expected_row)))
     top, bottom = max(0, centre - 1), min(ink.shape[0], centre + 2)
     up, down = _beyond(ink, top, bottom, limit=int(0.5 * px_per_mm))  # a printed line is under 1 mm thick
     on_line = ink[top:bottom].any(axis=0)
@@ -118,13 +126,13 @@ def _beyond(ink: np.ndarray, top: int, bottom: int, limit: int) -> tuple[np.ndar
 
 
 def _uncrossed(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
-    """The pixels of the horizontal line in rows ``band`` of ``ink`` where no handwriting crosses it."""
+    """The pixels of the horizontal line in rows ``band`` of ``ink`` where no handwriting crosses it, as rows
+    ``band`` of ``ink``. Crossed is where ink runs on unbroken two rows past the band on both sides."""
     start, stop = band
-    up, down = _beyond(ink, start, stop, limit=2)
-    crossed = (up >= 2) & (down >= 2)
-    out = np.zeros_like(ink)
-    out[start:stop] = ink[start:stop] & ~crossed[None, :]
-    return out
+    if start < 2 or stop + 2 > ink.shape[0]:
+        return ink[start:stop].copy()
+    crossed = np.logical_and.reduce(ink[[start - 2, start - 1, start, stop - 1, stop, stop + 1]], axis=0)
+    return ink[start:stop] & ~crossed
 
 
 def _run_length(stack: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from formkit.records import RAW_OVERLAID, FieldValue
 
 from . import marks
 from .beside import print_masks
+from .ink import below
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
 from .stains import marked_boxes
@@ -56,7 +57,7 @@ def lies_over(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = 
     region = page[rows, cols]
     white, black = marks.local_references(page, box, px_per_mm)
     contrast = max(white - black, 40.0)
-    dark = (region < white - DARK_SHARE * contrast).astype(np.uint8)
+    dark = below(region, white - DARK_SHARE * contrast).astype(np.uint8)
     left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
     right, bottom = left + box.w_mm * px_per_mm, top + box.h_mm * px_per_mm
     beyond_px = BEYOND_MM * px_per_mm

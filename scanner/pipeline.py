@@ -430,7 +430,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     offsets = {f.id: marks.box_offsets_mm(warped, field_boxes(f)) for f in choices}
     boxes = {f.id: [marks.moved(o.box, offset) for o, offset in zip(f.options, offsets[f.id], strict=True)]
              for f in choices}
-    measures = {f.id: [marks.measure_box(warped, box) for box in boxes[f.id]] for f in choices}
+    measures = {f.id: marks.measure_boxes(warped, boxes[f.id]) for f in choices}
     all_measures = [m for f in choices if f.id not in outside for m in measures[f.id]]
     baseline = marks.page_baseline(all_measures)
     contrast = float(np.median([m.contrast for m in all_measures])) if all_measures else None

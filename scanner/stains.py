@@ -27,6 +27,7 @@ from formkit.layout.model import Box, ChoiceField, Page
 from formkit.records import RAW_RUNS_PAST_BOX, FieldValue
 
 from .beside import found_boxes, print_masks
+from .ink import below
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
 
@@ -134,14 +135,15 @@ def _dark_far_enough(region: np.ndarray, ignored: np.ndarray, in_boxes: np.ndarr
     boxes above and below in the box's own column count: a band running down the page crosses the next rows'
     boxes, and between them little paper clear of their borders. A quick look that spares most marked boxes
     the closing and the pieces, which cost 8 ms a page of ten ticks."""
-    dark = (region < (1 - LEAST_DARKNESS) * float(region.max())) & ~ignored
+    dark = below(region, (1 - LEAST_DARKNESS) * float(region.max())) & ~ignored
     top, bottom, left, right = edges_px
     slack_px = 3 * NOISE_BLUR_MM * px_per_mm
     both, one = BOTH_WAYS_MM * px_per_mm - slack_px, ONE_WAY_MM * px_per_mm - slack_px
     column = slice(max(0, int(left - both)), max(0, int(right + both) + 1))
-    ys, _ = np.nonzero(dark[:, column])
+    # which rows (and below, which columns) hold such a pixel: how far out they lie matters, not how many
+    ys = np.flatnonzero(dark[:, column].any(axis=1))
     if (ys <= top - both).any() and (ys >= bottom + both).any():
         return True
-    _, xs = np.nonzero(dark & ~in_boxes)
+    xs = np.flatnonzero((dark & ~in_boxes).any(axis=0))
     return bool(((xs <= left - both).any() and (xs >= right + both).any())
                 or (xs <= left - one).any() or (xs >= right + one).any())

@@ -171,8 +171,13 @@ def _partly_hidden(page: np.ndarray, f: Field, p: _Printed, reference: float | N
         if stretch is None or any(_overlaps(stretch, name) for name in known):
             return []
         return [f"{stretch[0]:.0f}-{stretch[1]:.0f}"]
-    return [name for name, part, marked in zip(p.names, p.parts, p.shows_mark, strict=True)
-            if not marked and name not in known and hidden_stretch(page, part, reference, px_per_mm) is not None]
+    looked_at = [(name, part) for name, part, marked in zip(p.names, p.parts, p.shows_mark, strict=True)
+                 if not marked and name not in known]
+    # most fields show their print all round: every side of every part is looked at together first, at a
+    # third of the cost of looking at each side on its own
+    if not _hidden_anywhere(page, [part for _, part in looked_at], reference, px_per_mm):
+        return []
+    return [name for name, part in looked_at if hidden_stretch(page, part, reference, px_per_mm) is not None]
 
 
 def _overlaps(stretch: tuple[float, float], piece: str) -> bool:
@@ -189,23 +194,48 @@ def hidden_stretch(page: np.ndarray, part: Box, reference: float, px_per_mm: flo
     of ``reference`` (grey levels). Something opaque over part of the print (the edge of a page lying on top,
     a fingertip) hides it over a stretch; ink only darkens it, and where glare lifts it far enough, the
     glare rule says so first."""
-    reach = max(1, int(round(PARTLY_HIDDEN_REACH_MM * px_per_mm)))
     longest: tuple[int, int, float] = (0, 0, 0.0)
-    for image, across, start, stop in _outline_sides(page, part, px_per_mm):
-        r, c0 = int(round(across)), max(0, int(round(start)))
-        strip = image[max(0, r - reach):min(image.shape[0], r + reach + 1), c0:min(image.shape[1], int(round(stop)))]
-        if strip.shape[0] < 2 or strip.shape[1] < 1:
-            continue
-        hidden = (strip.max(axis=0).astype(np.int16) - strip.min(axis=0)) < PARTLY_HIDDEN_SHARE * reference
+    for strip, shift in _outline_strips(page, part, px_per_mm):
+        hidden = _print_hidden(strip, reference)
         if not hidden.any():  # most sides
             continue
         run = _longest_run(hidden)
         if run[1] - run[0] > longest[1] - longest[0]:
-            longest = (*run, c0 - start)
+            longest = (*run, shift)
     first, last, shift = longest
     if (last - first) / px_per_mm < PARTLY_HIDDEN_MM:
         return None
     return (first + shift) / px_per_mm, (last + shift) / px_per_mm
+
+
+def _outline_strips(page: np.ndarray, part: Box, px_per_mm: float) -> list[tuple[np.ndarray, float]]:
+    """Each side of ``part``'s outline (``_outline_sides``) as the pixels within ``PARTLY_HIDDEN_REACH_MM`` of
+    it (rows across the side, columns along it), with where its first column lies from the side's start (px).
+    Sides off the page, or under two pixels across, are left out."""
+    reach = max(1, int(round(PARTLY_HIDDEN_REACH_MM * px_per_mm)))
+    strips = []
+    for image, across, start, stop in _outline_sides(page, part, px_per_mm):
+        r, c0 = int(round(across)), max(0, int(round(start)))
+        strip = image[max(0, r - reach):min(image.shape[0], r + reach + 1), c0:min(image.shape[1], int(round(stop)))]
+        if strip.shape[0] >= 2 and strip.shape[1] >= 1:
+            strips.append((strip, c0 - start))
+    return strips
+
+
+def _print_hidden(strip: np.ndarray, reference: float) -> np.ndarray:
+    """Per column of ``strip`` (``_outline_strips``), whether no print shows there: its darkest pixel is
+    darker than its brightest by less than ``PARTLY_HIDDEN_SHARE`` of ``reference`` (grey levels)."""
+    return (strip.max(axis=0).astype(np.int16) - strip.min(axis=0)) < PARTLY_HIDDEN_SHARE * reference
+
+
+def _hidden_anywhere(page: np.ndarray, parts: list[Box], reference: float, px_per_mm: float) -> bool:
+    """Whether the print is hidden (``_print_hidden``) anywhere along the outline of any of ``parts``: their
+    strips side by side, those as wide across as one another judged in one go."""
+    by_width: dict[int, list[np.ndarray]] = {}
+    for part in parts:
+        for strip, _ in _outline_strips(page, part, px_per_mm):
+            by_width.setdefault(strip.shape[0], []).append(strip)
+    return any(_print_hidden(np.concatenate(strips, axis=1), reference).any() for strips in by_width.values())
 
 
 def _longest_run(flags: np.ndarray) -> tuple[int, int]:
@@ -224,7 +254,7 @@ def _printed(page: np.ndarray, f: Field, value: FieldValue, choice_measures: dic
         return _Printed(parts, [(m.white, m.contrast) for m in choice_measures[f.id]],
                         [str(o.value) for o in f.options], "option(s)", "",
                         [state in SEEN_MARKS for state in value.raw["states"]], False)
-    references = [_references(page, part, px_per_mm) for part in parts]
+    references = _references(page, parts, px_per_mm)
     if isinstance(f, BoxesField):
         names, where, unit = [str(k + 1) for k in range(len(parts))], "box(es)", ""
     elif isinstance(f, LineField):
@@ -317,10 +347,10 @@ def lightest_mark(choice_boxes: list[tuple[marks.BoxMeasure, str]], page_contras
     return min(peaks) if peaks else None
 
 
-def _references(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[float, float]:
-    """(paper white, contrast): the paper around ``box`` and how much darker its printed outline is."""
-    white, black = marks.local_references(page, box, px_per_mm)
-    return white, white - black
+def _references(page: np.ndarray, parts: list[Box], px_per_mm: float) -> list[tuple[float, float]]:
+    """(paper white, contrast) of each of ``parts``: the paper around it and how much darker its printed
+    outline is."""
+    return [(white, white - black) for white, black in marks.boxes_references(page, parts, px_per_mm)]
 
 
 def _piece_mm(f: LineField) -> float:
