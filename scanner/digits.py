@@ -20,9 +20,11 @@ import os
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -56,6 +58,7 @@ SPECK_MM2 = 0.2  # smaller pieces are noise, border remnants or dust
 PIECE_HEIGHT_SHARE = 0.4
 PIECE_MIN_MM = 1.5  # and at least this tall (a dot, a speck, a dash are not counted)
 PIECE_INK_SHARE = 0.25  # and with at least this share of the ink of the piece with most
+T = TypeVar("T")
 CHUNK = 1000  # images through the NumPy pass at a time
 DNN_CHUNK = 256  # images through OpenCV's network at a time (about 1.5 MB of activations each)
 
@@ -582,26 +585,35 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
 
 
-_loaded: dict[str, tuple[list, Path, Acceptance | None]] = {}
+_loaded: dict[str, tuple[list, Path, object]] = {}
+
+
+def made_for_these_networks(path: Path, load: Callable[[Path], T], model_of: Callable[[T], str], without: str,
+                            rebuild: str) -> T | None:
+    """What ``load`` reads from ``path`` (a file made for one set of networks: a calibration, a judge) if
+    ``model_of`` it is the fingerprint of the networks loaded now, else ``None`` with a warning that says
+    what is done ``without`` it and which script to ``rebuild`` it with. Read once per networks and path."""
+    members = _members()
+    made = _loaded.get(str(path))
+    if made is not None and made[0] is members and made[1] == path:
+        return made[2]  # type: ignore[return-value]
+    found = None
+    if not path.exists():
+        warnings.warn(f"digits: no {path.name}; {without} (run {rebuild})", RuntimeWarning, stacklevel=3)
+    else:
+        candidate = load(path)
+        if model_of(candidate) == model_fingerprint():
+            found = candidate
+        else:
+            warnings.warn(f"digits: {path.name} was made for other networks; {without} (run {rebuild})",
+                          RuntimeWarning, stacklevel=3)
+    _loaded[str(path)] = (members, path, found)
+    return found
 
 
 def _acceptance() -> Acceptance | None:
     """The calibration in ``ACCEPTANCE_PATH`` if it was made for the networks loaded now, else ``None`` (with
     a warning): after retraining, ``scripts/calibrate_digits.py`` makes it again."""
-    members = _members()
-    made = _loaded.get("acceptance")
-    if made is not None and made[0] is members and made[1] == ACCEPTANCE_PATH:
-        return made[2]
-    acceptance = None
-    if not ACCEPTANCE_PATH.exists():
-        warnings.warn(f"digits: no {ACCEPTANCE_PATH.name}; digits are judged by the networks' probability alone "
-                      "(run scripts/calibrate_digits.py)", RuntimeWarning, stacklevel=3)
-    else:
-        candidate = Acceptance.load(ACCEPTANCE_PATH)
-        if candidate.model == model_fingerprint():
-            acceptance = candidate
-        else:
-            warnings.warn(f"digits: {ACCEPTANCE_PATH.name} was made for other networks; digits are judged by the "
-                          "networks' probability alone (run scripts/calibrate_digits.py)", RuntimeWarning, stacklevel=3)
-    _loaded["acceptance"] = (members, ACCEPTANCE_PATH, acceptance)
-    return acceptance
+    return made_for_these_networks(ACCEPTANCE_PATH, Acceptance.load, lambda a: a.model,
+                                   "digits are judged by the networks' probability alone",
+                                   "scripts/calibrate_digits.py")

@@ -11,7 +11,6 @@ so that at most 0.2 % of single digits of any calibration writer set are flagged
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,30 +84,12 @@ class Judge:
                        float(data["out_b"]), float(data["threshold"]), str(data["model"]))
 
 
-_loaded: dict[str, tuple[list, Path, Judge | None]] = {}
-
-
 def judge() -> Judge | None:
     """The judge in ``JUDGE_PATH`` if it was made for the digit networks loaded now, else ``None`` (with a
     warning: no box is then judged, as before the judge)."""
-    members = digits._members()
-    made = _loaded.get("judge")
-    if made is not None and made[0] is members and made[1] == JUDGE_PATH:
-        return made[2]
-    found = None
-    if not JUDGE_PATH.exists():
-        warnings.warn(f"digits: no {JUDGE_PATH.name}; boxes holding something other than one digit are not looked "
-                      "for (run scripts/train_single_character.py)", RuntimeWarning, stacklevel=3)
-    else:
-        candidate = Judge.load(JUDGE_PATH)
-        if candidate.model == digits.model_fingerprint():
-            found = candidate
-        else:
-            warnings.warn(f"digits: {JUDGE_PATH.name} was made for other networks; boxes holding something other "
-                          "than one digit are not looked for (run scripts/train_single_character.py)",
-                          RuntimeWarning, stacklevel=3)
-    _loaded["judge"] = (members, JUDGE_PATH, found)
-    return found
+    return digits.made_for_these_networks(JUDGE_PATH, Judge.load, lambda j: j.model,
+                                          "boxes holding something other than one digit are not looked for",
+                                          "scripts/train_single_character.py")
 
 
 def not_one_digit(images: np.ndarray, features: list[np.ndarray]) -> np.ndarray:

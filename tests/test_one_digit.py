@@ -120,7 +120,7 @@ def test_a_judge_made_for_other_networks_is_not_used(monkeypatch, tmp_path, trai
     stale = tmp_path / "one-digit.npz"
     dataclasses.replace(one_digit.judge(), model="0" * 16).save(stale)
     monkeypatch.setattr(one_digit, "JUDGE_PATH", stale)
-    monkeypatch.setattr(one_digit, "_loaded", {})
+    monkeypatch.setattr(digits, "_loaded", {})
     x, _ = heldout
     boxes = np.stack([train.synthetic_box(x[0], 1, overwrite=_scribbled)])
     with pytest.warns(RuntimeWarning, match="made for other networks"):
