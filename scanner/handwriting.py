@@ -78,9 +78,9 @@ def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float, bool] 
     as they can be trusted (``digits.recognise``: lower for a shape unlike the training digits of that
     class), judged against ``digits.accept_probability``; ``p_networks`` the networks' own probability;
     ``not_one_digit`` when the judge (``one_digit``) takes it for something else: struck through, scribbled
-    over, two digits. And what the ink says beyond the digit (``_stray_ink`` judges it): ``side_by_side`` pieces of ink,
-    ``outside_mm2`` / ``left_mm2`` / ``right_mm2`` of ink reaching into the box but mostly outside it,
-    ``faint_mm2`` of ink fainter than the usual cut."""
+    over, written over, two digits. And what the ink says beyond the digit (``_stray_ink`` judges it):
+    ``side_by_side`` pieces of ink, ``outside_mm2`` / ``left_mm2`` / ``right_mm2`` of ink reaching into the box
+    but mostly outside it, ``faint_mm2`` of ink fainter than the usual cut."""
     if guess is not None:
         digit, trusted, p_networks, other = guess
         reading = {"digit": digit, "p": round(float(trusted[digit]), 4), "ink_mm2": round(ink.ink_mm2, 2),
@@ -105,16 +105,16 @@ def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float, bool] 
 def _stray_ink(boxes: list[dict]) -> list[str]:
     """Why the boxes' digits may not be what was written, whatever the recogniser's confidence: a box
     holding two characters side by side, or something the judge takes for other than one digit (struck
-    through, scribbled over, two digits touching), handwriting mostly outside a box (above or below it), and ink across
-    a box's side that the box beside it does not take as its digit (a digit written between two boxes, or
-    beside the last). None of these can be decided by a template's range or the calendar."""
+    through, scribbled over, written over, two digits touching), handwriting mostly outside a box (above or
+    below it), and ink across a box's side that the box beside it does not take as its digit (a digit written
+    between two boxes, or beside the last). None of these can be decided by a template's range or the calendar."""
     reasons = []
     several = [str(i + 1) for i, b in enumerate(boxes) if b.get("side_by_side", 1) > 1]
     if several:
         reasons.append(f"more than one character in box {', '.join(several)}")
     other = [str(i + 1) for i, b in enumerate(boxes) if b.get("not_one_digit") and b.get("side_by_side", 1) == 1]
     if other:
-        reasons.append(f"box {', '.join(other)} may not hold one digit: struck through, or two digits?")
+        reasons.append(f"box {', '.join(other)} may not hold one digit: struck through, written over, or two digits?")
     written = [b["digit"] is not None for b in boxes]
     outside = []
     for i, b in enumerate(boxes):
