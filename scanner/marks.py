@@ -84,19 +84,17 @@ class BoxMeasure:
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
-    """(paper white, ink black) grey levels around ``box``: the ring outside it and its printed border."""
-    outer = page[box_slices(box, RING_MM[1], page.shape, px_per_mm)]
-    ring, ring_size = _frame_histogram(outer, _ring_width_px(px_per_mm))
-    white = _percentile_of_levels(ring, ring_size, 80) if ring_size else 255.0
-    band = page[box_slices(box, BORDER_BAND_MM, page.shape, px_per_mm)]
-    edge, edge_size = _frame_histogram(band, max(1, int(round(2 * BORDER_BAND_MM * px_per_mm))))
-    return white, _percentile_of_levels(edge, edge_size, 10)
+    """(paper white, ink black) grey levels around ``box``: the 80th percentile of the ring outside it, the
+    10th of its printed border (``boxes_references`` of one box)."""
+    return boxes_references(page, [box], px_per_mm)[0]
 
 
 def boxes_references(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_PER_MM
                      ) -> list[tuple[float, float]]:
-    """``local_references`` of each of ``boxes`` (one field's, or the pieces of its print), the same numbers,
-    their levels found together: NumPy's cost a call, most of the cost of finding them, is paid once a field."""
+    """(paper white, ink black) grey levels around each of ``boxes`` (one field's, or the pieces of its
+    print): the 80th percentile of the ring outside it, 255 where the ring is off the page, and the 10th of
+    its printed border; their levels found together: NumPy's cost a call, most of the cost of finding them,
+    is paid once a field."""
     ring_px, band_px = _ring_width_px(px_per_mm), max(1, int(round(2 * BORDER_BAND_MM * px_per_mm)))
     frames = [_frame_histogram(page[box_slices(box, margin_mm, page.shape, px_per_mm)], width_px)
               for box in boxes for margin_mm, width_px in ((RING_MM[1], ring_px), (BORDER_BAND_MM, band_px))]

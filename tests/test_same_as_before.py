@@ -45,8 +45,18 @@ def _page(seed: int, shape: tuple[int, int] = (200, 260)) -> tuple[np.ndarray, l
 @pytest.mark.parametrize("px_per_mm", [8.0, 3.0, 0.5])
 def test_the_boxes_of_a_field_have_the_paper_and_border_levels_each_had_alone(seed, px_per_mm):
     page, boxes = _page(seed)
-    assert marks.boxes_references(page, boxes, px_per_mm) == [marks.local_references(page, box, px_per_mm)
+    assert marks.boxes_references(page, boxes, px_per_mm) == [_local_references(page, box, px_per_mm)
                                                                for box in boxes]
+
+
+def _local_references(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[float, float]:
+    """``marks.local_references`` as first written, one box at a time."""
+    outer = page[box_slices(box, marks.RING_MM[1], page.shape, px_per_mm)]
+    ring, ring_size = marks._frame_histogram(outer, marks._ring_width_px(px_per_mm))
+    white = marks._percentile_of_levels(ring, ring_size, 80) if ring_size else 255.0
+    band = page[box_slices(box, marks.BORDER_BAND_MM, page.shape, px_per_mm)]
+    edge, edge_size = marks._frame_histogram(band, max(1, int(round(2 * marks.BORDER_BAND_MM * px_per_mm))))
+    return white, marks._percentile_of_levels(edge, edge_size, 10)
 
 
 def test_percentiles_of_several_histograms_are_each_ones():
