@@ -585,7 +585,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
 
 
-_loaded: dict[str, tuple[list, Path, object]] = {}
+_loaded: dict[Path, tuple[list, object]] = {}  # by file: the networks it was read for, and what was read
 
 
 def made_for_these_networks(path: Path, load: Callable[[Path], T], model_of: Callable[[T], str], without: str,
@@ -594,9 +594,9 @@ def made_for_these_networks(path: Path, load: Callable[[Path], T], model_of: Cal
     ``model_of`` it is the fingerprint of the networks loaded now, else ``None`` with a warning that says
     what is done ``without`` it and which script to ``rebuild`` it with. Read once per networks and path."""
     members = _members()
-    made = _loaded.get(str(path))
-    if made is not None and made[0] is members and made[1] == path:
-        return made[2]  # type: ignore[return-value]
+    made = _loaded.get(path)
+    if made is not None and made[0] is members:
+        return made[1]  # type: ignore[return-value]
     found = None
     if not path.exists():
         warnings.warn(f"digits: no {path.name}; {without} (run {rebuild})", RuntimeWarning, stacklevel=3)
@@ -607,7 +607,7 @@ def made_for_these_networks(path: Path, load: Callable[[Path], T], model_of: Cal
         else:
             warnings.warn(f"digits: {path.name} was made for other networks; {without} (run {rebuild})",
                           RuntimeWarning, stacklevel=3)
-    _loaded[str(path)] = (members, path, found)
+    _loaded[path] = (members, found)
     return found
 
 
