@@ -145,12 +145,17 @@ class FileReport:
         return sum(self.pages.values())
 
 
+FILES_NAMED = 5  # a scan's summary names this many files a reason came from, and says when there are more
+
+
 @dataclass
 class ScanSummary:
     """How the pages of a run of ``formkit scan`` (or of one look of ``formkit watch``) ended."""
 
     pages: Counter = field(default_factory=Counter)  # by state
     reasons: Counter = field(default_factory=Counter)  # rejected / unidentified reasons
+    # per reason, the first files it came from (``FILES_NAMED`` of them, and one more to tell there are more)
+    reason_files: dict[str, list[str]] = field(default_factory=dict)
     values_to_review: int = 0
     skipped_pages: int = 0  # already in the store
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file with the same content)

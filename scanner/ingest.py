@@ -43,6 +43,9 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS * JPEG_SCALES[-1] ** 2
 FILE_CHANGING = "the file changed while it was being hashed (still being written?): scan it again once it is complete"
 FILE_CHANGED = ("the file changed after it was hashed: this page is no longer of the content read as that file; "
                 "scan the file again")
+EMPTY_FILE = "an empty file (0 bytes): copy it again from the scanner or phone"
+DAMAGED = "the file is damaged or cut short (copied before it was whole?): copy it again"
+PASSWORD = "the PDF is protected by a password: save a copy without one (print it to PDF) and scan that"
 
 
 class PageLoadError(Exception):
@@ -113,6 +116,10 @@ def describe(path: Path) -> InputFile:
 
 
 def count_pages(path: Path) -> int:
+    """How many pages ``path`` holds, read from its header or page tree; ``PageLoadError`` saying what to do
+    for a file that cannot be read."""
+    if path.stat().st_size == 0:
+        raise PageLoadError(EMPTY_FILE)
     if path.suffix.lower() in PDF_SUFFIXES:
         import pypdfium2 as pdfium
 
@@ -121,9 +128,11 @@ def count_pages(path: Path) -> int:
         except pdfium.PdfiumError as exc:
             if getattr(exc, "err_code", None) == 0:  # "failed" without an error: no page tree, or no pages in it
                 raise PageLoadError("not a readable PDF (it has no pages)") from exc
-            raise PageLoadError(f"not a readable PDF ({exc})") from exc
+            if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+                raise PageLoadError(PASSWORD) from exc
+            raise PageLoadError(f"not a readable PDF: damaged, cut short or not a PDF ({exc})") from exc
         except Exception as exc:  # pdfium raises its own error types
-            raise PageLoadError(f"not a readable PDF ({exc})") from exc
+            raise PageLoadError(f"not a readable PDF: damaged, cut short or not a PDF ({exc})") from exc
         if pages <= 0:
             raise PageLoadError("not a readable PDF (it has no pages)")
         if pages > MAX_PDF_PAGES:
@@ -142,7 +151,7 @@ def count_pages(path: Path) -> int:
     except Image.DecompressionBombError as exc:
         raise PageLoadError(f"image too large ({exc})") from exc
     except Exception as exc:  # PIL raises many types for bad files
-        raise PageLoadError(f"not a readable image ({type(exc).__name__}: {exc})") from exc
+        raise PageLoadError(f"not a readable image: {DAMAGED} ({type(exc).__name__}: {exc})") from exc
 
 
 def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
@@ -232,7 +241,7 @@ def _decode_with_opencv(path: Path, colour: bool, scale: int = 1) -> np.ndarray:
     data = np.fromfile(str(path), dtype=np.uint8)
     image = cv2.imdecode(data, REDUCED_DECODE[(scale, colour)])
     if image is None:
-        raise PageLoadError("cannot decode the image data")
+        raise PageLoadError(f"cannot decode the image data: {DAMAGED}")
     return _darkest_channel(image)
 
 

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
-from formkit.records import PageState
+from formkit.cli import main
+from formkit.records import FILES_NAMED, PageState
 from formkit.store import Store
 from scanner import ingest
 from scanner.batch import Job, read_job, scan
-from scanner.ingest import MAX_PDF_PAGES, PDF_DPI, PageLoadError, count_pages, describe, load_page
+from scanner.ingest import (
+    DAMAGED,
+    EMPTY_FILE,
+    MAX_PDF_PAGES,
+    PASSWORD,
+    PDF_DPI,
+    PageLoadError,
+    count_pages,
+    describe,
+    load_page,
+)
 
 
 def two_frames() -> tuple[np.ndarray, np.ndarray]:
@@ -189,3 +204,54 @@ def test_a_file_sent_to_a_cluster_worker_is_checked_against_its_hash(tmp_path):
 
     with pytest.raises(PageLoadError, match="changed after it was hashed"):
         _local_copy(b"other content", "0" * 64, ".pdf")
+
+
+def cut_short_jpeg(path: Path, share: float = 0.6) -> Path:
+    """A photo-like JPEG with only the first ``share`` of its bytes: a copy stopped half way."""
+    image = np.random.default_rng(0).integers(0, 255, (600, 800), np.uint8)
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    path.write_bytes(data[:int(len(data) * share)])
+    return path
+
+
+def test_files_that_cannot_be_read_say_what_to_do(tmp_path):
+    """An empty file, a PDF behind a password and a photo cut short were rejected as "not a readable
+    PDF (Failed to load document (PDFium: Incorrect password error).)", "cannot identify image file" or
+    "cannot decode the image data": true, but no word of what to do."""
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    for name in ("empty.jpg", "empty.pdf"):
+        assert describe(tmp_path / name).error == EMPTY_FILE
+    cut = cut_short_jpeg(tmp_path / "cut.jpg")
+    assert describe(cut).pages == 1  # its header is whole: the damage shows when its pixels are decoded
+    with pytest.raises(PageLoadError, match="damaged or cut short"):
+        load_page(cut, 0)
+    (tmp_path / "cut.pdf").write_bytes(b"%PDF-1.4 and then nothing")
+    assert describe(tmp_path / "cut.pdf").error.startswith("not a readable PDF: damaged, cut short or not a PDF (")
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf (installed by scripts/setup.sh) makes the PDF")
+def test_a_pdf_behind_a_password_says_so(tmp_path):
+    plain = pdf_with_pages(tmp_path / "plain.pdf", (595, 842))
+    locked = tmp_path / "locked.pdf"
+    subprocess.run(["qpdf", "--encrypt", "secret", "secret", "256", "--", str(plain), str(locked)], check=True)
+    assert describe(locked).error == PASSWORD
+
+
+def test_a_scan_names_the_files_each_reason_came_from(tmp_path):
+    """The summary said "7 x cannot decode the image data" and no more: which of a few hundred files was
+    left to ``formkit status`` to find out."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(FILES_NAMED + 2):
+        cut_short_jpeg(inbox / f"cut-{n}.jpg", share=0.5 + n / 100)  # each its own content
+    (inbox / "empty.pdf").write_bytes(b"")
+    db = tmp_path / "s.sqlite"
+    result = CliRunner().invoke(main, ["scan", str(inbox), "--db", str(db), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    damaged = next(line for line in lines if DAMAGED in line)
+    assert damaged.lstrip().startswith(f"{FILES_NAMED + 2} x") and damaged.endswith(" and others]")
+    assert damaged.count("cut-") == FILES_NAMED
+    assert any(line.endswith(f"[{inbox / 'empty.pdf'}]") and EMPTY_FILE in line for line in lines)
+    assert f"Every such page: formkit status --db {db} --state rejected" in lines

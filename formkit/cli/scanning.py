@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import click
 
 from ..errors import ExitCode, InputError
+from ..records import FILES_NAMED, ScanSummary
 from . import pipeline
 from .base import (
     db_option,
@@ -19,8 +21,6 @@ from .base import (
     templates_option,
     text_packs_option,
 )
-
-IGNORED_SHOWN = 5  # files named when a scan leaves some unread for their kind; the rest counted
 
 
 @main.command(short_help="Read images, PDFs and folders into the store; --reread reads its pages again.")
@@ -105,18 +105,32 @@ def _report(summary: Any, db: Path) -> None:
     for left, why in ((files, "neither images nor PDFs"),
                       ([p for p in summary.ignored if p not in files], "not files (a link to nothing, a pipe)")):
         if left:
-            more = len(left) - IGNORED_SHOWN
-            click.echo(f"formkit: note: not read, as {why}: {', '.join(str(p) for p in left[:IGNORED_SHOWN])}"
+            more = len(left) - FILES_NAMED
+            click.echo(f"formkit: note: not read, as {why}: {', '.join(str(p) for p in left[:FILES_NAMED])}"
                        + (f" and {more} more" if more > 0 else ""), err=True)
     for duplicate, first in summary.duplicates:
         click.echo(f"{duplicate}: the same content as {first}: read once")
+    for line in summary_lines(summary, db):
+        click.echo(line)
+
+
+def summary_lines(summary: ScanSummary, db: Path) -> list[str]:
+    """The pages of a scan (or a watch) by how they ended; each reason a page was not read, with the files it
+    came from where the summary kept them; where to see every such page."""
     pages = summary.pages
-    click.echo(f"Pages read: {pages['read']}, with {summary.values_to_review} value(s) to review; "
-               f"conflicts: {pages['conflict']}; blank: {pages['blank']}; unidentified: {pages['unidentified']}; "
-               f"rejected: {pages['rejected']}; already in the store: {summary.skipped_pages}")
+    lines = [f"Pages read: {pages['read']}, with {summary.values_to_review} value(s) to review; "
+             f"conflicts: {pages['conflict']}; blank: {pages['blank']}; unidentified: {pages['unidentified']}; "
+             f"rejected: {pages['rejected']}; already in the store: {summary.skipped_pages}"]
     for reason, count in summary.reasons.most_common():
-        click.echo(f"  {count:5d} x {reason}")
-    click.echo(f"Store: {db}")
+        files = summary.reason_files.get(reason, [])
+        named = ", ".join(files[:FILES_NAMED]) + (" and others" if len(files) > FILES_NAMED else "")
+        lines.append(f"  {count:5d} x {reason}" + (f"  [{named}]" if named else ""))
+    unread = [f"formkit status --db {shlex.quote(str(db))} --state {state}"
+              for state in ("rejected", "unidentified") if pages[state]]
+    if unread:
+        lines.append("Every such page: " + "; ".join(unread))
+    lines.append(f"Store: {db}")
+    return lines
 
 
 def _reread(db: Path, catalogue: Any, form: str | None, jobs: int | None) -> None:

@@ -16,6 +16,7 @@ from ..errors import FormkitError, InputError
 from ..records import FileReport
 from . import pipeline
 from .base import db_option, jobs_option, main, reports_errors, templates_option, text_packs_option
+from .scanning import summary_lines
 
 _watching = False  # set while the watch is running: its worker processes leave Ctrl+C to it
 _fork_hook_registered = False
@@ -98,14 +99,9 @@ def _print_file(report: FileReport, folder: Path) -> None:
 
 
 def _print_totals(watcher: Any, outcome: str, db: Path) -> None:
-    totals, pages = watcher.totals, watcher.totals.pages
     click.echo(f"{outcome}: {watcher.files_read} file(s) read.")
-    click.echo(f"Pages read: {pages['read']}, with {totals.values_to_review} value(s) to review; "
-               f"conflicts: {pages['conflict']}; blank: {pages['blank']}; unidentified: {pages['unidentified']}; "
-               f"rejected: {pages['rejected']}; already in the store: {totals.skipped_pages}")
-    for reason, count in totals.reasons.most_common():
-        click.echo(f"  {count:5d} x {reason}")
-    click.echo(f"Store: {db}")
+    for line in summary_lines(watcher.totals, db):
+        click.echo(line)
 
 
 def _shown(path: Path, folder: Path) -> str:
