@@ -11,7 +11,7 @@ import numpy as np
 
 from formkit.layout.model import Box
 
-from .ink import INK_CONTRAST, STROKE_MAX_MM, darker_than, ink_mask
+from .ink import INK_CONTRAST, STROKE_MAX_MM, closed_paper, darker_than, ink_mask
 from .register import WARP_PX_PER_MM, box_slices
 
 INK_MM2 = 0.5  # this much handwriting (a thin pencil "1" is about 0.75 mm²) means the area is written in
@@ -53,9 +53,7 @@ def stroke_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM, contrast:
     both sides, a shadow's edge only on one. The max filter alone, which ``ink_mask`` uses, lights the
     dark side of a sharp shadow edge and counts it as ink (a phone's shadow across an empty comment area
     once read as '/')."""
-    size = max(3, int(round(STROKE_MAX_MM * px_per_mm)) | 1)
-    closed = cv2.morphologyEx(region, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    return darker_than(region, closed, contrast)
+    return darker_than(region, closed_paper(region, STROKE_MAX_MM, px_per_mm), contrast)
 
 
 RULED_LINE_BAND_MM = 0.45  # each side of a printed writing line, left out of the count

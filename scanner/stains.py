@@ -27,7 +27,7 @@ from formkit.layout.model import Box, ChoiceField, Page
 from formkit.records import RAW_RUNS_PAST_BOX, FieldValue
 
 from .beside import found_boxes, print_masks
-from .ink import below
+from .ink import below, closed_paper
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
 
@@ -96,8 +96,7 @@ def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float =
         return 0.0, 0.0
     # a dim photo's sensor noise, joined across the bridges below, would run on as far as any band
     region = cv2.GaussianBlur(page[rows, cols], (0, 0), NOISE_BLUR_MM * px_per_mm)
-    size = max(3, int(round(BAND_MAX_MM * px_per_mm)) | 1)
-    closed = cv2.morphologyEx(region, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    closed = closed_paper(region, BAND_MAX_MM, px_per_mm)
     darkness = 1.0 - region.astype(np.float32) / np.maximum(closed.astype(np.float32), 1.0)
     inset = int(round(INSET_MM * px_per_mm))
     inside = (slice(max(0, int(top) + inset), max(0, int(bottom) - inset)),
