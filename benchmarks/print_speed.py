@@ -32,7 +32,7 @@ def main() -> None:
             start = time.perf_counter()
             layout = build_layout(resolve_template("goal-card"))
             pdf = Path(tmp) / "cards.pdf"
-            rows = generate(layout, make_copies(None, roster), pdf, sheet, Path(tmp) / "manifest.csv")
+            rows = generate(layout, make_copies(None, roster), pdf, sheet, Path(tmp) / f"manifest-{sheet}.csv")
             seconds = time.perf_counter() - start
             pages = max(int(r["pdf_page"]) for r in rows)
             print(f"{label:32} {seconds:8.2f} {pages:10d} {pdf.stat().st_size / 1e6:8.2f}")

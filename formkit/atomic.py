@@ -40,22 +40,29 @@ def write_arrays(target: Path, arrays: dict, compressed: bool = True) -> None:
 
 
 @contextlib.contextmanager
-def atomic_outputs(*targets: Path, inputs: Mapping[Path, str] | None = None) -> Iterator[list[Path]]:
+def atomic_outputs(*targets: Path, inputs: Mapping[Path, str] | None = None,
+                   never_replaced: Mapping[Path, str] | None = None) -> Iterator[list[Path]]:
     """Yield temporary paths for ``targets``; if the block succeeds every target is replaced,
     otherwise none is touched and the temporary files are removed. An ``OSError`` raised in the block
     while writing the temporary files, or by the renames, becomes an ``OutputError``. ``inputs`` (path ->
-    what it is, "roster" say) are the files the command reads: a target that is one of them is refused."""
+    what it is, "roster" say) are the files the command reads: a target that is one of them is refused.
+    ``never_replaced`` (target -> what to do instead) are targets refused if they exist already."""
     inputs = inputs or {}
     _check_targets(targets, inputs)
+    for target, instead in (never_replaced or {}).items():
+        if target.exists():
+            raise OutputError(f"{target}: already exists{instead}")
     temps: list[Path] = []
     made: list[Path] = []  # folders made here, removed again (if still empty) when the outputs fail
+    target = targets[0]
     try:
         for target in targets:
             made += _make_folder(target.parent)
             temps.append(_new_temp(target))
     except OSError as exc:
         _remove(temps, made)
-        raise OutputError(f"cannot write beside {exc.filename or targets[0]}: {exc.strerror or exc}") from exc
+        # named as given: the temporary file's name is ours, not the user's
+        raise OutputError(f"cannot write {target}: {_folder_reason(exc, target)}; nothing was written") from exc
     replaced: list[Path] = []
     try:
         try:
@@ -153,6 +160,17 @@ def _cannot_write(exc: OSError, temps: list[Path], targets: Sequence[Path]) -> s
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+def _folder_reason(exc: OSError, target: Path) -> str:
+    """Why ``target``'s folder could not take a file: ``exc``'s reason, or which part of its path is a file."""
+    if exc.errno == errno.ENOTDIR:
+        part = target.parent
+        while part != part.parent and not part.exists():
+            part = part.parent
+        if part.is_file():
+            return f"{part} is a file, not a folder"
+    return _reason(exc)
 
 
 def _make_folder(folder: Path) -> list[Path]:

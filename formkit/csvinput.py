@@ -59,7 +59,9 @@ def dict_reader(path: Path, what: str) -> CsvRows:
 
 class CsvRows:
     """The data rows of a CSV file as dicts keyed by its header row, as ``csv.DictReader`` gives them (a short
-    row's missing cells are None; blank lines are skipped), read strictly.
+    row's missing cells are None), read strictly. Blank lines are skipped, and so are rows whose every cell is
+    empty: a spreadsheet saved as CSV ends with such rows (",,") where cells were once used, and in a roster
+    each was a copy printed with no code.
 
     A stray quote is the one typing slip that changes what a CSV file says without a word: read leniently, a
     quote in the wrong place is dropped, and a quote never closed joins every later line into one cell, so
@@ -88,9 +90,9 @@ class CsvRows:
         return {name: row[index] if index < len(row) else None for index, name in enumerate(self.fieldnames)}
 
     def _next_row(self) -> list[str] | None:
-        """The next row that is not blank, or None at the end of the file."""
+        """The next row with something in a cell, or None at the end of the file."""
         row: list[str] = []
-        while not row:
+        while not any(cell.strip() for cell in row):
             start = self._rows.line_num + 1
             try:
                 row = next(self._rows)

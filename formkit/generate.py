@@ -72,7 +72,7 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
              manifest: Path | None = None, source: str = "",
              worker: tuple[Layout, str] | None = None,
              inputs: Mapping[Path, str] | None = None) -> list[dict[str, object]]:
-    """Write the PDF (and manifest) atomically; returns the manifest rows. The rows hold each serial as
+    """Write the PDF (and a new manifest) atomically; returns the manifest rows. The rows hold each serial as
     the QR and the store do (``K7M3QX9C``); the manifest file prints it as on the form (``K7M3-QX9C``).
 
     With ``worker`` (the layout of the worker's version of the form, and its template's source), a run of
@@ -84,7 +84,11 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
     output may be one of them, nor one of the templates (``source``, the worker's)."""
     targets = [out] + ([manifest] if manifest else [])
     register_fonts()  # reads font files: outside the block, whose OSErrors are errors writing the outputs
-    with atomic_outputs(*targets, inputs={**_templates(source, worker), **(inputs or {})}) as temps:
+    # the manifest is the one list of the serials of forms printed, which links returned forms to people
+    kept = {manifest: ", and may list forms printed before: give the manifest a new name (or delete this one first, "
+                      "if none of its forms was given out)"} if manifest else {}
+    with atomic_outputs(*targets, inputs={**_templates(source, worker), **(inputs or {})},
+                        never_replaced=kept) as temps:
         # The initial font would otherwise be Helvetica, a font the PDF does not embed.
         canvas = Canvas(str(temps[0]), invariant=1, pageCompression=1, initialFontName=REGULAR)
         title = f"{layout.title} ({layout.form} v{layout.version})"

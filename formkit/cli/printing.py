@@ -46,7 +46,8 @@ def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bo
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV, one copy per row; an optional 'code' column is printed on the form.")
 @click.option("--sheet", type=click.Choice(["A4", "Letter"]), help="Impose pages N-up with crop marks.")
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), help="CSV of what was printed.")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of what was printed: a new file (an existing manifest is never replaced).")
 @text_pack_option
 @click.option("--placeholders", is_flag=True,
               help="Print a text-pack form without its pack: its wording shows as placeholders such as [wai_01] "

@@ -1,0 +1,48 @@
+"""What `formkit generate` refuses to write over, and which rows of a roster it prints."""
+
+from __future__ import annotations
+
+import csv
+
+from click.testing import CliRunner
+
+from formkit.cli import main
+from formkit.errors import ExitCode
+
+
+def run_cli(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_an_existing_manifest_is_never_replaced(tmp_path):
+    """The manifest was replaced without a word by a second run to the same name: the serials of the forms
+    printed first, the one link from their returns to people, were lost."""
+    manifest, pdf = tmp_path / "run.csv", tmp_path / "run.pdf"
+    first = run_cli("generate", "k10", "--count", 2, "--out", pdf, "--manifest", manifest)
+    assert first.exit_code == 0, first.output
+    kept, printed = manifest.read_bytes(), pdf.read_bytes()
+    again = run_cli("generate", "k10", "--count", 2, "--out", tmp_path / "again.pdf", "--manifest", manifest)
+    assert again.exit_code == ExitCode.OUTPUT
+    assert f"{manifest}: already exists" in again.output
+    assert manifest.read_bytes() == kept and pdf.read_bytes() == printed and not (tmp_path / "again.pdf").exists()
+
+
+def test_rows_with_every_cell_empty_print_nothing(tmp_path):
+    """A spreadsheet saved as CSV ends with rows of empty cells where cells were once used; each printed a
+    copy with no code."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("code,note\nC-1,first\n,\n  ,  \n,,\nC-2,\n", encoding="utf-8")
+    manifest = tmp_path / "printed.csv"
+    result = run_cli("generate", "k10", "--roster", roster, "--out", tmp_path / "k10.pdf", "--manifest", manifest)
+    assert result.exit_code == 0, result.output
+    assert [r["code"] for r in csv.DictReader(manifest.open(encoding="utf-8"))] == ["C-1", "C-2"]
+
+
+def test_an_output_under_a_file_names_what_was_asked_for(tmp_path):
+    """The message named the temporary file formkit makes beside an output (".x.pdf.62d4bfdd.part")."""
+    (tmp_path / "notes.csv").write_text("a file, not a folder\n", encoding="utf-8")
+    out = tmp_path / "notes.csv" / "x.pdf"
+    result = run_cli("generate", "k10", "--count", 1, "--out", out)
+    assert result.exit_code == ExitCode.OUTPUT
+    assert f"cannot write {out}: {tmp_path / 'notes.csv'} is a file, not a folder" in result.output
+    assert ".part" not in result.output
