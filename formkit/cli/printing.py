@@ -17,9 +17,10 @@ def templates() -> None:
     """List the shipped templates: id, version, page size, licence and title."""
     from ..template import load_template, shipped_templates
 
-    for name, path in shipped_templates().items():
-        t = load_template(path)
-        click.echo(f"{name:16} v{t.version}  {t.page_size:5} {t.licence:10} {t.title}")
+    found = {name: load_template(path) for name, path in shipped_templates().items()}
+    width = max(map(len, found), default=0)
+    for name, t in found.items():
+        click.echo(f"{name:{width}}  v{t.version}  {t.page_size:5} {t.licence:10} {t.title}")
 
 
 @main.command(short_help="Print a form's geometry in mm, as JSON.")
