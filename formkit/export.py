@@ -46,12 +46,23 @@ from .exports.frames import (
 from .pairs import codebook_rows as pair_codebook_rows
 from .pairs import pair_tables
 from .serial import normalise_serial
+from .template.schema import FORM_ID
 
-__all__ = ["FORMATS", "LONG_COLUMNS", "NUMBER", "Exported", "FormTables", "Table", "export", "parse_formats",
-           "read_codes", "safe_cell", "scales", "scored_tables", "shown_serial", "write_csv"]
+__all__ = ["FORMATS", "LONG_COLUMNS", "NUMBER", "Exported", "FormTables", "FormatError", "Table", "export",
+           "is_export_file", "parse_formats", "read_codes", "safe_cell", "scales", "scored_tables", "shown_serial",
+           "write_csv"]
 
 FORMATS = ("csv", "xlsx", "sav", "dta", "redcap")
 EXCEL_CELL_CHARACTERS = 32_767  # the most an Excel cell holds
+
+# The names export gives its files, kept in one place so that the files an earlier export left in the folder can
+# be told from the ones written now. Per form, by extension, what follows the form id: its tables
+# (formkit.exports.frames names them <form>, <form>_long, <form>_change), its client and worker pairs
+# (formkit.pairs) and its REDCap import file (formkit.exports.redcap). A form id holds no '_', so the split is
+# never in doubt; a test checks that every file a whole export writes matches these.
+CODEBOOK_FILE, WORKBOOK_FILE, REDCAP_DICTIONARY_FILE = "codebook.csv", "export.xlsx", "redcap_dictionary.csv"
+FORM_FILE_SUFFIXES = {"csv": ("", "_long", "_change", "_pairs", "_redcap"), "sav": ("", "_long", "_change"),
+                      "dta": ("", "_long", "_change")}
 
 
 def read_codes(*paths: Path) -> dict[str, str]:
@@ -79,27 +90,61 @@ def read_codes(*paths: Path) -> dict[str, str]:
     return {serial: code for serial, (code, _) in found.items()}
 
 
+class FormatError(InputError):
+    """``--format`` names no format, or one that is not in ``FORMATS``. ``problem`` says which without the
+    option's name, for the command line, which names the option itself."""
+
+    def __init__(self, problem: str, named: str = "") -> None:
+        super().__init__(f"--format {named}: {problem}" if named else f"--format: {problem}")
+        self.problem = f"{named}: {problem}" if named else problem
+
+
 def parse_formats(spec: str | Iterable[str]) -> tuple[str, ...]:
     """Formats from ``csv,xlsx`` (or a list of such), in ``FORMATS`` order, each once."""
     parts = [spec] if isinstance(spec, str) else list(spec)
     wanted = {p.strip().lower() for part in parts for p in part.split(",") if p.strip()}
     unknown = sorted(wanted - set(FORMATS))
     if unknown:
-        raise InputError(f"--format {', '.join(unknown)}: not a format; choose from {', '.join(FORMATS)}")
+        raise FormatError(f"not a format; choose from {', '.join(FORMATS)}", ", ".join(unknown))
     if not wanted:
-        raise InputError(f"--format: name at least one of {', '.join(FORMATS)}")
+        raise FormatError(f"name at least one of {', '.join(FORMATS)}")
     return tuple(f for f in FORMATS if f in wanted)
 
 
+def is_export_file(name: str, forms: Iterable[str] | None = None) -> bool:
+    """Whether a file name is one ``export`` writes, for one of ``forms`` (any form id when ``None``)."""
+    if name in (CODEBOOK_FILE, WORKBOOK_FILE, REDCAP_DICTIONARY_FILE):
+        return True
+    stem, _, extension = name.rpartition(".")
+    form, underscore, rest = stem.partition("_")
+    known = bool(FORM_ID.match(form)) if forms is None else form in set(forms)
+    return known and underscore + rest in FORM_FILE_SUFFIXES.get(extension, ())
+
+
+def leftover_files(out_dir: Path, written: Iterable[Path], forms: Iterable[str],
+                   inputs: Mapping[Path, str] | None = None) -> list[Path]:
+    """The files in ``out_dir`` named as ``export`` names the files of ``forms`` (those installed and those
+    read: a user's own ``notes.csv`` is not taken for a form's table) that are not among ``written`` (nor an
+    input of the export): an earlier export left them, and they may hold data since voided or changed."""
+    if not out_dir.is_dir():
+        return []
+    kept = {path.name for path in written}
+    sources = {Path(path).resolve() for path in inputs or {}}
+    forms = set(forms)
+    return sorted(path for path in out_dir.iterdir() if path.name not in kept and is_export_file(path.name, forms)
+                  and path.is_file() and path.resolve() not in sources)
+
+
 class Exported(list[Path]):
-    """The files written (a list of their paths), how many forms have no person code, by form, and notes for
-    the user (what to set up in REDCap, say)."""
+    """The files written (a list of their paths), how many forms have no person code, by form, notes for the
+    user (what to set up in REDCap, say), and the files of an earlier export left in the folder."""
 
     def __init__(self, paths: list[Path], without_code: dict[str, int] | None = None,
-                 notes: list[str] | None = None) -> None:
+                 notes: list[str] | None = None, leftovers: list[Path] | None = None) -> None:
         super().__init__(paths)
         self.without_code = without_code or {}
         self.notes = notes or []
+        self.leftovers = leftovers or []
 
 
 Writer = Callable[[Path], Any]
@@ -113,15 +158,17 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     of ``catalogue`` (the shipped ones when ``None``); returns their paths (with ``without_code``: per form,
     the forms whose person code is neither in ``codes`` nor written on the form). ``bom`` starts the CSV
     files (not REDCap's) with a byte-order mark, for Excel. ``inputs`` (path -> what it is: "codes file") are
-    files the export was made from: none of them is ever written over."""
+    files the export was made from: none of them is ever written over. Files an earlier export left in
+    ``out_dir`` are not deleted, only named in ``leftovers``."""
     formats = parse_formats(formats)
     catalogue = catalogue or shipped_catalogue()
     forms = scored_tables(rows, codes, band_choice, catalogue)
     unknown = set(band_choice or {}) - {score for tables in forms.values() for score in tables.rules}
     if unknown:
         raise InputError(f"--bands names score(s) without that band set: {', '.join(sorted(unknown))}")
+    known = {form for form, _, _ in catalogue.installed_forms()} | set(forms)
     if not forms:
-        return Exported([])
+        return Exported([], leftovers=leftover_files(out_dir, [], known, inputs))
     pairs = pair_tables(rows, codes, catalogue, forms)  # client and worker: from these tables, not made again
     outputs: list[tuple[Path, Writer]] = []
     entries: list[dict[str, Any]] = []
@@ -142,13 +189,15 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
         entries += entries_
         later += outputs_
     if "csv" in formats or statistical:
-        outputs.append((out_dir / "codebook.csv", _csv_writer(codebook_table(entries), bom)))
+        outputs.append((out_dir / CODEBOOK_FILE, _csv_writer(codebook_table(entries), bom)))
     if "xlsx" in formats:
-        outputs.append((out_dir / "export.xlsx", _xlsx_writer(forms)))
+        outputs.append((out_dir / WORKBOOK_FILE, _xlsx_writer(forms)))
     outputs += later
+    notes += _not_installed(forms, "redcap" in formats)
     if "redcap" in formats:
-        made, notes = _redcap(forms, out_dir)
+        made, redcap_notes = _redcap(forms, out_dir)
         outputs += made
+        notes += redcap_notes
     if "csv" not in formats:
         notes += [f"{name}: client and worker pairs are written as CSV only: add csv to --format"
                   for name, *_ in pairs]
@@ -166,7 +215,8 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     with atomic_outputs(*(path for path, _ in outputs), inputs=inputs) as temps:
         for temp, (path, write) in zip(temps, outputs, strict=True):
             _write(write, temp, path)
-    return Exported([path for path, _ in outputs], without_code, notes)
+    written = [path for path, _ in outputs]
+    return Exported(written, without_code, notes, leftover_files(out_dir, written, known, inputs))
 
 
 def _write(write: Writer, temp: Path, path: Path) -> None:
@@ -193,6 +243,23 @@ def write_csv(table: Table, path: Path, bom: bool = False, safe: bool = True) ->
 
 def _csv_writer(table: Table, bom: bool, safe: bool = True) -> Writer:
     return lambda temp: write_csv(table, temp, bom, safe)
+
+
+def _not_installed(forms: dict[str, FormTables], redcap_too: bool) -> list[str]:
+    """A note per form read with a version whose template is not installed: without it nothing says how to
+    score those forms, so their score columns and change file are missing, and the user should know why."""
+    notes = []
+    for form, tables in forms.items():
+        missing = [str(version) for version, template in tables.templates.items() if template is None]
+        if len(missing) == len(tables.templates):
+            lost = "scores, change file or REDCap file" if redcap_too else "scores or change file"
+            notes.append(f"{form}: no installed template, so no {lost} (give --templates with the folder of your "
+                         "own templates)")
+        elif missing:
+            notes.append(f"{form} version{'s' if len(missing) > 1 else ''} {', '.join(missing)}: no installed "
+                         "template, so these forms are not scored (give --templates with the folder of your own "
+                         "templates)")
+    return notes
 
 
 def _cut_in_excel(forms: dict[str, FormTables]) -> list[str]:
@@ -257,14 +324,14 @@ def _statistical_writer(module: Any, tables: FormTables, table: Table) -> Writer
 
 
 def _redcap(forms: dict[str, FormTables], out_dir: Path) -> tuple[list[tuple[Path, Writer]], list[str]]:
-    """The REDCap import file of each form whose template is installed, and the dictionary they match."""
+    """The REDCap import file of each form whose template is installed, and the dictionary they match (a form
+    without a template has its note from ``_not_installed``)."""
     templates = [t for tables in forms.values() for t in tables.templates.values() if t]
     instruments = redcap.instruments(templates)
     outputs: list[tuple[Path, Writer]] = []
     notes = []
     for form, tables in forms.items():
         if form not in instruments:
-            notes.append(f"{form}: no installed template, so no REDCap file (give --templates)")
             continue
         table = redcap.import_table(tables, instruments[form])
         outputs.append((out_dir / f"{table.name}.csv", _csv_writer(table, False, safe=False)))
@@ -272,6 +339,6 @@ def _redcap(forms: dict[str, FormTables], out_dir: Path) -> tuple[list[tuple[Pat
             notes.append(f"{form}: some people have several forms: make the instrument {redcap.form_name(form)} "
                          "repeating in REDCap before importing")
     if instruments:
-        dictionary = Table("redcap_dictionary", "redcap", redcap.dictionary(instruments), {})
-        outputs.append((out_dir / "redcap_dictionary.csv", _csv_writer(dictionary, False, safe=False)))
+        dictionary = Table(REDCAP_DICTIONARY_FILE.removesuffix(".csv"), "redcap", redcap.dictionary(instruments), {})
+        outputs.append((out_dir / REDCAP_DICTIONARY_FILE, _csv_writer(dictionary, False, safe=False)))
     return outputs, notes

@@ -392,7 +392,7 @@ def test_export_command_takes_several_formats_and_refuses_an_unknown_one(scanned
     assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".csv"] + [".dta"] * 9 + [".sav"] * 9
     refused = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(tmp_path / "no"), "--format",
                                         "csv,spss"])
-    assert refused.exit_code == ExitCode.INPUT and "spss" in refused.stderr and "sav" in refused.stderr
+    assert refused.exit_code == ExitCode.USAGE and "spss" in refused.stderr and "sav" in refused.stderr
     assert not (tmp_path / "no").exists()
 
 

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import InputError
+from ..records import FILES_NAMED
 from .base import db_option, main, parse_bands, read_inputs, reports_errors, templates_option, text_packs_option
+
+
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """``--format`` checked as click checks its other options: a wrong value is a usage error (exit 2)."""
+    from ..export import FormatError, parse_formats
+
+    try:
+        return parse_formats(value)
+    except FormatError as exc:
+        raise click.BadParameter(exc.problem, ctx, param) from exc
 
 
 @main.command(name="export", short_help="Write the answers and scores as CSV, Excel, SPSS, Stata or REDCap files.")
 @db_option
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the files.")
-@click.option("--format", "formats", default="csv", show_default=True, metavar="FORMAT[,FORMAT...]",
+@click.option("--format", "formats", default="csv", show_default=True, metavar="FORMAT[,FORMAT...]", callback=_formats,
               help="Formats to write, separated by commas: csv, xlsx (Excel), sav (SPSS), dta (Stata), redcap "
                    "(REDCap import files and their data dictionary).")
-@click.option("--codes", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+@click.option("--codes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV mapping serials to person codes ('serial' and 'code' columns, such as the manifest of "
                    "'formkit generate'); repeat it for several print runs.")
 @click.option("--bands", "bands", multiple=True, metavar="SCORE=SET",
@@ -26,8 +39,8 @@ from .base import db_option, main, parse_bands, read_inputs, reports_errors, tem
 @templates_option
 @text_packs_option
 @reports_errors
-def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], bands: tuple[str, ...], excel: bool,
-                   template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
+def export_command(db: Path, out: Path, formats: tuple[str, ...], codes: tuple[Path, ...], bands: tuple[str, ...],
+                   excel: bool, template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
     """Write the store's answers and scores to --out, in each --format:
 
     \b
@@ -40,24 +53,27 @@ def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], b
     redcap  <form>_redcap.csv import files and redcap_dictionary.csv
     """
     from ..catalogue import Catalogue
-    from ..export import export, parse_formats, read_codes
+    from ..export import export, read_codes
     from ..store import Store
 
-    chosen = parse_formats(formats)
     if not db.exists():
         raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    for path in codes:  # checked here, not by click, so that a missing input file exits 5 as in 'report'
+        if not path.is_file():
+            raise InputError(f"--codes {path}: no such file")
     band_choice = parse_bands(bands)
     serial_codes = read_codes(*codes) if codes else None
     catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db, readonly=True)
     try:
         rows = store.values()
+        pages = [] if rows else store.pages()  # only to say why there is nothing to export
     finally:
         store.close()  # before anything is written: it says when the rows were read while a scan wrote
-    written = export(rows, out, serial_codes, band_choice, bom=excel, catalogue=catalogue, formats=chosen,
+    written = export(rows, out, serial_codes, band_choice, bom=excel, catalogue=catalogue, formats=formats,
                      inputs=read_inputs(db, codes, text_packs))
     if not written:
-        click.echo("No pages have been read yet: nothing to export.")
+        click.echo(_nothing_to_export(pages))
     for path in written:
         click.echo(str(path))
     missing = sum(written.without_code.values())
@@ -68,3 +84,17 @@ def export_command(db: Path, out: Path, formats: str, codes: tuple[Path, ...], b
         click.echo(f"{missing} form{'s have' if missing != 1 else ' has'} no person code ({by_form}): {why}")
     for note in written.notes:
         click.echo(note)
+    if written.leftovers:
+        names = [p.name for p in written.leftovers]
+        more = f" and {len(names) - FILES_NAMED} more" if len(names) > FILES_NAMED else ""
+        click.echo(f"formkit: warning: {out}: {len(names)} file(s) left from an earlier export, not written now "
+                   f"(their data may be out of date or voided): {', '.join(names[:FILES_NAMED])}{more}; delete them "
+                   "or export to a new folder", err=True)
+
+
+def _nothing_to_export(pages: list[Any]) -> str:
+    """Why no row was exported: no page yet, or none of the pages read (voided, blank, rejected...)."""
+    if not pages:
+        return "No pages have been read yet: nothing to export."
+    counts = Counter(str(page["status"]) for page in pages)
+    return f"No read pages to export ({', '.join(f'{n} {state}' for state, n in sorted(counts.items()))})."
