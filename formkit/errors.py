@@ -49,6 +49,12 @@ class LayoutError(TemplateError):
     exit_code = ExitCode.LAYOUT
 
 
+class OptionError(FormkitError):
+    """An option's value that click's own checks cannot judge (a port in use, a host that is not this computer)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class InputError(FormkitError):
     """A user-supplied input file (roster, image, text pack) is missing or malformed."""
 

@@ -10,7 +10,16 @@ import click
 
 from ..errors import InputError
 from ..records import FILES_NAMED
-from .base import db_option, main, parse_bands, read_inputs, reports_errors, templates_option, text_packs_option
+from .base import (
+    db_option,
+    main,
+    parse_bands,
+    read_inputs,
+    reports_errors,
+    require_store,
+    templates_option,
+    text_packs_option,
+)
 
 
 def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
@@ -56,8 +65,7 @@ def export_command(db: Path, out: Path, formats: tuple[str, ...], codes: tuple[P
     from ..export import export, read_codes
     from ..store import Store
 
-    if not db.exists():
-        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    require_store(db)
     for path in codes:  # checked here, not by click, so that a missing input file exits 5 as in 'report'
         if not path.is_file():
             raise InputError(f"--codes {path}: no such file")

@@ -5,6 +5,7 @@ Both are audited under ``--by`` (your login name unless given), in one transacti
 from __future__ import annotations
 
 import getpass
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ import click
 from ..errors import InputError
 from ..records import file_sha256
 from . import pipeline
-from .base import db_option, main, reports_errors, templates_option, text_packs_option
+from .base import db_option, main, reports_errors, require_store, templates_option, text_packs_option
+
+SHA_PREFIX = 8  # hex digits of a SHA-256 that --input needs to name an input by its hash (review.queue.find_input)
 
 
 def _login() -> str:
@@ -49,8 +52,7 @@ def void(db: Path, input_name: str | None, page_id: int | None, why: str | None,
     why = " ".join((why or "").split())
     if not undo and not why:
         raise click.UsageError("say --why (it is kept in the audit log)")
-    if not db.exists():
-        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    require_store(db)
     store = Store(db)
     try:
         page_ids, what = _pages_named(store, input_name, page_id)
@@ -64,8 +66,9 @@ def void(db: Path, input_name: str | None, page_id: int | None, why: str | None,
             row = store.page(change.page_id)
             click.echo(f"  page id {change.page_id} ({_where(row)}): {change.old} -> {change.new}")
         if not undo:
-            target = f"--input {input_name}" if input_name is not None else f"--page {page_id}"
-            click.echo(f"To restore: formkit void --undo --db {db} {target}")
+            # quoted so that the line can be pasted into a shell whatever the paths hold (spaces, quotes)
+            target = f"--input {shlex.quote(input_name)}" if input_name is not None else f"--page {page_id}"
+            click.echo(f"To restore: formkit void --undo --db {shlex.quote(str(db))} {target}")
     finally:
         store.close()
 
@@ -87,6 +90,10 @@ def _pages_named(store: Any, input_name: str | None, page_id: int | None) -> tup
             raise InputError(f"{input_name}: cannot read it ({exc.strerror or exc})") from exc
     found = decisions.find_input(store, input_name, content)
     if not found:
+        digits = input_name.strip().lower()
+        if 0 < len(digits) < SHA_PREFIX and all(c in "0123456789abcdef" for c in digits):
+            raise InputError(f"{input_name}: no such input in the store; to name one by its SHA-256, give its first "
+                             f"{SHA_PREFIX} or more hex digits")
         raise InputError(f"{input_name}: no such input in the store (give the file, its path as scanned, or its "
                          "SHA-256)")
     if len(found) > 1:
@@ -130,8 +137,7 @@ def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, la
     form, _, typed_version = form_spec.partition(":")
     if typed_version and not typed_version.isdecimal():
         raise click.BadParameter(f"'{form_spec}': write FORM or FORM:VERSION, e.g. k10:1", param_hint="--form")
-    if not db.exists():
-        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    require_store(db)
     catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db)
     try:

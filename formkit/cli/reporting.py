@@ -10,7 +10,16 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .base import db_option, main, parse_bands, read_inputs, reports_errors, templates_option, text_packs_option
+from .base import (
+    db_option,
+    main,
+    parse_bands,
+    read_inputs,
+    reports_errors,
+    require_store,
+    templates_option,
+    text_packs_option,
+)
 
 codes_option = click.option("--codes", "codes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
                             help="CSV mapping serials to person codes ('serial' and 'code' columns; the generate "
@@ -32,6 +41,8 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date 
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value):  # written right, but no such day (2024-02-30)
+            raise click.BadParameter(f"{value!r} is not a real date") from None
         raise click.BadParameter(f"{value!r}: write the date as YYYY-MM-DD") from None
 
 
@@ -44,8 +55,7 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], template_di
     from ..report.data import load_forms
     from ..store import Store
 
-    if not db.exists():
-        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    require_store(db)
     for path in codes:
         if not path.is_file():
             raise InputError(f"--codes {path}: no such file")

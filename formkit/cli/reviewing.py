@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 
 import click
 
-from ..errors import InputError
+from ..errors import OptionError
 from . import pipeline
-from .base import db_option, main, reports_errors
+from .base import db_option, main, reports_errors, require_store
 
 
 @main.command(short_help="Open the review page for flagged values.")
@@ -29,17 +31,20 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
     from ..catalogue import shipped_catalogue
     from ..review.app import LOOPBACK, allowed_hosts_for, create_app
 
-    if not db.exists():
-        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    require_store(db)  # the page opens the store for writing, which would make a new one in its place
     token = None if host in LOOPBACK else secrets.token_urlsafe(16)
     catalogue = shipped_catalogue()
     # answers nothing until the port is known (--port 0 picks a free one), then only its own address
     app = create_app(db, catalogue, pipeline.reader(catalogue), token, allowed_hosts=set(),
                      rank=pipeline.ranker(catalogue))
-    server = make_server(host, port, app, threaded=True)
-    app.config["ALLOWED_HOSTS"] = allowed_hosts_for(host, server.server_port)
+    listening = listen(host, port)
+    try:
+        server = make_server(host, port, app, threaded=True, fd=listening.fileno())
+    finally:
+        listening.close()  # the server listens on its own duplicate of the socket
+    app.config["ALLOWED_HOSTS"] = allowed_hosts_for(host, server.port)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{server.server_port}/" + (f"?token={token}" if token else "")
+    url = f"http://{shown_host}:{server.port}/" + (f"?token={token}" if token else "")
     click.echo(f"Reviewing {db} at {url}  (Ctrl+C to stop)")
     if not no_browser:
         webbrowser.open(url)
@@ -47,3 +52,38 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("Stopped.")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port`` (any free port for 0), for werkzeug's server to use. Bound here
+    because werkzeug, when it cannot bind, prints two lines of its own and exits 1, which says a bug."""
+    from werkzeug.serving import LISTEN_QUEUE, select_address_family
+
+    family = select_address_family(host, port)  # as werkzeug picks it: IPv6 for a host with a colon
+    try:
+        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, socket.IPPROTO_TCP)[0][4]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise OptionError(f"--host {host}: no such address or host name ({_why(exc)}); give an address of this "
+                           "computer, e.g. 127.0.0.1") from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug does: restart at once after a stop
+        sock.bind(address)
+        sock.listen(LISTEN_QUEUE)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise OptionError(f"--port {port}: in use by another program; give another --port, or --port 0 for "
+                               "any free one") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise OptionError(f"--host {host}: not an address of this computer ({_why(exc)}); give one of its "
+                               "addresses, e.g. 127.0.0.1") from None
+        if exc.errno == errno.EACCES:
+            raise OptionError(f"--port {port}: not allowed here ({_why(exc)}); give a --port above 1023, or "
+                               "--port 0 for any free one") from None
+        raise OptionError(f"--host {host} --port {port}: cannot listen there ({_why(exc)})") from None
+    return sock
+
+
+def _why(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..errors import ExitCode, InputError
+from ..errors import ExitCode
 from ..records import FILES_NAMED, ScanSummary
 from . import pipeline
 from .base import (
@@ -18,6 +18,7 @@ from .base import (
     main,
     progress_bar,
     reports_errors,
+    require_store,
     templates_option,
     text_packs_option,
 )
@@ -59,8 +60,7 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
         raise click.UsageError("--cluster reads the files given; --reread alone reads here (with --jobs)")
     catalogue = Catalogue(template_dirs, text_packs)
     if not paths:
-        if not db.exists():
-            raise InputError(f"{db}: no such store; run 'formkit scan' first")
+        require_store(db)
         _reread(db, catalogue, form, jobs)
         return
     if cluster:

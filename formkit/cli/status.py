@@ -10,9 +10,8 @@ from typing import Any
 
 import click
 
-from ..errors import InputError
 from ..records import PageState
-from .base import db_option, main, reports_errors
+from .base import db_option, main, reports_errors, require_store
 
 MAX_QUESTION = 60  # characters of a question shown in --flagged (the rest is on the form)
 
@@ -36,8 +35,7 @@ def status(db: Path, states: tuple[str, ...], form: str | None, file_part: str |
     confidence and why."""
     from ..store import Store
 
-    if not db.exists():
-        raise InputError(f"{db}: no such store; run 'formkit scan' first")
+    require_store(db)
     store = Store(db, readonly=True)
     try:
         if flagged:
@@ -46,8 +44,26 @@ def status(db: Path, states: tuple[str, ...], form: str | None, file_part: str |
             _flagged(store, form, file_part, template_dirs, text_packs)
         else:
             _pages(store, set(states), form, file_part)
+        if form is not None:
+            _note_other_forms(store, form, template_dirs, text_packs)
     finally:
         store.close()
+
+
+def _note_other_forms(store: Any, form: str, template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
+    """A note on stderr when no page of the store is of ``form``: a typo (K10 for k10) otherwise looks like a
+    store with nothing of that form in it."""
+    held = sorted({str(r["form"]) for r in store.pages() if r["form"]})
+    if form in held:
+        return
+    if held:
+        click.echo(f"formkit: note: no page in the store is of form '{form}'; it holds: {', '.join(held)}", err=True)
+        return
+    from ..catalogue import Catalogue
+
+    installed = sorted({f for f, _, _ in Catalogue(template_dirs, text_packs).installed_forms()})
+    click.echo(f"formkit: note: no page in the store is of form '{form}' (no page is of any form yet); the "
+               f"installed forms: {', '.join(installed)}", err=True)
 
 
 def _pages(store: Any, states: set[str], form: str | None, file_part: str | None) -> None:
