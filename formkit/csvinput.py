@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from .errors import InputError
 
 DELIMITERS = ",;\t"
+# a person's code, in a roster (printed on the form) and in a codes file (in exports and reports): short
+# letters, digits and dashes, so that a name ("Zoe Smith") cannot pass for one
+PERSON_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
 NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 SAMPLE_CHARS = 64 * 1024
+
+
+def check_code(code: str, where: str) -> str:
+    """``code`` if it is a person's code (``PERSON_CODE``), else an ``InputError`` naming ``where`` (file:line)."""
+    if not PERSON_CODE.match(code):
+        raise InputError(f"{where}: code {code!r} must be 1-16 letters, digits or '-' (a pseudonymous code, never "
+                         "a name)")
+    return code
 
 
 def read_text(path: Path, what: str) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from . import codebook
 from .atomic import atomic_outputs
 from .catalogue import Catalogue, shipped_catalogue
-from .csvinput import dict_reader
+from .csvinput import check_code, dict_reader
 from .errors import InputError, OutputError
 from .exports import redcap
 from .exports.frames import (
@@ -45,7 +45,7 @@ from .exports.frames import (
 )
 from .pairs import codebook_rows as pair_codebook_rows
 from .pairs import pair_tables
-from .serial import normalise_serial
+from .serial import is_valid_serial, normalise_serial
 from .template.schema import FORM_ID
 
 __all__ = ["FORMATS", "LONG_COLUMNS", "NUMBER", "Exported", "FormTables", "FormatError", "Table", "export",
@@ -65,29 +65,46 @@ FORM_FILE_SUFFIXES = {"csv": ("", "_long", "_change", "_pairs", "_redcap"), "sav
                       "dta": ("", "_long", "_change")}
 
 
-def read_codes(*paths: Path) -> dict[str, str]:
+def read_codes(*paths: Path) -> Codes:
     """Serial -> person code from CSV files with 'serial' and 'code' columns (the manifest ``formkit generate``
     writes has both; every print run writes its own, so several may be given). Serials are accepted as
     printed (``K7M3-QX9C``) or without the dash, and keyed without it. A row without a code gives none; a
-    serial given two different codes is an error naming both places. Other columns, names among them, are
+    serial given two different codes and a code that is not a pseudonymous code (``csvinput.check_code``)
+    are errors naming the place; a serial formkit never prints (a typing slip) is kept, with a warning in
+    ``typos``. Other columns, names among them, are
     not read. Columns may be separated by commas, semicolons or tabs."""
     found: dict[str, tuple[str, str]] = {}  # serial -> (code, file:line it came from)
+    typos: list[str] = []
     for path in paths:
         reader = dict_reader(path, "codes file")  # refuses a stray quote, which would make up a code
         columns = {c.strip().lower(): c for c in reader.fieldnames or []}
         if "serial" not in columns or "code" not in columns:
             raise InputError(f"{path}: needs 'serial' and 'code' columns (found: {', '.join(columns) or 'none'})")
         for row in reader:
-            serial = normalise_serial(row[columns["serial"]] or "")
+            typed = (row[columns["serial"]] or "").strip()
+            serial = normalise_serial(typed)
             code = (row[columns["code"]] or "").strip()
             if not serial or not code:
                 continue
             where = f"{path}:{reader.line_num}"
+            if not is_valid_serial(serial):  # a typing slip: the form it was meant for would lose its code
+                typos.append(f"{where}: serial {typed!r} is not one formkit prints (its last character checks the "
+                             "others): a typing slip? No form can match it")
+            check_code(code, where)
             known = found.setdefault(serial, (code, where))
             if known[0] != code:
                 raise InputError(f"serial {shown_serial(serial)} has two codes: {known[0]!r} in {known[1]} and "
                                  f"{code!r} in {where}; correct one of the files")
-    return {serial: code for serial, (code, _) in found.items()}
+    return Codes({serial: code for serial, (code, _) in found.items()}, typos)
+
+
+class Codes(dict[str, str]):
+    """Serial -> person code (``read_codes``), with ``typos``: a warning for each row whose serial formkit
+    never prints, for the command to show."""
+
+    def __init__(self, codes: dict[str, str], typos: list[str]) -> None:
+        super().__init__(codes)
+        self.typos = typos
 
 
 class FormatError(InputError):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import math
 import random
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from reportlab.pdfgen.canvas import Canvas
 
 from .atomic import atomic_outputs
-from .csvinput import dict_reader
+from .csvinput import check_code, dict_reader
 from .errors import InputError
 from .layout.model import Layout
 from .layout.text import REGULAR, register_fonts
@@ -24,7 +23,6 @@ from .render.pdf import PT_PER_MM, PagePainter
 from .render.qr import qr_matrices
 from .serial import format_serial, new_serial
 
-ROSTER_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
 MANIFEST_COLUMNS = ["serial", "pdf_page", "form_page", "form", "version", "variant", "code", "slot"]
 
 
@@ -45,9 +43,7 @@ def read_roster(path: Path) -> list[str | None]:
     codes: list[str | None] = []
     for row in reader:
         code = (row.get(columns["code"]) or "").strip() if "code" in columns else ""
-        if code and not ROSTER_CODE.match(code):
-            raise InputError(f"{path}:{reader.line_num}: code {code!r} must be 1-16 letters, digits or '-'")
-        codes.append(code or None)
+        codes.append(check_code(code, f"{path}:{reader.line_num}") if code else None)
     if not codes:
         raise InputError(f"{path}: the roster has a header but no rows")
     return codes

@@ -1,6 +1,6 @@
 """What export says beyond the files it writes: files an earlier export left in --out (named, never deleted),
 why nothing was exported when every page was voided, forms whose template is not installed (no scores), and
-the exit codes of a wrong --format or a missing --codes file."""
+the exit codes of a wrong --format or a missing --codes file, and a codes file checked as a roster is."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from formkit.errors import ExitCode
 from formkit.export import export, is_export_file
 from formkit.pairs import PAIRS
 from formkit.records import FILES_NAMED, FieldValue, InputFile, PageResult, PageState
-from formkit.serial import new_serial
+from formkit.serial import format_serial, new_serial
 from formkit.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,3 +151,25 @@ def test_exit_codes_of_a_wrong_format_and_a_missing_codes_file_follow_the_readme
         assert "'--format'" in refused.stderr and "csv, xlsx, sav, dta, redcap" in refused.stderr
     assert "foo: not a format" in cli("export", "--db", db, "--format", "csv,foo", "--out", out).stderr
     assert not out.exists()
+
+
+def test_a_codes_file_is_checked_as_a_roster_is(tmp_path):
+    """A code typed as a name, or a serial mistyped, passed without a word: the name went into every export
+    and report, the mistyped serial's form lost its code."""
+    db = make_store(tmp_path / "s.sqlite", [("k10", 1, k10_values(2))])
+    serial = format_serial(new_serial(random.Random(0)))  # the stored page's
+    named = tmp_path / "named.csv"
+    named.write_text(f"serial,code\n{serial},Zoe Smith\n", encoding="utf-8")
+    for command in (["export", "--db", db, "--out", tmp_path / "out"], ["report", "service", "--db", db, "--out",
+                                                                          tmp_path / "service.pdf"]):
+        refused = cli(*command, "--codes", named)
+        assert refused.exit_code == ExitCode.INPUT
+        assert f"{named}:2: code 'Zoe Smith' must be 1-16 letters, digits or '-'" in refused.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "service.pdf").exists()
+    slip = serial[:-1] + ("A" if serial[-1] != "A" else "B")  # the check character no longer fits
+    typed = tmp_path / "typed.csv"
+    typed.write_text(f"serial,code\n{slip},P-01\n", encoding="utf-8")
+    result = cli("export", "--db", db, "--out", tmp_path / "out", "--codes", typed)
+    assert result.exit_code == 0, result.output
+    assert f"formkit: warning: {typed}:2: serial '{slip}' is not one formkit prints" in result.stderr
+    assert "1 form has no person code" in result.stdout

@@ -139,6 +139,22 @@ def parse_bands(bands: tuple[str, ...]) -> dict[str, str]:
     return chosen
 
 
+def person_codes(codes: tuple[Path, ...]) -> dict[str, str] | None:
+    """The ``--codes`` files read (``export.read_codes``: serial -> person code), or None without any; a
+    missing file exits 5, and each serial formkit never prints (a typing slip) is warned about."""
+    from ..export import read_codes
+
+    if not codes:
+        return None
+    for path in codes:  # checked here, not by click (which exits 2), as every missing input file exits 5
+        if not path.is_file():
+            raise InputError(f"--codes {path}: no such file")
+    found = read_codes(*codes)
+    for typo in found.typos:
+        click.echo(f"formkit: warning: {typo}", err=True)
+    return found
+
+
 def read_inputs(db: Any, codes: tuple[Path, ...], text_packs: tuple[Path, ...]) -> dict[Path, str]:
     """The files a report or an export reads, which its output must never replace: the store (when it is a file, not a
     PostgreSQL database), the codes files and the text packs (templates are folders, never an output)."""

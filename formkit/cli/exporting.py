@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 
-from ..errors import InputError
 from ..records import FILES_NAMED
 from .base import (
     db_option,
     main,
     parse_bands,
+    person_codes,
     read_inputs,
     reports_errors,
     require_store,
@@ -62,15 +62,12 @@ def export_command(db: Path, out: Path, formats: tuple[str, ...], codes: tuple[P
     redcap  <form>_redcap.csv import files and redcap_dictionary.csv
     """
     from ..catalogue import Catalogue
-    from ..export import export, read_codes
+    from ..export import export
     from ..store import Store
 
     require_store(db)
-    for path in codes:  # checked here, not by click, so that a missing input file exits 5 as in 'report'
-        if not path.is_file():
-            raise InputError(f"--codes {path}: no such file")
     band_choice = parse_bands(bands)
-    serial_codes = read_codes(*codes) if codes else None
+    serial_codes = person_codes(codes)
     catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db, readonly=True)
     try:

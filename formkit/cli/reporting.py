@@ -14,6 +14,7 @@ from .base import (
     db_option,
     main,
     parse_bands,
+    person_codes,
     read_inputs,
     reports_errors,
     require_store,
@@ -51,16 +52,12 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], template_di
     """The store's forms scored as ``formkit export`` scores them with the same codes, bands, templates and
     text packs, and the band choice."""
     from ..catalogue import Catalogue
-    from ..export import read_codes
     from ..report.data import load_forms
     from ..store import Store
 
     require_store(db)
-    for path in codes:
-        if not path.is_file():
-            raise InputError(f"--codes {path}: no such file")
     band_choice = parse_bands(bands)
-    serial_codes = read_codes(*codes) if codes else {}
+    serial_codes = person_codes(codes) or {}
     catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db, readonly=True)
     try:
