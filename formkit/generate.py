@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +67,8 @@ def make_copies(count: int | None, roster: list[str | None] | None, seed: int | 
 def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = None,
              manifest: Path | None = None, source: str = "",
              worker: tuple[Layout, str] | None = None,
-             inputs: Mapping[Path, str] | None = None) -> list[dict[str, object]]:
+             inputs: Mapping[Path, str] | None = None,
+             progress: Callable[[int], None] | None = None) -> list[dict[str, object]]:
     """Write the PDF (and a new manifest) atomically; returns the manifest rows. The rows hold each serial as
     the QR and the store do (``K7M3QX9C``); the manifest file prints it as on the form (``K7M3-QX9C``).
 
@@ -77,7 +78,8 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
     under their QR, and the store keys pages by form and serial, so they never clash (see ``pairs``).
 
     ``inputs`` (path -> what it is: "roster", "text pack") are the other files the run was made from; no
-    output may be one of them, nor one of the templates (``source``, the worker's)."""
+    output may be one of them, nor one of the templates (``source``, the worker's). ``progress`` is called
+    with 1 as each form page is drawn (``pages_to_draw`` of them)."""
     targets = [out] + ([manifest] if manifest else [])
     register_fonts()  # reads font files: outside the block, whose OSErrors are errors writing the outputs
     # the manifest is the one list of the serials of forms printed, which links returned forms to people
@@ -98,9 +100,9 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
             after = max((int(r["pdf_page"]) for r in rows), default=0)  # type: ignore[call-overload]
             prefix = f"run{run}-" if run else ""  # the static drawing of each form page is reused by this name
             if sheet is None:
-                rows += _one_page_each(painter, run_layout, copies, after, prefix)
+                rows += _one_page_each(painter, run_layout, copies, after, prefix, progress)
             else:
-                rows += _imposed(painter, run_layout, copies, sheet, run_source, after, prefix)
+                rows += _imposed(painter, run_layout, copies, sheet, run_source, after, prefix, progress)
         # Not canvas.save(): reportlab leaves its file open when a write fails (a full disk), to be flushed
         # again, and fail again, when collected. The bytes are the same; the file name is not in them.
         data = canvas.getpdfdata()
@@ -133,8 +135,13 @@ def _row(layout: Layout, copy: Copy, pdf_page: int, form_page: int, slot: int | 
             "version": layout.version, "variant": layout.variant, "code": copy.code or "", "slot": slot}
 
 
+def pages_to_draw(layout: Layout, copies: list[Copy], worker: tuple[Layout, str] | None = None) -> int:
+    """How many form pages ``generate`` draws: every page of every copy, the worker's form's too."""
+    return len(copies) * (len(layout.pages) + (len(worker[0].pages) if worker else 0))
+
+
 def _one_page_each(painter: PagePainter, layout: Layout, copies: list[Copy], after: int = 0,
-                   prefix: str = "") -> list[dict[str, object]]:
+                   prefix: str = "", progress: Callable[[int], None] | None = None) -> list[dict[str, object]]:
     """Each form page on its own PDF page, numbered from ``after + 1``; ``prefix`` names the layout's static
     drawings apart from another layout's in the same PDF."""
     canvas = painter.canvas
@@ -149,6 +156,8 @@ def _one_page_each(painter: PagePainter, layout: Layout, copies: list[Copy], aft
         painter.draw_copy(page, _payload(layout, number, copy), copy.code, 0, 0, matrix)
         canvas.showPage()
         rows.append(_row(layout, copy, pdf_page, number, ""))
+        if progress:
+            progress(1)
     return rows
 
 
@@ -158,7 +167,8 @@ def _matrices(layout: Layout, placements: list[tuple[Copy, int]]):  # noqa: ANN2
 
 
 def _imposed(painter: PagePainter, layout: Layout, copies: list[Copy], sheet_name: str,
-             source: str, after: int = 0, prefix: str = "") -> list[dict[str, object]]:
+             source: str, after: int = 0, prefix: str = "", progress: Callable[[int], None] | None = None
+             ) -> list[dict[str, object]]:
     """Leaves (front page + back page) fill the slots; each sheet's back mirrors its front. Sheets are
     numbered from ``after + 1``."""
     first = layout.pages[0]
@@ -191,6 +201,8 @@ def _imposed(painter: PagePainter, layout: Layout, copies: list[Copy], sheet_nam
         painter.draw_static(page, x, y, f"{prefix}p{number}")
         painter.draw_copy(page, _payload(layout, number, copy), copy.code, x, y, matrix)
         rows.append(_row(layout, copy, pdf_page, number, slot + 1))
+        if progress:
+            progress(1)
     canvas.showPage()
     return rows
 

@@ -46,3 +46,14 @@ def test_an_output_under_a_file_names_what_was_asked_for(tmp_path):
     assert result.exit_code == ExitCode.OUTPUT
     assert f"cannot write {out}: {tmp_path / 'notes.csv'} is a file, not a folder" in result.output
     assert ".part" not in result.output
+
+
+def test_a_long_print_run_shows_it_is_going_on(tmp_path, monkeypatch):
+    """100,000 copies took minutes with nothing on the screen."""
+    from formkit.cli import printing
+
+    quiet = CliRunner().invoke(main, ["generate", "k10", "--count", "2", "--out", str(tmp_path / "a.pdf")])
+    assert quiet.exit_code == 0 and "Drawing pages" not in quiet.stderr
+    monkeypatch.setattr(printing, "PROGRESS_FROM_PAGES", 2)
+    shown = CliRunner().invoke(main, ["generate", "k10", "--count", "2", "--out", str(tmp_path / "b.pdf")])
+    assert shown.exit_code == 0 and "Drawing pages" in shown.stderr

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 import click
 
 from ..errors import InputError
-from .base import large_print_option, main, page_size_option, reports_errors, template_argument, text_pack_option
+from .base import (
+    large_print_option,
+    main,
+    page_size_option,
+    progress_bar,
+    reports_errors,
+    template_argument,
+    text_pack_option,
+)
+
+PROGRESS_FROM_PAGES = 1000  # a run this long takes seconds: a bar says it is going on (100,000 copies: minutes)
 
 
 @main.command(short_help="List the shipped templates.")
@@ -68,7 +79,7 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     the client's copies come first, then the worker's, each carrying the serial of its client's copy; the
     worker's form is printed at its own size (--large-print and --page-size apply to the client's form)."""
     from ..generate import generate as run
-    from ..generate import make_copies, read_roster
+    from ..generate import make_copies, pages_to_draw, read_roster
     from ..layout import build_layout
     from ..pairs import PAIRS, WORKER_FORMS
     from ..template import resolve_template
@@ -96,7 +107,12 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     built = build_layout(template_model, large_print, page_size)
     copies = make_copies(count, read_roster(roster) if roster else None, seed)
     read = {path: what for path, what in ((roster, "roster"), (text_pack, "text pack")) if path is not None}
-    rows = run(built, copies, out, sheet, manifest, template_model.source, worker, inputs=read)
+    pages = pages_to_draw(built, copies, worker)
+    with progress_bar("Drawing pages") if pages >= PROGRESS_FROM_PAGES else contextlib.nullcontext() as bar:
+        if bar:
+            bar[0](pages)
+        rows = run(built, copies, out, sheet, manifest, template_model.source, worker, inputs=read,
+                   progress=bar[1] if bar else None)
     pdf_pages = max(int(r["pdf_page"]) for r in rows)  # type: ignore[call-overload]
     what = f"{len(copies)} {template_model.form} form(s)"
     if worker is not None:
