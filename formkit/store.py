@@ -27,10 +27,12 @@ state follows), in one transaction.
 
 Reassigning. ``replace_page`` reads any page that is not voided as the form page a person names: its old
 and new form, page and serial go to the audit log (``assign-page``), and both printed pages are settled.
+A review decision on the page stands when its field is still a field of the same form and the new reading
+passes the re-reading's rule (``_decision_stands``); the others are dropped, and the log names both.
 
 Re-reading. ``reread_page`` puts a new reading of a page read in place of the old one, value by value: a
 reviewed value keeps its decision when the machine reads what it read before (or what the reviewer
-decided); otherwise it is flagged again, saying what changed.
+decided, ``_decision_stands``); otherwise it is flagged again, saying what changed.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,7 +51,7 @@ from typing import Any
 from . import conventions
 from .database import DatabaseURL, is_database_url
 from .errors import InputError, OutputError, StoreBusyError, StoreError
-from .records import InputFile, PageResult, PageState, file_stamp, unopened_key
+from .records import FieldValue, InputFile, PageResult, PageState, file_stamp, unopened_key
 from .serial import format_serial
 
 SCHEMA_VERSION = 3
@@ -205,6 +207,16 @@ class StateChange:
     page_id: int
     old: PageState
     new: PageState
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    """What assigning a page to a form page did: the pages whose state changed, and the fields whose review
+    decision was kept or dropped (each with the value the reviewer decided)."""
+
+    changes: list[StateChange]
+    kept: dict[str, str]
+    dropped: dict[str, str]
 
 
 @dataclass
@@ -511,12 +523,16 @@ class Store:
                 self._decide_fill_convention(result.form, result.serial)
         return state
 
-    def replace_page(self, page_id: int, result: PageResult, actor: str) -> list[StateChange]:
+    def replace_page(self, page_id: int, result: PageResult, actor: str) -> Reassigned:
         """Put a new reading in place of a page a person said is another form page (an unidentified page,
         or one read as the wrong form, page or serial): the page keeps its id and source; its values are
-        replaced; its old and new form, page and serial go to the audit log. A page read of a printed page
-        already read becomes a conflict with it; the printed page it leaves gets another reading as its
-        ``read`` one if it has any. Returns the pages whose state changed. A voided page is refused
+        replaced, except that a review decision stands when its field is a field of the same form again and
+        the new reading passes ``_decision_stands`` (a page assigned by mistake and then back, or to another
+        copy of the same form, keeps what people decided about its ink; a decision on another form's field
+        is never carried over); its old and new form, page and serial, and the decisions kept and dropped,
+        go to the audit log. A page read of a printed page already read becomes a conflict with it; the
+        printed page it leaves gets another reading as its ``read`` one if it has any. Returns the pages
+        whose state changed and the decisions kept and dropped. A voided page is refused
         (``ValueError``): restore it first. A page that was one of several in its image keeps its outline
         there (``region_of``, ``region_px`` in its quality) where the new reading does not give it: it is
         still that part of that image, to be read or assigned again on its own."""
@@ -545,14 +561,26 @@ class Store:
                  result.form_page, result.serial, json.dumps(result.transform) if result.transform else None,
                  result.error_mm, json.dumps(quality, default=str), result.image_jpeg, conflict_of, now(),
                  page_id))
+            reviewed = db.execute("SELECT * FROM field_values WHERE page_id=? AND review<>''", (page_id,)).fetchall()
+            # a field id names a question only within its form: another form's field of that name is another one
+            readings = {v.field: v for v in result.values} if old["form"] == result.form else {}
+            standing = [r for r in reviewed
+                        if r["field"] in readings and _decision_stands(r, readings[r["field"]].value)]
+            kept = {r["field"]: r["value"] for r in standing}
+            dropped = {r["field"]: r["value"] for r in reviewed if r["field"] not in kept}
             db.execute("DELETE FROM claims WHERE value_id IN (SELECT id FROM field_values WHERE page_id=?)", (page_id,))
-            db.execute("DELETE FROM field_values WHERE page_id=?", (page_id,))
-            self._insert_values(page_id, result)
+            replaced = [(r["id"],) for r in db.execute("SELECT id, field FROM field_values WHERE page_id=?",
+                                                       (page_id,)).fetchall() if r["field"] not in kept]
+            db.executemany("DELETE FROM field_values WHERE id=?", replaced)
+            for row in standing:
+                _keep_decision(db, row, readings[row["field"]])
+            self._insert_values(page_id, replace(result, values=[v for v in result.values if v.field not in kept]))
             before = {k: old[k] for k in ("status", "reason", "form", "version", "variant", "form_page", "serial")}
             after = {"status": state.value, "reason": reason, "form": result.form, "version": result.version,
                      "variant": result.variant, "form_page": result.form_page, "serial": result.serial}
             self.audit(actor, "assign-page", page_id, old=_identity(before), new=_identity(after),
-                       detail=json.dumps({"old": before, "new": after, "values": len(result.values)}))
+                       detail=json.dumps({"old": before, "new": after, "values": len(result.values),
+                                          "reviews_kept": kept, "reviews_dropped": dropped}))
             if PageState(old["status"]).was_read:
                 self._settle(old["form"], old["serial"], old["form_page"], actor, changes)
                 self._decide_fill_convention(old["form"], old["serial"])
@@ -560,7 +588,7 @@ class Store:
                 self._decide_fill_convention(result.form, result.serial)
             if state.value != old["status"]:
                 changes.insert(0, StateChange(page_id, PageState(old["status"]), state))
-        return changes
+        return Reassigned(changes, kept, dropped)
 
     def void_pages(self, page_ids: list[int], why: str, actor: str) -> list[StateChange]:
         """Take pages out of every export, queue, conflict and fill-convention decision, keeping them (and
@@ -674,12 +702,11 @@ class Store:
                     outcome.changed += 1
                     continue
                 if row["review"]:
-                    seen = row["machine_value"] if row["machine_value"] is not None else row["value"]
-                    if v.value in (seen, row["value"]):
-                        db.execute("UPDATE field_values SET raw=?, crop=COALESCE(?, crop) WHERE id=?",
-                                   (raw, v.crop_jpeg, row["id"]))
+                    if _decision_stands(row, v.value):
+                        _keep_decision(db, row, v)
                         outcome.kept += 1
                         continue
+                    seen = _read_at_decision(row)
                     decided = "" if row["value"] == seen else f" to {_shown(row['value'])}"
                     reason = (f"re-read: the value changed from {_shown(seen)} to {_shown(v.value)} after review"
                               f" ({row['review']}{decided} by {row['reviewed_by']})")
@@ -942,6 +969,26 @@ class Store:
         return self.db.execute(
             "SELECT form, serial, substr(MIN(read_at), 1, 10) AS scanned FROM pages WHERE status='read'"
             " GROUP BY form, serial ORDER BY form, serial").fetchall()
+
+
+def _read_at_decision(row: Any) -> str:
+    """What the machine read of a reviewed value (a ``field_values`` row) when the person decided it."""
+    return row["machine_value"] if row["machine_value"] is not None else row["value"]
+
+
+def _decision_stands(row: Any, reading: str) -> bool:
+    """Whether a person's decision on a value (a reviewed ``field_values`` row) still answers a new machine
+    reading of its field: the machine reads what it read when the person decided, or what the person decided.
+    Anything else means the ink is read otherwise now, and the decision may be about other ink. The one rule
+    for re-reading (``reread_page``) and assigning (``replace_page``)."""
+    return reading in (_read_at_decision(row), row["value"])
+
+
+def _keep_decision(db: Any, row: Any, reading: FieldValue) -> None:
+    """Keep the decision on ``row`` (value, review, machine value, id: undo still finds it), taking only the
+    new reading's raw measures and crop, which show the ink as it is read now. Inside the caller's transaction."""
+    db.execute("UPDATE field_values SET raw=?, crop=COALESCE(?, crop) WHERE id=?",
+               (json.dumps(reading.raw, default=float), reading.crop_jpeg, row["id"]))
 
 
 def _shown(value: str | None) -> str:

@@ -134,7 +134,7 @@ def test_a_card_assigned_by_hand_keeps_its_outline_so_it_is_read_again_and_assig
     def read_as(source, chosen):
         return read_checked(source, chosen, catalogue)
 
-    assert decisions.assign_page(store, int(unknown["id"]), payload, "ann", read_as) == ""
+    assert decisions.assign(store, int(unknown["id"]), payload, "ann", read_as).problem == ""
     quality = json.loads(store.page(int(unknown["id"]))["quality"])
     assert {k: quality.get(k) for k in outline} == outline and quality["markers"] >= 2
     for _ in range(2):  # read again twice: a reading again keeps the outline as well
@@ -142,7 +142,7 @@ def test_a_card_assigned_by_hand_keeps_its_outline_so_it_is_read_again_and_assig
         assert (summary.pages, dict(summary.failed)) == (4, {})
         for row in store.pages():
             assert len(json.loads(row["quality"])["region_px"]) == 4
-    assert decisions.assign_page(store, int(unknown["id"]), payload, "ann", read_as) == ""
+    assert decisions.assign(store, int(unknown["id"]), payload, "ann", read_as).problem == ""
     again = store.page(int(unknown["id"]))
     assert (again["status"], again["serial"]) == (PageState.READ, serial)
     store.close()

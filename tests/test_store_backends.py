@@ -393,7 +393,7 @@ def test_a_page_assigned_by_hand_is_read_as_that_page_and_audited(new_store):
                                                  image_jpeg=b"\xff\xd8 stained"))
     assert state is PageState.UNIDENTIFIED
     [unread] = store.unread_pages()
-    changes = store.replace_page(unread["id"], reading(info), "ann")
+    changes = store.replace_page(unread["id"], reading(info), "ann").changes
     assert [(c.old, c.new) for c in changes] == [(PageState.UNIDENTIFIED, PageState.READ)]
     assert store.page_image(unread["id"]) == b"\xff\xd8 jpeg bytes \x00"
     [entry] = [r for r in store.audit_rows() if r["action"] == "assign-page"]

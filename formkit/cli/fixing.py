@@ -129,7 +129,9 @@ def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, la
            template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...], by: str) -> None:
     """Say which form page a page is, and read it again as that page: an unidentified page, or one read as
     the wrong form, page or serial. A form whose printed boxes and lines clearly do not fit the page is
-    refused. The old and new form, page and serial go to the audit log."""
+    refused. The old and new form, page and serial go to the audit log. A review decision is kept when its
+    question is on the page again and read as when it was made (as --reread keeps one); the others are
+    dropped, and the command says how many of each."""
     from ..catalogue import Catalogue
     from ..review import queue as decisions
     from ..store import Store
@@ -154,14 +156,14 @@ def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, la
         if isinstance(payload, str):
             raise InputError(payload)
         before = _where(row) + f": {row['status']}"
-        problem = decisions.assign_page(store, page_id, payload, by,
-                                        pipeline.reader(catalogue))
-        if problem:
-            raise InputError(f"page id {page_id}: {problem}")
+        done = decisions.assign(store, page_id, payload, by, pipeline.reader(catalogue))
+        if done.problem:
+            raise InputError(f"page id {page_id}: {done.problem}")
         after = store.page(page_id)
         waiting = f"; {after['review']} value(s) to review" if after["review"] else ""
         click.echo(f"Page id {page_id} was {before}")
         click.echo(f"  now {decisions.describe_page(after)}: {after['status']}{waiting}"
                    + (f" ({after['reason']})" if after["reason"] else ""))
+        click.echo(f"  {done.decisions()}")
     finally:
         store.close()

@@ -262,13 +262,14 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         if isinstance(payload, str):
             flash(payload)
             return redirect(back)
-        problem = decisions.assign_page(store(), page_id, payload, session["reviewer"], read_as)
-        if problem:
-            flash(f"{problem[0].upper()}{problem[1:].rstrip('.')}.")
+        done = decisions.assign(store(), page_id, payload, session["reviewer"], read_as)
+        if done.problem:
+            flash(f"{done.problem[0].upper()}{done.problem[1:].rstrip('.')}.")
             return redirect(back)
         row = store().page(page_id)
         state = f" (a conflict: {row['reason']})" if row is not None and row["status"] == PageState.CONFLICT else ""
-        flash(f"Page read as {payload.form} page {payload.page}, {format_serial(payload.serial)}{state}.")
+        flash(f"Page read as {payload.form} page {payload.page}, {format_serial(payload.serial)}{state}. "
+              f"{done.decisions()}")
         return redirect(url_for("unread") if request.form.get("back") != "page" else url_for("next_value"))
 
     def stored_image(image: bytes | None, mimetype: str) -> Response:

@@ -29,6 +29,7 @@ from ..template.schema import FieldItem, MatrixItem, Template
 
 ACTIONS = ("accepted", "corrected", "blank", "illegible")
 CLAIM_SECONDS = 120  # a field shown to one reviewer is not shown to another for this long
+NAMED_DROPPED = 5  # dropped decisions named in the line that reports them; more are counted
 
 
 @dataclass(frozen=True)
@@ -187,27 +188,55 @@ def source_page(store: Store, page_id: int) -> SourcePage | None:
     return SourcePage(row["path"], row["sha256"], row["page_index"], row["image"], SourcePage.region_of(row["quality"]))
 
 
-def assign_page(store: Store, page_id: int, payload: PagePayload, reviewer: str, read_as: PageReader) -> str:
+@dataclass(frozen=True)
+class Assignment:
+    """What assigning a page did: '' or why it was not done (``problem``), and the fields whose review
+    decision was kept or dropped, each with the value the reviewer had decided."""
+
+    problem: str
+    kept: dict[str, str]
+    dropped: dict[str, str]
+
+    def decisions(self) -> str:
+        """One line on what became of the page's review decisions, so that none is lost unnoticed."""
+        if not self.kept and not self.dropped:
+            return "Review decisions: none had been made on this page."
+        kept = " (the same question, read as before)" if self.kept else ""
+        dropped = ""
+        if self.dropped:
+            named = [f"{name} was {value or '(blank)'}" for name, value in list(self.dropped.items())[:NAMED_DROPPED]]
+            more = len(self.dropped) - len(named)
+            listing = ", ".join(named) + (f" and {more} more" if more else "")
+            dropped = f" ({listing}: not a question of this form page, or read differently now)"
+        return f"Review decisions: {len(self.kept)} kept{kept}, {len(self.dropped)} dropped{dropped}."
+
+
+def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read_as: PageReader) -> Assignment:
     """Read a page again as ``payload`` says it is, whatever it was read as before (an unidentified page,
-    or one read as the wrong form, page or serial); returns '' or why that was not done. The page's old
-    and new form, page and serial are audited; review decisions on its old values go with them."""
+    or one read as the wrong form, page or serial); its ``problem`` is '' or why that was not done. The
+    page's old and new form, page and serial are audited. A review decision on its old values stands when
+    it is on a field of the same form that the machine reads as ``formkit scan --reread`` requires to keep
+    one (``Store.replace_page``): a page assigned by mistake and then back loses none. The others are
+    dropped; both are counted and named in the audit log."""
     row = store.page(page_id)
     if row is None:
-        return "there is no such page"
+        return Assignment("there is no such page", {}, {})
     if row["status"] == PageState.VOIDED:
-        return (f"page {page_id} is voided: restore it first (formkit void --undo --page {page_id})")
+        return Assignment(f"page {page_id} is voided: restore it first (formkit void --undo --page {page_id})",
+                          {}, {})
     source = source_page(store, page_id)
     assert source is not None
     result = read_as(source, payload)
     if result.status != PageState.READ:
         if result.quality.get("misfit"):
-            return f"not assigned: {result.reason}"
-        return f"read as {payload.form} page {payload.page}, the page could not be read: {result.reason}"
+            return Assignment(f"not assigned: {result.reason}", {}, {})
+        return Assignment(f"read as {payload.form} page {payload.page}, the page could not be read: {result.reason}",
+                          {}, {})
     try:
-        store.replace_page(page_id, result, reviewer)
+        done = store.replace_page(page_id, result, reviewer)
     except ValueError as exc:  # voided by someone else in the meantime
-        return f"not assigned: {exc}"
-    return ""
+        return Assignment(f"not assigned: {exc}", {}, {})
+    return Assignment("", done.kept, done.dropped)
 
 
 def payload_for(catalogue: Catalogue, form: str, version: int | None, page: int, serial: str,

@@ -1,0 +1,168 @@
+"""A page assigned to a form page keeps the review decisions that still answer its new reading, by the rule
+``formkit scan --reread`` keeps them by (the same field of the same form, read as when it was decided), and
+drops the others, saying how many of each; both are audited. Readings are made up here (no image is read),
+on both store backends."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from formkit.cli import main
+from formkit.qrpayload import PagePayload
+from formkit.records import FieldValue, InputFile, PageResult, PageState
+from formkit.review import queue as decisions
+from formkit.review.queue import SourcePage
+from formkit.store import Store
+from tests.conftest import both_backends
+
+RIGHT, MISTAKE = "9R6E7NME", "NUJC7N3Q"  # two valid serials: the page's own, and one typed by mistake
+ANSWERS = {f"k10_{n:02d}": "2" for n in range(1, 11)}
+
+
+def k10_reading(info: InputFile, payload: PagePayload, k10_03: str = "3") -> PageResult:
+    """The K10 page as the machine reads it as ``payload``: every answer sure but k10_03, a faint mark."""
+    values = [FieldValue(name, "choice", k10_03 if name == "k10_03" else answer, 0.95, name == "k10_03",
+                         "a faint mark" if name == "k10_03" else "", {"fill": 0.3}, b"crop " + name.encode())
+              for name, answer in ANSWERS.items()]
+    values.append(FieldValue("date_completed", "date", "2026-03-02", 0.99, False, "", {}, b"crop date"))
+    return PageResult(info.path, 1, info.sha256, PageState.READ, "", payload.form, payload.version, payload.variant,
+                      payload.page, payload.serial, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], 0.2,
+                      {"markers": 4}, b"\xff\xd8 page", values)
+
+
+def payload(serial: str, form: str = "k10", page: int = 1) -> PagePayload:
+    return PagePayload(form, 1, page, "N", serial, "")
+
+
+def reviewed_page(db: Path | str) -> tuple[InputFile, int, int]:
+    """A store holding one K10 page read as its own serial, k10_03 decided as 4; (its file, page id, value id)."""
+    store = Store(db)
+    info = InputFile("k10.jpg", hashlib.sha256(b"k10.jpg").hexdigest(), 1000, 1)
+    input_id, _ = store.add_input(info)
+    store.save_page(input_id, 0, k10_reading(info, payload(RIGHT)))
+    [waiting] = decisions.queue(store)
+    assert decisions.decide(store, waiting.value_id, "corrected", "4", "ann", waiting.value) == ""
+    store.close()
+    return info, waiting.page_id, waiting.value_id
+
+
+def reader(info: InputFile, k10_03: str = "3"):
+    """Reads the page as whatever it is said to be, k10_03 as ``k10_03`` (the machine's reading)."""
+    return lambda source, chosen: k10_reading(info, chosen, k10_03)
+
+
+def assign_entries(store: Store) -> list[dict]:
+    return [json.loads(r["detail"]) for r in store.audit_rows() if r["action"] == "assign-page"]
+
+
+@both_backends
+def test_a_page_assigned_by_mistake_and_back_keeps_its_decision(new_store):
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+    for serial in (MISTAKE, RIGHT):
+        done = decisions.assign(store, page_id, payload(serial), "bob", reader(info))
+        assert (done.problem, done.kept, done.dropped) == ("", {"k10_03": "4"}, {})
+        assert done.decisions() == "Review decisions: 1 kept (the same question, read as before), 0 dropped."
+        value = store.value(value_id)  # the same value: undo still finds the decision
+        assert (value["value"], value["review"], value["reviewed_by"]) == ("4", "corrected", "ann")
+        assert store.page(page_id)["serial"] == serial
+        assert decisions.queue(store) == []
+    assert [e["reviews_kept"] for e in assign_entries(store)] == [{"k10_03": "4"}, {"k10_03": "4"}]
+    assert decisions.undo(store, "ann") == "k10_03"
+    assert [p.field for p in decisions.queue(store)] == ["k10_03"]
+    store.close()
+
+
+@both_backends
+def test_a_decision_on_a_reading_that_changed_is_dropped_and_said(new_store):
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+    # the machine reads k10_03 otherwise now: the decision was about other ink
+    done = decisions.assign(store, page_id, payload(MISTAKE), "bob", reader(info, k10_03="5"))
+    assert (done.problem, done.kept, done.dropped) == ("", {}, {"k10_03": "4"})
+    assert done.decisions() == ("Review decisions: 0 kept, 1 dropped (k10_03 was 4: not a question of this form page, "
+                                "or read differently now).")
+    [waiting] = decisions.queue(store)
+    assert (waiting.field, waiting.value) == ("k10_03", "5")
+    [entry] = assign_entries(store)
+    assert (entry["reviews_kept"], entry["reviews_dropped"]) == ({}, {"k10_03": "4"})
+    store.close()
+
+
+@both_backends
+def test_a_decision_on_a_wrongly_identified_pages_field_is_not_carried_to_another_form(new_store):
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+    # another form whose fields happen to have the same names: its k10_03 is another question
+    done = decisions.assign(store, page_id, payload(RIGHT, form="k10-copy"), "bob", reader(info))
+    assert (done.problem, done.kept, done.dropped) == ("", {}, {"k10_03": "4"})
+    assert [(v["field"], v["value"], v["review"]) for v in store.values() if v["field"] == "k10_03"] == \
+        [("k10_03", "3", "")]
+    [entry] = assign_entries(store)
+    assert (entry["reviews_kept"], entry["reviews_dropped"]) == ({}, {"k10_03": "4"})
+    store.close()
+
+
+@both_backends
+def test_an_unidentified_page_assigned_has_no_decision_to_keep(new_store):
+    store = Store(new_store)
+    info = InputFile("stained.jpg", hashlib.sha256(b"stained").hexdigest(), 1000, 1)
+    input_id, _ = store.add_input(info)
+    store.save_page(input_id, 0, PageResult(info.path, 1, info.sha256, PageState.UNIDENTIFIED, "no QR code",
+                                            image_jpeg=b"\xff\xd8 stained"))
+    [row] = store.unread_pages()
+    done = decisions.assign(store, int(row["id"]), payload(RIGHT), "bob", reader(info))
+    assert (done.problem, done.kept, done.dropped) == ("", {}, {})
+    assert done.decisions() == "Review decisions: none had been made on this page."
+    assert [p.field for p in decisions.queue(store)] == ["k10_03"]
+    store.close()
+
+
+def test_a_refused_assignment_keeps_every_decision_and_says_why(tmp_path):
+    info, page_id, value_id = reviewed_page(tmp_path / "s.sqlite")
+    store = Store(tmp_path / "s.sqlite")
+
+    def misfit(source: SourcePage, chosen: PagePayload) -> PageResult:
+        return PageResult(info.path, 1, info.sha256, PageState.REJECTED, "the page does not look like k10 page 2",
+                          quality={"misfit": True})
+
+    done = decisions.assign(store, page_id, payload(MISTAKE, page=2), "bob", misfit)
+    assert done.problem.startswith("not assigned: the page does not look like")
+    assert store.value(value_id)["review"] == "corrected" and assign_entries(store) == []
+    store.close()
+
+
+@pytest.fixture
+def fake_reader(monkeypatch):
+    """``formkit assign`` reading the page as the K10 of ``k10_reading`` (no image is read)."""
+    from formkit.cli import pipeline
+
+    def reader_for(catalogue):
+        return lambda source, chosen: k10_reading(InputFile(source.path, source.sha256, 1000, 1), chosen)
+
+    monkeypatch.setattr(pipeline, "reader", reader_for)
+
+
+@both_backends
+def test_the_command_assigning_by_mistake_and_back_keeps_the_decision_and_the_score(new_store, fake_reader,
+                                                                                      tmp_path):
+    _, page_id, _ = reviewed_page(new_store)
+    outputs = []
+    for serial in ("NUJC-7N3Q", "9R6E-7NME"):
+        result = CliRunner().invoke(main, ["assign", "--db", str(new_store), "--page", str(page_id), "--form", "k10",
+                                           "--page-no", "1", "--serial", serial, "--by", "bob"])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    result = CliRunner().invoke(main, ["export", "--db", str(new_store), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "out" / "k10.csv", newline="", encoding="utf-8") as f:
+        [row] = list(csv.DictReader(f))
+    assert row["k10_03"] == "4"
+    assert [v for k, v in row.items() if k.startswith("k10_total") and "status" in k] == ["complete"]
+    assert all("Review decisions: 1 kept (the same question, read as before), 0 dropped." in o for o in outputs)
