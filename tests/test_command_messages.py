@@ -87,6 +87,14 @@ def test_port_0_listens_on_a_free_port():
         sock.close()
 
 
+def test_review_says_where_it_listens_and_when_it_stopped(store_path, no_serving):
+    """Ctrl+C ends werkzeug's serve_forever quietly (it catches KeyboardInterrupt): 'Stopped.' never showed."""
+    code, out = run("review", "--db", store_path, "--no-browser", "--port", "0")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].startswith(f"Reviewing {store_path} at http://127.0.0.1:") and lines[-1] == "Stopped."
+
+
 # void's "To restore:" line can be pasted into a shell
 
 def test_the_restore_hint_is_quoted_for_the_shell(store_path):

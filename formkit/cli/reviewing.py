@@ -48,10 +48,8 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
     click.echo(f"Reviewing {db} at {url}  (Ctrl+C to stop)")
     if not no_browser:
         webbrowser.open(url)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("Stopped.")
+    server.serve_forever()  # returns on Ctrl+C: werkzeug's server catches it and closes
+    click.echo("Stopped.")
 
 
 def listen(host: str, port: int) -> socket.socket:

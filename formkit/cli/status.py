@@ -76,8 +76,9 @@ def _pages(store: Any, states: set[str], form: str | None, file_part: str | None
     waiting = sum(r["review"] for r in rows if r["status"] == PageState.READ)
     filtered = len(rows) != len(everything)
     click.echo(f"Pages: {len(rows)}" + (f" (of {len(everything)} in the store)" if filtered else ""))
-    click.echo(_table(("state", "pages"), [(s.value, str(counts[s])) for s in PageState if counts[s]],
-                      right={1}, indent="  "))
+    if rows:  # a header over no rows says nothing
+        click.echo(_table(("state", "pages"), [(s.value, str(counts[s])) for s in PageState if counts[s]],
+                          right={1}, indent="  "))
     click.echo(f"Values to review: {waiting}")
     if not rows:
         return
