@@ -527,10 +527,11 @@ class Store:
         """Put a new reading in place of a page a person said is another form page (an unidentified page,
         or one read as the wrong form, page or serial): the page keeps its id and source; its values are
         replaced, except that a review decision stands when its field is a field of the same form again and
-        the new reading passes ``_decision_stands`` (a page assigned by mistake and then back, or to another
-        copy of the same form, keeps what people decided about its ink; a decision on another form's field
-        is never carried over); its old and new form, page and serial, and the decisions kept and dropped,
-        go to the audit log. A page read of a printed page already read becomes a conflict with it; the
+        the new reading passes ``_decision_stands`` (a page assigned to a wrong serial by mistake and then
+        back keeps what people decided about its ink; a decision on another form's field, or another page
+        number's, is never carried over); where the field is read otherwise now, its new reading goes to
+        review, as a re-read's does. Its old and new form, page and serial, and the decisions kept and
+        dropped, go to the audit log. A page read of a printed page already read becomes a conflict with it; the
         printed page it leaves gets another reading as its ``read`` one if it has any. Returns the pages
         whose state changed and the decisions kept and dropped. A voided page is refused
         (``ValueError``): restore it first. A page that was one of several in its image keeps its outline
@@ -574,7 +575,11 @@ class Store:
             db.executemany("DELETE FROM field_values WHERE id=?", replaced)
             for row in standing:
                 _keep_decision(db, row, readings[row["field"]])
-            self._insert_values(page_id, replace(result, values=[v for v in result.values if v.field not in kept]))
+            # a decision overtaken on the same question sends its new reading to review, as a re-read does
+            overtaken = {r["field"]: r for r in reviewed if r["field"] in readings and r["field"] not in kept}
+            values = [replace(v, needs_review=True, reason=_overtaken(overtaken[v.field], v, "assigned"))
+                      if v.field in overtaken else v for v in result.values if v.field not in kept]
+            self._insert_values(page_id, replace(result, values=values))
             before = {k: old[k] for k in ("status", "reason", "form", "version", "variant", "form_page", "serial")}
             after = {"status": state.value, "reason": reason, "form": result.form, "version": result.version,
                      "variant": result.variant, "form_page": result.form_page, "serial": result.serial}
@@ -707,10 +712,7 @@ class Store:
                         outcome.kept += 1
                         continue
                     seen = _read_at_decision(row)
-                    decided = "" if row["value"] == seen else f" to {_shown(row['value'])}"
-                    reason = (f"re-read: the value changed from {_shown(seen)} to {_shown(v.value)} after review"
-                              f" ({row['review']}{decided} by {row['reviewed_by']})")
-                    reason = "; ".join(filter(None, [reason, v.reason]))
+                    reason = _overtaken(row, v, "re-read")
                     db.execute("UPDATE field_values SET kind=?, value=?, confidence=?, needs_review=1, reason=?,"
                                " raw=?, crop=COALESCE(?, crop), machine_value=NULL, review='', reviewed_by='',"
                                " reviewed_at='' WHERE id=?",
@@ -982,6 +984,16 @@ def _decision_stands(row: Any, reading: str) -> bool:
     Anything else means the ink is read otherwise now, and the decision may be about other ink. The one rule
     for re-reading (``reread_page``) and assigning (``replace_page``)."""
     return reading in (_read_at_decision(row), row["value"])
+
+
+def _overtaken(row: Any, reading: FieldValue, how: str) -> str:
+    """Why a value whose review decision (on ``row``) no longer stands goes to review again: the field,
+    read again (``how``: "re-read", "assigned"), now reads otherwise; with the new reading's own reason."""
+    seen = _read_at_decision(row)
+    decided = "" if row["value"] == seen else f" to {_shown(row['value'])}"
+    reason = (f"{how}: the value changed from {_shown(seen)} to {_shown(reading.value)} after review"
+              f" ({row['review']}{decided} by {row['reviewed_by']})")
+    return "; ".join(filter(None, [reason, reading.reason]))
 
 
 def _keep_decision(db: Any, row: Any, reading: FieldValue) -> None:

@@ -6,6 +6,7 @@ on both store backends."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -92,6 +93,26 @@ def test_a_decision_on_a_reading_that_changed_is_dropped_and_said(new_store):
     assert (waiting.field, waiting.value) == ("k10_03", "5")
     [entry] = assign_entries(store)
     assert (entry["reviews_kept"], entry["reviews_dropped"]) == ({}, {"k10_03": "4"})
+    store.close()
+
+
+@both_backends
+def test_a_decision_overtaken_by_a_sure_reading_goes_to_review_again(new_store):
+    """The new reading went in as the machine had it: read surely as 5, it was exported, the person's 4 gone
+    without a flag. A re-read flags the same case again; so does assigning."""
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+
+    def sure(source: SourcePage, chosen: PagePayload) -> PageResult:
+        result = k10_reading(info, chosen, k10_03="5")
+        result.values[2] = dataclasses.replace(result.values[2], needs_review=False, reason="")
+        return result
+
+    done = decisions.assign(store, page_id, payload(MISTAKE), "bob", sure)
+    assert done.dropped == {"k10_03": "4"}
+    [waiting] = decisions.queue(store)
+    assert (waiting.field, waiting.value) == ("k10_03", "5")
+    assert waiting.reason == "assigned: the value changed from '3' to '5' after review (corrected to '4' by ann)"
     store.close()
 
 

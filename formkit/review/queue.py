@@ -29,6 +29,7 @@ from ..template.schema import FieldItem, MatrixItem, Template
 
 ACTIONS = ("accepted", "corrected", "blank", "illegible")
 CLAIM_SECONDS = 120  # a field shown to one reviewer is not shown to another for this long
+SHA_PREFIX = 8  # hex digits of a content hash that name an input by it (``find_input``)
 NAMED_DROPPED = 5  # dropped decisions named in the line that reports them; more are counted
 
 
@@ -216,8 +217,9 @@ def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read
     or one read as the wrong form, page or serial); its ``problem`` is '' or why that was not done. The
     page's old and new form, page and serial are audited. A review decision on its old values stands when
     it is on a field of the same form that the machine reads as ``formkit scan --reread`` requires to keep
-    one (``Store.replace_page``): a page assigned by mistake and then back loses none. The others are
-    dropped; both are counted and named in the audit log."""
+    one (``Store.replace_page``): a page assigned to a wrong serial by mistake and then back loses none.
+    The others are dropped (a field read otherwise now goes to review again); both are counted and named
+    in the audit log."""
     row = store.page(page_id)
     if row is None:
         return Assignment("there is no such page", {}, {})
@@ -291,7 +293,7 @@ def restore(store: Store, page_ids: list[int], actor: str) -> list[StateChange]:
 def find_input(store: Store, text: str, content_sha256: str | None = None) -> list[dict[str, Any]]:
     """The inputs ``text`` names: the file with content ``content_sha256`` (when ``text`` is a file that is
     still there), a path as it was scanned (or the same file by its absolute path), or a content hash or
-    its first 8 or more hex digits."""
+    its first ``SHA_PREFIX`` or more hex digits."""
     inputs = [dict(r) for r in store.inputs()]
     if content_sha256:
         found = [i for i in inputs if i["sha256"] == content_sha256]
@@ -301,9 +303,14 @@ def find_input(store: Store, text: str, content_sha256: str | None = None) -> li
     if by_path:
         return by_path
     digits = text.strip().lower()
-    if len(digits) >= 8 and all(c in "0123456789abcdef" for c in digits):
+    if len(digits) >= SHA_PREFIX and is_hex(digits):
         return [i for i in inputs if i["sha256"].startswith(digits)]
     return []
+
+
+def is_hex(text: str) -> bool:
+    """Whether ``text`` (lower case) could be the start of a content hash: hex digits only, at least one."""
+    return bool(text) and all(c in "0123456789abcdef" for c in text)
 
 
 def _absolute(path: str) -> str:
