@@ -162,6 +162,13 @@ class ScanSummary:
     missing: list[str] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)  # files in the folders given that are not images or PDFs
 
+    def note_reason(self, reason: str, source_file: str, pages: int = 1) -> None:
+        """``pages`` pages of ``source_file`` not read, for ``reason``: counted, and the file kept to be named."""
+        self.reasons[reason] += pages
+        files = self.reason_files.setdefault(reason, [])
+        if len(files) <= FILES_NAMED and source_file not in files:
+            files.append(source_file)
+
 
 @dataclass
 class RereadSummary:

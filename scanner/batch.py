@@ -19,7 +19,7 @@ from typing import NamedTuple
 import cv2
 
 from formkit.catalogue import Catalogue, shipped_catalogue
-from formkit.records import FILES_NAMED, InputFile, PageResult, PageState, ScanSummary, file_stamp
+from formkit.records import InputFile, PageResult, PageState, ScanSummary, file_stamp
 from formkit.store import UNREAD_STATES, Store
 
 from .allocator import keep_freed_buffers
@@ -198,8 +198,5 @@ def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method
 def _count(summary: ScanSummary, result: PageResult) -> None:
     summary.pages[result.status] += 1
     if result.status != PageState.READ and result.reason:
-        summary.reasons[result.reason] += 1
-        files = summary.reason_files.setdefault(result.reason, [])
-        if len(files) <= FILES_NAMED and result.source_file not in files:
-            files.append(result.source_file)
+        summary.note_reason(result.reason, result.source_file)
     summary.values_to_review += sum(v.needs_review for v in result.values)

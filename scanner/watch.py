@@ -314,7 +314,8 @@ class Watch:
 
     def _report(self, report: FileReport) -> None:
         self.totals.pages.update(report.pages)
-        self.totals.reasons.update(report.reasons)
+        for reason, pages in report.reasons.items():
+            self.totals.note_reason(reason, str(report.path), pages)
         self.totals.values_to_review += report.values_to_review
         self.totals.skipped_pages += report.skipped_pages
         if report.same_as:

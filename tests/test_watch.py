@@ -256,6 +256,9 @@ def test_a_page_left_unread_is_not_read_again_on_every_look(tmp_path, watching):
         output = watching(inbox, "--db", db, "--jobs", "1", "--settle", SETTLE, "--interval", 0.2, "--once",
                           "--max-seconds", 60).finish()
         assert ("Done: 1 file(s) read." if run == 0 else "Done: 0 file(s) read.") in output, output
+        if run == 0:  # the totals name the file each reason came from, as a scan's do
+            assert any(line.startswith("      1 x not a formkit page") and line.endswith(f"[{inbox / 'x.png'}]")
+                       for line in output.splitlines()), output
     assert [p["status"] for p in stored(db)] == ["rejected"] and reads(db) == ["read-page"]
 
 
