@@ -152,3 +152,18 @@ def test_status_of_a_form_the_store_does_not_hold_names_the_ones_it_does(store_p
     Store(tmp_path / "new.sqlite").close()
     code, out = run("status", "--db", tmp_path / "new.sqlite", "--form", "nosuch")
     assert code == 0 and "no page is of any form yet" in out and "goal-card" in out and "k10" in out, out
+
+
+def test_hints_to_paste_never_show_a_database_password():
+    """The scan summary's 'Every such page: formkit status --db ...' printed str() of a PostgreSQL URL, the
+    password in it, one line above 'Store: postgresql://u:***@h/db'."""
+    from formkit.cli.scanning import summary_lines
+    from formkit.database import DatabaseURL
+    from formkit.records import ScanSummary
+
+    summary = ScanSummary()
+    summary.pages["rejected"] = 1
+    summary.note_reason("not a formkit page", "x.png")
+    lines = summary_lines(summary, DatabaseURL("postgresql://u:secret@h/db"))
+    assert "secret" not in "\n".join(lines)
+    assert "Every such page: formkit status --db 'postgresql://u:***@h/db' --state rejected" in lines

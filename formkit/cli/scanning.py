@@ -125,7 +125,7 @@ def summary_lines(summary: ScanSummary, db: Path) -> list[str]:
         files = summary.reason_files.get(reason, [])
         named = ", ".join(files[:FILES_NAMED]) + (" and others" if len(files) > FILES_NAMED else "")
         lines.append(f"  {count:5d} x {reason}" + (f"  [{named}]" if named else ""))
-    unread = [f"formkit status --db {shlex.quote(str(db))} --state {state}"
+    unread = [f"formkit status --db {shlex.quote(format(db))} --state {state}"
               for state in ("rejected", "unidentified") if pages[state]]
     if unread:
         lines.append("Every such page: " + "; ".join(unread))
