@@ -16,8 +16,6 @@ from ..records import file_sha256
 from . import pipeline
 from .base import db_option, main, reports_errors, require_store, templates_option, text_packs_option
 
-SHA_PREFIX = 8  # hex digits of a SHA-256 that --input needs to name an input by its hash (review.queue.find_input)
-
 
 def _login() -> str:
     try:
@@ -68,7 +66,7 @@ def void(db: Path, input_name: str | None, page_id: int | None, why: str | None,
         if not undo:
             # quoted so that the line can be pasted into a shell whatever the paths hold (spaces, quotes)
             target = f"--input {shlex.quote(input_name)}" if input_name is not None else f"--page {page_id}"
-            click.echo(f"To restore: formkit void --undo --db {shlex.quote(str(db))} {target}")
+            click.echo(f"To restore: formkit void --undo --db {shlex.quote(format(db))} {target}")
     finally:
         store.close()
 
@@ -91,9 +89,9 @@ def _pages_named(store: Any, input_name: str | None, page_id: int | None) -> tup
     found = decisions.find_input(store, input_name, content)
     if not found:
         digits = input_name.strip().lower()
-        if 0 < len(digits) < SHA_PREFIX and all(c in "0123456789abcdef" for c in digits):
+        if len(digits) < decisions.SHA_PREFIX and decisions.is_hex(digits):
             raise InputError(f"{input_name}: no such input in the store; to name one by its SHA-256, give its first "
-                             f"{SHA_PREFIX} or more hex digits")
+                             f"{decisions.SHA_PREFIX} or more hex digits")
         raise InputError(f"{input_name}: no such input in the store (give the file, its path as scanned, or its "
                          "SHA-256)")
     if len(found) > 1:
