@@ -108,6 +108,8 @@ def describe(path: Path) -> InputFile:
     if file_stamp(before) != file_stamp(after):
         return InputFile(str(path), unopened_key(str(path)), 0, 0, FILE_CHANGING)
     size, modified_ns = file_stamp(after)
+    if size == 0:  # every empty file has one content: keyed by its name, or each would be "the same as" the first
+        return InputFile(str(path), unopened_key(str(path)), 0, 0, EMPTY_FILE)
     try:
         return InputFile(str(path), sha, size, count_pages(path), modified_ns=modified_ns)
     except PageLoadError as exc:

@@ -246,6 +246,7 @@ def test_a_scan_names_the_files_each_reason_came_from(tmp_path):
     for n in range(FILES_NAMED + 2):
         cut_short_jpeg(inbox / f"cut-{n}.jpg", share=0.5 + n / 100)  # each its own content
     (inbox / "empty.pdf").write_bytes(b"")
+    (inbox / "empty too.png").write_bytes(b"")  # the same (no) content: still a file of its own, named
     db = tmp_path / "s.sqlite"
     result = CliRunner().invoke(main, ["scan", str(inbox), "--db", str(db), "--jobs", "1"])
     assert result.exit_code == 0, result.output
@@ -253,5 +254,7 @@ def test_a_scan_names_the_files_each_reason_came_from(tmp_path):
     damaged = next(line for line in lines if DAMAGED in line)
     assert damaged.lstrip().startswith(f"{FILES_NAMED + 2} x") and damaged.endswith(" and others]")
     assert damaged.count("cut-") == FILES_NAMED
-    assert any(line.endswith(f"[{inbox / 'empty.pdf'}]") and EMPTY_FILE in line for line in lines)
+    assert any(line.endswith(f"[{inbox / 'empty too.png'}, {inbox / 'empty.pdf'}]") and EMPTY_FILE in line
+               for line in lines)
+    assert "the same content as" not in result.output
     assert f"Every such page: formkit status --db {db} --state rejected" in lines
