@@ -16,18 +16,24 @@ from pathlib import Path
 from .errors import InputError
 
 DELIMITERS = ",;\t"
-# a person's code, in a roster (printed on the form) and in a codes file (in exports and reports): short
-# letters, digits and dashes, so that a name ("Zoe Smith") cannot pass for one
-PERSON_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
+# A person's code. Printed on a form from a roster: short, letters, digits and dashes. In a codes file (for
+# exports and reports only) a service's own codes pass (SUB_001, A.01), but no space: a name ("Zoe Smith")
+# must not pass for a code.
+PRINTED_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
+LISTED_CODE = re.compile(r"^\S{1,32}$")
 NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 SAMPLE_CHARS = 64 * 1024
 
 
-def check_code(code: str, where: str) -> str:
-    """``code`` if it is a person's code (``PERSON_CODE``), else an ``InputError`` naming ``where`` (file:line)."""
-    if not PERSON_CODE.match(code):
+def check_code(code: str, where: str, printed: bool) -> str:
+    """``code`` if it is a person's code (``PRINTED_CODE`` for one to be ``printed``, else ``LISTED_CODE``),
+    else an ``InputError`` naming ``where`` (file:line)."""
+    if printed and not PRINTED_CODE.match(code):
         raise InputError(f"{where}: code {code!r} must be 1-16 letters, digits or '-' (a pseudonymous code, never "
                          "a name)")
+    if not printed and not LISTED_CODE.match(code):
+        raise InputError(f"{where}: code {code!r} must be 1-32 characters without spaces (a pseudonymous code, "
+                         "never a name)")
     return code
 
 

@@ -90,7 +90,7 @@ def read_codes(*paths: Path) -> Codes:
             if not is_valid_serial(serial):  # a typing slip: the form it was meant for would lose its code
                 typos.append(f"{where}: serial {typed!r} is not one formkit prints (its last character checks the "
                              "others): a typing slip? No form can match it")
-            check_code(code, where)
+            check_code(code, where, printed=False)
             known = found.setdefault(serial, (code, where))
             if known[0] != code:
                 raise InputError(f"serial {shown_serial(serial)} has two codes: {known[0]!r} in {known[1]} and "

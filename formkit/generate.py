@@ -43,7 +43,7 @@ def read_roster(path: Path) -> list[str | None]:
     codes: list[str | None] = []
     for row in reader:
         code = (row.get(columns["code"]) or "").strip() if "code" in columns else ""
-        codes.append(check_code(code, f"{path}:{reader.line_num}") if code else None)
+        codes.append(check_code(code, f"{path}:{reader.line_num}", printed=True) if code else None)
     if not codes:
         raise InputError(f"{path}: the roster has a header but no rows")
     return codes

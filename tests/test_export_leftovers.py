@@ -66,7 +66,9 @@ def test_files_of_an_earlier_export_are_named_and_kept(tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("mine\n", encoding="utf-8")
     (out / "manifest.csv").write_text("mine\n", encoding="utf-8")  # named as a form's table, but no form's
-    codes = out / "codes.csv"  # named like <form>.csv, but an input of the export: never an export's leftover
+    # named as an installed form's table that this store's export never writes, but an input of the export:
+    # never an export's leftover
+    codes = out / "alliance-check.csv"
     codes.write_text("serial,code\n", encoding="utf-8")
 
     first = cli("export", "--db", db, "--out", out, "--format", ALL, "--codes", codes)
@@ -81,7 +83,7 @@ def test_files_of_an_earlier_export_are_named_and_kept(tmp_path):
     assert written == {"k10.csv", "k10_long.csv", "k10_change.csv", "codebook.csv"}
     assert "formkit: warning:" in second.stderr and "delete them or export to a new folder" in second.stderr
     count, named = leftovers_named(second.stderr)
-    left = before - written - {"notes.txt", "codes.csv", "manifest.csv"}
+    left = before - written - {"notes.txt", "alliance-check.csv", "manifest.csv"}
     assert {"vas-4line.csv", "vas-4line_long.csv", "vas-4line.sav", "k10.sav", "k10_redcap.csv", "export.xlsx",
             "redcap_dictionary.csv"} <= left
     assert count == len(left) and len(named) == FILES_NAMED and named <= left
@@ -92,7 +94,8 @@ def test_files_of_an_earlier_export_are_named_and_kept(tmp_path):
     assert third.exit_code == 0, third.output
     assert "No read pages to export (2 voided)" in third.stdout and "read yet" not in third.stdout
     count, named = leftovers_named(third.stderr)
-    assert count == len(before - {"notes.txt", "codes.csv", "manifest.csv"}) and "manifest.csv" not in named
+    mine = {"notes.txt", "alliance-check.csv", "manifest.csv"}
+    assert count == len(before - mine) and not mine & named
     assert {p.name for p in out.iterdir()} == before
 
 
@@ -164,7 +167,7 @@ def test_a_codes_file_is_checked_as_a_roster_is(tmp_path):
                                                                           tmp_path / "service.pdf"]):
         refused = cli(*command, "--codes", named)
         assert refused.exit_code == ExitCode.INPUT
-        assert f"{named}:2: code 'Zoe Smith' must be 1-16 letters, digits or '-'" in refused.stderr
+        assert f"{named}:2: code 'Zoe Smith' must be 1-32 characters without spaces" in refused.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "service.pdf").exists()
     slip = serial[:-1] + ("A" if serial[-1] != "A" else "B")  # the check character no longer fits
     typed = tmp_path / "typed.csv"

@@ -14,6 +14,7 @@ import click
 
 from ..database import is_database_url
 from ..errors import ExitCode, FormkitError, InputError
+from ..records import FILES_NAMED
 from ..template.schema import PAGE_SIZES_MM
 
 HELP_OPTIONS = ["-h", "--help"]
@@ -150,8 +151,10 @@ def person_codes(codes: tuple[Path, ...]) -> dict[str, str] | None:
         if not path.is_file():
             raise InputError(f"--codes {path}: no such file")
     found = read_codes(*codes)
-    for typo in found.typos:
+    for typo in found.typos[:FILES_NAMED]:
         click.echo(f"formkit: warning: {typo}", err=True)
+    if len(found.typos) > FILES_NAMED:
+        click.echo(f"formkit: warning: and {len(found.typos) - FILES_NAMED} more such serial(s)", err=True)
     return found
 
 
