@@ -23,8 +23,8 @@ def redcap() -> None:
 @reports_errors
 def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ...]) -> None:
     """Write a REDCap data dictionary for TEMPLATES (shipped ids or YAML files): record_id, then an instrument
-    per form. Upload it in REDCap (Project Setup > Data Dictionary); 'formkit export --format redcap' writes
-    import files that match it."""
+    per form, in the order of their ids (as an export writes it). Upload it in REDCap (Project Setup > Data
+    Dictionary); 'formkit export --format redcap' writes import files that match it."""
     from ..atomic import atomic_outputs
     from ..catalogue import Catalogue
     from ..export import write_csv
@@ -42,6 +42,9 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
             click.echo(f"formkit: warning: {template.form}: no --text-pack given, so its labels are placeholders "
                        "such as [key]", err=True)
         resolved.append(template)
+    # in the export's order (by form), whatever order they were named in: record_id belongs to the first
+    # instrument, and the dictionary an export writes must be this one
+    resolved.sort(key=lambda t: t.form)
     table = Table("dictionary", "redcap", dictionaries.dictionary(dictionaries.instruments(resolved)), {})
     with atomic_outputs(out) as (temp,):
         write_csv(table, temp, safe=False)
