@@ -210,6 +210,14 @@ class StateChange:
 
 
 @dataclass(frozen=True)
+class Undone:
+    """A decision taken back: its field and value (``field`` '' and ``value_id`` 0 when there was none)."""
+
+    field: str = ""
+    value_id: int = 0
+
+
+@dataclass(frozen=True)
 class Reassigned:
     """What assigning a page to a form page did: the pages whose state changed, and the fields whose review
     decision was kept or dropped (each with the value the reviewer decided)."""
@@ -938,8 +946,8 @@ class Store:
                                    "reason": row["reason"]}))
         return ""
 
-    def undo(self, reviewer: str) -> str:
-        """Take back ``reviewer``'s latest decision that still stands; returns the field's name, or ''."""
+    def undo(self, reviewer: str) -> Undone:
+        """Take back ``reviewer``'s latest decision that still stands; returns which (empty when none)."""
         with self._writing() as db:
             undone = {json.loads(r["detail"]).get("audit_id") for r in db.execute(
                 "SELECT detail FROM audit WHERE actor=? AND action='undo'", (reviewer,))}
@@ -959,8 +967,8 @@ class Store:
                 if restored:
                     self.audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],
                                entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
-                    return str(entry["field"])
-        return ""
+                    return Undone(str(entry["field"]), int(value_id))
+        return Undone()
 
     # --- Reports (formkit/report) -------------------------------------------------------------------
     # Added for `formkit report`; self-contained: reads only, used by nothing else.

@@ -75,7 +75,7 @@ def test_a_page_assigned_by_mistake_and_back_keeps_its_decision(new_store):
         assert store.page(page_id)["serial"] == serial
         assert decisions.queue(store) == []
     assert [e["reviews_kept"] for e in assign_entries(store)] == [{"k10_03": "4"}, {"k10_03": "4"}]
-    assert decisions.undo(store, "ann") == "k10_03"
+    assert decisions.undo(store, "ann").field == "k10_03"
     assert [p.field for p in decisions.queue(store)] == ["k10_03"]
     store.close()
 

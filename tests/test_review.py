@@ -91,8 +91,8 @@ def test_two_reviewers_never_overwrite_each_other_and_undo_restores(scanned):  #
     refused = decisions.decide(second, item.value_id, "corrected", "5", "bob", item.value)
     assert refused == "already reviewed by ann"
     assert first.value(item.value_id)["value"] == "4"
-    assert decisions.undo(second, "bob") == ""  # bob decided nothing
-    assert decisions.undo(first, "ann") == item.field
+    assert decisions.undo(second, "bob").field == ""  # bob decided nothing
+    assert decisions.undo(first, "ann").field == item.field
     row = first.value(item.value_id)
     assert (row["value"], row["needs_review"], row["review"]) == (item.value, 1, "")
     actions = [(r["actor"], r["action"], r["field"]) for r in first.audit_rows() if r["actor"] in ("ann", "bob")]
@@ -302,3 +302,133 @@ def test_a_store_written_before_review_existed_is_upgraded_when_opened(scanned):
     assert upgraded.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == str(SCHEMA_VERSION)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):  # the guard added by the upgrade
         upgraded.execute("INSERT OR REPLACE INTO audit (id, at, actor, action) VALUES (1, 'now', 'x', 'forged')")
+
+
+def _signed_in(db: Path | str):
+    client = app_for(db).test_client()
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/who").get_data(as_text=True)).group(1)
+    client.post("/who", data={"reviewer": "ann", "csrf": token})
+    return client, token
+
+
+def _decide_head(client, token: str, value: str) -> int:
+    """Decide the value at the head of ann's queue as ``value``; its id."""
+    url = client.get("/").headers["Location"]
+    shown = dict(re.findall(r'name="(seen_\w+)" value="([^"]*)"', client.get(url).get_data(as_text=True)))
+    client.post(url, data={"csrf": token, "action": "save", "value": value, **shown})
+    return int(url.rsplit("/", 1)[1])
+
+
+def test_undo_shows_the_value_it_took_back_and_a_second_enter_is_not_called_unsaved(scanned):
+    """After an undo the page opened the head of the queue, which may be another form's field of the same name;
+    a second press of Enter said "Not saved: it was reviewed meanwhile by ann", of ann's own decision."""
+    db, _ = scanned
+    client, token = _signed_in(db)
+    first = _decide_head(client, token, "4")
+    url = f"/value/{first}"
+    again = client.post(url, data={"csrf": token, "action": "save", "value": "4"}, follow_redirects=True)
+    text = again.get_data(as_text=True)
+    assert "Saved already: you decided" in text and "Not saved" not in text
+    second = _decide_head(client, token, "3")
+    undone = client.post("/undo", data={"csrf": token})
+    assert undone.headers["Location"].endswith(f"/value/{second}")
+    page = client.get(undone.headers["Location"]).get_data(as_text=True)
+    assert "Undone: your last decision on" in page and "here it is again" in page
+    assert Store(db).value(first)["review"] and not Store(db).value(second)["review"]
+
+
+def test_the_last_decision_of_a_session_can_be_undone(scanned):
+    """The summary shown once nothing waits had no undo button, and Alt+Z there raised a script error."""
+    db, _ = scanned
+    client, token = _signed_in(db)
+    while client.get("/").status_code == 302:
+        _decide_head(client, token, "1")
+    done = client.get("/").get_data(as_text=True)
+    assert 'id="all-done"' in done or 'id="values-done"' in done
+    assert 'id="undo-form"' in done
+    assert client.post("/undo", data={"csrf": token}).headers["Location"].startswith("/value/")
+
+
+def test_a_held_alt_z_undoes_one_decision_and_shortcuts_go_by_the_keys_place(scanned):
+    """Holding Alt+Z posted an undo on every repeat: decisions taken back that the page never showed. On a Mac
+    Option+B types "∫", so matching the key's letter left the shortcuts dead there."""
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    db, _ = scanned
+    server = make_server("127.0.0.1", 0, app_for(db), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                 args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            page.fill("#reviewer", "Ann")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            for answer in ("1", "2"):
+                page.fill("#value", answer)
+                with page.expect_navigation():
+                    page.keyboard.press("Enter")
+            page.keyboard.down("Alt")
+            with page.expect_navigation():
+                for _ in range(4):  # the first press, then the key's repeats
+                    page.keyboard.down("z")
+            page.keyboard.up("z")
+            page.keyboard.up("Alt")
+            page.wait_for_load_state()
+            assert "Undone" in page.locator(".message").inner_text()
+            # Option+B on a Mac: the key in B's place, typing another letter
+            with page.expect_navigation():
+                page.evaluate("document.dispatchEvent(new KeyboardEvent('keydown', "
+                              "{key: '∫', code: 'KeyB', altKey: true, bubbles: true}))")
+            browser.close()
+    finally:
+        server.shutdown()
+    actions = [r["action"] for r in Store(db).audit_rows() if r["actor"] == "Ann"]
+    assert actions == ["review:corrected", "review:corrected", "undo", "review:blank"]
+
+
+def test_a_reviewer_name_of_invisible_characters_is_refused(scanned):
+    """A zero-width space passed for a name, an invisible actor in the audit log; a right-to-left override
+    turned the log's lines around."""
+    db, _ = scanned
+    client = app_for(db).test_client()
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/who").get_data(as_text=True)).group(1)
+    refused = client.post("/who", data={"reviewer": "\u200b\u200b", "csrf": token})
+    assert refused.status_code == 200 and "Please type your name" in refused.get_data(as_text=True)
+    client.post("/who", data={"reviewer": "A\u202eB", "csrf": token})
+    with client.session_transaction() as s:
+        assert s["reviewer"] == "AB"
+
+
+def test_a_link_to_a_value_that_does_not_wait_says_why_truly(scanned):
+    """A value never flagged was "does not wait for review: it no longer waits for review: its page was read
+    again meanwhile", and an id that never was, "its page was read again meanwhile (assigned...)"."""
+    db, _ = scanned
+    client, _ = _signed_in(db)
+    sure = next(r["value_id"] for r in Store(db).values() if not r["needs_review"])
+    text = client.get(f"/value/{sure}", follow_redirects=True).get_data(as_text=True)
+    assert "That value does not wait for review: it is not flagged (read surely, or read again since)." in text
+    text = client.get("/value/99999", follow_redirects=True).get_data(as_text=True)
+    assert "there is no such value now" in text
+
+
+def test_a_page_whose_file_could_not_be_read_offers_no_assignment(tmp_path):
+    """A corrupt file's rejected page showed a broken image and a form to say which form page it is, which
+    could only fail ("neither the source file nor a stored image... is available")."""
+    from formkit.records import InputFile, PageResult, PageState
+
+    db = tmp_path / "s.sqlite"
+    store = Store(db)
+    info = InputFile("corrupt.jpg", "c" * 64, 10, 1)
+    input_id, _ = store.add_input(info)
+    store.save_page(input_id, 0, PageResult("corrupt.jpg", 1, info.sha256, PageState.REJECTED,
+                                            "not a readable image"))
+    page_id = store.pages()[0]["id"]
+    store.close()
+    client, _ = _signed_in(db)
+    text = client.get(f"/pages/{page_id}").get_data(as_text=True)
+    assert 'id="no-image"' in text and "<select" not in text and "/page/" not in text

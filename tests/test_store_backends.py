@@ -132,7 +132,7 @@ def test_two_reviewers_hold_values_apart_never_overwrite_each_other_and_undo(new
     assert decisions.decide(ann, first.value_id, "corrected", "4", "ann", first.value) == ""
     assert decisions.decide(bob, first.value_id, "corrected", "5", "bob", first.value) == "already reviewed by ann"
     assert ann.review_progress() == (1, 2)
-    assert decisions.undo(bob, "bob") == "" and decisions.undo(ann, "ann") == "q1"
+    assert decisions.undo(bob, "bob").field == "" and decisions.undo(ann, "ann").field == "q1"
     row = bob.value(first.value_id)
     assert (row["value"], row["needs_review"], row["review"], row["machine_value"]) == ("3", 1, "", None)
     assert [(r["actor"], r["action"]) for r in ann.audit_rows() if r["actor"] != "scanner"] == \
@@ -165,7 +165,7 @@ def test_a_decision_taken_back_leaves_no_trace_for_a_later_reread(new_store):
     add(store, info, reading(info, q1="4"))
     [pending] = decisions.queue(store)
     decisions.decide(store, pending.value_id, "corrected", "3", "ann", pending.value)
-    assert decisions.undo(store, "ann") == "q1"
+    assert decisions.undo(store, "ann").field == "q1"
     store.reread_page(pending.page_id, reading(info, q1="5"))
     [again] = decisions.queue(store)
     decisions.decide(store, again.value_id, "corrected", "3", "ann", again.value)
@@ -225,7 +225,7 @@ def test_a_decision_undone_on_a_value_two_images_read_differently_leaves_it_as_i
     assert store.page(waiting.page_id)["review"] == 1  # as the queue and progress count it
     assert [r["flagged"] for r in store.page_counts() if r["status"] == "read"] == [1]
     assert decisions.decide(store, waiting.value_id, "accepted", "3", "ann", "3") == ""
-    assert decisions.undo(store, "ann") == "q1"
+    assert decisions.undo(store, "ann").field == "q1"
     row = store.value(waiting.value_id)
     assert (row["value"], row["needs_review"], row["reason"]) == ("3", 0, "")
     assert [p.value_id for p in decisions.queue(store)] == [waiting.value_id]  # waits again, for the other image

@@ -13,6 +13,7 @@ import ipaddress
 import json
 import re
 import secrets
+import shlex
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -167,7 +168,9 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     @app.route("/who", methods=["GET", "POST"])
     def who() -> Any:
         if request.method == "POST":
-            name = " ".join(_printable(request.form.get("reviewer", "")).split())[:60]
+            # no invisible or direction-changing characters: the name is who decided, in the audit log
+            name = " ".join("".join(c for c in _printable(request.form.get("reviewer", ""))
+                                    if unicodedata.category(c) != "Cf").split())[:60]
             if name:
                 session["reviewer"] = name
                 return redirect(url_for("next_value"))
@@ -186,6 +189,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         item = decisions.pending(store(), value_id)
         posted = request.method == "POST"
         if item is None or posted and not _shown(item):
+            mine = decisions.own_decision(store(), value_id, session["reviewer"])
+            if mine and item is None:  # a second press of Enter, or Back to a value just decided: it is saved
+                flash(mine)
+                return redirect(url_for("next_value"))
             why = decisions.not_waiting(store(), value_id, item is not None)
             flash(f"Not saved: {why}." if posted else f"That value does not wait for review: {why}.")
             return redirect(url_for("next_value"))
@@ -234,9 +241,18 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
 
     @app.post("/undo")
     def undo() -> Any:
-        field_name = decisions.undo(store(), session["reviewer"])
-        flash(f"Undone: your last decision on {field_name}." if field_name else "Nothing of yours to undo.")
-        return redirect(url_for("next_value"))
+        undone = decisions.undo(store(), session["reviewer"])
+        if not undone.field:
+            flash("Nothing of yours to undo.")
+            return redirect(url_for("next_value"))
+        item = decisions.pending(store(), undone.value_id)
+        if item is None:  # taken back, but not flagged again (a value read surely before it was decided)
+            flash(f"Undone: your last decision on {undone.field}.")
+            return redirect(url_for("next_value"))
+        # the value undone, not the head of the queue: a field of the same name on another form would pass for it
+        flash(f"Undone: your last decision on {item.field} ({item.form} {format_serial(item.serial)}); "
+              "here it is again.")
+        return redirect(url_for("review_value", value_id=undone.value_id))
 
     @app.route("/pages")
     def unread() -> Any:
@@ -252,7 +268,13 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             abort(404)
         page = dict(row)
         page["source_page"] = page["page_index"] + 1
+        restore = f"formkit void --undo --db {shlex.quote(format(db))} --page {page_id}"
+        source = decisions.source_page(store(), page_id)
+        imaged = source is not None and source.stored_jpeg is not None
+        # a page rejected with no image kept is one whose file could not be read: as any form page it can only fail
+        readable = imaged or page["status"] != PageState.REJECTED
         return render_template("page.html", p=page, choice=choice_for(page), forms=catalogue.installed_forms(),
+                               restore=restore, imaged=imaged, readable=readable,
                                voided=page["status"] == PageState.VOIDED, shown=decisions.describe_page(page))
 
     @app.post("/assign/<id:page_id>")

@@ -24,7 +24,7 @@ from ..layout.model import BoxesField, ChoiceField, Field
 from ..qrpayload import PagePayload
 from ..records import PageResult, PageState
 from ..serial import format_serial, is_valid_serial, normalise_serial
-from ..store import StateChange, Store
+from ..store import StateChange, Store, Undone
 from ..template.schema import FieldItem, MatrixItem, Template
 
 ACTIONS = ("accepted", "corrected", "blank", "illegible")
@@ -125,15 +125,27 @@ def not_waiting(store: Store, value_id: int, waiting_elsewhere: bool) -> str:
     its page voided or read again meanwhile (``waiting_elsewhere``: the id now names a value of another page
     or field, which is not the one shown)."""
     row = store.value(value_id)
-    if row is None or waiting_elsewhere:
+    if waiting_elsewhere:
         return "its page was read again meanwhile (assigned to another form page, or re-read)"
+    if row is None:
+        return "there is no such value now (its page may have been read again or assigned meanwhile)"
     if row["review"]:
         return f"it was reviewed meanwhile by {row['reviewed_by']}" if row["reviewed_by"] else "it was reviewed"
     if row["page_status"] == PageState.VOIDED:
         return "its page was voided meanwhile"
     if row["page_status"] == PageState.CONFLICT:
         return "its page is now a second image of a page read before: the first one's values are reviewed"
-    return "it no longer waits for review: its page was read again meanwhile"
+    return "it is not flagged (read surely, or read again since)"
+
+
+def own_decision(store: Store, value_id: int, reviewer: str) -> str:
+    """A word for ``reviewer`` on a value that ``reviewer`` decided and that no longer waits (a second press
+    of Enter, Back to it): it is saved, as what; '' when someone else decided it, or no one."""
+    row = store.value(value_id)
+    if row is None or not row["review"] or row["reviewed_by"] != reviewer:
+        return ""
+    shown = f"'{row['value']}'" if row["value"] else "(blank)"
+    return f"Saved already: you decided {row['field']} as {shown} ({row['review']})."
 
 
 def claim(store: Store, value_id: int, reviewer: str) -> None:
@@ -153,8 +165,9 @@ def decide(store: Store, value_id: int, action: str, new_value: str, reviewer: s
     return store.decide(value_id, action, new_value, reviewer, seen_value)
 
 
-def undo(store: Store, reviewer: str) -> str:
-    """Take back ``reviewer``'s latest decision that still stands; returns the field's name, or ''."""
+def undo(store: Store, reviewer: str) -> Undone:
+    """Take back ``reviewer``'s latest decision that still stands; returns its field and value (empty when
+    there was none)."""
     return store.undo(reviewer)
 
 

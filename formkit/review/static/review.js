@@ -13,11 +13,29 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const button of document.querySelectorAll("button[data-action]")) {
     button.addEventListener("click", () => { action.value = button.dataset.action; });
   }
+  // One submit a page: a second Enter, or a held key's repeats, would post a decision or an undo again
+  // (an undo each: decisions taken back that the page never showed).
+  let sent = false;
+  for (const each of document.querySelectorAll("form")) {
+    each.addEventListener("submit", (event) => {
+      if (sent) { event.preventDefault(); return; }
+      sent = true;
+    });
+  }
+  const submit = (target) => {
+    if (!target || sent) return;
+    sent = true;
+    target.submit();
+  };
+  // By the key's place, not its letter: on a Mac, Option+B types "∫"; on a Cyrillic layout, Alt+B is "и".
+  const shortcuts = { KeyB: "blank", KeyI: "illegible", KeyZ: "undo" };
   document.addEventListener("keydown", (event) => {
     if (!event.altKey) return;
-    const key = event.key.toLowerCase();
-    if (key === "b" && form) { action.value = "blank"; form.submit(); event.preventDefault(); }
-    if (key === "i" && form) { action.value = "illegible"; form.submit(); event.preventDefault(); }
-    if (key === "z") { document.getElementById("undo-form").submit(); event.preventDefault(); }
+    const chosen = shortcuts[event.code] || { b: "blank", i: "illegible", z: "undo" }[event.key.toLowerCase()];
+    if (!chosen) return;
+    event.preventDefault();
+    if (event.repeat) return;
+    if (chosen === "undo") { submit(document.getElementById("undo-form")); return; }
+    if (form) { action.value = chosen; submit(form); }
   });
 });
