@@ -109,7 +109,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             session["authorised"] = True
         session.setdefault("csrf", secrets.token_urlsafe(24))
         if request.method not in SAFE_METHODS and not _same(request.form.get("csrf", ""), session["csrf"]):
-            abort(400, "missing or wrong CSRF token: reload the page")
+            # most often a page opened before 'formkit review' was restarted (each start signs anew)
+            abort(400, "Nothing was saved: this page was opened before the review server was restarted, or in "
+                       "another browser session (its CSRF token is not this session's). Open the review page "
+                       "again and redo the last value.")
         if request.endpoint not in ("who", "static", "favicon") and not session.get("reviewer"):
             return redirect(url_for("who"))
         return None
