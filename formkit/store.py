@@ -241,15 +241,18 @@ class RereadOutcome:
 class Store:
     """A formkit store at ``path`` (an SQLite file, or a ``postgresql://`` URL). ``readonly`` opens it for
     reading only (status, export, reports), which works on a store the user may not write to and never
-    changes it."""
+    changes it. ``existing``: a store a scan made must be there (an empty file or database, or none, is
+    refused as no store, never made into one): for commands that work on what was scanned."""
 
-    def __init__(self, path: str | Path, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False, existing: bool = False) -> None:
         self.readonly = readonly
         self.postgres = is_database_url(path)
         if self.postgres:
             from . import postgres
 
             self.path: Path | DatabaseURL = DatabaseURL(path)
+            if existing and not self.path.exists():
+                raise InputError(f"{self.path}: no such store; run 'formkit scan' first")
             self.db: Any = postgres.open_store(self.path, readonly, _statements(TABLES), SCHEMA_VERSION)
             return
         self.path = Path(path)
@@ -259,12 +262,12 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store ({exc.strerror or exc})") from exc
         if new and not self.path.parent.is_dir():
             raise InputError(f"{self.path}: no such folder ({self.path.parent}); make it, or give --db another path")
-        if new and readonly:
+        if new and (readonly or existing):
             raise InputError(f"{self.path}: no such store; run 'formkit scan' first")
         try:
             if not new:
                 new = self._check_is_store()
-                if new and readonly:
+                if new and (readonly or existing):
                     raise InputError(f"{self.path}: an empty store; run 'formkit scan' first")
             uri = _reading_uri(self.path) if readonly else self.path.absolute().as_uri()
             self._as_it_lay = file_stamp(self.path.stat()) if "immutable=1" in uri else None

@@ -84,17 +84,6 @@ class StoreLocation(click.ParamType):
         return click.Path(dir_okay=False, path_type=Path).convert(value, param, ctx)
 
 
-def require_store(db: Any) -> None:
-    """Exit 5 for a store that is not there, or an empty file (a ``DatabaseURL``'s ``exists`` asks its server):
-    a command that opens the store for writing would quietly make a new, empty store in its place."""
-    try:
-        empty = not is_database_url(db) and Path(db).stat().st_size == 0
-    except OSError:  # not there, or not readable: exists() says which
-        empty = False
-    if empty or not db.exists():
-        raise InputError(f"{db}: no such store; run 'formkit scan' first")
-
-
 db_option = click.option("--db", type=StoreLocation(), default=Path("formkit.sqlite"), show_default=True,
                          help="The store: an SQLite file, or a PostgreSQL database as postgresql://user@host/db "
                               '(needs pip install "formkit[scale]").')

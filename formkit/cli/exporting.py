@@ -16,7 +16,6 @@ from .base import (
     person_codes,
     read_inputs,
     reports_errors,
-    require_store,
     templates_option,
     text_packs_option,
 )
@@ -65,11 +64,10 @@ def export_command(db: Path, out: Path, formats: tuple[str, ...], codes: tuple[P
     from ..export import export
     from ..store import Store
 
-    require_store(db)
     band_choice = parse_bands(bands)
     serial_codes = person_codes(codes)
     catalogue = Catalogue(template_dirs, text_packs)
-    store = Store(db, readonly=True)
+    store = Store(db, readonly=True, existing=True)
     try:
         rows = store.values()
         pages = [] if rows else store.pages()  # only to say why there is nothing to export

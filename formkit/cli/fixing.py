@@ -14,7 +14,7 @@ import click
 from ..errors import InputError
 from ..records import file_sha256
 from . import pipeline
-from .base import db_option, main, reports_errors, require_store, templates_option, text_packs_option
+from .base import db_option, main, reports_errors, templates_option, text_packs_option
 
 
 def _login() -> str:
@@ -50,8 +50,7 @@ def void(db: Path, input_name: str | None, page_id: int | None, why: str | None,
     why = " ".join((why or "").split())
     if not undo and not why:
         raise click.UsageError("say --why (it is kept in the audit log)")
-    require_store(db)
-    store = Store(db)
+    store = Store(db, existing=True)
     try:
         page_ids, what = _pages_named(store, input_name, page_id)
         changes = decisions.restore(store, page_ids, by) if undo else decisions.void(store, page_ids, why, by)
@@ -137,9 +136,8 @@ def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, la
     form, _, typed_version = form_spec.partition(":")
     if typed_version and not typed_version.isdecimal():
         raise click.BadParameter(f"'{form_spec}': write FORM or FORM:VERSION, e.g. k10:1", param_hint="--form")
-    require_store(db)
     catalogue = Catalogue(template_dirs, text_packs)
-    store = Store(db)
+    store = Store(db, existing=True)
     try:
         row = store.page(page_id)
         if row is None:

@@ -17,7 +17,6 @@ from .base import (
     person_codes,
     read_inputs,
     reports_errors,
-    require_store,
     templates_option,
     text_packs_option,
 )
@@ -55,11 +54,10 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], template_di
     from ..report.data import load_forms
     from ..store import Store
 
-    require_store(db)
     band_choice = parse_bands(bands)
     serial_codes = person_codes(codes) or {}
     catalogue = Catalogue(template_dirs, text_packs)
-    store = Store(db, readonly=True)
+    store = Store(db, readonly=True, existing=True)
     try:
         rows, scanned = store.values(), store.scan_dates()
     finally:

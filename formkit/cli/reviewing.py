@@ -10,7 +10,7 @@ import click
 
 from ..errors import OptionError
 from . import pipeline
-from .base import db_option, main, reports_errors, require_store
+from .base import db_option, main, reports_errors
 
 
 @main.command(short_help="Open the review page for flagged values.")
@@ -30,8 +30,10 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
 
     from ..catalogue import shipped_catalogue
     from ..review.app import LOOPBACK, allowed_hosts_for, create_app
+    from ..store import Store
 
-    require_store(db)  # the page opens the store for writing, which would make a new one in its place
+    # checked now: each of the page's requests opens the store for writing, which would make a new one in its place
+    Store(db, existing=True).close()
     token = None if host in LOOPBACK else secrets.token_urlsafe(16)
     catalogue = shipped_catalogue()
     # answers nothing until the port is known (--port 0 picks a free one), then only its own address

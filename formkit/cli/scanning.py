@@ -18,7 +18,6 @@ from .base import (
     main,
     progress_bar,
     reports_errors,
-    require_store,
     templates_option,
     text_packs_option,
 )
@@ -60,7 +59,6 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
         raise click.UsageError("--cluster reads the files given; --reread alone reads here (with --jobs)")
     catalogue = Catalogue(template_dirs, text_packs)
     if not paths:
-        require_store(db)
         _reread(db, catalogue, form, jobs)
         return
     if cluster:
@@ -137,7 +135,7 @@ def _reread(db: Path, catalogue: Any, form: str | None, jobs: int | None) -> Non
     """``scan --reread``: every page of the store read again, a transaction a page; a summary."""
     from ..store import Store
 
-    store = Store(db)
+    store = Store(db, existing=True)
     try:
         with progress_bar("Reading stored pages again") as (planned, progress):
             summary = pipeline.reread(store, catalogue, form, jobs, planned, progress)

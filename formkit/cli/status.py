@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ..records import PageState
-from .base import db_option, main, reports_errors, require_store
+from .base import db_option, main, reports_errors
 
 MAX_QUESTION = 60  # characters of a question shown in --flagged (the rest is on the form)
 
@@ -35,8 +35,7 @@ def status(db: Path, states: tuple[str, ...], form: str | None, file_part: str |
     confidence and why."""
     from ..store import Store
 
-    require_store(db)
-    store = Store(db, readonly=True)
+    store = Store(db, readonly=True, existing=True)
     try:
         if flagged:
             if states:
