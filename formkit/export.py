@@ -46,7 +46,6 @@ from .exports.frames import (
 from .pairs import codebook_rows as pair_codebook_rows
 from .pairs import pair_tables
 from .serial import is_valid_serial, normalise_serial
-from .template.schema import FORM_ID
 
 __all__ = ["FORMATS", "LONG_COLUMNS", "NUMBER", "Exported", "FormTables", "FormatError", "Table", "export",
            "is_export_file", "parse_formats", "read_codes", "safe_cell", "scales", "scored_tables", "shown_serial",
@@ -128,14 +127,13 @@ def parse_formats(spec: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in wanted)
 
 
-def is_export_file(name: str, forms: Iterable[str] | None = None) -> bool:
-    """Whether a file name is one ``export`` writes, for one of ``forms`` (any form id when ``None``)."""
+def is_export_file(name: str, forms: Iterable[str]) -> bool:
+    """Whether a file name is one ``export`` writes, for one of ``forms``."""
     if name in (CODEBOOK_FILE, WORKBOOK_FILE, REDCAP_DICTIONARY_FILE):
         return True
     stem, _, extension = name.rpartition(".")
     form, underscore, rest = stem.partition("_")
-    known = bool(FORM_ID.match(form)) if forms is None else form in set(forms)
-    return known and underscore + rest in FORM_FILE_SUFFIXES.get(extension, ())
+    return form in set(forms) and underscore + rest in FORM_FILE_SUFFIXES.get(extension, ())
 
 
 def leftover_files(out_dir: Path, written: Iterable[Path], forms: Iterable[str],

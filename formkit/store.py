@@ -859,10 +859,11 @@ class Store:
                                                    (input_id,))]
 
     def page(self, page_id: int) -> sqlite3.Row | None:
-        """One page's state and identity, and its file, without images."""
+        """One page's state and identity, and its file, without images (``has_image``: whether one is kept)."""
         return self.db.execute(
             "SELECT p.id, p.input_id, p.page_index, p.status, p.reason, p.form, p.version, p.variant, p.form_page,"
             " p.serial, p.conflict_of, p.quality, p.read_at, p.voided_status, i.path, i.sha256,"
+            " (p.image IS NOT NULL) AS has_image,"
             f" (SELECT COUNT(*) FROM field_values v WHERE v.page_id=p.id AND {WAITING}) AS review"
             " FROM pages p JOIN inputs i ON i.id=p.input_id WHERE p.id=?", (page_id,)).fetchone()
 

@@ -272,8 +272,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         page = dict(row)
         page["source_page"] = page["page_index"] + 1
         restore = f"formkit void --undo --db {shlex.quote(format(db))} --page {page_id}"
-        source = decisions.source_page(store(), page_id)
-        imaged = source is not None and source.stored_jpeg is not None
+        imaged = bool(page["has_image"])
         # a page rejected with no image kept is one whose file could not be read: as any form page it can only fail
         readable = imaged or page["status"] != PageState.REJECTED
         return render_template("page.html", p=page, choice=choice_for(page), forms=catalogue.installed_forms(),
