@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -208,8 +208,8 @@ class Assignment:
     decision was kept or dropped, each with the value the reviewer had decided."""
 
     problem: str
-    kept: dict[str, str]
-    dropped: dict[str, str]
+    kept: dict[str, str] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)
 
     def decisions(self) -> str:
         """One line on what became of the page's review decisions, so that none is lost unnoticed."""
@@ -235,22 +235,20 @@ def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read
     in the audit log."""
     row = store.page(page_id)
     if row is None:
-        return Assignment("there is no such page", {}, {})
+        return Assignment("there is no such page")
     if row["status"] == PageState.VOIDED:
-        return Assignment(f"page {page_id} is voided: restore it first (formkit void --undo --page {page_id})",
-                          {}, {})
+        return Assignment(f"page {page_id} is voided: restore it first (formkit void --undo --page {page_id})")
     source = source_page(store, page_id)
     assert source is not None
     result = read_as(source, payload)
     if result.status != PageState.READ:
         if result.quality.get("misfit"):
-            return Assignment(f"not assigned: {result.reason}", {}, {})
-        return Assignment(f"read as {payload.form} page {payload.page}, the page could not be read: {result.reason}",
-                          {}, {})
+            return Assignment(f"not assigned: {result.reason}")
+        return Assignment(f"read as {payload.form} page {payload.page}, the page could not be read: {result.reason}")
     try:
         done = store.replace_page(page_id, result, reviewer)
     except ValueError as exc:  # voided by someone else in the meantime
-        return Assignment(f"not assigned: {exc}", {}, {})
+        return Assignment(f"not assigned: {exc}")
     return Assignment("", done.kept, done.dropped)
 
 
