@@ -41,18 +41,21 @@ def status(db: Path, states: tuple[str, ...], form: str | None, file_part: str |
             if states:
                 raise click.UsageError("--state lists pages; --flagged lists values on pages read")
             _flagged(store, form, file_part, template_dirs, text_packs)
+            pages = store.pages() if form is not None else []
         else:
-            _pages(store, set(states), form, file_part)
+            pages = store.pages()
+            _pages(pages, set(states), form, file_part)
         if form is not None:
-            _note_other_forms(store, form, template_dirs, text_packs)
+            _note_other_forms(pages, form, template_dirs, text_packs)
     finally:
         store.close()
 
 
-def _note_other_forms(store: Any, form: str, template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
-    """A note on stderr when no page of the store is of ``form``: a typo (K10 for k10) otherwise looks like a
-    store with nothing of that form in it."""
-    held = sorted({str(r["form"]) for r in store.pages() if r["form"]})
+def _note_other_forms(pages: list[Any], form: str, template_dirs: tuple[Path, ...],
+                      text_packs: tuple[Path, ...]) -> None:
+    """A note on stderr when none of the store's ``pages`` is of ``form``: a typo (K10 for k10) otherwise
+    looks like a store with nothing of that form in it."""
+    held = sorted({str(r["form"]) for r in pages if r["form"]})
     if form in held:
         return
     if held:
@@ -65,10 +68,10 @@ def _note_other_forms(store: Any, form: str, template_dirs: tuple[Path, ...], te
                f"installed forms: {', '.join(installed)}", err=True)
 
 
-def _pages(store: Any, states: set[str], form: str | None, file_part: str | None) -> None:
+def _pages(everything: list[Any], states: set[str], form: str | None, file_part: str | None) -> None:
+    """The totals and the table of ``everything``, the store's pages, as far as the filters let through."""
     from ..serial import format_serial
 
-    everything = store.pages()
     rows = [r for r in everything if (not states or r["status"] in states) and (form is None or r["form"] == form)
             and (file_part is None or file_part in r["path"])]
     counts = Counter(PageState(r["status"]) for r in rows)
