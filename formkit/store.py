@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -909,6 +910,19 @@ class Store:
     def waiting_value(self, value_id: int) -> sqlite3.Row | None:
         """The value ``value_id`` if it is waiting for review."""
         return self.db.execute(QUEUE_ROWS + " AND v.id=?", (value_id,)).fetchone()
+
+    def review_secret(self) -> bytes:
+        """The key the review page signs its browser sessions with, made on first use and kept in the store:
+        a page opened before ``formkit review`` was restarted still saves what was typed on it (each start
+        drew a key of its own, and the value was lost). Whoever can read the store can read the key; they
+        can change the store itself too."""
+        with self._writing() as db:
+            row = db.execute("SELECT value FROM meta WHERE key='review-secret'").fetchone()
+            if row is not None:
+                return bytes.fromhex(row[0])
+            key = secrets.token_hex(32)
+            db.execute("INSERT INTO meta (key, value) VALUES ('review-secret', ?)", (key,))
+            return bytes.fromhex(key)
 
     def claim(self, value_id: int, reviewer: str, seconds: int) -> None:
         """Hold a value for ``reviewer`` for ``seconds``: it is shown to others only after the rest."""

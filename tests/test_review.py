@@ -175,6 +175,32 @@ def test_images_are_served_by_id_only_and_a_token_guards_other_addresses(scanned
     assert guarded.get("/?token=s3cret").status_code == 302  # on to the name form
 
 
+def test_a_page_opened_before_the_review_server_restarted_still_saves(scanned):  # both backends
+    """Each start of 'formkit review' drew its own session key, so a value typed on a page opened before a
+    restart was refused and lost: the store keeps the key now. An access token still holds only while it is
+    the server's: a session opened with the old one must show the new one."""
+    db, _ = scanned
+    before = app_for(db).test_client()
+    token = re.search(r'name="csrf" value="([^"]+)"', before.get("/who").get_data(as_text=True)).group(1)
+    before.post("/who", data={"reviewer": "ann", "csrf": token})
+    url = before.get("/").headers["Location"]
+    shown = dict(re.findall(r'name="(seen_\w+)" value="([^"]*)"', before.get(url).get_data(as_text=True)))
+    after = app_for(db).test_client()  # the server started again over the same store
+    after.set_cookie("session", before.get_cookie("session").value)
+    saved = after.post(url, data={"csrf": token, "action": "save", "value": "4", **shown})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    row = Store(db).value(int(url.rsplit("/", 1)[1]))
+    assert (row["value"], row["reviewed_by"]) == ("4", "ann")
+
+    first = app_for(db, access_token="one").test_client()
+    assert first.get("/?token=one").status_code == 302
+    second = app_for(db, access_token="two").test_client()
+    second.set_cookie("session", first.get_cookie("session").value)
+    assert second.get("/").status_code == 403
+    assert second.get("/?token=two").status_code == 302
+    assert app_for(db, access_token="one").test_client().get("/").status_code == 403  # no session, no entry
+
+
 def test_a_crop_is_served_as_the_image_it_is_jpeg_now_png_in_older_stores(scanned):
     db, _ = scanned
     item = decisions.queue(Store(db))[0]

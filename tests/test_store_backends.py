@@ -121,6 +121,15 @@ def test_a_page_is_saved_whole_or_not_at_all(new_store, monkeypatch):
 
 
 @both_backends
+def test_the_review_pages_session_key_is_made_once_and_kept_in_the_store(new_store):
+    """So that 'formkit review' started again, or a second server over one PostgreSQL store, signs sessions
+    with the same key: a page opened before a restart still saves."""
+    first = Store(new_store).review_secret()
+    assert len(first) == 32
+    assert Store(new_store).review_secret() == first
+
+
+@both_backends
 def test_two_reviewers_hold_values_apart_never_overwrite_each_other_and_undo(new_store):
     add(Store(new_store), file_info("a.jpg"))
     add(Store(new_store), file_info("b.jpg"), reading(file_info("b.jpg"), serial="AAAABBBB"))

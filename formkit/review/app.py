@@ -9,6 +9,7 @@ carries is checked before it is used: a bad value is a 400 or 404 or a message o
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
@@ -82,7 +83,15 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     app = Flask(__name__)
     app.url_map.converters["id"] = RowId
     app.jinja_env.filters["serial"] = format_serial
-    app.config.update(SECRET_KEY=secrets.token_bytes(32), DB=str(db), ACCESS_TOKEN=access_token,
+    try:
+        store = Store(db)
+        try:
+            secret_key = store.review_secret()
+        finally:
+            store.close()
+    except FormkitError:  # each request says what is wrong with the store; sessions then last this start only
+        secret_key = secrets.token_bytes(32)
+    app.config.update(SECRET_KEY=secret_key, DB=str(db), ACCESS_TOKEN=access_token,
                       ALLOWED_HOSTS=allowed_hosts, MAX_CONTENT_LENGTH=1 << 20,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
 
@@ -103,16 +112,16 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     @app.before_request
     def guard() -> Any:
         token = app.config["ACCESS_TOKEN"]
-        if token and not session.get("authorised"):
+        # sessions outlive a restart (the store keeps their key), an access token only as long as it is the one
+        if token and not _same(str(session.get("authorised", "")), _fingerprint(token)):
             if not _same(request.args.get("token", ""), token):
                 abort(403)
-            session["authorised"] = True
+            session["authorised"] = _fingerprint(token)
         session.setdefault("csrf", secrets.token_urlsafe(24))
         if request.method not in SAFE_METHODS and not _same(request.form.get("csrf", ""), session["csrf"]):
-            # most often a page opened before 'formkit review' was restarted (each start signs anew)
-            abort(400, "Nothing was saved: this page was opened before the review server was restarted, or in "
-                       "another browser session (its CSRF token is not this session's). Open the review page "
-                       "again and redo the last value.")
+            abort(400, "Nothing was saved: this page was opened in another browser session, or before the "
+                       "browser's cookies were cleared (its CSRF token is not this session's). Open the review "
+                       "page again and redo the last value.")
         if request.endpoint not in ("who", "static", "favicon") and not session.get("reviewer"):
             return redirect(url_for("who"))
         return None
@@ -355,6 +364,11 @@ def _host_allowed(host: tuple[str, int], allowed: Iterable[str] | None) -> bool:
     if allowed is None:
         return host[0] in LOOPBACK
     return any(entry == ANY_HOST or _host_port(entry) == host for entry in allowed)
+
+
+def _fingerprint(token: str) -> str:
+    """What a session keeps of the access token it was opened with: a hash, not the token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _same(given: str, expected: str) -> bool:
