@@ -175,7 +175,7 @@ def test_images_are_served_by_id_only_and_a_token_guards_other_addresses(scanned
     assert guarded.get("/?token=s3cret").status_code == 302  # on to the name form
 
 
-def test_a_page_opened_before_the_review_server_restarted_still_saves(scanned):  # both backends
+def test_a_page_opened_before_the_review_server_restarted_still_saves(scanned):
     """Each start of 'formkit review' drew its own session key, so a value typed on a page opened before a
     restart was refused and lost: the store keeps the key now. An access token still holds only while it is
     the server's: a session opened with the old one must show the new one."""
