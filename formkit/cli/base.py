@@ -97,9 +97,10 @@ text_packs_option = click.option("--text-pack", "text_packs", multiple=True,
 
 
 @contextlib.contextmanager
-def progress_bar(label: str) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
-    """``(planned, progress)`` callbacks for a batch: a bar on stderr from the moment the batch says how
-    many items it will read, advanced as each is done, closed however the block ends."""
+def progress_bar(label: str) -> Iterator[tuple[Callable[[int], None], Callable[[int], None], Callable[[str], None]]]:
+    """``(planned, progress, relabel)`` callbacks for a batch: a bar on stderr from the moment the batch says
+    how many items it will read, advanced as each is done, named anew when its work changes (a long last
+    step after the items), closed however the block ends."""
     bar: Any = None
 
     def planned(total: int) -> None:
@@ -111,8 +112,13 @@ def progress_bar(label: str) -> Iterator[tuple[Callable[[int], None], Callable[[
         if bar is not None:
             bar.update(done)
 
+    def relabel(text: str) -> None:
+        if bar is not None:
+            bar.label = text
+            bar.render_progress()
+
     try:
-        yield planned, progress
+        yield planned, progress, relabel
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

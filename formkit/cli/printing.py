@@ -112,7 +112,8 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
         if bar:
             bar[0](pages)
         rows = run(built, copies, out, sheet, manifest, template_model.source, worker, inputs=read,
-                   progress=bar[1] if bar else None)
+                   progress=bar[1] if bar else None,
+                   writing=(lambda: bar[2]("Writing the PDF")) if bar else None)
     pdf_pages = max(int(r["pdf_page"]) for r in rows)  # type: ignore[call-overload]
     what = f"{len(copies)} {template_model.form} form(s)"
     if worker is not None:

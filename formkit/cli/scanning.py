@@ -66,7 +66,7 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
     else:
         store = Store(db)
         try:
-            with progress_bar("Reading pages") as (planned, progress):
+            with progress_bar("Reading pages") as (planned, progress, _):
                 summary = pipeline.scan_files(list(paths), store, jobs, catalogue, planned, progress)
         finally:
             store.close()
@@ -86,7 +86,7 @@ def _scan_on_cluster(paths: tuple[str, ...], db: Path, address: str, shared_path
     try:
         store = Store(db)
         try:
-            with progress_bar("Reading pages on the cluster") as (planned, progress):
+            with progress_bar("Reading pages on the cluster") as (planned, progress, _):
                 return pipeline.scan_on_cluster(list(paths), store, client, shared_paths, catalogue, planned,
                                                 progress)
         finally:
@@ -137,7 +137,7 @@ def _reread(db: Path, catalogue: Any, form: str | None, jobs: int | None) -> Non
 
     store = Store(db, existing=True)
     try:
-        with progress_bar("Reading stored pages again") as (planned, progress):
+        with progress_bar("Reading stored pages again") as (planned, progress, _):
             summary = pipeline.reread(store, catalogue, form, jobs, planned, progress)
     finally:
         store.close()
