@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shlex
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -145,7 +146,23 @@ class FileReport:
         return sum(self.pages.values())
 
 
-FILES_NAMED = 5  # a scan's summary names this many files a reason came from, and says when there are more
+FILES_NAMED = 5  # a message names this many files (or fields) of a kind, and says how many more there are
+
+
+def first_few(names: list[str], counted: bool = True) -> str:
+    """``names`` for a message: the first ``FILES_NAMED``, then "and 3 more" (or "and others" when ``names``
+    holds only the first few of a longer list, not ``counted``)."""
+    shown = ", ".join(names[:FILES_NAMED])
+    more = len(names) - FILES_NAMED
+    if more <= 0:
+        return shown
+    return f"{shown} and {more} more" if counted else f"{shown} and others"
+
+
+def formkit_command(*words: object) -> str:
+    """A formkit command line to paste into a shell: each word quoted as the shell needs, a store's address
+    as ``format`` shows it (a PostgreSQL URL without its password)."""
+    return " ".join(["formkit", *(shlex.quote(format(word)) for word in words)])
 
 
 @dataclass

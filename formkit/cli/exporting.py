@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..records import FILES_NAMED
+from ..records import first_few
 from .base import (
     db_option,
     main,
@@ -89,10 +89,9 @@ def export_command(db: Path, out: Path, formats: tuple[str, ...], codes: tuple[P
         click.echo(note)
     if written.leftovers:
         names = [p.name for p in written.leftovers]
-        more = f" and {len(names) - FILES_NAMED} more" if len(names) > FILES_NAMED else ""
         click.echo(f"formkit: warning: {out}: {len(names)} file(s) left from an earlier export, not written now "
-                   f"(their data may be out of date or voided): {', '.join(names[:FILES_NAMED])}{more}; delete them "
-                   "or export to a new folder", err=True)
+                   f"(their data may be out of date or voided): {first_few(names)}; delete them or export to a "
+                   "new folder", err=True)
 
 
 def _nothing_to_export(pages: list[Any]) -> str:

@@ -5,14 +5,13 @@ Both are audited under ``--by`` (your login name unless given), in one transacti
 from __future__ import annotations
 
 import getpass
-import shlex
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import InputError
-from ..records import file_sha256
+from ..records import file_sha256, formkit_command
 from . import pipeline
 from .base import db_option, main, reports_errors, templates_option, text_packs_option
 
@@ -63,9 +62,8 @@ def void(db: Path, input_name: str | None, page_id: int | None, why: str | None,
             row = store.page(change.page_id)
             click.echo(f"  page id {change.page_id} ({_where(row)}): {change.old} -> {change.new}")
         if not undo:
-            # quoted so that the line can be pasted into a shell whatever the paths hold (spaces, quotes)
-            target = f"--input {shlex.quote(input_name)}" if input_name is not None else f"--page {page_id}"
-            click.echo(f"To restore: formkit void --undo --db {shlex.quote(format(db))} {target}")
+            target = ("--input", input_name) if input_name is not None else ("--page", page_id)
+            click.echo(f"To restore: {formkit_command('void', '--undo', '--db', db, *target)}")
     finally:
         store.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import click
 
 from ..errors import ExitCode
-from ..records import FILES_NAMED, ScanSummary
+from ..records import ScanSummary, first_few, formkit_command
 from . import pipeline
 from .base import (
     db_option,
@@ -103,9 +102,7 @@ def _report(summary: Any, db: Path) -> None:
     for left, why in ((files, "neither images nor PDFs"),
                       ([p for p in summary.ignored if p not in files], "not files (a link to nothing, a pipe)")):
         if left:
-            more = len(left) - FILES_NAMED
-            click.echo(f"formkit: note: not read, as {why}: {', '.join(str(p) for p in left[:FILES_NAMED])}"
-                       + (f" and {more} more" if more > 0 else ""), err=True)
+            click.echo(f"formkit: note: not read, as {why}: {first_few([str(p) for p in left])}", err=True)
     for duplicate, first in summary.duplicates:
         click.echo(f"{duplicate}: the same content as {first}: read once")
     for line in summary_lines(summary, db):
@@ -120,10 +117,9 @@ def summary_lines(summary: ScanSummary, db: Path) -> list[str]:
              f"conflicts: {pages['conflict']}; blank: {pages['blank']}; unidentified: {pages['unidentified']}; "
              f"rejected: {pages['rejected']}; already in the store: {summary.skipped_pages}"]
     for reason, count in summary.reasons.most_common():
-        files = summary.reason_files.get(reason, [])
-        named = ", ".join(files[:FILES_NAMED]) + (" and others" if len(files) > FILES_NAMED else "")
+        named = first_few(summary.reason_files.get(reason, []), counted=False)
         lines.append(f"  {count:5d} x {reason}" + (f"  [{named}]" if named else ""))
-    unread = [f"formkit status --db {shlex.quote(format(db))} --state {state}"
+    unread = [formkit_command("status", "--db", db, "--state", state)
               for state in ("rejected", "unidentified") if pages[state]]
     if unread:
         lines.append("Every such page: " + "; ".join(unread))

@@ -14,7 +14,6 @@ import ipaddress
 import json
 import re
 import secrets
-import shlex
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -27,7 +26,7 @@ from ..catalogue import Catalogue
 from ..errors import FormkitError, StoreBusyError
 from ..layout.model import Field, Page, field_box
 from ..qrpayload import PagePayload
-from ..records import PageState
+from ..records import PageState, formkit_command
 from ..serial import format_serial, is_valid_serial, normalise_serial
 from ..store import Store
 from . import queue as decisions
@@ -280,7 +279,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             abort(404)
         page = dict(row)
         page["source_page"] = page["page_index"] + 1
-        restore = f"formkit void --undo --db {shlex.quote(format(db))} --page {page_id}"
+        restore = formkit_command("void", "--undo", "--db", db, "--page", page_id)
         imaged = bool(page["has_image"])
         # a page rejected with no image kept is one whose file could not be read: as any form page it can only fail
         readable = imaged or page["status"] != PageState.REJECTED

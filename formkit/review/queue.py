@@ -22,7 +22,7 @@ from typing import Any
 from ..catalogue import Catalogue
 from ..layout.model import BoxesField, ChoiceField, Field
 from ..qrpayload import PagePayload
-from ..records import PageResult, PageState
+from ..records import PageResult, PageState, first_few
 from ..serial import format_serial, is_valid_serial, normalise_serial
 from ..store import StateChange, Store, Undone
 from ..template.schema import FieldItem, MatrixItem, Template
@@ -30,7 +30,6 @@ from ..template.schema import FieldItem, MatrixItem, Template
 ACTIONS = ("accepted", "corrected", "blank", "illegible")
 CLAIM_SECONDS = 120  # a field shown to one reviewer is not shown to another for this long
 SHA_PREFIX = 8  # hex digits of a content hash that name an input by it (``find_input``)
-NAMED_DROPPED = 5  # dropped decisions named in the line that reports them; more are counted
 
 
 @dataclass(frozen=True)
@@ -218,9 +217,7 @@ class Assignment:
         kept = " (the same question, read as before)" if self.kept else ""
         dropped = ""
         if self.dropped:
-            named = [f"{name} was {value or '(blank)'}" for name, value in list(self.dropped.items())[:NAMED_DROPPED]]
-            more = len(self.dropped) - len(named)
-            listing = ", ".join(named) + (f" and {more} more" if more else "")
+            listing = first_few([f"{name} was {value or '(blank)'}" for name, value in self.dropped.items()])
             dropped = f" ({listing}: not a question of this form page, or read differently now)"
         return f"Review decisions: {len(self.kept)} kept{kept}, {len(self.dropped)} dropped{dropped}."
 
