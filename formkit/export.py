@@ -19,7 +19,7 @@ machine's guess with ``needs_review=1``. Serials are written as printed on the f
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,13 +127,13 @@ def parse_formats(spec: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in wanted)
 
 
-def is_export_file(name: str, forms: Iterable[str]) -> bool:
+def is_export_file(name: str, forms: Collection[str]) -> bool:
     """Whether a file name is one ``export`` writes, for one of ``forms``."""
     if name in (CODEBOOK_FILE, WORKBOOK_FILE, REDCAP_DICTIONARY_FILE):
         return True
     stem, _, extension = name.rpartition(".")
     form, underscore, rest = stem.partition("_")
-    return form in set(forms) and underscore + rest in FORM_FILE_SUFFIXES.get(extension, ())
+    return form in forms and underscore + rest in FORM_FILE_SUFFIXES.get(extension, ())
 
 
 def leftover_files(out_dir: Path, written: Iterable[Path], forms: Iterable[str],

@@ -105,10 +105,10 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
                 rows += _one_page_each(painter, run_layout, copies, after, prefix, progress)
             else:
                 rows += _imposed(painter, run_layout, copies, sheet, run_source, after, prefix, progress)
-        # Not canvas.save(): reportlab leaves its file open when a write fails (a full disk), to be flushed
-        # again, and fail again, when collected. The bytes are the same; the file name is not in them.
         if writing:
             writing()
+        # Not canvas.save(): reportlab leaves its file open when a write fails (a full disk), to be flushed
+        # again, and fail again, when collected. The bytes are the same; the file name is not in them.
         data = canvas.getpdfdata()
         with temps[0].open("wb") as handle:
             handle.write(data)

@@ -574,7 +574,8 @@ class Store:
                  result.form_page, result.serial, json.dumps(result.transform) if result.transform else None,
                  result.error_mm, json.dumps(quality, default=str), result.image_jpeg, conflict_of, now(),
                  page_id))
-            reviewed = db.execute("SELECT * FROM field_values WHERE page_id=? AND review<>''", (page_id,)).fetchall()
+            old_values = db.execute("SELECT * FROM field_values WHERE page_id=?", (page_id,)).fetchall()
+            reviewed = [r for r in old_values if r["review"]]
             # a field id names a question only within its form: another form's field of that name is another one
             readings = {v.field: v for v in result.values} if old["form"] == result.form else {}
             standing = [r for r in reviewed
@@ -582,9 +583,8 @@ class Store:
             kept = {r["field"]: r["value"] for r in standing}
             dropped = {r["field"]: r["value"] for r in reviewed if r["field"] not in kept}
             db.execute("DELETE FROM claims WHERE value_id IN (SELECT id FROM field_values WHERE page_id=?)", (page_id,))
-            replaced = [(r["id"],) for r in db.execute("SELECT id, field FROM field_values WHERE page_id=?",
-                                                       (page_id,)).fetchall() if r["field"] not in kept]
-            db.executemany("DELETE FROM field_values WHERE id=?", replaced)
+            db.executemany("DELETE FROM field_values WHERE id=?",
+                           [(r["id"],) for r in old_values if r["field"] not in kept])
             for row in standing:
                 _keep_decision(db, row, readings[row["field"]])
             # a decision overtaken on the same question sends its new reading to review, as a re-read does

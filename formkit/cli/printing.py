@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 
@@ -108,12 +107,11 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     copies = make_copies(count, read_roster(roster) if roster else None, seed)
     read = {path: what for path, what in ((roster, "roster"), (text_pack, "text pack")) if path is not None}
     pages = pages_to_draw(built, copies, worker)
-    with progress_bar("Drawing pages") if pages >= PROGRESS_FROM_PAGES else contextlib.nullcontext() as bar:
-        if bar:
-            bar[0](pages)
+    with progress_bar("Drawing pages") as (planned, progress, relabel):
+        if pages >= PROGRESS_FROM_PAGES:  # no bar is shown until one is planned
+            planned(pages)
         rows = run(built, copies, out, sheet, manifest, template_model.source, worker, inputs=read,
-                   progress=bar[1] if bar else None,
-                   writing=(lambda: bar[2]("Writing the PDF")) if bar else None)
+                   progress=progress, writing=lambda: relabel("Writing the PDF"))
     pdf_pages = max(int(r["pdf_page"]) for r in rows)  # type: ignore[call-overload]
     what = f"{len(copies)} {template_model.form} form(s)"
     if worker is not None:
