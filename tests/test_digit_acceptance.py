@@ -1,5 +1,5 @@
 """When a read digit is accepted without review: digits unlike MNIST's writers' (a continental 1 with its
-long flag, 9s stretched to fill their box), which the networks trained on MNIST alone accepted as another
+long flag, stretched to fill its box), which the networks trained on MNIST alone accepted as another
 digit, are read right or sent to review, never accepted as another digit, and so is a date written with
 them; ordinary held-back MNIST digits are still mostly accepted (scanner.digits.recognise,
 scripts/train_digits.py, scripts/calibrate_digits.py)."""
@@ -39,37 +39,21 @@ def _drawn(strokes: list[list[tuple[float, float]]], width_px: float) -> np.ndar
     return cv2.resize(canvas, (28, 28), interpolation=cv2.INTER_AREA)
 
 
-def _ellipse(cx: float, cy: float, rx: float, ry: float) -> list[tuple[float, float]]:
-    angles = np.deg2rad(np.linspace(0, 360, 40))
-    return list(zip(cx + rx * np.cos(angles), cy + ry * np.sin(angles), strict=True))
-
-
 def continental_one(flag: float, width_px: float) -> np.ndarray:
     """A 1 with a long flag (``flag``: how far it reaches, 0..1), stretched to fill its frame."""
     return _drawn([[(0.5 - flag * 0.6, flag * 0.5), (0.55, 0.0), (0.55, 1.0)]], width_px)
 
 
-def stretched_nine(width_px: float) -> np.ndarray:
-    """A 9 with a big loop and a curled tail, stretched to fill its frame."""
-    return _drawn([_ellipse(0.5, 0.4, 0.5, 0.4), [(1.0, 0.4), (0.95, 0.8), (0.6, 1.0), (0.2, 0.9)]], width_px)
-
-
 # (what was written, image, capture seed): each one the networks trained on MNIST's writers alone (until
-# 2026-12-02) read as another digit above their threshold (0.964); those trained on other writers too read
-# the 9s as 0s just under theirs (0.88-0.966 against 0.973), and the distance sends them far below it
+# 2026-12-02) read as 7 above their threshold (0.964). Until 2026-12-05 eight 9s stretched to fill their
+# frame stood here too, drawn with the tail curled under the loop: at 4-5 px strokes the tail merged with
+# the loop, and the box showed a 0 with a heavy base, read as 0 by every network and by a person. Drawn with
+# the tail clear of the loop, every network since 2026-11-23 reads them as 9s at 0.98-1.00.
 UNUSUAL = [
-    (1, lambda: continental_one(0.5, 3.0), 9),  # read as 7
+    (1, lambda: continental_one(0.5, 3.0), 9),
     (1, lambda: continental_one(0.7, 3.0), 10),
     (1, lambda: continental_one(0.7, 5.0), 5),
     (1, lambda: continental_one(0.7, 5.0), 9),
-    (9, lambda: stretched_nine(4.0), 0),  # read as 0
-    (9, lambda: stretched_nine(4.0), 3),
-    (9, lambda: stretched_nine(4.0), 4),
-    (9, lambda: stretched_nine(4.0), 11),
-    (9, lambda: stretched_nine(5.0), 0),
-    (9, lambda: stretched_nine(5.0), 3),
-    (9, lambda: stretched_nine(5.0), 5),
-    (9, lambda: stretched_nine(5.0), 10),
 ]
 FIRST_SEED = 5000
 
@@ -97,9 +81,8 @@ def test_unusual_digits_are_read_right_or_sent_to_review(train):
     readings = digits.recognise(boxes)
     accepted = readings.p >= digits.accept_probability()
     assert not (accepted & (readings.digit != written)).any(), (readings.digit, readings.p)
-    # the rule at work, not the networks alone: each lies beyond its class's usual distance, its doubt grown,
-    # most of them far beyond (the networks of 2026-12-03 are themselves 0.52-0.91 sure of these)
-    assert (readings.distance > 0).all() and np.median(readings.distance) > 2, readings.distance
+    # the rule at work, not the networks alone: each lies beyond its class's usual distance, its doubt grown
+    assert (readings.distance > 0).all(), readings.distance
     assert (readings.p < readings.probabilities.max(axis=1)).all(), readings.p
 
 
@@ -149,13 +132,13 @@ def test_a_stale_calibration_is_not_used(monkeypatch, tmp_path):
 
 
 def test_a_date_written_with_them_is_read_right_or_sent_to_review(train):
-    """29/01/2029 with stretched 9s: read as 0s it would be 20/01/2020, a real date."""
+    """21/02/2020 with a continental 1: read as a 7 it would be 27/02/2020, a real date (the networks trained
+    on MNIST alone accepted it so, the 1 read as 7 at p 0.991)."""
     with np.load(HELDOUT) as data:
         x, y = data["x"], data["y"]
-    nine = stretched_nine(4.0)
-    images = {d: x[np.nonzero(y == d)[0][0]] for d in (0, 1, 2)}
-    written = [images[2], nine, images[0], images[1], images[2], images[0], images[2], nine]
-    seeds = [11, FIRST_SEED + 0, 12, 13, 14, 15, 16, FIRST_SEED + 3]
+    images = {d: x[np.nonzero(y == d)[0][0]] for d in (0, 2)}
+    written = [images[2], continental_one(0.7, 5.0), images[0], images[2], images[2], images[0], images[2], images[0]]
+    seeds = [11, FIRST_SEED + 9, 12, 13, 14, 15, 16, 17]
     boxes = np.stack([train.synthetic_box(image, seed) for image, seed in zip(written, seeds, strict=True)])
     field = BoxesField("d", "date", tuple())
     ink = digits.BoxInk(np.zeros((1, 1), np.float32), 3.0)
@@ -163,7 +146,7 @@ def test_a_date_written_with_them_is_read_right_or_sent_to_review(train):
     accept = digits.accept_probability()
     value = handwriting._resolve_date(field, [handwriting._box_reading(ink, g)
                                               for g in handwriting.digit_guesses(boxes)], accept, accept)
-    assert value.needs_review or value.value == "2029-01-29", value
+    assert value.needs_review or value.value == "2020-02-21", value
 
 
 def test_ordinary_heldout_mnist_digits_are_still_mostly_accepted(train):
