@@ -148,9 +148,9 @@ def blank_page(form: str) -> tuple[Page, np.ndarray]:
 def writer_sets() -> dict[str, Digits]:
     """Held-back digits by writer set and digit (USPS and optdigits as they come, not stretched)."""
     out = {}
-    for name, (x, y, stretched, _) in held_back_digits(10_000, None).items():
-        kept = ~stretched
-        out[name] = {d: [x[i] for i in np.nonzero((y == d) & kept)[0]] for d in range(10)}
+    for name, held in held_back_digits(10_000, None).items():
+        kept = ~held.stretched
+        out[name] = {d: [held.x[i] for i in np.nonzero((held.y == d) & kept)[0]] for d in range(10)}
     return out
 
 
