@@ -10,11 +10,12 @@ condition, 200 dates); the documented figures use --digits 10000 --other-digits 
 
 Sources of handwriting, none of them used in training or in choosing the acceptance threshold:
 - MNIST: the 10,000 images held back from training (scripts/train_digits.py);
-- USPS: the held-back half of the US Postal Service's zip-code digits (7,291, frame filled), and optdigits:
-  the held-back half of 1,934 digits written by 30 people into boxes on NIST forms (continental 1s and 7s),
-  both in /work/shared/data/more-digits; halved by blocks of consecutive digits (scripts/digit_sources.py;
-  of the other halves, a quarter of each set trains the networks, a quarter chooses the threshold). Each
-  digit is used twice: as it comes, and stretched to fill its frame.
+- USPS: the held-back quarter of the US Postal Service's zip-code digits (7,291, frame filled), and
+  optdigits: the held-back quarter of 1,934 digits written by 30 people into boxes on NIST forms (continental
+  1s and 7s), both in /work/shared/data/more-digits; cut by blocks of consecutive digits
+  (scripts/digit_sources.py: half of each set trains the networks, a quarter chooses the threshold; the
+  quarter held back was held back before 2026-12-05 too, when half was). Each digit is used twice: as it
+  comes, and stretched to fill its frame.
 
 1. Digits: each image written into a printed box and captured as a scan or photo, cut out and recognised
    exactly as the scanner does. Reported per source: accepted and right, rejected (sent to review),
@@ -381,7 +382,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--digits", type=int, default=1000, help="held-back MNIST digits (10,000 in all)")
     parser.add_argument("--other-digits", type=int, default=500,
-                        help="held-back digits of USPS and of optdigits, each (0: all, 3,700 and 1,000)")
+                        help="held-back digits of USPS and of optdigits, each (0: all, 1,900 and 500)")
     parser.add_argument("--pages", type=int, default=10, help="pages per source and condition")
     parser.add_argument("--dates", type=int, default=200, help="dates alone per source")
     parser.add_argument("--compare", action="store_true",

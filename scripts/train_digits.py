@@ -16,8 +16,9 @@ Data: the 60,000 MNIST training digits, split by a fixed permutation (seed 0) in
 (``_other_styles``): every MNIST training digit once more, some drawn in styles its writers rarely use
 (continental 1s with a flag, 7s with a bar, 4s closed at the top, digits stretched to their box:
 scripts/digit_sources.py), and
-the training part of the US Postal Service's and optdigits' digits (a quarter of each set; their held-back
-halves and calibration quarters are never seen). Each network learns all of it from the start.
+the training part of the US Postal Service's and optdigits' digits (half of each set since 2026-12-05, a
+quarter before; their held-back and calibration quarters are never seen). Each network learns all of it
+from the start.
 
 Every digit is written into a synthetic printed box the way tests.synthetic.draw_digit writes it on a
 form, the box goes through a simulated scan or photo (resolution, blur, noise, JPEG, 1-bit copies), and

@@ -102,10 +102,31 @@ def test_dates_get_a_threshold_of_their_own():
     chosen = {}
     for name, trusted in (("clear", clear), ("confused", confused)):
         shares, right = calibrate.date_shares(trusted, labels, seed=0, count=2000)
-        chosen[name] = calibrate.lowest_threshold(train, {name: (shares, right)}, calibrate.MAX_WRONG_DATES, floor)
+        chosen[name] = calibrate.lowest_threshold(train, {name: [(shares, right)]}, calibrate.MAX_WRONG_DATES, floor)
         assert np.mean((shares >= chosen[name]) & ~right) <= calibrate.MAX_WRONG_DATES
     assert floor <= chosen["clear"] < 0.955  # the first candidate over the floor
     assert chosen["confused"] > 0.965  # over the wrong dates' share (about 0.967)
+
+
+def test_the_dates_threshold_holds_for_boxes_drawn_again():
+    """The dates' wrong share rests on the few calibration boxes read wrongly and sure: the threshold must keep
+    it under the limit in most draws of the boxes, not only in the one draw that happened."""
+    calibrate = script_module("calibrate_digits")
+    train = script_module("train_digits")
+    labels = np.repeat(np.arange(10), 40)
+    trusted = np.full((len(labels), 10), 0.001 / 9)
+    trusted[np.arange(len(labels)), labels] = 0.999
+    samples = calibrate.resampled_date_shares(trusted, labels, seed=0, samples=3, count=500)
+    first_shares, first_right = calibrate.date_shares(trusted, labels, seed=0, count=500)
+    assert np.array_equal(samples[0][0], first_shares) and np.array_equal(samples[0][1], first_right)
+    assert not np.array_equal(samples[1][0], samples[2][0])  # each draw its own boxes and dates
+    # ten samples, one of them with a wrong date accepted at 0.99
+    right = np.ones(1000, bool)
+    quiet = [(np.full(1000, 0.999), right)] * 9
+    noisy = (np.concatenate([[0.99], np.full(999, 0.999)]), np.concatenate([[False], right[1:]]))
+    judged = {"source": quiet + [noisy]}
+    assert calibrate.lowest_threshold(train, judged, 0.0002, floor=0.9, sure=1.0) > 0.99
+    assert calibrate.lowest_threshold(train, judged, 0.0002, floor=0.9, sure=0.9) < 0.99
 
 
 def test_a_calibration_without_a_dates_threshold_judges_dates_as_digits(monkeypatch, tmp_path):

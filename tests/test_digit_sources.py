@@ -30,18 +30,21 @@ def test_parts_share_no_digit_and_keep_blocks_whole(sources, n):
     assert not blocks["training"] & blocks["calibration"]
     assert not (blocks["training"] | blocks["calibration"]) & blocks["held-back"]
     total = -(-n // sources.BLOCK)
-    assert len(blocks["held-back"]) == total - total // 2  # half the blocks held back, as before the quarters
-    assert len(blocks["training"]) == total // 4
+    assert len(blocks["calibration"]) == total // 2 - total // 4
+    assert len(blocks["held-back"]) == (total - total // 2) - (total - total // 2) // 2
+    assert len(blocks["training"]) == total // 4 + (total - total // 2) // 2
 
 
-def test_the_held_back_half_is_the_benchmarks_half_of_before(sources):
-    """The quarters split only the half that was calibration's: the held-back digits stay those the
-    benchmark reported on before the networks learnt other writers, so figures compare across the change."""
+def test_the_held_back_quarter_lies_in_the_benchmarks_half_of_before(sources):
+    """Training took half of the half held back before: what is held back now was held back then too, so
+    networks trained before are judged on digits they never saw, and figures compare across the change."""
     n = 1934
     blocks = -(-n // sources.BLOCK)
     before = np.random.default_rng(0).permutation(blocks)[:blocks // 2]
     held_back_before = np.nonzero(~np.isin(np.arange(n) // sources.BLOCK, before))[0]
-    assert np.array_equal(sources.parts(n)["held-back"], held_back_before)
+    held_back = sources.parts(n)["held-back"]
+    assert len(held_back) >= n // 4
+    assert np.isin(held_back, held_back_before).all()
 
 
 def _plain_one() -> np.ndarray:
