@@ -56,6 +56,7 @@ PAIRS = 16_000
 # 0.2 % rested on its two highest-scoring boxes, and a judge trained on more digits written over took a
 # threshold of 14.6 against 10.2 from them alone (2026-12-05); six captures of each steady it
 OTHER_CALIBRATION_COPIES = 6
+PIXEL_EPOCHS = 6
 PAIR_LEAST_ASPECT = 0.9  # width over height of the ink of two digits side by side, as cut out
 
 
@@ -165,9 +166,51 @@ def _rendered(render, x: np.ndarray, seed: int) -> np.ndarray:
         return np.concatenate(pool.map(render, jobs))
 
 
-def inputs(boxes: np.ndarray) -> np.ndarray:
+def inputs(boxes: np.ndarray, pixels: dict[str, np.ndarray] | None) -> np.ndarray:
     """The judge's input for normalised boxes, as the scanner gives it (``one_digit.judge_inputs``)."""
-    return one_digit.judge_inputs(boxes, list(digits.recognise(boxes).features))
+    return one_digit.judge_inputs(boxes, list(digits.recognise(boxes).features), pixels)
+
+
+def fit_pixels(single: np.ndarray, other: np.ndarray, epochs: int = PIXEL_EPOCHS, seed: int = 0
+               ) -> dict[str, np.ndarray]:
+    """The pixel network (``one_digit.pixel_log_odds``): the digit networks' shape (two convolutions of 16
+    channels, a pooling, two of 32, a pooling, a dense layer of 64) with one output, learnt from the boxes
+    (N, 28, 28) of ``single`` digits (0) and of ``other`` things (1), each batch moved up to a pixel each way
+    (the scanner centres the ink by its mass, not exactly). Its weights as ``digits.network_outputs`` names
+    them, float32."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    net = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 1))
+    x = torch.from_numpy(np.concatenate([single, other]).astype(np.float32)[:, None])
+    y = torch.from_numpy(np.concatenate([np.zeros(len(single)), np.ones(len(other))]).astype(np.float32))
+    batch = 128
+    optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=3e-3, pct_start=0.15,
+                                                   total_steps=epochs * -(-len(x) // batch))
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(epochs):
+        net.train()
+        order = torch.randperm(len(x), generator=generator)
+        total = 0.0
+        for i in range(0, len(x), batch):
+            idx = order[i:i + batch]
+            dy, dx = torch.randint(-1, 2, (2,), generator=generator).tolist()
+            optimiser.zero_grad()
+            loss = nn.functional.binary_cross_entropy_with_logits(
+                net(torch.roll(x[idx], shifts=(dy, dx), dims=(2, 3)))[:, 0], y[idx])
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += float(loss.detach()) * len(idx)
+        print(f"pixel network, epoch {epoch + 1}/{epochs}: loss {total / len(x):.4f}", flush=True)
+    layers = {"c1": net[0], "c2": net[2], "c3": net[5], "c4": net[7], "f1": net[11], "f2": net[14]}
+    return {f"{name}.{part}": tensor.detach().numpy().astype(np.float32)
+            for name, layer in layers.items() for part, tensor in (("w", layer.weight), ("b", layer.bias))}
 
 
 def fit(x: np.ndarray, y: np.ndarray, epochs: int = 30, seed: int = 0) -> one_digit.Judge:
@@ -243,16 +286,17 @@ def main() -> None:
     ones = train._cached(args.work, "single", single)["x"]
     others = train._cached(args.work, "not-single", not_single)["x"]
     print(f"{len(ones)} single digits and {len(others)} other boxes in {time.time() - started:.0f} s", flush=True)
-    features = np.concatenate([inputs(ones), inputs(others)])
+    pixels = train._cached(args.work, "pixel-network", lambda: fit_pixels(ones, others))
+    features = np.concatenate([inputs(ones, pixels), inputs(others, pixels)])
     labels = np.concatenate([np.zeros(len(ones)), np.ones(len(others))])
-    judge = fit(features, labels)
+    judge = dataclasses.replace(fit(features, labels), pixels=pixels)
 
     calibration = {"MNIST validation": train.render_set(x[val_idx], 2, seed=SEEDS["validation"])}
     for name in digit_sources.OTHER_WRITERS:
         images, _, _ = digit_sources.other_writers(name, "calibration", args.more_digits)
         calibration[f"{name} calibration part"] = train.render_set(images, OTHER_CALIBRATION_COPIES,
                                                                    seed=SEEDS["other"])
-    scores = {name: judge.log_odds(inputs(boxes)) for name, boxes in calibration.items()}
+    scores = {name: judge.log_odds(inputs(boxes, pixels)) for name, boxes in calibration.items()}
     threshold = float(max(np.quantile(s, 1 - MAX_FLAGGED) for s in scores.values()))
     judge = dataclasses.replace(judge, threshold=threshold)
     check_pool, check_labels = x[val_idx], y[val_idx]
@@ -265,7 +309,8 @@ def main() -> None:
     for name, s in scores.items():
         print(f"  {name}: {np.mean(s >= threshold):.3%} of single digits flagged")
     for name, boxes in check.items():
-        print(f"  {name} (MNIST validation digits): {np.mean(judge.log_odds(inputs(boxes)) >= threshold):.1%} flagged")
+        print(f"  {name} (MNIST validation digits): {np.mean(judge.log_odds(inputs(boxes, pixels)) >= threshold):.1%} "
+              "flagged")
     judge.save(args.out)
     print(f"wrote {args.out}")
 

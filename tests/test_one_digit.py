@@ -87,23 +87,27 @@ def test_two_digits_touching_in_one_box_are_mostly_judged_not_one_digit(train, h
     assert sum("may not hold one digit" in v.reason for v in values) >= 25
 
 
+def _written_over(second: np.ndarray):
+    """An overwrite (``train.synthetic_box``) writing ``second`` over the box's digit as firmly."""
+    def write(image: np.ndarray, box: Box, rng, pen: str) -> None:
+        draw_digit(image, DPI, box, second, rng, pen, strength=(0.9, 1.0))
+    return write
+
+
 def test_a_digit_corrected_by_writing_another_over_it_is_mostly_sent_to_review(train, heldout):
-    """A held-back digit with another held-back digit written over it as firmly. Accepted as a weight
-    without the judge: 101 of 403 (25 %; 34 as the digit underneath); with it, 64 (16 %; 21 underneath)
-    with the networks of 2026-12-03, 72 (18 %; 28) with those of 2026-12-05. Eighty pairs, as this test
-    took until 2026-12-05, are too few: the same networks accepted 7 and 13 of them."""
+    """A held-back digit with another held-back digit written over it as firmly, 403 pairs. Accepted as a
+    weight without the judge: 101-102 (34-39 as the digit underneath, a silent error); with the judge of
+    the networks of 2026-12-03, 64 (21); with the judge reading the digit networks alone, 72 (28); with its
+    pixel network (2026-12-05), 52 (16). Eighty pairs, as this test took until 2026-12-05, are too few: the
+    same networks accepted 7 and 13 of them."""
     x, y = heldout
-
-    def over_with(second: np.ndarray):
-        def write(image: np.ndarray, box: Box, rng, pen: str) -> None:
-            draw_digit(image, DPI, box, second, rng, pen, strength=(0.9, 1.0))
-        return write
-
     pairs = [(i, i + 150) for i in range(len(y) - 150) if y[i] != y[i + 150]]
-    boxes = np.stack([train.synthetic_box(x[i], 1200 + i, overwrite=over_with(x[j])) for i, j in pairs])
+    boxes = np.stack([train.synthetic_box(x[i], 1200 + i, overwrite=_written_over(x[j])) for i, j in pairs])
     values = _as_weights(boxes)
-    assert sum(not v.needs_review for v in values) <= 0.2 * len(pairs)
-    assert sum("may not hold one digit" in v.reason for v in values) >= 0.5 * len(pairs)
+    accepted = [(v, i) for v, (i, _) in zip(values, pairs, strict=True) if not v.needs_review]
+    assert len(accepted) <= 0.2 * len(pairs)
+    assert sum(v.value == str(y[i]) for v, i in accepted) <= 0.05 * len(pairs)
+    assert sum("may not hold one digit" in v.reason for v in values) >= 0.6 * len(pairs)
 
 
 def test_ordinary_digits_are_rarely_taken_for_anything_else(train, heldout):
@@ -115,6 +119,36 @@ def test_ordinary_digits_are_rarely_taken_for_anything_else(train, heldout):
 def test_the_judge_is_for_the_shipped_networks():
     judge = one_digit.judge()
     assert judge is not None and judge.model == digits.model_fingerprint()
+
+
+def test_the_judge_keeps_its_pixel_network(tmp_path, train, heldout):
+    """Saved and loaded, the judge reads a box's pixels through its own network as before; the pixel
+    network's log-odds are one column of its inputs, and they stand higher for a digit written over
+    another than for the digit alone."""
+    judge = one_digit.judge()
+    assert judge.pixels is not None and judge.pixels["f2.w"].shape == (1, 64)
+    judge.save(tmp_path / "judge.npz")
+    again = one_digit.Judge.load(tmp_path / "judge.npz")
+    x, y = heldout
+    plain = np.stack([train.synthetic_box(x[i], 1200 + i) for i in range(40)])
+    over = np.stack([train.synthetic_box(x[i], 1200 + i, overwrite=_written_over(x[i + 150]))
+                     for i in range(40) if y[i] != y[i + 150]])
+    features = list(digits.recognise(plain).features)
+    assert np.array_equal(again.inputs(plain, features), judge.inputs(plain, features))
+    assert judge.inputs(plain, features).shape[1] == one_digit.judge_inputs(plain, features).shape[1] + 1
+    pixel_over, pixel_plain = (one_digit.pixel_log_odds(b, judge.pixels) for b in (over, plain))
+    assert np.median(pixel_over) > np.median(pixel_plain) + 5
+
+
+def test_the_pixel_network_runs_in_numpy_as_in_opencv(monkeypatch, train, heldout):
+    """Without OpenCV's dnn, the NumPy pass gives the pixel network's log-odds, the same."""
+    weights = one_digit.judge().pixels
+    x, _ = heldout
+    boxes = np.stack([train.synthetic_box(x[i], 1300 + i, overwrite=_scribbled if i % 2 else None)
+                      for i in range(20)])
+    fast = one_digit.pixel_log_odds(boxes, weights)
+    monkeypatch.setattr(one_digit, "_pixel_network", lambda w: None)
+    assert np.abs(one_digit.pixel_log_odds(boxes, weights) - fast).max() < 1e-3
 
 
 def test_a_judge_made_for_other_networks_is_not_used(monkeypatch, tmp_path, train, heldout):
