@@ -1,14 +1,17 @@
 """Rebuild scanner/models/one-digit.npz: is what a box holds one digit, or something else?
 
-    pip install torch==2.13.0        # training only; formkit runs it in NumPy
+    pip install torch==2.13.0        # training only; formkit runs the judge in NumPy and OpenCV
     python scripts/train_single_character.py --mnist PATH/mnist-train.npz [--work /tmp/single-training]
 
 The digit networks (``scanner/models/digits.npz``) only know single digits: a digit struck through or
 scribbled over, or two digits squeezed into one box, is read as some digit, at times with full confidence
 (``benchmarks/irregular_digits.py``: a 1 struck through read as 1 at p 0.978, "89" in one box as 8 at 0.994).
 This script teaches a small judge to tell such boxes from single digits. It reads the digit networks' last
-hidden layers (``scanner.digits.recognise`` computes them anyway, so it costs a dot product a box) and the
-box's ink shape, and answers the probability that the box holds something other than one digit.
+hidden layers (``scanner.digits.recognise`` computes them anyway), the box's ink shape and what a small
+network of its own, learnt here first from the boxes' pixels (``fit_pixels``), makes of the box (a digit
+written over another shows in the pixels more than in the digit networks' features), and answers the
+probability that the box holds something other than one digit. With ``--work``, the pixel network is kept
+there too (``pixel-network.npz``) and reused by a rerun.
 
 Single digits: MNIST training digits (some in other styles, ``digit_sources.styled``) and the other writers'
 training parts, as the digit networks learn them. Not one digit, drawn by this script (``overwrite``, ``pair``,
