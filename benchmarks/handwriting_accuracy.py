@@ -114,8 +114,7 @@ def sources(mnist_limit: int, other_limit: int | None) -> dict[str, HeldBack]:
             print(f"({label}: {path} not found, left out)\n")
             continue
         x, y, stretched = digit_sources.other_writers(name, "held-back", limit=other_limit or None)
-        with np.load(path) as data:
-            index = digit_sources.parts(len(data["y"]))["held-back"][:other_limit or None]
+        index = digit_sources.part_indices(name, "held-back")[:other_limit or None]
         what = f"{len(y) // 2} held-back {label} digits, each as it comes and stretched ({len(y)} boxes)"
         out[label] = HeldBack(x, y, stretched, written_otherwise(name, np.tile(index, 2), y), what)
     return out

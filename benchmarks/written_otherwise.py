@@ -74,10 +74,8 @@ def held_back() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         index = train_digits.heldout_indices()
         out = {"mnist": (data["x"][index], data["y"][index].astype(np.int64), index)}
     for name in digit_sources.OTHER_WRITERS:
-        with np.load(digit_sources.MORE_DIGITS / f"{name}-train.npz") as data:
-            x, y = data["x"], data["y"].astype(np.int64)
-        index = digit_sources.parts(len(y))["held-back"]
-        out[name] = (np.stack([digit_sources.as_mnist(x[i]) for i in index]), y[index], index)
+        images, labels, stretched = digit_sources.other_writers(name, "held-back")
+        out[name] = (images[~stretched], labels[~stretched], digit_sources.part_indices(name, "held-back"))
     return out
 
 

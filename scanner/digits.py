@@ -342,15 +342,17 @@ def trusted_probability(best: np.ndarray, distance: np.ndarray, doubt_per_sd: fl
     return 1.0 - np.minimum(1.0, (1.0 - best) * np.exp(doubt_per_sd * np.maximum(distance, 0.0)))
 
 
-def _forward(images: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The ensemble's mean probabilities (N, 10) and each network's last hidden layer (N, width) for
-    ``images``, by OpenCV's dnn module where it runs the networks, else by NumPy (no networks: no features)."""
+def _forward(images: np.ndarray, members: list[dict[str, np.ndarray]] | None = None
+             ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The ensemble's mean probabilities (N, outputs) and each network's last hidden layer (N, width) for
+    ``images``, by OpenCV's dnn module where it runs the networks, else by NumPy (no networks: no features).
+    The digit networks, or ``members``: networks of their shape (the not-one-digit judge's pixel network)."""
     if len(images) == 0:
         return np.zeros((0, 10), np.float32), []
     images = np.asarray(images, np.float32)
-    ensemble = _dnn_ensemble()
+    ensemble = _dnn_ensemble(members)
     if ensemble is None:
-        return _forward_numpy(images)
+        return _forward_numpy(images, members)
     runs = [ensemble.run(images[i:i + DNN_CHUNK]) for i in range(0, len(images), DNN_CHUNK)]
     return (np.concatenate([r[0] for r in runs]),
             [np.concatenate([r[1][k] for r in runs]) for k in range(len(runs[0][1]))])
@@ -423,15 +425,18 @@ def _read_onnx(model: bytes) -> cv2.dnn.Net:
         return cv2.dnn.readNetFromONNX(np.frombuffer(model, np.uint8))
 
 
-_dnn: dict[int, tuple[list, _DnnEnsemble | None]] = {}  # by process id: the networks it was made from, and it
+# by process and networks: the networks it was made from, and it
+_dnn: dict[tuple[int, tuple[int, ...]], tuple[list, _DnnEnsemble | None]] = {}
 
 
-def _dnn_ensemble() -> _DnnEnsemble | None:
+def _dnn_ensemble(members: list[dict[str, np.ndarray]] | None = None) -> _DnnEnsemble | None:
     """This process's network for the networks of the model file as loaded now (``_members``; made again
-    when the model is reloaded), or ``None`` (the NumPy pass then) when OpenCV cannot run it."""
-    members = _members()
-    made = _dnn.get(os.getpid())
-    if made is not None and made[0] is members:
+    when the model is reloaded), or for ``members``, or ``None`` (the NumPy pass then) when OpenCV cannot
+    run it. Made once for the same network objects."""
+    members = _members() if members is None else members
+    key = (os.getpid(), tuple(id(m) for m in members))
+    made = _dnn.get(key)
+    if made is not None and all(a is b for a, b in zip(made[0], members, strict=True)):
         return made[1]
     ensemble = None
     try:
@@ -439,7 +444,7 @@ def _dnn_ensemble() -> _DnnEnsemble | None:
         # a few images through both, probabilities and features (relative to their size): an OpenCV that
         # computes the graph otherwise is not used
         probe = np.random.default_rng(0).random((2, DIGIT_PX, DIGIT_PX), dtype=np.float32)
-        (dnn_p, dnn_f), (ref_p, ref_f) = candidate.run(probe), _forward_numpy(probe)
+        (dnn_p, dnn_f), (ref_p, ref_f) = candidate.run(probe), _forward_numpy(probe, members)
         error = max([float(np.abs(dnn_p - ref_p).max())] + [float(np.abs(a - b).max() / max(1.0, np.abs(b).max()))
                                                               for a, b in zip(dnn_f, ref_f, strict=True)])
     except (cv2.error, AttributeError) as exc:  # an OpenCV without dnn, or one that cannot read the graph
@@ -451,7 +456,7 @@ def _dnn_ensemble() -> _DnnEnsemble | None:
         else:
             warnings.warn(f"digits: OpenCV's dnn computes the network differently (by {error:.1g}); using NumPy",
                           RuntimeWarning, stacklevel=3)
-    _dnn[os.getpid()] = (members, ensemble)
+    _dnn[key] = (list(members), ensemble)
     return ensemble
 
 
@@ -462,9 +467,10 @@ def _classify_numpy(images: np.ndarray) -> np.ndarray:
     return _forward_numpy(images)[0]
 
 
-def _forward_numpy(images: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+def _forward_numpy(images: np.ndarray, members: list[dict[str, np.ndarray]] | None = None
+                   ) -> tuple[np.ndarray, list[np.ndarray]]:
     """``_forward`` by the NumPy forward pass (``network_outputs``)."""
-    members = _members()
+    members = _members() if members is None else members
     means, features = [], [[] for _ in members]
     # in chunks: the first layer's unfolded input takes about 1 MB an image
     for i in range(0, len(images), CHUNK):

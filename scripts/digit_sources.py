@@ -80,11 +80,18 @@ def other_writers(name: str, part: str, folder: Path = MORE_DIGITS, limit: int |
     """The ``part`` (one of ``PARTS``) of set ``name`` (usps, optdigits) as MNIST-like images:
     (images (2N, 28, 28) uint8, labels (2N,), stretched (2N,) bool): every digit as it comes, then every
     digit stretched to fill its frame; the first ``limit`` digits of the part only, if given."""
+    index = part_indices(name, part, folder)[:limit]
     with np.load(folder / f"{name}-train.npz") as data:
         x, y = data["x"], data["y"].astype(np.int64)
-    index = parts(len(y))[part][:limit]
     images = np.stack([as_mnist(x[i], stretch) for stretch in (False, True) for i in index])
     return images, np.concatenate([y[index], y[index]]), np.repeat([False, True], len(index))
+
+
+def part_indices(name: str, part: str, folder: Path = MORE_DIGITS) -> np.ndarray:
+    """Where the digits of ``part`` (one of ``PARTS``) of set ``name`` lie in its file, in ``other_writers``'
+    order (each image it gives as it comes is the digit at the same place here)."""
+    with np.load(folder / f"{name}-train.npz") as data:
+        return parts(len(data["y"]))[part]
 
 
 def training_parts(folder: Path = MORE_DIGITS) -> dict[str, tuple[np.ndarray, np.ndarray]]:

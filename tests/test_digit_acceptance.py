@@ -187,7 +187,7 @@ def test_numpy_pass_judges_as_opencv_does(train):
     fast = digits.recognise(boxes)
     original = digits._dnn_ensemble
     try:
-        digits._dnn_ensemble = lambda: None
+        digits._dnn_ensemble = lambda members=None: None
         reference = digits.recognise(boxes)
     finally:
         digits._dnn_ensemble = original

@@ -143,11 +143,13 @@ def test_the_judge_keeps_its_pixel_network(tmp_path, train, heldout):
 def test_the_pixel_network_runs_in_numpy_as_in_opencv(monkeypatch, train, heldout):
     """Without OpenCV's dnn, the NumPy pass gives the pixel network's log-odds, the same."""
     weights = one_digit.judge().pixels
+    assert digits._dnn_ensemble([weights]) is not None, "OpenCV's dnn is not used"
+    assert digits._dnn_ensemble([weights]) is digits._dnn_ensemble([weights])  # made once, not per page
     x, _ = heldout
     boxes = np.stack([train.synthetic_box(x[i], 1300 + i, overwrite=_scribbled if i % 2 else None)
                       for i in range(20)])
     fast = one_digit.pixel_log_odds(boxes, weights)
-    monkeypatch.setattr(one_digit, "_pixel_network", lambda w: None)
+    monkeypatch.setattr(digits, "_dnn_ensemble", lambda members=None: None)
     assert np.abs(one_digit.pixel_log_odds(boxes, weights) - fast).max() < 1e-3
 
 
