@@ -28,7 +28,9 @@ state follows), in one transaction.
 Reassigning. ``replace_page`` reads any page that is not voided as the form page a person names: its old
 and new form, page and serial go to the audit log (``assign-page``), and both printed pages are settled.
 A review decision on the page stands when its field is still a field of the same form and the new reading
-passes the re-reading's rule (``_decision_stands``); the others are dropped, and the log names both.
+passes the re-reading's rule (``_decision_stands``); the others are dropped, and the log names both and
+keeps the dropped ones whole (``decisions_dropped``): when the page is assigned back to the form page they
+were made on, those that pass the same rule come back (a mistaken assignment undone loses nothing).
 
 Re-reading. ``reread_page`` puts a new reading of a page read in place of the old one, value by value: a
 reviewed value keeps its decision when the machine reads what it read before (or what the reviewer
@@ -44,7 +46,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -226,6 +228,7 @@ class Reassigned:
     changes: list[StateChange]
     kept: dict[str, str]
     dropped: dict[str, str]
+    restored: dict[str, str] = field(default_factory=dict)  # dropped when the page last left this form page
 
 
 @dataclass
@@ -542,10 +545,12 @@ class Store:
         the new reading passes ``_decision_stands`` (a page assigned to a wrong serial by mistake and then
         back keeps what people decided about its ink; a decision on another form's field, or another page
         number's, is never carried over); where the field is read otherwise now, its new reading goes to
-        review, as a re-read's does. Its old and new form, page and serial, and the decisions kept and
-        dropped, go to the audit log. A page read of a printed page already read becomes a conflict with it; the
-        printed page it leaves gets another reading as its ``read`` one if it has any. Returns the pages
-        whose state changed and the decisions kept and dropped. A voided page is refused
+        review, as a re-read's does. Decisions dropped when the page last left the form page it is now
+        assigned to come back by the same rule (``_dropped_when_it_left``). Its old and new form, page and
+        serial, and the decisions kept, dropped (whole) and brought back, go to the audit log. A page read of a
+        printed page already read becomes a conflict with it; the printed page it leaves gets another reading
+        as its ``read`` one if it has any. Returns the pages whose state changed and the decisions kept,
+        dropped and brought back. A voided page is refused
         (``ValueError``): restore it first. A page that was one of several in its image keeps its outline
         there (``region_of``, ``region_px`` in its quality) where the new reading does not give it: it is
         still that part of that image, to be read or assigned again on its own."""
@@ -576,28 +581,41 @@ class Store:
                  page_id))
             old_values = db.execute("SELECT * FROM field_values WHERE page_id=?", (page_id,)).fetchall()
             reviewed = [r for r in old_values if r["review"]]
+            new_readings = {v.field: v for v in result.values}
             # a field id names a question only within its form: another form's field of that name is another one
-            readings = {v.field: v for v in result.values} if old["form"] == result.form else {}
+            readings = new_readings if old["form"] == result.form else {}
             standing = [r for r in reviewed
                         if r["field"] in readings and _decision_stands(r, readings[r["field"]].value)]
             kept = {r["field"]: r["value"] for r in standing}
-            dropped = {r["field"]: r["value"] for r in reviewed if r["field"] not in kept}
+            dropped_rows = [r for r in reviewed if r["field"] not in kept]
+            # decisions dropped when the page last left this very form page (assigned elsewhere by mistake)
+            # (a decision made since on the same question, kept or not, is the newer one)
+            decided_since = {r["field"] for r in reviewed if r["field"] in readings}
+            earlier = [r for r in _dropped_when_it_left(db, page_id, result.form, result.form_page)
+                       if r["field"] in new_readings and r["field"] not in decided_since]
+            back = [r for r in earlier if _decision_stands(r, new_readings[r["field"]].value)]
+            restored = {r["field"]: r["value"] for r in back}
             db.execute("DELETE FROM claims WHERE value_id IN (SELECT id FROM field_values WHERE page_id=?)", (page_id,))
             db.executemany("DELETE FROM field_values WHERE id=?",
                            [(r["id"],) for r in old_values if r["field"] not in kept])
             for row in standing:
                 _keep_decision(db, row, readings[row["field"]])
+            for row in back:
+                _restore_decision(db, page_id, row, new_readings[row["field"]])
             # a decision overtaken on the same question sends its new reading to review, as a re-read does
-            overtaken = {r["field"]: r for r in reviewed if r["field"] in readings and r["field"] not in kept}
+            overtaken = {r["field"]: r for r in earlier if r["field"] not in restored}
+            overtaken |= {r["field"]: r for r in reviewed if r["field"] in readings and r["field"] not in kept}
             values = [replace(v, needs_review=True, reason=_overtaken(overtaken[v.field], v, "assigned"))
-                      if v.field in overtaken else v for v in result.values if v.field not in kept]
+                      if v.field in overtaken else v for v in result.values if v.field not in kept | restored]
             self._insert_values(page_id, replace(result, values=values))
             before = {k: old[k] for k in ("status", "reason", "form", "version", "variant", "form_page", "serial")}
             after = {"status": state.value, "reason": reason, "form": result.form, "version": result.version,
                      "variant": result.variant, "form_page": result.form_page, "serial": result.serial}
             self.audit(actor, "assign-page", page_id, old=_identity(before), new=_identity(after),
                        detail=json.dumps({"old": before, "new": after, "values": len(result.values),
-                                          "reviews_kept": kept, "reviews_dropped": dropped}))
+                                          "reviews_kept": kept, "reviews_restored": restored,
+                                          "reviews_dropped": {r["field"]: r["value"] for r in dropped_rows},
+                                          "decisions_dropped": [_decision_record(r) for r in dropped_rows]}))
             if PageState(old["status"]).was_read:
                 self._settle(old["form"], old["serial"], old["form_page"], actor, changes)
                 self._decide_fill_convention(old["form"], old["serial"])
@@ -605,7 +623,7 @@ class Store:
                 self._decide_fill_convention(result.form, result.serial)
             if state.value != old["status"]:
                 changes.insert(0, StateChange(page_id, PageState(old["status"]), state))
-        return Reassigned(changes, kept, dropped)
+        return Reassigned(changes, kept, {r["field"]: r["value"] for r in dropped_rows}, restored)
 
     def void_pages(self, page_ids: list[int], why: str, actor: str) -> list[StateChange]:
         """Take pages out of every export, queue, conflict and fill-convention decision, keeping them (and
@@ -1029,6 +1047,40 @@ def _keep_decision(db: Any, row: Any, reading: FieldValue) -> None:
     new reading's raw measures and crop, which show the ink as it is read now. Inside the caller's transaction."""
     db.execute("UPDATE field_values SET raw=?, crop=COALESCE(?, crop) WHERE id=?",
                (json.dumps(reading.raw, default=float), reading.crop_jpeg, row["id"]))
+
+
+DECISION_COLUMNS = ("id", "field", "value", "reason", "machine_value", "review", "reviewed_by", "reviewed_at")
+
+
+def _decision_record(row: Any) -> dict[str, Any]:
+    """A reviewed value as the audit log keeps a decision dropped by an assignment: enough to bring it back."""
+    return {k: row[k] for k in DECISION_COLUMNS}
+
+
+def _dropped_when_it_left(db: Any, page_id: int, form: str, form_page: int) -> list[dict[str, Any]]:
+    """The decisions dropped (``_decision_record``) when page ``page_id`` was last assigned away from ``form``
+    page ``form_page``: none if it never was, or if that assignment was logged before they were kept."""
+    for entry in db.execute("SELECT detail FROM audit WHERE page_id=? AND action='assign-page' ORDER BY id DESC",
+                            (page_id,)).fetchall():
+        detail = json.loads(entry["detail"] or "{}")
+        left = detail.get("old", {})
+        if (left.get("form"), left.get("form_page")) == (form, form_page):
+            return list(detail.get("decisions_dropped", []))
+    return []
+
+
+def _restore_decision(db: Any, page_id: int, record: dict[str, Any], reading: FieldValue) -> None:
+    """Put a decision dropped by an earlier assignment back on ``reading`` of page ``page_id``, with the
+    new reading's kind, confidence, raw measures and crop (as ``_keep_decision`` keeps one), under its old
+    value id when that is free (so that undo still finds it). Inside the caller's transaction."""
+    columns = ("page_id", "field", "kind", "value", "confidence", "needs_review", "reason", "raw", "crop",
+               "machine_value", "review", "reviewed_by", "reviewed_at")
+    values = (page_id, record["field"], reading.kind, record["value"], reading.confidence, 0, record["reason"],
+              json.dumps(reading.raw, default=float), reading.crop_jpeg, record["machine_value"], record["review"],
+              record["reviewed_by"], record["reviewed_at"])
+    if db.execute("SELECT 1 FROM field_values WHERE id=?", (record["id"],)).fetchone() is None:
+        columns, values = ("id", *columns), (record["id"], *values)
+    db.execute(f"INSERT INTO field_values ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
 
 
 def _shown(value: str | None) -> str:

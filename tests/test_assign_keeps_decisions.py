@@ -58,6 +58,17 @@ def reader(info: InputFile, k10_03: str = "3"):
     return lambda source, chosen: k10_reading(info, chosen, k10_03)
 
 
+def paged_reader(info: InputFile, k10_03: str = "3"):
+    """As ``reader``, but another page number's questions are other fields, as on a real form."""
+    def read(source: SourcePage, chosen: PagePayload) -> PageResult:
+        result = k10_reading(info, chosen, k10_03)
+        if chosen.page == 1:
+            return result
+        return dataclasses.replace(result, values=[dataclasses.replace(v, field=f"p{chosen.page}_{v.field}")
+                                                   for v in result.values])
+    return read
+
+
 def assign_entries(store: Store) -> list[dict]:
     return [json.loads(r["detail"]) for r in store.audit_rows() if r["action"] == "assign-page"]
 
@@ -88,7 +99,7 @@ def test_a_decision_on_a_reading_that_changed_is_dropped_and_said(new_store):
     done = decisions.assign(store, page_id, payload(MISTAKE), "bob", reader(info, k10_03="5"))
     assert (done.problem, done.kept, done.dropped) == ("", {}, {"k10_03": "4"})
     assert done.decisions() == ("Review decisions: 0 kept, 1 dropped (k10_03 was 4: not a question of this form page, "
-                                "or read differently now).")
+                                "or read differently now; they come back if the page is assigned back).")
     [waiting] = decisions.queue(store)
     assert (waiting.field, waiting.value) == ("k10_03", "5")
     [entry] = assign_entries(store)
@@ -127,6 +138,62 @@ def test_a_decision_on_a_wrongly_identified_pages_field_is_not_carried_to_anothe
         [("k10_03", "3", "")]
     [entry] = assign_entries(store)
     assert (entry["reviews_kept"], entry["reviews_dropped"]) == ({}, {"k10_03": "4"})
+    store.close()
+
+
+@both_backends
+@pytest.mark.parametrize("mistake", [payload(RIGHT, page=2), payload(RIGHT, form="k10-copy"),
+                                     payload(MISTAKE, form="k10-copy", page=2)], ids=["page", "form", "all"])
+def test_a_page_assigned_to_another_form_page_by_mistake_and_back_gets_its_decision_back(new_store, mistake):
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+    done = decisions.assign(store, page_id, mistake, "bob", paged_reader(info))
+    assert (done.problem, done.kept, done.dropped, done.restored) == ("", {}, {"k10_03": "4"}, {})
+    assert not any(v["review"] for v in store.values())
+    done = decisions.assign(store, page_id, payload(RIGHT), "bob", paged_reader(info))
+    assert (done.problem, done.kept, done.dropped, done.restored) == ("", {}, {}, {"k10_03": "4"})
+    assert done.decisions() == ("Review decisions: 0 kept, 0 dropped, 1 brought back (made before the page was "
+                                "last assigned away from this form page).")
+    [value] = [v for v in store.values() if v["field"] == "k10_03"]
+    assert (value["value"], value["review"], value["reviewed_by"]) == ("4", "corrected", "ann")
+    assert decisions.queue(store) == []
+    assert assign_entries(store)[-1]["reviews_restored"] == {"k10_03": "4"}
+    # under its old value id (free again here): undo finds it, and puts the machine's reading back in the queue
+    assert value["value_id"] == value_id
+    assert decisions.undo(store, "ann").field == "k10_03"
+    assert [(p.field, p.value) for p in decisions.queue(store)] == [("k10_03", "3")]
+    store.close()
+
+
+@both_backends
+def test_a_decision_brought_back_must_still_answer_the_reading(new_store):
+    """Back on its own form page, the machine reads the question otherwise now: the old decision may be about
+    other ink, so it stays out and the new reading goes to review saying why."""
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+    decisions.assign(store, page_id, payload(RIGHT, page=2), "bob", paged_reader(info))
+    done = decisions.assign(store, page_id, payload(RIGHT), "bob", paged_reader(info, k10_03="5"))
+    assert (done.kept, done.dropped, done.restored) == ({}, {}, {})
+    [waiting] = decisions.queue(store)
+    assert (waiting.field, waiting.value) == ("k10_03", "5")
+    assert waiting.reason.startswith("assigned: the value changed from '3' to '5' after review (corrected to '4'")
+    store.close()
+
+
+@both_backends
+def test_the_latest_decisions_come_back_and_an_undone_one_stays_undone(new_store):
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+    decisions.assign(store, page_id, payload(RIGHT, page=2), "bob", paged_reader(info))
+    assert decisions.assign(store, page_id, payload(RIGHT), "bob", paged_reader(info)).restored == {"k10_03": "4"}
+    [restored] = [v for v in store.values() if v["field"] == "k10_03"]
+    assert decisions.undo(store, "ann").field == "k10_03"  # taken back after it came back
+    [waiting] = decisions.queue(store)
+    assert decisions.decide(store, waiting.value_id, "corrected", "1", "cy", waiting.value) == ""
+    decisions.assign(store, page_id, payload(RIGHT, page=2), "bob", paged_reader(info))
+    assert decisions.assign(store, page_id, payload(RIGHT), "bob", paged_reader(info)).restored == {"k10_03": "1"}
+    [value] = [v for v in store.values() if v["field"] == "k10_03"]
+    assert (value["value"], value["reviewed_by"]) == ("1", "cy")
     store.close()
 
 

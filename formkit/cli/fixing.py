@@ -126,7 +126,8 @@ def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, la
     the wrong form, page or serial. A form whose printed boxes and lines clearly do not fit the page is
     refused. The old and new form, page and serial go to the audit log. A review decision is kept when its
     question is on the page again and read as when it was made (as --reread keeps one); the others are
-    dropped, and the command says how many of each."""
+    dropped, and come back by the same rule if the page is assigned back to the form page they were made on.
+    The command says how many of each."""
     from ..catalogue import Catalogue
     from ..review import queue as decisions
     from ..store import Store

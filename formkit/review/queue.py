@@ -209,17 +209,21 @@ class Assignment:
     problem: str
     kept: dict[str, str] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
+    restored: dict[str, str] = field(default_factory=dict)
 
     def decisions(self) -> str:
         """One line on what became of the page's review decisions, so that none is lost unnoticed."""
-        if not self.kept and not self.dropped:
+        if not self.kept and not self.dropped and not self.restored:
             return "Review decisions: none had been made on this page."
         kept = " (the same question, read as before)" if self.kept else ""
         dropped = ""
         if self.dropped:
             listing = first_few([f"{name} was {value or '(blank)'}" for name, value in self.dropped.items()])
-            dropped = f" ({listing}: not a question of this form page, or read differently now)"
-        return f"Review decisions: {len(self.kept)} kept{kept}, {len(self.dropped)} dropped{dropped}."
+            dropped = (f" ({listing}: not a question of this form page, or read differently now; they come back"
+                       " if the page is assigned back)")
+        restored = (f", {len(self.restored)} brought back (made before the page was last assigned away from this"
+                    " form page)") if self.restored else ""
+        return f"Review decisions: {len(self.kept)} kept{kept}, {len(self.dropped)} dropped{dropped}{restored}."
 
 
 def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read_as: PageReader) -> Assignment:
@@ -228,8 +232,9 @@ def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read
     page's old and new form, page and serial are audited. A review decision on its old values stands when
     it is on a field of the same form that the machine reads as ``formkit scan --reread`` requires to keep
     one (``Store.replace_page``): a page assigned to a wrong serial by mistake and then back loses none.
-    The others are dropped (a field read otherwise now goes to review again); both are counted and named
-    in the audit log."""
+    The others are dropped (a field read otherwise now goes to review again), and come back if the page is
+    assigned back to the form page they were made on and the machine still reads those questions as then:
+    one mistaken assignment loses nothing. All are counted and named in the audit log."""
     row = store.page(page_id)
     if row is None:
         return Assignment("there is no such page")
@@ -246,7 +251,7 @@ def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read
         done = store.replace_page(page_id, result, reviewer)
     except ValueError as exc:  # voided by someone else in the meantime
         return Assignment(f"not assigned: {exc}")
-    return Assignment("", done.kept, done.dropped)
+    return Assignment("", done.kept, done.dropped, done.restored)
 
 
 def payload_for(catalogue: Catalogue, form: str, version: int | None, page: int, serial: str,
