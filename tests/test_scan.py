@@ -216,6 +216,37 @@ def test_a_mark_on_a_faded_copy_whose_print_is_as_light_as_the_mark_is_read(tmp_
     assert read_line(faded, [f for f in layout.pages[0].fields if f.kind == "line"][1]).positions_mm == ()
 
 
+@pytest.mark.parametrize("shape", ["shifted", "bowed"])
+def test_a_line_off_where_registration_puts_it_reads_its_mark_and_no_tick(tmp_path, shape):
+    """A page photographed bent or curled lays a line up to a millimetre from where registration puts it, and
+    not by the same amount along it. Its bands were drawn where registration puts it: an end tick then showed
+    in too few of their rows to be found, and was read as a second mark (28 of 41 needless flags on 100
+    bent pages, 2026-12-05)."""
+    from scanner.lines import read_line
+    from scanner.resolve import resolve_line
+
+    layout = build_layout(resolve_template("vas-4line"))
+    generate(layout, make_copies(1, None, 1), tmp_path / "vas.pdf")
+    [image] = render_pdf(tmp_path / "vas.pdf", 25.4 * 8)  # as registered: 8 px/mm
+    grey = image.min(axis=2)
+    blank, marked = [f for f in layout.pages[0].fields if f.kind == "line"][:2]
+    x, y = int((marked.x1_mm + 35) * 8), int(marked.y1_mm * 8)
+    cv2.line(grey, (x, y - 12), (x + 2, y + 12), 0, 3)
+    moved = grey.copy()
+    for line in (blank, marked):
+        top, x1, x2 = int(line.y1_mm * 8) - 40, int(line.x1_mm * 8) - 30, int(line.x2_mm * 8) + 31
+        for column in range(x1, x2):
+            along = (column - x1) / (x2 - x1)
+            down_px = 7 if shape == "shifted" else int(round(7 * np.sin(np.pi * (0.3 + 0.7 * along))))
+            right_px = 6  # and 0.75 mm to the right, as the photos' bent pages had it
+            moved[top + down_px:top + 80, column] = grey[top:top + 80 - down_px, column - right_px]
+    moved = cv2.GaussianBlur(moved, (0, 0), 1.2)  # as a 12 MP photo of A4 gives it, warped to 8 px/mm
+    assert read_line(moved, blank).positions_mm == ()
+    reading = read_line(moved, marked)
+    assert len(reading.positions_mm) == 1 and abs(reading.positions_mm[0] - 35) <= 0.3 and not reading.near_tick
+    assert not resolve_line(marked, reading).needs_review
+
+
 def test_a_mark_on_an_end_tick_is_flagged_not_read_as_blank(tmp_path):
     images, _ = printed("vas-4line", tmp_path)
     line = next(f for f in build_layout(resolve_template("vas-4line")).pages[0].fields if f.kind == "line")
