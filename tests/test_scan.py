@@ -174,22 +174,26 @@ def test_a_visual_analogue_mark_reads_to_a_millimetre(tmp_path):
     assert values["line_4"].value == "" and not values["line_4"].needs_review
 
 
+def registered_vas_page(tmp_path: Path) -> tuple[np.ndarray, list]:
+    """A printed vas-4line page as registration hands it on (grey, 8 px/mm), and its lines."""
+    layout = build_layout(resolve_template("vas-4line"))
+    generate(layout, make_copies(1, None, 1), tmp_path / "vas.pdf")
+    [image] = render_pdf(tmp_path / "vas.pdf", 25.4 * 8)
+    return image.min(axis=2), [f for f in layout.pages[0].fields if f.kind == "line"]
+
+
 def test_specks_of_noise_or_a_smudge_along_a_line_are_no_mark_but_a_thin_stroke_is(tmp_path):
     """In a dim, noisy photo a pixel of noise above a blank line and one below it, near the same columns,
     were read as a mark crossing it, unflagged; and noise all along a line as one mark at its middle."""
     from scanner.lines import read_line
     from scanner.resolve import resolve_line
 
-    layout = build_layout(resolve_template("vas-4line"))
-    generate(layout, make_copies(1, None, 1), tmp_path / "vas.pdf")
-    [image] = render_pdf(tmp_path / "vas.pdf", 25.4 * 8)  # as registered: 8 px/mm
-    grey = image.min(axis=2)
-    line_1, line_2 = [f for f in layout.pages[0].fields if f.kind == "line"][:2]
+    grey, vas_lines = registered_vas_page(tmp_path)
+    line_1, line_2, line_3 = vas_lines[:3]
     x, y = int((line_1.x1_mm + 60) * 8), int(line_1.y1_mm * 8)
     grey[y - 10, x] = grey[y + 10, x + 2] = 60  # a pixel 1.25 mm above, one below
     x, y = int((line_2.x1_mm + 60) * 8), int(line_2.y1_mm * 8)
     cv2.line(grey, (x, y - 9), (x + 1, y + 9), 0, 3)  # a 0.4 mm stroke, 1.1 mm each way
-    line_3 = [f for f in layout.pages[0].fields if f.kind == "line"][2]
     x, y = int((line_3.x1_mm + 30) * 8), int(line_3.y1_mm * 8)
     cv2.rectangle(grey, (x, y - 12), (x + 160, y + 12), 90, -1)  # 20 mm of grey along the line: a smudge
     assert read_line(grey, line_1).positions_mm == ()
@@ -204,16 +208,13 @@ def test_a_mark_on_a_faded_copy_whose_print_is_as_light_as_the_mark_is_read(tmp_
     than its paper: every mark on the visual-analogue lines was lost, and each line read blank."""
     from scanner.lines import read_line
 
-    layout = build_layout(resolve_template("vas-4line"))
-    generate(layout, make_copies(1, None, 1), tmp_path / "vas.pdf")
-    [image] = render_pdf(tmp_path / "vas.pdf", 25.4 * 8)  # as registered: 8 px/mm
-    grey = image.min(axis=2)
-    line = next(f for f in layout.pages[0].fields if f.kind == "line")
+    grey, vas_lines = registered_vas_page(tmp_path)
+    line = vas_lines[0]
     x, y = int((line.x1_mm + 42) * 8), int(line.y1_mm * 8)
     cv2.line(grey, (x, y - 20), (x + 2, y + 20), 0, 3)
     faded = (140 + grey.astype(np.float32) * (50 / 255)).astype(np.uint8)
     assert [round(p) for p in read_line(faded, line).positions_mm] == [42]
-    assert read_line(faded, [f for f in layout.pages[0].fields if f.kind == "line"][1]).positions_mm == ()
+    assert read_line(faded, vas_lines[1]).positions_mm == ()
 
 
 @pytest.mark.parametrize("shape", ["shifted", "bowed"])
@@ -225,11 +226,8 @@ def test_a_line_off_where_registration_puts_it_reads_its_mark_and_no_tick(tmp_pa
     from scanner.lines import read_line
     from scanner.resolve import resolve_line
 
-    layout = build_layout(resolve_template("vas-4line"))
-    generate(layout, make_copies(1, None, 1), tmp_path / "vas.pdf")
-    [image] = render_pdf(tmp_path / "vas.pdf", 25.4 * 8)  # as registered: 8 px/mm
-    grey = image.min(axis=2)
-    blank, marked = [f for f in layout.pages[0].fields if f.kind == "line"][:2]
+    grey, vas_lines = registered_vas_page(tmp_path)
+    blank, marked = vas_lines[:2]
     x, y = int((marked.x1_mm + 35) * 8), int(marked.y1_mm * 8)
     cv2.line(grey, (x, y - 12), (x + 2, y + 12), 0, 3)
     moved = grey.copy()
