@@ -138,15 +138,15 @@ def _line_rows(region: np.ndarray, expected_row: int, ends: tuple[float, float],
     weights = np.array([[1.0], [2.0], [3.0], [2.0], [1.0]], np.float32)
     smoothed = cv2.filter2D(darkness, -1, weights / weights.sum(), borderType=cv2.BORDER_REPLICATE)
     darkest = (lo + np.argmax(smoothed, axis=0)).astype(np.float64)
-    # where no row stands out (the line hidden under a smudge, or not printed) the neighbours say
-    # against the paper at the window's edges: the lighter of the two lies a millimetre or more off the line
+    # a row stands out against the paper at the window's edges (the lighter of the two lies a millimetre or
+    # more off the line); where none does (the line under a smudge, or not printed) the columns either side say
     shows = smoothed.max(axis=0) - np.minimum(smoothed[0], smoothed[-1]) >= LINE_SHOWS_GREY
     if not shows.any():
         return np.full(region.shape[1], expected_row, int)
     columns = np.arange(len(darkest))
     darkest = np.interp(columns, columns[shows], darkest[shows])
-    # the running median (rows fit in 8 bits; OpenCV's median of a one-row image repeats the row, and
-    # replicates its ends, as np.median over a sliding window of the padded row does at a sixth of the cost)
+    # the running median: rows fit in 8 bits, and OpenCV's median of a one-row image repeats the row and
+    # replicates its ends, as NumPy's median over a sliding window of the row padded with its ends does
     window = 2 * max(1, int(round(LINE_TRACK_MM * px_per_mm / 2))) + 1
     track = cv2.medianBlur(np.round(darkest).astype(np.uint8)[None, :], min(window, 255))[0].astype(np.float64)
     rows = np.empty(region.shape[1], int)
