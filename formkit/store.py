@@ -998,10 +998,13 @@ class Store:
                 restored = db.execute(
                     # the value is the machine's reading again, flagged as it was (decisions recorded before
                     # 2026-12-04 do not say: flagged); no record of the decision is left behind
+                    # the same field of the same page too: an assignment brings a decision back under its old
+                    # value id, which SQLite may have given another field meanwhile
                     "UPDATE field_values SET value=?, needs_review=?, reason=COALESCE(?, reason), machine_value=NULL,"
-                    " review='', reviewed_by='', reviewed_at='' WHERE id=? AND reviewed_by=? AND value=?",
+                    " review='', reviewed_by='', reviewed_at='' WHERE id=? AND reviewed_by=? AND value=?"
+                    " AND page_id=? AND field=?",
                     (entry["old_value"], decided.get("needs_review", 1), decided.get("reason"), value_id, reviewer,
-                     entry["new_value"])).rowcount
+                     entry["new_value"], entry["page_id"], entry["field"])).rowcount
                 if restored:
                     self.audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],
                                entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
@@ -1059,13 +1062,16 @@ def _decision_record(row: Any) -> dict[str, Any]:
 
 def _dropped_when_it_left(db: Any, page_id: int, form: str, form_page: int) -> list[dict[str, Any]]:
     """The decisions dropped (``_decision_record``) when page ``page_id`` was last assigned away from ``form``
-    page ``form_page``: none if it never was, or if that assignment was logged before they were kept."""
+    page ``form_page``: none if it never was, if it has been assigned back there since (they were offered
+    back then: one undone since must stay undone), or if that assignment was logged before they were kept."""
     for entry in db.execute("SELECT detail FROM audit WHERE page_id=? AND action='assign-page' ORDER BY id DESC",
                             (page_id,)).fetchall():
         detail = json.loads(entry["detail"] or "{}")
-        left = detail.get("old", {})
+        left, came = detail.get("old", {}), detail.get("new", {})
         if (left.get("form"), left.get("form_page")) == (form, form_page):
             return list(detail.get("decisions_dropped", []))
+        if (came.get("form"), came.get("form_page")) == (form, form_page):
+            return []
     return []
 
 

@@ -198,6 +198,62 @@ def test_the_latest_decisions_come_back_and_an_undone_one_stays_undone(new_store
 
 
 @both_backends
+def test_a_decision_brought_back_and_undone_stays_undone_when_the_page_is_assigned_again(new_store):
+    """Found by a second read: an assignment to the same form page (a serial fixed) brought back, again, the
+    decisions dropped before the page last came back there, an undone one too, which undo could then no
+    longer take back."""
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+    decisions.assign(store, page_id, payload(RIGHT, page=2), "bob", paged_reader(info))
+    assert decisions.assign(store, page_id, payload(RIGHT), "bob", paged_reader(info)).restored == {"k10_03": "4"}
+    assert decisions.undo(store, "ann").field == "k10_03"
+    done = decisions.assign(store, page_id, payload(MISTAKE), "bob", paged_reader(info))
+    assert (done.kept, done.restored) == ({}, {})
+    assert [(p.field, p.value) for p in decisions.queue(store)] == [("k10_03", "3")]
+    store.close()
+
+
+@both_backends
+def test_undo_takes_back_the_decision_on_its_own_field_when_value_ids_are_reused(new_store):
+    """Found by a second read: SQLite reuses the highest deleted row id, so a page's values on another page
+    number took its old ids, one was decided there, and the decision brought back under that id on the way
+    back was taken for it by undo, which wrote the other field's reading into it."""
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+
+    def read(source: SourcePage, chosen: PagePayload) -> PageResult:  # page 2's question reads 1
+        return paged_reader(info, k10_03="3" if chosen.page == 1 else "1")(source, chosen)
+
+    decisions.assign(store, page_id, payload(RIGHT, page=2), "bob", read)
+    [waiting] = [p for p in decisions.queue(store) if p.field == "p2_k10_03"]
+    assert decisions.decide(store, waiting.value_id, "corrected", "4", "ann", waiting.value) == ""
+    assert decisions.assign(store, page_id, payload(RIGHT), "bob", read).restored == {"k10_03": "4"}
+    assert decisions.undo(store, "ann").field == "k10_03"  # her page-2 decision is not on this page now
+    assert [(p.field, p.value) for p in decisions.queue(store)] == [("k10_03", "3")]
+    # and the page-2 decision, never undone, comes back on page 2
+    assert decisions.assign(store, page_id, payload(RIGHT, page=2), "bob", read).restored == {"p2_k10_03": "4"}
+    store.close()
+
+
+@both_backends
+def test_decisions_on_both_page_numbers_come_back_on_each_of_several_round_trips(new_store):
+    info, page_id, value_id = reviewed_page(new_store)
+    store = Store(new_store)
+    for trip in range(3):
+        done = decisions.assign(store, page_id, payload(RIGHT, page=2), "bob", paged_reader(info))
+        if trip == 0:
+            [waiting] = decisions.queue(store)
+            assert decisions.decide(store, waiting.value_id, "corrected", "7", "cy", waiting.value) == ""
+        else:
+            assert done.restored == {"p2_k10_03": "7"}
+        done = decisions.assign(store, page_id, payload(RIGHT), "bob", paged_reader(info))
+        assert (done.restored, done.dropped) == ({"k10_03": "4"}, {"p2_k10_03": "7"})
+        assert decisions.queue(store) == []
+    assert decisions.undo(store, "ann").field == "k10_03"
+    store.close()
+
+
+@both_backends
 def test_an_unidentified_page_assigned_has_no_decision_to_keep(new_store):
     store = Store(new_store)
     info = InputFile("stained.jpg", hashlib.sha256(b"stained").hexdigest(), 1000, 1)
