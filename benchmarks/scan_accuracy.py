@@ -55,6 +55,7 @@ CONDITIONS = {
     "phone photo 3 MP": "photo3",
     "phone photo 12 MP": "photo12",
     "phone photo 12 MP, page not flat": "photo12bent",
+    "phone photo 3 MP, page not flat": "photo3bent",
     "flatbed 300 dpi, crumpled": "scan300crumpled",
     "phone photo 12 MP, crumpled": "photo12crumpled",
     "phone photo 12 MP, glare": "photo12glare",
@@ -83,7 +84,7 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
     are written too."""
     rng = random.Random(seed)
     form = FORMS[seed % len(FORMS)]
-    dpi = 200 if condition in ("scan200bw", "photo3", "photo2msg", "photo7dim") else 300
+    dpi = 200 if condition in ("scan200bw", "photo3", "photo3bent", "photo2msg", "photo7dim") else 300
     layout, pages = blank_pages(form, dpi)
     index = rng.randrange(len(pages))
     filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng, digits=digits)
@@ -101,10 +102,11 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
     elif condition == "scan200bw":
         image = degrade_scan(filled.image, dpi, rng, out_dpi=200, one_bit=True, upside_down=rng.random() < 1 / 3)
     else:
-        frames = {"photo2msg": MESSENGER_FRAME_PX, "photo7dim": (3000, 2250), "photo3": (2000, 1500)}
+        frames = {"photo2msg": MESSENGER_FRAME_PX, "photo7dim": (3000, 2250), "photo3": (2000, 1500),
+                  "photo3bent": (2000, 1500)}
         frame = frames.get(condition, (4000, 3000))
         page = filled.image
-        if condition == "photo12bent":  # its middle raised or sunk by 0.4-0.9 mm: markers cannot see it
+        if condition in ("photo12bent", "photo3bent"):  # its middle raised or sunk by 0.4-0.9 mm: markers cannot see it
             page = bend_page(page, dpi, rng.choice([-1, 1]) * rng.uniform(0.4, 0.9))
         fill = rng.uniform(*photo_fill) if photo_fill else None
         image = degrade_photo(page, rng, frame_px=frame, fill=fill, glare=condition == "photo12glare")
