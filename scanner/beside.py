@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from formkit.layout.blocks import BOX_LINE_MM
 from formkit.layout.model import (
     Box,
     BoxesField,
@@ -411,6 +412,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     if contrast < INK_CONTRAST:  # a blurred border's edges, moved, show as faint strokes along it
         ink &= ~(near_lines | _widened(borders, LINE_NEAR_MM, px_per_mm))
     inside_mm2 = np.bincount(in_box[ink & (in_box >= 0)], minlength=len(boxes)) / px_per_mm ** 2
+    on_outlines = _widened(borders, BOX_LINE_MM / 2 + LINE_MARGIN_MM, px_per_mm)
     others = [_answer_area(g) for g in layout_page.fields if g is not f]
     origin = (rows.start, cols.start)
     joined: set[tuple[int, int]] = set()
@@ -439,6 +441,8 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
                 and max(abs(axis.direction)) >= PRINTED_LINE_COS \
                 and np.mean(near_lines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:
             continue  # a printed rule or border that a bent page moved off its place, or a dash of it
+        if np.mean(on_outlines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:
+            continue  # a piece of a box's own outline where it was found: a bent page moves it past the print's
         candidates.append((beside_ys, beside_xs, len(xs), centre_mm))
     # folds are looked for only where they could matter: a tick's overshoot beside its box is not enough
     worth_it = sum(whole for _, _, whole, _ in candidates) >= BESIDE_INK_MM2 * px_per_mm ** 2
