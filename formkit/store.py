@@ -588,6 +588,7 @@ class Store:
                         if r["field"] in readings and _decision_stands(r, readings[r["field"]].value)]
             kept = {r["field"]: r["value"] for r in standing}
             dropped_rows = [r for r in reviewed if r["field"] not in kept]
+            dropped = {r["field"]: r["value"] for r in dropped_rows}
             # decisions dropped when the page last left this very form page (assigned elsewhere by mistake)
             # (a decision made since on the same question, kept or not, is the newer one)
             decided_since = {r["field"] for r in reviewed if r["field"] in readings}
@@ -614,7 +615,7 @@ class Store:
             self.audit(actor, "assign-page", page_id, old=_identity(before), new=_identity(after),
                        detail=json.dumps({"old": before, "new": after, "values": len(result.values),
                                           "reviews_kept": kept, "reviews_restored": restored,
-                                          "reviews_dropped": {r["field"]: r["value"] for r in dropped_rows},
+                                          "reviews_dropped": dropped,
                                           "decisions_dropped": [_decision_record(r) for r in dropped_rows]}))
             if PageState(old["status"]).was_read:
                 self._settle(old["form"], old["serial"], old["form_page"], actor, changes)
@@ -623,7 +624,7 @@ class Store:
                 self._decide_fill_convention(result.form, result.serial)
             if state.value != old["status"]:
                 changes.insert(0, StateChange(page_id, PageState(old["status"]), state))
-        return Reassigned(changes, kept, {r["field"]: r["value"] for r in dropped_rows}, restored)
+        return Reassigned(changes, kept, dropped, restored)
 
     def void_pages(self, page_ids: list[int], why: str, actor: str) -> list[StateChange]:
         """Take pages out of every export, queue, conflict and fill-convention decision, keeping them (and

@@ -99,7 +99,8 @@ def test_a_decision_on_a_reading_that_changed_is_dropped_and_said(new_store):
     done = decisions.assign(store, page_id, payload(MISTAKE), "bob", reader(info, k10_03="5"))
     assert (done.problem, done.kept, done.dropped) == ("", {}, {"k10_03": "4"})
     assert done.decisions() == ("Review decisions: 0 kept, 1 dropped (k10_03 was 4: not a question of this form page, "
-                                "or read differently now; they come back if the page is assigned back).")
+                                "or read differently now; they come back if the page is assigned back and reads as "
+                                "before).")
     [waiting] = decisions.queue(store)
     assert (waiting.field, waiting.value) == ("k10_03", "5")
     [entry] = assign_entries(store)

@@ -220,7 +220,7 @@ class Assignment:
         if self.dropped:
             listing = first_few([f"{name} was {value or '(blank)'}" for name, value in self.dropped.items()])
             dropped = (f" ({listing}: not a question of this form page, or read differently now; they come back"
-                       " if the page is assigned back)")
+                       " if the page is assigned back and reads as before)")
         restored = (f", {len(self.restored)} brought back (made before the page was last assigned away from this"
                     " form page)") if self.restored else ""
         return f"Review decisions: {len(self.kept)} kept{kept}, {len(self.dropped)} dropped{dropped}{restored}."
