@@ -1,6 +1,6 @@
 """The PostgreSQL backend of the store: connection, the few differences from SQLite, and errors.
 
-``formkit/store.py`` keeps the one store API and its SQL, written for SQLite with ``?`` parameters; this
+``formkit/store/`` keeps the one store API and its SQL, written for SQLite with ``?`` parameters; this
 module runs that same SQL on PostgreSQL (psycopg 3, the ``scale`` extra):
 
 - parameters: ``?`` becomes ``%s`` (and a literal ``%`` becomes ``%%``); rows answer ``row["name"]``,

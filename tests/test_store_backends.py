@@ -440,13 +440,13 @@ def test_a_role_given_only_what_formkit_needs_cannot_alter_the_audit_log(postgre
 def test_a_store_read_as_it_lay_and_written_meanwhile_is_not_trusted(tmp_path, monkeypatch):
     """A reader who may not write the store reads it as it lies on disk, without locks: a scan that wrote to
     it meanwhile may have torn what was read, so closing says so (exit 8: run the command again)."""
-    import formkit.store as store_module
+    from formkit.store import opening
 
     db = tmp_path / "s.sqlite"
     owner = Store(db)
     add(owner, file_info("a.jpg"))
     owner.close()
-    monkeypatch.setattr(store_module.os, "access", lambda path, mode: False)  # as a colleague who may only read
+    monkeypatch.setattr(opening.os, "access", lambda path, mode: False)  # as a colleague who may only read
     reader = Store(db, readonly=True)
     assert len(reader.values()) == 2
     writer = Store(db)

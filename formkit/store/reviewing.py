@@ -1,0 +1,124 @@
+"""The review queue and decisions: which values wait for a person, holding one for a reviewer, recording
+a decision and taking it back; a part of ``Store`` (``formkit/store/__init__.py``)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..records import PageState
+from .schema import QUEUE_ROWS, WAITING, now
+
+
+@dataclass(frozen=True)
+class Undone:
+    """A decision taken back: its field and value (``field`` '' and ``value_id`` 0 when there was none)."""
+
+    field: str = ""
+    value_id: int = 0
+
+
+class Reviewing:
+    """``Store``'s review queue and decisions, through the store's connection (``db``), write transaction
+    (``_writing``) and audit log (``audit``)."""
+
+    db: Any
+
+    def review_queue(self, reviewer: str = "", limit: int = -1) -> list[sqlite3.Row]:
+        """Values waiting for review (at most ``limit``), page by page in the order they were read; values
+        another reviewer has open right now come last."""
+        order = (" ORDER BY (SELECT COUNT(*) FROM claims c WHERE c.value_id=v.id AND c.reviewer<>? AND c.until>?),"
+                 " p.id, v.id")
+        if limit < 0:
+            return self.db.execute(QUEUE_ROWS + order, (reviewer, now())).fetchall()
+        return self.db.execute(QUEUE_ROWS + order + " LIMIT ?", (reviewer, now(), limit)).fetchall()
+
+    def waiting_value(self, value_id: int) -> sqlite3.Row | None:
+        """The value ``value_id`` if it is waiting for review."""
+        return self.db.execute(QUEUE_ROWS + " AND v.id=?", (value_id,)).fetchone()
+
+    def review_secret(self) -> bytes:
+        """The key the review page signs its browser sessions with, made on first use and kept in the store:
+        a page opened before ``formkit review`` was restarted still saves what was typed on it (each start
+        drew a key of its own, and the value was lost). Whoever can read the store can read the key; they
+        can change the store itself too."""
+        query = "SELECT value FROM meta WHERE key='review-secret'"
+        if (row := self.db.execute(query).fetchone()) is not None:  # no write lock to wait for, once made
+            return bytes.fromhex(row[0])
+        with self._writing() as db:
+            if (row := db.execute(query).fetchone()) is not None:  # another server made it meanwhile
+                return bytes.fromhex(row[0])
+            key = secrets.token_hex(32)
+            db.execute("INSERT INTO meta (key, value) VALUES ('review-secret', ?)", (key,))
+            return bytes.fromhex(key)
+
+    def claim(self, value_id: int, reviewer: str, seconds: int) -> None:
+        """Hold a value for ``reviewer`` for ``seconds``: it is shown to others only after the rest."""
+        until = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+        with self._writing() as db:
+            db.execute("DELETE FROM claims WHERE value_id=?", (value_id,))
+            db.execute("INSERT INTO claims (value_id, reviewer, until) VALUES (?,?,?)", (value_id, reviewer, until))
+
+    def review_progress(self) -> tuple[int, int]:
+        """(values reviewed, values that needed review in all) on pages read."""
+        done, left = self.db.execute(
+            "SELECT SUM(CASE WHEN v.review<>'' THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN {WAITING} THEN 1 ELSE 0 END) FROM field_values v"
+            " JOIN pages p ON p.id=v.page_id WHERE p.status=?", (PageState.READ.value,)).fetchone()
+        return int(done or 0), int(done or 0) + int(left or 0)
+
+    def decide(self, value_id: int, action: str, new_value: str, reviewer: str, seen_value: str) -> str:
+        """Record a decision in one transaction; returns '' or why it was not recorded (someone else decided
+        first, or the value changed since it was shown)."""
+        with self._writing() as db:
+            row = db.execute("SELECT page_id, field, value, needs_review, reason, review, reviewed_by FROM field_values"
+                             " WHERE id=?", (value_id,)).fetchone()
+            if row is None:
+                return "no such value"
+            if row["review"]:
+                return f"already reviewed by {row['reviewed_by']}"
+            if row["value"] != seen_value:
+                return "the value changed since it was shown"
+            changed = db.execute(
+                "UPDATE field_values SET machine_value=COALESCE(machine_value, value), value=?, needs_review=0,"
+                " review=?, reviewed_by=?, reviewed_at=? WHERE id=? AND review=''",
+                (new_value, action, reviewer, now(), value_id)).rowcount
+            if changed != 1:
+                return "already reviewed"
+            db.execute("DELETE FROM claims WHERE value_id=?", (value_id,))
+            # what undo puts back: a value waiting only because another image reads it otherwise was not flagged
+            self.audit(reviewer, f"review:{action}", row["page_id"], row["field"], row["value"], new_value,
+                       json.dumps({"value_id": value_id, "needs_review": int(row["needs_review"]),
+                                   "reason": row["reason"]}))
+        return ""
+
+    def undo(self, reviewer: str) -> Undone:
+        """Take back ``reviewer``'s latest decision that still stands; returns which (empty when none)."""
+        with self._writing() as db:
+            undone = {json.loads(r["detail"]).get("audit_id") for r in db.execute(
+                "SELECT detail FROM audit WHERE actor=? AND action='undo'", (reviewer,))}
+            for entry in db.execute("SELECT * FROM audit WHERE actor=? AND action LIKE 'review:%' ORDER BY id DESC",
+                                    (reviewer,)).fetchall():
+                if entry["id"] in undone:
+                    continue
+                decided = json.loads(entry["detail"])
+                value_id = decided["value_id"]
+                restored = db.execute(
+                    # the value is the machine's reading again, flagged as it was (decisions recorded before
+                    # 2026-12-04 do not say: flagged); no record of the decision is left behind
+                    # the same field of the same page too: an assignment brings a decision back under its old
+                    # value id, which SQLite may have given another field meanwhile
+                    "UPDATE field_values SET value=?, needs_review=?, reason=COALESCE(?, reason), machine_value=NULL,"
+                    " review='', reviewed_by='', reviewed_at='' WHERE id=? AND reviewed_by=? AND value=?"
+                    " AND page_id=? AND field=?",
+                    (entry["old_value"], decided.get("needs_review", 1), decided.get("reason"), value_id, reviewer,
+                     entry["new_value"], entry["page_id"], entry["field"])).rowcount
+                if restored:
+                    self.audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],
+                               entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
+                    return Undone(str(entry["field"]), int(value_id))
+        return Undone()
