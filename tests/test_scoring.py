@@ -10,6 +10,7 @@ import pytest
 from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.errors import TemplateError
 from formkit.export import export
+from formkit.report.data import latest_per_person, load_forms
 from formkit.scoring import Answer, gas_t_score, read_scoring, score_form
 from formkit.template import load_template
 
@@ -215,6 +216,58 @@ def test_the_change_waits_while_an_occasion_that_may_be_first_or_latest_awaits_r
     assert change["P02"]["status"].startswith("pending-review") and change["P02"]["change"] == ""
     assert (change["P03"]["change"], change["P03"]["status"]) == ("20", "complete; 1 occasion(s) without a usable "
                                                                   "score left out")
+
+
+MOOD_WITH_A_WRITTEN_CODE = """form: mood
+version: 1
+title: Mood
+licence: shippable
+page: {size: A5}
+scales:
+  f: [{value: 1, label: Low}, {value: 2, label: Mid}, {value: 3, label: High}]
+items:
+  - {kind: digits, id: client_code, text: Client code, count: 4}
+  - {kind: matrix, scale: f, rows: [{id: m1, text: One}, {id: m2, text: Two}]}
+  - {kind: date, id: visit, text: Date}
+scoring:
+  person: client_code
+  occasion_date: visit
+  scores:
+    - {id: mood_total, label: Mood total, method: sum, items: [m1, m2], change: true}
+"""
+
+
+def test_a_form_whose_written_person_code_waits_may_be_anyones_first_or_latest(tmp_path):
+    """The code written on a form links it to the person's other forms: while it waits for review the form
+    may be anyone's, so no person's change is settled where that form could be their first or latest."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "mood.yaml").write_text(MOOD_WITH_A_WRITTEN_CODE, encoding="utf-8")
+    catalogue = Catalogue([tmp_path / "templates"])
+
+    def mood(serial: str, code: str, answer: int, date: str, page_id: int, code_waits: bool = False) -> list:
+        fields = [("client_code", code, code_waits), ("m1", str(answer), False), ("m2", str(answer), False),
+                  ("visit", date, False)]
+        return [_row(serial, f, v, form="mood", review=waits, page_id=page_id) for f, v, waits in fields]
+
+    rows = (mood("AAAA-AAA1", "0042", 1, "2026-01-01", 1) + mood("AAAA-AAA2", "0042", 2, "2026-02-01", 2)
+            + mood("BBBB-BBB1", "0077", 1, "2026-01-01", 3) + mood("BBBB-BBB2", "0077", 3, "2026-02-01", 4)
+            # 0099's forms lie on both sides of the form whose code waits: it cannot be first or latest
+            + mood("CCCC-CCC1", "0099", 1, "2026-01-01", 5) + mood("CCCC-CCC2", "0099", 2, "2026-04-01", 6)
+            + mood("WWWW-WWW1", "0042", 3, "2026-03-01", 7, code_waits=True))
+    export(rows, tmp_path / "out", catalogue=catalogue)
+    latest, pending = latest_per_person(load_forms(rows, catalogue=catalogue)["mood"], "mood_total")
+    assert (latest, pending) == ({"0099": 4.0}, {"0042", "0077"})  # the reports' latest scores wait as well
+    change = {r["person_code"]: r for r in _read(tmp_path / "out" / "mood_change.csv")}
+    for code in ("0042", "0077"):
+        assert change[code]["status"].startswith("pending-review: the person code of WWWW-WWW1 awaits review")
+        assert change[code]["change"] == ""
+    assert (change["0099"]["change"], change["0099"]["status"], change["0099"]["occasions"]) == ("2", "complete", "2")
+    decided = [{**r, "needs_review": 0, "review": "accept", "reviewed_by": "ana"} if r["field"] == "client_code"
+               else r for r in rows]
+    export(decided, tmp_path / "after", catalogue=catalogue)
+    change = {r["person_code"]: r for r in _read(tmp_path / "after" / "mood_change.csv")}
+    assert (change["0042"]["change"], change["0042"]["occasions"], change["0042"]["status"]) == ("4", "3", "complete")
+    assert change["0077"]["change"] == "4" and change["0077"]["status"] == "complete"
 
 
 def test_an_undated_occasion_takes_its_place_by_scan_order(tmp_path):

@@ -148,8 +148,10 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
         version = row["version"]
         scoring = scorings[version]
         person = codes.get(normalise_serial(row["serial"]), "")
+        person_waiting = False
         if not person and scoring.person_field:
             person = row.get(scoring.person_field, "")
+            person_waiting = scoring.person_field in row["_review"]
         row["person_code"] = person
         answers = {f: Answer(row.get(f, ""), f in row["_review"], f in row) for f in fields}
         results = score_form(scoring, answers, version_scales[version], chosen_sets)
@@ -164,7 +166,8 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
                 row[f"{rule.id}_band"] = result.band
             if rule.change:
                 occasions[rule.id].append(Occasion(person, row["serial"], date, row["_scanned"], result.value,
-                                                   result.status, scoring.occasion_date_field in row["_review"]))
+                                                   result.status, scoring.occasion_date_field in row["_review"],
+                                                   person_waiting))
             why[rule.id] = HAS_VALUE if result.value is not None else WAITING if result.status == PENDING \
                 else INVALID
         if templates[version] is None:  # another version's scores: none for this one, and why

@@ -118,6 +118,7 @@ class FormData:
     occasions: list[Occasion]
     change: list[dict[str, Any]]  # rows of <form>_change.csv
     ranges: dict[str, tuple[float, float]]  # possible range of each score, where the rule tells it
+    person_field: str | None = None  # the field a person code is written in, where the form has one
 
 
 def load_forms(rows: list[Any], scan_dates: Iterable[Any] = (), codes: Mapping[str, str] | None = None,
@@ -160,6 +161,7 @@ def _form_data(form: str, wide: Any, long: Any, change: Any, scan_order: list[in
         for rule in scoring.scores:
             rules.setdefault(rule.id, rule)
     date_field = next((s.occasion_date_field for s in scorings.values() if s.occasion_date_field), None)
+    person_field = next((s.person_field for s in scorings.values() if s.person_field), None)
     title = next((t.title for t in templates.values() if t), form)
     score_columns = {c for r in rules.values() for c in (r.id, f"{r.id}_status", f"{r.id}_band")}
     fields = [c for c in wide.columns[4:] if c not in score_columns
@@ -202,7 +204,7 @@ def _form_data(form: str, wide: Any, long: Any, change: Any, scan_order: list[in
             frozenset(waiting[serial]), int(row.get("needs_review", 0)), int(row.get("reviewed", 0))))
     ranges = {rule.id: r for rule in rules.values() if (r := _range(rule, scales, rules)) is not None}
     return FormData(form, title, rules, date_field, fields, items, occasions, list(change.rows) if change else [],
-                    ranges)
+                    ranges, person_field)
 
 
 def _range(rule: ScoreRule, scales: dict[int, dict[str, tuple[float, float]]],
@@ -429,23 +431,30 @@ def _change(f: FormData, rule: ScoreRule) -> ChangeSummary:
 
 def latest_per_person(f: FormData, score: str) -> tuple[dict[str, float], set[str]]:
     """Each person's latest usable value of ``score``, their occasions ordered as the export orders them for
-    change; a person whose latest occasion may be one waiting for review is left out (returned: who)."""
+    change; a person whose latest occasion may be one waiting for review is left out (returned: who), as is one
+    whose latest may be a form whose written person code waits for review (it may be anyone's)."""
     own: dict[str, list[Occasion]] = defaultdict(list)
+    anyones: list[Occasion] = []
     for o in f.occasions:
         if o.person and score in o.scores:
             own[o.person].append(o)
+        elif (not o.person and score in o.scores and f.person_field is not None and f.person_field in o.waiting
+              and o.scores[score].status in (COMPLETE, PRORATED, PENDING)):
+            anyones.append(o)
+    anyone_ids = {id(o) for o in anyones}
     latest: dict[str, float] = {}
     pending: set[str] = set()
     for person, unordered in own.items():
-        occasions = in_order(unordered, lambda o: o.written_date, lambda o: o.order)
-        statuses = [o.scores[score].status for o in occasions]
+        occasions = in_order(unordered + anyones, lambda o: o.written_date, lambda o: o.order)
+        statuses = [PENDING if id(o) in anyone_ids else o.scores[score].status for o in occasions]
         # as the export's change file: a date waits while the form's date field waits for review, whether or
         # not the machine's guess reads as a date
         dates_waiting = [f.date_field is not None and f.date_field in o.waiting for o in occasions]
         if not ends_settled(statuses, dates_waiting)[1]:
             pending.add(person)
             continue
-        usable = [o.scores[score].value for o in occasions if o.scores[score].value is not None]
+        usable = [o.scores[score].value for o in occasions
+                  if id(o) not in anyone_ids and o.scores[score].value is not None]
         if usable:
             latest[person] = usable[-1]
     return latest, pending

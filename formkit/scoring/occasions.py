@@ -4,7 +4,7 @@ pseudonymous code (printed from a roster, or written on the form). Names never r
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from .compute import COMPLETE, PENDING, PRORATED, format_number
@@ -24,6 +24,8 @@ class Occasion:
     value: float | None
     status: str
     date_waiting: bool = False  # the date written on the form waits for review: where it goes is not known
+    # the person code written on the form waits for review (``person`` is ''): whose occasion it is is not known
+    person_waiting: bool = False
 
 
 def in_order(occasions: Sequence[T], date: Callable[[T], str], order: Callable[[T], int]) -> list[T]:
@@ -56,14 +58,19 @@ def ends_settled(statuses: Sequence[str], dates_waiting: Sequence[bool]) -> tupl
 def change_rows(score_id: str, occasions: list[Occasion], decimals: int | None) -> list[dict[str, object]]:
     """One row per person with at least one occasion: first and latest usable values and their difference.
     Occasions are ordered by ``in_order`` (an undated one by scan order, and the status says so); the change
-    waits for review while an occasion that could be the first or latest usable one does (``ends_settled``)."""
+    waits for review while an occasion that could be the first or latest usable one does (``ends_settled``).
+    An occasion whose written person code waits for review may be anyone's: it counts as waiting for review in
+    every person's (and in no one's count of occasions) until a person reads the code."""
     by_person: dict[str, list[Occasion]] = {}
     for o in occasions:
         if o.person:
             by_person.setdefault(o.person, []).append(o)
+    anyones = [replace(o, status=PENDING) for o in occasions
+               if not o.person and o.person_waiting and (o.status in USABLE or o.status == PENDING)]
     rows = []
     for person, unordered in sorted(by_person.items()):
         own = in_order(unordered, lambda o: o.date, lambda o: o.order)
+        with_anyones = in_order(unordered + anyones, lambda o: o.date, lambda o: o.order)
         usable = [o for o in own if o.status in USABLE and o.value is not None]
         row: dict[str, object] = {"person_code": person, "score": score_id, "occasions": len(own)}
         notes = []
@@ -72,6 +79,10 @@ def change_rows(score_id: str, occasions: list[Occasion], decimals: int | None) 
         skipped = len(own) - len(usable)
         if not all(ends_settled([o.status for o in own], [o.date_waiting for o in own])):
             status = "pending-review: an occasion that may be the first or latest, or its date, awaits review"
+        elif not all(ends_settled([o.status for o in with_anyones], [o.date_waiting for o in with_anyones])):
+            serials = ", ".join(o.serial for o in anyones)
+            status = (f"pending-review: the person code of {serials} awaits review; that form may be this "
+                      "person's first or latest")
         elif len(usable) < 2:
             status = f"invalid: {len(usable)} usable occasion(s); change needs two"
         else:
