@@ -347,7 +347,8 @@ def test_redcap_import_files_match_the_dictionary_and_the_csv(exported):
             for column, value in got.items():
                 if column not in fields or column == "record_id":
                     continue
-                source = column.removeprefix(f"{name}_") if column not in want else column
+                source = "serial" if column == f"{name}_formkit_serial" else \
+                    column.removeprefix(f"{name}_") if column not in want else column
                 assert value == want[source], (form, column)  # values as the wide CSV has them, empty alike
                 rule = fields[column]
                 if value and rule["Field Type"] == "radio":
@@ -358,13 +359,34 @@ def test_redcap_import_files_match_the_dictionary_and_the_csv(exported):
                 if value and rule["Text Validation Type OR Show Slider Number"] in ("integer", "number"):
                     low, high = rule["Text Validation Min"], rule["Text Validation Max"]
                     assert (not low or float(low) <= float(value)) and (not high or float(value) <= float(high))
-    # P01 returned two K10s: a repeating instrument, its instances in date order
-    k10, dates = read_csv(out / "k10_redcap.csv"), [r["date_completed"] for r in read_csv(out / "k10.csv")]
-    assert [(r["record_id"], r["redcap_repeat_instrument"], r["redcap_repeat_instance"]) for r in k10] == \
-        [("P01", "k10", str(sorted(dates).index(d) + 1)) for d in dates]
+    # P01 returned two K10s: a repeating instrument
+    k10 = read_csv(out / "k10_redcap.csv")
+    assert sorted((r["record_id"], r["redcap_repeat_instrument"], r["redcap_repeat_instance"]) for r in k10) == \
+        [("P01", "k10", "1"), ("P01", "k10", "2")]
     gas = read_csv(out / "gas-followup_redcap.csv")
     assert "redcap_repeat_instrument" not in gas[0]
     assert gas[0]["record_id"] == read_csv(out / "gas-followup.csv")[0]["serial"]  # no person code: the serial
+
+
+def test_redcap_instances_keep_their_numbers_when_an_earlier_form_arrives_late(exported, tmp_path):
+    """Re-importing a later export must not write one form's answers over another's: instances follow the
+    order forms were scanned in, so a form dated before the others but scanned after them takes a new one."""
+    _, rows, _, codes = exported
+    k10 = [dict(r) for r in rows if r["form"] == "k10"]
+    first_page = {s: min(r["page_id"] for r in k10 if r["serial"] == s) for s in {r["serial"] for r in k10}}
+    late = new_serial()
+    copied = [r for r in k10 if r["serial"] == min(first_page, key=first_page.get)]
+    latest_page = max(r["page_id"] for r in rows)
+    arrived = [{**r, "serial": late, "page_id": latest_page + 1,
+                **({"value": "2020-01-02", "needs_review": 0} if r["field"] == "date_completed" else {})}
+               for r in copied]
+    instances = {}
+    for name, batch in (("before", k10), ("after", k10 + arrived)):
+        export(batch, tmp_path / name, {**codes, format_serial(late): "P01"}, formats=("redcap",))
+        instances[name] = {r["k10_formkit_serial"]: r["redcap_repeat_instance"]
+                           for r in read_csv(tmp_path / name / "k10_redcap.csv")}
+    assert {format_serial(late): "3"} | instances["before"] == instances["after"]
+    assert set(instances["before"]) == {format_serial(s) for s in first_page}
 
 
 def test_the_dictionary_command_writes_what_the_export_matches(exported, tmp_path):

@@ -23,7 +23,11 @@ code, else the form's serial), each field as the dictionary names it (a checkbox
 1 or 0), and ``<form>_complete``: 2 (complete) when no value of the form waits for review, 1 (unverified)
 when some do. A value waiting for review, an illegible one and one never read are left empty, as in the
 wide CSV. When a person has several forms of one kind, the file adds ``redcap_repeat_instrument`` and
-``redcap_repeat_instance`` (the form's occasions in date order): make that instrument repeating in REDCap."""
+``redcap_repeat_instance``: make that instrument repeating in REDCap. Instances are numbered in the order the
+forms were first scanned, not by their dates: a form scanned later (a January form returned in June) takes
+the next number, and the forms already imported keep theirs, so importing a later export again never writes
+one form's answers over another's. Each instrument begins with ``<form>_formkit_serial``, the form's printed
+serial, so an instance can be checked against its paper and scans."""
 
 from __future__ import annotations
 
@@ -36,7 +40,6 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from ..scoring.occasions import in_order
 from ..template.schema import (
     ChoiceItem,
     DateItem,
@@ -110,10 +113,11 @@ def field_name(form: str, field_id: str) -> str:
 
 def instrument(templates: Iterable[Template]) -> list[Field]:
     """The fields of one form (the versions of ``templates``, oldest first, merged), in printed order."""
-    fields: list[Field] = []
+    ordered = sorted(templates, key=lambda t: t.version)
+    fields: list[Field] = [_serial_field(ordered[0].form)] if ordered else []
     seen: set[str] = set()
     matrices = 0
-    for template in sorted(templates, key=lambda t: t.version):
+    for template in ordered:
         section: list[str] = []
         for item in template.items:
             if isinstance(item, HeadingItem | ParagraphItem):
@@ -132,6 +136,13 @@ def instrument(templates: Iterable[Template]) -> list[Field]:
             seen.update(f.source for f in made)
             fields += made
     return fields
+
+
+def _serial_field(form: str) -> Field:
+    """The form's printed serial: which paper form (and which scans, through formkit) a record or repeat
+    instance holds."""
+    return Field(f"{form_name(form)}_formkit_serial", "serial", "text", "Serial printed on the form",
+                 note="filled in by formkit", annotation="formkit: the form's printed serial (@READONLY)")
 
 
 def _is_field(item: Any) -> bool:
@@ -243,7 +254,7 @@ def import_table(tables: FormTables, fields: list[Field]) -> Table:
         for index, record in enumerate(records):
             by_record[record].append(index)
         for indexes in by_record.values():
-            ordered = in_order(indexes, lambda i: tables.order[i][0], lambda i: tables.order[i][1])
+            ordered = sorted(indexes, key=lambda i: tables.order[i][1])  # scan order: stable as forms arrive
             instance.update({i: n for n, i in enumerate(ordered, start=1)})
     name = form_name(tables.form)
     columns = [RECORD_ID, *(REPEAT_COLUMNS if repeating else []), *(c for f in fields for c in f.columns()),
