@@ -163,7 +163,7 @@ def test_service_report_states_a_small_n_and_association_not_cause(built):
     text = " ".join(_checked_text(tmp / "service.pdf").split())
     assert "n < 10" in text and "95 % CI" not in text
     assert "Association, not cause" in text
-    assert "reliable change 6 points on the total: the template defines none" in text
+    assert "reliable change 6 points, as the template defines (reliable_change)" in text
     assert not any(word in text for name in NAMES for word in name.split())
     for heading in ("Forms returned, per month and per form", "Completion and review", "Scores: how they are spread",
                     "Change from the first to the latest occasion", "Research question"):

@@ -128,6 +128,23 @@ def test_a_scoring_mistake_names_the_template_line(tmp_path):
     assert f"k10.yaml:{line}" in str(caught.value) and "k10_11" in str(caught.value)
 
 
+def test_a_template_sets_the_reliable_change_its_report_counts_by(tmp_path):
+    from formkit.report.data import reliable_change
+
+    [k10] = [r for r in read_scoring(shipped_catalogue().find_template("k10", 1)).scores if r.id == "k10_total"]
+    assert reliable_change(k10) == (6.0, "reliable change 6 points, as the template defines (reliable_change)")
+    source = Path(shipped_catalogue().find_template("k10", 1).source).read_text(encoding="utf-8")
+    own = tmp_path / "k10.yaml"
+    own.write_text(source.replace("reliable_change: 6", "reliable_change: 8.5"), encoding="utf-8")
+    [rule] = [r for r in read_scoring(load_template(own)).scores if r.id == "k10_total"]
+    assert rule.reliable_change == 8.5
+    own.write_text(source.replace("reliable_change: 6", "reliable_change: 0"), encoding="utf-8")
+    with pytest.raises(TemplateError, match="reliable_change' must be a number of points above 0"):
+        load_template(own)
+    without = [r for r in read_scoring(shipped_catalogue().find_template("alliance-check", 1)).scores]
+    assert reliable_change(without[0])[0] is None
+
+
 # --- export -------------------------------------------------------------------------------------------
 
 def _row(serial: str, field: str, value: str, form: str = "k10", version: int = 1, review: bool = False,

@@ -272,7 +272,8 @@ EVERY_KEY: dict = {
     "scoring": {"person": "client_code", "occasion_date": "visit_date", "scores": [
         {"id": "both", "label": "Both", "method": "sum", "items": "q1..q2", "reverse": ["q2"],
          "prorate_max_missing": 1, "round": 1, "rescale": {"from": [2, 4], "to": [0, 100]},
-         "bands": {"default": "two", "sets": {"two": [[0, 50, "low"], [50.5, 100, "high"]]}}, "change": True},
+         "bands": {"default": "two", "sets": {"two": [[0, 50, "low"], [50.5, 100, "high"]]}}, "change": True,
+         "reliable_change": 5},
         {"id": "gas_t", "method": "gas", "goals": [{"score": "g1", "weight": "w1"}], "rho": 0.3},
     ]},
 }

@@ -34,9 +34,6 @@ from ..serial import normalise_serial
 LOWER_IS_BETTER = {"k10_total"}
 HIGHER_IS_BETTER = {"ac_goal", "ac_task", "ac_bond", "ac_total", "ac_mean", "wai_task", "wai_goal", "wai_bond",
                     "wai_total", "wai_mean", "gas_t", "progress_latest", "progress_change"}
-# Reliable change on a score's total, used when the template defines none (the scoring section has no key
-# for it yet). K10: 6 points, the value services commonly use for the K10 total.
-RELIABLE_CHANGE_DEFAULTS = {"k10_total": 6.0}
 MIN_N_FOR_CI = 10
 WELLBEING = ("k10", "k10_total")
 # Goal achievement and alliance measures set against the change in wellbeing: (form, score, words).
@@ -407,15 +404,10 @@ def _summary(f: FormData) -> FormSummary:
 
 
 def reliable_change(rule: ScoreRule) -> tuple[float | None, str]:
-    """The reliable change of a score and the rule in words: the template's when it defines one, else the
-    report's default for the shipped K10 total, else none."""
-    defined = getattr(rule, "reliable_change", None)
-    if defined is not None:
-        return float(defined), f"reliable change {defined:g} points, as the template defines"
-    if rule.id in RELIABLE_CHANGE_DEFAULTS:
-        amount = RELIABLE_CHANGE_DEFAULTS[rule.id]
-        return amount, (f"reliable change {amount:g} points on the total: the template defines none, so the report "
-                        f"uses {amount:g}, the value commonly used for the K10")
+    """The reliable change of a score (the template's ``reliable_change``) and the rule in words."""
+    if rule.reliable_change is not None:
+        return rule.reliable_change, (f"reliable change {rule.reliable_change:g} points, as the template defines "
+                                      "(reliable_change)")
     return None, "no reliable change is defined for this score: only the mean change is given"
 
 

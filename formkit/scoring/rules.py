@@ -33,7 +33,7 @@ from ..template.schema import ChoiceItem, MatrixItem, Template
 
 METHODS = ("sum", "mean", "gas", "latest", "change")
 SCORE_KEYS = {"id", "label", "method", "items", "reverse", "prorate_max_missing", "round", "rescale", "bands",
-              "change", "goals", "rho"}
+              "change", "goals", "rho", "reliable_change"}
 RANGE = re.compile(r"^(.*?)(\d+)\.\.(.*?)(\d+)$")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -67,6 +67,7 @@ class ScoreRule:
     goals: tuple[Goal, ...] = ()
     rho: float = 0.3
     line: int = 0
+    reliable_change: float | None = None  # points of this score; None: no reliable change (reports)
 
     def inputs(self) -> tuple[str, ...]:
         """Every field the score reads."""
@@ -181,9 +182,12 @@ def _read_rule(node: Any, known: set[str], numeric: dict[str, tuple[float, float
     rho = float(node.get("rho", 0.3))
     if not 0 <= rho < 1:
         raise fail("'rho' must be at least 0 and below 1", node, score_id)
+    reliable = node.get("reliable_change")
+    if reliable is not None and (isinstance(reliable, bool) or not isinstance(reliable, int | float) or reliable <= 0):
+        raise fail("'reliable_change' must be a number of points above 0", node, score_id)
     return ScoreRule(score_id, str(node.get("label", score_id)), method, tuple(items), reverse, prorate, decimals,
                      rescale, band_sets, default, bool(node.get("change", False)), goals, rho,
-                     getattr(node, "line", 0))
+                     getattr(node, "line", 0), float(reliable) if reliable is not None else None)
 
 
 def _read_bands(raw: Any, node: Any, score_id: str, fail: Any) -> tuple[dict[str, tuple[Band, ...]], str]:

@@ -427,6 +427,11 @@ SCORE = Record(ref="score", what="a score", item_key="id", title="Score", descri
                  description="For method gas: the goals, each a rating field and an optional weight field."),
     "rho": Key(spec=Number(minimum=0, exclusive_maximum=1), default=0.3, title="Rho",
                description="For method gas: the assumed correlation between goals, at least 0 and below 1."),
+    "reliable_change": Key(spec=Number(minimum=0), title="Reliable change",
+                           description="The points a person's first-to-latest change must reach for the service "
+                           "report to count it as reliable improvement or worsening (above 0; for example the "
+                           "reliable change index 1.96 x SD x sqrt(2 x (1 - r)) from your baseline SD and the "
+                           "scale's test-retest reliability r). Without it the report gives the mean change only."),
 })
 SCORING = Record(ref="scoring", title="Scoring", description="Scores computed from the answers, and how one "
                  "person's forms are linked. See formkit/scoring/rules.py.", keys={
