@@ -51,8 +51,25 @@ def test_gas_with_a_rating_but_some_weights_missing_is_invalid():
     assert result.status == "invalid" and "gas_2" in result.reason and result.value is None
 
 
+def test_a_goal_given_a_weight_but_no_rating_makes_gas_invalid_not_left_out():
+    """The form says to leave unused goals blank: a weight written means the goal was set, and leaving its
+    rating out would change T without a word."""
+    result = _score("gas-followup", _answers(gas_1=1, weight_1=2, gas_2=None, weight_2=2))["gas_t"]
+    assert (result.value, result.status) == (None, "invalid")
+    assert result.reason == "a weight is written but no rating: gas_2"
+
+
 def _k10(*values: int | None) -> dict[str, Answer]:
     return _answers(**{f"k10_{i:02d}": v for i, v in enumerate(values, start=1)})
+
+
+def test_a_score_no_review_can_make_is_invalid_at_once_not_waiting():
+    waiting = {**_k10(1, 2, None, None, 1, 2, 3, 2, 1, 2), "k10_05": Answer("", needs_review=True)}
+    result = _score("k10", waiting)["k10_total"]
+    assert result.status == "invalid" and result.reason.startswith("2 of 10 items missing (at most 1 allowed)")
+    assert "whatever the review of k10_05 decides" in result.reason
+    one_blank = {**_k10(1, 2, None, 2, 1, 2, 3, 2, 1, 2), "k10_05": Answer("", needs_review=True)}
+    assert _score("k10", one_blank)["k10_total"].status == "pending-review"  # the review decides: 1 or 2 missing
 
 
 def test_k10_sum_and_default_bands():

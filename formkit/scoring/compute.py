@@ -93,17 +93,23 @@ def _score(rule: ScoreRule, answers: dict[str, Answer], scales: dict[str, tuple[
         return ScoreResult(None, INVALID, f"not read: {', '.join(unread)} (a page not scanned, or voided)",
                            unread=True)
     pending = [i for i in rule.inputs() if answers.get(i, Answer("")).needs_review]
-    if pending:
-        return ScoreResult(None, PENDING, f"waiting for review of {', '.join(pending)}")
     numbers: dict[str, float] = {}
     for item in rule.inputs():
         text = answers.get(item, Answer("")).value
-        if text == "":
+        if text == "" or item in pending:
             continue
         try:
             numbers[item] = float(text)
         except ValueError:
             return ScoreResult(None, INVALID, f"{item} is not a single number ('{text}')")
+    if pending:
+        missing = [i for i in rule.items if i not in numbers and i not in pending]
+        if rule.method in ("sum", "mean") and len(missing) > rule.prorate_max_missing:
+            # no decision on the waiting items can make this score: not worth a reviewer's wait
+            allowed = f"at most {rule.prorate_max_missing} allowed" if rule.prorate_max_missing else "none allowed"
+            return ScoreResult(None, INVALID, f"{len(missing)} of {len(rule.items)} items missing ({allowed}), "
+                                              f"whatever the review of {', '.join(pending)} decides")
+        return ScoreResult(None, PENDING, f"waiting for review of {', '.join(pending)}")
     if rule.method == "gas":
         return _gas(rule, numbers)
     for item in rule.reverse:
@@ -145,6 +151,10 @@ def _progress(rule: ScoreRule, answered: list[float]) -> ScoreResult:
 
 def _gas(rule: ScoreRule, numbers: dict[str, float]) -> ScoreResult:
     rated = [g for g in rule.goals if g.score in numbers]
+    # a weight written says the goal was set: left unrated, it cannot simply be left out (its T would change)
+    unrated = [g.score for g in rule.goals if g.score not in numbers and g.weight and g.weight in numbers]
+    if unrated:
+        return ScoreResult(None, INVALID, f"a weight is written but no rating: {', '.join(unrated)}")
     if not rated:
         return ScoreResult(None, INVALID, "no goal rated")
     weights_given = [g for g in rated if g.weight and g.weight in numbers]
