@@ -106,7 +106,8 @@ def rule_in_words(rule: ScoreRule) -> str:
     if rule.method == "gas":
         goals = ", ".join(f"{g.score}×{g.weight or '1'}" for g in rule.goals)
         words = (f"Goal Attainment Scaling T = 50 + 10·Σwx / √((1−ρ)Σw² + ρ(Σw)²), ρ = {rule.rho}, over {goals}; "
-                 "goals without a rating are left out; no weights written means equal weights")
+                 "goals without a rating are left out (a goal with a weight but no rating: invalid); no weights "
+                 "written means equal weights")
     elif rule.method == "latest":
         words = f"the last answered of {items}"
     elif rule.method == "change":

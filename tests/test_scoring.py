@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from formkit.catalogue import Catalogue, shipped_catalogue
-from formkit.errors import TemplateError
+from formkit.errors import InputError, TemplateError
 from formkit.export import export
 from formkit.report.data import latest_per_person, load_forms
 from formkit.scoring import Answer, gas_t_score, read_scoring, score_form
@@ -302,6 +302,43 @@ def test_a_form_whose_written_person_code_waits_may_be_anyones_first_or_latest(t
     change = {r["person_code"]: r for r in _read(tmp_path / "after" / "mood_change.csv")}
     assert (change["0042"]["change"], change["0042"]["occasions"], change["0042"]["status"]) == ("4", "3", "complete")
     assert change["0077"]["change"] == "4" and change["0077"]["status"] == "complete"
+
+
+def test_versions_that_code_a_form_otherwise_are_labelled_each_as_it_is_and_not_compared(tmp_path):
+    """Version 2 of a K10 coded 0-4 (bands 0-40) beside the shipped 1-5: its answers are not labelled with
+    version 1's options, the codebook gives both codings and rules, and no change is computed between them."""
+    import pyreadstat
+
+    source = Path(shipped_catalogue().find_template("k10", 1).source).read_text(encoding="utf-8")
+    v2 = source.replace("version: 1", "version: 2", 1).replace(
+        "[[10, 15, low], [16, 21, moderate], [22, 29, high], [30, 50, very high]]",
+        "[[0, 5, low], [6, 11, moderate], [12, 19, high], [20, 40, very high]]")
+    for value, label in enumerate(("None", "A little", "Some", "Most", "All")):
+        v2 = v2.replace(f"{{value: {value + 1}, label: {label} of the time}}",
+                        f"{{value: {value}, label: {label} of the time}}")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "k10-v2.yaml").write_text(v2, encoding="utf-8")
+    catalogue = Catalogue([tmp_path / "templates"])
+    rows = (_k10_rows("AAAA-AAA1", [5] * 10, "2026-01-10", page_id=1)
+            + [{**r, "version": 2} for r in _k10_rows("AAAA-AAA2", [4] * 10, "2026-02-10", page_id=2)])
+    export(rows, tmp_path / "out", {"AAAA-AAA1": "P01", "AAAA-AAA2": "P01"}, catalogue=catalogue,
+           formats=("csv", "sav"))
+    wide = {r["serial"]: r for r in _read(tmp_path / "out" / "k10.csv")}
+    assert (wide["AAAA-AAA1"]["k10_total"], wide["AAAA-AAA2"]["k10_total"]) == ("50", "40")
+    book = {r["variable"]: r for r in _read(tmp_path / "out" / "codebook.csv") if r["file"] == "k10.csv"}
+    assert "version 1: 1=None of the time" in book["k10_01"]["allowed_values"]
+    assert "version 2: 0=None of the time" in book["k10_01"]["allowed_values"]
+    assert "version 2: 0–5=low" in book["k10_total_band"]["allowed_values"]
+    assert "not comparable" in book["k10_total"]["rule"]
+    data, meta = pyreadstat.read_sav(str(tmp_path / "out" / "k10.sav"))
+    # "4" is "Most of the time" in one version, "All of the time" in the other: only why a cell is empty is labelled
+    assert set(meta.variable_value_labels["k10_01"].values()) == {"not answered", "invalid", "waiting for review"}
+    assert "coded differently by version" in meta.column_names_to_labels["k10_01"]
+    with pytest.raises(InputError, match="version 2 codes k10_01 otherwise than an earlier version"):
+        export(rows, tmp_path / "redcap", catalogue=catalogue, formats=("redcap",))
+    [change] = _read(tmp_path / "out" / "k10_change.csv")
+    assert change["change"] == "" and change["status"].startswith("invalid: the first and latest occasions are of "
+                                                                  "template versions that compute k10_total otherwise")
 
 
 def test_an_undated_occasion_takes_its_place_by_scan_order(tmp_path):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -98,6 +98,8 @@ class FormTables:
     fields: list[str]  # the field columns of the wide table, in order
     empty: pd.DataFrame  # why each field and score cell of the wide table is empty (see MISSING_KINDS)
     order: list[tuple[str, int]]  # per wide row: its occasion date (or '') and scan order (its first page's id)
+    # per score id, per version: the first version scored alike (``scored_alike``)
+    scored_as: dict[str, dict[int, int]] = field(default_factory=dict)
 
     @property
     def tables(self) -> list[Table]:
@@ -130,6 +132,7 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
     templates = {v: catalogue.find_template(form, v) for v in versions}
     scorings = {v: read_scoring(t) if t else Scoring() for v, t in templates.items()}
     version_scales = {v: scales(t) for v, t in templates.items()}
+    scored_as = scored_alike(scorings, version_scales)
     fields = _field_order([t for t in templates.values() if t], seen_fields)
     rules: dict[str, ScoreRule] = {}
     for v in versions:
@@ -167,7 +170,7 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
             if rule.change:
                 occasions[rule.id].append(Occasion(person, row["serial"], date, row["_scanned"], result.value,
                                                    result.status, scoring.occasion_date_field in row["_review"],
-                                                   person_waiting))
+                                                   person_waiting, scored_as[rule.id][version]))
             why[rule.id] = HAS_VALUE if result.value is not None else WAITING if result.status == PENDING \
                 else INVALID
         if templates[version] is None:  # another version's scores: none for this one, and why
@@ -188,7 +191,7 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
                   for row in change_rows(rule.id, occasions[rule.id], rule.decimals)]
         change_table = Table(f"{form}_change", "change", frame(CHANGE_COLUMNS, change), codebook.CHANGE_FILE)
     return FormTables(form, wide_table, long_table, change_table, templates, scorings, rules, chosen_sets, fields,
-                      pd.DataFrame(empty, columns=[*fields, *rules], dtype=object), order)
+                      pd.DataFrame(empty, columns=[*fields, *rules], dtype=object), order, scored_as)
 
 
 def _why_empty(row: dict[str, Any], field_id: str) -> str:
@@ -285,16 +288,57 @@ def codebook_entries(tables: FormTables, file_names: Mapping[str, str]) -> list[
 
 
 def known_columns(tables: FormTables) -> dict[str, tuple[str, ...]]:
-    """Label, type, allowed values (and the rule, for scores) of the form's field and score columns."""
+    """Label, type, allowed values (and the rule, for scores) of the form's field and score columns: the
+    first installed version's label; where versions code a field or compute a score otherwise, each
+    version's allowed values or rule, named."""
+    per_version = {v: codebook.field_entries(t) for v, t in tables.templates.items() if t}
     known: dict[str, tuple[str, ...]] = {}
-    for template in tables.templates.values():
-        if template:
-            for field_id, entry in codebook.field_entries(template).items():
-                known.setdefault(field_id, entry)
+    for entries in per_version.values():
+        for field_id, entry in entries.items():
+            known.setdefault(field_id, entry)
+    for field_id, (label, kind, _) in list(known.items()):
+        ways = {v: entries[field_id][1:] for v, entries in per_version.items() if field_id in entries}
+        if len(set(ways.values())) > 1:
+            known[field_id] = (label, kind, "coded differently by version: " + "; ".join(
+                f"version {v}: {allowed}" for v, (_, allowed) in ways.items()))
     for rule in tables.rules.values():
-        for variable, label, kind, allowed, words in codebook.score_entries(rule, tables.chosen_sets[rule.id]):
+        chosen = tables.chosen_sets[rule.id]
+        for variable, label, kind, allowed, words in codebook.score_entries(rule, chosen):
+            known[variable] = (label, kind, allowed, words)
+        if len(set(tables.scored_as.get(rule.id, {}).values())) < 2:
+            continue
+        # versions that score it otherwise: each version's bands and rule, named
+        by_version = {v: {e[0]: e[3:] for e in codebook.score_entries(r, chosen if chosen in r.band_sets else
+                                                                          r.default_bands)}
+                      for v, s in tables.scorings.items() for r in s.scores if r.id == rule.id}
+        for variable, (label, kind, allowed, words) in [(k, v) for k, v in known.items() if k.startswith(rule.id)]:
+            ways = {v: entries[variable] for v, entries in by_version.items() if variable in entries}
+            if len({a for a, _ in ways.values()}) > 1:
+                allowed = "; ".join(f"version {v}: {a}" for v, (a, _) in ways.items())
+            if variable == rule.id:
+                words = "; ".join(f"version {v}: {w}" for v, (_, w) in ways.items()) + (
+                    f" (versions {', '.join(map(str, ways))} score it over items coded otherwise or by another rule: "
+                    "their values are not comparable, and the change file does not set them against each other)")
             known[variable] = (label, kind, allowed, words)
     return known
+
+
+def scored_alike(scorings: Mapping[int, Scoring], version_scales: Mapping[int, Mapping[str, tuple[float, float]]]
+                 ) -> dict[str, dict[int, int]]:
+    """Per score id, per version that has it: the first version whose rule for it is the same (items,
+    method, reversals, proration, rounding, rescaling, bands, goals) over items of the same scales. Values of
+    versions scored alike can be compared; of others, not."""
+    out: dict[str, dict[int, int]] = defaultdict(dict)
+    seen: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+    for version in sorted(scorings):
+        for rule in scorings[version].scores:
+            signature = (replace(rule, label="", line=0, reliable_change=None),
+                         tuple(version_scales[version].get(i) for i in rule.inputs()))
+            same = next((v for v, s in seen[rule.id] if s == signature), version)
+            if same == version:
+                seen[rule.id].append((version, signature))
+            out[rule.id][version] = same
+    return dict(out)
 
 
 def codebook_table(entries: list[dict[str, Any]]) -> Table:

@@ -128,6 +128,13 @@ def instrument(templates: Iterable[Template]) -> list[Field]:
                 matrices += 1
                 for f in made:
                     f.matrix = f"{form_name(template.form)}_matrix{matrices}"
+            for f in made:
+                earlier = next((e for e in fields if e.source == f.source), None)
+                if earlier is not None and [(c, o.value) for c, o in earlier.choices] != \
+                        [(c, o.value) for c, o in f.choices]:
+                    raise InputError(f"{template.form}: version {template.version} codes {f.source} otherwise than "
+                                     "an earlier version; a REDCap field holds one coding: give each version a "
+                                     "project of its own, or export the others without --format redcap")
             made = [f for f in made if f.source not in seen]
             if made and section:
                 made[0].section = " ".join(section)

@@ -66,12 +66,21 @@ def table_variables(tables: FormTables, table: Table) -> list[Variable]:
 
 def form_variables(tables: FormTables) -> dict[str, Variable]:
     """The variables of the wide table's field and score columns, by column: from the first installed
-    version that has each (a field no installed template knows is text)."""
+    version that has each (a field no installed template knows is text). A field that versions code
+    otherwise (other options, values or range) has no value labels: a label true of one version's answers
+    would be false of another's (the codebook gives each version's codes)."""
     out: dict[str, Variable] = {}
+    ways: dict[str, list[Variable]] = {}
     for template in tables.templates.values():
         if template:
             for variable in template_variables(template).values():
                 out.setdefault(variable.column, variable)
+                ways.setdefault(variable.column, []).append(variable)
+    for column, variables in ways.items():
+        if len({(v.kind, v.options, v.low, v.high) for v in variables}) > 1:
+            numeric = all(v.numeric for v in variables)
+            out[column] = Variable(column, f"{out[column].label} (coded differently by version: see the codebook)",
+                                   "number" if numeric else "text", coded=True)
     for field_id in tables.fields:
         out.setdefault(field_id, Variable(field_id, field_id, "text", coded=True))
     ranges = {v.column: (v.low, v.high) for v in out.values() if v.low is not None and v.high is not None}

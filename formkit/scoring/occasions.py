@@ -26,6 +26,7 @@ class Occasion:
     date_waiting: bool = False  # the date written on the form waits for review: where it goes is not known
     # the person code written on the form waits for review (``person`` is ''): whose occasion it is is not known
     person_waiting: bool = False
+    scored_as: int = 0  # the first template version whose rule for this score is this occasion's: alike, comparable
 
 
 def in_order(occasions: Sequence[T], date: Callable[[T], str], order: Callable[[T], int]) -> list[T]:
@@ -85,6 +86,9 @@ def change_rows(score_id: str, occasions: list[Occasion], decimals: int | None) 
                       "person's first or latest")
         elif len(usable) < 2:
             status = f"invalid: {len(usable)} usable occasion(s); change needs two"
+        elif usable[0].scored_as != usable[-1].scored_as:
+            status = (f"invalid: the first and latest occasions are of template versions that compute {score_id} "
+                      f"otherwise (as version {usable[0].scored_as} and as version {usable[-1].scored_as})")
         else:
             first, latest = usable[0], usable[-1]
             assert first.value is not None and latest.value is not None
