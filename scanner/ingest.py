@@ -18,6 +18,9 @@ from formkit.records import InputFile, file_sha256, file_stamp, unopened_key
 
 # iPhones save photos as HEIC unless told otherwise; Pillow reads them through pillow-heif (``_open_image``)
 HEIF_SUFFIXES = {".heic", ".heif"}
+# greyscale of more than 8 bits (16-bit PNG and TIFF scans, 32-bit integer or float TIFF): read as numbers and
+# scaled to 8 bits; Pillow's conversion to RGB clips every value over 255 to white (a whole page read blank)
+DEEP_GREY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"} | HEIF_SUFFIXES
 PDF_SUFFIXES = {".pdf"}
 MAX_PIXELS = 80_000_000  # a 12 MP photo is 12 M; a 600 dpi A4 scan is 35 M
@@ -176,8 +179,8 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
             else:
                 if scale > 1:  # a CMYK JPEG, say: decoded at that fraction all the same
                     frame.draft(frame.mode, (frame.width // scale, frame.height // scale))
-                grey = _darkest_channel(np.asarray(frame.convert("RGB") if frame.mode not in ("L", "RGB")
-                                                   else frame))
+                grey = _darkest_channel(np.asarray(frame if frame.mode in ("L", "RGB", *DEEP_GREY_MODES)
+                                                   else frame.convert("RGB")))
             return grey, float(dpi) / scale if dpi else None
     except PageLoadError:
         raise
@@ -246,6 +249,8 @@ def _decode_with_opencv(path: Path, colour: bool, scale: int = 1) -> np.ndarray:
 
 
 def _darkest_channel(image: np.ndarray) -> np.ndarray:
+    """The darkest of an image's colour channels (uint8), or a grey image as it is; grey of more than 8 bits
+    stretched linearly from its darkest to its lightest value (a 12-bit scan in 16-bit words too)."""
     if image.ndim == 2:
         return image if image.dtype == np.uint8 else cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX, cv2.CV_8U)
     channels = cv2.split(np.ascontiguousarray(image[..., :3]))

@@ -258,3 +258,20 @@ def test_a_scan_names_the_files_each_reason_came_from(tmp_path):
                for line in lines)
     assert "the same content as" not in result.output
     assert f"Every such page: formkit status --db {db} --state rejected" in lines
+
+
+@pytest.mark.parametrize(("suffix", "mode"), [(".png", "I;16"), (".tif", "I;16"), (".tif", "I"), (".tif", "F")])
+def test_greyscale_deeper_than_8_bits_is_read_as_its_shades_not_as_white(tmp_path, suffix, mode):
+    """A 16-bit scan (or a 32-bit TIFF) holds paper at values far above 255: converted to RGB by Pillow every
+    such value became white, and a filled page was stored as blank."""
+    page = np.full((400, 300), 235, np.uint8)
+    page[100:200, 50:150] = 25  # ink
+    deep = page.astype(np.float32) * (257 if mode == "I;16" else 1000 if mode == "I" else 1 / 255)
+    image = Image.fromarray(deep.astype(np.uint16 if mode == "I;16" else np.int32 if mode == "I" else np.float32),
+                            mode=mode if mode != "I;16" else None)
+    assert image.mode == mode
+    path = tmp_path / f"deep{suffix}"
+    image.save(path)
+    grey, _ = ingest.load_page(path, 0)
+    assert grey.dtype == np.uint8
+    assert grey[150, 100] < 40 and grey[300, 250] > 200  # ink dark, paper light
