@@ -10,7 +10,7 @@ import numpy as np
 from formkit.layout.model import LineField
 
 from .creases import LINE_ONE_WAY_MM, runs_on
-from .ink import INK_CONTRAST, darker_than, paper, runs
+from .ink import INK_CONTRAST, STROKE_MAX_MM, closed_paper, darker_than, paper, runs
 from .register import WARP_PX_PER_MM
 
 NEAR_MM = (0.6, 2.0)  # the bands just above and just below the printed line where a crossing shows
@@ -49,6 +49,8 @@ class LineReading:
     near_tick: bool  # a crossing touches an end tick, where printed ink hides part of it
     creases_mm: tuple[float, ...] = ()  # crossings that are folds or creases of the paper, not marks
     wide_mm: tuple[tuple[float, float], ...] = ()  # (from, to): ink along the line too long for one stroke
+    faded: bool = False  # the printed line is fainter than marks can be told against (``_ink_contrast``)
+    edges_mm: tuple[float, ...] = ()  # crossings dark on one side only: a shadow's edge, or a mark along one
 
 
 def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM) -> LineReading:
@@ -68,7 +70,8 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     top = max(0, y - near1 - int(2 * px_per_mm))
     region = page[top:y + near1 + int(2 * px_per_mm) + 1, c0:c1]
     background = paper(region, px_per_mm)
-    ink = darker_than(region, background, _ink_contrast(region, background, y - top, px_per_mm))
+    contrast, faded = _ink_contrast(region, background, y - top, px_per_mm)
+    ink = darker_than(region, background, contrast)
     faint = None  # the same at CREASE_CONTRAST, made for the first crossing
     # the rows of the region just above and just below the printed line, where it lies in each column
     line_rows = _line_rows(region, y - top, (x1 - c0, x2 - c0), px_per_mm)
@@ -88,7 +91,11 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     join = max(1, int(round(JOIN_MM * px_per_mm)))
     kernel = np.ones(2 * join + 1, np.float32)
     crossing = (np.convolve(ink_above, kernel, "same") > 0) & (np.convolve(ink_below, kernel, "same") > 0)
-    positions, creases, wide = [], [], []
+    positions, creases, wide, edges = [], [], [], []
+    # A shadow's sharp edge across the line is dark on one side only; ``paper``'s blur lags behind it, so its
+    # dark side looks like ink above and below the line, as a stroke does (a blank line read as marked at
+    # 0.95, 2026-12). A stroke is darker than the paper on both sides of it, which a closing keeps.
+    stroke_ink = None
     near_tick = False
     runs = _runs(crossing, join)
     least_px = MIN_BAND_INK_MM2 * px_per_mm ** 2
@@ -109,6 +116,11 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
         if _creased(page, faint, (top, c0), bands, (start, stop), px_per_mm):
             creases.append(position_mm)
             continue
+        if stroke_ink is None:
+            stroke_ink = darker_than(region, closed_paper(region, STROKE_MAX_MM, px_per_mm), contrast)
+        if min(int(stroke_ink[first:last, start:stop].sum()) for first, last in bands) < least_px:
+            edges.append(position_mm)
+            continue
         positions.append(position_mm)
         # A stroke running into an end tick is partly hidden by it: its position is less certain.
         first, last = start + min(a[0], b[0]), start + max(a[-1], b[-1])
@@ -117,7 +129,7 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     for tick_x in (x1, x2):
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
-    return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide))
+    return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), faded, tuple(edges))
 
 
 def _line_rows(region: np.ndarray, expected_row: int, ends: tuple[float, float], px_per_mm: float) -> np.ndarray:
@@ -170,19 +182,22 @@ def _band(ink: np.ndarray, line_rows: np.ndarray, first: int, last: int) -> np.n
     return ink[np.clip(rows, 0, ink.shape[0] - 1), np.arange(ink.shape[1])[None, :]] & inside
 
 
-def _ink_contrast(region: np.ndarray, background: np.ndarray, line_row: int, px_per_mm: float) -> float:
+def _ink_contrast(region: np.ndarray, background: np.ndarray, line_row: int, px_per_mm: float
+                  ) -> tuple[float, bool]:
     """How much darker than its paper a pixel of ``region`` must be to count as ink: ``INK_CONTRAST``, or
-    less where the printed line (about ``line_row``, within ``PRINT_SEARCH_MM``) is itself faint."""
+    less where the printed line (about ``line_row``, within ``PRINT_SEARCH_MM``) is itself faint; and
+    whether the line is fainter than that rule can serve (under ``FADED_LEAST`` at half its darkness: a copy
+    so faded that marks as faint as it are lost, and a blank line cannot be told from a marked one)."""
     reach = int(round(PRINT_SEARCH_MM * px_per_mm))
     printed = region[max(0, line_row - reach):line_row + reach + 1]
     if printed.size == 0:
-        return INK_CONTRAST
+        return INK_CONTRAST, False
     paper_level = float(np.median(background))
     line_level = float(np.median(printed.min(axis=0)))
     if paper_level <= 0:
-        return INK_CONTRAST
+        return INK_CONTRAST, False
     faint = PRINT_SHARE * (paper_level - line_level) / paper_level
-    return max(FADED_LEAST, min(INK_CONTRAST, faint))
+    return max(FADED_LEAST, min(INK_CONTRAST, faint)), faint < FADED_LEAST
 
 
 def _creased(page: np.ndarray, faint: np.ndarray, origin: tuple[int, int], bands: tuple[tuple[int, int], ...],

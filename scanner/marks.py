@@ -81,6 +81,7 @@ class BoxMeasure:
     # than that shade too; else 0
     unshaded: float = 0.0
     covered: bool = False  # one side of its printed border does not show: a finger, a note, a clip over it
+    line_across: bool = False  # its ink is one straight line across it: its own border, measured off its place?
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -229,8 +230,36 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     darkness = darkness_of_level[inner]
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
+    along = _printed_line_across(darkness > INK_LEVEL, px_per_mm) if coverage >= MARKED_FROM else False
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
-                      paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered)
+                      paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, along)
+
+
+# A box measured off its printed outline (a row a lens or a rolling shutter bent further than its boxes are
+# looked for) has its own border inside the area read for ink: a straight line across the box, along a side or
+# through it, read as a mark at confidence 1.0 (2026-12). Ink that lies so, and almost nowhere else in the box,
+# is flagged.
+LINE_BAND_MM = 1.0  # as thick as such a line lies (the printed 0.3 mm, blurred, on a slant)
+ACROSS = 0.85  # of the box's width (or height) it runs across
+IN_THE_BAND = 0.8  # of the box's ink
+
+
+def _printed_line_across(ink: np.ndarray, px_per_mm: float) -> bool:
+    """Whether ``ink`` (the inside of a box, True for ink) is mostly one straight line across it, level or
+    upright, as a printed border is."""
+    band = max(1, int(round(LINE_BAND_MM * px_per_mm)))
+    total = int(ink.sum())
+    if total == 0:
+        return False
+    for rows in (ink, ink.T):  # level lines, then upright ones (as rows of the transposed box)
+        if rows.shape[0] < band:
+            continue
+        per_row = rows.sum(axis=1)
+        in_band = np.convolve(per_row, np.ones(band, int), "valid")  # ink in each band of rows
+        top = int(np.argmax(in_band))
+        if in_band[top] >= IN_THE_BAND * total and rows[top:top + band].any(axis=0).mean() >= ACROSS:
+            return True
+    return False
 
 
 CREASED_CONFIDENCE = 0.75  # a box with a crease through it, read as empty: as sure as a box at a threshold
@@ -366,12 +395,30 @@ def _confidence(margin: float, scale: float) -> float:
 SNAP_MM = 1.0  # how far a field's boxes are looked for
 SNAP_GAIN = 0.15  # a place is taken only if it lays this much more border on dark pixels than registration's
 SNAP_BOX_PX = 3  # how far each box may then lie from its field's place
+# A row stretched unevenly (a lens's barrel distortion, a phone's rolling shutter) can leave boxes far from
+# its field's place: a box whose outline lies there this much weaker than the field's boxes' outlines show at
+# their clearest (the median box's best place within the reach) is looked for alone over the whole reach,
+# and moved where its outline lies nearly as clearly (measured 2026-12 on photos with 3 % barrel distortion:
+# box 1 of a K10 row 0.75 mm off its outline, its border read as a mark at confidence 1.0)
+WEAK_OUTLINE = 0.6
+CLEAR_OUTLINE = 0.8
+# Placed where its outline lies this weakly (for the print's contrast there), a box is taken as off its outline
+# whatever its ink looks like. Boxes ticked on 2 MP and bent 3 MP photos come down to 0.41 (their ticks cover
+# part of the outline's paper), boxes measured off their outline lay at 0.43-0.57: those are told by their
+# ink instead (``_along_one_side``).
+OFF_OUTLINE = 0.3
 LINE_PX = 1.0  # distance from a box's edge, in pixels, that its printed line (0.3 mm) covers
 RING_PX = (2.0, 3.0)  # the paper either side of the line
 
 
 def box_offsets_mm(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_PER_MM
                    ) -> list[tuple[float, float]]:
+    """``placed_boxes``' offsets alone."""
+    return placed_boxes(page, boxes, px_per_mm)[0]
+
+
+def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_PER_MM
+                 ) -> tuple[list[tuple[float, float]], list[float]]:
     """Per box of one field, the (dx, dy) in mm that lays its printed border best on ``page`` (the
     registered page, 2-D uint8 grey): (0, 0) where registration's place is as good, nearly, or no border
     shows (a field at the page's edge, a washed-out image).
@@ -379,14 +426,41 @@ def box_offsets_mm(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_P
     The field's boxes are first looked for together, within ``SNAP_MM``, in whole pixels: a line darker
     than the paper either side of it, over the outline of every box, so a mark inside one box or a shadow
     across the row moves nothing. Each box is then placed within ``SNAP_BOX_PX`` of that: a bent page
-    moves the ends of a long row by different amounts."""
+    moves the ends of a long row by different amounts; a box whose outline lies far weaker there than its
+    field's others is looked for alone over the whole reach (``WEAK_OUTLINE``).
+
+    And per box, how clearly its outline lies where it is placed, as a share of the field's boxes' outlines
+    at their clearest (1.0 where that cannot be told): under ``WEAK_OUTLINE``, the box may be measured off its
+    outline, with its own border inside the area read for ink."""
     reach = int(round(SNAP_MM * px_per_mm))
     scores = [_border_scores(page, box, reach, px_per_mm) for box in boxes]
     if not scores or any(s is None for s in scores):
-        return [(0.0, 0.0)] * len(boxes)
+        return [(0.0, 0.0)] * len(boxes), [1.0] * len(boxes)
     centre = _best_place(sum(scores), (reach, reach), reach)
     places = [_best_place(s, centre, SNAP_BOX_PX) for s in scores]
-    return [((column - reach) / px_per_mm, (row - reach) / px_per_mm) for row, column in places]
+    typical = float(np.median([s.max() for s in scores]))  # an outline as clear as a box's can show anywhere near
+    for k, (s, place) in enumerate(zip(scores, places, strict=True)):
+        if typical > 0 and s[place] < WEAK_OUTLINE * typical:
+            alone = np.unravel_index(int(np.argmax(s)), s.shape)
+            if s[alone] >= CLEAR_OUTLINE * typical:
+                places[k] = (int(alone[0]), int(alone[1]))
+    # how clearly each outline lies where it is placed, for the print's contrast there (glare over one box lowers
+    # its outline's score as much as its print: that box is in place, and says so)
+    spreads = [_spread(page, box, reach, px_per_mm) for box in boxes]
+    clearest = float(np.median([s.max() / spread for s, spread in zip(scores, spreads, strict=True)]))
+    strengths = [round(float(s[place]) / spread / clearest, 3) if clearest > 0 else 1.0
+                 for s, place, spread in zip(scores, places, spreads, strict=True)]
+    return [((column - reach) / px_per_mm, (row - reach) / px_per_mm) for row, column in places], strengths
+
+
+def _spread(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> float:
+    """The grey levels between the darkest and lightest pixel around ``box`` within ``reach``: the print's
+    contrast there, its outline being somewhere in it."""
+    found = _around_box(page, box, px_per_mm, reach + int(RING_PX[1]))
+    if found is None:
+        return 1.0
+    darkest, lightest, _, _ = cv2.minMaxLoc(found[0])
+    return max(lightest - darkest, 1.0)
 
 
 def _best_place(scores: np.ndarray, start: tuple[int, int], within: int) -> tuple[int, int]:

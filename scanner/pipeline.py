@@ -427,7 +427,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     (``washout``)."""
     outside = outside or {}
     choices = [f for f in page.fields if isinstance(f, ChoiceField)]
-    offsets = {f.id: marks.box_offsets_mm(warped, field_boxes(f)) for f in choices}
+    placed = {f.id: marks.placed_boxes(warped, field_boxes(f)) for f in choices}
+    offsets = {f_id: offsets_mm for f_id, (offsets_mm, _) in placed.items()}
     boxes = {f.id: [marks.moved(o.box, offset) for o, offset in zip(f.options, offsets[f.id], strict=True)]
              for f in choices}
     measures = {f.id: marks.measure_boxes(warped, boxes[f.id]) for f in choices}
@@ -446,7 +447,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     for f in page.fields:
         if isinstance(f, ChoiceField):
             read = marks.read_light_mark(states[f.id], measures[f.id], baseline, own_trace)
-            values.append(resolve_choice(f, read, measures[f.id], creased[f.id]))
+            off_outline = tuple(k for k, strength in enumerate(placed[f.id][1]) if strength < marks.OFF_OUTLINE)
+            values.append(resolve_choice(f, read, measures[f.id], creased[f.id], off_outline))
             if read != states[f.id]:  # provenance: which box, and the traces it was judged by
                 values[-1].raw["light_mark"] = {"trace": [round(m.weak - baseline.weak, 4) for m in measures[f.id]],
                                                 "own_marks_trace": round(own_trace or 0.0, 4)}

@@ -12,7 +12,7 @@ REVIEW_CONFIDENCE = 0.5
 
 
 def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure],
-                   creased: tuple[int, ...] = ()) -> FieldValue:
+                   creased: tuple[int, ...] = (), off_outline: tuple[int, ...] = ()) -> FieldValue:
     """Apply the printed convention: a tick or cross is an answer, a filled box is a cancelled answer.
 
     ``creased``: the boxes whose only ink is a fold or crease of the paper (``marks.creased_boxes``: a line
@@ -20,8 +20,16 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     answer; a row left with no mark, or crossed by more than one such line (struck through?), is flagged:
     a mark drawn along a crease cannot be told from it. A row is flagged too where a box read as empty holds
     ink darker than the shade its surroundings were taken for (``BoxMeasure.unshaded``), or where a side of a
-    box's border does not show (``BoxMeasure.covered``: a finger, a note, a clip over it)."""
+    box's border does not show (``BoxMeasure.covered``: a finger, a note, a clip over it), or where a box read
+    as marked was measured off its printed outline (``off_outline``, ``marks.placed_boxes``: a photo whose
+    lens or rolling shutter bends rows), as its own border may be the mark."""
     value = _resolve_choice(field, states, measures)
+    unsure_place = [str(field.options[k].value) for k, (m, (s, _)) in enumerate(zip(measures, states, strict=True))
+                    if s is Mark.MARKED and (m.line_across or k in off_outline)]
+    if unsure_place:
+        value.raw["off_outline"] = unsure_place
+        flag_for_review(value, f"option(s) {', '.join(unsure_place)} not measured on the printed box (a bent or "
+                               "distorted photo?): its border may read as a mark")
     # Read as empty because one side of the paper round them is darker and that shade reaches inside: a
     # shadow's edge, a highlighter stripe or a finger over part of the box, under which a real mark was read
     # as shade (a cross at confidence 1.0)
@@ -105,6 +113,18 @@ def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
     def result(value: str, confidence: float, reason: str = "") -> FieldValue:
         return FieldValue(field.id, "line", value, confidence, bool(reason), reason, raw)
 
+    if reading.faded:  # marks as faint as the print are lost: blank or not, a person looks
+        raw["faded"] = True
+        marked = f"{field.minimum + (field.maximum - field.minimum) * reading.positions_mm[0] / length:.1f}" \
+            if len(reading.positions_mm) == 1 else ""
+        return result(marked, REVIEW_CONFIDENCE, "the printed line is too faint to tell marks on it (a faded copy?)")
+    if reading.edges_mm:  # dark on one side only: a shadow's edge (blank), or a mark drawn along one?
+        raw["edges_mm"] = list(reading.edges_mm)
+        where = ", ".join(f"{p:.1f}" for p in reading.edges_mm)
+        marked = f"{field.minimum + (field.maximum - field.minimum) * reading.positions_mm[0] / length:.1f}" \
+            if len(reading.positions_mm) == 1 else ""
+        return result(marked, REVIEW_CONFIDENCE, f"a shadow's edge crosses the line at {where} mm from the start: "
+                                                 "a mark there, or none?")
     if reading.wide_mm:  # not one stroke: a person looks, whatever else crosses
         raw["wide_mm"] = [list(span) for span in reading.wide_mm]
         where = ", ".join(f"{a:.0f} to {b:.0f} mm" for a, b in reading.wide_mm)

@@ -143,3 +143,21 @@ def test_each_side_of_each_box_must_lie_where_the_box_was_measured():
     assert all(share >= marks.FOUND_SIDE_SHARE for share in found.values())
     assert marks.outlines_found(page, fields, box_contrast=None) == {}
     assert marks.outlines_found(np.full_like(page, 235), fields, box_contrast=190.0) == {}  # no outline anywhere
+
+
+def test_a_box_a_stretched_row_left_off_its_outline_is_looked_for_alone():
+    """A lens's barrel distortion or a rolling shutter stretches a row unevenly, beyond what one place for
+    the field and a few pixels per box can follow: box 1's own border lay inside the area measured for ink
+    and was read as a mark at confidence 1.0 (2026-12)."""
+    px_per_mm = 8.0
+    page = np.full((200, 700), 235, np.uint8)
+    boxes = [Box(10 + 14 * k, 10, 6, 6) for k in range(5)]
+    shifts_px = [6, -2, -3, -3, -4]  # box 1 lies 0.75 mm right of where registration puts it, the rest left
+    for box, shift in zip(boxes, shifts_px, strict=True):
+        x, y = int(round(box.x_mm * px_per_mm)) + shift, int(round(box.y_mm * px_per_mm))
+        cv2.rectangle(page, (x, y), (x + 48, y + 48), 30, 2)
+    offsets = marks.box_offsets_mm(page, boxes, px_per_mm)
+    assert [round(dx * px_per_mm) for dx, _ in offsets] == shifts_px
+    measured = marks.measure_boxes(page, [marks.moved(b, o) for b, o in zip(boxes, offsets, strict=True)],
+                                   px_per_mm)
+    assert all(m.coverage == 0 for m in measured)  # no border inside a box: nothing to read as a mark

@@ -215,6 +215,44 @@ def test_a_mark_on_a_faded_copy_whose_print_is_as_light_as_the_mark_is_read(tmp_
     faded = (140 + grey.astype(np.float32) * (50 / 255)).astype(np.uint8)
     assert [round(p) for p in read_line(faded, line).positions_mm] == [42]
     assert read_line(faded, vas_lines[1]).positions_mm == ()
+    assert not read_line(faded, line).faded
+
+
+def test_a_shadows_sharp_edge_across_a_blank_line_is_no_mark_read(tmp_path):
+    """A phone's shadow with a sharp edge across a blank line: dark on one side only, where the paper's blurred
+    estimate lags, so it looked like a stroke crossing the line, and the line was read as marked at 0.95."""
+    from scanner.lines import read_line
+    from scanner.resolve import resolve_line
+
+    grey, vas_lines = registered_vas_page(tmp_path)
+    line = vas_lines[0]
+    x, y = int((line.x1_mm + 60) * 8), int(line.y1_mm * 8)
+    shaded = grey.astype(np.float32)
+    shaded[y - 80:y + 80, :x] *= 0.55  # the shadow: left of 60 mm, 45 % darker
+    shaded = cv2.GaussianBlur(shaded, (0, 0), 1.5).astype(np.uint8)
+    reading = read_line(shaded, line)
+    assert reading.positions_mm == () and len(reading.edges_mm) == 1 and abs(reading.edges_mm[0] - 60) < 1
+    value = resolve_line(line, reading)
+    assert value.needs_review and value.value == "" and "shadow's edge" in value.reason
+    x_mark = int((line.x1_mm + 30) * 8)
+    cv2.line(shaded, (x_mark, y - 20), (x_mark + 2, y + 20), 0, 3)  # a mark in the shadow is still a mark
+    assert [round(p) for p in read_line(shaded, line).positions_mm] == [30]
+
+
+def test_a_line_printed_fainter_than_marks_can_be_told_against_goes_to_review(tmp_path):
+    """Faded to a tenth of its contrast (print 18 grey levels under its paper), a page of lines alone has no
+    box border to say the image is too faint: its marks were lost and each line accepted as blank."""
+    from scanner.lines import read_line
+    from scanner.resolve import resolve_line
+
+    grey, vas_lines = registered_vas_page(tmp_path)
+    line = vas_lines[0]
+    x, y = int((line.x1_mm + 42) * 8), int(line.y1_mm * 8)
+    cv2.line(grey, (x, y - 20), (x + 2, y + 20), 120, 3)  # pencil, lighter than the print
+    faded = (200 + grey.astype(np.float32) * (20 / 255)).astype(np.uint8)
+    for field in vas_lines[:2]:
+        value = resolve_line(field, read_line(faded, field))
+        assert value.needs_review and "too faint to tell marks" in value.reason
 
 
 @pytest.mark.parametrize("shape", ["shifted", "bowed"])
