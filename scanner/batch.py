@@ -11,15 +11,15 @@ import contextlib
 import multiprocessing
 import os
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import cv2
 
 from formkit.catalogue import Catalogue, shipped_catalogue
-from formkit.records import InputFile, PageResult, PageState, ScanSummary, file_stamp
+from formkit.records import InputFile, PageResult, PageState, ScanSummary, file_stamp, unopened_key
 from formkit.store import UNREAD_STATES, Store
 
 from .allocator import keep_freed_buffers
@@ -45,6 +45,17 @@ class Job(NamedTuple):
 RECYCLE_AFTER_PAGES = 1000
 
 _worker_catalogue: Catalogue | None = None  # set in each worker by _start_worker
+_started: Any = None  # in a worker: the queue it says on which item it begins (``in_order``)
+
+# A worker that dies (killed by the system for memory, a crash in a library) takes its page with it, and the
+# pool waits for that page for ever: the batch hung (2026-12). So the items are followed: which worker began
+# each, and, while one is awaited, whether that worker still lives.
+POLL_S = 1.0
+LOST_AFTER_S = 3.0  # a worker gone with its item unanswered: its answer may still be on its way this long
+STOPPED = ("the process reading it stopped before it finished (killed for lack of memory?): the rest of the "
+           "batch went on; scan this file again with --jobs 1, or check it")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def read_job(job: Job, catalogue: Catalogue | None = None) -> list[PageResult]:
@@ -78,18 +89,69 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     summary = ScanSummary()
     files, summary.missing, summary.ignored = find_inputs(paths)
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
-        described = list(pool.imap(describe, files, chunksize=8) if pool else map(describe, files))
+        described = list(in_order(pool, describe, files, _unopened) if pool else map(describe, files))
         work, input_ids = plan(described, store, summary, unread_again)
         if planned:
             planned(len(work))
         # saved in the order of the files, whichever worker finishes first: of two images of one printed
         # page, the first file is the one read and the second the conflict, the same in every run
-        results = pool.imap(read_job, work, chunksize=1) if pool else (read_job(job, catalogue) for job in work)
+        results = in_order(pool, read_job, work, _stopped) if pool else (read_job(job, catalogue) for job in work)
         for found in results:
             save_readings(store, input_ids, found, summary)
             if progress:
                 progress(1)
     return summary
+
+
+def in_order(pool: Pool, function: Callable[[T], R], items: Sequence[T], lost: Callable[[T], R]) -> Iterator[R]:
+    """``function`` of each of ``items`` in ``pool``'s workers (started by ``worker_pool``), in the order of
+    ``items``; ``lost(item)`` for an item whose worker died before it answered."""
+    pending = [pool.apply_async(_begin, (function, index, item)) for index, item in enumerate(items)]
+    began: dict[int, int] = {}  # item index -> the worker process that began it
+    for index, (item, result) in enumerate(zip(items, pending, strict=True)):
+        while True:
+            try:
+                answer = result.get(timeout=POLL_S)
+                break
+            except multiprocessing.TimeoutError:
+                _note_beginnings(began)
+                if index in began and not _alive(began[index]):
+                    try:
+                        answer = result.get(timeout=LOST_AFTER_S)
+                    except multiprocessing.TimeoutError:
+                        answer = lost(item)
+                    break
+        yield answer
+
+
+def _begin(function: Callable[[T], R], index: int, item: T) -> R:
+    if _started is not None:
+        _started.put((index, os.getpid()))
+    return function(item)
+
+
+def _note_beginnings(began: dict[int, int]) -> None:
+    while _beginnings is not None and not _beginnings.empty():
+        index, pid = _beginnings.get()
+        began[index] = pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _stopped(job: Job) -> list[PageResult]:
+    return [PageResult(job.path, job.index + 1, job.sha, PageState.REJECTED, STOPPED)]
+
+
+def _unopened(path: Path) -> InputFile:
+    return InputFile(str(path), unopened_key(str(path)), 0, 0, f"cannot open the file: {STOPPED}")
 
 
 def plan(described: list[InputFile], store: Store, summary: ScanSummary, unread_again: bool = True
@@ -169,10 +231,13 @@ def prepare_worker_process() -> None:
     keep_freed_buffers()
 
 
-def _start_worker(catalogue: Catalogue) -> None:
-    global _worker_catalogue
-    _worker_catalogue = catalogue
+def _start_worker(catalogue: Catalogue, started: Any = None) -> None:
+    global _worker_catalogue, _started
+    _worker_catalogue, _started = catalogue, started
     prepare_worker_process()
+
+
+_beginnings: Any = None  # in this process: the queue of the pool ``worker_pool`` made (``in_order``)
 
 
 @contextlib.contextmanager
@@ -191,8 +256,15 @@ def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT"):
         os.environ.setdefault(variable, "1")  # spawned workers load their libraries with these
     context = multiprocessing.get_context(start_method)
-    with context.Pool(workers, _start_worker, (catalogue,), maxtasksperchild=RECYCLE_AFTER_PAGES) as pool:
-        yield pool
+    global _beginnings
+    started = context.SimpleQueue()  # written at once: a worker killed just after saying what it began has said it
+    _beginnings = started
+    try:
+        with context.Pool(workers, _start_worker, (catalogue, started), maxtasksperchild=RECYCLE_AFTER_PAGES) as pool:
+            yield pool
+    finally:
+        _beginnings = None
+        started.close()
 
 
 def _count(summary: ScanSummary, result: PageResult) -> None:

@@ -25,7 +25,7 @@ from formkit.serial import format_serial
 from formkit.store import Store
 
 from .assign import load_source, read_source_as
-from .batch import worker_catalogue, worker_pool
+from .batch import STOPPED, in_order, worker_catalogue, worker_pool
 from .identify import CLEAR_WINNER, MIN_EVIDENCE, print_match
 from .locate import find_markers, reduced
 from .pipeline import read_image, read_page
@@ -121,12 +121,20 @@ def reread(store: Store, catalogue: Catalogue, form: str | None = None, jobs: in
     with worker_pool(jobs, len(work), catalogue, start_method) as pool:
         for start in range(0, len(work), CHUNK_PAGES):
             chunk = [_with_image(store, job) for job in work[start:start + CHUNK_PAGES]]
-            results = pool.imap_unordered(_read_job, chunk) if pool else (_read_job(job, catalogue) for job in chunk)
+            results = in_order(pool, _read_job, chunk, _stopped) if pool else \
+                (_read_job(job, catalogue) for job in chunk)
             for page_id, result in results:
-                _save(store, summary, page_id, result, unread.get(page_id))
+                if result is None:  # its worker died: the page keeps its reading
+                    summary.failed[STOPPED] += 1
+                else:
+                    _save(store, summary, page_id, result, unread.get(page_id))
                 if progress:
                     progress(1)
     return summary
+
+
+def _stopped(job: Job) -> tuple[int, None]:
+    return job[0], None
 
 
 def _regions(store: Store, candidates: list) -> dict[int, int]:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import threading
 
+from formkit.catalogue import shipped_catalogue
 from formkit.records import InputFile, ScanSummary, unopened_key
 from formkit.store import Store
-from scanner.batch import plan
+from scanner.batch import STOPPED, in_order, plan, worker_pool
 
 LOCKED = "inbox/b.jpg"
 
@@ -47,3 +51,23 @@ def test_a_file_opened_now_as_a_copy_of_another_loses_its_rejected_page(tmp_path
     assert store.pages() == []
     assert [d["path"] for d in _opened(store)] == [LOCKED]
     store.close()
+
+
+def _dies_on_two(item: int) -> int:
+    if item == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the system kills a process for memory
+    return item * 10
+
+
+def test_a_worker_killed_while_reading_loses_its_item_not_the_batch():
+    """The pool waited for a killed worker's page for ever: the scan hung at 0 % CPU. Its item is now
+    answered as lost, the others as read, in order."""
+    answers: list[object] = []
+    with worker_pool(2, 4, shipped_catalogue()) as pool:
+        reading = threading.Thread(target=lambda: answers.extend(
+            in_order(pool, _dies_on_two, [1, 2, 3, 4], lambda item: f"lost {item}")), daemon=True)
+        reading.start()
+        reading.join(timeout=60)
+        assert not reading.is_alive(), "the batch hangs"
+    assert answers == [10, "lost 2", 30, 40]
+    assert STOPPED.startswith("the process reading it stopped")
