@@ -27,6 +27,19 @@ def test_an_existing_manifest_is_never_replaced(tmp_path):
     assert manifest.read_bytes() == kept and pdf.read_bytes() == printed and not (tmp_path / "again.pdf").exists()
 
 
+def test_a_file_that_is_no_pdf_is_never_printed_over_but_a_pdf_is(tmp_path):
+    """'--out forms.sqlite' by a slip replaced the store with a PDF: every page read and the audit log gone."""
+    store = tmp_path / "forms.sqlite"
+    store.write_bytes(b"SQLite format 3\x00" + bytes(4080))
+    refused = run_cli("generate", "k10", "--count", 1, "--out", store)
+    assert refused.exit_code == ExitCode.OUTPUT and "already exists and is not a PDF" in refused.output
+    assert store.read_bytes().startswith(b"SQLite format 3")
+    pdf = tmp_path / "cards.pdf"
+    for _ in range(2):  # printed again under the same name: replaced, as before
+        assert run_cli("generate", "k10", "--count", 1, "--out", pdf).exit_code == 0
+    assert pdf.read_bytes().startswith(b"%PDF-")
+
+
 def test_rows_with_every_cell_empty_print_nothing(tmp_path):
     """A spreadsheet saved as CSV ends with rows of empty cells where cells were once used; each printed a
     copy with no code."""
