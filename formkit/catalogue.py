@@ -56,6 +56,7 @@ class Catalogue:
     def templates(self) -> dict[tuple[str, int], Template]:
         if self._templates is None:
             found: dict[tuple[str, int], Template] = {}
+            own: dict[tuple[str, int], Path] = {}  # the user's files, by what they define
             shipped = list(shipped_templates().values())
             files = shipped + [p for d in self.template_dirs for p in sorted(d.glob("*.yaml"))]
             # A mistake in the user's own template or text pack is raised, never passed over: its pages
@@ -69,7 +70,15 @@ class Catalogue:
                     raise
                 if template.form in self.text_packs:
                     template = load_template(path, self.text_packs[template.form])
-                found[(template.form, template.version)] = template
+                key = (template.form, template.version)
+                if path not in shipped:
+                    # two of the user's files for one form and version: which one a page was printed from
+                    # cannot be told, and the other's pages would be rejected as another layout
+                    if key in own:
+                        raise TemplateError(str(path), f"defines {template.form} version {template.version}, as "
+                                            f"{own[key]} does: keep one, or give the other a new version")
+                    own[key] = path
+                found[key] = template
             self._templates = found
         return self._templates
 

@@ -5,6 +5,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from formkit.catalogue import Catalogue
 from formkit.cli import main
 from formkit.errors import LayoutError, TemplateError
 from formkit.layout import build_layout
@@ -350,6 +351,37 @@ def test_a_mistake_in_the_users_own_template_or_text_pack_stops_scan_and_export_
     result = CliRunner().invoke(main, ["export", "--db", str(db), "--out", str(tmp_path / "out"), "--templates",
                                        str(folder)])
     assert result.exit_code == 3 and "my-k10.yaml:5" in result.output and not (tmp_path / "out").exists()
+
+
+def test_two_of_the_users_templates_for_one_form_and_version_stop_the_command_naming_both(tmp_path):
+    """The last file read won without a word, and pages printed from the other were rejected as another
+    layout. The user's template of a shipped form and version still takes its place (docs/templates.md)."""
+    mood = (shipped_templates()["k10"]).read_text(encoding="utf-8").replace("form: k10", "form: mood")
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / f"mood-{folder}.yaml").write_text(mood, encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "a"), "--db", str(tmp_path / "s.sqlite"),
+                                       "--templates", str(tmp_path / "a"), "--templates", str(tmp_path / "b")])
+    assert result.exit_code == 3, result.output
+    assert "mood-b.yaml: defines mood version 1, as" in result.output and "mood-a.yaml does" in result.output
+    assert not (tmp_path / "s.sqlite").exists()
+    Catalogue([tmp_path / "a"]).templates()  # one of them: fine
+
+
+@pytest.mark.parametrize(("wording", "refused"), [("你睡得好吗？", "你睡得好吗？"), ("هل نمت جيدا", "هلنمتجيدا"),
+                                                ("Café, Ελλάδα, Привет", "")])
+def test_wording_the_font_cannot_print_as_written_is_refused_naming_its_line(tmp_path, wording, refused):
+    """Chinese printed as empty boxes and Arabic unjoined and back to front, with exit 0."""
+    source = (shipped_templates()["k10"]).read_text(encoding="utf-8").replace("...nervous?", wording)
+    path = tmp_path / "mine.yaml"
+    path.write_text(source, encoding="utf-8")
+    result = CliRunner().invoke(main, ["generate", str(path), "--count", "1", "--out", str(tmp_path / "x.pdf")])
+    if not refused:
+        assert result.exit_code == 0, result.output
+        return
+    line = next(i for i, text in enumerate(source.splitlines(), start=1) if wording in text)
+    assert result.exit_code == 4 and f"mine.yaml:{line}" in result.output and repr(refused) in result.output
+    assert not (tmp_path / "x.pdf").exists()
 
 
 def test_a_template_that_is_neither_a_file_nor_a_shipped_form_is_a_missing_input(tmp_path):

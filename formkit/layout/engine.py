@@ -18,7 +18,7 @@ from ..template.schema import PAGE_SIZES_MM, ChoiceItem, MatrixItem, PageBreakIt
 from .blocks import HOW_TO_MARK, Block, Frame, item_blocks, paragraph_runs, text_block
 from .model import Layout, Marker, Page, QrSpot, TextRun, geometry_fingerprint, shifted
 from .style import Style, style_for
-from .text import ascent_mm, line_height_mm
+from .text import ascent_mm, line_height_mm, unprintable
 
 # Alphanumeric characters a level-M QR code of each version (1-40) holds (ISO/IEC 18004, table 7). A table,
 # not reportlab's encoder: importing reportlab.graphics.barcode costs a scan 0.15-0.19 s of start-up
@@ -149,12 +149,14 @@ def _blocks(template: Template, frame: Frame) -> list[Block]:
     blocks: list[Block] = []
     break_next = False
     told_how_to_mark = False
+    _check_printable(template.source, [template.title, template.notice])
     if template.notice:
         blocks.append(text_block(frame, template.notice, frame.style.small_pt, False, False, "notice", 0))
     for item in template.items:
         if isinstance(item, PageBreakItem):
             break_next = True
             continue
+        _check_printable(template.source, item)
         new = []
         if isinstance(item, ChoiceItem | MatrixItem) and not told_how_to_mark:
             new.append(text_block(frame, HOW_TO_MARK, frame.style.base_pt, False, True, "how-to-mark", item.line))
@@ -164,6 +166,28 @@ def _blocks(template: Template, frame: Frame) -> list[Block]:
         break_next = False
         blocks += new
     return blocks
+
+
+def _check_printable(source: str, item: object) -> None:
+    """Refuse wording the form's font cannot print as written (``text.unprintable``), naming the item's line:
+    printed, it came out as empty boxes, or unjoined and back to front, without a word."""
+    for text, line in _wording(item, None):
+        if bad := unprintable(text):
+            raise LayoutError(source, f"the form's font (DejaVu Sans) cannot print {bad!r} as written: Latin, "
+                              "Greek and Cyrillic scripts only", line or None, getattr(item, "id", None))
+
+
+def _wording(node: object, line: int | None) -> list[tuple[str, int | None]]:
+    """Every string in a template item, its options' and rows' included, each with the template line it is
+    on as far as the item tells (a matrix row's own line)."""
+    if isinstance(node, str):
+        return [(node, line)]
+    if isinstance(node, list | tuple):
+        return [found for part in node for found in _wording(part, line)]
+    if hasattr(node, "__dataclass_fields__"):
+        line = getattr(node, "line", None) or line
+        return [found for name in node.__dataclass_fields__ for found in _wording(getattr(node, name), line)]
+    return []
 
 
 def _flow(blocks: list[Block], top: float, bottom: float, style: Style, source: str) -> list[list[Block]]:

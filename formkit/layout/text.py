@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -22,6 +23,16 @@ def register_fonts() -> None:
     """Register the shipped DejaVu Sans with reportlab (embedded and subset in every PDF)."""
     pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+
+
+def unprintable(text: str) -> str:
+    """The characters of ``text`` the form's font cannot print as they are read: those it has no glyph for
+    (Chinese, say, printed as empty boxes) and right-to-left letters (Arabic, Hebrew), which would print
+    unjoined and in the wrong order. Each once, in order."""
+    register_fonts()
+    glyphs = pdfmetrics.getFont(REGULAR).face.charToGlyph
+    return "".join(ch for ch in dict.fromkeys(text) if not ch.isspace() and (
+        ord(ch) not in glyphs or unicodedata.bidirectional(ch) in ("R", "AL")))
 
 
 def font_name(bold: bool) -> str:
