@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     STORE = 7  # the store is not a formkit store, is damaged, or is from a newer formkit
     BUSY = 8  # the store is being written by another formkit command
     INTERRUPTED = 130  # stopped by Ctrl+C (128 + SIGINT, as shells report it)
+    TERMINATED = 143  # stopped by SIGTERM (a timeout, the system shutting down, docker stop): 128 + SIGTERM
     BROKEN_PIPE = 141  # the output's reader went away (128 + SIGPIPE)
 
 

@@ -7,10 +7,12 @@ import os
 import pwd
 import random
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import cv2
@@ -397,6 +399,42 @@ def test_ctrl_c_and_a_reader_that_goes_away_are_not_reported_as_bugs(tmp_path, k
     assert status.stdout is not None
     status.stdout.close()  # as `head -1` does once it has its line; here before the first
     assert status.wait(timeout=60) == ExitCode.BROKEN_PIPE and status.stderr.read() == b""
+
+
+def test_sigterm_and_a_full_standard_output_are_not_reported_as_bugs(tmp_path, k10_pages, monkeypatch):
+    """SIGTERM (a cron timeout, docker stop) ended a scan with exit 143, no word and workers' tracebacks; output
+    sent to a full disk ended in a traceback after the work was done."""
+    from formkit.cli import pipeline
+
+    def terminated(*_args, **_kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler stops the command before this ends
+        raise AssertionError("SIGTERM did not stop the command")
+
+    monkeypatch.setattr(pipeline, "scan_files", terminated)
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--db", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == ExitCode.TERMINATED == 143 and "stopped (terminated)" in result.output
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back as it was
+    monkeypatch.undo()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    save(k10_pages[0], inbox / "0.png")
+    db = tmp_path / "s.sqlite"
+    assert cli("scan", inbox, "--db", db, "--jobs", "1").exit_code == 0
+    with open("/dev/full", "w") as full:
+        status = subprocess.run(formkit_command("status", "--db", db), stdout=full, stderr=subprocess.PIPE,
+                                env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT, timeout=60)
+    assert status.returncode == ExitCode.OUTPUT and b"Traceback" not in status.stderr
+    assert b"cannot write the command's output" in status.stderr
+
+
+def test_a_change_by_no_one_or_to_a_page_id_no_store_holds_is_a_usage_error(tmp_path):
+    """'--by ""' wrote audit entries by no one; a page id past 64 bits ended in an OverflowError traceback."""
+    db = tmp_path / "s.sqlite"
+    Store(db).close()
+    for args in (["--page", "1", "--by", " "], ["--page", str(2**64)]):
+        result = cli("void", "--db", db, "--why", "a test", *args)
+        assert result.exit_code == ExitCode.USAGE and "Traceback" not in result.output, (args, result.output)
 
 
 def test_a_store_in_a_missing_folder_or_an_empty_file_is_bad_input_not_a_damaged_store(tmp_path):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
@@ -26,7 +29,8 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            with _terminated_as_stopped():
+                return command(*args, **kwargs)
         except FormkitError as exc:
             click.echo(f"formkit: error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
@@ -34,11 +38,51 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             click.echo("\nformkit: stopped (Ctrl+C); what was saved is kept: run the command again to go on",
                        err=True)
             sys.exit(ExitCode.INTERRUPTED)
+        except Terminated:
+            click.echo("\nformkit: stopped (terminated); what was saved is kept: run the command again to go on",
+                       err=True)
+            sys.exit(ExitCode.TERMINATED)
         except BrokenPipeError:  # the reader went away (status | head): no traceback, and nothing more to say
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(ExitCode.BROKEN_PIPE)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+                raise
+            # the command's own lines could not be written (> /dev/full): what it did stands, files included
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            click.echo(f"formkit: error: cannot write the command's output ({os.strerror(exc.errno)})", err=True)
+            sys.exit(ExitCode.OUTPUT)
 
     return run
+
+
+class Terminated(Exception):
+    """SIGTERM reached the command (a timeout, a shutdown, 'docker stop')."""
+
+
+@contextlib.contextmanager
+def _terminated_as_stopped() -> Iterator[None]:
+    """SIGTERM stops the command as Ctrl+C does: the page in hand is not saved, what was saved is kept, and it
+    says so (exit 143), instead of dying with worker tracebacks. Worker processes forked meanwhile inherit the
+    handler: in them it ends the process as SIGTERM does, so a pool can still end its workers."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    owner = os.getpid()
+
+    def on_terminate(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, on_terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Group(click.Group):

@@ -23,8 +23,16 @@ def _login() -> str:
         return "formkit"
 
 
-by_option = click.option("--by", default=_login, show_default="your login name",
+def _someone(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():  # an audit entry by no one says nothing
+        raise click.BadParameter("give a name for the audit log (or leave --by out: your login name)")
+    return value.strip()
+
+
+by_option = click.option("--by", default=_login, show_default="your login name", callback=_someone,
                          help="Who is doing this, for the audit log.")
+
+PAGE_ID_MAX = 2**63 - 1  # the store's ids are 64-bit: a larger number is no page (not a traceback)
 
 
 @main.command(short_help="Take a file scanned by mistake, or a page, out of exports and review (--undo restores).")
@@ -32,7 +40,8 @@ by_option = click.option("--by", default=_login, show_default="your login name",
 @click.option("--input", "input_name", metavar="FILE_OR_SHA",
               help="Every page of this input: the file (by its content), its path as scanned, or its SHA-256 "
                    "(or its first 8 or more hex digits).")
-@click.option("--page", "page_id", type=click.IntRange(1), help="One page, by the id 'formkit status' shows.")
+@click.option("--page", "page_id", type=click.IntRange(1, PAGE_ID_MAX),
+              help="One page, by the id 'formkit status' shows.")
 @click.option("--why", help="Why, kept in the audit log (needed to void).")
 @click.option("--undo", is_flag=True, help="Restore voided pages as they were.")
 @by_option
@@ -108,7 +117,7 @@ def _where(row: Any) -> str:
 
 @main.command(short_help="Say which form page a page is: an unidentified page, or one read as the wrong one.")
 @db_option
-@click.option("--page", "page_id", type=click.IntRange(1), required=True,
+@click.option("--page", "page_id", type=click.IntRange(1, PAGE_ID_MAX), required=True,
               help="The page, by the id 'formkit status' shows.")
 @click.option("--form", "form_spec", required=True, metavar="FORM[:VERSION]",
               help="The form it is, e.g. k10 (the version it was read as, else the latest installed) or k10:1.")
