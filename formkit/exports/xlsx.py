@@ -3,8 +3,8 @@
 
 Numbers are numbers and dates are dates (shown YYYY-MM-DD); digits without a range (codes, with their
 leading zeros), text, and several answers to one question ('1;3') are text. Text that a spreadsheet would run
-as a formula is prefixed with ' as in the CSV files (``safe_cell``); characters that a workbook cannot hold
-(control characters) are left out."""
+as a formula is marked as text (Excel's quote prefix: the ' a CSV file needs, not shown, never part of the
+value); characters that a workbook cannot hold (control characters) are left out."""
 
 from __future__ import annotations
 
@@ -71,8 +71,11 @@ def _sheet(book: Any, title: str, table: Table, variables: list[Variable], field
             value = _typed(cell, variable)
             target = sheet.cell(row=number, column=index)
             if isinstance(value, str):
-                target.value = ILLEGAL_CHARACTERS_RE.sub("", str(safe_cell(value)))
+                target.value = ILLEGAL_CHARACTERS_RE.sub("", value)
                 target.data_type = "s"
+                # text a spreadsheet would run as a formula: marked as text, as Excel marks a typed ', so the '
+                # is neither shown nor part of the value ('-2=Much less' as it is, never run)
+                target.quotePrefix = safe_cell(value) != value
             else:
                 target.value = value
                 if isinstance(value, dt.date):
