@@ -63,8 +63,17 @@ CONDITIONS = {
     "phone photo sent by messenger (2 MP, JPEG 60)": "photo2msg",
     # a photo in a dim room without the camera brightening it: levels x 0.35, sensor noise sigma 6
     "phone photo 7 MP, underexposed": "photo7dim",
+    # a wide lens left uncorrected: barrel distortion k1 = -3 % about the frame's centre (the markers in the
+    # page's corners cannot see how it bends the rows between them)
+    "phone photo 7 MP, lens distortion": "photo7barrel",
+    # a rolling shutter while the hand shakes: rows of the frame shifted sideways by up to 3 px, in waves
+    "phone photo 3 MP, rolling-shutter wobble": "photo3wobble",
+    # a phone held under a spotlight: its shadow's sharp edge (1.5 px) across the page, 30-50 % darker
+    "phone photo 3 MP, sharp shadow edge": "photo3shadowedge",
 }
 DIM_LEVEL, DIM_NOISE = 0.35, 6.0
+BARREL_K1 = -0.03
+WOBBLE_PX = 3.0
 MESSENGER_FRAME_PX = (1600, 1200)
 MESSENGER_JPEG_QUALITY = 60
 
@@ -84,7 +93,8 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
     are written too."""
     rng = random.Random(seed)
     form = FORMS[seed % len(FORMS)]
-    dpi = 200 if condition in ("scan200bw", "photo3", "photo3bent", "photo2msg", "photo7dim") else 300
+    dpi = 200 if condition in ("scan200bw", "photo3", "photo3bent", "photo2msg", "photo7dim", "photo7barrel",
+                               "photo3wobble", "photo3shadowedge") else 300
     layout, pages = blank_pages(form, dpi)
     index = rng.randrange(len(pages))
     filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng, digits=digits)
@@ -103,7 +113,8 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
         image = degrade_scan(filled.image, dpi, rng, out_dpi=200, one_bit=True, upside_down=rng.random() < 1 / 3)
     else:
         frames = {"photo2msg": MESSENGER_FRAME_PX, "photo7dim": (3000, 2250), "photo3": (2000, 1500),
-                  "photo3bent": (2000, 1500)}
+                  "photo3bent": (2000, 1500), "photo7barrel": (3000, 2250), "photo3wobble": (2000, 1500),
+                  "photo3shadowedge": (2000, 1500)}
         frame = frames.get(condition, (4000, 3000))
         page = filled.image
         if condition in ("photo12bent", "photo3bent"):  # its middle raised or sunk by 0.4-0.9 mm: markers cannot see it
@@ -116,7 +127,41 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
         if condition == "photo2msg":
             sent = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, MESSENGER_JPEG_QUALITY])[1]
             image = cv2.imdecode(sent, cv2.IMREAD_COLOR)
+        if condition == "photo7barrel":
+            image = barrel(image, BARREL_K1)
+        if condition == "photo3wobble":
+            image = wobble(image, rng, WOBBLE_PX)
+        if condition == "photo3shadowedge":
+            image = shadow_edge(image, rng)
     return image, filled.truth
+
+
+def barrel(image: np.ndarray, k1: float) -> np.ndarray:
+    """``image`` as a lens with radial distortion ``k1`` (negative: barrel) about its centre sees it."""
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    nx, ny = (xs - w / 2) / (w / 2), (ys - h / 2) / (w / 2)
+    f = 1 + k1 * (nx * nx + ny * ny)
+    return cv2.remap(image, nx * f * w / 2 + w / 2, ny * f * w / 2 + h / 2, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=(90, 90, 90))
+
+
+def wobble(image: np.ndarray, rng: random.Random, amplitude_px: float) -> np.ndarray:
+    """Each row of ``image`` shifted sideways by up to ``amplitude_px``, in 2-5 waves down the frame."""
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx = amplitude_px * np.sin(ys / h * np.pi * rng.uniform(2, 5) + rng.uniform(0, 2 * np.pi))
+    return cv2.remap(image, (xs + dx).astype(np.float32), ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def shadow_edge(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A shadow 30-50 % dark over one side of a sharp (1.5 px) slanting edge across ``image``."""
+    h, w = image.shape[:2]
+    x0, slope = rng.uniform(0.3, 0.6) * w, rng.uniform(-0.4, 0.4)
+    shade = np.zeros((h, w), np.float32)
+    cv2.fillPoly(shade, [np.array([[0, 0], [x0, 0], [x0 + slope * h, h], [0, h]], np.int32)], 1.0)
+    shade = cv2.GaussianBlur(shade, (0, 0), 1.5) * rng.uniform(0.3, 0.5)
+    return np.clip(image * (1 - shade[..., None]), 0, 255).astype(np.uint8)
 
 
 def evaluate(job: tuple[str, int]) -> dict:
