@@ -8,8 +8,10 @@ templates and text packs whether they were forked or spawned.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import os
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.pool import Pool
@@ -43,6 +45,7 @@ class Job(NamedTuple):
 # page, docs/benchmarks.md#throughput), and one process reading 1,000 filled A4 pages peaked at 153 MB
 # after the first and 169 MB after the last (measured 2026-12-02). Describing 8 files is a task too.
 RECYCLE_AFTER_PAGES = 1000
+DESCRIBE_CHUNK = 8
 
 _worker_catalogue: Catalogue | None = None  # set in each worker by _start_worker
 _started: Any = None  # in a worker: the queue it says on which item it begins (``in_order``)
@@ -52,8 +55,8 @@ _started: Any = None  # in a worker: the queue it says on which item it begins (
 # each, and, while one is awaited, whether that worker still lives.
 POLL_S = 1.0
 LOST_AFTER_S = 3.0  # a worker gone with its item unanswered: its answer may still be on its way this long
-STOPPED = ("the process reading it stopped before it finished (killed for lack of memory?): the rest of the "
-           "batch went on; scan this file again with --jobs 1, or check it")
+STOPPED = ("the process reading it stopped before it finished (killed for lack of memory?): the rest went on; "
+           "read it again with --jobs 1, or check the file")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -89,7 +92,10 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     summary = ScanSummary()
     files, summary.missing, summary.ignored = find_inputs(paths)
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
-        described = list(in_order(pool, describe, files, _unopened) if pool else map(describe, files))
+        # eight files a task, as workers are replaced after so many tasks (``RECYCLE_AFTER_PAGES``)
+        chunks = [files[start:start + DESCRIBE_CHUNK] for start in range(0, len(files), DESCRIBE_CHUNK)]
+        described = [info for chunk in (in_order(pool, _describe_all, chunks, _unopened_all) if pool else
+                                        map(_describe_all, chunks)) for info in chunk]
         work, input_ids = plan(described, store, summary, unread_again)
         if planned:
             planned(len(work))
@@ -106,34 +112,41 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
 def in_order(pool: Pool, function: Callable[[T], R], items: Sequence[T], lost: Callable[[T], R]) -> Iterator[R]:
     """``function`` of each of ``items`` in ``pool``'s workers (started by ``worker_pool``), in the order of
     ``items``; ``lost(item)`` for an item whose worker died before it answered."""
-    pending = [pool.apply_async(_begin, (function, index, item)) for index, item in enumerate(items)]
-    began: dict[int, int] = {}  # item index -> the worker process that began it
-    for index, (item, result) in enumerate(zip(items, pending, strict=True)):
-        while True:
-            try:
-                answer = result.get(timeout=POLL_S)
-                break
-            except multiprocessing.TimeoutError:
-                _note_beginnings(began)
-                if index in began and not _alive(began[index]):
-                    try:
-                        answer = result.get(timeout=LOST_AFTER_S)
-                    except multiprocessing.TimeoutError:
-                        answer = lost(item)
+    call = next(_calls)  # the workers' word on an item is of this call's items, not an earlier one's
+    pending = [pool.apply_async(_begin, (function, call, index, item)) for index, item in enumerate(items)]
+    try:
+        for index, (item, result) in enumerate(zip(items, pending, strict=True)):
+            while True:
+                try:
+                    answer = result.get(timeout=POLL_S)
                     break
-        yield answer
+                except multiprocessing.TimeoutError:
+                    worker = _began.get((call, index))
+                    if worker is not None and not _alive(worker):
+                        try:
+                            answer = result.get(timeout=LOST_AFTER_S)
+                        except multiprocessing.TimeoutError:
+                            answer = lost(item)
+                        break
+            yield answer
+    finally:
+        for index in range(len(items)):
+            _began.pop((call, index), None)
 
 
-def _begin(function: Callable[[T], R], index: int, item: T) -> R:
+def _begin(function: Callable[[T], R], call: int, index: int, item: T) -> R:
     if _started is not None:
-        _started.put((index, os.getpid()))
+        _started.put((call, index, os.getpid()))
     return function(item)
 
 
-def _note_beginnings(began: dict[int, int]) -> None:
-    while _beginnings is not None and not _beginnings.empty():
-        index, pid = _beginnings.get()
-        began[index] = pid
+def _note_beginnings(started: Any) -> None:
+    """In this process, while a pool lives: each item's worker as the workers tell it, read as it comes, so
+    the queue never fills (a worker blocked writing to a full queue holds its lock: killed there, it would
+    leave every other worker waiting for the lock)."""
+    while (said := started.get()) is not None:
+        call, index, pid = said
+        _began[(call, index)] = pid
 
 
 def _alive(pid: int) -> bool:
@@ -150,8 +163,12 @@ def _stopped(job: Job) -> list[PageResult]:
     return [PageResult(job.path, job.index + 1, job.sha, PageState.REJECTED, STOPPED)]
 
 
-def _unopened(path: Path) -> InputFile:
-    return InputFile(str(path), unopened_key(str(path)), 0, 0, f"cannot open the file: {STOPPED}")
+def _describe_all(paths: list[Path]) -> list[InputFile]:
+    return [describe(path) for path in paths]
+
+
+def _unopened_all(paths: list[Path]) -> list[InputFile]:
+    return [InputFile(str(path), unopened_key(str(path)), 0, 0, f"cannot open the file: {STOPPED}") for path in paths]
 
 
 def plan(described: list[InputFile], store: Store, summary: ScanSummary, unread_again: bool = True
@@ -237,7 +254,8 @@ def _start_worker(catalogue: Catalogue, started: Any = None) -> None:
     prepare_worker_process()
 
 
-_beginnings: Any = None  # in this process: the queue of the pool ``worker_pool`` made (``in_order``)
+_began: dict[tuple[int, int], int] = {}  # in this process: (call, item index) -> the worker that began it
+_calls = itertools.count()
 
 
 @contextlib.contextmanager
@@ -256,14 +274,15 @@ def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT"):
         os.environ.setdefault(variable, "1")  # spawned workers load their libraries with these
     context = multiprocessing.get_context(start_method)
-    global _beginnings
     started = context.SimpleQueue()  # written at once: a worker killed just after saying what it began has said it
-    _beginnings = started
+    listening = threading.Thread(target=_note_beginnings, args=(started,), daemon=True)
+    listening.start()
     try:
         with context.Pool(workers, _start_worker, (catalogue, started), maxtasksperchild=RECYCLE_AFTER_PAGES) as pool:
             yield pool
     finally:
-        _beginnings = None
+        started.put(None)
+        listening.join(timeout=5)
         started.close()
 
 

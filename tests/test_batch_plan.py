@@ -12,7 +12,7 @@ import threading
 from formkit.catalogue import shipped_catalogue
 from formkit.records import InputFile, ScanSummary, unopened_key
 from formkit.store import Store
-from scanner.batch import STOPPED, in_order, plan, worker_pool
+from scanner.batch import in_order, plan, worker_pool
 
 LOCKED = "inbox/b.jpg"
 
@@ -53,21 +53,29 @@ def test_a_file_opened_now_as_a_copy_of_another_loses_its_rejected_page(tmp_path
     store.close()
 
 
-def _dies_on_two(item: int) -> int:
-    if item == 2:
+def _dies_on(item: tuple[int, int]) -> int:
+    value, fatal = item
+    if value == fatal:
         os.kill(os.getpid(), signal.SIGKILL)  # as the system kills a process for memory
-    return item * 10
+    return value * 10
+
+
+def _in_order_within(pool, items: list, seconds: float) -> list:
+    answers: list[object] = []
+    reading = threading.Thread(target=lambda: answers.extend(
+        in_order(pool, _dies_on, items, lambda item: f"lost {item[0]}")), daemon=True)
+    reading.start()
+    reading.join(timeout=seconds)
+    assert not reading.is_alive(), "the batch hangs"
+    return answers
 
 
 def test_a_worker_killed_while_reading_loses_its_item_not_the_batch():
     """The pool waited for a killed worker's page for ever: the scan hung at 0 % CPU. Its item is now
-    answered as lost, the others as read, in order."""
-    answers: list[object] = []
+    answered as lost, the others as read, in order; over many quick items too (the workers' word on what
+    they begin never fills its pipe), and a later call on the same pool is not confused by an earlier's."""
     with worker_pool(2, 4, shipped_catalogue()) as pool:
-        reading = threading.Thread(target=lambda: answers.extend(
-            in_order(pool, _dies_on_two, [1, 2, 3, 4], lambda item: f"lost {item}")), daemon=True)
-        reading.start()
-        reading.join(timeout=60)
-        assert not reading.is_alive(), "the batch hangs"
-    assert answers == [10, "lost 2", 30, 40]
-    assert STOPPED.startswith("the process reading it stopped")
+        assert _in_order_within(pool, [(n, 2) for n in (1, 2, 3, 4)], 60) == [10, "lost 2", 30, 40]
+        many = _in_order_within(pool, [(n, 4000) for n in range(5000)], 120)
+        assert many == [n * 10 if n != 4000 else "lost 4000" for n in range(5000)]
+        assert _in_order_within(pool, [(n, -1) for n in range(4)], 60) == [0, 10, 20, 30]
