@@ -416,6 +416,18 @@ def test_sigterm_and_a_full_standard_output_are_not_reported_as_bugs(tmp_path, k
     assert result.exit_code == ExitCode.TERMINATED == 143 and "stopped (terminated)" in result.output
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back as it was
     monkeypatch.undo()
+    # reading a page (with --jobs 1, in this process) catches every failure as that page's, but not this one
+    import scanner.batch
+    from formkit.cli.base import Terminated
+
+    def stopped_while_reading(*_args, **_kwargs):
+        raise Terminated
+
+    monkeypatch.setattr(scanner.batch, "read_image", stopped_while_reading)
+    save(k10_pages[0], tmp_path / "page.png")
+    with pytest.raises(Terminated):
+        scanner.batch.read_job(scanner.batch.Job(str(tmp_path / "page.png"), "x", 0))
+    monkeypatch.undo()
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     save(k10_pages[0], inbox / "0.png")

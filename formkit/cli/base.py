@@ -46,7 +46,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(ExitCode.BROKEN_PIPE)
         except OSError as exc:
-            if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+            if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             # the command's own lines could not be written (> /dev/full): what it did stands, files included
             with contextlib.suppress(OSError):
@@ -57,8 +57,9 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-class Terminated(Exception):
-    """SIGTERM reached the command (a timeout, a shutdown, 'docker stop')."""
+class Terminated(BaseException):
+    """SIGTERM reached the command (a timeout, a shutdown, 'docker stop'). Not an ``Exception``, as
+    KeyboardInterrupt is not: the reading of one page catches every ``Exception`` as that page's failure."""
 
 
 @contextlib.contextmanager
