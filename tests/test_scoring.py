@@ -155,8 +155,10 @@ def test_a_template_sets_the_reliable_change_its_report_counts_by(tmp_path):
     own.write_text(source.replace("reliable_change: 6", "reliable_change: 8.5"), encoding="utf-8")
     [rule] = [r for r in read_scoring(load_template(own)).scores if r.id == "k10_total"]
     assert rule.reliable_change == 8.5
-    own.write_text(source.replace("reliable_change: 6", "reliable_change: 0"), encoding="utf-8")
-    with pytest.raises(TemplateError, match="reliable_change' must be a number of points above 0"):
+    refused = source.replace("reliable_change: 6", "reliable_change: 0")
+    own.write_text(refused, encoding="utf-8")
+    line = refused.splitlines().index("      reliable_change: 0") + 1
+    with pytest.raises(TemplateError, match=f"k10.yaml:{line} .*'reliable_change' must be a number above 0"):
         load_template(own)
     without = [r for r in read_scoring(shipped_catalogue().find_template("alliance-check", 1)).scores]
     assert reliable_change(without[0])[0] is None
@@ -339,6 +341,37 @@ def test_versions_that_code_a_form_otherwise_are_labelled_each_as_it_is_and_not_
     [change] = _read(tmp_path / "out" / "k10_change.csv")
     assert change["change"] == "" and change["status"].startswith("invalid: the first and latest occasions are of "
                                                                   "template versions that compute k10_total otherwise")
+
+
+@pytest.mark.parametrize(("change", "comparable"), [
+    ("labels reversed", False),  # 5 means "None" in one version, "All" in the other: the same range, not alike
+    ("a band renamed", True),  # bands name values: the values are alike
+    ("mean for sum", False),  # another rule over the same items (its score's columns share the field's prefix)
+])
+def test_a_change_is_computed_only_between_versions_scored_alike(tmp_path, change, comparable):
+    source = MOOD_WITH_A_WRITTEN_CODE.replace("{id: mood_total", "{id: m, bands: {sets: {s: [[0, 3, low], [4, 9, "
+                                              "high]]}}")
+    v2 = source.replace("version: 1", "version: 2")
+    if change == "labels reversed":
+        v2 = v2.replace("{value: 1, label: Low}, {value: 2, label: Mid}, {value: 3, label: High}",
+                        "{value: 1, label: High}, {value: 2, label: Mid}, {value: 3, label: Low}")
+    elif change == "a band renamed":
+        v2 = v2.replace("[4, 9, high]", "[4, 9, higher]")
+    else:
+        v2 = v2.replace("method: sum", "method: mean")
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "v1.yaml").write_text(source, encoding="utf-8")
+    (tmp_path / "t" / "v2.yaml").write_text(v2, encoding="utf-8")
+
+    def mood(serial: str, version: int, answer: int, date: str, page_id: int) -> list:
+        return [{**_row(serial, f, v, form="mood", page_id=page_id), "version": version}
+                for f, v in (("client_code", "0042"), ("m1", str(answer)), ("m2", str(answer)), ("visit", date))]
+
+    rows = mood("AAAA-AAA1", 1, 1, "2026-01-01", 1) + mood("AAAA-AAA2", 2, 3, "2026-02-01", 2)
+    export(rows, tmp_path / "out", catalogue=Catalogue([tmp_path / "t"]), formats=("csv", "sav"))
+    [row] = _read(tmp_path / "out" / "mood_change.csv")
+    assert (row["status"] == "complete") == comparable, row
+    assert (row["change"] != "") == comparable
 
 
 def test_an_undated_occasion_takes_its_place_by_scan_order(tmp_path):

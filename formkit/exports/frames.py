@@ -132,7 +132,7 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
     templates = {v: catalogue.find_template(form, v) for v in versions}
     scorings = {v: read_scoring(t) if t else Scoring() for v, t in templates.items()}
     version_scales = {v: scales(t) for v, t in templates.items()}
-    scored_as = scored_alike(scorings, version_scales)
+    scored_as = scored_alike(scorings, {v: _options_by_field(t) for v, t in templates.items()})
     fields = _field_order([t for t in templates.values() if t], seen_fields)
     rules: dict[str, ScoreRule] = {}
     for v in versions:
@@ -192,6 +192,18 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
         change_table = Table(f"{form}_change", "change", frame(CHANGE_COLUMNS, change), codebook.CHANGE_FILE)
     return FormTables(form, wide_table, long_table, change_table, templates, scorings, rules, chosen_sets, fields,
                       pd.DataFrame(empty, columns=[*fields, *rules], dtype=object), order, scored_as)
+
+
+def _options_by_field(template: Template | None) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each choice field's options as (value, wording), the wording's case and spacing aside."""
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    for item in template.items if template else ():
+        options = getattr(item, "options", None)
+        if options:
+            coded = tuple((str(o.value), " ".join(str(o.label).lower().split())) for o in options)
+            for field_id in [r.id for r in getattr(item, "rows", ())] or [item.id]:
+                out[field_id] = coded
+    return out
 
 
 def _why_empty(row: dict[str, Any], field_id: str) -> str:
@@ -311,7 +323,8 @@ def known_columns(tables: FormTables) -> dict[str, tuple[str, ...]]:
         by_version = {v: {e[0]: e[3:] for e in codebook.score_entries(r, chosen if chosen in r.band_sets else
                                                                           r.default_bands)}
                       for v, s in tables.scorings.items() for r in s.scores if r.id == rule.id}
-        for variable, (label, kind, allowed, words) in [(k, v) for k, v in known.items() if k.startswith(rule.id)]:
+        columns = (rule.id, f"{rule.id}_status", f"{rule.id}_band")
+        for variable, (label, kind, allowed, words) in [(k, v) for k, v in known.items() if k in columns]:
             ways = {v: entries[variable] for v, entries in by_version.items() if variable in entries}
             if len({a for a, _ in ways.values()}) > 1:
                 allowed = "; ".join(f"version {v}: {a}" for v, (a, _) in ways.items())
@@ -323,17 +336,19 @@ def known_columns(tables: FormTables) -> dict[str, tuple[str, ...]]:
     return known
 
 
-def scored_alike(scorings: Mapping[int, Scoring], version_scales: Mapping[int, Mapping[str, tuple[float, float]]]
+def scored_alike(scorings: Mapping[int, Scoring], version_options: Mapping[int, Mapping[str, tuple]]
                  ) -> dict[str, dict[int, int]]:
     """Per score id, per version that has it: the first version whose rule for it is the same (items,
-    method, reversals, proration, rounding, rescaling, bands, goals) over items of the same scales. Values of
-    versions scored alike can be compared; of others, not."""
+    method, reversals, proration, rounding, rescaling, goals) over items offering the same options (values
+    and wording: 5 may be "All of the time" in one version and "None of the time" in another). Values of
+    versions scored alike can be compared; of others, not. Bands are not compared: they name values, and
+    the codebook gives each version's."""
     out: dict[str, dict[int, int]] = defaultdict(dict)
     seen: dict[str, list[tuple[int, Any]]] = defaultdict(list)
     for version in sorted(scorings):
         for rule in scorings[version].scores:
-            signature = (replace(rule, label="", line=0, reliable_change=None),
-                         tuple(version_scales[version].get(i) for i in rule.inputs()))
+            signature = (replace(rule, label="", line=0, reliable_change=None, band_sets={}, default_bands=""),
+                         tuple(version_options[version].get(i) for i in rule.inputs()))
             same = next((v for v, s in seen[rule.id] if s == signature), version)
             if same == version:
                 seen[rule.id].append((version, signature))

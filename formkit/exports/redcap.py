@@ -25,9 +25,10 @@ when some do. A value waiting for review, an illegible one and one never read ar
 wide CSV. When a person has several forms of one kind, the file adds ``redcap_repeat_instrument`` and
 ``redcap_repeat_instance``: make that instrument repeating in REDCap. Instances are numbered in the order the
 forms were first scanned, not by their dates: a form scanned later (a January form returned in June) takes
-the next number, and the forms already imported keep theirs, so importing a later export again never writes
-one form's answers over another's. Each instrument begins with ``<form>_formkit_serial``, the form's printed
-serial, so an instance can be checked against its paper and scans."""
+the next number, and the forms already imported keep theirs. A form leaving or joining a person's forms in
+between (voided, its person code decided in review) renumbers those scanned after it (docs/templates.md).
+Each instrument begins with ``<form>_formkit_serial``, the form's printed serial, so an instance can be
+checked against its paper and scans."""
 
 from __future__ import annotations
 
