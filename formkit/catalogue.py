@@ -58,7 +58,9 @@ class Catalogue:
             found: dict[tuple[str, int], Template] = {}
             own: dict[tuple[str, int], Path] = {}  # the user's files, by what they define
             shipped = list(shipped_templates().values())
-            files = shipped + [p for d in self.template_dirs for p in sorted(d.glob("*.yaml"))]
+            # a folder given twice (as 't' and './t', say) is read once
+            folders = list(dict.fromkeys(Path(d).resolve() for d in self.template_dirs))
+            files = shipped + [p for d in folders for p in sorted(d.glob("*.yaml"))]
             # A mistake in the user's own template or text pack is raised, never passed over: its pages
             # would be rejected as "not an installed template" and the reason lost.
             for path in files:

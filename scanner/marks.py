@@ -405,7 +405,7 @@ CLEAR_OUTLINE = 0.8
 # Placed where its outline lies this weakly (for the print's contrast there), a box is taken as off its outline
 # whatever its ink looks like. Boxes ticked on 2 MP and bent 3 MP photos come down to 0.41 (their ticks cover
 # part of the outline's paper), boxes measured off their outline lay at 0.43-0.57: those are told by their
-# ink instead (``_along_one_side``).
+# ink instead (``_printed_line_across``).
 OFF_OUTLINE = 0.3
 LINE_PX = 1.0  # distance from a box's edge, in pixels, that its printed line (0.3 mm) covers
 RING_PX = (2.0, 3.0)  # the paper either side of the line
@@ -430,8 +430,8 @@ def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_
     field's others is looked for alone over the whole reach (``WEAK_OUTLINE``).
 
     And per box, how clearly its outline lies where it is placed, as a share of the field's boxes' outlines
-    at their clearest (1.0 where that cannot be told): under ``WEAK_OUTLINE``, the box may be measured off its
-    outline, with its own border inside the area read for ink."""
+    at their clearest (1.0 where that cannot be told): under ``OFF_OUTLINE``, the box is taken as measured
+    off its outline, with its own border inside the area read for ink."""
     reach = int(round(SNAP_MM * px_per_mm))
     scores = [_border_scores(page, box, reach, px_per_mm) for box in boxes]
     if not scores or any(s is None for s in scores):

@@ -35,6 +35,7 @@ def test_a_file_that_is_no_pdf_is_never_printed_over_but_a_pdf_is(tmp_path):
     assert refused.exit_code == ExitCode.OUTPUT and "already exists and is not a PDF" in refused.output
     assert store.read_bytes().startswith(b"SQLite format 3")
     pdf = tmp_path / "cards.pdf"
+    pdf.write_bytes(b"")  # an empty file (mktemp's) holds nothing to lose
     for _ in range(2):  # printed again under the same name: replaced, as before
         assert run_cli("generate", "k10", "--count", 1, "--out", pdf).exit_code == 0
     assert pdf.read_bytes().startswith(b"%PDF-")

@@ -366,6 +366,7 @@ def test_two_of_the_users_templates_for_one_form_and_version_stop_the_command_na
     assert "mood-b.yaml: defines mood version 1, as" in result.output and "mood-a.yaml does" in result.output
     assert not (tmp_path / "s.sqlite").exists()
     Catalogue([tmp_path / "a"]).templates()  # one of them: fine
+    Catalogue([tmp_path / "a", tmp_path / "b" / ".." / "a"]).templates()  # one folder given twice: read once
 
 
 @pytest.mark.parametrize(("wording", "refused"), [("你睡得好吗？", "你睡得好吗？"), ("هل نمت جيدا", "هلنمتجيدا"),

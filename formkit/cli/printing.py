@@ -81,6 +81,7 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     from ..generate import generate as run
     from ..generate import make_copies, pages_to_draw, read_roster
     from ..layout import build_layout
+    from ..layout.engine import check_printable
     from ..pairs import PAIRS, WORKER_FORMS
     from ..template import resolve_template
 
@@ -104,6 +105,7 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
                              "FILE, or --placeholders to print placeholders such as [key] instead")
         click.echo(f"formkit: warning: {template_model.form} printed without a text pack: its wording shows as "
                    "placeholders such as [key]; not for use with clients", err=True)
+    check_printable(template_model)
     built = build_layout(template_model, large_print, page_size)
     copies = make_copies(count, read_roster(roster) if roster else None, seed)
     read = {path: what for path, what in ((roster, "roster"), (text_pack, "text pack")) if path is not None}
@@ -132,6 +134,6 @@ def _refuse_to_replace_what_is_no_pdf(out: Path) -> None:
             start = existing.read(5)
     except OSError:
         return  # none there, or cannot be read: writing it will say why
-    if start != b"%PDF-":
+    if start and start != b"%PDF-":  # an empty file (made by mktemp, say) holds nothing to lose
         raise OutputError(f"{out}: already exists and is not a PDF (a formkit store, a manifest?): nothing was "
                           "written; give --out another name")

@@ -149,14 +149,12 @@ def _blocks(template: Template, frame: Frame) -> list[Block]:
     blocks: list[Block] = []
     break_next = False
     told_how_to_mark = False
-    _check_printable(template.source, [template.title, template.notice])
     if template.notice:
         blocks.append(text_block(frame, template.notice, frame.style.small_pt, False, False, "notice", 0))
     for item in template.items:
         if isinstance(item, PageBreakItem):
             break_next = True
             continue
-        _check_printable(template.source, item)
         new = []
         if isinstance(item, ChoiceItem | MatrixItem) and not told_how_to_mark:
             new.append(text_block(frame, HOW_TO_MARK, frame.style.base_pt, False, True, "how-to-mark", item.line))
@@ -168,26 +166,30 @@ def _blocks(template: Template, frame: Frame) -> list[Block]:
     return blocks
 
 
-def _check_printable(source: str, item: object) -> None:
-    """Refuse wording the form's font cannot print as written (``text.unprintable``), naming the item's line:
-    printed, it came out as empty boxes, or unjoined and back to front, without a word."""
-    for text, line in _wording(item, None):
-        if bad := unprintable(text):
-            raise LayoutError(source, f"the form's font (DejaVu Sans) cannot print {bad!r} as written: Latin, "
-                              "Greek and Cyrillic scripts only", line or None, getattr(item, "id", None))
+def check_printable(template: Template) -> None:
+    """Refuse wording the form's font cannot print as written (``text.unprintable``), naming its line:
+    printed, it came out as empty boxes, or unjoined and back to front, without a word. For printing only:
+    forms already printed so are still read."""
+    for text, line in [(template.title, None), (template.notice, None), *_wording(template.items, None)]:
+        if text and (bad := unprintable(text)):
+            raise LayoutError(template.source, f"the form's font (DejaVu Sans) cannot print {bad!r} as written: "
+                              "Latin, Greek and Cyrillic scripts only", line)
+
+
+PRINTED = ("text", "label", "left", "right")  # the attributes of an item, option or row that are printed
 
 
 def _wording(node: object, line: int | None) -> list[tuple[str, int | None]]:
-    """Every string in a template item, its options' and rows' included, each with the template line it is
-    on as far as the item tells (a matrix row's own line)."""
-    if isinstance(node, str):
-        return [(node, line)]
+    """Every printed string of template items (``PRINTED``), their options' and rows' included, each with
+    the template line it is on as far as the item tells (a matrix row's own line)."""
     if isinstance(node, list | tuple):
         return [found for part in node for found in _wording(part, line)]
-    if hasattr(node, "__dataclass_fields__"):
-        line = getattr(node, "line", None) or line
-        return [found for name in node.__dataclass_fields__ for found in _wording(getattr(node, name), line)]
-    return []
+    if not hasattr(node, "__dataclass_fields__"):
+        return []
+    line = getattr(node, "line", None) or line
+    found = [(value, line) for name in PRINTED if isinstance(value := getattr(node, name, None), str)]
+    return found + [text for name in node.__dataclass_fields__ if name not in PRINTED
+                    for text in _wording(getattr(node, name), line)]
 
 
 def _flow(blocks: list[Block], top: float, bottom: float, style: Style, source: str) -> list[list[Block]]:

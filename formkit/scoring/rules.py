@@ -182,9 +182,7 @@ def _read_rule(node: Any, known: set[str], numeric: dict[str, tuple[float, float
     rho = float(node.get("rho", 0.3))
     if not 0 <= rho < 1:
         raise fail("'rho' must be at least 0 and below 1", node, score_id)
-    reliable = node.get("reliable_change")
-    if reliable is not None and (isinstance(reliable, bool) or not isinstance(reliable, int | float) or reliable <= 0):
-        raise fail("'reliable_change' must be a number of points above 0", node, score_id)
+    reliable = node.get("reliable_change")  # a number above 0: the schema has checked it
     return ScoreRule(score_id, str(node.get("label", score_id)), method, tuple(items), reverse, prorate, decimals,
                      rescale, band_sets, default, bool(node.get("change", False)), goals, rho,
                      getattr(node, "line", 0), float(reliable) if reliable is not None else None)

@@ -78,6 +78,8 @@ def expected(spec: Spec) -> str:
         case Number():
             if spec.exclusive_maximum is not None:
                 return f"a number, at least {spec.minimum:g} and below {spec.exclusive_maximum:g}"
+            if spec.exclusive_minimum is not None:
+                return f"a number above {spec.exclusive_minimum:g}"
             return "a number" + _range(spec.minimum, spec.maximum)
         case Boolean():
             return "true or false"
@@ -157,7 +159,8 @@ class _Checker:
                 if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or \
                         (spec.minimum is not None and value < spec.minimum) or \
                         (spec.maximum is not None and value > spec.maximum) or \
-                        (spec.exclusive_maximum is not None and value >= spec.exclusive_maximum):
+                        (spec.exclusive_maximum is not None and value >= spec.exclusive_maximum) or \
+                        (spec.exclusive_minimum is not None and value <= spec.exclusive_minimum):
                     raise wrong()
             case Boolean():
                 if not isinstance(value, bool):

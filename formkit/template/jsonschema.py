@@ -108,7 +108,7 @@ class _Builder:
                 return _bounded({"type": "integer"}, minimum=spec.minimum, maximum=spec.maximum)
             case Number():
                 return _bounded({"type": "number"}, minimum=spec.minimum, maximum=spec.maximum,
-                                exclusiveMaximum=spec.exclusive_maximum)
+                                exclusiveMaximum=spec.exclusive_maximum, exclusiveMinimum=spec.exclusive_minimum)
             case Boolean():
                 return {"type": "boolean"}
             case AnyOf():

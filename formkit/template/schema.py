@@ -191,6 +191,7 @@ class Number(Spec):
     minimum: float | None = None
     maximum: float | None = None
     exclusive_maximum: float | None = None
+    exclusive_minimum: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -427,7 +428,7 @@ SCORE = Record(ref="score", what="a score", item_key="id", title="Score", descri
                  description="For method gas: the goals, each a rating field and an optional weight field."),
     "rho": Key(spec=Number(minimum=0, exclusive_maximum=1), default=0.3, title="Rho",
                description="For method gas: the assumed correlation between goals, at least 0 and below 1."),
-    "reliable_change": Key(spec=Number(minimum=0), title="Reliable change",
+    "reliable_change": Key(spec=Number(exclusive_minimum=0), title="Reliable change",
                            description="The points a person's first-to-latest change must reach for the service "
                            "report to count it as reliable improvement or worsening (above 0; for example the "
                            "reliable change index 1.96 x SD x sqrt(2 x (1 - r)) from your baseline SD and the "
