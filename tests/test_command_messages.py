@@ -167,3 +167,16 @@ def test_hints_to_paste_never_show_a_database_password():
     lines = summary_lines(summary, DatabaseURL("postgresql://u:secret@h/db"))
     assert "secret" not in "\n".join(lines)
     assert "Every such page: formkit status --db 'postgresql://u:***@h/db' --state rejected" in lines
+
+
+def test_status_shows_control_characters_of_a_file_name_as_escapes(tmp_path):
+    """A carriage return in a file name wrote over its own line of the status table; a newline split it."""
+    db = tmp_path / "s.sqlite"
+    store = Store(db)
+    try:
+        input_id, _ = store.add_input(InputFile("inbox/a\rb\nc.png", "d" * 64, 10, 1))
+        store.save_page(input_id, 0, page("K7M3QX9C", 1, [choice_value("k10_01", states("2:filled"), "2")]))
+    finally:
+        store.close()
+    code, out = run("status", "--db", db)
+    assert code == 0 and "inbox/a\\x0db\\x0ac.png" in out and "\r" not in out

@@ -131,6 +131,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: frozens
            indent: str = "") -> str:
     """Columns as wide as their widest cell (the last one unpadded), two spaces apart; ``right`` aligns
     those columns to the right."""
+    rows = [[_printable(str(c)) for c in row] for row in rows]
     widths = [max(len(str(row[i])) for row in (headers, *rows)) for i in range(len(headers))]
     lines = []
     for row in (headers, *rows):
@@ -140,3 +141,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: frozens
             cells[-1] = str(row[-1])
         lines.append(indent + "  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters as escapes (a file name holding a carriage return wrote over its own
+    line of the table, one holding a newline split it)."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
