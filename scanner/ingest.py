@@ -65,15 +65,20 @@ class Inputs(NamedTuple):
     ignored: list[Path]
 
 
-def find_inputs(paths: list[str | Path]) -> Inputs:
+def find_inputs(paths: list[str | Path], store: Path | None = None) -> Inputs:
     """Files to read under ``paths`` (folders recursively, in name order), each once however often it is
     named (a file and the folder it is in, or the same file twice); paths that do not exist; and the files
     in those folders left unread for their kind (a file named itself is always read, or rejected with a
-    reason)."""
+    reason). The files of ``store`` (the store the scan writes, and its -wal, -shm and -journal files) in a
+    folder scanned are passed over without a word: they come and go as it is written."""
     files: list[Path] = []
     missing: list[str] = []
     ignored: list[Path] = []
     seen: set[Path] = set()
+    own: set[Path] = set()
+    if store is not None:
+        db = store.resolve()
+        own = {db, *(db.with_name(db.name + side) for side in ("-wal", "-shm", "-journal"))}
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -81,6 +86,8 @@ def find_inputs(paths: list[str | Path]) -> Inputs:
             for p in sorted(path.rglob("*")):
                 if any(part.startswith(".") for part in p.relative_to(path).parts) or p.is_dir():
                     continue  # hidden, or in a hidden folder (.git, a sync tool's own)
+                if own and p.is_file() and not p.is_symlink() and p.resolve() in own:
+                    continue  # the store's own files (a link, even to them, is named as ever)
                 # not a regular file: a link to nothing, a pipe: named with the rest left unread
                 (found if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES else ignored).append(p)
         elif path.is_file():

@@ -275,3 +275,21 @@ def test_greyscale_deeper_than_8_bits_is_read_as_its_shades_not_as_white(tmp_pat
     grey, _ = ingest.load_page(path, 0)
     assert grey.dtype == np.uint8
     assert grey[150, 100] < 40 and grey[300, 250] > 200  # ink dark, paper light
+
+
+def test_a_folder_holding_the_store_scans_without_naming_the_stores_own_files(tmp_path):
+    """Scanned with the store inside it, a folder listed the store's -wal and -shm files, which come and go as
+    it is written, among the files not read. Named on the command line, the store is still refused."""
+    db = tmp_path / "forms.sqlite"
+    Image.fromarray(np.full((100, 100), 255, np.uint8)).save(tmp_path / "blank.png")
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    store = Store(db)
+    try:
+        store.db.execute("SELECT 1")  # the -wal and -shm files exist while it is open
+        assert Path(f"{db}-wal").exists()
+        summary = scan([tmp_path], store, jobs=1)
+        assert sorted(Path(p).name for p in summary.ignored) == ["notes.txt"]
+        named = scan([db], store, jobs=1)
+        assert named.pages["rejected"] == 1
+    finally:
+        store.close()
