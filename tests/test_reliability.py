@@ -456,3 +456,22 @@ def test_a_store_in_a_missing_folder_or_an_empty_file_is_bad_input_not_a_damaged
     for command in ("status", "export"):
         result = cli(command, "--db", tmp_path / "empty.sqlite", *(["--out", tmp_path / "out"] * (command == "export")))
         assert result.exit_code == ExitCode.INPUT and "store" in result.output, (command, result.output)
+
+
+def test_a_store_that_cannot_be_written_here_is_an_output_error_not_a_damaged_store(tmp_path):
+    """On a read-only disk a scan said 'the store cannot be used' with exit 7 (a store that is wrong); a
+    command that only reads, on a full disk, said 'nothing of the last page was kept'."""
+    import sqlite3
+
+    from formkit.errors import OutputError, StoreError
+    from formkit.store.opening import operational
+
+    db = tmp_path / "s.sqlite"
+    db.write_bytes(b"")
+    for text in ("attempt to write a readonly database", "unable to open database file"):
+        error = operational(sqlite3.OperationalError(text), db)
+        assert isinstance(error, OutputError) and "cannot be written here" in str(error), text
+    full = operational(sqlite3.OperationalError("database or disk is full"), db, writing=False)
+    assert isinstance(full, OutputError) and "last page" not in str(full) and "even reading" in str(full)
+    assert isinstance(operational(sqlite3.OperationalError("unable to open database file"), tmp_path / "none",
+                                  writing=False), StoreError)

@@ -97,7 +97,7 @@ class Store(PageChanges, Reviewing):
             else:
                 upgrade(self.db, self.path, self.readonly)
         except sqlite3.OperationalError as exc:
-            raise operational(exc, self.path) from exc
+            raise operational(exc, self.path, writing=not readonly) from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a formkit store ({exc})") from exc
 
@@ -125,7 +125,7 @@ class Store(PageChanges, Reviewing):
                 self.db.execute("BEGIN IMMEDIATE")
                 yield self.db
         except sqlite3.OperationalError as exc:
-            raise operational(exc, self.path) from exc
+            raise operational(exc, self.path, writing=not self.readonly) from exc
 
     # Scanning
 

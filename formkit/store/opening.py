@@ -27,7 +27,7 @@ def check_is_store(path: Path) -> bool:
         finally:
             probe.close()
     except sqlite3.OperationalError as exc:  # no room for its shared-memory file, or locked: not foreign
-        raise operational(exc, path) from exc
+        raise operational(exc, path, writing=False) from exc
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: not a formkit store ({exc})") from exc
     if not names:
@@ -131,15 +131,23 @@ def write_ahead_log(db: sqlite3.Connection) -> None:
             time.sleep(BUSY_RETRY_S)
 
 
-def operational(exc: sqlite3.OperationalError, path: Path) -> Exception:
-    """An SQLite operational error as the formkit error a user can act on."""
+def operational(exc: sqlite3.OperationalError, path: Path, writing: bool = True) -> Exception:
+    """An SQLite operational error as the formkit error a user can act on; ``writing``: met by a command that
+    writes to the store (else by one that only reads it)."""
     text = str(exc)
     if "full" in text or getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_SHMSIZE":
+        if not writing:  # a reader of a store others write needs room for its shared-memory file
+            return OutputError(f"{path}: the disk is full ({text}): even reading the store needs a little room "
+                               "beside it; free space and run the same command again")
         return OutputError(f"{path}: the disk is full ({text}); nothing of the last page was kept: free space "
                            "and run the same command again")
     if "locked" in text or "busy" in text:
         return StoreBusyError(f"{path}: the store is busy: another formkit command is writing to it; "
                               "wait for it to finish and run this again")
-    if "readonly" in text or "read-only" in text:
-        return StoreError(f"{path}: the store is read-only here ({text})")
+    if not writing and ("readonly" in text or "read-only" in text):
+        return StoreError(f"{path}: the store is read-only here ({text})")  # opened to read, asked to write
+    if "readonly" in text or "read-only" in text or (writing and "unable to open" in text and path.exists()):
+        # not a store that is wrong (exit 7): one this command may not write (a read-only disk or folder)
+        return OutputError(f"{path}: the store cannot be written here ({text}): is its disk or folder read-only? "
+                           "Commands that only read it (status, export, report) still work")
     return StoreError(f"{path}: the store cannot be used ({text})")
