@@ -161,7 +161,7 @@ def count_pages(path: Path) -> int:
     except Image.DecompressionBombError as exc:
         raise PageLoadError(f"image too large ({exc})") from exc
     except Exception as exc:  # PIL raises many types for bad files
-        raise PageLoadError(f"not a readable image: {DAMAGED} ({type(exc).__name__}: {exc})") from exc
+        raise PageLoadError(f"not a readable image: {DAMAGED} ({_said(exc)})") from exc
 
 
 def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
@@ -191,8 +191,13 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
             return grey, float(dpi) / scale if dpi else None
     except PageLoadError:
         raise
-    except Exception as exc:
-        raise PageLoadError(f"cannot decode page {index + 1} ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # its header read, its data not: cut short or damaged (a HEIC's libheif says so)
+        raise PageLoadError(f"cannot decode page {index + 1}: {DAMAGED} ({_said(exc)})") from exc
+
+
+def _said(exc: Exception) -> str:
+    """What a decoder said, on one line (libheif's messages run over several)."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 def _pages_in(image: Image.Image) -> int:

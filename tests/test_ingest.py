@@ -293,3 +293,23 @@ def test_a_folder_holding_the_store_scans_without_naming_the_stores_own_files(tm
         assert named.pages["rejected"] == 1
     finally:
         store.close()
+
+
+def test_a_page_whose_data_is_cut_short_says_so_on_one_line(tmp_path, monkeypatch):
+    """Its header read and its data not: the reason gave the decoder's words alone (libheif's over several
+    lines, for a HEIC photo cut short in copying), not what to do."""
+    path = tmp_path / "cut.tif"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (400, 300), np.uint8)).save(path)
+    path.write_bytes(path.read_bytes()[:20_000])
+    with pytest.raises(ingest.PageLoadError) as caught:
+        ingest.load_page(path, 0)
+    assert "cut short" in str(caught.value) and "\n" not in str(caught.value)
+
+    def libheif_says(*_args, **_kwargs):
+        raise ValueError("Invalid input: Unspecified\nBitstream not supported by this decoder")
+
+    monkeypatch.setattr(ingest, "_darkest_channel", libheif_says)
+    Image.fromarray(np.zeros((400, 300), np.uint8)).save(tmp_path / "whole.tif")
+    with pytest.raises(ingest.PageLoadError) as caught:
+        ingest.load_page(tmp_path / "whole.tif", 0)
+    assert "cut short" in str(caught.value) and "\n" not in str(caught.value)
