@@ -459,3 +459,31 @@ def test_a_page_whose_file_could_not_be_read_offers_no_assignment(tmp_path):
     client, _ = _signed_in(db)
     text = client.get(f"/pages/{page_id}").get_data(as_text=True)
     assert 'id="no-image"' in text and "<select" not in text and "/page/" not in text
+
+
+def test_a_handwritten_answer_over_several_lines_can_be_accepted_or_corrected_and_its_crop_is_never_kept(tmp_path):
+    """A browser posts the line breaks of the value shown as CR LF: the store's LF no longer matched ('the value
+    changed since it was shown') and the answer could never be saved; a one-line input also glued its lines.
+    Crops were kept by the browser for an hour under an id SQLite may give another value after an assignment."""
+    from formkit.records import FieldValue, InputFile, PageResult, PageState
+
+    db = tmp_path / "s.sqlite"
+    store = Store(db)
+    input_id, _ = store.add_input(InputFile("a.jpg", "a" * 64, 1, 1))
+    guess = "I want to\nsee my sister"
+    store.save_page(input_id, 0, PageResult("a.jpg", 1, "a" * 64, PageState.READ, form="alliance-check", version=1,
+                                            variant="N", form_page=1, serial="K7M3QX9C", values=[
+        FieldValue("comments", "text", guess, 0.5, True, "handwriting: check it", {}, b"\xff\xd8crop")]))
+    store.close()
+    client, token = _signed_in(db)
+    url = client.get("/").headers["Location"]
+    page = client.get(url).get_data(as_text=True)
+    assert '<textarea id="value" name="value"' in page and f">{guess}</textarea>" in page
+    shown = dict(re.findall(r'name="(seen_\w+)" value="([^"]*)"', page))
+    posted = {"csrf": token, "action": "save", **{k: v.replace("\n", "\r\n") for k, v in shown.items()}}
+    answer = client.post(url, data={**posted, "value": "I want to\r\nsee my sisters"}, follow_redirects=True)
+    assert "Not saved" not in answer.get_data(as_text=True)
+    row = Store(db).value(int(url.rsplit("/", 1)[1]))
+    assert (row["value"], row["review"], row["machine_value"]) == ("I want to\nsee my sisters", "corrected", guess)
+    crop = client.get(f"/crop/{row['id']}.jpg")
+    assert crop.headers["Cache-Control"] == "no-store"

@@ -234,7 +234,8 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
 
     def _record(item: decisions.Pending, f: Field | None) -> str:
         action = request.form.get("action", "save")
-        typed = request.form.get("value", "")
+        # a browser posts a line break as CR LF: the store's text (a handwritten answer over several lines) has LF
+        typed = request.form.get("value", "").replace("\r\n", "\n")
         if action == "blank":
             value, chosen = "", "blank"
         elif action == "illegible":
@@ -247,6 +248,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         seen = request.form.get("seen_value")
         if seen is None:
             return "Not saved: the page was not the one shown; look at the value again."
+        seen = seen.replace("\r\n", "\n")
         refused = decisions.decide(store(), item.value_id, chosen, value, session["reviewer"], seen)
         return f"Not saved: {refused}." if refused else ""
 
@@ -308,7 +310,9 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         """An image blob from the store, by id (never by a path)."""
         if image is None:
             abort(404)
-        return Response(image, mimetype=mimetype, headers={"Cache-Control": "private, max-age=3600"})
+        # never kept by the browser: an id may stand for another value later (a page assigned elsewhere has its
+        # values saved again, and SQLite reuses ids), and a kept crop was shown beside another question
+        return Response(image, mimetype=mimetype, headers={"Cache-Control": "no-store"})
 
     @app.route("/crop/<id:value_id>.jpg")
     def crop(value_id: int) -> Response:

@@ -48,7 +48,8 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
         return "", ""
     if len(text) > MAX_TEXT:
         return "", f"at most {MAX_TEXT} characters"
-    if any(unicodedata.category(c) in ("Cc", "Cs") or c in INVISIBLE for c in text):
+    written = not isinstance(f, ChoiceField | BoxesField | LineField)  # free text keeps its lines
+    if any((unicodedata.category(c) in ("Cc", "Cs") and not (written and c == "\n")) or c in INVISIBLE for c in text):
         return "", "no control or invisible characters, please"
     if isinstance(f, ChoiceField):
         allowed = [str(o.value) for o in f.options]

@@ -27,6 +27,15 @@ document.addEventListener("DOMContentLoaded", () => {
     sent = true;
     target.submit();
   };
+  // Written text is a textarea: Enter saves there too, Shift+Enter starts a new line
+  if (input && input.tagName === "TEXTAREA") {
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submit(form);
+      }
+    });
+  }
   // By the key's place, not its letter: on a Mac, Option+B types "∫"; on a Cyrillic layout, Alt+B is "и".
   const shortcuts = { KeyB: "blank", KeyI: "illegible", KeyZ: "undo" };
   document.addEventListener("keydown", (event) => {
