@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import multiprocessing
 import os
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -250,6 +251,8 @@ def prepare_worker_process() -> None:
 
 def _start_worker(catalogue: Catalogue, started: Any = None) -> None:
     global _worker_catalogue, _started
+    # a worker ends on SIGTERM as the pool expects when it ends its workers, whatever handler the command forked
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker_catalogue, _started = catalogue, started
     prepare_worker_process()
 
