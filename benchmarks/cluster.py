@@ -67,7 +67,7 @@ def timed_scan(folder: Path, db: Path, options: list[str], cluster_pids: list[in
     command, its worker processes, and the Dask cluster's processes and scheduler), its first output line."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-m", "formkit.cli", "scan", str(folder), "--db", str(db), *options]
+    command = [sys.executable, "-m", "formkit_cli", "scan", str(folder), "--db", str(db), *options]
     before = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
     cluster_before = _cpu_seconds(cluster_pids)
     start = time.perf_counter()

@@ -236,7 +236,7 @@ def speed(pages: int) -> None:
                 cv2.imwrite(str(folder / f"p{chunk + offset:04d}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2GRAY),
                             [cv2.IMWRITE_JPEG_QUALITY, 85])
         # The real command, in its own process tree, so its memory is measured alone.
-        command = [sys.executable, "-m", "formkit.cli", "scan", str(folder), "--db", str(Path(tmp) / "b.sqlite"),
+        command = [sys.executable, "-m", "formkit_cli", "scan", str(folder), "--db", str(Path(tmp) / "b.sqlite"),
                    "--jobs", "2"]
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

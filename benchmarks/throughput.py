@@ -17,7 +17,7 @@ builds them (random answers, double marks, corrections, light pencil; the date l
 
 The pages are generated once into --work (by default ~/.cache/formkit-benchmarks/throughput) and reused
 by later runs; delete that folder after changing tests/synthetic.py. Each run is the real command in its own
-process, `python -m formkit.cli scan FOLDER --db NEW.sqlite --jobs J`, with this source tree first on
+process, `python -m formkit_cli scan FOLDER --db NEW.sqlite --jobs J`, with this source tree first on
 PYTHONPATH and compiled to bytecode first as pip compiles an installed package, into a fresh store; the time
 is the command's wall time, start-up included (also shown alone, on an empty folder), and its CPU time (user +
 system, the workers' included: the figure to compare on a shared machine, where wall time depends on what else
@@ -218,7 +218,7 @@ def _sample_memory(process: subprocess.Popen, memory: list[int]) -> None:
 
 def run_scan(folder: Path, db: Path, jobs: int, env: dict[str, str]) -> Run:
     """`formkit scan FOLDER --db DB --jobs J` in its own process, with ``env`` (``compiled_tree_env``)."""
-    command = [sys.executable, "-m", "formkit.cli", "scan", str(folder), "--db", str(db), "--jobs", str(jobs)]
+    command = [sys.executable, "-m", "formkit_cli", "scan", str(folder), "--db", str(db), "--jobs", str(jobs)]
     with tempfile.TemporaryFile("w+") as err:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the source tree's formkit (python -m from the repository root), as the tests run it
-fk=${FORMKIT:-".venv/bin/python -m formkit.cli"}
+fk=${FORMKIT:-".venv/bin/python -m formkit_cli"}
 # The samples' serials (samples/make_samples.py prints them with fixed seeds) and a code for each form.
 cat > "$tmp/codes.csv" <<'CODES'
 serial,code

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.qrpayload import PagePayload
 from formkit.records import FieldValue, InputFile, PageResult, PageState
 from formkit.review import queue as decisions
 from formkit.review.queue import SourcePage
 from formkit.store import Store
+from formkit_cli import main
 from tests.conftest import both_backends
 
 RIGHT, MISTAKE = "9R6E7NME", "NUJC7N3Q"  # two valid serials: the page's own, and one typed by mistake
@@ -286,7 +286,7 @@ def test_a_refused_assignment_keeps_every_decision_and_says_why(tmp_path):
 @pytest.fixture
 def fake_reader(monkeypatch):
     """``formkit assign`` reading the page as the K10 of ``k10_reading`` (no image is read)."""
-    from formkit.cli import pipeline
+    from formkit_cli import pipeline
 
     def reader_for(catalogue):
         return lambda source, chosen: k10_reading(InputFile(source.path, source.sha256, 1000, 1), chosen)

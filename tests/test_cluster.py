@@ -13,13 +13,13 @@ import cv2
 import pytest
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.errors import ExitCode
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
 from formkit.layout.model import ChoiceField
 from formkit.store import Store
 from formkit.template import resolve_template
+from formkit_cli import main
 from scanner.batch import scan as scan_here
 from tests.synthetic import draw_mark, render_pdf
 

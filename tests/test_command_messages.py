@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.serving import BaseWSGIServer
 
-from formkit.cli import main
-from formkit.cli.reviewing import listen
 from formkit.records import InputFile
 from formkit.store import Store
+from formkit_cli import main
+from formkit_cli.reviewing import listen
 from tests.test_conventions import choice_value, page, states
 
 SCANNED_AS = "scans ü/Фото 1.jpg"  # a path as scanned, with a space and letters a shell must not split
@@ -157,9 +157,9 @@ def test_status_of_a_form_the_store_does_not_hold_names_the_ones_it_does(store_p
 def test_hints_to_paste_never_show_a_database_password():
     """The scan summary's 'Every such page: formkit status --db ...' printed str() of a PostgreSQL URL, the
     password in it, one line above 'Store: postgresql://u:***@h/db'."""
-    from formkit.cli.scanning import summary_lines
     from formkit.database import DatabaseURL
     from formkit.records import ScanSummary
+    from formkit_cli.scanning import summary_lines
 
     summary = ScanSummary()
     summary.pages["rejected"] = 1

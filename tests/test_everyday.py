@@ -16,7 +16,6 @@ import pytest
 from click.testing import CliRunner
 
 from formkit.catalogue import shipped_catalogue
-from formkit.cli import main
 from formkit.conventions import ANSWER, CANCEL
 from formkit.export import export
 from formkit.generate import generate, make_copies
@@ -28,6 +27,7 @@ from formkit.review.app import create_app
 from formkit.serial import format_serial, new_serial
 from formkit.store import SCHEMA_VERSION, Store
 from formkit.template import resolve_template
+from formkit_cli import main
 from scanner.batch import scan
 from scanner.reread import rank_layouts, read_checked
 from tests.shared_pages import copy_store, stain_qr

@@ -13,7 +13,6 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.errors import ExitCode, InputError
 from formkit.export import export, read_codes
 from formkit.generate import generate, make_copies
@@ -22,6 +21,7 @@ from formkit.records import FieldValue, InputFile, PageResult, PageState
 from formkit.serial import format_serial, new_serial
 from formkit.store import Store
 from formkit.template import resolve_template
+from formkit_cli import main
 
 SERIALS = [new_serial(random.Random(n)) for n in range(4)]  # as the QR and the store hold them: K7M3QX9C
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from formkit.catalogue import shipped_catalogue
-from formkit.cli import main
 from formkit.errors import ExitCode
 from formkit.export import export, is_export_file
 from formkit.pairs import PAIRS
 from formkit.records import FILES_NAMED, FieldValue, InputFile, PageResult, PageState
 from formkit.serial import format_serial, new_serial
 from formkit.store import Store
+from formkit_cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL = "csv,xlsx,sav,dta,redcap"

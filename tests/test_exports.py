@@ -22,13 +22,13 @@ import pytest
 from click.testing import CliRunner
 
 from formkit.catalogue import Catalogue
-from formkit.cli import main
 from formkit.errors import ExitCode, InputError, OutputError
 from formkit.export import export, read_codes, safe_cell
 from formkit.exports import redcap, spss, stata
 from formkit.records import FieldValue, InputFile, PageResult, PageState
 from formkit.serial import format_serial, new_serial
 from formkit.store import Store
+from formkit_cli import main
 from tests.shared_pages import Return, print_and_fill, scan_and_review
 
 # the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which

@@ -10,12 +10,12 @@ import zxingcpp
 from click.testing import CliRunner
 
 from formkit import markers
-from formkit.cli import main
 from formkit.errors import InputError
 from formkit.layout import build_layout
 from formkit.qrpayload import decode
 from formkit.serial import format_serial, is_valid_serial
 from formkit.template import resolve_template, shipped_templates
+from formkit_cli import main
 from scanner.locate import read_qr_codes
 
 from .conftest import rasterise

@@ -6,8 +6,8 @@ import csv
 
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.errors import ExitCode
+from formkit_cli import main
 
 
 def run_cli(*args: object):
@@ -64,7 +64,7 @@ def test_an_output_under_a_file_names_what_was_asked_for(tmp_path):
 
 def test_a_long_print_run_shows_it_is_going_on(tmp_path, monkeypatch):
     """100,000 copies took minutes with nothing on the screen, and over one more at a full bar."""
-    from formkit.cli import printing
+    from formkit_cli import printing
 
     quiet = CliRunner().invoke(main, ["generate", "k10", "--count", "2", "--out", str(tmp_path / "a.pdf")])
     assert quiet.exit_code == 0 and "Drawing pages" not in quiet.stderr

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from formkit.cli import main
 from formkit.records import FILES_NAMED, PageState
 from formkit.store import Store
+from formkit_cli import main
 from scanner import ingest
 from scanner.batch import Job, read_job, scan
 from scanner.ingest import (

@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from formkit.atomic import atomic_outputs
-from formkit.cli import main
 from formkit.errors import ExitCode, InputError, OutputError, TemplateError
 from formkit.export import read_codes
 from formkit.generate import read_roster
 from formkit.template import load_template
 from formkit.template.jsonschema import template_json_schema
 from formkit.template.schema import FORM_ID
+from formkit_cli import main
 
 from .conftest import MINIMAL
 

@@ -4,11 +4,11 @@ from itertools import combinations
 import pytest
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.layout import build_layout, layout_for_variant
 from formkit.layout.engine import qr_modules
 from formkit.layout.model import BoxesField, ChoiceField, LineField, TextField
 from formkit.template import resolve_template, shipped_templates
+from formkit_cli import main
 
 
 def field_boxes(page):

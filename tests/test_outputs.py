@@ -36,7 +36,7 @@ from tests.synthetic import render_pdf
 pytestmark = pytest.mark.xdist_group("outputs")
 
 ROOT = Path(__file__).resolve().parents[1]  # the source tree the subprocesses run
-FORMKIT = [sys.executable, "-m", "formkit.cli"]
+FORMKIT = [sys.executable, "-m", "formkit_cli"]
 
 
 @dataclass

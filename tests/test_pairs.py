@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.exports.frames import scored_tables
 from formkit.pairs import PAIRS, codebook_rows, link, pair_tables, worker_form
 from formkit.serial import normalise_serial
 from formkit.store import Store
+from formkit_cli import main
 
 # the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which
 # builds the fixtures once

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.exports.frames import scored_tables
 from formkit.pairs import pair_tables
 from formkit.report.data import latest_per_person, load_forms
+from formkit_cli import main
 from tests.test_pairs import SERIALS, _rows
 from tests.test_report_order import _k10
 
@@ -143,8 +143,8 @@ def test_a_report_refuses_to_write_over_its_store_codes_file_or_text_pack(tmp_pa
 
 
 def test_a_postgresql_store_is_no_file_to_refuse():
-    from formkit.cli.base import read_inputs
     from formkit.database import DatabaseURL
+    from formkit_cli.base import read_inputs
 
     codes = (Path("codes.csv"),)
     assert read_inputs(DatabaseURL("postgresql://formkit@db.example.org/forms"), codes, ()) == {codes[0]: "codes file"}

@@ -13,11 +13,11 @@ import cv2
 import pytest
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
 from formkit.layout.model import ChoiceField
 from formkit.template import resolve_template
+from formkit_cli import main
 from tests.conftest import remember_readings
 from tests.synthetic import degrade_scan, draw_mark, render_pdf
 

@@ -21,13 +21,13 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from formkit.cli import main
 from formkit.errors import ExitCode
 from formkit.generate import Copy, generate, make_copies
 from formkit.layout import build_layout
 from formkit.records import PageResult
 from formkit.store import Store
 from formkit.template import resolve_template
+from formkit_cli import main
 from scanner.batch import scan
 from scanner.pipeline import read_page
 from tests.shared_pages import white_png
@@ -47,7 +47,7 @@ def cli(*args: str):
 
 def formkit_command(*args: str, user: str | None = None) -> list[str]:
     """The formkit command of this source tree, as a separate process (as ``user`` when given)."""
-    command = [sys.executable, "-c", "import sys; from formkit.cli import main; sys.exit(main())", *map(str, args)]
+    command = [sys.executable, "-c", "import sys; from formkit_cli import main; sys.exit(main())", *map(str, args)]
     if user and os.geteuid() == 0:
         account = pwd.getpwnam(user)
         command = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups", *command]
@@ -378,7 +378,7 @@ def test_a_batch_of_hostile_files_and_good_pages_reads_every_good_page(tmp_path,
 
 def test_ctrl_c_and_a_reader_that_goes_away_are_not_reported_as_bugs(tmp_path, k10_pages, monkeypatch):
     """Exit 1 says a bug. Ctrl+C exits 130 saying what to do; `formkit status | head -1` exits 141 quietly."""
-    from formkit.cli import pipeline
+    from formkit_cli import pipeline
 
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
@@ -404,7 +404,7 @@ def test_ctrl_c_and_a_reader_that_goes_away_are_not_reported_as_bugs(tmp_path, k
 def test_sigterm_and_a_full_standard_output_are_not_reported_as_bugs(tmp_path, k10_pages, monkeypatch):
     """SIGTERM (a cron timeout, docker stop) ended a scan with exit 143, no word and workers' tracebacks; output
     sent to a full disk ended in a traceback after the work was done."""
-    from formkit.cli import pipeline
+    from formkit_cli import pipeline
 
     def terminated(*_args, **_kwargs):
         os.kill(os.getpid(), signal.SIGTERM)
@@ -418,7 +418,7 @@ def test_sigterm_and_a_full_standard_output_are_not_reported_as_bugs(tmp_path, k
     monkeypatch.undo()
     # reading a page (with --jobs 1, in this process) catches every failure as that page's, but not this one
     import scanner.batch
-    from formkit.cli.base import Terminated
+    from formkit_cli.base import Terminated
 
     def stopped_while_reading(*_args, **_kwargs):
         raise Terminated

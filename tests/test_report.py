@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.export import export, read_codes
 from formkit.report.charts import bins, counts
 from formkit.report.data import load_forms, pearson, person_data, service_data
 from formkit.serial import normalise_serial
 from formkit.store import Store
+from formkit_cli import main
 from tests.shared_pages import DATE_FIELDS, Return, print_and_fill, scan_and_review
 
 # the tests share module-scoped fixtures: with --dist loadgroup they run on one xdist worker, which

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.serial import normalise_serial
+from formkit_cli import main
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "scans"
 HANDWRITTEN = ("date", "digits")  # truth.csv scenarios read by the digit recogniser

@@ -400,8 +400,8 @@ def test_a_heic_photo_in_a_folder_is_read_and_other_files_are_named_not_dropped(
 def test_the_scan_command_names_files_it_leaves_unread_and_paths_that_do_not_exist(tmp_path):
     from click.testing import CliRunner
 
-    from formkit.cli import main
     from formkit.errors import ExitCode
+    from formkit_cli import main
 
     folder = tmp_path / "returns"
     folder.mkdir()
@@ -430,7 +430,7 @@ def test_links_to_nothing_and_pipes_are_named_as_not_read_not_passed_over_or_cal
     assert sorted(p.name for p in found.ignored) == ["given.pdf", "gone.jpg", "loop", "pipe.png"]
     from click.testing import CliRunner
 
-    from formkit.cli import main
+    from formkit_cli import main
 
     output = CliRunner().invoke(main, ["scan", str(folder), "--db", str(tmp_path / "s.db")]).output
     assert "not read, as not files (a link to nothing, a pipe):" in output and "neither images" not in output
@@ -525,7 +525,7 @@ def test_a_form_printed_with_a_text_pack_needs_that_pack_to_be_scanned(tmp_path)
                     + "".join(f"  wai_{i:02d}: {long}\n" for i in range(1, 13)), encoding="utf-8")
     from click.testing import CliRunner
 
-    from formkit.cli import main
+    from formkit_cli import main
 
     pdf, folder = tmp_path / "wai.pdf", tmp_path / "in"
     folder.mkdir()

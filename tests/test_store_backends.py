@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from formkit.cli import main
 from formkit.errors import ExitCode, StoreBusyError, StoreError
 from formkit.records import FieldValue, InputFile, PageResult, PageState, unopened_key
 from formkit.review import queue as decisions
 from formkit.store import SCHEMA_VERSION, Store
+from formkit_cli import main
 from tests.conftest import both_backends
 
 SERIAL = "K7M3QX9C"

@@ -1,5 +1,6 @@
-"""The rule between the two packages: nothing in ``formkit`` imports ``scanner`` but the command layer's
-``formkit/cli/pipeline.py`` (docs/design.md, "Structure of the code"), at any depth of a module."""
+"""The rule between the packages: the core (``formkit``) never imports the image pipeline (``scanner``), at any
+depth of a module; only the command layer (``formkit_cli``) wires the two (docs/design.md, "Structure of the
+code")."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ def _imports_scanner(path: Path) -> list[int]:
     return lines
 
 
-def test_only_the_command_layers_pipeline_module_imports_scanner():
+def test_the_core_never_imports_the_image_pipeline_and_the_command_layer_does():
     found = {str(p.relative_to(FORMKIT)): lines for p in sorted(FORMKIT.rglob("*.py"))
              if (lines := _imports_scanner(p))}
-    assert set(found) == {"cli/pipeline.py"}, found
+    assert found == {}, found
+    wiring = FORMKIT.parent / "formkit_cli" / "pipeline.py"
+    assert _imports_scanner(wiring)  # the rule's test looks where imports are: it finds the command layer's
 
 
 def test_reading_pages_loads_none_of_reportlabs_drawing_packages():
@@ -31,7 +34,7 @@ def test_reading_pages_loads_none_of_reportlabs_drawing_packages():
     import subprocess
     import sys
 
-    code = ("import sys; from formkit.cli import main; from scanner import batch; "
+    code = ("import sys; from formkit_cli import main; from scanner import batch; "
             "from formkit.catalogue import shipped_catalogue; shipped_catalogue().find_layout('k10', 1, 'N'); "
             "print(sorted(m for m in sys.modules if m.startswith(('reportlab.graphics', 'reportlab.platypus'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -51,7 +54,7 @@ def test_all_sql_runs_in_the_store_package():
     """Scoring, export, review and the scanner reach the data only through ``formkit.store`` (and the
     PostgreSQL backend that runs the store's SQL), so every value can be traced to what the store did."""
     root = FORMKIT.parent
-    found = {str(p.relative_to(root)) for package in ("formkit", "scanner")
+    found = {str(p.relative_to(root)) for package in ("formkit", "formkit_cli", "scanner")
              for p in sorted((root / package).rglob("*.py")) if _sql_calls(p)}
     allowed = {str(p.relative_to(root)) for p in (FORMKIT / "store").glob("*.py")} | {"formkit/postgres.py"}
     assert found and found <= allowed, sorted(found - allowed)
@@ -64,6 +67,6 @@ def test_every_package_is_installed_with_the_wheel():
 
     root = FORMKIT.parent
     listed = set(tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
-    packages = {".".join(p.parent.relative_to(root).parts) for package in ("formkit", "scanner")
+    packages = {".".join(p.parent.relative_to(root).parts) for package in ("formkit", "formkit_cli", "scanner")
                 for p in (root / package).rglob("__init__.py")}
     assert packages - listed == set()

@@ -6,13 +6,13 @@ import yaml
 from click.testing import CliRunner
 
 from formkit.catalogue import Catalogue
-from formkit.cli import main
 from formkit.errors import LayoutError, TemplateError
 from formkit.layout import build_layout
 from formkit.store import Store
 from formkit.template import load_template, resolve_template, shipped_templates
 from formkit.template.load import LOADERS, read_yaml
 from formkit.template.schema import MatrixItem
+from formkit_cli import main
 
 from .conftest import MINIMAL
 

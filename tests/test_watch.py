@@ -58,7 +58,7 @@ class Watching:
 
     def __init__(self, tmp: Path, *args: object) -> None:
         self.out, self.err = tmp / f"out-{time.monotonic_ns()}.txt", tmp / f"err-{time.monotonic_ns()}.txt"
-        command = [sys.executable, "-c", "import sys; from formkit.cli import main; sys.exit(main())", "watch",
+        command = [sys.executable, "-c", "import sys; from formkit_cli import main; sys.exit(main())", "watch",
                    *map(str, args)]
         with self.out.open("w") as out, self.err.open("w") as err:
             self.process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT,

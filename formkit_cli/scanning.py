@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from ..errors import ExitCode
-from ..records import ScanSummary, first_few, formkit_command
+from formkit.errors import ExitCode
+from formkit.records import ScanSummary, first_few, formkit_command
+
 from . import pipeline
 from .base import (
     db_option,
@@ -45,8 +46,8 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
     """Read every page of the images, PDFs and folders in PATHS into the store. With --reread, read the
     store's pages again (from their files when still there unchanged, else from the images it kept).
     With --cluster, the pages of PATHS are read on a Dask cluster (--reread still reads here, --jobs)."""
-    from ..catalogue import Catalogue
-    from ..store import Store
+    from formkit.catalogue import Catalogue
+    from formkit.store import Store
 
     if not paths and not reread:
         raise click.UsageError("give the files or folders to scan, or --reread")
@@ -79,7 +80,7 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
 def _scan_on_cluster(paths: tuple[str, ...], db: Path, address: str, shared_paths: bool, catalogue: Any) -> Any:
     """``scan --cluster``: the pages read on the Dask cluster at ``address`` (reached before the store is
     opened or made), each saved as it comes back."""
-    from ..store import Store
+    from formkit.store import Store
 
     client = pipeline.connect_cluster(address)
     try:
@@ -129,7 +130,7 @@ def summary_lines(summary: ScanSummary, db: Path) -> list[str]:
 
 def _reread(db: Path, catalogue: Any, form: str | None, jobs: int | None) -> None:
     """``scan --reread``: every page of the store read again, a transaction a page; a summary."""
-    from ..store import Store
+    from formkit.store import Store
 
     store = Store(db, existing=True)
     try:

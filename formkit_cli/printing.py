@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError, OutputError
+from formkit.errors import InputError, OutputError
+
 from .base import (
     large_print_option,
     main,
@@ -26,7 +27,7 @@ PROGRESS_FROM_PAGES = 1000  # a run this long takes seconds: a bar says it is go
 @reports_errors
 def templates() -> None:
     """List the shipped templates: id, version, page size, licence and title."""
-    from ..template import load_template, shipped_templates
+    from formkit.template import load_template, shipped_templates
 
     found = {name: load_template(path) for name, path in shipped_templates().items()}
     width = max(map(len, found), default=0)
@@ -44,8 +45,8 @@ def templates() -> None:
 @reports_errors
 def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bool, page_size: str | None) -> None:
     """Print the layout of TEMPLATE (a shipped id or a YAML file) in millimetres, as JSON."""
-    from ..layout import build_layout, layout_json
-    from ..template import resolve_template
+    from formkit.layout import build_layout, layout_json
+    from formkit.template import resolve_template
 
     built = build_layout(resolve_template(template, text_pack), large_print, page_size)
     click.echo(json.dumps(layout_json(built), indent=1, ensure_ascii=False))
@@ -78,12 +79,12 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     needs --text-pack, or --placeholders to print it with placeholders instead of its wording. With --pair,
     the client's copies come first, then the worker's, each carrying the serial of its client's copy; the
     worker's form is printed at its own size (--large-print and --page-size apply to the client's form)."""
-    from ..generate import generate as run
-    from ..generate import make_copies, pages_to_draw, read_roster
-    from ..layout import build_layout
-    from ..layout.engine import check_printable
-    from ..pairs import PAIRS, WORKER_FORMS
-    from ..template import resolve_template
+    from formkit.generate import generate as run
+    from formkit.generate import make_copies, pages_to_draw, read_roster
+    from formkit.layout import build_layout
+    from formkit.layout.engine import check_printable
+    from formkit.pairs import PAIRS, WORKER_FORMS
+    from formkit.template import resolve_template
 
     if count is not None and roster is not None:
         raise InputError("give --count or --roster, not both")

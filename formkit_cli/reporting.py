@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from ..errors import InputError
+from formkit.errors import InputError
+
 from .base import (
     db_option,
     main,
@@ -50,9 +51,9 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], template_di
           text_packs: tuple[Path, ...] = (), start: date | None = None, end: date | None = None) -> Any:
     """The store's forms scored as ``formkit export`` scores them with the same codes, bands, templates and
     text packs, and the band choice."""
-    from ..catalogue import Catalogue
-    from ..report.data import load_forms
-    from ..store import Store
+    from formkit.catalogue import Catalogue
+    from formkit.report.data import load_forms
+    from formkit.store import Store
 
     band_choice = parse_bands(bands)
     serial_codes = person_codes(codes) or {}
@@ -76,7 +77,7 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], template_di
 
 
 def _write(outputs: list[tuple[Path, bytes]], inputs: dict[Path, str]) -> None:
-    from ..atomic import atomic_outputs
+    from formkit.atomic import atomic_outputs
 
     with atomic_outputs(*(path for path, _ in outputs), inputs=inputs) as temps:
         for temp, (_, data) in zip(temps, outputs, strict=True):
@@ -99,8 +100,8 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
                    bands: tuple[str, ...], template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
     """A progress summary to go through with a client: goals, wellbeing (K10), the working alliance and GAS,
     over time, in plain words and large print. Only the person's code is printed, never a name."""
-    from ..report.data import person_data, persons
-    from ..report.person import person_pdf
+    from formkit.report.data import person_data, persons
+    from formkit.report.person import person_pdf
 
     if bool(code) == every:
         raise click.UsageError("give --person CODE or --all, one of them")
@@ -140,8 +141,8 @@ def service_command(db: Path, codes: tuple[Path, ...], start: date | None, end: 
                     template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
     """Forms returned, completion and review, the spread of every score, change per person, and change in
     wellbeing against goal achievement and the alliance (associations, with Pearson's r)."""
-    from ..report.data import service_data
-    from ..report.service import service_pdf
+    from formkit.report.data import service_data
+    from formkit.report.service import service_pdf
 
     if start and end and start > end:
         raise click.UsageError("--from is after --to")

@@ -12,8 +12,9 @@ from typing import Any
 
 import click
 
-from ..errors import FormkitError, InputError
-from ..records import FileReport
+from formkit.errors import FormkitError, InputError
+from formkit.records import FileReport
+
 from . import pipeline
 from .base import db_option, jobs_option, main, reports_errors, templates_option, text_packs_option
 from .scanning import summary_lines
@@ -42,7 +43,7 @@ def watch_command(folder: Path, db: Path, jobs: int | None, template_dirs: tuple
     seconds, or renamed into place from a .part, .tmp, .crdownload or dot name). Files already there and
     not yet in the store are read first. Ctrl+C or SIGTERM: the page in hand is saved, then the totals are
     printed."""
-    from ..catalogue import Catalogue
+    from formkit.catalogue import Catalogue
 
     if not folder.is_dir():  # a file is refused by click (exit 2)
         raise InputError(f"{folder}: no such folder")
@@ -106,7 +107,7 @@ def _print_totals(watcher: Any, outcome: str, db: Path) -> None:
 
 def _shown(path: Path, folder: Path) -> str:
     """A file's name under the folder, printable whatever its bytes (as the store keeps it)."""
-    from ..store import storable_path
+    from formkit.store import storable_path
 
     with contextlib.suppress(ValueError):
         path = path.relative_to(folder)

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from ..records import first_few
+from formkit.records import first_few
+
 from .base import (
     db_option,
     main,
@@ -23,7 +24,7 @@ from .base import (
 
 def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     """``--format`` checked as click checks its other options: a wrong value is a usage error (exit 2)."""
-    from ..export import FormatError, parse_formats
+    from formkit.export import FormatError, parse_formats
 
     try:
         return parse_formats(value)
@@ -60,9 +61,9 @@ def export_command(db: Path, out: Path, formats: tuple[str, ...], codes: tuple[P
     dta     Stata files, <form>.dta etc., with labels and missing values
     redcap  <form>_redcap.csv import files and redcap_dictionary.csv
     """
-    from ..catalogue import Catalogue
-    from ..export import export
-    from ..store import Store
+    from formkit.catalogue import Catalogue
+    from formkit.export import export
+    from formkit.store import Store
 
     band_choice = parse_bands(bands)
     serial_codes = person_codes(codes)

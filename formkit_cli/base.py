@@ -15,10 +15,10 @@ from typing import Any
 
 import click
 
-from ..database import is_database_url
-from ..errors import ExitCode, FormkitError, InputError
-from ..records import FILES_NAMED
-from ..template.schema import PAGE_SIZES_MM
+from formkit.database import is_database_url
+from formkit.errors import ExitCode, FormkitError, InputError
+from formkit.records import FILES_NAMED
+from formkit.template.schema import PAGE_SIZES_MM
 
 HELP_OPTIONS = ["-h", "--help"]
 
@@ -122,7 +122,7 @@ class StoreLocation(click.ParamType):
     name = "FILE|URL"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from ..database import DatabaseURL, is_database_url
+        from formkit.database import DatabaseURL, is_database_url
 
         if is_database_url(value):
             return DatabaseURL(value)
@@ -183,7 +183,7 @@ def parse_bands(bands: tuple[str, ...]) -> dict[str, str]:
 def person_codes(codes: tuple[Path, ...]) -> dict[str, str] | None:
     """The ``--codes`` files read (``export.read_codes``: serial -> person code), or None without any; a
     missing file exits 5, and each serial formkit never prints (a typing slip) is warned about."""
-    from ..export import read_codes
+    from formkit.export import read_codes
 
     if not codes:
         return None

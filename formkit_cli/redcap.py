@@ -25,12 +25,12 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
     """Write a REDCap data dictionary for TEMPLATES (shipped ids or YAML files): record_id, then an instrument
     per form, in the order of their ids (as an export writes it). Upload it in REDCap (Project Setup > Data
     Dictionary); 'formkit export --format redcap' writes import files that match it."""
-    from ..atomic import atomic_outputs
-    from ..catalogue import Catalogue
-    from ..export import write_csv
-    from ..exports import redcap as dictionaries
-    from ..exports.frames import Table
-    from ..template import resolve_template
+    from formkit.atomic import atomic_outputs
+    from formkit.catalogue import Catalogue
+    from formkit.export import write_csv
+    from formkit.exports import redcap as dictionaries
+    from formkit.exports.frames import Table
+    from formkit.template import resolve_template
 
     packs = Catalogue(text_packs=text_packs).text_packs  # form -> pack file
     resolved = []

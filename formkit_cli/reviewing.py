@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import OptionError
+from formkit.errors import OptionError
+
 from . import pipeline
 from .base import db_option, main, reports_errors
 
@@ -28,9 +29,9 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
 
     from werkzeug.serving import make_server
 
-    from ..catalogue import shipped_catalogue
-    from ..review.app import LOOPBACK, allowed_hosts_for, create_app
-    from ..store import Store
+    from formkit.catalogue import shipped_catalogue
+    from formkit.review.app import LOOPBACK, allowed_hosts_for, create_app
+    from formkit.store import Store
 
     # checked now: each of the page's requests opens the store for writing, which would make a new one in its place
     Store(db, existing=True).close()

@@ -1,5 +1,5 @@
-"""The one module of ``formkit`` that reaches the image pipeline (``scanner``): the commands read, re-read
-and watch through these functions and the rest of the library never imports it. What passes through is
+"""The one module of the command layer that reaches the image pipeline (``scanner``): the commands read,
+re-read and watch through these functions; the core (``formkit``) never imports it. What passes through is
 ``formkit``'s own records (``formkit.records``, ``formkit.review.queue``), never a type of ``scanner``.
 Each import is made on first use, so a command that reads no image (status, export, report) never loads
 OpenCV or Tesseract."""
@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import Catalogue
-from ..qrpayload import PagePayload
-from ..records import PageResult, RereadSummary, ScanSummary
-from ..review.queue import LayoutFit, SourcePage
-from ..store import Store
+from formkit.catalogue import Catalogue
+from formkit.qrpayload import PagePayload
+from formkit.records import PageResult, RereadSummary, ScanSummary
+from formkit.review.queue import LayoutFit, SourcePage
+from formkit.store import Store
 
 
 def scan_files(paths: list[str], store: Store, jobs: int | None, catalogue: Catalogue,

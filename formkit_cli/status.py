@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from ..records import PageState
+from formkit.records import PageState
+
 from .base import db_option, main, reports_errors
 
 MAX_QUESTION = 60  # characters of a question shown in --flagged (the rest is on the form)
@@ -33,7 +34,7 @@ def status(db: Path, states: tuple[str, ...], form: str | None, file_part: str |
     """Totals by state, then every page with its state and why (a read page: how many values wait for
     review). With --flagged, every value waiting for review: its page, field, question, the machine's guess,
     confidence and why."""
-    from ..store import Store
+    from formkit.store import Store
 
     store = Store(db, readonly=True, existing=True)
     try:
@@ -61,7 +62,7 @@ def _note_other_forms(pages: list[Any], form: str, template_dirs: tuple[Path, ..
     if held:
         click.echo(f"formkit: note: no page in the store is of form '{form}'; it holds: {', '.join(held)}", err=True)
         return
-    from ..catalogue import Catalogue
+    from formkit.catalogue import Catalogue
 
     installed = sorted({f for f, _, _ in Catalogue(template_dirs, text_packs).installed_forms()})
     click.echo(f"formkit: note: no page in the store is of form '{form}' (no page is of any form yet); the "
@@ -70,7 +71,7 @@ def _note_other_forms(pages: list[Any], form: str, template_dirs: tuple[Path, ..
 
 def _pages(everything: list[Any], states: set[str], form: str | None, file_part: str | None) -> None:
     """The totals and the table of ``everything``, the store's pages, as far as the filters let through."""
-    from ..serial import format_serial
+    from formkit.serial import format_serial
 
     rows = [r for r in everything if (not states or r["status"] in states) and (form is None or r["form"] == form)
             and (file_part is None or file_part in r["path"])]
@@ -106,9 +107,9 @@ def _why(row: Any) -> str:
 
 def _flagged(store: Any, form: str | None, file_part: str | None, template_dirs: tuple[Path, ...],
              text_packs: tuple[Path, ...]) -> None:
-    from ..catalogue import Catalogue
-    from ..review.queue import question_text
-    from ..serial import format_serial
+    from formkit.catalogue import Catalogue
+    from formkit.review.queue import question_text
+    from formkit.serial import format_serial
 
     catalogue = Catalogue(template_dirs, text_packs)
     rows = [r for r in store.review_queue() if (form is None or r["form"] == form)

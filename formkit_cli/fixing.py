@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from ..errors import InputError
-from ..records import file_sha256, formkit_command
+from formkit.errors import InputError
+from formkit.records import file_sha256, formkit_command
+
 from . import pipeline
 from .base import db_option, main, reports_errors, templates_option, text_packs_option
 
@@ -50,8 +51,8 @@ def void(db: Path, input_name: str | None, page_id: int | None, why: str | None,
     """Take an input (all its pages) or a page out of every export and review queue, e.g. a file scanned
     by mistake. Nothing is deleted: the pages stay in the store, and --undo restores them as they were.
     A page read that is voided gives its place to another image of the same page, if there is one."""
-    from ..review import queue as decisions
-    from ..store import Store
+    from formkit.review import queue as decisions
+    from formkit.store import Store
 
     if (input_name is None) == (page_id is None):
         raise click.UsageError("give --input FILE_OR_SHA or --page ID (one of them)")
@@ -79,7 +80,7 @@ def void(db: Path, input_name: str | None, page_id: int | None, why: str | None,
 
 def _pages_named(store: Any, input_name: str | None, page_id: int | None) -> tuple[list[int], str]:
     """The page ids ``--input`` or ``--page`` name, and how to name them in a message."""
-    from ..review import queue as decisions
+    from formkit.review import queue as decisions
 
     if page_id is not None:
         if store.page(page_id) is None:
@@ -109,7 +110,7 @@ def _pages_named(store: Any, input_name: str | None, page_id: int | None) -> tup
 
 
 def _where(row: Any) -> str:
-    from ..review.queue import describe_page
+    from formkit.review.queue import describe_page
 
     where = f"{row['path']} page {row['page_index'] + 1}"
     return f"{where}, {describe_page(row)}" if row["form"] else where
@@ -137,9 +138,9 @@ def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, la
     question is on the page again and read as when it was made (as --reread keeps one); the others are
     dropped, and come back by the same rule if the page is assigned back to the form page they were made on.
     The command says how many of each."""
-    from ..catalogue import Catalogue
-    from ..review import queue as decisions
-    from ..store import Store
+    from formkit.catalogue import Catalogue
+    from formkit.review import queue as decisions
+    from formkit.store import Store
 
     form, _, typed_version = form_spec.partition(":")
     if typed_version and not typed_version.isdecimal():

@@ -1,5 +1,0 @@
-"""``python -m formkit.cli``: the ``formkit`` command."""
-
-from . import main
-
-main()

@@ -1,0 +1,5 @@
+"""``python -m formkit_cli``: the ``formkit`` command."""
+
+from . import main
+
+main()
