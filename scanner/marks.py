@@ -230,9 +230,9 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     darkness = darkness_of_level[inner]
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
-    along = _printed_line_across(darkness > INK_LEVEL, px_per_mm) if coverage >= MARKED_FROM else False
+    across = _printed_line_across(darkness > INK_LEVEL, px_per_mm) if coverage >= MARKED_FROM else False
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
-                      paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, along)
+                      paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, across)
 
 
 # A box measured off its printed outline (a row a lens or a rolling shutter bent further than its boxes are
@@ -433,9 +433,10 @@ def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_
     at their clearest (1.0 where that cannot be told): under ``OFF_OUTLINE``, the box is taken as measured
     off its outline, with its own border inside the area read for ink."""
     reach = int(round(SNAP_MM * px_per_mm))
-    scores = [_border_scores(page, box, reach, px_per_mm) for box in boxes]
-    if not scores or any(s is None for s in scores):
+    found = [_border_scores(page, box, reach, px_per_mm) for box in boxes]
+    if not found or any(f is None for f in found):
         return [(0.0, 0.0)] * len(boxes), [1.0] * len(boxes)
+    scores, spreads = [f[0] for f in found], [f[1] for f in found]
     centre = _best_place(sum(scores), (reach, reach), reach)
     places = [_best_place(s, centre, SNAP_BOX_PX) for s in scores]
     typical = float(np.median([s.max() for s in scores]))  # an outline as clear as a box's can show anywhere near
@@ -446,21 +447,10 @@ def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_
                 places[k] = (int(alone[0]), int(alone[1]))
     # how clearly each outline lies where it is placed, for the print's contrast there (glare over one box lowers
     # its outline's score as much as its print: that box is in place, and says so)
-    spreads = [_spread(page, box, reach, px_per_mm) for box in boxes]
     clearest = float(np.median([s.max() / spread for s, spread in zip(scores, spreads, strict=True)]))
     strengths = [round(float(s[place]) / spread / clearest, 3) if clearest > 0 else 1.0
                  for s, place, spread in zip(scores, places, spreads, strict=True)]
     return [((column - reach) / px_per_mm, (row - reach) / px_per_mm) for row, column in places], strengths
-
-
-def _spread(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> float:
-    """The grey levels between the darkest and lightest pixel around ``box`` within ``reach``: the print's
-    contrast there, its outline being somewhere in it."""
-    found = _around_box(page, box, px_per_mm, reach + int(RING_PX[1]))
-    if found is None:
-        return 1.0
-    darkest, lightest, _, _ = cv2.minMaxLoc(found[0])
-    return max(lightest - darkest, 1.0)
 
 
 def _best_place(scores: np.ndarray, start: tuple[int, int], within: int) -> tuple[int, int]:
@@ -569,14 +559,17 @@ def _side_weights(w: int, h: int) -> np.ndarray:
     return np.stack(weights).reshape(4, -1).astype(np.float32)
 
 
-def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> np.ndarray | None:
+def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> tuple[np.ndarray, float] | None:
     """(2 reach + 1, 2 reach + 1): how well the box's outline, moved by (row, column) - reach pixels, lies
-    on a dark line with paper either side; ``None`` when the search runs off the page."""
+    on a dark line with paper either side; and the grey levels between the darkest and lightest pixel
+    searched, the print's contrast there (its outline lies somewhere in it). ``None`` when the search runs
+    off the page."""
     found = _around_box(page, box, px_per_mm, reach + int(RING_PX[1]))
     if found is None:
         return None
     pixels, (w, h) = found
-    return cv2.matchTemplate(pixels, _outline_template(w, h), cv2.TM_CCORR)
+    darkest, lightest, _, _ = cv2.minMaxLoc(pixels)
+    return cv2.matchTemplate(pixels, _outline_template(w, h), cv2.TM_CCORR), max(lightest - darkest, 1.0)
 
 
 def _around_box(page: np.ndarray, box: Box, px_per_mm: float, pad_px: int, shift_px: tuple[int, int] = (0, 0)

@@ -103,6 +103,20 @@ def _resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measur
 
 
 def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
+    """The value of a visual-analogue line from where marks cross it; flagged, whatever it reads, where the line
+    is printed too faintly to tell marks on it or a shadow's edge crosses it (``LineReading``)."""
+    value = _line_value(field, reading)
+    if reading.faded:  # marks as faint as the print are lost: blank or not, a person looks
+        value.raw["faded"] = True
+        flag_for_review(value, "the printed line is too faint to tell marks on it (a faded copy?)")
+    if reading.edges_mm:  # dark on one side only: a shadow's edge (blank), or a mark drawn along one?
+        value.raw["edges_mm"] = list(reading.edges_mm)
+        where = ", ".join(f"{p:.1f}" for p in reading.edges_mm)
+        flag_for_review(value, f"a shadow's edge crosses the line at {where} mm from the start: a mark there, or none?")
+    return value
+
+
+def _line_value(field: LineField, reading: LineReading) -> FieldValue:
     length = field.x2_mm - field.x1_mm
     raw = {"positions_mm": list(reading.positions_mm), "length_mm": round(length, 2)}
     if reading.creases_mm:
@@ -113,18 +127,6 @@ def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
     def result(value: str, confidence: float, reason: str = "") -> FieldValue:
         return FieldValue(field.id, "line", value, confidence, bool(reason), reason, raw)
 
-    if reading.faded:  # marks as faint as the print are lost: blank or not, a person looks
-        raw["faded"] = True
-        marked = f"{field.minimum + (field.maximum - field.minimum) * reading.positions_mm[0] / length:.1f}" \
-            if len(reading.positions_mm) == 1 else ""
-        return result(marked, REVIEW_CONFIDENCE, "the printed line is too faint to tell marks on it (a faded copy?)")
-    if reading.edges_mm:  # dark on one side only: a shadow's edge (blank), or a mark drawn along one?
-        raw["edges_mm"] = list(reading.edges_mm)
-        where = ", ".join(f"{p:.1f}" for p in reading.edges_mm)
-        marked = f"{field.minimum + (field.maximum - field.minimum) * reading.positions_mm[0] / length:.1f}" \
-            if len(reading.positions_mm) == 1 else ""
-        return result(marked, REVIEW_CONFIDENCE, f"a shadow's edge crosses the line at {where} mm from the start: "
-                                                 "a mark there, or none?")
     if reading.wide_mm:  # not one stroke: a person looks, whatever else crosses
         raw["wide_mm"] = [list(span) for span in reading.wide_mm]
         where = ", ".join(f"{a:.0f} to {b:.0f} mm" for a, b in reading.wide_mm)
