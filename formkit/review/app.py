@@ -256,7 +256,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     def undo() -> Any:
         undone = decisions.undo(store(), session["reviewer"])
         if not undone.field:
-            flash("Nothing of yours to undo.")
+            flash("Nothing of yours to undo (a decision on a page voided since comes back with the page).")
             return redirect(url_for("next_value"))
         item = decisions.pending(store(), undone.value_id)
         if item is None:  # taken back, but not flagged again (a value read surely before it was decided)

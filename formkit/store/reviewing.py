@@ -97,7 +97,10 @@ class Reviewing:
         return ""
 
     def undo(self, reviewer: str) -> Undone:
-        """Take back ``reviewer``'s latest decision that still stands; returns which (empty when none)."""
+        """Take back ``reviewer``'s latest decision that still stands on a page read now; returns which (empty
+        when none). A decision on a page voided or superseded by another image since is passed over: taking it
+        back would change nothing the reviewer can see, while the decision they meant stayed; it can be undone
+        once the page is restored."""
         with self._writing() as db:
             undone = {json.loads(r["detail"]).get("audit_id") for r in db.execute(
                 "SELECT detail FROM audit WHERE actor=? AND action='undo'", (reviewer,))}
@@ -114,9 +117,9 @@ class Reviewing:
                     # value id, which SQLite may have given another field meanwhile
                     "UPDATE field_values SET value=?, needs_review=?, reason=COALESCE(?, reason), machine_value=NULL,"
                     " review='', reviewed_by='', reviewed_at='' WHERE id=? AND reviewed_by=? AND value=?"
-                    " AND page_id=? AND field=?",
+                    " AND page_id=? AND field=? AND page_id IN (SELECT id FROM pages WHERE status=?)",
                     (entry["old_value"], decided.get("needs_review", 1), decided.get("reason"), value_id, reviewer,
-                     entry["new_value"], entry["page_id"], entry["field"])).rowcount
+                     entry["new_value"], entry["page_id"], entry["field"], PageState.READ.value)).rowcount
                 if restored:
                     self.audit(reviewer, "undo", entry["page_id"], entry["field"], entry["new_value"],
                                entry["old_value"], json.dumps({"audit_id": entry["id"], "value_id": value_id}))
