@@ -26,7 +26,7 @@ from ..catalogue import Catalogue, shipped_catalogue
 from ..errors import InputError
 from ..export import scored_tables
 from ..scoring import COMPLETE, INVALID, PENDING, PRORATED, Answer, ScoreRule, read_scoring, score_form
-from ..scoring.occasions import ends_settled, in_order
+from ..scoring.occasions import ends_settled_among, in_order
 from ..scoring.rules import scales as choice_scales
 from ..serial import normalise_serial
 
@@ -433,20 +433,18 @@ def latest_per_person(f: FormData, score: str) -> tuple[dict[str, float], set[st
         elif (not o.person and score in o.scores and f.person_field is not None and f.person_field in o.waiting
               and o.scores[score].status in (COMPLETE, PRORATED, PENDING)):
             anyones.append(o)
-    anyone_ids = {id(o) for o in anyones}
     latest: dict[str, float] = {}
     pending: set[str] = set()
     for person, unordered in own.items():
-        occasions = in_order(unordered + anyones, lambda o: o.written_date, lambda o: o.order)
-        statuses = [PENDING if id(o) in anyone_ids else o.scores[score].status for o in occasions]
         # as the export's change file: a date waits while the form's date field waits for review, whether or
         # not the machine's guess reads as a date
-        dates_waiting = [f.date_field is not None and f.date_field in o.waiting for o in occasions]
-        if not ends_settled(statuses, dates_waiting)[1]:
+        if not ends_settled_among(unordered, anyones, lambda o: o.written_date, lambda o: o.order,
+                                  lambda o: o.scores[score].status,
+                                  lambda o: f.date_field is not None and f.date_field in o.waiting)[1]:
             pending.add(person)
             continue
-        usable = [o.scores[score].value for o in occasions
-                  if id(o) not in anyone_ids and o.scores[score].value is not None]
+        occasions = in_order(unordered, lambda o: o.written_date, lambda o: o.order)
+        usable = [o.scores[score].value for o in occasions if o.scores[score].value is not None]
         if usable:
             latest[person] = usable[-1]
     return latest, pending

@@ -4,7 +4,7 @@ pseudonymous code (printed from a roster, or written on the form). Names never r
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 from .compute import COMPLETE, PENDING, PRORATED, format_number
@@ -56,6 +56,18 @@ def ends_settled(statuses: Sequence[str], dates_waiting: Sequence[bool]) -> tupl
     return waiting[0] > usable[0], waiting[-1] < usable[-1]
 
 
+def ends_settled_among(own: Sequence[T], anyones: Sequence[T], date: Callable[[T], str], order: Callable[[T], int],
+                       status: Callable[[T], str], date_waiting: Callable[[T], bool]) -> tuple[bool, bool]:
+    """``ends_settled`` for a person's ``own`` occasions among ``anyones``: occasions whose written person code
+    waits for review, so that each may be this person's; they count as waiting for review wherever they fall
+    (``in_order``). ``date``, ``order``, ``status`` and ``date_waiting`` read an occasion. The one rule for the
+    export's change file and the report."""
+    anyone = {id(o) for o in anyones}
+    ordered = in_order([*own, *anyones], date, order)
+    statuses = [PENDING if id(o) in anyone else status(o) for o in ordered]
+    return ends_settled(statuses, [date_waiting(o) for o in ordered])
+
+
 def change_rows(score_id: str, occasions: list[Occasion], decimals: int | None) -> list[dict[str, object]]:
     """One row per person with at least one occasion: first and latest usable values and their difference.
     Occasions are ordered by ``in_order`` (an undated one by scan order, and the status says so); the change
@@ -66,12 +78,11 @@ def change_rows(score_id: str, occasions: list[Occasion], decimals: int | None) 
     for o in occasions:
         if o.person:
             by_person.setdefault(o.person, []).append(o)
-    anyones = [replace(o, status=PENDING) for o in occasions
+    anyones = [o for o in occasions
                if not o.person and o.person_waiting and (o.status in USABLE or o.status == PENDING)]
     rows = []
     for person, unordered in sorted(by_person.items()):
         own = in_order(unordered, lambda o: o.date, lambda o: o.order)
-        with_anyones = in_order(unordered + anyones, lambda o: o.date, lambda o: o.order)
         usable = [o for o in own if o.status in USABLE and o.value is not None]
         row: dict[str, object] = {"person_code": person, "score": score_id, "occasions": len(own)}
         notes = []
@@ -80,7 +91,8 @@ def change_rows(score_id: str, occasions: list[Occasion], decimals: int | None) 
         skipped = len(own) - len(usable)
         if not all(ends_settled([o.status for o in own], [o.date_waiting for o in own])):
             status = "pending-review: an occasion that may be the first or latest, or its date, awaits review"
-        elif not all(ends_settled([o.status for o in with_anyones], [o.date_waiting for o in with_anyones])):
+        elif not all(ends_settled_among(own, anyones, lambda o: o.date, lambda o: o.order, lambda o: o.status,
+                                        lambda o: o.date_waiting)):
             serials = ", ".join(o.serial for o in anyones)
             status = (f"pending-review: the person code of {serials} awaits review; that form may be this "
                       "person's first or latest")
