@@ -12,19 +12,27 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from formkit.records import InputFile, file_sha256, file_stamp, unopened_key
 
 # iPhones save photos as HEIC unless told otherwise; Pillow reads them through pillow-heif (``_open_image``)
 HEIF_SUFFIXES = {".heic", ".heif"}
+# ... and a HEIC renamed .jpg (by a transfer app, a mail client) is known by the brand in its first bytes
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 # greyscale of more than 8 bits (16-bit PNG and TIFF scans, 32-bit integer or float TIFF): read as numbers and
 # scaled to 8 bits; Pillow's conversion to RGB clips every value over 255 to white (a whole page read blank)
 DEEP_GREY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"} | HEIF_SUFFIXES
+# .jfif is how Windows browsers save a JPEG (a photo saved from WhatsApp Web, a webmail attachment); Pillow
+# reads AVIF and GIF as it reads the rest
+IMAGE_SUFFIXES = ({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".tif", ".tiff", ".bmp", ".webp", ".avif", ".gif"}
+                  | HEIF_SUFFIXES)
 PDF_SUFFIXES = {".pdf"}
+# A file is read as what its first bytes say it is, whatever its name: a phone app's "scan.pdf" that is a
+# JPEG, a PDF saved as .jpg. The PDF header may come after other bytes (the spec allows some junk first).
+HEAD_BYTES = 1024
 MAX_PIXELS = 80_000_000  # a 12 MP photo is 12 M; a 600 dpi A4 scan is 35 M
-PDF_DPI = 200
+PDF_DPI = 200  # lowered for a page larger than paper (``_pdf_dpi``)
 # A scanner stack is a few hundred pages; a PDF claiming more than this is refused as a whole rather than
 # planned as that many pages (its page tree may lie: /Count 1000000 over one real page).
 MAX_PDF_PAGES = 5_000
@@ -49,6 +57,12 @@ FILE_CHANGED = ("the file changed after it was hashed: this page is no longer of
 EMPTY_FILE = "an empty file (0 bytes): copy it again from the scanner or phone"
 DAMAGED = "the file is damaged or cut short (copied before it was whole?): copy it again"
 PASSWORD = "the PDF is protected by a password: save a copy without one (print it to PDF) and scan that"
+# A TIFF frame marked (NewSubfileType bit 0) as a reduced-resolution copy of another: a thumbnail or preview
+# that scanner software or an editor stores after the page, never a page of its own
+TIFF_SUBFILE_TYPE = 254
+REDUCED_COPY = "a smaller copy (a thumbnail) of another page of the file, not a page: nothing to do"
+UNKNOWN_FORMAT = ("neither an image nor a PDF that formkit knows, whatever its name says (a document, a video, "
+                  "or a copy that failed: zeros?): scan or copy the page again, saved as PDF, JPEG or PNG")
 
 
 class PageLoadError(Exception):
@@ -130,7 +144,7 @@ def describe(path: Path) -> InputFile:
 def count_pages(path: Path) -> int:
     """How many pages ``path`` holds, read from its header or page tree; ``PageLoadError`` saying what to do
     for a file that cannot be read (``describe`` takes an empty file before it comes here)."""
-    if path.suffix.lower() in PDF_SUFFIXES:
+    if _is_pdf(path):
         import pypdfium2 as pdfium
 
         try:
@@ -152,28 +166,35 @@ def count_pages(path: Path) -> int:
     try:
         with _open_image(path) as image:
             frames = _pages_in(image)
-            for index in range(frames):  # every frame's size, read from its header before anything is decoded
+            # every frame's size, read from its header before anything is decoded: one too large to decode
+            # refuses the file; one too small (a thumbnail a scanner or editor put after the page) is a page
+            # rejected when it is read, and does not cost the file its other pages
+            for index in range(frames):
                 image.seek(index)
-                _check_size(*_decoded_size(image), where=f"page {index + 1}: " if index else "")
+                _check_size(*_decoded_size(image), where=f"page {index + 1}: " if index else "", small=not index)
             return frames
     except PageLoadError:
         raise
     except Image.DecompressionBombError as exc:
         raise PageLoadError(f"image too large ({exc})") from exc
+    except UnidentifiedImageError as exc:  # no decoder knows its first bytes: no image cut short, which has them
+        raise PageLoadError(UNKNOWN_FORMAT) from exc
     except Exception as exc:  # PIL raises many types for bad files
         raise PageLoadError(f"not a readable image: {DAMAGED} ({_said(exc)})") from exc
 
 
 def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
     """Page ``index`` of ``path`` as a uint8 greyscale array, and its resolution in dpi when known."""
-    if path.suffix.lower() in PDF_SUFFIXES:
-        return _pdf_page(path, index), float(PDF_DPI)
+    if _is_pdf(path):
+        return _pdf_page(path, index)
     try:
         with _open_image(path) as image:
             frames = _pages_in(image)
             if index >= frames:
                 raise PageLoadError(f"page {index + 1}: the file has {frames} page(s)")
             image.seek(index)
+            if index and image.format == "TIFF" and int(image.tag_v2.get(TIFF_SUBFILE_TYPE, 0) or 0) & 1:
+                raise PageLoadError(f"page {index + 1}: {REDUCED_COPY}")
             scale = _jpeg_scale(image)
             _check_size(image.width // scale, image.height // scale, where=f"page {index + 1}: " if index else "")
             frame = image
@@ -181,16 +202,20 @@ def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
             # OpenCV is faster than PIL for big photos, but decodes only a file's first frame and guesses its
             # format from the data: so only for a JPEG or PNG (as Pillow found it, whatever the name) of one
             # frame. A multi-page TIFF named .jpg, or an animated PNG, is read frame by frame through Pillow.
-            if image.format in ("JPEG", "MPO", "PNG") and frames == 1 and frame.mode in ("RGB", "L"):
+            # OpenCV turns a JPEG or PNG upright by its EXIF orientation as it decodes it (``_upright`` does so
+            # for the rest); a PNG with a transparent colour (tRNS) is left to Pillow, as OpenCV drops it.
+            if (image.format in ("JPEG", "MPO", "PNG") and frames == 1 and frame.mode in ("RGB", "L")
+                    and "transparency" not in frame.info):
                 grey = _decode_with_opencv(path, colour=frame.mode == "RGB", scale=scale)
             else:
                 if scale > 1:  # a CMYK JPEG, say: decoded at that fraction all the same
                     frame.draft(frame.mode, (frame.width // scale, frame.height // scale))
-                grey = _darkest_channel(np.asarray(frame if frame.mode in ("L", "RGB", *DEEP_GREY_MODES)
-                                                   else frame.convert("RGB")))
+                grey = _grey(_upright(frame))
             return grey, float(dpi) / scale if dpi else None
     except PageLoadError:
         raise
+    except UnidentifiedImageError as exc:  # counted by another decoder than reads it now (pillow-heif gone?)
+        raise PageLoadError(UNKNOWN_FORMAT) from exc
     except Exception as exc:  # its header read, its data not: cut short or damaged (a HEIC's libheif says so)
         raise PageLoadError(f"cannot decode page {index + 1}: {DAMAGED} ({_said(exc)})") from exc
 
@@ -208,11 +233,70 @@ def _pages_in(image: Image.Image) -> int:
     return 1 if image.format == "MPO" else getattr(image, "n_frames", 1)
 
 
+def _head(path: Path) -> bytes:
+    """The first bytes of ``path`` (none when it cannot be read: opening it says why, in its place)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(HEAD_BYTES)
+    except OSError:
+        return b""
+
+
+def _is_pdf(path: Path) -> bool:
+    """Whether ``path`` is read as a PDF: by its content, the PDF header in its first bytes; or, when no image
+    decoder knows it either, by its name, so that a PDF damaged at its start is rejected as one."""
+    head = _head(path)
+    if head.startswith(b"%PDF-"):
+        return True
+    if b"%PDF-" not in head and path.suffix.lower() not in PDF_SUFFIXES:
+        return False
+    try:  # the header after other bytes, or a file named .pdf without one: an image if a decoder knows it
+        with _open_image(path):
+            return False  # a JPEG or TIFF named .pdf (a phone app's, a copier's)
+    except Exception:
+        return True
+
+
 def _open_image(path: Path) -> Image.Image:
-    """``path`` opened by Pillow, HEIC and HEIF photos too."""
-    if path.suffix.lower() in HEIF_SUFFIXES:
+    """``path`` opened by Pillow, HEIC and HEIF photos too (by their name or, renamed, by their content)."""
+    if path.suffix.lower() in HEIF_SUFFIXES or _heif_brand(_head(path)):
         _read_heif()
     return Image.open(path)
+
+
+def _heif_brand(head: bytes) -> bool:
+    """Whether the first bytes of a file are those of a HEIF file (an ISO box 'ftyp' and a HEIF brand)."""
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+
+
+def _upright(frame: Image.Image) -> Image.Image:
+    """``frame`` turned (or mirrored) as its EXIF orientation says it is to be seen. A phone or an editor may
+    save the pixels as the sensor saw them and the turn in a tag: read without it, a page saved mirrored was
+    read mirrored (no markers found, the page lost). Pillow's TIFF and pillow-heif's HEIC have done so
+    already, and cleared the tag; OpenCV does so itself for the JPEG and PNG it decodes."""
+    try:
+        orientation = frame.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:  # EXIF that cannot be parsed: shown as stored by any viewer, so read as stored
+        return frame
+    if orientation in (2, 3, 4, 5, 6, 7, 8):
+        ImageOps.exif_transpose(frame, in_place=True)
+    return frame
+
+
+def _grey(frame: Image.Image) -> np.ndarray:
+    """A decoded frame as uint8 grey (``_darkest_channel``); what is transparent is white paper. A page with
+    a transparent background (saved from a PDF viewer or an editor) often keeps black under it: without its
+    alpha, the whole page was black and rejected as too dark to be paper."""
+    # (deep grey is read as its numbers whatever its tRNS: converted, every value over 255 would be white)
+    if frame.mode in DEEP_GREY_MODES or (frame.mode in ("L", "RGB") and "transparency" not in frame.info):
+        return _darkest_channel(np.asarray(frame))
+    if not (frame.has_transparency_data or frame.mode.endswith(("A", "a"))):
+        return _darkest_channel(np.asarray(frame.convert("RGB")))
+    rgba = np.asarray(frame.convert("RGBA"))
+    grey, alpha = _darkest_channel(rgba), np.ascontiguousarray(rgba[..., 3])
+    if not cv2.countNonZero(alpha):  # nothing opaque: an alpha never set (as some programs leave it), not a
+        return grey  # page of nothing, which on white would be stored as blank
+    return cv2.subtract(255, cv2.multiply(cv2.subtract(255, grey), alpha, scale=1 / 255))
 
 
 @cache
@@ -227,14 +311,16 @@ def _read_heif() -> None:
     pillow_heif.register_heif_opener()
 
 
-def _check_size(width: int, height: int, where: str = "", what: str = "image", dpi: int | None = None) -> None:
-    """Refuse a page of ``width`` x ``height`` px too large to decode, or too small or narrow to hold a form
-    page; ``where`` starts the reason (which frame of a file), ``dpi`` is the resolution a PDF page renders at."""
+def _check_size(width: int, height: int, where: str = "", what: str = "image", dpi: int | None = None,
+                small: bool = True) -> None:
+    """Refuse a page of ``width`` x ``height`` px too large to decode, or (when ``small``, as ever but for the
+    frames after a file's first, each rejected alone when read) too small or narrow to hold a form page;
+    ``where`` starts the reason (which frame of a file), ``dpi`` is the resolution a PDF page renders at."""
     at = f" at {dpi} dpi" if dpi else ""
     if width * height > MAX_PIXELS:
         raise PageLoadError(f"{where}{what} too large ({width} x {height} px{at}; the limit is "
                             f"{MAX_PIXELS // 1_000_000} MP)")
-    if min(width, height) < MIN_SIDE_PX or max(width, height) > MAX_ASPECT * min(width, height):
+    if small and (min(width, height) < MIN_SIDE_PX or max(width, height) > MAX_ASPECT * min(width, height)):
         raise PageLoadError(f"{where}{what} too small or too narrow to hold a form page ({width} x {height} px{at})")
 
 
@@ -269,23 +355,38 @@ def _darkest_channel(image: np.ndarray) -> np.ndarray:
     return cv2.min(cv2.min(channels[0], channels[1]), channels[2])  # far faster than numpy's min(axis=2)
 
 
-def _pdf_page(path: Path, index: int) -> np.ndarray:
-    """Page ``index`` of a PDF rendered at ``PDF_DPI``, once its size is known to be one a form page can have.
-    The reasons name no page: the page number is stored with the rejected page, and the scan summary groups
-    equal reasons (one broken PDF of 300 pages is one line, not 300)."""
+def _pdf_dpi(width_pt: float, height_pt: float) -> int:
+    """``PDF_DPI``, or less for a page too large to render at it within ``MAX_PIXELS``: a photo put into a
+    PDF at 72 or 96 dpi (as Pillow, "print to PDF" and phone apps do) makes a page of a metre or more, which
+    was refused as too large. Its pixels are its photo's however large the page: rendered to ``MAX_PIXELS``,
+    it loses nothing a form needs."""
+    area_in2 = max(width_pt, 0) * max(height_pt, 0) / 72**2
+    dpi = PDF_DPI if area_in2 * PDF_DPI**2 <= MAX_PIXELS else max(1, math.floor(math.sqrt(MAX_PIXELS / area_in2)))
+    while dpi > 1 and math.prod(math.ceil(max(0, side) * dpi / 72) for side in (width_pt, height_pt)) > MAX_PIXELS:
+        dpi -= 1  # the bitmap's sides are rounded up: a pixel or two more than the area says
+    return dpi
+
+
+def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
+    """Page ``index`` of a PDF rendered at ``PDF_DPI`` (``_pdf_dpi``), once its size is known to be one a form
+    page can have, and the resolution it was rendered at. The reasons name no page: the page number is stored
+    with the rejected page, and the scan summary groups equal reasons (one broken PDF of 300 pages is one
+    line, not 300)."""
     import pypdfium2 as pdfium
 
     try:
         document = pdfium.PdfDocument(str(path))
         page = document[index]
-        scale = PDF_DPI / 72
         # the size the page renders at, as pypdfium2 sizes its bitmap (pdfium gives the width and height of
         # the page's boxes as it draws them: normalised, rotated, a Letter page for a box of no size)
-        width, height = (max(0, math.ceil(side * scale)) for side in page.get_size())
-        _check_size(width, height, what="PDF page", dpi=PDF_DPI)
+        size_pt = page.get_size()
+        dpi = _pdf_dpi(*size_pt)
+        scale = dpi / 72
+        width, height = (max(0, math.ceil(side * scale)) for side in size_pt)
+        _check_size(width, height, what="PDF page", dpi=dpi)
         bitmap = page.render(scale=scale, grayscale=True)
         array = bitmap.to_numpy()
-        return array if array.ndim == 2 else _darkest_channel(array)
+        return (array if array.ndim == 2 else _darkest_channel(array)), float(dpi)
     except PageLoadError:
         raise
     except Exception as exc:

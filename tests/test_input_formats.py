@@ -1,0 +1,277 @@
+"""Input files as scanners, phones and office software write them: each page is read as it is seen on screen,
+whatever the file's name, orientation tag, transparency or page size says, or rejected saying what to do."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from formkit.generate import generate, make_copies
+from formkit.layout import build_layout
+from formkit.records import PageState
+from formkit.template import resolve_template
+from scanner import ingest
+from scanner.batch import Job, read_job
+from scanner.ingest import UNKNOWN_FORMAT, count_pages, describe, load_page
+from tests.synthetic import degrade_scan, draw_mark, render_pdf
+
+DPI = 200
+K10 = build_layout(resolve_template("k10"))
+MARKS = {"k10_01": ("tick", 3), "k10_02": ("cross", 2), "k10_03": ("cross", 1), "k10_04": ("tick", 2),
+         "k10_05": ("cross", 5), "k10_06": ("tick", 1), "k10_07": ("tick", 4), "k10_08": ("tick", 5),
+         "k10_09": ("cross", 3), "k10_10": ("tick", 2)}
+# EXIF orientation -> how the pixels are stored so that a viewer, turning them as the tag says, shows the page
+STORED = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
+          8: Image.Transpose.ROTATE_270}
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory) -> Image.Image:
+    """A filled K10 page, scanned at 200 dpi (RGB)."""
+    folder = tmp_path_factory.mktemp("k10")
+    pdf = folder / "k10.pdf"
+    generate(K10, make_copies(1, None, 5), pdf)
+    [image] = render_pdf(pdf, DPI)
+    rng = random.Random(3)
+    for field_id, (style, value) in MARKS.items():
+        field = next(f for f in K10.pages[0].fields if f.id == field_id)
+        draw_mark(image, DPI, next(o.box for o in field.options if o.value == value), style, rng)
+    return Image.fromarray(degrade_scan(image, DPI, random.Random(4), out_dpi=DPI))
+
+
+def read(path: Path) -> tuple[PageState, str, dict[str, str]]:
+    """How the one page of ``path`` was read: its state, reason and values (a value flagged for review as
+    '?')."""
+    info = describe(path)
+    assert not info.error and info.pages == 1, info.error
+    [result] = read_job(Job(str(path), info.sha256, 0))
+    return result.status, result.reason, {v.field: "?" if v.needs_review else v.value for v in result.values}
+
+
+def expected() -> dict[str, str]:
+    return {field_id: str(value) for field_id, (_, value) in MARKS.items()}
+
+
+def exif(orientation: int) -> Image.Exif:
+    tags = Image.Exif()
+    tags[0x0112] = orientation
+    return tags
+
+
+# 1. EXIF orientation ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("orientation", [2, 4, 5, 7, 6])
+@pytest.mark.parametrize("kind", ["webp", "cmyk-jpeg"])
+def test_a_page_stored_turned_or_mirrored_with_an_orientation_tag_is_read_upright(tmp_path, scan, kind,
+                                                                                orientation):
+    """OpenCV turned a JPEG or PNG as its EXIF orientation says; Pillow, which reads the rest (a CMYK JPEG, a
+    WebP, an AVIF), did not: a page stored mirrored was read mirrored, found no markers and was lost as
+    "only 1 registration marker(s) found"."""
+    stored = scan.transpose(STORED[orientation])
+    path = tmp_path / f"page.{'webp' if kind == 'webp' else 'jpg'}"
+    if kind == "webp":
+        stored.save(path, exif=exif(orientation), lossless=True)
+    else:
+        stored.convert("CMYK").save(path, exif=exif(orientation), quality=92)
+    status, reason, values = read(path)
+    assert status == PageState.READ, reason
+    assert {k: values[k] for k in MARKS} == expected()
+
+
+def test_the_orientation_tag_turns_every_kind_of_image_the_same_way(tmp_path):
+    """A small asymmetric page, stored mirrored and tagged: each format, through OpenCV or Pillow, gives back
+    the page as it was."""
+    page = np.full((120, 180), 255, np.uint8)
+    page[10:40, 10:60] = 0  # ink in the top left corner only
+    for orientation, transpose in STORED.items():
+        stored = Image.fromarray(page).transpose(transpose)
+        for name, image in (("grey.jpg", stored), ("rgb.jpg", stored.convert("RGB")),
+                            ("cmyk.jpg", stored.convert("CMYK")), ("rgb.png", stored.convert("RGB")),
+                            ("rgba.png", stored.convert("RGBA")), ("grey.webp", stored.convert("RGB")),
+                            ("rgb.tif", stored.convert("RGB"))):
+            path = tmp_path / f"{orientation}-{name}"
+            image.save(path, exif=exif(orientation), **({"quality": 95} if name.endswith(".jpg") else {}))
+            grey, _ = load_page(path, 0)
+            assert grey.shape == page.shape, path.name
+            assert grey[25, 35] < 60 and grey[100, 150] > 200 and grey[25, 150] > 200, path.name
+
+
+def test_an_image_with_exif_that_cannot_be_parsed_is_read_as_stored(tmp_path):
+    """As every viewer shows it; the orientation tag is read from it, not the page refused for it."""
+    page = np.full((120, 180), 255, np.uint8)
+    page[10:40, 10:60] = 0
+    Image.fromarray(page).convert("RGB").save(tmp_path / "page.webp", exif=b"Exif\x00\x00not a TIFF header")
+    grey, _ = load_page(tmp_path / "page.webp", 0)
+    assert grey.shape == page.shape and grey[25, 35] < 60 and grey[100, 150] > 200
+
+
+# 2. transparency -----------------------------------------------------------------------------------------------
+
+def test_a_page_with_a_transparent_background_is_read_on_white(tmp_path, scan):
+    """A page saved with its paper transparent (from a PDF viewer, an editor's "remove background") keeps
+    black under the transparent pixels: without its alpha the whole page was black, and rejected as "too dark
+    to be paper"; a transparent palette colour made every answer a question."""
+    rgba = np.array(scan.convert("RGBA"))
+    paper = np.array(scan.convert("L")) > 200
+    rgba[paper] = (0, 0, 0, 0)
+    Image.fromarray(rgba).save(tmp_path / "transparent.png")
+    Image.fromarray(rgba).save(tmp_path / "transparent.webp", lossless=True)
+    la = np.dstack([np.where(paper, 0, np.array(scan.convert("L"))), np.where(paper, 0, 255)]).astype(np.uint8)
+    Image.fromarray(la, "LA").save(tmp_path / "transparent-grey.png")
+    palette = scan.convert("P", palette=Image.Palette.ADAPTIVE, colors=32)
+    colours = palette.getpalette()[:96]
+    lightest = max(range(32), key=lambda i: sum(colours[i * 3:i * 3 + 3]))
+    colours[lightest * 3:lightest * 3 + 3] = [0, 0, 0]
+    palette.putpalette(colours)
+    palette.save(tmp_path / "palette.png", transparency=lightest)
+    keyed = np.array(scan.convert("L"))
+    keyed[paper] = 0
+    Image.fromarray(keyed).save(tmp_path / "grey-key.png", transparency=0)  # a grey level that is transparent
+    for name in ("transparent.png", "transparent.webp", "transparent-grey.png", "palette.png", "grey-key.png"):
+        status, reason, values = read(tmp_path / name)
+        assert status == PageState.READ, (name, reason)
+        assert {k: values[k] for k in MARKS} == expected(), name
+
+
+def test_transparency_is_white_and_half_transparent_ink_half_as_dark(tmp_path):
+    rgba = np.zeros((100, 200, 4), np.uint8)  # transparent black
+    rgba[10:50, 10:50] = (0, 0, 0, 255)  # opaque ink
+    rgba[60:90, 10:50] = (0, 0, 0, 128)  # half transparent ink
+    Image.fromarray(rgba).save(tmp_path / "a.png")
+    grey, _ = load_page(tmp_path / "a.png", 0)
+    assert grey[30, 30] == 0 and grey[30, 150] == 255 and 120 <= grey[75, 30] <= 135
+
+
+def test_an_alpha_never_set_is_no_transparency(tmp_path):
+    """An image whose alpha is nought everywhere (some programs leave it so) would be white all over on white:
+    a page stored as blank. Nothing opaque is taken as an alpha that means nothing."""
+    rgba = np.full((100, 200, 4), 255, np.uint8)
+    rgba[10:50, 10:50, :3] = 0
+    rgba[..., 3] = 0
+    Image.fromarray(rgba).save(tmp_path / "a.png")
+    grey, _ = load_page(tmp_path / "a.png", 0)
+    assert grey[30, 30] == 0 and grey[30, 150] == 255
+
+
+# 3. PDF pages larger than paper ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("resolution", [72, 50])
+def test_a_photo_put_in_a_pdf_at_screen_resolution_is_read_not_refused_as_too_large(tmp_path, scan, resolution):
+    """Pillow, "print to PDF" and phone apps put a photo in a PDF at 72 or 96 dpi: a 12 MP photo makes a page of
+    1.1 x 1.4 m, which was refused as "too large (8400 x 11200 px at 200 dpi)". It renders at the resolution that
+    fits: its pixels are the photo's, however large the page."""
+    path = tmp_path / "photo.pdf"
+    scan.resize((3024, 4032)).save(path, resolution=resolution)
+    grey, dpi = load_page(path, 0)
+    assert grey.size <= ingest.MAX_PIXELS and dpi < ingest.PDF_DPI
+    status, reason, values = read(path)
+    assert status == PageState.READ, reason
+    assert {k: values[k] for k in MARKS} == expected()
+
+
+def test_a_paper_sized_pdf_page_still_renders_at_200_dpi(tmp_path, scan):
+    scan.save(tmp_path / "a4.pdf", resolution=DPI)
+    grey, dpi = load_page(tmp_path / "a4.pdf", 0)
+    assert dpi == ingest.PDF_DPI and abs(grey.shape[0] - scan.height) <= 1
+
+
+# 4. what a file is, whatever its name --------------------------------------------------------------------------
+
+def test_a_file_is_read_as_what_its_content_is_whatever_its_name(tmp_path, scan):
+    """A phone app's "scan.pdf" that is a JPEG was rejected as "not a PDF"; a PDF saved as .jpg as "damaged or
+    cut short (copied before it was whole?): copy it again", which copying could never mend."""
+    jpeg = io.BytesIO()
+    scan.save(jpeg, "JPEG", quality=92)
+    (tmp_path / "jpeg.pdf").write_bytes(jpeg.getvalue())
+    scan.save(tmp_path / "pdf.jpg", "PDF", resolution=DPI)
+    scan.save(tmp_path / "tiff.pdf", "TIFF", compression="tiff_lzw")
+    for name in ("jpeg.pdf", "pdf.jpg", "tiff.pdf"):
+        status, reason, values = read(tmp_path / name)
+        assert status == PageState.READ, (name, reason)
+        assert {k: values[k] for k in MARKS} == expected(), name
+
+
+def test_a_pdf_after_leading_bytes_is_a_pdf(tmp_path):
+    """The PDF header may follow other bytes (a mail gateway's, a scanner's): still a PDF, by any name."""
+    document = io.BytesIO()
+    Image.fromarray(np.full((300, 200), 255, np.uint8)).save(document, "PDF", resolution=72)
+    (tmp_path / "scan.dat.jpg").write_bytes(b"\r\n" * 20 + document.getvalue())
+    assert count_pages(tmp_path / "scan.dat.jpg") == 1
+    assert load_page(tmp_path / "scan.dat.jpg", 0)[0].shape == (834, 556)
+
+
+@pytest.mark.parametrize("name", ["notes.jpg", "notes.png", "zeros.tif", "letter.pdf.jpg"])
+def test_a_file_of_no_image_format_says_so_not_that_it_was_cut_short(tmp_path, name):
+    """Text, a Word document or a failed copy (all zeros) named as an image was "damaged or cut short (copied
+    before it was whole?)": true of none of them."""
+    path = tmp_path / name
+    path.write_bytes(bytes(4096) if name.startswith("zeros") else b"PK\x03\x04 a document, not a scan" * 50)
+    assert describe(path).error == UNKNOWN_FORMAT
+
+
+def test_a_damaged_pdf_named_pdf_is_still_rejected_as_a_pdf(tmp_path):
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(b"garbage where the header was" + b"\x00" * 100 + b"1 0 obj << >> endobj")
+    assert describe(path).error.startswith("not a readable PDF: damaged, cut short or not a PDF (")
+
+
+def test_a_heic_photo_renamed_jpg_is_read(tmp_path, scan, monkeypatch):
+    """Transfer apps and mail clients name an iPhone's HEIC photo .jpg: Pillow, not told of HEIC, found no
+    image in it."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()  # to write it
+    scan.save(tmp_path / "IMG_0001.jpg", "HEIF", quality=90)
+    # as in a scan that has met no .heic file yet: Pillow knows no HEIF until ingest registers it
+    monkeypatch.setattr(Image, "ID", [name for name in Image.ID if name != "HEIF"])
+    monkeypatch.setattr(Image, "OPEN", {k: v for k, v in Image.OPEN.items() if k != "HEIF"})
+    ingest._read_heif.cache_clear()
+    monkeypatch.setattr(ingest, "_read_heif", ingest._read_heif)  # its cache, cleared, is put back after
+    status, reason, values = read(tmp_path / "IMG_0001.jpg")
+    assert status == PageState.READ, reason
+    assert {k: values[k] for k in MARKS} == expected()
+
+
+@pytest.mark.parametrize("suffix", [".jfif", ".avif", ".gif"])
+def test_images_saved_by_browsers_and_phones_are_found_in_folders(tmp_path, suffix):
+    """A photo saved from WhatsApp Web on Windows is a .jfif: it was left in a folder as "neither images nor
+    PDFs"."""
+    from PIL import features
+
+    if suffix == ".avif" and not features.check("avif"):
+        pytest.skip("this Pillow was built without AVIF")
+    Image.fromarray(np.full((300, 200), 255, np.uint8)).convert("RGB").save(
+        tmp_path / f"page{suffix}", format={".jfif": "JPEG", ".avif": "AVIF", ".gif": "GIF"}[suffix])
+    found = ingest.find_inputs([tmp_path])
+    assert [p.name for p in found.files] == [f"page{suffix}"] and not found.ignored
+    assert load_page(found.files[0], 0)[0].shape == (300, 200)
+
+
+# 5. frames that are no pages ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("marked", [True, False], ids=["marked-reduced", "unmarked"])
+def test_a_thumbnail_after_a_tiff_page_costs_the_file_none_of_its_pages(tmp_path, marked):
+    """Scanner software and editors may store a small preview after the page: the whole file was refused as
+    "page 2: image too small or too narrow to hold a form page", its page 1 never read. A frame marked as a
+    reduced copy (NewSubfileType 1) is said to be one."""
+    from PIL import TiffImagePlugin
+
+    page = np.full((400, 300), 255, np.uint8)
+    page[50:150, 50:150] = 0
+    path = tmp_path / "scan.tif"
+    with path.open("w+b") as file, TiffImagePlugin.AppendingTiffWriter(file) as tiff:
+        Image.fromarray(page).save(tiff, "TIFF")
+        tiff.newFrame()
+        Image.fromarray(page).resize((60, 80)).save(tiff, "TIFF", tiffinfo={254: 1} if marked else {})
+        tiff.newFrame()  # each frame ends with its own
+    assert describe(path).error == "" and count_pages(path) == 2
+    assert np.array_equal(load_page(path, 0)[0], page)
+    with pytest.raises(ingest.PageLoadError) as caught:
+        load_page(path, 1)
+    assert str(caught.value) == ("page 2: " + ingest.REDUCED_COPY if marked else
+                                 "page 2: image too small or too narrow to hold a form page (60 x 80 px)")
