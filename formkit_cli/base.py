@@ -205,3 +205,14 @@ def read_inputs(db: Any, codes: tuple[Path, ...], text_packs: tuple[Path, ...]) 
     inputs.update({path: "codes file" for path in codes})
     inputs.update({path: "text pack" for path in text_packs})
     return inputs
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters as escapes (a file name holding a carriage return wrote over its own
+    line, one holding a newline split it)."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def say(line: str, err: bool = False) -> None:
+    """``click.echo`` of one line that stays one line, whatever file names it holds (``printable``)."""
+    click.echo(printable(line), err=err)

@@ -18,6 +18,7 @@ from .base import (
     main,
     progress_bar,
     reports_errors,
+    say,
     templates_option,
     text_packs_option,
 )
@@ -98,16 +99,16 @@ def _scan_on_cluster(paths: tuple[str, ...], db: Path, address: str, shared_path
 def _report(summary: Any, db: Path) -> None:
     """What a scan read, in a few lines."""
     for missing in summary.missing:
-        click.echo(f"formkit: warning: {missing}: no such file or folder", err=True)
+        say(f"formkit: warning: {missing}: no such file or folder", err=True)
     files = [p for p in summary.ignored if p.is_file()]
     for left, why in ((files, "neither images nor PDFs"),
                       ([p for p in summary.ignored if p not in files], "not files (a link to nothing, a pipe)")):
         if left:
-            click.echo(f"formkit: note: not read, as {why}: {first_few([str(p) for p in left])}", err=True)
+            say(f"formkit: note: not read, as {why}: {first_few([str(p) for p in left])}", err=True)
     for duplicate, first in summary.duplicates:
-        click.echo(f"{duplicate}: the same content as {first}: read once")
+        say(f"{duplicate}: the same content as {first}: read once")
     for line in summary_lines(summary, db):
-        click.echo(line)
+        say(line)
 
 
 def summary_lines(summary: ScanSummary, db: Path) -> list[str]:

@@ -12,7 +12,7 @@ import click
 
 from formkit.records import PageState
 
-from .base import db_option, main, reports_errors
+from .base import db_option, main, printable, reports_errors
 
 MAX_QUESTION = 60  # characters of a question shown in --flagged (the rest is on the form)
 
@@ -132,7 +132,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: frozens
            indent: str = "") -> str:
     """Columns as wide as their widest cell (the last one unpadded), two spaces apart; ``right`` aligns
     those columns to the right."""
-    rows = [[_printable(str(c)) for c in row] for row in rows]
+    rows = [[printable(str(c)) for c in row] for row in rows]
     widths = [max(len(str(row[i])) for row in (headers, *rows)) for i in range(len(headers))]
     lines = []
     for row in (headers, *rows):
@@ -142,9 +142,3 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: frozens
             cells[-1] = str(row[-1])
         lines.append(indent + "  ".join(cells).rstrip())
     return "\n".join(lines)
-
-
-def _printable(text: str) -> str:
-    """``text`` with control characters as escapes (a file name holding a carriage return wrote over its own
-    line of the table, one holding a newline split it)."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)

@@ -16,7 +16,7 @@ from formkit.errors import FormkitError, InputError
 from formkit.records import FileReport
 
 from . import pipeline
-from .base import db_option, jobs_option, main, reports_errors, templates_option, text_packs_option
+from .base import db_option, jobs_option, main, reports_errors, say, templates_option, text_packs_option
 from .scanning import summary_lines
 
 _watching = False  # set while the watch is running: its worker processes leave Ctrl+C to it
@@ -77,14 +77,14 @@ def _print_file(report: FileReport, folder: Path) -> None:
     on an earlier run."""
     name = _shown(report.path, folder)
     if report.gone:
-        click.echo(f"{name}: gone before it was read")
+        say(f"{name}: gone before it was read")
     elif report.same_as:
-        click.echo(f"{name}: the same content as {_shown(Path(report.same_as), folder)}: read once")
+        say(f"{name}: the same content as {_shown(Path(report.same_as), folder)}: read once")
     elif report.still_changing:
-        click.echo(f"{name}: still being written: left for the next run")
+        say(f"{name}: still being written: left for the next run")
     elif not report.stored and not report.unfinished:
         if not report.at_start:
-            click.echo(f"{name}: already in the store ({report.skipped_pages} page(s))")
+            say(f"{name}: already in the store ({report.skipped_pages} page(s))")
     else:
         pages = report.pages
         line = (f"{name}: read {pages['read']}, conflicts {pages['conflict']}, blank {pages['blank']}, "
@@ -96,13 +96,13 @@ def _print_file(report: FileReport, folder: Path) -> None:
             line += f"; stopped before {report.unfinished} page(s): read on the next run"
         if report.reasons:
             line += "  (" + "; ".join(report.reasons) + ")"
-        click.echo(line)
+        say(line)
 
 
 def _print_totals(watcher: Any, outcome: str, db: Path) -> None:
-    click.echo(f"{outcome}: {watcher.files_read} file(s) read.")
+    say(f"{outcome}: {watcher.files_read} file(s) read.")
     for line in summary_lines(watcher.totals, db):
-        click.echo(line)
+        say(line)
 
 
 def _shown(path: Path, folder: Path) -> str:

@@ -7,6 +7,8 @@ import shlex
 import socket
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from werkzeug.serving import BaseWSGIServer
@@ -180,3 +182,16 @@ def test_status_shows_control_characters_of_a_file_name_as_escapes(tmp_path):
         store.close()
     code, out = run("status", "--db", db)
     assert code == 0 and "inbox/a\\x0db\\x0ac.png" in out and "\r" not in out
+
+
+def test_scan_keeps_each_line_whole_whatever_a_file_name_holds(tmp_path):
+    """A newline in a file name split the scan's summary (its 'same content as' line, the files listed after a
+    reason) across lines, the second looking like a line of its own."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    picture = np.full((40, 40), 255, np.uint8)  # too small to hold a form page: rejected, its file named
+    for name in ("a.png", "b\nc.png"):
+        assert cv2.imwrite(str(folder / name), picture)
+    code, out = run("scan", folder, "--db", tmp_path / "s.sqlite", "--jobs", "1")
+    assert code != 2, out
+    assert "b\\x0ac.png" in out and not any(line.startswith("c.png") for line in out.splitlines())
