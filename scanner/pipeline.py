@@ -59,6 +59,8 @@ BLANK_INK_FRACTION = 0.002
 PAPER_MIN_GREY = 140  # the lightest tenth of a blank page is paper: darker than this, it is not a page at all
 SMUDGE_LEVELS = 30  # at ~100 px across, print blurred beyond reading is still this much darker than paper
 SMUDGE_FRACTION = 0.005
+MIRRORED = ("the image is mirrored (a front camera, or a scanner's or app's mirror setting?): take it again "
+            "without mirroring, or flip it left to right and scan the flipped copy")
 CROP_MARGIN_MM = 2.0
 LOW_CONTRAST = 40.0  # grey levels between paper and printed border: ~90 in sharp 3 MP photos, ~50 at blur σ 4 px
 # In an underexposed photo everything is darker: paper under this lowers LOW_CONTRAST in proportion (paper at
@@ -307,6 +309,13 @@ def _layout_problem(layout: Layout | str, payload: PagePayload) -> str:
     return ""
 
 
+def _mirrored(small: np.ndarray, found: Markers) -> bool:
+    """Whether a page whose code was read but whose markers were not shows them turned over: an ArUco marker
+    is not symmetric, so a mirrored one is no marker, while the QR decoder reads a mirrored code. ``small``:
+    the image at detection size. Only asked of a page about to be rejected."""
+    return found.count < 2 and find_markers(np.ascontiguousarray(small[:, ::-1])).count >= 2
+
+
 def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Page, found: Markers,
                      result: PageResult, language: str, unread: np.ndarray) -> PageResult:
     """``small`` is the image at detection size and its scale; ``unread`` is stored when the page cannot
@@ -314,7 +323,8 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
     reg = register(page, found)
     if reg is None:
         result.status = PageState.REJECTED
-        result.reason = f"only {found.count} registration marker(s) found; at least 2 are needed"
+        result.reason = (MIRRORED if _mirrored(small[0], found) else
+                         f"only {found.count} registration marker(s) found; at least 2 are needed")
         result.image_jpeg = _jpeg(unread)
         return result
     result.transform = reg.mm_to_px.tolist()

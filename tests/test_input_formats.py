@@ -275,3 +275,14 @@ def test_a_thumbnail_after_a_tiff_page_costs_the_file_none_of_its_pages(tmp_path
         load_page(path, 1)
     assert str(caught.value) == ("page 2: " + ingest.REDUCED_COPY if marked else
                                  "page 2: image too small or too narrow to hold a form page (60 x 80 px)")
+
+
+def test_a_mirrored_page_is_rejected_saying_it_is_mirrored(tmp_path, scan):
+    """A page saved mirrored with no tag to say so (a front camera, a mirror setting) was rejected as "only 1
+    registration marker(s) found", which tells no one what to do."""
+    path = tmp_path / "selfie.png"
+    scan.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(path)
+    status, reason, _ = read(path)
+    assert status == PageState.REJECTED and "mirrored" in reason
+    scan.save(path)  # the same page as it is: read, as ever
+    assert read(path)[0] == PageState.READ
