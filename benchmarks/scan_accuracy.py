@@ -44,6 +44,7 @@ from tests.synthetic import (  # noqa: E402
     degrade_photo,
     degrade_scan,
     fill_page,
+    glass_streaks,
     render_pdf,
     stick_note,
 )
@@ -70,8 +71,15 @@ CONDITIONS = {
     "phone photo 3 MP, rolling-shutter wobble": "photo3wobble",
     # a phone held under a spotlight: its shadow's sharp edge (1.5 px) across the page, 30-50 % darker
     "phone photo 3 MP, sharp shadow edge": "photo3shadowedge",
+    # a dirty scanner glass or a dusty sensor: one to three straight streaks down the whole scan, 0.1-0.35 mm
+    # wide, 20-65 % dark (``tests.synthetic.glass_streaks``); on the copier, before its 1-bit threshold
+    "flatbed 300 dpi, dirty glass streaks": "scan300streak",
+    "copier 200 dpi, 1-bit, dirty glass streaks": "scan200bwstreak",
+    # a page on a dark desk, the camera exposing for the desk: levels x 1.8, the paper clipped to white
+    "phone photo 7 MP, over-exposed": "photo7bright",
 }
 DIM_LEVEL, DIM_NOISE = 0.35, 6.0
+BRIGHT_LEVEL = 1.8
 BARREL_K1 = -0.03
 WOBBLE_PX = 3.0
 MESSENGER_FRAME_PX = (1600, 1200)
@@ -93,8 +101,8 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
     are written too."""
     rng = random.Random(seed)
     form = FORMS[seed % len(FORMS)]
-    dpi = 200 if condition in ("scan200bw", "photo3", "photo3bent", "photo2msg", "photo7dim", "photo7barrel",
-                               "photo3wobble", "photo3shadowedge") else 300
+    dpi = 200 if condition in ("scan200bw", "scan200bwstreak", "photo3", "photo3bent", "photo2msg", "photo7dim",
+                               "photo7bright", "photo7barrel", "photo3wobble", "photo3shadowedge") else 300
     layout, pages = blank_pages(form, dpi)
     index = rng.randrange(len(pages))
     filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng, digits=digits)
@@ -111,8 +119,15 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
         image = degrade_scan(filled.image, dpi, rng, out_dpi=300, upside_down=rng.random() < 1 / 3)
     elif condition == "scan200bw":
         image = degrade_scan(filled.image, dpi, rng, out_dpi=200, one_bit=True, upside_down=rng.random() < 1 / 3)
+    elif condition in ("scan300streak", "scan200bwstreak"):  # streaks along the scan, whichever way the page lay
+        one_bit = condition == "scan200bwstreak"
+        page = cv2.cvtColor(filled.image, cv2.COLOR_RGB2GRAY) if one_bit else filled.image
+        image = glass_streaks(degrade_scan(page, dpi, rng, out_dpi=dpi, upside_down=rng.random() < 1 / 3), dpi, rng)
+        if one_bit:
+            image = np.where(image > 150, 255, 0).astype(np.uint8)
     else:
-        frames = {"photo2msg": MESSENGER_FRAME_PX, "photo7dim": (3000, 2250), "photo3": (2000, 1500),
+        frames = {"photo2msg": MESSENGER_FRAME_PX, "photo7dim": (3000, 2250), "photo7bright": (3000, 2250),
+                  "photo3": (2000, 1500),
                   "photo3bent": (2000, 1500), "photo7barrel": (3000, 2250), "photo3wobble": (2000, 1500),
                   "photo3shadowedge": (2000, 1500)}
         frame = frames.get(condition, (4000, 3000))
@@ -124,6 +139,8 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
         if condition == "photo7dim":
             noise = np.random.default_rng(seed).normal(0, DIM_NOISE, image.shape)
             image = np.clip(image.astype(np.float32) * DIM_LEVEL + noise, 0, 255).astype(np.uint8)
+        if condition == "photo7bright":
+            image = np.clip(image.astype(np.float32) * BRIGHT_LEVEL, 0, 255).astype(np.uint8)
         if condition == "photo2msg":
             sent = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, MESSENGER_JPEG_QUALITY])[1]
             image = cv2.imdecode(sent, cv2.IMREAD_COLOR)

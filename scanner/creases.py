@@ -26,6 +26,11 @@ STEP_MM = 0.25  # between samples along the axis
 DARKER = 0.06  # a sample is on the line when this share darker than the paper beside it
 ON_LINE_SHARE = 0.7  # of the samples on each side, for a crease (printed text crossed gives far fewer)
 TURN_DEGREES = (0, -4, 4, -8, 8, -12, 12)  # the directions tried around the ink's own
+# A line thinner than a pixel (a dirty scanner glass's streak, 1-bit) gives from its few pixels by a mark a
+# direction true to a pixel at best: followed 6 mm, it drifts off a degree's slant within a few millimetres
+# (a streak through a blank visual-analogue line read as a mark at 0.8-0.95, 2026-12-06). So each sample along
+# the axis is the darkest of it and the points this many pixels to either side.
+ACROSS_PX = 1.0
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,9 @@ def runs_on(page: np.ndarray, points_xy: np.ndarray, px_per_mm: float, one_way_m
 
 def _on_line(page: np.ndarray, axis: Axis, reach_mm: float, px_per_mm: float) -> np.ndarray:
     """Along ``axis`` turned by each of ``TURN_DEGREES``, past each end of its ink, every ``STEP_MM`` from
-    ``BEYOND_MM[0]`` to ``reach_mm``: whether the page there is ``DARKER`` than the brighter of the two points
-    ``BESIDE_MM`` to either side (off the page counts as paper). (directions, 2, samples) bool."""
+    ``BEYOND_MM[0]`` to ``reach_mm``: whether the page there (the darkest within ``ACROSS_PX`` across the axis)
+    is ``DARKER`` than the brighter of the two points ``BESIDE_MM`` to either side (off the page counts as
+    paper). (directions, 2, samples) bool."""
     angles = np.deg2rad(np.array(TURN_DEGREES, np.float64))
     cos, sin = np.cos(angles), np.sin(angles)
     dx, dy = axis.direction
@@ -89,9 +95,10 @@ def _on_line(page: np.ndarray, axis: Axis, reach_mm: float, px_per_mm: float) ->
     steps = np.arange(BEYOND_MM[0], reach_mm, STEP_MM) * px_per_mm
     distances = np.stack([axis.ends_px[0] - steps, axis.ends_px[1] + steps])  # (2 ends, N)
     on = axis.centre + distances[None, :, :, None] * directions[:, None, None, :]  # (A, 2, N, xy)
-    normals = np.stack([-directions[:, 1], directions[:, 0]], axis=1)[:, None, None, :] * BESIDE_MM * px_per_mm
-    points = np.stack([on, on + normals, on - normals]).astype(np.float32)  # (3, A, 2, N, xy)
+    unit = np.stack([-directions[:, 1], directions[:, 0]], axis=1)[:, None, None, :]
+    normals, nudge = unit * BESIDE_MM * px_per_mm, unit * ACROSS_PX
+    points = np.stack([on, on + nudge, on - nudge, on + normals, on - normals]).astype(np.float32)  # (5, A, 2, N, xy)
     xs, ys = (np.ascontiguousarray(points[..., k].reshape(-1, points.shape[-2])) for k in (0, 1))
     grey = cv2.remap(page, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                      borderValue=255).astype(np.float32).reshape(points.shape[:-1])
-    return grey[0] < np.maximum(grey[1], grey[2]) * (1.0 - DARKER)
+    return grey[:3].min(axis=0) < np.maximum(grey[3], grey[4]) * (1.0 - DARKER)

@@ -41,6 +41,11 @@ LINE_TRACK_MM = 6.0
 LINE_SHOWS_GREY = 20  # the line's row is this many grey levels darker than the paper a millimetre off it
 TICK_REACH_MM = 1.5  # as far as an end tick may lie from where registration puts it (``_find_tick``)
 TRACK_SLACK_PX = 1  # the bands stay where registration puts them unless the line lies further off than this
+# Two creases or scanner-glass streaks a millimetre or so apart are one crossing (``JOIN_MM``) but no one thin
+# line, and were read as one mark between them (a blank line at 0.95, 2026-12-06). Ink of a crossing in columns
+# this far apart is looked at piece by piece; the crossing is creases when every piece with ink enough for a
+# stroke (``MIN_BAND_INK_MM2``) is one.
+CREASE_GAP_MM = 0.25
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
             faint = darker_than(region, background, CREASE_CONTRAST)
         row = int(np.median(line_rows[start:stop]))
         bands = ((max(0, row - near1), max(0, row - near0)), (row + near0 + 1, row + near1 + 1))
-        if _creased(page, faint, (top, c0), bands, (start, stop), px_per_mm):
+        if _creased(page, faint, (top, c0), bands, (start, stop), px_per_mm, least_px):
             creases.append(position_mm)
             continue
         if stroke_ink is None:
@@ -201,18 +206,30 @@ def _ink_contrast(region: np.ndarray, background: np.ndarray, line_row: int, px_
 
 
 def _creased(page: np.ndarray, faint: np.ndarray, origin: tuple[int, int], bands: tuple[tuple[int, int], ...],
-             columns: tuple[int, int], px_per_mm: float) -> bool:
+             columns: tuple[int, int], px_per_mm: float, least_px: float = 0.0) -> bool:
     """Whether the crossing in ``columns`` of the rows ``bands`` (just above and below the printed line) is one
     straight line that runs on far above and below, or very far one way: a fold or crease of the paper
-    (``creases.runs_on``). ``faint``: the region of ``page`` at ``origin`` (row, column) read at
-    ``CREASE_CONTRAST``, lower than a mark's: a crease is a faint line, and its direction needs more than
-    the few pixels that pass for a mark."""
+    (``creases.runs_on``); or several such lines side by side (``CREASE_GAP_MM`` apart), each piece of its
+    ink of ``least_px`` pixels or more one. ``faint``: the region of ``page`` at ``origin`` (row, column)
+    read at ``CREASE_CONTRAST``, lower than a mark's: a crease is a faint line, and its direction needs more
+    than the few pixels that pass for a mark."""
     start, stop = columns
     points = []
     for first, last in bands:
         ys, xs = np.nonzero(faint[first:last, start:stop])
         points.append(np.stack([xs + start + origin[1], ys + first + origin[0]], axis=1))
-    return runs_on(page, np.concatenate(points), px_per_mm, one_way_mm=LINE_ONE_WAY_MM)
+    found = np.concatenate(points)
+    if runs_on(page, found, px_per_mm, one_way_mm=LINE_ONE_WAY_MM):
+        return True
+    columns_used = np.unique(found[:, 0])
+    gaps = np.flatnonzero(np.diff(columns_used) > CREASE_GAP_MM * px_per_mm)
+    if not len(gaps):
+        return False
+    pieces = [found[(found[:, 0] >= lo) & (found[:, 0] <= hi)]
+              for lo, hi in zip(np.r_[columns_used[0], columns_used[gaps + 1]],
+                                np.r_[columns_used[gaps], columns_used[-1]], strict=True)]
+    inked = [piece for piece in pieces if len(piece) >= least_px]
+    return bool(inked) and all(runs_on(page, piece, px_per_mm, one_way_mm=LINE_ONE_WAY_MM) for piece in inked)
 
 
 def _find_tick(above: np.ndarray, below: np.ndarray, nominal_col: float, px_per_mm: float) -> float:

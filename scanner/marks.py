@@ -38,6 +38,16 @@ SHADE_SPREAD = 0.1  # of the shaded paper's contrast: how much darker than its r
 # this share of the contrast is covered there: what the box holds cannot be seen.
 COVERED_SIDE = 0.25
 SIDE_WHITE_PERCENTILE = 90  # a mark running into the ring covers less of a side than this leaves
+# An over-exposed photo clips the paper to white, and every light mark towards it by however far over white the
+# paper was, which the image cannot tell: at 1.8 times the exposure, whole pages answered in pencil read blank at
+# confidence 0.9-1.0 (2026-12-06), their ticks' pixels all under WEAK_LEVEL. Clipping takes the paper's grain and
+# noise with it, so where the paper round a box is clipped (its white at CLIPPED_PAPER or more) a trace half as
+# dark stands above nothing: over CLIPPED_FAINT of the box, it is a faint mark (flagged), not an empty box.
+# Measured 2026-12-06 (40 pages each of over-exposed photos, glare, 1-bit copies): empty boxes on clipped paper
+# at most 0.005 of the box; pencil ticks read blank without a flag 0.006-0.037.
+CLIPPED_PAPER = 254.0
+CLIPPED_TRACE_LEVEL = WEAK_LEVEL / 2
+CLIPPED_FAINT = 0.01
 
 
 class Mark(Enum):
@@ -82,6 +92,7 @@ class BoxMeasure:
     unshaded: float = 0.0
     covered: bool = False  # one side of its printed border does not show: a finger, a note, a clip over it
     line_across: bool = False  # its ink is one straight line across it: its own border, measured off its place?
+    clipped_trace: float = 0.0  # where the paper round it is clipped white: inner pixels at CLIPPED_TRACE_LEVEL
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -227,12 +238,14 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
             weak = float(counts[darkness_of_level > WEAK_LEVEL].sum() / inner.size)
         peak = float(darkness_of_level[int(_percentile_of_levels(counts, inner.size, 5))])
     coverage = float(counts[darkness_of_level > INK_LEVEL].sum() / inner.size)
+    clipped_trace = float(counts[darkness_of_level > CLIPPED_TRACE_LEVEL].sum() / inner.size) \
+        if paper_white >= CLIPPED_PAPER else 0.0
     darkness = darkness_of_level[inner]
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
     across = _printed_line_across(darkness > INK_LEVEL, px_per_mm) if coverage >= MARKED_FROM else False
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
-                      paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, across)
+                      paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, across, clipped_trace)
 
 
 # A box measured off its printed outline (a row a lens or a rolling shutter bent further than its boxes are
@@ -329,7 +342,7 @@ def classify(measure: BoxMeasure, baseline: Baseline, source_px_per_mm: float = 
     c = max(0.0, measure.coverage - baseline.coverage)
     w = max(0.0, measure.weak - baseline.weak)
     if c < FAINT_FROM:
-        if w >= FAINT_WEAK:
+        if w >= FAINT_WEAK or measure.clipped_trace - baseline.weak >= CLIPPED_FAINT:
             return Mark.FAINT, 0.4
         return Mark.EMPTY, _confidence(min(FAINT_FROM - c, FAINT_WEAK - w), FAINT_FROM)
     if c < MARKED_FROM:

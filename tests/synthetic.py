@@ -301,6 +301,28 @@ def degrade_scan(rgb: np.ndarray, dpi: float, rng: random.Random, out_dpi: float
     return np.ascontiguousarray(np.rot90(image, rotate_quarter)) if rotate_quarter else image
 
 
+def glass_streaks(image: np.ndarray, dpi: float, rng: random.Random, count: tuple[int, int] = (1, 3),
+                  columns_mm: tuple[float, ...] = (), width_mm: tuple[float, float] = (0.1, 0.35)) -> np.ndarray:
+    """``image`` (a scan, grey or RGB) with streaks a dirty scanner glass or a dusty sensor leaves: straight lines
+    down the whole image along the scan, each ``width_mm`` (least, most) wide, letting 35-80 % of the light
+    through, ``count``
+    (least, most) of them at random columns, or one at each of ``columns_mm`` from the left edge. A 1-bit scan
+    is given its streaks before it is thresholded (``np.where(image > 150, 255, 0)`` after, as
+    ``degrade_scan``)."""
+    out = image.astype(np.float32)
+    w = image.shape[1]
+    xs = np.arange(w, dtype=np.float32)
+    places = [x_mm * dpi / 25.4 for x_mm in columns_mm] or \
+        [rng.uniform(0.1, 0.9) * w for _ in range(rng.randint(*count))]
+    for x in places:
+        width_px = rng.uniform(*width_mm) * dpi / 25.4
+        through = rng.uniform(0.35, 0.8)
+        covered = np.clip(width_px / 2 + 0.5 - np.abs(xs - x), 0, 1)  # the share of each column the streak covers
+        profile = 1 - covered * (1 - through)
+        out *= profile[None, :, None] if out.ndim == 3 else profile[None, :]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def bend_page(image: np.ndarray, dpi: float, bulge_mm: float) -> np.ndarray:
     """``image`` (a page, edge to edge) as a page that does not lie flat: its middle pushed ``bulge_mm`` down
     and to the right, easing off to nothing at its edges, where the markers are (so registration cannot
