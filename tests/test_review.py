@@ -346,7 +346,6 @@ def _decide_head(client, token: str, value: str) -> int:
     return int(url.rsplit("/", 1)[1])
 
 
-
 def test_undo_passes_over_a_decision_on_a_page_voided_since(scanned):
     """Undo took back a decision on a page voided after it: nothing changed that the reviewer could see (the
     page is in no queue or export), and the decision they meant to take back was left. Once the page is
@@ -361,6 +360,7 @@ def test_undo_passes_over_a_decision_on_a_page_voided_since(scanned):
     store.restore_pages([item.page_id], "ann")
     assert decisions.undo(store, "ann").field == item.field
     assert store.value(item.value_id)["review"] == ""
+
 
 def test_undo_shows_the_value_it_took_back_and_a_second_enter_is_not_called_unsaved(scanned):
     """After an undo the page opened the head of the queue, which may be another form's field of the same name;

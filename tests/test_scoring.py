@@ -11,7 +11,8 @@ from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.errors import InputError, TemplateError
 from formkit.export import export
 from formkit.report.data import latest_per_person, load_forms
-from formkit.scoring import Answer, gas_t_score, read_scoring, score_form
+from formkit.scoring import COMPLETE, Answer, gas_t_score, read_scoring, score_form
+from formkit.scoring.occasions import Occasion, change_rows
 from formkit.template import load_template
 
 
@@ -490,3 +491,17 @@ def test_a_form_of_a_version_not_installed_says_so_where_the_other_versions_have
     assert wide["AAAA-AAA1"]["k10_total"] == "30"
     assert wide["BBBB-BBB2"]["k10_total"] == ""
     assert wide["BBBB-BBB2"]["k10_total_status"] == "invalid: version 2 of k10 is not installed (--templates)"
+
+
+def test_a_form_whose_person_code_waits_leaves_a_change_pending_when_its_date_would_reorder_the_persons_own():
+    """An undated occasion goes after the latest date scanned before it. A form whose written person code waits
+    for review (dated 2025-01-01, scanned first) put P1's undated occasion after it, so P1's change ran from that
+    undated one (10) to one dated 2024-06-01 (20): +10, complete, unflagged. Were the waiting form P1's, their
+    occasions would run 2024-06-01, 2025-01-01, undated: -10. The change waits for review."""
+    waiting = Occasion("", "S-X", "2025-01-01", 1, 30.0, COMPLETE, person_waiting=True)
+    undated = Occasion("P1", "S-B", "", 3, 10.0, COMPLETE)
+    dated = Occasion("P1", "S-A", "2024-06-01", 5, 20.0, COMPLETE)
+    [row] = change_rows("k10_total", [waiting, undated, dated], 0)
+    assert str(row["status"]).startswith("pending-review") and not row.get("change")
+    [alone] = change_rows("k10_total", [undated, dated], 0)  # without it: the order by scan, as before
+    assert str(alone["status"]).startswith("complete")

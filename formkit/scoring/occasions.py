@@ -60,12 +60,17 @@ def ends_settled_among(own: Sequence[T], anyones: Sequence[T], date: Callable[[T
                        status: Callable[[T], str], date_waiting: Callable[[T], bool]) -> tuple[bool, bool]:
     """``ends_settled`` for a person's ``own`` occasions among ``anyones``: occasions whose written person code
     waits for review, so that each may be this person's; they count as waiting for review wherever they fall
-    (``in_order``). ``date``, ``order``, ``status`` and ``date_waiting`` read an occasion. The one rule for the
-    export's change file and the report."""
+    (``in_order``). An end is not settled either while an anyone's date moves which of the person's own usable
+    occasions comes first or latest (an undated occasion goes after the dates scanned before it, theirs too).
+    ``date``, ``order``, ``status`` and ``date_waiting`` read an occasion. The one rule for the export's change
+    file and the report."""
     anyone = {id(o) for o in anyones}
     ordered = in_order([*own, *anyones], date, order)
     statuses = [PENDING if id(o) in anyone else status(o) for o in ordered]
-    return ends_settled(statuses, [date_waiting(o) for o in ordered])
+    first, latest = ends_settled(statuses, [date_waiting(o) for o in ordered])
+    among = [id(o) for o in ordered if id(o) not in anyone and status(o) in USABLE]
+    alone = [id(o) for o in in_order(list(own), date, order) if status(o) in USABLE]
+    return first and among[:1] == alone[:1], latest and among[-1:] == alone[-1:]
 
 
 def change_rows(score_id: str, occasions: list[Occasion], decimals: int | None) -> list[dict[str, object]]:
