@@ -272,8 +272,13 @@ def _heif_brand(head: bytes) -> bool:
 def _upright(frame: Image.Image) -> Image.Image:
     """``frame`` turned (or mirrored) as its EXIF orientation says it is to be seen. A phone or an editor may
     save the pixels as the sensor saw them and the turn in a tag: read without it, a page saved mirrored was
-    read mirrored (no markers found, the page lost). Pillow's TIFF and pillow-heif's HEIC have done so
-    already, and cleared the tag; OpenCV does so itself for the JPEG and PNG it decodes."""
+    read mirrored (no markers found, the page lost). Pillow's TIFF and pillow-heif's HEIC do so as they load
+    it, and clear the tag; OpenCV does so itself for the JPEG and PNG it decodes. So ``frame`` is loaded first,
+    not memory-mapped: Pillow maps an uncompressed grey, palette, 16-bit or CMYK TIFF's pixels at its turned
+    size (a TIFF tagged 5-8 read sheared, and its tag cleared), where read they come out turned right."""
+    if frame.format == "TIFF" and frame.tile and frame.tag_v2.get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
+        frame.load_read = frame.fp.read  # a read function of its own is what keeps Pillow from mapping it
+    frame.load()
     try:
         orientation = frame.getexif().get(ExifTags.Base.Orientation, 1)
     except Exception:  # EXIF that cannot be parsed: shown as stored by any viewer, so read as stored

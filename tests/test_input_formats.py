@@ -94,7 +94,8 @@ def test_the_orientation_tag_turns_every_kind_of_image_the_same_way(tmp_path):
         for name, image in (("grey.jpg", stored), ("rgb.jpg", stored.convert("RGB")),
                             ("cmyk.jpg", stored.convert("CMYK")), ("rgb.png", stored.convert("RGB")),
                             ("rgba.png", stored.convert("RGBA")), ("grey.webp", stored.convert("RGB")),
-                            ("rgb.tif", stored.convert("RGB"))):
+                            ("rgb.tif", stored.convert("RGB")), ("grey.tif", stored),
+                            ("cmyk.tif", stored.convert("CMYK"))):
             path = tmp_path / f"{orientation}-{name}"
             image.save(path, exif=exif(orientation), **({"quality": 95} if name.endswith(".jpg") else {}))
             grey, _ = load_page(path, 0)
