@@ -10,6 +10,7 @@ import pytest
 
 from formkit.layout import build_layout
 from formkit.template import resolve_template
+from scanner import marks
 from tests.synthetic import degrade_photo, degrade_scan, draw_line_mark, glass_streaks
 from tests.test_light_marks import PENCIL, tick, values_of
 from tests.test_scan import DPI, option_box, printed, read
@@ -81,3 +82,22 @@ def test_pencil_ticks_in_an_over_exposed_photo_are_not_read_as_no_answer(tmp_pat
     for k in range(1, 11):
         row = values[f"k10_{k:02d}"]
         assert row.needs_review or row.value == str(1 + k % 5), (row.field, row.value, row.confidence)
+
+
+
+def test_on_clipped_paper_black_specks_are_no_trace_but_light_crumbs_and_strokes_are():
+    """On a 1-bit copy the paper is always clipped white, so the over-exposure rule above looks at every box: a
+    few black specks of toner or dust (each under ``marks.CLIPPED_STROKE_MM``) must not count as a trace; the
+    light crumbs a clipped pencil stroke leaves, and any stroke as long as that, must."""
+    px = 8  # the registered page's pixels per mm
+    least_px = marks.CLIPPED_STROKE_MM * px
+    trace, dark = np.zeros((32, 32), bool), np.zeros((32, 32), bool)
+    for y, x in ((4, 4), (20, 9), (12, 25)):  # black specks of 2 x 2 px (0.25 mm)
+        trace[y:y + 2, x:x + 2] = dark[y:y + 2, x:x + 2] = True
+    assert marks._stroke_share(trace, dark, least_px) == 0.0
+    crumbs = trace.copy()
+    crumbs[28, 2:30:4] = True  # light crumbs of a clipped stroke, a pixel each
+    assert marks._stroke_share(crumbs, dark, least_px) == pytest.approx(7 / 1024)
+    stroke = trace.copy()
+    stroke[16, 4:12] = dark[16, 4:12] = True  # a dark stroke 1 mm long
+    assert marks._stroke_share(stroke, dark, least_px) == pytest.approx(8 / 1024)
