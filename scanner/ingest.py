@@ -140,11 +140,11 @@ def describe(path: Path) -> InputFile:
         return InputFile(str(path), sha, size, 0, str(exc), modified_ns)
 
 
-
 def count_pages(path: Path) -> int:
     """How many pages ``path`` holds, read from its header or page tree; ``PageLoadError`` saying what to do
     for a file that cannot be read (``describe`` takes an empty file before it comes here)."""
-    if _is_pdf(path):
+    head = _head(path)
+    if _is_pdf(path, head):
         import pypdfium2 as pdfium
 
         try:
@@ -164,7 +164,7 @@ def count_pages(path: Path) -> int:
                                 "smaller files")
         return pages
     try:
-        with _open_image(path) as image:
+        with _open_image(path, head) as image:
             frames = _pages_in(image)
             # every frame's size, read from its header before anything is decoded: one too large to decode
             # refuses the file; one too small (a thumbnail a scanner or editor put after the page) is a page
@@ -185,10 +185,11 @@ def count_pages(path: Path) -> int:
 
 def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
     """Page ``index`` of ``path`` as a uint8 greyscale array, and its resolution in dpi when known."""
-    if _is_pdf(path):
+    head = _head(path)
+    if _is_pdf(path, head):
         return _pdf_page(path, index)
     try:
-        with _open_image(path) as image:
+        with _open_image(path, head) as image:
             frames = _pages_in(image)
             if index >= frames:
                 raise PageLoadError(f"page {index + 1}: the file has {frames} page(s)")
@@ -242,24 +243,25 @@ def _head(path: Path) -> bytes:
         return b""
 
 
-def _is_pdf(path: Path) -> bool:
-    """Whether ``path`` is read as a PDF: by its content, the PDF header in its first bytes; or, when no image
-    decoder knows it either, by its name, so that a PDF damaged at its start is rejected as one."""
-    head = _head(path)
+def _is_pdf(path: Path, head: bytes) -> bool:
+    """Whether ``path``, whose first bytes are ``head`` (``_head``), is read as a PDF: by its content, the PDF
+    header in those bytes; or, when no image decoder knows it either, by its name, so that a PDF damaged at its
+    start is rejected as one."""
     if head.startswith(b"%PDF-"):
         return True
     if b"%PDF-" not in head and path.suffix.lower() not in PDF_SUFFIXES:
         return False
     try:  # the header after other bytes, or a file named .pdf without one: an image if a decoder knows it
-        with _open_image(path):
+        with _open_image(path, head):
             return False  # a JPEG or TIFF named .pdf (a phone app's, a copier's)
     except Exception:
         return True
 
 
-def _open_image(path: Path) -> Image.Image:
-    """``path`` opened by Pillow, HEIC and HEIF photos too (by their name or, renamed, by their content)."""
-    if path.suffix.lower() in HEIF_SUFFIXES or _heif_brand(_head(path)):
+def _open_image(path: Path, head: bytes) -> Image.Image:
+    """``path`` opened by Pillow, HEIC and HEIF photos too (by their name or, renamed, by their first bytes,
+    ``head``)."""
+    if path.suffix.lower() in HEIF_SUFFIXES or _heif_brand(head):
         _read_heif()
     return Image.open(path)
 
@@ -365,10 +367,10 @@ def _pdf_dpi(width_pt: float, height_pt: float) -> int:
     PDF at 72 or 96 dpi (as Pillow, "print to PDF" and phone apps do) makes a page of a metre or more, which
     was refused as too large. Its pixels are its photo's however large the page: rendered to ``MAX_PIXELS``,
     it loses nothing a form needs."""
-    area_in2 = max(width_pt, 0) * max(height_pt, 0) / 72**2
-    dpi = PDF_DPI if area_in2 * PDF_DPI**2 <= MAX_PIXELS else max(1, math.floor(math.sqrt(MAX_PIXELS / area_in2)))
+    dpi = PDF_DPI
+    # the bitmap's sides as pypdfium2 rounds them (up), which the page's area alone does not say
     while dpi > 1 and math.prod(math.ceil(max(0, side) * dpi / 72) for side in (width_pt, height_pt)) > MAX_PIXELS:
-        dpi -= 1  # the bitmap's sides are rounded up: a pixel or two more than the area says
+        dpi -= 1
     return dpi
 
 
