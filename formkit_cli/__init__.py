@@ -1,6 +1,7 @@
 """The ``formkit`` command: a thin layer over the library, a module per group of commands. Errors exit
-with their own code (``formkit.errors.ExitCode``). Its ``pipeline`` module is the only one in ``formkit``
-that imports ``scanner``: through it the commands wire the image pipeline to the store, review and export."""
+with their own code (``formkit.errors.ExitCode``). Its ``pipeline`` module is the only one that imports
+``scanner`` (``formkit`` never does): through it the commands wire the image pipeline to the store, review and
+export."""
 
 import os
 

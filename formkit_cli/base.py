@@ -139,6 +139,12 @@ templates_option = click.option("--templates", "template_dirs", multiple=True,
 text_packs_option = click.option("--text-pack", "text_packs", multiple=True,
                                  type=click.Path(dir_okay=False, path_type=Path),
                                  help="The text pack a form was printed with; it names its form (may be repeated).")
+codes_option = click.option("--codes", "codes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+                            help="CSV mapping serials to person codes ('serial' and 'code' columns; the generate "
+                                 "manifest). Repeat for several print runs. Other columns, names among them, are "
+                                 "never read.")
+bands_option = click.option("--bands", "bands", multiple=True, metavar="SCORE=SET",
+                            help="Use another band set for a score, e.g. k10_total=likely-disorder (repeatable).")
 
 
 @contextlib.contextmanager

@@ -11,6 +11,8 @@ import click
 from formkit.records import first_few
 
 from .base import (
+    bands_option,
+    codes_option,
     db_option,
     main,
     parse_bands,
@@ -38,11 +40,8 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 @click.option("--format", "formats", default="csv", show_default=True, metavar="FORMAT[,FORMAT...]", callback=_formats,
               help="Formats to write, separated by commas: csv, xlsx (Excel), sav (SPSS), dta (Stata), redcap "
                    "(REDCap import files and their data dictionary).")
-@click.option("--codes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV mapping serials to person codes ('serial' and 'code' columns, such as the manifest of "
-                   "'formkit generate'); repeat it for several print runs.")
-@click.option("--bands", "bands", multiple=True, metavar="SCORE=SET",
-              help="Use another band set for a score, e.g. k10_total=likely-disorder (repeatable).")
+@codes_option
+@bands_option
 @click.option("--excel", is_flag=True, help="Write the CSV files as UTF-8 with a byte-order mark, so Excel shows "
                                             "accents right.")
 @templates_option

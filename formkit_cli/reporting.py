@@ -12,6 +12,8 @@ import click
 from formkit.errors import InputError
 
 from .base import (
+    bands_option,
+    codes_option,
     db_option,
     main,
     parse_bands,
@@ -22,12 +24,6 @@ from .base import (
     text_packs_option,
 )
 
-codes_option = click.option("--codes", "codes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-                            help="CSV mapping serials to person codes ('serial' and 'code' columns; the generate "
-                                 "manifest). Repeat for several print runs. Other columns, names among them, are "
-                                 "never read.")
-bands_option = click.option("--bands", "bands", multiple=True, metavar="SCORE=SET",
-                            help="Use another band set for a score, e.g. k10_total=likely-disorder (repeatable).")
 UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
