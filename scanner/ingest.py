@@ -8,13 +8,16 @@ from __future__ import annotations
 import math
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import cv2
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from formkit.records import InputFile, file_sha256, file_stamp, unopened_key
+
+if TYPE_CHECKING:
+    import pypdfium2 as pdfium
 
 # iPhones save photos as HEIC unless told otherwise; Pillow reads them through pillow-heif (``_open_image``)
 HEIF_SUFFIXES = {".heic", ".heif"}
@@ -32,7 +35,17 @@ PDF_SUFFIXES = {".pdf"}
 # JPEG, a PDF saved as .jpg. The PDF header may come after other bytes (the spec allows some junk first).
 HEAD_BYTES = 1024
 MAX_PIXELS = 80_000_000  # a 12 MP photo is 12 M; a 600 dpi A4 scan is 35 M
-PDF_DPI = 200  # lowered for a page larger than paper (``_pdf_dpi``)
+PDF_DPI = 200  # lowered for a page larger than paper (``_pdf_dpi``) or of images alone, coarser (``_render_dpi``)
+# A PDF page that is only images (a photo "printed" to PDF at 72 dpi on a page of a metre, as Pillow and img2pdf
+# make them) renders about one pixel to each of its finest image's (``_render_dpi``): a little finer, so that
+# resampling loses none, but never to fewer pixels than an A4 page at 200 dpi (3.9 M): a page of paper size
+# renders as ever, whatever its images (a 150 dpi scan too)
+PDF_IMAGE_MARGIN = 1.1
+PDF_MIN_PIXELS = 4_000_000
+# Form XObjects nested deeper than this are not looked into: a page that has some renders as ever; so does a
+# page of more images than this (a mosaic of tiles), which would take longer to measure than to render
+PDF_FORM_DEPTH = 15
+PDF_MAX_IMAGES = 500
 # A scanner stack is a few hundred pages; a PDF claiming more than this is refused as a whole rather than
 # planned as that many pages (its page tree may lie: /Count 1000000 over one real page).
 MAX_PDF_PAGES = 5_000
@@ -366,7 +379,7 @@ def _pdf_dpi(width_pt: float, height_pt: float) -> int:
     """``PDF_DPI``, or less for a page too large to render at it within ``MAX_PIXELS``: a photo put into a
     PDF at 72 or 96 dpi (as Pillow, "print to PDF" and phone apps do) makes a page of a metre or more, which
     was refused as too large. Its pixels are its photo's however large the page: rendered to ``MAX_PIXELS``,
-    it loses nothing a form needs."""
+    it loses nothing a form needs (and a page of images alone renders no finer than they need: ``_render_dpi``)."""
     dpi = PDF_DPI
     # the bitmap's sides as pypdfium2 rounds them (up), which the page's area alone does not say
     while dpi > 1 and math.prod(math.ceil(max(0, side) * dpi / 72) for side in (width_pt, height_pt)) > MAX_PIXELS:
@@ -374,11 +387,70 @@ def _pdf_dpi(width_pt: float, height_pt: float) -> int:
     return dpi
 
 
+def _finest_image_dpi(page: pdfium.PdfPage) -> float | None:
+    """The resolution (dpi) of the finest image a pypdfium2 ``page`` draws, on the finer of its two axes (an
+    image may be stretched more one way), when it draws images alone; None when it draws anything else that
+    shows (text, lines, a shading, an annotation: it renders as ever, vector content as sharp as ever), no image,
+    Form XObjects nested too deep to look into, or more than ``PDF_MAX_IMAGES`` images. An OCR layer of
+    invisible text, as phone apps and scanners lay over the image, draws nothing."""
+    import pypdfium2 as pdfium
+
+    raw = pdfium.raw
+    if raw.FPDFPage_GetAnnotCount(page) != 0:  # a stamp, a note, a form field: drawn over the page's content
+        return None
+    finest, images = None, 0
+    for obj in page.get_objects(max_depth=PDF_FORM_DEPTH):
+        if obj.type == raw.FPDF_PAGEOBJ_FORM:
+            if obj.level >= PDF_FORM_DEPTH - 1:  # its content is not listed
+                return None
+            continue  # its content comes next, each object with the form as its container
+        if (obj.type == raw.FPDF_PAGEOBJ_TEXT
+                and raw.FPDFTextObj_GetTextRenderMode(obj) == raw.FPDF_TEXTRENDERMODE_INVISIBLE):
+            continue  # (text that clips what follows to its letters is no OCR layer: its edges are drawn)
+        if obj.type != raw.FPDF_PAGEOBJ_IMAGE or images == PDF_MAX_IMAGES:
+            return None
+        images += 1
+        # an object's matrix is in its form's space (which takes in the form's own /Matrix): the forms' matrices
+        # (the transformation where each is drawn) take it to the page's
+        matrix, container = obj.get_matrix(), obj.container
+        while container is not None:
+            matrix, container = matrix.multiply(container.get_matrix()), container.container
+        width_px, height_px = obj.get_px_size()
+        # the image's unit square maps to its width along (a, b) and its height along (c, d), in points
+        width_pt, height_pt = math.hypot(matrix.a, matrix.b), math.hypot(matrix.c, matrix.d)
+        if not (width_pt * height_pt > 0 and math.isfinite(width_pt * height_pt)):
+            continue  # drawn to nothing: shows nothing
+        dpi = max(width_px / width_pt, height_px / height_pt) * 72
+        finest = dpi if finest is None else max(finest, dpi)
+    return finest
+
+
+def _render_dpi(width_pt: float, height_pt: float, image_dpi: float | None) -> int:
+    """The resolution a page of ``width_pt`` x ``height_pt`` renders at: ``_pdf_dpi``, or for a page of images
+    alone, the finest of them ``image_dpi`` (``_finest_image_dpi``), no finer than it needs
+    (``PDF_IMAGE_MARGIN``), but not so coarse that the page has fewer than ``PDF_MIN_PIXELS``."""
+    dpi = _pdf_dpi(width_pt, height_pt)
+    if image_dpi is None:
+        return dpi
+    area_in2 = max(width_pt, 1) * max(height_pt, 1) / 72 ** 2
+    least_dpi = math.ceil(math.sqrt(PDF_MIN_PIXELS / area_in2))
+    return min(dpi, max(math.ceil(image_dpi * PDF_IMAGE_MARGIN), least_dpi))
+
+
+def _pdf_image_dpi(page: pdfium.PdfPage) -> float | None:
+    """``_finest_image_dpi`` of a pypdfium2 ``page``; None (the page renders as ever) for one whose images
+    cannot be measured, whatever pdfium or an odd PDF raises: no page is lost for it."""
+    try:
+        return _finest_image_dpi(page)
+    except Exception:
+        return None
+
+
 def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
-    """Page ``index`` of a PDF rendered at ``PDF_DPI`` (``_pdf_dpi``), once its size is known to be one a form
-    page can have, and the resolution it was rendered at. The reasons name no page: the page number is stored
-    with the rejected page, and the scan summary groups equal reasons (one broken PDF of 300 pages is one
-    line, not 300)."""
+    """Page ``index`` of a PDF rendered at ``PDF_DPI`` (less for a page too large for it or of coarser images:
+    ``_render_dpi``), once its size is known to be one a form page can have, and the resolution it was rendered
+    at. The reasons name no page: the page number is stored with the rejected page, and the scan summary groups
+    equal reasons (one broken PDF of 300 pages is one line, not 300)."""
     import pypdfium2 as pdfium
 
     try:
@@ -387,7 +459,7 @@ def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
         # the size the page renders at, as pypdfium2 sizes its bitmap (pdfium gives the width and height of
         # the page's boxes as it draws them: normalised, rotated, a Letter page for a box of no size)
         size_pt = page.get_size()
-        dpi = _pdf_dpi(*size_pt)
+        dpi = _render_dpi(*size_pt, _pdf_image_dpi(page))
         scale = dpi / 72
         width, height = (max(0, math.ceil(side * scale)) for side in size_pt)
         _check_size(width, height, what="PDF page", dpi=dpi)

@@ -4,7 +4,9 @@ whatever the file's name, orientation tag, transparency or page size says, or re
 from __future__ import annotations
 
 import io
+import math
 import random
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -287,3 +289,193 @@ def test_a_mirrored_page_is_rejected_saying_it_is_mirrored(tmp_path, scan):
     assert status == PageState.REJECTED and "mirrored" in reason
     scan.save(path)  # the same page as it is: read, as ever
     assert read(path)[0] == PageState.READ
+
+
+# 6. PDF pages of images: rendered as fine as their images, no finer -----------------------------------------------
+
+# a photo on a page sized for it at 36 dpi: 2400 x 1800 px on 4800 x 3600 pt (66.7 x 50 in), which at 200 dpi
+# is far over the pixel budget; its own pixels are 4.3 M
+PHOTO_PX = (2400, 1800)
+PHOTO_PAGE_PT = (4800, 3600)
+PHOTO_DPI = 36
+HELVETICA = b"/Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >>"
+
+
+def pdf_stream(head: bytes, data: bytes) -> bytes:
+    return b"<< %s /Length %d >>\nstream\n%s\nendstream" % (head, len(data), data)
+
+
+def grey_xobject(width_px: int, height_px: int) -> bytes:
+    """An 8-bit grey image XObject (Flate) of a diagonal pattern, ``width_px`` x ``height_px``."""
+    pixels = (np.arange(height_px, dtype=np.uint8)[:, None] + np.arange(width_px, dtype=np.uint8)) % 64 * 4
+    return pdf_stream(b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+                      b"/BitsPerComponent 8 /Filter /FlateDecode" % (width_px, height_px),
+                      zlib.compress(pixels.tobytes(), 1))
+
+
+def form_xobject(content: bytes, matrix: bytes = b"1 0 0 1 0 0") -> bytes:
+    """A Form XObject drawing ``content`` with the page's resources, with ``matrix`` as its /Matrix."""
+    return pdf_stream(b"/Type /XObject /Subtype /Form /BBox [-100000 -100000 100000 100000] /Matrix [%s] "
+                      b"/Resources RESOURCES" % matrix, content)
+
+
+def pdf_of(path: Path, size_pt: tuple[float, float], content: bytes, xobjects: dict[str, bytes],
+           annotation: bool = False) -> Path:
+    """A one-page PDF of ``size_pt`` whose content stream is ``content``, with ``xobjects`` (name -> the
+    object, ``grey_xobject`` or ``form_xobject``) and Helvetica as F1 for resources (a form's as well)."""
+    first = 5
+    names = b" ".join(b"/%s %d 0 R" % (name.encode(), first + i) for i, name in enumerate(xobjects))
+    resources = b"<< /XObject << %s >> %s >>" % (names, HELVETICA)
+    annots = b"/Annots [%d 0 R]" % (first + len(xobjects)) if annotation else b""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Contents 4 0 R /Resources %s %s >>"
+               % (*size_pt, resources, annots),
+               pdf_stream(b"", content),
+               *(body.replace(b"RESOURCES", resources) for body in xobjects.values())]
+    if annotation:  # a stamp in a corner, drawn by its appearance stream
+        objects.append(b"<< /Type /Annot /Subtype /Stamp /Rect [0 0 200 100] /AP << /N %d 0 R >> >>"
+                       % (len(objects) + 2))
+        objects.append(pdf_stream(b"/Type /XObject /Subtype /Form /BBox [0 0 200 100]", b"0 0 200 100 re f"))
+    data = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(data))
+        data += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    data += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def as_before(path: Path, dpi: int) -> np.ndarray:
+    """Page 1 of ``path`` rendered at ``dpi`` as ingest rendered every PDF page before."""
+    import pypdfium2 as pdfium
+
+    return pdfium.PdfDocument(str(path))[0].render(scale=dpi / 72, grayscale=True).to_numpy()
+
+
+def test_a_page_photo_in_a_pdf_at_36_dpi_renders_at_its_own_resolution_and_is_read(tmp_path, scan):
+    """A photo or scan put into a PDF at screen resolution or less (phone apps, "print to PDF", Pillow) was
+    rendered to the 80 MP budget, at 156 dpi: 19 times its own pixels, about 1 s and 250 MB a page for nothing.
+    It renders a little finer than its own pixels, and is read as ever."""
+    path = tmp_path / "photo.pdf"
+    scan.save(path, resolution=PHOTO_DPI)
+    grey, dpi = load_page(path, 0)
+    assert PHOTO_DPI <= dpi <= PHOTO_DPI * 1.25
+    assert scan.width <= grey.shape[1] <= scan.width * 1.25 and scan.height <= grey.shape[0] <= scan.height * 1.25
+    status, reason, values = read(path)
+    assert status == PageState.READ, reason
+    assert {k: values[k] for k in MARKS} == expected()
+
+
+PHOTO = {"Im": grey_xobject(*PHOTO_PX)}
+IMAGE_PAGES = {
+    "drawn-upright": (b"q 4800 0 0 3600 0 0 cm /Im Do Q", PHOTO),
+    # stored as a portrait and turned: its width runs up the page, its height along it
+    "turned-90": (b"q 0 3600 -4800 0 4800 0 cm /Im Do Q", {"Im": grey_xobject(1800, 2400)}),
+    # stretched to twice its height: the finer of its axes, 36 dpi across, decides
+    "stretched": (b"q 4800 0 0 3600 0 0 cm /Im Do Q", {"Im": grey_xobject(2400, 900)}),
+    # in a form whose /Matrix and whose placing each stretch it one way: 36 dpi both ways on the page
+    "in-a-form": (b"q 1 0 0 2 0 0 cm /Fm Do Q", {"Im": PHOTO["Im"],
+                                                  "Fm": form_xobject(b"q 2400 0 0 1800 0 0 cm /Im Do Q",
+                                                                     b"2 0 0 1 0 0")}),
+    "in-strips": (b"".join(b"q 4800 0 0 300 0 %d cm /Im Do Q " % (300 * i) for i in range(12)),
+                  {"Im": grey_xobject(2400, 150)}),
+    # a 1-px image stretched over the whole page is coarser: the photo decides
+    "on-a-1px-background": (b"q 4800 0 0 3600 0 0 cm /Dot Do Q q 4800 0 0 3600 0 0 cm /Im Do Q",
+                            {**PHOTO, "Dot": grey_xobject(1, 1)}),
+    # an OCR layer of invisible text, as phone apps and scanners lay over the photo, draws nothing
+    "under-ocr-text": (b"q 4800 0 0 3600 0 0 cm /Im Do Q BT 3 Tr /F1 200 Tf 100 100 Td (Formkit) Tj ET", PHOTO),
+}
+
+
+@pytest.mark.parametrize("name", IMAGE_PAGES)
+def test_an_image_page_renders_at_its_images_resolution_however_they_are_drawn(tmp_path, name):
+    content, xobjects = IMAGE_PAGES[name]
+    path = pdf_of(tmp_path / f"{name}.pdf", PHOTO_PAGE_PT, content, xobjects)
+    grey, dpi = load_page(path, 0)
+    assert PHOTO_DPI <= dpi <= PHOTO_DPI * 1.25  # before: 154 dpi, the most the 80 MP budget allows
+    assert grey.shape == tuple(math.ceil(side * dpi / 72) for side in PHOTO_PAGE_PT[::-1])
+    assert np.array_equal(grey, as_before(path, dpi))  # as pdfium renders it at that resolution
+
+
+# a coarse photo on a smaller page: 1000 x 750 px on 2000 x 1500 pt (27.8 x 20.8 in) is 23 M px at 200 dpi
+SMALL_PAGE_PT = (2000, 1500)
+SMALL_PHOTO = {"Im": grey_xobject(1000, 750)}
+
+
+def test_a_coarse_image_page_never_renders_to_fewer_pixels_than_a_paper_page(tmp_path):
+    """1000 x 750 px at 36 dpi is 0.75 M px: the page renders to the pixels of an A4 page at 200 dpi, no fewer
+    (the photo's pixels are all in it, and a form in it keeps the size in pixels a scan of it would have)."""
+    path = pdf_of(tmp_path / "small.pdf", SMALL_PAGE_PT, b"q 2000 0 0 1500 0 0 cm /Im Do Q", SMALL_PHOTO)
+    grey, dpi = load_page(path, 0)
+    assert PHOTO_DPI < dpi < ingest.PDF_DPI and ingest.PDF_MIN_PIXELS <= grey.size <= ingest.PDF_MIN_PIXELS * 1.05
+
+
+@pytest.mark.parametrize("name", ["text-over-it", "a-line-over-it", "a-stamp-over-it", "a-fine-logo-on-it"])
+def test_a_page_that_is_not_coarse_images_alone_renders_as_before(tmp_path, name):
+    """Text or lines drawn over a photo (a vector page, an annotation) keep their sharpness: the page renders as
+    before, at 200 dpi or the most the pixel budget allows; so does a photo with a finer image on it (a 300 dpi
+    logo: the finest image decides)."""
+    photo = b"q 2000 0 0 1500 0 0 cm /Im Do Q "
+    content = {"text-over-it": photo + b"BT /F1 40 Tf 100 100 Td (Formkit) Tj ET",
+               "a-line-over-it": photo + b"4 w 100 100 m 1900 100 l S",
+               "a-stamp-over-it": photo,
+               "a-fine-logo-on-it": photo + b"q 48 0 0 48 20 20 cm /Logo Do Q"}[name]
+    xobjects = {**SMALL_PHOTO, "Logo": grey_xobject(200, 200)}
+    path = pdf_of(tmp_path / f"{name}.pdf", SMALL_PAGE_PT, content, xobjects, annotation=name == "a-stamp-over-it")
+    grey, dpi = load_page(path, 0)
+    assert dpi == ingest.PDF_DPI and np.array_equal(grey, as_before(path, ingest.PDF_DPI))
+
+
+def test_a_small_photo_on_an_empty_page_renders_at_its_own_resolution(tmp_path):
+    """1000 x 750 px drawn 600 pt wide in the middle of the page (120 dpi): nothing else is on the page, so its
+    pixels are all there is to keep; before, 200 dpi."""
+    path = pdf_of(tmp_path / "small.pdf", SMALL_PAGE_PT, b"q 600 0 0 450 700 525 cm /Im Do Q", SMALL_PHOTO)
+    grey, dpi = load_page(path, 0)
+    assert dpi == math.ceil(120 * ingest.PDF_IMAGE_MARGIN) and np.array_equal(grey, as_before(path, dpi))
+
+
+def test_a_form_page_formkit_prints_renders_as_before(tmp_path):
+    path = tmp_path / "k10.pdf"
+    generate(K10, make_copies(1, None, 5), path)
+    grey, dpi = load_page(path, 0)
+    assert dpi == ingest.PDF_DPI and np.array_equal(grey, as_before(path, ingest.PDF_DPI))
+
+
+@pytest.mark.parametrize(("resolution", "mode"), [(100, "L"), (200, "L"), (300, "L"), (600, "L"), (300, "1")],
+                         ids=["100dpi", "200dpi", "300dpi", "600dpi", "300dpi-ccitt"])
+def test_a_scanned_paper_page_renders_as_before(tmp_path, resolution, mode):
+    """A flatbed scan of an A4 page in a PDF (grey JPEG, or 1-bit CCITT G4) renders at 200 dpi, pixel for pixel
+    as before: finer than its image at 100 dpi (a paper page never renders to fewer pixels), and coarser than it
+    at 300 or 600 dpi as ever."""
+    width_px, height_px = round(8.27 * resolution), round(11.69 * resolution)
+    squares = np.kron([[0, 255], [255, 0]], np.ones((8, 8))).astype(np.uint8)  # a chequer of 8 px squares
+    page = np.tile(squares, (height_px // 16 + 1, width_px // 16 + 1))[:height_px, :width_px]
+    path = tmp_path / "scan.pdf"
+    Image.fromarray(page).convert(mode).save(path, resolution=resolution)
+    grey, dpi = load_page(path, 0)
+    assert dpi == ingest.PDF_DPI and np.array_equal(grey, as_before(path, ingest.PDF_DPI))
+
+
+def test_a_page_whose_images_cannot_be_measured_renders_as_before(tmp_path, monkeypatch):
+    """Whatever pdfium or an odd PDF raises while the images are measured, the page is rendered as before."""
+    path = pdf_of(tmp_path / "photo.pdf", SMALL_PAGE_PT, b"q 2000 0 0 1500 0 0 cm /Im Do Q", SMALL_PHOTO)
+    assert load_page(path, 0)[1] < ingest.PDF_DPI
+
+    def fails(page):
+        raise RuntimeError("pdfium said no")
+
+    monkeypatch.setattr(ingest, "_finest_image_dpi", fails)
+    grey, dpi = load_page(path, 0)
+    assert dpi == ingest.PDF_DPI and np.array_equal(grey, as_before(path, ingest.PDF_DPI))
+
+
+def test_the_resolution_a_page_of_images_renders_at():
+    """``_render_dpi`` on plain values: a page's size in points, its finest image's dpi."""
+    assert ingest._render_dpi(4800, 3600, None) == ingest._pdf_dpi(4800, 3600)
+    assert ingest._render_dpi(4800, 3600, 36.0) == 40
+    assert ingest._render_dpi(4800, 3600, 150.0) == ingest._pdf_dpi(4800, 3600)  # never over the budget
+    assert ingest._render_dpi(595, 842, 36.0) == ingest.PDF_DPI  # an A4 page renders as ever
