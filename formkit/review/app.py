@@ -158,7 +158,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
 
     def choice_for(page: dict[str, Any]) -> dict[str, Any]:
         """What the assignment form starts at: the page's own form page and serial when it was read, else
-        the scanner's best guess; and that guess, to show."""
+        the scanner's best guess; that guess, to show; and the page as shown (``seen``, posted back)."""
         ranked = fits(page["id"], page.get("read_at", ""))
         guess = ranked[0] if ranked else None
         if page.get("form"):
@@ -169,7 +169,8 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
                       "large_print": guess.variant == "L", "serial": ""}
         else:
             chosen = {"form": "", "page": 1, "large_print": False, "serial": ""}
-        return {**chosen, "guess": guess}
+        row = store().page(page["id"])
+        return {**chosen, "guess": guess, "seen": decisions.page_seen(row) if row is not None else ""}
 
     @app.route("/favicon.ico")
     def favicon() -> Any:
@@ -213,7 +214,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             if not error:
                 return redirect(url_for("next_value"))
             flash(error)
-        decisions.claim(store(), value_id, session["reviewer"])
+        # the last values of a queue are shown to two reviewers at once: say so, before both decide one
+        also_open = decisions.claim(store(), value_id, session["reviewer"])
+        head = decisions.queue(store(), session["reviewer"], limit=1) if also_open else []
+        elsewhere = bool(head) and head[0].value_id != value_id  # another value to go on with meanwhile
         done, total = decisions.progress(store())
         row = store().value(value_id)
         try:
@@ -224,7 +228,8 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         question = decisions.question_text(catalogue, item.form, item.version, item.field)
         return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, page),
                                done=done, total=total, typed=request.form.get("value", start), prefilled=start,
-                               question=question, waiting=decisions.waiting_pages(store()),
+                               question=question, waiting=decisions.waiting_pages(store()), also_open=also_open,
+                               elsewhere=elsewhere,
                                others=store().other_images(item.page_id))
 
     def _shown(item: decisions.Pending) -> bool:
@@ -254,7 +259,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
 
     @app.post("/undo")
     def undo() -> Any:
-        undone = decisions.undo(store(), session["reviewer"])
+        undone = decisions.undo(store(), session["reviewer"], read_as, catalogue)
+        if isinstance(undone, decisions.Unassigned):  # the latest was a page assigned by hand: show the page
+            flash(undone.message())
+            return redirect(url_for("one_page", page_id=undone.page_id))
         if not undone.field:
             flash("Nothing of yours to undo (a decision on a page voided since comes back with the page).")
             return redirect(url_for("next_value"))
@@ -271,7 +279,20 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     def unread() -> Any:
         pages = decisions.unread_pages(store())
         return render_template("pages.html", pages=pages, choices={p["id"]: choice_for(p) for p in pages},
-                               forms=catalogue.installed_forms())
+                               forms=catalogue.installed_forms(), assigned=assigned_pages())
+
+    def assigned_pages() -> list[dict[str, Any]]:
+        """Pages assigned by hand lately, with what each is now and was before: a page assigned by mistake
+        leaves the list of pages to identify, and here is where it is found again."""
+        listed = []
+        for assigned in decisions.recent_assignments(store()):
+            row = store().page(assigned.page_id)
+            if row is not None:
+                listed.append({"id": assigned.page_id, "path": row["path"], "source_page": row["page_index"] + 1,
+                               "now": decisions.describe_page(row),
+                               "was": decisions.describe_state(assigned.old, why=False),
+                               "by": assigned.actor, "at": assigned.at})
+        return listed
 
     @app.route("/pages/<id:page_id>")
     def one_page(page_id: int) -> Any:
@@ -285,9 +306,23 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         imaged = bool(page["has_image"])
         # a page rejected with no image kept is one whose file could not be read: as any form page it can only fail
         readable = imaged or page["status"] != PageState.REJECTED
+        assigned = decisions.standing_assignment(store(), page_id)
         return render_template("page.html", p=page, choice=choice_for(page), forms=catalogue.installed_forms(),
                                restore=restore, imaged=imaged, readable=readable,
-                               voided=page["status"] == PageState.VOIDED, shown=decisions.describe_page(page))
+                               voided=page["status"] == PageState.VOIDED, shown=decisions.describe_page(page),
+                               assigned=assigned, was=decisions.describe_state(assigned.old) if assigned else "",
+                               was_short=decisions.describe_state(assigned.old, why=False) if assigned else "")
+
+    @app.post("/unassign/<id:page_id>")
+    def unassign(page_id: int) -> Any:
+        """Take back the assignment by hand that made the page what it is: it is again what it was before."""
+        if store().page(page_id) is None:
+            abort(404)
+        shown = request.form.get("assignment", "")
+        done = decisions.unassign(store(), page_id, int(shown) if shown.isdecimal() and len(shown) < 19 else -1,
+                                  session["reviewer"], read_as, catalogue)
+        flash(done.message())
+        return redirect(url_for("one_page", page_id=page_id))
 
     @app.post("/assign/<id:page_id>")
     def assign(page_id: int) -> Any:
@@ -296,14 +331,17 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         if isinstance(payload, str):
             flash(payload)
             return redirect(back)
-        done = decisions.assign(store(), page_id, payload, session["reviewer"], read_as)
+        # the page as the form showed it (forms shown before 2026-12-06 do not say): another reviewer may have
+        # assigned it meanwhile, or a scan read it
+        seen = request.form.get("seen")
+        done = decisions.assign(store(), page_id, payload, session["reviewer"], read_as, seen)
         if done.problem:
             flash(f"{done.problem[0].upper()}{done.problem[1:].rstrip('.')}.")
-            return redirect(back)
+            return redirect(url_for("one_page", page_id=page_id) if done.changed else back)
         row = store().page(page_id)
         state = f" (a conflict: {row['reason']})" if row is not None and row["status"] == PageState.CONFLICT else ""
         flash(f"Page read as {payload.form} page {payload.page}, {format_serial(payload.serial)}{state}. "
-              f"{done.decisions()}")
+              f"{done.decisions()} If that was a mistake, press Undo.")
         return redirect(url_for("unread") if request.form.get("back") != "page" else url_for("next_value"))
 
     def stored_image(image: bytes | None, mimetype: str) -> Response:

@@ -1,5 +1,5 @@
 """Review decisions on the store: the queue of uncertain values, a person's decision on one, undo, pages a
-person identifies or reassigns by hand, and pages voided and restored.
+person identifies or reassigns by hand (and takes back: ``unassign``), and pages voided and restored.
 
 Every decision is one transaction: the value changes only if nobody decided on it first (two reviewers
 on one store never overwrite each other), and the audit log gets the field, old and new value, who and
@@ -25,6 +25,7 @@ from ..qrpayload import PagePayload
 from ..records import PageResult, PageState, first_few
 from ..serial import format_serial, is_valid_serial, normalise_serial
 from ..store import StateChange, Store, Undone
+from ..store.reviewing import Assigned
 from ..template.schema import FieldItem, MatrixItem, Template
 
 ACTIONS = ("accepted", "corrected", "blank", "illegible")
@@ -144,11 +145,16 @@ def own_decision(store: Store, value_id: int, reviewer: str) -> str:
     if row is None or not row["review"] or row["reviewed_by"] != reviewer:
         return ""
     shown = f"'{row['value']}'" if row["value"] else "(blank)"
-    return f"Saved already: you decided {row['field']} as {shown} ({row['review']})."
+    # "saved" alone said nothing of a page voided since: the decision is in no export until it is restored
+    voided = "; its page has been voided since, so it is in no export unless the page is restored" \
+        if row["page_status"] == PageState.VOIDED else ""
+    return f"Saved already: you decided {row['field']} as {shown} ({row['review']}){voided}."
 
 
-def claim(store: Store, value_id: int, reviewer: str) -> None:
-    store.claim(value_id, reviewer, CLAIM_SECONDS)
+def claim(store: Store, value_id: int, reviewer: str) -> str:
+    """Hold the value for ``reviewer`` (``CLAIM_SECONDS``) unless another reviewer holds it; returns who
+    does ('' when no one else)."""
+    return store.claim(value_id, reviewer, CLAIM_SECONDS)
 
 
 def progress(store: Store) -> tuple[int, int]:
@@ -164,10 +170,18 @@ def decide(store: Store, value_id: int, action: str, new_value: str, reviewer: s
     return store.decide(value_id, action, new_value, reviewer, seen_value)
 
 
-def undo(store: Store, reviewer: str) -> Undone:
-    """Take back ``reviewer``'s latest decision that still stands; returns its field and value (empty when
-    there was none)."""
-    return store.undo(reviewer)
+def undo(store: Store, reviewer: str, read_as: PageReader | None = None,
+         catalogue: Catalogue | None = None) -> Undone | Unassigned:
+    """Take back ``reviewer``'s latest decision that still stands: a value decided (returns its field and
+    value id, empty when there was none), or a page assigned by hand, put back as it was before (returns
+    what ``unassign`` did; it needs ``read_as`` and ``catalogue`` to read a page again as the form page it
+    was). An assignment is a decision too: pressing undo just after one took back an older decision on
+    another page instead, and left the page assigned."""
+    assigned = store.own_standing_assignment(reviewer)
+    undone = store.undo(reviewer, after=assigned.audit_id if assigned else 0)
+    if undone.field or assigned is None:
+        return undone
+    return unassign(store, assigned.page_id, assigned.audit_id, reviewer, read_as, catalogue)
 
 
 def batch_summary(store: Store) -> list[dict[str, Any]]:
@@ -210,6 +224,7 @@ class Assignment:
     kept: dict[str, str] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
     restored: dict[str, str] = field(default_factory=dict)
+    changed: bool = False  # not done because the page changed since it was shown (the problem says to what)
 
     def decisions(self) -> str:
         """One line on what became of the page's review decisions, so that none is lost unnoticed."""
@@ -226,7 +241,8 @@ class Assignment:
         return f"Review decisions: {len(self.kept)} kept{kept}, {len(self.dropped)} dropped{dropped}{restored}."
 
 
-def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read_as: PageReader) -> Assignment:
+def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read_as: PageReader,
+           seen: str | None = None) -> Assignment:
     """Read a page again as ``payload`` says it is, whatever it was read as before (an unidentified page,
     or one read as the wrong form, page or serial); its ``problem`` is '' or why that was not done. The
     page's old and new form, page and serial are audited. A review decision on its old values stands when
@@ -234,10 +250,14 @@ def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read
     one (``Store.replace_page``): a page assigned to a wrong serial by mistake and then back loses none.
     The others are dropped (a field read otherwise now goes to review again), and come back if the page is
     assigned back to the form page they were made on and the machine still reads those questions as then:
-    one mistaken assignment loses nothing. All are counted and named in the audit log."""
+    one mistaken assignment loses nothing. All are counted and named in the audit log. With ``seen`` (the
+    page as the person saw it, ``page_seen``), a page changed since (another reviewer assigned it, a scan
+    read it) is left as it is: the person chose for the page they saw."""
     row = store.page(page_id)
     if row is None:
         return Assignment("there is no such page")
+    if seen is not None and seen != page_seen(row):
+        return _changed_since(page_id, row)
     if row["status"] == PageState.VOIDED:
         return Assignment(f"page {page_id} is voided: restore it first (formkit void --undo --page {page_id})")
     source = source_page(store, page_id)
@@ -247,11 +267,115 @@ def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read
         if result.quality.get("misfit"):
             return Assignment(f"not assigned: {result.reason}")
         return Assignment(f"read as {payload.form} page {payload.page}, the page could not be read: {result.reason}")
+    # reading a page takes a second or so: another reviewer's assignment may have landed meanwhile
+    if seen is not None and (row := store.page(page_id)) is not None and seen != page_seen(row):
+        return _changed_since(page_id, row)
     try:
         done = store.replace_page(page_id, result, reviewer)
     except ValueError as exc:  # voided by someone else in the meantime
         return Assignment(f"not assigned: {exc}")
     return Assignment("", done.kept, done.dropped, done.restored)
+
+
+def _changed_since(page_id: int, row: Any) -> Assignment:
+    return Assignment(f"not assigned: page {page_id} changed since it was shown (it is {describe_page(row)} now); "
+                      "look at it again", changed=True)
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    """What taking back an assignment by hand did: '' or why it was not done (``problem``); the page (0 when
+    none was named), what the assignment had made it and what it is again (``was``, ``now``, as a person
+    knows them), and what became of the page's review decisions (``done``)."""
+
+    problem: str
+    page_id: int = 0
+    was: str = ""
+    now: str = ""
+    done: Assignment = field(default_factory=lambda: Assignment(""))
+
+    def message(self) -> str:
+        """One line for the reviewer: what the page is again, and its review decisions; or why not."""
+        if self.problem:
+            return f"Not taken back: {self.problem}."
+        return (f"Assignment taken back: page {self.page_id} is no longer {self.was}; it is {self.now} again. "
+                f"{self.done.decisions()}")
+
+
+def standing_assignment(store: Store, page_id: int) -> Assigned | None:
+    """The assignment by hand that made the page what it is now, if it can be taken back."""
+    return store.standing_assignment(page_id)
+
+
+def recent_assignments(store: Store, limit: int = 20) -> list[Assigned]:
+    """The latest assignments by hand that still stand, newest first: where to find a page assigned by
+    mistake (it leaves the list of pages to identify)."""
+    return store.recent_assignments(limit)
+
+
+def unassign(store: Store, page_id: int, audit_id: int | None, actor: str, read_as: PageReader | None,
+             catalogue: Catalogue | None) -> Unassigned:
+    """Take back the assignment by hand that made page ``page_id`` what it is (the one audited as
+    ``audit_id``, the one shown; ``None``: whichever stands): the page is again what it was before, an
+    unidentified (blank, rejected) page with its old reason, or the form page it was read as, read again as
+    it (by ``read_as``, with the layouts of ``catalogue``). Review decisions go as an assignment takes them
+    (``assign``): one made on the page since is dropped, kept whole in the audit log, and comes back if the
+    page is assigned there again. Audited under ``actor`` as an assignment and as ``unassign-page``, which
+    names the assignment taken back, so that neither is taken back again. Refused when the page changed
+    since (assigned again, taken back, voided) or cannot be read as it was."""
+    assigned = store.standing_assignment(page_id)
+    if assigned is None or audit_id is not None and assigned.audit_id != audit_id:
+        return Unassigned("the page changed since it was shown (assigned again, taken back or voided meanwhile); "
+                          "look at it again", page_id)
+    old, was = assigned.old, describe_page(assigned.new)
+    if PageState(old["status"]).was_read:
+        done = _read_again_as(store, page_id, old, actor, read_as, catalogue)
+        if done.changed:  # while the page was being read
+            return Unassigned("the page changed since it was shown (assigned again or taken back meanwhile); "
+                              "look at it again", page_id)
+        if done.problem:
+            return Unassigned(done.problem.removeprefix("not assigned: "), page_id)
+    else:
+        done = _put_back_unread(store, page_id, old, actor)
+    row = store.page(page_id)
+    assert row is not None
+    now_is = describe_state(dict(row), why=False)  # its reason, often long, is on the page's own view
+    store.record_taken_back(actor, assigned, store.latest_assignment_entry(page_id), was, now_is)
+    return Unassigned("", page_id, was, now_is, done)
+
+
+def _read_again_as(store: Store, page_id: int, old: dict[str, Any], actor: str, read_as: PageReader | None,
+                   catalogue: Catalogue | None) -> Assignment:
+    """Assign page ``page_id`` back to the form page it was read as before (``old``: an assignment's entry),
+    unless the page changes while it is read (``Assignment.changed``)."""
+    row = store.page(page_id)
+    if row is None:
+        return Assignment("there is no such page")
+    if read_as is None or catalogue is None:
+        return Assignment("the page would have to be read again as the form page it was, which needs its layouts")
+    payload = payload_for(catalogue, old["form"], old["version"], old["form_page"], old["serial"],
+                          old["variant"] == "L")
+    if isinstance(payload, str):
+        return Assignment(f"it cannot be read again as {describe_page(old)}: {payload.rstrip('.')}")
+    return assign(store, page_id, payload, actor, read_as, page_seen(row))
+
+
+def _put_back_unread(store: Store, page_id: int, old: dict[str, Any], actor: str) -> Assignment:
+    """Make page ``page_id`` again the page not read that it was (``old``: state, reason, what it was said to
+    be), with no values: every decision on it is dropped, whole in the audit log."""
+    row = store.page(page_id)
+    assert row is not None
+    again = PageResult(row["path"], int(row["page_index"]) + 1, row["sha256"], PageState(old["status"]),
+                       old.get("reason", ""), old.get("form", ""), int(old.get("version") or 0), old.get("variant", ""),
+                       int(old.get("form_page") or 0), old.get("serial", ""))
+    done = store.replace_page(page_id, again, actor)
+    return Assignment("", done.kept, done.dropped, done.restored)
+
+
+def page_seen(row: Any) -> str:
+    """A page's state as a form about it was shown (state, what it was read as, when): an assignment posted
+    from a page shown before the page changed (another reviewer assigned it, a scan read it) is refused."""
+    return "|".join(str(row[k]) for k in ("status", "form", "version", "variant", "form_page", "serial", "read_at"))
 
 
 def payload_for(catalogue: Catalogue, form: str, version: int | None, page: int, serial: str,
@@ -398,6 +522,15 @@ def describe_page(row: Any) -> str:
         large = " large print" if row["variant"] == "L" else ""
         return f"{row['form']} page {row['form_page']}{large}, {format_serial(row['serial'])}"
     return str(row["status"])
+
+
+def describe_state(row: dict[str, Any], why: bool = True) -> str:
+    """A page (a dict of its columns, or an assignment's ``old``) as a person knows it, whatever its state: its
+    form, page and serial when it was read, else its state, and with ``why`` the reason (a page rejected may
+    have a form page, which it was not read as)."""
+    if PageState(row["status"]).was_read:
+        return describe_page(row)
+    return f"{row['status']} ({row['reason']})" if why and row.get("reason") else str(row["status"])
 
 
 def quality(row: Any) -> dict[str, Any]:
