@@ -26,3 +26,32 @@ def test_the_other_images_of_a_page_are_its_conflicts_whichever_image_is_asked_a
     store.restore_pages([a], "ann")
     assert (_others(store, a), _others(store, b), _others(store, c)) == ([b, c], [c], [b])
     store.close()
+
+
+@both_backends
+def test_a_value_decided_on_an_image_voided_since_waits_where_the_other_image_reads_otherwise(new_store):
+    """Two images of a page disagree on q1 (3, flagged, and 5): the reviewer, shown both, decides 4 on the page
+    read. That page is then voided (photographed twice): the other image, read in its place, read 5 at full
+    confidence and was exported so, unflagged, the decision gone unseen. Now its q1 waits for review saying
+    what was decided; q2, read alike, does not. Restored, the page's decision stands again and nothing waits."""
+    store = Store(new_store)
+    add(store, file_info("a.jpg"), reading(file_info("a.jpg"), q1="3"))
+    add(store, file_info("b.jpg"), reading(file_info("b.jpg"), q1="5", flagged=False))
+    a, b = (int(r["id"]) for r in store.pages())
+    [waiting] = [r for r in store.review_queue("ann", -1) if r["field"] == "q1"]
+    assert waiting["page_id"] == a and "another image of this page reads '5'" in waiting["reason"]
+    assert store.decide(int(waiting["value_id"]), "corrected", "4", "ann", "3") == ""
+    assert not store.review_queue("ann", -1)
+
+    store.void_pages([a], "photographed twice", "bob")
+    [flagged] = store.review_queue("ann", -1)
+    assert (flagged["page_id"], flagged["field"], flagged["value"]) == (b, "q1", "5")
+    assert f"ann decided '4' (corrected) on page {a}, voided since; this image reads '5'" in flagged["reason"]
+    assert [r["action"] for r in store.audit_rows()][-1] == "flag-value"
+
+    store.restore_pages([a], "bob")  # a is read again with its decision; b is a conflict again
+    assert not store.review_queue("ann", -1)
+    store.void_pages([a], "photographed twice", "bob")  # voided again: flagged once, not twice
+    [again] = store.review_queue("ann", -1)
+    assert again["reason"].count("ann decided") == 1
+    store.close()

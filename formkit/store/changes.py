@@ -10,10 +10,11 @@ Voiding. A person takes a page, or every page of an input, out of every export, 
 fill-convention decision with ``void_pages``; nothing is deleted. A voided page has the state
 ``PageState.VOIDED``, its reason says why, and the columns ``voided_status`` and ``voided_reason`` keep the
 state and reason it had, so ``restore_pages`` puts it back as it was (a page that was ``read`` is ``read``
-again, and the page that took its place is a ``conflict`` again). Every query that serves export, review or
-the fill convention selects pages by state (``read``, or ``read`` and ``conflict``), so a voided page is in
-none of them. Both are audited (``void-page``, ``restore-page``, and ``page-state`` for each page whose
-state follows), in one transaction.
+again, and the page that took its place is a ``conflict`` again). A value the page in its place reads
+otherwise than a person decided on the page voided waits for review, saying so. Every query that serves
+export, review or the fill convention selects pages by state (``read``, or ``read`` and ``conflict``), so a
+voided page is in none of them. Both are audited (``void-page``, ``restore-page``, and ``page-state`` for
+each page whose state follows), in one transaction.
 
 Reassigning. ``replace_page`` reads any page that is not voided as the form page a person names: its old
 and new form, page and serial go to the audit log (``assign-page``), and both printed pages are settled.
@@ -176,10 +177,12 @@ class PageChanges:
     def void_pages(self, page_ids: list[int], why: str, actor: str) -> list[StateChange]:
         """Take pages out of every export, queue, conflict and fill-convention decision, keeping them (and
         the state each had) for ``restore_pages``; pages already voided are left alone. A page read that
-        leaves has its earliest conflict read in its place. Returns every page whose state changed."""
+        leaves has its earliest conflict read in its place, its values that a person decided otherwise on the
+        page that left waiting for review (``_flag_decisions_left``). Returns every page whose state changed."""
         changes: list[StateChange] = []
         with self._writing() as db:
             touched: dict[tuple[str, str, int], None] = {}
+            left: dict[tuple[str, str, int], int] = {}  # the page read of a printed page, voided now
             for page_id in page_ids:
                 row = db.execute("SELECT id, status, reason, form, serial, form_page FROM pages WHERE id=?",
                                  (page_id,)).fetchone()
@@ -192,8 +195,38 @@ class PageChanges:
                 changes.append(StateChange(page_id, PageState(row["status"]), PageState.VOIDED))
                 if PageState(row["status"]).was_read:
                     touched[(row["form"], row["serial"], row["form_page"])] = None
+                if row["status"] == PageState.READ:
+                    left[(row["form"], row["serial"], row["form_page"])] = page_id
             self._settle_all(touched, actor, changes)
+            for (form, serial, form_page), left_id in left.items():
+                in_place = db.execute("SELECT id FROM pages WHERE form=? AND serial=? AND form_page=? AND status=?",
+                                      (form, serial, form_page, PageState.READ.value)).fetchone()
+                if in_place is not None:
+                    self._flag_decisions_left(left_id, int(in_place["id"]), actor)
         return changes
+
+    def _flag_decisions_left(self, left_id: int, read_id: int, actor: str) -> None:
+        """Values a person decided on page ``left_id``, voided, that the image read in its place (``read_id``)
+        reads otherwise wait for review, saying what was decided. Two images of a page were shown side by side
+        where they disagreed: the image left alone read 5 at full confidence where the person, seeing both,
+        decided 4, and was exported as 5 unflagged. Inside the caller's transaction; each flag audited."""
+        decided = {r["field"]: r for r in self.db.execute(
+            "SELECT field, value, review, reviewed_by FROM field_values WHERE page_id=? AND review<>''", (left_id,))}
+        if not decided:
+            return
+        for row in self.db.execute("SELECT id, field, value, needs_review, reason, review FROM field_values"
+                                   " WHERE page_id=?", (read_id,)).fetchall():
+            made = decided.get(row["field"])
+            if made is None or row["review"] or row["value"] == made["value"]:
+                continue  # not decided there, decided here too, or the same value
+            why = (f"{made['reviewed_by']} decided '{made['value']}' ({made['review']}) on page {left_id}, voided "
+                   f"since; this image reads '{row['value']}'")
+            if why in row["reason"]:
+                continue  # flagged so when the page was voided before
+            reason = f"{row['reason']}; {why}" if row["needs_review"] and row["reason"] else why
+            self.db.execute("UPDATE field_values SET needs_review=1, reason=? WHERE id=?", (reason, row["id"]))
+            self.audit(actor, "flag-value", read_id, row["field"], row["value"], row["value"],
+                       detail=json.dumps({"decided_on": left_id, "decided": made["value"], "reason": why}))
 
     def restore_pages(self, page_ids: list[int], actor: str) -> list[StateChange]:
         """Undo ``void_pages``: each voided page gets back the state and reason it had; a page that was the
