@@ -48,6 +48,9 @@ LONG_FILE = {
     "reason": ("Why the value needed review", "text", ""),
     "review": ("A person's decision on the value, if any", "text", "accepted | corrected | blank | illegible"),
     "reviewed_by": ("Who made that decision (as they named themselves)", "text", ""),
+    "reviewed_at": ("When that decision was made (UTC)", "text", "ISO 8601, e.g. 2026-12-06T03:40:12+00:00"),
+    "machine_value": ("What the machine read, where a person's decision stands in its place (empty when no "
+                      "decision was made)", "text", ""),
     "source_file": ("Image file the value was read from", "text", ""),
     "source_page": ("Page of that file", "integer", "1 or more"),
     "source_region": ("Which form page of that image (several cards scanned together: 1, 2, ... in reading "

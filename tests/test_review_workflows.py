@@ -313,6 +313,15 @@ def test_the_export_carries_each_decision_and_nothing_of_an_assignment_taken_bac
             if r["field"] == "k10_03"]
     assert [(r["value"], r["review"], r["reviewed_by"], r["source_file"], r["page_id"]) for r in long] == \
         [("4", "corrected", "ann", "monday/clean.jpg", str(read))]
+    # what the machine read before the decision, and when it was made: provenance from the file alone
+    store = Store(db)
+    [decided] = [store.value(int(r["value_id"])) for r in store.values() if r["field"] == "k10_03"]
+    store.close()
+    assert (long[0]["machine_value"], long[0]["reviewed_at"]) == (decided["machine_value"], decided["reviewed_at"])
+    assert long[0]["machine_value"] not in ("", "4") and long[0]["reviewed_at"].startswith("20")
+    untouched = [r for r in csv.DictReader((tmp_path / "after" / "k10_long.csv").open(encoding="utf-8"))
+                 if not r["review"]]
+    assert untouched and all(r["machine_value"] == r["reviewed_at"] == "" for r in untouched)
 
 
 def test_a_stained_page_is_identified_and_taken_back_with_the_keyboard_only_in_chromium(tmp_path):

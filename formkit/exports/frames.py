@@ -30,7 +30,8 @@ from ..serial import SERIAL_LENGTH, format_serial, normalise_serial
 from ..template.schema import Template
 
 LONG_COLUMNS = ["serial", "form", "version", "form_page", "field", "value", "confidence", "needs_review", "reason",
-                "review", "reviewed_by", "source_file", "source_page", "source_region", "page_id"]
+                "review", "reviewed_by", "reviewed_at", "machine_value", "source_file", "source_page",
+                "source_region", "page_id"]
 TAIL_COLUMNS = ["pages", "needs_review", "reviewed", "source_files"]
 
 # Why a cell of the wide table is empty (``FormTables.empty``); '' when it holds a value.
@@ -257,15 +258,21 @@ def _answers(form: str, rows: list[Any]) -> tuple[dict[str, dict[str, Any]], lis
         long.append({"serial": serial, "form": form, "version": r["version"], "form_page": r["form_page"],
                      "field": r["field"], "value": r["value"], "confidence": _confidence(r["confidence"]),
                      "needs_review": int(needs_review), "reason": reason, "review": review,
-                     "reviewed_by": r["reviewed_by"], "source_file": r["source_file"],
-                     "source_page": r["source_page"],
-                     # a row from a store before regions has none; on an sqlite3.Row, `in` tests values
-                     "source_region": r["source_region"] if "source_region" in r.keys() else 1,  # noqa: SIM118
-                     "page_id": r["page_id"]})
+                     "reviewed_by": r["reviewed_by"], "reviewed_at": _column(r, "reviewed_at", ""),
+                     # what the machine read, where a person's decision stands in its place
+                     "machine_value": _column(r, "machine_value", "") if review else "",
+                     "source_file": r["source_file"], "source_page": r["source_page"],
+                     "source_region": _column(r, "source_region", 1), "page_id": r["page_id"]})
     for row in serials.values():
         row["pages"] = ";".join(str(p) for p in sorted(row["pages"]))
         row["source_files"] = ";".join(sorted(row["source_files"]))
     return serials, long, seen_fields
+
+
+def _column(row: Any, name: str, default: Any) -> Any:
+    """``row[name]``, or ``default`` where the row has no such column (a row from a store before it, or made up
+    by a caller); on an sqlite3.Row, ``in`` tests values, hence ``keys()``."""
+    return row[name] if name in row.keys() else default  # noqa: SIM118
 
 
 def _confidence(value: Any) -> str:

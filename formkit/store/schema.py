@@ -112,7 +112,8 @@ VALUE_ROWS = (
     "SELECT p.id AS page_id, p.status, p.form, p.version, p.variant, p.form_page, p.serial, p.conflict_of,"
     " i.path AS source_file, p.page_index + 1 AS source_page, p.region + 1 AS source_region, v.field, v.kind,"
     " v.value, v.confidence,"
-    " v.needs_review, v.reason, v.id AS value_id, v.review, v.reviewed_by"
+    " v.needs_review, v.reason, v.id AS value_id, v.review, v.reviewed_by, v.reviewed_at,"
+    " COALESCE(v.machine_value, '') AS machine_value"
     " FROM field_values v JOIN pages p ON p.id=v.page_id JOIN inputs i ON i.id=p.input_id"
     f" WHERE p.status IN ('{PageState.READ.value}', '{PageState.CONFLICT.value}')")
 # A value (v) of a page read (p) that another image of the same page reads otherwise: that reading, as
