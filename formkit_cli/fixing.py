@@ -120,37 +120,50 @@ def _where(row: Any) -> str:
 @db_option
 @click.option("--page", "page_id", type=click.IntRange(1, PAGE_ID_MAX), required=True,
               help="The page, by the id 'formkit status' shows.")
-@click.option("--form", "form_spec", required=True, metavar="FORM[:VERSION]",
+@click.option("--form", "form_spec", metavar="FORM[:VERSION]",
               help="The form it is, e.g. k10 (the version it was read as, else the latest installed) or k10:1.")
-@click.option("--page-no", type=click.IntRange(1, 999), required=True, help="Which page of the form it is.")
-@click.option("--serial", required=True, help="The code printed under the QR, e.g. K7M3-QX9C (or K7M3QX9C).")
+@click.option("--page-no", type=click.IntRange(1, 999), help="Which page of the form it is.")
+@click.option("--serial", help="The code printed under the QR, e.g. K7M3-QX9C (or K7M3QX9C).")
 @click.option("--large-print/--normal-print", default=None,
               help="Printed in large print or not (default: as the page was read, else normal).")
+@click.option("--undo", is_flag=True,
+              help="Take back the assignment by hand that made the page what it is: it is again what it was.")
 @templates_option
 @text_packs_option
 @by_option
 @reports_errors
-def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, large_print: bool | None,
-           template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...], by: str) -> None:
+def assign(db: Path, page_id: int, form_spec: str | None, page_no: int | None, serial: str | None,
+           large_print: bool | None, undo: bool, template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...],
+           by: str) -> None:
     """Say which form page a page is, and read it again as that page: an unidentified page, or one read as
-    the wrong form, page or serial. A form whose printed boxes and lines clearly do not fit the page is
-    refused. The old and new form, page and serial go to the audit log. A review decision is kept when its
-    question is on the page again and read as when it was made (as --reread keeps one); the others are
-    dropped, and come back by the same rule if the page is assigned back to the form page they were made on.
-    The command says how many of each."""
+    the wrong form, page or serial (--form, --page-no and --serial). A form whose printed boxes and lines
+    clearly do not fit the page is refused. The old and new form, page and serial go to the audit log. A
+    review decision is kept when its question is on the page again and read as when it was made (as --reread
+    keeps one); the others are dropped, and come back by the same rule if the page is assigned back to the
+    form page they were made on. The command says how many of each. With --undo, the page's assignment by
+    hand is taken back, as the review page's "Take that back" does."""
     from formkit.catalogue import Catalogue
     from formkit.review import queue as decisions
     from formkit.store import Store
 
-    form, _, typed_version = form_spec.partition(":")
-    if typed_version and not typed_version.isdecimal():
-        raise click.BadParameter(f"'{form_spec}': write FORM or FORM:VERSION, e.g. k10:1", param_hint="--form")
+    named = {"--form": form_spec, "--page-no": page_no, "--serial": serial}
+    if undo and any(v is not None for v in named.values()):
+        raise click.UsageError("--undo takes back the page's assignment: give --page alone")
+    if not undo and (missing := [k for k, v in named.items() if v is None]):
+        raise click.UsageError(f"say which page it is: {', '.join(missing)} missing (or --undo)")
     catalogue = Catalogue(template_dirs, text_packs)
     store = Store(db, existing=True)
     try:
         row = store.page(page_id)
         if row is None:
             raise InputError(f"no page with id {page_id} in the store ('formkit status' lists them)")
+        if undo:
+            _take_back(store, page_id, by, catalogue)
+            return
+        assert form_spec is not None and page_no is not None and serial is not None
+        form, _, typed_version = form_spec.partition(":")
+        if typed_version and not typed_version.isdecimal():
+            raise click.BadParameter(f"'{form_spec}': write FORM or FORM:VERSION, e.g. k10:1", param_hint="--form")
         version = int(typed_version) if typed_version else None
         if version is None and row["form"] == form and \
                 any(f == form and v == row["version"] for f, v, _ in catalogue.installed_forms()):
@@ -172,3 +185,16 @@ def assign(db: Path, page_id: int, form_spec: str, page_no: int, serial: str, la
         click.echo(f"  {done.decisions()}")
     finally:
         store.close()
+
+
+def _take_back(store: Any, page_id: int, by: str, catalogue: Any) -> None:
+    """``assign --undo``: the page's standing assignment by hand taken back (``queue.unassign``), or why not."""
+    from formkit.review import queue as decisions
+
+    if decisions.standing_assignment(store, page_id) is None:
+        raise InputError(f"page id {page_id} was not made what it is by an assignment that can be taken back "
+                         "(never assigned by hand, taken back already, voided, or read again since)")
+    done = decisions.unassign(store, page_id, None, by, pipeline.reader(catalogue), catalogue)
+    if done.problem:
+        raise InputError(f"page id {page_id}: {done.problem}")
+    click.echo(done.message())

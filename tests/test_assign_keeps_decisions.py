@@ -311,3 +311,29 @@ def test_the_command_assigning_by_mistake_and_back_keeps_the_decision_and_the_sc
     assert row["k10_03"] == "4"
     assert [v for k, v in row.items() if k.startswith("k10_total") and "status" in k] == ["complete"]
     assert all("Review decisions: 1 kept (the same question, read as before), 0 dropped." in o for o in outputs)
+
+
+def test_the_command_takes_back_an_assignment_made_by_mistake(tmp_path, fake_reader):
+    """``formkit assign --undo --page N`` does what the review page's "Take that back" does: the page read as
+    the wrong serial is its own serial again, its decision kept; a second --undo has nothing to take back and
+    says so; --undo with a form page named is a usage error."""
+    db = tmp_path / "s.sqlite"
+    _, page_id, value_id = reviewed_page(db)
+
+    def run(*args: str):
+        return CliRunner().invoke(main, ["assign", "--db", str(db), "--page", str(page_id), *args, "--by", "bob"])
+
+    assert run("--form", "k10", "--page-no", "1", "--serial", MISTAKE).exit_code == 0
+    result = run("--undo")
+    assert result.exit_code == 0, result.output
+    own = {"form": "k10", "version": 1, "form_page": 1, "serial": RIGHT, "variant": ""}
+    assert f"is {decisions.describe_page(own)} again" in result.output
+    store = Store(db)
+    assert store.page(page_id)["serial"] == RIGHT
+    assert (store.value(value_id)["value"], store.value(value_id)["review"]) == ("4", "corrected")
+    assert [r["action"] for r in store.audit_rows()][-1] == "unassign-page"
+    store.close()
+    again = run("--undo")
+    assert again.exit_code == 5 and "can be taken back" in again.output
+    assert run("--undo", "--serial", MISTAKE).exit_code == 2
+    assert "--page-no, --serial missing" in run("--form", "k10").output
