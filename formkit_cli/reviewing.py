@@ -17,25 +17,27 @@ from .base import db_option, main, reports_errors
 @main.command(short_help="Open the review page for flagged values.")
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; anything but this computer needs the access token printed.")
+              help="Address to listen on (this computer only, by default).")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on; 0 picks a free one.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
 @reports_errors
 def review(db: Path, host: str, port: int, no_browser: bool) -> None:
-    """Open the review page: only what the scanner was unsure of, keyboard first."""
+    """Open the review page: only what the scanner was unsure of, keyboard first. The address printed (and
+    opened) carries an access token, new each time: on a computer several people use (a terminal server),
+    127.0.0.1 is everyone's, and the page shows clients' answers."""
     import secrets
     import webbrowser
 
     from werkzeug.serving import make_server
 
     from formkit.catalogue import shipped_catalogue
-    from formkit.review.app import LOOPBACK, allowed_hosts_for, create_app
+    from formkit.review.app import allowed_hosts_for, create_app
     from formkit.store import Store
 
     # checked now: each of the page's requests opens the store for writing, which would make a new one in its place
     Store(db, existing=True).close()
-    token = None if host in LOOPBACK else secrets.token_urlsafe(16)
+    token = secrets.token_urlsafe(16)
     catalogue = shipped_catalogue()
     # answers nothing until the port is known (--port 0 picks a free one), then only its own address
     app = create_app(db, catalogue, pipeline.reader(catalogue), token, allowed_hosts=set(),
@@ -47,7 +49,7 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
         listening.close()  # the server listens on its own duplicate of the socket
     app.config["ALLOWED_HOSTS"] = allowed_hosts_for(host, server.port)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{server.port}/" + (f"?token={token}" if token else "")
+    url = f"http://{shown_host}:{server.port}/?token={token}"
     click.echo(f"Reviewing {db} at {url}  (Ctrl+C to stop)")
     if not no_browser:
         webbrowser.open(url)

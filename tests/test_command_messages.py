@@ -3,6 +3,7 @@ a hint that can be acted on (or pasted into a shell), and nothing changed on the
 
 from __future__ import annotations
 
+import re
 import shlex
 import socket
 from pathlib import Path
@@ -95,6 +96,8 @@ def test_review_says_where_it_listens_and_when_it_stopped(store_path, no_serving
     assert code == 0, out
     lines = out.splitlines()
     assert lines[0].startswith(f"Reviewing {store_path} at http://127.0.0.1:") and lines[-1] == "Stopped."
+    # on 127.0.0.1 too, which every user of a shared computer (a terminal server) can open: an access token
+    assert re.search(r"/\?token=[\w-]{16,}  \(Ctrl\+C to stop\)$", lines[0])
 
 
 # void's "To restore:" line can be pasted into a shell

@@ -1,8 +1,9 @@
 """The review web app: one uncertain value at a time, its image beside the machine's guess, keyboard first.
 
-Runs on this computer only (127.0.0.1) unless told otherwise; then a random token in the address is
-needed. It answers only to the host name and port it was started for, so a page elsewhere whose name is
-rebound to 127.0.0.1 (DNS rebinding) gets nothing, and refuses posts sent from another origin. Every form
+Runs on this computer only (127.0.0.1) unless told otherwise; either way a random token in the address is
+needed (``formkit review`` makes one each time: on a terminal server, 127.0.0.1 is every user's). It
+answers only to the host name and port it was started for, so a page elsewhere whose name is rebound to
+127.0.0.1 (DNS rebinding) gets nothing, and refuses posts sent from another origin. Every form
 post carries a CSRF token; images are served by their id in the store, never by path. Whatever a request
 carries is checked before it is used: a bad value is a 400 or 404 or a message on the page, never a 500.
 """
@@ -114,7 +115,8 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         # sessions outlive a restart (the store keeps their key), an access token only as long as it is the one
         if token and not _same(str(session.get("authorised", "")), _fingerprint(token)):
             if not _same(request.args.get("token", ""), token):
-                abort(403)
+                abort(403, "This review page opens from the address 'formkit review' printed, with its ?token=...; "
+                           "a new one each time it starts.")
             session["authorised"] = _fingerprint(token)
         session.setdefault("csrf", secrets.token_urlsafe(24))
         if request.method not in SAFE_METHODS and not _same(request.form.get("csrf", ""), session["csrf"]):
