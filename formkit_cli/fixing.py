@@ -147,7 +147,8 @@ def assign(db: Path, page_id: int, form_spec: str | None, page_no: int | None, s
     from formkit.store import Store
 
     named = {"--form": form_spec, "--page-no": page_no, "--serial": serial}
-    if undo and any(v is not None for v in named.values()):
+    # --large-print given with --undo was ignored without a word: the page is put back as it was printed
+    if undo and (any(v is not None for v in named.values()) or large_print is not None):
         raise click.UsageError("--undo takes back the page's assignment: give --page alone")
     if not undo and (missing := [k for k, v in named.items() if v is None]):
         raise click.UsageError(f"say which page it is: {', '.join(missing)} missing (or --undo)")

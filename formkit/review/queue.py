@@ -257,7 +257,7 @@ def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read
     if row is None:
         return Assignment("there is no such page")
     if seen is not None and seen != page_seen(row):
-        return _changed_since(page_id, row)
+        return _changed_since(page_id, row, seen)
     if row["status"] == PageState.VOIDED:
         return Assignment(f"page {page_id} is voided: restore it first (formkit void --undo --page {page_id})")
     source = source_page(store, page_id)
@@ -269,7 +269,7 @@ def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read
         return Assignment(f"read as {payload.form} page {payload.page}, the page could not be read: {result.reason}")
     # reading a page takes a second or so: another reviewer's assignment may have landed meanwhile
     if seen is not None and (row := store.page(page_id)) is not None and seen != page_seen(row):
-        return _changed_since(page_id, row)
+        return _changed_since(page_id, row, seen)
     try:
         done = store.replace_page(page_id, result, reviewer)
     except ValueError as exc:  # voided by someone else in the meantime
@@ -277,9 +277,19 @@ def assign(store: Store, page_id: int, payload: PagePayload, reviewer: str, read
     return Assignment("", done.kept, done.dropped, done.restored)
 
 
-def _changed_since(page_id: int, row: Any) -> Assignment:
-    return Assignment(f"not assigned: page {page_id} changed since it was shown (it is {describe_page(row)} now); "
-                      "look at it again", changed=True)
+def _changed_since(page_id: int, row: Any, seen: str) -> Assignment:
+    """Why an assignment posted from a form showing the page as ``seen`` (``page_seen``) was not made: how the
+    page (``row``) changed. A page voided meanwhile was said to be what it still named ("it is k10 page 1,
+    9R6E-7NME now"), as the reviewer had seen it, and so was one a scan read again as the same page."""
+    if row["status"] == PageState.VOIDED:
+        return Assignment(f"not assigned: page {page_id} has been voided since it was shown; to assign it, restore "
+                          f"it first (formkit void --undo --page {page_id})", changed=True)
+    if seen.rpartition("|")[0] == page_seen(row).rpartition("|")[0]:  # all but when it was read
+        how = "it was read again since"
+    else:
+        how = f"it is {describe_state(dict(row), why=False)} now"
+    return Assignment(f"not assigned: page {page_id} changed since it was shown ({how}); look at it again",
+                      changed=True)
 
 
 @dataclass(frozen=True)
@@ -320,9 +330,10 @@ def unassign(store: Store, page_id: int, audit_id: int | None, actor: str, read_
     unidentified (blank, rejected) page with its old reason, or the form page it was read as, read again as
     it (by ``read_as``, with the layouts of ``catalogue``). Review decisions go as an assignment takes them
     (``assign``): one made on the page since is dropped, kept whole in the audit log, and comes back if the
-    page is assigned there again. Audited under ``actor`` as an assignment and as ``unassign-page``, which
-    names the assignment taken back, so that neither is taken back again. Refused when the page changed
-    since (assigned again, taken back, voided) or cannot be read as it was."""
+    page is assigned there again. A page that was the one read of its printed page is again (``make_read``),
+    not a conflict with the image read in its place meanwhile. Audited under ``actor`` as an assignment and as
+    ``unassign-page``, which names the assignment taken back, so that neither is taken back again. Refused
+    when the page changed since (assigned again, taken back, voided) or cannot be read as it was."""
     assigned = store.standing_assignment(page_id)
     if assigned is None or audit_id is not None and assigned.audit_id != audit_id:
         return Unassigned("the page changed since it was shown (assigned again, taken back or voided meanwhile); "
@@ -335,6 +346,9 @@ def unassign(store: Store, page_id: int, audit_id: int | None, actor: str, read_
                               "look at it again", page_id)
         if done.problem:
             return Unassigned(done.problem.removeprefix("not assigned: "), page_id)
+        if old["status"] == PageState.READ:
+            # read back, it is a conflict with the image read in its place meanwhile: the one read again, as it was
+            store.make_read(page_id, actor)
     else:
         done = _put_back_unread(store, page_id, old, actor)
     row = store.page(page_id)

@@ -44,6 +44,7 @@ from .decisions import (
     keep_decision,
     read_at_decision,
     restore_decision,
+    shown,
     why_overtaken,
 )
 from .schema import CONFLICT_REASON, READ_STATES, now
@@ -167,9 +168,9 @@ class PageChanges:
                                           "decisions_dropped": [decision_record(r) for r in dropped_rows]}))
             if PageState(old["status"]).was_read:
                 self._settle(old["form"], old["serial"], old["form_page"], actor, changes)
-                self._decide_fill_convention(old["form"], old["serial"])
+                self._decide_fill_convention(old["form"], old["serial"], actor)
             if state.was_read:
-                self._decide_fill_convention(result.form, result.serial)
+                self._decide_fill_convention(result.form, result.serial, actor)
             if state.value != old["status"]:
                 changes.insert(0, StateChange(page_id, PageState(old["status"]), state))
         return Reassigned(changes, kept, dropped, restored)
@@ -178,11 +179,11 @@ class PageChanges:
         """Take pages out of every export, queue, conflict and fill-convention decision, keeping them (and
         the state each had) for ``restore_pages``; pages already voided are left alone. A page read that
         leaves has its earliest conflict read in its place, its values that a person decided otherwise on the
-        page that left waiting for review (``_flag_decisions_left``). Returns every page whose state changed."""
+        page that left waiting for review (``_flag_decided_on_voided``, through ``_decide_fill_convention``).
+        Returns every page whose state changed."""
         changes: list[StateChange] = []
         with self._writing() as db:
             touched: dict[tuple[str, str, int], None] = {}
-            left: dict[tuple[str, str, int], int] = {}  # the page read of a printed page, voided now
             for page_id in page_ids:
                 row = db.execute("SELECT id, status, reason, form, serial, form_page FROM pages WHERE id=?",
                                  (page_id,)).fetchone()
@@ -195,38 +196,72 @@ class PageChanges:
                 changes.append(StateChange(page_id, PageState(row["status"]), PageState.VOIDED))
                 if PageState(row["status"]).was_read:
                     touched[(row["form"], row["serial"], row["form_page"])] = None
-                if row["status"] == PageState.READ:
-                    left[(row["form"], row["serial"], row["form_page"])] = page_id
             self._settle_all(touched, actor, changes)
-            for (form, serial, form_page), left_id in left.items():
-                in_place = db.execute("SELECT id FROM pages WHERE form=? AND serial=? AND form_page=? AND status=?",
-                                      (form, serial, form_page, PageState.READ.value)).fetchone()
-                if in_place is not None:
-                    self._flag_decisions_left(left_id, int(in_place["id"]), actor)
         return changes
+
+    def _flag_decided_on_voided(self, form: str, serial: str, actor: str) -> None:
+        """``_flag_decisions_left`` for each page read of ``form`` and ``serial`` against every page of its form
+        page voided while it was the one read (``_voided_and_read``): a flag set when a page was voided is set
+        again wherever the values of the page read in its place were read again since (a re-read, an assignment
+        there and back), which put the machine's reading and reason back unflagged; and of three images, the
+        third read in place of the second keeps what was decided on the first. Inside the caller's
+        transaction."""
+        for voided_id, read_id in self._voided_and_read(form, serial):
+            self._flag_decisions_left(voided_id, read_id, actor)
+
+    def _voided_and_read(self, form: str, serial: str) -> list[tuple[int, int]]:
+        """(page voided while it was the one read, the page read now) of each form page of ``form`` and
+        ``serial`` that has both."""
+        return [(int(r["voided_id"]), int(r["read_id"])) for r in self.db.execute(
+            "SELECT o.id AS voided_id, r.id AS read_id FROM pages r JOIN pages o ON o.form=r.form"
+            " AND o.serial=r.serial AND o.form_page=r.form_page WHERE r.form=? AND r.serial=? AND r.status=?"
+            " AND o.status=? AND o.voided_status=? ORDER BY o.id",
+            (form, serial, PageState.READ.value, PageState.VOIDED.value, PageState.READ.value))]
+
+    def _decisions_left(self, left_id: int, read_id: int) -> list[tuple[Any, str, str]]:
+        """Each value of page ``read_id`` not reviewed that a person decided otherwise on page ``left_id``,
+        voided: (the value's row, why it waits for review, the value decided)."""
+        decided = {r["field"]: r for r in self.db.execute(
+            "SELECT field, value, review, reviewed_by FROM field_values WHERE page_id=? AND review<>''", (left_id,))}
+        if not decided:
+            return []
+        found = []
+        for row in self.db.execute("SELECT id, field, value, needs_review, reason, review FROM field_values"
+                                   " WHERE page_id=?", (read_id,)).fetchall():
+            made = decided.get(row["field"])
+            # illegible is stored as no value: this image reading nothing would export as not answered
+            if made is None or row["review"] or row["value"] == made["value"] and made["review"] != "illegible":
+                continue  # not decided there, decided here too, or the same value
+            what = "it was illegible" if made["review"] == "illegible" else f"{shown(made['value'])} ({made['review']})"
+            found.append((row, f"{made['reviewed_by']} decided {what} on page {left_id}, voided since; this image "
+                               f"reads {shown(row['value'])}", made["value"]))
+        return found
 
     def _flag_decisions_left(self, left_id: int, read_id: int, actor: str) -> None:
         """Values a person decided on page ``left_id``, voided, that the image read in its place (``read_id``)
         reads otherwise wait for review, saying what was decided. Two images of a page were shown side by side
         where they disagreed: the image left alone read 5 at full confidence where the person, seeing both,
         decided 4, and was exported as 5 unflagged. Inside the caller's transaction; each flag audited."""
-        decided = {r["field"]: r for r in self.db.execute(
-            "SELECT field, value, review, reviewed_by FROM field_values WHERE page_id=? AND review<>''", (left_id,))}
-        if not decided:
-            return
-        for row in self.db.execute("SELECT id, field, value, needs_review, reason, review FROM field_values"
-                                   " WHERE page_id=?", (read_id,)).fetchall():
-            made = decided.get(row["field"])
-            if made is None or row["review"] or row["value"] == made["value"]:
-                continue  # not decided there, decided here too, or the same value
-            why = (f"{made['reviewed_by']} decided '{made['value']}' ({made['review']}) on page {left_id}, voided "
-                   f"since; this image reads '{row['value']}'")
-            if why in row["reason"]:
-                continue  # flagged so when the page was voided before
+        for row, why, decided in self._decisions_left(left_id, read_id):
+            if row["needs_review"] and why in row["reason"]:
+                continue  # flagged so already (when the page was voided, or since)
             reason = f"{row['reason']}; {why}" if row["needs_review"] and row["reason"] else why
             self.db.execute("UPDATE field_values SET needs_review=1, reason=? WHERE id=?", (reason, row["id"]))
             self.audit(actor, "flag-value", read_id, row["field"], row["value"], row["value"],
-                       detail=json.dumps({"decided_on": left_id, "decided": made["value"], "reason": why}))
+                       detail=json.dumps({"decided_on": left_id, "decided": decided, "reason": why}))
+
+    def make_read(self, page_id: int, actor: str) -> list[StateChange]:
+        """Make page ``page_id``, a conflict, the page read of its printed page, and the page read now a conflict
+        with it (``_settle``, audited): an assignment taken back puts a page that was the one read back as that,
+        not as a conflict with the image read in its place meanwhile, whose readings the export would carry
+        while the decisions on this one waited unseen. A page not a conflict is left alone. Returns the pages
+        whose state changed."""
+        changes: list[StateChange] = []
+        with self._writing() as db:
+            row = db.execute("SELECT status, form, serial, form_page FROM pages WHERE id=?", (page_id,)).fetchone()
+            if row is not None and row["status"] == PageState.CONFLICT:
+                self._settle_all({(row["form"], row["serial"], row["form_page"]): page_id}, actor, changes)
+        return changes
 
     def restore_pages(self, page_ids: list[int], actor: str) -> list[StateChange]:
         """Undo ``void_pages``: each voided page gets back the state and reason it had; a page that was the
@@ -258,7 +293,7 @@ class PageChanges:
         for (form, serial, form_page), preferred in keys.items():
             self._settle(form, serial, form_page, actor, changes, preferred)
         for form, serial in dict.fromkeys((form, serial) for form, serial, _ in keys):
-            self._decide_fill_convention(form, serial)
+            self._decide_fill_convention(form, serial, actor)
 
     def _settle(self, form: str, serial: str, form_page: int, actor: str, changes: list[StateChange],
                 preferred: int | None = None) -> None:
@@ -350,13 +385,15 @@ class PageChanges:
                 {"values": len(result.values), "changed": outcome.changed, "reviews_kept": outcome.kept,
                  "flagged_again": outcome.flagged_again}))
             if page["status"] == PageState.READ:
-                self._decide_fill_convention(result.form, result.serial)
+                self._decide_fill_convention(result.form, result.serial, actor)
         return outcome
 
-    def _decide_fill_convention(self, form: str, serial: str) -> None:
+    def _decide_fill_convention(self, form: str, serial: str, actor: str = "scanner") -> None:
         """Decide again, from every page read of this printed form, what a lone filled box means for its
-        respondent, and read its lone fills that way (never one a person has reviewed). Inside the
-        caller's transaction."""
+        respondent, and read its lone fills that way (never one a person has reviewed); then flag again what a
+        person decided otherwise on a page voided since (``_flag_decided_on_voided``, audited under ``actor``):
+        it runs wherever the pages read of a printed form, or their values, changed. Inside the caller's
+        transaction."""
         rows = self.db.execute(
             "SELECT v.id, v.value, v.confidence, v.needs_review, v.reason, v.raw, v.review, p.quality"
             " FROM field_values v JOIN pages p ON p.id=v.page_id WHERE p.form=? AND p.serial=? AND p.status=?"
@@ -376,16 +413,25 @@ class PageChanges:
             self.audit("scanner", "fill-convention", field=serial, old=before["decision"] if before else None,
                        new=convention.decision,
                        detail=json.dumps({"form": form, "evidence": vars(convention.evidence)}))
+        # values waiting because a person decided otherwise on a page voided since: the convention reading the
+        # same value again keeps them waiting (one read otherwise is flagged again below, saying so)
+        flagged = {int(row["id"]) for voided_id, read_id in self._voided_and_read(form, serial)
+                   for row, why, _ in self._decisions_left(voided_id, read_id)
+                   if row["needs_review"] and why in row["reason"]}
         for row, raw, states in zip(rows, raws, fields, strict=True):
             if states is None or "as_scanned" not in raw or row["review"]:
                 continue
             reading = conventions.apply(convention, states, raw["options"],
                                         conventions.Reading(*raw["as_scanned"]), conventions.flagged_otherwise(raw))
+            if int(row["id"]) in flagged and reading.value == row["value"]:
+                continue
             current = (row["value"], row["confidence"], bool(row["needs_review"]), row["reason"])
             if current != (reading.value, reading.confidence, reading.needs_review, reading.reason):
                 self.db.execute("UPDATE field_values SET value=?, confidence=?, needs_review=?, reason=? WHERE id=?",
                                 (reading.value, reading.confidence, int(reading.needs_review), reading.reason,
                                  row["id"]))
+        # the values of a page read anew by the caller (re-read, assigned, read in place of one voided) have none
+        self._flag_decided_on_voided(form, serial, actor)
 
 
 def _identity(page: dict[str, Any]) -> str:
