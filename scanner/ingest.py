@@ -36,12 +36,14 @@ PDF_SUFFIXES = {".pdf"}
 HEAD_BYTES = 1024
 MAX_PIXELS = 80_000_000  # a 12 MP photo is 12 M; a 600 dpi A4 scan is 35 M
 PDF_DPI = 200  # lowered for a page larger than paper (``_pdf_dpi``) or of images alone, coarser (``_render_dpi``)
-# A PDF page that is only images (a photo "printed" to PDF at 72 dpi on a page of a metre, as Pillow and img2pdf
-# make them) renders about one pixel to each of its finest image's (``_render_dpi``): a little finer, so that
-# resampling loses none, but never to fewer pixels than an A4 page at 200 dpi (3.9 M): a page of paper size
-# renders as ever, whatever its images (a 150 dpi scan too)
+# A PDF page larger than paper that is only images (a photo "printed" to PDF at 72 dpi on a page of a metre, as
+# Pillow and img2pdf make them) renders about one pixel to each of its finest image's (``_render_dpi``): a
+# little finer, so that resampling loses none, but never to fewer pixels than an A4 page at 200 dpi (3.9 M).
+# A page up to A3 renders as ever, whatever its images: a scanner's compact PDF lays a fine mask (/SMask) over
+# a coarse image, and pdfium does not tell a mask's size
 PDF_IMAGE_MARGIN = 1.1
 PDF_MIN_PIXELS = 4_000_000
+PDF_PAPER_MAX_IN2 = 1.02 * 297 * 420 / 25.4 ** 2  # A3, and 2 % for sizes rounded to points
 # Form XObjects nested deeper than this are not looked into: a page that has some renders as ever; so does a
 # page of more images than this (a mosaic of tiles), which would take longer to measure than to render
 PDF_FORM_DEPTH = 15
@@ -426,13 +428,14 @@ def _finest_image_dpi(page: pdfium.PdfPage) -> float | None:
 
 
 def _render_dpi(width_pt: float, height_pt: float, image_dpi: float | None) -> int:
-    """The resolution a page of ``width_pt`` x ``height_pt`` renders at: ``_pdf_dpi``, or for a page of images
-    alone, the finest of them ``image_dpi`` (``_finest_image_dpi``), no finer than it needs
-    (``PDF_IMAGE_MARGIN``), but not so coarse that the page has fewer than ``PDF_MIN_PIXELS``."""
+    """The resolution a page of ``width_pt`` x ``height_pt`` renders at: ``_pdf_dpi``, or for a page larger
+    than ``PDF_PAPER_MAX_IN2`` of images alone, the finest of them ``image_dpi`` (``_finest_image_dpi``), no
+    finer than it needs (``PDF_IMAGE_MARGIN``), but not so coarse that the page has fewer than
+    ``PDF_MIN_PIXELS``."""
     dpi = _pdf_dpi(width_pt, height_pt)
-    if image_dpi is None:
-        return dpi
     area_in2 = max(width_pt, 1) * max(height_pt, 1) / 72 ** 2
+    if image_dpi is None or area_in2 <= PDF_PAPER_MAX_IN2:
+        return dpi
     least_dpi = math.ceil(math.sqrt(PDF_MIN_PIXELS / area_in2))
     return min(dpi, max(math.ceil(image_dpi * PDF_IMAGE_MARGIN), least_dpi))
 

@@ -479,3 +479,5 @@ def test_the_resolution_a_page_of_images_renders_at():
     assert ingest._render_dpi(4800, 3600, 36.0) == 40
     assert ingest._render_dpi(4800, 3600, 150.0) == ingest._pdf_dpi(4800, 3600)  # never over the budget
     assert ingest._render_dpi(595, 842, 36.0) == ingest.PDF_DPI  # an A4 page renders as ever
+    # an A3 page of a 100 dpi image, as a scanner's compact PDF has under a finer mask: as ever
+    assert ingest._render_dpi(842, 1191, 100.0) == ingest.PDF_DPI
