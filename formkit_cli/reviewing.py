@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import html
 import socket
+import tempfile
 from pathlib import Path
 
 import click
@@ -51,10 +53,23 @@ def review(db: Path, host: str, port: int, no_browser: bool) -> None:
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{server.port}/?token={token}"
     click.echo(f"Reviewing {db} at {url}  (Ctrl+C to stop)")
-    if not no_browser:
-        webbrowser.open(url)
-    server.serve_forever()  # returns on Ctrl+C: werkzeug's server catches it and closes
+    with tempfile.TemporaryDirectory(prefix="formkit-review-") as private:
+        if not no_browser:
+            webbrowser.open(redirect_file(Path(private), url).as_uri())
+        server.serve_forever()  # returns on Ctrl+C: werkzeug's server catches it and closes
     click.echo("Stopped.")
+
+
+def redirect_file(folder: Path, url: str) -> Path:
+    """A page in ``folder`` (made for this user alone) that sends the browser on to ``url``: the browser is
+    started with this file's name, not with the access token, which any user of a shared computer could read
+    in its command line (``ps``) while it starts."""
+    page = folder / "open-review.html"
+    page.touch(mode=0o600)
+    shown = html.escape(url)
+    page.write_text(f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={shown}">'
+                    f'<a href="{shown}">Open the review page</a>\n', encoding="utf-8")
+    return page
 
 
 def listen(host: str, port: int) -> socket.socket:

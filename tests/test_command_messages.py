@@ -100,6 +100,26 @@ def test_review_says_where_it_listens_and_when_it_stopped(store_path, no_serving
     assert re.search(r"/\?token=[\w-]{16,}  \(Ctrl\+C to stop\)$", lines[0])
 
 
+def test_review_starts_the_browser_without_the_token_in_its_command_line(store_path, no_serving, monkeypatch):
+    """The browser was started with the address and its token as an argument, which any user of a shared
+    computer can read (``ps``) while it starts: it is started with a page of this user's alone that sends it
+    on to the address."""
+    opened = []
+
+    def browser(uri: str) -> bool:
+        page = Path(uri.removeprefix("file://"))
+        opened.append((uri, page.read_text(encoding="utf-8"), page.stat().st_mode & 0o777))
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    code, out = run("review", "--db", store_path, "--port", "0")
+    assert code == 0, out
+    address = re.search(r"at (http://\S+)", out).group(1)
+    [(uri, page, mode)] = opened
+    assert uri.startswith("file://") and "token" not in uri and mode == 0o600
+    assert f'content="0;url={address}"' in page and "?token=" in address
+
+
 # void's "To restore:" line can be pasted into a shell
 
 def test_the_restore_hint_is_quoted_for_the_shell(store_path):
