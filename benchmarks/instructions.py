@@ -42,7 +42,10 @@ for path in files[:1 + int(sys.argv[2])]:
 
 def count(tree: Path, pages: list[Path], n: int) -> int:
     """Instructions of reading the first ``n`` + 1 of ``pages`` with the scanner of ``tree``."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", OMP_THREAD_LIMIT="1")
+    # the interpreter is started by its real path (below), which from a virtual environment is the base one: the
+    # environment's packages are passed on as the path this one imports from
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", OMP_THREAD_LIMIT="1",
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "read.py"
         script.write_text(READER)

@@ -12,6 +12,8 @@ Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import cv2
 import numpy as np
 
@@ -36,26 +38,33 @@ MARK_MM2 = 0.3  # of ink darker than the thing by as much, inside the box: a mar
 
 
 def flag_boxes_under_something(page: np.ndarray, layout_page: Page, values: list[FieldValue],
-                               px_per_mm: float = WARP_PX_PER_MM) -> None:
+                               px_per_mm: float = WARP_PX_PER_MM,
+                               references: Mapping[Box, tuple[float, float]] | None = None) -> None:
     """Flag, in place, each choice value of ``values`` with a box read as marked, heavy or filled that
     something opaque lies over (``lies_over``): an answer not flagged yet, or a field with a heavy or filled
     box that the respondent's fill convention may turn into one (``RAW_OVERLAID`` keeps it flagged). The
-    options go into ``raw[RAW_OVERLAID]``, in the field's order."""
+    options go into ``raw[RAW_OVERLAID]``, in the field's order. ``references``: the boxes'
+    ``marks.local_references`` on this ``page``, by box where found, as the reading counted them (the others
+    are counted here)."""
+    references = references or {}
     for value, seen in marked_boxes(layout_page, values):
-        under = [option for option, box in seen if lies_over(page, layout_page, box, px_per_mm)]
+        under = [option for option, box in seen
+                 if lies_over(page, layout_page, box, px_per_mm, references.get(box))]
         if under:
             value.raw[RAW_OVERLAID] = under
             flag_for_review(value, f"something dark lies over part of option(s) {', '.join(under)} and past it (a "
                                    "punched hole, a finger): a mark under it?")
 
 
-def lies_over(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
+def lies_over(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM,
+              references: tuple[float, float] | None = None) -> bool:
     """Whether a dark area wider than a stroke (``WIDE_MM``) runs from inside ``box`` to ``BEYOND_MM`` past
     its outline (over paper or printed words), and the box's printed border under it does not show against
-    it (``_border_hidden``): it is opaque; and no ink darker than it shows inside the box."""
+    it (``_border_hidden``): it is opaque; and no ink darker than it shows inside the box. ``references``:
+    the box's ``marks.local_references``, when already counted."""
     rows, cols = box_slices(box, LOOK_MM, page.shape, px_per_mm)
     region = page[rows, cols]
-    white, black = marks.local_references(page, box, px_per_mm)
+    white, black = references or marks.local_references(page, box, px_per_mm)
     contrast = max(white - black, 40.0)
     dark = below(region, white - DARK_SHARE * contrast).astype(np.uint8)
     left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start

@@ -441,11 +441,13 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     offsets = {f_id: offsets_mm for f_id, (offsets_mm, _) in placed.items()}
     boxes = {f.id: [marks.moved(o.box, offset) for o, offset in zip(f.options, offsets[f.id], strict=True)]
              for f in choices}
-    measures = {f.id: marks.measure_boxes(warped, boxes[f.id]) for f in choices}
+    # each box's paper and border, counted once: the measures' scale, and ``overlaid``'s for the marked boxes
+    references = {f.id: marks.boxes_references(warped, boxes[f.id]) for f in choices}
+    measures = {f.id: marks.measure_boxes(warped, boxes[f.id], references=references[f.id]) for f in choices}
     all_measures = [m for f in choices if f.id not in outside for m in measures[f.id]]
     baseline = marks.page_baseline(all_measures)
-    contrast = float(np.median([m.contrast for m in all_measures])) if all_measures else None
-    paper = float(np.median([m.white for m in all_measures])) if all_measures else None
+    contrast = marks.median([m.contrast for m in all_measures]) if all_measures else None
+    paper = marks.median([m.white for m in all_measures]) if all_measures else None
     handwritten = read_boxes_fields(warped, [f for f in page.fields if isinstance(f, BoxesField)])
     states = {f.id: [marks.classify(m, baseline, source_px_per_mm) for m in measures[f.id]] for f in choices}
     # a fold or crease through a box is no mark: such boxes are read as empty, and said so (resolve_choice)
@@ -474,7 +476,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
                             {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
     beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)
     stains.flag_marks_running_on(warped, page, values)
-    overlaid.flag_boxes_under_something(warped, page, values)
+    overlaid.flag_boxes_under_something(warped, page, values, references={
+        box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, beside.BESIDE_MM, field_window(f))

@@ -206,3 +206,30 @@ def test_a_lone_fill_beside_a_box_that_may_hide_a_mark_stays_flagged_whatever_th
     value = resolve_choice(field, [(Mark.FILLED, 0.9), (Mark.EMPTY, 1.0)], [fill, other])
     assert value.needs_review and value.raw.get("covered", value.raw.get("shaded")) == ["2"]
     assert flagged_otherwise(value.raw)
+
+
+def test_the_scanners_median_is_numpys():
+    """``marks.median`` stands in for ``np.median`` where a page calls it some thirty times (for NumPy's cost a
+    call): the same number for odd and even counts, Python floats and float32 scalars, ties and one value."""
+    rng = np.random.default_rng(7)
+    for n in [1, 2, 3, 4, 5, 12, 13, 40]:
+        for _ in range(50):
+            floats = rng.normal(0, 50, n).tolist()
+            singles = list(rng.uniform(0, 1, n).astype(np.float32))
+            ties = rng.integers(0, 3, n).astype(float).tolist()
+            for values in (floats, singles, ties):
+                assert marks.median(values) == float(np.median(values))
+
+
+def test_a_fields_boxes_measure_alike_with_their_references_given_or_counted():
+    """``measure_boxes`` takes the references the reading counted once for the field (and ``overlaid`` uses):
+    the same measures as counting them itself."""
+    page = np.full((400, 600), 235, np.uint8)
+    boxes = [Box(5 + 9 * k, 10, 5, 5) for k in range(5)]
+    for box in boxes:
+        x0, y0, x1, y1 = (round(v * 8) for v in (box.x_mm, box.y_mm, box.x_mm + box.w_mm, box.y_mm + box.h_mm))
+        cv2.rectangle(page, (x0, y0), (x1, y1), 40, 2)
+    cv2.line(page, (9 * 8 + 48, 88), (9 * 8 + 80, 120), 30, 3)  # a tick in the second box
+    references = marks.boxes_references(page, boxes)
+    assert marks.measure_boxes(page, boxes, references=references) == marks.measure_boxes(page, boxes)
+    assert marks.measure_boxes(page, boxes)[1].coverage > marks.measure_boxes(page, boxes)[0].coverage
