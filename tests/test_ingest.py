@@ -48,10 +48,15 @@ def pdf_with_pages(path: Path, *sizes_pt: tuple[float, float]) -> Path:
 
 def lying_pdf(path: Path, count: int) -> Path:
     """A PDF of one real page whose page tree says it has ``count``."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Count %d /Kids [3 0 R] >>" % count,
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> >>"]
-    data = bytearray(b"%PDF-1.4\n")
+    return write_pdf(path, [b"<< /Type /Catalog /Pages 2 0 R >>",
+                            b"<< /Type /Pages /Count %d /Kids [3 0 R] >>" % count,
+                            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> >>"])
+
+
+def write_pdf(path: Path, objects: list[bytes], version: bytes = b"1.4") -> Path:
+    """A PDF of ``objects`` (numbered from 1; object 1 the catalog) with its cross-reference table, as written
+    by hand: what a test needs that no PDF library would write (a page tree that lies, a page of odd content)."""
+    data = bytearray(b"%%PDF-%s\n" % version)
     offsets = []
     for number, body in enumerate(objects, 1):
         offsets.append(len(data))

@@ -21,6 +21,7 @@ from scanner import ingest
 from scanner.batch import Job, read_job
 from scanner.ingest import UNKNOWN_FORMAT, count_pages, describe, load_page
 from tests.synthetic import degrade_scan, draw_mark, render_pdf
+from tests.test_ingest import write_pdf
 
 DPI = 200
 K10 = build_layout(resolve_template("k10"))
@@ -336,17 +337,7 @@ def pdf_of(path: Path, size_pt: tuple[float, float], content: bytes, xobjects: d
         objects.append(b"<< /Type /Annot /Subtype /Stamp /Rect [0 0 200 100] /AP << /N %d 0 R >> >>"
                        % (len(objects) + 2))
         objects.append(pdf_stream(b"/Type /XObject /Subtype /Form /BBox [0 0 200 100]", b"0 0 200 100 re f"))
-    data = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(data))
-        data += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(data)
-    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    data += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(data))
-    return path
+    return write_pdf(path, objects, b"1.7")
 
 
 def as_before(path: Path, dpi: int) -> np.ndarray:

@@ -33,6 +33,15 @@ from tests.synthetic import degrade_scan, draw_mark, render_pdf
 
 DPI = 200
 CHROMIUM = "/usr/bin/chromium"
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, as a test drives it: no sandbox (tests may run as root), no GPU, and none of
+    its own network traffic (updates, sync) while it runs."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run"])
 # row: (marks, the value a careful reviewer enters when the row is flagged)
 MARKS = {"k10_01": ([("tick", 3)], "3"), "k10_02": ([("tick", 2), ("cross", 4)], "4"),
          "k10_03": ([("cross", 1), ("tick", 5)], "5"), "k10_04": ([("light", 2)], "2"),
@@ -232,10 +241,7 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard_in_chromium(scanne
     flagged = {p.field for p in decisions.queue(Store(db))}
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                      "--disable-sync", "--no-first-run"])
+            browser = launch_chromium(playwright)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(url)
             # typing before the autofocus lands would lose letters of the name
@@ -406,8 +412,7 @@ def test_a_held_alt_z_undoes_one_decision_and_shortcuts_go_by_the_keys_place(sca
     thread.start()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            browser = launch_chromium(playwright)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{server.server_port}/")
             page.fill("#reviewer", "Ann")

@@ -25,8 +25,8 @@ from formkit.store import Store
 from formkit_cli import main
 from tests.conftest import both_backends
 from tests.test_assign_keeps_decisions import MISTAKE, RIGHT, k10_reading, payload
+from tests.test_review import launch_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 STAINED = InputFile("monday/stained.jpg", hashlib.sha256(b"stained").hexdigest(), 1000, 1)
 CLEAN = InputFile("monday/clean.jpg", hashlib.sha256(b"clean").hexdigest(), 1000, 1)
 OTHER = "G9JU46QJ"  # a third valid serial: another respondent's form
@@ -101,6 +101,17 @@ def formkit_export(db: Path, out: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+def assign_by_mistake_and_decide(db: Path | str, client, token: str, stained: int, decider: str) -> int:
+    """The stained page assigned by ``client`` to the wrong serial, and its value to review decided as 4 by
+    ``decider``; that value's id."""
+    client.post(f"/assign/{stained}", data={"csrf": token, "form": "k10:1", "page": "1", "serial": MISTAKE})
+    store = Store(db)
+    [on_it] = [p for p in decisions.queue(store) if p.page_id == stained]
+    assert decisions.decide(store, on_it.value_id, "corrected", "4", decider, on_it.value) == ""
+    store.close()
+    return on_it.value_id
+
+
 def test_undo_just_after_an_assignment_takes_the_assignment_back(tmp_path):
     """Undo after saying which page a stained page is took back the reviewer's decision before it, on another
     form ("Undone: your last decision on k10_03 (k10 9R6E-7NME)"), and left the page assigned to the wrong
@@ -142,13 +153,9 @@ def test_undo_takes_back_the_decisions_made_since_an_assignment_first(new_store)
     db = new_store
     _, stained = week_store(db)
     ann, token = reviewer(db)
-    ann.post(f"/assign/{stained}", data={"csrf": token, "form": "k10:1", "page": "1", "serial": MISTAKE})
-    store = Store(db)
-    [on_it] = [p for p in decisions.queue(store) if p.page_id == stained]
-    assert decisions.decide(store, on_it.value_id, "corrected", "4", "ann", on_it.value) == ""
-    store.close()
+    decided = assign_by_mistake_and_decide(db, ann, token, stained, "ann")
     first = ann.post("/undo", data={"csrf": token})
-    assert first.headers["Location"] == f"/value/{on_it.value_id}"
+    assert first.headers["Location"] == f"/value/{decided}"
     assert page_state(db, stained) == ("read", "k10", MISTAKE)
     second = ann.post("/undo", data={"csrf": token})
     assert second.headers["Location"] == f"/pages/{stained}"
@@ -260,11 +267,7 @@ def test_decisions_on_a_page_taken_back_come_back_when_it_is_assigned_there_agai
     db = tmp_path / "s.sqlite"
     _, stained = week_store(db)
     ann, token = reviewer(db)
-    ann.post(f"/assign/{stained}", data={"csrf": token, "form": "k10:1", "page": "1", "serial": MISTAKE})
-    store = Store(db)
-    [on_it] = [p for p in decisions.queue(store) if p.page_id == stained]
-    assert decisions.decide(store, on_it.value_id, "corrected", "4", "bob", on_it.value) == ""
-    store.close()
+    assign_by_mistake_and_decide(db, ann, token, stained, "bob")
     told = messages(ann.post("/undo", data={"csrf": token}, follow_redirects=True))[-1]
     assert told.endswith("Review decisions: 0 kept, 1 dropped (k10_03 was 4: not a question of this form page, or "
                          "read differently now; they come back if the page is assigned back and reads as before).")
@@ -337,8 +340,7 @@ def test_a_stained_page_is_identified_and_taken_back_with_the_keyboard_only_in_c
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            browser = launch_chromium(playwright)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{server.server_port}/pages")
             page.wait_for_function("document.activeElement && document.activeElement.id === 'reviewer'")
