@@ -181,3 +181,31 @@ def test_the_command_taking_back_an_assignment_refuses_a_print_size_it_would_ign
     assert refused.exit_code == 2 and "give --page alone" in refused.output
     assert page_state(db, page_id) == ("read", "k10", MISTAKE)
     assert run("--undo").exit_code == 0 and page_state(db, page_id) == ("read", "k10", RIGHT)
+
+
+@both_backends
+def test_a_later_decision_on_the_image_read_meanwhile_is_not_shelved_when_the_page_comes_back(new_store, monkeypatch):
+    """Ann decides q1 on a as 4; a is voided, b read in its place waits (Ann's 4 against its 5); Bob decides it
+    5. a restored was read again with Ann's 4, exported unflagged, Bob's later 5 left unseen on b, a conflict
+    now. Now a's q1 waits again, saying both decisions; Ann's is cleared (undo passes over it, the audit log
+    keeps it), and once decided again nothing waits."""
+    from formkit.store import reviewing
+
+    clock = iter(f"2026-12-06T10:00:{s:02d}+00:00" for s in range(60))
+    monkeypatch.setattr(reviewing, "now", lambda: next(clock))  # each decision a second after the one before
+    store = Store(new_store)
+    a, b = _decided_on_a_then_voided(store)
+    [on_b] = store.review_queue("bob", -1)
+    assert store.decide(int(on_b["value_id"]), "accepted", "5", "bob", "5") == ""
+    store.restore_pages([a], "bob")
+    [again] = store.review_queue("ann", -1)
+    assert (int(again["page_id"]), again["field"], again["value"]) == (a, "q1", "4")
+    assert f"bob decided '5' (accepted) on page {b}, another image of this page, after ann decided '4' " \
+           "(corrected) on this one" in again["reason"]
+    assert decisions.undo(store, "ann").field == ""  # her cleared decision is not hers to undo
+    assert [r["action"] for r in store.audit_rows()][-1] == "flag-value"
+    assert store.decide(int(again["value_id"]), "corrected", "5", "ann", "4") == ""
+    store.void_pages([b], "photographed twice", "bob")  # settled again both ways: hers is the later decision now
+    store.restore_pages([b], "bob")
+    assert not store.review_queue("ann", -1)
+    store.close()

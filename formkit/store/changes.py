@@ -199,6 +199,39 @@ class PageChanges:
             self._settle_all(touched, actor, changes)
         return changes
 
+    def _flag_overtaken_decisions(self, form: str, serial: str, actor: str) -> None:
+        """A value decided on the page read of ``form`` and ``serial`` that another image of its page carries a
+        later decision on, otherwise (made while this page was voided or assigned away, before it came back),
+        waits for review again, saying both: the export carried the earlier decision while the later one sat
+        unseen on a conflict. The earlier decision is cleared (kept whole in the ``flag-value`` entry; undo
+        passes over it); the value shown is the one it decided. Inside the caller's transaction."""
+        rows = self.db.execute(
+            "SELECT v.id, v.page_id, v.field, v.value, v.review, v.reviewed_by, v.reviewed_at, c.id AS later_page,"
+            " o.value AS later_value, o.review AS later_review, o.reviewed_by AS later_by, o.reviewed_at AS later_at"
+            " FROM pages p JOIN field_values v ON v.page_id=p.id JOIN pages c ON c.form=p.form AND c.serial=p.serial"
+            " AND c.form_page=p.form_page AND c.status=? JOIN field_values o ON o.page_id=c.id AND o.field=v.field"
+            " WHERE p.form=? AND p.serial=? AND p.status=? AND v.review<>'' AND o.review<>''"
+            " AND o.reviewed_at>v.reviewed_at ORDER BY v.id, o.reviewed_at DESC",
+            (PageState.CONFLICT.value, form, serial, PageState.READ.value)).fetchall()
+        flagged: set[int] = set()
+        for r in rows:
+            # illegible is stored as no value, as blank is: told apart by the decision
+            same = r["value"] == r["later_value"] and (r["review"] == "illegible") == (r["later_review"] == "illegible")
+            if same or r["id"] in flagged:
+                continue
+            flagged.add(r["id"])
+            why = (f"{r['later_by']} decided {_decided(r['later_value'], r['later_review'])} on page "
+                   f"{r['later_page']}, another image of this page, after {r['reviewed_by']} decided "
+                   f"{_decided(r['value'], r['review'])} on this one")
+            self.db.execute("UPDATE field_values SET needs_review=1, reason=?, review='', reviewed_by='',"
+                            " reviewed_at='' WHERE id=?", (why, r["id"]))
+            cleared = {"review": r["review"], "reviewed_by": r["reviewed_by"], "reviewed_at": r["reviewed_at"]}
+            later = {"value": r["later_value"], "review": r["later_review"], "reviewed_by": r["later_by"],
+                     "reviewed_at": r["later_at"]}
+            self.audit(actor, "flag-value", int(r["page_id"]), r["field"], r["value"], r["value"],
+                       detail=json.dumps({"reason": why, "decision_cleared": cleared,
+                                          "later_on": int(r["later_page"]), "later": later}))
+
     def _flag_decided_on_voided(self, form: str, serial: str, actor: str) -> None:
         """``_flag_decisions_left`` for each page read of ``form`` and ``serial`` against every page of its form
         page voided while it was the one read (``_voided_and_read``): a flag set when a page was voided is set
@@ -232,7 +265,7 @@ class PageChanges:
             # illegible is stored as no value: this image reading nothing would export as not answered
             if made is None or row["review"] or row["value"] == made["value"] and made["review"] != "illegible":
                 continue  # not decided there, decided here too, or the same value
-            what = "it was illegible" if made["review"] == "illegible" else f"{shown(made['value'])} ({made['review']})"
+            what = _decided(made["value"], made["review"])
             found.append((row, f"{made['reviewed_by']} decided {what} on page {left_id}, voided since; this image "
                                f"reads {shown(row['value'])}", made["value"]))
         return found
@@ -432,6 +465,12 @@ class PageChanges:
                                  row["id"]))
         # the values of a page read anew by the caller (re-read, assigned, read in place of one voided) have none
         self._flag_decided_on_voided(form, serial, actor)
+        self._flag_overtaken_decisions(form, serial, actor)
+
+
+def _decided(value: str, review: str) -> str:
+    """A person's decision in a message: "it was illegible", or the value and how ('4' (corrected))."""
+    return "it was illegible" if review == "illegible" else f"{shown(value)} ({review})"
 
 
 def _identity(page: dict[str, Any]) -> str:
