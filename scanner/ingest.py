@@ -6,6 +6,7 @@ Colour pages are reduced with the darkest channel, so blue, red or black pen all
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -427,17 +428,17 @@ def _finest_image_dpi(page: pdfium.PdfPage) -> float | None:
     return finest
 
 
-def _render_dpi(width_pt: float, height_pt: float, image_dpi: float | None) -> int:
+def _render_dpi(width_pt: float, height_pt: float, image_dpi: Callable[[], float | None]) -> int:
     """The resolution a page of ``width_pt`` x ``height_pt`` renders at: ``_pdf_dpi``, or for a page larger
-    than ``PDF_PAPER_MAX_IN2`` of images alone, the finest of them ``image_dpi`` (``_finest_image_dpi``), no
-    finer than it needs (``PDF_IMAGE_MARGIN``), but not so coarse that the page has fewer than
-    ``PDF_MIN_PIXELS``."""
+    than ``PDF_PAPER_MAX_IN2`` of images alone, the finest of them (``image_dpi()``, asked only of such a page:
+    it walks the page's objects), no finer than it needs (``PDF_IMAGE_MARGIN``), but not so coarse that the
+    page has fewer than ``PDF_MIN_PIXELS``."""
     dpi = _pdf_dpi(width_pt, height_pt)
     area_in2 = max(width_pt, 1) * max(height_pt, 1) / 72 ** 2
-    if image_dpi is None or area_in2 <= PDF_PAPER_MAX_IN2:
+    if area_in2 <= PDF_PAPER_MAX_IN2 or (finest := image_dpi()) is None:
         return dpi
     least_dpi = math.ceil(math.sqrt(PDF_MIN_PIXELS / area_in2))
-    return min(dpi, max(math.ceil(image_dpi * PDF_IMAGE_MARGIN), least_dpi))
+    return min(dpi, max(math.ceil(finest * PDF_IMAGE_MARGIN), least_dpi))
 
 
 def _pdf_image_dpi(page: pdfium.PdfPage) -> float | None:
@@ -462,7 +463,7 @@ def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
         # the size the page renders at, as pypdfium2 sizes its bitmap (pdfium gives the width and height of
         # the page's boxes as it draws them: normalised, rotated, a Letter page for a box of no size)
         size_pt = page.get_size()
-        dpi = _render_dpi(*size_pt, _pdf_image_dpi(page))
+        dpi = _render_dpi(*size_pt, lambda: _pdf_image_dpi(page))
         scale = dpi / 72
         width, height = (max(0, math.ceil(side * scale)) for side in size_pt)
         _check_size(width, height, what="PDF page", dpi=dpi)

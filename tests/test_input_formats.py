@@ -466,9 +466,15 @@ def test_a_page_whose_images_cannot_be_measured_renders_as_before(tmp_path, monk
 
 def test_the_resolution_a_page_of_images_renders_at():
     """``_render_dpi`` on plain values: a page's size in points, its finest image's dpi."""
-    assert ingest._render_dpi(4800, 3600, None) == ingest._pdf_dpi(4800, 3600)
-    assert ingest._render_dpi(4800, 3600, 36.0) == 40
-    assert ingest._render_dpi(4800, 3600, 150.0) == ingest._pdf_dpi(4800, 3600)  # never over the budget
-    assert ingest._render_dpi(595, 842, 36.0) == ingest.PDF_DPI  # an A4 page renders as ever
+    def finest(dpi: float | None):
+        return lambda: dpi
+
+    def never():
+        raise AssertionError("a page of paper size has its images measured: it renders as ever anyway")
+
+    assert ingest._render_dpi(4800, 3600, finest(None)) == ingest._pdf_dpi(4800, 3600)
+    assert ingest._render_dpi(4800, 3600, finest(36.0)) == 40
+    assert ingest._render_dpi(4800, 3600, finest(150.0)) == ingest._pdf_dpi(4800, 3600)  # never over the budget
+    assert ingest._render_dpi(595, 842, never) == ingest.PDF_DPI  # an A4 page renders as ever
     # an A3 page of a 100 dpi image, as a scanner's compact PDF has under a finer mask: as ever
-    assert ingest._render_dpi(842, 1191, 100.0) == ingest.PDF_DPI
+    assert ingest._render_dpi(842, 1191, never) == ingest.PDF_DPI
