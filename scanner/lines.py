@@ -206,7 +206,7 @@ def _ink_contrast(region: np.ndarray, background: np.ndarray, line_row: int, px_
 
 
 def _creased(page: np.ndarray, faint: np.ndarray, origin: tuple[int, int], bands: tuple[tuple[int, int], ...],
-             columns: tuple[int, int], px_per_mm: float, least_px: float = 0.0) -> bool:
+             columns: tuple[int, int], px_per_mm: float, least_px: float) -> bool:
     """Whether the crossing in ``columns`` of the rows ``bands`` (just above and below the printed line) is one
     straight line that runs on far above and below, or very far one way: a fold or crease of the paper
     (``creases.runs_on``); or several such lines side by side (``CREASE_GAP_MM`` apart), each piece of its
