@@ -192,9 +192,6 @@ def _take_back(store: Any, page_id: int, by: str, catalogue: Any) -> None:
     """``assign --undo``: the page's standing assignment by hand taken back (``queue.unassign``), or why not."""
     from formkit.review import queue as decisions
 
-    if decisions.standing_assignment(store, page_id) is None:
-        raise InputError(f"page id {page_id} was not made what it is by an assignment that can be taken back "
-                         "(never assigned by hand, taken back already, voided, or read again since)")
     done = decisions.unassign(store, page_id, None, by, pipeline.reader(catalogue), catalogue)
     if done.problem:
         raise InputError(f"page id {page_id}: {done.problem}")

@@ -335,6 +335,9 @@ def unassign(store: Store, page_id: int, audit_id: int | None, actor: str, read_
     ``unassign-page``, which names the assignment taken back, so that neither is taken back again. Refused
     when the page changed since (assigned again, taken back, voided) or cannot be read as it was."""
     assigned = store.standing_assignment(page_id)
+    if assigned is None and audit_id is None:  # none named (the command): none to take back
+        return Unassigned("no assignment by hand that can be taken back made it what it is (never assigned by "
+                          "hand, taken back already, voided, or read again since)", page_id)
     if assigned is None or audit_id is not None and assigned.audit_id != audit_id:
         return Unassigned("the page changed since it was shown (assigned again, taken back or voided meanwhile); "
                           "look at it again", page_id)

@@ -179,7 +179,7 @@ class PageChanges:
         """Take pages out of every export, queue, conflict and fill-convention decision, keeping them (and
         the state each had) for ``restore_pages``; pages already voided are left alone. A page read that
         leaves has its earliest conflict read in its place, its values that a person decided otherwise on the
-        page that left waiting for review (``_flag_decided_on_voided``, through ``_decide_fill_convention``).
+        page that left waiting for review (``_flag_decisions_left``, through ``_decide_fill_convention``).
         Returns every page whose state changed."""
         changes: list[StateChange] = []
         with self._writing() as db:
@@ -215,9 +215,7 @@ class PageChanges:
             (PageState.CONFLICT.value, form, serial, PageState.READ.value)).fetchall()
         flagged: set[int] = set()
         for r in rows:
-            # illegible is stored as no value, as blank is: told apart by the decision
-            same = r["value"] == r["later_value"] and (r["review"] == "illegible") == (r["later_review"] == "illegible")
-            if same or r["id"] in flagged:
+            if _same_decision(r["value"], r["review"], r["later_value"], r["later_review"]) or r["id"] in flagged:
                 continue
             flagged.add(r["id"])
             why = (f"{r['later_by']} decided {_decided(r['later_value'], r['later_review'])} on page "
@@ -231,16 +229,6 @@ class PageChanges:
             self.audit(actor, "flag-value", int(r["page_id"]), r["field"], r["value"], r["value"],
                        detail=json.dumps({"reason": why, "decision_cleared": cleared,
                                           "later_on": int(r["later_page"]), "later": later}))
-
-    def _flag_decided_on_voided(self, form: str, serial: str, actor: str) -> None:
-        """``_flag_decisions_left`` for each page read of ``form`` and ``serial`` against every page of its form
-        page voided while it was the one read (``_voided_and_read``): a flag set when a page was voided is set
-        again wherever the values of the page read in its place were read again since (a re-read, an assignment
-        there and back), which put the machine's reading and reason back unflagged; and of three images, the
-        third read in place of the second keeps what was decided on the first. Inside the caller's
-        transaction."""
-        for voided_id, read_id in self._voided_and_read(form, serial):
-            self._flag_decisions_left(voided_id, read_id, actor)
 
     def _voided_and_read(self, form: str, serial: str) -> list[tuple[int, int]]:
         """(page voided while it was the one read, the page read now) of each form page of ``form`` and
@@ -262,8 +250,7 @@ class PageChanges:
         for row in self.db.execute("SELECT id, field, value, needs_review, reason, review FROM field_values"
                                    " WHERE page_id=?", (read_id,)).fetchall():
             made = decided.get(row["field"])
-            # illegible is stored as no value: this image reading nothing would export as not answered
-            if made is None or row["review"] or row["value"] == made["value"] and made["review"] != "illegible":
+            if made is None or row["review"] or _same_decision(row["value"], "", made["value"], made["review"]):
                 continue  # not decided there, decided here too, or the same value
             what = _decided(made["value"], made["review"])
             found.append((row, f"{made['reviewed_by']} decided {what} on page {left_id}, voided since; this image "
@@ -424,7 +411,8 @@ class PageChanges:
     def _decide_fill_convention(self, form: str, serial: str, actor: str = "scanner") -> None:
         """Decide again, from every page read of this printed form, what a lone filled box means for its
         respondent, and read its lone fills that way (never one a person has reviewed); then flag again what a
-        person decided otherwise on a page voided since (``_flag_decided_on_voided``, audited under ``actor``):
+        person decided otherwise on a page voided since (``_flag_decisions_left``, audited under ``actor``) or on
+        another image after this page's own decision (``_flag_overtaken_decisions``):
         it runs wherever the pages read of a printed form, or their values, changed. Inside the caller's
         transaction."""
         rows = self.db.execute(
@@ -448,7 +436,8 @@ class PageChanges:
                        detail=json.dumps({"form": form, "evidence": vars(convention.evidence)}))
         # values waiting because a person decided otherwise on a page voided since: the convention reading the
         # same value again keeps them waiting (one read otherwise is flagged again below, saying so)
-        flagged = {int(row["id"]) for voided_id, read_id in self._voided_and_read(form, serial)
+        voided_and_read = self._voided_and_read(form, serial)
+        flagged = {int(row["id"]) for voided_id, read_id in voided_and_read
                    for row, why, _ in self._decisions_left(voided_id, read_id)
                    if row["needs_review"] and why in row["reason"]}
         for row, raw, states in zip(rows, raws, fields, strict=True):
@@ -463,9 +452,19 @@ class PageChanges:
                 self.db.execute("UPDATE field_values SET value=?, confidence=?, needs_review=?, reason=? WHERE id=?",
                                 (reading.value, reading.confidence, int(reading.needs_review), reading.reason,
                                  row["id"]))
-        # the values of a page read anew by the caller (re-read, assigned, read in place of one voided) have none
-        self._flag_decided_on_voided(form, serial, actor)
+        # what a person decided on a page voided while it was the one read, set again wherever the values of the
+        # page read in its place were read again since (a re-read, an assignment there and back put the machine's
+        # reading back unflagged), and, of three images, kept for the third read in place of the second
+        for voided_id, read_id in voided_and_read:
+            self._flag_decisions_left(voided_id, read_id, actor)
         self._flag_overtaken_decisions(form, serial, actor)
+
+
+def _same_decision(value: str, review: str, other_value: str, other_review: str) -> bool:
+    """Whether a value (``review``: '' for the machine's reading) says what another image's decision says.
+    Illegible is stored as no value, as blank is: told apart by the decision (this image reading nothing would
+    export as not answered)."""
+    return value == other_value and (review == "illegible") == (other_review == "illegible")
 
 
 def _decided(value: str, review: str) -> str:
