@@ -45,6 +45,7 @@ from tests.synthetic import (  # noqa: E402
     degrade_scan,
     fill_page,
     glass_streaks,
+    one_bit_copy,
     render_pdf,
     stick_note,
 )
@@ -124,7 +125,7 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
         page = cv2.cvtColor(filled.image, cv2.COLOR_RGB2GRAY) if one_bit else filled.image
         image = glass_streaks(degrade_scan(page, dpi, rng, out_dpi=dpi, upside_down=rng.random() < 1 / 3), dpi, rng)
         if one_bit:
-            image = np.where(image > 150, 255, 0).astype(np.uint8)
+            image = one_bit_copy(image)
     else:
         frames = {"photo2msg": MESSENGER_FRAME_PX, "photo7dim": (3000, 2250), "photo7bright": (3000, 2250),
                   "photo3": (2000, 1500),

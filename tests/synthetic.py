@@ -297,8 +297,13 @@ def degrade_scan(rgb: np.ndarray, dpi: float, rng: random.Random, out_dpi: float
         image = cv2.resize(image, None, fx=out_dpi / dpi, fy=out_dpi / dpi, interpolation=cv2.INTER_AREA)
     image = _add_sensor_noise(image, np.random.default_rng(rng.randrange(1 << 30)), 6)
     if one_bit:
-        image = np.where(image > 150, 255, 0).astype(np.uint8)
+        image = one_bit_copy(image)
     return np.ascontiguousarray(np.rot90(image, rotate_quarter)) if rotate_quarter else image
+
+
+def one_bit_copy(image: np.ndarray) -> np.ndarray:
+    """A grey scan as a copier's or scanner's black-and-white mode keeps it: black where darker than 150."""
+    return np.where(image > 150, 255, 0).astype(np.uint8)
 
 
 def glass_streaks(image: np.ndarray, dpi: float, rng: random.Random, count: tuple[int, int] = (1, 3),
@@ -307,8 +312,7 @@ def glass_streaks(image: np.ndarray, dpi: float, rng: random.Random, count: tupl
     down the whole image along the scan, each ``width_mm`` (least, most) wide, letting 35-80 % of the light
     through, ``count``
     (least, most) of them at random columns, or one at each of ``columns_mm`` from the left edge. A 1-bit scan
-    is given its streaks before it is thresholded (``np.where(image > 150, 255, 0)`` after, as
-    ``degrade_scan``)."""
+    is given its streaks before it is thresholded (``one_bit_copy`` after, as ``degrade_scan``)."""
     out = image.astype(np.float32)
     w = image.shape[1]
     xs = np.arange(w, dtype=np.float32)

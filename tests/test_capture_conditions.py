@@ -11,7 +11,7 @@ import pytest
 from formkit.layout import build_layout
 from formkit.template import resolve_template
 from scanner import marks
-from tests.synthetic import degrade_photo, degrade_scan, draw_line_mark, glass_streaks
+from tests.synthetic import degrade_photo, degrade_scan, draw_line_mark, glass_streaks, one_bit_copy
 from tests.test_light_marks import PENCIL, tick, values_of
 from tests.test_scan import DPI, option_box, printed, read
 
@@ -31,7 +31,7 @@ def _vas_scan(tmp_path, streaks_mm: tuple[float, ...], *, one_bit: bool, seed: i
     scan = glass_streaks(degrade_scan(page, DPI, rng, out_dpi=SCAN_DPI), SCAN_DPI, rng, columns_mm=streaks_mm,
                          width_mm=width_mm)
     if one_bit:
-        scan = np.where(scan > 150, 255, 0).astype(np.uint8)
+        scan = one_bit_copy(scan)
     return values_of(read(scan))
 
 
