@@ -167,10 +167,30 @@ def read_qr_codes(grey: np.ndarray, scale: float = 1.0) -> list[QrRead]:
     return found
 
 
+# of the QR region's width (code and quiet zone): about four modules of formkit's codes
+QR_LOCAL_BLOCK_SHARE = 0.11
+QR_LOCAL_OFFSET = 5  # grey levels under the neighbourhood's weighted mean that count as dark
+
+
+def _smoothed_threshold(crop: np.ndarray) -> np.ndarray:
+    """``crop`` smoothed over a pixel and thresholded as a whole (Otsu)."""
+    return cv2.threshold(cv2.GaussianBlur(crop, (0, 0), 1.0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+
+
+def qr_local_threshold(crop: np.ndarray) -> np.ndarray:
+    """``crop`` (uint8 grey, the QR region rectified) black where it is darker than its neighbourhood of
+    about four modules. A blurred, JPEG-compressed photo under uneven light (a messenger's copy of a phone
+    photo) leaves the modules' contrast local: one threshold for the whole region merges them."""
+    block = 2 * int(QR_LOCAL_BLOCK_SHARE * crop.shape[1] / 2) + 1
+    return cv2.adaptiveThreshold(crop, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, max(block, 3),
+                                 QR_LOCAL_OFFSET)
+
+
 def qr_in_known_frames(grey: np.ndarray, found: Markers, frames: list[tuple[np.ndarray, tuple]]) -> list[QrRead]:
     """Second chance for a QR the whole-image read missed. ``frames`` are the page geometries in use:
     (marker corners in mm by id, QR region in mm). For each geometry the markers fit well, the QR
-    region is rectified at a generous resolution, sharpened, and read again."""
+    region is rectified at a generous resolution and read again: as it is, smoothed and thresholded as a
+    whole, and thresholded against its own neighbourhood (``qr_local_threshold``)."""
     px_per_mm = 10.0
     tried: list[QrRead] = []
     for marker_mm, (x_mm, y_mm, w_mm, h_mm) in frames:
@@ -190,9 +210,8 @@ def qr_in_known_frames(grey: np.ndarray, found: Markers, frames: list[tuple[np.n
         size = (int(w_mm * px_per_mm), int(h_mm * px_per_mm))
         crop = cv2.warpPerspective(grey, crop_to_px, size, flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
                                    borderValue=255)
-        for attempt in (crop, cv2.threshold(cv2.GaussianBlur(crop, (0, 0), 1.0), 0, 255,
-                                            cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]):
-            reads = read_qr_codes(attempt)
+        for prepare in (None, _smoothed_threshold, qr_local_threshold):
+            reads = read_qr_codes(crop if prepare is None else prepare(crop))
             if reads:
                 for read in reads:
                     pts = cv2.perspectiveTransform(read.corners.reshape(-1, 1, 2).astype(np.float64), crop_to_px)
