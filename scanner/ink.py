@@ -136,12 +136,30 @@ def _beyond(ink: np.ndarray, top: int, bottom: int, limit: int) -> tuple[np.ndar
 
 def _uncrossed(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
     """The pixels of the horizontal line in rows ``band`` of ``ink`` where no handwriting crosses it, as rows
-    ``band`` of ``ink``. Crossed is where ink runs on unbroken two rows past the band on both sides."""
+    ``band`` of ``ink``. Crossed is where ink runs on two rows past the band on both sides: the columns between
+    where a stroke meets the band on one side and where it leaves on the other, up to the band's thickness
+    further along (a stroke slanting across the line, as the round of a 6 or a 9 across a box's foot, leaves
+    it to one side of where it met it; counted straight down, its part beyond the line came apart)."""
     start, stop = band
     if start < 2 or stop + 2 > ink.shape[0]:
         return ink[start:stop].copy()
-    crossed = np.logical_and.reduce(ink[[start - 2, start - 1, start, stop - 1, stop, stop + 1]], axis=0)
+    above, below = ink[start - 2] & ink[start - 1], ink[stop] & ink[stop + 1]
+    reach = stop - start
+    crossed = ((_within_before(above, reach) & _within_after(below, reach))
+               | (_within_after(above, reach) & _within_before(below, reach)))
     return ink[start:stop] & ~crossed
+
+
+def _within_before(flags: np.ndarray, reach: int) -> np.ndarray:
+    """Per position of the 1-D bool ``flags``: whether any of it, or of the ``reach`` before it, is set."""
+    counts = np.concatenate(([0], np.cumsum(flags)))
+    ends = np.arange(1, len(flags) + 1)
+    return counts[ends] - counts[np.maximum(ends - reach - 1, 0)] > 0
+
+
+def _within_after(flags: np.ndarray, reach: int) -> np.ndarray:
+    """Per position of the 1-D bool ``flags``: whether any of it, or of the ``reach`` after it, is set."""
+    return _within_before(flags[::-1], reach)[::-1]
 
 
 def _run_length(stack: np.ndarray) -> np.ndarray:

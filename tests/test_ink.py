@@ -59,6 +59,28 @@ def test_a_stroke_crossing_the_border_stays_whole():
     assert not kept[TOP - 1:TOP + 1, LEFT + 3:26].any()
 
 
+@pytest.mark.parametrize("slope", [-1.0, -0.5, 0.5, 1.0])
+def test_a_stroke_slanting_across_the_border_stays_whole(slope):
+    """The round of a 6 or a 9 crossing a box's foot at a slant: no column holds the stroke on both sides of
+    the line, so the line was removed under it and the part below came apart (the scanner then left it out
+    as writing below the box, and a 6 was read as a 1)."""
+    import cv2
+
+    ink = _box()
+    across = int(round(12 / abs(slope) * np.sign(slope)))  # 12 rows down, 12 / |slope| columns across
+    x0, y0 = 30 - across // 2, BOTTOM - 6
+    x1, y1 = x0 + across, BOTTOM + 6
+    stroke = np.zeros(ink.shape, np.uint8)
+    cv2.line(stroke, (x0, y0), (x1, y1), 1, 3)
+    ink |= stroke.astype(bool)
+    kept = _cleaned(ink).astype(np.uint8)
+    count, labels = cv2.connectedComponents(kept, connectivity=8)
+    assert count == 2, "the stroke is one piece, nothing else is left"
+    assert labels[y0, x0] == labels[y1 - 1, x1 - int(np.sign(slope))] == 1
+    assert not kept[BOTTOM - 1:BOTTOM + 1, LEFT + 3:min(x0, x1) - 4].any()  # the border beside it is gone
+    assert not kept[BOTTOM - 1:BOTTOM + 1, max(x0, x1) + 4:RIGHT - 2].any()
+
+
 def test_a_straight_stroke_inside_the_box_is_not_taken_for_a_border():
     ink = _box()
     ink[20:60, LEFT + 8:LEFT + 11] = True  # a "1" a millimetre inside the left border

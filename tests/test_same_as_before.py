@@ -163,12 +163,20 @@ def _without_printed_lines_as_before(ink, rows, columns, px_per_mm, slack_mm=0.6
         usual_up, usual_down = (int(percentile(side[on_line], LINE_THICKNESS_PERCENTILE)) for side in (up, down))
         return max(0, top - usual_up - 1), min(ink.shape[0], bottom + usual_down + 1)
 
-    def uncrossed(ink, band):
+    def uncrossed(ink, band):  # the crossing rule of 2026-12-06 (strokes slanting across a line too), plainly
         start, stop = band
-        up, down = _beyond(ink, start, stop, limit=2)
-        crossed = (up >= 2) & (down >= 2)
         out = np.zeros_like(ink)
-        out[start:stop] = ink[start:stop] & ~crossed[None, :]
+        out[start:stop] = ink[start:stop]
+        if start < 2 or stop + 2 > ink.shape[0]:
+            return out
+        above = [c for c in range(ink.shape[1]) if ink[start - 2, c] and ink[start - 1, c]]
+        below = [c for c in range(ink.shape[1]) if ink[stop, c] and ink[stop + 1, c]]
+        reach = stop - start
+        for c in range(ink.shape[1]):
+            down_right = any(c - reach <= a <= c for a in above) and any(c <= b <= c + reach for b in below)
+            down_left = any(c <= a <= c + reach for a in above) and any(c - reach <= b <= c for b in below)
+            if down_right or down_left:
+                out[start:stop, c] = False
         return out
 
     across = [band for row in rows if (band := line_extent(ink, row))]
