@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -64,8 +65,6 @@ def test_a_stroke_slanting_across_the_border_stays_whole(slope):
     """The round of a 6 or a 9 crossing a box's foot at a slant: no column holds the stroke on both sides of
     the line, so the line was removed under it and the part below came apart (the scanner then left it out
     as writing below the box, and a 6 was read as a 1)."""
-    import cv2
-
     ink = _box()
     across = int(round(12 / abs(slope) * np.sign(slope)))  # 12 rows down, 12 / |slope| columns across
     x0, y0 = 30 - across // 2, BOTTOM - 6
