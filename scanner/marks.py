@@ -7,6 +7,7 @@ then the page's empty boxes (most boxes) give the baseline that is subtracted.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
@@ -369,8 +370,8 @@ def page_baseline(measures: list[BoxMeasure]) -> Baseline:
     With few boxes, or a median that is itself inked, no baseline is assumed."""
     if len(measures) < 6:
         return Baseline(0.0, 0.0)
-    coverage = median([m.coverage for m in measures])
-    weak = median([m.weak for m in measures])
+    coverage = float(statistics.median([m.coverage for m in measures]))
+    weak = float(statistics.median([m.weak for m in measures]))
     if coverage > FAINT_FROM:
         return Baseline(0.0, 0.0)
     return Baseline(coverage, weak)
@@ -413,7 +414,7 @@ def own_marks_trace(fields: list[list[tuple[Mark, float]]], measures: list[list[
     ``OWN_MARKS_MIN`` such fields."""
     traces = [ms[lone].weak - baseline.weak for states, ms in zip(fields, measures, strict=True)
               if (lone := _lone_box(states, Mark.MARKED)) is not None]
-    return median(traces) if len(traces) >= OWN_MARKS_MIN else None
+    return float(statistics.median(traces)) if len(traces) >= OWN_MARKS_MIN else None
 
 
 def read_light_mark(states: list[tuple[Mark, float]], measures: list[BoxMeasure], baseline: Baseline,
@@ -435,18 +436,6 @@ def _lone_box(states: list[tuple[Mark, float]], mark: Mark) -> int | None:
     """The index of the one box in state ``mark`` when every other box is empty."""
     inked = [k for k, (state, _) in enumerate(states) if state is not Mark.EMPTY]
     return inked[0] if len(inked) == 1 and states[inked[0]][0] is mark else None
-
-
-def median(values: list[float]) -> float:
-    """``float(np.median(values))`` of a non-empty list of finite numbers (Python floats, or NumPy scalars of
-    one type), without NumPy's cost a call (as much as measuring a box; a page took thirty). The same number:
-    the middle value, or of an even count the middle two added in their own type (float32 for float32
-    scalars, as NumPy's mean adds them) and halved, which is exact."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return float(ordered[middle])
-    return float(ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _confidence(margin: float, scale: float) -> float:
@@ -505,7 +494,7 @@ def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_
     centre = _best_place(sum(scores), (reach, reach), reach)
     places = [_best_place(s, centre, SNAP_BOX_PX) for s in scores]
     clearest_here = [s.max() for s in scores]  # each box's outline where it lies clearest
-    typical = median(clearest_here)  # an outline as clear as a box's can show anywhere near
+    typical = float(statistics.median(clearest_here))  # an outline as clear as a box's can show anywhere near
     for k, (s, place) in enumerate(zip(scores, places, strict=True)):
         if typical > 0 and s[place] < WEAK_OUTLINE * typical:
             alone = np.unravel_index(int(np.argmax(s)), s.shape)
@@ -513,7 +502,7 @@ def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_
                 places[k] = (int(alone[0]), int(alone[1]))
     # how clearly each outline lies where it is placed, for the print's contrast there (glare over one box lowers
     # its outline's score as much as its print: that box is in place, and says so)
-    clearest = median([best / spread for best, spread in zip(clearest_here, spreads, strict=True)])
+    clearest = float(statistics.median([best / spread for best, spread in zip(clearest_here, spreads, strict=True)]))
     strengths = [round(float(s[place]) / spread / clearest, 3) if clearest > 0 else 1.0
                  for s, place, spread in zip(scores, places, spreads, strict=True)]
     return [((column - reach) / px_per_mm, (row - reach) / px_per_mm) for row, column in places], strengths

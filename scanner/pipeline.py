@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Container, Iterable, Mapping
 
 import cv2
@@ -446,8 +447,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     measures = {f.id: marks.measure_boxes(warped, boxes[f.id], references=references[f.id]) for f in choices}
     all_measures = [m for f in choices if f.id not in outside for m in measures[f.id]]
     baseline = marks.page_baseline(all_measures)
-    contrast = marks.median([m.contrast for m in all_measures]) if all_measures else None
-    paper = marks.median([m.white for m in all_measures]) if all_measures else None
+    contrast = float(statistics.median([m.contrast for m in all_measures])) if all_measures else None
+    paper = float(statistics.median([m.white for m in all_measures])) if all_measures else None
     handwritten = read_boxes_fields(warped, [f for f in page.fields if isinstance(f, BoxesField)])
     states = {f.id: [marks.classify(m, baseline, source_px_per_mm) for m in measures[f.id]] for f in choices}
     # a fold or crease through a box is no mark: such boxes are read as empty, and said so (resolve_choice)
