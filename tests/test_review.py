@@ -42,6 +42,8 @@ def launch_chromium(playwright):
         executable_path=CHROMIUM, headless=True,
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
               "--disable-sync", "--no-first-run"])
+
+
 # row: (marks, the value a careful reviewer enters when the row is flagged)
 MARKS = {"k10_01": ([("tick", 3)], "3"), "k10_02": ([("tick", 2), ("cross", 4)], "4"),
          "k10_03": ([("cross", 1), ("tick", 5)], "5"), "k10_04": ([("light", 2)], "2"),

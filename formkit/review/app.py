@@ -158,9 +158,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             guesses[key] = rank(source) if source is not None else []
         return guesses[key]
 
-    def choice_for(page: dict[str, Any]) -> dict[str, Any]:
+    def choice_for(page: dict[str, Any], row: Any = None) -> dict[str, Any]:
         """What the assignment form starts at: the page's own form page and serial when it was read, else
-        the scanner's best guess; that guess, to show; and the page as shown (``seen``, posted back)."""
+        the scanner's best guess; that guess, to show; and the page as shown (``seen``, posted back), from its
+        stored ``row`` (looked up when the caller has none: the list of pages to identify holds fewer columns)."""
         ranked = fits(page["id"], page.get("read_at", ""))
         guess = ranked[0] if ranked else None
         if page.get("form"):
@@ -171,7 +172,8 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
                       "large_print": guess.variant == "L", "serial": ""}
         else:
             chosen = {"form": "", "page": 1, "large_print": False, "serial": ""}
-        row = store().page(page["id"])
+        if row is None:
+            row = store().page(page["id"])
         return {**chosen, "guess": guess, "seen": decisions.page_seen(row) if row is not None else ""}
 
     @app.route("/favicon.ico")
@@ -309,7 +311,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         # a page rejected with no image kept is one whose file could not be read: as any form page it can only fail
         readable = imaged or page["status"] != PageState.REJECTED
         assigned = decisions.standing_assignment(store(), page_id)
-        return render_template("page.html", p=page, choice=choice_for(page), forms=catalogue.installed_forms(),
+        return render_template("page.html", p=page, choice=choice_for(page, row), forms=catalogue.installed_forms(),
                                restore=restore, imaged=imaged, readable=readable,
                                voided=page["status"] == PageState.VOIDED, shown=decisions.describe_page(page),
                                assigned=assigned, was=decisions.describe_state(assigned.old) if assigned else "",
