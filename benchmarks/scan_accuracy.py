@@ -47,6 +47,7 @@ from tests.synthetic import (  # noqa: E402
     glass_streaks,
     one_bit_copy,
     render_pdf,
+    scanner_app_black_and_white,
     stick_note,
 )
 
@@ -78,6 +79,9 @@ CONDITIONS = {
     "copier 200 dpi, 1-bit, dirty glass streaks": "scan200bwstreak",
     # a page on a dark desk, the camera exposing for the desk: levels x 1.8, the paper clipped to white
     "phone photo 7 MP, over-exposed": "photo7bright",
+    # a phone scanner app's black-and-white mode: the page flattened by the app, then thresholded against a
+    # window of 1.3-4.3 mm around each pixel, which hollows solid black (``tests.synthetic``)
+    "phone scanner app, black and white": "appbw",
 }
 DIM_LEVEL, DIM_NOISE = 0.35, 6.0
 BRIGHT_LEVEL = 1.8
@@ -118,6 +122,8 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
         condition = condition.removesuffix("crumpled")
     if condition == "scan300":
         image = degrade_scan(filled.image, dpi, rng, out_dpi=300, upside_down=rng.random() < 1 / 3)
+    elif condition == "appbw":
+        image = scanner_app_black_and_white(filled.image, dpi, rng, upside_down=rng.random() < 1 / 3)
     elif condition == "scan200bw":
         image = degrade_scan(filled.image, dpi, rng, out_dpi=200, one_bit=True, upside_down=rng.random() < 1 / 3)
     elif condition in ("scan300streak", "scan200bwstreak"):  # streaks along the scan, whichever way the page lay

@@ -20,7 +20,7 @@ from .layout import Layout, layout_for_variant
 from .layout.model import Page, distinct_geometries
 from .template import Template, load_template, shipped_templates
 
-Frame = tuple[dict[int, np.ndarray], tuple[float, float, float, float]]
+Frame = tuple[dict[int, np.ndarray], tuple[float, float, float, float], int]
 VARIANTS = ("N", "L")  # normal and large print: every layout an unlabelled page may have
 
 
@@ -126,14 +126,15 @@ class Catalogue:
 
     def known_frames(self) -> list[Frame]:
         """Each distinct geometry of the installed templates' first pages (normal and large print): marker
-        corners in mm by id, and the region (x, y, w, h in mm) where the QR code and its quiet zone sit."""
+        corners in mm by id, the region (x, y, w, h in mm) where the QR code and its quiet zone sit, and the
+        code's modules per side (one for each geometry: its quiet zone is a number of modules)."""
         if self._frames is None:
             self._frames = []
             for page in distinct_geometries(layout.pages[0] for layout in self.candidate_layouts()):
                 qr = page.qr
                 region = (qr.x_mm - qr.quiet_mm, qr.y_mm - qr.quiet_mm, qr.size_mm + 2 * qr.quiet_mm,
                           qr.size_mm + 2 * qr.quiet_mm)
-                self._frames.append(({m.id: np.array(m.corners_mm()) for m in page.markers}, region))
+                self._frames.append(({m.id: np.array(m.corners_mm()) for m in page.markers}, region, qr.modules))
         return self._frames
 
 

@@ -8,6 +8,7 @@ needs ~3.7).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -16,6 +17,11 @@ import numpy as np
 import zxingcpp
 
 from formkit import markers
+from formkit.catalogue import Frame
+from formkit.layout.engine import QR_QUIET_MODULES
+
+from . import hollow
+from .binarised import looks_binarised
 
 DETECT_LONG_SIDE_PX = 1600
 
@@ -90,23 +96,32 @@ class MarkerSearch:
         self.grey = grey
         self.image, self.scale = small or reduced(grey)
         self._passes: dict[str, list[tuple[int, np.ndarray]]] = {}
+        self._candidates: dict[str, list[np.ndarray]] = {}
         self._refined: dict[str, list[tuple[int, np.ndarray]]] = {}
 
     def _found(self, name: str) -> list[tuple[int, np.ndarray]]:
         """The markers of pass ``name`` ("fast": one thresholding pass at reduced size, "every": all three,
-        "full": all three at full size), corners unrefined."""
-        if name not in self._passes:
+        "full": all three at full size, "outlines": those of "every" and the markers among the quads it could
+        not decode that a small-window threshold hollowed), corners unrefined."""
+        if name == "outlines" and name not in self._passes:
+            # all kept: ArUco may take a hollowed box for a marker (three correction bits), and the printed
+            # marker of that id, larger, wins (``largest_per_id``)
+            hollowed = [(i, (quad / self.scale).astype(np.float32)) for i, quad in
+                        hollow.markers_from_outlines(self.image, self._candidates["every"])]
+            self._passes[name] = self._found("every") + hollowed
+        elif name not in self._passes:
             thresholds = FAST_THRESHOLDS if name == "fast" else ALL_THRESHOLDS
-            self._passes[name] = _detect(self.grey, 1.0) if name == "full" else \
-                _detect(self.image, self.scale, thresholds)
+            image, scale = (self.grey, 1.0) if name == "full" else (self.image, self.scale)
+            self._passes[name], self._candidates[name] = _detect(image, scale, thresholds)
         return self._passes[name]
 
     def detections(self, thorough: bool = False) -> list[tuple[int, np.ndarray]]:
         """Every marker: (id, (4, 2) float32 corners in full-resolution pixels), each corner refined in the
         full image. Found at reduced resolution: first with one thresholding pass (unless ``thorough``),
         which is enough when it gives one page's four markers; else with all three passes (blur, small or
-        many markers); at full resolution when that finds fewer distinct ids than four. Pass ``thorough``
-        when the image is known to hold several pages."""
+        many markers); at full resolution when that finds fewer distinct ids than four; and in a binarised
+        image still short of four, from the outlines of quads none of those could decode (``hollow``). Pass
+        ``thorough`` when the image is known to hold several pages."""
         chosen = "" if thorough else "fast"
         found = self._found(chosen) if chosen else []
         if sorted(i for i, _ in found) != list(range(len(markers.CORNER_IDS))):
@@ -115,6 +130,9 @@ class MarkerSearch:
             if len({i for i, _ in found}) < 4 and self.scale < 1.0 and \
                     len({i for i, _ in self._found("full")}) > len({i for i, _ in found}):
                 chosen = "full"
+            if len({i for i, _ in self._found(chosen)}) < 4 and looks_binarised(self.grey) and \
+                    len(self._found("outlines")) > len(self._found("every")):
+                chosen = "outlines"
         if chosen not in self._refined:
             self._refined[chosen] = [(i, refine_corners(self.grey, quad)) for i, quad in self._found(chosen)]
         return self._refined[chosen]
@@ -141,13 +159,15 @@ def refine_corners(grey: np.ndarray, quad: np.ndarray) -> np.ndarray:
 
 
 def _detect(image: np.ndarray, scale: float, thresholds: tuple[int, int] = ALL_THRESHOLDS
-            ) -> list[tuple[int, np.ndarray]]:
-    """Markers in ``image``, which is the page scaled by ``scale``; corners in page pixels, unrefined."""
-    corners, ids, _ = _detector(thresholds).detectMarkers(image)
+            ) -> tuple[list[tuple[int, np.ndarray]], list[np.ndarray]]:
+    """Markers in ``image``, which is the page scaled by ``scale``, corners in page pixels, unrefined; and
+    the quads ArUco found but could not decode, in ``image``'s own pixels."""
+    corners, ids, rejected = _detector(thresholds).detectMarkers(image)
+    candidates = [quad.reshape(4, 2) for quad in rejected]
     if ids is None:
-        return []
+        return [], candidates
     return [(int(marker_id), (quad.reshape(4, 2) / scale).astype(np.float32))
-            for quad, marker_id in zip(corners, ids.ravel(), strict=True)]
+            for quad, marker_id in zip(corners, ids.ravel(), strict=True)], candidates
 
 
 @dataclass(frozen=True)
@@ -186,14 +206,15 @@ def qr_local_threshold(crop: np.ndarray) -> np.ndarray:
                                  QR_LOCAL_OFFSET)
 
 
-def qr_in_known_frames(grey: np.ndarray, found: Markers, frames: list[tuple[np.ndarray, tuple]]) -> list[QrRead]:
-    """Second chance for a QR the whole-image read missed. ``frames`` are the page geometries in use:
-    (marker corners in mm by id, QR region in mm). For each geometry the markers fit well, the QR
-    region is rectified at a generous resolution and read again: as it is, smoothed and thresholded as a
-    whole, and thresholded against its own neighbourhood (``qr_local_threshold``)."""
+def qr_in_known_frames(grey: np.ndarray, found: Markers, frames: list[Frame]) -> list[QrRead]:
+    """Second chance for a QR the whole-image read missed. ``frames`` are the page geometries in use
+    (``Catalogue.known_frames``). For each geometry the markers fit well, the QR region is rectified at a
+    generous resolution and read again: as it is, smoothed and thresholded as a whole, thresholded against
+    its own neighbourhood (``qr_local_threshold``), and module by module, as a small-window threshold may
+    have hollowed it (``hollow``)."""
     px_per_mm = 10.0
     tried: list[QrRead] = []
-    for marker_mm, (x_mm, y_mm, w_mm, h_mm) in frames:
+    for marker_mm, (x_mm, y_mm, w_mm, h_mm), modules in frames:
         ids = [i for i in sorted(found.corners) if i in marker_mm]
         if len(ids) < 2:
             continue
@@ -210,11 +231,20 @@ def qr_in_known_frames(grey: np.ndarray, found: Markers, frames: list[tuple[np.n
         size = (int(w_mm * px_per_mm), int(h_mm * px_per_mm))
         crop = cv2.warpPerspective(grey, crop_to_px, size, flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
                                    borderValue=255)
-        for prepare in (None, _smoothed_threshold, qr_local_threshold):
-            reads = read_qr_codes(crop if prepare is None else prepare(crop))
+        for image, scale in _qr_readings(crop, modules):
+            reads = read_qr_codes(image, scale)
             if reads:
                 for read in reads:
                     pts = cv2.perspectiveTransform(read.corners.reshape(-1, 1, 2).astype(np.float64), crop_to_px)
                     tried.append(QrRead(read.text, pts.reshape(4, 2).astype(np.float32)))
                 return tried
     return tried
+
+
+def _qr_readings(crop: np.ndarray, modules: int) -> Iterator[tuple[np.ndarray, float]]:
+    """The rectified QR region ``crop`` prepared each way ``qr_in_known_frames`` reads it, cheapest first, with
+    the scale from ``crop`` to each image."""
+    for prepare in (None, _smoothed_threshold, qr_local_threshold):
+        yield (crop if prepare is None else prepare(crop)), 1.0
+    image = hollow.qr_image_from_outlines(crop, QR_QUIET_MODULES, modules)
+    yield image, image.shape[1] / crop.shape[1]

@@ -28,6 +28,7 @@ from formkit.records import RAW_OUTSIDE_IMAGE, RAW_PAGE_FLAGGED, FieldValue, Pag
 from formkit.serial import is_valid_serial
 
 from . import areas, beside, marks, overlaid, regions, stains, washout
+from .binarised import despeckled, looks_binarised
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
 from .lines import read_line
@@ -79,8 +80,11 @@ def read_page(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None 
 def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None = None) -> list[PageResult]:
     """Every form page in the image ``grey`` (2-D uint8): usually one, several when cards lie side by side
     on a scanner's glass or an uncut sheet was scanned. ``result`` names the source; each page found is
-    a copy of it with its ``region`` (0, 1, ...) and its quadrilateral in the image (``quality['region_px']``)."""
+    a copy of it with its ``region`` (0, 1, ...) and its quadrilateral in the image (``quality['region_px']``).
+    A page that arrives black and white is read without its speckle (``binarised``)."""
     catalogue = catalogue or shipped_catalogue()
+    if looks_binarised(grey):
+        grey = despeckled(grey)
     small = reduced(grey)
     search = MarkerSearch(grey, small)
     detections = search.detections()

@@ -306,6 +306,28 @@ def one_bit_copy(image: np.ndarray) -> np.ndarray:
     return np.where(image > 150, 255, 0).astype(np.uint8)
 
 
+APP_WINDOWS_MM = (1.3, 1.8, 2.6, 4.3)  # 15, 21, 31 and 51 px at 300 dpi
+
+
+def scanner_app_black_and_white(rgb: np.ndarray, dpi: float, rng: random.Random, out_dpi: float = 300,
+                                upside_down: bool = False, window_mm: float | None = None) -> np.ndarray:
+    """A phone scanner app's black-and-white page: the page flattened and cropped by the app (a scan of it
+    under light falling off 10-35 % across it, blurred 0.6-1.4 px), then each pixel compared with the
+    Gaussian-weighted mean of a window of ``window_mm`` (one of ``APP_WINDOWS_MM`` when not given) around it,
+    10-15 grey levels under the mean counting as ink. Inside solid black wider than about a third of the
+    window the mean is as dark as the pixel, so such black comes out as its outline; paper grain comes out
+    as speckle."""
+    grey = degrade_scan(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), dpi, rng, out_dpi=out_dpi,
+                        upside_down=upside_down).astype(np.float32)
+    h, w = grey.shape
+    across = np.linspace(-1, 1, w)[None, :] * rng.uniform(-1, 1) + np.linspace(-1, 1, h)[:, None] * rng.uniform(-1, 1)
+    grey *= 1 - rng.uniform(0.1, 0.35) * (0.5 + 0.5 * across)
+    grey = cv2.GaussianBlur(grey, (0, 0), rng.uniform(0.6, 1.4))
+    window_px = 2 * int((window_mm or rng.choice(APP_WINDOWS_MM)) * out_dpi / 25.4 / 2) + 1
+    return cv2.adaptiveThreshold(np.clip(grey, 0, 255).astype(np.uint8), 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C,
+                                 cv2.THRESH_BINARY, window_px, rng.uniform(10, 15))
+
+
 def glass_streaks(image: np.ndarray, dpi: float, rng: random.Random, count: tuple[int, int] = (1, 3),
                   columns_mm: tuple[float, ...] = (), width_mm: tuple[float, float] = (0.1, 0.35)) -> np.ndarray:
     """``image`` (a scan, grey or RGB) with streaks a dirty scanner glass or a dusty sensor leaves: straight lines
