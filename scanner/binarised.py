@@ -41,13 +41,13 @@ def looks_binarised(grey: np.ndarray) -> bool:
     black-and-white page), perhaps resampled or compressed since. Judged on every fourth pixel of every
     fourth row: paper (over 192) white to within 8 levels, ink (under 64) mostly black to within 8, and no
     more grey between than ink."""
-    sample = grey[::4, ::4]
-    paper, ink = sample[sample > 192], sample[sample < 64]
-    if ink.size < MIN_INK_SHARE * sample.size or not paper.size:
+    levels = np.bincount(grey[::4, ::4].ravel(), minlength=256)
+    ink, paper = int(levels[:64].sum()), int(levels[193:].sum())
+    if ink < MIN_INK_SHARE * levels.sum() or not paper:
         return False
-    between = sample.size - paper.size - ink.size
-    return bool(np.mean(paper >= PAPER_LEVEL) >= PAPER_SHARE and np.mean(ink <= INK_LEVEL) >= INK_SHARE
-                and between <= MAX_GREY_PER_INK * ink.size)
+    between = int(levels.sum()) - paper - ink
+    return bool(levels[PAPER_LEVEL:].sum() >= PAPER_SHARE * paper and levels[:INK_LEVEL + 1].sum() >= INK_SHARE * ink
+                and between <= MAX_GREY_PER_INK * ink)
 
 
 def despeckled(grey: np.ndarray) -> np.ndarray:
