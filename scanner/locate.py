@@ -98,6 +98,7 @@ class MarkerSearch:
         self._passes: dict[str, list[tuple[int, np.ndarray]]] = {}
         self._candidates: dict[str, list[np.ndarray]] = {}
         self._refined: dict[str, list[tuple[int, np.ndarray]]] = {}
+        self.used_outlines = False  # some markers were read from a small-window threshold's outlines
 
     def _found(self, name: str) -> list[tuple[int, np.ndarray]]:
         """The markers of pass ``name`` ("fast": one thresholding pass at reduced size, "every": all three,
@@ -133,6 +134,7 @@ class MarkerSearch:
             if len({i for i, _ in self._found(chosen)}) < 4 and looks_binarised(self.grey) and \
                     len(self._found("outlines")) > len(self._found("every")):
                 chosen = "outlines"
+        self.used_outlines = self.used_outlines or chosen == "outlines"
         if chosen not in self._refined:
             self._refined[chosen] = [(i, refine_corners(self.grey, quad)) for i, quad in self._found(chosen)]
         return self._refined[chosen]

@@ -85,10 +85,13 @@ def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None
     catalogue = catalogue or shipped_catalogue()
     if looks_binarised(grey):
         grey = despeckled(grey)
+        result.quality["thresholded"] = True
     small = reduced(grey)
     search = MarkerSearch(grey, small)
     detections = search.detections()
     found = largest_per_id(detections)
+    if search.used_outlines:
+        result.quality["markers_from_outlines"] = True
     # The QR is usually readable at detection resolution; the full image is the second try.
     reads = read_qr_codes(*small)
     payloads = _formkit_payloads(reads)
@@ -103,8 +106,10 @@ def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None
     if len(_distinct(p for p in payloads if is_valid_serial(p.serial))) > 1 or len(ids) > len(set(ids)):
         # several pages (or an id seen twice: another page, its QR unreadable); the fast search may have
         # stopped at one page's four markers
-        pages = read_regions(grey, small, search.detections(thorough=True), [r for r in reads if _valid(r)], result,
-                             catalogue)
+        every = search.detections(thorough=True)
+        if search.used_outlines:
+            result.quality["markers_from_outlines"] = True
+        pages = read_regions(grey, small, every, [r for r in reads if _valid(r)], result, catalogue)
         if pages:
             return pages
     return [_read_single(grey, small, found, reads, payloads, result, catalogue)]
@@ -325,6 +330,13 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
                      result: PageResult, language: str, unread: np.ndarray) -> PageResult:
     """``small`` is the image at detection size and its scale; ``unread`` is stored when the page cannot
     be read."""
+    hollowed = bool(result.quality.get("markers_from_outlines"))
+    if hollowed and found.count < MIN_OUTLINE_MARKERS:
+        result.status = PageState.REJECTED
+        result.reason = (f"a scanner app's black-and-white page with only {found.count} registration marker(s) "
+                         "readable: too few to place its boxes; scan it again in colour or greyscale")
+        result.image_jpeg = _jpeg(unread)
+        return result
     reg = register(page, found)
     if reg is None:
         result.status = PageState.REJECTED
@@ -350,6 +362,8 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
                                                  lambda: marker_contrast(small[0], found, reg.left_out, small[1]))
     if contrast is not None:
         result.quality["box_contrast"] = round(contrast, 1)
+    if hollowed:
+        _flag_choices(result)
     page_flagged = False
     if reg.error_mm > REVIEW_ERROR_MM:
         # a field whose boxes were all measured on their printed outlines reads as on any page: the markers'
@@ -419,6 +433,29 @@ def too_faded(contrast: float, paper: float | None) -> bool:
     """Whether printed borders ``contrast`` grey levels darker than paper of ``paper`` grey levels mean a
     blurred or washed-out image, where marks cannot be told reliably (``LOW_CONTRAST``, ``DIM_PAPER``)."""
     return contrast < LOW_CONTRAST * min(1.0, (paper if paper is not None else 255.0) / DIM_PAPER)
+
+
+# Markers read from their outlines (``hollow``) sit up to 3 px inside their true corners at 300 dpi; two of
+# them on one side of a page placed visual-analogue lines 2-4 mm off at the far side (2026-12-06). Three or more
+# spread the error.
+MIN_OUTLINE_MARKERS = 3
+HOLLOWED = ("the page was thresholded to black and white over a small window (a scanner app's black-and-white "
+            "mode), which leaves a box filled in looking like an empty box, a tick or a cross: check the marks")
+
+
+def _flag_choices(result: PageResult) -> None:
+    """A page whose markers had to be read from their outlines was thresholded over a window so small that a
+    box filled in comes out as its outline: on the printed border it looks empty, and the outlines of a
+    scribbled fill's strokes look like a tick or a cross (their ink 0.07-0.37 of the box, a tick's 0.14-0.33).
+    Measured 2026-12-06, windows of 1.3-2.6 mm: respondents who fill every answer had up to 22 of 77 fields
+    read blank, unflagged; those who fill some answers and tick others, 9-13 of 77 lone fills read as ticks.
+    Every choice field of such a page goes to review; the page is still identified and placed, and each field
+    keeps its reading as a suggestion."""
+    for value in result.values:
+        if value.kind == "choice" and not value.needs_review:
+            value.needs_review = True
+            value.confidence = min(value.confidence, 0.5)
+            value.reason = HOLLOWED
 
 
 def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> None:
