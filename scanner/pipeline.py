@@ -211,7 +211,7 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
     results = []
     for p, ((payload, page, mm_to_px), found) in enumerate(zip(by_qr, claimed, strict=True)):
         region = PageResult(result.source_file, result.source_page, result.sha256, PageState.REJECTED,
-                            region=p, quality={"region_of": total})
+                            region=p, quality={"region_of": total, **_image_quality(result)})
         where = f"page {p + 1} of {total} in the image ({payload.form} page {payload.page})"
         if isinstance(page, str) or mm_to_px is None:
             region.form, region.serial, region.form_page = payload.form, payload.serial, payload.page
@@ -231,7 +231,8 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
         results.append(region)
     for p, (identity, how, found, corners_px) in enumerate(unlabelled, start=len(by_qr)):
         region = PageResult(result.source_file, result.source_page, result.sha256, PageState.UNIDENTIFIED,
-                            region=p, quality={"region_of": total, "region_px": corners_px})
+                            region=p,
+                            quality={"region_of": total, "region_px": corners_px, **_image_quality(result)})
         where = f"page {p + 1} of {total} in the image"
         image = _region_image(small, corners_px)
         if isinstance(identity, PagePayload):
@@ -441,6 +442,12 @@ def too_faded(contrast: float, paper: float | None) -> bool:
 MIN_OUTLINE_MARKERS = 3
 HOLLOWED = ("the page was thresholded to black and white over a small window (a scanner app's black-and-white "
             "mode), which leaves a box filled in looking like an empty box, a tick or a cross: check the marks")
+
+
+def _image_quality(result: PageResult) -> dict[str, bool]:
+    """What ``result`` says of its whole image that each page found in it inherits: thresholded to black and
+    white, markers read from their outlines."""
+    return {key: value for key, value in result.quality.items() if key in ("thresholded", "markers_from_outlines")}
 
 
 def _flag_choices(result: PageResult) -> None:

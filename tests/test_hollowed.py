@@ -11,13 +11,23 @@ import numpy as np
 import pytest
 
 from formkit import markers
+from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
+from formkit.records import PageResult
 from formkit.render.qr import qr_matrix
 from formkit.template import resolve_template
 from scanner import hollow
 from scanner.binarised import despeckled, looks_binarised
 from scanner.locate import read_qr_codes
-from tests.synthetic import degrade_scan, draw_mark, one_bit_copy, scanner_app_black_and_white
+from scanner.pipeline import read_image
+from tests.synthetic import (
+    degrade_scan,
+    draw_mark,
+    lay_cards,
+    one_bit_copy,
+    render_pdf,
+    scanner_app_black_and_white,
+)
 from tests.test_scan import DPI, K10_MARKS, marked_k10, option_box, printed, read
 
 
@@ -164,3 +174,21 @@ def test_a_page_with_few_lone_pixels_is_left_as_it_is():
     page = np.full((100, 100), 255, np.uint8)
     page[50, 50] = page[10, 10:14] = 0  # two specks: the edges of print leave a few such on any copy
     assert despeckled(page) is page
+
+
+def test_every_card_on_a_thresholded_sheet_is_found_and_its_choices_checked(tmp_path):
+    """Four goal cards on a scanner's glass through a scanner app's black-and-white mode: each card's markers
+    are read from their outlines (the search stopped at the first four ids, and three cards were left out
+    without a word), and each card inherits what the image says, so its choice fields go to review."""
+    layout = build_layout(resolve_template("goal-card"))
+    pdf = tmp_path / "cards.pdf"
+    rows = generate(layout, make_copies(4, None, 5), pdf)
+    backs = [image for image, row in zip(render_pdf(pdf, DPI), rows, strict=True) if int(row["form_page"]) == 2]
+    glass = lay_cards(backs, [0, 180, 0, 180], [1.5, -2.0, 0.5, -1.0], gap_px=40)
+    pages = read_image(scanner_app_black_and_white(glass, DPI, random.Random(6), window_mm=1.8),
+                       PageResult("test", 1, "sha", ""))
+    assert sorted(p.serial for p in pages if p.status == "read") == sorted({r["serial"] for r in rows})
+    for page in pages:
+        assert page.quality["markers_from_outlines"] and page.quality["thresholded"]
+        choices = [v for v in page.values if v.kind == "choice"]
+        assert choices and all(v.needs_review for v in choices)
