@@ -83,15 +83,12 @@ def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None
     a copy of it with its ``region`` (0, 1, ...) and its quadrilateral in the image (``quality['region_px']``).
     A page that arrives black and white is read without its speckle (``binarised``)."""
     catalogue = catalogue or shipped_catalogue()
-    if looks_binarised(grey):
-        grey = despeckled(grey)
-        result.quality["thresholded"] = True
+    grey = _cleared(grey, result)
     small = reduced(grey)
     search = MarkerSearch(grey, small)
     detections = search.detections()
     found = largest_per_id(detections)
-    if search.used_outlines:
-        result.quality["markers_from_outlines"] = True
+    _note_outlines(search, result)
     # The QR is usually readable at detection resolution; the full image is the second try.
     reads = read_qr_codes(*small)
     payloads = _formkit_payloads(reads)
@@ -107,8 +104,7 @@ def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None
         # several pages (or an id seen twice: another page, its QR unreadable); the fast search may have
         # stopped at one page's four markers
         every = search.detections(thorough=True)
-        if search.used_outlines:
-            result.quality["markers_from_outlines"] = True
+        _note_outlines(search, result)
         pages = read_regions(grey, small, every, [r for r in reads if _valid(r)], result, catalogue)
         if pages:
             return pages
@@ -281,8 +277,27 @@ def read_page_as(grey: np.ndarray, payload: PagePayload, result: PageResult,
                  catalogue: Catalogue | None = None) -> PageResult:
     """Read ``grey`` as the page ``payload`` names, for a page a person identified by hand (its QR and
     printed code unreadable). The layout must still be found through the page's markers."""
+    grey = _cleared(grey, result)
     small = reduced(grey)
-    return _read_as(grey, small, find_markers(grey, small), payload, result, catalogue or shipped_catalogue())
+    search = MarkerSearch(grey, small)
+    found = largest_per_id(search.detections())
+    _note_outlines(search, result)
+    return _read_as(grey, small, found, payload, result, catalogue or shipped_catalogue())
+
+
+def _cleared(grey: np.ndarray, result: PageResult) -> np.ndarray:
+    """``grey`` cleared of speckle when it arrived black and white (``binarised``), which ``result`` notes."""
+    if not looks_binarised(grey):
+        return grey
+    result.quality["thresholded"] = True
+    return despeckled(grey)
+
+
+def _note_outlines(search: MarkerSearch, result: PageResult) -> None:
+    """Note in ``result`` that markers were read from their outlines: its choice fields go to review
+    (``_flag_choices``) and its page needs three markers."""
+    if search.used_outlines:
+        result.quality["markers_from_outlines"] = True
 
 
 def _read_as(grey: np.ndarray, small: tuple[np.ndarray, float], found: Markers, payload: PagePayload,

@@ -13,13 +13,14 @@ import pytest
 from formkit import markers
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
+from formkit.qrpayload import PagePayload
 from formkit.records import PageResult
 from formkit.render.qr import qr_matrix
 from formkit.template import resolve_template
 from scanner import hollow
 from scanner.binarised import despeckled, looks_binarised
 from scanner.locate import read_qr_codes
-from scanner.pipeline import read_image
+from scanner.pipeline import read_image, read_page_as
 from tests.synthetic import (
     degrade_scan,
     draw_mark,
@@ -192,3 +193,17 @@ def test_every_card_on_a_thresholded_sheet_is_found_and_its_choices_checked(tmp_
         assert page.quality["markers_from_outlines"] and page.quality["thresholded"]
         choices = [v for v in page.values if v.kind == "choice"]
         assert choices and all(v.needs_review for v in choices)
+
+
+def test_a_thresholded_page_assigned_by_hand_has_its_choices_checked(k10):
+    """A page a person names by hand (its QR unreadable) is read as that page the same way: speckle cleared,
+    markers from their outlines, and so its choice fields to review."""
+    image, serial = k10
+    app = scanner_app_black_and_white(image, DPI, random.Random(2), window_mm=1.3)
+    layout = build_layout(resolve_template("k10"))
+    payload = PagePayload("k10", layout.version, 1, "N", serial, layout.page(1).fingerprint)
+    result = read_page_as(app, payload, PageResult("test", 1, "sha", ""))
+    assert result.status == "read", result.reason
+    assert result.quality["markers_from_outlines"] and result.quality["thresholded"]
+    choices = [v for v in result.values if v.kind == "choice"]
+    assert choices and all(v.needs_review for v in choices)
