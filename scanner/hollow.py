@@ -70,6 +70,16 @@ def marker_from_outline(image: np.ndarray, quad: np.ndarray) -> tuple[int, np.nd
     return marker_id, np.roll(quad, turns, axis=0).astype(np.float32)
 
 
+def printed_black_share(image: np.ndarray, quad: np.ndarray, marker_id: int) -> float:
+    """The share of marker ``marker_id``'s printed black, in ``quad`` (corners as printed, TL TR BR BL) of
+    ``image``, that is black: about 1 on a scan or a 1-bit copy, less where a threshold hollowed it."""
+    side = markers.CELLS * CELL_PX
+    square = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
+    warp = cv2.getPerspectiveTransform(quad.astype(np.float32), square)
+    black = cv2.warpPerspective(image, warp, (side, side), flags=cv2.INTER_LINEAR, borderValue=255) < 128
+    return float(black[np.kron(markers.marker_cells(marker_id), np.ones((CELL_PX, CELL_PX), bool))].mean())
+
+
 def markers_from_outlines(image: np.ndarray, candidates: list[np.ndarray]) -> list[tuple[int, np.ndarray]]:
     """The candidate quads of ``image`` that are hollowed markers (``marker_from_outline``), every one: an
     image may hold several cards (about 1 ms a candidate; a page of checkboxes gives a few hundred)."""

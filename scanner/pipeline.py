@@ -27,7 +27,7 @@ from formkit.qrpayload import PagePayload, decode
 from formkit.records import RAW_OUTSIDE_IMAGE, RAW_PAGE_FLAGGED, FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
-from . import areas, beside, marks, overlaid, regions, stains, washout
+from . import areas, beside, hollow, marks, overlaid, regions, stains, washout
 from .binarised import despeckled, looks_binarised
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
@@ -88,7 +88,7 @@ def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None
     search = MarkerSearch(grey, small)
     detections = search.detections()
     found = largest_per_id(detections)
-    _note_outlines(search, result)
+    _note_outlines(search, result, found)
     # The QR is usually readable at detection resolution; the full image is the second try.
     reads = read_qr_codes(*small)
     payloads = _formkit_payloads(reads)
@@ -104,7 +104,7 @@ def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None
         # several pages (or an id seen twice: another page, its QR unreadable); the fast search may have
         # stopped at one page's four markers
         every = search.detections(thorough=True)
-        _note_outlines(search, result)
+        _note_outlines(search, result, largest_per_id(every))
         pages = read_regions(grey, small, every, [r for r in reads if _valid(r)], result, catalogue)
         if pages:
             return pages
@@ -281,7 +281,7 @@ def read_page_as(grey: np.ndarray, payload: PagePayload, result: PageResult,
     small = reduced(grey)
     search = MarkerSearch(grey, small)
     found = largest_per_id(search.detections())
-    _note_outlines(search, result)
+    _note_outlines(search, result, found)
     return _read_as(grey, small, found, payload, result, catalogue or shipped_catalogue())
 
 
@@ -293,11 +293,21 @@ def _cleared(grey: np.ndarray, result: PageResult) -> np.ndarray:
     return despeckled(grey)
 
 
-def _note_outlines(search: MarkerSearch, result: PageResult) -> None:
-    """Note in ``result`` that markers were read from their outlines: its choice fields go to review
-    (``_flag_choices``) and its page needs three markers."""
+# Of a marker's printed black, the share found black, a page's markers together: on scans 0.979-0.987, 1-bit
+# copies 0.968-0.981, dithered 1-bit pages 0.962-0.977, 3 MP photos 0.984-0.999; on scanner-app pages thresholded
+# over 4.3 mm 0.786-0.92, 6 mm 0.902-0.958 (8 pages each, 2026-12-06)
+HOLLOW_MARKERS = 0.93
+
+
+def _note_outlines(search: MarkerSearch, result: PageResult, found: Markers) -> None:
+    """Note in ``result`` that markers were read from their outlines (its choice fields go to review,
+    ``_flag_choices``, and its page needs three markers), or, on a thresholded page, that the markers ArUco
+    read are hollow all the same (its chosen boxes are looked at for a fill's ring, ``_flag_rings``)."""
     if search.used_outlines:
         result.quality["markers_from_outlines"] = True
+    elif result.quality.get("thresholded") and found.count and np.mean(
+            [hollow.printed_black_share(search.grey, quad, i) for i, quad in found.corners.items()]) < HOLLOW_MARKERS:
+        result.quality["markers_hollow"] = True
 
 
 def _read_as(grey: np.ndarray, small: tuple[np.ndarray, float], found: Markers, payload: PagePayload,
@@ -380,6 +390,8 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
         result.quality["box_contrast"] = round(contrast, 1)
     if hollowed:
         _flag_choices(result)
+    elif result.quality.get("markers_hollow"):
+        _flag_rings(result, warped, page)
     page_flagged = False
     if reg.error_mm > REVIEW_ERROR_MM:
         # a field whose boxes were all measured on their printed outlines reads as on any page: the markers'
@@ -462,7 +474,8 @@ HOLLOWED = ("the page was thresholded to black and white over a small window (a 
 def _image_quality(result: PageResult) -> dict[str, bool]:
     """What ``result`` says of its whole image that each page found in it inherits: thresholded to black and
     white, markers read from their outlines."""
-    return {key: value for key, value in result.quality.items() if key in ("thresholded", "markers_from_outlines")}
+    return {key: value for key, value in result.quality.items()
+            if key in ("thresholded", "markers_from_outlines", "markers_hollow")}
 
 
 def _flag_choices(result: PageResult) -> None:
@@ -478,6 +491,36 @@ def _flag_choices(result: PageResult) -> None:
             value.needs_review = True
             value.confidence = min(value.confidence, 0.5)
             value.reason = HOLLOWED
+
+
+# Of a box's inside: paper closed in by ink all round, or ink along each of its four sides, as a filled box's
+# outline runs on a page whose markers are hollow; a tick, a cross or a slash seldom does either
+RING_PAPER_SHARE = 0.15
+RING_SIDES = 0.4
+RING = ("box {} holds ink closed round or along all its sides: on a page thresholded to black and white a box "
+        "filled in comes out so (cancelled, or the answer?)")
+
+
+def _flag_rings(result: PageResult, warped: np.ndarray, page: Page) -> None:
+    """On a page thresholded over a window wide enough for ArUco that still hollows the markers (a scanner
+    app at about 4.3 mm), a fill comes out as a ring, read as a mark: a lone fill, which a scan flags as
+    cancelled-or-the-answer, read as a tick. A choice read from a box whose ink closes paper in or runs along
+    all four sides goes to review (an adversarial pass, 2026-12-06, 4.3 mm: 9 of 77 lone fills among ticks
+    read unflagged before, 2 with this check; fields of ticking respondents read right and unflagged 42 ->
+    41 of 79; of respondents who fill every answer 21 -> 3 of 77, sent to review as a scan sends a lone fill)."""
+    fields = {f.id: f for f in page.fields if f.kind == "choice"}
+    for value in result.values:
+        field = fields.get(value.field)
+        if field is None or value.needs_review or not value.value:
+            continue
+        chosen = set(value.value.split(";"))
+        ringed = [o for o in field.options if str(o.value) in chosen
+                  and (marks.enclosed_paper(warped, o.box) >= RING_PAPER_SHARE
+                       or marks.sides_inked(warped, o.box) >= RING_SIDES)]
+        if ringed:
+            value.needs_review = True
+            value.confidence = min(value.confidence, 0.5)
+            value.reason = RING.format(", ".join(str(o.value) for o in ringed))
 
 
 def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> None:
