@@ -54,11 +54,7 @@ def marker_from_outline(image: np.ndarray, quad: np.ndarray) -> tuple[int, np.nd
     """The printed marker in ``quad`` ((4, 2) corners in ``image``'s pixels, clockwise as ArUco gives its
     candidates), read from what a small-window threshold left of it: (id, corners ordered as printed, TL TR
     BR BL), or None when no marker fits clearly better than every other."""
-    side = markers.CELLS * CELL_PX
-    square = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
-    warp = cv2.getPerspectiveTransform(quad.astype(np.float32), square)
-    black = cv2.warpPerspective(image, warp, (side, side), flags=cv2.INTER_LINEAR, borderValue=255) < 128
-    observed = black.ravel().astype(np.float32)
+    observed = _marker_black(image, quad).ravel().astype(np.float32)
     templates, counts, keys = _outline_templates()
     fit = 2 * (templates @ observed) / np.maximum(counts + observed.sum(), 1)
     best = int(fit.argmax())
@@ -73,11 +69,17 @@ def marker_from_outline(image: np.ndarray, quad: np.ndarray) -> tuple[int, np.nd
 def printed_black_share(image: np.ndarray, quad: np.ndarray, marker_id: int) -> float:
     """The share of marker ``marker_id``'s printed black, in ``quad`` (corners as printed, TL TR BR BL) of
     ``image``, that is black: about 1 on a scan or a 1-bit copy, less where a threshold hollowed it."""
+    printed = np.kron(markers.marker_cells(marker_id), np.ones((CELL_PX, CELL_PX), bool))
+    return float(_marker_black(image, quad)[printed].mean())
+
+
+def _marker_black(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The square ``quad`` of ``image`` (corners in its pixels, clockwise from its first) rectified at
+    ``CELL_PX`` a marker cell, True where black."""
     side = markers.CELLS * CELL_PX
     square = np.float32([[0, 0], [side, 0], [side, side], [0, side]])
     warp = cv2.getPerspectiveTransform(quad.astype(np.float32), square)
-    black = cv2.warpPerspective(image, warp, (side, side), flags=cv2.INTER_LINEAR, borderValue=255) < 128
-    return float(black[np.kron(markers.marker_cells(marker_id), np.ones((CELL_PX, CELL_PX), bool))].mean())
+    return cv2.warpPerspective(image, warp, (side, side), flags=cv2.INTER_LINEAR, borderValue=255) < 128
 
 
 def markers_from_outlines(image: np.ndarray, candidates: list[np.ndarray]) -> list[tuple[int, np.ndarray]]:

@@ -92,13 +92,23 @@ class MarkerSearch:
     """The markers of one image, each detection pass run and refined at most once: an image searched
     quickly and then, when it turns out to hold several pages, thoroughly, does no work twice."""
 
-    def __init__(self, grey: np.ndarray, small: tuple[np.ndarray, float] | None = None):
+    def __init__(self, grey: np.ndarray, small: tuple[np.ndarray, float] | None = None,
+                 thresholded: bool | None = None):
+        """``thresholded``: whether ``grey`` is a thresholded page (``binarised.looks_binarised``), when the
+        caller has told it already."""
         self.grey = grey
+        self._thresholded = thresholded
         self.image, self.scale = small or reduced(grey)
         self._passes: dict[str, list[tuple[int, np.ndarray]]] = {}
         self._candidates: dict[str, list[np.ndarray]] = {}
         self._refined: dict[str, list[tuple[int, np.ndarray]]] = {}
         self.used_outlines = False  # some markers were read from a small-window threshold's outlines
+
+    @property
+    def thresholded(self) -> bool:
+        if self._thresholded is None:
+            self._thresholded = looks_binarised(self.grey)
+        return self._thresholded
 
     def _found(self, name: str) -> list[tuple[int, np.ndarray]]:
         """The markers of pass ``name`` ("fast": one thresholding pass at reduced size, "every": all three,
@@ -131,7 +141,7 @@ class MarkerSearch:
             if len({i for i, _ in found}) < 4 and self.scale < 1.0 and \
                     len({i for i, _ in self._found("full")}) > len({i for i, _ in found}):
                 chosen = "full"
-            if len({i for i, _ in self._found(chosen)}) < 4 and looks_binarised(self.grey) and \
+            if len({i for i, _ in self._found(chosen)}) < 4 and self.thresholded and \
                     len(self._found("outlines")) > len(self._found("every")):
                 chosen = "outlines"
         self.used_outlines = self.used_outlines or chosen == "outlines"

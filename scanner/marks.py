@@ -652,32 +652,41 @@ def _outline_template(w: int, h: int) -> np.ndarray:
     return np.where(line, -1.0, np.where(paper, line.sum() / paper.sum(), 0.0)).astype(np.float32)
 
 
+
 RING_GAP_MM = 0.5  # gaps between a fill's strokes closed up to this before paper closed in is looked for
 RING_SIDE_SHARE = 0.15  # of the inside's width: the band along each side looked at
+# Of a box's inside: paper closed in by ink all round, or ink along each of its four sides, as a filled box's
+# outline runs on a page thresholded over a small window; a tick, a cross or a slash seldom does either
+RING_PAPER_SHARE = 0.15
+RING_SIDES = 0.4
 
 
-def enclosed_paper(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> float:
-    """The largest piece of paper inside ``box`` (on the registered ``page``, uint8 grey) that ink closes in
-    all round, as a share of the box's inside: a box filled in and thresholded over a small window comes out
-    as a ring round such paper; a tick or a cross leaves none (its paper reaches the box's sides)."""
-    ink = (page[box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)] < 128).astype(np.uint8)
-    if ink.size == 0:
-        return 0.0
-    reach = max(1, int(round(RING_GAP_MM * px_per_mm / 2)))
-    inside = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) == 0
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(inside.astype(np.uint8), connectivity=4)
-    edge = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist())
-    closed = [stats[k, cv2.CC_STAT_AREA] for k in range(1, count) if k not in edge]
-    return float(max(closed, default=0) / inside.size)
-
-
-def sides_inked(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> float:
-    """The least share, over the four sides of ``box``'s inside (on the registered ``page``), of the band
-    along that side that holds ink: a box filled in, thresholded over a small window, keeps the outline of
-    its fill along every side; a tick or a cross reaches one or two sides, or only the corners."""
+def ringed(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
+    """Whether the ink inside ``box`` (on the registered ``page``, thresholded black and white) is a ring, as
+    a box filled in comes out after a small-window threshold: it closes paper in (``enclosed_paper``) or runs
+    along all four sides (``sides_inked``)."""
     ink = page[box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)] < 128
     if ink.size == 0:
-        return 0.0
+        return False
+    return enclosed_paper(ink, px_per_mm) >= RING_PAPER_SHARE or sides_inked(ink) >= RING_SIDES
+
+
+def enclosed_paper(ink: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> float:
+    """The largest piece of paper inside a box (``ink``: its inside, True for ink) that ink closes in all round,
+    as a share of the inside: a box filled in and thresholded over a small window comes out as a ring round
+    such paper; a tick or a cross leaves none (its paper reaches the box's sides)."""
+    reach = max(1, int(round(RING_GAP_MM * px_per_mm / 2)))
+    closed_ink = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((2 * reach + 1,) * 2, np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((closed_ink == 0).astype(np.uint8), connectivity=4)
+    edge = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])).tolist())
+    closed = [stats[k, cv2.CC_STAT_AREA] for k in range(1, count) if k not in edge]
+    return float(max(closed, default=0) / ink.size)
+
+
+def sides_inked(ink: np.ndarray) -> float:
+    """The least share, over the four sides of a box's inside (``ink``, True for ink), of the band along that
+    side that holds ink: a box filled in, thresholded over a small window, keeps the outline of its fill along
+    every side; a tick or a cross reaches one or two sides, or only the corners."""
     rows = max(1, int(round(RING_SIDE_SHARE * ink.shape[0])))
     columns = max(1, int(round(RING_SIDE_SHARE * ink.shape[1])))
     sides = (ink[:rows].any(axis=0), ink[-rows:].any(axis=0),

@@ -85,10 +85,7 @@ def read_image(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None
     catalogue = catalogue or shipped_catalogue()
     grey = _cleared(grey, result)
     small = reduced(grey)
-    search = MarkerSearch(grey, small)
-    detections = search.detections()
-    found = largest_per_id(detections)
-    _note_outlines(search, result, found)
+    search, detections, found = _search_markers(grey, small, result)
     # The QR is usually readable at detection resolution; the full image is the second try.
     reads = read_qr_codes(*small)
     payloads = _formkit_payloads(reads)
@@ -279,9 +276,7 @@ def read_page_as(grey: np.ndarray, payload: PagePayload, result: PageResult,
     printed code unreadable). The layout must still be found through the page's markers."""
     grey = _cleared(grey, result)
     small = reduced(grey)
-    search = MarkerSearch(grey, small)
-    found = largest_per_id(search.detections())
-    _note_outlines(search, result, found)
+    _, _, found = _search_markers(grey, small, result)
     return _read_as(grey, small, found, payload, result, catalogue or shipped_catalogue())
 
 
@@ -297,6 +292,17 @@ def _cleared(grey: np.ndarray, result: PageResult) -> np.ndarray:
 # copies 0.968-0.981, dithered 1-bit pages 0.962-0.977, 3 MP photos 0.984-0.999; on scanner-app pages thresholded
 # over 4.3 mm 0.786-0.92, 6 mm 0.902-0.958 (8 pages each, 2026-12-06)
 HOLLOW_MARKERS = 0.93
+
+
+def _search_markers(grey: np.ndarray, small: tuple[np.ndarray, float], result: PageResult
+                    ) -> tuple[MarkerSearch, list[tuple[int, np.ndarray]], Markers]:
+    """The page's marker search, its detections and one marker per id, their provenance noted in ``result``
+    (``_note_outlines``)."""
+    search = MarkerSearch(grey, small, thresholded=bool(result.quality.get("thresholded")))
+    detections = search.detections()
+    found = largest_per_id(detections)
+    _note_outlines(search, result, found)
+    return search, detections, found
 
 
 def _note_outlines(search: MarkerSearch, result: PageResult, found: Markers) -> None:
@@ -488,15 +494,9 @@ def _flag_choices(result: PageResult) -> None:
     keeps its reading as a suggestion."""
     for value in result.values:
         if value.kind == "choice" and not value.needs_review:
-            value.needs_review = True
-            value.confidence = min(value.confidence, 0.5)
-            value.reason = HOLLOWED
+            flag_for_review(value, HOLLOWED)
 
 
-# Of a box's inside: paper closed in by ink all round, or ink along each of its four sides, as a filled box's
-# outline runs on a page whose markers are hollow; a tick, a cross or a slash seldom does either
-RING_PAPER_SHARE = 0.15
-RING_SIDES = 0.4
 RING = ("box {} holds ink closed round or along all its sides: on a page thresholded to black and white a box "
         "filled in comes out so (cancelled, or the answer?)")
 
@@ -514,13 +514,9 @@ def _flag_rings(result: PageResult, warped: np.ndarray, page: Page) -> None:
         if field is None or value.needs_review or not value.value:
             continue
         chosen = set(value.value.split(";"))
-        ringed = [o for o in field.options if str(o.value) in chosen
-                  and (marks.enclosed_paper(warped, o.box) >= RING_PAPER_SHARE
-                       or marks.sides_inked(warped, o.box) >= RING_SIDES)]
+        ringed = [o for o in field.options if str(o.value) in chosen and marks.ringed(warped, o.box)]
         if ringed:
-            value.needs_review = True
-            value.confidence = min(value.confidence, 0.5)
-            value.reason = RING.format(", ".join(str(o.value) for o in ringed))
+            flag_for_review(value, RING.format(", ".join(str(o.value) for o in ringed)))
 
 
 def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> None:
