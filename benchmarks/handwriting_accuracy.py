@@ -16,6 +16,8 @@ Sources of handwriting, none of them used in training or in choosing the accepta
   (scripts/digit_sources.py: half of each set trains the networks, a quarter chooses the threshold; the
   quarter held back was held back before 2026-12-05 too, when half was). Each digit is used twice: as it
   comes, and stretched to fill its frame.
+- MNIST, felt-tip pen (digits and dates only): MNIST's held-back digits once more, each written with a
+  felt-tip pen (strokes about twice as wide; scripts/train_digits.py, ``synthetic_box``'s ``felt_share``).
 
 1. Digits: each image written into a printed box and captured as a scan or photo, cut out and recognised
    exactly as the scanner does. Reported per source: accepted and right, rejected (sent to review),
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import platform
@@ -69,9 +72,10 @@ import train_digits  # noqa: E402
 from written_otherwise import written_otherwise  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+FELT = "MNIST, felt-tip pen"  # MNIST's held-back digits again, every one written with a felt-tip pen
 SHIPPED = ROOT / "samples" / "handwriting" / "mnist-heldout.npz"
 # first box seed per source: none shared with training (train_digits) or calibration (calibrate_digits)
-FIRST_SEED = {"MNIST": 900_000_000, "USPS": 910_000_000, "optdigits": 920_000_000}
+FIRST_SEED = {"MNIST": 900_000_000, "USPS": 910_000_000, "optdigits": 920_000_000, FELT: 940_000_000}
 TARGETS = {"right_of_accepted": 0.995, "wrong_accepted": 0.002, "rejected": 0.03}
 OTHERWISE_NOTE = "labelled one digit, written as another: benchmarks/written_otherwise.py"
 
@@ -88,6 +92,7 @@ class HeldBack:
     stretched: np.ndarray  # (N,) bool: stretched to fill its frame
     otherwise: np.ndarray  # (N,) bool: its label is not the digit written (written_otherwise.WRITTEN_OTHERWISE)
     what: str
+    felt_share: float = 0.0  # of its boxes written with a felt-tip pen (train_digits.synthetic_box)
 
 
 def heldout(limit: int) -> HeldBack:
@@ -120,6 +125,14 @@ def sources(mnist_limit: int, other_limit: int | None) -> dict[str, HeldBack]:
     return out
 
 
+def with_felt_pen(held: dict[str, HeldBack]) -> dict[str, HeldBack]:
+    """``held`` and its MNIST digits once more, each written with a felt-tip pen (strokes about twice as wide
+    as MNIST's, as the training mix has some: train_digits.FELT_SHARE), in boxes of their own."""
+    mnist = held["MNIST"]
+    felt = dataclasses.replace(mnist, what=mnist.what + ", each written with a felt-tip pen", felt_share=1.0)
+    return {**held, FELT: felt}
+
+
 @contextlib.contextmanager
 def probability_alone():
     """Within: the scanner judges digits by the networks' probability alone, at the threshold chosen with
@@ -149,10 +162,11 @@ def digit_accuracy(mnist_limit: int, other_limit: int | None) -> None:
     with probability_alone():
         old_threshold = digits.accept_probability()
     threshold = digits.accept_probability()
-    for name, held in sources(mnist_limit, other_limit).items():
+    for name, held in with_felt_pen(sources(mnist_limit, other_limit)).items():
         started = time.perf_counter()
         y, stretched = held.y, held.stretched
-        boxes = np.stack([train.synthetic_box(image, FIRST_SEED[name] + i) for i, image in enumerate(held.x)])
+        boxes = np.stack([train.synthetic_box(image, FIRST_SEED[name] + i, felt_share=held.felt_share)
+                          for i, image in enumerate(held.x)])
         readings = digits.recognise(boxes)
         right = readings.digit == y
         alone = readings.probabilities.max(axis=1) >= old_threshold
@@ -263,7 +277,7 @@ def date_boxes(count: int, other_limit: int | None) -> None:
           "written as another |")
     print("|---|---|---|---|---|---|---|")
     started = time.perf_counter()
-    for source, held in sources(10_000, other_limit).items():
+    for source, held in with_felt_pen(sources(10_000, other_limit)).items():
         rng = random.Random(5)
         by_digit = {d: np.nonzero(held.y == d)[0] for d in range(10)}
         truths, boxes, otherwise = [], [], []
@@ -273,7 +287,8 @@ def date_boxes(count: int, other_limit: int | None) -> None:
             images = [held.x[k] for k in chosen]
             for j, image in enumerate(images):
                 neighbours = (images[max(j - 1, 0)], images[min(j + 1, 7)])
-                boxes.append(train.synthetic_box(image, FIRST_SEED[source] + 30_000_000 + 8 * n + j, neighbours))
+                boxes.append(train.synthetic_box(image, FIRST_SEED[source] + 30_000_000 + 8 * n + j, neighbours,
+                                                 felt_share=held.felt_share))
             truths.append(day.isoformat())
             otherwise.append(bool(held.otherwise[chosen].any()))
         stacked = np.stack(boxes)

@@ -70,10 +70,13 @@ def heldout_indices() -> np.ndarray:
 
 
 def synthetic_box(digit: np.ndarray, seed: int, neighbours: tuple[np.ndarray, ...] = (),
-                  overwrite: Callable[[np.ndarray, Box, random.Random, str], None] | None = None) -> np.ndarray:
+                  overwrite: Callable[[np.ndarray, Box, random.Random, str], None] | None = None,
+                  felt_share: float = 0.0) -> np.ndarray:
     """``digit`` written in a printed box between neighbouring boxes (written in with ``neighbours``, some
     of the time), captured, and cut out as the scanner does. ``overwrite`` (image, box, rng, pen), if given,
-    writes over the digit before the neighbours are written (train_single_character.py strikes it through)."""
+    writes over the digit before the neighbours are written (train_single_character.py strikes it through).
+    ``felt_share`` of the boxes are written with a felt-tip pen (``FELT_CUT``, ``FELT_THICKEN_MM``); with
+    none, the boxes are those of before (no random draw is added)."""
     rng = random.Random(seed)
     px_per_mm = digits.WARP_PX_PER_MM
     w_mm, h_mm = rng.uniform(4.6, 6.9), rng.uniform(6.4, 9.2)
@@ -94,13 +97,17 @@ def synthetic_box(digit: np.ndarray, seed: int, neighbours: tuple[np.ndarray, ..
     image = np.clip(image, 0, 255).astype(np.uint8)
     box = Box(margin, margin, w_mm, h_mm)
     pen = rng.choice(["black", "blue", "pencil", "black"])
-    draw_digit(image, px_per_mm * 25.4, box, digit, rng, pen)
+    hand = {}
+    if felt_share and rng.random() < felt_share:
+        pen = rng.choice(["black", "blue"])
+        hand = {"cut": rng.uniform(*FELT_CUT), "thicken_mm": rng.uniform(*FELT_THICKEN_MM), "strength": (0.9, 1.0)}
+    draw_digit(image, px_per_mm * 25.4, box, digit, rng, pen, **hand)
     if overwrite is not None:
         overwrite(image, box, rng, pen)
     for side, other in zip((-1, 1), neighbours, strict=False):
         if rng.random() < 0.6:
             beside = Box(margin + side * (w_mm + gap_mm), margin, w_mm, h_mm)
-            draw_digit(image, px_per_mm * 25.4, beside, other, rng, pen)
+            draw_digit(image, px_per_mm * 25.4, beside, other, rng, pen, **hand)
     image = _capture(image, rng, copier_allowed=pen != "pencil")
     # Registration is never perfect: the box the scanner cuts is a little off.
     shifted = Box(margin + rng.gauss(0, 0.15), margin + rng.gauss(0, 0.15), w_mm, h_mm)
@@ -127,18 +134,20 @@ def _capture(image: np.ndarray, rng: random.Random, copier_allowed: bool = True)
     return cv2.resize(small, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def _render(job: tuple[np.ndarray, int]) -> np.ndarray:
-    images, first_seed = job
+def _render(job: tuple[np.ndarray, int, float]) -> np.ndarray:
+    images, first_seed, felt_share = job
     n = len(images)
-    return np.stack([synthetic_box(d, first_seed + i, (images[(i + 1) % n], images[(i + 7) % n]))
+    return np.stack([synthetic_box(d, first_seed + i, (images[(i + 1) % n], images[(i + 7) % n]),
+                                   felt_share=felt_share)
                      for i, d in enumerate(images)])
 
 
-def render_set(x: np.ndarray, copies: int, seed: int) -> np.ndarray:
-    """``copies`` synthetic boxes of every digit in ``x``: (len(x) * copies, 28, 28)."""
+def render_set(x: np.ndarray, copies: int, seed: int, felt_share: float = 0.0) -> np.ndarray:
+    """``copies`` synthetic boxes of every digit in ``x``: (len(x) * copies, 28, 28); ``felt_share`` of
+    them written with a felt-tip pen (``synthetic_box``)."""
     stacked = np.concatenate([x] * copies)
     chunk = 2000
-    jobs = [(stacked[i:i + chunk], seed * 10_000_000 + i) for i in range(0, len(stacked), chunk)]
+    jobs = [(stacked[i:i + chunk], seed * 10_000_000 + i, felt_share) for i in range(0, len(stacked), chunk)]
     with Pool(2) as pool:
         return np.concatenate(pool.map(_render, jobs))
 
@@ -148,6 +157,19 @@ OTHER_COPIES = {"usps": 3, "optdigits": 10}
 # render_set seeds 1-6 are train_digits' and calibrate_digits'; render r of the other styles takes these + 2r
 OTHER_SEEDS = {"mnist": 20, "boxes": 21}
 MNIST_SEED = 1  # render r of the MNIST boxes: 1, then 40 + r (clear of the others)
+
+# Felt-tip pens and markers write strokes about twice as wide as MNIST's (of the 28 px input, a median of 4.2
+# px against 2.3; 3,000 held-back MNIST digits written into boxes each way, 2026-12-06): these networks read 69
+# of those digits wrongly against 20 and send 17 % to review against 5 %. ``synthetic_box`` can write a box so
+# (the stroke profile cut low, MNIST's are cut at 0.1-0.55 by tests.synthetic.draw_digit, and thickened), and
+# benchmarks/handwriting_accuracy.py reports such digits. Networks trained with 15 % of their boxes so
+# (2026-12-06) read them better (45 wrong against 69) and accepted a little more of every source's digits,
+# but accepted twice as many digits written over another as the digit underneath (32 of 403 against 16:
+# tests/test_one_digit.py) and needed a stricter dates' threshold: not shipped
+# (docs/benchmarks.md#handwriting-digits), so none here.
+FELT_SHARE = 0.0
+FELT_CUT = (0.0, 0.1)
+FELT_THICKEN_MM = (0.1, 0.6)
 
 # the runtime reads the widths from the weights. (32, 32, 64, 64), shipped until 2026-12-02, cost 19 M
 # multiply-adds a digit a network (a date's eight digits: 14.7 ms for the four, OpenCV dnn); these, 5 M (4.4 ms)
@@ -384,7 +406,7 @@ def _training_set(x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, copies: i
     boxes, labels = [], []
     parts = digit_sources.training_parts(more)
     for r in range(renders):
-        boxes.append(render_set(x[train_idx], copies, seed=MNIST_SEED if r == 0 else 40 + r))
+        boxes.append(render_set(x[train_idx], copies, seed=MNIST_SEED if r == 0 else 40 + r, felt_share=FELT_SHARE))
         labels.append(np.concatenate([y[train_idx]] * copies).astype(np.int64))
         other_x, other_y = _other_styles(x[train_idx], y[train_idx], parts, r)
         boxes.append(other_x)
@@ -406,7 +428,8 @@ def _other_styles(x: np.ndarray, y: np.ndarray, parts: dict[str, tuple[np.ndarra
     for name, (other, other_labels) in parts.items():
         images.append(np.concatenate([other] * OTHER_COPIES[name]))
         labels.append(np.concatenate([other_labels] * OTHER_COPIES[name]))
-    return render_set(np.concatenate(images), 1, seed=OTHER_SEEDS["boxes"] + 2 * render), np.concatenate(labels)
+    return (render_set(np.concatenate(images), 1, seed=OTHER_SEEDS["boxes"] + 2 * render, felt_share=FELT_SHARE),
+            np.concatenate(labels))
 
 
 def _cached(work: Path | None, name: str, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

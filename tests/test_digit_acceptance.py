@@ -181,6 +181,16 @@ def test_ordinary_heldout_mnist_digits_are_still_mostly_accepted(train):
     assert np.sum(accepted & (readings.digit != y)) <= 1
 
 
+def test_a_felt_tip_pen_writes_thicker_strokes(train):
+    """benchmarks/handwriting_accuracy.py reports digits written with a felt-tip pen (``felt_share``)."""
+    with np.load(HELDOUT) as data:
+        x = data["x"][:40]
+    felt = np.stack([train.synthetic_box(image, 720_000 + i, felt_share=1.0) for i, image in enumerate(x)])
+    pen = np.stack([train.synthetic_box(image, 720_000 + i) for i, image in enumerate(x)])
+    # each digit scaled to the same 20 px: thicker strokes are more ink
+    assert felt.sum() > 1.4 * pen.sum()
+
+
 def test_numpy_pass_judges_as_opencv_does(train):
     """Without OpenCV's dnn module, the NumPy pass gives the same features and so the same verdicts."""
     boxes, _ = _unusual_boxes(train)
