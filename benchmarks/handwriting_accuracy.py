@@ -127,7 +127,7 @@ def sources(mnist_limit: int, other_limit: int | None) -> dict[str, HeldBack]:
 
 def with_felt_pen(held: dict[str, HeldBack]) -> dict[str, HeldBack]:
     """``held`` and its MNIST digits once more, each written with a felt-tip pen (strokes about twice as wide
-    as MNIST's, as the training mix has some: train_digits.FELT_SHARE), in boxes of their own."""
+    as MNIST's; the shipped networks learnt from none: train_digits.FELT_SHARE), in boxes of their own."""
     mnist = held["MNIST"]
     felt = dataclasses.replace(mnist, what=mnist.what + ", each written with a felt-tip pen", felt_share=1.0)
     return {**held, FELT: felt}
