@@ -34,10 +34,10 @@ MIN_FIT = 0.7
 
 
 @cache
-def _outline_templates() -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
-    """(templates, their black pixel counts, (id, quarter turns) of each): every printed marker, each way
-    round, as a threshold of each ``OUTLINE_PX`` leaves it, flattened at ``CELL_PX`` a cell."""
-    rows, keys = [], []
+def _outline_templates() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(templates, their black pixel counts, the marker id and the quarter turns of each): every printed
+    marker, each way round, as a threshold of each ``OUTLINE_PX`` leaves it, flattened at ``CELL_PX`` a cell."""
+    rows, ids, turned = [], [], []
     for marker_id in markers.CORNER_IDS.values():
         for turns in range(4):
             cells = np.pad(np.rot90(markers.marker_cells(marker_id), turns), 1)  # a cell of white paper around
@@ -45,9 +45,16 @@ def _outline_templates() -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]
             inside = cv2.distanceTransform(black, cv2.DIST_L2, 3)  # distance to the nearest white pixel
             for outline in OUTLINE_PX:
                 rows.append(((black > 0) & (inside <= outline))[CELL_PX:-CELL_PX, CELL_PX:-CELL_PX].ravel())
-                keys.append((marker_id, turns))
+                ids.append(marker_id)
+                turned.append(turns)
     templates = np.array(rows, np.float32)
-    return templates, templates.sum(axis=1), keys
+    return templates, templates.sum(axis=1), np.array(ids), np.array(turned)
+
+
+@cache
+def _printed(marker_id: int) -> np.ndarray:
+    """Marker ``marker_id``'s printed black at ``CELL_PX`` a cell (True black)."""
+    return np.kron(markers.marker_cells(marker_id), np.ones((CELL_PX, CELL_PX), bool))
 
 
 def marker_from_outline(image: np.ndarray, quad: np.ndarray) -> tuple[int, np.ndarray] | None:
@@ -55,22 +62,20 @@ def marker_from_outline(image: np.ndarray, quad: np.ndarray) -> tuple[int, np.nd
     candidates), read from what a small-window threshold left of it: (id, corners ordered as printed, TL TR
     BR BL), or None when no marker fits clearly better than every other."""
     observed = _marker_black(image, quad).ravel().astype(np.float32)
-    templates, counts, keys = _outline_templates()
+    templates, counts, ids, turned = _outline_templates()
     fit = 2 * (templates @ observed) / np.maximum(counts + observed.sum(), 1)
     best = int(fit.argmax())
-    marker_id, turns = keys[best]
-    other = max(f for f, (i, _) in zip(fit, keys, strict=True) if i != marker_id)
-    if fit[best] < MIN_FIT or fit[best] - other < MIN_MARGIN:
+    marker_id = int(ids[best])
+    if fit[best] < MIN_FIT or fit[best] - fit[ids != marker_id].max() < MIN_MARGIN:
         return None
     # the template turned ``turns`` quarters anticlockwise puts the printed top-left at corner ``turns`` back
-    return marker_id, np.roll(quad, turns, axis=0).astype(np.float32)
+    return marker_id, np.roll(quad, int(turned[best]), axis=0).astype(np.float32)
 
 
 def printed_black_share(image: np.ndarray, quad: np.ndarray, marker_id: int) -> float:
     """The share of marker ``marker_id``'s printed black, in ``quad`` (corners as printed, TL TR BR BL) of
     ``image``, that is black: about 1 on a scan or a 1-bit copy, less where a threshold hollowed it."""
-    printed = np.kron(markers.marker_cells(marker_id), np.ones((CELL_PX, CELL_PX), bool))
-    return float(_marker_black(image, quad)[printed].mean())
+    return float(_marker_black(image, quad)[_printed(marker_id)].mean())
 
 
 def _marker_black(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
@@ -155,13 +160,13 @@ def _band_along(binary: np.ndarray, run: np.ndarray, inky: np.ndarray, ys: np.nd
     with it (module ``r, c`` spans rows ``ys[r]..ys[r + 1]`` and columns ``xs[c]..xs[c + 1]``); None when no
     inked module borders it."""
     height, width = ys[1] - ys[0], xs[1] - xs[0]
+    middle = 0.5 - STRIP_ALONG / 2, 0.5 + STRIP_ALONG / 2
     inked, total = 0, 0
     for r, c in zip(*np.nonzero(run), strict=True):
         for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
             nr, nc = r + dr, c + dc
             if not (0 <= nr < run.shape[0] and 0 <= nc < run.shape[1]) or not inky[nr, nc]:
                 continue
-            middle = 0.5 - STRIP_ALONG / 2, 0.5 + STRIP_ALONG / 2
             if dr:  # the band inside the neighbour, STRIP_START-STRIP_END of a module from the shared edge
                 edge = ys[r + (dr > 0)]
                 y0, y1 = sorted((edge + dr * STRIP_START * height, edge + dr * STRIP_END * height))
