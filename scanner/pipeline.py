@@ -502,19 +502,21 @@ RING = ("box {} holds ink closed round or along all its sides: on a page thresho
 
 
 def _flag_rings(result: PageResult, warped: np.ndarray, page: Page) -> None:
-    """On a page thresholded over a window wide enough for ArUco that still hollows the markers (a scanner
-    app at about 4.3 mm), a fill comes out as a ring, read as a mark: a lone fill, which a scan flags as
-    cancelled-or-the-answer, read as a tick. A choice read from a box whose ink closes paper in or runs along
-    all four sides goes to review (an adversarial pass, 2026-12-06, 4.3 mm: 9 of 77 lone fills among ticks
-    read unflagged before, 2 with this check; fields of ticking respondents read right and unflagged 42 ->
-    41 of 79; of respondents who fill every answer 21 -> 3 of 77, sent to review as a scan sends a lone fill)."""
+    """On a page thresholded over a window wide enough for ArUco that still hollows the markers (a scanner app at
+    about 4.3 mm), a fill comes out as a ring, read as a mark: a lone fill, which a scan flags as
+    cancelled-or-the-answer, read as a tick. A choice read from a box (where its reading found it) whose ink closes
+    paper in or runs along all four sides goes to review (an adversarial pass, 2026-12-06, 4.3 mm: 9 of 77 lone
+    fills among ticks read unflagged before, 2 with this check; fields of ticking respondents read right and
+    unflagged 42 -> 41 of 79; of respondents who fill every answer 21 -> 3 of 77, sent to review as a scan sends a
+    lone fill)."""
     fields = {f.id: f for f in page.fields if f.kind == "choice"}
     for value in result.values:
         field = fields.get(value.field)
         if field is None or value.needs_review or not value.value:
             continue
         chosen = set(value.value.split(";"))
-        ringed = [o for o in field.options if str(o.value) in chosen and marks.ringed(warped, o.box)]
+        ringed = [o for o, box in zip(field.options, beside.found_boxes(field, value), strict=True)
+                  if str(o.value) in chosen and marks.ringed(warped, box)]
         if ringed:
             flag_for_review(value, RING.format(", ".join(str(o.value) for o in ringed)))
 
