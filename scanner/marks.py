@@ -652,7 +652,6 @@ def _outline_template(w: int, h: int) -> np.ndarray:
     return np.where(line, -1.0, np.where(paper, line.sum() / paper.sum(), 0.0)).astype(np.float32)
 
 
-
 RING_GAP_MM = 0.5  # gaps between a fill's strokes closed up to this before paper closed in is looked for
 RING_SIDE_SHARE = 0.15  # of the inside's width: the band along each side looked at
 # Of a box's inside: paper closed in by ink all round, or ink along each of its four sides, as a filled box's
