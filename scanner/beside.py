@@ -153,7 +153,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     states = value.raw.get("states", [])
     if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
         return
-    boxes = found_boxes(f, value)
+    boxes = marks.found_boxes(f, value)
     if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm, contrast):
         return
     ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast)
@@ -168,7 +168,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
 
 def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: FieldValue, px_per_mm: float,
                   contrast: float) -> None:
-    boxes = found_boxes(f, value)
+    boxes = marks.found_boxes(f, value)
     beside_px, inside_px = _dark_pixels(page, layout_page, f, boxes, px_per_mm, contrast)
     least_mm2 = LEAST_INK_MM2 if not value.value else APART_INK_MM2
     if beside_px + (0 if value.value else sum(inside_px)) < least_mm2 * px_per_mm ** 2:
@@ -290,13 +290,6 @@ def _zone(f: Field, hull: Box) -> Box:
     if isinstance(f, LineField):
         return Box(hull.x_mm, hull.y_mm - LINE_BAND_MM, hull.w_mm, 2 * LINE_BAND_MM)
     return field_window(f, hull)
-
-
-def found_boxes(f: ChoiceField | BoxesField, value: FieldValue) -> list[Box]:
-    """``f``'s boxes where its reading found them (``marks.recorded_offsets``)."""
-    printed = field_boxes(f)
-    return [marks.moved(box, offset) for box, offset
-            in zip(printed, marks.recorded_offsets(value.raw, len(printed)), strict=True)]
 
 
 def _rules(states: list[str]) -> tuple[int | None, list[int], bool]:

@@ -15,7 +15,8 @@ from functools import cache, lru_cache
 import cv2
 import numpy as np
 
-from formkit.layout.model import Box
+from formkit.layout.model import Box, BoxesField, ChoiceField, field_boxes
+from formkit.records import FieldValue
 
 from .creases import runs_on
 from .register import WARP_PX_PER_MM, box_slices
@@ -583,6 +584,12 @@ def outlines_found(page: np.ndarray, fields: dict[str, tuple[list[Box], list[tup
 def recorded_offsets(raw: dict, boxes: int) -> list[tuple[float, float]]:
     """The box offsets ``record_offsets`` kept in ``raw``; (0, 0) each when none were."""
     return [(float(dx), float(dy)) for dx, dy in raw.get("offset_mm", [(0.0, 0.0)] * boxes)]
+
+
+def found_boxes(f: ChoiceField | BoxesField, value: FieldValue) -> list[Box]:
+    """``f``'s boxes where its reading found them (``recorded_offsets``)."""
+    printed = field_boxes(f)
+    return [moved(box, offset) for box, offset in zip(printed, recorded_offsets(value.raw, len(printed)), strict=True)]
 
 
 def _side_levels(page: np.ndarray, box: Box, offset_mm: tuple[float, float], px_per_mm: float

@@ -515,7 +515,7 @@ def _flag_rings(result: PageResult, warped: np.ndarray, page: Page) -> None:
         if field is None or value.needs_review or not value.value:
             continue
         chosen = set(value.value.split(";"))
-        ringed = [o for o, box in zip(field.options, beside.found_boxes(field, value), strict=True)
+        ringed = [o for o, box in zip(field.options, marks.found_boxes(field, value), strict=True)
                   if str(o.value) in chosen and marks.ringed(warped, box)]
         if ringed:
             flag_for_review(value, RING.format(", ".join(str(o.value) for o in ringed)))

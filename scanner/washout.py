@@ -296,9 +296,7 @@ def _printed_parts(f: Field, value: FieldValue) -> list[Box]:
         return _line_pieces(f)
     if isinstance(f, TextField):
         return _frame_pieces(f)
-    boxes = [o.box for o in f.options] if isinstance(f, ChoiceField) else list(f.boxes)
-    return [marks.moved(box, offset)
-            for box, offset in zip(boxes, marks.recorded_offsets(value.raw, len(boxes)), strict=True)]
+    return marks.found_boxes(f, value)
 
 
 def _print_found(page: np.ndarray, part: Box, reference: float, px_per_mm: float) -> bool:
