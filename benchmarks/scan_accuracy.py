@@ -36,6 +36,7 @@ from formkit.generate import generate, make_copies  # noqa: E402
 from formkit.layout import build_layout  # noqa: E402
 from formkit.records import PageResult  # noqa: E402
 from formkit.template import resolve_template  # noqa: E402
+from scanner.ingest import darkest_channel  # noqa: E402
 from scanner.pipeline import read_page  # noqa: E402
 from tests.synthetic import (  # noqa: E402
     Truth,
@@ -82,7 +83,10 @@ CONDITIONS = {
     # a phone scanner app's black-and-white mode: the page flattened by the app, then thresholded against a
     # window of 1.3-4.3 mm around each pixel, which hollows solid black (``tests.synthetic``)
     "phone scanner app, black and white": "appbw",
+    # a service printing its forms on canary-yellow paper (its blue a third of its red and green)
+    "phone photo 3 MP, canary-yellow paper": "photo3canary",
 }
+CANARY_PAPER = (255, 235, 90)  # RGB
 DIM_LEVEL, DIM_NOISE = 0.35, 6.0
 BRIGHT_LEVEL = 1.8
 BARREL_K1 = -0.03
@@ -106,11 +110,15 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
     are written too."""
     rng = random.Random(seed)
     form = FORMS[seed % len(FORMS)]
+    canary = condition.endswith("canary")
+    condition = condition.removesuffix("canary")
     dpi = 200 if condition in ("scan200bw", "scan200bwstreak", "photo3", "photo3bent", "photo2msg", "photo7dim",
                                "photo7bright", "photo7barrel", "photo3wobble", "photo3shadowedge") else 300
     layout, pages = blank_pages(form, dpi)
     index = rng.randrange(len(pages))
     filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng, digits=digits)
+    if canary:  # ink and print on it reflect the paper's colour too
+        filled.image[:] = filled.image * (np.array(CANARY_PAPER, np.float32) / 255)
     if condition.endswith("note"):  # a sticky note over part of it: what it covers must be flagged
         for field, covered in stick_note(filled.image, dpi, layout.pages[index], rng).items():
             was = filled.truth.get(field) or Truth("")
@@ -191,7 +199,7 @@ def shadow_edge(image: np.ndarray, rng: random.Random) -> np.ndarray:
 def evaluate(job: tuple[str, int]) -> dict:
     condition, seed = job
     image, truth = make_page(condition, seed)
-    grey = image if image.ndim == 2 else image.min(axis=2)
+    grey = darkest_channel(image)  # as the scanner turns a colour image grey
     result = read_page(grey, PageResult("bench", 1, "", ""))
     out = {"identified": result.status == "read", "fields": 0, "correct": 0, "review": 0, "silent": 0,
            "must_review": 0, "caught": 0, "needless": 0, "vas_err": []}

@@ -63,6 +63,14 @@ REDUCED_DECODE = {(1, False): cv2.IMREAD_GRAYSCALE, (1, True): cv2.IMREAD_COLOR,
                   (2, False): cv2.IMREAD_REDUCED_GRAYSCALE_2, (2, True): cv2.IMREAD_REDUCED_COLOR_2,
                   (4, False): cv2.IMREAD_REDUCED_GRAYSCALE_4, (4, True): cv2.IMREAD_REDUCED_COLOR_4,
                   (8, False): cv2.IMREAD_REDUCED_GRAYSCALE_8, (8, True): cv2.IMREAD_REDUCED_COLOR_8}
+# Paper is the lightest 2 % of an image (sampled every 8th pixel each way): a page filling a fiftieth of a photo
+# is too small to read anyway. A channel whose paper is under 0.6 of the lightest channel's is the paper's colour
+# (canary yellow's blue: 0.35; cream, pastel yellow, pink, salmon, blue and green: 0.63-0.9, kept). 3 MP photos
+# of forms on canary paper (benchmarks/scan_accuracy.py, 60 pages): 19.6 % of fields to review needlessly with
+# that channel, 11.5 % without (white paper: 3.4 %)
+PAPER_SAMPLE_STEP = 8
+PAPER_PERCENTILE = 98
+COLOURED_PAPER = 0.6
 # PIL refuses (rather than decodes) anything far beyond what we may decode; our own checks come first
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS * JPEG_SCALES[-1] ** 2
 
@@ -307,16 +315,16 @@ def _upright(frame: Image.Image) -> Image.Image:
 
 
 def _grey(frame: Image.Image) -> np.ndarray:
-    """A decoded frame as uint8 grey (``_darkest_channel``); what is transparent is white paper. A page with
+    """A decoded frame as uint8 grey (``darkest_channel``); what is transparent is white paper. A page with
     a transparent background (saved from a PDF viewer or an editor) often keeps black under it: without its
     alpha, the whole page was black and rejected as too dark to be paper."""
     # (deep grey is read as its numbers whatever its tRNS: converted, every value over 255 would be white)
     if frame.mode in DEEP_GREY_MODES or (frame.mode in ("L", "RGB") and "transparency" not in frame.info):
-        return _darkest_channel(np.asarray(frame))
+        return darkest_channel(np.asarray(frame))
     if not (frame.has_transparency_data or frame.mode.endswith(("A", "a"))):
-        return _darkest_channel(np.asarray(frame.convert("RGB")))
+        return darkest_channel(np.asarray(frame.convert("RGB")))
     rgba = np.asarray(frame.convert("RGBA"))
-    grey, alpha = _darkest_channel(rgba), np.ascontiguousarray(rgba[..., 3])
+    grey, alpha = darkest_channel(rgba), np.ascontiguousarray(rgba[..., 3])
     if not cv2.countNonZero(alpha):  # nothing opaque: an alpha never set (as some programs leave it), not a
         return grey  # page of nothing, which on white would be stored as blank
     return cv2.subtract(255, cv2.multiply(cv2.subtract(255, grey), alpha, scale=1 / 255))
@@ -366,16 +374,45 @@ def _decode_with_opencv(path: Path, colour: bool, scale: int = 1) -> np.ndarray:
     image = cv2.imdecode(data, REDUCED_DECODE[(scale, colour)])
     if image is None:
         raise PageLoadError(f"cannot decode the image data: {DAMAGED}")
-    return _darkest_channel(image)
+    return darkest_channel(image)
 
 
-def _darkest_channel(image: np.ndarray) -> np.ndarray:
+def darkest_channel(image: np.ndarray) -> np.ndarray:
     """The darkest of an image's colour channels (uint8), or a grey image as it is; grey of more than 8 bits
-    stretched linearly from its darkest to its lightest value (a 12-bit scan in 16-bit words too)."""
+    stretched linearly from its darkest to its lightest value (a 12-bit scan in 16-bit words too).
+
+    A page printed on strongly coloured paper is dark in the channel its colour lacks (canary yellow's blue
+    at a third of its red), where ink is no darker than anywhere else: that channel (``paper_channels``) is
+    left out, so the paper is as light as the other channels see it."""
     if image.ndim == 2:
         return image if image.dtype == np.uint8 else cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX, cv2.CV_8U)
-    channels = cv2.split(np.ascontiguousarray(image[..., :3]))
-    return cv2.min(cv2.min(channels[0], channels[1]), channels[2])  # far faster than numpy's min(axis=2)
+    split = cv2.split(np.ascontiguousarray(image[..., :3]))
+    channels = [channel for keep, channel in zip(paper_channels(image), split, strict=True) if keep]
+    darkest = channels[0]
+    for other in channels[1:]:
+        darkest = cv2.min(darkest, other)  # far faster than numpy's min(axis=2)
+    return darkest
+
+
+def paper_channels(image: np.ndarray) -> tuple[bool, ...]:
+    """Which of a colour ``image``'s three channels to read ink in: all three, or all but the one in which the
+    paper (the lightest ``PAPER_PERCENTILE`` of the image, sampled) is under ``COLOURED_PAPER`` of the
+    lightest channel. One at most: every ink a person can see on the page darkens at least one of the two
+    left, and a dark desk filling most of a photo cannot take two."""
+    height, width = image.shape[:2]
+    sample = cv2.resize(np.ascontiguousarray(image[..., :3]), (max(1, width // PAPER_SAMPLE_STEP),
+                        max(1, height // PAPER_SAMPLE_STEP)), interpolation=cv2.INTER_NEAREST)
+    light = [_percentile_u8(cv2.calcHist([sample], [c], None, [256], [0, 256]).ravel(), PAPER_PERCENTILE)
+             for c in range(3)]
+    weakest = int(np.argmin(light))
+    if light[weakest] >= COLOURED_PAPER * max(light):
+        return (True, True, True)
+    return tuple(c != weakest for c in range(3))
+
+
+def _percentile_u8(histogram: np.ndarray, percent: float) -> int:
+    """The grey level under which ``percent`` of the pixels counted in ``histogram`` (256 bins) lie."""
+    return int(np.searchsorted(np.cumsum(histogram), percent / 100 * histogram.sum()))
 
 
 def _pdf_dpi(width_pt: float, height_pt: float) -> int:
@@ -469,7 +506,7 @@ def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
         _check_size(width, height, what="PDF page", dpi=dpi)
         bitmap = page.render(scale=scale, grayscale=True)
         array = bitmap.to_numpy()
-        return (array if array.ndim == 2 else _darkest_channel(array)), float(dpi)
+        return (array if array.ndim == 2 else darkest_channel(array)), float(dpi)
     except PageLoadError:
         raise
     except Exception as exc:

@@ -282,6 +282,41 @@ def test_greyscale_deeper_than_8_bits_is_read_as_its_shades_not_as_white(tmp_pat
     assert grey[150, 100] < 40 and grey[300, 250] > 200  # ink dark, paper light
 
 
+def coloured_page(paper_rgb: tuple[int, int, int]) -> np.ndarray:
+    """A photo-sized page of ``paper_rgb`` with a black stroke, a blue ballpoint stroke and a pencil stroke,
+    each reflecting the paper's colour as ink on it does."""
+    reflectance = np.ones((600, 400, 3), np.float32)
+    reflectance[100:110, 50:350] = (0.08, 0.08, 0.08)  # black
+    reflectance[300:310, 50:350] = (0.15, 0.25, 0.6)  # blue ballpoint
+    reflectance[500:510, 50:350] = (0.55, 0.55, 0.55)  # pencil
+    return (reflectance * np.array(paper_rgb, np.float32)).astype(np.uint8)
+
+
+def test_a_page_on_canary_paper_is_grey_where_its_paper_is_light():
+    """Canary-yellow paper has a third of white's blue: the darkest channel made its paper as dark as pencil on
+    white, and a 3 MP photo of it sent twice as many fields to review. Its blue is left out; every ink still
+    shows."""
+    grey = ingest.darkest_channel(coloured_page((255, 235, 90)))
+    assert grey[0, 0] >= 230  # the paper as light as its red and green see it, not 90
+    assert grey[105, 200] < 30 and grey[305, 200] < 70 and grey[505, 200] < 140  # black, blue, pencil
+
+
+@pytest.mark.parametrize("paper", [(255, 255, 255), (255, 248, 220), (255, 245, 160), (250, 195, 210),
+                                   (200, 222, 250)])
+def test_on_white_and_pastel_paper_the_grey_is_the_darkest_of_the_three_channels(paper):
+    image = coloured_page(paper)
+    assert ingest.paper_channels(image) == (True, True, True)
+    assert np.array_equal(ingest.darkest_channel(image), image.min(axis=2))
+
+
+def test_no_more_than_one_channel_is_left_out():
+    """A photo dark in two channels (a deep blue desk and little page, a blue cast) keeps the two lightest
+    channels: every ink a person sees darkens one of them."""
+    image = coloured_page((60, 90, 250))
+    assert ingest.paper_channels(image) == (False, True, True)
+    assert ingest.darkest_channel(image)[305, 200] < 0.3 * ingest.darkest_channel(image)[0, 0]  # blue ink shows
+
+
 def test_a_folder_holding_the_store_scans_without_naming_the_stores_own_files(tmp_path):
     """Scanned with the store inside it, a folder listed the store's -wal and -shm files, which come and go as
     it is written, among the files not read. Named on the command line, the store is still refused."""
@@ -313,7 +348,7 @@ def test_a_page_whose_data_is_cut_short_says_so_on_one_line(tmp_path, monkeypatc
     def libheif_says(*_args, **_kwargs):
         raise ValueError("Invalid input: Unspecified\nBitstream not supported by this decoder")
 
-    monkeypatch.setattr(ingest, "_darkest_channel", libheif_says)
+    monkeypatch.setattr(ingest, "darkest_channel", libheif_says)
     Image.fromarray(np.zeros((400, 300), np.uint8)).save(tmp_path / "whole.tif")
     with pytest.raises(ingest.PageLoadError) as caught:
         ingest.load_page(tmp_path / "whole.tif", 0)
