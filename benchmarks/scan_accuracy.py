@@ -85,6 +85,8 @@ CONDITIONS = {
     "phone scanner app, black and white": "appbw",
     # a service printing its forms on canary-yellow paper (its blue a third of its red and green)
     "phone photo 3 MP, canary-yellow paper": "photo3canary",
+    # a printer low on toner (or in its economy mode): print, markers and QR code at half their darkness
+    "phone photo 3 MP, print faded": "photo3faded",
 }
 CANARY_PAPER = (255, 235, 90)  # RGB
 DIM_LEVEL, DIM_NOISE = 0.35, 6.0
@@ -110,13 +112,16 @@ def make_page(condition: str, seed: int, photo_fill: tuple[float, float] | None 
     are written too."""
     rng = random.Random(seed)
     form = FORMS[seed % len(FORMS)]
-    canary = condition.endswith("canary")
-    condition = condition.removesuffix("canary")
+    canary, faded = condition.endswith("canary"), condition.endswith("faded")
+    condition = condition.removesuffix("canary").removesuffix("faded")
     dpi = 200 if condition in ("scan200bw", "scan200bwstreak", "photo3", "photo3bent", "photo2msg", "photo7dim",
                                "photo7bright", "photo7barrel", "photo3wobble", "photo3shadowedge") else 300
     layout, pages = blank_pages(form, dpi)
     index = rng.randrange(len(pages))
-    filled = fill_page(pages[index].copy(), dpi, layout.pages[index], rng, digits=digits)
+    blank = pages[index].copy()
+    if faded:
+        blank[:] = 255 - (255 - blank) // 2
+    filled = fill_page(blank, dpi, layout.pages[index], rng, digits=digits)
     if canary:  # ink and print on it reflect the paper's colour too
         filled.image[:] = filled.image * (np.array(CANARY_PAPER, np.float32) / 255)
     if condition.endswith("note"):  # a sticky note over part of it: what it covers must be flagged

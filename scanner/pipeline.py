@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Container, Iterable, Mapping
+from functools import cache
 
 import cv2
 import numpy as np
@@ -68,6 +69,14 @@ LOW_CONTRAST = 40.0  # grey levels between paper and printed border: ~90 in shar
 # In an underexposed photo everything is darker: paper under this lowers LOW_CONTRAST in proportion (paper at
 # 90 grey levels and sharp borders 34 under it were taken for a blurred page, every answer flagged)
 DIM_PAPER = 160.0
+# Print faded all over (a printer low on toner, its economy mode, a hazy photo) is faint in the registration
+# markers too, where blur leaves their solid black as dark as ever (3 MP photos: markers 188-231 grey levels under
+# the paper, sharp or blurred by 2-3.5 px; print at half its black 100-120): markers fainter than this lower
+# LOW_CONTRAST in proportion, down to FADED_FLOOR of it. Borders faint against the markers still mean blur
+# (sharp photos: borders 0.30-0.66 of the markers' contrast, blurred by 3.5 px 0.18-0.38; LOW_CONTRAST is 0.24
+# of this).
+SHARP_MARKERS = 170.0
+FADED_FLOOR = 0.3
 
 
 def read_page(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None = None) -> PageResult:
@@ -390,8 +399,8 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
     outside = shares_outside(page, reg, grey.shape)
     if outside:
         result.quality["outside_image"] = sorted(outside)
-    result.values, contrast, paper = read_fields(warped, page, reg.px_per_mm, language, outside,
-                                                 lambda: marker_contrast(small[0], found, reg.left_out, small[1]))
+    markers = cache(lambda: marker_contrast(small[0], found, reg.left_out, small[1]))
+    result.values, contrast, paper = read_fields(warped, page, reg.px_per_mm, language, outside, markers)
     if contrast is not None:
         result.quality["box_contrast"] = round(contrast, 1)
     if hollowed:
@@ -409,7 +418,7 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
                                                            "weakest_side": found[value.field]}
         _flag_all(result, f"poor registration ({reg.error_mm:.2f} mm)", spared=set(found))
         page_flagged = True
-    if contrast is not None and too_faded(contrast, paper):
+    if contrast is not None and too_faded(contrast, paper, markers):
         _flag_all(result, f"blurry or faded image (printed box borders only {contrast:.0f} grey levels dark)")
         page_flagged = True
     fields = {f.id: f for f in page.fields}
@@ -463,10 +472,16 @@ def _measured_boxes(page: Page, values: list[FieldValue]) -> dict[str, tuple[lis
             for v in values if boxes[v.field]}
 
 
-def too_faded(contrast: float, paper: float | None) -> bool:
+def too_faded(contrast: float, paper: float | None, markers: Callable[[], float | None] = lambda: None) -> bool:
     """Whether printed borders ``contrast`` grey levels darker than paper of ``paper`` grey levels mean a
-    blurred or washed-out image, where marks cannot be told reliably (``LOW_CONTRAST``, ``DIM_PAPER``)."""
-    return contrast < LOW_CONTRAST * min(1.0, (paper if paper is not None else 255.0) / DIM_PAPER)
+    blurred or washed-out image, where marks cannot be told reliably (``LOW_CONTRAST``): judged in proportion
+    to dim paper (``DIM_PAPER``) and to print faded all over, the registration markers ``markers()`` grey
+    levels darker than their paper (``SHARP_MARKERS``; ``None``: not measured)."""
+    scale = min(1.0, (paper if paper is not None else 255.0) / DIM_PAPER)
+    if contrast >= LOW_CONTRAST * scale:
+        return False
+    marker = markers()  # measured only here: about 1 ms
+    return marker is None or contrast < LOW_CONTRAST * min(scale, max(FADED_FLOOR, marker / SHARP_MARKERS))
 
 
 # Markers read from their outlines (``hollow``) sit up to 3 px inside their true corners at 300 dpi; two of

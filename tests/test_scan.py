@@ -620,3 +620,20 @@ def test_an_underexposed_but_sharp_photo_is_read_and_a_blurred_one_still_flagged
     assert_k10(result, serial)
     # the rule itself: in proportion under dim paper only; a washed-out or blurred page is still flagged
     assert not too_faded(34, 90) and too_faded(34, 230) and too_faded(39, 160) and too_faded(14, 90)
+
+
+def test_print_faded_all_over_is_read_and_borders_faint_beside_dark_markers_still_flagged(k10):
+    """A printer low on toner, or a hazy photo, leaves the printed borders under 40 grey levels darker than the
+    paper, as blur does: every answer of such a page was flagged "blurry or faded". Fading takes the markers'
+    black with it, where blur leaves their middle as dark as ever: judged against the markers, such a page is
+    read."""
+    image, serial = k10
+    photo = degrade_photo(image, random.Random(3), frame_px=(2000, 1500))
+    hazy = (255 - (255 - photo.astype(np.float32)) * 0.25).astype(np.uint8)  # borders 38 levels dark
+    result = read(hazy)
+    assert result.status == "read" and result.quality["box_contrast"] < 40
+    assert_k10(result, serial)
+    # the rule itself: faint borders beside dark markers are blur; beside faint markers, faded print, down to
+    # a floor
+    assert too_faded(34, 230, lambda: 210) and not too_faded(34, 230, lambda: 100)
+    assert too_faded(10, 230, lambda: 40) and too_faded(34, 230)  # markers not measured: as before
