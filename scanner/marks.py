@@ -462,6 +462,8 @@ CLEAR_OUTLINE = 0.8
 # part of the outline's paper), boxes measured off their outline lay at 0.43-0.57: those are told by their
 # ink instead (``_printed_line_across``).
 OFF_OUTLINE = 0.3
+PRINT_INSET_PX = 2
+PRINT_PERCENTILE = 8
 LINE_PX = 1.0  # distance from a box's edge, in pixels, that its printed line (0.3 mm) covers
 RING_PX = (2.0, 3.0)  # the paper either side of the line
 
@@ -630,7 +632,13 @@ def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> 
     if found is None:
         return None
     pixels, (w, h) = found
-    darkest, lightest, _, _ = cv2.minMaxLoc(pixels)
+    _, lightest, _, _ = cv2.minMaxLoc(pixels)
+    # the print's black: dark pixels of the band the outline lies in, the box's middle left out, so that a pen
+    # mark darker than faded print does not stand for it
+    inset = reach + int(RING_PX[1]) + PRINT_INSET_PX
+    band = np.ones(pixels.shape, bool)
+    band[inset:pixels.shape[0] - inset, inset:pixels.shape[1] - inset] = False
+    darkest = float(np.percentile(pixels[band], PRINT_PERCENTILE))
     return cv2.matchTemplate(pixels, _outline_template(w, h), cv2.TM_CCORR), max(lightest - darkest, 1.0)
 
 
