@@ -635,10 +635,9 @@ def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> 
     _, lightest, _, _ = cv2.minMaxLoc(pixels)
     # the print's black: dark pixels of the band the outline lies in, the box's middle left out, so that a pen
     # mark darker than faded print does not stand for it
-    inset = reach + int(RING_PX[1]) + PRINT_INSET_PX
-    band = np.ones(pixels.shape, bool)
-    band[inset:pixels.shape[0] - inset, inset:pixels.shape[1] - inset] = False
-    darkest = float(np.percentile(pixels[band], PRINT_PERCENTILE))
+    counts = cv2.calcHist([pixels], [0], _band_mask(pixels.shape, reach + int(RING_PX[1]) + PRINT_INSET_PX),
+                          [256], [0, 256]).ravel()
+    darkest = float(np.searchsorted(np.cumsum(counts), PRINT_PERCENTILE / 100 * counts.sum()))
     return cv2.matchTemplate(pixels, _outline_template(w, h), cv2.TM_CCORR), max(lightest - darkest, 1.0)
 
 
@@ -653,6 +652,16 @@ def _around_box(page: np.ndarray, box: Box, px_per_mm: float, pad_px: int, shift
     if top < 0 or left < 0 or bottom > page.shape[0] or right > page.shape[1]:
         return None
     return page[top:bottom, left:right].astype(np.float32), (w, h)
+
+
+@cache
+def _band_mask(shape: tuple[int, ...], inset: int) -> np.ndarray:
+    """A uint8 mask of ``shape``: 1 but for its middle, ``inset`` pixels in from each side (at least one pixel
+    of middle is left out)."""
+    inset = min(inset, (min(shape) - 1) // 2)
+    mask = np.ones(shape, np.uint8)
+    mask[inset:shape[0] - inset, inset:shape[1] - inset] = 0
+    return mask
 
 
 @cache
