@@ -93,7 +93,8 @@ def test_each_frame_of_an_animated_png_is_its_own_page(tmp_path):
 @pytest.mark.parametrize("name", ["photo.jpg", "photo.png", "photo.tif"])
 def test_a_one_frame_jpeg_or_png_is_read_whatever_its_name(tmp_path, name):
     _, page = two_frames()
-    colour = np.dstack([page, np.full_like(page, 255), np.full_like(page, 255)])  # the darkest channel is ink
+    # the darkest channels are ink (two of them: a colour lacking in the paper's light may be left out, one at most)
+    colour = np.dstack([page, page, np.full_like(page, 255)])
     path = tmp_path / name
     Image.fromarray(colour).save(path, format="PNG")
     assert np.array_equal(load_page(path, 0)[0], page)
@@ -294,8 +295,8 @@ def coloured_page(paper_rgb: tuple[int, int, int]) -> np.ndarray:
 
 def test_a_page_on_canary_paper_is_grey_where_its_paper_is_light():
     """Canary-yellow paper has a third of white's blue: the darkest channel made its paper as dark as pencil on
-    white, and a 3 MP photo of it sent twice as many fields to review. Its blue is left out; every ink still
-    shows."""
+    white, and 3 MP photos of it sent six times as many fields to review needlessly. Its blue is left out;
+    every ink still shows."""
     grey = ingest.darkest_channel(coloured_page((255, 235, 90)))
     assert grey[0, 0] >= 230  # the paper as light as its red and green see it, not 90
     assert grey[105, 200] < 30 and grey[305, 200] < 70 and grey[505, 200] < 140  # black, blue, pencil
@@ -307,6 +308,15 @@ def test_on_white_and_pastel_paper_the_grey_is_the_darkest_of_the_three_channels
     image = coloured_page(paper)
     assert ingest.paper_channels(image) == (True, True, True)
     assert np.array_equal(ingest.darkest_channel(image), image.min(axis=2))
+
+
+def test_the_paper_colour_is_the_pages_whatever_bright_thing_lies_beside_it():
+    """A photo of a canary page beside a white folder: the lightest pixels of each channel are the folder's,
+    the page is still most of what is light."""
+    photo = np.full((900, 1200, 3), 70, np.uint8)  # a grey desk
+    photo[100:700, 150:550] = coloured_page((255, 235, 90))
+    photo[200:500, 750:1150] = 250  # the folder, its lightest pixels as light as the page's
+    assert ingest.paper_channels(photo) == (True, True, False)
 
 
 def test_no_more_than_one_channel_is_left_out():
