@@ -25,7 +25,7 @@ from formkit.store import Store
 from formkit_cli import main
 from tests.conftest import both_backends
 from tests.test_assign_keeps_decisions import MISTAKE, RIGHT, k10_reading, payload
-from tests.test_review import launch_chromium
+from tests.test_review import launch_chromium, wait_for_focus
 
 STAINED = InputFile("monday/stained.jpg", hashlib.sha256(b"stained").hexdigest(), 1000, 1)
 CLEAN = InputFile("monday/clean.jpg", hashlib.sha256(b"clean").hexdigest(), 1000, 1)
@@ -343,7 +343,7 @@ def test_a_stained_page_is_identified_and_taken_back_with_the_keyboard_only_in_c
             browser = launch_chromium(playwright)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{server.server_port}/pages")
-            page.wait_for_function("document.activeElement && document.activeElement.id === 'reviewer'")
+            wait_for_focus(page, "reviewer")
             page.keyboard.type("Ann")
             with page.expect_navigation():
                 page.keyboard.press("Enter")
