@@ -29,7 +29,9 @@ DPI = 200
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed", reason='Dask distributed is not installed: "formkit[scale]"')
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) \
+    # the scheduler serves HTTP even without a dashboard, on 8787 unless told: any free port, so that a cluster
+    # already on this machine (another test's) does not make it warn
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") \
             as cluster, distributed.Client(cluster) as client:
         yield client
 
