@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import cache
+from functools import cache, reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -390,10 +390,7 @@ def darkest_channel(image: np.ndarray) -> np.ndarray:
         return image if image.dtype == np.uint8 else cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX, cv2.CV_8U)
     split = cv2.split(np.ascontiguousarray(image[..., :3]))
     channels = [channel for keep, channel in zip(paper_channels(image), split, strict=True) if keep]
-    darkest = channels[0]
-    for other in channels[1:]:
-        darkest = cv2.min(darkest, other)  # far faster than numpy's min(axis=2)
-    return darkest
+    return reduce(cv2.min, channels)  # far faster than numpy's min(axis=2)
 
 
 def paper_channels(image: np.ndarray) -> tuple[bool, ...]:

@@ -474,11 +474,12 @@ RING_PX = (2.0, 3.0)  # the paper either side of the line
 
 def box_offsets_mm(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_PER_MM
                    ) -> list[tuple[float, float]]:
-    """``placed_boxes``' offsets alone."""
-    return placed_boxes(page, boxes, px_per_mm)[0]
+    """``placed_boxes``' offsets alone (the print's contrast round each box, which only the strengths need,
+    not measured)."""
+    return placed_boxes(page, boxes, px_per_mm, strengths=False)[0]
 
 
-def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_PER_MM
+def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_PER_MM, strengths: bool = True
                  ) -> tuple[list[tuple[float, float]], list[float]]:
     """Per box of one field, the (dx, dy) in mm that lays its printed border best on ``page`` (the
     registered page, 2-D uint8 grey): (0, 0) where registration's place is as good, nearly, or no border
@@ -492,9 +493,9 @@ def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_
 
     And per box, how clearly its outline lies where it is placed, as a share of the field's boxes' outlines
     at their clearest (1.0 where that cannot be told): under ``OFF_OUTLINE``, the box is taken as measured
-    off its outline, with its own border inside the area read for ink."""
+    off its outline, with its own border inside the area read for ink; all 1.0 unless ``strengths``."""
     reach = int(round(SNAP_MM * px_per_mm))
-    found = [_border_scores(page, box, reach, px_per_mm) for box in boxes]
+    found = [_border_scores(page, box, reach, px_per_mm, strengths) for box in boxes]
     if not found or any(f is None for f in found):
         return [(0.0, 0.0)] * len(boxes), [1.0] * len(boxes)
     scores, spreads = [f[0] for f in found], [f[1] for f in found]
@@ -507,12 +508,14 @@ def placed_boxes(page: np.ndarray, boxes: list[Box], px_per_mm: float = WARP_PX_
             alone = np.unravel_index(int(np.argmax(s)), s.shape)
             if s[alone] >= CLEAR_OUTLINE * typical:
                 places[k] = (int(alone[0]), int(alone[1]))
+    offsets = [((column - reach) / px_per_mm, (row - reach) / px_per_mm) for row, column in places]
+    if not strengths:
+        return offsets, [1.0] * len(boxes)
     # how clearly each outline lies where it is placed, for the print's contrast there (glare over one box lowers
     # its outline's score as much as its print: that box is in place, and says so)
     clearest = float(statistics.median([best / spread for best, spread in zip(clearest_here, spreads, strict=True)]))
-    strengths = [round(float(s[place]) / spread / clearest, 3) if clearest > 0 else 1.0
-                 for s, place, spread in zip(scores, places, spreads, strict=True)]
-    return [((column - reach) / px_per_mm, (row - reach) / px_per_mm) for row, column in places], strengths
+    return offsets, [round(float(s[place]) / spread / clearest, 3) if clearest > 0 else 1.0
+                     for s, place, spread in zip(scores, places, spreads, strict=True)]
 
 
 def _best_place(scores: np.ndarray, start: tuple[int, int], within: int) -> tuple[int, int]:
@@ -627,22 +630,24 @@ def _side_weights(w: int, h: int) -> np.ndarray:
     return np.stack(weights).reshape(4, -1).astype(np.float32)
 
 
-def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float) -> tuple[np.ndarray, float] | None:
+def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float, contrast: bool = True
+                   ) -> tuple[np.ndarray, float] | None:
     """(2 reach + 1, 2 reach + 1): how well the box's outline, moved by (row, column) - reach pixels, lies
-    on a dark line with paper either side; and the grey levels between the darkest and lightest pixel
-    searched, the print's contrast there (its outline lies somewhere in it). ``None`` when the search runs
-    off the page."""
+    on a dark line with paper either side; and, with ``contrast`` (else 1.0), the print's contrast there: the
+    grey levels between the lightest pixel searched and the print's black, the ``PRINT_PERCENTILE`` of the band
+    the outline lies in, the box's middle left out (a pen mark darker than faded print must not stand for it).
+    ``None`` when the search runs off the page."""
     found = _around_box(page, box, px_per_mm, reach + int(RING_PX[1]))
     if found is None:
         return None
     pixels, (w, h) = found
+    scores = cv2.matchTemplate(pixels, _outline_template(w, h), cv2.TM_CCORR)
+    if not contrast:
+        return scores, 1.0
     _, lightest, _, _ = cv2.minMaxLoc(pixels)
-    # the print's black: dark pixels of the band the outline lies in, the box's middle left out, so that a pen
-    # mark darker than faded print does not stand for it
-    counts = cv2.calcHist([pixels], [0], _band_mask(pixels.shape, reach + int(RING_PX[1]) + PRINT_INSET_PX),
-                          [256], [0, 256]).ravel()
-    darkest = float(np.searchsorted(np.cumsum(counts), PRINT_PERCENTILE / 100 * counts.sum()))
-    return cv2.matchTemplate(pixels, _outline_template(w, h), cv2.TM_CCORR), max(lightest - darkest, 1.0)
+    band = _band_mask(pixels.shape, reach + int(RING_PX[1]) + PRINT_INSET_PX)
+    counts = cv2.calcHist([pixels], [0], band[0], [256], [0, 256]).ravel()
+    return scores, max(lightest - _percentile_of_levels(counts, band[1], PRINT_PERCENTILE), 1.0)
 
 
 def _around_box(page: np.ndarray, box: Box, px_per_mm: float, pad_px: int, shift_px: tuple[int, int] = (0, 0)
@@ -659,13 +664,13 @@ def _around_box(page: np.ndarray, box: Box, px_per_mm: float, pad_px: int, shift
 
 
 @cache
-def _band_mask(shape: tuple[int, ...], inset: int) -> np.ndarray:
-    """A uint8 mask of ``shape``: 1 but for its middle, ``inset`` pixels in from each side (at least one pixel
-    of middle is left out)."""
+def _band_mask(shape: tuple[int, ...], inset: int) -> tuple[np.ndarray, int]:
+    """A uint8 mask of ``shape``, 1 but for its middle, ``inset`` pixels in from each side (at least one pixel
+    of middle is left out), and how many pixels it holds."""
     inset = min(inset, (min(shape) - 1) // 2)
     mask = np.ones(shape, np.uint8)
     mask[inset:shape[0] - inset, inset:shape[1] - inset] = 0
-    return mask
+    return mask, int(np.count_nonzero(mask))
 
 
 @cache
