@@ -56,6 +56,9 @@ class LineReading:
     wide_mm: tuple[tuple[float, float], ...] = ()  # (from, to): ink along the line too long for one stroke
     faded: bool = False  # the printed line is fainter than marks can be told against (``_ink_contrast``)
     edges_mm: tuple[float, ...] = ()  # crossings dark on one side only: a shadow's edge, or a mark along one
+    # the ends ("start", "end") whose printed tick was not found near where registration puts it: the line is
+    # then measured from where registration puts that end, which may be wrong (``_find_tick``)
+    ends_not_found: tuple[str, ...] = ()
 
 
 def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM) -> LineReading:
@@ -86,8 +89,9 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     cols = np.arange(c0, c1)
     # The printed end ticks are found in the image rather than assumed, so a registration error of a
     # millimetre neither hides a mark nor turns a tick into one; the line is measured between them.
-    x1 = _find_tick(above, below, x1 - c0, px_per_mm) + c0
-    x2 = _find_tick(above, below, x2 - c0, px_per_mm) + c0
+    found = {end: _find_tick(above, below, nominal - c0, px_per_mm) for end, nominal in (("start", x1), ("end", x2))}
+    ends_not_found = tuple(end for end, col in found.items() if col is None)
+    x1, x2 = (nominal if col is None else c0 + col for col, nominal in zip(found.values(), (x1, x2), strict=True))
     scale_px_per_mm = (x2 - x1) / (line.x2_mm - line.x1_mm)
     tick = TICK_CLEAR_MM * px_per_mm
     at_tick = (np.abs(cols - x1) <= tick) | (np.abs(cols - x2) <= tick)
@@ -134,7 +138,7 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     for tick_x in (x1, x2):
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
-    return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), faded, tuple(edges))
+    return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), faded, tuple(edges), ends_not_found)
 
 
 def _line_rows(region: np.ndarray, expected_row: int, ends: tuple[float, float], px_per_mm: float) -> np.ndarray:
@@ -232,17 +236,18 @@ def _creased(page: np.ndarray, faint: np.ndarray, origin: tuple[int, int], bands
     return bool(inked) and all(runs_on(page, piece, px_per_mm, one_way_mm=LINE_ONE_WAY_MM) for piece in inked)
 
 
-def _find_tick(above: np.ndarray, below: np.ndarray, nominal_col: float, px_per_mm: float) -> float:
+def _find_tick(above: np.ndarray, below: np.ndarray, nominal_col: float, px_per_mm: float) -> float | None:
     """The column of the printed tick within ``TICK_REACH_MM`` of where the layout puts it: the column darkest
-    through most rows of both bands. A pen stroke is too short or slanted to beat it."""
+    through most rows of both bands. A pen stroke is too short or slanted to beat it. ``None`` where no column
+    is ink through most rows of both bands."""
     lo = max(0, int(round(nominal_col - TICK_REACH_MM * px_per_mm)))
     hi = min(above.shape[1], int(round(nominal_col + TICK_REACH_MM * px_per_mm)) + 1)
     if hi - lo < 3:
-        return nominal_col
+        return None
     share = np.minimum(above[:, lo:hi].mean(axis=0), below[:, lo:hi].mean(axis=0))
     best = int(np.argmax(share))
     if share[best] < 0.8:
-        return nominal_col
+        return None
     strong = np.flatnonzero(share >= share[best] - 0.05)
     strong = strong[np.abs(strong - best) <= 0.5 * px_per_mm]
     return float(lo + strong.mean())

@@ -104,11 +104,16 @@ def _resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measur
 
 def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
     """The value of a visual-analogue line from where marks cross it; flagged, whatever it reads, where the line
-    is printed too faintly to tell marks on it or a shadow's edge crosses it (``LineReading``)."""
+    is printed too faintly to tell marks on it, a shadow's edge crosses it, or an end tick is not where the page's
+    registration puts it (``LineReading``)."""
     value = _line_value(field, reading)
     if reading.faded:  # marks as faint as the print are lost: blank or not, a person looks
         value.raw["faded"] = True
         flag_for_review(value, "the printed line is too faint to tell marks on it (a faded copy?)")
+    if reading.ends_not_found:  # measured from where registration puts an end: placed wrongly, the value is too
+        value.raw["ends_not_found"] = list(reading.ends_not_found)
+        flag_for_review(value, f"the tick at the line's {' and '.join(reading.ends_not_found)} is not where the page's "
+                               "markers put it: the page may be placed wrongly (a marker covered or damaged?)")
     if reading.edges_mm:  # dark on one side only: a shadow's edge (blank), or a mark drawn along one?
         value.raw["edges_mm"] = list(reading.edges_mm)
         where = ", ".join(f"{p:.1f}" for p in reading.edges_mm)

@@ -283,6 +283,27 @@ def test_a_line_off_where_registration_puts_it_reads_its_mark_and_no_tick(tmp_pa
     assert not resolve_line(marked, reading).needs_review
 
 
+def test_a_line_whose_end_tick_is_not_where_registration_puts_it_goes_to_review(tmp_path):
+    """A 1-bit copy whose two right-hand markers were covered was placed from the left ones alone, 2.85 % too
+    narrow: a line's right tick lay 2.85 mm past where registration put it, beyond the tick search, and the
+    line was measured from where its end should have been: 7.1 read for 6.9, unflagged (2026-12-06)."""
+    from scanner.lines import read_line
+    from scanner.resolve import resolve_line
+
+    grey, vas_lines = registered_vas_page(tmp_path)
+    line = vas_lines[0]
+    x, y = int((line.x1_mm + 50) * 8), int(line.y1_mm * 8)
+    cv2.line(grey, (x, y - 12), (x + 2, y + 12), 0, 3)
+    as_placed = resolve_line(line, read_line(grey, line))
+    assert as_placed.value == "5.0" and not as_placed.needs_review
+    stretched = cv2.resize(grey, None, fx=1.03, fy=1.0, interpolation=cv2.INTER_LINEAR)  # 4.3 mm at the end
+    reading = read_line(stretched, line)
+    assert reading.ends_not_found == ("end",)
+    value = resolve_line(line, reading)
+    assert value.needs_review and "the tick at the line's end" in value.reason
+    assert value.raw["ends_not_found"] == ["end"]
+
+
 def test_a_mark_on_an_end_tick_is_flagged_not_read_as_blank(tmp_path):
     images, _ = printed("vas-4line", tmp_path)
     line = next(f for f in build_layout(resolve_template("vas-4line")).pages[0].fields if f.kind == "line")
