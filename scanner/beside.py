@@ -42,7 +42,7 @@ from formkit.layout.model import (
 from formkit.layout.text import MM_PER_PT, letters_box
 from formkit.records import FieldValue
 
-from . import areas, creases, marks, overprint
+from . import areas, creases, marks, overprint, placement
 from .identify import common_print, expected_print
 from .ink import INK_CONTRAST, below
 from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices, field_window
@@ -124,7 +124,7 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
     parts in them for a blank digit field or line; apart from them for a digit field read), with the option nearest
     it and the options one stroke joins (a choice), or how far along the line it lies (a line). ``page``: the
     registered page (2-D uint8 grey); the boxes are looked for where the field's reading found them
-    (``marks.recorded_offsets``). From an image under ``marks.LOW_RES_PX_PER_MM`` (``source_px_per_mm``), a
+    (``placement.recorded_offsets``). From an image under ``marks.LOW_RES_PX_PER_MM`` (``source_px_per_mm``), a
     choice or digit field read blank and not in doubt is looked at again with ink ``FAINT_INK_CONTRAST``
     darker than the paper, what lies within ``LINE_NEAR_MM`` of the print's lines left out."""
     fields = {f.id: f for f in layout_page.fields}
@@ -153,7 +153,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     states = value.raw.get("states", [])
     if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
         return
-    boxes = marks.found_boxes(f, value)
+    boxes = placement.found_boxes(f, value)
     if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm, contrast):
         return
     ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast)
@@ -168,7 +168,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
 
 def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: FieldValue, px_per_mm: float,
                   contrast: float) -> None:
-    boxes = marks.found_boxes(f, value)
+    boxes = placement.found_boxes(f, value)
     beside_px, inside_px = _dark_pixels(page, layout_page, f, boxes, px_per_mm, contrast)
     least_mm2 = LEAST_INK_MM2 if not value.value else APART_INK_MM2
     if beside_px + (0 if value.value else sum(inside_px)) < least_mm2 * px_per_mm ** 2:

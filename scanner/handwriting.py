@@ -16,7 +16,7 @@ import numpy as np
 from formkit.layout.model import Box, BoxesField, TextField
 from formkit.records import FieldValue
 
-from . import areas, digits, marks, one_digit
+from . import areas, digits, one_digit, placement
 from .dates import EVEN_ODDS, log_probabilities, most_likely_date, plausible_years
 from .ink import ink_mask, without_printed_lines
 from .ocr import OcrUnavailable, read_text
@@ -41,8 +41,8 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
     offsets: dict[str, list[tuple[float, float]]] = {}
     for f in fields:
         side = digits.side_margin_mm(f.boxes)
-        offsets[f.id] = marks.box_offsets_mm(page, list(f.boxes), px_per_mm)  # a page that does not lie flat
-        inks[f.id] = [digits.box_ink(page, marks.moved(b, offset), px_per_mm, side)
+        offsets[f.id] = placement.box_offsets_mm(page, list(f.boxes), px_per_mm)  # a page that does not lie flat
+        inks[f.id] = [digits.box_ink(page, placement.moved(b, offset), px_per_mm, side)
                       for b, offset in zip(f.boxes, offsets[f.id], strict=True)]
         for i, ink in enumerate(inks[f.id]):
             if ink.ink_mm2 >= areas.INK_MM2:
@@ -59,7 +59,7 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
             out[f.id] = _resolve_date(f, boxes, accept, date_share)
         else:
             out[f.id] = _resolve_digits(f, boxes, accept)
-        marks.record_offsets(out[f.id].raw, offsets[f.id])
+        placement.record_offsets(out[f.id].raw, offsets[f.id])
     return out
 
 

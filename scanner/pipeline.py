@@ -28,7 +28,7 @@ from formkit.qrpayload import PagePayload, decode
 from formkit.records import RAW_OUTSIDE_IMAGE, RAW_PAGE_FLAGGED, FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
-from . import areas, beside, hollow, marks, overlaid, regions, stains, washout
+from . import areas, beside, hollow, marks, overlaid, placement, regions, stains, washout
 from .binarised import despeckled, looks_binarised
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
@@ -411,7 +411,7 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
     if reg.error_mm > REVIEW_ERROR_MM:
         # a field whose boxes were all measured on their printed outlines reads as on any page: the markers'
         # disagreement does not reach it
-        found = marks.outlines_found(warped, _measured_boxes(page, result.values), contrast)
+        found = placement.outlines_found(warped, _measured_boxes(page, result.values), contrast)
         for value in result.values:
             if value.field in found:
                 value.raw["found_despite_registration"] = {"error_mm": round(reg.error_mm, 3),
@@ -466,9 +466,9 @@ def apply_fill_convention(values: list[FieldValue], fill_means: str, page_flagge
 
 def _measured_boxes(page: Page, values: list[FieldValue]) -> dict[str, tuple[list[Box], list[tuple[float, float]]]]:
     """Per choice, digit or date field, its boxes as the layout places them and the offsets they were
-    measured at (``marks.outlines_found``)."""
+    measured at (``placement.outlines_found``)."""
     boxes = {f.id: field_boxes(f) for f in page.fields}
-    return {v.field: (boxes[v.field], marks.recorded_offsets(v.raw, len(boxes[v.field])))
+    return {v.field: (boxes[v.field], placement.recorded_offsets(v.raw, len(boxes[v.field])))
             for v in values if boxes[v.field]}
 
 
@@ -530,7 +530,7 @@ def _flag_rings(result: PageResult, warped: np.ndarray, page: Page) -> None:
         if field is None or value.needs_review or not value.value:
             continue
         chosen = set(value.value.split(";"))
-        ringed = [o for o, box in zip(field.options, marks.found_boxes(field, value), strict=True)
+        ringed = [o for o, box in zip(field.options, placement.found_boxes(field, value), strict=True)
                   if str(o.value) in chosen and marks.ringed(warped, box)]
         if ringed:
             flag_for_review(value, RING.format(", ".join(str(o.value) for o in ringed)))
@@ -557,9 +557,9 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     (``washout``)."""
     outside = outside or {}
     choices = [f for f in page.fields if isinstance(f, ChoiceField)]
-    placed = {f.id: marks.placed_boxes(warped, field_boxes(f)) for f in choices}
+    placed = {f.id: placement.placed_boxes(warped, field_boxes(f)) for f in choices}
     offsets = {f_id: offsets_mm for f_id, (offsets_mm, _) in placed.items()}
-    boxes = {f.id: [marks.moved(o.box, offset) for o, offset in zip(f.options, offsets[f.id], strict=True)]
+    boxes = {f.id: [placement.moved(o.box, offset) for o, offset in zip(f.options, offsets[f.id], strict=True)]
              for f in choices}
     # each box's paper and border, counted once: the measures' scale, and ``overlaid``'s for the marked boxes
     references = {f.id: marks.boxes_references(warped, boxes[f.id]) for f in choices}
@@ -579,12 +579,12 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     for f in page.fields:
         if isinstance(f, ChoiceField):
             read = marks.read_light_mark(states[f.id], measures[f.id], baseline, own_trace)
-            off_outline = tuple(k for k, strength in enumerate(placed[f.id][1]) if strength < marks.OFF_OUTLINE)
+            off_outline = tuple(k for k, strength in enumerate(placed[f.id][1]) if strength < placement.OFF_OUTLINE)
             values.append(resolve_choice(f, read, measures[f.id], creased[f.id], off_outline))
             if read != states[f.id]:  # provenance: which box, and the traces it was judged by
                 values[-1].raw["light_mark"] = {"trace": [round(m.weak - baseline.weak, 4) for m in measures[f.id]],
                                                 "own_marks_trace": round(own_trace or 0.0, 4)}
-            marks.record_offsets(values[-1].raw, offsets[f.id])
+            placement.record_offsets(values[-1].raw, offsets[f.id])
         elif isinstance(f, LineField):
             values.append(resolve_line(f, read_line(warped, f)))
         else:

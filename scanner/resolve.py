@@ -21,7 +21,7 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     a mark drawn along a crease cannot be told from it. A row is flagged too where a box read as empty holds
     ink darker than the shade its surroundings were taken for (``BoxMeasure.unshaded``), or where a side of a
     box's border does not show (``BoxMeasure.covered``: a finger, a note, a clip over it), or where a box read
-    as marked was measured off its printed outline (``off_outline``, ``marks.placed_boxes``: a photo whose
+    as marked was measured off its printed outline (``off_outline``, ``placement.placed_boxes``: a photo whose
     lens or rolling shutter bends rows), as its own border may be the mark."""
     value = _resolve_choice(field, states, measures)
     unsure_place = [str(field.options[k].value) for k, (m, (s, _)) in enumerate(zip(measures, states, strict=True))

@@ -26,7 +26,7 @@ import numpy as np
 from formkit.layout.model import Box, ChoiceField, Page
 from formkit.records import RAW_RUNS_PAST_BOX, FieldValue
 
-from . import marks
+from . import placement
 from .beside import print_masks
 from .ink import below, closed_paper
 from .register import WARP_PX_PER_MM, box_slices
@@ -78,7 +78,7 @@ def marked_boxes(layout_page: Page, values: list[FieldValue]) -> Iterator[tuple[
                                                   or any(state in FILLS for state in states)):
             continue
         yield value, [(str(option.value), box) for option, box, state
-                      in zip(f.options, marks.found_boxes(f, value), states, strict=False) if state in SEEN_STATES]
+                      in zip(f.options, placement.found_boxes(f, value), states, strict=False) if state in SEEN_STATES]
 
 
 def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM

@@ -42,7 +42,7 @@ import numpy as np
 from formkit.layout.model import Box, BoxesField, ChoiceField, Field, LineField, TextField
 from formkit.records import RAW_HIDDEN, RAW_WASHED_OUT, FieldValue
 
-from . import marks
+from . import marks, placement
 from .ink import runs
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
@@ -296,7 +296,7 @@ def _printed_parts(f: Field, value: FieldValue) -> list[Box]:
         return _line_pieces(f)
     if isinstance(f, TextField):
         return _frame_pieces(f)
-    return marks.found_boxes(f, value)
+    return placement.found_boxes(f, value)
 
 
 def _print_found(page: np.ndarray, part: Box, reference: float, px_per_mm: float) -> bool:

@@ -12,7 +12,7 @@ import pytest
 
 from formkit.layout.model import Box
 from formkit.records import PageResult
-from scanner import marks, pipeline
+from scanner import marks, pipeline, placement
 from scanner.locate import Markers
 from scanner.register import MAX_ERROR_MM, REVIEW_ERROR_MM
 from tests.synthetic import degrade_photo, degrade_scan
@@ -138,11 +138,11 @@ def test_each_side_of_each_box_must_lie_where_the_box_was_measured():
     page = cv2.GaussianBlur(page, (0, 0), 1.0)
     measured_mm = {"in_place": 0.0, "measured_off": 0.0, "found_there": 0.5, "at_the_edge": 1.0}
     fields = {name: (boxes, [(measured_mm[name], 0.0)] * len(boxes)) for name, boxes in layout.items()}
-    found = marks.outlines_found(page, fields, box_contrast=190.0)
+    found = placement.outlines_found(page, fields, box_contrast=190.0)
     assert set(found) == {"in_place", "found_there"}  # the edge of the 1 mm search: the outline may lie beyond
-    assert all(share >= marks.FOUND_SIDE_SHARE for share in found.values())
-    assert marks.outlines_found(page, fields, box_contrast=None) == {}
-    assert marks.outlines_found(np.full_like(page, 235), fields, box_contrast=190.0) == {}  # no outline anywhere
+    assert all(share >= placement.FOUND_SIDE_SHARE for share in found.values())
+    assert placement.outlines_found(page, fields, box_contrast=None) == {}
+    assert placement.outlines_found(np.full_like(page, 235), fields, box_contrast=190.0) == {}  # no outline anywhere
 
 
 def test_a_box_a_stretched_row_left_off_its_outline_is_looked_for_alone():
@@ -156,8 +156,8 @@ def test_a_box_a_stretched_row_left_off_its_outline_is_looked_for_alone():
     for box, shift in zip(boxes, shifts_px, strict=True):
         x, y = int(round(box.x_mm * px_per_mm)) + shift, int(round(box.y_mm * px_per_mm))
         cv2.rectangle(page, (x, y), (x + 48, y + 48), 30, 2)
-    offsets = marks.box_offsets_mm(page, boxes, px_per_mm)
+    offsets = placement.box_offsets_mm(page, boxes, px_per_mm)
     assert [round(dx * px_per_mm) for dx, _ in offsets] == shifts_px
-    measured = marks.measure_boxes(page, [marks.moved(b, o) for b, o in zip(boxes, offsets, strict=True)],
+    measured = marks.measure_boxes(page, [placement.moved(b, o) for b, o in zip(boxes, offsets, strict=True)],
                                    px_per_mm)
     assert all(m.coverage == 0 for m in measured)  # no border inside a box: nothing to read as a mark

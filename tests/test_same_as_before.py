@@ -11,7 +11,7 @@ import pytest
 from formkit.layout import build_layout
 from formkit.layout.model import Box, ChoiceField, field_boxes
 from formkit.template import resolve_template
-from scanner import areas, beside, marks, stains, washout
+from scanner import areas, beside, marks, placement, stains, washout
 from scanner.ink import LINE_THICKNESS_PERCENTILE, _beyond, below, percentile, without_printed_lines
 from scanner.register import box_slices
 
@@ -53,10 +53,10 @@ def _local_references(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[flo
     """``marks.local_references`` as first written, one box at a time."""
     outer = page[box_slices(box, marks.RING_MM[1], page.shape, px_per_mm)]
     ring, ring_size = marks._frame_histogram(outer, marks._ring_width_px(px_per_mm))
-    white = marks._percentile_of_levels(ring, ring_size, 80) if ring_size else 255.0
+    white = marks.percentile_of_levels(ring, ring_size, 80) if ring_size else 255.0
     band = page[box_slices(box, marks.BORDER_BAND_MM, page.shape, px_per_mm)]
     edge, edge_size = marks._frame_histogram(band, max(1, int(round(2 * marks.BORDER_BAND_MM * px_per_mm))))
-    return white, marks._percentile_of_levels(edge, edge_size, 10)
+    return white, marks.percentile_of_levels(edge, edge_size, 10)
 
 
 def test_percentiles_of_several_histograms_are_each_ones():
@@ -67,7 +67,7 @@ def test_percentiles_of_several_histograms_are_each_ones():
     totals = [int(c.sum()) for c in counts]
     qs = [int(q) for q in rng.choice([5, 10, 20, 80, 90], 40)]  # Python numbers, as the callers pass
     found = marks._percentiles_of_levels(counts, totals, qs)
-    assert found[2:] == [marks._percentile_of_levels(c, n, q)
+    assert found[2:] == [marks.percentile_of_levels(c, n, q)
                          for c, n, q in zip(counts[2:], totals[2:], qs[2:], strict=True)]
     assert found[1] == 17.0
 
@@ -255,7 +255,7 @@ def test_the_dark_pixels_beside_a_rows_boxes_are_counted_as_they_were(seed):
     page = np.clip(rng.normal(225, 20, shape), 0, 255).astype(np.uint8)
     for f in [f for f in layout_page.fields if isinstance(f, ChoiceField)][:4]:
         for offset_mm in ((0.0, 0.0), (-1.0, 0.375)):
-            boxes = [marks.moved(box, offset_mm) for box in field_boxes(f)]
+            boxes = [placement.moved(box, offset_mm) for box in field_boxes(f)]
             for contrast in (beside.INK_CONTRAST, beside.FAINT_INK_CONTRAST):
                 assert beside._dark_pixels(page, layout_page, f, boxes, PX_PER_MM, contrast) == \
                     _dark_pixels_as_before(page, layout_page, f, boxes, PX_PER_MM, contrast)
