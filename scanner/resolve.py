@@ -112,8 +112,9 @@ def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
         flag_for_review(value, "the printed line is too faint to tell marks on it (a faded copy?)")
     if reading.ends_not_found:  # measured from where registration puts an end: placed wrongly, the value is too
         value.raw["ends_not_found"] = list(reading.ends_not_found)
-        flag_for_review(value, f"the tick at the line's {' and '.join(reading.ends_not_found)} is not where the page's "
-                               "markers put it: the page may be placed wrongly (a marker covered or damaged?)")
+        flag_for_review(value, f"the tick at the line's {' and '.join(reading.ends_not_found)} does not show where the "
+                               "page's markers put it (the page placed wrongly, or something over it?): where a mark "
+                               "lies along the line is unsure")
     if reading.edges_mm:  # dark on one side only: a shadow's edge (blank), or a mark drawn along one?
         value.raw["edges_mm"] = list(reading.edges_mm)
         where = ", ".join(f"{p:.1f}" for p in reading.edges_mm)
