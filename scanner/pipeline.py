@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import statistics
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 
 import cv2
@@ -25,10 +24,10 @@ from formkit.layout.model import (
     field_boxes,
 )
 from formkit.qrpayload import PagePayload, decode
-from formkit.records import RAW_OUTSIDE_IMAGE, RAW_PAGE_FLAGGED, FieldValue, PageResult, PageState
+from formkit.records import RAW_PAGE_FLAGGED, FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
-from . import areas, beside, hollow, marks, overlaid, placement, regions, stains, washout
+from . import areas, beside, hollow, marks, overlaid, page_flags, placement, regions, stains, washout
 from .binarised import despeckled, looks_binarised
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
@@ -45,7 +44,6 @@ from .locate import (
 )
 from .register import (
     MAX_ERROR_MM,
-    OUTSIDE_LEAST,
     REVIEW_ERROR_MM,
     WARP_PX_PER_MM,
     Registration,
@@ -56,7 +54,7 @@ from .register import (
     warp_fields,
     warp_page,
 )
-from .resolve import flag_for_review, resolve_choice, resolve_line
+from .resolve import resolve_choice, resolve_line
 
 BLANK_INK_FRACTION = 0.002
 PAPER_MIN_GREY = 140  # the lightest tenth of a blank page is paper: darker than this, it is not a page at all
@@ -65,18 +63,6 @@ SMUDGE_FRACTION = 0.005
 MIRRORED = ("the image is mirrored (a front camera, or a scanner's or app's mirror setting?): take it again "
             "without mirroring, or flip it left to right and scan the flipped copy")
 CROP_MARGIN_MM = 2.0
-LOW_CONTRAST = 40.0  # grey levels between paper and printed border: ~90 in sharp 3 MP photos, ~50 at blur σ 4 px
-# In an underexposed photo everything is darker: paper under this lowers LOW_CONTRAST in proportion (paper at
-# 90 grey levels and sharp borders 34 under it were taken for a blurred page, every answer flagged)
-DIM_PAPER = 160.0
-# Print faded all over (a printer low on toner, its economy mode, a hazy photo) is faint in the registration
-# markers too, where blur leaves their solid black as dark as ever (3 MP photos: markers 188-231 grey levels under
-# the paper, sharp or blurred by 2-3.5 px; print at half its black 100-120): markers fainter than this lower
-# LOW_CONTRAST in proportion, down to FADED_FLOOR of it. Borders faint against the markers still mean blur
-# (sharp photos: borders 0.30-0.66 of the markers' contrast, blurred by 3.5 px 0.18-0.38; LOW_CONTRAST is 0.24
-# of this).
-SHARP_MARKERS = 170.0
-FADED_FLOOR = 0.3
 
 
 def read_page(grey: np.ndarray, result: PageResult, catalogue: Catalogue | None = None) -> PageResult:
@@ -316,8 +302,9 @@ def _search_markers(grey: np.ndarray, small: tuple[np.ndarray, float], result: P
 
 def _note_outlines(search: MarkerSearch, result: PageResult, found: Markers) -> None:
     """Note in ``result`` that markers were read from their outlines (its choice fields go to review,
-    ``_flag_choices``, and its page needs three markers), or, on a thresholded page, that the markers ArUco
-    read are hollow all the same (its chosen boxes are looked at for a fill's ring, ``_flag_rings``)."""
+    ``page_flags.flag_hollowed_choices``, and its page needs three markers), or, on a thresholded page, that the
+    markers ArUco read are hollow all the same (its chosen boxes are looked at for a fill's ring,
+    ``page_flags.flag_rings``)."""
     if search.used_outlines:
         result.quality["markers_from_outlines"] = True
     elif result.quality.get("thresholded") and found.count and np.mean(
@@ -404,9 +391,9 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
     if contrast is not None:
         result.quality["box_contrast"] = round(contrast, 1)
     if hollowed:
-        _flag_choices(result)
+        page_flags.flag_hollowed_choices(result)
     elif result.quality.get("markers_hollow"):
-        _flag_rings(result, warped, page)
+        page_flags.flag_rings(result, warped, page)
     page_flagged = False
     if reg.error_mm > REVIEW_ERROR_MM:
         # a field whose boxes were all measured on their printed outlines reads as on any page: the markers'
@@ -416,10 +403,10 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
             if value.field in found:
                 value.raw["found_despite_registration"] = {"error_mm": round(reg.error_mm, 3),
                                                            "weakest_side": found[value.field]}
-        _flag_all(result, f"poor registration ({reg.error_mm:.2f} mm)", spared=set(found))
+        page_flags.flag_all(result, f"poor registration ({reg.error_mm:.2f} mm)", spared=set(found))
         page_flagged = True
-    if contrast is not None and too_faded(contrast, paper, markers):
-        _flag_all(result, f"blurry or faded image (printed box borders only {contrast:.0f} grey levels dark)")
+    if contrast is not None and page_flags.too_faded(contrast, paper, markers):
+        page_flags.flag_all(result, f"blurry or faded image (printed box borders only {contrast:.0f} grey levels dark)")
         page_flagged = True
     fields = {f.id: f for f in page.fields}
     for value in result.values:
@@ -472,24 +459,10 @@ def _measured_boxes(page: Page, values: list[FieldValue]) -> dict[str, tuple[lis
             for v in values if boxes[v.field]}
 
 
-def too_faded(contrast: float, paper: float | None, markers: Callable[[], float | None] = lambda: None) -> bool:
-    """Whether printed borders ``contrast`` grey levels darker than paper of ``paper`` grey levels mean a
-    blurred or washed-out image, where marks cannot be told reliably (``LOW_CONTRAST``): judged in proportion
-    to dim paper (``DIM_PAPER``) and to print faded all over, the registration markers ``markers()`` grey
-    levels darker than their paper (``SHARP_MARKERS``; ``None``: not measured)."""
-    scale = min(1.0, (paper if paper is not None else 255.0) / DIM_PAPER)
-    if contrast >= LOW_CONTRAST * scale:
-        return False
-    marker = markers()  # measured only here: about 1 ms
-    return marker is None or contrast < LOW_CONTRAST * min(scale, max(FADED_FLOOR, marker / SHARP_MARKERS))
-
-
 # Markers read from their outlines (``hollow``) sit up to 3 px inside their true corners at 300 dpi; two of
 # them on one side of a page placed visual-analogue lines 2-4 mm off at the far side (2026-12-06). Three or more
 # spread the error.
 MIN_OUTLINE_MARKERS = 3
-HOLLOWED = ("the page was thresholded to black and white over a small window (a scanner app's black-and-white "
-            "mode), which leaves a box filled in looking like an empty box, a tick or a cross: check the marks")
 
 
 def _image_quality(result: PageResult) -> dict[str, bool]:
@@ -497,51 +470,6 @@ def _image_quality(result: PageResult) -> dict[str, bool]:
     white, markers read from their outlines."""
     return {key: value for key, value in result.quality.items()
             if key in ("thresholded", "markers_from_outlines", "markers_hollow")}
-
-
-def _flag_choices(result: PageResult) -> None:
-    """A page whose markers had to be read from their outlines was thresholded over a window so small that a
-    box filled in comes out as its outline: on the printed border it looks empty, and the outlines of a
-    scribbled fill's strokes look like a tick or a cross (their ink 0.07-0.37 of the box, a tick's 0.14-0.33).
-    Measured 2026-12-06, windows of 1.3-2.6 mm: respondents who fill every answer had up to 22 of 77 fields
-    read blank, unflagged; those who fill some answers and tick others, 9-13 of 77 lone fills read as ticks.
-    Every choice field of such a page goes to review; the page is still identified and placed, and each field
-    keeps its reading as a suggestion."""
-    for value in result.values:
-        if value.kind == "choice" and not value.needs_review:
-            flag_for_review(value, HOLLOWED)
-
-
-RING = ("box {} holds ink closed round or along all its sides: on a page thresholded to black and white a box "
-        "filled in comes out so (cancelled, or the answer?)")
-
-
-def _flag_rings(result: PageResult, warped: np.ndarray, page: Page) -> None:
-    """On a page thresholded over a window wide enough for ArUco that still hollows the markers (a scanner app at
-    about 4.3 mm), a fill comes out as a ring, read as a mark: a lone fill, which a scan flags as
-    cancelled-or-the-answer, read as a tick. A choice read from a box (where its reading found it) whose ink closes
-    paper in or runs along all four sides goes to review (an adversarial pass, 2026-12-06, 4.3 mm: 9 of 77 lone
-    fills among ticks read unflagged before, 2 with this check; fields of ticking respondents read right and
-    unflagged 42 -> 41 of 79; of respondents who fill every answer 21 -> 3 of 77, sent to review as a scan sends a
-    lone fill)."""
-    fields = {f.id: f for f in page.fields if f.kind == "choice"}
-    for value in result.values:
-        field = fields.get(value.field)
-        if field is None or value.needs_review or not value.value:
-            continue
-        chosen = set(value.value.split(";"))
-        ringed = [o for o, box in zip(field.options, placement.found_boxes(field, value), strict=True)
-                  if str(o.value) in chosen and marks.ringed(warped, box)]
-        if ringed:
-            flag_for_review(value, RING.format(", ".join(str(o.value) for o in ringed)))
-
-
-def _flag_all(result: PageResult, reason: str, spared: Container[str] = ()) -> None:
-    """Every value of ``result`` to review for ``reason``, except the fields ``spared``."""
-    for value in result.values:
-        if value.field in spared:
-            continue
-        flag_for_review(value, reason)
 
 
 def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, language: str = "eng",
@@ -601,22 +529,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, beside.BESIDE_MM, field_window(f))
-    _flag_outside(values, outside)
+    page_flags.flag_outside(values, outside)
     return values, contrast, paper
-
-
-def _flag_outside(values: list[FieldValue], outside: Mapping[str, float]) -> None:
-    """Flag, in place, each value whose field lies partly past the image's edge; one wholly past it is
-    empty with confidence 0, nothing of it having been seen."""
-    for value in values:
-        share = outside.get(value.field)
-        if share is None:
-            continue
-        if share >= 1 - OUTSIDE_LEAST:
-            value.value, value.confidence, value.reason = "", 0.0, ""
-        value.raw[RAW_OUTSIDE_IMAGE] = round(share, 3)
-        flag_for_review(value, f"{math.ceil(100 * share)} % of the field lies outside the image: the page was cut "
-                               "off by the scanner's glass or the photo's edge (scan or photograph it whole)")
 
 
 def _field_crop(warped: np.ndarray, f: Field, margin_mm: float = CROP_MARGIN_MM, box: Box | None = None

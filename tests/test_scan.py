@@ -20,7 +20,8 @@ from formkit.serial import format_serial
 from formkit.store import Store
 from formkit.template import resolve_template
 from scanner.batch import scan
-from scanner.pipeline import read_page, too_faded
+from scanner.page_flags import too_faded
+from scanner.pipeline import read_page
 from tests.shared_pages import white_png
 from tests.synthetic import bend_page, degrade_photo, degrade_scan, draw_line_mark, draw_mark, render_pdf
 
