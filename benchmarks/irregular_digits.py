@@ -47,6 +47,9 @@ out, slashes, dashes, symbols and ticks in black, "n/a" in blue. Per case (its f
   box high.
 - *styles* (G): continental habits in held-back MNIST digits: a 1 with a flag, a barred 7, a closed 4 (half
   the 4s), in the weight box and in a date made of 1s, 4s and 7s.
+- *slashed* (G, N): every digit and date field that can hold a zero written with one or more (a date with two
+  to five), each zero struck through corner to corner (Ø, ``digit_sources.slashed_zero``), the stroke past its
+  ink at both ends; the other digits as they come.
 
 Pages are written on the printed form drawn at 300 dpi. With ``--pages N``, N pages a case are written and
 scanned flatbed at 300 dpi (*scan*), and N more, written afresh, photographed at 3 MP (*photo3*). Page
@@ -549,6 +552,25 @@ def styles(sheet: Sheet, page: Page) -> Truths:
             f.id: Expected(one(day.isoformat()), "styled 1s, 4s and 7s in a date")}
 
 
+def slashed(sheet: Sheet, page: Page) -> Truths:
+    """Every field as *plainly* writes it, each with a zero or more, every zero struck through (Ø)."""
+    rng, out = sheet.rng, {}
+    for f in boxes_fields(page):
+        if f.kind == "date":
+            day = dt.date(rng.choice([2020, 2026, 2030]), rng.choice([1, 5, 10]), rng.choice([3, 10, 20, 30]))
+            text, out[f.id] = day.strftime("%d%m%Y"), Expected(one(day.isoformat()), "slashed zeros in a date")
+        else:
+            with_zero = [v for v in range(f.minimum, min(f.maximum, 99) + 1) if "0" in str(v).zfill(len(f.boxes))]
+            if not with_zero:  # a weight 1-9: left blank, not counted
+                continue
+            value = rng.choice(with_zero)
+            text, out[f.id] = str(value).zfill(len(f.boxes)), Expected(number(value, len(f.boxes)), "slashed zeros")
+        for box, char in zip(f.boxes, text, strict=True):
+            zero = digit_sources.padded(rng.choice(writer_sets()["MNIST"][0]))
+            write_digit(sheet, box, digit_sources.slashed_zero(zero, rng) if char == "0" else sheet.sample(int(char)))
+    return out
+
+
 Case = Callable[[Sheet, Page], Truths]
 # per case: the forms it writes on (in turn by seed), and how
 CASES: dict[str, tuple[str, Case]] = {
@@ -559,7 +581,7 @@ CASES: dict[str, tuple[str, Case]] = {
     "below_weight": ("G", below_weight), "below_date": ("NC", below_date), "straddle": ("N", straddle),
     "align": ("N", align), "symbols_weight": ("G", symbols_weight), "symbols_2box": ("N", symbols_2box),
     "symbols_date": ("NC", symbols_date), "faint": ("GN", faint), "sprawl": ("GNC", sprawl), "felt": ("GN", felt),
-    "styles": ("G", styles),
+    "styles": ("G", styles), "slashed": ("GN", slashed),
 }
 
 

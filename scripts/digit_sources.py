@@ -181,6 +181,20 @@ def barred_seven(image: np.ndarray, rng: random.Random) -> np.ndarray:
     return out
 
 
+def slashed_zero(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A 0 (``STYLED_PX`` frame) struck through corner to corner (Ø), as programmers, engineers and many
+    Scandinavian writers tell a zero from the letter O: the stroke from above the top right to below the bottom
+    left, 5-20 % of the digit's size past its ink each end. Not in training (2026-12-06): a benchmark shape."""
+    out = image.copy()
+    ys, xs = np.nonzero(out > 127)
+    top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+    height, width = bottom - top, right - left
+    over = rng.uniform(0.05, 0.2)
+    _line(out, (right + over * width, top - over * height), (left - over * width, bottom + over * height),
+          _stroke_px(out))
+    return out
+
+
 def closed_four(image: np.ndarray, rng: random.Random) -> np.ndarray:
     """A 4 (``STYLED_PX`` frame) drawn anew closed at the top, in the box of the 4 given: its stem from the
     top down, a stroke from the stem's top down to the left to a crossbar that runs past the stem. MNIST's
