@@ -89,9 +89,10 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     cols = np.arange(c0, c1)
     # The printed end ticks are found in the image rather than assumed, so a registration error of a
     # millimetre neither hides a mark nor turns a tick into one; the line is measured between them.
-    found = {end: _find_tick(above, below, nominal - c0, px_per_mm) for end, nominal in (("start", x1), ("end", x2))}
-    ends_not_found = tuple(end for end, col in found.items() if col is None)
-    x1, x2 = (nominal if col is None else c0 + col for col, nominal in zip(found.values(), (x1, x2), strict=True))
+    start, end = (_find_tick(above, below, nominal - c0, px_per_mm) for nominal in (x1, x2))
+    ends_not_found = tuple(name for name, col in (("start", start), ("end", end)) if col is None)
+    x1 = x1 if start is None else c0 + start
+    x2 = x2 if end is None else c0 + end
     scale_px_per_mm = (x2 - x1) / (line.x2_mm - line.x1_mm)
     tick = TICK_CLEAR_MM * px_per_mm
     at_tick = (np.abs(cols - x1) <= tick) | (np.abs(cols - x2) <= tick)
