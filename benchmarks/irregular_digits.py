@@ -305,6 +305,11 @@ def styled_digit(sheet: Sheet, digit: int) -> np.ndarray:
     return image
 
 
+def slashed_zero(sheet: Sheet) -> np.ndarray:
+    """A held-back MNIST 0 struck through corner to corner (Ø)."""
+    return digit_sources.slashed_zero(digit_sources.padded(sheet.rng.choice(writer_sets()["MNIST"][0])), sheet.rng)
+
+
 # ---------- the cases: each writes on the sheet's page and says what each field written may read ----------
 # Keep the order of the random draws: a seed makes the pages the documented figures (docs/benchmarks.md) were
 # measured on, and those of the adversarial pass before the fixes.
@@ -566,8 +571,7 @@ def slashed(sheet: Sheet, page: Page) -> Truths:
             value = rng.choice(with_zero)
             text, out[f.id] = str(value).zfill(len(f.boxes)), Expected(number(value, len(f.boxes)), "slashed zeros")
         for box, char in zip(f.boxes, text, strict=True):
-            zero = digit_sources.padded(rng.choice(writer_sets()["MNIST"][0]))
-            write_digit(sheet, box, digit_sources.slashed_zero(zero, rng) if char == "0" else sheet.sample(int(char)))
+            write_digit(sheet, box, slashed_zero(sheet) if char == "0" else sheet.sample(int(char)))
     return out
 
 
