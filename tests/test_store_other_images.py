@@ -55,3 +55,39 @@ def test_a_value_decided_on_an_image_voided_since_waits_where_the_other_image_re
     [again] = store.review_queue("ann", -1)
     assert again["reason"].count("ann decided") == 1
     store.close()
+
+
+@both_backends
+def test_a_value_decided_before_another_image_of_its_page_came_in_waits_where_that_image_reads_otherwise(new_store):
+    """The reviewer accepted q1 = 3 on the only image of the page; a second scan of it then came in reading 5.
+    The decision stood, unflagged, and the export carried 3 past an image nobody had seen. Now q1 waits for
+    review again, saying what was decided and what the new image reads; q2, decided too and read alike, stands.
+    A page assigned there by hand (it was read as another serial) is another image coming in, and does the
+    same."""
+    store = Store(new_store)
+    add(store, file_info("a.jpg"), reading(file_info("a.jpg"), q1="3"))
+    [a] = [int(r["id"]) for r in store.pages()]
+    decided = {r["field"]: int(r["value_id"]) for r in store.values()}
+    assert store.decide(decided["q1"], "accepted", "3", "ann", "3") == ""
+    assert store.decide(decided["q2"], "accepted", "1", "ann", "1") == ""
+    assert not store.review_queue("ann", -1)
+
+    add(store, file_info("b.jpg"), reading(file_info("b.jpg"), q1="5", flagged=False))
+    b = max(int(r["id"]) for r in store.pages())
+    [waiting] = store.review_queue("bob", -1)
+    assert (waiting["page_id"], waiting["field"], waiting["value"]) == (a, "q1", "3")
+    assert f"ann decided '3' (accepted) on this image before another image of this page came in (page {b}), " \
+           "which reads '5'" in waiting["reason"]
+    assert [r["action"] for r in store.audit_rows()][-1] == "flag-value"
+    assert {r["field"]: r["review"] for r in store.values() if r["page_id"] == a} == {"q1": "", "q2": "accepted"}
+
+    assert store.decide(int(waiting["value_id"]), "corrected", "5", "bob", "3") == ""  # seen with b: it stands
+    add(store, file_info("c.jpg"), reading(file_info("c.jpg"), serial="ZZZZ9999", q1="2", flagged=False))
+    c = max(int(r["id"]) for r in store.pages())
+    assert not store.review_queue("bob", -1)
+    store.replace_page(c, reading(file_info("c.jpg"), q1="2", flagged=False), "bob")  # assigned to a's page
+    [again] = store.review_queue("ann", -1)
+    assert (again["page_id"], again["field"], again["value"]) == (a, "q1", "5")
+    assert f"bob decided '5' (corrected) on this image before another image of this page came in (page {c})" \
+           in again["reason"]
+    store.close()

@@ -264,6 +264,8 @@ class Store(PageChanges, Reviewing):
                 {"status": state.value, "reason": reason, "values": len(result.values)}))
             if state is PageState.READ:
                 self._decide_fill_convention(result.form, result.serial)
+            elif state is PageState.CONFLICT:
+                self._flag_decisions_before_image(conflict_of, page_id, "scanner")
         return state
 
     def _insert_values(self, page_id: int, result: PageResult) -> None:

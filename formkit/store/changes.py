@@ -169,6 +169,9 @@ class PageChanges:
             if PageState(old["status"]).was_read:
                 self._settle(old["form"], old["serial"], old["form_page"], actor, changes)
                 self._decide_fill_convention(old["form"], old["serial"], actor)
+            if state is PageState.CONFLICT and (old["form"], old["serial"], old["form_page"]) != (
+                    result.form, result.serial, result.form_page):
+                self._flag_decisions_before_image(conflict_of, page_id, actor)
             if state.was_read:
                 self._decide_fill_convention(result.form, result.serial, actor)
             if state.value != old["status"]:
@@ -229,6 +232,30 @@ class PageChanges:
             self.audit(actor, "flag-value", int(r["page_id"]), r["field"], r["value"], r["value"],
                        detail=json.dumps({"reason": why, "decision_cleared": cleared,
                                           "later_on": int(r["later_page"]), "later": later}))
+
+    def _flag_decisions_before_image(self, read_id: int, image_id: int, actor: str) -> None:
+        """Page ``image_id`` has just come in (scanned, or assigned) as another image of the printed page read
+        as ``read_id``: each value a person decided on ``read_id`` that it reads otherwise waits for review
+        again, saying both. The decision was made on an image that disagreed with nothing, and the export
+        carried it past an image nobody had seen (a second scan reading 5 where the person accepted 3); one made
+        once this image is in (the value's reason names it) stands. The decision is cleared as
+        ``_flag_overtaken_decisions`` clears one; the value shown is the one it decided. Inside the caller's
+        transaction."""
+        rows = self.db.execute(
+            "SELECT v.id, v.field, v.value, v.review, v.reviewed_by, v.reviewed_at, o.value AS other_value"
+            " FROM field_values v JOIN field_values o ON o.page_id=? AND o.field=v.field"
+            " WHERE v.page_id=? AND v.review<>'' ORDER BY v.id", (image_id, read_id)).fetchall()
+        for r in rows:
+            if _same_decision(r["value"], r["review"], r["other_value"], ""):
+                continue
+            why = (f"{r['reviewed_by']} decided {_decided(r['value'], r['review'])} on this image before another "
+                   f"image of this page came in (page {image_id}), which reads {shown(r['other_value'])}")
+            self.db.execute("UPDATE field_values SET needs_review=1, reason=?, review='', reviewed_by='',"
+                            " reviewed_at='' WHERE id=?", (why, r["id"]))
+            cleared = {"review": r["review"], "reviewed_by": r["reviewed_by"], "reviewed_at": r["reviewed_at"]}
+            self.audit(actor, "flag-value", read_id, r["field"], r["value"], r["value"],
+                       detail=json.dumps({"reason": why, "decision_cleared": cleared, "other_image": image_id,
+                                          "other_value": r["other_value"]}))
 
     def _voided_and_read(self, form: str, serial: str) -> list[tuple[int, int]]:
         """(page voided while it was the one read, the page read now) of each form page of ``form`` and
