@@ -48,6 +48,31 @@ def test_duplicate_id_names_both_lines(write_template):
         load_template(path)
 
 
+@pytest.mark.parametrize(("extra", "message"), [
+    # a field named as one of <form>.csv's own columns: its answers overwrote them (the form's version read from
+    # an answer, its scores gone), or they overwrote it
+    ("  - {kind: digits, id: version, text: Which leaflet?, count: 1}\n",
+     "form.yaml:13 (item 'version'): the id is a column export writes for every form"),
+    ("  - {kind: text, id: source_files, text: Where did you hear of us?}\n",
+     "form.yaml:13 (item 'source_files'): the id is a column export writes for every form"),
+    # a field named as a score's status column: the status overwrote the answer
+    ("  - {kind: text, id: total_status, text: Anything else?}\n"
+     "scoring:\n  scores:\n    - {id: total, method: sum, items: [q1]}\n",
+     "form.yaml:16 (item 'total'): the export writes this score in the columns total, total_status; "
+     "total_status is already a field"),
+    ("scoring:\n  scores:\n    - {id: total, method: sum, items: [q1]}\n    - {id: total_status, method: sum, "
+     "items: [q1]}\n", "(item 'total_status'): the export writes this score in the columns total_status, "
+     "total_status_status; total_status is already a column of score 'total'"),
+    ("scoring:\n  scores:\n    - {id: reviewed, method: sum, items: [q1]}\n",
+     "(item 'reviewed'): the export writes this score in the columns reviewed, reviewed_status; reviewed is "
+     "already a column export writes for every form"),
+])
+def test_an_id_that_would_share_an_export_column_is_refused(write_template, extra, message):
+    with pytest.raises(TemplateError) as error:
+        load_template(write_template(MINIMAL + extra))
+    assert message in str(error.value)
+
+
 def test_text_too_long_for_the_page_is_a_layout_error_naming_the_item(write_template):
     long_text = " ".join(["word"] * 2000)
     path = write_template(MINIMAL + f"  - {{kind: paragraph, text: '{long_text}'}}\n")

@@ -25,14 +25,13 @@ from ..catalogue import Catalogue, shipped_catalogue
 from ..errors import InputError
 from ..scoring import PENDING, Answer, ScoreRule, Scoring, read_scoring, score_form
 from ..scoring.occasions import CHANGE_COLUMNS, Occasion, change_rows
-from ..scoring.rules import NUMBER, scales
+from ..scoring.rules import NUMBER, scales, score_columns
 from ..serial import SERIAL_LENGTH, format_serial, normalise_serial
-from ..template.schema import Template
+from ..template.schema import WIDE_LEAD_COLUMNS, WIDE_TAIL_COLUMNS, Template
 
 LONG_COLUMNS = ["serial", "form", "version", "form_page", "field", "value", "confidence", "needs_review", "reason",
                 "review", "reviewed_by", "reviewed_at", "machine_value", "source_file", "source_page",
                 "source_region", "page_id"]
-TAIL_COLUMNS = ["pages", "needs_review", "reviewed", "source_files"]
 
 # Why a cell of the wide table is empty (``FormTables.empty``); '' when it holds a value.
 HAS_VALUE = ""
@@ -180,9 +179,8 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
                 why[score_id] = INVALID
         why.update({score_id: NOT_READ for score_id in rules if score_id not in why})
         empty.append(why)
-    score_columns = [c for r in rules.values() for c in
-                     [r.id, f"{r.id}_status"] + ([f"{r.id}_band"] if r.band_sets else [])]
-    columns = ["serial", "form", "version", "person_code", *fields, *score_columns, *TAIL_COLUMNS]
+    columns = [*WIDE_LEAD_COLUMNS, *fields, *(c for r in rules.values() for c in score_columns(r)),
+               *WIDE_TAIL_COLUMNS]
     wide_table = Table(form, "wide", frame(columns, list(wide.values())), codebook.ROW_COLUMNS)
     long_table = Table(f"{form}_long", "long", frame(LONG_COLUMNS, long),
                        {**codebook.ROW_COLUMNS, **codebook.LONG_FILE})

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import TemplateError
-from ..template.schema import ChoiceItem, MatrixItem, Template
+from ..template.schema import RESERVED_FIELD_IDS, ChoiceItem, MatrixItem, Template
 
 METHODS = ("sum", "mean", "gas", "latest", "change")
 SCORE_KEYS = {"id", "label", "method", "items", "reverse", "prorate_max_missing", "round", "rescale", "bands",
@@ -131,9 +131,23 @@ def read_scoring(template: Template) -> Scoring:
         if key in raw and raw[key] not in fields:
             raise fail(f"'scoring.{key}' names '{raw[key]}', which is not a field of this form", raw)
     rules: list[ScoreRule] = []
+    # the wide export's columns so far, and what each is
+    columns = {c: "a column export writes for every form" for c in RESERVED_FIELD_IDS} | {f: "a field" for f in fields}
     for node in raw.get("scores") or []:
-        rules.append(_read_rule(node, fields | {r.id for r in rules}, numeric, fail))
+        rule = _read_rule(node, fields | {r.id for r in rules}, numeric, fail)
+        own = score_columns(rule)
+        for column in own:
+            if column in columns:
+                raise fail(f"the export writes this score in the columns {', '.join(own)}; {column} is already "
+                           f"{columns[column]}: name the score otherwise", node, rule.id)
+        columns.update({c: f"a column of score '{rule.id}'" for c in own})
+        rules.append(rule)
     return Scoring(tuple(rules), raw.get("person"), raw.get("occasion_date"))
+
+
+def score_columns(rule: ScoreRule) -> list[str]:
+    """The columns a score takes in its form's wide export: its value, its status and, with bands, its band."""
+    return [rule.id, f"{rule.id}_status"] + ([f"{rule.id}_band"] if rule.band_sets else [])
 
 
 def _read_rule(node: Any, known: set[str], numeric: dict[str, tuple[float, float]], fail: Any) -> ScoreRule:

@@ -26,6 +26,7 @@ from .check import check, clip, listing, show
 from .schema import (
     ITEM_KINDS,
     PAGE,
+    RESERVED_FIELD_IDS,
     TEMPLATE,
     TEXT_PACK,
     ChoiceItem,
@@ -372,6 +373,9 @@ def _check_unique_ids(reader: _Reader, template: Template) -> None:
             if field_id in seen:
                 raise TemplateError(reader.path, f"duplicate id (first used on line {seen[field_id]})",
                                     row.line, field_id)
+            if field_id in RESERVED_FIELD_IDS:
+                raise TemplateError(reader.path, f"the id is a column export writes for every form "
+                                    f"({', '.join(RESERVED_FIELD_IDS)}): name the field otherwise", row.line, field_id)
             seen[field_id] = row.line
 
 

@@ -144,6 +144,12 @@ MAX_TEXT = 20_000  # characters in one piece of wording
 RESERVED_FORM_IDS = ("codebook",)
 FORM_ID_PATTERN = rf"^(?!(?:{'|'.join(RESERVED_FORM_IDS)})$)[a-z][a-z0-9-]{{0,23}}$"
 FIELD_ID_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+# The columns of a form's wide export (<form>.csv) besides its fields and scores, which take their ids as column
+# names: a field or score of one of these names would share a column with it (its answers overwritten, the
+# form's version read from an answer; found 2026-12-06), so the loader refuses one.
+WIDE_LEAD_COLUMNS = ("serial", "form", "version", "person_code")
+WIDE_TAIL_COLUMNS = ("pages", "needs_review", "reviewed", "source_files")
+RESERVED_FIELD_IDS = WIDE_LEAD_COLUMNS + WIDE_TAIL_COLUMNS
 FORM_ID = re.compile(FORM_ID_PATTERN)
 FIELD_ID = re.compile(FIELD_ID_PATTERN)
 ORIENTATIONS = ("portrait", "landscape")
