@@ -46,6 +46,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Generic, TypeVar
 
 from .catalogue import Catalogue, shipped_catalogue
+from .exports.frames import INVALID as FOUND_ILLEGIBLE
 from .exports.frames import NOT_READ, WAITING, FormTables, scored_tables
 from .scoring import COMPLETE, INVALID, PENDING, PRORATED, Answer, ScoreResult, score_form
 from .scoring.compute import format_number
@@ -201,7 +202,8 @@ def read_sides(tables: FormTables | None) -> list[Side]:
                     needs_review=int(row["needs_review"]), person=str(row["person_code"]))
         template, scoring = tables.templates.get(version), tables.scorings.get(version)
         if template is not None and scoring is not None:
-            answers = {f: Answer(side.values[f], f in side.waiting, f not in side.unread) for f in tables.fields}
+            answers = {f: Answer(side.values[f], f in side.waiting, f not in side.unread, why[f] == FOUND_ILLEGIBLE)
+                       for f in tables.fields}
             side.scores = score_form(scoring, answers, scales(template))
             inputs = {r.id: r.inputs() for r in scoring.scores}
             side.decimals = {rule.id: rule.decimals for rule in scoring.scores}

@@ -60,6 +60,59 @@ def test_a_goal_given_a_weight_but_no_rating_makes_gas_invalid_not_left_out():
     assert result.reason == "a weight is written but no rating: gas_2"
 
 
+def test_a_rating_or_weight_found_illegible_makes_gas_invalid_not_left_out_or_weighted_equally():
+    """A reviewer who cannot read a goal's weight decides "illegible" (stored as no value): taken for a weight
+    never written, both weights illegible gave equal weights ("no weights written", T 56.20 where the weights
+    written, 9 and 1, give 68.18), and a rating found illegible left its goal out (T 70.00 from the other goal
+    alone). Something written that nobody can read is not a blank."""
+    written = _answers(gas_1=2, weight_1=9, gas_2=-1, weight_2=1)
+    assert _score("gas-followup", written)["gas_t"].text(2) == "68.18"
+    for unreadable in ("weight_1", "gas_1"):
+        answers = {**written, unreadable: Answer("", illegible=True)}
+        result = _score("gas-followup", answers)["gas_t"]
+        assert (result.value, result.status) == (None, "invalid")
+        assert result.reason.startswith(f"illegible: {unreadable}")
+    both = {**written, "weight_1": Answer("", illegible=True), "weight_2": Answer("", illegible=True)}
+    assert _score("gas-followup", both)["gas_t"].reason.startswith("illegible: weight_1, weight_2")
+
+
+def test_a_progress_rating_found_illegible_is_not_passed_over_for_another_occasions():
+    """The latest rating written on a goal card, found illegible, was passed over: the one before it was
+    exported as the latest, and the change computed to it. A rating found illegible before the latest one
+    leaves both as they were; one before the first makes the change unknown."""
+    ratings = _answers(progress_1=2, progress_2=5, progress_4=None)
+    latest_unread = _score("goal-card", {**ratings, "progress_3": Answer("", illegible=True)})
+    for score in ("progress_latest", "progress_change"):
+        assert (latest_unread[score].value, latest_unread[score].status) == (None, "invalid")
+        assert latest_unread[score].reason == "the latest rating written, progress_3, is illegible"
+    between = _score("goal-card", {**_answers(progress_1=2, progress_3=5, progress_4=None),
+                                   "progress_2": Answer("", illegible=True)})
+    assert (between["progress_latest"].value, between["progress_change"].value) == (5, 3)
+    first_unread = _score("goal-card", {**_answers(progress_2=2, progress_3=5, progress_4=None),
+                                        "progress_1": Answer("", illegible=True)})
+    assert first_unread["progress_latest"].value == 5
+    assert first_unread["progress_change"].reason == "the first rating written, progress_1, is illegible"
+
+
+def test_an_item_found_illegible_counts_as_missing_and_the_status_says_so():
+    prorated = _score("k10", {**_k10(2, 2, 2, 2, 2, 2, 2, 2, 2, None), "k10_10": Answer("", illegible=True)})
+    assert prorated["k10_total"].value == 20
+    assert prorated["k10_total"].reason == "1 of 10 items missing; k10_10 illegible"
+
+
+def test_the_export_scores_a_weight_a_reviewer_found_illegible_as_unreadable(tmp_path):
+    rows = [_row("AAAA-AAA1", f, v, form="gas-followup") for f, v in
+            [("goal_1", "Walk"), ("weight_1", ""), ("gas_1", "2"), ("goal_2", "Cook"), ("weight_2", "1"),
+             ("gas_2", "-1")] + [(f"{kind}_{goal}", "") for goal in (3, 4, 5) for kind in ("goal", "weight", "gas")]]
+    for row in rows:
+        if row["field"] == "weight_1":
+            row.update(review="illegible", reviewed_by="ann")
+    export(rows, tmp_path)
+    [wide] = _read(tmp_path / "gas-followup.csv")
+    assert (wide["gas_t"], wide["gas_t_status"]) == ("", "invalid: illegible: weight_1 (each rated goal needs its "
+                                                         "rating and any weight written)")
+
+
 def _k10(*values: int | None) -> dict[str, Answer]:
     return _answers(**{f"k10_{i:02d}": v for i, v in enumerate(values, start=1)})
 

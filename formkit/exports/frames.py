@@ -156,7 +156,7 @@ def _form_tables(form: str, rows: list[Any], codes: dict[str, str], band_choice:
             person = row.get(scoring.person_field, "")
             person_waiting = scoring.person_field in row["_review"]
         row["person_code"] = person
-        answers = {f: Answer(row.get(f, ""), f in row["_review"], f in row) for f in fields}
+        answers = {f: Answer(row.get(f, ""), f in row["_review"], f in row, f in row["_illegible"]) for f in fields}
         results = score_form(scoring, answers, version_scales[version], chosen_sets)
         why = {f: _why_empty(row, f) for f in fields}
         date = row.get(scoring.occasion_date_field, "") if scoring.occasion_date_field else ""

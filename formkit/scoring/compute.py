@@ -23,6 +23,7 @@ class Answer:
     value: str  # as exported: '' when blank
     needs_review: bool = False
     read: bool = True  # False: its page was not read (not scanned, or voided), so '' is not an answer
+    illegible: bool = False  # a person found something written that cannot be read: '' is not a blank answer
 
 
 @dataclass(frozen=True)
@@ -110,25 +111,32 @@ def _score(rule: ScoreRule, answers: dict[str, Answer], scales: dict[str, tuple[
             return ScoreResult(None, INVALID, f"{len(missing)} of {len(rule.items)} items missing ({allowed}), "
                                               f"whatever the review of {', '.join(pending)} decides")
         return ScoreResult(None, PENDING, f"waiting for review of {', '.join(pending)}")
+    illegible = [i for i in rule.inputs() if answers.get(i, Answer("")).illegible]
+    if rule.method == "gas" and illegible:
+        # a goal rated or weighted illegibly cannot be left out or weighted equally: the T-score would change
+        return ScoreResult(None, INVALID, f"illegible: {', '.join(illegible)} (each rated goal needs its rating "
+                                          "and any weight written)")
     if rule.method == "gas":
         return _gas(rule, numbers)
     for item in rule.reverse:
         if item in numbers:
             low, high = scales[item]
             numbers[item] = low + high - numbers[item]
+    if rule.method in ("latest", "change"):
+        return _progress(rule, numbers, illegible)
     answered = [numbers[i] for i in rule.items if i in numbers]
     missing = len(rule.items) - len(answered)
-    if rule.method in ("latest", "change"):
-        return _progress(rule, answered)
+    unreadable = f"; {', '.join(illegible)} illegible" if illegible else ""
     if not answered:
-        return ScoreResult(None, INVALID, "no items answered")
+        return ScoreResult(None, INVALID, f"no items answered{unreadable}")
     if missing > rule.prorate_max_missing:
         allowed = f"at most {rule.prorate_max_missing} allowed" if rule.prorate_max_missing else "none allowed"
-        return ScoreResult(None, INVALID, f"{missing} of {len(rule.items)} items missing ({allowed})")
+        return ScoreResult(None, INVALID, f"{missing} of {len(rule.items)} items missing ({allowed}){unreadable}")
     value = sum(answered) / len(answered)
     if rule.method == "sum":
         value *= len(rule.items)
-    status, reason = (PRORATED, f"{missing} of {len(rule.items)} items missing") if missing else (COMPLETE, "")
+    status, reason = (PRORATED, f"{missing} of {len(rule.items)} items missing{unreadable}") if missing \
+        else (COMPLETE, "")
     return ScoreResult(_finish(rule, value), status, reason)
 
 
@@ -139,7 +147,16 @@ def _finish(rule: ScoreRule, value: float) -> float:
     return round_half_up(value, rule.decimals) if rule.decimals is not None else value
 
 
-def _progress(rule: ScoreRule, answered: list[float]) -> ScoreResult:
+def _progress(rule: ScoreRule, numbers: dict[str, float], illegible: list[str]) -> ScoreResult:
+    """The latest rating, or the change from the first to the latest, of ``rule.items`` in the order written;
+    a rating found illegible past the latest readable one (or, for change, before the first) is the one that
+    counts, and cannot be read: the score is invalid rather than taken from another occasion."""
+    written = [i for i in rule.items if i in numbers or i in illegible]
+    answered = [numbers[i] for i in written if i in numbers]
+    if written and written[-1] in illegible:
+        return ScoreResult(None, INVALID, f"the latest rating written, {written[-1]}, is illegible")
+    if rule.method == "change" and written and written[0] in illegible:
+        return ScoreResult(None, INVALID, f"the first rating written, {written[0]}, is illegible")
     if not answered:
         return ScoreResult(None, INVALID, "no rating yet")
     if rule.method == "latest":
