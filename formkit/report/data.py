@@ -29,6 +29,7 @@ from ..scoring import COMPLETE, INVALID, PENDING, PRORATED, Answer, ScoreRule, r
 from ..scoring.occasions import ends_settled_among, in_order
 from ..scoring.rules import scales as choice_scales
 from ..serial import normalise_serial
+from ..template.schema import WIDE_LEAD_COLUMNS, WIDE_TAIL_COLUMNS
 
 # Which way is better, for the scores of the shipped forms. A score not listed has no direction.
 LOWER_IS_BETTER = {"k10_total"}
@@ -161,14 +162,17 @@ def _form_data(form: str, wide: Any, long: Any, change: Any, scan_order: list[in
     person_field = next((s.person_field for s in scorings.values() if s.person_field), None)
     title = next((t.title for t in templates.values() if t), form)
     score_columns = {c for r in rules.values() for c in (r.id, f"{r.id}_status", f"{r.id}_band")}
-    fields = [c for c in wide.columns[4:] if c not in score_columns
-              and c not in ("pages", "needs_review", "reviewed", "source_files")]
+    fields = [c for c in wide.columns[len(WIDE_LEAD_COLUMNS):] if c not in score_columns
+              and c not in WIDE_TAIL_COLUMNS]
     items = [i for r in rules.values() for i in r.inputs() if i not in rules]
     items = list(dict.fromkeys(items))
     guesses: dict[str, dict[str, str]] = defaultdict(dict)
     waiting: dict[str, set[str]] = defaultdict(set)
+    illegible: dict[str, set[str]] = defaultdict(set)
     for r in long.rows:
         guesses[r["serial"]][r["field"]] = str(r["value"])
+        if r["review"] == "illegible":
+            illegible[r["serial"]].add(r["field"])
         if int(r["needs_review"]):
             waiting[r["serial"]].add(r["field"])
     scales = {v: choice_scales(t) for v, t in templates.items()}
@@ -183,7 +187,7 @@ def _form_data(form: str, wide: Any, long: Any, change: Any, scan_order: list[in
                 continue
             status, _, reason = str(row[f"{rule_id}_status"]).partition(": ")
             if status == PENDING and not provisional and version in scorings:
-                answers = {f: Answer(guesses[serial].get(f, "")) for f in fields}
+                answers = {f: Answer(guesses[serial].get(f, ""), illegible=f in illegible[serial]) for f in fields}
                 provisional = score_form(scorings[version], answers, scales[version], band_choice)
             guess = provisional.get(rule_id) if status == PENDING else None
             scores[rule_id] = Score(str(row.get(rule_id, "")), status, reason, str(row.get(f"{rule_id}_band", "")),
