@@ -397,6 +397,55 @@ def test_versions_that_code_a_form_otherwise_are_labelled_each_as_it_is_and_not_
                                                                   "template versions that compute k10_total otherwise")
 
 
+def test_a_version_that_keeps_the_values_and_rewords_them_is_not_one_redcap_coding(tmp_path):
+    """Version 2 of a K10 keeping the values 1-5 and reversing their wording (1 = All of the time): REDCap
+    compared the values only, labelled both versions' answers with version 1's wording, and imported a
+    version 2 "All of the time" as "None of the time". Now it is refused, as a change of values is."""
+    source = Path(shipped_catalogue().find_template("k10", 1).source).read_text(encoding="utf-8")
+    wording = ("None", "A little", "Some", "Most", "All")
+    v2 = source.replace("version: 1", "version: 2", 1)
+    for value, label in enumerate(wording, start=1):
+        v2 = v2.replace(f"{{value: {value}, label: {label} of the time}}",
+                        f"{{value: {value}, label: {wording[5 - value]} of the time.}}")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "k10-v2.yaml").write_text(v2, encoding="utf-8")
+    catalogue = Catalogue([tmp_path / "templates"])
+    rows = (_k10_rows("AAAA-AAA1", [5] * 10, "2026-01-10", page_id=1)
+            + [{**r, "version": 2} for r in _k10_rows("AAAA-AAA2", [5] * 10, "2026-02-10", page_id=2)])
+    with pytest.raises(InputError, match="version 2 codes k10_01 otherwise than an earlier version"):
+        export(rows, tmp_path / "redcap", catalogue=catalogue, formats=("redcap",))
+    same = source.replace("version: 1", "version: 2", 1).replace("label: None of the time", "label: none  OF the time")
+    (tmp_path / "templates" / "k10-v2.yaml").write_text(same, encoding="utf-8")  # case and spacing aside: alike
+    export(rows, tmp_path / "alike", catalogue=Catalogue([tmp_path / "templates"]), formats=("redcap",))
+
+
+def test_an_answer_outside_the_installed_coding_is_kept_as_text_in_spss_and_stata(tmp_path):
+    """A form of a K10 version not installed that coded its answers as letters: <form>.csv shows 'c', the SPSS
+    and Stata files coded it -8 and .b, "invalid" (which means a reviewer found it illegible). Now the column is
+    written as text there, as the CSV has it."""
+    import pyreadstat
+
+    rows = _k10_rows("AAAA-AAA1", [3] * 10, "2026-01-10", page_id=1)
+    rows += [{**r, "version": 9, "value": "c" if r["field"] == "k10_01" else r["value"]}
+             for r in _k10_rows("AAAA-AAA2", [3] * 10, "2026-02-10", page_id=2)]
+    export(rows, tmp_path, formats=("csv", "sav", "dta"))
+    assert [r["k10_01"] for r in _read(tmp_path / "k10.csv")] == ["3", "c"]
+    for read, name in ((pyreadstat.read_sav, "k10.sav"), (pyreadstat.read_dta, "k10.dta")):
+        data, _ = read(str(tmp_path / name), user_missing=True)
+        assert list(data["k10_01"]) == ["3", "c"]
+
+
+def test_text_option_values_that_are_one_number_stay_text_in_spss_and_stata():
+    from formkit.exports.variables import Variable
+    from formkit.template.schema import Option
+
+    def variable(*values: object) -> Variable:
+        return Variable("team", "Team", "choice", tuple(Option(v, f"team {v}") for v in values))
+
+    assert variable(1, 2, 3).numeric and variable("1", "2.5", "-1").numeric
+    assert not variable("1", "01", "1.0").numeric  # as numbers, all three would be 1
+
+
 @pytest.mark.parametrize(("change", "comparable"), [
     ("labels reversed", False),  # 5 means "None" in one version, "All" in the other: the same range, not alike
     ("a band renamed", True),  # bands name values: the values are alike

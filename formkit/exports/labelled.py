@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..template.schema import Option
-from .frames import HAS_VALUE, INVALID, NOT_READ, FormTables, Table
+from .frames import HAS_VALUE, NOT_READ, FormTables, Table
 from .variables import Variable, chosen, missing_codes, table_variables, typed, unique_names
 
 SIMPLE_CODE = re.compile(r"^[a-z0-9]+$")
@@ -69,11 +69,11 @@ def _column(variable: Variable, cells: list[Any], reasons: list[str]) -> Column:
         try:
             value = typed(cell, variable)
         except ValueError:
-            if not variable.coded:  # a column the formats type by convention: keep it as text instead
-                text = Variable(variable.column, variable.label, "text", measure="nominal")
-                return Column(variable.column, variable.column, variable.label, text,
-                              ["" if c is None else str(c) for c in cells], [HAS_VALUE] * len(cells))
-            value, reason = None, INVALID
+            # not of the column's type (a column typed by convention, or an answer of a template version not
+            # installed, coded otherwise): kept as text, as the CSV has it, rather than coded as invalid
+            text = Variable(variable.column, variable.label, "text", measure="nominal")
+            return Column(variable.column, variable.column, variable.label, text,
+                          ["" if c is None else str(c) for c in cells], [HAS_VALUE] * len(cells))
         values.append(value)
         why.append(HAS_VALUE if value is not None else (reason if reason != HAS_VALUE else NOT_READ))
     return Column(variable.column, variable.column, variable.label, variable, values, why)

@@ -131,8 +131,7 @@ def instrument(templates: Iterable[Template]) -> list[Field]:
                     f.matrix = f"{form_name(template.form)}_matrix{matrices}"
             for f in made:
                 earlier = next((e for e in fields if e.source == f.source), None)
-                if earlier is not None and [(c, o.value) for c, o in earlier.choices] != \
-                        [(c, o.value) for c, o in f.choices]:
+                if earlier is not None and _coding(earlier) != _coding(f):
                     raise InputError(f"{template.form}: version {template.version} codes {f.source} otherwise than "
                                      "an earlier version; a REDCap field holds one coding: give each version a "
                                      "project of its own, or export the others without --format redcap")
@@ -144,6 +143,12 @@ def instrument(templates: Iterable[Template]) -> list[Field]:
             seen.update(f.source for f in made)
             fields += made
     return fields
+
+
+def _coding(f: Field) -> list[tuple[str, str, str]]:
+    """A field's choices as codes, values and wording (case and spacing aside): a version that keeps the values
+    and rewords them (5 "All of the time" where it was "None of the time") codes the question otherwise."""
+    return [(c, str(o.value), " ".join(str(o.label).lower().split())) for c, o in f.choices]
 
 
 def _serial_field(form: str) -> Field:

@@ -38,7 +38,11 @@ class Variable:
 
     @property
     def numeric_options(self) -> bool:
-        return bool(self.options) and all(NUMBER.match(str(o.value)) for o in self.options)
+        """Every option a number, and no two the same number: text values "1", "01" and "1.0" stay text
+        (as numbers SPSS and Stata would hold all three as 1)."""
+        values = [str(o.value) for o in self.options]
+        return (bool(values) and all(NUMBER.match(v) for v in values)
+                and len({float(v) for v in values}) == len(values))
 
     @property
     def numeric(self) -> bool:
