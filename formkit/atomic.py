@@ -4,7 +4,8 @@ Only regular files are ever replaced: a target that exists and is anything else 
 /dev/full, a named pipe, a folder, a socket or a symbolic link, even one to a regular file) is refused
 before anything is written, since the rename would put the output in its place. So is a target that is one
 of the command's own inputs (``inputs``: its template or roster, say), by its path or another name of the
-same file: a mistyped ``--out`` would otherwise replace the input with the output. A failed write (a full
+same file: a mistyped ``--out`` would otherwise replace the input with the output; and a target that is a
+database or a print run's manifest, whatever the command (``_kept_whole``). A failed write (a full
 disk, say) becomes an ``OutputError`` that names the target and the reason, and leaves no temporary
 file behind.
 
@@ -28,6 +29,8 @@ from .errors import OutputError
 _NOT_REGULAR = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                 (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_SQLITE_START = b"SQLite format 3\x00"
+_MANIFEST_START = b"serial,pdf_page,"  # formkit.generate.MANIFEST_COLUMNS
 
 
 def write_arrays(target: Path, arrays: dict, compressed: bool = True) -> None:
@@ -48,7 +51,7 @@ def atomic_outputs(*targets: Path, inputs: Mapping[Path, str] | None = None,
     what it is, "roster" say) are the files the command reads: a target that is one of them is refused.
     ``never_replaced`` (target -> what to do instead) are targets refused if they exist already."""
     inputs = inputs or {}
-    _check_targets(targets, inputs)
+    _check_targets(targets, inputs, never_replaced or {})
     for target, instead in (never_replaced or {}).items():
         if target.exists():
             raise OutputError(f"{target}: already exists{instead}")
@@ -71,7 +74,8 @@ def atomic_outputs(*targets: Path, inputs: Mapping[Path, str] | None = None,
             if not _is_about(exc, temps, targets):
                 raise
             raise OutputError(_cannot_write(exc, temps, targets)) from exc
-        _check_targets(targets, inputs)  # again: something may have been put there while the outputs were written
+        # again: something may have been put there while the outputs were written
+        _check_targets(targets, inputs, never_replaced or {})
         for temp, target in zip(temps, targets, strict=True):
             try:
                 os.replace(temp, target)
@@ -98,8 +102,10 @@ def _new_temp(target: Path) -> Path:
     raise FileExistsError(errno.EEXIST, "no free name for a temporary file", os.fspath(target.parent))
 
 
-def _check_targets(targets: Sequence[Path], inputs: Mapping[Path, str]) -> None:
-    """Refuse a target that is an input, exists and is not a regular file, or is given twice."""
+def _check_targets(targets: Sequence[Path], inputs: Mapping[Path, str], refused_anyway: Mapping[Path, str]) -> None:
+    """Refuse a target that is an input, exists and is not a regular file, is a file no output replaces
+    (``_kept_whole``: but one of ``refused_anyway``, if it exists, is refused with its own message), or is
+    given twice."""
     seen: set[str] = set()
     for target in targets:
         key = os.path.normcase(os.path.abspath(target))
@@ -125,6 +131,26 @@ def _check_targets(targets: Sequence[Path], inputs: Mapping[Path, str]) -> None:
             if test(mode):
                 raise OutputError(f"{target}: is {kind}, not a regular file; formkit writes only new or regular "
                                   "files: give another path")
+        kept = _kept_whole(target) if target not in refused_anyway else ""
+        if kept:
+            raise OutputError(f"{target}: is {kept}, which formkit never replaces with an output: give the output "
+                              "another name; nothing was written")
+
+
+def _kept_whole(target: Path) -> str:
+    """What the file at ``target`` is, if it is one that no output may replace ('' otherwise): a database (a
+    formkit store: every page read, every decision, the audit log) or a print run's manifest (the only link
+    from serials to people's codes). A report's --out or a dictionary's, mistyped, replaced them unasked."""
+    try:
+        with open(target, "rb") as existing:
+            start = existing.read(len(_MANIFEST_START) + 3)
+    except OSError:
+        return ""
+    if start.startswith(_SQLITE_START):
+        return "a database (a formkit store?)"
+    if start.removeprefix(b"\xef\xbb\xbf").startswith(_MANIFEST_START):
+        return "a print run's manifest (serials and codes)"
+    return ""
 
 
 def _same_file(target: Path, source: Path) -> bool:

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from typing import Any
 import click
 
 from formkit.database import is_database_url
-from formkit.errors import ExitCode, FormkitError, InputError
+from formkit.errors import ExitCode, FormkitError, InputError, OutputError
 from formkit.records import FILES_NAMED
 from formkit.template.schema import PAGE_SIZES_MM
 
@@ -222,3 +223,18 @@ def printable(text: str) -> str:
 def say(line: str, err: bool = False) -> None:
     """``click.echo`` of one line that stays one line, whatever file names it holds (``printable``)."""
     click.echo(printable(line), err=err)
+
+
+def refuse_to_replace_what_is_no_pdf(out: Path) -> None:
+    """A PDF printed before is replaced; any other file at ``out`` (a store given as --out by a slip: every
+    page read and the audit log gone) is refused before anything is drawn."""
+    try:
+        if not stat.S_ISREG(out.lstat().st_mode):
+            return  # a link, a device, a pipe (never opened here: a pipe would wait): the writing refuses it
+        with out.open("rb") as existing:
+            start = existing.read(5)
+    except OSError:
+        return  # none there, or cannot be read: writing it will say why
+    if start and start != b"%PDF-":  # an empty file (made by mktemp, say) holds nothing to lose
+        raise OutputError(f"{out}: already exists and is not a PDF (a formkit store, a manifest?): nothing was "
+                          "written; give --out another name")

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import stat
 from pathlib import Path
 
 import click
 
-from formkit.errors import InputError, OutputError
+from formkit.errors import InputError
 
 from .base import (
     large_print_option,
     main,
     page_size_option,
     progress_bar,
+    refuse_to_replace_what_is_no_pdf,
     reports_errors,
     template_argument,
     text_pack_option,
@@ -111,7 +111,7 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     copies = make_copies(count, read_roster(roster) if roster else None, seed)
     read = {path: what for path, what in ((roster, "roster"), (text_pack, "text pack")) if path is not None}
     if not any(out.resolve() == Path(p).resolve() for p in [*read, template_model.source]):
-        _refuse_to_replace_what_is_no_pdf(out)  # one of the inputs: the writing refuses it, saying which
+        refuse_to_replace_what_is_no_pdf(out)  # one of the inputs: the writing refuses it, saying which
     pages = pages_to_draw(built, copies, worker)
     with progress_bar("Drawing pages") as (planned, progress, relabel):
         if pages >= PROGRESS_FROM_PAGES:  # no bar is shown until one is planned
@@ -123,18 +123,3 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     if worker is not None:
         what = f"{len(copies)} pair(s) of {template_model.form} and {worker[0].form} (one serial per pair)"
     click.echo(f"{out}: {what}, {pdf_pages} PDF page(s)" + (f"; manifest {manifest}" if manifest else ""))
-
-
-def _refuse_to_replace_what_is_no_pdf(out: Path) -> None:
-    """A PDF printed before is replaced; any other file at ``out`` (a store given as --out by a slip: every
-    page read and the audit log gone) is refused before anything is drawn."""
-    try:
-        if not stat.S_ISREG(out.lstat().st_mode):
-            return  # a link, a device, a pipe (never opened here: a pipe would wait): the writing refuses it
-        with out.open("rb") as existing:
-            start = existing.read(5)
-    except OSError:
-        return  # none there, or cannot be read: writing it will say why
-    if start and start != b"%PDF-":  # an empty file (made by mktemp, say) holds nothing to lose
-        raise OutputError(f"{out}: already exists and is not a PDF (a formkit store, a manifest?): nothing was "
-                          "written; give --out another name")

@@ -19,6 +19,7 @@ from .base import (
     parse_bands,
     person_codes,
     read_inputs,
+    refuse_to_replace_what_is_no_pdf,
     reports_errors,
     templates_option,
     text_packs_option,
@@ -75,6 +76,9 @@ def _load(db: Path, codes: tuple[Path, ...], bands: tuple[str, ...], template_di
 def _write(outputs: list[tuple[Path, bytes]], inputs: dict[Path, str]) -> None:
     from formkit.atomic import atomic_outputs
 
+    for path, _ in outputs:  # a report given the name of a CSV export, say: refused, as generate refuses it
+        if not any(path.resolve() == Path(p).resolve() for p in inputs):
+            refuse_to_replace_what_is_no_pdf(path)
     with atomic_outputs(*(path for path, _ in outputs), inputs=inputs) as temps:
         for temp, (_, data) in zip(temps, outputs, strict=True):
             temp.write_bytes(data)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 
+import pytest
 from click.testing import CliRunner
 
-from formkit.errors import ExitCode
+from formkit.errors import ExitCode, OutputError
+from formkit.store import Store
 from formkit_cli import main
+from formkit_cli.reporting import _write as write_reports
 
 
 def run_cli(*args: object):
@@ -73,3 +76,26 @@ def test_a_long_print_run_shows_it_is_going_on(tmp_path, monkeypatch):
     assert shown.exit_code == 0 and "Drawing pages" in shown.stderr
     # then the PDF is put together and written, an eighth of the time: the bar says so, not standing at 100 %
     assert shown.stderr.index("Writing the PDF") > shown.stderr.index("Drawing pages")
+
+
+def test_no_command_writes_an_output_over_a_store_or_a_manifest(tmp_path):
+    """'formkit redcap dictionary k10 --out forms.sqlite' (or --out cards.csv), 'report service --out
+    other-site.sqlite' and 'report person --out cards.csv' replaced a store or a print run's manifest with their
+    output, exit 0: every page read, or the only link from serials to people, gone. Now each is refused, the
+    file kept as it was; a dictionary written before is replaced as ever."""
+    store = tmp_path / "forms.sqlite"
+    Store(store).close()
+    manifest = tmp_path / "cards.csv"
+    assert run_cli("generate", "k10", "--count", 1, "--out", tmp_path / "k10.pdf", "--manifest", manifest
+                   ).exit_code == 0
+    kept = {path: path.read_bytes() for path in (store, manifest)}
+    for target in (store, manifest):
+        refused = run_cli("redcap", "dictionary", "k10", "--out", target)
+        assert refused.exit_code == ExitCode.OUTPUT, refused.output
+        assert "which formkit never replaces with an output" in refused.output
+        with pytest.raises(OutputError, match="already exists and is not a PDF"):
+            write_reports([(target, b"%PDF-1.4 a report")], {})  # another site's store, say
+    assert {path: path.read_bytes() for path in kept} == kept
+    dictionary = tmp_path / "dd.csv"
+    for _ in range(2):
+        assert run_cli("redcap", "dictionary", "k10", "--out", dictionary).exit_code == 0
