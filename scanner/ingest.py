@@ -485,6 +485,21 @@ def _pdf_image_dpi(page: pdfium.PdfPage) -> float | None:
         return None
 
 
+def _undecodable_image(page: pdfium.PdfPage) -> bool:
+    """Whether pdfium cannot decode an image the pypdfium2 ``page`` draws. It draws nothing where it cannot (a
+    scan's JPEG data damaged): the page rendered pure white and was taken for a blank back, a filled page gone
+    without a word (an adversarial pass, 2026-12-06). Asked only of a page that rendered as one even colour."""
+    import pypdfium2 as pdfium
+
+    for obj in page.get_objects(max_depth=PDF_FORM_DEPTH):
+        if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE:
+            try:
+                obj.get_bitmap(render=False)
+            except pdfium.PdfiumError:
+                return True
+    return False
+
+
 def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
     """Page ``index`` of a PDF rendered at ``PDF_DPI`` (less for a page too large for it or of coarser images:
     ``_render_dpi``), once its size is known to be one a form page can have, and the resolution it was rendered
@@ -504,6 +519,9 @@ def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
         _check_size(width, height, what="PDF page", dpi=dpi)
         bitmap = page.render(scale=scale, grayscale=True)
         array = bitmap.to_numpy()
+        if array.min() == array.max() and _undecodable_image(page):
+            raise PageLoadError("an image on this PDF page cannot be decoded (the file is damaged): it would "
+                                "read as an empty page; scan the page again")
         return (array if array.ndim == 2 else darkest_channel(array)), float(dpi)
     except PageLoadError:
         raise

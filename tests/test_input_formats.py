@@ -478,3 +478,25 @@ def test_the_resolution_a_page_of_images_renders_at():
     assert ingest._render_dpi(595, 842, never) == ingest.PDF_DPI  # an A4 page renders as ever
     # an A3 page of a 100 dpi image, as a scanner's compact PDF has under a finer mask: as ever
     assert ingest._render_dpi(842, 1191, never) == ingest.PDF_DPI
+
+
+def test_a_pdf_page_whose_image_cannot_be_decoded_is_rejected_not_taken_for_a_blank_page(tmp_path):
+    """A scan's JPEG data damaged inside a PDF (zeroed after its first bytes): pdfium drew nothing, the page rendered
+    pure white and was filed as a blank back, a filled page gone without a word. A page of pure white that
+    decodes (a 1-bit blank back) is still a blank page."""
+    page = Image.fromarray(np.full((1169, 827), 235, np.uint8))
+    page.paste(0, (100, 100, 700, 140))  # something on it
+    pdf = tmp_path / "scan.pdf"
+    page.save(pdf, "PDF", resolution=100)  # Pillow keeps a greyscale page as JPEG (DCTDecode)
+    data = bytearray(pdf.read_bytes())
+    start = data.index(b"stream", data.index(b"/DCTDecode")) + 7
+    end = data.index(b"endstream", start)
+    data[start + 200:end - 50] = bytes(end - 50 - start - 200)  # its tables and frame header gone
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(bytes(data))
+    assert load_page(pdf, 0)[0].min() < 100
+    with pytest.raises(ingest.PageLoadError, match="an image on this PDF page cannot be decoded"):
+        load_page(damaged, 0)
+    white = tmp_path / "white.pdf"
+    Image.new("1", (827, 1169), 1).save(white, "PDF", resolution=100)
+    assert load_page(white, 0)[0].min() == 255
