@@ -178,6 +178,7 @@ class ScanSummary:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file with the same content)
     missing: list[str] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)  # files in the folders given that are not images or PDFs
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # folders that could not be listed, and why
 
     def note_reason(self, reason: str, source_file: str, pages: int = 1) -> None:
         """``pages`` pages of ``source_file`` not read, for ``reason``: counted, and the file kept to be named."""

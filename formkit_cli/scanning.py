@@ -74,7 +74,7 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
     _report(summary, db)
     if reread:
         _reread(db, catalogue, form, jobs)
-    if summary.missing:
+    if summary.missing or summary.unreadable:
         sys.exit(ExitCode.INPUT)
 
 
@@ -100,6 +100,8 @@ def _report(summary: Any, db: Path) -> None:
     """What a scan read, in a few lines."""
     for missing in summary.missing:
         say(f"formkit: warning: {missing}: no such file or folder", err=True)
+    for folder, why in summary.unreadable:
+        say(f"formkit: warning: {folder}: cannot be read ({why}): its files were not read", err=True)
     files = [p for p in summary.ignored if p.is_file()]
     for left, why in ((files, "neither images nor PDFs"),
                       ([p for p in summary.ignored if p not in files], "not files (a link to nothing, a pipe)")):

@@ -91,7 +91,8 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     or rejected are read again unless ``unread_again`` is false (``plan``)."""
     catalogue = catalogue or shipped_catalogue()
     summary = ScanSummary()
-    files, summary.missing, summary.ignored = find_inputs(paths, None if store.postgres else Path(store.path))
+    files, summary.missing, summary.ignored, summary.unreadable = find_inputs(
+        paths, None if store.postgres else Path(store.path))
     with worker_pool(jobs, len(files), catalogue, start_method) as pool:
         # eight files a task, as workers are replaced after so many tasks (``RECYCLE_AFTER_PAGES``)
         chunks = [files[start:start + DESCRIBE_CHUNK] for start in range(0, len(files), DESCRIBE_CHUNK)]

@@ -113,7 +113,8 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
     client = connect(cluster) if isinstance(cluster, str) else cluster
     try:
         summary = ScanSummary()
-        files, summary.missing, summary.ignored = find_inputs(paths, None if store.postgres else Path(store.path))
+        files, summary.missing, summary.ignored, summary.unreadable = find_inputs(
+            paths, None if store.postgres else Path(store.path))
         work, input_ids = plan([describe(f) for f in files], store, summary)
         if planned:
             planned(len(work))

@@ -6,6 +6,7 @@ Colour pages are reduced with the darkest channel, so blue, red or black pen all
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from functools import cache, reduce
 from pathlib import Path
@@ -103,6 +104,8 @@ class Inputs(NamedTuple):
     # in the folders given, files that are neither images nor PDFs (hidden ones aside) and what is no regular
     # file (a link to nothing, a pipe); and a path given that is no file (a pipe)
     ignored: list[Path]
+    # folders that could not be listed (no permission, gone meanwhile), with why: what they hold was not read
+    unreadable: list[tuple[str, str]]
 
 
 def find_inputs(paths: list[str | Path], store: Path | None = None) -> Inputs:
@@ -114,6 +117,7 @@ def find_inputs(paths: list[str | Path], store: Path | None = None) -> Inputs:
     files: list[Path] = []
     missing: list[str] = []
     ignored: list[Path] = []
+    unreadable: list[tuple[str, str]] = []
     seen: set[Path] = set()
     own: set[Path] = set()
     if store is not None:
@@ -123,9 +127,7 @@ def find_inputs(paths: list[str | Path], store: Path | None = None) -> Inputs:
         path = Path(raw)
         if path.is_dir():
             found = []
-            for p in sorted(path.rglob("*")):
-                if any(part.startswith(".") for part in p.relative_to(path).parts) or p.is_dir():
-                    continue  # hidden, or in a hidden folder (.git, a sync tool's own)
+            for p in _files_under(path, unreadable):
                 if own and p.is_file() and not p.is_symlink() and p.resolve() in own:
                     continue  # the store's own files (a link, even to them, is named as ever)
                 # not a regular file: a link to nothing, a pipe: named with the rest left unread
@@ -143,7 +145,29 @@ def find_inputs(paths: list[str | Path], store: Path | None = None) -> Inputs:
             if key not in seen:
                 seen.add(key)
                 files.append(file)
-    return Inputs(files, missing, ignored)
+    return Inputs(files, missing, ignored, unreadable)
+
+
+def _files_under(folder: Path, unreadable: list[tuple[str, str]]) -> list[Path]:
+    """Everything but folders under ``folder``, in name order: hidden names and what hidden folders hold (.git,
+    a sync tool's own) aside, folders reached through links followed (each folder once: a link to a folder
+    above it ends there). A folder that cannot be listed is added to ``unreadable`` with why: ``rglob`` passed
+    over one without a word, and over every linked folder (their pages unread, the scan saying nothing)."""
+    out: list[Path] = []
+    walked: set[str] = set()
+
+    def cannot_list(exc: OSError) -> None:
+        unreadable.append((str(exc.filename), exc.strerror or str(exc)))
+
+    for root, folders, names in os.walk(folder, onerror=cannot_list, followlinks=True):
+        real = os.path.realpath(root)
+        if real in walked:
+            folders[:] = []
+            continue
+        walked.add(real)
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        out += [Path(root) / name for name in names if not name.startswith(".")]
+    return sorted(out)
 
 
 def describe(path: Path) -> InputFile:

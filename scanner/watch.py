@@ -77,6 +77,7 @@ class Folder:
         self._files: dict[Path, _Seen] = {}
         self._temporary: set[tuple[int, int]] = set()
         self._looked = False
+        self.unreadable: list[tuple[str, str]] = []  # folders the last look could not list, and why
 
     def look(self) -> list[Path] | None:
         """The files complete now and not yet handed out, in name order; ``None`` when the folder is gone
@@ -85,7 +86,7 @@ class Folder:
             return None
         now, wall = self._clock(), self._wall()
         temporary = self._temporary_files()
-        files, missing, _ = find_inputs([self.root])  # other files in a shared folder are no concern of ours
+        files, missing, _, self.unreadable = find_inputs([self.root])  # other files: no concern of ours
         if missing:  # gone since the check above
             return None
         present: dict[Path, os.stat_result] = {}
@@ -204,8 +205,13 @@ class Watch:
     def run(self) -> ScanSummary:
         """Watch until stopped (or, with ``once``, until the files there at the start are read)."""
         gone = False
+        told: set[str] = set()  # folders that could not be listed, said once (until they can be again)
         while not self.stop_requested():
             ready = self.folder.look()
+            for folder, why in self.folder.unreadable:
+                if folder not in told:
+                    self._on_note(f"{folder}: cannot be read ({why}): its files are not read")
+            told = {folder for folder, _ in self.folder.unreadable}
             if ready is None:
                 if not gone:
                     self._on_note(f"{self.root}: the folder is gone; waiting for it to come back")

@@ -458,6 +458,41 @@ def test_links_to_nothing_and_pipes_are_named_as_not_read_not_passed_over_or_cal
     assert "not read, as not files (a link to nothing, a pipe):" in output and "neither images" not in output
 
 
+def test_linked_folders_are_read_and_a_folder_that_cannot_be_listed_is_named_not_passed_over(tmp_path,
+                                                                                          monkeypatch):
+    """A folder of returns holding a linked folder and one the user may not open: both were passed over without a
+    word ("Pages read: 1", exit 0). Now the linked folder's files are read (a link to a folder above ends there)
+    and the other is named, and the scan exits 5 as for a path that does not exist."""
+    from click.testing import CliRunner
+
+    from formkit.errors import ExitCode
+    from formkit_cli import main
+    from scanner.ingest import find_inputs
+
+    folder, elsewhere = tmp_path / "returns", tmp_path / "elsewhere"
+    for made in (folder / "locked", elsewhere):
+        made.mkdir(parents=True)
+    for name in ("own.pdf", "locked/a.pdf"):
+        (folder / name).write_bytes(b"%PDF-1.4")
+    (elsewhere / "b.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "linked").symlink_to(elsewhere)
+    (elsewhere / "back").symlink_to(folder)  # a loop through two links
+    listing = os.scandir
+
+    def scandir(path=".", *args):  # as without permission, whoever runs the test (root reads anything)
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path, *args)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = find_inputs([folder])
+    assert [p.relative_to(folder).as_posix() for p in found.files] == ["linked/b.pdf", "own.pdf"]
+    assert found.unreadable == [(str(folder / "locked"), "Permission denied")]
+    result = CliRunner().invoke(main, ["scan", str(folder), "--db", str(tmp_path / "s.db"), "--jobs", "1"])
+    assert result.exit_code == ExitCode.INPUT
+    assert f"{folder / 'locked'}: cannot be read (Permission denied): its files were not read" in result.output
+
+
 def test_of_two_images_of_one_page_the_first_file_is_read_however_long_it_takes(tmp_path, k10):
     """Pages are saved in the order of their files, not as workers finish: the same stack gives the same
     result in every run."""
