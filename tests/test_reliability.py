@@ -245,6 +245,47 @@ def test_a_foreign_sqlite_file_is_refused_and_left_untouched(foreign_db, command
     assert not Path(str(foreign_db) + "-wal").exists()
 
 
+@pytest.fixture
+def damaged_db(tmp_path) -> Path:
+    """A formkit store whose pages table's page of the file was overwritten (a disk error, a bad copy)."""
+    from tests.test_store_backends import add, file_info
+
+    db = tmp_path / "damaged.sqlite"
+    store = Store(db)
+    add(store, file_info("a.jpg"))
+    store.close()
+    with sqlite3.connect(db) as plain:
+        plain.execute("PRAGMA journal_mode=DELETE")
+        root = plain.execute("SELECT rootpage FROM sqlite_master WHERE name='pages'").fetchone()[0]
+        size = plain.execute("PRAGMA page_size").fetchone()[0]
+    plain.close()
+    with open(db, "r+b") as file:
+        file.seek((root - 1) * size)
+        file.write(b"\x0d\xff\xff\xff" + b"\xee" * 200)
+    return db
+
+
+@pytest.mark.parametrize("command", [["status"], ["export", "--out", "x"], ["scan", "page.png", "--jobs", "1"]])
+def test_a_damaged_store_is_exit_7_saying_so_not_a_traceback(damaged_db, command):
+    """SQLite's "database disk image is malformed" came out as a traceback and exit 1 (a bug's)."""
+    page = damaged_db.with_name("page.png")
+    cv2.imwrite(str(page), np.full((400, 300), 255, np.uint8))
+    result = cli(*[str(page) if part == "page.png" else part for part in command], "--db", damaged_db)
+    assert result.exit_code == ExitCode.STORE, result.output
+    assert f"{damaged_db}: the store is damaged (database disk image is malformed); restore it from a backup" \
+        in result.output
+
+
+def test_a_store_whose_schema_version_is_no_number_is_damaged(tmp_path):
+    db = tmp_path / "odd.sqlite"
+    Store(db).close()
+    with sqlite3.connect(db) as plain:
+        plain.execute("UPDATE meta SET value='4a' WHERE key='schema'")
+    plain.close()
+    result = cli("status", "--db", db)
+    assert result.exit_code == ExitCode.STORE and "its schema version ('4a') is no number" in result.output
+
+
 def test_a_read_only_store_can_be_read(open_tmp, k10_pages):
     tmp_path = open_tmp
     inbox = tmp_path / "inbox"

@@ -35,7 +35,11 @@ def check_is_store(path: Path) -> bool:
     if found is None or not {"inputs", "pages", "field_values"} <= names:
         raise StoreError(f"{path}: not a formkit store (an SQLite file of something else); "
                          "give --db a new file name")
-    version = int(found[0])
+    try:
+        version = int(found[0])
+    except (TypeError, ValueError):
+        raise StoreError(f"{path}: damaged: its schema version ({str(found[0])[:40]!r}) is no number; restore the "
+                         "store from a backup") from None
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: written by a newer formkit (store schema {version}, this formkit "
                          f"reads {SCHEMA_VERSION}); upgrade formkit")
