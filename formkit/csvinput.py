@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from .errors import InputError
+from .template.check import clip
 
 DELIMITERS = ",;\t"
 # A person's code. Printed on a form from a roster: short, letters, digits and dashes. In a codes file (for
@@ -29,11 +30,11 @@ def check_code(code: str, where: str, printed: bool) -> str:
     """``code`` if it is a person's code (``PRINTED_CODE`` for one to be ``printed``, else ``LISTED_CODE``),
     else an ``InputError`` naming ``where`` (file:line)."""
     if printed and not PRINTED_CODE.match(code):
-        raise InputError(f"{where}: code {code!r} must be 1-16 letters, digits or '-' (a pseudonymous code, never "
-                         "a name)")
+        raise InputError(f"{where}: code {clip(repr(code))} must be 1-16 letters, digits or '-' (a pseudonymous "
+                         "code, never a name)")
     if not printed and not LISTED_CODE.match(code):
-        raise InputError(f"{where}: code {code!r} must be 1-32 characters without spaces (a pseudonymous code, "
-                         "never a name)")
+        raise InputError(f"{where}: code {clip(repr(code))} must be 1-32 characters without spaces (a pseudonymous "
+                         "code, never a name)")
     return code
 
 

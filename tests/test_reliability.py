@@ -516,3 +516,26 @@ def test_a_store_that_cannot_be_written_here_is_an_output_error_not_a_damaged_st
     assert isinstance(full, OutputError) and "last page" not in str(full) and "even reading" in str(full)
     assert isinstance(operational(sqlite3.OperationalError("unable to open database file"), tmp_path / "none",
                                   writing=False), StoreError)
+
+
+def test_a_new_store_that_cannot_be_made_is_a_folder_problem_and_a_missing_text_pack_is_bad_input(tmp_path):
+    """A new store in a folder the user may not write to was exit 7 ("the store cannot be used"), as if a store
+    were wrong; a --text-pack that does not exist was exit 3, a template error. The README says 6 and 5."""
+    from formkit.errors import OutputError, StoreError
+    from formkit.store.opening import operational
+
+    unable = sqlite3.OperationalError("unable to open database file")
+    made = operational(unable, tmp_path / "new.sqlite")
+    assert isinstance(made, OutputError) and "a new store cannot be made here" in str(made)
+    assert isinstance(operational(unable, tmp_path / "no-folder" / "new.sqlite"), StoreError)
+    result = cli("generate", "wai-sr", "--out", tmp_path / "w.pdf", "--text-pack", tmp_path / "nosuch.yaml")
+    assert result.exit_code == ExitCode.INPUT and "nosuch.yaml: cannot read file" in result.output
+
+
+def test_a_code_far_too_long_is_named_cut_short(tmp_path):
+    """A roster cell of 5,000 characters was echoed whole: one error line of 5,123 characters."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("code\n" + "x" * 5000 + "\n", encoding="utf-8")
+    result = cli("generate", "k10", "--roster", roster, "--out", tmp_path / "k10.pdf")
+    assert result.exit_code == ExitCode.INPUT and "(5002 characters) must be 1-16 letters" in result.output
+    assert len(result.output) < 300

@@ -154,4 +154,8 @@ def operational(exc: sqlite3.OperationalError, path: Path, writing: bool = True)
         # not a store that is wrong (exit 7): one this command may not write (a read-only disk or folder)
         return OutputError(f"{path}: the store cannot be written here ({text}): is its disk or folder read-only? "
                            "Commands that only read it (status, export, report) still work")
+    if writing and "unable to open" in text and not path.exists() and path.parent.is_dir():
+        # no store there yet, and none can be made: the folder, not a store, is what is wrong (exit 6, as above)
+        return OutputError(f"{path}: a new store cannot be made here ({text}): is the folder read-only, or not "
+                           "yours? Give --db a file in a folder you may write to")
     return StoreError(f"{path}: the store cannot be used ({text})")

@@ -180,8 +180,8 @@ def read_yaml(path: Path, loader: type | None = None) -> Any:
     try:
         with open(path, "rb") as stream:
             data = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise TemplateError(str(path), f"cannot read file: {exc.strerror or exc}") from exc
+    except OSError as exc:  # a file missing or not ours to read is bad input (exit 5), as a missing roster is
+        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
     if len(data) > MAX_FILE_BYTES:
         raise TemplateError(str(path), f"the file is larger than {MAX_FILE_BYTES // 1024} KB; a template or text "
                                        "pack is a few KB")
