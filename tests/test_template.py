@@ -30,6 +30,9 @@ def test_minimal_template_loads_with_values_apart_from_labels(write_template):
     (("    options:\n      - {value: 1, label: Bad}\n      - {value: 2, label: Good}\n", "    options: []\n"),
      "at least one option", 10),
     (("      - {value: 2, label: Good}", "      - {value: 1, label: Good}"), "appear more than once", 7),
+    # a number no export can hold exactly (SPSS and Excel wrote 1.2345678901234568e+29; Stata refused it)
+    (("      - {value: 2, label: Good}", "      - {value: 123456789012345678901234567890, label: Good}"),
+     "must be a whole number of at most nine digits, or text", 12),
     (("    text: How are you?", "    txt: How are you?"), "unknown key(s) 'txt'", 7),
 ])
 def test_invalid_templates_name_file_line_and_item(write_template, change, message, line):
@@ -167,7 +170,8 @@ def test_a_single_alias_is_refused_too(write_template):
      "'scale' must be a scale name", 10),
     (("id: q1", "id: {a: 1}"), "'items[0].id' must be a field id", 8),
     (("    text: How are you?", "    text: [1, 2]"), "'text' must be text or {pack: key}, not a list", 9),
-    (("{value: 1, label: Bad}", "{value: [1], label: Bad}"), "'options[0].value' must be a whole number or text", 11),
+    (("{value: 1, label: Bad}", "{value: [1], label: Bad}"),
+     "'options[0].value' must be a whole number of at most nine digits, or text", 11),
     (("version: 1", "version: '1'"), "'version' must be a whole number from 1 to 9999, not '1'", 2),
     (("version: 1", "version: 1.5"), "'version' must be a whole number", 2),
     (("page: {size: A5}", "page: {size: [A5]}"), "'page.size' must be one of A4, Letter", 5),

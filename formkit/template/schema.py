@@ -288,9 +288,12 @@ ITEM_RANGE = Name(what="a field id, or a range such as k10_01..k10_10", max_leng
 
 OPTION = Record(ref="option", what="an option", title="Option",
                 description="One box of a choice: 'value' is stored and exported, 'label' is printed.", keys={
-    "value": Key(spec=AnyOf(choices=(Integer(), Name(max_length=40)), what="a whole number or text"),
+    # nine digits at most: SPSS, Stata and Excel hold such a number exactly (123456789012345678901234567890
+    # passed, and was exported as 1.2345678901234568e+29, or refused by Stata at export)
+    "value": Key(spec=AnyOf(choices=(Integer(minimum=-999_999_999, maximum=999_999_999), Name(max_length=40)),
+                            what="a whole number of at most nine digits, or text"),
                  required=True, title="Value", description="What is stored and exported when this box is "
-                 "marked: a whole number or short text, unique within the scale."),
+                 "marked: a whole number (at most nine digits) or short text, unique within the scale."),
     "label": Key(spec=TEXT, title="Label", description="What is printed beside the box (may be empty)."),
 })
 OPTIONS = ListOf(ref="options", item=OPTION, min_items=1, what="a list of at least one option {value, label}",
