@@ -34,7 +34,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             with _terminated_as_stopped():
                 return command(*args, **kwargs)
         except FormkitError as exc:
-            click.echo(f"formkit: error: {exc.message}", err=True)
+            say(f"formkit: error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):  # locked, no room, cannot open: said where it happens
@@ -42,7 +42,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             # a store damaged past what opening it checks (a page of its file overwritten): whatever the command
             # was doing is rolled back, and no command can go on with it
             where = f"{kwargs['db']}: " if kwargs.get("db") else ""
-            click.echo(f"formkit: error: {where}the store is damaged ({exc}); restore it from a backup", err=True)
+            say(f"formkit: error: {where}the store is damaged ({exc}); restore it from a backup", err=True)
             sys.exit(ExitCode.STORE)
         except KeyboardInterrupt:  # not exit 1, which says a bug
             click.echo("\nformkit: stopped (Ctrl+C); what was saved is kept: run the command again to go on",

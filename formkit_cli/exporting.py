@@ -19,6 +19,7 @@ from .base import (
     person_codes,
     read_inputs,
     reports_errors,
+    say,
     templates_option,
     text_packs_option,
 )
@@ -78,7 +79,7 @@ def export_command(db: Path, out: Path, formats: tuple[str, ...], codes: tuple[P
     if not written:
         click.echo(_nothing_to_export(pages))
     for path in written:
-        click.echo(str(path))
+        say(str(path))
     missing = sum(written.without_code.values())
     if missing:
         by_form = ", ".join(f"{form}: {count}" for form, count in written.without_code.items())

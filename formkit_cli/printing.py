@@ -16,6 +16,7 @@ from .base import (
     progress_bar,
     refuse_to_replace_what_is_no_pdf,
     reports_errors,
+    say,
     template_argument,
     text_pack_option,
 )
@@ -122,4 +123,4 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     what = f"{len(copies)} {template_model.form} form(s)"
     if worker is not None:
         what = f"{len(copies)} pair(s) of {template_model.form} and {worker[0].form} (one serial per pair)"
-    click.echo(f"{out}: {what}, {pdf_pages} PDF page(s)" + (f"; manifest {manifest}" if manifest else ""))
+    say(f"{out}: {what}, {pdf_pages} PDF page(s)" + (f"; manifest {manifest}" if manifest else ""))

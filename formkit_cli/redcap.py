@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .base import Group, main, reports_errors, text_packs_option
+from .base import Group, main, reports_errors, say, text_packs_option
 
 
 @main.group(cls=Group, short_help="Make a REDCap data dictionary from templates.")
@@ -48,4 +48,4 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
     table = Table("dictionary", "redcap", dictionaries.dictionary(dictionaries.instruments(resolved)), {})
     with atomic_outputs(out) as (temp,):
         write_csv(table, temp, safe=False)
-    click.echo(str(out))
+    say(str(out))

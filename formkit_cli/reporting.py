@@ -21,6 +21,7 @@ from .base import (
     read_inputs,
     refuse_to_replace_what_is_no_pdf,
     reports_errors,
+    say,
     templates_option,
     text_packs_option,
 )
@@ -150,4 +151,4 @@ def service_command(db: Path, codes: tuple[Path, ...], start: date | None, end: 
     if not forms:
         raise InputError("no returned form is dated in the period (the date written on it, else the scan date)")
     _write([(out, service_pdf(service_data(forms, start, end), source=db.name))], read_inputs(db, codes, text_packs))
-    click.echo(str(out))
+    say(str(out))

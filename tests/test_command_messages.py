@@ -218,3 +218,13 @@ def test_scan_keeps_each_line_whole_whatever_a_file_name_holds(tmp_path):
     code, out = run("scan", folder, "--db", tmp_path / "s.sqlite", "--jobs", "1")
     assert code != 2, out
     assert "b\\x0ac.png" in out and not any(line.startswith("c.png") for line in out.splitlines())
+
+
+def test_a_file_name_with_control_characters_stays_on_its_line(tmp_path):
+    """generate, report and export printed a name holding a carriage return raw (the terminal wrote the rest over
+    its own line), as did every error line; status and scan escaped it."""
+    name = tmp_path / "a\rb.pdf"
+    result = CliRunner().invoke(main, ["generate", "k10", "--out", str(name)])
+    assert result.exit_code == 0 and "a\\x0db.pdf: 1 k10 form(s)" in result.output and "\r" not in result.output
+    refused = CliRunner().invoke(main, ["status", "--db", str(tmp_path / "no\rfolder" / "x.sqlite")])
+    assert refused.exit_code != 0 and "\r" not in refused.output and "no\\x0dfolder" in refused.output
