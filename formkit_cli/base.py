@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
@@ -115,6 +116,9 @@ class Group(click.Group):
 @click.version_option(package_name="formkit")
 def main() -> None:
     """Print paper forms, read them back from scans and photos, export results."""
+    # Pillow warns of what it meets in a damaged file ("Corrupt EXIF data") with a line of its own source: the
+    # page is rejected with its reason all the same, and the warning told users nothing they could act on
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 
 template_argument = click.argument("template")

@@ -228,3 +228,17 @@ def test_a_file_name_with_control_characters_stays_on_its_line(tmp_path):
     assert result.exit_code == 0 and "a\\x0db.pdf: 1 k10 form(s)" in result.output and "\r" not in result.output
     refused = CliRunner().invoke(main, ["status", "--db", str(tmp_path / "no\rfolder" / "x.sqlite")])
     assert refused.exit_code != 0 and "\r" not in refused.output and "no\\x0dfolder" in refused.output
+
+
+def test_a_damaged_image_is_rejected_without_pillows_own_warning_lines(tmp_path):
+    """A TIFF cut short printed Pillow's "UserWarning: Corrupt EXIF data" with a line of Pillow's source before
+    the scan's lines: nothing a user could act on. The page is rejected with its reason, as before."""
+    import subprocess
+    import sys
+
+    cut = tmp_path / "half.tif"
+    cut.write_bytes((Path(__file__).parent.parent / "samples" / "scans" / "copier-stack.tif").read_bytes()[:20_000])
+    ran = subprocess.run([sys.executable, "-m", "formkit_cli", "scan", str(cut), "--db", str(tmp_path / "s.db"),
+                          "--jobs", "1"], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0 and "rejected: 1" in ran.stdout
+    assert "Warning" not in ran.stderr and "site-packages" not in ran.stderr, ran.stderr
