@@ -91,3 +91,40 @@ def test_a_value_decided_before_another_image_of_its_page_came_in_waits_where_th
     assert f"bob decided '5' (corrected) on this image before another image of this page came in (page {c})" \
            in again["reason"]
     store.close()
+
+
+@both_backends
+def test_a_decision_made_with_the_other_image_in_view_stands_when_that_image_is_assigned_away_and_back(
+        new_store, monkeypatch):
+    """Ann decided q1 while the queue named image b's other reading; b was then assigned to another serial by
+    mistake and back: her decision was flagged again, saying she had decided before b came in. A decision made
+    while b was away is flagged when it comes back, as one made before it first came in."""
+    import itertools
+
+    import formkit.store as store_module
+    from formkit.store import changes, reviewing
+
+    seconds = itertools.count()
+    clock = lambda: f"2026-12-06T10:{(n := next(seconds)) // 60:02d}:{n % 60:02d}+00:00"  # noqa: E731 - a second a call
+    for module in (store_module, changes, reviewing):
+        monkeypatch.setattr(module, "now", clock)
+    store = Store(new_store)
+    add(store, file_info("a.jpg"), reading(file_info("a.jpg"), q1="3", flagged=False))
+    add(store, file_info("b.jpg"), reading(file_info("b.jpg"), q1="5", flagged=False))
+    a, b = (int(r["id"]) for r in store.pages())
+    [waiting] = store.review_queue("ann", -1)
+    assert store.decide(int(waiting["value_id"]), "accepted", "3", "ann", "3") == ""
+    away = reading(file_info("b.jpg"), serial="ZZZZ9999", q1="5", flagged=False)
+    store.replace_page(b, away, "bob")
+    store.replace_page(b, reading(file_info("b.jpg"), q1="5", flagged=False), "bob")
+    assert not store.review_queue("bob", -1)
+
+    store.replace_page(b, away, "bob")  # away again; ann decides once more meanwhile, b out of view
+    q1 = next(int(r["value_id"]) for r in store.values() if (r["page_id"], r["field"]) == (a, "q1"))
+    assert store.undo("ann").field == "q1"
+    assert store.decide(q1, "corrected", "4", "ann", "3") == ""
+    store.replace_page(b, reading(file_info("b.jpg"), q1="5", flagged=False), "bob")
+    [again] = store.review_queue("bob", -1)
+    assert (again["page_id"], again["field"]) == (a, "q1")
+    assert "ann decided '4' (corrected) on this image before another image of this page came in" in again["reason"]
+    store.close()

@@ -245,8 +245,10 @@ class PageChanges:
             "SELECT v.id, v.field, v.value, v.review, v.reviewed_by, v.reviewed_at, o.value AS other_value"
             " FROM field_values v JOIN field_values o ON o.page_id=? AND o.field=v.field"
             " WHERE v.page_id=? AND v.review<>'' ORDER BY v.id", (image_id, read_id)).fetchall()
+        printed = self.db.execute("SELECT form, serial, form_page FROM pages WHERE id=?", (read_id,)).fetchone()
         for r in rows:
-            if _same_decision(r["value"], r["review"], r["other_value"], ""):
+            if _same_decision(r["value"], r["review"], r["other_value"], "") or _was_image_of(
+                    self.db, image_id, (printed["form"], printed["serial"], printed["form_page"]), r["reviewed_at"]):
                 continue
             why = (f"{r['reviewed_by']} decided {_decided(r['value'], r['review'])} on this image before another "
                    f"image of this page came in (page {image_id}), which reads {shown(r['other_value'])}")
@@ -485,6 +487,25 @@ class PageChanges:
         for voided_id, read_id in voided_and_read:
             self._flag_decisions_left(voided_id, read_id, actor)
         self._flag_overtaken_decisions(form, serial, actor)
+
+
+def _was_image_of(db: Any, image_id: int, printed: tuple[str, str, int], when: str) -> bool:
+    """Whether page ``image_id`` was read as the ``printed`` page (form, serial, form page) at ``when`` (a decision's
+    time), by its assignments in the audit log: a decision made then had it in view (its reason named it), as
+    when the image is assigned away by mistake and back. Before its first assignment a page is what that
+    assignment's entry says it was; to the second, as the log keeps times, a decision in the second of an
+    assignment is taken as made before it."""
+    identity = None
+    for entry in db.execute("SELECT at, detail FROM audit WHERE page_id=? AND action='assign-page' ORDER BY id",
+                            (image_id,)).fetchall():
+        detail = json.loads(entry["detail"] or "{}")
+        if identity is None:
+            identity = detail.get("old", {})
+        if entry["at"] >= when:
+            break
+        identity = detail.get("new", {})
+    return identity is not None and identity.get("status") in READ_STATES and (
+        identity.get("form"), identity.get("serial"), identity.get("form_page")) == printed
 
 
 def _same_decision(value: str, review: str, other_value: str, other_review: str) -> bool:
