@@ -38,8 +38,8 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             say(f"formkit: error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError):  # locked, no room, cannot open: said where it happens
-                raise
+            if type(exc) is not sqlite3.DatabaseError:  # locked, no room (said where they happen), or a bug's own
+                raise  # (an IntegrityError, a ProgrammingError: formkit's, never cured by restoring a backup)
             # a store damaged past what opening it checks (a page of its file overwritten): whatever the command
             # was doing is rolled back, and no command can go on with it
             where = f"{kwargs['db']}: " if kwargs.get("db") else ""

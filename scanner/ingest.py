@@ -150,14 +150,23 @@ def find_inputs(paths: list[str | Path], store: Path | None = None) -> Inputs:
 
 def _files_under(folder: Path, unreadable: list[tuple[str, str]]) -> list[Path]:
     """Everything but folders under ``folder``, in name order: hidden names and what hidden folders hold (.git,
-    a sync tool's own) aside, folders reached through links followed (each folder once: a link to a folder
-    above it ends there). A folder that cannot be listed is added to ``unreadable`` with why: ``rglob`` passed
-    over one without a word, and over every linked folder (their pages unread, the scan saying nothing)."""
+    a sync tool's own) aside. A folder reached through a link is walked too, unless it lies within ``folder``
+    (its files are found under their own names) or holds it (a link up to a folder above, whose other files
+    nobody asked to read); each folder once. A folder that cannot be listed is added to ``unreadable`` with
+    why: ``rglob`` passed over one without a word, and over every linked folder (their pages unread, the scan
+    saying nothing)."""
     out: list[Path] = []
+    top = os.path.realpath(folder)
     walked: set[str] = set()
 
     def cannot_list(exc: OSError) -> None:
         unreadable.append((str(exc.filename), exc.strerror or str(exc)))
+
+    def followed(path: str) -> bool:
+        if not os.path.islink(path):
+            return True
+        real = os.path.realpath(path)
+        return not (_within(real, top) or _within(top, real))
 
     for root, folders, names in os.walk(folder, onerror=cannot_list, followlinks=True):
         real = os.path.realpath(root)
@@ -165,9 +174,14 @@ def _files_under(folder: Path, unreadable: list[tuple[str, str]]) -> list[Path]:
             folders[:] = []
             continue
         walked.add(real)
-        folders[:] = [f for f in folders if not f.startswith(".")]
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and followed(os.path.join(root, f)))
         out += [Path(root) / name for name in names if not name.startswith(".")]
     return sorted(out)
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether real path ``path`` is ``folder`` or lies under it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def describe(path: Path) -> InputFile:

@@ -477,6 +477,9 @@ def test_linked_folders_are_read_and_a_folder_that_cannot_be_listed_is_named_not
     (elsewhere / "b.pdf").write_bytes(b"%PDF-1.4")
     (folder / "linked").symlink_to(elsewhere)
     (elsewhere / "back").symlink_to(folder)  # a loop through two links
+    (folder / "again").symlink_to(folder / "locked")  # within the folder: its files go by their own names
+    (folder / "up").symlink_to(tmp_path)  # a folder above: its other files are nobody's to read
+    (tmp_path / "private.pdf").write_bytes(b"%PDF-1.4")
     listing = os.scandir
 
     def scandir(path=".", *args):  # as without permission, whoever runs the test (root reads anything)
@@ -487,6 +490,10 @@ def test_linked_folders_are_read_and_a_folder_that_cannot_be_listed_is_named_not
     monkeypatch.setattr(os, "scandir", scandir)
     found = find_inputs([folder])
     assert [p.relative_to(folder).as_posix() for p in found.files] == ["linked/b.pdf", "own.pdf"]
+    monkeypatch.setattr(os, "scandir", listing)
+    assert [p.relative_to(folder).as_posix() for p in find_inputs([folder]).files] == [
+        "linked/b.pdf", "locked/a.pdf", "own.pdf"]
+    monkeypatch.setattr(os, "scandir", scandir)
     assert found.unreadable == [(str(folder / "locked"), "Permission denied")]
     result = CliRunner().invoke(main, ["scan", str(folder), "--db", str(tmp_path / "s.db"), "--jobs", "1"])
     assert result.exit_code == ExitCode.INPUT

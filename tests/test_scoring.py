@@ -436,7 +436,7 @@ def test_an_answer_outside_the_installed_coding_is_kept_as_text_in_spss_and_stat
 
 
 def test_text_option_values_that_are_one_number_stay_text_in_spss_and_stata():
-    from formkit.exports.variables import Variable
+    from formkit.exports.variables import Variable, option_numbers
     from formkit.template.schema import Option
 
     def variable(*values: object) -> Variable:
@@ -444,6 +444,9 @@ def test_text_option_values_that_are_one_number_stay_text_in_spss_and_stata():
 
     assert variable(1, 2, 3).numeric and variable("1", "2.5", "-1").numeric
     assert not variable("1", "01", "1.0").numeric  # as numbers, all three would be 1
+    big = variable("1", "123456789012345678901234567890")  # quoted, past the nine digits a whole number may have
+    assert not big.numeric and option_numbers(big.options) is None  # and so no range of 1 to 1.2e+29
+    assert option_numbers(variable(3, "-1", 2).options) == [3.0, -1.0, 2.0]
 
 
 @pytest.mark.parametrize(("change", "comparable"), [

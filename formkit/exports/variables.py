@@ -38,11 +38,7 @@ class Variable:
 
     @property
     def numeric_options(self) -> bool:
-        """Every option a number, and no two the same number: text values "1", "01" and "1.0" stay text
-        (as numbers SPSS and Stata would hold all three as 1)."""
-        values = [str(o.value) for o in self.options]
-        return (bool(values) and all(NUMBER.match(v) for v in values)
-                and len({float(v) for v in values}) == len(values))
+        return option_numbers(self.options) is not None
 
     @property
     def numeric(self) -> bool:
@@ -98,15 +94,25 @@ def form_variables(tables: FormTables) -> dict[str, Variable]:
     return out
 
 
+def option_numbers(options: tuple[Option, ...]) -> list[float] | None:
+    """The options' values as numbers, when every one is a number of at most nine digits (as a template's whole
+    numbers are: SPSS, Stata and Excel hold it exactly) and no two are the same number; else None: text values
+    "1", "01" and "1.0" stay text (as numbers all three would be 1), as does "123456789012345678901234567890"."""
+    values = [str(o.value) for o in options]
+    if not values or not all(NUMBER.match(v) and abs(float(v)) < 1e9 for v in values):
+        return None
+    numbers = [float(v) for v in values]
+    return numbers if len(set(numbers)) == len(numbers) else None
+
+
 def template_variables(template: Template) -> dict[str, Variable]:
     """The variable of each field of ``template``, by field id, in the template's order."""
     out: dict[str, Variable] = {}
     for item in template.items:
         if isinstance(item, MatrixItem | ChoiceItem):
-            numbers = [float(o.value) for o in item.options if NUMBER.match(str(o.value))]
-            numeric = len(numbers) == len(item.options)
-            measure = "ordinal" if numeric and len(numbers) >= 3 and not item.multiple else "nominal"
-            low, high = (min(numbers), max(numbers)) if numeric and numbers else (None, None)
+            numbers = option_numbers(item.options)
+            measure = "ordinal" if numbers and len(numbers) >= 3 and not item.multiple else "nominal"
+            low, high = (min(numbers), max(numbers)) if numbers else (None, None)
             kind = "multiple" if item.multiple else "choice"
             rows = [(r.id, r.text) for r in item.rows] if isinstance(item, MatrixItem) else [(item.id, item.text)]
             for field_id, text in rows:
