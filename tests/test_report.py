@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from formkit.errors import ExitCode
 from formkit.export import export, read_codes
 from formkit.report.charts import bins, counts
 from formkit.report.data import load_forms, pearson, person_data, service_data
@@ -367,7 +368,7 @@ def test_reports_take_the_templates_and_text_packs_the_export_takes(tmp_path):
     # a text pack is read as the export reads it: a missing one stops the command before anything is written
     missing = CliRunner().invoke(main, ["report", "person", "--db", str(db), "--codes", str(codes), "--all",
                                         "--text-pack", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "all")])
-    assert missing.exit_code == 3 and "nope.yaml" in missing.output and not (tmp_path / "all").exists()
+    assert missing.exit_code == ExitCode.INPUT and "nope.yaml" in missing.output and not (tmp_path / "all").exists()
 
 
 def test_the_service_change_table_tells_the_client_and_worker_alliance_apart_and_says_each_rule_once(tmp_path):
