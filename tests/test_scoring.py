@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -360,23 +361,38 @@ def test_a_form_whose_written_person_code_waits_may_be_anyones_first_or_latest(t
     assert change["0077"]["change"] == "4" and change["0077"]["status"] == "complete"
 
 
+K10_WORDING = ("None", "A little", "Some", "Most", "All")
+
+
+def _k10_version_2(folder: Path, option: Callable[[int, str], str], bands: tuple[str, str] | None = None
+                   ) -> Catalogue:
+    """A catalogue of a K10 version 2 written into ``folder``/templates: each of version 1's options
+    ``{value: v, label: L of the time}`` written as ``option(v, L)``, and its bands replaced (``bands``: old,
+    new) if given."""
+    v2 = Path(shipped_catalogue().find_template("k10", 1).source).read_text(encoding="utf-8")
+    v2 = v2.replace("version: 1", "version: 2", 1).replace(*(bands or ("", "")))
+    for value, label in enumerate(K10_WORDING, start=1):
+        v2 = v2.replace(f"{{value: {value}, label: {label} of the time}}", option(value, label))
+    (folder / "templates").mkdir(parents=True)
+    (folder / "templates" / "k10-v2.yaml").write_text(v2, encoding="utf-8")
+    return Catalogue([folder / "templates"])
+
+
+def _k10_in_two_versions(first: int, second: int) -> list[dict[str, object]]:
+    """One person's K10 in version 1 (every item ``first``), then in version 2 (``second``)."""
+    return (_k10_rows("AAAA-AAA1", [first] * 10, "2026-01-10", page_id=1)
+            + [{**r, "version": 2} for r in _k10_rows("AAAA-AAA2", [second] * 10, "2026-02-10", page_id=2)])
+
+
 def test_versions_that_code_a_form_otherwise_are_labelled_each_as_it_is_and_not_compared(tmp_path):
     """Version 2 of a K10 coded 0-4 (bands 0-40) beside the shipped 1-5: its answers are not labelled with
     version 1's options, the codebook gives both codings and rules, and no change is computed between them."""
     import pyreadstat
 
-    source = Path(shipped_catalogue().find_template("k10", 1).source).read_text(encoding="utf-8")
-    v2 = source.replace("version: 1", "version: 2", 1).replace(
-        "[[10, 15, low], [16, 21, moderate], [22, 29, high], [30, 50, very high]]",
-        "[[0, 5, low], [6, 11, moderate], [12, 19, high], [20, 40, very high]]")
-    for value, label in enumerate(("None", "A little", "Some", "Most", "All")):
-        v2 = v2.replace(f"{{value: {value + 1}, label: {label} of the time}}",
-                        f"{{value: {value}, label: {label} of the time}}")
-    (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "k10-v2.yaml").write_text(v2, encoding="utf-8")
-    catalogue = Catalogue([tmp_path / "templates"])
-    rows = (_k10_rows("AAAA-AAA1", [5] * 10, "2026-01-10", page_id=1)
-            + [{**r, "version": 2} for r in _k10_rows("AAAA-AAA2", [4] * 10, "2026-02-10", page_id=2)])
+    catalogue = _k10_version_2(tmp_path, lambda value, label: f"{{value: {value - 1}, label: {label} of the time}}",
+                               ("[[10, 15, low], [16, 21, moderate], [22, 29, high], [30, 50, very high]]",
+                                "[[0, 5, low], [6, 11, moderate], [12, 19, high], [20, 40, very high]]"))
+    rows = _k10_in_two_versions(5, 4)
     export(rows, tmp_path / "out", {"AAAA-AAA1": "P01", "AAAA-AAA2": "P01"}, catalogue=catalogue,
            formats=("csv", "sav"))
     wide = {r["serial"]: r for r in _read(tmp_path / "out" / "k10.csv")}
@@ -401,22 +417,14 @@ def test_a_version_that_keeps_the_values_and_rewords_them_is_not_one_redcap_codi
     """Version 2 of a K10 keeping the values 1-5 and reversing their wording (1 = All of the time): REDCap
     compared the values only, labelled both versions' answers with version 1's wording, and imported a
     version 2 "All of the time" as "None of the time". Now it is refused, as a change of values is."""
-    source = Path(shipped_catalogue().find_template("k10", 1).source).read_text(encoding="utf-8")
-    wording = ("None", "A little", "Some", "Most", "All")
-    v2 = source.replace("version: 1", "version: 2", 1)
-    for value, label in enumerate(wording, start=1):
-        v2 = v2.replace(f"{{value: {value}, label: {label} of the time}}",
-                        f"{{value: {value}, label: {wording[5 - value]} of the time.}}")
-    (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "k10-v2.yaml").write_text(v2, encoding="utf-8")
-    catalogue = Catalogue([tmp_path / "templates"])
-    rows = (_k10_rows("AAAA-AAA1", [5] * 10, "2026-01-10", page_id=1)
-            + [{**r, "version": 2} for r in _k10_rows("AAAA-AAA2", [5] * 10, "2026-02-10", page_id=2)])
+    reversed_wording = _k10_version_2(
+        tmp_path / "reversed", lambda value, label: f"{{value: {value}, label: {K10_WORDING[5 - value]} of the time}}")
+    rows = _k10_in_two_versions(5, 5)
     with pytest.raises(InputError, match="version 2 codes k10_01 otherwise than an earlier version"):
-        export(rows, tmp_path / "redcap", catalogue=catalogue, formats=("redcap",))
-    same = source.replace("version: 1", "version: 2", 1).replace("label: None of the time", "label: none  OF the time")
-    (tmp_path / "templates" / "k10-v2.yaml").write_text(same, encoding="utf-8")  # case and spacing aside: alike
-    export(rows, tmp_path / "alike", catalogue=Catalogue([tmp_path / "templates"]), formats=("redcap",))
+        export(rows, tmp_path / "redcap", catalogue=reversed_wording, formats=("redcap",))
+    alike = _k10_version_2(tmp_path / "alike", lambda value, label: f"{{value: {value}, label: {label.lower()}  OF "
+                                                                    "the time}")  # case and spacing aside: alike
+    export(rows, tmp_path / "alike" / "out", catalogue=alike, formats=("redcap",))
 
 
 def test_an_answer_outside_the_installed_coding_is_kept_as_text_in_spss_and_stata(tmp_path):
