@@ -133,20 +133,26 @@ def test_posts_without_the_csrf_token_are_refused(scanned):
 
 def test_a_decision_is_saved_only_onto_the_value_shown_as_it_read_when_shown(scanned):
     """The page posts what it showed: a page assigned elsewhere meanwhile (whose re-read values may take the
-    ids of another page's) or read again with another value takes no decision, and the reviewer is told why;
-    before, the decision landed on whatever value had that id now, as final."""
-    db, _ = scanned
+    ids of another page's, or keep their own on another form), read again with another value, or whose value
+    waits now for another reason takes no decision, and the reviewer is told why; before, the decision landed on
+    whatever value had that id now, as final."""
+    db, serial = scanned
     client = app_for(db).test_client()
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/who").get_data(as_text=True)).group(1)
     client.post("/who", data={"reviewer": "ann", "csrf": token})
     url = client.get("/").headers["Location"]
     page = client.get(url).get_data(as_text=True)
     shown = dict(re.findall(r'name="(seen_\w+)" value="([^"]*)"', page))
-    assert set(shown) == {"seen_field", "seen_page", "seen_value"}
+    assert set(shown) == {"seen_field", "seen_page", "seen_value", "seen_form", "seen_reason"}
     value_id = int(url.rsplit("/", 1)[1])
     posted = {"csrf": token, "action": "save", "value": "4"}
+    # a page assigned to another form keeps its value ids, and its field of the same name is another question; a
+    # second image that reads the value otherwise, come in meanwhile, changes why it waits (unseen by the person)
     for changed, told in (({"seen_field": "k10_99"}, "its page was read again meanwhile"),
-                          ({"seen_value": shown["seen_value"] + "9"}, "the value changed since it was shown")):
+                          ({"seen_form": "k10-worker 1 " + serial}, "its page was read again meanwhile"),
+                          ({"seen_value": shown["seen_value"] + "9"}, "the value changed since it was shown"),
+                          ({"seen_reason": shown["seen_reason"] + " (shown before)"},
+                           "why this value waits changed since it was shown")):
         answer = client.post(url, data={**posted, **shown, **changed}, follow_redirects=True).get_data(as_text=True)
         assert f"Not saved: {told}" in answer
         assert Store(db).value(value_id)["review"] == ""

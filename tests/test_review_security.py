@@ -239,6 +239,17 @@ def test_typed_values_that_look_like_numbers_but_are_not_are_refused():
     assert parse(one, "12") == ("", "at most 1 digit")
     date = BoxesField("seen", "date", tuple(Box(0, 0, 5, 5) for _ in range(8)))
     assert parse(date, "01/01/0001")[1].startswith("a year from 1900 to") and parse(date, "04/12/2026")[1] == ""
+    # float() took "1_0" and "1e1" for 10 and "1,234" for 1.2, and rounded 0.15 to 0.1 but 4.45 to 4.5: a mark's
+    # position is a number with one decimal at most, as the hint says
+    for typed in ("1_0", "1e1", "1,234", "0.15", "4.45", "+-1", "1.", ".5"):
+        assert parse(line, typed) == ("", "a number with one decimal at most, e.g. 4.5"), typed
+    typed = ("4,5", "4.50", "7", "\uff14.\uff15", "+3.0")
+    assert [parse(line, t)[0] for t in typed] == ["4.5", "4.5", "7.0", "4.5", "3.0"]
+    # a "correction" of only characters that show nothing (a direction mark, a soft hyphen, a Hangul filler)
+    # looked blank and was stored as a value
+    for invisible in ("\u200e", "\u200f", "\u00ad", "\u3164", "\u2063", "\u061c", " \u200f "):
+        assert parse(None, invisible)[1].startswith("only characters that show nothing"), repr(invisible)
+    assert parse(None, "abc\u00addef") == ("abc\u00addef", "")  # among letters, a soft hyphen hides nothing
 
 
 def test_a_store_that_cannot_be_used_is_explained_not_a_server_error(tmp_path):

@@ -237,9 +237,11 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
                                others=store().other_images(item.page_id))
 
     def _shown(item: decisions.Pending) -> bool:
-        """Whether the form posted was the one shown for ``item``: the same field of the same page (a page
-        read again meanwhile may give its values the ids another page's had)."""
-        return (request.form.get("seen_field"), request.form.get("seen_page")) == (item.field, str(item.page_id))
+        """Whether the form posted was the one shown for ``item``: the same field of the same page, read as the
+        same form and serial (a page read again or assigned meanwhile may give its values the ids they had, a
+        field of the same name on another form being another question)."""
+        return ((request.form.get("seen_field"), request.form.get("seen_page"), request.form.get("seen_form"))
+                == (item.field, str(item.page_id), f"{item.form} {item.version} {item.serial}"))
 
     def _record(item: decisions.Pending, f: Field | None) -> str:
         action = request.form.get("action", "save")
@@ -258,6 +260,9 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         if seen is None:
             return "Not saved: the page was not the one shown; look at the value again."
         seen = seen.replace("\r\n", "\n")
+        if request.form.get("seen_reason", "").replace("\r\n", "\n") != item.reason:
+            # another image of the page came in meanwhile, reading it otherwise, say: the person has not seen that
+            return "Not saved: why this value waits changed since it was shown; here it is again."
         refused = decisions.decide(store(), item.value_id, chosen, value, session["reviewer"], seen)
         return f"Not saved: {refused}." if refused else ""
 

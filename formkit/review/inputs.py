@@ -17,6 +17,10 @@ MAX_ECHO = 40  # characters of what was typed repeated in a message
 # characters that show nothing, or turn the text around it: a "correction" of them alone looks blank, and
 # one among letters hides what was stored (the joiners scripts and emoji need are allowed)
 INVISIBLE = frozenset("\u200b\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# letters that show nothing (Hangul fillers): with format characters (a soft hyphen, a direction mark) and
+# spaces, all a "correction" holds would look blank yet not be
+FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+LINE_NUMBER = re.compile(r"([+-]?)(\d+)(?:[.,](\d)0*)?")
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,24 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
             return "", f"must be from {f.minimum} to {f.maximum}"
         return text, ""
     if isinstance(f, LineField):
-        try:
-            number = float(text.replace(",", "."))
-        except ValueError:
-            return "", "a number, e.g. 4.5"
+        # a number as a person writes it, one decimal at most: float() took "1_0" for 10, "1e1" for 10, and
+        # rounded 0.15 to 0.1 but 4.45 to 4.5; "1,234" (a thousands comma?) was 1.2
+        m = LINE_NUMBER.fullmatch(text)
+        if m is None:
+            return "", "a number with one decimal at most, e.g. 4.5"
+        sign, whole, tenth = m.groups()
+        number = float(f"{sign}{_ascii(whole)}.{_ascii(tenth or '0')}")
         if not min(f.minimum, f.maximum) <= number <= max(f.minimum, f.maximum):
             return "", f"must be from {f.minimum:g} to {f.maximum:g}"
-        return f"{round(number, 1) + 0.0:.1f}", ""  # + 0.0: -0.0 is 0.0
+        return f"{number + 0.0:.1f}", ""  # + 0.0: -0.0 is 0.0
+    if all(unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp") or c.isspace() or c in FILLERS for c in text):
+        return "", "only characters that show nothing: type what is written, or press Alt+B for blank"
     return text, ""
+
+
+def _ascii(digits: str) -> str:
+    """Decimal digits of any script (full-width, Arabic-Indic) as 0-9."""
+    return "".join(str(unicodedata.decimal(c)) for c in digits)
 
 
 def _echo(text: str) -> str:
