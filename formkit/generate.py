@@ -99,7 +99,7 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
         painter = PagePainter(canvas, 0.0)
         rows: list[dict[str, object]] = []
         for run, (run_layout, run_source) in enumerate([(layout, source), *([worker] if worker else [])]):
-            after = max((int(r["pdf_page"]) for r in rows), default=0)  # type: ignore[call-overload]
+            after = canvas.getPageNumber() - 1  # pages made so far, a blank back among them
             prefix = f"run{run}-" if run else ""  # the static drawing of each form page is reused by this name
             if sheet is None:
                 rows += _one_page_each(painter, run_layout, copies, after, prefix, progress)
@@ -193,11 +193,17 @@ def _imposed(painter: PagePainter, layout: Layout, copies: list[Copy], sheet_nam
     matrices = _matrices(layout, [(copy, number) for _, _, copy, number in placements])
     rows: list[dict[str, object]] = []
     current = 0
+    size_pt = (sheet.width_mm * PT_PER_MM, sheet.height_mm * PT_PER_MM)
     for (pdf_page, slot, copy, number), matrix in zip(placements, matrices, strict=True):
         if pdf_page != current:
             if current:
                 canvas.showPage()
-            canvas.setPageSize((sheet.width_mm * PT_PER_MM, sheet.height_mm * PT_PER_MM))
+            # a side with nothing on it (the back of a form's last, odd page) is a blank page all the same: left
+            # out, every later page came one page early (a front printed on a back; the manifest pages off)
+            while canvas.getPageNumber() < pdf_page:
+                canvas.setPageSize(size_pt)
+                canvas.showPage()
+            canvas.setPageSize(size_pt)
             current = pdf_page
         x, y = sheet.slots[slot] if number % 2 == 1 or not duplex else sheet.back_slot(slot)
         page = layout.page(number)
@@ -208,6 +214,10 @@ def _imposed(painter: PagePainter, layout: Layout, copies: list[Copy], sheet_nam
         if progress:
             progress(1)
     canvas.showPage()
+    last = after + math.ceil(len(leaves) / len(sheet.slots)) * len(sides)  # the last sheet's back too
+    while canvas.getPageNumber() <= last:
+        canvas.setPageSize(size_pt)
+        canvas.showPage()
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -117,9 +118,12 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     with progress_bar("Drawing pages") as (planned, progress, relabel):
         if pages >= PROGRESS_FROM_PAGES:  # no bar is shown until one is planned
             planned(pages)
-        rows = run(built, copies, out, sheet, manifest, template_model.source, worker, inputs=read,
-                   progress=progress, writing=lambda: relabel("Writing the PDF"))
-    pdf_pages = max(int(r["pdf_page"]) for r in rows)  # type: ignore[call-overload]
+        run(built, copies, out, sheet, manifest, template_model.source, worker, inputs=read,
+            progress=progress, writing=lambda: relabel("Writing the PDF"))
+    import pypdfium2 as pdfium
+
+    with contextlib.closing(pdfium.PdfDocument(str(out))) as written:  # blank backs of sheets counted too
+        pdf_pages = len(written)
     what = f"{len(copies)} {template_model.form} form(s)"
     if worker is not None:
         what = f"{len(copies)} pair(s) of {template_model.form} and {worker[0].form} (one serial per pair)"

@@ -151,6 +151,24 @@ def test_cards_imposed_on_a4_with_backs_mirrored_for_long_edge_duplex(tmp_path):
         assert (x < width / 2) != (back_x[serial] < width / 2)
 
 
+def test_a_form_of_an_odd_number_of_pages_keeps_a_blank_back_so_every_page_lands_where_the_manifest_says(tmp_path):
+    """A6 pages of the three-page K10 imposed on A4: the blank back of each copy's third page was left out, so the
+    next copy's first page came one PDF page early (printed on a back), and every later manifest row was off."""
+    pdf, manifest = tmp_path / "k10.pdf", tmp_path / "k10.csv"
+    result = run_cli("generate", "k10", "--page-size", "A6", "--count", "3", "--sheet", "A4", "--out", str(pdf),
+                     "--manifest", str(manifest), "--seed", "7")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(manifest.open()))
+    assert [int(r["pdf_page"]) for r in rows] == [1, 2, 3, 5, 6, 7, 9, 10, 11]
+    images = rasterise(pdf, 100, tmp_path)
+    assert len(images) == 12 and "12 PDF page(s)" in result.output  # the last sheet's blank back too
+    on_page = {n: {(decode(b.text).serial, decode(b.text).page) for b in zxingcpp.read_barcodes(image)}
+               for n, image in enumerate(images, start=1)}
+    for row in rows:
+        assert (row["serial"].replace("-", ""), int(row["form_page"])) in on_page[int(row["pdf_page"])]
+    assert not on_page[4] and not on_page[8] and not on_page[12]
+
+
 def test_large_print_variant_is_named_in_the_qr(tmp_path):
     pdf = tmp_path / "k10-large.pdf"
     assert run_cli("generate", "k10", "--large-print", "--out", str(pdf)).exit_code == 0
