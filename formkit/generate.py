@@ -19,7 +19,7 @@ from .layout.model import Layout
 from .layout.text import REGULAR, register_fonts
 from .qrpayload import PagePayload
 from .render.impose import crop_marks, plan_sheet
-from .render.pdf import PT_PER_MM, PagePainter
+from .render.pdf import PT_PER_MM, PagePainter, code_line
 from .render.qr import qr_matrices
 from .serial import format_serial, new_serial
 
@@ -84,6 +84,7 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
     PDF is put together and written (an eighth of the time, over a minute for 100,000 copies)."""
     targets = [out] + ([manifest] if manifest else [])
     register_fonts()  # reads font files: outside the block, whose OSErrors are errors writing the outputs
+    _check_codes_fit([layout, *([worker[0]] if worker else [])], {c.code for c in copies if c.code})
     # the manifest is the one list of the serials of forms printed, which links returned forms to people
     kept = {manifest: ", and may list forms printed before: give the manifest a new name (or delete this one first, "
                       "if none of its forms was given out)"} if manifest else {}
@@ -119,6 +120,19 @@ def generate(layout: Layout, copies: list[Copy], out: Path, sheet: str | None = 
                 # the serial as printed on the form (K7M3-QX9C), so a search for the printed code finds it
                 writer.writerows({**row, "serial": format_serial(str(row["serial"]))} for row in rows)
     return rows
+
+
+def _check_codes_fit(layouts: list[Layout], codes: set[str]) -> None:
+    """Refuse, before anything is drawn, a roster code too wide to print beside the QR code on any page (as
+    small as ``code_line`` prints one); none of 16 characters is on a shipped page."""
+    for layout in layouts:
+        for page in layout.pages:
+            for code in sorted(codes):
+                try:
+                    code_line(page, code)
+                except ValueError:
+                    raise InputError(f"code {code!r} is too wide to print beside the QR code on {layout.form} page "
+                                     f"{page.number} at this size: give it a shorter code") from None
 
 
 def _templates(source: str, worker: tuple[Layout, str] | None) -> dict[Path, str]:

@@ -122,6 +122,28 @@ def test_roster_prints_codes_never_names(tmp_path):
     assert "Code: C-101" in text and "Alice" not in text and "Bob" not in text
 
 
+def test_a_code_of_sixteen_wide_characters_ends_before_the_qr_code_and_every_qr_reads(tmp_path):
+    """On a large-print goal card "Code: MMMMMMMMMMMMMMMM" ran 28 mm into the QR code, which did not read on half
+    the pages at 150 dpi. A code is printed as large as it ends before the QR's quiet zone."""
+    from formkit.layout import build_layout
+    from formkit.layout.text import width_mm
+    from formkit.render.pdf import code_line
+    from formkit.template import resolve_template
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("code\nMMMMMMMMMMMMMMMM\nCLIENT-2024-0042\n", encoding="utf-8")
+    pdf = tmp_path / "cards.pdf"
+    result = run_cli("generate", "goal-card", "--large-print", "--roster", str(roster), "--out", str(pdf))
+    assert result.exit_code == 0, result.output
+    images = rasterise(pdf, 150, tmp_path)
+    assert all(any(decode(b.text) for b in zxingcpp.read_barcodes(image)) for image in images)
+    page = build_layout(resolve_template("goal-card"), large_print=True).pages[0]
+    for code in ("MMMMMMMMMMMMMMMM", "CLIENT-2024-0042", "C-1"):
+        run, text = code_line(page, code)
+        assert run.x_mm + width_mm(text, run.size_pt, run.bold) <= page.qr.x_mm - page.qr.quiet_mm
+    assert code_line(page, "C-1") == (page.code_text, "Code: C-1")  # a short code as the layout places it
+
+
 def test_a_bad_roster_code_names_file_and_line(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("code\nOK1\nnot ok!\n", encoding="utf-8")
