@@ -228,3 +228,18 @@ def test_pair_is_refused_for_a_form_without_a_workers_half(tmp_path, form):
     result = run_cli("generate", form, "--pair", "--out", str(tmp_path / "x.pdf"))
     assert result.exit_code == 2 and not (tmp_path / "x.pdf").exists()
     assert "--pair" in result.output or "goal-card --pair" in result.output
+
+
+def test_a_credit_card_fits_a_short_form_turned_landscape_and_says_why_a_shipped_one_does_not(tmp_path):
+    """The documented example 'generate goal-card --page-size CR80' failed for every shipped form ("too narrow
+    for a title beside the QR code"): the docs no longer offer it, the message says what to do, and a short
+    form of one's own prints on a card turned landscape."""
+    refused = run_cli("generate", "goal-card", "--page-size", "CR80", "--out", str(tmp_path / "card.pdf"))
+    assert refused.exit_code == 4 and "print it on a wider page (A7 or larger)" in refused.output
+    template = tmp_path / "tiny.yaml"
+    template.write_text("form: tiny\nversion: 1\ntitle: Tiny card\nlicence: shippable\n"
+                        "page: {size: CR80, orientation: landscape}\nitems:\n"
+                        "  - {kind: choice, id: q1, text: How are you?, options: [{value: 1, label: Bad},"
+                        " {value: 2, label: Good}]}\n", encoding="utf-8")
+    printed = run_cli("generate", str(template), "--count", "1", "--out", str(tmp_path / "tiny.pdf"))
+    assert printed.exit_code == 0, printed.output

@@ -135,7 +135,8 @@ def _header(template: Template, variant: str, w: float, style: Style) -> _Header
     title_x = style.inset_mm + style.marker_mm + 2 * cell
     title_w = qr.x_mm - quiet - title_x
     if title_w < 20:
-        raise LayoutError(template.source, "the page is too narrow for a title beside the QR code")
+        raise LayoutError(template.source, f"the page is too narrow for a title beside the QR code ({title_w:.0f} mm "
+                                           "of the 20 it needs): print it on a wider page (A7 or larger)")
     title, title_h = paragraph_runs(template.title, title_x, title_w, style.title_pt, bold=True,
                                     y_mm=style.inset_mm)
     code_text = TextRun(title_x, style.inset_mm + title_h + 0.6 + ascent_mm(style.small_pt), "", style.small_pt)
