@@ -15,8 +15,10 @@ SERIAL_LENGTH = RANDOM_LENGTH + 1
 
 
 def check_character(body: str) -> str:
-    """Luhn mod N check character over ``ALPHABET``: catches every single-character error and
-    every transposition of adjacent characters."""
+    """Luhn mod N check character over ``ALPHABET``: catches every single-character error and every
+    transposition of adjacent characters but one, 3 and Y swapped (the first and last of the alphabet: Luhn mod
+    N's one blind spot; 71 of 20,152 swaps of random serials, measured 2026-12-06). Serials printed before keep
+    their check characters, so it stays."""
     n = len(ALPHABET)
     total = 0
     factor = 2
