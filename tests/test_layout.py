@@ -167,3 +167,20 @@ def test_the_qr_size_table_agrees_with_the_encoder_that_draws_the_code():
     assert [qr_modules(n) for n in range(1, 3055)] == [drawn(n) for n in range(1, 3055)]
     with pytest.raises(ValueError):
         qr_modules(3392)
+
+
+@pytest.mark.parametrize(("form", "large_print", "size"), [("gas-followup", False, "A7"),
+                                                           ("alliance-check", True, "A6"), ("k10", False, None)])
+def test_the_footer_stays_between_the_bottom_markers(form, large_print, size):
+    """On a GAS follow-up printed on A7 (and an alliance check in large print on A6) the grey footer ran over both
+    bottom markers; its title is now cut short where the line would."""
+    from formkit.layout.text import width_mm
+
+    layout = build_layout(resolve_template(form), large_print, size)
+    for page in layout.pages:
+        footer = page.texts[-1]
+        assert footer.text.endswith(f"page {page.number} of {len(layout.pages)}")
+        half = width_mm(footer.text, footer.size_pt) / 2
+        bottom = sorted((m for m in page.markers if m.y_mm > page.height_mm / 2), key=lambda m: m.x_mm)
+        assert bottom[0].x_mm + bottom[0].size_mm < footer.x_mm - half
+        assert footer.x_mm + half < bottom[1].x_mm

@@ -18,7 +18,7 @@ from ..template.schema import PAGE_SIZES_MM, ChoiceItem, MatrixItem, PageBreakIt
 from .blocks import HOW_TO_MARK, Block, Frame, item_blocks, paragraph_runs, text_block
 from .model import Layout, Marker, Page, QrSpot, TextRun, geometry_fingerprint, shifted
 from .style import Style, style_for
-from .text import ascent_mm, line_height_mm, unprintable
+from .text import ascent_mm, line_height_mm, unprintable, width_mm
 
 # Alphanumeric characters a level-M QR code of each version (1-40) holds (ISO/IEC 18004, table 7). A table,
 # not reportlab's encoder: importing reportlab.graphics.barcode costs a scan 0.15-0.19 s of start-up
@@ -78,9 +78,10 @@ def build_layout(template: Template, large_print: bool = False, page_size: str |
                                            f"{template.max_pages}; shorten the text or remove items")
     built = []
     for number, placed in enumerate(pages, start=1):
+        room_mm = w - 2 * (style.inset_mm + style.marker_mm + style.marker_mm / CELLS)
         footer = TextRun(w / 2, h - style.inset_mm - 0.8,
-                         f"{template.title[:40]} \u00b7 v{template.version} \u00b7 page {number} of {len(pages)}",
-                         style.small_pt * 0.9, align="center", grey=True)
+                         _footer_text(template.title, template.version, number, len(pages), style.small_pt * 0.9,
+                                      room_mm), style.small_pt * 0.9, align="center", grey=True)
         page = Page(
             number=number, width_mm=w, height_mm=h, markers=_markers(w, h, style), qr=header.qr,
             serial_text=header.serial_text, code_text=header.code_text,
@@ -90,6 +91,19 @@ def build_layout(template: Template, large_print: bool = False, page_size: str |
         )
         built.append(replace(page, fingerprint=geometry_fingerprint(page)))
     return Layout(template.form, template.version, variant, template.title, tuple(built))
+
+
+def _footer_text(title: str, version: int, number: int, pages: int, size_pt: float, room_mm: float) -> str:
+    """The footer's "title · v1 · page 2 of 6", its title cut (…) or left out so that it stays between the
+    bottom markers (``room_mm`` wide): at full length it ran over them on small pages (a GAS follow-up on A7)."""
+    tail = f"v{version} \u00b7 page {number} of {pages}"
+    title = title[:40]
+    while title:
+        text = f"{title} \u00b7 {tail}"
+        if width_mm(text, size_pt) <= room_mm:
+            return text
+        title = title[:-2].rstrip() + "\u2026" if len(title) > 2 else ""
+    return tail
 
 
 def layout_for_variant(template: Template, variant: str) -> Layout:
