@@ -104,6 +104,7 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
     from formkit.report.data import person_data, persons
     from formkit.report.person import person_pdf
 
+    code = code.strip() if code is not None else None  # " " is no code: it matched every form without one
     if bool(code) == every:
         raise click.UsageError("give --person CODE or --all, one of them")
     forms, band_choice = _load(db, codes, bands, template_dirs, text_packs)
@@ -123,7 +124,7 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
             outputs.append((out / f"{name}.pdf", person_pdf(person_data(forms, person), large_print, band_choice)))
     else:
         assert code is not None
-        outputs = [(out, person_pdf(person_data(forms, code.strip()), large_print, band_choice))]
+        outputs = [(out, person_pdf(person_data(forms, code), large_print, band_choice))]
     _write(outputs, read_inputs(db, codes, text_packs))
     for path, _ in outputs:
         click.echo(str(path))

@@ -156,6 +156,10 @@ def test_person_report_refuses_an_unknown_code_and_needs_one_choice(built):
     assert unknown.exit_code == 5 and "P01, P02, P03" in unknown.output and not (tmp / "x.pdf").exists()
     neither = CliRunner().invoke(main, ["report", "person", "--db", str(db), "--out", str(tmp / "x.pdf")])
     assert neither.exit_code == 2
+    # a code of spaces is no code: it made a report of every form without one
+    blank = CliRunner().invoke(main, ["report", "person", "--db", str(db), "--codes", str(codes_file), "--person",
+                                      "  ", "--out", str(tmp / "x.pdf")])
+    assert blank.exit_code == 2 and not (tmp / "x.pdf").exists()
 
 
 def test_service_report_states_a_small_n_and_association_not_cause(built):

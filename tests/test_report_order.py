@@ -44,3 +44,44 @@ def test_a_person_whose_latest_goal_card_waits_is_counted_once_beside_the_k10_ch
     [goal] = [a for a in service.associations if a.x_score == "progress_latest"]
     assert "1 whose latest goal-card waits for review" in goal.left_out
     assert "no usable goal-card score" not in goal.left_out
+
+
+def test_the_notes_name_each_person_of_the_k10_change_file_once_and_no_one_without_a_k10():
+    """P2's latest K10 and latest goal card both wait: counted in two notes. P3 has no K10 at all, only a goal
+    card waiting: counted as left out of a plot P3 could never be in."""
+    rows = (_k10("AAAA-AAA1", 3, "2026-01-05", page_id=1) + _k10("AAAA-AAA2", 2, "2026-03-05", page_id=2)
+            + _goal_card("GOAL-AAA1", "6", page_id=3)
+            + _k10("BBBB-BBB1", 3, "2026-01-06", page_id=4) + _k10("BBBB-BBB2", 2, "2026-03-06", page_id=5,
+                                                                   pending="k10_03")
+            + _goal_card("GOAL-BBB1", "6", page_id=6, pending=True) + _goal_card("GOAL-CCC1", "4", page_id=7,
+                                                                                  pending=True))
+    codes = {"AAAAAAA1": "P1", "AAAAAAA2": "P1", "GOALAAA1": "P1", "BBBBBBB1": "P2", "BBBBBBB2": "P2",
+             "GOALBBB1": "P2", "GOALCCC1": "P3"}
+    service = service_data(load_forms(rows, [], codes))
+    [goal] = [a for a in service.associations if a.x_score == "progress_latest"]
+    assert goal.left_out == "1 whose first or latest K10 waits for review"
+
+
+def test_a_date_waiting_for_review_with_no_date_guessed_is_still_being_checked_not_unwritten():
+    rows = _k10("AAAA-AAA1", 3, "", page_id=1, pending="date_completed")
+    forms = load_forms(rows, [{"form": "k10", "serial": "AAAAAAA1", "scanned": "2026-03-01"}], {"AAAAAAA1": "P1"})
+    [occasion] = person_data(forms, "P1").occasions["k10"]
+    assert occasion.dated_by == "pending"  # "?": still being checked; "*" said no date was written
+
+
+def test_a_person_whose_k10s_are_of_versions_scored_otherwise_is_named_so_not_as_having_too_few():
+    from formkit.report.data import NOT_COMPARABLE, ChangeSummary
+
+    summary = ChangeSummary("k10", "k10_total", "K10 total", {"P2": -10.0}, {"P1": NOT_COMPARABLE}, "lower", None, "")
+    assert (summary.not_comparable, summary.too_few, summary.pending) == (1, 0, 0)
+
+
+def test_a_chart_title_is_cut_to_its_chart_at_a_word():
+    from formkit.layout.text import register_fonts
+    from formkit.report.charts import fitted
+
+    register_fonts()
+    title = "K10 total (10-50; higher means more distress)"
+    cut = fitted(title, 7.5, 120, bold=True)
+    assert cut.endswith("\u2026") and title.startswith(cut[:-1]) and len(cut) < len(title)
+    assert fitted("K10 total", 7.5, 120, bold=True) == "K10 total"

@@ -81,6 +81,19 @@ def _width(text: str, size: float, bold: bool = False) -> float:
     return stringWidth(text, BOLD if bold else REGULAR, size)
 
 
+def fitted(text: str, size: float, width: float, bold: bool = False) -> str:
+    """``text`` as it fits ``width`` points at ``size``: whole, or cut at a word with "…"."""
+    if _width(text, size, bold) <= width:
+        return text
+    words = text.split(" ")
+    while len(words) > 1 and _width(" ".join(words) + "\u2026", size, bold) > width:
+        words.pop()
+    cut = " ".join(words)
+    while cut and _width(cut + "\u2026", size, bold) > width:
+        cut = cut[:-1]
+    return cut.rstrip(" ,;(") + "\u2026"
+
+
 def marker(style: SeriesStyle, x: float, y: float, size: float, hollow: bool = False) -> Group:
     """A filled (final) or hollow (pending) marker of the series' shape."""
     fill = WHITE if hollow else style.colour
@@ -252,8 +265,8 @@ def histogram(width: float, height: float, values: Sequence[float], low: float |
     y_ticks = [t for t in y_ticks if float(t).is_integer()] or [0, top_count]
     tick_w = max(_width(fmt(t), fs) for t in y_ticks) + fs * 0.6
     x0, x1, y0, y1 = tick_w, width - fs * 0.8, fs * 1.8, height - (fs * 1.8 if title else fs * 0.6)
-    if title:
-        d.add(_text(0, height - fs * 1.1, title, fs, bold=True))
+    if title:  # cut to the chart's width: a long title ran over the chart beside it
+        d.add(_text(0, height - fs * 1.1, fitted(title, fs, width, bold=True), fs, bold=True))
     y_max = max(y_ticks[-1], top_count)
 
     def sx(v: float) -> float:

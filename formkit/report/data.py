@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -195,10 +195,11 @@ def _form_data(form: str, wide: Any, long: Any, change: Any, scan_order: list[in
                                     else None)
         written = str(row.get(date_field, "")) if date_field else ""
         day, dated_by = parse_day(written), "form"
-        if day is None and date_field and date_field in waiting[serial]:
+        date_waits = bool(date_field) and date_field in waiting[serial]
+        if day is None and date_waits:
             day, dated_by = parse_day(guesses[serial].get(date_field, "")), "pending"
-        if day is None:
-            day, dated_by = scanned.get((form, normalise_serial(serial))), "scan"
+        if day is None:  # placed by its scan; a date waiting for review is no date left unwritten
+            day, dated_by = scanned.get((form, normalise_serial(serial))), "pending" if date_waits else "scan"
         occasions.append(Occasion(
             form, serial, str(row.get("person_code", "")), order, written if parse_day(written) else "", day,
             dated_by if day else "", scores, {f: str(row.get(f, "")) for f in fields}, guesses[serial],
@@ -308,8 +309,9 @@ class ChangeSummary:
     score: str
     label: str
     changes: dict[str, float]  # person -> change, from <form>_change.csv rows with a change
-    pending: int
-    too_few: int  # persons with fewer than two usable occasions
+    # person -> why no change: WAITS (first or latest waits for review), TOO_FEW (fewer than two usable
+    # occasions) or NOT_COMPARABLE (first and latest of template versions that score it otherwise)
+    left_out: dict[str, str]
     better: str  # 'lower', 'higher' or ''
     reliable: float | None  # reliable change, in points of the score
     rule: str  # the reliable-change rule in words
@@ -317,6 +319,18 @@ class ChangeSummary:
     @property
     def n(self) -> int:
         return len(self.changes)
+
+    @property
+    def pending(self) -> int:
+        return sum(why == WAITS for why in self.left_out.values())
+
+    @property
+    def too_few(self) -> int:
+        return sum(why == TOO_FEW for why in self.left_out.values())
+
+    @property
+    def not_comparable(self) -> int:
+        return sum(why == NOT_COMPARABLE for why in self.left_out.values())
 
     @property
     def mean(self) -> float | None:
@@ -415,14 +429,18 @@ def reliable_change(rule: ScoreRule) -> tuple[float | None, str]:
     return None, "no reliable change is defined for this score: only the mean change is given"
 
 
+WAITS, TOO_FEW, NOT_COMPARABLE = "waits", "too few", "not comparable"  # why a person has no change
+
+
 def _change(f: FormData, rule: ScoreRule) -> ChangeSummary:
     rows = [r for r in f.change if r["score"] == rule.id]
     changes = {str(r["person_code"]): float(r["change"]) for r in rows
                if str(r["status"]).startswith("complete") and number(r.get("change")) is not None}
-    pending = sum(str(r["status"]).startswith(PENDING) for r in rows)
+    left_out = {str(r["person_code"]): WAITS if str(r["status"]).startswith(PENDING)
+                else NOT_COMPARABLE if "template versions" in str(r["status"]) else TOO_FEW
+                for r in rows if str(r["person_code"]) not in changes}
     amount, words = reliable_change(rule)
-    return ChangeSummary(f.form, rule.id, rule.label, changes, pending, len(rows) - len(changes) - pending,
-                         better(rule.id), amount, words)
+    return ChangeSummary(f.form, rule.id, rule.label, changes, left_out, better(rule.id), amount, words)
 
 
 def latest_per_person(f: FormData, score: str) -> tuple[dict[str, float], set[str]]:
@@ -457,16 +475,18 @@ def latest_per_person(f: FormData, score: str) -> tuple[dict[str, float], set[st
 def _association(f: FormData, score: str, words: str, change: ChangeSummary) -> Association:
     latest, pending = latest_per_person(f, score)
     pairs = [(p, latest[p], change.changes[p]) for p in sorted(set(latest) & set(change.changes))]
-    notes = []
-    without_x = sorted(set(change.changes) - set(latest) - pending)  # each person in one note only
-    if without_x:
-        notes.append(f"{len(without_x)} with a K10 change but no usable {f.form} score")
-    if pending:
-        notes.append(f"{len(pending)} whose latest {f.form} waits for review")
-    if change.pending:
-        notes.append(f"{change.pending} whose first or latest K10 waits for review")
-    if change.too_few:
-        notes.append(f"{change.too_few} with fewer than two usable K10 occasions")
+    # each person of the K10 change file not in the plot, in one note only (the first reason that holds); a
+    # person with no K10 at all is in none: they could never be in the plot
+    why: dict[str, str] = dict(change.left_out)
+    for person in set(change.changes) - set(latest):
+        why[person] = "x waits" if person in pending else "no x"
+    words_for = {"no x": f"with a K10 change but no usable {f.form} score",
+                 "x waits": f"whose latest {f.form} waits for review",
+                 WAITS: "whose first or latest K10 waits for review",
+                 TOO_FEW: "with fewer than two usable K10 occasions",
+                 NOT_COMPARABLE: "whose first and latest K10 are of template versions that score it otherwise"}
+    counts = Counter(why.values())
+    notes = [f"{counts[reason]} {text}" for reason, text in words_for.items() if counts[reason]]
     y_label = "K10 change, first to latest (negative = less distress)"
     return Association(words, y_label, f.form, score, pairs, pearson([p[1] for p in pairs], [p[2] for p in pairs]),
                        "; ".join(notes))

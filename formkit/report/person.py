@@ -15,6 +15,7 @@ from typing import Any
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
 
 from ..layout.text import REGULAR
@@ -65,11 +66,19 @@ def person_pdf(person: PersonData, large_print: bool = False, band_choice: dict[
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(REGULAR, max(9.0, s.size * 0.7))
+        size = max(9.0, s.size * 0.7)
         canvas.setFillColor(TEXT_GREY)
-        canvas.drawString(doc.leftMargin, 10 * mm, f"Code {person.code}")
-        canvas.drawRightString(doc.pagesize[0] - doc.rightMargin, 10 * mm,
-                               f"Page {doc.page} \u00b7 made on {day_words(made_on)} with formkit")
+        right = f"Page {doc.page} \u00b7 made on {day_words(made_on)} with formkit"
+        room = doc.pagesize[0] - doc.leftMargin - doc.rightMargin - stringWidth(right, REGULAR, size) - 12
+        # a long code (32 characters) in large print ran under the page number: smaller, or on a line of its own
+        code_size = size
+        while code_size > 7 and stringWidth(f"Code {person.code}", REGULAR, code_size) > room:
+            code_size -= 0.5
+        canvas.setFont(REGULAR, code_size)
+        above = stringWidth(f"Code {person.code}", REGULAR, code_size) > room
+        canvas.drawString(doc.leftMargin, 10 * mm + (size * 1.3 if above else 0), f"Code {person.code}")
+        canvas.setFont(REGULAR, size)
+        canvas.drawRightString(doc.pagesize[0] - doc.rightMargin, 10 * mm, right)
         canvas.restoreState()
 
     return build_pdf(story, f"Progress summary \u2013 {person.code}", footer, margins_mm=14 if large_print else 16)

@@ -178,6 +178,9 @@ def _changes(data: ServiceData, s: Styles) -> list[Any]:
              "Waiting for review", "Fewer than two usable", "Better is"]]
     rows += [_change_cells(c) for c in data.changes]
     rules = [Paragraph(note, s.small) for note in _change_notes(data.changes)]
+    rules += [Paragraph(f"<b>{escape(c.form)} {escape(c.score)}</b>: {c.not_comparable} person(s) not counted above: "
+                        "their first and latest occasions are of template versions that score it otherwise.", s.small)
+              for c in data.changes if c.not_comparable]
     widths = [width * w for w in (0.17, 0.145, 0.085, 0.15, 0.105, 0.095, 0.09, 0.085, 0.075)]
     return [KeepTogether([
         Paragraph("Change from the first to the latest occasion, per person", s.heading),
