@@ -62,6 +62,7 @@ ON_PRINTED_LINE_SHARE = 0.8  # of a straight piece of ink within LINE_NEAR_MM of
 # if it runs within 10 degrees of across or down the page, as rules and borders do (an arc of a loop round a
 # goal-card box, cut by the print round it, may be as straight and as near a border, at 45 degrees)
 PRINTED_LINE_COS = float(np.cos(np.deg2rad(10.0)))
+LABEL_BELOW_MM = 6.0  # an option's words under its box begin within this of it (a second line, further)
 BESIDE_INK_MM2 = 0.75  # a short pencil tick (6 mm of a 0.25 mm line is 1.5 mm²) is well over this
 OUTSIDE_SHARE = 2.0  # a tick twice the box's size has as much ink beside it as in it; one astride two
 #                     boxes has most of its ink between them
@@ -153,6 +154,8 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     states = value.raw.get("states", [])
     if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
         return
+    if "marked" not in states and _label_marked(page, layout_page, f, value, px_per_mm):
+        return
     boxes = placement.found_boxes(f, value)
     if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm, contrast):
         return
@@ -164,6 +167,44 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
         if ink.joined:
             value.raw["beside"]["joined"] = [[str(f.options[k].value) for k in pair] for pair in sorted(ink.joined)]
         flag_for_review(value, reason.replace("{nearest}", nearest))
+
+
+def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float) -> bool:
+    """Flag ``value`` (a choice with no box marked) when there is handwriting on or round its options' words
+    (``ink_on_words``, ``BESIDE_INK_MM2`` or more): a label circled instead of its box. Its ink lies on the print
+    that ``ink_beside`` leaves out, and a label printed under its box reaches past ``BESIDE_MM``: an adversarial
+    pass (2026-12-06, GAS follow-ups and goal cards, scans and 3-12 MP photos) read 16 of 39 circled labels as
+    a question left blank, at full confidence. Returns whether it flagged."""
+    area_mm2, centre_mm = ink_on_words(page, layout_page, f, px_per_mm)
+    labels = _labels_under(layout_page, f)
+    if area_mm2 < BESIDE_INK_MM2 and labels:  # round or under the words, off them: as beside boxes
+        around = ink_beside(page, layout_page, f, labels, px_per_mm)
+        area_mm2, centre_mm = around.whole_mm2, around.centre_mm
+    if area_mm2 < BESIDE_INK_MM2:
+        return False
+    nearest = min(f.options, key=lambda o: _distance_mm(*centre_mm, o.box))
+    value.raw["beside"] = {"on_words_mm2": round(area_mm2, 2), "nearest": str(nearest.value)}
+    flag_for_review(value, f"no box is marked, but there is writing on or round the options' words, nearest option "
+                           f"{nearest.value}: a label circled or underlined instead of its box?")
+    return True
+
+
+def _labels_under(layout_page: Page, f: ChoiceField) -> list[Box]:
+    """The letters of the words printed under ``f``'s boxes, each option's (a GAS scale's "+1 Somewhat more",
+    a goal card's 0-10): runs centred within a millimetre of a box's middle, starting up to ``LABEL_BELOW_MM``
+    under it."""
+    found = []
+    for run in layout_page.texts:
+        if not run.text.strip():
+            continue
+        box = letters_box(run)
+        for option in f.options:
+            middle = option.box.x_mm + option.box.w_mm / 2
+            below_mm = box.y_mm - (option.box.y_mm + option.box.h_mm)
+            if abs(box.x_mm + box.w_mm / 2 - middle) <= 1.0 and 0 <= below_mm <= LABEL_BELOW_MM:
+                found.append(box)
+                break
+    return found
 
 
 def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: FieldValue, px_per_mm: float,
