@@ -235,3 +235,17 @@ def test_a_fields_boxes_measure_alike_with_their_references_given_or_counted():
     references = marks.boxes_references(page, boxes)
     assert marks.measure_boxes(page, boxes, references=references) == marks.measure_boxes(page, boxes)
     assert marks.measure_boxes(page, boxes)[1].coverage > marks.measure_boxes(page, boxes)[0].coverage
+
+
+def test_what_a_rubber_leaves_of_a_mark_is_not_taken_for_a_light_mark():
+    """A mark rubbed out and the row left blank: its remains traced 0.153 of the box where this person's marks
+    traced 0.279 (55 %), over the half the rule took for the same pen pressed lightly, and the row read as the
+    rubbed-out answer, unflagged (an adversarial pass: 4 of 38 such rows). A light mark needs 60 % now; the
+    light ticks the rule was made for trace 0.11-0.28 where the same person's marks trace 0.11-0.2."""
+    baseline = marks.Baseline(0.0, 0.0)
+    empty = BoxMeasure(coverage=0.0, darkness=0.0, contrast=200.0, hole=0.0, weak=0.0)
+    alone = [(Mark.FAINT, 0.3), (Mark.EMPTY, 1.0), (Mark.EMPTY, 1.0)]
+    remains = BoxMeasure(coverage=0.01, darkness=0.05, contrast=200.0, hole=0.0, weak=0.153)
+    assert marks.read_light_mark(alone, [remains, empty, empty], baseline, own_trace=0.279) == alone
+    light_tick = BoxMeasure(coverage=0.01, darkness=0.05, contrast=200.0, hole=0.0, weak=0.12)
+    assert marks.read_light_mark(alone, [light_tick, empty, empty], baseline, own_trace=0.2)[0][0] is Mark.MARKED
