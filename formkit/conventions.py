@@ -17,6 +17,7 @@ convention.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,16 @@ class ChoiceStates:
     @property
     def ticked(self) -> bool:
         return bool(self.count("marked")) and not self.count("filled") and not self.count("heavy")
+
+
+# the counts ``Evidence.describe`` gives, which change as more pages of a form are read, the reading not
+EVIDENCE_COUNTS = re.compile(r"on this form \d+ field\(s\) answered by a filled box alone, \d+ by a tick or cross, "
+                             r"\d+ correction\(s\)")
+
+
+def without_counts(reason: str) -> str:
+    """``reason`` with the fill convention's evidence counts left out (``EVIDENCE_COUNTS``)."""
+    return EVIDENCE_COUNTS.sub("on this form", reason)
 
 
 @dataclass(frozen=True)

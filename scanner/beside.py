@@ -192,12 +192,17 @@ def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
 def _labels_under(layout_page: Page, f: ChoiceField) -> list[Box]:
     """The letters of the words printed under ``f``'s boxes, each option's (a GAS scale's "+1 Somewhat more",
     a goal card's 0-10): runs centred within a millimetre of a box's middle, starting up to ``LABEL_BELOW_MM``
-    under it."""
+    under it, and nearer ``f`` than any other field."""
     found = []
+    answer = _answer_area(f)
+    others = [_answer_area(g) for g in layout_page.fields if g is not f]
     for run in layout_page.texts:
         if not run.text.strip():
             continue
         box = letters_box(run)
+        centre = (box.x_mm + box.w_mm / 2, box.y_mm + box.h_mm / 2)
+        if _nearer_another(centre, _distance_mm(*centre, answer), others):
+            continue  # the next row's heading ("#3" on a large-print goal card), say: its words, not these
         for option in f.options:
             middle = option.box.x_mm + option.box.w_mm / 2
             below_mm = box.y_mm - (option.box.y_mm + option.box.h_mm)

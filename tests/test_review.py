@@ -6,6 +6,7 @@ browser (Debian's Chromium driven by Playwright) reviewing scanned forms with th
 from __future__ import annotations
 
 import csv
+import html
 import random
 import re
 import sqlite3
@@ -159,6 +160,34 @@ def test_a_decision_is_saved_only_onto_the_value_shown_as_it_read_when_shown(sca
     client.post(url, data={**posted, **shown})
     row = Store(db).value(value_id)
     assert (row["value"], row["reviewed_by"]) == ("4", "ann")
+
+
+def test_a_decision_stands_when_only_the_fill_conventions_counts_changed_since_it_was_shown(scanned):
+    """A lone fill's reason gives the form's counts of fills and ticks, and they grow when another page of the
+    form is read: a reviewer's Enter on page 1 was refused ("why this value waits changed") because page 2 came
+    in meanwhile, though nothing about the value had."""
+    import sqlite3
+
+    db, _ = scanned
+    client = app_for(db).test_client()
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/who").get_data(as_text=True)).group(1)
+    client.post("/who", data={"reviewer": "ann", "csrf": token})
+    url = client.get("/").headers["Location"]
+    value_id = int(url.rsplit("/", 1)[1])
+    counts = ("a box filled in alone; whether this person fills boxes to answer or to cancel is unclear (on this "
+              "form 1 field(s) answered by a filled box alone, {} by a tick or cross, 0 correction(s) (a filled box "
+              "beside a tick or cross))")
+    with sqlite3.connect(db) as plain:
+        plain.execute("UPDATE field_values SET reason=? WHERE id=?", (counts.format(1), value_id))
+    plain.close()
+    shown = dict(re.findall(r'name="(seen_\w+)" value="([^"]*)"', client.get(url).get_data(as_text=True)))
+    assert "1 by a tick" in html.unescape(shown["seen_reason"])
+    with sqlite3.connect(db) as plain:  # page 2 read meanwhile: more ticks on the form
+        plain.execute("UPDATE field_values SET reason=? WHERE id=?", (counts.format(3), value_id))
+    plain.close()
+    seen = {k: html.unescape(v) for k, v in shown.items()}
+    client.post(url, data={"csrf": token, "action": "save", "value": seen["seen_value"] or "", **seen})
+    assert Store(db).value(value_id)["reviewed_by"] == "ann"
 
 
 def test_a_value_two_images_read_otherwise_links_the_other_image(scanned, tmp_path):

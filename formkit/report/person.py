@@ -430,6 +430,7 @@ def _notes(dated_by: set[str], s: Styles) -> list[Any]:
     if "scan" in dated_by:
         out.append(Paragraph("* No date was written on this form: the date it was scanned is shown.", s.small))
     if "pending" in dated_by:
-        out.append(Paragraph("? The date written on this form is still being checked.", s.small))
+        out.append(Paragraph("? The date written on this form is still being checked (where none can be read "
+                             "yet, the day it was scanned is shown).", s.small))
     return [Spacer(1, s.size * 0.5), *out] if out else []
 

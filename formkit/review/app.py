@@ -24,6 +24,7 @@ from flask import Flask, Response, abort, flash, g, redirect, render_template, r
 from werkzeug.routing import IntegerConverter
 
 from ..catalogue import Catalogue
+from ..conventions import without_counts
 from ..errors import FormkitError, StoreBusyError
 from ..layout.model import Field, Page, field_box
 from ..qrpayload import PagePayload
@@ -260,8 +261,9 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         if seen is None:
             return "Not saved: the page was not the one shown; look at the value again."
         seen = seen.replace("\r\n", "\n")
-        if request.form.get("seen_reason", "").replace("\r\n", "\n") != item.reason:
+        if without_counts(request.form.get("seen_reason", "").replace("\r\n", "\n")) != without_counts(item.reason):
             # another image of the page came in meanwhile, reading it otherwise, say: the person has not seen that
+            # (the fill convention's counts, which grow as the form's other pages are read, change nothing)
             return "Not saved: why this value waits changed since it was shown; here it is again."
         refused = decisions.decide(store(), item.value_id, chosen, value, session["reviewer"], seen)
         return f"Not saved: {refused}." if refused else ""
