@@ -1,6 +1,6 @@
-"""Marks beside the boxes: respondents who circle a box, tick beside it or between two, or tick far past
-it; who write a date or a number beside its boxes, in words, or with a digit more beside them; read
-through the pipeline.
+"""Marks beside the boxes: respondents who circle a box, tick beside it or between two, tick far past it,
+or circle or underline the words under it; who write a date or a number beside its boxes, in words, or
+with a digit more beside them; read through the pipeline.
 
     python benchmarks/unusual_marks.py [--pages N] [--only STYLE]
 
@@ -12,9 +12,12 @@ filled by one respondent (one pen: black, blue or pencil) who answers every sing
 - *beside*: a tick 1-2 mm left of the box (not on the goal card, whose boxes are 1.2 mm apart: a tick
   beside one is in the next, and read as that box's);
 - *between*: a tick on the paper halfway between the box and the next (on the goal card, astride both);
-- *long*: a tick in the box twice its size, its tail far outside.
+- *long*: a tick in the box twice its size, its tail far outside;
+- *ringed* and *underlined* (gas-followup and goal-card, whose options' words or numbers are printed under
+  their boxes): a loop round an option's words, or a line under their first line, the box left empty
+  (`tests.synthetic.draw_label_mark`).
 
-The first three are no answer a reader can take: a field must be flagged (*flagged*), and one read blank
+All but *long* are no answer a reader can take: a field must be flagged (*flagged*), and one read blank
 or as an option without a flag is a *silent error*. A long tick is its box's answer: *right* is read so
 and not flagged, *needless* is flagged. The rest of each page is left blank and not counted.
 
@@ -57,12 +60,14 @@ from scan_accuracy import blank_pages  # noqa: E402
 
 from formkit.layout.model import Box, BoxesField, ChoiceField, LineField  # noqa: E402
 from formkit.records import PageResult  # noqa: E402
+from scanner.beside import option_labels  # noqa: E402
 from scanner.pipeline import read_page  # noqa: E402
 from tests.synthetic import (  # noqa: E402
     _Pen,
     degrade_photo,
     degrade_scan,
     draw_digit,
+    draw_label_mark,
     draw_line_mark,
     draw_mark_beside,
     load_digits,
@@ -72,9 +77,10 @@ from tests.synthetic import (  # noqa: E402
 
 FORMS = ["k10", "alliance-check", "gas-followup", "goal-card"]
 MARKS = ["circle", "beside", "between", "long"]
+LABELS = ["ringed", "underlined"]  # on the words printed under the boxes
 WRITING = ["after", "words", "second", "in boxes"]
 LINES = ["short", "arrow", "number", "across"]
-STYLES = MARKS + WRITING + LINES
+STYLES = MARKS + LABELS + WRITING + LINES
 DIGITS = Path(__file__).resolve().parent.parent / "samples" / "handwriting" / "mnist-heldout.npz"
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 CONDITIONS = {"flatbed 300 dpi": "scan300", "copier 200 dpi, 1-bit": "scan200bw", "phone photo 3 MP": "photo3",
@@ -86,6 +92,8 @@ def make_page(style: str, condition: str, seed: int):
     date (ISO) or number written."""
     rng = random.Random(seed)
     forms = [f for f in FORMS if not (style == "beside" and f == "goal-card")]
+    if style in LABELS:
+        forms = ["gas-followup", "goal-card"]
     form = "vas-4line" if style in LINES else forms[seed % len(forms)]
     dpi = 200 if condition in ("scan200bw", "photo3") else 300
     layout, pages = blank_pages(form, dpi)
@@ -98,7 +106,13 @@ def make_page(style: str, condition: str, seed: int):
         if isinstance(f, ChoiceField) and not f.multiple and kind is ChoiceField:
             k = rng.randrange(len(f.options) - (style == "between"))
             neighbour = f.options[k + 1].box if style == "between" else None
-            draw_mark_beside(image, dpi, f.options[k].box, style, rng, pen, neighbour=neighbour)
+            if style in LABELS:
+                lines = option_labels(layout.pages[index], f).get(f.options[k].value)
+                if not lines:
+                    continue  # no words under this box
+                draw_label_mark(image, dpi, lines, style, rng, pen)
+            else:
+                draw_mark_beside(image, dpi, f.options[k].box, style, rng, pen, neighbour=neighbour)
             truth[f.id] = str(f.options[k].value)
         elif isinstance(f, BoxesField) and kind is BoxesField:
             truth[f.id] = write_unusually(image, dpi, f, style, rng, "black" if pen == "pencil" else pen)

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -47,6 +49,8 @@ from .identify import common_print, expected_print
 from .ink import INK_CONTRAST, below
 from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices, field_window
 from .resolve import flag_for_review
+
+T = TypeVar("T")
 
 BESIDE_MM = 4.0  # round the rectangle of a field's boxes: a loop round a 5 mm box, a tick beside it
 REACH_MM = FIELD_MARGIN_MM - BESIDE_MM  # further out, as far as the registered page is drawn, so that a
@@ -86,9 +90,37 @@ LINE_BAND_MM = 1.0  # a number written under a line: its top 3-5 mm below it
 # writing between two lines is either's, unless one is this much nearer: a number written under a line, as
 # near the next (whose own number would be flagged anyway)
 LINE_SHARED = 1.5
+ALONG_MM = 1.0  # across a straight piece of ink on printed words: the other pieces of the same stroke
 PRINT_CACHE_PAGES = 4  # an A4 page's three masks take 12 MB
-_PRINT_CACHE_LOCK = threading.Lock()  # a Dask worker reads pages on several threads
-_PRINT_CACHE: OrderedDict[tuple, tuple[Page, tuple[np.ndarray, np.ndarray, np.ndarray]]] = OrderedDict()
+
+
+class _PerLayout:
+    """Values worked out from a page's layout, kept for the last ``size`` layouts, as a batch reads the same
+    few again and again. Keyed by the layout's id (hashing a page's whole geometry costs more than the rest),
+    the layout kept with its value so that its id is no other's while cached; safe across threads (a Dask
+    worker reads pages on several)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple, tuple[Page, object]] = OrderedDict()
+
+    def get(self, layout_page: Page, key: tuple, make: Callable[[], T]) -> T:
+        key = (id(layout_page), *key)
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key][1]  # type: ignore[return-value]
+        value = make()
+        with self._lock:
+            self._kept[key] = (layout_page, value)
+            if len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        return value
+
+
+_PRINT_MASKS = _PerLayout(PRINT_CACHE_PAGES)
+_OPTION_LABELS = _PerLayout(256)  # a field each
 
 
 @dataclass(frozen=True)
@@ -176,9 +208,9 @@ def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     pass (2026-12-06, GAS follow-ups and goal cards, scans and 3-12 MP photos) read 16 of 39 circled labels as
     a question left blank, at full confidence. Returns whether it flagged."""
     area_mm2, centre_mm = ink_on_words(page, layout_page, f, px_per_mm)
-    labels = _labels_under(layout_page, f)
+    labels = labels_under(layout_page, f)
     if area_mm2 < BESIDE_INK_MM2 and labels:  # round or under the words, off them: as beside boxes
-        around = ink_beside(page, layout_page, f, labels, px_per_mm)
+        around = ink_beside(page, layout_page, f, labels, px_per_mm, words=True)
         area_mm2, centre_mm = around.whole_mm2, around.centre_mm
     if area_mm2 < BESIDE_INK_MM2:
         return False
@@ -189,11 +221,38 @@ def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     return True
 
 
-def _labels_under(layout_page: Page, f: ChoiceField) -> list[Box]:
-    """The letters of the words printed under ``f``'s boxes, each option's (a GAS scale's "+1 Somewhat more",
-    a goal card's 0-10): runs centred within a millimetre of a box's middle, starting up to ``LABEL_BELOW_MM``
-    under it, and nearer ``f`` than any other field."""
-    found = []
+def label_regions(layout_page: Page) -> list[Box]:
+    """Where the words printed under each choice's boxes (``labels_under``) are looked at, for
+    ``register.warp_fields`` to draw as it draws fields (``FIELD_MARGIN_MM`` round each): the words' rectangle,
+    ``creases.BEYOND_MM`` wider, so that ``ink_beside``'s window round them and a fold's test past what it
+    finds there are on the page as drawn. A line under a label was taken for a crease running on where the
+    drawn page ended, and a crease through a label for a stroke ending there."""
+    grow_mm = creases.BEYOND_MM[1]
+    regions = []
+    for f in layout_page.fields:
+        labels = labels_under(layout_page, f) if isinstance(f, ChoiceField) else []
+        if labels:
+            hull = bounding_box(labels)
+            regions.append(Box(hull.x_mm - grow_mm, hull.y_mm - grow_mm, hull.w_mm + 2 * grow_mm,
+                               hull.h_mm + 2 * grow_mm))
+    return regions
+
+
+def labels_under(layout_page: Page, f: ChoiceField) -> list[Box]:
+    """The letters of the words printed under ``f``'s boxes, every option's (``option_labels``)."""
+    return [box for boxes in option_labels(layout_page, f).values() for box in boxes]
+
+
+def option_labels(layout_page: Page, f: ChoiceField) -> dict[int | str, list[Box]]:
+    """Per option of ``f`` (its value), the letters of the words printed under its box, line by line (a GAS
+    scale's "+1 Somewhat more", "than expected"; a goal card's "7"): runs centred within a millimetre of the
+    box's middle, starting up to ``LABEL_BELOW_MM`` under it, and nearer ``f`` than any other field. Kept per
+    layout: looking costs 10-14 ms for a K10 or alliance-check page, which has none."""
+    return _OPTION_LABELS.get(layout_page, (f.id,), lambda: _option_labels(layout_page, f))
+
+
+def _option_labels(layout_page: Page, f: ChoiceField) -> dict[int | str, list[Box]]:
+    found: dict[int | str, list[Box]] = {}
     answer = _answer_area(f)
     others = [_answer_area(g) for g in layout_page.fields if g is not f]
     for run in layout_page.texts:
@@ -207,9 +266,9 @@ def _labels_under(layout_page: Page, f: ChoiceField) -> list[Box]:
             middle = option.box.x_mm + option.box.w_mm / 2
             below_mm = box.y_mm - (option.box.y_mm + option.box.h_mm)
             if abs(box.x_mm + box.w_mm / 2 - middle) <= 1.0 and 0 <= below_mm <= LABEL_BELOW_MM:
-                found.append(box)
+                found.setdefault(option.value, []).append(box)
                 break
-    return found
+    return {value: sorted(boxes, key=lambda b: b.y_mm) for value, boxes in found.items()}
 
 
 def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: FieldValue, px_per_mm: float,
@@ -264,8 +323,8 @@ def ink_on_words(page: np.ndarray, layout_page: Page, f: Field, px_per_mm: float
         if len(pieces) > 1 and _crease(page, np.concatenate([ys for ys, _ in pieces]),
                                        np.concatenate([xs for _, xs in pieces]), px_per_mm):
             continue  # a crease across the words: the letters cut it into pieces too short to follow alone
-        for ys, xs in pieces:
-            if _crease(page, ys, xs, px_per_mm):
+        for (ys, xs), creased in zip(pieces, _creased(page, pieces, px_per_mm), strict=True):
+            if creased:
                 continue
             on_print = printed[ys, xs]
             ys, xs = ys[on_print], xs[on_print]
@@ -278,6 +337,47 @@ def ink_on_words(page: np.ndarray, layout_page: Page, f: Field, px_per_mm: float
             weighted += np.array([xs.mean(), ys.mean()]) * len(xs)
     centre = weighted / total_px / px_per_mm if total_px else np.zeros(2)
     return total_px / px_per_mm ** 2, (float(centre[0]), float(centre[1]))
+
+
+def _creased(page: np.ndarray, pieces: list[tuple[np.ndarray, np.ndarray]], px_per_mm: float) -> list[bool]:
+    """Which of ``pieces`` (rows, columns of ``page``: handwriting on printed words, cut by their letters) are
+    a crease: with the other pieces along its axis (within ``ALONG_MM``), one line running on past them
+    (``_crease``), where the rest of the pieces are not taken for its continuation. A crease across the words
+    runs on beyond them; a line drawn under them is cut into pieces too (by descenders, by the letters'
+    margins), which run on through each other and end with it (an adversarial pass, 2026-12-06: underlined
+    labels read as a question left blank)."""
+    creased = []
+    for k, (ys, xs) in enumerate(pieces):
+        axis = creases.thin_line(np.stack([xs, ys], axis=1), px_per_mm)
+        if axis is None:
+            creased.append(False)
+            continue
+        normal = np.array([-axis.direction[1], axis.direction[0]])
+        along = [j == k or abs((np.stack([x, y], axis=1) - axis.centre) @ normal).max() <= ALONG_MM * px_per_mm
+                 for j, (y, x) in enumerate(pieces)]
+        line_ys = np.concatenate([y for (y, _), on in zip(pieces, along, strict=True) if on])
+        line_xs = np.concatenate([x for (_, x), on in zip(pieces, along, strict=True) if on])
+        runs_on = _crease(page, line_ys, line_xs, px_per_mm)
+        if runs_on and not all(along):
+            rest_ys = np.concatenate([y for (y, _), on in zip(pieces, along, strict=True) if not on])
+            rest_xs = np.concatenate([x for (_, x), on in zip(pieces, along, strict=True) if not on])
+            runs_on = _crease(_painted_out(page, rest_ys, rest_xs, px_per_mm), line_ys, line_xs, px_per_mm)
+        creased.append(runs_on)
+    return creased
+
+
+def _painted_out(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """A copy of ``page`` with the ink at ``ys``, ``xs`` and its blurred edge (``GLYPH_MARGIN_MM`` round it)
+    made white paper."""
+    margin = int(np.ceil(overprint.GLYPH_MARGIN_MM * px_per_mm))
+    top, left = max(0, ys.min() - margin), max(0, xs.min() - margin)
+    mask = np.zeros((ys.max() + margin + 1 - top, xs.max() + margin + 1 - left), np.uint8)
+    mask[ys - top, xs - left] = 1
+    mask = cv2.dilate(mask, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8))
+    out = page.copy()
+    window = out[top:top + mask.shape[0], left:left + mask.shape[1]]
+    window[mask[:window.shape[0], :window.shape[1]] > 0] = 255
+    return out
 
 
 def _nearer_another(centre_mm: tuple[float, float], own_mm: float, others: list[Box], shared: float = 1.0) -> bool:
@@ -424,12 +524,13 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
 
 
 def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField, boxes: list[Box] | None = None,
-               px_per_mm: float = WARP_PX_PER_MM, contrast: float = INK_CONTRAST) -> InkBeside:
+               px_per_mm: float = WARP_PX_PER_MM, contrast: float = INK_CONTRAST, words: bool = False) -> InkBeside:
     """The handwriting around ``f``'s boxes (``boxes``, one an option or a digit, where the page shows them;
     the layout's by default) on ``page`` (the registered page, 2-D uint8 grey): a piece of ink beside them is
     ``f``'s when it comes within ``BESIDE_MM`` of the rectangle round them (``_zone``), its centre is nearer
     them than any other field (a line: ``LINE_SHARED``), and it is neither a printed line moved nor a fold (see
-    the module's text). Ink is ``contrast`` darker than the paper."""
+    the module's text). Ink is ``contrast`` darker than the paper. ``words``: ``boxes`` are the words printed
+    under a choice's boxes (``labels_under``), where a straight stroke is a line drawn under one, not a rule."""
     boxes = boxes or field_boxes(f)
     hull = bounding_box(boxes)
     zone = _zone(f, hull)
@@ -441,10 +542,12 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     for k, box in enumerate(boxes):
         box_rows, box_cols = _within(box, rows, cols, page.shape, px_per_mm)
         in_box[box_rows, box_cols] = k
-        cv2.rectangle(borders, (box_cols.start, box_rows.start), (box_cols.stop - 1, box_rows.stop - 1), 1, 1)
+        if not words:  # printed words have no outline
+            cv2.rectangle(borders, (box_cols.start, box_rows.start), (box_cols.stop - 1, box_rows.stop - 1), 1, 1)
     # beside digits and lines, straight runs are rules only near the print's (a crease is a fold, below): an
     # upright 1 written beside a date's boxes is writing. Beside choice boxes, where people tick, anywhere.
-    rules_near = None if isinstance(f, ChoiceField) else near_lines | _widened(borders, LINE_NEAR_MM, px_per_mm)
+    rules_near = None if isinstance(f, ChoiceField) and not words \
+        else near_lines | _widened(borders, LINE_NEAR_MM, px_per_mm)
     ink = areas.handwriting_mask(page[rows, cols], px_per_mm, rules_near=rules_near, contrast=contrast) & ~printed
     if isinstance(f, LineField):
         ink &= ~_descenders(layout_page, rows, cols, px_per_mm)
@@ -557,12 +660,11 @@ def print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
     and rules widened by ``LINE_NEAR_MM`` (a piece of ink nearly all within is a printed line a bent page
     moved), and the inside of every box of its fields. Kept for the last few page layouts, as a batch reads
     the same few again and again."""
-    key = (id(layout_page), shape, px_per_mm)  # hashing a page's whole geometry costs more than the rest
-    with _PRINT_CACHE_LOCK:
-        if key in _PRINT_CACHE:
-            _PRINT_CACHE.move_to_end(key)
-            return _PRINT_CACHE[key][1]
+    return _PRINT_MASKS.get(layout_page, (shape, px_per_mm), lambda: _print_masks(layout_page, shape, px_per_mm))
 
+
+def _print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     text = expected_print(layout_page, px_per_mm, lines=False, shape=shape)
     lines = expected_print(layout_page, px_per_mm, text=False, shape=shape)
     in_boxes = np.zeros(shape, bool)
@@ -572,13 +674,8 @@ def print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
     # the serial printed under the QR code is print too (a goal card's date boxes lie just under it), but
     # what lies within a field's boxes is the field's
     serial = (1 - common_print(layout_page, px_per_mm, shape)).astype(bool) & ~in_boxes
-    masks = (_widened(text, TEXT_MARGIN_MM, px_per_mm) | _widened(lines, LINE_MARGIN_MM, px_per_mm) | serial,
-             _widened(lines, LINE_NEAR_MM, px_per_mm), in_boxes)
-    with _PRINT_CACHE_LOCK:
-        _PRINT_CACHE[key] = (layout_page, masks)  # the page kept, so its id is not another's while cached
-        if len(_PRINT_CACHE) > PRINT_CACHE_PAGES:
-            _PRINT_CACHE.popitem(last=False)
-    return masks
+    return (_widened(text, TEXT_MARGIN_MM, px_per_mm) | _widened(lines, LINE_MARGIN_MM, px_per_mm) | serial,
+            _widened(lines, LINE_NEAR_MM, px_per_mm), in_boxes)
 
 
 def _widened(mask: np.ndarray, margin_mm: float, px_per_mm: float) -> np.ndarray:

@@ -6,6 +6,7 @@ sideways needs no special case: the fit maps the layout onto the image whatever 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import cv2
@@ -116,8 +117,10 @@ def field_window(f: Field, box: Box | None = None) -> Box:
 
 
 def warp_fields(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: float = WARP_PX_PER_MM,
-                margin_mm: float = FIELD_MARGIN_MM) -> np.ndarray:
-    """``warp_page`` where the readers look: each field and ``margin_mm`` around it, the rest left white.
+                margin_mm: float = FIELD_MARGIN_MM, also: Iterable[Box] = ()) -> np.ndarray:
+    """``warp_page`` where the readers look: each field and ``margin_mm`` around it, and round each rectangle
+    of ``also`` (mm: where the words printed under a choice's boxes are looked at, ``beside.label_regions``),
+    the rest left white.
     The same pixels there as ``warp_page`` gives (each region is warped with the same map, shifted, and a
     source shrunk more than 2x is blurred only around each region, as far as the blur reaches), at a
     fraction of the cost: with their margins, fields cover 15-65 % of a page."""
@@ -126,7 +129,7 @@ def warp_fields(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: floa
     out = np.full((height, width), 255, np.uint8)
     sigma = 0.4 * reg.px_per_mm / px_per_mm if reg.px_per_mm > 2 * px_per_mm else 0.0
     canonical_to_px = reg.mm_to_px @ canonical_to_mm
-    for rows, columns in _regions(page, margin_mm, (height, width), px_per_mm):
+    for rows, columns in _regions(page, margin_mm, (height, width), px_per_mm, also):
         size = (columns.stop - columns.start, rows.stop - rows.start)
         region_to_px = canonical_to_px @ _translation(columns.start, rows.start)
         source = grey
@@ -212,10 +215,11 @@ def _blurred_under(grey: np.ndarray, region_to_px: np.ndarray, size: tuple[int, 
     return cv2.GaussianBlur(grey[top:bottom, left:right], (0, 0), sigma), (left, top)
 
 
-def _regions(page: Page, margin_mm: float, shape: tuple[int, int], px_per_mm: float) -> list[tuple[slice, slice]]:
-    """The fields' rectangles grown by ``margin_mm``, in canonical pixels; overlapping ones merged when the
-    merged rectangle is no larger than the two."""
-    rects = [box_slices(field_window(f), margin_mm, shape, px_per_mm) for f in page.fields]
+def _regions(page: Page, margin_mm: float, shape: tuple[int, int], px_per_mm: float, also: Iterable[Box] = ()
+             ) -> list[tuple[slice, slice]]:
+    """The fields' rectangles and ``also`` grown by ``margin_mm``, in canonical pixels; overlapping ones merged
+    when the merged rectangle is no larger than the two."""
+    rects = [box_slices(box, margin_mm, shape, px_per_mm) for box in [*map(field_window, page.fields), *also]]
     merged: list[tuple[slice, slice]] = []
     for rows, columns in sorted(rects, key=lambda r: (r[0].start, r[1].start)):
         for k, (r, c) in enumerate(merged):

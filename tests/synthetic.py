@@ -555,6 +555,31 @@ def draw_mark_beside(image: np.ndarray, dpi: float, box: Box, style: str, rng: r
     p.stroke([(cx - s * 0.7, cy), (cx - s * 0.15, cy + s * 0.7), (cx + s * 0.9, cy - s * 0.9)])
 
 
+def draw_label_mark(image: np.ndarray, dpi: float, lines: list[Box], style: str, rng: random.Random,
+                    pen: str = "black") -> None:
+    """A mark on the words printed under a box (``lines``: their letters' rectangles, top line first) instead
+    of in it: ``ringed``, a loop 0.8-2 mm clear of the words all round; ``underlined``, a hand-drawn line
+    0.4-1.4 mm under the first line, from about its start to its end, slightly slanted and wavy."""
+    width = {"pencil": 0.3, "blue": 0.4, "black": 0.45}[pen] * rng.uniform(0.8, 1.3)
+    p = _Pen(image, dpi, pen, width)
+    if style == "ringed":
+        left, top = min(b.x_mm for b in lines), lines[0].y_mm
+        right, bottom = max(b.x_mm + b.w_mm for b in lines), max(b.y_mm + b.h_mm for b in lines)
+        cx, cy = (left + right) / 2, (top + bottom) / 2
+        rx, ry = (right - left) / 2 + rng.uniform(0.8, 2.0), (bottom - top) / 2 + rng.uniform(0.8, 2.0)
+        start, turn = rng.uniform(0, 2 * np.pi), 2 * np.pi * rng.uniform(1.0, 1.12)
+        p.stroke([(cx + rx * (1 + rng.uniform(-0.05, 0.05)) * np.cos(start + turn * k / 39),
+                   cy + ry * (1 + rng.uniform(-0.05, 0.05)) * np.sin(start + turn * k / 39)) for k in range(40)])
+    elif style == "underlined":
+        first = lines[0]
+        x1, x2 = first.x_mm - rng.uniform(-0.3, 1.5), first.x_mm + first.w_mm + rng.uniform(-0.3, 1.5)
+        y, slant = first.y_mm + first.h_mm + rng.uniform(0.4, 1.4), rng.uniform(-0.6, 0.6)
+        p.stroke([(x, y + slant * (x - x1) / max(x2 - x1, 1.0) + rng.gauss(0, 0.12))
+                  for x in np.linspace(x1, x2, 12)])
+    else:
+        raise ValueError(style)
+
+
 def lay_cards(cards: list[np.ndarray], turns: list[int], angles: list[float], gap_px: int = 0,
               glass_px: tuple[int, int] = (2480, 3508), columns: int = 2) -> np.ndarray:
     """Card images (RGB, one resolution) on a white flatbed glass of ``glass_px`` (width, height), in rows

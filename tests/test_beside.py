@@ -398,3 +398,59 @@ def test_a_circled_label_under_a_box_is_flagged_not_read_blank(tmp_path, form, f
     row = values[field]
     assert row.value == "" and row.needs_review and "a label circled" in row.reason, row
     assert row.raw["beside"]["nearest"] == str(option)
+
+
+@pytest.mark.parametrize(("field", "option", "photo", "seed"), [("gas_2", -1, False, 1), ("gas_4", 0, True, 2),
+                                                               ("gas_3", 2, True, 3), ("gas_1", -2, False, 4)])
+def test_an_underlined_label_under_a_box_is_flagged_not_read_blank(tmp_path, field, option, photo, seed):
+    """A respondent who draws a line under the words printed under a box, not a mark in it: an adversarial
+    pass read 34 of 41 such rows as left blank, at full confidence. The line runs between a label's two lines,
+    where the page was not drawn when registered (the paper's edge there looked like a crease running on);
+    the letters cut it into pieces, each of which seemed to run on through the others; and beside choice
+    boxes a long straight stroke was taken for a printed rule."""
+    from formkit.layout.text import letters_box
+
+    layout = build_layout(resolve_template("gas-followup"))
+    index = next(i for i, p in enumerate(layout.pages) if any(f.id == field for f in p.fields))
+    page = layout.pages[index]
+    image = printed("gas-followup", tmp_path, seed=2)[0][index]
+    box = option_box(page, field, option)
+    first_line = min((letters_box(t) for t in page.texts if t.text.strip()
+                      and abs(letters_box(t).x_mm + letters_box(t).w_mm / 2 - (box.x_mm + box.w_mm / 2)) <= 1.0
+                      and 0 <= letters_box(t).y_mm - box.y_mm - box.h_mm <= 6), key=lambda b: b.y_mm)
+    rng = np.random.default_rng(seed)
+    xs_mm = np.linspace(first_line.x_mm - 1.0, first_line.x_mm + first_line.w_mm + 1.0, 14)
+    ys_mm = first_line.y_mm + first_line.h_mm + 0.8 + 0.3 * (xs_mm - xs_mm[0]) / 30 + rng.normal(0, 0.12, xs_mm.size)
+    scale = DPI / 25.4
+    cv2.polylines(image, [np.int32(np.stack([xs_mm, ys_mm], axis=1) * scale)], False, (40, 40, 40), 3, cv2.LINE_AA)
+    values = read_values(image, photo)
+    row = values[field]
+    assert row.value == "" and row.needs_review and "underlined" in row.reason, row
+    assert row.raw["beside"]["nearest"] == str(option)
+
+
+@pytest.mark.parametrize(("direction", "darkness"), [("along", 0.4), ("down", 0.6), ("slant", 0.6)])
+def test_a_fold_through_the_words_under_a_blank_rows_boxes_is_no_mark(tmp_path, direction, darkness):
+    """A crease across a blank GAS row's labels, running on across the page: along the words where a line
+    under them would be, down through two labels, or slanting. Drawn only 5 mm round the words, a streak
+    through a label seemed to end where the drawn page did, and was taken for a stroke (one blank row more
+    to review in each of three crumpled or streaked conditions of `scan_accuracy.py`, until the words were
+    drawn 11 mm round)."""
+    from formkit.layout.text import letters_box
+
+    layout = build_layout(resolve_template("gas-followup"))
+    index = next(i for i, p in enumerate(layout.pages) if any(f.id == "gas_2" for f in p.fields))
+    page = layout.pages[index]
+    image = printed("gas-followup", tmp_path, seed=2)[0][index]
+    box = option_box(page, "gas_2", -1)
+    label = min((letters_box(t) for t in page.texts if t.text.strip()
+                 and abs(letters_box(t).x_mm + letters_box(t).w_mm / 2 - (box.x_mm + box.w_mm / 2)) <= 1.0
+                 and 0 <= letters_box(t).y_mm - box.y_mm - box.h_mm <= 6), key=lambda b: b.y_mm)
+    y_mm = label.y_mm + label.h_mm + 0.8
+    x_mm = label.x_mm + label.w_mm + 0.5
+    start, end = {"along": ((5.0, y_mm), (page.width_mm - 5.0, y_mm + 1.0)),
+                  "down": ((x_mm, y_mm - 60.0), (x_mm + 0.5, y_mm + 60.0)),
+                  "slant": ((x_mm - 40.0, y_mm - 50.0), (x_mm + 40.0, y_mm + 50.0))}[direction]
+    draw_crease(image, DPI, start, end, darkness=darkness)
+    row = read_values(image)["gas_2"]
+    assert row.value == "" and not row.needs_review, row
