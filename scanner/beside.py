@@ -90,6 +90,10 @@ LINE_BAND_MM = 1.0  # a number written under a line: its top 3-5 mm below it
 # writing between two lines is either's, unless one is this much nearer: a number written under a line, as
 # near the next (whose own number would be flagged anyway)
 LINE_SHARED = 1.5
+UNDER_GAP_MM = 0.25  # under a label's letters, before a line drawn under them: their blurred foot
+UNDER_WORDS_MM = 3.0  # below that, where a printed rule just under the label is looked for
+UNDER_PAST_RULE_MM = 0.5  # and past that rule's middle
+UNDER_SHARE = 0.5  # of the label's width, dark: a line drawn under it, or the rule
 ALONG_MM = 1.0  # across a straight piece of ink on printed words: the other pieces of the same stroke
 PRINT_CACHE_PAGES = 4  # an A4 page's three masks take 12 MB
 
@@ -212,6 +216,9 @@ def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     if area_mm2 < BESIDE_INK_MM2 and labels:  # round or under the words, off them: as beside boxes
         around = ink_beside(page, layout_page, f, labels, px_per_mm, words=True)
         area_mm2, centre_mm = around.whole_mm2, around.centre_mm
+    over_print = _line_over_print(page, layout_page, f, px_per_mm) if area_mm2 < BESIDE_INK_MM2 else None
+    if over_print is not None:
+        area_mm2, centre_mm = over_print
     if area_mm2 < BESIDE_INK_MM2:
         return False
     nearest = min(f.options, key=lambda o: _distance_mm(*centre_mm, o.box))
@@ -219,6 +226,36 @@ def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     flag_for_review(value, f"no box is marked, but there is writing on or round the options' words, nearest option "
                            f"{nearest.value}: a label circled or underlined instead of its box?")
     return True
+
+
+def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per_mm: float
+                     ) -> tuple[float, tuple[float, float]] | None:
+    """A line drawn under an option's words where a printed rule runs just below them (a goal card's numbers
+    sit 1.9 mm above the next row's boxes): from ``UNDER_GAP_MM`` under the words' first line to
+    ``UNDER_PAST_RULE_MM`` past a printed rule within ``UNDER_WORDS_MM``, a second dark band across at least
+    ``UNDER_SHARE`` of the words' width, paper between it and the rule. There a straight stroke is taken for
+    the rule, moved by a bent page (``ink_beside``), and lies nearer the next row; two bands are the rule
+    and a line. Returns the line's area (mm²: as ``BESIDE_INK_MM2`` counts, enough) and centre, or ``None``.
+    A line merged with the rule, as in a blurred photo, is not seen."""
+    near_lines = print_masks(layout_page, page.shape[:2], px_per_mm)[1]
+    for lines in option_labels(layout_page, f).values():
+        first = lines[0]
+        top_mm = first.y_mm + first.h_mm + UNDER_GAP_MM
+        rows, cols = box_slices(Box(first.x_mm, top_mm, first.w_mm, UNDER_WORDS_MM), 0.0, page.shape, px_per_mm)
+        near = np.flatnonzero(near_lines[rows, cols].any(axis=1))
+        if not len(near):
+            continue  # no printed rule just under these words: a line there is seen as beside them
+        # down to just past the rule (a bent page moves it half a millimetre): a mark in the box under it is not
+        # a line above it
+        end = near[0] + int(round((LINE_NEAR_MM + UNDER_PAST_RULE_MM) * px_per_mm))
+        window = page[rows.start:rows.start + end, cols]
+        paper = float(np.percentile(page[rows, max(0, cols.start - int(px_per_mm)):cols.stop + int(px_per_mm)], 95))
+        across = below(window, paper * (1 - INK_CONTRAST)).mean(axis=1) >= UNDER_SHARE
+        bands = np.flatnonzero(np.diff(np.concatenate([[0], across.astype(np.int8), [0]])) == 1)
+        if len(bands) >= 2:
+            y_mm = (rows.start + bands[0] + 0.5) / px_per_mm
+            return BESIDE_INK_MM2, (first.x_mm + first.w_mm / 2, y_mm)
+    return None
 
 
 def label_regions(layout_page: Page) -> list[Box]:

@@ -454,3 +454,22 @@ def test_a_fold_through_the_words_under_a_blank_rows_boxes_is_no_mark(tmp_path, 
     draw_crease(image, DPI, start, end, darkness=darkness)
     row = read_values(image)["gas_2"]
     assert row.value == "" and not row.needs_review, row
+
+
+@pytest.mark.parametrize(("field", "option", "photo", "seed"), [("progress_1", 5, False, 1), ("progress_2", 7, True, 1),
+                                                               ("progress_3", 10, False, 3)])
+def test_a_line_under_a_goal_card_number_is_flagged_not_read_blank(tmp_path, field, option, photo, seed):
+    """A goal card's numbers sit 1.9 mm above the next row's boxes: a line drawn under one lies within a
+    millimetre of their top borders, where a straight stroke is taken for a border a bent page moved, and
+    nearer the next row. Read blank at full confidence until 2026-12-06 (an adversarial pass: 25 of 33); now
+    a second dark band above the border, paper between, is flagged."""
+    from tests.synthetic import draw_label_mark
+
+    layout = build_layout(resolve_template("goal-card"))
+    page = layout.pages[1]
+    image = printed("goal-card", tmp_path, seed=2)[0][1]
+    f = next(g for g in page.fields if g.id == field)
+    draw_label_mark(image, DPI, beside.option_labels(page, f)[option], "underlined", random.Random(seed))
+    row = read_values(image, photo)[field]
+    assert row.value == "" and row.needs_review and "underlined" in row.reason, row
+    assert row.raw["beside"]["nearest"] == str(option)
