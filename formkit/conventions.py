@@ -22,7 +22,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .records import RAW_COVERED, RAW_OVERLAID, RAW_PAGE_FLAGGED, RAW_RUNS_PAST_BOX, RAW_SHADED, RAW_UNSEEN
+from .records import (
+    RAW_COVERED,
+    RAW_INTO_QUESTION,
+    RAW_OVERLAID,
+    RAW_PAGE_FLAGGED,
+    RAW_RUNS_PAST_BOX,
+    RAW_SHADED,
+    RAW_UNSEEN,
+)
 
 MIN_FILL_EVIDENCE = 3  # fields answered by a lone fill before filling is taken as this person's way
 ANSWER, CANCEL, UNDECIDED = "answer", "cancel", "undecided"
@@ -117,7 +125,7 @@ class Reading:
 
 
 # raw readings that keep a lone fill flagged
-FLAGGED_BY = (*RAW_UNSEEN, RAW_RUNS_PAST_BOX, RAW_OVERLAID, RAW_SHADED, RAW_COVERED)
+FLAGGED_BY = (*RAW_UNSEEN, RAW_RUNS_PAST_BOX, RAW_INTO_QUESTION, RAW_OVERLAID, RAW_SHADED, RAW_COVERED)
 
 
 def flagged_otherwise(raw: Mapping[str, Any]) -> bool:

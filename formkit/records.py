@@ -50,6 +50,7 @@ RAW_HIDDEN = "hidden"  # parts of the print covered (a note, a fold, a finger)
 RAW_OUTSIDE_IMAGE = "outside_image"  # the share of the field past the image's edge
 RAW_UNSEEN = (RAW_WASHED_OUT, RAW_HIDDEN, RAW_OUTSIDE_IMAGE)
 RAW_RUNS_PAST_BOX = "runs_past_box"  # a box's ink runs on far past it: a stain's edge, a clip's wire
+RAW_INTO_QUESTION = "into_question"  # a box's stroke runs into another question's box: a tall tick
 RAW_OVERLAID = "overlaid"  # something opaque lies over part of a marked box: a punched hole, a fingertip
 RAW_SHADED = "shaded"  # boxes read as empty under a darker side's shade that hold ink darker than it
 RAW_COVERED = "covered"  # boxes a side of whose printed border does not show: a finger, a note, a clip

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from formkit.layout.model import Box, ChoiceField, Page
-from formkit.records import RAW_RUNS_PAST_BOX, FieldValue
+from formkit.records import RAW_INTO_QUESTION, RAW_RUNS_PAST_BOX, FieldValue
 
 from . import placement
 from .beside import print_masks
@@ -54,16 +54,31 @@ def flag_marks_running_on(page: np.ndarray, layout_page: Page, values: list[Fiel
     convention). ``raw[RAW_RUNS_PAST_BOX]`` holds each such option with how far (mm, both ways and one way).
     ``page``: the registered page (2-D uint8 grey); the boxes are looked for where the field's reading
     found them."""
+    fields = {f.id: f for f in layout_page.fields}
+    seen_boxes = [(value.field, str(option.value), box) for value in values
+                  if isinstance(f := fields.get(value.field), ChoiceField)
+                  for option, box, state in zip(f.options, placement.found_boxes(f, value), value.raw.get("states", []),
+                                                strict=False) if state in SEEN_STATES]
     for value, seen in marked_boxes(layout_page, values):
         running: dict[str, list[float]] = {}
+        into: dict[str, list[str]] = {}
         for option, box in seen:
             both_mm, one_mm = runs_on_mm(page, layout_page, box, px_per_mm)
             if both_mm >= BOTH_WAYS_MM or one_mm >= ONE_WAY_MM:
                 running[option] = [round(both_mm, 1), round(one_mm, 1)]
+            other = into_other_question(page, layout_page, box, [b for b in seen_boxes if b[0] != value.field],
+                                        px_per_mm)
+            if other:
+                into[option] = list(other)
         if running:
             value.raw[RAW_RUNS_PAST_BOX] = running
             flag_for_review(value, f"the mark in option(s) {', '.join(running)} runs on far past the box (a coffee "
                                    "ring's edge, a paper clip, a line drawn along the row?): an answer, or not?")
+        if into:
+            value.raw[RAW_INTO_QUESTION] = into
+            option, (field_id, other_option) = next(iter(into.items()))
+            flag_for_review(value, f"the mark in option {option} runs into option {other_option} of {field_id} (a tall "
+                                   "tick, or one mark across two questions): which question did it answer?")
 
 
 def marked_boxes(layout_page: Page, values: list[FieldValue]) -> Iterator[tuple[FieldValue, list[tuple[str, Box]]]]:
@@ -95,23 +110,10 @@ def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float =
     if not _dark_far_enough(page[rows, cols], printed | near_lines, in_boxes, (top, bottom, left, right),
                             px_per_mm):
         return 0.0, 0.0
-    # a dim photo's sensor noise, joined across the bridges below, would run on as far as any band
-    region = cv2.GaussianBlur(page[rows, cols], (0, 0), NOISE_BLUR_MM * px_per_mm)
-    closed = closed_paper(region, BAND_MAX_MM, px_per_mm)
-    darkness = 1.0 - region.astype(np.float32) / np.maximum(closed.astype(np.float32), 1.0)
-    inset = int(round(INSET_MM * px_per_mm))
-    inside = (slice(max(0, int(top) + inset), max(0, int(bottom) - inset)),
-              slice(max(0, int(left) + inset), max(0, int(right) - inset)))
-    least_px = LEAST_INSIDE_MM2 * px_per_mm ** 2
-    own = darkness[inside][darkness[inside] >= LEAST_DARKNESS]
-    if own.size < least_px:
+    pieces = _band_pieces(page[rows, cols], printed, (top, bottom, left, right), px_per_mm)
+    if pieces is None:
         return 0.0, 0.0
-    band = (darkness >= max(LEAST_DARKNESS, OWN_INK_SHARE * float(np.percentile(own, 75)))) & ~printed
-    bridge = max(3, int(round(BRIDGE_MM * px_per_mm)) | 1)
-    joined = cv2.morphologyEx(band.astype(np.uint8), cv2.MORPH_CLOSE,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge)))
-    _, labels = cv2.connectedComponents(joined, connectivity=8)
-    counts = np.bincount(labels[inside].ravel())
+    labels, band, counts, least_px = pieces
     both_mm = one_mm = 0.0
     for label in np.flatnonzero(counts >= least_px):
         if label == 0:
@@ -123,6 +125,96 @@ def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float =
         both_mm = max(both_mm, min(past[0], past[1]), min(past[2], past[3]))
         one_mm = max(one_mm, float(past.max()))
     return float(both_mm), float(one_mm)
+
+
+def into_other_question(page: np.ndarray, layout_page: Page, box: Box, others: list[tuple[str, str, Box]],
+                        px_per_mm: float = WARP_PX_PER_MM) -> tuple[str, str] | None:
+    """The other question's option (field id, option) into whose box the ink in ``box`` (a marked box, where
+    found) runs, ``LEAST_INSIDE_MM2`` of one piece of its band (``_band_pieces``) inside each, clear of their
+    borders: a tick twice as tall as the rows are apart, or one cross over two questions, read as an answer
+    to each (an adversarial pass, 2026-12-06: the row above a tall tick read as its option at 0.82-0.93, 13
+    to 19 rows of 74 a capture). ``others``: (field id, option, box where found) of the boxes of the page's
+    other choice fields read as marked (a blurred photo's border remnants join a mark to an empty box above
+    it); looked at within ``REACH_MM`` of ``box``. ``None`` when there is none."""
+    rows, cols = box_slices(box, REACH_MM, page.shape, px_per_mm)
+    inset = INSET_MM * px_per_mm
+    least_px = LEAST_INSIDE_MM2 * px_per_mm ** 2
+    region = page[rows, cols]
+    printed = print_masks(layout_page, page.shape[:2], px_per_mm)[0][rows, cols]
+    dark = below(region, (1 - LEAST_DARKNESS) * float(region.max())) & ~printed
+
+    def inside(b: Box) -> tuple[slice, slice]:
+        top, left = b.y_mm * px_per_mm - rows.start + inset, b.x_mm * px_per_mm - cols.start + inset
+        bottom, right = top + b.h_mm * px_per_mm - 2 * inset, left + b.w_mm * px_per_mm - 2 * inset
+        return (slice(max(0, int(top)), max(0, int(bottom))), slice(max(0, int(left)), max(0, int(right))))
+
+    # a quick look first: ink in another question's box within reach (most marked boxes have none)
+    near = [(field_id, option, b) for field_id, option, b in others if np.count_nonzero(dark[inside(b)]) >= least_px]
+    if not near:
+        return None
+    left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
+    pieces = _band_pieces(region, printed, (top, top + box.h_mm * px_per_mm, left, left + box.w_mm * px_per_mm),
+                          px_per_mm)
+    if pieces is None:
+        return None
+    labels, band, counts, least_px = pieces
+    own = [label for label in np.flatnonzero(counts >= least_px) if label]
+    for field_id, option, b in near:
+        there = labels[inside(b)][band[inside(b)]]
+        for label in own:
+            if np.count_nonzero(there == label) >= least_px \
+                    and _across_the_gap((labels == label) & band, printed, box, b, (rows.start, cols.start), px_per_mm):
+                return field_id, option
+    return None
+
+
+def _across_the_gap(piece: np.ndarray, printed: np.ndarray, box: Box, other: Box, origin: tuple[int, int],
+                    px_per_mm: float) -> bool:
+    """Whether ``piece`` (bool, a window at ``origin`` (row, column) of the registered page) has ink in every
+    line of pixels across the paper between ``box`` and ``other`` (rows between them, or columns when they
+    lie side by side), where they overlap, that the print does not wholly cover: one stroke from one to the
+    other. On a bent page a printed border lies off where the print is left out, and its remnants, joined
+    across the print like a stroke, ran along the borders from a cross in one box to a tick in the box
+    below (two photos of `scan_accuracy.py`); they cross the paper only along it."""
+    rows_mm = (min(box.y_mm + box.h_mm, other.y_mm + other.h_mm), max(box.y_mm, other.y_mm))
+    cols_mm = (max(box.x_mm, other.x_mm), min(box.x_mm + box.w_mm, other.x_mm + other.w_mm))
+    if rows_mm[1] <= rows_mm[0]:  # side by side: across the columns between them, where their rows overlap
+        rows_mm, cols_mm = ((max(box.y_mm, other.y_mm), min(box.y_mm + box.h_mm, other.y_mm + other.h_mm)),
+                            (min(box.x_mm + box.w_mm, other.x_mm + other.w_mm), max(box.x_mm, other.x_mm)))
+        piece, printed, rows_mm, cols_mm, origin = piece.T, printed.T, cols_mm, rows_mm, origin[::-1]
+    top, bottom = (int(round(v * px_per_mm)) - origin[0] for v in rows_mm)
+    left, right = (int(round(v * px_per_mm)) - origin[1] for v in cols_mm)
+    top, left = max(top, 0), max(left, 0)
+    if bottom <= top or right <= left:
+        return True  # they touch: nothing between them to cross
+    open_paper = ~printed[top:bottom, left:right].all(axis=1)
+    return bool(piece[top:bottom, left:right].any(axis=1)[open_paper].all())
+
+
+def _band_pieces(region: np.ndarray, printed: np.ndarray, edges_px: tuple[float, float, float, float],
+                 px_per_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The band of ``region`` (grey, round a marked box whose top, bottom, left and right in it are
+    ``edges_px``) at least ``OWN_INK_SHARE`` as dark as the box's own ink, off ``printed``, in pieces joined
+    across the print (``BRIDGE_MM``): (the pieces' labels, the band, each label's pixels inside the box,
+    ``LEAST_INSIDE_MM2`` in pixels); ``None`` when the box holds too little ink."""
+    # a dim photo's sensor noise, joined across the bridges below, would run on as far as any band
+    top, bottom, left, right = edges_px
+    region = cv2.GaussianBlur(region, (0, 0), NOISE_BLUR_MM * px_per_mm)
+    closed = closed_paper(region, BAND_MAX_MM, px_per_mm)
+    darkness = 1.0 - region.astype(np.float32) / np.maximum(closed.astype(np.float32), 1.0)
+    inset = int(round(INSET_MM * px_per_mm))
+    inside = (slice(max(0, int(top) + inset), max(0, int(bottom) - inset)),
+              slice(max(0, int(left) + inset), max(0, int(right) - inset)))
+    least_px = LEAST_INSIDE_MM2 * px_per_mm ** 2
+    own = darkness[inside][darkness[inside] >= LEAST_DARKNESS]
+    if own.size < least_px:
+        return None
+    band = (darkness >= max(LEAST_DARKNESS, OWN_INK_SHARE * float(np.percentile(own, 75)))) & ~printed
+    bridge = max(3, int(round(BRIDGE_MM * px_per_mm)) | 1)
+    joined = cv2.morphologyEx(band.astype(np.uint8), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge)))
+    _, labels = cv2.connectedComponents(joined, connectivity=8)
+    return labels, band, np.bincount(labels[inside].ravel()), least_px
 
 
 def _dark_far_enough(region: np.ndarray, ignored: np.ndarray, in_boxes: np.ndarray,

@@ -10,7 +10,7 @@ import pytest
 from formkit.conventions import flagged_otherwise
 from formkit.layout import build_layout
 from formkit.layout.model import Box
-from formkit.records import RAW_RUNS_PAST_BOX
+from formkit.records import RAW_INTO_QUESTION, RAW_RUNS_PAST_BOX
 from formkit.template import resolve_template
 from scanner import stains
 from tests.test_light_marks import page_of, values_of
@@ -112,3 +112,24 @@ def test_a_box_without_ink_runs_on_nowhere():
     blank[int((box.y_mm - 6) * 8):int((box.y_mm - 4.5) * 8), :] = 120
     cv2.circle(blank, (int((box.x_mm + 2.5) * 8), int((box.y_mm + 2.5) * 8)), 6, 40, -1)
     assert stains.runs_on_mm(blank, page, box) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(("column", "up_to"), [(3, 3), (5, 5), (2, 2)])
+def test_a_tick_as_tall_as_two_questions_flags_both_not_the_row_above_as_answered(tmp_path, column, up_to):
+    """A tick in row 5 whose long stroke runs up into the box of row 4 above it, row 4 left blank: row 4 read
+    as that option at 0.82-0.93, unflagged (an adversarial pass: 13-19 rows of 74 a capture). One stroke in
+    two questions' boxes answers one of them: both are flagged, naming the other."""
+    def tall_tick(image, page):
+        low, high = option_box(page, "k10_05", column), option_box(page, "k10_04", up_to)
+        cx, cy, s = low.x_mm + low.w_mm / 2, low.y_mm + low.h_mm / 2, low.w_mm * 0.4
+        top = (high.x_mm + 0.6 * high.w_mm, high.y_mm + 0.6 * high.h_mm)
+        points = [(cx - s * 0.7, cy), (cx - s * 0.15, cy + s * 0.7), top]
+        cv2.polylines(image, [np.int32([(x * MM, y * MM) for x, y in points])], False, (150, 60, 20),
+                      max(1, round(0.45 * MM)), cv2.LINE_AA)
+    values = values_of(page_of(tmp_path, "black", {"k10_04": (0, (0, 0, 0), 0.0), "k10_05": (0, (0, 0, 0), 0.0)},
+                               tall_tick))
+    above, below = values["k10_04"], values["k10_05"]
+    assert above.needs_review and "k10_05" in above.reason, above
+    assert below.needs_review and below.value == str(column) and "k10_04" in below.reason, below
+    assert below.raw[RAW_INTO_QUESTION] == {str(column): ["k10_04", str(up_to)]}
+    assert flagged_otherwise(below.raw)
