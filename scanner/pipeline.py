@@ -554,7 +554,10 @@ def _not_blank_paper(small: np.ndarray) -> str:
         return f"too dark to be paper (its lightest tenth is grey level {paper:.0f})"
     background = cv2.medianBlur(small, 31)
     if np.mean(small.astype(np.int16) < background.astype(np.int16) - 60) >= BLANK_INK_FRACTION:
-        return "marks on it"
+        # a form whose corners are cut off (an A4 form printed at 100 % on US Letter, whose printer margin takes
+        # its markers and QR code; a photo without its corners) has marks and none of formkit's (a second read)
+        return "marks on it (a form cut off at its edges? print it on its own paper size, or scan or " \
+               "photograph it whole)"
     coarse_scale = 100 / max(small.shape)
     coarse = cv2.resize(small, None, fx=coarse_scale, fy=coarse_scale, interpolation=cv2.INTER_AREA)
     edge = max(1, round(0.03 * max(coarse.shape)))  # a scanner lid's shadow along the edge is not print

@@ -348,6 +348,15 @@ items:
     assert values["nothing"].value == "" and not values["nothing"].needs_review
 
 
+def test_a_form_cut_off_at_its_edges_is_rejected_saying_so(k10):
+    """An A4 form printed at 100 % on US Letter loses its markers and QR code to the printer's margin: it was
+    rejected as "not a formkit page: ... marks on it", which does not say what to do (a second read)."""
+    image, _ = k10
+    margin = int(18 / 25.4 * DPI)  # the markers and QR code lie within 18 mm of the edges
+    result = read(image[margin:-margin, margin:-margin].copy())
+    assert result.status == "rejected" and "cut off at its edges" in result.reason, result.reason
+
+
 def test_a_foreign_page_is_rejected_with_a_reason():
     page = np.full((1100, 850), 255, np.uint8)
     cv2.putText(page, "Shopping list", (60, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 3)
