@@ -47,7 +47,7 @@ from formkit.records import FieldValue
 from . import areas, creases, marks, overprint, placement
 from .identify import common_print, expected_print
 from .ink import INK_CONTRAST, below
-from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices, field_window
+from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices, field_window, sideways
 from .resolve import flag_for_review
 
 T = TypeVar("T")
@@ -512,7 +512,7 @@ def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesFiel
     every pixel that ``ink_beside`` takes for ink at ``contrast`` (that much darker than the paper around it)
     is dark; at a faint contrast, what lies within ``LINE_NEAR_MM`` of the print's lines is left out, as
     ``ink_beside`` leaves it."""
-    rows, cols = box_slices(_zone(f, bounding_box(boxes)), BESIDE_MM + REACH_MM, page.shape, px_per_mm)
+    rows, cols = _window(f, _zone(f, bounding_box(boxes)), page.shape, px_per_mm)
     window = page[rows, cols]
     printed, near_lines, in_boxes = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     dark = below(window, float(window.max()) * (1 - contrast)) & ~printed
@@ -571,7 +571,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     boxes = boxes or field_boxes(f)
     hull = bounding_box(boxes)
     zone = _zone(f, hull)
-    rows, cols = box_slices(zone, BESIDE_MM + REACH_MM, page.shape, px_per_mm)
+    rows, cols = _window(f, zone, page.shape, px_per_mm)
     printed, near_lines, _ = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     in_box = np.full(printed.shape, -1, np.int16)  # which of the boxes a pixel is in
     borders = np.zeros(printed.shape, np.uint8)  # the boxes' outlines where they were found (a bent page
@@ -635,6 +635,14 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     centre = weighted / total_px if total_px else (hull.x_mm + hull.w_mm / 2, hull.y_mm + hull.h_mm / 2)
     return InkBeside(total_px / px_per_mm ** 2, whole_px / px_per_mm ** 2, (float(centre[0]), float(centre[1])),
                      tuple(float(a) for a in inside_mm2), frozenset(joined), apart_px / px_per_mm ** 2)
+
+
+def _window(f: Field, zone: Box, shape: tuple[int, ...], px_per_mm: float) -> tuple[slice, slice]:
+    """Where the ink beside ``f``'s ``zone`` is looked at: ``BESIDE_MM + REACH_MM`` round it, as far as the
+    page is drawn, and a choice's ``register.BOXES_SIDE_MM`` further to either side, where it is drawn too
+    (``register.drawn_window``): a number written after the last box, within ``BESIDE_MM`` of it, is seen
+    whole."""
+    return box_slices(sideways(zone) if isinstance(f, ChoiceField) else zone, BESIDE_MM + REACH_MM, shape, px_per_mm)
 
 
 def _descenders(layout_page: Page, rows: slice, cols: slice, px_per_mm: float) -> np.ndarray:
