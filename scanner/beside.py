@@ -207,10 +207,12 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
 
 def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float) -> bool:
     """Flag ``value`` (a choice with no box marked) when there is handwriting on or round its options' words
-    (``ink_on_words``, ``BESIDE_INK_MM2`` or more): a label circled instead of its box. Its ink lies on the print
-    that ``ink_beside`` leaves out, and a label printed under its box reaches past ``BESIDE_MM``: an adversarial
-    pass (2026-12-06, GAS follow-ups and goal cards, scans and 3-12 MP photos) read 16 of 39 circled labels as
-    a question left blank, at full confidence. Returns whether it flagged."""
+    (``ink_on_words``, or ``ink_beside`` with the words under its boxes as its boxes: ``BESIDE_INK_MM2`` or
+    more), or a line drawn under them just above a printed rule (``_line_over_print``): a label circled or
+    underlined instead of its box. Its ink lies on the print that ``ink_beside`` leaves out, and a label
+    printed under its box reaches past ``BESIDE_MM``: adversarial passes (2026-12-06, GAS follow-ups and goal
+    cards, scans and 3-12 MP photos) read 16 of 39 circled labels and 34 of 41 underlined ones as a question
+    left blank, at full confidence. Returns whether it flagged."""
     area_mm2, centre_mm = ink_on_words(page, layout_page, f, px_per_mm)
     labels = labels_under(layout_page, f)
     if area_mm2 < BESIDE_INK_MM2 and labels:  # round or under the words, off them: as beside boxes
