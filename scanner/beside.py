@@ -47,7 +47,7 @@ from formkit.records import FieldValue
 from . import areas, creases, marks, overprint, placement
 from .identify import common_print, expected_print
 from .ink import INK_CONTRAST, below
-from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices, field_window, sideways
+from .register import FIELD_MARGIN_MM, WARP_PX_PER_MM, box_slices, field_window
 from .resolve import flag_for_review
 
 T = TypeVar("T")
@@ -124,7 +124,7 @@ class _PerLayout:
 
 
 _PRINT_MASKS = _PerLayout(PRINT_CACHE_PAGES)
-_OPTION_LABELS = _PerLayout(256)  # a field each
+_OPTION_LABELS = _PerLayout(256)  # a field each, and the page's regions
 
 
 @dataclass(frozen=True)
@@ -218,11 +218,11 @@ def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     if area_mm2 < BESIDE_INK_MM2 and labels:  # round or under the words, off them: as beside boxes
         around = ink_beside(page, layout_page, f, labels, px_per_mm, words=True)
         area_mm2, centre_mm = around.whole_mm2, around.centre_mm
-    over_print = _line_over_print(page, layout_page, f, px_per_mm) if area_mm2 < BESIDE_INK_MM2 else None
-    if over_print is not None:
-        area_mm2, centre_mm = over_print
     if area_mm2 < BESIDE_INK_MM2:
-        return False
+        over_print = _line_over_print(page, layout_page, f, px_per_mm)
+        if over_print is None:
+            return False
+        area_mm2, centre_mm = over_print  # a line above a rule: too thin to weigh by its area, seen by its band
     nearest = min(f.options, key=lambda o: _distance_mm(*centre_mm, o.box))
     value.raw["beside"] = {"on_words_mm2": round(area_mm2, 2), "nearest": str(nearest.value)}
     flag_for_review(value, f"no box is marked, but there is writing on or round the options' words, nearest option "
@@ -237,8 +237,8 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
     ``UNDER_PAST_RULE_MM`` past a printed rule within ``UNDER_WORDS_MM``, a second dark band across at least
     ``UNDER_SHARE`` of the words' width, paper between it and the rule. There a straight stroke is taken for
     the rule, moved by a bent page (``ink_beside``), and lies nearer the next row; two bands are the rule
-    and a line. Returns the line's area (mm²: as ``BESIDE_INK_MM2`` counts, enough) and centre, or ``None``.
-    A line merged with the rule, as in a blurred photo, is not seen."""
+    and a line. Returns the area of that band's dark pixels (mm²) and its centre, or ``None``. A line merged
+    with the rule, as in a blurred photo, is not seen."""
     near_lines = print_masks(layout_page, page.shape[:2], px_per_mm)[1]
     for lines in option_labels(layout_page, f).values():
         first = lines[0]
@@ -252,11 +252,13 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
         end = near[0] + int(round((LINE_NEAR_MM + UNDER_PAST_RULE_MM) * px_per_mm))
         window = page[rows.start:rows.start + end, cols]
         paper = float(np.percentile(page[rows, max(0, cols.start - int(px_per_mm)):cols.stop + int(px_per_mm)], 95))
-        across = below(window, paper * (1 - INK_CONTRAST)).mean(axis=1) >= UNDER_SHARE
-        bands = np.flatnonzero(np.diff(np.concatenate([[0], across.astype(np.int8), [0]])) == 1)
-        if len(bands) >= 2:
-            y_mm = (rows.start + bands[0] + 0.5) / px_per_mm
-            return BESIDE_INK_MM2, (first.x_mm + first.w_mm / 2, y_mm)
+        dark = below(window, paper * (1 - INK_CONTRAST))
+        edges = np.diff(np.concatenate([[0], (dark.mean(axis=1) >= UNDER_SHARE).astype(np.int8), [0]]))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        if len(starts) >= 2:
+            line = dark[starts[0]:ends[0]]
+            return (float(np.count_nonzero(line)) / px_per_mm ** 2,
+                    (first.x_mm + first.w_mm / 2, (rows.start + (starts[0] + ends[0]) / 2) / px_per_mm))
     return None
 
 
@@ -265,7 +267,11 @@ def label_regions(layout_page: Page) -> list[Box]:
     ``register.warp_fields`` to draw as it draws fields (``FIELD_MARGIN_MM`` round each): the words' rectangle,
     ``creases.BEYOND_MM`` wider, so that ``ink_beside``'s window round them and a fold's test past what it
     finds there are on the page as drawn. A line under a label was taken for a crease running on where the
-    drawn page ended, and a crease through a label for a stroke ending there."""
+    drawn page ended, and a crease through a label for a stroke ending there. Kept per layout."""
+    return _OPTION_LABELS.get(layout_page, ("label regions",), lambda: _label_regions(layout_page))
+
+
+def _label_regions(layout_page: Page) -> list[Box]:
     grow_mm = creases.BEYOND_MM[1]
     regions = []
     for f in layout_page.fields:
@@ -394,15 +400,19 @@ def _creased(page: np.ndarray, pieces: list[tuple[np.ndarray, np.ndarray]], px_p
         normal = np.array([-axis.direction[1], axis.direction[0]])
         along = [j == k or abs((np.stack([x, y], axis=1) - axis.centre) @ normal).max() <= ALONG_MM * px_per_mm
                  for j, (y, x) in enumerate(pieces)]
-        line_ys = np.concatenate([y for (y, _), on in zip(pieces, along, strict=True) if on])
-        line_xs = np.concatenate([x for (_, x), on in zip(pieces, along, strict=True) if on])
-        runs_on = _crease(page, line_ys, line_xs, px_per_mm)
+        line = _gathered(pieces, along)
+        runs_on = _crease(page, *line, px_per_mm)
         if runs_on and not all(along):
-            rest_ys = np.concatenate([y for (y, _), on in zip(pieces, along, strict=True) if not on])
-            rest_xs = np.concatenate([x for (_, x), on in zip(pieces, along, strict=True) if not on])
-            runs_on = _crease(_painted_out(page, rest_ys, rest_xs, px_per_mm), line_ys, line_xs, px_per_mm)
+            rest = _gathered(pieces, [not on for on in along])
+            runs_on = _crease(_painted_out(page, *rest, px_per_mm), *line, px_per_mm)
         creased.append(runs_on)
     return creased
+
+
+def _gathered(pieces: list[tuple[np.ndarray, np.ndarray]], chosen: list[bool]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and columns of the ``chosen`` of ``pieces``, together."""
+    kept = [piece for piece, keep in zip(pieces, chosen, strict=True) if keep]
+    return np.concatenate([ys for ys, _ in kept]), np.concatenate([xs for _, xs in kept])
 
 
 def _painted_out(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -471,10 +481,11 @@ def _answer_area(f: Field) -> Box:
 def _zone(f: Field, hull: Box) -> Box:
     """Where ink within ``BESIDE_MM`` belongs to ``f`` (answered in ``hull``): round a digit field's boxes
     wider, for a number written on after them (``register.field_window``); round a line, ``LINE_BAND_MM``
-    each side of it, for a number written under it, among its anchor words; the rest as ``hull``."""
+    each side of it, for a number written under it, among its anchor words; round a choice's boxes
+    themselves (``hull``: ink further along its row is no mark beside a box)."""
     if isinstance(f, LineField):
         return Box(hull.x_mm, hull.y_mm - LINE_BAND_MM, hull.w_mm, 2 * LINE_BAND_MM)
-    return field_window(f, hull)
+    return hull if isinstance(f, ChoiceField) else field_window(f, hull)
 
 
 def _rules(states: list[str]) -> tuple[int | None, list[int], bool]:
@@ -514,7 +525,7 @@ def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesFiel
     every pixel that ``ink_beside`` takes for ink at ``contrast`` (that much darker than the paper around it)
     is dark; at a faint contrast, what lies within ``LINE_NEAR_MM`` of the print's lines is left out, as
     ``ink_beside`` leaves it."""
-    rows, cols = _window(f, _zone(f, bounding_box(boxes)), page.shape, px_per_mm)
+    rows, cols = _window(f, bounding_box(boxes), page.shape, px_per_mm)
     window = page[rows, cols]
     printed, near_lines, in_boxes = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     dark = below(window, float(window.max()) * (1 - contrast)) & ~printed
@@ -573,7 +584,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     boxes = boxes or field_boxes(f)
     hull = bounding_box(boxes)
     zone = _zone(f, hull)
-    rows, cols = _window(f, zone, page.shape, px_per_mm)
+    rows, cols = _window(f, hull, page.shape, px_per_mm)
     printed, near_lines, _ = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     in_box = np.full(printed.shape, -1, np.int16)  # which of the boxes a pixel is in
     borders = np.zeros(printed.shape, np.uint8)  # the boxes' outlines where they were found (a bent page
@@ -639,12 +650,11 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
                      tuple(float(a) for a in inside_mm2), frozenset(joined), apart_px / px_per_mm ** 2)
 
 
-def _window(f: Field, zone: Box, shape: tuple[int, ...], px_per_mm: float) -> tuple[slice, slice]:
-    """Where the ink beside ``f``'s ``zone`` is looked at: ``BESIDE_MM + REACH_MM`` round it, as far as the
-    page is drawn, and a choice's ``register.BOXES_SIDE_MM`` further to either side, where it is drawn too
-    (``register.drawn_window``): a number written after the last box, within ``BESIDE_MM`` of it, is seen
-    whole."""
-    return box_slices(sideways(zone) if isinstance(f, ChoiceField) else zone, BESIDE_MM + REACH_MM, shape, px_per_mm)
+def _window(f: Field, hull: Box, shape: tuple[int, ...], px_per_mm: float) -> tuple[slice, slice]:
+    """Where the ink beside ``f`` (answered in ``hull``) is looked at: its zone (``_zone``) and what is drawn
+    for it (``register.field_window``), ``BESIDE_MM + REACH_MM`` round them, as far as the page is drawn: a
+    number begun within ``BESIDE_MM`` after a row's last box is seen whole."""
+    return box_slices(bounding_box([_zone(f, hull), field_window(f, hull)]), BESIDE_MM + REACH_MM, shape, px_per_mm)
 
 
 def _descenders(layout_page: Page, rows: slice, cols: slice, px_per_mm: float) -> np.ndarray:

@@ -109,24 +109,13 @@ BOXES_SIDE_MM = 5.0
 
 def field_window(f: Field, box: Box | None = None) -> Box:
     """What of the page is drawn for ``f`` before ``FIELD_MARGIN_MM`` round it: its box (``field_box``, or
-    ``box``: its boxes where they were found), ``BOXES_SIDE_MM`` wider each side for a digit or date field."""
+    ``box``: its boxes where they were found), ``BOXES_SIDE_MM`` wider each side for a choice, digit or date
+    field, so that a number written just after its boxes is seen whole (``scanner.beside``; a choice's row read
+    blank where the drawing ended in the middle of such a number, 2026-12-06)."""
     box = box or field_box(f)
-    if isinstance(f, BoxesField):
-        return sideways(box)
+    if isinstance(f, ChoiceField | BoxesField):
+        return Box(box.x_mm - BOXES_SIDE_MM, box.y_mm, box.w_mm + 2 * BOXES_SIDE_MM, box.h_mm)
     return box
-
-
-def drawn_window(f: Field) -> Box:
-    """What of the page is drawn for ``f`` before ``FIELD_MARGIN_MM`` round it: ``field_window``, and a
-    choice's boxes ``BOXES_SIDE_MM`` wider each side too, so that a number written after its last box instead
-    of a mark is seen whole (``beside.ink_beside``; an adversarial pass found it cut off where the page's
-    drawing ended, and the row read blank)."""
-    return sideways(field_box(f)) if isinstance(f, ChoiceField) else field_window(f)
-
-
-def sideways(box: Box) -> Box:
-    """``box`` ``BOXES_SIDE_MM`` wider each side."""
-    return Box(box.x_mm - BOXES_SIDE_MM, box.y_mm, box.w_mm + 2 * BOXES_SIDE_MM, box.h_mm)
 
 
 def warp_fields(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: float = WARP_PX_PER_MM,
@@ -232,7 +221,7 @@ def _regions(page: Page, margin_mm: float, shape: tuple[int, int], px_per_mm: fl
              ) -> list[tuple[slice, slice]]:
     """The fields' rectangles and ``also`` grown by ``margin_mm``, in canonical pixels; overlapping ones merged
     when the merged rectangle is no larger than the two."""
-    rects = [box_slices(box, margin_mm, shape, px_per_mm) for box in [*map(drawn_window, page.fields), *also]]
+    rects = [box_slices(box, margin_mm, shape, px_per_mm) for box in [*map(field_window, page.fields), *also]]
     merged: list[tuple[slice, slice]] = []
     for rows, columns in sorted(rects, key=lambda r: (r[0].start, r[1].start)):
         for k, (r, c) in enumerate(merged):

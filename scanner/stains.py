@@ -55,19 +55,17 @@ def flag_marks_running_on(page: np.ndarray, layout_page: Page, values: list[Fiel
     ``page``: the registered page (2-D uint8 grey); the boxes are looked for where the field's reading
     found them."""
     fields = {f.id: f for f in layout_page.fields}
-    seen_boxes = [(value.field, str(option.value), box) for value in values
-                  if isinstance(f := fields.get(value.field), ChoiceField)
-                  for option, box, state in zip(f.options, placement.found_boxes(f, value), value.raw.get("states", []),
-                                                strict=False) if state in SEEN_STATES]
+    every_seen = [(value.field, option, box) for value in values
+                  if isinstance(f := fields.get(value.field), ChoiceField) for option, box in _seen_boxes(f, value)]
     for value, seen in marked_boxes(layout_page, values):
         running: dict[str, list[float]] = {}
         into: dict[str, list[str]] = {}
+        others = [b for b in every_seen if b[0] != value.field]
         for option, box in seen:
             both_mm, one_mm = runs_on_mm(page, layout_page, box, px_per_mm)
             if both_mm >= BOTH_WAYS_MM or one_mm >= ONE_WAY_MM:
                 running[option] = [round(both_mm, 1), round(one_mm, 1)]
-            other = into_other_question(page, layout_page, box, [b for b in seen_boxes if b[0] != value.field],
-                                        px_per_mm)
+            other = into_other_question(page, layout_page, box, others, px_per_mm)
             if other:
                 into[option] = list(other)
         if running:
@@ -92,8 +90,15 @@ def marked_boxes(layout_page: Page, values: list[FieldValue]) -> Iterator[tuple[
         if not isinstance(f, ChoiceField) or not (value.value and not value.needs_review
                                                   or any(state in FILLS for state in states)):
             continue
-        yield value, [(str(option.value), box) for option, box, state
-                      in zip(f.options, placement.found_boxes(f, value), states, strict=False) if state in SEEN_STATES]
+        yield value, _seen_boxes(f, value)
+
+
+def _seen_boxes(f: ChoiceField, value: FieldValue) -> list[tuple[str, Box]]:
+    """``f``'s options read as marked, heavy or filled in ``value``, with their boxes where the reading found
+    them."""
+    return [(str(option.value), box) for option, box, state in
+            zip(f.options, placement.found_boxes(f, value), value.raw.get("states", []), strict=False)
+            if state in SEEN_STATES]
 
 
 def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM
@@ -113,7 +118,8 @@ def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float =
     pieces = _band_pieces(page[rows, cols], printed, (top, bottom, left, right), px_per_mm)
     if pieces is None:
         return 0.0, 0.0
-    labels, band, counts, least_px = pieces
+    labels, band, counts = pieces
+    least_px = LEAST_INSIDE_MM2 * px_per_mm ** 2
     both_mm = one_mm = 0.0
     for label in np.flatnonzero(counts >= least_px):
         if label == 0:
@@ -157,7 +163,7 @@ def into_other_question(page: np.ndarray, layout_page: Page, box: Box, others: l
                           px_per_mm)
     if pieces is None:
         return None
-    labels, band, counts, least_px = pieces
+    labels, band, counts = pieces
     own = [label for label in np.flatnonzero(counts >= least_px) if label]
     for field_id, option, b in near:
         there = labels[inside(b)][band[inside(b)]]
@@ -192,11 +198,11 @@ def _across_the_gap(piece: np.ndarray, printed: np.ndarray, box: Box, other: Box
 
 
 def _band_pieces(region: np.ndarray, printed: np.ndarray, edges_px: tuple[float, float, float, float],
-                 px_per_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+                 px_per_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The band of ``region`` (grey, round a marked box whose top, bottom, left and right in it are
     ``edges_px``) at least ``OWN_INK_SHARE`` as dark as the box's own ink, off ``printed``, in pieces joined
-    across the print (``BRIDGE_MM``): (the pieces' labels, the band, each label's pixels inside the box,
-    ``LEAST_INSIDE_MM2`` in pixels); ``None`` when the box holds too little ink."""
+    across the print (``BRIDGE_MM``): (the pieces' labels, the band, each label's pixels inside the box);
+    ``None`` when the box holds too little ink (``LEAST_INSIDE_MM2``)."""
     # a dim photo's sensor noise, joined across the bridges below, would run on as far as any band
     top, bottom, left, right = edges_px
     region = cv2.GaussianBlur(region, (0, 0), NOISE_BLUR_MM * px_per_mm)
@@ -214,7 +220,7 @@ def _band_pieces(region: np.ndarray, printed: np.ndarray, edges_px: tuple[float,
     joined = cv2.morphologyEx(band.astype(np.uint8), cv2.MORPH_CLOSE,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge)))
     _, labels = cv2.connectedComponents(joined, connectivity=8)
-    return labels, band, np.bincount(labels[inside].ravel()), least_px
+    return labels, band, np.bincount(labels[inside].ravel())
 
 
 def _dark_far_enough(region: np.ndarray, ignored: np.ndarray, in_boxes: np.ndarray,

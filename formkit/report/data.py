@@ -28,6 +28,7 @@ from ..export import scored_tables
 from ..scoring import COMPLETE, INVALID, PENDING, PRORATED, Answer, ScoreRule, read_scoring, score_form
 from ..scoring.occasions import ends_settled_among, in_order
 from ..scoring.rules import scales as choice_scales
+from ..scoring.rules import score_columns
 from ..serial import normalise_serial
 from ..template.schema import WIDE_LEAD_COLUMNS, WIDE_TAIL_COLUMNS
 
@@ -161,8 +162,8 @@ def _form_data(form: str, wide: Any, long: Any, change: Any, scan_order: list[in
     date_field = next((s.occasion_date_field for s in scorings.values() if s.occasion_date_field), None)
     person_field = next((s.person_field for s in scorings.values() if s.person_field), None)
     title = next((t.title for t in templates.values() if t), form)
-    score_columns = {c for r in rules.values() for c in (r.id, f"{r.id}_status", f"{r.id}_band")}
-    fields = [c for c in wide.columns[len(WIDE_LEAD_COLUMNS):] if c not in score_columns
+    own_columns = {c for r in rules.values() for c in score_columns(r)}
+    fields = [c for c in wide.columns[len(WIDE_LEAD_COLUMNS):] if c not in own_columns
               and c not in WIDE_TAIL_COLUMNS]
     items = [i for r in rules.values() for i in r.inputs() if i not in rules]
     items = list(dict.fromkeys(items))

@@ -224,14 +224,18 @@ class PageChanges:
             why = (f"{r['later_by']} decided {_decided(r['later_value'], r['later_review'])} on page "
                    f"{r['later_page']}, another image of this page, after {r['reviewed_by']} decided "
                    f"{_decided(r['value'], r['review'])} on this one")
-            self.db.execute("UPDATE field_values SET needs_review=1, reason=?, review='', reviewed_by='',"
-                            " reviewed_at='' WHERE id=?", (why, r["id"]))
-            cleared = {"review": r["review"], "reviewed_by": r["reviewed_by"], "reviewed_at": r["reviewed_at"]}
             later = {"value": r["later_value"], "review": r["later_review"], "reviewed_by": r["later_by"],
                      "reviewed_at": r["later_at"]}
-            self.audit(actor, "flag-value", int(r["page_id"]), r["field"], r["value"], r["value"],
-                       detail=json.dumps({"reason": why, "decision_cleared": cleared,
-                                          "later_on": int(r["later_page"]), "later": later}))
+            self._reopen_decision(r, int(r["page_id"]), why, actor, later_on=int(r["later_page"]), later=later)
+
+    def _reopen_decision(self, r: Any, page_id: int, why: str, actor: str, **about: Any) -> None:
+        """Value ``r`` (its id, field, value and decision) of page ``page_id`` waits for review again, ``why``;
+        its decision is cleared, kept whole in the ``flag-value`` entry with ``about`` (undo passes over it)."""
+        self.db.execute("UPDATE field_values SET needs_review=1, reason=?, review='', reviewed_by='',"
+                        " reviewed_at='' WHERE id=?", (why, r["id"]))
+        cleared = {"review": r["review"], "reviewed_by": r["reviewed_by"], "reviewed_at": r["reviewed_at"]}
+        self.audit(actor, "flag-value", page_id, r["field"], r["value"], r["value"],
+                   detail=json.dumps({"reason": why, "decision_cleared": cleared, **about}))
 
     def _flag_decisions_before_image(self, read_id: int, image_id: int, actor: str) -> None:
         """Page ``image_id`` has just come in (scanned, or assigned) as another image of the printed page read
@@ -252,12 +256,7 @@ class PageChanges:
                 continue
             why = (f"{r['reviewed_by']} decided {_decided(r['value'], r['review'])} on this image before another "
                    f"image of this page came in (page {image_id}), which reads {shown(r['other_value'])}")
-            self.db.execute("UPDATE field_values SET needs_review=1, reason=?, review='', reviewed_by='',"
-                            " reviewed_at='' WHERE id=?", (why, r["id"]))
-            cleared = {"review": r["review"], "reviewed_by": r["reviewed_by"], "reviewed_at": r["reviewed_at"]}
-            self.audit(actor, "flag-value", read_id, r["field"], r["value"], r["value"],
-                       detail=json.dumps({"reason": why, "decision_cleared": cleared, "other_image": image_id,
-                                          "other_value": r["other_value"]}))
+            self._reopen_decision(r, read_id, why, actor, other_image=image_id, other_value=r["other_value"])
 
     def _voided_and_read(self, form: str, serial: str) -> list[tuple[int, int]]:
         """(page voided while it was the one read, the page read now) of each form page of ``form`` and
