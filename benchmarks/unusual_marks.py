@@ -1,6 +1,6 @@
 """Marks beside the boxes: respondents who circle a box, tick beside it or between two, tick far past it,
-or circle or underline the words under it; who write a date or a number beside its boxes, in words, or
-with a digit more beside them; read through the pipeline.
+or circle or underline the words under it, or write a word across a row or a "?" in a box; who write a
+date or a number beside its boxes, in words, or with a digit more beside them; read through the pipeline.
 
     python benchmarks/unusual_marks.py [--pages N] [--only STYLE]
 
@@ -15,7 +15,10 @@ filled by one respondent (one pen: black, blue or pencil) who answers every sing
 - *long*: a tick in the box twice its size, its tail far outside;
 - *ringed* and *underlined* (gas-followup and goal-card, whose options' words or numbers are printed under
   their boxes): a loop round an option's words, or a line under their first line, the box left empty
-  (`tests.synthetic.draw_label_mark`).
+  (`tests.synthetic.draw_label_mark`);
+- *word* and *question*: a word written across the row instead of an answer ("N/A", "n/a", "don't know", "not
+  sure" in a script font, begun up to 1 mm before the box or in it: `tests.synthetic.write_text`), or a "?"
+  2.8-3.6 mm tall written in the box (`tests.synthetic.draw_question_mark`).
 
 All but *long* are no answer a reader can take: a field must be flagged (*flagged*), and one read blank
 or as an option without a flag is a *silent error*. A long tick is its box's answer: *right* is read so
@@ -70,6 +73,7 @@ from tests.synthetic import (  # noqa: E402
     draw_label_mark,
     draw_line_mark,
     draw_mark_beside,
+    draw_question_mark,
     load_digits,
     write_digits,
     write_text,
@@ -78,9 +82,10 @@ from tests.synthetic import (  # noqa: E402
 FORMS = ["k10", "alliance-check", "gas-followup", "goal-card"]
 MARKS = ["circle", "beside", "between", "long"]
 LABELS = ["ringed", "underlined"]  # on the words printed under the boxes
+NOTES = ["word", "question"]  # on the row, for no answer
 WRITING = ["after", "words", "second", "in boxes"]
 LINES = ["short", "arrow", "number", "across"]
-STYLES = MARKS + LABELS + WRITING + LINES
+STYLES = MARKS + LABELS + NOTES + WRITING + LINES
 DIGITS = Path(__file__).resolve().parent.parent / "samples" / "handwriting" / "mnist-heldout.npz"
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 CONDITIONS = {"flatbed 300 dpi": "scan300", "copier 200 dpi, 1-bit": "scan200bw", "phone photo 3 MP": "photo3",
@@ -111,6 +116,8 @@ def make_page(style: str, condition: str, seed: int):
                 if not lines:
                     continue  # no words under this box
                 draw_label_mark(image, dpi, lines, style, rng, pen)
+            elif style in NOTES:
+                note_on_row(image, dpi, f.options[k].box, style, rng, pen)
             else:
                 draw_mark_beside(image, dpi, f.options[k].box, style, rng, pen, neighbour=neighbour)
             truth[f.id] = str(f.options[k].value)
@@ -125,6 +132,17 @@ def make_page(style: str, condition: str, seed: int):
     else:
         image = degrade_photo(image, rng, frame_px=(4000, 3000) if condition == "photo12" else (2000, 1500))
     return (image if image.ndim == 2 else image.min(axis=2)), truth
+
+
+def note_on_row(image, dpi: float, box: Box, style: str, rng: random.Random, pen: str) -> None:
+    """Write on a row, for no answer, in ``style`` (*word* or *question*, see the module's text), at ``box``."""
+    if style == "question":
+        width_mm = {"pencil": 0.25, "blue": 0.4, "black": 0.45}[pen] * rng.uniform(0.8, 1.3)
+        draw_question_mark(image, dpi, box, pen, rng.uniform(2.8, 3.6), rng.uniform(0.5, 0.9), width_mm,
+                           rng.uniform(-0.5, 0.5))
+    else:
+        word = rng.choice(["N/A", "n/a", "don't know", "not sure"])
+        write_text(image, dpi, Box(box.x_mm - 3.0, box.y_mm - 1.0, 40.0, box.h_mm + 2.0), word, rng, pen)
 
 
 def write_unusually(image, dpi: float, f: BoxesField, style: str, rng: random.Random, pen: str) -> str:

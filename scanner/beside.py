@@ -86,6 +86,12 @@ APART_INK_MM2 = BESIDE_INK_MM2
 # blurred over pixels of 0.2-0.3 mm, is only 0.2-0.3 darker than the paper
 FAINT_INK_CONTRAST = 0.2
 APART_SHARE = 0.5
+# beside one marked box, ink level with the boxes (between their tops and feet) in pieces that run on from it,
+# each within WORD_GAP_MM of it or of the last: letters written across the row ("N/A", "don't know"). A tick's
+# arm leaves its box upwards, a cross's at its corners: a tick twice its box's size leaves up to 1.35 mm² there;
+# another row's long tail or a stain's edge level with the row lies apart from the marked box
+LEVEL_INK_MM2 = 1.5
+WORD_GAP_MM = 2.0
 LINE_BAND_MM = 1.0  # a number written under a line: its top 3-5 mm below it
 # writing between two lines is either's, unless one is this much nearer: a number written under a line, as
 # near the next (whose own number would be flagged anyway)
@@ -138,6 +144,9 @@ class InkBeside:
     inside_mm2: tuple[float, ...]  # within each box, off its printed border
     joined: frozenset[tuple[int, int]]  # boxes (a < b) that one piece of ink runs into, STRADDLE_MM2 in each
     apart_mm2: float = 0.0  # of the pieces beside the boxes, those with APART_SHARE of their ink outside them
+    # of the ink beside the boxes, what lies level with them (between their tops and feet): (mm², x_mm from, to)
+    # a piece
+    level: tuple[tuple[float, float, float], ...] = ()
 
 
 def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldValue], px_per_mm: float = WARP_PX_PER_MM,
@@ -196,7 +205,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm, contrast):
         return
     ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast)
-    reason = _doubt(ink, f, states)
+    reason = _doubt(ink, f, states, boxes)
     if reason:
         nearest = str(f.options[min(range(len(boxes)), key=lambda k: _distance_mm(*ink.centre_mm, boxes[k]))].value)
         value.raw["beside"] = {"ink_mm2": round(ink.area_mm2, 2), "nearest": nearest}
@@ -550,9 +559,9 @@ def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesFiel
     return int(np.count_nonzero(dark & ~others_boxes)), inside
 
 
-def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
-    """Why the reading of ``f`` (its boxes' ``states``, as ``marks.Mark`` values) is in doubt given ``ink``;
-    '' if it is not. "{nearest}" in the text stands for the option nearest the ink beside the boxes."""
+def _doubt(ink: InkBeside, f: ChoiceField, states: list[str], boxes: list[Box]) -> str:
+    """Why the reading of ``f`` (its ``boxes`` where found, their ``states`` as ``marks.Mark`` values) is in doubt
+    given ``ink``; '' if it is not. "{nearest}" in the text stands for the option nearest the ink beside the boxes."""
     m, empty_neighbours, others_empty = _rules(states)
     if m is None:
         if ink.joined:
@@ -570,7 +579,24 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str]) -> str:
     if others_empty and ink.area_mm2 >= BESIDE_INK_MM2 and ink.area_mm2 >= OUTSIDE_SHARE * ink.inside_mm2[m]:
         return ("most of the mark lies beside the boxes, nearest option {nearest}: a tick between two boxes, or a "
                 "box circled?")
+    if others_empty and _running_on_mm2(ink, boxes[m]) >= LEVEL_INK_MM2:
+        return (f"option {f.options[m].value} is marked, but there is writing beside it on the row, nearest option "
+                "{nearest}: a word such as N/A, or a note?")
     return ""
+
+
+def _running_on_mm2(ink: InkBeside, box: Box) -> float:
+    """Of ``ink``'s pieces level with the boxes, the area of those that run on from ``box`` sideways, each
+    within ``WORD_GAP_MM`` of it or of one before: the letters of a word begun in or beside it."""
+    span, total, left = [box.x_mm, box.x_mm + box.w_mm], 0.0, list(ink.level)
+    while True:
+        near = [piece for piece in left if piece[2] >= span[0] - WORD_GAP_MM and piece[1] <= span[1] + WORD_GAP_MM]
+        if not near:
+            return total
+        for piece in near:
+            left.remove(piece)
+            total += piece[0]
+            span = [min(span[0], piece[1]), max(span[1], piece[2])]
 
 
 def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField, boxes: list[Box] | None = None,
@@ -610,6 +636,8 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     joined: set[tuple[int, int]] = set()
     candidates: list[tuple[np.ndarray, np.ndarray, int, tuple[float, float]]] = []
     total_px, whole_px, apart_px, weighted = 0, 0, 0, np.zeros(2)
+    level: list[tuple[float, float, float]] = []
+    level_rows = (round(hull.y_mm * px_per_mm) - rows.start, round((hull.y_mm + hull.h_mm) * px_per_mm) - rows.start)
     moved_mm, shared = 0.0, LINE_SHARED if isinstance(f, LineField) else 1.0  # writing between two lines
     if isinstance(f, BoxesField):  # a stroke across a border is cut at the border laid out and at the one found
         moved_mm = max(max(abs(b.x_mm - p.x_mm), abs(b.y_mm - p.y_mm)) for b, p in zip(boxes, f.boxes, strict=True))
@@ -644,10 +672,15 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         total_px += len(beside_xs)
         whole_px += whole
         apart_px += len(beside_xs) if len(beside_xs) >= APART_SHARE * whole else 0
+        level_xs = beside_xs[(beside_ys >= level_rows[0]) & (beside_ys < level_rows[1])]
+        if len(level_xs):
+            level.append((len(level_xs) / px_per_mm ** 2, (level_xs.min() + cols.start) / px_per_mm,
+                          (level_xs.max() + 1 + cols.start) / px_per_mm))
         weighted += len(beside_xs) * np.array(centre_mm)
     centre = weighted / total_px if total_px else (hull.x_mm + hull.w_mm / 2, hull.y_mm + hull.h_mm / 2)
     return InkBeside(total_px / px_per_mm ** 2, whole_px / px_per_mm ** 2, (float(centre[0]), float(centre[1])),
-                     tuple(float(a) for a in inside_mm2), frozenset(joined), apart_px / px_per_mm ** 2)
+                     tuple(float(a) for a in inside_mm2), frozenset(joined), apart_px / px_per_mm ** 2,
+                     tuple((float(a), float(x0), float(x1)) for a, x0, x1 in level))
 
 
 def _window(f: Field, hull: Box, shape: tuple[int, ...], px_per_mm: float) -> tuple[slice, slice]:

@@ -555,6 +555,21 @@ def draw_mark_beside(image: np.ndarray, dpi: float, box: Box, style: str, rng: r
     p.stroke([(cx - s * 0.7, cy), (cx - s * 0.15, cy + s * 0.7), (cx + s * 0.9, cy - s * 0.9)])
 
 
+def draw_question_mark(image: np.ndarray, dpi: float, box: Box, pen: str, height_mm: float, dot_gap_mm: float,
+                       width_mm: float = 0.4, dx_mm: float = 0.0) -> None:
+    """A handwritten "?" ``height_mm`` tall, centred in ``box`` (``dx_mm`` to the right): a hook (a round top,
+    a stem down) and a dot ``dot_gap_mm`` under it, in a pen ``width_mm`` wide."""
+    p = _Pen(image, dpi, pen, width_mm)
+    hook_mm = height_mm - dot_gap_mm - 2 * width_mm - 0.05  # the pen's round ends and the dot
+    cx, top = box.x_mm + box.w_mm / 2 + dx_mm, box.y_mm + (box.h_mm - height_mm) / 2 + width_mm / 2
+    r = hook_mm * 0.3
+    arc = [(cx + r * np.cos(a), top + r + r * np.sin(a)) for a in np.linspace(np.pi * 1.1, np.pi * 2.4, 12)]
+    stem_foot = top + hook_mm
+    p.stroke([*arc, (cx, top + 2.2 * r), (cx, stem_foot)])
+    dot_y = stem_foot + dot_gap_mm + width_mm
+    p.stroke([(cx - 0.05, dot_y), (cx + 0.1, dot_y + 0.05)])
+
+
 def draw_label_mark(image: np.ndarray, dpi: float, lines: list[Box], style: str, rng: random.Random,
                     pen: str = "black") -> None:
     """A mark on the words printed under a box (``lines``: their letters' rectangles, top line first) instead

@@ -28,8 +28,10 @@ from tests.synthetic import (
     draw_line_mark,
     draw_mark,
     draw_mark_beside,
+    draw_question_mark,
     load_digits,
     write_digits,
+    write_text,
 )
 from tests.test_scan import DPI, option_box, printed, read
 
@@ -193,7 +195,7 @@ def test_a_fold_through_two_boxes_joins_nothing():
     image, page = registered_k10([(tuple(p0 - along * 60), tuple(p1 + along * 60), 150, 2)])
     ink = beside.ink_beside(image, page, row, px_per_mm=8.0)
     assert ink.joined == frozenset() and ink.area_mm2 == 0.0, ink
-    assert beside._doubt(ink, row, ["empty", "empty", "marked", "empty", "empty"]) == ""
+    assert beside._doubt(ink, row, ["empty", "empty", "marked", "empty", "empty"], beside.field_boxes(row)) == ""
 
 
 @pytest.mark.parametrize("reach_mm", [4.0, 5.5])
@@ -491,3 +493,35 @@ def test_a_number_written_after_a_rows_last_box_is_flagged_not_read_blank(tmp_pa
                HELD_OUT_DIGITS[3][7], random.Random(3), "black")
     row = read_values(image, photo=True)[field]
     assert row.value == "" and row.needs_review and "beside" in row.raw, row
+
+
+@pytest.mark.parametrize(("text", "option", "photo", "seed"), [("N/A", 2, False, 1), ("dont know", 5, False, 2),
+                                                               ("n/a", 1, True, 3), ("N/A", 4, True, 4)])
+def test_words_written_across_a_row_are_flagged_not_read_as_the_box_they_begin_in(tmp_path, text, option, photo,
+                                                                                    seed):
+    """A respondent who writes "N/A" or "don't know" across a row instead of answering: the word's first
+    letters lie in a box, which read as marked, and the rest of it, beside the box on the row, was less than
+    twice the ink in it, so the row read as that option at full confidence (an adversarial pass: 16-23 of 50
+    such rows a capture). Ink level with the boxes, running on from the marked one letter by letter, now flags
+    the row; the other rows' ticks flag nothing."""
+    image, page = k10_page(tmp_path, blank_rows=(6,))
+    box = option_box(page, "k10_06", option)
+    write_text(image, DPI, Box(box.x_mm - 2.5, box.y_mm - 1.0, 40.0, box.h_mm + 2.0), text, random.Random(seed), "blue")
+    values = read_values(image, photo=photo)
+    row = values["k10_06"]
+    assert row.needs_review and "writing beside it" in row.reason, row
+    assert not any(v.needs_review for k, v in values.items() if k.startswith("k10_") and k != "k10_06"), values
+
+
+@pytest.mark.parametrize(("option", "pen", "photo", "height_mm", "gap_mm"),
+                         [(2, "black", False, 3.2, 0.6), (4, "blue", True, 3.0, 0.8), (1, "pencil", False, 3.4, 0.5)])
+def test_a_question_mark_in_a_box_is_flagged_not_read_as_that_answer(tmp_path, option, pen, photo, height_mm, gap_mm):
+    """A respondent unsure of an answer writes "?" in a box: its ink made the box read as marked, and the row
+    read as that answer at full confidence (an adversarial pass: 8-13 of 11-17 such rows a capture). A hook
+    with a dot under it, and no other mark in the row, is now flagged; the ticks of the other rows are not."""
+    image, page = k10_page(tmp_path, blank_rows=(8,), pen=pen)
+    draw_question_mark(image, DPI, option_box(page, "k10_08", option), pen, height_mm, gap_mm)
+    values = read_values(image, photo=photo)
+    row = values["k10_08"]
+    assert row.needs_review and "question mark" in row.reason and row.raw["question_mark"] == str(option), row
+    assert not any(v.needs_review for k, v in values.items() if k.startswith("k10_") and k != "k10_08"), values

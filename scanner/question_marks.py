@@ -1,0 +1,117 @@
+"""A question mark written in a box. A respondent unsure of an answer may write "?" in a box instead of
+ticking it: its ink makes the box read as marked, and the row read as that answer at full confidence. A "?"
+is a hook with a dot under it; a tick, a cross, a slash or a dot is one piece, a fill one blob, and a tick
+broken by a skipping pen leaves pieces side by side, not a dot alone under the rest.
+
+A single-choice row with one box marked and every other empty is flagged when that box's handwriting
+(``areas.handwriting_mask``, inside the border where the box was found) is two or three pieces: the largest
+``HOOK_MIN_MM2`` or more and ``HOOK_MIN_MM`` tall, and under it, within ``DOT_GAP_MAX_MM``, a dot (at most
+``DOT_MAX_MM2``, ``DOT_MIN_MM`` to ``DOT_MAX_MM`` across, roundish, clear of the border) lower than every
+other piece. Pixels are those of the registered
+page (``px_per_mm``, 8 after ``register.warp_page``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from formkit.layout.blocks import BOX_LINE_MM
+from formkit.layout.model import Box, ChoiceField, Page
+from formkit.records import FieldValue
+
+from . import areas, placement
+from .register import WARP_PX_PER_MM, box_slices
+from .resolve import flag_for_review
+
+INSET_MM = BOX_LINE_MM + 0.05  # inside the printed border, where the box was found
+AROUND_MM = 2.0  # round the box, where its handwriting is told from the print's rules
+HOOK_MIN_MM2 = 1.1  # a "?" 3 mm tall in a 0.3 mm pen is 1.2 mm² or more; measured 1.19-2.8 in 5 mm boxes; a
+#                    faint cross on a patterned cloth left a piece of 0.95 mm² with an arm's end under it
+HOOK_MIN_MM = 1.6  # tall (measured 1.75-2.9); a small digit written in the box, its foot broken off, 1.4-1.5
+DOT_GAP_MAX_MM = 1.2  # between the hook's foot and the dot's top (measured 0.1-0.4 in a font; by hand, more)
+DOT_MAX_MM2 = 0.6  # its dot: 0.1-0.5 mm² measured
+DOT_MAX_MM = 1.0  # across, each way
+DOT_MIN_MM = 0.25  # and at least this (2 px at 8 px/mm): a sliver a pixel thin is a stroke's edge cut by the print
+DOT_ASPECT_MAX = 2.5  # roundish, not a dash
+LEVEL_MM = 0.1  # the dot's top may reach this far above the foot of every other piece
+UNDER_MM = 0.3  # its middle within the hook's width, give or take this
+MAX_PIECES = 3  # the hook may break once where the pen lifts
+
+
+class Piece(NamedTuple):
+    area_mm2: float
+    x_mm: float  # left, top, width and height, in the box
+    y_mm: float
+    w_mm: float
+    h_mm: float
+    at_edge: bool = False  # touches the box's border: a stroke crossing it, cut there
+
+
+def flag_question_marks(page: np.ndarray, layout_page: Page, values: list[FieldValue],
+                        px_per_mm: float = WARP_PX_PER_MM) -> None:
+    """Flag, in place, each unflagged single-choice value of ``values`` whose one marked box (every other
+    empty) holds a question mark (``looks_like_question_mark``); ``raw["question_mark"]`` names the option.
+    ``page``: the registered page (2-D uint8 grey); the box is looked at where the field's reading found it."""
+    fields = {f.id: f for f in layout_page.fields}
+    for value in values:
+        f = fields.get(value.field)
+        states = value.raw.get("states", [])
+        if value.needs_review or not isinstance(f, ChoiceField) or f.multiple or len(states) != len(f.options) \
+                or states.count("marked") != 1 or any(s not in ("marked", "empty") for s in states):
+            continue
+        k = states.index("marked")
+        if looks_like_question_mark(page, placement.found_boxes(f, value)[k], px_per_mm):
+            option = str(f.options[k].value)
+            value.raw["question_mark"] = option
+            flag_for_review(value, f"option {option} holds what looks like a question mark, not a tick or a cross: "
+                                   "an answer, or unsure?")
+
+
+def looks_like_question_mark(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
+    """Whether the handwriting inside ``box`` (on ``page``, 2-D uint8 grey) is a hook with a dot under it."""
+    return hook_and_dot(box_pieces(page, box, px_per_mm))
+
+
+def hook_and_dot(pieces: list[Piece]) -> bool:
+    """Whether ``pieces`` (of one box's handwriting) are a hook and a dot under it, as the module says."""
+    if not 2 <= len(pieces) <= MAX_PIECES:
+        return False
+    hook = max(pieces, key=lambda p: p.area_mm2)
+    if hook.area_mm2 < HOOK_MIN_MM2 or hook.h_mm < HOOK_MIN_MM:
+        return False
+    for dot in pieces:
+        longer, shorter = max(dot.w_mm, dot.h_mm), min(dot.w_mm, dot.h_mm)
+        if dot is hook or dot.at_edge or dot.area_mm2 > DOT_MAX_MM2 or longer > DOT_MAX_MM or shorter < DOT_MIN_MM \
+                or longer > DOT_ASPECT_MAX * shorter:
+            continue
+        under_hook = hook.x_mm - UNDER_MM <= dot.x_mm + dot.w_mm / 2 <= hook.x_mm + hook.w_mm + UNDER_MM
+        lowest = all(p.y_mm + p.h_mm <= dot.y_mm + LEVEL_MM for p in pieces if p is not dot)
+        if under_hook and lowest and dot.y_mm - (hook.y_mm + hook.h_mm) <= DOT_GAP_MAX_MM:
+            return True
+    return False
+
+
+def box_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> list[Piece]:
+    """The pieces of handwriting inside ``box``'s printed border on ``page``, specks left out."""
+    # the mask is made with the border round the box, where it is a rule to take out: cut tight, a stroke
+    # from the box's top to its foot, as a "?" runs, would run on past the cut and be taken for a rule
+    rows, cols = box_slices(box, AROUND_MM, page.shape, px_per_mm)
+    inside_rows, inside_cols = box_slices(box, -INSET_MM, page.shape, px_per_mm)
+    inside = (slice(inside_rows.start - rows.start, inside_rows.stop - rows.start),
+              slice(inside_cols.start - cols.start, inside_cols.stop - cols.start))
+    mask = areas.handwriting_mask(page[rows, cols], px_per_mm)[inside]
+    if mask.size == 0:
+        return []
+    mask = mask.astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    height, width = mask.shape
+    pieces = []
+    for k in range(1, count):
+        left, top, w, h, area = (int(v) for v in stats[k])
+        at_edge = left == 0 or top == 0 or left + w == width or top + h == height
+        pieces.append(Piece(area / px_per_mm ** 2, left / px_per_mm, top / px_per_mm, w / px_per_mm, h / px_per_mm,
+                            at_edge))
+    return [p for p in pieces if p.area_mm2 >= areas.SPECK_MM2]
