@@ -6,9 +6,9 @@ broken by a skipping pen leaves pieces side by side, not a dot alone under the r
 A single-choice row with one box marked and every other empty is flagged when that box's handwriting
 (``areas.handwriting_mask``, inside the border where the box was found) is two or three pieces: the largest
 ``HOOK_MIN_MM2`` or more and ``HOOK_MIN_MM`` tall, and under it, within ``DOT_GAP_MAX_MM``, a dot (at most
-``DOT_MAX_MM2``, ``DOT_MIN_MM`` to ``DOT_MAX_MM`` across, roundish, clear of the border) lower than every
-other piece. Pixels are those of the registered
-page (``px_per_mm``, 8 after ``register.warp_page``).
+``DOT_MAX_MM2``, ``DOT_MIN_MM`` to ``DOT_MAX_MM`` across, roundish, not a stroke going on past the border)
+lower than every other piece. Pixels are those of the registered page (``px_per_mm``, 8 after
+``register.warp_page``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from .resolve import flag_for_review
 
 INSET_MM = BOX_LINE_MM + 0.05  # inside the printed border, where the box was found
 AROUND_MM = 2.0  # round the box, where its handwriting is told from the print's rules
+BEYOND_MM = 0.6  # outside the border, where a stroke that reaches it from inside goes on
 HOOK_MIN_MM2 = 1.1  # a "?" 3 mm tall in a 0.3 mm pen is 1.2 mm² or more; measured 1.19-2.8 in 5 mm boxes; a
 #                    faint cross on a patterned cloth left a piece of 0.95 mm² with an arm's end under it
 HOOK_MIN_MM = 1.6  # tall (measured 1.75-2.9); a small digit written in the box, its foot broken off, 1.4-1.5
@@ -47,7 +48,7 @@ class Piece(NamedTuple):
     y_mm: float
     w_mm: float
     h_mm: float
-    at_edge: bool = False  # touches the box's border: a stroke crossing it, cut there
+    cut: bool = False  # runs on past the box's border: a stroke crossing it, cut there
 
 
 def flag_question_marks(page: np.ndarray, layout_page: Page, values: list[FieldValue],
@@ -84,7 +85,7 @@ def hook_and_dot(pieces: list[Piece]) -> bool:
         return False
     for dot in pieces:
         longer, shorter = max(dot.w_mm, dot.h_mm), min(dot.w_mm, dot.h_mm)
-        if dot is hook or dot.at_edge or dot.area_mm2 > DOT_MAX_MM2 or longer > DOT_MAX_MM or shorter < DOT_MIN_MM \
+        if dot is hook or dot.cut or dot.area_mm2 > DOT_MAX_MM2 or longer > DOT_MAX_MM or shorter < DOT_MIN_MM \
                 or longer > DOT_ASPECT_MAX * shorter:
             continue
         under_hook = hook.x_mm - UNDER_MM <= dot.x_mm + dot.w_mm / 2 <= hook.x_mm + hook.w_mm + UNDER_MM
@@ -99,19 +100,42 @@ def box_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
     # the mask is made with the border round the box, where it is a rule to take out: cut tight, a stroke
     # from the box's top to its foot, as a "?" runs, would run on past the cut and be taken for a rule
     rows, cols = box_slices(box, AROUND_MM, page.shape, px_per_mm)
+    around = areas.handwriting_mask(page[rows, cols], px_per_mm)
     inside_rows, inside_cols = box_slices(box, -INSET_MM, page.shape, px_per_mm)
-    inside = (slice(inside_rows.start - rows.start, inside_rows.stop - rows.start),
-              slice(inside_cols.start - cols.start, inside_cols.stop - cols.start))
-    mask = areas.handwriting_mask(page[rows, cols], px_per_mm)[inside]
+    top, left = inside_rows.start - rows.start, inside_cols.start - cols.start
+    mask = around[top:inside_rows.stop - rows.start, left:inside_cols.stop - cols.start].astype(np.uint8)
     if mask.size == 0:
         return []
-    mask = mask.astype(np.uint8)
+    outer_rows, outer_cols = box_slices(box, 0.0, page.shape, px_per_mm)
+    outer = (outer_rows.start - rows.start, outer_rows.stop - rows.start,
+             outer_cols.start - cols.start, outer_cols.stop - cols.start)
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    height, width = mask.shape
     pieces = []
     for k in range(1, count):
-        left, top, w, h, area = (int(v) for v in stats[k])
-        at_edge = left == 0 or top == 0 or left + w == width or top + h == height
-        pieces.append(Piece(area / px_per_mm ** 2, left / px_per_mm, top / px_per_mm, w / px_per_mm, h / px_per_mm,
-                            at_edge))
-    return [p for p in pieces if p.area_mm2 >= areas.SPECK_MM2]
+        x, y, w, h, area = (int(v) for v in stats[k])
+        if area / px_per_mm ** 2 < areas.SPECK_MM2:
+            continue
+        cut = _runs_out(around, (top + y, top + y + h, left + x, left + x + w), outer, mask.shape, (top, left),
+                        px_per_mm)
+        pieces.append(Piece(area / px_per_mm ** 2, x / px_per_mm, y / px_per_mm, w / px_per_mm, h / px_per_mm, cut))
+    return pieces
+
+
+def _runs_out(around: np.ndarray, piece: tuple[int, int, int, int], outer: tuple[int, int, int, int],
+              inside_shape: tuple[int, ...], inside_at: tuple[int, int], px_per_mm: float) -> bool:
+    """Whether a piece (its rows and columns from, to, in ``around``) that reaches the edge of the box's inside
+    (``inside_shape``, at ``inside_at``) goes on past the box's border there (``outer``: the box's rows and
+    columns from, to): ink within ``BEYOND_MM`` outside it, along the piece's side."""
+    y0, y1, x0, x1 = piece
+    top, left = inside_at
+    beyond, pad = max(1, round(BEYOND_MM * px_per_mm)), max(1, round(0.25 * px_per_mm))
+    sides = []
+    if y0 == top:
+        sides.append(around[max(0, outer[0] - beyond):outer[0], max(0, x0 - pad):x1 + pad])
+    if y1 == top + inside_shape[0]:
+        sides.append(around[outer[1]:outer[1] + beyond, max(0, x0 - pad):x1 + pad])
+    if x0 == left:
+        sides.append(around[max(0, y0 - pad):y1 + pad, max(0, outer[2] - beyond):outer[2]])
+    if x1 == left + inside_shape[1]:
+        sides.append(around[max(0, y0 - pad):y1 + pad, outer[3]:outer[3] + beyond])
+    return any(side.any() for side in sides)
