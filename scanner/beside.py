@@ -92,6 +92,8 @@ APART_SHARE = 0.5
 # another row's long tail or a stain's edge level with the row lies apart from the marked box
 LEVEL_INK_MM2 = 1.5
 WORD_GAP_MM = 2.0
+LEVEL_SHARE = 0.5  # of a piece beside the boxes, level with them: a letter; the end of a long stroke from
+#                    another row (a long tick's tail from the row below reaches 2-4 mm past a box) is not
 LINE_BAND_MM = 1.0  # a number written under a line: its top 3-5 mm below it
 # writing between two lines is either's, unless one is this much nearer: a number written under a line, as
 # near the next (whose own number would be flagged anyway)
@@ -183,8 +185,9 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
                 _check_line(page, layout_page, f, value, px_per_mm)
             continue
         # a blank field in a low-resolution image: looked at again for a thin stroke the blur has left faint,
-        # away from the print's lines, if ink as usual gives no doubt
-        faint = source_px_per_mm < marks.LOW_RES_PX_PER_MM and not value.value
+        # away from the print's lines, if ink as usual gives no doubt; a choice read, for a word written on
+        # across its row
+        faint = source_px_per_mm < marks.LOW_RES_PX_PER_MM and (not value.value or isinstance(f, ChoiceField))
         for contrast in (INK_CONTRAST, FAINT_INK_CONTRAST) if faint else (INK_CONTRAST,):
             if value.needs_review:
                 break
@@ -205,7 +208,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm, contrast):
         return
     ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast)
-    reason = _doubt(ink, f, states, boxes)
+    reason = _doubt(ink, f, states, boxes, words_only=contrast < INK_CONTRAST)
     if reason:
         nearest = str(f.options[min(range(len(boxes)), key=lambda k: _distance_mm(*ink.centre_mm, boxes[k]))].value)
         value.raw["beside"] = {"ink_mm2": round(ink.area_mm2, 2), "nearest": nearest}
@@ -559,7 +562,7 @@ def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesFiel
     return int(np.count_nonzero(dark & ~others_boxes)), inside
 
 
-def _doubt(ink: InkBeside, f: ChoiceField, states: list[str], boxes: list[Box]) -> str:
+def _doubt(ink: InkBeside, f: ChoiceField, states: list[str], boxes: list[Box], words_only: bool = False) -> str:
     """Why the reading of ``f`` (its ``boxes`` where found, their ``states`` as ``marks.Mark`` values) is in doubt
     given ``ink``; '' if it is not. "{nearest}" in the text stands for the option nearest the ink beside the boxes."""
     m, empty_neighbours, others_empty = _rules(states)
@@ -572,6 +575,8 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str], boxes: list[Box]) 
             return ("no box is marked, but there is a mark beside the boxes, nearest option {nearest}: a circled "
                     "box or a tick beside it?")
         return ""
+    if words_only:  # faint ink beside a mark: only a word written on across the row is looked for
+        return _words_on_row(ink, f, m, boxes) if others_empty else ""
     for k in empty_neighbours:  # a filled box beside it is the printed convention: not in doubt here
         if (min(k, m), max(k, m)) in ink.joined:
             return (f"the mark in option {f.options[m].value} runs on into option {f.options[k].value}: a tick "
@@ -579,7 +584,11 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str], boxes: list[Box]) 
     if others_empty and ink.area_mm2 >= BESIDE_INK_MM2 and ink.area_mm2 >= OUTSIDE_SHARE * ink.inside_mm2[m]:
         return ("most of the mark lies beside the boxes, nearest option {nearest}: a tick between two boxes, or a "
                 "box circled?")
-    if others_empty and _running_on_mm2(ink, boxes[m]) >= LEVEL_INK_MM2:
+    return _words_on_row(ink, f, m, boxes) if others_empty else ""
+
+
+def _words_on_row(ink: InkBeside, f: ChoiceField, m: int, boxes: list[Box]) -> str:
+    if _running_on_mm2(ink, boxes[m]) >= LEVEL_INK_MM2:
         return (f"option {f.options[m].value} is marked, but there is writing beside it on the row, nearest option "
                 "{nearest}: a word such as N/A, or a note?")
     return ""
@@ -673,7 +682,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         whole_px += whole
         apart_px += len(beside_xs) if len(beside_xs) >= APART_SHARE * whole else 0
         level_xs = beside_xs[(beside_ys >= level_rows[0]) & (beside_ys < level_rows[1])]
-        if len(level_xs):
+        if len(level_xs) and len(level_xs) >= LEVEL_SHARE * len(beside_xs):
             level.append((len(level_xs) / px_per_mm ** 2, (level_xs.min() + cols.start) / px_per_mm,
                           (level_xs.max() + 1 + cols.start) / px_per_mm))
         weighted += len(beside_xs) * np.array(centre_mm)
