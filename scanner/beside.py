@@ -564,7 +564,8 @@ def _dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesFiel
 
 def _doubt(ink: InkBeside, f: ChoiceField, states: list[str], boxes: list[Box], words_only: bool = False) -> str:
     """Why the reading of ``f`` (its ``boxes`` where found, their ``states`` as ``marks.Mark`` values) is in doubt
-    given ``ink``; '' if it is not. "{nearest}" in the text stands for the option nearest the ink beside the boxes."""
+    given ``ink``; '' if it is not. "{nearest}" in the text stands for the option nearest the ink beside the boxes.
+    ``words_only``: of a marked row, only a word written across it is looked for (``ink`` faint)."""
     m, empty_neighbours, others_empty = _rules(states)
     if m is None:
         if ink.joined:
@@ -588,6 +589,7 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str], boxes: list[Box], 
 
 
 def _words_on_row(ink: InkBeside, f: ChoiceField, m: int, boxes: list[Box]) -> str:
+    """``_doubt``'s reason when a word is written on across the row from option ``m``'s box; '' if none is."""
     if _running_on_mm2(ink, boxes[m]) >= LEVEL_INK_MM2:
         return (f"option {f.options[m].value} is marked, but there is writing beside it on the row, nearest option "
                 "{nearest}: a word such as N/A, or a note?")
