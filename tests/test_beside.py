@@ -517,8 +517,9 @@ def test_words_written_across_a_row_are_flagged_not_read_as_the_box_they_begin_i
                          [(2, "black", False, 3.2, 0.6), (4, "blue", True, 3.0, 0.8), (1, "pencil", False, 3.4, 0.5)])
 def test_a_question_mark_in_a_box_is_flagged_not_read_as_that_answer(tmp_path, option, pen, photo, height_mm, gap_mm):
     """A respondent unsure of an answer writes "?" in a box: its ink made the box read as marked, and the row
-    read as that answer at full confidence (an adversarial pass: 8-13 of 11-17 such rows a capture). A hook
-    with a dot under it, and no other mark in the row, is now flagged; the ticks of the other rows are not."""
+    read as that answer at full confidence (`unusual_marks.py` *question*: 138-143 of 145 rows a capture). A
+    hook with a dot under it, and no other mark in the row, is now flagged; the ticks of the other rows are
+    not."""
     image, page = k10_page(tmp_path, blank_rows=(8,), pen=pen)
     draw_question_mark(image, DPI, option_box(page, "k10_08", option), pen, height_mm, gap_mm)
     values = read_values(image, photo=photo)
