@@ -13,7 +13,7 @@ from formkit.layout.model import Box, ChoiceField, field_boxes
 from formkit.template import resolve_template
 from scanner import areas, beside, marks, placement, stains, washout
 from scanner.ink import LINE_THICKNESS_PERCENTILE, _beyond, below, percentile, without_printed_lines
-from scanner.register import BOXES_SIDE_MM, box_slices
+from scanner.register import box_slices
 
 PX_PER_MM = 8.0
 
@@ -227,10 +227,7 @@ def test_a_writing_areas_ink_has_the_area_it_had(seed):
 
 
 def _dark_pixels_as_before(page, layout_page, f, boxes, px_per_mm, contrast):
-    zone = beside._zone(f, beside.bounding_box(boxes))
-    if isinstance(f, ChoiceField):  # a choice row is looked at BOXES_SIDE_MM further to either side (2026-12-06)
-        zone = Box(zone.x_mm - BOXES_SIDE_MM, zone.y_mm, zone.w_mm + 2 * BOXES_SIDE_MM, zone.h_mm)
-    rows, cols = box_slices(zone, beside.BESIDE_MM + beside.REACH_MM, page.shape, px_per_mm)
+    rows, cols = beside._window(f, beside.bounding_box(boxes), page.shape, px_per_mm)  # not under test here
     window = page[rows, cols]
     printed, near_lines, in_boxes = (m[rows, cols] for m in beside.print_masks(layout_page, page.shape[:2], px_per_mm))
     dark = (window < float(window.max()) * (1 - contrast)) & ~printed
