@@ -102,6 +102,15 @@ UNDER_GAP_MM = 0.25  # under a label's letters, before a line drawn under them: 
 UNDER_WORDS_MM = 3.0  # below that, where a printed rule just under the label is looked for
 UNDER_PAST_RULE_MM = 0.5  # and past that rule's middle
 UNDER_SHARE = 0.5  # of the label's width, dark: a line drawn under it, or the rule
+# a line drawn under a label and merged with the rule below it: the darkness under the paper, summed down the
+# window's median column (mm), this much over the options' median. Measured 2026-12-07 on goal cards (flatbed,
+# 1-bit copies, 3 and 12 MP photos): the rule alone 0.30-0.38, underlined 0.54-1.21, 0.23 over the median at
+# least; blank rows over marked ones, the most over the median 0.09 in photos and 0.127 in 1-bit copies, where
+# a rule a row of pixels thicker is 0.125 (8 px/mm)
+UNDER_MERGED_MM = 0.19
+UNDER_INSIDE_MM = (0.5, 1.5)  # past the window's end: inside the box under the rule
+UNDER_MARKED_BELOW_MM = 0.1  # of darkness there over the options' median: that box's mark reaches up over the rule
+MERGED_MIN_OPTIONS = 3  # for a median that is the print's
 ALONG_MM = 1.0  # across a straight piece of ink on printed words: the other pieces of the same stroke
 PRINT_CACHE_PAGES = 4  # an A4 page's three masks take 12 MB
 
@@ -202,7 +211,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     states = value.raw.get("states", [])
     if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
         return
-    if "marked" not in states and _label_marked(page, layout_page, f, value, px_per_mm):
+    if "marked" not in states and _label_marked(page, layout_page, f, value, px_per_mm, contrast):
         return
     boxes = placement.found_boxes(f, value)
     if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm, contrast):
@@ -217,18 +226,20 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
         flag_for_review(value, reason.replace("{nearest}", nearest))
 
 
-def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float) -> bool:
+def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float,
+                  contrast: float = INK_CONTRAST) -> bool:
     """Flag ``value`` (a choice with no box marked) when there is handwriting on or round its options' words
     (``ink_on_words``, or ``ink_beside`` with the words under its boxes as its boxes: ``BESIDE_INK_MM2`` or
     more), or a line drawn under them just above a printed rule (``_line_over_print``): a label circled or
     underlined instead of its box. Its ink lies on the print that ``ink_beside`` leaves out, and a label
     printed under its box reaches past ``BESIDE_MM``: adversarial passes (2026-12-06, GAS follow-ups and goal
     cards, scans and 3-12 MP photos) read 16 of 39 circled labels and 34 of 41 underlined ones as a question
-    left blank, at full confidence. Returns whether it flagged."""
+    left blank, at full confidence. Ink round the words is ``contrast`` darker than the paper. Returns whether
+    it flagged."""
     area_mm2, centre_mm = ink_on_words(page, layout_page, f, px_per_mm)
     labels = labels_under(layout_page, f)
     if area_mm2 < BESIDE_INK_MM2 and labels:  # round or under the words, off them: as beside boxes
-        around = ink_beside(page, layout_page, f, labels, px_per_mm, words=True)
+        around = ink_beside(page, layout_page, f, labels, px_per_mm, contrast, words=True)
         area_mm2, centre_mm = around.whole_mm2, around.centre_mm
     if area_mm2 < BESIDE_INK_MM2:
         over_print = _line_over_print(page, layout_page, f, px_per_mm)
@@ -249,9 +260,13 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
     ``UNDER_PAST_RULE_MM`` past a printed rule within ``UNDER_WORDS_MM``, a second dark band across at least
     ``UNDER_SHARE`` of the words' width, paper between it and the rule. There a straight stroke is taken for
     the rule, moved by a bent page (``ink_beside``), and lies nearer the next row; two bands are the rule
-    and a line. Returns the area of that band's dark pixels (mm²) and its centre, or ``None``. A line merged
-    with the rule, as in a blurred photo, is not seen."""
+    and a line. A line merged with the rule, as in a blurred photo or a 1-bit copy, is one band darker than
+    under the other options' words (``UNDER_MERGED_MM``), the same print under each. Returns the area of the
+    line's dark pixels, or of its darkness over the rule's, (mm²) and its centre, or ``None``."""
     near_lines = print_masks(layout_page, page.shape[:2], px_per_mm)[1]
+    # per option: darkness over the paper down the window's median column and the box's under it (mm), the words'
+    # width (mm) and the window's centre
+    darkness: list[tuple[float, float, float, tuple[float, float]]] = []
     for lines in option_labels(layout_page, f).values():
         first = lines[0]
         top_mm = first.y_mm + first.h_mm + UNDER_GAP_MM
@@ -267,11 +282,38 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
         dark = below(window, paper * (1 - INK_CONTRAST))
         edges = np.diff(np.concatenate([[0], (dark.mean(axis=1) >= UNDER_SHARE).astype(np.int8), [0]]))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        centre_x_mm = first.x_mm + first.w_mm / 2
         if len(starts) >= 2:
             line = dark[starts[0]:ends[0]]
             return (float(np.count_nonzero(line)) / px_per_mm ** 2,
-                    (first.x_mm + first.w_mm / 2, (rows.start + (starts[0] + ends[0]) / 2) / px_per_mm))
-    return None
+                    (centre_x_mm, (rows.start + (starts[0] + ends[0]) / 2) / px_per_mm))
+        if paper > 0 and window.size:
+            # and the box under the rule, whose mark (a fill, say) may reach up over it: a line is not told from it
+            inside = page[rows.start + end + round(UNDER_INSIDE_MM[0] * px_per_mm):
+                          rows.start + end + round(UNDER_INSIDE_MM[1] * px_per_mm), cols]
+            darkness.append((_median_column_shade_mm(window, paper, px_per_mm),
+                             _median_column_shade_mm(inside, paper, px_per_mm), first.w_mm,
+                             (centre_x_mm, (rows.start + end / 2) / px_per_mm)))
+    if len(darkness) < MERGED_MIN_OPTIONS:
+        return None
+    usual_mm = float(np.median([d[0] for d in darkness]))
+    usual_inside_mm = float(np.median([d[1] for d in darkness]))
+    underlined = [d for d in darkness
+                  if d[0] - usual_mm >= UNDER_MERGED_MM and d[1] - usual_inside_mm < UNDER_MARKED_BELOW_MM]
+    if not underlined:
+        return None
+    most, _, width_mm, centre_mm = max(underlined, key=lambda d: d[0])
+    return (most - usual_mm) * width_mm, centre_mm
+
+
+def _median_column_shade_mm(region: np.ndarray, paper: float, px_per_mm: float) -> float:
+    """How much darker than ``paper`` ``region`` (uint8 grey) is down its median column: the shade (1 - pixel /
+    paper, none where lighter) summed down each column, in mm. The median: a stroke crossing at a slant darkens
+    a few columns, a line drawn across all of them."""
+    if not region.size:
+        return 0.0
+    shade = np.clip(1.0 - region.astype(np.float32) / paper, 0.0, None)
+    return float(np.median(shade.sum(axis=0))) / px_per_mm
 
 
 def label_regions(layout_page: Page) -> list[Box]:
