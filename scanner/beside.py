@@ -103,7 +103,7 @@ UNDER_WORDS_MM = 3.0  # below that, where a printed rule just under the label is
 UNDER_PAST_RULE_MM = 0.5  # and past that rule's middle
 UNDER_SHARE = 0.5  # of the label's width, dark: a line drawn under it, or the rule
 # a line drawn under a label and merged with the rule below it: the darkness under the paper, summed down the
-# window's median column (mm), this much over the options' median. Measured 2026-12-07 on goal cards (flatbed,
+# window's median column (mm), this much over the options' median. Measured 2026-12-06 on goal cards (flatbed,
 # 1-bit copies, 3 and 12 MP photos): the rule alone 0.30-0.38, underlined 0.54-1.21, 0.23 over the median at
 # least; blank rows over marked ones, the most over the median 0.09 in photos and 0.127 in 1-bit copies, where
 # a rule a row of pixels thicker is 0.125 (8 px/mm)

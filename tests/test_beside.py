@@ -481,7 +481,7 @@ def test_a_line_under_a_goal_card_number_is_flagged_not_read_blank(tmp_path, fie
 def test_an_underlined_label_in_a_3_mp_photo_is_looked_at_again_with_fainter_ink(tmp_path, field, option, seed):
     """A blue line under a GAS label in a 3 MP photo (2.7 px/mm): blurred to under 0.3 darker than the paper,
     it read as a row left blank until the words' surroundings, too, were looked at again with ink 0.2 darker
-    (unusual_marks.py, 2026-12-07: underlined rows in 3 MP photos, 9 of 132 silent -> 3)."""
+    (unusual_marks.py, 2026-12-06: underlined rows in 3 MP photos, 9 of 132 silent -> 3)."""
     from tests.synthetic import draw_label_mark
 
     layout = build_layout(resolve_template("gas-followup"))
@@ -510,7 +510,7 @@ def test_a_line_under_a_goal_card_number_merged_with_the_border_below_is_flagged
                                                                                 below_mm, pen):
     """A line drawn under a goal card's number, within half a millimetre of the next row's box: blurred in a
     photo or joined in a 1-bit copy, it and the box's border are one dark band, and the row read blank at full
-    confidence (unusual_marks.py, 2026-12-07: 13 of 67 underlined rows in 3 MP photos, 6 in 1-bit copies). The
+    confidence (unusual_marks.py, 2026-12-06: 13 of 67 underlined rows in 3 MP photos, 6 in 1-bit copies). The
     band is darker there than under the other numbers, whose print is the same."""
     layout = build_layout(resolve_template("goal-card"))
     page = layout.pages[1]
