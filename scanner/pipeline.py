@@ -27,7 +27,7 @@ from formkit.qrpayload import PagePayload, decode
 from formkit.records import RAW_PAGE_FLAGGED, FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
-from . import areas, beside, hollow, marks, overlaid, page_flags, placement, question_marks, regions, stains, washout
+from . import areas, beside, hollow, marks, overlaid, page_flags, placement, regions, stains, washout, writing_in_box
 from .binarised import despeckled, looks_binarised
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
@@ -524,7 +524,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
                             {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
     beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)
     stains.flag_marks_running_on(warped, page, values)
-    question_marks.flag_question_marks(warped, page, values)
+    writing_in_box.flag_writing_in_boxes(warped, page, values)
     overlaid.flag_boxes_under_something(warped, page, values, references={
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
     for f, value in zip(page.fields, values, strict=True):

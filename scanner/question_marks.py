@@ -3,12 +3,12 @@ ticking it: its ink makes the box read as marked, and the row read as that answe
 is a hook with a dot under it; a tick, a cross, a slash or a dot is one piece, a fill one blob, and a tick
 broken by a skipping pen leaves pieces side by side, not a dot alone under the rest.
 
-A single-choice row with one box marked and every other empty is flagged when that box's handwriting
-(``areas.handwriting_mask``, inside the border where the box was found) is two or three pieces: the largest
-``HOOK_MIN_MM2`` or more and ``HOOK_MIN_MM`` tall, and under it, within ``DOT_GAP_MAX_MM``, a dot (at most
-``DOT_MAX_MM2``, ``DOT_MIN_MM`` to ``DOT_MAX_MM`` across, roundish, not a stroke going on past the border)
-lower than every other piece. Pixels are those of the registered page (``px_per_mm``, 8 after
-``register.warp_page``).
+A box holds one (``hook_and_dot``) when its handwriting (``box_pieces``: ``areas.handwriting_mask``, inside
+the border where the box was found) is two or three pieces: the largest ``HOOK_MIN_MM2`` or more and
+``HOOK_MIN_MM`` tall, and under it, within ``DOT_GAP_MAX_MM``, a dot (at most ``DOT_MAX_MM2``, ``DOT_MIN_MM``
+to ``DOT_MAX_MM`` across, roundish, not a stroke going on past the border) lower than every other piece
+(``writing_in_box`` flags a single-choice row whose one marked box holds one). Pixels are those of the
+registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ import cv2
 import numpy as np
 
 from formkit.layout.blocks import BOX_LINE_MM
-from formkit.layout.model import Box, ChoiceField, Page
-from formkit.records import FieldValue
+from formkit.layout.model import Box
 
-from . import areas, placement
+from . import areas
 from .register import WARP_PX_PER_MM, box_slices
-from .resolve import flag_for_review
 
 INSET_MM = BOX_LINE_MM + 0.05  # inside the printed border, where the box was found
 AROUND_MM = 2.0  # round the box, where its handwriting is told from the print's rules
@@ -49,31 +47,6 @@ class Piece(NamedTuple):
     w_mm: float
     h_mm: float
     cut: bool = False  # runs on past the box's border: a stroke crossing it, cut there
-
-
-def flag_question_marks(page: np.ndarray, layout_page: Page, values: list[FieldValue],
-                        px_per_mm: float = WARP_PX_PER_MM) -> None:
-    """Flag, in place, each unflagged single-choice value of ``values`` whose one marked box (every other
-    empty) holds a question mark (``looks_like_question_mark``); ``raw["question_mark"]`` names the option.
-    ``page``: the registered page (2-D uint8 grey); the box is looked at where the field's reading found it."""
-    fields = {f.id: f for f in layout_page.fields}
-    for value in values:
-        f = fields.get(value.field)
-        states = value.raw.get("states", [])
-        if value.needs_review or not isinstance(f, ChoiceField) or f.multiple or len(states) != len(f.options) \
-                or states.count("marked") != 1 or any(s not in ("marked", "empty") for s in states):
-            continue
-        k = states.index("marked")
-        if looks_like_question_mark(page, placement.found_boxes(f, value)[k], px_per_mm):
-            option = str(f.options[k].value)
-            value.raw["question_mark"] = option
-            flag_for_review(value, f"option {option} holds what looks like a question mark, not a tick or a cross: "
-                                   "an answer, or unsure?")
-
-
-def looks_like_question_mark(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
-    """Whether the handwriting inside ``box`` (on ``page``, 2-D uint8 grey) is a hook with a dot under it."""
-    return hook_and_dot(box_pieces(page, box, px_per_mm))
 
 
 def hook_and_dot(pieces: list[Piece]) -> bool:

@@ -1,0 +1,73 @@
+"""Writing in a box instead of a mark: letters (a word begun in the box) are told from ticks and crosses."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from formkit.layout.model import Box
+from scanner.question_marks import Piece
+from scanner.writing_in_box import looks_like_letters
+from tests.synthetic import write_text
+from tests.test_beside import k10_page, read_values
+from tests.test_scan import DPI, option_box
+
+
+def pieces(*measured: tuple) -> list[Piece]:
+    return [Piece(*p) for p in measured]
+
+
+# pieces of marked boxes as the scanner measured them (mm², then left, top, width, height in mm, cut at the
+# border), 2026-12-06: unusual_marks.py's words and respondent_styles.py's marks, scans and photos
+WORDS = {
+    "n/a, flatbed": pieces((1.45, 1.5, 1.12, 1.88, 3.12, False), (1.48, 3.12, 1.38, 1.25, 2.62, True),
+                           (1.89, 0.12, 1.5, 1.25, 2.5, False)),
+    "N/A, its A cut by the border": pieces((1.5, 1.38, 0.12, 2.38, 3.12, False), (1.42, 0.0, 1.0, 1.38, 2.0, True),
+                                           (0.3, 3.5, 1.12, 0.88, 0.5, True), (1.0, 3.12, 1.88, 1.25, 1.25, True)),
+    "N/A, its / joined to a letter": pieces((1.53, 0.38, 0.75, 1.88, 1.88, False),
+                                            (1.67, 2.5, 0.75, 1.75, 1.88, False)),
+}
+MARKS = {
+    "a tick": pieces((2.08, 0.6, 0.4, 3.1, 3.4, False)),
+    "a tick whose pen lifted": pieces((2.08, 1.62, 0.38, 2.62, 3.88, False), (0.91, 0.0, 2.5, 1.38, 1.75, False)),
+    "a tick twice the box, blurred in a 3 MP photo": pieces((1.14, 2.88, 0.75, 1.38, 2.5, True),
+                                                            (1.77, 0.0, 1.5, 2.5, 2.75, True)),
+    "a cross blurred into its corners and middle": pieces(
+        (0.92, 0.0, 0.0, 1.25, 1.38, False), (0.78, 3.0, 0.0, 1.25, 1.62, False), (1.44, 1.38, 1.62, 1.38, 1.38, False),
+        (0.61, 3.12, 3.12, 1.12, 1.12, True), (0.44, 0.0, 3.38, 0.88, 0.88, False)),
+    "a cross of two pieces, a pen lifted": pieces((1.53, 0.0, 0.0, 1.38, 2.12, False),
+                                                  (5.88, 1.5, 0.12, 2.75, 4.12, True)),
+    "a cross in a 100 dpi fax, in halves": pieces((3.8, 1.88, 0.0, 2.12, 4.25, False),
+                                                  (3.14, 0.0, 0.38, 1.75, 4.0, False)),
+    "a mark in a 98 dpi fax": pieces((6.16, 0.12, 0.0, 2.75, 4.25, False), (2.09, 3.38, 0.88, 1.0, 3.38, True)),
+    "a scribble in a faded 3 MP photo": pieces((3.75, 0.0, 0.0, 2.25, 4.25, True), (2.11, 1.5, 0.0, 1.88, 1.62, False),
+                                               (0.22, 4.0, 0.62, 0.25, 1.0, True), (1.84, 2.75, 2.12, 1.5, 1.75, True)),
+}
+INSIDE_MM = 4.25  # a K10 or alliance check's box, inside its border
+
+
+@pytest.mark.parametrize("name", list(WORDS))
+def test_letters_side_by_side_are_letters(name):
+    assert looks_like_letters(WORDS[name], INSIDE_MM)
+
+
+@pytest.mark.parametrize("name", list(MARKS))
+def test_ticks_and_crosses_in_pieces_are_no_letters(name):
+    assert not looks_like_letters(MARKS[name], INSIDE_MM)
+
+
+@pytest.mark.parametrize(("text", "pen", "photo", "seed"), [("N/A", "black", False, 4), ("n/a", "black", True, 7),
+                                                            ("N/A", "pencil", False, 1), ("N/A", "pencil", True, 7)])
+def test_a_word_written_mostly_in_a_box_is_flagged_not_read_as_that_answer(tmp_path, text, pen, photo, seed):
+    """ "N/A" written on a row from a box, most of it in the box: too little of it beside the box to be seen as
+    a word written across the row, and the box read as marked, the row as that answer at full confidence
+    (unusual_marks.py, 2026-12-06: 14, 17, 47 and 22 of 145 rows written so in scans, 1-bit copies, 3 and 12 MP
+    photos)."""
+    image, page = k10_page(tmp_path, blank_rows=(6,))
+    box = option_box(page, "k10_06", 2 + seed % 3)
+    write_text(image, DPI, Box(box.x_mm - 3.0, box.y_mm - 1.0, 40.0, box.h_mm + 2.0), text, random.Random(seed), pen)
+    values = read_values(image, photo=photo)
+    row = values["k10_06"]
+    assert row.needs_review and row.raw["letters"] == str(2 + seed % 3), row
+    assert not any(v.needs_review for k, v in values.items() if k.startswith("k10_") and k != "k10_06"), values
