@@ -3,7 +3,7 @@
 that answer at full confidence. Each is flagged.
 
 A single-choice row with one box marked and every other empty is looked at: that box's handwriting
-(``question_marks.box_pieces``: the pieces inside the border where the box was found, specks left out) holds
+(``question_marks.box_pieces``: the pieces inside the border where the box was found, down to a dot's size) holds
 a question mark (``question_marks.hook_and_dot``) or letters (``looks_like_letters``). A tick, a slash, a dot
 or a cross is one piece; a tick whose pen lifted, two of different heights; a cross broken by a blurred photo,
 pieces at its corners and one in the middle.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 
+import cv2
+import numpy as np
 import pytest
 
 from formkit.layout.model import Box
-from scanner.question_marks import Piece
+from scanner.question_marks import Piece, box_pieces, hook_and_dot
 from scanner.writing_in_box import looks_like_letters
 from tests.synthetic import write_text
 from tests.test_beside import k10_page, read_values
@@ -71,3 +73,34 @@ def test_a_word_written_mostly_in_a_box_is_flagged_not_read_as_that_answer(tmp_p
     row = values["k10_06"]
     assert row.needs_review and row.raw["letters"] == str(2 + seed % 3), row
     assert not any(v.needs_review for k, v in values.items() if k.startswith("k10_") and k != "k10_06"), values
+
+
+# a "?" whose dot came out under the size of a speck (under 0.1 mm²): a 12 MP photo and a 1-bit copy of
+# unusual_marks.py's pages, 2026-12-06
+QUESTION_MARKS_WITH_SMALL_DOTS = {
+    "12 MP": pieces((1.14, 1.62, 0.75, 1.12, 1.75, False), (0.09, 2.0, 3.38, 0.38, 0.25, False)),
+    "1-bit": pieces((1.42, 1.38, 0.5, 1.5, 2.12, False), (0.08, 2.0, 3.38, 0.25, 0.38, False)),
+}
+
+
+@pytest.mark.parametrize("capture", list(QUESTION_MARKS_WITH_SMALL_DOTS))
+def test_a_dot_the_size_of_a_speck_under_a_hook_makes_a_question_mark(capture):
+    hook, dot = QUESTION_MARKS_WITH_SMALL_DOTS[capture]
+    assert hook_and_dot([hook, dot])
+    assert not hook_and_dot([hook, dot._replace(x_mm=hook.x_mm + hook.w_mm + 0.6)])  # not under the hook
+
+
+def test_a_box_keeps_a_dot_smaller_than_a_speck():
+    """``box_pieces`` keeps pieces down to a dot's size (0.04 mm²), under the 0.1 mm² of a speck: such a dot
+    under a hook makes a "?"."""
+    px_per_mm = 8.0
+    page = np.full((200, 200), 235, np.uint8)
+    box = Box(10.0, 10.0, 5.0, 5.0)
+    x0, y0, x1, y1 = (int(round(v * px_per_mm)) for v in (10.0, 10.0, 15.0, 15.0))
+    cv2.rectangle(page, (x0, y0), (x1, y1), 40, 3)
+    cv2.ellipse(page, ((x0 + x1) // 2, y0 + 13), (6, 6), 0, 180, 420, 60, 3)  # the hook's round top and its stem
+    cv2.line(page, ((x0 + x1) // 2, y0 + 18), ((x0 + x1) // 2, y0 + 26), 60, 3)
+    page[y0 + 31:y0 + 33, (x0 + x1) // 2:(x0 + x1) // 2 + 2] = 60  # its dot, 2 x 2 px: 0.06 mm²
+    found = box_pieces(page, box, px_per_mm)
+    assert [round(p.area_mm2, 4) for p in found if p.area_mm2 < 0.1] == [0.0625], found
+    assert hook_and_dot(found), found
