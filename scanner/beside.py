@@ -23,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import cv2
 import numpy as np
@@ -234,15 +234,17 @@ def _label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
     underlined instead of its box. Its ink lies on the print that ``ink_beside`` leaves out, and a label
     printed under its box reaches past ``BESIDE_MM``: adversarial passes (2026-12-06, GAS follow-ups and goal
     cards, scans and 3-12 MP photos) read 16 of 39 circled labels and 34 of 41 underlined ones as a question
-    left blank, at full confidence. Ink round the words is ``contrast`` darker than the paper. Returns whether
-    it flagged."""
-    area_mm2, centre_mm = ink_on_words(page, layout_page, f, px_per_mm)
+    left blank, at full confidence. Ink round the words is ``contrast`` darker than the paper; a second look
+    with fainter ink (``FAINT_INK_CONTRAST``) looks only there, as ink on the words and a line over a rule do
+    not depend on it. Returns whether it flagged."""
+    second_look = contrast < INK_CONTRAST
+    area_mm2, centre_mm = (0.0, (0.0, 0.0)) if second_look else ink_on_words(page, layout_page, f, px_per_mm)
     labels = labels_under(layout_page, f)
     if area_mm2 < BESIDE_INK_MM2 and labels:  # round or under the words, off them: as beside boxes
         around = ink_beside(page, layout_page, f, labels, px_per_mm, contrast, words=True)
         area_mm2, centre_mm = around.whole_mm2, around.centre_mm
     if area_mm2 < BESIDE_INK_MM2:
-        over_print = _line_over_print(page, layout_page, f, px_per_mm)
+        over_print = None if second_look else _line_over_print(page, layout_page, f, px_per_mm)
         if over_print is None:
             return False
         area_mm2, centre_mm = over_print  # a line above a rule: too thin to weigh by its area, seen by its band
@@ -264,9 +266,7 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
     under the other options' words (``UNDER_MERGED_MM``), the same print under each. Returns the area of the
     line's dark pixels, or of its darkness over the rule's, (mm²) and its centre, or ``None``."""
     near_lines = print_masks(layout_page, page.shape[:2], px_per_mm)[1]
-    # per option: darkness over the paper down the window's median column and the box's under it (mm), the words'
-    # width (mm) and the window's centre
-    darkness: list[tuple[float, float, float, tuple[float, float]]] = []
+    darkness: list[_UnderWords] = []
     for lines in option_labels(layout_page, f).values():
         first = lines[0]
         top_mm = first.y_mm + first.h_mm + UNDER_GAP_MM
@@ -291,19 +291,30 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
             # and the box under the rule, whose mark (a fill, say) may reach up over it: a line is not told from it
             inside = page[rows.start + end + round(UNDER_INSIDE_MM[0] * px_per_mm):
                           rows.start + end + round(UNDER_INSIDE_MM[1] * px_per_mm), cols]
-            darkness.append((_median_column_shade_mm(window, paper, px_per_mm),
-                             _median_column_shade_mm(inside, paper, px_per_mm), first.w_mm,
-                             (centre_x_mm, (rows.start + end / 2) / px_per_mm)))
+            darkness.append(_UnderWords(_median_column_shade_mm(window, paper, px_per_mm),
+                                        _median_column_shade_mm(inside, paper, px_per_mm), first.w_mm,
+                                        (centre_x_mm, (rows.start + end / 2) / px_per_mm)))
     if len(darkness) < MERGED_MIN_OPTIONS:
         return None
-    usual_mm = float(np.median([d[0] for d in darkness]))
-    usual_inside_mm = float(np.median([d[1] for d in darkness]))
-    underlined = [d for d in darkness
-                  if d[0] - usual_mm >= UNDER_MERGED_MM and d[1] - usual_inside_mm < UNDER_MARKED_BELOW_MM]
+    usual_mm = float(np.median([d.window_mm for d in darkness]))
+    usual_inside_mm = float(np.median([d.inside_mm for d in darkness]))
+    underlined = [d for d in darkness if d.window_mm - usual_mm >= UNDER_MERGED_MM
+                  and d.inside_mm - usual_inside_mm < UNDER_MARKED_BELOW_MM]
     if not underlined:
         return None
-    most, _, width_mm, centre_mm = max(underlined, key=lambda d: d[0])
-    return (most - usual_mm) * width_mm, centre_mm
+    line = max(underlined, key=lambda d: d.window_mm)
+    return (line.window_mm - usual_mm) * line.width_mm, line.centre_mm
+
+
+class _UnderWords(NamedTuple):
+    """Under one option's words, where a printed rule runs: how much darker than the paper the window down to
+    the rule is (``_median_column_shade_mm``), and the box under the rule, with the words' width and the
+    window's centre."""
+
+    window_mm: float
+    inside_mm: float
+    width_mm: float
+    centre_mm: tuple[float, float]
 
 
 def _median_column_shade_mm(region: np.ndarray, paper: float, px_per_mm: float) -> float:
@@ -618,15 +629,14 @@ def _doubt(ink: InkBeside, f: ChoiceField, states: list[str], boxes: list[Box], 
             return ("no box is marked, but there is a mark beside the boxes, nearest option {nearest}: a circled "
                     "box or a tick beside it?")
         return ""
-    if words_only:  # faint ink beside a mark: only a word written on across the row is looked for
-        return _words_on_row(ink, f, m, boxes) if others_empty else ""
-    for k in empty_neighbours:  # a filled box beside it is the printed convention: not in doubt here
-        if (min(k, m), max(k, m)) in ink.joined:
-            return (f"the mark in option {f.options[m].value} runs on into option {f.options[k].value}: a tick "
-                    "between two answers?")
-    if others_empty and ink.area_mm2 >= BESIDE_INK_MM2 and ink.area_mm2 >= OUTSIDE_SHARE * ink.inside_mm2[m]:
-        return ("most of the mark lies beside the boxes, nearest option {nearest}: a tick between two boxes, or a "
-                "box circled?")
+    if not words_only:  # faint ink beside a mark: only a word written on across the row is looked for
+        for k in empty_neighbours:  # a filled box beside it is the printed convention: not in doubt here
+            if (min(k, m), max(k, m)) in ink.joined:
+                return (f"the mark in option {f.options[m].value} runs on into option {f.options[k].value}: a tick "
+                        "between two answers?")
+        if others_empty and ink.area_mm2 >= BESIDE_INK_MM2 and ink.area_mm2 >= OUTSIDE_SHARE * ink.inside_mm2[m]:
+            return ("most of the mark lies beside the boxes, nearest option {nearest}: a tick between two boxes, "
+                    "or a box circled?")
     return _words_on_row(ink, f, m, boxes) if others_empty else ""
 
 
