@@ -38,7 +38,7 @@ LETTER_GAP_MM = 0.8  # between neighbours, at most
 # a short arm and a long one (1.8-3.8 times as tall, measured on 1,412 marked boxes of respondent_styles.py's
 # forms, scans and photos), and a tick twice its box's size, blurred in a 3 MP photo, its foot and its long
 # arm cut where it leaves the box (2.4-2.9 mm tall); and neither taller than PAIR_MAX_SHARE of the box's inside
-# (a cross in a 100 dpi fax came out as two halves 4.0 and 4.25 mm tall, inside 4.25 mm)
+# (a mark in a 100 dpi fax, desk_hazards.py, came out as two halves 4.0 and 4.25 mm tall, inside 4.25 mm)
 PAIR_MIN_MM2 = 0.8
 PAIR_MIN_MM = 1.5
 HEIGHT_RATIO = 1.5

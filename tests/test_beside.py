@@ -25,6 +25,7 @@ from tests.synthetic import (
     degrade_scan,
     draw_crease,
     draw_digit,
+    draw_label_mark,
     draw_line_mark,
     draw_mark,
     draw_mark_beside,
@@ -465,8 +466,6 @@ def test_a_line_under_a_goal_card_number_is_flagged_not_read_blank(tmp_path, fie
     millimetre of their top borders, where a straight stroke is taken for a border a bent page moved, and
     nearer the next row. Read blank at full confidence until 2026-12-06 (an adversarial pass: 25 of 33); now
     a second dark band above the border, paper between, is flagged."""
-    from tests.synthetic import draw_label_mark
-
     layout = build_layout(resolve_template("goal-card"))
     page = layout.pages[1]
     image = printed("goal-card", tmp_path, seed=2)[0][1]
@@ -482,8 +481,6 @@ def test_an_underlined_label_in_a_3_mp_photo_is_looked_at_again_with_fainter_ink
     """A blue line under a GAS label in a 3 MP photo (2.7 px/mm): blurred to under 0.3 darker than the paper,
     it read as a row left blank until the words' surroundings, too, were looked at again with ink 0.2 darker
     (unusual_marks.py, 2026-12-06: underlined rows in 3 MP photos, 9 of 132 silent -> 3)."""
-    from tests.synthetic import draw_label_mark
-
     layout = build_layout(resolve_template("gas-followup"))
     index = next(i for i, p in enumerate(layout.pages) if any(f.id == field for f in p.fields))
     page = layout.pages[index]
@@ -530,8 +527,9 @@ def test_a_line_under_a_goal_card_number_merged_with_the_border_below_is_flagged
 def test_a_fill_in_the_box_under_a_blank_rows_number_is_no_line_under_it(tmp_path, capture, seed):
     """A blank goal-card row above a row whose box is filled: the fill runs over the box's top border, just
     under this row's number, and darkens the band there as a line drawn under the number would; the box
-    under the band, dark too, tells it apart. (Fills in every second row, blank rows between: 20 of 112
-    blank rows flagged as underlined before the box under the band was looked at.)"""
+    under the band, dark too, tells it apart. (A throwaway harness, every second goal-card row marked, 28 pages
+    each of flatbed, 1-bit, 3 and 12 MP: before the box under the band was looked at, 19 of the 32 blank rows
+    above fills were flagged as underlined.)"""
     layout = build_layout(resolve_template("goal-card"))
     page = layout.pages[1]
     image = printed("goal-card", tmp_path, seed=2)[0][1]

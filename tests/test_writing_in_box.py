@@ -40,7 +40,7 @@ MARKS = {
         (0.61, 3.12, 3.12, 1.12, 1.12, True), (0.44, 0.0, 3.38, 0.88, 0.88, False)),
     "a cross of two pieces, a pen lifted": pieces((1.53, 0.0, 0.0, 1.38, 2.12, False),
                                                   (5.88, 1.5, 0.12, 2.75, 4.12, True)),
-    "a cross in a 100 dpi fax, in halves": pieces((3.8, 1.88, 0.0, 2.12, 4.25, False),
+    "a mark in a 100 dpi fax, in halves": pieces((3.8, 1.88, 0.0, 2.12, 4.25, False),
                                                   (3.14, 0.0, 0.38, 1.75, 4.0, False)),
     "a mark in a 98 dpi fax": pieces((6.16, 0.12, 0.0, 2.75, 4.25, False), (2.09, 3.38, 0.88, 1.0, 3.38, True)),
     "a scribble in a faded 3 MP photo": pieces((3.75, 0.0, 0.0, 2.25, 4.25, True), (2.11, 1.5, 0.0, 1.88, 1.62, False),
