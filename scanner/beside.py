@@ -561,7 +561,7 @@ def _rules(states: list[str]) -> tuple[int | None, list[int], bool]:
         return None, [], False
     m = states.index("marked")
     neighbours = [k for k in (m - 1, m + 1) if 0 <= k < len(states) and states[k] == "empty"]
-    return m, neighbours, all(state == "empty" for k, state in enumerate(states) if k != m)
+    return m, neighbours, marks.lone_box(states, "marked") is not None
 
 
 def _dark_enough(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[Box], states: list[str],

@@ -437,9 +437,14 @@ def read_light_mark(states: list[tuple[Mark, float]], measures: list[BoxMeasure]
 
 
 def _lone_box(states: list[tuple[Mark, float]], mark: Mark) -> int | None:
-    """The index of the one box in state ``mark`` when every other box is empty."""
-    inked = [k for k, (state, _) in enumerate(states) if state is not Mark.EMPTY]
-    return inked[0] if len(inked) == 1 and states[inked[0]][0] is mark else None
+    return lone_box([state.value for state, _ in states], mark.value)
+
+
+def lone_box(states: list[str], state: str) -> int | None:
+    """The index of the one box in ``state`` when every other box is empty; states are ``Mark`` values, as a
+    field's reading keeps them (``raw["states"]``)."""
+    inked = [k for k, s in enumerate(states) if s != Mark.EMPTY.value]
+    return inked[0] if len(inked) == 1 and states[inked[0]] == state else None
 
 
 def _confidence(margin: float, scale: float) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 from formkit.layout.model import ChoiceField, Page
 from formkit.records import FieldValue
 
-from . import placement
+from . import marks, placement
 from .question_marks import INSET_MM, Piece, box_pieces, hook_and_dot
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
@@ -57,10 +57,11 @@ def flag_writing_in_boxes(page: np.ndarray, layout_page: Page, values: list[Fiel
     for value in values:
         f = fields.get(value.field)
         states = value.raw.get("states", [])
-        if value.needs_review or not isinstance(f, ChoiceField) or f.multiple or len(states) != len(f.options) \
-                or states.count("marked") != 1 or any(s not in ("marked", "empty") for s in states):
+        if value.needs_review or not isinstance(f, ChoiceField) or f.multiple or len(states) != len(f.options):
             continue
-        k = states.index("marked")
+        k = marks.lone_box(states, marks.Mark.MARKED.value)
+        if k is None:
+            continue
         box = placement.found_boxes(f, value)[k]
         pieces = box_pieces(page, box, px_per_mm)
         option = str(f.options[k].value)
