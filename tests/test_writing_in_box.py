@@ -31,7 +31,6 @@ WORDS = {
                                             (1.67, 2.5, 0.75, 1.75, 1.88, False)),
 }
 MARKS = {
-    "a tick": pieces((2.08, 0.6, 0.4, 3.1, 3.4, False)),
     "a tick whose pen lifted": pieces((2.08, 1.62, 0.38, 2.62, 3.88, False), (0.91, 0.0, 2.5, 1.38, 1.75, False)),
     "a tick twice the box, blurred in a 3 MP photo": pieces((1.14, 2.88, 0.75, 1.38, 2.5, True),
                                                             (1.77, 0.0, 1.5, 2.5, 2.75, True)),
