@@ -63,7 +63,7 @@ from scan_accuracy import blank_pages  # noqa: E402
 
 from formkit.layout.model import Box, BoxesField, ChoiceField, LineField  # noqa: E402
 from formkit.records import PageResult  # noqa: E402
-from scanner.beside import option_labels  # noqa: E402
+from scanner.labels import option_labels  # noqa: E402
 from scanner.pipeline import read_page  # noqa: E402
 from tests.synthetic import (  # noqa: E402
     _Pen,

@@ -21,7 +21,7 @@ from formkit.layout.model import Box, Page
 from formkit.records import RAW_OVERLAID, FieldValue
 
 from . import marks
-from .beside import print_masks
+from .beside_ink import print_masks
 from .ink import below
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review

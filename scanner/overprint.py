@@ -1,5 +1,5 @@
 """Handwriting over printed words: a number written on a visual-analogue line's anchor words instead of a
-mark. The other checks leave every printed word out, a rectangle round it (``beside.TEXT_MARGIN_MM``
+mark. The other checks leave every printed word out, a rectangle round it (``beside_ink.TEXT_MARGIN_MM``
 wider), so such a number read as nothing: the line read blank with full confidence, the answer lost.
 
 Here the words are drawn as the PDF draws them (the shipped font, each letter where reportlab puts it), laid

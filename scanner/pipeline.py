@@ -27,7 +27,21 @@ from formkit.qrpayload import PagePayload, decode
 from formkit.records import RAW_PAGE_FLAGGED, FieldValue, PageResult, PageState
 from formkit.serial import is_valid_serial
 
-from . import areas, beside, hollow, marks, overlaid, page_flags, placement, regions, stains, washout, writing_in_box
+from . import (
+    areas,
+    beside,
+    hollow,
+    labels,
+    marks,
+    overlaid,
+    page_flags,
+    placement,
+    regions,
+    stains,
+    washout,
+    writing_in_box,
+)
+from .beside_ink import BESIDE_MM
 from .binarised import despeckled, looks_binarised
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
@@ -379,7 +393,7 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
         result.reason = f"poor registration: markers disagree by {reg.error_mm:.1f} mm (folded or curled page?)"
         result.image_jpeg = _jpeg(unread)
         return result
-    warped = warp_fields(grey, page, reg, also=beside.label_regions(page))  # white where nothing reads
+    warped = warp_fields(grey, page, reg, also=labels.label_regions(page))  # white where nothing reads
     result.quality.update(markers=reg.markers_used, source_px_per_mm=round(reg.px_per_mm, 2))
     if reg.left_out:
         result.quality["markers_left_out"] = list(reg.left_out)  # not square: partly covered or damaged
@@ -411,7 +425,7 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
     fields = {f.id: f for f in page.fields}
     for value in result.values:
         if value.needs_review and value.crop_jpeg is None:  # a mark beside the boxes is shown whole
-            margin_mm = beside.BESIDE_MM if "beside" in value.raw else CROP_MARGIN_MM
+            margin_mm = BESIDE_MM if "beside" in value.raw else CROP_MARGIN_MM
             value.crop_jpeg = _field_crop(warped, fields[value.field], margin_mm)
     apply_fill_convention(result.values, result.quality.get("fill_means", "infer"), page_flagged)
     result.status = PageState.READ
@@ -529,7 +543,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
-            value.crop_jpeg = _field_crop(warped, f, beside.BESIDE_MM, field_window(f))
+            value.crop_jpeg = _field_crop(warped, f, BESIDE_MM, field_window(f))
     page_flags.flag_outside(values, outside)
     return values, contrast, paper
 

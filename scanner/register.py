@@ -121,7 +121,7 @@ def field_window(f: Field, box: Box | None = None) -> Box:
 def warp_fields(grey: np.ndarray, page: Page, reg: Registration, px_per_mm: float = WARP_PX_PER_MM,
                 margin_mm: float = FIELD_MARGIN_MM, also: Iterable[Box] = ()) -> np.ndarray:
     """``warp_page`` where the readers look: each field and ``margin_mm`` around it, and round each rectangle
-    of ``also`` (mm: where the words printed under a choice's boxes are looked at, ``beside.label_regions``),
+    of ``also`` (mm: where the words printed under a choice's boxes are looked at, ``labels.label_regions``),
     the rest left white.
     The same pixels there as ``warp_page`` gives (each region is warped with the same map, shifted, and a
     source shrunk more than 2x is blurred only around each region, as far as the blur reaches), at a

@@ -27,7 +27,7 @@ from formkit.layout.model import Box, ChoiceField, Page
 from formkit.records import RAW_INTO_QUESTION, RAW_RUNS_PAST_BOX, FieldValue
 
 from . import placement
-from .beside import print_masks
+from .beside_ink import print_masks
 from .ink import below, closed_paper
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from formkit.layout import build_layout
-from formkit.layout.model import Box, BoxesField
+from formkit.layout.model import Box, BoxesField, field_boxes
 from formkit.records import FieldValue
 from formkit.template import resolve_template
-from scanner import beside
+from scanner import beside, beside_ink, labels
 from scanner.register import BOXES_SIDE_MM
 from tests.synthetic import (
     _Pen,
@@ -77,7 +77,7 @@ def test_a_mark_beside_the_boxes_is_flagged_not_read_blank(tmp_path, style, pen,
     if style != "between":
         assert row.raw["beside"]["nearest"] == "3"
     crop = cv2.imdecode(np.frombuffer(row.crop_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
-    assert crop.shape[0] >= (5.0 + 2 * beside.BESIDE_MM) * 8 - 2, crop.shape  # the loop round the box shown whole
+    assert crop.shape[0] >= (5.0 + 2 * beside_ink.BESIDE_MM) * 8 - 2, crop.shape  # the loop round the box shown whole
     for k in (1, 2, 3, 5, 6, 7, 8, 9, 10):
         other = values[f"k10_{k:02d}"]
         assert other.value == str(1 + k % 5) and not other.needs_review, other
@@ -145,11 +145,11 @@ def test_ink_beside_counts_only_ink_nearest_the_field():
     centre = (int((box.x_mm + box.w_mm / 2) * px_per_mm), int((box.y_mm + box.h_mm / 2) * px_per_mm))
     cv2.ellipse(image, centre, (int(4.0 * px_per_mm), int(3.3 * px_per_mm)), 0, 0, 360, 30, 3)
     fields = {f.id: f for f in page.fields}
-    ink = beside.ink_beside(image, page, fields["k10_04"], px_per_mm=px_per_mm)
-    assert ink.area_mm2 >= beside.BESIDE_INK_MM2 and abs(ink.centre_mm[0] - (box.x_mm + box.w_mm / 2)) < 1.0
+    ink = beside_ink.ink_beside(image, page, fields["k10_04"], px_per_mm=px_per_mm)
+    assert ink.area_mm2 >= beside_ink.BESIDE_INK_MM2 and abs(ink.centre_mm[0] - (box.x_mm + box.w_mm / 2)) < 1.0
     assert ink.inside_mm2 == (0.0,) * 5
-    assert beside.ink_beside(image, page, fields["k10_03"], px_per_mm=px_per_mm).area_mm2 == 0.0
-    assert beside.ink_beside(image, page, fields["k10_05"], px_per_mm=px_per_mm).area_mm2 == 0.0
+    assert beside_ink.ink_beside(image, page, fields["k10_03"], px_per_mm=px_per_mm).area_mm2 == 0.0
+    assert beside_ink.ink_beside(image, page, fields["k10_05"], px_per_mm=px_per_mm).area_mm2 == 0.0
 
 
 def test_a_tick_astride_two_goal_card_boxes_is_flagged(tmp_path):
@@ -194,9 +194,9 @@ def test_a_fold_through_two_boxes_joins_nothing():
     p0, p1 = np.array([three.x_mm + 2.0, three.y_mm + 4.2]), np.array([four.x_mm + 3.0, four.y_mm + 0.8])
     along = (p1 - p0) / np.linalg.norm(p1 - p0)
     image, page = registered_k10([(tuple(p0 - along * 60), tuple(p1 + along * 60), 150, 2)])
-    ink = beside.ink_beside(image, page, row, px_per_mm=8.0)
+    ink = beside_ink.ink_beside(image, page, row, px_per_mm=8.0)
     assert ink.joined == frozenset() and ink.area_mm2 == 0.0, ink
-    assert beside._doubt(ink, row, ["empty", "empty", "marked", "empty", "empty"], beside.field_boxes(row)) == ""
+    assert beside._doubt(ink, row, ["empty", "empty", "marked", "empty", "empty"], field_boxes(row)) == ""
 
 
 @pytest.mark.parametrize("reach_mm", [4.0, 5.5])
@@ -207,8 +207,8 @@ def test_a_slash_beside_a_box_counts_even_where_it_leaves_the_window(reach_mm):
     box = {f.id: f for f in page.fields}["k10_04"].options[4].box
     right = box.x_mm + box.w_mm
     image, page = registered_k10([((right + 0.8, box.y_mm + 4.5), (right + reach_mm, box.y_mm), 40, 3)])
-    ink = beside.ink_beside(image, page, {f.id: f for f in page.fields}["k10_04"], px_per_mm=8.0)
-    assert ink.area_mm2 >= beside.BESIDE_INK_MM2, ink
+    ink = beside_ink.ink_beside(image, page, {f.id: f for f in page.fields}["k10_04"], px_per_mm=8.0)
+    assert ink.area_mm2 >= beside_ink.BESIDE_INK_MM2, ink
 
 
 @pytest.mark.parametrize(("frame_px", "seed"), [(None, 0), ((1000, 750), 1), ((1000, 750), 4), ((1200, 900), 5)])
@@ -266,11 +266,12 @@ def test_a_date_written_beside_its_boxes_is_flagged_not_read_blank(tmp_path):
         draw_digit(image, DPI, place, rng.choice(HELD_OUT_DIGITS[int(char)]), rng, "blue")
     value = read_values(image)["date_completed"]
     assert value.value == "" and value.needs_review and value.confidence <= 0.5, value
-    assert "writing beside" in value.reason and value.raw["beside"]["ink_mm2"] >= beside.BESIDE_INK_MM2, value
+    assert "writing beside" in value.reason and value.raw["beside"]["ink_mm2"] >= beside_ink.BESIDE_INK_MM2, value
     crop = cv2.imdecode(np.frombuffer(value.crop_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
     first = boxes_field(page, "date_completed").boxes[0]
-    span_mm = last.x_mm + last.w_mm - first.x_mm + 2 * (BOXES_SIDE_MM + beside.BESIDE_MM)  # the writing after them
-    assert crop.shape[0] >= (last.h_mm + 2 * beside.BESIDE_MM) * 8 - 2 and crop.shape[1] >= span_mm * 8 - 2, crop.shape
+    span_mm = last.x_mm + last.w_mm - first.x_mm + 2 * (BOXES_SIDE_MM + beside_ink.BESIDE_MM)  # the writing after them
+    assert crop.shape[0] >= (last.h_mm + 2 * beside_ink.BESIDE_MM) * 8 - 2, crop.shape
+    assert crop.shape[1] >= span_mm * 8 - 2, crop.shape
 
 
 def upright_one() -> np.ndarray:
@@ -470,7 +471,7 @@ def test_a_line_under_a_goal_card_number_is_flagged_not_read_blank(tmp_path, fie
     page = layout.pages[1]
     image = printed("goal-card", tmp_path, seed=2)[0][1]
     f = next(g for g in page.fields if g.id == field)
-    draw_label_mark(image, DPI, beside.option_labels(page, f)[option], "underlined", random.Random(seed))
+    draw_label_mark(image, DPI, labels.option_labels(page, f)[option], "underlined", random.Random(seed))
     row = read_values(image, photo)[field]
     assert row.value == "" and row.needs_review and "underlined" in row.reason, row
     assert row.raw["beside"]["nearest"] == str(option)
@@ -486,7 +487,7 @@ def test_an_underlined_label_in_a_3_mp_photo_is_looked_at_again_with_fainter_ink
     page = layout.pages[index]
     f = next(g for g in page.fields if g.id == field)
     image = printed("gas-followup", tmp_path, seed=2)[0][index]
-    draw_label_mark(image, DPI, beside.option_labels(page, f)[option], "underlined", random.Random(seed), "blue")
+    draw_label_mark(image, DPI, labels.option_labels(page, f)[option], "underlined", random.Random(seed), "blue")
     result = read(degrade_photo(image, random.Random(seed), frame_px=(2000, 1500)))
     assert result.quality["source_px_per_mm"] < 3.0, result.quality
     row = {v.field: v for v in result.values}[field]
@@ -513,7 +514,7 @@ def test_a_line_under_a_goal_card_number_merged_with_the_border_below_is_flagged
     page = layout.pages[1]
     image = printed("goal-card", tmp_path, seed=2)[0][1]
     f = next(g for g in page.fields if g.id == field)
-    label = beside.option_labels(page, f)[option][0]
+    label = labels.option_labels(page, f)[option][0]
     p = _Pen(image, DPI, pen, {"pencil": 0.3, "blue": 0.4, "black": 0.45}[pen])
     y_mm = label.y_mm + label.h_mm + below_mm
     p.stroke([(label.x_mm - 0.3, y_mm), (label.x_mm + label.w_mm / 2, y_mm + 0.1),

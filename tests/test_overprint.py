@@ -16,7 +16,7 @@ from formkit.layout import build_layout
 from formkit.layout.model import Box
 from formkit.layout.text import width_mm
 from formkit.template import resolve_template
-from scanner import beside, overprint
+from scanner import beside_ink, overprint
 from tests.synthetic import bend_page, degrade_photo, degrade_scan, draw_digit, draw_line_mark
 from tests.test_beside import HELD_OUT_DIGITS, read_values
 from tests.test_scan import DPI, printed, read
@@ -95,7 +95,7 @@ def test_descenders_of_words_a_bent_page_moved_are_no_writing_near_a_line():
     region = image[top:top + letters.shape[0], left:left + letters.shape[1]]
     region[:] = np.minimum(region, (255 * (1 - letters)).astype(np.uint8))
     line_3 = next(f for f in page.fields if f.id == "line_3")
-    ink = beside.ink_beside(image, page, line_3, [beside._answer_area(line_3)], px_per_mm)
+    ink = beside_ink.ink_beside(image, page, line_3, [beside_ink.answer_area(line_3)], px_per_mm)
     assert ink.whole_mm2 == 0.0, ink
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from formkit.layout import build_layout
-from formkit.layout.model import Box, ChoiceField, field_boxes
+from formkit.layout.model import Box, ChoiceField, bounding_box, field_boxes
 from formkit.template import resolve_template
-from scanner import areas, beside, marks, placement, stains, washout
-from scanner.ink import LINE_THICKNESS_PERCENTILE, _beyond, below, percentile, without_printed_lines
+from scanner import areas, beside, beside_ink, marks, placement, stains, washout
+from scanner.ink import INK_CONTRAST, LINE_THICKNESS_PERCENTILE, _beyond, below, percentile, without_printed_lines
 from scanner.register import box_slices
 
 PX_PER_MM = 8.0
@@ -227,15 +227,16 @@ def test_a_writing_areas_ink_has_the_area_it_had(seed):
 
 
 def _dark_pixels_as_before(page, layout_page, f, boxes, px_per_mm, contrast):
-    rows, cols = beside._window(f, beside.bounding_box(boxes), page.shape, px_per_mm)  # not under test here
+    rows, cols = beside_ink._window(f, bounding_box(boxes), page.shape, px_per_mm)  # not under test here
     window = page[rows, cols]
-    printed, near_lines, in_boxes = (m[rows, cols] for m in beside.print_masks(layout_page, page.shape[:2], px_per_mm))
+    masks = beside_ink.print_masks(layout_page, page.shape[:2], px_per_mm)
+    printed, near_lines, in_boxes = (m[rows, cols] for m in masks)
     dark = (window < float(window.max()) * (1 - contrast)) & ~printed
-    if contrast < beside.INK_CONTRAST:
+    if contrast < INK_CONTRAST:
         dark &= ~near_lines
 
     def within(box):
-        return beside._within(box, rows, cols, page.shape, px_per_mm)
+        return beside_ink._within(box, rows, cols, page.shape, px_per_mm)
 
     inside = [int(np.count_nonzero(dark[within(box)])) for box in boxes]
     others_boxes = in_boxes.copy()
@@ -255,6 +256,6 @@ def test_the_dark_pixels_beside_a_rows_boxes_are_counted_as_they_were(seed):
     for f in [f for f in layout_page.fields if isinstance(f, ChoiceField)][:4]:
         for offset_mm in ((0.0, 0.0), (-1.0, 0.375)):
             boxes = [placement.moved(box, offset_mm) for box in field_boxes(f)]
-            for contrast in (beside.INK_CONTRAST, beside.FAINT_INK_CONTRAST):
-                assert beside._dark_pixels(page, layout_page, f, boxes, PX_PER_MM, contrast) == \
+            for contrast in (INK_CONTRAST, beside.FAINT_INK_CONTRAST):
+                assert beside_ink.dark_pixels(page, layout_page, f, boxes, PX_PER_MM, contrast) == \
                     _dark_pixels_as_before(page, layout_page, f, boxes, PX_PER_MM, contrast)
