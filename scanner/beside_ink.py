@@ -153,7 +153,7 @@ def _zone(f: Field, hull: Box) -> Box:
 
 
 def dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField, boxes: list[Box],
-                 px_per_mm: float, contrast: float = INK_CONTRAST) -> tuple[int, list[int]]:
+                px_per_mm: float, contrast: float = INK_CONTRAST) -> tuple[int, list[int]]:
     """Dark pixels off the print in the window round ``f``'s ``boxes`` (where found): beside every field's
     boxes, and in each of ``boxes``. Dark is under ``1 - contrast`` of the window's lightest pixel, so
     every pixel that ``ink_beside`` takes for ink at ``contrast`` (that much darker than the paper around it)

@@ -1,7 +1,8 @@
 """The words printed under a choice's boxes (a GAS scale's "+1 Somewhat more", a goal card's numbers), and
-marks on them: a label circled, underlined or struck through instead of its box. Such a row has no box marked,
-so it read blank with full confidence; ``label_marked`` flags it. Ink is measured as round any field
-(``ink_beside``); ``label_regions`` tells ``register.warp_fields`` where the words are looked at.
+marks on them: a label circled or underlined instead of its box. Such a row has no box marked, so it read
+blank with full confidence; ``label_marked`` flags it. ``ink_on_words`` measures the handwriting on any
+field's printed words (a visual-analogue line's anchor words too: ``beside``); ink round the words is measured
+as round any field (``ink_beside``); ``label_regions`` tells ``register.warp_fields`` where they are looked at.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ _OPTION_LABELS = PerLayout(256)  # a field each, and the page's regions
 
 
 def label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float,
-                  contrast: float = INK_CONTRAST) -> bool:
+                 contrast: float = INK_CONTRAST) -> bool:
     """Flag ``value`` (a choice with no box marked) when there is handwriting on or round its options' words
     (``ink_on_words``, or ``ink_beside`` with the words under its boxes as its boxes: ``BESIDE_INK_MM2`` or
     more), or a line drawn under them just above a printed rule (``_line_over_print``): a label circled or
