@@ -189,11 +189,10 @@ def _inside_components(mask: np.ndarray, box_px: tuple[float, float, float, floa
     or below the box, which no other box takes)."""
     x0, y0, x1, y1 = box_px
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    inside = np.zeros_like(mask)
-    inside[max(0, int(y0)):max(0, int(y1)), max(0, int(x0)):max(0, int(x1))] = 1
-    # per piece: its area, and how much of it lies inside the box
+    # per piece: its area, and how much of it lies inside the box (its labels there counted)
     area = stats[:, cv2.CC_STAT_AREA]
-    within = np.bincount(labels.ravel(), weights=inside.ravel(), minlength=count)
+    within = np.bincount(labels[max(0, int(y0)):max(0, int(y1)), max(0, int(x0)):max(0, int(x1))].ravel(),
+                         minlength=count)
     # mostly inside: this box's digit, even across the border; mostly outside: the next box's
     keep = (area >= SPECK_MM2 * px_per_mm**2) & (within >= 0.5 * area)
     keep[0] = False

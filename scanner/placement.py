@@ -185,7 +185,7 @@ def _side_levels(page: np.ndarray, box: Box, offset_mm: tuple[float, float], px_
     if found is None:
         return None
     pixels, (w, h) = found
-    return _side_weights(w, h) @ pixels.ravel()
+    return _side_weights(w, h) @ pixels.astype(np.float32).ravel()
 
 
 @cache
@@ -216,9 +216,10 @@ def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float, con
     if found is None:
         return None
     pixels, (w, h) = found
-    scores = cv2.matchTemplate(pixels, _outline_template(w, h), cv2.TM_CCORR)
+    scores = cv2.matchTemplate(pixels.astype(np.float32), _outline_template(w, h), cv2.TM_CCORR)
     if not contrast:
         return scores, 1.0
+    # the grey levels counted as they are (uint8): OpenCV counts floats at twice the cost
     _, lightest, _, _ = cv2.minMaxLoc(pixels)
     band = _band_mask(pixels.shape, reach + int(RING_PX[1]) + PRINT_INSET_PX)
     counts = cv2.calcHist([pixels], [0], band[0], [256], [0, 256]).ravel()
@@ -227,7 +228,7 @@ def _border_scores(page: np.ndarray, box: Box, reach: int, px_per_mm: float, con
 
 def _around_box(page: np.ndarray, box: Box, px_per_mm: float, pad_px: int, shift_px: tuple[int, int] = (0, 0)
                 ) -> tuple[np.ndarray, tuple[int, int]] | None:
-    """The pixels of ``page`` (float32) under ``box`` moved by ``shift_px`` (dx, dy) and ``pad_px`` around
+    """The pixels of ``page`` (uint8, a view) under ``box`` moved by ``shift_px`` (dx, dy) and ``pad_px`` around
     it, with the box's (w, h) in pixels; ``None`` where that runs off the page."""
     x0 = int(round(box.x_mm * px_per_mm)) + shift_px[0]
     y0 = int(round(box.y_mm * px_per_mm)) + shift_px[1]
@@ -235,7 +236,7 @@ def _around_box(page: np.ndarray, box: Box, px_per_mm: float, pad_px: int, shift
     top, left, bottom, right = y0 - pad_px, x0 - pad_px, y0 + h + pad_px + 1, x0 + w + pad_px + 1
     if top < 0 or left < 0 or bottom > page.shape[0] or right > page.shape[1]:
         return None
-    return page[top:bottom, left:right].astype(np.float32), (w, h)
+    return page[top:bottom, left:right], (w, h)
 
 
 @cache
