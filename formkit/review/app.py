@@ -20,7 +20,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.routing import IntegerConverter
 
 from ..catalogue import Catalogue
@@ -96,6 +108,16 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
                       ALLOWED_HOSTS=allowed_hosts, MAX_CONTENT_LENGTH=1 << 20,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
 
+    _guard_requests(app)
+    _review_routes(app, catalogue, read_as)
+    _page_routes(app, catalogue, read_as, rank, db)
+    return app
+
+
+def _guard_requests(app: Flask) -> None:
+    """Every request checked before any page runs (the host it is for, where a post comes from, the access
+    token, the CSRF token, a reviewer's name), the store closed after it, and the headers every answer
+    carries."""
     @app.before_request
     def answer_only_where_served() -> None:
         """First of all: refuse a request for another host name (a site whose name was rebound to this
@@ -140,43 +162,29 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         if store is not None:
             store.close()
 
-    def store() -> Store:
-        if "store" not in g:
-            g.store = Store(app.config["DB"])
-        return g.store
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+                                                       "form-action 'self'; base-uri 'none'")
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        # not "no-referrer": with it a browser sends "Origin: null" on the app's own form posts (Fetch
+        # standard), which the origin check refuses; "same-origin" still never tells another site anything
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
 
-    guesses: dict[tuple[int, str], list[LayoutFit]] = {}
 
-    def fits(page_id: int, read_at: str) -> list[LayoutFit]:
-        """The installed layouts that fit the page, best first (remembered while the page is unchanged)."""
-        if rank is None:
-            return []
-        key = (page_id, read_at)
-        if key not in guesses:
-            source = decisions.source_page(store(), page_id)
-            if len(guesses) >= GUESSES_KEPT:
-                guesses.clear()
-            guesses[key] = rank(source) if source is not None else []
-        return guesses[key]
+def _store() -> Store:
+    """The store of this request, opened once (``app.config["DB"]``)."""
+    if "store" not in g:
+        g.store = Store(current_app.config["DB"])
+    return g.store
 
-    def choice_for(page: dict[str, Any], row: Any = None) -> dict[str, Any]:
-        """What the assignment form starts at: the page's own form page and serial when it was read, else
-        the scanner's best guess; that guess, to show; and the page as shown (``seen``, posted back), from its
-        stored ``row`` (looked up when the caller has none: the list of pages to identify holds fewer columns)."""
-        ranked = fits(page["id"], page.get("read_at", ""))
-        guess = ranked[0] if ranked else None
-        if page.get("form"):
-            chosen = {"form": f"{page['form']}:{page['version']}", "page": page["form_page"],
-                      "large_print": page["variant"] == "L", "serial": format_serial(page["serial"])}
-        elif guess is not None:
-            chosen = {"form": f"{guess.form}:{guess.version}", "page": guess.page,
-                      "large_print": guess.variant == "L", "serial": ""}
-        else:
-            chosen = {"form": "", "page": 1, "large_print": False, "serial": ""}
-        if row is None:
-            row = store().page(page["id"])
-        return {**chosen, "guess": guess, "seen": decisions.page_seen(row) if row is not None else ""}
 
+def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> None:
+    """The values to review, one at a time: the reviewer's name, the next value, a value shown and decided,
+    undo, the summary, and the images they show."""
     @app.route("/favicon.ico")
     def favicon() -> Any:
         # answered empty so a browser's favicon fetch never races the page's session cookie
@@ -196,21 +204,21 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
 
     @app.route("/")
     def next_value() -> Any:
-        waiting = decisions.queue(store(), session["reviewer"], limit=1)
+        waiting = decisions.queue(_store(), session["reviewer"], limit=1)
         if not waiting:
             return summary_page(finished=True)
         return redirect(url_for("review_value", value_id=waiting[0].value_id))
 
     @app.route("/value/<id:value_id>", methods=["GET", "POST"])
     def review_value(value_id: int) -> Any:
-        item = decisions.pending(store(), value_id)
+        item = decisions.pending(_store(), value_id)
         posted = request.method == "POST"
         if item is None or posted and not _shown(item):
-            mine = decisions.own_decision(store(), value_id, session["reviewer"])
+            mine = decisions.own_decision(_store(), value_id, session["reviewer"])
             if mine and item is None:  # a second press of Enter, or Back to a value just decided: it is saved
                 flash(mine)
                 return redirect(url_for("next_value"))
-            why = decisions.not_waiting(store(), value_id, item is not None)
+            why = decisions.not_waiting(_store(), value_id, item is not None)
             flash(f"Not saved: {why}." if posted else f"That value does not wait for review: {why}.")
             return redirect(url_for("next_value"))
         f, page = _field(item, catalogue)
@@ -220,11 +228,11 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
                 return redirect(url_for("next_value"))
             flash(error)
         # the last values of a queue are shown to two reviewers at once: say so, before both decide one
-        also_open = decisions.claim(store(), value_id, session["reviewer"])
-        head = decisions.queue(store(), session["reviewer"], limit=1) if also_open else []
+        also_open = decisions.claim(_store(), value_id, session["reviewer"])
+        head = decisions.queue(_store(), session["reviewer"], limit=1) if also_open else []
         elsewhere = bool(head) and head[0].value_id != value_id  # another value to go on with meanwhile
-        done, total = decisions.progress(store())
-        row = store().value(value_id)
+        done, total = decisions.progress(_store())
+        row = _store().value(value_id)
         try:
             raw = json.loads(row["raw"]) if row is not None else {}
         except ValueError:
@@ -233,9 +241,9 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         question = decisions.question_text(catalogue, item.form, item.version, item.field)
         return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, page),
                                done=done, total=total, typed=request.form.get("value", start), prefilled=start,
-                               question=question, waiting=decisions.waiting_pages(store()), also_open=also_open,
+                               question=question, waiting=decisions.waiting_pages(_store()), also_open=also_open,
                                elsewhere=elsewhere,
-                               others=store().other_images(item.page_id))
+                               others=_store().other_images(item.page_id))
 
     def _shown(item: decisions.Pending) -> bool:
         """Whether the form posted was the one shown for ``item``: the same field of the same page, read as the
@@ -265,19 +273,19 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             # another image of the page came in meanwhile, reading it otherwise, say: the person has not seen that
             # (the fill convention's counts, which grow as the form's other pages are read, change nothing)
             return "Not saved: why this value waits changed since it was shown; here it is again."
-        refused = decisions.decide(store(), item.value_id, chosen, value, session["reviewer"], seen)
+        refused = decisions.decide(_store(), item.value_id, chosen, value, session["reviewer"], seen)
         return f"Not saved: {refused}." if refused else ""
 
     @app.post("/undo")
     def undo() -> Any:
-        undone = decisions.undo(store(), session["reviewer"], read_as, catalogue)
+        undone = decisions.undo(_store(), session["reviewer"], read_as, catalogue)
         if isinstance(undone, decisions.Unassigned):  # the latest was a page assigned by hand: show the page
             flash(undone.message())
             return redirect(url_for("one_page", page_id=undone.page_id))
         if not undone.field:
             flash("Nothing of yours to undo (a decision on a page voided since comes back with the page).")
             return redirect(url_for("next_value"))
-        item = decisions.pending(store(), undone.value_id)
+        item = decisions.pending(_store(), undone.value_id)
         if item is None:  # taken back, but not flagged again (a value read surely before it was decided)
             flash(f"Undone: your last decision on {undone.field}.")
             return redirect(url_for("next_value"))
@@ -286,9 +294,71 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
               "here it is again.")
         return redirect(url_for("review_value", value_id=undone.value_id))
 
+    def stored_image(image: bytes | None, mimetype: str) -> Response:
+        """An image blob from the store, by id (never by a path)."""
+        if image is None:
+            abort(404)
+        # never kept by the browser: an id may stand for another value later (a page assigned elsewhere has its
+        # values saved again, and SQLite reuses ids), and a kept crop was shown beside another question
+        return Response(image, mimetype=mimetype, headers={"Cache-Control": "no-store"})
+
+    @app.route("/crop/<id:value_id>.jpg")
+    def crop(value_id: int) -> Response:
+        image = _store().crop(value_id)
+        return stored_image(image, "image/png" if image and image.startswith(PNG_SIGNATURE) else "image/jpeg")
+
+    @app.route("/page/<id:page_id>.jpg")
+    def page_image(page_id: int) -> Response:
+        return stored_image(_store().page_image(page_id), "image/jpeg")
+
+    def summary_page(finished: bool) -> str:
+        """Pages and values per batch, and the progress; ``finished`` when the queue is empty."""
+        return render_template("done.html", batches=decisions.batch_summary(_store()),
+                               progress=decisions.progress(_store()), finished=finished,
+                               waiting=decisions.waiting_pages(_store()))
+
+    @app.route("/summary")
+    def summary() -> Any:
+        return summary_page(finished=False)
+
+
+def _page_routes(app: Flask, catalogue: Catalogue, read_as: PageReader, rank: PageRanker | None, db: Path) -> None:
+    """Pages to identify and pages one by one: which form page a page is, said (assigned) or taken back."""
+    guesses: dict[tuple[int, str], list[LayoutFit]] = {}
+
+    def fits(page_id: int, read_at: str) -> list[LayoutFit]:
+        """The installed layouts that fit the page, best first (remembered while the page is unchanged)."""
+        if rank is None:
+            return []
+        key = (page_id, read_at)
+        if key not in guesses:
+            source = decisions.source_page(_store(), page_id)
+            if len(guesses) >= GUESSES_KEPT:
+                guesses.clear()
+            guesses[key] = rank(source) if source is not None else []
+        return guesses[key]
+
+    def choice_for(page: dict[str, Any], row: Any = None) -> dict[str, Any]:
+        """What the assignment form starts at: the page's own form page and serial when it was read, else
+        the scanner's best guess; that guess, to show; and the page as shown (``seen``, posted back), from its
+        stored ``row`` (looked up when the caller has none: the list of pages to identify holds fewer columns)."""
+        ranked = fits(page["id"], page.get("read_at", ""))
+        guess = ranked[0] if ranked else None
+        if page.get("form"):
+            chosen = {"form": f"{page['form']}:{page['version']}", "page": page["form_page"],
+                      "large_print": page["variant"] == "L", "serial": format_serial(page["serial"])}
+        elif guess is not None:
+            chosen = {"form": f"{guess.form}:{guess.version}", "page": guess.page,
+                      "large_print": guess.variant == "L", "serial": ""}
+        else:
+            chosen = {"form": "", "page": 1, "large_print": False, "serial": ""}
+        if row is None:
+            row = _store().page(page["id"])
+        return {**chosen, "guess": guess, "seen": decisions.page_seen(row) if row is not None else ""}
+
     @app.route("/pages")
     def unread() -> Any:
-        pages = decisions.unread_pages(store())
+        pages = decisions.unread_pages(_store())
         return render_template("pages.html", pages=pages, choices={p["id"]: choice_for(p) for p in pages},
                                forms=catalogue.installed_forms(), assigned=assigned_pages())
 
@@ -296,8 +366,8 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         """Pages assigned by hand lately, with what each is now and was before: a page assigned by mistake
         leaves the list of pages to identify, and here is where it is found again."""
         listed = []
-        for assigned in decisions.recent_assignments(store()):
-            row = store().page(assigned.page_id)
+        for assigned in decisions.recent_assignments(_store()):
+            row = _store().page(assigned.page_id)
             if row is not None:
                 listed.append({"id": assigned.page_id, "path": row["path"], "source_page": row["page_index"] + 1,
                                "now": decisions.describe_page(row),
@@ -308,7 +378,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     @app.route("/pages/<id:page_id>")
     def one_page(page_id: int) -> Any:
         """One page, whatever its state, with the form to say which form page it is (reassign it)."""
-        row = store().page(page_id)
+        row = _store().page(page_id)
         if row is None:
             abort(404)
         page = dict(row)
@@ -317,7 +387,7 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         imaged = bool(page["has_image"])
         # a page rejected with no image kept is one whose file could not be read: as any form page it can only fail
         readable = imaged or page["status"] != PageState.REJECTED
-        assigned = decisions.standing_assignment(store(), page_id)
+        assigned = decisions.standing_assignment(_store(), page_id)
         return render_template("page.html", p=page, choice=choice_for(page, row), forms=catalogue.installed_forms(),
                                restore=restore, imaged=imaged, readable=readable,
                                voided=page["status"] == PageState.VOIDED, shown=decisions.describe_page(page),
@@ -327,10 +397,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
     @app.post("/unassign/<id:page_id>")
     def unassign(page_id: int) -> Any:
         """Take back the assignment by hand that made the page what it is: it is again what it was before."""
-        if store().page(page_id) is None:
+        if _store().page(page_id) is None:
             abort(404)
         shown = request.form.get("assignment", "")
-        done = decisions.unassign(store(), page_id, int(shown) if shown.isdecimal() and len(shown) < 19 else -1,
+        done = decisions.unassign(_store(), page_id, int(shown) if shown.isdecimal() and len(shown) < 19 else -1,
                                   session["reviewer"], read_as, catalogue)
         flash(done.message())
         return redirect(url_for("one_page", page_id=page_id))
@@ -345,56 +415,15 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
         # the page as the form showed it (forms shown before 2026-12-06 do not say): another reviewer may have
         # assigned it meanwhile, or a scan read it
         seen = request.form.get("seen")
-        done = decisions.assign(store(), page_id, payload, session["reviewer"], read_as, seen)
+        done = decisions.assign(_store(), page_id, payload, session["reviewer"], read_as, seen)
         if done.problem:
             flash(f"{done.problem[0].upper()}{done.problem[1:].rstrip('.')}.")
             return redirect(url_for("one_page", page_id=page_id) if done.changed else back)
-        row = store().page(page_id)
+        row = _store().page(page_id)
         state = f" (a conflict: {row['reason']})" if row is not None and row["status"] == PageState.CONFLICT else ""
         flash(f"Page read as {payload.form} page {payload.page}, {format_serial(payload.serial)}{state}. "
               f"{done.decisions()} If that was a mistake, press Undo.")
         return redirect(url_for("unread") if request.form.get("back") != "page" else url_for("next_value"))
-
-    def stored_image(image: bytes | None, mimetype: str) -> Response:
-        """An image blob from the store, by id (never by a path)."""
-        if image is None:
-            abort(404)
-        # never kept by the browser: an id may stand for another value later (a page assigned elsewhere has its
-        # values saved again, and SQLite reuses ids), and a kept crop was shown beside another question
-        return Response(image, mimetype=mimetype, headers={"Cache-Control": "no-store"})
-
-    @app.route("/crop/<id:value_id>.jpg")
-    def crop(value_id: int) -> Response:
-        image = store().crop(value_id)
-        return stored_image(image, "image/png" if image and image.startswith(PNG_SIGNATURE) else "image/jpeg")
-
-    @app.route("/page/<id:page_id>.jpg")
-    def page_image(page_id: int) -> Response:
-        return stored_image(store().page_image(page_id), "image/jpeg")
-
-    def summary_page(finished: bool) -> str:
-        """Pages and values per batch, and the progress; ``finished`` when the queue is empty."""
-        return render_template("done.html", batches=decisions.batch_summary(store()),
-                               progress=decisions.progress(store()), finished=finished,
-                               waiting=decisions.waiting_pages(store()))
-
-    @app.route("/summary")
-    def summary() -> Any:
-        return summary_page(finished=False)
-
-    @app.after_request
-    def headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self'; frame-ancestors 'none'; "
-                                                       "form-action 'self'; base-uri 'none'")
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-        # not "no-referrer": with it a browser sends "Origin: null" on the app's own form posts (Fetch
-        # standard), which the origin check refuses; "same-origin" still never tells another site anything
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
-
-    return app
 
 
 def _host_port(text: str) -> tuple[str, int] | None:
