@@ -331,6 +331,59 @@ def test_a_colleague_who_may_only_read_a_shared_store_leaves_nothing_that_locks_
     assert scan.returncode == 0 and "Pages read: 1" in scan.stdout, scan.stderr
 
 
+def test_a_scan_refused_a_store_it_may_not_write_leaves_nothing_that_locks_it(open_tmp, k10_pages):
+    """A scan of a store its user may not write (made read-only, or a colleague's) is refused before SQLite opens
+    it: opened to write, SQLite made the store's side files first, with the store's permissions or as the
+    colleague's, and the next scan, by the owner or once the store was writable again, was refused too (an
+    adversarial pass, 2026-12-07). A side file left so by an older formkit is named, with what to do."""
+    inbox = open_tmp / "inbox"
+    inbox.mkdir()
+    for n in (0, 1):
+        save(k10_pages[n], inbox / f"{n}.png")
+        (inbox / f"{n}.png").chmod(0o644)
+    db = open_tmp / "s.sqlite"
+    assert run_formkit("scan", inbox / "0.png", "--db", db, "--jobs", "1", user="nobody").returncode == 0
+    db.chmod(0o444)
+    refused = run_formkit("scan", inbox / "1.png", "--db", db, "--jobs", "1", user="nobody")
+    assert sorted(p.name for p in open_tmp.glob("s.sqlite*")) == ["s.sqlite"]
+    assert refused.returncode == ExitCode.OUTPUT and "may not be written by you" in refused.stderr, refused.stderr
+    db.chmod(0o644)
+    shm = open_tmp / "s.sqlite-shm"
+    shm.write_bytes(b"")
+    shm.chmod(0o444)
+    stale = run_formkit("scan", inbox / "1.png", "--db", db, "--jobs", "1", user="nobody")
+    assert stale.returncode == ExitCode.OUTPUT and "s.sqlite-shm beside it may not be written" in stale.stderr
+    shm.unlink()
+    scan = run_formkit("scan", inbox / "1.png", "--db", db, "--jobs", "1", user="nobody")
+    assert scan.returncode == 0 and "Pages read: 1" in scan.stdout, scan.stderr
+
+
+def test_a_store_in_a_folder_its_user_may_not_write_is_read_and_not_written(open_tmp, k10_pages):
+    """Where the store may be written but not its folder, status and export read it as it lies (SQLite could
+    not make the side files it reads through, and every command failed "the store is read-only here", exit 7);
+    a scan is refused with exit 6, naming the folder."""
+    inbox, folder = open_tmp / "inbox", open_tmp / "store"
+    inbox.mkdir()
+    folder.mkdir()
+    folder.chmod(0o777)
+    for n in (0, 1):
+        save(k10_pages[n], inbox / f"{n}.png")
+        (inbox / f"{n}.png").chmod(0o644)
+    db = folder / "s.sqlite"
+    assert run_formkit("scan", inbox / "0.png", "--db", db, "--jobs", "1", user="nobody").returncode == 0
+    folder.chmod(0o555)
+    try:
+        status = run_formkit("status", "--db", db, user="nobody")
+        assert status.returncode == 0 and "read" in status.stdout, status.stderr
+        export = run_formkit("export", "--db", db, "--out", open_tmp / "out", user="nobody")
+        assert export.returncode == 0 and (open_tmp / "out" / "k10.csv").exists(), export.stderr
+        scan = run_formkit("scan", inbox / "1.png", "--db", db, "--jobs", "1", user="nobody")
+        assert scan.returncode == ExitCode.OUTPUT and f"its folder {folder} may not be written" in scan.stderr
+        assert sorted(p.name for p in folder.iterdir()) == ["s.sqlite"]
+    finally:
+        folder.chmod(0o777)
+
+
 def test_the_audit_log_cannot_be_replaced_or_dropped(tmp_path, k10_pages):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -449,11 +449,13 @@ def test_a_store_read_as_it_lay_and_written_meanwhile_is_not_trusted(tmp_path, m
     monkeypatch.setattr(opening.os, "access", lambda path, mode: False)  # as a colleague who may only read
     reader = Store(db, readonly=True)
     assert len(reader.values()) == 2
+    monkeypatch.undo()  # the owner, who may write
     writer = Store(db)
     add(writer, file_info("b.jpg"))
     with pytest.raises(StoreBusyError, match="wrote to the store while this one read it"):
         reader.close()
     writer.close()
+    monkeypatch.setattr(opening.os, "access", lambda path, mode: False)
     quiet = Store(db, readonly=True)
     quiet.values()
     quiet.close()  # nothing written meanwhile: nothing said

@@ -28,10 +28,18 @@ from pathlib import Path
 from typing import Any
 
 from ..database import DatabaseURL, is_database_url
-from ..errors import InputError, StoreBusyError, StoreError
+from ..errors import InputError, OutputError, StoreBusyError, StoreError
 from ..records import InputFile, PageResult, PageState, file_stamp, unopened_key
 from .changes import PageChanges, Reassigned, RereadOutcome, StateChange
-from .opening import BUSY_TIMEOUT_S, check_is_store, operational, reading_uri, upgrade, write_ahead_log
+from .opening import (
+    BUSY_TIMEOUT_S,
+    check_is_store,
+    operational,
+    reading_uri,
+    upgrade,
+    write_ahead_log,
+    writing_refused,
+)
 from .reviewing import Reviewing, Undone
 from .schema import (
     NO_REPLACE,
@@ -76,6 +84,9 @@ class Store(PageChanges, Reviewing):
             raise InputError(f"{self.path}: no such folder ({self.path.parent}); make it, or give --db another path")
         if new and (readonly or existing):
             raise InputError(f"{self.path}: no such store; run 'formkit scan' first")
+        if not new and not readonly and (refused := writing_refused(self.path)):
+            raise OutputError(f"{self.path}: the store cannot be written here: {refused}. Commands that only read "
+                              "it (status, export, report) still work")
         try:
             if not new:
                 new = check_is_store(self.path)

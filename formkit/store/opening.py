@@ -114,9 +114,34 @@ def reading_uri(path: Path) -> str:
     writer has it open (no -wal file); while one has, through that writer's side files. Read as it lies, a
     store written meanwhile may be read torn: ``Store.close`` then refuses what was read."""
     uri = path.absolute().as_uri() + "?mode=ro"
-    if not os.access(path, os.W_OK) and not Path(f"{path}-wal").exists():
+    if not _may_write_beside(path) and not Path(f"{path}-wal").exists():
         uri += "&immutable=1"
     return uri
+
+
+def _may_write_beside(path: Path) -> bool:
+    """Whether this user may write the store at ``path`` and the files SQLite keeps beside it (its folder)."""
+    return os.access(path, os.W_OK) and os.access(path.absolute().parent, os.W_OK | os.X_OK)
+
+
+def writing_refused(path: Path) -> str | None:
+    """Why this user may not write the existing store at ``path``, found before SQLite opens it; ``None`` when
+    nothing stands in the way. Opened to write and refused there, SQLite had already made the store's side
+    files (-wal, -shm), owned by this user with the store's permissions: a colleague's scan of a store they
+    may only read, or a scan while the store was read-only, left files that kept its owner's next scans out
+    (an adversarial pass, 2026-12-07). And in a folder this user may not write there are no side files to
+    make at all."""
+    if not os.access(path, os.W_OK):
+        return "the store file may not be written by you (its permissions, or a read-only disk)"
+    folder = path.absolute().parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"its folder {folder} may not be written by you, and a store being written keeps two files beside it"
+    for side in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if side.exists() and not os.access(side, os.W_OK):
+            return (f"{side.name} beside it may not be written by you: left by a command of another user, or run while "
+                    "the store was read-only. When no formkit command is running, make it yours or writable (do not "
+                    "delete a -wal file that is not empty: it holds pages not yet in the store)")
+    return None
 
 
 def write_ahead_log(db: sqlite3.Connection) -> None:
