@@ -254,6 +254,10 @@ def _start_worker(catalogue: Catalogue, started: Any = None) -> None:
     global _worker_catalogue, _started
     # a worker ends on SIGTERM as the pool expects when it ends its workers, whatever handler the command forked
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Ctrl+C reaches every process of the terminal's group: the command stops its workers itself. Interrupted in
+    # the middle of sending a page back, a worker printed its traceback and could leave the pool waiting for the
+    # rest of that page for ever (1 of 68 Ctrl+C in an adversarial pass, 2026-12-07)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_catalogue, _started = catalogue, started
     prepare_worker_process()
 
