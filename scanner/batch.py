@@ -56,8 +56,13 @@ _started: Any = None  # in a worker: the queue it says on which item it begins (
 # each, and, while one is awaited, whether that worker still lives.
 POLL_S = 1.0
 LOST_AFTER_S = 3.0  # a worker gone with its item unanswered: its answer may still be on its way this long
-STOPPED = ("the process reading it stopped before it finished (killed for lack of memory?): the rest went on; "
-           "read it again with --jobs 1, or check the file")
+# A page that keeps a worker busy this long (CPU seconds) ends that worker, and the page is lost as above: a
+# 97 kB PDF whose page draws 2 million lines rendered for ever, the batch stalled behind it with nothing saved
+# and never finished when run again (an adversarial pass, 2026-12-07; pdfium cannot be interrupted from Python,
+# so the kernel ends the process). A page of a 600 dpi scan takes under 2 s.
+ITEM_CPU_LIMIT_S = 120
+STOPPED = ("the process reading it stopped before it finished (two minutes of work on one page, or killed for "
+           "lack of memory?): the rest went on; check the file, or read it again with --jobs 1")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -139,7 +144,12 @@ def in_order(pool: Pool, function: Callable[[T], R], items: Sequence[T], lost: C
 def _begin(function: Callable[[T], R], call: int, index: int, item: T) -> R:
     if _started is not None:
         _started.put((call, index, os.getpid()))
-    return function(item)
+    # SIGVTALRM's default action (``_start_worker``) ends the process wherever it is, in a library's C code too
+    signal.setitimer(signal.ITIMER_VIRTUAL, ITEM_CPU_LIMIT_S)
+    try:
+        return function(item)
+    finally:
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
 
 
 def _note_beginnings(started: Any) -> None:
@@ -258,6 +268,7 @@ def _start_worker(catalogue: Catalogue, started: Any = None) -> None:
     # the middle of sending a page back, a worker printed its traceback and could leave the pool waiting for the
     # rest of that page for ever (1 of 68 Ctrl+C in an adversarial pass, 2026-12-07)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGVTALRM, signal.SIG_DFL)  # the end of an item's CPU time (``ITEM_CPU_LIMIT_S``)
     _worker_catalogue, _started = catalogue, started
     prepare_worker_process()
 

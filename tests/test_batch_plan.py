@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import threading
+import time
 
 from formkit.catalogue import shipped_catalogue
 from formkit.records import InputFile, ScanSummary, unopened_key
@@ -68,6 +69,26 @@ def _in_order_within(pool, items: list, seconds: float) -> list:
     reading.join(timeout=seconds)
     assert not reading.is_alive(), "the batch hangs"
     return answers
+
+
+def _works_long_on(item: tuple[int, int]) -> int:
+    value, endless = item
+    started = time.process_time()
+    while value == endless and time.process_time() - started < 30:
+        pass  # as pdfium rendering a page of millions of lines, out of Python's reach
+    return value * 10
+
+
+def test_an_item_that_keeps_its_worker_busy_too_long_is_lost_not_the_batch(monkeypatch):
+    """A page whose rendering never ended (a small PDF drawing millions of lines) stalled the batch for ever, with
+    nothing saved: a worker is ended after ``ITEM_CPU_LIMIT_S`` of CPU on one item, which is answered as lost."""
+    from scanner import batch
+
+    monkeypatch.setattr(batch, "ITEM_CPU_LIMIT_S", 1)
+    with worker_pool(2, 4, shipped_catalogue()) as pool:
+        started = time.monotonic()
+        answers = list(in_order(pool, _works_long_on, [(n, 2) for n in (1, 2, 3, 4)], lambda item: f"lost {item[0]}"))
+        assert answers == [10, "lost 2", 30, 40] and time.monotonic() - started < 20
 
 
 def test_a_worker_killed_while_reading_loses_its_item_not_the_batch():
