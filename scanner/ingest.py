@@ -50,6 +50,11 @@ PDF_PAPER_MAX_IN2 = 1.02 * 297 * 420 / 25.4 ** 2  # A3, and 2 % for sizes rounde
 # page of more images than this (a mosaic of tiles), which would take longer to measure than to render
 PDF_FORM_DEPTH = 15
 PDF_MAX_IMAGES = 500
+# A scan's page draws one image or a few, formkit's printed forms 2-36 objects (the rest inside Form XObjects);
+# a 97 kB PDF whose page drew 2.2 million lines took 1.1 s and 600 MB to open and rendered for ever, and one
+# drawing a 46,000 px square image took 1.9 GB (an adversarial pass, 2026-12-07): such pages are refused before
+# they are rendered, images as large as MAX_PIXELS allows in an image file
+PDF_MAX_OBJECTS = 100_000
 # A scanner stack is a few hundred pages; a PDF claiming more than this is refused as a whole rather than
 # planned as that many pages (its page tree may lie: /Count 1000000 over one real page).
 MAX_PDF_PAGES = 5_000
@@ -538,6 +543,25 @@ def _undecodable_image(page: pdfium.PdfPage) -> bool:
     return False
 
 
+def _check_drawing(page: pdfium.PdfPage) -> None:
+    """Refuse (``PageLoadError``) a pypdfium2 ``page`` that draws more than ``PDF_MAX_OBJECTS`` objects or an
+    image over ``MAX_PIXELS``: no scan's page does, and rendering it would take minutes or gigabytes."""
+    import pypdfium2 as pdfium
+
+    raw = pdfium.raw
+    count = raw.FPDFPage_CountObjects(page)
+    if count > PDF_MAX_OBJECTS:
+        raise PageLoadError(f"this PDF page draws {count:,} objects, far more than a scan or a printed form "
+                            f"(at most {PDF_MAX_OBJECTS:,} are read): print it and scan the paper")
+    for obj in page.get_objects(max_depth=PDF_FORM_DEPTH):
+        if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
+            width, height = obj.get_px_size()
+            if width * height > MAX_PIXELS:
+                raise PageLoadError(f"an image on this PDF page is {width} x {height} px, more than formkit reads "
+                                    f"({MAX_PIXELS / 1e6:.0f} MP; a 600 dpi scan of A4 is 35): scan the page again "
+                                    "at 300 dpi")
+
+
 def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
     """Page ``index`` of a PDF rendered at ``PDF_DPI`` (less for a page too large for it or of coarser images:
     ``_render_dpi``), once its size is known to be one a form page can have, and the resolution it was rendered
@@ -551,6 +575,7 @@ def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
         # the size the page renders at, as pypdfium2 sizes its bitmap (pdfium gives the width and height of
         # the page's boxes as it draws them: normalised, rotated, a Letter page for a box of no size)
         size_pt = page.get_size()
+        _check_drawing(page)
         dpi = _render_dpi(*size_pt, lambda: _pdf_image_dpi(page))
         scale = dpi / 72
         width, height = (max(0, math.ceil(side * scale)) for side in size_pt)

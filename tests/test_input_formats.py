@@ -500,3 +500,23 @@ def test_a_pdf_page_whose_image_cannot_be_decoded_is_rejected_not_taken_for_a_bl
     white = tmp_path / "white.pdf"
     Image.new("1", (827, 1169), 1).save(white, "PDF", resolution=100)
     assert load_page(white, 0)[0].min() == 255
+
+
+def test_a_pdf_page_that_would_take_minutes_or_gigabytes_to_render_is_refused_before_it_is(tmp_path):
+    """A 97 kB PDF whose page drew 2.2 million lines rendered for ever, and one drawing a 46,000 px square
+    image took 1.9 GB (an adversarial pass, 2026-12-07): refused at once, saying what to do; a scan's page and
+    a printed form read as ever."""
+    lines = b"".join(b"%d 10 m %d 20 l S\n" % (n % 500, n % 500) for n in range(120_000))
+    many = pdf_of(tmp_path / "many.pdf", (595, 842), lines, {})
+    with pytest.raises(ingest.PageLoadError, match="draws 120,000 objects, far more than a scan"):
+        load_page(many, 0)
+    side = 10_000  # 100 MP of a one-bit image, 12.5 MB of zeros compressed to 12 kB
+    huge = pdf_stream(b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+                      b"/BitsPerComponent 1 /Filter /FlateDecode" % (side, side),
+                      zlib.compress(bytes(side * side // 8), 9))
+    big = pdf_of(tmp_path / "big.pdf", (595, 842), b"q 595 0 0 842 0 0 cm /Im1 Do Q", {"Im1": huge})
+    with pytest.raises(ingest.PageLoadError, match="10000 x 10000 px, more than formkit reads"):
+        load_page(big, 0)
+    scanned = {"Im1": grey_xobject(1654, 2339)}  # A4 at 200 dpi
+    page = pdf_of(tmp_path / "scan.pdf", (595, 842), b"q 595 0 0 842 0 0 cm /Im1 Do Q", scanned)
+    assert load_page(page, 0)[0].shape[0] > 2000
