@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable
 from functools import cache, reduce
 from pathlib import Path
@@ -209,6 +210,19 @@ def describe(path: Path) -> InputFile:
         return InputFile(str(path), sha, size, 0, str(exc), modified_ns)
 
 
+PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+EMPTY_PAGE_TREE = re.compile(rb"/Count\s+0(?![0-9.])")
+PAGES_LOOKED_FOR_BYTES = 64 << 20
+
+
+def _no_page_objects(path: Path) -> bool:
+    """Whether a PDF that pdfium would not open has a page tree that counts no page and no page object in its
+    first ``PAGES_LOOKED_FOR_BYTES``, nor a compressed object stream that could hide one."""
+    with open(path, "rb") as file:
+        data = file.read(PAGES_LOOKED_FOR_BYTES)
+    return bool(EMPTY_PAGE_TREE.search(data)) and not PAGE_OBJECT.search(data) and b"/ObjStm" not in data
+
+
 def count_pages(path: Path) -> int:
     """How many pages ``path`` holds, read from its header or page tree; ``PageLoadError`` saying what to do
     for a file that cannot be read (``describe`` takes an empty file before it comes here)."""
@@ -219,7 +233,9 @@ def count_pages(path: Path) -> int:
         try:
             pages = len(pdfium.PdfDocument(str(path)))
         except pdfium.PdfiumError as exc:
-            if getattr(exc, "err_code", None) == 0:  # "failed" without an error: no page tree, or no pages in it
+            # "failed" without an error of its own: no page tree, or no pages in it. pdfium's last error is the
+            # process's last, so after another file's ("Data format error") it is told by the file's bytes
+            if getattr(exc, "err_code", None) == 0 or _no_page_objects(path):
                 raise PageLoadError("not a readable PDF (it has no pages)") from exc
             if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
                 raise PageLoadError(PASSWORD) from exc

@@ -150,6 +150,11 @@ def test_a_pdf_without_pages_is_rejected_saying_so(tmp_path):
     path = pdf_with_pages(tmp_path / "empty.pdf")
     info = describe(path)
     assert info.pages == 0 and info.error == "not a readable PDF (it has no pages)"
+    # after another file pdfium could not parse, whose error pdfium still gives as its last (it was said to be
+    # "damaged, cut short or not a PDF (... Data format error)" when a worker had read such a file before)
+    (tmp_path / "cut.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type")
+    assert describe(tmp_path / "cut.pdf").error.startswith("not a readable PDF: damaged")
+    assert describe(path).error == "not a readable PDF (it has no pages)"
 
 
 @pytest.mark.parametrize("other_px", [(60, 40), (200, 150)])
