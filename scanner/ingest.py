@@ -89,6 +89,9 @@ FILE_CHANGED = ("the file changed after it was hashed: this page is no longer of
                 "scan the file again")
 EMPTY_FILE = "an empty file (0 bytes): copy it again from the scanner or phone"
 DAMAGED = "the file is damaged or cut short (copied before it was whole?): copy it again"
+# the first bytes of the image formats formkit reads: a file that begins so and cannot be opened is damaged, not
+# of another kind (a TIFF cut in half was said to be "neither an image nor a PDF": an adversarial pass, 2026-12-07)
+IMAGE_SIGNATURES = (b"II*\x00", b"MM\x00*", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 PASSWORD = "the PDF is protected by a password: save a copy without one (print it to PDF) and scan that"
 # A TIFF frame marked (NewSubfileType bit 0) as a reduced-resolution copy of another: a thumbnail or preview
 # that scanner software or an editor stores after the page, never a page of its own
@@ -262,7 +265,9 @@ def count_pages(path: Path) -> int:
         raise
     except Image.DecompressionBombError as exc:
         raise PageLoadError(f"image too large ({exc})") from exc
-    except UnidentifiedImageError as exc:  # no decoder knows its first bytes: no image cut short, which has them
+    except UnidentifiedImageError as exc:  # no decoder knows its first bytes, or what they point to is cut off
+        if head.startswith(IMAGE_SIGNATURES):  # a TIFF cut short: its header points past the end
+            raise PageLoadError(f"not a readable image: {DAMAGED}") from exc
         raise PageLoadError(UNKNOWN_FORMAT) from exc
     except Exception as exc:  # PIL raises many types for bad files
         raise PageLoadError(f"not a readable image: {DAMAGED} ({_said(exc)})") from exc

@@ -219,6 +219,15 @@ def test_a_file_of_no_image_format_says_so_not_that_it_was_cut_short(tmp_path, n
     assert describe(path).error == UNKNOWN_FORMAT
 
 
+def test_a_tiff_cut_short_is_said_to_be_cut_short_not_of_another_kind(tmp_path):
+    """A scanner that writes a page's directory after its pixels (as many do) leaves, cut short, a header that
+    points past the end: it was "neither an image nor a PDF ... (a document, a video ...)" (an adversarial pass,
+    2026-12-07)."""
+    pixels = np.random.default_rng(0).integers(0, 255, 60_000, dtype=np.uint8).tobytes()
+    (tmp_path / "scan.tif").write_bytes(b"II*\x00" + (8 + 120_000).to_bytes(4, "little") + pixels)
+    assert describe(tmp_path / "scan.tif").error.startswith("not a readable image: the file is damaged or cut short")
+
+
 def test_a_damaged_pdf_named_pdf_is_still_rejected_as_a_pdf(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(b"garbage where the header was" + b"\x00" * 100 + b"1 0 obj << >> endobj")
