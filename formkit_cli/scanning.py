@@ -23,6 +23,8 @@ from .base import (
     text_packs_option,
 )
 
+DUPLICATES_NAMED = 20  # files of the same content as another, each on a line of its own, before "and N more"
+
 
 @main.command(short_help="Read images, PDFs and folders into the store; --reread reads its pages again.")
 @click.argument("paths", nargs=-1)
@@ -107,8 +109,12 @@ def _report(summary: Any, db: Path) -> None:
                       ([p for p in summary.ignored if p not in files], "not files (a link to nothing, a pipe)")):
         if left:
             say(f"formkit: note: not read, as {why}: {first_few([str(p) for p in left])}", err=True)
-    for duplicate, first in summary.duplicates:
+    # each named, up to a screenful: a folder of 2,000 copies printed 2,000 such lines (an adversarial pass)
+    for duplicate, first in summary.duplicates[:DUPLICATES_NAMED]:
         say(f"{duplicate}: the same content as {first}: read once")
+    if len(summary.duplicates) > DUPLICATES_NAMED:
+        say(f"... and {len(summary.duplicates) - DUPLICATES_NAMED} more files with the same content as another "
+            "file given: read once")
     for line in summary_lines(summary, db):
         say(line)
 

@@ -113,6 +113,12 @@ def test_byte_identical_files_are_read_once_and_reported(tmp_path, k10_pages):
     assert result.output.count("the same content as") == 1 and "a (copy).png" in result.output
     store = Store(db, readonly=True)
     assert len(store.pages()) == 2 and {r["status"] for r in store.pages()} == {"read"}
+    store.close()
+    # many copies: a screenful named, the rest counted (a folder of 2,000 printed 2,000 lines)
+    for n in range(30):
+        shutil.copy(first, inbox / f"copy {n:02d}.png")
+    result = cli("scan", inbox, "--db", db, "--jobs", "1")
+    assert result.output.count("the same content as") == 20 + 1 and "... and 11 more files" in result.output
 
 
 def test_an_unreadable_file_and_an_undecodable_name_are_rejected_and_the_rest_read(open_tmp, k10_pages):
