@@ -604,6 +604,10 @@ def test_a_change_by_no_one_or_to_a_page_id_no_store_holds_is_a_usage_error(tmp_
 def test_a_store_in_a_missing_folder_or_an_empty_file_is_bad_input_not_a_damaged_store(tmp_path):
     result = cli("scan", tmp_path, "--db", tmp_path / "no-such-folder" / "s.sqlite")
     assert result.exit_code == ExitCode.INPUT and "no such folder" in result.output
+    # a device or a pipe given as the store: "the store cannot be used (disk I/O error)", exit 7, no advice
+    for device in ("/dev/null", "/dev/zero"):
+        result = cli("status", "--db", device)
+        assert result.exit_code == ExitCode.INPUT and "not a file, so no store" in result.output, result.output
     (tmp_path / "empty.sqlite").write_bytes(b"")
     for command in ("status", "export"):
         result = cli(command, "--db", tmp_path / "empty.sqlite", *(["--out", tmp_path / "out"] * (command == "export")))

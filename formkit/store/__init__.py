@@ -76,6 +76,8 @@ class Store(PageChanges, Reviewing):
             self.db: Any = postgres.open_store(self.path, readonly, statements(TABLES), SCHEMA_VERSION)
             return
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_file():  # /dev/null, a pipe, a folder: SQLite's "disk I/O error"
+            raise InputError(f"{self.path}: not a file, so no store: give --db a file (made by the first scan)")
         try:
             new = not self.path.exists() or self.path.stat().st_size == 0
         except OSError as exc:
