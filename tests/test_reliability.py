@@ -70,6 +70,15 @@ def open_tmp():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def inbox_for_anyone(folder: Path, pages: list[np.ndarray]) -> Path:
+    """``folder``/inbox holding ``pages`` as 0.png, 1.png ..., which any user may read."""
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    for n, page in enumerate(pages):
+        save(page, inbox / f"{n}.png").chmod(0o644)
+    return inbox
+
+
 @pytest.fixture(scope="module")
 def k10_pages(tmp_path_factory) -> list[np.ndarray]:
     """Three filled K10 pages (three serials) as 200 dpi RGB scans."""
@@ -318,11 +327,7 @@ def test_a_colleague_who_may_only_read_a_shared_store_leaves_nothing_that_locks_
     shared.mkdir()
     shutil.chown(shared, "daemon", "daemon")
     shared.chmod(0o755)  # the owner's folder: others may read, not write
-    inbox = open_tmp / "inbox"
-    inbox.mkdir()
-    for n in (0, 1):
-        save(k10_pages[n], inbox / f"{n}.png")
-        (inbox / f"{n}.png").chmod(0o644)
+    inbox = inbox_for_anyone(open_tmp, k10_pages[:2])
     db = shared / "s.sqlite"
     assert run_formkit("scan", inbox / "0.png", "--db", db, "--jobs", "1", user="daemon").returncode == 0
     for where in (shared, open_tmp):
@@ -342,11 +347,7 @@ def test_a_scan_refused_a_store_it_may_not_write_leaves_nothing_that_locks_it(op
     it: opened to write, SQLite made the store's side files first, with the store's permissions or as the
     colleague's, and the next scan, by the owner or once the store was writable again, was refused too (an
     adversarial pass, 2026-12-07). A side file left so by an older formkit is named, with what to do."""
-    inbox = open_tmp / "inbox"
-    inbox.mkdir()
-    for n in (0, 1):
-        save(k10_pages[n], inbox / f"{n}.png")
-        (inbox / f"{n}.png").chmod(0o644)
+    inbox = inbox_for_anyone(open_tmp, k10_pages[:2])
     db = open_tmp / "s.sqlite"
     assert run_formkit("scan", inbox / "0.png", "--db", db, "--jobs", "1", user="nobody").returncode == 0
     db.chmod(0o444)
@@ -368,13 +369,9 @@ def test_a_store_in_a_folder_its_user_may_not_write_is_read_and_not_written(open
     """Where the store may be written but not its folder, status and export read it as it lies (SQLite could
     not make the side files it reads through, and every command failed "the store is read-only here", exit 7);
     a scan is refused with exit 6, naming the folder."""
-    inbox, folder = open_tmp / "inbox", open_tmp / "store"
-    inbox.mkdir()
+    inbox, folder = inbox_for_anyone(open_tmp, k10_pages[:2]), open_tmp / "store"
     folder.mkdir()
     folder.chmod(0o777)
-    for n in (0, 1):
-        save(k10_pages[n], inbox / f"{n}.png")
-        (inbox / f"{n}.png").chmod(0o644)
     db = folder / "s.sqlite"
     assert run_formkit("scan", inbox / "0.png", "--db", db, "--jobs", "1", user="nobody").returncode == 0
     folder.chmod(0o555)
