@@ -219,6 +219,7 @@ def test_a_file_of_no_image_format_says_so_not_that_it_was_cut_short(tmp_path, n
     assert describe(path).error == UNKNOWN_FORMAT
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow on what it cannot read, on the way to its error
 def test_a_tiff_cut_short_is_said_to_be_cut_short_not_of_another_kind(tmp_path):
     """A scanner that writes a page's directory after its pixels (as many do) leaves, cut short, a header that
     points past the end: it was "neither an image nor a PDF ... (a document, a video ...)" (an adversarial pass,
