@@ -98,22 +98,37 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
     summary = ScanSummary()
     files, summary.missing, summary.ignored, summary.unreadable = find_inputs(
         paths, None if store.postgres else Path(store.path))
-    with worker_pool(jobs, len(files), catalogue, start_method) as pool:
-        # eight files a task, as workers are replaced after so many tasks (``RECYCLE_AFTER_PAGES``)
-        chunks = [files[start:start + DESCRIBE_CHUNK] for start in range(0, len(files), DESCRIBE_CHUNK)]
-        described = [info for chunk in (in_order(pool, _describe_all, chunks, _unopened_all) if pool else
-                                        map(_describe_all, chunks)) for info in chunk]
-        work, input_ids = plan(described, store, summary, unread_again)
-        if planned:
-            planned(len(work))
-        # saved in the order of the files, whichever worker finishes first: of two images of one printed
-        # page, the first file is the one read and the second the conflict, the same in every run
-        results = in_order(pool, read_job, work, _stopped) if pool else (read_job(job, catalogue) for job in work)
-        for found in results:
-            save_readings(store, input_ids, found, summary)
-            if progress:
-                progress(1)
+    # eight files a task, as workers are replaced after so many tasks (``RECYCLE_AFTER_PAGES``)
+    chunks = [files[start:start + DESCRIBE_CHUNK] for start in range(0, len(files), DESCRIBE_CHUNK)]
+    if len(files) >= (jobs or os.cpu_count() or 1):
+        with worker_pool(jobs, len(files), catalogue, start_method) as pool:
+            described = [info for chunk in (in_order(pool, _describe_all, chunks, _unopened_all) if pool else
+                                            map(_describe_all, chunks)) for info in chunk]
+            _read_planned(pool, described, store, summary, unread_again, catalogue, planned, progress)
+    else:
+        # fewer files than workers (a scanner's stack in one PDF, say): described here, the workers started for
+        # their pages; a pool sized by the files read a 1,020-page PDF on one core (an adversarial pass)
+        described = [info for chunk in chunks for info in _describe_all(chunk)]
+        with worker_pool(jobs, sum(info.pages for info in described), catalogue, start_method) as pool:
+            _read_planned(pool, described, store, summary, unread_again, catalogue, planned, progress)
     return summary
+
+
+def _read_planned(pool: Pool | None, described: list[InputFile], store: Store, summary: ScanSummary,
+                  unread_again: bool, catalogue: Catalogue, planned: Callable[[int], None] | None,
+                  progress: Callable[[int], None] | None) -> None:
+    """``scan``'s reading: the pages of ``described`` not yet in ``store`` (``plan``), read in ``pool`` (or in
+    this process without one) and saved as they come."""
+    work, input_ids = plan(described, store, summary, unread_again)
+    if planned:
+        planned(len(work))
+    # saved in the order of the files, whichever worker finishes first: of two images of one printed
+    # page, the first file is the one read and the second the conflict, the same in every run
+    results = in_order(pool, read_job, work, _stopped) if pool else (read_job(job, catalogue) for job in work)
+    for found in results:
+        save_readings(store, input_ids, found, summary)
+        if progress:
+            progress(1)
 
 
 def in_order(pool: Pool, function: Callable[[T], R], items: Sequence[T], lost: Callable[[T], R]) -> Iterator[R]:

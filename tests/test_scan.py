@@ -728,3 +728,28 @@ def test_a_pen_mark_on_faded_print_is_measured_on_its_box(tmp_path):
         result = read(degrade_photo(image, random.Random(seed), frame_px=(2000, 1500)))
         assert result.status == "read"
         assert not [v.field for v in result.values if "not measured on the printed box" in v.reason], seed
+
+
+def _read_job_noting_its_process(job, catalogue=None):  # noqa: ANN001, ANN202 - in place of batch.read_job
+    with open(os.environ["FORMKIT_TEST_PIDS"], "a") as pids:
+        pids.write(f"{os.getpid()}\n")
+    return _REAL_READ_JOB(job, catalogue)
+
+
+def test_one_pdf_of_many_pages_is_read_by_every_worker(tmp_path, monkeypatch):
+    """A scanner's stack saved as one PDF (the usual way) was read by one process however many cores there
+    were: the pool was sized by the files given (an adversarial pass, 2026-12-07: 1,020 pages at 16 pages/s)."""
+    import scanner.batch
+
+    global _REAL_READ_JOB
+    _REAL_READ_JOB = scanner.batch.read_job
+    generate(build_layout(resolve_template("k10")), make_copies(8, None, 5), tmp_path / "stack.pdf")
+    monkeypatch.setenv("FORMKIT_TEST_PIDS", str(tmp_path / "pids.txt"))
+    monkeypatch.setattr(scanner.batch, "read_job", _read_job_noting_its_process)
+    summary = scan([tmp_path / "stack.pdf"], Store(tmp_path / "s.sqlite"), jobs=2)
+    assert summary.pages["read"] == 8
+    pids = (tmp_path / "pids.txt").read_text().split()
+    assert len(pids) == 8 and len(set(pids)) == 2 and str(os.getpid()) not in pids
+
+
+_REAL_READ_JOB = None
