@@ -576,11 +576,7 @@ def _check_drawing(page: pdfium.PdfPage) -> None:
                             f"(at most {PDF_MAX_OBJECTS:,} are read): print it and scan the paper")
     for obj in page.get_objects(max_depth=PDF_FORM_DEPTH):
         if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
-            width, height = obj.get_px_size()
-            if width * height > MAX_PIXELS:
-                raise PageLoadError(f"an image on this PDF page is {width} x {height} px, more than formkit reads "
-                                    f"({MAX_PIXELS / 1e6:.0f} MP; a 600 dpi scan of A4 is 35): scan the page again "
-                                    "at 300 dpi")
+            _check_size(*obj.get_px_size(), what="image drawn on this PDF page", small=False)
 
 
 def _pdf_page(path: Path, index: int) -> tuple[np.ndarray, float]:
