@@ -110,18 +110,13 @@ def reading_uri(path: Path) -> str:
     open, owned by whoever opens it, with the store's permissions: a colleague who may only read the store
     made files its owner could then not write ("the store is read-only here" on the owner's next scan, until
     someone deleted them), and in a folder the reader may not write, could not read at all. So a reader who
-    may not write the store reads it as it lies on disk (``immutable``: no side files, no locks) when no
-    writer has it open (no -wal file); while one has, through that writer's side files. Read as it lies, a
-    store written meanwhile may be read torn: ``Store.close`` then refuses what was read."""
+    may not write the store (``writing_refused``) reads it as it lies on disk (``immutable``: no side files, no
+    locks) when no writer has it open (no -wal file); while one has, through that writer's side files. Read as
+    it lies, a store written meanwhile may be read torn: ``Store.close`` then refuses what was read."""
     uri = path.absolute().as_uri() + "?mode=ro"
-    if not _may_write_beside(path) and not Path(f"{path}-wal").exists():
+    if writing_refused(path) is not None and not Path(f"{path}-wal").exists():
         uri += "&immutable=1"
     return uri
-
-
-def _may_write_beside(path: Path) -> bool:
-    """Whether this user may write the store at ``path`` and the files SQLite keeps beside it (its folder)."""
-    return os.access(path, os.W_OK) and os.access(path.absolute().parent, os.W_OK | os.X_OK)
 
 
 def writing_refused(path: Path) -> str | None:
