@@ -100,35 +100,26 @@ def scan(paths: list[str | Path], store: Store, jobs: int | None = None,
         paths, None if store.postgres else Path(store.path))
     # eight files a task, as workers are replaced after so many tasks (``RECYCLE_AFTER_PAGES``)
     chunks = [files[start:start + DESCRIBE_CHUNK] for start in range(0, len(files), DESCRIBE_CHUNK)]
-    if len(files) >= (jobs or os.cpu_count() or 1):
-        with worker_pool(jobs, len(files), catalogue, start_method) as pool:
+    # fewer files than workers (a scanner's stack in one PDF, say): described here, and the workers started for
+    # their pages; a pool sized by the files read a 1,020-page PDF on one core (an adversarial pass)
+    few = len(files) < _workers(jobs)
+    described = [info for chunk in chunks for info in _describe_all(chunk)] if few else []
+    with worker_pool(jobs, sum(info.pages for info in described) if few else len(files), catalogue,
+                     start_method) as pool:
+        if not few:
             described = [info for chunk in (in_order(pool, _describe_all, chunks, _unopened_all) if pool else
                                             map(_describe_all, chunks)) for info in chunk]
-            _read_planned(pool, described, store, summary, unread_again, catalogue, planned, progress)
-    else:
-        # fewer files than workers (a scanner's stack in one PDF, say): described here, the workers started for
-        # their pages; a pool sized by the files read a 1,020-page PDF on one core (an adversarial pass)
-        described = [info for chunk in chunks for info in _describe_all(chunk)]
-        with worker_pool(jobs, sum(info.pages for info in described), catalogue, start_method) as pool:
-            _read_planned(pool, described, store, summary, unread_again, catalogue, planned, progress)
+        work, input_ids = plan(described, store, summary, unread_again)
+        if planned:
+            planned(len(work))
+        # saved in the order of the files, whichever worker finishes first: of two images of one printed
+        # page, the first file is the one read and the second the conflict, the same in every run
+        results = in_order(pool, read_job, work, _stopped) if pool else (read_job(job, catalogue) for job in work)
+        for found in results:
+            save_readings(store, input_ids, found, summary)
+            if progress:
+                progress(1)
     return summary
-
-
-def _read_planned(pool: Pool | None, described: list[InputFile], store: Store, summary: ScanSummary,
-                  unread_again: bool, catalogue: Catalogue, planned: Callable[[int], None] | None,
-                  progress: Callable[[int], None] | None) -> None:
-    """``scan``'s reading: the pages of ``described`` not yet in ``store`` (``plan``), read in ``pool`` (or in
-    this process without one) and saved as they come."""
-    work, input_ids = plan(described, store, summary, unread_again)
-    if planned:
-        planned(len(work))
-    # saved in the order of the files, whichever worker finishes first: of two images of one printed
-    # page, the first file is the one read and the second the conflict, the same in every run
-    results = in_order(pool, read_job, work, _stopped) if pool else (read_job(job, catalogue) for job in work)
-    for found in results:
-        save_readings(store, input_ids, found, summary)
-        if progress:
-            progress(1)
 
 
 def in_order(pool: Pool, function: Callable[[T], R], items: Sequence[T], lost: Callable[[T], R]) -> Iterator[R]:
@@ -292,12 +283,17 @@ _began: dict[tuple[int, int], int] = {}  # in this process: (call, item index) -
 _calls = itertools.count()
 
 
+def _workers(jobs: int | None) -> int:
+    """The workers ``jobs`` asks for: by default, one per core."""
+    return jobs or os.cpu_count() or 1
+
+
 @contextlib.contextmanager
 def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method: str = "fork"
                 ) -> Iterator[Pool | None]:
     """A pool of worker processes (``jobs``, default all cores, at most one per item), each started with
     ``catalogue``; or ``None`` for one job (or one item): then all runs in this process."""
-    workers = min(jobs or os.cpu_count() or 1, max(items, 1))
+    workers = min(_workers(jobs), max(items, 1))
     if workers <= 1:
         keep_freed_buffers()  # the pages are read in this process
         yield None
