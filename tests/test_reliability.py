@@ -539,15 +539,8 @@ def _signal_handlers(_: int) -> tuple:
 
 
 def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+    """The processes ``pid`` started (its workers)."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def test_sigterm_and_a_full_standard_output_are_not_reported_as_bugs(tmp_path, k10_pages, monkeypatch):

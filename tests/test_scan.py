@@ -19,7 +19,7 @@ from formkit.records import PageResult
 from formkit.serial import format_serial
 from formkit.store import Store
 from formkit.template import resolve_template
-from scanner.batch import scan
+from scanner.batch import read_job, scan
 from scanner.page_flags import too_faded
 from scanner.pipeline import read_page
 from tests.shared_pages import white_png
@@ -733,7 +733,7 @@ def test_a_pen_mark_on_faded_print_is_measured_on_its_box(tmp_path):
 def _read_job_noting_its_process(job, catalogue=None):  # noqa: ANN001, ANN202 - in place of batch.read_job
     with open(os.environ["FORMKIT_TEST_PIDS"], "a") as pids:
         pids.write(f"{os.getpid()}\n")
-    return _REAL_READ_JOB(job, catalogue)
+    return read_job(job, catalogue)
 
 
 def test_one_pdf_of_many_pages_is_read_by_every_worker(tmp_path, monkeypatch):
@@ -741,8 +741,6 @@ def test_one_pdf_of_many_pages_is_read_by_every_worker(tmp_path, monkeypatch):
     were: the pool was sized by the files given (an adversarial pass, 2026-12-07: 1,020 pages at 16 pages/s)."""
     import scanner.batch
 
-    global _REAL_READ_JOB
-    _REAL_READ_JOB = scanner.batch.read_job
     generate(build_layout(resolve_template("k10")), make_copies(8, None, 5), tmp_path / "stack.pdf")
     monkeypatch.setenv("FORMKIT_TEST_PIDS", str(tmp_path / "pids.txt"))
     monkeypatch.setattr(scanner.batch, "read_job", _read_job_noting_its_process)
@@ -751,5 +749,3 @@ def test_one_pdf_of_many_pages_is_read_by_every_worker(tmp_path, monkeypatch):
     pids = (tmp_path / "pids.txt").read_text().split()
     assert len(pids) == 8 and len(set(pids)) == 2 and str(os.getpid()) not in pids
 
-
-_REAL_READ_JOB = None
