@@ -146,7 +146,19 @@ class StoreLocation(click.ParamType):
 db_option = click.option("--db", type=StoreLocation(), default=Path("formkit.sqlite"), show_default=True,
                          help="The store: an SQLite file, or a PostgreSQL database as postgresql://user@host/db "
                               '(needs pip install "formkit[scale]").')
-jobs_option = click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
+def _jobs_within_cores(ctx: click.Context, param: click.Parameter, jobs: int | None) -> int | None:
+    """``--jobs`` as given; more than the cores this process may use is said to be read with fewer."""
+    from formkit.cores import usable_cores
+
+    cores = usable_cores()
+    if jobs is not None and jobs > cores:
+        say(f"note: --jobs {jobs}, but formkit may use {cores} core(s) here: reading with {cores} worker "
+            "process(es), as more would read no faster and each take its own memory", err=True)
+    return jobs
+
+
+jobs_option = click.option("--jobs", type=click.IntRange(1, 64), callback=_jobs_within_cores,
+                           help="Worker processes (default and most: the cores formkit may use).")
 templates_option = click.option("--templates", "template_dirs", multiple=True,
                                 type=click.Path(file_okay=False, path_type=Path),
                                 help="A folder of your own templates (may be repeated).")

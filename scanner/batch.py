@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, TypeVar
 import cv2
 
 from formkit.catalogue import Catalogue, shipped_catalogue
+from formkit.cores import usable_cores
 from formkit.records import InputFile, PageResult, PageState, ScanSummary, file_stamp, unopened_key
 from formkit.store import UNREAD_STATES, Store
 
@@ -284,8 +285,10 @@ _calls = itertools.count()
 
 
 def _workers(jobs: int | None) -> int:
-    """The workers ``jobs`` asks for: by default, one per core."""
-    return jobs or os.cpu_count() or 1
+    """The workers ``jobs`` asks for: by default one per core this process may use, and never more (more
+    would read no faster and each hold its own memory)."""
+    cores = usable_cores()
+    return min(jobs, cores) if jobs else cores
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from formkit.cores import usable_cores
 from formkit.errors import ExitCode
 from formkit.generate import Copy, generate, make_copies
 from formkit.layout import build_layout
@@ -514,7 +515,7 @@ def test_ctrl_c_during_a_batch_stops_it_without_the_workers_tracebacks(tmp_path,
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                            env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT)
     deadline = time.monotonic() + 60
-    while len(_children(run.pid)) < 4 and time.monotonic() < deadline and run.poll() is None:
+    while len(_children(run.pid)) < min(4, usable_cores()) and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.05)  # until the workers are reading pages
     time.sleep(0.5)
     os.killpg(run.pid, signal.SIGINT)  # as a terminal sends it
