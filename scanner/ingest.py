@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from collections.abc import Callable
 from functools import cache, reduce
 from pathlib import Path
@@ -18,6 +19,8 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from formkit.records import InputFile, file_sha256, file_stamp, unopened_key
+
+from .decoder_output import caught_stderr
 
 if TYPE_CHECKING:
     import pypdfium2 as pdfium
@@ -274,7 +277,23 @@ def count_pages(path: Path) -> int:
 
 
 def load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
-    """Page ``index`` of ``path`` as a uint8 greyscale array, and its resolution in dpi when known."""
+    """Page ``index`` of ``path`` as a uint8 greyscale array, and its resolution in dpi when known. What the
+    decoders print themselves (``decoder_output``) joins the reason a page cannot be read, or is said again
+    on standard error with the file's name and page."""
+    said: list[str] = []
+    try:
+        with caught_stderr(said):
+            page = _load_page(path, index)
+    except PageLoadError as exc:
+        if said:
+            raise PageLoadError(f"{exc} ({'; '.join(said)})") from exc
+        raise
+    for line in said:
+        print(f"formkit: note: {path}, page {index + 1}: {line}", file=sys.stderr)
+    return page
+
+
+def _load_page(path: Path, index: int) -> tuple[np.ndarray, float | None]:
     head = _head(path)
     if _is_pdf(path, head):
         return _pdf_page(path, index)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import cv2
@@ -16,7 +18,7 @@ from PIL import Image
 from formkit.records import FILES_NAMED, PageState
 from formkit.store import Store
 from formkit_cli import main
-from scanner import ingest
+from scanner import decoder_output, ingest
 from scanner.batch import Job, read_job, scan
 from scanner.ingest import (
     DAMAGED,
@@ -368,3 +370,52 @@ def test_a_page_whose_data_is_cut_short_says_so_on_one_line(tmp_path, monkeypatc
     with pytest.raises(ingest.PageLoadError) as caught:
         ingest.load_page(tmp_path / "whole.tif", 0)
     assert "cut short" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.fixture
+def one_thread(monkeypatch):
+    """As in a batch's worker: the only thread of its process (another test's server may leave one here)."""
+    monkeypatch.setattr(decoder_output.threading, "active_count", lambda: 1)
+
+
+def test_what_a_decoder_prints_itself_joins_the_page_s_reason_and_is_not_shown_without_its_file(tmp_path, capfd,
+                                                                                                 one_thread):
+    """libpng printed "libpng error: PNG input buffer is incomplete" on standard error for each PNG cut short,
+    naming no file: in a batch nobody could tell which file it was about (an adversarial pass, 2026-12-07)."""
+    whole = tmp_path / "whole.png"
+    cv2.imwrite(str(whole), np.full((900, 700), 255, np.uint8))
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole.read_bytes()[:-2])
+    with pytest.raises(PageLoadError) as raised:
+        load_page(cut, 0)
+    assert "libpng error: PNG input buffer is incomplete" in str(raised.value)
+    assert capfd.readouterr().err == ""
+
+
+def test_a_decoder_s_warning_on_a_page_read_is_said_with_its_file_and_page(tmp_path, capfd, monkeypatch,
+                                                                             one_thread):
+    page = np.full((900, 700), 255, np.uint8)
+
+    def warns(path: Path, index: int) -> tuple[np.ndarray, None]:
+        os.write(2, b"TIFFReadDirectory: Warning, Unknown field with tag 65000\n")
+        return page, None
+
+    monkeypatch.setattr(ingest, "_load_page", warns)
+    assert load_page(tmp_path / "scan.tif", 1)[0] is page
+    assert capfd.readouterr().err == (f"formkit: note: {tmp_path / 'scan.tif'}, page 2: "
+                                      "TIFFReadDirectory: Warning, Unknown field with tag 65000\n")
+
+
+def test_where_other_threads_run_the_process_s_standard_error_is_left_alone(capfd):
+    """Descriptor 2 is the whole process's: two threads redirecting it in turn could leave it on a closed file."""
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        caught: list[str] = []
+        with decoder_output.caught_stderr(caught):
+            os.write(2, b"libpng warning: shown as it was\n")
+    finally:
+        release.set()
+        other.join()
+    assert caught == [] and capfd.readouterr().err == "libpng warning: shown as it was\n"
