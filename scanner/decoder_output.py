@@ -27,13 +27,16 @@ def caught_stderr(lines: list[str]) -> Iterator[None]:
     if threading.active_count() > 1:
         yield
         return
-    try:
-        sys.stderr.flush()  # what Python wrote before the block is shown, not caught
-        saved = os.dup(STDERR_FD)
-    except (OSError, ValueError):
-        yield
-        return
-    with tempfile.TemporaryFile() as caught:
+    with contextlib.ExitStack() as stack:
+        try:
+            sys.stderr.flush()  # what Python wrote before the block is shown, not caught
+            caught = stack.enter_context(tempfile.TemporaryFile())
+            saved = os.dup(STDERR_FD)
+        except (OSError, ValueError):  # no temporary file, or descriptor 2 closed: the page is still read
+            caught = None
+        if caught is None:
+            yield
+            return
         os.dup2(caught.fileno(), STDERR_FD)
         try:
             yield
