@@ -146,6 +146,8 @@ class StoreLocation(click.ParamType):
 db_option = click.option("--db", type=StoreLocation(), default=Path("formkit.sqlite"), show_default=True,
                          help="The store: an SQLite file, or a PostgreSQL database as postgresql://user@host/db "
                               '(needs pip install "formkit[scale]").')
+
+
 def _jobs_within_cores(ctx: click.Context, param: click.Parameter, jobs: int | None) -> int | None:
     """``--jobs`` as given; more than the cores this process may use is said to be read with fewer."""
     from formkit.cores import usable_cores
