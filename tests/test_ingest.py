@@ -23,14 +23,12 @@ from scanner.batch import Job, read_job, scan
 from scanner.ingest import (
     DAMAGED,
     EMPTY_FILE,
-    MAX_PDF_PAGES,
-    PASSWORD,
-    PDF_DPI,
     PageLoadError,
     count_pages,
     describe,
     load_page,
 )
+from scanner.pdf_pages import MAX_PDF_PAGES, PASSWORD, PDF_DPI
 
 
 def two_frames() -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
 from formkit.records import PageState
 from formkit.template import resolve_template
-from scanner import ingest
+from scanner import ingest, pdf_pages
 from scanner.batch import Job, read_job
 from scanner.ingest import UNKNOWN_FORMAT, count_pages, describe, load_page
 from tests.synthetic import degrade_scan, draw_mark, render_pdf
@@ -173,7 +173,7 @@ def test_a_photo_put_in_a_pdf_at_screen_resolution_is_read_not_refused_as_too_la
     path = tmp_path / "photo.pdf"
     scan.resize((3024, 4032)).save(path, resolution=resolution)
     grey, dpi = load_page(path, 0)
-    assert grey.size <= ingest.MAX_PIXELS and dpi < ingest.PDF_DPI
+    assert grey.size <= ingest.MAX_PIXELS and dpi < pdf_pages.PDF_DPI
     status, reason, values = read(path)
     assert status == PageState.READ, reason
     assert {k: values[k] for k in MARKS} == expected()
@@ -182,7 +182,7 @@ def test_a_photo_put_in_a_pdf_at_screen_resolution_is_read_not_refused_as_too_la
 def test_a_paper_sized_pdf_page_still_renders_at_200_dpi(tmp_path, scan):
     scan.save(tmp_path / "a4.pdf", resolution=DPI)
     grey, dpi = load_page(tmp_path / "a4.pdf", 0)
-    assert dpi == ingest.PDF_DPI and abs(grey.shape[0] - scan.height) <= 1
+    assert dpi == pdf_pages.PDF_DPI and abs(grey.shape[0] - scan.height) <= 1
 
 
 # 4. what a file is, whatever its name --------------------------------------------------------------------------
@@ -412,7 +412,8 @@ def test_a_coarse_image_page_never_renders_to_fewer_pixels_than_a_paper_page(tmp
     (the photo's pixels are all in it, and a form in it keeps the size in pixels a scan of it would have)."""
     path = pdf_of(tmp_path / "small.pdf", SMALL_PAGE_PT, b"q 2000 0 0 1500 0 0 cm /Im Do Q", SMALL_PHOTO)
     grey, dpi = load_page(path, 0)
-    assert PHOTO_DPI < dpi < ingest.PDF_DPI and ingest.PDF_MIN_PIXELS <= grey.size <= ingest.PDF_MIN_PIXELS * 1.05
+    least = pdf_pages.PDF_MIN_PIXELS
+    assert PHOTO_DPI < dpi < pdf_pages.PDF_DPI and least <= grey.size <= least * 1.05
 
 
 @pytest.mark.parametrize("name", ["text-over-it", "a-line-over-it", "a-stamp-over-it", "a-fine-logo-on-it"])
@@ -428,7 +429,7 @@ def test_a_page_that_is_not_coarse_images_alone_renders_as_before(tmp_path, name
     xobjects = {**SMALL_PHOTO, "Logo": grey_xobject(200, 200)}
     path = pdf_of(tmp_path / f"{name}.pdf", SMALL_PAGE_PT, content, xobjects, annotation=name == "a-stamp-over-it")
     grey, dpi = load_page(path, 0)
-    assert dpi == ingest.PDF_DPI and np.array_equal(grey, as_before(path, ingest.PDF_DPI))
+    assert dpi == pdf_pages.PDF_DPI and np.array_equal(grey, as_before(path, pdf_pages.PDF_DPI))
 
 
 def test_a_small_photo_on_an_empty_page_renders_at_its_own_resolution(tmp_path):
@@ -436,14 +437,14 @@ def test_a_small_photo_on_an_empty_page_renders_at_its_own_resolution(tmp_path):
     pixels are all there is to keep; before, 200 dpi."""
     path = pdf_of(tmp_path / "small.pdf", SMALL_PAGE_PT, b"q 600 0 0 450 700 525 cm /Im Do Q", SMALL_PHOTO)
     grey, dpi = load_page(path, 0)
-    assert dpi == math.ceil(120 * ingest.PDF_IMAGE_MARGIN) and np.array_equal(grey, as_before(path, dpi))
+    assert dpi == math.ceil(120 * pdf_pages.PDF_IMAGE_MARGIN) and np.array_equal(grey, as_before(path, dpi))
 
 
 def test_a_form_page_formkit_prints_renders_as_before(tmp_path):
     path = tmp_path / "k10.pdf"
     generate(K10, make_copies(1, None, 5), path)
     grey, dpi = load_page(path, 0)
-    assert dpi == ingest.PDF_DPI and np.array_equal(grey, as_before(path, ingest.PDF_DPI))
+    assert dpi == pdf_pages.PDF_DPI and np.array_equal(grey, as_before(path, pdf_pages.PDF_DPI))
 
 
 @pytest.mark.parametrize(("resolution", "mode"), [(100, "L"), (200, "L"), (300, "L"), (600, "L"), (300, "1")],
@@ -458,20 +459,20 @@ def test_a_scanned_paper_page_renders_as_before(tmp_path, resolution, mode):
     path = tmp_path / "scan.pdf"
     Image.fromarray(page).convert(mode).save(path, resolution=resolution)
     grey, dpi = load_page(path, 0)
-    assert dpi == ingest.PDF_DPI and np.array_equal(grey, as_before(path, ingest.PDF_DPI))
+    assert dpi == pdf_pages.PDF_DPI and np.array_equal(grey, as_before(path, pdf_pages.PDF_DPI))
 
 
 def test_a_page_whose_images_cannot_be_measured_renders_as_before(tmp_path, monkeypatch):
     """Whatever pdfium or an odd PDF raises while the images are measured, the page is rendered as before."""
     path = pdf_of(tmp_path / "photo.pdf", SMALL_PAGE_PT, b"q 2000 0 0 1500 0 0 cm /Im Do Q", SMALL_PHOTO)
-    assert load_page(path, 0)[1] < ingest.PDF_DPI
+    assert load_page(path, 0)[1] < pdf_pages.PDF_DPI
 
     def fails(page):
         raise RuntimeError("pdfium said no")
 
-    monkeypatch.setattr(ingest, "_finest_image_dpi", fails)
+    monkeypatch.setattr(pdf_pages, "_finest_image_dpi", fails)
     grey, dpi = load_page(path, 0)
-    assert dpi == ingest.PDF_DPI and np.array_equal(grey, as_before(path, ingest.PDF_DPI))
+    assert dpi == pdf_pages.PDF_DPI and np.array_equal(grey, as_before(path, pdf_pages.PDF_DPI))
 
 
 def test_the_resolution_a_page_of_images_renders_at():
@@ -482,12 +483,12 @@ def test_the_resolution_a_page_of_images_renders_at():
     def never():
         raise AssertionError("a page of paper size has its images measured: it renders as ever anyway")
 
-    assert ingest._render_dpi(4800, 3600, finest(None)) == ingest._pdf_dpi(4800, 3600)
-    assert ingest._render_dpi(4800, 3600, finest(36.0)) == 40
-    assert ingest._render_dpi(4800, 3600, finest(150.0)) == ingest._pdf_dpi(4800, 3600)  # never over the budget
-    assert ingest._render_dpi(595, 842, never) == ingest.PDF_DPI  # an A4 page renders as ever
+    assert pdf_pages._render_dpi(4800, 3600, finest(None)) == pdf_pages._pdf_dpi(4800, 3600)
+    assert pdf_pages._render_dpi(4800, 3600, finest(36.0)) == 40
+    assert pdf_pages._render_dpi(4800, 3600, finest(150.0)) == pdf_pages._pdf_dpi(4800, 3600)  # never over the budget
+    assert pdf_pages._render_dpi(595, 842, never) == pdf_pages.PDF_DPI  # an A4 page renders as ever
     # an A3 page of a 100 dpi image, as a scanner's compact PDF has under a finer mask: as ever
-    assert ingest._render_dpi(842, 1191, never) == ingest.PDF_DPI
+    assert pdf_pages._render_dpi(842, 1191, never) == pdf_pages.PDF_DPI
 
 
 def test_a_pdf_page_whose_image_cannot_be_decoded_is_rejected_not_taken_for_a_blank_page(tmp_path):
