@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 from reportlab.graphics.barcode import qrencoder
+
+from ..cores import usable_cores
 
 QR_LEVEL = qrencoder.QRErrorCorrectLevel.M  # what formkit.layout.engine.qr_modules sizes codes for
 
@@ -25,8 +26,8 @@ def _matrix_job(job: tuple[str, int]) -> list[list[bool]]:
 
 def qr_matrices(jobs: list[tuple[str, int]], workers: int | None = None) -> Iterator[list[list[bool]]]:
     """``qr_matrix`` for each (payload, modules) job, in order. Choosing the best mask costs ~4 ms a
-    code in pure Python, so long runs spread it over every core while the caller draws."""
-    workers = workers or os.cpu_count() or 1
+    code in pure Python, so long runs spread it over every core the process may use while the caller draws."""
+    workers = workers or usable_cores()
     if workers < 2 or len(jobs) < 200:
         yield from map(_matrix_job, jobs)
         return
