@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formkit.catalogue import Catalogue
+from formkit.errors import StoreError
 from formkit.records import (
     FileReport,
     InputFile,
@@ -162,6 +163,7 @@ class _ReportingStore(Store):
     watch: Watch
 
     def add_input(self, info: InputFile) -> tuple[int, dict[int, PageState]]:
+        self.watch.check_store()
         self.watch._forget_half_copy(info)  # first: the whole file's pages are then saved as if the half never was
         input_id, stored = super().add_input(info)
         self.watch._added(input_id, info, stored)
@@ -169,6 +171,7 @@ class _ReportingStore(Store):
 
     def save_page(self, input_id: int, page_index: int, result: PageResult) -> PageState | None:
         state = super().save_page(input_id, page_index, result)
+        self.watch.check_store()  # after: a page saved into a store deleted meanwhile is not reported as read
         self.watch._saved(input_id, result, state)
         return state
 
@@ -195,9 +198,20 @@ class Watch:
         self._stored_before: dict[str, int] = {}  # files of this batch stored on an earlier run: their pages
         self.store = _ReportingStore(db)
         self.store.watch = self
+        self._store_file = None if self.store.postgres else _identity(Path(self.store.path))
 
     def close(self) -> None:
         self.store.close()
+
+    def check_store(self) -> None:
+        """Raise ``StoreError`` if the store's file was deleted, moved or replaced since the watch opened it:
+        SQLite would go on writing to the file no longer there, every page read from then on lost while each
+        line said it was read (an adversarial pass, 2026-12-07). The files stay in the folder: a watch started
+        again reads those not in the store now at that path."""
+        if self._store_file is not None and _identity(Path(self.store.path)) != self._store_file:
+            raise StoreError(f"{self.store.path}: the store was deleted, moved or replaced while the watch ran: "
+                             "stopped, so that no page is saved where no one will find it. Start the watch again: "
+                             "it reads the files not in the store at that path")
 
     def stop_requested(self) -> bool:
         return self._stop() or (self._deadline is not None and time.monotonic() >= self._deadline)
@@ -207,6 +221,7 @@ class Watch:
         gone = False
         told: set[str] = set()  # folders that could not be listed, said once (until they can be again)
         while not self.stop_requested():
+            self.check_store()
             ready = self.folder.look()
             for folder, why in self.folder.unreadable:
                 if folder not in told:
@@ -330,6 +345,15 @@ class Watch:
             self.totals.missing.append(str(report.path))
         self.files_read += report.stored > 0
         self._on_file(report)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of the file at ``path`` (``None`` when there is none)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _prefix_sha256(path: Path, size: int, stamp: tuple[int, int]) -> str | None:

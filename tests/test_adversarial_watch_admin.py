@@ -1,0 +1,65 @@
+"""An adversarial pass over ``formkit watch``, ``void``, ``assign`` and ``status`` as admin staff use them
+(2026-12-07): each test here failed before its fix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from formkit.errors import StoreError
+from formkit.records import FileReport
+from scanner.watch import Watch
+
+
+def small_png(width: int) -> bytes:
+    """A white page (no form on it: read at once, as blank); each width its own content."""
+    return cv2.imencode(".png", np.full((700, width), 255, np.uint8))[1].tobytes()
+
+
+def test_a_store_deleted_while_watching_stops_the_watch_instead_of_saving_pages_into_the_lost_file(tmp_path):
+    """SQLite goes on writing to a store file deleted (or replaced by a backup moved over it) while the watch
+    holds it open: every file read from then on was said to be read, and was in no store anyone could open."""
+    inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
+    inbox.mkdir()
+    for name, width in (("a.png", 500), ("b.png", 501)):
+        (inbox / name).write_bytes(small_png(width))
+    told: list[FileReport] = []
+
+    def on_file(report: FileReport) -> None:
+        told.append(report)
+        if len(told) == 1:  # a.png is saved: the store goes before b.png's page is saved
+            for side in ("", "-wal", "-shm"):
+                Path(f"{db}{side}").unlink(missing_ok=True)
+
+    watch = Watch(inbox, db, jobs=1, settle=0, interval=0.05, once=True, max_seconds=60, on_file=on_file)
+    try:
+        with pytest.raises(StoreError, match="deleted, moved or replaced while the watch ran"):
+            watch.run()
+    finally:
+        watch.close()
+    assert [(r.path.name, r.stored, r.unfinished) for r in told] == [("a.png", 1, 0), ("b.png", 0, 1)]
+    assert not db.exists()  # nothing made a new store in its place: the next watch reads both files again
+
+
+def test_a_store_replaced_while_the_watch_is_idle_stops_it_at_the_next_look(tmp_path):
+    inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
+    inbox.mkdir()
+    looks = [0]
+
+    def stop() -> bool:  # the watch's stop is asked at each look: the store is replaced at the second
+        looks[0] += 1
+        if looks[0] == 2:
+            os.replace(tmp_path / "backup.sqlite", db)
+        return looks[0] > 50
+
+    watch = Watch(inbox, db, jobs=1, settle=0, interval=0.05, stop=stop)
+    (tmp_path / "backup.sqlite").write_bytes(db.read_bytes())
+    try:
+        with pytest.raises(StoreError, match="deleted, moved or replaced"):
+            watch.run()
+    finally:
+        watch.close()
