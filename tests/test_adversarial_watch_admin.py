@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from formkit.errors import StoreError
-from formkit.records import FileReport
+from formkit.records import FileReport, InputFile, PageResult, PageState
+from formkit.store import Store
+from formkit_cli import main
 from scanner.watch import Watch
 
 
@@ -63,3 +67,36 @@ def test_a_store_replaced_while_the_watch_is_idle_stops_it_at_the_next_look(tmp_
             watch.run()
     finally:
         watch.close()
+
+
+def store_with_one_read_page(db: Path, path: Path, content: bytes) -> None:
+    """A store holding ``content`` read from ``path``: one k10 page read."""
+    store = Store(db)
+    sha = hashlib.sha256(content).hexdigest()
+    input_id, _ = store.add_input(InputFile(str(path), sha, len(content), 1))
+    store.save_page(input_id, 0, PageResult(str(path), 1, sha, PageState.READ, form="k10", version=1, variant="N",
+                                            form_page=1, serial="K7M3QX9C"))
+    store.close()
+
+
+def test_void_input_naming_a_file_written_over_since_it_was_scanned_does_not_void_what_it_held_before(tmp_path):
+    """A scanner reuses scan0001.pdf: the file now holds a print run not scanned yet. Voiding it by name voided
+    the real returns stored under that name, and said "Voided: scan0001.pdf" as if all was well."""
+    db, scan = tmp_path / "forms.sqlite", tmp_path / "scan0001.pdf"
+    store_with_one_read_page(db, scan, b"monday's returns")
+    scan.write_bytes(b"tuesday's print run")
+    for undo in ((), ("--undo",)):
+        result = CliRunner().invoke(main, ["void", "--db", str(db), "--input", str(scan), "--why", "print run",
+                                           *undo])
+        assert result.exit_code == 5, result.output
+        assert "this file's content is not in the store" in result.output
+        assert hashlib.sha256(b"monday's returns").hexdigest()[:12] in result.output  # how to name it
+    store = Store(db, readonly=True)
+    assert [p["status"] for p in store.pages()] == ["read"]
+    store.close()
+    sha = hashlib.sha256(b"monday's returns").hexdigest()[:12]
+    result = CliRunner().invoke(main, ["void", "--db", str(db), "--input", sha, "--why", "print run"])
+    assert result.exit_code == 0 and "read -> voided" in result.output
+    scan.unlink()  # the file gone: its path as scanned names the input
+    result = CliRunner().invoke(main, ["void", "--db", str(db), "--input", str(scan), "--undo"])
+    assert result.exit_code == 0 and "voided -> read" in result.output
