@@ -77,7 +77,7 @@ class Folder:
         self._clock, self._wall = clock, wall
         self._files: dict[Path, _Seen] = {}
         self._temporary: set[tuple[int, int]] = set()
-        self._looked = False
+        self._last_look: float | None = None  # the clock at the last look (None: no look yet)
         self.unreadable: list[tuple[str, str]] = []  # folders the last look could not list, and why
 
     def look(self) -> list[Path] | None:
@@ -108,12 +108,17 @@ class Folder:
                 seen.looks += 1
                 continue
             age = max(0.0, wall - max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9)
+            if self._last_look is not None:
+                # new or changed since the last look, so unchanged since then at most, whatever its times say:
+                # a share's clock minutes behind this one's made a file copied with pauses longer than a look's
+                # interval (a scanner writing page by page) look settled, and read half-written
+                age = min(age, now - self._last_look)
             renamed = identity in self._temporary and (seen is None or seen.identity != identity)
-            at_start = seen.at_start if seen is not None else not self._looked
+            at_start = seen.at_start if seen is not None else self._last_look is None
             self._files[path] = _Seen(signature, identity, now, age, at_start, renamed=renamed,
                                       changed=seen is not None)
         self._temporary = temporary
-        self._looked = True
+        self._last_look = now
         return sorted(path for path, seen in self._files.items() if not seen.handed and self._complete(seen, now))
 
     def _complete(self, seen: _Seen, now: float) -> bool:

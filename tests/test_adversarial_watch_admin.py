@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,7 @@ from formkit.errors import StoreError
 from formkit.records import FileReport, InputFile, PageResult, PageState
 from formkit.store import Store
 from formkit_cli import main
-from scanner.watch import Watch
+from scanner.watch import Folder, Watch
 
 
 def small_png(width: int) -> bytes:
@@ -100,3 +101,18 @@ def test_void_input_naming_a_file_written_over_since_it_was_scanned_does_not_voi
     scan.unlink()  # the file gone: its path as scanned names the input
     result = CliRunner().invoke(main, ["void", "--db", str(db), "--input", str(scan), "--undo"])
     assert result.exit_code == 0 and "voided -> read" in result.output
+
+
+def test_a_new_file_on_a_share_whose_clock_lags_waits_the_settle_time_before_it_is_read(tmp_path):
+    """A file's age was taken from its times on the share's clock: ten minutes behind this computer's, a file
+    seen unchanged on two looks a second apart counted as settled, so a scanner writing a PDF page by page,
+    pausing a few seconds between pages, had it read half-written."""
+    clock = [0.0]
+    folder = Folder(tmp_path, settle=3, clock=lambda: clock[0], wall=lambda: time.time() + 600)
+    assert folder.look() == []
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.7 the first page")  # the scanner pauses, scanning the next
+    for _ in range(2):
+        clock[0] += 1
+        assert folder.look() == []  # unchanged for 2 s of its 3: not yet
+    clock[0] += 1
+    assert folder.look() == [tmp_path / "scan.pdf"]
