@@ -36,7 +36,7 @@ from formkit.records import (
 )
 from formkit.store import Store, storable_path
 
-from .batch import scan
+from .batch import STOPPED, scan
 from .ingest import find_inputs
 
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".crdownload")
@@ -175,6 +175,11 @@ class _ReportingStore(Store):
         return input_id, stored
 
     def save_page(self, input_id: int, page_index: int, result: PageResult) -> PageState | None:
+        if result.reason == STOPPED and self.watch.stop_requested():
+            # its worker was ended by the stop, not by the page: a SIGTERM to the whole process group (systemd
+            # stopping the service) stored it rejected as "stopped before it finished", and the watch never
+            # reads a rejected page again; left unsaved, it is read on the next run
+            raise Stopped
         state = super().save_page(input_id, page_index, result)
         self.watch.check_store()  # after: a page saved into a store deleted meanwhile is not reported as read
         self.watch._saved(input_id, result, state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -14,9 +15,13 @@ import pytest
 from click.testing import CliRunner
 
 from formkit.errors import StoreError
+from formkit.generate import generate, make_copies
+from formkit.layout import build_layout
 from formkit.records import FileReport, InputFile, PageResult, PageState
 from formkit.store import Store
+from formkit.template import resolve_template
 from formkit_cli import main
+from scanner import batch
 from scanner.watch import Folder, Watch
 
 
@@ -116,3 +121,53 @@ def test_a_new_file_on_a_share_whose_clock_lags_waits_the_settle_time_before_it_
         assert folder.look() == []  # unchanged for 2 s of its 3: not yet
     clock[0] += 1
     assert folder.look() == [tmp_path / "scan.pdf"]
+
+
+_read_job, _lost = batch.read_job, batch._stopped
+
+
+def read_but_ended_on_the_second_page(job: batch.Job, catalogue: object = None) -> list[PageResult]:
+    """``read_job``, but the worker given the second page is ended, as a SIGTERM to the process group ends
+    every worker."""
+    if job.index == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _read_job(job, catalogue)
+
+
+def test_a_page_whose_worker_the_stop_ended_is_read_on_the_next_run_not_stored_rejected(tmp_path, monkeypatch):
+    """systemd stops a service with a SIGTERM to each of its processes: the workers ended at once, and the page
+    in hand was stored rejected ("the process reading it stopped before it finished ... lack of memory?"),
+    which the watch never reads again: on the next run the PDF's other pages were read, never that one."""
+    inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
+    inbox.mkdir()
+    generate(build_layout(resolve_template("k10")), make_copies(3, None, 43), inbox / "three.pdf")
+    stop = [False]
+
+    def lost_to_the_stop(job: batch.Job) -> list[PageResult]:  # the watch was told to stop as the worker ended
+        stop[0] = True
+        return _lost(job)
+
+    monkeypatch.setattr(batch, "read_job", read_but_ended_on_the_second_page)
+    monkeypatch.setattr(batch, "_stopped", lost_to_the_stop)
+    told: list[FileReport] = []
+    watch = Watch(inbox, db, jobs=2, settle=0, interval=0.05, once=True, max_seconds=120, stop=lambda: stop[0],
+                  on_file=told.append)
+    try:
+        watch.run()
+    finally:
+        watch.close()
+    assert watch.stopped
+    store = Store(db, readonly=True)
+    assert [p["status"] for p in store.pages()] == ["read"]  # the first page; the second is not stored at all
+    store.close()
+    assert [(r.stored, r.unfinished) for r in told] == [(1, 2)]
+
+    monkeypatch.undo()
+    again = Watch(inbox, db, jobs=2, settle=0, interval=0.05, once=True, max_seconds=120)
+    try:
+        again.run()
+    finally:
+        again.close()
+    store = Store(db, readonly=True)
+    assert [p["status"] for p in store.pages()] == ["read"] * 3
+    store.close()
