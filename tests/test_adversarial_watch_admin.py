@@ -171,3 +171,13 @@ def test_a_page_whose_worker_the_stop_ended_is_read_on_the_next_run_not_stored_r
     store = Store(db, readonly=True)
     assert [p["status"] for p in store.pages()] == ["read"] * 3
     store.close()
+
+
+@pytest.mark.parametrize("option", ["--settle", "--interval", "--max-seconds"])
+def test_watch_refuses_nan_seconds(tmp_path, option):
+    """'nan' passed click's range checks: --settle nan let no file settle, so a --once run never ended and read
+    nothing; --max-seconds nan never stopped."""
+    result = CliRunner().invoke(main, ["watch", str(tmp_path), "--db", str(tmp_path / "s.sqlite"), "--once",
+                                       option, "nan"])
+    assert result.exit_code == 2 and "'nan' is not a number of seconds" in result.output, result.output
+    assert not (tmp_path / "s.sqlite").exists()
