@@ -36,8 +36,8 @@ from formkit.records import (
 )
 from formkit.store import Store, storable_path
 
-from .batch import STOPPED, scan
-from .ingest import find_inputs
+from .batch import FILE_GONE, STOPPED, scan
+from .ingest import FILE_CHANGED, find_inputs
 
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".crdownload")
 NAP_SECONDS = 0.1  # a wait between looks is cut into naps this long, so a stop is seen at once
@@ -171,8 +171,24 @@ class _ReportingStore(Store):
         self.watch.check_store()
         self.watch._forget_half_copy(info)  # first: the whole file's pages are then saved as if the half never was
         input_id, stored = super().add_input(info)
+        stored = self._without_pages_missed(input_id, stored)
         self.watch._added(input_id, info, stored)
         return input_id, stored
+
+    def _without_pages_missed(self, input_id: int, stored: dict[int, PageState]) -> dict[int, PageState]:
+        """``stored`` but the pages rejected because the file went or changed while they were read: what they
+        hold was never looked at, and here is that content again, so they are read (the watch reads no other
+        page rejected again). A file renamed while the watch read it had its last pages rejected as gone, and
+        under its new name was "already in the store": they were never read."""
+        if PageState.REJECTED not in stored.values():
+            return stored
+        missed = set()
+        for page_id in self.input_page_ids(input_id):
+            row = self.page(page_id)
+            if row is not None and row["status"] == PageState.REJECTED and (
+                    row["reason"].startswith(FILE_GONE) or row["reason"] == FILE_CHANGED):
+                missed.add(int(row["page_index"]))
+        return {index: state for index, state in stored.items() if index not in missed}
 
     def save_page(self, input_id: int, page_index: int, result: PageResult) -> PageState | None:
         if result.reason == STOPPED and self.watch.stop_requested():

@@ -22,6 +22,7 @@ from formkit.store import Store
 from formkit.template import resolve_template
 from formkit_cli import main
 from scanner import batch
+from scanner.ingest import FILE_CHANGED
 from scanner.watch import Folder, Watch
 
 
@@ -181,3 +182,29 @@ def test_watch_refuses_nan_seconds(tmp_path, option):
                                        option, "nan"])
     assert result.exit_code == 2 and "'nan' is not a number of seconds" in result.output, result.output
     assert not (tmp_path / "s.sqlite").exists()
+
+
+@pytest.mark.parametrize("why", [f"{batch.FILE_GONE} (No such file or directory)", FILE_CHANGED])
+def test_pages_rejected_because_the_file_went_or_changed_while_read_are_read_when_its_content_is_back(tmp_path, why):
+    """A file renamed while the watch read it (named after the client, say): its last pages were rejected as
+    gone, and under its new name the file was "already in the store", those pages never read; a restart did
+    not read them either."""
+    inbox, db = tmp_path / "inbox", tmp_path / "forms.sqlite"
+    inbox.mkdir()
+    content = small_png(500)
+    sha = hashlib.sha256(content).hexdigest()
+    store = Store(db)
+    input_id, _ = store.add_input(InputFile(str(inbox / "scan0001.png"), sha, len(content), 1))
+    store.save_page(input_id, 0, PageResult(str(inbox / "scan0001.png"), 1, sha, PageState.REJECTED, why))
+    store.close()
+    (inbox / "client-x.png").write_bytes(content)
+    told: list[FileReport] = []
+    watch = Watch(inbox, db, jobs=1, settle=0, interval=0.05, once=True, max_seconds=60, on_file=told.append)
+    try:
+        watch.run()
+    finally:
+        watch.close()
+    store = Store(db, readonly=True)
+    assert [(p["status"], p["reason"]) for p in store.pages()] == [("blank", "blank page")]
+    store.close()
+    assert [(r.path.name, r.stored, r.skipped_pages) for r in told] == [("client-x.png", 1, 0)]
