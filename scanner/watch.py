@@ -98,8 +98,12 @@ class Folder:
                 present[path] = path.stat()
             except OSError:  # gone since it was listed
                 continue
+        unlisted = [Path(folder) for folder, _ in self.unreadable]
         for path in set(self._files) - set(present):
-            del self._files[path]
+            # under a folder that could not be listed (a share's network gone for a moment), not seen rather than
+            # gone: forgotten, each of its files was read again once it could be, and said "already in the store"
+            if not any(path.is_relative_to(folder) for folder in unlisted):
+                del self._files[path]
         for path, stat in present.items():
             signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
             identity = (stat.st_dev, stat.st_ino)

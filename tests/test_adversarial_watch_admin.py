@@ -22,7 +22,8 @@ from formkit.store import Store
 from formkit.template import resolve_template
 from formkit_cli import main
 from scanner import batch
-from scanner.ingest import FILE_CHANGED
+from scanner import watch as watch_module
+from scanner.ingest import FILE_CHANGED, Inputs
 from scanner.watch import Folder, Watch
 
 
@@ -208,3 +209,26 @@ def test_pages_rejected_because_the_file_went_or_changed_while_read_are_read_whe
     assert [(p["status"], p["reason"]) for p in store.pages()] == [("blank", "blank page")]
     store.close()
     assert [(r.path.name, r.stored, r.skipped_pages) for r in told] == [("client-x.png", 1, 0)]
+
+
+def test_files_in_a_folder_that_could_not_be_listed_for_a_moment_are_not_read_again(tmp_path, monkeypatch):
+    """A share's network gone for a moment: the folder could not be listed, every file seen in it was forgotten,
+    and once it could be listed again each was hashed again and said to be "already in the store"."""
+    clock = [0.0]
+    folder = Folder(tmp_path, settle=0, clock=lambda: clock[0])
+    (tmp_path / "sub").mkdir()
+    for name in ("a.png", "sub/b.png"):
+        (tmp_path / name).write_bytes(small_png(500))
+    folder.look()
+    clock[0] += 1
+    assert folder.look() == [tmp_path / "a.png", tmp_path / "sub" / "b.png"]
+    folder.hand_out([tmp_path / "a.png", tmp_path / "sub" / "b.png"])
+    for unlisted, listed in ((tmp_path, []), (tmp_path / "sub", [tmp_path / "a.png"])):
+        with monkeypatch.context() as patched:
+            patched.setattr(watch_module, "find_inputs", lambda paths, unlisted=unlisted, listed=listed: Inputs(
+                listed, [], [], [(str(unlisted), "Host is down")]))
+            clock[0] += 1
+            assert folder.look() == []
+        for _ in range(2):
+            clock[0] += 1
+            assert folder.look() == []  # listed again: nothing new
