@@ -232,3 +232,17 @@ def test_files_in_a_folder_that_could_not_be_listed_for_a_moment_are_not_read_ag
         for _ in range(2):
             clock[0] += 1
             assert folder.look() == []  # listed again: nothing new
+
+
+@pytest.mark.parametrize("words", [["status", "--db", "{long}.sqlite"], ["watch", "{long}", "--once"],
+                                   ["void", "--input", "{long}", "--why", "x"]])
+def test_a_name_too_long_for_a_file_is_bad_input_not_a_traceback(tmp_path, words):
+    long = "a" * 300  # longer than any file name may be
+    db = tmp_path / "s.sqlite"
+    store_with_one_read_page(db, tmp_path / "scan.png", b"returns")
+    args = [word.format(long=long) for word in words]
+    if "--db" not in args:
+        args += ["--db", str(db)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 5, result.output
+    assert result.output.startswith("formkit: error: aaaa") and "File name too long" in result.output
