@@ -57,6 +57,10 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(ExitCode.BROKEN_PIPE)
         except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG and exc.filename is not None:  # a path given: no file can have it
+                name = printable(os.fsdecode(exc.filename))
+                say(f"formkit: error: {name if len(name) <= 80 else name[:79] + '…'}: {exc.strerror}", err=True)
+                sys.exit(ExitCode.INPUT)
             if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             # the command's own lines could not be written (> /dev/full): what it did stands, files included

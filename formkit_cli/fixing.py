@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from formkit.errors import InputError
-from formkit.records import file_sha256, formkit_command
+from formkit.records import file_sha256, formkit_command, unopened_key
 
 from . import pipeline
 from .base import db_option, main, reports_errors, templates_option, text_packs_option
@@ -101,12 +101,25 @@ def _pages_named(store: Any, input_name: str | None, page_id: int | None) -> tup
                              f"{decisions.SHA_PREFIX} or more hex digits")
         raise InputError(f"{input_name}: no such input in the store (give the file, its path as scanned, or its "
                          "SHA-256)")
+    if content is not None and any(i["sha256"] not in (content, unopened_key(i["path"])) for i in found):
+        raise InputError(_other_content(input_name, found))
     if len(found) > 1:
         listing = "; ".join(f"{i['path']} ({i['sha256'][:12]})" for i in found)
         raise InputError(f"{input_name}: names {len(found)} inputs ({listing}); give more of the SHA-256")
     [chosen] = found
     return store.input_page_ids(chosen["id"]), f"{chosen['path']} ({chosen['pages']} page(s), " \
                                                f"SHA-256 {chosen['sha256'][:12]}…)"
+
+
+def _other_content(input_name: str, found: list[dict[str, Any]]) -> str:
+    """Why ``--input`` naming a file whose content the store does not hold is refused, though an input of
+    the same path is there (``found``): that input is what the file held when it was scanned, before it was
+    written over (a scanner reusing scan0001.pdf), or another file of that name; voiding it in the file's
+    name took real pages out of every export without a word (an adversarial pass, 2026-12-07)."""
+    held = "; ".join(f"{i['path']}: {i['pages']} page(s), SHA-256 {i['sha256'][:12]}" for i in found)
+    return (f"{input_name}: this file's content is not in the store (not scanned yet?), but the store holds "
+            f"other content read under that name ({held}): the file was written over since, or is another "
+            "file of that name. To name what the store holds, give --input its SHA-256 (12 digits will do)")
 
 
 def _where(row: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import threading
@@ -23,18 +24,30 @@ _watching = False  # set while the watch is running: its worker processes leave 
 _fork_hook_registered = False
 
 
+class Seconds(click.FloatRange):
+    """A number of seconds in a range, and a number: 'nan' passes every comparison ``FloatRange`` makes, and
+    --settle nan let no file settle (a --once run from cron never ended, reading nothing), --max-seconds nan
+    never stopped."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
 @main.command(name="watch", short_help="Read each new file in a folder into the store once it is complete.")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @db_option
 @jobs_option
 @templates_option
 @text_packs_option
-@click.option("--settle", type=click.FloatRange(0, 3600), default=3.0, show_default=True,
+@click.option("--settle", type=Seconds(0, 3600), default=3.0, show_default=True,
               help="Seconds a file's size and times must stay unchanged before it is read.")
-@click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
+@click.option("--interval", type=Seconds(0.05, 3600), default=1.0, show_default=True,
               help="Seconds between two looks at the folder.")
 @click.option("--once", is_flag=True, help="Read the complete files there now, then exit (for cron).")
-@click.option("--max-seconds", type=click.FloatRange(0, min_open=True), help="Stop after this many seconds.")
+@click.option("--max-seconds", type=Seconds(0, min_open=True), help="Stop after this many seconds.")
 @reports_errors
 def watch_command(folder: Path, db: Path, jobs: int | None, template_dirs: tuple[Path, ...],
                   text_packs: tuple[Path, ...], settle: float, interval: float, once: bool,

@@ -62,6 +62,7 @@ LOST_AFTER_S = 3.0  # a worker gone with its item unanswered: its answer may sti
 # and never finished when run again (an adversarial pass, 2026-12-07; pdfium cannot be interrupted from Python,
 # so the kernel ends the process). A page of a 600 dpi scan takes under 2 s.
 ITEM_CPU_LIMIT_S = 120
+FILE_GONE = "the file is gone or cannot be opened"  # since it was hashed: the page, not its content, was not read
 STOPPED = ("the process reading it stopped before it finished (two minutes of work on one page, or killed for "
            "lack of memory?): the rest went on; check the file, or read it again with --jobs 1")
 T = TypeVar("T")
@@ -249,7 +250,7 @@ def _check_unchanged(job: Job) -> None:
     try:
         stamp = file_stamp(os.stat(job.path))
     except OSError as exc:
-        raise PageLoadError(f"the file is gone or cannot be opened ({exc.strerror or exc})") from exc
+        raise PageLoadError(f"{FILE_GONE} ({exc.strerror or exc})") from exc
     size, modified_ns = job.stamp
     if stamp[0] != size or modified_ns is not None and stamp[1] != modified_ns:
         raise PageLoadError(FILE_CHANGED)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formkit.catalogue import Catalogue
+from formkit.errors import StoreError
 from formkit.records import (
     FileReport,
     InputFile,
@@ -35,8 +36,8 @@ from formkit.records import (
 )
 from formkit.store import Store, storable_path
 
-from .batch import scan
-from .ingest import find_inputs
+from .batch import FILE_GONE, STOPPED, scan
+from .ingest import FILE_CHANGED, find_inputs
 
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".crdownload")
 NAP_SECONDS = 0.1  # a wait between looks is cut into naps this long, so a stop is seen at once
@@ -76,7 +77,7 @@ class Folder:
         self._clock, self._wall = clock, wall
         self._files: dict[Path, _Seen] = {}
         self._temporary: set[tuple[int, int]] = set()
-        self._looked = False
+        self._last_look: float | None = None  # the clock at the last look (None: no look yet)
         self.unreadable: list[tuple[str, str]] = []  # folders the last look could not list, and why
 
     def look(self) -> list[Path] | None:
@@ -97,8 +98,12 @@ class Folder:
                 present[path] = path.stat()
             except OSError:  # gone since it was listed
                 continue
+        unlisted = [Path(folder) for folder, _ in self.unreadable]
         for path in set(self._files) - set(present):
-            del self._files[path]
+            # under a folder that could not be listed (a share's network gone for a moment), not seen rather than
+            # gone: forgotten, each of its files was read again once it could be, and said "already in the store"
+            if not any(path.is_relative_to(folder) for folder in unlisted):
+                del self._files[path]
         for path, stat in present.items():
             signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
             identity = (stat.st_dev, stat.st_ino)
@@ -107,12 +112,17 @@ class Folder:
                 seen.looks += 1
                 continue
             age = max(0.0, wall - max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9)
+            if self._last_look is not None:
+                # new or changed since the last look, so unchanged since then at most, whatever its times say:
+                # a share's clock minutes behind this one's made a file copied with pauses longer than a look's
+                # interval (a scanner writing page by page) look settled, and read half-written
+                age = min(age, now - self._last_look)
             renamed = identity in self._temporary and (seen is None or seen.identity != identity)
-            at_start = seen.at_start if seen is not None else not self._looked
+            at_start = seen.at_start if seen is not None else self._last_look is None
             self._files[path] = _Seen(signature, identity, now, age, at_start, renamed=renamed,
                                       changed=seen is not None)
         self._temporary = temporary
-        self._looked = True
+        self._last_look = now
         return sorted(path for path, seen in self._files.items() if not seen.handed and self._complete(seen, now))
 
     def _complete(self, seen: _Seen, now: float) -> bool:
@@ -162,13 +172,36 @@ class _ReportingStore(Store):
     watch: Watch
 
     def add_input(self, info: InputFile) -> tuple[int, dict[int, PageState]]:
+        self.watch.check_store()
         self.watch._forget_half_copy(info)  # first: the whole file's pages are then saved as if the half never was
         input_id, stored = super().add_input(info)
+        stored = self._without_pages_missed(input_id, stored)
         self.watch._added(input_id, info, stored)
         return input_id, stored
 
+    def _without_pages_missed(self, input_id: int, stored: dict[int, PageState]) -> dict[int, PageState]:
+        """``stored`` but the pages rejected because the file went or changed while they were read: what they
+        hold was never looked at, and here is that content again, so they are read (the watch reads no other
+        page rejected again). A file renamed while the watch read it had its last pages rejected as gone, and
+        under its new name was "already in the store": they were never read."""
+        if PageState.REJECTED not in stored.values():
+            return stored
+        missed = set()
+        for page_id in self.input_page_ids(input_id):
+            row = self.page(page_id)
+            if row is not None and row["status"] == PageState.REJECTED and (
+                    row["reason"].startswith(FILE_GONE) or row["reason"] == FILE_CHANGED):
+                missed.add(int(row["page_index"]))
+        return {index: state for index, state in stored.items() if index not in missed}
+
     def save_page(self, input_id: int, page_index: int, result: PageResult) -> PageState | None:
+        if result.reason == STOPPED and self.watch.stop_requested():
+            # its worker was ended by the stop, not by the page: a SIGTERM to the whole process group (systemd
+            # stopping the service) stored it rejected as "stopped before it finished", and the watch never
+            # reads a rejected page again; left unsaved, it is read on the next run
+            raise Stopped
         state = super().save_page(input_id, page_index, result)
+        self.watch.check_store()  # after: a page saved into a store deleted meanwhile is not reported as read
         self.watch._saved(input_id, result, state)
         return state
 
@@ -195,9 +228,20 @@ class Watch:
         self._stored_before: dict[str, int] = {}  # files of this batch stored on an earlier run: their pages
         self.store = _ReportingStore(db)
         self.store.watch = self
+        self._store_file = None if self.store.postgres else _identity(Path(self.store.path))
 
     def close(self) -> None:
         self.store.close()
+
+    def check_store(self) -> None:
+        """Raise ``StoreError`` if the store's file was deleted, moved or replaced since the watch opened it:
+        SQLite would go on writing to the file no longer there, every page read from then on lost while each
+        line said it was read (an adversarial pass, 2026-12-07). The files stay in the folder: a watch started
+        again reads those not in the store now at that path."""
+        if self._store_file is not None and _identity(Path(self.store.path)) != self._store_file:
+            raise StoreError(f"{self.store.path}: the store was deleted, moved or replaced while the watch ran: "
+                             "stopped, so that no page is saved where no one will find it. Start the watch again: "
+                             "it reads the files not in the store at that path")
 
     def stop_requested(self) -> bool:
         return self._stop() or (self._deadline is not None and time.monotonic() >= self._deadline)
@@ -207,6 +251,7 @@ class Watch:
         gone = False
         told: set[str] = set()  # folders that could not be listed, said once (until they can be again)
         while not self.stop_requested():
+            self.check_store()
             ready = self.folder.look()
             for folder, why in self.folder.unreadable:
                 if folder not in told:
@@ -330,6 +375,15 @@ class Watch:
             self.totals.missing.append(str(report.path))
         self.files_read += report.stored > 0
         self._on_file(report)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The device and inode of the file at ``path`` (``None`` when there is none)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _prefix_sha256(path: Path, size: int, stamp: tuple[int, int]) -> str | None:
