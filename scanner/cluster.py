@@ -40,6 +40,8 @@ IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thre
 CONNECT_TIMEOUT = "20s"  # to reach the scheduler
 CACHED_FILES = 2  # files kept on a worker's disk, so several pages of one PDF are written there once
 RESENDS = 3  # times a page is handed out again after its file's bytes were lost with a worker
+SHARED_FILE_DIFFERS = ("the worker's file at this path is not the file hashed here (written over since, or another "
+                       "machine's file of the same name: is the share mounted alike on every worker?); scan it again")
 
 _cache_lock = threading.Lock()
 _cached: OrderedDict[str, Path] = OrderedDict()  # in a worker: content hash -> local copy
@@ -50,17 +52,33 @@ class ClusterError(InputError):
 
 
 def read_shared(job: Job, catalogue: Catalogue) -> list[PageResult]:
-    """On a worker: read one page of a file the worker sees at the same path (shared storage)."""
-    prepare_worker_process()  # one compute thread per task: the cluster's threads are its parallelism
-    # another machine's mount may keep file times to another precision than the client's: the size only
-    return read_job(job._replace(stamp=(job.stamp[0], None)) if job.stamp else job, catalogue)
+    """On a worker: read one page of a file the worker sees at the same path (shared storage). Only the content
+    the client hashed is read: the worker's file at that path may be another (another machine's mount, a copy
+    not yet synced, a file written over with one of the same size), and was read and stored under the hashed
+    file's content hash, its values as that page's (an adversarial pass, 2026-12-07)."""
+
+    def content() -> bytes:
+        try:
+            return Path(job.path).read_bytes()
+        except OSError as exc:
+            raise PageLoadError(f"the file is gone or cannot be opened on the worker ({exc.strerror or exc})") \
+                from exc
+
+    return _read_copy(job, catalogue, content, SHARED_FILE_DIFFERS)
 
 
 def read_sent(data: bytes, job: Job, catalogue: Catalogue) -> list[PageResult]:
     """On a worker: read one page of a file sent as ``data``; results name the file as the client does."""
-    prepare_worker_process()
+    return _read_copy(job, catalogue, data, FILE_CHANGED)
+
+
+def _read_copy(job: Job, catalogue: Catalogue, content: bytes | Callable[[], bytes], differs: str
+               ) -> list[PageResult]:
+    """Read one page of this worker's copy of the file whose content hashed as ``job.sha`` (``_local_copy``);
+    ``differs``: the page's reason when ``content`` is not that content."""
+    prepare_worker_process()  # one compute thread per task: the cluster's threads are its parallelism
     try:
-        local = _local_copy(data, job.sha, Path(job.path).suffix.lower())
+        local = _local_copy(content, job.sha, Path(job.path).suffix.lower(), differs)
     except PageLoadError as exc:
         return [_rejected(job, str(exc))]
     results = read_job(Job(str(local), job.sha, job.index), catalogue)  # its own copy: no stamp to check
@@ -70,8 +88,9 @@ def read_sent(data: bytes, job: Job, catalogue: Catalogue) -> list[PageResult]:
     return results
 
 
-def _local_copy(data: bytes, sha: str, suffix: str) -> Path:
-    """The file's content on this worker's disk (the loaders read files), kept for the next page of it."""
+def _local_copy(content: bytes | Callable[[], bytes], sha: str, suffix: str, differs: str = FILE_CHANGED) -> Path:
+    """The file's content on this worker's disk (the loaders read files), kept for the next page of it;
+    ``content`` is the bytes, or what reads them (not called when the copy is already here)."""
     with _cache_lock:
         if sha in _cached and _cached[sha].exists():
             _cached.move_to_end(sha)
@@ -80,8 +99,9 @@ def _local_copy(data: bytes, sha: str, suffix: str) -> Path:
         if not folder.exists():
             folder.mkdir(mode=0o700)
             atexit.register(shutil.rmtree, folder, True)
-        if hashlib.sha256(data).hexdigest() != sha:  # read by the client after the file was hashed
-            raise PageLoadError(FILE_CHANGED)
+        data = content() if callable(content) else content
+        if hashlib.sha256(data).hexdigest() != sha:  # not the content the client hashed
+            raise PageLoadError(differs)
         local = folder / f"{sha}{suffix}"
         partial = local.with_suffix(".part")
         partial.write_bytes(data)

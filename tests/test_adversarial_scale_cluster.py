@@ -1,0 +1,73 @@
+"""``formkit scan --cluster``, used as a service on several machines would use it, and the ways it went wrong
+in an adversarial pass (2026-12-07): a worker reading another file than the one hashed, a scheduler without
+workers, a scheduler lost while a file was being sent. Each on a real Dask LocalCluster."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import cv2
+import pytest
+
+from formkit.generate import generate, make_copies
+from formkit.layout import build_layout
+from formkit.layout.model import ChoiceField
+from formkit.store import Store
+from formkit.template import resolve_template
+from tests.synthetic import draw_mark, render_pdf
+
+DPI = 200
+
+distributed = pytest.importorskip("distributed", reason='Dask distributed is not installed: "formkit[scale]"')
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") \
+            as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def two_forms(tmp_path_factory) -> tuple[Path, Path]:
+    """Two K10 pages as PNGs of one size, byte for byte, but not of one content: a filled one and a blank
+    one of another serial (the smaller padded after its end, which PNG readers ignore)."""
+    tmp = tmp_path_factory.mktemp("forms")
+    layout = build_layout(resolve_template("k10"))
+    generate(layout, make_copies(1, None, 41), tmp / "filled.pdf")
+    generate(layout, make_copies(1, None, 42), tmp / "blank.pdf")
+    filled = render_pdf(tmp / "filled.pdf", DPI)[0]
+    rng = random.Random(5)
+    for field in (f for f in layout.pages[0].fields if isinstance(f, ChoiceField)):
+        draw_mark(filled, DPI, rng.choice(field.options).box, "tick", rng)
+    paths = tmp / "filled.png", tmp / "blank.png"
+    cv2.imwrite(str(paths[0]), cv2.cvtColor(filled, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(paths[1]), cv2.cvtColor(render_pdf(tmp / "blank.pdf", DPI)[0], cv2.COLOR_RGB2BGR))
+    size = max(p.stat().st_size for p in paths)
+    for path in paths:
+        path.write_bytes(path.read_bytes().ljust(size, b"\0"))
+    return paths
+
+
+def test_with_shared_paths_a_worker_never_reads_another_file_than_the_one_hashed(dask_client, two_forms, tmp_path):
+    """With --shared-paths the worker opens the file at the client's path: on another machine (another mount,
+    a copy not yet synced) or after a write, that may be another file of the same size. It was read and stored
+    under the hashed file's content hash, its values as the hashed page's; now the page is refused, and the
+    next run reads it again."""
+    from scanner.cluster import scan
+
+    filled, blank = two_forms
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    page = inbox / "page.png"
+    page.write_bytes(filled.read_bytes())
+
+    def another_file_at_the_path(_: int) -> None:  # hashed as the filled page; the worker finds the blank one
+        page.write_bytes(blank.read_bytes())
+
+    store = Store(tmp_path / "s.sqlite")
+    scan([inbox], store, dask_client, shared_paths=True, planned=another_file_at_the_path)
+    (stored,) = store.pages()
+    assert stored["status"] == "rejected" and "not the file hashed here" in stored["reason"]
+    assert not store.values()
