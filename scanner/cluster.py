@@ -38,6 +38,7 @@ from .ingest import FILE_CHANGED, PageLoadError, describe, find_inputs
 
 IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thread: enough to keep them busy
 CONNECT_TIMEOUT = "20s"  # to reach the scheduler
+WORKERS_WAIT_S = 30  # for a first worker, when the scheduler has none (workers may be starting with the scan)
 CACHED_FILES = 2  # files kept on a worker's disk, so several pages of one PDF are written there once
 RESENDS = 3  # times a page is handed out again after its file's bytes were lost with a worker
 SHARED_FILE_DIFFERS = ("the worker's file at this path is not the file hashed here (written over since, or another "
@@ -132,6 +133,7 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
     catalogue = catalogue or shipped_catalogue()
     client = connect(cluster) if isinstance(cluster, str) else cluster
     try:
+        _wait_for_workers(client)
         summary = ScanSummary()
         files, summary.missing, summary.ignored, summary.unreadable = find_inputs(
             paths, None if store.postgres else Path(store.path))
@@ -146,11 +148,38 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
             client.close()
 
 
+def _wait_for_workers(client: Any) -> None:
+    """Return once the cluster has a worker; a scheduler without any (none started, or all gone) is said so (exit
+    5), where it was a traceback after the client's timeout (an adversarial pass, 2026-12-07)."""
+    if client.nthreads():
+        return
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_WAIT_S)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"the Dask scheduler has no workers (none joined in {WORKERS_WAIT_S} s): start them, "
+                           "e.g. 'dask worker SCHEDULER_ADDRESS --nthreads 1' on each reading machine") from exc
+
+
+def _asked(call: Callable[..., Any], *args: Any, **options: Any) -> Any:
+    """``call`` of the client (data sent to the cluster, a question to the scheduler), a lost scheduler or cluster
+    as ``ClusterError``: a page was stored as rejected, "cannot open the file", when the cluster, not its file,
+    was gone, and the scan then stopped with a traceback (an adversarial pass, 2026-12-07)."""
+    try:
+        return call(*args, **options)
+    except (OSError, TimeoutError, RuntimeError) as exc:  # RuntimeError: the client's connections closed
+        raise _lost(exc) from exc
+
+
+def _lost(exc: BaseException) -> ClusterError:
+    return ClusterError(f"lost the Dask cluster ({type(exc).__name__}: {exc}); the pages read so far are saved: run "
+                        "the same command again to read the rest")
+
+
 def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, int], store: Store,
           summary: ScanSummary, shared_paths: bool, catalogue: Catalogue,
           progress: Callable[[int], None] | None) -> None:
     """Hand the pages to the cluster a few at a time and save each reading as it comes back."""
-    remote_catalogue = client.scatter(catalogue, broadcast=True, hash=False)
+    remote_catalogue = _asked(client.scatter, catalogue, broadcast=True, hash=False)
     pages_left = Counter(job.path for job in work)
     sent: dict[str, Any] = {}  # path -> the file's bytes on the cluster, while pages of it are being read
     jobs = iter(work)
@@ -163,7 +192,7 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
     def submit_more() -> None:
         nonlocal limit
         if done % 50 == 0:  # workers may come and go: look again now and then (a round trip to the scheduler)
-            limit = max(4, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
+            limit = max(4, IN_FLIGHT_PER_THREAD * sum(_asked(client.nthreads).values()))
         while len(submitted) < limit:
             job = again.pop() if again else next(jobs, None)
             if job is None:
@@ -174,10 +203,11 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
             else:
                 if job.path not in sent:
                     try:
-                        sent[job.path] = client.scatter(Path(job.path).read_bytes(), hash=False)
+                        data = Path(job.path).read_bytes()
                     except OSError as exc:  # gone or unreadable since it was planned
                         finish(job, [_rejected(job, f"cannot open the file ({exc.strerror or exc})")])
                         continue
+                    sent[job.path] = _asked(client.scatter, data, hash=False)
                 future = client.submit(read_sent, sent[job.path], job, remote_catalogue, pure=False)
                 submitted[future] = (job, sent[job.path])
             running.add(future)
@@ -214,8 +244,7 @@ def _results(future: Any, job: Job, client: Any, distributed: Any) -> list[PageR
         return future.result()
     except (distributed.client.FutureCancelledError, OSError, TimeoutError) as exc:
         if client.status != "running" or isinstance(exc, distributed.client.FutureCancelledError):
-            raise ClusterError(f"lost the Dask cluster ({type(exc).__name__}: {exc}); the pages read so far are "
-                               "saved: run the same command again to read the rest") from exc
+            raise _lost(exc) from exc
         reason = f"the cluster could not read this page ({type(exc).__name__}: {exc})"
     except Exception as exc:  # KilledWorker, or formkit missing on a worker: the next run reads it again
         reason = f"the cluster could not read this page ({type(exc).__name__}: {exc})"

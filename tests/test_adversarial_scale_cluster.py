@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from formkit.generate import generate, make_copies
@@ -19,6 +20,7 @@ from tests.synthetic import draw_mark, render_pdf
 
 DPI = 200
 
+dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed", reason='Dask distributed is not installed: "formkit[scale]"')
 
 
@@ -71,3 +73,44 @@ def test_with_shared_paths_a_worker_never_reads_another_file_than_the_one_hashed
     (stored,) = store.pages()
     assert stored["status"] == "rejected" and "not the file hashed here" in stored["reason"]
     assert not store.values()
+
+
+def test_a_scheduler_without_workers_is_said_so_not_a_traceback(tmp_path, monkeypatch):
+    """A scheduler no worker has joined (none started yet, or all gone): the scan said nothing until the
+    client's timeout, then stopped with a traceback ("TimeoutError: No valid workers found", exit 1)."""
+    import scanner.cluster
+    from scanner.cluster import ClusterError, scan
+
+    monkeypatch.setattr(scanner.cluster, "WORKERS_WAIT_S", 1, raising=False)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "page.png").write_bytes(cv2.imencode(".png", np.full((400, 300), 255, np.uint8))[1].tobytes())
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client, pytest.raises(ClusterError, match="no workers"):
+        scan([inbox], Store(tmp_path / "s.sqlite"), client)
+
+
+def test_a_scheduler_lost_while_a_file_is_sent_stores_no_page_as_unreadable(two_forms, tmp_path):
+    """The scheduler lost as the client sends the next file's bytes: each page whose bytes could not be sent
+    was stored as rejected, "cannot open the file (Timed out trying to connect ...)", and the scan then
+    stopped with a traceback (RuntimeError: ConnectionPool is closed). Now the scan stops at once, saying the
+    cluster was lost (exit 5), and no page is stored for a fault of the cluster."""
+    from scanner.cluster import ClusterError, scan
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(8):  # eight files of one page: more than the pages handed out at once (4)
+        (inbox / f"page{n}.png").write_bytes(two_forms[1].read_bytes() + bytes([n]))
+    store = Store(tmp_path / "s.sqlite")
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") \
+            as cluster, distributed.Client(cluster) as client:
+
+        def lose_the_scheduler(_: int) -> None:
+            if cluster.scheduler.status.name == "running":
+                client.sync(cluster.scheduler.close)
+
+        with pytest.raises(ClusterError, match="lost the Dask cluster"):
+            scan([inbox], store, client, progress=lose_the_scheduler)
+    assert not [page for page in store.pages() if "cannot open" in page["reason"]]
+    assert {page["status"] for page in store.pages()} <= {"read", "blank"}
