@@ -186,13 +186,27 @@ class Connection:
     def found(self) -> Found:
         tables = {r[0] for r in self.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
         version = None
-        if "meta" in tables:
+        # another program's table may be called meta too: asked for columns it lacks, it stopped formkit with a
+        # traceback (an adversarial pass, 2026-12-07); without formkit's columns it is not a store's meta
+        if "meta" in tables and {"key", "value"} <= self._columns("meta"):
             row = self.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            version = int(row[0]) if row else None
+            version = self._version(row[0]) if row else None
         guards = {r[0] for r in self.execute(
             "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') AND NOT tgisinternal"
             " AND tgenabled <> 'D'")} if "audit" in tables else set()
         return Found(tables, version, guards)
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[0] for r in self.execute("SELECT column_name FROM information_schema.columns WHERE "
+                                           "table_schema = current_schema() AND table_name = ?", (table,))}
+
+    def _version(self, value: Any) -> int:
+        """The store's schema version as ``meta`` holds it; text that is no number is a damaged store."""
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise StoreError(f"{self.url.shown}: damaged: its schema version ({str(value)[:40]!r}) is no number; "
+                             "restore the store from a backup") from None
 
     def create(self, statements: list[str], version: int) -> None:
         """Make the store in an empty database, in one transaction (a second formkit creating the same store
