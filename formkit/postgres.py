@@ -26,10 +26,12 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .database import DatabaseURL, require
-from .errors import OutputError, StoreBusyError, StoreError
+from .errors import InputError, OutputError, StoreBusyError, StoreError
 
 ADVISORY_LOCK = 0x666F726D6B6974  # 'formkit': the store's write lock, per database
 LOCK_TIMEOUT = "30s"  # as SQLite's busy timeout
@@ -106,6 +108,34 @@ def _rows(cursor: Any) -> Any:
     return lambda values: Row(values, index)
 
 
+def _refuse_misread(url: DatabaseURL, psycopg: ModuleType) -> None:
+    """Refuse, before connecting (exit 5), a URL libpq cannot read, or reads otherwise than it is written: a
+    password holding '@' or '/' not percent-encoded, which libpq cut there and took the rest for the host
+    (and said so in its messages: part of the password shown). It was a traceback for an unknown query
+    parameter, and libpq's messages may quote the URL (an adversarial pass, 2026-12-07)."""
+    try:
+        libpq = psycopg.conninfo.conninfo_to_dict(str(url))
+    except psycopg.ProgrammingError as exc:
+        raise InputError(f"{url.shown}: not a PostgreSQL URL libpq can read ({url.hidden(_first_line(exc))})") \
+            from None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a password's '/' makes the rest of it the port: ValueError)
+        given = parse_qs(parts.query)
+        misread = any(written is not None and key not in given and unquote(written) != libpq.get(key)
+                      for key, written in (("user", parts.username), ("password", parts.password)))
+    except ValueError:
+        misread = True
+    if misread:
+        raise InputError(f"{url.shown}: libpq would read this URL otherwise than it is written: in the user name and "
+                         "password, write '@', ':', '/', '?' and '#' as %40, %3A, %2F, %3F and %23; better, keep "
+                         "the password out of the URL (~/.pgpass or PGPASSWORD)")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 @dataclass
 class Found:
     """What a database holds: its tables, the store's schema version, and the audit log's live guards."""
@@ -122,6 +152,7 @@ class Connection:
     def __init__(self, url: DatabaseURL, readonly: bool = False) -> None:
         psycopg = require("psycopg", "a PostgreSQL store (--db postgresql://...)")
         self.url, self.readonly, self._psycopg = url, readonly, psycopg
+        _refuse_misread(url, psycopg)
         try:
             self._conn = psycopg.connect(str(url), autocommit=True, row_factory=_rows, application_name="formkit",
                                          connect_timeout=CONNECT_TIMEOUT)
@@ -166,7 +197,7 @@ class Connection:
     def _mapped(self, exc: Exception, doing: str = "the store cannot be used") -> Exception:
         """A psycopg error as the formkit error a user can act on; other errors (a bug) as they are."""
         state = getattr(exc, "sqlstate", None) or ""
-        where, text = self.url.shown, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        where, text = self.url.shown, self.url.hidden(_first_line(exc))
         if state == "53100":
             return OutputError(f"{where}: the database's disk is full ({text}); nothing of the last page was "
                                "kept: free space and run the same command again")

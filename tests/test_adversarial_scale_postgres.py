@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from formkit.errors import ExitCode
+from formkit.store import Store
 from formkit_cli import main
 
 
@@ -49,3 +50,33 @@ def test_a_store_whose_schema_version_is_no_number_is_damaged_not_a_traceback(po
     for command in (["status"], ["scan", str(tmp_path)]):
         result = CliRunner().invoke(main, [*command, "--db", url], catch_exceptions=False)
         assert result.exit_code == ExitCode.STORE and "damaged" in result.output and "'three'" in result.output
+
+
+@pytest.mark.parametrize(("url", "code"), [
+    # a password holding '@': libpq cut it there and took the rest for the host, which its message showed, and
+    # formkit's own hid only up to the first '@' (both showed 'ssw0rd-9f'); refused before connecting
+    ("postgresql://formkit:p@ssw0rd-9f@127.0.0.1:{port}/x", ExitCode.INPUT),
+    ("postgresql://formkit:p/ssw0rd-9f@127.0.0.1:{port}/x", ExitCode.INPUT),
+    # a password in the query was shown in full
+    ("postgresql://formkit@127.0.0.1:1/x?password=p-ssw0rd-9f", ExitCode.STORE),
+    # libpq's own messages may quote the URL, or the part of it they could not read (a traceback for the first)
+    ("postgresql://formkit:p-ssw0rd-9f@127.0.0.1:{port}/x?application=x", ExitCode.INPUT),
+    ("postgresql://formkit:p-ssw0rd-9f@[::1/x", ExitCode.INPUT),
+    ("postgresql://formkit:p-ssw0rd-9f%zz@127.0.0.1:{port}/x", ExitCode.INPUT),
+])
+def test_a_url_libpq_cannot_read_as_written_is_refused_and_no_part_of_its_password_shown(postgres, url, code):
+    url = url.format(port=postgres.port)
+    for command in (["status", "--db", url], ["scan", "--db", url, "nothing.png"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == code and isinstance(result.exception, SystemExit), result.output
+        assert "ssw0rd" not in result.output and "9f" not in result.output and "***" in result.output, result.output
+
+
+def test_a_url_with_odd_but_readable_parts_still_opens_the_store(postgres):
+    """What the refusals above must not refuse: a percent-encoded password, libpq's options in the query."""
+    url = postgres.database()
+    Store(url).close()  # makes the store
+    for odd in (url.replace("//formkit@", "//formkit:p%40ss%2Fw0rd@", 1) + "?sslmode=disable",
+                url + "?options=-csearch_path%3Dpublic&application_name=x"):
+        result = CliRunner().invoke(main, ["status", "--db", odd])
+        assert result.exit_code == 0, result.output
