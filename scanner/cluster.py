@@ -17,13 +17,15 @@ path as here.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,19 +135,37 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
     catalogue = catalogue or shipped_catalogue()
     client = connect(cluster) if isinstance(cluster, str) else cluster
     try:
-        _wait_for_workers(client)
-        summary = ScanSummary()
-        files, summary.missing, summary.ignored, summary.unreadable = find_inputs(
-            paths, None if store.postgres else Path(store.path))
-        work, input_ids = plan([describe(f) for f in files], store, summary)
-        if planned:
-            planned(len(work))
-        if work:
-            _read(client, distributed, work, input_ids, store, summary, shared_paths, catalogue, progress)
-        return summary
+        with _client_logs_quiet():
+            try:
+                _wait_for_workers(client)
+                summary = ScanSummary()
+                files, summary.missing, summary.ignored, summary.unreadable = find_inputs(
+                    paths, None if store.postgres else Path(store.path))
+                work, input_ids = plan([describe(f) for f in files], store, summary)
+                if planned:
+                    planned(len(work))
+                if work:
+                    _read(client, distributed, work, input_ids, store, summary, shared_paths, catalogue, progress)
+                return summary
+            except ClusterError:
+                client.close()  # now, while quiet: closing a client that lost its scheduler logs it again
+                raise
     finally:
         if client is not cluster:
             client.close()
+
+
+@contextlib.contextmanager
+def _client_logs_quiet() -> Iterator[None]:
+    """Dask's client logs a lost scheduler as an error with its traceback, thirty lines on the terminal before
+    formkit's own message says what happened and what to do (exit 5): not while the scan runs."""
+    logger = logging.getLogger("distributed.client")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _wait_for_workers(client: Any) -> None:
@@ -156,6 +176,8 @@ def _wait_for_workers(client: Any) -> None:
     try:
         client.wait_for_workers(1, timeout=WORKERS_WAIT_S)
     except (OSError, TimeoutError) as exc:
+        if client.status != "running":
+            raise _lost(exc) from exc
         raise ClusterError(f"the Dask scheduler has no workers (none joined in {WORKERS_WAIT_S} s): start them, "
                            "e.g. 'dask worker SCHEDULER_ADDRESS --nthreads 1' on each reading machine") from exc
 
@@ -171,8 +193,9 @@ def _asked(call: Callable[..., Any], *args: Any, **options: Any) -> Any:
 
 
 def _lost(exc: BaseException) -> ClusterError:
-    return ClusterError(f"lost the Dask cluster ({type(exc).__name__}: {exc}); the pages read so far are saved: run "
-                        "the same command again to read the rest")
+    said = str(exc).strip().splitlines()[0] if str(exc).strip() else ""  # Dask's second line says to re-run
+    return ClusterError(f"lost the Dask cluster ({type(exc).__name__}: {said}); the pages read so far are saved: "
+                        "run the same command again to read the rest")
 
 
 def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, int], store: Store,

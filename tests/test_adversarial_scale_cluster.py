@@ -4,6 +4,7 @@ workers, a scheduler lost while a file was being sent. Each on a real Dask Local
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_a_scheduler_without_workers_is_said_so_not_a_traceback(tmp_path, monkey
         scan([inbox], Store(tmp_path / "s.sqlite"), client)
 
 
-def test_a_scheduler_lost_while_a_file_is_sent_stores_no_page_as_unreadable(two_forms, tmp_path):
+def test_a_scheduler_lost_while_a_file_is_sent_stores_no_page_as_unreadable(two_forms, tmp_path, caplog):
     """The scheduler lost as the client sends the next file's bytes: each page whose bytes could not be sent
     was stored as rejected, "cannot open the file (Timed out trying to connect ...)", and the scan then
     stopped with a traceback (RuntimeError: ConnectionPool is closed). Now the scan stops at once, saying the
@@ -113,4 +114,6 @@ def test_a_scheduler_lost_while_a_file_is_sent_stores_no_page_as_unreadable(two_
         with pytest.raises(ClusterError, match="lost the Dask cluster"):
             scan([inbox], store, client, progress=lose_the_scheduler)
     assert not [page for page in store.pages() if "cannot open" in page["reason"]]
+    # and Dask's client logged it as an error with its traceback, thirty lines before formkit's message
+    assert not [r for r in caplog.records if r.name.startswith("distributed.client") and r.levelno >= logging.ERROR]
     assert {page["status"] for page in store.pages()} <= {"read", "blank"}
