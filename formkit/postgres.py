@@ -174,8 +174,8 @@ class Connection:
         return self._run("executemany", sql, list(rows))
 
     def _run(self, method: str, sql: str, params: Any) -> Any:
-        cursor = self._conn.cursor()
         try:
+            cursor = self._conn.cursor()  # on a connection lost earlier: "the connection is closed", mapped too
             getattr(cursor, method)(translate(sql), params)
         except self._psycopg.Error as exc:
             raise self._mapped(exc) from exc

@@ -80,3 +80,22 @@ def test_a_url_with_odd_but_readable_parts_still_opens_the_store(postgres):
                 url + "?options=-csearch_path%3Dpublic&application_name=x"):
         result = CliRunner().invoke(main, ["status", "--db", odd])
         assert result.exit_code == 0, result.output
+
+
+def test_a_store_whose_connection_was_lost_says_so_each_time_it_is_used(postgres):
+    """After the first statement that found the connection lost (the server restarted, an administrator ended
+    it), the next one raised psycopg's own OperationalError ("the connection is closed"): a traceback, exit 1,
+    where a command or the review app went on to use the store (closing it, a last count)."""
+    import psycopg
+
+    from formkit.errors import StoreError
+
+    url = postgres.database()
+    store = Store(url)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND application_name = 'formkit'")
+    for _ in range(2):
+        with pytest.raises(StoreError, match="run the same command again"):
+            store.pages()
+    store.close()
