@@ -43,6 +43,8 @@ CONNECT_TIMEOUT = "20s"  # to reach the scheduler
 WORKERS_WAIT_S = 30  # for a first worker, when the scheduler has none (workers may be starting with the scan)
 CACHED_FILES = 2  # files kept on a worker's disk, so several pages of one PDF are written there once
 RESENDS = 3  # times a page is handed out again after its file's bytes were lost with a worker
+WORKERS_LOST = (f"the workers reading this page were lost {RESENDS + 1} times (does it take more memory or time than a "
+                "worker has?): the rest went on; the next run reads it again")
 SHARED_FILE_DIFFERS = ("the worker's file at this path is not the file hashed here (written over since, or another "
                        "machine's file of the same name: is the share mounted alike on every worker?); scan it again")
 
@@ -213,7 +215,11 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
     limit, done = 0, 0
 
     def submit_more() -> None:
-        nonlocal limit
+        nonlocal limit, remote_catalogue
+        if remote_catalogue.status != "finished":
+            # scattered, it has no lineage either: lost with the last worker holding it (a cluster of one worker, or
+            # all of them restarted), every page handed out after was cancelled at once, and the scan stopped
+            remote_catalogue = _asked(client.scatter, catalogue, broadcast=True, hash=False)
         if done % 50 == 0:  # workers may come and go: look again now and then (a round trip to the scheduler)
             limit = max(4, IN_FLIGHT_PER_THREAD * sum(_asked(client.nthreads).values()))
         while len(submitted) < limit:
@@ -255,6 +261,10 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
             if data is not None and sent.get(job.path) is data:
                 del sent[job.path]
             again.append(job)
+        elif future.status == "cancelled" and client.status == "running":
+            # a page whose workers keep being lost: that page rejected, not the scan stopped as if the cluster were
+            # gone (and stopped again at the same page on every run; an adversarial pass, 2026-12-07)
+            finish(job, [_rejected(job, WORKERS_LOST)])
         else:
             finish(job, _results(future, job, client, distributed))
         submit_more()

@@ -15,6 +15,7 @@ import pytest
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
 from formkit.layout.model import ChoiceField
+from formkit.records import ScanSummary
 from formkit.store import Store
 from formkit.template import resolve_template
 from tests.synthetic import draw_mark, render_pdf
@@ -117,3 +118,62 @@ def test_a_scheduler_lost_while_a_file_is_sent_stores_no_page_as_unreadable(two_
     # and Dask's client logged it as an error with its traceback, thirty lines before formkit's message
     assert not [r for r in caplog.records if r.name.startswith("distributed.client") and r.levelno >= logging.ERROR]
     assert {page["status"] for page in store.pages()} <= {"read", "blank"}
+
+
+def scan_losing_the_worker(inbox: Path, store: Store, times: int) -> tuple[ScanSummary, int]:
+    """``scanner.cluster.scan`` on a cluster of one worker process, restarted (its process ended, its data lost)
+    each time it is reading, ``times`` times; the summary, and how many times it was."""
+    import threading
+
+    from scanner.cluster import scan
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") \
+            as cluster, distributed.Client(cluster) as client:
+        losses, done = [], threading.Event()
+
+        def lose_the_worker_while_it_reads() -> None:
+            while not done.is_set() and len(losses) < times:
+                if any(keys for keys in client.processing().values()):
+                    losses.append(next(iter(client.nthreads())))
+                    client.restart_workers(losses[-1:], timeout=120)
+                done.wait(0.05)
+
+        killer = threading.Thread(target=lose_the_worker_while_it_reads)
+        killer.start()
+        try:
+            return scan([inbox], store, client), len(losses)
+        finally:
+            done.set()
+            killer.join()
+
+
+def test_a_cluster_of_one_worker_lost_once_reads_every_page(two_forms, tmp_path):
+    """The templates are sent to the workers once, as data without lineage: lost with the only worker holding
+    them, every page handed out after was cancelled at once ("missing dependency Catalogue-..."), three times
+    over, and the scan stopped as if the cluster were gone (exit 5), on every run while one worker (or all of
+    them) was being restarted."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "page.png").write_bytes(two_forms[0].read_bytes())
+    store = Store(tmp_path / "s.sqlite")
+    summary, losses = scan_losing_the_worker(inbox, store, times=1)
+    assert losses == 1 and [page["status"] for page in store.pages()] == ["read"]
+
+
+def test_a_page_whose_workers_keep_being_lost_is_rejected_and_the_scan_ends(two_forms, tmp_path):
+    """Each time the worker holding a page's file was lost, its page was handed out again, up to three times;
+    the fourth loss stopped the whole scan as if the cluster were gone ("lost the Dask cluster", exit 5), and so
+    did every later run, at the same page (one that takes more memory than a worker has, say). The page is
+    now rejected with the reason, the scan ends as usual, and the next run reads the page again."""
+    from scanner.cluster import RESENDS
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "page.png").write_bytes(two_forms[0].read_bytes())
+    store = Store(tmp_path / "s.sqlite")
+    summary, losses = scan_losing_the_worker(inbox, store, times=RESENDS + 1)
+    assert losses == RESENDS + 1 and sum(summary.pages.values()) == 1
+    (page,) = store.pages()
+    assert page["status"] == "rejected" and "workers reading this page were lost" in page["reason"]
+    scan_losing_the_worker(inbox, store, times=0)
+    assert [page["status"] for page in store.pages()] == ["read"]
