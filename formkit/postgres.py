@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -36,6 +37,7 @@ from .errors import InputError, OutputError, StoreBusyError, StoreError
 ADVISORY_LOCK = 0x666F726D6B6974  # 'formkit': the store's write lock, per database
 LOCK_TIMEOUT = "30s"  # as SQLite's busy timeout
 CONNECT_TIMEOUT = 15  # seconds: an unreachable server is said so, not waited for
+IDLE_CHECK_S = 10.0  # a connection unused this long is checked (one round trip) before it is used again
 FIRST_SCHEMA = 3  # the first schema a PostgreSQL store can have
 STEPS: dict[int, tuple[str, ...]] = {}  # schema N: the statements that make a store of schema N one of N + 1
 GUARD_FUNCTION = """
@@ -153,24 +155,48 @@ class Connection:
         psycopg = require("psycopg", "a PostgreSQL store (--db postgresql://...)")
         self.url, self.readonly, self._psycopg = url, readonly, psycopg
         _refuse_misread(url, psycopg)
+        self._in_transaction = False
+        self._connect()
+
+    def _connect(self) -> None:
         try:
-            self._conn = psycopg.connect(str(url), autocommit=True, row_factory=_rows, application_name="formkit",
-                                         connect_timeout=CONNECT_TIMEOUT)
-        except psycopg.Error as exc:
+            self._conn = self._psycopg.connect(str(self.url), autocommit=True, row_factory=_rows,
+                                               application_name="formkit", connect_timeout=CONNECT_TIMEOUT)
+        except self._psycopg.Error as exc:
             raise self._mapped(exc, "cannot connect to the database") from exc
         try:
-            self.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-            if readonly:
-                self.execute("SET default_transaction_read_only = on")
+            self._run("execute", f"SET lock_timeout = '{LOCK_TIMEOUT}'", ())
+            if self.readonly:
+                self._run("execute", "SET default_transaction_read_only = on", ())
         except BaseException:
             self._conn.close()
             raise
 
+    def _alive(self) -> None:
+        """Between transactions, a connection lost while it was idle (the server restarted, an idle session
+        ended by the server or a firewall) replaced by a new one. A scan holds its connection unused while it
+        describes every file before saving the first page: where idle sessions end sooner, every run of a large
+        backlog stopped there, exit 7, and a watch stopped at the first file after a restart of the server (an
+        adversarial pass, 2026-12-07). Never inside a transaction: what it did is gone with the connection."""
+        if self._in_transaction:
+            return
+        if not self._conn.closed and time.monotonic() - self._used < IDLE_CHECK_S:
+            return
+        if not self._conn.closed:
+            try:
+                self._conn.execute("SELECT 1")
+                return
+            except self._psycopg.Error:
+                self._conn.close()
+        self._connect()
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement of the store's SQL; returns the cursor (fetchone, fetchall, rowcount, rows)."""
+        self._alive()
         return self._run("execute", sql, tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        self._alive()
         return self._run("executemany", sql, list(rows))
 
     def _run(self, method: str, sql: str, params: Any) -> Any:
@@ -179,17 +205,23 @@ class Connection:
             getattr(cursor, method)(translate(sql), params)
         except self._psycopg.Error as exc:
             raise self._mapped(exc) from exc
+        finally:
+            self._used = time.monotonic()
         return cursor
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Connection]:
         """One transaction holding the store's write lock from its start; rolled back on any error."""
+        self._alive()
         try:
             with self._conn.transaction():
+                self._in_transaction = True
                 self.execute("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK,))
                 yield self
         except self._psycopg.Error as exc:  # the commit itself, or the connection lost meanwhile
             raise self._mapped(exc) from exc
+        finally:
+            self._in_transaction = False
 
     def close(self) -> None:
         self._conn.close()

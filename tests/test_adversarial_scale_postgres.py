@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from formkit.errors import ExitCode
 from formkit.store import Store
 from formkit_cli import main
+from tests.test_store_backends import file_info
 
 
 def tables_and_rows(url: str) -> dict[str, list]:
@@ -82,20 +83,41 @@ def test_a_url_with_odd_but_readable_parts_still_opens_the_store(postgres):
         assert result.exit_code == 0, result.output
 
 
-def test_a_store_whose_connection_was_lost_says_so_each_time_it_is_used(postgres):
-    """After the first statement that found the connection lost (the server restarted, an administrator ended
-    it), the next one raised psycopg's own OperationalError ("the connection is closed"): a traceback, exit 1,
-    where a command or the review app went on to use the store (closing it, a last count)."""
+def end_formkits_sessions(url: str) -> None:
+    """What a restart of the server, or its ending of idle sessions, does to formkit's connections."""
     import psycopg
 
+    with psycopg.connect(url, autocommit=True) as admin:
+        # waits up to 60 s until each is gone (PostgreSQL 14 on)
+        admin.execute("SELECT pg_terminate_backend(pid, 60000) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND application_name = 'formkit'")
+
+
+def test_a_store_whose_connection_was_lost_says_so_then_connects_again(postgres):
+    """After the first statement that found the connection lost, the next one raised psycopg's own
+    OperationalError ("the connection is closed"): a traceback, exit 1, where a command or the review app went
+    on to use the store. It says so once (what was under way is gone), then connects again."""
     from formkit.errors import StoreError
 
     url = postgres.database()
     store = Store(url)
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                      "AND application_name = 'formkit'")
-    for _ in range(2):
-        with pytest.raises(StoreError, match="run the same command again"):
-            store.pages()
+    end_formkits_sessions(url)
+    with pytest.raises(StoreError, match="run the same command again"):
+        store.pages()
+    assert store.pages() == []
+    store.close()
+
+
+def test_a_connection_ended_while_idle_is_replaced_before_the_next_page_is_saved(postgres, monkeypatch):
+    """A scan describes every file before it saves the first page, its connection unused meanwhile; a server
+    that ends idle sessions (idle_session_timeout, a firewall), or restarted meanwhile, stopped every run of a
+    large backlog at its first page (exit 7), and a watch at the first file after a restart."""
+    from formkit import postgres as backend
+
+    monkeypatch.setattr(backend, "IDLE_CHECK_S", 0.0, raising=False)  # checked however short the wait
+    url = postgres.database()
+    store = Store(url)
+    end_formkits_sessions(url)
+    assert store.add_input(file_info("a.jpg"))[1] == {}
+    assert store.input_path(file_info("a.jpg").sha256) == "a.jpg"
     store.close()
