@@ -121,10 +121,29 @@ def _local_copy(content: bytes | Callable[[], bytes], sha: str, suffix: str, dif
 def connect(address: str) -> Any:
     """A Dask client of the scheduler at ``address`` (e.g. tcp://10.0.0.5:8786)."""
     distributed = require("distributed", "--cluster")
+    _check_address(address, distributed)
     try:
         return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ClusterError(f"--cluster {address}: cannot reach the Dask scheduler ({exc})") from exc
+
+
+def _check_address(address: str, distributed: Any) -> None:
+    """Refuse an address Dask cannot connect to by its form (no scheme, an unknown one, no port), or a TLS one
+    without TLS settings: the client made of one said so only after waiting 40 s more while it was thrown away,
+    and printed a traceback (an adversarial pass, 2026-12-07)."""
+    try:
+        scheme, location = distributed.comm.addressing.parse_address(address, strict=True)
+        distributed.comm.registry.get_backend(scheme).get_address_host_port(location)
+    except NotImplementedError:  # a scheme whose addresses Dask does not split (inproc, ucx): left to Dask
+        return
+    except ValueError as exc:
+        raise ClusterError(f"--cluster {address}: not a Dask scheduler's address ({exc}); give one as "
+                           "tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786") from exc
+    if scheme in ("tls", "wss") and distributed.Security().get_connection_args("client").get("ssl_context") is None:
+        # the client failed with a TypeError's traceback (exit 1)
+        raise ClusterError(f"--cluster {address}: a {scheme}:// scheduler needs Dask's TLS settings for clients "
+                           "(distributed.comm.tls.ca-file, .client.cert and .client.key in the Dask configuration)")
 
 
 def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths: bool = False,

@@ -177,3 +177,21 @@ def test_a_page_whose_workers_keep_being_lost_is_rejected_and_the_scan_ends(two_
     assert page["status"] == "rejected" and "workers reading this page were lost" in page["reason"]
     scan_losing_the_worker(inbox, store, times=0)
     assert [page["status"] for page in store.pages()] == ["read"]
+
+
+@pytest.mark.parametrize("address", ["8786", "foo://scheduler:8786", "tcp://[::1", "tls://127.0.0.1:1"])
+def test_a_cluster_address_dask_cannot_use_is_refused_at_once_without_a_traceback(address, tmp_path):
+    """A port alone, an unknown scheme, a broken IPv6 host: said, exit 5, but the client made of it printed a
+    traceback as it was thrown away, 40 s later; a tls:// address without Dask's TLS settings was a traceback
+    (TypeError, exit 1). Run as a user runs it, so that what Python prints at exit is seen."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.sqlite"
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "formkit_cli", "scan", str(tmp_path), "--db", str(db), "--cluster",
+                           address], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 5 and "Traceback" not in done.stderr, done.stderr
+    assert f"--cluster {address}:" in done.stderr and not db.exists()
