@@ -155,7 +155,7 @@ class Connection:
         psycopg = require("psycopg", "a PostgreSQL store (--db postgresql://...)")
         self.url, self.readonly, self._psycopg = url, readonly, psycopg
         _refuse_misread(url, psycopg)
-        self._in_transaction = False
+        self._transactions = 0  # writing() blocks open (a block inside another is a savepoint of its transaction)
         self._connect()
 
     def _connect(self) -> None:
@@ -178,7 +178,7 @@ class Connection:
         describes every file before saving the first page: where idle sessions end sooner, every run of a large
         backlog stopped there, exit 7, and a watch stopped at the first file after a restart of the server (an
         adversarial pass, 2026-12-07). Never inside a transaction: what it did is gone with the connection."""
-        if self._in_transaction:
+        if self._transactions:
             return
         if not self._conn.closed and time.monotonic() - self._used < IDLE_CHECK_S:
             return
@@ -213,15 +213,15 @@ class Connection:
     def writing(self) -> Iterator[Connection]:
         """One transaction holding the store's write lock from its start; rolled back on any error."""
         self._alive()
+        self._transactions += 1
         try:
             with self._conn.transaction():
-                self._in_transaction = True
                 self.execute("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK,))
                 yield self
         except self._psycopg.Error as exc:  # the commit itself, or the connection lost meanwhile
             raise self._mapped(exc) from exc
         finally:
-            self._in_transaction = False
+            self._transactions -= 1
 
     def close(self) -> None:
         self._conn.close()
