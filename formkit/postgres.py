@@ -122,12 +122,14 @@ def _refuse_misread(url: DatabaseURL, psycopg: ModuleType) -> None:
             from None
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 (a password's '/' makes the rest of it the port: ValueError)
         given = parse_qs(parts.query)
         misread = any(written is not None and key not in given and unquote(written) != libpq.get(key)
                       for key, written in (("user", parts.username), ("password", parts.password)))
     except ValueError:
         misread = True
+    # a password's '/' ends the host there for libpq: the user name taken for the host, the password for the port
+    # (several hosts, each with its port, are libpq's way to name a server and its standbys: kept)
+    misread = misread or not re.fullmatch(r"[0-9,]*", libpq.get("port") or "")
     if misread:
         raise InputError(f"{url.shown}: libpq would read this URL otherwise than it is written: in the user name and "
                          "password, write '@', ':', '/', '?' and '#' as %40, %3A, %2F, %3F and %23; better, keep "

@@ -74,11 +74,14 @@ def test_a_url_libpq_cannot_read_as_written_is_refused_and_no_part_of_its_passwo
 
 
 def test_a_url_with_odd_but_readable_parts_still_opens_the_store(postgres):
-    """What the refusals above must not refuse: a percent-encoded password, libpq's options in the query."""
+    """What the refusals above must not refuse: a percent-encoded password, libpq's options in the query, a
+    server and its standby as two hosts (the first version refused these: the port was read as one number)."""
     url = postgres.database()
     Store(url).close()  # makes the store
+    standby = url.replace(f":{postgres.port}/", f":{postgres.port},127.0.0.1:1/", 1)
     for odd in (url.replace("//formkit@", "//formkit:p%40ss%2Fw0rd@", 1) + "?sslmode=disable",
-                url + "?options=-csearch_path%3Dpublic&application_name=x"):
+                url + "?options=-csearch_path%3Dpublic&application_name=x", standby,
+                standby.replace("//formkit@", "//formkit:pw@", 1) + "?target_session_attrs=any"):
         result = CliRunner().invoke(main, ["status", "--db", odd])
         assert result.exit_code == 0, result.output
 
