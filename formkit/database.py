@@ -10,11 +10,14 @@ from __future__ import annotations
 import importlib
 import re
 from types import ModuleType
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from .errors import InputError
 
 URL_SCHEMES = ("postgresql://", "postgres://")
+# user:PASSWORD@ (to the last '@', whatever the password holds), and a password given in the query
+_PASSWORD = re.compile(r"^([a-z]+://[^:@]*):(.*)@", re.IGNORECASE | re.DOTALL)
+_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#]*)", re.IGNORECASE)
 SCALE_EXTRA = 'pip install "formkit[scale]"'
 
 
@@ -44,11 +47,25 @@ class DatabaseURL(str):
 
     @property
     def shown(self) -> str:
-        parts = urlsplit(self)
-        if parts.password is None:
-            return str(self)
-        netloc = re.sub(r":[^@]*@", ":***@", parts.netloc, count=1)
-        return urlunsplit(parts._replace(netloc=netloc))
+        """The URL with its password hidden: the whole of it, even where it holds '@' or '/' (it showed what
+        followed a password's '@'), and a ``password=`` in the query (shown in full before; an adversarial pass,
+        2026-12-07). Never fails, even on a URL that does not parse."""
+        return _QUERY_PASSWORD.sub(r"\1***", _PASSWORD.sub(r"\1:***@", str(self), count=1))
+
+    def hidden(self, text: str) -> str:
+        """``text`` (a driver's message) with this URL, and anything in it that may be its password, hidden."""
+        text = text.replace(str(self), self.shown)
+        for secret in sorted(self._secrets(), key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    def _secrets(self) -> set[str]:
+        """What may be the URL's password, as written and decoded: up to the last '@' (as ``shown`` hides it), up
+        to the first (as libpq reads it), and in the query."""
+        found = [value for _, value in _QUERY_PASSWORD.findall(self)]
+        if match := _PASSWORD.match(self):
+            found += [match.group(2), match.group(2).partition("@")[0]]
+        return {secret for secret in {*found, *map(unquote, found)} if secret}
 
     def __format__(self, spec: str) -> str:
         """In messages (every f-string), the URL with its password hidden; ``str()`` keeps it, to connect."""

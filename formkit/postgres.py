@@ -24,16 +24,20 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .database import DatabaseURL, require
-from .errors import OutputError, StoreBusyError, StoreError
+from .errors import InputError, OutputError, StoreBusyError, StoreError
 
 ADVISORY_LOCK = 0x666F726D6B6974  # 'formkit': the store's write lock, per database
 LOCK_TIMEOUT = "30s"  # as SQLite's busy timeout
 CONNECT_TIMEOUT = 15  # seconds: an unreachable server is said so, not waited for
+IDLE_CHECK_S = 10.0  # a connection unused this long is checked (one round trip) before it is used again
 FIRST_SCHEMA = 3  # the first schema a PostgreSQL store can have
 STEPS: dict[int, tuple[str, ...]] = {}  # schema N: the statements that make a store of schema N one of N + 1
 GUARD_FUNCTION = """
@@ -106,6 +110,36 @@ def _rows(cursor: Any) -> Any:
     return lambda values: Row(values, index)
 
 
+def _refuse_misread(url: DatabaseURL, psycopg: ModuleType) -> None:
+    """Refuse, before connecting (exit 5), a URL libpq cannot read, or reads otherwise than it is written: a
+    password holding '@' or '/' not percent-encoded, which libpq cut there and took the rest for the host
+    (and said so in its messages: part of the password shown). It was a traceback for an unknown query
+    parameter, and libpq's messages may quote the URL (an adversarial pass, 2026-12-07)."""
+    try:
+        libpq = psycopg.conninfo.conninfo_to_dict(str(url))
+    except psycopg.ProgrammingError as exc:
+        raise InputError(f"{url.shown}: not a PostgreSQL URL libpq can read ({url.hidden(_first_line(exc))})") \
+            from None
+    try:
+        parts = urlsplit(url)
+        given = parse_qs(parts.query)
+        misread = any(written is not None and key not in given and unquote(written) != libpq.get(key)
+                      for key, written in (("user", parts.username), ("password", parts.password)))
+    except ValueError:
+        misread = True
+    # a password's '/' ends the host there for libpq: the user name taken for the host, the password for the port
+    # (several hosts, each with its port, are libpq's way to name a server and its standbys: kept)
+    misread = misread or not re.fullmatch(r"[0-9,]*", libpq.get("port") or "")
+    if misread:
+        raise InputError(f"{url.shown}: libpq would read this URL otherwise than it is written: in the user name and "
+                         "password, write '@', ':', '/', '?' and '#' as %40, %3A, %2F, %3F and %23; better, keep "
+                         "the password out of the URL (~/.pgpass or PGPASSWORD)")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 @dataclass
 class Found:
     """What a database holds: its tables, the store's schema version, and the audit log's live guards."""
@@ -122,43 +156,74 @@ class Connection:
     def __init__(self, url: DatabaseURL, readonly: bool = False) -> None:
         psycopg = require("psycopg", "a PostgreSQL store (--db postgresql://...)")
         self.url, self.readonly, self._psycopg = url, readonly, psycopg
+        _refuse_misread(url, psycopg)
+        self._transactions = 0  # writing() blocks open (a block inside another is a savepoint of its transaction)
+        self._connect()
+
+    def _connect(self) -> None:
         try:
-            self._conn = psycopg.connect(str(url), autocommit=True, row_factory=_rows, application_name="formkit",
-                                         connect_timeout=CONNECT_TIMEOUT)
-        except psycopg.Error as exc:
+            self._conn = self._psycopg.connect(str(self.url), autocommit=True, row_factory=_rows,
+                                               application_name="formkit", connect_timeout=CONNECT_TIMEOUT)
+        except self._psycopg.Error as exc:
             raise self._mapped(exc, "cannot connect to the database") from exc
         try:
-            self.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-            if readonly:
-                self.execute("SET default_transaction_read_only = on")
+            self._run("execute", f"SET lock_timeout = '{LOCK_TIMEOUT}'", ())
+            if self.readonly:
+                self._run("execute", "SET default_transaction_read_only = on", ())
         except BaseException:
             self._conn.close()
             raise
 
+    def _alive(self) -> None:
+        """Between transactions, a connection lost while it was idle (the server restarted, an idle session
+        ended by the server or a firewall) replaced by a new one. A scan holds its connection unused while it
+        describes every file before saving the first page: where idle sessions end sooner, every run of a large
+        backlog stopped there, exit 7, and a watch stopped at the first file after a restart of the server (an
+        adversarial pass, 2026-12-07). Never inside a transaction: what it did is gone with the connection."""
+        if self._transactions:
+            return
+        if not self._conn.closed and time.monotonic() - self._used < IDLE_CHECK_S:
+            return
+        if not self._conn.closed:
+            try:
+                self._conn.execute("SELECT 1")
+                return
+            except self._psycopg.Error:
+                self._conn.close()
+        self._connect()
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement of the store's SQL; returns the cursor (fetchone, fetchall, rowcount, rows)."""
+        self._alive()
         return self._run("execute", sql, tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        self._alive()
         return self._run("executemany", sql, list(rows))
 
     def _run(self, method: str, sql: str, params: Any) -> Any:
-        cursor = self._conn.cursor()
         try:
+            cursor = self._conn.cursor()  # on a connection lost earlier: "the connection is closed", mapped too
             getattr(cursor, method)(translate(sql), params)
         except self._psycopg.Error as exc:
             raise self._mapped(exc) from exc
+        finally:
+            self._used = time.monotonic()
         return cursor
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Connection]:
         """One transaction holding the store's write lock from its start; rolled back on any error."""
+        self._alive()
+        self._transactions += 1
         try:
             with self._conn.transaction():
                 self.execute("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK,))
                 yield self
         except self._psycopg.Error as exc:  # the commit itself, or the connection lost meanwhile
             raise self._mapped(exc) from exc
+        finally:
+            self._transactions -= 1
 
     def close(self) -> None:
         self._conn.close()
@@ -166,7 +231,7 @@ class Connection:
     def _mapped(self, exc: Exception, doing: str = "the store cannot be used") -> Exception:
         """A psycopg error as the formkit error a user can act on; other errors (a bug) as they are."""
         state = getattr(exc, "sqlstate", None) or ""
-        where, text = self.url.shown, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        where, text = self.url.shown, self.url.hidden(_first_line(exc))
         if state == "53100":
             return OutputError(f"{where}: the database's disk is full ({text}); nothing of the last page was "
                                "kept: free space and run the same command again")
@@ -186,13 +251,27 @@ class Connection:
     def found(self) -> Found:
         tables = {r[0] for r in self.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
         version = None
-        if "meta" in tables:
+        # another program's table may be called meta too: asked for columns it lacks, it stopped formkit with a
+        # traceback (an adversarial pass, 2026-12-07); without formkit's columns it is not a store's meta
+        if "meta" in tables and {"key", "value"} <= self._columns("meta"):
             row = self.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            version = int(row[0]) if row else None
+            version = self._version(row[0]) if row else None
         guards = {r[0] for r in self.execute(
             "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') AND NOT tgisinternal"
             " AND tgenabled <> 'D'")} if "audit" in tables else set()
         return Found(tables, version, guards)
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[0] for r in self.execute("SELECT column_name FROM information_schema.columns WHERE "
+                                           "table_schema = current_schema() AND table_name = ?", (table,))}
+
+    def _version(self, value: Any) -> int:
+        """The store's schema version as ``meta`` holds it; text that is no number is a damaged store."""
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise StoreError(f"{self.url.shown}: damaged: its schema version ({str(value)[:40]!r}) is no number; "
+                             "restore the store from a backup") from None
 
     def create(self, statements: list[str], version: int) -> None:
         """Make the store in an empty database, in one transaction (a second formkit creating the same store

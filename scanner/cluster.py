@@ -17,13 +17,15 @@ path as here.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,13 @@ from .ingest import FILE_CHANGED, PageLoadError, describe, find_inputs
 
 IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thread: enough to keep them busy
 CONNECT_TIMEOUT = "20s"  # to reach the scheduler
+WORKERS_WAIT_S = 30  # for a first worker, when the scheduler has none (workers may be starting with the scan)
 CACHED_FILES = 2  # files kept on a worker's disk, so several pages of one PDF are written there once
 RESENDS = 3  # times a page is handed out again after its file's bytes were lost with a worker
+WORKERS_LOST = (f"the workers reading this page were lost {RESENDS + 1} times (does it take more memory or time than a "
+                "worker has?): the rest went on; the next run reads it again")
+SHARED_FILE_DIFFERS = ("the worker's file at this path is not the file hashed here (written over since, or another "
+                       "machine's file of the same name: is the share mounted alike on every worker?); scan it again")
 
 _cache_lock = threading.Lock()
 _cached: OrderedDict[str, Path] = OrderedDict()  # in a worker: content hash -> local copy
@@ -50,17 +57,33 @@ class ClusterError(InputError):
 
 
 def read_shared(job: Job, catalogue: Catalogue) -> list[PageResult]:
-    """On a worker: read one page of a file the worker sees at the same path (shared storage)."""
-    prepare_worker_process()  # one compute thread per task: the cluster's threads are its parallelism
-    # another machine's mount may keep file times to another precision than the client's: the size only
-    return read_job(job._replace(stamp=(job.stamp[0], None)) if job.stamp else job, catalogue)
+    """On a worker: read one page of a file the worker sees at the same path (shared storage). Only the content
+    the client hashed is read: the worker's file at that path may be another (another machine's mount, a copy
+    not yet synced, a file written over with one of the same size), and was read and stored under the hashed
+    file's content hash, its values as that page's (an adversarial pass, 2026-12-07)."""
+
+    def content() -> bytes:
+        try:
+            return Path(job.path).read_bytes()
+        except OSError as exc:
+            raise PageLoadError(f"the file is gone or cannot be opened on the worker ({exc.strerror or exc})") \
+                from exc
+
+    return _read_copy(job, catalogue, content, SHARED_FILE_DIFFERS)
 
 
 def read_sent(data: bytes, job: Job, catalogue: Catalogue) -> list[PageResult]:
     """On a worker: read one page of a file sent as ``data``; results name the file as the client does."""
-    prepare_worker_process()
+    return _read_copy(job, catalogue, data, FILE_CHANGED)
+
+
+def _read_copy(job: Job, catalogue: Catalogue, content: bytes | Callable[[], bytes], differs: str
+               ) -> list[PageResult]:
+    """Read one page of this worker's copy of the file whose content hashed as ``job.sha`` (``_local_copy``);
+    ``differs``: the page's reason when ``content`` is not that content."""
+    prepare_worker_process()  # one compute thread per task: the cluster's threads are its parallelism
     try:
-        local = _local_copy(data, job.sha, Path(job.path).suffix.lower())
+        local = _local_copy(content, job.sha, Path(job.path).suffix.lower(), differs)
     except PageLoadError as exc:
         return [_rejected(job, str(exc))]
     results = read_job(Job(str(local), job.sha, job.index), catalogue)  # its own copy: no stamp to check
@@ -70,8 +93,9 @@ def read_sent(data: bytes, job: Job, catalogue: Catalogue) -> list[PageResult]:
     return results
 
 
-def _local_copy(data: bytes, sha: str, suffix: str) -> Path:
-    """The file's content on this worker's disk (the loaders read files), kept for the next page of it."""
+def _local_copy(content: bytes | Callable[[], bytes], sha: str, suffix: str, differs: str = FILE_CHANGED) -> Path:
+    """The file's content on this worker's disk (the loaders read files), kept for the next page of it;
+    ``content`` is the bytes, or what reads them (not called when the copy is already here)."""
     with _cache_lock:
         if sha in _cached and _cached[sha].exists():
             _cached.move_to_end(sha)
@@ -80,8 +104,9 @@ def _local_copy(data: bytes, sha: str, suffix: str) -> Path:
         if not folder.exists():
             folder.mkdir(mode=0o700)
             atexit.register(shutil.rmtree, folder, True)
-        if hashlib.sha256(data).hexdigest() != sha:  # read by the client after the file was hashed
-            raise PageLoadError(FILE_CHANGED)
+        data = content() if callable(content) else content
+        if hashlib.sha256(data).hexdigest() != sha:  # not the content the client hashed
+            raise PageLoadError(differs)
         local = folder / f"{sha}{suffix}"
         partial = local.with_suffix(".part")
         partial.write_bytes(data)
@@ -96,10 +121,29 @@ def _local_copy(data: bytes, sha: str, suffix: str) -> Path:
 def connect(address: str) -> Any:
     """A Dask client of the scheduler at ``address`` (e.g. tcp://10.0.0.5:8786)."""
     distributed = require("distributed", "--cluster")
+    _check_address(address, distributed)
     try:
         return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ClusterError(f"--cluster {address}: cannot reach the Dask scheduler ({exc})") from exc
+
+
+def _check_address(address: str, distributed: Any) -> None:
+    """Refuse an address Dask cannot connect to by its form (no scheme, an unknown one, no port), or a TLS one
+    without TLS settings: the client made of one said so only after waiting 40 s more while it was thrown away,
+    and printed a traceback (an adversarial pass, 2026-12-07)."""
+    try:
+        scheme, location = distributed.comm.addressing.parse_address(address, strict=True)
+        distributed.comm.registry.get_backend(scheme).get_address_host_port(location)
+    except NotImplementedError:  # a scheme whose addresses Dask does not split (inproc, ucx): left to Dask
+        return
+    except ValueError as exc:
+        raise ClusterError(f"--cluster {address}: not a Dask scheduler's address ({exc}); give one as "
+                           "tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786") from exc
+    if scheme in ("tls", "wss") and distributed.Security().get_connection_args("client").get("ssl_context") is None:
+        # the client failed with a TypeError's traceback (exit 1)
+        raise ClusterError(f"--cluster {address}: a {scheme}:// scheduler needs Dask's TLS settings for clients "
+                           "(distributed.comm.tls.ca-file, .client.cert and .client.key in the Dask configuration)")
 
 
 def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths: bool = False,
@@ -112,25 +156,74 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
     catalogue = catalogue or shipped_catalogue()
     client = connect(cluster) if isinstance(cluster, str) else cluster
     try:
-        summary = ScanSummary()
-        files, summary.missing, summary.ignored, summary.unreadable = find_inputs(
-            paths, None if store.postgres else Path(store.path))
-        work, input_ids = plan([describe(f) for f in files], store, summary)
-        if planned:
-            planned(len(work))
-        if work:
-            _read(client, distributed, work, input_ids, store, summary, shared_paths, catalogue, progress)
-        return summary
+        with _client_logs_quiet():
+            try:
+                _wait_for_workers(client)
+                summary = ScanSummary()
+                files, summary.missing, summary.ignored, summary.unreadable = find_inputs(
+                    paths, None if store.postgres else Path(store.path))
+                work, input_ids = plan([describe(f) for f in files], store, summary)
+                if planned:
+                    planned(len(work))
+                if work:
+                    _read(client, distributed, work, input_ids, store, summary, shared_paths, catalogue, progress)
+                return summary
+            except ClusterError:
+                client.close()  # now, while quiet: closing a client that lost its scheduler logs it again
+                raise
     finally:
         if client is not cluster:
             client.close()
+
+
+@contextlib.contextmanager
+def _client_logs_quiet() -> Iterator[None]:
+    """Dask's client logs a lost scheduler as an error with its traceback, thirty lines on the terminal before
+    formkit's own message says what happened and what to do (exit 5): not while the scan runs."""
+    logger = logging.getLogger("distributed.client")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _wait_for_workers(client: Any) -> None:
+    """Return once the cluster has a worker; a scheduler without any (none started, or all gone) is said so (exit
+    5), where it was a traceback after the client's timeout (an adversarial pass, 2026-12-07)."""
+    if client.nthreads():
+        return
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_WAIT_S)
+    except (OSError, TimeoutError) as exc:
+        if client.status != "running":
+            raise _lost(exc) from exc
+        raise ClusterError(f"the Dask scheduler has no workers (none joined in {WORKERS_WAIT_S} s): start them, "
+                           "e.g. 'dask worker SCHEDULER_ADDRESS --nthreads 1' on each reading machine") from exc
+
+
+def _asked(call: Callable[..., Any], *args: Any, **options: Any) -> Any:
+    """``call`` of the client (data sent to the cluster, a question to the scheduler), a lost scheduler or cluster
+    as ``ClusterError``: a page was stored as rejected, "cannot open the file", when the cluster, not its file,
+    was gone, and the scan then stopped with a traceback (an adversarial pass, 2026-12-07)."""
+    try:
+        return call(*args, **options)
+    except (OSError, TimeoutError, RuntimeError) as exc:  # RuntimeError: the client's connections closed
+        raise _lost(exc) from exc
+
+
+def _lost(exc: BaseException) -> ClusterError:
+    said = str(exc).strip().splitlines()[0] if str(exc).strip() else ""  # Dask's second line says to re-run
+    return ClusterError(f"lost the Dask cluster ({type(exc).__name__}: {said}); the pages read so far are saved: "
+                        "run the same command again to read the rest")
 
 
 def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, int], store: Store,
           summary: ScanSummary, shared_paths: bool, catalogue: Catalogue,
           progress: Callable[[int], None] | None) -> None:
     """Hand the pages to the cluster a few at a time and save each reading as it comes back."""
-    remote_catalogue = client.scatter(catalogue, broadcast=True, hash=False)
+    remote_catalogue = _asked(client.scatter, catalogue, broadcast=True, hash=False)
     pages_left = Counter(job.path for job in work)
     sent: dict[str, Any] = {}  # path -> the file's bytes on the cluster, while pages of it are being read
     jobs = iter(work)
@@ -141,9 +234,13 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
     limit, done = 0, 0
 
     def submit_more() -> None:
-        nonlocal limit
+        nonlocal limit, remote_catalogue
+        if remote_catalogue.status != "finished":
+            # scattered, it has no lineage either: lost with the last worker holding it (a cluster of one worker, or
+            # all of them restarted), every page handed out after was cancelled at once, and the scan stopped
+            remote_catalogue = _asked(client.scatter, catalogue, broadcast=True, hash=False)
         if done % 50 == 0:  # workers may come and go: look again now and then (a round trip to the scheduler)
-            limit = max(4, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
+            limit = max(4, IN_FLIGHT_PER_THREAD * sum(_asked(client.nthreads).values()))
         while len(submitted) < limit:
             job = again.pop() if again else next(jobs, None)
             if job is None:
@@ -154,10 +251,11 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
             else:
                 if job.path not in sent:
                     try:
-                        sent[job.path] = client.scatter(Path(job.path).read_bytes(), hash=False)
+                        data = Path(job.path).read_bytes()
                     except OSError as exc:  # gone or unreadable since it was planned
                         finish(job, [_rejected(job, f"cannot open the file ({exc.strerror or exc})")])
                         continue
+                    sent[job.path] = _asked(client.scatter, data, hash=False)
                 future = client.submit(read_sent, sent[job.path], job, remote_catalogue, pure=False)
                 submitted[future] = (job, sent[job.path])
             running.add(future)
@@ -182,6 +280,10 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
             if data is not None and sent.get(job.path) is data:
                 del sent[job.path]
             again.append(job)
+        elif future.status == "cancelled" and client.status == "running":
+            # a page whose workers keep being lost: that page rejected, not the scan stopped as if the cluster were
+            # gone (and stopped again at the same page on every run; an adversarial pass, 2026-12-07)
+            finish(job, [_rejected(job, WORKERS_LOST)])
         else:
             finish(job, _results(future, job, client, distributed))
         submit_more()
@@ -194,8 +296,7 @@ def _results(future: Any, job: Job, client: Any, distributed: Any) -> list[PageR
         return future.result()
     except (distributed.client.FutureCancelledError, OSError, TimeoutError) as exc:
         if client.status != "running" or isinstance(exc, distributed.client.FutureCancelledError):
-            raise ClusterError(f"lost the Dask cluster ({type(exc).__name__}: {exc}); the pages read so far are "
-                               "saved: run the same command again to read the rest") from exc
+            raise _lost(exc) from exc
         reason = f"the cluster could not read this page ({type(exc).__name__}: {exc})"
     except Exception as exc:  # KilledWorker, or formkit missing on a worker: the next run reads it again
         reason = f"the cluster could not read this page ({type(exc).__name__}: {exc})"
