@@ -56,6 +56,9 @@ def scan(paths: tuple[str, ...], db: Path, jobs: int | None, template_dirs: tupl
         raise click.UsageError("give the files or folders to scan, or --reread")
     if form is not None and not reread:
         raise click.UsageError("--form goes with --reread")
+    if cluster is not None and not cluster.strip():
+        # an unset variable in a script (--cluster "$SCHEDULER") read every page here, on one machine, unsaid
+        raise click.UsageError("--cluster needs a Dask scheduler's address, e.g. tcp://10.0.0.5:8786; it was empty")
     if shared_paths and not cluster:
         raise click.UsageError("--shared-paths goes with --cluster")
     if cluster and not paths:

@@ -97,6 +97,8 @@ def test_cluster_options_are_checked_and_a_missing_dask_says_what_to_install(tmp
     db = str(tmp_path / "s.sqlite")
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--db", db, "--shared-paths"])
     assert result.exit_code == ExitCode.USAGE and "--shared-paths goes with --cluster" in result.output
+    empty = CliRunner().invoke(main, ["scan", str(tmp_path), "--db", db, "--cluster", ""])  # --cluster "$UNSET"
+    assert empty.exit_code == ExitCode.USAGE and "--cluster needs a Dask scheduler's address" in empty.output
     unreachable = CliRunner().invoke(main, ["scan", str(tmp_path), "--db", db, "--cluster", "tcp://127.0.0.1:1"])
     assert unreachable.exit_code == ExitCode.INPUT and "cannot reach the Dask scheduler" in unreachable.output
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if formkit[scale] were not installed
