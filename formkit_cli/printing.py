@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from formkit.errors import InputError
+from formkit.errors import InputError, TemplateError
 
 from .base import (
     large_print_option,
@@ -21,6 +22,9 @@ from .base import (
     template_argument,
     text_pack_option,
 )
+
+if TYPE_CHECKING:
+    from formkit.template import Template
 
 PROGRESS_FROM_PAGES = 1000  # a run this long takes seconds: a bar says it is going on (100,000 copies: minutes)
 
@@ -52,6 +56,29 @@ def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bo
 
     built = build_layout(resolve_template(template, text_pack), large_print, page_size)
     click.echo(json.dumps(layout_json(built), indent=1, ensure_ascii=False))
+
+
+def _check_wording(template: Template, text_pack: Path | None, placeholders: bool) -> None:
+    """Refuse to print wording that would show as a placeholder such as [key] (the form's text pack not given,
+    or one without some of its keys: a client would get a question without its words), unless
+    ``placeholders`` asks for them; then warn."""
+    from formkit.template.check import listing
+
+    missing = template.placeholders
+    if text_pack is None and (missing or template.licence == "text-pack"):
+        if not placeholders:
+            raise InputError(f"{template.form}: its wording comes from a text pack: give it with --text-pack "
+                             "FILE, or --placeholders to print placeholders such as [key] instead")
+        click.echo(f"formkit: warning: {template.form} printed without a text pack: its wording shows as "
+                   "placeholders such as [key]; not for use with clients", err=True)
+    elif missing:
+        keys = listing(list(missing))
+        if not placeholders:
+            raise TemplateError(str(text_pack), f"has no wording for key(s) {keys}, which form "
+                                f"'{template.form}' prints: add them (or give --placeholders to print [key] in "
+                                "their place); nothing was written")
+        click.echo(f"formkit: warning: {template.form}: {text_pack} has no wording for key(s) {keys}: they show "
+                   "as placeholders such as [key]; not for use with clients", err=True)
 
 
 @main.command(short_help="Write a PDF of a form, ready to print.")
@@ -102,12 +129,7 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
                                    f"{', '.join(PAIRS)})")
         worker_model = resolve_template(PAIRS[template_model.form].worker)
         worker = (build_layout(worker_model), worker_model.source)
-    if template_model.licence == "text-pack" and text_pack is None:
-        if not placeholders:
-            raise InputError(f"{template_model.form}: its wording comes from a text pack: give it with --text-pack "
-                             "FILE, or --placeholders to print placeholders such as [key] instead")
-        click.echo(f"formkit: warning: {template_model.form} printed without a text pack: its wording shows as "
-                   "placeholders such as [key]; not for use with clients", err=True)
+    _check_wording(template_model, text_pack, placeholders)
     check_printable(template_model)
     built = build_layout(template_model, large_print, page_size)
     copies = make_copies(count, read_roster(roster) if roster else None, seed)

@@ -31,6 +31,7 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
     from formkit.exports import redcap as dictionaries
     from formkit.exports.frames import Table
     from formkit.template import resolve_template
+    from formkit.template.check import listing
 
     packs = Catalogue(text_packs=text_packs).text_packs  # form -> pack file
     resolved = []
@@ -38,9 +39,13 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
         template = resolve_template(name)
         if template.form in packs:
             template = resolve_template(name, packs[template.form])
-        elif template.licence == "text-pack":
+        if template.form not in packs and (template.licence == "text-pack" or template.placeholders):
             click.echo(f"formkit: warning: {template.form}: no --text-pack given, so its labels are placeholders "
                        "such as [key]", err=True)
+        elif template.placeholders:  # a pack without some of the form's keys
+            click.echo(f"formkit: warning: {template.form}: {packs[template.form]} has no wording for key(s) "
+                       f"{listing(list(template.placeholders))}, so their labels are placeholders such as [key]",
+                       err=True)
         resolved.append(template)
     # in the export's order (by form), whatever order they were named in: record_id belongs to the first
     # instrument, and the dictionary an export writes must be this one

@@ -296,6 +296,7 @@ def _load_template(path: Path, text_pack: str | Path | None) -> Template:
         notice=reader.text(top, "notice"),
         fill_means=_get(top, TEMPLATE, "fill_means"),
         text_pack=str(text_pack) if text_pack is not None else None,
+        placeholders=tuple(sorted(reader.pack_used - set(pack or {}))),
         extra={"scoring": top.get("scoring")} if "scoring" in top else {},
     )
     _check_unique_ids(reader, template)

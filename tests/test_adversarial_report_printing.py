@@ -1,0 +1,59 @@
+"""Found by an adversarial pass over generate, layout, templates, redcap and report (2026-12-07): each test
+holds a fix, and failed before it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from formkit.errors import ExitCode
+from formkit_cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+WAI_PACK = ROOT / "samples" / "text-packs" / "wai-sr-example.yaml"
+
+
+def _run(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _pack_without(tmp_path: Path, key: str) -> Path:
+    """The example WAI-SR text pack with the line of ``key`` taken out."""
+    pack = tmp_path / "partial.yaml"
+    pack.write_text("".join(line for line in WAI_PACK.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if not line.strip().startswith(f"{key}:")), encoding="utf-8")
+    return pack
+
+
+def test_a_text_pack_without_some_of_the_forms_keys_is_refused_for_printing_not_printed_as_placeholders(tmp_path):
+    pack = _pack_without(tmp_path, "wai_05")
+    out = tmp_path / "wai.pdf"
+    result = _run("generate", "wai-sr", "--count", "1", "--text-pack", pack, "--out", out)
+    assert result.exit_code == ExitCode.TEMPLATE, result.output
+    assert "partial.yaml" in result.output and "wai_05" in result.output
+    assert not out.exists()
+    # asked for, they are printed, with a warning naming the key
+    result = _run("generate", "wai-sr", "--count", "1", "--text-pack", pack, "--out", out, "--placeholders")
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.output and "wai_05" in result.output
+    text = subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True, text=True).stdout
+    assert "[wai_05]" in text and "[wai_04]" not in text
+
+
+def test_a_shippable_template_taking_wording_from_a_pack_is_not_printed_with_placeholders_unasked(write_template,
+                                                                                                  tmp_path):
+    template = write_template("form: own\nversion: 1\ntitle: Own form\nlicence: shippable\nitems:\n"
+                              "  - {kind: paragraph, text: {pack: intro}}\n")
+    result = _run("generate", template, "--count", "1", "--out", tmp_path / "own.pdf")
+    assert result.exit_code == ExitCode.INPUT, result.output
+    assert "--text-pack" in result.output and not (tmp_path / "own.pdf").exists()
+
+
+def test_a_redcap_dictionary_from_a_partial_text_pack_warns_of_its_placeholder_labels(tmp_path):
+    pack = _pack_without(tmp_path, "wai_05")
+    result = _run("redcap", "dictionary", "wai-sr", "--text-pack", pack, "--out", tmp_path / "dd.csv")
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.output and "wai_05" in result.output
+    assert "[wai_05]" in (tmp_path / "dd.csv").read_text(encoding="utf-8-sig")
