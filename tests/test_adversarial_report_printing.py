@@ -57,3 +57,15 @@ def test_a_redcap_dictionary_from_a_partial_text_pack_warns_of_its_placeholder_l
     assert result.exit_code == 0, result.output
     assert "warning" in result.output and "wai_05" in result.output
     assert "[wai_05]" in (tmp_path / "dd.csv").read_text(encoding="utf-8-sig")
+
+
+def test_option_values_that_would_be_stored_alike_are_refused(write_template):
+    head = "form: own\nversion: 1\ntitle: Own form\nlicence: shippable\nitems:\n"
+    # 1 and '1' are both stored as the text 1; 'a;b' as a and b both marked; ' a' as a once read back
+    for options, shown in (("[{value: 1, label: One}, {value: '1', label: Also one}]", "1"),
+                           ("[{value: 'a;b', label: Both}, {value: a, label: A}, {value: b, label: B}]", "'a;b'"),
+                           ("[{value: ' a', label: A}, {value: a, label: Also A}]", "' a'")):
+        template = write_template(head + f"  - {{kind: choice, id: q, text: Q, multiple: true, options: {options}}}\n")
+        result = _run("layout", template)
+        assert result.exit_code == ExitCode.TEMPLATE, (options, result.output)
+        assert "form.yaml:6" in result.output and shown in result.output

@@ -245,8 +245,14 @@ class _Reader:
 
     def options(self, raw: list, where: dict, item: str | None) -> tuple[Option, ...]:
         options = tuple(Option(value=entry["value"], label=self.text(entry, "label")) for entry in raw)
-        values = [o.value for o in options]
-        duplicates = sorted({str(v) for v in values if values.count(v) > 1})
+        # a value is stored as text, and several marked boxes as their values joined by ';' (read back split on
+        # it, each part stripped): 1 and '1', 'a;b' beside 'a' and 'b', ' a' beside 'a' would be read as one
+        for o in options:
+            if isinstance(o.value, str) and (";" in o.value or o.value != o.value.strip()):
+                raise self.fail(f"option value {show(o.value)}: a text value may not hold ';' (it joins the values "
+                                "of several marked boxes) nor begin or end with a space", where, item)
+        values = [str(o.value) for o in options]
+        duplicates = sorted({v for v in values if values.count(v) > 1})
         if duplicates:
             raise self.fail(f"option value(s) {listing(duplicates)} appear more than once", where, item)
         return options
