@@ -52,9 +52,12 @@ def templates() -> None:
 def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bool, page_size: str | None) -> None:
     """Print the layout of TEMPLATE (a shipped id or a YAML file) in millimetres, as JSON."""
     from formkit.layout import build_layout, layout_json
+    from formkit.layout.engine import check_printable
     from formkit.template import resolve_template
 
-    built = build_layout(resolve_template(template, text_pack), large_print, page_size)
+    model = resolve_template(template, text_pack)
+    check_printable(model)  # the final check of a template (docs/templates.md): what generate would refuse, too
+    built = build_layout(model, large_print, page_size)
     click.echo(json.dumps(layout_json(built), indent=1, ensure_ascii=False))
 
 

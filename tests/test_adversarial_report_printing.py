@@ -69,3 +69,12 @@ def test_option_values_that_would_be_stored_alike_are_refused(write_template):
         result = _run("layout", template)
         assert result.exit_code == ExitCode.TEMPLATE, (options, result.output)
         assert "form.yaml:6" in result.output and shown in result.output
+
+
+def test_layout_refuses_wording_the_font_cannot_print_as_generate_does(write_template, tmp_path):
+    template = write_template("form: own\nversion: 1\ntitle: Own form\nlicence: shippable\nitems:\n"
+                              "  - {kind: paragraph, text: Hello}\n  - {kind: paragraph, text: '你好'}\n")
+    printed = _run("generate", template, "--count", "1", "--out", tmp_path / "own.pdf")
+    checked = _run("layout", template)
+    assert printed.exit_code == checked.exit_code == ExitCode.LAYOUT, checked.output
+    assert "form.yaml:7" in checked.output and "你好" in checked.output
