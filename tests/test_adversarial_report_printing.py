@@ -78,3 +78,12 @@ def test_layout_refuses_wording_the_font_cannot_print_as_generate_does(write_tem
     checked = _run("layout", template)
     assert printed.exit_code == checked.exit_code == ExitCode.LAYOUT, checked.output
     assert "form.yaml:7" in checked.output and "你好" in checked.output
+
+
+def test_a_title_too_long_for_the_page_is_named_not_the_first_item_with_negative_room(write_template):
+    template = write_template("form: own\nversion: 1\nlicence: shippable\ntitle: " + "Many words " * 200 + "\n"
+                              "items:\n  - {kind: heading, text: About you}\n")
+    result = _run("layout", template)
+    assert result.exit_code == ExitCode.LAYOUT, result.output
+    assert "(item 'title')" in result.output and "shorten the title" in result.output
+    assert "-" not in result.output.split("):", 1)[1].split("mm")[0]  # no negative room
