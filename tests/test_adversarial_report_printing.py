@@ -87,3 +87,13 @@ def test_a_title_too_long_for_the_page_is_named_not_the_first_item_with_negative
     assert result.exit_code == ExitCode.LAYOUT, result.output
     assert "(item 'title')" in result.output and "shorten the title" in result.output
     assert "-" not in result.output.split("):", 1)[1].split("mm")[0]  # no negative room
+
+
+def test_a_text_pack_naming_another_form_is_refused_for_printing(tmp_path):
+    # scan finds a pack by the form it names: wai-sr forms printed with a pack saying 'form: k10' could not be read
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(WAI_PACK.read_text(encoding="utf-8").replace("form: wai-sr", "form: k10"), encoding="utf-8")
+    out = tmp_path / "wai.pdf"
+    result = _run("generate", "wai-sr", "--count", "1", "--text-pack", pack, "--out", out)
+    assert result.exit_code == ExitCode.TEMPLATE, result.output
+    assert "pack.yaml" in result.output and "'k10'" in result.output and not out.exists()

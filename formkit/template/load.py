@@ -279,9 +279,13 @@ def _shortened(exc: TemplateError) -> TemplateError:
 
 
 def _load_template(path: Path, text_pack: str | Path | None) -> Template:
-    pack = load_text_pack(Path(text_pack)) if text_pack is not None else None
+    pack_form, pack = _read_text_pack(Path(text_pack)) if text_pack is not None else (None, None)
     top = read_yaml(path)
     check(top, TEMPLATE, str(path))
+    if pack_form is not None and pack_form != top["form"]:
+        # scan finds a pack by the form it names: forms printed with another form's pack could not be read with it
+        raise TemplateError(str(text_pack), f"is the text pack of form '{pack_form}', not of '{top['form']}': give "
+                                            f"the pack of '{top['form']}' (or correct its 'form:')")
     reader = _Reader(str(path), pack)
     page = top.get("page", {})
     scales_raw = top.get("scales", {})
@@ -407,9 +411,14 @@ def _check_ranges(reader: _Reader, scoring: dict, fields: int) -> None:
 def load_text_pack(path: Path) -> dict[str, str]:
     """A text pack is a YAML mapping ``texts: {key: wording}`` (and optionally ``form: <id>``) supplied by
     the licensed organisation."""
+    return _read_text_pack(path)[1]
+
+
+def _read_text_pack(path: Path) -> tuple[str | None, dict[str, str]]:
+    """The form a text pack names (None when it names none) and its wording by key."""
     raw = read_yaml(path)
     check(raw, TEXT_PACK, str(path))
-    return {key: str(value).strip() for key, value in raw["texts"].items()}
+    return raw.get("form"), {key: str(value).strip() for key, value in raw["texts"].items()}
 
 
 def _templates_dir() -> Path:
