@@ -51,6 +51,8 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
     # instrument, and the dictionary an export writes must be this one
     resolved.sort(key=lambda t: t.form)
     table = Table("dictionary", "redcap", dictionaries.dictionary(dictionaries.instruments(resolved)), {})
-    with atomic_outputs(out) as (temp,):
+    # the dictionary never replaces what it is made from (an --out naming the template, by a slip)
+    read = {**{Path(t.source): "template" for t in resolved}, **{path: "text pack" for path in text_packs}}
+    with atomic_outputs(out, inputs=read) as (temp,):
         write_csv(table, temp, safe=False)
     say(str(out))

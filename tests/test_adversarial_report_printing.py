@@ -97,3 +97,16 @@ def test_a_text_pack_naming_another_form_is_refused_for_printing(tmp_path):
     result = _run("generate", "wai-sr", "--count", "1", "--text-pack", pack, "--out", out)
     assert result.exit_code == ExitCode.TEMPLATE, result.output
     assert "pack.yaml" in result.output and "'k10'" in result.output and not out.exists()
+
+
+def test_a_redcap_dictionary_never_replaces_the_template_or_text_pack_it_is_made_from(tmp_path):
+    template = tmp_path / "mine.yaml"
+    template.write_bytes((ROOT / "templates" / "k10.yaml").read_bytes())
+    pack = tmp_path / "pack.yaml"
+    pack.write_bytes(WAI_PACK.read_bytes())
+    for args, kept in ((["redcap", "dictionary", template, "--out", template], template),
+                       (["redcap", "dictionary", "wai-sr", "--text-pack", pack, "--out", pack], pack)):
+        before = kept.read_bytes()
+        result = _run(*args)
+        assert result.exit_code == ExitCode.OUTPUT, result.output
+        assert str(kept) in result.output and kept.read_bytes() == before
