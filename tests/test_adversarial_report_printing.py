@@ -3,12 +3,16 @@ holds a fix, and failed before it."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from formkit.errors import ExitCode
+from formkit.records import FieldValue, InputFile, PageResult, PageState
+from formkit.store import Store
 from formkit_cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,3 +114,37 @@ def test_a_redcap_dictionary_never_replaces_the_template_or_text_pack_it_is_made
         result = _run(*args)
         assert result.exit_code == ExitCode.OUTPUT, result.output
         assert str(kept) in result.output and kept.read_bytes() == before
+
+
+def _store_with_goal_card(db: Path, texts: dict[str, str], serial: str = "9R6E7NME") -> Path:
+    """A store holding one goal card (page 1: its words; page 2: date and progress), read as made up here (no
+    image is read), with a codes file linking it to P01."""
+    pages = {1: {**texts}, 2: {"date_set": "2026-03-02", "progress_1": "3", "progress_2": "5"}}
+    store = Store(db)
+    try:
+        for number, values in pages.items():
+            name = f"card-{number}.jpg"
+            info = InputFile(name, hashlib.sha256(name.encode()).hexdigest(), 1000, 1)
+            input_id, _ = store.add_input(info)
+            read = [FieldValue(field, "text" if number == 1 else "digits", value, 0.99, False, "", {}, b"crop")
+                    for field, value in values.items()]
+            store.save_page(input_id, 0, PageResult(
+                info.path, 1, info.sha256, PageState.READ, "", "goal-card", 1, "N", number, serial,
+                [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], 0.2, {"markers": 4}, b"\xff\xd8 page", read))
+    finally:
+        store.close()
+    codes = db.parent / "codes.csv"
+    codes.write_text(f"serial,code\n{serial},P01\n", encoding="utf-8")
+    return codes
+
+
+def test_a_goal_longer_than_a_page_goes_on_over_the_next_page_not_a_traceback(tmp_path):
+    # a reviewer may type a goal's words in full, and a reading of four lines of small writing may be long
+    words = " ".join(f"word{i}" for i in range(700))
+    codes = _store_with_goal_card(tmp_path / "forms.sqlite", {"goal": words, "why": words, "steps": words})
+    out = tmp_path / "P01.pdf"
+    result = _run("report", "person", "--db", tmp_path / "forms.sqlite", "--codes", codes, "--person", "P01",
+                  "--large-print", "--out", out)
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True, text=True).stdout
+    assert len(re.findall(r"\bword699\b", text)) == 3  # every word of the three, none cut off

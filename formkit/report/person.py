@@ -180,9 +180,11 @@ def _table(rows: list[list[str]], s: Styles, widths: list[float]) -> Table:
 
 
 def _side_by_side(left: Any, right: Any, width: float, share: float) -> Table:
+    # splitInRow: a goal's words as written (or typed in review) may be longer than a page; the row goes on over
+    # the next page instead of stopping the report (reportlab's LayoutError)
     return table([[left, right]], [width * share, width * (1 - share)],
                  [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                  ("RIGHTPADDING", (0, 0), (0, -1), 8), ("RIGHTPADDING", (1, 0), (1, -1), 0)])
+                  ("RIGHTPADDING", (0, 0), (0, -1), 8), ("RIGHTPADDING", (1, 0), (1, -1), 0)], splitInRow=1)
 
 
 def _section(heading: str, intro: str, s: Styles, *body: Any) -> list[Any]:
