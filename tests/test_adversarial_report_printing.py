@@ -148,3 +148,16 @@ def test_a_goal_longer_than_a_page_goes_on_over_the_next_page_not_a_traceback(tm
     assert result.exit_code == 0, result.output
     text = subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True, text=True).stdout
     assert len(re.findall(r"\bword699\b", text)) == 3  # every word of the three, none cut off
+
+
+def test_an_item_a_fraction_of_a_millimetre_too_tall_is_not_said_to_need_what_the_page_has(write_template):
+    # eleven long options on a landscape A7 need 39.4 mm of the 38.9 mm a page has: "needs 39 mm but a page has
+    # only 39 mm" left the author nothing to do
+    options = ", ".join(f"{{value: {i}, label: 'long label words {i}'}}" for i in range(11))
+    template = write_template("form: own\nversion: 1\ntitle: T\nlicence: shippable\n"
+                              "page: {size: A7, orientation: landscape}\nitems:\n"
+                              f"  - {{kind: choice, id: q, text: 'How are you', options: [{options}]}}\n")
+    result = _run("layout", template)
+    assert result.exit_code == ExitCode.LAYOUT, result.output
+    need, room = map(int, re.findall(r"(\d+) mm", result.output)[:2])
+    assert need > room, result.output

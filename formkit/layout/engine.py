@@ -16,7 +16,7 @@ from ..markers import CELLS, CORNER_IDS
 from ..qrpayload import PagePayload
 from ..serial import SERIAL_LENGTH
 from ..template.schema import PAGE_SIZES_MM, ChoiceItem, MatrixItem, PageBreakItem, Template
-from .blocks import HOW_TO_MARK, Block, Frame, item_blocks, paragraph_runs, text_block
+from .blocks import HOW_TO_MARK, Block, Frame, item_blocks, paragraph_runs, text_block, too_much
 from .model import Layout, Marker, Page, QrSpot, TextRun, geometry_fingerprint, shifted
 from .style import Style, style_for
 from .text import ascent_mm, line_height_mm, unprintable, width_mm
@@ -227,12 +227,11 @@ def _flow(blocks: list[Block], top: float, bottom: float, style: Style, source: 
         if y + block.height_mm > bottom:
             if top_with_short_title is not None and top_with_short_title() + block.height_mm <= bottom:
                 where = f" (line {block.line})" if block.line else ""
-                raise LayoutError(source, f"the title takes so many lines that a page has only "
-                                          f"{max(0.0, bottom - top):.0f} mm left for content, and '{block.what}'"
-                                          f"{where} needs {block.height_mm:.0f} mm: shorten the title", None, "title")
-            raise LayoutError(source, f"this item needs {block.height_mm:.0f} mm but a page has only "
-                                      f"{bottom - top:.0f} mm for content; shorten it or use a larger page",
-                              block.line or None, block.what)
+                raise LayoutError(source, f"the title takes so much of the page that '{block.what}'{where} does not "
+                                          f"fit: it needs {too_much(block.height_mm, bottom - top)} left for content; "
+                                          "shorten the title", None, "title")
+            raise LayoutError(source, f"this item needs {too_much(block.height_mm, bottom - top)} for content; "
+                                      "shorten it or use a larger page", block.line or None, block.what)
         pages[-1].append(_placed(block, y))
         y += block.height_mm + _gap_after(blocks, i, style)
     return pages
