@@ -161,3 +161,16 @@ def test_an_item_a_fraction_of_a_millimetre_too_tall_is_not_said_to_need_what_th
     assert result.exit_code == ExitCode.LAYOUT, result.output
     need, room = map(int, re.findall(r"(\d+) mm", result.output)[:2])
     assert need > room, result.output
+
+
+def test_a_folder_named_as_a_shipped_form_where_the_command_runs_does_not_hide_the_form(tmp_path, monkeypatch):
+    # a service keeping its scans in a folder per form: 'formkit generate k10' in their parent folder said "k10: no
+    # such template file, and not a shipped template (..., k10, ...)"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "k10").mkdir()
+    (tmp_path / "scans").mkdir()
+    assert _run("generate", "k10", "--count", "1", "--out", "k10.pdf").exit_code == 0
+    assert _run("layout", "k10").exit_code == 0
+    assert _run("redcap", "dictionary", "k10", "--out", "dd.csv").exit_code == 0
+    result = _run("layout", "scans")
+    assert result.exit_code == ExitCode.INPUT and "scans: is a folder" in result.output

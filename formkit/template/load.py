@@ -437,8 +437,11 @@ def resolve_template(name: str, text_pack: str | Path | None = None) -> Template
     """``name`` is a shipped template id or a path to a YAML file."""
     shipped = shipped_templates()
     path = Path(name)
-    if name in shipped and not path.exists():
+    if name in shipped and not path.is_file():  # a folder named k10 where the command runs (its scans?) is no template
         return load_template(shipped[name], text_pack)
     if path.is_file():
         return load_template(path, text_pack)
+    if path.is_dir():
+        raise InputError(f"{clip(name, 200)}: is a folder; give a template file or a shipped template's id "
+                         f"({', '.join(shipped)})")
     raise InputError(f"{clip(name, 200)}: no such template file, and not a shipped template ({', '.join(shipped)})")
