@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,14 @@ from .base import (
     text_packs_option,
 )
 
-UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+def file_name(code: str) -> str:
+    """The name of a person's report file (without '.pdf'): the code's letters and digits, of any script, with
+    '-' and '_'; anything else becomes '_'. Cyrillic or Greek codes (the forms' own scripts) had every letter made
+    '_', so that 'Ж-1' and 'Д-1' both wanted '_-1.pdf' and no report was written. In the composed form (NFC): a
+    code typed in two ways, which looks the same, gets one name (and is refused as a clash, not overwritten)."""
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in unicodedata.normalize("NFC", code))
+    return name or "_"
 
 
 @main.group()
@@ -116,11 +124,11 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
         outputs: list[tuple[Path, bytes]] = []
         names: dict[str, str] = {}
         for person in everyone:
-            name = UNSAFE.sub("_", person) or "_"
-            if name.lower() in names:
-                raise InputError(f"codes {names[name.lower()]!r} and {person!r} would share the file name "
+            name = file_name(person)
+            if name.casefold() in names:  # one file on a disk that ignores case (macOS, Windows)
+                raise InputError(f"codes {names[name.casefold()]!r} and {person!r} would share the file name "
                                  f"{name}.pdf; write one of them differently in the codes file")
-            names[name.lower()] = person
+            names[name.casefold()] = person
             outputs.append((out / f"{name}.pdf", person_pdf(person_data(forms, person), large_print, band_choice)))
     else:
         assert code is not None

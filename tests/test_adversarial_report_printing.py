@@ -116,14 +116,14 @@ def test_a_redcap_dictionary_never_replaces_the_template_or_text_pack_it_is_made
         assert str(kept) in result.output and kept.read_bytes() == before
 
 
-def _store_with_goal_card(db: Path, texts: dict[str, str], serial: str = "9R6E7NME") -> Path:
-    """A store holding one goal card (page 1: its words; page 2: date and progress), read as made up here (no
-    image is read), with a codes file linking it to P01."""
+def _store_with_goal_card(db: Path, texts: dict[str, str], serial: str = "9R6E7NME", code: str = "P01") -> Path:
+    """A store holding a goal card (page 1: its words; page 2: date and progress), read as made up here (no
+    image is read), and a codes file linking it to ``code`` (added to the store and codes file there may be)."""
     pages = {1: {**texts}, 2: {"date_set": "2026-03-02", "progress_1": "3", "progress_2": "5"}}
     store = Store(db)
     try:
         for number, values in pages.items():
-            name = f"card-{number}.jpg"
+            name = f"card-{serial}-{number}.jpg"
             info = InputFile(name, hashlib.sha256(name.encode()).hexdigest(), 1000, 1)
             input_id, _ = store.add_input(info)
             read = [FieldValue(field, "text" if number == 1 else "digits", value, 0.99, False, "", {}, b"crop")
@@ -134,7 +134,8 @@ def _store_with_goal_card(db: Path, texts: dict[str, str], serial: str = "9R6E7N
     finally:
         store.close()
     codes = db.parent / "codes.csv"
-    codes.write_text(f"serial,code\n{serial},P01\n", encoding="utf-8")
+    listed = codes.read_text(encoding="utf-8") if codes.exists() else "serial,code\n"
+    codes.write_text(f"{listed}{serial},{code}\n", encoding="utf-8")
     return codes
 
 
@@ -174,3 +175,14 @@ def test_a_folder_named_as_a_shipped_form_where_the_command_runs_does_not_hide_t
     assert _run("redcap", "dictionary", "k10", "--out", "dd.csv").exit_code == 0
     result = _run("layout", "scans")
     assert result.exit_code == ExitCode.INPUT and "scans: is a folder" in result.output
+
+
+def test_reports_for_everyone_coded_in_cyrillic_are_written_each_under_its_code(tmp_path):
+    # the forms print Cyrillic and Greek; a codes file may too: every such letter was made '_', so that
+    # 'Ж-1' and 'Д-1' both wanted '_-1.pdf' and --all wrote no report at all
+    db = tmp_path / "forms.sqlite"
+    _store_with_goal_card(db, {"goal": "Walk"}, "9R6E7NME", "Ж-1")
+    codes = _store_with_goal_card(db, {"goal": "Read"}, "NUJC7N3Q", "Д-1")
+    result = _run("report", "person", "--db", db, "--codes", codes, "--all", "--out", tmp_path / "reports")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["Д-1.pdf", "Ж-1.pdf"]
