@@ -116,13 +116,16 @@ def test_a_redcap_dictionary_never_replaces_the_template_or_text_pack_it_is_made
         assert str(kept) in result.output and kept.read_bytes() == before
 
 
-def _store_with_goal_card(db: Path, texts: dict[str, str], serial: str = "9R6E7NME", code: str = "P01") -> Path:
-    """A store holding a goal card (page 1: its words; page 2: date and progress), read as made up here (no
+def _store_with_goal_card(db: Path, texts: dict[str, str], serial: str = "9R6E7NME", code: str = "P01",
+                          pages: tuple[int, ...] = (1, 2)) -> Path:
+    """A store holding a goal card's ``pages`` (1: its words; 2: date and progress), read as made up here (no
     image is read), and a codes file linking it to ``code`` (added to the store and codes file there may be)."""
-    pages = {1: {**texts}, 2: {"date_set": "2026-03-02", "progress_1": "3", "progress_2": "5"}}
+    card = {1: {"goal": "", "why": "", "steps": "", "helper": "", **texts},
+            2: {"date_set": "2026-03-02", **{f"progress_{n}": "" for n in range(1, 5)}, "progress_1": "3",
+                "progress_2": "5"}}
     store = Store(db)
     try:
-        for number, values in pages.items():
+        for number, values in {n: read for n, read in card.items() if n in pages}.items():
             name = f"card-{serial}-{number}.jpg"
             info = InputFile(name, hashlib.sha256(name.encode()).hexdigest(), 1000, 1)
             input_id, _ = store.add_input(info)
@@ -186,3 +189,17 @@ def test_reports_for_everyone_coded_in_cyrillic_are_written_each_under_its_code(
     result = _run("report", "person", "--db", db, "--codes", codes, "--all", "--out", tmp_path / "reports")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["Д-1.pdf", "Ж-1.pdf"]
+
+
+def test_a_goal_card_whose_back_was_not_scanned_says_so_instead_of_an_empty_chart_and_no_date_written(tmp_path):
+    db = tmp_path / "forms.sqlite"
+    codes = _store_with_goal_card(db, {"goal": "Walk to the shops"}, pages=(1,))
+    out = tmp_path / "P01.pdf"
+    result = _run("report", "person", "--db", db, "--codes", codes, "--person", "P01", "--out", out)
+    assert result.exit_code == 0, result.output
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True,
+                                   text=True).stdout.split())
+    assert "No progress shown: a page of this form was not scanned." in text
+    # the date is on the page not scanned: whether one is written there is not known
+    assert "No date was written on this form" not in text
+    assert "The page of this form that holds its date has not been scanned" in text

@@ -31,6 +31,7 @@ SHORT_NAMES = {"ac_goal": "Goals", "ac_task": "Tasks", "ac_bond": "Bond", "wai_g
 ALLIANCE = {"alliance-check": ("ac_total", ("ac_goal", "ac_task", "ac_bond")),
             "wai-sr": ("wai_total", ("wai_goal", "wai_task", "wai_bond"))}
 GOAL_TEXTS = (("why", "Why it matters"), ("steps", "Steps"))  # 'helper' is left out: it may hold a name
+DATE_MARKS = {"scan": "*", "unread": "\u2020", "pending": "?"}  # after a date that is not the one written on the form
 ORDER = ("goal-card", "k10", "alliance-check", "wai-sr", "gas-followup")
 # Headings for the forms with their own section, used when a form's template is not installed (no title known)
 TITLES = {"goal-card": "Your goals", "k10": "How you have been feeling", "alliance-check": "How our work together "
@@ -133,12 +134,12 @@ def _date_label(o: Occasion) -> str:
     if o.day is None:
         return "no date"
     words = day_words(o.day).split(" ")
-    mark = {"scan": "*", "pending": "?"}.get(o.dated_by, "")
+    mark = DATE_MARKS.get(o.dated_by, "")
     return f"{words[0]} {words[1]}{mark}\n{words[2]}"
 
 
 def _date_cell(o: Occasion) -> str:
-    mark = {"scan": "*", "pending": "?"}.get(o.dated_by, "")
+    mark = DATE_MARKS.get(o.dated_by, "")
     return day_words(o.day) + mark if o.day else "no date"
 
 
@@ -255,6 +256,9 @@ def _goal_cards(occasions: list[Occasion], data: FormData, s: Styles,
                 series.points.append(Point(i, None, float(guess) if _is_number(guess) else None, True))
             elif _is_number(o.values.get(item, "")):
                 series.points.append(Point(i, float(o.values[item])))
+        latest = o.scores.get("progress_latest")
+        if latest is not None and latest.status == INVALID:  # an empty chart, else: not rated, or a page not scanned?
+            text.append(Paragraph(f"No progress shown: {escape(plain_reason(latest.reason))}.", s.small))
         chart = line_chart(width * 0.5, _chart_height(s) * 0.9, [f"#{i + 1}" for i in range(len(items))], [series],
                            (0, 10), title="Progress (0\u201310)", better="higher", font_size=s.chart_font,
                            y_ticks=[0, 2, 4, 6, 8, 10])
@@ -431,6 +435,9 @@ def _notes(dated_by: set[str], s: Styles) -> list[Any]:
     out = []
     if "scan" in dated_by:
         out.append(Paragraph("* No date was written on this form: the date it was scanned is shown.", s.small))
+    if "unread" in dated_by:
+        out.append(Paragraph("\u2020 The page of this form that holds its date has not been scanned: the date the "
+                             "rest of it was scanned is shown.", s.small))
     if "pending" in dated_by:
         out.append(Paragraph("? The date written on this form is still being checked (where none can be read "
                              "yet, the day it was scanned is shown).", s.small))
