@@ -121,6 +121,7 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
         if not everyone:
             raise InputError("no returned form is linked to a person code: give --codes with the manifest of the "
                              "print run (or use a form that carries the code)")
+        _refuse_unprintable_codes(everyone)
         outputs: list[tuple[Path, bytes]] = []
         names: dict[str, str] = {}
         for person in everyone:
@@ -132,10 +133,25 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
             outputs.append((out / f"{name}.pdf", person_pdf(person_data(forms, person), large_print, band_choice)))
     else:
         assert code is not None
-        outputs = [(out, person_pdf(person_data(forms, code), large_print, band_choice))]
+        person = person_data(forms, code)
+        _refuse_unprintable_codes([code])
+        outputs = [(out, person_pdf(person, large_print, band_choice))]
     _write(outputs, read_inputs(db, codes, text_packs))
     for path, _ in outputs:
         click.echo(str(path))
+
+
+def _refuse_unprintable_codes(codes: list[str]) -> None:
+    """A person report is known by its code alone: one the report's font cannot print ('你好' came out as two
+    empty boxes, as '再见' did; Arabic unjoined, back to front) would not say whose report it is."""
+    from formkit.layout.text import unprintable
+
+    bad = [code for code in codes if unprintable(code)]
+    if bad:
+        shown = ", ".join(repr(code) for code in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise InputError(f"code(s) {shown}: the report's font cannot print {unprintable(''.join(bad))!r} (Latin, "
+                         "Greek and Cyrillic scripts only), so no report would show whose it is; give these "
+                         "people codes in those scripts in the codes file; nothing was written")
 
 
 @report.command(name="service")

@@ -203,3 +203,15 @@ def test_a_goal_card_whose_back_was_not_scanned_says_so_instead_of_an_empty_char
     # the date is on the page not scanned: whether one is written there is not known
     assert "No date was written on this form" not in text
     assert "The page of this form that holds its date has not been scanned" in text
+
+
+def test_a_person_report_is_refused_for_a_code_its_font_cannot_print_rather_than_show_whose_it_is_as_boxes(tmp_path):
+    # '你好' and '再见' both printed as two empty boxes: two reports that could not be told apart
+    db = tmp_path / "forms.sqlite"
+    _store_with_goal_card(db, {"goal": "Walk"}, "9R6E7NME", "\u4f60\u597d")
+    codes = _store_with_goal_card(db, {"goal": "Read"}, "NUJC7N3Q", "\u518d\u89c1")
+    for how in (["--all", "--out", tmp_path / "reports"], ["--person", "\u4f60\u597d", "--out", tmp_path / "a.pdf"]):
+        result = _run("report", "person", "--db", db, "--codes", codes, *how)
+        assert result.exit_code == ExitCode.INPUT, result.output
+        assert "\u4f60\u597d" in result.output and "cannot print" in result.output
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "a.pdf").exists()
