@@ -215,3 +215,14 @@ def test_a_person_report_is_refused_for_a_code_its_font_cannot_print_rather_than
         assert result.exit_code == ExitCode.INPUT, result.output
         assert "\u4f60\u597d" in result.output and "cannot print" in result.output
     assert not (tmp_path / "reports").exists() and not (tmp_path / "a.pdf").exists()
+
+
+def test_goal_words_the_report_cannot_print_are_said_to_be_on_the_form_not_shown_as_empty_boxes(tmp_path):
+    db = tmp_path / "forms.sqlite"
+    codes = _store_with_goal_card(db, {"goal": "\u6563\u6b65", "why": "Fresh air"})  # 'a walk', typed in review
+    out = tmp_path / "P01.pdf"
+    assert _run("report", "person", "--db", db, "--codes", codes, "--person", "P01", "--out", out).exit_code == 0
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True,
+                                   text=True).stdout.split())
+    assert text.count("cannot be printed in this summary: read them on the form itself") == 1  # the goal's, only
+    assert "Fresh air" in text

@@ -10,6 +10,7 @@ A worker's form is never shown on its own."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
 
-from ..layout.text import REGULAR
+from ..layout.text import REGULAR, unprintable
 from ..pairs import PAIRS, WORKER_FORMS, Link, link
 from ..scoring import INVALID
 from .charts import Band, Point, Series, line_chart
@@ -308,10 +309,20 @@ def _is_number(text: str) -> bool:
 def _goal_text(o: Occasion, field_id: str, empty: str) -> str:
     if field_id in o.waiting:
         guess = o.guesses.get(field_id, "").strip()
-        shown = f"\u201c{escape(guess)}\u201d " if guess else ""
+        shown = f"{_quoted(guess)} " if guess else ""
         return f'<font color="#444444">{shown}(pending: still being checked)</font>'
     value = o.values.get(field_id, "").strip()
-    return f"\u201c{escape(value)}\u201d" if value else empty
+    return _quoted(value) if value else empty
+
+
+def _quoted(words: str) -> str:
+    """A person's own words in quotes, and where the report's font cannot print some of them (Chinese, typed in
+    review, came out as empty boxes; Arabic unjoined, back to front) a note that says so."""
+    quoted = f"\u201c{escape(words)}\u201d"
+    if unprintable("".join(ch for ch in words if unicodedata.category(ch) != "Cc")):  # control codes are no words
+        quoted += (' <font color="#444444">(some of these words cannot be printed in this summary: read them on the '
+                   "form itself)</font>")
+    return quoted
 
 
 def _k10(occasions: list[Occasion], data: FormData, s: Styles, band_set: str | None) -> list[Any]:
