@@ -26,6 +26,9 @@ from .base import (
 if TYPE_CHECKING:
     from formkit.template import Template
 
+# copies in one run, counted or one per roster row (a roster had no limit): minutes of drawing, with the whole
+# PDF held in memory
+MAX_COPIES = 100_000
 PROGRESS_FROM_PAGES = 1000  # a run this long takes seconds: a bar says it is going on (100,000 copies: minutes)
 
 
@@ -87,7 +90,7 @@ def _check_wording(template: Template, text_pack: Path | None, placeholders: boo
 @main.command(short_help="Write a PDF of a form, ready to print.")
 @template_argument
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF to write.")
-@click.option("--count", type=click.IntRange(1, 100_000), help="How many copies, each with its own serial.")
+@click.option("--count", type=click.IntRange(1, MAX_COPIES), help="How many copies, each with its own serial.")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV, one copy per row; an optional 'code' column is printed on the form.")
 @click.option("--sheet", type=click.Choice(["A4", "Letter"]), help="Impose pages N-up with crop marks.")
@@ -135,7 +138,7 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
     _check_wording(template_model, text_pack, placeholders)
     check_printable(template_model)
     built = build_layout(template_model, large_print, page_size)
-    copies = make_copies(count, read_roster(roster) if roster else None, seed)
+    copies = make_copies(count, read_roster(roster, MAX_COPIES) if roster else None, seed)
     read = {path: what for path, what in ((roster, "roster"), (text_pack, "text pack")) if path is not None}
     if not any(out.resolve() == Path(p).resolve() for p in [*read, template_model.source]):
         refuse_to_replace_what_is_no_pdf(out)  # one of the inputs: the writing refuses it, saying which

@@ -226,3 +226,11 @@ def test_goal_words_the_report_cannot_print_are_said_to_be_on_the_form_not_shown
                                    text=True).stdout.split())
     assert text.count("cannot be printed in this summary: read them on the form itself") == 1  # the goal's, only
     assert "Fresh air" in text
+
+
+def test_a_roster_longer_than_the_most_copies_a_run_prints_is_refused_before_anything_is_drawn(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("code\n" + "".join(f"C{i}\n" for i in range(100_001)), encoding="utf-8")
+    result = _run("generate", "k10", "--roster", roster, "--out", tmp_path / "k10.pdf")
+    assert result.exit_code == ExitCode.INPUT, result.output
+    assert "roster.csv" in result.output and "100,000" in result.output and not (tmp_path / "k10.pdf").exists()
