@@ -4,7 +4,9 @@ holds a fix, and failed before it."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from click.testing import CliRunner
 
 from formkit.errors import ExitCode
 from formkit.records import FieldValue, InputFile, PageResult, PageState
+from formkit.render.qr import qr_matrices
 from formkit.store import Store
 from formkit_cli import main
 
@@ -234,3 +237,16 @@ def test_a_roster_longer_than_the_most_copies_a_run_prints_is_refused_before_any
     result = _run("generate", "k10", "--roster", roster, "--out", tmp_path / "k10.pdf")
     assert result.exit_code == ExitCode.INPUT, result.output
     assert "roster.csv" in result.output and "100,000" in result.output and not (tmp_path / "k10.pdf").exists()
+
+
+def test_the_qr_workers_of_a_long_run_leave_sigterm_and_ctrl_c_to_the_command():
+    # 'kill -TERM -PGID', 'timeout' or Ctrl+C reach the workers too: one ended by SIGTERM broke the pool while the
+    # command was stopping, and Python's pool printed a traceback under "formkit: stopped (terminated)"
+    made = qr_matrices([("K10*1*1*N*K7M3QX9C*C3A4", 25)] * 400, workers=2)
+    first = next(made)  # the pool's workers are running
+    workers = [int(pid) for pid in Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()]
+    assert workers
+    for pid in workers:
+        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGINT)
+    assert list(made) == [first] * 399  # the command decides when they stop; every code is still made
