@@ -250,3 +250,13 @@ def test_the_qr_workers_of_a_long_run_leave_sigterm_and_ctrl_c_to_the_command():
         os.kill(pid, signal.SIGTERM)
         os.kill(pid, signal.SIGINT)
     assert list(made) == [first] * 399  # the command decides when they stop; every code is still made
+
+
+def test_a_redcap_dictionary_given_two_files_of_one_form_version_names_both_instead_of_dropping_one(tmp_path):
+    own = tmp_path / "k10.yaml"  # one's own k10 v1, worded otherwise: the dictionary kept the shipped one unsaid
+    own.write_text((ROOT / "templates" / "k10.yaml").read_text(encoding="utf-8").replace(
+        "title: How you have been feeling (K10)", "title: Our K10"), encoding="utf-8")
+    result = _run("redcap", "dictionary", "k10", own, "--out", tmp_path / "dd.csv")
+    assert result.exit_code == ExitCode.INPUT, result.output
+    assert "k10 version 1" in result.output and str(own) in result.output and not (tmp_path / "dd.csv").exists()
+    assert _run("redcap", "dictionary", "k10", "k10", "--out", tmp_path / "dd.csv").exit_code == 0  # one file, twice
