@@ -260,3 +260,37 @@ def test_a_redcap_dictionary_given_two_files_of_one_form_version_names_both_inst
     assert result.exit_code == ExitCode.INPUT, result.output
     assert "k10 version 1" in result.output and str(own) in result.output and not (tmp_path / "dd.csv").exists()
     assert _run("redcap", "dictionary", "k10", "k10", "--out", tmp_path / "dd.csv").exit_code == 0  # one file, twice
+
+
+def test_a_value_python_reads_as_nan_or_infinity_is_not_scored_as_a_number(tmp_path):
+    # a text answer 'inf' (or a choice valued 'nan'): float() read it, the score was "complete" at inf or nan, and
+    # the service report stopped with a traceback
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "num.yaml").write_text(
+        "form: num\nversion: 1\ntitle: Numbers\nlicence: shippable\n"
+        "scales:\n  s: [{value: 1, label: One}, {value: nan, label: Odd}]\n"
+        "items:\n  - {kind: choice, id: q1, text: Q1, scale: s}\n  - {kind: text, id: t1, text: How many?, lines: 1}\n"
+        "scoring:\n  scores:\n    - {id: total, method: sum, items: [q1, t1], change: true}\n", encoding="utf-8")
+    db = tmp_path / "forms.sqlite"
+    store = Store(db)
+    try:
+        for serial, (q1, t1) in (("9R6E7NME", ("1", "inf")), ("NUJC7N3Q", ("nan", "2"))):
+            info = InputFile(f"{serial}.jpg", hashlib.sha256(serial.encode()).hexdigest(), 1000, 1)
+            input_id, _ = store.add_input(info)
+            store.save_page(input_id, 0, PageResult(
+                info.path, 1, info.sha256, PageState.READ, "", "num", 1, "N", 1, serial,
+                [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], 0.2, {"markers": 4}, b"\xff\xd8 page",
+                [FieldValue("q1", "choice", q1, 0.99, False, "", {}, b"crop"),
+                 FieldValue("t1", "text", t1, 0.99, False, "", {}, b"crop")]))
+    finally:
+        store.close()
+    codes = tmp_path / "codes.csv"
+    codes.write_text("serial,code\n9R6E7NME,P01\nNUJC7N3Q,P01\n", encoding="utf-8")
+    result = _run("report", "service", "--db", db, "--codes", codes, "--templates", templates,
+                  "--out", tmp_path / "service.pdf")
+    assert result.exit_code == 0, result.output
+    assert _run("export", "--db", db, "--templates", templates, "--out", tmp_path / "csv").exit_code == 0
+    statuses = re.findall(r"invalid: \w+ is not a single number \('(\w+)'\)",
+                          (tmp_path / "csv" / "num.csv").read_text(encoding="utf-8-sig"))
+    assert sorted(statuses) == ["inf", "nan"]
