@@ -294,3 +294,19 @@ def test_a_value_python_reads_as_nan_or_infinity_is_not_scored_as_a_number(tmp_p
     statuses = re.findall(r"invalid: \w+ is not a single number \('(\w+)'\)",
                           (tmp_path / "csv" / "num.csv").read_text(encoding="utf-8-sig"))
     assert sorted(statuses) == ["inf", "nan"]
+
+
+def test_the_service_reports_counts_of_many_forms_are_never_broken_over_two_lines(tmp_path):
+    # ten forms, 15000 of each: in columns too narrow '15000' wrapped as '1500' over '0', a count that is not
+    # the store's
+    from formkit.report.data import FormSummary, ServiceData
+    from formkit.report.service import service_pdf
+
+    forms = [f"form-{i:02d}" for i in range(10)]
+    data = ServiceData(None, None, {}, [FormSummary(f, f, 15000, 15000, 10, 150000, 150000, 0, 0, 15000)
+                                        for f in forms], {"2026-01": dict.fromkeys(forms, 15000)}, [], [], [], 900)
+    (tmp_path / "service.pdf").write_bytes(service_pdf(data))
+    words = subprocess.run(["pdftotext", str(tmp_path / "service.pdf"), "-"], check=True, capture_output=True,
+                           text=True).stdout.split()
+    assert "1500" not in words
+    assert words.count("15000") >= 2 * len(forms)  # each form's month and total, whole
