@@ -310,3 +310,17 @@ def test_the_service_reports_counts_of_many_forms_are_never_broken_over_two_line
                            text=True).stdout.split()
     assert "1500" not in words
     assert words.count("15000") >= 2 * len(forms)  # each form's month and total, whole
+
+
+def test_a_share_is_never_said_to_be_all_while_one_value_still_waits_for_review(tmp_path):
+    from formkit.report.data import FormSummary, ServiceData
+    from formkit.report.service import service_pdf
+
+    # 199 values of 200 reviewed, and 199 forms of 200 with nothing waiting: both said "100 %"
+    data = ServiceData(None, None, {}, [FormSummary("k10", "K10", 200, 200, 10, 2000, 2000, 1, 199, 199)],
+                       {"2026-01": {"k10": 200}}, [], [], [], 200)
+    (tmp_path / "service.pdf").write_bytes(service_pdf(data))
+    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "service.pdf"), "-"], check=True,
+                                   capture_output=True, text=True).stdout.split())
+    assert "100 %" in text  # items answered: 2000 of 2000
+    assert "199 (> 99 %)" in text and text.count("> 99 %") == 2
