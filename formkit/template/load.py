@@ -441,7 +441,7 @@ def resolve_template(name: str, text_pack: str | Path | None = None) -> Template
         return load_template(shipped[name], text_pack)
     if path.is_file():
         return load_template(path, text_pack)
-    if path.is_dir():
+    if name.strip() and path.is_dir():
         raise InputError(f"{clip(name, 200)}: is a folder; give a template file or a shipped template's id "
                          f"({', '.join(shipped)})")
     raise InputError(f"{clip(name, 200)}: no such template file, and not a shipped template ({', '.join(shipped)})")
