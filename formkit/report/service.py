@@ -112,8 +112,10 @@ def _returned(data: ServiceData, s: Styles) -> list[Any]:
             rows.append([_month(month), *[str(counts.get(f, 0)) for f in shown], str(sum(counts.values()))])
         rows.append(["All", *[str(totals[f]) for f in shown], str(sum(totals.values()))])
         rest = (width - first) / (len(shown) + 1)
-        out += [_grid(rows, s, [first] + [rest] * (len(shown) + 1), total_row=True), Spacer(1, s.size * 0.6)]
-    return out[:-1]
+        if start:
+            out.append(Spacer(1, s.size * 0.6))
+        out.append(_grid(rows, s, [first] + [rest] * (len(shown) + 1), total_row=True))
+    return out
 
 
 def _completion(data: ServiceData, s: Styles) -> list[Any]:
