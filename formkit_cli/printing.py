@@ -60,6 +60,11 @@ def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bo
 
     model = resolve_template(template, text_pack)
     check_printable(model)  # the final check of a template (docs/templates.md): what generate would refuse, too
+    if text_pack is not None and model.placeholders:  # without a pack, its placeholders show the geometry
+        from formkit.template.check import listing
+
+        raise TemplateError(str(text_pack), f"has no wording for key(s) {listing(list(model.placeholders))}, which "
+                            f"form '{model.form}' prints: add them")
     built = build_layout(model, large_print, page_size)
     click.echo(json.dumps(layout_json(built), indent=1, ensure_ascii=False))
 

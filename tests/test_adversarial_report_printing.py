@@ -47,6 +47,9 @@ def test_a_text_pack_without_some_of_the_forms_keys_is_refused_for_printing_not_
     assert "warning" in result.output and "wai_05" in result.output
     text = subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True, text=True).stdout
     assert "[wai_05]" in text and "[wai_04]" not in text
+    # layout, a template's final check, says so too
+    result = _run("layout", "wai-sr", "--text-pack", pack)
+    assert result.exit_code == ExitCode.TEMPLATE and "wai_05" in result.output, result.output
 
 
 def test_a_shippable_template_taking_wording_from_a_pack_is_not_printed_with_placeholders_unasked(write_template,
