@@ -32,16 +32,20 @@ class Copy:
     code: str | None = None
 
 
-def read_roster(path: Path) -> list[str | None]:
+def read_roster(path: Path, most: int | None = None) -> list[str | None]:
     """One entry per data row: the row's pseudonymous ``code`` (or None). Other columns (a name, say)
     are ignored and never printed or stored. Columns may be separated by commas, semicolons or tabs; a
-    stray quote is refused (``csvinput.CsvRows``), never allowed to drop rows."""
+    stray quote is refused (``csvinput.CsvRows``), never allowed to drop rows. A roster of more than ``most``
+    rows is refused."""
     reader = dict_reader(path, "roster")
     columns = {c.strip().lower(): c for c in reader.fieldnames or []}
     if not columns:
         raise InputError(f"{path}: the roster is empty; it needs a header row")
     codes: list[str | None] = []
     for row in reader:
+        if most is not None and len(codes) == most:  # read no further than that: it may be millions of rows
+            raise InputError(f"{path}: more than {most:,} rows; print at most {most:,} copies in one run: split the "
+                             "roster")
         code = (row.get(columns["code"]) or "").strip() if "code" in columns else ""
         codes.append(check_code(code, f"{path}:{reader.line_num}", printed=True) if code else None)
     if not codes:

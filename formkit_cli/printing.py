@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from formkit.errors import InputError
+from formkit.errors import InputError, TemplateError
 
 from .base import (
     large_print_option,
@@ -22,6 +23,12 @@ from .base import (
     text_pack_option,
 )
 
+if TYPE_CHECKING:
+    from formkit.template import Template
+
+# copies in one run, counted or one per roster row (a roster had no limit): minutes of drawing, with the whole
+# PDF held in memory
+MAX_COPIES = 100_000
 PROGRESS_FROM_PAGES = 1000  # a run this long takes seconds: a bar says it is going on (100,000 copies: minutes)
 
 
@@ -48,16 +55,47 @@ def templates() -> None:
 def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bool, page_size: str | None) -> None:
     """Print the layout of TEMPLATE (a shipped id or a YAML file) in millimetres, as JSON."""
     from formkit.layout import build_layout, layout_json
+    from formkit.layout.engine import check_printable
     from formkit.template import resolve_template
 
-    built = build_layout(resolve_template(template, text_pack), large_print, page_size)
+    model = resolve_template(template, text_pack)
+    check_printable(model)  # the final check of a template (docs/templates.md): what generate would refuse, too
+    if text_pack is not None and model.placeholders:  # without a pack, its placeholders show the geometry
+        from formkit.template.check import listing
+
+        raise TemplateError(str(text_pack), f"has no wording for key(s) {listing(list(model.placeholders))}, which "
+                            f"form '{model.form}' prints: add them")
+    built = build_layout(model, large_print, page_size)
     click.echo(json.dumps(layout_json(built), indent=1, ensure_ascii=False))
+
+
+def _check_wording(template: Template, text_pack: Path | None, placeholders: bool) -> None:
+    """Refuse to print wording that would show as a placeholder such as [key] (the form's text pack not given,
+    or one without some of its keys: a client would get a question without its words), unless
+    ``placeholders`` asks for them; then warn."""
+    from formkit.template.check import listing
+
+    missing = template.placeholders
+    if text_pack is None and (missing or template.licence == "text-pack"):
+        if not placeholders:
+            raise InputError(f"{template.form}: its wording comes from a text pack: give it with --text-pack "
+                             "FILE, or --placeholders to print placeholders such as [key] instead")
+        click.echo(f"formkit: warning: {template.form} printed without a text pack: its wording shows as "
+                   "placeholders such as [key]; not for use with clients", err=True)
+    elif missing:
+        keys = listing(list(missing))
+        if not placeholders:
+            raise TemplateError(str(text_pack), f"has no wording for key(s) {keys}, which form "
+                                f"'{template.form}' prints: add them (or give --placeholders to print [key] in "
+                                "their place); nothing was written")
+        click.echo(f"formkit: warning: {template.form}: {text_pack} has no wording for key(s) {keys}: they show "
+                   "as placeholders such as [key]; not for use with clients", err=True)
 
 
 @main.command(short_help="Write a PDF of a form, ready to print.")
 @template_argument
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF to write.")
-@click.option("--count", type=click.IntRange(1, 100_000), help="How many copies, each with its own serial.")
+@click.option("--count", type=click.IntRange(1, MAX_COPIES), help="How many copies, each with its own serial.")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV, one copy per row; an optional 'code' column is printed on the form.")
 @click.option("--sheet", type=click.Choice(["A4", "Letter"]), help="Impose pages N-up with crop marks.")
@@ -102,15 +140,10 @@ def generate(template: str, out: Path, count: int | None, roster: Path | None, s
                                    f"{', '.join(PAIRS)})")
         worker_model = resolve_template(PAIRS[template_model.form].worker)
         worker = (build_layout(worker_model), worker_model.source)
-    if template_model.licence == "text-pack" and text_pack is None:
-        if not placeholders:
-            raise InputError(f"{template_model.form}: its wording comes from a text pack: give it with --text-pack "
-                             "FILE, or --placeholders to print placeholders such as [key] instead")
-        click.echo(f"formkit: warning: {template_model.form} printed without a text pack: its wording shows as "
-                   "placeholders such as [key]; not for use with clients", err=True)
+    _check_wording(template_model, text_pack, placeholders)
     check_printable(template_model)
     built = build_layout(template_model, large_print, page_size)
-    copies = make_copies(count, read_roster(roster) if roster else None, seed)
+    copies = make_copies(count, read_roster(roster, MAX_COPIES) if roster else None, seed)
     read = {path: what for path, what in ((roster, "roster"), (text_pack, "text pack")) if path is not None}
     if not any(out.resolve() == Path(p).resolve() for p in [*read, template_model.source]):
         refuse_to_replace_what_is_no_pdf(out)  # one of the inputs: the writing refuses it, saying which

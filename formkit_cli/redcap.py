@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .base import Group, main, reports_errors, say, text_packs_option
+
+if TYPE_CHECKING:
+    from formkit.template import Template
 
 
 @main.group(cls=Group, short_help="Make a REDCap data dictionary from templates.")
@@ -31,6 +35,7 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
     from formkit.exports import redcap as dictionaries
     from formkit.exports.frames import Table
     from formkit.template import resolve_template
+    from formkit.template.check import listing
 
     packs = Catalogue(text_packs=text_packs).text_packs  # form -> pack file
     resolved = []
@@ -38,14 +43,35 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
         template = resolve_template(name)
         if template.form in packs:
             template = resolve_template(name, packs[template.form])
-        elif template.licence == "text-pack":
+        if template.form not in packs and (template.licence == "text-pack" or template.placeholders):
             click.echo(f"formkit: warning: {template.form}: no --text-pack given, so its labels are placeholders "
                        "such as [key]", err=True)
+        elif template.placeholders:  # a pack without some of the form's keys
+            click.echo(f"formkit: warning: {template.form}: {packs[template.form]} has no wording for key(s) "
+                       f"{listing(list(template.placeholders))}, so their labels are placeholders such as [key]",
+                       err=True)
         resolved.append(template)
+    _refuse_two_of_one_version(resolved)
     # in the export's order (by form), whatever order they were named in: record_id belongs to the first
     # instrument, and the dictionary an export writes must be this one
     resolved.sort(key=lambda t: t.form)
     table = Table("dictionary", "redcap", dictionaries.dictionary(dictionaries.instruments(resolved)), {})
-    with atomic_outputs(out) as (temp,):
+    # the dictionary never replaces what it is made from (an --out naming the template, by a slip)
+    read = {**{Path(t.source): "template" for t in resolved}, **{path: "text pack" for path in text_packs}}
+    with atomic_outputs(out, inputs=read) as (temp,):
         write_csv(table, temp, safe=False)
     say(str(out))
+
+
+def _refuse_two_of_one_version(templates: list[Template]) -> None:
+    """Two files for one form and version (the shipped k10 and one's own k10 v1, say): the dictionary kept the
+    first named and dropped the other unsaid, so it could differ from the template the forms are read with."""
+    from formkit.errors import InputError
+
+    seen: dict[tuple[str, int], str] = {}
+    for template in templates:
+        key = (template.form, template.version)
+        if key in seen and Path(seen[key]).resolve() != Path(template.source).resolve():
+            raise InputError(f"{template.form} version {template.version} is given twice ({seen[key]} and "
+                             f"{template.source}): name the one its forms are read with")
+        seen.setdefault(key, template.source)

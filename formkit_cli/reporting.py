@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,14 @@ from .base import (
     text_packs_option,
 )
 
-UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+def file_name(code: str) -> str:
+    """The name of a person's report file (without '.pdf'): the code's letters and digits, of any script, with
+    '-' and '_'; anything else becomes '_'. Cyrillic or Greek codes (the forms' own scripts) had every letter made
+    '_', so that 'Ж-1' and 'Д-1' both wanted '_-1.pdf' and no report was written. In the composed form (NFC): a
+    code typed in two ways, which looks the same, gets one name (and is refused as a clash, not overwritten)."""
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in unicodedata.normalize("NFC", code))
+    return name or "_"
 
 
 @main.group()
@@ -113,21 +121,37 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
         if not everyone:
             raise InputError("no returned form is linked to a person code: give --codes with the manifest of the "
                              "print run (or use a form that carries the code)")
+        _refuse_unprintable_codes(everyone)
         outputs: list[tuple[Path, bytes]] = []
         names: dict[str, str] = {}
         for person in everyone:
-            name = UNSAFE.sub("_", person) or "_"
-            if name.lower() in names:
-                raise InputError(f"codes {names[name.lower()]!r} and {person!r} would share the file name "
+            name = file_name(person)
+            if name.casefold() in names:  # one file on a disk that ignores case (macOS, Windows)
+                raise InputError(f"codes {names[name.casefold()]!r} and {person!r} would share the file name "
                                  f"{name}.pdf; write one of them differently in the codes file")
-            names[name.lower()] = person
+            names[name.casefold()] = person
             outputs.append((out / f"{name}.pdf", person_pdf(person_data(forms, person), large_print, band_choice)))
     else:
         assert code is not None
-        outputs = [(out, person_pdf(person_data(forms, code), large_print, band_choice))]
+        person = person_data(forms, code)
+        _refuse_unprintable_codes([code])
+        outputs = [(out, person_pdf(person, large_print, band_choice))]
     _write(outputs, read_inputs(db, codes, text_packs))
     for path, _ in outputs:
         click.echo(str(path))
+
+
+def _refuse_unprintable_codes(codes: list[str]) -> None:
+    """A person report is known by its code alone: one the report's font cannot print ('你好' came out as two
+    empty boxes, as '再见' did; Arabic unjoined, back to front) would not say whose report it is."""
+    from formkit.layout.text import unprintable
+
+    bad = [code for code in codes if unprintable(code)]
+    if bad:
+        shown = ", ".join(repr(code) for code in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise InputError(f"code(s) {shown}: the report's font cannot print {unprintable(''.join(bad))!r} (Latin, "
+                         "Greek and Cyrillic scripts only), so no report would show whose it is; give these "
+                         "people codes in those scripts in the codes file; nothing was written")
 
 
 @report.command(name="service")

@@ -278,7 +278,8 @@ def test_gas_and_wai_sr_are_charted_and_an_undated_form_shows_its_scan_date(tmp_
 
     rows = [_value("WAIA-AAA1", "wai-sr", f"wai_{i:02d}", "3") for i in range(1, 13)]
     rows += [_value("WAIA-AAA1", "wai-sr", "date_completed", "2026-01-05")]
-    rows += [_value("WAIB-BBB2", "wai-sr", f"wai_{i:02d}", "4") for i in range(1, 13)]  # no date written
+    rows += [_value("WAIB-BBB2", "wai-sr", f"wai_{i:02d}", "4") for i in range(1, 13)]
+    rows += [_value("WAIB-BBB2", "wai-sr", "date_completed", "")]  # no date written (a page read has its blank)
     rows += [_value("GASA-AAA1", "gas-followup", f, v) for f, v in
              (("gas_1", "1"), ("weight_1", "2"), ("gas_2", "0"), ("weight_2", "1"), ("date_completed", "2026-02-01"))]
     rows += [_value("GASB-BBB2", "gas-followup", f, v, review=f == "gas_2") for f, v in

@@ -3,6 +3,7 @@ on a page by the flow engine. x coordinates are final; y is shifted when a block
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..errors import LayoutError
@@ -187,6 +188,12 @@ def _numbered(item: MatrixItem, index: int, text: str) -> str:
     return f"{index + 1}. {text}" if item.numbered else text
 
 
+def too_much(need_mm: float, room_mm: float) -> str:
+    """'40 mm but the page has 39 mm': the need rounded up and the room down, so that two lengths a fraction of a
+    millimetre apart never read as the same ('needs 39 mm but has only 39 mm' left nothing to do)."""
+    return f"{math.ceil(need_mm)} mm but the page has {max(0, math.floor(room_mm))} mm"
+
+
 def boxes_block(frame: Frame, item: DigitsItem | DateItem) -> Block:
     """Digit boxes (or DD MM YYYY date boxes) after their label, or under it when the line is full."""
     s = frame.style
@@ -196,8 +203,7 @@ def boxes_block(frame: Frame, item: DigitsItem | DateItem) -> Block:
     count = sum(groups)
     row_w = count * s.digit_w_mm + (count - len(groups)) * s.digit_gap_mm + (len(groups) - 1) * group_gap
     if row_w > frame.width_mm:
-        raise LayoutError(frame.source, f"{count} boxes need {row_w:.0f} mm but the page has "
-                                        f"{frame.width_mm:.0f} mm", item.line, item.id)
+        raise LayoutError(frame.source, f"{count} boxes need {too_much(row_w, frame.width_mm)}", item.line, item.id)
     label_w = width_mm(item.text, s.base_pt) if item.text else 0.0
     inline = label_w + 3.0 + row_w <= frame.width_mm
     if inline:
@@ -255,8 +261,8 @@ def line_block(frame: Frame, item: LineItem) -> Block:
     """A visual-analogue line of exactly ``length_mm`` with end ticks and anchor words under its ends."""
     s = frame.style
     if item.length_mm > frame.width_mm:
-        raise LayoutError(frame.source, f"a {item.length_mm:g} mm line does not fit the {frame.width_mm:.0f} mm "
-                                        "wide content area; choose a larger or landscape page", item.line, item.id)
+        raise LayoutError(frame.source, f"a {item.length_mm:g} mm line does not fit the {math.floor(frame.width_mm)} "
+                                        "mm wide content area; choose a larger or landscape page", item.line, item.id)
     tick = 2.0 * (s.base_pt / 9)
     beside_w = frame.width_mm - item.length_mm - 4.0
     beside = wrap(item.text, beside_w, s.base_pt) if beside_w >= 25 else []

@@ -8,6 +8,7 @@ fingerprint of the geometry).
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import replace
 
 from ..errors import LayoutError, TemplateError
@@ -15,7 +16,7 @@ from ..markers import CELLS, CORNER_IDS
 from ..qrpayload import PagePayload
 from ..serial import SERIAL_LENGTH
 from ..template.schema import PAGE_SIZES_MM, ChoiceItem, MatrixItem, PageBreakItem, Template
-from .blocks import HOW_TO_MARK, Block, Frame, item_blocks, paragraph_runs, text_block
+from .blocks import HOW_TO_MARK, Block, Frame, item_blocks, paragraph_runs, text_block, too_much
 from .model import Layout, Marker, Page, QrSpot, TextRun, geometry_fingerprint, shifted
 from .style import Style, style_for
 from .text import ascent_mm, line_height_mm, unprintable, width_mm
@@ -72,7 +73,8 @@ def build_layout(template: Template, large_print: bool = False, page_size: str |
     header = _header(template, variant, w, style)
     frame = Frame(style.margin_mm, w - 2 * style.margin_mm, style, template.source)
     top, bottom = header.content_top_mm, h - style.inset_mm - style.marker_mm - style.marker_mm / CELLS
-    pages = _flow(_blocks(template, frame), top, bottom, style, template.source)
+    pages = _flow(_blocks(template, frame), top, bottom, style, template.source,
+                  lambda: _header(replace(template, title="T"), variant, w, style).content_top_mm)
     if not large_print and template.max_pages and len(pages) > template.max_pages:
         raise LayoutError(template.source, f"the content needs {len(pages)} pages of {size} but the form allows "
                                            f"{template.max_pages}; shorten the text or remove items")
@@ -207,8 +209,11 @@ def _wording(node: object, line: int | None) -> list[tuple[str, int | None]]:
                     for text in _wording(getattr(node, name), line)]
 
 
-def _flow(blocks: list[Block], top: float, bottom: float, style: Style, source: str) -> list[list[Block]]:
-    """Place blocks down the pages; returns each page's placed blocks (already shifted to their y)."""
+def _flow(blocks: list[Block], top: float, bottom: float, style: Style, source: str,
+          top_with_short_title: Callable[[], float] | None = None) -> list[list[Block]]:
+    """Place blocks down the pages; returns each page's placed blocks (already shifted to their y).
+    ``top_with_short_title`` says where the content would start under a one-line title: a block that would fit
+    there is refused for the title's length, not its own."""
     pages: list[list[Block]] = [[]]
     y = top
     for i, block in enumerate(blocks):
@@ -220,9 +225,13 @@ def _flow(blocks: list[Block], top: float, bottom: float, style: Style, source: 
                 pages[-1].append(_placed(block.header, y))
                 y += block.header.height_mm
         if y + block.height_mm > bottom:
-            raise LayoutError(source, f"this item needs {block.height_mm:.0f} mm but a page has only "
-                                      f"{bottom - top:.0f} mm for content; shorten it or use a larger page",
-                              block.line or None, block.what)
+            if top_with_short_title is not None and top_with_short_title() + block.height_mm <= bottom:
+                where = f" (line {block.line})" if block.line else ""
+                raise LayoutError(source, f"the title takes so much of the page that '{block.what}'{where} does not "
+                                          f"fit: it needs {too_much(block.height_mm, bottom - top)} left for content; "
+                                          "shorten the title", None, "title")
+            raise LayoutError(source, f"this item needs {too_much(block.height_mm, bottom - top)} for content; "
+                                      "shorten it or use a larger page", block.line or None, block.what)
         pages[-1].append(_placed(block, y))
         y += block.height_mm + _gap_after(blocks, i, style)
     return pages

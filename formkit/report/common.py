@@ -98,7 +98,16 @@ def fmt(value: float | None, decimals: int | None = None) -> str:
 
 
 def share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f} %" if whole else "\u2013"
+    """A percentage, whole: '100 %' only when all are, '0 %' only when none is (199 reviewed of 200 said '100 %'
+    beside the one value still waiting; '< 1 %' and '> 99 %' are said instead)."""
+    if not whole:
+        return "\u2013"
+    rounded = f"{100 * part / whole:.0f}"
+    if rounded == "0" and part:
+        return "< 1 %"
+    if rounded == "100" and part != whole:
+        return "> 99 %"
+    return f"{rounded} %"
 
 
 def escape(text: str) -> str:

@@ -97,7 +97,9 @@ class Occasion:
     order: int  # scan order (the export's ``FormTables.order``)
     written_date: str  # the occasion date field as exported ('' when blank or waiting for review)
     day: date | None  # the written date; else the guess when it waits for review; else the scan date
-    dated_by: str  # 'form', 'pending' (a written date still being checked), 'scan' or ''
+    # 'form', 'pending' (a written date still being checked), 'scan' (none written), 'unread' (the page with the
+    # date not scanned, or voided: whether one is written is not known) or ''
+    dated_by: str
     scores: dict[str, Score]
     values: dict[str, str]  # the export's field cells ('' for a value waiting for review)
     guesses: dict[str, str]  # the long file's values: the machine's guess where one waits for review
@@ -200,7 +202,13 @@ def _form_data(form: str, wide: Any, long: Any, change: Any, scan_order: list[in
         if day is None and date_waits:
             day, dated_by = parse_day(guesses[serial].get(date_field, "")), "pending"
         if day is None:  # placed by its scan; a date waiting for review is no date left unwritten
-            day, dated_by = scanned.get((form, normalise_serial(serial))), "pending" if date_waits else "scan"
+            # every field of a page read has a row, a blank one too: none for a date its version asks, its page
+            # was not read
+            template = templates.get(version)
+            unread = (bool(date_field) and template is not None and date_field in template.field_ids()
+                      and date_field not in guesses[serial])
+            day, dated_by = (scanned.get((form, normalise_serial(serial))),
+                             "pending" if date_waits else "unread" if unread else "scan")
         occasions.append(Occasion(
             form, serial, str(row.get("person_code", "")), order, written if parse_day(written) else "", day,
             dated_by if day else "", scores, {f: str(row.get(f, "")) for f in fields}, guesses[serial],

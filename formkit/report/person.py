@@ -10,6 +10,7 @@ A worker's form is never shown on its own."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
 
-from ..layout.text import REGULAR
+from ..layout.text import REGULAR, unprintable
 from ..pairs import PAIRS, WORKER_FORMS, Link, link
 from ..scoring import INVALID
 from .charts import Band, Point, Series, line_chart
@@ -31,6 +32,7 @@ SHORT_NAMES = {"ac_goal": "Goals", "ac_task": "Tasks", "ac_bond": "Bond", "wai_g
 ALLIANCE = {"alliance-check": ("ac_total", ("ac_goal", "ac_task", "ac_bond")),
             "wai-sr": ("wai_total", ("wai_goal", "wai_task", "wai_bond"))}
 GOAL_TEXTS = (("why", "Why it matters"), ("steps", "Steps"))  # 'helper' is left out: it may hold a name
+DATE_MARKS = {"scan": "*", "unread": "\u2020", "pending": "?"}  # after a date that is not the one written on the form
 ORDER = ("goal-card", "k10", "alliance-check", "wai-sr", "gas-followup")
 # Headings for the forms with their own section, used when a form's template is not installed (no title known)
 TITLES = {"goal-card": "Your goals", "k10": "How you have been feeling", "alliance-check": "How our work together "
@@ -133,12 +135,12 @@ def _date_label(o: Occasion) -> str:
     if o.day is None:
         return "no date"
     words = day_words(o.day).split(" ")
-    mark = {"scan": "*", "pending": "?"}.get(o.dated_by, "")
+    mark = DATE_MARKS.get(o.dated_by, "")
     return f"{words[0]} {words[1]}{mark}\n{words[2]}"
 
 
 def _date_cell(o: Occasion) -> str:
-    mark = {"scan": "*", "pending": "?"}.get(o.dated_by, "")
+    mark = DATE_MARKS.get(o.dated_by, "")
     return day_words(o.day) + mark if o.day else "no date"
 
 
@@ -180,9 +182,11 @@ def _table(rows: list[list[str]], s: Styles, widths: list[float]) -> Table:
 
 
 def _side_by_side(left: Any, right: Any, width: float, share: float) -> Table:
+    # splitInRow: a goal's words as written (or typed in review) may be longer than a page; the row goes on over
+    # the next page instead of stopping the report (reportlab's LayoutError)
     return table([[left, right]], [width * share, width * (1 - share)],
                  [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                  ("RIGHTPADDING", (0, 0), (0, -1), 8), ("RIGHTPADDING", (1, 0), (1, -1), 0)])
+                  ("RIGHTPADDING", (0, 0), (0, -1), 8), ("RIGHTPADDING", (1, 0), (1, -1), 0)], splitInRow=1)
 
 
 def _section(heading: str, intro: str, s: Styles, *body: Any) -> list[Any]:
@@ -253,6 +257,9 @@ def _goal_cards(occasions: list[Occasion], data: FormData, s: Styles,
                 series.points.append(Point(i, None, float(guess) if _is_number(guess) else None, True))
             elif _is_number(o.values.get(item, "")):
                 series.points.append(Point(i, float(o.values[item])))
+        latest = o.scores.get("progress_latest")
+        if latest is not None and latest.status == INVALID:  # an empty chart, else: not rated, or a page not scanned?
+            text.append(Paragraph(f"No progress shown: {escape(plain_reason(latest.reason))}.", s.small))
         chart = line_chart(width * 0.5, _chart_height(s) * 0.9, [f"#{i + 1}" for i in range(len(items))], [series],
                            (0, 10), title="Progress (0\u201310)", better="higher", font_size=s.chart_font,
                            y_ticks=[0, 2, 4, 6, 8, 10])
@@ -302,10 +309,20 @@ def _is_number(text: str) -> bool:
 def _goal_text(o: Occasion, field_id: str, empty: str) -> str:
     if field_id in o.waiting:
         guess = o.guesses.get(field_id, "").strip()
-        shown = f"\u201c{escape(guess)}\u201d " if guess else ""
+        shown = f"{_quoted(guess)} " if guess else ""
         return f'<font color="#444444">{shown}(pending: still being checked)</font>'
     value = o.values.get(field_id, "").strip()
-    return f"\u201c{escape(value)}\u201d" if value else empty
+    return _quoted(value) if value else empty
+
+
+def _quoted(words: str) -> str:
+    """A person's own words in quotes, and where the report's font cannot print some of them (Chinese, typed in
+    review, came out as empty boxes; Arabic unjoined, back to front) a note that says so."""
+    quoted = f"\u201c{escape(words)}\u201d"
+    if unprintable("".join(ch for ch in words if unicodedata.category(ch) != "Cc")):  # control codes are no words
+        quoted += (' <font color="#444444">(some of these words cannot be printed in this summary: read them on the '
+                   "form itself)</font>")
+    return quoted
 
 
 def _k10(occasions: list[Occasion], data: FormData, s: Styles, band_set: str | None) -> list[Any]:
@@ -429,6 +446,9 @@ def _notes(dated_by: set[str], s: Styles) -> list[Any]:
     out = []
     if "scan" in dated_by:
         out.append(Paragraph("* No date was written on this form: the date it was scanned is shown.", s.small))
+    if "unread" in dated_by:
+        out.append(Paragraph("\u2020 The page of this form that holds its date has not been scanned: the date the "
+                             "rest of it was scanned is shown.", s.small))
     if "pending" in dated_by:
         out.append(Paragraph("? The date written on this form is still being checked (where none can be read "
                              "yet, the day it was scanned is shown).", s.small))

@@ -11,6 +11,7 @@ from typing import Any
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
 
 from ..layout.text import BOLD, REGULAR
@@ -94,17 +95,27 @@ def _month(key: str) -> str:
 def _returned(data: ServiceData, s: Styles) -> list[Any]:
     forms = [f.form for f in data.summaries]
     width = page_width_pt()
-    rows = [["Month", *forms, "All"]]
-    for month, counts in data.months.items():
-        rows.append([_month(month), *[str(counts.get(f, 0)) for f in forms], str(sum(counts.values()))])
-    totals = [sum(c.get(f, 0) for c in data.months.values()) for f in forms]
-    rows.append(["All", *[str(t) for t in totals], str(sum(totals))])
     first = width * 0.24
-    rest = (width - first) / (len(forms) + 1)
-    return [Paragraph("Forms returned, per month and per form", s.heading),
-            Paragraph("By the date written on the form (its occasion date). A form with no date, or whose date is "
-                      "still waiting for review, is counted under \u201cno date on the form\u201d.", s.small),
-            _grid(rows, s, [first] + [rest] * (len(forms) + 1), total_row=True)]
+    totals = {f: sum(c.get(f, 0) for c in data.months.values()) for f in forms}
+    # every count on one line: in columns too narrow (ten forms, 15000 returned) '15000' wrapped as '1500' over '0'
+    widest = stringWidth(str(sum(totals.values())), BOLD, s.size * 0.85) + 6 + 2  # the cell's padding, and a margin
+    per_table = max(1, min(len(forms), int((width - first) // widest) - 1))
+    out: list[Any] = [Paragraph("Forms returned, per month and per form", s.heading),
+                      Paragraph("By the date written on the form (its occasion date). A form with no date, or whose "
+                                "date is still waiting for review, is counted under \u201cno date on the form\u201d."
+                                + (" The forms are in several tables; <b>All</b> counts every form." if
+                                   len(forms) > per_table else ""), s.small)]
+    for start in range(0, len(forms), per_table):
+        shown = forms[start:start + per_table]
+        rows = [["Month", *shown, "All"]]
+        for month, counts in data.months.items():
+            rows.append([_month(month), *[str(counts.get(f, 0)) for f in shown], str(sum(counts.values()))])
+        rows.append(["All", *[str(totals[f]) for f in shown], str(sum(totals.values()))])
+        rest = (width - first) / (len(shown) + 1)
+        if start:
+            out.append(Spacer(1, s.size * 0.6))
+        out.append(_grid(rows, s, [first] + [rest] * (len(shown) + 1), total_row=True))
+    return out
 
 
 def _completion(data: ServiceData, s: Styles) -> list[Any]:

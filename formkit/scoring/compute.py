@@ -10,12 +10,14 @@ form with its second page missing is never scored, prorated or "complete" as if 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from .rules import Band, ScoreRule, Scoring
 
 COMPLETE, PRORATED, INVALID, PENDING = "complete", "prorated", "invalid", "pending-review"
+DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")  # a number as written on a form or typed in review
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,9 @@ def _score(rule: ScoreRule, answers: dict[str, Answer], scales: dict[str, tuple[
         text = answers.get(item, Answer("")).value
         if text == "" or item in pending:
             continue
-        try:
-            numbers[item] = float(text)
-        except ValueError:
+        if not DECIMAL.match(text.strip()):  # float() also reads 'nan', 'inf', '1e400' (inf) and '1_0' (10)
             return ScoreResult(None, INVALID, f"{item} is not a single number ('{text}')")
+        numbers[item] = float(text)
     if pending:
         missing = [i for i in rule.items if i not in numbers and i not in pending]
         if rule.method in ("sum", "mean") and len(missing) > rule.prorate_max_missing:

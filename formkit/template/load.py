@@ -245,8 +245,14 @@ class _Reader:
 
     def options(self, raw: list, where: dict, item: str | None) -> tuple[Option, ...]:
         options = tuple(Option(value=entry["value"], label=self.text(entry, "label")) for entry in raw)
-        values = [o.value for o in options]
-        duplicates = sorted({str(v) for v in values if values.count(v) > 1})
+        # a value is stored as text, and several marked boxes as their values joined by ';' (read back split on
+        # it, each part stripped): 1 and '1', 'a;b' beside 'a' and 'b', ' a' beside 'a' would be read as one
+        for o in options:
+            if isinstance(o.value, str) and (";" in o.value or o.value != o.value.strip()):
+                raise self.fail(f"option value {show(o.value)}: a text value may not hold ';' (it joins the values "
+                                "of several marked boxes) nor begin or end with a space", where, item)
+        values = [str(o.value) for o in options]
+        duplicates = sorted({v for v in values if values.count(v) > 1})
         if duplicates:
             raise self.fail(f"option value(s) {listing(duplicates)} appear more than once", where, item)
         return options
@@ -273,9 +279,13 @@ def _shortened(exc: TemplateError) -> TemplateError:
 
 
 def _load_template(path: Path, text_pack: str | Path | None) -> Template:
-    pack = load_text_pack(Path(text_pack)) if text_pack is not None else None
+    pack_form, pack = _read_text_pack(Path(text_pack)) if text_pack is not None else (None, None)
     top = read_yaml(path)
     check(top, TEMPLATE, str(path))
+    if pack_form is not None and pack_form != top["form"]:
+        # scan finds a pack by the form it names: forms printed with another form's pack could not be read with it
+        raise TemplateError(str(text_pack), f"is the text pack of form '{pack_form}', not of '{top['form']}': give "
+                                            f"the pack of '{top['form']}' (or correct its 'form:')")
     reader = _Reader(str(path), pack)
     page = top.get("page", {})
     scales_raw = top.get("scales", {})
@@ -296,6 +306,7 @@ def _load_template(path: Path, text_pack: str | Path | None) -> Template:
         notice=reader.text(top, "notice"),
         fill_means=_get(top, TEMPLATE, "fill_means"),
         text_pack=str(text_pack) if text_pack is not None else None,
+        placeholders=tuple(sorted(reader.pack_used - set(pack or {}))),
         extra={"scoring": top.get("scoring")} if "scoring" in top else {},
     )
     _check_unique_ids(reader, template)
@@ -400,9 +411,14 @@ def _check_ranges(reader: _Reader, scoring: dict, fields: int) -> None:
 def load_text_pack(path: Path) -> dict[str, str]:
     """A text pack is a YAML mapping ``texts: {key: wording}`` (and optionally ``form: <id>``) supplied by
     the licensed organisation."""
+    return _read_text_pack(path)[1]
+
+
+def _read_text_pack(path: Path) -> tuple[str | None, dict[str, str]]:
+    """The form a text pack names (None when it names none) and its wording by key."""
     raw = read_yaml(path)
     check(raw, TEXT_PACK, str(path))
-    return {key: str(value).strip() for key, value in raw["texts"].items()}
+    return raw.get("form"), {key: str(value).strip() for key, value in raw["texts"].items()}
 
 
 def _templates_dir() -> Path:
@@ -421,8 +437,11 @@ def resolve_template(name: str, text_pack: str | Path | None = None) -> Template
     """``name`` is a shipped template id or a path to a YAML file."""
     shipped = shipped_templates()
     path = Path(name)
-    if name in shipped and not path.exists():
+    if name in shipped and not path.is_file():  # a folder named k10 where the command runs (its scans?) is no template
         return load_template(shipped[name], text_pack)
     if path.is_file():
         return load_template(path, text_pack)
+    if name.strip() and path.is_dir():
+        raise InputError(f"{clip(name, 200)}: is a folder; give a template file or a shipped template's id "
+                         f"({', '.join(shipped)})")
     raise InputError(f"{clip(name, 200)}: no such template file, and not a shipped template ({', '.join(shipped)})")

@@ -120,6 +120,9 @@ class Template:
     notice: str = ""
     fill_means: str = "infer"
     text_pack: str | None = None  # path of the text pack the wording came from, if any
+    # the text-pack keys ({pack: key}) no pack supplied, so printed as [key]: all of them without a pack,
+    # the ones a partial pack lacks with one
+    placeholders: tuple[str, ...] = field(default=(), compare=False)
     extra: dict = field(default_factory=dict, compare=False)  # scoring rules etc., for later stages
 
     def field_ids(self) -> list[str]:
