@@ -90,6 +90,23 @@ def mark_page(image: np.ndarray, page: Page, answers: dict[str, object], day: st
             draw_line_mark(image, DPI, f, float(answers[f.id]), rng, "black")
 
 
+def ticked_k10(pdf: Path, serial_seed: int, mark_seed: int, styles: tuple[str, ...] = ("tick",), dpi: float = DPI
+                ) -> np.ndarray:
+    """A K10 page printed to ``pdf`` (its serial from ``serial_seed``) and rendered at ``dpi`` (RGB), one box of
+    each question marked in one of ``styles``, chosen by ``mark_seed``."""
+    from formkit.generate import generate, make_copies
+    from formkit.layout import build_layout
+    from formkit.template import resolve_template
+
+    layout = build_layout(resolve_template("k10"))
+    generate(layout, make_copies(1, None, serial_seed), pdf)
+    image = render_pdf(pdf, dpi)[0]
+    rng = random.Random(mark_seed)
+    for field in (f for f in layout.pages[0].fields if isinstance(f, ChoiceField)):
+        draw_mark(image, dpi, rng.choice(field.options).box, rng.choice(styles), rng)
+    return image
+
+
 def stain_qr(image: np.ndarray, page: Page, dpi: float = DPI) -> None:
     """Coffee over the QR code of ``page`` (RGB at ``dpi``) and the code printed under it, and over the paper
     either side of the code (not as far as the page's marker or its text): nothing of the code shows, and the

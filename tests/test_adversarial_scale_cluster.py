@@ -5,7 +5,6 @@ workers, a scheduler lost while a file was being sent. Each on a real Dask Local
 from __future__ import annotations
 
 import logging
-import random
 from pathlib import Path
 
 import cv2
@@ -14,11 +13,11 @@ import pytest
 
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
-from formkit.layout.model import ChoiceField
 from formkit.records import ScanSummary
 from formkit.store import Store
 from formkit.template import resolve_template
-from tests.synthetic import draw_mark, render_pdf
+from tests.shared_pages import ticked_k10
+from tests.synthetic import render_pdf
 
 DPI = 200
 
@@ -38,13 +37,8 @@ def two_forms(tmp_path_factory) -> tuple[Path, Path]:
     """Two K10 pages as PNGs of one size, byte for byte, but not of one content: a filled one and a blank
     one of another serial (the smaller padded after its end, which PNG readers ignore)."""
     tmp = tmp_path_factory.mktemp("forms")
-    layout = build_layout(resolve_template("k10"))
-    generate(layout, make_copies(1, None, 41), tmp / "filled.pdf")
-    generate(layout, make_copies(1, None, 42), tmp / "blank.pdf")
-    filled = render_pdf(tmp / "filled.pdf", DPI)[0]
-    rng = random.Random(5)
-    for field in (f for f in layout.pages[0].fields if isinstance(f, ChoiceField)):
-        draw_mark(filled, DPI, rng.choice(field.options).box, "tick", rng)
+    generate(build_layout(resolve_template("k10")), make_copies(1, None, 42), tmp / "blank.pdf")
+    filled = ticked_k10(tmp / "filled.pdf", 41, 5, dpi=DPI)
     paths = tmp / "filled.png", tmp / "blank.png"
     cv2.imwrite(str(paths[0]), cv2.cvtColor(filled, cv2.COLOR_RGB2BGR))
     cv2.imwrite(str(paths[1]), cv2.cvtColor(render_pdf(tmp / "blank.pdf", DPI)[0], cv2.COLOR_RGB2BGR))

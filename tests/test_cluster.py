@@ -5,7 +5,6 @@ One test uses the cluster (started once, whichever xdist worker runs it)."""
 
 from __future__ import annotations
 
-import random
 import sys
 from pathlib import Path
 
@@ -16,12 +15,11 @@ from click.testing import CliRunner
 from formkit.errors import ExitCode
 from formkit.generate import generate, make_copies
 from formkit.layout import build_layout
-from formkit.layout.model import ChoiceField
 from formkit.store import Store
 from formkit.template import resolve_template
 from formkit_cli import main
 from scanner.batch import scan as scan_here
-from tests.synthetic import draw_mark, render_pdf
+from tests.shared_pages import ticked_k10
 
 DPI = 200
 
@@ -42,13 +40,8 @@ def inbox(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("cluster")
     folder = tmp / "inbox"
     folder.mkdir()
-    layout = build_layout(resolve_template("k10"))
-    generate(layout, make_copies(2, None, 91), folder / "blank-forms.pdf")
-    generate(layout, make_copies(1, None, 92), tmp / "filled.pdf")
-    image = render_pdf(tmp / "filled.pdf", DPI)[0]
-    rng = random.Random(3)
-    for field in (f for f in layout.pages[0].fields if isinstance(f, ChoiceField)):
-        draw_mark(image, DPI, rng.choice(field.options).box, rng.choice(["tick", "cross"]), rng)
+    generate(build_layout(resolve_template("k10")), make_copies(2, None, 91), folder / "blank-forms.pdf")
+    image = ticked_k10(tmp / "filled.pdf", 92, 3, ("tick", "cross"), DPI)
     cv2.imwrite(str(folder / "filled.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     return folder
 
