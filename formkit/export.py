@@ -178,9 +178,12 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     formats = parse_formats(formats)
     catalogue = catalogue or shipped_catalogue()
     forms = scored_tables(rows, codes, band_choice, catalogue)
-    unknown = set(band_choice or {}) - {score for tables in forms.values() for score in tables.rules}
+    # a score with no band sets at all is refused too: choosing bands for it would change nothing, unsaid
+    banded = {score for tables in forms.values() for score, rule in tables.rules.items() if rule.band_sets}
+    unknown = set(band_choice or {}) - banded
     if unknown:
-        raise InputError(f"--bands names score(s) without that band set: {', '.join(sorted(unknown))}")
+        raise InputError(f"--bands names score(s) without band sets here: {', '.join(sorted(unknown))} (scores with "
+                         f"band sets: {', '.join(sorted(banded)) or 'none'})")
     known = {form for form, _, _ in catalogue.installed_forms()} | set(forms)
     if not forms:
         return Exported([], leftovers=leftover_files(out_dir, [], known, inputs))
