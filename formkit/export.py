@@ -352,6 +352,10 @@ def _redcap(forms: dict[str, FormTables], out_dir: Path) -> tuple[list[tuple[Pat
         if form not in instruments:
             continue
         table = redcap.import_table(tables, instruments[form])
+        left_out = len(tables.wide.frame) - len(table.frame)
+        if left_out:
+            notes.append(f"{form}: {left_out} form(s) of a version whose template is not installed are left out of "
+                         f"{table.name}.csv (their coding is unknown; give --templates)")
         outputs.append((out_dir / f"{table.name}.csv", _csv_writer(table, False, safe=False)))
         if redcap.REPEAT_COLUMNS[0] in table.columns:
             notes.append(f"{form}: some people have several forms: make the instrument {redcap.form_name(form)} "

@@ -58,3 +58,35 @@ def test_bands_for_a_score_without_band_sets_exits_5_on_the_command_line(tmp_pat
     assert result.exit_code == ExitCode.INPUT, result.output
     assert "progress_latest" in result.output + result.stderr
     assert not (tmp_path / "out").exists()
+
+
+# 2. a version whose template is not installed ----------------------------------------------------------------
+
+def mixed_versions() -> list[dict[str, Any]]:
+    """k10 version 1 (installed) and version 2 (not installed: its coding unknown), answered 2 and 0."""
+    return k10_rows(SERIALS[0], "2") + k10_rows(SERIALS[1], "0", version=2, page_id=2)
+
+
+def test_answers_of_a_version_not_installed_get_no_value_labels_of_another_version(tmp_path):
+    import pyreadstat
+
+    export(mixed_versions(), tmp_path, formats=("sav", "dta"))
+    for read in (pyreadstat.read_sav, pyreadstat.read_dta):
+        frame, meta = read(str(tmp_path / f"k10.{'sav' if read is pyreadstat.read_sav else 'dta'}"))
+        labels = meta.variable_value_labels.get("k10_01", {})
+        # version 1's "A little of the time" would be false of a version-2 value (its coding is unknown)
+        assert not set(labels.values()) & {"None of the time", "A little of the time"}, labels
+        assert "not installed" in meta.column_names_to_labels["k10_01"]
+        assert frame["k10_01"].tolist() == [2, 0]
+
+
+def test_forms_of_a_version_not_installed_are_left_out_of_the_redcap_import_and_said_so(tmp_path):
+    import csv
+
+    written = export(mixed_versions(), tmp_path, formats=("redcap",))
+    with (tmp_path / "k10_redcap.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    # version 2's 0 would be imported into version 1's radio field (coded 1 to 5) as if coded alike
+    assert [row["k10_formkit_serial"] for row in rows] == [rows[0]["record_id"]]
+    assert rows[0]["k10_01"] == "2"
+    assert any("left out of k10_redcap.csv" in note for note in written.notes)

@@ -259,12 +259,13 @@ def dictionary(instruments_by_form: dict[str, list[Field]]) -> pd.DataFrame:
 def import_table(tables: FormTables, fields: list[Field]) -> Table:
     """The REDCap import file of one form: a row per printed form, as the dictionary of ``fields`` names them."""
     wide = tables.wide.frame
-    records = [str(person or shown) for person, shown in zip(wide["person_code"], wide["serial"], strict=True)]
-    repeating = any(count > 1 for count in Counter(records).values())
+    kept = installed_rows(tables)
+    records = {i: str(wide.at[i, "person_code"] or wide.at[i, "serial"]) for i in kept}
+    repeating = any(count > 1 for count in Counter(records.values()).values())
     instance: dict[int, int] = {}
     if repeating:
         by_record: dict[str, list[int]] = defaultdict(list)
-        for index, record in enumerate(records):
+        for index, record in records.items():
             by_record[record].append(index)
         for indexes in by_record.values():
             ordered = sorted(indexes, key=lambda i: tables.order[i][1])  # scan order: stable as forms arrive
@@ -273,7 +274,7 @@ def import_table(tables: FormTables, fields: list[Field]) -> Table:
     columns = [RECORD_ID, *(REPEAT_COLUMNS if repeating else []), *(c for f in fields for c in f.columns()),
                f"{name}_complete"]
     rows = []
-    for index, record in enumerate(records):
+    for index, record in records.items():
         row: dict[str, Any] = {RECORD_ID: record}
         if repeating:
             row.update({REPEAT_COLUMNS[0]: name, REPEAT_COLUMNS[1]: instance[index]})
@@ -284,6 +285,13 @@ def import_table(tables: FormTables, fields: list[Field]) -> Table:
         row[f"{name}_complete"] = UNVERIFIED if int(wide.at[index, "needs_review"] or 0) else COMPLETE
         rows.append(row)
     return Table(f"{tables.form}_redcap", "redcap", frame(columns, rows), {})
+
+
+def installed_rows(tables: FormTables) -> list[int]:
+    """The rows of the wide table whose version's template is installed. The others are left out of the import
+    file: no template says how their version codes its answers, and a REDCap field holds one coding."""
+    versions = tables.wide.frame["version"].tolist()
+    return [i for i, version in enumerate(versions) if tables.templates.get(version) is not None]
 
 
 def _cells(f: Field, cell: Any, why: str) -> dict[str, str]:

@@ -91,7 +91,23 @@ def form_variables(tables: FormTables) -> dict[str, Variable]:
         low, high = low_high or (None, None)
         out[rule.id] = Variable(rule.id, rule.label or rule.id, "number", low=low, high=high, decimals=rule.decimals,
                                 measure="scale", coded=True)
-    return out
+    return _coding_unknown(tables, out)
+
+
+def _coding_unknown(tables: FormTables, variables: dict[str, Variable]) -> dict[str, Variable]:
+    """Without the template of some version the store holds, nothing says how that version codes its answers:
+    the installed versions' value labels and ranges could be false of its values (a 0 labelled as no option,
+    a 5 as "All of the time" where it means "None of the time"), so a field that has either keeps neither."""
+    missing = [str(v) for v, template in tables.templates.items() if template is None]
+    if not missing:
+        return variables
+    fields = set(tables.fields)
+    for column, variable in variables.items():
+        if column in fields and (variable.options or variable.low is not None):
+            label = (f"{variable.label} (version {', '.join(missing)} not installed: its coding is unknown, so no "
+                     "value labels)")
+            variables[column] = Variable(column, label, "number" if variable.numeric else "text", coded=True)
+    return variables
 
 
 def option_numbers(options: tuple[Option, ...]) -> list[float] | None:
