@@ -90,3 +90,19 @@ def test_forms_of_a_version_not_installed_are_left_out_of_the_redcap_import_and_
     assert [row["k10_formkit_serial"] for row in rows] == [rows[0]["record_id"]]
     assert rows[0]["k10_01"] == "2"
     assert any("left out of k10_redcap.csv" in note for note in written.notes)
+
+
+@pytest.mark.parametrize("written", ["nan", "inf", "1_000", "1e3"])
+def test_a_cell_that_is_not_a_number_as_formkit_writes_one_stays_text_in_spss_and_excel(tmp_path, written):
+    import openpyxl
+    import pyreadstat
+
+    # version 2 is not installed: its answers may be anything, and float() would take these as numbers
+    # ('nan' a missing value, '1_000' a thousand)
+    rows = k10_rows(SERIALS[0], "2") + k10_rows(SERIALS[1], written, version=2, page_id=2)
+    export(rows, tmp_path, formats=("sav", "xlsx"))
+    frame, _ = pyreadstat.read_sav(str(tmp_path / "k10.sav"))
+    assert frame["k10_01"].tolist() == ["2", written]
+    sheet = openpyxl.load_workbook(tmp_path / "export.xlsx")["k10"]
+    column = [c.value for c in sheet[1]].index("k10_01") + 1
+    assert sheet.cell(row=3, column=column).value == written

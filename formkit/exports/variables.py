@@ -183,14 +183,15 @@ def typed(cell: Any, variable: Variable) -> Any:
     if cell is None or cell == "":
         return None
     text = str(cell).strip()
+    numeric = variable.kind in ("integer", "number") or (variable.kind == "choice" and variable.numeric_options)
+    if numeric and not NUMBER.match(text):  # float() also takes 'nan', 'inf', '1e5' and '1_000'
+        raise ValueError(f"not a number as formkit writes one: {text!r}")
     if variable.kind == "integer":
         number = float(text)
         if not number.is_integer():
             raise ValueError(f"not a whole number: {text!r}")
         return int(number)
-    if variable.kind == "number" or (variable.kind == "choice" and variable.numeric_options):
-        if not NUMBER.match(text) and variable.kind == "choice":
-            raise ValueError(f"not one of the options: {text!r}")
+    if numeric:
         number = float(text)
         return int(number) if variable.kind == "choice" and number.is_integer() else number
     if variable.kind == "date":
