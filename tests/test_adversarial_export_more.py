@@ -106,3 +106,31 @@ def test_a_cell_that_is_not_a_number_as_formkit_writes_one_stays_text_in_spss_an
     sheet = openpyxl.load_workbook(tmp_path / "export.xlsx")["k10"]
     column = [c.value for c in sheet[1]].index("k10_01") + 1
     assert sheet.cell(row=3, column=column).value == written
+
+
+# 3. REDCap: digits without a range are a code ------------------------------------------------------------
+
+def test_digits_without_a_range_are_plain_text_in_the_redcap_dictionary_and_keep_their_zeros(tmp_path):
+    import csv
+
+    from formkit.catalogue import Catalogue
+    from tests.test_exports import HABITS
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "habits.yaml").write_text(HABITS.replace("QUESTION", "How?"), encoding="utf-8")
+    rows = [value_row(SERIALS[0], "client_code", "digits", "0042", form="habits"),
+            value_row(SERIALS[0], "a_very_long_field_identifier_number_one", "digits", "07", form="habits")]
+    export(rows, tmp_path / "out", catalogue=Catalogue([folder]), formats=("redcap",))
+    with (tmp_path / "out" / "redcap_dictionary.csv").open(encoding="utf-8") as handle:
+        fields = {f["Variable / Field Name"]: f for f in csv.DictReader(handle)}
+    validation = "Text Validation Type OR Show Slider Number"
+    # an integer-validated field reaches SPSS, Stata and R from REDCap as a number: 0042 would be 42
+    assert fields["habits_client_code"]["Field Type"] == "text"
+    assert fields["habits_client_code"][validation] == ""
+    assert "leading zeros kept" in fields["habits_client_code"]["Field Note"]
+    ranged = fields["habits_a_very_long_field_identifier_number_one"]
+    assert (ranged[validation], ranged["Text Validation Min"], ranged["Text Validation Max"]) == ("integer", "0", "99")
+    with (tmp_path / "out" / "habits_redcap.csv").open(encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["habits_client_code"] == "0042"
