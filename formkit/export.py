@@ -327,6 +327,9 @@ def _statistical(fmt: str, forms: dict[str, FormTables], out_dir: Path) -> tuple
                     rule = f"option {column.option.value} ({column.option.label}) of {column.source}"
                 elif column.name != column.source:
                     rule = "; ".join(filter(None, [f"column {column.source} of {table.name}.csv", rule]))
+                if column.as_text:  # the codebook says what the file holds, not what the template would type
+                    kind, allowed = "text", (f"held as text, as in {table.name}.csv: some values are not of its "
+                                             f"type ({kind}: {allowed})")
                 if column.codes:  # the file codes why an answer is empty: it is never just empty
                     allowed = allowed.replace(f"; {codebook.EMPTY_FIELD}", "")
                 allowed = "; ".join(filter(None, [allowed, module.missing_words(column)]))

@@ -134,3 +134,22 @@ def test_digits_without_a_range_are_plain_text_in_the_redcap_dictionary_and_keep
     with (tmp_path / "out" / "habits_redcap.csv").open(encoding="utf-8") as handle:
         [row] = list(csv.DictReader(handle))
     assert row["habits_client_code"] == "0042"
+
+
+def test_the_codebook_says_text_where_a_typed_column_is_held_as_text(tmp_path):
+    import csv
+
+    import pyreadstat
+
+    # 'x' is no number: k10_01 is held as text in the SPSS and Stata files, and the codebook must say so, not
+    # "choice" with numeric codes a researcher would then look for
+    rows = k10_rows(SERIALS[0], "2") + k10_rows(SERIALS[1], "x", version=2, page_id=2)
+    export(rows, tmp_path, formats=("csv", "sav", "dta"))
+    _, meta = pyreadstat.read_sav(str(tmp_path / "k10.sav"))
+    assert meta.readstat_variable_types["k10_01"] == "string"
+    with (tmp_path / "codebook.csv").open(encoding="utf-8") as handle:
+        book = {(r["file"], r["variable"]): r for r in csv.DictReader(handle)}
+    for name in ("k10.sav", "k10.dta"):
+        assert book[(name, "k10_01")]["type"] == "text"
+        assert "held as text" in book[(name, "k10_01")]["allowed_values"]
+    assert book[("k10.csv", "k10_01")]["type"] == "choice"
