@@ -53,6 +53,7 @@ __all__ = ["FORMATS", "LONG_COLUMNS", "NUMBER", "Exported", "FormTables", "Forma
 
 FORMATS = ("csv", "xlsx", "sav", "dta", "redcap")
 EXCEL_CELL_CHARACTERS = 32_767  # the most an Excel cell holds
+EXCEL_ROWS = 1_048_576  # the most rows an Excel sheet holds, its header among them
 
 # The names export gives its files, kept in one place so that the files an earlier export left in the folder can
 # be told from the ones written now. Per form, by extension, what follows the form id: its tables
@@ -209,6 +210,7 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     if "csv" in formats or statistical:
         outputs.append((out_dir / CODEBOOK_FILE, _csv_writer(codebook_table(entries), bom)))
     if "xlsx" in formats:
+        _check_fits_in_excel(forms)
         outputs.append((out_dir / WORKBOOK_FILE, _xlsx_writer(forms)))
     outputs += later
     notes += _not_installed(forms, "redcap" in formats)
@@ -291,6 +293,17 @@ def _cut_in_excel(forms: dict[str, FormTables]) -> list[str]:
                 notes.append(f"{table.name}: {long} text cell(s) longer than Excel's {EXCEL_CELL_CHARACTERS:,} "
                              "characters are cut in export.xlsx; the CSV, SPSS and Stata files keep them whole")
     return notes
+
+
+def _check_fits_in_excel(forms: dict[str, FormTables]) -> None:
+    """Refuse, before anything is written, a table with more rows than a sheet holds (a long table of some
+    100,000 forms): openpyxl stops at the first row too many with a bare ValueError, a traceback."""
+    for tables in forms.values():
+        for table in tables.tables:
+            if len(table.frame) + 1 > EXCEL_ROWS:
+                raise OutputError(f"cannot write {WORKBOOK_FILE}: {table.name} has {len(table.frame):,} rows, more "
+                                  f"than an Excel sheet holds ({EXCEL_ROWS - 1:,} below its header); leave xlsx out "
+                                  "of --format and use csv, sav or dta; nothing was written")
 
 
 def _xlsx_writer(forms: dict[str, FormTables]) -> Writer:

@@ -153,3 +153,24 @@ def test_the_codebook_says_text_where_a_typed_column_is_held_as_text(tmp_path):
         assert book[(name, "k10_01")]["type"] == "text"
         assert "held as text" in book[(name, "k10_01")]["allowed_values"]
     assert book[("k10.csv", "k10_01")]["type"] == "choice"
+
+
+# 4. Excel's row limit ------------------------------------------------------------------------------------
+
+def test_a_table_longer_than_an_excel_sheet_is_refused_as_exit_6_before_anything_is_written(tmp_path, monkeypatch):
+    import formkit.export
+
+    # a sheet holds 1,048,576 rows: a long table of some 100,000 K10 forms is longer. Made small here; openpyxl
+    # itself refuses row 1,048,577 with a bare ValueError (a traceback, exit 1) after other files were made
+    monkeypatch.setattr(formkit.export, "EXCEL_ROWS", 10)  # 10 rows and a header: one too many
+    db = tmp_path / "s.sqlite"
+    from formkit.records import FieldValue
+    from tests.test_export_leftovers import make_store
+
+    make_store(db, [("k10", 1, [FieldValue(f"k10_{i:02d}", "choice", "2", 0.98, False) for i in range(1, 11)])])
+    out = tmp_path / "out"
+    result = cli("export", "--db", db, "--out", out, "--format", "csv,xlsx")
+    assert result.exit_code == ExitCode.OUTPUT, result.output
+    assert "k10_long has 10 rows" in result.stderr and "csv, sav or dta" in result.stderr
+    assert not out.exists() or not list(out.iterdir())
+    assert cli("export", "--db", db, "--out", out, "--format", "csv").exit_code == 0
