@@ -174,3 +174,39 @@ def test_a_table_longer_than_an_excel_sheet_is_refused_as_exit_6_before_anything
     assert "k10_long has 10 rows" in result.stderr and "csv, sav or dta" in result.stderr
     assert not out.exists() or not list(out.iterdir())
     assert cli("export", "--db", db, "--out", out, "--format", "csv").exit_code == 0
+
+
+# 5. digits with more figures than a number holds exactly ---------------------------------------------------
+
+LONG_DIGITS = """
+form: refs
+version: 1
+title: References
+licence: shippable
+items:
+  - {kind: digits, id: reference, text: Reference number, count: 18, min: 0}
+  - {kind: digits, id: visits, text: Visits, count: 2, min: 0, max: 99}
+"""
+
+
+def test_digits_longer_than_a_number_holds_exactly_are_kept_whole_in_excel_spss_and_stata(tmp_path):
+    import openpyxl
+    import pyreadstat
+
+    from formkit.catalogue import Catalogue
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "refs.yaml").write_text(LONG_DIGITS, encoding="utf-8")
+    written = "123456789012345678"  # as a double: 123456789012345680
+    rows = [value_row(SERIALS[0], "reference", "digits", written, form="refs"),
+            value_row(SERIALS[0], "visits", "digits", "07", form="refs")]
+    export(rows, tmp_path / "out", catalogue=Catalogue([folder]), formats=("xlsx", "sav", "dta"))
+    for read, name in ((pyreadstat.read_sav, "refs.sav"), (pyreadstat.read_dta, "refs.dta")):
+        frame, _ = read(str(tmp_path / "out" / name))
+        assert str(frame["reference"][0]) == written, name
+        assert frame["visits"][0] == 7  # a count within a number's reach stays a number
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "export.xlsx")["refs"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=header.index("reference") + 1).value == written
+    assert sheet.cell(row=2, column=header.index("visits") + 1).value == 7

@@ -22,6 +22,9 @@ NOMINAL_NUMBERS = {"version", "form_page", "source_page", "source_region", "page
 # review): the first set that lies below every value the variable can take.
 CODE_SETS = ((-7, -8, -9), (-97, -98, -99), (-997, -998, -999), (-9997, -9998, -9999), (-99997, -99998, -99999))
 STATA_CODES = {NOT_ANSWERED: "a", INVALID: "b", WAITING: "c"}  # Stata's extended missing values .a .b .c
+# Whole numbers below this are held exactly as numbers by Excel (15 significant digits), SPSS and Stata
+# (doubles); a digits field that may hold more digits is text, or 1234567890123456789 would become ...800
+EXACT_WHOLE_NUMBERS = 10 ** 15
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,13 @@ def template_variables(template: Template) -> dict[str, Variable]:
                 out[field_id] = Variable(field_id, text or field_id, kind, item.options, low, high, measure=measure,
                                          coded=True)
         elif isinstance(item, DigitsItem):
-            if item.minimum is None and item.maximum is None:  # a code: leading zeros matter, so text
+            low = item.minimum if item.minimum is not None else 0
+            high = item.maximum if item.maximum is not None else 10 ** item.count - 1
+            # a code (no range: its leading zeros matter), or more digits than a number holds exactly: text
+            code = item.minimum is None and item.maximum is None
+            if code or max(abs(low), abs(high)) >= EXACT_WHOLE_NUMBERS:
                 out[item.id] = Variable(item.id, item.text or item.id, "text", coded=True)
             else:
-                low = item.minimum if item.minimum is not None else 0
-                high = item.maximum if item.maximum is not None else 10 ** item.count - 1
                 out[item.id] = Variable(item.id, item.text or item.id, "integer", low=low, high=high, decimals=0,
                                         measure="scale", coded=True)
         elif isinstance(item, DateItem):
