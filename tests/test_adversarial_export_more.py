@@ -189,7 +189,9 @@ items:
 """
 
 
-def test_digits_longer_than_a_number_holds_exactly_are_kept_whole_in_excel_spss_and_stata(tmp_path):
+def test_digits_longer_than_a_number_holds_exactly_are_kept_whole_in_excel_spss_stata_and_redcap(tmp_path):
+    import csv
+
     import openpyxl
     import pyreadstat
 
@@ -201,7 +203,7 @@ def test_digits_longer_than_a_number_holds_exactly_are_kept_whole_in_excel_spss_
     written = "123456789012345678"  # as a double: 123456789012345680
     rows = [value_row(SERIALS[0], "reference", "digits", written, form="refs"),
             value_row(SERIALS[0], "visits", "digits", "07", form="refs")]
-    export(rows, tmp_path / "out", catalogue=Catalogue([folder]), formats=("xlsx", "sav", "dta"))
+    export(rows, tmp_path / "out", catalogue=Catalogue([folder]), formats=("xlsx", "sav", "dta", "redcap"))
     for read, name in ((pyreadstat.read_sav, "refs.sav"), (pyreadstat.read_dta, "refs.dta")):
         frame, _ = read(str(tmp_path / "out" / name))
         assert str(frame["reference"][0]) == written, name
@@ -210,3 +212,8 @@ def test_digits_longer_than_a_number_holds_exactly_are_kept_whole_in_excel_spss_
     header = [c.value for c in sheet[1]]
     assert sheet.cell(row=2, column=header.index("reference") + 1).value == written
     assert sheet.cell(row=2, column=header.index("visits") + 1).value == 7
+    with (tmp_path / "out" / "redcap_dictionary.csv").open(encoding="utf-8") as handle:
+        fields = {f["Variable / Field Name"]: f for f in csv.DictReader(handle)}
+    # REDCap's own exports would read an integer-validated reference as a number, rounded as above
+    assert fields["refs_reference"]["Text Validation Type OR Show Slider Number"] == ""
+    assert fields["refs_visits"]["Text Validation Type OR Show Slider Number"] == "integer"

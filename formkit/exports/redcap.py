@@ -7,9 +7,9 @@ wording kept):
 
 - a single choice is ``radio``, a multiple choice ``checkbox``, a matrix's rows share a matrix group;
 - digits with a min or max are ``text`` validated as ``integer`` (within them), digits without either (a code,
-  its leading zeros kept) plain ``text``; dates ``text`` validated as ``date_ymd``, a line ``text`` validated
-  as ``number`` between its ends (a REDCap slider holds whole numbers only, a line's value has a decimal),
-  free text ``notes``;
+  its leading zeros kept) or with 15 figures or more plain ``text``; dates ``text`` validated as
+  ``date_ymd``, a line ``text`` validated as ``number`` between its ends (a REDCap slider holds whole numbers
+  only, a line's value has a decimal), free text ``notes``;
 - choices are written ``1, Label | 2, Label``. A checkbox's codes must be lower-case letters and digits
   (REDCap names its columns ``field___code``): when an option value is not (``-2``, say), the options are
   coded 1, 2, 3, ... in order, and the field annotation says which value each code stands for;
@@ -56,7 +56,7 @@ from ..template.schema import (
 )
 from .frames import HAS_VALUE, NOT_ANSWERED, FormTables, Table, frame
 from .labelled import option_codes
-from .variables import chosen
+from .variables import chosen, digits_variable
 
 DICTIONARY_COLUMNS = [
     "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
@@ -171,11 +171,12 @@ def _fields(form: str, item: Any) -> list[Field]:
         return [Field(field_name(form, i), i, kind, _label(text, i), choices, annotation=annotation)
                 for i, text in rows]
     if isinstance(item, DigitsItem):
-        if item.minimum is None and item.maximum is None:
-            # a code (a client code, say): REDCap's exports type an integer-validated field as a number, and
-            # "001234" would reach SPSS, Stata and R as 1234; kept as text, as every formkit export keeps it
+        if digits_variable(item).kind == "text":
+            # a code (a client code, say), or more figures than a number holds: REDCap's exports type an
+            # integer-validated field as a number, and "001234" would reach SPSS, Stata and R as 1234; kept as
+            # text, as every formkit export keeps it
             return [Field(field_name(form, item.id), item.id, "text", _label(item.text, item.id),
-                          note=f"up to {item.count} digit(s), leading zeros kept")]
+                          note=f"up to {item.count} digit(s), as written: leading zeros kept")]
         return [Field(field_name(form, item.id), item.id, "text", _label(item.text, item.id), validation="integer",
                       minimum=_number(item.minimum), maximum=_number(item.maximum),
                       note=f"up to {item.count} digit(s)")]

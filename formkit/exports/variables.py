@@ -138,15 +138,7 @@ def template_variables(template: Template) -> dict[str, Variable]:
                 out[field_id] = Variable(field_id, text or field_id, kind, item.options, low, high, measure=measure,
                                          coded=True)
         elif isinstance(item, DigitsItem):
-            low = item.minimum if item.minimum is not None else 0
-            high = item.maximum if item.maximum is not None else 10 ** item.count - 1
-            # a code (no range: its leading zeros matter), or more digits than a number holds exactly: text
-            code = item.minimum is None and item.maximum is None
-            if code or max(abs(low), abs(high)) >= EXACT_WHOLE_NUMBERS:
-                out[item.id] = Variable(item.id, item.text or item.id, "text", coded=True)
-            else:
-                out[item.id] = Variable(item.id, item.text or item.id, "integer", low=low, high=high, decimals=0,
-                                        measure="scale", coded=True)
+            out[item.id] = digits_variable(item)
         elif isinstance(item, DateItem):
             out[item.id] = Variable(item.id, item.text or item.id, "date", measure="scale", coded=True)
         elif isinstance(item, TextItem):
@@ -156,6 +148,18 @@ def template_variables(template: Template) -> dict[str, Variable]:
             out[item.id] = Variable(item.id, item.text or item.id, "number", low=low, high=high, decimals=1,
                                     measure="scale", coded=True)
     return out
+
+
+def digits_variable(item: DigitsItem) -> Variable:
+    """A digits field's variable: a whole number within its range, or text for a code (no range: its leading
+    zeros matter) and for a field that may hold more figures than a number holds exactly."""
+    low = item.minimum if item.minimum is not None else 0
+    high = item.maximum if item.maximum is not None else 10 ** item.count - 1
+    code = item.minimum is None and item.maximum is None
+    if code or max(abs(low), abs(high)) >= EXACT_WHOLE_NUMBERS:
+        return Variable(item.id, item.text or item.id, "text", coded=True)
+    return Variable(item.id, item.text or item.id, "integer", low=low, high=high, decimals=0, measure="scale",
+                    coded=True)
 
 
 def score_range(rule: ScoreRule, ranges: dict[str, tuple[Any, Any]]) -> tuple[float, float] | None:
