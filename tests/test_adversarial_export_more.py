@@ -217,3 +217,31 @@ def test_digits_longer_than_a_number_holds_exactly_are_kept_whole_in_excel_spss_
     # REDCap's own exports would read an integer-validated reference as a number, rounded as above
     assert fields["refs_reference"]["Text Validation Type OR Show Slider Number"] == ""
     assert fields["refs_visits"]["Text Validation Type OR Show Slider Number"] == "integer"
+
+
+# 6. the codebook's words for a digits field's range ----------------------------------------------------------
+
+def test_the_codebook_gives_a_digits_range_with_one_end_as_that_end_not_as_none(tmp_path):
+    import csv
+
+    from formkit.catalogue import Catalogue
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "ends.yaml").write_text("""
+form: ends
+version: 1
+title: Ends
+licence: shippable
+items:
+  - {kind: digits, id: from_five, text: From five, count: 2, min: 5}
+  - {kind: digits, id: up_to_fifty, text: Up to fifty, count: 2, max: 50}
+  - {kind: digits, id: both, text: Both, count: 2, min: 1, max: 9}
+""", encoding="utf-8")
+    rows = [value_row(SERIALS[0], field, "digits", "7", form="ends") for field in ("from_five", "up_to_fifty", "both")]
+    export(rows, tmp_path / "out", catalogue=Catalogue([folder]))
+    with (tmp_path / "out" / "codebook.csv").open(encoding="utf-8") as handle:
+        allowed = {r["variable"]: r["allowed_values"] for r in csv.DictReader(handle) if r["file"] == "ends.csv"}
+    assert "at least 5" in allowed["from_five"] and "None" not in allowed["from_five"]
+    assert "at most 50" in allowed["up_to_fifty"]
+    assert "1 to 9" in allowed["both"]
