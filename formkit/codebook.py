@@ -92,8 +92,7 @@ def field_entries(template: Template) -> dict[str, tuple[str, str, str]]:
         elif isinstance(item, ChoiceItem):
             out[item.id] = (item.text, "choice", _options(item.options, item.multiple))
         elif isinstance(item, DigitsItem):
-            bounds = f", {item.minimum} to {item.maximum}" if item.minimum is not None else ""
-            out[item.id] = (item.text, "digits", f"up to {item.count} digit(s), leading zeros kept{bounds}")
+            out[item.id] = (item.text, "digits", f"up to {item.count} digit(s), leading zeros kept{_bounds(item)}")
         elif isinstance(item, DateItem):
             out[item.id] = (item.text or item.id, "date", "YYYY-MM-DD")
         elif isinstance(item, TextItem):
@@ -102,6 +101,16 @@ def field_entries(template: Template) -> dict[str, tuple[str, str, str]]:
             span = f"{format_number(item.minimum, 1)} to {format_number(item.maximum, 1)}"
             out[item.id] = (item.text, "number", f"{span}, one decimal, from the mark's position on the line")
     return {field_id: (label, kind, f"{allowed}; {EMPTY_FIELD}") for field_id, (label, kind, allowed) in out.items()}
+
+
+def _bounds(item: DigitsItem) -> str:
+    """A digits field's range in words: either end may be missing (not "1 to None")."""
+    low, high = item.minimum, item.maximum
+    if low is not None and high is not None:
+        return f", {low} to {high}"
+    if low is not None:
+        return f", at least {low}"
+    return f", at most {high}" if high is not None else ""
 
 
 def rule_in_words(rule: ScoreRule) -> str:

@@ -53,6 +53,7 @@ __all__ = ["FORMATS", "LONG_COLUMNS", "NUMBER", "Exported", "FormTables", "Forma
 
 FORMATS = ("csv", "xlsx", "sav", "dta", "redcap")
 EXCEL_CELL_CHARACTERS = 32_767  # the most an Excel cell holds
+EXCEL_ROWS = 1_048_576  # the most rows an Excel sheet holds, its header among them
 
 # The names export gives its files, kept in one place so that the files an earlier export left in the folder can
 # be told from the ones written now. Per form, by extension, what follows the form id: its tables
@@ -178,9 +179,12 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     formats = parse_formats(formats)
     catalogue = catalogue or shipped_catalogue()
     forms = scored_tables(rows, codes, band_choice, catalogue)
-    unknown = set(band_choice or {}) - {score for tables in forms.values() for score in tables.rules}
+    # a score with no band sets at all is refused too: choosing bands for it would change nothing, unsaid
+    banded = {score for tables in forms.values() for score, rule in tables.rules.items() if rule.band_sets}
+    unknown = set(band_choice or {}) - banded
     if unknown:
-        raise InputError(f"--bands names score(s) without that band set: {', '.join(sorted(unknown))}")
+        raise InputError(f"--bands names score(s) without band sets here: {', '.join(sorted(unknown))} (scores with "
+                         f"band sets: {', '.join(sorted(banded)) or 'none'})")
     known = {form for form, _, _ in catalogue.installed_forms()} | set(forms)
     if not forms:
         return Exported([], leftovers=leftover_files(out_dir, [], known, inputs))
@@ -206,6 +210,7 @@ def export(rows: list[Any], out_dir: Path, codes: dict[str, str] | None = None,
     if "csv" in formats or statistical:
         outputs.append((out_dir / CODEBOOK_FILE, _csv_writer(codebook_table(entries), bom)))
     if "xlsx" in formats:
+        _check_fits_in_excel(forms)
         outputs.append((out_dir / WORKBOOK_FILE, _xlsx_writer(forms)))
     outputs += later
     notes += _not_installed(forms, "redcap" in formats)
@@ -290,6 +295,17 @@ def _cut_in_excel(forms: dict[str, FormTables]) -> list[str]:
     return notes
 
 
+def _check_fits_in_excel(forms: dict[str, FormTables]) -> None:
+    """Refuse, before anything is written, a table with more rows than a sheet holds (a long table of some
+    100,000 forms): openpyxl stops at the first row too many with a bare ValueError, a traceback."""
+    for tables in forms.values():
+        for table in tables.tables:
+            if len(table.frame) + 1 > EXCEL_ROWS:
+                raise OutputError(f"cannot write {WORKBOOK_FILE}: {table.name} has {len(table.frame):,} rows, more "
+                                  f"than an Excel sheet holds ({EXCEL_ROWS - 1:,} below its header); leave xlsx out "
+                                  "of --format and use csv, sav or dta; nothing was written")
+
+
 def _xlsx_writer(forms: dict[str, FormTables]) -> Writer:
     from .exports import xlsx
 
@@ -324,6 +340,9 @@ def _statistical(fmt: str, forms: dict[str, FormTables], out_dir: Path) -> tuple
                     rule = f"option {column.option.value} ({column.option.label}) of {column.source}"
                 elif column.name != column.source:
                     rule = "; ".join(filter(None, [f"column {column.source} of {table.name}.csv", rule]))
+                if column.as_text:  # the codebook says what the file holds, not what the template would type
+                    kind, allowed = "text", (f"held as text, as in {table.name}.csv: some values are not of its "
+                                             f"type ({kind}: {allowed})")
                 if column.codes:  # the file codes why an answer is empty: it is never just empty
                     allowed = allowed.replace(f"; {codebook.EMPTY_FIELD}", "")
                 allowed = "; ".join(filter(None, [allowed, module.missing_words(column)]))
@@ -349,6 +368,10 @@ def _redcap(forms: dict[str, FormTables], out_dir: Path) -> tuple[list[tuple[Pat
         if form not in instruments:
             continue
         table = redcap.import_table(tables, instruments[form])
+        left_out = len(tables.wide.frame) - len(table.frame)
+        if left_out:
+            notes.append(f"{form}: {left_out} form(s) of a version whose template is not installed are left out of "
+                         f"{table.name}.csv (their coding is unknown; give --templates)")
         outputs.append((out_dir / f"{table.name}.csv", _csv_writer(table, False, safe=False)))
         if redcap.REPEAT_COLUMNS[0] in table.columns:
             notes.append(f"{form}: some people have several forms: make the instrument {redcap.form_name(form)} "

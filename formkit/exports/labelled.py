@@ -28,6 +28,7 @@ class Column:
     option: Option | None = None  # the option a 0/1 column of a multiple choice stands for
     codes: dict[str, int] = field(default_factory=dict)  # missing codes by reason, for coded numeric columns
     wanted: str = ""  # the name it would have without a format's limits
+    as_text: bool = False  # of a typed kind, but held as text: some cell is not of that kind (``_column``)
 
 
 def option_codes(options: Iterable[Option]) -> list[str]:
@@ -73,7 +74,7 @@ def _column(variable: Variable, cells: list[Any], reasons: list[str]) -> Column:
             # installed, coded otherwise): kept as text, as the CSV has it, rather than coded as invalid
             text = Variable(variable.column, variable.label, "text", measure="nominal")
             return Column(variable.column, variable.column, variable.label, text,
-                          ["" if c is None else str(c) for c in cells], [HAS_VALUE] * len(cells))
+                          ["" if c is None else str(c) for c in cells], [HAS_VALUE] * len(cells), as_text=True)
         values.append(value)
         why.append(HAS_VALUE if value is not None else (reason if reason != HAS_VALUE else NOT_READ))
     return Column(variable.column, variable.column, variable.label, variable, values, why)

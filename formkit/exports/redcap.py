@@ -6,9 +6,10 @@ first; then each form's fields together, as one instrument named after the form 
 wording kept):
 
 - a single choice is ``radio``, a multiple choice ``checkbox``, a matrix's rows share a matrix group;
-- digits are ``text`` validated as ``integer`` (with the template's min and max), dates ``text`` validated as
-  ``date_ymd``, a line ``text`` validated as ``number`` between its ends (a REDCap slider holds whole
-  numbers only, a line's value has a decimal), free text ``notes``;
+- digits with a min or max are ``text`` validated as ``integer`` (within them), digits without either (a code,
+  its leading zeros kept) or with 15 figures or more plain ``text``; dates ``text`` validated as
+  ``date_ymd``, a line ``text`` validated as ``number`` between its ends (a REDCap slider holds whole numbers
+  only, a line's value has a decimal), free text ``notes``;
 - choices are written ``1, Label | 2, Label``. A checkbox's codes must be lower-case letters and digits
   (REDCap names its columns ``field___code``): when an option value is not (``-2``, say), the options are
   coded 1, 2, 3, ... in order, and the field annotation says which value each code stands for;
@@ -55,7 +56,7 @@ from ..template.schema import (
 )
 from .frames import HAS_VALUE, NOT_ANSWERED, FormTables, Table, frame
 from .labelled import option_codes
-from .variables import chosen
+from .variables import chosen, digits_variable
 
 DICTIONARY_COLUMNS = [
     "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
@@ -170,6 +171,12 @@ def _fields(form: str, item: Any) -> list[Field]:
         return [Field(field_name(form, i), i, kind, _label(text, i), choices, annotation=annotation)
                 for i, text in rows]
     if isinstance(item, DigitsItem):
+        if digits_variable(item).kind == "text":
+            # a code (a client code, say), or more figures than a number holds: REDCap's exports type an
+            # integer-validated field as a number, and "001234" would reach SPSS, Stata and R as 1234; kept as
+            # text, as every formkit export keeps it
+            return [Field(field_name(form, item.id), item.id, "text", _label(item.text, item.id),
+                          note=f"up to {item.count} digit(s), as written: leading zeros kept")]
         return [Field(field_name(form, item.id), item.id, "text", _label(item.text, item.id), validation="integer",
                       minimum=_number(item.minimum), maximum=_number(item.maximum),
                       note=f"up to {item.count} digit(s)")]
@@ -259,12 +266,13 @@ def dictionary(instruments_by_form: dict[str, list[Field]]) -> pd.DataFrame:
 def import_table(tables: FormTables, fields: list[Field]) -> Table:
     """The REDCap import file of one form: a row per printed form, as the dictionary of ``fields`` names them."""
     wide = tables.wide.frame
-    records = [str(person or shown) for person, shown in zip(wide["person_code"], wide["serial"], strict=True)]
-    repeating = any(count > 1 for count in Counter(records).values())
+    kept = installed_rows(tables)
+    records = {i: str(wide.at[i, "person_code"] or wide.at[i, "serial"]) for i in kept}
+    repeating = any(count > 1 for count in Counter(records.values()).values())
     instance: dict[int, int] = {}
     if repeating:
         by_record: dict[str, list[int]] = defaultdict(list)
-        for index, record in enumerate(records):
+        for index, record in records.items():
             by_record[record].append(index)
         for indexes in by_record.values():
             ordered = sorted(indexes, key=lambda i: tables.order[i][1])  # scan order: stable as forms arrive
@@ -273,7 +281,7 @@ def import_table(tables: FormTables, fields: list[Field]) -> Table:
     columns = [RECORD_ID, *(REPEAT_COLUMNS if repeating else []), *(c for f in fields for c in f.columns()),
                f"{name}_complete"]
     rows = []
-    for index, record in enumerate(records):
+    for index, record in records.items():
         row: dict[str, Any] = {RECORD_ID: record}
         if repeating:
             row.update({REPEAT_COLUMNS[0]: name, REPEAT_COLUMNS[1]: instance[index]})
@@ -284,6 +292,13 @@ def import_table(tables: FormTables, fields: list[Field]) -> Table:
         row[f"{name}_complete"] = UNVERIFIED if int(wide.at[index, "needs_review"] or 0) else COMPLETE
         rows.append(row)
     return Table(f"{tables.form}_redcap", "redcap", frame(columns, rows), {})
+
+
+def installed_rows(tables: FormTables) -> list[int]:
+    """The rows of the wide table whose version's template is installed. The others are left out of the import
+    file: no template says how their version codes its answers, and a REDCap field holds one coding."""
+    versions = tables.wide.frame["version"].tolist()
+    return [i for i, version in enumerate(versions) if tables.templates.get(version) is not None]
 
 
 def _cells(f: Field, cell: Any, why: str) -> dict[str, str]:

@@ -22,6 +22,9 @@ NOMINAL_NUMBERS = {"version", "form_page", "source_page", "source_region", "page
 # review): the first set that lies below every value the variable can take.
 CODE_SETS = ((-7, -8, -9), (-97, -98, -99), (-997, -998, -999), (-9997, -9998, -9999), (-99997, -99998, -99999))
 STATA_CODES = {NOT_ANSWERED: "a", INVALID: "b", WAITING: "c"}  # Stata's extended missing values .a .b .c
+# Whole numbers below this are held exactly as numbers by Excel (15 significant digits), SPSS and Stata
+# (doubles); a digits field that may hold more digits is text, or 1234567890123456789 would become ...800
+EXACT_WHOLE_NUMBERS = 10 ** 15
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,23 @@ def form_variables(tables: FormTables) -> dict[str, Variable]:
         low, high = low_high or (None, None)
         out[rule.id] = Variable(rule.id, rule.label or rule.id, "number", low=low, high=high, decimals=rule.decimals,
                                 measure="scale", coded=True)
-    return out
+    return _coding_unknown(tables, out)
+
+
+def _coding_unknown(tables: FormTables, variables: dict[str, Variable]) -> dict[str, Variable]:
+    """Without the template of some version the store holds, nothing says how that version codes its answers:
+    the installed versions' value labels and ranges could be false of its values (a 0 labelled as no option,
+    a 5 as "All of the time" where it means "None of the time"), so a field that has either keeps neither."""
+    missing = [str(v) for v, template in tables.templates.items() if template is None]
+    if not missing:
+        return variables
+    fields = set(tables.fields)
+    for column, variable in variables.items():
+        if column in fields and (variable.options or variable.low is not None):
+            label = (f"{variable.label} (version {', '.join(missing)} not installed: its coding is unknown, so no "
+                     "value labels)")
+            variables[column] = Variable(column, label, "number" if variable.numeric else "text", coded=True)
+    return variables
 
 
 def option_numbers(options: tuple[Option, ...]) -> list[float] | None:
@@ -119,13 +138,7 @@ def template_variables(template: Template) -> dict[str, Variable]:
                 out[field_id] = Variable(field_id, text or field_id, kind, item.options, low, high, measure=measure,
                                          coded=True)
         elif isinstance(item, DigitsItem):
-            if item.minimum is None and item.maximum is None:  # a code: leading zeros matter, so text
-                out[item.id] = Variable(item.id, item.text or item.id, "text", coded=True)
-            else:
-                low = item.minimum if item.minimum is not None else 0
-                high = item.maximum if item.maximum is not None else 10 ** item.count - 1
-                out[item.id] = Variable(item.id, item.text or item.id, "integer", low=low, high=high, decimals=0,
-                                        measure="scale", coded=True)
+            out[item.id] = digits_variable(item)
         elif isinstance(item, DateItem):
             out[item.id] = Variable(item.id, item.text or item.id, "date", measure="scale", coded=True)
         elif isinstance(item, TextItem):
@@ -135,6 +148,18 @@ def template_variables(template: Template) -> dict[str, Variable]:
             out[item.id] = Variable(item.id, item.text or item.id, "number", low=low, high=high, decimals=1,
                                     measure="scale", coded=True)
     return out
+
+
+def digits_variable(item: DigitsItem) -> Variable:
+    """A digits field's variable: a whole number within its range, or text for a code (no range: its leading
+    zeros matter) and for a field that may hold more figures than a number holds exactly."""
+    low = item.minimum if item.minimum is not None else 0
+    high = item.maximum if item.maximum is not None else 10 ** item.count - 1
+    code = item.minimum is None and item.maximum is None
+    if code or max(abs(low), abs(high)) >= EXACT_WHOLE_NUMBERS:
+        return Variable(item.id, item.text or item.id, "text", coded=True)
+    return Variable(item.id, item.text or item.id, "integer", low=low, high=high, decimals=0, measure="scale",
+                    coded=True)
 
 
 def score_range(rule: ScoreRule, ranges: dict[str, tuple[Any, Any]]) -> tuple[float, float] | None:
@@ -167,14 +192,15 @@ def typed(cell: Any, variable: Variable) -> Any:
     if cell is None or cell == "":
         return None
     text = str(cell).strip()
+    numeric = variable.kind in ("integer", "number") or (variable.kind == "choice" and variable.numeric_options)
+    if numeric and not NUMBER.match(text):  # float() also takes 'nan', 'inf', '1e5' and '1_000'
+        raise ValueError(f"not a number as formkit writes one: {text!r}")
     if variable.kind == "integer":
         number = float(text)
         if not number.is_integer():
             raise ValueError(f"not a whole number: {text!r}")
         return int(number)
-    if variable.kind == "number" or (variable.kind == "choice" and variable.numeric_options):
-        if not NUMBER.match(text) and variable.kind == "choice":
-            raise ValueError(f"not one of the options: {text!r}")
+    if numeric:
         number = float(text)
         return int(number) if variable.kind == "choice" and number.is_integer() else number
     if variable.kind == "date":
