@@ -11,6 +11,7 @@ carries is checked before it is used: a bad value is a 400 or 404 or a message o
 from __future__ import annotations
 
 import hashlib
+import io
 import ipaddress
 import json
 import re
@@ -33,6 +34,7 @@ from flask import (
     session,
     url_for,
 )
+from PIL import Image
 from werkzeug.routing import IntegerConverter
 
 from ..catalogue import Catalogue
@@ -55,6 +57,7 @@ MAX_ECHO = 40  # characters of a typed value repeated in a message (messages liv
 HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::([0-9]{1,5}))?")
 PAGE_NUMBER = re.compile(r"[0-9]{1,3}")
 GUESSES_KEPT = 512  # pages whose layout ranking is remembered (ranking a page takes a fraction of a second)
+CUT_MARGIN_MM = 3.0  # around a field cut out of the page image: the ink just beside its boxes shows too
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # field crops were PNG in stores made before 2026-12; JPEG since
 
 
@@ -242,7 +245,7 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
         return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, page),
                                done=done, total=total, typed=request.form.get("value", start), prefilled=start,
                                question=question, waiting=decisions.waiting_pages(_store()), also_open=also_open,
-                               elsewhere=elsewhere,
+                               elsewhere=elsewhere, no_image=_field_image(_store(), value_id, catalogue) is None,
                                others=_store().other_images(item.page_id))
 
     def _shown(item: decisions.Pending) -> bool:
@@ -304,7 +307,7 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
 
     @app.route("/crop/<id:value_id>.jpg")
     def crop(value_id: int) -> Response:
-        image = _store().crop(value_id)
+        image = _field_image(_store(), value_id, catalogue)
         return stored_image(image, "image/png" if image and image.startswith(PNG_SIGNATURE) else "image/jpeg")
 
     @app.route("/page/<id:page_id>.jpg")
@@ -498,6 +501,48 @@ def _field(item: decisions.Pending, catalogue: Catalogue) -> tuple[Field | None,
         return None, None
     page = layout.page(item.form_page)
     return next((f for f in page.fields if f.id == item.field), None), page
+
+
+def _field_image(store: Store, value_id: int, catalogue: Catalogue) -> bytes | None:
+    """The image of value ``value_id``'s field: its crop, or when none was kept (a value the store flagged after
+    the scan, e.g. another image of its page reads it otherwise), the field cut out of the stored page image.
+    Without it the page showed a broken image and the value could be accepted unseen. ``None``: neither."""
+    image = store.crop(value_id)
+    if image is not None:
+        return image
+    row = store.value(value_id)
+    page_row = store.page(row["page_id"]) if row is not None else None
+    if row is None or page_row is None or not page_row["form"]:
+        return None
+    item = decisions.Pending(value_id, row["page_id"], row["field"], row["kind"], row["value"], row["confidence"],
+                             row["reason"], page_row["form"], page_row["version"], page_row["variant"],
+                             page_row["form_page"], page_row["serial"], page_row["path"], page_row["page_index"] + 1)
+    f, page = _field(item, catalogue)
+    whole = store.page_image(row["page_id"])
+    if f is None or page is None or whole is None:
+        return None
+    return _cut_out(whole, field_box(f), page)
+
+
+def _cut_out(whole: bytes, box: Any, page: Page) -> bytes | None:
+    """The part of a page image (``whole``, the page flat and upright) around ``box`` (mm), as JPEG; ``None`` when
+    the image cannot be read."""
+    try:
+        with Image.open(io.BytesIO(whole)) as image:
+            image.load()
+            sx, sy = image.width / page.width_mm, image.height / page.height_mm
+            margin = CUT_MARGIN_MM
+            area = (max(0, round((box.x_mm - margin) * sx)), max(0, round((box.y_mm - margin) * sy)),
+                    min(image.width, round((box.x_mm + box.w_mm + margin) * sx)),
+                    min(image.height, round((box.y_mm + box.h_mm + margin) * sy)))
+            if area[2] <= area[0] or area[3] <= area[1]:
+                return None
+            out = io.BytesIO()
+            cut = image.crop(area)
+            (cut if cut.mode in ("L", "RGB") else cut.convert("RGB")).save(out, "JPEG", quality=90)
+            return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def _outline(f: Field | None, page: Page | None) -> dict[str, float] | None:

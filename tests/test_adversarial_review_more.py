@@ -1,0 +1,72 @@
+"""An adversarial pass over the review page and its workflow: each test is a way a reviewer could decide a value
+they did not see, or have a decision stored otherwise than they meant. Stores are made up with the store's own
+API (no image is read), so each test takes well under a second."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from formkit.catalogue import shipped_catalogue
+from formkit.layout.model import field_box
+from formkit.records import FieldValue, InputFile, PageResult, PageState
+from formkit.store import Store
+from tests.test_review_workflows import reviewer
+
+SERIAL = "9R6E7NME"
+PAGE_FILE = InputFile("monday/k10.jpg", hashlib.sha256(b"k10").hexdigest(), 1000, 1)
+
+
+def k10_page_image(mark_on: str) -> bytes:
+    """A K10 page 1 as the store keeps it (flat, upright, 4 px/mm), white but for a black block on ``mark_on``'s
+    boxes."""
+    page = shipped_catalogue().find_layout("k10", 1, "N").page(1)
+    scale = 4
+    image = Image.new("L", (round(page.width_mm * scale), round(page.height_mm * scale)), 255)
+    box = field_box(next(f for f in page.fields if f.id == mark_on))
+    ImageDraw.Draw(image).rectangle((box.x_mm * scale, box.y_mm * scale, (box.x_mm + box.w_mm) * scale,
+                                     (box.y_mm + box.h_mm) * scale), fill=0)
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
+def store_with_uncropped_value(db: Path, page_image: bytes | None) -> int:
+    """A K10 page whose k10_03 waits for review with no crop kept (as a value the store flags after the scan);
+    the value's id."""
+    store = Store(db)
+    input_id, _ = store.add_input(PAGE_FILE)
+    values = [FieldValue("k10_03", "choice", "2", 0.95, True, "another reading disagrees", {}, None)]
+    store.save_page(input_id, 0, PageResult(PAGE_FILE.path, 1, PAGE_FILE.sha256, PageState.READ, "", "k10", 1, "N", 1,
+                                            SERIAL, [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]], 0.2, {"markers": 4},
+                                            page_image, values))
+    value_id = int(store.db.execute("SELECT id FROM field_values WHERE field='k10_03'").fetchone()[0])
+    store.close()
+    return value_id
+
+
+def test_a_value_flagged_without_a_crop_shows_its_field_cut_out_of_the_page_image(tmp_path):
+    """A value flagged by the store after the scan (another image of its page reads it otherwise, the fill
+    convention decided from the form's other pages) has no crop: the page showed a broken image beside 'Machine
+    read: 2', and the reviewer could accept it without seeing the field."""
+    value_id = store_with_uncropped_value(tmp_path / "s.sqlite", k10_page_image("k10_03"))
+    client, _ = reviewer(tmp_path / "s.sqlite")
+    page = client.get(f"/value/{value_id}").get_data(as_text=True)
+    assert 'id="crop"' in page and 'id="no-image"' not in page
+    served = client.get(f"/crop/{value_id}.jpg")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(served.get_data())) as crop:
+        pixels = crop.convert("L").tobytes()
+    assert min(crop.size) > 10
+    assert sum(p < 100 for p in pixels) > len(pixels) / 3  # the field's ink, not white page
+
+
+def test_a_value_with_no_image_at_all_says_so_instead_of_a_broken_image(tmp_path):
+    value_id = store_with_uncropped_value(tmp_path / "s.sqlite", None)
+    client, _ = reviewer(tmp_path / "s.sqlite")
+    page = client.get(f"/value/{value_id}").get_data(as_text=True)
+    assert 'id="no-image"' in page and 'id="crop"' not in page
+    assert client.get(f"/crop/{value_id}.jpg").status_code == 404
