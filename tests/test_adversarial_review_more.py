@@ -5,7 +5,9 @@ API (no image is read), so each test takes well under a second."""
 from __future__ import annotations
 
 import hashlib
+import html
 import io
+import re
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -70,3 +72,31 @@ def test_a_value_with_no_image_at_all_says_so_instead_of_a_broken_image(tmp_path
     page = client.get(f"/value/{value_id}").get_data(as_text=True)
     assert 'id="no-image"' in page and 'id="crop"' not in page
     assert client.get(f"/crop/{value_id}.jpg").status_code == 404
+
+
+def store_with_handwriting(db: Path, guess: str) -> int:
+    """A page whose handwritten comment the machine read as ``guess``, waiting for review; the value's id."""
+    store = Store(db)
+    input_id, _ = store.add_input(PAGE_FILE)
+    store.save_page(input_id, 0, PageResult(PAGE_FILE.path, 1, PAGE_FILE.sha256, PageState.READ, form="alliance-check",
+                                            version=1, variant="N", form_page=1, serial="K7M3QX9C", values=[
+        FieldValue("comments", "text", guess, 0.5, True, "handwriting: check it", {}, b"\xff\xd8crop")]))
+    value_id = int(store.db.execute("SELECT id FROM field_values WHERE field='comments'").fetchone()[0])
+    store.close()
+    return value_id
+
+
+def shown_fields(client, url: str) -> dict[str, str]:
+    page = client.get(url).get_data(as_text=True)
+    return {k: html.unescape(v) for k, v in re.findall(r'name="(seen_\w+)" value="([^"]*)"', page)}
+
+
+def test_a_correction_typed_in_decomposed_unicode_is_stored_composed_as_the_machine_reads(tmp_path):
+    """'Zoë' typed or pasted as e + a combining diaeresis (a Mac file name, some keyboards) looks the same as the
+    machine's 'Zoë', yet was stored as other characters: 'corrected', and unequal to 'Zoë' in every export."""
+    value_id = store_with_handwriting(tmp_path / "s.sqlite", "Zo\u00eb")
+    client, token = reviewer(tmp_path / "s.sqlite")
+    url = f"/value/{value_id}"
+    client.post(url, data={"csrf": token, "action": "save", "value": "Zoe\u0308", **shown_fields(client, url)})
+    row = Store(tmp_path / "s.sqlite").value(value_id)
+    assert (row["value"], row["review"]) == ("Zo\u00eb", "accepted")

@@ -47,7 +47,9 @@ def hint(f: Field | None) -> InputHint:
 
 def parse(f: Field | None, text: str) -> tuple[str, str]:
     """(value to store, '') or ('', what is wrong with ``text``) for field ``f``."""
-    text = text.strip()
+    # composed (NFC), as the machine's readings are: "Zoë" typed or pasted as e + a combining diaeresis looks
+    # the same, yet was stored as other characters ("corrected", and unequal to "Zoë" in every export)
+    text = unicodedata.normalize("NFC", text.strip())
     if text == "":
         return "", ""
     if len(text) > MAX_TEXT:
