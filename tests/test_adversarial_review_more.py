@@ -100,3 +100,26 @@ def test_a_correction_typed_in_decomposed_unicode_is_stored_composed_as_the_mach
     client.post(url, data={"csrf": token, "action": "save", "value": "Zoe\u0308", **shown_fields(client, url)})
     row = Store(tmp_path / "s.sqlite").value(value_id)
     assert (row["value"], row["review"]) == ("Zo\u00eb", "accepted")
+
+
+def messages(response) -> list[str]:
+    return [html.unescape(m) for m in re.findall(r'<p class="message" role="alert">([^<]*)</p>',
+                                                 response.get_data(as_text=True))]
+
+
+def test_another_answer_posted_onto_a_value_already_decided_is_not_saved_not_saved_already(tmp_path):
+    """Back to a value just decided (or a second tab on it), another answer typed and Enter: the page said
+    "Saved already: you decided k10_03 as '4'" of a '5' that was not saved, and the reviewer went on."""
+    value_id = store_with_uncropped_value(tmp_path / "s.sqlite", k10_page_image("k10_03"))
+    client, token = reviewer(tmp_path / "s.sqlite")
+    url = f"/value/{value_id}"
+    shown = shown_fields(client, url)
+    client.post(url, data={"csrf": token, "action": "save", "value": "4", **shown})
+    other = client.post(url, data={"csrf": token, "action": "save", "value": "5", **shown}, follow_redirects=True)
+    assert messages(other)[0].startswith("Not saved: you had decided k10_03 as '4' (corrected).")
+    assert "press Undo" in messages(other)[0]
+    assert Store(tmp_path / "s.sqlite").value(value_id)["value"] == "4"
+    again = client.post(url, data={"csrf": token, "action": "save", "value": " 4 ", **shown}, follow_redirects=True)
+    assert messages(again)[0] == "Saved already: you decided k10_03 as '4' (corrected)."
+    illegible = client.post(url, data={"csrf": token, "action": "illegible", **shown}, follow_redirects=True)
+    assert messages(illegible)[0].startswith("Not saved: you had decided k10_03 as '4'")

@@ -218,6 +218,12 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
         posted = request.method == "POST"
         if item is None or posted and not _shown(item):
             mine = decisions.own_decision(_store(), value_id, session["reviewer"])
+            if mine and item is None and posted and not _posted_again(value_id):
+                # another decision than the one saved (Back to the value, or a second tab, and another answer
+                # typed): "Saved already" read as if this one were saved
+                flash(f"Not saved: {mine.removeprefix('Saved already: ').replace('you decided', 'you had decided', 1)}"
+                      " To change it, press Undo (it takes back your decisions latest first).")
+                return redirect(url_for("next_value"))
             if mine and item is None:  # a second press of Enter, or Back to a value just decided: it is saved
                 flash(mine)
                 return redirect(url_for("next_value"))
@@ -247,6 +253,22 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
                                question=question, waiting=decisions.waiting_pages(_store()), also_open=also_open,
                                elsewhere=elsewhere, no_image=_field_image(_store(), value_id, catalogue) is None,
                                others=_store().other_images(item.page_id))
+
+    def _posted_again(value_id: int) -> bool:
+        """Whether the decision posted for ``value_id``, which is decided, is the one saved (Enter pressed twice)."""
+        row = _store().value(value_id)
+        page = _store().page(row["page_id"]) if row is not None else None
+        if row is None or page is None:
+            return False
+        action = request.form.get("action", "save")
+        if action in ("blank", "illegible"):
+            return row["review"] == action or action == "blank" and row["value"] == "" and row["review"] != "illegible"
+        layout = catalogue.find_layout(page["form"], page["version"], page["variant"])
+        fields = [] if isinstance(layout, str) or not 1 <= page["form_page"] <= len(layout.pages) \
+            else layout.page(page["form_page"]).fields
+        value, error = parse(next((f for f in fields if f.id == row["field"]), None),
+                             request.form.get("value", "").replace("\r\n", "\n"))
+        return not error and value == row["value"] and row["review"] != "illegible"
 
     def _shown(item: decisions.Pending) -> bool:
         """Whether the form posted was the one shown for ``item``: the same field of the same page, read as the
