@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from formkit.catalogue import shipped_catalogue
 from formkit.layout.model import field_box
 from formkit.records import FieldValue, InputFile, PageResult, PageState
+from formkit.review.app import create_app
 from formkit.store import Store
 from tests.test_review_workflows import reviewer
 
@@ -123,3 +124,23 @@ def test_another_answer_posted_onto_a_value_already_decided_is_not_saved_not_sav
     assert messages(again)[0] == "Saved already: you decided k10_03 as '4' (corrected)."
     illegible = client.post(url, data={"csrf": token, "action": "illegible", **shown}, follow_redirects=True)
     assert messages(illegible)[0].startswith("Not saved: you had decided k10_03 as '4'")
+
+
+def test_two_review_servers_on_one_computer_keep_their_own_sessions(tmp_path):
+    """A browser sends 127.0.0.1's cookies to every port: a second 'formkit review' (another store, another
+    port) set its "session" cookie over the first's, whose next Enter found the reviewer signed out (and with a
+    token, refused the page): the value typed there was lost, at each switch between the two tabs."""
+    store_with_uncropped_value(tmp_path / "a.sqlite", None)
+    store_with_uncropped_value(tmp_path / "b.sqlite", None)
+    first, second = (create_app(tmp_path / name, shipped_catalogue(), lambda source, chosen: None)
+                     for name in ("a.sqlite", "b.sqlite"))
+    browser_a, browser_b = first.test_client(), second.test_client()  # one browser: its cookies copied across
+    token = re.search(r'name="csrf" value="([^"]+)"', browser_a.get("/who").get_data(as_text=True)).group(1)
+    browser_a.post("/who", data={"reviewer": "ann", "csrf": token})
+    name = first.config["SESSION_COOKIE_NAME"]
+    browser_b.set_cookie(name, browser_a.get_cookie(name).value)
+    token = re.search(r'name="csrf" value="([^"]+)"', browser_b.get("/who").get_data(as_text=True)).group(1)
+    browser_b.post("/who", data={"reviewer": "ann", "csrf": token})
+    name = second.config["SESSION_COOKIE_NAME"]
+    browser_a.set_cookie(name, browser_b.get_cookie(name).value)
+    assert "/value/" in browser_a.get("/").headers["Location"]

@@ -107,7 +107,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             store.close()
     except FormkitError:  # each request says what is wrong with the store; sessions then last this start only
         secret_key = secrets.token_bytes(32)
-    app.config.update(SECRET_KEY=secret_key, DB=str(db), ACCESS_TOKEN=access_token,
+    # a cookie name of this store's own: a browser sends 127.0.0.1's cookies to every port, and a second review
+    # server (another store) setting "session" signed the reviewer out of the first, losing the value typed there
+    cookie = "formkit-review-" + hashlib.sha256(b"cookie name " + secret_key).hexdigest()[:12]
+    app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_NAME=cookie, DB=str(db), ACCESS_TOKEN=access_token,
                       ALLOWED_HOSTS=allowed_hosts, MAX_CONTENT_LENGTH=1 << 20,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
 
