@@ -33,7 +33,8 @@ class InputHint:
 def hint(f: Field | None) -> InputHint:
     if isinstance(f, ChoiceField):
         options = tuple((str(o.value), o.label) for o in f.options)
-        several = "; several separated by spaces" if f.multiple else ""
+        between = "';'" if _spaced([v for v, _ in options]) else "spaces"
+        several = f"; several separated by {between}" if f.multiple else ""
         return InputHint("text", f"Type the value marked{several}: " + ", ".join(v for v, _ in options), options)
     if isinstance(f, BoxesField) and f.kind == "date":
         return InputHint("numeric", "Type the date as DD/MM/YYYY (or DDMMYYYY)")
@@ -59,7 +60,7 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
         return "", "no control or invisible characters, please"
     if isinstance(f, ChoiceField):
         allowed = [str(o.value) for o in f.options]
-        given = [t for t in re.split(r"[;,\s]+", text) if t]
+        given = _choices_typed(text, allowed)
         if not f.multiple and len(given) > 1:
             return "", "one answer only"
         bad = [t for t in given if t not in allowed]
@@ -92,6 +93,22 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
     if all(unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp") or c.isspace() or c in FILLERS for c in text):
         return "", "only characters that show nothing: type what is written, or press Alt+B for blank"
     return text, ""
+
+
+def _choices_typed(text: str, allowed: list[str]) -> list[str]:
+    """The option values ``text`` names: itself when it is one, else its parts between ';' when it has any (no
+    value holds one), else between spaces and commas. A template's text value may hold a space ("not sure"),
+    which split at it could never be typed."""
+    if text in allowed:
+        return [text]
+    if ";" in text:
+        return [part.strip() for part in text.split(";") if part.strip()]
+    return [t for t in re.split(r"[,\s]+", text) if t]
+
+
+def _spaced(allowed: list[str]) -> bool:
+    """Whether an option value holds a space or comma: several are then typed with ';' between them."""
+    return any(c.isspace() or c == "," for value in allowed for c in value)
 
 
 def _ascii(digits: str) -> str:
