@@ -212,3 +212,31 @@ def test_letters_typed_with_altgr_or_a_macs_option_into_written_text_are_no_shor
     assert (store.value(first)["value"], store.value(first)["reviewed_by"]) == ("4", "Ann")  # not taken back
     row = store.db.execute("SELECT value, review FROM field_values WHERE field='comments'").fetchone()
     assert (row["value"], row["review"]) == ("Zofia Łężîk", "corrected")
+
+
+def test_a_value_whose_template_is_gone_is_still_stored_as_its_kind(tmp_path):
+    """A page read as a form version no longer installed: its layout gone, every answer was taken as free text,
+    so a date corrected as '14/05/2026' was stored so (not 2026-05-14) and a choice took any word."""
+    db = tmp_path / "s.sqlite"
+    store = Store(db)
+    input_id, _ = store.add_input(PAGE_FILE)
+    store.save_page(input_id, 0, PageResult(PAGE_FILE.path, 1, PAGE_FILE.sha256, PageState.READ, "", "k10", 99, "N", 1,
+                                            SERIAL, values=[
+        FieldValue("date_completed", "date", "2026-03-02", 0.4, True, "digit(s) in box 4 unclear", {}, b"\xff\xd8"),
+        FieldValue("k10_03", "choice", "2", 0.4, True, "a faint mark", {}, b"\xff\xd8"),
+        FieldValue("k10_04", "choice", "3", 0.4, True, "a faint mark", {}, b"\xff\xd8")]))
+    ids = {r["field"]: r["id"] for r in store.db.execute("SELECT id, field FROM field_values")}
+    store.close()
+    client, token = reviewer(db)
+    answers = {"date_completed": "14/05/2026", "k10_03": "almost", "k10_04": "3"}
+    said = {}
+    for name, typed in answers.items():
+        url = f"/value/{ids[name]}"
+        shown = shown_fields(client, url)
+        said[name] = messages(client.post(url, data={"csrf": token, "action": "save", "value": typed, **shown},
+                                          follow_redirects=True))
+    store = Store(db)
+    assert (store.value(ids["date_completed"])["value"], store.value(ids["date_completed"])["review"]) == (
+        "2026-05-14", "corrected")
+    assert store.value(ids["k10_03"])["review"] == "" and "template is not installed" in said["k10_03"][0]
+    assert (store.value(ids["k10_04"])["value"], store.value(ids["k10_04"])["review"]) == ("3", "accepted")

@@ -251,7 +251,7 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
             raw = {}
         start = decisions.prefill(f, item.value, raw if isinstance(raw, dict) else {})
         question = decisions.question_text(catalogue, item.form, item.version, item.field)
-        return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, page),
+        return render_template("value.html", item=item, hint=hint(f, item.kind), outline=_outline(f, page),
                                done=done, total=total, typed=request.form.get("value", start), prefilled=start,
                                question=question, waiting=decisions.waiting_pages(_store()), also_open=also_open,
                                elsewhere=elsewhere, no_image=_field_image(_store(), value_id, catalogue) is None,
@@ -270,7 +270,7 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
         fields = [] if isinstance(layout, str) or not 1 <= page["form_page"] <= len(layout.pages) \
             else layout.page(page["form_page"]).fields
         value, error = parse(next((f for f in fields if f.id == row["field"]), None),
-                             request.form.get("value", "").replace("\r\n", "\n"))
+                             request.form.get("value", "").replace("\r\n", "\n"), row["kind"])
         return not error and value == row["value"] and row["review"] != "illegible"
 
     def _shown(item: decisions.Pending) -> bool:
@@ -288,8 +288,10 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
             value, chosen = "", "blank"
         elif action == "illegible":
             value, chosen = "", "illegible"
+        elif f is None and typed.strip() == item.value:  # its template gone: the reading can still be accepted
+            value, chosen = item.value, "accepted"
         else:
-            value, error = parse(f, typed)
+            value, error = parse(f, typed, item.kind)
             if error:
                 return f"Not saved: {error}."
             chosen = "accepted" if value == item.value else ("blank" if value == "" else "corrected")
