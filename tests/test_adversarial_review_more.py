@@ -240,3 +240,16 @@ def test_a_value_whose_template_is_gone_is_still_stored_as_its_kind(tmp_path):
         "2026-05-14", "corrected")
     assert store.value(ids["k10_03"])["review"] == "" and "template is not installed" in said["k10_03"][0]
     assert (store.value(ids["k10_04"])["value"], store.value(ids["k10_04"])["review"]) == ("3", "accepted")
+
+
+def test_a_reviewer_name_typed_decomposed_is_the_same_reviewer(tmp_path):
+    """'José' typed with a combining accent on one computer and composed on another were two reviewers: undo on
+    the second found nothing of theirs to take back, and claims warned José of himself."""
+    value_id = store_with_uncropped_value(tmp_path / "s.sqlite", k10_page_image("k10_03"))
+    first, token = reviewer(tmp_path / "s.sqlite", "Jose\u0301")
+    url = f"/value/{value_id}"
+    first.post(url, data={"csrf": token, "action": "save", "value": "4", **shown_fields(first, url)})
+    second, token = reviewer(tmp_path / "s.sqlite", "Jos\u00e9")
+    undone = second.post("/undo", data={"csrf": token}, follow_redirects=True)
+    assert messages(undone)[0].startswith("Undone: your last decision on k10_03")
+    assert Store(tmp_path / "s.sqlite").value(value_id)["review"] == ""

@@ -199,9 +199,10 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
     @app.route("/who", methods=["GET", "POST"])
     def who() -> Any:
         if request.method == "POST":
-            # no invisible or direction-changing characters: the name is who decided, in the audit log
-            name = " ".join("".join(c for c in _printable(request.form.get("reviewer", ""))
-                                    if unicodedata.category(c) != "Cf").split())[:60]
+            # no invisible or direction-changing characters: the name is who decided, in the audit log; composed
+            # (NFC), so that "José" typed decomposed on another computer is the same reviewer (undo, claims)
+            typed = unicodedata.normalize("NFC", _printable(request.form.get("reviewer", "")))
+            name = " ".join("".join(c for c in typed if unicodedata.category(c) != "Cf").split())[:60]
             if name:
                 session["reviewer"] = name
                 return redirect(url_for("next_value"))
