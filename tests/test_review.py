@@ -237,13 +237,15 @@ def test_a_page_opened_before_the_review_server_restarted_still_saves(scanned):
     restart was refused and lost: the store keeps the key now. An access token still holds only while it is
     the server's: a session opened with the old one must show the new one."""
     db, _ = scanned
-    before = app_for(db).test_client()
+    served = app_for(db)
+    cookie = served.config["SESSION_COOKIE_NAME"]  # the store's own: the same after a restart
+    before = served.test_client()
     token = re.search(r'name="csrf" value="([^"]+)"', before.get("/who").get_data(as_text=True)).group(1)
     before.post("/who", data={"reviewer": "ann", "csrf": token})
     url = before.get("/").headers["Location"]
     shown = dict(re.findall(r'name="(seen_\w+)" value="([^"]*)"', before.get(url).get_data(as_text=True)))
     after = app_for(db).test_client()  # the server started again over the same store
-    after.set_cookie("session", before.get_cookie("session").value)
+    after.set_cookie(cookie, before.get_cookie(cookie).value)
     saved = after.post(url, data={"csrf": token, "action": "save", "value": "4", **shown})
     assert saved.status_code == 302, saved.get_data(as_text=True)
     row = Store(db).value(int(url.rsplit("/", 1)[1]))
@@ -252,7 +254,7 @@ def test_a_page_opened_before_the_review_server_restarted_still_saves(scanned):
     first = app_for(db, access_token="one").test_client()
     assert first.get("/?token=one").status_code == 302
     second = app_for(db, access_token="two").test_client()
-    second.set_cookie("session", first.get_cookie("session").value)
+    second.set_cookie(cookie, first.get_cookie(cookie).value)
     assert second.get("/").status_code == 403
     assert second.get("/?token=two").status_code == 302
     assert app_for(db, access_token="one").test_client().get("/").status_code == 403  # no session, no entry

@@ -263,7 +263,7 @@ def test_a_store_that_cannot_be_used_is_explained_not_a_server_error(tmp_path):
     assert junk.read_bytes() == b"not a database at all" * 100
 
 
-def hostile_requests(value_id: int) -> list[tuple[str, str, dict]]:
+def hostile_requests(value_id: int, cookie: str = "session") -> list[tuple[str, str, dict]]:
     """(method, path, keyword arguments for the test client) for requests a browser or an attacker may send;
     ``value_id`` is a value waiting for review (the last two requests decide on it)."""
     long = "A" * 100_000
@@ -293,8 +293,8 @@ def hostile_requests(value_id: int) -> list[tuple[str, str, dict]]:
                  ("POST", "/who", {"data": b"x" * 3_000_000, "content_type": "application/x-www-form-urlencoded"}),
                  ("PUT", "/who", {}), ("DELETE", f"/value/{value_id}", {}), ("OPTIONS", "/who", {}),
                  ("HEAD", "/page/1.jpg", {}),
-                 ("GET", "/", {"headers": {"Cookie": "session=" + long}}),
-                 ("GET", "/", {"headers": {"Cookie": "session=\u00e9.garbage"}})]
+                 ("GET", "/", {"headers": {"Cookie": f"{cookie}=" + long}}),
+                 ("GET", "/", {"headers": {"Cookie": f"{cookie}=\u00e9.garbage"}})]
     return requests
 
 
@@ -309,7 +309,7 @@ def test_no_hostile_request_is_a_server_error(scanned):
         served = {"Host": "localhost"} if allowed is None else {"Host": f"localhost:{PORT}"}
         errors = []
         for reviewer in (False, True):
-            for method, path, kwargs in hostile_requests(value_id):
+            for method, path, kwargs in hostile_requests(value_id, app.config["SESSION_COOKIE_NAME"]):
                 if reviewer:
                     signed_in(client, host=served["Host"])
                 headers = {**served, **kwargs.get("headers", {})}

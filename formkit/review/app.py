@@ -11,6 +11,7 @@ carries is checked before it is used: a bad value is a 400 or 404 or a message o
 from __future__ import annotations
 
 import hashlib
+import io
 import ipaddress
 import json
 import re
@@ -33,6 +34,7 @@ from flask import (
     session,
     url_for,
 )
+from PIL import Image
 from werkzeug.routing import IntegerConverter
 
 from ..catalogue import Catalogue
@@ -55,6 +57,7 @@ MAX_ECHO = 40  # characters of a typed value repeated in a message (messages liv
 HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::([0-9]{1,5}))?")
 PAGE_NUMBER = re.compile(r"[0-9]{1,3}")
 GUESSES_KEPT = 512  # pages whose layout ranking is remembered (ranking a page takes a fraction of a second)
+CUT_MARGIN_MM = 3.0  # around a field cut out of the page image: the ink just beside its boxes shows too
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # field crops were PNG in stores made before 2026-12; JPEG since
 
 
@@ -104,7 +107,10 @@ def create_app(db: Path, catalogue: Catalogue, read_as: PageReader, access_token
             store.close()
     except FormkitError:  # each request says what is wrong with the store; sessions then last this start only
         secret_key = secrets.token_bytes(32)
-    app.config.update(SECRET_KEY=secret_key, DB=str(db), ACCESS_TOKEN=access_token,
+    # a cookie name of this store's own: a browser sends 127.0.0.1's cookies to every port, and a second review
+    # server (another store) setting "session" signed the reviewer out of the first, losing the value typed there
+    cookie = "formkit-review-" + hashlib.sha256(b"cookie name " + secret_key).hexdigest()[:12]
+    app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_NAME=cookie, DB=str(db), ACCESS_TOKEN=access_token,
                       ALLOWED_HOSTS=allowed_hosts, MAX_CONTENT_LENGTH=1 << 20,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
 
@@ -193,9 +199,10 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
     @app.route("/who", methods=["GET", "POST"])
     def who() -> Any:
         if request.method == "POST":
-            # no invisible or direction-changing characters: the name is who decided, in the audit log
-            name = " ".join("".join(c for c in _printable(request.form.get("reviewer", ""))
-                                    if unicodedata.category(c) != "Cf").split())[:60]
+            # no invisible or direction-changing characters: the name is who decided, in the audit log; composed
+            # (NFC), so that "José" typed decomposed on another computer is the same reviewer (undo, claims)
+            typed = unicodedata.normalize("NFC", _printable(request.form.get("reviewer", "")))
+            name = " ".join("".join(c for c in typed if unicodedata.category(c) != "Cf").split())[:60]
             if name:
                 session["reviewer"] = name
                 return redirect(url_for("next_value"))
@@ -215,6 +222,12 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
         posted = request.method == "POST"
         if item is None or posted and not _shown(item):
             mine = decisions.own_decision(_store(), value_id, session["reviewer"])
+            if mine and item is None and posted and not _posted_again(value_id):
+                # another decision than the one saved (Back to the value, or a second tab, and another answer
+                # typed): "Saved already" read as if this one were saved
+                flash(f"Not saved: {mine.removeprefix('Saved already: ').replace('you decided', 'you had decided', 1)}"
+                      " To change it, press Undo (it takes back your decisions latest first).")
+                return redirect(url_for("next_value"))
             if mine and item is None:  # a second press of Enter, or Back to a value just decided: it is saved
                 flash(mine)
                 return redirect(url_for("next_value"))
@@ -239,11 +252,27 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
             raw = {}
         start = decisions.prefill(f, item.value, raw if isinstance(raw, dict) else {})
         question = decisions.question_text(catalogue, item.form, item.version, item.field)
-        return render_template("value.html", item=item, hint=hint(f), outline=_outline(f, page),
+        return render_template("value.html", item=item, hint=hint(f, item.kind), outline=_outline(f, page),
                                done=done, total=total, typed=request.form.get("value", start), prefilled=start,
                                question=question, waiting=decisions.waiting_pages(_store()), also_open=also_open,
-                               elsewhere=elsewhere,
+                               elsewhere=elsewhere, no_image=_field_image(_store(), value_id, catalogue) is None,
                                others=_store().other_images(item.page_id))
+
+    def _posted_again(value_id: int) -> bool:
+        """Whether the decision posted for ``value_id``, which is decided, is the one saved (Enter pressed twice)."""
+        row = _store().value(value_id)
+        page = _store().page(row["page_id"]) if row is not None else None
+        if row is None or page is None:
+            return False
+        action = request.form.get("action", "save")
+        if action in ("blank", "illegible"):
+            return row["review"] == action or action == "blank" and row["value"] == "" and row["review"] != "illegible"
+        layout = catalogue.find_layout(page["form"], page["version"], page["variant"])
+        fields = [] if isinstance(layout, str) or not 1 <= page["form_page"] <= len(layout.pages) \
+            else layout.page(page["form_page"]).fields
+        value, error = parse(next((f for f in fields if f.id == row["field"]), None),
+                             request.form.get("value", "").replace("\r\n", "\n"), row["kind"])
+        return not error and value == row["value"] and row["review"] != "illegible"
 
     def _shown(item: decisions.Pending) -> bool:
         """Whether the form posted was the one shown for ``item``: the same field of the same page, read as the
@@ -260,8 +289,10 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
             value, chosen = "", "blank"
         elif action == "illegible":
             value, chosen = "", "illegible"
+        elif f is None and typed.strip() == item.value:  # its template gone: the reading can still be accepted
+            value, chosen = item.value, "accepted"
         else:
-            value, error = parse(f, typed)
+            value, error = parse(f, typed, item.kind)
             if error:
                 return f"Not saved: {error}."
             chosen = "accepted" if value == item.value else ("blank" if value == "" else "corrected")
@@ -304,7 +335,7 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
 
     @app.route("/crop/<id:value_id>.jpg")
     def crop(value_id: int) -> Response:
-        image = _store().crop(value_id)
+        image = _field_image(_store(), value_id, catalogue)
         return stored_image(image, "image/png" if image and image.startswith(PNG_SIGNATURE) else "image/jpeg")
 
     @app.route("/page/<id:page_id>.jpg")
@@ -498,6 +529,48 @@ def _field(item: decisions.Pending, catalogue: Catalogue) -> tuple[Field | None,
         return None, None
     page = layout.page(item.form_page)
     return next((f for f in page.fields if f.id == item.field), None), page
+
+
+def _field_image(store: Store, value_id: int, catalogue: Catalogue) -> bytes | None:
+    """The image of value ``value_id``'s field: its crop, or when none was kept (a value the store flagged after
+    the scan, e.g. another image of its page reads it otherwise), the field cut out of the stored page image.
+    Without it the page showed a broken image and the value could be accepted unseen. ``None``: neither."""
+    image = store.crop(value_id)
+    if image is not None:
+        return image
+    row = store.value(value_id)
+    page_row = store.page(row["page_id"]) if row is not None else None
+    if row is None or page_row is None or not page_row["form"]:
+        return None
+    item = decisions.Pending(value_id, row["page_id"], row["field"], row["kind"], row["value"], row["confidence"],
+                             row["reason"], page_row["form"], page_row["version"], page_row["variant"],
+                             page_row["form_page"], page_row["serial"], page_row["path"], page_row["page_index"] + 1)
+    f, page = _field(item, catalogue)
+    whole = store.page_image(row["page_id"])
+    if f is None or page is None or whole is None:
+        return None
+    return _cut_out(whole, field_box(f), page)
+
+
+def _cut_out(whole: bytes, box: Any, page: Page) -> bytes | None:
+    """The part of a page image (``whole``, the page flat and upright) around ``box`` (mm), as JPEG; ``None`` when
+    the image cannot be read."""
+    try:
+        with Image.open(io.BytesIO(whole)) as image:
+            image.load()
+            sx, sy = image.width / page.width_mm, image.height / page.height_mm
+            margin = CUT_MARGIN_MM
+            area = (max(0, round((box.x_mm - margin) * sx)), max(0, round((box.y_mm - margin) * sy)),
+                    min(image.width, round((box.x_mm + box.w_mm + margin) * sx)),
+                    min(image.height, round((box.y_mm + box.h_mm + margin) * sy)))
+            if area[2] <= area[0] or area[3] <= area[1]:
+                return None
+            out = io.BytesIO()
+            cut = image.crop(area)
+            (cut if cut.mode in ("L", "RGB") else cut.convert("RGB")).save(out, "JPEG", quality=90)
+            return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def _outline(f: Field | None, page: Page | None) -> dict[str, float] | None:

@@ -30,10 +30,18 @@ class InputHint:
     options: tuple[tuple[str, str], ...] = ()  # (value, label) for choices
 
 
-def hint(f: Field | None) -> InputHint:
+def hint(f: Field | None, kind: str = "text") -> InputHint:
+    """What to type for field ``f``; with no field (its template is gone), for a value of ``kind``."""
+    if f is None and kind == "date":
+        return InputHint("numeric", "Type the date as DD/MM/YYYY (or DDMMYYYY)")
+    if f is None and kind == "digits":
+        return InputHint("numeric", "Type the digits as written")
+    if f is None and kind != "text":
+        return InputHint("text", "This form's template is not installed: Enter accepts the machine's reading")
     if isinstance(f, ChoiceField):
         options = tuple((str(o.value), o.label) for o in f.options)
-        several = "; several separated by spaces" if f.multiple else ""
+        between = "';'" if _spaced([v for v, _ in options]) else "spaces"
+        several = f"; several separated by {between}" if f.multiple else ""
         return InputHint("text", f"Type the value marked{several}: " + ", ".join(v for v, _ in options), options)
     if isinstance(f, BoxesField) and f.kind == "date":
         return InputHint("numeric", "Type the date as DD/MM/YYYY (or DDMMYYYY)")
@@ -45,9 +53,16 @@ def hint(f: Field | None) -> InputHint:
     return InputHint("text", "Type the text as written")
 
 
-def parse(f: Field | None, text: str) -> tuple[str, str]:
-    """(value to store, '') or ('', what is wrong with ``text``) for field ``f``."""
-    text = text.strip()
+NOT_INSTALLED = ("this form's template is not installed, so what this answer allows is not known: press Enter "
+                 "on the machine's reading to accept it, Blank or Illegible, or install the template again")
+
+
+def parse(f: Field | None, text: str, kind: str = "text") -> tuple[str, str]:
+    """(value to store, '') or ('', what is wrong with ``text``) for field ``f``; with no field (its template is
+    gone), as a value of ``kind`` is stored: a date still as a date, never as the text typed."""
+    # composed (NFC), as the machine's readings are: "Zoë" typed or pasted as e + a combining diaeresis looks
+    # the same, yet was stored as other characters ("corrected", and unequal to "Zoë" in every export)
+    text = unicodedata.normalize("NFC", text.strip())
     if text == "":
         return "", ""
     if len(text) > MAX_TEXT:
@@ -55,9 +70,13 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
     written = not isinstance(f, ChoiceField | BoxesField | LineField)  # free text keeps its lines
     if any((unicodedata.category(c) in ("Cc", "Cs") and not (written and c == "\n")) or c in INVISIBLE for c in text):
         return "", "no control or invisible characters, please"
+    if f is None and kind in ("date", "digits"):
+        return _date(text) if kind == "date" else _digits(text)
+    if f is None and kind != "text":
+        return "", NOT_INSTALLED
     if isinstance(f, ChoiceField):
         allowed = [str(o.value) for o in f.options]
-        given = [t for t in re.split(r"[;,\s]+", text) if t]
+        given = _choices_typed(text, allowed)
         if not f.multiple and len(given) > 1:
             return "", "one answer only"
         bad = [t for t in given if t not in allowed]
@@ -68,9 +87,9 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
     if isinstance(f, BoxesField) and f.kind == "date":
         return _date(text)
     if isinstance(f, BoxesField):
-        if not text.isdecimal():  # not isdigit(): '²' is a digit that int() refuses
-            return "", "digits only"
-        text = "".join(str(unicodedata.decimal(c)) for c in text)  # full-width or Arabic-Indic digits as 0-9
+        text, error = _digits(text)
+        if error:
+            return "", error
         if len(text) > len(f.boxes):
             return "", f"at most {len(f.boxes)} digit{'s' if len(f.boxes) != 1 else ''}"
         if f.minimum is not None and f.maximum is not None and not f.minimum <= int(text) <= f.maximum:
@@ -90,6 +109,28 @@ def parse(f: Field | None, text: str) -> tuple[str, str]:
     if all(unicodedata.category(c) in ("Cf", "Zs", "Zl", "Zp") or c.isspace() or c in FILLERS for c in text):
         return "", "only characters that show nothing: type what is written, or press Alt+B for blank"
     return text, ""
+
+
+def _digits(text: str) -> tuple[str, str]:
+    if not text.isdecimal():  # not isdigit(): '²' is a digit that int() refuses
+        return "", "digits only"
+    return _ascii(text), ""  # full-width or Arabic-Indic digits as 0-9
+
+
+def _choices_typed(text: str, allowed: list[str]) -> list[str]:
+    """The option values ``text`` names: itself when it is one, else its parts between ';' when it has any (no
+    value holds one), else between spaces and commas. A template's text value may hold a space ("not sure"),
+    which split at it could never be typed."""
+    if text in allowed:
+        return [text]
+    if ";" in text:
+        return [part.strip() for part in text.split(";") if part.strip()]
+    return [t for t in re.split(r"[,\s]+", text) if t]
+
+
+def _spaced(allowed: list[str]) -> bool:
+    """Whether an option value holds a space or comma: several are then typed with ';' between them."""
+    return any(c.isspace() or c == "," for value in allowed for c in value)
 
 
 def _ascii(digits: str) -> str:

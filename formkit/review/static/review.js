@@ -38,8 +38,14 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   // By the key's place, not its letter: on a Mac, Option+B types "∫"; on a Cyrillic layout, Alt+B is "и".
   const shortcuts = { KeyB: "blank", KeyI: "illegible", KeyZ: "undo" };
+  // AltGr (Alt with Ctrl, on Windows) and a Mac's Option also type letters: Polish "ż" is AltGr+Z, a Mac's
+  // Option+I starts "î". Written there into a handwritten answer they are the reviewer's letters: taken for
+  // Alt+Z and Alt+I they took back the last decision, or saved this one as illegible, mid-word.
+  const typesLetter = (event) => event.ctrlKey || event.metaKey || event.getModifierState("AltGraph") ||
+    (input && input.tagName === "TEXTAREA" && event.target === input &&
+     (event.key === "Dead" || (/^\p{L}$/u.test(event.key) && !/^[a-z]$/i.test(event.key))));
   document.addEventListener("keydown", (event) => {
-    if (!event.altKey) return;
+    if (!event.altKey || typesLetter(event)) return;
     const chosen = shortcuts[event.code] || { b: "blank", i: "illegible", z: "undo" }[event.key.toLowerCase()];
     if (!chosen) return;
     event.preventDefault();
