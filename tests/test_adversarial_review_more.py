@@ -8,7 +8,6 @@ import hashlib
 import html
 import io
 import re
-import threading
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -166,10 +165,7 @@ def test_letters_typed_with_altgr_or_a_macs_option_into_written_text_are_no_shor
     """Polish 'ż' is AltGr+Z (Alt with Ctrl, on Windows) and a Mac's Option+I starts 'î': typed into a handwritten
     answer they were taken for Alt+Z and Alt+I, took back the reviewer's last decision or saved the answer as
     illegible, mid-word. Driven in Debian's Chromium, keys as the browser reports them."""
-    from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
-
-    from tests.test_review import launch_chromium, wait_for_focus
+    from tests.test_review import signed_in_browser, wait_for_focus
 
     db = tmp_path / "s.sqlite"
     first = store_with_uncropped_value(db, k10_page_image("k10_03"))
@@ -180,34 +176,19 @@ def test_letters_typed_with_altgr_or_a_macs_option_into_written_text_are_no_shor
                                             version=1, variant="N", form_page=1, serial="K7M3QX9C", values=[
         FieldValue("comments", "text", "Zo", 0.5, True, "handwriting: check it", {}, b"\xff\xd8crop")]))
     store.close()
-    server = make_server("127.0.0.1", 0, create_app(db, shipped_catalogue(), lambda source, chosen: None),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
-            page.fill("#reviewer", "Ann")
-            with page.expect_navigation():
-                page.keyboard.press("Enter")
-            page.fill("#value", "4")
-            with page.expect_navigation():
-                page.keyboard.press("Enter")
-            wait_for_focus(page, "value")
-            assert page.locator("textarea#value").count() == 1
-            page.keyboard.press("End")  # after the machine's "Zo", selected as the page opens
-            for key, code, more in (("ż", "KeyZ", {"ctrlKey": True}), ("Dead", "KeyI", {}),
-                                    ("ż", "KeyZ", {"modifierAltGraph": True})):
-                page.dispatch_event("#value", "keydown", {"key": key, "code": code, "altKey": True, **more})
-            page.keyboard.insert_text("fia Łężîk")
-            with page.expect_navigation():
-                page.keyboard.press("Enter")
-            browser.close()
-    finally:
-        server.shutdown()
-        thread.join()
+    with signed_in_browser(create_app(db, shipped_catalogue(), lambda source, chosen: None)) as page:
+        page.fill("#value", "4")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        wait_for_focus(page, "value")
+        assert page.locator("textarea#value").count() == 1
+        page.keyboard.press("End")  # after the machine's "Zo", selected as the page opens
+        for key, code, more in (("ż", "KeyZ", {"ctrlKey": True}), ("Dead", "KeyI", {}),
+                                ("ż", "KeyZ", {"modifierAltGraph": True})):
+            page.dispatch_event("#value", "keydown", {"key": key, "code": code, "altKey": True, **more})
+        page.keyboard.insert_text("fia Łężîk")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
     store = Store(db)
     assert (store.value(first)["value"], store.value(first)["reviewed_by"]) == ("4", "Ann")  # not taken back
     row = store.db.execute("SELECT value, review FROM field_values WHERE field='comments'").fetchone()

@@ -5,6 +5,7 @@ browser (Debian's Chromium driven by Playwright) reviewing scanned forms with th
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import random
@@ -52,6 +53,31 @@ def wait_for_focus(page, element_id: str) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator(f"#{element_id}")).to_be_focused()
+
+
+@contextlib.contextmanager
+def signed_in_browser(app, reviewer: str = "Ann"):
+    """A page of Debian's Chromium on ``app``, served on a free local port, signed in as ``reviewer``; the
+    browser and the server are stopped after the block."""
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            page.fill("#reviewer", reviewer)
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            yield page
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join()
 
 
 # row: (marks, the value a careful reviewer enters when the row is flagged)
@@ -450,40 +476,24 @@ def test_the_last_decision_of_a_session_can_be_undone(scanned):
 def test_a_held_alt_z_undoes_one_decision_and_shortcuts_go_by_the_keys_place(scanned):
     """Holding Alt+Z posted an undo on every repeat: decisions taken back that the page never showed. On a Mac
     Option+B types "∫", so matching the key's letter left the shortcuts dead there."""
-    from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
-
     db, _ = scanned
-    server = make_server("127.0.0.1", 0, app_for(db), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
-            page.fill("#reviewer", "Ann")
+    with signed_in_browser(app_for(db)) as page:
+        for answer in ("1", "2"):
+            page.fill("#value", answer)
             with page.expect_navigation():
                 page.keyboard.press("Enter")
-            for answer in ("1", "2"):
-                page.fill("#value", answer)
-                with page.expect_navigation():
-                    page.keyboard.press("Enter")
-            page.keyboard.down("Alt")
-            with page.expect_navigation():
-                for _ in range(4):  # the first press, then the key's repeats
-                    page.keyboard.down("z")
-            page.keyboard.up("z")
-            page.keyboard.up("Alt")
-            page.wait_for_load_state()
-            assert "Undone" in page.locator(".message").inner_text()
-            # Option+B on a Mac: the key in B's place, typing another letter
-            with page.expect_navigation():
-                page.evaluate("document.dispatchEvent(new KeyboardEvent('keydown', "
-                              "{key: '∫', code: 'KeyB', altKey: true, bubbles: true}))")
-            browser.close()
-    finally:
-        server.shutdown()
+        page.keyboard.down("Alt")
+        with page.expect_navigation():
+            for _ in range(4):  # the first press, then the key's repeats
+                page.keyboard.down("z")
+        page.keyboard.up("z")
+        page.keyboard.up("Alt")
+        page.wait_for_load_state()
+        assert "Undone" in page.locator(".message").inner_text()
+        # Option+B on a Mac: the key in B's place, typing another letter
+        with page.expect_navigation():
+            page.evaluate("document.dispatchEvent(new KeyboardEvent('keydown', "
+                          "{key: '∫', code: 'KeyB', altKey: true, bubbles: true}))")
     actions = [r["action"] for r in Store(db).audit_rows() if r["actor"] == "Ann"]
     assert actions == ["review:corrected", "review:corrected", "undo", "review:blank"]
 
