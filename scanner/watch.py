@@ -79,6 +79,7 @@ class Folder:
         self._temporary: set[tuple[int, int]] = set()
         self._last_look: float | None = None  # the clock at the last look (None: no look yet)
         self.unreadable: list[tuple[str, str]] = []  # folders the last look could not list, and why
+        self._unseen: set[Path] = set()  # files kept from earlier looks that the last one could not list
 
     def look(self) -> list[Path] | None:
         """The files complete now and not yet handed out, in name order; ``None`` when the folder is gone
@@ -123,7 +124,11 @@ class Folder:
                                       changed=seen is not None)
         self._temporary = temporary
         self._last_look = now
-        return sorted(path for path, seen in self._files.items() if not seen.handed and self._complete(seen, now))
+        # a file kept while its folder cannot be listed is not handed out until it is seen again: handed out
+        # unseen, it was said to be gone and never read once the share came back
+        self._unseen = set(self._files) - set(present)
+        return sorted(path for path, seen in self._files.items()
+                      if path in present and not seen.handed and self._complete(seen, now))
 
     def _complete(self, seen: _Seen, now: float) -> bool:
         return seen.renamed or (seen.looks >= 2 and now - seen.since + seen.age >= self.settle)
@@ -156,7 +161,8 @@ class Folder:
     def waiting_from_start(self) -> tuple[list[Path], list[Path]]:
         """Files there at the first look and not read yet: (unchanged since, so still to be read once
         complete; changed since, so still being written)."""
-        waiting = [p for p, s in sorted(self._files.items()) if s.at_start and not s.handed]
+        waiting = [p for p, s in sorted(self._files.items())
+                   if s.at_start and not s.handed and p not in self._unseen]  # unseen: `--once` cannot read it
         return ([p for p in waiting if not self._files[p].changed], [p for p in waiting if self._files[p].changed])
 
 

@@ -234,6 +234,30 @@ def test_files_in_a_folder_that_could_not_be_listed_for_a_moment_are_not_read_ag
             assert folder.look() == []  # listed again: nothing new
 
 
+def test_a_file_not_yet_settled_when_its_folder_cannot_be_listed_is_handed_out_once_it_is_seen_again(
+        tmp_path, monkeypatch):
+    """Kept while its folder could not be listed, a file not yet handed out was handed out unseen once its time
+    had passed: said to be gone, and never read when the share came back (a second read, 2026-12-07). Nor does
+    `--once` wait for it (``waiting_from_start``) while it cannot be seen."""
+    clock = [0.0]
+    folder = Folder(tmp_path, settle=3, clock=lambda: clock[0], wall=lambda: 1e9 + clock[0])
+    (tmp_path / "sub").mkdir()
+    scan_file = tmp_path / "sub" / "b.png"
+    scan_file.write_bytes(small_png(500))
+    for _ in range(2):
+        assert folder.look() == []  # seen, not settled yet
+        clock[0] += 1
+    with monkeypatch.context() as patched:
+        patched.setattr(watch_module, "find_inputs", lambda paths: Inputs([], [], [], [(str(tmp_path / "sub"),
+                                                                                        "Host is down")]))
+        for _ in range(3):
+            clock[0] += 1
+            assert folder.look() == []  # its time has passed, but it cannot be seen
+        assert folder.waiting_from_start() == ([], [])
+    clock[0] += 1
+    assert folder.look() == [scan_file]
+
+
 @pytest.mark.parametrize("words", [["status", "--db", "{long}.sqlite"], ["watch", "{long}", "--once"],
                                    ["void", "--input", "{long}", "--why", "x"]])
 def test_a_name_too_long_for_a_file_is_bad_input_not_a_traceback(tmp_path, words):
