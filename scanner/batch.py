@@ -295,10 +295,11 @@ def _workers(jobs: int | None) -> int:
 @contextlib.contextmanager
 def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method: str = "fork"
                 ) -> Iterator[Pool | None]:
-    """A pool of worker processes (``jobs``, default all cores, at most one per item), each started with
-    ``catalogue``; or ``None`` for one job (or one item): then all runs in this process."""
-    workers = min(_workers(jobs), max(items, 1))
-    if workers <= 1:
+    """A pool of worker processes (``jobs``, default all cores, at most one per item and one per core this
+    process may use), each started with ``catalogue``; or ``None`` for one job, one core or one item: then all
+    runs in this process. More jobs than usable cores make a smaller pool, a pool of one too: its worker's CPU
+    limit (``ITEM_CPU_LIMIT_S``) and its own memory still keep a page that never ends from stopping the batch."""
+    if min(jobs or os.cpu_count() or 1, items) <= 1:
         keep_freed_buffers()  # the pages are read in this process
         yield None
         return
@@ -307,6 +308,7 @@ def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method
     cv2.setNumThreads(1)
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT"):
         os.environ.setdefault(variable, "1")  # spawned workers load their libraries with these
+    workers = max(1, min(_workers(jobs), items))
     context = multiprocessing.get_context(start_method)
     started = context.SimpleQueue()  # written at once: a worker killed just after saying what it began has said it
     listening = threading.Thread(target=_note_beginnings, args=(started,), daemon=True)

@@ -56,3 +56,14 @@ def test_more_jobs_than_cores_start_one_worker_a_core_and_the_command_says_so(mo
     result = CliRunner().invoke(main, ["scan", str(tmp_path / "none"), "--db", str(tmp_path / "s.sqlite"),
                                        "--jobs", "8"])
     assert "--jobs 8, but formkit may use 2 core(s) here: reading with 2 worker process(es)" in result.output
+
+
+def test_more_jobs_than_the_one_usable_core_still_read_in_a_worker_of_their_own(monkeypatch):
+    """Held to one core (a container's --cpus 1, taskset), --jobs 4 read every page in the command's own
+    process: no worker's CPU limit, so a page that never ends stopped the batch (a second read, 2026-12-07).
+    A pool of one worker keeps that limit; --jobs 1 still reads here."""
+    monkeypatch.setattr(batch, "usable_cores", lambda: 1)
+    with batch.worker_pool(4, 100, shipped_catalogue()) as pool:
+        assert pool is not None and len(pool._pool) == 1
+    with batch.worker_pool(1, 100, shipped_catalogue()) as pool:
+        assert pool is None
