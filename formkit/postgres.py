@@ -123,7 +123,9 @@ def _refuse_misread(url: DatabaseURL, psycopg: ModuleType) -> None:
     try:
         parts = urlsplit(url)
         given = parse_qs(parts.query)
-        misread = any(written is not None and key not in given and unquote(written) != libpq.get(key)
+        # an empty user or password ('user:@host', a variable unset) is left out by libpq: read as written
+        misread = any(written is not None and key not in given
+                      and (unquote(written) or None) != (libpq.get(key) or None)
                       for key, written in (("user", parts.username), ("password", parts.password)))
     except ValueError:
         misread = True

@@ -133,7 +133,8 @@ def _check_address(address: str, distributed: Any) -> None:
     without TLS settings: the client made of one said so only after waiting 40 s more while it was thrown away,
     and printed a traceback (an adversarial pass, 2026-12-07)."""
     try:
-        scheme, location = distributed.comm.addressing.parse_address(address, strict=True)
+        # HOST:PORT without a scheme is tcp, as Dask's client takes it
+        scheme, location = distributed.comm.addressing.parse_address(address, strict=False)
         distributed.comm.registry.get_backend(scheme).get_address_host_port(location)
     except NotImplementedError:  # a scheme whose addresses Dask does not split (inproc, ucx): left to Dask
         return

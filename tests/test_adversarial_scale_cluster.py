@@ -189,3 +189,16 @@ def test_a_cluster_address_dask_cannot_use_is_refused_at_once_without_a_tracebac
                           env={**os.environ, "PYTHONPATH": str(root)})
     assert done.returncode == 5 and "Traceback" not in done.stderr, done.stderr
     assert f"--cluster {address}:" in done.stderr and not db.exists()
+
+
+def test_a_scheduler_address_without_its_scheme_is_taken_as_tcp_as_dask_takes_it():
+    """``--cluster 127.0.0.1:8786``: Dask's client connects, formkit refused it (a second read, 2026-12-07)."""
+    from scanner.cluster import connect
+
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=":0") as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        client = connect(cluster.scheduler_address.removeprefix("tcp://"))
+        try:
+            assert client.status == "running"
+        finally:
+            client.close()

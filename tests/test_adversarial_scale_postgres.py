@@ -81,7 +81,8 @@ def test_a_url_with_odd_but_readable_parts_still_opens_the_store(postgres):
     standby = url.replace(f":{postgres.port}/", f":{postgres.port},127.0.0.1:1/", 1)
     for odd in (url.replace("//formkit@", "//formkit:p%40ss%2Fw0rd@", 1) + "?sslmode=disable",
                 url + "?options=-csearch_path%3Dpublic&application_name=x", standby,
-                standby.replace("//formkit@", "//formkit:pw@", 1) + "?target_session_attrs=any"):
+                standby.replace("//formkit@", "//formkit:pw@", 1) + "?target_session_attrs=any",
+                url.replace("//formkit@", "//formkit:@", 1)):  # an empty password: $PGPASS unset, trust auth
         result = CliRunner().invoke(main, ["status", "--db", odd])
         assert result.exit_code == 0, result.output
 
