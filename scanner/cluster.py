@@ -170,7 +170,8 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
                     _read(client, distributed, work, input_ids, store, summary, shared_paths, catalogue, progress)
                 return summary
             except ClusterError:
-                client.close()  # now, while quiet: closing a client that lost its scheduler logs it again
+                if client is not cluster:  # a client the caller gave is the caller's to close
+                    client.close()  # now, while quiet: closing a client that lost its scheduler logs it again
                 raise
     finally:
         if client is not cluster:

@@ -16,6 +16,7 @@ keeps both readings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -234,7 +235,10 @@ class Watch:
         self._stored_before: dict[str, int] = {}  # files of this batch stored on an earlier run: their pages
         self.store = _ReportingStore(db)
         self.store.watch = self
-        self._store_file = None if self.store.postgres else _identity(Path(self.store.path))
+        self._store_file = None
+        if not self.store.postgres:
+            with contextlib.suppress(OSError):  # not told: the check is left out, as on PostgreSQL
+                self._store_file = _identity(Path(self.store.path))
 
     def close(self) -> None:
         self.store.close()
@@ -244,7 +248,11 @@ class Watch:
         SQLite would go on writing to the file no longer there, every page read from then on lost while each
         line said it was read (an adversarial pass, 2026-12-07). The files stay in the folder: a watch started
         again reads those not in the store now at that path."""
-        if self._store_file is not None and _identity(Path(self.store.path)) != self._store_file:
+        try:
+            now = _identity(Path(self.store.path))
+        except OSError:  # a share's moment of trouble (ESTALE, EIO): looked at again next time, not taken as gone
+            return
+        if self._store_file is not None and now != self._store_file:
             raise StoreError(f"{self.store.path}: the store was deleted, moved or replaced while the watch ran: "
                              "stopped, so that no page is saved where no one will find it. Start the watch again: "
                              "it reads the files not in the store at that path")
@@ -387,7 +395,7 @@ def _identity(path: Path) -> tuple[int, int] | None:
     """The device and inode of the file at ``path`` (``None`` when there is none)."""
     try:
         stat = path.stat()
-    except OSError:
+    except FileNotFoundError:
         return None
     return stat.st_dev, stat.st_ino
 

@@ -270,3 +270,29 @@ def test_a_name_too_long_for_a_file_is_bad_input_not_a_traceback(tmp_path, words
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 5, result.output
     assert result.output.startswith("formkit: error: aaaa") and "File name too long" in result.output
+
+
+def test_a_moment_s_trouble_reading_the_store_s_file_does_not_stop_the_watch(tmp_path, monkeypatch):
+    """A stat of the store failing for a moment on a share (ESTALE, EIO) was taken for a store deleted or
+    replaced, and stopped a long-running watch (a second read, 2026-12-07); only a store gone or another stops it."""
+    import errno
+
+    db = tmp_path / "s.sqlite"
+    (tmp_path / "in").mkdir()
+    watch = Watch(tmp_path / "in", db, jobs=1, settle=0, interval=0.05, once=True)
+    try:
+        real = Path.stat
+
+        def flaky(path, *args, **kwargs):
+            if path == Path(watch.store.path):
+                raise OSError(errno.ESTALE, "Stale file handle")
+            return real(path, *args, **kwargs)
+
+        with monkeypatch.context() as patched:
+            patched.setattr(Path, "stat", flaky)
+            watch.check_store()  # no StoreError
+        db.unlink()
+        with pytest.raises(StoreError, match="deleted, moved or replaced"):
+            watch.check_store()
+    finally:
+        watch.close()
