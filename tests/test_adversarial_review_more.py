@@ -234,3 +234,26 @@ def test_a_reviewer_name_typed_decomposed_is_the_same_reviewer(tmp_path):
     undone = second.post("/undo", data={"csrf": token}, follow_redirects=True)
     assert messages(undone)[0].startswith("Undone: your last decision on k10_03")
     assert Store(tmp_path / "s.sqlite").value(value_id)["review"] == ""
+
+
+def test_enter_pressed_twice_on_a_value_whose_template_is_gone_says_saved_already(tmp_path):
+    """The reading accepted, then the same post again (Enter twice): "Not saved: you had decided ... To change it,
+    press Undo", of the very decision saved (a second read, 2026-12-07)."""
+    from tests.test_review_workflows import reviewer
+
+    db = tmp_path / "s.sqlite"
+    store = Store(db)
+    input_id, _ = store.add_input(PAGE_FILE)
+    store.save_page(input_id, 0, PageResult(PAGE_FILE.path, 1, PAGE_FILE.sha256, PageState.READ, "", "k10", 99, "N", 1,
+                                            SERIAL, values=[
+        FieldValue("k10_04", "choice", "3", 0.4, True, "a faint mark", {}, b"\xff\xd8")]))
+    value_id = int(store.db.execute("SELECT id FROM field_values").fetchone()[0])
+    store.close()
+    client, token = reviewer(db)
+    url = f"/value/{value_id}"
+    shown = shown_fields(client, url)
+    for _ in range(2):
+        said = messages(client.post(url, data={"csrf": token, "action": "save", "value": "3", **shown},
+                                    follow_redirects=True))
+    assert said and not said[0].startswith("Not saved"), said
+    assert Store(db).value(value_id)["value"] == "3"

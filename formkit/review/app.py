@@ -270,8 +270,11 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
         layout = catalogue.find_layout(page["form"], page["version"], page["variant"])
         fields = [] if isinstance(layout, str) or not 1 <= page["form_page"] <= len(layout.pages) \
             else layout.page(page["form_page"]).fields
-        value, error = parse(next((f for f in fields if f.id == row["field"]), None),
-                             request.form.get("value", "").replace("\r\n", "\n"), row["kind"])
+        field = next((f for f in fields if f.id == row["field"]), None)
+        typed = request.form.get("value", "").replace("\r\n", "\n")
+        if field is None and typed.strip() == row["value"]:  # its template gone: the reading accepted, as _decide
+            return row["review"] != "illegible"
+        value, error = parse(field, typed, row["kind"])
         return not error and value == row["value"] and row["review"] != "illegible"
 
     def _shown(item: decisions.Pending) -> bool:
