@@ -16,9 +16,12 @@ from .errors import InputError
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 # user:PASSWORD@ (to the last '@', whatever the password holds), and a password given in the query
-_PASSWORD = re.compile(r"^([a-z]+://[^:@]*):(.*)@", re.IGNORECASE | re.DOTALL)
+# (an '@' in the query, 'application_name=a@b', is no password's end: the user part holds no '/', the password
+# no '?' or '#', which libpq would misread and formkit refuses)
+_PASSWORD = re.compile(r"^([a-z]+://[^:@/?#]*):([^?#]*)@", re.IGNORECASE | re.DOTALL)
 _QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#]*)", re.IGNORECASE)
 SCALE_EXTRA = 'pip install "formkit[scale]"'
+MIN_HIDDEN = 4  # a secret shorter than this is not looked for in messages
 
 
 def is_database_url(db: object) -> bool:
@@ -64,8 +67,14 @@ class DatabaseURL(str):
         to the first (as libpq reads it), and in the query."""
         found = [value for _, value in _QUERY_PASSWORD.findall(self)]
         if match := _PASSWORD.match(self):
-            found += [match.group(2), match.group(2).partition("@")[0]]
-        return {secret for secret in {*found, *map(unquote, found)} if secret}
+            found += [match.group(2), *match.group(2).split("@")]  # each piece libpq may quote as another part
+        # a password of a few letters, or the user's own name, would hide every such word of libpq's message
+        # ('user "***"'): the URL it quotes is hidden whole already
+        try:
+            user = unquote(urlsplit(self).username or "")
+        except ValueError:  # a URL that does not parse ('[::1'): refused, its message hides what it can
+            user = ""
+        return {secret for secret in {*found, *map(unquote, found)} if len(secret) >= MIN_HIDDEN and secret != user}
 
     def __format__(self, spec: str) -> str:
         """In messages (every f-string), the URL with its password hidden; ``str()`` keeps it, to connect."""

@@ -125,3 +125,18 @@ def test_a_connection_ended_while_idle_is_replaced_before_the_next_page_is_saved
     assert store.add_input(file_info("a.jpg"))[1] == {}
     assert store.input_path(file_info("a.jpg").sha256) == "a.jpg"
     store.close()
+
+
+def test_hiding_a_password_leaves_the_rest_of_a_message_and_url_readable():
+    """The password hidden wherever it stood hid the user's name too when they were alike ('postgres:postgres':
+    'user "***"'), every letter of a one-letter password, and an '@' in the query took the port and database
+    for a password (a second read, 2026-12-07)."""
+    from formkit.database import DatabaseURL
+
+    said = 'password authentication failed for user "postgres"'
+    assert DatabaseURL("postgresql://postgres:postgres@h/db").hidden(said) == said
+    assert DatabaseURL("postgresql://u:p@h/db").hidden("upper pp") == "upper pp"
+    assert DatabaseURL("postgresql://h:5432/db?application_name=a@b").shown == \
+        "postgresql://h:5432/db?application_name=a@b"
+    secret = DatabaseURL("postgresql://u:s3cr3t-9f@h/db")
+    assert secret.shown == "postgresql://u:***@h/db" and secret.hidden("no s3cr3t-9f here") == "no *** here"
