@@ -170,8 +170,9 @@ def scan(paths: list[str | Path], store: Store, cluster: str | Any, shared_paths
                     _read(client, distributed, work, input_ids, store, summary, shared_paths, catalogue, progress)
                 return summary
             except ClusterError:
-                if client is not cluster:  # a client the caller gave is the caller's to close
-                    client.close()  # now, while quiet: closing a client that lost its scheduler logs it again
+                # now, while quiet: closing a client that lost its scheduler logs it again (a caller's client too:
+                # it has lost its cluster, and closed later it would say so with Dask's traceback)
+                client.close()
                 raise
     finally:
         if client is not cluster:
