@@ -255,7 +255,8 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
         return render_template("value.html", item=item, hint=hint(f, item.kind), outline=_outline(f, page),
                                done=done, total=total, typed=request.form.get("value", start), prefilled=start,
                                question=question, waiting=decisions.waiting_pages(_store()), also_open=also_open,
-                               elsewhere=elsewhere, no_image=_field_image(_store(), value_id, catalogue) is None,
+                               elsewhere=elsewhere, no_image=_store().crop(value_id) is None and (
+                                   f is None or page is None or _store().page_image(item.page_id) is None),
                                others=_store().other_images(item.page_id))
 
     def _posted_again(value_id: int) -> bool:
@@ -264,18 +265,9 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
         page = _store().page(row["page_id"]) if row is not None else None
         if row is None or page is None:
             return False
-        action = request.form.get("action", "save")
-        if action in ("blank", "illegible"):
-            return row["review"] == action or action == "blank" and row["value"] == "" and row["review"] != "illegible"
-        layout = catalogue.find_layout(page["form"], page["version"], page["variant"])
-        fields = [] if isinstance(layout, str) or not 1 <= page["form_page"] <= len(layout.pages) \
-            else layout.page(page["form_page"]).fields
-        field = next((f for f in fields if f.id == row["field"]), None)
-        typed = request.form.get("value", "").replace("\r\n", "\n")
-        if field is None and typed.strip() == row["value"]:  # its template gone: the reading accepted, as _decide
-            return row["review"] != "illegible"
-        value, error = parse(field, typed, row["kind"])
-        return not error and value == row["value"] and row["review"] != "illegible"
+        f, _ = _layout_field(catalogue, page["form"], page["version"], page["variant"], page["form_page"], row["field"])
+        value, chosen, error = _posted(f, row["value"], row["kind"])
+        return not error and value == row["value"] and (chosen == "illegible") == (row["review"] == "illegible")
 
     def _shown(item: decisions.Pending) -> bool:
         """Whether the form posted was the one shown for ``item``: the same field of the same page, read as the
@@ -285,20 +277,9 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
                 == (item.field, str(item.page_id), f"{item.form} {item.version} {item.serial}"))
 
     def _record(item: decisions.Pending, f: Field | None) -> str:
-        action = request.form.get("action", "save")
-        # a browser posts a line break as CR LF: the store's text (a handwritten answer over several lines) has LF
-        typed = request.form.get("value", "").replace("\r\n", "\n")
-        if action == "blank":
-            value, chosen = "", "blank"
-        elif action == "illegible":
-            value, chosen = "", "illegible"
-        elif f is None and typed.strip() == item.value:  # its template gone: the reading can still be accepted
-            value, chosen = item.value, "accepted"
-        else:
-            value, error = parse(f, typed, item.kind)
-            if error:
-                return f"Not saved: {error}."
-            chosen = "accepted" if value == item.value else ("blank" if value == "" else "corrected")
+        value, chosen, error = _posted(f, item.value, item.kind)
+        if error:
+            return f"Not saved: {error}."
         seen = request.form.get("seen_value")
         if seen is None:
             return "Not saved: the page was not the one shown; look at the value again."
@@ -525,13 +506,33 @@ def _assignment(form: Mapping[str, str], catalogue: Catalogue) -> PagePayload | 
     return PagePayload(name, version, number, variant, serial, layout.page(number).fingerprint)
 
 
+def _posted(f: Field | None, reading: str, kind: str) -> tuple[str, str, str]:
+    """The decision the request posts on a value of field ``f`` (``None``: its template gone) read as ``reading``:
+    (value, what was chosen: 'blank', 'illegible', 'accepted' or 'corrected', why it cannot be saved or '')."""
+    action = request.form.get("action", "save")
+    # a browser posts a line break as CR LF: the store's text (a handwritten answer over several lines) has LF
+    typed = request.form.get("value", "").replace("\r\n", "\n")
+    if action in ("blank", "illegible"):
+        return "", action, ""
+    if f is None and typed.strip() == reading:  # its template gone: the reading can still be accepted
+        return reading, "accepted", ""
+    value, error = parse(f, typed, kind)
+    return value, "accepted" if value == reading else ("blank" if value == "" else "corrected"), error
+
+
 def _field(item: decisions.Pending, catalogue: Catalogue) -> tuple[Field | None, Page | None]:
     """The layout's field for ``item`` and the page it is on (``None`` when its template is gone)."""
-    layout = catalogue.find_layout(item.form, item.version, item.variant)
-    if isinstance(layout, str) or not 1 <= item.form_page <= len(layout.pages):
+    return _layout_field(catalogue, item.form, item.version, item.variant, item.form_page, item.field)
+
+
+def _layout_field(catalogue: Catalogue, form: str, version: int, variant: str, form_page: int, field_id: str
+                  ) -> tuple[Field | None, Page | None]:
+    """Field ``field_id`` of page ``form_page`` of a form's installed layout, and that page (``None`` when gone)."""
+    layout = catalogue.find_layout(form, version, variant)
+    if isinstance(layout, str) or not 1 <= form_page <= len(layout.pages):
         return None, None
-    page = layout.page(item.form_page)
-    return next((f for f in page.fields if f.id == item.field), None), page
+    page = layout.page(form_page)
+    return next((f for f in page.fields if f.id == field_id), None), page
 
 
 def _field_image(store: Store, value_id: int, catalogue: Catalogue) -> bytes | None:
@@ -545,10 +546,8 @@ def _field_image(store: Store, value_id: int, catalogue: Catalogue) -> bytes | N
     page_row = store.page(row["page_id"]) if row is not None else None
     if row is None or page_row is None or not page_row["form"]:
         return None
-    item = decisions.Pending(value_id, row["page_id"], row["field"], row["kind"], row["value"], row["confidence"],
-                             row["reason"], page_row["form"], page_row["version"], page_row["variant"],
-                             page_row["form_page"], page_row["serial"], page_row["path"], page_row["page_index"] + 1)
-    f, page = _field(item, catalogue)
+    f, page = _layout_field(catalogue, page_row["form"], page_row["version"], page_row["variant"],
+                            page_row["form_page"], row["field"])
     whole = store.page_image(row["page_id"])
     if f is None or page is None or whole is None:
         return None
