@@ -30,10 +30,13 @@ class InputHint:
     options: tuple[tuple[str, str], ...] = ()  # (value, label) for choices
 
 
+DATE_HINT = InputHint("numeric", "Type the date as DD/MM/YYYY (or DDMMYYYY)")
+
+
 def hint(f: Field | None, kind: str = "text") -> InputHint:
     """What to type for field ``f``; with no field (its template is gone), for a value of ``kind``."""
-    if f is None and kind == "date":
-        return InputHint("numeric", "Type the date as DD/MM/YYYY (or DDMMYYYY)")
+    if f is None and kind == "date" or isinstance(f, BoxesField) and f.kind == "date":
+        return DATE_HINT
     if f is None and kind == "digits":
         return InputHint("numeric", "Type the digits as written")
     if f is None and kind != "text":
@@ -43,8 +46,6 @@ def hint(f: Field | None, kind: str = "text") -> InputHint:
         between = "';'" if _spaced([v for v, _ in options]) else "spaces"
         several = f"; several separated by {between}" if f.multiple else ""
         return InputHint("text", f"Type the value marked{several}: " + ", ".join(v for v, _ in options), options)
-    if isinstance(f, BoxesField) and f.kind == "date":
-        return InputHint("numeric", "Type the date as DD/MM/YYYY (or DDMMYYYY)")
     if isinstance(f, BoxesField):
         bounds = f" from {f.minimum} to {f.maximum}" if f.minimum is not None else ""
         return InputHint("numeric", f"Type the digits as written (up to {len(f.boxes)}){bounds}")
