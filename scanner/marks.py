@@ -98,6 +98,9 @@ class BoxMeasure:
     covered: bool = False  # one side of its printed border does not show: a finger, a note, a clip over it
     line_across: bool = False  # its ink is one straight line across it: its own border, measured off its place?
     clipped_trace: float = 0.0  # where the paper round it is clipped white: inner pixels at CLIPPED_TRACE_LEVEL
+    # where ``unshaded`` is measured: the share of the box darker, by WEAK_LEVEL of the contrast, than the paper
+    # level with it (``lit_paper``) rather than the darkest side's, which a mark in the lit part may be lighter than
+    lit_trace: float = 0.0
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -152,6 +155,65 @@ def _shade_inside(inner: np.ndarray, whites: list[float]) -> bool:
     side = int(np.argmin(whites))
     edge = (inner[0], inner[-1], inner[:, 0], inner[:, -1])[side]
     return float(np.median(edge)) <= (max(whites) + whites[side]) / 2
+
+
+# A box's paper level with each of its rows (or columns) is read from the ring's strips along its sides: the
+# SIDE_WHITE_PERCENTILE of the strip over rows this far either way, then the least such level this far either way
+# (a pen stroke across a strip is dropped, a shadow's edge kept where it lies), the darker of the two strips.
+LIT_PAPER_REACH_MM = 0.4
+
+
+def _lit_trace(page: np.ndarray, box: Box, whites: list[float], black: float, px_per_mm: float = WARP_PX_PER_MM
+               ) -> float:
+    """The share of the inside of ``box`` at least WEAK_LEVEL of the contrast darker than the paper level
+    with it (``lit_paper``): a mark in the lit part of a box that a shadow's edge crosses, lighter than the
+    shaded paper the box is otherwise measured against. ``whites``: ``side_whites``; ``black``: the border's
+    grey level."""
+    inner_rows, inner_columns = box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)
+    paper = lit_paper(page, box, whites, px_per_mm)
+    if paper is None:
+        return 0.0
+    inner = page[inner_rows, inner_columns].astype(np.float32)
+    darkness = (paper - inner) / np.maximum(paper - black, 40.0)
+    return float(np.count_nonzero(darkness > WEAK_LEVEL) / inner.size)
+
+
+def lit_paper(page: np.ndarray, box: Box, whites: list[float], px_per_mm: float = WARP_PX_PER_MM
+              ) -> np.ndarray | None:
+    """The paper's grey level at each pixel of the inside of ``box`` (as ``box_slices`` cuts it at
+    -INNER_INSET_MM), float32, read from the ring round it: level with each row from the left and right
+    strips where the top and bottom sides' paper (``whites``) differ more than the left and right, as a
+    shadow's edge across the rows makes them; else level with each column from the top and bottom strips.
+    Where the two strips differ (a slanted edge between them) the darker is taken, so shade is never read as
+    ink. ``None`` where the ring lies partly off the page."""
+    outer_rows, outer_columns = box_slices(box, RING_MM[1], page.shape, px_per_mm)
+    inner_rows, inner_columns = box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)
+    width_px = _ring_width_px(px_per_mm)
+    outer = page[outer_rows, outer_columns]
+    off_page = (outer_rows.start == 0 or outer_columns.start == 0 or outer_rows.stop == page.shape[0]
+                or outer_columns.stop == page.shape[1])
+    if len(whites) != 4 or off_page or 2 * width_px >= min(outer.shape):
+        return None
+    across_rows = abs(whites[0] - whites[1]) >= abs(whites[2] - whites[3])
+    if across_rows:  # the shade changes from row to row: each row's paper from the left and right strips
+        strips = (outer[:, :width_px], outer[:, -width_px:])
+        span = slice(inner_rows.start - outer_rows.start, inner_rows.stop - outer_rows.start)
+    else:
+        strips = (outer[:width_px].T, outer[-width_px:].T)
+        span = slice(inner_columns.start - outer_columns.start, inner_columns.stop - outer_columns.start)
+    reach = max(1, int(round(LIT_PAPER_REACH_MM * px_per_mm)))
+    levels = np.minimum(*(_strip_levels(strip, reach) for strip in strips))[span]
+    return levels[:, None] if across_rows else levels[None, :]
+
+
+def _strip_levels(strip: np.ndarray, reach: int) -> np.ndarray:
+    """Along a strip (rows of grey levels), each row's paper: the SIDE_WHITE_PERCENTILE of the rows within
+    ``reach`` of it, then the least of those within ``reach`` (float32, one a row)."""
+    padded = np.pad(strip, ((reach, reach), (0, 0)), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (2 * reach + 1, strip.shape[1]))
+    bright = np.percentile(windows.reshape(strip.shape[0], -1), SIDE_WHITE_PERCENTILE, axis=1)
+    return cv2.erode(bright.astype(np.float32)[:, None], np.ones((2 * reach + 1, 1), np.uint8),
+                     borderType=cv2.BORDER_REPLICATE)[:, 0]
 
 
 def _ring_width_px(px_per_mm: float) -> int:
@@ -243,7 +305,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     paper_white, paper_contrast = white, contrast
     darkness_of_level = np.clip((white - GREY_LEVELS) / contrast, 0.0, 1.0)
     weak = float(counts[darkness_of_level > WEAK_LEVEL].sum() / inner.size)
-    step = peak = unshaded = 0.0
+    step = peak = unshaded = lit_trace = 0.0
     covered = False
     if weak > 0:  # only a box with a trace of ink can be darkened by a shadow's edge (most boxes have none)
         whites = side_whites(page, box, px_per_mm)
@@ -255,6 +317,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
             darker_than_shade = darkest - SHADE_SPREAD * max(darkest - black, 40.0) > GREY_LEVELS
             unshaded = float(counts[(darkness_of_level > INK_LEVEL) & darker_than_shade].sum() / inner.size)
             covered = _least_side_contrast(page, box, whites, px_per_mm) < COVERED_SIDE * contrast
+            lit_trace = _lit_trace(page, box, whites, black, px_per_mm)
             paper_white = min(white, darkest)
             paper_contrast = max(paper_white - black, 40.0)
             darkness_of_level = np.clip((paper_white - GREY_LEVELS) / paper_contrast, 0.0, 1.0)
@@ -272,7 +335,8 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
     across = _printed_line_across(darkness > INK_LEVEL, px_per_mm) if coverage >= MARKED_FROM else False
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
-                      paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, across, clipped_trace)
+                      paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, across, clipped_trace,
+                      lit_trace)
 
 
 # A box measured off its printed outline (a row a lens or a rolling shutter bent further than its boxes are

@@ -6,7 +6,7 @@ from formkit.layout.model import ChoiceField, LineField
 from formkit.records import RAW_COVERED, RAW_SHADED, FieldValue
 
 from .lines import LineReading
-from .marks import MARKED_FROM, BoxMeasure, Mark
+from .marks import FAINT_WEAK, MARKED_FROM, BoxMeasure, Mark
 
 REVIEW_CONFIDENCE = 0.5
 
@@ -19,7 +19,8 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     clearly fainter than the field's other ink), given here as empty. Another box's mark is still the
     answer; a row left with no mark, or crossed by more than one such line (struck through?), is flagged:
     a mark drawn along a crease cannot be told from it. A row is flagged too where a box read as empty holds
-    ink darker than the shade its surroundings were taken for (``BoxMeasure.unshaded``), or where a side of a
+    ink darker than the shade its surroundings were taken for (``BoxMeasure.unshaded``) or a trace darker than
+    the paper level with it (``BoxMeasure.lit_trace``: a mark in the lit part), or where a side of a
     box's border does not show (``BoxMeasure.covered``: a finger, a note, a clip over it), or where a box read
     as marked was measured off its printed outline (``off_outline``, ``placement.placed_boxes``: a photo whose
     lens or rolling shutter bends rows), as its own border may be the mark."""
@@ -32,11 +33,13 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
                                "distorted photo?): its border may read as a mark")
     # Read as empty because one side of the paper round them is darker and that shade reaches inside: a
     # shadow's edge, a highlighter stripe or a finger over part of the box, under which a real mark was read
-    # as shade (a cross at confidence 1.0)
+    # as shade (a cross at confidence 1.0), or beside which a pencil tick in the lit part, lighter than the
+    # shade, was read as no ink (2026-12-07)
     # Noted on values flagged already too: a lone fill's flag may be lifted later for a respondent who answers
     # by filling (formkit.conventions), but not while another box may hide a mark
     shaded = [str(o.value) for o, m, (s, _) in zip(field.options, measures, states, strict=True)
-              if s is Mark.EMPTY and m.unshaded >= MARKED_FROM and str(o.value) not in value.value.split(";")]
+              if s is Mark.EMPTY and (m.unshaded >= MARKED_FROM or m.lit_trace >= FAINT_WEAK)
+              and str(o.value) not in value.value.split(";")]
     if shaded:
         value.raw[RAW_SHADED] = shaded
         flag_for_review(value, f"one side of option(s) {', '.join(shaded)} is darker, as under a shadow's edge, a "

@@ -249,3 +249,21 @@ def test_what_a_rubber_leaves_of_a_mark_is_not_taken_for_a_light_mark():
     assert marks.read_light_mark(alone, [remains, empty, empty], baseline, own_trace=0.279) == alone
     light_tick = BoxMeasure(coverage=0.01, darkness=0.05, contrast=200.0, hole=0.0, weak=0.12)
     assert marks.read_light_mark(alone, [light_tick, empty, empty], baseline, own_trace=0.2)[0][0] is Mark.MARKED
+
+
+@pytest.mark.parametrize(("shaded_share", "brightness", "colour"), [(0.3, 0.3, PENCIL), (0.3, 0.4, LIGHT_PENCIL),
+                                                                    (0.3, 0.5, PENCIL)])
+def test_a_tick_beside_a_dark_shadows_edge_across_its_box_is_not_read_as_blank(tmp_path, shaded_share, brightness,
+                                                                               colour):
+    """A dark shadow (``brightness`` of the light) over the page above a line ``shaded_share`` down a ticked
+    box. The box was measured against the shaded paper, which the pencil tick in its lit part is lighter
+    than: the row read blank at confidence 1.0 until 2026-12-07 (2 of 60 pencil ticks so, 50-65 % dark)."""
+    def shadow(image: np.ndarray, page: Page) -> None:
+        box = option_box(page, "k10_04", 3)
+        shade = np.zeros(image.shape[:2], np.float32)
+        shade[:int((box.y_mm + shaded_share * box.h_mm) * SCALE)] = 1.0
+        shade = cv2.GaussianBlur(shade, (0, 0), 2.0)
+        image[:] = (image * (1 - (1 - brightness) * shade[..., None])).astype(np.uint8)
+
+    row = values_of(page_of(tmp_path, "black", {"k10_04": (3, colour, 1.0)}, shadow))["k10_04"]
+    assert row.value == "3" or row.needs_review, row
