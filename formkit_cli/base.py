@@ -245,6 +245,19 @@ def read_inputs(db: Any, codes: tuple[Path, ...], text_packs: tuple[Path, ...]) 
     return inputs
 
 
+def missing_wording(template: Any, text_pack: Path | str | None) -> str:
+    """Why some of ``template``'s wording would show as placeholders such as [key], in words, or '' where
+    none would: a form whose wording comes from a text pack, given none (``text_pack`` None), or a pack
+    without some of the keys the form prints. What printing refuses and a REDCap dictionary warns of."""
+    from formkit.template.check import listing
+
+    if text_pack is None and (template.placeholders or template.licence == "text-pack"):
+        return "its wording comes from a text pack, and none was given"
+    if template.placeholders:
+        return f"the text pack has no wording for key(s) {listing(list(template.placeholders))}"
+    return ""
+
+
 def printable(text: str) -> str:
     """``text`` with control characters as escapes (a file name holding a carriage return wrote over its own
     line, one holding a newline split it)."""

@@ -14,6 +14,7 @@ from formkit.errors import InputError, TemplateError
 from .base import (
     large_print_option,
     main,
+    missing_wording,
     page_size_option,
     progress_bar,
     refuse_to_replace_what_is_no_pdf,
@@ -60,11 +61,9 @@ def layout(template: str, as_json: bool, text_pack: Path | None, large_print: bo
 
     model = resolve_template(template, text_pack)
     check_printable(model)  # the final check of a template (docs/templates.md): what generate would refuse, too
-    if text_pack is not None and model.placeholders:  # without a pack, its placeholders show the geometry
-        from formkit.template.check import listing
-
-        raise TemplateError(str(text_pack), f"has no wording for key(s) {listing(list(model.placeholders))}, which "
-                            f"form '{model.form}' prints: add them")
+    # without a pack, its placeholders show the geometry
+    if text_pack is not None and (why := missing_wording(model, text_pack)):
+        raise TemplateError(str(text_pack), f"{why}, which form '{model.form}' prints: add them")
     built = build_layout(model, large_print, page_size)
     click.echo(json.dumps(layout_json(built), indent=1, ensure_ascii=False))
 
@@ -73,23 +72,18 @@ def _check_wording(template: Template, text_pack: Path | None, placeholders: boo
     """Refuse to print wording that would show as a placeholder such as [key] (the form's text pack not given,
     or one without some of its keys: a client would get a question without its words), unless
     ``placeholders`` asks for them; then warn."""
-    from formkit.template.check import listing
-
-    missing = template.placeholders
-    if text_pack is None and (missing or template.licence == "text-pack"):
-        if not placeholders:
-            raise InputError(f"{template.form}: its wording comes from a text pack: give it with --text-pack "
-                             "FILE, or --placeholders to print placeholders such as [key] instead")
-        click.echo(f"formkit: warning: {template.form} printed without a text pack: its wording shows as "
-                   "placeholders such as [key]; not for use with clients", err=True)
-    elif missing:
-        keys = listing(list(missing))
-        if not placeholders:
-            raise TemplateError(str(text_pack), f"has no wording for key(s) {keys}, which form "
-                                f"'{template.form}' prints: add them (or give --placeholders to print [key] in "
-                                "their place); nothing was written")
-        click.echo(f"formkit: warning: {template.form}: {text_pack} has no wording for key(s) {keys}: they show "
-                   "as placeholders such as [key]; not for use with clients", err=True)
+    why = missing_wording(template, text_pack)
+    if not why:
+        return
+    if not placeholders:
+        if text_pack is None:
+            raise InputError(f"{template.form}: {why}: give it with --text-pack FILE, or --placeholders to print "
+                             "placeholders such as [key] instead")
+        raise TemplateError(str(text_pack), f"{why}, which form '{template.form}' prints: add them (or give "
+                            "--placeholders to print [key] in their place); nothing was written")
+    where = f"{text_pack}: " if text_pack else ""
+    click.echo(f"formkit: warning: {template.form}: {where}{why}: it shows as placeholders such as [key]; not for "
+               "use with clients", err=True)
 
 
 @main.command(short_help="Write a PDF of a form, ready to print.")

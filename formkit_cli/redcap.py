@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .base import Group, main, reports_errors, say, text_packs_option
+from .base import Group, main, missing_wording, reports_errors, say, text_packs_option
 
 if TYPE_CHECKING:
     from formkit.template import Template
@@ -35,7 +35,6 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
     from formkit.exports import redcap as dictionaries
     from formkit.exports.frames import Table
     from formkit.template import resolve_template
-    from formkit.template.check import listing
 
     packs = Catalogue(text_packs=text_packs).text_packs  # form -> pack file
     resolved = []
@@ -43,13 +42,10 @@ def dictionary(templates: tuple[str, ...], out: Path, text_packs: tuple[Path, ..
         template = resolve_template(name)
         if template.form in packs:
             template = resolve_template(name, packs[template.form])
-        if template.form not in packs and (template.licence == "text-pack" or template.placeholders):
-            click.echo(f"formkit: warning: {template.form}: no --text-pack given, so its labels are placeholders "
-                       "such as [key]", err=True)
-        elif template.placeholders:  # a pack without some of the form's keys
-            click.echo(f"formkit: warning: {template.form}: {packs[template.form]} has no wording for key(s) "
-                       f"{listing(list(template.placeholders))}, so their labels are placeholders such as [key]",
-                       err=True)
+        if why := missing_wording(template, packs.get(template.form)):
+            where = f"{packs[template.form]}: " if template.form in packs else ""
+            click.echo(f"formkit: warning: {template.form}: {where}{why}: its labels show as placeholders such as "
+                       "[key]", err=True)
         resolved.append(template)
     _refuse_two_of_one_version(resolved)
     # in the export's order (by form), whatever order they were named in: record_id belongs to the first
