@@ -19,7 +19,7 @@ import numpy as np
 
 from formkit.records import FieldValue
 from formkit.records import plausible_years as plausible_years  # the review page judges corrections by it too
-from formkit.template.schema import FUTURE, PAST
+from formkit.template.schema import PAST
 
 from .resolve import flag_for_review
 
@@ -86,6 +86,8 @@ GRACE_DAYS = 1
 # raw key of a date whose digits make no date day first but a real one month first ("05/20/2027"): the date it
 # is read month first, in ISO. The other dates of its page are read with that in mind (``judge_dates``).
 RAW_MONTH_FIRST = "month_first"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # not calendar.month_name, which follows the locale the process runs in
 
 
 def month_first(digits: Sequence[int | None]) -> dt.date | None:
@@ -113,7 +115,7 @@ def shown(day: dt.date) -> str:
 
 def spelt(day: dt.date) -> str:
     """``day`` with its month in words (11 March 2026): no reader can take it the other way round."""
-    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def swapped(day: dt.date) -> dt.date | None:
@@ -130,38 +132,37 @@ def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on:
 
     - a date whose ``when`` is ``past`` (the day the form was filled in) read later than ``read_on`` (by more
       than ``GRACE_DAYS``), saying whether it lies on or before that day read month first;
-    - a date whose ``when`` is ``future`` (a review date) read before a ``past`` date of the page;
     - a date whose day and month are both 12 or less (and differ) on a page where another date is plainly
       written month first (``RAW_MONTH_FIRST``): it may be meant the other way round too.
 
     ``whens``: each date field's ``when`` (``Template.date_whens``; a field not named is ``any``). Each ``past``
     date keeps the day it was judged by in ``raw['read_on']``."""
     dates = [v for v in values if v.kind == "date"]
-    written = {v.field: dt.date.fromisoformat(v.value) for v in dates if v.value}
+    written = {v.field: day for v in dates if (day := _iso(v.value)) is not None}
     latest = read_on + dt.timedelta(days=GRACE_DAYS)
-    filled_in = {f: day for f, day in written.items() if whens.get(f) == PAST}
     evidence = [(v.field, dt.date.fromisoformat(v.raw[RAW_MONTH_FIRST])) for v in dates if RAW_MONTH_FIRST in v.raw]
     for v in dates:
         day = written.get(v.field)
         if day is None:
             continue
         other_way = swapped(day)
-        when = whens.get(v.field)
-        if when == PAST:
+        if whens.get(v.field) == PAST:
             v.raw["read_on"] = read_on.isoformat()
             if day > latest:
                 hint = (f": written month first? Then it is {spelt(other_way)}"
                         if other_way is not None and other_way <= latest else "")
                 flag_for_review(v, f"the date of filling in, {shown(day)}, is after the day this page was read, "
                                    f"{shown(read_on)}{hint}")
-        elif when == FUTURE:
-            before = [(f, d) for f, d in filled_in.items() if day < d]
-            if before:
-                f, d = before[0]
-                flag_for_review(v, f"{shown(day)} is before this form's date of filling in, {shown(d)} ({f})")
         others = [(f, d) for f, d in evidence if f != v.field]
         if others and other_way is not None:
             f, d = others[0]
             flag_for_review(v, f"another date on this form is written month first ({f}: "
                                f"{d.month:02d}/{d.day:02d}/{d.year}, {spelt(d)}): {shown(day)} may be "
                                f"{spelt(other_way)}")
+
+
+def _iso(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None

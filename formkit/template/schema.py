@@ -19,11 +19,10 @@ PAGE_SIZES_MM: dict[str, tuple[float, float]] = {
 LICENCES = ("shippable", "text-pack")
 # What a completely filled box means: inferred per respondent, or declared by a form whose instructions say
 FILL_MEANINGS = ("infer", "cancel", "answer")
-# When a date item's day lies: a day already past when the page is read (the day the form was filled in), a day
-# set ahead (a review date: never before the form's date of filling in), or either. The scanner flags a date
-# that breaks it (scanner/dates.py).
-PAST, FUTURE, ANY = "past", "future", "any"
-DATE_WHENS = (PAST, FUTURE, ANY)
+# When a date item's day lies: a day already past when the page is read (the day the form was filled in: the scanner
+# flags a later one, scanner/dates.py), or any day (a review date may lie ahead, a birth date long before).
+PAST, ANY = "past", "any"
+DATE_WHENS = (PAST, ANY)
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ class DigitsItem(FieldItem):
 
 @dataclass(frozen=True)
 class DateItem(FieldItem):
-    when: str = ""  # PAST, FUTURE or ANY as the template says; "" when it says nothing (``Template.date_whens``)
+    when: str = ""  # PAST or ANY as the template says; "" when it says nothing (``Template.date_whens``)
 
 
 @dataclass(frozen=True)
@@ -370,10 +369,10 @@ ITEM_KINDS: dict[str, Record] = {
         **_FIELD,
         "when": Key(spec=Name(enum=DATE_WHENS, enum_descriptions=(
             "a day already past when the page is read, such as the day the form was filled in: a later one goes "
-            "to review", "a day set ahead, such as a review date: it may lie after the day the page is read; "
-            "one before the form's date of filling in goes to review", "either: no day is ruled out")),
-            title="When", description="past, future or any: when the date may lie. Default: past for the date "
-            "'scoring.occasion_date' names (the day the form was filled in), any for other dates."),
+            "to review", "any day, such as a review date that may lie ahead")),
+            title="When", description="past or any: whether the date must lie on or before the day the page is "
+            "read. Default: past for the date 'scoring.occasion_date' names (the day the form was filled in), any "
+            "for other dates."),
     }),
     "text": Record(what="a text item", item_key="id", description="A free-text area with writing lines.", keys={
         **_FIELD,
