@@ -16,7 +16,6 @@ scans is timed through `formkit scan`'s batch runner with two workers.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import multiprocessing
 import platform
 import random
@@ -53,10 +52,6 @@ from tests.synthetic import (  # noqa: E402
     stick_note,
 )
 
-# tests.synthetic writes dates from 2024-01-01 to 2028-02-08 (1,500 days): the pages are read as on the day after
-# the last, so that no date of filling in lies after the day its page is read (scanner.dates.judge_dates), as on a
-# real form. Read on the machine's day, 2026-12-07, 28 % of them would, and go to review.
-READ_ON = dt.date(2028, 2, 9)
 FORMS = ["k10", "alliance-check", "gas-followup", "goal-card", "vas-4line"]
 CONDITIONS = {
     "flatbed 300 dpi, skewed, 1/3 upside down": "scan300",
@@ -210,7 +205,7 @@ def evaluate(job: tuple[str, int]) -> dict:
     condition, seed = job
     image, truth = make_page(condition, seed)
     grey = darkest_channel(image)  # as the scanner turns a colour image grey
-    result = read_page(grey, PageResult("bench", 1, "", "", read_on=READ_ON))
+    result = read_page(grey, PageResult("bench", 1, "", ""))
     out = {"identified": result.status == "read", "fields": 0, "correct": 0, "review": 0, "silent": 0,
            "must_review": 0, "caught": 0, "needless": 0, "vas_err": []}
     if result.status != "read":
