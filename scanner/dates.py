@@ -17,6 +17,7 @@ from functools import cache
 
 import numpy as np
 
+from formkit.conventions import RAW_MONTH_FIRST, month_first_reason, shown, spelt, swapped
 from formkit.records import FieldValue
 from formkit.records import plausible_years as plausible_years  # the review page judges corrections by it too
 from formkit.template.schema import PAST
@@ -83,13 +84,6 @@ def most_likely_date(probabilities: np.ndarray, years: tuple[int, int]) -> tuple
 # A date of filling in may lie this many days after the day the page is read: a form filled in where the date
 # has already turned (a time zone ahead of the machine's) and read at once is not misdated.
 GRACE_DAYS = 1
-# raw key of a date whose digits make no date day first but a real one month first ("05/20/2027"): the date it
-# is read month first, in ISO. The other dates of its page are read with that in mind (``judge_dates``).
-RAW_MONTH_FIRST = "month_first"
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")  # not calendar.month_name, which follows the locale the process runs in
-
-
 def month_first(digits: Sequence[int | None]) -> dt.date | None:
     """The date eight boxes' digits (DDMMYYYY, ``None`` for an empty box) make read month first (MMDDYYYY),
     when read day first they make no real date and month first they do: a date written the American way
@@ -106,24 +100,6 @@ def month_first(digits: Sequence[int | None]) -> dt.date | None:
         return dt.date(year, first, second)
     except ValueError:
         return None
-
-
-def shown(day: dt.date) -> str:
-    """``day`` as the form asks for it, DD/MM/YYYY."""
-    return day.strftime("%d/%m/%Y")
-
-
-def spelt(day: dt.date) -> str:
-    """``day`` with its month in words (11 March 2026): no reader can take it the other way round."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def swapped(day: dt.date) -> dt.date | None:
-    """``day`` with its day and month the other way round, when that is another real date: both 12 or less
-    and not equal."""
-    if day.day > 12 or day.day == day.month:
-        return None
-    return dt.date(day.year, day.day, day.month)
 
 
 def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on: dt.date) -> None:
@@ -155,10 +131,7 @@ def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on:
                                    f"{shown(read_on)}{hint}")
         others = [(f, d) for f, d in evidence if f != v.field]
         if others and other_way is not None:
-            f, d = others[0]
-            flag_for_review(v, f"another date on this form is written month first ({f}: "
-                               f"{d.month:02d}/{d.day:02d}/{d.year}, {spelt(d)}): {shown(day)} may be "
-                               f"{spelt(other_way)}")
+            flag_for_review(v, month_first_reason(*others[0], day=day))
 
 
 def _iso(text: str) -> dt.date | None:

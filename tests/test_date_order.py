@@ -15,7 +15,8 @@ import pytest
 from formkit.errors import TemplateError
 from formkit.layout import build_layout
 from formkit.layout.model import BoxesField
-from formkit.records import FieldValue, PageResult
+from formkit.records import FieldValue, InputFile, PageResult, PageState
+from formkit.store import Store
 from formkit.template import load_template, resolve_template
 from scanner import handwriting
 from scanner.dates import RAW_MONTH_FIRST, judge_dates, month_first
@@ -130,3 +131,33 @@ def test_the_day_the_page_is_read_decides_whether_a_date_of_filling_in_is_too_la
     assert not early["review_date"].needs_review, early["review_date"]  # a review date may lie ahead
     later = {v.field: v for v in read_page(grey, PageResult("t", 1, "", "", read_on=READ_ON)).values}
     assert not later["date_set"].needs_review and later["date_set"].raw["read_on"] == "2026-12-07", later["date_set"]
+
+
+# --- across the pages of one printed form ---------------------------------------------------------------------
+
+def _form_page(number: int, values: list[FieldValue]) -> PageResult:
+    return PageResult("f.png", number, "sha", PageState.READ, form="own", version=1, variant="N", form_page=number,
+                      serial="K7M3QX9C", values=values)
+
+
+def test_a_date_written_month_first_on_one_page_flags_the_forms_dates_on_its_others(tmp_path):
+    """A form of one's own with a date on each page: page 2's 05/20/2027 is written month first, so page 1's
+    03/11/2026, accepted when page 1 was read alone, goes to review; and comes back as it was when page 2 is
+    voided."""
+    store = Store(tmp_path / "s.sqlite")
+    input_id, _ = store.add_input(InputFile("f.png", "sha", 1, 2))
+    store.save_page(input_id, 0, _form_page(1, [_date("seen_on", "2026-11-03"), _date("born", "1990-05-30")]))
+    values = {v["field"]: v for v in store.values()}
+    assert not values["seen_on"]["needs_review"]
+    later = FieldValue("next_on", "date", "", 0.49, True, "not a real date: 05/20/2027",
+                       {RAW_MONTH_FIRST: "2027-05-20"})
+    store.save_page(input_id, 1, _form_page(2, [later]))
+    values = {v["field"]: v for v in store.values()}
+    assert values["seen_on"]["needs_review"] and values["seen_on"]["confidence"] <= 0.5
+    assert values["seen_on"]["reason"] == ("another date on this form is written month first (page 2, next_on: "
+                                           "05/20/2027, 20 May 2027): 03/11/2026 may be 11 March 2026")
+    assert not values["born"]["needs_review"]  # 30/05: no 30th month, read either way
+    page_two_id = next(int(p["id"]) for p in store.pages() if p["form_page"] == 2)
+    assert store.void_pages([page_two_id], "scanned twice", "ann")
+    seen_on = next(v for v in store.values() if v["field"] == "seen_on")
+    assert not seen_on["needs_review"] and seen_on["reason"] == "" and seen_on["confidence"] == 0.999
