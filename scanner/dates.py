@@ -84,6 +84,8 @@ def most_likely_date(probabilities: np.ndarray, years: tuple[int, int]) -> tuple
 # A date of filling in may lie this many days after the day the page is read: a form filled in where the date
 # has already turned (a time zone ahead of the machine's) and read at once is not misdated.
 GRACE_DAYS = 1
+
+
 def month_first(digits: Sequence[int | None]) -> dt.date | None:
     """The date eight boxes' digits (DDMMYYYY, ``None`` for an empty box) make read month first (MMDDYYYY),
     when read day first they make no real date and month first they do: a date written the American way
