@@ -17,6 +17,7 @@ convention.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -151,3 +152,65 @@ def apply(convention: Convention, field: ChoiceStates, options: list[str], as_sc
         return Reading(as_scanned.value, as_scanned.confidence, as_scanned.needs_review, reason)
     chosen = [v for v, s in zip(options, field.states, strict=True) if s in ("filled", "heavy")]
     return Reading(";".join(chosen), 0.9, False, f"answered by filling the box: {convention.reason()}")
+
+
+# --- Dates written month first -------------------------------------------------------------------------------
+# A respondent who writes one date month first (05/20/2027 in DD MM YYYY boxes: no 20th month) may have written the
+# form's other dates so too: each of them whose day and month are both 12 or less is a real date read the other
+# way round, and goes to review (the scanner within a page, scanner.dates.judge_dates; the store across the pages of
+# one printed form).
+
+# raw key of a date whose digits make no date day first but a real one month first ("05/20/2027"): the date it
+# is read month first, in ISO. The other dates of its form are read with that in mind.
+RAW_MONTH_FIRST = "month_first"
+# raw key of a date the store flagged for a date written month first on another page of its form: the reason added,
+# and the date's confidence, flag and reason before (``dates_across_pages``), to take it back when that page goes
+RAW_MONTH_FIRST_ELSEWHERE = "month_first_elsewhere"
+REVIEW_CONFIDENCE = 0.5  # a value sent to review has at most this confidence, as scanner.resolve.flag_for_review gives
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # not calendar.month_name, which follows the locale the process runs in
+
+
+def shown(day: dt.date) -> str:
+    """``day`` as the form asks for it, DD/MM/YYYY."""
+    return day.strftime("%d/%m/%Y")
+
+
+def spelt(day: dt.date) -> str:
+    """``day`` with its month in words (11 March 2026): no reader can take it the other way round."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def swapped(day: dt.date) -> dt.date | None:
+    """``day`` with its day and month the other way round, when that is another real date: both 12 or less
+    and not equal."""
+    if day.day > 12 or day.day == day.month:
+        return None
+    return dt.date(day.year, day.day, day.month)
+
+
+def month_first_reason(field: str, written: dt.date, page: int | None = None, *, day: dt.date) -> str:
+    """Why ``day`` (read day first) goes to review beside the date of ``field`` (on form page ``page``, when
+    another) that is ``written`` month first."""
+    where = f"page {page}, " if page is not None else ""
+    other_way = swapped(day)
+    assert other_way is not None
+    return (f"another date on this form is written month first ({where}{field}: {written.month:02d}/{written.day:02d}/"
+            f"{written.year}, {spelt(written)}): {shown(day)} may be {spelt(other_way)}")
+
+
+def dates_across_pages(dates: list[tuple[int, str, str, dict[str, Any]]]) -> dict[int, str]:
+    """Of the date values of one printed form's pages read, as (form page, field, value, raw), the reason each
+    must carry for a date written month first on another page ('' for none), by index in ``dates``. Within a
+    page the scanner has judged already."""
+    evidence = [(page, f, dt.date.fromisoformat(raw[RAW_MONTH_FIRST])) for page, f, _, raw in dates
+                if RAW_MONTH_FIRST in raw]
+    reasons = {}
+    for index, (page, _, value, _) in enumerate(dates):
+        try:
+            day = dt.date.fromisoformat(value) if value else None
+        except ValueError:
+            day = None
+        elsewhere = [(f, written, other_page) for other_page, f, written in evidence if other_page != page]
+        reasons[index] = month_first_reason(*elsewhere[0], day=day) if elsewhere and day and swapped(day) else ""
+    return reasons

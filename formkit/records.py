@@ -87,6 +87,9 @@ class PageResult:
     image_jpeg: bytes | None = field(default=None, repr=False)
     values: list[FieldValue] = field(default_factory=list)
     region: int = 0  # which form page of the image, when it holds several (cards side by side)
+    # the day the page is read, which a date of filling in cannot lie after (``scanner.dates.judge_dates``); None:
+    # the machine's local date when it is read. A benchmark reading dates it wrote gives its own day.
+    read_on: dt.date | None = None
 
 
 FIRST_YEAR = 1900

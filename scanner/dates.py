@@ -1,4 +1,5 @@
-"""Which real date eight digit boxes (DD MM YYYY) favour, and how sure that is.
+"""Which real date eight digit boxes (DD MM YYYY) favour, and how sure that is; and what a page's dates say
+of each other and of the day the page is read (``judge_dates``).
 
 A date's log-probability is the sum of its eight boxes' log-probabilities: the day-and-month part plus the
 year part. So the best date and the probability of all real dates are found from the 366 days of the year
@@ -11,11 +12,17 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 import numpy as np
 
+from formkit.conventions import RAW_MONTH_FIRST, month_first_reason, shown, spelt, swapped
+from formkit.records import FieldValue
 from formkit.records import plausible_years as plausible_years  # the review page judges corrections by it too
+from formkit.template.schema import PAST
+
+from .resolve import flag_for_review
 
 EVEN_ODDS = np.log(0.5)
 
@@ -72,3 +79,65 @@ def most_likely_date(probabilities: np.ndarray, years: tuple[int, int]) -> tuple
     total = (day_share[common_days].sum() * year_share.sum() + day_share[leap_day] * year_share[leap].sum())
     total *= np.exp(day_scores.max() + year_scores.max() - best)
     return iso, float(1.0 / total)
+
+
+# A date of filling in may lie this many days after the day the page is read: a form filled in where the date
+# has already turned (a time zone ahead of the machine's) and read at once is not misdated.
+GRACE_DAYS = 1
+
+
+def month_first(digits: Sequence[int | None]) -> dt.date | None:
+    """The date eight boxes' digits (DDMMYYYY, ``None`` for an empty box) make read month first (MMDDYYYY),
+    when read day first they make no real date and month first they do: a date written the American way
+    round. ``None`` otherwise, a date that is real either way included."""
+    if len(digits) != 8 or any(d is None for d in digits):
+        return None
+    first, second, year = (int("".join(str(d) for d in digits[a:b])) for a, b in ((0, 2), (2, 4), (4, 8)))
+    try:
+        dt.date(year, second, first)
+        return None  # a real date as the form asks for it
+    except ValueError:
+        pass
+    try:
+        return dt.date(year, first, second)
+    except ValueError:
+        return None
+
+
+def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on: dt.date) -> None:
+    """Flag for review, in place, the dates of one page that its other dates or the day it is read make
+    doubtful, whatever the digits' confidence:
+
+    - a date whose ``when`` is ``past`` (the day the form was filled in) read later than ``read_on`` (by more
+      than ``GRACE_DAYS``), saying whether it lies on or before that day read month first;
+    - a date whose day and month are both 12 or less (and differ) on a page where another date is plainly
+      written month first (``RAW_MONTH_FIRST``): it may be meant the other way round too.
+
+    ``whens``: each date field's ``when`` (``Template.date_whens``; a field not named is ``any``). Each ``past``
+    date keeps the day it was judged by in ``raw['read_on']``."""
+    dates = [v for v in values if v.kind == "date"]
+    written = {v.field: day for v in dates if (day := _iso(v.value)) is not None}
+    latest = read_on + dt.timedelta(days=GRACE_DAYS)
+    evidence = [(v.field, dt.date.fromisoformat(v.raw[RAW_MONTH_FIRST])) for v in dates if RAW_MONTH_FIRST in v.raw]
+    for v in dates:
+        day = written.get(v.field)
+        if day is None:
+            continue
+        other_way = swapped(day)
+        if whens.get(v.field) == PAST:
+            v.raw["read_on"] = read_on.isoformat()
+            if day > latest:
+                hint = (f": written month first? Then it is {spelt(other_way)}"
+                        if other_way is not None and other_way <= latest else "")
+                flag_for_review(v, f"the date of filling in, {shown(day)}, is after the day this page was read, "
+                                   f"{shown(read_on)}{hint}")
+        others = [(f, d) for f, d in evidence if f != v.field]
+        if others and other_way is not None:
+            flag_for_review(v, month_first_reason(*others[0], day=day))
+
+
+def _iso(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None

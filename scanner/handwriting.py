@@ -17,7 +17,15 @@ from formkit.layout.model import Box, BoxesField, TextField
 from formkit.records import FieldValue
 
 from . import areas, digits, one_digit, placement
-from .dates import EVEN_ODDS, log_probabilities, most_likely_date, plausible_years
+from .dates import (
+    EVEN_ODDS,
+    RAW_MONTH_FIRST,
+    log_probabilities,
+    month_first,
+    most_likely_date,
+    plausible_years,
+    spelt,
+)
 from .ink import ink_mask, without_printed_lines
 from .ocr import OcrUnavailable, read_text
 from .register import WARP_PX_PER_MM
@@ -216,11 +224,19 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float, date_share: f
         return FieldValue(f.id, f.kind, "", 0.99, False, "", raw)
     # the years depend on the day the page is read: kept with the value, as the bound it was judged by
     years = raw["years"] = plausible_years()
+    # digits that make a date only month first, the month boxes' (over 12) read plainly: the date was written that
+    # way round (its page's other dates are judged with that in mind, dates.judge_dates), and no day-first date
+    # near it is taken for it. A month digit in doubt is left to the calendar, as before: a correctly written date
+    # whose month is misread (10 as 16) can look month first
+    plain = all(b["digit"] is not None and b["p"] >= accept for b in boxes[2:4])
+    american = month_first(digit) if plain else None
+    if american is not None:
+        raw[RAW_MONTH_FIRST] = american.isoformat()
     posterior = None
     if all(d is not None for d in digit) and not stray:
         # only real dates in range can be right: let that decide between a digit's close readings
         best, posterior = most_likely_date(np.array([b["probs"] for b in boxes]), years)
-        if posterior >= date_share:
+        if posterior >= date_share and american is None:
             return FieldValue(f.id, f.kind, best, posterior, False, "", raw)
     day, month, year = digit[0:2], digit[2:4], digit[4:8]
     parts = []
@@ -245,7 +261,8 @@ def _resolve_date(f: BoxesField, boxes: list[dict], accept: float, date_share: f
             if not years[0] <= y <= years[1]:
                 reasons.append(f"year {y} is implausible (expected {years[0]}-{years[1]})")
         except ValueError:
-            reasons.append(f"not a real date: {parts[0]:02d}/{parts[1]:02d}/{y}")
+            hint = f" (written month first? Then it is {spelt(american)})" if american is not None else ""
+            reasons.append(f"not a real date: {parts[0]:02d}/{parts[1]:02d}/{y}{hint}")
     if posterior is not None:  # after the reasons above: an implausible year is said as such
         _unsure(reasons, "date", posterior, date_share)
     return _value(f, guess, boxes, reasons, raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -43,6 +44,7 @@ from . import (
 )
 from .beside_ink import BESIDE_MM
 from .binarised import despeckled, looks_binarised
+from .dates import judge_dates
 from .handwriting import read_boxes_fields, read_text_field
 from .identify import Identified, identify
 from .lines import read_line
@@ -213,7 +215,7 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
     results = []
     for p, ((payload, page, mm_to_px), found) in enumerate(zip(by_qr, claimed, strict=True)):
         region = PageResult(result.source_file, result.source_page, result.sha256, PageState.REJECTED,
-                            region=p, quality={"region_of": total, **_image_quality(result)})
+                            region=p, quality={"region_of": total, **_image_quality(result)}, read_on=result.read_on)
         where = f"page {p + 1} of {total} in the image ({payload.form} page {payload.page})"
         if isinstance(page, str) or mm_to_px is None:
             region.form, region.serial, region.form_page = payload.form, payload.serial, payload.page
@@ -233,7 +235,7 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
         results.append(region)
     for p, (identity, how, found, corners_px) in enumerate(unlabelled, start=len(by_qr)):
         region = PageResult(result.source_file, result.source_page, result.sha256, PageState.UNIDENTIFIED,
-                            region=p,
+                            region=p, read_on=result.read_on,
                             quality={"region_of": total, "region_px": corners_px, **_image_quality(result)})
         where = f"page {p + 1} of {total} in the image"
         image = _region_image(small, corners_px)
@@ -343,7 +345,11 @@ def _read_as(grey: np.ndarray, small: tuple[np.ndarray, float], found: Markers, 
     template = catalogue.find_template(payload.form, payload.version)
     language = template.ocr_language if template else "eng"
     result.quality["fill_means"] = template.fill_means if template else "infer"
-    return _read_registered(grey, small, layout.page(payload.page), found, result, language, unread)
+    result = _read_registered(grey, small, layout.page(payload.page), found, result, language, unread)
+    if result.status == PageState.READ:
+        # what the page's dates say of each other and of the day it is read (the machine's, unless given)
+        judge_dates(result.values, template.date_whens() if template else {}, result.read_on or dt.date.today())
+    return result
 
 
 def _formkit_payloads(reads: list[QrRead]) -> list[PagePayload]:

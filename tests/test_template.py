@@ -293,7 +293,7 @@ EVERY_KEY: dict = {
         {"kind": "choice", "id": "g1", "scale": "agree"},
         {"kind": "digits", "id": "client_code", "text": "Client code", "count": 6, "min": 1, "max": 999999},
         {"kind": "digits", "id": "w1", "count": 1},
-        {"kind": "date", "id": "visit_date", "text": "Today's date"},
+        {"kind": "date", "id": "visit_date", "text": "Today's date", "when": "past"},
         {"kind": "text", "id": "notes", "text": "Anything else?", "lines": 3},
         {"kind": "page_break"},
         {"kind": "line", "id": "mood", "text": "Mood", "left": "Low", "right": "High", "length_mm": 100.5,

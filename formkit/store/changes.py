@@ -486,6 +486,34 @@ class PageChanges:
         for voided_id, read_id in voided_and_read:
             self._flag_decisions_left(voided_id, read_id, actor)
         self._flag_overtaken_decisions(form, serial, actor)
+        self._judge_dates_across_pages(form, serial)
+
+    def _judge_dates_across_pages(self, form: str, serial: str) -> None:
+        """A date on one page of this printed form written month first sends each date on its other pages that
+        may be read the other way round to review (``conventions.dates_across_pages``); one that no longer has
+        such a page beside it (voided, read again) gets back its flag and reason as the scanner gave them. Never a
+        value a person has reviewed. Inside the caller's transaction."""
+        rows = self.db.execute(
+            "SELECT v.id, v.page_id, v.field, v.value, v.confidence, v.needs_review, v.reason, v.raw, v.review,"
+            " p.form_page FROM field_values v JOIN pages p ON p.id=v.page_id WHERE p.form=? AND p.serial=?"
+            " AND p.status=? AND v.kind='date' ORDER BY p.id, v.id", (form, serial, PageState.READ.value)).fetchall()
+        raws = [json.loads(r["raw"]) for r in rows]
+        wanted = conventions.dates_across_pages([(int(r["form_page"]), r["field"], r["value"], raw)
+                                                 for r, raw in zip(rows, raws, strict=True)])
+        for index, (row, raw) in enumerate(zip(rows, raws, strict=True)):
+            added = raw.get(conventions.RAW_MONTH_FIRST_ELSEWHERE)
+            if row["review"] or (added or {}).get("reason", "") == wanted[index]:
+                continue
+            confidence, needs_review, reason = added["before"] if added else \
+                (row["confidence"], bool(row["needs_review"]), row["reason"])
+            raw.pop(conventions.RAW_MONTH_FIRST_ELSEWHERE, None)
+            if wanted[index]:
+                raw[conventions.RAW_MONTH_FIRST_ELSEWHERE] = {"reason": wanted[index],
+                                                              "before": [confidence, needs_review, reason]}
+                confidence, needs_review = min(confidence, conventions.REVIEW_CONFIDENCE), True
+                reason = "; ".join(filter(None, [reason, wanted[index]]))
+            self.db.execute("UPDATE field_values SET confidence=?, needs_review=?, reason=?, raw=? WHERE id=?",
+                            (confidence, int(needs_review), reason, json.dumps(raw, default=float), row["id"]))
 
 
 def _was_image_of(db: Any, image_id: int, printed: tuple[str, str, int], when: str) -> bool:

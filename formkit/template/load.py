@@ -352,7 +352,7 @@ def _read_item(reader: _Reader, node: dict, scales: dict[str, tuple[Option, ...]
             raise reader.fail(f"'min' {low} is above 'max' {high}", node, field_id)
         return DigitsItem(line, field_id, text, count, low, high)
     if kind == "date":
-        return DateItem(line, field_id, text)
+        return DateItem(line, field_id, text, node.get("when", ""))
     if kind == "text":
         return TextItem(line, field_id, text, _get(node, record, "lines"))
     # line: a visual-analogue scale

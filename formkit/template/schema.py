@@ -19,6 +19,10 @@ PAGE_SIZES_MM: dict[str, tuple[float, float]] = {
 LICENCES = ("shippable", "text-pack")
 # What a completely filled box means: inferred per respondent, or declared by a form whose instructions say
 FILL_MEANINGS = ("infer", "cancel", "answer")
+# When a date item's day lies: a day already past when the page is read (the day the form was filled in: the scanner
+# flags a later one, scanner/dates.py), or any day (a review date may lie ahead, a birth date long before).
+PAST, ANY = "past", "any"
+DATE_WHENS = (PAST, ANY)
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class DigitsItem(FieldItem):
 
 @dataclass(frozen=True)
 class DateItem(FieldItem):
-    pass
+    when: str = ""  # PAST or ANY as the template says; "" when it says nothing (``Template.date_whens``)
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,13 @@ class Template:
     # the ones a partial pack lacks with one
     placeholders: tuple[str, ...] = field(default=(), compare=False)
     extra: dict = field(default_factory=dict, compare=False)  # scoring rules etc., for later stages
+
+    def date_whens(self) -> dict[str, str]:
+        """Each date field's ``when`` (``DATE_WHENS``): as its item says, else ``past`` for the date that
+        ``scoring.occasion_date`` names (the day the form was filled in) and ``any`` for the others."""
+        occasion = (self.extra.get("scoring") or {}).get("occasion_date")
+        return {item.id: item.when or (PAST if item.id == occasion else ANY)
+                for item in self.items if isinstance(item, DateItem)}
 
     def field_ids(self) -> list[str]:
         ids: list[str] = []
@@ -354,7 +365,15 @@ ITEM_KINDS: dict[str, Record] = {
                    description="The highest number allowed; a number above it goes to review."),
     }),
     "date": Record(what="a date item", item_key="id", description="DD MM YYYY boxes for a handwritten date.",
-                   keys=dict(_FIELD)),
+                   keys={
+        **_FIELD,
+        "when": Key(spec=Name(enum=DATE_WHENS, enum_descriptions=(
+            "a day already past when the page is read, such as the day the form was filled in: a later one goes "
+            "to review", "any day, such as a review date that may lie ahead")),
+            title="When", description="past or any: whether the date must lie on or before the day the page is "
+            "read. Default: past for the date 'scoring.occasion_date' names (the day the form was filled in), any "
+            "for other dates."),
+    }),
     "text": Record(what="a text item", item_key="id", description="A free-text area with writing lines.", keys={
         **_FIELD,
         "lines": Key(spec=Integer(minimum=1, maximum=30), default=2, title="Lines",
