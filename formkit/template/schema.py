@@ -368,8 +368,8 @@ ITEM_KINDS: dict[str, Record] = {
                    keys={
         **_FIELD,
         "when": Key(spec=Name(enum=DATE_WHENS, enum_descriptions=(
-            "a day already past when the page is read, such as the day the form was filled in: a later one goes "
-            "to review", "any day, such as a review date that may lie ahead")),
+            "a day already past when the page is read, such as the day the form was filled in: a later one that "
+            "is past read month first goes to review", "any day, such as a review date that may lie ahead")),
             title="When", description="past or any: whether the date must lie on or before the day the page is "
             "read. Default: past for the date 'scoring.occasion_date' names (the day the form was filled in), any "
             "for other dates."),
