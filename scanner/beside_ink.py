@@ -67,6 +67,9 @@ STRAIGHT_MAX_SPREAD_MM = 0.2
 FOLD_MIN_MM = 8.0
 BRIDGE_MM = 0.5  # a printed border and its margin cut a stroke crossing it by less than twice this
 STRADDLE_MM2 = 0.25  # of ink in the next box, reached across the gap: a goal card's boxes are 1.2 mm apart
+# a stroke this near a box reaches it: its border and the margin cut from the ink round it (LINE_MARGIN_MM, half
+# BOX_LINE_MM) hide a tick's low point laid on the border
+TOUCH_MM = 0.6
 APART_SHARE = 0.5
 LEVEL_SHARE = 0.5  # of a piece beside the boxes, level with them: a letter; the end of a long stroke from
 #                    another row (a long tick's tail from the row below reaches 2-4 mm past a box) is not
@@ -119,6 +122,10 @@ class InkBeside:
     # of the ink beside the boxes, what lies level with them (between their tops and feet): (mm², x_mm from, to)
     # a piece
     level: tuple[tuple[float, float, float], ...] = ()
+    # boxes that a piece with BESIDE_INK_MM2 of its ink beside them reaches (a speck or more in or within
+    # TOUCH_MM of it), one box a piece: a tick whose low point lies on a box's corner, the rest over the gap above
+    touched: frozenset[int] = frozenset()
+    touching_mm2: float = 0.0  # of ``whole_mm2``, the pieces that reach one of the boxes or more (as ``touched``)
 
 
 def nearer_another(centre_mm: tuple[float, float], own_mm: float, others: list[Box], shared: float = 1.0) -> bool:
@@ -196,13 +203,15 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     hull = bounding_box(boxes)
     zone = _zone(f, hull)
     rows, cols = _window(f, hull, page.shape, px_per_mm)
-    printed, near_lines, _ = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
+    printed, near_lines, any_box = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     in_box = np.full(printed.shape, -1, np.int16)  # which of the boxes a pixel is in
     borders = np.zeros(printed.shape, np.uint8)  # the boxes' outlines where they were found (a bent page
     #                                              moves them up to a millimetre): their sides are rules too
+    near_box = np.full(printed.shape, -1, np.int16)  # which box a pixel lies in or within TOUCH_MM of
     for k, box in enumerate(boxes):
         box_rows, box_cols = _within(box, rows, cols, page.shape, px_per_mm)
         in_box[box_rows, box_cols] = k
+        near_box[_within(box, rows, cols, page.shape, px_per_mm, TOUCH_MM)] = k
         if not words:  # printed words have no outline
             cv2.rectangle(borders, (box_cols.start, box_rows.start), (box_cols.stop - 1, box_rows.stop - 1), 1, 1)
     # beside digits and lines, straight runs are rules only near the print's (a crease is a fold, below): an
@@ -219,8 +228,11 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     others = [answer_area(g) for g in layout_page.fields if g is not f]
     origin = (rows.start, cols.start)
     joined: set[tuple[int, int]] = set()
-    candidates: list[tuple[np.ndarray, np.ndarray, int, tuple[float, float]]] = []
-    total_px, whole_px, apart_px, weighted = 0, 0, 0, np.zeros(2)
+    touched: set[int] = set()
+    speck_px = areas.SPECK_MM2 * px_per_mm ** 2
+    boxed = not words and isinstance(f, ChoiceField)  # boxes a tick can reach (``touched``)
+    candidates: list[tuple[np.ndarray, np.ndarray, int, tuple[float, float], np.ndarray]] = []
+    total_px, whole_px, apart_px, touching_px, weighted = 0, 0, 0, 0, np.zeros(2)
     level: list[tuple[float, float, float]] = []
     level_rows = (round(hull.y_mm * px_per_mm) - rows.start, round((hull.y_mm + hull.h_mm) * px_per_mm) - rows.start)
     moved_mm, shared = 0.0, LINE_SHARED if isinstance(f, LineField) else 1.0  # writing between two lines
@@ -228,8 +240,8 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         moved_mm = max(max(abs(b.x_mm - p.x_mm), abs(b.y_mm - p.y_mm)) for b, p in zip(boxes, f.boxes, strict=True))
     for ys, xs in _pieces(ink, px_per_mm, BRIDGE_MM + moved_mm / 2):
         in_which = in_box[ys, xs]
-        reached = np.flatnonzero(np.bincount(in_which[in_which >= 0], minlength=len(boxes))
-                                 >= STRADDLE_MM2 * px_per_mm ** 2)
+        in_each = np.bincount(in_which[in_which >= 0], minlength=len(boxes))
+        reached = np.flatnonzero(in_each >= STRADDLE_MM2 * px_per_mm ** 2)
         if len(reached) > 1 and not _fold(page, ys, xs, origin, ink.shape, px_per_mm):
             joined.update((int(a), int(b)) for a in reached for b in reached if a < b)
         beside_ys, beside_xs = ys[in_which < 0], xs[in_which < 0]
@@ -239,7 +251,16 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         own = distance_mm(*centre_mm, hull)
         nearest_mm = np.min(distance_mm((beside_xs + cols.start + 0.5) / px_per_mm,
                                          (beside_ys + rows.start + 0.5) / px_per_mm, zone))
-        if nearest_mm > BESIDE_MM or nearer_another(centre_mm, own, others, shared):
+        near_which = near_box[ys, xs]
+        entered = np.flatnonzero(np.bincount(near_which[near_which >= 0], minlength=len(boxes)) >= speck_px)
+        # a stroke that reaches one of these boxes and into no other field's is this field's, however much
+        # nearer another it lies, unless centred within another's boxes: a tick whose low point is in a box's
+        # corner, its arms over the gap to the row above (nearer that row's boxes, it was given to that row and
+        # this row read blank at 1.0, 2026-12-07); a loop round a box of the row above that touches this row's
+        # box is still that row's
+        ours = boxed and len(entered) > 0 and np.count_nonzero(any_box[beside_ys, beside_xs]) < speck_px \
+            and not any(distance_mm(*centre_mm, other) == 0.0 for other in others)
+        if nearest_mm > BESIDE_MM or not ours and nearer_another(centre_mm, own, others, shared):
             continue
         axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
         if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
@@ -248,12 +269,15 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
             continue  # a printed rule or border that a bent page moved off its place, or a dash of it
         if np.mean(on_outlines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:
             continue  # a piece of a box's own outline where it was found: a bent page moves it past the print's
-        candidates.append((beside_ys, beside_xs, len(xs), centre_mm))
+        candidates.append((beside_ys, beside_xs, len(xs), centre_mm, entered))
     # folds are looked for only where they could matter: a tick's overshoot beside its box is not enough
-    worth_it = sum(whole for _, _, whole, _ in candidates) >= BESIDE_INK_MM2 * px_per_mm ** 2
-    for beside_ys, beside_xs, whole, centre_mm in candidates:
+    worth_it = sum(candidate[2] for candidate in candidates) >= BESIDE_INK_MM2 * px_per_mm ** 2
+    for beside_ys, beside_xs, whole, centre_mm, entered in candidates:
         if worth_it and _fold(page, beside_ys, beside_xs, origin, ink.shape, px_per_mm):
             continue
+        touching_px += whole if boxed and len(entered) else 0
+        if boxed and len(entered) == 1 and len(beside_xs) >= BESIDE_INK_MM2 * px_per_mm ** 2:  # (two: ``joined``)
+            touched.add(int(entered[0]))
         total_px += len(beside_xs)
         whole_px += whole
         apart_px += len(beside_xs) if len(beside_xs) >= APART_SHARE * whole else 0
@@ -265,7 +289,8 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     centre = weighted / total_px if total_px else (hull.x_mm + hull.w_mm / 2, hull.y_mm + hull.h_mm / 2)
     return InkBeside(total_px / px_per_mm ** 2, whole_px / px_per_mm ** 2, (float(centre[0]), float(centre[1])),
                      tuple(float(a) for a in inside_mm2), frozenset(joined), apart_px / px_per_mm ** 2,
-                     tuple((float(a), float(x0), float(x1)) for a, x0, x1 in level))
+                     tuple((float(a), float(x0), float(x1)) for a, x0, x1 in level), frozenset(touched),
+                     touching_px / px_per_mm ** 2)
 
 
 def _window(f: Field, hull: Box, shape: tuple[int, ...], px_per_mm: float) -> tuple[slice, slice]:
@@ -320,9 +345,11 @@ def distance_mm(x_mm: float | np.ndarray, y_mm: float | np.ndarray, box: Box) ->
     return np.hypot(dx, dy)
 
 
-def _within(box: Box, rows: slice, cols: slice, shape: tuple[int, ...], px_per_mm: float) -> tuple[slice, slice]:
-    """``box``'s rows and columns in the window ``rows``, ``cols`` of a page of ``shape``."""
-    box_rows, box_cols = box_slices(box, 0.0, shape, px_per_mm)
+def _within(box: Box, rows: slice, cols: slice, shape: tuple[int, ...], px_per_mm: float, margin_mm: float = 0.0
+            ) -> tuple[slice, slice]:
+    """``box`` (grown by ``margin_mm``)'s rows and columns in the window ``rows``, ``cols`` of a page of
+    ``shape``."""
+    box_rows, box_cols = box_slices(box, margin_mm, shape, px_per_mm)
     return (slice(box_rows.start - rows.start, box_rows.stop - rows.start),
             slice(box_cols.start - cols.start, box_cols.stop - cols.start))
 
