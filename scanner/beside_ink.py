@@ -253,6 +253,10 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
                                          (beside_ys + rows.start + 0.5) / px_per_mm, zone))
         near_which = near_box[ys, xs]
         entered = np.flatnonzero(np.bincount(near_which[near_which >= 0], minlength=len(boxes)) >= speck_px)
+        axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
+        if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
+                and axis.ends_px[1] - axis.ends_px[0] >= FOLD_MIN_MM * px_per_mm:
+            entered = entered[:0]  # a long straight line reaching a box: a fold, not a tick's arm
         # a stroke that reaches one of these boxes and into no other field's is this field's, however much
         # nearer another it lies, unless centred within another's boxes: a tick whose low point is in a box's
         # corner, its arms over the gap to the row above (nearer that row's boxes, it was given to that row and
@@ -262,7 +266,6 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
             and not any(distance_mm(*centre_mm, other) == 0.0 for other in others)
         if nearest_mm > BESIDE_MM or not ours and nearer_another(centre_mm, own, others, shared):
             continue
-        axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
         if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
                 and max(abs(axis.direction)) >= PRINTED_LINE_COS \
                 and np.mean(near_lines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:

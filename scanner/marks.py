@@ -161,14 +161,25 @@ def _shade_inside(inner: np.ndarray, whites: list[float]) -> bool:
 # SIDE_WHITE_PERCENTILE of the strip over rows this far either way, then the least such level this far either way
 # (a pen stroke across a strip is dropped, a shadow's edge kept where it lies), the darker of the two strips.
 LIT_PAPER_REACH_MM = 0.4
+# ... where opposite sides' paper differs by this share of the lit paper or more: a shade lighter than that hides
+# no mark (a mark in the lit part lighter than it would be a trace of 15 %), while a faded print's sides, in a
+# 3 MP photo, differed by 0.34 of its contrast (38 grey levels) and 6 % of its paper, and its blurred border
+# traced 0.04 of the box (2026-12-07)
+LIT_EDGE_SHARE = 0.15
 
 
-def _lit_trace(page: np.ndarray, box: Box, whites: list[float], black: float, px_per_mm: float = WARP_PX_PER_MM
-               ) -> float:
+def _lit_trace(page: np.ndarray, box: Box, whites: list[float], black: float, contrast: float,
+               px_per_mm: float = WARP_PX_PER_MM) -> float:
     """The share of the inside of ``box`` at least WEAK_LEVEL of the contrast darker than the paper level
     with it (``lit_paper``): a mark in the lit part of a box that a shadow's edge crosses, lighter than the
     shaded paper the box is otherwise measured against. ``whites``: ``side_whites``; ``black``: the border's
-    grey level."""
+    grey level; ``contrast``: the box's, grey levels. 0 where neither opposite sides' paper differs by
+    SHADOW_EDGE_STEP of the contrast and LIT_EDGE_SHARE of the paper: no edge crosses the box, though its sides
+    differ (in a blurred 2 MP photo the rules above and below a row darken its top and bottom alike, and a
+    box's own blurred border its inside), or the shade is too light for a mark to hide under it."""
+    edge = max(abs(whites[0] - whites[1]), abs(whites[2] - whites[3])) if len(whites) == 4 else 0.0
+    if edge < SHADOW_EDGE_STEP * contrast or edge < LIT_EDGE_SHARE * max(whites):
+        return 0.0
     inner_rows, inner_columns = box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)
     paper = lit_paper(page, box, whites, px_per_mm)
     if paper is None:
@@ -317,7 +328,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
             darker_than_shade = darkest - SHADE_SPREAD * max(darkest - black, 40.0) > GREY_LEVELS
             unshaded = float(counts[(darkness_of_level > INK_LEVEL) & darker_than_shade].sum() / inner.size)
             covered = _least_side_contrast(page, box, whites, px_per_mm) < COVERED_SIDE * contrast
-            lit_trace = _lit_trace(page, box, whites, black, px_per_mm)
+            lit_trace = _lit_trace(page, box, whites, black, contrast, px_per_mm)
             paper_white = min(white, darkest)
             paper_contrast = max(paper_white - black, 40.0)
             darkness_of_level = np.clip((paper_white - GREY_LEVELS) / paper_contrast, 0.0, 1.0)

@@ -9,6 +9,9 @@ from .lines import LineReading
 from .marks import FAINT_WEAK, MARKED_FROM, BoxMeasure, Mark
 
 REVIEW_CONFIDENCE = 0.5
+# of a box read empty where a shadow's edge crosses it, traced darker than the paper level with it
+# (``BoxMeasure.lit_trace``): a pencil tick in the lit part leaves 0.1-0.2, a mark half under the shade 0.044
+LIT_TRACE = FAINT_WEAK
 
 
 def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure],
@@ -38,7 +41,7 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     # Noted on values flagged already too: a lone fill's flag may be lifted later for a respondent who answers
     # by filling (formkit.conventions), but not while another box may hide a mark
     shaded = [str(o.value) for o, m, (s, _) in zip(field.options, measures, states, strict=True)
-              if s is Mark.EMPTY and (m.unshaded >= MARKED_FROM or m.lit_trace >= FAINT_WEAK)
+              if s is Mark.EMPTY and (m.unshaded >= MARKED_FROM or m.lit_trace >= LIT_TRACE)
               and str(o.value) not in value.value.split(";")]
     if shaded:
         value.raw[RAW_SHADED] = shaded
