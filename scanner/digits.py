@@ -160,14 +160,26 @@ def creased(page: np.ndarray, kept_u8: np.ndarray, box_px: tuple[float, float, f
     millimetre or two of its box; a crease crosses the margins and the paper beyond for centimetres."""
     ys, xs = np.nonzero(kept_u8)
     points = np.stack([xs + origin_px[0], ys + origin_px[1]], axis=1)
-    if creases.thin_line(points, px_per_mm) is not None:  # a lone stroke: a "1", or a crease through an empty box
-        return creases.runs_on(page, points, px_per_mm, beyond_mm=CREASE_BEYOND_MM)
-    # a digit with a line through it: the line alone shows beyond the box's border
     x0, y0, x1, y1 = box_px
-    slack = BORDER_SLACK_MM * px_per_mm
-    beyond = (ys < y0 - slack) | (ys > y1 + slack) | (xs < x0 - slack) | (xs > x1 + slack)
-    return bool(np.count_nonzero(beyond) >= 3 and creases.runs_on(page, points[beyond], px_per_mm,
-                                                                   beyond_mm=CREASE_BEYOND_MM))
+    middle = np.array([(x0 + x1) / 2 + origin_px[0], (y0 + y1) / 2 + origin_px[1]])
+    inside_px = min(x1 - x0, y1 - y0) / 2 - INSIDE_INSET_MM * px_per_mm
+    axis = creases.thin_line(points, px_per_mm)  # a lone stroke: a "1", or a crease through an empty box
+    if axis is None:
+        # a digit with a line through it: the line alone shows beyond the box's border
+        slack = BORDER_SLACK_MM * px_per_mm
+        points = points[(ys < y0 - slack) | (ys > y1 + slack) | (xs < x0 - slack) | (xs > x1 + slack)]
+        axis = creases.thin_line(points, px_per_mm)
+    if axis is None:
+        return False
+    # through the box's inside, on past it both ways; not along its side: a digit's stroke across the border
+    # beside the next box, followed on along the printed borders, read as a crease (a "0" on a 3 MP photo,
+    # 2026-12-07)
+    offset = middle - axis.centre
+    across = abs(offset[0] * axis.direction[1] - offset[1] * axis.direction[0])
+    along = float(offset @ axis.direction)
+    if across > inside_px or not axis.ends_px[0] < along < axis.ends_px[1]:
+        return False
+    return creases.runs_on(page, points, px_per_mm, beyond_mm=CREASE_BEYOND_MM)
 
 
 def side_by_side(ink: np.ndarray, px_per_mm: float) -> int:

@@ -15,6 +15,7 @@ import pytest
 
 from formkit.layout.model import Box, BoxesField
 from formkit.records import PageResult
+from scanner import digits
 from scanner.pipeline import read_page
 from tests.synthetic import degrade_scan, draw_crease, draw_digit, load_digits, write_digits
 from tests.test_handwriting import _grey, _printed
@@ -103,3 +104,14 @@ def test_a_written_one_is_read_as_before(gas, samples):
         assert "crease" not in v.reason, (field_id, v.reason)
         assert v.value == "1", (field_id, v.value, v.raw)
     assert sum(not values[f].needs_review for f in WEIGHTS) >= 3
+
+
+def test_a_digit_across_its_boxs_side_is_no_crease():
+    """A "0" written over its box's right side, by the next box (a GAS date's first box on a 3 MP photo,
+    registered; the page round it cut out, box at 10, 9.94 mm): what of it lies beyond the border is a short
+    upright stroke, and the printed borders go on along it, but it does not run through the box. Read as a
+    crease once, 2026-12-07."""
+    page = cv2.imread(str(Path(__file__).parent / "data" / "zero_across_side.png"), cv2.IMREAD_GRAYSCALE)
+    box = Box(10.0, 9.94, 6.0, 8.0)  # date_completed's boxes, 1.5 mm apart
+    ink = digits.box_ink(page, box, 8.0, digits.side_margin_mm([box, Box(17.5, 9.94, 6.0, 8.0)]))
+    assert ink.ink_mm2 > 5 and not ink.crease
