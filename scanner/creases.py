@@ -68,31 +68,33 @@ def thin_line(points_xy: np.ndarray, px_per_mm: float, max_spread_mm: float = AX
     return axis
 
 
-def runs_on(page: np.ndarray, points_xy: np.ndarray, px_per_mm: float, one_way_mm: float | None = None) -> bool:
+def runs_on(page: np.ndarray, points_xy: np.ndarray, px_per_mm: float, one_way_mm: float | None = None,
+            beyond_mm: tuple[float, float] = BEYOND_MM) -> bool:
     """Whether the ink at ``points_xy`` (pixels of ``page``, 2-D uint8 grey) is one thin straight line that
-    goes on beyond both of its ends (``BEYOND_MM``), or, given ``one_way_mm``, that far beyond one of them
-    (a crease of a crumpled page may end just past what it crosses): a crease, not a mark."""
+    goes on beyond both of its ends (``beyond_mm``: from and to how far past them it is looked for), or, given
+    ``one_way_mm``, that far beyond one of them (a crease of a crumpled page may end just past what it
+    crosses): a crease, not a mark."""
     axis = thin_line(points_xy, px_per_mm)
     if axis is None:
         return False
-    reach_mm = max(BEYOND_MM[1], one_way_mm or 0.0)
-    on_line = _on_line(page, axis, reach_mm, px_per_mm)  # (directions, 2 ends, samples)
-    near = on_line[..., :int(round((BEYOND_MM[1] - BEYOND_MM[0]) / STEP_MM))].mean(axis=2)
+    reach_mm = max(beyond_mm[1], one_way_mm or 0.0)
+    on_line = _on_line(page, axis, beyond_mm[0], reach_mm, px_per_mm)  # (directions, 2 ends, samples)
+    near = on_line[..., :int(round((beyond_mm[1] - beyond_mm[0]) / STEP_MM))].mean(axis=2)
     if np.any(np.all(near >= ON_LINE_SHARE, axis=1)):
         return True
     return one_way_mm is not None and bool(np.any(on_line.mean(axis=2) >= ON_LINE_SHARE))
 
 
-def _on_line(page: np.ndarray, axis: Axis, reach_mm: float, px_per_mm: float) -> np.ndarray:
+def _on_line(page: np.ndarray, axis: Axis, from_mm: float, reach_mm: float, px_per_mm: float) -> np.ndarray:
     """Along ``axis`` turned by each of ``TURN_DEGREES``, past each end of its ink, every ``STEP_MM`` from
-    ``BEYOND_MM[0]`` to ``reach_mm``: whether the page there (the darkest within ``ACROSS_PX`` across the axis)
+    ``from_mm`` to ``reach_mm``: whether the page there (the darkest within ``ACROSS_PX`` across the axis)
     is ``DARKER`` than the brighter of the two points ``BESIDE_MM`` to either side (off the page counts as
     paper). (directions, 2, samples) bool."""
     angles = np.deg2rad(np.array(TURN_DEGREES, np.float64))
     cos, sin = np.cos(angles), np.sin(angles)
     dx, dy = axis.direction
     directions = np.stack([cos * dx - sin * dy, sin * dx + cos * dy], axis=1)  # (A, 2)
-    steps = np.arange(BEYOND_MM[0], reach_mm, STEP_MM) * px_per_mm
+    steps = np.arange(from_mm, reach_mm, STEP_MM) * px_per_mm
     distances = np.stack([axis.ends_px[0] - steps, axis.ends_px[1] + steps])  # (2 ends, N)
     on = axis.centre + distances[None, :, :, None] * directions[:, None, None, :]  # (A, 2, N, xy)
     unit = np.stack([-directions[:, 1], directions[:, 0]], axis=1)[:, None, None, :]

@@ -32,7 +32,7 @@ import numpy as np
 from formkit.atomic import write_arrays
 from formkit.layout.model import Box
 
-from . import _onnx
+from . import _onnx, creases
 from .areas import INK_MM2
 from .ink import paper, percentile, runs, without_printed_lines
 from .register import WARP_PX_PER_MM, box_slices
@@ -58,6 +58,11 @@ SPECK_MM2 = 0.2  # smaller pieces are noise, border remnants or dust
 PIECE_HEIGHT_SHARE = 0.4
 PIECE_MIN_MM = 1.5  # and at least this tall (a dot, a speck, a dash are not counted)
 PIECE_INK_SHARE = 0.25  # and with at least this share of the ink of the piece with most
+# A fold is looked for this far past the ends of the ink (``creases.runs_on``), nearer than beside a choice box:
+# the registered page is drawn only 5 mm above and below a row of boxes (register.FIELD_MARGIN_MM) and a
+# crease's ink runs to the cut-out's edge, MARGIN_MM past the box, so 3.5 mm of page remain beyond it
+# (a crease through a blank one-digit box read "1" unflagged at 0.995 where the window ended, 2026-12-07).
+CREASE_BEYOND_MM = (0.5, 3.0)
 T = TypeVar("T")
 CHUNK = 1000  # images through the NumPy pass at a time
 DNN_CHUNK = 256  # images through OpenCV's network at a time (about 1.5 MB of activations each)
@@ -79,6 +84,7 @@ class BoxInk:
     outside_mm2: float = 0.0  # pieces reaching into the box but mostly above or below it
     left_mm2: float = 0.0  # pieces reaching into the box but mostly outside it, towards the box on the left
     right_mm2: float = 0.0  # ... towards the box on the right
+    crease: bool = False  # the ink, or what of it lies outside the box, is a straight line running on past the cut-out
 
 
 def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
@@ -137,7 +143,43 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     # Not flagged: ink wider than the box, or running past the cut-out. Big handwriting does both: 14 of 108
     # fields of digits up to 1.17 times their box flagged, and no silent error caught (2026-12-05)
     pieces = side_by_side(np.where(kept_u8.astype(bool), soft, 0), px_per_mm) if ink_mm2 else 0
-    return BoxInk(soft, ink_mm2, faint_mm2, pieces, *strays)
+    # only ink the recogniser is to read: an empty box's trace is flagged as such anyway
+    crease = ink_mm2 >= INK_MM2 and creased(page, kept_u8, box_px, (cols.start, rows.start), px_per_mm)
+    return BoxInk(soft, ink_mm2, faint_mm2, pieces, *strays, crease=crease)
+
+
+def creased(page: np.ndarray, kept_u8: np.ndarray, box_px: tuple[float, float, float, float],
+            origin_px: tuple[int, int], px_per_mm: float) -> bool:
+    """Whether a fold or crease runs through the box: its handwriting ``kept_u8`` (the cut-out's, at
+    ``origin_px`` (x, y) of ``page``; the box at ``box_px`` in it), or the part of it beyond the box's
+    border, is one thin straight line that goes on over the page past both its ends (``creases.runs_on``).
+
+    A crease through an empty box is read as a "1" as sure as any written one, and the template's range
+    rarely says otherwise (a one-digit box for 1-9: 8 of 10 such boxes on blank pages read "1" at 0.994-0.999,
+    2026-12-07); through a written digit it becomes part of that digit. A written digit stops within a
+    millimetre or two of its box; a crease crosses the margins and the paper beyond for centimetres."""
+    ys, xs = np.nonzero(kept_u8)
+    points = np.stack([xs + origin_px[0], ys + origin_px[1]], axis=1)
+    x0, y0, x1, y1 = box_px
+    middle = np.array([(x0 + x1) / 2 + origin_px[0], (y0 + y1) / 2 + origin_px[1]])
+    inside_px = min(x1 - x0, y1 - y0) / 2 - INSIDE_INSET_MM * px_per_mm
+    axis = creases.thin_line(points, px_per_mm)  # a lone stroke: a "1", or a crease through an empty box
+    if axis is None:
+        # a digit with a line through it: the line alone shows beyond the box's border
+        slack = BORDER_SLACK_MM * px_per_mm
+        points = points[(ys < y0 - slack) | (ys > y1 + slack) | (xs < x0 - slack) | (xs > x1 + slack)]
+        axis = creases.thin_line(points, px_per_mm)
+    if axis is None:
+        return False
+    # through the box's inside, on past it both ways; not along its side: a digit's stroke across the border
+    # beside the next box, followed on along the printed borders, read as a crease (a "0" on a 3 MP photo,
+    # 2026-12-07)
+    offset = middle - axis.centre
+    across = abs(offset[0] * axis.direction[1] - offset[1] * axis.direction[0])
+    along = float(offset @ axis.direction)
+    if across > inside_px or not axis.ends_px[0] < along < axis.ends_px[1]:
+        return False
+    return creases.runs_on(page, points, px_per_mm, beyond_mm=CREASE_BEYOND_MM)
 
 
 def side_by_side(ink: np.ndarray, px_per_mm: float) -> int:

@@ -88,7 +88,8 @@ def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float, bool] 
     ``not_one_digit`` when the judge (``one_digit``) takes it for something else: struck through, scribbled
     over, written over, two digits. And what the ink says beyond the digit (``_stray_ink`` judges it):
     ``side_by_side`` pieces of ink, ``outside_mm2`` / ``left_mm2`` / ``right_mm2`` of ink reaching into the box
-    but mostly outside it, ``faint_mm2`` of ink fainter than the usual cut."""
+    but mostly outside it, ``faint_mm2`` of ink fainter than the usual cut; ``crease`` when a straight line runs
+    through the box and on past it (``digits.creased``)."""
     if guess is not None:
         digit, trusted, p_networks, other = guess
         reading = {"digit": digit, "p": round(float(trusted[digit]), 4), "ink_mm2": round(ink.ink_mm2, 2),
@@ -97,6 +98,8 @@ def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float, bool] 
             reading["not_one_digit"] = True
         if ink.side_by_side > 1:
             reading["side_by_side"] = ink.side_by_side
+        if ink.crease:
+            reading["crease"] = True
     else:
         faint = ink.faint_mm2 >= areas.INK_MM2  # a digit's worth of ink, only fainter than the usual cut
         state = "trace" if ink.ink_mm2 >= TRACE_MM2 or faint else "blank"
@@ -115,8 +118,12 @@ def _stray_ink(boxes: list[dict]) -> list[str]:
     holding two characters side by side, or something the judge takes for other than one digit (struck
     through, scribbled over, written over, two digits touching), handwriting mostly outside a box (above or
     below it), and ink across a box's side that the box beside it does not take as its digit (a digit written
-    between two boxes, or beside the last). None of these can be decided by a template's range or the calendar."""
+    between two boxes, or beside the last), and a line running through a box and on beyond it (a fold or crease,
+    read as a "1" in an empty box). None of these can be decided by a template's range or the calendar."""
     reasons = []
+    creased = [str(i + 1) for i, b in enumerate(boxes) if b.get("crease")]
+    if creased:
+        reasons.append(f"a line runs through box {', '.join(creased)} and beyond: a fold or crease?")
     several = [str(i + 1) for i, b in enumerate(boxes) if b.get("side_by_side", 1) > 1]
     if several:
         reasons.append(f"more than one character in box {', '.join(several)}")
