@@ -85,6 +85,7 @@ class BoxInk:
     left_mm2: float = 0.0  # pieces reaching into the box but mostly outside it, towards the box on the left
     right_mm2: float = 0.0  # ... towards the box on the right
     crease: bool = False  # the ink, or what of it lies outside the box, is a straight line running on past the cut-out
+    strength: float = 0.0  # how dark its strokes are: the 90th percentile of their darkness (0..1), 0 without ink
 
 
 def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
@@ -145,7 +146,7 @@ def box_ink(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     pieces = side_by_side(np.where(kept_u8.astype(bool), soft, 0), px_per_mm) if ink_mm2 else 0
     # only ink the recogniser is to read: an empty box's trace is flagged as such anyway
     crease = ink_mm2 >= INK_MM2 and creased(page, kept_u8, box_px, (cols.start, rows.start), px_per_mm)
-    return BoxInk(soft, ink_mm2, faint_mm2, pieces, *strays, crease=crease)
+    return BoxInk(soft, ink_mm2, faint_mm2, pieces, *strays, crease=crease, strength=full if strokes.size else 0.0)
 
 
 def creased(page: np.ndarray, kept_u8: np.ndarray, box_px: tuple[float, float, float, float],
