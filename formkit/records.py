@@ -52,7 +52,9 @@ RAW_UNSEEN = (RAW_WASHED_OUT, RAW_HIDDEN, RAW_OUTSIDE_IMAGE)
 RAW_RUNS_PAST_BOX = "runs_past_box"  # a box's ink runs on far past it: a stain's edge, a clip's wire
 RAW_INTO_QUESTION = "into_question"  # a box's stroke runs into another question's box: a tall tick
 RAW_OVERLAID = "overlaid"  # something opaque lies over part of a marked box: a punched hole, a fingertip
-RAW_SHADED = "shaded"  # boxes read as empty under a darker side's shade that hold ink darker than it
+# boxes read as empty under a darker side's shade that hold ink darker than it, or a trace darker than the paper
+# level with it (a mark in the lit part of a box a shadow's edge crosses)
+RAW_SHADED = "shaded"
 RAW_COVERED = "covered"  # boxes a side of whose printed border does not show: a finger, a note, a clip
 
 

@@ -98,8 +98,8 @@ class BoxMeasure:
     covered: bool = False  # one side of its printed border does not show: a finger, a note, a clip over it
     line_across: bool = False  # its ink is one straight line across it: its own border, measured off its place?
     clipped_trace: float = 0.0  # where the paper round it is clipped white: inner pixels at CLIPPED_TRACE_LEVEL
-    # where ``unshaded`` is measured: the share of the box darker, by WEAK_LEVEL of the contrast, than the paper
-    # level with it (``lit_paper``) rather than the darkest side's, which a mark in the lit part may be lighter than
+    # where ``unshaded`` is measured, the share of the box WEAK_LEVEL of the contrast darker than the paper level
+    # with it (``lit_paper``), not the darkest side's: a mark in the lit part may be lighter than the shade
     lit_trace: float = 0.0
 
 
