@@ -115,3 +115,22 @@ def test_a_digit_across_its_boxs_side_is_no_crease():
     box = Box(10.0, 9.94, 6.0, 8.0)  # date_completed's boxes, 1.5 mm apart
     ink = digits.box_ink(page, box, 8.0, digits.side_margin_mm([box, Box(17.5, 9.94, 6.0, 8.0)]))
     assert ink.ink_mm2 > 5 and not ink.crease
+
+
+def test_only_a_line_reaching_the_box_border_both_ways_can_be_a_crease():
+    """A crease through an empty box is cut only by the box's border; a written "1" stops short of it. In JPEG
+    quality 18-35 photos the ringing past a slanted "1"'s ends looked like a line running on (2 of 286 fields
+    flagged as creases, 2026-12-07)."""
+    from scanner.creases import ink_axis
+
+    px = 8.0
+    box = (100.0, 100.0, 140.0, 156.0)  # a 5 x 7 mm box, page pixels
+
+    def stroke(x_a, y_a, x_b, y_b):
+        t = np.linspace(0.0, 1.0, 60)[:, None]
+        return ink_axis(np.array([x_a, y_a]) + t * np.array([x_b - x_a, y_b - y_a]))
+
+    assert digits._border_to_border(stroke(120, 103, 121, 153), box, px)  # top to bottom, cut by the border
+    assert digits._border_to_border(stroke(103, 104, 137, 152), box, px)  # a slanted one, corner to corner
+    assert not digits._border_to_border(stroke(124, 112, 112, 140), box, px)  # a slanted "1", inside the box
+    assert not digits._border_to_border(stroke(120, 103, 121, 135), box, px)  # stops 2.6 mm above the border
