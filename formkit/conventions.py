@@ -31,6 +31,7 @@ from .records import (
     RAW_RUNS_PAST_BOX,
     RAW_SHADED,
     RAW_UNSEEN,
+    iso_day,
 )
 
 MIN_FILL_EVIDENCE = 3  # fields answered by a lone fill before filling is taken as this person's way
@@ -166,7 +167,6 @@ RAW_MONTH_FIRST = "month_first"
 # raw key of a date the store flagged for a date written month first on another page of its form: the reason added,
 # and the date's confidence, flag and reason before (``dates_across_pages``), to take it back when that page goes
 RAW_MONTH_FIRST_ELSEWHERE = "month_first_elsewhere"
-REVIEW_CONFIDENCE = 0.5  # a value sent to review has at most this confidence, as scanner.resolve.flag_for_review gives
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # not calendar.month_name, which follows the locale the process runs in
 
@@ -207,10 +207,7 @@ def dates_across_pages(dates: list[tuple[int, str, str, dict[str, Any]]]) -> dic
                 if RAW_MONTH_FIRST in raw]
     reasons = {}
     for index, (page, _, value, _) in enumerate(dates):
-        try:
-            day = dt.date.fromisoformat(value) if value else None
-        except ValueError:
-            day = None
+        day = iso_day(value)
         elsewhere = [(f, written, other_page) for other_page, f, written in evidence if other_page != page]
         reasons[index] = month_first_reason(*elsewhere[0], day=day) if elsewhere and day and swapped(day) else ""
     return reasons

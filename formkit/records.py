@@ -101,6 +101,19 @@ FIRST_YEAR = 1900
 YEARS_AHEAD = 5
 
 
+# a value sent to review has at most this confidence (scanner.resolve.flag_for_review, and the store's flags)
+REVIEW_CONFIDENCE = 0.5
+
+
+def iso_day(text: str) -> dt.date | None:
+    """The day a stored date value (ISO text, as the scanner writes dates) names; ``None`` for '' or anything
+    else."""
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def plausible_years(today: dt.date | None = None) -> tuple[int, int]:
     """(first, last): the years a date written on a form read ``today`` (default: the machine's local date)
     can have, for the scanner reading it and a person correcting it. A page read again another year is

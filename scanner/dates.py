@@ -18,7 +18,7 @@ from functools import cache
 import numpy as np
 
 from formkit.conventions import RAW_MONTH_FIRST, month_first_reason, shown, spelt, swapped
-from formkit.records import FieldValue
+from formkit.records import FieldValue, iso_day
 from formkit.records import plausible_years as plausible_years  # the review page judges corrections by it too
 from formkit.template.schema import PAST
 
@@ -119,7 +119,7 @@ def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on:
     ``whens``: each date field's ``when`` (``Template.date_whens``; a field not named is ``any``). Each ``past``
     date keeps the day it was judged by in ``raw['read_on']``."""
     dates = [v for v in values if v.kind == "date"]
-    written = {v.field: day for v in dates if (day := _iso(v.value)) is not None}
+    written = {v.field: day for v in dates if (day := iso_day(v.value)) is not None}
     latest = read_on + dt.timedelta(days=GRACE_DAYS)
     evidence = [(v.field, dt.date.fromisoformat(v.raw[RAW_MONTH_FIRST])) for v in dates if RAW_MONTH_FIRST in v.raw]
     for v in dates:
@@ -136,9 +136,3 @@ def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on:
         if others and other_way is not None:
             flag_for_review(v, month_first_reason(*others[0], day=day))
 
-
-def _iso(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from formkit.layout.model import ChoiceField, LineField
-from formkit.records import RAW_COVERED, RAW_SHADED, FieldValue
+from formkit.records import RAW_COVERED, RAW_SHADED, REVIEW_CONFIDENCE, FieldValue
 
 from .lines import LineReading
 from .marks import FAINT_WEAK, MARKED_FROM, BoxMeasure, Mark
 
-REVIEW_CONFIDENCE = 0.5
 # of a box read empty where a shadow's edge crosses it, traced darker than the paper level with it
 # (``BoxMeasure.lit_trace``): a pencil tick in the lit part leaves 0.1-0.2, a mark half under the shade 0.044
 LIT_TRACE = FAINT_WEAK
