@@ -168,11 +168,12 @@ LIT_PAPER_REACH_MM = 0.4
 LIT_EDGE_SHARE = 0.15
 
 
-def _lit_trace(page: np.ndarray, box: Box, whites: list[float], black: float, contrast: float,
+def _lit_trace(page: np.ndarray, box: Box, inner: np.ndarray, whites: list[float], black: float, contrast: float,
                px_per_mm: float = WARP_PX_PER_MM) -> float:
-    """The share of the inside of ``box`` at least WEAK_LEVEL of the contrast darker than the paper level
-    with it (``lit_paper``): a mark in the lit part of a box that a shadow's edge crosses, lighter than the
-    shaded paper the box is otherwise measured against. ``whites``: ``side_whites``; ``black``: the border's
+    """The share of the inside of ``box`` (``inner``, as ``measure_box`` cuts it) at least WEAK_LEVEL of the
+    contrast darker than the paper level with it (``lit_paper``): a mark in the lit part of a box that a
+    shadow's edge crosses, lighter than the shaded paper the box is otherwise measured against. ``whites``:
+    ``side_whites``; ``black``: the border's
     grey level; ``contrast``: the box's, grey levels. 0 where neither opposite sides' paper differs by
     SHADOW_EDGE_STEP of the contrast and LIT_EDGE_SHARE of the paper: no edge crosses the box, though its sides
     differ (in a blurred 2 MP photo the rules above and below a row darken its top and bottom alike, and a
@@ -180,12 +181,10 @@ def _lit_trace(page: np.ndarray, box: Box, whites: list[float], black: float, co
     edge = max(abs(whites[0] - whites[1]), abs(whites[2] - whites[3])) if len(whites) == 4 else 0.0
     if edge < SHADOW_EDGE_STEP * contrast or edge < LIT_EDGE_SHARE * max(whites):
         return 0.0
-    inner_rows, inner_columns = box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)
     paper = lit_paper(page, box, whites, px_per_mm)
     if paper is None:
         return 0.0
-    inner = page[inner_rows, inner_columns].astype(np.float32)
-    darkness = (paper - inner) / np.maximum(paper - black, 40.0)
+    darkness = (paper - inner.astype(np.float32)) / np.maximum(paper - black, 40.0)
     return float(np.count_nonzero(darkness > WEAK_LEVEL) / inner.size)
 
 
@@ -328,7 +327,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
             darker_than_shade = darkest - SHADE_SPREAD * max(darkest - black, 40.0) > GREY_LEVELS
             unshaded = float(counts[(darkness_of_level > INK_LEVEL) & darker_than_shade].sum() / inner.size)
             covered = _least_side_contrast(page, box, whites, px_per_mm) < COVERED_SIDE * contrast
-            lit_trace = _lit_trace(page, box, whites, black, contrast, px_per_mm)
+            lit_trace = _lit_trace(page, box, inner, whites, black, contrast, px_per_mm)
             paper_white = min(white, darkest)
             paper_contrast = max(paper_white - black, 40.0)
             darkness_of_level = np.clip((paper_white - GREY_LEVELS) / paper_contrast, 0.0, 1.0)
