@@ -12,12 +12,14 @@ import itertools
 import multiprocessing
 import os
 import signal
+import struct
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import Connection
 from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import cv2
 
@@ -50,7 +52,8 @@ RECYCLE_AFTER_PAGES = 1000
 DESCRIBE_CHUNK = 8
 
 _worker_catalogue: Catalogue | None = None  # set in each worker by _start_worker
-_started: Any = None  # in a worker: the queue it says on which item it begins (``in_order``)
+_started: Connection | None = None  # in a worker: where it says on which item it begins (``in_order``)
+_BEGUN = struct.Struct("qqq")  # call, item index, worker's pid
 
 # A worker that dies (killed by the system for memory, a crash in a library) takes its page with it, and the
 # pool waits for that page for ever: the batch hung (2026-12). So the items are followed: which worker began
@@ -151,7 +154,7 @@ def in_order(pool: Pool, function: Callable[[T], R], items: Sequence[T], lost: C
 
 def _begin(function: Callable[[T], R], call: int, index: int, item: T) -> R:
     if _started is not None:
-        _started.put((call, index, os.getpid()))
+        say_begun(_started, call, index)
     # SIGVTALRM's default action (``_start_worker``) ends the process wherever it is, in a library's C code too
     signal.setitimer(signal.ITIMER_VIRTUAL, ITEM_CPU_LIMIT_S)
     try:
@@ -160,12 +163,19 @@ def _begin(function: Callable[[T], R], call: int, index: int, item: T) -> R:
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
 
 
-def _note_beginnings(started: Any) -> None:
-    """In this process, while a pool lives: each item's worker as the workers tell it, read as it comes, so
-    the queue never fills (a worker blocked writing to a full queue holds its lock: killed there, it would
-    leave every other worker waiting for the lock)."""
-    while (said := started.get()) is not None:
-        call, index, pid = said
+def say_begun(channel: Connection, call: int, index: int) -> None:
+    """Tell ``_note_beginnings`` that this process begins item ``index`` of ``call``: one write of 28 bytes,
+    whole or not at all (a pipe's writes up to PIPE_BUF, at least 512 bytes, are), under no lock."""
+    channel.send_bytes(_BEGUN.pack(call, index, os.getpid()))
+
+
+def _note_beginnings(started: Connection) -> None:
+    """In this process, while a pool lives: each item's worker as the workers tell it (``say_begun``), read as
+    it comes, until a call of -1 (``worker_pool``)."""
+    while True:
+        call, index, pid = _BEGUN.unpack(started.recv_bytes())
+        if call < 0:
+            return
         _began[(call, index)] = pid
 
 
@@ -268,7 +278,7 @@ def prepare_worker_process() -> None:
     keep_freed_buffers()
 
 
-def _start_worker(catalogue: Catalogue, started: Any = None) -> None:
+def _start_worker(catalogue: Catalogue, started: Connection | None = None) -> None:
     global _worker_catalogue, _started
     # a worker ends on SIGTERM as the pool expects when it ends its workers, whatever handler the command forked
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -310,16 +320,21 @@ def worker_pool(jobs: int | None, items: int, catalogue: Catalogue, start_method
         os.environ.setdefault(variable, "1")  # spawned workers load their libraries with these
     workers = max(1, min(_workers(jobs), items))
     context = multiprocessing.get_context(start_method)
-    started = context.SimpleQueue()  # written at once: a worker killed just after saying what it began has said it
-    listening = threading.Thread(target=_note_beginnings, args=(started,), daemon=True)
+    # a pipe, not a queue: a queue's writers share a lock, and a worker ended while it held the lock (by the pool
+    # as a stop ends it, just as the worker began a page; by the system) left every other writer waiting for it
+    # for ever, this process too as it ended the pool (likely why a watch stopped by SIGTERM hung in CI on
+    # 2026-12-07). A message this short is written whole in one write, or not at all, with no lock.
+    heard, started = context.Pipe(duplex=False)
+    listening = threading.Thread(target=_note_beginnings, args=(heard,), daemon=True)
     listening.start()
     try:
         with context.Pool(workers, _start_worker, (catalogue, started), maxtasksperchild=RECYCLE_AFTER_PAGES) as pool:
             yield pool
     finally:
-        started.put(None)
+        say_begun(started, -1, 0)
         listening.join(timeout=5)
         started.close()
+        heard.close()
 
 
 def _count(summary: ScanSummary, result: PageResult) -> None:

@@ -13,7 +13,7 @@ import time
 from formkit.catalogue import shipped_catalogue
 from formkit.records import InputFile, ScanSummary, unopened_key
 from formkit.store import Store
-from scanner.batch import in_order, plan, worker_pool
+from scanner.batch import in_order, plan, say_begun, worker_pool
 
 LOCKED = "inbox/b.jpg"
 
@@ -100,3 +100,43 @@ def test_a_worker_killed_while_reading_loses_its_item_not_the_batch():
         many = _in_order_within(pool, [(n, 4000) for n in range(5000)], 120)
         assert many == [n * 10 if n != 4000 else "lost 4000" for n in range(5000)]
         assert _in_order_within(pool, [(n, -1) for n in range(4)], 60) == [0, 10, 20, 30]
+
+
+def _say_begun_for_ever(channel, call: int) -> None:
+    for index in range(10**9):
+        say_begun(channel, call, index)
+
+
+def test_a_worker_killed_while_it_says_which_item_it_begins_leaves_no_one_waiting():
+    """The workers said which item each began over a queue whose writers share a lock: a worker ended while it
+    held the lock (as the pool is ended when a batch stops) left the others, and this process ending the pool,
+    waiting for it for ever. Writers killed mid-stream twenty times leave the channel open to the next, and
+    every message whole."""
+    import multiprocessing
+
+    from scanner import batch
+
+    context = multiprocessing.get_context("fork")
+    heard, said = context.Pipe(duplex=False)
+    listening = threading.Thread(target=batch._note_beginnings, args=(heard,), daemon=True)
+    listening.start()
+    for call in range(1000, 1020):
+        writer = context.Process(target=_say_begun_for_ever, args=(said, call))
+        writer.start()
+        time.sleep(0.02)
+        writer.kill()
+        writer.join()
+    saying = threading.Thread(target=say_begun, args=(said, 999, 7), daemon=True)
+    saying.start()
+    saying.join(timeout=10)
+    assert not saying.is_alive(), "waits for a lock the killed writer held"
+    say_begun(said, -1, 0)
+    listening.join(timeout=10)
+    assert not listening.is_alive()
+    assert batch._began.pop((999, 7)) == os.getpid()
+    written = [key for key in batch._began if 1000 <= key[0] < 1020]
+    assert len({call for call, _ in written}) == 20  # each writer was heard, none of them garbled
+    for key in written:
+        del batch._began[key]
+    heard.close()
+    said.close()

@@ -58,8 +58,9 @@ class Watching:
 
     def __init__(self, tmp: Path, *args: object) -> None:
         self.out, self.err = tmp / f"out-{time.monotonic_ns()}.txt", tmp / f"err-{time.monotonic_ns()}.txt"
-        command = [sys.executable, "-c", "import sys; from formkit_cli import main; sys.exit(main())", "watch",
-                   *map(str, args)]
+        # -X faulthandler: a run that hangs is ended with SIGABRT, and prints where each of its threads was
+        command = [sys.executable, "-X", "faulthandler", "-c",
+                   "import sys; from formkit_cli import main; sys.exit(main())", "watch", *map(str, args)]
         with self.out.open("w") as out, self.err.open("w") as err:
             self.process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT,
                                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
@@ -77,7 +78,13 @@ class Watching:
         the two cores once took over 30 s in CI, 2026-12-07; not seen again in ten runs.)"""
         if stop is not None:
             self.process.send_signal(stop)
-        assert self.process.wait(timeout=timeout) == 0, self.err.read_text()
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)
+            self.process.wait(timeout=30)
+            pytest.fail(f"still running {timeout} s later; where its threads were:\n{self.err.read_text()}")
+        assert code == 0, self.err.read_text()
         assert "Traceback" not in self.err.read_text(), self.err.read_text()
         return self.stdout()
 
