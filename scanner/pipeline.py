@@ -31,6 +31,7 @@ from formkit.serial import is_valid_serial
 from . import (
     areas,
     beside,
+    fainter_marks,
     hollow,
     labels,
     marks,
@@ -523,10 +524,11 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     states = {f.id: marks.emptied(states[f.id], creased[f.id]) for f in choices}
     seen = [f.id for f in choices if f.id not in outside]
     own_trace = marks.own_marks_trace([states[k] for k in seen], [measures[k] for k in seen], baseline)
+    reads = {f.id: marks.read_light_mark(states[f.id], measures[f.id], baseline, own_trace) for f in choices}
     values: list[FieldValue] = []
     for f in page.fields:
         if isinstance(f, ChoiceField):
-            read = marks.read_light_mark(states[f.id], measures[f.id], baseline, own_trace)
+            read = reads[f.id]
             off_outline = tuple(k for k, strength in enumerate(placed[f.id][1]) if strength < placement.OFF_OUTLINE)
             values.append(resolve_choice(f, read, measures[f.id], creased[f.id], off_outline))
             if read != states[f.id]:  # provenance: which box, and the traces it was judged by
@@ -540,6 +542,9 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
             handwriting.crop_jpeg = _field_crop(warped, f)  # handwriting: its image always kept
             values.append(handwriting)
     in_image = [(f, v) for f, v in zip(page.fields, values, strict=True) if f.id not in outside]
+    in_view = [(f.id, v) for f, v in in_image if isinstance(f, ChoiceField)]
+    fainter_marks.flag_fainter_marks([v for _, v in in_view], [reads[k] for k, _ in in_view],
+                                     [measures[k] for k, _ in in_view])
     washout.flag_washed_out(warped, [f for f, _ in in_image], [v for _, v in in_image],
                             {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
     beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)

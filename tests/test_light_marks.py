@@ -25,6 +25,7 @@ from tests.test_scan import DPI, option_box, printed, read
 
 PENCIL = (120, 120, 125)
 LIGHT_PENCIL = (185, 185, 188)  # between WEAK_LEVEL and INK_LEVEL of the scale from paper to printed border
+PRESSED_LIGHTLY = (155, 155, 158)  # read faint, as LIGHT_PENCIL; 0.75 as dark as PENCIL, LIGHT_PENCIL 0.5
 SCALE = DPI / 25.4  # px per mm
 
 
@@ -65,7 +66,7 @@ def values_of(result):
 
 
 def test_a_lone_light_tick_of_a_light_hand_is_the_answer_and_says_why(tmp_path):
-    result = page_of(tmp_path, "pencil", {"k10_04": (2, LIGHT_PENCIL, 1.0)})
+    result = page_of(tmp_path, "pencil", {"k10_04": (2, PRESSED_LIGHTLY, 1.0)})
     values = values_of(result)
     light = values["k10_04"]
     assert (light.value, light.needs_review) == ("2", False)
@@ -74,6 +75,14 @@ def test_a_lone_light_tick_of_a_light_hand_is_the_answer_and_says_why(tmp_path):
     assert trace[1] >= marks.LIGHT_MARK_SHARE * light.raw["light_mark"]["own_marks_trace"]
     for k in (1, 2, 3, 5):  # the person's other marks read as before
         assert values[f"k10_{k:02d}"].value == str(1 + k % 5) and not values[f"k10_{k:02d}"].needs_review
+
+
+def test_a_light_tick_half_as_dark_as_the_hands_other_marks_is_read_and_flagged(tmp_path):
+    """Half as dark as the person's other pencil ticks, a tick is what a rubber leaves of one as much as a tick
+    pressed lightly (``fainter_marks``): read as the answer, and flagged."""
+    light = values_of(page_of(tmp_path, "pencil", {"k10_04": (2, LIGHT_PENCIL, 1.0)}))["k10_04"]
+    assert (light.value, light.needs_review) == ("2", True) and "rubbed out" in light.reason
+    assert "light_mark" in light.raw
 
 
 def test_a_light_tick_stays_faint_without_the_light_hand(tmp_path):
