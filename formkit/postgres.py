@@ -49,6 +49,32 @@ GUARD_EVENTS = {"audit_no_update": "UPDATE ON audit FOR EACH ROW", "audit_no_del
 GUARDS = tuple(GUARD_EVENTS)  # the audit log's triggers, by name
 BUSY_STATES = {"55P03", "40P01", "40001", "53300", "57P03"}  # lock wait, deadlock, serialisation, no free connection
 READ_ONLY_STATES = {"25006", "42501"}  # a read-only transaction, no privilege
+# A login the server refused, in its words (PostgreSQL 12-18's English): libpq gives a connection that failed no
+# SQLSTATE, only its text, so a wrong password or database name was told as a server out of reach, "run again once
+# reachable" (an adversarial pass, 2026-12-07). Each is the user's to fix (exit 5); a server speaking another
+# language is matched by none, and is told as before (exit 7, its own words quoted).
+LOGIN_REFUSALS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), plain) for pattern, plain in (
+    (r'database "(?P<name>.*)" does not exist',
+     'the server has no database "{name}": check the database\'s name in the URL (or create it: createdb)'),
+    (r'password authentication failed for user "(?P<name>.*)"',
+     'the server refused the password of user "{name}" (it says the same of a user it does not have): check the '
+     "user name and the password (in the URL, ~/.pgpass or PGPASSWORD)"),
+    (r'role "(?P<name>.*)" does not exist', 'the server has no user (role) "{name}": check the user name in the URL'),
+    (r'role "(?P<name>.*)" is not permitted to log in',
+     'the server does not let user "{name}" log in (a role without LOGIN): give --db another user'),
+    (r'permission denied for database "(?P<name>.*)"',
+     'user may not connect to database "{name}" (no CONNECT privilege): ask its owner to grant it'),
+    (r"no pg_hba\.conf entry for|pg_hba\.conf rejects connection",
+     "the server's pg_hba.conf lets no such connection in (from this host, as this user, to this database): ask "
+     "its administrator"),
+    (r'(?P<method>\w+) authentication failed for user "(?P<name>.*)"',
+     'the server refused user "{name}" ({method} authentication failed): check the user name in the URL'),
+    (r"fe_sendauth: no password supplied",
+     "the server asks for a password and none was given: put it in ~/.pgpass or PGPASSWORD (or the URL)"),
+    (r"server does not support SSL, but SSL was required",
+     "the URL asks for SSL (sslmode) and the server does not offer it: change sslmode, or the server"),
+))
+REFUSED_STATES = ("28", "3D")  # invalid authorization, no such database: where a driver gives the SQLSTATE
 
 
 @functools.lru_cache(maxsize=512)
@@ -167,7 +193,7 @@ class Connection:
             self._conn = self._psycopg.connect(str(self.url), autocommit=True, row_factory=_rows,
                                                application_name="formkit", connect_timeout=CONNECT_TIMEOUT)
         except self._psycopg.Error as exc:
-            raise self._mapped(exc, "cannot connect to the database") from exc
+            raise self._refused(exc) or self._mapped(exc, "cannot connect to the database") from exc
         try:
             self._run("execute", f"SET lock_timeout = '{LOCK_TIMEOUT}'", ())
             if self.readonly:
@@ -229,6 +255,22 @@ class Connection:
 
     def close(self) -> None:
         self._conn.close()
+
+    def _refused(self, exc: Exception) -> InputError | None:
+        """A login the server refused (a wrong password, user or database name) as what to fix, exit 5; None for
+        anything else (a server down or out of reach is told by ``_mapped``)."""
+        state = getattr(exc, "sqlstate", None) or ""
+        lines = str(exc).strip().splitlines()  # several hosts: one line for each that was tried
+        for pattern, plain in LOGIN_REFUSALS:
+            for line in lines:
+                if found := pattern.search(line):
+                    said = " ".join(line[max(line.find("connection to server"), 0):].split())
+                    return InputError(self.url.hidden(f"{self.url.shown}: cannot connect: "
+                                                      f"{plain.format(**found.groupdict())} ({said})"))
+        if state.startswith(REFUSED_STATES):
+            return InputError(f"{self.url.shown}: cannot connect: the server refused the login "
+                              f"({self.url.hidden(_first_line(exc))}): check the user, password and database")
+        return None
 
     def _mapped(self, exc: Exception, doing: str = "the store cannot be used") -> Exception:
         """A psycopg error as the formkit error a user can act on; other errors (a bug) as they are."""
