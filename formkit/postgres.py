@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,6 +38,14 @@ from .errors import InputError, OutputError, StoreBusyError, StoreError
 ADVISORY_LOCK = 0x666F726D6B6974  # 'formkit': the store's write lock, per database
 LOCK_TIMEOUT = "30s"  # as SQLite's busy timeout
 CONNECT_TIMEOUT = 15  # seconds: an unreachable server is said so, not waited for
+# libpq's settings a connection is given unless the URL (or, for connect_timeout, PGCONNECT_TIMEOUT) gives its own.
+# A server behind a firewall that drops packets silently was never found gone: an idle connection was probed only
+# after the system's 2 hours, a statement's unanswered packets resent for some 15 minutes (an adversarial pass,
+# 2026-12-07); and formkit's connect_timeout replaced the URL's own. Now a dead idle connection is found within
+# 30 + 3 x 10 s and a statement's packets unacknowledged for 60 s end it; a live but busy server's system answers
+# the probes, so a long wait for the store's lock is not cut short.
+CONNECTION_SETTINGS = {"connect_timeout": str(CONNECT_TIMEOUT), "keepalives": "1", "keepalives_idle": "30",
+                       "keepalives_interval": "10", "keepalives_count": "3", "tcp_user_timeout": "60000"}
 IDLE_CHECK_S = 10.0  # a connection unused this long is checked (one round trip) before it is used again
 FIRST_SCHEMA = 3  # the first schema a PostgreSQL store can have
 STEPS: dict[int, tuple[str, ...]] = {}  # schema N: the statements that make a store of schema N one of N + 1
@@ -191,7 +200,12 @@ class Connection:
     def _connect(self) -> None:
         try:
             self._conn = self._psycopg.connect(str(self.url), autocommit=True, row_factory=_rows,
-                                               application_name="formkit", connect_timeout=CONNECT_TIMEOUT)
+                                               application_name="formkit", **self._settings())
+        except self._psycopg.errors.ConnectionTimeout as exc:
+            waited = self._settings(given=True)["connect_timeout"]
+            raise StoreError(f"{self.url.shown}: cannot connect to the database: the server gave no answer in time "
+                             f"(connect_timeout={waited}); nothing of an unfinished page was kept: run the same "
+                             "command again once the database is reachable") from exc
         except self._psycopg.Error as exc:
             raise self._refused(exc) or self._mapped(exc, "cannot connect to the database") from exc
         try:
@@ -201,6 +215,15 @@ class Connection:
         except BaseException:
             self._conn.close()
             raise
+
+    def _settings(self, given: bool = False) -> dict[str, str]:
+        """What of ``CONNECTION_SETTINGS`` the URL and the environment leave to formkit; with ``given``, every
+        one of them as the connection has it."""
+        url = self._psycopg.conninfo.conninfo_to_dict(str(self.url))
+        if "connect_timeout" not in url and os.environ.get("PGCONNECT_TIMEOUT"):
+            url["connect_timeout"] = os.environ["PGCONNECT_TIMEOUT"]
+        return {key: str(url[key]) if key in url else value for key, value in CONNECTION_SETTINGS.items()
+                if given or key not in url}
 
     def _alive(self) -> None:
         """Between transactions, a connection lost while it was idle (the server restarted, an idle session

@@ -6,6 +6,8 @@ for passwords, one of this module's own whose pg_hba.conf asks some users for on
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -91,3 +93,70 @@ def test_a_server_down_is_still_one_to_try_again(postgres):
 def test_the_right_password_still_opens_the_store(guarded):
     code, output = run("status", "--db", f"postgresql://alice:{PASSWORD}@127.0.0.1:{guarded.port}/forms")
     assert code == ExitCode.INPUT and "no such store; run 'formkit scan' first" in output, output
+
+
+def socket_settings(connection) -> dict[str, int]:
+    """The keepalive settings of the socket libpq connected, as the system has them."""
+    with socket.socket(fileno=os.dup(connection._conn.fileno())) as sock:
+        return {"keepalive": sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                "idle_s": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+                "interval_s": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+                "count": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+                "unacknowledged_ms": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT)}
+
+
+def test_a_connection_finds_a_silently_dropped_server_gone_unless_the_url_says_otherwise(postgres):
+    """A server behind a firewall that drops packets silently was never found gone: the system's keepalive
+    probes only after 2 hours idle, a statement's packets resent for some 15 minutes. The settings are read back
+    from the connection's socket; a URL's own are kept (formkit's connect_timeout replaced the URL's)."""
+    from formkit.database import DatabaseURL
+    from formkit.postgres import Connection
+
+    url = postgres.database()
+    db = Connection(DatabaseURL(url))
+    try:
+        assert socket_settings(db) == {"keepalive": 1, "idle_s": 30, "interval_s": 10, "count": 3,
+                                       "unacknowledged_ms": 60000}
+        assert db._conn.info.get_parameters()["connect_timeout"] == "15"
+    finally:
+        db.close()
+    db = Connection(DatabaseURL(url + "?keepalives_idle=77&tcp_user_timeout=0&connect_timeout=4"))
+    try:
+        assert socket_settings(db) == {"keepalive": 1, "idle_s": 77, "interval_s": 10, "count": 3,
+                                       "unacknowledged_ms": 0}
+        assert db._conn.info.get_parameters()["connect_timeout"] == "4"
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port where connections are taken and never answered (a server hung, or a proxy whose server is gone)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    taken: list[socket.socket] = []
+    done = threading.Event()
+
+    def take() -> None:
+        listener.settimeout(0.1)
+        while not done.is_set():
+            try:
+                taken.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=take, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        done.set()
+        thread.join()
+        for sock in [*taken, listener]:
+            sock.close()
+
+
+def test_a_server_that_takes_the_connection_and_never_answers_is_given_up_on_in_the_urls_time(silent_server):
+    code, output = run("status", "--db", f"postgresql://formkit:s3cr3t-pw@127.0.0.1:{silent_server}/forms"
+                                         "?connect_timeout=2")
+    assert code == ExitCode.STORE and "no answer in time (connect_timeout=2)" in output, output
+    assert "run the same command again once the database is reachable" in output and "s3cr3t" not in output
