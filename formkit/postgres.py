@@ -177,9 +177,22 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+# What the store's schema holds, as tables: each table, view, materialized view, foreign table and sequence in it,
+# but a sequence of a table's own column (an identity column's, as the store's ids are). Only tables were looked
+# for: a database holding only another program's views or sequences was taken for an empty one, and a scan made
+# a store in it (an adversarial pass, 2026-12-07).
+RELATIONS = """
+SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
+AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND NOT EXISTS (SELECT 1 FROM pg_depend d
+WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
+"""
+OTHERS_SHOWN = 5  # of another program's tables, the names a message gives
+
+
 @dataclass
 class Found:
-    """What a database holds: its tables, the store's schema version, and the audit log's live guards."""
+    """What a database holds: its tables (and views, sequences: ``RELATIONS``), the store's schema version, and
+    the audit log's live guards."""
 
     tables: set[str]
     version: int | None
@@ -316,7 +329,7 @@ class Connection:
     # The store's tables, their version and their guards
 
     def found(self) -> Found:
-        tables = {r[0] for r in self.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        tables = {r[0] for r in self.execute(RELATIONS)}
         version = None
         # another program's table may be called meta too: asked for columns it lacks, it stopped formkit with a
         # traceback (an adversarial pass, 2026-12-07); without formkit's columns it is not a store's meta
@@ -401,8 +414,11 @@ def open_store(url: DatabaseURL, readonly: bool, statements: list[str], version:
 
 def _check(url: DatabaseURL, found: Found, version: int) -> None:
     if found.version is None or not {"inputs", "pages", "field_values"} <= found.tables:
-        raise StoreError(f"{url.shown}: not a formkit store (a database of something else); give --db a database "
-                         "of its own")
+        held = sorted(found.tables)
+        shown = ", ".join(held[:OTHERS_SHOWN]) + (f" and {len(held) - OTHERS_SHOWN} more" if len(held) > OTHERS_SHOWN
+                                                   else "")
+        raise StoreError(f"{url.shown}: not a formkit store (a database of something else: it holds {shown}); give "
+                         "--db a database of its own, or an empty one")
     if found.version > version:
         raise StoreError(f"{url.shown}: written by a newer formkit (store schema {found.version}, this formkit "
                          f"reads {version}); upgrade formkit")
@@ -413,9 +429,12 @@ def _check(url: DatabaseURL, found: Found, version: int) -> None:
 
 
 def holds_store(url: DatabaseURL) -> bool:
-    """Whether the database at ``url`` holds a formkit store (any tables of one)."""
+    """Whether the database at ``url`` holds anything: a formkit store, or something else, which opening it
+    refuses. Only a store's ``meta`` table was looked for: ``formkit status`` on a database of another program's
+    tables said "no such store; run 'formkit scan' first" (exit 5), and the scan then refused it, "not a formkit
+    store" (exit 7), as every command does an SQLite file of something else (an adversarial pass, 2026-12-07)."""
     db = Connection(url, readonly=True)
     try:
-        return "meta" in db.found().tables
+        return bool(db.found().tables)
     finally:
         db.close()
