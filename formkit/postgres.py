@@ -46,6 +46,7 @@ CONNECT_TIMEOUT = 15  # seconds: an unreachable server is said so, not waited fo
 # the probes, so a long wait for the store's lock is not cut short.
 CONNECTION_SETTINGS = {"connect_timeout": str(CONNECT_TIMEOUT), "keepalives": "1", "keepalives_idle": "30",
                        "keepalives_interval": "10", "keepalives_count": "3", "tcp_user_timeout": "60000"}
+TCP_USER_TIMEOUT_LIBPQ = 120000  # libpq 12, the first to know tcp_user_timeout
 IDLE_CHECK_S = 10.0  # a connection unused this long is checked (one round trip) before it is used again
 FIRST_SCHEMA = 3  # the first schema a PostgreSQL store can have
 STEPS: dict[int, tuple[str, ...]] = {}  # schema N: the statements that make a store of schema N one of N + 1
@@ -235,8 +236,11 @@ class Connection:
         url = self._psycopg.conninfo.conninfo_to_dict(str(self.url))
         if "connect_timeout" not in url and os.environ.get("PGCONNECT_TIMEOUT"):
             url["connect_timeout"] = os.environ["PGCONNECT_TIMEOUT"]
-        return {key: str(url[key]) if key in url else value for key, value in CONNECTION_SETTINGS.items()
-                if given or key not in url}
+        settings = {key: str(url[key]) if key in url else value for key, value in CONNECTION_SETTINGS.items()
+                    if given or key not in url}
+        if self._psycopg.pq.version() < TCP_USER_TIMEOUT_LIBPQ and "tcp_user_timeout" not in url:
+            settings.pop("tcp_user_timeout", None)  # an older libpq refuses the setting it does not know
+        return settings
 
     def _alive(self) -> None:
         """Between transactions, a connection lost while it was idle (the server restarted, an idle session
