@@ -179,13 +179,14 @@ def _first_line(exc: Exception) -> str:
 
 
 # What the store's schema holds, as tables: each table, view, materialized view, foreign table and sequence in it,
-# but a sequence of a table's own column (an identity column's, as the store's ids are). Only tables were looked
-# for: a database holding only another program's views or sequences was taken for an empty one, and a scan made
-# a store in it (an adversarial pass, 2026-12-07).
+# but a sequence of a table's own column (an identity column's, as the store's ids are) and what an extension
+# made (pg_stat_statements' views, where an administrator put it in template1: in every new database). Only
+# tables were looked for: a database holding only another program's views or sequences was taken for an empty
+# one, and a scan made a store in it (an adversarial pass, 2026-12-07).
 RELATIONS = """
 SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND NOT EXISTS (SELECT 1 FROM pg_depend d
-WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
+WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
 """
 OTHERS_SHOWN = 5  # of another program's tables, the names a message gives
 

@@ -52,3 +52,19 @@ def test_an_empty_database_still_becomes_a_store_and_its_own_sequences_are_not_a
     assert any(kind == "S" for _, kind in relations(url))  # the ids' identity columns
     result = CliRunner().invoke(main, ["status", "--db", url])
     assert result.exit_code == 0 and "Pages: 0" in result.output, result.output
+
+
+def test_what_an_extension_made_is_no_other_programs_and_a_store_is_made_beside_it(postgres, tmp_path):
+    """An administrator may put an extension in template1 (then in every new database): its views are no other
+    program's data."""
+    import psycopg
+
+    url = postgres.database()
+    with psycopg.connect(url, autocommit=True) as db:
+        if not db.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_buffercache'").fetchone():
+            pytest.skip("PostgreSQL's contrib extensions are not installed")
+        db.execute("CREATE EXTENSION pg_buffercache")  # a view, pg_buffercache, in the database's schema
+    assert ("pg_buffercache", "v") in relations(url)
+    assert CliRunner().invoke(main, ["scan", str(tmp_path), "--db", url]).exit_code == 0
+    result = CliRunner().invoke(main, ["status", "--db", url])
+    assert result.exit_code == 0 and "Pages: 0" in result.output, result.output
