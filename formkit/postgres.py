@@ -59,7 +59,7 @@ GUARD_EVENTS = {"audit_no_update": "UPDATE ON audit FOR EACH ROW", "audit_no_del
 GUARDS = tuple(GUARD_EVENTS)  # the audit log's triggers, by name
 BUSY_STATES = {"55P03", "40P01", "40001", "53300", "57P03"}  # lock wait, deadlock, serialisation, no free connection
 READ_ONLY_STATES = {"25006", "42501"}  # a read-only transaction, no privilege
-# A login the server refused, in its words (PostgreSQL 12-18's English): libpq gives a connection that failed no
+# A login the server refused, in its words (PostgreSQL's English, as 15 words it): libpq gives a failed connection no
 # SQLSTATE, only its text, so a wrong password or database name was told as a server out of reach, "run again once
 # reachable" (an adversarial pass, 2026-12-07). Each is the user's to fix (exit 5); a server speaking another
 # language is matched by none, and is told as before (exit 7, its own words quoted).
