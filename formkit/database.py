@@ -81,8 +81,9 @@ class DatabaseURL(str):
         return format(self.shown, spec)
 
     def exists(self) -> bool:
-        """Whether the database holds a formkit store (False for an empty database). Connects: an
-        unreachable server raises ``StoreError`` (exit 7), a missing driver ``InputError`` (exit 5)."""
+        """Whether the database holds anything: a formkit store, or something else (which opening it refuses);
+        False for an empty database. Connects: an unreachable server raises ``StoreError`` (exit 7), a missing
+        driver ``InputError`` (exit 5)."""
         from .postgres import holds_store
 
         return holds_store(self)

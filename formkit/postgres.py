@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,6 +38,15 @@ from .errors import InputError, OutputError, StoreBusyError, StoreError
 ADVISORY_LOCK = 0x666F726D6B6974  # 'formkit': the store's write lock, per database
 LOCK_TIMEOUT = "30s"  # as SQLite's busy timeout
 CONNECT_TIMEOUT = 15  # seconds: an unreachable server is said so, not waited for
+# libpq's settings a connection is given unless the URL (or, for connect_timeout, PGCONNECT_TIMEOUT) gives its own.
+# A server behind a firewall that drops packets silently was never found gone: an idle connection was probed only
+# after the system's 2 hours, a statement's unanswered packets resent for some 15 minutes (an adversarial pass,
+# 2026-12-07); and formkit's connect_timeout replaced the URL's own. Now a dead idle connection is found within
+# 30 + 3 x 10 s and a statement's packets unacknowledged for 60 s end it; a live but busy server's system answers
+# the probes, so a long wait for the store's lock is not cut short.
+CONNECTION_SETTINGS = {"connect_timeout": str(CONNECT_TIMEOUT), "keepalives": "1", "keepalives_idle": "30",
+                       "keepalives_interval": "10", "keepalives_count": "3", "tcp_user_timeout": "60000"}
+TCP_USER_TIMEOUT_LIBPQ = 120000  # libpq 12, the first to know tcp_user_timeout
 IDLE_CHECK_S = 10.0  # a connection unused this long is checked (one round trip) before it is used again
 FIRST_SCHEMA = 3  # the first schema a PostgreSQL store can have
 STEPS: dict[int, tuple[str, ...]] = {}  # schema N: the statements that make a store of schema N one of N + 1
@@ -49,6 +59,32 @@ GUARD_EVENTS = {"audit_no_update": "UPDATE ON audit FOR EACH ROW", "audit_no_del
 GUARDS = tuple(GUARD_EVENTS)  # the audit log's triggers, by name
 BUSY_STATES = {"55P03", "40P01", "40001", "53300", "57P03"}  # lock wait, deadlock, serialisation, no free connection
 READ_ONLY_STATES = {"25006", "42501"}  # a read-only transaction, no privilege
+# A login the server refused, in its words (PostgreSQL's English, as 15 words it): libpq gives a failed connection no
+# SQLSTATE, only its text, so a wrong password or database name was told as a server out of reach, "run again once
+# reachable" (an adversarial pass, 2026-12-07). Each is the user's to fix (exit 5); a server speaking another
+# language is matched by none, and is told as before (exit 7, its own words quoted).
+LOGIN_REFUSALS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), plain) for pattern, plain in (
+    (r'database "(?P<name>.*)" does not exist',
+     'the server has no database "{name}": check the database\'s name in the URL (or create it: createdb)'),
+    (r'password authentication failed for user "(?P<name>.*)"',
+     'the server refused the password of user "{name}" (it says the same of a user it does not have): check the '
+     "user name and the password (in the URL, ~/.pgpass or PGPASSWORD)"),
+    (r'role "(?P<name>.*)" does not exist', 'the server has no user (role) "{name}": check the user name in the URL'),
+    (r'role "(?P<name>.*)" is not permitted to log in',
+     'the server does not let user "{name}" log in (a role without LOGIN): give --db another user'),
+    (r'permission denied for database "(?P<name>.*)"',
+     'user may not connect to database "{name}" (no CONNECT privilege): ask its owner to grant it'),
+    (r"no pg_hba\.conf entry for|pg_hba\.conf rejects connection",
+     "the server's pg_hba.conf lets no such connection in (from this host, as this user, to this database): ask "
+     "its administrator"),
+    (r'(?P<method>\w+) authentication failed for user "(?P<name>.*)"',
+     'the server refused user "{name}" ({method} authentication failed): check the user name in the URL'),
+    (r"fe_sendauth: no password supplied",
+     "the server asks for a password and none was given: put it in ~/.pgpass or PGPASSWORD (or the URL)"),
+    (r"server does not support SSL, but SSL was required",
+     "the URL asks for SSL (sslmode) and the server does not offer it: change sslmode, or the server"),
+))
+REFUSED_STATES = ("28", "3D")  # invalid authorization, no such database: where a driver gives the SQLSTATE
 
 
 @functools.lru_cache(maxsize=512)
@@ -142,9 +178,23 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+# What the store's schema holds, as tables: each table, view, materialized view, foreign table and sequence in it,
+# but a sequence of a table's own column (an identity column's, as the store's ids are) and what an extension
+# made (pg_stat_statements' views, where an administrator put it in template1: in every new database). Only
+# tables were looked for: a database holding only another program's views or sequences was taken for an empty
+# one, and a scan made a store in it (an adversarial pass, 2026-12-07).
+RELATIONS = """
+SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
+AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND NOT EXISTS (SELECT 1 FROM pg_depend d
+WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
+"""
+OTHERS_SHOWN = 5  # of another program's tables, the names a message gives
+
+
 @dataclass
 class Found:
-    """What a database holds: its tables, the store's schema version, and the audit log's live guards."""
+    """What a database holds: its tables (and views, sequences: ``RELATIONS``), the store's schema version, and
+    the audit log's live guards."""
 
     tables: set[str]
     version: int | None
@@ -165,9 +215,14 @@ class Connection:
     def _connect(self) -> None:
         try:
             self._conn = self._psycopg.connect(str(self.url), autocommit=True, row_factory=_rows,
-                                               application_name="formkit", connect_timeout=CONNECT_TIMEOUT)
+                                               application_name="formkit", **self._settings())
+        except self._psycopg.errors.ConnectionTimeout as exc:
+            waited = self._settings(given=True)["connect_timeout"]
+            raise StoreError(f"{self.url.shown}: cannot connect to the database: the server gave no answer in time "
+                             f"(connect_timeout={waited}); nothing of an unfinished page was kept: run the same "
+                             "command again once the database is reachable") from exc
         except self._psycopg.Error as exc:
-            raise self._mapped(exc, "cannot connect to the database") from exc
+            raise self._refused(exc) or self._mapped(exc, "cannot connect to the database") from exc
         try:
             self._run("execute", f"SET lock_timeout = '{LOCK_TIMEOUT}'", ())
             if self.readonly:
@@ -175,6 +230,18 @@ class Connection:
         except BaseException:
             self._conn.close()
             raise
+
+    def _settings(self, given: bool = False) -> dict[str, str]:
+        """What of ``CONNECTION_SETTINGS`` the URL and the environment leave to formkit; with ``given``, every
+        one of them as the connection has it."""
+        url = self._psycopg.conninfo.conninfo_to_dict(str(self.url))
+        if "connect_timeout" not in url and os.environ.get("PGCONNECT_TIMEOUT"):
+            url["connect_timeout"] = os.environ["PGCONNECT_TIMEOUT"]
+        settings = {key: str(url[key]) if key in url else value for key, value in CONNECTION_SETTINGS.items()
+                    if given or key not in url}
+        if self._psycopg.pq.version() < TCP_USER_TIMEOUT_LIBPQ and "tcp_user_timeout" not in url:
+            settings.pop("tcp_user_timeout", None)  # an older libpq refuses the setting it does not know
+        return settings
 
     def _alive(self) -> None:
         """Between transactions, a connection lost while it was idle (the server restarted, an idle session
@@ -230,6 +297,22 @@ class Connection:
     def close(self) -> None:
         self._conn.close()
 
+    def _refused(self, exc: Exception) -> InputError | None:
+        """A login the server refused (a wrong password, user or database name) as what to fix, exit 5; None for
+        anything else (a server down or out of reach is told by ``_mapped``)."""
+        state = getattr(exc, "sqlstate", None) or ""
+        lines = str(exc).strip().splitlines()  # several hosts: one line for each that was tried
+        for pattern, plain in LOGIN_REFUSALS:
+            for line in lines:
+                if found := pattern.search(line):
+                    said = " ".join(line[max(line.find("connection to server"), 0):].split())
+                    return InputError(self.url.hidden(f"{self.url.shown}: cannot connect: "
+                                                      f"{plain.format(**found.groupdict())} ({said})"))
+        if state.startswith(REFUSED_STATES):
+            return InputError(f"{self.url.shown}: cannot connect: the server refused the login "
+                              f"({self.url.hidden(_first_line(exc))}): check the user, password and database")
+        return None
+
     def _mapped(self, exc: Exception, doing: str = "the store cannot be used") -> Exception:
         """A psycopg error as the formkit error a user can act on; other errors (a bug) as they are."""
         state = getattr(exc, "sqlstate", None) or ""
@@ -251,7 +334,7 @@ class Connection:
     # The store's tables, their version and their guards
 
     def found(self) -> Found:
-        tables = {r[0] for r in self.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        tables = {r[0] for r in self.execute(RELATIONS)}
         version = None
         # another program's table may be called meta too: asked for columns it lacks, it stopped formkit with a
         # traceback (an adversarial pass, 2026-12-07); without formkit's columns it is not a store's meta
@@ -336,8 +419,11 @@ def open_store(url: DatabaseURL, readonly: bool, statements: list[str], version:
 
 def _check(url: DatabaseURL, found: Found, version: int) -> None:
     if found.version is None or not {"inputs", "pages", "field_values"} <= found.tables:
-        raise StoreError(f"{url.shown}: not a formkit store (a database of something else); give --db a database "
-                         "of its own")
+        held = sorted(found.tables)
+        shown = ", ".join(held[:OTHERS_SHOWN]) + (f" and {len(held) - OTHERS_SHOWN} more" if len(held) > OTHERS_SHOWN
+                                                   else "")
+        raise StoreError(f"{url.shown}: not a formkit store (a database of something else: it holds {shown}); give "
+                         "--db a database of its own, or an empty one")
     if found.version > version:
         raise StoreError(f"{url.shown}: written by a newer formkit (store schema {found.version}, this formkit "
                          f"reads {version}); upgrade formkit")
@@ -348,9 +434,12 @@ def _check(url: DatabaseURL, found: Found, version: int) -> None:
 
 
 def holds_store(url: DatabaseURL) -> bool:
-    """Whether the database at ``url`` holds a formkit store (any tables of one)."""
+    """Whether the database at ``url`` holds anything: a formkit store, or something else, which opening it
+    refuses. Only a store's ``meta`` table was looked for: ``formkit status`` on a database of another program's
+    tables said "no such store; run 'formkit scan' first" (exit 5), and the scan then refused it, "not a formkit
+    store" (exit 7), as every command does an SQLite file of something else (an adversarial pass, 2026-12-07)."""
     db = Connection(url, readonly=True)
     try:
-        return "meta" in db.found().tables
+        return bool(db.found().tables)
     finally:
         db.close()

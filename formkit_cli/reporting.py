@@ -133,8 +133,8 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
             outputs.append((out / f"{name}.pdf", person_pdf(person_data(forms, person), large_print, band_choice)))
     else:
         assert code is not None
-        person = person_data(forms, code)
-        _refuse_unprintable_codes([code])
+        person = person_data(forms, code)  # the code as the forms have it, however it was typed
+        _refuse_unprintable_codes([person.code])
         outputs = [(out, person_pdf(person, large_print, band_choice))]
     _write(outputs, read_inputs(db, codes, text_packs))
     for path, _ in outputs:

@@ -457,3 +457,54 @@ def test_a_pdf_grown_by_an_incremental_update_keeps_its_reading_and_a_rejected_h
     pages = stored(db)
     assert sorted((p["name"], p["status"], p["sha256"]) for p in pages) == sorted(
         [("form.pdf", "read", _sha(first)), ("copy.jpg", "rejected", _sha(photo[:2000]))])
+
+
+def test_a_look_at_an_unchanged_folder_does_not_list_it_again_and_misses_no_change(tmp_path, monkeypatch):
+    """A look at a folder of 40,000 scans took 2 s of CPU, every file's path listed, resolved and parsed again:
+    now find_inputs is asked again only when a folder's names change (and on every look where a link is),
+    and every file is still looked at, so that one written over in place is seen too."""
+    import scanner.watch as watch_module
+    from scanner.ingest import find_inputs
+
+    asked: list[int] = []
+
+    def counted(paths):
+        asked.append(1)
+        return find_inputs(paths)
+
+    monkeypatch.setattr(watch_module, "find_inputs", counted)
+    png = cv2.imencode(".png", np.full((30, 40), 255, np.uint8))[1].tobytes()
+    (tmp_path / "day1").mkdir()
+    for name in ("a.png", "day1/b.png", "notes.txt"):
+        (tmp_path / name).write_bytes(png)
+    clock = [0.0]
+    folder = Folder(tmp_path, settle=0, clock=lambda: clock[0])
+
+    def look() -> list[str]:
+        clock[0] += 1
+        ready = folder.look() or []
+        folder.hand_out(ready)
+        return [p.relative_to(tmp_path).as_posix() for p in ready]
+
+    look()
+    assert look() == ["a.png", "day1/b.png"] and look() == [] and len(asked) == 1
+    (tmp_path / "a.png").write_bytes(png + b"\0")  # written over in place: no name changes
+    look()
+    assert look() == ["a.png"] and len(asked) == 1
+    changes = [
+        lambda: (tmp_path / "day1" / "c.png").write_bytes(png),  # a new file in a folder seen before
+        lambda: (tmp_path / "day2").mkdir() or (tmp_path / "day2" / "d.png").write_bytes(png),  # in a new folder
+        lambda: os.rename(tmp_path / "day1" / "b.png", tmp_path / "day1" / "b2.png"),  # renamed
+        lambda: os.rename(tmp_path / "notes.txt", tmp_path / "e.png"),  # renamed to a name that is read
+        lambda: (tmp_path / "day2" / "d.png").unlink() or (tmp_path / "day2" / "d.png").mkdir(),  # a file made a folder
+    ]
+    expected = [["day1/c.png"], ["day2/d.png"], ["day1/b2.png"], ["e.png"], []]
+    for change, seen in zip(changes, expected, strict=True):
+        before = len(asked)
+        change()
+        assert look() + look() == seen and len(asked) == before + 1
+        assert look() == [] and len(asked) == before + 1
+    os.symlink(tmp_path / "day1", tmp_path / "linked")  # a link: asked on every look, as before
+    before = len(asked)
+    look(), look(), look()
+    assert len(asked) == before + 3

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -257,7 +258,30 @@ class PersonData:
         return max(days) if days else None
 
 
+def same_code(code: str) -> str:
+    """``code`` as it is compared: compatibility-composed (NFKC), so that a code typed with an accent as a second
+    character (NFD, as macOS keeps file names) or with full-width digits (an East Asian keyboard) is the code
+    it looks like, as the review app takes full-width digits as 0-9."""
+    return unicodedata.normalize("NFKC", code)
+
+
+def known_code(forms: Mapping[str, FormData], code: str) -> str:
+    """The person code of ``forms`` that ``code`` (as typed for --person) is: itself, else the one code it is
+    in another Unicode form; ``code`` as typed where none is, and an ``InputError`` where several are."""
+    known = persons(forms)
+    if code in known:
+        return code
+    alike = [person for person in known if same_code(person) == same_code(code)]
+    if len(alike) > 1:
+        raise InputError(f"--person {code}: as typed, this is each of the codes {', '.join(map(repr, alike))}, "
+                         "written with different characters that look alike; write them differently in the codes "
+                         "file")
+    return alike[0] if alike else code
+
+
 def person_data(forms: Mapping[str, FormData], code: str) -> PersonData:
+    # the code as the forms have it: 'P１' typed, or 'Zoë' typed in another Unicode form, found no form
+    code = known_code(forms, code)
     # in the order the export's change file takes them, so that the report never shows another direction of
     # change: by the written date; one without (none written, or one still being checked) by scan order
     own = {name: in_order([o for o in f.occasions if o.person == code], lambda o: o.written_date, lambda o: o.order)

@@ -19,7 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
 
-from ..layout.text import REGULAR, unprintable
+from ..layout.text import BOLD, REGULAR, unprintable
 from ..pairs import PAIRS, WORKER_FORMS, Link, link
 from ..scoring import INVALID
 from .charts import Band, Point, Series, line_chart
@@ -27,6 +27,11 @@ from .common import GRID, TEXT_GREY, Styles, build_pdf, day_words, escape, fmt, 
 from .data import FormData, Occasion, PersonData, better
 
 MAX_OCCASIONS = 8  # on one chart; earlier ones are counted in a note
+# Of a form without its own section, the most scores one table shows beside the dates, fewer where a label's
+# longest word would not fit its column (in large print, 'Friends' was cut 'Friend/s' at 5): the rest go in the
+# next table (only the first 5 were shown, the rest dropped without a word)
+SCORES_PER_TABLE = 5
+CELL_PADDING_PT = 6  # _table's left and right padding
 SHORT_NAMES = {"ac_goal": "Goals", "ac_task": "Tasks", "ac_bond": "Bond", "wai_goal": "Goals", "wai_task": "Tasks",
                "wai_bond": "Bond"}
 ALLIANCE = {"alliance-check": ("ac_total", ("ac_goal", "ac_task", "ac_bond")),
@@ -427,9 +432,10 @@ def _gas(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
 
 
 def _other(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
-    """A form without its own section: a table of its first scores, or, when there are no scores to show (its
-    template is not installed, or has no scoring), the days it was returned with a plain note."""
-    rules = list(data.rules.values())[:5]
+    """A form without its own section: tables of its scores (``SCORES_PER_TABLE`` a table), or, when there are no
+    scores to show (its template is not installed, or has no scoring), the days it was returned with a plain
+    note."""
+    rules = list(data.rules.values())
     width = _width(s)
     heading = Paragraph(escape(data.title if data.title != data.form else TITLES.get(data.form, data.form)),
                         s.heading)
@@ -437,9 +443,18 @@ def _other(occasions: list[Occasion], data: FormData, s: Styles) -> list[Any]:
         rows = [["Date"]] + [[_date_cell(o)] for o in occasions]
         return [KeepTogether([heading, Paragraph("You returned this form on the days below. It has no scores to "
                                                  "show here.", s.body), _table(rows, s, [width * 0.34])])]
-    rows = [["Date", *[r.label.split(" (")[0] for r in rules]]]
-    rows += [[_date_cell(o), *[_cell(o, r.id) for r in rules]] for o in occasions]
-    return [heading, _table(rows, s, [width * 0.28] + [width * 0.72 / len(rules)] * len(rules))]
+    labels = [r.label.split(" (")[0] for r in rules]
+    longest_pt = max(stringWidth(word, BOLD, s.size * 0.9) for label in labels for word in label.split() or [""])
+    per_table = max(1, min(SCORES_PER_TABLE, len(rules), int(width * 0.72 // (longest_pt + CELL_PADDING_PT))))
+    tables: list[Any] = [heading]
+    for first in range(0, len(rules), per_table):
+        some = range(first, min(first + per_table, len(rules)))
+        rows = [["Date", *[labels[i] for i in some]]]
+        rows += [[_date_cell(o), *[_cell(o, rules[i].id) for i in some]] for o in occasions]
+        tables += [Spacer(1, s.size * 0.4)] if first else []
+        # every table's columns as wide as the first's, so that they line up
+        tables.append(_table(rows, s, [width * 0.28] + [width * 0.72 / per_table] * len(some)))
+    return tables
 
 
 def _notes(dated_by: set[str], s: Styles) -> list[Any]:
