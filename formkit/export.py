@@ -19,6 +19,7 @@ machine's guess with ``needs_review=1``. Serials are written as printed on the f
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,9 @@ def read_codes(*paths: Path) -> Codes:
         for row in reader:
             typed = (row[columns["serial"]] or "").strip()
             serial = normalise_serial(typed)
-            code = (row[columns["code"]] or "").strip()
+            # composed (NFC), as the review app stores what is typed: 'Zoë' saved decomposed by a Mac's
+            # spreadsheet and 'Zoë' typed were two people in the export, and one in the reports
+            code = unicodedata.normalize("NFC", (row[columns["code"]] or "").strip())
             if not serial or not code:
                 continue
             where = f"{path}:{reader.line_num}"

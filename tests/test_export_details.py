@@ -90,6 +90,17 @@ def test_a_serial_given_two_codes_is_an_error_naming_both_files(tmp_path):
     assert read_codes(first, first) == {SERIALS[0]: "P01"}
 
 
+def test_a_code_written_decomposed_is_the_code_typed_composed(tmp_path):
+    """A codes file saved by a Mac keeps 'Zoë' as 'Zoe' and a combining diaeresis: the review app stores what is
+    typed composed, so the export held two people where the reports found one."""
+    decomposed, composed = "Zoe\u0308-1", "Zo\u00eb-1"
+    first, second = tmp_path / "run1.csv", tmp_path / "run2.csv"
+    first.write_text(f"serial,code\n{format_serial(SERIALS[0])},{decomposed}\n", encoding="utf-8")
+    second.write_text(f"serial,code\n{format_serial(SERIALS[0])},{composed}\n{format_serial(SERIALS[1])},{composed}\n",
+                      encoding="utf-8")
+    assert read_codes(first, second) == {SERIALS[0]: composed, SERIALS[1]: composed}
+
+
 # 2. a value waiting for review ----------------------------------------------------------------------------
 
 def _row(serial: str, field: str, kind: str, value: str, review: bool = False, status: str = "read",
