@@ -123,7 +123,10 @@ def test_a_worker_killed_while_it_says_which_item_it_begins_leaves_no_one_waitin
     for call in range(1000, 1020):
         writer = context.Process(target=_say_begun_for_ever, args=(said, call))
         writer.start()
-        time.sleep(0.02)
+        heard_from = time.monotonic() + 30
+        while not any(key[0] == call for key in list(batch._began)):  # killed while it writes, not before
+            assert time.monotonic() < heard_from, "the writer was never heard"
+            time.sleep(0.001)
         writer.kill()
         writer.join()
     saying = threading.Thread(target=say_begun, args=(said, 999, 7), daemon=True)
@@ -135,7 +138,7 @@ def test_a_worker_killed_while_it_says_which_item_it_begins_leaves_no_one_waitin
     assert not listening.is_alive()
     assert batch._began.pop((999, 7)) == os.getpid()
     written = [key for key in batch._began if 1000 <= key[0] < 1020]
-    assert len({call for call, _ in written}) == 20  # each writer was heard, none of them garbled
+    assert {call for call, _ in written} == set(range(1000, 1020))  # none garbled: no other call was heard
     for key in written:
         del batch._began[key]
     heard.close()
