@@ -12,11 +12,12 @@ from formkit.records import FieldValue
 from .marks import BoxMeasure, Mark
 from .resolve import flag_for_review
 
-# Of the median darkness (``BoxMeasure.peak``) of the darkest marked box of the page's other answered fields.
-# Measured 2026-12-07 on 1,600 pages (20 conditions of scan_accuracy.py, 30 pages each; ten adversarial
-# conditions, 40 each): what a rubber left, 0.52-0.57 of the person's marks; ticks and crosses, 0.77 at the
-# least (a 3 MP photo with rolling-shutter wobble); light pencil ticks on pages of pen marks, 0.55-0.75
-FAINTER_SHARE = 0.7
+# Of the median darkness (``BoxMeasure.peak``) of the darkest marked box of the page's other fields with a mark.
+# Measured 2026-12-07 on 1,000 pages (20 conditions of scan_accuracy.py, 30 pages each; ten adversarial
+# conditions, 40 each): what a rubber left, 0.52-0.57; of 3,075 ticks and crosses, one under 0.7 (0.697, a 3 MP
+# photo with rolling-shutter wobble) and none under 0.65 but for a pen that skips over half its strokes (4);
+# light pencil ticks on pages of pen marks, most under 0.7, most of them flagged as faint already
+FAINTER_SHARE = 0.65
 # other fields with a mark to judge by: one, as a page may be mostly rubbed out (a K10 page of eight rows
 # rubbed out had one other row marked: two ticks, a double mark)
 FAINTER_MIN_FIELDS = 1
