@@ -542,9 +542,6 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
             handwriting.crop_jpeg = _field_crop(warped, f)  # handwriting: its image always kept
             values.append(handwriting)
     in_image = [(f, v) for f, v in zip(page.fields, values, strict=True) if f.id not in outside]
-    in_view = [(f.id, v) for f, v in in_image if isinstance(f, ChoiceField)]
-    fainter_marks.flag_fainter_marks([v for _, v in in_view], [reads[k] for k, _ in in_view],
-                                     [measures[k] for k, _ in in_view])
     washout.flag_washed_out(warped, [f for f, _ in in_image], [v for _, v in in_image],
                             {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
     beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)
@@ -552,6 +549,10 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     writing_in_box.flag_writing_in_boxes(warped, page, values)
     overlaid.flag_boxes_under_something(warped, page, values, references={
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
+    # last: a field flagged for what lies on or beside its box keeps that reason, the more telling one
+    in_view = [(f.id, v) for f, v in in_image if isinstance(f, ChoiceField)]
+    fainter_marks.flag_fainter_marks([v for _, v in in_view], [reads[k] for k, _ in in_view],
+                                     [measures[k] for k, _ in in_view])
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, BESIDE_MM, field_window(f))
