@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -46,6 +47,11 @@ TRACK_SLACK_PX = 1  # the bands stay where registration puts them unless the lin
 # this far apart is looked at piece by piece; the crossing is creases when every piece with ink enough for a
 # stroke (``MIN_BAND_INK_MM2``) is one.
 CREASE_GAP_MM = 0.25
+# A light pencil mark (grey 185-200 on white paper, 22-27 % darker than it) is under INK_CONTRAST: a line it
+# crossed read blank at 0.95, unflagged (a find-only pass, 2026-12-07: 84 of 160 lines of light pencil). Where
+# nothing crosses a line at the ink's contrast, crossings are looked for again at this one; one found (neither a
+# crease nor a shadow's edge) is told (``LineReading.faint_mm``), and the line goes to review
+FAINT_CONTRAST = CREASE_CONTRAST
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,11 @@ class LineReading:
     # the ends ("start", "end") whose printed tick was not found near where registration puts it: the line is
     # then measured from where registration puts that end, which may be wrong (``_find_tick``)
     ends_not_found: tuple[str, ...] = ()
+    faint_mm: tuple[float, ...] = ()  # on a line nothing crosses at the ink's contrast: crossings at FAINT_CONTRAST
 
 
-def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM) -> LineReading:
+def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM,
+              ink_contrast: float | None = None) -> LineReading:
     """Where pen strokes cross the visual-analogue ``line``.
 
     ``page``: the registered page, 2-D uint8 grey, ``px_per_mm`` pixels per mm (8 after warping); the
@@ -69,7 +77,8 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     the line's start (left end), and whether one touches an end tick.
 
     A pen stroke that crosses the line leaves ink in the bands just above and just below it, at
-    (nearly) the same columns, however slanted. Its position is the middle of the two."""
+    (nearly) the same columns, however slanted. Its position is the middle of the two. ``ink_contrast``: how
+    much darker than the paper ink is, in place of the rule the printed line's darkness gives (``_ink_contrast``)."""
     y = int(round(line.y1_mm * px_per_mm))
     x1, x2 = line.x1_mm * px_per_mm, line.x2_mm * px_per_mm
     pad = int(round(3 * px_per_mm))
@@ -78,7 +87,8 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     top = max(0, y - near1 - int(2 * px_per_mm))
     region = page[top:y + near1 + int(2 * px_per_mm) + 1, c0:c1]
     background = paper(region, px_per_mm)
-    contrast, faded = _ink_contrast(region, background, y - top, px_per_mm)
+    contrast, faded = _ink_contrast(region, background, y - top, px_per_mm) if ink_contrast is None else (
+        ink_contrast, False)
     ink = darker_than(region, background, contrast)
     faint = None  # the same at CREASE_CONTRAST, made for the first crossing
     # the rows of the region just above and just below the printed line, where it lies in each column
@@ -139,7 +149,12 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     for tick_x in (x1, x2):
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
-    return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), faded, tuple(edges), ends_not_found)
+    reading = LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), faded, tuple(edges),
+                          ends_not_found)
+    if ink_contrast is None and not (positions or wide or faded or near_tick) and contrast > FAINT_CONTRAST:
+        faint_mm = read_line(page, line, px_per_mm, FAINT_CONTRAST).positions_mm
+        reading = dataclasses.replace(reading, faint_mm=faint_mm)
+    return reading
 
 
 def _line_rows(region: np.ndarray, expected_row: int, ends: tuple[float, float], px_per_mm: float) -> np.ndarray:

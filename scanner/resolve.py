@@ -150,6 +150,11 @@ def _line_value(field: LineField, reading: LineReading) -> FieldValue:
             where = ", ".join(f"{p:.1f}" for p in reading.creases_mm)
             return result("", REVIEW_CONFIDENCE, f"a straight line runs across it and far beyond at {where} mm from "
                                                  "the start: a fold (blank), or a mark?")
+        if reading.faint_mm:  # under the ink's contrast: a light pencil mark, or a smudge?
+            raw["faint_mm"] = list(reading.faint_mm)
+            where = ", ".join(f"{p:.1f}" for p in reading.faint_mm)
+            return result("", REVIEW_CONFIDENCE, f"a faint mark crosses the line at {where} mm from the start: a light "
+                                                 "pencil mark?")
         return result("", sure)
     if len(reading.positions_mm) > 1:
         return result("", REVIEW_CONFIDENCE, f"{len(reading.positions_mm)} marks cross the line")

@@ -240,6 +240,27 @@ def test_a_shadows_sharp_edge_across_a_blank_line_is_no_mark_read(tmp_path):
     assert [round(p) for p in read_line(shaded, line).positions_mm] == [30]
 
 
+@pytest.mark.parametrize("grey_level", [190, 200])
+def test_a_light_pencil_mark_across_a_line_goes_to_review_not_read_blank(tmp_path, grey_level):
+    """Light pencil (grey 185-200 on white paper) is under the ink's contrast: the line it crossed read blank at
+    0.95, unflagged (a find-only pass, 2026-12-07: 84 of 160 such lines). A blank line, and specks of noise
+    above and below one, still read blank, unflagged."""
+    from scanner.lines import read_line
+    from scanner.resolve import resolve_line
+
+    grey, vas_lines = registered_vas_page(tmp_path)
+    line, blank, specked = vas_lines[:3]
+    x, y = int((line.x1_mm + 42) * 8), int(line.y1_mm * 8)
+    cv2.line(grey, (x, y - 20), (x + 3, y + 20), grey_level, 3)  # a 0.4 mm stroke, 2.5 mm each way
+    x, y = int((specked.x1_mm + 60) * 8), int(specked.y1_mm * 8)
+    grey[y - 10, x] = grey[y + 10, x + 2] = grey_level
+    value = resolve_line(line, read_line(grey, line))
+    assert value.needs_review and value.value == "" and "faint mark crosses the line at 42" in value.reason
+    for field in (blank, specked):
+        value = resolve_line(field, read_line(grey, field))
+        assert value.value == "" and not value.needs_review, value.reason
+
+
 def test_a_line_printed_fainter_than_marks_can_be_told_against_goes_to_review(tmp_path):
     """Faded to a tenth of its contrast (print 18 grey levels under its paper), a page of lines alone has no
     box border to say the image is too faint: its marks were lost and each line accepted as blank."""
