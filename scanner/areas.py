@@ -11,7 +11,7 @@ import numpy as np
 
 from formkit.layout.model import Box
 
-from .ink import INK_CONTRAST, STROKE_MAX_MM, closed_paper, darker_than, ink_mask
+from .ink import INK_CONTRAST, STROKE_MAX_MM, closed_paper, darker_than, stroke_ink
 from .register import WARP_PX_PER_MM, box_slices
 
 INK_MM2 = 0.5  # this much handwriting (a thin pencil "1" is about 0.75 mm²) means the area is written in
@@ -29,7 +29,7 @@ def handwriting_mask(region: np.ndarray, px_per_mm: float = WARP_PX_PER_MM, rule
     part of long horizontal or vertical printed rules: straight runs of ``RULE_MM`` or more, anywhere, or
     only where ``rules_near`` (bool, the shape of ``region``) is set, for a caller who knows where the
     print's rules are (an upright 1 is such a run). Ink is ``contrast`` darker than the paper."""
-    ink = (ink_mask(region, px_per_mm, contrast) & stroke_mask(region, px_per_mm, contrast)).astype(np.uint8)
+    ink = stroke_ink(region, px_per_mm, contrast).astype(np.uint8)  # ink_mask & stroke_mask
     rule = max(3, int(RULE_MM * px_per_mm))
     # Noise breaks a thin light rule into pieces; bridge short gaps along each direction first.
     bridge = max(3, int(0.6 * px_per_mm))

@@ -43,6 +43,8 @@ NOISE_BLUR_MM = 0.15  # a band or wire is 0.8 mm wide or more
 INSET_MM = 0.7  # the inside of a box, clear of its printed border (marks.INNER_INSET_MM)
 LEAST_INSIDE_MM2 = 0.25  # of the band inside the box
 SEEN_STATES = ("marked", "heavy", "filled")
+_BandPieces = tuple[np.ndarray, np.ndarray, np.ndarray] | None  # ``_band_pieces``' answer
+_Pieces = dict[tuple[float, ...], _BandPieces]
 FILLS = ("heavy", "filled")  # a lone fill may be read as the answer (``formkit.conventions``), flagged or not
 
 
@@ -62,10 +64,11 @@ def flag_marks_running_on(page: np.ndarray, layout_page: Page, values: list[Fiel
         into: dict[str, list[str]] = {}
         others = [b for b in every_seen if b[0] != value.field]
         for option, box in seen:
-            both_mm, one_mm = runs_on_mm(page, layout_page, box, px_per_mm)
+            pieces: _Pieces = {}  # a box's band, when both looks need it (a tenth of them, 2026-12-07)
+            both_mm, one_mm = runs_on_mm(page, layout_page, box, px_per_mm, pieces)
             if both_mm >= BOTH_WAYS_MM or one_mm >= ONE_WAY_MM:
                 running[option] = [round(both_mm, 1), round(one_mm, 1)]
-            other = into_other_question(page, layout_page, box, others, px_per_mm)
+            other = into_other_question(page, layout_page, box, others, px_per_mm, pieces)
             if other:
                 into[option] = list(other)
         if running:
@@ -101,13 +104,13 @@ def _seen_boxes(f: ChoiceField, value: FieldValue) -> list[tuple[str, Box]]:
             if state in SEEN_STATES]
 
 
-def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM
-               ) -> tuple[float, float]:
+def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float = WARP_PX_PER_MM,
+               pieces: _Pieces | None = None) -> tuple[float, float]:
     """How far the ink in ``box`` runs on past it, in mm: (the most it reaches past opposite sides, the
     most it reaches past any one side), each 0 when the box holds no such ink, or when no dark pixel off
     the print lies as far out as ``BOTH_WAYS_MM`` on opposite sides or ``ONE_WAY_MM`` on one
     (``_dark_far_enough``: most marked boxes, spared the analysis). Looked at within ``REACH_MM`` of the
-    box."""
+    box. ``pieces``: where the box's band (``_band_pieces``) is kept for ``into_other_question``, or found."""
     rows, cols = box_slices(box, REACH_MM, page.shape, px_per_mm)
     printed, near_lines, in_boxes = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
@@ -115,10 +118,10 @@ def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float =
     if not _dark_far_enough(page[rows, cols], printed | near_lines, in_boxes, (top, bottom, left, right),
                             px_per_mm):
         return 0.0, 0.0
-    pieces = _band_pieces(page[rows, cols], printed, (top, bottom, left, right), px_per_mm)
-    if pieces is None:
+    found = _kept_band_pieces(pieces, page[rows, cols], printed, (top, bottom, left, right), px_per_mm)
+    if found is None:
         return 0.0, 0.0
-    labels, band, counts = pieces
+    labels, band, counts = found
     least_px = LEAST_INSIDE_MM2 * px_per_mm ** 2
     both_mm = one_mm = 0.0
     for label in np.flatnonzero(counts >= least_px):
@@ -134,14 +137,16 @@ def runs_on_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float =
 
 
 def into_other_question(page: np.ndarray, layout_page: Page, box: Box, others: list[tuple[str, str, Box]],
-                        px_per_mm: float = WARP_PX_PER_MM) -> tuple[str, str] | None:
+                        px_per_mm: float = WARP_PX_PER_MM, pieces: _Pieces | None = None
+                        ) -> tuple[str, str] | None:
     """The other question's option (field id, option) into whose box the ink in ``box`` (a marked box, where
     found) runs, ``LEAST_INSIDE_MM2`` of one piece of its band (``_band_pieces``) inside each, clear of their
     borders: a tick twice as tall as the rows are apart, or one cross over two questions, read as an answer
     to each (an adversarial pass, 2026-12-06: the row above a tall tick read as its option at 0.82-0.93, 13
     to 19 rows of 74 a capture). ``others``: (field id, option, box where found) of the boxes of the page's
     other choice fields read as marked (a blurred photo's border remnants join a mark to an empty box above
-    it); looked at within ``REACH_MM`` of ``box``. ``None`` when there is none."""
+    it); looked at within ``REACH_MM`` of ``box``. ``None`` when there is none. ``pieces``: as ``runs_on_mm``
+    takes it."""
     rows, cols = box_slices(box, REACH_MM, page.shape, px_per_mm)
     inset = INSET_MM * px_per_mm
     least_px = LEAST_INSIDE_MM2 * px_per_mm ** 2
@@ -159,11 +164,11 @@ def into_other_question(page: np.ndarray, layout_page: Page, box: Box, others: l
     if not near:
         return None
     left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
-    pieces = _band_pieces(region, printed, (top, top + box.h_mm * px_per_mm, left, left + box.w_mm * px_per_mm),
-                          px_per_mm)
-    if pieces is None:
+    found = _kept_band_pieces(pieces, region, printed,
+                              (top, top + box.h_mm * px_per_mm, left, left + box.w_mm * px_per_mm), px_per_mm)
+    if found is None:
         return None
-    labels, band, counts = pieces
+    labels, band, counts = found
     own = [label for label in np.flatnonzero(counts >= least_px) if label]
     for field_id, option, b in near:
         there = labels[inside(b)][band[inside(b)]]
@@ -195,6 +200,18 @@ def _across_the_gap(piece: np.ndarray, printed: np.ndarray, box: Box, other: Box
         return True  # they touch: nothing between them to cross
     open_paper = ~printed[top:bottom, left:right].all(axis=1)
     return bool(piece[top:bottom, left:right].any(axis=1)[open_paper].all())
+
+
+def _kept_band_pieces(kept: _Pieces | None, region: np.ndarray, printed: np.ndarray,
+                      edges_px: tuple[float, float, float, float], px_per_mm: float) -> _BandPieces:
+    """``_band_pieces`` of one box's window, from ``kept`` when found there for the same window and edges (its
+    arrays are only read), else found and kept in it."""
+    if kept is None:
+        return _band_pieces(region, printed, edges_px, px_per_mm)
+    key = (*edges_px, *region.shape, px_per_mm)
+    if key not in kept:
+        kept[key] = _band_pieces(region, printed, edges_px, px_per_mm)
+    return kept[key]
 
 
 def _band_pieces(region: np.ndarray, printed: np.ndarray, edges_px: tuple[float, float, float, float],

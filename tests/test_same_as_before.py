@@ -12,7 +12,16 @@ from formkit.layout import build_layout
 from formkit.layout.model import Box, ChoiceField, bounding_box, field_boxes
 from formkit.template import resolve_template
 from scanner import areas, beside, beside_ink, marks, placement, stains, washout
-from scanner.ink import INK_CONTRAST, LINE_THICKNESS_PERCENTILE, _beyond, below, percentile, without_printed_lines
+from scanner.ink import (
+    INK_CONTRAST,
+    LINE_THICKNESS_PERCENTILE,
+    STROKE_MAX_MM,
+    _beyond,
+    below,
+    percentile,
+    stroke_ink,
+    without_printed_lines,
+)
 from scanner.register import box_slices
 
 PX_PER_MM = 8.0
@@ -259,3 +268,23 @@ def test_the_dark_pixels_beside_a_rows_boxes_are_counted_as_they_were(seed):
             for contrast in (INK_CONTRAST, beside.FAINT_INK_CONTRAST):
                 assert beside_ink.dark_pixels(page, layout_page, f, boxes, PX_PER_MM, contrast) == \
                     _dark_pixels_as_before(page, layout_page, f, boxes, PX_PER_MM, contrast)
+
+
+def _stroke_ink_as_before(region, px_per_mm, contrast):
+    """``areas.handwriting_mask``'s ink as first written: ``ink_mask`` (a max filter, blurred) and
+    ``stroke_mask`` (a closing of its own) each computed, and both taken."""
+    size = max(3, int(round(STROKE_MAX_MM * px_per_mm)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    paper = cv2.blur(cv2.dilate(region, kernel), (size, size))
+    closed = cv2.morphologyEx(region, cv2.MORPH_CLOSE, kernel)
+    scale = np.float32(1.0 - contrast)
+    return (region.astype(np.float32) < paper.astype(np.float32) * scale) & \
+        (region.astype(np.float32) < closed.astype(np.float32) * scale)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("px_per_mm", [8.0, 4.0, 11.8, 1.0])
+def test_strokes_ink_is_what_the_ink_and_the_stroke_masks_gave_together(seed, px_per_mm):
+    page, _ = _page(seed, (120 + 17 * seed, 90 + 31 * seed))
+    for contrast in (INK_CONTRAST, 0.15, 0.5):
+        assert np.array_equal(stroke_ink(page, px_per_mm, contrast), _stroke_ink_as_before(page, px_per_mm, contrast))

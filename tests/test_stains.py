@@ -133,3 +133,28 @@ def test_a_tick_as_tall_as_two_questions_flags_both_not_the_row_above_as_answere
     assert below.needs_review and below.value == str(column) and "k10_04" in below.reason, below
     assert below.raw[RAW_INTO_QUESTION] == {str(column): ["k10_04", str(up_to)]}
     assert flagged_otherwise(below.raw)
+
+
+def test_a_box_both_looks_need_is_cut_into_pieces_once_with_the_same_answers(monkeypatch):
+    """A stroke through a marked box, far up into the box of the row above and on down the page: how far it runs
+    on and which other question it runs into are both measured on the box's band, found once for the two."""
+    page = build_layout(resolve_template("k10")).pages[0]
+    image = np.full((int(page.height_mm * 8), int(page.width_mm * 8)), 240, np.uint8)
+    box, above = option_box(page, "k10_05", 3), option_box(page, "k10_04", 3)
+    for b in (box, above):  # the printed borders
+        corners = [int(v * 8) for v in (b.x_mm, b.y_mm, b.x_mm + b.w_mm, b.y_mm + b.h_mm)]
+        cv2.rectangle(image, corners[:2], corners[2:], 30, 2)
+    centre = (int((box.x_mm + box.w_mm / 2) * 8), int((box.y_mm + box.h_mm / 2) * 8))
+    cv2.line(image, centre, (centre[0] + 4, int((above.y_mm + above.h_mm / 2) * 8)), 40, 4)
+    cv2.line(image, centre, (centre[0] - 4, int((box.y_mm + box.h_mm + 6) * 8)), 40, 4)  # and on down the page
+    others = [("k10_04", "3", above)]
+    found = []
+    band_pieces = stains._band_pieces
+    monkeypatch.setattr(stains, "_band_pieces", lambda *args: found.append(args) or band_pieces(*args))
+    alone = (stains.runs_on_mm(image, page, box), stains.into_other_question(image, page, box, others))
+    assert len(found) == 2  # each look needs the band
+    pieces: dict = {}
+    together = (stains.runs_on_mm(image, page, box, pieces=pieces),
+                stains.into_other_question(image, page, box, others, pieces=pieces))
+    assert together == alone and together[1] == ("k10_04", "3")
+    assert len(found) == 3 and len(pieces) == 1
