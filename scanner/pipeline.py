@@ -34,6 +34,7 @@ from . import (
     fainter_marks,
     hollow,
     labels,
+    light_ticks,
     marks,
     overlaid,
     page_flags,
@@ -551,6 +552,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
     # last: a field flagged for what lies on or beside its box keeps that reason, the more telling one
     in_view = [(f.id, v) for f, v in in_image if isinstance(f, ChoiceField)]
+    light_ticks.flag_light_ticks(warped, [v for _, v in in_view], [reads[k] for k, _ in in_view],
+                                 [measures[k] for k, _ in in_view], [boxes[k] for k, _ in in_view], source_px_per_mm)
     fainter_marks.flag_fainter_marks([v for _, v in in_view], [reads[k] for k, _ in in_view],
                                      [measures[k] for k, _ in in_view])
     for f, value in zip(page.fields, values, strict=True):
