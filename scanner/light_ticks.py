@@ -1,4 +1,4 @@
-"""A row read blank whose one box holds a stroke lighter than a trace of ink: a tick in light pencil. Ticks
+"""A row read blank whose one or two boxes hold strokes lighter than a trace of ink: ticks in light pencil. Ticks
 at grey 190-200 on white paper lie under ``marks.WEAK_LEVEL`` (a quarter of the paper-to-border contrast), and
 a row ticked so read blank at confidence 1.0, unflagged (a find-only pass, 2026-12-07: from 2 of 185 fields at
 grey 190 to 118 at 200, a whole page read unanswered). Their boxes' mean darkness overlaps what a crumpled
@@ -35,9 +35,9 @@ def flag_light_ticks(page: np.ndarray, values: list[FieldValue], states: list[li
                      px_per_mm: float = WARP_PX_PER_MM) -> None:
     """Flag each choice value, in place, read blank and unflagged with every box empty, where one or two of its
     boxes (``MOST_LIT``) hold ``LIGHT_TICK_MM2`` of light strokes (``light_strokes_mm2``) and the others under
-    half as much. ``page``: the registered page; the
-    other arguments, one item a field, in one order: its value, its boxes' states and measures, and where its
-    boxes were found. Not where the image had under ``LEAST_SOURCE_PX_PER_MM`` (``source_px_per_mm``)."""
+    half as much. ``page``: the registered page; the other arguments, one item a field, in one order: its
+    value, its boxes' states and measures, and where its boxes were found. Not where the image had under
+    ``LEAST_SOURCE_PX_PER_MM`` (``source_px_per_mm``)."""
     if source_px_per_mm < LEAST_SOURCE_PX_PER_MM:
         return
     for value, field_states, field_measures, field_boxes in zip(values, states, measures, boxes, strict=True):
