@@ -14,7 +14,7 @@ from formkit.layout.model import Box
 from formkit.records import FieldValue
 
 from .ink import STROKE_MAX_MM, closed_paper
-from .marks import INNER_INSET_MM, LOW_RES_PX_PER_MM, BoxMeasure, Mark
+from .marks import INNER_INSET_MM, LEAST_CONTRAST, LOW_RES_PX_PER_MM, BoxMeasure, Mark
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
 
@@ -65,7 +65,8 @@ def light_strokes_mm2(page: np.ndarray, box: Box, contrast: float, px_per_mm: fl
     if min(window.shape) <= 2 * inset + 2:
         return 0.0
     paper = closed_paper(window, STROKE_MAX_MM, px_per_mm).astype(np.int16)
-    light = (paper - window.astype(np.int16)) > LIGHT_LEVEL * contrast
+    # as ``marks.measure_box`` takes it: a washed-out box's contrast (or none) would make any grain a stroke
+    light = (paper - window.astype(np.int16)) > LIGHT_LEVEL * max(contrast, LEAST_CONTRAST)
     inside = light[inset:-inset, inset:-inset].astype(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
     long_px = STROKE_LONG_MM * px_per_mm

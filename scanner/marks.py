@@ -25,6 +25,7 @@ BORDER_BAND_MM = 0.35
 RING_MM = (0.9, 1.7)
 INK_LEVEL = 0.5  # normalised darkness from which a pixel counts as ink
 WEAK_LEVEL = 0.25  # a trace of ink: smooth shadows stay below it, erased pencil does not
+LEAST_CONTRAST = 40.0  # grey levels, paper to border, a box is measured against: a washed-out box's grain is no ink
 GREY_LEVELS = np.arange(256, dtype=np.float32)
 # The edge of a shadow across a box darkens part of it like ink. Where the paper around a box differs from
 # side to side by more than this share of the contrast, the box is measured against its darkest side's
@@ -184,7 +185,7 @@ def _lit_trace(page: np.ndarray, box: Box, inner: np.ndarray, whites: list[float
     paper = lit_paper(page, box, whites, px_per_mm)
     if paper is None:
         return 0.0
-    darkness = (paper - inner.astype(np.float32)) / np.maximum(paper - black, 40.0)
+    darkness = (paper - inner.astype(np.float32)) / np.maximum(paper - black, LEAST_CONTRAST)
     return float(np.count_nonzero(darkness > WEAK_LEVEL) / inner.size)
 
 
@@ -309,7 +310,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     ``local_references``, when already counted.
     """
     white, black = references or local_references(page, box, px_per_mm)
-    contrast = max(white - black, 40.0)
+    contrast = max(white - black, LEAST_CONTRAST)
     inner = page[box_slices(box, -INNER_INSET_MM, page.shape, px_per_mm)]
     counts = np.bincount(inner.ravel(), minlength=256)
     paper_white, paper_contrast = white, contrast
@@ -324,12 +325,12 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
         if step > SHADOW_EDGE_STEP and _shade_inside(inner, whites):
             # a shadow's edge: the shaded part of the box is paper, not ink
             # ... but what is darker than that shade is not shade: ink the rule below would take for paper
-            darker_than_shade = darkest - SHADE_SPREAD * max(darkest - black, 40.0) > GREY_LEVELS
+            darker_than_shade = darkest - SHADE_SPREAD * max(darkest - black, LEAST_CONTRAST) > GREY_LEVELS
             unshaded = float(counts[(darkness_of_level > INK_LEVEL) & darker_than_shade].sum() / inner.size)
             covered = _least_side_contrast(page, box, whites, px_per_mm) < COVERED_SIDE * contrast
             lit_trace = _lit_trace(page, box, inner, whites, black, contrast, px_per_mm)
             paper_white = min(white, darkest)
-            paper_contrast = max(paper_white - black, 40.0)
+            paper_contrast = max(paper_white - black, LEAST_CONTRAST)
             darkness_of_level = np.clip((paper_white - GREY_LEVELS) / paper_contrast, 0.0, 1.0)
             weak = float(counts[darkness_of_level > WEAK_LEVEL].sum() / inner.size)
         peak = float(darkness_of_level[int(percentile_of_levels(counts, inner.size, 5))])
