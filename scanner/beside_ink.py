@@ -254,8 +254,8 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         near_which = near_box[ys, xs]
         entered = np.flatnonzero(np.bincount(near_which[near_which >= 0], minlength=len(boxes)) >= speck_px)
         axis = creases.ink_axis(np.stack([beside_xs, beside_ys], axis=1))
-        if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
-                and axis.ends_px[1] - axis.ends_px[0] >= FOLD_MIN_MM * px_per_mm:
+        straight = axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm
+        if straight and axis.ends_px[1] - axis.ends_px[0] >= FOLD_MIN_MM * px_per_mm:
             entered = entered[:0]  # a long straight line reaching a box: a fold, not a tick's arm
         # a stroke that reaches one of these boxes and into no other field's is this field's, however much
         # nearer another it lies, unless centred within another's boxes: a tick whose low point is in a box's
@@ -266,8 +266,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
             and not any(distance_mm(*centre_mm, other) == 0.0 for other in others)
         if nearest_mm > BESIDE_MM or not ours and nearer_another(centre_mm, own, others, shared):
             continue
-        if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
-                and max(abs(axis.direction)) >= PRINTED_LINE_COS \
+        if straight and max(abs(axis.direction)) >= PRINTED_LINE_COS \
                 and np.mean(near_lines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:
             continue  # a printed rule or border that a bent page moved off its place, or a dash of it
         if np.mean(on_outlines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:

@@ -68,8 +68,7 @@ class LineReading:
     faint_mm: tuple[float, ...] = ()  # on a line nothing crosses at the ink's contrast: crossings at FAINT_CONTRAST
 
 
-def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM,
-              ink_contrast: float | None = None) -> LineReading:
+def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_MM) -> LineReading:
     """Where pen strokes cross the visual-analogue ``line``.
 
     ``page``: the registered page, 2-D uint8 grey, ``px_per_mm`` pixels per mm (8 after warping); the
@@ -77,26 +76,40 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     the line's start (left end), and whether one touches an end tick.
 
     A pen stroke that crosses the line leaves ink in the bands just above and just below it, at
-    (nearly) the same columns, however slanted. Its position is the middle of the two. ``ink_contrast``: how
-    much darker than the paper ink is, in place of the rule the printed line's darkness gives (``_ink_contrast``)."""
+    (nearly) the same columns, however slanted. Its position is the middle of the two."""
     y = int(round(line.y1_mm * px_per_mm))
     x1, x2 = line.x1_mm * px_per_mm, line.x2_mm * px_per_mm
     pad = int(round(3 * px_per_mm))
     c0, c1 = max(0, int(x1) - pad), min(page.shape[1], int(np.ceil(x2)) + pad)
-    near0, near1 = (int(round(v * px_per_mm)) for v in NEAR_MM)
+    near1 = int(round(NEAR_MM[1] * px_per_mm))
     top = max(0, y - near1 - int(2 * px_per_mm))
     region = page[top:y + near1 + int(2 * px_per_mm) + 1, c0:c1]
     background = paper(region, px_per_mm)
-    contrast, faded = _ink_contrast(region, background, y - top, px_per_mm) if ink_contrast is None else (
-        ink_contrast, False)
-    ink = darker_than(region, background, contrast)
-    faint = None  # the same at CREASE_CONTRAST, made for the first crossing
+    contrast, faded = _ink_contrast(region, background, y - top, px_per_mm)
     # the rows of the region just above and just below the printed line, where it lies in each column
     line_rows = _line_rows(region, y - top, (x1 - c0, x2 - c0), px_per_mm)
+    faint = darker_than(region, background, CREASE_CONTRAST)  # a crossing's ink with its faint edges
+    args = (page, line, px_per_mm, region, background, line_rows, (top, c0), faint)
+    reading = dataclasses.replace(_crossings(*args, contrast), faded=faded)
+    if not (reading.positions_mm or reading.wide_mm or faded or reading.near_tick) and contrast > FAINT_CONTRAST:
+        reading = dataclasses.replace(reading, faint_mm=_crossings(*args, FAINT_CONTRAST).positions_mm)
+    return reading
+
+
+def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.ndarray, background: np.ndarray,
+               line_rows: np.ndarray, origin: tuple[int, int], faint: np.ndarray, contrast: float) -> LineReading:
+    """``read_line``'s crossings of ``line`` by strokes ``contrast`` darker than the paper (``faded`` left False),
+    from the ``region`` of ``page`` round it at ``origin`` (top row, first column), the paper under it
+    (``background``), the printed line's row in each of its columns (``line_rows``) and its ink at
+    CREASE_CONTRAST (``faint``), all made once for the line however many contrasts it is read at."""
+    top, c0 = origin
+    x1, x2 = line.x1_mm * px_per_mm, line.x2_mm * px_per_mm
+    near0, near1 = (int(round(v * px_per_mm)) for v in NEAR_MM)
+    ink = darker_than(region, background, contrast)
     above, below = (_band(ink, line_rows, first, last) for first, last in ((-near1, -near0), (near0 + 1, near1 + 1)))
     ink_above = above.any(axis=0)
     ink_below = below.any(axis=0)
-    cols = np.arange(c0, c1)
+    cols = np.arange(c0, c0 + region.shape[1])
     # The printed end ticks are found in the image rather than assumed, so a registration error of a
     # millimetre neither hides a mark nor turns a tick into one; the line is measured between them.
     start, end = (_find_tick(above, below, nominal - c0, px_per_mm) for nominal in (x1, x2))
@@ -129,8 +142,6 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
         if stop - start > MAX_CROSSING_MM * px_per_mm:
             wide.append(tuple(round((c0 + c - x1) / scale_px_per_mm, 1) for c in (start, stop)))
             continue
-        if faint is None:
-            faint = darker_than(region, background, CREASE_CONTRAST)
         row = int(np.median(line_rows[start:stop]))
         bands = ((max(0, row - near1), max(0, row - near0)), (row + near0 + 1, row + near1 + 1))
         if _creased(page, faint, (top, c0), bands, (start, stop), px_per_mm, least_px):
@@ -149,12 +160,7 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
     for tick_x in (x1, x2):
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
-    reading = LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), faded, tuple(edges),
-                          ends_not_found)
-    if ink_contrast is None and not (positions or wide or faded or near_tick) and contrast > FAINT_CONTRAST:
-        faint_mm = read_line(page, line, px_per_mm, FAINT_CONTRAST).positions_mm
-        reading = dataclasses.replace(reading, faint_mm=faint_mm)
-    return reading
+    return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), False, tuple(edges), ends_not_found)
 
 
 def _line_rows(region: np.ndarray, expected_row: int, ends: tuple[float, float], px_per_mm: float) -> np.ndarray:

@@ -174,11 +174,11 @@ def _lit_trace(page: np.ndarray, box: Box, inner: np.ndarray, whites: list[float
     """The share of the inside of ``box`` (``inner``, as ``measure_box`` cuts it) at least WEAK_LEVEL of the
     contrast darker than the paper level with it (``lit_paper``): a mark in the lit part of a box that a
     shadow's edge crosses, lighter than the shaded paper the box is otherwise measured against. ``whites``:
-    ``side_whites``; ``black``: the border's
-    grey level; ``contrast``: the box's, grey levels. 0 where neither opposite sides' paper differs by
-    SHADOW_EDGE_STEP of the contrast and LIT_EDGE_SHARE of the paper: no edge crosses the box, though its sides
-    differ (in a blurred 2 MP photo the rules above and below a row darken its top and bottom alike, and a
-    box's own blurred border its inside), or the shade is too light for a mark to hide under it."""
+    ``side_whites``; ``black``: the border's grey level; ``contrast``: the box's, grey levels. 0 where neither
+    opposite sides' paper differs by SHADOW_EDGE_STEP of the contrast and LIT_EDGE_SHARE of the paper: no edge
+    crosses the box, though its sides differ (in a blurred 2 MP photo the rules above and below a row darken its
+    top and bottom alike, and a box's own blurred border its inside), or the shade is too light for a mark to
+    hide under it."""
     edge = max(abs(whites[0] - whites[1]), abs(whites[2] - whites[3])) if len(whites) == 4 else 0.0
     if edge < SHADOW_EDGE_STEP * contrast or edge < LIT_EDGE_SHARE * max(whites):
         return 0.0

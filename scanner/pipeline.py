@@ -551,11 +551,12 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     overlaid.flag_boxes_under_something(warped, page, values, references={
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
     # last: a field flagged for what lies on or beside its box keeps that reason, the more telling one
-    in_view = [(f.id, v) for f, v in in_image if isinstance(f, ChoiceField)]
-    light_ticks.flag_light_ticks(warped, [v for _, v in in_view], [reads[k] for k, _ in in_view],
-                                 [measures[k] for k, _ in in_view], [boxes[k] for k, _ in in_view], source_px_per_mm)
-    fainter_marks.flag_fainter_marks([v for _, v in in_view], [reads[k] for k, _ in in_view],
-                                     [measures[k] for k, _ in in_view])
+    viewed = [f.id for f, _ in in_image if isinstance(f, ChoiceField)]
+    viewed_values = [v for f, v in in_image if isinstance(f, ChoiceField)]
+    viewed_reads, viewed_measures = [reads[k] for k in viewed], [measures[k] for k in viewed]
+    light_ticks.flag_light_ticks(warped, viewed_values, viewed_reads, viewed_measures, [boxes[k] for k in viewed],
+                                 source_px_per_mm)
+    fainter_marks.flag_fainter_marks(viewed_values, viewed_reads, viewed_measures)
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, BESIDE_MM, field_window(f))
