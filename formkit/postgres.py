@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .database import DatabaseURL, require
 from .errors import InputError, OutputError, StoreBusyError, StoreError
+from .records import first_few
 
 ADVISORY_LOCK = 0x666F726D6B6974  # 'formkit': the store's write lock, per database
 LOCK_TIMEOUT = "30s"  # as SQLite's busy timeout
@@ -188,7 +189,6 @@ SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnam
 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND NOT EXISTS (SELECT 1 FROM pg_depend d
 WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
 """
-OTHERS_SHOWN = 5  # of another program's tables, the names a message gives
 
 
 @dataclass
@@ -419,10 +419,8 @@ def open_store(url: DatabaseURL, readonly: bool, statements: list[str], version:
 
 def _check(url: DatabaseURL, found: Found, version: int) -> None:
     if found.version is None or not {"inputs", "pages", "field_values"} <= found.tables:
-        held = sorted(found.tables)
-        shown = ", ".join(held[:OTHERS_SHOWN]) + (f" and {len(held) - OTHERS_SHOWN} more" if len(held) > OTHERS_SHOWN
-                                                   else "")
-        raise StoreError(f"{url.shown}: not a formkit store (a database of something else: it holds {shown}); give "
+        raise StoreError(f"{url.shown}: not a formkit store (a database of something else: it holds "
+                         f"{first_few(sorted(found.tables))}); give "
                          "--db a database of its own, or an empty one")
     if found.version > version:
         raise StoreError(f"{url.shown}: written by a newer formkit (store schema {found.version}, this formkit "
