@@ -109,7 +109,7 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
                    bands: tuple[str, ...], template_dirs: tuple[Path, ...], text_packs: tuple[Path, ...]) -> None:
     """A progress summary to go through with a client: goals, wellbeing (K10), the working alliance and GAS,
     over time, in plain words and large print. Only the person's code is printed, never a name."""
-    from formkit.report.data import person_data, persons
+    from formkit.report.data import known_code, person_data, persons
     from formkit.report.person import person_pdf
 
     code = code.strip() if code is not None else None  # " " is no code: it matched every form without one
@@ -133,7 +133,8 @@ def person_command(db: Path, codes: tuple[Path, ...], code: str | None, every: b
             outputs.append((out / f"{name}.pdf", person_pdf(person_data(forms, person), large_print, band_choice)))
     else:
         assert code is not None
-        person = person_data(forms, code)  # the code as the forms have it, however it was typed
+        # the code as the forms have it: 'P１' typed, or 'Zoë' typed in another Unicode form, found no form
+        person = person_data(forms, known_code(forms, code))
         _refuse_unprintable_codes([person.code])
         outputs = [(out, person_pdf(person, large_print, band_choice))]
     _write(outputs, read_inputs(db, codes, text_packs))

@@ -73,7 +73,7 @@ def test_a_person_code_typed_in_another_unicode_form_finds_the_persons_forms(tmp
 def test_a_code_typed_that_is_two_codes_written_alike_is_refused_naming_both(tmp_path):
     from formkit.errors import InputError
     from formkit.export import read_codes
-    from formkit.report.data import load_forms, person_data
+    from formkit.report.data import known_code, load_forms
 
     db, codes, templates = diary_store(tmp_path, {"DIAA-AAA1": "P\uff11", "DIAB-BBB2": "P\U0001d7cf"})  # P１, P𝟏
     from formkit.catalogue import Catalogue
@@ -84,8 +84,8 @@ def test_a_code_typed_that_is_two_codes_written_alike_is_refused_naming_both(tmp
     finally:
         store.close()
     with pytest.raises(InputError, match="each of the codes 'P１', 'P𝟏'"):
-        person_data(forms, "P1")
-    assert person_data(forms, "P\uff11").code == "P\uff11"  # each still found as written
+        known_code(forms, "P1")
+    assert known_code(forms, "P\uff11") == "P\uff11"  # each still found as written
 
 
 @pytest.mark.parametrize("large_print", [False, True])

@@ -280,8 +280,6 @@ def known_code(forms: Mapping[str, FormData], code: str) -> str:
 
 
 def person_data(forms: Mapping[str, FormData], code: str) -> PersonData:
-    # the code as the forms have it: 'P１' typed, or 'Zoë' typed in another Unicode form, found no form
-    code = known_code(forms, code)
     # in the order the export's change file takes them, so that the report never shows another direction of
     # change: by the written date; one without (none written, or one still being checked) by scan order
     own = {name: in_order([o for o in f.occasions if o.person == code], lambda o: o.written_date, lambda o: o.order)
