@@ -109,9 +109,15 @@ def iso_day(text: str) -> dt.date | None:
     """The day a stored date value (ISO text, as the scanner writes dates) names; ``None`` for '' or anything
     else."""
     try:
-        return dt.date.fromisoformat(text) if text else None
+        return dt.date.fromisoformat(text) if text else None  # (a stored value may be NULL)
     except ValueError:
         return None
+
+
+def flagged(confidence: float, reason: str, why: str) -> tuple[float, str]:
+    """A value's confidence and reason once it goes to review for ``why``: the confidence at most
+    ``REVIEW_CONFIDENCE``, ``why`` added to any reason it has."""
+    return min(confidence, REVIEW_CONFIDENCE), "; ".join(filter(None, [reason, why]))
 
 
 def plausible_years(today: dt.date | None = None) -> tuple[int, int]:

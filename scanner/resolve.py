@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from formkit.layout.model import ChoiceField, LineField
-from formkit.records import RAW_COVERED, RAW_SHADED, REVIEW_CONFIDENCE, FieldValue
+from formkit.records import RAW_COVERED, RAW_SHADED, REVIEW_CONFIDENCE, FieldValue, flagged
 
 from .lines import LineReading
 from .marks import FAINT_WEAK, MARKED_FROM, BoxMeasure, Mark
@@ -69,8 +69,7 @@ def flag_for_review(value: FieldValue, reason: str) -> None:
     """Send ``value`` to review, in place: its confidence at most ``REVIEW_CONFIDENCE``, ``reason`` added to
     any it has."""
     value.needs_review = True
-    value.confidence = min(value.confidence, REVIEW_CONFIDENCE)
-    value.reason = "; ".join(filter(None, [value.reason, reason]))
+    value.confidence, value.reason = flagged(value.confidence, value.reason, reason)
 
 
 def _resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure]) -> FieldValue:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import conventions
-from ..records import REVIEW_CONFIDENCE, PageResult, PageState
+from ..records import PageResult, PageState, flagged
 from ..serial import format_serial
 from .decisions import (
     decision_record,
@@ -510,8 +510,7 @@ class PageChanges:
             if wanted[index]:
                 raw[conventions.RAW_MONTH_FIRST_ELSEWHERE] = {"reason": wanted[index],
                                                               "before": [confidence, needs_review, reason]}
-                confidence, needs_review = min(confidence, REVIEW_CONFIDENCE), True
-                reason = "; ".join(filter(None, [reason, wanted[index]]))
+                (confidence, reason), needs_review = flagged(confidence, reason, wanted[index]), True
             self.db.execute("UPDATE field_values SET confidence=?, needs_review=?, reason=?, raw=? WHERE id=?",
                             (confidence, int(needs_review), reason, json.dumps(raw, default=float), row["id"]))
 
