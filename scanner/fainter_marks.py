@@ -16,7 +16,7 @@ from .resolve import flag_for_review
 # Measured 2026-12-07 on 1,000 pages (20 conditions of scan_accuracy.py, 30 pages each; ten adversarial
 # conditions, 40 each): what a rubber left, 0.52-0.57; of 3,075 ticks and crosses read unflagged, one under 0.7
 # (0.697, a 3 MP photo with rolling-shutter wobble) and none under 0.65 but for a pen that skips over half its
-# strokes (4), beside 14 under 0.65 flagged already for something else; light pencil ticks on pages of pen
+# strokes (4), beside 13 under 0.65 flagged already for something else; light pencil ticks on pages of pen
 # marks, most under 0.7, most of them flagged as faint already
 FAINTER_SHARE = 0.65
 # other fields with a mark to judge by: one, as a page may be mostly rubbed out (a K10 page of eight rows
