@@ -31,6 +31,7 @@ from formkit.serial import is_valid_serial
 from . import (
     areas,
     beside,
+    faded_print,
     fainter_marks,
     hollow,
     labels,
@@ -409,7 +410,8 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
     if outside:
         result.quality["outside_image"] = sorted(outside)
     markers = cache(lambda: marker_contrast(small[0], found, reg.left_out, small[1]))
-    result.values, contrast, paper = read_fields(warped, page, reg.px_per_mm, language, outside, markers)
+    result.values, contrast, paper = read_fields(warped, page, reg.px_per_mm, language, outside, markers,
+                                                 thresholded=bool(result.quality.get("thresholded")))
     if contrast is not None:
         result.quality["box_contrast"] = round(contrast, 1)
     if hollowed:
@@ -496,7 +498,7 @@ def _image_quality(result: PageResult) -> dict[str, bool]:
 
 def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, language: str = "eng",
                 outside: Mapping[str, float] | None = None,
-                markers_contrast: Callable[[], float | None] | None = None
+                markers_contrast: Callable[[], float | None] | None = None, thresholded: bool = False
                 ) -> tuple[list[FieldValue], float | None, float | None]:
     """Every field of ``page`` from its registered image, in layout order, the median contrast of the
     printed box borders against the paper and the median paper white around them, grey levels (``None``
@@ -504,7 +506,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     field that lies past the image's edge (``register.shares_outside``); such fields are flagged, and their
     white boxes are left out of what the page's marks and print are judged by. ``markers_contrast``
     (``register.marker_contrast``, measured when asked): print in view whatever covers the fields
-    (``washout``)."""
+    (``washout``). ``thresholded``: the page arrived black and white (``binarised``), where faded print
+    drops marks whole (``faded_print``)."""
     outside = outside or {}
     choices = [f for f in page.fields if isinstance(f, ChoiceField)]
     placed = {f.id: placement.placed_boxes(warped, field_boxes(f)) for f in choices}
@@ -545,6 +548,9 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     in_image = [(f, v) for f, v in zip(page.fields, values, strict=True) if f.id not in outside]
     washout.flag_washed_out(warped, [f for f, _ in in_image], [v for _, v in in_image],
                             {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
+    if thresholded:
+        faded_print.flag_faded_print(warped, [f for f, _ in in_image], [v for _, v in in_image],
+                                     {k: measures[k] for k in seen})
     beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)
     stains.flag_marks_running_on(warped, page, values)
     writing_in_box.flag_writing_in_boxes(warped, page, values)

@@ -92,7 +92,7 @@ def vanishing_darkness(share: float) -> float:
 
 
 @dataclass(frozen=True)
-class _Printed:
+class FieldPrint:
     """A field's printed parts where its reading found them, what each looks like, and how a reviewer is
     told of them."""
 
@@ -120,7 +120,7 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     value's ``raw["washed_out"]`` (option values, box numbers from 1, or the stretches of a line, mm from
     its start)."""
     by_id = {f.id: f for f in fields}
-    printed = {v.field: _printed(page, by_id[v.field], v, choice_measures, px_per_mm)
+    printed = {v.field: field_print(page, by_id[v.field], v, choice_measures, px_per_mm)
                for v in values if isinstance(by_id.get(v.field), ChoiceField | BoxesField | LineField | TextField)}
     choice_boxes = [(m, state) for v in values if v.field in choice_measures
                     for m, state in zip(choice_measures[v.field], v.raw["states"], strict=True)]
@@ -158,7 +158,7 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
                                    "page, a note or a finger over it? A mark under it would not be seen")
 
 
-def _partly_hidden(page: np.ndarray, f: Field, p: _Printed, reference: float | None, px_per_mm: float,
+def _partly_hidden(page: np.ndarray, f: Field, p: FieldPrint, reference: float | None, px_per_mm: float,
                    known: set[str]) -> list[str]:
     """The parts of ``f`` (choice and digit boxes by name; stretches of a visual-analogue line, mm from its
     start) whose print does not show over a stretch (``hidden_stretch``), the rest in view; parts in
@@ -195,7 +195,7 @@ def hidden_stretch(page: np.ndarray, part: Box, reference: float, px_per_mm: flo
     a fingertip) hides it over a stretch; ink only darkens it, and where glare lifts it far enough, the
     glare rule says so first."""
     longest: tuple[int, int, float] = (0, 0, 0.0)
-    for strip, shift in _outline_strips(page, part, px_per_mm):
+    for strip, shift in outline_strips(page, part, px_per_mm):
         hidden = _print_hidden(strip, reference)
         if not hidden.any():  # most sides
             continue
@@ -208,7 +208,7 @@ def hidden_stretch(page: np.ndarray, part: Box, reference: float, px_per_mm: flo
     return (first + shift) / px_per_mm, (last + shift) / px_per_mm
 
 
-def _outline_strips(page: np.ndarray, part: Box, px_per_mm: float) -> list[tuple[np.ndarray, float]]:
+def outline_strips(page: np.ndarray, part: Box, px_per_mm: float) -> list[tuple[np.ndarray, float]]:
     """Each side of ``part``'s outline (``_outline_sides``) as the pixels within ``PARTLY_HIDDEN_REACH_MM`` of
     it (rows across the side, columns along it), with where its first column lies from the side's start (px).
     Sides off the page, or under two pixels across, are left out."""
@@ -223,7 +223,7 @@ def _outline_strips(page: np.ndarray, part: Box, px_per_mm: float) -> list[tuple
 
 
 def _print_hidden(strip: np.ndarray, reference: float) -> np.ndarray:
-    """Per column of ``strip`` (``_outline_strips``), whether no print shows there: its darkest pixel is
+    """Per column of ``strip`` (``outline_strips``), whether no print shows there: its darkest pixel is
     darker than its brightest by less than ``PARTLY_HIDDEN_SHARE`` of ``reference`` (grey levels)."""
     return (strip.max(axis=0).astype(np.int16) - strip.min(axis=0)) < PARTLY_HIDDEN_SHARE * reference
 
@@ -233,7 +233,7 @@ def _hidden_anywhere(page: np.ndarray, parts: list[Box], reference: float, px_pe
     strips side by side, those as wide across as one another judged in one go."""
     by_width: dict[int, list[np.ndarray]] = {}
     for part in parts:
-        for strip, _ in _outline_strips(page, part, px_per_mm):
+        for strip, _ in outline_strips(page, part, px_per_mm):
             by_width.setdefault(strip.shape[0], []).append(strip)
     return any(_print_hidden(np.concatenate(strips, axis=1), reference).any() for strips in by_width.values())
 
@@ -245,13 +245,13 @@ def _longest_run(flags: np.ndarray) -> tuple[int, int]:
     return int(starts[k]), int(ends[k])
 
 
-def _printed(page: np.ndarray, f: Field, value: FieldValue, choice_measures: dict[str, list[marks.BoxMeasure]],
-             px_per_mm: float) -> _Printed:
+def field_print(page: np.ndarray, f: Field, value: FieldValue, choice_measures: dict[str, list[marks.BoxMeasure]],
+                px_per_mm: float) -> FieldPrint:
     """``f``'s printed parts (``_printed_parts``) with their paper and contrast: a choice box's as measured
     for its reading, the others' measured here."""
     parts = _printed_parts(f, value)
     if isinstance(f, ChoiceField):
-        return _Printed(parts, [(m.white, m.contrast) for m in choice_measures[f.id]],
+        return FieldPrint(parts, [(m.white, m.contrast) for m in choice_measures[f.id]],
                         [str(o.value) for o in f.options], "option(s)", "",
                         [state in SEEN_MARKS for state in value.raw["states"]], False)
     references = _references(page, parts, px_per_mm)
@@ -262,11 +262,11 @@ def _printed(page: np.ndarray, f: Field, value: FieldValue, choice_measures: dic
         where, unit = "the line at", " mm from its start"
     else:  # no glare rule for a writing area's frame (see above): as if a mark showed on each piece
         names = [_frame_piece_name(f, part) for part in parts]
-        return _Printed(parts, references, names, "the writing area's frame,", "", [True] * len(parts), True)
-    return _Printed(parts, references, names, where, unit, [False] * len(parts), False)
+        return FieldPrint(parts, references, names, "the writing area's frame,", "", [True] * len(parts), True)
+    return FieldPrint(parts, references, names, where, unit, [False] * len(parts), False)
 
 
-def _cover_references(printed: dict[str, _Printed], page_contrast: float | None,
+def _cover_references(printed: dict[str, FieldPrint], page_contrast: float | None,
                       markers_contrast: Callable[[], float | None] | None) -> tuple[float | None, float | None]:
     """What covered print is judged against, black print and writing areas' grey frames: the page's own
     print (``page_contrast``; the frames' upper quartile), and at least a share of the markers' (in view on
