@@ -147,11 +147,11 @@ def _rows(cursor: Any) -> Any:
     return lambda values: Row(values, index)
 
 
-def _refuse_misread(url: DatabaseURL, psycopg: ModuleType) -> None:
-    """Refuse, before connecting (exit 5), a URL libpq cannot read, or reads otherwise than it is written: a
-    password holding '@' or '/' not percent-encoded, which libpq cut there and took the rest for the host
-    (and said so in its messages: part of the password shown). It was a traceback for an unknown query
-    parameter, and libpq's messages may quote the URL (an adversarial pass, 2026-12-07)."""
+def _read(url: DatabaseURL, psycopg: ModuleType) -> dict[str, str]:
+    """The URL's settings as libpq reads them. Refused before connecting (exit 5): a URL libpq cannot read, or
+    reads otherwise than it is written: a password holding '@' or '/' not percent-encoded, which libpq cut there
+    and took the rest for the host (and said so in its messages: part of the password shown). It was a traceback
+    for an unknown query parameter, and libpq's messages may quote the URL (an adversarial pass, 2026-12-07)."""
     try:
         libpq = psycopg.conninfo.conninfo_to_dict(str(url))
     except psycopg.ProgrammingError as exc:
@@ -173,6 +173,15 @@ def _refuse_misread(url: DatabaseURL, psycopg: ModuleType) -> None:
         raise InputError(f"{url.shown}: libpq would read this URL otherwise than it is written: in the user name and "
                          "password, write '@', ':', '/', '?' and '#' as %40, %3A, %2F, %3F and %23; better, keep "
                          "the password out of the URL (~/.pgpass or PGPASSWORD)")
+    return libpq
+
+
+def _added(given: dict[str, str], psycopg: ModuleType) -> dict[str, str]:
+    """What of ``CONNECTION_SETTINGS`` the URL and the environment (``given``) leave to formkit."""
+    added = {key: value for key, value in CONNECTION_SETTINGS.items() if key not in given}
+    if psycopg.pq.version() < TCP_USER_TIMEOUT_LIBPQ:
+        added.pop("tcp_user_timeout", None)  # an older libpq refuses the setting it does not know
+    return added
 
 
 def _first_line(exc: Exception) -> str:
@@ -208,19 +217,23 @@ class Connection:
     def __init__(self, url: DatabaseURL, readonly: bool = False) -> None:
         psycopg = require("psycopg", "a PostgreSQL store (--db postgresql://...)")
         self.url, self.readonly, self._psycopg = url, readonly, psycopg
-        _refuse_misread(url, psycopg)
+        # read once here: a reconnect (``_alive``) connects as the first connection did
+        given = _read(url, psycopg)
+        if "connect_timeout" not in given and os.environ.get("PGCONNECT_TIMEOUT"):
+            given["connect_timeout"] = os.environ["PGCONNECT_TIMEOUT"]
+        self._added = _added(given, psycopg)
+        self._connect_timeout = str(given.get("connect_timeout", CONNECT_TIMEOUT))
         self._transactions = 0  # writing() blocks open (a block inside another is a savepoint of its transaction)
         self._connect()
 
     def _connect(self) -> None:
         try:
             self._conn = self._psycopg.connect(str(self.url), autocommit=True, row_factory=_rows,
-                                               application_name="formkit", **self._settings())
+                                               application_name="formkit", **self._added)
         except self._psycopg.errors.ConnectionTimeout as exc:
-            waited = self._settings(given=True)["connect_timeout"]
             raise StoreError(f"{self.url.shown}: cannot connect to the database: the server gave no answer in time "
-                             f"(connect_timeout={waited}); nothing of an unfinished page was kept: run the same "
-                             "command again once the database is reachable") from exc
+                             f"(connect_timeout={self._connect_timeout}); nothing of an unfinished page was kept: run "
+                             "the same command again once the database is reachable") from exc
         except self._psycopg.Error as exc:
             raise self._refused(exc) or self._mapped(exc, "cannot connect to the database") from exc
         try:
@@ -230,18 +243,6 @@ class Connection:
         except BaseException:
             self._conn.close()
             raise
-
-    def _settings(self, given: bool = False) -> dict[str, str]:
-        """What of ``CONNECTION_SETTINGS`` the URL and the environment leave to formkit; with ``given``, every
-        one of them as the connection has it."""
-        url = self._psycopg.conninfo.conninfo_to_dict(str(self.url))
-        if "connect_timeout" not in url and os.environ.get("PGCONNECT_TIMEOUT"):
-            url["connect_timeout"] = os.environ["PGCONNECT_TIMEOUT"]
-        settings = {key: str(url[key]) if key in url else value for key, value in CONNECTION_SETTINGS.items()
-                    if given or key not in url}
-        if self._psycopg.pq.version() < TCP_USER_TIMEOUT_LIBPQ and "tcp_user_timeout" not in url:
-            settings.pop("tcp_user_timeout", None)  # an older libpq refuses the setting it does not know
-        return settings
 
     def _alive(self) -> None:
         """Between transactions, a connection lost while it was idle (the server restarted, an idle session
