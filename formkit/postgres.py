@@ -184,6 +184,17 @@ def _added(given: dict[str, str], psycopg: ModuleType) -> dict[str, str]:
     return added
 
 
+def _login_refusal(exc: Exception) -> str | None:
+    """What to fix, where the server's words say it refused the login (``LOGIN_REFUSALS``), and those words."""
+    lines = str(exc).strip().splitlines()  # several hosts: one line for each that was tried
+    for pattern, plain in LOGIN_REFUSALS:
+        for line in lines:
+            if found := pattern.search(line):
+                said = " ".join(line[max(line.find("connection to server"), 0):].split())
+                return f"{plain.format(**found.groupdict())} ({said})"
+    return None
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -235,7 +246,7 @@ class Connection:
                              f"(connect_timeout={self._connect_timeout}); nothing of an unfinished page was kept: run "
                              "the same command again once the database is reachable") from exc
         except self._psycopg.Error as exc:
-            raise self._refused(exc) or self._mapped(exc, "cannot connect to the database") from exc
+            raise self._mapped(exc, "cannot connect to the database") from exc
         try:
             self._run("execute", f"SET lock_timeout = '{LOCK_TIMEOUT}'", ())
             if self.readonly:
@@ -298,26 +309,17 @@ class Connection:
     def close(self) -> None:
         self._conn.close()
 
-    def _refused(self, exc: Exception) -> InputError | None:
-        """A login the server refused (a wrong password, user or database name) as what to fix, exit 5; None for
-        anything else (a server down or out of reach is told by ``_mapped``)."""
-        state = getattr(exc, "sqlstate", None) or ""
-        lines = str(exc).strip().splitlines()  # several hosts: one line for each that was tried
-        for pattern, plain in LOGIN_REFUSALS:
-            for line in lines:
-                if found := pattern.search(line):
-                    said = " ".join(line[max(line.find("connection to server"), 0):].split())
-                    return InputError(self.url.hidden(f"{self.url.shown}: cannot connect: "
-                                                      f"{plain.format(**found.groupdict())} ({said})"))
-        if state.startswith(REFUSED_STATES):
-            return InputError(f"{self.url.shown}: cannot connect: the server refused the login "
-                              f"({self.url.hidden(_first_line(exc))}): check the user, password and database")
-        return None
-
     def _mapped(self, exc: Exception, doing: str = "the store cannot be used") -> Exception:
-        """A psycopg error as the formkit error a user can act on; other errors (a bug) as they are."""
+        """A psycopg error as the formkit error a user can act on; other errors (a bug) as they are. A login the
+        server refused (a wrong password, user or database name) is the user's to fix, exit 5: known by the
+        server's words (``LOGIN_REFUSALS``), or by its SQLSTATE where a driver gives one."""
         state = getattr(exc, "sqlstate", None) or ""
         where, text = self.url.shown, self.url.hidden(_first_line(exc))
+        if not state and (refusal := _login_refusal(exc)):  # a statement's error, with its SQLSTATE, may quote data
+            return InputError(self.url.hidden(f"{where}: cannot connect: {refusal}"))
+        if state.startswith(REFUSED_STATES):
+            return InputError(f"{where}: cannot connect: the server refused the login ({text}): check the user, "
+                              "password and database")
         if state == "53100":
             return OutputError(f"{where}: the database's disk is full ({text}); nothing of the last page was "
                                "kept: free space and run the same command again")
@@ -327,7 +329,7 @@ class Connection:
         if state in READ_ONLY_STATES:
             return StoreError(f"{where}: the store is read-only here ({text})")
         unreachable = not state and isinstance(exc, self._psycopg.OperationalError)
-        if unreachable or state.startswith(("08", "57", "28", "3D")):
+        if unreachable or state.startswith(("08", "57")):
             return StoreError(f"{where}: {doing} ({text}); nothing of an unfinished page was kept: run the same "
                               "command again once the database is reachable")
         return exc
