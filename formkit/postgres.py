@@ -441,6 +441,6 @@ def holds_store(url: DatabaseURL) -> bool:
     store" (exit 7), as every command does an SQLite file of something else (an adversarial pass, 2026-12-07)."""
     db = Connection(url, readonly=True)
     try:
-        return bool(db.found().tables)
+        return bool(db.execute(f"SELECT EXISTS ({RELATIONS})").fetchone()[0])
     finally:
         db.close()
