@@ -105,26 +105,23 @@ def socket_settings(connection) -> dict[str, int]:
                 "unacknowledged_ms": sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT)}
 
 
-def test_a_connection_finds_a_silently_dropped_server_gone_unless_the_url_says_otherwise(postgres):
+@pytest.mark.parametrize(("query", "keepalives", "connect_timeout"), [
+    ("", {"keepalive": 1, "idle_s": 30, "interval_s": 10, "count": 3, "unacknowledged_ms": 60000}, "15"),
+    ("?keepalives_idle=77&tcp_user_timeout=0&connect_timeout=4",
+     {"keepalive": 1, "idle_s": 77, "interval_s": 10, "count": 3, "unacknowledged_ms": 0}, "4"),
+], ids=["formkit's settings", "the URL's own"])
+def test_a_connection_finds_a_silently_dropped_server_gone_unless_the_url_says_otherwise(postgres, query, keepalives,
+                                                                                         connect_timeout):
     """A server behind a firewall that drops packets silently was never found gone: the system's keepalive
     probes only after 2 hours idle, a statement's packets resent for some 15 minutes. The settings are read back
     from the connection's socket; a URL's own are kept (formkit's connect_timeout replaced the URL's)."""
     from formkit.database import DatabaseURL
     from formkit.postgres import Connection
 
-    url = postgres.database()
-    db = Connection(DatabaseURL(url))
+    db = Connection(DatabaseURL(postgres.database() + query))
     try:
-        assert socket_settings(db) == {"keepalive": 1, "idle_s": 30, "interval_s": 10, "count": 3,
-                                       "unacknowledged_ms": 60000}
-        assert db._conn.info.get_parameters()["connect_timeout"] == "15"
-    finally:
-        db.close()
-    db = Connection(DatabaseURL(url + "?keepalives_idle=77&tcp_user_timeout=0&connect_timeout=4"))
-    try:
-        assert socket_settings(db) == {"keepalive": 1, "idle_s": 77, "interval_s": 10, "count": 3,
-                                       "unacknowledged_ms": 0}
-        assert db._conn.info.get_parameters()["connect_timeout"] == "4"
+        assert socket_settings(db) == keepalives
+        assert db._conn.info.get_parameters()["connect_timeout"] == connect_timeout
     finally:
         db.close()
 
