@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,7 +165,7 @@ def apply(convention: Convention, field: ChoiceStates, options: list[str], as_sc
 # is read month first, in ISO. The other dates of its form are read with that in mind.
 RAW_MONTH_FIRST = "month_first"
 # raw key of a date the store flagged for a date written month first on another page of its form: the reason added,
-# and the date's confidence, flag and reason before (``dates_across_pages``), to take it back when that page goes
+# and the date's confidence, flag and reason before (``month_first_reasons``), to take it back when that page goes
 RAW_MONTH_FIRST_ELSEWHERE = "month_first_elsewhere"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # not calendar.month_name, which follows the locale the process runs in
@@ -199,15 +199,16 @@ def month_first_reason(field: str, written: dt.date, page: int | None = None, *,
             f"{written.year}, {spelt(written)}): {shown(day)} may be {spelt(other_way)}")
 
 
-def dates_across_pages(dates: list[tuple[int, str, str, dict[str, Any]]]) -> dict[int, str]:
-    """Of the date values of one printed form's pages read, as (form page, field, value, raw), the reason each
-    must carry for a date written month first on another page ('' for none), by index in ``dates``. Within a
-    page the scanner has judged already."""
-    evidence = [(page, f, dt.date.fromisoformat(raw[RAW_MONTH_FIRST])) for page, f, _, raw in dates
+def month_first_reasons(dates: Sequence[tuple[int | None, str, str, Mapping[str, Any]]]) -> list[str]:
+    """The reason each of a form's date values, as (form page, field, value, raw), must carry for a date written
+    month first (``RAW_MONTH_FIRST``) elsewhere on the form ('' for none): on another page where pages are given
+    (the store: within a page the scanner has judged already), in another field where they are None (the scanner,
+    one page)."""
+    evidence = [(page, field, dt.date.fromisoformat(raw[RAW_MONTH_FIRST])) for page, field, _, raw in dates
                 if RAW_MONTH_FIRST in raw]
-    reasons = {}
-    for index, (page, _, value, _) in enumerate(dates):
+    reasons = []
+    for page, field, value, _ in dates:
         day = iso_day(value)
-        elsewhere = [(f, written, other_page) for other_page, f, written in evidence if other_page != page]
-        reasons[index] = month_first_reason(*elsewhere[0], day=day) if elsewhere and day and swapped(day) else ""
+        elsewhere = [(f, written, p) for p, f, written in evidence if p != page or (page is None and f != field)]
+        reasons.append(month_first_reason(*elsewhere[0], day=day) if elsewhere and day and swapped(day) else "")
     return reasons

@@ -17,7 +17,8 @@ from functools import cache
 
 import numpy as np
 
-from formkit.conventions import RAW_MONTH_FIRST, month_first_reason, shown, spelt, swapped
+from formkit.conventions import RAW_MONTH_FIRST as RAW_MONTH_FIRST  # the handwriting reader marks such a date by it
+from formkit.conventions import month_first_reasons, shown, spelt, swapped
 from formkit.records import FieldValue, iso_day
 from formkit.records import plausible_years as plausible_years  # the review page judges corrections by it too
 from formkit.template.schema import PAST
@@ -121,8 +122,8 @@ def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on:
     dates = [v for v in values if v.kind == "date"]
     written = {v.field: day for v in dates if (day := iso_day(v.value)) is not None}
     latest = read_on + dt.timedelta(days=GRACE_DAYS)
-    evidence = [(v.field, dt.date.fromisoformat(v.raw[RAW_MONTH_FIRST])) for v in dates if RAW_MONTH_FIRST in v.raw]
-    for v in dates:
+    elsewhere = month_first_reasons([(None, v.field, v.value, v.raw) for v in dates])
+    for v, month_first_elsewhere in zip(dates, elsewhere, strict=True):
         day = written.get(v.field)
         if day is None:
             continue
@@ -132,7 +133,6 @@ def judge_dates(values: Sequence[FieldValue], whens: Mapping[str, str], read_on:
             if day > latest and other_way is not None and other_way <= latest:
                 flag_for_review(v, f"the date of filling in, {shown(day)}, is after the day this page was read, "
                                    f"{shown(read_on)}: written month first? Then it is {spelt(other_way)}")
-        others = [(f, d) for f, d in evidence if f != v.field]
-        if others and other_way is not None:
-            flag_for_review(v, month_first_reason(*others[0], day=day))
+        if month_first_elsewhere:
+            flag_for_review(v, month_first_elsewhere)
 

@@ -490,7 +490,7 @@ class PageChanges:
 
     def _judge_dates_across_pages(self, form: str, serial: str) -> None:
         """A date on one page of this printed form written month first sends each date on its other pages that
-        may be read the other way round to review (``conventions.dates_across_pages``); one that no longer has
+        may be read the other way round to review (``conventions.month_first_reasons``); one that no longer has
         such a page beside it (voided, read again) gets back its flag and reason as the scanner gave them. Never a
         value a person has reviewed. Inside the caller's transaction."""
         rows = self.db.execute(
@@ -498,7 +498,7 @@ class PageChanges:
             " p.form_page FROM field_values v JOIN pages p ON p.id=v.page_id WHERE p.form=? AND p.serial=?"
             " AND p.status=? AND v.kind='date' ORDER BY p.id, v.id", (form, serial, PageState.READ.value)).fetchall()
         raws = [json.loads(r["raw"]) for r in rows]
-        wanted = conventions.dates_across_pages([(int(r["form_page"]), r["field"], r["value"], raw)
+        wanted = conventions.month_first_reasons([(int(r["form_page"]), r["field"], r["value"], raw)
                                                  for r, raw in zip(rows, raws, strict=True)])
         for index, (row, raw) in enumerate(zip(rows, raws, strict=True)):
             added = raw.get(conventions.RAW_MONTH_FIRST_ELSEWHERE)
