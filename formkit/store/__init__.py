@@ -276,7 +276,7 @@ class Store(PageChanges, Reviewing):
             self.audit("scanner", action, page_id, detail=json.dumps(
                 {"status": state.value, "reason": reason, "values": len(result.values)}))
             if state is PageState.READ:
-                self._decide_fill_convention(result.form, result.serial)
+                self._judge_form_again(result.form, result.serial)
             elif state is PageState.CONFLICT:
                 self._flag_decisions_before_image(conflict_of, page_id, "scanner")
         return state

@@ -1,5 +1,6 @@
-"""Changes to pages already stored: assigning, voiding and restoring, re-reading, and deciding each
-respondent's fill convention again; a part of ``Store`` (``formkit/store/__init__.py``).
+"""Changes to pages already stored: assigning, voiding and restoring, re-reading, and judging each printed
+form again (its respondent's fill convention, its dates across pages); a part of ``Store``
+(``formkit/store/__init__.py``).
 
 Pages read of one printed page. Among the pages read of one (form, serial, form page), exactly one is
 ``read`` and the others are ``conflict`` with it (``conflict_of``): the first read stays ``read``; when it
@@ -168,12 +169,12 @@ class PageChanges:
                                           "decisions_dropped": [decision_record(r) for r in dropped_rows]}))
             if PageState(old["status"]).was_read:
                 self._settle(old["form"], old["serial"], old["form_page"], actor, changes)
-                self._decide_fill_convention(old["form"], old["serial"], actor)
+                self._judge_form_again(old["form"], old["serial"], actor)
             if state is PageState.CONFLICT and (old["form"], old["serial"], old["form_page"]) != (
                     result.form, result.serial, result.form_page):
                 self._flag_decisions_before_image(conflict_of, page_id, actor)
             if state.was_read:
-                self._decide_fill_convention(result.form, result.serial, actor)
+                self._judge_form_again(result.form, result.serial, actor)
             if state.value != old["status"]:
                 changes.insert(0, StateChange(page_id, PageState(old["status"]), state))
         return Reassigned(changes, kept, dropped, restored)
@@ -336,12 +337,12 @@ class PageChanges:
 
     def _settle_all(self, keys: dict[tuple[str, str, int], int | None], actor: str,
                     changes: list[StateChange]) -> None:
-        """``_settle`` each printed page (with the page preferred as its reading, if any), then decide each
-        respondent's fill convention again. Inside the caller's transaction."""
+        """``_settle`` each printed page (with the page preferred as its reading, if any), then judge each
+        printed form again (``_judge_form_again``). Inside the caller's transaction."""
         for (form, serial, form_page), preferred in keys.items():
             self._settle(form, serial, form_page, actor, changes, preferred)
         for form, serial in dict.fromkeys((form, serial) for form, serial, _ in keys):
-            self._decide_fill_convention(form, serial, actor)
+            self._judge_form_again(form, serial, actor)
 
     def _settle(self, form: str, serial: str, form_page: int, actor: str, changes: list[StateChange],
                 preferred: int | None = None) -> None:
@@ -433,16 +434,22 @@ class PageChanges:
                 {"values": len(result.values), "changed": outcome.changed, "reviews_kept": outcome.kept,
                  "flagged_again": outcome.flagged_again}))
             if page["status"] == PageState.READ:
-                self._decide_fill_convention(result.form, result.serial, actor)
+                self._judge_form_again(result.form, result.serial, actor)
         return outcome
+
+    def _judge_form_again(self, form: str, serial: str, actor: str = "scanner") -> None:
+        """Decide again what hangs on every page read of this printed form together: its respondent's fill
+        convention (with the decisions it leaves waiting) and its dates across pages. It runs wherever the pages
+        read of a printed form, or their values, changed. Inside the caller's transaction."""
+        self._decide_fill_convention(form, serial, actor)
+        self._judge_dates_across_pages(form, serial)
 
     def _decide_fill_convention(self, form: str, serial: str, actor: str = "scanner") -> None:
         """Decide again, from every page read of this printed form, what a lone filled box means for its
         respondent, and read its lone fills that way (never one a person has reviewed); then flag again what a
         person decided otherwise on a page voided since (``_flag_decisions_left``, audited under ``actor``) or on
-        another image after this page's own decision (``_flag_overtaken_decisions``):
-        it runs wherever the pages read of a printed form, or their values, changed. Inside the caller's
-        transaction."""
+        another image after this page's own decision (``_flag_overtaken_decisions``). Part of
+        ``_judge_form_again``; inside the caller's transaction."""
         rows = self.db.execute(
             "SELECT v.id, v.value, v.confidence, v.needs_review, v.reason, v.raw, v.review, p.quality"
             " FROM field_values v JOIN pages p ON p.id=v.page_id WHERE p.form=? AND p.serial=? AND p.status=?"
@@ -486,7 +493,6 @@ class PageChanges:
         for voided_id, read_id in voided_and_read:
             self._flag_decisions_left(voided_id, read_id, actor)
         self._flag_overtaken_decisions(form, serial, actor)
-        self._judge_dates_across_pages(form, serial)
 
     def _judge_dates_across_pages(self, form: str, serial: str) -> None:
         """A date on one page of this printed form written month first sends each date on its other pages that
