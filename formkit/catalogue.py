@@ -8,7 +8,9 @@ batch reads the same under the ``spawn`` start method as under ``fork``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,9 @@ import numpy as np
 
 from .errors import FormkitError, InputError, TemplateError
 from .layout import Layout, layout_for_variant
+from .layout.engine import FLOW_REVISIONS
 from .layout.model import Page, distinct_geometries
+from .qrpayload import PagePayload
 from .template import Template, load_template, shipped_templates
 
 Frame = tuple[dict[int, np.ndarray], tuple[float, float, float, float], int]
@@ -41,7 +45,7 @@ class Catalogue:
 
     def _reset(self) -> None:
         self._templates: dict[tuple[str, int], Template] | None = None
-        self._layouts: dict[tuple[str, int, str], Layout | str] = {}
+        self._layouts: dict[tuple[str, int, str, str], Layout | str] = {}
         self._candidates: list[Layout] | None = None
         self._frames: list[Frame] | None = None
         self._geometries: list[Page] | None = None
@@ -91,14 +95,35 @@ class Catalogue:
     def find_template(self, form: str, version: int) -> Template | None:
         return self.templates().get((form, version))
 
-    def find_layout(self, form: str, version: int, variant: str) -> Layout | str:
-        """The layout for a payload, or the reason there is none."""
-        key = (form, version, variant)
+    def find_layout(self, form: str, version: int, variant: str, flow: str = FLOW_REVISIONS[0]) -> Layout | str:
+        """The layout for a payload (as the page flow ``flow`` gives it: the newest unless told), or the reason
+        there is none."""
+        key = (form, version, variant, flow)
         if key not in self._layouts:
-            self._layouts[key] = self._lay_out(form, version, variant)
+            self._layouts[key] = self._lay_out(form, version, variant, flow)
         return self._layouts[key]
 
-    def _lay_out(self, form: str, version: int, variant: str) -> Layout | str:
+    def printed_layout(self, payload: PagePayload) -> Layout | str:
+        """The layout the page ``payload`` names was printed with: the newest, or when the fingerprint in its QR
+        is an earlier flow revision's (``FLOW_REVISIONS``: a page printed before the flow changed), that one.
+        Earlier revisions are laid out only for such a page, so a scan starts as fast as before. When none
+        fits, the newest: the scanner refuses the page for its layout."""
+        newest = self.find_layout(payload.form, payload.version, payload.variant)
+        if not isinstance(newest, Layout) or _printed_with(newest, payload):
+            return newest
+        for flow in FLOW_REVISIONS[1:]:
+            earlier = self.find_layout(payload.form, payload.version, payload.variant, flow)
+            if isinstance(earlier, Layout) and _printed_with(earlier, payload):
+                return earlier
+        return newest
+
+    def stored_layout(self, page: Mapping[str, Any] | sqlite3.Row) -> Layout | str:
+        """The layout a stored page (its row: form, version, variant, quality) was read with: as the page flow its
+        quality names (``flow``, noted for a page printed before the flow changed), else the newest."""
+        flow = json.loads(page["quality"] or "{}").get("flow", FLOW_REVISIONS[0])
+        return self.find_layout(page["form"], page["version"], page["variant"], flow)
+
+    def _lay_out(self, form: str, version: int, variant: str, flow: str) -> Layout | str:
         template = self.templates().get((form, version))
         if template is None:
             known = sorted(v for f, v in self.templates() if f == form)
@@ -106,7 +131,7 @@ class Catalogue:
                 return f"printed from version {version} of '{form}', but only version(s) {known} are installed"
             return f"form '{form}' is not an installed template"
         try:
-            return layout_for_variant(template, variant)
+            return layout_for_variant(template, variant, flow)
         except (ValueError, FormkitError) as exc:
             return f"cannot lay out '{form}' variant {variant}: {exc}"
 
@@ -142,6 +167,10 @@ class Catalogue:
 def shipped_catalogue() -> Catalogue:
     """The shipped templates alone: what a page is read with when nobody says otherwise."""
     return Catalogue()
+
+
+def _printed_with(layout: Layout, payload: PagePayload) -> bool:
+    return 1 <= payload.page <= len(layout.pages) and layout.page(payload.page).fingerprint == payload.layout
 
 
 def _pack_form(path: Path) -> str:

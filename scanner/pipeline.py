@@ -12,6 +12,7 @@ import numpy as np
 
 from formkit.catalogue import Catalogue, shipped_catalogue
 from formkit.conventions import ChoiceStates, Reading, apply, decide, flagged_otherwise
+from formkit.layout.engine import FLOW_REVISIONS
 from formkit.layout.model import (
     Box,
     BoxesField,
@@ -187,7 +188,7 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
             continue
         seen.add(regions.key(payload))
         qr_centres.append(read.corners.mean(axis=0))
-        layout = catalogue.find_layout(payload.form, payload.version, payload.variant)
+        layout = catalogue.printed_layout(payload)
         problem = _layout_problem(layout, payload)
         if problem or not isinstance(layout, Layout):
             by_qr.append((payload, problem, None))
@@ -338,13 +339,16 @@ def _read_as(grey: np.ndarray, small: tuple[np.ndarray, float], found: Markers, 
     unread = small[0] if unread is None else unread
     result.form, result.version, result.variant = payload.form, payload.version, payload.variant
     result.form_page, result.serial = payload.page, payload.serial
-    layout = catalogue.find_layout(payload.form, payload.version, payload.variant)
+    layout = catalogue.printed_layout(payload)
     problem = _layout_problem(layout, payload)
     if problem:
         result.status, result.reason = PageState.REJECTED, problem
         result.image_jpeg = _jpeg(unread)
         return result
     assert isinstance(layout, Layout)
+    if layout.flow != FLOW_REVISIONS[0]:
+        # printed before the page flow changed: reading it again (``reread``) lays it out as this revision
+        result.quality["flow"] = layout.flow
     template = catalogue.find_template(payload.form, payload.version)
     language = template.ocr_language if template else "eng"
     result.quality["fill_means"] = template.fill_means if template else "infer"

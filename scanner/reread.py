@@ -106,7 +106,7 @@ def reread(store: Store, catalogue: Catalogue, form: str | None = None, jobs: in
                                             regions.get(int(row["id"]), 0), key)
             work.append((int(row["id"]), source, unread[int(row["id"])]))
             continue
-        layout = catalogue.find_layout(row["form"], row["version"], row["variant"])
+        layout = catalogue.stored_layout(row)
         if isinstance(layout, str):
             summary.failed[layout] += 1
             continue

@@ -32,6 +32,13 @@ QR_QUIET_MODULES = 4
 # mm per pt as released layouts rounded it where the content starts; the exact 25.4 / 72 moves fields by
 # 0.0001 mm, enough to change the fingerprints of pages already printed (tests/test_layout.py holds them)
 RELEASED_MM_PER_PT = 0.3528
+# How the flow breaks a run of blocks kept together (a heading, the how-to-mark note, the first item) that is
+# taller than a page, newest first. "whole-run" kept the whole run together, so that each of its blocks
+# started a page of its own (k10 in large print on A7: 10 pages, the heading alone on one); "what-fits" keeps
+# as much of it together as a page holds. A run that fits a page is placed as before, so only such variants
+# change. Pages printed with an earlier revision still read: the scanner lays a page out again with the
+# revision whose fingerprint its QR carries (``Catalogue.printed_layout``).
+FLOW_REVISIONS = ("what-fits", "whole-run")
 
 
 def variant_token(large_print: bool = False, page_size: str | None = None) -> str:
@@ -59,8 +66,12 @@ def qr_modules(payload_length: int) -> int:
     return version * 4 + 17
 
 
-def build_layout(template: Template, large_print: bool = False, page_size: str | None = None) -> Layout:
-    """Lay out ``template``; ``page_size`` overrides the template's size (e.g. a goal card on CR80)."""
+def build_layout(template: Template, large_print: bool = False, page_size: str | None = None,
+                 flow: str = FLOW_REVISIONS[0]) -> Layout:
+    """Lay out ``template``; ``page_size`` overrides the template's size (e.g. a goal card on CR80); ``flow``
+    names the revision of the page flow (``FLOW_REVISIONS``): an earlier one gives pages printed before."""
+    if flow not in FLOW_REVISIONS:
+        raise ValueError(f"unknown flow revision {flow!r}")
     size = page_size or template.page_size
     if size not in PAGE_SIZES_MM:
         raise TemplateError(template.source, f"page size {size!r} does not exist; use one of "
@@ -74,7 +85,7 @@ def build_layout(template: Template, large_print: bool = False, page_size: str |
     frame = Frame(style.margin_mm, w - 2 * style.margin_mm, style, template.source)
     top, bottom = header.content_top_mm, h - style.inset_mm - style.marker_mm - style.marker_mm / CELLS
     pages = _flow(_blocks(template, frame), top, bottom, style, template.source,
-                  lambda: _header(replace(template, title="T"), variant, w, style).content_top_mm)
+                  lambda: _header(replace(template, title="T"), variant, w, style).content_top_mm, flow)
     if not large_print and template.max_pages and len(pages) > template.max_pages:
         raise LayoutError(template.source, f"the content needs {len(pages)} pages of {size} but the form allows "
                                            f"{template.max_pages}; shorten the text or remove items")
@@ -92,7 +103,7 @@ def build_layout(template: Template, large_print: bool = False, page_size: str |
             strokes=tuple(s for b in placed for s in b.strokes),
         )
         built.append(replace(page, fingerprint=geometry_fingerprint(page)))
-    return Layout(template.form, template.version, variant, template.title, tuple(built))
+    return Layout(template.form, template.version, variant, template.title, tuple(built), flow)
 
 
 def _footer_text(title: str, version: int, number: int, pages: int, size_pt: float, room_mm: float) -> str:
@@ -108,9 +119,9 @@ def _footer_text(title: str, version: int, number: int, pages: int, size_pt: flo
     return tail
 
 
-def layout_for_variant(template: Template, variant: str) -> Layout:
+def layout_for_variant(template: Template, variant: str, flow: str = FLOW_REVISIONS[0]) -> Layout:
     large, size = parse_variant(variant)
-    return build_layout(template, large, size)
+    return build_layout(template, large, size, flow)
 
 
 def _markers(w: float, h: float, style: Style) -> tuple[Marker, ...]:
@@ -210,20 +221,26 @@ def _wording(node: object, line: int | None) -> list[tuple[str, int | None]]:
 
 
 def _flow(blocks: list[Block], top: float, bottom: float, style: Style, source: str,
-          top_with_short_title: Callable[[], float] | None = None) -> list[list[Block]]:
+          top_with_short_title: Callable[[], float] | None = None,
+          flow: str = FLOW_REVISIONS[0]) -> list[list[Block]]:
     """Place blocks down the pages; returns each page's placed blocks (already shifted to their y).
     ``top_with_short_title`` says where the content would start under a one-line title: a block that would fit
-    there is refused for the title's length, not its own."""
+    there is refused for the title's length, not its own. ``flow``: see ``FLOW_REVISIONS``."""
     pages: list[list[Block]] = [[]]
     y = top
+    kept_to = -1  # the last block of a run cut to what fits a page: those after its first follow without a break
     for i, block in enumerate(blocks):
-        need = _height_kept_together(blocks, i, style)
-        if pages[-1] and (block.page_break_before or y + need > bottom):
-            pages.append([])
-            y = top
-            if block.header is not None:
-                pages[-1].append(_placed(block.header, y))
-                y += block.header.height_mm
+        if i > kept_to:
+            last = _kept_with(blocks, i, style, bottom - top, flow)
+            need = _run_height(blocks, i, last, style)
+            if last < _run_end(blocks, i):
+                kept_to = last
+            if pages[-1] and (block.page_break_before or y + need > bottom):
+                pages.append([])
+                y = top
+                if block.header is not None:
+                    pages[-1].append(_placed(block.header, y))
+                    y += block.header.height_mm
         if y + block.height_mm > bottom:
             if top_with_short_title is not None and top_with_short_title() + block.height_mm <= bottom:
                 where = f" (line {block.line})" if block.line else ""
@@ -243,12 +260,39 @@ def _gap_after(blocks: list[Block], i: int, style: Style) -> float:
     return 0.0 if nxt is not None and nxt.header is not None else style.gap_mm
 
 
-def _height_kept_together(blocks: list[Block], i: int, style: Style) -> float:
-    height = blocks[i].height_mm
+def _run_end(blocks: list[Block], i: int) -> int:
+    """The last block of the run kept together from block ``i`` (each ``keep_with_next`` with the one after)."""
     while blocks[i].keep_with_next and i + 1 < len(blocks):
-        height += _gap_after(blocks, i, style) + blocks[i + 1].height_mm
         i += 1
+    return i
+
+
+def _run_height(blocks: list[Block], first: int, last: int, style: Style) -> float:
+    """The height of blocks ``first`` to ``last`` placed one under the other, the gaps between them included.
+    Added up in the order earlier releases did: a sum a rounding apart could break a page elsewhere."""
+    height = blocks[first].height_mm
+    for k in range(first, last):
+        height += _gap_after(blocks, k, style) + blocks[k + 1].height_mm
     return height
+
+
+def _kept_with(blocks: list[Block], i: int, style: Style, page_mm: float, flow: str) -> int:
+    """The last block kept on one page with block ``i``: the end of its run, or, when the run is taller than
+    a fresh page (``page_mm`` of content, less a matrix header printed again above block ``i``), the last of as
+    many as that page holds, at least block ``i``. Such a cut run does not end on a matrix header: the rows
+    after it print their header again, so it would stand alone at the foot of the page."""
+    end = _run_end(blocks, i)
+    room = page_mm - (blocks[i].header.height_mm if blocks[i].header is not None else 0.0)
+    if flow == "whole-run" or _run_height(blocks, i, end, style) <= room:
+        return end
+    last = i
+    # an explicit page break inside the run is kept: the run is cut before it
+    while (last + 1 <= end and not blocks[last + 1].page_break_before
+           and _run_height(blocks, i, last + 1, style) <= room):
+        last += 1
+    while last > i and blocks[last + 1].header is blocks[last]:
+        last -= 1
+    return last
 
 
 def _placed(block: Block, y: float) -> Block:

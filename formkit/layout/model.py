@@ -153,6 +153,7 @@ class Layout:
     variant: str
     title: str
     pages: tuple[Page, ...] = field(default_factory=tuple)
+    flow: str = ""  # the revision of the page flow it was laid out with (``engine.FLOW_REVISIONS``)
 
     def page(self, number: int) -> Page:
         return self.pages[number - 1]

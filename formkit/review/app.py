@@ -16,6 +16,7 @@ import ipaddress
 import json
 import re
 import secrets
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -234,7 +235,7 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
             why = decisions.not_waiting(_store(), value_id, item is not None)
             flash(f"Not saved: {why}." if posted else f"That value does not wait for review: {why}.")
             return redirect(url_for("next_value"))
-        f, page = _field(item, catalogue)
+        f, page = _layout_field(catalogue, _store().page(item.page_id), item.field)
         if request.method == "POST":
             error = _record(item, f)
             if not error:
@@ -265,7 +266,7 @@ def _review_routes(app: Flask, catalogue: Catalogue, read_as: PageReader) -> Non
         page = _store().page(row["page_id"]) if row is not None else None
         if row is None or page is None:
             return False
-        f, _ = _layout_field(catalogue, page["form"], page["version"], page["variant"], page["form_page"], row["field"])
+        f, _ = _layout_field(catalogue, page, row["field"])
         value, chosen, error = _posted(f, row["value"], row["kind"])
         return not error and value == row["value"] and (chosen == "illegible") == (row["review"] == "illegible")
 
@@ -520,18 +521,15 @@ def _posted(f: Field | None, reading: str, kind: str) -> tuple[str, str, str]:
     return value, "accepted" if value == reading else ("blank" if value == "" else "corrected"), error
 
 
-def _field(item: decisions.Pending, catalogue: Catalogue) -> tuple[Field | None, Page | None]:
-    """The layout's field for ``item`` and the page it is on (``None`` when its template is gone)."""
-    return _layout_field(catalogue, item.form, item.version, item.variant, item.form_page, item.field)
-
-
-def _layout_field(catalogue: Catalogue, form: str, version: int, variant: str, form_page: int, field_id: str
+def _layout_field(catalogue: Catalogue, page_row: sqlite3.Row | None, field_id: str
                   ) -> tuple[Field | None, Page | None]:
-    """Field ``field_id`` of page ``form_page`` of a form's installed layout, and that page (``None`` when gone)."""
-    layout = catalogue.find_layout(form, version, variant)
-    if isinstance(layout, str) or not 1 <= form_page <= len(layout.pages):
+    """Field ``field_id`` of a stored page (its row, ``None`` when gone) as its installed layout places it,
+    and that layout page (``None`` when its template is gone): the layout the page was read with
+    (``Catalogue.stored_layout``)."""
+    layout = catalogue.stored_layout(page_row) if page_row is not None else "gone"
+    if isinstance(layout, str) or not 1 <= page_row["form_page"] <= len(layout.pages):
         return None, None
-    page = layout.page(form_page)
+    page = layout.page(page_row["form_page"])
     return next((f for f in page.fields if f.id == field_id), None), page
 
 
@@ -546,8 +544,7 @@ def _field_image(store: Store, value_id: int, catalogue: Catalogue) -> bytes | N
     page_row = store.page(row["page_id"]) if row is not None else None
     if row is None or page_row is None or not page_row["form"]:
         return None
-    f, page = _layout_field(catalogue, page_row["form"], page_row["version"], page_row["variant"],
-                            page_row["form_page"], row["field"])
+    f, page = _layout_field(catalogue, page_row, row["field"])
     whole = store.page_image(row["page_id"])
     if f is None or page is None or whole is None:
         return None
