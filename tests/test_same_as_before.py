@@ -119,7 +119,7 @@ def test_print_hidden_along_a_fields_outlines_is_found_as_part_by_part(seed):
             anywhere = washout._hidden_anywhere(page, parts, reference, PX_PER_MM)
             assert anywhere == any(
                 (washout._print_hidden(strip, reference)).any()
-                for part in parts for strip, _ in washout._outline_strips(page, part, PX_PER_MM))
+                for part in parts for strip, _ in washout.outline_strips(page, part, PX_PER_MM))
             # nothing hidden anywhere: no part has a hidden stretch
             assert anywhere or all(_hidden_stretch_as_before(page, part, reference, PX_PER_MM) is None
                                    for part in parts)
