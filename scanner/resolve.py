@@ -11,6 +11,14 @@ from .marks import FAINT_WEAK, MARKED_FROM, BoxMeasure, Mark
 # of a box read empty where a shadow's edge crosses it, traced darker than the paper level with it
 # (``BoxMeasure.lit_trace``): a pencil tick in the lit part leaves 0.1-0.2, a mark half under the shade 0.044
 LIT_TRACE = FAINT_WEAK
+# A correction is a filled box and a tick or cross elsewhere. A felt marker's cross can fill a small box, leaving
+# only a little paper, beside another felt cross: two answers read as a correction at 0.76-0.79, unflagged (a
+# find-only pass, 2026-12-07: 3 of 38 felt double marks). Such a fill (under FILL_WITH_PAPER of the box) beside a
+# mark this heavy goes to review. Measured on the correction rows of 40 pages each of felt, 300 dpi, 1-bit and
+# 2-12 MP captures (40 rows): pen fills 0.89-1.0 beside pen marks 0.17-0.47 (0.70 in a 3 MP photo, beside a
+# fill of 1.0); felt fills 1.0 beside felt marks 0.75-0.85; the felt crosses read as fills 0.87, beside 0.80-0.81.
+FILL_WITH_PAPER = 0.95
+HEAVY_MARK_COVERAGE = 0.6
 
 
 def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure],
@@ -98,12 +106,22 @@ def _resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measur
     if len(marked) > 1:
         return result("", f"two or more marks: {', '.join(marked)}")
     if len(marked) == 1:
+        if filled and _fill_may_be_a_heavy_mark(values, measures, marked[0], filled):
+            return result(marked[0], f"option {filled[0]} is nearly filled, beside a heavy mark in {marked[0]}: "
+                                     "a correction, or two answers?")
         return result(marked[0])
     if len(filled) == 1:
         return result(filled[0], "a filled box and no other mark: a cancelled answer, or the answer?")
     if filled:
         return result("", f"every marked box is filled in (cancelled): {', '.join(filled)}")
     return result("")
+
+
+def _fill_may_be_a_heavy_mark(values: list[str], measures: list[BoxMeasure], marked: str, filled: list[str]) -> bool:
+    """Whether a box read as filled (``filled``, option values) leaves some paper while the marked box (``marked``)
+    is covered nearly as heavily: a felt marker's two crosses, not a fill and a tick."""
+    fill = min(measures[values.index(v)].coverage for v in filled)
+    return fill < FILL_WITH_PAPER and measures[values.index(marked)].coverage >= HEAVY_MARK_COVERAGE
 
 
 def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
