@@ -54,7 +54,8 @@ WORD_GAP_MM = 2.0
 # 2026-12-07), or beside a row read. ROW_WRITING_MM: as far as the page is drawn round a row
 # (``register.field_window`` and FIELD_MARGIN_MM). Measured 2026-12-07: a written "1" 1.1-2.2 mm², other digits
 # 1.6-7.9 mm²; on 887 ordinary rows (scan_accuracy's 20 conditions x 5 pages, and hF2's scans, 1-bit copies and
-# photos of K10, alliance-check, GAS and goal-card pages) none had any
+# photos of K10, alliance-check, GAS and goal-card pages) none had any. An upright 1 as long as a rule is left out
+# as one, as beside the boxes (``areas.RULE_MM``): a scanner glass's streak beside a row is as long and straight
 ROW_GAP_MM = 1.0
 ROW_WRITING_MM = 10.0
 ROW_WRITING_MM2 = BESIDE_INK_MM2

@@ -218,10 +218,8 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         if not words:  # printed words have no outline
             cv2.rectangle(borders, (box_cols.start, box_rows.start), (box_cols.stop - 1, box_rows.stop - 1), 1, 1)
     # beside digits and lines, straight runs are rules only near the print's (a crease is a fold, below): an
-    # upright 1 written beside a date's boxes is writing. Beside choice boxes, where people tick, anywhere; but
-    # along a choice's row (``reach_mm`` past ``BESIDE_MM``) a number is looked for: an upright 1 written after a
-    # K10 row's last box was taken for a rule, and the row read blank (2026-12-07)
-    rules_near = None if isinstance(f, ChoiceField) and not words and reach_mm <= BESIDE_MM \
+    # upright 1 written beside a date's boxes is writing. Beside choice boxes, where people tick, anywhere.
+    rules_near = None if isinstance(f, ChoiceField) and not words \
         else near_lines | _widened(borders, LINE_NEAR_MM, px_per_mm)
     ink = areas.handwriting_mask(page[rows, cols], px_per_mm, rules_near=rules_near, contrast=contrast) & ~printed
     if isinstance(f, LineField):
