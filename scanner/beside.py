@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from formkit.layout.model import Box, BoxesField, ChoiceField, LineField, Page
+from formkit.layout.model import Box, BoxesField, ChoiceField, LineField, Page, bounding_box, field_boxes
 from formkit.records import FieldValue
 
 from . import marks, placement
@@ -20,13 +20,14 @@ from .beside_ink import (
     STRADDLE_MM2,
     InkBeside,
     answer_area,
+    dark_off_print,
     dark_pixels,
     distance_mm,
     ink_beside,
 )
 from .ink import INK_CONTRAST
-from .labels import ink_on_words, label_marked
-from .register import WARP_PX_PER_MM
+from .labels import MERGED_MIN_OPTIONS, _median_column_shade_mm, ink_on_words, label_marked
+from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
 
 OUTSIDE_SHARE = 2.0  # a tick twice the box's size has as much ink beside it as in it; one astride two
@@ -48,6 +49,26 @@ FAINT_INK_CONTRAST = 0.2
 # another row's long tail or a stain's edge level with the row lies apart from the marked box
 LEVEL_INK_MM2 = 1.5
 WORD_GAP_MM = 2.0
+# level with a choice's row, ROW_GAP_MM to ROW_WRITING_MM past its last box (or before its first): the option's
+# number written there instead of a mark (2-5 mm after a K10 row's last box: read blank at 1.0 at 3 mm or more,
+# 2026-12-07), or beside a row read. ROW_WRITING_MM: as far as the page is drawn round a row
+# (``register.field_window`` and FIELD_MARGIN_MM). Measured 2026-12-07: a written "1" 1.1-2.2 mm², other digits
+# 1.6-7.9 mm²; on 887 ordinary rows (scan_accuracy's 20 conditions x 5 pages, and hF2's scans, 1-bit copies and
+# photos of K10, alliance-check, GAS and goal-card pages) none had any. An upright 1 as long as a rule is left out
+# as one, as beside the boxes (``areas.RULE_MM``): a scanner glass's streak beside a row is as long and straight
+ROW_GAP_MM = 1.0
+ROW_WRITING_MM = 10.0
+ROW_WRITING_MM2 = BESIDE_INK_MM2
+# under one box of a row read blank, a short line drawn instead of a mark in it (0.4-1.5 mm under its foot: 269 of 280
+# rows read blank at 1.0, 2026-12-07). Between UNDER_BOX_MM under its foot, the shade down the median column
+# (``labels._median_column_shade_mm``) over the row's median box's: measured 2026-12-07, underlined 0.15-0.72 mm
+# (pencil 0.15), blank ordinary rows at most 0.06
+UNDER_BOX_MM = (0.3, 2.5)
+UNDERLINE_MM = 0.12
+# above the next row's box, where the blur of a fill in it reaches up (a 3 MP photo of an alliance check: a blank
+# row's box over a filled one read as underlined, 2026-12-07); a K10's rows lie 2.4 mm apart
+UNDER_CLEAR_MM = 0.5
+UNDERLINE_ALONE_SHARE = 0.5
 
 
 def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldValue], px_per_mm: float = WARP_PX_PER_MM,
@@ -94,6 +115,10 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
                 _check_choice(page, layout_page, f, value, px_per_mm, contrast)
             elif isinstance(f, BoxesField):
                 _check_digits(page, layout_page, f, value, px_per_mm, contrast)
+        if isinstance(f, ChoiceField) and not value.needs_review:
+            _check_row_writing(page, layout_page, f, value, px_per_mm)
+        if isinstance(f, ChoiceField) and not value.needs_review and not value.value:
+            _check_underlined(page, layout_page, f, value, px_per_mm)
 
 
 def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float,
@@ -114,6 +139,22 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
         if ink.joined:
             value.raw["beside"]["joined"] = [[str(f.options[k].value) for k in pair] for pair in sorted(ink.joined)]
         flag_for_review(value, reason.replace("{nearest}", nearest))
+
+
+def _check_row_writing(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue,
+                       px_per_mm: float) -> None:
+    """Flag ``value`` when there is writing on ``f``'s row beyond its boxes (``row_writing``): a row left blank
+    and the option's number written after it, or a number or note beside a row read."""
+    area_mm2, x_mm = row_writing(page, layout_page, f, placement.found_boxes(f, value), px_per_mm)
+    if area_mm2 < ROW_WRITING_MM2:
+        return
+    value.raw["beside"] = {"row_writing_mm2": round(area_mm2, 2), "at_x_mm": round(x_mm, 1)}
+    if value.value:
+        flag_for_review(value, f"option {value.value} is marked, but there is writing on the row beyond its boxes: "
+                               "a second answer, or a note?")
+    else:
+        flag_for_review(value, "no box is marked, but there is writing on the row beyond its boxes: the answer "
+                               "written as a number?")
 
 
 def _check_digits(page: np.ndarray, layout_page: Page, f: BoxesField, value: FieldValue, px_per_mm: float,
@@ -230,3 +271,74 @@ def _running_on_mm2(ink: InkBeside, box: Box) -> float:
             left.remove(piece)
             total += piece[0]
             span = [min(span[0], piece[1]), max(span[1], piece[2])]
+
+
+def row_writing(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[Box], px_per_mm: float,
+                contrast: float = INK_CONTRAST) -> tuple[float, float]:
+    """The handwriting level with ``f``'s row (its ``boxes`` where found) beyond its last box or before its
+    first, ``ROW_GAP_MM`` to ``ROW_WRITING_MM`` from them, in pieces apart from the boxes (``InkBeside.level``):
+    its area (mm²) and the x (mm) of its middle (0 when there is none)."""
+    hull = bounding_box(boxes)
+    after, before = hull.x_mm + hull.w_mm + ROW_GAP_MM, hull.x_mm - ROW_GAP_MM
+    strips = [Box(after, hull.y_mm, ROW_WRITING_MM - ROW_GAP_MM, hull.h_mm),
+              Box(before - ROW_WRITING_MM + ROW_GAP_MM, hull.y_mm, ROW_WRITING_MM - ROW_GAP_MM, hull.h_mm)]
+    least_px = BESIDE_INK_MM2 / 2 * px_per_mm ** 2
+    if sum(dark_off_print(page, layout_page, strip, px_per_mm, contrast) for strip in strips) < least_px:
+        return 0.0, 0.0
+    ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast, reach_mm=ROW_WRITING_MM)
+    apart = [piece for piece in ink.level if piece[1] >= after or piece[2] <= before]
+    area = sum(piece[0] for piece in apart)
+    if not area:
+        return 0.0, 0.0
+    return area, sum(piece[0] * (piece[1] + piece[2]) / 2 for piece in apart) / area
+
+
+def _check_underlined(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float
+                       ) -> None:
+    """Flag ``value`` (a row read blank) when one of its boxes is underlined (``underlined_box``)."""
+    others = [box for g in layout_page.fields if g is not f for box in field_boxes(g)]
+    k = underlined_box(page, placement.found_boxes(f, value), others, px_per_mm)
+    if k is not None:
+        value.raw["beside"] = {"underlined": str(f.options[k].value)}
+        flag_for_review(value, f"no box is marked, but box {f.options[k].value} is underlined: the answer?")
+
+
+def underlined_box(page: np.ndarray, boxes: list[Box], others: list[Box], px_per_mm: float) -> int | None:
+    """Which of ``boxes`` (a row's, where found) has a short line drawn under it: the band under it
+    (``under_shades``; ``others``: the other fields' boxes) ``UNDERLINE_MM`` darker than under the row's median
+    box, and under every other box, and beside its own band half a box out each way, less than
+    ``UNDERLINE_ALONE_SHARE`` of that: a line ruled under the row, a printed rule, a shadow's edge darken more
+    than one. ``None`` when none is."""
+    if len(boxes) < MERGED_MIN_OPTIONS:
+        return None
+    shades = np.array(under_shades(page, boxes, others, px_per_mm))
+    excess = shades[:, 0] - np.median(shades[:, 0])
+    k = int(np.argmax(excess))
+    alone_mm = UNDERLINE_ALONE_SHARE * excess[k]
+    beside_mm = shades[k, 1:] - np.median(shades[:, 1:])
+    if excess[k] < UNDERLINE_MM or np.delete(excess, k).max() > alone_mm or beside_mm.max() > alone_mm:
+        return None
+    return k
+
+
+def under_shades(page: np.ndarray, boxes: list[Box], others: list[Box], px_per_mm: float
+                 ) -> list[tuple[float, float, float]]:
+    """Under each of ``boxes`` (where found), how much darker than the paper the band ``UNDER_BOX_MM`` under its
+    foot (ending ``UNDER_CLEAR_MM`` above a box of ``others``, the next row's, under it) is down its median
+    column (``labels._median_column_shade_mm``, mm), and the same band half a box wide beyond half a box before
+    and after it: (under, before, after). The paper is the lightest of the three bands and what lies between
+    them (their 95th percentile): a shadow or glare across the row lightens or darkens some boxes' bands, paper
+    and line alike."""
+    shades = []
+    for box in boxes:
+        top = box.y_mm + box.h_mm + UNDER_BOX_MM[0]
+        below = [other.y_mm - UNDER_CLEAR_MM for other in others if other.y_mm > top
+                 and other.x_mm < box.x_mm + 2 * box.w_mm and other.x_mm + other.w_mm > box.x_mm - box.w_mm]
+        height = max(min([box.y_mm + box.h_mm + UNDER_BOX_MM[1], *below]) - top, 1 / px_per_mm)
+        bands = [Box(box.x_mm, top, box.w_mm, height), Box(box.x_mm - box.w_mm, top, box.w_mm / 2, height),
+                 Box(box.x_mm + 1.5 * box.w_mm, top, box.w_mm / 2, height)]
+        around = page[box_slices(Box(box.x_mm - box.w_mm, top, 3 * box.w_mm, height), 0.0, page.shape, px_per_mm)]
+        paper = float(np.percentile(around, 95))
+        shades.append(tuple(_median_column_shade_mm(page[box_slices(band, 0.0, page.shape, px_per_mm)], paper,
+                                                    px_per_mm) for band in bands))
+    return shades

@@ -192,13 +192,16 @@ def dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField
 
 
 def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField, boxes: list[Box] | None = None,
-               px_per_mm: float = WARP_PX_PER_MM, contrast: float = INK_CONTRAST, words: bool = False) -> InkBeside:
+               px_per_mm: float = WARP_PX_PER_MM, contrast: float = INK_CONTRAST, words: bool = False,
+               reach_mm: float = BESIDE_MM) -> InkBeside:
     """The handwriting around ``f``'s boxes (``boxes``, one an option or a digit, where the page shows them;
     the layout's by default) on ``page`` (the registered page, 2-D uint8 grey): a piece of ink beside them is
     ``f``'s when it comes within ``BESIDE_MM`` of the rectangle round them (``_zone``), its centre is nearer
     them than any other field (a line: ``LINE_SHARED``), and it is neither a printed line moved nor a fold (see
     the module's text). Ink is ``contrast`` darker than the paper. ``words``: ``boxes`` are the words printed
-    under a choice's boxes (``labels_under``), where a straight stroke is a line drawn under one, not a rule."""
+    under a choice's boxes (``labels_under``), where a straight stroke is a line drawn under one, not a rule.
+    ``reach_mm``: further than ``BESIDE_MM`` (a number written on along a choice's row, ``beside``), as far as
+    the window (``_window``) reaches."""
     boxes = boxes or field_boxes(f)
     hull = bounding_box(boxes)
     zone = _zone(f, hull)
@@ -264,7 +267,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         # box is still that row's
         ours = boxed and len(entered) > 0 and np.count_nonzero(any_box[beside_ys, beside_xs]) < speck_px \
             and not any(distance_mm(*centre_mm, other) == 0.0 for other in others)
-        if nearest_mm > BESIDE_MM or not ours and nearer_another(centre_mm, own, others, shared):
+        if nearest_mm > reach_mm or not ours and nearer_another(centre_mm, own, others, shared):
             continue
         if straight and max(abs(axis.direction)) >= PRINTED_LINE_COS \
                 and np.mean(near_lines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:
@@ -293,6 +296,18 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
                      tuple(float(a) for a in inside_mm2), frozenset(joined), apart_px / px_per_mm ** 2,
                      tuple((float(a), float(x0), float(x1)) for a, x0, x1 in level), frozenset(touched),
                      touching_px / px_per_mm ** 2)
+
+
+def dark_off_print(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: float, contrast: float = INK_CONTRAST
+                   ) -> int:
+    """Dark pixels off the print in ``box`` of ``page`` (the registered page), dark as ``dark_pixels`` counts
+    them: a quick test before ``ink_beside`` is asked about a strip of a row."""
+    rows, cols = box_slices(box, 0.0, page.shape, px_per_mm)
+    window = page[rows, cols]
+    if not window.size:
+        return 0
+    printed = print_masks(layout_page, page.shape[:2], px_per_mm)[0][rows, cols]
+    return int(np.count_nonzero(below(window, float(window.max()) * (1 - contrast)) & ~printed))
 
 
 def _window(f: Field, hull: Box, shape: tuple[int, ...], px_per_mm: float) -> tuple[slice, slice]:
