@@ -172,6 +172,11 @@ def _line_value(field: LineField, reading: LineReading) -> FieldValue:
             where = ", ".join(f"{p:.1f}" for p in reading.faint_mm)
             return result("", REVIEW_CONFIDENCE, f"a faint mark crosses the line at {where} mm from the start: a light "
                                                  "pencil mark?")
+        if reading.on_line_mm:  # ink thicker than the printed line along a short stretch: a dot or dash drawn on it
+            raw["on_line_mm"] = list(reading.on_line_mm)
+            where = ", ".join(f"{p:.1f}" for p in reading.on_line_mm)
+            return result("", REVIEW_CONFIDENCE, f"a dot or short mark on the line at {where} mm from the start: the "
+                                                 "answer?")
         return result("", sure)
     if len(reading.positions_mm) > 1:
         return result("", REVIEW_CONFIDENCE, f"{len(reading.positions_mm)} marks cross the line")
