@@ -26,7 +26,7 @@ from .beside_ink import (
     ink_beside,
 )
 from .ink import INK_CONTRAST
-from .labels import MERGED_MIN_OPTIONS, _median_column_shade_mm, ink_on_words, label_marked
+from .labels import MERGED_MIN_OPTIONS, ink_on_words, label_marked, median_column_shade_mm
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
 
@@ -61,7 +61,7 @@ ROW_WRITING_MM = 10.0
 ROW_WRITING_MM2 = BESIDE_INK_MM2
 # under one box of a row read blank, a short line drawn instead of a mark in it (0.4-1.5 mm under its foot: 269 of 280
 # rows read blank at 1.0, 2026-12-07). Between UNDER_BOX_MM under its foot, the shade down the median column
-# (``labels._median_column_shade_mm``) over the row's median box's: measured 2026-12-07, underlined 0.15-0.72 mm
+# (``labels.median_column_shade_mm``) over the row's median box's: measured 2026-12-07, underlined 0.15-0.72 mm
 # (pencil 0.15), blank ordinary rows at most 0.06
 UNDER_BOX_MM = (0.3, 2.5)
 UNDERLINE_MM = 0.12
@@ -325,7 +325,7 @@ def under_shades(page: np.ndarray, boxes: list[Box], others: list[Box], px_per_m
                  ) -> list[tuple[float, float, float]]:
     """Under each of ``boxes`` (where found), how much darker than the paper the band ``UNDER_BOX_MM`` under its
     foot (ending ``UNDER_CLEAR_MM`` above a box of ``others``, the next row's, under it) is down its median
-    column (``labels._median_column_shade_mm``, mm), and the same band half a box wide beyond half a box before
+    column (``labels.median_column_shade_mm``, mm), and the same band half a box wide beyond half a box before
     and after it: (under, before, after). The paper is the lightest of the three bands and what lies between
     them (their 95th percentile): a shadow or glare across the row lightens or darkens some boxes' bands, paper
     and line alike."""
@@ -339,6 +339,6 @@ def under_shades(page: np.ndarray, boxes: list[Box], others: list[Box], px_per_m
                  Box(box.x_mm + 1.5 * box.w_mm, top, box.w_mm / 2, height)]
         around = page[box_slices(Box(box.x_mm - box.w_mm, top, 3 * box.w_mm, height), 0.0, page.shape, px_per_mm)]
         paper = float(np.percentile(around, 95))
-        shades.append(tuple(_median_column_shade_mm(page[box_slices(band, 0.0, page.shape, px_per_mm)], paper,
+        shades.append(tuple(median_column_shade_mm(page[box_slices(band, 0.0, page.shape, px_per_mm)], paper,
                                                     px_per_mm) for band in bands))
     return shades

@@ -117,8 +117,8 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
             # and the box under the rule, whose mark (a fill, say) may reach up over it: a line is not told from it
             inside = page[rows.start + end + round(UNDER_INSIDE_MM[0] * px_per_mm):
                           rows.start + end + round(UNDER_INSIDE_MM[1] * px_per_mm), cols]
-            darkness.append(_UnderWords(_median_column_shade_mm(window, paper, px_per_mm),
-                                        _median_column_shade_mm(inside, paper, px_per_mm), first.w_mm,
+            darkness.append(_UnderWords(median_column_shade_mm(window, paper, px_per_mm),
+                                        median_column_shade_mm(inside, paper, px_per_mm), first.w_mm,
                                         (centre_x_mm, (rows.start + end / 2) / px_per_mm)))
     if len(darkness) < MERGED_MIN_OPTIONS:
         return None
@@ -134,7 +134,7 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
 
 class _UnderWords(NamedTuple):
     """Under one option's words, where a printed rule runs: how much darker than the paper the window down to
-    the rule is (``_median_column_shade_mm``), and the box under the rule, with the words' width and the
+    the rule is (``median_column_shade_mm``), and the box under the rule, with the words' width and the
     window's centre."""
 
     window_mm: float
@@ -143,7 +143,7 @@ class _UnderWords(NamedTuple):
     centre_mm: tuple[float, float]
 
 
-def _median_column_shade_mm(region: np.ndarray, paper: float, px_per_mm: float) -> float:
+def median_column_shade_mm(region: np.ndarray, paper: float, px_per_mm: float) -> float:
     """How much darker than ``paper`` ``region`` (uint8 grey) is down its median column: the shade (1 - pixel /
     paper, none where lighter) summed down each column, in mm. The median: a stroke crossing at a slant darkens
     a few columns, a line drawn across all of them."""

@@ -339,8 +339,14 @@ def test_a_mark_that_stops_short_of_a_line_is_flagged_not_read_blank(tmp_path):
     values = read_values(image, photo=True)
     for field_id, at_mm in (("line_1", 30.0), ("line_2", 70.0)):
         value = values[field_id]
-        assert value.value == "" and value.needs_review and "no mark crosses the line" in value.reason, value
-        assert abs(value.raw["beside"]["at_mm"] - at_mm) <= 2.0, value.raw["beside"]
+        assert value.value == "" and value.needs_review, value
+        # a stroke's end blurred onto the line may thicken it there: then it is told as a mark on the line
+        # (``lines._marks_on_line``), which the check for writing beside a line, run on unflagged lines, leaves
+        if "on_line_mm" in value.raw:
+            assert "on the line at" in value.reason and min(abs(p - at_mm) for p in value.raw["on_line_mm"]) <= 2.0
+        else:
+            assert "no mark crosses the line" in value.reason, value
+            assert abs(value.raw["beside"]["at_mm"] - at_mm) <= 2.0, value.raw["beside"]
     assert (values["line_3"].needs_review, "beside" in values["line_3"].raw) == (False, False), values["line_3"]
     assert (values["line_4"].value, values["line_4"].needs_review) == ("", False), values["line_4"]
 
