@@ -86,11 +86,18 @@ def strike_past_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: flo
     region = page[rows, cols]
     if region.size == 0:
         return None
-    ink = darker_than(region, closed_paper(region, PAPER_WIDTH_MM, px_per_mm), INK_CONTRAST)
-    ink &= ~_other_print(layout_page, box, page.shape[:2], (rows, cols), px_per_mm)
     left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
     right, bottom = left + box.w_mm * px_per_mm, top + box.h_mm * px_per_mm
-    near = cv2.dilate(ink.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool)  # a slanting stroke's steps
+    # Most marked boxes hold no line along their inside: asked first of ink against the window's brightest
+    # level, which holds all the ink below (paper closed over a stroke is never brighter than that), at a
+    # fraction of the cost of the paper's closing and the print's masks (2026-12-07: 5.6 ms a filled page)
+    brightest = np.full_like(region, region.max())
+    if not _lines_along(_steps_joined(darker_than(region, brightest, INK_CONTRAST)),
+                        (top, bottom, left, right), px_per_mm):
+        return None
+    ink = darker_than(region, closed_paper(region, PAPER_WIDTH_MM, px_per_mm), INK_CONTRAST)
+    ink &= ~_other_print(layout_page, box, page.shape[:2], (rows, cols), px_per_mm)
+    near = _steps_joined(ink)
     lines = _lines_along(near, (top, bottom, left, right), px_per_mm)
     best: tuple[float, float] | None = None
     for y_left, y_right in lines:
@@ -104,6 +111,11 @@ def strike_past_mm(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: flo
                 and _mark_beside_line(ink, (top, bottom, left, right), (y_left, y_right), px_per_mm):
             best = past
     return best
+
+
+def _steps_joined(ink: np.ndarray) -> np.ndarray:
+    """``ink`` with each pixel's neighbours above and below: a slanting stroke's steps joined along it."""
+    return cv2.dilate(ink.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool)
 
 
 def _other_print(layout_page: Page, box: Box, shape: tuple[int, int], window: tuple[slice, slice],
