@@ -16,6 +16,7 @@ more than a choice box's). Only on black-and-white pages: in a grey image a fade
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from formkit.records import FieldValue
 from . import marks
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
-from .washout import FieldPrint, field_print, outline_strips
+from .washout import FieldPrint, outline_strips
 
 # Of the print the page's other boxes of that kind and size show. Measured 2026-12-07 on 120 pages of four
 # black-and-white conditions of scan_accuracy.py and the coloured-paper copies (30 each): no box under 0.75 but
@@ -40,15 +41,16 @@ RAW_FADED = "faded_print"
 
 
 def flag_faded_print(page: np.ndarray, fields: list[Field], values: list[FieldValue],
-                     choice_measures: dict[str, list[marks.BoxMeasure]], px_per_mm: float = WARP_PX_PER_MM) -> None:
+                     prints: Mapping[str, FieldPrint], px_per_mm: float = WARP_PX_PER_MM) -> None:
     """Flag, in place, each value of ``values`` (choice, digit and date fields of ``fields``) with a box not
     showing a mark whose print is under ``FADED_SHARE`` of what like boxes on the page show, where at least
-    ``FADED_MIN_BOXES`` boxes are. ``page``: the registered page of a black-and-white image;
-    ``choice_measures``: each choice field's boxes as measured (``marks.measure_box``). The faded boxes are
-    kept in ``raw["faded_print"]`` (option values, or box numbers from 1)."""
+    ``FADED_MIN_BOXES`` boxes are. ``page``: the registered page of a black-and-white image; ``prints``: each
+    field's print as ``washout.flag_washed_out`` looked at it (its boxes where found, their paper and contrast,
+    which show a mark). The faded boxes are kept in ``raw["faded_print"]`` (option values, or box numbers from
+    1)."""
     by_id = {f.id: f for f in fields}
-    looked_at = [(v, field_print(page, by_id[v.field], v, choice_measures, px_per_mm)) for v in values
-                 if isinstance(by_id.get(v.field), ChoiceField | BoxesField)]
+    looked_at = [(v, prints[v.field]) for v in values
+                 if isinstance(by_id.get(v.field), ChoiceField | BoxesField) and v.field in prints]
     shown = [[_print_shown(page, part, white, contrast, px_per_mm)
               for part, (white, contrast) in zip(p.parts, p.references, strict=True)] for _, p in looked_at]
     kinds = [[(type(by_id[v.field]), round(part.w_mm, 1), round(part.h_mm, 1)) for part in p.parts]

@@ -551,11 +551,10 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
             handwriting.crop_jpeg = _field_crop(warped, f)  # handwriting: its image always kept
             values.append(handwriting)
     in_image = [(f, v) for f, v in zip(page.fields, values, strict=True) if f.id not in outside]
-    washout.flag_washed_out(warped, [f for f, _ in in_image], [v for _, v in in_image],
-                            {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
+    prints = washout.flag_washed_out(warped, [f for f, _ in in_image], [v for _, v in in_image],
+                                     {k: measures[k] for k in seen}, markers_contrast=markers_contrast)
     if thresholded:
-        faded_print.flag_faded_print(warped, [f for f, _ in in_image], [v for _, v in in_image],
-                                     {k: measures[k] for k in seen})
+        faded_print.flag_faded_print(warped, [f for f, _ in in_image], [v for _, v in in_image], prints)
     beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)
     stains.flag_marks_running_on(warped, page, values)
     writing_in_box.flag_writing_in_boxes(warped, page, values)

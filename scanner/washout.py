@@ -107,7 +107,7 @@ class FieldPrint:
 
 def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldValue],
                     choice_measures: dict[str, list[marks.BoxMeasure]], px_per_mm: float = WARP_PX_PER_MM,
-                    markers_contrast: Callable[[], float | None] | None = None) -> None:
+                    markers_contrast: Callable[[], float | None] | None = None) -> dict[str, FieldPrint]:
     """Flag, in place, each value of ``values`` whose field has a washed-out box where a mark may be lost:
     a choice box that reads empty or faint, any digit or date box, any part of a visual-analogue line (a
     second mark there would not show). Not free-text areas: their frames are printed grey and thin, as
@@ -118,7 +118,8 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     contrast where no glare lifts it: the upper quartile (``UNLIT_PERCENTILE``) of the empty choice boxes'
     contrast, or of the digit boxes' and the lines' on a page without. What is washed out is kept in the
     value's ``raw["washed_out"]`` (option values, box numbers from 1, or the stretches of a line, mm from
-    its start)."""
+    its start). Returns each field's print as looked at
+    (``field_print``), by field id."""
     by_id = {f.id: f for f in fields}
     printed = {v.field: field_print(page, by_id[v.field], v, choice_measures, px_per_mm)
                for v in values if isinstance(by_id.get(v.field), ChoiceField | BoxesField | LineField | TextField)}
@@ -156,6 +157,7 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
             value.raw[RAW_HIDDEN] = covered + partly
             flag_for_review(value, f"part of the print of {p.where} {', '.join(partly)}{p.unit} does not show: a "
                                    "page, a note or a finger over it? A mark under it would not be seen")
+    return printed
 
 
 def _partly_hidden(page: np.ndarray, f: Field, p: FieldPrint, reference: float | None, px_per_mm: float,
