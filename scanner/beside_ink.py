@@ -169,7 +169,7 @@ def dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField
     rows, cols = _window(f, bounding_box(boxes), page.shape, px_per_mm)
     window = page[rows, cols]
     printed, near_lines, in_boxes = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
-    dark = below(window, float(window.max()) * (1 - contrast)) & ~printed
+    dark = _dark_off_print(window, printed, contrast)
     if contrast < INK_CONTRAST:
         dark &= ~near_lines
 
@@ -307,7 +307,13 @@ def dark_off_print(page: np.ndarray, layout_page: Page, box: Box, px_per_mm: flo
     if not window.size:
         return 0
     printed = print_masks(layout_page, page.shape[:2], px_per_mm)[0][rows, cols]
-    return int(np.count_nonzero(below(window, float(window.max()) * (1 - contrast)) & ~printed))
+    return int(np.count_nonzero(_dark_off_print(window, printed, contrast)))
+
+
+def _dark_off_print(window: np.ndarray, printed: np.ndarray, contrast: float) -> np.ndarray:
+    """Pixels of ``window`` under ``1 - contrast`` of its lightest pixel, off the print (``printed``): every
+    pixel ``ink_beside`` can take for ink at ``contrast`` is one."""
+    return below(window, float(window.max()) * (1 - contrast)) & ~printed
 
 
 def _window(f: Field, hull: Box, shape: tuple[int, ...], px_per_mm: float) -> tuple[slice, slice]:
