@@ -11,7 +11,7 @@ import numpy as np
 from formkit.layout.model import LineField
 
 from .creases import LINE_ONE_WAY_MM, runs_on
-from .ink import INK_CONTRAST, STROKE_MAX_MM, closed_paper, darker_than, paper, runs
+from .ink import INK_CONTRAST, STROKE_MAX_MM, closed_paper, darker_than, paper, runs, stroke_ink
 from .register import WARP_PX_PER_MM
 
 NEAR_MM = (0.6, 2.0)  # the bands just above and just below the printed line where a crossing shows
@@ -118,8 +118,7 @@ def read_line(page: np.ndarray, line: LineField, px_per_mm: float = WARP_PX_PER_
             or reading.creases_mm or reading.edges_mm):
         # a shadow's edge along the line thickens its band on the dark side (1.5 mm at 0.6 mm above the line's own, in
         # 3 MP photos); a dot has paper on both sides, which a closing keeps (as ``_crossings``' strokes)
-        ink = darker_than(region, background, contrast) & darker_than(
-            region, closed_paper(region, STROKE_MAX_MM, px_per_mm), contrast)
+        ink = stroke_ink(region, px_per_mm, contrast)
         start, end = reading.ends_px
         marks = _marks_on_line(_thickness_excess(ink, line_rows, (start, end), px_per_mm), px_per_mm)
         scale = (end - start) / (line.x2_mm - line.x1_mm)
@@ -159,7 +158,7 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
     # A shadow's sharp edge across the line is dark on one side only; ``paper``'s blur lags behind it, so its
     # dark side looks like ink above and below the line, as a stroke does (a blank line read as marked at
     # 0.95, 2026-12). A stroke is darker than the paper on both sides of it, which a closing keeps.
-    stroke_ink = None
+    strokes = None
     near_tick = False
     runs = _runs(crossing, join)
     least_px = MIN_BAND_INK_MM2 * px_per_mm ** 2
@@ -178,9 +177,9 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
         if _creased(page, faint, (top, c0), bands, (start, stop), px_per_mm, least_px):
             creases.append(position_mm)
             continue
-        if stroke_ink is None:
-            stroke_ink = darker_than(region, closed_paper(region, STROKE_MAX_MM, px_per_mm), contrast)
-        if min(int(stroke_ink[first:last, start:stop].sum()) for first, last in bands) < least_px:
+        if strokes is None:
+            strokes = darker_than(region, closed_paper(region, STROKE_MAX_MM, px_per_mm), contrast)
+        if min(int(strokes[first:last, start:stop].sum()) for first, last in bands) < least_px:
             edges.append(position_mm)
             continue
         positions.append(position_mm)
