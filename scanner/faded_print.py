@@ -28,10 +28,10 @@ from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
 from .washout import FieldPrint, outline_strips
 
-# Of the print the page's other boxes of that kind and size show. Measured 2026-12-07 on 120 pages of four
-# black-and-white conditions of scan_accuracy.py and the coloured-paper copies (30 each): no box under 0.75 but
-# one already flagged for something else (0.698, a scanner app's page); the boxes in a band faded to 40-70 %
-# and copied 1-bit, 0.12-0.68, the three read wrongly 0.60-0.68.
+# Of the print the page's other boxes of that kind and size show. Measured 2026-12-07 on 120 pages, 30 each of
+# three black-and-white conditions of scan_accuracy.py and of copies on coloured paper: no box under 0.75 but two
+# on one scanner app's page, both in fields flagged already for something else (0.698, 0.731); the boxes in a
+# band faded to 40-70 % and copied 1-bit, 0.12-0.68, the three read wrongly 0.60-0.68.
 FADED_SHARE = 0.7
 # boxes that faded on one page: a band crosses a column of rows, and one thin box alone is not a band
 FADED_MIN_BOXES = 2
