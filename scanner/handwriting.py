@@ -82,9 +82,9 @@ def read_boxes_fields(page: np.ndarray, fields: list[BoxesField], px_per_mm: flo
 # median of 2026-12-07). Measured 2026-12-07 on 30 pages each of seven capture conditions: what a rubber
 # left, 0.30-0.42 of the median (0.21-0.30 dark); digits written, 0.50 at the least (a JPEG at quality 20),
 # 0.64-0.71 in pencil at 45-80 % strength and in 3 MP photos of pencil, 0.17 dark at the least. Against the
-# firmest, later that day, 40 pages each of four conditions of rubbed-out and pencil digits and 30 each of five
-# captures (scan_accuracy.py's): every rubbed-out box left unflagged before flagged (4 of 4), no written box
-# flagged that was not flagged already for something else.
+# firmest, later that day, 40 pages each of four conditions of rubbed-out and pencil digits and 30 each of six
+# captures (scan_accuracy.py's; 914 written boxes): every rubbed-out box left unflagged before flagged (4 of 4),
+# no written box flagged that was not flagged already for something else.
 FAINTER_MIN_BOXES = 2
 FAINTER_SHARE = 0.45
 FAINTER_AT_MOST = 0.35
