@@ -41,6 +41,10 @@ from .ingest import FILE_CHANGED, PageLoadError, describe, find_inputs
 IN_FLIGHT_PER_THREAD = 2  # pages handed to the cluster at once, per worker thread: enough to keep them busy
 CONNECT_TIMEOUT = "20s"  # to reach the scheduler
 WORKERS_WAIT_S = 30  # for a first worker, when the scheduler has none (workers may be starting with the scan)
+# for a worker again when data is sent mid-scan and every worker is away (restarted after a loss): Dask's scatter
+# waits as long as the client's timeout (30 s by default), and a worker restarted on a loaded machine took longer
+# (the scan stopped, "lost the Dask cluster (TimeoutError: No valid workers found)": a flaky test, 2026-12-07)
+WORKERS_BACK_S = 120
 CACHED_FILES = 2  # files kept on a worker's disk, so several pages of one PDF are written there once
 RESENDS = 3  # times a page is handed out again after its file's bytes were lost with a worker
 WORKERS_LOST = (f"the workers reading this page were lost {RESENDS + 1} times (does it take more memory or time than a "
@@ -216,6 +220,20 @@ def _asked(call: Callable[..., Any], *args: Any, **options: Any) -> Any:
         raise _lost(exc) from exc
 
 
+def _scatter(client: Any, data: Any, **options: Any) -> Any:
+    """``data`` sent to the cluster (``client.scatter``, as ``_asked``), waiting up to ``WORKERS_BACK_S`` for a
+    worker when none is there; a cluster whose workers do not come back in that time is said so (exit 5)."""
+    try:
+        return client.scatter(data, hash=False, timeout=WORKERS_BACK_S, **options)
+    except TimeoutError as exc:  # before OSError, its base class: no worker came back
+        if client.status == "running" and not client.nthreads():
+            raise ClusterError(f"the Dask cluster has had no workers for {WORKERS_BACK_S} s; the pages read so far "
+                               "are saved: start its workers and run the same command again") from exc
+        raise _lost(exc) from exc
+    except (OSError, RuntimeError) as exc:
+        raise _lost(exc) from exc
+
+
 def _lost(exc: BaseException) -> ClusterError:
     said = str(exc).strip().splitlines()[0] if str(exc).strip() else ""  # Dask's second line says to re-run
     return ClusterError(f"lost the Dask cluster ({type(exc).__name__}: {said}); the pages read so far are saved: "
@@ -226,7 +244,7 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
           summary: ScanSummary, shared_paths: bool, catalogue: Catalogue,
           progress: Callable[[int], None] | None) -> None:
     """Hand the pages to the cluster a few at a time and save each reading as it comes back."""
-    remote_catalogue = _asked(client.scatter, catalogue, broadcast=True, hash=False)
+    remote_catalogue = _scatter(client, catalogue, broadcast=True)
     pages_left = Counter(job.path for job in work)
     sent: dict[str, Any] = {}  # path -> the file's bytes on the cluster, while pages of it are being read
     jobs = iter(work)
@@ -238,16 +256,17 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
 
     def submit_more() -> None:
         nonlocal limit, remote_catalogue
-        if remote_catalogue.status != "finished":
-            # scattered, it has no lineage either: lost with the last worker holding it (a cluster of one worker, or
-            # all of them restarted), every page handed out after was cancelled at once, and the scan stopped
-            remote_catalogue = _asked(client.scatter, catalogue, broadcast=True, hash=False)
         if done % 50 == 0:  # workers may come and go: look again now and then (a round trip to the scheduler)
             limit = max(4, IN_FLIGHT_PER_THREAD * sum(_asked(client.nthreads).values()))
         while len(submitted) < limit:
             job = again.pop() if again else next(jobs, None)
             if job is None:
                 return
+            if remote_catalogue.status != "finished":
+                # scattered, it has no lineage either: lost with the last worker holding it (a cluster of one
+                # worker, or all of them restarted), every page handed out after was cancelled at once, and the
+                # scan stopped. Sent again only for a page to read: after the last page, it waited for a worker
+                remote_catalogue = _scatter(client, catalogue, broadcast=True)
             if shared_paths:
                 future = client.submit(read_shared, job, remote_catalogue, pure=False)
                 submitted[future] = (job, None)
@@ -258,7 +277,7 @@ def _read(client: Any, distributed: Any, work: list[Job], input_ids: dict[str, i
                     except OSError as exc:  # gone or unreadable since it was planned
                         finish(job, [_rejected(job, f"cannot open the file ({exc.strerror or exc})")])
                         continue
-                    sent[job.path] = _asked(client.scatter, data, hash=False)
+                    sent[job.path] = _scatter(client, data)
                 future = client.submit(read_sent, sent[job.path], job, remote_catalogue, pure=False)
                 submitted[future] = (job, sent[job.path])
             running.add(future)
