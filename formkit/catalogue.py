@@ -170,7 +170,20 @@ def shipped_catalogue() -> Catalogue:
 
 
 def _printed_with(layout: Layout, payload: PagePayload) -> bool:
-    return 1 <= payload.page <= len(layout.pages) and layout.page(payload.page).fingerprint == payload.layout
+    return not layout_problem(layout, payload)
+
+
+def layout_problem(layout: Layout | str, payload: PagePayload) -> str:
+    """Why a page whose code is ``payload`` cannot be read with ``layout`` (a problem already, when a string): its
+    page is not in it, or that page's fingerprint is not the code's; '' when it can."""
+    if isinstance(layout, str):
+        return layout
+    if not 1 <= payload.page <= len(layout.pages):
+        return f"page {payload.page} does not exist in '{payload.form}' ({len(layout.pages)} pages)"
+    if layout.page(payload.page).fingerprint != payload.layout:
+        return ("the page was printed with a different layout than this template gives (another text pack or "
+                "an edited template with the same version?)")
+    return ""
 
 
 def _pack_form(path: Path) -> str:

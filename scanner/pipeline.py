@@ -10,7 +10,7 @@ from functools import cache
 import cv2
 import numpy as np
 
-from formkit.catalogue import Catalogue, shipped_catalogue
+from formkit.catalogue import Catalogue, layout_problem, shipped_catalogue
 from formkit.conventions import ChoiceStates, Reading, apply, decide, flagged_otherwise
 from formkit.layout.engine import FLOW_REVISIONS
 from formkit.layout.model import (
@@ -190,7 +190,7 @@ def read_regions(grey: np.ndarray, small: tuple[np.ndarray, float], detections: 
         seen.add(regions.key(payload))
         qr_centres.append(read.corners.mean(axis=0))
         layout = catalogue.printed_layout(payload)
-        problem = _layout_problem(layout, payload)
+        problem = layout_problem(layout, payload)
         if problem or not isinstance(layout, Layout):
             by_qr.append((payload, problem, None))
             continue
@@ -341,7 +341,7 @@ def _read_as(grey: np.ndarray, small: tuple[np.ndarray, float], found: Markers, 
     result.form, result.version, result.variant = payload.form, payload.version, payload.variant
     result.form_page, result.serial = payload.page, payload.serial
     layout = catalogue.printed_layout(payload)
-    problem = _layout_problem(layout, payload)
+    problem = layout_problem(layout, payload)
     if problem:
         result.status, result.reason = PageState.REJECTED, problem
         result.image_jpeg = _jpeg(unread)
@@ -362,17 +362,6 @@ def _read_as(grey: np.ndarray, small: tuple[np.ndarray, float], found: Markers, 
 
 def _formkit_payloads(reads: list[QrRead]) -> list[PagePayload]:
     return [p for p in (decode(r.text) for r in reads) if p is not None]
-
-
-def _layout_problem(layout: Layout | str, payload: PagePayload) -> str:
-    if isinstance(layout, str):
-        return layout
-    if not 1 <= payload.page <= len(layout.pages):
-        return f"page {payload.page} does not exist in '{payload.form}' ({len(layout.pages)} pages)"
-    if layout.page(payload.page).fingerprint != payload.layout:
-        return ("the page was printed with a different layout than this template gives (another text pack or "
-                "an edited template with the same version?)")
-    return ""
 
 
 def _mirrored(small: np.ndarray, found: Markers) -> bool:
