@@ -247,10 +247,11 @@ def decode_code(grey: np.ndarray, em_px: float) -> tuple[str, float]:
     first = (int(rows.min()), int(cols.min()))
     found = _beam_search(observed, first, em_px)
     drawn_cols = _print_span(_string(found[1], int(round(em_px))))[1]
-    if drawn_cols.size:
-        width = int(cols.max()) - int(cols.min()) + 1
-        fitted = _beam_search(observed, first, em_px * width / (drawn_cols.max() - drawn_cols.min() + 1))
-        found = min(found, fitted)
+    fitted_em_px = em_px * (int(cols.max()) - int(cols.min()) + 1) / (drawn_cols.max() - drawn_cols.min() + 1) \
+        if drawn_cols.size else 0.0
+    # a sliver of the code (the rest under a label) fits letters too small to draw: no second search
+    if fitted_em_px >= MIN_EM_PX:
+        found = min(found, _beam_search(observed, first, fitted_em_px))
     return found[1].replace("-", ""), found[0]
 
 

@@ -1,4 +1,5 @@
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -80,3 +81,13 @@ def test_print_seen_too_small_to_draw_letters_reads_as_no_code_not_an_error():
     grey = np.full((20, 60), 255, np.uint8)
     grey[5:15, 10:50] = 0
     assert glyphs.decode_code(grey, 1.0) == ("", 1.0)
+
+
+def test_a_sliver_of_the_code_left_by_a_label_reads_as_no_code_not_an_error():
+    """A patient label stuck over the printed code left the edge of one letter (a 3 MP photo of a goal card, a
+    find-only pass on 2026-12-07): the search's second fit, to the width of what shows, asked for letters 3 px
+    tall, which the font draws as nothing, and the page was rejected as an internal error. What this one reader
+    makes of a sliver identifies nothing alone: a printed code needs two readers to agree (``SerialReadings``)."""
+    grey = cv2.imread(str(Path(__file__).parent / "data" / "code_under_a_label.png"), cv2.IMREAD_GRAYSCALE)
+    text, difference = glyphs.decode_code(grey, 42.333)
+    assert isinstance(text, str) and difference > 0.05  # a poor match: whole print, blurred, 0.001-0.004
