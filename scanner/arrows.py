@@ -11,11 +11,12 @@ arrow leaves the box past one side only and runs along the row, much further tha
 off the page's print round the row (straight runs kept) is cut into pieces, joined again across the print they
 cross (``BRIDGE_MM`` along the row, ``BRIDGE_ACROSS_MM`` up and down); a piece that reaches the marked box
 (``NEAR_MM``) is an arrow when its ink outside the box runs ``LEAST_ALONG_MM`` or more past one of its sides
-towards another box of the row, ``LEVEL_RATIO`` times further than it spans up and down there, and ends within
-``TARGET_MM`` of that box or past the middle of the gap before it; not when it reaches more than
-``OTHER_SIDE_MM`` past the box's other side, or the window's ends (2 mm past the row's end boxes), nor when it
-is one thin straight line that goes on along its axis through the far half of the box and past its other side
-(``THROUGH_MM``): a fold or a ruler's line cut into pieces by the borders' print.
+towards another box of the row, ``LEVEL_RATIO`` times further than it spans up and down ``OTHER_SIDE_MM`` or
+more out (clear of the mark's own overshoot), and ends within ``TARGET_MM`` of that box or past the middle of
+the gap before it; not when it reaches more than ``OTHER_SIDE_MM`` past the box's other side, or the window's
+ends (2 mm past the row's end boxes), nor when it is one thin straight line that goes on along its axis through
+the far half of the box and past its other side (``THROUGH_MM``): a fold or a ruler's line cut into pieces by
+the borders' print.
 
 Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
@@ -107,7 +108,9 @@ def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: in
         if along < LEAST_ALONG_MM or other > OTHER_SIDE_MM:
             continue
         beyond = xs > right if step > 0 else xs < left
-        if along < LEVEL_RATIO * (ys[beyond].max() + 1 - ys[beyond].min()) / px_per_mm:
+        # up and down, where the mark's own overshoot is left behind (a tick's tail leaves its box 1-2 mm up)
+        away = (xs - right > OTHER_SIDE_MM * px_per_mm) if step > 0 else (left - xs > OTHER_SIDE_MM * px_per_mm)
+        if along < LEVEL_RATIO * (ys[away].max() + 1 - ys[away].min()) / px_per_mm:
             continue
         end_x = (xs.max() + 1 if step > 0 else xs.min()) / px_per_mm + cols.start / px_per_mm
         end_y = float(ys[xs == (xs.max() if step > 0 else xs.min())].mean() + rows.start) / px_per_mm
