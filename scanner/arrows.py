@@ -112,7 +112,7 @@ def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: in
         away = (xs - right > OTHER_SIDE_MM * px_per_mm) if step > 0 else (left - xs > OTHER_SIDE_MM * px_per_mm)
         if along < LEVEL_RATIO * (ys[away].max() + 1 - ys[away].min()) / px_per_mm:
             continue
-        end_x = (xs.max() + 1 if step > 0 else xs.min()) / px_per_mm + cols.start / px_per_mm
+        end_x = float(xs.max() + 1 if step > 0 else xs.min()) / px_per_mm + cols.start / px_per_mm
         end_y = float(ys[xs == (xs.max() if step > 0 else xs.min())].mean() + rows.start) / px_per_mm
         towards = _target(boxes, marked, step, end_x)
         if towards is None:

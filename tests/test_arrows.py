@@ -5,6 +5,7 @@ their box, crosses drawn large, a ruler's line under a row and a line struck thr
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -65,6 +66,7 @@ def test_a_mark_with_an_arrow_to_another_box_of_its_row_goes_to_review(tmp_path,
         assert value.needs_review, (field, value.value, value.confidence)
         if RAW_ARROW in value.raw:  # (or flagged already for the arrow's head at the other box)
             assert value.raw[RAW_ARROW]["from"] == first and value.raw[RAW_ARROW]["towards"] == target
+            assert json.loads(json.dumps(value.raw[RAW_ARROW]))["end_mm"] == value.raw[RAW_ARROW]["end_mm"]
             assert f"an arrow from option {first} towards option {target}" in value.reason
     assert any(RAW_ARROW in values[field].raw for field in ("k10_03", "k10_07", "k10_09"))
     for k in (1, 2, 4, 5, 6, 8, 10):
