@@ -2,8 +2,9 @@
 from the box's border) along the row to another box, straight and level with the boxes or arched over or under
 those between. The straight shaft is as long and level as a rule, so ``areas.handwriting_mask`` takes it out of the
 ink ``beside`` weighs, and the marked box was read as the answer at confidence 1.0, unflagged: 164 of 925 such
-rows in a throwaway pass (2026-12-06), 116 of 1,148 in ``unusual_marks.py``'s *moved* (2026-12-07). Which box is
-meant (the first, or the one the arrow points to?) is for a person: the row is flagged, the arrow's place kept.
+rows in a throwaway pass (2026-12-06), 158 of 1,148 in ``unusual_marks.py``'s *moved* (2026-12-07; 40 with this
+rule). Which box is meant (the first, or the one the arrow points to?) is for a person: the row is flagged, the
+arrow's place kept.
 
 A person's tick leaves its box upwards, slanting, and stays within a few millimetres of it; a cross reaches past
 its corners, both ways; a fold, a ruler's line or a line struck through runs on past both sides of the box. An
