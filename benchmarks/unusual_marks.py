@@ -18,7 +18,10 @@ filled by one respondent (one pen: black, blue or pencil) who answers every sing
   (`tests.synthetic.draw_label_mark`);
 - *word* and *question*: a word written across the row instead of an answer ("N/A", "n/a", "don't know", "not
   sure" in a script font, begun up to 1 mm before the box or in it: `tests.synthetic.write_text`), or a "?"
-  2.8-3.6 mm tall written in the box (`tests.synthetic.draw_question_mark`).
+  2.8-3.6 mm tall written in the box (`tests.synthetic.draw_question_mark`);
+- *moved*: a tick or cross in one box, then an arrow from it to another box of the row, the mind changed
+  (`tests.synthetic.draw_arrow_move`): straight and level with the row, or arched over or under the boxes
+  between; its head a V, 0-1.5 mm before the other box or touching it. Meant: the other box.
 
 All but *long* are no answer a reader can take: a field must be flagged (*flagged*), and one read blank
 or as an option without a flag is a *silent error*. A long tick is its box's answer: *right* is read so
@@ -69,6 +72,7 @@ from tests.synthetic import (  # noqa: E402
     _Pen,
     degrade_photo,
     degrade_scan,
+    draw_arrow_move,
     draw_digit,
     draw_label_mark,
     draw_line_mark,
@@ -83,9 +87,10 @@ FORMS = ["k10", "alliance-check", "gas-followup", "goal-card"]
 MARKS = ["circle", "beside", "between", "long"]
 LABELS = ["ringed", "underlined"]  # on the words printed under the boxes
 NOTES = ["word", "question"]  # on the row, for no answer
+MOVED = ["moved"]  # an arrow from a marked box to another
 WRITING = ["after", "words", "second", "in boxes"]
 LINES = ["short", "arrow", "number", "across"]
-STYLES = MARKS + LABELS + NOTES + WRITING + LINES
+STYLES = MARKS + LABELS + NOTES + MOVED + WRITING + LINES
 DIGITS = Path(__file__).resolve().parent.parent / "samples" / "handwriting" / "mnist-heldout.npz"
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 CONDITIONS = {"flatbed 300 dpi": "scan300", "copier 200 dpi, 1-bit": "scan200bw", "phone photo 3 MP": "photo3",
@@ -118,6 +123,9 @@ def make_page(style: str, condition: str, seed: int):
                 draw_label_mark(image, dpi, lines, style, rng, pen)
             elif style in NOTES:
                 note_on_row(image, dpi, f.options[k].box, style, rng, pen)
+            elif style in MOVED:
+                k, first = rng.sample(range(len(f.options)), 2)
+                draw_arrow_move(image, dpi, f.options[first].box, f.options[k].box, rng, pen)
             else:
                 draw_mark_beside(image, dpi, f.options[k].box, style, rng, pen, neighbour=neighbour)
             truth[f.id] = str(f.options[k].value)

@@ -31,6 +31,7 @@ from formkit.serial import is_valid_serial
 
 from . import (
     areas,
+    arrows,
     beside,
     faded_print,
     fainter_marks,
@@ -550,6 +551,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     overlaid.flag_boxes_under_something(warped, page, values, references={
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
     struck_through.flag_struck_through(warped, page, values)
+    arrows.flag_arrows(warped, page, values)
     # last: a field flagged for what lies on or beside its box keeps that reason, the more telling one
     viewed = [f.id for f, _ in in_image if isinstance(f, ChoiceField)]
     viewed_values = [v for f, v in in_image if isinstance(f, ChoiceField)]

@@ -700,3 +700,47 @@ def _overlap_mm2(box: Box, rect_mm: tuple[float, float, float, float]) -> float:
     across = min(box.x_mm + box.w_mm, right) - max(box.x_mm, left)
     down = min(box.y_mm + box.h_mm, bottom) - max(box.y_mm, top)
     return max(0.0, across) * max(0.0, down)
+
+
+def draw_arrow_move(image: np.ndarray, dpi: float, box: Box, target: Box, rng: random.Random,
+                    pen: str = "black") -> None:
+    """A mind changed by an arrow: a tick or cross in ``box``, then an arrow from it to ``target`` (another box
+    of the same row). The shaft starts at the mark or at ``box``'s border facing ``target``; it runs straight and
+    level with the row (seven in ten) or arches over or under the boxes between, 1.5-3 mm clear of them; it ends
+    0-1.5 mm before ``target`` (or touching it) in a head, a V of two strokes 1-2 mm long."""
+    draw_mark(image, dpi, box, rng.choice(["tick", "cross"]), rng, pen)
+    width = {"pencil": 0.25, "blue": 0.4, "black": 0.45}[pen] * rng.uniform(0.8, 1.3)
+    p = _Pen(image, dpi, pen, width)
+    way = 1 if target.x_mm > box.x_mm else -1
+    cy = box.y_mm + box.h_mm / 2
+    from_mark = rng.random() < 0.5
+    start_x = box.x_mm + box.w_mm / 2 + way * rng.uniform(0.0, 0.8) if from_mark \
+        else (box.x_mm + box.w_mm if way > 0 else box.x_mm) + way * rng.uniform(0.0, 0.4)
+    near_side = target.x_mm if way > 0 else target.x_mm + target.w_mm
+    gap = 0.0 if rng.random() < 0.25 else rng.uniform(0.0, 1.5)
+    end_x = near_side - way * gap
+    y0 = cy + rng.uniform(-0.6, 0.6)
+    if rng.random() < 0.7:  # straight and level with the row, as a hand draws it
+        y1 = y0 + rng.uniform(-0.5, 0.5)
+        points = [(x, y0 + (y1 - y0) * k / 11 + rng.gauss(0, 0.05))
+                  for k, x in enumerate(np.linspace(start_x, end_x, 12))]
+        heading = (end_x - start_x, y1 - y0)
+    else:  # arched over or under the boxes between, coming down (or up) at the target's side or onto it
+        side = rng.choice([-1, 1])  # -1: over the row
+        rise = box.h_mm / 2 + rng.uniform(1.5, 3.0)
+        if rng.random() < 0.5:
+            end_x, y1 = target.x_mm + target.w_mm / 2, cy + side * (target.h_mm / 2 + gap)
+        else:
+            y1 = cy + side * rng.uniform(0.0, box.h_mm / 2)
+        # a quadratic curve whose middle is ``rise`` from the row's middle (its control point twice as far)
+        control = ((start_x + end_x) / 2, 2 * (cy + side * rise) - (y0 + y1) / 2)
+        points = [((1 - t) ** 2 * start_x + 2 * t * (1 - t) * control[0] + t ** 2 * end_x,
+                   (1 - t) ** 2 * y0 + 2 * t * (1 - t) * control[1] + t ** 2 * y1) for t in np.linspace(0, 1, 24)]
+        heading = (points[-1][0] - points[-3][0], points[-1][1] - points[-3][1])
+    p.stroke(points)
+    angle = np.arctan2(heading[1], heading[0])
+    tip = points[-1]
+    for turn in (1, -1):
+        spread, length = np.deg2rad(rng.uniform(25, 40)), rng.uniform(1.0, 2.0)
+        back = angle + np.pi + turn * spread
+        p.stroke([tip, (tip[0] + length * np.cos(back), tip[1] + length * np.sin(back))])

@@ -1,0 +1,188 @@
+"""A mind changed by an arrow: a tick or cross in one box of a row, then an arrow drawn from it (from the mark or
+from the box's border) along the row to another box, straight and level with the boxes or arched over or under
+those between. The straight shaft is as long and level as a rule, so ``areas.handwriting_mask`` takes it out of the
+ink ``beside`` weighs, and the marked box was read as the answer at confidence 1.0, unflagged: 164 of 925 such
+rows in a throwaway pass (2026-12-06), 158 of 1,148 in ``unusual_marks.py``'s *moved* (2026-12-07; 40 with this
+rule). Which box is meant (the first, or the one the arrow points to?) is for a person: the row is flagged, the
+arrow's place kept.
+
+A person's tick leaves its box upwards, slanting, and stays within a few millimetres of it; a cross reaches past
+its corners, both ways; a fold, a ruler's line or a line struck through runs on past both sides of the box. An
+arrow leaves the box past one side only and runs along the row, much further than it rises or falls. So the ink
+off the page's print round the row (straight runs kept) is cut into pieces, joined again across the print they
+cross (``BRIDGE_MM`` along the row, ``BRIDGE_ACROSS_MM`` up and down); a piece that reaches the marked box
+(``NEAR_MM``) is an arrow when its ink outside the box runs ``LEAST_ALONG_MM`` or more past one of its sides
+towards another box of the row, ``LEVEL_RATIO`` times further than it spans up and down ``OTHER_SIDE_MM`` or
+more out (clear of the mark's own overshoot), and ends within ``TARGET_MM`` of that box or past the middle of
+the gap before it; not when it reaches more than ``OTHER_SIDE_MM`` past the box's other side, or the window's
+ends (2 mm past the row's end boxes), nor when it is one thin straight line that goes on along its axis through
+the far half of the box and past its other side (``THROUGH_MM``): a fold or a ruler's line cut into pieces by
+the borders' print.
+
+Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_page``).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from formkit.layout.model import Box, ChoiceField, Page, bounding_box
+from formkit.records import FieldValue
+
+from . import creases, placement
+from .beside_ink import print_masks
+from .ink import INK_CONTRAST, below, stroke_ink
+from .register import WARP_PX_PER_MM, box_slices
+from .resolve import flag_for_review
+
+RAW_ARROW = "arrow"
+ARC_MM = 4.5  # above and below the row: an arrow arched over the boxes between rises 1.5-3 mm clear of them
+SIDE_MM = 2.0  # before the row's first box and after its last
+BRIDGE_MM = 0.5  # a printed border and its margin cut a shaft crossing another box by less than twice this
+# up and down: a row's printed rule and its margin cut an arched arrow crossing it at a slant by up to 1 mm, and a
+# pencil stroke's edges are lost beside it (2026-12-07: a pencil arc under an alliance-check row, cut in two)
+BRIDGE_ACROSS_MM = 0.8
+NEAR_MM = 0.8  # of the marked box: a shaft begun at its border, the border's print margin between them
+OWN_MM = 0.5  # round the marked box, its own mark and border's blur: not the arrow
+LEAST_ALONG_MM = 3.0  # past the marked box's side; a tick twice its box's size overshoots 2.5 mm, slanting
+OTHER_SIDE_MM = 1.5  # past its other side: a cross drawn large; a fold or a ruler's line runs on
+TARGET_MM = 2.5  # the arrow's far end, from another box of the row: its head 0-1.5 mm before it, or past the
+#                  middle of the gap before that box
+LEVEL_RATIO = 2.0  # along the row, against up and down: a long tick's tail rises as far as it runs
+SEEN_STATES = ("marked",)
+THROUGH_MM = 3.0  # past the marked box's other side, where a fold or ruler's line goes on and an arrow does not
+THROUGH_SHARE = 0.5
+QUICK_RING_MM = 1.5  # round the marked box, where an arrow's first millimetre lies
+
+
+def flag_arrows(page: np.ndarray, layout_page: Page, values: list[FieldValue],
+                px_per_mm: float = WARP_PX_PER_MM) -> None:
+    """Flag, in place, each unflagged single-choice value of ``values`` read as one marked box from which an
+    arrow runs along the row towards another box (``arrow_from``). ``raw[RAW_ARROW]`` holds the two options and
+    the arrow's far end (x, y mm on the registered page). ``page``: the registered page (2-D uint8 grey); the
+    boxes are looked for where the field's reading found them."""
+    fields = {f.id: f for f in layout_page.fields}
+    for value in values:
+        f = fields.get(value.field)
+        states = value.raw.get("states", [])
+        if not isinstance(f, ChoiceField) or f.multiple or not value.value or value.needs_review \
+                or len(states) != len(f.options) or sum(state in SEEN_STATES for state in states) != 1:
+            continue
+        marked = next(k for k, state in enumerate(states) if state in SEEN_STATES)
+        found = arrow_from(page, layout_page, placement.found_boxes(f, value), marked, px_per_mm)
+        if found is None:
+            continue
+        towards, end_mm = found
+        first, other = str(f.options[marked].value), str(f.options[towards].value)
+        value.raw[RAW_ARROW] = {"from": first, "towards": other, "end_mm": [round(v, 1) for v in end_mm]}
+        flag_for_review(value, f"an arrow from option {first} towards option {other}: which answer?")
+
+
+def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: int,
+               px_per_mm: float = WARP_PX_PER_MM) -> tuple[int, tuple[float, float]] | None:
+    """The box of ``boxes`` (a row, where found) that an arrow from ``boxes[marked]`` points to, and the arrow's
+    far end (x, y mm); ``None`` when no piece of ink leaves the marked box as an arrow (see the module's text)."""
+    box = boxes[marked]
+    printed = print_masks(layout_page, page.shape[:2], px_per_mm)[0]
+    if not _ink_round(page, printed, box, px_per_mm):
+        return None
+    hull = bounding_box(boxes)
+    rows, cols = box_slices(Box(hull.x_mm - SIDE_MM, hull.y_mm - ARC_MM, hull.w_mm + 2 * SIDE_MM,
+                                hull.h_mm + 2 * ARC_MM), 0.0, page.shape, px_per_mm)
+    ink = stroke_ink(page[rows, cols], px_per_mm, INK_CONTRAST) & ~printed[rows, cols]
+    kernel = np.ones((2 * int(round(BRIDGE_ACROSS_MM * px_per_mm)) + 1, 2 * int(round(BRIDGE_MM * px_per_mm)) + 1),
+                     np.uint8)
+    labels = cv2.connectedComponents(cv2.dilate(ink.astype(np.uint8), kernel), connectivity=8)[1]
+    labels[~ink] = 0
+    near = labels[_inside(box, NEAR_MM, rows, cols, page.shape, px_per_mm)]
+    own = np.zeros(ink.shape, bool)
+    own[_inside(box, OWN_MM, rows, cols, page.shape, px_per_mm)] = True
+    left, right = box.x_mm * px_per_mm - cols.start, (box.x_mm + box.w_mm) * px_per_mm - cols.start
+    for label in np.unique(near[near > 0]):
+        ys, xs = np.nonzero((labels == label) & ~own)
+        if len(xs) == 0 or xs.min() == 0 or xs.max() == ink.shape[1] - 1:
+            continue  # runs on past the row's ends: a fold, a ruler's line
+        past_right, past_left = (xs.max() + 1 - right) / px_per_mm, (left - xs.min()) / px_per_mm
+        step = 1 if past_right >= past_left else -1
+        along, other = max(past_right, past_left), min(past_right, past_left)
+        if along < LEAST_ALONG_MM or other > OTHER_SIDE_MM:
+            continue
+        beyond = xs > right if step > 0 else xs < left
+        # up and down, where the mark's own overshoot is left behind (a tick's tail leaves its box 1-2 mm up)
+        away = (xs - right > OTHER_SIDE_MM * px_per_mm) if step > 0 else (left - xs > OTHER_SIDE_MM * px_per_mm)
+        if along < LEVEL_RATIO * (ys[away].max() + 1 - ys[away].min()) / px_per_mm:
+            continue
+        end_x = float(xs.max() + 1 if step > 0 else xs.min()) / px_per_mm + cols.start / px_per_mm
+        end_y = float(ys[xs == (xs.max() if step > 0 else xs.min())].mean() + rows.start) / px_per_mm
+        towards = _target(boxes, marked, step, end_x)
+        if towards is None:
+            continue
+        if _runs_through(ink, printed[rows, cols], xs[beyond], ys[beyond], (left, right), step, px_per_mm):
+            continue
+        return towards, (end_x, end_y)
+    return None
+
+
+def _runs_through(ink: np.ndarray, printed: np.ndarray, xs: np.ndarray, ys: np.ndarray, sides_px: tuple[float, float],
+                  step: int, px_per_mm: float) -> bool:
+    """Whether the ink at ``xs``, ``ys`` (a piece's pixels past the marked box's side, towards ``step``), when it
+    is one thin straight line, goes on along its axis through the far half of the box and ``THROUGH_MM`` past
+    its other side (``sides_px``: its left and right, in the window's columns): inked at ``THROUGH_SHARE`` of the
+    columns there off the print. A fold or a ruler's line level with the row is cut into pieces by the borders'
+    print; an arrow's shaft begins at the mark or the border."""
+    axis = creases.thin_line(np.stack([xs, ys], axis=1), px_per_mm)
+    if axis is None or abs(axis.direction[0]) < 1e-6:
+        return False
+    left, right = sides_px
+    middle = (left + right) / 2
+    span = (middle, left - THROUGH_MM * px_per_mm) if step > 0 else (middle, right + THROUGH_MM * px_per_mm)
+    columns = np.arange(int(round(min(span))), int(round(max(span))) + 1)
+    columns = columns[(columns >= 0) & (columns < ink.shape[1])]
+    on_axis = np.rint(axis.centre[1] + (columns - axis.centre[0]) * axis.direction[1] / axis.direction[0]).astype(int)
+    inside = (on_axis >= 1) & (on_axis < ink.shape[0] - 1)
+    columns, on_axis = columns[inside], on_axis[inside]
+    free = ~printed[on_axis, columns]
+    if np.count_nonzero(free) < THROUGH_MM * px_per_mm / 2:
+        return False
+    inked = ink[on_axis - 1, columns] | ink[on_axis, columns] | ink[on_axis + 1, columns]
+    return bool(np.mean(inked[free]) >= THROUGH_SHARE)
+
+
+def _ink_round(page: np.ndarray, printed: np.ndarray, box: Box, px_per_mm: float) -> bool:
+    """Whether any dark pixel off the print lies in the ring ``QUICK_RING_MM`` wide round ``box`` clear of its
+    own ink (``OWN_MM``): where an arrow begins. Most marked boxes have none (spared the pieces' analysis)."""
+    rows, cols = box_slices(box, QUICK_RING_MM, page.shape, px_per_mm)
+    window = page[rows, cols]
+    dark = below(window, float(window.max()) * (1 - INK_CONTRAST)) & ~printed[rows, cols]
+    dark[_inside(box, OWN_MM, rows, cols, page.shape, px_per_mm)] = False
+    return bool(np.count_nonzero(dark) >= (BRIDGE_MM * px_per_mm) ** 2)
+
+
+def _target(boxes: list[Box], marked: int, step: int, end_x_mm: float) -> int | None:
+    """The box of the row past ``boxes[marked]`` on the side ``step`` (+1 right, -1 left) that an arrow ending at
+    ``end_x_mm`` points to: the nearest there to the end, when the end lies within ``TARGET_MM`` of it or past the
+    middle of the gap before it (a shaft cut by the words it crosses ends short of its head); else ``None``."""
+    ahead = sorted((k for k, other in enumerate(boxes) if (other.x_mm - boxes[marked].x_mm) * step > 0),
+                   key=lambda k: boxes[k].x_mm * step)
+    behind = boxes[marked]
+    for k in ahead:
+        other = boxes[k]
+        near_side = other.x_mm if step > 0 else other.x_mm + other.w_mm
+        far_side = other.x_mm + other.w_mm if step > 0 else other.x_mm
+        behind_side = behind.x_mm + behind.w_mm if step > 0 else behind.x_mm
+        if (end_x_mm - far_side) * step <= TARGET_MM or k == ahead[-1]:
+            short_mm = (near_side - end_x_mm) * step  # > 0: the end is before the box
+            if short_mm <= TARGET_MM or short_mm <= (near_side - behind_side) * step / 2:
+                return k
+            return None
+        behind = other
+    return None
+
+
+def _inside(box: Box, margin_mm: float, rows: slice, cols: slice, shape: tuple[int, ...], px_per_mm: float
+            ) -> tuple[slice, slice]:
+    """``box`` grown by ``margin_mm`` as slices of the window ``rows``, ``cols`` of a page of ``shape``."""
+    box_rows, box_cols = box_slices(box, margin_mm, shape, px_per_mm)
+    return (slice(max(0, box_rows.start - rows.start), max(0, box_rows.stop - rows.start)),
+            slice(max(0, box_cols.start - cols.start), max(0, box_cols.stop - cols.start)))

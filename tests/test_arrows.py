@@ -1,0 +1,96 @@
+"""A tick or cross in one box, then an arrow drawn from it along the row to another box: the mind changed. The
+arrow's straight shaft was taken out of the ink as a rule would be, and the first box read as the answer at
+confidence 1.0, unflagged (2026-12-07). Such a row goes to review, the arrow's place kept; ticks that overshoot
+their box, crosses drawn large, a ruler's line under a row and a line struck through a box are read as before."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from formkit.layout import build_layout
+from formkit.template import resolve_template
+from scanner.arrows import RAW_ARROW
+from tests.synthetic import _Pen, degrade_scan, draw_mark, draw_mark_beside
+from tests.test_light_marks import values_of
+from tests.test_scan import DPI, option_box, printed, read
+
+K10 = build_layout(resolve_template("k10")).pages[0]
+
+
+def arrow(image, field: str, first: int, target: int, *, from_mark: bool, arched: bool = False,
+          short_mm: float = 0.8, pen: str = "black") -> None:
+    """An arrow in ``field``'s row from the box of ``first`` (from its middle, or from its border) to ``short_mm``
+    before the box of ``target``: a straight level shaft, or arched 2 mm over the boxes; its head a V of 1.5 mm."""
+    a, b = option_box(K10, field, first), option_box(K10, field, target)
+    way = 1 if b.x_mm > a.x_mm else -1
+    y = a.y_mm + a.h_mm / 2
+    x0 = a.x_mm + a.w_mm / 2 if from_mark else a.x_mm + a.w_mm * (way > 0)
+    x1 = (b.x_mm if way > 0 else b.x_mm + b.w_mm) - way * short_mm
+    p = _Pen(image, DPI, pen, 0.4)
+    if arched:
+        rise = a.h_mm / 2 + 2.0
+        points = [(x0 + (x1 - x0) * t, y - rise * 4 * t * (1 - t)) for t in [k / 20 for k in range(21)]]
+    else:
+        points = [(x0, y), (x1, y + 0.2)]
+    p.stroke(points)
+    tip = points[-1]
+    back = -way * 1.5
+    p.stroke([(tip[0] + back * 0.8, tip[1] - 0.9), tip, (tip[0] + back * 0.8, tip[1] + 0.9)])
+
+
+def k10_page(tmp_path, arrows: dict[str, tuple[int, int, bool, bool]], seed: int = 4, extra=None):
+    """A K10 page, each row ticked or crossed (row k in box 1 + k % 5, or the first box of ``arrows``' rows), and
+    the arrows of ``arrows`` (first box, target, from the mark, arched) drawn; ``extra(image)`` draws more."""
+    image = printed("k10", tmp_path, seed=3)[0][0]
+    rng = random.Random(seed)
+    for k in range(1, 11):
+        field = f"k10_{k:02d}"
+        value = arrows[field][0] if field in arrows else 1 + k % 5
+        draw_mark(image, DPI, option_box(K10, field, value), rng.choice(["tick", "cross"]), rng)
+    for field, (first, target, from_mark, arched) in arrows.items():
+        arrow(image, field, first, target, from_mark=from_mark, arched=arched)
+    if extra is not None:
+        extra(image)
+    return values_of(read(degrade_scan(image, DPI, random.Random(6), out_dpi=DPI)))
+
+
+@pytest.mark.parametrize(("from_mark", "arched"), [(False, False), (True, True)])
+def test_a_mark_with_an_arrow_to_another_box_of_its_row_goes_to_review(tmp_path, from_mark, arched):
+    values = k10_page(tmp_path, {"k10_03": (2, 4, from_mark, arched), "k10_07": (5, 4, from_mark, arched),
+                                 "k10_09": (4, 1, from_mark, arched)})
+    for field, first, target in (("k10_03", "2", "4"), ("k10_07", "5", "4"), ("k10_09", "4", "1")):
+        value = values[field]
+        assert value.needs_review, (field, value.value, value.confidence)
+        if RAW_ARROW in value.raw:  # (or flagged already for the arrow's head at the other box)
+            assert value.raw[RAW_ARROW]["from"] == first and value.raw[RAW_ARROW]["towards"] == target
+            assert json.loads(json.dumps(value.raw[RAW_ARROW]))["end_mm"] == value.raw[RAW_ARROW]["end_mm"]
+            assert f"an arrow from option {first} towards option {target}" in value.reason
+    assert any(RAW_ARROW in values[field].raw for field in ("k10_03", "k10_07", "k10_09"))
+    for k in (1, 2, 4, 5, 6, 8, 10):
+        assert not values[f"k10_{k:02d}"].needs_review, (k, values[f"k10_{k:02d}"].reason)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_ticks_and_crosses_are_no_arrows(tmp_path, seed):
+    values = k10_page(tmp_path, {}, seed=seed)
+    for k in range(1, 11):
+        value = values[f"k10_{k:02d}"]
+        assert value.value == str(1 + k % 5) and not value.needs_review, (k, value.reason)
+
+
+def test_long_ticks_a_ruler_s_line_under_a_row_and_a_fold_along_one_are_no_arrows(tmp_path):
+    def more(image):
+        rng = random.Random(9)
+        for k in (2, 5):  # a tick twice its box's size, its tail far out
+            draw_mark_beside(image, DPI, option_box(K10, f"k10_{k:02d}", 1 + k % 5), "long", rng)
+        first, last = option_box(K10, "k10_06", 1), option_box(K10, "k10_06", 5)
+        _Pen(image, DPI, "blue", 0.35).stroke([(first.x_mm - 8, first.y_mm + first.h_mm + 0.4),
+                                               (last.x_mm + last.w_mm + 6, last.y_mm + last.h_mm + 0.7)])
+        first, last = option_box(K10, "k10_09", 1), option_box(K10, "k10_09", 5)
+        _Pen(image, DPI, "pencil", 0.3).stroke([(first.x_mm - 3, first.y_mm + 2.4), (last.x_mm + 9, last.y_mm + 2.6)])
+    values = k10_page(tmp_path, {}, extra=more)
+    for k in range(1, 11):
+        assert RAW_ARROW not in values[f"k10_{k:02d}"].raw, (k, values[f"k10_{k:02d}"].reason)
