@@ -31,7 +31,7 @@ from formkit.layout.model import Box, ChoiceField, Page, bounding_box
 from formkit.records import FieldValue
 
 from . import creases, placement
-from .beside_ink import print_masks
+from .beside_ink import print_masks, within_window
 from .ink import INK_CONTRAST, below, stroke_ink
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
@@ -95,9 +95,9 @@ def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: in
                      np.uint8)
     labels = cv2.connectedComponents(cv2.dilate(ink.astype(np.uint8), kernel), connectivity=8)[1]
     labels[~ink] = 0
-    near = labels[_inside(box, NEAR_MM, rows, cols, page.shape, px_per_mm)]
+    near = labels[within_window(box, rows, cols, page.shape, px_per_mm, NEAR_MM)]
     own = np.zeros(ink.shape, bool)
-    own[_inside(box, OWN_MM, rows, cols, page.shape, px_per_mm)] = True
+    own[within_window(box, rows, cols, page.shape, px_per_mm, OWN_MM)] = True
     left, right = box.x_mm * px_per_mm - cols.start, (box.x_mm + box.w_mm) * px_per_mm - cols.start
     for label in np.unique(near[near > 0]):
         ys, xs = np.nonzero((labels == label) & ~own)
@@ -155,7 +155,7 @@ def _ink_round(page: np.ndarray, printed: np.ndarray, box: Box, px_per_mm: float
     rows, cols = box_slices(box, QUICK_RING_MM, page.shape, px_per_mm)
     window = page[rows, cols]
     dark = below(window, float(window.max()) * (1 - INK_CONTRAST)) & ~printed[rows, cols]
-    dark[_inside(box, OWN_MM, rows, cols, page.shape, px_per_mm)] = False
+    dark[within_window(box, rows, cols, page.shape, px_per_mm, OWN_MM)] = False
     return bool(np.count_nonzero(dark) >= (BRIDGE_MM * px_per_mm) ** 2)
 
 
@@ -179,10 +179,3 @@ def _target(boxes: list[Box], marked: int, step: int, end_x_mm: float) -> int | 
         behind = other
     return None
 
-
-def _inside(box: Box, margin_mm: float, rows: slice, cols: slice, shape: tuple[int, ...], px_per_mm: float
-            ) -> tuple[slice, slice]:
-    """``box`` grown by ``margin_mm`` as slices of the window ``rows``, ``cols`` of a page of ``shape``."""
-    box_rows, box_cols = box_slices(box, margin_mm, shape, px_per_mm)
-    return (slice(max(0, box_rows.start - rows.start), max(0, box_rows.stop - rows.start)),
-            slice(max(0, box_cols.start - cols.start), max(0, box_cols.stop - cols.start)))

@@ -174,7 +174,7 @@ def dark_pixels(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField
         dark &= ~near_lines
 
     def within(box: Box) -> tuple[slice, slice]:
-        return _within(box, rows, cols, page.shape, px_per_mm)
+        return within_window(box, rows, cols, page.shape, px_per_mm)
 
     found = [within(box) for box in boxes]
     inside = [int(np.count_nonzero(dark[box])) for box in found]
@@ -212,9 +212,9 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     #                                              moves them up to a millimetre): their sides are rules too
     near_box = np.full(printed.shape, -1, np.int16)  # which box a pixel lies in or within TOUCH_MM of
     for k, box in enumerate(boxes):
-        box_rows, box_cols = _within(box, rows, cols, page.shape, px_per_mm)
+        box_rows, box_cols = within_window(box, rows, cols, page.shape, px_per_mm)
         in_box[box_rows, box_cols] = k
-        near_box[_within(box, rows, cols, page.shape, px_per_mm, TOUCH_MM)] = k
+        near_box[within_window(box, rows, cols, page.shape, px_per_mm, TOUCH_MM)] = k
         if not words:  # printed words have no outline
             cv2.rectangle(borders, (box_cols.start, box_rows.start), (box_cols.stop - 1, box_rows.stop - 1), 1, 1)
     # beside digits and lines, straight runs are rules only near the print's (a crease is a fold, below): an
@@ -368,13 +368,13 @@ def distance_mm(x_mm: float | np.ndarray, y_mm: float | np.ndarray, box: Box) ->
     return np.hypot(dx, dy)
 
 
-def _within(box: Box, rows: slice, cols: slice, shape: tuple[int, ...], px_per_mm: float, margin_mm: float = 0.0
-            ) -> tuple[slice, slice]:
+def within_window(box: Box, rows: slice, cols: slice, shape: tuple[int, ...], px_per_mm: float,
+                  margin_mm: float = 0.0) -> tuple[slice, slice]:
     """``box`` (grown by ``margin_mm``)'s rows and columns in the window ``rows``, ``cols`` of a page of
-    ``shape``."""
+    ``shape``, cut at the window's start."""
     box_rows, box_cols = box_slices(box, margin_mm, shape, px_per_mm)
-    return (slice(box_rows.start - rows.start, box_rows.stop - rows.start),
-            slice(box_cols.start - cols.start, box_cols.stop - cols.start))
+    return (slice(max(0, box_rows.start - rows.start), max(0, box_rows.stop - rows.start)),
+            slice(max(0, box_cols.start - cols.start), max(0, box_cols.stop - cols.start)))
 
 
 def print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
