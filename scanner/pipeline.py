@@ -45,6 +45,7 @@ from . import (
     regions,
     stains,
     struck_through,
+    tinted,
     washout,
     writing_in_box,
 )
@@ -559,6 +560,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     light_ticks.flag_light_ticks(warped, viewed_values, viewed_reads, viewed_measures, [boxes[k] for k in viewed],
                                  source_px_per_mm)
     fainter_marks.flag_fainter_marks(viewed_values, viewed_reads, viewed_measures)
+    tinted.flag_tinted_boxes(warped, [f for f, _ in in_image if isinstance(f, ChoiceField)], viewed_values, boxes,
+                             measures, references)
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, BESIDE_MM, field_window(f))
