@@ -563,8 +563,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
     struck_through.flag_struck_through(warped, page, values)
     # a mark astride the gap between two rows: both rows, flagged already or not (which row it answers is unknown)
-    between_rows.flag_marks_between_rows(warped, page, [v for _, v in in_image],
-                                         source_px_per_mm=source_px_per_mm)
+    between_rows.flag_marks_between_rows(warped, page, [v for _, v in in_image])
     # last: a field flagged for what lies on or beside its box keeps that reason, the more telling one
     viewed = [f.id for f, _ in in_image if isinstance(f, ChoiceField)]
     viewed_values = [v for f, v in in_image if isinstance(f, ChoiceField)]
