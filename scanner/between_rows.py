@@ -20,8 +20,8 @@ ticks, 2026-12-07).
 
 Measured 2026-12-07 (unusual_marks *rows*, 40 pages a capture, 348 fields each): silent 84 -> 0 on 300 dpi scans,
 80 -> 1 on 1-bit copies, 90 -> 31 on 3 MP photos, 92 -> 2 on 12 MP photos. Left: pencil blurred in a 3 MP photo
-(28 of the 31) is fainter than ``INK_CONTRAST``; looked for at 0.12 it was found, but dim, wobbling and bent 3 MP
-photos of ordinary pages then flagged 33 rows more on 50 pages, so it is not.
+(28 of the 31) is fainter than ``INK_CONTRAST``; looked for at 0.12 it was found, but ordinary pages then had 22
+rows more flagged on 30 photos (scan_accuracy's messenger, underexposed and shadow-edge captures), so it is not.
 
 Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
