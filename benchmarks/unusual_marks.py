@@ -13,6 +13,11 @@ filled by one respondent (one pen: black, blue or pencil) who answers every sing
   beside one is in the next, and read as that box's);
 - *between*: a tick on the paper halfway between the box and the next (on the goal card, astride both);
 - *long*: a tick in the box twice its size, its tail far outside;
+- *rows*: a tick or a cross half a row low, centred 35-65 % of the way from the box towards the box in the same
+  column of the next row below (the row above for the last), astride the gap between the rows
+  (`tests.synthetic.draw_mark_between_rows`; not on gas-followup, whose rows lie 60 mm apart). Every row is
+  answered so: each is counted once, touched by its own mark and (but the first) by the mark of the row above it
+  or below it, and must be flagged whatever it reads;
 - *ringed* and *underlined* (gas-followup and goal-card, whose options' words or numbers are printed under
   their boxes): a loop round an option's words, or a line under their first line, the box left empty
   (`tests.synthetic.draw_label_mark`);
@@ -77,6 +82,7 @@ from tests.synthetic import (  # noqa: E402
     draw_label_mark,
     draw_line_mark,
     draw_mark_beside,
+    draw_mark_between_rows,
     draw_question_mark,
     load_digits,
     write_digits,
@@ -84,7 +90,7 @@ from tests.synthetic import (  # noqa: E402
 )
 
 FORMS = ["k10", "alliance-check", "gas-followup", "goal-card"]
-MARKS = ["circle", "beside", "between", "long"]
+MARKS = ["circle", "beside", "between", "long", "rows"]
 LABELS = ["ringed", "underlined"]  # on the words printed under the boxes
 NOTES = ["word", "question"]  # on the row, for no answer
 MOVED = ["moved"]  # an arrow from a marked box to another
@@ -101,7 +107,8 @@ def make_page(style: str, condition: str, seed: int):
     """A degraded page (grey) and, per field answered, what was meant: the option marked beside, or the
     date (ISO) or number written."""
     rng = random.Random(seed)
-    forms = [f for f in FORMS if not (style == "beside" and f == "goal-card")]
+    left_out = {"beside": "goal-card", "rows": "gas-followup"}.get(style)
+    forms = [f for f in FORMS if f != left_out]
     if style in LABELS:
         forms = ["gas-followup", "goal-card"]
     form = "vas-4line" if style in LINES else forms[seed % len(forms)]
@@ -126,6 +133,8 @@ def make_page(style: str, condition: str, seed: int):
             elif style in MOVED:
                 k, first = rng.sample(range(len(f.options)), 2)
                 draw_arrow_move(image, dpi, f.options[first].box, f.options[k].box, rng, pen)
+            elif style == "rows":
+                draw_mark_between_rows(image, dpi, f.options[k].box, other_row_box(layout.pages[index], f, k), rng, pen)
             else:
                 draw_mark_beside(image, dpi, f.options[k].box, style, rng, pen, neighbour=neighbour)
             truth[f.id] = str(f.options[k].value)
@@ -151,6 +160,16 @@ def note_on_row(image, dpi: float, box: Box, style: str, rng: random.Random, pen
     else:
         word = rng.choice(["N/A", "n/a", "don't know", "not sure"])
         write_text(image, dpi, Box(box.x_mm - 3.0, box.y_mm - 1.0, 40.0, box.h_mm + 2.0), word, rng, pen)
+
+
+def other_row_box(page, f: ChoiceField, k: int) -> Box:
+    """The box in the same column as ``f``'s option ``k`` of the nearest single-choice row below it on ``page``,
+    or above it when none lies below."""
+    box = f.options[k].box
+    column = [o.box for g in page.fields if isinstance(g, ChoiceField) and not g.multiple and g is not f
+              for o in g.options if abs(o.box.x_mm - box.x_mm) < box.w_mm / 2]
+    below = [b for b in column if b.y_mm > box.y_mm]
+    return min(below, key=lambda b: b.y_mm) if below else max(column, key=lambda b: b.y_mm)
 
 
 def write_unusually(image, dpi: float, f: BoxesField, style: str, rng: random.Random, pen: str) -> str:

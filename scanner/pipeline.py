@@ -33,6 +33,7 @@ from . import (
     areas,
     arrows,
     beside,
+    between_rows,
     faded_print,
     fainter_marks,
     hollow,
@@ -431,7 +432,7 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
     fields = {f.id: f for f in page.fields}
     for value in result.values:
         if value.needs_review and value.crop_jpeg is None:  # a mark beside the boxes is shown whole
-            margin_mm = BESIDE_MM if "beside" in value.raw else CROP_MARGIN_MM
+            margin_mm = BESIDE_MM if "beside" in value.raw or "between_rows" in value.raw else CROP_MARGIN_MM
             value.crop_jpeg = _field_crop(warped, fields[value.field], margin_mm)
     apply_fill_convention(result.values, result.quality.get("fill_means", "infer"), page_flagged)
     result.status = PageState.READ
@@ -553,6 +554,8 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
     struck_through.flag_struck_through(warped, page, values)
     arrows.flag_arrows(warped, page, values)
+    # a mark astride the gap between two rows: both rows, flagged already or not (which row it answers is unknown)
+    between_rows.flag_marks_between_rows(warped, page, [v for _, v in in_image])
     # last: a field flagged for what lies on or beside its box keeps that reason, the more telling one
     viewed = [f.id for f, _ in in_image if isinstance(f, ChoiceField)]
     viewed_values = [v for f, v in in_image if isinstance(f, ChoiceField)]

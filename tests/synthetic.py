@@ -744,3 +744,14 @@ def draw_arrow_move(image: np.ndarray, dpi: float, box: Box, target: Box, rng: r
         spread, length = np.deg2rad(rng.uniform(25, 40)), rng.uniform(1.0, 2.0)
         back = angle + np.pi + turn * spread
         p.stroke([tip, (tip[0] + length * np.cos(back), tip[1] + length * np.sin(back))])
+
+
+def draw_mark_between_rows(image: np.ndarray, dpi: float, box: Box, other_row_box: Box, rng: random.Random,
+                           pen: str = "black") -> None:
+    """A tick or a cross (by ``rng``, as ``draw_mark`` draws them) meant for ``box`` but placed half a row off:
+    centred 35-65 % of the way from ``box``'s centre towards ``other_row_box``'s (the box in the same column of
+    the next row), astride the gap between the two rows' boxes."""
+    share = rng.uniform(0.35, 0.65)
+    moved = Box(box.x_mm + share * (other_row_box.x_mm - box.x_mm), box.y_mm + share * (other_row_box.y_mm - box.y_mm),
+                box.w_mm, box.h_mm)
+    draw_mark(image, dpi, moved, rng.choice(["tick", "cross"]), rng, pen)
