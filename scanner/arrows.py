@@ -31,7 +31,7 @@ from formkit.layout.model import Box, ChoiceField, Page, bounding_box
 from formkit.records import FieldValue
 
 from . import creases, placement
-from .beside_ink import print_masks, within_window
+from .beside_ink import ON_PRINTED_LINE_SHARE, box_outlines, print_masks, within_window
 from .ink import INK_CONTRAST, below, stroke_ink
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
@@ -96,6 +96,9 @@ def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: in
     labels = cv2.connectedComponents(cv2.dilate(ink.astype(np.uint8), kernel), connectivity=8)[1]
     labels[~ink] = 0
     near = labels[within_window(box, rows, cols, page.shape, px_per_mm, NEAR_MM)]
+    # a bent page's box borders lie beside the print's mask, joined into a run along the row (a 3 MP photo of a
+    # goal card: its bottom borders read as an arrow from a tick, 2026-12-07)
+    outlines = box_outlines(tuple(boxes), (rows, cols), ink.shape, px_per_mm)
     own = np.zeros(ink.shape, bool)
     own[within_window(box, rows, cols, page.shape, px_per_mm, OWN_MM)] = True
     left, right = box.x_mm * px_per_mm - cols.start, (box.x_mm + box.w_mm) * px_per_mm - cols.start
@@ -103,6 +106,8 @@ def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: in
         ys, xs = np.nonzero((labels == label) & ~own)
         if len(xs) == 0 or xs.min() == 0 or xs.max() == ink.shape[1] - 1:
             continue  # runs on past the row's ends: a fold, a ruler's line
+        if np.mean(outlines[ys, xs]) >= ON_PRINTED_LINE_SHARE:
+            continue  # the boxes' own borders
         past_right, past_left = (xs.max() + 1 - right) / px_per_mm, (left - xs.min()) / px_per_mm
         step = 1 if past_right >= past_left else -1
         along, other = max(past_right, past_left), min(past_right, past_left)

@@ -407,3 +407,20 @@ def _widened(mask: np.ndarray, margin_mm: float, px_per_mm: float) -> np.ndarray
     """``mask`` (0/1 uint8) grown by ``margin_mm`` each way, as bool."""
     size = 2 * int(round(margin_mm * px_per_mm)) + 1
     return cv2.dilate(mask, np.ones((size, size), np.uint8)).astype(bool)
+
+
+def box_outlines(boxes: tuple[Box, ...], window: tuple[slice, slice], shape: tuple[int, ...], px_per_mm: float
+              ) -> np.ndarray:
+    """The outlines of ``boxes`` where found, ``BOX_LINE_MM / 2 + LINE_MARGIN_MM`` wide each side, in ``window``
+    (bool, ``shape``): a piece of ink mostly on them (``ON_PRINTED_LINE_SHARE``) is a border, which a page
+    registered in waves (a 3 MP photo's rolling shutter, a bent page) leaves beside the print's mask in dashes or
+    runs (2026-12-07: 10 rows flagged as marks between rows on 10 such pages; a bent goal card's row as an arrow)."""
+    rows, cols = window
+    drawn = np.zeros(shape[:2], np.uint8)
+    for box in boxes:
+        top, left = int(round(box.y_mm * px_per_mm)) - rows.start, int(round(box.x_mm * px_per_mm)) - cols.start
+        bottom = int(round((box.y_mm + box.h_mm) * px_per_mm)) - rows.start
+        right = int(round((box.x_mm + box.w_mm) * px_per_mm)) - cols.start
+        cv2.rectangle(drawn, (left, top), (right, bottom), 1, 1)
+    size = 2 * int(round((BOX_LINE_MM / 2 + LINE_MARGIN_MM) * px_per_mm)) + 1
+    return cv2.dilate(drawn, np.ones((size, size), np.uint8)).astype(bool)

@@ -28,23 +28,21 @@ Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from formkit.layout.blocks import BOX_LINE_MM
 from formkit.layout.model import Box, ChoiceField, Page, TextRun, bounding_box
 from formkit.layout.text import letters_box
 from formkit.records import FieldValue
 
 from . import areas, creases, overprint, placement
 from .beside_ink import (
-    LINE_MARGIN_MM,
     ON_PRINTED_LINE_SHARE,
     PRINTED_LINE_COS,
     STRAIGHT_MAX_SPREAD_MM,
     PerLayout,
     _fold,
     _pieces,
+    box_outlines,
     dark_off_print,
     print_masks,
     with_descent,
@@ -174,7 +172,7 @@ def astride_mark(page: np.ndarray, layout_page: Page, upper: Box, lower: Box, px
     rows, cols = box_slices(window, 0.0, page.shape, px_per_mm)
     printed, near_lines, _ = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     ink = areas.handwriting_mask(page[rows, cols], px_per_mm, rules_near=near_lines, contrast=contrast) & ~printed
-    outlines = _outlines((upper, lower), (rows, cols), ink.shape, px_per_mm)
+    outlines = box_outlines((upper, lower), (rows, cols), ink.shape, px_per_mm)
     if runs:
         _add_written_on(ink, page, layout_page, runs, (rows, cols), px_per_mm)
     top_mm, bottom_mm = upper.y_mm + upper.h_mm / 2, lower.y_mm + lower.h_mm / 2  # the two boxes' centres
@@ -195,23 +193,6 @@ def astride_mark(page: np.ndarray, layout_page: Page, upper: Box, lower: Box, px
             continue
         return (float(xs[within].mean()) + 0.5 + cols.start) / px_per_mm, y_mm
     return None
-
-
-def _outlines(boxes: tuple[Box, ...], window: tuple[slice, slice], shape: tuple[int, ...], px_per_mm: float
-              ) -> np.ndarray:
-    """The outlines of ``boxes`` where found, ``BOX_LINE_MM / 2 + LINE_MARGIN_MM`` wide each side, in ``window``
-    (bool, ``shape``): a piece of ink mostly on them (``ON_PRINTED_LINE_SHARE``) is a border, which a page
-    registered in waves (a 3 MP photo's rolling shutter) leaves beside the print's mask in dashes (2026-12-07: 10
-    rows flagged on 10 such pages)."""
-    rows, cols = window
-    drawn = np.zeros(shape[:2], np.uint8)
-    for box in boxes:
-        top, left = int(round(box.y_mm * px_per_mm)) - rows.start, int(round(box.x_mm * px_per_mm)) - cols.start
-        bottom = int(round((box.y_mm + box.h_mm) * px_per_mm)) - rows.start
-        right = int(round((box.x_mm + box.w_mm) * px_per_mm)) - cols.start
-        cv2.rectangle(drawn, (left, top), (right, bottom), 1, 1)
-    size = 2 * int(round((BOX_LINE_MM / 2 + LINE_MARGIN_MM) * px_per_mm)) + 1
-    return cv2.dilate(drawn, np.ones((size, size), np.uint8)).astype(bool)
 
 
 def _round_a_box(ys: np.ndarray, boxes_rows: list[tuple[float, float]]) -> bool:
