@@ -65,6 +65,10 @@ GAP_SHARE = 0.1
 # 2026-12-07: test_beside); a tick or cross half a row off, 2.5-4.8 mm tall, lies across one border only
 ROUND_MM = 0.5
 SIDE_MM = 3.0  # round the column, where a piece is followed so that it is seen whole
+# a line ruled in pen under a row (desk_hazards' ruler: 0.3-0.5 mm wide, its spread 0.22 mm, read as a mark
+# between two alliance-check rows, 2026-12-07), as long as no mark astride is and as straight as none is
+RULED_SPREAD_MM = 0.35
+RULED_LONG_MM = 5.0
 RAW_BETWEEN_ROWS = "between_rows"
 _PAIRS = PerLayout(4)
 
@@ -216,9 +220,11 @@ def _add_written_on(ink: np.ndarray, page: np.ndarray, layout_page: Page, runs: 
 def _line(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, int], shape: tuple[int, ...],
           px_per_mm: float) -> bool:
     """Whether a piece of ink is a straight line along or across the page, as a printed rule a bent page moved
-    is, or a fold (``beside_ink._fold``)."""
+    is, a line ruled in pen (``RULED_SPREAD_MM`` across, ``RULED_LONG_MM`` long), or a fold (``beside_ink._fold``)."""
     axis = creases.ink_axis(np.stack([xs, ys], axis=1))
-    if axis is not None and axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
-            and max(abs(axis.direction)) >= PRINTED_LINE_COS:
-        return True
+    if axis is not None and max(abs(axis.direction)) >= PRINTED_LINE_COS:
+        long_mm = max(np.ptp(xs), np.ptp(ys)) / px_per_mm
+        if axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
+                or axis.spread_px <= RULED_SPREAD_MM * px_per_mm and long_mm >= RULED_LONG_MM:
+            return True
     return _fold(page, ys, xs, origin, shape, px_per_mm)
