@@ -245,7 +245,7 @@ def _dark_pixels_as_before(page, layout_page, f, boxes, px_per_mm, contrast):
         dark &= ~near_lines
 
     def within(box):
-        return beside_ink._within(box, rows, cols, page.shape, px_per_mm)
+        return beside_ink.within_window(box, rows, cols, page.shape, px_per_mm)
 
     inside = [int(np.count_nonzero(dark[within(box)])) for box in boxes]
     others_boxes = in_boxes.copy()
