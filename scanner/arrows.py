@@ -98,7 +98,7 @@ def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: in
     near = labels[within_window(box, rows, cols, page.shape, px_per_mm, NEAR_MM)]
     # a bent page's box borders lie beside the print's mask, joined into a run along the row (a 3 MP photo of a
     # goal card: its bottom borders read as an arrow from a tick, 2026-12-07)
-    outlines = box_outlines(tuple(boxes), (rows, cols), ink.shape, px_per_mm)
+    outlines = box_outlines(boxes, rows, cols, page.shape, px_per_mm)
     own = np.zeros(ink.shape, bool)
     own[within_window(box, rows, cols, page.shape, px_per_mm, OWN_MM)] = True
     left, right = box.x_mm * px_per_mm - cols.start, (box.x_mm + box.w_mm) * px_per_mm - cols.start

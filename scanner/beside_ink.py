@@ -208,15 +208,13 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     rows, cols = _window(f, hull, page.shape, px_per_mm)
     printed, near_lines, any_box = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     in_box = np.full(printed.shape, -1, np.int16)  # which of the boxes a pixel is in
-    borders = np.zeros(printed.shape, np.uint8)  # the boxes' outlines where they were found (a bent page
-    #                                              moves them up to a millimetre): their sides are rules too
+    # the boxes' outlines where they were found: their sides are rules too (printed words have no outline)
+    borders = np.zeros(printed.shape, np.uint8) if words else box_borders(boxes, rows, cols, page.shape, px_per_mm)
     near_box = np.full(printed.shape, -1, np.int16)  # which box a pixel lies in or within TOUCH_MM of
     for k, box in enumerate(boxes):
         box_rows, box_cols = within_window(box, rows, cols, page.shape, px_per_mm)
         in_box[box_rows, box_cols] = k
         near_box[within_window(box, rows, cols, page.shape, px_per_mm, TOUCH_MM)] = k
-        if not words:  # printed words have no outline
-            cv2.rectangle(borders, (box_cols.start, box_rows.start), (box_cols.stop - 1, box_rows.stop - 1), 1, 1)
     # beside digits and lines, straight runs are rules only near the print's (a crease is a fold, below): an
     # upright 1 written beside a date's boxes is writing. Beside choice boxes, where people tick, anywhere.
     rules_near = None if isinstance(f, ChoiceField) and not words \
@@ -227,7 +225,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     if contrast < INK_CONTRAST:  # a blurred border's edges, moved, show as faint strokes along it
         ink &= ~(near_lines | _widened(borders, LINE_NEAR_MM, px_per_mm))
     inside_mm2 = np.bincount(in_box[ink & (in_box >= 0)], minlength=len(boxes)) / px_per_mm ** 2
-    on_outlines = _widened(borders, BOX_LINE_MM / 2 + LINE_MARGIN_MM, px_per_mm)
+    on_outlines = _widened(borders, BOX_LINE_MM / 2 + LINE_MARGIN_MM, px_per_mm)  # as ``box_outlines``
     others = [answer_area(g) for g in layout_page.fields if g is not f]
     origin = (rows.start, cols.start)
     joined: set[tuple[int, int]] = set()
@@ -241,11 +239,11 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     moved_mm, shared = 0.0, LINE_SHARED if isinstance(f, LineField) else 1.0  # writing between two lines
     if isinstance(f, BoxesField):  # a stroke across a border is cut at the border laid out and at the one found
         moved_mm = max(max(abs(b.x_mm - p.x_mm), abs(b.y_mm - p.y_mm)) for b, p in zip(boxes, f.boxes, strict=True))
-    for ys, xs in _pieces(ink, px_per_mm, BRIDGE_MM + moved_mm / 2):
+    for ys, xs in ink_pieces(ink, px_per_mm, BRIDGE_MM + moved_mm / 2):
         in_which = in_box[ys, xs]
         in_each = np.bincount(in_which[in_which >= 0], minlength=len(boxes))
         reached = np.flatnonzero(in_each >= STRADDLE_MM2 * px_per_mm ** 2)
-        if len(reached) > 1 and not _fold(page, ys, xs, origin, ink.shape, px_per_mm):
+        if len(reached) > 1 and not is_fold(page, ys, xs, origin, ink.shape, px_per_mm):
             joined.update((int(a), int(b)) for a in reached for b in reached if a < b)
         beside_ys, beside_xs = ys[in_which < 0], xs[in_which < 0]
         if len(beside_xs) < areas.SPECK_MM2 * px_per_mm ** 2:
@@ -278,7 +276,7 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
     # folds are looked for only where they could matter: a tick's overshoot beside its box is not enough
     worth_it = sum(candidate[2] for candidate in candidates) >= BESIDE_INK_MM2 * px_per_mm ** 2
     for beside_ys, beside_xs, whole, centre_mm, entered in candidates:
-        if worth_it and _fold(page, beside_ys, beside_xs, origin, ink.shape, px_per_mm):
+        if worth_it and is_fold(page, beside_ys, beside_xs, origin, ink.shape, px_per_mm):
             continue
         touching_px += whole if boxed and len(entered) else 0
         if boxed and len(entered) == 1 and len(beside_xs) >= BESIDE_INK_MM2 * px_per_mm ** 2:  # (two: ``joined``)
@@ -333,7 +331,7 @@ def _descenders(layout_page: Page, rows: slice, cols: slice, px_per_mm: float) -
                                                                           cols.stop - cols.start), px_per_mm)
 
 
-def _fold(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, int], shape: tuple[int, ...],
+def is_fold(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, int], shape: tuple[int, ...],
           px_per_mm: float) -> bool:
     """Whether a piece of ink (``ys``, ``xs``: its pixels in a window of ``shape`` at ``origin`` (row,
     column) of ``page``) is a fold: a thin straight line that runs on past both its ends
@@ -348,7 +346,7 @@ def _fold(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, i
     return creases.runs_on(page, points, px_per_mm)
 
 
-def _pieces(ink: np.ndarray, px_per_mm: float, bridge_mm: float = BRIDGE_MM) -> list[tuple[np.ndarray, np.ndarray]]:
+def ink_pieces(ink: np.ndarray, px_per_mm: float, bridge_mm: float = BRIDGE_MM) -> list[tuple[np.ndarray, np.ndarray]]:
     """The pixels (rows, columns) of each piece of ``ink``: strokes that the print cuts apart (a tick's
     tail across its box's border, a loop across a row's rule) are joined again over ``bridge_mm``, so each
     is judged whole and given to the field it answers."""
@@ -409,18 +407,21 @@ def _widened(mask: np.ndarray, margin_mm: float, px_per_mm: float) -> np.ndarray
     return cv2.dilate(mask, np.ones((size, size), np.uint8)).astype(bool)
 
 
-def box_outlines(boxes: tuple[Box, ...], window: tuple[slice, slice], shape: tuple[int, ...], px_per_mm: float
-              ) -> np.ndarray:
-    """The outlines of ``boxes`` where found, ``BOX_LINE_MM / 2 + LINE_MARGIN_MM`` wide each side, in ``window``
-    (bool, ``shape``): a piece of ink mostly on them (``ON_PRINTED_LINE_SHARE``) is a border, which a page
-    registered in waves (a 3 MP photo's rolling shutter, a bent page) leaves beside the print's mask in dashes or
-    runs (2026-12-07: 10 rows flagged as marks between rows on 10 such pages; a bent goal card's row as an arrow)."""
-    rows, cols = window
-    drawn = np.zeros(shape[:2], np.uint8)
+def box_borders(boxes: list[Box], rows: slice, cols: slice, page_shape: tuple[int, ...], px_per_mm: float
+                ) -> np.ndarray:
+    """The outlines of ``boxes`` where found, a pixel wide, in the window ``rows``, ``cols`` of a page of
+    ``page_shape`` (0/1 uint8, the window's shape): a bent page moves them up to a millimetre from the print."""
+    borders = np.zeros((rows.stop - rows.start, cols.stop - cols.start), np.uint8)
     for box in boxes:
-        top, left = int(round(box.y_mm * px_per_mm)) - rows.start, int(round(box.x_mm * px_per_mm)) - cols.start
-        bottom = int(round((box.y_mm + box.h_mm) * px_per_mm)) - rows.start
-        right = int(round((box.x_mm + box.w_mm) * px_per_mm)) - cols.start
-        cv2.rectangle(drawn, (left, top), (right, bottom), 1, 1)
-    size = 2 * int(round((BOX_LINE_MM / 2 + LINE_MARGIN_MM) * px_per_mm)) + 1
-    return cv2.dilate(drawn, np.ones((size, size), np.uint8)).astype(bool)
+        box_rows, box_cols = within_window(box, rows, cols, page_shape, px_per_mm)
+        cv2.rectangle(borders, (box_cols.start, box_rows.start), (box_cols.stop - 1, box_rows.stop - 1), 1, 1)
+    return borders
+
+
+def box_outlines(boxes: list[Box], rows: slice, cols: slice, page_shape: tuple[int, ...], px_per_mm: float
+                 ) -> np.ndarray:
+    """``box_borders`` as wide as a printed border and its blur (``BOX_LINE_MM / 2 + LINE_MARGIN_MM`` each side),
+    as bool: a piece of ink mostly on them (``ON_PRINTED_LINE_SHARE``) is a border, which a page registered in
+    waves (a 3 MP photo's rolling shutter, a bent page) leaves beside the print's mask in dashes or runs
+    (2026-12-07: 10 rows flagged as marks between rows on 10 such pages; a bent goal card's row as an arrow)."""
+    return _widened(box_borders(boxes, rows, cols, page_shape, px_per_mm), BOX_LINE_MM / 2 + LINE_MARGIN_MM, px_per_mm)

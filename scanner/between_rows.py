@@ -40,10 +40,10 @@ from .beside_ink import (
     PRINTED_LINE_COS,
     STRAIGHT_MAX_SPREAD_MM,
     PerLayout,
-    _fold,
-    _pieces,
     box_outlines,
     dark_off_print,
+    ink_pieces,
+    is_fold,
     print_masks,
     with_descent,
 )
@@ -176,7 +176,7 @@ def astride_mark(page: np.ndarray, layout_page: Page, upper: Box, lower: Box, px
     rows, cols = box_slices(window, 0.0, page.shape, px_per_mm)
     printed, near_lines, _ = (mask[rows, cols] for mask in print_masks(layout_page, page.shape[:2], px_per_mm))
     ink = areas.handwriting_mask(page[rows, cols], px_per_mm, rules_near=near_lines, contrast=contrast) & ~printed
-    outlines = box_outlines((upper, lower), (rows, cols), ink.shape, px_per_mm)
+    outlines = box_outlines([upper, lower], rows, cols, page.shape, px_per_mm)
     if runs:
         _add_written_on(ink, page, layout_page, runs, (rows, cols), px_per_mm)
     top_mm, bottom_mm = upper.y_mm + upper.h_mm / 2, lower.y_mm + lower.h_mm / 2  # the two boxes' centres
@@ -184,7 +184,7 @@ def astride_mark(page: np.ndarray, layout_page: Page, upper: Box, lower: Box, px
     gap_rows = (gap.y_mm * px_per_mm - rows.start, (gap.y_mm + gap.h_mm) * px_per_mm - rows.start)
     boxes_rows = [((box.y_mm - ROUND_MM) * px_per_mm - rows.start,
                    (box.y_mm + box.h_mm + ROUND_MM) * px_per_mm - rows.start) for box in (upper, lower)]
-    for ys, xs in _pieces(ink, px_per_mm):
+    for ys, xs in ink_pieces(ink, px_per_mm):
         within = (xs >= column[0]) & (xs < column[1])
         if np.count_nonzero(within) < MARK_MM2 * px_per_mm ** 2 or _round_a_box(ys[within], boxes_rows):
             continue
@@ -220,11 +220,11 @@ def _add_written_on(ink: np.ndarray, page: np.ndarray, layout_page: Page, runs: 
 def _line(page: np.ndarray, ys: np.ndarray, xs: np.ndarray, origin: tuple[int, int], shape: tuple[int, ...],
           px_per_mm: float) -> bool:
     """Whether a piece of ink is a straight line along or across the page, as a printed rule a bent page moved
-    is, a line ruled in pen (``RULED_SPREAD_MM`` across, ``RULED_LONG_MM`` long), or a fold (``beside_ink._fold``)."""
+    is, a line ruled in pen (``RULED_SPREAD_MM`` across, ``RULED_LONG_MM`` long), or a fold (``beside_ink.is_fold``)."""
     axis = creases.ink_axis(np.stack([xs, ys], axis=1))
     if axis is not None and max(abs(axis.direction)) >= PRINTED_LINE_COS:
         long_mm = max(np.ptp(xs), np.ptp(ys)) / px_per_mm
         if axis.spread_px <= STRAIGHT_MAX_SPREAD_MM * px_per_mm \
                 or axis.spread_px <= RULED_SPREAD_MM * px_per_mm and long_mm >= RULED_LONG_MM:
             return True
-    return _fold(page, ys, xs, origin, shape, px_per_mm)
+    return is_fold(page, ys, xs, origin, shape, px_per_mm)
