@@ -557,14 +557,14 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     # a mark astride the gap between two rows: both rows, flagged already or not (which row it answers is unknown)
     between_rows.flag_marks_between_rows(warped, page, [v for _, v in in_image])
     # last: a field flagged for what lies on or beside its box keeps that reason, the more telling one
-    viewed = [f.id for f, _ in in_image if isinstance(f, ChoiceField)]
+    viewed_fields = [f for f, _ in in_image if isinstance(f, ChoiceField)]
+    viewed = [f.id for f in viewed_fields]
     viewed_values = [v for f, v in in_image if isinstance(f, ChoiceField)]
     viewed_reads, viewed_measures = [reads[k] for k in viewed], [measures[k] for k in viewed]
     light_ticks.flag_light_ticks(warped, viewed_values, viewed_reads, viewed_measures, [boxes[k] for k in viewed],
                                  source_px_per_mm)
     fainter_marks.flag_fainter_marks(viewed_values, viewed_reads, viewed_measures)
-    tinted.flag_tinted_boxes(warped, [f for f, _ in in_image if isinstance(f, ChoiceField)], viewed_values, boxes,
-                             measures, references)
+    tinted.flag_tinted_boxes(warped, viewed_fields, viewed_values, boxes, measures, references)
     for f, value in zip(page.fields, values, strict=True):
         if isinstance(f, BoxesField) and "beside" in value.raw:  # the writing beside the boxes shown, as drawn
             value.crop_jpeg = _field_crop(warped, f, BESIDE_MM, field_window(f))
