@@ -224,14 +224,12 @@ def _scatter(client: Any, data: Any, **options: Any) -> Any:
     """``data`` sent to the cluster (``client.scatter``, as ``_asked``), waiting up to ``WORKERS_BACK_S`` for a
     worker when none is there; a cluster whose workers do not come back in that time is said so (exit 5)."""
     try:
-        return client.scatter(data, hash=False, timeout=WORKERS_BACK_S, **options)
-    except TimeoutError as exc:  # before OSError, its base class: no worker came back
-        if client.status == "running" and not client.nthreads():
+        return _asked(client.scatter, data, hash=False, timeout=WORKERS_BACK_S, **options)
+    except ClusterError as exc:
+        if isinstance(exc.__cause__, TimeoutError) and client.status == "running" and not client.nthreads():
             raise ClusterError(f"the Dask cluster has had no workers for {WORKERS_BACK_S} s; the pages read so far "
-                               "are saved: start its workers and run the same command again") from exc
-        raise _lost(exc) from exc
-    except (OSError, RuntimeError) as exc:
-        raise _lost(exc) from exc
+                               "are saved: start its workers and run the same command again") from exc.__cause__
+        raise
 
 
 def _lost(exc: BaseException) -> ClusterError:
