@@ -23,7 +23,7 @@ from formkit.layout.model import Box, ChoiceField, Page
 from formkit.records import FieldValue
 
 from . import placement
-from .beside_ink import print_masks
+from .beside_ink import print_masks, within_window
 from .ink import INK_CONTRAST, closed_paper, darker_than
 from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
@@ -126,15 +126,9 @@ def _other_print(layout_page: Page, box: Box, shape: tuple[int, int], window: tu
     rows, cols = window
     printed = print_masks(layout_page, shape, px_per_mm)[0][rows, cols].copy()
     border = np.zeros(printed.shape, bool)
-    border[_within(box_slices(box, OWN_BORDER_MM, shape, px_per_mm), window)] = True
-    border[_within(box_slices(box, -OWN_BORDER_MM, shape, px_per_mm), window)] = False
+    border[within_window(box, rows, cols, shape, px_per_mm, OWN_BORDER_MM)] = True
+    border[within_window(box, rows, cols, shape, px_per_mm, -OWN_BORDER_MM)] = False
     return printed & ~border
-
-
-def _within(inner: tuple[slice, slice], window: tuple[slice, slice]) -> tuple[slice, slice]:
-    """``inner`` (slices of the page) as slices of ``window``, clipped to it."""
-    return tuple(slice(max(0, i.start - w.start), max(0, min(i.stop, w.stop) - w.start))  # type: ignore[return-value]
-                 for i, w in zip(inner, window, strict=True))
 
 
 def _lines_along(near: np.ndarray, edges_px: tuple[float, float, float, float], px_per_mm: float
