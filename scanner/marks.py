@@ -398,6 +398,12 @@ def border_blur(darkness: np.ndarray, trace_level: float, px_per_mm: float = WAR
                             (blur.T[::-1], darkness.T[::-1])):
         if np.count_nonzero(side[0] > trace_level) >= BLURRED_SIDE * side.shape[1]:
             np.maximum(blur_side[:depth], np.minimum.accumulate(side[:depth], axis=0), out=blur_side[:depth])
+    # where two sides meet their blur is darkest: in each corner, whatever the sides, what is no darker than
+    # anything between it and the corner is the border's
+    for blur_corner, corner in ((blur, darkness), (blur[::-1], darkness[::-1]), (blur[:, ::-1], darkness[:, ::-1]),
+                                (blur[::-1, ::-1], darkness[::-1, ::-1])):
+        fading = np.minimum.accumulate(np.minimum.accumulate(corner[:depth, :depth], axis=0), axis=1)
+        np.maximum(blur_corner[:depth, :depth], fading, out=blur_corner[:depth, :depth])
     return blur
 
 
