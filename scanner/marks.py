@@ -102,6 +102,9 @@ class BoxMeasure:
     # where ``unshaded`` is measured, the share of the box WEAK_LEVEL of the contrast darker than the paper level
     # with it (``lit_paper``), not the darkest side's: a mark in the lit part may be lighter than the shade
     lit_trace: float = 0.0
+    # of a faint box's trace, the share of its inside that the box's printed border, blurred inwards, explains
+    # (``border_blur``): taken out of ``weak`` and ``coverage``
+    border_trace: float = 0.0
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -340,14 +343,21 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     # (the trace counted only round clipped paper: this runs for every box of every page)
     if paper_white >= CLIPPED_PAPER and counts[darkness_of_level > CLIPPED_TRACE_LEVEL].sum() >= \
             CLIPPED_FAINT * inner.size:
-        clipped_trace = _stroke_share(darkness > CLIPPED_TRACE_LEVEL, darkness > INK_LEVEL,
-                                      CLIPPED_STROKE_MM * px_per_mm)
+        beyond = darkness - border_blur(darkness, CLIPPED_TRACE_LEVEL, px_per_mm) if coverage < MARKED_FROM \
+            else darkness
+        clipped_trace = _stroke_share(beyond > CLIPPED_TRACE_LEVEL, beyond > INK_LEVEL, CLIPPED_STROKE_MM * px_per_mm)
+    border_trace = 0.0
+    if coverage < MARKED_FROM and weak >= FAINT_WEAK:  # faint, or near it: what of it is the border's blur?
+        beyond = darkness - border_blur(darkness, WEAK_LEVEL, px_per_mm)
+        border_trace = weak - float(np.count_nonzero(beyond > WEAK_LEVEL) / inner.size)
+        weak -= border_trace
+        coverage = float(np.count_nonzero(beyond > INK_LEVEL) / inner.size)
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
     across = _printed_line_across(darkness > INK_LEVEL, px_per_mm) if coverage >= MARKED_FROM else False
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
                       paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, across, clipped_trace,
-                      lit_trace)
+                      lit_trace, border_trace)
 
 
 # A box measured off its printed outline (a row a lens or a rolling shutter bent further than its boxes are
@@ -357,6 +367,44 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
 LINE_BAND_MM = 1.0  # as thick as such a line lies (the printed 0.3 mm, blurred, on a slant)
 ACROSS = 0.85  # of the box's width (or height) it runs across
 IN_THE_BAND = 0.8  # of the box's ink
+
+
+# A blurred capture (a 2 MP photo, a messenger's copy, the far side of a photo taken at an angle) spreads each
+# box's printed border over the inside of the box: on such pages empty boxes traced (WEAK_LEVEL) 4-18 % of their
+# inside, up to 0.6 mm in from its edges and none further, and read as faint marks, whole pages of them
+# (2026-12-07). What fades inwards from the border, no further than this, is taken for the border.
+BORDER_BLUR_MM = 0.6
+# ... along a side traced over this much of its length (a box measured a pixel off its outline traced 0.48 of
+# one side, 1 px deep, on a blurred over-exposed page); a tick's stroke crosses 0.1-0.3 of a side
+BLURRED_SIDE = 0.3
+
+
+def border_blur(darkness: np.ndarray, trace_level: float, px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:
+    """The darkness that a box's own printed border, blurred inwards, may put at each pixel of its inside.
+
+    ``darkness``: the box's inside (as ``measure_box`` cuts it), normalised 0 (paper) to 1 (the border's
+    black). Along a side whose outermost pixels are traced (darker than ``trace_level``) over
+    ``BLURRED_SIDE`` of its length or more, the border is blurred inwards: down each row or column from that
+    side, to ``BORDER_BLUR_MM`` in, the darkness no greater than anywhere between the pixel and the side is
+    taken for the border's. A stroke crossing a side traces less of it, and a mark reaching further in keeps
+    its darkness there."""
+    h, w = darkness.shape
+    depth = min(int(round(BORDER_BLUR_MM * px_per_mm)), h // 2, w // 2)
+    blur = np.zeros_like(darkness)
+    if depth < 1:
+        return blur
+    # each side seen from the box's inside as its top edge: (a view of blur, the same view of darkness)
+    for blur_side, side in ((blur, darkness), (blur[::-1], darkness[::-1]), (blur.T, darkness.T),
+                            (blur.T[::-1], darkness.T[::-1])):
+        if np.count_nonzero(side[0] > trace_level) >= BLURRED_SIDE * side.shape[1]:
+            np.maximum(blur_side[:depth], np.minimum.accumulate(side[:depth], axis=0), out=blur_side[:depth])
+    # where two sides meet their blur is darkest: in each corner, whatever the sides, what is no darker than
+    # anything between it and the corner is the border's
+    for blur_corner, corner in ((blur, darkness), (blur[::-1], darkness[::-1]), (blur[:, ::-1], darkness[:, ::-1]),
+                                (blur[::-1, ::-1], darkness[::-1, ::-1])):
+        fading = np.minimum.accumulate(np.minimum.accumulate(corner[:depth, :depth], axis=0), axis=1)
+        np.maximum(blur_corner[:depth, :depth], fading, out=blur_corner[:depth, :depth])
+    return blur
 
 
 def _printed_line_across(ink: np.ndarray, px_per_mm: float) -> bool:
