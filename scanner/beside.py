@@ -59,20 +59,22 @@ WORD_GAP_MM = 2.0
 ROW_GAP_MM = 1.0
 ROW_WRITING_MM = 10.0
 ROW_WRITING_MM2 = BESIDE_INK_MM2
+# the item's score as staff write it when they check a returned page: one digit 4-12 mm after the row's last box,
+# in the page's right margin (a find-only pass, 2026-12-07: of 146 fields flagged on 60 such pages, 113 for that
+# alone). Writing beyond a row agrees with its one marked box, and flags nothing, when all of it lies after the
+# last box and everything from its start to SCORE_EDGE_MM short of the paper's edge (``row_margins`` draws it)
+# reads as one digit, as surely as a digit box's (``handwriting.read_one_box``: the networks' acceptance, the
+# not-one-digit judge, one character standing alone), the marked option's value. "2?", "2 or 3", "3" beside a 2,
+# a digit running past the page's edge keep the flag. Measured 2026-12-07: staff's pages 113 -> 35 needless, no
+# silent error; 176 ticked rows (K10, alliance check; scans, 1-bit copies, photos) with another digit written
+# 2-10 mm after them: none cleared.
+SCORE_EDGE_MM = 2.0  # the paper's last millimetres: a photo's desk, the shadow of its edge
+SCORE_BEFORE_MM = 0.5  # read from this far before the writing's start (its anti-aliased edge)
+SCORE_ABOVE_MM = 0.5  # and this far above and below the row's boxes (a score written level with its row)
 # under one box of a row read blank, a short line drawn instead of a mark in it (0.4-1.5 mm under its foot: 269 of 280
 # rows read blank at 1.0, 2026-12-07). Between UNDER_BOX_MM under its foot, the shade down the median column
 # (``labels.median_column_shade_mm``) over the row's median box's: measured 2026-12-07, underlined 0.15-0.72 mm
 # (pencil 0.15), blank ordinary rows at most 0.06
-# the item's score as staff write it when they check a returned page: one digit 4-12 mm after the row's last box,
-# in the page's right margin (a find-only pass, 2026-12-07: 113 of 146 rows flagged on 60 pages so marked were
-# flagged for it alone). Writing beyond a row agrees with its one marked box, and flags nothing, when all of it lies
-# after the last box and everything from its start to SCORE_EDGE_MM short of the paper's edge (``row_margins``
-# draws it) reads as one digit, as surely as a digit box's (``handwriting.read_one_box``: the networks'
-# acceptance, the not-one-digit judge, one character standing alone), the marked option's value. "2?", "2 or 3",
-# "3" beside a 2, a digit running past the page's edge keep the flag.
-SCORE_EDGE_MM = 2.0  # the paper's last millimetres: a photo's desk, the shadow of its edge
-SCORE_BEFORE_MM = 0.5  # read from this far before the writing's start (its anti-aliased edge)
-SCORE_ABOVE_MM = 0.5  # and this far above and below the row's boxes (a score written level with its row)
 UNDER_BOX_MM = (0.3, 2.5)
 UNDERLINE_MM = 0.12
 # above the next row's box, where the blur of a fill in it reaches up (a 3 MP photo of an alliance check: a blank
@@ -326,7 +328,7 @@ def row_margins(layout_page: Page) -> list[Box]:
 
 
 def row_writing(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[Box], px_per_mm: float,
-                       contrast: float = INK_CONTRAST) -> list[tuple[float, float, float]]:
+                contrast: float = INK_CONTRAST) -> list[tuple[float, float, float]]:
     """The handwriting level with ``f``'s row (its ``boxes`` where found) beyond its last box or before its
     first, ``ROW_GAP_MM`` to ``ROW_WRITING_MM`` from them, in pieces apart from the boxes (``InkBeside.level``):
     each piece's (mm², x_mm from, to)."""
