@@ -14,7 +14,7 @@ import numpy as np
 from formkit.layout.model import Box, BoxesField, ChoiceField, LineField, Page, bounding_box, field_boxes
 from formkit.records import FieldValue
 
-from . import marks, placement
+from . import handwriting, marks, placement
 from .beside_ink import (
     BESIDE_INK_MM2,
     STRADDLE_MM2,
@@ -27,7 +27,7 @@ from .beside_ink import (
 )
 from .ink import INK_CONTRAST
 from .labels import MERGED_MIN_OPTIONS, ink_on_words, label_marked, median_column_shade_mm
-from .register import WARP_PX_PER_MM, box_slices
+from .register import WARP_PX_PER_MM, box_slices, field_window
 from .resolve import flag_for_review
 
 OUTSIDE_SHARE = 2.0  # a tick twice the box's size has as much ink beside it as in it; one astride two
@@ -59,6 +59,18 @@ WORD_GAP_MM = 2.0
 ROW_GAP_MM = 1.0
 ROW_WRITING_MM = 10.0
 ROW_WRITING_MM2 = BESIDE_INK_MM2
+# the item's score as staff write it when they check a returned page: one digit 4-12 mm after the row's last box,
+# in the page's right margin (a find-only pass, 2026-12-07: of 146 fields flagged on 60 such pages, 113 for that
+# alone). Writing beyond a row agrees with its one marked box, and flags nothing, when all of it lies after the
+# last box and everything from its start to SCORE_EDGE_MM short of the paper's edge (``row_margins`` draws it)
+# reads as one digit, as surely as a digit box's (``handwriting.read_one_box``: the networks' acceptance, the
+# not-one-digit judge, one character standing alone), the marked option's value. "2?", "2 or 3", "3" beside a 2,
+# a digit running past the page's edge keep the flag. Measured 2026-12-07: staff's pages 113 -> 35 needless, no
+# silent error; 176 ticked rows (K10, alliance check; scans, 1-bit copies, photos) with another digit written
+# 2-10 mm after them: none cleared.
+SCORE_EDGE_MM = 2.0  # the paper's last millimetres: a photo's desk, the shadow of its edge
+SCORE_BEFORE_MM = 0.5  # read from this far before the writing's start (its anti-aliased edge)
+SCORE_ABOVE_MM = 0.5  # and this far above and below the row's boxes (a score written level with its row)
 # under one box of a row read blank, a short line drawn instead of a mark in it (0.4-1.5 mm under its foot: 269 of 280
 # rows read blank at 1.0, 2026-12-07). Between UNDER_BOX_MM under its foot, the shade down the median column
 # (``labels.median_column_shade_mm``) over the row's median box's: measured 2026-12-07, underlined 0.15-0.72 mm
@@ -144,10 +156,21 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
 def _check_row_writing(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue,
                        px_per_mm: float) -> None:
     """Flag ``value`` when there is writing on ``f``'s row beyond its boxes (``row_writing``): a row left blank
-    and the option's number written after it, or a number or note beside a row read."""
-    area_mm2, x_mm = row_writing(page, layout_page, f, placement.found_boxes(f, value), px_per_mm)
+    and the option's number written after it, or a number or note beside a row read; not when that writing is
+    the marked option's value written once after the row (``score_beside``: the item scored by staff), which
+    goes into ``raw["beside_digit"]``."""
+    boxes = placement.found_boxes(f, value)
+    pieces = row_writing(page, layout_page, f, boxes, px_per_mm)
+    area_mm2 = sum(piece[0] for piece in pieces)
     if area_mm2 < ROW_WRITING_MM2:
         return
+    x_mm = sum(piece[0] * (piece[1] + piece[2]) / 2 for piece in pieces) / area_mm2
+    score = score_beside(page, layout_page, boxes, pieces, px_per_mm) \
+        if len(value.value) == 1 and value.value.isdigit() else None
+    if score is not None:
+        value.raw["beside_digit"] = score
+        if score["digit"] == value.value:
+            return
     value.raw["beside"] = {"row_writing_mm2": round(area_mm2, 2), "at_x_mm": round(x_mm, 1)}
     if value.value:
         flag_for_review(value, f"option {value.value} is marked, but there is writing on the row beyond its boxes: "
@@ -273,24 +296,51 @@ def _running_on_mm2(ink: InkBeside, box: Box) -> float:
             span = [min(span[0], piece[1]), max(span[1], piece[2])]
 
 
+def score_beside(page: np.ndarray, layout_page: Page, boxes: list[Box], pieces: list[tuple[float, float, float]],
+                 px_per_mm: float) -> dict | None:
+    """The digit written after a row (its ``boxes`` where found), when its writing beyond them (``pieces``, as
+    ``row_writing`` gives them) all lies after its last box and what lies from there to
+    ``SCORE_EDGE_MM`` short of the paper's edge, level with the row, is one digit read as surely as in a digit
+    box (``handwriting.read_one_box``): ``{"digit", "p", "at_x_mm"}``; ``None`` otherwise."""
+    hull = bounding_box(boxes)
+    start_mm, end_mm = min(piece[1] for piece in pieces) - SCORE_BEFORE_MM, layout_page.width_mm - SCORE_EDGE_MM
+    if start_mm < hull.x_mm + hull.w_mm or end_mm <= start_mm:
+        return None
+    strip = Box(start_mm, hull.y_mm - SCORE_ABOVE_MM, end_mm - start_mm, hull.h_mm + 2 * SCORE_ABOVE_MM)
+    reading, doubts = handwriting.read_one_box(page, strip, px_per_mm, side_margin_mm=0.0)
+    if doubts or reading["digit"] is None:
+        return None
+    return {"digit": str(reading["digit"]), "p": reading["p"], "at_x_mm": round(start_mm + SCORE_BEFORE_MM, 1)}
+
+
+def row_margins(layout_page: Page) -> list[Box]:
+    """After each single-choice row of ``layout_page``, from where ``register.field_window`` stops drawing it
+    to the paper's edge: where ``score_beside`` looks for what follows a score, for ``register.warp_fields``
+    to draw."""
+    strips = []
+    for f in layout_page.fields:
+        if isinstance(f, ChoiceField) and not f.multiple:
+            window = field_window(f)
+            start_mm = window.x_mm + window.w_mm
+            if start_mm < layout_page.width_mm:
+                strips.append(Box(start_mm, window.y_mm, layout_page.width_mm - start_mm, window.h_mm))
+    return strips
+
+
 def row_writing(page: np.ndarray, layout_page: Page, f: ChoiceField, boxes: list[Box], px_per_mm: float,
-                contrast: float = INK_CONTRAST) -> tuple[float, float]:
+                contrast: float = INK_CONTRAST) -> list[tuple[float, float, float]]:
     """The handwriting level with ``f``'s row (its ``boxes`` where found) beyond its last box or before its
     first, ``ROW_GAP_MM`` to ``ROW_WRITING_MM`` from them, in pieces apart from the boxes (``InkBeside.level``):
-    its area (mm²) and the x (mm) of its middle (0 when there is none)."""
+    each piece's (mm², x_mm from, to)."""
     hull = bounding_box(boxes)
     after, before = hull.x_mm + hull.w_mm + ROW_GAP_MM, hull.x_mm - ROW_GAP_MM
     strips = [Box(after, hull.y_mm, ROW_WRITING_MM - ROW_GAP_MM, hull.h_mm),
               Box(before - ROW_WRITING_MM + ROW_GAP_MM, hull.y_mm, ROW_WRITING_MM - ROW_GAP_MM, hull.h_mm)]
     least_px = BESIDE_INK_MM2 / 2 * px_per_mm ** 2
     if sum(dark_off_print(page, layout_page, strip, px_per_mm, contrast) for strip in strips) < least_px:
-        return 0.0, 0.0
+        return []
     ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast, reach_mm=ROW_WRITING_MM)
-    apart = [piece for piece in ink.level if piece[1] >= after or piece[2] <= before]
-    area = sum(piece[0] for piece in apart)
-    if not area:
-        return 0.0, 0.0
-    return area, sum(piece[0] * (piece[1] + piece[2]) / 2 for piece in apart) / area
+    return [piece for piece in ink.level if piece[1] >= after or piece[2] <= before]
 
 
 def _check_underlined(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float

@@ -114,6 +114,19 @@ def digit_guesses(images: np.ndarray) -> list[tuple[int, np.ndarray, float, bool
             for i in range(len(images))]
 
 
+def read_one_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
+                 side_margin_mm: float = digits.MARGIN_MM) -> tuple[dict, list[str]]:
+    """The handwriting in ``box`` of the registered grey ``page`` read as a digit field's box is
+    (``digits.box_ink``, the networks and the not-one-digit judge, ``_box_reading``), and why a one-box field
+    holding it would go to review (``_doubts``, ``_stray_ink``): a digit is read as surely as in its boxes only
+    when the reading's ``digit`` is not None and there is no reason. For writing beside a field
+    (``beside``'s score beside a choice's row)."""
+    ink = digits.box_ink(page, box, px_per_mm, side_margin_mm)
+    guess = digit_guesses(digits.normalise(ink.soft)[None])[0] if ink.ink_mm2 >= areas.INK_MM2 else None
+    reading = _box_reading(ink, guess)
+    return reading, _doubts([reading], digits.accept_probability()) + _stray_ink([reading])
+
+
 def _box_reading(ink: digits.BoxInk, guess: tuple[int, np.ndarray, float, bool] | None) -> dict:
     """A box as the fields are resolved from it: ``digit`` the networks' reading; ``p`` and ``probs`` as far
     as they can be trusted (``digits.recognise``: lower for a shape unlike the training digits of that

@@ -399,7 +399,8 @@ def _read_registered(grey: np.ndarray, small: tuple[np.ndarray, float], page: Pa
         result.reason = f"poor registration: markers disagree by {reg.error_mm:.1f} mm (folded or curled page?)"
         result.image_jpeg = _jpeg(unread)
         return result
-    warped = warp_fields(grey, page, reg, also=labels.label_regions(page))  # white where nothing reads
+    # white where nothing reads; the words under choices' boxes and the margin after their rows drawn as well
+    warped = warp_fields(grey, page, reg, also=[*labels.label_regions(page), *beside.row_margins(page)])
     result.quality.update(markers=reg.markers_used, source_px_per_mm=round(reg.px_per_mm, 2))
     if reg.left_out:
         result.quality["markers_left_out"] = list(reg.left_out)  # not square: partly covered or damaged
