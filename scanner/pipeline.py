@@ -527,7 +527,13 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     own_trace = marks.own_marks_trace([states[k] for k in seen], [measures[k] for k in seen], baseline)
     reads = {f.id: marks.read_light_mark(states[f.id], measures[f.id], baseline, own_trace) for f in choices}
     # a box whose only ink is a straight line across it may be its own border, the box measured off its place;
-    # not where every box of its field shows its outline all round where it was measured (a "1" written in box 1)
+    # not where every box of its field shows its outline all round where it was measured (a "1" written in box 1).
+    # The placement strengths cannot tell: a rolling shutter's wobble moves a whole row, and such boxes on
+    # wobbled and distorted photos lay at 0.03-1.47 of their field's clearest outline. Measured 2026-12-07: of
+    # 108 such boxes (scan_accuracy.py and desk_hazards.py at 10 pages: 60; 12 more pages of lens distortion and
+    # wobble: 48), one lay in a field found on its outlines (a desk_hazards.py page, whose figures did not
+    # change); fifth_pass.py inbox, 60 pages: 39 fields with digits written in their boxes were flagged so,
+    # none now, none read wrongly unflagged
     lined = [f.id for f in choices if any(m.line_across and state is marks.Mark.MARKED
                                           for m, (state, _) in zip(measures[f.id], reads[f.id], strict=True))]
     on_outlines = placement.outlines_found(warped, {f.id: (field_boxes(f), offsets[f.id]) for f in choices},

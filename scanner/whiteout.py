@@ -29,11 +29,15 @@ from formkit.records import FieldValue
 from .register import box_slices
 
 # No other hidden print this near the box (mm, edge to edge). Measured 2026-12-07 (fifth_pass.py whiteout, 60
-# pages): the fluid reaches 3.1 mm past a 5 mm box at most (a blob 2.4-4.5 mm in radius, 0.6 mm off its
-# centre), tape 0.8 mm above or below it; the choice rows of the shipped forms lie 7.4-12.1 mm apart.
+# pages, 132 painted boxes beside a tick): the nearest other hidden print lay 2.0-5.1 mm away for 24 (the blob
+# reaching the next row's box, or two rows painted in one column: left flagged), 9.4 mm or more for the rest;
+# a thumb over a box (desk_hazards.py thumb) hid print 4.8 mm from it. Fluid reaches 3.1 mm past a 5 mm box at
+# most; the choice rows of the shipped forms lie 7.4-12.1 mm apart, so a cover 14 mm or more across hides more.
 CONFINED_MM = 8.0
 # The hidden box's inside (its median) no darker than the row's empty boxes' insides by this share of the
-# page's print contrast. Measured 2026-12-07: see LIGHT_SHARE's comment in the report (fluid and tape ...).
+# page's print contrast. Measured 2026-12-07: painted boxes -0.31 to 0.14 (the same 132, every capture: 300 and
+# 200 dpi scans, 1-bit copies, 3 and 12 MP photos); the thumb above 0.53; a sticky note's darkest channel is
+# 140-200 on paper at 255 (tests.synthetic.NOTE_COLOURS), a hole shows what lay behind it.
 LIGHT_SHARE = 0.2
 INSIDE_INSET_MM = 1.0  # the inside looked at: the box less this each side (its border and a bent page's shift)
 
