@@ -118,8 +118,9 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     contrast where no glare lifts it: the upper quartile (``UNLIT_PERCENTILE``) of the empty choice boxes'
     contrast, or of the digit boxes' and the lines' on a page without. What is washed out is kept in the
     value's ``raw["washed_out"]`` (option values, box numbers from 1, or the stretches of a line, mm from
-    its start). Returns each field's print as looked at
-    (``field_print``), by field id."""
+    its start). A choice row whose one hidden or washed-out box lies under the person's own correction fluid
+    or tape, beside one clear tick (``whiteout.whited_out``), is not flagged: the box is kept in
+    ``raw["whited_out"]`` too. Returns each field's print as looked at (``field_print``), by field id."""
     by_id = {f.id: f for f in fields}
     printed = {v.field: field_print(page, by_id[v.field], v, choice_measures, px_per_mm)
                for v in values if isinstance(by_id.get(v.field), ChoiceField | BoxesField | LineField | TextField)}
