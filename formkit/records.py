@@ -47,6 +47,9 @@ class InputFile:
 RAW_PAGE_FLAGGED = "page_flagged"  # the page was flagged as a whole
 RAW_WASHED_OUT = "washed_out"  # parts of the print glare washed out
 RAW_HIDDEN = "hidden"  # parts of the print covered (a note, a fold, a finger)
+# a choice box under the person's own correction fluid or tape (its row read as its other, clear mark): the
+# option; the box stays in ``hidden`` or ``washed_out`` too, where the print rules found it
+RAW_WHITED_OUT = "whited_out"
 RAW_OUTSIDE_IMAGE = "outside_image"  # the share of the field past the image's edge
 RAW_UNSEEN = (RAW_WASHED_OUT, RAW_HIDDEN, RAW_OUTSIDE_IMAGE)
 RAW_RUNS_PAST_BOX = "runs_past_box"  # a box's ink runs on far past it: a stain's edge, a clip's wire

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from formkit.layout.model import Box, BoxesField, ChoiceField, Field
-from formkit.records import FieldValue
+from formkit.records import RAW_WHITED_OUT, FieldValue
 
 from . import marks
 from .register import WARP_PX_PER_MM
@@ -57,9 +57,10 @@ def flag_faded_print(page: np.ndarray, fields: list[Field], values: list[FieldVa
              for v, p in looked_at]
     references = _references([k for field_kinds in kinds for k in field_kinds],
                              [s for field_shown in shown for s in field_shown])
+    # a box under the person's own correction fluid or tape (``whiteout``) shows no print for that reason
     faded = [[name for name, marked, s, kind in zip(p.names, p.shows_mark, field_shown, field_kinds, strict=True)
-              if not marked and s < FADED_SHARE * references[kind]]
-             for (_, p), field_shown, field_kinds in zip(looked_at, shown, kinds, strict=True)]
+              if not marked and s < FADED_SHARE * references[kind] and name not in v.raw.get(RAW_WHITED_OUT, ())]
+             for (v, p), field_shown, field_kinds in zip(looked_at, shown, kinds, strict=True)]
     if sum(len(names) for names in faded) < FADED_MIN_BOXES:
         return
     for (value, p), names in zip(looked_at, faded, strict=True):

@@ -527,12 +527,25 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     seen = [f.id for f in choices if f.id not in outside]
     own_trace = marks.own_marks_trace([states[k] for k in seen], [measures[k] for k in seen], baseline)
     reads = {f.id: marks.read_light_mark(states[f.id], measures[f.id], baseline, own_trace) for f in choices}
+    # a box whose only ink is a straight line across it may be its own border, the box measured off its place;
+    # not where every box of its field shows its outline all round where it was measured (a "1" written in box 1).
+    # The placement strengths cannot tell: a rolling shutter's wobble moves a whole row, and such boxes on
+    # wobbled and distorted photos lay at 0.03-1.47 of their field's clearest outline. Measured 2026-12-07: of
+    # 108 such boxes (scan_accuracy.py and desk_hazards.py at 10 pages: 60; 12 more pages of lens distortion and
+    # wobble: 48), one lay in a field found on its outlines (a desk_hazards.py page, whose figures did not
+    # change); fifth_pass.py inbox, 60 pages: 39 fields with digits written in their boxes were flagged so,
+    # none now, none read wrongly unflagged
+    lined = [f.id for f in choices if any(m.line_across and state is marks.Mark.MARKED
+                                          for m, (state, _) in zip(measures[f.id], reads[f.id], strict=True))]
+    on_outlines = placement.outlines_found(warped, {f.id: (field_boxes(f), offsets[f.id]) for f in choices},
+                                           contrast) if lined else {}
     values: list[FieldValue] = []
     for f in page.fields:
         if isinstance(f, ChoiceField):
             read = reads[f.id]
             off_outline = tuple(k for k, strength in enumerate(placed[f.id][1]) if strength < placement.OFF_OUTLINE)
-            values.append(resolve_choice(f, read, measures[f.id], creased[f.id], off_outline))
+            on_outline = tuple(range(len(f.options))) if f.id in on_outlines else ()
+            values.append(resolve_choice(f, read, measures[f.id], creased[f.id], off_outline, on_outline))
             if read != states[f.id]:  # provenance: which box, and the traces it was judged by
                 values[-1].raw["light_mark"] = {"trace": [round(m.weak - baseline.weak, 4) for m in measures[f.id]],
                                                 "own_marks_trace": round(own_trace or 0.0, 4)}

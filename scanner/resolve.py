@@ -22,7 +22,8 @@ HEAVY_MARK_COVERAGE = 0.6
 
 
 def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure],
-                   creased: tuple[int, ...] = (), off_outline: tuple[int, ...] = ()) -> FieldValue:
+                   creased: tuple[int, ...] = (), off_outline: tuple[int, ...] = (), on_outline: tuple[int, ...] = ()
+                   ) -> FieldValue:
     """Apply the printed convention: a tick or cross is an answer, a filled box is a cancelled answer.
 
     ``creased``: the boxes whose only ink is a fold or crease of the paper (``marks.creased_boxes``: a line
@@ -33,10 +34,13 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     the paper level with it (``BoxMeasure.lit_trace``: a mark in the lit part), or where a side of a
     box's border does not show (``BoxMeasure.covered``: a finger, a note, a clip over it), or where a box read
     as marked was measured off its printed outline (``off_outline``, ``placement.placed_boxes``: a photo whose
-    lens or rolling shutter bends rows), as its own border may be the mark."""
+    lens or rolling shutter bends rows), as its own border may be the mark: placed where its outline lies
+    clearly weaker than its field's others', or holding only a straight line across it (``line_across``) and not
+    placed where its outline lies clearly (``on_outline``: a stroke inside a box whose border shows all round
+    where it was measured, such as a "1" written in it, is a mark, not that border)."""
     value = _resolve_choice(field, states, measures)
     unsure_place = [str(field.options[k].value) for k, (m, (s, _)) in enumerate(zip(measures, states, strict=True))
-                    if s is Mark.MARKED and (m.line_across or k in off_outline)]
+                    if s is Mark.MARKED and ((m.line_across and k not in on_outline) or k in off_outline)]
     if unsure_place:
         value.raw["off_outline"] = unsure_place
         flag_for_review(value, f"option(s) {', '.join(unsure_place)} not measured on the printed box (a bent or "

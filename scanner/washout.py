@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from formkit.layout.model import Box, BoxesField, ChoiceField, Field, LineField, TextField
-from formkit.records import RAW_HIDDEN, RAW_WASHED_OUT, FieldValue
+from formkit.records import RAW_HIDDEN, RAW_WASHED_OUT, RAW_WHITED_OUT, FieldValue
 
-from . import marks, placement
+from . import marks, placement, whiteout
 from .ink import runs
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
@@ -118,8 +118,9 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     contrast where no glare lifts it: the upper quartile (``UNLIT_PERCENTILE``) of the empty choice boxes'
     contrast, or of the digit boxes' and the lines' on a page without. What is washed out is kept in the
     value's ``raw["washed_out"]`` (option values, box numbers from 1, or the stretches of a line, mm from
-    its start). Returns each field's print as looked at
-    (``field_print``), by field id."""
+    its start). A choice row whose one hidden or washed-out box lies under the person's own correction fluid
+    or tape, beside one clear tick (``whiteout.whited_out``), is not flagged: the box is kept in
+    ``raw["whited_out"]`` too. Returns each field's print as looked at (``field_print``), by field id."""
     by_id = {f.id: f for f in fields}
     printed = {v.field: field_print(page, by_id[v.field], v, choice_measures, px_per_mm)
                for v in values if isinstance(by_id.get(v.field), ChoiceField | BoxesField | LineField | TextField)}
@@ -131,30 +132,47 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     page_contrast = float(np.percentile(contrasts, UNLIT_PERCENTILE)) if contrasts else None
     lightest = lightest_mark(choice_boxes, page_contrast)
     box_reference, frame_reference = _cover_references(printed, page_contrast, markers_contrast)
+    unseen: dict[str, tuple[list[str], list[str], list[str]]] = {}  # lost, covered, partly: by field
     for value in values:
         p = printed.get(value.field)
         if p is None:
             continue
         lost = [name for name, (white, contrast), shows in zip(p.names, p.references, p.shows_mark, strict=True)
                 if not shows and washed_out(white, contrast, page_contrast, lightest)]
-        if lost:
-            value.raw[RAW_WASHED_OUT] = lost
-            flag_for_review(value, f"glare or over-exposure washes out {p.where} {', '.join(lost)}{p.unit}: a "
-                                   "light mark there would not show")
         reference = frame_reference if p.frame else box_reference
         # print too faint, looked for again as a straight run along each side, where the page may have moved
         # it (writing on a note over the print makes no such runs)
         covered = [name for name, part, (white, contrast) in zip(p.names, p.parts, p.references, strict=True)
                    if reference and white < CLIPPED_WHITE and contrast < HIDDEN_SHARE * reference
                    and not _print_found(page, part, reference, px_per_mm)]
+        partly = _partly_hidden(page, by_id[value.field], p, reference, px_per_mm, set(lost) | set(covered))
+        if lost or covered or partly:
+            unseen[value.field] = lost, covered, partly
+    where_unseen = {field: _unseen_parts(by_id[field], printed[field], [n for names in found for n in names])
+                    for field, found in unseen.items()}
+    for value in values:
+        if value.field not in unseen:
+            continue
+        p, (lost, covered, partly) = printed[value.field], unseen[value.field]
+        if lost:
+            value.raw[RAW_WASHED_OUT] = lost
+        if covered or partly:
+            value.raw[RAW_HIDDEN] = covered + partly
+        f = by_id[value.field]
+        if isinstance(f, ChoiceField) and whiteout.whited_out(
+                page, f, value, p.parts, list(dict.fromkeys(lost + covered + partly)),
+                [part for field, parts in where_unseen.items() if field != value.field for part in parts],
+                box_reference, px_per_mm):
+            value.raw[RAW_WHITED_OUT] = list(dict.fromkeys(lost + covered + partly))
+            continue
+        if lost:
+            flag_for_review(value, f"glare or over-exposure washes out {p.where} {', '.join(lost)}{p.unit}: a "
+                                   "light mark there would not show")
         if covered:
-            value.raw[RAW_HIDDEN] = covered
             said = list(dict.fromkeys(name.split()[0] for name in covered)) if p.frame else covered  # its sides
             flag_for_review(value, f"the print of {p.where} {', '.join(said)}{p.unit} does not show: covered by a "
                                    "note, a fold or a finger? A mark there would not be seen")
-        partly = _partly_hidden(page, by_id[value.field], p, reference, px_per_mm, set(lost) | set(covered))
         if partly:
-            value.raw[RAW_HIDDEN] = covered + partly
             flag_for_review(value, f"part of the print of {p.where} {', '.join(partly)}{p.unit} does not show: a "
                                    "page, a note or a finger over it? A mark under it would not be seen")
     return printed
@@ -180,6 +198,20 @@ def _partly_hidden(page: np.ndarray, f: Field, p: FieldPrint, reference: float |
     if not _hidden_anywhere(page, [part for _, part in looked_at], reference, px_per_mm):
         return []
     return [name for name, part in looked_at if hidden_stretch(page, part, reference, px_per_mm) is not None]
+
+
+def _unseen_parts(f: Field, p: FieldPrint, names: list[str]) -> list[Box]:
+    """Where the parts of ``f`` named ``names`` (washed out, covered or partly hidden) lie on the page (mm):
+    each named part of its print, or for a line's stretch ("a-b", mm from its start) that piece of line."""
+    parts = dict(zip(p.names, p.parts, strict=True))
+    out = []
+    for name in names:
+        if name in parts:
+            out.append(parts[name])
+        elif isinstance(f, LineField):
+            first, last = (float(x) for x in name.split("-"))
+            out.append(Box(f.x1_mm + first, f.y1_mm, last - first, 0.0))
+    return out
 
 
 def _overlaps(stretch: tuple[float, float], piece: str) -> bool:
