@@ -214,7 +214,17 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
     inside = (cols > x1 + tick) & (cols < x2 - tick)
-    along = _ink_along(above, below, (ink_above | ink_below) & inside, crossing, px_per_mm)
+    along = []
+    if np.count_nonzero((ink_above | ink_below) & inside & ~crossing) >= px_per_mm:  # else none (``_ink_along``)
+        # strokes only (paper on both sides, as ``edges``): a highlighter's broad stripe along the line is no stamp
+        # (desk_hazards.py's left 78-108 mm² on 3 lines read right, 2026-12-07), nor is a shadow's edge; a stamp's
+        # letters and frame are 0.35-0.9 mm strokes
+        if strokes is None:
+            strokes = darker_than(region, closed_paper(region, STROKE_MAX_MM, px_per_mm), contrast)
+        stroke_above, stroke_below = (_band(strokes, line_rows, first, last)
+                                      for first, last in ((-near1, -near0), (near0 + 1, near1 + 1)))
+        band_strokes = (stroke_above.any(axis=0) | stroke_below.any(axis=0)) & ~at_tick & inside
+        along = _ink_along(stroke_above, stroke_below, band_strokes, crossing, px_per_mm)
     along_mm = tuple((round((c0 + a - x1) / scale_px_per_mm, 1), round((c0 + b - x1) / scale_px_per_mm, 1))
                      for a, b in along)
     return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), False, tuple(edges), ends_not_found,
@@ -224,7 +234,7 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
 def _ink_along(above: np.ndarray, below: np.ndarray, band_ink: np.ndarray, crossing: np.ndarray, px_per_mm: float
                ) -> list[tuple[int, int]]:
     """The stretches (first column, column past the last) of ink in the bands just above and below a line (``above``,
-    ``below``: rows by columns; ``band_ink``: the columns with ink in either, between its end ticks) more than
+    ``below``: rows by columns, strokes; ``band_ink``: the columns with ink in either, between its end ticks) more than
     ``ALONG_CLEAR_MM`` from every ``crossing`` column, ``ALONG_GAP_MM`` apart or more, each with ``MIN_BAND_INK_MM2``
     of ink; none unless their columns of ink come to ``ALONG_STAMP_MM``, or their ink to ``ALONG_STAMP_MM2`` over
     ``ALONG_LEAST_MM`` of columns (a stamp or print across the line)."""
