@@ -82,7 +82,8 @@ ON_LINE_TICK_CLEAR_MM = 1.0  # the end ticks darken every row of their columns: 
 # on crumpled pages. On 288 lines of 72 stamped pages (the find-only pass's stamp and stampvas): 136 with such ink,
 # 99 over the rule (3.9-37.6 mm, 1.8-22.6 mm²; 40 of them unflagged until now), three of the four read wrong among
 # them (7.9 mm and 2.2 mm², 4.8 mm and 2.9 mm², 14.5 mm and 6.0 mm²). Left: a 1-bit copy's speckle of a stamp right
-# beside a real mark (2.6 mm, 1.1 mm²), which moved its crossing by 2 mm.
+# beside a real mark (2.6 mm, 1.1 mm²), which moved its crossing by 2 mm. (Measured on all band ink; counted on
+# strokes only, as below, the same three are caught and the ordinary lines give no more.)
 ALONG_CLEAR_MM = 1.5  # a slanted stroke's or a cross's own band ink lies this near its crossing
 ALONG_GAP_MM = 1.0
 ALONG_STAMP_MM = 6.0
