@@ -79,11 +79,13 @@ ON_LINE_TICK_CLEAR_MM = 1.0  # the end ticks darken every row of their columns: 
 # Measured 2026-12-07 (registered page, 8 px/mm) on 368 ordinary lines of 92 visual-analogue pages of
 # scan_accuracy.py's conditions (flatbed, 1-bit, photos 2-12 MP, bent, crumpled, glare): 359 had no such ink, the
 # rest at most 5.4 mm of columns (0.9 mm²) or 1.3 mm² (over 4.9 mm), all creases crossing the line at a shallow angle
-# on crumpled pages. On 288 lines of 72 stamped pages (the find-only pass's stamp and stampvas): 136 with such ink,
-# 99 over the rule (3.9-37.6 mm, 1.8-22.6 mm²; 40 of them unflagged until now), three of the four read wrong among
-# them (7.9 mm and 2.2 mm², 4.8 mm and 2.9 mm², 14.5 mm and 6.0 mm²). Left: a 1-bit copy's speckle of a stamp right
-# beside a real mark (2.6 mm, 1.1 mm²), which moved its crossing by 2 mm. (Measured on all band ink; counted on
-# strokes only, as below, the same three are caught and the ordinary lines give no more.)
+# on crumpled pages; 80 lines of crosses, ticks, slashes, felt pens and long strokes (1-bit, 3 MP) at most 2.5 mm,
+# 1.6 mm² (a tick's long arm over 2.4 mm: hence ALONG_LEAST_MM). On 288 lines of 72 stamped pages (the find-only
+# pass's stamp and stampvas): 136 with such ink, 99 over the rule (3.9-37.6 mm, 1.8-22.6 mm²; 40 of them unflagged
+# until now), three of the four read wrong among them (7.9 mm and 2.2 mm², 4.8 mm and 2.9 mm², 14.5 mm and 6.0 mm²).
+# Left: a 1-bit copy's speckle of a stamp right beside a real mark (2.6 mm, 1.1 mm²), which moved its crossing by
+# 2 mm. (Measured on all band ink; counted on strokes only, as below, the same three are caught and the ordinary
+# lines give no more.)
 ALONG_CLEAR_MM = 1.5  # a slanted stroke's or a cross's own band ink lies this near its crossing
 ALONG_GAP_MM = 1.0
 ALONG_STAMP_MM = 6.0
