@@ -70,6 +70,29 @@ ON_LINE_DASH_MM = 1.0
 ON_LINE_DASH_AREA_MM2 = 0.25
 ON_LINE_LONGEST_MM = 5.0  # longer is writing or a smudge along it, not one mark
 ON_LINE_TICK_CLEAR_MM = 1.0  # the end ticks darken every row of their columns: left out
+# A rubber stamp ("RECEIVED / 03 DEC 2026", framed) pressed over a line puts ink just above and below it: where a
+# letter or the frame's edge crosses it, a 'mark' was read, unflagged (a find-only pass, 2026-12-07: 4 silent on 72
+# stamped visual-analogue pages). A pen's mark puts ink in those bands only where it crosses; a stamp's letters and
+# frame put it along the line, away from any crossing too. So the band ink more than ALONG_CLEAR_MM from every
+# crossing (between the end ticks) is measured, in stretches ALONG_GAP_MM apart each with MIN_BAND_INK_MM2 of ink:
+# ALONG_STAMP_MM of columns or ALONG_STAMP_MM2 of ink or more is a stamp or print over the line, sent to review.
+# Measured 2026-12-07 (registered page, 8 px/mm) on 368 ordinary lines of 92 visual-analogue pages of
+# scan_accuracy.py's conditions (flatbed, 1-bit, photos 2-12 MP, bent, crumpled, glare): 359 had no such ink, the
+# rest at most 5.4 mm of columns (0.9 mm²) or 1.3 mm² (over 4.9 mm), all creases crossing the line at a shallow angle
+# on crumpled pages; 80 lines of crosses, ticks, slashes, felt pens and long strokes (1-bit, 3 MP) at most 2.5 mm,
+# 1.6 mm² (a tick's long arm over 2.4 mm: hence ALONG_LEAST_MM). On 288 lines of 72 stamped pages (the find-only
+# pass's stamp and stampvas): 136 with such ink, 99 over the rule (3.9-37.6 mm, 1.8-22.6 mm²; 40 of them unflagged
+# until now), three of the four read wrong among them (7.9 mm and 2.2 mm², 4.8 mm and 2.9 mm², 14.5 mm and 6.0 mm²).
+# Left: a 1-bit copy's speckle of a stamp right beside a real mark (2.6 mm, 1.1 mm²), which moved its crossing by
+# 2 mm. (Measured on all band ink; counted on strokes only, as below, the same three are caught and the ordinary
+# lines give no more.)
+ALONG_CLEAR_MM = 1.5  # a slanted stroke's or a cross's own band ink lies this near its crossing
+ALONG_GAP_MM = 1.0
+ALONG_STAMP_MM = 6.0
+ALONG_STAMP_MM2 = 1.5
+# but ink in a short stretch is no stamp across the line: a V or a tick's end pointing at it, 0.8 mm over it, left
+# 1.5 mm² over 2.1 mm (2026-12-07), and is ``beside``'s to tell
+ALONG_LEAST_MM = 3.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +108,9 @@ class LineReading:
     ends_not_found: tuple[str, ...] = ()
     faint_mm: tuple[float, ...] = ()  # on a line nothing crosses at the ink's contrast: crossings at FAINT_CONTRAST
     on_line_mm: tuple[float, ...] = ()  # on a line nothing crosses: where its dark band is thicker (a dot on it?)
+    # (from, to) in mm: ink just above or below the line away from every crossing, ALONG_STAMP_MM or more of it in
+    # all: a stamp's letters or frame, or print, across the line (``_ink_along``)
+    along_mm: tuple[tuple[float, float], ...] = ()
     # the columns of the line's start and end in the region it was read from (found ticks, else registration's)
     ends_px: tuple[float, float] = dataclasses.field(default=(), compare=False, repr=False)
 
@@ -190,8 +216,51 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
     for tick_x in (x1, x2):
         if not any(abs(c0 + (a + b) / 2 - tick_x) < 2.5 * px_per_mm for a, b in runs):
             near_tick |= _widened_tick(above, below, tick_x - c0, px_per_mm)
+    inside = (cols > x1 + tick) & (cols < x2 - tick)
+    along = []
+    if np.count_nonzero((ink_above | ink_below) & inside & ~crossing) >= px_per_mm:  # else none (``_ink_along``)
+        # strokes only (paper on both sides, as ``edges``): a highlighter's broad stripe along the line is no stamp
+        # (desk_hazards.py's left 78-108 mm² on 3 lines read right, 2026-12-07), nor is a shadow's edge; a stamp's
+        # letters and frame are 0.35-0.9 mm strokes
+        if strokes is None:
+            strokes = darker_than(region, closed_paper(region, STROKE_MAX_MM, px_per_mm), contrast)
+        stroke_above, stroke_below = (_band(strokes, line_rows, first, last)
+                                      for first, last in ((-near1, -near0), (near0 + 1, near1 + 1)))
+        band_strokes = (stroke_above.any(axis=0) | stroke_below.any(axis=0)) & ~at_tick & inside
+        along = _ink_along(stroke_above, stroke_below, band_strokes, crossing, px_per_mm)
+    along_mm = tuple((round((c0 + a - x1) / scale_px_per_mm, 1), round((c0 + b - x1) / scale_px_per_mm, 1))
+                     for a, b in along)
     return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), False, tuple(edges), ends_not_found,
-                       ends_px=(x1 - c0, x2 - c0))
+                       along_mm=along_mm, ends_px=(x1 - c0, x2 - c0))
+
+
+def _ink_along(above: np.ndarray, below: np.ndarray, band_ink: np.ndarray, crossing: np.ndarray, px_per_mm: float
+               ) -> list[tuple[int, int]]:
+    """The stretches (first column, column past the last) of ink in the bands just above and below a line (``above``,
+    ``below``: rows by columns, strokes; ``band_ink``: the columns with ink in either, between its end ticks) more than
+    ``ALONG_CLEAR_MM`` from every ``crossing`` column, ``ALONG_GAP_MM`` apart or more, each with ``MIN_BAND_INK_MM2``
+    of ink; none unless their columns of ink come to ``ALONG_STAMP_MM``, or their ink to ``ALONG_STAMP_MM2`` over
+    ``ALONG_LEAST_MM`` of columns (a stamp or print across the line)."""
+    # the usual line: band ink at its crossing only, or a speck or two beside (and ALONG_STAMP_MM2 needs more);
+    # told before the crossings are widened (7 us a line against 46, 2026-12-07)
+    if np.count_nonzero(band_ink & ~crossing) < px_per_mm:
+        return []
+    clear = int(round(ALONG_CLEAR_MM * px_per_mm))
+    away = band_ink & ~(np.convolve(crossing, np.ones(2 * clear + 1, np.float32), "same") > 0)
+    if np.count_nonzero(away) < px_per_mm:
+        return []
+    least_px = MIN_BAND_INK_MM2 * px_per_mm ** 2
+    stretches, columns, ink_px = [], 0, 0
+    for a, b in _runs(away, int(round(ALONG_GAP_MM * px_per_mm))):
+        ink = int(above[:, a:b][:, away[a:b]].sum()) + int(below[:, a:b][:, away[a:b]].sum())
+        if ink >= least_px:
+            stretches.append((a, b))
+            columns += int(np.count_nonzero(away[a:b]))
+            ink_px += ink
+    if columns < ALONG_STAMP_MM * px_per_mm and (ink_px < ALONG_STAMP_MM2 * px_per_mm ** 2
+                                                 or columns < ALONG_LEAST_MM * px_per_mm):
+        return []
+    return stretches
 
 
 def _thickness_excess(ink: np.ndarray, line_rows: np.ndarray, ends: tuple[float, float], px_per_mm: float

@@ -145,6 +145,10 @@ def resolve_line(field: LineField, reading: LineReading) -> FieldValue:
         value.raw["edges_mm"] = list(reading.edges_mm)
         where = ", ".join(f"{p:.1f}" for p in reading.edges_mm)
         flag_for_review(value, f"a shadow's edge crosses the line at {where} mm from the start: a mark there, or none?")
+    if reading.along_mm:  # ink along the line away from any crossing: a stamp's letters or frame may be read as a mark
+        value.raw["along_mm"] = [list(span) for span in reading.along_mm]
+        where = f"{reading.along_mm[0][0]:.0f} to {reading.along_mm[-1][1]:.0f} mm from the start"
+        flag_for_review(value, f"a stamp or printed text lies across the line ({where}): check the mark by eye")
     return value
 
 

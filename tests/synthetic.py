@@ -755,3 +755,40 @@ def draw_mark_between_rows(image: np.ndarray, dpi: float, box: Box, other_row_bo
     moved = Box(box.x_mm + share * (other_row_box.x_mm - box.x_mm), box.y_mm + share * (other_row_box.y_mm - box.y_mm),
                 box.w_mm, box.h_mm)
     draw_mark(image, dpi, moved, rng.choice(["tick", "cross"]), rng, pen)
+
+
+STAMP_INKS = {"red": (200, 40, 55), "blue": (45, 70, 180), "violet": (110, 50, 150)}
+
+
+def draw_stamp(image: np.ndarray, dpi: float, centre_mm: tuple[float, float], rng: random.Random,
+               size_mm: tuple[float, float] = (52.0, 16.0), angle_deg: float = 0.0, ink: str = "violet",
+               lines: tuple[str, ...] = ("RECEIVED", "03 DEC 2026")) -> np.ndarray:
+    """An office's rubber stamp, in place on ``image`` (RGB at ``dpi``): a frame ``size_mm`` (width, height) round
+    ``lines`` of capitals, centred at ``centre_mm`` (x, y from the page's top-left corner), turned ``angle_deg``,
+    unevenly inked (a slow field of strength 0.25-1 and dropouts, as a stamp pressed by hand) in ``ink``
+    (``STAMP_INKS``) multiplied into the paper and print. Returns its ink's strength per pixel of the page (0-1)."""
+    s = dpi / 25.4
+    w_mm, h_mm = size_mm
+    canvas = np.zeros((int(h_mm * s * 1.6) + 4, int(w_mm * s * 1.3) + 4), np.uint8)
+    ox, oy = (canvas.shape[1] - w_mm * s) / 2, (canvas.shape[0] - h_mm * s) / 2
+    cv2.rectangle(canvas, (int(ox), int(oy)), (int(ox + w_mm * s), int(oy + h_mm * s)), 255, max(1, int(0.7 * s)))
+    font = cv2.FONT_HERSHEY_DUPLEX
+    thickness = max(1, int(0.35 * s))
+    for k, text in enumerate(lines):
+        pitch = h_mm * s / (len(lines) + 1.2)
+        scale = pitch / cv2.getTextSize("H", font, 1.0, 1)[0][1] * 0.8
+        scale *= min(1.0, 0.9 * w_mm * s / cv2.getTextSize(text, font, scale, thickness)[0][0])
+        width = cv2.getTextSize(text, font, scale, thickness)[0][0]
+        cv2.putText(canvas, text, (int(canvas.shape[1] / 2 - width / 2), int(oy + pitch * (k + 1.1) + pitch * 0.2 * k)),
+                    font, scale, 255, thickness, cv2.LINE_AA)
+    np_rng = np.random.default_rng(rng.randrange(1 << 30))
+    slow = cv2.resize(np_rng.uniform(0.25, 1.0, (6, 12)).astype(np.float32), canvas.shape[::-1],
+                      interpolation=cv2.INTER_CUBIC)
+    grain = cv2.GaussianBlur((np_rng.random(canvas.shape) > 0.15).astype(np.float32), (0, 0), 0.6)
+    strength = np.clip(canvas.astype(np.float32) / 255 * np.clip(slow, 0, 1) * grain, 0, 1) * 0.85
+    matrix = cv2.getRotationMatrix2D((canvas.shape[1] / 2, canvas.shape[0] / 2), angle_deg, 1.0)
+    matrix[:, 2] += (centre_mm[0] * s - canvas.shape[1] / 2, centre_mm[1] * s - canvas.shape[0] / 2)
+    mask = cv2.warpAffine(strength, matrix, (image.shape[1], image.shape[0]))
+    tint = 1.0 - mask[..., None] * (1.0 - np.array(STAMP_INKS[ink], np.float32) / 255)
+    image[...] = np.clip(image.astype(np.float32) * tint, 0, 255).astype(np.uint8)
+    return mask
