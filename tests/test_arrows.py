@@ -100,13 +100,22 @@ def test_long_ticks_a_ruler_s_line_under_a_row_and_a_fold_along_one_are_no_arrow
 
 def test_an_arrow_to_the_next_box_of_a_goal_card_s_row_goes_to_review(tmp_path):
     """A goal card's boxes are 1.24 mm apart: an arrow to the next box is a stroke across the gap and a head, with
-    no shaft to see, and the row was read as the first box unflagged (2026-12-07: 111-114 of 120 such rows a
-    capture). A tick twice its box's size and a cross beside a neighbour are read as before."""
+    no shaft to see, or an arc dipping between the boxes' printed numbers, and the row was read as the first box
+    unflagged (2026-12-07: 111-114 of 120 such rows a capture). A tick twice its box's size and a cross beside a
+    neighbour are read as before."""
     image = printed("goal-card", tmp_path, seed=2)[0][1]
     rng = random.Random(5)
-    for field, first, target, from_mark in (("progress_1", 3, 4, False), ("progress_2", 7, 6, True)):
-        draw_mark(image, DPI, option_box(GOAL_CARD, field, first), "tick", rng)
-        arrow(image, field, first, target, from_mark=from_mark, short_mm=0.2, page=GOAL_CARD)
+    draw_mark(image, DPI, option_box(GOAL_CARD, "progress_1", 3), "tick", rng)
+    arrow(image, "progress_1", 3, 4, from_mark=False, short_mm=0.2, page=GOAL_CARD)
+    a, b = option_box(GOAL_CARD, "progress_2", 7), option_box(GOAL_CARD, "progress_2", 6)
+    draw_mark(image, DPI, a, "cross", rng)
+    # from the box's left side down, 2.5 mm under the boxes between their numbers, and up onto 6's bottom
+    (x0, y0), (x1, y1), deep = (a.x_mm - 0.2, a.y_mm + 2.4), (b.x_mm + 2.1, b.y_mm + b.h_mm + 0.3), 2.5
+    control = ((x0 + x1) / 2, 2 * (a.y_mm + a.h_mm + deep) - (y0 + y1) / 2)
+    pen = _Pen(image, DPI, "black", 0.4)
+    pen.stroke([((1 - t) ** 2 * x0 + 2 * t * (1 - t) * control[0] + t * t * x1,
+                 (1 - t) ** 2 * y0 + 2 * t * (1 - t) * control[1] + t * t * y1) for t in [k / 20 for k in range(21)]])
+    pen.stroke([(x1 - 0.8, y1 + 1.2), (x1, y1), (x1 + 0.8, y1 + 1.2)])
     draw_mark_beside(image, DPI, option_box(GOAL_CARD, "progress_3", 5), "long", rng)
     draw_mark(image, DPI, option_box(GOAL_CARD, "progress_4", 2), "cross", rng)
     values = values_of(read(degrade_scan(image, DPI, random.Random(6), out_dpi=DPI)))
