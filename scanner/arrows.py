@@ -24,12 +24,15 @@ shaft to measure: a stroke across the gap and a head at or in that box, or an ar
 printed numbers. A piece that reaches the marked box is such an arrow when ``GAP_INK_MM2`` or more of it lies in
 the gap's middle band (``MIDDLE_MM`` up and down from the row's middle, from ``GAP_CLEAR_MM`` past the box's side)
 or ``UNDER_INK_MM2`` or more under the gap (``UNDER_MM`` below the boxes or lower): a tick leaves its box higher
-and a cross at its corners, neither so far down. An arrow further along the row is looked for first.
+and a cross at its corners, neither so far down; the next box must be read empty (a box filled in to cancel it
+runs over its side into the gap). An arrow further along the row is looked for first.
 
 Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import cv2
 import numpy as np
@@ -95,7 +98,8 @@ def flag_arrows(page: np.ndarray, layout_page: Page, values: list[FieldValue],
                 or len(states) != len(f.options) or sum(state in SEEN_STATES for state in states) != 1:
             continue
         marked = next(k for k, state in enumerate(states) if state in SEEN_STATES)
-        found = arrow_from(page, layout_page, placement.found_boxes(f, value), marked, px_per_mm)
+        found = arrow_from(page, layout_page, placement.found_boxes(f, value), marked, px_per_mm,
+                           empty={k for k, state in enumerate(states) if state == "empty"})
         if found is None:
             continue
         towards, end_mm = found
@@ -105,9 +109,11 @@ def flag_arrows(page: np.ndarray, layout_page: Page, values: list[FieldValue],
 
 
 def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: int,
-               px_per_mm: float = WARP_PX_PER_MM) -> tuple[int, tuple[float, float]] | None:
+               px_per_mm: float = WARP_PX_PER_MM, empty: Collection[int] = ()
+               ) -> tuple[int, tuple[float, float]] | None:
     """The box of ``boxes`` (a row, where found) that an arrow from ``boxes[marked]`` points to, and the arrow's
-    far end (x, y mm); ``None`` when no piece of ink leaves the marked box as an arrow (see the module's text)."""
+    far end (x, y mm); ``None`` when no piece of ink leaves the marked box as an arrow (see the module's text).
+    ``empty``: the boxes read empty, which an arrow to the next box may point to."""
     box = boxes[marked]
     printed = print_masks(layout_page, page.shape[:2], px_per_mm)[0]
     if not _ink_round(page, printed, box, px_per_mm):
@@ -134,7 +140,7 @@ def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: in
             continue  # runs on past the row's ends: a fold, a ruler's line
         if np.mean(outlines[ys, xs]) >= ON_PRINTED_LINE_SHARE:
             continue  # the boxes' own borders
-        in_gap = _in_gap(boxes, marked, ys + rows.start, xs + cols.start, px_per_mm)
+        in_gap = _in_gap(boxes, marked, empty, ys + rows.start, xs + cols.start, px_per_mm)
         if in_gap is not None and (neighbour is None or in_gap[0] > neighbour[0]):
             neighbour = in_gap
         past_right, past_left = (xs.max() + 1 - right) / px_per_mm, (left - xs.min()) / px_per_mm
@@ -158,14 +164,14 @@ def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: in
     return None if neighbour is None else neighbour[1:]
 
 
-def _in_gap(boxes: list[Box], marked: int, ys: np.ndarray, xs: np.ndarray, px_per_mm: float
-            ) -> tuple[float, int, tuple[float, float]] | None:
+def _in_gap(boxes: list[Box], marked: int, empty: Collection[int], ys: np.ndarray, xs: np.ndarray,
+            px_per_mm: float) -> tuple[float, int, tuple[float, float]] | None:
     """Of a piece of ink (``ys``, ``xs``: its pixels on the page) by ``boxes[marked]``, the most that lies on the way
     to a neighbour ``GAP_MM`` or less away: in the middle band of the gap (``MIDDLE_MM`` up and down, from
     ``GAP_CLEAR_MM`` past the box's side), ``GAP_INK_MM2`` or more, or under the gap (``UNDER_MM`` below the boxes
-    and lower, ``UNDER_SIDE_MM`` either side), ``UNDER_INK_MM2`` or more: (that ink in mm2, the neighbour, its
-    end nearest the neighbour (x, y mm)); else ``None``. An arrow to the next box of a goal card's row crosses
-    there; a tick or cross stays clear."""
+    and lower, ``UNDER_SIDE_MM`` either side), ``UNDER_INK_MM2`` or more, the neighbour one of ``empty`` (read
+    empty): (that ink in mm2, the neighbour, its end nearest the neighbour (x, y mm)); else ``None``. An arrow
+    to the next box of a goal card's row crosses there; a tick or cross stays clear."""
     box = boxes[marked]
     y_mm = (ys + 0.5) / px_per_mm
     level = np.abs(y_mm - (box.y_mm + box.h_mm / 2)) <= MIDDLE_MM
@@ -181,6 +187,8 @@ def _in_gap(boxes: list[Box], marked: int, ys: np.ndarray, xs: np.ndarray, px_pe
         if gap_mm > GAP_MM:
             continue
         past_mm = ((xs + 0.5) / px_per_mm - side_mm) * step
+        if k not in empty:
+            continue  # filled in to cancel it (its fill over the side into the gap) or marked: its own ink
         across = level & (past_mm >= GAP_CLEAR_MM) & (past_mm <= gap_mm)
         below = under & (past_mm >= -UNDER_SIDE_MM) & (past_mm <= gap_mm + UNDER_SIDE_MM)
         for inside, least_mm2 in ((across, GAP_INK_MM2), (below, UNDER_INK_MM2)):
