@@ -62,6 +62,7 @@ import multiprocessing
 import platform
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 # the repository's own code (and tests.synthetic), not an installed copy
@@ -104,8 +105,9 @@ CONDITIONS = {"flatbed 300 dpi": "scan300", "copier 200 dpi, 1-bit": "scan200bw"
 
 
 def make_page(style: str, condition: str, seed: int):
-    """A degraded page (grey) and, per field answered, what was meant: the option marked beside, or the
-    date (ISO) or number written."""
+    """A degraded page (grey); per field answered, what was meant: the option marked beside, or the date (ISO)
+    or number written; and per field, how it was answered for ``--breakdown`` (the form, and for *moved* how
+    many boxes the arrow goes, + rightwards)."""
     rng = random.Random(seed)
     left_out = {"beside": "goal-card", "rows": "gas-followup"}.get(style)
     forms = [f for f in FORMS if f != left_out]
@@ -118,7 +120,7 @@ def make_page(style: str, condition: str, seed: int):
     answered = [i for i, p in enumerate(layout.pages) if any(isinstance(f, kind) for f in p.fields)]
     index = rng.choice(answered)
     image, pen = pages[index].copy(), rng.choice(["black", "blue", "pencil"])
-    truth = {}
+    truth, how = {}, {}
     for f in layout.pages[index].fields:
         if isinstance(f, ChoiceField) and not f.multiple and kind is ChoiceField:
             k = rng.randrange(len(f.options) - (style == "between"))
@@ -133,11 +135,13 @@ def make_page(style: str, condition: str, seed: int):
             elif style in MOVED:
                 k, first = rng.sample(range(len(f.options)), 2)
                 draw_arrow_move(image, dpi, f.options[first].box, f.options[k].box, rng, pen)
+                how[f.id] = f"{form}, {k - first:+d} boxes"
             elif style == "rows":
                 draw_mark_between_rows(image, dpi, f.options[k].box, other_row_box(layout.pages[index], f, k), rng, pen)
             else:
                 draw_mark_beside(image, dpi, f.options[k].box, style, rng, pen, neighbour=neighbour)
             truth[f.id] = str(f.options[k].value)
+            how.setdefault(f.id, form)
         elif isinstance(f, BoxesField) and kind is BoxesField:
             truth[f.id] = write_unusually(image, dpi, f, style, rng, "black" if pen == "pencil" else pen)
         elif isinstance(f, LineField) and kind is LineField:
@@ -148,7 +152,7 @@ def make_page(style: str, condition: str, seed: int):
         image = degrade_scan(image, dpi, rng, out_dpi=200, one_bit=True, upside_down=rng.random() < 1 / 3)
     else:
         image = degrade_photo(image, rng, frame_px=(4000, 3000) if condition == "photo12" else (2000, 1500))
-    return (image if image.ndim == 2 else image.min(axis=2)), truth
+    return (image if image.ndim == 2 else image.min(axis=2)), truth, how
 
 
 def note_on_row(image, dpi: float, box: Box, style: str, rng: random.Random, pen: str) -> None:
@@ -227,9 +231,10 @@ def _digits() -> dict:
 
 def evaluate(job: tuple[str, str, int]) -> dict:
     style, condition, seed = job
-    grey, truth = make_page(style, condition, seed)
+    grey, truth, how = make_page(style, condition, seed)
     result = read_page(grey, PageResult("bench", 1, "", ""))
-    out = {"read": result.status == "read", "fields": 0, "flagged": 0, "right": 0, "beside": 0, "silent": []}
+    out = {"read": result.status == "read", "fields": 0, "flagged": 0, "right": 0, "beside": 0, "silent": [],
+           "how": []}
     for value in result.values if out["read"] else []:
         if value.field not in truth:
             continue
@@ -243,6 +248,7 @@ def evaluate(job: tuple[str, str, int]) -> dict:
             out["right"] += 1  # within the 1 mm of scan_accuracy's line values
         elif style != "in boxes":  # written in the boxes and read wrong unflagged: the recogniser's error
             out["silent"].append(f"seed {seed} {value.field}: read {value.value!r}, meant {truth[value.field]}")
+            out["how"].append(how.get(value.field, "?"))
     return out
 
 
@@ -250,6 +256,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=40, help="pages per way of marking and condition")
     parser.add_argument("--only", choices=STYLES, action="append", help="this way of marking only (repeatable)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="the silent fields counted by form (and by the arrow's boxes, for moved), and all listed")
     args = parser.parse_args()
     print(f"machine: {multiprocessing.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
     print(f"{'marked':8} {'condition':24} {'pages':>5} {'read':>5} {'fields':>6} {'flagged':>8} {'right':>7} "
@@ -264,8 +272,11 @@ def main() -> None:
                       f"{100 * sum(r['flagged'] for r in rows) / fields:7.1f}% "
                       f"{100 * sum(r['right'] for r in rows) / fields:6.1f}% {len(silent):6d} "
                       f"{sum(r['beside'] for r in rows):6d}", flush=True)
-                for line in silent[:5]:
+                for line in silent if args.breakdown else silent[:5]:
                     print(f"    silent: {line}")
+                if args.breakdown:
+                    for how, count in Counter(h for r in rows for h in r["how"]).most_common():
+                        print(f"    {count:4d} silent: {how}")
 
 
 if __name__ == "__main__":
