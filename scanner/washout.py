@@ -118,9 +118,11 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     contrast where no glare lifts it: the upper quartile (``UNLIT_PERCENTILE``) of the empty choice boxes'
     contrast, or of the digit boxes' and the lines' on a page without. What is washed out is kept in the
     value's ``raw["washed_out"]`` (option values, box numbers from 1, or the stretches of a line, mm from
-    its start). A choice row whose one hidden or washed-out box lies under the person's own correction fluid
-    or tape, beside one clear tick (``whiteout.whited_out``), is not flagged: the box is kept in
-    ``raw["whited_out"]`` too. Returns each field's print as looked at (``field_print``), by field id."""
+    its start). A choice row whose one hidden box lies under the person's own correction fluid or tape,
+    beside one clear tick (``whiteout.whited_out``), is not flagged: the box is kept in ``raw["whited_out"]``
+    too. Not where any of its print is washed out: a small spot of glare over one box hides a light second
+    mark, which is what that flag is for (fifth_pass.py whiteout, 60 pages, 2026-12-07: 21 painted rows so
+    read flagged, needless 49 -> 70). Returns each field's print as looked at (``field_print``), by field id."""
     by_id = {f.id: f for f in fields}
     printed = {v.field: field_print(page, by_id[v.field], v, choice_measures, px_per_mm)
                for v in values if isinstance(by_id.get(v.field), ChoiceField | BoxesField | LineField | TextField)}
@@ -159,11 +161,11 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
         if covered or partly:
             value.raw[RAW_HIDDEN] = covered + partly
         f = by_id[value.field]
-        if isinstance(f, ChoiceField) and whiteout.whited_out(
-                page, f, value, p.parts, list(dict.fromkeys(lost + covered + partly)),
+        if isinstance(f, ChoiceField) and not lost and whiteout.whited_out(
+                page, f, value, p.parts, list(dict.fromkeys(covered + partly)),
                 [part for field, parts in where_unseen.items() if field != value.field for part in parts],
                 box_reference, px_per_mm):
-            value.raw[RAW_WHITED_OUT] = list(dict.fromkeys(lost + covered + partly))
+            value.raw[RAW_WHITED_OUT] = list(dict.fromkeys(covered + partly))
             continue
         if lost:
             flag_for_review(value, f"glare or over-exposure washes out {p.where} {', '.join(lost)}{p.unit}: a "
