@@ -102,3 +102,23 @@ def test_a_box_under_a_label_or_a_note_stays_flagged_beside_a_tick(tmp_path, cov
     row = k10_rows(tmp_path, cover, rest_in_view=False)["k10_04"]
     assert row.needs_review, row
     assert "whited_out" not in row.raw
+
+
+def glare_spot(image: np.ndarray, box: Box, radius_mm: float) -> None:
+    """A small spot of a lamp's light over the middle of ``box``: a disc ``radius_mm`` across, its edge soft,
+    where 250 grey levels are added, clipped to white, so that a mark and the print under it are all but gone."""
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = (box.x_mm + box.w_mm / 2) * SCALE, (box.y_mm + box.h_mm / 2) * SCALE
+    distance_mm = np.hypot(xs - cx, ys - cy) / SCALE
+    light = 250 * np.clip((radius_mm + 0.5 - distance_mm) / 1.0, 0, 1)
+    image[:] = np.clip(image + light[..., None], 0, 255).astype(np.uint8)
+
+
+def test_a_small_glare_spot_over_one_box_beside_a_tick_stays_flagged(tmp_path):
+    """White like paint and as small (8 mm across), but light: it washed out option 2's print and the tick in it,
+    which may be a second mark, as the glare flag says; read as option 4 unflagged, as correction fluid, for an
+    hour on 2026-12-07."""
+    row = k10_rows(tmp_path, lambda image, box: glare_spot(image, box, 4.0), rest_in_view=False)["k10_04"]
+    assert row.needs_review, row
+    assert "whited_out" not in row.raw
