@@ -544,8 +544,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
         if isinstance(f, ChoiceField):
             read = reads[f.id]
             off_outline = tuple(k for k, strength in enumerate(placed[f.id][1]) if strength < placement.OFF_OUTLINE)
-            on_outline = tuple(range(len(f.options))) if f.id in on_outlines else ()
-            values.append(resolve_choice(f, read, measures[f.id], creased[f.id], off_outline, on_outline))
+            values.append(resolve_choice(f, read, measures[f.id], creased[f.id], off_outline, f.id in on_outlines))
             if read != states[f.id]:  # provenance: which box, and the traces it was judged by
                 values[-1].raw["light_mark"] = {"trace": [round(m.weak - baseline.weak, 4) for m in measures[f.id]],
                                                 "own_marks_trace": round(own_trace or 0.0, 4)}

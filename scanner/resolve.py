@@ -22,7 +22,7 @@ HEAVY_MARK_COVERAGE = 0.6
 
 
 def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure],
-                   creased: tuple[int, ...] = (), off_outline: tuple[int, ...] = (), on_outline: tuple[int, ...] = ()
+                   creased: tuple[int, ...] = (), off_outline: tuple[int, ...] = (), on_outlines: bool = False
                    ) -> FieldValue:
     """Apply the printed convention: a tick or cross is an answer, a filled box is a cancelled answer.
 
@@ -35,12 +35,12 @@ def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measure
     box's border does not show (``BoxMeasure.covered``: a finger, a note, a clip over it), or where a box read
     as marked was measured off its printed outline (``off_outline``, ``placement.placed_boxes``: a photo whose
     lens or rolling shutter bends rows), as its own border may be the mark: placed where its outline lies
-    clearly weaker than its field's others', or holding only a straight line across it (``line_across``) and not
-    placed where its outline lies clearly (``on_outline``: a stroke inside a box whose border shows all round
-    where it was measured, such as a "1" written in it, is a mark, not that border)."""
+    clearly weaker than its field's others', or holding only a straight line across it (``line_across``) unless
+    every box of the field shows its border all round where it was measured (``on_outlines``,
+    ``placement.outlines_found``: then the stroke, such as a "1" written in the box, is a mark, not that border)."""
     value = _resolve_choice(field, states, measures)
     unsure_place = [str(field.options[k].value) for k, (m, (s, _)) in enumerate(zip(measures, states, strict=True))
-                    if s is Mark.MARKED and ((m.line_across and k not in on_outline) or k in off_outline)]
+                    if s is Mark.MARKED and ((m.line_across and not on_outlines) or k in off_outline)]
     if unsure_place:
         value.raw["off_outline"] = unsure_place
         flag_for_review(value, f"option(s) {', '.join(unsure_place)} not measured on the printed box (a bent or "

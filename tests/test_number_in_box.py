@@ -38,20 +38,20 @@ def test_a_one_written_in_box_one_reads_as_option_one(tmp_path, seed):
         assert field.value == str(row) and not field.needs_review, field
 
 
-def _line_only(field: ChoiceField, on_outline: tuple[int, ...]):
+def _line_only(field: ChoiceField, on_outlines: bool):
     """``field``'s first option read as marked, its ink one straight line across the box; the rest empty."""
     line = BoxMeasure(coverage=0.15, darkness=0.15, contrast=180.0, hole=0.5, weak=0.2, line_across=True)
     empty = BoxMeasure(coverage=0.0, darkness=0.0, contrast=180.0, hole=0.0, weak=0.0)
     rest = len(field.options) - 1
     return resolve_choice(field, [(Mark.MARKED, 1.0)] + [(Mark.EMPTY, 1.0)] * rest, [line] + [empty] * rest,
-                          on_outline=on_outline)
+                          on_outlines=on_outlines)
 
 
 def test_a_line_across_a_box_is_its_border_unless_the_box_lies_on_its_outline():
     """Only a straight line across the box: flagged (its own border, the box measured off its place?) unless
-    the box was placed where its outline shows clearly (``on_outline``)."""
+    every box of its field shows its outline all round where it was measured (``on_outlines``)."""
     field = next(f for f in build_layout(resolve_template("k10")).pages[0].fields if isinstance(f, ChoiceField))
-    flagged = _line_only(field, on_outline=())
+    flagged = _line_only(field, on_outlines=False)
     assert flagged.needs_review and flagged.raw["off_outline"] == [str(field.options[0].value)]
-    read_as_mark = _line_only(field, on_outline=(0, 1))
+    read_as_mark = _line_only(field, on_outlines=True)
     assert read_as_mark.value == str(field.options[0].value) and not read_as_mark.needs_review
