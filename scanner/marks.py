@@ -102,9 +102,6 @@ class BoxMeasure:
     # where ``unshaded`` is measured, the share of the box WEAK_LEVEL of the contrast darker than the paper level
     # with it (``lit_paper``), not the darkest side's: a mark in the lit part may be lighter than the shade
     lit_trace: float = 0.0
-    # of a faint box's trace, the share of its inside that the box's printed border, blurred inwards, explains
-    # (``border_blur``): taken out of ``weak`` and ``coverage``
-    border_trace: float = 0.0
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -346,18 +343,16 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
         beyond = darkness - border_blur(darkness, CLIPPED_TRACE_LEVEL, px_per_mm) if coverage < MARKED_FROM \
             else darkness
         clipped_trace = _stroke_share(beyond > CLIPPED_TRACE_LEVEL, beyond > INK_LEVEL, CLIPPED_STROKE_MM * px_per_mm)
-    border_trace = 0.0
-    if coverage < MARKED_FROM and weak >= FAINT_WEAK:  # faint, or near it: what of it is the border's blur?
+    if coverage < MARKED_FROM and weak >= FAINT_WEAK:  # faint, or near it: less the border's blur (``border_blur``)
         beyond = darkness - border_blur(darkness, WEAK_LEVEL, px_per_mm)
-        border_trace = weak - float(np.count_nonzero(beyond > WEAK_LEVEL) / inner.size)
-        weak -= border_trace
+        weak = float(np.count_nonzero(beyond > WEAK_LEVEL) / inner.size)
         coverage = float(np.count_nonzero(beyond > INK_LEVEL) / inner.size)
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
     across = _printed_line_across(darkness > INK_LEVEL, px_per_mm) if coverage >= MARKED_FROM else False
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
                       paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, across, clipped_trace,
-                      lit_trace, border_trace)
+                      lit_trace)
 
 
 # A box measured off its printed outline (a row a lens or a rolling shutter bent further than its boxes are
