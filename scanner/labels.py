@@ -12,7 +12,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from formkit.layout.model import Box, ChoiceField, Field, Page, TextRun, bounding_box
+from formkit.layout.model import Box, ChoiceField, Field, Page, TextRun, bounding_box, boxes_apart_mm
 from formkit.layout.text import letters_box
 from formkit.records import FieldValue
 
@@ -299,15 +299,9 @@ def _words_of(layout_page: Page, f: Field) -> list[TextRun]:
     near = []
     for run in layout_page.texts:
         box = letters_box(run)
-        if not run.text.strip() or _boxes_apart_mm(box, answer) > BESIDE_MM:
+        if not run.text.strip() or boxes_apart_mm(box, answer) > BESIDE_MM:
             continue
         centre = (box.x_mm + box.w_mm / 2, box.y_mm + box.h_mm / 2)
         if all(distance_mm(*centre, g) > distance_mm(*centre, answer) for g in others):
             near.append(run)
     return near
-
-
-def _boxes_apart_mm(a: Box, b: Box) -> float:
-    """The gap between two rectangles (0 when they touch or overlap)."""
-    return float(np.hypot(max(a.x_mm - b.x_mm - b.w_mm, b.x_mm - a.x_mm - a.w_mm, 0.0),
-                          max(a.y_mm - b.y_mm - b.h_mm, b.y_mm - a.y_mm - a.h_mm, 0.0)))

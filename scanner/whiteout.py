@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from formkit.layout.model import Box, ChoiceField
+from formkit.layout.model import Box, ChoiceField, boxes_apart_mm
 from formkit.records import FieldValue
 
 from .register import box_slices
@@ -58,7 +58,7 @@ def whited_out(page: np.ndarray, f: ChoiceField, value: FieldValue, boxes: list[
             any(state != "empty" for i, state in enumerate(states) if i != marked[0]):
         return False
     box = boxes[k]
-    if any(_gap_mm(box, other) < CONFINED_MM for other in others_hidden):
+    if any(boxes_apart_mm(box, other) < CONFINED_MM for other in others_hidden):
         return False
     empty = [_inside(page, b, px_per_mm) for i, b in enumerate(boxes) if i not in (k, marked[0])]
     if not empty:
@@ -69,10 +69,3 @@ def whited_out(page: np.ndarray, f: ChoiceField, value: FieldValue, boxes: list[
 def _inside(page: np.ndarray, box: Box, px_per_mm: float) -> float:
     """The median grey level of ``box``'s inside, ``INSIDE_INSET_MM`` in from its border."""
     return float(np.median(page[box_slices(box, -INSIDE_INSET_MM, page.shape, px_per_mm)]))
-
-
-def _gap_mm(a: Box, b: Box) -> float:
-    """The distance between the rectangles ``a`` and ``b`` (mm; 0 where they touch or overlap)."""
-    dx = max(0.0, max(a.x_mm, b.x_mm) - min(a.x_mm + a.w_mm, b.x_mm + b.w_mm))
-    dy = max(0.0, max(a.y_mm, b.y_mm) - min(a.y_mm + a.h_mm, b.y_mm + b.h_mm))
-    return float(np.hypot(dx, dy))

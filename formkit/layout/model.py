@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -232,6 +233,12 @@ def bounding_box(boxes: tuple[Box, ...] | list[Box]) -> Box:
     x1 = max(b.x_mm + b.w_mm for b in boxes)
     y1 = max(b.y_mm + b.h_mm for b in boxes)
     return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+def boxes_apart_mm(a: Box, b: Box) -> float:
+    """The gap between two rectangles, mm (0 when they touch or overlap)."""
+    return math.hypot(max(a.x_mm - b.x_mm - b.w_mm, b.x_mm - a.x_mm - a.w_mm, 0.0),
+                      max(a.y_mm - b.y_mm - b.h_mm, b.y_mm - a.y_mm - a.h_mm, 0.0))
 
 
 def field_boxes(f: Field) -> list[Box]:
