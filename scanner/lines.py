@@ -93,6 +93,16 @@ ALONG_STAMP_MM2 = 1.5
 # but ink in a short stretch is no stamp across the line: a V or a tick's end pointing at it, 0.8 mm over it, left
 # 1.5 mm² over 2.1 mm (2026-12-07), and is ``beside``'s to tell
 ALONG_LEAST_MM = 3.0
+# A 1-bit copy of a stamp's speckle right beside a mark joined its crossing and moved its middle by 2 mm, unflagged (a
+# find-only pass, 2026-12-07). One stroke across the line puts the middles of its ink's rows in the bands on a straight
+# line, and its ink runs through each band from edge to edge; specks scatter those middles, or lie in pieces that do
+# not run through. Measured 2026-12-07 on 763 crossings of scan_accuracy.py's 20 conditions (12 visual-analogue pages
+# each; slanting strokes): scatter at most 0.21 mm (creases of crumpled pages), the middle of the pieces running
+# through within 0.01 mm of all the ink's; on 195 crossings of X, +, ticks, curves, long slashes and V's touching the
+# line (five captures): 0.37 and 0.11 mm; the speckled mark: 0.83 and 2.06 mm (read at 34.0 mm, drawn at 36, the
+# pieces running through at 36.06).
+UNSURE_SCATTER_MM = 0.5
+UNSURE_SHIFT_MM = 0.5
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,9 @@ class LineReading:
     # (from, to) in mm: ink just above or below the line away from every crossing, ALONG_STAMP_MM or more of it in
     # all: a stamp's letters or frame, or print, across the line (``_ink_along``)
     along_mm: tuple[tuple[float, float], ...] = ()
+    # crossings whose ink is not one straight stroke through the line: a speck or a stamp's letter beside a mark moves
+    # where its middle is read (``_not_one_stroke``)
+    unsure_mm: tuple[float, ...] = ()
     # the columns of the line's start and end in the region it was read from (found ticks, else registration's)
     ends_px: tuple[float, float] = dataclasses.field(default=(), compare=False, repr=False)
 
@@ -180,7 +193,7 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
     join = max(1, int(round(JOIN_MM * px_per_mm)))
     kernel = np.ones(2 * join + 1, np.float32)
     crossing = (np.convolve(ink_above, kernel, "same") > 0) & (np.convolve(ink_below, kernel, "same") > 0)
-    positions, creases, wide, edges = [], [], [], []
+    positions, creases, wide, edges, unsure = [], [], [], [], []
     # A shadow's sharp edge across the line is dark on one side only; ``paper``'s blur lags behind it, so its
     # dark side looks like ink above and below the line, as a stroke does (a blank line read as marked at
     # 0.95, 2026-12). A stroke is darker than the paper on both sides of it, which a closing keeps.
@@ -209,6 +222,10 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
             edges.append(position_mm)
             continue
         positions.append(position_mm)
+        clear_of_ticks = ~at_tick[start:stop]
+        if _not_one_stroke(above[:, start:stop] & clear_of_ticks, below[:, start:stop] & clear_of_ticks, (near0, near1),
+                           centre_px - c0 - start, px_per_mm):
+            unsure.append(position_mm)
         # A stroke running into an end tick is partly hidden by it: its position is less certain.
         first, last = start + min(a[0], b[0]), start + max(a[-1], b[-1])
         near_tick |= bool(at_tick[max(0, first - 1)] or at_tick[min(len(at_tick) - 1, last + 1)])
@@ -231,7 +248,34 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
     along_mm = tuple((round((c0 + a - x1) / scale_px_per_mm, 1), round((c0 + b - x1) / scale_px_per_mm, 1))
                      for a, b in along)
     return LineReading(tuple(positions), near_tick, tuple(creases), tuple(wide), False, tuple(edges), ends_not_found,
-                       along_mm=along_mm, ends_px=(x1 - c0, x2 - c0))
+                       along_mm=along_mm, unsure_mm=tuple(unsure), ends_px=(x1 - c0, x2 - c0))
+
+
+def _not_one_stroke(above: np.ndarray, below: np.ndarray, near: tuple[int, int], middle_px: float, px_per_mm: float
+                    ) -> bool:
+    """Whether a crossing's ink (``above``, ``below``: its columns of the bands ``near`` px from the line, rows by
+    columns) is more than one stroke across the line: the middles of its rows lie ``UNSURE_SCATTER_MM`` or more
+    (root mean square) off the straight line that fits them best, or the pieces that run through each band from
+    edge to edge, as a stroke's do, put its middle ``UNSURE_SHIFT_MM`` or more from ``middle_px`` (all its ink's)."""
+    rows, middles = [], []
+    for band, offsets in ((above, np.arange(-near[1], -near[0])), (below, np.arange(near[0] + 1, near[1] + 1))):
+        for row, offset in zip(band, offsets, strict=True):
+            if row.any():
+                rows.append(offset)
+                middles.append(np.flatnonzero(row).mean())
+    if len(rows) >= 3:
+        row_arr, middle_arr = np.array(rows, np.float64), np.array(middles)
+        slope, at_line = np.polyfit(row_arr, middle_arr, 1)
+        if np.sqrt(np.mean((middle_arr - at_line - slope * row_arr) ** 2)) >= UNSURE_SCATTER_MM * px_per_mm:
+            return True
+    through_middles = []
+    for band in (above, below):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(band.astype(np.uint8), connectivity=8)
+        through = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= band.shape[0] - 1]
+        if not through:
+            return False
+        through_middles.append(np.flatnonzero(np.isin(labels, through).any(axis=0)).mean())
+    return abs(sum(through_middles) / 2 - middle_px) >= UNSURE_SHIFT_MM * px_per_mm
 
 
 def _ink_along(above: np.ndarray, below: np.ndarray, band_ink: np.ndarray, crossing: np.ndarray, px_per_mm: float

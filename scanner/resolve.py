@@ -196,4 +196,8 @@ def _line_value(field: LineField, reading: LineReading) -> FieldValue:
     text = f"{value:.1f}"
     if reading.near_tick:
         return result(text, REVIEW_CONFIDENCE, "a second mark may sit on an end tick")
+    if reading.unsure_mm:
+        raw["unsure_mm"] = list(reading.unsure_mm)
+        return result(text, REVIEW_CONFIDENCE, "other ink (a speck, a stamp?) joins the mark where it crosses the "
+                                               "line: where it lies is unsure")
     return result(text, sure)
