@@ -85,6 +85,33 @@ def washed_out(white: float, contrast: float, page_contrast: float | None, light
     return lightest_peak is None or vanishing_darkness(contrast / page_contrast) >= MARK_MARGIN * lightest_peak
 
 
+def over_exposed(whites: list[float], page_contrast: float | None,
+                 markers_contrast: Callable[[], float | None] | None) -> bool:
+    """Whether the whole page is over-exposed so far that a light mark on it may leave no trace: most of its
+    choice boxes' paper (``whites``) clipped (``CLIPPED_WHITE``), and their print (``page_contrast``) under
+    ``WASHED_OUT_SHARE`` of the least a page's boxes keep against its registration markers
+    (``BOX_MARKER_SHARE`` of ``markers_contrast()``, measured only where the rest holds). ``washed_out``
+    judges each box against the page's own print, which whole-page over-exposure lifts as much as any box:
+    there only the markers, solid black, keep their contrast. A mark is lighter than black print: where
+    clipping leaves the print little of its darkness, or blur spreads it (both lower the borders' contrast),
+    a light tick goes first. Measured 2026-12-07, levels x 1.8 (markers 254-255 grey levels under the
+    clipped white): pages that lost pencil ticks (read blank at confidence 1.0, unflagged) kept their borders
+    at 43 (scan_accuracy.py photo7bright, 60 pages: its only silent errors), 69 and 73 grey levels
+    (test_capture_conditions.py's K10 in pencil, 6 photos: the others at 42, 79, 173, 185 lost none); the
+    threshold, 0.32 of the markers, is 81. Of the 39 other photo7bright pages with choice rows 11 lay under
+    it (8-72), their ticks read or flagged. Pages not over-exposed stay far from it: scans and 1-bit copies
+    clip their paper but keep their borders at the markers' contrast (0.99-1.2, scanner apps'
+    black-and-white pages too); glare over most of a 12 MP page, 0.41; photos whose paper is not clipped are
+    not looked at (blurred 3 MP ones and messenger photos lie at 0.28-0.34)."""
+    if not page_contrast or not markers_contrast or 2 * sum(white >= CLIPPED_WHITE for white in whites) <= len(whites):
+        return False
+    least = WASHED_OUT_SHARE * BOX_MARKER_SHARE
+    if page_contrast >= least * MAX_CONTRAST:  # most clipped pages: their print sharp, the markers not measured
+        return False
+    markers = markers_contrast()
+    return bool(markers) and page_contrast < least * markers
+
+
 def vanishing_darkness(share: float) -> float:
     """How dark a mark (a share of the page's contrast) may be and still leave no trace where clipping
     leaves the print ``share`` of the page's contrast: 1 - 0.75 ``share`` (``marks.WEAK_LEVEL``)."""
@@ -122,7 +149,9 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     beside one clear tick (``whiteout.whited_out``), is not flagged: the box is kept in ``raw["whited_out"]``
     too. Not where any of its print is washed out: a small spot of glare over one box hides a light second
     mark, which is what that flag is for (fifth_pass.py whiteout, 60 pages, 2026-12-07: 21 painted rows so
-    read flagged, needless 49 -> 70). Returns each field's print as looked at (``field_print``), by field id."""
+    read flagged, needless 49 -> 70). On a page over-exposed as a whole (``over_exposed``), where the page's
+    own print is no measure, each choice row read blank is flagged too, all its options in
+    ``raw["washed_out"]``. Returns each field's print as looked at (``field_print``), by field id."""
     by_id = {f.id: f for f in fields}
     printed = {v.field: field_print(page, by_id[v.field], v, choice_measures, px_per_mm)
                for v in values if isinstance(by_id.get(v.field), ChoiceField | BoxesField | LineField | TextField)}
@@ -134,6 +163,7 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     page_contrast = float(np.percentile(contrasts, UNLIT_PERCENTILE)) if contrasts else None
     lightest = lightest_mark(choice_boxes, page_contrast)
     box_reference, frame_reference = _cover_references(printed, page_contrast, markers_contrast)
+    exposed = over_exposed([m.white for m, _ in choice_boxes], page_contrast, markers_contrast)
     unseen: dict[str, tuple[list[str], list[str], list[str]]] = {}  # lost, covered, partly: by field
     for value in values:
         p = printed.get(value.field)
@@ -153,6 +183,11 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     where_unseen = {field: _unseen_parts(by_id[field], printed[field], [n for names in found for n in names])
                     for field, found in unseen.items()}
     for value in values:
+        if exposed and value.field in choice_measures and value.field not in unseen and \
+                all(state == "empty" for state in value.raw["states"]):
+            value.raw[RAW_WASHED_OUT] = list(printed[value.field].names)
+            flag_for_review(value, f"the photo is over-exposed (paper clipped to white, printed borders only "
+                                   f"{page_contrast:.0f} grey levels dark): a light mark would not show")
         if value.field not in unseen:
             continue
         p, (lost, covered, partly) = printed[value.field], unseen[value.field]
