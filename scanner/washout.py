@@ -150,8 +150,10 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     too. Not where any of its print is washed out: a small spot of glare over one box hides a light second
     mark, which is what that flag is for (fifth_pass.py whiteout, 60 pages, 2026-12-07: 21 painted rows so
     read flagged, needless 49 -> 70). On a page over-exposed as a whole (``over_exposed``), where the page's
-    own print is no measure, each choice row read blank is flagged too, all its options in
-    ``raw["washed_out"]``. Returns each field's print as looked at (``field_print``), by field id."""
+    own print is no measure, each field read blank is flagged too, all its options, boxes or parts in
+    ``raw["washed_out"]`` (not only choice rows: a "1" in pencil left no ink in its box, scan_accuracy.py
+    photo7bright with digits, 60 pages, 2026-12-07). Returns each field's print as looked at (``field_print``),
+    by field id."""
     by_id = {f.id: f for f in fields}
     printed = {v.field: field_print(page, by_id[v.field], v, choice_measures, px_per_mm)
                for v in values if isinstance(by_id.get(v.field), ChoiceField | BoxesField | LineField | TextField)}
@@ -183,8 +185,9 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     where_unseen = {field: _unseen_parts(by_id[field], printed[field], [n for names in found for n in names])
                     for field, found in unseen.items()}
     for value in values:
-        if exposed and value.field in choice_measures and value.field not in unseen and \
-                all(state == "empty" for state in value.raw["states"]):
+        if exposed and value.field in printed and value.field not in unseen and (
+                all(state == "empty" for state in value.raw["states"]) if value.field in choice_measures
+                else not value.value):
             value.raw[RAW_WASHED_OUT] = list(printed[value.field].names)
             flag_for_review(value, f"the photo is over-exposed (paper clipped to white, printed borders only "
                                    f"{page_contrast:.0f} grey levels dark): a light mark would not show")

@@ -88,6 +88,24 @@ def test_pencil_ticks_in_an_over_exposed_photo_are_not_read_as_no_answer(tmp_pat
         assert row.needs_review or row.value == str(1 + k % 5), (row.field, row.value, row.confidence)
 
 
+# photos whose page is over-exposed as a whole (``washout.over_exposed``): on 8 and 11 the comment area, on 11 the
+# date too, read blank unflagged before (2026-12-07)
+@pytest.mark.parametrize("seed", [8, 11])
+def test_writing_areas_read_blank_in_an_over_exposed_photo_go_to_review(tmp_path, seed):
+    """An alliance check ticked in pencil, its date and comment left blank, photographed and over-exposed as
+    above: a "1" in pencil left no ink in its box on such a page (scan_accuracy.py photo7bright), so a date, digit
+    or comment area read blank there is as unsure as a choice row read blank, and goes to review."""
+    image = printed("alliance-check", tmp_path, seed=3)[0][0]
+    page = build_layout(resolve_template("alliance-check")).pages[0]
+    rows = [f for f in page.fields if f.kind == "choice"]
+    for k, row in enumerate(rows):
+        tick(image, option_box(page, row.id, 1 + k % 5), PENCIL)
+    photo = degrade_photo(image, random.Random(seed), frame_px=(3000, 2250)).astype(np.float32) * OVER_EXPOSED
+    values = values_of(read(np.clip(photo, 0, 255).astype(np.uint8).min(axis=2)))
+    for field in ("date_completed", "comments"):
+        assert values[field].value == "" and values[field].needs_review, values[field]
+
+
 
 def test_on_clipped_paper_black_specks_are_no_trace_but_light_crumbs_and_strokes_are():
     """On a 1-bit copy the paper is always clipped white, so the over-exposure rule above looks at every box: a
