@@ -156,7 +156,8 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
             continue
         lost = [name for name, (white, contrast), shows in zip(p.names, p.references, p.shows_mark, strict=True)
                 if not shows and washed_out(white, contrast, page_contrast, lightest)]
-        lost += lit_inside(page, p, lost, page_contrast, lightest, paper_clipped, px_per_mm)
+        lit = lit_inside(page, p, lost, page_contrast, lightest, paper_clipped, px_per_mm)
+        lost = [name for name in p.names if name in lost or name in lit]  # in the field's order
         reference = frame_reference if p.frame else box_reference
         # print too faint, looked for again as a straight run along each side, where the page may have moved
         # it (writing on a note over the print makes no such runs)
