@@ -15,6 +15,18 @@ more (30 photos); photos without glare, flat, crumpled, bent, dim, blurred by mo
 none. 100 benchmark photos with a glare spot: 5 fields read wrong without a flag before (each a mark in the
 glare read as no mark), none after.
 
+A small spot of light (a lamp's reflection 4-10 mm across) on one box clips its inside, and any mark there,
+while the box's corners, or its whole border, stay in view: its contrast (the border's darkest tenth) does
+not fall, and the row read as its other tick, the spot taken for white-out (``lit_inside``). Where a fifth
+of a box's inside or more is clipped (``SPOT_SHARE``), the box is washed out when the paper round it is not
+clipped (light on the inside alone: no print tells how much), or when its most washed side is, on a page
+whose paper is not clipped as a whole (a scan's is: paint there hides a side as well). Measured 2026-12-07:
+on 192 photos of such spots (sharp and soft, centred and 2 mm off, ticked and empty boxes, pen and pencil,
+12 and 3 MP), 109 rows read as the other tick unflagged before, none after; on scan_accuracy.py's photo and
+scan conditions (15, 10 pages each) no box outside a row flagged already met it. Where the inside is not
+clipped, no mark is lost to the light (light adds to paper and ink alike): every box washed out on those
+pages had two thirds of its inside clipped or more.
+
 Something laid over the page (a sticky note, a corner folded over, a thumb in a photo) hides print and marks
 without clipping anything: a box, a piece of line or of a writing area's frame on paper not clipped whose
 print keeps under ``HIDDEN_SHARE`` of the page's contrast, and whose outline is not found either as a
@@ -44,7 +56,7 @@ from formkit.records import RAW_HIDDEN, RAW_WASHED_OUT, RAW_WHITED_OUT, FieldVal
 
 from . import marks, placement, whiteout
 from .ink import runs
-from .register import WARP_PX_PER_MM
+from .register import WARP_PX_PER_MM, box_slices
 from .resolve import flag_for_review
 
 CLIPPED_WHITE = 250.0  # grey level: paper this light may have been clipped
@@ -71,6 +83,7 @@ PARTLY_HIDDEN_REACH_MM = 1.0  # across the outline: registration error, a box fo
 # a messenger lost thin top borders in its blur and JPEG (4 of 1,680 fields flagged, 1 at 0.2); what lies over
 # print hides it all but paper grain (a white sheet) or skin's soft shading (a thumb, also found by ``marks``)
 PARTLY_HIDDEN_SHARE = 0.2
+SPOT_SHARE = 0.2  # of a box's inside clipped white: a small spot of light there may hide a mark (lit_inside)
 
 
 def washed_out(white: float, contrast: float, page_contrast: float | None, lightest_peak: float | None = None
@@ -164,6 +177,8 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
         [c for field, p in printed.items() if field not in choice_measures and not p.frame for _, c in p.references]
     page_contrast = float(np.percentile(contrasts, UNLIT_PERCENTILE)) if contrasts else None
     lightest = lightest_mark(choice_boxes, page_contrast)
+    # most of the page's paper clipped (a scan; a photo over-exposed as a whole): paint over a box, not light
+    paper_clipped = bool(choice_boxes) and float(np.median([m.white for m, _ in choice_boxes])) >= CLIPPED_WHITE
     box_reference, frame_reference = _cover_references(printed, page_contrast, markers_contrast)
     exposed = over_exposed([m.white for m, _ in choice_boxes], page_contrast, markers_contrast)
     unseen: dict[str, tuple[list[str], list[str], list[str]]] = {}  # lost, covered, partly: by field
@@ -173,6 +188,8 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
             continue
         lost = [name for name, (white, contrast), shows in zip(p.names, p.references, p.shows_mark, strict=True)
                 if not shows and washed_out(white, contrast, page_contrast, lightest)]
+        lit = lit_inside(page, p, lost, page_contrast, lightest, paper_clipped, px_per_mm)
+        lost = [name for name in p.names if name in lost or name in lit]  # in the field's order
         reference = frame_reference if p.frame else box_reference
         # print too faint, looked for again as a straight run along each side, where the page may have moved
         # it (writing on a note over the print makes no such runs)
@@ -216,6 +233,36 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
             flag_for_review(value, f"part of the print of {p.where} {', '.join(partly)}{p.unit} does not show: a "
                                    "page, a note or a finger over it? A mark under it would not be seen")
     return printed
+
+
+def lit_inside(page: np.ndarray, p: FieldPrint, known: list[str], page_contrast: float | None,
+               lightest_peak: float | None, paper_clipped: bool, px_per_mm: float) -> list[str]:
+    """The boxes of ``p`` (choice and digit boxes; not pieces of line or frame) that a small spot of light
+    has washed out though their print shows in part: ``SPOT_SHARE`` or more of the inside clipped
+    (``marks.CLIPPED_PAPER``, where a mark lighter than the light added is gone), and either the paper round
+    the box not clipped (light on the inside only: how much, no print tells), or, where the page's paper is
+    not clipped as a whole (``paper_clipped``: paint on a scan hides a side so too), the box's most washed
+    side ``washed_out`` where its corners kept the box's contrast. ``known``: boxes found already (left
+    out); ``page_contrast`` and ``lightest_peak`` as ``washed_out`` takes them."""
+    if p.frame or not page_contrast:
+        return []
+    found = []
+    for name, part, (white, _), shows in zip(p.names, p.parts, p.references, p.shows_mark, strict=True):
+        if shows or name in known or part.w_mm <= 0 or part.h_mm <= 0 or (paper_clipped and white >= CLIPPED_WHITE):
+            continue  # (a scan's boxes: below, only ones whose paper is not clipped may count)
+        inside = page[box_slices(part, -marks.INNER_INSET_MM, page.shape, px_per_mm)]
+        if not inside.size or np.count_nonzero(inside >= marks.CLIPPED_PAPER) < SPOT_SHARE * inside.size:
+            continue  # most boxes
+        if white < CLIPPED_WHITE or (not paper_clipped and washed_out(white, _least_side_contrast(
+                page, part, px_per_mm), page_contrast, lightest_peak)):
+            found.append(name)
+    return found
+
+
+def _least_side_contrast(page: np.ndarray, box: Box, px_per_mm: float) -> float:
+    """The paper less the printed border on the box's most washed-out side, grey levels (``marks``' own
+    measure of a side something lies over)."""
+    return marks._least_side_contrast(page, box, marks.side_whites(page, box, px_per_mm), px_per_mm)
 
 
 def _partly_hidden(page: np.ndarray, f: Field, p: FieldPrint, reference: float | None, px_per_mm: float,

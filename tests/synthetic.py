@@ -7,6 +7,7 @@ driven by a ``random.Random`` so a seed reproduces the same pages.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -360,11 +361,13 @@ def bend_page(image: np.ndarray, dpi: float, bulge_mm: float) -> np.ndarray:
 
 
 def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int] = (3000, 2250),
-                  fill: float | None = None, scale: float | None = None, glare: bool = False) -> np.ndarray:
+                  fill: float | None = None, scale: float | None = None, glare: bool = False,
+                  spot: Callable[[np.ndarray, np.ndarray], None] | None = None) -> np.ndarray:
     """A phone photo of the page on a desk: perspective, clutter, uneven light, a shadow, blur, JPEG.
     The page spans ``fill`` of the frame (random when not given), or, given ``scale``, each pixel of
     ``rgb`` becomes ``scale`` pixels of the photo whatever the frame. With ``glare``, a lamp's reflection
-    too (``add_glare``). Returns the decoded JPEG as RGB."""
+    too (``add_glare``); ``spot`` (frame, homography from ``rgb``'s pixels to the frame's), called where
+    the glare is added, adds light of its own (``glare_spot``). Returns the decoded JPEG as RGB."""
     fw, fh = frame_px
     np_rng = np.random.default_rng(rng.randrange(1 << 30))
     # a desk of one grey, its grain in 8 px blocks: each block's value is worked out once, then enlarged
@@ -412,6 +415,8 @@ def degrade_photo(rgb: np.ndarray, rng: random.Random, frame_px: tuple[int, int]
     np.multiply(image, lighting[..., None], out=image)
     if glare:
         add_glare(image, rng)
+    if spot is not None:
+        spot(image, homography)
     image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.3), dst=page)
     rows = max(1, (1 << 20) // image[0].size)  # grain, a band of rows at a time: the same draws in the same order
     band = np.empty((rows, *image.shape[1:]), np.float32)
@@ -439,6 +444,27 @@ def add_glare(image: np.ndarray, rng: random.Random) -> None:
     gx, gy = np.meshgrid(np.arange(sw, dtype=np.float32), np.arange(sh, dtype=np.float32))
     light = np.exp(-(((gx - cx) / radius) ** 2 + ((gy - cy) / (radius * squash)) ** 2)) * rng.uniform(120, 260)
     image += cv2.resize(light.astype(np.float32), (fw, fh), interpolation=cv2.INTER_LINEAR)[..., None]
+
+
+def glare_spot(centre_mm: tuple[float, float], diameter_mm: float, edge_mm: float, dpi: float,
+               level: float = 250.0) -> Callable[[np.ndarray, np.ndarray], None]:
+    """A small, bright reflection for ``degrade_photo``'s ``spot``: a disc ``diameter_mm`` across centred on
+    ``centre_mm`` of the page (at ``dpi``), adding ``level`` grey levels (clipped to white later, as the
+    camera clips it), falling to nothing over ``edge_mm`` at its rim (a sharp or a soft edge)."""
+    def add(image: np.ndarray, homography: np.ndarray) -> None:
+        scale = dpi / 25.4
+        points = np.array([[[centre_mm[0] * scale, centre_mm[1] * scale],
+                            [(centre_mm[0] + 1) * scale, centre_mm[1] * scale]]], np.float32)
+        (cx, cy), (ex, ey) = cv2.perspectiveTransform(points, homography)[0]
+        px_per_mm = float(np.hypot(ex - cx, ey - cy))
+        reach = int((diameter_mm / 2 + edge_mm) * px_per_mm) + 2
+        x0, y0 = max(0, int(cx) - reach), max(0, int(cy) - reach)
+        window = image[y0:int(cy) + reach, x0:int(cx) + reach]
+        ys, xs = np.mgrid[0:window.shape[0], 0:window.shape[1]].astype(np.float32)
+        distance_mm = np.hypot(xs + x0 - cx, ys + y0 - cy) / px_per_mm
+        rim = max(edge_mm, 1 / px_per_mm)
+        window += (level * np.clip((diameter_mm / 2 + rim / 2 - distance_mm) / rim, 0, 1))[..., None]
+    return add
 
 
 def write_text(image: np.ndarray, dpi: float, box: Box, text: str, rng: random.Random, pen: str = "black",
