@@ -98,10 +98,11 @@ def washed_out(white: float, contrast: float, page_contrast: float | None, light
     return lightest_peak is None or vanishing_darkness(contrast / page_contrast) >= MARK_MARGIN * lightest_peak
 
 
-def over_exposed(whites: list[float], page_contrast: float | None,
+def over_exposed(paper_clipped: bool, page_contrast: float | None,
                  markers_contrast: Callable[[], float | None] | None) -> bool:
     """Whether the whole page is over-exposed so far that a light mark on it may leave no trace: most of its
-    choice boxes' paper (``whites``) clipped (``CLIPPED_WHITE``), and their print (``page_contrast``) under
+    choice boxes' paper clipped (``paper_clipped``: their median white at ``CLIPPED_WHITE`` or more), and their
+    print (``page_contrast``) under
     ``WASHED_OUT_SHARE`` of the least a page's boxes keep against its registration markers
     (``BOX_MARKER_SHARE`` of ``markers_contrast()``, measured only where the rest holds). ``washed_out``
     judges each box against the page's own print, which whole-page over-exposure lifts as much as any box:
@@ -116,7 +117,7 @@ def over_exposed(whites: list[float], page_contrast: float | None,
     clip their paper but keep their borders at the markers' contrast (0.99-1.2, scanner apps'
     black-and-white pages too); glare over most of a 12 MP page, 0.41; photos whose paper is not clipped are
     not looked at (blurred 3 MP ones and messenger photos lie at 0.28-0.34)."""
-    if not page_contrast or not markers_contrast or 2 * sum(white >= CLIPPED_WHITE for white in whites) <= len(whites):
+    if not page_contrast or not markers_contrast or not paper_clipped:
         return False
     least = WASHED_OUT_SHARE * BOX_MARKER_SHARE
     if page_contrast >= least * MAX_CONTRAST:  # most clipped pages: their print sharp, the markers not measured
@@ -180,7 +181,7 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
     # most of the page's paper clipped (a scan; a photo over-exposed as a whole): paint over a box, not light
     paper_clipped = bool(choice_boxes) and float(np.median([m.white for m, _ in choice_boxes])) >= CLIPPED_WHITE
     box_reference, frame_reference = _cover_references(printed, page_contrast, markers_contrast)
-    exposed = over_exposed([m.white for m, _ in choice_boxes], page_contrast, markers_contrast)
+    exposed = over_exposed(paper_clipped, page_contrast, markers_contrast)
     unseen: dict[str, tuple[list[str], list[str], list[str]]] = {}  # lost, covered, partly: by field
     for value in values:
         p = printed.get(value.field)
