@@ -87,7 +87,7 @@ LOW_RES_FILLED_HOLE = 0.01
 # field in two corrected by a fill, and 20 each of photo3faded, photo2msg, photo3shadowedge, photo3wobble): the
 # second darkest side's middle (depth a quarter of the inside, the middle 0.4 of its length) of 1,532 pen fills
 # read as filled or heavy 0.785 at the least (a scanner app's hollowed fill; 0.818 glare, 0.825 and more in
-# 2-3 MP photos, faded or not); of the 31 crosses read as heavy 0.29-0.72 (26 under 0.6), scribbles 0.55-0.69.
+# 2-3 MP photos, faded or not); of the 31 crosses read as heavy 0.29-0.72 (27 under 0.6), scribbles 0.55-0.69.
 # Under CROSS_SIDE_INK a heavy box is read as a mark; a fill leaving paper along at most one side is not.
 CROSS_SIDE_DEPTH = 0.25  # of the inside's height (or width), in from the side
 CROSS_SIDE_SPAN = 0.4  # of the side's length, about its middle
