@@ -79,6 +79,21 @@ FAINT_WEAK = 0.04  # traces of ink over this much of the box, with almost no cov
 LOW_RES_PX_PER_MM = 5.0
 LOW_RES_FILLED_COVERAGE = 0.98
 LOW_RES_FILLED_HOLE = 0.01
+# A heavy box (neither hole nor coverage decide) may be a cross that blur, a faded print or a messenger's JPEG
+# thickened, or a box filled in (cancelled). A cross, drawn corner to corner, leaves paper in the four triangles
+# between its arms, against the middle of each side; a fill darkens them all. The ink there is measured against
+# the box's own darkest ink (its 2nd percentile), not the printed border, which a faded print makes lighter than
+# any pen. Measured 2026-12-07 (benchmarks/scan_accuracy.py pages, 40 of each of 16 capture conditions with one
+# field in two corrected by a fill, and 20 each of photo3faded, photo2msg, photo3shadowedge, photo3wobble): the
+# second darkest side's middle (depth a quarter of the inside, the middle 0.4 of its length) of 1,532 pen fills
+# read as filled or heavy 0.785 at the least (a scanner app's hollowed fill; 0.818 glare, 0.825 and more in
+# 2-3 MP photos, faded or not); of the 31 crosses read as heavy 0.29-0.72 (27 under 0.6), scribbles 0.55-0.69.
+# Under CROSS_SIDE_INK a heavy box is read as a mark; a fill leaving paper along at most one side is not.
+CROSS_SIDE_DEPTH = 0.25  # of the inside's height (or width), in from the side
+CROSS_SIDE_SPAN = 0.4  # of the side's length, about its middle
+CROSS_SIDE_INK = 0.6
+CROSS_INK_PERCENTILE = 2
+CROSS_CONFIDENCE = 0.8
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,9 @@ class BoxMeasure:
     # where ``unshaded`` is measured, the share of the box WEAK_LEVEL of the contrast darker than the paper level
     # with it (``lit_paper``), not the darkest side's: a mark in the lit part may be lighter than the shade
     lit_trace: float = 0.0
+    # the middle of its sides' ink against its own darkest ink, the second darkest side (``side_ink``): a cross
+    # leaves paper there, a fill does not; 1 where not measured (under MARKED_FROM, or a hole a mark leaves)
+    side_ink: float = 1.0
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -350,9 +368,30 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     # the largest hole tells marks from fills, which only boxes with this much ink can be (see classify)
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
     across = _printed_line_across(darkness > INK_LEVEL, px_per_mm) if coverage >= MARKED_FROM else False
+    # only what may be heavy or filled: a few boxes a page
+    sides = side_ink(inner, counts, white) if coverage >= MARKED_FROM and hole < MARKED_MIN_HOLE else 1.0
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
                       paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, across, clipped_trace,
-                      lit_trace)
+                      lit_trace, sides)
+
+
+def side_ink(inner: np.ndarray, counts: np.ndarray, white: float) -> float:
+    """How dark the middle of the sides of a box's inside (``inner``, grey; ``counts``, its histogram of 256
+    levels) are, 0 (the paper, ``white``) to 1 (the box's own darkest ink, its CROSS_INK_PERCENTILE): the second
+    darkest of its four sides, each the mean over CROSS_SIDE_DEPTH of the inside in from it, along the middle
+    CROSS_SIDE_SPAN of its length. A cross leaves paper there, between its arms, at three sides or four; a fill
+    leaves none. 1 where the box's ink lies within LEAST_CONTRAST of the paper: too light to tell."""
+    ink = percentile_of_levels(counts, inner.size, CROSS_INK_PERCENTILE)
+    if white - ink < LEAST_CONTRAST or min(inner.shape) < 4:
+        return 1.0
+    relative = np.clip((white - inner.astype(np.float32)) / (white - ink), 0.0, 1.0)
+    means = []
+    for side in (relative, relative[::-1], relative.T, relative.T[::-1]):  # each side seen as the top
+        rows, columns = side.shape
+        depth = max(1, round(CROSS_SIDE_DEPTH * rows))
+        start, stop = round((0.5 - CROSS_SIDE_SPAN / 2) * columns), round((0.5 + CROSS_SIDE_SPAN / 2) * columns)
+        means.append(float(side[:depth, start:stop].mean()))
+    return sorted(means)[-2]
 
 
 # A box measured off its printed outline (a row a lens or a rolling shutter bent further than its boxes are
@@ -512,9 +551,15 @@ def classify(measure: BoxMeasure, baseline: Baseline, source_px_per_mm: float = 
         return Mark.MARKED, _confidence(min(c - MARKED_FROM, measure.hole - MARKED_MIN_HOLE), 0.05)
     if measure.hole < FILLED_MAX_HOLE and c >= FILLED_MIN_COVERAGE:
         if source_px_per_mm < LOW_RES_PX_PER_MM and (c < LOW_RES_FILLED_COVERAGE or measure.hole > LOW_RES_FILLED_HOLE):
-            return Mark.HEAVY, 0.3
+            return _heavy(measure)
         return Mark.FILLED, _confidence(min(FILLED_MAX_HOLE - measure.hole, c - FILLED_MIN_COVERAGE), 0.05)
-    return Mark.HEAVY, 0.3
+    return _heavy(measure)
+
+
+def _heavy(measure: BoxMeasure) -> tuple[Mark, float]:
+    """A box between a mark and a fill: a cross where it leaves paper at the middle of three sides or four
+    (``side_ink`` under CROSS_SIDE_INK), else heavy, for review."""
+    return (Mark.MARKED, CROSS_CONFIDENCE) if measure.side_ink < CROSS_SIDE_INK else (Mark.HEAVY, 0.3)
 
 
 # A person's light marks (pencil pressed lightly; in a phone photo its strokes blur under INK_LEVEL) leave a
