@@ -152,7 +152,7 @@ def side_whites(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -
             for side in _frame_sides(outer, _ring_width_px(px_per_mm)) if side.size]
 
 
-def _least_side_contrast(page: np.ndarray, box: Box, whites: list[float], px_per_mm: float = WARP_PX_PER_MM
+def least_side_contrast(page: np.ndarray, box: Box, whites: list[float], px_per_mm: float = WARP_PX_PER_MM
                          ) -> float:
     """The least, over the box's four sides, of the paper there (``whites``, from ``side_whites``) less its
     printed border there (its darkest tenth), grey levels: low where something opaque lies over a side."""
@@ -345,7 +345,7 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
             # ... but what is darker than that shade is not shade: ink the rule below would take for paper
             darker_than_shade = darkest - SHADE_SPREAD * max(darkest - black, LEAST_CONTRAST) > GREY_LEVELS
             unshaded = float(counts[(darkness_of_level > INK_LEVEL) & darker_than_shade].sum() / inner.size)
-            covered = _least_side_contrast(page, box, whites, px_per_mm) < COVERED_SIDE * contrast
+            covered = least_side_contrast(page, box, whites, px_per_mm) < COVERED_SIDE * contrast
             lit_trace = _lit_trace(page, box, inner, whites, black, contrast, px_per_mm)
             paper_white = min(white, darkest)
             paper_contrast = max(paper_white - black, LEAST_CONTRAST)

@@ -263,7 +263,7 @@ def lit_inside(page: np.ndarray, p: FieldPrint, known: list[str], page_contrast:
 def _least_side_contrast(page: np.ndarray, box: Box, px_per_mm: float) -> float:
     """The paper less the printed border on the box's most washed-out side, grey levels (``marks``' own
     measure of a side something lies over)."""
-    return marks._least_side_contrast(page, box, marks.side_whites(page, box, px_per_mm), px_per_mm)
+    return marks.least_side_contrast(page, box, marks.side_whites(page, box, px_per_mm), px_per_mm)
 
 
 def _partly_hidden(page: np.ndarray, f: Field, p: FieldPrint, reference: float | None, px_per_mm: float,
