@@ -99,12 +99,12 @@ def _washed_out(image: np.ndarray, page, field: str) -> np.ndarray:
 
 
 def _moved_beyond_the_search(image: np.ndarray, page, field: str) -> np.ndarray:
-    """One row's boxes and marks 2 mm to the right of where the rest of the page puts them (a crease): beyond
-    the 1 mm (and 3 px) the boxes are looked for. Along the row, two sides of each box still lie on
-    their lines."""
+    """One row's boxes and marks 3 mm to the right of where the rest of the page puts them (a crease): beyond
+    the 2.5 mm (``placement.WIDE_SNAP_MM``) the boxes are looked for. Along the row, two sides of each box
+    still lie on their lines."""
     out = image.copy()
     rows, columns = _row_slices(page, field, 1.5)
-    shift = int(round(2.0 * DPI / 25.4))
+    shift = int(round(3.0 * DPI / 25.4))
     out[rows, columns.start + shift:columns.stop + shift] = image[rows, columns]
     out[rows, columns.start:columns.start + shift] = 255
     return out
@@ -125,21 +125,21 @@ def test_a_field_whose_boxes_are_not_found_is_still_flagged_for_the_registration
 
 
 def test_each_side_of_each_box_must_lie_where_the_box_was_measured():
-    """Boxes drawn at 8 px/mm, some 0.5 or 1 mm to the right of where the layout puts them: moved along a
+    """Boxes drawn at 8 px/mm, some 0.5 or 2.5 mm to the right of where the layout puts them: moved along a
     row, a box's top and bottom still lie on their lines, its sides do not."""
     page = np.full((320, 640), 235, np.uint8)
     layout = {name: [Box(5.0 + 8.0 * i, 5.0 + 9.0 * row, 5.0, 5.0) for i in range(3)]
               for row, name in enumerate(["in_place", "measured_off", "found_there", "at_the_edge"])}
-    drawn_mm = {"in_place": 0.0, "measured_off": 0.5, "found_there": 0.5, "at_the_edge": 1.0}
+    drawn_mm = {"in_place": 0.0, "measured_off": 0.5, "found_there": 0.5, "at_the_edge": placement.WIDE_SNAP_MM}
     for name, boxes in layout.items():
         for box in boxes:
             x, y = (box.x_mm + drawn_mm[name]) * 8, box.y_mm * 8
             cv2.rectangle(page, (round(x), round(y)), (round(x + 40), round(y + 40)), 40, 2)
     page = cv2.GaussianBlur(page, (0, 0), 1.0)
-    measured_mm = {"in_place": 0.0, "measured_off": 0.0, "found_there": 0.5, "at_the_edge": 1.0}
+    measured_mm = {"in_place": 0.0, "measured_off": 0.0, "found_there": 0.5, "at_the_edge": placement.WIDE_SNAP_MM}
     fields = {name: (boxes, [(measured_mm[name], 0.0)] * len(boxes)) for name, boxes in layout.items()}
     found = placement.outlines_found(page, fields, box_contrast=190.0)
-    assert set(found) == {"in_place", "found_there"}  # the edge of the 1 mm search: the outline may lie beyond
+    assert set(found) == {"in_place", "found_there"}  # the edge of the search: the outline may lie beyond
     assert all(share >= placement.FOUND_SIDE_SHARE for share in found.values())
     assert placement.outlines_found(page, fields, box_contrast=None) == {}
     assert placement.outlines_found(np.full_like(page, 235), fields, box_contrast=190.0) == {}  # no outline anywhere
