@@ -184,11 +184,9 @@ def _in_gap(boxes: list[Box], marked: int, empty: Collection[int], ys: np.ndarra
         k = min(ahead, key=lambda j: abs(boxes[j].x_mm - box.x_mm))
         side_mm = box.x_mm + box.w_mm if step > 0 else box.x_mm
         gap_mm = ((boxes[k].x_mm if step > 0 else boxes[k].x_mm + boxes[k].w_mm) - side_mm) * step
-        if gap_mm > GAP_MM:
-            continue
+        if gap_mm > GAP_MM or k not in empty:  # not empty: filled in to cancel it (its fill over the side into
+            continue  # the gap) or marked, its own ink
         past_mm = ((xs + 0.5) / px_per_mm - side_mm) * step
-        if k not in empty:
-            continue  # filled in to cancel it (its fill over the side into the gap) or marked: its own ink
         across = level & (past_mm >= GAP_CLEAR_MM) & (past_mm <= gap_mm)
         below = under & (past_mm >= -UNDER_SIDE_MM) & (past_mm <= gap_mm + UNDER_SIDE_MM)
         for inside, least_mm2 in ((across, GAP_INK_MM2), (below, UNDER_INK_MM2)):

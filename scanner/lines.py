@@ -206,8 +206,8 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
         b = np.flatnonzero(ink_below[start:stop])
         if not len(a) or not len(b) or min(above[:, start:stop].sum(), below[:, start:stop].sum()) < least_px:
             continue
-        centre_px = c0 + start + (a.mean() + b.mean()) / 2
-        position_mm = round((centre_px - x1) / scale_px_per_mm, 2)
+        middle_px = (a.mean() + b.mean()) / 2  # from the crossing's first column
+        position_mm = round((c0 + start + middle_px - x1) / scale_px_per_mm, 2)
         if stop - start > MAX_CROSSING_MM * px_per_mm:
             wide.append(tuple(round((c0 + c - x1) / scale_px_per_mm, 1) for c in (start, stop)))
             continue
@@ -224,7 +224,7 @@ def _crossings(page: np.ndarray, line: LineField, px_per_mm: float, region: np.n
         positions.append(position_mm)
         clear_of_ticks = ~at_tick[start:stop]
         if _not_one_stroke(above[:, start:stop] & clear_of_ticks, below[:, start:stop] & clear_of_ticks, (near0, near1),
-                           centre_px - c0 - start, px_per_mm):
+                           middle_px, px_per_mm):
             unsure.append(position_mm)
         # A stroke running into an end tick is partly hidden by it: its position is less certain.
         first, last = start + min(a[0], b[0]), start + max(a[-1], b[-1])

@@ -100,23 +100,21 @@ def washed_out(white: float, contrast: float, page_contrast: float | None, light
 
 def over_exposed(paper_clipped: bool, page_contrast: float | None,
                  markers_contrast: Callable[[], float | None] | None) -> bool:
-    """Whether the whole page is over-exposed so far that a light mark on it may leave no trace: most of its
-    choice boxes' paper clipped (``paper_clipped``: their median white at ``CLIPPED_WHITE`` or more), and their
-    print (``page_contrast``) under
-    ``WASHED_OUT_SHARE`` of the least a page's boxes keep against its registration markers
-    (``BOX_MARKER_SHARE`` of ``markers_contrast()``, measured only where the rest holds). ``washed_out``
-    judges each box against the page's own print, which whole-page over-exposure lifts as much as any box:
-    there only the markers, solid black, keep their contrast. A mark is lighter than black print: where
-    clipping leaves the print little of its darkness, or blur spreads it (both lower the borders' contrast),
-    a light tick goes first. Measured 2026-12-07, levels x 1.8 (markers 254-255 grey levels under the
-    clipped white): pages that lost pencil ticks (read blank at confidence 1.0, unflagged) kept their borders
-    at 43 (scan_accuracy.py photo7bright, 60 pages: its only silent errors), 69 and 73 grey levels
-    (test_capture_conditions.py's K10 in pencil, 6 photos: the others at 42, 79, 173, 185 lost none); the
-    threshold, 0.32 of the markers, is 81. Of the 39 other photo7bright pages with choice rows 11 lay under
-    it (8-72), their ticks read or flagged. Pages not over-exposed stay far from it: scans and 1-bit copies
-    clip their paper but keep their borders at the markers' contrast (0.99-1.2, scanner apps'
-    black-and-white pages too); glare over most of a 12 MP page, 0.41; photos whose paper is not clipped are
-    not looked at (blurred 3 MP ones and messenger photos lie at 0.28-0.34)."""
+    """Whether the whole page is over-exposed so far that a light mark on it may leave no trace: most of its choice
+    boxes' paper clipped (``paper_clipped``: their median white at ``CLIPPED_WHITE`` or more), and their print
+    (``page_contrast``) under ``WASHED_OUT_SHARE`` of the least a page's boxes keep against its registration markers
+    (``BOX_MARKER_SHARE`` of ``markers_contrast()``, measured only where the rest holds). ``washed_out`` judges each
+    box against the page's own print, which whole-page over-exposure lifts as much as any box: there only the
+    markers, solid black, keep their contrast. A mark is lighter than black print: where clipping leaves the print
+    little of its darkness, or blur spreads it (both lower the borders' contrast), a light tick goes first. Measured
+    2026-12-07, levels x 1.8 (markers 254-255 grey levels under the clipped white): pages that lost pencil ticks
+    (read blank at confidence 1.0, unflagged) kept their borders at 43 (scan_accuracy.py photo7bright, 60 pages: its
+    only silent errors), 69 and 73 grey levels (test_capture_conditions.py's K10 in pencil, 6 photos: the others at
+    42, 79, 173, 185 lost none); the threshold, 0.32 of the markers, is 81. Of the 39 other photo7bright pages with
+    choice rows 11 lay under it (8-72), their ticks read or flagged. Pages not over-exposed stay far from it: scans
+    and 1-bit copies clip their paper but keep their borders at the markers' contrast (0.99-1.2, scanner apps'
+    black-and-white pages too); glare over most of a 12 MP page, 0.41; photos whose paper is not clipped are not
+    looked at (blurred 3 MP ones and messenger photos lie at 0.28-0.34)."""
     if not page_contrast or not markers_contrast or not paper_clipped:
         return False
     least = WASHED_OUT_SHARE * BOX_MARKER_SHARE
