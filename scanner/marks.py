@@ -386,7 +386,7 @@ def side_ink(inner: np.ndarray, counts: np.ndarray, white: float) -> float:
         return 1.0
     relative = np.clip((white - inner.astype(np.float32)) / (white - ink), 0.0, 1.0)
     means = []
-    for side in (relative, relative[::-1], relative.T, relative.T[::-1]):  # each side seen as the top
+    for side in _sides_as_top(relative):
         rows, columns = side.shape
         depth = max(1, round(CROSS_SIDE_DEPTH * rows))
         start, stop = round((0.5 - CROSS_SIDE_SPAN / 2) * columns), round((0.5 + CROSS_SIDE_SPAN / 2) * columns)
@@ -429,9 +429,7 @@ def border_blur(darkness: np.ndarray, trace_level: float, px_per_mm: float = WAR
     blur = np.zeros_like(darkness)
     if depth < 1:
         return blur
-    # each side seen from the box's inside as its top edge: (a view of blur, the same view of darkness)
-    for blur_side, side in ((blur, darkness), (blur[::-1], darkness[::-1]), (blur.T, darkness.T),
-                            (blur.T[::-1], darkness.T[::-1])):
+    for blur_side, side in zip(_sides_as_top(blur), _sides_as_top(darkness), strict=True):
         if np.count_nonzero(side[0] > trace_level) >= BLURRED_SIDE * side.shape[1]:
             np.maximum(blur_side[:depth], np.minimum.accumulate(side[:depth], axis=0), out=blur_side[:depth])
     # where two sides meet their blur is darkest: in each corner, whatever the sides, what is no darker than
@@ -441,6 +439,12 @@ def border_blur(darkness: np.ndarray, trace_level: float, px_per_mm: float = WAR
         fading = np.minimum.accumulate(np.minimum.accumulate(corner[:depth, :depth], axis=0), axis=1)
         np.maximum(blur_corner[:depth, :depth], fading, out=blur_corner[:depth, :depth])
     return blur
+
+
+def _sides_as_top(box: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Four views of a box's inside (rows by columns), each with one of its sides as the top row: top, bottom,
+    left, right. Views, not copies: writing to one writes to ``box``."""
+    return box, box[::-1], box.T, box.T[::-1]
 
 
 def _printed_line_across(ink: np.ndarray, px_per_mm: float) -> bool:
