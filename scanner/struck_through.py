@@ -151,7 +151,7 @@ def _lines_along(near: np.ndarray, edges_px: tuple[float, float, float, float], 
     # Each line is first followed at every COARSE_STEP-th column alone: one with more breaks there than the whole
     # line may have cannot be inked at ALONG_SHARE, and the rest are followed at every column, as before. Most
     # marked boxes hold no line along them, and 96 % of the 600-800 lines a box has break at once (2026-12-07,
-    # 240 marked boxes of 20 throughput pages): the same lines found at a third of the cost
+    # 240 marked boxes of 20 throughput pages): the same lines found at about half the cost
     inked_least = next(k for k in range(len(xs) + 1) if k / len(xs) >= ALONG_SHARE)
     coarse = slice(None, None, COARSE_STEP)
     coarse_xs = xs[coarse]
