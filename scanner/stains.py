@@ -150,17 +150,28 @@ def into_other_question(page: np.ndarray, layout_page: Page, box: Box, others: l
     rows, cols = box_slices(box, REACH_MM, page.shape, px_per_mm)
     inset = INSET_MM * px_per_mm
     least_px = LEAST_INSIDE_MM2 * px_per_mm ** 2
-    region = page[rows, cols]
-    printed = print_masks(layout_page, page.shape[:2], px_per_mm)[0][rows, cols]
-    dark = below(region, (1 - LEAST_DARKNESS) * float(region.max())) & ~printed
 
     def inside(b: Box) -> tuple[slice, slice]:
         top, left = b.y_mm * px_per_mm - rows.start + inset, b.x_mm * px_per_mm - cols.start + inset
         bottom, right = top + b.h_mm * px_per_mm - 2 * inset, left + b.w_mm * px_per_mm - 2 * inset
         return (slice(max(0, int(top)), max(0, int(bottom))), slice(max(0, int(left)), max(0, int(right))))
 
+    def pixels_in_window(where: tuple[slice, slice]) -> int:
+        (top, bottom), (left, right) = ((min(s.start, n), min(s.stop, n)) for s, n in
+                                        zip(where, (rows.stop - rows.start, cols.stop - cols.start), strict=True))
+        return max(0, bottom - top) * max(0, right - left)
+
+    # only the boxes whose inside lies in the window over as many pixels as must be inked there: the others
+    # (most, 2026-12-07: other questions' marked boxes are mostly further than REACH_MM) can hold no such ink
+    within = [(field_id, option, b, where) for field_id, option, b in others
+              if pixels_in_window(where := inside(b)) >= least_px]
+    if not within:
+        return None
+    region = page[rows, cols]
+    printed = print_masks(layout_page, page.shape[:2], px_per_mm)[0][rows, cols]
+    dark = below(region, (1 - LEAST_DARKNESS) * float(region.max())) & ~printed
     # a quick look first: ink in another question's box within reach (most marked boxes have none)
-    near = [(field_id, option, b) for field_id, option, b in others if np.count_nonzero(dark[inside(b)]) >= least_px]
+    near = [(field_id, option, b) for field_id, option, b, where in within if np.count_nonzero(dark[where]) >= least_px]
     if not near:
         return None
     left, top = box.x_mm * px_per_mm - cols.start, box.y_mm * px_per_mm - rows.start
