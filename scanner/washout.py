@@ -84,6 +84,13 @@ PARTLY_HIDDEN_REACH_MM = 1.0  # across the outline: registration error, a box fo
 # print hides it all but paper grain (a white sheet) or skin's soft shading (a thumb, also found by ``marks``)
 PARTLY_HIDDEN_SHARE = 0.2
 SPOT_SHARE = 0.2  # of a box's inside clipped white: a small spot of light there may hide a mark (lit_inside)
+# A digit is changed by less: a spot 2 mm across over the top of a "1" in a 3 MP photo left a ring read as a "9" at
+# p 0.994 (2026-12-07), where 0.7 mm² was clipped and 3.5-4.3 mm² lay 40 grey levels or more above the paper round
+# the box. Such light, 1 mm² or more, takes a digit box; on scan_accuracy.py's photos with digits (20 conditions,
+# 10-30 pages each, paper not clipped) no box had over 0.11 mm² (a 2 mm spot: 3.3 mm² or more, 20 photos)
+DIGIT_BOXES = "box(es)"  # how a reason names a digit or date field's boxes (``FieldPrint.where``)
+DIGIT_LIT_EXCESS = 40.0  # grey levels above the paper round the box: light added there
+DIGIT_LIT_MM2 = 1.0
 
 
 def washed_out(white: float, contrast: float, page_contrast: float | None, lightest_peak: float | None = None
@@ -241,15 +248,22 @@ def lit_inside(page: np.ndarray, p: FieldPrint, known: list[str], page_contrast:
     (``marks.CLIPPED_PAPER``, where a mark lighter than the light added is gone), and either the paper round
     the box not clipped (light on the inside only: how much, no print tells), or, where the page's paper is
     not clipped as a whole (``paper_clipped``: paint on a scan hides a side so too), the box's most washed
-    side ``washed_out`` where its corners kept the box's contrast. ``known``: boxes found already (left
-    out); ``page_contrast`` and ``lightest_peak`` as ``washed_out`` takes them."""
+    side ``washed_out`` where its corners kept the box's contrast. A digit box takes less: ``DIGIT_LIT_MM2``
+    of its inside lit ``DIGIT_LIT_EXCESS`` above the paper round it, that paper not clipped (a digit with a
+    part lit away is another digit, read as sure as any). ``known``: boxes found already (left out);
+    ``page_contrast`` and ``lightest_peak`` as ``washed_out`` takes them."""
     if p.frame or not page_contrast:
         return []
     found = []
+    digits = p.where == DIGIT_BOXES
     for name, part, (white, _), shows in zip(p.names, p.parts, p.references, p.shows_mark, strict=True):
         if shows or name in known or part.w_mm <= 0 or part.h_mm <= 0 or (paper_clipped and white >= CLIPPED_WHITE):
             continue  # (a scan's boxes: below, only ones whose paper is not clipped may count)
         inside = page[box_slices(part, -marks.INNER_INSET_MM, page.shape, px_per_mm)]
+        if digits and white < CLIPPED_WHITE and np.count_nonzero(
+                inside >= min(marks.CLIPPED_PAPER, white + DIGIT_LIT_EXCESS)) >= DIGIT_LIT_MM2 * px_per_mm ** 2:
+            found.append(name)  # part of a digit lit away changes the digit (DIGIT_LIT_MM2)
+            continue
         if not inside.size or np.count_nonzero(inside >= marks.CLIPPED_PAPER) < SPOT_SHARE * inside.size:
             continue  # most boxes
         if white < CLIPPED_WHITE or (not paper_clipped and washed_out(white, _least_side_contrast(
@@ -376,7 +390,7 @@ def field_print(page: np.ndarray, f: Field, value: FieldValue, choice_measures: 
                         [state in SEEN_MARKS for state in value.raw["states"]], False)
     references = _references(page, parts, px_per_mm)
     if isinstance(f, BoxesField):
-        names, where, unit = [str(k + 1) for k in range(len(parts))], "box(es)", ""
+        names, where, unit = [str(k + 1) for k in range(len(parts))], DIGIT_BOXES, ""
     elif isinstance(f, LineField):
         names = [f"{k * _piece_mm(f):.0f}-{(k + 1) * _piece_mm(f):.0f}" for k in range(len(parts))]
         where, unit = "the line at", " mm from its start"

@@ -15,7 +15,8 @@ from formkit.store import Store
 from formkit.template import resolve_template
 from scanner import washout
 from scanner.pipeline import apply_fill_convention
-from tests.synthetic import degrade_photo, degrade_scan, draw_line_mark, draw_mark, glare_spot
+from tests.shared_pages import handwritten_digits
+from tests.synthetic import degrade_photo, degrade_scan, draw_line_mark, draw_mark, glare_spot, write_digits
 from tests.test_light_marks import PENCIL, tick
 from tests.test_scan import DPI, option_box, printed, read
 
@@ -250,3 +251,28 @@ def test_a_small_glare_spot_over_a_box_is_flagged_though_its_print_shows_in_part
     assert row.needs_review and "2" in row.raw.get("washed_out", []), row
     assert "whited_out" not in row.raw
     assert not any(v.needs_review for field, v in values.items() if field != "k10_04" and diameter_mm < 10)
+
+
+@pytest.mark.parametrize("spot", [True, False])
+def test_a_small_glare_spot_over_a_written_digit_flags_the_date(k10_print, spot):
+    """A lamp's reflection 2 mm across over the top of the "1" of 14/01/2024 in a 3 MP photo: too small to
+    wash out a fifth of the box, it left a ring round the stroke under it, and the date read 14/09/2024 at
+    p 0.994, unflagged (2026-12-07). The date is flagged, the box named; without the spot it reads right."""
+    image = k10_print.copy()
+    page = build_layout(resolve_template("k10")).pages[0]
+    rng = random.Random(10)
+    for k in range(1, 11):
+        draw_mark(image, DPI, option_box(page, f"k10_{k:02d}", 1 + k % 5), "tick", rng, "black")
+    boxes = next(f for f in page.fields if f.id == "date_completed").boxes
+    rng.randint(1, 28), rng.randint(1, 12), rng.randint(2024, 2028)  # as the harness that found it drew its dates
+    write_digits(image, DPI, boxes, "14012024", handwritten_digits(), rng, "black")
+    box = boxes[3]
+    centre_mm = (box.x_mm + box.w_mm / 2 - 0.3, box.y_mm + box.h_mm / 2 - 0.45)
+    result = read(degrade_photo(image, random.Random(0), frame_px=(2000, 1500),
+                                spot=glare_spot(centre_mm, 2.0, 0.1, DPI) if spot else None))
+    assert result.status == "read", result.reason
+    date = {v.field: v for v in result.values}["date_completed"]
+    if spot:
+        assert date.needs_review and "4" in date.raw.get("washed_out", []), date
+    else:
+        assert not date.needs_review and date.value == "2024-01-14", date
