@@ -25,6 +25,7 @@ from .beside_ink import (
     distance_mm,
     ink_beside,
 )
+from .beside_letters import LETTERS_MM2, letters_beside
 from .ink import INK_CONTRAST
 from .labels import MERGED_MIN_OPTIONS, ink_on_words, label_marked, median_column_shade_mm
 from .register import WARP_PX_PER_MM, box_slices, field_window
@@ -131,6 +132,31 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
             _check_row_writing(page, layout_page, f, value, px_per_mm)
         if isinstance(f, ChoiceField) and not value.needs_review and not value.value:
             _check_underlined(page, layout_page, f, value, px_per_mm)
+
+
+def flag_letters_beside(page: np.ndarray, layout_page: Page, values: list[FieldValue],
+                        px_per_mm: float = WARP_PX_PER_MM) -> None:
+    """Flag, in place, each unflagged single-choice value of ``values`` with one box marked (every other empty)
+    when letters lie level with that box just past its border, fainter or nearer it than ``ink_beside`` sees
+    (``beside_letters``, ``LETTERS_MM2`` more beside it than beside the row's other boxes): a short word begun in
+    the box, its last letter outside, or a word in pencil in a phone photo. ``raw["beside"]["letters_mm2"]``
+    holds that excess. Run after ``writing_in_box``, whose reason (letters in the box) is the more telling one.
+    ``page``: the registered page (2-D uint8 grey); the boxes are looked at where the field's reading found them."""
+    fields = {f.id: f for f in layout_page.fields}
+    for value in values:
+        f = fields.get(value.field)
+        states = value.raw.get("states", [])
+        if value.needs_review or not isinstance(f, ChoiceField) or f.multiple or len(states) != len(f.options):
+            continue
+        m = marks.lone_box(states, "marked")
+        if m is None:
+            continue
+        excess_mm2 = letters_beside(page, layout_page, placement.found_boxes(f, value), m, LETTERS_MM2, px_per_mm)
+        if excess_mm2 >= LETTERS_MM2:
+            option = str(f.options[m].value)
+            value.raw["beside"] = {"letters_mm2": round(excess_mm2, 2), "nearest": option}
+            flag_for_review(value, f"option {option} is marked, but there is writing beside it on the row, nearest "
+                                   f"option {option}: a word such as N/A, or a note?")
 
 
 def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float,

@@ -563,6 +563,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
     beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)
     stains.flag_marks_running_on(warped, page, values)
     writing_in_box.flag_writing_in_boxes(warped, page, values)
+    beside.flag_letters_beside(warped, page, values)  # after: letters in the box are the more telling reason
     overlaid.flag_boxes_under_something(warped, page, values, references={
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})
     struck_through.flag_struck_through(warped, page, values)
