@@ -19,7 +19,7 @@ from formkit.layout.model import ChoiceField, Page
 from formkit.records import FieldValue
 
 from . import marks, placement
-from .question_marks import INSET_MM, Piece, box_pieces, hook_and_dot
+from .question_marks import INSET_MM, Piece, box_pieces, faint_hook_and_dot, hook_and_dot
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
 
@@ -65,14 +65,17 @@ def flag_writing_in_boxes(page: np.ndarray, layout_page: Page, values: list[Fiel
         box = placement.found_boxes(f, value)[k]
         pieces = box_pieces(page, box, px_per_mm)
         option = str(f.options[k].value)
+        question = "option {} holds what looks like a question mark, not a tick or a cross: an answer, or unsure?"
         if hook_and_dot(pieces):
             value.raw["question_mark"] = option
-            flag_for_review(value, f"option {option} holds what looks like a question mark, not a tick or a cross: "
-                                   "an answer, or unsure?")
+            flag_for_review(value, question.format(option))
         elif looks_like_letters(pieces, box.h_mm - 2 * INSET_MM):
             value.raw["letters"] = option
             flag_for_review(value, f"option {option} holds what looks like letters or a word, not a tick or a cross: "
                                    "an answer, or a note such as N/A?")
+        elif faint_hook_and_dot(page, box, px_per_mm):  # the mask missed its dot, or cut a solid hook apart
+            value.raw["question_mark"] = option
+            flag_for_review(value, question.format(option))
 
 
 def looks_like_letters(pieces: Sequence[Piece], inside_h_mm: float) -> bool:
