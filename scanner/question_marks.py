@@ -133,12 +133,18 @@ def faint_hook_and_dot(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PE
 def _faint_hook_and_dot(inside: np.ndarray, px_per_mm: float) -> bool:
     if inside.size == 0:
         return False
-    paper, ink = float(np.percentile(inside, 90)), float(inside.min())
+    paper, ink = _paper_and_ink(inside)
     if paper - ink < SECOND_LOOK_MIN_CONTRAST:
         return False
-    for share in (s for s in SECOND_LOOK_SHARES if s * (paper - ink) >= SECOND_LOOK_MIN_DEPTH):
+    shares = [s for s in SECOND_LOOK_SHARES if s * (paper - ink) >= SECOND_LOOK_MIN_DEPTH]
+    if not shares:
+        return False
+    for share in shares:
         mask = (inside < paper - share * (paper - ink)).astype(np.uint8)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        if share == shares[0] and not _ink_under_largest(inside, stats, paper - shares[-1] * (paper - ink),
+                                                         px_per_mm):
+            return False  # a tick's vertex, a cross's legs: nothing under them at the lightest cut (most marks)
         pieces = []
         for k in range(1, count):
             x, y, w, h, area = (int(v) for v in stats[k])
@@ -153,6 +159,24 @@ def _faint_hook_and_dot(inside: np.ndarray, px_per_mm: float) -> bool:
     return False
 
 
+def _paper_and_ink(inside: np.ndarray) -> tuple[float, float]:
+    """The paper's grey (the 90th percentile of ``inside``) and the ink's (its darkest pixel)."""
+    flat = inside.ravel()
+    at = min(flat.size - 1, int(0.9 * flat.size))
+    return float(np.partition(flat, at)[at]), float(flat.min())
+
+
+def _ink_under_largest(inside: np.ndarray, stats: np.ndarray, darker_than: float, px_per_mm: float) -> bool:
+    """Whether any pixel of ``inside`` under the largest piece of ``stats`` (within its dot's reach, below its
+    foot and its width give or take ``UNDER_MM``) is ``darker_than``."""
+    if len(stats) < 2:
+        return False
+    x, y, w, h, _ = (int(v) for v in stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))])
+    pad, reach = round(UNDER_MM * px_per_mm), round((DOT_GAP_MAX_MM + DOT_MAX_MM) * px_per_mm)
+    under = inside[y + h:y + h + reach, max(0, x - pad):x + w + pad]
+    return under.size > 0 and float(under.min()) < darker_than
+
+
 def hook_alone(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
     """Whether the largest piece of ink inside ``box``'s printed border on ``page``, cut at half its contrast
     over the paper, is shaped as a "?" without its dot, as the module says (``HOOK_MIDDLE`` and after)."""
@@ -163,7 +187,7 @@ def hook_alone(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
 def _hook_alone(inside: np.ndarray, px_per_mm: float) -> bool:
     if inside.size == 0:
         return False
-    paper, ink = float(np.percentile(inside, 90)), float(inside.min())
+    paper, ink = _paper_and_ink(inside)
     if paper - ink < SECOND_LOOK_MIN_CONTRAST:
         return False
     count, labels, stats, _ = cv2.connectedComponentsWithStats((inside < (paper + ink) / 2).astype(np.uint8),
