@@ -84,6 +84,9 @@ HOOK_BLOT_LOWER_LEFT = 0.26
 HOOK_STEM_RATIO = 0.6  # its lower third's width to its top third's, at most (a blot 0.85)
 HOOK_BLOT_STEM_RATIO = 0.85
 HOOK_BLOT_TALL = 1.3  # a blot's height to its width, at least
+# and a hook's: a faint pencil tick in a 3 MP photo (respondent_styles.py --forms 30, seed 1), its long arm
+# alone at half the contrast, 0.58 as tall as wide; the hooks found 1.31-1.62 (one, 0.76, lost to this)
+HOOK_TALL = 1.0
 
 
 class Piece(NamedTuple):
@@ -206,7 +209,7 @@ def _hook_alone(inside: np.ndarray, px_per_mm: float) -> bool:
     if not (HOOK_MIDDLE[0] <= top_x <= HOOK_MIDDLE[1] and HOOK_FOOT[0] <= foot_x <= HOOK_FOOT[1]):
         return False
     if area / (w * h) <= HOOK_BLOT_FILL:
-        return lower_left <= HOOK_LOWER_LEFT and stem_ratio <= HOOK_STEM_RATIO
+        return lower_left <= HOOK_LOWER_LEFT and stem_ratio <= HOOK_STEM_RATIO and h >= HOOK_TALL * w
     return lower_left <= HOOK_BLOT_LOWER_LEFT and stem_ratio <= HOOK_BLOT_STEM_RATIO and h >= HOOK_BLOT_TALL * w
 
 
