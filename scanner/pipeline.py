@@ -562,7 +562,7 @@ def read_fields(warped: np.ndarray, page: Page, source_px_per_mm: float = 8.0, l
         faded_print.flag_faded_print(warped, [f for f, _ in in_image], [v for _, v in in_image], prints)
     beside.flag_marks_beside(warped, page, values, source_px_per_mm=source_px_per_mm)
     stains.flag_marks_running_on(warped, page, values)
-    writing_in_box.flag_writing_in_boxes(warped, page, values)
+    writing_in_box.flag_writing_in_boxes(warped, page, values, source_px_per_mm=source_px_per_mm)
     beside.flag_letters_beside(warped, page, values)  # after: letters in the box are the more telling reason
     overlaid.flag_boxes_under_something(warped, page, values, references={
         box: r for f in choices for box, r in zip(boxes[f.id], references[f.id], strict=True)})

@@ -9,6 +9,20 @@ the border where the box was found) is two or three pieces: the largest ``HOOK_M
 to ``DOT_MAX_MM`` across, roundish, not a stroke going on past the border) lower than every other piece
 (``writing_in_box`` flags a single-choice row whose one marked box holds one). Pixels are those of the
 registered page (``px_per_mm``, 8 after ``register.warp_page``).
+
+The handwriting mask misses a "?" two ways, and ``faint_hook_and_dot`` looks again at the box's grey: in a
+3 MP photo (about 4 px/mm) the dot, blurred, is too faint to be ink while its hook is, and a hook a thick pen
+drew solid, wider than a stroke, is cut by the mask into slivers down its edges. There the box's inside is cut
+at a darkness between the paper's and the ink's, from half the ink's contrast down (``SECOND_LOOK_SHARES``),
+and its pieces looked at as above.
+
+In a 3 MP photo (under ``marks.LOW_RES_PX_PER_MM`` along the page) most dots blur into their hooks or fade out
+altogether, and the "?" is one piece: ``hook_alone`` tells it by its shape, cut at half its ink's contrast.
+Its topmost and lowest ink lie about the middle of its width (a tick's top is its long arm's end, to the
+right; a slash's ends and a cross's corners lie to the sides), its lower left is nearly empty (a hook curves
+open to the lower left, a tick's vertex and short arm lie there), and its lower third is narrower than its
+top (a stem under a curve). A blot so blurred it has no inside (a dot, a blurred pencil hook) must be clearly
+taller than wide and narrow below, which a dot is not.
 """
 
 from __future__ import annotations
@@ -41,6 +55,38 @@ DOT_ASPECT_MAX = 2.5  # roundish, not a dash
 LEVEL_MM = 0.1  # the dot's top may reach this far above the foot of every other piece
 UNDER_MM = 0.3  # its middle within the hook's width, give or take this
 MAX_PIECES = 3  # the hook may break once where the pen lifts
+# the second look: the inside cut at these shares of the ink's contrast over the paper (the paper the 90th
+# percentile of the inside, the ink its darkest pixel), the darkest first. Measured 2026-12-07 on the pieces of
+# unusual_marks.py's *question* rows the first look missed (20 pages a capture: 5 / 15 / 68 / 6 of 145 in
+# flatbed, 1-bit copy, 3 MP and 12 MP photos): 0.5 and 0.3 found 5 / 11 / 30 / 6, down to 0.15 5 / 14 / 42 / 6
+SECOND_LOOK_SHARES = (0.5, 0.4, 0.3, 0.25, 0.2, 0.15)
+SECOND_LOOK_MIN_CONTRAST = 40  # grey levels: under this the inside holds no ink to cut
+# and no cut nearer the paper than this: in an underexposed 7 MP photo (scan_accuracy.py's photo7dim, paper 63,
+# ink 9) a tick cut 11 levels under the paper left a speck of noise under it for a dot; the "?"s were found at
+# 30-102 levels under it
+SECOND_LOOK_MIN_DEPTH = 20
+# a hook alone, in images under marks.LOW_RES_PX_PER_MM (measured 2026-12-07 on the largest piece at half the
+# contrast: 26 "?"s unusual_marks.py's 3 MP photos still read as an answer after the second look, 20 pages; and
+# 1,355 boxes marked the usual ways, respondent_styles.py's forms, 30 a capture, and scan_accuracy.py's photo3,
+# photo3bent, photo2msg, photo3wobble, photo3shadowedge, photo7dim, scan300, scan200bw and its streaks, photo12,
+# 10 pages each). Thin hooks, 10: topmost and lowest ink 0.37-0.50 and 0.39-0.63 of the width from its left,
+# 0.00-0.18 of the ink in the lower-left quarter, the lower third's width 0.22-0.50 of the top's; in the low-
+# resolution photos ticks had 0.24-0.56 of their ink lower left and the lower third 0.88 of the top or more,
+# crosses 0.16-0.43 and 0.78, slashes (the one most like: its lowest ink at 0.94). Blots (over
+# HOOK_BLOT_FILL of their bounding box inked), 16: lower third 0.54-1.00 of the top, 1.20-1.57 times as tall
+# as wide; dots 0.92-1.27 and 0.74-1.23 (one dot in a flatbed scan: 0.82 and 1.09)
+HOOK_MIDDLE = (0.3, 0.6)  # of the width: where its topmost ink lies
+HOOK_FOOT = (0.3, 0.7)  # and its lowest
+HOOK_TALL_MM = (1.5, 3.5)
+HOOK_BLOT_FILL = 0.6
+HOOK_LOWER_LEFT = 0.2  # share of its ink, at most (a blot 0.26)
+HOOK_BLOT_LOWER_LEFT = 0.26
+HOOK_STEM_RATIO = 0.6  # its lower third's width to its top third's, at most (a blot 0.85)
+HOOK_BLOT_STEM_RATIO = 0.85
+HOOK_BLOT_TALL = 1.3  # a blot's height to its width, at least
+# and a hook's: a faint pencil tick in a 3 MP photo (respondent_styles.py --forms 30, seed 1), its long arm
+# alone at half the contrast, 0.58 as tall as wide; the hooks found 1.31-1.62 (one, 0.76, lost to this)
+HOOK_TALL = 1.0
 
 
 class Piece(NamedTuple):
@@ -76,6 +122,95 @@ def _hook_and_dot(pieces: list[Piece]) -> bool:
         if under_hook and lowest and dot.y_mm - (hook.y_mm + hook.h_mm) <= DOT_GAP_MAX_MM:
             return True
     return False
+
+
+def faint_hook_and_dot(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
+    """Whether the inside of ``box``'s printed border on ``page``, cut at a share of its ink's darkness
+    (``SECOND_LOOK_SHARES``), holds a hook and a dot under it (``hook_and_dot``), as the module says. Pieces
+    reaching the inside's edge are taken as cut there (not the dot), and small ones against its sides or top
+    left out, as in ``box_pieces``."""
+    rows, cols = box_slices(box, -INSET_MM, page.shape, px_per_mm)
+    return _faint_hook_and_dot(page[rows, cols], px_per_mm)
+
+
+def _faint_hook_and_dot(inside: np.ndarray, px_per_mm: float) -> bool:
+    if inside.size == 0:
+        return False
+    paper, ink = _paper_and_ink(inside)
+    if paper - ink < SECOND_LOOK_MIN_CONTRAST:
+        return False
+    shares = [s for s in SECOND_LOOK_SHARES if s * (paper - ink) >= SECOND_LOOK_MIN_DEPTH]
+    if not shares:
+        return False
+    for share in shares:
+        mask = (inside < paper - share * (paper - ink)).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        if share == shares[0] and not _ink_under_largest(inside, stats, paper - shares[-1] * (paper - ink),
+                                                         px_per_mm):
+            return False  # a tick's vertex, a cross's legs: nothing under them at the lightest cut (most marks)
+        pieces = []
+        for k in range(1, count):
+            x, y, w, h, area = (int(v) for v in stats[k])
+            area_mm2 = area / px_per_mm ** 2
+            at_side = x == 0 or y == 0 or x + w == mask.shape[1]
+            if area_mm2 < DOT_LEAST_MM2 or area_mm2 < areas.SPECK_MM2 and at_side:
+                continue
+            cut = at_side
+            pieces.append(Piece(area_mm2, x / px_per_mm, y / px_per_mm, w / px_per_mm, h / px_per_mm, cut))
+        if hook_and_dot(pieces):
+            return True
+    return False
+
+
+def _paper_and_ink(inside: np.ndarray) -> tuple[float, float]:
+    """The paper's grey (the 90th percentile of ``inside``) and the ink's (its darkest pixel)."""
+    flat = inside.ravel()
+    at = min(flat.size - 1, int(0.9 * flat.size))
+    return float(np.partition(flat, at)[at]), float(flat.min())
+
+
+def _ink_under_largest(inside: np.ndarray, stats: np.ndarray, darker_than: float, px_per_mm: float) -> bool:
+    """Whether any pixel of ``inside`` under the largest piece of ``stats`` (within its dot's reach, below its
+    foot and its width give or take ``UNDER_MM``) is ``darker_than``."""
+    if len(stats) < 2:
+        return False
+    x, y, w, h, _ = (int(v) for v in stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))])
+    pad, reach = round(UNDER_MM * px_per_mm), round((DOT_GAP_MAX_MM + DOT_MAX_MM) * px_per_mm)
+    under = inside[y + h:y + h + reach, max(0, x - pad):x + w + pad]
+    return under.size > 0 and float(under.min()) < darker_than
+
+
+def hook_alone(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
+    """Whether the largest piece of ink inside ``box``'s printed border on ``page``, cut at half its contrast
+    over the paper, is shaped as a "?" without its dot, as the module says (``HOOK_MIDDLE`` and after)."""
+    rows, cols = box_slices(box, -INSET_MM, page.shape, px_per_mm)
+    return _hook_alone(page[rows, cols], px_per_mm)
+
+
+def _hook_alone(inside: np.ndarray, px_per_mm: float) -> bool:
+    if inside.size == 0:
+        return False
+    paper, ink = _paper_and_ink(inside)
+    if paper - ink < SECOND_LOOK_MIN_CONTRAST:
+        return False
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((inside < (paper + ink) / 2).astype(np.uint8),
+                                                               connectivity=8)
+    if count < 2:
+        return False
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h, area = (int(v) for v in stats[k])
+    if not HOOK_TALL_MM[0] <= h / px_per_mm <= HOOK_TALL_MM[1] or area / px_per_mm ** 2 < HOOK_MIN_MM2:
+        return False
+    piece = labels[y:y + h, x:x + w] == k
+    top_x = np.flatnonzero(piece[:2].any(axis=0)).mean() / w
+    foot_x = np.flatnonzero(piece[-2:].any(axis=0)).mean() / w
+    lower_left = piece[h // 2:, :w // 2].sum() / area
+    stem_ratio = piece[2 * h // 3:].any(axis=0).sum() / max(1, piece[:h // 3].any(axis=0).sum())
+    if not (HOOK_MIDDLE[0] <= top_x <= HOOK_MIDDLE[1] and HOOK_FOOT[0] <= foot_x <= HOOK_FOOT[1]):
+        return False
+    if area / (w * h) <= HOOK_BLOT_FILL:
+        return lower_left <= HOOK_LOWER_LEFT and stem_ratio <= HOOK_STEM_RATIO and h >= HOOK_TALL * w
+    return lower_left <= HOOK_BLOT_LOWER_LEFT and stem_ratio <= HOOK_BLOT_STEM_RATIO and h >= HOOK_BLOT_TALL * w
 
 
 def box_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> list[Piece]:

@@ -19,7 +19,7 @@ from formkit.layout.model import ChoiceField, Page
 from formkit.records import FieldValue
 
 from . import marks, placement
-from .question_marks import INSET_MM, Piece, box_pieces, hook_and_dot
+from .question_marks import INSET_MM, Piece, box_pieces, faint_hook_and_dot, hook_alone, hook_and_dot
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
 
@@ -49,10 +49,12 @@ INK_SHARE = 0.7
 
 
 def flag_writing_in_boxes(page: np.ndarray, layout_page: Page, values: list[FieldValue],
-                          px_per_mm: float = WARP_PX_PER_MM) -> None:
+                          px_per_mm: float = WARP_PX_PER_MM, source_px_per_mm: float = WARP_PX_PER_MM) -> None:
     """Flag, in place, each unflagged single-choice value of ``values`` whose one marked box (every other
     empty) holds a question mark or letters; ``raw["question_mark"]`` or ``raw["letters"]`` names the option.
-    ``page``: the registered page (2-D uint8 grey); the box is looked at where the field's reading found it."""
+    ``page``: the registered page (2-D uint8 grey); the box is looked at where the field's reading found it.
+    From an image under ``marks.LOW_RES_PX_PER_MM`` along the page (``source_px_per_mm``), a hook alone, its
+    dot lost, is a question mark too (``question_marks.hook_alone``)."""
     fields = {f.id: f for f in layout_page.fields}
     for value in values:
         f = fields.get(value.field)
@@ -65,14 +67,18 @@ def flag_writing_in_boxes(page: np.ndarray, layout_page: Page, values: list[Fiel
         box = placement.found_boxes(f, value)[k]
         pieces = box_pieces(page, box, px_per_mm)
         option = str(f.options[k].value)
+        question = "option {} holds what looks like a question mark, not a tick or a cross: an answer, or unsure?"
         if hook_and_dot(pieces):
             value.raw["question_mark"] = option
-            flag_for_review(value, f"option {option} holds what looks like a question mark, not a tick or a cross: "
-                                   "an answer, or unsure?")
+            flag_for_review(value, question.format(option))
         elif looks_like_letters(pieces, box.h_mm - 2 * INSET_MM):
             value.raw["letters"] = option
             flag_for_review(value, f"option {option} holds what looks like letters or a word, not a tick or a cross: "
                                    "an answer, or a note such as N/A?")
+        elif faint_hook_and_dot(page, box, px_per_mm) or \
+                source_px_per_mm < marks.LOW_RES_PX_PER_MM and hook_alone(page, box, px_per_mm):
+            value.raw["question_mark"] = option
+            flag_for_review(value, question.format(option))
 
 
 def looks_like_letters(pieces: Sequence[Piece], inside_h_mm: float) -> bool:
