@@ -11,13 +11,15 @@ its corners, both ways; a fold, a ruler's line or a line struck through runs on 
 arrow leaves the box past one side only and runs along the row, much further than it rises or falls. So the ink
 off the page's print round the row (straight runs kept) is cut into pieces, joined again across the print they
 cross (``BRIDGE_MM`` along the row, ``BRIDGE_ACROSS_MM`` up and down); a piece that reaches the marked box
-(``NEAR_MM``) is an arrow when its ink outside the box runs ``LEAST_ALONG_MM`` or more past one of its sides
-towards another box of the row, ``LEVEL_RATIO`` times further than it spans up and down ``OTHER_SIDE_MM`` or
-more out (clear of the mark's own overshoot), and ends within ``TARGET_MM`` of that box or past the middle of
-the gap before it; not when it reaches more than ``OTHER_SIDE_MM`` past the box's other side, or the window's
-ends (2 mm past the row's end boxes), nor when it is one thin straight line that goes on along its axis through
-the far half of the box and past its other side (``THROUGH_MM``): a fold or a ruler's line cut into pieces by
-the borders' print.
+(``NEAR_MM``) and leaves it is followed on across wider print (an arc under the boxes through their printed
+numbers, along a printed rule, over the instructions) to the next piece ahead the way it runs (``CHAIN_MM``, the
+straight way between them on the print), and is an arrow when its ink outside the box runs ``LEAST_ALONG_MM`` or
+more past one of its sides towards another box of the row, ``LEVEL_RATIO`` times further than it spans up and
+down ``OTHER_SIDE_MM`` or more out (clear of the mark's own overshoot), and ends on that box, within ``TARGET_MM``
+of it or past the middle of the gap before it; not when it reaches more than ``OTHER_SIDE_MM`` past the box's
+other side, or the window's ends (2 mm past the row's end boxes), nor when it is one thin straight line that
+goes on along its axis through the far half of the box and past its other side (``THROUGH_MM``): a fold or a
+ruler's line cut into pieces by the borders' print.
 
 Where the next box is ``GAP_MM`` or less away (a goal card's row, its boxes 1.24 mm apart), an arrow to it has no
 shaft to measure: a stroke across the gap and a head at or in that box, or an arc dipping between the two boxes'
