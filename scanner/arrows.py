@@ -234,7 +234,7 @@ def _chained(labels: np.ndarray, printed: np.ndarray, label: int, ys: np.ndarray
         way /= np.hypot(*way)
         r0, c0 = max(0, int(end_y - reach)), max(0, int(end_x - reach))
         around = labels[r0:int(end_y + reach) + 1, c0:int(end_x + reach) + 1]
-        best: tuple[float, int, float] | None = None  # distance, label, the nearest pixel's column
+        best: tuple[float, int] | None = None  # the nearest piece: its distance, its label
         for other in np.unique(around[around > 0]):
             if other in used:
                 continue
@@ -252,7 +252,7 @@ def _chained(labels: np.ndarray, printed: np.ndarray, label: int, ys: np.ndarray
             on_print = printed[np.rint(end_y + samples * oy[ahead][k]).astype(int),
                                np.rint(end_x + samples * ox[ahead][k]).astype(int)]
             if np.mean(on_print) >= CHAIN_PRINT_SHARE and (best is None or d < best[0]):
-                best = (d, int(other), float(ox[ahead][k] + end_x))
+                best = (d, int(other))
         if best is None:
             break
         used.add(best[1])
