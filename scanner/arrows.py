@@ -11,13 +11,15 @@ its corners, both ways; a fold, a ruler's line or a line struck through runs on 
 arrow leaves the box past one side only and runs along the row, much further than it rises or falls. So the ink
 off the page's print round the row (straight runs kept) is cut into pieces, joined again across the print they
 cross (``BRIDGE_MM`` along the row, ``BRIDGE_ACROSS_MM`` up and down); a piece that reaches the marked box
-(``NEAR_MM``) is an arrow when its ink outside the box runs ``LEAST_ALONG_MM`` or more past one of its sides
-towards another box of the row, ``LEVEL_RATIO`` times further than it spans up and down ``OTHER_SIDE_MM`` or
-more out (clear of the mark's own overshoot), and ends within ``TARGET_MM`` of that box or past the middle of
-the gap before it; not when it reaches more than ``OTHER_SIDE_MM`` past the box's other side, or the window's
-ends (2 mm past the row's end boxes), nor when it is one thin straight line that goes on along its axis through
-the far half of the box and past its other side (``THROUGH_MM``): a fold or a ruler's line cut into pieces by
-the borders' print.
+(``NEAR_MM``) and leaves it is followed on across wider print (an arc under the boxes through their printed
+numbers, along a printed rule, over the instructions) to the next piece ahead the way it runs (``CHAIN_MM``, the
+straight way between them on the print), and is an arrow when its ink outside the box runs ``LEAST_ALONG_MM`` or
+more past one of its sides towards another box of the row, ``LEVEL_RATIO`` times further than it spans up and
+down ``OTHER_SIDE_MM`` or more out (clear of the mark's own overshoot), and ends on that box, within ``TARGET_MM``
+of it or past the middle of the gap before it; not when it reaches more than ``OTHER_SIDE_MM`` past the box's
+other side, or the window's ends (2 mm past the row's end boxes), nor when it is one thin straight line that
+goes on along its axis through the far half of the box and past its other side (``THROUGH_MM``): a fold or a
+ruler's line cut into pieces by the borders' print.
 
 Where the next box is ``GAP_MM`` or less away (a goal card's row, its boxes 1.24 mm apart), an arrow to it has no
 shaft to measure: a stroke across the gap and a head at or in that box, or an arc dipping between the two boxes'
@@ -64,6 +66,10 @@ SEEN_STATES = ("marked",)
 THROUGH_MM = 3.0  # past the marked box's other side, where a fold or ruler's line goes on and an arrow does not
 THROUGH_SHARE = 0.5
 QUICK_RING_MM = 1.5  # round the marked box, where an arrow's first millimetre lies
+# in that ring off the print: a pencil line (0.25 mm) across half of it. A goal card's ring is nearly all print (the
+# 1.24 mm gaps, the numbers under the boxes): an arc leaving a box there showed 12-15 px (0.19-0.23 mm2) of the
+# 16 first asked for (2026-12-07)
+QUICK_INK_MM2 = 0.125
 # An arrow to the next box of a row whose boxes are close (a goal card's, 1.24 mm apart) has no shaft to see: a
 # stroke across the gap and a head at (or in) the next box. 2026-12-07, goal cards, 30 pages in each of
 # unusual_marks' four captures, the arrow to the next box: 111-114 of 120 rows a capture read as the first box
@@ -82,6 +88,14 @@ GAP_INK_MM2 = 0.15
 UNDER_MM = 1.0  # below the boxes: a cross's arm or a tick's foot reaches 0.4-0.8 mm
 UNDER_SIDE_MM = 1.0  # either side of the gap: the numbers printed under the boxes hide the rest
 UNDER_INK_MM2 = 0.5
+# An arc under or over the row crosses the boxes' printed numbers, the instructions or a printed rule, whose masks
+# (text 1 mm round) cut it into pieces 3.6-3.7 mm apart (a goal card's numbers, 2026-12-07): a piece leaving the
+# marked box is followed on across the print to the next piece ahead, the way it runs.
+CHAIN_MM = 4.5
+CHAIN_BACK_MM = 1.5  # the piece's end, its way measured over this
+CHAIN_TURN_DEG = 45.0
+CHAIN_PRINT_SHARE = 0.8  # of the straight way between the two pieces on the print
+CHAIN_LINKS = 6
 
 
 def flag_arrows(page: np.ndarray, layout_page: Page, values: list[FieldValue],
@@ -145,6 +159,11 @@ def arrow_from(page: np.ndarray, layout_page: Page, boxes: list[Box], marked: in
             neighbour = in_gap
         past_right, past_left = (xs.max() + 1 - right) / px_per_mm, (left - xs.min()) / px_per_mm
         step = 1 if past_right >= past_left else -1
+        if max(past_right, past_left) > OWN_MM:
+            ys, xs = _chained(labels, printed[rows, cols], label, ys, xs, step, px_per_mm)
+            if xs.min() == 0 or xs.max() == ink.shape[1] - 1:
+                continue
+            past_right, past_left = (xs.max() + 1 - right) / px_per_mm, (left - xs.min()) / px_per_mm
         along, other = max(past_right, past_left), min(past_right, past_left)
         if along < LEAST_ALONG_MM or other > OTHER_SIDE_MM:
             continue
@@ -197,6 +216,52 @@ def _in_gap(boxes: list[Box], marked: int, empty: Collection[int], ys: np.ndarra
     return best
 
 
+def _chained(labels: np.ndarray, printed: np.ndarray, label: int, ys: np.ndarray, xs: np.ndarray, step: int,
+             px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """The piece ``ys``, ``xs`` (of ``labels``' ``label``, leaving the marked box towards ``step``) with the pieces
+    it leads on to across the print: from its far end, the nearest piece ahead within ``CHAIN_MM``, no more than
+    ``CHAIN_TURN_DEG`` off the way the piece's last ``CHAIN_BACK_MM`` runs, the straight way to it lying on the
+    print (``printed``, the window's) at ``CHAIN_PRINT_SHARE`` or more; that piece's ink ahead of the end joined,
+    and so on (``CHAIN_LINKS`` at most). Pixels in the window's rows and columns."""
+    used, reach = {label}, CHAIN_MM * px_per_mm
+    for _ in range(CHAIN_LINKS):
+        far = xs.max() if step > 0 else xs.min()
+        end_x, end_y = float(far), float(ys[xs == far].mean())
+        last = np.abs(xs - far) <= CHAIN_BACK_MM * px_per_mm
+        way = np.array([end_x - xs[last].mean(), end_y - ys[last].mean()])
+        if way[0] * step <= 0:
+            break
+        way /= np.hypot(*way)
+        r0, c0 = max(0, int(end_y - reach)), max(0, int(end_x - reach))
+        around = labels[r0:int(end_y + reach) + 1, c0:int(end_x + reach) + 1]
+        best: tuple[float, int] | None = None  # the nearest piece: its distance, its label
+        for other in np.unique(around[around > 0]):
+            if other in used:
+                continue
+            oy, ox = np.nonzero(around == other)
+            oy, ox = oy + r0 - end_y, ox + c0 - end_x
+            ahead = ox * step > 0
+            if not ahead.any():
+                continue
+            distance = np.hypot(ox[ahead], oy[ahead])
+            k = int(np.argmin(distance))
+            d = float(distance[k])
+            if d > reach or (ox[ahead][k] * way[0] + oy[ahead][k] * way[1]) < d * np.cos(np.deg2rad(CHAIN_TURN_DEG)):
+                continue
+            samples = np.linspace(0.0, 1.0, max(3, int(d)))[1:-1]
+            on_print = printed[np.rint(end_y + samples * oy[ahead][k]).astype(int),
+                               np.rint(end_x + samples * ox[ahead][k]).astype(int)]
+            if np.mean(on_print) >= CHAIN_PRINT_SHARE and (best is None or d < best[0]):
+                best = (d, int(other))
+        if best is None:
+            break
+        used.add(best[1])
+        more_y, more_x = np.nonzero(labels == best[1])
+        keep = (more_x - end_x) * step > 0
+        ys, xs = np.concatenate([ys, more_y[keep]]), np.concatenate([xs, more_x[keep]])
+    return ys, xs
+
+
 def _runs_through(ink: np.ndarray, printed: np.ndarray, xs: np.ndarray, ys: np.ndarray, sides_px: tuple[float, float],
                   step: int, px_per_mm: float) -> bool:
     """Whether the ink at ``xs``, ``ys`` (a piece's pixels past the marked box's side, towards ``step``), when it
@@ -224,20 +289,25 @@ def _runs_through(ink: np.ndarray, printed: np.ndarray, xs: np.ndarray, ys: np.n
 
 def _ink_round(page: np.ndarray, printed: np.ndarray, box: Box, px_per_mm: float) -> bool:
     """Whether any dark pixel off the print lies in the ring ``QUICK_RING_MM`` wide round ``box`` clear of its
-    own ink (``OWN_MM``): where an arrow begins. Most marked boxes have none (spared the pieces' analysis)."""
+    own ink (``OWN_MM``), ``QUICK_INK_MM2`` or more: where an arrow begins. Most marked boxes have none (spared
+    the pieces' analysis)."""
     rows, cols = box_slices(box, QUICK_RING_MM, page.shape, px_per_mm)
     window = page[rows, cols]
     dark = below(window, float(window.max()) * (1 - INK_CONTRAST)) & ~printed[rows, cols]
     dark[within_window(box, rows, cols, page.shape, px_per_mm, OWN_MM)] = False
-    return bool(np.count_nonzero(dark) >= (BRIDGE_MM * px_per_mm) ** 2)
+    return bool(np.count_nonzero(dark) >= QUICK_INK_MM2 * px_per_mm ** 2)
 
 
 def _target(boxes: list[Box], marked: int, step: int, end_x_mm: float) -> int | None:
     """The box of the row past ``boxes[marked]`` on the side ``step`` (+1 right, -1 left) that an arrow ending at
-    ``end_x_mm`` points to: the nearest there to the end, when the end lies within ``TARGET_MM`` of it or past the
-    middle of the gap before it (a shaft cut by the words it crosses ends short of its head); else ``None``."""
+    ``end_x_mm`` points to: the one the end lies on, or the nearest there to the end, when the end lies within
+    ``TARGET_MM`` of it or past the middle of the gap before it (a shaft cut by the words it crosses ends short of
+    its head); else ``None``."""
     ahead = sorted((k for k, other in enumerate(boxes) if (other.x_mm - boxes[marked].x_mm) * step > 0),
                    key=lambda k: boxes[k].x_mm * step)
+    for k in ahead:  # its head on a box (an arc coming down onto it, past the gap before it on a goal card)
+        if boxes[k].x_mm <= end_x_mm <= boxes[k].x_mm + boxes[k].w_mm:
+            return k
     behind = boxes[marked]
     for k in ahead:
         other = boxes[k]
