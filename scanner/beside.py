@@ -142,15 +142,7 @@ def flag_letters_beside(page: np.ndarray, layout_page: Page, values: list[FieldV
     the box, its last letter outside, or a word in pencil in a phone photo. ``raw["beside"]["letters_mm2"]``
     holds that excess. Run after ``writing_in_box``, whose reason (letters in the box) is the more telling one.
     ``page``: the registered page (2-D uint8 grey); the boxes are looked at where the field's reading found them."""
-    fields = {f.id: f for f in layout_page.fields}
-    for value in values:
-        f = fields.get(value.field)
-        states = value.raw.get("states", [])
-        if value.needs_review or not isinstance(f, ChoiceField) or f.multiple or len(states) != len(f.options):
-            continue
-        m = marks.lone_box(states, "marked")
-        if m is None:
-            continue
+    for f, value, m in marks.lone_marked_rows(layout_page, values):
         excess_mm2 = letters_beside(page, layout_page, placement.found_boxes(f, value), m, LETTERS_MM2, px_per_mm)
         if excess_mm2 >= LETTERS_MM2:
             option = str(f.options[m].value)

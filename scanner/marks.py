@@ -8,6 +8,7 @@ then the page's empty boxes (most boxes) give the baseline that is subtracted.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -15,7 +16,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from formkit.layout.model import Box
+from formkit.layout.model import Box, ChoiceField, Page
+from formkit.records import FieldValue
 
 from .creases import runs_on
 from .register import WARP_PX_PER_MM, box_slices
@@ -614,6 +616,20 @@ def lone_box(states: list[str], state: str) -> int | None:
     field's reading keeps them (``raw["states"]``)."""
     inked = [k for k, s in enumerate(states) if s != Mark.EMPTY.value]
     return inked[0] if len(inked) == 1 and states[inked[0]] == state else None
+
+
+def lone_marked_rows(layout_page: Page, values: list[FieldValue]) -> Iterator[tuple[ChoiceField, FieldValue, int]]:
+    """Each unflagged single-choice value of ``values`` with one box marked and every other empty: its field on
+    ``layout_page``, the value, and the marked box's index (what the looks at a row's one mark start from)."""
+    fields = {f.id: f for f in layout_page.fields}
+    for value in values:
+        f = fields.get(value.field)
+        states = value.raw.get("states", [])
+        if value.needs_review or not isinstance(f, ChoiceField) or f.multiple or len(states) != len(f.options):
+            continue
+        k = lone_box(states, Mark.MARKED.value)
+        if k is not None:
+            yield f, value, k
 
 
 def _confidence(margin: float, scale: float) -> float:

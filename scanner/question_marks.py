@@ -27,6 +27,7 @@ taller than wide and narrow below, which a dot is not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import cv2
@@ -129,37 +130,34 @@ def faint_hook_and_dot(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PE
     (``SECOND_LOOK_SHARES``), holds a hook and a dot under it (``hook_and_dot``), as the module says. Pieces
     reaching the inside's edge are taken as cut there (not the dot), and small ones against its sides or top
     left out, as in ``box_pieces``."""
-    rows, cols = box_slices(box, -INSET_MM, page.shape, px_per_mm)
-    return _faint_hook_and_dot(page[rows, cols], px_per_mm)
-
-
-def _faint_hook_and_dot(inside: np.ndarray, px_per_mm: float) -> bool:
-    if inside.size == 0:
+    seen = _inside_levels(page, box, px_per_mm)
+    if seen is None:
         return False
-    paper, ink = _paper_and_ink(inside)
-    if paper - ink < SECOND_LOOK_MIN_CONTRAST:
-        return False
+    inside, paper, ink = seen
     shares = [s for s in SECOND_LOOK_SHARES if s * (paper - ink) >= SECOND_LOOK_MIN_DEPTH]
     if not shares:
         return False
     for share in shares:
         mask = (inside < paper - share * (paper - ink)).astype(np.uint8)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         if share == shares[0] and not _ink_under_largest(inside, stats, paper - shares[-1] * (paper - ink),
                                                          px_per_mm):
             return False  # a tick's vertex, a cross's legs: nothing under them at the lightest cut (most marks)
-        pieces = []
-        for k in range(1, count):
-            x, y, w, h, area = (int(v) for v in stats[k])
-            area_mm2 = area / px_per_mm ** 2
-            at_side = x == 0 or y == 0 or x + w == mask.shape[1]
-            if area_mm2 < DOT_LEAST_MM2 or area_mm2 < areas.SPECK_MM2 and at_side:
-                continue
-            cut = at_side
-            pieces.append(Piece(area_mm2, x / px_per_mm, y / px_per_mm, w / px_per_mm, h / px_per_mm, cut))
-        if hook_and_dot(pieces):
+        if hook_and_dot(_pieces_of(stats, mask.shape[1], px_per_mm, lambda x, y, w, h, at_side: at_side)):
             return True
     return False
+
+
+def _inside_levels(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[np.ndarray, float, float] | None:
+    """``page`` inside ``box``'s printed border (``INSET_MM`` in), with its paper's and ink's grey
+    (``_paper_and_ink``); ``None`` where it is empty or they lie under ``SECOND_LOOK_MIN_CONTRAST`` apart (nothing
+    written there to cut again)."""
+    rows, cols = box_slices(box, -INSET_MM, page.shape, px_per_mm)
+    inside = page[rows, cols]
+    if inside.size == 0:
+        return None
+    paper, ink = _paper_and_ink(inside)
+    return (inside, paper, ink) if paper - ink >= SECOND_LOOK_MIN_CONTRAST else None
 
 
 def _paper_and_ink(inside: np.ndarray) -> tuple[float, float]:
@@ -183,16 +181,10 @@ def _ink_under_largest(inside: np.ndarray, stats: np.ndarray, darker_than: float
 def hook_alone(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
     """Whether the largest piece of ink inside ``box``'s printed border on ``page``, cut at half its contrast
     over the paper, is shaped as a "?" without its dot, as the module says (``HOOK_MIDDLE`` and after)."""
-    rows, cols = box_slices(box, -INSET_MM, page.shape, px_per_mm)
-    return _hook_alone(page[rows, cols], px_per_mm)
-
-
-def _hook_alone(inside: np.ndarray, px_per_mm: float) -> bool:
-    if inside.size == 0:
+    seen = _inside_levels(page, box, px_per_mm)
+    if seen is None:
         return False
-    paper, ink = _paper_and_ink(inside)
-    if paper - ink < SECOND_LOOK_MIN_CONTRAST:
-        return False
+    inside, paper, ink = seen
     count, labels, stats, _ = cv2.connectedComponentsWithStats((inside < (paper + ink) / 2).astype(np.uint8),
                                                                connectivity=8)
     if count < 2:
@@ -228,19 +220,26 @@ def box_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
     outer_rows, outer_cols = box_slices(box, 0.0, page.shape, px_per_mm)
     outer = (outer_rows.start - rows.start, outer_rows.stop - rows.start,
              outer_cols.start - cols.start, outer_cols.stop - cols.start)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return _pieces_of(stats, mask.shape[1], px_per_mm, lambda x, y, w, h, _: _runs_out(
+        around, (top + y, top + y + h, left + x, left + x + w), outer, mask.shape, (top, left), px_per_mm))
+
+
+def _pieces_of(stats: np.ndarray, width_px: int, px_per_mm: float,
+               cut: Callable[[int, int, int, int, bool], bool]) -> list[Piece]:
+    """The pieces of a box's inside (``width_px`` wide) whose connected pieces' ``stats`` (OpenCV's, the first
+    the background) are given, down to ``DOT_LEAST_MM2``: a speck, or, against a side or the top, what the
+    print's removal left of the border (a dot may lie on the box's foot), is left out. ``cut(x, y, w, h,
+    at_side)``, in pixels: whether a piece runs on past the border."""
     pieces = []
-    for k in range(1, count):
+    for k in range(1, len(stats)):
         x, y, w, h, area = (int(v) for v in stats[k])
         area_mm2 = area / px_per_mm ** 2
-        # a speck; or, against a side or the top, what the print's removal left of the border (a dot may lie
-        # on the box's foot)
-        at_side = x == 0 or y == 0 or x + w == mask.shape[1]
+        at_side = x == 0 or y == 0 or x + w == width_px
         if area_mm2 < DOT_LEAST_MM2 or area_mm2 < areas.SPECK_MM2 and at_side:
             continue
-        cut = _runs_out(around, (top + y, top + y + h, left + x, left + x + w), outer, mask.shape, (top, left),
-                        px_per_mm)
-        pieces.append(Piece(area_mm2, x / px_per_mm, y / px_per_mm, w / px_per_mm, h / px_per_mm, cut))
+        pieces.append(Piece(area_mm2, x / px_per_mm, y / px_per_mm, w / px_per_mm, h / px_per_mm,
+                            cut(x, y, w, h, at_side)))
     return pieces
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from formkit.layout.model import ChoiceField, Page
+from formkit.layout.model import Page
 from formkit.records import FieldValue
 
 from . import marks, placement
@@ -55,15 +55,7 @@ def flag_writing_in_boxes(page: np.ndarray, layout_page: Page, values: list[Fiel
     ``page``: the registered page (2-D uint8 grey); the box is looked at where the field's reading found it.
     From an image under ``marks.LOW_RES_PX_PER_MM`` along the page (``source_px_per_mm``), a hook alone, its
     dot lost, is a question mark too (``question_marks.hook_alone``)."""
-    fields = {f.id: f for f in layout_page.fields}
-    for value in values:
-        f = fields.get(value.field)
-        states = value.raw.get("states", [])
-        if value.needs_review or not isinstance(f, ChoiceField) or f.multiple or len(states) != len(f.options):
-            continue
-        k = marks.lone_box(states, marks.Mark.MARKED.value)
-        if k is None:
-            continue
+    for f, value, k in marks.lone_marked_rows(layout_page, values):
         box = placement.found_boxes(f, value)[k]
         pieces = box_pieces(page, box, px_per_mm)
         option = str(f.options[k].value)
