@@ -140,7 +140,8 @@ def flag_letters_beside(page: np.ndarray, layout_page: Page, values: list[FieldV
     when letters lie level with that box just past its border, fainter or nearer it than ``ink_beside`` sees
     (``beside_letters``, ``LETTERS_MM2`` more beside it than beside the row's other boxes): a short word begun in
     the box, its last letter outside, or a word in pencil in a phone photo. ``raw["beside"]["letters_mm2"]``
-    holds that excess. Run after ``writing_in_box``, whose reason (letters in the box) is the more telling one.
+    holds that excess. Run after ``writing_in_box`` and ``arrows``, whose reasons (letters in the box, an arrow) are
+    the more telling.
     ``page``: the registered page (2-D uint8 grey); the boxes are looked at where the field's reading found them."""
     for f, value, m in marks.lone_marked_rows(layout_page, values):
         excess_mm2 = letters_beside(page, layout_page, placement.found_boxes(f, value), m, LETTERS_MM2, px_per_mm)
