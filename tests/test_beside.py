@@ -466,6 +466,21 @@ def test_a_fold_through_the_words_under_a_blank_rows_boxes_is_no_mark(tmp_path, 
     assert row.value == "" and not row.needs_review, row
 
 
+@pytest.mark.parametrize(("seed", "photo"), [(8, False), (9, True), (1, False)])
+def test_a_short_line_under_the_last_rows_0_is_flagged_not_read_blank(tmp_path, seed, photo):
+    """A line under the "0" of a goal card's last row, no row's boxes below it: its ink lay partly on the number
+    (0.53 mm²) and partly under it (0.66), each under the 0.75 that counts as writing, and the row read blank at
+    full confidence until 2026-12-07 (unusual_marks.py *underlined*; in pencil, 4 of 72 lines drawn so, scans and
+    12 MP photos); both now count together."""
+    layout = build_layout(resolve_template("goal-card"))
+    page = layout.pages[1]
+    image = printed("goal-card", tmp_path, seed=2)[0][1]
+    f = next(g for g in page.fields if g.id == "progress_4")
+    draw_label_mark(image, DPI, labels.option_labels(page, f)[0], "underlined", random.Random(seed), "pencil")
+    row = read_values(image, photo)["progress_4"]
+    assert row.value == "" and row.needs_review and row.raw["beside"]["nearest"] == "0", row
+
+
 @pytest.mark.parametrize(("field", "option", "photo", "seed"), [("progress_1", 5, False, 1), ("progress_2", 7, True, 1),
                                                                ("progress_3", 10, False, 3)])
 def test_a_line_under_a_goal_card_number_is_flagged_not_read_blank(tmp_path, field, option, photo, seed):
