@@ -55,7 +55,7 @@ _OPTION_LABELS = PerLayout(256)  # a field each, and the page's regions
 def label_marked(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float,
                  contrast: float = INK_CONTRAST) -> bool:
     """Flag ``value`` (a choice with no box marked) when there is handwriting on or round its options' words
-    (``ink_on_words``, or ``ink_beside`` with the words under its boxes as its boxes: ``BESIDE_INK_MM2`` or
+    (``ink_on_words`` and ``ink_beside`` with the words under its boxes as its boxes, together: ``BESIDE_INK_MM2`` or
     more), or a line drawn under them just above a printed rule (``_line_over_print``): a label circled or
     underlined instead of its box. Its ink lies on the print that ``ink_beside`` leaves out, and a label
     printed under its box reaches past ``BESIDE_MM``: adversarial passes (2026-12-06, GAS follow-ups and goal
