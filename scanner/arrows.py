@@ -94,6 +94,7 @@ UNDER_INK_MM2 = 0.5
 CHAIN_MM = 4.5
 CHAIN_BACK_MM = 1.5  # the piece's end, its way measured over this
 CHAIN_TURN_DEG = 45.0
+_CHAIN_TURN_COS = float(np.cos(np.deg2rad(CHAIN_TURN_DEG)))
 CHAIN_PRINT_SHARE = 0.8  # of the straight way between the two pieces on the print
 CHAIN_LINKS = 6
 
@@ -246,7 +247,7 @@ def _chained(labels: np.ndarray, printed: np.ndarray, label: int, ys: np.ndarray
             distance = np.hypot(ox[ahead], oy[ahead])
             k = int(np.argmin(distance))
             d = float(distance[k])
-            if d > reach or (ox[ahead][k] * way[0] + oy[ahead][k] * way[1]) < d * np.cos(np.deg2rad(CHAIN_TURN_DEG)):
+            if d > reach or (ox[ahead][k] * way[0] + oy[ahead][k] * way[1]) < d * _CHAIN_TURN_COS:
                 continue
             samples = np.linspace(0.0, 1.0, max(3, int(d)))[1:-1]
             on_print = printed[np.rint(end_y + samples * oy[ahead][k]).astype(int),

@@ -85,10 +85,10 @@ PARTLY_HIDDEN_REACH_MM = 1.0  # across the outline: registration error, a box fo
 PARTLY_HIDDEN_SHARE = 0.2
 SPOT_SHARE = 0.2  # of a box's inside clipped white: a small spot of light there may hide a mark (lit_inside)
 # A digit is changed by less: a spot 2 mm across over the top of a "1" in a 3 MP photo left a ring read as a "9" at
-# p 0.994 (2026-12-07), where 0.7 mm² was clipped and 3.5-4.3 mm² lay 40 grey levels or more above the paper round
-# the box. Such light, 1 mm² or more, takes a digit box; on scan_accuracy.py's photos with digits (20 conditions,
-# 10-30 pages each, paper not clipped) no box had over 0.11 mm² (a 2 mm spot: 3.3 mm² or more, 20 photos)
-DIGIT_BOXES = "box(es)"  # how a reason names a digit or date field's boxes (``FieldPrint.where``)
+# p 0.994 (2026-12-07), where 0.7 mm² was clipped and 3.9 mm² lay 40 grey levels or more above the paper round the
+# box (five photos of 2-3 mm spots: 3.45-7.2 mm²). Such light, 1 mm² or more, takes a digit box; on scan_accuracy.py's
+# photos with digits (20 conditions at 10 pages, 9 at 30 more: 2,195 written boxes on paper not clipped) no box had
+# over 0.41 mm² (a messenger photo's JPEG; the rest 0.17 or less)
 DIGIT_LIT_EXCESS = 40.0  # grey levels above the paper round the box: light added there
 DIGIT_LIT_MM2 = 1.0
 
@@ -194,7 +194,8 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
             continue
         lost = [name for name, (white, contrast), shows in zip(p.names, p.references, p.shows_mark, strict=True)
                 if not shows and washed_out(white, contrast, page_contrast, lightest)]
-        lit = lit_inside(page, p, lost, page_contrast, lightest, paper_clipped, px_per_mm)
+        lit = lit_inside(page, p, lost, page_contrast, lightest, paper_clipped, px_per_mm,
+                         digits=isinstance(by_id[value.field], BoxesField))
         lost = [name for name in p.names if name in lost or name in lit]  # in the field's order
         reference = frame_reference if p.frame else box_reference
         # print too faint, looked for again as a straight run along each side, where the page may have moved
@@ -242,20 +243,19 @@ def flag_washed_out(page: np.ndarray, fields: list[Field], values: list[FieldVal
 
 
 def lit_inside(page: np.ndarray, p: FieldPrint, known: list[str], page_contrast: float | None,
-               lightest_peak: float | None, paper_clipped: bool, px_per_mm: float) -> list[str]:
+               lightest_peak: float | None, paper_clipped: bool, px_per_mm: float, digits: bool) -> list[str]:
     """The boxes of ``p`` (choice and digit boxes; not pieces of line or frame) that a small spot of light
     has washed out though their print shows in part: ``SPOT_SHARE`` or more of the inside clipped
     (``marks.CLIPPED_PAPER``, where a mark lighter than the light added is gone), and either the paper round
     the box not clipped (light on the inside only: how much, no print tells), or, where the page's paper is
     not clipped as a whole (``paper_clipped``: paint on a scan hides a side so too), the box's most washed
-    side ``washed_out`` where its corners kept the box's contrast. A digit box takes less: ``DIGIT_LIT_MM2``
-    of its inside lit ``DIGIT_LIT_EXCESS`` above the paper round it, that paper not clipped (a digit with a
-    part lit away is another digit, read as sure as any). ``known``: boxes found already (left out);
+    side ``washed_out`` where its corners kept the box's contrast. A digit box (``digits``) takes less:
+    ``DIGIT_LIT_MM2`` of its inside lit ``DIGIT_LIT_EXCESS`` above the paper round it, that paper not clipped (a
+    digit with a part lit away is another digit, read as sure as any). ``known``: boxes found already (left out);
     ``page_contrast`` and ``lightest_peak`` as ``washed_out`` takes them."""
     if p.frame or not page_contrast:
         return []
     found = []
-    digits = p.where == DIGIT_BOXES
     for name, part, (white, _), shows in zip(p.names, p.parts, p.references, p.shows_mark, strict=True):
         if shows or name in known or part.w_mm <= 0 or part.h_mm <= 0 or (paper_clipped and white >= CLIPPED_WHITE):
             continue  # (a scan's boxes: below, only ones whose paper is not clipped may count)
@@ -390,7 +390,7 @@ def field_print(page: np.ndarray, f: Field, value: FieldValue, choice_measures: 
                         [state in SEEN_MARKS for state in value.raw["states"]], False)
     references = _references(page, parts, px_per_mm)
     if isinstance(f, BoxesField):
-        names, where, unit = [str(k + 1) for k in range(len(parts))], DIGIT_BOXES, ""
+        names, where, unit = [str(k + 1) for k in range(len(parts))], "box(es)", ""
     elif isinstance(f, LineField):
         names = [f"{k * _piece_mm(f):.0f}-{(k + 1) * _piece_mm(f):.0f}" for k in range(len(parts))]
         where, unit = "the line at", " mm from its start"

@@ -59,18 +59,16 @@ def flag_writing_in_boxes(page: np.ndarray, layout_page: Page, values: list[Fiel
         box = placement.found_boxes(f, value)[k]
         pieces = box_pieces(page, box, px_per_mm)
         option = str(f.options[k].value)
-        question = "option {} holds what looks like a question mark, not a tick or a cross: an answer, or unsure?"
-        if hook_and_dot(pieces):
-            value.raw["question_mark"] = option
-            flag_for_review(value, question.format(option))
-        elif looks_like_letters(pieces, box.h_mm - 2 * INSET_MM):
+        question = hook_and_dot(pieces)
+        if not question and looks_like_letters(pieces, box.h_mm - 2 * INSET_MM):
             value.raw["letters"] = option
             flag_for_review(value, f"option {option} holds what looks like letters or a word, not a tick or a cross: "
                                    "an answer, or a note such as N/A?")
-        elif faint_hook_and_dot(page, box, px_per_mm) or \
+        elif question or faint_hook_and_dot(page, box, px_per_mm) or \
                 source_px_per_mm < marks.LOW_RES_PX_PER_MM and hook_alone(page, box, px_per_mm):
             value.raw["question_mark"] = option
-            flag_for_review(value, question.format(option))
+            flag_for_review(value, f"option {option} holds what looks like a question mark, not a tick or a cross: "
+                                   "an answer, or unsure?")
 
 
 def looks_like_letters(pieces: Sequence[Piece], inside_h_mm: float) -> bool:
