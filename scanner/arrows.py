@@ -94,7 +94,8 @@ UNDER_INK_MM2 = 0.5
 # or touching it). A tick's tail and a cross's arm rise to their ends (what is left past their highest point is the
 # stroke's width, 0.5 mm at most in a 3 MP photo), and a cross's lower arm ends below the middle. 2026-12-08,
 # unusual_marks *moved*, 40 pages a capture: a goal card's arc over the row to the next box, read as the first box
-# unflagged in all four captures (seed 27), its part past the box rises 0.97 mm clear of the print and falls 1.75 mm to 0.8 mm under the next box's top
+# unflagged in all four captures (seed 27), its part past the box rises 0.97 mm clear of the print and falls
+# 1.75 mm, to 0.8 mm under the next box's top
 OVER_RISE_MM = 0.75  # the instructions printed 1 mm over a goal card's first row leave no more of an arc there
 OVER_DROP_MM = 1.0
 OVER_HEAD_MM = 1.5
