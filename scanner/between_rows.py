@@ -20,8 +20,10 @@ ticks, 2026-12-07).
 
 Measured 2026-12-07 (unusual_marks *rows*, 40 pages a capture, 348 fields each): silent 84 -> 0 on 300 dpi scans,
 80 -> 1 on 1-bit copies, 90 -> 31 on 3 MP photos, 92 -> 2 on 12 MP photos. Left: pencil blurred in a 3 MP photo
-(28 of the 31) is fainter than ``INK_CONTRAST``; looked for at 0.12 it was found, but ordinary pages then had 22
-rows more flagged on 30 photos (scan_accuracy's messenger, underexposed and shadow-edge captures), so it is not.
+(28 of the 31) is fainter than ``INK_CONTRAST``; looked for at 0.12 everywhere it was found, but ordinary pages then
+had 22 rows more flagged on 30 photos (scan_accuracy's messenger, underexposed and shadow-edge captures). So it is
+looked for at ``FAINT_CONTRAST`` only in a column where a piece of ink as dark as ``INK_CONTRAST`` lies astride as a
+mark does but is too small to be one, or lies on the boxes' outlines (its core, ``FAINT_CORE_MM2``; 2026-12-08).
 
 Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
