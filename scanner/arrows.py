@@ -88,17 +88,6 @@ GAP_INK_MM2 = 0.15
 UNDER_MM = 1.0  # below the boxes: a cross's arm or a tick's foot reaches 0.4-0.8 mm
 UNDER_SIDE_MM = 1.0  # either side of the gap: the numbers printed under the boxes hide the rest
 UNDER_INK_MM2 = 0.5
-# Arched over the row, steeply (rising as a tick's tail does), it comes down onto the next box: its ink past the
-# marked box's side, after its highest point (OVER_RISE_MM or more over the box's top), falls OVER_DROP_MM or more
-# to a low point from OVER_HEAD_MM above the next box's top to the boxes' middle (its head: 0-1.5 mm before the box
-# or touching it). A tick's tail and a cross's arm rise to their ends (what is left past their highest point is the
-# stroke's width, 0.5 mm at most in a 3 MP photo), and a cross's lower arm ends below the middle. 2026-12-08,
-# unusual_marks *moved*, 40 pages a capture: a goal card's arc over the row to the next box, read as the first box
-# unflagged in all four captures (seed 27), its part past the box rises 0.97 mm clear of the print and falls
-# 1.75 mm, to 0.8 mm under the next box's top
-OVER_RISE_MM = 0.75  # the instructions printed 1 mm over a goal card's first row leave no more of an arc there
-OVER_DROP_MM = 1.0
-OVER_HEAD_MM = 1.5
 # An arc under or over the row crosses the boxes' printed numbers, the instructions or a printed rule, whose masks
 # (text 1 mm round) cut it into pieces 3.6-3.7 mm apart (a goal card's numbers, 2026-12-07): a piece leaving the
 # marked box is followed on across the print to the next piece ahead, the way it runs.
@@ -225,34 +214,7 @@ def _in_gap(boxes: list[Box], marked: int, empty: Collection[int], ys: np.ndarra
             if ink_mm2 >= least_mm2 and (best is None or ink_mm2 > best[0]):
                 end = np.flatnonzero(inside)[np.argmax(past_mm[inside])]
                 best = (ink_mm2, k, (float(xs[end] + 0.5) / px_per_mm, float(y_mm[end])))
-        over = _over_and_down(box, boxes[k], past_mm, y_mm, gap_mm)
-        if over is not None and (best is None or over[0] > best[0]):
-            best = (over[0], k, (float(xs[over[1]] + 0.5) / px_per_mm, float(y_mm[over[1]])))
     return best
-
-
-def _over_and_down(box: Box, neighbour: Box, past_mm: np.ndarray, y_mm: np.ndarray, gap_mm: float
-                   ) -> tuple[float, int] | None:
-    """Of a piece of ink by ``box`` (its pixels ``past_mm`` past the box's side towards ``neighbour``, ``gap_mm``
-    away, and ``y_mm`` down the page), the part that comes down again after rising ``OVER_RISE_MM`` or more over
-    the box's top, ``OVER_DROP_MM`` or more, to a lowest point over the gap or the neighbour between
-    ``OVER_HEAD_MM`` above its top and the boxes' middle: its area (mm², as the pixels counted) and that lowest
-    point's index; else ``None``. An arc over the gap to the next box, its head on the box; a tick's tail or a
-    cross's arm rises to its end."""
-    beyond = np.flatnonzero((past_mm > 0) & (past_mm <= gap_mm + neighbour.w_mm))
-    if not len(beyond):
-        return None
-    apex = beyond[np.argmin(y_mm[beyond])]
-    if box.y_mm - y_mm[apex] < OVER_RISE_MM:
-        return None
-    after = beyond[past_mm[beyond] > past_mm[apex]]
-    if not len(after):
-        return None
-    tip = after[np.argmax(y_mm[after])]
-    if y_mm[tip] - y_mm[apex] < OVER_DROP_MM or not neighbour.y_mm - OVER_HEAD_MM <= y_mm[tip] \
-            < neighbour.y_mm + neighbour.h_mm / 2:
-        return None
-    return float(len(after)), int(tip)
 
 
 def _chained(labels: np.ndarray, printed: np.ndarray, label: int, ys: np.ndarray, xs: np.ndarray, step: int,
