@@ -45,13 +45,6 @@ UNDER_SHARE = 0.5  # of the label's width, dark: a line drawn under it, or the r
 # least; blank rows over marked ones, the most over the median 0.09 in photos and 0.127 in 1-bit copies, where
 # a rule a row of pixels thicker is 0.125 (8 px/mm)
 UNDER_MERGED_MM = 0.19
-# where no rule runs under the words (a GAS scale's), a line drawn under their first line that blur has spread into
-# their letters and the paper round them (fainter than ink, on the words' mask: unseen as beside them): the shade
-# down the median column of the UNDER_FREE_MM under the letters, this much over the options' median. Measured
-# 2026-12-08 (unusual_marks *underlined*, GAS and goal-card pages, 10 a capture): underlined 0.15-0.51 (0.41 in the
-# 3 MP photo read blank unflagged), the other options' words at most 0.17 over their median
-UNDER_FREE_MM = 1.5
-UNDER_FREE_EXCESS_MM = 0.25
 UNDER_INSIDE_MM = (0.5, 1.5)  # past the window's end: inside the box under the rule
 UNDER_MARKED_BELOW_MM = 0.1  # of darkness there over the options' median: that box's mark reaches up over the rule
 MERGED_MIN_OPTIONS = 3  # for a median that is the print's
@@ -99,28 +92,17 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
     ``UNDER_SHARE`` of the words' width, paper between it and the rule. There a straight stroke is taken for
     the rule, moved by a bent page (``ink_beside``), and lies nearer the next row; two bands are the rule
     and a line. A line merged with the rule, as in a blurred photo or a 1-bit copy, is one band darker than
-    under the other options' words (``UNDER_MERGED_MM``), the same print under each. Where no rule runs under the
-    words, a line under them that blur spread into their letters shades the ``UNDER_FREE_MM`` under them
-    ``UNDER_FREE_EXCESS_MM`` more than under the other options' words. Returns the area of the
+    under the other options' words (``UNDER_MERGED_MM``), the same print under each. Returns the area of the
     line's dark pixels, or of its darkness over the rule's, (mm²) and its centre, or ``None``."""
     near_lines = print_masks(layout_page, page.shape[:2], px_per_mm)[1]
     darkness: list[_UnderWords] = []
-    free: list[_UnderWords] = []  # under words with no rule below them
     for lines in option_labels(layout_page, f).values():
         first = lines[0]
         top_mm = first.y_mm + first.h_mm + UNDER_GAP_MM
         rows, cols = box_slices(Box(first.x_mm, top_mm, first.w_mm, UNDER_WORDS_MM), 0.0, page.shape, px_per_mm)
         near = np.flatnonzero(near_lines[rows, cols].any(axis=1))
         if not len(near):
-            # no printed rule just under these words: a line there is seen as beside them, unless blur has spread
-            # it into their letters (below)
-            under = page[rows.start:rows.start + round(UNDER_FREE_MM * px_per_mm), cols]
-            paper = float(np.percentile(page[rows, max(0, cols.start - int(px_per_mm)):cols.stop + int(px_per_mm)],
-                                        95))
-            if paper > 0 and under.size:
-                free.append(_UnderWords(median_column_shade_mm(under, paper, px_per_mm), 0.0, first.w_mm,
-                                        (first.x_mm + first.w_mm / 2, top_mm + UNDER_FREE_MM / 2)))
-            continue
+            continue  # no printed rule just under these words: a line there is seen as beside them
         # down to just past the rule (a bent page moves it half a millimetre): a mark in the box under it is not
         # a line above it
         end = near[0] + int(round((LINE_NEAR_MM + UNDER_PAST_RULE_MM) * px_per_mm))
@@ -141,11 +123,6 @@ def _line_over_print(page: np.ndarray, layout_page: Page, f: ChoiceField, px_per
             darkness.append(_UnderWords(median_column_shade_mm(window, paper, px_per_mm),
                                         median_column_shade_mm(inside, paper, px_per_mm), first.w_mm,
                                         (centre_x_mm, (rows.start + end / 2) / px_per_mm)))
-    if len(free) >= MERGED_MIN_OPTIONS:
-        usual_mm = float(np.median([d.window_mm for d in free]))
-        line = max(free, key=lambda d: d.window_mm)
-        if line.window_mm - usual_mm >= UNDER_FREE_EXCESS_MM:
-            return (line.window_mm - usual_mm) * line.width_mm, line.centre_mm
     if len(darkness) < MERGED_MIN_OPTIONS:
         return None
     usual_mm = float(np.median([d.window_mm for d in darkness]))

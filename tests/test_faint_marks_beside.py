@@ -1,7 +1,6 @@
 """Faint pencil beside a blank row or astride two rows: a mark whose core alone is as dark as ink is looked at
-again with fainter ink; a line under a GAS label that blur spread into its letters. Before 2026-12-08 these rows
-(unusual_marks.py's own pages, 2026-12-08: *beside* in a 12 MP photo, *rows* and *underlined* in 3 MP photos) read
-blank, or as the other row's mark, at full confidence."""
+again with fainter ink. Before 2026-12-08 these rows (unusual_marks.py's own pages, 2026-12-08: *beside* in a 12 MP
+photo, *rows* in 3 MP photos) read blank, or as the other row's mark, at full confidence."""
 
 from __future__ import annotations
 
@@ -41,11 +40,3 @@ def test_a_pencil_mark_astride_two_rows_in_a_3_mp_photo_is_flagged(seed, field):
     values, _ = _read("rows", "photo3", seed)
     assert values[field].needs_review and RAW_BETWEEN_ROWS in values[field].raw, values[field]
 
-
-def test_a_line_under_a_gas_label_blurred_into_its_letters_is_flagged():
-    """A line under "-2 Much less than" in a blurred 3 MP photo, no printed rule under it: fainter than ink, and on
-    the words' mask. The shade under the words' first line is 0.41 mm over the other options' median."""
-    values, truth = _read("underlined", "photo3", 4)
-    row = values["gas_1"]
-    assert truth["gas_1"] == "-2" and row.value == "" and row.needs_review, row
-    assert row.raw["beside"]["nearest"] == "-2", row.raw
