@@ -44,6 +44,10 @@ APART_INK_MM2 = BESIDE_INK_MM2
 # beside a blank row or digit field in an image under marks.LOW_RES_PX_PER_MM: a pencil stroke 0.25 mm wide,
 # blurred over pixels of 0.2-0.3 mm, is only 0.2-0.3 darker than the paper
 FAINT_INK_CONTRAST = 0.2
+# beside a blank row in an image of any resolution, ink as dark as INK_CONTRAST but less than the least flagged: the
+# core of a pencil tick in a dim photo, looked at again with FAINT_INK_CONTRAST (a 12 MP photo's pencil tick 1-2 mm
+# left of an alliance-check box, 2026-12-08: 0.69 mm² at INK_CONTRAST, 2.2 at FAINT_INK_CONTRAST; read blank at 1.0)
+FAINT_CORE_MM2 = 0.3
 # beside one marked box, ink level with the boxes (between their tops and feet) in pieces that run on from it,
 # each within WORD_GAP_MM of it or of the last: letters written across the row ("N/A", "don't know"). A tick's
 # arm leaves its box upwards, a cross's at its corners: a tick twice its box's size leaves up to 1.35 mm² there;
@@ -107,7 +111,8 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
     registered page (2-D uint8 grey); the boxes are looked for where the field's reading found them
     (``placement.recorded_offsets``). From an image under ``marks.LOW_RES_PX_PER_MM`` (``source_px_per_mm``), a
     choice or digit field read blank and not in doubt is looked at again with ink ``FAINT_INK_CONTRAST``
-    darker than the paper, what lies within ``LINE_NEAR_MM`` of the print's lines left out."""
+    darker than the paper, what lies within ``LINE_NEAR_MM`` of the print's lines left out; from any image, a choice
+    read blank with ``FAINT_CORE_MM2`` of ink beside its boxes at ``INK_CONTRAST`` (a pencil tick's core) too."""
     fields = {f.id: f for f in layout_page.fields}
     for value in values:
         f = fields.get(value.field)
@@ -121,11 +126,16 @@ def flag_marks_beside(page: np.ndarray, layout_page: Page, values: list[FieldVal
         # away from the print's lines, if ink as usual gives no doubt; a choice read, for a word written on
         # across its row
         faint = source_px_per_mm < marks.LOW_RES_PX_PER_MM and (not value.value or isinstance(f, ChoiceField))
-        for contrast in (INK_CONTRAST, FAINT_INK_CONTRAST) if faint else (INK_CONTRAST,):
+        for contrast in (INK_CONTRAST, FAINT_INK_CONTRAST):
             if value.needs_review:
                 break
+            if contrast < INK_CONTRAST and not faint:
+                break
             if isinstance(f, ChoiceField):
-                _check_choice(page, layout_page, f, value, px_per_mm, contrast)
+                found_mm2 = _check_choice(page, layout_page, f, value, px_per_mm, contrast)
+                # beside a blank row in any image, a pencil tick whose core alone is as dark as ink (a dim 12 MP
+                # photo): looked at again, faint, when that core is there
+                faint = faint or not value.value and found_mm2 >= FAINT_CORE_MM2
             elif isinstance(f, BoxesField):
                 _check_digits(page, layout_page, f, value, px_per_mm, contrast)
         if isinstance(f, ChoiceField) and not value.needs_review:
@@ -153,15 +163,17 @@ def flag_letters_beside(page: np.ndarray, layout_page: Page, values: list[FieldV
 
 
 def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue, px_per_mm: float,
-                  contrast: float) -> None:
+                  contrast: float) -> float:
+    """Flag ``value`` for a mark beside ``f``'s boxes (``_doubt``); the area of the ink found beside them (mm², 0
+    when not looked at)."""
     states = value.raw.get("states", [])
     if len(states) != len(f.options) or value.value and (f.multiple or states.count("marked") != 1):
-        return
+        return 0.0
     if "marked" not in states and label_marked(page, layout_page, f, value, px_per_mm, contrast):
-        return
+        return 0.0
     boxes = placement.found_boxes(f, value)
     if not _dark_enough(page, layout_page, f, boxes, states, px_per_mm, contrast):
-        return
+        return 0.0
     ink = ink_beside(page, layout_page, f, boxes, px_per_mm, contrast)
     reason = _doubt(ink, f, states, boxes, words_only=contrast < INK_CONTRAST)
     if reason:
@@ -170,6 +182,7 @@ def _check_choice(page: np.ndarray, layout_page: Page, f: ChoiceField, value: Fi
         if ink.joined:
             value.raw["beside"]["joined"] = [[str(f.options[k].value) for k in pair] for pair in sorted(ink.joined)]
         flag_for_review(value, reason.replace("{nearest}", nearest))
+    return ink.whole_mm2
 
 
 def _check_row_writing(page: np.ndarray, layout_page: Page, f: ChoiceField, value: FieldValue,

@@ -20,8 +20,10 @@ ticks, 2026-12-07).
 
 Measured 2026-12-07 (unusual_marks *rows*, 40 pages a capture, 348 fields each): silent 84 -> 0 on 300 dpi scans,
 80 -> 1 on 1-bit copies, 90 -> 31 on 3 MP photos, 92 -> 2 on 12 MP photos. Left: pencil blurred in a 3 MP photo
-(28 of the 31) is fainter than ``INK_CONTRAST``; looked for at 0.12 it was found, but ordinary pages then had 22
-rows more flagged on 30 photos (scan_accuracy's messenger, underexposed and shadow-edge captures), so it is not.
+(28 of the 31) is fainter than ``INK_CONTRAST``; looked for at 0.12 everywhere it was found, but ordinary pages then
+had 22 rows more flagged on 30 photos (scan_accuracy's messenger, underexposed and shadow-edge captures). So it is
+looked for at ``FAINT_CONTRAST`` only in a column where a piece of ink as dark as ``INK_CONTRAST`` lies astride as a
+mark does but is too small to be one, or lies on the boxes' outlines (its core, ``FAINT_CORE_MM2``; 2026-12-08).
 
 Pixels are those of the registered page (``px_per_mm``, 8 after ``register.warp_page``).
 """
@@ -56,6 +58,12 @@ GAP_MOST_MM = 10.0  # between two rows' boxes: a K10's are 2.4-4.7 mm apart, an 
 ASTRIDE_SHARE = 0.2  # of the way from one box's centre to the other's (see the module's text)
 GAP_INK_MM2 = 0.3  # dark off the print in the gap between the two boxes: the quick test that spares the rest
 MARK_MM2 = 1.0  # of a piece's ink within the column: a mark, not a speck or a smudge
+# a mark's core: as much, astride as a mark is, but too small to be one or on the boxes' outlines. Pencil blurred
+# in a 3 MP photo is fainter than INK_CONTRAST but at its middle: looked at again there with FAINT_CONTRAST.
+# Measured 2026-12-08 (unusual_marks *rows*, 3 MP, seeds 1 and 9): a pencil tick's and cross's cores 0.52-0.83 mm²
+# within the column, 1.6-2.5 mm² at FAINT_CONTRAST (read blank or as the other row's mark, unflagged)
+FAINT_CORE_MM2 = 0.3
+FAINT_CONTRAST = 0.12
 # of that ink, in the gap between the two boxes' borders (what the print leaves of it): a mark astride the gap
 # 0.14-0.8 (unusual_marks' *rows*, 16 pages each of 300 dpi scans and 3 MP photos, 2026-12-07); two crosses in
 # the two boxes, joined by the blur between them in a 3 MP photo, 0.01
@@ -160,17 +168,28 @@ def _meet(a: Box, b: Box) -> bool:
 
 
 def astride_mark(page: np.ndarray, layout_page: Page, upper: Box, lower: Box, px_per_mm: float = WARP_PX_PER_MM,
-                 contrast: float = INK_CONTRAST, runs: tuple[TextRun, ...] = ()) -> tuple[float, float] | None:
+                 runs: tuple[TextRun, ...] = ()) -> tuple[float, float] | None:
     """Where (x, y mm: the middle of its ink within the column) a piece of handwriting lies astride the gap
     between ``upper`` and ``lower`` (two rows' boxes, where found, one above the other), ``ASTRIDE_SHARE`` or
     more of the way from either's centre to the other's, with ``GAP_SHARE`` of that ink in the gap; ``None`` when
-    none does. Ink is ``contrast`` darker than the paper; the ink written on ``runs`` (printed words in the gap:
-    ``overprint.written_on``) counts too."""
+    none does. Ink is ``INK_CONTRAST`` darker than the paper, or ``FAINT_CONTRAST`` where a faint mark's core
+    lies so (``FAINT_CORE_MM2``); the ink written on ``runs`` (printed words in the gap: ``overprint.written_on``)
+    counts too."""
     gap = _gap(upper, lower)
-    left, right = gap.x_mm, gap.x_mm + gap.w_mm
-    if gap.h_mm <= 0 or not runs and dark_off_print(page, layout_page, gap, px_per_mm, contrast) \
-            < GAP_INK_MM2 * px_per_mm ** 2:
+    if gap.h_mm <= 0 or not runs and dark_off_print(page, layout_page, gap, px_per_mm) < GAP_INK_MM2 * px_per_mm ** 2:
         return None
+    at_mm, core = _astride(page, layout_page, upper, lower, gap, px_per_mm, INK_CONTRAST, runs)
+    if at_mm is None and core:
+        at_mm = _astride(page, layout_page, upper, lower, gap, px_per_mm, FAINT_CONTRAST, runs)[0]
+    return at_mm
+
+
+def _astride(page: np.ndarray, layout_page: Page, upper: Box, lower: Box, gap: Box, px_per_mm: float,
+             contrast: float, runs: tuple[TextRun, ...]) -> tuple[tuple[float, float] | None, bool]:
+    """``astride_mark``'s look with ink ``contrast`` darker than the paper: where the mark lies (or ``None``),
+    and whether a piece too small to be one, or on the boxes' outlines, lies astride as one does (a faint mark's
+    core: ``FAINT_CORE_MM2`` or more within the column)."""
+    left, right = gap.x_mm, gap.x_mm + gap.w_mm
     window = Box(left - SIDE_MM, upper.y_mm - SIDE_MM, right - left + 2 * SIDE_MM,
                  lower.y_mm + lower.h_mm - upper.y_mm + 2 * SIDE_MM)
     rows, cols = box_slices(window, 0.0, page.shape, px_per_mm)
@@ -184,19 +203,23 @@ def astride_mark(page: np.ndarray, layout_page: Page, upper: Box, lower: Box, px
     gap_rows = (gap.y_mm * px_per_mm - rows.start, (gap.y_mm + gap.h_mm) * px_per_mm - rows.start)
     boxes_rows = [((box.y_mm - ROUND_MM) * px_per_mm - rows.start,
                    (box.y_mm + box.h_mm + ROUND_MM) * px_per_mm - rows.start) for box in (upper, lower)]
+    core = False
     for ys, xs in ink_pieces(ink, px_per_mm):
         within = (xs >= column[0]) & (xs < column[1])
-        if np.count_nonzero(within) < MARK_MM2 * px_per_mm ** 2 or _round_a_box(ys[within], boxes_rows):
+        if np.count_nonzero(within) < FAINT_CORE_MM2 * px_per_mm ** 2 or _round_a_box(ys[within], boxes_rows):
             continue
         in_gap = np.count_nonzero(within & (ys >= gap_rows[0]) & (ys < gap_rows[1])) / np.count_nonzero(within)
         y_mm = (float(ys[within].mean()) + 0.5 + rows.start) / px_per_mm
         share = (y_mm - top_mm) / (bottom_mm - top_mm)
-        if not ASTRIDE_SHARE <= share <= 1 - ASTRIDE_SHARE or in_gap < GAP_SHARE \
-                or np.mean(outlines[ys, xs]) >= ON_PRINTED_LINE_SHARE \
-                or _line(page, ys, xs, (rows.start, cols.start), ink.shape, px_per_mm):
+        if not ASTRIDE_SHARE <= share <= 1 - ASTRIDE_SHARE or in_gap < GAP_SHARE:
             continue
-        return (float(xs[within].mean()) + 0.5 + cols.start) / px_per_mm, y_mm
-    return None
+        if np.count_nonzero(within) < MARK_MM2 * px_per_mm ** 2 or np.mean(outlines[ys, xs]) >= ON_PRINTED_LINE_SHARE:
+            core = True
+            continue
+        if _line(page, ys, xs, (rows.start, cols.start), ink.shape, px_per_mm):
+            continue
+        return ((float(xs[within].mean()) + 0.5 + cols.start) / px_per_mm, y_mm), core
+    return None, core
 
 
 def _round_a_box(ys: np.ndarray, boxes_rows: list[tuple[float, float]]) -> bool:
