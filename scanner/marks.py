@@ -122,6 +122,8 @@ class BoxMeasure:
     # the middle of its sides' ink against its own darkest ink, the second darkest side (``side_ink``): a cross
     # leaves paper there, a fill does not; 1 where not measured (under MARKED_FROM, or a hole a mark leaves)
     side_ink: float = 1.0
+    # ... and of the lightest side (``sides_ink``): a fill darkens all four, a scribble's turns leave paper at two
+    lightest_side_ink: float = 1.0
 
 
 def local_references(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> tuple[float, float]:
@@ -371,10 +373,10 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
     hole = _largest_hole(darkness > INK_LEVEL) if coverage >= MARKED_FROM else 0.0
     across = _printed_line_across(darkness > INK_LEVEL, px_per_mm) if coverage >= MARKED_FROM else False
     # only what may be heavy or filled: a few boxes a page
-    sides = side_ink(inner, counts, white) if coverage >= MARKED_FROM and hole < MARKED_MIN_HOLE else 1.0
+    sides = sides_ink(inner, counts, white) if coverage >= MARKED_FROM and hole < MARKED_MIN_HOLE else [1.0] * 4
     return BoxMeasure(coverage, float(darkness.mean()), white - black, hole, weak, step,
                       paper_white - WEAK_LEVEL * paper_contrast, peak, white, unshaded, covered, across, clipped_trace,
-                      lit_trace, sides)
+                      lit_trace, sides[-2], sides[0])
 
 
 def side_ink(inner: np.ndarray, counts: np.ndarray, white: float) -> float:
@@ -383,9 +385,14 @@ def side_ink(inner: np.ndarray, counts: np.ndarray, white: float) -> float:
     darkest of its four sides, each the mean over CROSS_SIDE_DEPTH of the inside in from it, along the middle
     CROSS_SIDE_SPAN of its length. A cross leaves paper there, between its arms, at three sides or four; a fill
     leaves none. 1 where the box's ink lies within LEAST_CONTRAST of the paper: too light to tell."""
+    return sides_ink(inner, counts, white)[-2]
+
+
+def sides_ink(inner: np.ndarray, counts: np.ndarray, white: float) -> list[float]:
+    """The four sides' darkness of ``side_ink``, lightest first; all 1 where too light to tell."""
     ink = percentile_of_levels(counts, inner.size, CROSS_INK_PERCENTILE)
     if white - ink < LEAST_CONTRAST or min(inner.shape) < 4:
-        return 1.0
+        return [1.0] * 4
     relative = np.clip((white - inner.astype(np.float32)) / (white - ink), 0.0, 1.0)
     means = []
     for side in _sides_as_top(relative):
@@ -393,7 +400,7 @@ def side_ink(inner: np.ndarray, counts: np.ndarray, white: float) -> float:
         depth = max(1, round(CROSS_SIDE_DEPTH * rows))
         start, stop = round((0.5 - CROSS_SIDE_SPAN / 2) * columns), round((0.5 + CROSS_SIDE_SPAN / 2) * columns)
         means.append(float(side[:depth, start:stop].mean()))
-    return sorted(means)[-2]
+    return sorted(means)
 
 
 # A box measured off its printed outline (a row a lens or a rolling shutter bent further than its boxes are

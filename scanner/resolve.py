@@ -19,6 +19,18 @@ LIT_TRACE = FAINT_WEAK
 # fill of 1.0); felt fills 1.0 beside felt marks 0.75-0.85; the felt crosses read as fills 0.87, beside 0.80-0.81.
 FILL_WITH_PAPER = 0.95
 HEAVY_MARK_COVERAGE = 0.6
+# A heavy box (``marks.classify``: neither its hole nor its coverage tell a cross from a fill) beside one clear mark
+# is a correction where the middle of each of its four sides is dark (``BoxMeasure.lightest_side_ink``): a pen
+# fill's stripes, which blur leaves a little paper between in 2-7 MP photos, and such rows went to review as "heavy
+# mark". A cross leaves paper at three sides or four, a scribble between its turns at two. Measured 2026-12-08: pen
+# fills of scan_accuracy.py's corrections read heavy (40 pages each of photo3, photo3wobble, photo7barrel: 5 boxes)
+# 0.72-0.81 at their lightest side; scribbles read heavy (60 drawn with tests.synthetic.draw_mark at 8 px/mm,
+# blurred 0.35-0.45 mm, a 4 px/mm source: 14; and two of the benchmark's, one a double mark's) 0.35-0.53, while
+# their second darkest side (``side_ink``) reached 0.80, as high as fills' (0.785 at the least). Not where
+# the mark beside it is as heavy as a felt pen's (``HEAVY_MARK_COVERAGE``: two felt crosses), nor where the sides
+# were not measured (1.0: too light to tell).
+FILL_SIDES_INK = 0.65
+CORRECTION_CONFIDENCE = 0.8  # as a heavy box read as a cross (``marks.CROSS_CONFIDENCE``)
 
 
 def resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measures: list[BoxMeasure],
@@ -98,6 +110,10 @@ def _resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measur
         conf = min(confidence, REVIEW_CONFIDENCE) if review else confidence
         return FieldValue(field.id, "choice", value, round(conf, 3), review, reason, raw)
 
+    if unsure and _heavy_fill_beside_a_mark(field, values, states, measures, marked, unsure):
+        confidence = min(c for v, (_, c) in zip(values, states, strict=True) if v not in unsure)
+        return FieldValue(field.id, "choice", marked[0], round(min(confidence, CORRECTION_CONFIDENCE), 3), False,
+                          "", raw)
     if unsure:
         kinds = sorted({states[values.index(v)][0].value for v in unsure})
         what = "faint mark" if kinds == ["faint"] else "heavy mark: a cross or a filled (cancelled) box?" \
@@ -119,6 +135,16 @@ def _resolve_choice(field: ChoiceField, states: list[tuple[Mark, float]], measur
     if filled:
         return result("", f"every marked box is filled in (cancelled): {', '.join(filled)}")
     return result("")
+
+
+def _heavy_fill_beside_a_mark(field: ChoiceField, values: list[str], states: list[tuple[Mark, float]],
+                              measures: list[BoxMeasure], marked: list[str], unsure: list[str]) -> bool:
+    """Whether the boxes read as ``unsure`` (option values) are all heavy boxes dark at the middle of all four sides,
+    as a fill (``FILL_SIDES_INK``), beside one box read as a mark no heavier than a pen's: a correction."""
+    if field.multiple or len(marked) != 1 or measures[values.index(marked[0])].coverage >= HEAVY_MARK_COVERAGE:
+        return False
+    boxes = [values.index(v) for v in unsure]
+    return all(states[k][0] is Mark.HEAVY and FILL_SIDES_INK <= measures[k].lightest_side_ink < 1.0 for k in boxes)
 
 
 def _fill_may_be_a_heavy_mark(values: list[str], measures: list[BoxMeasure], marked: str, filled: list[str]) -> bool:
