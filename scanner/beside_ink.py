@@ -58,6 +58,12 @@ ON_PRINTED_LINE_SHARE = 0.8  # of a straight piece of ink within LINE_NEAR_MM of
 # if it runs within 10 degrees of across or down the page, as rules and borders do (an arc of a loop round a
 # goal-card box, cut by the print round it, may be as straight and as near a border, at 45 degrees)
 PRINTED_LINE_COS = float(np.cos(np.deg2rad(10.0)))
+# a straight upright piece of ink near a box's side is that side moved unless, along this share of its rows, the
+# side shows where found and paper lies between (``_beside_its_line``): a "1" written in the 1.0-1.7 mm gap
+# between two digit boxes lies within LINE_NEAR_MM of both sides, and such a field read blank, unflagged
+# (irregular_digits *straddle*, seeds 24 and 26 of 40, 2026-12-08)
+SEPARATE_ROWS_SHARE = 0.6
+PAPER_PERCENTILE = 90  # of the window round a field: its paper
 BESIDE_INK_MM2 = 0.75  # a short pencil tick (6 mm of a 0.25 mm line is 1.5 mm²) is well over this
 # straight as a printed line or a crease: their pixels spread 0.05-0.15 mm across it, a tick's (its long arm
 # with its short one) 0.3 mm, a quarter of a loop round a box 0.35 mm
@@ -268,7 +274,8 @@ def ink_beside(page: np.ndarray, layout_page: Page, f: ChoiceField | BoxesField,
         if nearest_mm > reach_mm or not ours and nearer_another(centre_mm, own, others, shared):
             continue
         if straight and max(abs(axis.direction)) >= PRINTED_LINE_COS \
-                and np.mean(near_lines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:
+                and np.mean(near_lines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE \
+                and not _beside_its_line(page[rows, cols], beside_ys, beside_xs, borders, axis, px_per_mm, contrast):
             continue  # a printed rule or border that a bent page moved off its place, or a dash of it
         if np.mean(on_outlines[beside_ys, beside_xs]) >= ON_PRINTED_LINE_SHARE:
             continue  # a piece of a box's own outline where it was found: a bent page moves it past the print's
@@ -399,6 +406,45 @@ def _print_masks(layout_page: Page, shape: tuple[int, int], px_per_mm: float
     serial = (1 - common_print(layout_page, px_per_mm, shape)).astype(bool) & ~in_boxes
     return (_widened(text, TEXT_MARGIN_MM, px_per_mm) | _widened(lines, LINE_MARGIN_MM, px_per_mm) | serial,
             _widened(lines, LINE_NEAR_MM, px_per_mm), in_boxes)
+
+
+def _beside_its_line(window: np.ndarray, ys: np.ndarray, xs: np.ndarray, borders: np.ndarray, axis: creases.Axis,
+                     px_per_mm: float, contrast: float) -> bool:
+    """Whether a straight upright piece of ink (``ys``, ``xs`` in ``window``, the grey round a field) lies beside
+    the boxes' sides where found (``borders``, a pixel wide), those sides showing where they are, with paper
+    between it and one of them: a "1" written in the gap between two digit boxes, not a border a bent page
+    moved (which leaves its place light). Along ``SEPARATE_ROWS_SHARE`` of the piece's rows, each side found
+    within ``LINE_NEAR_MM`` of it is ``contrast`` darker than the paper (a pixel either way), and between one of
+    them and the piece lies a pixel half that lighter than both."""
+    if abs(axis.direction[1]) < PRINTED_LINE_COS:  # across the page: rules, not the gap between two boxes
+        return False
+    paper = float(np.percentile(window, PAPER_PERCENTILE))
+    dark, margin = paper * (1 - contrast), paper * contrast / 2
+    reach = int(round(LINE_NEAR_MM * px_per_mm))
+    apart, looked = 0, 0
+    for y in np.unique(ys):
+        row, along = window[y].astype(np.int16), xs[ys == y]
+        lines = np.flatnonzero(borders[y])
+        sides = [(int(x), int(along.min()) - 1) for x in lines[(lines < along.min()) & (lines >= along.min() - reach)]]
+        sides += [(int(x), int(along.max()) + 1) for x in lines[(lines > along.max()) & (lines <= along.max() + reach)]]
+        if not sides:
+            continue
+        looked += 1
+        piece = int(row[along].min())
+        levels = [_line_and_gap(row, line_x, edge_x) for line_x, edge_x in sides]
+        shown = all(line <= dark for line, _ in levels)
+        apart += shown and any(gap - max(line, piece) >= margin for line, gap in levels)
+    return looked > 0 and apart >= SEPARATE_ROWS_SHARE * looked
+
+
+def _line_and_gap(row: np.ndarray, line_x: int, edge_x: int) -> tuple[int, int]:
+    """Along ``row``, a box's side found at ``line_x``: its darkest level a pixel either way, and the lightest level
+    between that darkest pixel and ``edge_x``, the edge of a piece of ink beside it (inclusive); the paper's -1
+    where none lies between."""
+    near = np.arange(max(0, line_x - 1), min(len(row), line_x + 2))
+    darkest = int(near[row[near].argmin()])
+    between = row[darkest + 1:edge_x + 1] if edge_x > darkest else row[edge_x:darkest]
+    return int(row[darkest]), int(between.max()) if len(between) else -1
 
 
 def _widened(mask: np.ndarray, margin_mm: float, px_per_mm: float) -> np.ndarray:
