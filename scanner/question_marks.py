@@ -27,7 +27,7 @@ taller than wide and narrow below, which a dot is not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import cv2
@@ -88,6 +88,15 @@ HOOK_BLOT_TALL = 1.3  # a blot's height to its width, at least
 # and a hook's: a faint pencil tick in a 3 MP photo (respondent_styles.py --forms 30, seed 1), its long arm
 # alone at half the contrast, 0.58 as tall as wide; the hooks found 1.31-1.62 (one, 0.76, lost to this)
 HOOK_TALL = 1.0
+# the box's border blurred in a photo (measured 2026-12-08 on unusual_marks.py's *question* rows of 3 MP photos at
+# 2.6-5.1 px/mm a page, 10 pages): cut at the second look's shares or at half the contrast, the inside's outermost
+# 0.1-0.6 mm held strips of the border along its sides (0.1-0.6 mm² each, or a whole side joined to the hook), which
+# were taken for more pieces, or pieces lower than the dot, or part of the hook. Lines along a side within
+# BORDER_BLUR_MM of it, inked over BORDER_LINE_SHARE of their length, are cleared from the side in while they are so
+# inked; then pieces against a side lying wholly within BORDER_BLUR_MM of it are left out. A "?" 2.8 mm tall or more
+# in a 5 mm box reaches out of that band (a dot against the box's foot was never taken: it is cut there)
+BORDER_BLUR_MM = 0.7
+BORDER_LINE_SHARE = 0.5
 
 
 class Piece(NamedTuple):
@@ -130,22 +139,34 @@ def faint_hook_and_dot(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PE
     (``SECOND_LOOK_SHARES``), holds a hook and a dot under it (``hook_and_dot``), as the module says. Pieces
     reaching the inside's edge are taken as cut there (not the dot), and small ones against its sides or top
     left out, as in ``box_pieces``."""
-    seen = _inside_levels(page, box, px_per_mm)
-    if seen is None:
-        return False
-    inside, paper, ink = seen
-    shares = [s for s in SECOND_LOOK_SHARES if s * (paper - ink) >= SECOND_LOOK_MIN_DEPTH]
-    if not shares:
-        return False
-    for share in shares:
-        mask = (inside < paper - share * (paper - ink)).astype(np.uint8)
-        _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        if share == shares[0] and not _ink_under_largest(inside, stats, paper - shares[-1] * (paper - ink),
-                                                         px_per_mm):
+    for first, inside, stats, lightest, pieces in _second_look(page, box, px_per_mm):
+        if first and not _ink_under_largest(inside, stats, lightest, px_per_mm):
             return False  # a tick's vertex, a cross's legs: nothing under them at the lightest cut (most marks)
-        if hook_and_dot(_pieces_of(stats, mask.shape[1], px_per_mm, lambda x, y, w, h, at_side: at_side)):
+        if hook_and_dot(pieces):
             return True
     return False
+
+
+def second_look_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> Iterator[list[Piece]]:
+    """The pieces of the inside of ``box``'s printed border on ``page`` cut at each of ``SECOND_LOOK_SHARES`` of
+    its ink's contrast in turn, the darkest first, as ``faint_hook_and_dot`` looks at them."""
+    return (pieces for *_, pieces in _second_look(page, box, px_per_mm))
+
+
+def _second_look(page: np.ndarray, box: Box, px_per_mm: float
+                 ) -> Iterator[tuple[bool, np.ndarray, np.ndarray, float, list[Piece]]]:
+    """Per share of ``SECOND_LOOK_SHARES`` deep enough: whether it is the first, the inside, its cut's pieces'
+    stats (OpenCV's), the lightest cut's grey and the pieces (``_pieces_of``), the border's blur left out."""
+    seen = _inside_levels(page, box, px_per_mm)
+    if seen is None:
+        return
+    inside, paper, ink = seen
+    shares = [s for s in SECOND_LOOK_SHARES if s * (paper - ink) >= SECOND_LOOK_MIN_DEPTH]
+    for share in shares:
+        mask = without_border((inside < paper - share * (paper - ink)).astype(np.uint8), px_per_mm)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        yield share == shares[0], inside, stats, paper - shares[-1] * (paper - ink), _pieces_of(
+            stats, mask.shape[1], px_per_mm, lambda x, y, w, h, at_side: at_side)
 
 
 def _inside_levels(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[np.ndarray, float, float] | None:
@@ -185,8 +206,8 @@ def hook_alone(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
     if seen is None:
         return False
     inside, paper, ink = seen
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((inside < (paper + ink) / 2).astype(np.uint8),
-                                                               connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        without_border((inside < (paper + ink) / 2).astype(np.uint8), px_per_mm), connectivity=8)
     if count < 2:
         return False
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
@@ -203,6 +224,30 @@ def hook_alone(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
     if area / (w * h) <= HOOK_BLOT_FILL:
         return lower_left <= HOOK_LOWER_LEFT and stem_ratio <= HOOK_STEM_RATIO and h >= HOOK_TALL * w
     return lower_left <= HOOK_BLOT_LOWER_LEFT and stem_ratio <= HOOK_BLOT_STEM_RATIO and h >= HOOK_BLOT_TALL * w
+
+
+def without_border(mask: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> np.ndarray:
+    """``mask`` (a box's inside cut at a darkness, 0/1 uint8) without the remnants of the box's blurred border, as
+    ``BORDER_BLUR_MM`` says: lines along each side inked over ``BORDER_LINE_SHARE`` cleared from the side in, then
+    pieces against a side wholly within the band. A new array."""
+    mask = mask.copy()
+    band = max(1, round(BORDER_BLUR_MM * px_per_mm))
+    height, width = mask.shape
+    for lines in (mask, mask[::-1], mask.T, mask.T[::-1]):  # views: top, foot, left, right, cleared in place
+        for k in range(min(band, len(lines))):
+            if lines[k].mean() <= BORDER_LINE_SHARE:
+                break
+            lines[k] = 0
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    labels = None
+    for k in range(1, count):
+        x, y, w, h, _ = (int(v) for v in stats[k])
+        if y == 0 and h <= band or y + h == height and h <= band or x == 0 and w <= band \
+                or x + w == width and w <= band:
+            if labels is None:
+                labels = cv2.connectedComponents(mask, connectivity=8)[1]
+            mask[labels == k] = 0
+    return mask
 
 
 def box_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> list[Piece]:

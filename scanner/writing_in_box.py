@@ -19,7 +19,15 @@ from formkit.layout.model import Page
 from formkit.records import FieldValue
 
 from . import marks, placement
-from .question_marks import INSET_MM, Piece, box_pieces, faint_hook_and_dot, hook_alone, hook_and_dot
+from .question_marks import (
+    INSET_MM,
+    Piece,
+    box_pieces,
+    faint_hook_and_dot,
+    hook_alone,
+    hook_and_dot,
+    second_look_pieces,
+)
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
 
@@ -60,12 +68,15 @@ def flag_writing_in_boxes(page: np.ndarray, layout_page: Page, values: list[Fiel
         pieces = box_pieces(page, box, px_per_mm)
         option = str(f.options[k].value)
         question = hook_and_dot(pieces)
-        if not question and looks_like_letters(pieces, box.h_mm - 2 * INSET_MM):
+        inside_h_mm = box.h_mm - 2 * INSET_MM
+        low_res = source_px_per_mm < marks.LOW_RES_PX_PER_MM
+        if not question and (looks_like_letters(pieces, inside_h_mm) or low_res and any(
+                looks_like_letters(cut, inside_h_mm) for cut in second_look_pieces(page, box, px_per_mm))):
             value.raw["letters"] = option
             flag_for_review(value, f"option {option} holds what looks like letters or a word, not a tick or a cross: "
                                    "an answer, or a note such as N/A?")
         elif question or faint_hook_and_dot(page, box, px_per_mm) or \
-                source_px_per_mm < marks.LOW_RES_PX_PER_MM and hook_alone(page, box, px_per_mm):
+                low_res and hook_alone(page, box, px_per_mm):
             value.raw["question_mark"] = option
             flag_for_review(value, f"option {option} holds what looks like a question mark, not a tick or a cross: "
                                    "an answer, or unsure?")
