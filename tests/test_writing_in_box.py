@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from formkit.layout.model import Box
-from scanner.question_marks import INSET_MM, Piece, box_pieces, faint_hook_and_dot, hook_alone, hook_and_dot
+from scanner.question_marks import (
+    INSET_MM,
+    Piece,
+    box_pieces,
+    faint_hook_and_dot,
+    hook_alone,
+    hook_and_dot,
+    second_look_pieces,
+)
 from scanner.writing_in_box import looks_like_letters
 from tests.synthetic import write_text
 from tests.test_beside import k10_page, read_values
@@ -146,6 +154,7 @@ def test_ticks_slashes_dots_and_crosses_are_no_question_marks_in_the_grey(name):
     page, box = box_on_paper(name)
     assert not faint_hook_and_dot(page, box, 8.0)
     assert not hook_alone(page, box, 8.0)
+    assert not letters_in_the_grey(page, box)
 
 
 @pytest.mark.parametrize("name", ["question_hook_alone_3mp", "question_blot_alone_3mp"])
@@ -155,3 +164,36 @@ def test_a_question_mark_without_its_dot_is_told_by_its_shape(name):
     20; 20 of them found so)."""
     page, box = box_on_paper(name)
     assert hook_alone(page, box, 8.0)
+
+
+def letters_in_the_grey(page: np.ndarray, box: Box) -> bool:
+    """Whether the look in the grey finds letters in ``box``, as ``writing_in_box`` looks in photos under 5 px/mm."""
+    return any(looks_like_letters(cut, box.h_mm - 2 * INSET_MM) for cut in second_look_pieces(page, box, 8.0))
+
+
+@pytest.mark.parametrize("name", ["question_border_strips_3mp", "question_blot_dot_border_3mp"])
+def test_a_question_mark_is_found_in_the_grey_past_the_blurred_border(name):
+    """A "?" with its dot in a 3 MP photo (5.1 and 2.7 px/mm) whose box's border, blurred, leaves strips inside it
+    at the look in the grey's cuts: taken for a fourth piece, or for pieces lower than the dot, they hid it (read
+    as the box's answer unflagged at 1fef049: unusual_marks.py --pages 10 --only question, 4 of 6 silent rows in 3
+    MP photos, 2026-12-08). The strips are cleared (``question_marks.without_border``)."""
+    page, box = box_on_paper(name)
+    assert faint_hook_and_dot(page, box, 8.0)
+
+
+def test_a_hook_joined_to_the_blurred_border_is_told_by_its_shape():
+    """A pencil "?" in a 3 MP photo (4.5 px/mm), its dot lost, whose hook at half the contrast ran into the blurred
+    border on both sides, so its piece was the box's width (silent at 1fef049, unusual_marks.py --only question)."""
+    page, box = box_on_paper("question_hook_on_border_3mp")
+    assert hook_alone(page, box, 8.0)
+
+
+@pytest.mark.parametrize("name", ["letters_blurred_3mp", "letters_on_border_3mp"])
+def test_letters_the_handwriting_mask_misses_are_found_in_the_grey(name):
+    """ "n/a" written wholly in a box, in a 3 MP photo at 2.7 px/mm (its letters blurred into the border and each
+    other), and in one at 4.4 px/mm, its "a" against the border: the handwriting mask kept nothing of the first and
+    too little of the second's "a" and "/" (read as the box's answer unflagged at 1fef049: unusual_marks.py
+    --pages 10 --only word, 4 of 7 silent rows in 3 MP photos; here, laid on clean paper without the box's
+    rules, the mask does find the second). Cut in the grey, border cleared, they are letters."""
+    page, box = box_on_paper(name)
+    assert letters_in_the_grey(page, box)
