@@ -17,9 +17,8 @@ from scanner.question_marks import (
     faint_hook_and_dot,
     hook_alone,
     hook_and_dot,
-    second_look_pieces,
 )
-from scanner.writing_in_box import looks_like_letters
+from scanner.writing_in_box import letters_in_the_grey, looks_like_letters
 from tests.synthetic import write_text
 from tests.test_beside import k10_page, read_values
 from tests.test_scan import DPI, option_box
@@ -154,7 +153,7 @@ def test_ticks_slashes_dots_and_crosses_are_no_question_marks_in_the_grey(name):
     page, box = box_on_paper(name)
     assert not faint_hook_and_dot(page, box, 8.0)
     assert not hook_alone(page, box, 8.0)
-    assert not letters_in_the_grey(page, box)
+    assert not letters_in_the_grey(page, box, 8.0)
 
 
 @pytest.mark.parametrize("name", ["question_hook_alone_3mp", "question_blot_alone_3mp"])
@@ -164,11 +163,6 @@ def test_a_question_mark_without_its_dot_is_told_by_its_shape(name):
     20; 20 of them found so)."""
     page, box = box_on_paper(name)
     assert hook_alone(page, box, 8.0)
-
-
-def letters_in_the_grey(page: np.ndarray, box: Box) -> bool:
-    """Whether the look in the grey finds letters in ``box``, as ``writing_in_box`` looks in photos under 5 px/mm."""
-    return any(looks_like_letters(cut, box.h_mm - 2 * INSET_MM) for cut in second_look_pieces(page, box, 8.0))
 
 
 @pytest.mark.parametrize("name", ["question_border_strips_3mp", "question_blot_dot_border_3mp"])
@@ -196,4 +190,4 @@ def test_letters_the_handwriting_mask_misses_are_found_in_the_grey(name):
     --pages 10 --only word, 4 of 7 silent rows in 3 MP photos; here, laid on clean paper without the box's
     rules, the mask does find the second). Cut in the grey, border cleared, they are letters."""
     page, box = box_on_paper(name)
-    assert letters_in_the_grey(page, box)
+    assert letters_in_the_grey(page, box, 8.0)
