@@ -14,7 +14,9 @@ The handwriting mask misses a "?" two ways, and ``faint_hook_and_dot`` looks aga
 3 MP photo (about 4 px/mm) the dot, blurred, is too faint to be ink while its hook is, and a hook a thick pen
 drew solid, wider than a stroke, is cut by the mask into slivers down its edges. There the box's inside is cut
 at a darkness between the paper's and the ink's, from half the ink's contrast down (``SECOND_LOOK_SHARES``),
-and its pieces looked at as above.
+and its pieces looked at as above. In a photo the box's printed border blurs into its inside, and a cut in the grey
+holds strips of it along the sides, or the hook joined to them: ``without_border`` clears them first, here and in
+``hook_alone``.
 
 In a 3 MP photo (under ``marks.LOW_RES_PX_PER_MM`` along the page) most dots blur into their hooks or fade out
 altogether, and the "?" is one piece: ``hook_alone`` tells it by its shape, cut at half its ink's contrast.

@@ -6,7 +6,9 @@ A single-choice row with one box marked and every other empty is looked at: that
 (``question_marks.box_pieces``: the pieces inside the border where the box was found, down to a dot's size) holds
 a question mark (``question_marks.hook_and_dot``) or letters (``looks_like_letters``). A tick, a slash, a dot
 or a cross is one piece; a tick whose pen lifted, two of different heights; a cross broken by a blurred photo,
-pieces at its corners and one in the middle.
+pieces at its corners and one in the middle. In a photo under ``marks.LOW_RES_PX_PER_MM`` along the page, where
+the handwriting mask loses letters blurred into each other and into the border, the box's grey is cut again as for
+a faint "?" (``letters_in_the_grey``).
 """
 
 from __future__ import annotations
