@@ -95,8 +95,9 @@ HOOK_TALL = 1.0
 # 0.1-0.6 mm held strips of the border along its sides (0.1-0.6 mm² each, or a whole side joined to the hook), which
 # were taken for more pieces, or pieces lower than the dot, or part of the hook. Lines along a side within
 # BORDER_BLUR_MM of it, inked over BORDER_LINE_SHARE of their length, are cleared from the side in while they are so
-# inked; then pieces against a side lying wholly within BORDER_BLUR_MM of it are left out. A "?" 2.8 mm tall or more
-# in a 5 mm box reaches out of that band (a dot against the box's foot was never taken: it is cut there)
+# inked; then pieces against a side or the top lying wholly within BORDER_BLUR_MM of it are left out (not against
+# the foot, where a "?" 3.6 mm tall in a goal card's 4.2 mm box leaves its dot: 3 such rows of 145 lost in flatbed
+# scans and 1-bit copies when they were). A "?" 2.8 mm tall or more reaches out of that band
 BORDER_BLUR_MM = 0.7
 BORDER_LINE_SHARE = 0.5
 
@@ -231,11 +232,11 @@ def hook_alone(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
 def without_border(mask: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> tuple[np.ndarray, tuple[int, ...]]:
     """``mask`` (a box's inside cut at a darkness, 0/1 uint8) without the remnants of the box's blurred border, as
     ``BORDER_BLUR_MM`` says: lines along each side inked over ``BORDER_LINE_SHARE`` cleared from the side in, then
-    pieces against a side wholly within the band. A new array, and how many lines were cleared at its top, foot,
-    left and right (where the inside now ends, for ``_pieces_of``)."""
+    pieces against a side or the top (not the foot, where a dot may lie) wholly within the band. A new array, and
+    how many lines were cleared at its top, foot, left and right (where the inside now ends, for ``_pieces_of``)."""
     mask = mask.copy()
     band = max(1, round(BORDER_BLUR_MM * px_per_mm))
-    height, width = mask.shape
+    width = mask.shape[1]
     cleared = []
     for lines in (mask, mask[::-1], mask.T, mask.T[::-1]):  # views: top, foot, left, right, cleared in place
         k = 0
@@ -247,8 +248,7 @@ def without_border(mask: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> tuple
     labels = None
     for k in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[k])
-        if y == 0 and h <= band or y + h == height and h <= band or x == 0 and w <= band \
-                or x + w == width and w <= band:
+        if y == 0 and h <= band or x == 0 and w <= band or x + w == width and w <= band:  # a dot may lie on the foot
             if labels is None:
                 labels = cv2.connectedComponents(mask, connectivity=8)[1]
             mask[labels == k] = 0
