@@ -169,12 +169,14 @@ def test_a_question_mark_without_its_dot_is_told_by_its_shape(name):
     assert hook_alone(page, box, 8.0)
 
 
-@pytest.mark.parametrize("name", ["question_border_strips_3mp", "question_blot_dot_border_3mp"])
+@pytest.mark.parametrize("name", ["question_border_strips_3mp", "question_blot_dot_border_3mp",
+                                  "question_dot_on_foot_flatbed"])
 def test_a_question_mark_is_found_in_the_grey_past_the_blurred_border(name):
     """A "?" with its dot in a 3 MP photo (5.1 and 2.7 px/mm) whose box's border, blurred, leaves strips inside it
     at the look in the grey's cuts: taken for a fourth piece, or for pieces lower than the dot, they hid it (read
     as the box's answer unflagged at 1fef049: unusual_marks.py --pages 10 --only question, 4 of 6 silent rows in 3
-    MP photos, 2026-12-08). The strips are cleared (``question_marks.without_border``)."""
+    MP photos, 2026-12-08). The strips are cleared (``question_marks.without_border``), but not a piece against the
+    foot: a "?" 3.6 mm tall in a goal card's box, in a flatbed scan, has its dot there."""
     page, box = box_on_paper(name)
     assert faint_hook_and_dot(page, box, 8.0)
 
