@@ -285,13 +285,17 @@ def _pieces_of(stats: np.ndarray, width_px: int, px_per_mm: float,
     at the top, foot, left and right (``without_border``): a speck against where the sides now lie is what the
     clearing left of the border (a tick's foot corner in a 3 MP photo, taken for a dot under it, 2026-12-08), and
     left out too; ``at_side`` stays the inside's own edges (letters against the cleared lines are no strokes cut
-    by the border)."""
+    by the border). At the foot only where lines were cleared there: a tick's foot in a 3 MP photo under a
+    highlighter (desk_hazards.py) left a speck against them; a goal card's "?" in a flatbed scan rests its dot on
+    the uncleared foot."""
     pieces = []
     for k in range(1, len(stats)):
         x, y, w, h, area = (int(v) for v in stats[k])
         area_mm2 = area / px_per_mm ** 2
+        height_px = int(stats[0, cv2.CC_STAT_TOP] + stats[0, cv2.CC_STAT_HEIGHT])  # the background spans the inside
         at_side = x == 0 or y == 0 or x + w == width_px
-        near_side = x <= cleared[2] or y <= cleared[0] or x + w >= width_px - cleared[3]
+        near_side = x <= cleared[2] or y <= cleared[0] or x + w >= width_px - cleared[3] \
+            or cleared[1] > 0 and y + h >= height_px - cleared[1]  # the foot too, where its blur was cleared
         if area_mm2 < DOT_LEAST_MM2 or area_mm2 < areas.SPECK_MM2 and near_side:
             continue
         pieces.append(Piece(area_mm2, x / px_per_mm, y / px_per_mm, w / px_per_mm, h / px_per_mm,

@@ -142,7 +142,7 @@ def test_a_question_mark_the_handwriting_mask_misses_is_found_in_the_grey(name):
 
 
 ORDINARY_MARKS = ["tick_3mp", "slash_3mp", "dot_3mp", "cross_1bit", "tick_dim_7mp", "dot_flatbed", "tick_like_hook_3mp",
-                  "tick_pencil_corner_3mp"]
+                  "tick_pencil_corner_3mp", "tick_highlighter_2mp"]
 
 
 @pytest.mark.parametrize("name", ORDINARY_MARKS)
@@ -153,7 +153,8 @@ def test_ticks_slashes_dots_and_crosses_are_no_question_marks_in_the_grey(name):
     arm alone, at half the contrast, was shaped as a hook but wider than tall; and a pencil tick in a 3 MP photo
     (respondent_styles.py --forms 30, form 18) whose box's foot corner, its border's blur cleared, left a speck
     under the tick joined to the border, taken for a "?"'s dot until specks against the cleared lines were left
-    out (2026-12-08)."""
+    out (2026-12-08); and a tick under a highlighter in a 3 MP photo at 2.5 px/mm (desk_hazards.py, seed 5) whose
+    foot left a speck against the box's foot, its blur cleared."""
     page, box = box_on_paper(name)
     assert not faint_hook_and_dot(page, box, 8.0)
     assert not hook_alone(page, box, 8.0)
