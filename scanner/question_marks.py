@@ -14,7 +14,9 @@ The handwriting mask misses a "?" two ways, and ``faint_hook_and_dot`` looks aga
 3 MP photo (about 4 px/mm) the dot, blurred, is too faint to be ink while its hook is, and a hook a thick pen
 drew solid, wider than a stroke, is cut by the mask into slivers down its edges. There the box's inside is cut
 at a darkness between the paper's and the ink's, from half the ink's contrast down (``SECOND_LOOK_SHARES``),
-and its pieces looked at as above.
+and its pieces looked at as above. In a photo the box's printed border blurs into its inside, and a cut in the grey
+holds strips of it along the sides, or the hook joined to them: ``without_border`` clears them first, here and in
+``hook_alone``.
 
 In a 3 MP photo (under ``marks.LOW_RES_PX_PER_MM`` along the page) most dots blur into their hooks or fade out
 altogether, and the "?" is one piece: ``hook_alone`` tells it by its shape, cut at half its ink's contrast.
@@ -27,7 +29,7 @@ taller than wide and narrow below, which a dot is not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import cv2
@@ -88,6 +90,16 @@ HOOK_BLOT_TALL = 1.3  # a blot's height to its width, at least
 # and a hook's: a faint pencil tick in a 3 MP photo (respondent_styles.py --forms 30, seed 1), its long arm
 # alone at half the contrast, 0.58 as tall as wide; the hooks found 1.31-1.62 (one, 0.76, lost to this)
 HOOK_TALL = 1.0
+# the box's border blurred in a photo (measured 2026-12-08 on unusual_marks.py's *question* rows of 3 MP photos at
+# 2.6-5.1 px/mm a page, 10 pages): cut at the second look's shares or at half the contrast, the inside's outermost
+# 0.1-0.6 mm held strips of the border along its sides (0.1-0.6 mm² each, or a whole side joined to the hook), which
+# were taken for more pieces, or pieces lower than the dot, or part of the hook. Lines along a side within
+# BORDER_BLUR_MM of it, inked over BORDER_LINE_SHARE of their length, are cleared from the side in while they are so
+# inked; then pieces against a side or the top lying wholly within BORDER_BLUR_MM of it are left out (not against
+# the foot, where a "?" 3.6 mm tall in a goal card's 4.2 mm box leaves its dot: 3 such rows of 145 lost in flatbed
+# scans and 1-bit copies when they were). A "?" 2.8 mm tall or more reaches out of that band
+BORDER_BLUR_MM = 0.7
+BORDER_LINE_SHARE = 0.5
 
 
 class Piece(NamedTuple):
@@ -130,22 +142,34 @@ def faint_hook_and_dot(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PE
     (``SECOND_LOOK_SHARES``), holds a hook and a dot under it (``hook_and_dot``), as the module says. Pieces
     reaching the inside's edge are taken as cut there (not the dot), and small ones against its sides or top
     left out, as in ``box_pieces``."""
-    seen = _inside_levels(page, box, px_per_mm)
-    if seen is None:
-        return False
-    inside, paper, ink = seen
-    shares = [s for s in SECOND_LOOK_SHARES if s * (paper - ink) >= SECOND_LOOK_MIN_DEPTH]
-    if not shares:
-        return False
-    for share in shares:
-        mask = (inside < paper - share * (paper - ink)).astype(np.uint8)
-        _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        if share == shares[0] and not _ink_under_largest(inside, stats, paper - shares[-1] * (paper - ink),
-                                                         px_per_mm):
+    for first, inside, stats, lightest, pieces in _second_look(page, box, px_per_mm):
+        if first and not _ink_under_largest(inside, stats, lightest, px_per_mm):
             return False  # a tick's vertex, a cross's legs: nothing under them at the lightest cut (most marks)
-        if hook_and_dot(_pieces_of(stats, mask.shape[1], px_per_mm, lambda x, y, w, h, at_side: at_side)):
+        if hook_and_dot(pieces):
             return True
     return False
+
+
+def second_look_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> Iterator[list[Piece]]:
+    """The pieces of the inside of ``box``'s printed border on ``page`` cut at each of ``SECOND_LOOK_SHARES`` of
+    its ink's contrast in turn, the darkest first, as ``faint_hook_and_dot`` looks at them."""
+    return (pieces for *_, pieces in _second_look(page, box, px_per_mm))
+
+
+def _second_look(page: np.ndarray, box: Box, px_per_mm: float
+                 ) -> Iterator[tuple[bool, np.ndarray, np.ndarray, float, list[Piece]]]:
+    """Per share of ``SECOND_LOOK_SHARES`` deep enough: whether it is the first, the inside, its cut's pieces'
+    stats (OpenCV's), the lightest cut's grey and the pieces (``_pieces_of``), the border's blur left out."""
+    seen = _inside_levels(page, box, px_per_mm)
+    if seen is None:
+        return
+    inside, paper, ink = seen
+    shares = [s for s in SECOND_LOOK_SHARES if s * (paper - ink) >= SECOND_LOOK_MIN_DEPTH]
+    for share in shares:
+        mask, cleared = without_border((inside < paper - share * (paper - ink)).astype(np.uint8), px_per_mm)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        yield share == shares[0], inside, stats, paper - shares[-1] * (paper - ink), _pieces_of(
+            stats, mask.shape[1], px_per_mm, lambda x, y, w, h, at_side: at_side, cleared)
 
 
 def _inside_levels(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[np.ndarray, float, float] | None:
@@ -185,8 +209,8 @@ def hook_alone(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
     if seen is None:
         return False
     inside, paper, ink = seen
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((inside < (paper + ink) / 2).astype(np.uint8),
-                                                               connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        without_border((inside < (paper + ink) / 2).astype(np.uint8), px_per_mm)[0], connectivity=8)
     if count < 2:
         return False
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
@@ -203,6 +227,32 @@ def hook_alone(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
     if area / (w * h) <= HOOK_BLOT_FILL:
         return lower_left <= HOOK_LOWER_LEFT and stem_ratio <= HOOK_STEM_RATIO and h >= HOOK_TALL * w
     return lower_left <= HOOK_BLOT_LOWER_LEFT and stem_ratio <= HOOK_BLOT_STEM_RATIO and h >= HOOK_BLOT_TALL * w
+
+
+def without_border(mask: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> tuple[np.ndarray, tuple[int, ...]]:
+    """``mask`` (a box's inside cut at a darkness, 0/1 uint8) without the remnants of the box's blurred border, as
+    ``BORDER_BLUR_MM`` says: lines along each side inked over ``BORDER_LINE_SHARE`` cleared from the side in, then
+    pieces against a side or the top (not the foot, where a dot may lie) wholly within the band. A new array, and
+    how many lines were cleared at its top, foot, left and right (where the inside now ends, for ``_pieces_of``)."""
+    mask = mask.copy()
+    band = max(1, round(BORDER_BLUR_MM * px_per_mm))
+    width = mask.shape[1]
+    cleared = []
+    for lines in (mask, mask[::-1], mask.T, mask.T[::-1]):  # views: top, foot, left, right, cleared in place
+        k = 0
+        while k < min(band, len(lines)) and np.count_nonzero(lines[k]) > BORDER_LINE_SHARE * lines.shape[1]:
+            lines[k] = 0  # (counted: a mean costs 5 times as much)
+            k += 1
+        cleared.append(k)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    labels = None
+    for k in range(1, count):
+        x, y, w, h, _ = (int(v) for v in stats[k])
+        if y == 0 and h <= band or x == 0 and w <= band or x + w == width and w <= band:  # a dot may lie on the foot
+            if labels is None:
+                labels = cv2.connectedComponents(mask, connectivity=8)[1]
+            mask[labels == k] = 0
+    return mask, tuple(cleared)
 
 
 def box_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> list[Piece]:
@@ -226,17 +276,27 @@ def box_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
 
 
 def _pieces_of(stats: np.ndarray, width_px: int, px_per_mm: float,
-               cut: Callable[[int, int, int, int, bool], bool]) -> list[Piece]:
+               cut: Callable[[int, int, int, int, bool], bool], cleared: tuple[int, ...] = (0, 0, 0, 0)
+               ) -> list[Piece]:
     """The pieces of a box's inside (``width_px`` wide) whose connected pieces' ``stats`` (OpenCV's, the first
     the background) are given, down to ``DOT_LEAST_MM2``: a speck, or, against a side or the top, what the
     print's removal left of the border (a dot may lie on the box's foot), is left out. ``cut(x, y, w, h,
-    at_side)``, in pixels: whether a piece runs on past the border."""
+    at_side)``, in pixels: whether a piece runs on past the border. ``cleared``: lines of the border's blur cleared
+    at the top, foot, left and right (``without_border``): a speck against where the sides now lie is what the
+    clearing left of the border (a tick's foot corner in a 3 MP photo, taken for a dot under it, 2026-12-08), and
+    left out too; ``at_side`` stays the inside's own edges (letters against the cleared lines are no strokes cut
+    by the border). At the foot only where lines were cleared there: a tick's foot in a 3 MP photo under a
+    highlighter (desk_hazards.py) left a speck against them; a goal card's "?" in a flatbed scan rests its dot on
+    the uncleared foot."""
     pieces = []
     for k in range(1, len(stats)):
         x, y, w, h, area = (int(v) for v in stats[k])
         area_mm2 = area / px_per_mm ** 2
+        height_px = int(stats[0, cv2.CC_STAT_TOP] + stats[0, cv2.CC_STAT_HEIGHT])  # the background spans the inside
         at_side = x == 0 or y == 0 or x + w == width_px
-        if area_mm2 < DOT_LEAST_MM2 or area_mm2 < areas.SPECK_MM2 and at_side:
+        near_side = x <= cleared[2] or y <= cleared[0] or x + w >= width_px - cleared[3] \
+            or cleared[1] > 0 and y + h >= height_px - cleared[1]  # the foot too, where its blur was cleared
+        if area_mm2 < DOT_LEAST_MM2 or area_mm2 < areas.SPECK_MM2 and near_side:
             continue
         pieces.append(Piece(area_mm2, x / px_per_mm, y / px_per_mm, w / px_per_mm, h / px_per_mm,
                             cut(x, y, w, h, at_side)))

@@ -6,7 +6,9 @@ A single-choice row with one box marked and every other empty is looked at: that
 (``question_marks.box_pieces``: the pieces inside the border where the box was found, down to a dot's size) holds
 a question mark (``question_marks.hook_and_dot``) or letters (``looks_like_letters``). A tick, a slash, a dot
 or a cross is one piece; a tick whose pen lifted, two of different heights; a cross broken by a blurred photo,
-pieces at its corners and one in the middle.
+pieces at its corners and one in the middle. In a photo under ``marks.LOW_RES_PX_PER_MM`` along the page, where
+the handwriting mask loses letters blurred into each other and into the border, the box's grey is cut again as for
+a faint "?" (``letters_in_the_grey``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from formkit.layout.model import Page
+from formkit.layout.model import Box, Page
 from formkit.records import FieldValue
 
 from . import marks, placement
-from .question_marks import INSET_MM, Piece, box_pieces, faint_hook_and_dot, hook_alone, hook_and_dot
+from .question_marks import (
+    INSET_MM,
+    Piece,
+    box_pieces,
+    faint_hook_and_dot,
+    hook_alone,
+    hook_and_dot,
+    second_look_pieces,
+)
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
 
@@ -60,12 +70,15 @@ def flag_writing_in_boxes(page: np.ndarray, layout_page: Page, values: list[Fiel
         pieces = box_pieces(page, box, px_per_mm)
         option = str(f.options[k].value)
         question = hook_and_dot(pieces)
-        if not question and looks_like_letters(pieces, box.h_mm - 2 * INSET_MM):
+        inside_h_mm = box.h_mm - 2 * INSET_MM
+        low_res = source_px_per_mm < marks.LOW_RES_PX_PER_MM
+        if not question and (looks_like_letters(pieces, inside_h_mm)
+                             or low_res and letters_in_the_grey(page, box, px_per_mm)):
             value.raw["letters"] = option
             flag_for_review(value, f"option {option} holds what looks like letters or a word, not a tick or a cross: "
                                    "an answer, or a note such as N/A?")
         elif question or faint_hook_and_dot(page, box, px_per_mm) or \
-                source_px_per_mm < marks.LOW_RES_PX_PER_MM and hook_alone(page, box, px_per_mm):
+                low_res and hook_alone(page, box, px_per_mm):
             value.raw["question_mark"] = option
             flag_for_review(value, f"option {option} holds what looks like a question mark, not a tick or a cross: "
                                    "an answer, or unsure?")
@@ -89,6 +102,20 @@ def looks_like_letters(pieces: Sequence[Piece], inside_h_mm: float) -> bool:
             if taller <= HEIGHT_RATIO * shorter and taller <= PAIR_MAX_SHARE * inside_h_mm and not (a.cut and b.cut) \
                     and a.area_mm2 + b.area_mm2 >= INK_SHARE * ink_mm2:
                 return True
+    return False
+
+
+def letters_in_the_grey(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
+    """Whether the inside of ``box`` on ``page``, cut in the grey as ``question_marks.second_look_pieces`` cuts it
+    (the box's blurred border left out), holds letters (``looks_like_letters``) at any of its cuts. Where the
+    darkest cut holds fewer than two pieces as large as letters (a tick, a cross, a dot: one piece) it looks no
+    further: the later cuts, lighter, only join pieces."""
+    inside_h_mm = box.h_mm - 2 * INSET_MM
+    for k, cut in enumerate(second_look_pieces(page, box, px_per_mm)):
+        if k == 0 and sum(p.area_mm2 >= LETTER_MIN_MM2 and p.h_mm >= LETTER_MIN_MM for p in cut) < 2:
+            return False
+        if looks_like_letters(cut, inside_h_mm):
+            return True
     return False
 
 

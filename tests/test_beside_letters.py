@@ -104,5 +104,7 @@ def test_a_short_pencil_word_begun_in_a_box_in_a_3_mp_photo_is_flagged(tmp_path,
     assert result.status == "read" and result.quality["source_px_per_mm"] < 5.0, result.quality
     values = {v.field: v for v in result.values}
     row = values["k10_06"]
-    assert row.value == str(option) and row.needs_review and "writing beside it" in row.reason, row
+    # the letters in the box may flag it first (writing_in_box's look in the grey, 2026-12-08)
+    assert row.value == str(option) and row.needs_review and ("writing beside it" in row.reason
+                                                              or "letters" in row.raw), row
     assert not any(v.needs_review for k, v in values.items() if k.startswith("k10_") and k != "k10_06"), values

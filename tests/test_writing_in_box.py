@@ -10,8 +10,15 @@ import numpy as np
 import pytest
 
 from formkit.layout.model import Box
-from scanner.question_marks import INSET_MM, Piece, box_pieces, faint_hook_and_dot, hook_alone, hook_and_dot
-from scanner.writing_in_box import looks_like_letters
+from scanner.question_marks import (
+    INSET_MM,
+    Piece,
+    box_pieces,
+    faint_hook_and_dot,
+    hook_alone,
+    hook_and_dot,
+)
+from scanner.writing_in_box import letters_in_the_grey, looks_like_letters
 from tests.synthetic import write_text
 from tests.test_beside import k10_page, read_values
 from tests.test_scan import DPI, option_box
@@ -123,7 +130,8 @@ def box_on_paper(name: str) -> tuple[np.ndarray, Box]:
     return page, box
 
 
-@pytest.mark.parametrize("name", ["question_faint_dot_3mp", "question_solid_1bit", "question_solid_flatbed"])
+@pytest.mark.parametrize("name", ["question_faint_dot_3mp", "question_solid_1bit", "question_solid_flatbed",
+                                  "question_hook_alone_3mp"])
 def test_a_question_mark_the_handwriting_mask_misses_is_found_in_the_grey(name):
     """A "?" whose dot, blurred in a 3 MP photo, is too faint for the handwriting mask; and a "?" in a thick pen,
     solid, that the mask cuts into slivers (a 1-bit copy, a flatbed scan). Read as the box's answer unflagged
@@ -133,7 +141,8 @@ def test_a_question_mark_the_handwriting_mask_misses_is_found_in_the_grey(name):
     assert faint_hook_and_dot(page, box, 8.0)
 
 
-ORDINARY_MARKS = ["tick_3mp", "slash_3mp", "dot_3mp", "cross_1bit", "tick_dim_7mp", "dot_flatbed", "tick_like_hook_3mp"]
+ORDINARY_MARKS = ["tick_3mp", "slash_3mp", "dot_3mp", "cross_1bit", "tick_dim_7mp", "dot_flatbed", "tick_like_hook_3mp",
+                  "tick_pencil_corner_3mp", "tick_highlighter_2mp"]
 
 
 @pytest.mark.parametrize("name", ORDINARY_MARKS)
@@ -141,10 +150,15 @@ def test_ticks_slashes_dots_and_crosses_are_no_question_marks_in_the_grey(name):
     """The ticks, slashes and dots in 3 MP photos most like a "?" on 2026-12-07's measures, a cross in a 1-bit
     copy, a tick in an underexposed photo whose noise, cut near the paper's grey, left a speck under it, a
     dot in a flatbed scan nearly as tall as a blot of a "?", and a faint pencil tick in a 3 MP photo whose long
-    arm alone, at half the contrast, was shaped as a hook but wider than tall."""
+    arm alone, at half the contrast, was shaped as a hook but wider than tall; and a pencil tick in a 3 MP photo
+    (respondent_styles.py --forms 30, form 18) whose box's foot corner, its border's blur cleared, left a speck
+    under the tick joined to the border, taken for a "?"'s dot until specks against the cleared lines were left
+    out (2026-12-08); and a tick under a highlighter in a 3 MP photo at 2.5 px/mm (desk_hazards.py, seed 5) whose
+    foot left a speck against the box's foot, its blur cleared."""
     page, box = box_on_paper(name)
     assert not faint_hook_and_dot(page, box, 8.0)
     assert not hook_alone(page, box, 8.0)
+    assert not letters_in_the_grey(page, box, 8.0)
 
 
 @pytest.mark.parametrize("name", ["question_hook_alone_3mp", "question_blot_alone_3mp"])
@@ -153,5 +167,34 @@ def test_a_question_mark_without_its_dot_is_told_by_its_shape(name):
     tells it (26 of 145 rows read as an answer unflagged after the look in the grey, unusual_marks.py --pages
     20; 20 of them found so)."""
     page, box = box_on_paper(name)
-    assert not faint_hook_and_dot(page, box, 8.0)
     assert hook_alone(page, box, 8.0)
+
+
+@pytest.mark.parametrize("name", ["question_border_strips_3mp", "question_blot_dot_border_3mp",
+                                  "question_dot_on_foot_flatbed"])
+def test_a_question_mark_is_found_in_the_grey_past_the_blurred_border(name):
+    """A "?" with its dot in a 3 MP photo (5.1 and 2.7 px/mm) whose box's border, blurred, leaves strips inside it
+    at the look in the grey's cuts: taken for a fourth piece, or for pieces lower than the dot, they hid it (read
+    as the box's answer unflagged at 1fef049: unusual_marks.py --pages 10 --only question, 4 of 6 silent rows in 3
+    MP photos, 2026-12-08). The strips are cleared (``question_marks.without_border``), but not a piece against the
+    foot: a "?" 3.6 mm tall in a goal card's box, in a flatbed scan, has its dot there."""
+    page, box = box_on_paper(name)
+    assert faint_hook_and_dot(page, box, 8.0)
+
+
+def test_a_hook_joined_to_the_blurred_border_is_told_by_its_shape():
+    """A pencil "?" in a 3 MP photo (4.5 px/mm), its dot lost, whose hook at half the contrast ran into the blurred
+    border on both sides, so its piece was the box's width (silent at 1fef049, unusual_marks.py --only question)."""
+    page, box = box_on_paper("question_hook_on_border_3mp")
+    assert hook_alone(page, box, 8.0)
+
+
+@pytest.mark.parametrize("name", ["letters_blurred_3mp", "letters_on_border_3mp"])
+def test_letters_the_handwriting_mask_misses_are_found_in_the_grey(name):
+    """ "n/a" written wholly in a box, in a 3 MP photo at 2.7 px/mm (its letters blurred into the border and each
+    other), and in one at 4.4 px/mm, its "a" against the border: the handwriting mask kept nothing of the first and
+    too little of the second's "a" and "/" (read as the box's answer unflagged at 1fef049: unusual_marks.py
+    --pages 10 --only word, 4 of 7 silent rows in 3 MP photos; here, laid on clean paper without the box's
+    rules, the mask does find the second). Cut in the grey, border cleared, they are letters."""
+    page, box = box_on_paper(name)
+    assert letters_in_the_grey(page, box, 8.0)
