@@ -119,7 +119,7 @@ class BoxMeasure:
     # where ``unshaded`` is measured, the share of the box WEAK_LEVEL of the contrast darker than the paper level
     # with it (``lit_paper``), not the darkest side's: a mark in the lit part may be lighter than the shade
     lit_trace: float = 0.0
-    # the middle of its sides' ink against its own darkest ink, the second darkest side (``side_ink``): a cross
+    # the middle of its sides' ink against its own darkest ink, the second darkest side (``sides_ink``): a cross
     # leaves paper there, a fill does not; 1 where not measured (under MARKED_FROM, or a hole a mark leaves)
     side_ink: float = 1.0
     # ... and of the lightest side (``sides_ink``): a fill darkens all four, a scribble's turns leave paper at two
@@ -379,17 +379,13 @@ def measure_box(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
                       lit_trace, sides[-2], sides[0])
 
 
-def side_ink(inner: np.ndarray, counts: np.ndarray, white: float) -> float:
-    """How dark the middle of the sides of a box's inside (``inner``, grey; ``counts``, its histogram of 256
-    levels) are, 0 (the paper, ``white``) to 1 (the box's own darkest ink, its CROSS_INK_PERCENTILE): the second
-    darkest of its four sides, each the mean over CROSS_SIDE_DEPTH of the inside in from it, along the middle
-    CROSS_SIDE_SPAN of its length. A cross leaves paper there, between its arms, at three sides or four; a fill
-    leaves none. 1 where the box's ink lies within LEAST_CONTRAST of the paper: too light to tell."""
-    return sides_ink(inner, counts, white)[-2]
-
-
 def sides_ink(inner: np.ndarray, counts: np.ndarray, white: float) -> list[float]:
-    """The four sides' darkness of ``side_ink``, lightest first; all 1 where too light to tell."""
+    """How dark the middle of each side of a box's inside (``inner``, grey; ``counts``, its histogram of 256
+    levels) is, 0 (the paper, ``white``) to 1 (the box's own darkest ink, its CROSS_INK_PERCENTILE), lightest
+    first: each the mean over CROSS_SIDE_DEPTH of the inside in from it, along the middle CROSS_SIDE_SPAN of its
+    length. A cross leaves paper there, between its arms, at three sides or four; a fill leaves none
+    (``BoxMeasure.side_ink`` is the second darkest, ``lightest_side_ink`` the lightest). All 1 where the box's ink
+    lies within LEAST_CONTRAST of the paper: too light to tell."""
     ink = percentile_of_levels(counts, inner.size, CROSS_INK_PERCENTILE)
     if white - ink < LEAST_CONTRAST or min(inner.shape) < 4:
         return [1.0] * 4
