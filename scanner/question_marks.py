@@ -29,7 +29,7 @@ taller than wide and narrow below, which a dot is not.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 import cv2
@@ -137,29 +137,34 @@ def _hook_and_dot(pieces: list[Piece]) -> bool:
     return False
 
 
-def faint_hook_and_dot(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
+class Cut(NamedTuple):
+    """A box's inside cut in the grey at one share of ``SECOND_LOOK_SHARES`` (``second_look``)."""
+
+    first: bool  # the darkest cut
+    inside: np.ndarray  # the inside's grey
+    stats: np.ndarray  # the cut's pieces' stats (OpenCV's, the first the background)
+    lightest: float  # the grey of the lightest cut
+    pieces: list[Piece]  # ``_pieces_of``, the border's blur left out
+
+
+def faint_hook_and_dot(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
+                       cuts: Iterable[Cut] | None = None) -> bool:
     """Whether the inside of ``box``'s printed border on ``page``, cut at a share of its ink's darkness
     (``SECOND_LOOK_SHARES``), holds a hook and a dot under it (``hook_and_dot``), as the module says. Pieces
     reaching the inside's edge are taken as cut there (not the dot), and small ones against its sides or top
-    left out, as in ``box_pieces``."""
-    for first, inside, stats, lightest, pieces in _second_look(page, box, px_per_mm):
-        if first and not _ink_under_largest(inside, stats, lightest, px_per_mm):
+    left out, as in ``box_pieces``. ``cuts``: ``second_look``'s, where another look has them already."""
+    for cut in second_look(page, box, px_per_mm) if cuts is None else cuts:
+        if cut.first and not _ink_under_largest(cut.inside, cut.stats, cut.lightest, px_per_mm):
             return False  # a tick's vertex, a cross's legs: nothing under them at the lightest cut (most marks)
-        if hook_and_dot(pieces):
+        if hook_and_dot(cut.pieces):
             return True
     return False
 
 
-def second_look_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> Iterator[list[Piece]]:
-    """The pieces of the inside of ``box``'s printed border on ``page`` cut at each of ``SECOND_LOOK_SHARES`` of
-    its ink's contrast in turn, the darkest first, as ``faint_hook_and_dot`` looks at them."""
-    return (pieces for *_, pieces in _second_look(page, box, px_per_mm))
-
-
-def _second_look(page: np.ndarray, box: Box, px_per_mm: float
-                 ) -> Iterator[tuple[bool, np.ndarray, np.ndarray, float, list[Piece]]]:
-    """Per share of ``SECOND_LOOK_SHARES`` deep enough: whether it is the first, the inside, its cut's pieces'
-    stats (OpenCV's), the lightest cut's grey and the pieces (``_pieces_of``), the border's blur left out."""
+def second_look(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> Iterator[Cut]:
+    """The inside of ``box``'s printed border on ``page`` cut at each share of ``SECOND_LOOK_SHARES`` of its ink's
+    contrast deep enough (``SECOND_LOOK_MIN_DEPTH``) in turn, the darkest first, the border's blur left out
+    (``without_border``); made as it is asked for."""
     seen = _inside_levels(page, box, px_per_mm)
     if seen is None:
         return
@@ -168,8 +173,8 @@ def _second_look(page: np.ndarray, box: Box, px_per_mm: float
     for share in shares:
         mask, cleared = without_border((inside < paper - share * (paper - ink)).astype(np.uint8), px_per_mm)
         _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        yield share == shares[0], inside, stats, paper - shares[-1] * (paper - ink), _pieces_of(
-            stats, mask.shape[1], px_per_mm, lambda x, y, w, h, at_side: at_side, cleared)
+        yield Cut(share == shares[0], inside, stats, paper - shares[-1] * (paper - ink), _pieces_of(
+            stats, mask.shape, px_per_mm, lambda x, y, w, h, at_side: at_side, cleared))
 
 
 def _inside_levels(page: np.ndarray, box: Box, px_per_mm: float) -> tuple[np.ndarray, float, float] | None:
@@ -244,13 +249,10 @@ def without_border(mask: np.ndarray, px_per_mm: float = WARP_PX_PER_MM) -> tuple
             lines[k] = 0  # (counted: a mean costs 5 times as much)
             k += 1
         cleared.append(k)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    labels = None
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     for k in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[k])
         if y == 0 and h <= band or x == 0 and w <= band or x + w == width and w <= band:  # a dot may lie on the foot
-            if labels is None:
-                labels = cv2.connectedComponents(mask, connectivity=8)[1]
             mask[labels == k] = 0
     return mask, tuple(cleared)
 
@@ -271,16 +273,16 @@ def box_pieces(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) ->
     outer = (outer_rows.start - rows.start, outer_rows.stop - rows.start,
              outer_cols.start - cols.start, outer_cols.stop - cols.start)
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return _pieces_of(stats, mask.shape[1], px_per_mm, lambda x, y, w, h, _: _runs_out(
+    return _pieces_of(stats, mask.shape, px_per_mm, lambda x, y, w, h, _: _runs_out(
         around, (top + y, top + y + h, left + x, left + x + w), outer, mask.shape, (top, left), px_per_mm))
 
 
-def _pieces_of(stats: np.ndarray, width_px: int, px_per_mm: float,
+def _pieces_of(stats: np.ndarray, shape_px: tuple[int, ...], px_per_mm: float,
                cut: Callable[[int, int, int, int, bool], bool], cleared: tuple[int, ...] = (0, 0, 0, 0)
                ) -> list[Piece]:
-    """The pieces of a box's inside (``width_px`` wide) whose connected pieces' ``stats`` (OpenCV's, the first
-    the background) are given, down to ``DOT_LEAST_MM2``: a speck, or, against a side or the top, what the
-    print's removal left of the border (a dot may lie on the box's foot), is left out. ``cut(x, y, w, h,
+    """The pieces of a box's inside (of ``shape_px``, rows and columns) whose connected pieces' ``stats``
+    (OpenCV's, the first the background) are given, down to ``DOT_LEAST_MM2``: a speck, or, against a side or the
+    top, what the print's removal left of the border (a dot may lie on the box's foot), is left out. ``cut(x, y, w, h,
     at_side)``, in pixels: whether a piece runs on past the border. ``cleared``: lines of the border's blur cleared
     at the top, foot, left and right (``without_border``): a speck against where the sides now lie is what the
     clearing left of the border (a tick's foot corner in a 3 MP photo, taken for a dot under it, 2026-12-08), and
@@ -289,10 +291,10 @@ def _pieces_of(stats: np.ndarray, width_px: int, px_per_mm: float,
     highlighter (desk_hazards.py) left a speck against them; a goal card's "?" in a flatbed scan rests its dot on
     the uncleared foot."""
     pieces = []
+    height_px, width_px = shape_px[:2]
     for k in range(1, len(stats)):
         x, y, w, h, area = (int(v) for v in stats[k])
         area_mm2 = area / px_per_mm ** 2
-        height_px = int(stats[0, cv2.CC_STAT_TOP] + stats[0, cv2.CC_STAT_HEIGHT])  # the background spans the inside
         at_side = x == 0 or y == 0 or x + w == width_px
         near_side = x <= cleared[2] or y <= cleared[0] or x + w >= width_px - cleared[3] \
             or cleared[1] > 0 and y + h >= height_px - cleared[1]  # the foot too, where its blur was cleared

@@ -13,7 +13,8 @@ a faint "?" (``letters_in_the_grey``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import tee
 
 import numpy as np
 
@@ -23,12 +24,13 @@ from formkit.records import FieldValue
 from . import marks, placement
 from .question_marks import (
     INSET_MM,
+    Cut,
     Piece,
     box_pieces,
     faint_hook_and_dot,
     hook_alone,
     hook_and_dot,
-    second_look_pieces,
+    second_look,
 )
 from .register import WARP_PX_PER_MM
 from .resolve import flag_for_review
@@ -72,12 +74,14 @@ def flag_writing_in_boxes(page: np.ndarray, layout_page: Page, values: list[Fiel
         question = hook_and_dot(pieces)
         inside_h_mm = box.h_mm - 2 * INSET_MM
         low_res = source_px_per_mm < marks.LOW_RES_PX_PER_MM
+        # the box's grey cut once, for the letters' look and the "?"'s, each taking the cuts it needs
+        for_letters, for_question = tee(second_look(page, box, px_per_mm)) if low_res else (None, None)
         if not question and (looks_like_letters(pieces, inside_h_mm)
-                             or low_res and letters_in_the_grey(page, box, px_per_mm)):
+                             or low_res and letters_in_the_grey(page, box, px_per_mm, for_letters)):
             value.raw["letters"] = option
             flag_for_review(value, f"option {option} holds what looks like letters or a word, not a tick or a cross: "
                                    "an answer, or a note such as N/A?")
-        elif question or faint_hook_and_dot(page, box, px_per_mm) or \
+        elif question or faint_hook_and_dot(page, box, px_per_mm, for_question) or \
                 low_res and hook_alone(page, box, px_per_mm):
             value.raw["question_mark"] = option
             flag_for_review(value, f"option {option} holds what looks like a question mark, not a tick or a cross: "
@@ -105,16 +109,17 @@ def looks_like_letters(pieces: Sequence[Piece], inside_h_mm: float) -> bool:
     return False
 
 
-def letters_in_the_grey(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM) -> bool:
-    """Whether the inside of ``box`` on ``page``, cut in the grey as ``question_marks.second_look_pieces`` cuts it
-    (the box's blurred border left out), holds letters (``looks_like_letters``) at any of its cuts. Where the
-    darkest cut holds fewer than two pieces as large as letters (a tick, a cross, a dot: one piece) it looks no
-    further: the later cuts, lighter, only join pieces."""
+def letters_in_the_grey(page: np.ndarray, box: Box, px_per_mm: float = WARP_PX_PER_MM,
+                        cuts: Iterable[Cut] | None = None) -> bool:
+    """Whether the inside of ``box`` on ``page``, cut in the grey as ``question_marks.second_look`` cuts it (the
+    box's blurred border left out; ``cuts``, where another look has them already), holds letters
+    (``looks_like_letters``) at any of its cuts. Where the darkest cut holds fewer than two pieces as large as
+    letters (a tick, a cross, a dot: one piece) it looks no further: the later cuts, lighter, only join pieces."""
     inside_h_mm = box.h_mm - 2 * INSET_MM
-    for k, cut in enumerate(second_look_pieces(page, box, px_per_mm)):
-        if k == 0 and sum(p.area_mm2 >= LETTER_MIN_MM2 and p.h_mm >= LETTER_MIN_MM for p in cut) < 2:
+    for cut in second_look(page, box, px_per_mm) if cuts is None else cuts:
+        if cut.first and sum(p.area_mm2 >= LETTER_MIN_MM2 and p.h_mm >= LETTER_MIN_MM for p in cut.pieces) < 2:
             return False
-        if looks_like_letters(cut, inside_h_mm):
+        if looks_like_letters(cut.pieces, inside_h_mm):
             return True
     return False
 
